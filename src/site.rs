@@ -1,0 +1,145 @@
+//! The data model shared by front-ends, rules, the fix engine and reports.
+
+use crate::reference::{Reference, ReferenceError};
+
+/// A half-open byte range `[start, end)` into a file's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start, end }
+    }
+    pub fn len(&self) -> usize {
+        self.end.saturating_sub(self.start)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn shift(&self, by: usize) -> Span {
+        Span::new(self.start + by, self.end + by)
+    }
+}
+
+/// What kind of place in a file holds an image reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SiteKind {
+    /// `FROM image`
+    From,
+    /// `COPY --from=image`
+    CopyFrom,
+    /// `RUN --mount=...,from=image`
+    RunMountFrom,
+    /// `# syntax=image`
+    SyntaxDirective,
+}
+
+impl SiteKind {
+    pub fn label(&self) -> &'static str {
+        match self {
+            SiteKind::From => "FROM",
+            SiteKind::CopyFrom => "COPY --from",
+            SiteKind::RunMountFrom => "RUN --mount from",
+            SiteKind::SyntaxDirective => "# syntax",
+        }
+    }
+}
+
+/// A run of the resolved reference text and where it came from.
+///
+/// `text` is a byte range in the resolved reference text. When `file` is
+/// `Some`, those bytes are exactly the bytes of the file at that span, so an
+/// edit of the reference inside this run can be made in the file. When it is
+/// `None` the text was synthesised (a `--build-arg` override, a separator
+/// joined by a template) and cannot be edited in place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    pub text: Span,
+    pub file: Option<Span>,
+}
+
+/// The value of an image site after variable expansion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SiteValue {
+    /// Every variable had a value: the text and how it was composed.
+    Resolved {
+        text: String,
+        pieces: Vec<Piece>,
+        parsed: Result<Reference, ReferenceError>,
+    },
+    /// One or more variables have no value and no default.
+    Unresolved { missing: Vec<String> },
+}
+
+/// One occurrence of an image reference in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageSite {
+    pub kind: SiteKind,
+    /// The reference as written at the site (before expansion), e.g.
+    /// `${BASE}:20` or `node:20`. Diagnostics point here.
+    pub span: Span,
+    pub raw: String,
+    pub value: SiteValue,
+    /// The name of the build stage this site belongs to (`AS name`), if any.
+    pub stage: Option<String>,
+}
+
+impl ImageSite {
+    /// The parsed reference, when it resolved and parsed.
+    pub fn reference(&self) -> Option<&Reference> {
+        match &self.value {
+            SiteValue::Resolved {
+                parsed: Ok(reference),
+                ..
+            } => Some(reference),
+            _ => None,
+        }
+    }
+
+    /// Map a byte range of the resolved text onto the file, if the whole
+    /// range lies inside one run copied verbatim from the file. An empty range
+    /// (an insertion point) maps when a verbatim run contains or touches it.
+    pub fn map_to_file(&self, range: Span) -> Option<Span> {
+        let SiteValue::Resolved { pieces, .. } = &self.value else {
+            return None;
+        };
+        let fits = |p: &Piece| {
+            if range.is_empty() {
+                p.text.start <= range.start && range.start <= p.text.end
+            } else {
+                p.text.start <= range.start && range.end <= p.text.end
+            }
+        };
+        // Prefer a verbatim run; for an insertion at a boundary between a
+        // synthetic and a verbatim run, the verbatim one is editable.
+        let piece = pieces
+            .iter()
+            .filter(|p| p.file.is_some())
+            .find(|p| fits(p))?;
+        let file = piece.file?;
+        let offset = range.start - piece.text.start;
+        Some(Span::new(
+            file.start + offset,
+            file.start + offset + range.len(),
+        ))
+    }
+
+    /// Map a replacement of the whole resolved text onto the file: possible
+    /// only when the reference is one verbatim run.
+    pub fn whole_file_span(&self) -> Option<Span> {
+        let SiteValue::Resolved { text, .. } = &self.value else {
+            return None;
+        };
+        self.map_to_file(Span::new(0, text.len()))
+    }
+}
+
+/// A problem in a file that stopped it from being checked (E001–E004).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub message: String,
+    pub span: Span,
+}
