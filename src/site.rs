@@ -3,7 +3,7 @@
 use crate::reference::{Reference, ReferenceError};
 
 /// A half-open byte range `[start, end)` into a file's text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize)]
 pub struct Span {
     pub start: usize,
     pub end: usize,

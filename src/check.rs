@@ -1,0 +1,142 @@
+//! Checking one text: front-end, then rules, then selection.
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::rules::{RULES, RuleContext, knowledge::Knowledge};
+use crate::site::{ImageSite, Span};
+use crate::sources::{self, SourceOptions};
+
+/// The kinds of file refit reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    Dockerfile,
+}
+
+impl FileKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FileKind::Dockerfile => "dockerfile",
+        }
+    }
+}
+
+/// Which rules run, and how references resolve.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Codes or prefixes; empty means every rule.
+    pub select: Vec<String>,
+    /// Codes or prefixes to leave out.
+    pub ignore: Vec<String>,
+    pub source: SourceOptions,
+}
+
+fn matches(code: &str, selector: &str) -> bool {
+    let selector = selector.trim();
+    !selector.is_empty()
+        && (selector.eq_ignore_ascii_case("ALL")
+            || code
+                .get(..selector.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(selector)))
+}
+
+impl Settings {
+    /// Whether a rule runs. The more specific selector wins, as in ruff:
+    /// `--select REG --ignore REG003` drops REG003, and
+    /// `--ignore REG --select REG003` keeps it.
+    pub fn enabled(&self, code: &str) -> bool {
+        let best = |list: &[String]| {
+            list.iter()
+                .filter(|s| matches(code, s))
+                .map(|s| {
+                    if s.trim().eq_ignore_ascii_case("ALL") {
+                        0
+                    } else {
+                        s.trim().len()
+                    }
+                })
+                .max()
+        };
+        let selected = if self.select.is_empty() {
+            Some(0)
+        } else {
+            best(&self.select)
+        };
+        match (selected, best(&self.ignore)) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(s), Some(i)) => s > i,
+        }
+    }
+}
+
+/// The result of checking one text.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub sites: Vec<ImageSite>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A per-file error that stopped the file from being checked.
+pub fn file_error(code: &'static str, message: String, span: Span) -> Diagnostic {
+    let name = crate::diagnostic::error_name(code);
+    Diagnostic {
+        code,
+        name,
+        severity: Severity::Error,
+        message,
+        span,
+        help: None,
+        fix: None,
+    }
+}
+
+/// Extract the image sites of a text.
+pub fn extract(
+    kind: FileKind,
+    text: &str,
+    settings: &Settings,
+) -> Result<Vec<ImageSite>, Diagnostic> {
+    let result = match kind {
+        FileKind::Dockerfile => sources::dockerfile::extract(text, &settings.source),
+    };
+    result.map_err(|e| file_error("E004", e.message, e.span))
+}
+
+/// Run the enabled rules over a text.
+pub fn check_text(kind: FileKind, text: &str, settings: &Settings) -> Result<Checked, Diagnostic> {
+    let sites = extract(kind, text, settings)?;
+    let ctx = RuleContext {
+        knowledge: Knowledge::builtin(),
+    };
+    let mut diagnostics = Vec::new();
+    for rule in RULES.iter().filter(|r| settings.enabled(r.code)) {
+        for site in &sites {
+            (rule.check)(rule, site, &ctx, &mut diagnostics);
+        }
+    }
+    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    Ok(Checked { sites, diagnostics })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(select: &[&str], ignore: &[&str]) -> Settings {
+        Settings {
+            select: select.iter().map(|s| s.to_string()).collect(),
+            ignore: ignore.iter().map(|s| s.to_string()).collect(),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn selection_by_code_and_prefix() {
+        assert!(settings(&[], &[]).enabled("REG001"));
+        assert!(settings(&["REG"], &[]).enabled("REG001"));
+        assert!(!settings(&["REG"], &[]).enabled("TAG001"));
+        assert!(!settings(&["REG"], &["REG003"]).enabled("REG003"));
+        assert!(settings(&["REG003"], &["REG"]).enabled("REG003"));
+        assert!(!settings(&[], &["tag"]).enabled("TAG002"));
+        assert!(settings(&["ALL"], &[]).enabled("TAG002"));
+    }
+}

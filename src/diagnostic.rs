@@ -1,0 +1,187 @@
+//! Diagnostics, fixes and positions.
+
+use crate::site::Span;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// Whether applying a fix keeps the meaning of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    /// Same image, same content: applied by `--fix`.
+    Safe,
+    /// A change a human must review: applied only with `--unsafe-fixes`.
+    Unsafe,
+}
+
+/// Replace the bytes in `span` with `content`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Edit {
+    pub span: Span,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    /// Imperative, showing the result: ``Qualify as `docker.io/library/node:20` ``.
+    pub title: String,
+    pub applicability: Applicability,
+    pub edits: Vec<Edit>,
+}
+
+impl Fix {
+    pub fn new(title: String, applicability: Applicability, edits: Vec<Edit>) -> Fix {
+        let mut edits = edits;
+        edits.sort();
+        Fix {
+            title,
+            applicability,
+            edits,
+        }
+    }
+}
+
+/// One finding (or per-file error) in one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub span: Span,
+    pub help: Option<String>,
+    pub fix: Option<Fix>,
+}
+
+impl Diagnostic {
+    pub fn sort_key(&self) -> (usize, usize, &'static str, &str) {
+        (self.span.start, self.span.end, self.code, &self.message)
+    }
+}
+
+/// Line starts of a text, computed once, for fast offset → line/column.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+    len: usize,
+}
+
+/// A 1-based line and column; the column counts Unicode scalar values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                starts.push(i + 1);
+            }
+        }
+        LineIndex {
+            starts,
+            len: text.len(),
+        }
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// 0-based line containing `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        let offset = offset.min(self.len);
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        }
+    }
+
+    pub fn line_start(&self, line: usize) -> usize {
+        self.starts.get(line).copied().unwrap_or(self.len)
+    }
+
+    /// End of `line`, including its line terminator.
+    pub fn line_end(&self, line: usize) -> usize {
+        self.starts.get(line + 1).copied().unwrap_or(self.len)
+    }
+
+    /// 1-based position; a BOM at the start of the file is not counted.
+    pub fn position(&self, text: &str, offset: usize) -> Position {
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let line = self.line_of(offset);
+        let mut start = self.line_start(line);
+        if line == 0 && text.starts_with('\u{feff}') && offset >= 3 {
+            start = 3;
+        }
+        let column = text.get(start..offset).map_or(0, |s| s.chars().count()) + 1;
+        Position {
+            line: line + 1,
+            column,
+        }
+    }
+}
+
+pub fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    offset = offset.min(text.len());
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// Per-file errors: reported like findings so every format carries them.
+pub static FILE_ERRORS: &[(&str, &str, &str)] = &[
+    (
+        "E001",
+        "io-error",
+        "The file could not be read (missing, unreadable, a folder, permission denied).",
+    ),
+    (
+        "E002",
+        "not-text",
+        "The file is not UTF-8 text, or contains NUL bytes (a binary file).",
+    ),
+    (
+        "E003",
+        "too-large",
+        "The file is larger than the size limit (`--max-file-size`, 10 MiB by default).",
+    ),
+    (
+        "E004",
+        "syntax-error",
+        "The file does not parse; the error points at the position of the problem.",
+    ),
+    (
+        "E005",
+        "fix-error",
+        "refit's fixes for the file were refused: the result did not parse, changed the number of image references, or did not converge. Nothing was written.",
+    ),
+];
+
+pub fn error_name(code: &str) -> &'static str {
+    FILE_ERRORS
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map_or("error", |(_, n, _)| n)
+}

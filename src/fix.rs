@@ -1,0 +1,327 @@
+//! The fix engine: apply non-overlapping edits, re-check, repeat.
+
+use crate::check::Checked;
+use crate::diagnostic::{Applicability, Diagnostic, Edit};
+use crate::site::Span;
+
+/// How many rounds of fixes before giving up on convergence.
+pub const MAX_ROUNDS: usize = 10;
+
+/// A fix that was applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub code: &'static str,
+    pub title: String,
+    /// Where the diagnostic was, in the original text.
+    pub span: Span,
+}
+
+/// One changed region: `original` in the input became `fixed` in the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    pub original: Span,
+    pub fixed: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct FixOutcome {
+    /// The fixed text (equal to the input when nothing applied).
+    pub text: String,
+    pub applied: Vec<Applied>,
+    /// The check of the final text.
+    pub checked: Checked,
+    /// Changed regions, sorted and disjoint.
+    pub regions: Vec<Region>,
+    /// Why fixing stopped early, when it did (reported as E005).
+    pub refused: Option<String>,
+}
+
+/// Apply sorted, disjoint edits.
+pub fn apply_edits(text: &str, edits: &[Edit]) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut at = 0;
+    for edit in edits {
+        out.push_str(text.get(at..edit.span.start).unwrap_or(""));
+        out.push_str(&edit.content);
+        at = edit.span.end;
+    }
+    out.push_str(text.get(at..).unwrap_or(""));
+    out
+}
+
+fn overlaps(a: Span, b: Span) -> bool {
+    if a.is_empty() && b.is_empty() {
+        return a.start == b.start;
+    }
+    if a.is_empty() {
+        return b.start < a.start && a.start < b.end;
+    }
+    if b.is_empty() {
+        return a.start < b.start && b.start < a.end;
+    }
+    a.start < b.end && b.start < a.end
+}
+
+/// Run the fix loop. `check` re-parses and re-checks a candidate text.
+pub fn fix(
+    original: &str,
+    first: Checked,
+    unsafe_fixes: bool,
+    check: impl Fn(&str) -> Result<Checked, Diagnostic>,
+) -> FixOutcome {
+    let mut text = original.to_string();
+    let mut checked = first;
+    let site_count = checked.sites.len();
+    let mut applied = Vec::new();
+    let mut map = ChangeMap::default();
+    let mut refused = None;
+    let mut converged = false;
+    for _ in 0..MAX_ROUNDS {
+        let mut accepted: Vec<&[Edit]> = Vec::new();
+        let mut round_applied = Vec::new();
+        let mut candidates: Vec<&Diagnostic> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                d.fix.as_ref().is_some_and(|f| {
+                    !f.edits.is_empty() && (f.applicability == Applicability::Safe || unsafe_fixes)
+                })
+            })
+            .collect();
+        candidates.sort_by_key(|d| d.fix.as_ref().and_then(|f| f.edits.first()).map(|e| e.span));
+        for d in candidates {
+            let Some(fix) = &d.fix else { continue };
+            let in_bounds = fix.edits.iter().all(|e| {
+                e.span.start <= e.span.end
+                    && text.is_char_boundary(e.span.start)
+                    && text.is_char_boundary(e.span.end)
+                    && e.span.end <= text.len()
+            });
+            if !in_bounds {
+                continue;
+            }
+            // The same edit from several sites (one ARG default used by two
+            // FROM lines) is one change.
+            let duplicate = accepted.iter().any(|a| *a == fix.edits.as_slice());
+            if !duplicate {
+                let clash = accepted.iter().any(|a| {
+                    a.iter()
+                        .any(|x| fix.edits.iter().any(|y| overlaps(x.span, y.span)))
+                });
+                if clash {
+                    continue;
+                }
+                accepted.push(&fix.edits);
+            }
+            round_applied.push(Applied {
+                code: d.code,
+                title: fix.title.clone(),
+                span: map.to_original(d.span),
+            });
+        }
+        if accepted.is_empty() {
+            converged = true;
+            break;
+        }
+        let mut edits: Vec<Edit> = accepted.into_iter().flatten().cloned().collect();
+        edits.sort();
+        let candidate = apply_edits(&text, &edits);
+        match check(&candidate) {
+            Err(e) => {
+                refused = Some(format!(
+                    "a fix produced text that does not parse ({}); the last fixes were not applied",
+                    e.message
+                ));
+                break;
+            }
+            Ok(next) if next.sites.len() != site_count => {
+                refused = Some(format!(
+                    "a fix changed the number of image references from {site_count} to {}; the last fixes were not applied",
+                    next.sites.len()
+                ));
+                break;
+            }
+            Ok(next) => {
+                map.record(&edits);
+                text = candidate;
+                checked = next;
+                applied.extend(round_applied);
+            }
+        }
+    }
+    if !converged && refused.is_none() {
+        refused = Some(format!(
+            "fixes did not converge after {MAX_ROUNDS} rounds; nothing was changed"
+        ));
+        // Refuse the whole result: a loop means two fixes disagree.
+        let first = check(original);
+        return FixOutcome {
+            text: original.to_string(),
+            applied: Vec::new(),
+            checked: first.unwrap_or(checked),
+            regions: Vec::new(),
+            refused,
+        };
+    }
+    FixOutcome {
+        text,
+        applied,
+        checked,
+        regions: map.regions,
+        refused,
+    }
+}
+
+/// Tracks which ranges of the original text were replaced, across rounds.
+#[derive(Debug, Default, Clone)]
+pub struct ChangeMap {
+    regions: Vec<Region>,
+}
+
+impl ChangeMap {
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+
+    /// Growth of the text caused by the regions that end at or before `pos`.
+    fn delta_before(&self, pos: usize) -> isize {
+        self.regions
+            .iter()
+            .filter(|r| r.fixed.end <= pos)
+            .map(|r| r.fixed.len() as isize - r.original.len() as isize)
+            .sum()
+    }
+
+    fn original_pos(&self, pos: usize) -> usize {
+        (pos as isize - self.delta_before(pos)).max(0) as usize
+    }
+
+    /// Map a span of the current text back to the original text.
+    pub fn to_original(&self, span: Span) -> Span {
+        let start = self
+            .regions
+            .iter()
+            .find(|r| r.fixed.start <= span.start && span.start <= r.fixed.end)
+            .map_or_else(|| self.original_pos(span.start), |r| r.original.start);
+        let end = self
+            .regions
+            .iter()
+            .find(|r| r.fixed.start <= span.end && span.end <= r.fixed.end)
+            .map_or_else(|| self.original_pos(span.end), |r| r.original.end);
+        Span::new(start, end.max(start))
+    }
+
+    /// Record sorted, disjoint edits made on the current text.
+    pub fn record(&mut self, edits: &[Edit]) {
+        for edit in edits.iter().rev() {
+            let (a, b) = (edit.span.start, edit.span.end);
+            let growth = edit.content.len() as isize - (b - a) as isize;
+            let touching: Vec<usize> = (0..self.regions.len())
+                .filter(|&i| self.regions[i].fixed.start <= b && a <= self.regions[i].fixed.end)
+                .collect();
+            let first = touching.first().map(|&i| self.regions[i]);
+            let last = touching.last().map(|&i| self.regions[i]);
+            let (cs, os) = match first {
+                Some(r) if r.fixed.start <= a => (r.fixed.start, r.original.start),
+                _ => (a, self.original_pos(a)),
+            };
+            let (ce, oe) = match last {
+                Some(r) if r.fixed.end >= b => (r.fixed.end, r.original.end),
+                _ => (b, self.original_pos(b)),
+            };
+            let merged = Region {
+                original: Span::new(os, oe),
+                fixed: Span::new(cs, (ce as isize + growth) as usize),
+            };
+            let mut next = Vec::with_capacity(self.regions.len() + 1);
+            for (i, r) in self.regions.iter().enumerate() {
+                if touching.contains(&i) {
+                    continue;
+                }
+                if r.fixed.start > b {
+                    next.push(Region {
+                        original: r.original,
+                        fixed: Span::new(
+                            (r.fixed.start as isize + growth) as usize,
+                            (r.fixed.end as isize + growth) as usize,
+                        ),
+                    });
+                } else {
+                    next.push(*r);
+                }
+            }
+            next.push(merged);
+            next.sort_by_key(|r| r.fixed.start);
+            self.regions = next;
+        }
+    }
+}
+
+/// True when `fixed` equals `original` everywhere outside `regions`.
+pub fn only_inside_regions(original: &str, fixed: &str, regions: &[Region]) -> bool {
+    let (o, f) = (original.as_bytes(), fixed.as_bytes());
+    let (mut oa, mut fa) = (0, 0);
+    for r in regions {
+        if o.get(oa..r.original.start) != f.get(fa..r.fixed.start) {
+            return false;
+        }
+        oa = r.original.end;
+        fa = r.fixed.end;
+    }
+    o.get(oa..) == f.get(fa..)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edit(start: usize, end: usize, content: &str) -> Edit {
+        Edit {
+            span: Span::new(start, end),
+            content: content.to_string(),
+        }
+    }
+
+    #[test]
+    fn change_map_composes_rounds() {
+        let original = "FROM node:20\nFROM k8s.gcr.io/pause\n";
+        let e1 = [
+            edit(5, 5, "docker.io/library/"),
+            edit(18, 28, "registry.k8s.io"),
+        ];
+        let round1 = apply_edits(original, &e1);
+        let mut map = ChangeMap::default();
+        map.record(&e1);
+        assert!(only_inside_regions(original, &round1, map.regions()));
+        // A second round edits inside the first insertion and after it.
+        let e2 = [edit(5, 14, "ghcr.io")];
+        let round2 = apply_edits(&round1, &e2);
+        map.record(&e2);
+        assert_eq!(
+            round2,
+            "FROM ghcr.io/library/node:20\nFROM registry.k8s.io/pause\n"
+        );
+        assert!(only_inside_regions(original, &round2, map.regions()));
+        assert_eq!(map.regions().len(), 2);
+        assert_eq!(map.regions()[0].original, Span::new(5, 5));
+        assert_eq!(map.to_original(Span::new(34, 49)), Span::new(18, 28));
+    }
+
+    #[test]
+    fn detects_changes_outside() {
+        let regions = [Region {
+            original: Span::new(0, 1),
+            fixed: Span::new(0, 2),
+        }];
+        assert!(only_inside_regions("ab", "xxb", &regions));
+        assert!(!only_inside_regions("ab", "xxc", &regions));
+    }
+
+    #[test]
+    fn overlap_rules() {
+        assert!(overlaps(Span::new(3, 3), Span::new(3, 3)));
+        assert!(!overlaps(Span::new(3, 3), Span::new(3, 5)));
+        assert!(overlaps(Span::new(4, 4), Span::new(3, 5)));
+        assert!(!overlaps(Span::new(1, 3), Span::new(3, 5)));
+    }
+}

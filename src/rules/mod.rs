@@ -1,0 +1,159 @@
+//! The rule registry: one line per rule, sorted by code.
+
+mod ref001_invalid_reference;
+mod ref002_unresolved_variable;
+mod reg001_implicit_registry;
+mod reg002_mirror_in_reference;
+mod reg003_legacy_registry_alias;
+mod reg004_moved_registry;
+mod tag001_missing_tag;
+mod tag002_latest_tag;
+
+pub mod knowledge;
+
+use crate::diagnostic::{Diagnostic, Fix, Severity};
+use crate::site::ImageSite;
+
+/// Every rule, sorted by code.
+pub static RULES: &[&Rule] = &[
+    &ref001_invalid_reference::RULE,
+    &ref002_unresolved_variable::RULE,
+    &reg001_implicit_registry::RULE,
+    &reg002_mirror_in_reference::RULE,
+    &reg003_legacy_registry_alias::RULE,
+    &reg004_moved_registry::RULE,
+    &tag001_missing_tag::RULE,
+    &tag002_latest_tag::RULE,
+];
+
+/// Whether a rule can fix what it finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fixability {
+    None,
+    Sometimes,
+    Always,
+}
+
+impl Fixability {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Fixability::None => "no",
+            Fixability::Sometimes => "sometimes",
+            Fixability::Always => "always",
+        }
+    }
+}
+
+/// What a rule sees besides the site.
+pub struct RuleContext<'a> {
+    pub knowledge: &'a knowledge::Knowledge,
+}
+
+pub type CheckFn = fn(&Rule, &ImageSite, &RuleContext, &mut Vec<Diagnostic>);
+
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub fixability: Fixability,
+    /// One line, for `refit rules`.
+    pub summary: &'static str,
+    /// The rule's documentation page (Markdown), from its doc comment.
+    pub doc: &'static str,
+    pub check: CheckFn,
+}
+
+impl Rule {
+    /// A diagnostic of this rule at the site.
+    pub fn report(&self, site: &ImageSite, message: String) -> Diagnostic {
+        Diagnostic {
+            code: self.code,
+            name: self.name,
+            severity: self.severity,
+            message,
+            span: site.span,
+            help: None,
+            fix: None,
+        }
+    }
+
+    /// The documentation with the doc-comment indentation removed.
+    pub fn documentation(&self) -> String {
+        let mut out = String::new();
+        for line in self.doc.lines() {
+            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            out.push('\n');
+        }
+        out.trim().to_string() + "\n"
+    }
+
+    /// The full Markdown page for `refit rule CODE` and `rules/CODE.md`.
+    pub fn page(&self) -> String {
+        format!(
+            "# {} ({})\n\nDefault severity: {}. Fix: {}.\n\n{}",
+            self.name,
+            self.code,
+            self.severity.as_str(),
+            self.fixability.as_str(),
+            self.documentation()
+        )
+    }
+}
+
+/// Find a rule by code (case-insensitive) or by name.
+pub fn find(key: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.code.eq_ignore_ascii_case(key) || r.name == key)
+}
+
+/// Declare a rule: the doc comment becomes its documentation page.
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        code: $code:literal,
+        name: $name:literal,
+        severity: $sev:ident,
+        fix: $fix:ident,
+        summary: $summary:literal,
+        check: $check:path $(,)?
+    ) => {
+        pub static RULE: $crate::rules::Rule = $crate::rules::Rule {
+            code: $code,
+            name: $name,
+            severity: $crate::diagnostic::Severity::$sev,
+            fixability: $crate::rules::Fixability::$fix,
+            summary: $summary,
+            doc: concat!($($doc, "\n"),*),
+            check: $check,
+        };
+    };
+}
+pub(crate) use declare_rule;
+
+/// Shorthand for a fix that replaces a range of the resolved reference text,
+/// when that range can be edited in the file.
+pub(crate) fn replace_in_reference(
+    site: &ImageSite,
+    range: crate::site::Span,
+    content: String,
+    title: String,
+    applicability: crate::diagnostic::Applicability,
+) -> Option<Fix> {
+    let span = site.map_to_file(range)?;
+    Some(Fix::new(
+        title,
+        applicability,
+        vec![crate::diagnostic::Edit { span, content }],
+    ))
+}
+
+/// The resolved text of a site with a range replaced: for fix titles.
+pub(crate) fn preview(text: &str, range: crate::site::Span, content: &str) -> String {
+    let mut out = String::with_capacity(text.len() + content.len());
+    out.push_str(text.get(..range.start).unwrap_or(""));
+    out.push_str(content);
+    out.push_str(text.get(range.end..).unwrap_or(""));
+    out
+}

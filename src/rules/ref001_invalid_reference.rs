@@ -1,0 +1,48 @@
+use super::{Rule, RuleContext, declare_rule};
+use crate::diagnostic::Diagnostic;
+use crate::site::{ImageSite, SiteValue};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags image references that are not valid under the OCI distribution
+    /// reference grammar, the grammar Docker, containerd and every registry
+    /// use. The message gives the grammar's own reason.
+    ///
+    /// ## Why is this bad?
+    /// The pull fails before it reaches a registry: `docker build` stops with
+    /// `invalid reference format`. Common causes are uppercase letters in the
+    /// repository, a tag longer than 128 characters, a digest of the wrong
+    /// length, or a variable that expanded to something unexpected.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM MyOrg/App:1.0
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```dockerfile
+    /// FROM docker.io/myorg/app:1.0
+    /// ```
+    code: "REF001",
+    name: "invalid-reference",
+    severity: Error,
+    fix: None,
+    summary: "Text is not a valid image reference",
+    check: check,
+}
+
+fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let SiteValue::Resolved {
+        text,
+        parsed: Err(error),
+        ..
+    } = &site.value
+    else {
+        return;
+    };
+    let shown = if text.is_empty() { "" } else { text.as_str() };
+    out.push(rule.report(
+        site,
+        format!("Image reference `{shown}` is invalid: {error}"),
+    ));
+}

@@ -1,0 +1,77 @@
+use super::{Rule, RuleContext, declare_rule, preview, replace_in_reference};
+use crate::diagnostic::{Applicability, Diagnostic};
+use crate::site::{ImageSite, Span};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags image references that name no registry, so Docker Hub is implied.
+    ///
+    /// ## Why is this bad?
+    /// `FROM node:20` hides that the build depends on Docker Hub, with its
+    /// anonymous pull rate limit (100 pulls per 6 hours per IP) and its
+    /// outages. Written out as `docker.io/library/node:20`, the dependency is
+    /// visible, searchable and easy to route through a mirror or a
+    /// pull-through cache. Tools that do not default to Docker Hub (Podman
+    /// with short-name prompts, some CI runners) also resolve the explicit form
+    /// the same way everywhere.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM node:20
+    /// FROM bitnami/redis:7
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```dockerfile
+    /// FROM docker.io/library/node:20
+    /// FROM docker.io/bitnami/redis:7
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Safe: Docker normalizes `node:20` to `docker.io/library/node:20`, so
+    /// the same image is pulled. When the reference comes from an `ARG`
+    /// default, the fix edits the `ARG` line. A value given with
+    /// `--build-arg` cannot be edited, so no fix is offered then.
+    code: "REG001",
+    name: "implicit-registry",
+    severity: Warning,
+    fix: Always,
+    summary: "No registry: Docker Hub is implied",
+    check: check,
+}
+
+fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let Some(reference) = site.reference() else {
+        return;
+    };
+    if reference.domain.is_some() {
+        return;
+    }
+    let prefix = if reference.path_str().contains('/') {
+        "docker.io/"
+    } else {
+        "docker.io/library/"
+    };
+    let at = Span::new(reference.path.start, reference.path.start);
+    let qualified = preview(reference.input(), at, prefix);
+    let mut d = rule.report(
+        site,
+        format!(
+            "Image `{}` has no registry; Docker Hub is implied",
+            reference.input()
+        ),
+    );
+    d.fix = replace_in_reference(
+        site,
+        at,
+        prefix.to_string(),
+        format!("Qualify as `{qualified}`"),
+        Applicability::Safe,
+    );
+    if d.fix.is_none() {
+        d.help = Some(format!(
+            "write `{qualified}`; the value comes from outside the file, so refit cannot edit it"
+        ));
+    }
+    out.push(d);
+}

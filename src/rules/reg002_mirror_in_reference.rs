@@ -1,0 +1,155 @@
+use super::knowledge::MirrorKind;
+use super::{Rule, RuleContext, declare_rule, preview, replace_in_reference};
+use crate::diagnostic::{Applicability, Diagnostic};
+use crate::site::{ImageSite, Span};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags references that hard-code a Docker Hub mirror or accelerator
+    /// (`docker.m.daocloud.io/library/node`, `hub-mirror.c.163.com/...`,
+    /// `mirror.gcr.io/...`), or a cloud registry used as one
+    /// (`registry.cn-hangzhou.aliyuncs.com/library/node:18-alpine`).
+    /// The mirror table lives in `rules/mirrors.toml`, each entry with its
+    /// status and the date it changed.
+    ///
+    /// ## Why is this bad?
+    /// Mirrors come and go: most Chinese Docker Hub accelerators shut down in
+    /// 2024, others now serve only their own cloud's machines or an
+    /// allow-list. A mirror written into `FROM` breaks the build when it goes,
+    /// and puts a third party between you and the image. Mirrors belong in
+    /// the daemon's `registry-mirrors` setting (`/etc/docker/daemon.json`),
+    /// or in containerd's `hosts.toml`, BuildKit's `buildkitd.toml`
+    /// (`[registry."docker.io"] mirrors`) or Podman's `registries.conf`
+    /// (`[[registry.mirror]]`), where the reference stays canonical and the
+    /// daemon falls back to the upstream.
+    ///
+    /// A cloud registry's `library/` namespace is not a public copy of Docker
+    /// Hub: it holds whatever an account pushed there, which is why pulling
+    /// `registry.cn-hangzhou.aliyuncs.com/library/node` fails with
+    /// `pull access denied ... insufficient_scope`.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM registry.cn-hangzhou.aliyuncs.com/library/node:18-alpine
+    /// FROM docker.m.daocloud.io/library/nginx:1.27
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```dockerfile
+    /// FROM docker.io/library/node:18-alpine
+    /// FROM docker.io/library/nginx:1.27
+    /// ```
+    /// and configure the mirror in the daemon.
+    ///
+    /// ## Fix safety
+    /// Safe: the fix names the upstream image the mirror copies, keeping the
+    /// tag and digest.
+    code: "REG002",
+    name: "mirror-in-reference",
+    severity: Error,
+    fix: Always,
+    summary: "A mirror or accelerator host is hard-coded in a reference",
+    check: check,
+}
+
+fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let Some(reference) = site.reference() else {
+        return;
+    };
+    let (Some(domain_span), Some(domain)) = (reference.domain, reference.domain_str()) else {
+        return;
+    };
+    let Some(mirror) = ctx.knowledge.mirror_for(domain) else {
+        return;
+    };
+    let path = reference.path_str();
+    let canonical_name = match mirror.kind {
+        MirrorKind::Registry => match path.strip_prefix("library/") {
+            Some(rest) if !rest.is_empty() => format!("docker.io/library/{rest}"),
+            _ => return,
+        },
+        MirrorKind::Mirror => upstream_name(&mirror.upstream, path),
+    };
+    let range = Span::new(domain_span.start, reference.path.end);
+    let canonical = preview(reference.input(), range, &canonical_name);
+    let what = match mirror.kind {
+        MirrorKind::Mirror => "the mirror",
+        MirrorKind::Registry => "the registry",
+    };
+    let mut d = rule.report(
+        site,
+        format!(
+            "Image `{}` is pulled through {what} `{domain}` ({}, {} since {})",
+            reference.input(),
+            mirror.note,
+            mirror.status,
+            mirror.date
+        ),
+    );
+    d.help = Some(
+        "reference the upstream image and configure mirrors in the daemon's `registry-mirrors` \
+         (or containerd `hosts.toml`, BuildKit `buildkitd.toml`, Podman `registries.conf`); \
+         a cloud registry's `library/` namespace is not a copy of Docker Hub, so pulls fail \
+         with `insufficient_scope`"
+            .to_string(),
+    );
+    d.fix = replace_in_reference(
+        site,
+        range,
+        canonical_name,
+        format!("Use `{canonical}`"),
+        Applicability::Safe,
+    );
+    out.push(d);
+}
+
+/// The upstream name a mirror path stands for. A path whose first component
+/// is itself a registry (`m.daocloud.io/ghcr.io/org/app`) names that registry.
+fn upstream_name(upstream: &str, path: &str) -> String {
+    let (first, rest) = path.split_once('/').unwrap_or((path, ""));
+    let first_is_registry =
+        !rest.is_empty() && (first.contains('.') || first.contains(':') || first == "localhost");
+    if first_is_registry {
+        let registry = if first == "index.docker.io" {
+            "docker.io"
+        } else {
+            first
+        };
+        return with_library(registry, rest);
+    }
+    with_library(upstream, path)
+}
+
+fn with_library(registry: &str, path: &str) -> String {
+    if registry == "docker.io" && !path.contains('/') {
+        format!("docker.io/library/{path}")
+    } else {
+        format!("{registry}/{path}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::upstream_name;
+
+    #[test]
+    fn upstream_names() {
+        assert_eq!(
+            upstream_name("docker.io", "library/node"),
+            "docker.io/library/node"
+        );
+        assert_eq!(upstream_name("docker.io", "node"), "docker.io/library/node");
+        assert_eq!(
+            upstream_name("docker.io", "docker.io/library/nginx"),
+            "docker.io/library/nginx"
+        );
+        assert_eq!(
+            upstream_name("docker.io", "ghcr.io/org/app"),
+            "ghcr.io/org/app"
+        );
+        assert_eq!(
+            upstream_name("gcr.io", "distroless/static"),
+            "gcr.io/distroless/static"
+        );
+    }
+}

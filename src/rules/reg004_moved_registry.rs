@@ -1,0 +1,104 @@
+use super::{Rule, RuleContext, declare_rule, preview, replace_in_reference};
+use crate::diagnostic::{Applicability, Diagnostic};
+use crate::site::{ImageSite, Span};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags references to registries and namespaces that moved or froze,
+    /// such as `k8s.gcr.io` and `gcr.io/google_containers`, which became
+    /// `registry.k8s.io`. The table lives in `rules/moved.toml`, each entry
+    /// with its status, date and whether the content is the same at the new
+    /// place.
+    ///
+    /// ## Why is this bad?
+    /// A frozen registry gets no new images: `k8s.gcr.io` has been frozen
+    /// since 2023-04-03, so Kubernetes 1.27+ images were never published
+    /// there, and allow-lists or clients that do not follow its redirect
+    /// break. Registries that shut down stop serving pulls altogether.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM k8s.gcr.io/pause:3.9
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```dockerfile
+    /// FROM registry.k8s.io/pause:3.9
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Safe for `k8s.gcr.io` → `registry.k8s.io`: the same images, with the
+    /// same digests, are served there. Unsafe for `gcr.io/google_containers`
+    /// and `gcr.io/google-containers`: they are a legacy backfill and not
+    /// every old image was promoted, so check that the image exists at the
+    /// new place.
+    code: "REG004",
+    name: "moved-registry",
+    severity: Warning,
+    fix: Always,
+    summary: "A registry or namespace that moved or froze",
+    check: check,
+}
+
+fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let Some(reference) = site.reference() else {
+        return;
+    };
+    let name_start = reference.domain.map_or(reference.path.start, |d| d.start);
+    let written = reference
+        .input()
+        .get(name_start..reference.path.end)
+        .unwrap_or("");
+    let normalized = reference.normalized_name();
+    for moved in &ctx.knowledge.moved {
+        // Prefer editing only the moved prefix as written; fall back to
+        // replacing the whole name when it matched only after normalization.
+        let (range, content) = if let Some(len) = prefix_len(written, &moved.from) {
+            (Span::new(name_start, name_start + len), moved.to.clone())
+        } else if let Some(len) = prefix_len(&normalized, &moved.from) {
+            let rest = normalized.get(len..).unwrap_or("");
+            (
+                Span::new(name_start, reference.path.end),
+                format!("{}{rest}", moved.to),
+            )
+        } else {
+            continue;
+        };
+        let fixed = preview(reference.input(), range, &content);
+        let mut d = rule.report(
+            site,
+            format!(
+                "Image `{}` uses `{}`, which moved to `{}` ({})",
+                reference.input(),
+                moved.from,
+                moved.to,
+                moved.note
+            ),
+        );
+        let applicability = if moved.safe {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        };
+        if !moved.safe {
+            d.help = Some(format!(
+                "check that the image exists at `{fixed}` before switching"
+            ));
+        }
+        d.fix = replace_in_reference(
+            site,
+            range,
+            content,
+            format!("Use `{fixed}`"),
+            applicability,
+        );
+        out.push(d);
+        return;
+    }
+}
+
+/// Length of `prefix` in `name` when it matches whole path components.
+fn prefix_len(name: &str, prefix: &str) -> Option<usize> {
+    let rest = name.strip_prefix(prefix)?;
+    (rest.is_empty() || rest.starts_with('/')).then_some(prefix.len())
+}

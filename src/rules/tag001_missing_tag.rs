@@ -1,0 +1,49 @@
+use super::{Rule, RuleContext, declare_rule};
+use crate::diagnostic::Diagnostic;
+use crate::site::ImageSite;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags image references with neither a tag nor a digest.
+    ///
+    /// ## Why is this bad?
+    /// With no tag, `latest` is implied, and `latest` moves: the same
+    /// Dockerfile builds a different image from one day to the next, and a
+    /// new major version can arrive without anyone choosing it.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM docker.io/library/node
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```dockerfile
+    /// FROM docker.io/library/node:22.11.0
+    /// ```
+    /// or, to pin the content exactly, add a digest:
+    /// `docker.io/library/node:22.11.0@sha256:…`.
+    code: "TAG001",
+    name: "missing-tag",
+    severity: Warning,
+    fix: None,
+    summary: "No tag and no digest: `latest` is implied",
+    check: check,
+}
+
+fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let Some(reference) = site.reference() else {
+        return;
+    };
+    if reference.tag.is_some() || reference.digest.is_some() {
+        return;
+    }
+    let mut d = rule.report(
+        site,
+        format!(
+            "Image `{}` has no tag; `latest` is implied",
+            reference.input()
+        ),
+    );
+    d.help = Some("pin a version tag, and a digest for reproducible builds".to_string());
+    out.push(d);
+}
