@@ -1,9 +1,14 @@
 //! refit: find every container image reference and make it safe.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod check;
+pub mod cli;
 pub mod diagnostic;
+pub mod discover;
+pub mod engine;
 pub mod fix;
 pub mod reference;
+pub mod report;
 pub mod rules;
 pub mod site;
 pub mod sources;

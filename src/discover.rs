@@ -1,0 +1,112 @@
+//! Finding the files to check and telling their kind from their name.
+
+use crate::check::FileKind;
+use std::path::{Path, PathBuf};
+
+/// A file to check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub path: PathBuf,
+    /// The path as shown in reports.
+    pub display: String,
+    pub kind: FileKind,
+}
+
+/// The kind of a file from its name, as a walk would classify it.
+pub fn classify(path: &Path) -> Option<FileKind> {
+    let name = path.file_name()?.to_str()?;
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".dockerignore") || lower.ends_with(".md") {
+        return None;
+    }
+    let dockerfile = lower == "dockerfile"
+        || lower.starts_with("dockerfile.")
+        || lower.ends_with(".dockerfile")
+        || lower.starts_with("containerfile");
+    dockerfile.then_some(FileKind::Dockerfile)
+}
+
+/// The kind of a file named on the command line: always checked, as a
+/// Dockerfile when its name says nothing else.
+pub fn classify_explicit(path: &Path) -> FileKind {
+    classify(path).unwrap_or(FileKind::Dockerfile)
+}
+
+pub fn display_path(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    let s = s.strip_prefix("./").unwrap_or(&s);
+    s.replace('\\', "/")
+}
+
+/// Expand the command-line paths into files. Folders are walked with the
+/// `ignore` crate (respecting `.gitignore`, `.ignore`, and skipping `.git`);
+/// files named explicitly are always included. Paths that do not exist are
+/// returned as targets too, so reading them reports an E001 error.
+pub fn discover(paths: &[PathBuf]) -> Vec<Target> {
+    let mut targets = Vec::new();
+    for root in paths {
+        if !root.is_dir() {
+            targets.push(Target {
+                path: root.clone(),
+                display: display_path(root),
+                kind: classify_explicit(root),
+            });
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(root)
+            .hidden(false)
+            .require_git(false)
+            .filter_entry(|e| e.file_name() != ".git")
+            .build();
+        for entry in walker.flatten() {
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let path = entry.path();
+            if let Some(kind) = classify(path) {
+                targets.push(Target {
+                    path: path.to_path_buf(),
+                    display: display_path(path),
+                    kind,
+                });
+            }
+        }
+    }
+    targets.sort_by(|a, b| a.display.cmp(&b.display));
+    targets.dedup_by(|a, b| a.display == b.display);
+    targets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dockerfile_names() {
+        for name in [
+            "Dockerfile",
+            "dockerfile",
+            "Dockerfile.dev",
+            "api.Dockerfile",
+            "api.dockerfile",
+            "Containerfile",
+            "Containerfile.debug-ubi",
+            "sub/dir/Dockerfile",
+        ] {
+            assert_eq!(
+                classify(Path::new(name)),
+                Some(FileKind::Dockerfile),
+                "{name}"
+            );
+        }
+        for name in [
+            "Dockerfile.dockerignore",
+            "README.md",
+            "Dockerfile.md",
+            "compose.yaml",
+            "notes.txt",
+        ] {
+            assert_eq!(classify(Path::new(name)), None, "{name}");
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Checking (and fixing) one file: reading, guarding against bad input,
+//! running the rules and the fix loop.
+
+use crate::check::{self, Checked, FileKind, Settings, file_error};
+use crate::diagnostic::{Applicability, Diagnostic};
+use crate::fix::{self, Applied};
+use crate::site::Span;
+use std::path::{Path, PathBuf};
+
+/// The default largest file refit reads.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+
+/// What to do about fixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixMode {
+    /// Only report.
+    Off,
+    /// Compute the fixed text (the caller writes it or shows a diff).
+    On { unsafe_fixes: bool },
+}
+
+/// Everything refit has to say about one file.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub display: String,
+    pub path: Option<PathBuf>,
+    pub kind: FileKind,
+    /// The text that was read, when it could be read as text.
+    pub source: Option<String>,
+    /// Findings left (after fixing, when fixing) and per-file errors, sorted.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The fixed text, when fixing changed it.
+    pub fixed: Option<String>,
+    pub applied: Vec<Applied>,
+}
+
+impl FileReport {
+    pub fn has_error(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.code.starts_with('E'))
+    }
+
+    /// The text the diagnostics' spans point into.
+    pub fn current_text(&self) -> Option<&str> {
+        self.fixed.as_deref().or(self.source.as_deref())
+    }
+}
+
+fn error_report(display: &str, path: Option<PathBuf>, kind: FileKind, d: Diagnostic) -> FileReport {
+    FileReport {
+        display: display.to_string(),
+        path,
+        kind,
+        source: None,
+        diagnostics: vec![d],
+        fixed: None,
+        applied: Vec::new(),
+    }
+}
+
+/// Decode bytes as text, or say why they are not text (E002).
+pub fn decode(bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(file_error(
+            "E002",
+            format!("File is binary (NUL byte at offset {at})"),
+            Span::new(0, 0),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        file_error(
+            "E002",
+            format!("File is not valid UTF-8 (invalid byte at offset {at})"),
+            Span::new(0, 0),
+        )
+    })
+}
+
+/// Read and check a file.
+pub fn process_path(
+    path: &Path,
+    display: &str,
+    kind: FileKind,
+    settings: &Settings,
+    max_file_size: u64,
+    mode: FixMode,
+) -> FileReport {
+    let owned = Some(path.to_path_buf());
+    match std::fs::metadata(path) {
+        Err(e) => {
+            let d = file_error("E001", format!("Cannot read file: {e}"), Span::new(0, 0));
+            return error_report(display, owned, kind, d);
+        }
+        Ok(m) if m.is_dir() => {
+            let d = file_error(
+                "E001",
+                "Cannot read file: it is a folder".to_string(),
+                Span::new(0, 0),
+            );
+            return error_report(display, owned, kind, d);
+        }
+        Ok(m) if m.len() > max_file_size => {
+            let d = file_error(
+                "E003",
+                format!(
+                    "File is {} bytes, over the {max_file_size}-byte limit (--max-file-size)",
+                    m.len()
+                ),
+                Span::new(0, 0),
+            );
+            return error_report(display, owned, kind, d);
+        }
+        Ok(_) => {}
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            let d = file_error("E001", format!("Cannot read file: {e}"), Span::new(0, 0));
+            return error_report(display, owned, kind, d);
+        }
+    };
+    if bytes.len() as u64 > max_file_size {
+        let d = file_error(
+            "E003",
+            format!("File is over the {max_file_size}-byte limit (--max-file-size)"),
+            Span::new(0, 0),
+        );
+        return error_report(display, owned, kind, d);
+    }
+    match decode(bytes) {
+        Ok(text) => process_text(text, display, owned, kind, settings, mode),
+        Err(d) => error_report(display, owned, kind, d),
+    }
+}
+
+/// Check a text that has been read.
+pub fn process_text(
+    text: String,
+    display: &str,
+    path: Option<PathBuf>,
+    kind: FileKind,
+    settings: &Settings,
+    mode: FixMode,
+) -> FileReport {
+    let checked = match check::check_text(kind, &text, settings) {
+        Ok(c) => c,
+        Err(d) => {
+            let mut r = error_report(display, path, kind, d);
+            r.source = Some(text);
+            return r;
+        }
+    };
+    let FixMode::On { unsafe_fixes } = mode else {
+        return FileReport {
+            display: display.to_string(),
+            path,
+            kind,
+            source: Some(text),
+            diagnostics: checked.diagnostics,
+            fixed: None,
+            applied: Vec::new(),
+        };
+    };
+    let has_fix = checked.diagnostics.iter().any(|d| {
+        d.fix
+            .as_ref()
+            .is_some_and(|f| f.applicability == Applicability::Safe || unsafe_fixes)
+    });
+    if !has_fix {
+        return FileReport {
+            display: display.to_string(),
+            path,
+            kind,
+            source: Some(text),
+            diagnostics: checked.diagnostics,
+            fixed: None,
+            applied: Vec::new(),
+        };
+    }
+    let outcome = fix::fix(&text, checked, unsafe_fixes, |t: &str| {
+        check::check_text(kind, t, settings)
+    });
+    let Checked { diagnostics, .. } = outcome.checked;
+    let mut diagnostics = diagnostics;
+    if let Some(reason) = outcome.refused {
+        diagnostics.push(file_error(
+            "E005",
+            format!("Fix refused: {reason}"),
+            Span::new(0, 0),
+        ));
+        diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    }
+    let fixed = (outcome.text != text).then_some(outcome.text);
+    FileReport {
+        display: display.to_string(),
+        path,
+        kind,
+        source: Some(text),
+        diagnostics,
+        fixed,
+        applied: outcome.applied,
+    }
+}
