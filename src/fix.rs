@@ -102,7 +102,7 @@ pub fn fix(
             }
             // The same edit from several sites (one ARG default used by two
             // FROM lines) is one change.
-            let duplicate = accepted.iter().any(|a| *a == fix.edits.as_slice());
+            let duplicate = accepted.contains(&fix.edits.as_slice());
             if !duplicate {
                 let clash = accepted.iter().any(|a| {
                     a.iter()
