@@ -35,7 +35,7 @@ declare_rule! {
     code: "REG001",
     name: "implicit-registry",
     severity: Warning,
-    fix: Always,
+    fix: Sometimes,
     summary: "No registry: Docker Hub is implied",
     check: check,
 }

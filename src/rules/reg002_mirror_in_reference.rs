@@ -47,7 +47,7 @@ declare_rule! {
     code: "REG002",
     name: "mirror-in-reference",
     severity: Error,
-    fix: Always,
+    fix: Sometimes,
     summary: "A mirror or accelerator host is hard-coded in a reference",
     check: check,
 }

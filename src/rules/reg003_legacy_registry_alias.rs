@@ -34,7 +34,7 @@ declare_rule! {
     code: "REG003",
     name: "legacy-registry-alias",
     severity: Warning,
-    fix: Always,
+    fix: Sometimes,
     summary: "A legacy Docker Hub host alias is used instead of docker.io",
     check: check,
 }

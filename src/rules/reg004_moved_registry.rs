@@ -35,7 +35,7 @@ declare_rule! {
     code: "REG004",
     name: "moved-registry",
     severity: Warning,
-    fix: Always,
+    fix: Sometimes,
     summary: "A registry or namespace that moved or froze",
     check: check,
 }

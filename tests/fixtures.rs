@@ -1,0 +1,209 @@
+//! The fixture harness: every input under `fixtures/<CODE>-<name>/` is
+//! checked with only that rule selected. Beside each input:
+//! - `<input>.snap`: an insta snapshot of the rendered diagnostics with fix
+//!   previews (`INSTA_UPDATE=always` or `cargo insta accept` to refresh);
+//! - `<input>.fixed`: the input after all fixes, unsafe ones included
+//!   (`BLESS=1 cargo test` to refresh). Inputs named `valid-*` must produce
+//!   nothing and have no `.fixed` file.
+
+use refit::check::{Settings, check_text};
+use refit::discover::classify;
+use refit::engine::{FixMode, process_text};
+use refit::fix;
+use refit::report::{Format, RenderOptions, render};
+use refit::rules::{Fixability, RULES};
+use std::path::{Path, PathBuf};
+
+fn fixture_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn bless() -> bool {
+    std::env::var_os("BLESS").is_some_and(|v| v != "0")
+}
+
+struct Case {
+    code: String,
+    path: PathBuf,
+    name: String,
+}
+
+fn cases() -> Vec<Case> {
+    let mut out = Vec::new();
+    let mut dirs: Vec<_> = std::fs::read_dir(fixture_root())
+        .expect("fixtures/ exists")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let dir_name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let code = dir_name.split('-').next().unwrap().to_string();
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| classify(p).is_some())
+            .collect();
+        files.sort();
+        for path in files {
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            out.push(Case {
+                code: code.clone(),
+                path,
+                name,
+            });
+        }
+    }
+    out
+}
+
+fn settings_for(code: &str) -> Settings {
+    Settings {
+        select: vec![code.to_string()],
+        ..Settings::default()
+    }
+}
+
+#[test]
+fn fixtures() {
+    let mut failures = Vec::new();
+    for case in cases() {
+        let text = std::fs::read_to_string(&case.path).unwrap();
+        let kind = classify(&case.path).unwrap();
+        let settings = settings_for(&case.code);
+        let display = format!("{}/{}", case.code, case.name);
+        let checked = match check_text(kind, &text, &settings) {
+            Ok(c) => c,
+            Err(e) => {
+                failures.push(format!("{display}: does not parse: {}", e.message));
+                continue;
+            }
+        };
+        let own: Vec<_> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == case.code)
+            .collect();
+        let is_valid = case.name.starts_with("valid-");
+        if is_valid && !checked.diagnostics.is_empty() {
+            failures.push(format!(
+                "{display}: a valid-* fixture produced {:?}",
+                checked
+                    .diagnostics
+                    .iter()
+                    .map(|d| &d.message)
+                    .collect::<Vec<_>>()
+            ));
+        }
+        if !is_valid && own.is_empty() {
+            failures.push(format!("{display}: expected at least one {}", case.code));
+        }
+        let rule = RULES.iter().find(|r| r.code == case.code).unwrap();
+        for d in &own {
+            match (rule.fixability, &d.fix) {
+                (Fixability::None, Some(_)) => failures.push(format!(
+                    "{display}: {} declares no fix but made one",
+                    rule.code
+                )),
+                (Fixability::Always, None) => failures.push(format!(
+                    "{display}: {} declares a fix always but made none",
+                    rule.code
+                )),
+                _ => {}
+            }
+        }
+
+        // Snapshot of the rendered diagnostics, with fix previews.
+        let report = process_text(text.clone(), &display, None, kind, &settings, FixMode::Off);
+        let options = RenderOptions {
+            color: false,
+            fixing: false,
+            unsafe_fixes: true,
+        };
+        let rendered = render(Format::Human, std::slice::from_ref(&report), &options);
+        insta::with_settings!({
+            snapshot_path => case.path.parent().unwrap(),
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(case.name.clone(), rendered);
+        });
+
+        // Fixes: compare with the `.fixed` file, converge, touch nothing else.
+        let fixed_path = PathBuf::from(format!("{}.fixed", case.path.display()));
+        let first = check_text(kind, &text, &settings).unwrap();
+        let outcome = fix::fix(&text, first, true, |t| check_text(kind, t, &settings));
+        if let Some(reason) = &outcome.refused {
+            failures.push(format!("{display}: fix refused: {reason}"));
+        }
+        if !fix::only_inside_regions(&text, &outcome.text, &outcome.regions) {
+            failures.push(format!("{display}: fix changed bytes outside its edits"));
+        }
+        let again = fix::fix(
+            &outcome.text,
+            check_text(kind, &outcome.text, &settings).unwrap(),
+            true,
+            |t| check_text(kind, t, &settings),
+        );
+        if again.text != outcome.text {
+            failures.push(format!("{display}: a second fix changed the file again"));
+        }
+        if outcome.text == text {
+            if fixed_path.exists() {
+                failures.push(format!(
+                    "{display}: nothing to fix but a .fixed file exists"
+                ));
+            }
+        } else if bless() {
+            std::fs::write(&fixed_path, &outcome.text).unwrap();
+        } else {
+            match std::fs::read_to_string(&fixed_path) {
+                Ok(expected) if expected == outcome.text => {}
+                Ok(_) => failures.push(format!(
+                    "{display}: fixed output differs from {} (BLESS=1 to update)",
+                    fixed_path.display()
+                )),
+                Err(_) => failures.push(format!(
+                    "{display}: missing {} (BLESS=1 to create)",
+                    fixed_path.display()
+                )),
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "fixture failures:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Every rule has a firing fixture and a `valid-*` fixture, and every
+/// fixture folder names a rule.
+#[test]
+fn every_rule_has_fixtures() {
+    let cases = cases();
+    for rule in RULES {
+        let mine: Vec<_> = cases.iter().filter(|c| c.code == rule.code).collect();
+        assert!(
+            mine.iter().any(|c| c.name.starts_with("valid-")),
+            "{} has no valid-* fixture",
+            rule.code
+        );
+        assert!(
+            mine.iter().any(|c| !c.name.starts_with("valid-")),
+            "{} has no firing fixture",
+            rule.code
+        );
+        let dir = fixture_root().join(format!("{}-{}", rule.code, rule.name));
+        assert!(dir.is_dir(), "missing fixture folder {}", dir.display());
+    }
+    for case in &cases {
+        assert!(
+            RULES.iter().any(|r| r.code == case.code),
+            "fixture for unknown rule {}",
+            case.code
+        );
+    }
+}
