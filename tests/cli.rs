@@ -1,0 +1,348 @@
+//! End-to-end tests of the `refit` binary.
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::Path;
+
+fn refit() -> Command {
+    let mut cmd = Command::cargo_bin("refit").unwrap();
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+fn stdout_of(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+fn write(dir: &Path, name: &str, content: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).unwrap();
+    }
+    fs::write(&path, content).unwrap();
+    path
+}
+
+#[test]
+fn examples_concise_positions_and_exit_1() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (code, out, _) = stdout_of(
+        refit()
+            .current_dir(root)
+            .args(["check", "--format", "concise", "examples/"]),
+    );
+    assert_eq!(code, 1, "{out}");
+    let expected = [
+        "examples/api/Dockerfile:1:20: REG001 Image `python:3.12-slim` has no registry; Docker Hub is implied",
+        "examples/api/Dockerfile:4:6: REF002 Variable `UV_VERSION` in `ghcr.io/astral-sh/uv:${UV_VERSION}` has no value",
+        "examples/cluster-tools/Containerfile:1:6: REG004 Image `k8s.gcr.io/kubectl:v1.26.0` uses `k8s.gcr.io`, which moved to `registry.k8s.io`",
+        "examples/web/Dockerfile:1:10: REG001 Image `docker/dockerfile:1.7` has no registry; Docker Hub is implied",
+        "examples/web/Dockerfile:3:6: REG002 Image `registry.cn-hangzhou.aliyuncs.com/library/node:18-alpine` is pulled through the registry `registry.cn-hangzhou.aliyuncs.com`",
+        "examples/web/Dockerfile:10:6: TAG002 Image `nginx:latest` uses the mutable `latest` tag",
+    ];
+    for line in expected {
+        assert!(out.lines().any(|l| l.starts_with(line)), "missing `{line}` in:\n{out}");
+    }
+    // Deterministic order: sorted by path, then position.
+    let paths: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split(':').next())
+        .filter(|p| p.starts_with("examples/"))
+        .collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(paths, sorted);
+    assert!(out.contains("fixable with `refit check --fix`"), "{out}");
+}
+
+#[test]
+fn clean_file_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "Dockerfile", "FROM docker.io/library/node:22.11.0\nFROM scratch\n");
+    let (code, out, _) = stdout_of(refit().arg("check").arg(dir.path()));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("All checks passed!"), "{out}");
+}
+
+#[test]
+fn fix_rewrites_in_place_keeps_permissions_and_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "Dockerfile",
+        "ARG BASE=node:20\nFROM ${BASE} AS a\nFROM $BASE\nFROM index.docker.io/library/alpine:3.20\nFROM docker.io/library/ubuntu:latest\n",
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
+    }
+    let (code, out, _) = stdout_of(refit().args(["check", "--fix", "--format", "concise"]).arg(&file));
+    // TAG002 has no fix, so a finding remains.
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Found 4 problems (3 fixed, 1 remaining)."), "{out}");
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        "ARG BASE=docker.io/library/node:20\nFROM ${BASE} AS a\nFROM $BASE\nFROM docker.io/library/alpine:3.20\nFROM docker.io/library/ubuntu:latest\n"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o640);
+    }
+    // A second --fix changes nothing.
+    let before = fs::read(&file).unwrap();
+    let (code, out, _) = stdout_of(refit().args(["check", "--fix", "--format", "concise"]).arg(&file));
+    assert_eq!(code, 1);
+    assert!(out.contains("(0 fixed, 1 remaining)"), "{out}");
+    assert_eq!(fs::read(&file).unwrap(), before);
+    // No temporary files are left behind.
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn fix_everything_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "app.dockerfile", "FROM alpine:3.20\n");
+    let (code, out, _) = stdout_of(refit().args(["check", "--fix"]).arg(&file));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(fs::read_to_string(&file).unwrap(), "FROM docker.io/library/alpine:3.20\n");
+}
+
+#[test]
+fn diff_prints_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "Dockerfile", "FROM k8s.gcr.io/pause:3.9\nRUN true\n");
+    let (code, out, err) = stdout_of(refit().current_dir(dir.path()).args(["check", "--diff", "Dockerfile"]));
+    assert_eq!(code, 1);
+    assert_eq!(
+        out,
+        "--- a/Dockerfile\n+++ b/Dockerfile\n@@ -1,2 +1,2 @@\n-FROM k8s.gcr.io/pause:3.9\n+FROM registry.k8s.io/pause:3.9\n RUN true\n"
+    );
+    assert!(err.contains("Would fix 1 problem."), "{err}");
+    assert!(!out.contains('\x1b'));
+    assert_eq!(fs::read_to_string(&file).unwrap(), "FROM k8s.gcr.io/pause:3.9\nRUN true\n");
+    // Nothing to change: exit 0 and no output.
+    write(dir.path(), "Dockerfile", "FROM registry.k8s.io/pause:3.9\n");
+    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args(["check", "--diff", "Dockerfile"]));
+    assert_eq!((code, out.as_str()), (0, ""));
+}
+
+#[test]
+fn unsafe_fixes_are_opt_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "Dockerfile", "FROM gcr.io/google_containers/pause-amd64:3.1\n");
+    let (code, out, _) = stdout_of(refit().args(["check", "--fix"]).arg(&file));
+    assert_eq!(code, 1);
+    assert!(out.contains("1 hidden fix available with `--unsafe-fixes`."), "{out}");
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        "FROM gcr.io/google_containers/pause-amd64:3.1\n"
+    );
+    let (code, _, _) = stdout_of(refit().args(["check", "--fix", "--unsafe-fixes"]).arg(&file));
+    assert_eq!(code, 0);
+    assert_eq!(fs::read_to_string(&file).unwrap(), "FROM registry.k8s.io/pause-amd64:3.1\n");
+}
+
+#[test]
+fn select_and_ignore_by_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "Dockerfile", "FROM node\nFROM index.docker.io/library/alpine:latest\n");
+    let codes = |args: &[&str]| {
+        let (_, out, _) = stdout_of(refit().args(["check", "--format", "concise"]).args(args).arg(&file));
+        let mut codes: Vec<String> = out
+            .lines()
+            .filter_map(|l| l.split(": ").nth(1))
+            .filter_map(|rest| rest.split(' ').next())
+            .map(String::from)
+            .collect();
+        codes.sort();
+        codes
+    };
+    assert_eq!(codes(&[]), ["REG001", "REG003", "TAG001", "TAG002"]);
+    assert_eq!(codes(&["--select", "REG"]), ["REG001", "REG003"]);
+    assert_eq!(codes(&["--select", "REG,TAG001", "--ignore", "REG003"]), ["REG001", "TAG001"]);
+    assert_eq!(codes(&["--ignore", "tag"]), ["REG001", "REG003"]);
+    assert_eq!(codes(&["--ignore", "ALL"]), Vec::<String>::new());
+    let (code, _, err) = stdout_of(refit().args(["check", "--select", "XYZ"]).arg(&file));
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown rule selector `XYZ`"), "{err}");
+}
+
+#[test]
+fn per_file_errors_exit_2_and_other_files_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "good/Dockerfile", "FROM node:20\n");
+    fs::write(dir.path().join("Dockerfile.bin"), b"FROM \x00\x01\x02").unwrap();
+    fs::write(dir.path().join("Dockerfile.latin1"), b"FROM caf\xe9:1\n").unwrap();
+    write(dir.path(), "Dockerfile.broken", "RUN echo no stage\n");
+    write(dir.path(), "Dockerfile.big", &format!("FROM alpine:3.20\n# {}\n", "x".repeat(2000)));
+    let (code, out, _) = stdout_of(
+        refit()
+            .current_dir(dir.path())
+            .args(["check", "--format", "concise", "--max-file-size", "1000", ".", "missing/Dockerfile"]),
+    );
+    assert_eq!(code, 2, "{out}");
+    for needle in [
+        "Dockerfile.big:1:1: E003 ",
+        "Dockerfile.bin:1:1: E002 File is binary",
+        "Dockerfile.broken:1:1: E004 ",
+        "Dockerfile.latin1:1:1: E002 File is not valid UTF-8",
+        "good/Dockerfile:1:6: REG001 ",
+        "missing/Dockerfile:1:1: E001 Cannot read file",
+    ] {
+        assert!(out.contains(needle), "missing `{needle}` in:\n{out}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (code, _, _) = stdout_of(refit().args(["check", "--no-such-flag"]));
+    assert_eq!(code, 2);
+    let (code, _, _) = stdout_of(refit().args(["check", "--format", "xml"]));
+    assert_eq!(code, 2);
+    let (code, _, _) = stdout_of(refit().args(["check", "-", "Dockerfile"]));
+    assert_eq!(code, 2);
+    let (code, _, err) = stdout_of(refit().args(["rule", "NOPE999"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown rule"));
+}
+
+#[test]
+fn walk_respects_gitignore_and_checks_named_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".gitignore", "vendor/\n");
+    write(dir.path(), "vendor/Dockerfile", "FROM node:20\n");
+    write(dir.path(), "svc/Dockerfile.prod", "FROM node:20\n");
+    write(dir.path(), "build/image.def", "FROM node:20\n");
+    let (_, out, _) = stdout_of(refit().current_dir(dir.path()).args(["check", "--format", "concise"]));
+    assert!(out.contains("svc/Dockerfile.prod:1:6: REG001"), "{out}");
+    assert!(!out.contains("vendor/"), "{out}");
+    assert!(!out.contains("image.def"), "{out}");
+    // A file named explicitly is checked whatever its name.
+    let (_, out, _) = stdout_of(
+        refit()
+            .current_dir(dir.path())
+            .args(["check", "--format", "concise", "build/image.def", "vendor/Dockerfile"]),
+    );
+    assert!(out.contains("build/image.def:1:6: REG001"), "{out}");
+    assert!(out.contains("vendor/Dockerfile:1:6: REG001"), "{out}");
+}
+
+#[test]
+fn stdin_check_and_fix() {
+    let (code, out, _) = stdout_of(
+        refit()
+            .args(["check", "--format", "concise", "--stdin-filename", "web/Dockerfile", "-"])
+            .write_stdin("FROM nginx:1.27\n"),
+    );
+    assert_eq!(code, 1);
+    assert!(out.starts_with("web/Dockerfile:1:6: REG001 "), "{out}");
+    let (code, out, err) = stdout_of(
+        refit()
+            .args(["check", "--fix", "--format", "concise", "-"])
+            .write_stdin("FROM nginx:1.27\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "FROM docker.io/library/nginx:1.27\n");
+    assert!(err.contains("1 fixed"), "{err}");
+}
+
+#[test]
+fn build_arg_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "Dockerfile", "ARG TAG\nFROM docker.io/library/node:${TAG}\n");
+    let (code, out, _) = stdout_of(refit().args(["check", "--format", "concise"]).arg(&file));
+    assert_eq!(code, 1);
+    assert!(out.contains("REF002 Variable `TAG`"), "{out}");
+    let (code, out, _) = stdout_of(
+        refit()
+            .args(["check", "--format", "concise", "--build-arg", "TAG=22.11.0"])
+            .arg(&file),
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = stdout_of(
+        refit()
+            .args(["check", "--format", "concise", "--build-arg", "TAG=latest"])
+            .arg(&file),
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("TAG002"), "{out}");
+}
+
+#[test]
+fn json_format_is_stable() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "Dockerfile", "FROM  node:20\n");
+    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args(["check", "--format", "json", "Dockerfile"]));
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["files_checked"], 1);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["path"], "Dockerfile");
+    assert_eq!(d["code"], "REG001");
+    assert_eq!(d["name"], "implicit-registry");
+    assert_eq!(d["severity"], "warning");
+    assert_eq!(d["start"], serde_json::json!({"line": 1, "column": 7}));
+    assert_eq!(d["end"], serde_json::json!({"line": 1, "column": 14}));
+    assert_eq!(d["span"], serde_json::json!({"start": 6, "end": 13}));
+    assert_eq!(d["fix"]["applicability"], "safe");
+    assert_eq!(d["fix"]["edits"][0]["content"], "docker.io/library/");
+    assert_eq!(d["fix"]["edits"][0]["span"], serde_json::json!({"start": 6, "end": 6}));
+    drop(file);
+}
+
+#[test]
+fn human_format_has_code_frames_and_no_colour_when_piped() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "Dockerfile", "FROM docker.io/library/node:22\nFROM k8s.gcr.io/pause:3.9\n");
+    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args(["check", "Dockerfile"]));
+    assert_eq!(code, 1);
+    assert!(out.contains("REG004(moved-registry)"), "{out}");
+    assert!(out.contains("[Dockerfile:2:6]"), "{out}");
+    assert!(out.contains("2 │ FROM k8s.gcr.io/pause:3.9"), "{out}");
+    assert!(out.contains("safe fix: Use `registry.k8s.io/pause:3.9`"), "{out}");
+    assert!(!out.contains('\x1b'), "colour codes when piped:\n{out}");
+}
+
+#[test]
+fn reference_subcommand() {
+    let (code, out, _) = stdout_of(refit().args(["reference", "node:20", "localhost:5000/a/b:1@sha256:4b2bb5f6f8c0e1b4b3f5d2f9a1c0c4c0f6e9b8b1c2d3e4f5a6b7c8d9e0f1a2b3"]));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("  normalized: docker.io/library/node:20"), "{out}");
+    assert!(out.contains("  familiar:   node:20"), "{out}");
+    assert!(out.contains("  domain:     localhost:5000"), "{out}");
+    let (code, out, _) = stdout_of(refit().args(["reference", "--format", "json", "Node:20"]));
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["valid"], false);
+    assert_eq!(v[0]["error"], "invalid reference format: repository name (library/Node) must be lowercase");
+}
+
+#[test]
+fn rule_and_rules_subcommands() {
+    let (code, out, _) = stdout_of(refit().args(["rule", "REG002"]));
+    assert_eq!(code, 0);
+    assert!(out.starts_with("# mirror-in-reference (REG002)"), "{out}");
+    assert!(out.contains("insufficient_scope"));
+    let (code, out, _) = stdout_of(refit().args(["rule", "implicit-registry"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("## Fix safety"));
+    let (code, out, _) = stdout_of(refit().args(["rules"]));
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), refit::rules::RULES.len());
+    assert!(out.lines().next().unwrap().starts_with("REF001"));
+    let (code, out, _) = stdout_of(refit().args(["rules", "--format", "json"]));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["code"], "REF001");
+    let (code, out, _) = stdout_of(refit().args(["rule", "E004"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("syntax-error"));
+}
