@@ -31,11 +31,12 @@ fn write(dir: &Path, name: &str, content: &str) -> std::path::PathBuf {
 #[test]
 fn examples_concise_positions_and_exit_1() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (code, out, _) = stdout_of(
-        refit()
-            .current_dir(root)
-            .args(["check", "--format", "concise", "examples/"]),
-    );
+    let (code, out, _) =
+        stdout_of(
+            refit()
+                .current_dir(root)
+                .args(["check", "--format", "concise", "examples/"]),
+        );
     assert_eq!(code, 1, "{out}");
     let expected = [
         "examples/api/Dockerfile:1:20: REG001 Image `python:3.12-slim` has no registry; Docker Hub is implied",
@@ -46,7 +47,10 @@ fn examples_concise_positions_and_exit_1() {
         "examples/web/Dockerfile:10:6: TAG002 Image `nginx:latest` uses the mutable `latest` tag",
     ];
     for line in expected {
-        assert!(out.lines().any(|l| l.starts_with(line)), "missing `{line}` in:\n{out}");
+        assert!(
+            out.lines().any(|l| l.starts_with(line)),
+            "missing `{line}` in:\n{out}"
+        );
     }
     // Deterministic order: sorted by path, then position.
     let paths: Vec<&str> = out
@@ -63,7 +67,11 @@ fn examples_concise_positions_and_exit_1() {
 #[test]
 fn clean_file_exits_0() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "Dockerfile", "FROM docker.io/library/node:22.11.0\nFROM scratch\n");
+    write(
+        dir.path(),
+        "Dockerfile",
+        "FROM docker.io/library/node:22.11.0\nFROM scratch\n",
+    );
     let (code, out, _) = stdout_of(refit().arg("check").arg(dir.path()));
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("All checks passed!"), "{out}");
@@ -82,10 +90,17 @@ fn fix_rewrites_in_place_keeps_permissions_and_converges() {
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
     }
-    let (code, out, _) = stdout_of(refit().args(["check", "--fix", "--format", "concise"]).arg(&file));
+    let (code, out, _) = stdout_of(
+        refit()
+            .args(["check", "--fix", "--format", "concise"])
+            .arg(&file),
+    );
     // TAG002 has no fix, so a finding remains.
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("Found 4 problems (3 fixed, 1 remaining)."), "{out}");
+    assert!(
+        out.contains("Found 4 problems (3 fixed, 1 remaining)."),
+        "{out}"
+    );
     assert_eq!(
         fs::read_to_string(&file).unwrap(),
         "ARG BASE=docker.io/library/node:20\nFROM ${BASE} AS a\nFROM $BASE\nFROM docker.io/library/alpine:3.20\nFROM docker.io/library/ubuntu:latest\n"
@@ -93,11 +108,18 @@ fn fix_rewrites_in_place_keeps_permissions_and_converges() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o640);
+        assert_eq!(
+            fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
     }
     // A second --fix changes nothing.
     let before = fs::read(&file).unwrap();
-    let (code, out, _) = stdout_of(refit().args(["check", "--fix", "--format", "concise"]).arg(&file));
+    let (code, out, _) = stdout_of(
+        refit()
+            .args(["check", "--fix", "--format", "concise"])
+            .arg(&file),
+    );
     assert_eq!(code, 1);
     assert!(out.contains("(0 fixed, 1 remaining)"), "{out}");
     assert_eq!(fs::read(&file).unwrap(), before);
@@ -111,14 +133,26 @@ fn fix_everything_exits_0() {
     let file = write(dir.path(), "app.dockerfile", "FROM alpine:3.20\n");
     let (code, out, _) = stdout_of(refit().args(["check", "--fix"]).arg(&file));
     assert_eq!(code, 0, "{out}");
-    assert_eq!(fs::read_to_string(&file).unwrap(), "FROM docker.io/library/alpine:3.20\n");
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        "FROM docker.io/library/alpine:3.20\n"
+    );
 }
 
 #[test]
 fn diff_prints_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "Dockerfile", "FROM k8s.gcr.io/pause:3.9\nRUN true\n");
-    let (code, out, err) = stdout_of(refit().current_dir(dir.path()).args(["check", "--diff", "Dockerfile"]));
+    let file = write(
+        dir.path(),
+        "Dockerfile",
+        "FROM k8s.gcr.io/pause:3.9\nRUN true\n",
+    );
+    let (code, out, err) =
+        stdout_of(
+            refit()
+                .current_dir(dir.path())
+                .args(["check", "--diff", "Dockerfile"]),
+        );
     assert_eq!(code, 1);
     assert_eq!(
         out,
@@ -126,35 +160,66 @@ fn diff_prints_and_writes_nothing() {
     );
     assert!(err.contains("Would fix 1 problem."), "{err}");
     assert!(!out.contains('\x1b'));
-    assert_eq!(fs::read_to_string(&file).unwrap(), "FROM k8s.gcr.io/pause:3.9\nRUN true\n");
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        "FROM k8s.gcr.io/pause:3.9\nRUN true\n"
+    );
     // Nothing to change: exit 0 and no output.
     write(dir.path(), "Dockerfile", "FROM registry.k8s.io/pause:3.9\n");
-    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args(["check", "--diff", "Dockerfile"]));
+    let (code, out, _) =
+        stdout_of(
+            refit()
+                .current_dir(dir.path())
+                .args(["check", "--diff", "Dockerfile"]),
+        );
     assert_eq!((code, out.as_str()), (0, ""));
 }
 
 #[test]
 fn unsafe_fixes_are_opt_in() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "Dockerfile", "FROM gcr.io/google_containers/pause-amd64:3.1\n");
+    let file = write(
+        dir.path(),
+        "Dockerfile",
+        "FROM gcr.io/google_containers/pause-amd64:3.1\n",
+    );
     let (code, out, _) = stdout_of(refit().args(["check", "--fix"]).arg(&file));
     assert_eq!(code, 1);
-    assert!(out.contains("1 hidden fix available with `--unsafe-fixes`."), "{out}");
+    assert!(
+        out.contains("1 hidden fix available with `--unsafe-fixes`."),
+        "{out}"
+    );
     assert_eq!(
         fs::read_to_string(&file).unwrap(),
         "FROM gcr.io/google_containers/pause-amd64:3.1\n"
     );
-    let (code, _, _) = stdout_of(refit().args(["check", "--fix", "--unsafe-fixes"]).arg(&file));
+    let (code, _, _) = stdout_of(
+        refit()
+            .args(["check", "--fix", "--unsafe-fixes"])
+            .arg(&file),
+    );
     assert_eq!(code, 0);
-    assert_eq!(fs::read_to_string(&file).unwrap(), "FROM registry.k8s.io/pause-amd64:3.1\n");
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        "FROM registry.k8s.io/pause-amd64:3.1\n"
+    );
 }
 
 #[test]
 fn select_and_ignore_by_prefix() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "Dockerfile", "FROM node\nFROM index.docker.io/library/alpine:latest\n");
+    let file = write(
+        dir.path(),
+        "Dockerfile",
+        "FROM node\nFROM index.docker.io/library/alpine:latest\n",
+    );
     let codes = |args: &[&str]| {
-        let (_, out, _) = stdout_of(refit().args(["check", "--format", "concise"]).args(args).arg(&file));
+        let (_, out, _) = stdout_of(
+            refit()
+                .args(["check", "--format", "concise"])
+                .args(args)
+                .arg(&file),
+        );
         let mut codes: Vec<String> = out
             .lines()
             .filter_map(|l| l.split(": ").nth(1))
@@ -166,7 +231,10 @@ fn select_and_ignore_by_prefix() {
     };
     assert_eq!(codes(&[]), ["REG001", "REG003", "TAG001", "TAG002"]);
     assert_eq!(codes(&["--select", "REG"]), ["REG001", "REG003"]);
-    assert_eq!(codes(&["--select", "REG,TAG001", "--ignore", "REG003"]), ["REG001", "TAG001"]);
+    assert_eq!(
+        codes(&["--select", "REG,TAG001", "--ignore", "REG003"]),
+        ["REG001", "TAG001"]
+    );
     assert_eq!(codes(&["--ignore", "tag"]), ["REG001", "REG003"]);
     assert_eq!(codes(&["--ignore", "ALL"]), Vec::<String>::new());
     let (code, _, err) = stdout_of(refit().args(["check", "--select", "XYZ"]).arg(&file));
@@ -181,12 +249,20 @@ fn per_file_errors_exit_2_and_other_files_still_checked() {
     fs::write(dir.path().join("Dockerfile.bin"), b"FROM \x00\x01\x02").unwrap();
     fs::write(dir.path().join("Dockerfile.latin1"), b"FROM caf\xe9:1\n").unwrap();
     write(dir.path(), "Dockerfile.broken", "RUN echo no stage\n");
-    write(dir.path(), "Dockerfile.big", &format!("FROM alpine:3.20\n# {}\n", "x".repeat(2000)));
-    let (code, out, _) = stdout_of(
-        refit()
-            .current_dir(dir.path())
-            .args(["check", "--format", "concise", "--max-file-size", "1000", ".", "missing/Dockerfile"]),
+    write(
+        dir.path(),
+        "Dockerfile.big",
+        &format!("FROM alpine:3.20\n# {}\n", "x".repeat(2000)),
     );
+    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+        "check",
+        "--format",
+        "concise",
+        "--max-file-size",
+        "1000",
+        ".",
+        "missing/Dockerfile",
+    ]));
     assert_eq!(code, 2, "{out}");
     for needle in [
         "Dockerfile.big:1:1: E003 ",
@@ -220,16 +296,22 @@ fn walk_respects_gitignore_and_checks_named_files() {
     write(dir.path(), "vendor/Dockerfile", "FROM node:20\n");
     write(dir.path(), "svc/Dockerfile.prod", "FROM node:20\n");
     write(dir.path(), "build/image.def", "FROM node:20\n");
-    let (_, out, _) = stdout_of(refit().current_dir(dir.path()).args(["check", "--format", "concise"]));
+    let (_, out, _) = stdout_of(
+        refit()
+            .current_dir(dir.path())
+            .args(["check", "--format", "concise"]),
+    );
     assert!(out.contains("svc/Dockerfile.prod:1:6: REG001"), "{out}");
     assert!(!out.contains("vendor/"), "{out}");
     assert!(!out.contains("image.def"), "{out}");
     // A file named explicitly is checked whatever its name.
-    let (_, out, _) = stdout_of(
-        refit()
-            .current_dir(dir.path())
-            .args(["check", "--format", "concise", "build/image.def", "vendor/Dockerfile"]),
-    );
+    let (_, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+        "check",
+        "--format",
+        "concise",
+        "build/image.def",
+        "vendor/Dockerfile",
+    ]));
     assert!(out.contains("build/image.def:1:6: REG001"), "{out}");
     assert!(out.contains("vendor/Dockerfile:1:6: REG001"), "{out}");
 }
@@ -238,7 +320,14 @@ fn walk_respects_gitignore_and_checks_named_files() {
 fn stdin_check_and_fix() {
     let (code, out, _) = stdout_of(
         refit()
-            .args(["check", "--format", "concise", "--stdin-filename", "web/Dockerfile", "-"])
+            .args([
+                "check",
+                "--format",
+                "concise",
+                "--stdin-filename",
+                "web/Dockerfile",
+                "-",
+            ])
             .write_stdin("FROM nginx:1.27\n"),
     );
     assert_eq!(code, 1);
@@ -256,7 +345,11 @@ fn stdin_check_and_fix() {
 #[test]
 fn build_arg_overrides() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "Dockerfile", "ARG TAG\nFROM docker.io/library/node:${TAG}\n");
+    let file = write(
+        dir.path(),
+        "Dockerfile",
+        "ARG TAG\nFROM docker.io/library/node:${TAG}\n",
+    );
     let (code, out, _) = stdout_of(refit().args(["check", "--format", "concise"]).arg(&file));
     assert_eq!(code, 1);
     assert!(out.contains("REF002 Variable `TAG`"), "{out}");
@@ -279,7 +372,12 @@ fn build_arg_overrides() {
 fn json_format_is_stable() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "Dockerfile", "FROM  node:20\n");
-    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args(["check", "--format", "json", "Dockerfile"]));
+    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+        "check",
+        "--format",
+        "json",
+        "Dockerfile",
+    ]));
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["schema_version"], 1);
@@ -294,20 +392,34 @@ fn json_format_is_stable() {
     assert_eq!(d["span"], serde_json::json!({"start": 6, "end": 13}));
     assert_eq!(d["fix"]["applicability"], "safe");
     assert_eq!(d["fix"]["edits"][0]["content"], "docker.io/library/");
-    assert_eq!(d["fix"]["edits"][0]["span"], serde_json::json!({"start": 6, "end": 6}));
+    assert_eq!(
+        d["fix"]["edits"][0]["span"],
+        serde_json::json!({"start": 6, "end": 6})
+    );
     drop(file);
 }
 
 #[test]
 fn human_format_has_code_frames_and_no_colour_when_piped() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "Dockerfile", "FROM docker.io/library/node:22\nFROM k8s.gcr.io/pause:3.9\n");
-    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args(["check", "Dockerfile"]));
+    write(
+        dir.path(),
+        "Dockerfile",
+        "FROM docker.io/library/node:22\nFROM k8s.gcr.io/pause:3.9\n",
+    );
+    let (code, out, _) = stdout_of(
+        refit()
+            .current_dir(dir.path())
+            .args(["check", "Dockerfile"]),
+    );
     assert_eq!(code, 1);
     assert!(out.contains("REG004(moved-registry)"), "{out}");
     assert!(out.contains("[Dockerfile:2:6]"), "{out}");
     assert!(out.contains("2 │ FROM k8s.gcr.io/pause:3.9"), "{out}");
-    assert!(out.contains("safe fix: Use `registry.k8s.io/pause:3.9`"), "{out}");
+    assert!(
+        out.contains("safe fix: Use `registry.k8s.io/pause:3.9`"),
+        "{out}"
+    );
     assert!(!out.contains('\x1b'), "colour codes when piped:\n{out}");
 }
 
@@ -315,14 +427,20 @@ fn human_format_has_code_frames_and_no_colour_when_piped() {
 fn reference_subcommand() {
     let (code, out, _) = stdout_of(refit().args(["reference", "node:20", "localhost:5000/a/b:1@sha256:4b2bb5f6f8c0e1b4b3f5d2f9a1c0c4c0f6e9b8b1c2d3e4f5a6b7c8d9e0f1a2b3"]));
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("  normalized: docker.io/library/node:20"), "{out}");
+    assert!(
+        out.contains("  normalized: docker.io/library/node:20"),
+        "{out}"
+    );
     assert!(out.contains("  familiar:   node:20"), "{out}");
     assert!(out.contains("  domain:     localhost:5000"), "{out}");
     let (code, out, _) = stdout_of(refit().args(["reference", "--format", "json", "Node:20"]));
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v[0]["valid"], false);
-    assert_eq!(v[0]["error"], "invalid reference format: repository name (library/Node) must be lowercase");
+    assert_eq!(
+        v[0]["error"],
+        "invalid reference format: repository name (library/Node) must be lowercase"
+    );
 }
 
 #[test]

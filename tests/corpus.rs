@@ -30,8 +30,14 @@ fn changed_ranges(original: &str, fixed: &str) -> Vec<(usize, usize)> {
         if !matches!(op, similar::DiffOp::Equal { .. }) {
             let r = op.old_range();
             // Character indices to byte offsets.
-            let start = original.char_indices().nth(r.start).map_or(original.len(), |(i, _)| i);
-            let end = original.char_indices().nth(r.end).map_or(original.len(), |(i, _)| i);
+            let start = original
+                .char_indices()
+                .nth(r.start)
+                .map_or(original.len(), |(i, _)| i);
+            let end = original
+                .char_indices()
+                .nth(r.end)
+                .map_or(original.len(), |(i, _)| i);
             out.push((start, end));
         }
     }
@@ -41,10 +47,16 @@ fn changed_ranges(original: &str, fixed: &str) -> Vec<(usize, usize)> {
 #[test]
 fn corpus_dockerfiles_check_and_fix_cleanly() {
     let Some(files) = corpus_files("dockerfile") else {
-        eprintln!("skipping: ../shared/corpus/MANIFEST.tsv not found (the shared corpus is not beside the repo)");
+        eprintln!(
+            "skipping: ../shared/corpus/MANIFEST.tsv not found (the shared corpus is not beside the repo)"
+        );
         return;
     };
-    assert!(files.len() > 1000, "expected the full corpus, found {}", files.len());
+    assert!(
+        files.len() > 1000,
+        "expected the full corpus, found {}",
+        files.len()
+    );
     let settings = Settings::default();
     let mut failures = Vec::new();
     let (mut sites, mut diagnostics, mut fixed_files, mut applied) = (0, 0, 0, 0);
@@ -101,7 +113,9 @@ fn corpus_dockerfiles_check_and_fix_cleanly() {
                 .iter()
                 .any(|r| r.original.start <= start && end <= r.original.end);
             if !inside {
-                failures.push(format!("{name}: bytes {start}..{end} changed outside any edit"));
+                failures.push(format!(
+                    "{name}: bytes {start}..{end} changed outside any edit"
+                ));
             }
         }
     }
@@ -109,5 +123,10 @@ fn corpus_dockerfiles_check_and_fix_cleanly() {
         "corpus: {} Dockerfiles, {sites} image sites, {diagnostics} findings, {fixed_files} files fixed with {applied} fixes",
         files.len()
     );
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
