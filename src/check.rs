@@ -94,15 +94,19 @@ pub fn extract(
     kind: FileKind,
     text: &str,
     settings: &Settings,
-) -> Result<Vec<ImageSite>, Diagnostic> {
+) -> Result<Vec<ImageSite>, Box<Diagnostic>> {
     let result = match kind {
         FileKind::Dockerfile => sources::dockerfile::extract(text, &settings.source),
     };
-    result.map_err(|e| file_error("E004", e.message, e.span))
+    result.map_err(|e| Box::new(file_error("E004", e.message, e.span)))
 }
 
 /// Run the enabled rules over a text.
-pub fn check_text(kind: FileKind, text: &str, settings: &Settings) -> Result<Checked, Diagnostic> {
+pub fn check_text(
+    kind: FileKind,
+    text: &str,
+    settings: &Settings,
+) -> Result<Checked, Box<Diagnostic>> {
     let sites = extract(kind, text, settings)?;
     let ctx = RuleContext {
         knowledge: Knowledge::builtin(),

@@ -205,7 +205,7 @@ fn check(args: CheckArgs) -> ExitCode {
                     &settings,
                     mode,
                 ),
-                Err(d) => single_error(&name, d),
+                Err(d) => single_error(&name, *d),
             },
         };
         vec![report]

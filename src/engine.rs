@@ -58,21 +58,21 @@ fn error_report(display: &str, path: Option<PathBuf>, kind: FileKind, d: Diagnos
 }
 
 /// Decode bytes as text, or say why they are not text (E002).
-pub fn decode(bytes: Vec<u8>) -> Result<String, Diagnostic> {
+pub fn decode(bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> {
     if let Some(at) = bytes.iter().position(|&b| b == 0) {
-        return Err(file_error(
+        return Err(Box::new(file_error(
             "E002",
             format!("File is binary (NUL byte at offset {at})"),
             Span::new(0, 0),
-        ));
+        )));
     }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        file_error(
+        Box::new(file_error(
             "E002",
             format!("File is not valid UTF-8 (invalid byte at offset {at})"),
             Span::new(0, 0),
-        )
+        ))
     })
 }
 
@@ -129,7 +129,7 @@ pub fn process_path(
     }
     match decode(bytes) {
         Ok(text) => process_text(text, display, owned, kind, settings, mode),
-        Err(d) => error_report(display, owned, kind, d),
+        Err(d) => error_report(display, owned, kind, *d),
     }
 }
 
@@ -145,7 +145,7 @@ pub fn process_text(
     let checked = match check::check_text(kind, &text, settings) {
         Ok(c) => c,
         Err(d) => {
-            let mut r = error_report(display, path, kind, d);
+            let mut r = error_report(display, path, kind, *d);
             r.source = Some(text);
             return r;
         }

@@ -67,7 +67,7 @@ pub fn fix(
     original: &str,
     first: Checked,
     unsafe_fixes: bool,
-    check: impl Fn(&str) -> Result<Checked, Diagnostic>,
+    check: impl Fn(&str) -> Result<Checked, Box<Diagnostic>>,
 ) -> FixOutcome {
     let mut text = original.to_string();
     let mut checked = first;
