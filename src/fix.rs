@@ -317,6 +317,103 @@ mod tests {
         assert!(!only_inside_regions("ab", "xxc", &regions));
     }
 
+    fn site_stub() -> crate::site::ImageSite {
+        crate::site::ImageSite {
+            kind: crate::site::SiteKind::From,
+            span: Span::new(0, 0),
+            raw: String::new(),
+            value: crate::site::SiteValue::Unresolved {
+                missing: Vec::new(),
+            },
+            stage: None,
+        }
+    }
+
+    /// A stand-in checker: one site per line; a line `a` offers a fix to
+    /// `b`, a line `b` offers a fix back to `a` when `flip` is set, and a
+    /// line `bad` does not parse.
+    fn toy_check(text: &str, flip: bool) -> Result<Checked, Box<Diagnostic>> {
+        let mut diagnostics = Vec::new();
+        let mut sites = Vec::new();
+        let mut at = 0;
+        for line in text.split_inclusive('\n') {
+            let word = line.trim_end();
+            if word == "bad" {
+                return Err(Box::new(crate::check::file_error(
+                    "E004",
+                    "bad line".to_string(),
+                    Span::new(at, at + 3),
+                )));
+            }
+            sites.push(site_stub());
+            let to = match word {
+                "a" => Some("b"),
+                "b" if flip => Some("a"),
+                "c" => Some("bad"),
+                _ => None,
+            };
+            if let Some(to) = to {
+                diagnostics.push(Diagnostic {
+                    code: "TEST",
+                    name: "test",
+                    severity: crate::diagnostic::Severity::Warning,
+                    message: String::new(),
+                    span: Span::new(at, at + word.len()),
+                    help: None,
+                    fix: Some(crate::diagnostic::Fix::new(
+                        format!("Use {to}"),
+                        Applicability::Safe,
+                        vec![edit(at, at + word.len(), to)],
+                    )),
+                });
+            }
+            at += line.len();
+        }
+        Ok(Checked { sites, diagnostics })
+    }
+
+    #[test]
+    fn applies_and_converges() {
+        let first = toy_check("a\nx\na\n", false).unwrap();
+        let out = fix("a\nx\na\n", first, false, |t| toy_check(t, false));
+        assert_eq!(out.text, "b\nx\nb\n");
+        assert_eq!(out.applied.len(), 2);
+        assert!(out.refused.is_none());
+    }
+
+    #[test]
+    fn refuses_a_result_that_does_not_parse() {
+        let first = toy_check("a\nc\n", false).unwrap();
+        let out = fix("a\nc\n", first, false, |t| toy_check(t, false));
+        // Both fixes were in the same round, so neither is applied.
+        assert_eq!(out.text, "a\nc\n");
+        assert!(out.refused.unwrap().contains("does not parse"));
+    }
+
+    #[test]
+    fn refuses_fixes_that_never_converge() {
+        let first = toy_check("a\n", true).unwrap();
+        let out = fix("a\n", first, false, |t| toy_check(t, true));
+        assert_eq!(out.text, "a\n");
+        assert!(out.applied.is_empty());
+        assert!(out.refused.unwrap().contains("did not converge"));
+    }
+
+    #[test]
+    fn refuses_a_change_in_site_count() {
+        let first = toy_check("a\n", false).unwrap();
+        let out = fix("a\n", first, false, |t| {
+            toy_check(t, false).map(|mut c| {
+                if t.contains('b') {
+                    c.sites.push(site_stub());
+                }
+                c
+            })
+        });
+        assert_eq!(out.text, "a\n");
+        assert!(out.refused.unwrap().contains("number of image references"));
+    }
+
     #[test]
     fn overlap_rules() {
         assert!(overlaps(Span::new(3, 3), Span::new(3, 3)));
