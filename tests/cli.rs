@@ -39,11 +39,11 @@ fn examples_concise_positions_and_exit_1() {
         );
     assert_eq!(code, 1, "{out}");
     let expected = [
-        "examples/api/Dockerfile:1:20: REG001 Image `python:3.12-slim` has no registry; Docker Hub is implied",
+        "examples/api/Dockerfile:6:6: REG001 Image `python:3.12-slim` has no registry; Docker Hub is implied",
         "examples/api/Dockerfile:4:6: REF002 Variable `UV_VERSION` in `ghcr.io/astral-sh/uv:${UV_VERSION}` has no value",
         "examples/cluster-tools/Containerfile:1:6: REG004 Image `k8s.gcr.io/kubectl:v1.26.0` uses `k8s.gcr.io`, which moved to `registry.k8s.io`",
         "examples/web/Dockerfile:1:10: REG001 Image `docker/dockerfile:1.7` has no registry; Docker Hub is implied",
-        "examples/web/Dockerfile:3:6: REG002 Image `registry.cn-hangzhou.aliyuncs.com/library/node:18-alpine` is pulled through the registry `registry.cn-hangzhou.aliyuncs.com`",
+        "examples/web/Dockerfile:3:6: REG002 Image `registry.cn-hangzhou.aliyuncs.com/library/node:18-alpine` takes Docker Hub's `library/` path from `registry.cn-hangzhou.aliyuncs.com`, which is not a Docker Hub mirror",
         "examples/web/Dockerfile:10:6: TAG002 Image `nginx:latest` uses the mutable `latest` tag",
     ];
     for line in expected {

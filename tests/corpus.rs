@@ -20,29 +20,68 @@ fn corpus_files(kind: &str) -> Option<Vec<PathBuf>> {
     )
 }
 
-/// Byte ranges of `original` that `fixed` changed, from an independent diff.
-fn changed_ranges(original: &str, fixed: &str) -> Vec<(usize, usize)> {
-    let diff = similar::TextDiff::configure()
-        .algorithm(similar::Algorithm::Myers)
-        .diff_chars(original, fixed);
+/// Byte ranges of the original lines that `fixed` changed, from an
+/// independent line diff.
+fn changed_lines(original: &str, fixed: &str) -> Vec<(usize, usize)> {
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(original.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let line_span = |l: usize| {
+        let s = starts.get(l).copied().unwrap_or(original.len());
+        let e = starts.get(l + 1).copied().unwrap_or(original.len());
+        (s, e)
+    };
+    let diff = similar::TextDiff::from_lines(original, fixed);
     let mut out = Vec::new();
     for op in diff.ops() {
         if !matches!(op, similar::DiffOp::Equal { .. }) {
-            let r = op.old_range();
-            // Character indices to byte offsets.
-            let start = original
-                .char_indices()
-                .nth(r.start)
-                .map_or(original.len(), |(i, _)| i);
-            let end = original
-                .char_indices()
-                .nth(r.end)
-                .map_or(original.len(), |(i, _)| i);
-            out.push((start, end));
+            for l in op.old_range() {
+                out.push(line_span(l));
+            }
         }
     }
     out
 }
+
+/// Corpus files that `docker build` itself rejects, with the error refit
+/// must give and why.
+const NOT_BUILDABLE: &[(&str, &str, &str)] = &[
+    (
+        "docker-library+mysql/Dockerfile.oracle",
+        "E004",
+        "a jq template (`{{ … }}`), not a Dockerfile",
+    ),
+    (
+        "docker+compose/pkg/e2e/fixtures/wrong-composefile/service1/Dockerfile",
+        "E004",
+        "a deliberately broken fixture: `WRONG DOCKERFILE`",
+    ),
+    (
+        "hadolint+language-docker/test/fixtures/6.Dockerfile",
+        "E004",
+        "RUN before any FROM: no build stage in current context",
+    ),
+    (
+        "hadolint+language-docker/test/fixtures/Dockerfile.bom.utf16be",
+        "E002",
+        "UTF-16 text; BuildKit reads UTF-8 only",
+    ),
+    (
+        "hadolint+language-docker/test/fixtures/Dockerfile.bom.utf16le",
+        "E002",
+        "UTF-16 text; BuildKit reads UTF-8 only",
+    ),
+    (
+        "hadolint+language-docker/test/fixtures/Dockerfile.bom.utf32be",
+        "E002",
+        "UTF-32 text; BuildKit reads UTF-8 only",
+    ),
+    (
+        "hadolint+language-docker/test/fixtures/Dockerfile.bom.utf32le",
+        "E002",
+        "UTF-32 text; BuildKit reads UTF-8 only",
+    ),
+];
 
 #[test]
 fn corpus_dockerfiles_check_and_fix_cleanly() {
@@ -59,17 +98,29 @@ fn corpus_dockerfiles_check_and_fix_cleanly() {
     );
     let settings = Settings::default();
     let mut failures = Vec::new();
-    let (mut sites, mut diagnostics, mut fixed_files, mut applied) = (0, 0, 0, 0);
+    let (mut sites, mut diagnostics, mut fixed_files, mut applied, mut rejected) = (0, 0, 0, 0, 0);
     for path in &files {
         let name = path.display().to_string();
-        let Ok(text) = std::fs::read_to_string(path) else {
-            failures.push(format!("{name}: unreadable"));
-            continue;
-        };
-        let checked = match check_text(FileKind::Dockerfile, &text, &settings) {
-            Ok(c) => c,
-            Err(e) => {
-                failures.push(format!("{name}: parse error: {}", e.message));
+        let rel = path
+            .strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
+            .map(|p| p.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let expected_error = NOT_BUILDABLE.iter().find(|(p, _, _)| *p == rel);
+        let bytes = std::fs::read(path).unwrap_or_default();
+        let outcome = refit::engine::decode(bytes)
+            .and_then(|text| check_text(FileKind::Dockerfile, &text, &settings).map(|c| (text, c)));
+        let (text, checked) = match (outcome, expected_error) {
+            (Ok(ok), None) => ok,
+            (Err(e), Some((_, code, _))) if e.code == *code => {
+                rejected += 1;
+                continue;
+            }
+            (Err(e), _) => {
+                failures.push(format!("{name}: {} {}", e.code, e.message));
+                continue;
+            }
+            (Ok(_), Some((_, code, why))) => {
+                failures.push(format!("{name}: expected {code} ({why})"));
                 continue;
             }
         };
@@ -106,13 +157,13 @@ fn corpus_dockerfiles_check_and_fix_cleanly() {
         if !fix::only_inside_regions(&text, &outcome.text, &outcome.regions) {
             failures.push(format!("{name}: engine regions do not explain the change"));
         }
-        // …and by an independent character diff.
-        for (start, end) in changed_ranges(&text, &outcome.text) {
-            let inside = outcome
+        // …and by an independent line diff: every changed line holds an edit.
+        for (start, end) in changed_lines(&text, &outcome.text) {
+            let holds_edit = outcome
                 .regions
                 .iter()
-                .any(|r| r.original.start <= start && end <= r.original.end);
-            if !inside {
+                .any(|r| start <= r.original.start && r.original.end <= end);
+            if !holds_edit {
                 failures.push(format!(
                     "{name}: bytes {start}..{end} changed outside any edit"
                 ));
@@ -120,7 +171,7 @@ fn corpus_dockerfiles_check_and_fix_cleanly() {
         }
     }
     eprintln!(
-        "corpus: {} Dockerfiles, {sites} image sites, {diagnostics} findings, {fixed_files} files fixed with {applied} fixes",
+        "corpus: {} Dockerfiles ({rejected} rejected as docker build rejects them), {sites} image sites, {diagnostics} findings, {fixed_files} files fixed with {applied} fixes",
         files.len()
     );
     assert!(

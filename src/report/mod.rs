@@ -93,7 +93,7 @@ pub(crate) fn summary(reports: &[FileReport], options: &RenderOptions) -> String
     };
     if !options.fixing && fixable > 0 {
         out.push_str(&format!(
-            "\n[*] {} fixable with `refit check --fix`{}.",
+            "\n[*] {} fixable with `refit check --fix{}`.",
             fixable,
             if options.unsafe_fixes {
                 " --unsafe-fixes"

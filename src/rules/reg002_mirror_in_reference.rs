@@ -72,20 +72,18 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     };
     let range = Span::new(domain_span.start, reference.path.end);
     let canonical = preview(reference.input(), range, &canonical_name);
-    let what = match mirror.kind {
-        MirrorKind::Mirror => "the mirror",
-        MirrorKind::Registry => "the registry",
-    };
-    let mut d = rule.report(
-        site,
-        format!(
-            "Image `{}` is pulled through {what} `{domain}` ({}, {} since {})",
+    let message = match mirror.kind {
+        MirrorKind::Mirror => format!(
+            "Image `{}` is pulled through the mirror `{domain}`: {}",
             reference.input(),
-            mirror.note,
-            mirror.status,
-            mirror.date
+            mirror.note
         ),
-    );
+        MirrorKind::Registry => format!(
+            "Image `{}` takes Docker Hub's `library/` path from `{domain}`, which is not a Docker Hub mirror",
+            reference.input()
+        ),
+    };
+    let mut d = rule.report(site, message);
     d.help = Some(
         "reference the upstream image and configure mirrors in the daemon's `registry-mirrors` \
          (or containerd `hosts.toml`, BuildKit `buildkitd.toml`, Podman `registries.conf`); \

@@ -1,11 +1,1199 @@
-//! Dockerfile front-end (placeholder being replaced).
+//! Dockerfile front-end: a parser that follows BuildKit's
+//! (`frontend/dockerfile/parser` and `instructions`), keeping the byte offset
+//! of everything it reads, and the image sites it finds.
+//!
+//! What it follows from BuildKit:
+//! - parser directives (`# syntax=`, `# escape=`, `# check=`) at the top,
+//!   ending at the first line that is not one (a blank line included);
+//! - a BOM on the first line; CRLF or LF line ends;
+//! - line continuations with the escape character (`\` or a backtick),
+//!   skipping comment lines and empty lines inside them, and a
+//!   continuation at the end of the file;
+//! - heredocs on RUN, COPY and ADD (also under ONBUILD): any number per
+//!   instruction, `<<-` (leading tabs stripped from the terminator line),
+//!   quoted delimiters; an unterminated heredoc is an error;
+//! - instruction keywords in any case, flags before arguments in any order,
+//!   the JSON (exec) form and the shell form;
+//! - `ARG` with several names and `NAME=value` pairs, quoted values;
+//! - variable expansion as its shell lexer does it for `FROM`:
+//!   `$V`, `${V}`, `${V:-w}`, `${V-w}`, `${V:+w}`, `${V+w}`, `${V:?m}`,
+//!   quotes and escapes. An unset variable is reported, never guessed.
 
 use super::SourceOptions;
-use crate::site::{ImageSite, SyntaxError};
+use crate::reference::Reference;
+use crate::site::{ImageSite, Piece, SiteKind, SiteValue, Span, SyntaxError};
+use std::collections::HashMap;
 
 /// Parse a Dockerfile and return every image site in it, or the first
-/// syntax error BuildKit would report.
+/// error `docker build` would stop at.
 pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, SyntaxError> {
-    let _ = (text, options);
-    Ok(Vec::new())
+    let parsed = parse(text)?;
+    validate(&parsed)?;
+    Ok(sites(&parsed, options))
+}
+
+// ---------------------------------------------------------------------------
+// Physical and logical lines
+
+/// One physical line: `[start, end)` without its line terminator.
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    start: usize,
+    end: usize,
+}
+
+fn physical_lines(text: &str) -> Vec<Line> {
+    let bytes = text.as_bytes();
+    let mut lines = Vec::new();
+    let mut start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut i = start;
+    while i < bytes.len() {
+        if bytes[i] == b'\n' {
+            let end = if i > start && bytes[i - 1] == b'\r' {
+                i - 1
+            } else {
+                i
+            };
+            lines.push(Line { start, end });
+            start = i + 1;
+        }
+        i += 1;
+    }
+    if start < bytes.len() {
+        let end = if bytes[bytes.len() - 1] == b'\r' {
+            bytes.len() - 1
+        } else {
+            bytes.len()
+        };
+        lines.push(Line { start, end });
+    }
+    lines
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c)
+}
+
+fn trim_left(text: &str, line: Line) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = line.start;
+    while i < line.end && is_space(bytes[i]) {
+        i += 1;
+    }
+    i
+}
+
+fn is_comment(text: &str, line: Line) -> bool {
+    let i = trim_left(text, line);
+    i < line.end && text.as_bytes()[i] == b'#'
+}
+
+fn is_blank(text: &str, line: Line) -> bool {
+    trim_left(text, line) == line.end
+}
+
+/// Where a line continuation starts: the escape character followed only by
+/// spaces and tabs up to the end of the line.
+fn continuation_at(text: &str, start: usize, end: usize, escape: u8) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut j = end;
+    while j > start && matches!(bytes[j - 1], b' ' | b'\t') {
+        j -= 1;
+    }
+    (j > start && bytes[j - 1] == escape).then(|| j - 1)
+}
+
+/// A logical line: pieces of physical lines joined after removing
+/// continuations. `segments` map logical offsets back to the file.
+#[derive(Debug, Clone, Default)]
+struct Logical {
+    text: String,
+    /// (logical start, file start, length)
+    segments: Vec<(usize, usize, usize)>,
+}
+
+impl Logical {
+    fn push(&mut self, source: &str, start: usize, end: usize) {
+        if end <= start {
+            return;
+        }
+        self.segments.push((self.text.len(), start, end - start));
+        self.text.push_str(&source[start..end]);
+    }
+
+    /// The file offset of a logical offset (the end maps to the end of the
+    /// segment it closes).
+    fn file_offset(&self, at: usize) -> Option<usize> {
+        self.segments
+            .iter()
+            .find(|(l, _, len)| *l <= at && at < l + len)
+            .or_else(|| self.segments.iter().find(|(l, _, len)| at == l + len))
+            .map(|(l, f, _)| f + (at - l))
+    }
+
+    /// The file span covering a logical range, from its first to its last byte.
+    fn file_span(&self, range: Span) -> Span {
+        let start = self.file_offset(range.start).unwrap_or(0);
+        let end = if range.is_empty() {
+            start
+        } else {
+            self.file_offset(range.end - 1).map_or(start, |e| e + 1)
+        };
+        Span::new(start, end.max(start))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The parse tree
+
+#[derive(Debug, Clone)]
+struct Instruction {
+    keyword: String,
+    keyword_span: Span,
+    logical: Logical,
+    /// Logical offset where the text after the keyword starts.
+    rest: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Directive {
+    name: String,
+    value_span: Span,
+}
+
+#[derive(Debug, Clone)]
+struct Parsed<'a> {
+    text: &'a str,
+    escape: u8,
+    directives: Vec<Directive>,
+    instructions: Vec<Instruction>,
+}
+
+const INSTRUCTIONS: &[&str] = &[
+    "add",
+    "arg",
+    "cmd",
+    "copy",
+    "entrypoint",
+    "env",
+    "expose",
+    "from",
+    "healthcheck",
+    "label",
+    "maintainer",
+    "onbuild",
+    "run",
+    "shell",
+    "stopsignal",
+    "user",
+    "volume",
+    "workdir",
+];
+
+fn error(message: impl Into<String>, span: Span) -> SyntaxError {
+    SyntaxError {
+        message: message.into(),
+        span,
+    }
+}
+
+/// `#[ \t]*name[ \t]*=[ \t]*value[ \t]*`, returning (name, value span).
+fn directive(text: &str, start: usize, end: usize) -> Option<(String, Span)> {
+    let b = text.as_bytes();
+    let mut i = start;
+    if b.get(i) != Some(&b'#') || i >= end {
+        return None;
+    }
+    i += 1;
+    while i < end && matches!(b[i], b' ' | b'\t') {
+        i += 1;
+    }
+    let name_start = i;
+    if !(i < end && b[i].is_ascii_alphabetic()) {
+        return None;
+    }
+    while i < end && b[i].is_ascii_alphanumeric() {
+        i += 1;
+    }
+    let name = text[name_start..i].to_ascii_lowercase();
+    while i < end && matches!(b[i], b' ' | b'\t') {
+        i += 1;
+    }
+    if b.get(i) != Some(&b'=') || i >= end {
+        return None;
+    }
+    i += 1;
+    while i < end && matches!(b[i], b' ' | b'\t') {
+        i += 1;
+    }
+    let mut value_end = end;
+    while value_end > i && matches!(b[value_end - 1], b' ' | b'\t') {
+        value_end -= 1;
+    }
+    (value_end > i).then(|| (name, Span::new(i, value_end)))
+}
+
+fn parse(text: &str) -> Result<Parsed<'_>, SyntaxError> {
+    let lines = physical_lines(text);
+    let mut escape = b'\\';
+    let mut directives: Vec<Directive> = Vec::new();
+    let mut directives_done = false;
+    let mut instructions = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let first = trim_left(text, line);
+        if !directives_done {
+            match directive(text, first, line.end) {
+                Some((name, value_span))
+                    if matches!(name.as_str(), "syntax" | "escape" | "check") =>
+                {
+                    if directives.iter().any(|d| d.name == name) {
+                        return Err(error(
+                            format!("only one {name} parser directive can be used"),
+                            Span::new(line.start, line.end),
+                        ));
+                    }
+                    if name == "escape" {
+                        escape = match &text[value_span.start..value_span.end] {
+                            "\\" => b'\\',
+                            "`" => b'`',
+                            other => {
+                                return Err(error(
+                                    format!(
+                                        "invalid escape token '{other}' does not match ` or \\"
+                                    ),
+                                    value_span,
+                                ));
+                            }
+                        };
+                    }
+                    directives.push(Directive { name, value_span });
+                    i += 1;
+                    continue;
+                }
+                _ => directives_done = true,
+            }
+        }
+        i += 1;
+        if is_comment(text, line) {
+            continue;
+        }
+        let mut logical = Logical::default();
+        let mut ended = match continuation_at(text, first, line.end, escape) {
+            Some(c) => {
+                logical.push(text, first, c);
+                false
+            }
+            None => {
+                logical.push(text, first, line.end);
+                true
+            }
+        };
+        if ended && logical.text.is_empty() {
+            continue;
+        }
+        let start_line = i - 1;
+        while !ended && i < lines.len() {
+            let next = lines[i];
+            i += 1;
+            if is_comment(text, next) || is_blank(text, next) {
+                continue;
+            }
+            match continuation_at(text, next.start, next.end, escape) {
+                Some(c) => logical.push(text, next.start, c),
+                None => {
+                    logical.push(text, next.start, next.end);
+                    ended = true;
+                }
+            }
+        }
+        if logical.text.trim().is_empty() {
+            continue;
+        }
+        let bytes = logical.text.as_bytes();
+        let mut k = 0;
+        while k < bytes.len() && !is_space(bytes[k]) {
+            k += 1;
+        }
+        let keyword = logical.text[..k].to_ascii_lowercase();
+        let keyword_span = logical.file_span(Span::new(0, k));
+        let line_span = Span::new(
+            lines[start_line].start,
+            lines[(i - 1).min(lines.len() - 1)].end,
+        );
+        if !INSTRUCTIONS.contains(&keyword.as_str()) {
+            return Err(error(
+                format!("unknown instruction: {}", &logical.text[..k]),
+                keyword_span,
+            ));
+        }
+        let instruction = Instruction {
+            keyword,
+            keyword_span,
+            logical,
+            rest: k,
+        };
+        // Heredocs: their bodies follow the instruction line, read raw.
+        for heredoc in heredocs(&instruction, escape) {
+            let mut terminated = false;
+            while i < lines.len() {
+                let body = lines[i];
+                i += 1;
+                let mut candidate = &text[body.start..body.end];
+                if heredoc.chomp {
+                    candidate = candidate.trim_start_matches('\t');
+                }
+                if candidate == heredoc.name {
+                    terminated = true;
+                    break;
+                }
+            }
+            if !terminated {
+                return Err(error(
+                    format!("unterminated heredoc `{}`", heredoc.name),
+                    line_span,
+                ));
+            }
+        }
+        instructions.push(instruction);
+    }
+    if instructions.is_empty() {
+        return Err(error("file with no instructions", Span::new(0, 0)));
+    }
+    Ok(Parsed {
+        text,
+        escape,
+        directives,
+        instructions,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Heredocs
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Heredoc {
+    name: String,
+    chomp: bool,
+}
+
+/// The heredocs an instruction opens, as BuildKit finds them: only on RUN,
+/// COPY and ADD (directly or under ONBUILD), not in the JSON form, on words
+/// of the form `[fd]<<[-]WORD`.
+fn heredocs(instruction: &Instruction, _escape: u8) -> Vec<Heredoc> {
+    let line = &instruction.logical.text[instruction.rest..];
+    let (keyword, rest) = if instruction.keyword == "onbuild" {
+        let trimmed = line.trim_start();
+        let end = trimmed.find(is_space_char).unwrap_or(trimmed.len());
+        (trimmed[..end].to_ascii_lowercase(), &trimmed[end..])
+    } else {
+        (instruction.keyword.clone(), line)
+    };
+    if !matches!(keyword.as_str(), "run" | "copy" | "add") || !rest.contains("<<") {
+        return Vec::new();
+    }
+    let (_, args) = split_flags(rest);
+    if json_array(args.trim()).is_some() {
+        return Vec::new();
+    }
+    raw_words(rest)
+        .into_iter()
+        .filter_map(|word| parse_heredoc(&word))
+        .collect()
+}
+
+fn is_space_char(c: char) -> bool {
+    c.is_ascii() && is_space(c as u8)
+}
+
+/// Words split on whitespace outside quotes, quotes and escapes kept.
+fn raw_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                word.push(c);
+                if c == '\\' && q == '"' {
+                    if let Some(n) = chars.next() {
+                        word.push(n);
+                    }
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if is_space_char(c) => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            None => {
+                word.push(c);
+                if c == '\'' || c == '"' {
+                    quote = Some(c);
+                } else if c == '\\'
+                    && let Some(n) = chars.next()
+                {
+                    word.push(n);
+                }
+            }
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+fn parse_heredoc(word: &str) -> Option<Heredoc> {
+    let digits = word.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = word[digits..].strip_prefix("<<")?;
+    let (chomp, rest) = match rest.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, rest),
+    };
+    if rest.is_empty() || rest.contains('<') {
+        return None;
+    }
+    let name = unquote(rest);
+    (!name.is_empty()).then_some(Heredoc { name, chomp })
+}
+
+/// Remove shell quoting from a word (no expansion).
+fn unquote(word: &str) -> String {
+    let mut out = String::new();
+    let mut quote: Option<char> = None;
+    let mut chars = word.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None | Some('"'), '\\') => {
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn json_array(s: &str) -> Option<Vec<String>> {
+    if !s.starts_with('[') {
+        return None;
+    }
+    serde_json::from_str::<Vec<String>>(s).ok()
+}
+
+// ---------------------------------------------------------------------------
+// Flags
+
+/// A `--name[=value]` flag before an instruction's arguments.
+#[derive(Debug, Clone)]
+struct Flag {
+    name: String,
+    /// The value's range in the logical line when it was written without
+    /// quotes or escapes, so its bytes are the file's.
+    verbatim: Option<Span>,
+}
+
+/// Split leading flags off an instruction's text (BuildKit's
+/// `extractBuilderFlags`), returning them and the remaining arguments.
+fn split_flags(rest: &str) -> (Vec<(String, Span)>, &str) {
+    let bytes = rest.as_bytes();
+    let mut flags = Vec::new();
+    let mut i = 0;
+    loop {
+        while i < bytes.len() && is_space(bytes[i]) {
+            i += 1;
+        }
+        if !(bytes.get(i) == Some(&b'-') && bytes.get(i + 1) == Some(&b'-')) {
+            return (flags, &rest[i..]);
+        }
+        let start = i;
+        let mut quote: Option<u8> = None;
+        while i < bytes.len() {
+            let b = bytes[i];
+            match quote {
+                Some(q) if b == q => quote = None,
+                Some(_) if b == b'\\' => i += 1,
+                Some(_) => {}
+                None if is_space(b) => break,
+                None if b == b'\'' || b == b'"' => quote = Some(b),
+                None if b == b'\\' => i += 1,
+                None => {}
+            }
+            i += 1;
+        }
+        let end = i.min(bytes.len());
+        if &rest[start..end] == "--" {
+            return (flags, &rest[end..]);
+        }
+        flags.push((rest[start..end].to_string(), Span::new(start, end)));
+    }
+}
+
+fn parse_flags(raw: &[(String, Span)], base: usize) -> Vec<Flag> {
+    raw.iter()
+        .map(|(word, span)| {
+            let body = &word[2..];
+            match body.split_once('=') {
+                None => Flag {
+                    name: body.to_ascii_lowercase(),
+                    verbatim: None,
+                },
+                Some((name, value)) => {
+                    let value_start = base + span.start + 2 + name.len() + 1;
+                    let plain = !value.contains(['\'', '"', '\\']);
+                    Flag {
+                        name: name.to_ascii_lowercase(),
+                        verbatim: plain.then(|| Span::new(value_start, value_start + value.len())),
+                    }
+                }
+            }
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Variable expansion with provenance
+
+/// A variable's value and where its bytes came from.
+#[derive(Debug, Clone, Default)]
+struct Value {
+    text: String,
+    pieces: Vec<Piece>,
+}
+
+/// Accumulates expanded text with provenance, merging adjacent runs.
+#[derive(Debug, Default)]
+struct Builder {
+    text: String,
+    pieces: Vec<Piece>,
+    missing: Vec<String>,
+}
+
+impl Builder {
+    fn push(&mut self, s: &str, file: Option<usize>) {
+        if s.is_empty() {
+            return;
+        }
+        let at = self.text.len();
+        self.text.push_str(s);
+        if let Some(last) = self.pieces.last_mut()
+            && last.text.end == at
+        {
+            match (last.file, file) {
+                (Some(f), Some(start)) if f.end == start => {
+                    last.text.end += s.len();
+                    last.file = Some(Span::new(f.start, f.end + s.len()));
+                    return;
+                }
+                (None, None) => {
+                    last.text.end += s.len();
+                    return;
+                }
+                _ => {}
+            }
+        }
+        self.pieces.push(Piece {
+            text: Span::new(at, at + s.len()),
+            file: file.map(|f| Span::new(f, f + s.len())),
+        });
+    }
+
+    fn push_value(&mut self, value: &Value) {
+        for piece in &value.pieces {
+            let s = value
+                .text
+                .get(piece.text.start..piece.text.end)
+                .unwrap_or("");
+            self.push(s, piece.file.map(|f| f.start));
+        }
+    }
+
+    fn miss(&mut self, name: &str) {
+        if !self.missing.iter().any(|m| m == name) {
+            self.missing.push(name.to_string());
+        }
+    }
+}
+
+/// Variables in scope: `None` is declared without a value (unset).
+type Env = HashMap<String, Option<Value>>;
+
+struct Expander<'a> {
+    word: &'a [u8],
+    /// File offset of each byte of the word, when it is the file's.
+    file: &'a dyn Fn(usize) -> Option<usize>,
+    env: &'a Env,
+    escape: u8,
+}
+
+impl Expander<'_> {
+    fn literal(&self, out: &mut Builder, at: usize, len: usize) {
+        let s = std::str::from_utf8(&self.word[at..at + len]).unwrap_or("");
+        out.push(s, (self.file)(at));
+    }
+
+    fn char_len(&self, at: usize) -> usize {
+        let b = self.word[at];
+        if b < 0x80 {
+            1
+        } else if b >= 0xf0 {
+            4
+        } else if b >= 0xe0 {
+            3
+        } else {
+            2
+        }
+        .min(self.word.len() - at)
+    }
+
+    /// Expand from `i` until the end, or until an unmatched `}` when
+    /// `in_brace`; returns where it stopped.
+    fn expand(&self, mut i: usize, in_brace: bool, out: &mut Builder) -> usize {
+        let w = self.word;
+        while i < w.len() {
+            let c = w[i];
+            if in_brace && c == b'}' {
+                return i;
+            }
+            if c == b'\'' {
+                i += 1;
+                while i < w.len() && w[i] != b'\'' {
+                    let n = self.char_len(i);
+                    self.literal(out, i, n);
+                    i += n;
+                }
+                i += 1;
+            } else if c == b'"' {
+                i += 1;
+                while i < w.len() && w[i] != b'"' {
+                    if w[i] == self.escape
+                        && i + 1 < w.len()
+                        && (matches!(w[i + 1], b'"' | b'$') || w[i + 1] == self.escape)
+                    {
+                        self.literal(out, i + 1, 1);
+                        i += 2;
+                    } else if w[i] == b'$' {
+                        i = self.dollar(i, out);
+                    } else {
+                        let n = self.char_len(i);
+                        self.literal(out, i, n);
+                        i += n;
+                    }
+                }
+                i += 1;
+            } else if c == self.escape {
+                if i + 1 < w.len() {
+                    let n = self.char_len(i + 1);
+                    self.literal(out, i + 1, n);
+                    i += 1 + n;
+                } else {
+                    i += 1;
+                }
+            } else if c == b'$' {
+                i = self.dollar(i, out);
+            } else {
+                let n = self.char_len(i);
+                self.literal(out, i, n);
+                i += n;
+            }
+        }
+        i.min(w.len())
+    }
+
+    fn name_end(&self, mut i: usize) -> usize {
+        while i < self.word.len() && (self.word[i].is_ascii_alphanumeric() || self.word[i] == b'_')
+        {
+            i += 1;
+        }
+        i
+    }
+
+    fn lookup(&self, name: &str) -> Option<&Value> {
+        self.env.get(name).and_then(Option::as_ref)
+    }
+
+    /// `$` at `i`: a variable, or a literal `$`.
+    fn dollar(&self, i: usize, out: &mut Builder) -> usize {
+        let w = self.word;
+        let next = w.get(i + 1).copied();
+        match next {
+            Some(b'{') => self.braced(i, out),
+            Some(b) if b.is_ascii_alphabetic() || b == b'_' => {
+                let end = self.name_end(i + 1);
+                let name = String::from_utf8_lossy(&w[i + 1..end]).to_string();
+                match self.lookup(&name) {
+                    Some(v) => out.push_value(v),
+                    None => out.miss(&name),
+                }
+                end
+            }
+            _ => {
+                self.literal(out, i, 1);
+                i + 1
+            }
+        }
+    }
+
+    /// `${...}` at `i`.
+    fn braced(&self, i: usize, out: &mut Builder) -> usize {
+        let w = self.word;
+        let name_start = i + 2;
+        let name_end = self.name_end(name_start);
+        let name = String::from_utf8_lossy(&w[name_start..name_end]).to_string();
+        let value = self.lookup(&name).cloned();
+        let mut j = name_end;
+        let colon = w.get(j) == Some(&b':');
+        if colon {
+            j += 1;
+        }
+        let op = w.get(j).copied();
+        match op {
+            Some(b'}') if !colon && !name.is_empty() => {
+                match value {
+                    Some(v) => out.push_value(&v),
+                    None => out.miss(&name),
+                }
+                j + 1
+            }
+            Some(op @ (b'-' | b'+' | b'?')) if !name.is_empty() => {
+                // Expand the word into a scratch builder; use it only when
+                // the operator selects it, so its variables count only then.
+                let mut word = Builder::default();
+                let end = self.expand(j + 1, true, &mut word);
+                let set = value.is_some();
+                let non_empty = value.as_ref().is_some_and(|v| !v.text.is_empty());
+                let has = if colon { non_empty } else { set };
+                match op {
+                    b'-' => {
+                        if has {
+                            if let Some(v) = &value {
+                                out.push_value(v);
+                            }
+                        } else {
+                            Self::take(out, word);
+                        }
+                    }
+                    b'+' => {
+                        if has {
+                            Self::take(out, word);
+                        }
+                    }
+                    _ => match (&value, has) {
+                        (Some(v), true) => out.push_value(v),
+                        _ => out.miss(&name),
+                    },
+                }
+                (end + 1).min(w.len())
+            }
+            _ => {
+                // A form refit does not evaluate (`${#V}`, `${V%x}`, an
+                // unterminated brace): unresolved rather than guessed.
+                let close = w[i..]
+                    .iter()
+                    .position(|&b| b == b'}')
+                    .map_or(w.len(), |p| i + p + 1);
+                out.miss(if name.is_empty() { "${…}" } else { &name });
+                close
+            }
+        }
+    }
+
+    fn take(out: &mut Builder, word: Builder) {
+        let Builder {
+            text,
+            pieces,
+            missing,
+        } = word;
+        for piece in pieces {
+            let s = text.get(piece.text.start..piece.text.end).unwrap_or("");
+            out.push(s, piece.file.map(|f| f.start));
+        }
+        for m in missing {
+            out.miss(&m);
+        }
+    }
+}
+
+/// Expand one word of a logical line.
+fn expand(logical: &Logical, range: Span, env: &Env, escape: u8) -> Builder {
+    let word = &logical.text.as_bytes()[range.start..range.end];
+    let map = |at: usize| logical.file_offset(range.start + at);
+    let expander = Expander {
+        word,
+        file: &map,
+        env,
+        escape,
+    };
+    let mut out = Builder::default();
+    expander.expand(0, false, &mut out);
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Sites
+
+/// Split on whitespace (no quote handling), with ranges: FROM's arguments.
+fn fields(s: &str, base: usize) -> Vec<(String, Span)> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && is_space(bytes[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && !is_space(bytes[i]) {
+            i += 1;
+        }
+        if i > start {
+            out.push((s[start..i].to_string(), Span::new(base + start, base + i)));
+        }
+    }
+    out
+}
+
+/// ARG declarations: (name, value range in the logical line) pairs.
+fn arg_pairs(logical: &Logical, rest: usize) -> Vec<(String, Option<Span>)> {
+    let line = &logical.text[rest..];
+    let bytes = line.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        while i < bytes.len() && is_space(bytes[i]) {
+            i += 1;
+        }
+        let start = i;
+        let mut quote: Option<u8> = None;
+        while i < bytes.len() {
+            let b = bytes[i];
+            match quote {
+                Some(q) if b == q => quote = None,
+                Some(b'"') if b == b'\\' => i += 1,
+                Some(_) => {}
+                None if is_space(b) => break,
+                None if b == b'\'' || b == b'"' => quote = Some(b),
+                None if b == b'\\' => i += 1,
+                None => {}
+            }
+            i += 1;
+        }
+        let end = i.min(bytes.len());
+        if end > start {
+            let word = &line[start..end];
+            match word.split_once('=') {
+                Some((name, _)) => {
+                    let v = start + name.len() + 1;
+                    out.push((name.to_string(), Some(Span::new(rest + v, rest + end))));
+                }
+                None => out.push((word.to_string(), None)),
+            }
+        }
+    }
+    out
+}
+
+/// BuildKit's automatic platform ARGs: declared, but their values depend on
+/// the build, so refit treats them as unset.
+const PLATFORM_ARGS: &[&str] = &[
+    "BUILDPLATFORM",
+    "BUILDOS",
+    "BUILDARCH",
+    "BUILDVARIANT",
+    "TARGETPLATFORM",
+    "TARGETOS",
+    "TARGETARCH",
+    "TARGETVARIANT",
+];
+
+fn declare(
+    env: &mut Env,
+    parsed: &Parsed,
+    instruction: &Instruction,
+    meta: Option<&Env>,
+    options: &SourceOptions,
+) {
+    for (name, value) in arg_pairs(&instruction.logical, instruction.rest) {
+        if let Some(v) = options.build_args.get(&name) {
+            env.insert(
+                name,
+                Some(Value {
+                    text: v.clone(),
+                    pieces: vec![Piece {
+                        text: Span::new(0, v.len()),
+                        file: None,
+                    }],
+                }),
+            );
+            continue;
+        }
+        let value = match value {
+            Some(range) => {
+                let b = expand(&instruction.logical, range, env, parsed.escape);
+                if b.missing.is_empty() {
+                    Some(Value {
+                        text: b.text,
+                        pieces: b.pieces,
+                    })
+                } else {
+                    None
+                }
+            }
+            // `ARG NAME` inside a stage takes the meta ARG's value.
+            None => meta.and_then(|m| m.get(&name).cloned().flatten()),
+        };
+        env.insert(name, value);
+    }
+}
+
+fn site(
+    kind: SiteKind,
+    logical: &Logical,
+    range: Span,
+    env: &Env,
+    escape: u8,
+    stage: Option<String>,
+) -> (ImageSite, Option<String>) {
+    let raw = logical.text[range.start..range.end].to_string();
+    let built = expand(logical, range, env, escape);
+    let span = logical.file_span(range);
+    let value = if built.missing.is_empty() {
+        let parsed = Reference::parse_normalized(&built.text);
+        SiteValue::Resolved {
+            text: built.text.clone(),
+            pieces: built.pieces,
+            parsed,
+        }
+    } else {
+        SiteValue::Unresolved {
+            missing: built.missing,
+        }
+    };
+    let resolved = match &value {
+        SiteValue::Resolved { text, .. } => Some(text.clone()),
+        SiteValue::Unresolved { .. } => None,
+    };
+    (
+        ImageSite {
+            kind,
+            span,
+            raw,
+            value,
+            stage,
+        },
+        resolved,
+    )
+}
+
+/// The `from` field of a `--mount` value (CSV `key=value` fields), as a
+/// range of the logical line when written plainly.
+fn mount_from(value: &str, value_start: usize) -> Option<Span> {
+    let mut at = 0;
+    for field in value.split(',') {
+        let start = at;
+        at += field.len() + 1;
+        if let Some((key, v)) = field.split_once('=')
+            && key.trim().eq_ignore_ascii_case("from")
+        {
+            if v.contains('"') {
+                return None;
+            }
+            let v_start = value_start + start + key.len() + 1;
+            return Some(Span::new(v_start, v_start + v.len()));
+        }
+    }
+    None
+}
+
+fn sites(parsed: &Parsed, options: &SourceOptions) -> Vec<ImageSite> {
+    let mut out = Vec::new();
+    let text = parsed.text;
+    for d in &parsed.directives {
+        if d.name != "syntax" {
+            continue;
+        }
+        let raw = &text[d.value_span.start..d.value_span.end];
+        out.push(ImageSite {
+            kind: SiteKind::SyntaxDirective,
+            span: d.value_span,
+            raw: raw.to_string(),
+            value: SiteValue::Resolved {
+                text: raw.to_string(),
+                pieces: vec![Piece {
+                    text: Span::new(0, raw.len()),
+                    file: Some(d.value_span),
+                }],
+                parsed: Reference::parse_normalized(raw),
+            },
+            stage: None,
+        });
+    }
+
+    // All stage names, for COPY --from and RUN --mount from, which may name
+    // any stage of the file.
+    let mut all_stages: Vec<String> = Vec::new();
+    for ins in &parsed.instructions {
+        if ins.keyword == "from" {
+            let (_, args) = split_flags(&ins.logical.text[ins.rest..]);
+            let words = fields(args, 0);
+            if words.len() == 3 && words[1].0.eq_ignore_ascii_case("as") {
+                all_stages.push(words[2].0.to_ascii_lowercase());
+            }
+        }
+    }
+
+    let mut meta = Env::new();
+    for name in PLATFORM_ARGS {
+        meta.insert((*name).to_string(), None);
+    }
+    let mut seen_from = false;
+    let mut earlier_stages: Vec<String> = Vec::new();
+    let mut stage_env = Env::new();
+    let mut stage_name: Option<String> = None;
+    for ins in &parsed.instructions {
+        let rest_text = &ins.logical.text[ins.rest..];
+        match ins.keyword.as_str() {
+            "arg" if !seen_from => declare(&mut meta, parsed, ins, None, options),
+            "arg" => {
+                let snapshot = stage_env.clone();
+                let mut env = snapshot;
+                declare(&mut env, parsed, ins, Some(&meta), options);
+                stage_env = env;
+            }
+            "from" => {
+                seen_from = true;
+                let (_, args) = split_flags(rest_text);
+                let base = ins.rest + (rest_text.len() - args.len());
+                let words = fields(args, base);
+                let name = (words.len() == 3 && words[1].0.eq_ignore_ascii_case("as"))
+                    .then(|| words[2].0.to_ascii_lowercase());
+                if let Some((_, range)) = words.first() {
+                    let (s, resolved) = site(
+                        SiteKind::From,
+                        &ins.logical,
+                        *range,
+                        &meta,
+                        parsed.escape,
+                        name.clone(),
+                    );
+                    let not_image = resolved.as_deref().is_some_and(|t| {
+                        t.eq_ignore_ascii_case("scratch")
+                            || earlier_stages.iter().any(|st| st.eq_ignore_ascii_case(t))
+                    });
+                    if !not_image {
+                        out.push(s);
+                    }
+                }
+                if let Some(n) = &name {
+                    earlier_stages.push(n.clone());
+                }
+                stage_name = name;
+                stage_env = Env::new();
+            }
+            "copy" | "run" => {
+                let (raw_flags, _) = split_flags(rest_text);
+                let flags = parse_flags(&raw_flags, ins.rest);
+                let mut env = meta.clone();
+                env.extend(stage_env.clone());
+                for flag in flags {
+                    let (kind, range) = match (ins.keyword.as_str(), flag.name.as_str()) {
+                        ("copy", "from") => (SiteKind::CopyFrom, flag.verbatim),
+                        ("run", "mount") => {
+                            let Some(v) = flag.verbatim else { continue };
+                            let value = &ins.logical.text[v.start..v.end];
+                            (SiteKind::RunMountFrom, mount_from(value, v.start))
+                        }
+                        _ => continue,
+                    };
+                    let Some(range) = range else {
+                        continue;
+                    };
+                    if range.is_empty() {
+                        continue;
+                    }
+                    let raw = &ins.logical.text[range.start..range.end];
+                    if raw.bytes().all(|b| b.is_ascii_digit()) {
+                        continue;
+                    }
+                    let (s, resolved) = site(
+                        kind,
+                        &ins.logical,
+                        range,
+                        &env,
+                        parsed.escape,
+                        stage_name.clone(),
+                    );
+                    let is_stage = resolved.as_deref().is_some_and(|t| {
+                        t.bytes().all(|b| b.is_ascii_digit())
+                            || t.eq_ignore_ascii_case("scratch")
+                            || all_stages.iter().any(|st| st.eq_ignore_ascii_case(t))
+                    });
+                    if !is_stage {
+                        out.push(s);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Validate what `docker build` checks before building: instructions before
+/// the first FROM, FROM's arguments and stage names.
+fn validate(parsed: &Parsed) -> Result<(), SyntaxError> {
+    let mut seen_from = false;
+    for ins in &parsed.instructions {
+        match ins.keyword.as_str() {
+            "from" => {
+                seen_from = true;
+                let rest = &ins.logical.text[ins.rest..];
+                let (_, args) = split_flags(rest);
+                let base = ins.rest + (rest.len() - args.len());
+                let words = fields(args, base);
+                let ok =
+                    words.len() == 1 || (words.len() == 3 && words[1].0.eq_ignore_ascii_case("as"));
+                if !ok {
+                    return Err(error(
+                        "FROM requires either one or three arguments",
+                        ins.logical.file_span(Span::new(0, ins.logical.text.len())),
+                    ));
+                }
+                if let Some((name, range)) = words.get(2) {
+                    let lower = name.to_ascii_lowercase();
+                    let valid = lower.starts_with(|c: char| c.is_ascii_lowercase())
+                        && lower.bytes().all(|b| {
+                            b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b)
+                        });
+                    if !valid && !name.contains('$') {
+                        return Err(error(
+                            format!(
+                                "invalid name for build stage: \"{name}\", name can't start with a number or contain symbols"
+                            ),
+                            ins.logical.file_span(*range),
+                        ));
+                    }
+                }
+            }
+            "arg" => {}
+            _ if !seen_from => {
+                return Err(error("no build stage in current context", ins.keyword_span));
+            }
+            _ => {}
+        }
+    }
+    if !seen_from {
+        return Err(error(
+            "dockerfile contains no stages to build",
+            Span::new(0, 0),
+        ));
+    }
+    Ok(())
 }
