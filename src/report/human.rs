@@ -124,11 +124,22 @@ impl miette::Diagnostic for Report<'_> {
             Some(_) => "fixable",
             None => "here",
         };
-        Some(Box::new(std::iter::once(LabeledSpan::new(
-            Some(label.to_string()),
-            span.start,
-            span.len(),
-        ))))
+        let primary = LabeledSpan::new(Some(label.to_string()), span.start, span.len());
+        // A fix that edits elsewhere (an ARG default) shows where.
+        let elsewhere = self
+            .diagnostic
+            .fix
+            .iter()
+            .flat_map(|f| &f.edits)
+            .filter(move |e| e.span.end < span.start || e.span.start > span.end)
+            .map(|e| {
+                LabeledSpan::new(
+                    Some("the fix edits here".to_string()),
+                    e.span.start,
+                    e.span.len(),
+                )
+            });
+        Some(Box::new(std::iter::once(primary).chain(elsewhere)))
     }
 }
 
