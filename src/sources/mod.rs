@@ -1,6 +1,7 @@
 //! Front-ends: one per file kind, each turning text into image sites.
 
 pub mod dockerfile;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 
