@@ -9,12 +9,28 @@ use crate::sources::{self, SourceOptions};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FileKind {
     Dockerfile,
+    Compose,
+    HelmValues,
+    /// Any other YAML: Kubernetes objects are found by `apiVersion` and `kind`.
+    Kubernetes,
+    GithubActions,
+    GitlabCi,
+    Kustomize,
+    /// A templated file (Helm `templates/`): skipped, never an error.
+    Template,
 }
 
 impl FileKind {
     pub fn as_str(&self) -> &'static str {
         match self {
             FileKind::Dockerfile => "dockerfile",
+            FileKind::Compose => "compose",
+            FileKind::HelmValues => "helm-values",
+            FileKind::Kubernetes => "kubernetes",
+            FileKind::GithubActions => "github-actions",
+            FileKind::GitlabCi => "gitlab-ci",
+            FileKind::Kustomize => "kustomize",
+            FileKind::Template => "template",
         }
     }
 }
@@ -86,6 +102,7 @@ pub fn file_error(code: &'static str, message: String, span: Span) -> Diagnostic
         span,
         help: None,
         fix: None,
+        yaml_path: None,
     }
 }
 
@@ -97,6 +114,24 @@ pub fn extract(
 ) -> Result<Vec<ImageSite>, Box<Diagnostic>> {
     let result = match kind {
         FileKind::Dockerfile => sources::dockerfile::extract(text, &settings.source),
+        FileKind::Compose => sources::compose::extract(text, &settings.source),
+        FileKind::HelmValues => sources::helm::extract(text, &settings.source),
+        FileKind::GithubActions => sources::ci::extract_github(text),
+        FileKind::GitlabCi => sources::ci::extract_gitlab(text),
+        FileKind::Kustomize => sources::kustomize::extract(text),
+        FileKind::Template => Ok(Vec::new()),
+        FileKind::Kubernetes => {
+            if !sources::kubernetes::looks_like_manifest(text) {
+                Ok(Vec::new())
+            } else {
+                match sources::kubernetes::extract(text) {
+                    // A templated manifest outside `templates/` is skipped
+                    // when it is not YAML.
+                    Err(_) if sources::yaml::is_templated(text) => Ok(Vec::new()),
+                    other => other,
+                }
+            }
+        }
     };
     result.map_err(|e| Box::new(file_error("E004", e.message, e.span)))
 }
@@ -114,7 +149,13 @@ pub fn check_text(
     let mut diagnostics = Vec::new();
     for rule in RULES.iter().filter(|r| settings.enabled(r.code)) {
         for site in &sites {
+            let before = diagnostics.len();
             (rule.check)(rule, site, &ctx, &mut diagnostics);
+            if let Some(path) = &site.path {
+                for d in &mut diagnostics[before..] {
+                    d.message = format!("{} (`{path}`)", d.message);
+                }
+            }
         }
     }
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

@@ -73,6 +73,9 @@ pub struct CheckArgs {
     /// Override a Dockerfile ARG: `NAME=VALUE` (or `NAME`, taken from the environment).
     #[arg(long = "build-arg", value_name = "NAME=VALUE")]
     pub build_args: Vec<String>,
+    /// A value for Compose interpolation: `NAME=VALUE` (wins over `.env`).
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
     /// The file name to report (and classify) stdin as.
     #[arg(long)]
     pub stdin_filename: Option<PathBuf>,
@@ -140,6 +143,10 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(&e),
     };
+    let env = match parse_build_args(&args.env) {
+        Ok(b) => b,
+        Err(e) => return usage_error(&e.replace("--build-arg", "--env")),
+    };
     for code in args.select.iter().chain(&args.ignore) {
         let known = code.eq_ignore_ascii_case("ALL")
             || RULES.iter().any(|r| {
@@ -154,7 +161,11 @@ fn check(args: CheckArgs) -> ExitCode {
     let settings = Settings {
         select: args.select.clone(),
         ignore: args.ignore.clone(),
-        source: crate::sources::SourceOptions { build_args },
+        source: crate::sources::SourceOptions {
+            build_args,
+            env,
+            ..Default::default()
+        },
     };
     let mode = if args.fix || args.diff {
         FixMode::On {

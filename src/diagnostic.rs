@@ -68,6 +68,8 @@ pub struct Diagnostic {
     pub span: Span,
     pub help: Option<String>,
     pub fix: Option<Fix>,
+    /// Where the finding is in a YAML document (`services.web.image`).
+    pub yaml_path: Option<String>,
 }
 
 impl Diagnostic {

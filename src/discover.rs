@@ -12,7 +12,8 @@ pub struct Target {
     pub kind: FileKind,
 }
 
-/// The kind of a file from its name, as a walk would classify it.
+/// The kind of a file from its name (and, for Helm, its folder), as a walk
+/// would classify it.
 pub fn classify(path: &Path) -> Option<FileKind> {
     let name = path.file_name()?.to_str()?;
     let lower = name.to_ascii_lowercase();
@@ -23,12 +24,63 @@ pub fn classify(path: &Path) -> Option<FileKind> {
         || lower.starts_with("dockerfile.")
         || lower.ends_with(".dockerfile")
         || lower.starts_with("containerfile");
-    dockerfile.then_some(FileKind::Dockerfile)
+    if dockerfile {
+        return Some(FileKind::Dockerfile);
+    }
+    let stem = lower
+        .strip_suffix(".yaml")
+        .or_else(|| lower.strip_suffix(".yml"))?;
+    if stem == "chart" || stem == "chart.lock" {
+        return None;
+    }
+    if stem == "compose" || stem.starts_with("docker-compose") || stem.starts_with("compose.") {
+        return Some(FileKind::Compose);
+    }
+    if stem == ".gitlab-ci" {
+        return Some(FileKind::GitlabCi);
+    }
+    if stem == "kustomization" {
+        return Some(FileKind::Kustomize);
+    }
+    let parent = path.parent();
+    let parent_name = parent.and_then(Path::file_name).and_then(|n| n.to_str());
+    let grandparent_name = parent
+        .and_then(Path::parent)
+        .and_then(Path::file_name)
+        .and_then(|n| n.to_str());
+    if stem == "action" || (parent_name == Some("workflows") && grandparent_name == Some(".github"))
+    {
+        return Some(FileKind::GithubActions);
+    }
+    if stem.starts_with("values") && parent.is_some_and(|p| p.join("Chart.yaml").is_file()) {
+        return Some(FileKind::HelmValues);
+    }
+    if in_chart_templates(path) {
+        return Some(FileKind::Template);
+    }
+    Some(FileKind::Kubernetes)
 }
 
-/// The kind of a file named on the command line: always checked, as a
-/// Dockerfile when its name says nothing else.
+/// Under a chart's `templates/` folder (a `Chart.yaml` beside it).
+fn in_chart_templates(path: &Path) -> bool {
+    path.ancestors().skip(1).any(|dir| {
+        dir.file_name().is_some_and(|n| n == "templates")
+            && dir.parent().is_some_and(|p| p.join("Chart.yaml").is_file())
+    })
+}
+
+/// The kind of a file named on the command line: always checked; a
+/// `values*.yaml` is Helm values, and a name that says nothing else is a
+/// Dockerfile.
 pub fn classify_explicit(path: &Path) -> FileKind {
+    let lower = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if lower.starts_with("values") && (lower.ends_with(".yaml") || lower.ends_with(".yml")) {
+        return FileKind::HelmValues;
+    }
     classify(path).unwrap_or(FileKind::Dockerfile)
 }
 
@@ -103,10 +155,30 @@ mod tests {
             "Dockerfile.dockerignore",
             "README.md",
             "Dockerfile.md",
-            "compose.yaml",
+            "Chart.yaml",
             "notes.txt",
         ] {
             assert_eq!(classify(Path::new(name)), None, "{name}");
         }
+        for (name, kind) in [
+            ("compose.yaml", FileKind::Compose),
+            ("docker-compose.prod.yml", FileKind::Compose),
+            ("compose.override.yaml", FileKind::Compose),
+            (".gitlab-ci.yml", FileKind::GitlabCi),
+            ("kustomization.yaml", FileKind::Kustomize),
+            (".github/workflows/ci.yml", FileKind::GithubActions),
+            ("action.yml", FileKind::GithubActions),
+            ("deploy/app.yaml", FileKind::Kubernetes),
+        ] {
+            assert_eq!(classify(Path::new(name)), Some(kind), "{name}");
+        }
+        assert_eq!(
+            classify_explicit(Path::new("my-values.yaml")),
+            FileKind::Kubernetes
+        );
+        assert_eq!(
+            classify_explicit(Path::new("values-prod.yaml")),
+            FileKind::HelmValues
+        );
     }
 }

@@ -128,8 +128,42 @@ pub fn process_path(
         return error_report(display, owned, kind, d);
     }
     match decode(bytes) {
-        Ok(text) => process_text(text, display, owned, kind, settings, mode),
+        Ok(text) => {
+            let local = local_settings(path, kind, settings);
+            process_text(
+                text,
+                display,
+                owned,
+                kind,
+                local.as_ref().unwrap_or(settings),
+                mode,
+            )
+        }
         Err(d) => error_report(display, owned, kind, *d),
+    }
+}
+
+/// Settings that depend on files beside this one: a Compose file's `.env`,
+/// a values file's `Chart.yaml` (`appVersion`, for an empty `tag`).
+fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Option<Settings> {
+    let dir = path.parent()?;
+    match kind {
+        FileKind::Compose => {
+            let text = std::fs::read_to_string(dir.join(".env")).ok()?;
+            let mut s = settings.clone();
+            s.source.dotenv = crate::sources::parse_dotenv(&text);
+            Some(s)
+        }
+        FileKind::HelmValues => {
+            let text = std::fs::read_to_string(dir.join("Chart.yaml")).ok()?;
+            let docs = crate::sources::yaml::parse(&text).ok()?;
+            let doc = docs.first()?;
+            let app = doc.get_scalar(&doc.root, "appVersion")?.value.clone();
+            let mut s = settings.clone();
+            s.source.chart_app_version = Some(app);
+            Some(s)
+        }
+        _ => None,
     }
 }
 

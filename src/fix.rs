@@ -326,6 +326,8 @@ mod tests {
                 missing: Vec::new(),
             },
             stage: None,
+            path: None,
+            extra: crate::site::Extra::default(),
         }
     }
 
@@ -360,6 +362,7 @@ mod tests {
                     message: String::new(),
                     span: Span::new(at, at + word.len()),
                     help: None,
+                    yaml_path: None,
                     fix: Some(crate::diagnostic::Fix::new(
                         format!("Use {to}"),
                         Applicability::Safe,

@@ -35,6 +35,20 @@ pub enum SiteKind {
     RunMountFrom,
     /// `# syntax=image`
     SyntaxDirective,
+    /// `services.<name>.image` in a Compose file
+    ComposeService,
+    /// a container image in a Kubernetes workload
+    KubernetesContainer,
+    /// `volumes[].image.reference` in a Kubernetes pod spec
+    KubernetesVolume,
+    /// an image in Helm chart values
+    HelmValue,
+    /// a job container, service or `docker://` step in GitHub Actions
+    GithubActions,
+    /// an `image` or `services` entry in GitLab CI
+    GitlabCi,
+    /// an entry of `images:` in a kustomization
+    Kustomize,
 }
 
 impl SiteKind {
@@ -44,6 +58,13 @@ impl SiteKind {
             SiteKind::CopyFrom => "COPY --from",
             SiteKind::RunMountFrom => "RUN --mount from",
             SiteKind::SyntaxDirective => "# syntax",
+            SiteKind::ComposeService => "Compose service",
+            SiteKind::KubernetesContainer => "Kubernetes container",
+            SiteKind::KubernetesVolume => "Kubernetes image volume",
+            SiteKind::HelmValue => "Helm value",
+            SiteKind::GithubActions => "GitHub Actions",
+            SiteKind::GitlabCi => "GitLab CI",
+            SiteKind::Kustomize => "kustomize image",
         }
     }
 }
@@ -85,6 +106,48 @@ pub struct ImageSite {
     pub value: SiteValue,
     /// The name of the build stage this site belongs to (`AS name`), if any.
     pub stage: Option<String>,
+    /// Where the site is in a YAML document (`services.web.image`).
+    pub path: Option<String>,
+    /// Facts about the site that some rules need.
+    pub extra: Extra,
+}
+
+/// A YAML scalar a fix may rewrite: its span as written and, when its
+/// bytes are exactly its value, the span of those bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Slot {
+    pub span: Span,
+    pub content: Option<Span>,
+    pub value: String,
+}
+
+/// A Kubernetes container's `imagePullPolicy`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PullPolicy {
+    /// The value, when the key is present.
+    pub value: Option<Slot>,
+    /// Where to insert `imagePullPolicy: …` when it is absent: the offset
+    /// and the text to insert before the policy (newline and indentation,
+    /// or `, ` in a flow mapping).
+    pub insert: Option<(usize, String)>,
+}
+
+/// Site facts beyond the reference itself.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Extra {
+    /// Compose `image:` beside `build:`: the name given to a build output,
+    /// not a pull, so registry and tag rules do not apply.
+    pub build_output: bool,
+    /// Kubernetes pull policy.
+    pub pull_policy: Option<PullPolicy>,
+    /// Tag scalars written plain that YAML reads as numbers (`tag: 1.10`).
+    pub numeric_tags: Vec<Slot>,
+    /// Helm values with a `registry:` key: a registry is set there, never
+    /// prefixed onto `repository:`.
+    pub registry_slot: Option<Slot>,
+    /// A pull through a proxy prefix kept on rewrite
+    /// (`$CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/`).
+    pub via_proxy: Option<String>,
 }
 
 impl ImageSite {

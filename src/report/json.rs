@@ -30,6 +30,8 @@ struct JsonDiagnostic<'a> {
     severity: Severity,
     message: &'a str,
     help: Option<&'a str>,
+    /// Where in a YAML document, for YAML sources.
+    yaml_path: Option<&'a str>,
     span: Span,
     start: Position,
     end: Position,
@@ -89,6 +91,7 @@ pub fn render(reports: &[FileReport], _options: &RenderOptions) -> String {
                 severity: d.severity,
                 message: &d.message,
                 help: d.help.as_deref(),
+                yaml_path: d.yaml_path.as_deref(),
                 span: d.span,
                 start,
                 end,

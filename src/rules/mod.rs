@@ -74,6 +74,7 @@ impl Rule {
             span: site.span,
             help: None,
             fix: None,
+            yaml_path: site.path.clone(),
         }
     }
 

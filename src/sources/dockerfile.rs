@@ -20,6 +20,7 @@
 //!   quotes and escapes. An unset variable is reported, never guessed.
 
 use super::SourceOptions;
+use super::common::{Builder, Value};
 use crate::reference::Reference;
 use crate::site::{ImageSite, Piece, SiteKind, SiteValue, Span, SyntaxError};
 use std::collections::HashMap;
@@ -562,67 +563,6 @@ fn parse_flags(raw: &[(String, Span)], base: usize) -> Vec<Flag> {
 // ---------------------------------------------------------------------------
 // Variable expansion with provenance
 
-/// A variable's value and where its bytes came from.
-#[derive(Debug, Clone, Default)]
-struct Value {
-    text: String,
-    pieces: Vec<Piece>,
-}
-
-/// Accumulates expanded text with provenance, merging adjacent runs.
-#[derive(Debug, Default)]
-struct Builder {
-    text: String,
-    pieces: Vec<Piece>,
-    missing: Vec<String>,
-}
-
-impl Builder {
-    fn push(&mut self, s: &str, file: Option<usize>) {
-        if s.is_empty() {
-            return;
-        }
-        let at = self.text.len();
-        self.text.push_str(s);
-        if let Some(last) = self.pieces.last_mut()
-            && last.text.end == at
-        {
-            match (last.file, file) {
-                (Some(f), Some(start)) if f.end == start => {
-                    last.text.end += s.len();
-                    last.file = Some(Span::new(f.start, f.end + s.len()));
-                    return;
-                }
-                (None, None) => {
-                    last.text.end += s.len();
-                    return;
-                }
-                _ => {}
-            }
-        }
-        self.pieces.push(Piece {
-            text: Span::new(at, at + s.len()),
-            file: file.map(|f| Span::new(f, f + s.len())),
-        });
-    }
-
-    fn push_value(&mut self, value: &Value) {
-        for piece in &value.pieces {
-            let s = value
-                .text
-                .get(piece.text.start..piece.text.end)
-                .unwrap_or("");
-            self.push(s, piece.file.map(|f| f.start));
-        }
-    }
-
-    fn miss(&mut self, name: &str) {
-        if !self.missing.iter().any(|m| m == name) {
-            self.missing.push(name.to_string());
-        }
-    }
-}
-
 /// Variables in scope: `None` is declared without a value (unset).
 type Env = HashMap<String, Option<Value>>;
 
@@ -987,6 +927,8 @@ fn site(
             raw,
             value,
             stage,
+            path: None,
+            extra: Default::default(),
         },
         resolved,
     )
@@ -1033,6 +975,8 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Vec<ImageSite> {
                 parsed: Reference::parse_normalized(raw),
             },
             stage: None,
+            path: None,
+            extra: Default::default(),
         });
     }
 
@@ -1213,6 +1157,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect::<BTreeMap<_, _>>(),
+            ..SourceOptions::default()
         };
         extract(text, &options).unwrap()
     }

@@ -1,6 +1,12 @@
 //! Front-ends: one per file kind, each turning text into image sites.
 
+pub mod ci;
+pub mod common;
+pub mod compose;
 pub mod dockerfile;
+pub mod helm;
+pub mod kubernetes;
+pub mod kustomize;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -10,4 +16,36 @@ use std::collections::BTreeMap;
 pub struct SourceOptions {
     /// `--build-arg NAME=VALUE` overrides for Dockerfile ARGs.
     pub build_args: BTreeMap<String, String>,
+    /// `--env NAME=VALUE` values for Compose interpolation; they win over `.env`.
+    pub env: BTreeMap<String, String>,
+    /// The `.env` file beside a Compose file.
+    pub dotenv: BTreeMap<String, String>,
+    /// `appVersion` of the chart a Helm values file belongs to.
+    pub chart_app_version: Option<String>,
+}
+
+/// Parse a `.env` file: `NAME=value` lines, `#` comments, `export`, quotes.
+pub fn parse_dotenv(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        let value = if let Some(v) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+            v.to_string()
+        } else if let Some(v) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+            v.to_string()
+        } else {
+            // An unquoted value ends at ` #` (an inline comment).
+            value.split(" #").next().unwrap_or(value).trim().to_string()
+        };
+        out.insert(name.trim().to_string(), value);
+    }
+    out
 }

@@ -58,7 +58,9 @@ pub fn looks_numeric(s: &str) -> bool {
         None => (t, None),
     };
     let digits_dot = !mantissa.is_empty()
-        && mantissa.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'_')
+        && mantissa
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'_')
         && mantissa.bytes().filter(|&b| b == b'.').count() <= 1
         && mantissa.bytes().any(|b| b.is_ascii_digit());
     let exponent_ok = exponent.is_none_or(|e| {
@@ -140,7 +142,12 @@ impl Document {
         out
     }
 
-    fn collect_entries<'a>(&'a self, node: &'a Node, out: &mut Vec<(&'a str, &'a Node)>, depth: usize) {
+    fn collect_entries<'a>(
+        &'a self,
+        node: &'a Node,
+        out: &mut Vec<(&'a str, &'a Node)>,
+        depth: usize,
+    ) {
         if depth > 16 {
             return;
         }
@@ -235,7 +242,13 @@ fn skip_properties(text: &str, mut at: usize) -> usize {
     }
 }
 
-fn scalar_spans(text: &str, start: usize, event_end: usize, value: &str, style: Style) -> (Span, Option<Span>) {
+fn scalar_spans(
+    text: &str,
+    start: usize,
+    event_end: usize,
+    value: &str,
+    style: Style,
+) -> (Span, Option<Span>) {
     let b = text.as_bytes();
     let at = skip_properties(text, start);
     match style {
@@ -250,7 +263,11 @@ fn scalar_spans(text: &str, start: usize, event_end: usize, value: &str, style: 
             (span, verbatim.then_some(span))
         }
         Style::SingleQuoted | Style::DoubleQuoted => {
-            let quote = if style == Style::SingleQuoted { b'\'' } else { b'"' };
+            let quote = if style == Style::SingleQuoted {
+                b'\''
+            } else {
+                b'"'
+            };
             if b.get(at) != Some(&quote) {
                 return (Span::new(at, event_end.max(at)), None);
             }
@@ -272,7 +289,10 @@ fn scalar_spans(text: &str, start: usize, event_end: usize, value: &str, style: 
             let end = i.min(b.len());
             let content = Span::new(at + 1, end);
             let verbatim = text.get(content.start..content.end) == Some(value);
-            (Span::new(at, (end + 1).min(b.len())), verbatim.then_some(content))
+            (
+                Span::new(at, (end + 1).min(b.len())),
+                verbatim.then_some(content),
+            )
         }
         Style::Block => (Span::new(at, event_end.max(at)), None),
     }
@@ -318,7 +338,9 @@ pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
             }
             Event::DocumentEnd => {
                 docs.push(Document {
-                    root: root.take().unwrap_or(Node::Seq(Vec::new(), Span::new(start, start))),
+                    root: root
+                        .take()
+                        .unwrap_or(Node::Seq(Vec::new(), Span::new(start, start))),
                     anchors: std::mem::take(&mut anchors),
                     budget: Cell::new(ALIAS_BUDGET),
                 });
@@ -349,19 +371,26 @@ pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
                 None
             }
             Event::MappingStart(anchor, _) => {
-                stack.push(Frame::Map(Vec::new(), None, Span::new(start, start), anchor));
+                stack.push(Frame::Map(
+                    Vec::new(),
+                    None,
+                    Span::new(start, start),
+                    anchor,
+                ));
                 None
             }
             Event::SequenceEnd => match stack.pop() {
-                Some(Frame::Seq(items, span, anchor)) => {
-                    Some((Node::Seq(items, Span::new(span.start, end.max(span.start))), anchor))
-                }
+                Some(Frame::Seq(items, span, anchor)) => Some((
+                    Node::Seq(items, Span::new(span.start, end.max(span.start))),
+                    anchor,
+                )),
                 _ => None,
             },
             Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map(pairs, _, span, anchor)) => {
-                    Some((Node::Map(pairs, Span::new(span.start, end.max(span.start))), anchor))
-                }
+                Some(Frame::Map(pairs, _, span, anchor)) => Some((
+                    Node::Map(pairs, Span::new(span.start, end.max(span.start))),
+                    anchor,
+                )),
                 _ => None,
             },
         };
@@ -401,21 +430,31 @@ mod tests {
 
     #[test]
     fn spans_quotes_and_comments() {
-        let text = "a: node:20  # c\nb: &x \"q:1\"\nc: 'it''s'\nd: [ \"ghcr.io/a:1\" , b ]\ne: *x\n";
+        let text =
+            "a: node:20  # c\nb: &x \"q:1\"\nc: 'it''s'\nd: [ \"ghcr.io/a:1\" , b ]\ne: *x\n";
         let docs = parse(text).unwrap();
         let doc = &docs[0];
         let get = |k: &str| doc.get_scalar(&doc.root, k).unwrap().clone();
         let a = get("a");
-        assert_eq!(&text[a.content.unwrap().start..a.content.unwrap().end], "node:20");
+        assert_eq!(
+            &text[a.content.unwrap().start..a.content.unwrap().end],
+            "node:20"
+        );
         let b = get("b");
-        assert_eq!(&text[b.content.unwrap().start..b.content.unwrap().end], "q:1");
+        assert_eq!(
+            &text[b.content.unwrap().start..b.content.unwrap().end],
+            "q:1"
+        );
         assert_eq!(&text[b.span.start..b.span.end], "\"q:1\"");
         assert_eq!(get("c").content, None, "an escaped quote is not verbatim");
         let e = get("e");
         assert_eq!(e.span, b.span, "an alias is its anchor");
         let d = doc.items(doc.get(&doc.root, "d").unwrap());
         let first = d[0].as_scalar().unwrap();
-        assert_eq!(&text[first.content.unwrap().start..first.content.unwrap().end], "ghcr.io/a:1");
+        assert_eq!(
+            &text[first.content.unwrap().start..first.content.unwrap().end],
+            "ghcr.io/a:1"
+        );
     }
 
     #[test]
@@ -434,7 +473,10 @@ mod tests {
         let text = "# ünïcode\nimage: \"nginx:1\"\n";
         let doc = &parse(text).unwrap()[0];
         let s = doc.get_scalar(&doc.root, "image").unwrap();
-        assert_eq!(&text[s.content.unwrap().start..s.content.unwrap().end], "nginx:1");
+        assert_eq!(
+            &text[s.content.unwrap().start..s.content.unwrap().end],
+            "nginx:1"
+        );
         let e = parse("a: [\n").unwrap_err();
         assert!(e.message.starts_with("invalid YAML"), "{}", e.message);
     }

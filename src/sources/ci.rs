@@ -1,0 +1,343 @@
+//! CI pipelines: GitHub Actions workflows and actions, GitLab CI.
+
+use super::common::{Builder, dedupe, site};
+use super::yaml::{self, Document, Node, Scalar};
+use crate::site::{ImageSite, SiteKind, Span, SyntaxError};
+use std::collections::BTreeMap;
+
+fn check_budget(doc: &Document) -> Result<(), SyntaxError> {
+    if doc.exhausted() {
+        return Err(SyntaxError {
+            message: "YAML aliases expand beyond refit's limit".to_string(),
+            span: Span::new(0, 0),
+        });
+    }
+    Ok(())
+}
+
+/// A GitHub Actions value: `${{ … }}` means it is decided at run time.
+fn gha_site(s: &Scalar, path: &str, strip: &str) -> Option<ImageSite> {
+    let value = s.value.strip_prefix(strip)?;
+    if value.is_empty() {
+        return None;
+    }
+    let mut b = Builder::default();
+    if let Some(start) = value.find("${{") {
+        let end = value[start..]
+            .find("}}")
+            .map_or(value.len(), |e| start + e + 2);
+        b.miss(value[start..end].trim());
+    } else {
+        b.push(value, s.content.map(|c| c.start + strip.len()));
+    }
+    let span = match s.content {
+        Some(c) => Span::new(c.start + strip.len(), c.end),
+        None => s.span,
+    };
+    Some(site(
+        SiteKind::GithubActions,
+        span,
+        value,
+        b.into_value(),
+        path.to_string(),
+    ))
+}
+
+/// GitHub Actions: `jobs.*.container`, `jobs.*.services.*` (a string or
+/// `{image}`), `steps[].uses: docker://…`, and an action's `runs.image`.
+pub fn extract_github(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
+    let docs = yaml::parse(text)?;
+    let mut out = Vec::new();
+    for doc in &docs {
+        let root = doc.resolve(&doc.root);
+        let image_of = |node| image_of(doc, node);
+        if let Some(jobs) = doc.get(root, "jobs") {
+            for (name, job) in doc.entries(jobs) {
+                let job = doc.resolve(job);
+                if let Some(c) = doc.get(job, "container")
+                    && let Some(s) = image_of(c)
+                {
+                    let path = if matches!(doc.resolve(c), Node::Map(..)) {
+                        format!("jobs.{name}.container.image")
+                    } else {
+                        format!("jobs.{name}.container")
+                    };
+                    out.extend(gha_site(s, &path, ""));
+                }
+                if let Some(services) = doc.get(job, "services") {
+                    for (svc, node) in doc.entries(services) {
+                        if let Some(s) = image_of(node) {
+                            let path = if matches!(doc.resolve(node), Node::Map(..)) {
+                                format!("jobs.{name}.services.{svc}.image")
+                            } else {
+                                format!("jobs.{name}.services.{svc}")
+                            };
+                            out.extend(gha_site(s, &path, ""));
+                        }
+                    }
+                }
+                steps(doc, job, &format!("jobs.{name}.steps"), &mut out);
+            }
+        }
+        // action.yml: `runs.image: docker://…` and composite steps.
+        if let Some(runs) = doc.get(root, "runs") {
+            if let Some(s) = doc.get_scalar(runs, "image") {
+                out.extend(gha_site(s, "runs.image", "docker://"));
+            }
+            steps(doc, runs, "runs.steps", &mut out);
+        }
+        check_budget(doc)?;
+    }
+    dedupe(&mut out);
+    Ok(out)
+}
+
+fn image_of<'a>(doc: &'a Document, node: &'a Node) -> Option<&'a Scalar> {
+    match doc.resolve(node) {
+        Node::Scalar(s) => Some(s),
+        map @ Node::Map(..) => doc.get_scalar(map, "image"),
+        _ => None,
+    }
+}
+
+fn steps(doc: &Document, parent: &Node, path: &str, out: &mut Vec<ImageSite>) {
+    let Some(steps) = doc.get(parent, "steps") else {
+        return;
+    };
+    for (i, step) in doc.items(steps).into_iter().enumerate() {
+        if let Some(uses) = doc.get_scalar(step, "uses") {
+            out.extend(gha_site(uses, &format!("{path}[{i}].uses"), "docker://"));
+        }
+    }
+}
+
+/// GitLab's dependency proxy prefixes: what follows is a Docker Hub path.
+const PROXY_PREFIXES: &[&str] = &[
+    "$CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/",
+    "${CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX}/",
+    "$CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX/",
+    "${CI_DEPENDENCY_PROXY_DIRECT_GROUP_IMAGE_PREFIX}/",
+];
+
+/// Keys of a `.gitlab-ci.yml` that are not jobs.
+const GITLAB_KEYWORDS: &[&str] = &[
+    "default",
+    "include",
+    "stages",
+    "variables",
+    "workflow",
+    "image",
+    "services",
+    "cache",
+    "before_script",
+    "after_script",
+    "spec",
+];
+
+fn gitlab_site(s: &Scalar, path: &str, variables: &BTreeMap<String, String>) -> Option<ImageSite> {
+    if s.value.is_empty() {
+        return None;
+    }
+    let (prefix, rest) = PROXY_PREFIXES
+        .iter()
+        .find_map(|p| s.value.strip_prefix(p).map(|r| (Some(*p), r)))
+        .unwrap_or((None, s.value.as_str()));
+    let offset = prefix.map_or(0, str::len);
+    let file = s.content.map(|c| c.start + offset);
+    let mut b = Builder::default();
+    expand_gitlab(rest, file, variables, &mut b);
+    let span = match s.content {
+        Some(c) => Span::new(c.start + offset, c.end),
+        None => s.span,
+    };
+    let mut site = site(
+        SiteKind::GitlabCi,
+        span,
+        rest,
+        b.into_value(),
+        path.to_string(),
+    );
+    site.extra.via_proxy = prefix.map(|p| p.trim_end_matches('/').to_string());
+    Some(site)
+}
+
+/// `$VAR` and `${VAR}` from the file's own `variables:`; anything else is
+/// decided by the runner and stays unresolved.
+fn expand_gitlab(
+    value: &str,
+    file: Option<usize>,
+    vars: &BTreeMap<String, String>,
+    out: &mut Builder,
+) {
+    let b = value.as_bytes();
+    let mut i = 0;
+    let mut run = 0;
+    while i < b.len() {
+        if b[i] != b'$' {
+            i += 1;
+            continue;
+        }
+        if i > run {
+            out.push(&value[run..i], file.map(|f| f + run));
+        }
+        let braced = b.get(i + 1) == Some(&b'{');
+        let start = i + 1 + usize::from(braced);
+        let len = value[start..]
+            .bytes()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            .count();
+        let name = &value[start..start + len];
+        let mut end = start + len;
+        if braced && b.get(end) == Some(&b'}') {
+            end += 1;
+        }
+        if name.is_empty() {
+            out.push("$", file.map(|f| f + i));
+            i += 1;
+        } else {
+            match vars.get(name) {
+                Some(v) => out.push(v, None),
+                None => out.miss(name),
+            }
+            i = end;
+        }
+        run = i;
+    }
+    if run < b.len() {
+        out.push(&value[run..], file.map(|f| f + run));
+    }
+}
+
+fn variables(doc: &Document, node: &Node) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Some(vars) = doc.get(node, "variables") {
+        for (k, v) in doc.entries(vars) {
+            let value = match doc.resolve(v) {
+                Node::Scalar(s) => Some(s.value.clone()),
+                map @ Node::Map(..) => doc.get_scalar(map, "value").map(|s| s.value.clone()),
+                _ => None,
+            };
+            if let Some(value) = value {
+                out.insert(k.to_string(), value);
+            }
+        }
+    }
+    out
+}
+
+/// GitLab CI: `image` (a string or `{name}`) and `services` (strings or
+/// `{name, alias}`), at the top level, under `default:` and in every job,
+/// hidden `.jobs` included.
+pub fn extract_gitlab(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
+    let docs = yaml::parse(text)?;
+    let mut out = Vec::new();
+    for doc in &docs {
+        let root = doc.resolve(&doc.root);
+        let globals = variables(doc, root);
+        let mut scopes: Vec<(String, &Node)> = vec![(String::new(), root)];
+        if let Some(d) = doc.get(root, "default") {
+            scopes.push(("default.".to_string(), d));
+        }
+        for (name, job) in doc.entries(root) {
+            if GITLAB_KEYWORDS.contains(&name) {
+                continue;
+            }
+            let job = doc.resolve(job);
+            if matches!(job, Node::Map(..)) {
+                scopes.push((format!("{name}."), job));
+            }
+        }
+        for (prefix, scope) in scopes {
+            let mut vars = globals.clone();
+            vars.extend(variables(doc, scope));
+            if let Some(image) = doc.get(scope, "image") {
+                let (s, path) = match image {
+                    Node::Scalar(s) => (Some(s), format!("{prefix}image")),
+                    map => (doc.get_scalar(map, "name"), format!("{prefix}image.name")),
+                };
+                if let Some(s) = s {
+                    out.extend(gitlab_site(s, &path, &vars));
+                }
+            }
+            if let Some(services) = doc.get(scope, "services") {
+                for (i, svc) in doc.items(services).into_iter().enumerate() {
+                    let (s, path) = match svc {
+                        Node::Scalar(s) => (Some(s), format!("{prefix}services[{i}]")),
+                        map => (
+                            doc.get_scalar(map, "name"),
+                            format!("{prefix}services[{i}].name"),
+                        ),
+                    };
+                    if let Some(s) = s {
+                        out.extend(gitlab_site(s, &path, &vars));
+                    }
+                }
+            }
+        }
+        check_budget(doc)?;
+    }
+    dedupe(&mut out);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::SiteValue;
+
+    fn texts(sites: &[ImageSite]) -> Vec<(String, String)> {
+        sites
+            .iter()
+            .map(|s| {
+                let t = match &s.value {
+                    SiteValue::Resolved { text, .. } => text.clone(),
+                    SiteValue::Unresolved { missing } => format!("missing {missing:?}"),
+                };
+                (s.path.clone().unwrap(), t)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn github_actions() {
+        let text = "jobs:\n  test:\n    container: node:20\n    services:\n      db:\n        image: postgres:16\n      cache: redis:7\n    steps:\n      - uses: actions/checkout@v4\n      - uses: docker://alpine:3.20\n  matrix:\n    container:\n      image: ${{ matrix.image }}\n";
+        let got = texts(&extract_github(text).unwrap());
+        assert_eq!(
+            got,
+            [
+                ("jobs.test.container".into(), "node:20".into()),
+                ("jobs.test.services.db.image".into(), "postgres:16".into()),
+                ("jobs.test.services.cache".into(), "redis:7".into()),
+                ("jobs.test.steps[1].uses".into(), "alpine:3.20".into()),
+                (
+                    "jobs.matrix.container.image".into(),
+                    "missing [\"${{ matrix.image }}\"]".into()
+                ),
+            ]
+        );
+        let s = &extract_github(text).unwrap()[3];
+        assert_eq!(&text[s.span.start..s.span.end], "alpine:3.20");
+    }
+
+    #[test]
+    fn gitlab() {
+        let text = "variables:\n  NODE: node:20\nimage: ruby:3.3\ndefault:\n  services:\n    - postgres:16\n.base:\n  image:\n    name: $CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/alpine:3.20\ntest:\n  image: $NODE\n  services:\n    - name: redis:7\n      alias: cache\n  script: [true]\nstages: [test]\n";
+        let sites = extract_gitlab(text).unwrap();
+        let got = texts(&sites);
+        assert_eq!(
+            got,
+            [
+                ("image".into(), "ruby:3.3".into()),
+                ("default.services[0]".into(), "postgres:16".into()),
+                (".base.image.name".into(), "alpine:3.20".into()),
+                ("test.image".into(), "node:20".into()),
+                ("test.services[0].name".into(), "redis:7".into()),
+            ]
+        );
+        assert_eq!(
+            sites[2].extra.via_proxy.as_deref(),
+            Some("$CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX")
+        );
+        assert_eq!(&text[sites[2].span.start..sites[2].span.end], "alpine:3.20");
+    }
+}

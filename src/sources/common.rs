@@ -1,0 +1,103 @@
+//! Pieces shared by the front-ends.
+
+use crate::reference::Reference;
+use crate::site::{Extra, ImageSite, Piece, SiteKind, SiteValue, Span};
+
+/// Accumulates expanded text with provenance, merging adjacent runs.
+#[derive(Debug, Default)]
+pub struct Builder {
+    pub text: String,
+    pub pieces: Vec<Piece>,
+    pub missing: Vec<String>,
+}
+
+impl Builder {
+    pub fn push(&mut self, s: &str, file: Option<usize>) {
+        if s.is_empty() {
+            return;
+        }
+        let at = self.text.len();
+        self.text.push_str(s);
+        if let Some(last) = self.pieces.last_mut()
+            && last.text.end == at
+        {
+            match (last.file, file) {
+                (Some(f), Some(start)) if f.end == start => {
+                    last.text.end += s.len();
+                    last.file = Some(Span::new(f.start, f.end + s.len()));
+                    return;
+                }
+                (None, None) => {
+                    last.text.end += s.len();
+                    return;
+                }
+                _ => {}
+            }
+        }
+        self.pieces.push(Piece {
+            text: Span::new(at, at + s.len()),
+            file: file.map(|f| Span::new(f, f + s.len())),
+        });
+    }
+
+    pub fn push_value(&mut self, value: &Value) {
+        for piece in &value.pieces {
+            let s = value
+                .text
+                .get(piece.text.start..piece.text.end)
+                .unwrap_or("");
+            self.push(s, piece.file.map(|f| f.start));
+        }
+    }
+
+    pub fn miss(&mut self, name: &str) {
+        if !self.missing.iter().any(|m| m == name) {
+            self.missing.push(name.to_string());
+        }
+    }
+}
+
+/// Text with provenance: a variable's value, a YAML scalar.
+#[derive(Debug, Clone, Default)]
+pub struct Value {
+    pub text: String,
+    pub pieces: Vec<Piece>,
+}
+
+impl Builder {
+    /// The site value: resolved and parsed, or the variables it lacks.
+    pub fn into_value(self) -> SiteValue {
+        if self.missing.is_empty() {
+            let parsed = Reference::parse_normalized(&self.text);
+            SiteValue::Resolved {
+                text: self.text,
+                pieces: self.pieces,
+                parsed,
+            }
+        } else {
+            SiteValue::Unresolved {
+                missing: self.missing,
+            }
+        }
+    }
+}
+
+/// A site whose reference is one YAML scalar (or a run of it).
+pub fn site(kind: SiteKind, span: Span, raw: &str, value: SiteValue, path: String) -> ImageSite {
+    ImageSite {
+        kind,
+        span,
+        raw: raw.to_string(),
+        value,
+        stage: None,
+        path: Some(path),
+        extra: Extra::default(),
+    }
+}
+
+/// Keep one site per span: an anchor used by several aliases is one place
+/// in the file, edited once.
+pub fn dedupe(sites: &mut Vec<ImageSite>) {
+    let mut seen = std::collections::HashSet::new();
+    sites.retain(|s| seen.insert((s.span, s.kind)));
+}

@@ -1,0 +1,228 @@
+//! Helm chart values: image references in the shapes charts use.
+
+use super::SourceOptions;
+use super::common::{Builder, dedupe, site};
+use super::kubernetes::scalar_site;
+use super::yaml::{self, Document, Node, Scalar, Style};
+use crate::site::{ImageSite, SiteKind, Slot, Span, SyntaxError};
+
+pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, SyntaxError> {
+    let docs = yaml::parse(text)?;
+    let mut out = Vec::new();
+    for doc in &docs {
+        let root = doc.resolve(&doc.root);
+        let global_registry = doc
+            .get(root, "global")
+            .and_then(|g| doc.get_scalar(g, "imageRegistry"))
+            .filter(|s| !s.value.is_empty());
+        let walker = Walker {
+            doc,
+            options,
+            global_registry,
+        };
+        walker.walk(root, "", "", &mut out, 0);
+        if doc.exhausted() {
+            return Err(SyntaxError {
+                message: "YAML aliases expand beyond refit's limit".to_string(),
+                span: Span::new(0, 0),
+            });
+        }
+    }
+    dedupe(&mut out);
+    Ok(out)
+}
+
+struct Walker<'a> {
+    doc: &'a Document,
+    options: &'a SourceOptions,
+    global_registry: Option<&'a Scalar>,
+}
+
+fn is_image_key(key: &str) -> bool {
+    key.to_ascii_lowercase().ends_with("image")
+}
+
+/// Scalars that are not references: booleans, null, numbers.
+fn is_reference_like(s: &Scalar) -> bool {
+    let v = s.value.trim();
+    !(v.is_empty()
+        || (s.style == Style::Plain
+            && (matches!(
+                v,
+                "true" | "false" | "True" | "False" | "null" | "~" | "yes" | "no"
+            ) || yaml::looks_numeric(v)))
+        || v.contains(char::is_whitespace))
+}
+
+fn slot(s: &Scalar) -> Slot {
+    Slot {
+        span: s.span,
+        content: s.content,
+        value: s.value.clone(),
+    }
+}
+
+impl Walker<'_> {
+    fn walk(&self, node: &Node, key: &str, path: &str, out: &mut Vec<ImageSite>, depth: usize) {
+        if depth > 32 {
+            return;
+        }
+        let doc = self.doc;
+        match doc.resolve(node) {
+            Node::Map(..) => {
+                let map = doc.resolve(node);
+                let shaped = is_image_key(key)
+                    || (doc.get_scalar(map, "repository").is_some()
+                        && doc.get(map, "tag").is_some());
+                if shaped && let Some(s) = self.split(map, key, path) {
+                    out.push(s);
+                    return;
+                }
+                for (k, v) in doc.entries(map) {
+                    let p = if path.is_empty() {
+                        k.to_string()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    self.walk(v, k, &p, out, depth + 1);
+                }
+            }
+            Node::Seq(items, _) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.walk(item, key, &format!("{path}[{i}]"), out, depth + 1);
+                }
+            }
+            Node::Scalar(s) if is_image_key(key) && is_reference_like(s) => {
+                out.push(scalar_site(SiteKind::HelmValue, s, path));
+            }
+            _ => {}
+        }
+    }
+
+    /// `{registry, repository, tag, digest}`, `{repository, tag}`, `{name, tag}`.
+    fn split(&self, map: &Node, key: &str, path: &str) -> Option<ImageSite> {
+        let doc = self.doc;
+        let repository = doc
+            .get_scalar(map, "repository")
+            .or_else(|| {
+                is_image_key(key)
+                    .then(|| doc.get_scalar(map, "name"))
+                    .flatten()
+            })
+            .filter(|s| is_reference_like(s))?;
+        let registry_key = doc.get_scalar(map, "registry");
+        let registry = self
+            .global_registry
+            .or(registry_key)
+            .filter(|s| !s.value.is_empty());
+        let tag = doc.get_scalar(map, "tag");
+        let digest = doc
+            .get_scalar(map, "digest")
+            .filter(|s| !s.value.is_empty());
+
+        let mut b = Builder::default();
+        let push = |b: &mut Builder, s: &Scalar| b.push(&s.value, s.content.map(|c| c.start));
+        if let Some(r) = registry {
+            push(&mut b, r);
+            b.push("/", None);
+        }
+        push(&mut b, repository);
+        let mut numeric_tags = Vec::new();
+        match tag {
+            Some(t) if !t.value.is_empty() => {
+                b.push(":", None);
+                push(&mut b, t);
+                if t.is_number() {
+                    numeric_tags.push(slot(t));
+                }
+            }
+            // An empty tag means the chart's appVersion.
+            _ => {
+                if let Some(app) = &self.options.chart_app_version {
+                    b.push(":", None);
+                    b.push(app, None);
+                }
+            }
+        }
+        if let Some(d) = digest {
+            b.push("@", None);
+            push(&mut b, d);
+        }
+        let raw = b.text.clone();
+        let span = repository.content.unwrap_or(repository.span);
+        let mut s = site(
+            SiteKind::HelmValue,
+            span,
+            &raw,
+            b.into_value(),
+            format!(
+                "{path}.{}",
+                if doc.get_scalar(map, "repository").is_some() {
+                    "repository"
+                } else {
+                    "name"
+                }
+            ),
+        );
+        s.extra.numeric_tags = numeric_tags;
+        s.extra.registry_slot = registry_key.map(slot);
+        Some(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::SiteValue;
+
+    fn texts(text: &str, app: Option<&str>) -> Vec<(String, String)> {
+        let options = SourceOptions {
+            chart_app_version: app.map(String::from),
+            ..SourceOptions::default()
+        };
+        extract(text, &options)
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let t = match &s.value {
+                    SiteValue::Resolved { text, .. } => text.clone(),
+                    SiteValue::Unresolved { missing } => format!("{missing:?}"),
+                };
+                (s.path.clone().unwrap(), t)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shapes() {
+        let text = "image:\n  registry: docker.io\n  repository: bitnami/redis\n  tag: 7.2.4\nsidecar:\n  image: \"busybox:1.36\"\ncontroller:\n  image:\n    repository: quay.io/metallb/controller\n    tag: \"\"\nextra:\n  - name: x\n    initImage: alpine:3.20\nexporter:\n  image: {name: prom/exporter, tag: 1.10}\nenabled: true\npullPolicyImage: false\n";
+        let got = texts(text, Some("v0.14.5"));
+        let want: Vec<(String, String)> = [
+            ("image.repository", "docker.io/bitnami/redis:7.2.4"),
+            ("sidecar.image", "busybox:1.36"),
+            (
+                "controller.image.repository",
+                "quay.io/metallb/controller:v0.14.5",
+            ),
+            ("extra[0].initImage", "alpine:3.20"),
+            ("exporter.image.name", "prom/exporter:1.10"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn global_registry_and_numeric_tag() {
+        let text = "global:\n  imageRegistry: harbor.corp.example\nimage:\n  registry: \"\"\n  repository: nginx\n  tag: 1.10\n";
+        let s = extract(text, &SourceOptions::default()).unwrap();
+        assert_eq!(s.len(), 1);
+        let SiteValue::Resolved { text: t, .. } = &s[0].value else {
+            panic!()
+        };
+        assert_eq!(t, "harbor.corp.example/nginx:1.10");
+        assert_eq!(s[0].extra.numeric_tags.len(), 1);
+        assert_eq!(s[0].extra.registry_slot.as_ref().unwrap().value, "");
+    }
+}

@@ -1,0 +1,234 @@
+//! Kubernetes manifests: every YAML document with `apiVersion` and `kind`.
+
+use super::common::{Builder, dedupe, site};
+use super::yaml::{self, Document, Node, Scalar};
+use crate::site::{ImageSite, PullPolicy, SiteKind, Slot, Span, SyntaxError};
+
+/// Whether a YAML text has a Kubernetes object in it (cheap pre-check).
+pub fn looks_like_manifest(text: &str) -> bool {
+    text.contains("apiVersion") && text.contains("kind")
+}
+
+pub fn extract(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
+    let docs = yaml::parse(text)?;
+    let mut out = Vec::new();
+    for doc in &docs {
+        let root = doc.resolve(&doc.root);
+        object(doc, text, root, "", &mut out, 0);
+        if doc.exhausted() {
+            return Err(SyntaxError {
+                message: "YAML aliases expand beyond refit's limit".to_string(),
+                span: Span::new(0, 0),
+            });
+        }
+    }
+    dedupe(&mut out);
+    Ok(out)
+}
+
+fn object(
+    doc: &Document,
+    text: &str,
+    obj: &Node,
+    path: &str,
+    out: &mut Vec<ImageSite>,
+    depth: usize,
+) {
+    if depth > 8 || doc.get_scalar(obj, "apiVersion").is_none() {
+        return;
+    }
+    let Some(kind) = doc.get_scalar(obj, "kind") else {
+        return;
+    };
+    let join = |p: &str| {
+        if path.is_empty() {
+            p.to_string()
+        } else {
+            format!("{path}.{p}")
+        }
+    };
+    if kind.value == "List" || kind.value.ends_with("List") {
+        if let Some(items) = doc.get(obj, "items") {
+            for (i, item) in doc.items(items).into_iter().enumerate() {
+                object(
+                    doc,
+                    text,
+                    item,
+                    &join(&format!("items[{i}]")),
+                    out,
+                    depth + 1,
+                );
+            }
+        }
+        return;
+    }
+    let spec_paths: &[&[&str]] = match kind.value.as_str() {
+        "Pod" => &[&["spec"]],
+        "CronJob" => &[&["spec", "jobTemplate", "spec", "template", "spec"]],
+        "PodTemplate" => &[&["template", "spec"]],
+        // Deployment, StatefulSet, DaemonSet, ReplicaSet,
+        // ReplicationController, Job, and workload CRDs shaped like them.
+        _ => &[&["spec", "template", "spec"]],
+    };
+    for keys in spec_paths {
+        let mut node = obj;
+        let mut found = true;
+        for key in *keys {
+            match doc.get(node, key) {
+                Some(n) => node = n,
+                None => {
+                    found = false;
+                    break;
+                }
+            }
+        }
+        if found {
+            pod_spec(doc, text, node, &join(&keys.join(".")), out);
+        }
+    }
+}
+
+fn pod_spec(doc: &Document, text: &str, spec: &Node, path: &str, out: &mut Vec<ImageSite>) {
+    for list in ["initContainers", "containers", "ephemeralContainers"] {
+        let Some(containers) = doc.get(spec, list) else {
+            continue;
+        };
+        for (i, c) in doc.items(containers).into_iter().enumerate() {
+            let Some(image) = doc.get_scalar(c, "image") else {
+                continue;
+            };
+            if image.value.is_empty() {
+                continue;
+            }
+            let mut s = scalar_site(
+                SiteKind::KubernetesContainer,
+                image,
+                &format!("{path}.{list}[{i}].image"),
+            );
+            s.extra.pull_policy = Some(pull_policy(doc, text, c, image));
+            out.push(s);
+        }
+    }
+    if let Some(volumes) = doc.get(spec, "volumes") {
+        for (i, v) in doc.items(volumes).into_iter().enumerate() {
+            let Some(reference) = doc
+                .get(v, "image")
+                .and_then(|img| doc.get_scalar(img, "reference"))
+            else {
+                continue;
+            };
+            out.push(scalar_site(
+                SiteKind::KubernetesVolume,
+                reference,
+                &format!("{path}.volumes[{i}].image.reference"),
+            ));
+        }
+    }
+}
+
+/// A site whose reference is a YAML scalar, copied verbatim when it can be.
+pub fn scalar_site(kind: SiteKind, scalar: &Scalar, path: &str) -> ImageSite {
+    let mut b = Builder::default();
+    b.push(&scalar.value, scalar.content.map(|c| c.start));
+    site(
+        kind,
+        scalar.content.unwrap_or(scalar.span),
+        &scalar.value,
+        b.into_value(),
+        path.to_string(),
+    )
+}
+
+fn slot(s: &Scalar) -> Slot {
+    Slot {
+        span: s.span,
+        content: s.content,
+        value: s.value.clone(),
+    }
+}
+
+/// The container's pull policy, or where to add one: after the image
+/// scalar, on its own line at the key's indentation (or `, ` in flow style).
+fn pull_policy(doc: &Document, text: &str, container: &Node, image: &Scalar) -> PullPolicy {
+    if let Some(p) = doc.get_scalar(container, "imagePullPolicy") {
+        return PullPolicy {
+            value: Some(slot(p)),
+            insert: None,
+        };
+    }
+    let flow =
+        matches!(container, Node::Map(_, span) if text.as_bytes().get(span.start) == Some(&b'{'));
+    if flow {
+        return PullPolicy {
+            value: None,
+            insert: Some((image.span.end, ", imagePullPolicy: ".to_string())),
+        };
+    }
+    // The `image` key starts the indentation the new key needs.
+    let key_start = match container {
+        Node::Map(pairs, _) => pairs.iter().find_map(|(k, v)| {
+            let k = k.as_scalar()?;
+            (k.value == "image" && v.as_scalar().is_some_and(|s| s.span == image.span))
+                .then_some(k.span.start)
+        }),
+        _ => None,
+    };
+    let Some(key_start) = key_start else {
+        return PullPolicy::default();
+    };
+    let line_start = text[..key_start].rfind('\n').map_or(0, |i| i + 1);
+    let indent: String = text[line_start..key_start]
+        .chars()
+        .map(|c| if c == '-' { ' ' } else { c })
+        .collect();
+    if !indent.chars().all(|c| c == ' ') {
+        return PullPolicy::default();
+    }
+    let line_end = text[image.span.end..]
+        .find('\n')
+        .map_or(text.len(), |i| image.span.end + i);
+    let (at, newline) = if line_end > 0 && text.as_bytes().get(line_end - 1) == Some(&b'\r') {
+        (line_end - 1, "\r\n")
+    } else {
+        (line_end, "\n")
+    };
+    PullPolicy {
+        value: None,
+        insert: Some((at, format!("{newline}{indent}imagePullPolicy: "))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workloads_and_lists() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  spec:\n    template:\n      spec:\n        initContainers:\n        - {name: init, image: busybox:1.36}\n        containers:\n        - name: app\n          image: nginx:1.27  # web\n          imagePullPolicy: Always\n---\napiVersion: batch/v1\nkind: CronJob\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n          - name: c\n            image: 'alpine:3.20'\n          volumes:\n          - name: v\n            image:\n              reference: quay.io/x/y:1\n";
+        let s = extract(text).unwrap();
+        let paths: Vec<&str> = s.iter().map(|s| s.path.as_deref().unwrap()).collect();
+        assert_eq!(
+            paths,
+            [
+                "items[0].spec.template.spec.initContainers[0].image",
+                "items[0].spec.template.spec.containers[0].image",
+                "spec.jobTemplate.spec.template.spec.containers[0].image",
+                "spec.jobTemplate.spec.template.spec.volumes[0].image.reference",
+            ]
+        );
+        let p = s[1].extra.pull_policy.clone().unwrap();
+        assert_eq!(p.value.unwrap().value, "Always");
+        let init = s[0].extra.pull_policy.clone().unwrap();
+        assert_eq!(init.insert.unwrap().1, ", imagePullPolicy: ");
+        let cron = s[2].extra.pull_policy.clone().unwrap();
+        let (at, ins) = cron.insert.unwrap();
+        assert_eq!(ins, "\n            imagePullPolicy: ");
+        assert_eq!(&text[at - 13..at], "'alpine:3.20'");
+    }
+
+    #[test]
+    fn non_manifests_are_ignored() {
+        assert!(extract("image: nginx\n").unwrap().is_empty());
+        assert!(extract("kind: Config\nimage: nginx\n").unwrap().is_empty());
+    }
+}

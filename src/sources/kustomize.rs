@@ -1,0 +1,102 @@
+//! kustomize: the `images:` overrides of a kustomization.
+
+use super::common::{Builder, dedupe, site};
+use super::yaml::{self, Scalar};
+use crate::site::{ImageSite, SiteKind, Slot, Span, SyntaxError};
+
+fn slot(s: &Scalar) -> Slot {
+    Slot {
+        span: s.span,
+        content: s.content,
+        value: s.value.clone(),
+    }
+}
+
+/// Each entry of `images:` gives the reference kustomize deploys:
+/// `newName` (or `name`), `newTag`, `digest`.
+pub fn extract(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
+    let docs = yaml::parse(text)?;
+    let mut out = Vec::new();
+    for doc in &docs {
+        let root = doc.resolve(&doc.root);
+        let Some(images) = doc.get(root, "images") else {
+            continue;
+        };
+        for (i, entry) in doc.items(images).into_iter().enumerate() {
+            let name = doc
+                .get_scalar(entry, "newName")
+                .or_else(|| doc.get_scalar(entry, "name"));
+            let Some(name) = name.filter(|n| !n.value.is_empty()) else {
+                continue;
+            };
+            let tag = doc
+                .get_scalar(entry, "newTag")
+                .filter(|t| !t.value.is_empty());
+            let digest = doc
+                .get_scalar(entry, "digest")
+                .filter(|d| !d.value.is_empty());
+            let mut b = Builder::default();
+            b.push(&name.value, name.content.map(|c| c.start));
+            if let Some(t) = tag {
+                b.push(":", None);
+                b.push(&t.value, t.content.map(|c| c.start));
+            }
+            if let Some(d) = digest {
+                b.push("@", None);
+                b.push(&d.value, d.content.map(|c| c.start));
+            }
+            let raw = b.text.clone();
+            let key = if doc.get_scalar(entry, "newName").is_some() {
+                "newName"
+            } else {
+                "name"
+            };
+            let span: Span = name.content.unwrap_or(name.span);
+            let mut s = site(
+                SiteKind::Kustomize,
+                span,
+                &raw,
+                b.into_value(),
+                format!("images[{i}].{key}"),
+            );
+            if let Some(t) = tag.filter(|t| t.is_number()) {
+                s.extra.numeric_tags.push(slot(t));
+            }
+            out.push(s);
+        }
+        if doc.exhausted() {
+            return Err(SyntaxError {
+                message: "YAML aliases expand beyond refit's limit".to_string(),
+                span: Span::new(0, 0),
+            });
+        }
+    }
+    dedupe(&mut out);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::site::SiteValue;
+
+    #[test]
+    fn images() {
+        let text = "images:\n- name: nginx\n  newName: ghcr.io/org/nginx\n  newTag: 1.10\n- name: app\n  newTag: sha256:abc\n- name: db\n  digest: sha256:4b2bb5f6f8c0e1b4b3f5d2f9a1c0c4c0f6e9b8b1c2d3e4f5a6b7c8d9e0f1a2b3\n";
+        let s = extract(text).unwrap();
+        let texts: Vec<String> = s
+            .iter()
+            .map(|s| match &s.value {
+                SiteValue::Resolved { text, parsed, .. } => format!("{text} {}", parsed.is_ok()),
+                SiteValue::Unresolved { .. } => String::new(),
+            })
+            .collect();
+        assert_eq!(texts[0], "ghcr.io/org/nginx:1.10 true");
+        assert_eq!(
+            texts[1], "app:sha256:abc false",
+            "a digest in newTag is an error"
+        );
+        assert!(texts[2].ends_with(" true"));
+        assert_eq!(s[0].extra.numeric_tags.len(), 1);
+    }
+}
