@@ -40,15 +40,15 @@ fn cases() -> Vec<Case> {
     for dir in dirs {
         let dir_name = dir.file_name().unwrap().to_string_lossy().to_string();
         let code = dir_name.split('-').next().unwrap().to_string();
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| classify(p).is_some())
-            .collect();
+        let mut files = Vec::new();
+        collect(&dir, &mut files);
         files.sort();
         for path in files {
-            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            let name = path
+                .strip_prefix(&dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             out.push(Case {
                 code: code.clone(),
                 path,
@@ -57,6 +57,43 @@ fn cases() -> Vec<Case> {
         }
     }
     out
+}
+
+/// Inputs under a fixture folder, at any depth (`.github/workflows/` needs
+/// its folders), named the way production classifies files.
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, out);
+        } else if is_input(&path) {
+            out.push(path);
+        }
+    }
+}
+
+fn is_input(path: &Path) -> bool {
+    let name = path.file_name().unwrap().to_string_lossy();
+    let generated = [".snap", ".fixed", ".env"]
+        .iter()
+        .any(|s| name.ends_with(s));
+    !generated && name != "Chart.yaml" && classify(path).is_some()
+}
+
+/// Settings as the CLI would make them for this file (`.env`, `Chart.yaml`).
+fn file_settings(path: &Path, code: &str) -> Settings {
+    let mut settings = settings_for(code);
+    let dir = path.parent().unwrap();
+    if let Ok(env) = std::fs::read_to_string(dir.join(".env")) {
+        settings.source.dotenv = refit::sources::parse_dotenv(&env);
+    }
+    if let Ok(chart) = std::fs::read_to_string(dir.join("Chart.yaml")) {
+        let docs = refit::sources::yaml::parse(&chart).unwrap();
+        settings.source.chart_app_version = docs[0]
+            .get_scalar(&docs[0].root, "appVersion")
+            .map(|s| s.value.clone());
+    }
+    settings
 }
 
 fn settings_for(code: &str) -> Settings {
@@ -72,7 +109,7 @@ fn fixtures() {
     for case in cases() {
         let text = std::fs::read_to_string(&case.path).unwrap();
         let kind = classify(&case.path).unwrap();
-        let settings = settings_for(&case.code);
+        let settings = file_settings(&case.path, &case.code);
         let display = format!("{}/{}", case.code, case.name);
         let checked = match check_text(kind, &text, &settings) {
             Ok(c) => c,
@@ -86,7 +123,8 @@ fn fixtures() {
             .iter()
             .filter(|d| d.code == case.code)
             .collect();
-        let is_valid = case.name.starts_with("valid-");
+        let is_valid = case.name.rsplit('/').next().unwrap().starts_with("valid-")
+            || case.name.starts_with("valid-");
         if is_valid && !checked.diagnostics.is_empty() {
             failures.push(format!(
                 "{display}: a valid-* fixture produced {:?}",
@@ -128,11 +166,13 @@ fn fixtures() {
             prepend_module_to_snapshot => false,
             omit_expression => true,
         }, {
-            insta::assert_snapshot!(case.name.clone(), rendered);
+            let file_name = case.path.file_name().unwrap().to_string_lossy().to_string();
+            insta::assert_snapshot!(file_name, rendered);
         });
 
         // Fixes: compare with the `.fixed` file, converge, touch nothing else.
         let fixed_path = PathBuf::from(format!("{}.fixed", case.path.display()));
+        // A `.fixed` file must not be classified as an input itself.
         let first = check_text(kind, &text, &settings).unwrap();
         let outcome = fix::fix(&text, first, true, |t| check_text(kind, t, &settings));
         if let Some(reason) = &outcome.refused {
@@ -187,12 +227,12 @@ fn every_rule_has_fixtures() {
     for rule in RULES {
         let mine: Vec<_> = cases.iter().filter(|c| c.code == rule.code).collect();
         assert!(
-            mine.iter().any(|c| c.name.starts_with("valid-")),
+            mine.iter().any(|c| c.name.contains("valid-")),
             "{} has no valid-* fixture",
             rule.code
         );
         assert!(
-            mine.iter().any(|c| !c.name.starts_with("valid-")),
+            mine.iter().any(|c| !c.name.contains("valid-")),
             "{} has no firing fixture",
             rule.code
         );

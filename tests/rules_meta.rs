@@ -16,7 +16,8 @@ fn codes_unique_sorted_names_kebab() {
     for rule in RULES {
         let (family, number) = rule.code.split_at(rule.code.len() - 3);
         assert!(
-            family.chars().all(|c| c.is_ascii_uppercase()),
+            family.starts_with(|c: char| c.is_ascii_uppercase())
+                && family.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()),
             "{}",
             rule.code
         );

@@ -1,5 +1,6 @@
 //! The rule registry: one line per rule, sorted by code.
 
+mod k8s001_pull_policy;
 mod ref001_invalid_reference;
 mod ref002_unresolved_variable;
 mod reg001_implicit_registry;
@@ -8,6 +9,7 @@ mod reg003_legacy_registry_alias;
 mod reg004_moved_registry;
 mod tag001_missing_tag;
 mod tag002_latest_tag;
+mod tag005_numeric_tag;
 
 pub mod knowledge;
 
@@ -16,6 +18,7 @@ use crate::site::ImageSite;
 
 /// Every rule, sorted by code.
 pub static RULES: &[&Rule] = &[
+    &k8s001_pull_policy::RULE,
     &ref001_invalid_reference::RULE,
     &ref002_unresolved_variable::RULE,
     &reg001_implicit_registry::RULE,
@@ -24,6 +27,7 @@ pub static RULES: &[&Rule] = &[
     &reg004_moved_registry::RULE,
     &tag001_missing_tag::RULE,
     &tag002_latest_tag::RULE,
+    &tag005_numeric_tag::RULE,
 ];
 
 /// Whether a rule can fix what it finds.

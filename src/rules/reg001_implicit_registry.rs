@@ -1,5 +1,5 @@
 use super::{Rule, RuleContext, declare_rule, preview, replace_in_reference};
-use crate::diagnostic::{Applicability, Diagnostic};
+use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
 use crate::site::{ImageSite, Span};
 
 declare_rule! {
@@ -30,8 +30,14 @@ declare_rule! {
     /// ## Fix safety
     /// Safe: Docker normalizes `node:20` to `docker.io/library/node:20`, so
     /// the same image is pulled. When the reference comes from an `ARG`
-    /// default, the fix edits the `ARG` line. A value given with
-    /// `--build-arg` cannot be edited, so no fix is offered then.
+    /// default, the fix edits the `ARG` line; from a Compose
+    /// `${VAR:-default}`, the default. In Helm values with a `registry:`
+    /// key, the fix sets `registry: docker.io` rather than prefixing
+    /// `repository:` (templates join the two). A value from outside the
+    /// file (`--build-arg`, `.env`) cannot be edited, so no fix is offered.
+    ///
+    /// Not flagged: a Compose `image:` beside `build:` (it names the build
+    /// output) and GitLab's dependency-proxy prefixes.
     code: "REG001",
     name: "implicit-registry",
     severity: Warning,
@@ -44,7 +50,12 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
     let Some(reference) = site.reference() else {
         return;
     };
-    if reference.domain.is_some() {
+    // A Compose `image:` beside `build:` names the build's output.
+    if site.extra.build_output {
+        return;
+    }
+    // A dependency-proxy prefix (GitLab) names the registry.
+    if reference.domain.is_some() || site.extra.via_proxy.is_some() {
         return;
     }
     let prefix = if reference.path_str().contains('/') {
@@ -61,13 +72,27 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
             reference.input()
         ),
     );
-    d.fix = replace_in_reference(
-        site,
-        at,
-        prefix.to_string(),
-        format!("Qualify as `{qualified}`"),
-        Applicability::Safe,
-    );
+    d.fix = match &site.extra.registry_slot {
+        // Helm values with a `registry:` key: templates join
+        // `registry/repository`, so the registry is set there.
+        Some(slot) => slot.content.filter(|_| slot.value.is_empty()).map(|span| {
+            Fix::new(
+                "Set `registry: docker.io`".to_string(),
+                Applicability::Safe,
+                vec![Edit {
+                    span,
+                    content: "docker.io".to_string(),
+                }],
+            )
+        }),
+        None => replace_in_reference(
+            site,
+            at,
+            prefix.to_string(),
+            format!("Qualify as `{qualified}`"),
+            Applicability::Safe,
+        ),
+    };
     if d.fix.is_none() {
         d.help = Some(format!(
             "write `{qualified}`; the value comes from outside the file, so refit cannot edit it"

@@ -56,6 +56,10 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     let Some(reference) = site.reference() else {
         return;
     };
+    // A Compose `image:` beside `build:` names the build's output.
+    if site.extra.build_output {
+        return;
+    }
     let (Some(domain_span), Some(domain)) = (reference.domain, reference.domain_str()) else {
         return;
     };

@@ -43,6 +43,10 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
     let Some(reference) = site.reference() else {
         return;
     };
+    // A Compose `image:` beside `build:` names the build's output.
+    if site.extra.build_output {
+        return;
+    }
     let (Some(span), Some(domain)) = (reference.domain, reference.domain_str()) else {
         return;
     };

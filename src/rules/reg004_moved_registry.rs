@@ -44,6 +44,10 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     let Some(reference) = site.reference() else {
         return;
     };
+    // A Compose `image:` beside `build:` names the build's output.
+    if site.extra.build_output {
+        return;
+    }
     let name_start = reference.domain.map_or(reference.path.start, |d| d.start);
     let written = reference
         .input()

@@ -34,6 +34,10 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
     let Some(reference) = site.reference() else {
         return;
     };
+    // A Compose `image:` beside `build:` names the build's output.
+    if site.extra.build_output {
+        return;
+    }
     if reference.tag.is_some() || reference.digest.is_some() {
         return;
     }

@@ -1,0 +1,101 @@
+use super::{Rule, RuleContext, declare_rule};
+use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
+use crate::site::{ImageSite, SiteKind};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags Kubernetes containers whose `imagePullPolicy` does not fit the
+    /// image's tag. Kubernetes defaults the policy to `Always` when the
+    /// effective tag is `latest` (no tag and no digest counts as `latest`)
+    /// and to `IfNotPresent` otherwise. Flagged:
+    /// - `imagePullPolicy: Always` on an image pinned by version or digest;
+    /// - no policy on a `latest` image.
+    ///
+    /// ## Why is this bad?
+    /// `Always` makes the kubelet ask the registry on every container start,
+    /// even for an image pinned by digest: every restart, scale-up and node
+    /// drain spends a pull against the registry's rate limit (Docker Hub:
+    /// 100 pulls per 6 hours per IP, anonymously) and fails while the
+    /// registry is down. A `latest` image without a policy is pulled on
+    /// every start, silently.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// containers:
+    ///   - name: app
+    ///     image: docker.io/library/nginx:1.27.2
+    ///     imagePullPolicy: Always
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// containers:
+    ///   - name: app
+    ///     image: docker.io/library/nginx:1.27.2
+    ///     imagePullPolicy: IfNotPresent
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Safe for a digest-pinned image: the content cannot change, so
+    /// `IfNotPresent` runs the same bytes. Unsafe for a tag-pinned image: a
+    /// tag can be moved, and `IfNotPresent` keeps a node's cached copy. No
+    /// fix for a `latest` image: pin it first.
+    code: "K8S001",
+    name: "pull-policy",
+    severity: Warning,
+    fix: Sometimes,
+    summary: "An image pull policy that does not fit the tag",
+    check: check,
+}
+
+fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    if site.kind != SiteKind::KubernetesContainer {
+        return;
+    }
+    let (Some(reference), Some(policy)) = (site.reference(), &site.extra.pull_policy) else {
+        return;
+    };
+    let digest = reference.digest.is_some();
+    let latest = !digest && reference.tag_str().is_none_or(|t| t == "latest");
+    match &policy.value {
+        Some(value) if value.value == "Always" && !latest => {
+            let pinned = if digest { "by digest" } else { "by tag" };
+            let mut d = rule.report(
+                site,
+                format!(
+                    "Image `{}` is pinned {pinned} but pulled on every start (`imagePullPolicy: Always`)",
+                    reference.input()
+                ),
+            );
+            d.span = value.span;
+            d.fix = value.content.map(|span| {
+                Fix::new(
+                    "Set `imagePullPolicy: IfNotPresent`".to_string(),
+                    if digest {
+                        Applicability::Safe
+                    } else {
+                        Applicability::Unsafe
+                    },
+                    vec![Edit {
+                        span,
+                        content: "IfNotPresent".to_string(),
+                    }],
+                )
+            });
+            out.push(d);
+        }
+        None if latest => {
+            let mut d = rule.report(
+                site,
+                format!(
+                    "Image `{}` is `latest` with no `imagePullPolicy`, so it is pulled on every start",
+                    reference.input()
+                ),
+            );
+            d.help =
+                Some("pin a version tag or digest; then `IfNotPresent` is the default".to_string());
+            out.push(d);
+        }
+        _ => {}
+    }
+}
