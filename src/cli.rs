@@ -30,6 +30,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Show how refit reads image references.
     Reference(ReferenceArgs),
+    /// List every image reference refit finds, without checking them.
+    Sites(SitesArgs),
     /// Print a rule's documentation.
     Rule {
         /// A rule code (REG001) or name (implicit-registry).
@@ -85,6 +87,14 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct SitesArgs {
+    /// Files or folders (default: `.`).
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct ReferenceArgs {
     /// References to explain.
     #[arg(required = true)]
@@ -106,6 +116,7 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Reference(args) => reference(args),
+        Command::Sites(args) => sites(args),
         Command::Rule { code } => rule(&code),
         Command::Rules { format } => list_rules(format),
     }
@@ -374,6 +385,84 @@ pub fn write_atomic(path: &Path, content: &str) -> std::io::Result<()> {
     std::fs::set_permissions(tmp.path(), permissions)?;
     tmp.persist(&target).map_err(|e| e.error)?;
     Ok(())
+}
+
+fn sites(args: SitesArgs) -> ExitCode {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths
+    };
+    let targets = discover::discover(&paths);
+    let results: Vec<_> = targets
+        .par_iter()
+        .map(|t| {
+            let text = std::fs::read(&t.path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| engine::decode(b).map_err(|d| d.message));
+            let settings = Settings::default();
+            let local = engine::local_settings(&t.path, t.kind, &settings).unwrap_or(settings);
+            let found = text.and_then(|text| {
+                crate::check::extract(t.kind, &text, &local)
+                    .map(|sites| (text, sites))
+                    .map_err(|d| d.message)
+            });
+            (t, found)
+        })
+        .collect();
+    let mut failed = false;
+    let mut json = Vec::new();
+    for (t, found) in results {
+        match found {
+            Err(e) => {
+                failed = true;
+                eprintln!("{}: {e}", t.display);
+            }
+            Ok((text, sites)) => {
+                let index = crate::diagnostic::LineIndex::new(&text);
+                for s in sites {
+                    let at = index.position(&text, s.span.start);
+                    let value = match &s.value {
+                        crate::site::SiteValue::Resolved { text, .. } => text.clone(),
+                        crate::site::SiteValue::Unresolved { missing } => {
+                            format!("(unresolved: {})", missing.join(", "))
+                        }
+                    };
+                    if args.format == ListFormat::Text {
+                        println!(
+                            "{}:{}:{}: {} {}{}",
+                            t.display,
+                            at.line,
+                            at.column,
+                            s.kind.label(),
+                            value,
+                            s.path
+                                .as_deref()
+                                .map(|p| format!(" ({p})"))
+                                .unwrap_or_default()
+                        );
+                    }
+                    json.push(serde_json::json!({
+                        "path": t.display,
+                        "kind": t.kind.as_str(),
+                        "site": s.kind.label(),
+                        "line": at.line,
+                        "column": at.column,
+                        "raw": s.raw,
+                        "reference": value,
+                        "yaml_path": s.path,
+                    }));
+                }
+            }
+        }
+    }
+    if args.format == ListFormat::Json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).unwrap_or_default()
+        );
+    }
+    ExitCode::from(if failed { 2 } else { 0 })
 }
 
 fn reference(args: ReferenceArgs) -> ExitCode {

@@ -36,7 +36,8 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if stem == "compose" || stem.starts_with("docker-compose") || stem.starts_with("compose.") {
         return Some(FileKind::Compose);
     }
-    if stem == ".gitlab-ci" {
+    // Included pipeline files are conventionally named `*.gitlab-ci.yml`.
+    if stem == ".gitlab-ci" || stem.ends_with(".gitlab-ci") {
         return Some(FileKind::GitlabCi);
     }
     if stem == "kustomization" {

@@ -145,7 +145,7 @@ pub fn process_path(
 
 /// Settings that depend on files beside this one: a Compose file's `.env`,
 /// a values file's `Chart.yaml` (`appVersion`, for an empty `tag`).
-fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Option<Settings> {
+pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Option<Settings> {
     let dir = path.parent()?;
     match kind {
         FileKind::Compose => {

@@ -17,7 +17,9 @@ fn codes_unique_sorted_names_kebab() {
         let (family, number) = rule.code.split_at(rule.code.len() - 3);
         assert!(
             family.starts_with(|c: char| c.is_ascii_uppercase())
-                && family.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()),
+                && family
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()),
             "{}",
             rule.code
         );
