@@ -11,7 +11,10 @@ use std::path::Path;
 
 /// Corpus YAML files that are not valid YAML, with the reason. refit must
 /// report them (E004) rather than guess.
-const INVALID_YAML: &[(&str, &str)] = &[];
+const INVALID_YAML: &[(&str, &str)] = &[(
+    "vimagick+dockerfiles/calendso/docker-compose.yml",
+    "`EMAIL_SERVER_PASSWORD: ******` is an alias to an undefined anchor",
+)];
 
 fn comments(text: &str) -> Vec<&str> {
     text.lines()
@@ -62,6 +65,10 @@ fn corpus_yaml_checks_and_fixes_cleanly() {
             })
             .count();
         let checked = match check_text(file_kind, &text, &settings) {
+            Ok(_) if INVALID_YAML.iter().any(|(p, _)| p == rel) => {
+                failures.push(format!("{rel}: invalid YAML was accepted"));
+                continue;
+            }
             Ok(c) => c,
             Err(e) => {
                 if !INVALID_YAML.iter().any(|(p, _)| p == rel) {

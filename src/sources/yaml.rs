@@ -304,7 +304,76 @@ enum Frame {
 }
 
 /// Parse a YAML stream into documents with spans.
+///
+/// go-yaml (Helm, Compose, kubectl) accepts a flow collection whose closing
+/// bracket sits at the parent's indentation (`args: [` … `]`), which YAML
+/// 1.2 and saphyr reject. On that error the parse is retried with each such
+/// bracket moved to the end of the line before it: the text keeps its
+/// length and every offset, so spans still point into the original.
 pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
+    match parse_exact(text) {
+        Err(e) if e.message.contains("indentation") => match relax_flow_closers(text) {
+            Some(relaxed) => parse_exact(&relaxed).map_err(|_| e),
+            None => Err(e),
+        },
+        other => other,
+    }
+}
+
+/// Move a line's lone `]` or `}` to the end of the previous line (same
+/// length), unless that line has a comment the bracket would fall into.
+fn relax_flow_closers(text: &str) -> Option<String> {
+    let mut bytes = text.as_bytes().to_vec();
+    let mut changed = false;
+    let mut line_start = 0;
+    let mut prev: Option<(usize, usize)> = None;
+    while line_start < bytes.len() {
+        let line_end = bytes[line_start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| line_start + i);
+        let line = &bytes[line_start..line_end];
+        let trimmed: Vec<u8> = line
+            .iter()
+            .copied()
+            .filter(|b| !b" \t\r".contains(b))
+            .collect();
+        if matches!(trimmed.as_slice(), b"]" | b"}" | b"]," | b"},")
+            && let Some((ps, pe)) = prev
+        {
+            let prev_line = &bytes[ps..pe];
+            let has_comment = prev_line.contains(&b'#');
+            let crlf = pe > ps && bytes[pe - 1] == b'\r';
+            if !has_comment && !crlf {
+                let at = line_start + line.iter().position(|b| !b" \t".contains(b)).unwrap_or(0);
+                let closer = bytes[at];
+                let comma = bytes.get(at + 1) == Some(&b',');
+                // prev_line + "\n" + indent + closer[,] → prev_line + closer[,] + "\n" + indent
+                let n = 1 + usize::from(comma);
+                let indent = at - line_start;
+                let mut segment = Vec::with_capacity(indent + n + 1);
+                segment.push(closer);
+                if comma {
+                    segment.push(b',');
+                }
+                segment.push(b'\n');
+                segment.extend(std::iter::repeat_n(b' ', indent));
+                bytes[pe..at + n].copy_from_slice(&segment);
+                changed = true;
+            }
+        }
+        if !trimmed.is_empty() {
+            prev = Some((line_start, line_end));
+        }
+        line_start = line_end + 1;
+    }
+    if !changed {
+        return None;
+    }
+    String::from_utf8(bytes).ok()
+}
+
+fn parse_exact(text: &str) -> Result<Vec<Document>, SyntaxError> {
     let offsets = Offsets::new(text);
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
@@ -479,6 +548,19 @@ mod tests {
         );
         let e = parse("a: [\n").unwrap_err();
         assert!(e.message.starts_with("invalid YAML"), "{}", e.message);
+    }
+
+    #[test]
+    fn go_yaml_style_flow_closers() {
+        let text = "a:\n  args: [\n    \"x\",\n    \"y\"\n  ]\n  image: \"nginx:1\"\n";
+        let doc = &parse(text).unwrap()[0];
+        let a = doc.get(&doc.root, "a").unwrap();
+        let s = doc.get_scalar(a, "image").unwrap();
+        assert_eq!(
+            &text[s.content.unwrap().start..s.content.unwrap().end],
+            "nginx:1"
+        );
+        assert_eq!(doc.items(doc.get(a, "args").unwrap()).len(), 2);
     }
 
     #[test]
