@@ -158,6 +158,20 @@ pub fn check_text(
             }
         }
     }
+    let unused = crate::suppress::apply(
+        text,
+        kind == FileKind::Dockerfile,
+        &mut diagnostics,
+        |code| {
+            RULES
+                .iter()
+                .any(|r| r.code.starts_with(code) && settings.enabled(r.code))
+        },
+        &crate::rules::sup001_unused_suppression::RULE,
+    );
+    if settings.enabled(crate::rules::sup001_unused_suppression::RULE.code) {
+        diagnostics.extend(unused);
+    }
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(Checked { sites, diagnostics })
 }

@@ -12,3 +12,4 @@ pub mod report;
 pub mod rules;
 pub mod site;
 pub mod sources;
+pub mod suppress;

@@ -97,8 +97,10 @@ fn file_settings(path: &Path, code: &str) -> Settings {
 }
 
 fn settings_for(code: &str) -> Settings {
+    // SUP001 judges suppressions of the other rules, so they all run.
+    let select = if code == "SUP001" { "ALL" } else { code };
     Settings {
-        select: vec![code.to_string()],
+        select: vec![select.to_string()],
         ..Settings::default()
     }
 }

@@ -7,6 +7,7 @@ mod reg001_implicit_registry;
 mod reg002_mirror_in_reference;
 mod reg003_legacy_registry_alias;
 mod reg004_moved_registry;
+pub mod sup001_unused_suppression;
 mod tag001_missing_tag;
 mod tag002_latest_tag;
 mod tag005_numeric_tag;
@@ -25,6 +26,7 @@ pub static RULES: &[&Rule] = &[
     &reg002_mirror_in_reference::RULE,
     &reg003_legacy_registry_alias::RULE,
     &reg004_moved_registry::RULE,
+    &sup001_unused_suppression::RULE,
     &tag001_missing_tag::RULE,
     &tag002_latest_tag::RULE,
     &tag005_numeric_tag::RULE,
@@ -79,6 +81,20 @@ impl Rule {
             help: None,
             fix: None,
             yaml_path: site.path.clone(),
+        }
+    }
+
+    /// A diagnostic of this rule at a span of the file.
+    pub fn report_at(&self, span: crate::site::Span, message: String) -> Diagnostic {
+        Diagnostic {
+            code: self.code,
+            name: self.name,
+            severity: self.severity,
+            message,
+            span,
+            help: None,
+            fix: None,
+            yaml_path: None,
         }
     }
 

@@ -1,0 +1,235 @@
+//! Inline suppression comments.
+//!
+//! - `# refit: ignore[REG001,TAG002]` at the end of a line suppresses those
+//!   codes on that line; on a line of its own, on the next line (for a
+//!   Dockerfile, the instruction that follows).
+//! - `# refit: ignore-file[CODE]` anywhere suppresses a code in the file.
+//! - hadolint's `# hadolint ignore=DL3006,DL3007` is read for the rules that
+//!   map to refit's (DL3006 → TAG001, DL3007 → TAG002, DL3026 → REG005).
+//!
+//! A code may be a prefix (`REG`) or `ALL`.
+
+use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, LineIndex};
+use crate::site::Span;
+
+/// hadolint codes that map to refit codes.
+const HADOLINT: &[(&str, &str)] = &[
+    ("DL3006", "TAG001"),
+    ("DL3007", "TAG002"),
+    ("DL3026", "REG005"),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    /// The codes as written (hadolint codes already mapped).
+    pub codes: Vec<String>,
+    /// 0-based line it applies to; `None` for the whole file.
+    pub line: Option<usize>,
+    /// The comment (from `#` to the end of the line, line end excluded).
+    pub comment: Span,
+    /// The comment is the only thing on its line.
+    pub own_line: bool,
+    /// Written for hadolint: not reported as unused.
+    pub foreign: bool,
+}
+
+fn codes_in(list: &str) -> Vec<String> {
+    list.split([',', ' '])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// Find the suppression comments of a text. Only `#` comments count: the
+/// comment must start the line or follow whitespace; with `own_line_only`
+/// (Dockerfiles, where `#` after an instruction is not a comment) it must
+/// be the only thing on its line.
+pub fn parse(text: &str, own_line_only: bool) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    let index = LineIndex::new(text);
+    for line in 0..index.line_count() {
+        let start = index.line_start(line);
+        let end = text[start..index.line_end(line)]
+            .trim_end_matches(['\n', '\r'])
+            .len()
+            + start;
+        let content = &text[start..end];
+        let mut search = 0;
+        while let Some(rel) = content[search..].find('#') {
+            let at = search + rel;
+            search = at + 1;
+            if at > 0 && !content[..at].ends_with([' ', '\t']) {
+                continue;
+            }
+            let comment = &content[at..];
+            let body = comment[1..].trim_start();
+            let own_line = content[..at].trim().is_empty();
+            if own_line_only && !own_line {
+                break;
+            }
+            let target = if own_line { line + 1 } else { line };
+            let span = Span::new(start + at, end);
+            if let Some(rest) = body.strip_prefix("refit:") {
+                let rest = rest.trim_start();
+                let (file_wide, rest) = match rest.strip_prefix("ignore-file") {
+                    Some(r) => (true, r),
+                    None => match rest.strip_prefix("ignore") {
+                        Some(r) => (false, r),
+                        None => break,
+                    },
+                };
+                let Some(list) = rest
+                    .trim_start()
+                    .strip_prefix('[')
+                    .and_then(|r| r.split(']').next())
+                else {
+                    break;
+                };
+                out.push(Suppression {
+                    codes: codes_in(list),
+                    line: (!file_wide).then_some(target),
+                    comment: span,
+                    own_line,
+                    foreign: false,
+                });
+            } else if let Some(rest) = body.strip_prefix("hadolint") {
+                let Some(list) = rest.trim_start().strip_prefix("ignore=") else {
+                    break;
+                };
+                let list = list.split_whitespace().next().unwrap_or("");
+                let codes: Vec<String> = codes_in(list)
+                    .iter()
+                    .filter_map(|c| {
+                        HADOLINT
+                            .iter()
+                            .find(|(h, _)| h == c)
+                            .map(|(_, r)| r.to_string())
+                    })
+                    .collect();
+                if !codes.is_empty() {
+                    out.push(Suppression {
+                        codes,
+                        line: Some(target),
+                        comment: span,
+                        own_line,
+                        foreign: true,
+                    });
+                }
+            }
+            break;
+        }
+    }
+    out
+}
+
+fn covers(selector: &str, code: &str) -> bool {
+    selector == "ALL" || code.starts_with(selector)
+}
+
+/// Drop suppressed diagnostics. Returns SUP001 findings for suppressions
+/// (of enabled rules) that suppressed nothing.
+pub fn apply(
+    text: &str,
+    own_line_only: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+    enabled: impl Fn(&str) -> bool,
+    sup001: &crate::rules::Rule,
+) -> Vec<Diagnostic> {
+    let suppressions = parse(text, own_line_only);
+    if suppressions.is_empty() {
+        return Vec::new();
+    }
+    let index = LineIndex::new(text);
+    let mut used = vec![vec![false; 0]; suppressions.len()];
+    for (i, s) in suppressions.iter().enumerate() {
+        used[i] = vec![false; s.codes.len()];
+    }
+    diagnostics.retain(|d| {
+        if d.code.starts_with('E') {
+            return true;
+        }
+        let line = index.line_of(d.span.start);
+        let mut suppressed = false;
+        for (i, s) in suppressions.iter().enumerate() {
+            if s.line.is_some_and(|l| l != line) {
+                continue;
+            }
+            for (j, c) in s.codes.iter().enumerate() {
+                if covers(c, d.code) {
+                    used[i][j] = true;
+                    suppressed = true;
+                }
+            }
+        }
+        !suppressed
+    });
+    let mut out = Vec::new();
+    for (i, s) in suppressions.iter().enumerate() {
+        if s.foreign {
+            continue;
+        }
+        let unused: Vec<&String> = s
+            .codes
+            .iter()
+            .zip(&used[i])
+            .filter(|(c, u)| !**u && (c.as_str() == "ALL" || enabled(c)))
+            .map(|(c, _)| c)
+            .collect();
+        if unused.is_empty() {
+            continue;
+        }
+        let list = unused
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut d = sup001.report_at(
+            s.comment,
+            format!("Suppression of {list} suppresses nothing"),
+        );
+        if unused.len() == s.codes.len() {
+            d.fix = Some(Fix::new(
+                "Remove the suppression comment".to_string(),
+                Applicability::Safe,
+                vec![Edit {
+                    span: removal(text, &index, s),
+                    content: String::new(),
+                }],
+            ));
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// What to delete: the whole line for a comment on its own line, else the
+/// comment and the whitespace before it.
+fn removal(text: &str, index: &LineIndex, s: &Suppression) -> Span {
+    let line = index.line_of(s.comment.start);
+    if s.own_line {
+        return Span::new(index.line_start(line), index.line_end(line));
+    }
+    let before = text[..s.comment.start].trim_end_matches([' ', '\t']).len();
+    Span::new(before, s.comment.end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        let text = "# refit: ignore[REG001, tag002]\nFROM node\nimage: x # refit: ignore[TAG]\n# refit: ignore-file[REF002]\n# hadolint ignore=DL3006,DL3008\nFROM y\nurl: http://a#b # not: a suppression\n";
+        let s = parse(text, false);
+        assert_eq!(parse("FROM a # refit: ignore[TAG]\n", true), []);
+        assert_eq!(s.len(), 4);
+        assert_eq!(s[0].codes, ["REG001", "TAG002"]);
+        assert_eq!(s[0].line, Some(1));
+        assert_eq!(s[1].line, Some(2));
+        assert!(!s[1].own_line);
+        assert_eq!(s[2].line, None);
+        assert_eq!(s[3].codes, ["TAG001"]);
+        assert!(s[3].foreign);
+    }
+}
