@@ -1,6 +1,6 @@
 //! Checking one text: front-end, then rules, then selection.
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::rules::{RULES, RuleContext, knowledge::Knowledge};
 use crate::site::{ImageSite, Span};
 use crate::sources::{self, SourceOptions};
@@ -43,6 +43,12 @@ pub struct Settings {
     /// Codes or prefixes to leave out.
     pub ignore: Vec<String>,
     pub source: SourceOptions,
+    /// Severity overrides by code or prefix (config `[severity]`).
+    pub severity: Vec<(String, Severity)>,
+    /// Codes whose unsafe fixes count as safe (config `fix.extend-safe`).
+    pub extend_safe: Vec<String>,
+    /// Codes whose safe fixes count as unsafe (config `fix.extend-unsafe`).
+    pub extend_unsafe: Vec<String>,
 }
 
 fn matches(code: &str, selector: &str) -> bool {
@@ -55,6 +61,38 @@ fn matches(code: &str, selector: &str) -> bool {
 }
 
 impl Settings {
+    /// Apply severity and fix-safety overrides; the longest matching code
+    /// prefix wins.
+    pub fn adjust(&self, diagnostics: &mut [Diagnostic]) {
+        let longest = |list: &[String], code: &str| {
+            list.iter()
+                .filter(|c| matches(code, c))
+                .map(String::len)
+                .max()
+        };
+        for d in diagnostics {
+            if let Some((_, s)) = self
+                .severity
+                .iter()
+                .filter(|(c, _)| matches(d.code, c))
+                .max_by_key(|(c, _)| c.len())
+            {
+                d.severity = *s;
+            }
+            if let Some(fix) = &mut d.fix {
+                match (
+                    longest(&self.extend_safe, d.code),
+                    longest(&self.extend_unsafe, d.code),
+                ) {
+                    (Some(s), Some(u)) if s > u => fix.applicability = Applicability::Safe,
+                    (Some(_), None) => fix.applicability = Applicability::Safe,
+                    (_, Some(_)) => fix.applicability = Applicability::Unsafe,
+                    _ => {}
+                }
+            }
+        }
+    }
+
     /// Whether a rule runs. The more specific selector wins, as in ruff:
     /// `--select REG --ignore REG003` drops REG003, and
     /// `--ignore REG --select REG003` keeps it.
@@ -172,6 +210,7 @@ pub fn check_text(
     if settings.enabled(crate::rules::sup001_unused_suppression::RULE.code) {
         diagnostics.extend(unused);
     }
+    settings.adjust(&mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(Checked { sites, diagnostics })
 }

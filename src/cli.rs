@@ -2,6 +2,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use crate::check::Settings;
+use crate::config::{ConfigError, Resolver};
 use crate::discover::{self, classify_explicit};
 use crate::engine::{self, DEFAULT_MAX_FILE_SIZE, FileReport, FixMode};
 use crate::reference::Reference;
@@ -36,6 +37,13 @@ pub enum Command {
     Rule {
         /// A rule code (REG001) or name (implicit-registry).
         code: String,
+    },
+    /// Print the effective configuration for a path.
+    Config {
+        /// A file or folder (default: `.`).
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArgs,
     },
     /// List all rules.
     Rules {
@@ -81,9 +89,25 @@ pub struct CheckArgs {
     /// The file name to report (and classify) stdin as.
     #[arg(long)]
     pub stdin_filename: Option<PathBuf>,
-    /// Files larger than this many bytes are reported (E003), not read.
-    #[arg(long, default_value_t = DEFAULT_MAX_FILE_SIZE)]
-    pub max_file_size: u64,
+    /// Files larger than this many bytes are reported (E003), not read
+    /// (default: the config's `max-file-size`, else 10 MiB).
+    #[arg(long)]
+    pub max_file_size: Option<u64>,
+    /// Rules to add to the configured selection.
+    #[arg(long, value_delimiter = ',')]
+    pub extend_select: Vec<String>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConfigArgs {
+    /// Use this config file for every file (no discovery).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Ignore every config file.
+    #[arg(long, conflicts_with = "config")]
+    pub isolated: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -119,6 +143,40 @@ pub fn run() -> ExitCode {
         Command::Sites(args) => sites(args),
         Command::Rule { code } => rule(&code),
         Command::Rules { format } => list_rules(format),
+        Command::Config { path, config } => show_config(path, &config),
+    }
+}
+
+fn config_error(e: &ConfigError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(2)
+}
+
+fn show_config(path: Option<PathBuf>, args: &ConfigArgs) -> ExitCode {
+    let path = path.unwrap_or_else(|| PathBuf::from("."));
+    let resolver = match Resolver::new(args.config.as_deref(), args.isolated) {
+        Ok(r) => r,
+        Err(e) => return config_error(&e),
+    };
+    // For a folder, the config that applies to files in it.
+    let probe = if path.is_dir() {
+        path.join("Dockerfile")
+    } else {
+        path.clone()
+    };
+    match resolver.for_file(&probe) {
+        Err(e) => config_error(&e),
+        Ok(None) => {
+            println!("# no refit.toml applies to {}: defaults", path.display());
+            ExitCode::SUCCESS
+        }
+        Ok(Some(c)) => {
+            for source in &c.sources {
+                println!("# from {}", source.display());
+            }
+            print!("{}", toml::to_string(&c.raw).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
     }
 }
 
@@ -158,7 +216,12 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(&e.replace("--build-arg", "--env")),
     };
-    for code in args.select.iter().chain(&args.ignore) {
+    for code in args
+        .select
+        .iter()
+        .chain(&args.ignore)
+        .chain(&args.extend_select)
+    {
         let known = code.eq_ignore_ascii_case("ALL")
             || RULES.iter().any(|r| {
                 r.code
@@ -169,22 +232,67 @@ fn check(args: CheckArgs) -> ExitCode {
             return usage_error(&format!("unknown rule selector `{code}`"));
         }
     }
-    let settings = Settings {
-        select: args.select.clone(),
-        ignore: args.ignore.clone(),
+    let resolver = match Resolver::new(args.config.config.as_deref(), args.config.isolated) {
+        Ok(r) => r,
+        Err(e) => return config_error(&e),
+    };
+    let base = Settings {
         source: crate::sources::SourceOptions {
             build_args,
             env,
             ..Default::default()
         },
+        ..Settings::default()
     };
-    let mode = if args.fix || args.diff {
-        FixMode::On {
-            unsafe_fixes: args.unsafe_fixes,
+    // Settings for one file: its config, then the command line.
+    let effective = |path: &Path| -> Result<(Settings, u64, FixMode), ConfigError> {
+        let config = resolver.for_file(path)?;
+        let mut s = base.clone();
+        let raw = config.as_ref().map(|c| &c.raw);
+        s.select = if args.select.is_empty() {
+            raw.and_then(|r| r.select.clone()).unwrap_or_default()
+        } else {
+            args.select.clone()
+        };
+        let mut extend: Vec<String> = raw
+            .and_then(|r| r.extend_select.clone())
+            .unwrap_or_default();
+        extend.extend(args.extend_select.iter().cloned());
+        if !extend.is_empty() && !s.select.is_empty() {
+            s.select.extend(extend);
         }
-    } else {
-        FixMode::Off
+        s.ignore = raw.and_then(|r| r.ignore.clone()).unwrap_or_default();
+        s.ignore.extend(args.ignore.iter().cloned());
+        if let Some(c) = &config {
+            s.ignore
+                .extend(c.ignored_for(&std::path::absolute(path).unwrap_or(path.to_path_buf())));
+            for (code, _) in c.raw.severity.iter().flatten() {
+                if let Some(level) = c.severity_for(code) {
+                    s.severity.push((code.clone(), level));
+                }
+            }
+            if let Some(fix) = &c.raw.fix {
+                s.extend_safe = fix.extend_safe.clone().unwrap_or_default();
+                s.extend_unsafe = fix.extend_unsafe.clone().unwrap_or_default();
+            }
+        }
+        let max = args
+            .max_file_size
+            .or(raw.and_then(|r| r.max_file_size))
+            .unwrap_or(DEFAULT_MAX_FILE_SIZE);
+        let unsafe_fixes = args.unsafe_fixes
+            || raw
+                .and_then(|r| r.fix.as_ref())
+                .and_then(|f| f.unsafe_fixes)
+                .unwrap_or(false);
+        let mode = if args.fix || args.diff {
+            FixMode::On { unsafe_fixes }
+        } else {
+            FixMode::Off
+        };
+        Ok((s, max, mode))
     };
+    let unsafe_shown = args.unsafe_fixes;
     let stdin_mode = args.paths.iter().any(|p| p.as_os_str() == "-");
     if stdin_mode && args.paths.len() > 1 {
         return usage_error("`-` (stdin) cannot be combined with other paths");
@@ -194,9 +302,13 @@ fn check(args: CheckArgs) -> ExitCode {
             .stdin_filename
             .clone()
             .unwrap_or_else(|| PathBuf::from("-"));
+        let (settings, max_file_size, mode) = match effective(&name) {
+            Ok(e) => e,
+            Err(e) => return config_error(&e),
+        };
         let mut bytes = Vec::new();
         let report = match std::io::stdin()
-            .take(args.max_file_size + 1)
+            .take(max_file_size + 1)
             .read_to_end(&mut bytes)
         {
             Err(e) => {
@@ -207,26 +319,34 @@ fn check(args: CheckArgs) -> ExitCode {
                 );
                 single_error(&name, d)
             }
-            Ok(_) if bytes.len() as u64 > args.max_file_size => single_error(
+            Ok(_) if bytes.len() as u64 > max_file_size => single_error(
                 &name,
                 crate::check::file_error(
                     "E003",
-                    format!(
-                        "Input is over the {}-byte limit (--max-file-size)",
-                        args.max_file_size
-                    ),
+                    format!("Input is over the {max_file_size}-byte limit (--max-file-size)"),
                     crate::site::Span::default(),
                 ),
             ),
             Ok(_) => match engine::decode(bytes) {
-                Ok(text) => engine::process_text(
-                    text,
-                    &discover::display_path(&name),
-                    None,
-                    classify_explicit(&name),
-                    &settings,
-                    mode,
-                ),
+                Ok(text) => {
+                    let kind = match resolver
+                        .for_file(&name)
+                        .ok()
+                        .flatten()
+                        .and_then(|c| c.kind_for(&name))
+                    {
+                        Some(k) => k,
+                        None => classify_explicit(&name),
+                    };
+                    engine::process_text(
+                        text,
+                        &discover::display_path(&name),
+                        None,
+                        kind,
+                        &settings,
+                        mode,
+                    )
+                }
                 Err(d) => single_error(&name, *d),
             },
         };
@@ -237,20 +357,39 @@ fn check(args: CheckArgs) -> ExitCode {
         } else {
             args.paths.clone()
         };
-        let targets = discover::discover(&paths);
-        targets
+        let choose = |path: &Path| -> discover::Choice {
+            match resolver.for_file(path) {
+                Ok(Some(c)) => {
+                    let abs = std::path::absolute(path).unwrap_or(path.to_path_buf());
+                    if let Some(k) = c.kind_for(&abs) {
+                        discover::Choice::Kind(k)
+                    } else if c.is_excluded(&abs) {
+                        discover::Choice::Skip
+                    } else {
+                        discover::Choice::Default
+                    }
+                }
+                _ => discover::Choice::Default,
+            }
+        };
+        let targets = discover::discover_with(&paths, &choose);
+        let results: Vec<Result<FileReport, ConfigError>> = targets
             .par_iter()
             .map(|t| {
-                engine::process_path(
-                    &t.path,
-                    &t.display,
-                    t.kind,
-                    &settings,
-                    args.max_file_size,
-                    mode,
-                )
+                let (settings, max, mode) = effective(&t.path)?;
+                Ok(engine::process_path(
+                    &t.path, &t.display, t.kind, &settings, max, mode,
+                ))
             })
-            .collect()
+            .collect();
+        let mut reports = Vec::with_capacity(results.len());
+        for r in results {
+            match r {
+                Ok(report) => reports.push(report),
+                Err(e) => return config_error(&e),
+            }
+        }
+        reports
     };
 
     let mut stdout = std::io::stdout().lock();
@@ -291,7 +430,7 @@ fn check(args: CheckArgs) -> ExitCode {
         let options = RenderOptions {
             color,
             fixing: args.fix,
-            unsafe_fixes: args.unsafe_fixes,
+            unsafe_fixes: unsafe_shown,
         };
         let text = report::render(args.format, &reports, &options);
         if stdin_fixed {

@@ -96,13 +96,34 @@ pub fn display_path(path: &Path) -> String {
 /// files named explicitly are always included. Paths that do not exist are
 /// returned as targets too, so reading them reports an E001 error.
 pub fn discover(paths: &[PathBuf]) -> Vec<Target> {
+    discover_with(paths, &|_| Choice::Default)
+}
+
+/// What configuration says about a walked file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    /// Classify it by name.
+    Default,
+    /// Excluded (`exclude`, or not in `include`).
+    Skip,
+    /// A `kinds` override.
+    Kind(FileKind),
+}
+
+/// `discover`, asking `choose` about each file (configuration). Files named
+/// on the command line are always checked, with a `kinds` override applied.
+pub fn discover_with(paths: &[PathBuf], choose: &(dyn Fn(&Path) -> Choice + Sync)) -> Vec<Target> {
     let mut targets = Vec::new();
     for root in paths {
         if !root.is_dir() {
+            let kind = match choose(root) {
+                Choice::Kind(k) => k,
+                _ => classify_explicit(root),
+            };
             targets.push(Target {
                 path: root.clone(),
                 display: display_path(root),
-                kind: classify_explicit(root),
+                kind,
             });
             continue;
         }
@@ -116,7 +137,12 @@ pub fn discover(paths: &[PathBuf]) -> Vec<Target> {
                 continue;
             }
             let path = entry.path();
-            if let Some(kind) = classify(path) {
+            let kind = match choose(path) {
+                Choice::Skip => None,
+                Choice::Kind(k) => Some(k),
+                Choice::Default => classify(path),
+            };
+            if let Some(kind) = kind {
                 targets.push(Target {
                     path: path.to_path_buf(),
                     display: display_path(path),

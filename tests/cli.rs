@@ -464,3 +464,139 @@ fn rule_and_rules_subcommands() {
     assert_eq!(code, 0);
     assert!(out.contains("syntax-error"));
 }
+
+#[test]
+fn config_discovery_extend_per_file_ignores_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "base.toml", "[severity]\nTAG001 = \"error\"\n");
+    write(
+        root,
+        "refit.toml",
+        "extend = \"base.toml\"\nignore = [\"TAG002\"]\nextend-exclude = [\"third_party\"]\n[per-file-ignores]\n\"examples/**\" = [\"REG001\"]\n[kinds]\n\"*.containerfile.txt\" = \"dockerfile\"\n",
+    );
+    write(
+        root,
+        "Dockerfile",
+        "FROM node\nFROM docker.io/library/alpine:latest\n",
+    );
+    write(root, "examples/Dockerfile", "FROM node:20\n");
+    write(root, "third_party/Dockerfile", "FROM node:20\n");
+    write(root, "build/app.containerfile.txt", "FROM node:20\n");
+    write(root, "deploy/.refit.toml", "select = [\"TAG\"]\n");
+    write(root, "deploy/Dockerfile", "FROM node\n");
+    let (code, out, _) = stdout_of(
+        refit()
+            .current_dir(root)
+            .args(["check", "--format", "json"]),
+    );
+    assert_eq!(code, 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let mut got: Vec<String> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {} {}",
+                d["path"].as_str().unwrap(),
+                d["code"].as_str().unwrap(),
+                d["severity"].as_str().unwrap()
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "Dockerfile REG001 warning",
+            "Dockerfile TAG001 error",
+            "build/app.containerfile.txt REG001 warning",
+            "deploy/Dockerfile TAG001 warning",
+        ]
+    );
+    // The nearest file wins: deploy/ selects only TAG and does not extend.
+    // --isolated ignores every config file.
+    let (_, out, _) = stdout_of(refit().current_dir(root).args([
+        "check",
+        "--isolated",
+        "--format",
+        "concise",
+        "third_party/Dockerfile",
+    ]));
+    assert!(out.contains("third_party/Dockerfile:1:6: REG001"), "{out}");
+    // `refit config` shows what applies.
+    let (code, out, _) = stdout_of(refit().current_dir(root).args(["config", "examples"]));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("# from ") && out.contains("refit.toml"),
+        "{out}"
+    );
+    assert!(out.contains("TAG001 = \"error\""), "{out}");
+    // Unknown keys are errors naming the key and the file, with a suggestion.
+    write(root, "deploy/.refit.toml", "selcet = [\"TAG\"]\n");
+    let (code, _, err) = stdout_of(refit().current_dir(root).args(["check", "deploy"]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(".refit.toml: line 1: unknown key `selcet` (did you mean `select`?)"),
+        "{err}"
+    );
+    // --config names one file for everything.
+    write(root, "strict.toml", "select = [\"REG\"]\n");
+    let (_, out, _) = stdout_of(refit().current_dir(root).args([
+        "check",
+        "--config",
+        "strict.toml",
+        "--format",
+        "concise",
+        "examples/Dockerfile",
+    ]));
+    assert!(out.contains("examples/Dockerfile:1:6: REG001"), "{out}");
+}
+
+#[test]
+fn config_fix_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "refit.toml",
+        "[fix]\nunsafe-fixes = true\nextend-unsafe = [\"REG003\"]\n",
+    );
+    let file = write(
+        root,
+        "Dockerfile",
+        "FROM gcr.io/google_containers/pause:3.1\nFROM index.docker.io/library/alpine:3.20\n",
+    );
+    let (_, _, _) = stdout_of(
+        refit()
+            .current_dir(root)
+            .args(["check", "--fix", "Dockerfile"]),
+    );
+    // unsafe-fixes = true applied REG004's unsafe fix, and so REG003's,
+    // which the config made unsafe.
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        "FROM registry.k8s.io/pause:3.1\nFROM docker.io/library/alpine:3.20\n"
+    );
+    // Without unsafe fixes, a fix the config made unsafe is left alone.
+    write(root, "refit.toml", "[fix]\nextend-unsafe = [\"REG003\"]\n");
+    write(
+        root,
+        "Dockerfile",
+        "FROM index.docker.io/library/alpine:3.20\nFROM alpine:3.20\n",
+    );
+    let (_, out, _) = stdout_of(
+        refit()
+            .current_dir(root)
+            .args(["check", "--fix", "Dockerfile"]),
+    );
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        "FROM index.docker.io/library/alpine:3.20\nFROM docker.io/library/alpine:3.20\n"
+    );
+    assert!(
+        out.contains("1 hidden fix available with `--unsafe-fixes`."),
+        "{out}"
+    );
+}

@@ -1,0 +1,519 @@
+//! `refit.toml` / `.refit.toml`: found from each checked file's folder
+//! upward (the nearest wins), composed with `extend = "path"`, or named
+//! with `--config`; `--isolated` ignores them all.
+//!
+//! Unknown keys are errors that name the key and the file, with the nearest
+//! known key as a suggestion: a typo must not silently drop the setting.
+
+use crate::check::FileKind;
+use crate::diagnostic::Severity;
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+pub const FILE_NAMES: &[&str] = &["refit.toml", ".refit.toml"];
+
+/// A config file as written. Every table denies unknown keys.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawConfig {
+    /// Another config file this one builds on (relative to this file).
+    pub extend: Option<String>,
+    pub select: Option<Vec<String>>,
+    pub extend_select: Option<Vec<String>>,
+    pub ignore: Option<Vec<String>>,
+    /// Glob (relative to the config's folder) → codes to ignore there.
+    pub per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
+    /// Code → `error`, `warning` or `info`.
+    pub severity: Option<BTreeMap<String, String>>,
+    pub fix: Option<FixConfig>,
+    /// Globs of files to check; when set, others are skipped in a walk.
+    pub include: Option<Vec<String>>,
+    pub exclude: Option<Vec<String>>,
+    pub extend_exclude: Option<Vec<String>>,
+    /// Glob → file kind (`dockerfile`, `compose`, `helm-values`,
+    /// `kubernetes`, `github-actions`, `gitlab-ci`, `kustomize`).
+    pub kinds: Option<BTreeMap<String, String>>,
+    pub max_file_size: Option<u64>,
+    /// Registry policy (allow, deny, proxies); read by the policy rules.
+    pub registries: Option<Registries>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FixConfig {
+    /// Apply unsafe fixes with `--fix`.
+    pub unsafe_fixes: Option<bool>,
+    /// Codes whose unsafe fixes count as safe here.
+    pub extend_safe: Option<Vec<String>>,
+    /// Codes whose safe fixes count as unsafe here.
+    pub extend_unsafe: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Registries {
+    pub allow: Option<Vec<String>>,
+    pub deny: Option<Vec<String>>,
+}
+
+/// Every key the format knows, for "did you mean" suggestions.
+const KNOWN_KEYS: &[&str] = &[
+    "extend",
+    "select",
+    "extend-select",
+    "ignore",
+    "per-file-ignores",
+    "severity",
+    "fix",
+    "unsafe-fixes",
+    "extend-safe",
+    "extend-unsafe",
+    "include",
+    "exclude",
+    "extend-exclude",
+    "kinds",
+    "max-file-size",
+    "registries",
+    "allow",
+    "deny",
+];
+
+/// A configuration error, naming the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The known key nearest to `key`, when it is near enough to be a typo.
+pub fn suggest(key: &str) -> Option<&'static str> {
+    KNOWN_KEYS
+        .iter()
+        .map(|k| (distance(key, k), *k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .min()
+        .map(|(_, k)| k)
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Parse one config file's text.
+pub fn parse_raw(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
+    toml::from_str::<RawConfig>(text).map_err(|e| {
+        let line = e.span().map(|s| line_of(text, s.start));
+        let mut message = e.message().trim().to_string();
+        // serde: "unknown field `selct`, expected one of …"
+        let unknown = message
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split('`').next())
+            .map(str::to_string);
+        if let Some(key) = unknown {
+            message = format!("unknown key `{key}`");
+            if let Some(s) = suggest(&key) {
+                message.push_str(&format!(" (did you mean `{s}`?)"));
+            }
+        }
+        if let Some(line) = line {
+            message = format!("line {line}: {message}");
+        }
+        ConfigError {
+            path: path.to_path_buf(),
+            message,
+        }
+    })
+}
+
+/// A config file made ready to use: globs compiled against its folder.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The files it came from, nearest first (empty: defaults).
+    pub sources: Vec<PathBuf>,
+    pub root: PathBuf,
+    pub raw: RawConfig,
+    per_file_ignores: Vec<(GlobSet, Vec<String>)>,
+    exclude: Option<GlobSet>,
+    include: Option<GlobSet>,
+    kinds: Vec<(GlobSet, FileKind)>,
+}
+
+fn glob_set(patterns: &[String], path: &Path) -> Result<GlobSet, ConfigError> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        // A pattern without a slash matches at any depth, as in .gitignore.
+        let p = if p.contains('/') {
+            p.trim_start_matches("./").to_string()
+        } else {
+            format!("**/{p}")
+        };
+        for variant in [p.clone(), format!("{p}/**")] {
+            let glob = Glob::new(&variant).map_err(|e| ConfigError {
+                path: path.to_path_buf(),
+                message: format!("invalid glob `{p}`: {e}"),
+            })?;
+            b.add(glob);
+        }
+    }
+    b.build().map_err(|e| ConfigError {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+pub fn parse_kind(s: &str) -> Option<FileKind> {
+    Some(match s {
+        "dockerfile" => FileKind::Dockerfile,
+        "compose" => FileKind::Compose,
+        "helm-values" => FileKind::HelmValues,
+        "kubernetes" => FileKind::Kubernetes,
+        "github-actions" => FileKind::GithubActions,
+        "gitlab-ci" => FileKind::GitlabCi,
+        "kustomize" => FileKind::Kustomize,
+        _ => return None,
+    })
+}
+
+fn merge(base: RawConfig, over: RawConfig) -> RawConfig {
+    RawConfig {
+        extend: None,
+        select: over.select.or(base.select),
+        extend_select: match (base.extend_select, over.extend_select) {
+            (Some(mut a), Some(b)) => {
+                a.extend(b);
+                Some(a)
+            }
+            (a, b) => b.or(a),
+        },
+        ignore: over.ignore.or(base.ignore),
+        per_file_ignores: match (base.per_file_ignores, over.per_file_ignores) {
+            (Some(mut a), Some(b)) => {
+                a.extend(b);
+                Some(a)
+            }
+            (a, b) => b.or(a),
+        },
+        severity: match (base.severity, over.severity) {
+            (Some(mut a), Some(b)) => {
+                a.extend(b);
+                Some(a)
+            }
+            (a, b) => b.or(a),
+        },
+        fix: over.fix.or(base.fix),
+        include: over.include.or(base.include),
+        exclude: over.exclude.or(base.exclude),
+        extend_exclude: match (base.extend_exclude, over.extend_exclude) {
+            (Some(mut a), Some(b)) => {
+                a.extend(b);
+                Some(a)
+            }
+            (a, b) => b.or(a),
+        },
+        kinds: over.kinds.or(base.kinds),
+        max_file_size: over.max_file_size.or(base.max_file_size),
+        registries: over.registries.or(base.registries),
+    }
+}
+
+/// Load a config file and whatever it extends.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let path = absolute.as_path();
+    let mut chain = Vec::new();
+    let mut raw = load_raw(path, &mut chain)?;
+    raw.extend = None;
+    let root = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let validate_codes = |codes: &[String]| -> Result<(), ConfigError> {
+        for c in codes {
+            let known = c == "ALL"
+                || crate::rules::RULES
+                    .iter()
+                    .any(|r| r.code.starts_with(c.as_str()));
+            if !known {
+                return Err(ConfigError {
+                    path: path.to_path_buf(),
+                    message: format!("unknown rule code `{c}`"),
+                });
+            }
+        }
+        Ok(())
+    };
+    for list in [&raw.select, &raw.extend_select, &raw.ignore]
+        .into_iter()
+        .flatten()
+    {
+        validate_codes(list)?;
+    }
+    let mut per_file_ignores = Vec::new();
+    for (glob, codes) in raw.per_file_ignores.iter().flatten() {
+        validate_codes(codes)?;
+        per_file_ignores.push((glob_set(std::slice::from_ref(glob), path)?, codes.clone()));
+    }
+    for (code, level) in raw.severity.iter().flatten() {
+        validate_codes(std::slice::from_ref(code))?;
+        if !matches!(level.as_str(), "error" | "warning" | "info") {
+            return Err(ConfigError {
+                path: path.to_path_buf(),
+                message: format!(
+                    "severity of `{code}` must be `error`, `warning` or `info`, not `{level}`"
+                ),
+            });
+        }
+    }
+    let mut kinds = Vec::new();
+    for (glob, kind) in raw.kinds.iter().flatten() {
+        let k = parse_kind(kind).ok_or_else(|| ConfigError {
+            path: path.to_path_buf(),
+            message: format!("unknown file kind `{kind}` for `{glob}`"),
+        })?;
+        kinds.push((glob_set(std::slice::from_ref(glob), path)?, k));
+    }
+    let mut excludes: Vec<String> = raw.exclude.clone().unwrap_or_default();
+    excludes.extend(raw.extend_exclude.clone().unwrap_or_default());
+    let exclude = (!excludes.is_empty())
+        .then(|| glob_set(&excludes, path))
+        .transpose()?;
+    let include = raw
+        .include
+        .as_ref()
+        .map(|i| glob_set(i, path))
+        .transpose()?;
+    Ok(Config {
+        sources: chain,
+        root,
+        raw,
+        per_file_ignores,
+        exclude,
+        include,
+        kinds,
+    })
+}
+
+fn load_raw(path: &Path, chain: &mut Vec<PathBuf>) -> Result<RawConfig, ConfigError> {
+    if chain.iter().any(|p| p == path) || chain.len() > 16 {
+        return Err(ConfigError {
+            path: path.to_path_buf(),
+            message: "`extend` forms a cycle".to_string(),
+        });
+    }
+    chain.push(path.to_path_buf());
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        path: path.to_path_buf(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let raw = parse_raw(&text, path)?;
+    match &raw.extend {
+        Some(base) => {
+            let base_path = path.parent().unwrap_or(Path::new(".")).join(base);
+            let base_raw = load_raw(&base_path, chain)?;
+            Ok(merge(base_raw, raw))
+        }
+        None => Ok(raw),
+    }
+}
+
+impl Config {
+    fn relative<'a>(&self, file: &'a Path) -> &'a Path {
+        file.strip_prefix(&self.root).unwrap_or(file)
+    }
+
+    /// Codes ignored for this file by `per-file-ignores`.
+    pub fn ignored_for(&self, file: &Path) -> Vec<String> {
+        let rel = self.relative(file);
+        self.per_file_ignores
+            .iter()
+            .filter(|(g, _)| g.is_match(rel))
+            .flat_map(|(_, codes)| codes.clone())
+            .collect()
+    }
+
+    pub fn is_excluded(&self, file: &Path) -> bool {
+        let rel = self.relative(file);
+        self.exclude.as_ref().is_some_and(|g| g.is_match(rel))
+            || self.include.as_ref().is_some_and(|g| !g.is_match(rel))
+    }
+
+    pub fn kind_for(&self, file: &Path) -> Option<FileKind> {
+        let rel = self.relative(file);
+        self.kinds
+            .iter()
+            .find(|(g, _)| g.is_match(rel))
+            .map(|(_, k)| *k)
+    }
+
+    pub fn severity_for(&self, code: &str) -> Option<Severity> {
+        let map = self.raw.severity.as_ref()?;
+        let best = map
+            .iter()
+            .filter(|(c, _)| code.starts_with(c.as_str()))
+            .max_by_key(|(c, _)| c.len())?;
+        Some(match best.1.as_str() {
+            "error" => Severity::Error,
+            "info" => Severity::Info,
+            _ => Severity::Warning,
+        })
+    }
+}
+
+/// Finds the nearest config for each file, caching per folder.
+#[derive(Default)]
+pub struct Resolver {
+    /// `--config`: one file for everything.
+    fixed: Option<Arc<Config>>,
+    isolated: bool,
+    cache: Mutex<HashMap<PathBuf, Option<Arc<Config>>>>,
+}
+
+impl Resolver {
+    pub fn new(config: Option<&Path>, isolated: bool) -> Result<Resolver, ConfigError> {
+        let fixed = config.map(load).transpose()?.map(Arc::new);
+        Ok(Resolver {
+            fixed,
+            isolated,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The config that applies to `file`, if any.
+    pub fn for_file(&self, file: &Path) -> Result<Option<Arc<Config>>, ConfigError> {
+        if self.isolated {
+            return Ok(None);
+        }
+        if let Some(c) = &self.fixed {
+            return Ok(Some(c.clone()));
+        }
+        let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        let dir = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
+        self.for_dir(&dir)
+    }
+
+    fn for_dir(&self, dir: &Path) -> Result<Option<Arc<Config>>, ConfigError> {
+        if let Ok(cache) = self.cache.lock()
+            && let Some(hit) = cache.get(dir)
+        {
+            return Ok(hit.clone());
+        }
+        let mut found = None;
+        for name in FILE_NAMES {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                found = Some(Arc::new(load(&candidate)?));
+                break;
+            }
+        }
+        if found.is_none()
+            && let Some(parent) = dir.parent()
+        {
+            found = self.for_dir(parent)?;
+        }
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(dir.to_path_buf(), found.clone());
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_errors_with_suggestions() {
+        let e = parse_raw("selct = [\"REG\"]\n", Path::new("refit.toml")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "refit.toml: line 1: unknown key `selct` (did you mean `select`?)"
+        );
+        let e = parse_raw("[fix]\nunsafe-fixs = true\n", Path::new("x/.refit.toml")).unwrap_err();
+        assert!(
+            e.message
+                .contains("unknown key `unsafe-fixs` (did you mean `unsafe-fixes`?)"),
+            "{e}"
+        );
+        let e = parse_raw("completely-different = 1\n", Path::new("refit.toml")).unwrap_err();
+        assert_eq!(e.message, "line 1: unknown key `completely-different`");
+        assert!(parse_raw("select = 3\n", Path::new("refit.toml")).is_err());
+    }
+
+    #[test]
+    fn discovery_extend_and_globs() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(
+            root.join("base.toml"),
+            "ignore = [\"TAG001\"]\n[severity]\nREG = \"error\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("refit.toml"),
+            "extend = \"base.toml\"\nextend-exclude = [\"vendor\"]\n[per-file-ignores]\n\"examples/**\" = [\"REG001\"]\n[kinds]\n\"*.containerfile.txt\" = \"dockerfile\"\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(root.join("deploy")).unwrap();
+        std::fs::write(root.join("deploy/.refit.toml"), "select = [\"REG\"]\n").unwrap();
+        let r = Resolver::new(None, false).unwrap();
+        let top = r
+            .for_file(&root.join("examples/web/Dockerfile"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(top.raw.ignore.as_deref(), Some(&["TAG001".to_string()][..]));
+        assert_eq!(
+            top.ignored_for(&root.join("examples/web/Dockerfile")),
+            ["REG001"]
+        );
+        assert!(top.ignored_for(&root.join("src/Dockerfile")).is_empty());
+        assert!(top.is_excluded(&root.join("vendor/x/Dockerfile")));
+        assert_eq!(
+            top.kind_for(&root.join("a/b.containerfile.txt")),
+            Some(FileKind::Dockerfile)
+        );
+        assert_eq!(top.severity_for("REG003"), Some(Severity::Error));
+        let deploy = r
+            .for_file(&root.join("deploy/app/Dockerfile"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(deploy.raw.select.as_deref(), Some(&["REG".to_string()][..]));
+        assert!(deploy.raw.ignore.is_none(), "the nearest file wins");
+        assert!(
+            Resolver::new(None, true)
+                .unwrap()
+                .for_file(&root.join("x"))
+                .unwrap()
+                .is_none()
+        );
+        std::fs::write(root.join("bad.toml"), "select = [\"NOPE1\"]\n").unwrap();
+        assert!(
+            load(&root.join("bad.toml"))
+                .unwrap_err()
+                .message
+                .contains("unknown rule code `NOPE1`")
+        );
+    }
+}
