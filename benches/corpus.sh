@@ -66,7 +66,7 @@ if ((!quick)); then
     -n hadolint "bash -c \"$run_hadolint\"" >&2
 fi
 
-peak() { /usr/bin/time -f %M bash -c "$1" 2>&1 >/dev/null | tail -1; }
+peak() { /usr/bin/time -f %M bash -c "$1; true" 2>&1 >/dev/null | tail -1; }
 mem_refit=$(peak "$run_refit")
 mem_hadolint=""
 ((quick)) || mem_hadolint=$(peak "$run_hadolint")

@@ -48,7 +48,7 @@ if ((!quick)); then
   hyperfine -N --runs 1 -i --export-json "$work/dclint.json" \
     -n dclint "bash -c \"xargs -d '\\n' -a $work/compose $dclint -f json > /dev/null 2>&1\"" >&2
 fi
-peak() { /usr/bin/time -f %M bash -c "$1" 2>&1 >/dev/null | tail -1; }
+peak() { /usr/bin/time -f %M bash -c "$1; true" 2>&1 >/dev/null | tail -1; }
 mem_yaml=$(peak "xargs -d '\n' -a $work/yaml $refit check --format concise")
 mem_dclint=""
 ((quick)) || mem_dclint=$(peak "xargs -d '\n' -a $work/compose $dclint -f json")
