@@ -1,8 +1,11 @@
 //! One emitter per output format. Emitters return text; the CLI prints it.
 
 mod concise;
+mod github;
 mod human;
 mod json;
+pub mod paths;
+mod sarif;
 
 use crate::diagnostic::{Applicability, LineIndex, Position};
 use crate::engine::FileReport;
@@ -18,6 +21,10 @@ pub enum Format {
     Concise,
     /// One JSON document (see the README for its shape).
     Json,
+    /// SARIF 2.1.0 for GitHub code scanning, with fixes.
+    Sarif,
+    /// GitHub Actions annotations (workflow commands) and a summary line.
+    Github,
 }
 
 /// How to render.
@@ -35,6 +42,8 @@ pub fn render(format: Format, reports: &[FileReport], options: &RenderOptions) -
         Format::Human => human::render(reports, options),
         Format::Concise => concise::render(reports, options),
         Format::Json => json::render(reports, options),
+        Format::Sarif => sarif::render(reports, options),
+        Format::Github => github::render(reports, options),
     }
 }
 

@@ -1,0 +1,209 @@
+//! SARIF 2.1.0 for GitHub code scanning, built with serde-sarif's typed model.
+
+use super::paths::{finding_fingerprint, repo_relative};
+use super::{RenderOptions, positions};
+use crate::diagnostic::{LineIndex, Severity};
+use crate::engine::FileReport;
+use crate::rules::{self, Rule};
+use serde_sarif::sarif::{
+    ArtifactChange, ArtifactContent, ArtifactLocation, Fix, Location, Message,
+    MultiformatMessageString, PhysicalLocation, Region, Replacement, ReportingConfiguration,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
+};
+use std::collections::{BTreeMap, HashMap};
+
+pub const INFORMATION_URI: &str = "https://github.com/refit-dev/refit";
+
+/// Where a rule's documentation lives in the repository.
+pub fn help_uri(code: &str) -> String {
+    format!("{INFORMATION_URI}/blob/main/rules/{code}.md")
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+fn result_level(s: Severity) -> ResultLevel {
+    match s {
+        Severity::Error => ResultLevel::Error,
+        Severity::Warning => ResultLevel::Warning,
+        Severity::Info => ResultLevel::Note,
+    }
+}
+
+fn text(s: impl Into<String>) -> MultiformatMessageString {
+    MultiformatMessageString::builder().text(s.into()).build()
+}
+
+fn descriptor(
+    code: &str,
+    name: &str,
+    severity: Severity,
+    rule: Option<&Rule>,
+) -> ReportingDescriptor {
+    let (short, full, help) = match rule {
+        Some(r) => {
+            let doc = r.documentation();
+            let what = doc
+                .split("## What it does")
+                .nth(1)
+                .and_then(|s| s.split("\n## ").next())
+                .unwrap_or(r.summary)
+                .trim()
+                .replace('\n', " ");
+            (r.summary.to_string(), what, doc)
+        }
+        None => {
+            let doc = crate::diagnostic::FILE_ERRORS
+                .iter()
+                .find(|(c, _, _)| *c == code)
+                .map_or(String::new(), |(_, _, d)| d.to_string());
+            (doc.clone(), doc.clone(), doc)
+        }
+    };
+    ReportingDescriptor::builder()
+        .id(code.to_string())
+        .name(name.to_string())
+        .short_description(text(short))
+        .full_description(text(full))
+        .help(
+            MultiformatMessageString::builder()
+                .text(help.clone())
+                .markdown(help)
+                .build(),
+        )
+        .help_uri(help_uri(code))
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(serde_json::json!(level(severity)))
+                .build(),
+        )
+        .build()
+}
+
+fn region(start: crate::diagnostic::Position, end: crate::diagnostic::Position) -> Region {
+    Region::builder()
+        .start_line(start.line as i64)
+        .start_column(start.column as i64)
+        .end_line(end.line as i64)
+        .end_column(end.column as i64)
+        .build()
+}
+
+pub fn render(reports: &[FileReport], _options: &RenderOptions) -> String {
+    let mut rules_seen: BTreeMap<&'static str, ReportingDescriptor> = BTreeMap::new();
+    let mut results = Vec::new();
+    for report in reports {
+        let index = report.current_text().map(LineIndex::new);
+        let path = repo_relative(report);
+        let artifact = || ArtifactLocation::builder().uri(path.clone()).build();
+        let mut occurrences: HashMap<(String, String), usize> = HashMap::new();
+        for d in &report.diagnostics {
+            rules_seen.entry(d.code).or_insert_with(|| {
+                let rule = rules::RULES.iter().copied().find(|r| r.code == d.code);
+                descriptor(
+                    d.code,
+                    d.name,
+                    rule.map_or(d.severity, |r| r.severity),
+                    rule,
+                )
+            });
+            let (start, end) = super::positions(report, index.as_ref(), d.span);
+            let line_text = match (report.current_text(), index.as_ref()) {
+                (Some(t), Some(ix)) => {
+                    let l = ix.line_of(d.span.start);
+                    t.get(ix.line_start(l)..ix.line_end(l))
+                        .unwrap_or("")
+                        .to_string()
+                }
+                _ => String::new(),
+            };
+            let n = occurrences
+                .entry((d.code.to_string(), line_text.trim().to_string()))
+                .or_insert(0);
+            *n += 1;
+            let mut fingerprints = BTreeMap::new();
+            fingerprints.insert(
+                "refit/v1".to_string(),
+                finding_fingerprint(report, d.code, &line_text, *n),
+            );
+            let location = Location::builder()
+                .physical_location(
+                    PhysicalLocation::builder()
+                        .artifact_location(artifact())
+                        .region(region(start, end))
+                        .build(),
+                )
+                .build();
+            let mut message = d.message.clone();
+            if let Some(h) = &d.help {
+                message.push_str(&format!("\nhelp: {h}"));
+            }
+            let fixes: Vec<Fix> = d
+                .fix
+                .iter()
+                .map(|f| {
+                    let replacements: Vec<Replacement> = f
+                        .edits
+                        .iter()
+                        .map(|e| {
+                            let (s, e2) = positions(report, index.as_ref(), e.span);
+                            Replacement::builder()
+                                .deleted_region(region(s, e2))
+                                // Readers drop a replacement without inserted
+                                // content, so a deletion carries "".
+                                .inserted_content(
+                                    ArtifactContent::builder().text(e.content.clone()).build(),
+                                )
+                                .build()
+                        })
+                        .collect();
+                    Fix::builder()
+                        .description(Message::builder().text(f.title.clone()).build())
+                        .artifact_changes(vec![
+                            ArtifactChange::builder()
+                                .artifact_location(artifact())
+                                .replacements(replacements)
+                                .build(),
+                        ])
+                        .build()
+                })
+                .collect();
+            let mut result = SarifResult::builder()
+                .rule_id(d.code.to_string())
+                .level(result_level(d.severity))
+                .message(Message::builder().text(message).build())
+                .locations(vec![location])
+                .partial_fingerprints(fingerprints)
+                .build();
+            if !fixes.is_empty() {
+                result.fixes = Some(fixes);
+            }
+            results.push(result);
+        }
+    }
+    let driver = ToolComponent::builder()
+        .name("refit".to_string())
+        .version(env!("CARGO_PKG_VERSION").to_string())
+        .semantic_version(env!("CARGO_PKG_VERSION").to_string())
+        .information_uri(INFORMATION_URI.to_string())
+        .rules(rules_seen.into_values().collect::<Vec<_>>())
+        .build();
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .results(results)
+        .column_kind(serde_json::json!("unicodeCodePoints"))
+        .build();
+    let sarif = Sarif::builder()
+        .schema(serde_sarif::sarif::SCHEMA_URL.to_string())
+        .version(serde_json::json!("2.1.0"))
+        .runs(vec![run])
+        .build();
+    let mut out = serde_json::to_string_pretty(&sarif).unwrap_or_else(|_| "{}".to_string());
+    out.push('\n');
+    out
+}
