@@ -93,6 +93,12 @@ pub struct CheckArgs {
     /// (default: the config's `max-file-size`, else 10 MiB).
     #[arg(long)]
     pub max_file_size: Option<u64>,
+    /// Print a count of findings per rule instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
+    /// With `--fix`, list the fixes that were applied.
+    #[arg(long)]
+    pub show_fixes: bool,
     /// Rules to add to the configured selection.
     #[arg(long, value_delimiter = ',')]
     pub extend_select: Vec<String>,
@@ -293,6 +299,7 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok((s, max, mode))
     };
     let unsafe_shown = args.unsafe_fixes;
+    let review = args.format == Format::Review && !args.fix;
     let stdin_mode = args.paths.iter().any(|p| p.as_os_str() == "-");
     if stdin_mode && args.paths.len() > 1 {
         return usage_error("`-` (stdin) cannot be combined with other paths");
@@ -377,9 +384,25 @@ fn check(args: CheckArgs) -> ExitCode {
             .par_iter()
             .map(|t| {
                 let (settings, max, mode) = effective(&t.path)?;
-                Ok(engine::process_path(
-                    &t.path, &t.display, t.kind, &settings, max, mode,
-                ))
+                let mut report =
+                    engine::process_path(&t.path, &t.display, t.kind, &settings, max, mode);
+                if review && let Some(source) = &report.source {
+                    // The fixes as suggestions: compute them, write nothing.
+                    let unsafe_fixes = match mode {
+                        FixMode::On { unsafe_fixes } => unsafe_fixes,
+                        FixMode::Off => args.unsafe_fixes,
+                    };
+                    let fixed = engine::process_text(
+                        source.clone(),
+                        &t.display,
+                        None,
+                        t.kind,
+                        &settings,
+                        FixMode::On { unsafe_fixes },
+                    );
+                    report.suggested = fixed.fixed;
+                }
+                Ok(report)
             })
             .collect();
         let mut reports = Vec::with_capacity(results.len());
@@ -432,7 +455,14 @@ fn check(args: CheckArgs) -> ExitCode {
             fixing: args.fix,
             unsafe_fixes: unsafe_shown,
         };
-        let text = report::render(args.format, &reports, &options);
+        let mut text = if args.statistics {
+            report::statistics(&reports)
+        } else {
+            report::render(args.format, &reports, &options)
+        };
+        if args.show_fixes && args.fix {
+            text.push_str(&report::show_fixes(&reports));
+        }
         if stdin_fixed {
             eprint!("{text}");
         } else {
@@ -470,6 +500,7 @@ fn single_error(name: &Path, d: crate::diagnostic::Diagnostic) -> FileReport {
         diagnostics: vec![d],
         fixed: None,
         applied: Vec::new(),
+        suggested: None,
     }
 }
 

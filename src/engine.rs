@@ -32,6 +32,9 @@ pub struct FileReport {
     /// The fixed text, when fixing changed it.
     pub fixed: Option<String>,
     pub applied: Vec<Applied>,
+    /// The text with every fix applied, for formats that suggest fixes
+    /// without applying them (`review`).
+    pub suggested: Option<String>,
 }
 
 impl FileReport {
@@ -54,6 +57,7 @@ fn error_report(display: &str, path: Option<PathBuf>, kind: FileKind, d: Diagnos
         diagnostics: vec![d],
         fixed: None,
         applied: Vec::new(),
+        suggested: None,
     }
 }
 
@@ -193,6 +197,7 @@ pub fn process_text(
             diagnostics: checked.diagnostics,
             fixed: None,
             applied: Vec::new(),
+            suggested: None,
         };
     };
     let has_fix = checked.diagnostics.iter().any(|d| {
@@ -209,6 +214,7 @@ pub fn process_text(
             diagnostics: checked.diagnostics,
             fixed: None,
             applied: Vec::new(),
+            suggested: None,
         };
     }
     let outcome = fix::fix(&text, checked, unsafe_fixes, |t: &str| {
@@ -233,5 +239,6 @@ pub fn process_text(
         diagnostics,
         fixed,
         applied: outcome.applied,
+        suggested: None,
     }
 }

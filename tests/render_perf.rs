@@ -29,6 +29,7 @@ fn eight_thousand_findings_on_a_3mb_file() {
         diagnostics,
         fixed: None,
         applied: Vec::new(),
+        suggested: None,
     };
     let options = RenderOptions {
         color: false,

@@ -2,9 +2,13 @@
 
 mod concise;
 mod github;
+mod gitlab;
 mod human;
 mod json;
+mod junit;
 pub mod paths;
+mod rdjson;
+pub mod review;
 mod sarif;
 
 use crate::diagnostic::{Applicability, LineIndex, Position};
@@ -25,6 +29,16 @@ pub enum Format {
     Sarif,
     /// GitHub Actions annotations (workflow commands) and a summary line.
     Github,
+    /// reviewdog's diagnostic format, fixes as suggestions.
+    Rdjson,
+    /// reviewdog's diagnostic format, one diagnostic per line.
+    Rdjsonl,
+    /// Markdown for a pull-request comment, with suggestion blocks.
+    Review,
+    /// JUnit XML.
+    Junit,
+    /// GitLab Code Quality JSON.
+    Gitlab,
 }
 
 /// How to render.
@@ -44,7 +58,58 @@ pub fn render(format: Format, reports: &[FileReport], options: &RenderOptions) -
         Format::Json => json::render(reports, options),
         Format::Sarif => sarif::render(reports, options),
         Format::Github => github::render(reports, options),
+        Format::Rdjson => rdjson::render(reports, options),
+        Format::Rdjsonl => rdjson::render_lines(reports, options),
+        Format::Review => review::render(reports, options),
+        Format::Junit => junit::render(reports, options),
+        Format::Gitlab => gitlab::render(reports, options),
     }
+}
+
+/// `--statistics`: findings per rule, most frequent first.
+pub fn statistics(reports: &[FileReport]) -> String {
+    let mut counts: std::collections::BTreeMap<(&'static str, &'static str), (usize, usize)> =
+        std::collections::BTreeMap::new();
+    for d in reports.iter().flat_map(|r| &r.diagnostics) {
+        let e = counts.entry((d.code, d.name)).or_default();
+        e.0 += 1;
+        if d.fix.is_some() {
+            e.1 += 1;
+        }
+    }
+    let mut rows: Vec<_> = counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    let mut out = String::new();
+    for ((code, name), (n, fixable)) in rows {
+        let mark = if fixable > 0 { "[*]" } else { "   " };
+        out.push_str(&format!("{n:>6}  {code:<7} {mark} {name}\n"));
+    }
+    out
+}
+
+/// `--show-fixes`: what `--fix` changed, by file.
+pub fn show_fixes(reports: &[FileReport]) -> String {
+    let mut out = String::new();
+    let total: usize = reports.iter().map(|r| r.applied.len()).sum();
+    if total == 0 {
+        return out;
+    }
+    out.push_str(&format!(
+        "\nFixed {total} problem{}:\n",
+        if total == 1 { "" } else { "s" }
+    ));
+    for r in reports.iter().filter(|r| !r.applied.is_empty()) {
+        out.push_str(&format!("- {}:\n", r.display));
+        let mut by: std::collections::BTreeMap<(&str, &str), usize> =
+            std::collections::BTreeMap::new();
+        for a in &r.applied {
+            *by.entry((a.code, a.title.as_str())).or_default() += 1;
+        }
+        for ((code, title), n) in by {
+            out.push_str(&format!("    {n} × {code} ({title})\n"));
+        }
+    }
+    out
 }
 
 /// Start and end positions of a span in a report's text.

@@ -1,0 +1,80 @@
+//! Markdown for a pull-request comment: findings grouped by file, each with
+//! its rule link, and the fixes as GitHub `suggestion` blocks, each covering
+//! exactly the lines it replaces.
+
+use super::paths::repo_relative;
+use super::sarif::help_uri;
+use super::{RenderOptions, positions};
+use crate::diagnostic::LineIndex;
+use crate::engine::FileReport;
+use std::fmt::Write;
+
+/// The changed line ranges between two texts: (first line, last line,
+/// 1-based inclusive, in `old`) and the replacement lines.
+pub fn hunks(old: &str, new: &str) -> Vec<(usize, usize, String)> {
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut out: Vec<(usize, usize, String)> = Vec::new();
+    for op in diff.ops() {
+        if matches!(op, similar::DiffOp::Equal { .. }) {
+            continue;
+        }
+        let old_range = op.old_range();
+        let new_range = op.new_range();
+        let replacement: String = new_range.filter_map(|i| diff.new_slice(i)).collect();
+        // Every fix edits inside existing lines, so a hunk replaces lines.
+        let first = old_range.start + 1;
+        let last = old_range.end.max(old_range.start + 1);
+        out.push((first, last, replacement));
+    }
+    out
+}
+
+pub fn render(reports: &[FileReport], options: &RenderOptions) -> String {
+    let mut out = String::from("## refit\n\n");
+    let total: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
+    if total == 0 {
+        out.push_str("No problems found.\n");
+        return out;
+    }
+    for report in reports.iter().filter(|r| !r.diagnostics.is_empty()) {
+        let index = report.current_text().map(LineIndex::new);
+        let _ = writeln!(out, "### `{}`\n", repo_relative(report));
+        for d in &report.diagnostics {
+            let (start, _) = positions(report, index.as_ref(), d.span);
+            let fixable = if d.fix.is_some() { " (fixable)" } else { "" };
+            let _ = writeln!(
+                out,
+                "- line {}: [{}]({}) {}{fixable}",
+                start.line,
+                d.code,
+                help_uri(d.code),
+                d.message
+            );
+        }
+        out.push('\n');
+        if let (Some(old), Some(new)) = (&report.source, &report.suggested) {
+            for (first, last, replacement) in hunks(old, new) {
+                let lines = if first == last {
+                    format!("line {first}")
+                } else {
+                    format!("lines {first}–{last}")
+                };
+                let _ = writeln!(out, "Suggested change for {lines}:\n");
+                out.push_str("```suggestion\n");
+                out.push_str(&replacement);
+                if !replacement.ends_with('\n') {
+                    out.push('\n');
+                }
+                out.push_str("```\n\n");
+            }
+        }
+    }
+    let _ = options;
+    let _ = writeln!(
+        out,
+        "{} problem{}.",
+        total,
+        if total == 1 { "" } else { "s" }
+    );
+    out
+}

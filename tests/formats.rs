@@ -1,0 +1,175 @@
+//! Every output format on the same multi-file tree, as snapshots; the
+//! review format's suggestions, applied, give exactly what `--fix` gives.
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A small repository: Dockerfiles, Compose, Kubernetes, an unreadable
+/// file, and a file with no findings.
+fn tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir(root.join(".git")).unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let copies: [(PathBuf, &str); 6] = [
+        (examples.join("web/Dockerfile"), "web/Dockerfile"),
+        (examples.join("api/Dockerfile"), "api/Dockerfile"),
+        (
+            fixtures.join("REG001-implicit-registry/compose.web.yaml"),
+            "compose.yaml",
+        ),
+        (
+            fixtures.join("K8S001-pull-policy/policies.yaml"),
+            "deploy/pod.yaml",
+        ),
+        (
+            fixtures.join("TAG005-numeric-tag/kustomize/kustomization.yaml"),
+            "deploy/kustomization.yaml",
+        ),
+        (
+            fixtures.join("REG001-implicit-registry/valid-qualified.Dockerfile"),
+            "clean/Dockerfile",
+        ),
+    ];
+    for (from, to) in copies {
+        let target = root.join(to);
+        fs::create_dir_all(target.parent().unwrap()).unwrap();
+        fs::copy(from, target).unwrap();
+    }
+    fs::write(root.join("broken.Dockerfile"), "RUN before from\n").unwrap();
+    dir
+}
+
+fn run(root: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::cargo_bin("refit")
+        .unwrap()
+        .current_dir(root)
+        .env_remove("NO_COLOR")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+    )
+}
+
+#[test]
+fn every_format_snapshot() {
+    let dir = tree();
+    for format in [
+        "human", "concise", "json", "sarif", "github", "rdjson", "rdjsonl", "review", "junit",
+        "gitlab",
+    ] {
+        let (code, out) = run(dir.path(), &["check", "--format", format]);
+        assert_eq!(code, 2, "{format}: the broken file makes the run exit 2");
+        insta::with_settings!({
+            snapshot_path => "snapshots",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(format!("format-{format}"), out);
+        });
+    }
+    let (_, out) = run(dir.path(), &["check", "--statistics"]);
+    assert!(out.contains("[*] implicit-registry"), "{out}");
+}
+
+/// Parse the review's suggestion blocks: (file, first line, last line, text).
+fn suggestions(review: &str) -> Vec<(String, usize, usize, String)> {
+    let mut out = Vec::new();
+    let mut file = String::new();
+    let mut lines = review.lines();
+    while let Some(line) = lines.next() {
+        if let Some(f) = line.strip_prefix("### `").and_then(|l| l.strip_suffix('`')) {
+            file = f.to_string();
+        } else if let Some(range) = line
+            .strip_prefix("Suggested change for ")
+            .and_then(|l| l.strip_suffix(':'))
+        {
+            let range = range
+                .trim_start_matches("lines ")
+                .trim_start_matches("line ");
+            let (a, b) = range.split_once('–').unwrap_or((range, range));
+            let (a, b): (usize, usize) = (a.parse().unwrap(), b.parse().unwrap());
+            assert_eq!(lines.next(), Some(""));
+            assert_eq!(lines.next(), Some("```suggestion"));
+            let mut text = String::new();
+            for l in lines.by_ref() {
+                if l == "```" {
+                    break;
+                }
+                text.push_str(l);
+                text.push('\n');
+            }
+            out.push((file.clone(), a, b, text));
+        }
+    }
+    out
+}
+
+#[test]
+fn review_suggestions_apply_to_the_fix_result() {
+    let dir = tree();
+    let (_, review) = run(dir.path(), &["check", "--format", "review"]);
+    let blocks = suggestions(&review);
+    assert!(blocks.len() >= 4, "{review}");
+    // Apply the suggestions, bottom-up per file.
+    let applied = tree();
+    let mut by_file: std::collections::BTreeMap<String, Vec<(usize, usize, String)>> =
+        Default::default();
+    for (f, a, b, t) in blocks {
+        by_file.entry(f).or_default().push((a, b, t));
+    }
+    for (file, mut blocks) in by_file {
+        let path = applied.path().join(&file);
+        let text = fs::read_to_string(&path).unwrap();
+        let mut lines: Vec<String> = text.split_inclusive('\n').map(String::from).collect();
+        blocks.sort_by_key(|x| std::cmp::Reverse(x.0));
+        for (a, b, t) in blocks {
+            let mut new: Vec<String> = t.split_inclusive('\n').map(String::from).collect();
+            // The last line of a file without a final newline.
+            if b == lines.len()
+                && !lines[b - 1].ends_with('\n')
+                && let Some(last) = new.last_mut()
+            {
+                last.pop();
+            }
+            lines.splice(a - 1..b, new);
+        }
+        fs::write(&path, lines.concat()).unwrap();
+    }
+    // And fix a third copy with --fix.
+    let fixed = tree();
+    run(fixed.path(), &["check", "--fix"]);
+    for file in [
+        "web/Dockerfile",
+        "api/Dockerfile",
+        "compose.yaml",
+        "deploy/pod.yaml",
+        "deploy/kustomization.yaml",
+        "clean/Dockerfile",
+    ] {
+        assert_eq!(
+            fs::read_to_string(applied.path().join(file)).unwrap(),
+            fs::read_to_string(fixed.path().join(file)).unwrap(),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn show_fixes_lists_what_changed() {
+    let dir = tree();
+    let (_, out) = run(
+        dir.path(),
+        &["check", "--fix", "--show-fixes", "--format", "concise"],
+    );
+    assert!(out.contains("- web/Dockerfile:\n"), "{out}");
+    assert!(
+        out.contains("× REG001 (Qualify as `docker.io/library/nginx:latest`)"),
+        "{out}"
+    );
+}
