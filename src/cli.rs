@@ -96,6 +96,10 @@ pub struct CheckArgs {
     /// Print a count of findings per rule instead of the findings.
     #[arg(long)]
     pub statistics: bool,
+    /// With `--fix`, exit 1 when a file was changed, even if nothing is
+    /// left to report (for pre-commit).
+    #[arg(long)]
+    pub exit_non_zero_on_fix: bool,
     /// With `--fix`, list the fixes that were applied.
     #[arg(long)]
     pub show_fixes: bool,
@@ -483,10 +487,12 @@ fn check(args: CheckArgs) -> ExitCode {
     if errors {
         return ExitCode::from(2);
     }
+    let changed =
+        args.fix && args.exit_non_zero_on_fix && reports.iter().any(|r| r.fixed.is_some());
     let remaining = if args.diff {
         would_change
     } else {
-        reports.iter().any(|r| !r.diagnostics.is_empty())
+        changed || reports.iter().any(|r| !r.diagnostics.is_empty())
     };
     ExitCode::from(u8::from(remaining))
 }

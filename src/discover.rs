@@ -79,10 +79,16 @@ pub fn classify_explicit(path: &Path) -> FileKind {
         .and_then(|n| n.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    if lower.starts_with("values") && (lower.ends_with(".yaml") || lower.ends_with(".yml")) {
+    let yaml = lower.ends_with(".yaml") || lower.ends_with(".yml");
+    if lower.starts_with("values") && yaml {
         return FileKind::HelmValues;
     }
-    classify(path).unwrap_or(FileKind::Dockerfile)
+    match classify(path) {
+        Some(kind) => kind,
+        // `Chart.yaml` and other YAML that names no images.
+        None if yaml => FileKind::Kubernetes,
+        None => FileKind::Dockerfile,
+    }
 }
 
 pub fn display_path(path: &Path) -> String {
