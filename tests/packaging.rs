@@ -1,5 +1,5 @@
-//! Real clients: pre-commit runs the hooks from this repository
-//! (`pre-commit try-repo`), and the maturin wheel installs into a fresh
+//! Real clients: pre-commit runs the hooks of this repository (at HEAD,
+//! as a user's `.pre-commit-config.yaml` would name it), and the maturin wheel installs into a fresh
 //! virtualenv. Skipped with a message where the tools are missing; `.ci/run`
 //! installs them.
 
@@ -61,6 +61,23 @@ fn pre_commit_hooks_check_and_fix() {
         "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: {{ .Values.image }}\n",
     )
     .unwrap();
+    // This repository at HEAD as the hook source: pre-commit clones it and
+    // builds refit once with cargo, cached under PRE_COMMIT_HOME.
+    let head = Command::new("git")
+        .current_dir(repo)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
+    assert!(!head.is_empty(), "the repository has a commit");
+    std::fs::write(
+        work.join(".pre-commit-config.yaml"),
+        format!(
+            "repos:\n-   repo: {}\n    rev: {head}\n    hooks:\n    -   id: refit\n    -   id: refit-fix\n",
+            repo.display()
+        ),
+    )
+    .unwrap();
     git(&work, &["init", "-q"]);
     git(&work, &["add", "-A"]);
     let try_repo = |hook: &str| {
@@ -68,14 +85,13 @@ fn pre_commit_hooks_check_and_fix() {
             .current_dir(&work)
             .env("PRE_COMMIT_HOME", &home)
             .env("NO_COLOR", "1")
-            .args([
-                "try-repo",
-                repo.to_str().unwrap(),
-                hook,
-                "--all-files",
-                "--color",
-                "never",
-            ])
+            // The hook build is a test fixture: build it fast, and keep its
+            // target folder between runs.
+            .env("CARGO_TARGET_DIR", repo.join("target/pre-commit"))
+            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
+            .env("CARGO_PROFILE_RELEASE_LTO", "false")
+            .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+            .args(["run", hook, "--all-files", "--color", "never"])
             .output()
             .unwrap();
         (
@@ -134,7 +150,8 @@ fn maturin_wheel_installs_and_runs() {
     let out = Command::new("maturin")
         .current_dir(repo)
         .env("CARGO_TARGET_DIR", repo.join("target/maturin"))
-        .args(["build", "--release", "--quiet", "--out"])
+        // A debug build is enough to check the packaging.
+        .args(["build", "--quiet", "--out"])
         .arg(&wheels)
         .output()
         .unwrap();
