@@ -45,6 +45,13 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArgs,
     },
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
     /// List all rules.
     Rules {
         #[arg(long, value_enum, default_value = "text")]
@@ -100,6 +107,10 @@ pub struct CheckArgs {
     /// left to report (for pre-commit).
     #[arg(long)]
     pub exit_non_zero_on_fix: bool,
+    /// Add a suppression comment for every current finding (adopting refit
+    /// in a large repository), instead of reporting them.
+    #[arg(long, conflicts_with_all = ["fix", "diff"])]
+    pub add_ignore: bool,
     /// With `--fix`, list the fixes that were applied.
     #[arg(long)]
     pub show_fixes: bool,
@@ -153,6 +164,24 @@ pub fn run() -> ExitCode {
         Command::Sites(args) => sites(args),
         Command::Rule { code } => rule(&code),
         Command::Rules { format } => list_rules(format),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "refit", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            let man = clap_mangen::Man::new(Cli::command());
+            let mut out = Vec::new();
+            match man.render(&mut out) {
+                Ok(()) => {
+                    let _ = std::io::stdout().write_all(&out);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => usage_error(&e.to_string()),
+            }
+        }
         Command::Config { path, config } => show_config(path, &config),
     }
 }
@@ -419,6 +448,9 @@ fn check(args: CheckArgs) -> ExitCode {
         reports
     };
 
+    if args.add_ignore {
+        return add_ignore(&reports, &effective);
+    }
     let mut stdout = std::io::stdout().lock();
     let mut failed_write = false;
     let mut would_change = false;
@@ -495,6 +527,57 @@ fn check(args: CheckArgs) -> ExitCode {
         changed || reports.iter().any(|r| !r.diagnostics.is_empty())
     };
     ExitCode::from(u8::from(remaining))
+}
+
+fn add_ignore(
+    reports: &[FileReport],
+    effective: &dyn Fn(&Path) -> Result<(Settings, u64, FixMode), ConfigError>,
+) -> ExitCode {
+    let (mut files, mut findings, mut failed) = (0, 0, false);
+    for r in reports {
+        let (Some(text), Some(path)) = (&r.source, &r.path) else {
+            if r.has_error() {
+                failed = true;
+            }
+            continue;
+        };
+        let Some(new) = crate::add_ignore::add(r.kind, text, &r.diagnostics) else {
+            continue;
+        };
+        // Write only what still parses and now reports nothing.
+        let settings = match effective(path) {
+            Ok((s, _, _)) => s,
+            Err(e) => return config_error(&e),
+        };
+        match crate::check::check_text(r.kind, &new, &settings) {
+            Ok(c) if c.diagnostics.iter().all(|d| d.code.starts_with('E')) => {}
+            _ => {
+                eprintln!(
+                    "error: {}: could not suppress its findings; left unchanged",
+                    r.display
+                );
+                failed = true;
+                continue;
+            }
+        }
+        if let Err(e) = write_atomic(path, &new) {
+            eprintln!("error: {}: cannot write: {e}", r.display);
+            failed = true;
+            continue;
+        }
+        files += 1;
+        findings += r
+            .diagnostics
+            .iter()
+            .filter(|d| !d.code.starts_with('E'))
+            .count();
+    }
+    println!(
+        "Added suppressions for {findings} finding{} in {files} file{}.",
+        if findings == 1 { "" } else { "s" },
+        if files == 1 { "" } else { "s" }
+    );
+    ExitCode::from(if failed { 2 } else { 0 })
 }
 
 fn single_error(name: &Path, d: crate::diagnostic::Diagnostic) -> FileReport {
@@ -699,9 +782,45 @@ fn reference(args: ReferenceArgs) -> ExitCode {
     ExitCode::from(u8::from(any_error))
 }
 
+/// Markdown for a terminal: headings bold, code blocks indented and dim.
+fn render_markdown(text: &str, color: bool) -> String {
+    if !color {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut in_code = false;
+    for line in text.lines() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code {
+            out.push_str(&format!("    \x1b[2m{line}\x1b[0m\n"));
+        } else if let Some(h) = line.strip_prefix("# ").or_else(|| line.strip_prefix("## ")) {
+            out.push_str(&format!("\x1b[1;4m{h}\x1b[0m\n"));
+        } else {
+            // Inline code in cyan.
+            let mut styled = String::new();
+            for (i, part) in line.split('`').enumerate() {
+                if i % 2 == 1 {
+                    styled.push_str(&format!("\x1b[36m{part}\x1b[0m"));
+                } else {
+                    styled.push_str(part);
+                }
+            }
+            out.push_str(&styled);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 fn rule(code: &str) -> ExitCode {
     if let Some(rule) = rules::find(code) {
-        print!("{}", rule.page());
+        print!(
+            "{}",
+            render_markdown(&rule.page(), color_enabled(std::io::stdout().is_terminal()))
+        );
         return ExitCode::SUCCESS;
     }
     if let Some((c, name, doc)) = crate::diagnostic::FILE_ERRORS

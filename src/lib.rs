@@ -1,6 +1,7 @@
 //! refit: find every container image reference and make it safe.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod add_ignore;
 pub mod check;
 pub mod cli;
 pub mod config;

@@ -95,7 +95,7 @@ pub fn parse(text: &str, own_line_only: bool) -> Vec<Suppression> {
                 });
             } else if let Some(rest) = body.strip_prefix("hadolint") {
                 let Some(list) = rest.trim_start().strip_prefix("ignore=") else {
-                    break;
+                    continue;
                 };
                 let list = list.split_whitespace().next().unwrap_or("");
                 let codes: Vec<String> = codes_in(list)
@@ -117,7 +117,6 @@ pub fn parse(text: &str, own_line_only: bool) -> Vec<Suppression> {
                     });
                 }
             }
-            break;
         }
     }
     out

@@ -600,3 +600,45 @@ fn config_fix_settings() {
         "{out}"
     );
 }
+
+#[test]
+fn add_ignore_suppresses_every_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "Dockerfile",
+        "# syntax=docker/dockerfile:1\nFROM node:latest\nRUN --mount=from=busybox,target=/b \\\n    true\n",
+    );
+    write(
+        root,
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx # front\n",
+    );
+    let (code, out, _) = stdout_of(refit().current_dir(root).args(["check", "--add-ignore"]));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("in 2 files"), "{out}");
+    assert_eq!(
+        fs::read_to_string(root.join("Dockerfile")).unwrap(),
+        "# syntax=docker/dockerfile:1\n# refit: ignore-file[REG001]\n# refit: ignore[REG001,TAG002]\nFROM node:latest\n# refit: ignore[REG001,TAG001]\nRUN --mount=from=busybox,target=/b \\\n    true\n"
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("compose.yaml")).unwrap(),
+        "services:\n  web:\n    image: nginx # front  # refit: ignore[REG001,TAG001]\n"
+    );
+    let (code, out, _) = stdout_of(refit().current_dir(root).args(["check"]));
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn completions_and_man_page() {
+    let (code, out, _) = stdout_of(refit().args(["completions", "bash"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("_refit()"));
+    let (code, out, _) = stdout_of(refit().args(["completions", "zsh"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("#compdef refit"));
+    let (code, out, _) = stdout_of(refit().args(["man"]));
+    assert_eq!(code, 0);
+    assert!(out.contains(".TH refit 1"));
+}
