@@ -529,9 +529,12 @@ fn check(args: CheckArgs) -> ExitCode {
     ExitCode::from(u8::from(remaining))
 }
 
+/// Settings, size limit and fix mode for one file.
+type Effective<'a> = dyn Fn(&Path) -> Result<(Settings, u64, FixMode), ConfigError> + 'a;
+
 fn add_ignore(
     reports: &[FileReport],
-    effective: &dyn Fn(&Path) -> Result<(Settings, u64, FixMode), ConfigError>,
+    effective: &Effective,
 ) -> ExitCode {
     let (mut files, mut findings, mut failed) = (0, 0, false);
     for r in reports {
