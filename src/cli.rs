@@ -413,9 +413,12 @@ fn check(args: CheckArgs) -> ExitCode {
             }
         };
         let targets = discover::discover_with(&paths, &choose);
+        let human = matches!(args.format, Format::Human | Format::Concise);
+        let progress = Progress::start(targets.len(), human && !args.statistics);
         let results: Vec<Result<FileReport, ConfigError>> = targets
             .par_iter()
             .map(|t| {
+                progress.tick();
                 let (settings, max, mode) = effective(&t.path)?;
                 let mut report =
                     engine::process_path(&t.path, &t.display, t.kind, &settings, max, mode);
@@ -438,6 +441,7 @@ fn check(args: CheckArgs) -> ExitCode {
                 Ok(report)
             })
             .collect();
+        progress.finish();
         let mut reports = Vec::with_capacity(results.len());
         for r in results {
             match r {
@@ -529,13 +533,53 @@ fn check(args: CheckArgs) -> ExitCode {
     ExitCode::from(u8::from(remaining))
 }
 
+/// A progress bar on stderr for long runs: only on a terminal, only once a
+/// run has taken half a second, never for machine formats.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn start(len: usize, wanted: bool) -> Progress {
+        if !wanted || !std::io::stderr().is_terminal() {
+            return Progress { bar: None };
+        }
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(len as u64),
+            indicatif::ProgressDrawTarget::hidden(),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} checking {pos}/{len} files {wide_bar}",
+        ) {
+            bar.set_style(style);
+        }
+        let later = bar.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            if !later.is_finished() {
+                later.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+        });
+        Progress { bar: Some(bar) }
+    }
+
+    fn tick(&self) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
 /// Settings, size limit and fix mode for one file.
 type Effective<'a> = dyn Fn(&Path) -> Result<(Settings, u64, FixMode), ConfigError> + 'a;
 
-fn add_ignore(
-    reports: &[FileReport],
-    effective: &Effective,
-) -> ExitCode {
+fn add_ignore(reports: &[FileReport], effective: &Effective) -> ExitCode {
     let (mut files, mut findings, mut failed) = (0, 0, false);
     for r in reports {
         let (Some(text), Some(path)) = (&r.source, &r.path) else {
