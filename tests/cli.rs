@@ -642,3 +642,71 @@ fn completions_and_man_page() {
     assert_eq!(code, 0);
     assert!(out.contains(".TH refit 1"));
 }
+
+#[test]
+fn inline_suppressions_in_every_file_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "Dockerfile",
+        "# refit: ignore[REG001]\nFROM node:20\n# hadolint ignore=DL3007\nFROM docker.io/library/node:latest\n",
+    );
+    write(
+        root,
+        "compose.yaml",
+        "services:\n  web:\n    image: nginx:1.27 # refit: ignore[REG001]\n",
+    );
+    write(
+        root,
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+    );
+    write(
+        root,
+        "chart/values.yaml",
+        "image:\n  repository: nginx # refit: ignore[REG]\n  tag: \"1.27\"\n",
+    );
+    write(
+        root,
+        "deploy/pod.yaml",
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image: nginx:1.27  # refit: ignore[REG001]\n",
+    );
+    write(
+        root,
+        ".github/workflows/ci.yml",
+        "jobs:\n  t:\n    container: node:20  # refit: ignore[REG001]\n",
+    );
+    write(
+        root,
+        ".gitlab-ci.yml",
+        "image: ruby:3.3  # refit: ignore[REG001]\n",
+    );
+    write(
+        root,
+        "kustomization.yaml",
+        "# refit: ignore-file[TAG005]\nimages:\n- name: docker.io/library/nginx\n  newTag: 1.27\n",
+    );
+    let (code, out, _) = stdout_of(
+        refit()
+            .current_dir(root)
+            .args(["check", "--format", "concise"]),
+    );
+    assert_eq!(code, 0, "{out}");
+    // An unused one is reported, in YAML as in Dockerfiles.
+    write(
+        root,
+        ".gitlab-ci.yml",
+        "image: docker.io/library/ruby:3.3  # refit: ignore[REG001]\n",
+    );
+    let (code, out, _) = stdout_of(
+        refit()
+            .current_dir(root)
+            .args(["check", "--format", "concise"]),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(".gitlab-ci.yml:1:36: SUP001 Suppression of `REG001` suppresses nothing"),
+        "{out}"
+    );
+}

@@ -173,3 +173,46 @@ fn show_fixes_lists_what_changed() {
         "{out}"
     );
 }
+
+/// rdjson and rdjsonl follow reviewdog's format (schema kept as test data),
+/// and every suggestion stays on its diagnostic's lines.
+#[test]
+fn rdjson_matches_the_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rdjson.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let dir = tree();
+    let (_, out) = run(dir.path(), &["check", "--format", "rdjson"]);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let diagnostics = doc["diagnostics"].as_array().unwrap();
+    let mut suggestions = 0;
+    for d in diagnostics {
+        let (first, last) = (
+            d["location"]["range"]["start"]["line"].as_u64(),
+            d["location"]["range"]["end"]["line"].as_u64(),
+        );
+        for s in d["suggestions"].as_array().into_iter().flatten() {
+            suggestions += 1;
+            assert!(s["range"]["start"]["line"].as_u64() >= first);
+            assert!(s["range"]["end"]["line"].as_u64() <= last);
+        }
+    }
+    assert!(suggestions > 5);
+    // rdjsonl: each line is one diagnostic of the same shape.
+    let (_, out) = run(dir.path(), &["check", "--format", "rdjsonl"]);
+    for line in out.lines() {
+        let d: serde_json::Value = serde_json::from_str(line).unwrap();
+        let wrapped = serde_json::json!({"diagnostics": [d]});
+        assert!(validator.is_valid(&wrapped), "{line}");
+    }
+    assert_eq!(out.lines().count(), diagnostics.len());
+    // The schema is not a rubber stamp.
+    assert!(!validator.is_valid(&serde_json::json!({"diagnostics": [{"message": "x"}]})));
+}
