@@ -135,6 +135,9 @@ pub fn apply(
     enabled: impl Fn(&str) -> bool,
     sup001: &crate::rules::Rule,
 ) -> Vec<Diagnostic> {
+    if !text.contains("refit:") && !text.contains("hadolint") {
+        return Vec::new();
+    }
     let suppressions = parse(text, own_line_only);
     if suppressions.is_empty() {
         return Vec::new();
