@@ -5,16 +5,6 @@ use super::yaml::{self, Document, Node, Scalar};
 use crate::site::{ImageSite, SiteKind, Span, SyntaxError};
 use std::collections::BTreeMap;
 
-fn check_budget(doc: &Document) -> Result<(), SyntaxError> {
-    if doc.exhausted() {
-        return Err(SyntaxError {
-            message: "YAML aliases expand beyond refit's limit".to_string(),
-            span: Span::new(0, 0),
-        });
-    }
-    Ok(())
-}
-
 /// A GitHub Actions value: `${{ … }}` means it is decided at run time.
 fn gha_site(s: &Scalar, path: &str, strip: &str) -> Option<ImageSite> {
     let value = s.value.strip_prefix(strip)?;
@@ -86,7 +76,7 @@ pub fn extract_github(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
             }
             steps(doc, runs, "runs.steps", &mut out);
         }
-        check_budget(doc)?;
+        doc.check_budget()?;
     }
     dedupe(&mut out);
     Ok(out)
@@ -274,7 +264,7 @@ pub fn extract_gitlab(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
                 }
             }
         }
-        check_budget(doc)?;
+        doc.check_budget()?;
     }
     dedupe(&mut out);
     Ok(out)

@@ -3,7 +3,7 @@
 use super::SourceOptions;
 use super::common::{Builder, dedupe, site};
 use super::yaml::{self, Document, Node, Scalar};
-use crate::site::{ImageSite, SiteKind, Span, SyntaxError};
+use crate::site::{ImageSite, SiteKind, SyntaxError};
 
 pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, SyntaxError> {
     let docs = yaml::parse(text)?;
@@ -29,12 +29,7 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
                 extension(doc, doc.resolve(block), name, options, &mut out, 0);
             }
         }
-        if doc.exhausted() {
-            return Err(SyntaxError {
-                message: "YAML aliases expand beyond refit's limit".to_string(),
-                span: Span::new(0, 0),
-            });
-        }
+        doc.check_budget()?;
     }
     dedupe(&mut out);
     Ok(out)
@@ -269,7 +264,7 @@ mod tests {
         assert_eq!(text_of(&s[0]), "docker.io/library/node:20");
         // The default inside `${REG:-…}` maps to the file.
         assert_eq!(
-            s[0].map_to_file(Span::new(0, 9))
+            s[0].map_to_file(crate::site::Span::new(0, 9))
                 .map(|sp| &text[sp.start..sp.end]),
             Some("docker.io")
         );

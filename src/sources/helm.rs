@@ -4,7 +4,7 @@ use super::SourceOptions;
 use super::common::{Builder, dedupe, site};
 use super::kubernetes::scalar_site;
 use super::yaml::{self, Document, Node, Scalar, Style};
-use crate::site::{ImageSite, SiteKind, Slot, Span, SyntaxError};
+use crate::site::{ImageSite, SiteKind, Slot, SyntaxError};
 
 pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, SyntaxError> {
     let docs = yaml::parse(text)?;
@@ -21,12 +21,7 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
             global_registry,
         };
         walker.walk(root, "", "", &mut out, 0);
-        if doc.exhausted() {
-            return Err(SyntaxError {
-                message: "YAML aliases expand beyond refit's limit".to_string(),
-                span: Span::new(0, 0),
-            });
-        }
+        doc.check_budget()?;
     }
     dedupe(&mut out);
     Ok(out)
@@ -52,14 +47,6 @@ fn is_reference_like(s: &Scalar) -> bool {
                 "true" | "false" | "True" | "False" | "null" | "~" | "yes" | "no"
             ) || yaml::looks_numeric(v)))
         || v.contains(char::is_whitespace))
-}
-
-fn slot(s: &Scalar) -> Slot {
-    Slot {
-        span: s.span,
-        content: s.content,
-        value: s.value.clone(),
-    }
 }
 
 impl Walker<'_> {
@@ -133,7 +120,7 @@ impl Walker<'_> {
                 b.push(":", None);
                 push(&mut b, t);
                 if t.is_number() {
-                    numeric_tags.push(slot(t));
+                    numeric_tags.push(Slot::from(t));
                 }
             }
             // An empty tag means the chart's appVersion.
@@ -165,7 +152,7 @@ impl Walker<'_> {
             ),
         );
         s.extra.numeric_tags = numeric_tags;
-        s.extra.registry_slot = registry_key.map(slot);
+        s.extra.registry_slot = registry_key.map(Slot::from);
         Some(s)
     }
 }

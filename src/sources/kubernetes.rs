@@ -2,7 +2,7 @@
 
 use super::common::{Builder, dedupe, site};
 use super::yaml::{self, Document, Node, Scalar};
-use crate::site::{ImageSite, PullPolicy, SiteKind, Slot, Span, SyntaxError};
+use crate::site::{ImageSite, PullPolicy, SiteKind, Slot, SyntaxError};
 
 /// Whether a YAML text has a Kubernetes object in it (cheap pre-check).
 pub fn looks_like_manifest(text: &str) -> bool {
@@ -15,12 +15,7 @@ pub fn extract(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
     for doc in &docs {
         let root = doc.resolve(&doc.root);
         object(doc, text, root, "", &mut out, 0);
-        if doc.exhausted() {
-            return Err(SyntaxError {
-                message: "YAML aliases expand beyond refit's limit".to_string(),
-                span: Span::new(0, 0),
-            });
-        }
+        doc.check_budget()?;
     }
     dedupe(&mut out);
     Ok(out)
@@ -139,20 +134,12 @@ pub fn scalar_site(kind: SiteKind, scalar: &Scalar, path: &str) -> ImageSite {
     )
 }
 
-fn slot(s: &Scalar) -> Slot {
-    Slot {
-        span: s.span,
-        content: s.content,
-        value: s.value.clone(),
-    }
-}
-
 /// The container's pull policy, or where to add one: after the image
 /// scalar, on its own line at the key's indentation (or `, ` in flow style).
 fn pull_policy(doc: &Document, text: &str, container: &Node, image: &Scalar) -> PullPolicy {
     if let Some(p) = doc.get_scalar(container, "imagePullPolicy") {
         return PullPolicy {
-            value: Some(slot(p)),
+            value: Some(Slot::from(p)),
             insert: None,
         };
     }

@@ -1,16 +1,8 @@
 //! kustomize: the `images:` overrides of a kustomization.
 
 use super::common::{Builder, dedupe, site};
-use super::yaml::{self, Scalar};
+use super::yaml;
 use crate::site::{ImageSite, SiteKind, Slot, Span, SyntaxError};
-
-fn slot(s: &Scalar) -> Slot {
-    Slot {
-        span: s.span,
-        content: s.content,
-        value: s.value.clone(),
-    }
-}
 
 /// Each entry of `images:` gives the reference kustomize deploys:
 /// `newName` (or `name`), `newTag`, `digest`.
@@ -60,16 +52,11 @@ pub fn extract(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
                 format!("images[{i}].{key}"),
             );
             if let Some(t) = tag.filter(|t| t.is_number()) {
-                s.extra.numeric_tags.push(slot(t));
+                s.extra.numeric_tags.push(Slot::from(t));
             }
             out.push(s);
         }
-        if doc.exhausted() {
-            return Err(SyntaxError {
-                message: "YAML aliases expand beyond refit's limit".to_string(),
-                span: Span::new(0, 0),
-            });
-        }
+        doc.check_budget()?;
     }
     dedupe(&mut out);
     Ok(out)

@@ -31,6 +31,16 @@ pub struct Scalar {
     pub content: Option<Span>,
 }
 
+impl From<&Scalar> for crate::site::Slot {
+    fn from(s: &Scalar) -> Self {
+        crate::site::Slot {
+            span: s.span,
+            content: s.content,
+            value: s.value.clone(),
+        }
+    }
+}
+
 impl Scalar {
     /// A plain scalar that YAML's core schema reads as a number.
     pub fn is_number(&self) -> bool {
@@ -132,6 +142,17 @@ impl Document {
 
     pub fn exhausted(&self) -> bool {
         self.budget.get() == 0
+    }
+
+    /// An error when a walk ran out of alias budget (an alias bomb).
+    pub fn check_budget(&self) -> Result<(), SyntaxError> {
+        if self.exhausted() {
+            return Err(SyntaxError {
+                message: "YAML aliases expand beyond refit's limit".to_string(),
+                span: Span::new(0, 0),
+            });
+        }
+        Ok(())
     }
 
     /// A mapping's entries, merge keys (`<<: *x`, `<<: [*a, *b]`) followed;
