@@ -49,6 +49,8 @@ pub struct Settings {
     pub extend_safe: Vec<String>,
     /// Codes whose safe fixes count as unsafe (config `fix.extend-unsafe`).
     pub extend_unsafe: Vec<String>,
+    /// Registry policy (config `[registries]`).
+    pub policy: crate::policy::Policy,
 }
 
 fn matches(code: &str, selector: &str) -> bool {
@@ -183,6 +185,7 @@ pub fn check_text(
     let sites = extract(kind, text, settings)?;
     let ctx = RuleContext {
         knowledge: Knowledge::builtin(),
+        policy: &settings.policy,
     };
     let mut diagnostics = Vec::new();
     for rule in RULES.iter().filter(|r| settings.enabled(r.code)) {

@@ -310,6 +310,7 @@ fn check(args: CheckArgs) -> ExitCode {
                     s.severity.push((code.clone(), level));
                 }
             }
+            s.policy = c.policy();
             if let Some(fix) = &c.raw.fix {
                 s.extend_safe = fix.extend_safe.clone().unwrap_or_default();
                 s.extend_unsafe = fix.extend_unsafe.clone().unwrap_or_default();

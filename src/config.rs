@@ -57,6 +57,7 @@ pub struct FixConfig {
 pub struct Registries {
     pub allow: Option<Vec<String>>,
     pub deny: Option<Vec<String>>,
+    pub proxies: Option<Vec<crate::policy::Proxy>>,
 }
 
 /// Every key the format knows, for "did you mean" suggestions.
@@ -79,6 +80,9 @@ const KNOWN_KEYS: &[&str] = &[
     "registries",
     "allow",
     "deny",
+    "proxies",
+    "upstream",
+    "via",
 ];
 
 /// A configuration error, naming the file.
@@ -366,6 +370,16 @@ impl Config {
             .iter()
             .find(|(g, _)| g.is_match(rel))
             .map(|(_, k)| *k)
+    }
+
+    /// The registry policy of `[registries]`.
+    pub fn policy(&self) -> crate::policy::Policy {
+        let r = self.raw.registries.clone().unwrap_or_default();
+        crate::policy::Policy {
+            allow: r.allow.unwrap_or_default(),
+            deny: r.deny.unwrap_or_default(),
+            proxies: r.proxies.unwrap_or_default(),
+        }
     }
 
     pub fn severity_for(&self, code: &str) -> Option<Severity> {

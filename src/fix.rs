@@ -53,11 +53,13 @@ fn overlaps(a: Span, b: Span) -> bool {
     if a.is_empty() && b.is_empty() {
         return a.start == b.start;
     }
+    // An insertion clashes with a replacement that starts where it is (two
+    // fixes rewriting the same reference), not with one that ends there.
     if a.is_empty() {
-        return b.start < a.start && a.start < b.end;
+        return b.start <= a.start && a.start < b.end;
     }
     if b.is_empty() {
-        return a.start < b.start && b.start < a.end;
+        return a.start <= b.start && b.start < a.end;
     }
     a.start < b.end && b.start < a.end
 }
@@ -420,7 +422,8 @@ mod tests {
     #[test]
     fn overlap_rules() {
         assert!(overlaps(Span::new(3, 3), Span::new(3, 3)));
-        assert!(!overlaps(Span::new(3, 3), Span::new(3, 5)));
+        assert!(overlaps(Span::new(3, 3), Span::new(3, 5)));
+        assert!(!overlaps(Span::new(5, 5), Span::new(3, 5)));
         assert!(overlaps(Span::new(4, 4), Span::new(3, 5)));
         assert!(!overlaps(Span::new(1, 3), Span::new(3, 5)));
     }

@@ -710,3 +710,35 @@ fn inline_suppressions_in_every_file_kind() {
         "{out}"
     );
 }
+
+#[test]
+fn proxy_and_implicit_registry_fix_in_one_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "refit.toml",
+        "[registries]\nproxies = [{ upstream = \"docker.io\", via = \"harbor.corp.example/dockerhub\" }]\nallow = [\"harbor.corp.example\"]\n",
+    );
+    let file = write(
+        root,
+        "Dockerfile",
+        "FROM node:20\nFROM docker.io/library/alpine:3.20\n",
+    );
+    let (code, out, _) = stdout_of(refit().current_dir(root).args([
+        "check",
+        "--fix",
+        "--show-fixes",
+        "--format",
+        "concise",
+    ]));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        "FROM harbor.corp.example/dockerhub/library/node:20\nFROM harbor.corp.example/dockerhub/library/alpine:3.20\n"
+    );
+    // REG001 wrote the proxied form itself; REG006 fixed the explicit one.
+    assert!(out.contains("1 × REG001"), "{out}");
+    assert!(out.contains("1 × REG006"), "{out}");
+    assert!(!out.contains("REG005"), "{out}");
+}

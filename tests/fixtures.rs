@@ -84,6 +84,11 @@ fn is_input(path: &Path) -> bool {
 fn file_settings(path: &Path, code: &str) -> Settings {
     let mut settings = settings_for(code);
     let dir = path.parent().unwrap();
+    // A fixture folder's refit.toml gives its registry policy.
+    let config = dir.join("refit.toml");
+    if config.is_file() {
+        settings.policy = refit::config::load(&config).unwrap().policy();
+    }
     if let Ok(env) = std::fs::read_to_string(dir.join(".env")) {
         settings.source.dotenv = refit::sources::parse_dotenv(&env);
     }

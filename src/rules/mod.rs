@@ -7,6 +7,8 @@ mod reg001_implicit_registry;
 mod reg002_mirror_in_reference;
 mod reg003_legacy_registry_alias;
 mod reg004_moved_registry;
+mod reg005_untrusted_registry;
+mod reg006_bypasses_proxy;
 pub mod sup001_unused_suppression;
 mod tag001_missing_tag;
 mod tag002_latest_tag;
@@ -26,6 +28,8 @@ pub static RULES: &[&Rule] = &[
     &reg002_mirror_in_reference::RULE,
     &reg003_legacy_registry_alias::RULE,
     &reg004_moved_registry::RULE,
+    &reg005_untrusted_registry::RULE,
+    &reg006_bypasses_proxy::RULE,
     &sup001_unused_suppression::RULE,
     &tag001_missing_tag::RULE,
     &tag002_latest_tag::RULE,
@@ -53,6 +57,7 @@ impl Fixability {
 /// What a rule sees besides the site.
 pub struct RuleContext<'a> {
     pub knowledge: &'a knowledge::Knowledge,
+    pub policy: &'a crate::policy::Policy,
 }
 
 pub type CheckFn = fn(&Rule, &ImageSite, &RuleContext, &mut Vec<Diagnostic>);

@@ -36,6 +36,10 @@ declare_rule! {
     /// `repository:` (templates join the two). A value from outside the
     /// file (`--build-arg`, `.env`) cannot be edited, so no fix is offered.
     ///
+    /// With a pull-through cache configured for Docker Hub (`[registries]
+    /// proxies`), the fix qualifies the reference through the cache:
+    /// `node:20` becomes `harbor.corp.example/dockerhub/library/node:20`.
+    ///
     /// Not flagged: a Compose `image:` beside `build:` (it names the build
     /// output) and GitLab's dependency-proxy prefixes.
     code: "REG001",
@@ -46,7 +50,7 @@ declare_rule! {
     check: check,
 }
 
-fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
+fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
     let Some(reference) = site.reference() else {
         return;
     };
@@ -58,13 +62,19 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
     if reference.domain.is_some() || site.extra.via_proxy.is_some() {
         return;
     }
+    // With a pull-through cache for Docker Hub, qualify straight through it
+    // (REG006 would otherwise rewrite the result again).
+    let registry = ctx
+        .policy
+        .proxy_for("docker.io")
+        .map_or("docker.io", |p| p.via.as_str());
     let prefix = if reference.path_str().contains('/') {
-        "docker.io/"
+        format!("{registry}/")
     } else {
-        "docker.io/library/"
+        format!("{registry}/library/")
     };
     let at = Span::new(reference.path.start, reference.path.start);
-    let qualified = preview(reference.input(), at, prefix);
+    let qualified = preview(reference.input(), at, &prefix);
     let mut d = rule.report(
         site,
         format!(
@@ -88,7 +98,7 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
         None => replace_in_reference(
             site,
             at,
-            prefix.to_string(),
+            prefix.clone(),
             format!("Qualify as `{qualified}`"),
             Applicability::Safe,
         ),

@@ -1,0 +1,86 @@
+use super::{Rule, RuleContext, declare_rule};
+use crate::diagnostic::Diagnostic;
+use crate::policy::pattern_matches;
+use crate::site::ImageSite;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags images from registries the organisation's policy does not
+    /// trust, as configured in `refit.toml`:
+    ///
+    /// ```toml
+    /// [registries]
+    /// allow = ["docker.io/library/*", "ghcr.io/my-org/*", "*.corp.example"]
+    /// deny = ["docker.io/bitnami/*"]
+    /// ```
+    ///
+    /// A pattern without `/` matches the normalized registry (`*` is a
+    /// wildcard); a pattern with `/` also matches a repository prefix. The
+    /// deny list wins over the allow list. The message names the registry
+    /// and the list, and the pattern, that decided.
+    ///
+    /// ## Why is this bad?
+    /// Images from unvetted registries bypass the organisation's review,
+    /// scanning and availability guarantees. hadolint's DL3026 covers the
+    /// same ground but names neither the registry nor the list.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM quay.io/someone/tool:1.0
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```dockerfile
+    /// FROM harbor.corp.example/mirror/someone/tool:1.0
+    /// ```
+    code: "REG005",
+    name: "untrusted-registry",
+    severity: Error,
+    fix: None,
+    summary: "A registry that the configured policy does not allow",
+    check: check,
+}
+
+fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let Some(reference) = site.reference() else {
+        return;
+    };
+    if site.extra.build_output || (ctx.policy.allow.is_empty() && ctx.policy.deny.is_empty()) {
+        return;
+    }
+    let registry = reference.normalized_domain();
+    let name = reference.normalized_name();
+    if let Some(p) = ctx
+        .policy
+        .deny
+        .iter()
+        .find(|p| pattern_matches(p, registry, &name))
+    {
+        out.push(rule.report(
+            site,
+            format!(
+                "Image `{}` comes from `{registry}`, which the deny list forbids (pattern `{p}`)",
+                reference.input()
+            ),
+        ));
+        return;
+    }
+    if !ctx.policy.allow.is_empty()
+        && !ctx
+            .policy
+            .allow
+            .iter()
+            .any(|p| pattern_matches(p, registry, &name))
+        && !ctx.policy.through_proxy(&name)
+    {
+        let mut d = rule.report(
+            site,
+            format!(
+                "Image `{}` comes from `{registry}`, which is not in the allow list",
+                reference.input()
+            ),
+        );
+        d.help = Some(format!("allowed: {}", ctx.policy.allow.join(", ")));
+        out.push(d);
+    }
+}

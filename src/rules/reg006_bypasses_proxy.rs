@@ -1,0 +1,76 @@
+use super::{Rule, RuleContext, declare_rule, preview, replace_in_reference};
+use crate::diagnostic::{Applicability, Diagnostic};
+use crate::site::{ImageSite, Span};
+
+declare_rule! {
+    /// ## What it does
+    /// Flags references that pull straight from an upstream registry that
+    /// the organisation routes through a pull-through cache:
+    ///
+    /// ```toml
+    /// [registries]
+    /// proxies = [{ upstream = "docker.io", via = "harbor.corp.example/dockerhub" }]
+    /// ```
+    ///
+    /// A reference already through the proxy is accepted.
+    ///
+    /// ## Why is this bad?
+    /// Direct pulls spend the upstream's rate limit (Docker Hub: 100 pulls
+    /// per 6 hours per IP, anonymously), fail during its outages, and escape
+    /// the cache's scanning and audit.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM docker.io/library/node:20
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```dockerfile
+    /// FROM harbor.corp.example/dockerhub/library/node:20
+    /// ```
+    ///
+    /// ## Fix safety
+    /// Safe: a pull-through cache serves the upstream's content under its
+    /// prefix. REG001's fix writes the proxied form directly, so the two
+    /// never rewrite each other.
+    code: "REG006",
+    name: "bypasses-proxy",
+    severity: Warning,
+    fix: Sometimes,
+    summary: "An upstream that policy routes through a pull-through cache",
+    check: check,
+}
+
+fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let Some(reference) = site.reference() else {
+        return;
+    };
+    if site.extra.build_output || site.extra.via_proxy.is_some() {
+        return;
+    }
+    let Some(proxy) = ctx.policy.proxy_for(reference.normalized_domain()) else {
+        return;
+    };
+    // A written name: replace it whole with the proxied one.
+    let name_start = reference.domain.map_or(reference.path.start, |d| d.start);
+    let range = Span::new(name_start, reference.path.end);
+    let proxied = format!("{}/{}", proxy.via, reference.normalized_path());
+    let fixed = preview(reference.input(), range, &proxied);
+    let mut d = rule.report(
+        site,
+        format!(
+            "Image `{}` pulls from `{}` directly instead of through `{}`",
+            reference.input(),
+            proxy.upstream,
+            proxy.via
+        ),
+    );
+    d.fix = replace_in_reference(
+        site,
+        range,
+        proxied,
+        format!("Use `{fixed}`"),
+        Applicability::Safe,
+    );
+    out.push(d);
+}
