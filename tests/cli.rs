@@ -455,11 +455,11 @@ fn rule_and_rules_subcommands() {
     let (code, out, _) = stdout_of(refit().args(["rules"]));
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), refit::rules::RULES.len());
-    assert!(out.lines().next().unwrap().starts_with("K8S001"));
+    assert!(out.lines().next().unwrap().starts_with("BASE002"));
     let (code, out, _) = stdout_of(refit().args(["rules", "--format", "json"]));
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v[0]["code"], "K8S001");
+    assert_eq!(v[0]["code"], "BASE002");
     let (code, out, _) = stdout_of(refit().args(["rule", "E004"]));
     assert_eq!(code, 0);
     assert!(out.contains("syntax-error"));

@@ -5,6 +5,32 @@ use std::sync::LazyLock;
 
 pub const MIRRORS_TOML: &str = include_str!("../../rules/mirrors.toml");
 pub const MOVED_TOML: &str = include_str!("../../rules/moved.toml");
+pub const DEPRECATED_TOML: &str = include_str!("../../rules/deprecated.toml");
+pub const MUTABLE_TAGS_TOML: &str = include_str!("../../rules/mutable-tags.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deprecated {
+    pub image: String,
+    pub tags: Option<String>,
+    pub since: String,
+    pub replacement: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MutableTags {
+    pub floating: Vec<String>,
+    pub variant_only: Vec<String>,
+    #[serde(default)]
+    pub codenames: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeprecatedFile {
+    deprecated: Vec<Deprecated>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -25,6 +51,10 @@ pub struct Mirror {
     pub note: String,
 }
 
+fn yes() -> bool {
+    true
+}
+
 fn docker_io() -> String {
     "docker.io".to_string()
 }
@@ -35,6 +65,12 @@ pub struct Moved {
     pub from: String,
     pub to: String,
     pub safe: bool,
+    /// Only references with a version tag moved (not `latest`).
+    #[serde(default)]
+    pub versioned_only: bool,
+    /// Whether a prefix rewrite is a correct fix (false: message only).
+    #[serde(default = "yes")]
+    pub fix: bool,
     pub status: String,
     pub date: String,
     pub note: String,
@@ -47,6 +83,10 @@ pub struct Knowledge {
     pub mirror: Vec<Mirror>,
     #[serde(default)]
     pub moved: Vec<Moved>,
+    #[serde(default)]
+    pub deprecated: Vec<Deprecated>,
+    #[serde(default)]
+    pub mutable: MutableTags,
 }
 
 #[derive(Deserialize)]
@@ -72,9 +112,13 @@ impl Knowledge {
     pub fn parse() -> Result<Knowledge, toml::de::Error> {
         let mirrors: MirrorFile = toml::from_str(MIRRORS_TOML)?;
         let moved: MovedFile = toml::from_str(MOVED_TOML)?;
+        let deprecated: DeprecatedFile = toml::from_str(DEPRECATED_TOML)?;
+        let mutable: MutableTags = toml::from_str(MUTABLE_TAGS_TOML)?;
         Ok(Knowledge {
             mirror: mirrors.mirror,
             moved: moved.moved,
+            deprecated: deprecated.deprecated,
+            mutable,
         })
     }
 
@@ -113,6 +157,8 @@ mod tests {
         let k = Knowledge::parse().expect("rules/*.toml must parse");
         assert!(k.mirror.len() > 30);
         assert!(k.moved.iter().any(|m| m.from == "k8s.gcr.io"));
+        assert!(k.deprecated.iter().any(|d| d.image == "openjdk"));
+        assert!(k.mutable.floating.iter().any(|t| t == "lts"));
     }
 
     #[test]

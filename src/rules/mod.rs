@@ -1,5 +1,6 @@
 //! The rule registry: one line per rule, sorted by code.
 
+mod base002_deprecated_image;
 mod k8s001_pull_policy;
 mod ref001_invalid_reference;
 mod ref002_unresolved_variable;
@@ -12,6 +13,7 @@ mod reg006_bypasses_proxy;
 pub mod sup001_unused_suppression;
 mod tag001_missing_tag;
 mod tag002_latest_tag;
+mod tag003_mutable_tag;
 mod tag005_numeric_tag;
 
 pub mod knowledge;
@@ -21,6 +23,7 @@ use crate::site::ImageSite;
 
 /// Every rule, sorted by code.
 pub static RULES: &[&Rule] = &[
+    &base002_deprecated_image::RULE,
     &k8s001_pull_policy::RULE,
     &ref001_invalid_reference::RULE,
     &ref002_unresolved_variable::RULE,
@@ -33,6 +36,7 @@ pub static RULES: &[&Rule] = &[
     &sup001_unused_suppression::RULE,
     &tag001_missing_tag::RULE,
     &tag002_latest_tag::RULE,
+    &tag003_mutable_tag::RULE,
     &tag005_numeric_tag::RULE,
 ];
 

@@ -27,11 +27,16 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix safety
-    /// Safe for `k8s.gcr.io` → `registry.k8s.io`: the same images, with the
-    /// same digests, are served there. Unsafe for `gcr.io/google_containers`
-    /// and `gcr.io/google-containers`: they are a legacy backfill and not
-    /// every old image was promoted, so check that the image exists at the
-    /// new place.
+    /// Safe where the same content is served at the new place:
+    /// `k8s.gcr.io` → `registry.k8s.io`, and `minio/minio`, `minio/mc` →
+    /// `quay.io/minio/…` (same digests). Unsafe where a human must check:
+    /// `gcr.io/google_containers` and `gcr.io/google-containers` (a legacy
+    /// backfill; not every old image was promoted),
+    /// `quay.io/coreos/prometheus-operator` (old versions are only under
+    /// coreos), `microsoft/*` → `mcr.microsoft.com` (many images were
+    /// renamed), and Bitnami's versioned tags → `bitnamilegacy` (frozen, no
+    /// updates). `docker.pkg.github.com` is reported without a fix: its
+    /// paths carry a repository component that `ghcr.io` names do not.
     code: "REG004",
     name: "moved-registry",
     severity: Warning,
@@ -54,7 +59,11 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         .get(name_start..reference.path.end)
         .unwrap_or("");
     let normalized = reference.normalized_name();
+    let versioned = reference.tag_str().is_some_and(|t| t != "latest");
     for moved in &ctx.knowledge.moved {
+        if moved.versioned_only && !versioned {
+            continue;
+        }
         // Prefer editing only the moved prefix as written; fall back to
         // replacing the whole name when it matched only after normalization.
         let (range, content) = if let Some(len) = prefix_len(written, &moved.from) {
@@ -89,13 +98,15 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
                 "check that the image exists at `{fixed}` before switching"
             ));
         }
-        d.fix = replace_in_reference(
-            site,
-            range,
-            content,
-            format!("Use `{fixed}`"),
-            applicability,
-        );
+        if moved.fix {
+            d.fix = replace_in_reference(
+                site,
+                range,
+                content,
+                format!("Use `{fixed}`"),
+                applicability,
+            );
+        }
         out.push(d);
         return;
     }

@@ -1,0 +1,71 @@
+use super::{Rule, RuleContext, declare_rule};
+use crate::diagnostic::Diagnostic;
+use crate::site::ImageSite;
+
+declare_rule! {
+    /// ## What it does
+    /// Flags tags that move by design: floating tags (`lts`, `current`,
+    /// `stable`, `mainline`, `edge`, `rolling`, `nightly`, `dev`, `main`,
+    /// `master`, `canary`, …, also with a variant: `lts-alpine`), Node.js
+    /// codenames (`iron`, `jod`, `krypton`), and variant-only tags
+    /// (`alpine`, `slim`, `bookworm`, `trixie`), which imply `latest`. The
+    /// lists live in `rules/mutable-tags.toml`. A digest next to the tag pins
+    /// it, so it is not flagged. Major-only tags (`node:20`) are not
+    /// flagged.
+    ///
+    /// ## Why is this bad?
+    /// A moving tag pulls a different image over time: `node:lts` went from
+    /// 20 to 22 to 24, `debian:stable` from bookworm to trixie, `node:alpine`
+    /// is the newest Node on the newest Alpine. Builds change without a
+    /// change to the file.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM docker.io/library/node:lts-alpine
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```dockerfile
+    /// FROM docker.io/library/node:24.11-alpine3.22
+    /// ```
+    code: "TAG003",
+    name: "mutable-tag",
+    severity: Warning,
+    fix: None,
+    summary: "A tag that moves by design (`lts`, `stable`, `edge`, …)",
+    check: check,
+}
+
+fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let Some(reference) = site.reference() else {
+        return;
+    };
+    if site.extra.build_output || reference.digest.is_some() {
+        return;
+    }
+    let Some(tag) = reference.tag_str() else {
+        return;
+    };
+    let lists = &ctx.knowledge.mutable;
+    let head = tag.split('-').next().unwrap_or(tag);
+    let repo = reference.familiar_name();
+    let why = if lists.variant_only.iter().any(|t| t == tag) {
+        format!("`{tag}` names only a variant, so it follows `latest`")
+    } else if lists.floating.iter().any(|t| t == tag || t == head) {
+        format!("`{tag}` follows a release line and moves")
+    } else if lists
+        .codenames
+        .get(repo.as_str())
+        .is_some_and(|names| names.iter().any(|n| n == head))
+    {
+        format!("`{tag}` is a release codename that moves with its line")
+    } else {
+        return;
+    };
+    let mut d = rule.report(
+        site,
+        format!("Image `{}` uses a mutable tag: {why}", reference.input()),
+    );
+    d.help = Some("pin a version tag, and a digest for reproducible builds".to_string());
+    out.push(d);
+}
