@@ -23,6 +23,8 @@ pub struct MutableTags {
     pub floating: Vec<String>,
     pub variant_only: Vec<String>,
     #[serde(default)]
+    pub distributions: Vec<String>,
+    #[serde(default)]
     pub codenames: std::collections::BTreeMap<String, Vec<String>>,
 }
 

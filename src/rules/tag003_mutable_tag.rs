@@ -11,7 +11,8 @@ declare_rule! {
     /// (`alpine`, `slim`, `bookworm`, `trixie`), which imply `latest`. The
     /// lists live in `rules/mutable-tags.toml`. A digest next to the tag pins
     /// it, so it is not flagged. Major-only tags (`node:20`) are not
-    /// flagged.
+    /// flagged, nor are a distribution's own codenames
+    /// (`debian:bookworm-slim` is Debian 12).
     ///
     /// ## Why is this bad?
     /// A moving tag pulls a different image over time: `node:lts` went from
@@ -49,7 +50,8 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     let lists = &ctx.knowledge.mutable;
     let head = tag.split('-').next().unwrap_or(tag);
     let repo = reference.familiar_name();
-    let why = if lists.variant_only.iter().any(|t| t == tag) {
+    let distribution = lists.distributions.contains(&repo);
+    let why = if !distribution && lists.variant_only.iter().any(|t| t == tag) {
         format!("`{tag}` names only a variant, so it follows `latest`")
     } else if lists.floating.iter().any(|t| t == tag || t == head) {
         format!("`{tag}` follows a release line and moves")
