@@ -38,8 +38,10 @@ impl FileKind {
 /// Which rules run, and how references resolve.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
-    /// Codes or prefixes; empty means every rule.
+    /// Codes or prefixes; empty means every rule that is not opt-in.
     pub select: Vec<String>,
+    /// Codes or prefixes added to `select` (or to the default set).
+    pub extend_select: Vec<String>,
     /// Codes or prefixes to leave out.
     pub ignore: Vec<String>,
     pub source: SourceOptions,
@@ -51,6 +53,11 @@ pub struct Settings {
     pub extend_unsafe: Vec<String>,
     /// Registry policy (config `[registries]`).
     pub policy: crate::policy::Policy,
+    /// Per-rule settings (config `[rules.CODE]`).
+    pub options: crate::rules::RuleOptions,
+    /// The knowledge tables extended by config `[knowledge]`; `None`: the
+    /// compiled-in ones.
+    pub knowledge: Option<std::sync::Arc<Knowledge>>,
 }
 
 fn matches(code: &str, selector: &str) -> bool {
@@ -98,9 +105,13 @@ impl Settings {
     /// Whether a rule runs. The more specific selector wins, as in ruff:
     /// `--select REG --ignore REG003` drops REG003, and
     /// `--ignore REG --select REG003` keeps it.
+    ///
+    /// An opt-in rule runs only when a selector (`ALL` included) names it.
     pub fn enabled(&self, code: &str) -> bool {
+        let opt_in = RULES.iter().any(|r| r.code == code && r.opt_in);
         let best = |list: &[String]| {
             list.iter()
+                .chain(&self.extend_select)
                 .filter(|s| matches(code, s))
                 .map(|s| {
                     if s.trim().eq_ignore_ascii_case("ALL") {
@@ -111,7 +122,7 @@ impl Settings {
                 })
                 .max()
         };
-        let selected = if self.select.is_empty() {
+        let selected = if self.select.is_empty() && !opt_in {
             Some(0)
         } else {
             best(&self.select)
@@ -184,8 +195,9 @@ pub fn check_text(
 ) -> Result<Checked, Box<Diagnostic>> {
     let sites = extract(kind, text, settings)?;
     let ctx = RuleContext {
-        knowledge: Knowledge::builtin(),
+        knowledge: settings.knowledge.as_deref().unwrap_or(Knowledge::builtin()),
         policy: &settings.policy,
+        options: &settings.options,
     };
     let mut diagnostics = Vec::new();
     for rule in RULES.iter().filter(|r| settings.enabled(r.code)) {
@@ -239,5 +251,25 @@ mod tests {
         assert!(settings(&["REG003"], &["REG"]).enabled("REG003"));
         assert!(!settings(&[], &["tag"]).enabled("TAG002"));
         assert!(settings(&["ALL"], &[]).enabled("TAG002"));
+    }
+
+    #[test]
+    fn opt_in_rules_need_a_selector() {
+        assert!(!settings(&[], &[]).enabled("BASE001"));
+        assert!(settings(&[], &[]).enabled("BASE002"));
+        assert!(settings(&["BASE"], &[]).enabled("BASE001"));
+        assert!(settings(&["ALL"], &[]).enabled("BASE001"));
+        let extended = Settings {
+            extend_select: vec!["BASE001".to_string()],
+            ..Settings::default()
+        };
+        assert!(extended.enabled("BASE001"));
+        assert!(extended.enabled("REG001"), "extend-select keeps the default set");
+        let ignored = Settings {
+            extend_select: vec!["BASE".to_string()],
+            ignore: vec!["BASE001".to_string()],
+            ..Settings::default()
+        };
+        assert!(!ignored.enabled("BASE001"));
     }
 }

@@ -287,35 +287,12 @@ fn check(args: CheckArgs) -> ExitCode {
     let effective = |path: &Path| -> Result<(Settings, u64, FixMode), ConfigError> {
         let config = resolver.for_file(path)?;
         let mut s = base.clone();
-        let raw = config.as_ref().map(|c| &c.raw);
-        s.select = if args.select.is_empty() {
-            raw.and_then(|r| r.select.clone()).unwrap_or_default()
-        } else {
-            args.select.clone()
-        };
-        let mut extend: Vec<String> = raw
-            .and_then(|r| r.extend_select.clone())
-            .unwrap_or_default();
-        extend.extend(args.extend_select.iter().cloned());
-        if !extend.is_empty() && !s.select.is_empty() {
-            s.select.extend(extend);
-        }
-        s.ignore = raw.and_then(|r| r.ignore.clone()).unwrap_or_default();
+        s.select = args.select.clone();
+        let absolute = std::path::absolute(path).unwrap_or(path.to_path_buf());
+        let applied = config.as_ref().map(|c| c.apply(&absolute, &mut s));
+        s.extend_select.extend(args.extend_select.iter().cloned());
         s.ignore.extend(args.ignore.iter().cloned());
-        if let Some(c) = &config {
-            s.ignore
-                .extend(c.ignored_for(&std::path::absolute(path).unwrap_or(path.to_path_buf())));
-            for (code, _) in c.raw.severity.iter().flatten() {
-                if let Some(level) = c.severity_for(code) {
-                    s.severity.push((code.clone(), level));
-                }
-            }
-            s.policy = c.policy();
-            if let Some(fix) = &c.raw.fix {
-                s.extend_safe = fix.extend_safe.clone().unwrap_or_default();
-                s.extend_unsafe = fix.extend_unsafe.clone().unwrap_or_default();
-            }
-        }
+        let raw = applied.as_deref();
         let max = args
             .max_file_size
             .or(raw.and_then(|r| r.max_file_size))
@@ -886,12 +863,13 @@ fn list_rules(format: ListFormat) -> ExitCode {
         ListFormat::Text => {
             for r in RULES {
                 println!(
-                    "{:<7} {:<24} {:<8} fix:{:<10} {}",
+                    "{:<7} {:<24} {:<8} fix:{:<10} {}{}",
                     r.code,
                     r.name,
                     r.severity.as_str(),
                     r.fixability.as_str(),
-                    r.summary
+                    r.summary,
+                    if r.opt_in { " (opt-in)" } else { "" }
                 );
             }
         }
@@ -905,6 +883,7 @@ fn list_rules(format: ListFormat) -> ExitCode {
                         "severity": r.severity.as_str(),
                         "fix": r.fixability.as_str(),
                         "summary": r.summary,
+                        "opt_in": r.opt_in,
                     })
                 })
                 .collect();

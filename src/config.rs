@@ -39,6 +39,48 @@ pub struct RawConfig {
     pub max_file_size: Option<u64>,
     /// Registry policy (allow, deny, proxies); read by the policy rules.
     pub registries: Option<Registries>,
+    /// Prefix rewrites for moves the organisation knows about (REG007).
+    pub rewrite: Option<Vec<crate::policy::Rewrite>>,
+    /// Per-rule settings: `[rules.TAG003] strict = true`.
+    pub rules: Option<crate::rules::RuleOptions>,
+    /// Entries added to the knowledge tables of `rules/*.toml`.
+    pub knowledge: Option<crate::rules::knowledge::Extension>,
+    /// Settings for the files matching globs: `[[overrides]] files = […]`.
+    pub overrides: Option<Vec<Override>>,
+}
+
+/// Settings for some files only; later overrides win over earlier ones,
+/// and each key replaces (lists and tables of `extend-select`,
+/// `per-file-ignores` and `severity` add) what the file-wide config says.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Override {
+    /// Globs relative to the config's folder (`deploy/**`).
+    pub files: Vec<String>,
+    pub select: Option<Vec<String>>,
+    pub extend_select: Option<Vec<String>>,
+    pub ignore: Option<Vec<String>>,
+    pub severity: Option<BTreeMap<String, String>>,
+    pub fix: Option<FixConfig>,
+    pub registries: Option<Registries>,
+    pub rewrite: Option<Vec<crate::policy::Rewrite>>,
+    pub rules: Option<crate::rules::RuleOptions>,
+}
+
+impl Override {
+    fn as_raw(&self) -> RawConfig {
+        RawConfig {
+            select: self.select.clone(),
+            extend_select: self.extend_select.clone(),
+            ignore: self.ignore.clone(),
+            severity: self.severity.clone(),
+            fix: self.fix.clone(),
+            registries: self.registries.clone(),
+            rewrite: self.rewrite.clone(),
+            rules: self.rules.clone(),
+            ..RawConfig::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -83,6 +125,20 @@ const KNOWN_KEYS: &[&str] = &[
     "proxies",
     "upstream",
     "via",
+    "rewrite",
+    "from",
+    "to",
+    "rules",
+    "strict",
+    "form",
+    "stages",
+    "knowledge",
+    "mirror",
+    "moved",
+    "deprecated",
+    "mutable-tags",
+    "overrides",
+    "files",
 ];
 
 /// A configuration error, naming the file.
@@ -163,6 +219,9 @@ pub struct Config {
     exclude: Option<GlobSet>,
     include: Option<GlobSet>,
     kinds: Vec<(GlobSet, FileKind)>,
+    overrides: Vec<(GlobSet, RawConfig)>,
+    /// The compiled-in tables with `[knowledge]` added, built once.
+    pub knowledge: Option<Arc<crate::rules::knowledge::Knowledge>>,
 }
 
 fn glob_set(patterns: &[String], path: &Path) -> Result<GlobSet, ConfigError> {
@@ -240,6 +299,22 @@ fn merge(base: RawConfig, over: RawConfig) -> RawConfig {
         kinds: over.kinds.or(base.kinds),
         max_file_size: over.max_file_size.or(base.max_file_size),
         registries: over.registries.or(base.registries),
+        rewrite: over.rewrite.or(base.rewrite),
+        rules: match (base.rules, over.rules) {
+            (Some(a), Some(b)) => Some(a.merge(b)),
+            (a, b) => b.or(a),
+        },
+        knowledge: match (base.knowledge, over.knowledge) {
+            (Some(a), Some(b)) => Some(a.merge(b)),
+            (a, b) => b.or(a),
+        },
+        overrides: match (base.overrides, over.overrides) {
+            (Some(mut a), Some(b)) => {
+                a.extend(b);
+                Some(a)
+            }
+            (a, b) => b.or(a),
+        },
     }
 }
 
@@ -280,17 +355,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         validate_codes(codes)?;
         per_file_ignores.push((glob_set(std::slice::from_ref(glob), path)?, codes.clone()));
     }
-    for (code, level) in raw.severity.iter().flatten() {
-        validate_codes(std::slice::from_ref(code))?;
-        if !matches!(level.as_str(), "error" | "warning" | "info") {
-            return Err(ConfigError {
-                path: path.to_path_buf(),
-                message: format!(
-                    "severity of `{code}` must be `error`, `warning` or `info`, not `{level}`"
-                ),
-            });
-        }
-    }
+    validate_severity(raw.severity.as_ref(), path, &validate_codes)?;
     let mut kinds = Vec::new();
     for (glob, kind) in raw.kinds.iter().flatten() {
         let k = parse_kind(kind).ok_or_else(|| ConfigError {
@@ -309,6 +374,43 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         .as_ref()
         .map(|i| glob_set(i, path))
         .transpose()?;
+    let mut overrides = Vec::new();
+    for o in raw.overrides.iter().flatten() {
+        for list in [&o.select, &o.extend_select, &o.ignore].into_iter().flatten() {
+            validate_codes(list)?;
+        }
+        validate_severity(o.severity.as_ref(), path, &validate_codes)?;
+        if o.files.is_empty() {
+            return Err(ConfigError {
+                path: path.to_path_buf(),
+                message: "an `[[overrides]]` entry needs `files`".to_string(),
+            });
+        }
+        overrides.push((glob_set(&o.files, path)?, o.as_raw()));
+    }
+    let rewrites: Vec<&crate::policy::Rewrite> = raw
+        .rewrite
+        .iter()
+        .flatten()
+        .chain(
+            raw.overrides
+                .iter()
+                .flatten()
+                .flat_map(|o| o.rewrite.iter().flatten()),
+        )
+        .collect();
+    for r in rewrites {
+        r.validate().map_err(|message| ConfigError {
+            path: path.to_path_buf(),
+            message,
+        })?;
+    }
+    let knowledge = match &raw.knowledge {
+        Some(extension) => Some(Arc::new(
+            crate::rules::knowledge::Knowledge::builtin().extended(extension),
+        )),
+        None => None,
+    };
     Ok(Config {
         sources: chain,
         root,
@@ -317,7 +419,28 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         exclude,
         include,
         kinds,
+        overrides,
+        knowledge,
     })
+}
+
+fn validate_severity(
+    severity: Option<&BTreeMap<String, String>>,
+    path: &Path,
+    validate_codes: &dyn Fn(&[String]) -> Result<(), ConfigError>,
+) -> Result<(), ConfigError> {
+    for (code, level) in severity.into_iter().flatten() {
+        validate_codes(std::slice::from_ref(code))?;
+        if !matches!(level.as_str(), "error" | "warning" | "info") {
+            return Err(ConfigError {
+                path: path.to_path_buf(),
+                message: format!(
+                    "severity of `{code}` must be `error`, `warning` or `info`, not `{level}`"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn load_raw(path: &Path, chain: &mut Vec<PathBuf>) -> Result<RawConfig, ConfigError> {
@@ -372,18 +495,65 @@ impl Config {
             .map(|(_, k)| *k)
     }
 
-    /// The registry policy of `[registries]`.
+    /// The settings for one file: the file-wide ones with every matching
+    /// `[[overrides]]` entry merged over them, in order.
+    pub fn raw_for(&self, file: &Path) -> std::borrow::Cow<'_, RawConfig> {
+        let rel = self.relative(file);
+        let mut matching = self.overrides.iter().filter(|(g, _)| g.is_match(rel));
+        let Some((_, first)) = matching.next() else {
+            return std::borrow::Cow::Borrowed(&self.raw);
+        };
+        let mut raw = merge(self.raw.clone(), first.clone());
+        for (_, o) in matching {
+            raw = merge(raw, o.clone());
+        }
+        std::borrow::Cow::Owned(raw)
+    }
+}
+
+impl Config {
+    /// Apply this config to the settings of one file. Selections already in
+    /// `s` (the command line's) win over the config's `select`; ignores add.
+    /// Returns the settings that applied, for the caller's other keys.
+    pub fn apply(&self, file: &Path, s: &mut crate::check::Settings) -> std::borrow::Cow<'_, RawConfig> {
+        let raw = self.raw_for(file);
+        if s.select.is_empty() {
+            s.select = raw.select.clone().unwrap_or_default();
+        }
+        s.extend_select
+            .extend(raw.extend_select.iter().flatten().cloned());
+        s.ignore.extend(raw.ignore.iter().flatten().cloned());
+        s.ignore.extend(self.ignored_for(file));
+        for code in raw.severity.iter().flatten().map(|(c, _)| c) {
+            if let Some(level) = raw.severity_for(code) {
+                s.severity.push((code.clone(), level));
+            }
+        }
+        s.policy = raw.policy();
+        if let Some(fix) = &raw.fix {
+            s.extend_safe = fix.extend_safe.clone().unwrap_or_default();
+            s.extend_unsafe = fix.extend_unsafe.clone().unwrap_or_default();
+        }
+        s.options = raw.rules.clone().unwrap_or_default();
+        s.knowledge = self.knowledge.clone();
+        raw
+    }
+}
+
+impl RawConfig {
+    /// The registry policy of `[registries]` and `[[rewrite]]`.
     pub fn policy(&self) -> crate::policy::Policy {
-        let r = self.raw.registries.clone().unwrap_or_default();
+        let r = self.registries.clone().unwrap_or_default();
         crate::policy::Policy {
             allow: r.allow.unwrap_or_default(),
             deny: r.deny.unwrap_or_default(),
             proxies: r.proxies.unwrap_or_default(),
+            rewrites: self.rewrite.clone().unwrap_or_default(),
         }
     }
 
     pub fn severity_for(&self, code: &str) -> Option<Severity> {
-        let map = self.raw.severity.as_ref()?;
+        let map = self.severity.as_ref()?;
         let best = map
             .iter()
             .filter(|(c, _)| code.starts_with(c.as_str()))
@@ -508,7 +678,7 @@ mod tests {
             top.kind_for(&root.join("a/b.containerfile.txt")),
             Some(FileKind::Dockerfile)
         );
-        assert_eq!(top.severity_for("REG003"), Some(Severity::Error));
+        assert_eq!(top.raw.severity_for("REG003"), Some(Severity::Error));
         let deploy = r
             .for_file(&root.join("deploy/app/Dockerfile"))
             .unwrap()

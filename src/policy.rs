@@ -13,11 +13,51 @@ pub struct Proxy {
     pub via: String,
 }
 
+/// A move the organisation knows about: names under `from` now live
+/// under `to` (`docker.io/my-org/` → `ghcr.io/my-org/`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rewrite {
+    /// A normalized name prefix, registry included.
+    pub from: String,
+    /// What replaces `from`.
+    pub to: String,
+}
+
+impl Rewrite {
+    /// Both sides must name a registry, so a prefix cannot be read two ways.
+    pub fn validate(&self) -> Result<(), String> {
+        for (key, value) in [("from", &self.from), ("to", &self.to)] {
+            let first = value.split('/').next().unwrap_or("");
+            let is_registry = first.contains('.') || first.contains(':') || first == "localhost";
+            if value.is_empty() || !is_registry {
+                return Err(format!(
+                    "rewrite `{key} = \"{value}\"` must start with a registry (`docker.io/{value}`)"
+                ));
+            }
+            if value.chars().any(|c| c.is_whitespace() || c == '@') {
+                return Err(format!("rewrite `{key} = \"{value}\"` is not a name prefix"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a normalized name lies under a prefix: at a component
+    /// boundary unless the prefix itself ends with `/`.
+    fn under(prefix: &str, name: &str) -> bool {
+        match name.strip_prefix(prefix) {
+            Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/'),
+            None => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Policy {
     pub allow: Vec<String>,
     pub deny: Vec<String>,
     pub proxies: Vec<Proxy>,
+    pub rewrites: Vec<Rewrite>,
 }
 
 /// `*` matches any run of characters; everything else literally. A pattern
@@ -59,7 +99,26 @@ fn glob(p: &[u8], s: &[u8]) -> bool {
 
 impl Policy {
     pub fn is_empty(&self) -> bool {
-        self.allow.is_empty() && self.deny.is_empty() && self.proxies.is_empty()
+        self.allow.is_empty()
+            && self.deny.is_empty()
+            && self.proxies.is_empty()
+            && self.rewrites.is_empty()
+    }
+
+    /// The rewrite that applies to a normalized name (the longest `from`)
+    /// and the rewritten name. Rewrites never chain: a name already under
+    /// some rewrite's `to` is where a rewrite put it, and stays.
+    pub fn rewrite_for(&self, name: &str) -> Option<(&Rewrite, String)> {
+        if self.rewrites.iter().any(|r| Rewrite::under(&r.to, name)) {
+            return None;
+        }
+        let rewrite = self
+            .rewrites
+            .iter()
+            .filter(|r| Rewrite::under(&r.from, name))
+            .max_by_key(|r| r.from.len())?;
+        let rest = name.get(rewrite.from.len()..).unwrap_or("");
+        Some((rewrite, format!("{}{rest}", rewrite.to)))
     }
 
     /// The proxy a registry must be pulled through, if any.
@@ -108,5 +167,44 @@ mod tests {
             "docker.io/library/node"
         ));
         assert!(pattern_matches("*", "quay.io", "quay.io/a"));
+    }
+
+    fn rewrite(from: &str, to: &str) -> Rewrite {
+        Rewrite {
+            from: from.to_string(),
+            to: to.to_string(),
+        }
+    }
+
+    #[test]
+    fn rewrites_match_prefixes_and_never_chain() {
+        let policy = Policy {
+            rewrites: vec![
+                rewrite("docker.io/my-org", "ghcr.io/my-org"),
+                rewrite("ghcr.io/", "registry.corp.example/ghcr/"),
+                rewrite("docker.io/my-org/special", "quay.io/special"),
+            ],
+            ..Policy::default()
+        };
+        let to = |n: &str| policy.rewrite_for(n).map(|(_, name)| name);
+        assert_eq!(
+            to("docker.io/my-org/app").as_deref(),
+            Some("ghcr.io/my-org/app")
+        );
+        assert_eq!(to("docker.io/my-organisation/app"), None);
+        assert_eq!(
+            to("docker.io/my-org/special").as_deref(),
+            Some("quay.io/special"),
+            "the longest prefix wins"
+        );
+        // ghcr.io/my-org/app is a rewrite's result: the ghcr.io rewrite
+        // does not move it again, but other ghcr.io names move.
+        assert_eq!(to("ghcr.io/my-org/app"), None);
+        assert_eq!(
+            to("ghcr.io/other/x").as_deref(),
+            Some("registry.corp.example/ghcr/other/x")
+        );
+        assert!(rewrite("my-org/", "ghcr.io/my-org/").validate().is_err());
+        assert!(rewrite("docker.io/my-org/", "ghcr.io/my-org/").validate().is_ok());
     }
 }

@@ -455,11 +455,14 @@ fn rule_and_rules_subcommands() {
     let (code, out, _) = stdout_of(refit().args(["rules"]));
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), refit::rules::RULES.len());
-    assert!(out.lines().next().unwrap().starts_with("BASE002"));
+    assert!(out.lines().next().unwrap().starts_with("BASE001"));
+    assert!(out.lines().next().unwrap().ends_with("(opt-in)"));
     let (code, out, _) = stdout_of(refit().args(["rules", "--format", "json"]));
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v[0]["code"], "BASE002");
+    assert_eq!(v[0]["code"], "BASE001");
+    assert_eq!(v[0]["opt_in"], true);
+    assert_eq!(v[1]["opt_in"], false);
     let (code, out, _) = stdout_of(refit().args(["rule", "E004"]));
     assert_eq!(code, 0);
     assert!(out.contains("syntax-error"));

@@ -84,10 +84,14 @@ fn is_input(path: &Path) -> bool {
 fn file_settings(path: &Path, code: &str) -> Settings {
     let mut settings = settings_for(code);
     let dir = path.parent().unwrap();
-    // A fixture folder's refit.toml gives its registry policy.
+    // A fixture folder's refit.toml applies as it would in a repository
+    // (policy, rule options, knowledge, overrides); the fixture's rule stays
+    // the one selected.
     let config = dir.join("refit.toml");
     if config.is_file() {
-        settings.policy = refit::config::load(&config).unwrap().policy();
+        let config = refit::config::load(&config).unwrap();
+        let absolute = std::path::absolute(path).unwrap();
+        config.apply(&absolute, &mut settings);
     }
     if let Ok(env) = std::fs::read_to_string(dir.join(".env")) {
         settings.source.dotenv = refit::sources::parse_dotenv(&env);

@@ -1,14 +1,15 @@
 //! Knowledge tables compiled in from the top-level `rules/` folder.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::sync::LazyLock;
 
 pub const MIRRORS_TOML: &str = include_str!("../../rules/mirrors.toml");
 pub const MOVED_TOML: &str = include_str!("../../rules/moved.toml");
 pub const DEPRECATED_TOML: &str = include_str!("../../rules/deprecated.toml");
 pub const MUTABLE_TAGS_TOML: &str = include_str!("../../rules/mutable-tags.toml");
+pub const RUNTIMES_TOML: &str = include_str!("../../rules/runtimes.toml");
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Deprecated {
     pub image: String,
@@ -17,10 +18,12 @@ pub struct Deprecated {
     pub replacement: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MutableTags {
+    #[serde(default)]
     pub floating: Vec<String>,
+    #[serde(default, alias = "variant-only")]
     pub variant_only: Vec<String>,
     #[serde(default)]
     pub distributions: Vec<String>,
@@ -34,14 +37,14 @@ struct DeprecatedFile {
     deprecated: Vec<Deprecated>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MirrorKind {
     Mirror,
     Registry,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Mirror {
     pub host: String,
@@ -61,7 +64,7 @@ fn docker_io() -> String {
     "docker.io".to_string()
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Moved {
     pub from: String,
@@ -89,6 +92,99 @@ pub struct Knowledge {
     pub deprecated: Vec<Deprecated>,
     #[serde(default)]
     pub mutable: MutableTags,
+    #[serde(default)]
+    pub runtimes: Runtimes,
+}
+
+/// Which distribution release packages which language runtime version
+/// (`rules/runtimes.toml`), for BASE001.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Runtimes {
+    #[serde(default)]
+    pub alpine: Vec<AlpineRelease>,
+    #[serde(default)]
+    pub nodesource: NodeSource,
+    /// Node.js release codenames and their major versions.
+    #[serde(default)]
+    pub node_codenames: std::collections::BTreeMap<String, u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlpineRelease {
+    /// `3.20`
+    pub release: String,
+    pub released: String,
+    /// The major version of `nodejs` in `main`.
+    pub nodejs: u32,
+    /// The `major.minor` of `python3` in `main`.
+    pub python3: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSource {
+    /// The majors NodeSource publishes `setup_<major>.x` scripts for.
+    pub majors: Vec<u32>,
+    /// The Debian releases its `nodistro` packages support.
+    pub debian: Vec<String>,
+    pub date: String,
+}
+
+/// `[knowledge]` in refit.toml: entries added to the compiled-in tables.
+/// They come first, so an entry for a host or image the tables already
+/// know replaces what refit says about it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Extension {
+    pub mirror: Option<Vec<Mirror>>,
+    pub moved: Option<Vec<Moved>>,
+    pub deprecated: Option<Vec<Deprecated>>,
+    pub mutable_tags: Option<MutableTags>,
+}
+
+impl Extension {
+    /// `over`'s entries come first.
+    pub fn merge(self, over: Extension) -> Extension {
+        fn join<T>(base: Option<Vec<T>>, over: Option<Vec<T>>) -> Option<Vec<T>> {
+            match (base, over) {
+                (Some(base), Some(mut over)) => {
+                    over.extend(base);
+                    Some(over)
+                }
+                (a, b) => b.or(a),
+            }
+        }
+        let mutable_tags = match (self.mutable_tags, over.mutable_tags) {
+            (Some(mut a), Some(b)) => {
+                a.extend(&b);
+                Some(a)
+            }
+            (a, b) => b.or(a),
+        };
+        Extension {
+            mirror: join(self.mirror, over.mirror),
+            moved: join(self.moved, over.moved),
+            deprecated: join(self.deprecated, over.deprecated),
+            mutable_tags,
+        }
+    }
+}
+
+impl MutableTags {
+    fn extend(&mut self, other: &MutableTags) {
+        self.floating.extend(other.floating.iter().cloned());
+        self.variant_only.extend(other.variant_only.iter().cloned());
+        self.distributions
+            .extend(other.distributions.iter().cloned());
+        for (image, names) in &other.codenames {
+            self.codenames
+                .entry(image.clone())
+                .or_default()
+                .extend(names.iter().cloned());
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -116,12 +212,34 @@ impl Knowledge {
         let moved: MovedFile = toml::from_str(MOVED_TOML)?;
         let deprecated: DeprecatedFile = toml::from_str(DEPRECATED_TOML)?;
         let mutable: MutableTags = toml::from_str(MUTABLE_TAGS_TOML)?;
+        let runtimes: Runtimes = toml::from_str(RUNTIMES_TOML)?;
         Ok(Knowledge {
             mirror: mirrors.mirror,
             moved: moved.moved,
             deprecated: deprecated.deprecated,
             mutable,
+            runtimes,
         })
+    }
+
+    /// These tables with a config's entries in front.
+    pub fn extended(&self, extension: &Extension) -> Knowledge {
+        fn front<T: Clone>(extra: &Option<Vec<T>>, base: &[T]) -> Vec<T> {
+            let mut out: Vec<T> = extra.clone().unwrap_or_default();
+            out.extend(base.iter().cloned());
+            out
+        }
+        let mut mutable = self.mutable.clone();
+        if let Some(extra) = &extension.mutable_tags {
+            mutable.extend(extra);
+        }
+        Knowledge {
+            mirror: front(&extension.mirror, &self.mirror),
+            moved: front(&extension.moved, &self.moved),
+            deprecated: front(&extension.deprecated, &self.deprecated),
+            mutable,
+            runtimes: self.runtimes.clone(),
+        }
     }
 
     /// The mirror entry for a registry host (port ignored), if any.
@@ -161,6 +279,23 @@ mod tests {
         assert!(k.moved.iter().any(|m| m.from == "k8s.gcr.io"));
         assert!(k.deprecated.iter().any(|d| d.image == "openjdk"));
         assert!(k.mutable.floating.iter().any(|t| t == "lts"));
+        assert!(k.runtimes.alpine.iter().any(|a| a.release == "3.20" && a.nodejs == 20));
+    }
+
+    #[test]
+    fn config_entries_come_first() {
+        let extension: Extension = toml::from_str(
+            "[[mirror]]\nhost = \"mirror.corp.example\"\nkind = \"mirror\"\nstatus = \"dead\"\ndate = \"2026-01\"\nnote = \"the old cache\"\n\n[mutable-tags]\nfloating = [\"weekly\"]\n",
+        )
+        .unwrap();
+        let k = Knowledge::builtin().extended(&extension);
+        assert_eq!(
+            k.mirror_for("mirror.corp.example").map(|m| m.note.as_str()),
+            Some("the old cache")
+        );
+        assert!(k.mutable.floating.iter().any(|t| t == "weekly"));
+        assert!(k.mutable.floating.iter().any(|t| t == "lts"));
+        assert_eq!(k.mirror.len(), Knowledge::builtin().mirror.len() + 1);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The rule registry: one line per rule, sorted by code.
 
+mod base001_runtime_base_image;
 mod base002_deprecated_image;
 mod k8s001_pull_policy;
 mod ref001_invalid_reference;
@@ -10,6 +11,7 @@ mod reg003_legacy_registry_alias;
 mod reg004_moved_registry;
 mod reg005_untrusted_registry;
 mod reg006_bypasses_proxy;
+mod reg007_policy_rewrite;
 pub mod sup001_unused_suppression;
 mod tag001_missing_tag;
 mod tag002_latest_tag;
@@ -23,6 +25,7 @@ use crate::site::ImageSite;
 
 /// Every rule, sorted by code.
 pub static RULES: &[&Rule] = &[
+    &base001_runtime_base_image::RULE,
     &base002_deprecated_image::RULE,
     &k8s001_pull_policy::RULE,
     &ref001_invalid_reference::RULE,
@@ -33,6 +36,7 @@ pub static RULES: &[&Rule] = &[
     &reg004_moved_registry::RULE,
     &reg005_untrusted_registry::RULE,
     &reg006_bypasses_proxy::RULE,
+    &reg007_policy_rewrite::RULE,
     &sup001_unused_suppression::RULE,
     &tag001_missing_tag::RULE,
     &tag002_latest_tag::RULE,
@@ -62,6 +66,27 @@ impl Fixability {
 pub struct RuleContext<'a> {
     pub knowledge: &'a knowledge::Knowledge,
     pub policy: &'a crate::policy::Policy,
+    pub options: &'a RuleOptions,
+}
+
+/// Per-rule settings from `[rules.CODE]` in refit.toml.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleOptions {
+    #[serde(rename = "TAG003", default, skip_serializing_if = "Option::is_none")]
+    pub tag003: Option<tag003_mutable_tag::Options>,
+    #[serde(rename = "BASE001", default, skip_serializing_if = "Option::is_none")]
+    pub base001: Option<base001_runtime_base_image::Options>,
+}
+
+impl RuleOptions {
+    /// `over`'s tables win, each as a whole.
+    pub fn merge(self, over: RuleOptions) -> RuleOptions {
+        RuleOptions {
+            tag003: over.tag003.or(self.tag003),
+            base001: over.base001.or(self.base001),
+        }
+    }
 }
 
 pub type CheckFn = fn(&Rule, &ImageSite, &RuleContext, &mut Vec<Diagnostic>);
@@ -73,6 +98,8 @@ pub struct Rule {
     pub fixability: Fixability,
     /// One line, for `refit rules`.
     pub summary: &'static str,
+    /// Off unless a selector names it (`--extend-select BASE001`).
+    pub opt_in: bool,
     /// The rule's documentation page (Markdown), from its doc comment.
     pub doc: &'static str,
     pub check: CheckFn,
@@ -120,11 +147,16 @@ impl Rule {
     /// The full Markdown page for `refit rule CODE` and `rules/CODE.md`.
     pub fn page(&self) -> String {
         format!(
-            "# {} ({})\n\nDefault severity: {}. Fix: {}.\n\n{}",
+            "# {} ({})\n\nDefault severity: {}. Fix: {}.{}\n\n{}",
             self.name,
             self.code,
             self.severity.as_str(),
             self.fixability.as_str(),
+            if self.opt_in {
+                " Opt-in: runs only when selected by code or prefix."
+            } else {
+                ""
+            },
             self.documentation()
         )
     }
@@ -147,7 +179,8 @@ macro_rules! declare_rule {
         severity: $sev:ident,
         fix: $fix:ident,
         summary: $summary:literal,
-        check: $check:path $(,)?
+        check: $check:path
+        $(, opt_in: $opt:literal)? $(,)?
     ) => {
         pub static RULE: $crate::rules::Rule = $crate::rules::Rule {
             code: $code,
@@ -155,6 +188,7 @@ macro_rules! declare_rule {
             severity: $crate::diagnostic::Severity::$sev,
             fixability: $crate::rules::Fixability::$fix,
             summary: $summary,
+            opt_in: false $(|| $opt)?,
             doc: concat!($($doc, "\n"),*),
             check: $check,
         };

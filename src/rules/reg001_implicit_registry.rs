@@ -40,6 +40,10 @@ declare_rule! {
     /// proxies`), the fix qualifies the reference through the cache:
     /// `node:20` becomes `harbor.corp.example/dockerhub/library/node:20`.
     ///
+    /// A name that a `[[rewrite]]` moves is written at its new place:
+    /// with `from = "docker.io/my-org/"`, `to = "ghcr.io/my-org/"`,
+    /// `my-org/api:1` becomes `ghcr.io/my-org/api:1` in one step.
+    ///
     /// Not flagged: a Compose `image:` beside `build:` (it names the build
     /// output) and GitLab's dependency-proxy prefixes.
     code: "REG001",
@@ -73,8 +77,15 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     } else {
         format!("{registry}/library/")
     };
-    let at = Span::new(reference.path.start, reference.path.start);
-    let qualified = preview(reference.input(), at, &prefix);
+    let mut at = Span::new(reference.path.start, reference.path.start);
+    let mut edit = prefix;
+    // A name a `[[rewrite]]` moves is written at its new place directly
+    // (REG007 would otherwise rewrite the qualified name again).
+    if let Some((_, rewritten)) = ctx.policy.rewrite_for(&reference.normalized_name()) {
+        at = reference.path;
+        edit = rewritten;
+    }
+    let qualified = preview(reference.input(), at, &edit);
     let mut d = rule.report(
         site,
         format!(
@@ -98,7 +109,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         None => replace_in_reference(
             site,
             at,
-            prefix.clone(),
+            edit,
             format!("Qualify as `{qualified}`"),
             Applicability::Safe,
         ),

@@ -12,7 +12,9 @@ declare_rule! {
     /// proxies = [{ upstream = "docker.io", via = "harbor.corp.example/dockerhub" }]
     /// ```
     ///
-    /// A reference already through the proxy is accepted.
+    /// A reference already through the proxy is accepted. A reference that
+    /// a `[[rewrite]]` moves is left to REG007, so the rewrite happens
+    /// first and the proxy applies to its result.
     ///
     /// ## Why is this bad?
     /// Direct pulls spend the upstream's rate limit (Docker Hub: 100 pulls
@@ -51,6 +53,15 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     let Some(proxy) = ctx.policy.proxy_for(reference.normalized_domain()) else {
         return;
     };
+    // A configured rewrite moves the name first (REG007); the proxy then
+    // applies to where it lands.
+    if ctx
+        .policy
+        .rewrite_for(&reference.normalized_name())
+        .is_some()
+    {
+        return;
+    }
     // A written name: replace it whole with the proxied one.
     let name_start = reference.domain.map_or(reference.path.start, |d| d.start);
     let range = Span::new(name_start, reference.path.end);

@@ -9,10 +9,18 @@ declare_rule! {
     /// `master`, `canary`, …, also with a variant: `lts-alpine`), Node.js
     /// codenames (`iron`, `jod`, `krypton`), and variant-only tags
     /// (`alpine`, `slim`, `bookworm`, `trixie`), which imply `latest`. The
-    /// lists live in `rules/mutable-tags.toml`. A digest next to the tag pins
-    /// it, so it is not flagged. Major-only tags (`node:20`) are not
-    /// flagged, nor are a distribution's own codenames
+    /// lists live in `rules/mutable-tags.toml` and `[knowledge.mutable-tags]`
+    /// in refit.toml adds to them. A digest next to the tag pins it, so it
+    /// is not flagged. A distribution's own codenames are versions
     /// (`debian:bookworm-slim` is Debian 12).
+    ///
+    /// Major-only tags (`node:20`, `alpine:3`, `postgres:18-alpine`) float
+    /// to the newest minor and patch; they are flagged only in strict mode:
+    ///
+    /// ```toml
+    /// [rules.TAG003]
+    /// strict = true
+    /// ```
     ///
     /// ## Why is this bad?
     /// A moving tag pulls a different image over time: `node:lts` went from
@@ -35,6 +43,15 @@ declare_rule! {
     fix: None,
     summary: "A tag that moves by design (`lts`, `stable`, `edge`, …)",
     check: check,
+}
+
+/// `[rules.TAG003]` in refit.toml.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Options {
+    /// Also flag major-only tags (`node:20`).
+    #[serde(default)]
+    pub strict: bool,
 }
 
 fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
@@ -61,6 +78,10 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         .is_some_and(|names| names.iter().any(|n| n == head))
     {
         format!("`{tag}` is a release codename that moves with its line")
+    } else if ctx.options.tag003.as_ref().is_some_and(|o| o.strict)
+        && is_major_only(head)
+    {
+        format!("`{tag}` names only a major version, so it moves to each new minor and patch")
     } else {
         return;
     };
@@ -70,4 +91,9 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     );
     d.help = Some("pin a version tag, and a digest for reproducible builds".to_string());
     out.push(d);
+}
+
+/// `20`, not `20.1` and not a date stamp (`20260805`, a snapshot).
+fn is_major_only(head: &str) -> bool {
+    (1..=4).contains(&head.len()) && head.bytes().all(|b| b.is_ascii_digit())
 }
