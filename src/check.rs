@@ -106,13 +106,15 @@ impl Settings {
     /// `--select REG --ignore REG003` drops REG003, and
     /// `--ignore REG --select REG003` keeps it.
     ///
-    /// An opt-in rule runs only when a selector (`ALL` included) names it.
+    /// An opt-in rule runs only when a code or prefix names it (`ALL` does
+    /// not), as clippy's pedantic lints need naming.
     pub fn enabled(&self, code: &str) -> bool {
         let opt_in = RULES.iter().any(|r| r.code == code && r.opt_in);
-        let best = |list: &[String]| {
+        let best = |list: &[String], extra: &[String]| {
             list.iter()
-                .chain(&self.extend_select)
+                .chain(extra)
                 .filter(|s| matches(code, s))
+                .filter(|s| !(opt_in && s.trim().eq_ignore_ascii_case("ALL")))
                 .map(|s| {
                     if s.trim().eq_ignore_ascii_case("ALL") {
                         0
@@ -125,9 +127,9 @@ impl Settings {
         let selected = if self.select.is_empty() && !opt_in {
             Some(0)
         } else {
-            best(&self.select)
+            best(&self.select, &self.extend_select)
         };
-        match (selected, best(&self.ignore)) {
+        match (selected, best(&self.ignore, &[])) {
             (None, _) => false,
             (Some(_), None) => true,
             (Some(s), Some(i)) => s > i,
@@ -195,7 +197,10 @@ pub fn check_text(
 ) -> Result<Checked, Box<Diagnostic>> {
     let sites = extract(kind, text, settings)?;
     let ctx = RuleContext {
-        knowledge: settings.knowledge.as_deref().unwrap_or(Knowledge::builtin()),
+        knowledge: settings
+            .knowledge
+            .as_deref()
+            .unwrap_or(Knowledge::builtin()),
         policy: &settings.policy,
         options: &settings.options,
     };
@@ -258,13 +263,16 @@ mod tests {
         assert!(!settings(&[], &[]).enabled("BASE001"));
         assert!(settings(&[], &[]).enabled("BASE002"));
         assert!(settings(&["BASE"], &[]).enabled("BASE001"));
-        assert!(settings(&["ALL"], &[]).enabled("BASE001"));
+        assert!(!settings(&["ALL"], &[]).enabled("BASE001"));
         let extended = Settings {
             extend_select: vec!["BASE001".to_string()],
             ..Settings::default()
         };
         assert!(extended.enabled("BASE001"));
-        assert!(extended.enabled("REG001"), "extend-select keeps the default set");
+        assert!(
+            extended.enabled("REG001"),
+            "extend-select keeps the default set"
+        );
         let ignored = Settings {
             extend_select: vec!["BASE".to_string()],
             ignore: vec!["BASE001".to_string()],

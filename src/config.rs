@@ -376,7 +376,10 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         .transpose()?;
     let mut overrides = Vec::new();
     for o in raw.overrides.iter().flatten() {
-        for list in [&o.select, &o.extend_select, &o.ignore].into_iter().flatten() {
+        for list in [&o.select, &o.extend_select, &o.ignore]
+            .into_iter()
+            .flatten()
+        {
             validate_codes(list)?;
         }
         validate_severity(o.severity.as_ref(), path, &validate_codes)?;
@@ -405,12 +408,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             message,
         })?;
     }
-    let knowledge = match &raw.knowledge {
-        Some(extension) => Some(Arc::new(
-            crate::rules::knowledge::Knowledge::builtin().extended(extension),
-        )),
-        None => None,
-    };
+    let knowledge = raw.knowledge.as_ref().map(|extension| {
+        Arc::new(crate::rules::knowledge::Knowledge::builtin().extended(extension))
+    });
     Ok(Config {
         sources: chain,
         root,
@@ -515,7 +515,11 @@ impl Config {
     /// Apply this config to the settings of one file. Selections already in
     /// `s` (the command line's) win over the config's `select`; ignores add.
     /// Returns the settings that applied, for the caller's other keys.
-    pub fn apply(&self, file: &Path, s: &mut crate::check::Settings) -> std::borrow::Cow<'_, RawConfig> {
+    pub fn apply(
+        &self,
+        file: &Path,
+        s: &mut crate::check::Settings,
+    ) -> std::borrow::Cow<'_, RawConfig> {
         let raw = self.raw_for(file);
         if s.select.is_empty() {
             s.select = raw.select.clone().unwrap_or_default();

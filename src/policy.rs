@@ -36,7 +36,9 @@ impl Rewrite {
                 ));
             }
             if value.chars().any(|c| c.is_whitespace() || c == '@') {
-                return Err(format!("rewrite `{key} = \"{value}\"` is not a name prefix"));
+                return Err(format!(
+                    "rewrite `{key} = \"{value}\"` is not a name prefix"
+                ));
             }
         }
         Ok(())
@@ -205,6 +207,10 @@ mod tests {
             Some("registry.corp.example/ghcr/other/x")
         );
         assert!(rewrite("my-org/", "ghcr.io/my-org/").validate().is_err());
-        assert!(rewrite("docker.io/my-org/", "ghcr.io/my-org/").validate().is_ok());
+        assert!(
+            rewrite("docker.io/my-org/", "ghcr.io/my-org/")
+                .validate()
+                .is_ok()
+        );
     }
 }

@@ -148,6 +148,69 @@ pub struct Extra {
     /// A pull through a proxy prefix kept on rewrite
     /// (`$CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/`).
     pub via_proxy: Option<String>,
+    /// A Dockerfile `FROM`: the build stage it starts.
+    pub stage: Option<std::sync::Arc<Stage>>,
+}
+
+/// A Dockerfile build stage, seen from its `FROM`: for rules that change
+/// a stage's base and must adapt what the stage does with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage {
+    /// 0 for the first `FROM`.
+    pub index: usize,
+    /// Where new instructions go: the end of the `FROM` instruction's last
+    /// line, before its line end.
+    pub after_from: usize,
+    /// The file's line end after the `FROM` (`\n` or `\r\n`).
+    pub newline: &'static str,
+    /// The escape character (`\\` or `` ` ``).
+    pub escape: char,
+    /// Whether the image the file builds (its last stage) is this stage or
+    /// built on it.
+    pub is_final: bool,
+    /// This stage's instructions, those of the stages built `FROM` it, and
+    /// `COPY --from=` it elsewhere, in file order.
+    pub body: Vec<StageInstruction>,
+}
+
+/// How an instruction relates to the stage it is listed under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// In the stage itself.
+    Own,
+    /// In a stage built `FROM` this one (directly or not).
+    Descendant,
+    /// Elsewhere, copying from this stage (`COPY --from=name`).
+    CopiesFrom,
+}
+
+/// One instruction, as the Dockerfile front-end read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageInstruction {
+    /// Lowercase keyword: `run`, `user`, `cmd`, …
+    pub keyword: String,
+    /// The text after the keyword, with line continuations removed.
+    pub args: String,
+    /// Where the whole instruction is in the file.
+    pub span: Span,
+    /// The 1-based line it starts on.
+    pub line: usize,
+    pub relation: Relation,
+    /// (offset in `args`, file offset, length) of each run of `args`
+    /// copied from one line of the file.
+    pub segments: Vec<(usize, usize, usize)>,
+}
+
+impl StageInstruction {
+    /// The file span of a range of `args`, when it lies on one line.
+    pub fn file_span(&self, range: Span) -> Option<Span> {
+        let (at, file, _) = self
+            .segments
+            .iter()
+            .find(|(at, _, len)| *at <= range.start && range.end <= at + len)?;
+        let start = file + (range.start - at);
+        Some(Span::new(start, start + range.len()))
+    }
 }
 
 impl ImageSite {

@@ -87,10 +87,9 @@ fn file_settings(path: &Path, code: &str) -> Settings {
     // A fixture folder's refit.toml applies as it would in a repository
     // (policy, rule options, knowledge, overrides); the fixture's rule stays
     // the one selected.
-    let config = dir.join("refit.toml");
-    if config.is_file() {
-        let config = refit::config::load(&config).unwrap();
-        let absolute = std::path::absolute(path).unwrap();
+    let absolute = std::path::absolute(path).unwrap();
+    let resolver = refit::config::Resolver::new(None, false).unwrap();
+    if let Some(config) = resolver.for_file(&absolute).unwrap() {
         config.apply(&absolute, &mut settings);
     }
     if let Ok(env) = std::fs::read_to_string(dir.join(".env")) {

@@ -149,6 +149,8 @@ pub(crate) fn summary(reports: &[FileReport], options: &RenderOptions) -> String
     let plural = |n: usize, word: &str| {
         if n == 1 {
             format!("{n} {word}")
+        } else if word.ends_with('x') {
+            format!("{n} {word}es")
         } else {
             format!("{n} {word}s")
         }

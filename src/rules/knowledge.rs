@@ -279,7 +279,12 @@ mod tests {
         assert!(k.moved.iter().any(|m| m.from == "k8s.gcr.io"));
         assert!(k.deprecated.iter().any(|d| d.image == "openjdk"));
         assert!(k.mutable.floating.iter().any(|t| t == "lts"));
-        assert!(k.runtimes.alpine.iter().any(|a| a.release == "3.20" && a.nodejs == 20));
+        assert!(
+            k.runtimes
+                .alpine
+                .iter()
+                .any(|a| a.release == "3.20" && a.nodejs == 20)
+        );
     }
 
     #[test]

@@ -153,7 +153,7 @@ impl Rule {
             self.severity.as_str(),
             self.fixability.as_str(),
             if self.opt_in {
-                " Opt-in: runs only when selected by code or prefix."
+                " Opt-in: runs only when a code or prefix selects it (`ALL` does not)."
             } else {
                 ""
             },

@@ -78,9 +78,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         .is_some_and(|names| names.iter().any(|n| n == head))
     {
         format!("`{tag}` is a release codename that moves with its line")
-    } else if ctx.options.tag003.as_ref().is_some_and(|o| o.strict)
-        && is_major_only(head)
-    {
+    } else if ctx.options.tag003.as_ref().is_some_and(|o| o.strict) && is_major_only(head) {
         format!("`{tag}` names only a major version, so it moves to each new minor and patch")
     } else {
         return;

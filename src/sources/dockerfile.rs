@@ -22,8 +22,11 @@
 use super::SourceOptions;
 use super::common::{Builder, Value};
 use crate::reference::Reference;
-use crate::site::{ImageSite, Piece, SiteKind, SiteValue, Span, SyntaxError};
+use crate::site::{
+    ImageSite, Piece, Relation, SiteKind, SiteValue, Span, Stage, StageInstruction, SyntaxError,
+};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Parse a Dockerfile and return every image site in it, or the first
 /// error `docker build` would stop at.
@@ -993,6 +996,8 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Vec<ImageSite> {
         }
     }
 
+    let stages = stage_models(parsed);
+    let mut from_index = 0;
     let mut meta = Env::new();
     for name in PLATFORM_ARGS {
         meta.insert((*name).to_string(), None);
@@ -1032,9 +1037,12 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Vec<ImageSite> {
                             || earlier_stages.iter().any(|st| st.eq_ignore_ascii_case(t))
                     });
                     if !not_image {
+                        let mut s = s;
+                        s.extra.stage = stages.get(from_index).cloned();
                         out.push(s);
                     }
                 }
+                from_index += 1;
                 if let Some(n) = &name {
                     earlier_stages.push(n.clone());
                 }
@@ -1088,6 +1096,141 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Vec<ImageSite> {
         }
     }
     out
+}
+
+/// Every stage of the file, in order, with the instructions that depend
+/// on its base.
+fn stage_models(parsed: &Parsed) -> Vec<Arc<Stage>> {
+    let text = parsed.text;
+    // (index of the FROM instruction, stage name, base as written)
+    let mut froms: Vec<(usize, Option<String>, String)> = Vec::new();
+    let mut owner: Vec<Option<usize>> = Vec::with_capacity(parsed.instructions.len());
+    for (i, ins) in parsed.instructions.iter().enumerate() {
+        if ins.keyword == "from" {
+            let (_, args) = split_flags(&ins.logical.text[ins.rest..]);
+            let words = fields(args, 0);
+            let base = words
+                .first()
+                .map(|w| w.0.to_ascii_lowercase())
+                .unwrap_or_default();
+            let name = (words.len() == 3 && words[1].0.eq_ignore_ascii_case("as"))
+                .then(|| words[2].0.to_ascii_lowercase());
+            froms.push((i, name, base));
+        }
+        owner.push(froms.len().checked_sub(1));
+    }
+    // The stage each stage is built on, when it is one of the file's.
+    let parent: Vec<Option<usize>> = froms
+        .iter()
+        .enumerate()
+        .map(|(j, (_, _, base))| {
+            froms[..j]
+                .iter()
+                .rposition(|(_, name, _)| name.as_deref() == Some(base.as_str()))
+        })
+        .collect();
+    let descends = |mut j: usize, k: usize| -> bool {
+        // Parents come earlier in the file, so the walk ends.
+        while let Some(p) = parent.get(j).copied().flatten() {
+            if p == k {
+                return true;
+            }
+            j = p;
+        }
+        false
+    };
+    let last = froms.len().saturating_sub(1);
+    let newlines: Vec<usize> = text
+        .bytes()
+        .enumerate()
+        .filter(|(_, b)| *b == b'\n')
+        .map(|(i, _)| i)
+        .collect();
+    let line_of = |offset: usize| newlines.partition_point(|&n| n < offset) + 1;
+    let mut out = Vec::with_capacity(froms.len());
+    for (k, (from_at, name, _)) in froms.iter().enumerate() {
+        let mut body = Vec::new();
+        for (i, ins) in parsed.instructions.iter().enumerate() {
+            if ins.keyword == "from" {
+                continue;
+            }
+            let Some(o) = owner[i] else { continue };
+            let relation = if o == k {
+                Relation::Own
+            } else if descends(o, k) {
+                Relation::Descendant
+            } else if ins.keyword == "copy" && copies_from(ins, k, name.as_deref()) {
+                Relation::CopiesFrom
+            } else {
+                continue;
+            };
+            body.push(stage_instruction(ins, relation, &line_of));
+        }
+        let from = &parsed.instructions[*from_at];
+        let end = from
+            .logical
+            .file_span(Span::new(0, from.logical.text.len()))
+            .end;
+        let newline = if text.get(end..).is_some_and(|t| t.starts_with("\r\n")) {
+            "\r\n"
+        } else {
+            "\n"
+        };
+        out.push(Arc::new(Stage {
+            index: k,
+            after_from: end,
+            newline,
+            escape: char::from(parsed.escape),
+            is_final: k == last || descends(last, k),
+            body,
+        }));
+    }
+    out
+}
+
+fn copies_from(ins: &Instruction, k: usize, name: Option<&str>) -> bool {
+    let (raw, _) = split_flags(&ins.logical.text[ins.rest..]);
+    raw.iter().any(|(word, _)| {
+        let Some(value) = word
+            .get(2..)
+            .and_then(|b| b.split_once('='))
+            .filter(|(n, _)| n.eq_ignore_ascii_case("from"))
+            .map(|(_, v)| v)
+        else {
+            return false;
+        };
+        value == k.to_string() || name.is_some_and(|n| value.eq_ignore_ascii_case(n))
+    })
+}
+
+fn stage_instruction(
+    ins: &Instruction,
+    relation: Relation,
+    line_of: &dyn Fn(usize) -> usize,
+) -> StageInstruction {
+    let rest = ins.rest;
+    let segments = ins
+        .logical
+        .segments
+        .iter()
+        .filter(|(l, _, len)| l + len > rest)
+        .map(|&(l, f, len)| {
+            if l < rest {
+                (0, f + (rest - l), len - (rest - l))
+            } else {
+                (l - rest, f, len)
+            }
+        })
+        .collect();
+    let span = ins.logical.file_span(Span::new(0, ins.logical.text.len()));
+    StageInstruction {
+        keyword: ins.keyword.clone(),
+        args: ins.logical.text[rest..].to_string(),
+        span,
+        line: line_of(span.start),
+        relation,
+        segments,
+    }
 }
 
 /// Validate what `docker build` checks before building: instructions before
