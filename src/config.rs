@@ -197,6 +197,10 @@ pub fn parse_kind(s: &str) -> Option<FileKind> {
         "github-actions" => FileKind::GithubActions,
         "gitlab-ci" => FileKind::GitlabCi,
         "kustomize" => FileKind::Kustomize,
+        "daemon-json" => FileKind::DaemonJson,
+        "buildkitd" => FileKind::BuildkitToml,
+        "containerd-hosts" => FileKind::ContainerdHosts,
+        "registries-conf" => FileKind::RegistriesConf,
         _ => return None,
     })
 }

@@ -918,7 +918,7 @@ fn site(
     };
     let resolved = match &value {
         SiteValue::Resolved { text, .. } => Some(text.clone()),
-        SiteValue::Unresolved { .. } => None,
+        SiteValue::Unresolved { .. } | SiteValue::Mirror(_) => None,
     };
     (
         ImageSite {
@@ -1166,6 +1166,7 @@ mod tests {
         match &site.value {
             SiteValue::Resolved { text, .. } => text,
             SiteValue::Unresolved { missing } => panic!("unresolved: {missing:?}"),
+            SiteValue::Mirror(m) => panic!("mirror: {m:?}"),
         }
     }
 
@@ -1325,7 +1326,7 @@ mod tests {
             .iter()
             .map(|s| match &s.value {
                 SiteValue::Unresolved { missing } => missing.clone(),
-                SiteValue::Resolved { .. } => vec![],
+                SiteValue::Resolved { .. } | SiteValue::Mirror(_) => vec![],
             })
             .collect();
         assert_eq!(
