@@ -463,6 +463,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn kind_names_round_trip() {
+        for kind in [
+            FileKind::Dockerfile,
+            FileKind::Compose,
+            FileKind::HelmValues,
+            FileKind::Kubernetes,
+            FileKind::GithubActions,
+            FileKind::GitlabCi,
+            FileKind::Kustomize,
+            FileKind::DaemonJson,
+            FileKind::BuildkitToml,
+            FileKind::ContainerdHosts,
+            FileKind::RegistriesConf,
+        ] {
+            assert_eq!(parse_kind(kind.as_str()), Some(kind));
+        }
+    }
+
+    #[test]
     fn unknown_keys_are_errors_with_suggestions() {
         let e = parse_raw("selct = [\"REG\"]\n", Path::new("refit.toml")).unwrap_err();
         assert_eq!(
