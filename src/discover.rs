@@ -123,6 +123,10 @@ pub fn classify_explicit(path: &Path) -> FileKind {
     if lower.starts_with("values") && yaml {
         return FileKind::HelmValues;
     }
+    // Outside `certs.d/<host>/` its `server` names the upstream.
+    if lower == "hosts.toml" {
+        return FileKind::ContainerdHosts;
+    }
     match classify(path) {
         Some(kind) => kind,
         // `Chart.yaml` and other YAML that names no images.
@@ -271,6 +275,10 @@ mod tests {
         assert_eq!(
             classify_explicit(Path::new("my-values.yaml")),
             FileKind::Kubernetes
+        );
+        assert_eq!(
+            classify_explicit(Path::new("hosts.toml")),
+            FileKind::ContainerdHosts
         );
         assert_eq!(
             classify_explicit(Path::new("values-prod.yaml")),
