@@ -18,6 +18,14 @@ pub enum FileKind {
     Kustomize,
     /// A templated file (Helm `templates/`): skipped, never an error.
     Template,
+    /// Docker Engine `daemon.json`.
+    DaemonJson,
+    /// BuildKit `buildkitd.toml`.
+    BuildkitToml,
+    /// containerd `certs.d/<host>/hosts.toml`.
+    ContainerdHosts,
+    /// containers/image `registries.conf` (Podman, CRI-O).
+    RegistriesConf,
 }
 
 impl FileKind {
@@ -31,6 +39,10 @@ impl FileKind {
             FileKind::GitlabCi => "gitlab-ci",
             FileKind::Kustomize => "kustomize",
             FileKind::Template => "template",
+            FileKind::DaemonJson => "daemon-json",
+            FileKind::BuildkitToml => "buildkitd",
+            FileKind::ContainerdHosts => "containerd-hosts",
+            FileKind::RegistriesConf => "registries-conf",
         }
     }
 }
@@ -173,6 +185,13 @@ pub fn extract(
         FileKind::GitlabCi => sources::ci::extract_gitlab(text),
         FileKind::Kustomize => sources::kustomize::extract(text),
         FileKind::Template => Ok(Vec::new()),
+        FileKind::DaemonJson => sources::daemon::extract_daemon_json(text),
+        FileKind::BuildkitToml => sources::daemon::extract_buildkit(text),
+        FileKind::ContainerdHosts => sources::daemon::extract_containerd_hosts(
+            text,
+            settings.source.hosts_namespace.as_deref(),
+        ),
+        FileKind::RegistriesConf => sources::daemon::extract_registries_conf(text),
         FileKind::Kubernetes => {
             if !sources::kubernetes::looks_like_manifest(text) {
                 Ok(Vec::new())

@@ -711,7 +711,19 @@ fn sites(args: SitesArgs) -> ExitCode {
                         crate::site::SiteValue::Unresolved { missing } => {
                             format!("(unresolved: {})", missing.join(", "))
                         }
+                        crate::site::SiteValue::Mirror(m) => {
+                            format!("{} (mirror of {})", m.written, m.upstream_label())
+                        }
                     };
+                    let mirror = s.mirror().map(|m| {
+                        serde_json::json!({
+                            "written": m.written,
+                            "host": m.host,
+                            "path": m.path,
+                            "upstream": m.upstream,
+                            "format": m.format.label(),
+                        })
+                    });
                     if args.format == ListFormat::Text {
                         println!(
                             "{}:{}:{}: {} {}{}",
@@ -733,7 +745,8 @@ fn sites(args: SitesArgs) -> ExitCode {
                         "line": at.line,
                         "column": at.column,
                         "raw": s.raw,
-                        "reference": value,
+                        "reference": if mirror.is_some() { None } else { Some(value) },
+                        "mirror": mirror,
                         "yaml_path": s.path,
                     }));
                 }

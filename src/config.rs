@@ -256,6 +256,10 @@ pub fn parse_kind(s: &str) -> Option<FileKind> {
         "github-actions" => FileKind::GithubActions,
         "gitlab-ci" => FileKind::GitlabCi,
         "kustomize" => FileKind::Kustomize,
+        "daemon-json" => FileKind::DaemonJson,
+        "buildkitd" => FileKind::BuildkitToml,
+        "containerd-hosts" => FileKind::ContainerdHosts,
+        "registries-conf" => FileKind::RegistriesConf,
         _ => return None,
     })
 }
@@ -631,6 +635,25 @@ impl Resolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kind_names_round_trip() {
+        for kind in [
+            FileKind::Dockerfile,
+            FileKind::Compose,
+            FileKind::HelmValues,
+            FileKind::Kubernetes,
+            FileKind::GithubActions,
+            FileKind::GitlabCi,
+            FileKind::Kustomize,
+            FileKind::DaemonJson,
+            FileKind::BuildkitToml,
+            FileKind::ContainerdHosts,
+            FileKind::RegistriesConf,
+        ] {
+            assert_eq!(parse_kind(kind.as_str()), Some(kind));
+        }
+    }
 
     #[test]
     fn unknown_keys_are_errors_with_suggestions() {

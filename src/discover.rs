@@ -27,6 +27,9 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if dockerfile {
         return Some(FileKind::Dockerfile);
     }
+    if let Some(kind) = classify_daemon(path, &lower) {
+        return Some(kind);
+    }
     let stem = lower
         .strip_suffix(".yaml")
         .or_else(|| lower.strip_suffix(".yml"))?;
@@ -62,6 +65,43 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     Some(FileKind::Kubernetes)
 }
 
+/// Container daemon mirror settings, by name and folder.
+fn classify_daemon(path: &Path, lower: &str) -> Option<FileKind> {
+    if lower == "daemon.json" {
+        return Some(FileKind::DaemonJson);
+    }
+    if lower == "buildkitd.toml"
+        || lower == "buildkitd.default.toml"
+        || lower.ends_with(".buildkitd.toml")
+    {
+        return Some(FileKind::BuildkitToml);
+    }
+    if lower == "hosts.toml" && certs_d_namespace(path).is_some() {
+        return Some(FileKind::ContainerdHosts);
+    }
+    let parent_name = path
+        .parent()
+        .and_then(Path::file_name)
+        .and_then(|n| n.to_str());
+    if lower == "registries.conf"
+        || (lower.ends_with(".conf") && parent_name == Some("registries.conf.d"))
+    {
+        return Some(FileKind::RegistriesConf);
+    }
+    None
+}
+
+/// The `<namespace>` of a `certs.d/<namespace>/hosts.toml`: the registry
+/// containerd mirrors with it (`_default` for every registry).
+pub fn certs_d_namespace(path: &Path) -> Option<String> {
+    let parent = path.parent()?;
+    let grandparent = parent.parent()?.file_name()?.to_str()?;
+    if grandparent != "certs.d" {
+        return None;
+    }
+    parent.file_name()?.to_str().map(str::to_string)
+}
+
 /// Under a chart's `templates/` folder (a `Chart.yaml` beside it).
 fn in_chart_templates(path: &Path) -> bool {
     path.ancestors().skip(1).any(|dir| {
@@ -82,6 +122,10 @@ pub fn classify_explicit(path: &Path) -> FileKind {
     let yaml = lower.ends_with(".yaml") || lower.ends_with(".yml");
     if lower.starts_with("values") && yaml {
         return FileKind::HelmValues;
+    }
+    // Outside `certs.d/<host>/` its `server` names the upstream.
+    if lower == "hosts.toml" {
+        return FileKind::ContainerdHosts;
     }
     match classify(path) {
         Some(kind) => kind,
@@ -205,9 +249,36 @@ mod tests {
         ] {
             assert_eq!(classify(Path::new(name)), Some(kind), "{name}");
         }
+        for (name, kind) in [
+            ("etc/docker/daemon.json", FileKind::DaemonJson),
+            ("buildkitd.toml", FileKind::BuildkitToml),
+            ("buildkitd.default.toml", FileKind::BuildkitToml),
+            ("ci.buildkitd.toml", FileKind::BuildkitToml),
+            (
+                "etc/containerd/certs.d/docker.io/hosts.toml",
+                FileKind::ContainerdHosts,
+            ),
+            ("certs.d/_default/hosts.toml", FileKind::ContainerdHosts),
+            ("etc/containers/registries.conf", FileKind::RegistriesConf),
+            ("registries.conf.d/10-mirror.conf", FileKind::RegistriesConf),
+        ] {
+            assert_eq!(classify(Path::new(name)), Some(kind), "{name}");
+        }
+        for name in [
+            "hosts.toml",
+            "docker.io/hosts.toml",
+            "nginx.conf",
+            "package.json",
+        ] {
+            assert_eq!(classify(Path::new(name)), None, "{name}");
+        }
         assert_eq!(
             classify_explicit(Path::new("my-values.yaml")),
             FileKind::Kubernetes
+        );
+        assert_eq!(
+            classify_explicit(Path::new("hosts.toml")),
+            FileKind::ContainerdHosts
         );
         assert_eq!(
             classify_explicit(Path::new("values-prod.yaml")),

@@ -167,6 +167,12 @@ pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Optio
             s.source.chart_app_version = Some(app);
             Some(s)
         }
+        FileKind::ContainerdHosts => {
+            let namespace = crate::discover::certs_d_namespace(path)?;
+            let mut s = settings.clone();
+            s.source.hosts_namespace = Some(namespace);
+            Some(s)
+        }
         _ => None,
     }
 }

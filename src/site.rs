@@ -49,6 +49,9 @@ pub enum SiteKind {
     GitlabCi,
     /// an entry of `images:` in a kustomization
     Kustomize,
+    /// a registry mirror in a container daemon's settings (`daemon.json`,
+    /// `buildkitd.toml`, containerd `hosts.toml`, `registries.conf`)
+    DaemonMirror,
 }
 
 impl SiteKind {
@@ -65,6 +68,7 @@ impl SiteKind {
             SiteKind::GithubActions => "GitHub Actions",
             SiteKind::GitlabCi => "GitLab CI",
             SiteKind::Kustomize => "kustomize image",
+            SiteKind::DaemonMirror => "daemon mirror",
         }
     }
 }
@@ -93,6 +97,104 @@ pub enum SiteValue {
     },
     /// One or more variables have no value and no default.
     Unresolved { missing: Vec<String> },
+    /// Not an image but a registry mirror in a daemon's settings: rules
+    /// about references skip it (`ImageSite::reference` is `None`).
+    Mirror(MirrorSetting),
+}
+
+/// The settings file format a mirror setting came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MirrorFormat {
+    /// Docker Engine `daemon.json` `registry-mirrors`
+    DaemonJson,
+    /// BuildKit `buildkitd.toml` `[registry."<host>"] mirrors`
+    Buildkit,
+    /// containerd `certs.d/<host>/hosts.toml` `[host."<url>"]`
+    ContainerdHosts,
+    /// containers/image `registries.conf` `[[registry.mirror]]`
+    RegistriesConf,
+}
+
+impl MirrorFormat {
+    pub fn label(&self) -> &'static str {
+        match self {
+            MirrorFormat::DaemonJson => "daemon.json",
+            MirrorFormat::Buildkit => "buildkitd.toml",
+            MirrorFormat::ContainerdHosts => "hosts.toml",
+            MirrorFormat::RegistriesConf => "registries.conf",
+        }
+    }
+}
+
+/// A registry mirror named in a daemon's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirrorSetting {
+    /// The mirror as written, after unescaping (`https://mirror.gcr.io`,
+    /// `core.harbor.domain/proxy.docker.io`).
+    pub written: String,
+    /// The mirror's host: lowercase, without scheme, userinfo, port or path.
+    pub host: String,
+    /// The path after the host, without the leading `/` (empty for none).
+    pub path: String,
+    /// The registry it stands in for, as the settings name it
+    /// (`docker.io`, a `registries.conf` prefix's host); `None` when it
+    /// stands in for every registry (containerd's `_default`).
+    pub upstream: Option<String>,
+    pub format: MirrorFormat,
+}
+
+/// Docker Hub's canonical name and its legacy aliases.
+const DOCKER_HUB: &[&str] = &[
+    "docker.io",
+    "index.docker.io",
+    "registry-1.docker.io",
+    "registry.hub.docker.com",
+];
+
+impl MirrorSetting {
+    /// Split a mirror as written into its normalized host and its path.
+    /// `None` when there is no host at all.
+    pub fn split(written: &str) -> Option<(String, String)> {
+        let trimmed = written.trim();
+        let rest = match trimmed.split_once("://") {
+            Some((_, rest)) => rest,
+            None => trimmed,
+        };
+        let (authority, path) = match rest.find(['/', '?', '#']) {
+            Some(at) => (&rest[..at], rest[at..].trim_start_matches('/')),
+            None => (rest, ""),
+        };
+        let authority = authority.rsplit('@').next().unwrap_or(authority);
+        let host = if let Some(v6) = authority.strip_prefix('[') {
+            v6.split(']').next().unwrap_or(v6)
+        } else {
+            authority.split(':').next().unwrap_or(authority)
+        };
+        if host.is_empty() {
+            return None;
+        }
+        let path = path.split(['?', '#']).next().unwrap_or("");
+        Some((
+            host.to_ascii_lowercase(),
+            path.trim_end_matches('/').to_string(),
+        ))
+    }
+
+    /// Whether the mirror stands in for Docker Hub (or for every registry).
+    pub fn mirrors_docker_hub(&self) -> bool {
+        match &self.upstream {
+            None => true,
+            Some(upstream) => {
+                let host = upstream.split('/').next().unwrap_or(upstream);
+                DOCKER_HUB.iter().any(|h| host.eq_ignore_ascii_case(h))
+            }
+        }
+    }
+
+    /// The upstream for messages: `docker.io`, or `every registry`.
+    pub fn upstream_label(&self) -> &str {
+        self.upstream.as_deref().unwrap_or("every registry")
+    }
 }
 
 /// One occurrence of an image reference in a file.
@@ -221,6 +323,14 @@ impl ImageSite {
                 parsed: Ok(reference),
                 ..
             } => Some(reference),
+            _ => None,
+        }
+    }
+
+    /// The registry mirror, for a daemon mirror site.
+    pub fn mirror(&self) -> Option<&MirrorSetting> {
+        match &self.value {
+            SiteValue::Mirror(mirror) => Some(mirror),
             _ => None,
         }
     }

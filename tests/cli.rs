@@ -745,3 +745,64 @@ fn proxy_and_implicit_registry_fix_in_one_pass() {
     assert!(out.contains("1 × REG006"), "{out}");
     assert!(!out.contains("REG005"), "{out}");
 }
+
+#[test]
+fn daemon_mirror_settings_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "etc/docker/daemon.json",
+        "{\n  \"registry-mirrors\": [\n    \"https://docker.mirrors.ustc.edu.cn\",\n    \"https://registry.cn-hangzhou.aliyuncs.com\",\n    \"https://mirror.gcr.io\"\n  ]\n}\n",
+    );
+    write(
+        dir.path(),
+        "etc/containerd/certs.d/docker.io/hosts.toml",
+        "server = \"https://registry-1.docker.io\"\n\n[host.\"https://hub-mirror.c.163.com\"]\n  capabilities = [\"pull\"]\n",
+    );
+    let (code, out, err) = stdout_of(
+        refit()
+            .current_dir(dir.path())
+            .args(["check", "--format", "concise", "--select", "MIR", "."]),
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains(": MIR")).collect();
+    assert_eq!(
+        lines,
+        [
+            "etc/containerd/certs.d/docker.io/hosts.toml:3:8: MIR001 Mirror `hub-mirror.c.163.com` is dead since 2024-11: NetEase's mirror closed in 2024",
+            "etc/docker/daemon.json:3:6: MIR001 Mirror `docker.mirrors.ustc.edu.cn` is dead since 2024-06-06: USTC closed its Docker Hub cache on 2024-06-06",
+            "etc/docker/daemon.json:4:6: MIR002 Registry `registry.cn-hangzhou.aliyuncs.com` is listed as a mirror of `docker.io`: Alibaba Cloud Container Registry is a registry, not a Docker Hub mirror: its `library/` namespace holds whatever someone pushed",
+        ],
+        "{out}"
+    );
+
+    // `refit sites` lists mirrors, marked as such.
+    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args(["sites", "."]));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "etc/docker/daemon.json:5:6: daemon mirror https://mirror.gcr.io (mirror of docker.io)"
+        ),
+        "{out}"
+    );
+
+    // Invalid JSON: E004 at the position serde_json reports, exit 2.
+    write(
+        dir.path(),
+        "etc/docker/daemon.json",
+        "{\n  \"registry-mirrors\": [\"https://mirror.gcr.io\",]\n}\n",
+    );
+    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+        "check",
+        "--format",
+        "concise",
+        "etc/docker/daemon.json",
+    ]));
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains(
+            "etc/docker/daemon.json:2:48: E004 invalid JSON: trailing comma at line 2 column 48"
+        ),
+        "{out}"
+    );
+}

@@ -95,6 +95,13 @@ fn file_settings(path: &Path, code: &str) -> Settings {
     if let Ok(env) = std::fs::read_to_string(dir.join(".env")) {
         settings.source.dotenv = refit::sources::parse_dotenv(&env);
     }
+    // A containerd `hosts.toml` mirrors the registry its folder names.
+    let hosts = refit::check::FileKind::ContainerdHosts;
+    if classify(path) == Some(hosts)
+        && let Some(local) = refit::engine::local_settings(path, hosts, &settings)
+    {
+        settings = local;
+    }
     if let Ok(chart) = std::fs::read_to_string(dir.join("Chart.yaml")) {
         let docs = refit::sources::yaml::parse(&chart).unwrap();
         settings.source.chart_app_version = docs[0]

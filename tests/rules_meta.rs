@@ -77,7 +77,7 @@ fn index() -> String {
             r.summary
         ));
     }
-    out.push_str("\nKnowledge tables: [`mirrors.toml`](mirrors.toml) (REG002), [`moved.toml`](moved.toml) (REG004), [`deprecated.toml`](deprecated.toml) (BASE002), [`mutable-tags.toml`](mutable-tags.toml) (TAG003).\n");
+    out.push_str("\nKnowledge tables: [`mirrors.toml`](mirrors.toml) (REG002, MIR001, MIR002), [`moved.toml`](moved.toml) (REG004), [`deprecated.toml`](deprecated.toml) (BASE002), [`mutable-tags.toml`](mutable-tags.toml) (TAG003).\n");
     out
 }
 

@@ -3,6 +3,8 @@
 mod base001_runtime_base_image;
 mod base002_deprecated_image;
 mod k8s001_pull_policy;
+mod mir001_dead_mirror;
+mod mir002_registry_as_mirror;
 mod ref001_invalid_reference;
 mod ref002_unresolved_variable;
 mod reg001_implicit_registry;
@@ -28,6 +30,8 @@ pub static RULES: &[&Rule] = &[
     &base001_runtime_base_image::RULE,
     &base002_deprecated_image::RULE,
     &k8s001_pull_policy::RULE,
+    &mir001_dead_mirror::RULE,
+    &mir002_registry_as_mirror::RULE,
     &ref001_invalid_reference::RULE,
     &ref002_unresolved_variable::RULE,
     &reg001_implicit_registry::RULE,

@@ -282,6 +282,7 @@ mod tests {
                 let t = match &s.value {
                     SiteValue::Resolved { text, .. } => text.clone(),
                     SiteValue::Unresolved { missing } => format!("missing {missing:?}"),
+                    SiteValue::Mirror(m) => panic!("mirror {m:?}"),
                 };
                 (s.path.clone().unwrap(), t)
             })

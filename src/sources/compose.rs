@@ -232,6 +232,7 @@ mod tests {
         match &s.value {
             SiteValue::Resolved { text, .. } => text.clone(),
             SiteValue::Unresolved { missing } => format!("missing {missing:?}"),
+            SiteValue::Mirror(m) => panic!("mirror {m:?}"),
         }
     }
 

@@ -921,7 +921,7 @@ fn site(
     };
     let resolved = match &value {
         SiteValue::Resolved { text, .. } => Some(text.clone()),
-        SiteValue::Unresolved { .. } => None,
+        SiteValue::Unresolved { .. } | SiteValue::Mirror(_) => None,
     };
     (
         ImageSite {
@@ -1309,6 +1309,7 @@ mod tests {
         match &site.value {
             SiteValue::Resolved { text, .. } => text,
             SiteValue::Unresolved { missing } => panic!("unresolved: {missing:?}"),
+            SiteValue::Mirror(m) => panic!("mirror: {m:?}"),
         }
     }
 
@@ -1468,7 +1469,7 @@ mod tests {
             .iter()
             .map(|s| match &s.value {
                 SiteValue::Unresolved { missing } => missing.clone(),
-                SiteValue::Resolved { .. } => vec![],
+                SiteValue::Resolved { .. } | SiteValue::Mirror(_) => vec![],
             })
             .collect();
         assert_eq!(

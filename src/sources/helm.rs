@@ -174,6 +174,7 @@ mod tests {
                 let t = match &s.value {
                     SiteValue::Resolved { text, .. } => text.clone(),
                     SiteValue::Unresolved { missing } => format!("{missing:?}"),
+                    SiteValue::Mirror(m) => panic!("mirror {m:?}"),
                 };
                 (s.path.clone().unwrap(), t)
             })

@@ -76,6 +76,7 @@ mod tests {
             .map(|s| match &s.value {
                 SiteValue::Resolved { text, parsed, .. } => format!("{text} {}", parsed.is_ok()),
                 SiteValue::Unresolved { .. } => String::new(),
+                SiteValue::Mirror(m) => panic!("mirror {m:?}"),
             })
             .collect();
         assert_eq!(texts[0], "ghcr.io/org/nginx:1.10 true");

@@ -3,6 +3,7 @@
 pub mod ci;
 pub mod common;
 pub mod compose;
+pub mod daemon;
 pub mod dockerfile;
 pub mod helm;
 pub mod kubernetes;
@@ -22,6 +23,9 @@ pub struct SourceOptions {
     pub dotenv: BTreeMap<String, String>,
     /// `appVersion` of the chart a Helm values file belongs to.
     pub chart_app_version: Option<String>,
+    /// The `certs.d/<namespace>/` folder of a containerd `hosts.toml`: the
+    /// registry its hosts mirror.
+    pub hosts_namespace: Option<String>,
 }
 
 /// Parse a `.env` file: `NAME=value` lines, `#` comments, `export`, quotes.
