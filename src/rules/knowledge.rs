@@ -76,6 +76,13 @@ pub struct Moved {
     /// Whether a prefix rewrite is a correct fix (false: message only).
     #[serde(default = "yes")]
     pub fix: bool,
+    /// Name prefixes under `from` that did not move (Google's own gcr.io
+    /// projects, which Artifact Registry serves).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub except: Vec<String>,
+    /// `info` for a note rather than a warning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
     pub status: String,
     pub date: String,
     pub note: String,

@@ -37,6 +37,14 @@ declare_rule! {
     /// renamed), and Bitnami's versioned tags → `bitnamilegacy` (frozen, no
     /// updates). `docker.pkg.github.com` is reported without a fix: its
     /// paths carry a repository component that `ghcr.io` names do not.
+    ///
+    /// `gcr.io` and its regional hosts (`us.gcr.io`, `eu.gcr.io`,
+    /// `asia.gcr.io`) get an info-level note without a fix: Container
+    /// Registry shut down on 2025-03-18 and stopped serving images of
+    /// projects that were not moved to Artifact Registry about 2025-04-22.
+    /// A gcr.io name on Artifact Registry keeps working, so refit cannot tell
+    /// a dead reference from a live one; Google's own projects
+    /// (`gcr.io/distroless`, `gcr.io/kaniko-project`, …) are not noted.
     code: "REG004",
     name: "moved-registry",
     severity: Warning,
@@ -64,6 +72,13 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         if moved.versioned_only && !versioned {
             continue;
         }
+        if moved
+            .except
+            .iter()
+            .any(|e| prefix_len(&normalized, e).is_some())
+        {
+            return;
+        }
         // Prefer editing only the moved prefix as written; fall back to
         // replacing the whole name when it matched only after normalization.
         let (range, content) = if let Some(len) = prefix_len(written, &moved.from) {
@@ -78,6 +93,26 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             continue;
         };
         let fixed = preview(reference.input(), range, &content);
+        if moved.status == "shut-down" && !moved.fix {
+            let mut d = rule.report(
+                site,
+                format!(
+                    "Image `{}` is on `{}`: {}",
+                    reference.input(),
+                    moved.from,
+                    moved.note
+                ),
+            );
+            if moved.severity.as_deref() == Some("info") {
+                d.severity = crate::diagnostic::Severity::Info;
+            }
+            d.help = Some(format!(
+                "if this project was not moved, its images are gone: push them to `{}` and use that name",
+                moved.to
+            ));
+            out.push(d);
+            return;
+        }
         let mut d = rule.report(
             site,
             format!(
@@ -88,6 +123,9 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
                 moved.note
             ),
         );
+        if moved.severity.as_deref() == Some("info") {
+            d.severity = crate::diagnostic::Severity::Info;
+        }
         let applicability = if moved.safe {
             Applicability::Safe
         } else {
