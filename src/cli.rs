@@ -213,7 +213,13 @@ fn show_config(path: Option<PathBuf>, args: &ConfigArgs) -> ExitCode {
             for source in &c.sources {
                 println!("# from {}", source.display());
             }
-            print!("{}", toml::to_string(&c.raw).unwrap_or_default());
+            let absolute = std::path::absolute(&probe).unwrap_or(probe.clone());
+            let mut raw = c.raw_for(&absolute).into_owned();
+            // For one path, the overrides that match it are merged in.
+            if !path.is_dir() && raw.overrides.take().is_some() {
+                println!("# [[overrides]] matching {} merged in", path.display());
+            }
+            print!("{}", toml::to_string(&raw).unwrap_or_default());
             ExitCode::SUCCESS
         }
     }

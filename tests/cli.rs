@@ -806,3 +806,145 @@ fn daemon_mirror_settings_end_to_end() {
         "{out}"
     );
 }
+
+#[test]
+fn policy_overrides_rewrites_proxies_and_opt_in_rules_from_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "refit.toml",
+        r#"
+[registries]
+proxies = [{ upstream = "docker.io", via = "harbor.corp.example/dockerhub" }]
+
+[[rewrite]]
+from = "docker.io/acme/"
+to = "ghcr.io/acme/"
+
+[[overrides]]
+files = ["deploy/**"]
+extend-select = ["BASE001"]
+[overrides.rules.TAG003]
+strict = true
+[overrides.severity]
+TAG = "error"
+
+[[overrides]]
+files = ["examples/**"]
+ignore = ["REG", "TAG"]
+"#,
+    );
+    let dockerfile =
+        "FROM node:20-alpine\nFROM acme/api:1.4\nFROM docker.io/library/alpine:3\nRUN npm ci\n";
+    write(root, "deploy/Dockerfile", dockerfile);
+    write(root, "examples/Dockerfile", dockerfile);
+    let (code, out, _) = stdout_of(
+        refit()
+            .current_dir(root)
+            .args(["check", "--format", "concise"]),
+    );
+    assert_eq!(code, 1, "{out}");
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains(": ")).collect();
+    let codes = |prefix: &str| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| l.starts_with(prefix))
+            .map(|l| l.split_whitespace().nth(1).unwrap_or("").to_string())
+            .collect()
+    };
+    // deploy/: the opt-in rule and strict tags; examples/: neither REG nor
+    // TAG. The rewritten name is left to REG007, not routed by REG006.
+    assert_eq!(
+        codes("deploy/Dockerfile"),
+        [
+            "BASE001", "REG001", "REG006", "TAG003", // node:20-alpine
+            "REG001", "REG007", // acme/api:1.4
+            "REG006", "TAG003", // docker.io/library/alpine:3
+        ],
+        "{out}"
+    );
+    assert!(codes("examples/Dockerfile").is_empty(), "{out}");
+    let (_, json, _) = stdout_of(refit().current_dir(root).args([
+        "check",
+        "--format",
+        "json",
+        "deploy/Dockerfile",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let tag003 = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "TAG003")
+        .unwrap();
+    assert_eq!(tag003["severity"], "error");
+
+    // One --fix run: REG001 writes the proxied and the rewritten names
+    // directly, REG006 routes the explicit docker.io name, and nothing is
+    // left to bounce between rules. Unsafe BASE001 waits for --unsafe-fixes.
+    let (code, _, _) = stdout_of(refit().current_dir(root).args(["check", "--fix", "deploy"]));
+    assert_eq!(code, 1);
+    assert_eq!(
+        fs::read_to_string(root.join("deploy/Dockerfile")).unwrap(),
+        "FROM harbor.corp.example/dockerhub/library/node:20-alpine\nFROM ghcr.io/acme/api:1.4\nFROM harbor.corp.example/dockerhub/library/alpine:3\nRUN npm ci\n"
+    );
+    let (code, out, _) = stdout_of(refit().current_dir(root).args([
+        "check",
+        "--fix",
+        "--unsafe-fixes",
+        "--format",
+        "concise",
+        "deploy",
+    ]));
+    assert_eq!(code, 1, "TAG003 has no fix: {out}");
+    assert_eq!(
+        fs::read_to_string(root.join("deploy/Dockerfile")).unwrap(),
+        "FROM harbor.corp.example/dockerhub/library/alpine:3.20\nRUN apk add --no-cache nodejs npm\nFROM ghcr.io/acme/api:1.4\nFROM harbor.corp.example/dockerhub/library/alpine:3\nRUN npm ci\n"
+    );
+    // `refit config` for a path shows the overrides merged in.
+    let (code, out, _) = stdout_of(
+        refit()
+            .current_dir(root)
+            .args(["config", "deploy/Dockerfile"]),
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("# [[overrides]] matching deploy/Dockerfile merged in"),
+        "{out}"
+    );
+    assert!(out.contains("extend-select = [\"BASE001\"]"), "{out}");
+    assert!(out.contains("strict = true"), "{out}");
+    assert!(!out.contains("[[overrides]]\n"), "{out}");
+}
+
+#[test]
+fn rule_options_and_rewrites_are_validated() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "Dockerfile", "FROM node:20\n");
+    for (config, expected) in [
+        (
+            "[rules.BASE001]\nform = \"aline\"\n",
+            "unknown variant `aline`, expected `alpine` or `debian`",
+        ),
+        (
+            "[rules.TAG003]\nstrikt = true\n",
+            "unknown key `strikt` (did you mean `strict`?)",
+        ),
+        (
+            "[[rewrite]]\nfrom = \"acme/\"\nto = \"ghcr.io/acme/\"\n",
+            "must start with a registry",
+        ),
+        ("[[overrides]]\nfiles = []\n", "needs `files`"),
+        (
+            "[[overrides]]\nfiles = [\"x\"]\nselect = [\"NOPE9\"]\n",
+            "unknown rule code `NOPE9`",
+        ),
+    ] {
+        write(root, "refit.toml", config);
+        let (code, _, err) = stdout_of(refit().current_dir(root).args(["check"]));
+        assert_eq!(code, 2, "{config}");
+        assert!(err.contains(expected), "{config}: {err}");
+    }
+}
