@@ -632,6 +632,11 @@ pub fn unified_diff(display: &str, old: &str, new: &str, color: bool) -> String 
         .context_radius(3)
         .header(&format!("a/{display}"), &format!("b/{display}"))
         .to_string();
+    // similar leaves the last context line of a hunk without its line end.
+    let mut text = text;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
     if !color {
         return text;
     }

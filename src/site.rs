@@ -293,6 +293,8 @@ pub struct StageInstruction {
     pub keyword: String,
     /// The text after the keyword, with line continuations removed.
     pub args: String,
+    /// The bodies of its heredocs (`RUN <<EOF … EOF`), as written.
+    pub heredocs: String,
     /// Where the whole instruction is in the file.
     pub span: Span,
     /// The 1-based line it starts on.

@@ -96,7 +96,11 @@ fn corpus_dockerfiles_check_and_fix_cleanly() {
         "expected the full corpus, found {}",
         files.len()
     );
-    let settings = Settings::default();
+    // Every rule, the opt-in BASE001 with its unsafe rewrites included.
+    let settings = Settings {
+        extend_select: vec!["BASE001".to_string()],
+        ..Settings::default()
+    };
     let mut failures = Vec::new();
     let (mut sites, mut diagnostics, mut fixed_files, mut applied, mut rejected) = (0, 0, 0, 0, 0);
     for path in &files {

@@ -251,6 +251,16 @@ fn pick_alpine<'k>(
         .or_else(|| candidates.last().copied())
 }
 
+/// `, but its support ended on 2022-11-01` for a release past its end of
+/// support when the table was checked (ISO dates compare as text).
+fn past_support(release: &AlpineRelease, knowledge: &Knowledge) -> String {
+    if release.eol.as_str() < knowledge.runtimes.as_of.as_str() {
+        format!(", but its support ended on {}", release.eol)
+    } else {
+        String::new()
+    }
+}
+
 fn plan(runtime: Runtime, tag: &Tag, knowledge: &Knowledge, form: Form) -> Result<Plan, String> {
     let releases = &knowledge.runtimes.alpine;
     match (runtime, &tag.variant, form) {
@@ -268,15 +278,22 @@ fn plan(runtime: Runtime, tag: &Tag, knowledge: &Knowledge, form: Form) -> Resul
             };
             Ok(Plan {
                 base: format!("alpine:{}", r.release),
-                provides: format!("Alpine {} packages Node.js {}", r.release, r.nodejs),
+                provides: format!(
+                    "Alpine {} packages Node.js {}{}",
+                    r.release,
+                    r.nodejs,
+                    past_support(r, knowledge)
+                ),
                 install: vec!["nodejs".to_string(), "npm".to_string()],
                 flavour: Flavour::Alpine,
             })
         }
-        (Runtime::Node, Variant::Debian(_), Form::Alpine) => Err(
-            "it is Debian-based; set `form = \"debian\"` under `[rules.BASE001]` for the Debian rewrite (moving to Alpine's musl breaks native modules)"
-                .to_string(),
-        ),
+        (Runtime::Node, Variant::Debian(_), Form::Alpine) => {
+            Err(match plan(runtime, tag, knowledge, Form::Debian) {
+                Ok(_) => "it is Debian-based; set `form = \"debian\"` under `[rules.BASE001]` for the Debian rewrite (moving to Alpine's musl breaks native modules)".to_string(),
+                Err(why) => format!("it is Debian-based, and the Debian form does not apply either: {why}"),
+            })
+        }
         (Runtime::Node, variant, Form::Debian) => {
             let ns = &knowledge.runtimes.nodesource;
             if !ns.majors.contains(&tag.major) {
@@ -325,7 +342,11 @@ fn plan(runtime: Runtime, tag: &Tag, knowledge: &Knowledge, form: Form) -> Resul
             };
             Ok(Plan {
                 base: format!("alpine:{}", r.release),
-                provides: format!("Alpine {} packages Python {version}", r.release),
+                provides: format!(
+                    "Alpine {} packages Python {version}{}",
+                    r.release,
+                    past_support(r, knowledge)
+                ),
                 install: vec!["python3".to_string(), "py3-pip".to_string()],
                 flavour: Flavour::Alpine,
             })
@@ -352,6 +373,12 @@ fn word_positions<'a>(text: &'a str, word: &'a str) -> impl Iterator<Item = usiz
         let ends = after.is_none_or(|b| !is_name(b));
         (starts && ends).then_some(at)
     })
+}
+
+/// Whether an instruction that runs commands uses `word`, in its
+/// arguments or its heredocs.
+fn runs_word(ins: &StageInstruction, word: &str) -> bool {
+    runs_commands(ins) && (has_word(&ins.args, word) || has_word(&ins.heredocs, word))
 }
 
 fn runs_commands(ins: &StageInstruction) -> bool {
@@ -449,7 +476,7 @@ fn adapt(
                 at_lines(&lines)
             ));
         }
-        let yarn = lines_where(&|i| runs_commands(i) && has_word(&i.args, "yarn"));
+        let yarn = lines_where(&|i| runs_word(i, "yarn"));
         if !yarn.is_empty() {
             match plan.flavour {
                 Flavour::Alpine => plan.install.push("yarn".to_string()),
@@ -463,7 +490,7 @@ fn adapt(
             a.changes
                 .push("no yarn (the image bundled Yarn v1)".to_string());
         }
-        let corepack = lines_where(&|i| runs_commands(i) && has_word(&i.args, "corepack"));
+        let corepack = lines_where(&|i| runs_word(i, "corepack"));
         if !corepack.is_empty() {
             a.lines.push("RUN npm install -g corepack".to_string());
             a.changes.push(format!(
@@ -483,7 +510,7 @@ fn adapt(
         }
     }
     if runtime == Runtime::Python {
-        let bare = lines_where(&|i| runs_commands(i) && has_word(&i.args, "python"));
+        let bare = lines_where(&|i| runs_word(i, "python"));
         if !bare.is_empty() {
             a.lines
                 .push("RUN ln -sf python3 /usr/bin/python".to_string());
@@ -497,7 +524,10 @@ fn adapt(
             .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)))
             .is_some_and(|v| v >= (3, 19));
         let pip = lines_where(&|i| {
-            runs_commands(i) && i.args.contains("pip") && i.args.contains("install")
+            runs_commands(i)
+                && [&i.args, &i.heredocs]
+                    .iter()
+                    .any(|t| t.contains("pip") && t.contains("install"))
         });
         if externally_managed && !pip.is_empty() {
             a.lines.push("ENV PIP_BREAK_SYSTEM_PACKAGES=1".to_string());

@@ -108,6 +108,9 @@ pub struct Knowledge {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Runtimes {
+    /// When the table was last checked against the distributions.
+    #[serde(default)]
+    pub as_of: String,
     #[serde(default)]
     pub alpine: Vec<AlpineRelease>,
     #[serde(default)]
@@ -123,6 +126,8 @@ pub struct AlpineRelease {
     /// `3.20`
     pub release: String,
     pub released: String,
+    /// When its `main` repository stops getting fixes.
+    pub eol: String,
     /// The major version of `nodejs` in `main`.
     pub nodejs: u32,
     /// The `major.minor` of `python3` in `main`.

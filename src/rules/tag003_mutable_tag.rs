@@ -78,7 +78,10 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         .is_some_and(|names| names.iter().any(|n| n == head))
     {
         format!("`{tag}` is a release codename that moves with its line")
-    } else if ctx.options.tag003.as_ref().is_some_and(|o| o.strict) && is_major_only(head) {
+    } else if ctx.options.tag003.as_ref().is_some_and(|o| o.strict)
+        && is_major_only(head)
+        && !pinned_by_suffix(tag)
+    {
         format!("`{tag}` names only a major version, so it moves to each new minor and patch")
     } else {
         return;
@@ -94,4 +97,17 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
 /// `20`, not `20.1` and not a date stamp (`20260805`, a snapshot).
 fn is_major_only(head: &str) -> bool {
     (1..=4).contains(&head.len()) && head.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A suffix that pins what the major leaves open: a Bitnami revision
+/// (`12-debian-12-r51`) or a date stamp (`2-20260805`).
+fn pinned_by_suffix(tag: &str) -> bool {
+    let Some(last) = tag.rsplit('-').next().filter(|l| *l != tag) else {
+        return false;
+    };
+    let revision = last
+        .strip_prefix('r')
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let date = last.len() >= 8 && last.bytes().all(|b| b.is_ascii_digit());
+    revision || date
 }

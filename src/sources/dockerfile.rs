@@ -157,6 +157,8 @@ struct Instruction {
     logical: Logical,
     /// Logical offset where the text after the keyword starts.
     rest: usize,
+    /// File spans of its heredoc bodies, terminators excluded.
+    heredoc_bodies: Vec<Span>,
 }
 
 #[derive(Debug, Clone)]
@@ -332,15 +334,17 @@ fn parse(text: &str) -> Result<Parsed<'_>, SyntaxError> {
                 keyword_span,
             ));
         }
-        let instruction = Instruction {
+        let mut instruction = Instruction {
             keyword,
             keyword_span,
             logical,
             rest: k,
+            heredoc_bodies: Vec::new(),
         };
         // Heredocs: their bodies follow the instruction line, read raw.
         for heredoc in heredocs(&instruction, escape) {
             let mut terminated = false;
+            let body_start = lines.get(i).map_or(text.len(), |l| l.start);
             while i < lines.len() {
                 let body = lines[i];
                 i += 1;
@@ -350,6 +354,9 @@ fn parse(text: &str) -> Result<Parsed<'_>, SyntaxError> {
                 }
                 if candidate == heredoc.name {
                     terminated = true;
+                    instruction
+                        .heredoc_bodies
+                        .push(Span::new(body_start, body.start.max(body_start)));
                     break;
                 }
             }
@@ -1164,7 +1171,7 @@ fn stage_models(parsed: &Parsed) -> Vec<Arc<Stage>> {
             } else {
                 continue;
             };
-            body.push(stage_instruction(ins, relation, &line_of));
+            body.push(stage_instruction(text, ins, relation, &line_of));
         }
         let from = &parsed.instructions[*from_at];
         let end = from
@@ -1204,6 +1211,7 @@ fn copies_from(ins: &Instruction, k: usize, name: Option<&str>) -> bool {
 }
 
 fn stage_instruction(
+    text: &str,
     ins: &Instruction,
     relation: Relation,
     line_of: &dyn Fn(usize) -> usize,
@@ -1226,6 +1234,11 @@ fn stage_instruction(
     StageInstruction {
         keyword: ins.keyword.clone(),
         args: ins.logical.text[rest..].to_string(),
+        heredocs: ins
+            .heredoc_bodies
+            .iter()
+            .filter_map(|b| text.get(b.start..b.end))
+            .collect(),
         span,
         line: line_of(span.start),
         relation,
