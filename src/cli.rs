@@ -214,10 +214,15 @@ fn show_config(path: Option<PathBuf>, args: &ConfigArgs) -> ExitCode {
                 println!("# from {}", source.display());
             }
             let absolute = std::path::absolute(&probe).unwrap_or(probe.clone());
-            let mut raw = c.raw_for(&absolute).into_owned();
+            let effective = c.raw_for(&absolute);
+            let merged = matches!(effective, std::borrow::Cow::Owned(_));
+            let mut raw = effective.into_owned();
             // For one path, the overrides that match it are merged in.
-            if !path.is_dir() && raw.overrides.take().is_some() {
-                println!("# [[overrides]] matching {} merged in", path.display());
+            if !path.is_dir() {
+                raw.overrides = None;
+                if merged {
+                    println!("# [[overrides]] matching {} merged in", path.display());
+                }
             }
             print!("{}", toml::to_string(&raw).unwrap_or_default());
             ExitCode::SUCCESS
