@@ -185,3 +185,95 @@ fn corpus_dockerfiles_check_and_fix_cleanly() {
         failures.join("\n")
     );
 }
+
+/// BASE001's rewrite on every real stage body: each corpus Dockerfile with
+/// its `FROM` images replaced by `node:20-alpine` (Node) or
+/// `python:3.12-alpine` (every other file), fixed with the unsafe rewrite.
+/// The result must parse with the same number of image sites, converge, and
+/// differ from the input only inside the fix's edits.
+#[test]
+fn corpus_stages_take_the_runtime_rewrite() {
+    let Some(files) = corpus_files("dockerfile") else {
+        eprintln!(
+            "skipping: ../shared/corpus/MANIFEST.tsv not found (the shared corpus is not beside the repo)"
+        );
+        return;
+    };
+    let settings = Settings {
+        select: vec!["BASE001".to_string()],
+        ..Settings::default()
+    };
+    let mut failures = Vec::new();
+    let (mut files_fixed, mut rewrites, mut edits) = (0, 0, 0);
+    for (n, path) in files.iter().enumerate() {
+        let Ok(original) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let Ok(checked) = check_text(FileKind::Dockerfile, &original, &Settings::default()) else {
+            continue;
+        };
+        let image = if n % 2 == 0 {
+            "node:20-alpine"
+        } else {
+            "python:3.12-alpine"
+        };
+        // Replace each literal FROM image, last first so spans stay valid.
+        let mut text = original.clone();
+        let mut froms: Vec<_> = checked
+            .sites
+            .iter()
+            .filter(|s| s.kind == refit::site::SiteKind::From && s.raw == s.raw.trim())
+            .filter(|s| !s.raw.contains('$'))
+            .map(|s| s.span)
+            .collect();
+        froms.sort();
+        for span in froms.iter().rev() {
+            text.replace_range(span.start..span.end, image);
+        }
+        let name = path.display().to_string();
+        let Ok(checked) = check_text(FileKind::Dockerfile, &text, &settings) else {
+            failures.push(format!("{name}: does not parse after the FROM swap"));
+            continue;
+        };
+        let outcome = fix::fix(&text, checked, true, |t| {
+            check_text(FileKind::Dockerfile, t, &settings)
+        });
+        if let Some(reason) = &outcome.refused {
+            failures.push(format!("{name}: fix refused: {reason}"));
+            continue;
+        }
+        if outcome.text == text {
+            continue;
+        }
+        files_fixed += 1;
+        rewrites += outcome.applied.len();
+        edits += outcome.regions.len();
+        match check_text(FileKind::Dockerfile, &outcome.text, &settings) {
+            Ok(c) if !c.diagnostics.iter().any(|d| d.code == "BASE001") => {}
+            Ok(c) => failures.push(format!(
+                "{name}: BASE001 still reported after the rewrite: {:?}",
+                c.diagnostics.iter().map(|d| &d.message).collect::<Vec<_>>()
+            )),
+            Err(e) => failures.push(format!(
+                "{name}: rewritten file does not parse: {}",
+                e.message
+            )),
+        }
+        if !fix::only_inside_regions(&text, &outcome.text, &outcome.regions) {
+            failures.push(format!("{name}: changes outside the rewrite's edits"));
+        }
+    }
+    eprintln!(
+        "corpus stages: {files_fixed} Dockerfiles rewritten, {rewrites} stages, {edits} edits"
+    );
+    assert!(
+        files_fixed > 1000,
+        "only {files_fixed} files were rewritten"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -154,6 +154,9 @@ pub struct Extension {
     pub moved: Option<Vec<Moved>>,
     pub deprecated: Option<Vec<Deprecated>>,
     pub mutable_tags: Option<MutableTags>,
+    /// Alpine releases for BASE001, added or replacing a release of the
+    /// same name (a new branch before refit's table has it).
+    pub alpine: Option<Vec<AlpineRelease>>,
 }
 
 impl Extension {
@@ -180,6 +183,7 @@ impl Extension {
             moved: join(self.moved, over.moved),
             deprecated: join(self.deprecated, over.deprecated),
             mutable_tags,
+            alpine: join(self.alpine, over.alpine),
         }
     }
 }
@@ -245,12 +249,19 @@ impl Knowledge {
         if let Some(extra) = &extension.mutable_tags {
             mutable.extend(extra);
         }
+        let mut runtimes = self.runtimes.clone();
+        for release in extension.alpine.iter().flatten().rev() {
+            runtimes.alpine.retain(|r| r.release != release.release);
+            runtimes.alpine.push(release.clone());
+        }
+        // Oldest first: "the newest release that packages it" is the last.
+        runtimes.alpine.sort_by_key(|r| release_key(&r.release));
         Knowledge {
             mirror: front(&extension.mirror, &self.mirror),
             moved: front(&extension.moved, &self.moved),
             deprecated: front(&extension.deprecated, &self.deprecated),
             mutable,
-            runtimes: self.runtimes.clone(),
+            runtimes,
         }
     }
 
@@ -259,6 +270,12 @@ impl Knowledge {
         let host = strip_port(domain).to_ascii_lowercase();
         self.mirror.iter().find(|m| host_matches(&m.host, &host))
     }
+}
+
+/// `3.20` → (3, 20), for ordering releases.
+fn release_key(release: &str) -> (u32, u32) {
+    let mut parts = release.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
 }
 
 fn strip_port(domain: &str) -> &str {
@@ -313,6 +330,27 @@ mod tests {
         assert!(k.mutable.floating.iter().any(|t| t == "weekly"));
         assert!(k.mutable.floating.iter().any(|t| t == "lts"));
         assert_eq!(k.mirror.len(), Knowledge::builtin().mirror.len() + 1);
+    }
+
+    #[test]
+    fn config_alpine_releases_join_in_order() {
+        let extension: Extension = toml::from_str(
+            "[[alpine]]\nrelease = \"3.25\"\nreleased = \"2026-11\"\neol = \"2028-11-01\"\nnodejs = 24\npython3 = \"3.14\"\n\n[[alpine]]\nrelease = \"3.9\"\nreleased = \"2019-01\"\neol = \"2020-11-01\"\nnodejs = 10\npython3 = \"3.6\"\n",
+        )
+        .unwrap();
+        let k = Knowledge::builtin().extended(&extension);
+        let releases: Vec<&str> = k
+            .runtimes
+            .alpine
+            .iter()
+            .map(|r| r.release.as_str())
+            .collect();
+        assert_eq!(releases.first(), Some(&"3.9"));
+        assert_eq!(releases.last(), Some(&"3.25"));
+        assert_eq!(
+            releases.len(),
+            Knowledge::builtin().runtimes.alpine.len() + 2
+        );
     }
 
     #[test]

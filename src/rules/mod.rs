@@ -225,3 +225,25 @@ pub(crate) fn preview(text: &str, range: crate::site::Span, content: &str) -> St
     out.push_str(text.get(range.end..).unwrap_or(""));
     out
 }
+
+/// The edit a configured `[[rewrite]]` makes to a site's name, the
+/// rewritten reference, and the fix when the name can be edited in the
+/// file (REG007, and REG005 when the rewrite leads somewhere allowed).
+pub(crate) fn rewrite_fix(
+    site: &ImageSite,
+    reference: &crate::reference::Reference,
+    policy: &crate::policy::Policy,
+) -> Option<(String, Option<Fix>)> {
+    let (_, rewritten) = policy.rewrite_for(&reference.normalized_name())?;
+    let name_start = reference.domain.map_or(reference.path.start, |d| d.start);
+    let range = crate::site::Span::new(name_start, reference.path.end);
+    let fixed = preview(reference.input(), range, &rewritten);
+    let fix = replace_in_reference(
+        site,
+        range,
+        rewritten,
+        format!("Use `{fixed}`"),
+        crate::diagnostic::Applicability::Safe,
+    );
+    Some((fixed, fix))
+}

@@ -1,4 +1,4 @@
-use super::{Rule, RuleContext, declare_rule};
+use super::{Rule, RuleContext, declare_rule, rewrite_fix};
 use crate::diagnostic::Diagnostic;
 use crate::policy::pattern_matches;
 use crate::site::ImageSite;
@@ -33,10 +33,16 @@ declare_rule! {
     /// ```dockerfile
     /// FROM harbor.corp.example/mirror/someone/tool:1.0
     /// ```
+    ///
+    /// ## Fix safety
+    /// Only through a configured `[[rewrite]]` whose result the policy
+    /// allows: the fix is the rewrite (the same edit as REG007's), safe
+    /// because the configuration states where the images now live.
+    /// Otherwise there is no fix.
     code: "REG005",
     name: "untrusted-registry",
     severity: Error,
-    fix: None,
+    fix: Sometimes,
     summary: "A registry that the configured policy does not allow",
     check: check,
 }
@@ -50,19 +56,48 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     }
     let registry = reference.normalized_domain();
     let name = reference.normalized_name();
+    // A configured rewrite that leads somewhere allowed is the fix.
+    let allowed = |name: &str| {
+        let registry = name.split('/').next().unwrap_or("");
+        !ctx.policy
+            .deny
+            .iter()
+            .any(|p| pattern_matches(p, registry, name))
+            && (ctx.policy.allow.is_empty()
+                || ctx
+                    .policy
+                    .allow
+                    .iter()
+                    .any(|p| pattern_matches(p, registry, name))
+                || ctx.policy.through_proxy(name))
+    };
+    let rewrite = rewrite_fix(site, reference, ctx.policy).filter(|_| {
+        ctx.policy
+            .rewrite_for(&name)
+            .is_some_and(|(_, rewritten)| allowed(&rewritten))
+    });
+    let with_rewrite = |mut d: Diagnostic| {
+        if let Some((fixed, fix)) = rewrite.clone() {
+            d.help = Some(format!(
+                "a configured rewrite moves it to `{fixed}`, which is allowed"
+            ));
+            d.fix = fix;
+        }
+        d
+    };
     if let Some(p) = ctx
         .policy
         .deny
         .iter()
         .find(|p| pattern_matches(p, registry, &name))
     {
-        out.push(rule.report(
+        out.push(with_rewrite(rule.report(
             site,
             format!(
                 "Image `{}` comes from `{registry}`, which the deny list forbids (pattern `{p}`)",
                 reference.input()
             ),
-        ));
+        )));
         return;
     }
     if !ctx.policy.allow.is_empty()
@@ -81,6 +116,6 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             ),
         );
         d.help = Some(format!("allowed: {}", ctx.policy.allow.join(", ")));
-        out.push(d);
+        out.push(with_rewrite(d));
     }
 }

@@ -1,6 +1,6 @@
-use super::{Rule, RuleContext, declare_rule, preview, replace_in_reference};
-use crate::diagnostic::{Applicability, Diagnostic};
-use crate::site::{ImageSite, Span};
+use super::{Rule, RuleContext, declare_rule, rewrite_fix};
+use crate::diagnostic::Diagnostic;
+use crate::site::ImageSite;
 
 declare_rule! {
     /// ## What it does
@@ -55,12 +55,12 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         return;
     }
     let name = reference.normalized_name();
-    let Some((rewrite, rewritten)) = ctx.policy.rewrite_for(&name) else {
+    let (Some((rewrite, _)), Some((fixed, fix))) = (
+        ctx.policy.rewrite_for(&name),
+        rewrite_fix(site, reference, ctx.policy),
+    ) else {
         return;
     };
-    let name_start = reference.domain.map_or(reference.path.start, |d| d.start);
-    let range = Span::new(name_start, reference.path.end);
-    let fixed = preview(reference.input(), range, &rewritten);
     let mut d = rule.report(
         site,
         format!(
@@ -70,13 +70,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             rewrite.to
         ),
     );
-    d.fix = replace_in_reference(
-        site,
-        range,
-        rewritten,
-        format!("Use `{fixed}`"),
-        Applicability::Safe,
-    );
+    d.fix = fix;
     if d.fix.is_none() {
         d.help = Some(format!(
             "write `{fixed}`; the value comes from outside the file, so refit cannot edit it"
