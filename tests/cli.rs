@@ -41,6 +41,8 @@ fn examples_concise_positions_and_exit_1() {
     let expected = [
         "examples/api/Dockerfile:6:6: REG001 Image `python:3.12-slim` has no registry; Docker Hub is implied",
         "examples/api/Dockerfile:4:6: REF002 Variable `UV_VERSION` in `ghcr.io/astral-sh/uv:${UV_VERSION}` has no value",
+        "examples/build-host/daemon.json:4:6: MIR001 Mirror `docker.mirrors.ustc.edu.cn` is dead since 2024-06-06",
+        "examples/build-host/daemon.json:5:6: MIR002 Registry `registry.cn-hangzhou.aliyuncs.com` is listed as a mirror of `docker.io`",
         "examples/cluster-tools/Containerfile:1:6: REG004 Image `k8s.gcr.io/kubectl:v1.26.0` uses `k8s.gcr.io`, which moved to `registry.k8s.io`",
         "examples/web/Dockerfile:1:10: REG001 Image `docker/dockerfile:1.7` has no registry; Docker Hub is implied",
         "examples/web/Dockerfile:3:6: REG002 Image `registry.cn-hangzhou.aliyuncs.com/library/node:18-alpine` takes Docker Hub's `library/` path from `registry.cn-hangzhou.aliyuncs.com`, which is not a Docker Hub mirror",
