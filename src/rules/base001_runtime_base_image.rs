@@ -463,7 +463,13 @@ fn adapt(
                     || i.args.contains("/home/node"))
         };
         let lines = lines_where(&uses_user);
-        if !lines.is_empty() {
+        // A stage that creates the user itself keeps doing so.
+        let creates_user = body.iter().any(|i| {
+            i.relation != Relation::CopiesFrom
+                && (runs_word(i, "adduser") || runs_word(i, "useradd"))
+                && (has_word(&i.args, "node") || has_word(&i.heredocs, "node"))
+        });
+        if !lines.is_empty() && !creates_user {
             a.lines.push(match plan.flavour {
                 Flavour::Alpine => {
                     "RUN addgroup -g 1000 node && adduser -u 1000 -G node -s /bin/sh -D node"
@@ -534,6 +540,15 @@ fn adapt(
             a.changes.push(format!(
                 "Alpine's Python is externally managed (PEP 668): the fix sets `PIP_BREAK_SYSTEM_PACKAGES=1` so `pip install` keeps working{}; a virtualenv is cleaner",
                 at_lines(&pip)
+            ));
+        }
+    }
+    if plan.flavour == Flavour::Debian {
+        let apk = lines_where(&|i| runs_word(i, "apk"));
+        if !apk.is_empty() {
+            a.changes.push(format!(
+                "Debian has no `apk`: the stage's Alpine package steps must become `apt-get install`{}",
+                at_lines(&apk)
             ));
         }
     }
