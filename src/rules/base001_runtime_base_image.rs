@@ -744,7 +744,10 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             plan.base, plan.provides
         ),
     );
-    d.help = Some(format!("what changes: {}", adaptation.changes.join("; ")));
+    d.help = Some(format!(
+        "what changes:\n- {}",
+        adaptation.changes.join("\n- ")
+    ));
     let Some(span) = site.map_to_file(range).filter(|s| {
         // Only a reference written in the FROM line: an ARG default may
         // feed other stages, which would change without their install step.
@@ -752,14 +755,14 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     }) else {
         let by_hand = adaptation
             .changes
-            .join("; ")
+            .join("\n- ")
             .replace("the fix adds", "add")
             .replace("the fix installs", "install")
             .replace("the fix rewrites", "rewrite")
             .replace("the fix links", "link")
             .replace("the fix sets", "set");
         d.help = Some(format!(
-            "write `FROM {rewritten}` and {package_step} by hand: the reference is built from variables; what changes: {by_hand}"
+            "write `FROM {rewritten}` and {package_step} by hand: the reference is built from variables; what changes:\n- {by_hand}"
         ));
         out.push(d);
         return;
