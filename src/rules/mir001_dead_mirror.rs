@@ -11,8 +11,8 @@ declare_rule! {
     /// `[[registry.mirror]]`) that `rules/mirrors.toml` knows to be shut down
     /// (`dead`) or serving only some clients (`restricted`: its own cloud's
     /// machines, an allow-list). Mirrors whose status nobody vouches for
-    /// (`unknown`: mostly unofficial third-party proxies) get a softer
-    /// message: each pull goes through a third party that comes and goes, and
+    /// (`unknown`: mostly unofficial third-party proxies) get an info-level
+    /// note: each pull goes through a third party that comes and goes, and
     /// a mirror that stops resolving has been reported as a hard pull failure
     /// rather than a fallback, so it is worth a look, but it may well work
     /// today.
@@ -70,6 +70,9 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         _ => return,
     };
     let mut d = rule.report(site, message);
+    if mirror.status == "unknown" {
+        d.severity = crate::diagnostic::Severity::Info;
+    }
     d.help = Some(if setting.mirrors_docker_hub() {
         "remove it, or use a self-hosted pull-through cache (a `registry:2` proxy, Harbor, \
          Artifactory), your cloud provider's internal mirror, or `mirror.gcr.io` for popular \
