@@ -35,7 +35,8 @@ declare_rule! {
     /// `quay.io/coreos/prometheus-operator` (old versions are only under
     /// coreos), `microsoft/*` → `mcr.microsoft.com` (many images were
     /// renamed), and Bitnami's versioned tags → `bitnamilegacy` (frozen, no
-    /// updates). `docker.pkg.github.com` is reported without a fix: its
+    /// updates), as are Bitnami's images removed from ECR Public
+    /// (`public.ecr.aws/bitnami`, 2026-06-10). `docker.pkg.github.com` is reported without a fix: its
     /// paths carry a repository component that `ghcr.io` names do not.
     ///
     /// `gcr.io` and its regional hosts (`us.gcr.io`, `eu.gcr.io`,
