@@ -513,9 +513,7 @@ impl Config {
         }
         std::borrow::Cow::Owned(raw)
     }
-}
 
-impl Config {
     /// Apply this config to the settings of one file. Selections already in
     /// `s` (the command line's) win over the config's `select`; ignores add.
     /// Returns the settings that applied, for the caller's other keys.

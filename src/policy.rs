@@ -54,6 +54,15 @@ impl Rewrite {
     }
 }
 
+/// Why the policy does not trust a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Untrusted<'p> {
+    /// A deny pattern matches it (the deny list wins).
+    Denied(&'p str),
+    /// An allow list exists and nothing on it matches.
+    NotAllowed,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Policy {
     pub allow: Vec<String>,
@@ -123,6 +132,26 @@ impl Policy {
         Some((rewrite, format!("{}{rest}", rewrite.to)))
     }
 
+    /// Why a normalized name (`docker.io/library/node`) is not trusted, or
+    /// `None` when it is: not denied, and allowed or through a proxy.
+    pub fn untrusted(&self, name: &str) -> Option<Untrusted<'_>> {
+        let registry = name.split('/').next().unwrap_or(name);
+        if let Some(p) = self
+            .deny
+            .iter()
+            .find(|p| pattern_matches(p, registry, name))
+        {
+            return Some(Untrusted::Denied(p));
+        }
+        let allowed = self.allow.is_empty()
+            || self
+                .allow
+                .iter()
+                .any(|p| pattern_matches(p, registry, name))
+            || self.through_proxy(name);
+        (!allowed).then_some(Untrusted::NotAllowed)
+    }
+
     /// The proxy a registry must be pulled through, if any.
     pub fn proxy_for(&self, registry: &str) -> Option<&Proxy> {
         self.proxies.iter().find(|p| p.upstream == registry)
@@ -130,9 +159,15 @@ impl Policy {
 
     /// Whether a normalized name already goes through a configured proxy.
     pub fn through_proxy(&self, name: &str) -> bool {
-        self.proxies.iter().any(|p| {
-            name.strip_prefix(&p.via)
-                .is_some_and(|rest| rest.starts_with('/'))
+        self.unproxied(name).is_some()
+    }
+
+    /// The proxy a normalized name goes through and the upstream name
+    /// after its prefix (`harbor/dockerhub/library/node` → `library/node`).
+    pub fn unproxied<'n>(&self, name: &'n str) -> Option<(&Proxy, &'n str)> {
+        self.proxies.iter().find_map(|p| {
+            let rest = name.strip_prefix(&p.via)?.strip_prefix('/')?;
+            Some((p, rest))
         })
     }
 }

@@ -286,6 +286,74 @@ pub enum Relation {
     CopiesFrom,
 }
 
+/// Where the bytes of a text joined from pieces of a file came from: runs
+/// of (offset in the text, offset in the file, length). The Dockerfile
+/// parser builds one per logical line (continuations removed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SegmentMap {
+    runs: Vec<(usize, usize, usize)>,
+}
+
+impl SegmentMap {
+    /// Append a run of `len` bytes copied from the file at `file`, placed at
+    /// `at` in the text.
+    pub fn push(&mut self, at: usize, file: usize, len: usize) {
+        if len > 0 {
+            self.runs.push((at, file, len));
+        }
+    }
+
+    /// The map of the text from `from` on, with offsets counted from there.
+    pub fn after(&self, from: usize) -> SegmentMap {
+        let runs = self
+            .runs
+            .iter()
+            .filter(|(at, _, len)| at + len > from)
+            .map(|&(at, file, len)| {
+                if at < from {
+                    (0, file + (from - at), len - (from - at))
+                } else {
+                    (at - from, file, len)
+                }
+            })
+            .collect();
+        SegmentMap { runs }
+    }
+
+    /// The file offset of a text offset (the end maps to the end of the
+    /// run it closes).
+    pub fn file_offset(&self, at: usize) -> Option<usize> {
+        self.runs
+            .iter()
+            .find(|(l, _, len)| *l <= at && at < l + len)
+            .or_else(|| self.runs.iter().find(|(l, _, len)| at == l + len))
+            .map(|(l, f, _)| f + (at - l))
+    }
+
+    /// The file span covering a text range, from its first to its last
+    /// byte (it may cover line continuations in between).
+    pub fn file_span(&self, range: Span) -> Span {
+        let start = self.file_offset(range.start).unwrap_or(0);
+        let end = if range.is_empty() {
+            start
+        } else {
+            self.file_offset(range.end - 1).map_or(start, |e| e + 1)
+        };
+        Span::new(start, end.max(start))
+    }
+
+    /// The file span of a text range that was copied in one run, so that
+    /// replacing those file bytes replaces exactly that text.
+    pub fn verbatim(&self, range: Span) -> Option<Span> {
+        let (at, file, _) = self
+            .runs
+            .iter()
+            .find(|(at, _, len)| *at <= range.start && range.end <= at + len)?;
+        let start = file + (range.start - at);
+        Some(Span::new(start, start + range.len()))
+    }
+}
+
 /// One instruction, as the Dockerfile front-end read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StageInstruction {
@@ -295,25 +363,27 @@ pub struct StageInstruction {
     pub args: String,
     /// The bodies of its heredocs (`RUN <<EOF … EOF`), as written.
     pub heredocs: String,
+    /// The exec (JSON) form's words and where its `[` is in `args`
+    /// (`CMD ["node", "app.js"]`).
+    pub exec_form: Option<(usize, Vec<String>)>,
+    /// `COPY --from=<value>`.
+    pub copy_from: Option<String>,
+    /// For `COPY` and `ADD`: where the destination starts in `args`, so
+    /// what comes before it are the sources.
+    pub destination_at: Option<usize>,
     /// Where the whole instruction is in the file.
     pub span: Span,
     /// The 1-based line it starts on.
     pub line: usize,
     pub relation: Relation,
-    /// (offset in `args`, file offset, length) of each run of `args`
-    /// copied from one line of the file.
-    pub segments: Vec<(usize, usize, usize)>,
+    /// Where each byte of `args` is in the file.
+    pub map: SegmentMap,
 }
 
 impl StageInstruction {
     /// The file span of a range of `args`, when it lies on one line.
     pub fn file_span(&self, range: Span) -> Option<Span> {
-        let (at, file, _) = self
-            .segments
-            .iter()
-            .find(|(at, _, len)| *at <= range.start && range.end <= at + len)?;
-        let start = file + (range.start - at);
-        Some(Span::new(start, start + range.len()))
+        self.map.verbatim(range)
     }
 }
 

@@ -189,26 +189,16 @@ fn parse_tag(tag: &str, knowledge: &Knowledge, runtime: Runtime) -> Option<Tag> 
     })
 }
 
-/// The image a `FROM` names, when it is an official runtime image: the
-/// runtime and where the repository's last component starts in the text.
+/// The runtime a `FROM` names, when it is an official runtime image
+/// (`docker.io/library/node`, or that through a Docker Hub cache).
 fn runtime_of(reference: &Reference, ctx: &RuleContext) -> Option<Runtime> {
-    let path = reference.normalized_path();
-    let domain = reference.normalized_domain();
-    let library = if domain == "docker.io" {
-        path.strip_prefix("library/")?.to_string()
-    } else {
-        // Through a Docker Hub pull-through cache: `harbor/dockerhub/library/node`.
-        let name = reference.normalized_name();
-        let proxy = ctx
-            .policy
-            .proxies
-            .iter()
-            .find(|p| p.upstream == "docker.io" && name.starts_with(&format!("{}/", p.via)))?;
-        name.get(proxy.via.len() + 1..)?
-            .strip_prefix("library/")?
-            .to_string()
+    let name = reference.normalized_name();
+    let hub_name = match ctx.policy.unproxied(&name) {
+        Some((proxy, rest)) if proxy.upstream == "docker.io" => rest,
+        Some(_) => return None,
+        None => name.strip_prefix("docker.io/")?,
     };
-    match library.as_str() {
+    match hub_name.strip_prefix("library/")? {
         "node" => Some(Runtime::Node),
         "python" => Some(Runtime::Python),
         _ => None,
@@ -450,15 +440,11 @@ fn adapt(
             _ => format!(" (lines {})", lines.join(", ")),
         }
     };
-    let user = match runtime {
-        Runtime::Node => "node",
-        Runtime::Python => "",
-    };
     if runtime == Runtime::Node {
         let uses_user = |i: &StageInstruction| {
             i.relation != Relation::CopiesFrom
                 && ((i.keyword == "user"
-                    && i.args.trim().split(':').next().is_some_and(|u| u == user))
+                    && i.args.trim().split(':').next().is_some_and(|u| u == "node"))
                     || i.args.contains("--chown=node")
                     || i.args.contains("/home/node"))
         };
@@ -556,24 +542,12 @@ fn adapt(
     let mut moved_lines = Vec::new();
     let mut copied_lines = Vec::new();
     for ins in body {
-        // `COPY --from=other` reads another stage's files.
-        let other_stage = ins.relation != Relation::CopiesFrom
-            && matches!(ins.keyword.as_str(), "copy" | "add")
-            && ins.args.contains("--from=");
-        if other_stage {
-            continue;
-        }
-        // `COPY --from=this-stage SRC… DEST` reads this stage's files in
-        // its sources, not in its destination.
-        let sources_end = if ins.relation == Relation::CopiesFrom {
-            let args = ins.args.trim_end();
-            if args.trim_start().starts_with('[') {
-                args.rfind(',').unwrap_or(0)
-            } else {
-                args.rfind(char::is_whitespace).unwrap_or(0)
-            }
-        } else {
-            ins.args.len()
+        // `COPY --from=other` reads another stage's files; `COPY
+        // --from=this-stage SRC… DEST` reads this stage's in its sources.
+        let sources_end = match ins.relation {
+            Relation::CopiesFrom => ins.destination_at.unwrap_or(0),
+            _ if ins.copy_from.is_some() => continue,
+            _ => ins.args.len(),
         };
         for (old, new) in moved_paths(runtime) {
             for at in path_positions(&ins.args, old) {
@@ -641,21 +615,20 @@ fn adapt(
     }
     if runtime == Runtime::Node && !has_entrypoint {
         for cmd in cmds.iter().filter(|c| c.relation == Relation::Own) {
-            let trimmed = cmd.args.trim_start();
-            let offset = cmd.args.len() - trimmed.len();
-            let Ok(words) = serde_json::from_str::<Vec<String>>(trimmed.trim_end()) else {
+            let Some((at, words)) = &cmd.exec_form else {
                 continue;
             };
             let needs_node = words.first().is_some_and(|w| {
                 w.starts_with('-') || [".js", ".mjs", ".cjs"].iter().any(|e| w.ends_with(e))
             });
-            if needs_node && let Some(span) = cmd.file_span(Span::new(offset + 1, offset + 1)) {
+            if needs_node && let Some(span) = cmd.file_span(Span::new(at + 1, at + 1)) {
                 a.edits.push(Edit {
                     span,
                     content: "\"node\", ".to_string(),
                 });
                 a.changes.push(format!(
-                    "the entrypoint ran `node` for `CMD {trimmed}`: the fix adds `node` (line {})",
+                    "the entrypoint ran `node` for `CMD {}`: the fix adds `node` (line {})",
+                    cmd.args.trim(),
                     cmd.line
                 ));
             }

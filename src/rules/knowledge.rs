@@ -80,9 +80,9 @@ pub struct Moved {
     /// projects, which Artifact Registry serves).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub except: Vec<String>,
-    /// `info` for a note rather than a warning.
+    /// `info` for a note rather than the rule's warning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<String>,
+    pub severity: Option<crate::diagnostic::Severity>,
     pub status: String,
     pub date: String,
     pub note: String,

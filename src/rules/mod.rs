@@ -226,24 +226,29 @@ pub(crate) fn preview(text: &str, range: crate::site::Span, content: &str) -> St
     out
 }
 
-/// The edit a configured `[[rewrite]]` makes to a site's name, the
-/// rewritten reference, and the fix when the name can be edited in the
-/// file (REG007, and REG005 when the rewrite leads somewhere allowed).
-pub(crate) fn rewrite_fix(
+/// The range of a reference's name (registry and path, without tag or
+/// digest) in its resolved text.
+pub(crate) fn name_range(reference: &crate::reference::Reference) -> crate::site::Span {
+    let start = reference.domain.map_or(reference.path.start, |d| d.start);
+    crate::site::Span::new(start, reference.path.end)
+}
+
+/// Replace a site's whole name, keeping tag and digest: the reference as it
+/// would read, and the fix when the name can be edited in the file
+/// (REG005, REG006 and REG007).
+pub(crate) fn rename(
     site: &ImageSite,
     reference: &crate::reference::Reference,
-    policy: &crate::policy::Policy,
-) -> Option<(String, Option<Fix>)> {
-    let (_, rewritten) = policy.rewrite_for(&reference.normalized_name())?;
-    let name_start = reference.domain.map_or(reference.path.start, |d| d.start);
-    let range = crate::site::Span::new(name_start, reference.path.end);
-    let fixed = preview(reference.input(), range, &rewritten);
+    name: String,
+) -> (String, Option<Fix>) {
+    let range = name_range(reference);
+    let fixed = preview(reference.input(), range, &name);
     let fix = replace_in_reference(
         site,
         range,
-        rewritten,
+        name,
         format!("Use `{fixed}`"),
         crate::diagnostic::Applicability::Safe,
     );
-    Some((fixed, fix))
+    (fixed, fix)
 }

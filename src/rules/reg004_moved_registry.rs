@@ -1,4 +1,4 @@
-use super::{Rule, RuleContext, declare_rule, preview, replace_in_reference};
+use super::{Rule, RuleContext, declare_rule, name_range, preview, replace_in_reference};
 use crate::diagnostic::{Applicability, Diagnostic};
 use crate::site::{ImageSite, Span};
 
@@ -62,23 +62,14 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     if site.extra.build_output {
         return;
     }
-    let name_start = reference.domain.map_or(reference.path.start, |d| d.start);
-    let written = reference
-        .input()
-        .get(name_start..reference.path.end)
-        .unwrap_or("");
+    let name = name_range(reference);
+    let name_start = name.start;
+    let written = reference.input().get(name.start..name.end).unwrap_or("");
     let normalized = reference.normalized_name();
     let versioned = reference.tag_str().is_some_and(|t| t != "latest");
     for moved in &ctx.knowledge.moved {
         if moved.versioned_only && !versioned {
             continue;
-        }
-        if moved
-            .except
-            .iter()
-            .any(|e| prefix_len(&normalized, e).is_some())
-        {
-            return;
         }
         // Prefer editing only the moved prefix as written; fall back to
         // replacing the whole name when it matched only after normalization.
@@ -86,58 +77,56 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             (Span::new(name_start, name_start + len), moved.to.clone())
         } else if let Some(len) = prefix_len(&normalized, &moved.from) {
             let rest = normalized.get(len..).unwrap_or("");
-            (
-                Span::new(name_start, reference.path.end),
-                format!("{}{rest}", moved.to),
-            )
+            (name, format!("{}{rest}", moved.to))
         } else {
             continue;
         };
-        let fixed = preview(reference.input(), range, &content);
-        if moved.status == "shut-down" && !moved.fix {
-            let mut d = rule.report(
-                site,
-                format!(
-                    "Image `{}` is on `{}`: {}",
-                    reference.input(),
-                    moved.from,
-                    moved.note
-                ),
-            );
-            if moved.severity.as_deref() == Some("info") {
-                d.severity = crate::diagnostic::Severity::Info;
-            }
-            d.help = Some(format!(
-                "if this project was not moved, its images are gone: push them to `{}` and use that name",
-                moved.to
-            ));
-            out.push(d);
+        // Projects under the prefix that did not move.
+        if moved
+            .except
+            .iter()
+            .any(|e| prefix_len(&normalized, e).is_some())
+        {
             return;
         }
-        let mut d = rule.report(
-            site,
+        let fixed = preview(reference.input(), range, &content);
+        // A shut-down registry with no one new place (gcr.io) is a note on
+        // what happened, not a move.
+        let shut_down = moved.status == "shut-down" && !moved.fix;
+        let message = if shut_down {
+            format!(
+                "Image `{}` is on `{}`: {}",
+                reference.input(),
+                moved.from,
+                moved.note
+            )
+        } else {
             format!(
                 "Image `{}` uses `{}`, which moved to `{}` ({})",
                 reference.input(),
                 moved.from,
                 moved.to,
                 moved.note
-            ),
-        );
-        if moved.severity.as_deref() == Some("info") {
-            d.severity = crate::diagnostic::Severity::Info;
-        }
-        let applicability = if moved.safe {
-            Applicability::Safe
-        } else {
-            Applicability::Unsafe
+            )
         };
-        if !moved.safe {
+        let mut d = rule.report(site, message);
+        d.severity = moved.severity.unwrap_or(d.severity);
+        if shut_down {
+            d.help = Some(format!(
+                "if this project was not moved, its images are gone: push them to `{}` and use that name",
+                moved.to
+            ));
+        } else if !moved.safe {
             d.help = Some(format!(
                 "check that the image exists at `{fixed}` before switching"
             ));
         }
         if moved.fix {
+            let applicability = if moved.safe {
+                Applicability::Safe
+            } else {
+                Applicability::Unsafe
+            };
             d.fix = replace_in_reference(
                 site,
                 range,

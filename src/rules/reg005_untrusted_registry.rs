@@ -1,6 +1,6 @@
-use super::{Rule, RuleContext, declare_rule, rewrite_fix};
+use super::{Rule, RuleContext, declare_rule, rename};
 use crate::diagnostic::Diagnostic;
-use crate::policy::pattern_matches;
+use crate::policy::Untrusted;
 use crate::site::ImageSite;
 
 declare_rule! {
@@ -56,66 +56,38 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     }
     let registry = reference.normalized_domain();
     let name = reference.normalized_name();
-    // A configured rewrite that leads somewhere allowed is the fix.
-    let allowed = |name: &str| {
-        let registry = name.split('/').next().unwrap_or("");
-        !ctx.policy
-            .deny
-            .iter()
-            .any(|p| pattern_matches(p, registry, name))
-            && (ctx.policy.allow.is_empty()
-                || ctx
-                    .policy
-                    .allow
-                    .iter()
-                    .any(|p| pattern_matches(p, registry, name))
-                || ctx.policy.through_proxy(name))
+    let Some(verdict) = ctx.policy.untrusted(&name) else {
+        return;
     };
-    let rewrite = rewrite_fix(site, reference, ctx.policy).filter(|_| {
-        ctx.policy
-            .rewrite_for(&name)
-            .is_some_and(|(_, rewritten)| allowed(&rewritten))
-    });
-    let with_rewrite = |mut d: Diagnostic| {
-        if let Some((fixed, fix)) = rewrite.clone() {
-            d.help = Some(format!(
-                "a configured rewrite moves it to `{fixed}`, which is allowed"
-            ));
-            d.fix = fix;
-        }
-        d
-    };
-    if let Some(p) = ctx
-        .policy
-        .deny
-        .iter()
-        .find(|p| pattern_matches(p, registry, &name))
-    {
-        out.push(with_rewrite(rule.report(
+    let mut d = match verdict {
+        Untrusted::Denied(p) => rule.report(
             site,
             format!(
                 "Image `{}` comes from `{registry}`, which the deny list forbids (pattern `{p}`)",
                 reference.input()
             ),
-        )));
-        return;
-    }
-    if !ctx.policy.allow.is_empty()
-        && !ctx
-            .policy
-            .allow
-            .iter()
-            .any(|p| pattern_matches(p, registry, &name))
-        && !ctx.policy.through_proxy(&name)
+        ),
+        Untrusted::NotAllowed => {
+            let mut d = rule.report(
+                site,
+                format!(
+                    "Image `{}` comes from `{registry}`, which is not in the allow list",
+                    reference.input()
+                ),
+            );
+            d.help = Some(format!("allowed: {}", ctx.policy.allow.join(", ")));
+            d
+        }
+    };
+    // A configured rewrite that leads somewhere trusted is the fix.
+    if let Some((_, rewritten)) = ctx.policy.rewrite_for(&name)
+        && ctx.policy.untrusted(&rewritten).is_none()
     {
-        let mut d = rule.report(
-            site,
-            format!(
-                "Image `{}` comes from `{registry}`, which is not in the allow list",
-                reference.input()
-            ),
-        );
-        d.help = Some(format!("allowed: {}", ctx.policy.allow.join(", ")));
-        out.push(with_rewrite(d));
+        let (fixed, fix) = rename(site, reference, rewritten);
+        d.help = Some(format!(
+            "a configured rewrite moves it to `{fixed}`, which is allowed"
+        ));
+        d.fix = fix;
     }
+    out.push(d);
 }

@@ -1,6 +1,6 @@
-use super::{Rule, RuleContext, declare_rule, preview, replace_in_reference};
-use crate::diagnostic::{Applicability, Diagnostic};
-use crate::site::{ImageSite, Span};
+use super::{Rule, RuleContext, declare_rule, rename};
+use crate::diagnostic::Diagnostic;
+use crate::site::ImageSite;
 
 declare_rule! {
     /// ## What it does
@@ -63,10 +63,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         return;
     }
     // A written name: replace it whole with the proxied one.
-    let name_start = reference.domain.map_or(reference.path.start, |d| d.start);
-    let range = Span::new(name_start, reference.path.end);
     let proxied = format!("{}/{}", proxy.via, reference.normalized_path());
-    let fixed = preview(reference.input(), range, &proxied);
     let mut d = rule.report(
         site,
         format!(
@@ -76,12 +73,6 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             proxy.via
         ),
     );
-    d.fix = replace_in_reference(
-        site,
-        range,
-        proxied,
-        format!("Use `{fixed}`"),
-        Applicability::Safe,
-    );
+    d.fix = rename(site, reference, proxied).1;
     out.push(d);
 }

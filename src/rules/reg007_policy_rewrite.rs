@@ -1,4 +1,4 @@
-use super::{Rule, RuleContext, declare_rule, rewrite_fix};
+use super::{Rule, RuleContext, declare_rule, rename};
 use crate::diagnostic::Diagnostic;
 use crate::site::ImageSite;
 
@@ -54,13 +54,10 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     if site.extra.build_output || site.extra.via_proxy.is_some() {
         return;
     }
-    let name = reference.normalized_name();
-    let (Some((rewrite, _)), Some((fixed, fix))) = (
-        ctx.policy.rewrite_for(&name),
-        rewrite_fix(site, reference, ctx.policy),
-    ) else {
+    let Some((rewrite, rewritten)) = ctx.policy.rewrite_for(&reference.normalized_name()) else {
         return;
     };
+    let (fixed, fix) = rename(site, reference, rewritten);
     let mut d = rule.report(
         site,
         format!(

@@ -21,9 +21,11 @@
 
 use super::SourceOptions;
 use super::common::{Builder, Value};
+use crate::diagnostic::LineIndex;
 use crate::reference::Reference;
 use crate::site::{
-    ImageSite, Piece, Relation, SiteKind, SiteValue, Span, Stage, StageInstruction, SyntaxError,
+    ImageSite, Piece, Relation, SegmentMap, SiteKind, SiteValue, Span, Stage, StageInstruction,
+    SyntaxError,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -108,12 +110,11 @@ fn continuation_at(text: &str, start: usize, end: usize, escape: u8) -> Option<u
 }
 
 /// A logical line: pieces of physical lines joined after removing
-/// continuations. `segments` map logical offsets back to the file.
+/// continuations. `map` maps logical offsets back to the file.
 #[derive(Debug, Clone, Default)]
 struct Logical {
     text: String,
-    /// (logical start, file start, length)
-    segments: Vec<(usize, usize, usize)>,
+    map: SegmentMap,
 }
 
 impl Logical {
@@ -121,29 +122,16 @@ impl Logical {
         if end <= start {
             return;
         }
-        self.segments.push((self.text.len(), start, end - start));
+        self.map.push(self.text.len(), start, end - start);
         self.text.push_str(&source[start..end]);
     }
 
-    /// The file offset of a logical offset (the end maps to the end of the
-    /// segment it closes).
     fn file_offset(&self, at: usize) -> Option<usize> {
-        self.segments
-            .iter()
-            .find(|(l, _, len)| *l <= at && at < l + len)
-            .or_else(|| self.segments.iter().find(|(l, _, len)| at == l + len))
-            .map(|(l, f, _)| f + (at - l))
+        self.map.file_offset(at)
     }
 
-    /// The file span covering a logical range, from its first to its last byte.
     fn file_span(&self, range: Span) -> Span {
-        let start = self.file_offset(range.start).unwrap_or(0);
-        let end = if range.is_empty() {
-            start
-        } else {
-            self.file_offset(range.end - 1).map_or(start, |e| e + 1)
-        };
-        Span::new(start, end.max(start))
+        self.map.file_span(range)
     }
 }
 
@@ -992,18 +980,10 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Vec<ImageSite> {
 
     // All stage names, for COPY --from and RUN --mount from, which may name
     // any stage of the file.
-    let mut all_stages: Vec<String> = Vec::new();
-    for ins in &parsed.instructions {
-        if ins.keyword == "from" {
-            let (_, args) = split_flags(&ins.logical.text[ins.rest..]);
-            let words = fields(args, 0);
-            if words.len() == 3 && words[1].0.eq_ignore_ascii_case("as") {
-                all_stages.push(words[2].0.to_ascii_lowercase());
-            }
-        }
-    }
+    let heads = stage_heads(parsed);
+    let all_stages: Vec<String> = heads.iter().filter_map(|h| h.name.clone()).collect();
 
-    let stages = stage_models(parsed);
+    let stages = stage_models(parsed, &heads);
     let mut from_index = 0;
     let mut meta = Env::new();
     for name in PLATFORM_ARGS {
@@ -1105,35 +1085,50 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Vec<ImageSite> {
     out
 }
 
+/// A `FROM`: which instruction it is, the stage name it gives, and the
+/// base as written (lowercase).
+struct StageHead {
+    at: usize,
+    name: Option<String>,
+    base: String,
+}
+
+fn stage_heads(parsed: &Parsed) -> Vec<StageHead> {
+    let mut heads = Vec::new();
+    for (at, ins) in parsed.instructions.iter().enumerate() {
+        if ins.keyword != "from" {
+            continue;
+        }
+        let (_, args) = split_flags(&ins.logical.text[ins.rest..]);
+        let words = fields(args, 0);
+        let base = words
+            .first()
+            .map(|w| w.0.to_ascii_lowercase())
+            .unwrap_or_default();
+        let name = (words.len() == 3 && words[1].0.eq_ignore_ascii_case("as"))
+            .then(|| words[2].0.to_ascii_lowercase());
+        heads.push(StageHead { at, name, base });
+    }
+    heads
+}
+
 /// Every stage of the file, in order, with the instructions that depend
 /// on its base.
-fn stage_models(parsed: &Parsed) -> Vec<Arc<Stage>> {
+fn stage_models(parsed: &Parsed, heads: &[StageHead]) -> Vec<Arc<Stage>> {
     let text = parsed.text;
-    // (index of the FROM instruction, stage name, base as written)
-    let mut froms: Vec<(usize, Option<String>, String)> = Vec::new();
-    let mut owner: Vec<Option<usize>> = Vec::with_capacity(parsed.instructions.len());
-    for (i, ins) in parsed.instructions.iter().enumerate() {
-        if ins.keyword == "from" {
-            let (_, args) = split_flags(&ins.logical.text[ins.rest..]);
-            let words = fields(args, 0);
-            let base = words
-                .first()
-                .map(|w| w.0.to_ascii_lowercase())
-                .unwrap_or_default();
-            let name = (words.len() == 3 && words[1].0.eq_ignore_ascii_case("as"))
-                .then(|| words[2].0.to_ascii_lowercase());
-            froms.push((i, name, base));
-        }
-        owner.push(froms.len().checked_sub(1));
-    }
+    let lines = LineIndex::new(text);
+    // The stage each instruction belongs to.
+    let owner: Vec<Option<usize>> = (0..parsed.instructions.len())
+        .map(|i| heads.iter().rposition(|h| h.at <= i))
+        .collect();
     // The stage each stage is built on, when it is one of the file's.
-    let parent: Vec<Option<usize>> = froms
+    let parent: Vec<Option<usize>> = heads
         .iter()
         .enumerate()
-        .map(|(j, (_, _, base))| {
-            froms[..j]
+        .map(|(j, head)| {
+            heads[..j]
                 .iter()
-                .rposition(|(_, name, _)| name.as_deref() == Some(base.as_str()))
+                .rposition(|h| h.name.as_deref() == Some(head.base.as_str()))
         })
         .collect();
     let descends = |mut j: usize, k: usize| -> bool {
@@ -1146,34 +1141,34 @@ fn stage_models(parsed: &Parsed) -> Vec<Arc<Stage>> {
         }
         false
     };
-    let last = froms.len().saturating_sub(1);
-    let newlines: Vec<usize> = text
-        .bytes()
-        .enumerate()
-        .filter(|(_, b)| *b == b'\n')
-        .map(|(i, _)| i)
-        .collect();
-    let line_of = |offset: usize| newlines.partition_point(|&n| n < offset) + 1;
-    let mut out = Vec::with_capacity(froms.len());
-    for (k, (from_at, name, _)) in froms.iter().enumerate() {
+    let last = heads.len().saturating_sub(1);
+    let mut out = Vec::with_capacity(heads.len());
+    for (k, head) in heads.iter().enumerate() {
         let mut body = Vec::new();
         for (i, ins) in parsed.instructions.iter().enumerate() {
             if ins.keyword == "from" {
                 continue;
             }
             let Some(o) = owner[i] else { continue };
+            let copy_from = copy_from(ins);
             let relation = if o == k {
                 Relation::Own
             } else if descends(o, k) {
                 Relation::Descendant
-            } else if ins.keyword == "copy" && copies_from(ins, k, name.as_deref()) {
+            } else if copy_from.as_deref().is_some_and(|v| {
+                *v == k.to_string()
+                    || head
+                        .name
+                        .as_deref()
+                        .is_some_and(|n| v.eq_ignore_ascii_case(n))
+            }) {
                 Relation::CopiesFrom
             } else {
                 continue;
             };
-            body.push(stage_instruction(text, ins, relation, &line_of));
+            body.push(stage_instruction(text, ins, relation, copy_from, &lines));
         }
-        let from = &parsed.instructions[*from_at];
+        let from = &parsed.instructions[head.at];
         let end = from
             .logical
             .file_span(Span::new(0, from.logical.text.len()))
@@ -1195,54 +1190,57 @@ fn stage_models(parsed: &Parsed) -> Vec<Arc<Stage>> {
     out
 }
 
-fn copies_from(ins: &Instruction, k: usize, name: Option<&str>) -> bool {
+/// The value of a `COPY --from=` flag.
+fn copy_from(ins: &Instruction) -> Option<String> {
+    if ins.keyword != "copy" {
+        return None;
+    }
     let (raw, _) = split_flags(&ins.logical.text[ins.rest..]);
-    raw.iter().any(|(word, _)| {
-        let Some(value) = word
-            .get(2..)
-            .and_then(|b| b.split_once('='))
-            .filter(|(n, _)| n.eq_ignore_ascii_case("from"))
-            .map(|(_, v)| v)
-        else {
-            return false;
-        };
-        value == k.to_string() || name.is_some_and(|n| value.eq_ignore_ascii_case(n))
-    })
+    parse_flags(&raw, ins.rest)
+        .into_iter()
+        .find(|f| f.name == "from")
+        .and_then(|f| f.verbatim)
+        .and_then(|v| ins.logical.text.get(v.start..v.end))
+        .map(str::to_string)
 }
 
 fn stage_instruction(
     text: &str,
     ins: &Instruction,
     relation: Relation,
-    line_of: &dyn Fn(usize) -> usize,
+    copy_from: Option<String>,
+    lines: &LineIndex,
 ) -> StageInstruction {
-    let rest = ins.rest;
-    let segments = ins
-        .logical
-        .segments
-        .iter()
-        .filter(|(l, _, len)| l + len > rest)
-        .map(|&(l, f, len)| {
-            if l < rest {
-                (0, f + (rest - l), len - (rest - l))
-            } else {
-                (l - rest, f, len)
-            }
-        })
-        .collect();
+    let args = &ins.logical.text[ins.rest..];
+    let (_, after_flags) = split_flags(args);
+    let flags_len = args.len() - after_flags.len();
+    let trimmed = after_flags.trim();
+    let exec_at = flags_len + (after_flags.len() - after_flags.trim_start().len());
+    let exec_form = json_array(trimmed).map(|words| (exec_at, words));
+    let destination_at = match ins.keyword.as_str() {
+        "copy" | "add" => match &exec_form {
+            // The last element of `["src", …, "dest"]`.
+            Some(_) => after_flags.rfind(',').map(|c| flags_len + c + 1),
+            None => fields(after_flags, flags_len).last().map(|(_, r)| r.start),
+        },
+        _ => None,
+    };
     let span = ins.logical.file_span(Span::new(0, ins.logical.text.len()));
     StageInstruction {
         keyword: ins.keyword.clone(),
-        args: ins.logical.text[rest..].to_string(),
+        args: args.to_string(),
         heredocs: ins
             .heredoc_bodies
             .iter()
             .filter_map(|b| text.get(b.start..b.end))
             .collect(),
+        exec_form,
+        copy_from,
+        destination_at,
         span,
-        line: line_of(span.start),
+        line: lines.line_of(span.start) + 1,
         relation,
-        segments,
+        map: ins.logical.map.after(ins.rest),
     }
 }
 
