@@ -22,6 +22,14 @@ use crate::site::Span;
 /// The longest repository path the grammar accepts.
 pub const NAME_TOTAL_LENGTH_MAX: usize = 255;
 
+/// Hosts that serve Docker Hub under another name (only `index.docker.io`
+/// is normalized to `docker.io` by the reference grammar).
+pub const DOCKER_HUB_ALIASES: &[&str] = &[
+    "index.docker.io",
+    "registry-1.docker.io",
+    "registry.hub.docker.com",
+];
+
 /// A parsed reference. All spans are byte ranges into `input()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {

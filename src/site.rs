@@ -143,14 +143,6 @@ pub struct MirrorSetting {
     pub format: MirrorFormat,
 }
 
-/// Docker Hub's canonical name and its legacy aliases.
-const DOCKER_HUB: &[&str] = &[
-    "docker.io",
-    "index.docker.io",
-    "registry-1.docker.io",
-    "registry.hub.docker.com",
-];
-
 impl MirrorSetting {
     /// Split a mirror as written into its normalized host and its path.
     /// `None` when there is no host at all.
@@ -186,7 +178,10 @@ impl MirrorSetting {
             None => true,
             Some(upstream) => {
                 let host = upstream.split('/').next().unwrap_or(upstream);
-                DOCKER_HUB.iter().any(|h| host.eq_ignore_ascii_case(h))
+                host.eq_ignore_ascii_case("docker.io")
+                    || crate::reference::DOCKER_HUB_ALIASES
+                        .iter()
+                        .any(|h| host.eq_ignore_ascii_case(h))
             }
         }
     }

@@ -1,21 +1,20 @@
 //! Every Dockerfile in `../shared/corpus/`: no panic, no parse error, and
 //! fixes that converge, re-parse and touch only their edits.
 
+mod common;
+
 use refit::check::{FileKind, Settings, check_text};
 use refit::fix;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+/// The corpus files of one kind; `None` when the corpus is absent.
 fn corpus_files(kind: &str) -> Option<Vec<PathBuf>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let manifest = std::fs::read_to_string(root.join("MANIFEST.tsv")).ok()?;
+    let root = common::corpus_root();
     Some(
-        manifest
-            .lines()
-            .skip(1)
-            .filter_map(|l| {
-                let cols: Vec<&str> = l.split('\t').collect();
-                (cols.get(1) == Some(&kind)).then(|| root.join(cols.get(3).unwrap_or(&"")))
-            })
+        common::manifest()?
+            .into_iter()
+            .filter(|e| e.kind == kind)
+            .map(|e| root.join(e.rel))
             .collect(),
     )
 }
@@ -86,9 +85,6 @@ const NOT_BUILDABLE: &[(&str, &str, &str)] = &[
 #[test]
 fn corpus_dockerfiles_check_and_fix_cleanly() {
     let Some(files) = corpus_files("dockerfile") else {
-        eprintln!(
-            "skipping: ../shared/corpus/MANIFEST.tsv not found (the shared corpus is not beside the repo)"
-        );
         return;
     };
     assert!(
@@ -106,7 +102,7 @@ fn corpus_dockerfiles_check_and_fix_cleanly() {
     for path in &files {
         let name = path.display().to_string();
         let rel = path
-            .strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
+            .strip_prefix(common::corpus_root())
             .map(|p| p.to_string_lossy().to_string())
             .unwrap_or_default();
         let expected_error = NOT_BUILDABLE.iter().find(|(p, _, _)| *p == rel);
@@ -194,9 +190,6 @@ fn corpus_dockerfiles_check_and_fix_cleanly() {
 #[test]
 fn corpus_stages_take_the_runtime_rewrite() {
     let Some(files) = corpus_files("dockerfile") else {
-        eprintln!(
-            "skipping: ../shared/corpus/MANIFEST.tsv not found (the shared corpus is not beside the repo)"
-        );
         return;
     };
     let settings = Settings {
@@ -222,8 +215,7 @@ fn corpus_stages_take_the_runtime_rewrite() {
         let mut froms: Vec<_> = checked
             .sites
             .iter()
-            .filter(|s| s.kind == refit::site::SiteKind::From && s.raw == s.raw.trim())
-            .filter(|s| !s.raw.contains('$'))
+            .filter(|s| s.kind == refit::site::SiteKind::From && !s.raw.contains('$'))
             .map(|s| s.span)
             .collect();
         froms.sort();

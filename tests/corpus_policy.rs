@@ -4,12 +4,13 @@
 //! converge without rules bouncing, rewrites must not chain, and a second
 //! `--fix` must change nothing. Skipped when `../shared` is absent.
 
+mod common;
+
 use refit::check::{Settings, check_text};
 use refit::discover::classify;
 use refit::engine::local_settings;
 use refit::fix;
 use refit::policy::{Policy, Proxy, Rewrite};
-use std::path::Path;
 
 fn policy() -> Policy {
     let proxy = |upstream: &str, via: &str| Proxy {
@@ -41,11 +42,8 @@ fn policy() -> Policy {
 
 #[test]
 fn corpus_fixes_under_a_policy_converge_without_chaining() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let Ok(manifest) = std::fs::read_to_string(root.join("MANIFEST.tsv")) else {
-        eprintln!(
-            "skipping: ../shared/corpus/MANIFEST.tsv not found (the shared corpus is not beside the repo)"
-        );
+    let root = common::corpus_root();
+    let Some(manifest) = common::manifest() else {
         return;
     };
     let base = Settings {
@@ -56,10 +54,7 @@ fn corpus_fixes_under_a_policy_converge_without_chaining() {
     let mut failures = Vec::new();
     let (mut files, mut fixed_files, mut applied) = (0, 0, 0);
     let mut by_rule: std::collections::BTreeMap<&str, usize> = Default::default();
-    for line in manifest.lines().skip(1) {
-        let Some(rel) = line.split('\t').nth(3) else {
-            continue;
-        };
+    for common::Entry { rel, .. } in &manifest {
         let path = root.join(rel);
         let Some(kind) = classify(&path) else {
             continue;

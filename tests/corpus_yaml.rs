@@ -2,12 +2,13 @@
 //! fixes that converge, re-parse, touch only their edits and keep comments;
 //! and site counts per source against an independent count of `image:` lines.
 
+mod common;
+
 use refit::check::{FileKind, Settings, check_text};
 use refit::discover::classify;
 use refit::engine::local_settings;
 use refit::fix;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// Corpus YAML files that are not valid YAML, with the reason. refit must
 /// report them (E004) rather than guess.
@@ -27,11 +28,8 @@ fn comments(text: &str) -> Vec<&str> {
 
 #[test]
 fn corpus_yaml_checks_and_fixes_cleanly() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    let Ok(manifest) = std::fs::read_to_string(root.join("MANIFEST.tsv")) else {
-        eprintln!(
-            "skipping: ../shared/corpus/MANIFEST.tsv not found (the shared corpus is not beside the repo)"
-        );
+    let root = common::corpus_root();
+    let Some(manifest) = common::manifest() else {
         return;
     };
     let mut failures = Vec::new();
@@ -39,12 +37,8 @@ fn corpus_yaml_checks_and_fixes_cleanly() {
     let mut counts: BTreeMap<String, (usize, usize, usize)> = BTreeMap::new();
     let mut skipped_templates = 0;
     let mut files = 0;
-    for line in manifest.lines().skip(1) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let (Some(kind), Some(rel)) = (cols.get(1), cols.get(3)) else {
-            continue;
-        };
-        if *kind == "dockerfile" {
+    for common::Entry { kind, rel } in &manifest {
+        if kind == "dockerfile" {
             continue;
         }
         let path = root.join(rel);

@@ -2,11 +2,7 @@ use super::{Rule, RuleContext, declare_rule, preview, replace_in_reference};
 use crate::diagnostic::{Applicability, Diagnostic};
 use crate::site::ImageSite;
 
-const ALIASES: &[&str] = &[
-    "index.docker.io",
-    "registry-1.docker.io",
-    "registry.hub.docker.com",
-];
+use crate::reference::DOCKER_HUB_ALIASES as ALIASES;
 
 declare_rule! {
     /// ## What it does
