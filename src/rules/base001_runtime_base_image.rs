@@ -1,4 +1,4 @@
-use super::knowledge::{AlpineRelease, Knowledge};
+use super::knowledge::{AlpineRelease, Knowledge, RuntimePackages};
 use super::{Rule, RuleContext, declare_rule, preview};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
 use crate::reference::Reference;
@@ -121,9 +121,7 @@ enum Variant {
     Debian(Option<String>),
 }
 
-const DEBIAN_CODENAMES: &[&str] = &["buster", "bullseye", "bookworm", "trixie", "forky"];
-
-fn parse_variant(variant: Option<&str>) -> Option<Variant> {
+fn parse_variant(variant: Option<&str>, knowledge: &Knowledge) -> Option<Variant> {
     let Some(v) = variant else {
         return Some(Variant::Debian(None));
     };
@@ -139,8 +137,11 @@ fn parse_variant(variant: Option<&str>) -> Option<Variant> {
         return Some(Variant::Debian(None));
     }
     let codename = v.strip_suffix("-slim").unwrap_or(v);
-    DEBIAN_CODENAMES
-        .contains(&codename)
+    knowledge
+        .runtimes
+        .debian_codenames
+        .iter()
+        .any(|c| c == codename)
         .then(|| Variant::Debian(Some(codename.to_string())))
 }
 
@@ -156,7 +157,7 @@ fn parse_tag(tag: &str, knowledge: &Knowledge, runtime: Runtime) -> Option<Tag> 
         Some((v, rest)) => (v, Some(rest)),
         None => (tag, None),
     };
-    let variant = parse_variant(variant)?;
+    let variant = parse_variant(variant, knowledge)?;
     if runtime == Runtime::Node
         && let Some(major) = knowledge.runtimes.node_codenames.get(version)
     {
@@ -274,7 +275,7 @@ fn plan(runtime: Runtime, tag: &Tag, knowledge: &Knowledge, form: Form) -> Resul
                     r.nodejs,
                     past_support(r, knowledge)
                 ),
-                install: vec!["nodejs".to_string(), "npm".to_string()],
+                install: knowledge.runtimes.node.alpine_packages.clone(),
                 flavour: Flavour::Alpine,
             })
         }
@@ -310,7 +311,7 @@ fn plan(runtime: Runtime, tag: &Tag, knowledge: &Knowledge, form: Form) -> Resul
                     "NodeSource's `setup_{}.x` installs Node.js {} on Debian {codename}",
                     tag.major, tag.major
                 ),
-                install: vec!["nodejs".to_string()],
+                install: knowledge.runtimes.node.debian_packages.clone(),
                 flavour: Flavour::Debian,
             })
         }
@@ -337,7 +338,7 @@ fn plan(runtime: Runtime, tag: &Tag, knowledge: &Knowledge, form: Form) -> Resul
                     r.release,
                     past_support(r, knowledge)
                 ),
-                install: vec!["python3".to_string(), "py3-pip".to_string()],
+                install: knowledge.runtimes.python.alpine_packages.clone(),
                 flavour: Flavour::Alpine,
             })
         }
@@ -376,26 +377,12 @@ fn runs_commands(ins: &StageInstruction) -> bool {
         && ins.relation != Relation::CopiesFrom
 }
 
-/// Paths the runtime image had under `/usr/local` and the package puts
-/// under `/usr`.
-fn moved_paths(runtime: Runtime) -> &'static [(&'static str, &'static str)] {
-    match runtime {
-        Runtime::Node => &[
-            ("/usr/local/bin/node", "/usr/bin/node"),
-            ("/usr/local/bin/nodejs", "/usr/bin/node"),
-            ("/usr/local/bin/npm", "/usr/bin/npm"),
-            ("/usr/local/bin/npx", "/usr/bin/npx"),
-            ("/usr/local/bin/yarn", "/usr/bin/yarn"),
-            ("/usr/local/bin/corepack", "/usr/bin/corepack"),
-            ("/usr/local/lib/node_modules", "/usr/lib/node_modules"),
-        ],
-        Runtime::Python => &[
-            ("/usr/local/bin/python3", "/usr/bin/python3"),
-            ("/usr/local/bin/python", "/usr/bin/python3"),
-            ("/usr/local/bin/pip3", "/usr/bin/pip3"),
-            ("/usr/local/bin/pip", "/usr/bin/pip"),
-            ("/usr/local/lib/python3", "/usr/lib/python3"),
-        ],
+impl Runtime {
+    fn packages<'k>(&self, knowledge: &'k Knowledge) -> &'k RuntimePackages {
+        match self {
+            Runtime::Node => &knowledge.runtimes.node,
+            Runtime::Python => &knowledge.runtimes.python,
+        }
     }
 }
 
@@ -424,6 +411,7 @@ fn adapt(
     plan: &mut Plan,
     stage: &Stage,
     alpine_release: Option<&str>,
+    knowledge: &Knowledge,
 ) -> Adaptation {
     let mut a = Adaptation::default();
     let body = &stage.body;
@@ -549,7 +537,7 @@ fn adapt(
             _ if ins.copy_from.is_some() => continue,
             _ => ins.args.len(),
         };
-        for (old, new) in moved_paths(runtime) {
+        for (old, new) in &runtime.packages(knowledge).moved_paths {
             for at in path_positions(&ins.args, old) {
                 let line = ins.line.to_string();
                 if at >= sources_end {
@@ -703,7 +691,13 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     let range = Span::new(last, input.len());
     let rewritten = preview(input, range, &plan.base);
     let alpine_release = plan.base.strip_prefix("alpine:").map(str::to_string);
-    let adaptation = adapt(runtime, &mut plan, stage, alpine_release.as_deref());
+    let adaptation = adapt(
+        runtime,
+        &mut plan,
+        stage,
+        alpine_release.as_deref(),
+        ctx.knowledge,
+    );
     let mut lines = install_lines(&plan, &tag, stage.escape, stage.newline);
     lines.extend(adaptation.lines);
     let package_step = match plan.flavour {

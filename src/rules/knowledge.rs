@@ -118,6 +118,24 @@ pub struct Runtimes {
     /// Node.js release codenames and their major versions.
     #[serde(default)]
     pub node_codenames: std::collections::BTreeMap<String, u32>,
+    /// Debian codenames a runtime image's tag may name.
+    #[serde(default)]
+    pub debian_codenames: Vec<String>,
+    #[serde(default)]
+    pub node: RuntimePackages,
+    #[serde(default)]
+    pub python: RuntimePackages,
+}
+
+/// What replaces a runtime image: its distribution packages, and where
+/// its files move.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimePackages {
+    pub alpine_packages: Vec<String>,
+    pub debian_packages: Vec<String>,
+    /// (the image's path, the package's path)
+    pub moved_paths: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -314,6 +332,9 @@ mod tests {
                 .iter()
                 .any(|a| a.release == "3.20" && a.nodejs == 20)
         );
+        assert_eq!(k.runtimes.node.alpine_packages, ["nodejs", "npm"]);
+        assert!(k.runtimes.python.moved_paths.len() >= 4);
+        assert!(k.runtimes.debian_codenames.iter().any(|c| c == "bookworm"));
     }
 
     #[test]
