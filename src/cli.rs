@@ -52,12 +52,28 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+    /// Run the language server (LSP over stdio) for editors.
+    #[command(long_about = SERVER_HELP)]
+    Server,
     /// List all rules.
     Rules {
         #[arg(long, value_enum, default_value = "text")]
         format: ListFormat,
     },
 }
+
+const SERVER_HELP: &str = "Run the language server: LSP over stdin/stdout, for editors.
+
+Supports: diagnostics for every file kind `refit check` reads, from the
+unsaved buffer (debounced, incremental sync), with the rule code, a link to
+the rule's page and the severity the nearest refit.toml gives; code actions
+(each finding's fix, labelled safe or unsafe; `Ignore CODE on this line`;
+`source.fixAll.refit`, which applies exactly what `refit check --fix`
+would); hover on an image reference (registry, repository, tag, digest,
+normalized form, and what the rules say). Positions use UTF-16, or UTF-8
+when the client offers it. refit.toml changes apply without a restart
+(saved, or watched through workspace/didChangeWatchedFiles), and an invalid
+refit.toml is shown as a diagnostic on itself.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
@@ -183,6 +199,13 @@ pub fn run() -> ExitCode {
             }
         }
         Command::Config { path, config } => show_config(path, &config),
+        Command::Server => match crate::server::run_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: refit server: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 

@@ -13,6 +13,7 @@ pub mod policy;
 pub mod reference;
 pub mod report;
 pub mod rules;
+pub mod server;
 pub mod site;
 pub mod sources;
 pub mod suppress;

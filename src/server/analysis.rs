@@ -1,0 +1,238 @@
+//! What the server knows about one document: the same check `refit check`
+//! runs, on the editor's buffer instead of the file on disk.
+
+use crate::check::{FileKind, Settings};
+use crate::config::{ConfigError, Resolver};
+use crate::diagnostic::{Applicability, Diagnostic, Severity};
+use crate::engine::{self, DEFAULT_MAX_FILE_SIZE, FileReport, FixMode};
+use crate::site::{ImageSite, SiteValue};
+use std::path::Path;
+
+/// The settings `refit check` would use for `path`: its nearest
+/// `refit.toml` with the matching overrides, and files beside it (`.env`,
+/// `Chart.yaml`).
+#[derive(Debug, Clone)]
+pub struct FileSettings {
+    pub kind: FileKind,
+    pub settings: Settings,
+    pub max_file_size: u64,
+    /// `fix.unsafe-fixes` in the config: what fix-all applies.
+    pub unsafe_fixes: bool,
+}
+
+/// The kind of `path` and its settings; `Ok(None)` when refit does not read
+/// files of this name (or the config excludes it).
+pub fn settings_for(resolver: &Resolver, path: &Path) -> Result<Option<FileSettings>, ConfigError> {
+    let config = resolver.for_file(path)?;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let kind = match config.as_ref().and_then(|c| c.kind_for(&absolute)) {
+        Some(k) => Some(k),
+        None if config.as_ref().is_some_and(|c| c.is_excluded(&absolute)) => None,
+        None => crate::discover::classify(&absolute),
+    };
+    let Some(kind) = kind else {
+        return Ok(None);
+    };
+    let mut settings = Settings::default();
+    let raw = config.as_ref().map(|c| c.apply(&absolute, &mut settings));
+    let raw = raw.as_deref();
+    let max_file_size = raw
+        .and_then(|r| r.max_file_size)
+        .unwrap_or(DEFAULT_MAX_FILE_SIZE);
+    let unsafe_fixes = raw
+        .and_then(|r| r.fix.as_ref())
+        .and_then(|f| f.unsafe_fixes)
+        .unwrap_or(false);
+    let settings = engine::local_settings(&absolute, kind, &settings).unwrap_or(settings);
+    Ok(Some(FileSettings {
+        kind,
+        settings,
+        max_file_size,
+        unsafe_fixes,
+    }))
+}
+
+/// One check of one buffer.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub kind: FileKind,
+    pub report: FileReport,
+    pub sites: Vec<ImageSite>,
+    pub unsafe_fixes: bool,
+    settings: Settings,
+}
+
+fn error(code: &'static str, message: String) -> Diagnostic {
+    crate::check::file_error(code, message, crate::site::Span::new(0, 0))
+}
+
+/// Check a buffer as `refit check` checks the file. A panic inside the
+/// check becomes an error diagnostic instead of taking the server down.
+pub fn analyze(text: &str, path: &Path, fs: &FileSettings) -> Analysis {
+    let display = crate::discover::display_path(path);
+    let run = || {
+        if text.len() as u64 > fs.max_file_size {
+            let d = error(
+                "E003",
+                format!(
+                    "File is {} bytes, over the {}-byte limit (max-file-size); not checked",
+                    text.len(),
+                    fs.max_file_size
+                ),
+            );
+            let mut report = engine::process_text(
+                String::new(),
+                &display,
+                Some(path.to_path_buf()),
+                fs.kind,
+                &fs.settings,
+                FixMode::Off,
+            );
+            report.diagnostics = vec![d];
+            return (report, Vec::new());
+        }
+        let report = engine::process_text(
+            text.to_string(),
+            &display,
+            Some(path.to_path_buf()),
+            fs.kind,
+            &fs.settings,
+            FixMode::Off,
+        );
+        let sites = crate::check::extract(fs.kind, text, &fs.settings).unwrap_or_default();
+        (report, sites)
+    };
+    let (report, sites) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(r) => r,
+        Err(_) => {
+            let report = FileReport {
+                display,
+                path: Some(path.to_path_buf()),
+                kind: fs.kind,
+                source: Some(text.to_string()),
+                diagnostics: vec![error(
+                    "E004",
+                    "refit failed while checking this file (an internal error); please report it"
+                        .to_string(),
+                )],
+                fixed: None,
+                applied: Vec::new(),
+                suggested: None,
+            };
+            (report, Vec::new())
+        }
+    };
+    Analysis {
+        kind: fs.kind,
+        report,
+        sites,
+        unsafe_fixes: fs.unsafe_fixes,
+        settings: fs.settings.clone(),
+    }
+}
+
+impl Analysis {
+    /// The text `refit check --fix` would write (with the config's
+    /// `unsafe-fixes`), or `None` when nothing changes.
+    pub fn fix_all(&self, text: &str) -> Option<String> {
+        let mode = FixMode::On {
+            unsafe_fixes: self.unsafe_fixes,
+        };
+        let run = || {
+            engine::process_text(text.to_string(), "", None, self.kind, &self.settings, mode).fixed
+        };
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+            .ok()
+            .flatten()
+    }
+
+    /// The site whose reference text holds `offset`.
+    pub fn site_at(&self, offset: usize) -> Option<&ImageSite> {
+        self.sites
+            .iter()
+            .find(|s| s.span.start <= offset && offset <= s.span.end)
+    }
+
+    /// Hover text for a site: what `refit reference` prints, and what the
+    /// rules say about it.
+    pub fn hover(&self, site: &ImageSite) -> String {
+        let mut out = String::new();
+        match &site.value {
+            SiteValue::Resolved { text, parsed, .. } => match parsed {
+                Ok(r) => {
+                    out.push_str(&format!("**`{text}`**\n\n"));
+                    let implicit = |s: Option<&str>, normal: &str| match s {
+                        Some(s) => format!("`{s}`"),
+                        None => format!("`{normal}` (implicit)"),
+                    };
+                    out.push_str(&format!(
+                        "- registry: {}\n",
+                        implicit(r.domain_str(), r.normalized_domain())
+                    ));
+                    out.push_str(&format!("- repository: `{}`\n", r.normalized_path()));
+                    out.push_str(&format!(
+                        "- tag: {}\n",
+                        match (r.tag_str(), r.digest_str()) {
+                            (Some(t), _) => format!("`{t}`"),
+                            (None, Some(_)) => "(none)".to_string(),
+                            (None, None) => "`latest` (implicit)".to_string(),
+                        }
+                    ));
+                    out.push_str(&format!(
+                        "- digest: {}\n",
+                        r.digest_str()
+                            .map_or("(none)".to_string(), |d| format!("`{d}`"))
+                    ));
+                    out.push_str(&format!("- normalized: `{}`\n", r.normalized()));
+                    if site.raw != *text {
+                        out.push_str(&format!("- written as: `{}`\n", site.raw));
+                    }
+                }
+                Err(e) => out.push_str(&format!("**`{text}`**: not a valid reference ({e})\n")),
+            },
+            SiteValue::Unresolved { missing } => out.push_str(&format!(
+                "**`{}`**: unresolved (no value for {})\n",
+                site.raw,
+                missing
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            SiteValue::Mirror(m) => out.push_str(&format!(
+                "**`{}`**: a registry mirror for {}\n",
+                m.written,
+                m.upstream
+                    .as_deref()
+                    .map_or("every registry".to_string(), |u| format!("`{u}`"))
+            )),
+        }
+        let findings: Vec<&Diagnostic> = self
+            .report
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                d.span.start < site.span.end && site.span.start < d.span.end.max(d.span.start + 1)
+            })
+            .collect();
+        if !findings.is_empty() {
+            out.push_str("\nrefit:\n");
+            for d in findings {
+                let sev = match d.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                    Severity::Info => "info",
+                };
+                out.push_str(&format!("- {} {} ({sev}): {}\n", d.code, d.name, d.message));
+                if let Some(fix) = &d.fix {
+                    let safety = match fix.applicability {
+                        Applicability::Safe => "safe fix",
+                        Applicability::Unsafe => "unsafe fix",
+                    };
+                    out.push_str(&format!("  - {safety}: {}\n", fix.title));
+                }
+            }
+        }
+        out
+    }
+}
