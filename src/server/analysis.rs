@@ -69,8 +69,14 @@ fn error(code: &'static str, message: String) -> Diagnostic {
 /// Check a buffer as `refit check` checks the file. A panic inside the
 /// check becomes an error diagnostic instead of taking the server down.
 pub fn analyze(text: &str, path: &Path, fs: &FileSettings) -> Analysis {
+    analyze_with(text, path, fs, check_buffer)
+}
+
+/// The check itself: the buffer through the engine, and its sites (for
+/// hover).
+fn check_buffer(text: &str, path: &Path, fs: &FileSettings) -> (FileReport, Vec<ImageSite>) {
     let display = crate::discover::display_path(path);
-    let run = || {
+    {
         if text.len() as u64 > fs.max_file_size {
             let d = error(
                 "E003",
@@ -101,7 +107,17 @@ pub fn analyze(text: &str, path: &Path, fs: &FileSettings) -> Analysis {
         );
         let sites = crate::check::extract(fs.kind, text, &fs.settings).unwrap_or_default();
         (report, sites)
-    };
+    }
+}
+
+fn analyze_with(
+    text: &str,
+    path: &Path,
+    fs: &FileSettings,
+    check: impl FnOnce(&str, &Path, &FileSettings) -> (FileReport, Vec<ImageSite>),
+) -> Analysis {
+    let display = crate::discover::display_path(path);
+    let run = || check(text, path, fs);
     let (report, sites) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
         Ok(r) => r,
         Err(_) => {
@@ -234,5 +250,29 @@ impl Analysis {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_check_becomes_an_error_diagnostic() {
+        let fs = FileSettings {
+            kind: FileKind::Dockerfile,
+            settings: Settings::default(),
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            unsafe_fixes: false,
+        };
+        let path = Path::new("Dockerfile");
+        let a = analyze_with("FROM node:20\n", path, &fs, |_, _, _| panic!("boom"));
+        let codes: Vec<&str> = a.report.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, vec!["E004"]);
+        assert!(a.report.diagnostics[0].message.contains("internal error"));
+        // The same document checks normally afterwards.
+        let a = analyze("FROM node:20\n", path, &fs);
+        let codes: Vec<&str> = a.report.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, vec!["REG001"]);
     }
 }
