@@ -94,7 +94,7 @@ mod tests {
         );
         assert_eq!(
             lines.position(text, at, Encoding::Utf8),
-            Position::new(0, 9)
+            Position::new(0, 8)
         );
         assert_eq!(lines.offset(text, Position::new(0, 5), Encoding::Utf16), at);
         let from = text.find("node").unwrap_or(0);
