@@ -28,7 +28,7 @@ impl Client {
     fn start(capabilities: Value) -> Client {
         let (server, client) = Connection::memory();
         let thread = std::thread::spawn(move || {
-            if let Err(e) = serve(server, Duration::from_millis(20)) {
+            if let Err(e) = serve(server, Duration::from_millis(200)) {
                 panic!("server failed: {e}");
             }
         });

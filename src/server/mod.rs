@@ -30,8 +30,11 @@ use std::time::{Duration, Instant};
 /// The code action kind of "fix all safe problems": `source.fixAll.refit`.
 pub const FIX_ALL_KIND: &str = "source.fixAll.refit";
 
-/// How long a document must stay unchanged before it is checked again.
-pub const DEBOUNCE: Duration = Duration::from_millis(100);
+/// The least time between two checks of one document while it is being
+/// edited: a change to a document not checked within this time is checked
+/// at once (leading edge); changes inside it are coalesced into one check
+/// at its end (trailing edge).
+pub const DEBOUNCE: Duration = Duration::from_millis(50);
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -127,6 +130,8 @@ struct Doc {
     analysis: Option<(i32, Option<Analysis>)>,
     /// When the document is due to be checked again (debounce).
     due: Option<Instant>,
+    /// When it was last checked.
+    checked_at: Option<Instant>,
 }
 
 struct Server {
@@ -352,6 +357,7 @@ impl Server {
                         version: p.text_document.version,
                         analysis: None,
                         due: None,
+                        checked_at: None,
                     },
                 );
                 // Opening is answered at once; typing is debounced.
@@ -381,7 +387,8 @@ impl Server {
                 }
                 doc.version = p.text_document.version;
                 doc.analysis = None;
-                doc.due = Some(Instant::now() + debounce);
+                let now = Instant::now();
+                doc.due = Some(doc.checked_at.map_or(now, |t| (t + debounce).max(now)));
             }
             "textDocument/didClose" => {
                 let Ok(p) = serde_json::from_value::<DidCloseTextDocumentParams>(n.params) else {
@@ -471,6 +478,7 @@ impl Server {
         if let Some(doc) = self.docs.get_mut(key) {
             doc.analysis = Some((version, result));
             doc.due = None;
+            doc.checked_at = Some(Instant::now());
         }
     }
 
