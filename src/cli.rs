@@ -300,7 +300,7 @@ fn check(args: CheckArgs) -> ExitCode {
         progress.finish();
         reports
     };
-    let reports = match checked {
+    let mut reports = match checked {
         Ok(r) => r,
         Err(e) => return usage_error(&e.to_string()),
     };
@@ -333,11 +333,8 @@ fn check(args: CheckArgs) -> ExitCode {
             }
         }
     } else if args.fix {
-        for failure in run.write_fixes(&reports) {
-            eprintln!(
-                "error: {}: cannot write the fixed file: {}",
-                failure.display, failure.error
-            );
+        for failure in run.write_fixes(&mut reports) {
+            eprintln!("error: {}: {}", failure.display, failure.error);
             failed_write = true;
         }
         // stdin: the fixed text goes to stdout, findings to stderr.

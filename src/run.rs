@@ -9,6 +9,7 @@ use crate::discover::{self, Choice, Target, classify_explicit};
 use crate::engine::{self, DEFAULT_MAX_FILE_SIZE, FileReport, FixMode};
 use crate::rules::RULES;
 use crate::site::Span;
+use crate::write::WriteError;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -84,7 +85,7 @@ pub struct FileSettings {
 #[derive(Debug)]
 pub struct WriteFailure {
     pub display: String,
-    pub error: std::io::Error,
+    pub error: WriteError,
 }
 
 /// What `--add-ignore` did.
@@ -338,22 +339,58 @@ impl Run {
         Ok(report)
     }
 
-    /// Write every fixed file that came from disk (stdin's fixed text is the
-    /// caller's to print). Returns the files that could not be written.
-    pub fn write_fixes(&self, reports: &[FileReport]) -> Vec<WriteFailure> {
-        let mut failures = Vec::new();
-        for r in reports {
-            let (Some(fixed), Some(path)) = (&r.fixed, &r.path) else {
-                continue;
-            };
-            if let Err(error) = crate::write::write_atomic(path, fixed) {
-                failures.push(WriteFailure {
-                    display: r.display.clone(),
-                    error,
-                });
-            }
-        }
-        failures
+    /// Write every fixed file that came from disk, in parallel (stdin's
+    /// fixed text is the caller's to print). A file that could not be
+    /// written goes back to its findings before fixing, plus the error
+    /// (E001, or E006 when it changed during the run), so no format
+    /// reports it as fixed. Returns the files that were not written.
+    pub fn write_fixes(&self, reports: &mut [FileReport]) -> Vec<WriteFailure> {
+        reports
+            .par_iter_mut()
+            .filter_map(|r| self.write_one(r))
+            .collect()
+    }
+
+    fn write_one(&self, r: &mut FileReport) -> Option<WriteFailure> {
+        let (Some(fixed), Some(path), Some(source)) = (&r.fixed, &r.path, &r.source) else {
+            return None;
+        };
+        let error = crate::write::write_fixed(path, source, r.stamp, fixed).err()?;
+        self.unfix(r, &error);
+        Some(WriteFailure {
+            display: r.display.clone(),
+            error,
+        })
+    }
+
+    /// The report of a file whose fix was not written: its findings as
+    /// read, and the write error.
+    fn unfix(&self, r: &mut FileReport, error: &WriteError) {
+        let (Some(path), Some(source)) = (r.path.clone(), r.source.take()) else {
+            return;
+        };
+        let settings = self
+            .file_settings(&path)
+            .map_or_else(|_| self.base.clone(), |f| f.settings);
+        let local = engine::local_settings(&path, r.kind, &settings);
+        let mut fresh = engine::process_text(
+            source,
+            &r.display,
+            Some(path),
+            r.kind,
+            local.as_ref().unwrap_or(&settings),
+            FixMode::Off,
+        );
+        fresh.stamp = r.stamp;
+        fresh.diagnostics.push(crate::check::file_error(
+            error.code(),
+            error.to_string(),
+            Span::default(),
+        ));
+        fresh
+            .diagnostics
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        *r = fresh;
     }
 
     /// `--add-ignore`: write a suppression for every finding of every file,
@@ -383,8 +420,8 @@ impl Run {
                     continue;
                 }
             }
-            if let Err(e) = crate::write::write_atomic(path, &new) {
-                out.errors.push(format!("{}: cannot write: {e}", r.display));
+            if let Err(e) = crate::write::write_fixed(path, text, r.stamp, &new) {
+                out.errors.push(format!("{}: {e}", r.display));
                 out.failed = true;
                 continue;
             }
@@ -430,5 +467,6 @@ pub fn single_error(name: &Path, d: crate::diagnostic::Diagnostic) -> FileReport
         fixed: None,
         applied: Vec::new(),
         suggested: None,
+        stamp: None,
     }
 }
