@@ -2,15 +2,16 @@
 //! runs, on the editor's buffer instead of the file on disk.
 
 use crate::check::{FileKind, Settings};
-use crate::config::{ConfigError, Resolver};
+use crate::config::ConfigError;
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
-use crate::engine::{self, DEFAULT_MAX_FILE_SIZE, FileReport, FixMode};
+use crate::engine::{self, FixMode};
+use crate::run::Run;
 use crate::site::{ImageSite, SiteValue};
 use std::path::Path;
 
-/// The settings `refit check` would use for `path`: its nearest
-/// `refit.toml` with the matching overrides, and files beside it (`.env`,
-/// `Chart.yaml`).
+/// What `refit check` would use for `path`: its kind, and the settings of
+/// its nearest `refit.toml` with the matching overrides and the files
+/// beside it (`.env`, `Chart.yaml`).
 #[derive(Debug, Clone)]
 pub struct FileSettings {
     pub kind: FileKind,
@@ -20,34 +21,20 @@ pub struct FileSettings {
     pub unsafe_fixes: bool,
 }
 
-/// The kind of `path` and its settings; `Ok(None)` when refit does not read
-/// files of this name (or the config excludes it).
-pub fn settings_for(resolver: &Resolver, path: &Path) -> Result<Option<FileSettings>, ConfigError> {
-    let config = resolver.for_file(path)?;
+/// The kind of `path` and its settings; `Ok(None)` when a walk would not
+/// read it (an unrecognised name, or excluded by the config).
+pub fn settings_for(run: &Run, path: &Path) -> Result<Option<FileSettings>, ConfigError> {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let kind = match config.as_ref().and_then(|c| c.kind_for(&absolute)) {
-        Some(k) => Some(k),
-        None if config.as_ref().is_some_and(|c| c.is_excluded(&absolute)) => None,
-        None => crate::discover::classify(&absolute),
-    };
-    let Some(kind) = kind else {
+    let Some(kind) = run.kind_for(&absolute) else {
         return Ok(None);
     };
-    let mut settings = Settings::default();
-    let raw = config.as_ref().map(|c| c.apply(&absolute, &mut settings));
-    let raw = raw.as_deref();
-    let max_file_size = raw
-        .and_then(|r| r.max_file_size)
-        .unwrap_or(DEFAULT_MAX_FILE_SIZE);
-    let unsafe_fixes = raw
-        .and_then(|r| r.fix.as_ref())
-        .and_then(|f| f.unsafe_fixes)
-        .unwrap_or(false);
-    let settings = engine::local_settings(&absolute, kind, &settings).unwrap_or(settings);
+    let fs = run.file_settings(&absolute)?;
+    let unsafe_fixes = matches!(fs.mode, FixMode::On { unsafe_fixes: true });
+    let settings = engine::local_settings(&absolute, kind, &fs.settings).unwrap_or(fs.settings);
     Ok(Some(FileSettings {
         kind,
         settings,
-        max_file_size,
+        max_file_size: fs.max_file_size,
         unsafe_fixes,
     }))
 }
@@ -56,7 +43,7 @@ pub fn settings_for(resolver: &Resolver, path: &Path) -> Result<Option<FileSetti
 #[derive(Debug, Clone)]
 pub struct Analysis {
     pub kind: FileKind,
-    pub report: FileReport,
+    pub diagnostics: Vec<Diagnostic>,
     pub sites: Vec<ImageSite>,
     pub unsafe_fixes: bool,
     settings: Settings,
@@ -68,79 +55,48 @@ fn error(code: &'static str, message: String) -> Diagnostic {
 
 /// Check a buffer as `refit check` checks the file. A panic inside the
 /// check becomes an error diagnostic instead of taking the server down.
-pub fn analyze(text: &str, path: &Path, fs: &FileSettings) -> Analysis {
-    analyze_with(text, path, fs, check_buffer)
+pub fn analyze(text: &str, fs: &FileSettings) -> Analysis {
+    analyze_with(text, fs, check_buffer)
 }
 
-/// The check itself: the buffer through the engine, and its sites (for
-/// hover).
-fn check_buffer(text: &str, path: &Path, fs: &FileSettings) -> (FileReport, Vec<ImageSite>) {
-    let display = crate::discover::display_path(path);
-    {
-        if text.len() as u64 > fs.max_file_size {
-            let d = error(
-                "E003",
-                format!(
-                    "File is {} bytes, over the {}-byte limit (max-file-size); not checked",
-                    text.len(),
-                    fs.max_file_size
-                ),
-            );
-            let mut report = engine::process_text(
-                String::new(),
-                &display,
-                Some(path.to_path_buf()),
-                fs.kind,
-                &fs.settings,
-                FixMode::Off,
-            );
-            report.diagnostics = vec![d];
-            return (report, Vec::new());
-        }
-        let report = engine::process_text(
-            text.to_string(),
-            &display,
-            Some(path.to_path_buf()),
-            fs.kind,
-            &fs.settings,
-            FixMode::Off,
+/// The check itself: the findings (or the per-file error) and the sites,
+/// from one extraction.
+fn check_buffer(text: &str, fs: &FileSettings) -> (Vec<Diagnostic>, Vec<ImageSite>) {
+    if text.len() as u64 > fs.max_file_size {
+        let d = error(
+            "E003",
+            format!(
+                "File is {} bytes, over the {}-byte limit (max-file-size); not checked",
+                text.len(),
+                fs.max_file_size
+            ),
         );
-        let sites = crate::check::extract(fs.kind, text, &fs.settings).unwrap_or_default();
-        (report, sites)
+        return (vec![d], Vec::new());
+    }
+    match crate::check::check_text(fs.kind, text, &fs.settings) {
+        Ok(checked) => (checked.diagnostics, checked.sites),
+        Err(d) => (vec![*d], Vec::new()),
     }
 }
 
 fn analyze_with(
     text: &str,
-    path: &Path,
     fs: &FileSettings,
-    check: impl FnOnce(&str, &Path, &FileSettings) -> (FileReport, Vec<ImageSite>),
+    check: impl FnOnce(&str, &FileSettings) -> (Vec<Diagnostic>, Vec<ImageSite>),
 ) -> Analysis {
-    let display = crate::discover::display_path(path);
-    let run = || check(text, path, fs);
-    let (report, sites) = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
-        Ok(r) => r,
-        Err(_) => {
-            let report = FileReport {
-                display,
-                path: Some(path.to_path_buf()),
-                kind: fs.kind,
-                source: Some(text.to_string()),
-                diagnostics: vec![error(
-                    "E004",
-                    "refit failed while checking this file (an internal error); please report it"
-                        .to_string(),
-                )],
-                fixed: None,
-                applied: Vec::new(),
-                suggested: None,
-            };
-            (report, Vec::new())
-        }
-    };
+    let run = || check(text, fs);
+    let (diagnostics, sites) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+        .unwrap_or_else(|_| {
+            let d = error(
+                "E004",
+                "refit failed while checking this file (an internal error); please report it"
+                    .to_string(),
+            );
+            (vec![d], Vec::new())
+        });
     Analysis {
         kind: fs.kind,
-        report,
+        diagnostics,
         sites,
         unsafe_fixes: fs.unsafe_fixes,
         settings: fs.settings.clone(),
@@ -224,7 +180,6 @@ impl Analysis {
             )),
         }
         let findings: Vec<&Diagnostic> = self
-            .report
             .diagnostics
             .iter()
             .filter(|d| {
@@ -262,17 +217,16 @@ mod tests {
         let fs = FileSettings {
             kind: FileKind::Dockerfile,
             settings: Settings::default(),
-            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            max_file_size: crate::engine::DEFAULT_MAX_FILE_SIZE,
             unsafe_fixes: false,
         };
-        let path = Path::new("Dockerfile");
-        let a = analyze_with("FROM node:20\n", path, &fs, |_, _, _| panic!("boom"));
-        let codes: Vec<&str> = a.report.diagnostics.iter().map(|d| d.code).collect();
+        let a = analyze_with("FROM node:20\n", &fs, |_, _| panic!("boom"));
+        let codes: Vec<&str> = a.diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(codes, vec!["E004"]);
-        assert!(a.report.diagnostics[0].message.contains("internal error"));
+        assert!(a.diagnostics[0].message.contains("internal error"));
         // The same document checks normally afterwards.
-        let a = analyze("FROM node:20\n", path, &fs);
-        let codes: Vec<&str> = a.report.diagnostics.iter().map(|d| d.code).collect();
+        let a = analyze("FROM node:20\n", &fs);
+        let codes: Vec<&str> = a.diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(codes, vec!["REG001"]);
     }
 }

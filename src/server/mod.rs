@@ -5,8 +5,9 @@
 mod analysis;
 pub mod position;
 
-use crate::config::{self, Resolver};
+use crate::config;
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
+use crate::run::{Run, RunOptions};
 use analysis::{Analysis, FileSettings};
 use crossbeam_channel::RecvTimeoutError;
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
@@ -26,6 +27,20 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
+
+/// `refit server --help`: what the server supports.
+pub const HELP: &str = "Run the language server: LSP over stdin/stdout, for editors.
+
+Supports: diagnostics for every file kind `refit check` reads, from the
+unsaved buffer (debounced, incremental sync), with the rule code, a link to
+the rule's page and the severity the nearest refit.toml gives; code actions
+(each finding's fix, labelled safe or unsafe; `Ignore CODE on this line`;
+`source.fixAll.refit`, which applies exactly what `refit check --fix`
+would); hover on an image reference (registry, repository, tag, digest,
+normalized form, and what the rules say). Positions use UTF-16, or UTF-8
+when the client offers it. refit.toml changes apply without a restart
+(saved, or watched through workspace/didChangeWatchedFiles), and an invalid
+refit.toml is shown as a diagnostic on itself.";
 
 /// The code action kind of "fix all safe problems": `source.fixAll.refit`.
 pub const FIX_ALL_KIND: &str = "source.fixAll.refit";
@@ -80,7 +95,7 @@ pub fn serve(connection: Connection, debounce: Duration) -> Result<(), Error> {
         connection,
         encoding,
         debounce,
-        resolver: Resolver::default(),
+        run: new_run()?,
         docs: HashMap::new(),
         next_request: 0,
     };
@@ -138,7 +153,8 @@ struct Server {
     connection: Connection,
     encoding: Encoding,
     debounce: Duration,
-    resolver: Resolver,
+    /// Settings per file, as `refit check --fix` reads them.
+    run: Run,
     docs: HashMap<String, Doc>,
     next_request: i32,
 }
@@ -187,6 +203,15 @@ pub fn path_to_uri(path: &Path) -> Option<Uri> {
         }
     }
     Uri::from_str(&s).ok()
+}
+
+/// A run as `refit check --fix` with no flags: the settings and kinds of
+/// files come from their `refit.toml`.
+fn new_run() -> Result<Run, Error> {
+    Ok(Run::new(RunOptions {
+        fix: true,
+        ..RunOptions::default()
+    })?)
 }
 
 fn is_config_file(path: &Path) -> bool {
@@ -424,7 +449,7 @@ impl Server {
 
     /// A `refit.toml` changed: forget every cached config, check again.
     fn reload_config(&mut self) -> Result<(), Error> {
-        self.resolver = Resolver::default();
+        self.run = new_run()?;
         for doc in self.docs.values_mut() {
             doc.analysis = None;
         }
@@ -448,22 +473,21 @@ impl Server {
             return;
         }
         let version = doc.version;
-        let result = match analysis::settings_for(&self.resolver, &doc.path) {
-            Ok(Some(fs)) => Some(analysis::analyze(&doc.text, &doc.path, &fs)),
+        let result = match analysis::settings_for(&self.run, &doc.path) {
+            Ok(Some(fs)) => Some(analysis::analyze(&doc.text, &fs)),
             Ok(None) => None,
             Err(e) => {
-                // The file's config is broken: say so on the file, check with defaults.
-                let fs = FileSettings {
-                    kind: crate::discover::classify(&doc.path)
-                        .unwrap_or(crate::check::FileKind::Dockerfile),
-                    settings: crate::check::Settings::default(),
-                    max_file_size: crate::engine::DEFAULT_MAX_FILE_SIZE,
-                    unsafe_fixes: false,
-                };
-                let mut a = (crate::discover::classify(&doc.path).is_some())
-                    .then(|| analysis::analyze(&doc.text, &doc.path, &fs));
-                if let Some(a) = &mut a {
-                    a.report.diagnostics.insert(
+                // The file's config is broken: say so on the file, and
+                // check it with the defaults meanwhile.
+                crate::discover::classify(&doc.path).map(|kind| {
+                    let fs = FileSettings {
+                        kind,
+                        settings: crate::check::Settings::default(),
+                        max_file_size: crate::engine::DEFAULT_MAX_FILE_SIZE,
+                        unsafe_fixes: false,
+                    };
+                    let mut a = analysis::analyze(&doc.text, &fs);
+                    a.diagnostics.insert(
                         0,
                         crate::check::file_error(
                             "E000",
@@ -471,8 +495,8 @@ impl Server {
                             crate::site::Span::new(0, 0),
                         ),
                     );
-                }
-                a
+                    a
+                })
             }
         };
         if let Some(doc) = self.docs.get_mut(key) {
@@ -492,7 +516,6 @@ impl Server {
         };
         let diagnostics = match &doc.analysis {
             Some((_, Some(a))) => a
-                .report
                 .diagnostics
                 .iter()
                 .map(|d| self.lsp_diagnostic(doc, d))
@@ -624,7 +647,7 @@ impl Server {
         if wants(&quickfix) {
             let mut ignored: Vec<(usize, &'static str)> = Vec::new();
             let index = crate::diagnostic::LineIndex::new(&doc.text);
-            for d in &analysis.report.diagnostics {
+            for d in &analysis.diagnostics {
                 let touches = d.span.start <= end && start <= d.span.end;
                 if !touches || d.code.starts_with('E') {
                     continue;
