@@ -92,9 +92,9 @@ pub fn fingerprints(report: &FileReport) -> Vec<String> {
         Vec::new()
     };
     let normalized = |span: Span| -> Option<String> {
-        let site = sites
-            .iter()
-            .find(|s| s.span.start <= span.start && span.start < s.span.end.max(s.span.start + 1))?;
+        let site = sites.iter().find(|s| {
+            s.span.start <= span.start && span.start < s.span.end.max(s.span.start + 1)
+        })?;
         match &site.value {
             crate::site::SiteValue::Resolved { parsed: Ok(r), .. } => Some(r.normalized()),
             _ => None,
@@ -258,7 +258,9 @@ impl Baseline {
             let needle = format!("\"fingerprint\":\"{}\"", e.fingerprint);
             let at = self.text.find(&needle).unwrap_or(open);
             let line_start = self.text[..at].rfind('\n').map_or(0, |p| p + 1);
-            let line_end = self.text[at..].find('\n').map_or(self.text.len(), |p| at + p);
+            let line_end = self.text[at..]
+                .find('\n')
+                .map_or(self.text.len(), |p| at + p);
             // The fix rewrites the list without this entry: one edit inside
             // the brackets, every other byte kept.
             let rest: Vec<Entry> = self
@@ -336,9 +338,18 @@ mod tests {
     fn dockerfile_locations_name_stage_and_instruction() {
         let text = "# syntax=docker/dockerfile:1\nFROM a AS b\nRUN x \\\n  FROM y\nFROM c\nCOPY --from=b /a /b\n";
         assert_eq!(dockerfile_location(text, 3), "directive");
-        assert_eq!(dockerfile_location(text, text.find("a AS").unwrap_or(0)), "stage 1 FROM");
-        assert_eq!(dockerfile_location(text, text.find("c\n").unwrap_or(0)), "stage 2 FROM");
-        assert_eq!(dockerfile_location(text, text.find("--from").unwrap_or(0)), "stage 2 COPY");
+        assert_eq!(
+            dockerfile_location(text, text.find("a AS").unwrap_or(0)),
+            "stage 1 FROM"
+        );
+        assert_eq!(
+            dockerfile_location(text, text.find("c\n").unwrap_or(0)),
+            "stage 2 FROM"
+        );
+        assert_eq!(
+            dockerfile_location(text, text.find("--from").unwrap_or(0)),
+            "stage 2 COPY"
+        );
     }
 
     #[test]
@@ -355,10 +366,11 @@ mod tests {
             findings: Vec::new(),
         });
         assert_eq!(parsed.findings, vec![e.clone(), e]);
-        let empty: BaselineFile = serde_json::from_str(&render_entries(&[])).unwrap_or(BaselineFile {
-            version: 0,
-            findings: vec![],
-        });
+        let empty: BaselineFile =
+            serde_json::from_str(&render_entries(&[])).unwrap_or(BaselineFile {
+                version: 0,
+                findings: vec![],
+            });
         assert_eq!(empty.version, 1);
     }
 }

@@ -75,9 +75,19 @@ pub fn change(dir: &Path, base: &str) -> Result<Change, DiffError> {
     let top = git(dir, &["rev-parse", "--show-toplevel"])
         .map_err(|e| DiffError(format!("--diff-base: not in a git repository ({e})")))?;
     let top = PathBuf::from(top.trim());
-    if git(&top, &["rev-parse", "--verify", "--quiet", &format!("{base}^{{commit}}")]).is_err() {
-        let shallow = git(&top, &["rev-parse", "--is-shallow-repository"])
-            .is_ok_and(|s| s.trim() == "true");
+    if git(
+        &top,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{base}^{{commit}}"),
+        ],
+    )
+    .is_err()
+    {
+        let shallow =
+            git(&top, &["rev-parse", "--is-shallow-repository"]).is_ok_and(|s| s.trim() == "true");
         let hint = if shallow {
             " This is a shallow clone: fetch the base too (`git fetch --deepen=100 origin <base>`, or `fetch-depth: 0` in actions/checkout)."
         } else {
@@ -218,13 +228,12 @@ pub fn narrow(
             .iter()
             .filter(|s| s.span == d.span)
             .find_map(|s| match &s.value {
-                crate::site::SiteValue::Resolved { pieces, .. } => pieces
-                    .iter()
-                    .filter_map(|p| p.file)
-                    .find(|f| {
+                crate::site::SiteValue::Resolved { pieces, .. } => {
+                    pieces.iter().filter_map(|p| p.file).find(|f| {
                         let (a, b) = line_span(*f);
                         lines.touches(a, b)
-                    }),
+                    })
+                }
                 _ => None,
             });
         if let Some(span) = cause {
@@ -253,9 +262,9 @@ pub fn parse_diff(top: &Path, diff: &str) -> Change {
         } else if let Some(to) = line.strip_prefix("rename to ") {
             let path = top.join(to);
             if let Some(from) = &rename_from {
-                change
-                    .notes
-                    .push(format!("{to}: renamed from {from}; only its changed lines count"));
+                change.notes.push(format!(
+                    "{to}: renamed from {from}; only its changed lines count"
+                ));
             }
             change.files.entry(path.clone()).or_default();
             current = Some(path);
@@ -289,7 +298,10 @@ pub fn parse_diff(top: &Path, diff: &str) -> Change {
                 .unwrap_or("+0,0");
             let mut parts = new.trim_start_matches('+').splitn(2, ',');
             let start: usize = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-            let count: usize = parts.next().map_or(Some(1), |s| s.parse().ok()).unwrap_or(1);
+            let count: usize = parts
+                .next()
+                .map_or(Some(1), |s| s.parse().ok())
+                .unwrap_or(1);
             let entry = change.files.entry(path.clone()).or_default();
             // Bounded by the hunk header; a line count past a file's end
             // only marks lines that do not exist.

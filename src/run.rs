@@ -395,7 +395,9 @@ impl Run {
             .map(crate::report::paths::repo_relative)
             .collect();
         let judged = |file: &str| self.change.is_none() && checked.contains(file);
-        if let Some(stale) = baseline.unmatched_report(&used, &judged, self.options.fix || self.options.diff) {
+        if let Some(stale) =
+            baseline.unmatched_report(&used, &judged, self.options.fix || self.options.diff)
+        {
             reports.push(stale);
         }
         Ok(())

@@ -9,14 +9,25 @@ fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
-        .args(["-c", "user.name=ci", "-c", "user.email=ci@example.invalid", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=ci",
+            "-c",
+            "user.email=ci@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(args)
         // Fixed dates: the same commit ids on every run, for the snapshots.
         .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
         .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -32,7 +43,11 @@ fn repository() -> (tempfile::TempDir, PathBuf, String) {
     git(&dir, &["commit", "-q", "-m", "base"]);
     let base = git(&dir, &["rev-parse", "HEAD"]);
     git(&dir, &["checkout", "-q", "-b", "feature"]);
-    std::fs::write(dir.join("compose.yaml"), "services:\n  cache:\n    image: index.docker.io/library/redis:7.2\n").expect("write");
+    std::fs::write(
+        dir.join("compose.yaml"),
+        "services:\n  cache:\n    image: index.docker.io/library/redis:7.2\n",
+    )
+    .expect("write");
     git(&dir, &["add", "-A"]);
     git(&dir, &["commit", "-q", "-m", "head"]);
     (tmp, dir, base)
@@ -41,11 +56,18 @@ fn repository() -> (tempfile::TempDir, PathBuf, String) {
 fn path_with_refit() -> String {
     let bin = Path::new(env!("CARGO_BIN_EXE_refit"));
     let dir = bin.parent().map(Path::to_path_buf).unwrap_or_default();
-    format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default())
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 fn have(cmd: &str) -> bool {
-    Command::new(cmd).arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new(cmd)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 struct ActionRun {
@@ -111,14 +133,25 @@ fn github_action_entry_script() {
     assert_eq!(annotations.status, Some(1));
     // Only the pull request's change: the compose file, not the old
     // Dockerfile findings.
-    assert!(annotations.stdout.contains("file=compose.yaml"), "{}", annotations.stdout);
-    assert!(!annotations.stdout.contains("app/Dockerfile"), "{}", annotations.stdout);
+    assert!(
+        annotations.stdout.contains("file=compose.yaml"),
+        "{}",
+        annotations.stdout
+    );
+    assert!(
+        !annotations.stdout.contains("app/Dockerfile"),
+        "{}",
+        annotations.stdout
+    );
     insta::assert_snapshot!("action-annotations-stdout", annotations.stdout);
     insta::assert_snapshot!("action-annotations-output", annotations.output);
     insta::assert_snapshot!("action-annotations-summary", annotations.summary);
 
     let sarif = run_action(&dir, &base, "sarif");
-    assert_eq!(sarif.output, "findings=1\nreport=refit.sarif\nexit-code=1\n");
+    assert_eq!(
+        sarif.output,
+        "findings=1\nreport=refit.sarif\nexit-code=1\n"
+    );
     let doc: serde_json::Value = serde_json::from_str(&sarif.report).expect("SARIF is JSON");
     assert_eq!(doc["runs"][0]["results"].as_array().map(Vec::len), Some(1));
 
@@ -128,18 +161,29 @@ fn github_action_entry_script() {
     insta::assert_snapshot!("action-review-report", review.report);
 
     let md = run_action(&dir, &base, "fix-suggestions");
-    assert!(md.report.contains("```suggestion\n    image: docker.io/library/redis:7.2\n```"), "{}", md.report);
+    assert!(
+        md.report
+            .contains("```suggestion\n    image: docker.io/library/redis:7.2\n```"),
+        "{}",
+        md.report
+    );
 
     let bad = run_action(&dir, &base, "nonsense");
     assert_eq!(bad.status, Some(2));
-    assert!(bad.stdout.contains("::error title=refit::unknown mode 'nonsense'"));
+    assert!(
+        bad.stdout
+            .contains("::error title=refit::unknown mode 'nonsense'")
+    );
 }
 
 /// The `script` block of the template's `refit` job.
 fn gitlab_script() -> String {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ci/refit.gitlab-ci.yml"))
-        .expect("template");
-    let start = text.find("  script:\n    - |\n").expect("a script block") + "  script:\n    - |\n".len();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("ci/refit.gitlab-ci.yml"),
+    )
+    .expect("template");
+    let start =
+        text.find("  script:\n    - |\n").expect("a script block") + "  script:\n    - |\n".len();
     text[start..]
         .lines()
         .take_while(|l| l.starts_with("      ") || l.is_empty())
@@ -154,16 +198,29 @@ fn gitlab_template_writes_the_code_quality_report_for_the_merge_request() {
     let script = gitlab_script();
     let run = |vars: &[(&str, &str)]| {
         let mut cmd = Command::new("sh");
-        cmd.arg("-c").arg(&script).current_dir(&dir).env("PATH", path_with_refit()).env("REFIT_ARGS", "").env("REFIT_INSTALL", "");
+        cmd.arg("-c")
+            .arg(&script)
+            .current_dir(&dir)
+            .env("PATH", path_with_refit())
+            .env("REFIT_ARGS", "")
+            .env("REFIT_INSTALL", "");
         for (k, v) in vars {
             cmd.env(k, v);
         }
         let out = cmd.output().expect("sh runs");
-        let report = std::fs::read_to_string(dir.join("gl-code-quality-report.json")).unwrap_or_default();
+        let report =
+            std::fs::read_to_string(dir.join("gl-code-quality-report.json")).unwrap_or_default();
         (out, report)
     };
-    let (out, report) = run(&[("CI_MERGE_REQUEST_DIFF_BASE_SHA", &base), ("CI_PIPELINE_SOURCE", "merge_request_event")]);
-    assert_eq!(out.status.code(), Some(0), "findings do not fail the job: {out:?}");
+    let (out, report) = run(&[
+        ("CI_MERGE_REQUEST_DIFF_BASE_SHA", &base),
+        ("CI_PIPELINE_SOURCE", "merge_request_event"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "findings do not fail the job: {out:?}"
+    );
     let doc: serde_json::Value = serde_json::from_str(&report).expect("Code Quality JSON");
     let issues = doc.as_array().cloned().unwrap_or_default();
     assert_eq!(issues.len(), 1, "{report}");
@@ -176,9 +233,15 @@ fn gitlab_template_writes_the_code_quality_report_for_the_merge_request() {
     assert_eq!(doc.as_array().map(Vec::len), Some(3), "{report}");
     // REFIT_ARGS reaches refit.
     let mut cmd = Command::new("sh");
-    cmd.arg("-c").arg(&script).current_dir(&dir).env("PATH", path_with_refit()).env("REFIT_ARGS", "--select TAG").env("REFIT_INSTALL", "");
+    cmd.arg("-c")
+        .arg(&script)
+        .current_dir(&dir)
+        .env("PATH", path_with_refit())
+        .env("REFIT_ARGS", "--select TAG")
+        .env("REFIT_INSTALL", "");
     let out = cmd.output().expect("sh runs");
     assert!(out.status.success());
-    let report = std::fs::read_to_string(dir.join("gl-code-quality-report.json")).unwrap_or_default();
+    let report =
+        std::fs::read_to_string(dir.join("gl-code-quality-report.json")).unwrap_or_default();
     assert_eq!(report.trim(), "[]");
 }

@@ -9,11 +9,22 @@ fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(args)
         .output()
         .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -33,8 +44,13 @@ fn findings(dir: &Path, extra: &[&str]) -> Vec<Value> {
     let mut args = vec!["check", "--format", "json"];
     args.extend_from_slice(extra);
     let out = refit(dir, &args);
-    let doc: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), String::from_utf8_lossy(&out.stderr)));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            stdout(&out),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     doc["diagnostics"].as_array().cloned().unwrap_or_default()
 }
 
@@ -75,9 +91,16 @@ fn diff_base_reports_only_the_changed_lines() {
     assert_eq!(codes, vec!["REG001", "TAG001"], "{new:?}");
     assert!(new.iter().all(|d| d["start"]["line"] == 5), "{new:?}");
     // Whole files: the changed file's other findings too.
-    assert_eq!(findings(&dir, &["--diff-base", "main", "--diff-scope", "files"]).len(), 6);
+    assert_eq!(
+        findings(&dir, &["--diff-base", "main", "--diff-scope", "files"]).len(),
+        6
+    );
     // Uncommitted and untracked changes count.
-    std::fs::write(dir.join("svc9/Dockerfile"), "FROM node AS build\nRUN echo 9\nFROM nginx:latest\nCOPY --from=build /a /b\n").expect("write");
+    std::fs::write(
+        dir.join("svc9/Dockerfile"),
+        "FROM node AS build\nRUN echo 9\nFROM nginx:latest\nCOPY --from=build /a /b\n",
+    )
+    .expect("write");
     std::fs::create_dir_all(dir.join("new")).expect("mkdir");
     std::fs::write(dir.join("new/Dockerfile"), "FROM alpine:3.20\n").expect("write");
     let codes: Vec<String> = findings(&dir, &["--diff-base", "main"])
@@ -93,7 +116,8 @@ fn a_changed_arg_default_reports_on_the_changed_line() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     git(dir, &["init", "-q", "-b", "main"]);
-    let body = "\nFROM docker.io/library/alpine:3.20\nRUN b\nRUN c\nFROM docker.io/library/node:${V}\n";
+    let body =
+        "\nFROM docker.io/library/alpine:3.20\nRUN b\nRUN c\nFROM docker.io/library/node:${V}\n";
     std::fs::write(dir.join("Dockerfile"), format!("ARG V=20.11{body}")).expect("write");
     git(dir, &["add", "-A"]);
     git(dir, &["commit", "-q", "-m", "base"]);
@@ -102,7 +126,12 @@ fn a_changed_arg_default_reports_on_the_changed_line() {
     assert_eq!(new.len(), 1, "{new:?}");
     assert_eq!(new[0]["code"], "TAG002");
     assert_eq!(new[0]["start"]["line"], 1, "{new:?}");
-    assert!(new[0]["message"].as_str().unwrap_or("").contains("(line 5, through this change)"));
+    assert!(
+        new[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("(line 5, through this change)")
+    );
 }
 
 #[test]
@@ -111,7 +140,10 @@ fn diff_base_errors_are_clear() {
     let out = refit(&dir, &["check", "--diff-base", "no-such-branch"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("`no-such-branch` is not a commit in this repository"), "{err}");
+    assert!(
+        err.contains("`no-such-branch` is not a commit in this repository"),
+        "{err}"
+    );
     // A shallow clone that lacks the base.
     let tmp = tempfile::tempdir().expect("tempdir");
     let shallow = tmp.path().join("shallow");
@@ -138,9 +170,16 @@ fn baseline_hides_todays_findings_and_shows_new_ones() {
     let out = refit(&dir, &["check", "--write-baseline", "refit-baseline.json"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(stdout(&out), "Wrote 200 findings to refit-baseline.json.\n");
-    assert_eq!(findings(&dir, &["--baseline", "refit-baseline.json"]).len(), 0);
+    assert_eq!(
+        findings(&dir, &["--baseline", "refit-baseline.json"]).len(),
+        0
+    );
     // From the config, too.
-    std::fs::write(dir.join("refit.toml"), "baseline = \"refit-baseline.json\"\n").expect("write");
+    std::fs::write(
+        dir.join("refit.toml"),
+        "baseline = \"refit-baseline.json\"\n",
+    )
+    .expect("write");
     assert_eq!(findings(&dir, &[]).len(), 0);
     git(&dir, &["checkout", "-q", "feature"]);
     let new = findings(&dir, &[]);
@@ -218,7 +257,8 @@ fn keys_declared(doc: &Value, schema: &Value) {
 /// Apply a review's suggestions to the files, as a reviewer clicking
 /// "Commit suggestion" on each would.
 fn apply_suggestions(dir: &Path, review: &Value) {
-    let mut by_file: std::collections::BTreeMap<String, Vec<(usize, usize, String)>> = Default::default();
+    let mut by_file: std::collections::BTreeMap<String, Vec<(usize, usize, String)>> =
+        Default::default();
     for c in review["comments"].as_array().cloned().unwrap_or_default() {
         let body = c["body"].as_str().unwrap_or("");
         let Some(start) = body.find("```suggestion\n") else {
@@ -250,15 +290,28 @@ fn github_review_validates_and_its_suggestions_equal_fix_on_changed_lines() {
     let (_t, dir) = repository();
     // The branch also changes a line with a fixable finding elsewhere.
     let f = dir.join("svc12/Dockerfile");
-    let text = std::fs::read_to_string(&f).expect("read").replace("FROM nginx", "FROM index.docker.io/library/nginx:1.27");
+    let text = std::fs::read_to_string(&f)
+        .expect("read")
+        .replace("FROM nginx", "FROM index.docker.io/library/nginx:1.27");
     std::fs::write(&f, text).expect("write");
     git(&dir, &["commit", "-q", "-am", "nginx"]);
-    let out = refit(&dir, &["check", "--diff-base", "main", "--format", "github-review"]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = refit(
+        &dir,
+        &["check", "--diff-base", "main", "--format", "github-review"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let review: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let schema = schema();
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&review).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&review)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     keys_declared(&review, &schema);
     assert_eq!(review["event"], "COMMENT");
@@ -268,14 +321,26 @@ fn github_review_validates_and_its_suggestions_equal_fix_on_changed_lines() {
     for c in &comments {
         assert_eq!(c["side"], "RIGHT");
     }
-    assert!(comments.iter().any(|c| c["path"] == "svc12/Dockerfile" && c["line"] == 3));
+    assert!(
+        comments
+            .iter()
+            .any(|c| c["path"] == "svc12/Dockerfile" && c["line"] == 3)
+    );
     // Applying the suggestions gives what `--fix` writes on those lines.
     let expected = {
         let copy = tempfile::tempdir().expect("tempdir");
-        let out = Command::new("cp").arg("-a").arg(&dir).arg(copy.path()).output().expect("cp");
+        let out = Command::new("cp")
+            .arg("-a")
+            .arg(&dir)
+            .arg(copy.path())
+            .output()
+            .expect("cp");
         assert!(out.status.success());
         let c = copy.path().join("repo");
-        refit(&c, &["check", "--fix", "svc7/Dockerfile", "svc12/Dockerfile"]);
+        refit(
+            &c,
+            &["check", "--fix", "svc7/Dockerfile", "svc12/Dockerfile"],
+        );
         (
             std::fs::read_to_string(c.join("svc7/Dockerfile")).expect("read"),
             std::fs::read_to_string(c.join("svc12/Dockerfile")).expect("read"),
@@ -287,9 +352,17 @@ fn github_review_validates_and_its_suggestions_equal_fix_on_changed_lines() {
     // svc7: `--fix` also qualifies the unchanged `node:20` and `nginx`
     // lines; restricted to the changed line 5 they agree.
     assert_eq!(got7.lines().nth(4), expected.0.lines().nth(4));
-    assert_eq!(got7.lines().take(4).collect::<Vec<_>>(), "FROM node AS build\nRUN echo 7\nFROM nginx\nCOPY --from=build /a /b".lines().collect::<Vec<_>>());
+    assert_eq!(
+        got7.lines().take(4).collect::<Vec<_>>(),
+        "FROM node AS build\nRUN echo 7\nFROM nginx\nCOPY --from=build /a /b"
+            .lines()
+            .collect::<Vec<_>>()
+    );
     assert_eq!(got12.lines().nth(2), expected.1.lines().nth(2));
-    assert_eq!(got12.lines().nth(2), Some("FROM docker.io/library/nginx:1.27"));
+    assert_eq!(
+        got12.lines().nth(2),
+        Some("FROM docker.io/library/nginx:1.27")
+    );
 }
 
 #[test]
@@ -304,12 +377,26 @@ fn rule_links_come_from_docs_url_or_are_left_out() {
     let rule = &doc["runs"][0]["tool"]["driver"]["rules"][0];
     match option_env!("CARGO_PKG_REPOSITORY").filter(|r| !r.is_empty()) {
         None => assert!(rule.get("helpUri").is_none(), "{rule}"),
-        Some(repo) => assert!(rule["helpUri"].as_str().is_some_and(|u| u.starts_with(repo))),
+        Some(repo) => assert!(
+            rule["helpUri"]
+                .as_str()
+                .is_some_and(|u| u.starts_with(repo))
+        ),
     }
-    std::fs::write(dir.join("refit.toml"), "docs-url = \"https://docs.example.org/refit/rules/\"\n").expect("write");
+    std::fs::write(
+        dir.join("refit.toml"),
+        "docs-url = \"https://docs.example.org/refit/rules/\"\n",
+    )
+    .expect("write");
     let doc = sarif(dir);
     let rule = &doc["runs"][0]["tool"]["driver"]["rules"][0];
-    assert_eq!(rule["helpUri"], "https://docs.example.org/refit/rules/REG001.md");
+    assert_eq!(
+        rule["helpUri"],
+        "https://docs.example.org/refit/rules/REG001.md"
+    );
     let review = stdout(&refit(dir, &["check", "--format", "review"]));
-    assert!(review.contains("[REG001](https://docs.example.org/refit/rules/REG001.md)"), "{review}");
+    assert!(
+        review.contains("[REG001](https://docs.example.org/refit/rules/REG001.md)"),
+        "{review}"
+    );
 }

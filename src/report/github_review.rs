@@ -19,7 +19,12 @@ use std::fmt::Write;
 
 /// The lines (1-based, inclusive) a diagnostic's fix replaces, and the
 /// replacement lines.
-fn suggestion(text: &str, index: &LineIndex, d: &Diagnostic, unsafe_fixes: bool) -> Option<(usize, usize, String)> {
+fn suggestion(
+    text: &str,
+    index: &LineIndex,
+    d: &Diagnostic,
+    unsafe_fixes: bool,
+) -> Option<(usize, usize, String)> {
     let fix = d.fix.as_ref()?;
     if fix.applicability == Applicability::Unsafe && !unsafe_fixes {
         return None;
@@ -52,7 +57,12 @@ pub fn render(reports: &[FileReport], change: Option<&Change>, unsafe_fixes: boo
         let Some(text) = report.current_text() else {
             for d in &report.diagnostics {
                 total += 1;
-                outside.push(format!("- `{}`: {} {}", report.display, code_link(d.code), d.message));
+                outside.push(format!(
+                    "- `{}`: {} {}",
+                    report.display,
+                    code_link(d.code),
+                    d.message
+                ));
             }
             continue;
         };
@@ -67,7 +77,10 @@ pub fn render(reports: &[FileReport], change: Option<&Change>, unsafe_fixes: boo
         });
         let in_change = |first: usize, last: usize| match change {
             None => true,
-            Some(_) => changed.is_some_and(|l| l.touches(first, last) && (first..=last).all(|n| l.whole_file || l.lines.contains(&n))),
+            Some(_) => changed.is_some_and(|l| {
+                l.touches(first, last)
+                    && (first..=last).all(|n| l.whole_file || l.lines.contains(&n))
+            }),
         };
         for d in &report.diagnostics {
             total += 1;
@@ -82,7 +95,11 @@ pub fn render(reports: &[FileReport], change: Option<&Change>, unsafe_fixes: boo
                 _ => (line, line, None),
             };
             if !in_change(first, last) {
-                outside.push(format!("- `{path}:{line}`: {} {}", code_link(d.code), d.message));
+                outside.push(format!(
+                    "- `{path}:{line}`: {} {}",
+                    code_link(d.code),
+                    d.message
+                ));
                 continue;
             }
             if let Some(r) = &suggested {

@@ -46,11 +46,7 @@ pub fn render(reports: &[FileReport], options: &RenderOptions) -> String {
                 Some(url) => format!("[{}]({url})", d.code),
                 None => format!("`{}`", d.code),
             };
-            let _ = writeln!(
-                out,
-                "- line {}: {code} {}{fixable}",
-                start.line, d.message
-            );
+            let _ = writeln!(out, "- line {}: {code} {}{fixable}", start.line, d.message);
         }
         out.push('\n');
         if let (Some(old), Some(new)) = (&report.source, &report.suggested) {
