@@ -33,10 +33,14 @@ pub enum Command {
     Reference(ReferenceArgs),
     /// List every image reference refit finds, without checking them.
     Sites(SitesArgs),
-    /// Print a rule's documentation.
+    /// Print a rule's documentation (or every rule's, with `--all`).
     Rule {
         /// A rule code (REG001) or name (implicit-registry).
-        code: String,
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        code: Option<String>,
+        /// Print every rule's page, one after the other.
+        #[arg(long)]
+        all: bool,
     },
     /// Print the effective configuration for a path.
     Config {
@@ -54,14 +58,23 @@ pub enum Command {
     Man,
     /// List all rules.
     Rules {
-        #[arg(long, value_enum, default_value = "text")]
+        /// `human` (one line a rule) or `json` (with each rule's documentation).
+        #[arg(
+            long,
+            visible_alias = "output-format",
+            value_enum,
+            default_value = "human"
+        )]
         format: ListFormat,
     },
 }
 
+/// The formats of `rules`, `sites` and `reference`: the names `check` uses
+/// (`text`, their old name, is a hidden alias).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
-    Text,
+    #[value(alias = "text")]
+    Human,
     Json,
 }
 
@@ -135,7 +148,13 @@ pub struct ConfigArgs {
 pub struct SitesArgs {
     /// Files or folders (default: `.`).
     pub paths: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value = "text")]
+    /// `human` or `json`.
+    #[arg(
+        long,
+        visible_alias = "output-format",
+        value_enum,
+        default_value = "human"
+    )]
     pub format: ListFormat,
 }
 
@@ -144,7 +163,13 @@ pub struct ReferenceArgs {
     /// References to explain.
     #[arg(required = true)]
     pub references: Vec<String>,
-    #[arg(long, value_enum, default_value = "text")]
+    /// `human` or `json`.
+    #[arg(
+        long,
+        visible_alias = "output-format",
+        value_enum,
+        default_value = "human"
+    )]
     pub format: ListFormat,
 }
 
@@ -162,7 +187,10 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Reference(args) => reference(args),
         Command::Sites(args) => sites(args),
-        Command::Rule { code } => rule(&code),
+        Command::Rule { code, all } => match code {
+            Some(code) if !all => rule(&code),
+            _ => all_rules(),
+        },
         Command::Rules { format } => list_rules(format),
         Command::Completions { shell } => {
             use clap::CommandFactory;
@@ -233,6 +261,22 @@ fn show_config(path: Option<PathBuf>, args: &ConfigArgs) -> ExitCode {
 fn usage_error(message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(2)
+}
+
+/// Columns for the human format: `COLUMNS` when set, else the terminal's
+/// width, else 100 (pipes and files).
+fn terminal_width(is_terminal: bool) -> usize {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&n| n >= 20)
+    {
+        return n;
+    }
+    if is_terminal && let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size() {
+        return usize::from(w).max(20);
+    }
+    RenderOptions::DEFAULT_WIDTH
 }
 
 fn color_enabled(stream_is_terminal: bool) -> bool {
@@ -483,6 +527,11 @@ fn check(args: CheckArgs) -> ExitCode {
             color,
             fixing: args.fix,
             unsafe_fixes: unsafe_shown,
+            width: terminal_width(if stdin_fixed {
+                std::io::stderr().is_terminal()
+            } else {
+                std::io::stdout().is_terminal()
+            }),
         };
         let mut text = if args.statistics {
             report::statistics(&reports)
@@ -722,10 +771,15 @@ fn sites(args: SitesArgs) -> ExitCode {
                 let index = crate::diagnostic::LineIndex::new(&text);
                 for s in sites {
                     let at = index.position(&text, s.span.start);
+                    let unresolved = match &s.value {
+                        crate::site::SiteValue::Unresolved { missing } => Some(missing.clone()),
+                        _ => None,
+                    };
                     let value = match &s.value {
                         crate::site::SiteValue::Resolved { text, .. } => text.clone(),
+                        // The text as written; the variables it needs follow.
                         crate::site::SiteValue::Unresolved { missing } => {
-                            format!("(unresolved: {})", missing.join(", "))
+                            format!("{} (unresolved: {})", s.raw, missing.join(", "))
                         }
                         crate::site::SiteValue::Mirror(m) => {
                             format!("{} (mirror of {})", m.written, m.upstream_label())
@@ -740,7 +794,7 @@ fn sites(args: SitesArgs) -> ExitCode {
                             "format": m.format.label(),
                         })
                     });
-                    if args.format == ListFormat::Text {
+                    if args.format == ListFormat::Human {
                         println!(
                             "{}:{}:{}: {} {}{}",
                             t.display,
@@ -761,7 +815,8 @@ fn sites(args: SitesArgs) -> ExitCode {
                         "line": at.line,
                         "column": at.column,
                         "raw": s.raw,
-                        "reference": if mirror.is_some() { None } else { Some(value) },
+                        "reference": if mirror.is_some() || unresolved.is_some() { None } else { Some(value) },
+                        "unresolved": unresolved,
                         "mirror": mirror,
                         "yaml_path": s.path,
                     }));
@@ -795,6 +850,7 @@ fn reference(args: ReferenceArgs) -> ExitCode {
                     "normalized_path": r.normalized_path(),
                     "normalized": r.normalized(),
                     "familiar": r.familiar(),
+                    "note": domain_note(&r),
                     "spans": {
                         "domain": r.domain,
                         "path": r.path,
@@ -802,7 +858,7 @@ fn reference(args: ReferenceArgs) -> ExitCode {
                         "digest": r.digest,
                     },
                 });
-                if args.format == ListFormat::Text {
+                if args.format == ListFormat::Human {
                     println!("{input}");
                     println!("  domain:     {}", r.domain_str().unwrap_or("(none)"));
                     println!("  path:       {}", r.path_str());
@@ -810,19 +866,27 @@ fn reference(args: ReferenceArgs) -> ExitCode {
                     println!("  digest:     {}", r.digest_str().unwrap_or("(none)"));
                     println!("  normalized: {}", r.normalized());
                     println!("  familiar:   {}", r.familiar());
+                    if let Some(note) = domain_note(&r) {
+                        println!("  note:       {note}");
+                    }
                 }
                 json.push(value);
             }
             Err(e) => {
                 any_error = true;
-                if args.format == ListFormat::Text {
+                let why = crate::reference::explain(input);
+                if args.format == ListFormat::Human {
                     println!("{input}");
                     println!("  error:      {e}");
+                    if let Some(why) = &why {
+                        println!("  why:        {why}");
+                    }
                 }
                 json.push(serde_json::json!({
                     "input": input,
                     "valid": false,
                     "error": e.to_string(),
+                    "why": why,
                 }));
             }
         }
@@ -834,6 +898,20 @@ fn reference(args: ReferenceArgs) -> ExitCode {
         );
     }
     ExitCode::from(u8::from(any_error))
+}
+
+/// A first component read as a registry host only because it has an
+/// uppercase letter (Docker's rule), which is rarely what was meant.
+fn domain_note(r: &Reference) -> Option<String> {
+    let domain = r.domain_str()?;
+    if domain.contains(['.', ':']) || domain == "localhost" || domain.to_lowercase() == domain {
+        return None;
+    }
+    Some(format!(
+        "`{domain}` is read as a registry host because it has an uppercase letter; a Docker Hub namespace must be lowercase (`{}/{}`)",
+        domain.to_lowercase(),
+        r.path_str()
+    ))
 }
 
 /// Markdown for a terminal: headings bold, code blocks indented and dim.
@@ -887,9 +965,21 @@ fn rule(code: &str) -> ExitCode {
     usage_error(&format!("unknown rule `{code}`; `refit rules` lists them"))
 }
 
+/// `refit rule --all`: every rule's page, then the per-file errors, for
+/// tools that build documentation sites.
+fn all_rules() -> ExitCode {
+    let color = color_enabled(std::io::stdout().is_terminal());
+    let mut pages: Vec<String> = RULES.iter().map(|r| r.page()).collect();
+    for (c, name, doc) in crate::diagnostic::FILE_ERRORS {
+        pages.push(format!("# {name} ({c})\n\nA per-file error.\n\n{doc}\n"));
+    }
+    print!("{}", render_markdown(&pages.join("\n"), color));
+    ExitCode::SUCCESS
+}
+
 fn list_rules(format: ListFormat) -> ExitCode {
     match format {
-        ListFormat::Text => {
+        ListFormat::Human => {
             for r in RULES {
                 println!(
                     "{:<7} {:<24} {:<8} fix:{:<10} {}{}",
@@ -913,6 +1003,8 @@ fn list_rules(format: ListFormat) -> ExitCode {
                         "fix": r.fixability.as_str(),
                         "summary": r.summary,
                         "opt_in": r.opt_in,
+                        "documentation": r.documentation(),
+                        "page": r.page(),
                     })
                 })
                 .collect();

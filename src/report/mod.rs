@@ -20,6 +20,7 @@ pub use human::IndexedSource;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Code frames with labels and help (miette).
+    #[value(alias = "text", alias = "full")]
     Human,
     /// One line per finding: `path:line:col: CODE message`.
     Concise,
@@ -48,6 +49,13 @@ pub struct RenderOptions {
     /// Whether fixes were being applied (changes the summary wording).
     pub fixing: bool,
     pub unsafe_fixes: bool,
+    /// Columns the human format wraps to.
+    pub width: usize,
+}
+
+impl RenderOptions {
+    /// The width when there is no terminal to measure (pipes, files).
+    pub const DEFAULT_WIDTH: usize = 100;
 }
 
 /// Render the reports of a run.
@@ -68,23 +76,75 @@ pub fn render(format: Format, reports: &[FileReport], options: &RenderOptions) -
 
 /// `--statistics`: findings per rule, most frequent first.
 pub fn statistics(reports: &[FileReport]) -> String {
-    let mut counts: std::collections::BTreeMap<(&'static str, &'static str), (usize, usize)> =
-        std::collections::BTreeMap::new();
+    let mut out = String::new();
+    let mut any_unsafe_only = false;
+    for row in statistics_rows(reports) {
+        // `[*]`: a safe fix exists; `[-]`: only unsafe fixes (ruff's marks).
+        let mark = if row.safe > 0 {
+            "[*]"
+        } else if row.unsafe_ > 0 {
+            any_unsafe_only = true;
+            "[-]"
+        } else {
+            "   "
+        };
+        out.push_str(&format!(
+            "{:>6}  {:<7} {mark} {}\n",
+            row.count, row.code, row.name
+        ));
+    }
+    if any_unsafe_only {
+        out.push_str("[*] safe fix available, [-] only unsafe fixes (`--unsafe-fixes`)\n");
+    }
+    out
+}
+
+/// One line of `--statistics`.
+#[derive(Debug, serde::Serialize)]
+pub struct StatisticsRow {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub count: usize,
+    /// Findings with a safe fix.
+    #[serde(rename = "safe_fixes")]
+    pub safe: usize,
+    /// Findings whose only fix is unsafe.
+    #[serde(rename = "unsafe_fixes")]
+    pub unsafe_: usize,
+}
+
+/// Findings per rule, most frequent first.
+pub fn statistics_rows(reports: &[FileReport]) -> Vec<StatisticsRow> {
+    let mut counts: std::collections::BTreeMap<
+        (&'static str, &'static str),
+        (usize, usize, usize),
+    > = std::collections::BTreeMap::new();
     for d in reports.iter().flat_map(|r| &r.diagnostics) {
         let e = counts.entry((d.code, d.name)).or_default();
         e.0 += 1;
-        if d.fix.is_some() {
-            e.1 += 1;
+        match d.fix.as_ref().map(|f| f.applicability) {
+            Some(Applicability::Safe) => e.1 += 1,
+            Some(Applicability::Unsafe) => e.2 += 1,
+            None => {}
         }
     }
-    let mut rows: Vec<_> = counts.into_iter().collect();
-    rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
-    let mut out = String::new();
-    for ((code, name), (n, fixable)) in rows {
-        let mark = if fixable > 0 { "[*]" } else { "   " };
-        out.push_str(&format!("{n:>6}  {code:<7} {mark} {name}\n"));
-    }
-    out
+    let mut rows: Vec<_> = counts
+        .into_iter()
+        .map(|((code, name), (count, safe, unsafe_))| StatisticsRow {
+            code,
+            name,
+            count,
+            safe,
+            unsafe_,
+        })
+        .collect();
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(b.code)));
+    rows
+}
+
+/// `--statistics --format json`: the rows as a JSON array.
+pub fn statistics_json(reports: &[FileReport]) -> String {
+    serde_json::to_string_pretty(&statistics_rows(reports)).unwrap_or_default() + "\n"
 }
 
 /// `--show-fixes`: what `--fix` changed, by file.
