@@ -200,11 +200,9 @@ pub fn run() -> ExitCode {
         }
         Command::Man => {
             use clap::CommandFactory;
-            let man = clap_mangen::Man::new(Cli::command());
-            let mut out = Vec::new();
-            match man.render(&mut out) {
-                Ok(()) => {
-                    let _ = std::io::stdout().write_all(&out);
+            match crate::man::page(Cli::command()) {
+                Ok(page) => {
+                    let _ = std::io::stdout().write_all(page.as_bytes());
                     ExitCode::SUCCESS
                 }
                 Err(e) => usage_error(&e.to_string()),
@@ -323,7 +321,7 @@ fn check(args: CheckArgs) -> ExitCode {
                     .is_some_and(|p| p.eq_ignore_ascii_case(code))
             });
         if !known {
-            return usage_error(&format!("unknown rule selector `{code}`"));
+            return usage_error(&crate::config::unknown_code_message("rule selector", code));
         }
     }
     let resolver = match Resolver::new(args.config.config.as_deref(), args.config.isolated) {

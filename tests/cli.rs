@@ -543,7 +543,7 @@ fn config_discovery_extend_per_file_ignores_and_errors() {
     let (code, _, err) = stdout_of(refit().current_dir(root).args(["check", "deploy"]));
     assert_eq!(code, 2);
     assert!(
-        err.contains(".refit.toml: line 1: unknown key `selcet` (did you mean `select`?)"),
+        err.contains(".refit.toml:1:1: unknown key `selcet` (did you mean `select`?)"),
         "{err}"
     );
     // --config names one file for everything.

@@ -315,3 +315,88 @@ fn findings_on_one_span_share_one_frame() {
     assert!(out.contains("Dockerfile:1:6: TAG002(latest-tag)"), "{out}");
     assert!(out.contains("Found 2 problems."), "{out}");
 }
+
+#[test]
+fn config_errors_show_file_line_column_and_text() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "Dockerfile",
+        "FROM docker.io/library/node:20.1.0\n",
+    );
+    let cases = [
+        (
+            "select = [\"REG\"]\n[severity]\nREG = \"fatal\"\n",
+            "refit.toml:3:8: severity of `REG` must be `error`, `warning` or `info`, not `fatal`\n  |\n3 | REG = \"fatal\"\n  |        ^^^^^\n",
+        ),
+        (
+            "ignore = [\"TAG001\", \"REG01\"]\n",
+            "refit.toml:1:22: unknown rule code `REG01` (did you mean `REG001`?)\n  |\n1 | ignore = [\"TAG001\", \"REG01\"]\n  |                      ^^^^^\n",
+        ),
+        (
+            "select = [\"REG\"\n[fix]\n",
+            "refit.toml:2:1: missing comma between array elements, expected `,`\n  |\n2 | [fix]\n  | ^\n",
+        ),
+        (
+            "[kinds]\n\"*.txt\" = \"dockerfil\"\n",
+            "refit.toml:2:12: unknown file kind `dockerfil` for `*.txt`\n",
+        ),
+    ];
+    for (config, want) in cases {
+        write(dir.path(), "refit.toml", config);
+        let (code, _, err) = run(refit().args(["check", "."]).current_dir(dir.path()));
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(want), "want {want:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn unknown_selectors_get_did_you_mean() {
+    let (code, _, err) = run(refit().args(["check", "--isolated", "--select", "REG01", "."]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unknown rule selector `REG01` (did you mean `REG001`?)"),
+        "{err}"
+    );
+    let (_, _, err) = run(refit().args(["check", "--isolated", "--ignore", "TAGG", "."]));
+    assert!(
+        err.contains("unknown rule selector `TAGG` (did you mean `TAG`?)"),
+        "{err}"
+    );
+    let (_, _, err) = run(refit().args(["check", "--isolated", "--ignore", "QQQQQQ", "."]));
+    assert!(err.contains("unknown rule selector `QQQQQQ`\n"), "{err}");
+}
+
+#[test]
+fn man_page_has_every_subcommand_exit_status_and_environment() {
+    let (code, page, _) = run(refit().arg("man"));
+    assert_eq!(code, 0);
+    for sub in [
+        "check",
+        "reference",
+        "sites",
+        "rule",
+        "config",
+        "completions",
+        "man",
+        "rules",
+    ] {
+        assert!(
+            page.contains(&format!(".SS \"refit {sub}\"")),
+            "no {sub}:\n{page}"
+        );
+    }
+    assert!(page.contains(".SH \"EXIT STATUS\""), "{page}");
+    assert!(page.contains(".SH ENVIRONMENT"), "{page}");
+    for var in ["NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "COLUMNS"] {
+        assert!(page.contains(var), "{var}");
+    }
+    assert!(
+        page.contains("\\fB\\-\\-select\\fR \\fISELECT\\fR"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("refit-check(1)"),
+        "points at a page that does not exist"
+    );
+}
