@@ -443,6 +443,12 @@ fn check(args: CheckArgs) -> ExitCode {
                 _ => discover::Choice::Default,
             }
         };
+        for unknown in discover::unknown_explicit(&paths, &choose) {
+            eprintln!(
+                "warning: {}: skipped: refit cannot tell what kind of file this is from its name or content (name the kind in refit.toml `[kinds]`, or pipe it with `--stdin-filename`)",
+                discover::display_path(&unknown)
+            );
+        }
         let targets = discover::discover_with(&paths, &choose);
         let human = matches!(args.format, Format::Human | Format::Concise);
         let progress = Progress::start(targets.len(), human && !args.statistics);

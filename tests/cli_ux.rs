@@ -400,3 +400,45 @@ fn man_page_has_every_subcommand_exit_status_and_environment() {
         "points at a page that does not exist"
     );
 }
+
+#[test]
+fn explicit_files_of_unknown_kind_are_named_and_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "docs/dockerfile-tips.md",
+        "# Tips\n\nUse `FROM node:20`.\n",
+    );
+    write(dir.path(), "notes.txt", "hello\n");
+    write(
+        dir.path(),
+        "build.docker",
+        "# the build\nARG V=20.1.0\nFROM docker.io/library/node:${V}\n",
+    );
+    let (code, out, err) = run(refit()
+        .args([
+            "check",
+            "--isolated",
+            "docs/dockerfile-tips.md",
+            "notes.txt",
+            "build.docker",
+        ])
+        .current_dir(dir.path()));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains(
+            "warning: docs/dockerfile-tips.md: skipped: refit cannot tell what kind of file this is"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("warning: notes.txt: skipped"), "{err}");
+    // Content that starts like a Dockerfile is read as one.
+    assert!(!err.contains("build.docker"), "{err}");
+    assert!(!out.contains("E004"), "{out}");
+    // A missing file is still an error, not a guess.
+    let (code, out, _) = run(refit()
+        .args(["check", "--isolated", "--format", "concise", "missing.txt"])
+        .current_dir(dir.path()));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("E001"), "{out}");
+}

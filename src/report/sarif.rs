@@ -12,7 +12,7 @@ use serde_sarif::sarif::{
 };
 use std::collections::{BTreeMap, HashMap};
 
-pub const INFORMATION_URI: &str = "https://github.com/refit-dev/refit";
+pub const INFORMATION_URI: &str = env!("CARGO_PKG_REPOSITORY");
 
 /// Where a rule's documentation lives in the repository.
 pub fn help_uri(code: &str) -> String {
