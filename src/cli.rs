@@ -13,7 +13,7 @@ use crate::run::{Run, RunOptions};
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -73,6 +73,23 @@ pub enum Command {
 
 /// The formats of `rules`, `sites` and `reference`: the names `check` uses
 /// (`text`, their old name, is a hidden alias).
+/// `--fail-level`: the lowest severity that makes `check` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailLevel {
+    Error,
+    Warning,
+    Info,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR`; `FORCE_COLOR`/`CLICOLOR_FORCE` force it.
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
     #[value(alias = "text")]
@@ -94,8 +111,46 @@ pub struct CheckArgs {
     #[arg(long)]
     pub diff: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value = "human")]
+    #[arg(
+        long,
+        visible_alias = "output-format",
+        value_enum,
+        default_value = "human"
+    )]
     pub format: Format,
+    /// Apply fixes, but neither report nor fail on what is left (implies
+    /// `--fix`).
+    #[arg(long, conflicts_with = "diff")]
+    pub fix_only: bool,
+    /// Exit 0 even when findings remain (errors still exit 2).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// The lowest severity that fails the run (exit 1).
+    #[arg(long, value_enum, default_value = "warning")]
+    pub fail_level: FailLevel,
+    /// Print the findings, but no summary and no warnings.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Print nothing; only the exit status tells.
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub silent: bool,
+    /// Write the report (or diff) to this file instead of stdout.
+    #[arg(short, long, value_name = "PATH")]
+    pub output_file: Option<PathBuf>,
+    /// When to colour the output.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+    /// Globs to leave out when walking folders, replacing the config's
+    /// `exclude` (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
+    pub exclude: Vec<String>,
+    /// Globs to leave out when walking folders, in addition (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
+    pub extend_exclude: Vec<String>,
+    /// List the files that would be checked, with the kind each is read
+    /// as, and check nothing.
+    #[arg(long)]
+    pub show_files: bool,
     /// Rules to run: codes or prefixes (`REG`, `TAG001`), comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
@@ -280,7 +335,22 @@ fn terminal_width(is_terminal: bool) -> usize {
 }
 
 fn color_enabled(stream_is_terminal: bool) -> bool {
-    stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    color_for(ColorChoice::Auto, stream_is_terminal)
+}
+
+/// Whether to colour: `--color always|never`, else `FORCE_COLOR` or
+/// `CLICOLOR_FORCE` (set, not empty, not `0`) force it, `NO_COLOR` (set,
+/// not empty) turns it off, else on a terminal only.
+fn color_for(choice: ColorChoice, stream_is_terminal: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if set("FORCE_COLOR") || set("CLICOLOR_FORCE") => true,
+        ColorChoice::Auto => {
+            stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
 }
 
 fn parse_build_args(raw: &[String]) -> Result<std::collections::BTreeMap<String, String>, String> {
@@ -310,9 +380,10 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(&e.replace("--build-arg", "--env")),
     };
+    let fix = args.fix || args.fix_only;
     let options = RunOptions {
         paths: args.paths.clone(),
-        fix: args.fix,
+        fix,
         unsafe_fixes: args.unsafe_fixes,
         diff: args.diff,
         suggest: args.format == Format::Review,
@@ -326,24 +397,54 @@ fn check(args: CheckArgs) -> ExitCode {
         config: args.config.config.clone(),
         isolated: args.config.isolated,
         exit_non_zero_on_fix: args.exit_non_zero_on_fix,
+        fail_level: Some(match args.fail_level {
+            FailLevel::Error => crate::diagnostic::Severity::Error,
+            FailLevel::Warning => crate::diagnostic::Severity::Warning,
+            FailLevel::Info => crate::diagnostic::Severity::Info,
+        }),
+        exit_zero: args.exit_zero,
+        exclude: args.exclude.clone(),
+        extend_exclude: args.extend_exclude.clone(),
     };
     let run = match Run::new(options) {
         Ok(r) => r,
         Err(e) => return usage_error(&e.to_string()),
     };
+    let talk = !args.quiet && !args.silent;
     let stdin_mode = run.reads_stdin();
     let checked = if stdin_mode {
+        if args.show_files {
+            return usage_error("`--show-files` lists files found on disk, not stdin");
+        }
         run.check_stdin(std::io::stdin()).map(|r| vec![r])
     } else {
-        for unknown in run.unknown_files() {
-            eprintln!(
-                "warning: {}: skipped: refit cannot tell what kind of file this is from its name or content (name the kind in refit.toml `[kinds]`, or pipe it with `--stdin-filename`)",
-                discover::display_path(&unknown)
-            );
+        let unknown = run.unknown_files();
+        if talk {
+            for u in &unknown {
+                eprintln!(
+                    "warning: {}: skipped: refit cannot tell what kind of file this is from its name or content (name the kind in refit.toml `[kinds]`, or pipe it with `--stdin-filename`)",
+                    discover::display_path(u)
+                );
+            }
         }
         let targets = run.targets();
+        if args.show_files {
+            let mut out = String::new();
+            for t in &targets {
+                out.push_str(&format!("{} ({})\n", t.display, t.kind.as_str()));
+            }
+            return match emit(args.output_file.as_deref(), &out) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => usage_error(&e),
+            };
+        }
+        if targets.is_empty() && unknown.is_empty() && talk {
+            eprintln!(
+                "warning: no files refit recognises (Dockerfiles, Compose, Kubernetes, Helm values, CI, kustomize, daemon mirror settings) were found"
+            );
+        }
         let human = matches!(args.format, Format::Human | Format::Concise);
-        let progress = Progress::start(targets.len(), human && !args.statistics);
+        let progress = Progress::start(targets.len(), human && !args.statistics && talk);
         let reports = run.check_targets(&targets, &|| progress.tick());
         progress.finish();
         reports
@@ -371,68 +472,94 @@ fn check(args: CheckArgs) -> ExitCode {
             }
         };
     }
-    let mut stdout = std::io::stdout().lock();
+    let to_file = args.output_file.is_some();
     let mut failed_write = false;
+    let mut out = String::new();
     if args.diff {
-        let color = color_enabled(std::io::stdout().is_terminal());
+        let color = color_for(args.color, !to_file && std::io::stdout().is_terminal());
         for r in &reports {
             if let (Some(old), Some(new)) = (&r.source, &r.fixed) {
-                let _ = stdout.write_all(unified_diff(&r.display, old, new, color).as_bytes());
+                out.push_str(&unified_diff(&r.display, old, new, color));
             }
         }
-    } else if args.fix {
+    } else if fix {
         for failure in run.write_fixes(&mut reports) {
             eprintln!("error: {}: {}", failure.display, failure.error);
             failed_write = true;
         }
         // stdin: the fixed text goes to stdout, findings to stderr.
+        let mut stdout = std::io::stdout().lock();
         for r in reports.iter().filter(|r| r.path.is_none()) {
             if let Some(fixed) = &r.fixed {
                 let _ = stdout.write_all(fixed.as_bytes());
             }
         }
+        let _ = stdout.flush();
     }
-    let stdin_fixed = stdin_mode && args.fix && reports.iter().any(|r| r.fixed.is_some());
+    if args.fix_only {
+        // What is left is neither reported nor failed on; errors are.
+        for r in &mut reports {
+            r.diagnostics.retain(|d| d.code.starts_with('E'));
+        }
+    }
+    let stdin_fixed = stdin_mode && fix && reports.iter().any(|r| r.fixed.is_some());
+    let findings_to_stderr = stdin_fixed && !to_file;
     if !args.diff {
-        let color = color_enabled(if stdin_fixed {
-            std::io::stderr().is_terminal()
-        } else {
-            std::io::stdout().is_terminal()
-        });
-        let options = RenderOptions {
-            color,
-            fixing: args.fix,
-            unsafe_fixes: args.unsafe_fixes,
-            width: terminal_width(if stdin_fixed {
+        let is_terminal = !to_file
+            && if findings_to_stderr {
                 std::io::stderr().is_terminal()
             } else {
                 std::io::stdout().is_terminal()
-            }),
+            };
+        let options = RenderOptions {
+            color: color_for(args.color, is_terminal),
+            fixing: fix,
+            unsafe_fixes: args.unsafe_fixes,
+            width: terminal_width(is_terminal),
         };
-        let mut text = if args.statistics {
+        out = if args.statistics && args.format == Format::Json {
+            report::statistics_json(&reports)
+        } else if args.statistics {
             report::statistics(&reports)
         } else {
             report::render(args.format, &reports, &options)
         };
-        if args.show_fixes && args.fix {
-            text.push_str(&report::show_fixes(&reports));
+        if args.quiet && matches!(args.format, Format::Human | Format::Concise) && !args.statistics
+        {
+            let summary = report::summary(&reports, &options);
+            if let Some(body) = out.strip_suffix(&summary) {
+                out.truncate(body.len());
+            }
         }
-        if stdin_fixed {
-            eprint!("{text}");
-        } else {
-            let _ = stdout.write_all(text.as_bytes());
+        if args.show_fixes && fix && talk {
+            out.push_str(&report::show_fixes(&reports));
         }
-    } else {
-        let fixes: usize = reports.iter().map(|r| r.applied.len()).sum();
-        if fixes > 0 {
-            eprintln!(
-                "Would fix {fixes} problem{}.",
-                if fixes == 1 { "" } else { "s" }
-            );
+    } else if talk {
+        eprint!("{}", report::diff_summary(&reports, args.unsafe_fixes));
+    }
+    if !args.silent {
+        if findings_to_stderr {
+            eprint!("{out}");
+        } else if let Err(e) = emit(args.output_file.as_deref(), &out) {
+            return usage_error(&e);
         }
     }
-    let _ = stdout.flush();
     ExitCode::from(run.exit_code(&reports, failed_write))
+}
+
+/// Print to stdout, or write `-o FILE`.
+fn emit(file: Option<&Path>, text: &str) -> Result<(), String> {
+    match file {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+            Ok(())
+        }
+    }
 }
 
 /// A progress bar on stderr for long runs: only on a terminal, only once a

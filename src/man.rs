@@ -38,7 +38,7 @@ pub const EXIT_STATUS: &[(&str, &str)] = &[
 pub const ENVIRONMENT: &[(&str, &str)] = &[
     (
         "NO_COLOR",
-        "When set and not empty, no colour (unless `--color always`).",
+        "When set and not empty, no colour (`FORCE_COLOR`, `CLICOLOR_FORCE` and `--color always` win).",
     ),
     (
         "FORCE_COLOR, CLICOLOR_FORCE",

@@ -47,6 +47,15 @@ pub struct RunOptions {
     pub isolated: bool,
     /// With `fix`, a changed file makes the run fail (exit 1).
     pub exit_non_zero_on_fix: bool,
+    /// The lowest severity that fails the run; `None`: `warning`, so
+    /// `info` findings never fail it.
+    pub fail_level: Option<crate::diagnostic::Severity>,
+    /// Findings never fail the run (exit 0); errors still exit 2.
+    pub exit_zero: bool,
+    /// Globs to leave out of a walk, replacing the config's `exclude`.
+    pub exclude: Vec<String>,
+    /// Globs to leave out of a walk, in addition.
+    pub extend_exclude: Vec<String>,
 }
 
 /// Why a run could not start or finish: a usage or configuration error.
@@ -106,6 +115,34 @@ pub struct Run {
     options: RunOptions,
     resolver: Resolver,
     base: Settings,
+    /// `--exclude` and `--extend-exclude`, compiled.
+    exclude: Option<globset::GlobSet>,
+    extend_exclude: Option<globset::GlobSet>,
+}
+
+/// Command-line exclusion globs: a pattern without a slash matches a name
+/// at any depth (as in `.gitignore`), and a folder's files with it.
+fn exclusion_globs(patterns: &[String]) -> Result<Option<globset::GlobSet>, RunError> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut b = globset::GlobSetBuilder::new();
+    for p in patterns {
+        let p = p.trim_start_matches("./").trim_end_matches('/');
+        let base = if p.contains('/') {
+            p.to_string()
+        } else {
+            format!("**/{p}")
+        };
+        for variant in [base.clone(), format!("{base}/**")] {
+            let glob = globset::Glob::new(&variant)
+                .map_err(|e| RunError::Usage(format!("invalid exclude pattern `{p}`: {e}")))?;
+            b.add(glob);
+        }
+    }
+    b.build()
+        .map(Some)
+        .map_err(|e| RunError::Usage(format!("invalid exclude patterns: {e}")))
 }
 
 /// Whether a selector names a rule (a code, a prefix, or `ALL`).
@@ -120,7 +157,11 @@ fn known_selector(code: &str) -> bool {
 
 impl Run {
     /// Check the options and load the configuration.
-    pub fn new(options: RunOptions) -> Result<Run, RunError> {
+    pub fn new(mut options: RunOptions) -> Result<Run, RunError> {
+        // `--stdin-filename` alone reads stdin (as ruff does).
+        if options.stdin_filename.is_some() && options.paths.is_empty() {
+            options.paths = vec![PathBuf::from("-")];
+        }
         for code in options
             .select
             .iter()
@@ -149,10 +190,14 @@ impl Run {
             },
             ..Settings::default()
         };
+        let exclude = exclusion_globs(&options.exclude)?;
+        let extend_exclude = exclusion_globs(&options.extend_exclude)?;
         Ok(Run {
             options,
             resolver,
             base,
+            exclude,
+            extend_exclude,
         })
     }
 
@@ -261,6 +306,15 @@ impl Run {
                 Err(d) => single_error(&name, *d),
             },
         };
+        let mut report = report;
+        if self.options.stdin_filename.is_none() {
+            // Read as a Dockerfile for want of a name: say how to give one.
+            for d in report.diagnostics.iter_mut().filter(|d| d.code == "E004") {
+                d.message.push_str(
+                    " (stdin was read as a Dockerfile; name it with `--stdin-filename`, e.g. `--stdin-filename compose.yaml`)",
+                );
+            }
+        }
         Ok(report)
     }
 
@@ -286,17 +340,24 @@ impl Run {
 
     /// What the configuration says about one file.
     fn choice(&self, path: &Path) -> Choice {
+        let shown = discover::display_path(path);
+        let cli = |set: &Option<globset::GlobSet>| set.as_ref().map(|s| s.is_match(&shown));
+        if cli(&self.extend_exclude) == Some(true) {
+            return Choice::Skip;
+        }
+        let excluded_here = cli(&self.exclude);
         match self.resolver.for_file(path) {
             Ok(Some(c)) => {
                 let abs = std::path::absolute(path).unwrap_or(path.to_path_buf());
                 if let Some(k) = c.kind_for(&abs) {
                     Choice::Kind(k)
-                } else if c.is_excluded(&abs) {
+                } else if excluded_here.unwrap_or_else(|| c.is_excluded(&abs)) {
                     Choice::Skip
                 } else {
                     Choice::Default
                 }
             }
+            _ if excluded_here == Some(true) => Choice::Skip,
             _ => Choice::Default,
         }
     }
@@ -450,7 +511,7 @@ impl Run {
     }
 
     /// The exit status: 2 for per-file errors (or a failed write), 1 when
-    /// findings remain (or, with `diff`, a file would change; with
+    /// findings at or above the fail level remain (or, with `diff`, a file would change; with
     /// `exit_non_zero_on_fix`, a file was changed), else 0.
     pub fn exit_code(&self, reports: &[FileReport], failed_write: bool) -> u8 {
         let o = &self.options;
@@ -464,9 +525,14 @@ impl Run {
         } else {
             let changed =
                 o.fix && o.exit_non_zero_on_fix && reports.iter().any(|r| r.fixed.is_some());
-            changed || reports.iter().any(|r| !r.diagnostics.is_empty())
+            let level = o.fail_level.unwrap_or(crate::diagnostic::Severity::Warning);
+            changed
+                || reports
+                    .iter()
+                    .flat_map(|r| &r.diagnostics)
+                    .any(|d| d.severity >= level)
         };
-        u8::from(remaining)
+        u8::from(remaining && !o.exit_zero)
     }
 }
 

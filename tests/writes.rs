@@ -69,6 +69,7 @@ fn a_failed_write_keeps_its_findings_in_every_format() {
         color: false,
         fixing: true,
         unsafe_fixes: false,
+        width: RenderOptions::DEFAULT_WIDTH,
     };
     let concise = report::render(Format::Concise, &reports, &options);
     assert!(concise.contains("(0 fixed, 2 remaining)"), "{concise}");

@@ -190,8 +190,68 @@ pub(crate) fn positions(
     }
 }
 
+/// Files that could not be checked at all (unreadable, not text, too
+/// large, not parseable: E001-E004).
+pub fn unchecked_files(reports: &[FileReport]) -> usize {
+    reports
+        .iter()
+        .filter(|r| {
+            r.diagnostics
+                .iter()
+                .any(|d| matches!(d.code, "E001" | "E002" | "E003" | "E004"))
+        })
+        .count()
+}
+
+fn unchecked_line(reports: &[FileReport]) -> String {
+    match unchecked_files(reports) {
+        0 => String::new(),
+        1 => "\n1 file could not be checked.".to_string(),
+        n => format!("\n{n} files could not be checked."),
+    }
+}
+
+/// Unsafe fixes not shown or applied because `--unsafe-fixes` is off.
+fn hidden_unsafe(reports: &[FileReport], unsafe_fixes: bool) -> usize {
+    if unsafe_fixes {
+        return 0;
+    }
+    reports
+        .iter()
+        .flat_map(|r| &r.diagnostics)
+        .filter_map(|d| d.fix.as_ref())
+        .filter(|f| f.applicability == Applicability::Unsafe)
+        .count()
+}
+
+/// The closing lines of `--diff` (on stderr): what would be fixed, the
+/// unsafe fixes left out, the files that could not be checked. Empty when
+/// there is nothing to say.
+pub fn diff_summary(reports: &[FileReport], unsafe_fixes: bool) -> String {
+    let fixes: usize = reports.iter().map(|r| r.applied.len()).sum();
+    let hidden = hidden_unsafe(reports, unsafe_fixes);
+    let mut out = match (fixes, hidden) {
+        (0, 0) => String::new(),
+        (0, _) => "No problems would be fixed".to_string(),
+        (1, _) => "Would fix 1 problem".to_string(),
+        (n, _) => format!("Would fix {n} problems"),
+    };
+    if hidden > 0 {
+        out.push_str(&format!(
+            " ({hidden} fix{} available with `--unsafe-fixes`)",
+            if hidden == 1 { "" } else { "es" }
+        ));
+    }
+    if !out.is_empty() {
+        out.push('.');
+    }
+    out.push_str(&unchecked_line(reports));
+    let out = out.trim_start_matches('\n').to_string();
+    if out.is_empty() { out } else { out + "\n" }
+}
+
 /// The closing summary line of the human and concise formats.
-pub(crate) fn summary(reports: &[FileReport], options: &RenderOptions) -> String {
+pub fn summary(reports: &[FileReport], options: &RenderOptions) -> String {
     let remaining: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
     let fixed: usize = reports.iter().map(|r| r.applied.len()).sum();
     let fixable = reports
@@ -244,6 +304,7 @@ pub(crate) fn summary(reports: &[FileReport], options: &RenderOptions) -> String
             plural(hidden_unsafe, "hidden fix"),
         ));
     }
+    out.push_str(&unchecked_line(reports));
     out.push('\n');
     out
 }
