@@ -479,6 +479,31 @@ impl Run {
                 }
                 continue;
             };
+            if r.kind == crate::check::FileKind::DaemonJson {
+                // JSON has no comments: say what to write instead.
+                let mut codes: Vec<&str> = r
+                    .diagnostics
+                    .iter()
+                    .map(|d| d.code)
+                    .filter(|c| !c.starts_with('E'))
+                    .collect();
+                codes.sort_unstable();
+                codes.dedup();
+                if !codes.is_empty() {
+                    out.errors.push(format!(
+                        "{}: JSON has no comments, so no suppression can be written in it; add `\"{}\" = [{}]` to `[per-file-ignores]` in refit.toml",
+                        r.display,
+                        r.display,
+                        codes
+                            .iter()
+                            .map(|c| format!("\"{c}\""))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                    out.failed = true;
+                }
+                continue;
+            }
             let Some(new) = crate::add_ignore::add(r.kind, text, &r.diagnostics) else {
                 continue;
             };

@@ -625,7 +625,7 @@ fn add_ignore_suppresses_every_finding() {
     assert!(out.contains("in 2 files"), "{out}");
     assert_eq!(
         fs::read_to_string(root.join("Dockerfile")).unwrap(),
-        "# syntax=docker/dockerfile:1\n# refit: ignore-file[REG001]\n# refit: ignore[REG001,TAG002]\nFROM node:latest\n# refit: ignore[REG001,TAG001]\nRUN --mount=from=busybox,target=/b \\\n    true\n"
+        "# syntax=docker/dockerfile:1\n# refit: ignore-directives[REG001]\n# refit: ignore[REG001,TAG002]\nFROM node:latest\n# refit: ignore[REG001,TAG001]\nRUN --mount=from=busybox,target=/b \\\n    true\n"
     );
     assert_eq!(
         fs::read_to_string(root.join("compose.yaml")).unwrap(),

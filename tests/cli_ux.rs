@@ -442,3 +442,47 @@ fn explicit_files_of_unknown_kind_are_named_and_skipped() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("E001"), "{out}");
 }
+
+#[test]
+fn add_ignore_for_a_directive_covers_only_the_directive_and_json_names_per_file_ignores() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "Dockerfile",
+        "# syntax=docker/dockerfile:1\nFROM docker.io/library/node:20.1.0\n",
+    );
+    let (code, out, err) = run(refit()
+        .args(["check", "--isolated", "--add-ignore"])
+        .current_dir(dir.path()));
+    assert_eq!(code, 0, "{out}{err}");
+    let written = fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        written,
+        "# syntax=docker/dockerfile:1\n# refit: ignore-directives[REG001]\nFROM docker.io/library/node:20.1.0\n"
+    );
+    // A REG001 added later elsewhere is still reported.
+    fs::write(&file, format!("{written}FROM redis:7.2.4\n")).unwrap();
+    let (code, out, _) = run(refit()
+        .args(["check", "--isolated", "--format", "concise"])
+        .current_dir(dir.path()));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Dockerfile:4:6: REG001"), "{out}");
+    assert!(!out.contains("Dockerfile:1:"), "{out}");
+
+    let json = tempfile::tempdir().unwrap();
+    let daemon = write(
+        json.path(),
+        "etc/docker/daemon.json",
+        "{\"registry-mirrors\": [\"https://docker.mirrors.ustc.edu.cn\"]}\n",
+    );
+    let before = fs::read_to_string(&daemon).unwrap();
+    let (code, _, err) = run(refit()
+        .args(["check", "--isolated", "--add-ignore"])
+        .current_dir(json.path()));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("etc/docker/daemon.json: JSON has no comments, so no suppression can be written in it; add `\"etc/docker/daemon.json\" = [\"MIR001\"]` to `[per-file-ignores]` in refit.toml"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&daemon).unwrap(), before);
+}
