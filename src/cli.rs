@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check files for image-reference problems (and fix them).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Show how refit reads image references.
     Reference(ReferenceArgs),
     /// List every image reference refit finds, without checking them.
@@ -241,7 +241,7 @@ pub fn run() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
         Command::Reference(args) => reference(args),
         Command::Sites(args) => sites(args),
         Command::Rule { code, all } => match code {

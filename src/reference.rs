@@ -142,10 +142,8 @@ pub fn explain(input: &str) -> Option<String> {
         Some((n, d)) => (n, Some(d)),
         None => (input, None),
     };
-    if let Some(d) = digest {
-        if let Some(why) = explain_digest(d) {
-            return Some(why);
-        }
+    if let Some(why) = digest.and_then(explain_digest) {
+        return Some(why);
     }
     let last_slash = name.rfind('/').map_or(0, |i| i + 1);
     let (repository, tag) = match name[last_slash..].find(':') {

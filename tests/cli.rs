@@ -6,7 +6,10 @@ use std::path::Path;
 
 fn refit() -> Command {
     let mut cmd = Command::cargo_bin("refit").unwrap();
-    cmd.env_remove("NO_COLOR");
+    cmd.env_remove("NO_COLOR")
+        .env_remove("COLUMNS")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE");
     cmd
 }
 
