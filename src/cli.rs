@@ -58,6 +58,9 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+    /// Run the language server (LSP over stdio) for editors.
+    #[command(long_about = crate::server::HELP)]
+    Server,
     /// List all rules.
     Rules {
         /// `human` (one line a rule) or `json` (with each rule's documentation).
@@ -266,6 +269,13 @@ pub fn run() -> ExitCode {
             }
         }
         Command::Config { path, config } => show_config(path, &config),
+        Command::Server => match crate::server::run_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: refit server: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 

@@ -3,7 +3,7 @@
 //! exit status. The CLI fills a [`RunOptions`], calls these, and prints;
 //! tests drive the same code directly.
 
-use crate::check::Settings;
+use crate::check::{FileKind, Settings};
 use crate::config::{ConfigError, Resolver};
 use crate::discover::{self, Choice, Target, classify_explicit};
 use crate::engine::{self, DEFAULT_MAX_FILE_SIZE, FileReport, FixMode};
@@ -338,7 +338,9 @@ impl Run {
         }
     }
 
-    /// What the configuration says about one file.
+    /// What the configuration and `--exclude`/`--extend-exclude` say about
+    /// a file found by a walk: a kind (`kinds`), skip it, or classify it by
+    /// name.
     fn choice(&self, path: &Path) -> Choice {
         let shown = discover::display_path(path);
         let cli = |set: &Option<globset::GlobSet>| set.as_ref().map(|s| s.is_match(&shown));
@@ -359,6 +361,16 @@ impl Run {
             }
             _ if excluded_here == Some(true) => Choice::Skip,
             _ => Choice::Default,
+        }
+    }
+
+    /// The kind a walk would read `path` as, or `None` when a walk would
+    /// not read it (an unrecognised name, or excluded by the config).
+    pub fn kind_for(&self, path: &Path) -> Option<FileKind> {
+        match self.choice(path) {
+            Choice::Kind(k) => Some(k),
+            Choice::Skip => None,
+            Choice::Default => discover::classify(path),
         }
     }
 
