@@ -340,9 +340,10 @@ pub struct Config {
     pub knowledge: Option<Arc<crate::rules::knowledge::Knowledge>>,
 }
 
-fn glob_set(patterns: &[String], path: &Path) -> Result<GlobSet, ConfigError> {
+fn glob_set(patterns: &[String], path: &Path, chain: &[PathBuf]) -> Result<GlobSet, ConfigError> {
     let mut b = GlobSetBuilder::new();
-    for p in patterns {
+    for written in patterns {
+        let p = written;
         // A pattern without a slash matches at any depth, as in .gitignore.
         let p = if p.contains('/') {
             p.trim_start_matches("./").to_string()
@@ -350,10 +351,13 @@ fn glob_set(patterns: &[String], path: &Path) -> Result<GlobSet, ConfigError> {
             format!("**/{p}")
         };
         for variant in [p.clone(), format!("{p}/**")] {
-            let glob = Glob::new(&variant).map_err(|e| ConfigError {
-                path: path.to_path_buf(),
-                message: format!("invalid glob `{p}`: {e}"),
-                at: None,
+            let glob = Glob::new(&variant).map_err(|e| {
+                ConfigError {
+                    path: path.to_path_buf(),
+                    message: format!("invalid glob `{p}`: {e}"),
+                    at: None,
+                }
+                .locate(chain, written)
             })?;
             b.add(glob);
         }
@@ -477,7 +481,10 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let mut per_file_ignores = Vec::new();
     for (glob, codes) in raw.per_file_ignores.iter().flatten() {
         validate_codes(codes)?;
-        per_file_ignores.push((glob_set(std::slice::from_ref(glob), path)?, codes.clone()));
+        per_file_ignores.push((
+            glob_set(std::slice::from_ref(glob), path, &chain)?,
+            codes.clone(),
+        ));
     }
     validate_severity(raw.severity.as_ref(), path, &chain, &validate_codes)?;
     let mut kinds = Vec::new();
@@ -490,17 +497,17 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             }
             .locate(&chain, kind)
         })?;
-        kinds.push((glob_set(std::slice::from_ref(glob), path)?, k));
+        kinds.push((glob_set(std::slice::from_ref(glob), path, &chain)?, k));
     }
     let mut excludes: Vec<String> = raw.exclude.clone().unwrap_or_default();
     excludes.extend(raw.extend_exclude.clone().unwrap_or_default());
     let exclude = (!excludes.is_empty())
-        .then(|| glob_set(&excludes, path))
+        .then(|| glob_set(&excludes, path, &chain))
         .transpose()?;
     let include = raw
         .include
         .as_ref()
-        .map(|i| glob_set(i, path))
+        .map(|i| glob_set(i, path, &chain))
         .transpose()?;
     let mut overrides = Vec::new();
     for o in raw.overrides.iter().flatten() {
@@ -516,9 +523,10 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
                 path: path.to_path_buf(),
                 message: "an `[[overrides]]` entry needs `files`".to_string(),
                 at: None,
-            });
+            }
+            .locate(&chain, "[[overrides]]"));
         }
-        overrides.push((glob_set(&o.files, path)?, o.as_raw()));
+        overrides.push((glob_set(&o.files, path, &chain)?, o.as_raw()));
     }
     let rewrites: Vec<&crate::policy::Rewrite> = raw
         .rewrite
@@ -585,7 +593,8 @@ fn load_raw(path: &Path, chain: &mut Vec<PathBuf>) -> Result<RawConfig, ConfigEr
             path: path.to_path_buf(),
             message: "`extend` forms a cycle".to_string(),
             at: None,
-        });
+        }
+        .locate(&chain[chain.len().saturating_sub(1)..], "extend"));
     }
     chain.push(path.to_path_buf());
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {

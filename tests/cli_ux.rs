@@ -341,6 +341,14 @@ fn config_errors_show_file_line_column_and_text() {
             "[kinds]\n\"*.txt\" = \"dockerfil\"\n",
             "refit.toml:2:12: unknown file kind `dockerfil` for `*.txt`\n",
         ),
+        (
+            "exclude = [\"vendor\", \"a[b\"]\n",
+            "refit.toml:1:23: invalid glob `**/a[b`",
+        ),
+        (
+            "extend = \"refit.toml\"\n",
+            "refit.toml:1:1: `extend` forms a cycle\n  |\n1 | extend = \"refit.toml\"\n  | ^^^^^^\n",
+        ),
     ];
     for (config, want) in cases {
         write(dir.path(), "refit.toml", config);
