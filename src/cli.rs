@@ -95,8 +95,10 @@ pub enum ColorChoice {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
-    #[value(alias = "text")]
-    Human,
+    // `Text` in code, as before, so code of other subcommands keeps compiling.
+    /// One line per item.
+    #[value(name = "human", alias = "text")]
+    Text,
     Json,
 }
 
@@ -673,7 +675,7 @@ fn sites(args: SitesArgs) -> ExitCode {
                             "format": m.format.label(),
                         })
                     });
-                    if args.format == ListFormat::Human {
+                    if args.format == ListFormat::Text {
                         println!(
                             "{}:{}:{}: {} {}{}",
                             t.display,
@@ -737,7 +739,7 @@ fn reference(args: ReferenceArgs) -> ExitCode {
                         "digest": r.digest,
                     },
                 });
-                if args.format == ListFormat::Human {
+                if args.format == ListFormat::Text {
                     println!("{input}");
                     println!("  domain:     {}", r.domain_str().unwrap_or("(none)"));
                     println!("  path:       {}", r.path_str());
@@ -754,7 +756,7 @@ fn reference(args: ReferenceArgs) -> ExitCode {
             Err(e) => {
                 any_error = true;
                 let why = crate::reference::explain(input);
-                if args.format == ListFormat::Human {
+                if args.format == ListFormat::Text {
                     println!("{input}");
                     println!("  error:      {e}");
                     if let Some(why) = &why {
@@ -858,7 +860,7 @@ fn all_rules() -> ExitCode {
 
 fn list_rules(format: ListFormat) -> ExitCode {
     match format {
-        ListFormat::Human => {
+        ListFormat::Text => {
             for r in RULES {
                 println!(
                     "{:<7} {:<24} {:<8} fix:{:<10} {}{}",
