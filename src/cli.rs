@@ -186,6 +186,20 @@ pub struct CheckArgs {
     /// in a large repository), instead of reporting them.
     #[arg(long, conflicts_with_all = ["fix", "diff"])]
     pub add_ignore: bool,
+    /// Report only findings on lines changed since the merge base of REF
+    /// and HEAD, plus uncommitted changes; unchanged files are not read.
+    #[arg(long, value_name = "REF")]
+    pub diff_base: Option<String>,
+    /// With `--diff-base`: findings on changed lines, or in changed files.
+    #[arg(long, value_enum, default_value = "lines", requires = "diff_base")]
+    pub diff_scope: crate::gitdiff::DiffScope,
+    /// Hide the findings recorded in this baseline file (default: the
+    /// config's `baseline`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record today's findings in a baseline file instead of reporting them.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["fix", "diff", "add_ignore", "baseline"])]
+    pub write_baseline: Option<PathBuf>,
     /// With `--fix`, list the fixes that were applied.
     #[arg(long)]
     pub show_fixes: bool,
@@ -278,6 +292,23 @@ pub fn run() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+    }
+}
+
+fn write_baseline(path: &std::path::Path, reports: &[engine::FileReport]) -> ExitCode {
+    match crate::baseline::write(path, reports) {
+        Ok(count) => {
+            println!(
+                "Wrote {count} finding{} to {}.",
+                if count == 1 { "" } else { "s" },
+                path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -417,6 +448,9 @@ fn check(args: CheckArgs) -> ExitCode {
         exit_zero: args.exit_zero,
         exclude: args.exclude.clone(),
         extend_exclude: args.extend_exclude.clone(),
+        diff_base: args.diff_base.clone(),
+        diff_scope: args.diff_scope,
+        baseline: args.baseline.clone(),
     };
     let run = match Run::new(options) {
         Ok(r) => r,
@@ -465,6 +499,17 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return usage_error(&e.to_string()),
     };
+    if let Some(path) = &args.write_baseline {
+        return write_baseline(path, &reports);
+    }
+    if let Some(change) = run.change() {
+        for note in &change.notes {
+            eprintln!("note: --diff-base: {note}");
+        }
+    }
+    if let Err(e) = run.narrow(&mut reports) {
+        return usage_error(&e.to_string());
+    }
 
     if args.add_ignore {
         return match run.add_ignore(&reports) {
@@ -533,6 +578,8 @@ fn check(args: CheckArgs) -> ExitCode {
             report::statistics_json(&reports)
         } else if args.statistics {
             report::statistics(&reports)
+        } else if args.format == Format::GithubReview {
+            report::github_review::render(&reports, run.change(), args.unsafe_fixes)
         } else {
             report::render(args.format, &reports, &options)
         };
