@@ -176,6 +176,7 @@ fn fixtures() {
             color: false,
             fixing: false,
             unsafe_fixes: true,
+            width: RenderOptions::DEFAULT_WIDTH,
         };
         let rendered = render(Format::Human, std::slice::from_ref(&report), &options);
         insta::with_settings!({
