@@ -517,7 +517,7 @@ fn check(args: CheckArgs) -> ExitCode {
     let remaining = if args.diff {
         would_change
     } else {
-        changed || reports.iter().any(|r| !r.diagnostics.is_empty())
+        changed || reports.iter().any(FileReport::has_findings)
     };
     ExitCode::from(u8::from(remaining))
 }

@@ -950,3 +950,52 @@ fn rule_options_and_rewrites_are_validated() {
         assert!(err.contains(expected), "{config}: {err}");
     }
 }
+
+#[test]
+fn utf16_and_utf32_yaml_is_read_but_not_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "services:\n  web:\n    image: nginx:latest\n";
+    let utf16le: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let utf32be: Vec<u8> = [0, 0, 0xFE, 0xFF]
+        .into_iter()
+        .chain(text.chars().flat_map(|c| (c as u32).to_be_bytes()))
+        .collect();
+    fs::write(dir.path().join("compose.yaml"), &utf16le).unwrap();
+    fs::write(dir.path().join("docker-compose.yml"), &utf32be).unwrap();
+    let (code, out, _) = stdout_of(
+        refit()
+            .current_dir(dir.path())
+            .args(["check", "--format", "concise", "--select", "TAG002", "."]),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("compose.yaml:3:12: TAG002 "), "{out}");
+    assert!(out.contains("docker-compose.yml:3:12: TAG002 "), "{out}");
+    assert!(!out.contains("E002"), "{out}");
+    // A fix would re-encode the file: refused, with a note, bytes untouched.
+    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+        "check",
+        "--format",
+        "concise",
+        "--select",
+        "REG001",
+        "--fix",
+        "compose.yaml",
+    ]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("N002 File is UTF-16LE"), "{out}");
+    assert!(out.contains("REG001"), "{out}");
+    assert_eq!(fs::read(dir.path().join("compose.yaml")).unwrap(), utf16le);
+    // A Dockerfile stays UTF-8 only, as BuildKit reads it.
+    fs::write(dir.path().join("Dockerfile"), [0xFF, 0xFE, b'F', 0]).unwrap();
+    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+        "check",
+        "--format",
+        "concise",
+        "Dockerfile",
+    ]));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("E002"), "{out}");
+}

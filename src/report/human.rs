@@ -181,7 +181,7 @@ pub fn render(reports: &[FileReport], options: &RenderOptions) -> String {
         for d in &report.diagnostics {
             let located = source
                 .as_ref()
-                .filter(|_| !d.code.starts_with('E') || d.code == "E004");
+                .filter(|_| !(d.code.starts_with('E') || d.is_note()) || d.code == "E004");
             let r = Report {
                 diagnostic: d,
                 source: located,

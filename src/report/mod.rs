@@ -132,7 +132,11 @@ pub(crate) fn positions(
 
 /// The closing summary line of the human and concise formats.
 pub(crate) fn summary(reports: &[FileReport], options: &RenderOptions) -> String {
-    let remaining: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
+    let remaining: usize = reports
+        .iter()
+        .flat_map(|r| &r.diagnostics)
+        .filter(|d| !d.is_note())
+        .count();
     let fixed: usize = reports.iter().map(|r| r.applied.len()).sum();
     let fixable = reports
         .iter()
