@@ -999,3 +999,49 @@ fn utf16_and_utf32_yaml_is_read_but_not_fixed() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("E002"), "{out}");
 }
+
+#[test]
+fn templated_manifest_is_a_note_and_does_not_change_the_exit_status() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "deploy/app.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: docker.io/library/nginx:1.27.0\n{{- if .Values.debug }}\n        - name: debug\n          image: busybox\n{{- end }}\n",
+    );
+    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+        "check", "--format", "concise", "--select", "TAG002", "deploy",
+    ]));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("deploy/app.yaml:1:1: N001 Skipped as YAML"),
+        "{out}"
+    );
+    // The plain `image:` lines are still read.
+    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+        "check", "--format", "concise", "--select", "TAG001", "deploy",
+    ]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("deploy/app.yaml:11:18: TAG001 "), "{out}");
+}
+
+#[test]
+fn compose_named_on_the_command_line_is_recognised_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "integration/resources/compose/app.yml",
+        "services:\n  web:\n    image: nginx:latest\n",
+    );
+    for arg in ["integration/resources/compose/app.yml", "."] {
+        let (code, out, _) = stdout_of(
+            refit()
+                .current_dir(dir.path())
+                .args(["check", "--format", "concise", "--select", "TAG002", arg]),
+        );
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains("app.yml:3:12: TAG002 ") && out.contains("services.web.image"),
+            "{out}"
+        );
+    }
+}

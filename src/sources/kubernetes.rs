@@ -245,6 +245,78 @@ fn pod_spec(
     }
 }
 
+/// The plain `image: <reference>` lines of a text that is not YAML (a
+/// manifest with template expressions outside a chart's `templates/`), as
+/// line-matching tools read them: the key first on its line (or after
+/// `- `), one reference as the value, no template expression in it.
+pub fn extract_lines(text: &str) -> Vec<ImageSite> {
+    let mut out = Vec::new();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let start = line_start;
+        line_start += line.len();
+        let body = line.trim_end_matches(['\n', '\r']);
+        let trimmed = body.trim_start_matches(' ');
+        let trimmed = trimmed
+            .strip_prefix("- ")
+            .map_or(trimmed, |t| t.trim_start_matches(' '));
+        let Some(rest) = trimmed.strip_prefix("image:") else {
+            continue;
+        };
+        if !rest.starts_with([' ', '\t']) {
+            continue;
+        }
+        let value = rest.trim_start_matches([' ', '\t']);
+        // An inline comment ends the value.
+        let value = match value.find(" #") {
+            Some(i) => &value[..i],
+            None => value,
+        }
+        .trim_end_matches([' ', '\t']);
+        let (inner, skip) = match value.as_bytes().first() {
+            Some(b'"') | Some(b'\'') => {
+                let q = &value[..1];
+                match value[1..].strip_suffix(q) {
+                    Some(inner) => (inner, 1),
+                    None => continue,
+                }
+            }
+            _ => (value, 0),
+        };
+        if inner.is_empty()
+            || inner.contains("{{")
+            || inner.contains(char::is_whitespace)
+            || inner.contains(['"', '\'', '\\'])
+        {
+            continue;
+        }
+        // The value's byte offset: where it starts within `body`.
+        let Some(in_body) = body
+            .len()
+            .checked_sub(rest.trim_start_matches([' ', '\t']).len())
+        else {
+            continue;
+        };
+        let at = start + in_body + skip;
+        let span = crate::site::Span::new(at, at + inner.len());
+        if text.get(span.start..span.end) != Some(inner) {
+            continue;
+        }
+        let mut b = Builder::default();
+        b.push(inner, Some(span.start));
+        let mut s = site(
+            SiteKind::KubernetesContainer,
+            span,
+            inner,
+            b.into_value(),
+            String::new(),
+        );
+        s.path = None;
+        out.push(s);
+    }
+    out
+}
+
 /// A site whose reference is a YAML scalar, copied verbatim when it can be.
 pub fn scalar_site(kind: SiteKind, scalar: &Scalar, path: &str) -> ImageSite {
     let mut b = Builder::default();
@@ -352,6 +424,14 @@ mod tests {
                 "spec.cephVersion.image",
             ]
         );
+    }
+
+    #[test]
+    fn image_lines_of_templated_text() {
+        let text = "spec:\n  containers:\n  - image: nginx:1.27 # web\n    name: a\n  - name: b\n    image: \"{{ .Values.image }}\"\n  - name: c\n    image: 'quay.io/x/y:2'\n{{- if .Values.sidecar }}\n    image:   busybox\r\n{{- end }}\n  notimage: alpine\n";
+        let s = extract_lines(text);
+        let got: Vec<&str> = s.iter().map(|s| &text[s.span.start..s.span.end]).collect();
+        assert_eq!(got, ["nginx:1.27", "quay.io/x/y:2", "busybox"]);
     }
 
     #[test]

@@ -361,6 +361,12 @@ pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
             continue;
         }
         if e.message.contains("indentation")
+            && let Some(relaxed) = join_flow_line(&current, e.span.start)
+        {
+            current = std::borrow::Cow::Owned(relaxed);
+            continue;
+        }
+        if e.message.contains("indentation")
             && !closers_relaxed
             && let Some(relaxed) = relax_flow_closers(&current)
         {
@@ -376,8 +382,45 @@ pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
     }))
 }
 
+/// An entry of a flow collection on a line indented less than its parent
+/// (`args: ['a',` / `'b']` at a smaller indentation): libyaml ignores
+/// indentation inside flow collections. The line is joined to the previous
+/// one, which must end inside the collection (`,`, `[` or `{`) and have no
+/// comment, by replacing the line break with a space (same length).
+fn join_flow_line(text: &str, at: usize) -> Option<String> {
+    let b = text.as_bytes();
+    let line_start = text.get(..at)?.rfind('\n')? + 1;
+    if !b[line_start..at].iter().all(|c| matches!(c, b' ' | b'\t')) {
+        return None;
+    }
+    // The previous line with content, skipping blank ones.
+    let mut end = line_start - 1;
+    let prev = loop {
+        let start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[start..end];
+        if !line.trim().is_empty() {
+            break line;
+        }
+        if start == 0 {
+            return None;
+        }
+        end = start - 1;
+    };
+    if prev.contains('#') || !prev.trim_end().ends_with([',', '[', '{']) {
+        return None;
+    }
+    let prev_end = end - prev.len() + prev.trim_end_matches('\r').len();
+    let mut bytes = b.to_vec();
+    for byte in &mut bytes[prev_end..line_start] {
+        if matches!(*byte, b'\n' | b'\r') {
+            *byte = b' ';
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
 /// How many under-indented quoted scalars one file may have.
-const MAX_RELAXATIONS: usize = 256;
+const MAX_RELAXATIONS: usize = 64;
 
 /// The quoted scalar opening at `at`: its text with line breaks replaced by
 /// spaces (same length), and its value as libyaml folds it.
@@ -723,6 +766,16 @@ mod tests {
             .map(|n| n.as_scalar().unwrap().value.clone())
             .collect();
         assert_eq!(args, ["a b", "c"]);
+        // A flow entry on a line indented less than the key.
+        let text = "a:\n  b:\n    args: ['--port',\n  '80', x]\n    image: \"nginx:1\"\n";
+        let doc = &parse(text).unwrap()[0];
+        let b = doc.get(doc.get(&doc.root, "a").unwrap(), "b").unwrap();
+        assert_eq!(doc.items(doc.get(b, "args").unwrap()).len(), 3);
+        let image = doc.get_scalar(b, "image").unwrap();
+        assert_eq!(
+            &text[image.content.unwrap().start..image.content.unwrap().end],
+            "nginx:1"
+        );
         // Still an error where libyaml stops too: an unterminated scalar.
         assert!(parse("a:\n  b: \"x\ny\n").is_err());
     }
