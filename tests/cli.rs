@@ -1045,3 +1045,29 @@ fn compose_named_on_the_command_line_is_recognised_by_content() {
         );
     }
 }
+
+#[test]
+fn a_latest_kubernetes_image_is_reported_once_per_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image: nginx:latest\n  - name: b\n    image: nginx\n",
+    );
+    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+        "check", "--format", "concise", "--select", "ALL", "pod.yaml",
+    ]));
+    assert_eq!(code, 1, "{out}");
+    let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("pod.yaml")).collect();
+    // The tag (TAG002/TAG001, which say what Kubernetes does with it) and
+    // the registry (REG001): two problems, two findings per image.
+    let codes: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split(' ').nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(codes, ["REG001", "TAG002", "REG001", "TAG001"], "{out}");
+    assert!(
+        out.contains("with no `imagePullPolicy`, Kubernetes pulls it on every start"),
+        "{out}"
+    );
+}
