@@ -20,13 +20,21 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if lower.ends_with(".dockerignore") || lower.ends_with(".md") {
         return None;
     }
+    // Files about a Dockerfile rather than one (`Dockerfile-windows.snap`,
+    // `Dockerfile_dev.sh`).
+    const NOT_DOCKERFILE: &[&str] = &[
+        ".snap", ".txt", ".sh", ".ps1", ".py", ".json", ".yaml", ".yml", ".toml", ".orig",
+        ".bak", ".rej", ".swp", ".diff", ".patch",
+    ];
+    let about = NOT_DOCKERFILE.iter().any(|e| lower.ends_with(e));
     // `Dockerfile-windows`, `Dockerfile_dev`: a separator after the name.
-    let dockerfile = lower == "dockerfile"
-        || lower.starts_with("dockerfile.")
-        || lower.starts_with("dockerfile-")
-        || lower.starts_with("dockerfile_")
-        || lower.ends_with(".dockerfile")
-        || lower.starts_with("containerfile");
+    let dockerfile = !about
+        && (lower == "dockerfile"
+            || lower.starts_with("dockerfile.")
+            || lower.starts_with("dockerfile-")
+            || lower.starts_with("dockerfile_")
+            || lower.ends_with(".dockerfile")
+            || lower.starts_with("containerfile"));
     if dockerfile {
         return Some(FileKind::Dockerfile);
     }
@@ -310,6 +318,8 @@ mod tests {
         }
         for name in [
             "Dockerfile.dockerignore",
+            "Dockerfile-windows.snap",
+            "Dockerfile_dev.sh",
             "README.md",
             "Dockerfile.md",
             "Chart.yaml",
