@@ -23,8 +23,8 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     // Files about a Dockerfile rather than one (`Dockerfile-windows.snap`,
     // `Dockerfile_dev.sh`).
     const NOT_DOCKERFILE: &[&str] = &[
-        ".snap", ".txt", ".sh", ".ps1", ".py", ".json", ".yaml", ".yml", ".toml", ".orig",
-        ".bak", ".rej", ".swp", ".diff", ".patch",
+        ".snap", ".txt", ".sh", ".ps1", ".py", ".json", ".yaml", ".yml", ".toml", ".orig", ".bak",
+        ".rej", ".swp", ".diff", ".patch",
     ];
     let about = NOT_DOCKERFILE.iter().any(|e| lower.ends_with(e));
     // `Dockerfile-windows`, `Dockerfile_dev`: a separator after the name.

@@ -111,7 +111,7 @@ pub fn decode_text(bytes: Vec<u8>, wide: bool) -> Result<Decoded, Box<Diagnostic
     };
     if let Some((name, width, big)) = wide {
         let body = &bytes[width..];
-        if body.len() % width != 0 {
+        if !body.len().is_multiple_of(width) {
             return Err(not_text(format!(
                 "File has a {name} byte-order mark but its length is not a whole number of {width}-byte units"
             )));
