@@ -187,6 +187,11 @@ pub static FILE_ERRORS: &[(&str, &str, &str)] = &[
         "refit's fixes for the file were refused: the result did not parse, changed the number of image references, or did not converge. Nothing was written.",
     ),
     (
+        "E006",
+        "changed-during-fix",
+        "The file changed between refit reading it and writing its fixes (its size, modification time or content moved). Your version is kept and nothing was written; run again.",
+    ),
+    (
         "N001",
         "templated-file-skipped",
         "A note, not an error: the file has template expressions (`{{ … }}`) that make it invalid YAML, so refit did not read it as YAML. It still reports the lines that are plainly `image: <reference>`, as line-matching tools do; fixes are not applied to them. The exit status is unaffected.",

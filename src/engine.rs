@@ -35,6 +35,9 @@ pub struct FileReport {
     /// The text with every fix applied, for formats that suggest fixes
     /// without applying them (`review`).
     pub suggested: Option<String>,
+    /// Size and modification time when read, to notice a concurrent edit
+    /// before writing a fix.
+    pub stamp: Option<crate::write::Stamp>,
 }
 
 impl FileReport {
@@ -63,6 +66,7 @@ fn error_report(display: &str, path: Option<PathBuf>, kind: FileKind, d: Diagnos
         fixed: None,
         applied: Vec::new(),
         suggested: None,
+        stamp: None,
     }
 }
 
@@ -215,6 +219,10 @@ pub fn process_path(
         }
         Ok(_) => {}
     }
+    // Before reading: a change after this shows at write time.
+    let stamp = std::fs::metadata(path)
+        .ok()
+        .map(|m| crate::write::Stamp::of(&m));
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -263,6 +271,7 @@ pub fn process_path(
                     .diagnostics
                     .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
             }
+            report.stamp = stamp;
             report
         }
         Err(d) => error_report(display, owned, kind, *d),
@@ -326,6 +335,7 @@ pub fn process_text(
             fixed: None,
             applied: Vec::new(),
             suggested: None,
+            stamp: None,
         };
     };
     let has_fix = checked.diagnostics.iter().any(|d| {
@@ -343,6 +353,7 @@ pub fn process_text(
             fixed: None,
             applied: Vec::new(),
             suggested: None,
+            stamp: None,
         };
     }
     let outcome = fix::fix(&text, checked, unsafe_fixes, |t: &str| {
@@ -368,5 +379,6 @@ pub fn process_text(
         fixed,
         applied: outcome.applied,
         suggested: None,
+        stamp: None,
     }
 }
