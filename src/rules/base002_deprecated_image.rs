@@ -32,9 +32,12 @@ declare_rule! {
 }
 
 fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    let Some(reference) = site.reference() else {
+    let Some(written) = site.reference() else {
         return;
     };
+    // Through a Docker Hub mirror path, the Docker Hub image.
+    let reference = crate::identity::upstream(written, ctx.knowledge, ctx.policy);
+    let written = written.input();
     if site.extra.build_output || reference.normalized_domain() != "docker.io" {
         return;
     }
@@ -60,7 +63,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         format!(
             "{what} deprecated (no updates since {}) in `{}`",
             entry.since,
-            reference.input()
+            written
         ),
     );
     d.help = Some(format!("use {}", entry.replacement));
