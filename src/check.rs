@@ -215,7 +215,14 @@ pub fn check_text(
     settings: &Settings,
 ) -> Result<Checked, Box<Diagnostic>> {
     let sites = extract(kind, text, settings)?;
+    let facts = crate::rules::FileFacts {
+        graph: (kind == FileKind::Dockerfile)
+            .then(|| sources::dockerfile::stage_graph(text, &settings.source))
+            .flatten(),
+        build_refs: settings.source.build_refs.clone(),
+    };
     let ctx = RuleContext {
+        file: &facts,
         knowledge: settings
             .knowledge
             .as_deref()
@@ -233,6 +240,9 @@ pub fn check_text(
                     d.message = format!("{} (`{path}`)", d.message);
                 }
             }
+        }
+        if let Some(check_file) = rule.check_file {
+            check_file(rule, &ctx, &mut diagnostics);
         }
     }
     let unused = crate::suppress::apply(

@@ -14,6 +14,7 @@ mod reg004_moved_registry;
 mod reg005_untrusted_registry;
 mod reg006_bypasses_proxy;
 mod reg007_policy_rewrite;
+mod stg001_unreachable_stage;
 pub mod sup001_unused_suppression;
 mod tag001_missing_tag;
 mod tag002_latest_tag;
@@ -41,6 +42,7 @@ pub static RULES: &[&Rule] = &[
     &reg005_untrusted_registry::RULE,
     &reg006_bypasses_proxy::RULE,
     &reg007_policy_rewrite::RULE,
+    &stg001_unreachable_stage::RULE,
     &sup001_unused_suppression::RULE,
     &tag001_missing_tag::RULE,
     &tag002_latest_tag::RULE,
@@ -71,6 +73,17 @@ pub struct RuleContext<'a> {
     pub knowledge: &'a knowledge::Knowledge,
     pub policy: &'a crate::policy::Policy,
     pub options: &'a RuleOptions,
+    /// Facts about the whole file (a Dockerfile's stage graph) and the
+    /// repository around it.
+    pub file: &'a FileFacts,
+}
+
+/// What rules about a whole file see: a Dockerfile's stages and what the
+/// repository around it builds by name.
+#[derive(Debug, Clone, Default)]
+pub struct FileFacts {
+    pub graph: Option<crate::site::StageGraph>,
+    pub build_refs: Option<std::sync::Arc<crate::build_refs::BuildRefs>>,
 }
 
 /// Per-rule settings from `[rules.CODE]` in refit.toml.
@@ -94,6 +107,11 @@ impl RuleOptions {
 }
 
 pub type CheckFn = fn(&Rule, &ImageSite, &RuleContext, &mut Vec<Diagnostic>);
+/// A check of the file as a whole, run once per file (STG001).
+pub type FileCheckFn = fn(&Rule, &RuleContext, &mut Vec<Diagnostic>);
+
+/// A rule that checks only whole files.
+pub(crate) fn no_site_check(_: &Rule, _: &ImageSite, _: &RuleContext, _: &mut Vec<Diagnostic>) {}
 
 pub struct Rule {
     pub code: &'static str,
@@ -107,6 +125,8 @@ pub struct Rule {
     /// The rule's documentation page (Markdown), from its doc comment.
     pub doc: &'static str,
     pub check: CheckFn,
+    /// Run once per file, after the per-site checks.
+    pub check_file: Option<FileCheckFn>,
 }
 
 impl Rule {
@@ -184,6 +204,7 @@ macro_rules! declare_rule {
         fix: $fix:ident,
         summary: $summary:literal,
         check: $check:path
+        $(, check_file: $file:path)?
         $(, opt_in: $opt:literal)? $(,)?
     ) => {
         pub static RULE: $crate::rules::Rule = $crate::rules::Rule {
@@ -195,10 +216,21 @@ macro_rules! declare_rule {
             opt_in: false $(|| $opt)?,
             doc: concat!($($doc, "\n"),*),
             check: $check,
+            check_file: $crate::rules::file_check!($($file)?),
         };
     };
 }
 pub(crate) use declare_rule;
+
+macro_rules! file_check {
+    () => {
+        None
+    };
+    ($file:path) => {
+        Some($file)
+    };
+}
+pub(crate) use file_check;
 
 /// Shorthand for a fix that replaces a range of the resolved reference text,
 /// when that range can be edited in the file.

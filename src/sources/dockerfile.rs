@@ -1244,6 +1244,129 @@ fn stage_instruction(
     }
 }
 
+/// The stage graph of a Dockerfile: its stages, what each is built from
+/// and copies from, and its `RUN` texts (STG…, MIR004). `None` when the
+/// file does not parse (E004 reports that).
+pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::StageGraph> {
+    use crate::site::{RunText, StageGraph, StageNode};
+    let parsed = parse(text).ok()?;
+    let mut graph = StageGraph::default();
+    let mut meta = Env::new();
+    for name in PLATFORM_ARGS {
+        meta.insert((*name).to_string(), None);
+    }
+    let mut seen_from = false;
+    let mut stage_env = Env::new();
+    // Resolved references from each stage, turned into stage indexes once
+    // every name is known (`COPY --from` may name a later stage).
+    let mut pending: Vec<(usize, String)> = Vec::new();
+    let resolve = |logical: &Logical, range: Span, env: &Env| -> Option<String> {
+        let b = expand(logical, range, env, parsed.escape);
+        b.missing.is_empty().then_some(b.text)
+    };
+    for ins in &parsed.instructions {
+        let rest_text = &ins.logical.text[ins.rest..];
+        match ins.keyword.as_str() {
+            "arg" if !seen_from => declare(&mut meta, &parsed, ins, None, options),
+            "arg" => {
+                let mut env = stage_env.clone();
+                declare(&mut env, &parsed, ins, Some(&meta), options);
+                stage_env = env;
+            }
+            "from" => {
+                seen_from = true;
+                stage_env = Env::new();
+                let (raw_flags, args) = split_flags(rest_text);
+                let base_at = ins.rest + (rest_text.len() - args.len());
+                let words = fields(args, base_at);
+                let Some((base, base_range)) = words.first().cloned() else {
+                    continue;
+                };
+                let name = (words.len() == 3 && words[1].0.eq_ignore_ascii_case("as"))
+                    .then(|| (words[2].0.clone(), ins.logical.file_span(words[2].1)));
+                let platform = raw_flags.iter().find_map(|(word, span)| {
+                    let (flag, value) = word.get(2..)?.split_once('=')?;
+                    if !flag.eq_ignore_ascii_case("platform") {
+                        return None;
+                    }
+                    let start = ins.rest + span.start + 2 + flag.len() + 1;
+                    let range = Span::new(start, start + value.len());
+                    Some((value.to_string(), ins.logical.file_span(range)))
+                });
+                let base_resolved = resolve(&ins.logical, base_range, &meta);
+                let index = graph.stages.len();
+                let parent = base_resolved.as_deref().and_then(|b| {
+                    graph.stages.iter().rposition(|s: &StageNode| {
+                        s.name
+                            .as_ref()
+                            .is_some_and(|(n, _)| n.eq_ignore_ascii_case(b))
+                    })
+                });
+                graph.stages.push(StageNode {
+                    index,
+                    name,
+                    base: (base, ins.logical.file_span(base_range)),
+                    base_resolved,
+                    platform,
+                    from_span: ins.keyword_span,
+                    parent,
+                    uses: Vec::new(),
+                });
+            }
+            "copy" | "run" if seen_from => {
+                let (raw_flags, after) = split_flags(rest_text);
+                let mut env = meta.clone();
+                env.extend(stage_env.clone());
+                for flag in parse_flags(&raw_flags, ins.rest) {
+                    let range = match (ins.keyword.as_str(), flag.name.as_str()) {
+                        ("copy", "from") => flag.verbatim,
+                        ("run", "mount") => flag.verbatim.and_then(|v| {
+                            mount_from(&ins.logical.text[v.start..v.end], v.start)
+                        }),
+                        _ => None,
+                    };
+                    if let Some(range) = range
+                        && let Some(value) = resolve(&ins.logical, range, &env)
+                    {
+                        pending.push((graph.stages.len().saturating_sub(1), value));
+                    }
+                }
+                if ins.keyword == "run" {
+                    let at = ins.rest + (rest_text.len() - after.len());
+                    graph.runs.push(RunText {
+                        text: after.to_string(),
+                        map: ins.logical.map.after(at),
+                        heredocs: ins
+                            .heredoc_bodies
+                            .iter()
+                            .filter_map(|b| Some((text.get(b.start..b.end)?.to_string(), *b)))
+                            .collect(),
+                        span: ins.logical.file_span(Span::new(0, ins.logical.text.len())),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    for (from, value) in pending {
+        let target = if value.bytes().all(|b| b.is_ascii_digit()) {
+            value.parse::<usize>().ok().filter(|i| *i < graph.stages.len())
+        } else {
+            graph.stages.iter().position(|s| {
+                s.name
+                    .as_ref()
+                    .is_some_and(|(n, _)| n.eq_ignore_ascii_case(&value))
+            })
+        };
+        if let (Some(t), Some(node)) = (target, graph.stages.get_mut(from))
+            && !node.uses.contains(&t)
+        {
+            node.uses.push(t);
+        }
+    }
+    Some(graph)
+}
+
 /// Validate what `docker build` checks before building: instructions before
 /// the first FROM, FROM's arguments and stage names.
 fn validate(parsed: &Parsed) -> Result<(), SyntaxError> {
