@@ -7,6 +7,7 @@ mod mir001_dead_mirror;
 mod mir002_registry_as_mirror;
 mod ref001_invalid_reference;
 mod ref002_unresolved_variable;
+mod ref005_from_not_a_stage;
 mod reg001_implicit_registry;
 mod reg002_mirror_in_reference;
 mod reg003_legacy_registry_alias;
@@ -35,6 +36,7 @@ pub static RULES: &[&Rule] = &[
     &mir002_registry_as_mirror::RULE,
     &ref001_invalid_reference::RULE,
     &ref002_unresolved_variable::RULE,
+    &ref005_from_not_a_stage::RULE,
     &reg001_implicit_registry::RULE,
     &reg002_mirror_in_reference::RULE,
     &reg003_legacy_registry_alias::RULE,
