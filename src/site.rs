@@ -516,9 +516,11 @@ impl StageGraph {
     }
 }
 
-/// A `RUN` instruction's shell text.
+/// A `RUN` instruction's shell text (or an `ENV` instruction's text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunText {
+    /// `run` or `env`.
+    pub keyword: &'static str,
     /// The text after `RUN` and its flags, continuations removed.
     pub text: String,
     /// Where each byte of `text` is in the file.

@@ -5,6 +5,7 @@ mod base002_deprecated_image;
 mod k8s001_pull_policy;
 mod mir001_dead_mirror;
 mod mir002_registry_as_mirror;
+mod mir004_dead_package_mirror;
 mod ref001_invalid_reference;
 mod ref002_unresolved_variable;
 mod ref005_from_not_a_stage;
@@ -34,6 +35,7 @@ pub static RULES: &[&Rule] = &[
     &k8s001_pull_policy::RULE,
     &mir001_dead_mirror::RULE,
     &mir002_registry_as_mirror::RULE,
+    &mir004_dead_package_mirror::RULE,
     &ref001_invalid_reference::RULE,
     &ref002_unresolved_variable::RULE,
     &ref005_from_not_a_stage::RULE,

@@ -1334,6 +1334,7 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                 if ins.keyword == "run" {
                     let at = ins.rest + (rest_text.len() - after.len());
                     graph.runs.push(RunText {
+                        keyword: "run",
                         text: after.to_string(),
                         map: ins.logical.map.after(at),
                         heredocs: ins
@@ -1344,6 +1345,15 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                         span: ins.logical.file_span(Span::new(0, ins.logical.text.len())),
                     });
                 }
+            }
+            "env" if seen_from => {
+                graph.runs.push(RunText {
+                    keyword: "env",
+                    text: rest_text.to_string(),
+                    map: ins.logical.map.after(ins.rest),
+                    heredocs: Vec::new(),
+                    span: ins.logical.file_span(Span::new(0, ins.logical.text.len())),
+                });
             }
             _ => {}
         }
