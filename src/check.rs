@@ -216,6 +216,7 @@ pub fn check_text(
 ) -> Result<Checked, Box<Diagnostic>> {
     let sites = extract(kind, text, settings)?;
     let facts = crate::rules::FileFacts {
+        text: (kind == FileKind::Dockerfile).then(|| text.to_string()),
         graph: (kind == FileKind::Dockerfile)
             .then(|| sources::dockerfile::stage_graph(text, &settings.source))
             .flatten(),

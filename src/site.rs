@@ -247,6 +247,24 @@ pub struct Extra {
     pub via_proxy: Option<String>,
     /// A Dockerfile `FROM`: the build stage it starts.
     pub stage: Option<std::sync::Arc<Stage>>,
+    /// A Dockerfile `FROM` with variables that have no value: what BuildKit
+    /// does with them (REF002's UndefinedArgInFrom and
+    /// InvalidDefaultArgInFrom).
+    pub from_args: Option<FromArgs>,
+}
+
+/// How a `FROM`'s variables without a value stand, as BuildKit's build
+/// checks see them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FromArgs {
+    /// Variables no `ARG` before the first `FROM` declares.
+    pub undeclared: Vec<String>,
+    /// The names declared before the first `FROM` (for "did you mean").
+    pub declared: Vec<String>,
+    /// The reference with every declared variable without a value
+    /// expanded as empty, as BuildKit builds it by default; `None` when a
+    /// variable is undeclared.
+    pub with_empty: Option<String>,
 }
 
 /// A Dockerfile build stage, seen from its `FROM`: for rules that change
@@ -452,6 +470,9 @@ pub struct SyntaxError {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StageGraph {
     pub stages: Vec<StageNode>,
+    /// The names `ARG` declares before the first `FROM`, and the
+    /// predefined platform variables.
+    pub meta_args: Vec<String>,
     /// Every `RUN` instruction's text (continuations removed) and heredocs.
     pub runs: Vec<RunText>,
 }

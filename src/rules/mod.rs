@@ -17,6 +17,11 @@ mod reg005_untrusted_registry;
 mod reg006_bypasses_proxy;
 mod reg007_policy_rewrite;
 mod stg001_unreachable_stage;
+mod stg002_duplicate_stage_name;
+mod stg003_reserved_stage_name;
+mod stg004_stage_name_casing;
+mod stg005_const_platform;
+mod stg006_redundant_target_platform;
 pub mod sup001_unused_suppression;
 mod tag001_missing_tag;
 mod tag002_latest_tag;
@@ -47,6 +52,11 @@ pub static RULES: &[&Rule] = &[
     &reg006_bypasses_proxy::RULE,
     &reg007_policy_rewrite::RULE,
     &stg001_unreachable_stage::RULE,
+    &stg002_duplicate_stage_name::RULE,
+    &stg003_reserved_stage_name::RULE,
+    &stg004_stage_name_casing::RULE,
+    &stg005_const_platform::RULE,
+    &stg006_redundant_target_platform::RULE,
     &sup001_unused_suppression::RULE,
     &tag001_missing_tag::RULE,
     &tag002_latest_tag::RULE,
@@ -86,6 +96,8 @@ pub struct RuleContext<'a> {
 /// repository around it builds by name.
 #[derive(Debug, Clone, Default)]
 pub struct FileFacts {
+    /// The file's text, for fixes that edit around a span.
+    pub text: Option<String>,
     pub graph: Option<crate::site::StageGraph>,
     pub build_refs: Option<std::sync::Arc<crate::build_refs::BuildRefs>>,
 }

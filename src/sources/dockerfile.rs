@@ -1026,6 +1026,7 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Vec<ImageSite> {
                     if !not_image {
                         let mut s = s;
                         s.extra.stage = stages.get(from_index).cloned();
+                        s.extra.from_args = from_args(&s, &ins.logical, *range, &meta, parsed.escape);
                         out.push(s);
                     }
                 }
@@ -1083,6 +1084,44 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Vec<ImageSite> {
         }
     }
     out
+}
+
+/// For a `FROM` whose variables have no value: which are undeclared, and
+/// the reference BuildKit builds with the declared ones empty.
+fn from_args(
+    site: &ImageSite,
+    logical: &Logical,
+    range: Span,
+    meta: &Env,
+    escape: u8,
+) -> Option<crate::site::FromArgs> {
+    let SiteValue::Unresolved { missing } = &site.value else {
+        return None;
+    };
+    let undeclared: Vec<String> = missing
+        .iter()
+        .filter(|m| !meta.contains_key(m.as_str()))
+        .cloned()
+        .collect();
+    let mut declared: Vec<String> = meta.keys().cloned().collect();
+    declared.sort();
+    let with_empty = undeclared.is_empty().then(|| {
+        let mut env = meta.clone();
+        for value in env.values_mut() {
+            if value.is_none() {
+                *value = Some(Value {
+                    text: String::new(),
+                    pieces: Vec::new(),
+                });
+            }
+        }
+        expand(logical, range, &env, escape).text
+    });
+    Some(crate::site::FromArgs {
+        undeclared,
+        declared,
+        with_empty,
+    })
 }
 
 /// A `FROM`: which instruction it is, the stage name it gives, and the
@@ -1274,6 +1313,10 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                 stage_env = env;
             }
             "from" => {
+                if !seen_from {
+                    graph.meta_args = meta.keys().cloned().collect();
+                    graph.meta_args.sort();
+                }
                 seen_from = true;
                 stage_env = Env::new();
                 let (raw_flags, args) = split_flags(rest_text);
