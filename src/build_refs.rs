@@ -44,6 +44,7 @@ static CACHE: LazyLock<Mutex<HashMap<PathBuf, Arc<BuildRefs>>>> =
 pub fn for_dockerfile(path: &Path) -> Arc<BuildRefs> {
     let dir = path
         .parent()
+        .filter(|p| !p.as_os_str().is_empty())
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
     let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
