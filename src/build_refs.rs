@@ -22,9 +22,20 @@ pub struct BuildRefs {
     pub targets: BTreeSet<String>,
     /// Named build contexts (lowercase).
     pub contexts: BTreeSet<String>,
+    /// Whether the repository root was found (`.git`): when
+    /// not, the build files that name targets and contexts may simply be
+    /// missing (a copied Dockerfile), and STG001 and REF005 report only
+    /// what the Dockerfile shows on its own.
+    pub root: bool,
 }
 
 impl BuildRefs {
+    /// Whether the repository around the file is known: no scan (stdin, a
+    /// single text) counts as the whole build, a scan that found no root
+    /// does not.
+    pub fn known(refs: Option<&BuildRefs>) -> bool {
+        refs.is_none_or(|r| r.root)
+    }
     pub fn targets(&self, stage: &str) -> bool {
         self.targets.contains(&stage.to_ascii_lowercase())
     }
@@ -79,17 +90,23 @@ fn is_build_file(name: &str) -> bool {
 
 fn scan(dir: &Path) -> BuildRefs {
     let mut files = Vec::new();
+    let mut root = false;
     let mut at = Some(dir);
     for _ in 0..MAX_LEVELS {
         let Some(d) = at else { break };
         list(d, &mut files);
+        // The repository root: `.git` (a folder, or a file in a worktree).
         if d.join(".git").exists() {
             list(&d.join(".github").join("workflows"), &mut files);
+            root = true;
             break;
         }
         at = d.parent();
     }
-    let mut refs = BuildRefs::default();
+    let mut refs = BuildRefs {
+        root,
+        ..BuildRefs::default()
+    };
     for file in files.iter().take(MAX_FILES) {
         let Ok(meta) = std::fs::metadata(file) else {
             continue;

@@ -11,7 +11,13 @@ declare_rule! {
     /// `--build-context name=…` in scripts and CI), and not a Docker
     /// Official Image (`rules/official-images.toml`): a bare name with no
     /// registry, namespace, tag or digest. When a stage's name is close
-    /// (edit distance), the message names it.
+    /// (edit distance, or the name is one part of exactly one stage's name:
+    /// `set` → `license-set`), the message names it.
+    ///
+    /// When refit cannot find the repository root (no `.git` above the
+    /// Dockerfile), a name no stage is close to is not reported:
+    /// it is most likely a named context (`--build-context binary_dir=…`)
+    /// passed by build files that were not copied along.
     ///
     /// ## Why is this bad?
     /// A `--from` value that is not a stage is an image: BuildKit pulls
@@ -78,6 +84,19 @@ pub fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// The stage closest to a name by edit distance (at most 2, and at most
+/// half the name).
+fn closest_by_distance(lower: &str, graph: &crate::site::StageGraph) -> Option<String> {
+    graph
+        .stages
+        .iter()
+        .filter_map(|s| s.name.as_ref().map(|(n, _)| n))
+        .map(|n| (distance(lower, &n.to_ascii_lowercase()), n))
+        .filter(|(d, n)| *d > 0 && *d <= 2 && *d * 2 <= n.len().max(lower.len()))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n.clone())
+}
+
 fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
     if !matches!(site.kind, SiteKind::CopyFrom | SiteKind::RunMountFrom) {
         return;
@@ -105,14 +124,32 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         return;
     };
     let lower = name.to_ascii_lowercase();
-    let closest = graph
+    let names: Vec<&String> = graph
         .stages
         .iter()
         .filter_map(|s| s.name.as_ref().map(|(n, _)| n))
-        .map(|n| (distance(&lower, &n.to_ascii_lowercase()), n))
-        .filter(|(d, n)| *d > 0 && *d <= 2 && *d * 2 <= n.len().max(lower.len()))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, n)| n.clone());
+        .collect();
+    // A stage the name is one part of (`set` → `license-set`), when only
+    // one is, before the closest by edit distance.
+    let parts: Vec<&String> = names
+        .iter()
+        .copied()
+        .filter(|n| {
+            n.to_ascii_lowercase()
+                .split(['-', '_', '.'])
+                .any(|p| p == lower)
+                && n.len() > lower.len()
+        })
+        .collect();
+    let by_part = (parts.len() == 1).then(|| parts[0].clone());
+    let closest = by_part.or_else(|| closest_by_distance(&lower, graph));
+    let known = crate::build_refs::BuildRefs::known(ctx.file.build_refs.as_deref());
+    // Without the repository, a name no stage is close to is most likely a
+    // named context passed by build files that were not copied along.
+    if closest.is_none() && !known {
+        return;
+    }
+
     let what = match site.kind {
         SiteKind::CopyFrom => "COPY --from",
         _ => "RUN --mount from",

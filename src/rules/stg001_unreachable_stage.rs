@@ -12,6 +12,11 @@ declare_rule! {
     /// Compose `build.target`, and `--target` in Makefiles, shell scripts,
     /// `.gitlab-ci.yml` and `.github/workflows/`.
     ///
+    /// When refit cannot find the repository root (no `.git` above the
+    /// Dockerfile: a file copied out of its project), the build
+    /// files that name targets may be missing, so only stages whose name
+    /// suggests a fallback are reported.
+    ///
     /// When the stage's name suggests a fallback (`fallback`, `backup`,
     /// `alt`, `secondary`, `failover`…), the message says that Dockerfiles
     /// have no fallback between stages.
@@ -103,6 +108,7 @@ fn check_file(rule: &Rule, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+    let known = crate::build_refs::BuildRefs::known(ctx.file.build_refs.as_deref());
     for node in &graph.stages {
         if reached.get(node.index).copied().unwrap_or(true) {
             continue;
@@ -116,6 +122,11 @@ fn check_file(rule: &Rule, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
             .name
             .as_ref()
             .is_some_and(|(n, _)| suggests_fallback(n));
+        // Without the repository, a stage may be a `--target` of build
+        // files that were not copied along: only a fallback is certain.
+        if !known && !fallback {
+            continue;
+        }
         let message = if fallback {
             format!(
                 "Stage {label} is never built: Dockerfiles have no fallback between stages; BuildKit builds only the stages the target needs, so this stage is not tried when another base image fails"
