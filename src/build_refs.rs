@@ -148,9 +148,8 @@ static BUILD_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)--build-context[= ]+["']?([A-Za-z0-9][A-Za-z0-9_./:-]*)="#)
         .expect("static regex")
 });
-static CONTEXTS_BLOCK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?s)"?contexts"?\s*[=:]\s*\{([^}]*)\}"#).expect("static regex")
-});
+static CONTEXTS_BLOCK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?s)"?contexts"?\s*[=:]\s*\{([^}]*)\}"#).expect("static regex"));
 static BLOCK_KEY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?m)(?:^|[{,])\s*"?([A-Za-z0-9][A-Za-z0-9_./:-]*)"?\s*[=:]"#)
         .expect("static regex")

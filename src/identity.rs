@@ -56,10 +56,7 @@ pub fn identity<'a>(
 ) -> Option<Identity<'a>> {
     let name = reference.normalized_name();
     let (upstream, route) = if let Some((proxy, rest)) = policy.unproxied(&name) {
-        (
-            with_library(&proxy.upstream, rest),
-            Route::Proxy(proxy),
-        )
+        (with_library(&proxy.upstream, rest), Route::Proxy(proxy))
     } else if let Some(rest) = name.strip_prefix(ECR_PUBLIC_LIBRARY) {
         if rest.is_empty() || rest.contains('/') {
             return None;

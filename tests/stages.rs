@@ -35,9 +35,10 @@ FROM go-runtime-primary AS go-runtime\n";
 fn build_resilience_report_as_written() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "Dockerfile", FALLBACK);
-    let (code, out) = run(refit()
-        .current_dir(dir.path())
-        .args(["check", "--format", "concise", "Dockerfile"]));
+    let (code, out) =
+        run(refit()
+            .current_dir(dir.path())
+            .args(["check", "--format", "concise", "Dockerfile"]));
     assert_eq!(code, 1, "{out}");
     let lines: Vec<&str> = out.lines().filter(|l| l.contains(": ")).collect();
     // The fallback stage is never built, and says why.
@@ -57,9 +58,9 @@ fn build_resilience_report_as_written() {
     );
     // The versions are undeclared ARGs (BuildKit's UndefinedArgInFrom).
     assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("Dockerfile:1:") && l.contains("REF002") && l.contains("DISTROLESS_VERSION")),
+        lines.iter().any(|l| l.starts_with("Dockerfile:1:")
+            && l.contains("REF002")
+            && l.contains("DISTROLESS_VERSION")),
         "{out}"
     );
 }
@@ -95,9 +96,14 @@ fn bake_and_compose_targets_reach_stages() {
     let dockerfile = "FROM alpine:3.20 AS test\nFROM alpine:3.20 AS debug\nFROM alpine:3.20 AS lint\nFROM alpine:3.20 AS runtime\n";
     write(dir.path(), "app/Dockerfile", dockerfile);
     // Nothing names the stages yet: three unreachable stages.
-    let (_, out) = run(refit()
-        .current_dir(dir.path())
-        .args(["check", "--select", "STG001", "--format", "concise", "app/Dockerfile"]));
+    let (_, out) = run(refit().current_dir(dir.path()).args([
+        "check",
+        "--select",
+        "STG001",
+        "--format",
+        "concise",
+        "app/Dockerfile",
+    ]));
     assert_eq!(out.matches("STG001").count(), 3, "{out}");
     write(
         dir.path(),
@@ -109,9 +115,14 @@ fn bake_and_compose_targets_reach_stages() {
         "compose.yaml",
         "services:\n  dev:\n    build:\n      context: app\n      target: debug\n",
     );
-    let (_, out) = run(refit()
-        .current_dir(dir.path())
-        .args(["check", "--select", "STG001", "--format", "concise", "app/Dockerfile"]));
+    let (_, out) = run(refit().current_dir(dir.path()).args([
+        "check",
+        "--select",
+        "STG001",
+        "--format",
+        "concise",
+        "app/Dockerfile",
+    ]));
     assert_eq!(out.matches("STG001").count(), 1, "{out}");
     assert!(out.contains("`lint`"), "{out}");
 }
@@ -125,9 +136,14 @@ fn named_contexts_are_not_images() {
         "Dockerfile",
         "FROM alpine:3.20 AS build\nFROM alpine:3.20\nCOPY --from=build /a /a\nCOPY --from=shared /b /b\nCOPY --from=tools /c /c\n",
     );
-    let (_, out) = run(refit()
-        .current_dir(dir.path())
-        .args(["check", "--select", "REF005", "--format", "concise", "Dockerfile"]));
+    let (_, out) = run(refit().current_dir(dir.path()).args([
+        "check",
+        "--select",
+        "REF005",
+        "--format",
+        "concise",
+        "Dockerfile",
+    ]));
     assert_eq!(out.matches("REF005").count(), 2, "{out}");
     write(
         dir.path(),
@@ -139,8 +155,13 @@ fn named_contexts_are_not_images() {
         "compose.yaml",
         "services:\n  app:\n    build:\n      context: .\n      additional_contexts:\n        tools: ./tools\n",
     );
-    let (code, out) = run(refit()
-        .current_dir(dir.path())
-        .args(["check", "--select", "REF005", "--format", "concise", "Dockerfile"]));
+    let (code, out) = run(refit().current_dir(dir.path()).args([
+        "check",
+        "--select",
+        "REF005",
+        "--format",
+        "concise",
+        "Dockerfile",
+    ]));
     assert_eq!(code, 0, "{out}");
 }

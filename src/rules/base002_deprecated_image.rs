@@ -62,8 +62,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         site,
         format!(
             "{what} deprecated (no updates since {}) in `{}`",
-            entry.since,
-            written
+            entry.since, written
         ),
     );
     d.help = Some(format!("use {}", entry.replacement));

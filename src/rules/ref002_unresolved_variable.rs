@@ -1,6 +1,6 @@
 use super::{Rule, RuleContext, declare_rule};
-use crate::reference::Reference;
 use crate::diagnostic::Diagnostic;
+use crate::reference::Reference;
 use crate::site::{ImageSite, SiteValue};
 
 declare_rule! {
@@ -90,7 +90,9 @@ fn undeclared_message(names: &[String], raw: &str, declared: &[String]) -> Strin
         .iter()
         .find_map(|n| suggest(n, declared).map(|s| format!(" (did you mean `{s}`?)")))
         .unwrap_or_default();
-    format!("{noun} {list} in `FROM {raw}` {verb} not declared by an ARG before the first FROM{hint}")
+    format!(
+        "{noun} {list} in `FROM {raw}` {verb} not declared by an ARG before the first FROM{hint}"
+    )
 }
 
 /// `--platform` values with undeclared variables (UndefinedArgInFrom).
@@ -111,7 +113,11 @@ fn check_platforms(rule: &Rule, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
         }
         let mut d = rule.report_at(
             *span,
-            undeclared_message(&undeclared, &format!("--platform={platform}"), &graph.meta_args),
+            undeclared_message(
+                &undeclared,
+                &format!("--platform={platform}"),
+                &graph.meta_args,
+            ),
         );
         d.help = Some(
             "BuildKit expands it to the empty string and fails on the platform; declare it with `ARG` before the first FROM or fix its name"

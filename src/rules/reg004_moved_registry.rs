@@ -69,9 +69,10 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     // `minio/minio` moved as Docker Hub's did. The fix then replaces the
     // whole name (it leaves the mirror, so it is unsafe).
     let upstream = crate::identity::identity(reference, ctx.knowledge, ctx.policy);
-    let normalized = upstream
-        .as_ref()
-        .map_or_else(|| reference.normalized_name(), |id| id.reference.normalized_name());
+    let normalized = upstream.as_ref().map_or_else(
+        || reference.normalized_name(),
+        |id| id.reference.normalized_name(),
+    );
     let mirrored = upstream.is_some();
     let versioned = reference.tag_str().is_some_and(|t| t != "latest");
     for moved in &ctx.knowledge.moved {

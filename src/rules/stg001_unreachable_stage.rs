@@ -167,7 +167,13 @@ mod tests {
         ] {
             assert!(suggests_fallback(n), "{n}");
         }
-        for n in ["alpine", "builder", "salt", "go-runtime-primary", "altitude"] {
+        for n in [
+            "alpine",
+            "builder",
+            "salt",
+            "go-runtime-primary",
+            "altitude",
+        ] {
             assert!(!suggests_fallback(n), "{n}");
         }
     }

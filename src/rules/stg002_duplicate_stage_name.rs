@@ -46,7 +46,9 @@ fn check_file(rule: &Rule, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
         if seen.contains(&lower) {
             let mut d = rule.report_at(
                 *span,
-                format!("Stage name `{name}` is used by an earlier stage: stage names should be unique"),
+                format!(
+                    "Stage name `{name}` is used by an earlier stage: stage names should be unique"
+                ),
             );
             d.help = Some("rename one of the stages and the references to it".to_string());
             out.push(d);

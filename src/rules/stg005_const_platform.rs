@@ -48,7 +48,11 @@ pub fn parse_platform(value: &str) -> Option<(String, String)> {
             other => other.to_string(),
         }
     };
-    let valid = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    let valid = |p: &str| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+    };
     if !parts.iter().all(|p| valid(p)) {
         return None;
     }
@@ -102,9 +106,18 @@ mod tests {
 
     #[test]
     fn platforms() {
-        assert_eq!(parse_platform("linux/amd64"), Some(("linux".into(), "amd64".into())));
-        assert_eq!(parse_platform("linux/arm64/v8"), Some(("linux".into(), "arm64".into())));
-        assert_eq!(parse_platform("x86_64"), Some(("linux".into(), "amd64".into())));
+        assert_eq!(
+            parse_platform("linux/amd64"),
+            Some(("linux".into(), "amd64".into()))
+        );
+        assert_eq!(
+            parse_platform("linux/arm64/v8"),
+            Some(("linux".into(), "arm64".into()))
+        );
+        assert_eq!(
+            parse_platform("x86_64"),
+            Some(("linux".into(), "amd64".into()))
+        );
         assert_eq!(parse_platform("linux/"), None);
     }
 }

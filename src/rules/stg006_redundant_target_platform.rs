@@ -58,7 +58,10 @@ fn check_file(rule: &Rule, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
             && written[..FLAG.len()].eq_ignore_ascii_case(FLAG)
         {
             let rest = &text.as_bytes()[span.end..];
-            let blanks = rest.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+            let blanks = rest
+                .iter()
+                .take_while(|b| **b == b' ' || **b == b'\t')
+                .count();
             if blanks > 0 {
                 d.fix = Some(Fix::new(
                     "Remove `--platform`".to_string(),

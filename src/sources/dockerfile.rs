@@ -1026,7 +1026,8 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Vec<ImageSite> {
                     if !not_image {
                         let mut s = s;
                         s.extra.stage = stages.get(from_index).cloned();
-                        s.extra.from_args = from_args(&s, &ins.logical, *range, &meta, parsed.escape);
+                        s.extra.from_args =
+                            from_args(&s, &ins.logical, *range, &meta, parsed.escape);
                         out.push(s);
                     }
                 }
@@ -1363,9 +1364,9 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                 for flag in parse_flags(&raw_flags, ins.rest) {
                     let range = match (ins.keyword.as_str(), flag.name.as_str()) {
                         ("copy", "from") => flag.verbatim,
-                        ("run", "mount") => flag.verbatim.and_then(|v| {
-                            mount_from(&ins.logical.text[v.start..v.end], v.start)
-                        }),
+                        ("run", "mount") => flag
+                            .verbatim
+                            .and_then(|v| mount_from(&ins.logical.text[v.start..v.end], v.start)),
                         _ => None,
                     };
                     if let Some(range) = range
@@ -1403,7 +1404,10 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
     }
     for (from, value) in pending {
         let target = if value.bytes().all(|b| b.is_ascii_digit()) {
-            value.parse::<usize>().ok().filter(|i| *i < graph.stages.len())
+            value
+                .parse::<usize>()
+                .ok()
+                .filter(|i| *i < graph.stages.len())
         } else {
             graph.stages.iter().position(|s| {
                 s.name
