@@ -54,6 +54,9 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+    /// Run the language server (LSP over stdio) for editors.
+    #[command(long_about = crate::server::HELP)]
+    Server,
     /// List all rules.
     Rules {
         #[arg(long, value_enum, default_value = "text")]
@@ -185,6 +188,13 @@ pub fn run() -> ExitCode {
             }
         }
         Command::Config { path, config } => show_config(path, &config),
+        Command::Server => match crate::server::run_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: refit server: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 

@@ -17,6 +17,7 @@ pub mod reference;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod server;
 pub mod site;
 pub mod sources;
 pub mod span;

@@ -3,7 +3,7 @@
 //! exit status. The CLI fills a [`RunOptions`], calls these, and prints;
 //! tests drive the same code directly.
 
-use crate::check::Settings;
+use crate::check::{FileKind, Settings};
 use crate::config::{ConfigError, Resolver};
 use crate::discover::{self, Choice, Target, classify_explicit};
 use crate::engine::{self, DEFAULT_MAX_FILE_SIZE, FileReport, FixMode};
@@ -269,22 +269,36 @@ impl Run {
         } else {
             self.options.paths.clone()
         };
-        let choose = |path: &Path| -> Choice {
-            match self.resolver.for_file(path) {
-                Ok(Some(c)) => {
-                    let abs = std::path::absolute(path).unwrap_or(path.to_path_buf());
-                    if let Some(k) = c.kind_for(&abs) {
-                        Choice::Kind(k)
-                    } else if c.is_excluded(&abs) {
-                        Choice::Skip
-                    } else {
-                        Choice::Default
-                    }
-                }
-                _ => Choice::Default,
-            }
-        };
+        let choose = |path: &Path| self.choice(path);
         discover::discover_with(&paths, &choose)
+    }
+
+    /// What the configuration says about a file found by a walk: a kind
+    /// (`kinds`), skip it (`exclude`), or classify it by name.
+    fn choice(&self, path: &Path) -> Choice {
+        match self.resolver.for_file(path) {
+            Ok(Some(c)) => {
+                let abs = std::path::absolute(path).unwrap_or(path.to_path_buf());
+                if let Some(k) = c.kind_for(&abs) {
+                    Choice::Kind(k)
+                } else if c.is_excluded(&abs) {
+                    Choice::Skip
+                } else {
+                    Choice::Default
+                }
+            }
+            _ => Choice::Default,
+        }
+    }
+
+    /// The kind a walk would read `path` as, or `None` when a walk would
+    /// not read it (an unrecognised name, or excluded by the config).
+    pub fn kind_for(&self, path: &Path) -> Option<FileKind> {
+        match self.choice(path) {
+            Choice::Kind(k) => Some(k),
+            Choice::Skip => None,
+            Choice::Default => discover::classify(path),
+        }
     }
 
     /// Check files in parallel, calling `tick` once per file; the reports
