@@ -1764,4 +1764,29 @@ mod tests {
             let _ = extract(&s, &SourceOptions::default());
         }
     }
+
+    #[test]
+    fn stage_graph_links_and_reach() {
+        let text = "ARG BASE=base\nFROM alpine:3.20 AS base\nFROM golang:1.23 AS build\nFROM alpine:3.20 AS cache\nFROM alpine:3.20 AS orphan\nFROM busybox:1.36\nFROM ${BASE} AS final\nCOPY --from=build /a /a\nRUN --mount=type=cache,target=/c,from=cache true\nCOPY --from=4 /b /b\n";
+        let graph = stage_graph(text, &SourceOptions::default()).unwrap();
+        assert_eq!(graph.stages.len(), 6);
+        assert_eq!(graph.stages[5].parent, Some(0));
+        assert_eq!(graph.stages[5].uses, vec![1, 2, 4]);
+        assert_eq!(graph.reachable(), vec![true, true, true, false, true, true]);
+        assert_eq!(graph.runs.len(), 1);
+        assert!(graph.meta_args.contains(&"BASE".to_string()));
+    }
+
+    #[test]
+    fn stage_graph_names_and_platforms() {
+        let text = "FROM --platform=$TARGETPLATFORM scratch AS Base\nFROM base\n";
+        let graph = stage_graph(text, &SourceOptions::default()).unwrap();
+        let first = &graph.stages[0];
+        assert_eq!(first.name.as_ref().map(|n| n.0.as_str()), Some("Base"));
+        let (platform, span) = first.platform.clone().unwrap();
+        assert_eq!(platform, "$TARGETPLATFORM");
+        assert_eq!(&text[span.start..span.end], "$TARGETPLATFORM");
+        assert_eq!(graph.stages[1].parent, Some(0));
+        assert_eq!(graph.reachable(), vec![true, true]);
+    }
 }
