@@ -165,3 +165,35 @@ fn named_contexts_are_not_images() {
     ]));
     assert_eq!(code, 0, "{out}");
 }
+
+/// The figures in the README: across the shared corpus (Dockerfiles copied
+/// out of their repositories), STG001, REF005 and MIR004 report only what
+/// was read by hand and found real.
+#[test]
+fn corpus_findings_are_the_ones_read_by_hand() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if !corpus.is_dir() {
+        println!("skipped: ../shared/corpus is absent");
+        return;
+    }
+    let (_, out) = run(refit()
+        .args([
+            "check",
+            "--isolated",
+            "--select",
+            "STG001,REF005,MIR004",
+            "--format",
+            "concise",
+        ])
+        .arg(&corpus));
+    let findings: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains(" STG001 ") || l.contains(" REF005 ") || l.contains(" MIR004 "))
+        .collect();
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert!(
+        findings[0].contains("docker+compose/Dockerfile:147:13: REF005")
+            && findings[0].contains("`license-set`"),
+        "{findings:#?}"
+    );
+}
