@@ -23,6 +23,7 @@ mod stg004_stage_name_casing;
 mod stg005_const_platform;
 mod stg006_redundant_target_platform;
 pub mod sup001_unused_suppression;
+pub mod sup002_unused_baseline_entry;
 mod tag001_missing_tag;
 mod tag002_latest_tag;
 mod tag003_mutable_tag;
@@ -58,6 +59,7 @@ pub static RULES: &[&Rule] = &[
     &stg005_const_platform::RULE,
     &stg006_redundant_target_platform::RULE,
     &sup001_unused_suppression::RULE,
+    &sup002_unused_baseline_entry::RULE,
     &tag001_missing_tag::RULE,
     &tag002_latest_tag::RULE,
     &tag003_mutable_tag::RULE,
