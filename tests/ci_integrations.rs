@@ -2,34 +2,10 @@
 //! locally: a temporary repository with a base and a head commit, the
 //! variables the CI systems set, and the files they read back.
 
+mod common;
+use common::git;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=ci",
-            "-c",
-            "user.email=ci@example.invalid",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        // Fixed dates: the same commit ids on every run, for the snapshots.
-        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 /// A repository whose head commit adds one finding to a file with two old
 /// ones. Returns (tempdir, repo, base sha).
@@ -196,13 +172,13 @@ fn gitlab_script() -> String {
 fn gitlab_template_writes_the_code_quality_report_for_the_merge_request() {
     let (_t, dir, base) = repository();
     let script = gitlab_script();
-    let run = |vars: &[(&str, &str)]| {
+    let run = |args: &str, vars: &[(&str, &str)]| {
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
             .arg(&script)
             .current_dir(&dir)
             .env("PATH", path_with_refit())
-            .env("REFIT_ARGS", "")
+            .env("REFIT_ARGS", args)
             .env("REFIT_INSTALL", "");
         for (k, v) in vars {
             cmd.env(k, v);
@@ -212,10 +188,13 @@ fn gitlab_template_writes_the_code_quality_report_for_the_merge_request() {
             std::fs::read_to_string(dir.join("gl-code-quality-report.json")).unwrap_or_default();
         (out, report)
     };
-    let (out, report) = run(&[
-        ("CI_MERGE_REQUEST_DIFF_BASE_SHA", &base),
-        ("CI_PIPELINE_SOURCE", "merge_request_event"),
-    ]);
+    let (out, report) = run(
+        "",
+        &[
+            ("CI_MERGE_REQUEST_DIFF_BASE_SHA", &base),
+            ("CI_PIPELINE_SOURCE", "merge_request_event"),
+        ],
+    );
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -228,20 +207,11 @@ fn gitlab_template_writes_the_code_quality_report_for_the_merge_request() {
     insta::assert_snapshot!("gitlab-mr-report", report);
     insta::assert_snapshot!("gitlab-mr-log", String::from_utf8_lossy(&out.stdout));
     // Outside a merge request: the whole repository.
-    let (_, report) = run(&[]);
+    let (_, report) = run("", &[]);
     let doc: serde_json::Value = serde_json::from_str(&report).expect("Code Quality JSON");
     assert_eq!(doc.as_array().map(Vec::len), Some(3), "{report}");
     // REFIT_ARGS reaches refit.
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(&script)
-        .current_dir(&dir)
-        .env("PATH", path_with_refit())
-        .env("REFIT_ARGS", "--select TAG")
-        .env("REFIT_INSTALL", "");
-    let out = cmd.output().expect("sh runs");
+    let (out, report) = run("--select TAG", &[]);
     assert!(out.status.success());
-    let report =
-        std::fs::read_to_string(dir.join("gl-code-quality-report.json")).unwrap_or_default();
     assert_eq!(report.trim(), "[]");
 }
