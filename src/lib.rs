@@ -14,6 +14,7 @@ pub mod engine;
 pub mod fix;
 pub mod gitdiff;
 pub mod identity;
+pub mod man;
 pub mod policy;
 pub mod reference;
 pub mod report;
