@@ -247,6 +247,11 @@ pub struct Extra {
     pub via_proxy: Option<String>,
     /// A Dockerfile `FROM`: the build stage it starts.
     pub stage: Option<std::sync::Arc<Stage>>,
+    /// File spans of values this site takes from a place other uses share
+    /// (a Dockerfile `ARG` default used more than once): an edit there
+    /// would change every use, so `map_to_file` never maps into them; an
+    /// insertion before the whole reference goes to the use site instead.
+    pub shared: Vec<Span>,
 }
 
 /// A Dockerfile build stage, seen from its `FROM`: for rules that change
@@ -423,6 +428,16 @@ impl ImageSite {
             .filter(|p| p.file.is_some())
             .find(|p| fits(p))?;
         let file = piece.file?;
+        if self
+            .extra
+            .shared
+            .iter()
+            .any(|s| s.start <= file.start && file.end <= s.end)
+        {
+            // A value other places share: edit this use, never the value.
+            return (range.is_empty() && range.start == 0 && piece.text.start == 0)
+                .then(|| Span::new(self.span.start, self.span.start));
+        }
         let offset = range.start - piece.text.start;
         Some(Span::new(
             file.start + offset,

@@ -114,7 +114,11 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             Applicability::Safe,
         ),
     };
-    if d.fix.is_none() {
+    if d.fix.is_none() && !site.extra.shared.is_empty() {
+        d.help = Some(format!(
+            "write `{qualified}` here; the value comes from an ARG default other lines also use, so refit does not edit it"
+        ));
+    } else if d.fix.is_none() {
         d.help = Some(format!(
             "write `{qualified}`; the value comes from outside the file, so refit cannot edit it"
         ));
