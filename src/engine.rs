@@ -162,9 +162,13 @@ pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Optio
             let text = std::fs::read_to_string(dir.join("Chart.yaml")).ok()?;
             let docs = crate::sources::yaml::parse(&text).ok()?;
             let doc = docs.first()?;
-            let app = doc.get_scalar(&doc.root, "appVersion")?.value.clone();
             let mut s = settings.clone();
-            s.source.chart_app_version = Some(app);
+            s.source.chart_app_version = doc
+                .get_scalar(&doc.root, "appVersion")
+                .map(|a| a.value.clone());
+            s.source.chart = Some(std::sync::Arc::new(crate::context::chart_facts(
+                dir, &text,
+            )));
             Some(s)
         }
         FileKind::ContainerdHosts => {

@@ -5,6 +5,7 @@ pub mod add_ignore;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod diagnostic;
 pub mod discover;
 pub mod engine;

@@ -252,6 +252,21 @@ pub struct Extra {
     /// would change every use, so `map_to_file` never maps into them; an
     /// insertion before the whole reference goes to the use site instead.
     pub shared: Vec<Span>,
+    /// Whether a registry may be written in front of this reference's name
+    /// (Helm charts whose templates join a registry value themselves).
+    pub prefixing: Prefixing,
+}
+
+/// Whether a fix may write a registry in front of a name that has none.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Prefixing {
+    #[default]
+    Safe,
+    /// refit cannot tell how the name is used (a values file with no
+    /// templates, a sub-chart's values): the fix is unsafe.
+    Unsure(String),
+    /// The consumer adds a registry itself: a prefix would double it.
+    Never(String),
 }
 
 /// A Dockerfile build stage, seen from its `FROM`: for rules that change

@@ -102,11 +102,13 @@ fn file_settings(path: &Path, code: &str) -> Settings {
     {
         settings = local;
     }
-    if let Ok(chart) = std::fs::read_to_string(dir.join("Chart.yaml")) {
-        let docs = refit::sources::yaml::parse(&chart).unwrap();
-        settings.source.chart_app_version = docs[0]
-            .get_scalar(&docs[0].root, "appVersion")
-            .map(|s| s.value.clone());
+    // Helm values read their chart (`appVersion`, how templates join the
+    // registry) as the CLI does.
+    let helm = refit::check::FileKind::HelmValues;
+    if classify(path) == Some(helm)
+        && let Some(local) = refit::engine::local_settings(path, helm, &settings)
+    {
+        settings = local;
     }
     settings
 }

@@ -210,6 +210,18 @@ pub(crate) fn replace_in_reference(
     applicability: crate::diagnostic::Applicability,
 ) -> Option<Fix> {
     let span = site.map_to_file(range)?;
+    // A name without a registry that the consumer joins with a registry of
+    // its own (Helm templates): a prefix would double it, or refit cannot tell.
+    let mut applicability = applicability;
+    if site.reference().is_some_and(|r| r.domain.is_none()) {
+        match &site.extra.prefixing {
+            crate::site::Prefixing::Never(_) => return None,
+            crate::site::Prefixing::Unsure(_) => {
+                applicability = crate::diagnostic::Applicability::Unsafe
+            }
+            crate::site::Prefixing::Safe => {}
+        }
+    }
     Some(Fix::new(
         title,
         applicability,

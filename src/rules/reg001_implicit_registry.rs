@@ -114,7 +114,13 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             Applicability::Safe,
         ),
     };
-    if d.fix.is_none() && !site.extra.shared.is_empty() {
+    if let crate::site::Prefixing::Never(reason) = &site.extra.prefixing {
+        if d.fix.is_none() {
+            d.help = Some(format!(
+                "{reason}: set the registry there (a `registry:` key or `global.imageRegistry`), not in front of the repository"
+            ));
+        }
+    } else if d.fix.is_none() && !site.extra.shared.is_empty() {
         d.help = Some(format!(
             "write `{qualified}` here; the value comes from an ARG default other lines also use, so refit does not edit it"
         ));

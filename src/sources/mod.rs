@@ -26,6 +26,9 @@ pub struct SourceOptions {
     /// The `certs.d/<namespace>/` folder of a containerd `hosts.toml`: the
     /// registry its hosts mirror.
     pub hosts_namespace: Option<String>,
+    /// The chart a Helm values file belongs to: how its templates join
+    /// registry and repository.
+    pub chart: Option<std::sync::Arc<crate::context::ChartFacts>>,
 }
 
 /// Parse a `.env` file: `NAME=value` lines, `#` comments, `export`, quotes.
