@@ -255,6 +255,23 @@ pub struct Extra {
     /// Whether a registry may be written in front of this reference's name
     /// (Helm charts whose templates join a registry value themselves).
     pub prefixing: Prefixing,
+    /// A GitLab CI service without `alias:`: the host names the job reaches
+    /// it by come from the image name, so a fix that renames the image adds
+    /// an `alias:` with them.
+    pub service_hosts: Option<ServiceHosts>,
+}
+
+/// The host names a GitLab CI service answers on, and how to keep them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceHosts {
+    /// `docker`, or `tutum__wordpress,tutum-wordpress`.
+    pub hosts: String,
+    /// The service's image scalar as written (quotes included).
+    pub scalar: Span,
+    /// Where to insert `alias:` and the text before it (`\n    ` in a block
+    /// mapping, `, ` in a flow mapping); `None` for a service written as a
+    /// plain string, which becomes `{ name: …, alias: … }`.
+    pub insert: Option<(usize, String)>,
 }
 
 /// Whether a fix may write a registry in front of a name that has none.

@@ -215,6 +215,62 @@ fn variables(doc: &Document, node: &Node) -> BTreeMap<String, String> {
     out
 }
 
+/// The host names GitLab gives a service without `alias:`: its image name
+/// without tag or digest, `/` as `__` and as `-`.
+pub fn default_service_hosts(name: &str) -> Vec<String> {
+    let name = name.split('@').next().unwrap_or(name);
+    let name = match name.rfind(':') {
+        Some(colon) if !name[colon..].contains('/') => &name[..colon],
+        _ => name,
+    };
+    let mut hosts = vec![name.replace('/', "__"), name.replace('/', "-")];
+    hosts.dedup();
+    hosts
+}
+
+/// How a fix that renames a service's image keeps its host names: the
+/// names, and where an `alias:` goes. `None` when the name is not known
+/// (unresolved variables) or the service cannot be given an alias in place.
+fn service_hosts(
+    text: &str,
+    site: &ImageSite,
+    s: &Scalar,
+    block: bool,
+) -> Option<crate::site::ServiceHosts> {
+    let crate::site::SiteValue::Resolved { text: name, .. } = &site.value else {
+        return None;
+    };
+    let hosts = default_service_hosts(name).join(",");
+    let insert = if block {
+        let line_start = text[..s.span.start].rfind('\n').map_or(0, |n| n + 1);
+        let head = &text[line_start..s.span.start];
+        if head.contains('{') {
+            Some((s.span.end, ", ".to_string()))
+        } else {
+            let key = head.find("name")?;
+            let newline = if text[..line_start].ends_with("\r\n") {
+                "\r\n"
+            } else {
+                "\n"
+            };
+            // The rest of the `name:` line must be empty or a comment.
+            let line_end = text[s.span.end..].find('\n').map_or(text.len(), |n| s.span.end + n);
+            let tail = text[s.span.end..line_end].trim();
+            if !(tail.is_empty() || tail.starts_with('#')) {
+                return None;
+            }
+            Some((s.span.end, format!("{newline}{}", " ".repeat(key))))
+        }
+    } else {
+        None
+    };
+    Some(crate::site::ServiceHosts {
+        hosts,
+        scalar: s.span,
+        insert,
+    })
+}
+
 /// GitLab CI: `image` (a string or `{name}`) and `services` (strings or
 /// `{name, alias}`), at the top level, under `default:` and in every job,
 /// hidden `.jobs` included.
@@ -251,15 +307,23 @@ pub fn extract_gitlab(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
             }
             if let Some(services) = doc.get(scope, "services") {
                 for (i, svc) in doc.items(services).into_iter().enumerate() {
-                    let (s, path) = match svc {
-                        Node::Scalar(s) => (Some(s), format!("{prefix}services[{i}]")),
+                    let (s, path, aliased) = match svc {
+                        Node::Scalar(s) => (Some(s), format!("{prefix}services[{i}]"), false),
                         map => (
                             doc.get_scalar(map, "name"),
                             format!("{prefix}services[{i}].name"),
+                            doc.get(map, "alias").is_some(),
                         ),
                     };
                     if let Some(s) = s {
-                        out.extend(gitlab_site(s, &path, &vars));
+                        let mut site = gitlab_site(s, &path, &vars);
+                        if let Some(site) = &mut site
+                            && !aliased
+                        {
+                            let block = !matches!(svc, Node::Scalar(_));
+                            site.extra.service_hosts = service_hosts(text, site, s, block);
+                        }
+                        out.extend(site);
                     }
                 }
             }
