@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod engine;
 pub mod fix;
+pub mod official;
 pub mod policy;
 pub mod reference;
 pub mod report;

@@ -1,6 +1,6 @@
 use super::{Rule, RuleContext, declare_rule, preview, replace_in_reference};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
-use crate::site::{ImageSite, Span};
+use crate::site::{ImageSite, SiteKind, Span};
 
 declare_rule! {
     /// ## What it does
@@ -66,6 +66,19 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     if reference.domain.is_some() || site.extra.via_proxy.is_some() {
         return;
     }
+    // A single name that is not a Docker Official Image is a local image or
+    // a named build context as often as a Docker Hub one.
+    let single = !reference.path_str().contains('/');
+    let official = !single || crate::official::is_official_image(reference.path_str());
+    if !official
+        && matches!(site.kind, SiteKind::CopyFrom | SiteKind::RunMountFrom)
+        && reference.tag.is_none()
+        && reference.digest.is_none()
+    {
+        // `COPY --from=binary_dir`: a named build context (bake `contexts`,
+        // Compose `additional_contexts`, `--build-context`).
+        return;
+    }
     // With a pull-through cache for Docker Hub, qualify straight through it
     // (REG006 would otherwise rewrite the result again).
     let registry = ctx
@@ -93,6 +106,19 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             reference.input()
         ),
     );
+    if !official {
+        d.message = format!(
+            "Image `{}` has no registry; `{}` is not a Docker Official Image, so it is a local image or `{qualified}`",
+            reference.input(),
+            reference.path_str()
+        );
+        d.help = Some(format!(
+            "if the repository or an earlier step builds `{0}`, it is a local name (Podman calls it `localhost/{0}`); otherwise write its registry",
+            reference.path_str()
+        ));
+        out.push(d);
+        return;
+    }
     d.fix = match &site.extra.registry_slot {
         // Helm values with a `registry:` key: templates join
         // `registry/repository`, so the registry is set there.
