@@ -205,7 +205,28 @@ pub fn extract(
             }
         }
     };
-    result.map_err(|e| Box::new(file_error("E004", e.message, e.span)))
+    let mut sites = result.map_err(|e| Box::new(file_error("E004", e.message, e.span)))?;
+    if let Some(repo) = &settings.source.repo {
+        mark_local(&mut sites, repo);
+    }
+    Ok(sites)
+}
+
+/// Images the repository builds itself, and named build contexts, are not
+/// pulls: registry and tag rules leave them alone (`Extra::build_output`).
+fn mark_local(sites: &mut [ImageSite], repo: &crate::context::RepoContext) {
+    for site in sites {
+        let Some(reference) = site.reference() else {
+            continue;
+        };
+        if reference.domain.is_some() {
+            continue;
+        }
+        let name = reference.path_str().to_string();
+        if repo.is_local(&name) {
+            site.extra.build_output = true;
+        }
+    }
 }
 
 /// Run the enabled rules over a text.

@@ -3,7 +3,9 @@
 //! build arguments Compose passes to a Dockerfile, kustomization trees).
 //! Every walk is bounded: file count, depth and size.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
 
 /// The most files a context walk reads.
 pub const MAX_FILES: usize = 4000;
@@ -115,4 +117,367 @@ pub fn template_joins_registry(text: &str) -> bool {
         rest = &after[close..];
     }
     false
+}
+
+// ---------------------------------------------------------------------------
+// The repository
+
+/// What the files of a repository say about each other.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepoContext {
+    pub root: PathBuf,
+    /// Image names the repository builds (Compose `build:` with `image:`,
+    /// `docker-bake.hcl` target `tags`, `docker build -t` in scripts,
+    /// Makefiles and CI files), without tag or digest.
+    pub local_images: BTreeSet<String>,
+    /// Named build contexts (bake `contexts`, Compose `additional_contexts`,
+    /// `--build-context name=…`).
+    pub named_contexts: BTreeSet<String>,
+    /// Build arguments Compose passes to a Dockerfile (`build: {context,
+    /// dockerfile, args}`), by the Dockerfile's canonical path; only the
+    /// arguments every service that builds it agrees on.
+    pub dockerfile_args: BTreeMap<PathBuf, BTreeMap<String, String>>,
+    /// How many files the walk read (bounded by `MAX_FILES`).
+    pub files: usize,
+}
+
+impl RepoContext {
+    /// Whether a name (no registry; without tag) is built by the repository
+    /// or is a named build context.
+    pub fn is_local(&self, name: &str) -> bool {
+        self.local_images.contains(name) || self.named_contexts.contains(name)
+    }
+
+    /// The Compose build arguments for a Dockerfile.
+    pub fn args_for(&self, dockerfile: &Path) -> Option<&BTreeMap<String, String>> {
+        let key = std::fs::canonicalize(dockerfile).ok()?;
+        self.dockerfile_args.get(&key)
+    }
+}
+
+static CACHE: LazyLock<Mutex<BTreeMap<PathBuf, Arc<RepoContext>>>> =
+    LazyLock::new(|| Mutex::new(BTreeMap::new()));
+
+/// The repository root of a file: the nearest folder with `.git` or a
+/// refit config file; else the file's folder.
+pub fn repo_root(file: &Path) -> Option<PathBuf> {
+    let start = std::fs::canonicalize(file).ok()?;
+    let dir = start.parent()?.to_path_buf();
+    for (depth, ancestor) in dir.ancestors().enumerate() {
+        if depth > 32 {
+            break;
+        }
+        let marked = ancestor.join(".git").exists()
+            || crate::config::FILE_NAMES
+                .iter()
+                .any(|n| ancestor.join(n).is_file());
+        if marked {
+            return Some(ancestor.to_path_buf());
+        }
+    }
+    Some(dir)
+}
+
+/// The context of the repository a file is in (computed once per root).
+pub fn repo_context(file: &Path) -> Option<Arc<RepoContext>> {
+    let root = repo_root(file)?;
+    if let Ok(cache) = CACHE.lock()
+        && let Some(found) = cache.get(&root)
+    {
+        return Some(found.clone());
+    }
+    let context = Arc::new(scan(&root));
+    if let Ok(mut cache) = CACHE.lock() {
+        cache.insert(root, context.clone());
+    }
+    Some(context)
+}
+
+/// Read a repository's context (bounded).
+pub fn scan(root: &Path) -> RepoContext {
+    let mut ctx = RepoContext {
+        root: root.to_path_buf(),
+        ..RepoContext::default()
+    };
+    let mut args: BTreeMap<PathBuf, Vec<BTreeMap<String, String>>> = BTreeMap::new();
+    let files = walk(root);
+    ctx.files = files.len();
+    for path in files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let is_compose = (name.starts_with("compose") || name.starts_with("docker-compose"))
+            && (name.ends_with(".yml") || name.ends_with(".yaml"));
+        let is_bake = name.ends_with(".hcl") && name.contains("bake");
+        let is_script = name.ends_with(".sh")
+            || name == "makefile"
+            || name.ends_with(".mk")
+            || name == "justfile"
+            || name.ends_with(".yml")
+            || name.ends_with(".yaml")
+            || name.ends_with(".bash");
+        if !(is_compose || is_bake || is_script) {
+            continue;
+        }
+        let Some(text) = read(&path) else { continue };
+        if is_compose {
+            compose(&path, &text, &mut ctx, &mut args);
+        }
+        if is_bake {
+            bake(&text, &mut ctx);
+        }
+        if is_script {
+            build_commands(&text, &mut ctx);
+        }
+    }
+    for (dockerfile, maps) in args {
+        let mut agreed: BTreeMap<String, String> = BTreeMap::new();
+        if let Some(first) = maps.first() {
+            for (k, v) in first {
+                if maps.iter().all(|m| m.get(k) == Some(v)) {
+                    agreed.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        if !agreed.is_empty() {
+            ctx.dockerfile_args.insert(dockerfile, agreed);
+        }
+    }
+    ctx
+}
+
+/// An image name without tag or digest.
+fn strip_tag(reference: &str) -> String {
+    let name = reference.split('@').next().unwrap_or(reference);
+    match name.rfind(':') {
+        Some(colon) if !name[colon..].contains('/') => name[..colon].to_string(),
+        _ => name.to_string(),
+    }
+}
+
+fn local_name(ctx: &mut RepoContext, reference: &str) {
+    let reference = reference.trim();
+    // Interpolated names are not known.
+    if reference.is_empty() || reference.contains('$') || reference.contains(char::is_whitespace) {
+        return;
+    }
+    ctx.local_images.insert(strip_tag(reference));
+}
+
+/// `KEY: value` or `- KEY=value` pairs of a Compose map or list.
+fn pairs(doc: &crate::sources::yaml::Document, node: &crate::sources::yaml::Node) -> Vec<(String, Option<String>)> {
+    use crate::sources::yaml::Node;
+    match doc.resolve(node) {
+        Node::Seq(..) => doc
+            .items(node)
+            .into_iter()
+            .filter_map(|i| i.as_scalar())
+            .map(|s| match s.value.split_once('=') {
+                Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                None => (s.value.clone(), None),
+            })
+            .collect(),
+        map @ Node::Map(..) => doc
+            .entries(map)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), doc.resolve(v).as_scalar().map(|s| s.value.clone())))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn compose(
+    path: &Path,
+    text: &str,
+    ctx: &mut RepoContext,
+    args: &mut BTreeMap<PathBuf, Vec<BTreeMap<String, String>>>,
+) {
+    let Ok(docs) = crate::sources::yaml::parse(text) else {
+        return;
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    for doc in &docs {
+        let root = doc.resolve(&doc.root);
+        let Some(services) = doc.get(root, "services") else {
+            continue;
+        };
+        for (_, svc) in doc.entries(services) {
+            let svc = doc.resolve(svc);
+            let Some(build) = doc.get(svc, "build") else {
+                continue;
+            };
+            if let Some(image) = doc.get_scalar(svc, "image") {
+                local_name(ctx, &image.value);
+            }
+            let build = doc.resolve(build);
+            let (context, dockerfile) = match build.as_scalar() {
+                Some(s) => (s.value.clone(), None),
+                None => (
+                    doc.get_scalar(build, "context")
+                        .map_or_else(|| ".".to_string(), |s| s.value.clone()),
+                    doc.get_scalar(build, "dockerfile").map(|s| s.value.clone()),
+                ),
+            };
+            if let Some(extra) = doc.get(build, "additional_contexts") {
+                for (name, _) in pairs(doc, extra) {
+                    ctx.named_contexts.insert(name);
+                }
+            }
+            if let Some(tags) = doc.get(build, "tags") {
+                for tag in doc.items(tags).into_iter().filter_map(|t| t.as_scalar()) {
+                    local_name(ctx, &tag.value);
+                }
+            }
+            if context.contains('$') || context.contains("://") {
+                continue;
+            }
+            let file = dir
+                .join(&context)
+                .join(dockerfile.as_deref().unwrap_or("Dockerfile"));
+            let Ok(file) = std::fs::canonicalize(&file) else {
+                continue;
+            };
+            let mut map = BTreeMap::new();
+            if let Some(a) = doc.get(build, "args") {
+                for (k, v) in pairs(doc, a) {
+                    // A value with interpolation is not known here.
+                    if let Some(v) = v.filter(|v| !v.contains('$')) {
+                        map.insert(k, v);
+                    }
+                }
+            }
+            args.entry(file).or_default().push(map);
+        }
+    }
+}
+
+/// Quoted strings inside the `[...]` or `{...}` that follows `key =`.
+fn hcl_block<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(key) {
+        let before_ok = rest[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace());
+        let after = rest[at + key.len()..].trim_start();
+        rest = &rest[at + key.len()..];
+        if !before_ok {
+            continue;
+        }
+        let Some(after) = after.strip_prefix('=') else {
+            continue;
+        };
+        let after = after.trim_start();
+        let close = match after.chars().next() {
+            Some('[') => ']',
+            Some('{') => '}',
+            _ => continue,
+        };
+        let end = after.find(close).unwrap_or(after.len());
+        out.push(&after[1.min(end)..end]);
+    }
+    out
+}
+
+fn bake(text: &str, ctx: &mut RepoContext) {
+    for list in hcl_block(text, "tags") {
+        for tag in list.split(',') {
+            let tag = tag.trim().trim_matches('"');
+            if !tag.is_empty() && !tag.contains("${") {
+                local_name(ctx, tag);
+            }
+        }
+    }
+    for map in hcl_block(text, "contexts") {
+        for line in map.split([',', '\n']) {
+            if let Some((name, _)) = line.split_once('=') {
+                let name = name.trim().trim_matches('"');
+                if !name.is_empty() {
+                    ctx.named_contexts.insert(name.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// `docker build -t NAME`, `docker buildx build --tag=NAME`,
+/// `podman build -t NAME`, `--build-context NAME=…`.
+fn build_commands(text: &str, ctx: &mut RepoContext) {
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(at) = words.iter().position(|w| {
+            matches!(*w, "build" | "bud")
+        }) else {
+            continue;
+        };
+        let tool = words[..at]
+            .iter()
+            .rev()
+            .find(|w| !matches!(**w, "buildx" | "image"))
+            .map(|w| w.rsplit('/').next().unwrap_or(w));
+        if !matches!(tool, Some("docker" | "podman" | "buildah" | "nerdctl" | "$(DOCKER)" | "${DOCKER}" | "$DOCKER")) {
+            continue;
+        }
+        let mut i = at + 1;
+        while i < words.len() {
+            let w = words[i].trim_matches(|c| c == '"' || c == '\'');
+            let (flag, value) = match w.split_once('=') {
+                Some((f, v)) if f.starts_with('-') => (f, Some(v.to_string())),
+                _ => (w, None),
+            };
+            let value = value.or_else(|| {
+                words
+                    .get(i + 1)
+                    .map(|v| v.trim_matches(|c| c == '"' || c == '\'').to_string())
+            });
+            match flag {
+                "-t" | "--tag" => {
+                    if let Some(v) = value {
+                        local_name(ctx, &v);
+                    }
+                }
+                "--build-context" => {
+                    if let Some((name, _)) = value.as_deref().and_then(|v| v.split_once('=')) {
+                        ctx.named_contexts.insert(name.to_string());
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_commands_and_bake() {
+        let mut ctx = RepoContext::default();
+        build_commands(
+            "\tdocker build -t bats-jenkins:latest .\n  docker buildx build --tag=org/tool --build-context binary_dir=./bin .\necho docker build is here\n",
+            &mut ctx,
+        );
+        bake(
+            "target \"app\" {\n  tags = [\"app-local:dev\", \"${REGISTRY}/app\"]\n  contexts = {\n    vendored = \"./vendor\"\n  }\n}\n",
+            &mut ctx,
+        );
+        let locals: Vec<&str> = ctx.local_images.iter().map(String::as_str).collect();
+        assert_eq!(locals, ["app-local", "bats-jenkins", "org/tool"]);
+        let named: Vec<&str> = ctx.named_contexts.iter().map(String::as_str).collect();
+        assert_eq!(named, ["binary_dir", "vendored"]);
+    }
+
+    #[test]
+    fn template_registry_joins() {
+        assert!(template_joins_registry(
+            "image: {{ .Values.global.imageRegistry }}/{{ .Values.image.repository }}"
+        ));
+        assert!(!template_joins_registry(
+            "# registry notes\nimage: \"{{ .Values.image.repository }}:{{ .Values.image.tag }}\""
+        ));
+    }
 }

@@ -148,8 +148,30 @@ pub fn process_path(
 }
 
 /// Settings that depend on files beside this one: a Compose file's `.env`,
-/// a values file's `Chart.yaml` (`appVersion`, for an empty `tag`).
+/// a values file's `Chart.yaml` (`appVersion`, for an empty `tag`), and the
+/// repository's context (images it builds, Compose build arguments).
 pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Option<Settings> {
+    let own = beside(path, kind, settings);
+    let repo = match kind {
+        FileKind::Dockerfile | FileKind::Compose | FileKind::GitlabCi | FileKind::Kustomize => {
+            crate::context::repo_context(path)
+        }
+        _ => None,
+    };
+    let Some(repo) = repo else {
+        return own;
+    };
+    let mut s = own.unwrap_or_else(|| settings.clone());
+    if kind == FileKind::Dockerfile
+        && let Some(args) = repo.args_for(path)
+    {
+        s.source.compose_args = args.clone();
+    }
+    s.source.repo = Some(repo);
+    Some(s)
+}
+
+fn beside(path: &Path, kind: FileKind, settings: &Settings) -> Option<Settings> {
     let dir = path.parent()?;
     match kind {
         FileKind::Compose => {

@@ -233,7 +233,9 @@ pub struct PullPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Extra {
     /// Compose `image:` beside `build:`: the name given to a build output,
-    /// not a pull, so registry and tag rules do not apply.
+    /// not a pull, so registry and tag rules do not apply. Also set for an
+    /// image the repository builds itself and for a named build context
+    /// (`FROM bats-jenkins`, `COPY --from=binary_dir`; see `context.rs`).
     pub build_output: bool,
     /// Kubernetes pull policy.
     pub pull_policy: Option<PullPolicy>,

@@ -95,18 +95,12 @@ fn file_settings(path: &Path, code: &str) -> Settings {
     if let Ok(env) = std::fs::read_to_string(dir.join(".env")) {
         settings.source.dotenv = refit::sources::parse_dotenv(&env);
     }
-    // A containerd `hosts.toml` mirrors the registry its folder names.
-    let hosts = refit::check::FileKind::ContainerdHosts;
-    if classify(path) == Some(hosts)
-        && let Some(local) = refit::engine::local_settings(path, hosts, &settings)
-    {
-        settings = local;
-    }
-    // Helm values read their chart (`appVersion`, how templates join the
-    // registry) as the CLI does.
-    let helm = refit::check::FileKind::HelmValues;
-    if classify(path) == Some(helm)
-        && let Some(local) = refit::engine::local_settings(path, helm, &settings)
+    // Files beside this one, as the CLI reads them: a containerd
+    // `hosts.toml` mirrors the registry its folder names, Helm values read
+    // their chart, and every file sees its repository's context (the
+    // fixture folder with a refit.toml, or the folder itself).
+    if let Some(kind) = classify(path)
+        && let Some(local) = refit::engine::local_settings(path, kind, &settings)
     {
         settings = local;
     }

@@ -974,6 +974,17 @@ fn declare(
             // `ARG NAME` inside a stage takes the meta ARG's value.
             None => meta.and_then(|m| m.get(&name).cloned().flatten()),
         };
+        // An ARG without a value takes the one Compose passes
+        // (`build.args`), not editable here.
+        let value = value.or_else(|| {
+            options.compose_args.get(&name).map(|v| Value {
+                text: v.clone(),
+                pieces: vec![Piece {
+                    text: Span::new(0, v.len()),
+                    file: None,
+                }],
+            })
+        });
         env.insert(name, value);
     }
 }

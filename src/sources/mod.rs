@@ -29,6 +29,12 @@ pub struct SourceOptions {
     /// The chart a Helm values file belongs to: how its templates join
     /// registry and repository.
     pub chart: Option<std::sync::Arc<crate::context::ChartFacts>>,
+    /// What the rest of the repository says (images it builds, named build
+    /// contexts).
+    pub repo: Option<std::sync::Arc<crate::context::RepoContext>>,
+    /// Build arguments Compose passes to this Dockerfile: values for ARGs
+    /// that have no default (never over a default or `--build-arg`).
+    pub compose_args: BTreeMap<String, String>,
 }
 
 /// Parse a `.env` file: `NAME=value` lines, `#` comments, `export`, quotes.
