@@ -209,7 +209,34 @@ pub fn extract(
     if let Some(repo) = &settings.source.repo {
         mark_local(&mut sites, repo);
     }
+    if !settings.source.kustomize_images.is_empty() {
+        mark_kustomized(&mut sites, &settings.source.kustomize_images);
+    }
     Ok(sites)
+}
+
+/// Resource images a kustomization's `images:` entry matches (literally,
+/// by name): with `newName`, what is deployed is the entry, reported
+/// there; otherwise the name must keep matching, so no fix edits it.
+fn mark_kustomized(sites: &mut [ImageSite], entries: &[crate::context::KustomizeImage]) {
+    for site in sites {
+        let Some(reference) = site.reference() else {
+            continue;
+        };
+        let written = reference
+            .input()
+            .get(..reference.path.end)
+            .unwrap_or_default()
+            .to_string();
+        let matching: Vec<_> = entries.iter().filter(|e| e.name == written).collect();
+        if matching.is_empty() {
+            continue;
+        }
+        if matching.iter().any(|e| e.new_name.is_some()) {
+            site.extra.build_output = true;
+        }
+        site.extra.frozen.push(site.span);
+    }
 }
 
 /// Images the repository builds itself, and named build contexts, are not

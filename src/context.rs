@@ -139,6 +139,103 @@ pub struct RepoContext {
     pub dockerfile_args: BTreeMap<PathBuf, BTreeMap<String, String>>,
     /// How many files the walk read (bounded by `MAX_FILES`).
     pub files: usize,
+    /// Every kustomization, by its folder (canonical).
+    pub kustomizations: BTreeMap<PathBuf, Kustomization>,
+}
+
+/// One kustomization: what it includes and the images it overrides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Kustomization {
+    /// `resources`, `bases`, `components` and patch files, canonical:
+    /// files, or folders holding another kustomization.
+    pub includes: Vec<PathBuf>,
+    pub images: Vec<KustomizeImage>,
+}
+
+/// An entry of a kustomization's `images:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KustomizeImage {
+    /// `name`: matched literally against resource images (without tag).
+    pub name: String,
+    pub new_name: Option<String>,
+    /// Whether `newTag` or `digest` replaces the resource's tag.
+    pub new_tag: bool,
+}
+
+impl RepoContext {
+    /// The `images:` entries of every kustomization that includes a file,
+    /// directly or through overlays (bounded).
+    pub fn kustomize_overrides(&self, file: &Path) -> Vec<KustomizeImage> {
+        let Ok(file) = std::fs::canonicalize(file) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut queue = vec![file];
+        while let Some(item) = queue.pop() {
+            if seen.len() > 256 {
+                break;
+            }
+            for (dir, k) in &self.kustomizations {
+                if k.includes.contains(&item) && seen.insert(dir.clone()) {
+                    out.extend(k.images.iter().cloned());
+                    queue.push(dir.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+const KUSTOMIZATION_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+fn kustomization(path: &Path, text: &str, ctx: &mut RepoContext) {
+    let Ok(docs) = crate::sources::yaml::parse(text) else {
+        return;
+    };
+    let Some(dir) = path.parent().and_then(|d| std::fs::canonicalize(d).ok()) else {
+        return;
+    };
+    let mut k = Kustomization::default();
+    for doc in &docs {
+        let root = doc.resolve(&doc.root);
+        for key in ["resources", "bases", "components", "patchesStrategicMerge", "patches"] {
+            let Some(list) = doc.get(root, key) else {
+                continue;
+            };
+            for item in doc.items(list) {
+                let entry = match item.as_scalar() {
+                    Some(s) => Some(s),
+                    None => doc.get_scalar(item, "path"),
+                };
+                let Some(entry) = entry else { continue };
+                if entry.value.contains("://") || entry.value.contains('\n') {
+                    continue;
+                }
+                if let Ok(p) = std::fs::canonicalize(dir.join(&entry.value)) {
+                    k.includes.push(p);
+                }
+            }
+        }
+        if let Some(images) = doc.get(root, "images") {
+            for entry in doc.items(images) {
+                let Some(name) = doc.get_scalar(entry, "name").filter(|n| !n.value.is_empty())
+                else {
+                    continue;
+                };
+                let set = |key: &str| doc.get_scalar(entry, key).is_some_and(|s| !s.value.is_empty());
+                k.images.push(KustomizeImage {
+                    name: name.value.clone(),
+                    new_name: doc
+                        .get_scalar(entry, "newName")
+                        .filter(|s| !s.value.is_empty())
+                        .map(|s| s.value.clone()),
+                    new_tag: set("newTag") || set("digest"),
+                });
+            }
+        }
+    }
+    ctx.kustomizations.insert(dir, k);
 }
 
 impl RepoContext {
@@ -217,10 +314,17 @@ pub fn scan(root: &Path) -> RepoContext {
             || name.ends_with(".yml")
             || name.ends_with(".yaml")
             || name.ends_with(".bash");
-        if !(is_compose || is_bake || is_script) {
+        let is_kustomization = path
+            .file_name()
+            .is_some_and(|n| KUSTOMIZATION_NAMES.iter().any(|k| n == *k));
+        if !(is_compose || is_bake || is_script || is_kustomization) {
             continue;
         }
         let Some(text) = read(&path) else { continue };
+        if is_kustomization {
+            kustomization(&path, &text, &mut ctx);
+            continue;
+        }
         if is_compose {
             compose(&path, &text, &mut ctx, &mut args);
         }

@@ -153,7 +153,11 @@ pub fn process_path(
 pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Option<Settings> {
     let own = beside(path, kind, settings);
     let repo = match kind {
-        FileKind::Dockerfile | FileKind::Compose | FileKind::GitlabCi | FileKind::Kustomize => {
+        FileKind::Dockerfile
+        | FileKind::Compose
+        | FileKind::GitlabCi
+        | FileKind::Kustomize
+        | FileKind::Kubernetes => {
             crate::context::repo_context(path)
         }
         _ => None,
@@ -166,6 +170,9 @@ pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Optio
         && let Some(args) = repo.args_for(path)
     {
         s.source.compose_args = args.clone();
+    }
+    if kind == FileKind::Kubernetes {
+        s.source.kustomize_images = repo.kustomize_overrides(path);
     }
     s.source.repo = Some(repo);
     Some(s)

@@ -261,6 +261,10 @@ pub struct Extra {
     /// it by come from the image name, so a fix that renames the image adds
     /// an `alias:` with them.
     pub service_hosts: Option<ServiceHosts>,
+    /// File spans no fix may edit: a kustomize `images[].name` and the
+    /// resource images it matches literally (an edit on one side alone
+    /// would break the match and change what is deployed).
+    pub frozen: Vec<Span>,
 }
 
 /// The host names a GitLab CI service answers on, and how to keep them.
@@ -462,6 +466,14 @@ impl ImageSite {
             .filter(|p| p.file.is_some())
             .find(|p| fits(p))?;
         let file = piece.file?;
+        if self
+            .extra
+            .frozen
+            .iter()
+            .any(|f| f.start < file.end && file.start < f.end)
+        {
+            return None;
+        }
         if self
             .extra
             .shared

@@ -146,6 +146,10 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
                 "{reason}: set the registry there (a `registry:` key or `global.imageRegistry`), not in front of the repository"
             ));
         }
+    } else if d.fix.is_none() && !site.extra.frozen.is_empty() {
+        d.help = Some(format!(
+            "kustomize matches `images[].name` against resource images literally, so refit edits neither side alone; to deploy `{qualified}`, give the `images:` entry a `newName:`"
+        ));
     } else if d.fix.is_none() && !site.extra.shared.is_empty() {
         d.help = Some(format!(
             "write `{qualified}` here; the value comes from an ARG default other lines also use, so refit does not edit it"

@@ -35,6 +35,8 @@ pub struct SourceOptions {
     /// Build arguments Compose passes to this Dockerfile: values for ARGs
     /// that have no default (never over a default or `--build-arg`).
     pub compose_args: BTreeMap<String, String>,
+    /// The `images:` entries of the kustomizations that include this file.
+    pub kustomize_images: Vec<crate::context::KustomizeImage>,
 }
 
 /// Parse a `.env` file: `NAME=value` lines, `#` comments, `export`, quotes.
