@@ -182,7 +182,9 @@ pub fn extract(
         FileKind::Compose => sources::compose::extract(text, &settings.source),
         FileKind::HelmValues => sources::helm::extract(text, &settings.source),
         FileKind::GithubActions => sources::ci::extract_github(text),
-        FileKind::GitlabCi => sources::ci::extract_gitlab(text),
+        FileKind::GitlabCi => {
+            sources::ci::extract_gitlab_with(text, &settings.source.gitlab_variables)
+        }
         FileKind::Kustomize => sources::kustomize::extract(text),
         FileKind::Template => Ok(Vec::new()),
         FileKind::DaemonJson => sources::daemon::extract_daemon_json(text),

@@ -171,6 +171,9 @@ pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Optio
     {
         s.source.compose_args = args.clone();
     }
+    if kind == FileKind::GitlabCi {
+        s.source.gitlab_variables = crate::context::gitlab_included_variables(path, &repo.root);
+    }
     if kind == FileKind::Kubernetes {
         s.source.kustomize_images = repo.kustomize_overrides(path);
     }

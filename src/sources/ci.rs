@@ -135,7 +135,7 @@ fn gitlab_site(s: &Scalar, path: &str, variables: &BTreeMap<String, String>) -> 
     let offset = prefix.map_or(0, str::len);
     let file = s.content.map(|c| c.start + offset);
     let mut b = Builder::default();
-    expand_gitlab(rest, file, variables, &mut b);
+    expand_gitlab(rest, file, variables, &mut b, 0);
     let span = match s.content {
         Some(c) => Span::new(c.start + offset, c.end),
         None => s.span,
@@ -158,6 +158,7 @@ fn expand_gitlab(
     file: Option<usize>,
     vars: &BTreeMap<String, String>,
     out: &mut Builder,
+    depth: usize,
 ) {
     let b = value.as_bytes();
     let mut i = 0;
@@ -186,6 +187,11 @@ fn expand_gitlab(
             i += 1;
         } else {
             match vars.get(name) {
+                // GitLab expands variables inside variables
+                // (`CI_IMAGE: "${REG}/ci:1.0"`), to a bounded depth.
+                Some(v) if depth < 8 && v.contains('$') => {
+                    expand_gitlab(v, None, vars, out, depth + 1)
+                }
                 Some(v) => out.push(v, None),
                 None => out.miss(name),
             }
@@ -209,6 +215,39 @@ fn variables(doc: &Document, node: &Node) -> BTreeMap<String, String> {
             };
             if let Some(value) = value {
                 out.insert(k.to_string(), value);
+            }
+        }
+    }
+    out
+}
+
+/// The jobs a job `extends:` (a name or a list), nearest first, following
+/// their own `extends:` up to a bounded depth.
+fn extended<'a>(doc: &'a Document, root: &'a Node, job: &'a Node) -> Vec<&'a Node> {
+    let mut out: Vec<&Node> = Vec::new();
+    let mut queue: Vec<&Node> = vec![job];
+    while let Some(current) = queue.pop() {
+        if out.len() >= 16 {
+            break;
+        }
+        let Some(ext) = doc.get(current, "extends") else {
+            continue;
+        };
+        let names: Vec<String> = match doc.resolve(ext) {
+            Node::Scalar(s) => vec![s.value.clone()],
+            _ => doc
+                .items(ext)
+                .into_iter()
+                .filter_map(|n| n.as_scalar().map(|s| s.value.clone()))
+                .collect(),
+        };
+        for name in names {
+            if let Some(base) = doc.get(root, &name) {
+                let base = doc.resolve(base);
+                if !out.iter().any(|b| std::ptr::eq(*b, base)) {
+                    out.push(base);
+                    queue.push(base);
+                }
             }
         }
     }
@@ -275,11 +314,21 @@ fn service_hosts(
 /// `{name, alias}`), at the top level, under `default:` and in every job,
 /// hidden `.jobs` included.
 pub fn extract_gitlab(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
+    extract_gitlab_with(text, &BTreeMap::new())
+}
+
+/// GitLab CI with the variables of the files it includes (`include:
+/// local:`), which the file's own `variables:` override.
+pub fn extract_gitlab_with(
+    text: &str,
+    included: &BTreeMap<String, String>,
+) -> Result<Vec<ImageSite>, SyntaxError> {
     let docs = yaml::parse(text)?;
     let mut out = Vec::new();
     for doc in &docs {
         let root = doc.resolve(&doc.root);
-        let globals = variables(doc, root);
+        let mut globals = included.clone();
+        globals.extend(variables(doc, root));
         let mut scopes: Vec<(String, &Node)> = vec![(String::new(), root)];
         if let Some(d) = doc.get(root, "default") {
             scopes.push(("default.".to_string(), d));
@@ -295,6 +344,10 @@ pub fn extract_gitlab(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
         }
         for (prefix, scope) in scopes {
             let mut vars = globals.clone();
+            // `extends:` jobs' variables, the furthest first (bounded).
+            for base in extended(doc, root, scope).iter().rev() {
+                vars.extend(variables(doc, base));
+            }
             vars.extend(variables(doc, scope));
             if let Some(image) = doc.get(scope, "image") {
                 let (s, path) = match image {

@@ -37,6 +37,8 @@ pub struct SourceOptions {
     pub compose_args: BTreeMap<String, String>,
     /// The `images:` entries of the kustomizations that include this file.
     pub kustomize_images: Vec<crate::context::KustomizeImage>,
+    /// Variables of the files a `.gitlab-ci.yml` includes (`include: local:`).
+    pub gitlab_variables: BTreeMap<String, String>,
 }
 
 /// Parse a `.env` file: `NAME=value` lines, `#` comments, `export`, quotes.
