@@ -169,7 +169,9 @@ fn include_into(
             }
             let path = root.join(local.trim_start_matches('/'));
             include_into(&path, root, depth + 1, seen, out);
-            let Some(included) = read(&path) else { continue };
+            let Some(included) = read(&path) else {
+                continue;
+            };
             let Ok(idocs) = crate::sources::yaml::parse(&included) else {
                 continue;
             };
@@ -179,7 +181,9 @@ fn include_into(
                     for (k, v) in idoc.entries(vars) {
                         let value = match idoc.resolve(v) {
                             Node::Scalar(s) => Some(s.value.clone()),
-                            m @ Node::Map(..) => idoc.get_scalar(m, "value").map(|s| s.value.clone()),
+                            m @ Node::Map(..) => {
+                                idoc.get_scalar(m, "value").map(|s| s.value.clone())
+                            }
                             _ => None,
                         };
                         if let Some(value) = value {
@@ -272,7 +276,13 @@ fn kustomization(path: &Path, text: &str, ctx: &mut RepoContext) {
     let mut k = Kustomization::default();
     for doc in &docs {
         let root = doc.resolve(&doc.root);
-        for key in ["resources", "bases", "components", "patchesStrategicMerge", "patches"] {
+        for key in [
+            "resources",
+            "bases",
+            "components",
+            "patchesStrategicMerge",
+            "patches",
+        ] {
             let Some(list) = doc.get(root, key) else {
                 continue;
             };
@@ -292,11 +302,16 @@ fn kustomization(path: &Path, text: &str, ctx: &mut RepoContext) {
         }
         if let Some(images) = doc.get(root, "images") {
             for entry in doc.items(images) {
-                let Some(name) = doc.get_scalar(entry, "name").filter(|n| !n.value.is_empty())
+                let Some(name) = doc
+                    .get_scalar(entry, "name")
+                    .filter(|n| !n.value.is_empty())
                 else {
                     continue;
                 };
-                let set = |key: &str| doc.get_scalar(entry, key).is_some_and(|s| !s.value.is_empty());
+                let set = |key: &str| {
+                    doc.get_scalar(entry, key)
+                        .is_some_and(|s| !s.value.is_empty())
+                };
                 k.images.push(KustomizeImage {
                     name: name.value.clone(),
                     new_name: doc
@@ -443,7 +458,10 @@ fn local_name(ctx: &mut RepoContext, reference: &str) {
 }
 
 /// `KEY: value` or `- KEY=value` pairs of a Compose map or list.
-fn pairs(doc: &crate::sources::yaml::Document, node: &crate::sources::yaml::Node) -> Vec<(String, Option<String>)> {
+fn pairs(
+    doc: &crate::sources::yaml::Document,
+    node: &crate::sources::yaml::Node,
+) -> Vec<(String, Option<String>)> {
     use crate::sources::yaml::Node;
     match doc.resolve(node) {
         Node::Seq(..) => doc
@@ -458,7 +476,12 @@ fn pairs(doc: &crate::sources::yaml::Document, node: &crate::sources::yaml::Node
         map @ Node::Map(..) => doc
             .entries(map)
             .into_iter()
-            .map(|(k, v)| (k.to_string(), doc.resolve(v).as_scalar().map(|s| s.value.clone())))
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    doc.resolve(v).as_scalar().map(|s| s.value.clone()),
+                )
+            })
             .collect(),
         _ => Vec::new(),
     }
@@ -584,9 +607,7 @@ fn bake(text: &str, ctx: &mut RepoContext) {
 fn build_commands(text: &str, ctx: &mut RepoContext) {
     for line in text.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
-        let Some(at) = words.iter().position(|w| {
-            matches!(*w, "build" | "bud")
-        }) else {
+        let Some(at) = words.iter().position(|w| matches!(*w, "build" | "bud")) else {
             continue;
         };
         let tool = words[..at]
@@ -594,7 +615,12 @@ fn build_commands(text: &str, ctx: &mut RepoContext) {
             .rev()
             .find(|w| !matches!(**w, "buildx" | "image"))
             .map(|w| w.rsplit('/').next().unwrap_or(w));
-        if !matches!(tool, Some("docker" | "podman" | "buildah" | "nerdctl" | "$(DOCKER)" | "${DOCKER}" | "$DOCKER")) {
+        if !matches!(
+            tool,
+            Some(
+                "docker" | "podman" | "buildah" | "nerdctl" | "$(DOCKER)" | "${DOCKER}" | "$DOCKER"
+            )
+        ) {
             continue;
         }
         let mut i = at + 1;

@@ -157,9 +157,7 @@ pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Optio
         | FileKind::Compose
         | FileKind::GitlabCi
         | FileKind::Kustomize
-        | FileKind::Kubernetes => {
-            crate::context::repo_context(path)
-        }
+        | FileKind::Kubernetes => crate::context::repo_context(path),
         _ => None,
     };
     let Some(repo) = repo else {
@@ -198,9 +196,7 @@ fn beside(path: &Path, kind: FileKind, settings: &Settings) -> Option<Settings> 
             s.source.chart_app_version = doc
                 .get_scalar(&doc.root, "appVersion")
                 .map(|a| a.value.clone());
-            s.source.chart = Some(std::sync::Arc::new(crate::context::chart_facts(
-                dir, &text,
-            )));
+            s.source.chart = Some(std::sync::Arc::new(crate::context::chart_facts(dir, &text)));
             Some(s)
         }
         FileKind::ContainerdHosts => {

@@ -206,8 +206,7 @@ pub fn fix(
     let mut checked = checked;
     if !vetoed.is_empty() {
         for d in &mut checked.diagnostics {
-            if d
-                .fix
+            if d.fix
                 .as_ref()
                 .is_some_and(|f| vetoed.contains(&in_original(&map, &f.edits)))
             {

@@ -25,7 +25,13 @@ pub struct OfficialFile {
 
 static NAMES: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
     toml::from_str::<OfficialFile>(OFFICIAL_IMAGES_TOML)
-        .map(|f| f.current.names.into_iter().chain(f.deprecated.names).collect())
+        .map(|f| {
+            f.current
+                .names
+                .into_iter()
+                .chain(f.deprecated.names)
+                .collect()
+        })
         .unwrap_or_default()
 });
 

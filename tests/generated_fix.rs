@@ -75,9 +75,10 @@ fn generate(rng: &mut Rng) -> String {
         out.push_str(&format!("FROM {base} AS {stage}\n"));
         match rng.below(5) {
             0 => out.push_str(&format!("ARG {arg}\nRUN echo \"${arg}\"\n")),
-            1 if !stages.is_empty() => {
-                out.push_str(&format!("COPY --from={} /a /a\n", stages[rng.below(stages.len())]))
-            }
+            1 if !stages.is_empty() => out.push_str(&format!(
+                "COPY --from={} /a /a\n",
+                stages[rng.below(stages.len())]
+            )),
             2 => out.push_str(&format!("COPY --from={} /b /b\n", rng.pick(LITERALS))),
             3 => out.push_str("COPY --from=binary_dir /c /c\n"),
             _ => out.push_str("RUN true\n"),
@@ -111,14 +112,29 @@ fn fixes_keep_every_reference_or_apply_their_stated_rewrite() {
         checked_files += 1;
         for unsafe_fixes in [false, true] {
             let mode = FixMode::On { unsafe_fixes };
-            let report = process_text(text.clone(), "Dockerfile", None, FileKind::Dockerfile, &settings, mode);
+            let report = process_text(
+                text.clone(),
+                "Dockerfile",
+                None,
+                FileKind::Dockerfile,
+                &settings,
+                mode,
+            );
             let Some(fixed) = report.fixed.clone() else {
                 continue;
             };
             fixed_files += 1;
-            let after = check_text(FileKind::Dockerfile, &fixed, &settings)
-                .unwrap_or_else(|e| panic!("fixed text does not parse: {}\n{text}\n---\n{fixed}", e.message));
-            assert_eq!(before.sites.len(), after.sites.len(), "{text}\n---\n{fixed}");
+            let after = check_text(FileKind::Dockerfile, &fixed, &settings).unwrap_or_else(|e| {
+                panic!(
+                    "fixed text does not parse: {}\n{text}\n---\n{fixed}",
+                    e.message
+                )
+            });
+            assert_eq!(
+                before.sites.len(),
+                after.sites.len(),
+                "{text}\n---\n{fixed}"
+            );
             for (b, a) in before.sites.iter().zip(&after.sites) {
                 if meaning(b) == meaning(a) {
                     continue;
@@ -140,8 +156,19 @@ fn fixes_keep_every_reference_or_apply_their_stated_rewrite() {
                 );
             }
             // A second run changes nothing.
-            let again = process_text(fixed.clone(), "Dockerfile", None, FileKind::Dockerfile, &settings, mode);
-            assert!(again.fixed.is_none(), "not idempotent:\n{fixed}\n---\n{:?}", again.fixed);
+            let again = process_text(
+                fixed.clone(),
+                "Dockerfile",
+                None,
+                FileKind::Dockerfile,
+                &settings,
+                mode,
+            );
+            assert!(
+                again.fixed.is_none(),
+                "not idempotent:\n{fixed}\n---\n{:?}",
+                again.fixed
+            );
         }
     }
     eprintln!("generated: {checked_files} Dockerfiles checked, {fixed_files} fixed runs compared");
@@ -153,9 +180,20 @@ fn the_generator_is_deterministic_and_covers_the_grammar() {
     let mut a = Rng(7);
     let mut b = Rng(7);
     let texts: Vec<String> = (0..200).map(|_| generate(&mut a)).collect();
-    assert_eq!(texts, (0..200).map(|_| generate(&mut b)).collect::<Vec<_>>());
+    assert_eq!(
+        texts,
+        (0..200).map(|_| generate(&mut b)).collect::<Vec<_>>()
+    );
     let all = texts.concat();
-    for form in ["FROM $A", "FROM ${A", "docker.io/library/$A", "COPY --from=s", "COPY --from=binary_dir", "RUN echo \"$A", "AS s1\n"] {
+    for form in [
+        "FROM $A",
+        "FROM ${A",
+        "docker.io/library/$A",
+        "COPY --from=s",
+        "COPY --from=binary_dir",
+        "RUN echo \"$A",
+        "AS s1\n",
+    ] {
         assert!(all.contains(form), "{form} never generated");
     }
 }

@@ -30,7 +30,9 @@ fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap().flatten() {
         let path = entry.path();
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         let target = to.join(entry.file_name());
         if kind.is_dir() {
             if entry.file_name() != ".git" {
@@ -187,7 +189,11 @@ fn check_tree(
             tally.failures.push(format!(
                 "{name}/{} ({}): rendered output changed: {first}; images before {:?}, after {:?}",
                 dir.display(),
-                if unsafe_fixes { "--unsafe-fixes" } else { "--fix" },
+                if unsafe_fixes {
+                    "--unsafe-fixes"
+                } else {
+                    "--fix"
+                },
                 b_images.difference(&a_images).collect::<Vec<_>>(),
                 a_images.difference(&b_images).collect::<Vec<_>>()
             ));
@@ -224,7 +230,10 @@ fn trees() -> Vec<(String, PathBuf)> {
     let panel = PathBuf::from("/work/panel");
     for (label, root) in [("fixtures", fixtures), ("corpus", corpus), ("panel", panel)] {
         let Ok(entries) = std::fs::read_dir(&root) else {
-            eprintln!("note: {} not found; its kustomizations are not rendered", root.display());
+            eprintln!(
+                "note: {} not found; its kustomizations are not rendered",
+                root.display()
+            );
             continue;
         };
         let mut dirs: Vec<PathBuf> = entries
@@ -257,7 +266,10 @@ fn kustomize_renders_the_same_after_fixing() {
             if dirs.is_empty() {
                 return None;
             }
-            let before = dirs.iter().map(|d| render(&kubectl, &tree.join(d))).collect();
+            let before = dirs
+                .iter()
+                .map(|d| render(&kubectl, &tree.join(d)))
+                .collect();
             Some((name, tree, dirs, before))
         })
         .collect();
@@ -274,7 +286,11 @@ fn kustomize_renders_the_same_after_fixing() {
         }
         eprintln!(
             "kustomize render ({}): {} folders rendered, {} equal, {} unequal, {} not renderable offline; {} files changed by refit",
-            if unsafe_fixes { "--fix --unsafe-fixes" } else { "--fix" },
+            if unsafe_fixes {
+                "--fix --unsafe-fixes"
+            } else {
+                "--fix"
+            },
             tally.rendered,
             tally.equal,
             tally.rendered - tally.equal,
@@ -291,7 +307,8 @@ fn kustomize_renders_the_same_after_fixing() {
 
 #[test]
 fn normalises_image_lines_only() {
-    let (text, images) = normalise("spec:\n  - image: nginx:1\n    name: \"nginx:1\"\n  image: \"ghcr.io/a/b:2\"\n");
+    let (text, images) =
+        normalise("spec:\n  - image: nginx:1\n    name: \"nginx:1\"\n  image: \"ghcr.io/a/b:2\"\n");
     assert_eq!(
         text,
         "spec:\n  - image: docker.io/library/nginx:1\n    name: \"nginx:1\"\n  image: ghcr.io/a/b:2\n"

@@ -44,8 +44,22 @@ declare_rule! {
     /// with `from = "docker.io/my-org/"`, `to = "ghcr.io/my-org/"`,
     /// `my-org/api:1` becomes `ghcr.io/my-org/api:1` in one step.
     ///
+    /// An `ARG` default that other uses share (a `FROM docker.io/library/$NAME`,
+    /// a `RUN`) is not edited: the qualification goes to the use. A single
+    /// name that is not a Docker Official Image (`rules/official-images.toml`)
+    /// may be a local image (Podman: `localhost/<name>`), so it is reported
+    /// without a fix. Helm repositories get no prefix when the chart's
+    /// templates join a registry value themselves, and only an unsafe one
+    /// when refit found no templates or the value belongs to a sub-chart. A
+    /// GitLab CI service without `alias:` gets one with the host names it
+    /// answers on. A kustomize `images[].name`, and the resource images it
+    /// matches, are never edited.
+    ///
     /// Not flagged: a Compose `image:` beside `build:` (it names the build
-    /// output) and GitLab's dependency-proxy prefixes.
+    /// output), images the repository builds itself (Compose, bake,
+    /// `docker build -t`), named build contexts (`COPY --from=binary_dir`),
+    /// resource images a kustomization overrides with `newName`, and
+    /// GitLab's dependency-proxy prefixes.
     code: "REG001",
     name: "implicit-registry",
     severity: Warning,

@@ -39,6 +39,11 @@ declare_rule! {
     /// (`public.ecr.aws/bitnami`, 2026-06-10). `docker.pkg.github.com` is reported without a fix: its
     /// paths carry a repository component that `ghcr.io` names do not.
     ///
+    /// No fix when the rewrite would not name an image at the new place
+    /// (`gcr.io/google_containers:1` would become the Docker Hub name
+    /// `registry.k8s.io:1`), or when the name comes from an `ARG` default
+    /// that other lines also use.
+    ///
     /// `gcr.io` and its regional hosts (`us.gcr.io`, `eu.gcr.io`,
     /// `asia.gcr.io`) get an info-level note without a fix: Container
     /// Registry shut down on 2025-03-18 and stopped serving images of

@@ -293,7 +293,9 @@ fn service_hosts(
                 "\n"
             };
             // The rest of the `name:` line must be empty or a comment.
-            let line_end = text[s.span.end..].find('\n').map_or(text.len(), |n| s.span.end + n);
+            let line_end = text[s.span.end..]
+                .find('\n')
+                .map_or(text.len(), |n| s.span.end + n);
             let tail = text[s.span.end..line_end].trim();
             if !(tail.is_empty() || tail.starts_with('#')) {
                 return None;

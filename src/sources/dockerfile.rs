@@ -65,9 +65,11 @@ fn mark_shared(parsed: &Parsed, found: &mut [ImageSite]) {
             .iter()
             .filter(|s| {
                 let raw = s.raw.trim_matches('"');
-                raw.strip_prefix('$')
-                    .map(|r| r.strip_prefix('{').and_then(|r| r.strip_suffix('}')).unwrap_or(r))
-                    == Some(name)
+                raw.strip_prefix('$').map(|r| {
+                    r.strip_prefix('{')
+                        .and_then(|r| r.strip_suffix('}'))
+                        .unwrap_or(r)
+                }) == Some(name)
             })
             .count()
     };

@@ -48,7 +48,9 @@ fn is_image_key(key: &str) -> bool {
 /// absent, so the chart's default applies.
 fn is_absent(s: &Scalar) -> bool {
     s.value.is_empty()
-        || (s.style == Style::Plain && !s.tagged && matches!(s.value.as_str(), "null" | "Null" | "NULL" | "~"))
+        || (s.style == Style::Plain
+            && !s.tagged
+            && matches!(s.value.as_str(), "null" | "Null" | "NULL" | "~"))
 }
 
 /// Scalars that are not references: booleans, null, numbers.
