@@ -203,7 +203,6 @@ pub fn fix(
             refused,
         };
     }
-    let mut checked = checked;
     if !vetoed.is_empty() {
         for d in &mut checked.diagnostics {
             if d.fix

@@ -175,7 +175,7 @@ fn check_tree(
         } else {
             render(kubectl, &tmp.join(dir)).unwrap_or_default()
         };
-        let (b, b_images) = normalise(&before);
+        let (b, b_images) = normalise(before);
         let (a, a_images) = normalise(&after);
         if a == b {
             tally.equal += 1;
@@ -253,13 +253,16 @@ fn trees() -> Vec<(String, PathBuf)> {
     out
 }
 
+/// A tree: its name, path, kustomization folders and their renders.
+type Tree = (String, PathBuf, Vec<PathBuf>, Vec<Option<String>>);
+
 #[test]
 fn kustomize_renders_the_same_after_fixing() {
     let Some(kubectl) = kubectl() else {
         eprintln!("skipping: kubectl not found (install it to check render equivalence)");
         return;
     };
-    let trees: Vec<(String, PathBuf, Vec<PathBuf>, Vec<Option<String>>)> = trees()
+    let trees: Vec<Tree> = trees()
         .into_iter()
         .filter_map(|(name, tree)| {
             let dirs = kustomization_dirs(&tree);
