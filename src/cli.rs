@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check files for image-reference problems (and fix them).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Show how refit reads image references.
     Reference(ReferenceArgs),
     /// List every image reference refit finds, without checking them.
@@ -116,6 +116,20 @@ pub struct CheckArgs {
     /// in a large repository), instead of reporting them.
     #[arg(long, conflicts_with_all = ["fix", "diff"])]
     pub add_ignore: bool,
+    /// Report only findings on lines changed since the merge base of REF
+    /// and HEAD, plus uncommitted changes; unchanged files are not read.
+    #[arg(long, value_name = "REF")]
+    pub diff_base: Option<String>,
+    /// With `--diff-base`: findings on changed lines, or in changed files.
+    #[arg(long, value_enum, default_value = "lines", requires = "diff_base")]
+    pub diff_scope: crate::gitdiff::DiffScope,
+    /// Hide the findings recorded in this baseline file (default: the
+    /// config's `baseline`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record today's findings in a baseline file instead of reporting them.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["fix", "diff", "add_ignore", "baseline"])]
+    pub write_baseline: Option<PathBuf>,
     /// With `--fix`, list the fixes that were applied.
     #[arg(long)]
     pub show_fixes: bool,
@@ -164,7 +178,7 @@ pub fn run() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
         Command::Reference(args) => reference(args),
         Command::Sites(args) => sites(args),
         Command::Rule { code } => rule(&code),
@@ -195,6 +209,23 @@ pub fn run() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+    }
+}
+
+fn write_baseline(path: &std::path::Path, reports: &[engine::FileReport]) -> ExitCode {
+    match crate::baseline::write(path, reports) {
+        Ok(count) => {
+            println!(
+                "Wrote {count} finding{} to {}.",
+                if count == 1 { "" } else { "s" },
+                path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -294,6 +325,9 @@ fn check(args: CheckArgs) -> ExitCode {
         config: args.config.config.clone(),
         isolated: args.config.isolated,
         exit_non_zero_on_fix: args.exit_non_zero_on_fix,
+        diff_base: args.diff_base.clone(),
+        diff_scope: args.diff_scope,
+        baseline: args.baseline.clone(),
     };
     let run = match Run::new(options) {
         Ok(r) => r,
@@ -314,6 +348,17 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return usage_error(&e.to_string()),
     };
+    if let Some(path) = &args.write_baseline {
+        return write_baseline(path, &reports);
+    }
+    if let Some(change) = run.change() {
+        for note in &change.notes {
+            eprintln!("note: --diff-base: {note}");
+        }
+    }
+    if let Err(e) = run.narrow(&mut reports) {
+        return usage_error(&e.to_string());
+    }
 
     if args.add_ignore {
         return match run.add_ignore(&reports) {
@@ -368,6 +413,8 @@ fn check(args: CheckArgs) -> ExitCode {
         };
         let mut text = if args.statistics {
             report::statistics(&reports)
+        } else if args.format == Format::GithubReview {
+            report::github_review::render(&reports, run.change(), args.unsafe_fixes)
         } else {
             report::render(args.format, &reports, &options)
         };

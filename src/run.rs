@@ -47,6 +47,14 @@ pub struct RunOptions {
     pub isolated: bool,
     /// With `fix`, a changed file makes the run fail (exit 1).
     pub exit_non_zero_on_fix: bool,
+    /// `--diff-base`: only what changed since the merge base of this ref
+    /// and `HEAD` (plus uncommitted changes).
+    pub diff_base: Option<String>,
+    /// `--diff-scope`: changed lines, or whole changed files.
+    pub diff_scope: crate::gitdiff::DiffScope,
+    /// `--baseline`: hide the findings this file records (else the
+    /// config's `baseline`).
+    pub baseline: Option<PathBuf>,
 }
 
 /// Why a run could not start or finish: a usage or configuration error.
@@ -106,6 +114,8 @@ pub struct Run {
     options: RunOptions,
     resolver: Resolver,
     base: Settings,
+    /// The change `--diff-base` names.
+    change: Option<crate::gitdiff::Change>,
 }
 
 /// Whether a selector names a rule (a code, a prefix, or `ALL`).
@@ -146,10 +156,26 @@ impl Run {
             },
             ..Settings::default()
         };
+        // `docs-url` of the config that applies here: the base of rule links.
+        if let Ok(dir) = std::env::current_dir()
+            && let Ok(Some(config)) = resolver.for_file(&dir.join("refit.toml"))
+            && let Some(url) = &config.raw.docs_url
+        {
+            crate::report::links::set_docs_url(url);
+        }
+        let change = match &options.diff_base {
+            None => None,
+            Some(base) => {
+                let dir = std::env::current_dir()
+                    .map_err(|e| RunError::Usage(format!("--diff-base: {e}")))?;
+                Some(crate::gitdiff::change(&dir, base).map_err(|e| RunError::Usage(e.0))?)
+            }
+        };
         Ok(Run {
             options,
             resolver,
             base,
+            change,
         })
     }
 
@@ -269,6 +295,10 @@ impl Run {
         } else {
             self.options.paths.clone()
         };
+        if let Some(change) = &self.change {
+            // Only the changed files: the rest is never walked or read.
+            return crate::gitdiff::targets(change, &paths, &|p| self.kind_for(p));
+        }
         let choose = |path: &Path| self.choice(path);
         discover::discover_with(&paths, &choose)
     }
@@ -320,6 +350,57 @@ impl Run {
             reports.push(r?);
         }
         Ok(reports)
+    }
+
+    /// The change `--diff-base` named, if any.
+    pub fn change(&self) -> Option<&crate::gitdiff::Change> {
+        self.change.as_ref()
+    }
+
+    /// Narrow the reports to what the user asked to see: with
+    /// `--diff-base`, findings on changed lines (or files); with a
+    /// baseline, findings it does not record. A baseline's stale entries
+    /// come back as a report on the baseline file (SUP002).
+    pub fn narrow(&self, reports: &mut Vec<FileReport>) -> Result<(), RunError> {
+        if let Some(change) = &self.change {
+            for r in reports.iter_mut() {
+                let settings = match &r.path {
+                    Some(p) => Some(self.file_settings(p)?.settings),
+                    None => None,
+                };
+                crate::gitdiff::narrow(change, self.options.diff_scope, r, settings.as_ref());
+            }
+        }
+        let configured = || -> Result<Option<PathBuf>, RunError> {
+            let dir = std::env::current_dir().unwrap_or_default();
+            let probe = dir.join("refit.toml");
+            let Some(config) = self.resolver.for_file(&probe)? else {
+                return Ok(None);
+            };
+            let root = config.root.clone();
+            Ok(config.raw.baseline.as_ref().map(|b| root.join(b)))
+        };
+        let path = match &self.options.baseline {
+            Some(p) => Some(p.clone()),
+            None if self.options.isolated => None,
+            None => configured()?,
+        };
+        let Some(path) = path else {
+            return Ok(());
+        };
+        let baseline = crate::baseline::load(&path).map_err(RunError::Usage)?;
+        let used = baseline.apply(reports);
+        let checked: std::collections::HashSet<String> = reports
+            .iter()
+            .map(crate::report::paths::repo_relative)
+            .collect();
+        let judged = |file: &str| self.change.is_none() && checked.contains(file);
+        if let Some(stale) =
+            baseline.unmatched_report(&used, &judged, self.options.fix || self.options.diff)
+        {
+            reports.push(stale);
+        }
+        Ok(())
     }
 
     /// Check one file.

@@ -2,10 +2,12 @@
 
 mod concise;
 mod github;
+pub mod github_review;
 mod gitlab;
 mod human;
 mod json;
 mod junit;
+pub mod links;
 pub mod paths;
 mod rdjson;
 pub mod review;
@@ -35,6 +37,9 @@ pub enum Format {
     Rdjsonl,
     /// Markdown for a pull-request comment, with suggestion blocks.
     Review,
+    /// The JSON body of GitHub's "create a review" REST call: comments on
+    /// changed lines with suggestions, the rest in the review body.
+    GithubReview,
     /// JUnit XML.
     Junit,
     /// GitLab Code Quality JSON.
@@ -61,6 +66,7 @@ pub fn render(format: Format, reports: &[FileReport], options: &RenderOptions) -
         Format::Rdjson => rdjson::render(reports, options),
         Format::Rdjsonl => rdjson::render_lines(reports, options),
         Format::Review => review::render(reports, options),
+        Format::GithubReview => github_review::render(reports, None, options.unsafe_fixes),
         Format::Junit => junit::render(reports, options),
         Format::Gitlab => gitlab::render(reports, options),
     }
