@@ -13,6 +13,7 @@ pub mod discover;
 pub mod engine;
 pub mod fix;
 pub mod gitdiff;
+pub mod man;
 pub mod official;
 pub mod policy;
 pub mod reference;
