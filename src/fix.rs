@@ -273,6 +273,26 @@ fn meaning_changes<'a>(
     after: &[ImageSite],
     targets: &[Span],
 ) -> Vec<&'a ImageSite> {
+    if before.len() != after.len() {
+        // A fix removed a reference (REF005 turns `--from=<image>` into a
+        // stage): the others cannot be paired by position, so each
+        // reference no fix aimed at must still be there with its meaning.
+        let mut left: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for a in after {
+            *left.entry(meaning(a)).or_default() += 1;
+        }
+        return before
+            .iter()
+            .filter(|b| !targets.contains(&b.span))
+            .filter(|b| match left.get_mut(&meaning(b)) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    false
+                }
+                _ => true,
+            })
+            .collect();
+    }
     before
         .iter()
         .zip(after)

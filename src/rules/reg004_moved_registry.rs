@@ -187,8 +187,12 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         // The rewrite must name an image at the new place: a whole name
         // equal to a moved host prefix (`gcr.io/google_containers:1`) would
         // become a Docker Hub name (`registry.k8s.io:1`).
-        let lands = crate::reference::Reference::parse_normalized(&fixed)
-            .is_ok_and(|r| prefix_len(&r.normalized_name(), &moved.to).is_some());
+        // Through a mirror or proxy, where the name leads upstream.
+        let lands = crate::reference::Reference::parse_normalized(&fixed).is_ok_and(|r| {
+            let name = crate::identity::identity(&r, ctx.knowledge, ctx.policy)
+                .map_or_else(|| r.normalized_name(), |id| id.reference.normalized_name());
+            prefix_len(&name, &moved.to).is_some()
+        });
         if moved.fix && !lands {
             d.help = Some(format!(
                 "`{fixed}` would not name an image at `{}`; choose the image there by hand",
