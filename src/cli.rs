@@ -7,9 +7,10 @@ use crate::diff::unified_diff;
 use crate::discover;
 use crate::engine;
 use crate::reference::Reference;
+use crate::report::escape::terminal;
 use crate::report::{self, Format, RenderOptions};
 use crate::rules::{self, RULES};
-use crate::run::{Run, RunOptions};
+use crate::run::{self as refit_run, Run, RunOptions};
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
@@ -293,12 +294,15 @@ fn check(args: CheckArgs) -> ExitCode {
     let checked = if stdin_mode {
         run.check_stdin(std::io::stdin()).map(|r| vec![r])
     } else {
-        let targets = run.targets();
+        let (targets, walk_errors) = run.discover();
         let human = matches!(args.format, Format::Human | Format::Concise);
         let progress = Progress::start(targets.len(), human && !args.statistics);
         let reports = run.check_targets(&targets, &|| progress.tick());
         progress.finish();
-        reports
+        reports.map(|mut r| {
+            refit_run::merge_walk_errors(&mut r, &walk_errors);
+            r
+        })
     };
     let mut reports = match checked {
         Ok(r) => r,
@@ -310,7 +314,7 @@ fn check(args: CheckArgs) -> ExitCode {
             Err(e) => config_error(&e),
             Ok(outcome) => {
                 for e in &outcome.errors {
-                    eprintln!("error: {e}");
+                    eprintln!("error: {}", terminal(e));
                 }
                 println!(
                     "Added suppressions for {} finding{} in {} file{}.",
@@ -334,7 +338,11 @@ fn check(args: CheckArgs) -> ExitCode {
         }
     } else if args.fix {
         for failure in run.write_fixes(&mut reports) {
-            eprintln!("error: {}: {}", failure.display, failure.error);
+            eprintln!(
+                "error: {}: {}",
+                terminal(&failure.display),
+                terminal(&failure.error.to_string())
+            );
             failed_write = true;
         }
         // stdin: the fixed text goes to stdout, findings to stderr.
@@ -454,7 +462,7 @@ fn sites(args: SitesArgs) -> ExitCode {
         match found {
             Err(e) => {
                 failed = true;
-                eprintln!("{}: {e}", t.display);
+                eprintln!("{}: {}", terminal(&t.display), terminal(&e));
             }
             Ok((text, sites)) => {
                 let index = crate::diagnostic::LineIndex::new(&text);
@@ -481,11 +489,11 @@ fn sites(args: SitesArgs) -> ExitCode {
                     if args.format == ListFormat::Text {
                         println!(
                             "{}:{}:{}: {} {}{}",
-                            t.display,
+                            terminal(&t.display),
                             at.line,
                             at.column,
                             s.kind.label(),
-                            value,
+                            terminal(&value),
                             s.path
                                 .as_deref()
                                 .map(|p| format!(" ({p})"))

@@ -5,7 +5,7 @@
 
 use crate::check::Settings;
 use crate::config::{ConfigError, Resolver};
-use crate::discover::{self, Choice, Target, classify_explicit};
+use crate::discover::{self, Choice, Target, WalkError, classify_explicit};
 use crate::engine::{self, DEFAULT_MAX_FILE_SIZE, FileReport, FixMode};
 use crate::rules::RULES;
 use crate::site::Span;
@@ -200,7 +200,10 @@ impl Run {
         if self.reads_stdin() {
             Ok(vec![self.check_stdin(stdin)?])
         } else {
-            self.check_targets(&self.targets(), &|| {})
+            let (targets, errors) = self.discover();
+            let mut reports = self.check_targets(&targets, &|| {})?;
+            merge_walk_errors(&mut reports, &errors);
+            Ok(reports)
         }
     }
 
@@ -264,6 +267,12 @@ impl Run {
     /// The files to check under the run's paths (`.` when none), with the
     /// configuration's `kinds`, `include` and `exclude` applied.
     pub fn targets(&self) -> Vec<Target> {
+        self.discover().0
+    }
+
+    /// `targets`, and what the walk could not read (each an E001 report,
+    /// see [`walk_error_report`]).
+    pub fn discover(&self) -> (Vec<Target>, Vec<WalkError>) {
         let paths = if self.options.paths.is_empty() {
             vec![PathBuf::from(".")]
         } else {
@@ -284,7 +293,7 @@ impl Run {
                 _ => Choice::Default,
             }
         };
-        discover::discover_with(&paths, &choose)
+        discover::walk(&paths, &choose)
     }
 
     /// Check files in parallel, calling `tick` once per file; the reports
@@ -469,4 +478,28 @@ pub fn single_error(name: &Path, d: crate::diagnostic::Diagnostic) -> FileReport
         suggested: None,
         stamp: None,
     }
+}
+
+/// The report for a folder (or entry) the walk could not read.
+pub fn walk_error_report(e: &WalkError) -> FileReport {
+    let mut report = single_error(
+        &e.path,
+        crate::check::file_error(
+            "E001",
+            format!("Cannot read folder: {}", e.message),
+            Span::default(),
+        ),
+    );
+    report.display = e.display.clone();
+    report.path = Some(e.path.clone());
+    report
+}
+
+/// Add the walk's errors to the reports, in display order.
+pub fn merge_walk_errors(reports: &mut Vec<FileReport>, errors: &[WalkError]) {
+    if errors.is_empty() {
+        return;
+    }
+    reports.extend(errors.iter().map(walk_error_report));
+    reports.sort_by(|a, b| a.display.cmp(&b.display));
 }

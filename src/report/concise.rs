@@ -1,3 +1,4 @@
+use super::escape::terminal;
 use super::{RenderOptions, positions, summary};
 use crate::diagnostic::LineIndex;
 use crate::engine::FileReport;
@@ -12,7 +13,11 @@ pub fn render(reports: &[FileReport], options: &RenderOptions) -> String {
             let _ = writeln!(
                 out,
                 "{}:{}:{}: {} {}",
-                report.display, start.line, start.column, d.code, d.message
+                terminal(&report.display),
+                start.line,
+                start.column,
+                d.code,
+                terminal(&d.message)
             );
         }
     }

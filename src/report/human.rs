@@ -1,29 +1,34 @@
 //! Code frames via miette, over a source that indexes line starts once.
 
-use super::{RenderOptions, summary};
+use super::{RenderOptions, escape, summary};
 use crate::diagnostic::{Applicability, Diagnostic, LineIndex, Severity};
 use crate::engine::FileReport;
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
     SourceCode, SourceSpan, SpanContents,
 };
+use std::borrow::Cow;
 use std::fmt;
 
 /// A miette source over one file's text with a line index built once.
 /// miette's own sources rescan the text from the start for every span,
 /// which is quadratic in the number of findings.
+/// The name and the text are escaped for a terminal (the text keeping its
+/// byte offsets).
 pub struct IndexedSource<'a> {
-    name: &'a str,
-    text: &'a str,
+    name: Cow<'a, str>,
+    text: Cow<'a, str>,
     index: LineIndex,
 }
 
 impl<'a> IndexedSource<'a> {
     pub fn new(name: &'a str, text: &'a str) -> IndexedSource<'a> {
+        let text = escape::source(text);
+        let index = LineIndex::new(&text);
         IndexedSource {
-            name,
+            name: escape::terminal(name),
             text,
-            index: LineIndex::new(text),
+            index,
         }
     }
 }
@@ -79,13 +84,13 @@ struct Report<'a> {
 
 impl fmt::Debug for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&escape::terminal(&self.diagnostic.message))
     }
 }
 
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&escape::terminal(&self.diagnostic.message))
     }
 }
 
@@ -185,10 +190,16 @@ pub fn render(reports: &[FileReport], options: &RenderOptions) -> String {
             let r = Report {
                 diagnostic: d,
                 source: located,
-                help: help_text(d),
+                // Line by line: the help's own line breaks stay.
+                help: help_text(d).map(|h| {
+                    h.split('\n')
+                        .map(|l| escape::terminal(l).into_owned())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                }),
             };
             if located.is_none() {
-                out.push_str(&format!("{}: ", report.display));
+                out.push_str(&format!("{}: ", escape::terminal(&report.display)));
             }
             let _ = handler.render_report(&mut out, &r);
             out.push('\n');

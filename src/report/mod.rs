@@ -1,6 +1,7 @@
 //! One emitter per output format. Emitters return text; the CLI prints it.
 
 mod concise;
+pub mod escape;
 mod github;
 mod gitlab;
 mod human;
@@ -99,14 +100,14 @@ pub fn show_fixes(reports: &[FileReport]) -> String {
         if total == 1 { "" } else { "s" }
     ));
     for r in reports.iter().filter(|r| !r.applied.is_empty()) {
-        out.push_str(&format!("- {}:\n", r.display));
+        out.push_str(&format!("- {}:\n", escape::terminal(&r.display)));
         let mut by: std::collections::BTreeMap<(&str, &str), usize> =
             std::collections::BTreeMap::new();
         for a in &r.applied {
             *by.entry((a.code, a.title.as_str())).or_default() += 1;
         }
         for ((code, title), n) in by {
-            out.push_str(&format!("    {n} × {code} ({title})\n"));
+            out.push_str(&format!("    {n} × {code} ({})\n", escape::terminal(title)));
         }
     }
     out

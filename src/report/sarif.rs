@@ -1,6 +1,6 @@
 //! SARIF 2.1.0 for GitHub code scanning, built with serde-sarif's typed model.
 
-use super::paths::{finding_fingerprint, repo_relative};
+use super::paths::{finding_fingerprint, repo_uri};
 use super::{RenderOptions, positions};
 use crate::diagnostic::{LineIndex, Severity};
 use crate::engine::FileReport;
@@ -99,7 +99,7 @@ pub fn render(reports: &[FileReport], _options: &RenderOptions) -> String {
     let mut results = Vec::new();
     for report in reports {
         let index = report.current_text().map(LineIndex::new);
-        let path = repo_relative(report);
+        let path = repo_uri(report);
         let artifact = || ArtifactLocation::builder().uri(path.clone()).build();
         let mut occurrences: HashMap<(String, String), usize> = HashMap::new();
         for d in &report.diagnostics {
