@@ -1,6 +1,6 @@
 //! Code frames via miette, over a source that indexes line starts once.
 
-use super::{RenderOptions, escape, summary};
+use super::escape;
 use crate::diagnostic::{Applicability, Diagnostic, LineIndex, Severity};
 use crate::engine::FileReport;
 use miette::{
@@ -176,35 +176,30 @@ pub fn handler(color: bool) -> GraphicalReportHandler {
         .with_width(100)
 }
 
-pub fn render(reports: &[FileReport], options: &RenderOptions) -> String {
-    let handler = handler(options.color);
-    let mut out = String::new();
-    for report in reports {
-        let source = report
-            .current_text()
-            .map(|t| IndexedSource::new(&report.display, t));
-        for d in &report.diagnostics {
-            let located = source
-                .as_ref()
-                .filter(|_| !d.code.starts_with('E') || d.code == "E004");
-            let r = Report {
-                diagnostic: d,
-                source: located,
-                // Line by line: the help's own line breaks stay.
-                help: help_text(d).map(|h| {
-                    h.split('\n')
-                        .map(|l| escape::terminal(l).into_owned())
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                }),
-            };
-            if located.is_none() {
-                out.push_str(&format!("{}: ", escape::terminal(&report.display)));
-            }
-            let _ = handler.render_report(&mut out, &r);
-            out.push('\n');
+/// One file's code frames.
+pub fn file(out: &mut String, report: &FileReport, handler: &GraphicalReportHandler) {
+    let source = report
+        .current_text()
+        .map(|t| IndexedSource::new(&report.display, t));
+    for d in &report.diagnostics {
+        let located = source
+            .as_ref()
+            .filter(|_| !d.code.starts_with('E') || d.code == "E004");
+        let r = Report {
+            diagnostic: d,
+            source: located,
+            // Line by line: the help's own line breaks stay.
+            help: help_text(d).map(|h| {
+                h.split('\n')
+                    .map(|l| escape::terminal(l).into_owned())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }),
+        };
+        if located.is_none() {
+            out.push_str(&format!("{}: ", escape::terminal(&report.display)));
         }
+        let _ = handler.render_report(out, &r);
+        out.push('\n');
     }
-    out.push_str(&summary(reports, options));
-    out
 }

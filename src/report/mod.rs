@@ -1,4 +1,5 @@
-//! One emitter per output format. Emitters return text; the CLI prints it.
+//! One emitter per output format, written file by file (`stream`); the CLI
+//! chooses where it goes.
 
 mod concise;
 pub mod escape;
@@ -11,6 +12,7 @@ pub mod paths;
 mod rdjson;
 pub mod review;
 mod sarif;
+pub mod stream;
 
 use crate::diagnostic::{Applicability, LineIndex, Position};
 use crate::engine::FileReport;
@@ -51,66 +53,108 @@ pub struct RenderOptions {
     pub unsafe_fixes: bool,
 }
 
-/// Render the reports of a run.
+/// Render the reports of a run into one string.
 pub fn render(format: Format, reports: &[FileReport], options: &RenderOptions) -> String {
-    match format {
-        Format::Human => human::render(reports, options),
-        Format::Concise => concise::render(reports, options),
-        Format::Json => json::render(reports, options),
-        Format::Sarif => sarif::render(reports, options),
-        Format::Github => github::render(reports, options),
-        Format::Rdjson => rdjson::render(reports, options),
-        Format::Rdjsonl => rdjson::render_lines(reports, options),
-        Format::Review => review::render(reports, options),
-        Format::Junit => junit::render(reports, options),
-        Format::Gitlab => gitlab::render(reports, options),
+    let mut out = Vec::new();
+    let written = (|| {
+        let mut emitter = stream::Emitter::new(format, *options, &mut out, usize::MAX)?;
+        for r in reports {
+            emitter.file(r)?;
+        }
+        emitter.finish()
+    })();
+    // Writing to memory cannot fail.
+    debug_assert!(written.is_ok());
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// `--statistics`: findings per rule, gathered file by file.
+#[derive(Debug, Default)]
+pub struct Statistics {
+    counts: std::collections::BTreeMap<(&'static str, &'static str), (usize, usize)>,
+}
+
+impl Statistics {
+    pub fn add(&mut self, report: &FileReport) {
+        for d in &report.diagnostics {
+            let e = self.counts.entry((d.code, d.name)).or_default();
+            e.0 += 1;
+            if d.fix.is_some() {
+                e.1 += 1;
+            }
+        }
+    }
+
+    /// Most frequent first.
+    pub fn render(&self) -> String {
+        let mut rows: Vec<_> = self.counts.iter().collect();
+        rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+        let mut out = String::new();
+        for ((code, name), (n, fixable)) in rows {
+            let mark = if *fixable > 0 { "[*]" } else { "   " };
+            out.push_str(&format!("{n:>6}  {code:<7} {mark} {name}\n"));
+        }
+        out
     }
 }
 
 /// `--statistics`: findings per rule, most frequent first.
 pub fn statistics(reports: &[FileReport]) -> String {
-    let mut counts: std::collections::BTreeMap<(&'static str, &'static str), (usize, usize)> =
-        std::collections::BTreeMap::new();
-    for d in reports.iter().flat_map(|r| &r.diagnostics) {
-        let e = counts.entry((d.code, d.name)).or_default();
-        e.0 += 1;
-        if d.fix.is_some() {
-            e.1 += 1;
-        }
+    let mut s = Statistics::default();
+    for r in reports {
+        s.add(r);
     }
-    let mut rows: Vec<_> = counts.into_iter().collect();
-    rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
-    let mut out = String::new();
-    for ((code, name), (n, fixable)) in rows {
-        let mark = if fixable > 0 { "[*]" } else { "   " };
-        out.push_str(&format!("{n:>6}  {code:<7} {mark} {name}\n"));
-    }
-    out
+    s.render()
 }
 
-/// `--show-fixes`: what `--fix` changed, by file.
-pub fn show_fixes(reports: &[FileReport]) -> String {
-    let mut out = String::new();
-    let total: usize = reports.iter().map(|r| r.applied.len()).sum();
-    if total == 0 {
-        return out;
-    }
-    out.push_str(&format!(
-        "\nFixed {total} problem{}:\n",
-        if total == 1 { "" } else { "s" }
-    ));
-    for r in reports.iter().filter(|r| !r.applied.is_empty()) {
-        out.push_str(&format!("- {}:\n", escape::terminal(&r.display)));
+/// `--show-fixes`: what `--fix` changed, gathered file by file.
+#[derive(Debug, Default)]
+pub struct ShownFixes {
+    total: usize,
+    text: String,
+}
+
+impl ShownFixes {
+    pub fn add(&mut self, r: &FileReport) {
+        if r.applied.is_empty() {
+            return;
+        }
+        self.total += r.applied.len();
+        self.text
+            .push_str(&format!("- {}:\n", escape::terminal(&r.display)));
         let mut by: std::collections::BTreeMap<(&str, &str), usize> =
             std::collections::BTreeMap::new();
         for a in &r.applied {
             *by.entry((a.code, a.title.as_str())).or_default() += 1;
         }
         for ((code, title), n) in by {
-            out.push_str(&format!("    {n} × {code} ({})\n", escape::terminal(title)));
+            self.text.push_str(&format!(
+                "    {n} × {code} ({})\n",
+                escape::terminal(title)
+            ));
         }
     }
-    out
+
+    pub fn render(&self) -> String {
+        if self.total == 0 {
+            return String::new();
+        }
+        format!(
+            "\nFixed {} problem{}:\n{}",
+            self.total,
+            if self.total == 1 { "" } else { "s" },
+            self.text
+        )
+    }
+}
+
+/// `--show-fixes`: what `--fix` changed, by file.
+pub fn show_fixes(reports: &[FileReport]) -> String {
+    let mut s = ShownFixes::default();
+    for r in reports {
+        s.add(r);
+    }
+    s.render()
 }
 
 /// Start and end positions of a span in a report's text.
@@ -131,22 +175,45 @@ pub(crate) fn positions(
     }
 }
 
-/// The closing summary line of the human and concise formats.
-pub(crate) fn summary(reports: &[FileReport], options: &RenderOptions) -> String {
-    let remaining: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
-    let fixed: usize = reports.iter().map(|r| r.applied.len()).sum();
-    let fixable = reports
-        .iter()
-        .flat_map(|r| &r.diagnostics)
-        .filter_map(|d| d.fix.as_ref())
-        .filter(|f| f.applicability == Applicability::Safe || options.unsafe_fixes)
-        .count();
-    let hidden_unsafe = reports
-        .iter()
-        .flat_map(|r| &r.diagnostics)
-        .filter_map(|d| d.fix.as_ref())
-        .filter(|f| f.applicability == Applicability::Unsafe && !options.unsafe_fixes)
-        .count();
+/// What the closing summary counts, gathered file by file.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Totals {
+    remaining: usize,
+    fixed: usize,
+    safe_fixes: usize,
+    unsafe_fixes: usize,
+}
+
+impl Totals {
+    pub fn add(&mut self, r: &FileReport) {
+        self.remaining += r.diagnostics.len();
+        self.fixed += r.applied.len();
+        for f in r.diagnostics.iter().filter_map(|d| d.fix.as_ref()) {
+            match f.applicability {
+                Applicability::Safe => self.safe_fixes += 1,
+                Applicability::Unsafe => self.unsafe_fixes += 1,
+            }
+        }
+    }
+
+    /// The closing summary line of the human and concise formats.
+    pub fn summary(&self, options: &RenderOptions) -> String {
+        let Totals {
+            remaining, fixed, ..
+        } = *self;
+        let fixable = self.safe_fixes + if options.unsafe_fixes { self.unsafe_fixes } else { 0 };
+        let hidden_unsafe = if options.unsafe_fixes { 0 } else { self.unsafe_fixes };
+        summary_text(remaining, fixed, fixable, hidden_unsafe, options)
+    }
+}
+
+fn summary_text(
+    remaining: usize,
+    fixed: usize,
+    fixable: usize,
+    hidden_unsafe: usize,
+    options: &RenderOptions,
+) -> String {
     let plural = |n: usize, word: &str| {
         if n == 1 {
             format!("{n} {word}")
