@@ -5,7 +5,7 @@ use crate::check::Settings;
 use crate::config::{ConfigError, Resolver};
 use crate::diff::unified_diff;
 use crate::discover;
-use crate::engine;
+use crate::engine::{self, FileReport};
 use crate::reference::Reference;
 use crate::report::escape::terminal;
 use crate::report::{self, Format, RenderOptions};
@@ -291,28 +291,162 @@ fn check(args: CheckArgs) -> ExitCode {
         Err(e) => return usage_error(&e.to_string()),
     };
     let stdin_mode = run.reads_stdin();
-    let checked = if stdin_mode {
-        run.check_stdin(std::io::stdin()).map(|r| vec![r])
-    } else {
-        let (targets, walk_errors) = run.discover();
-        let human = matches!(args.format, Format::Human | Format::Concise);
-        let progress = Progress::start(targets.len(), human && !args.statistics);
-        let reports = run.check_targets(&targets, &|| progress.tick());
-        progress.finish();
-        reports.map(|mut r| {
-            refit_run::merge_walk_errors(&mut r, &walk_errors);
-            r
-        })
-    };
-    let mut reports = match checked {
-        Ok(r) => r,
+    if stdin_mode {
+        let report = match run.check_stdin(std::io::stdin()) {
+            Ok(r) => r,
+            Err(e) => return usage_error(&e.to_string()),
+        };
+        // With --fix, the fixed text goes to stdout and the findings to
+        // stderr.
+        let fixed = args.fix && !args.diff && report.fixed.is_some();
+        if fixed && let Some(text) = &report.fixed {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+        }
+        let (mut out, terminal): (Box<dyn Write>, bool) = if fixed {
+            (Box::new(std::io::stderr()), std::io::stderr().is_terminal())
+        } else {
+            (Box::new(std::io::stdout()), std::io::stdout().is_terminal())
+        };
+        let mut output = match Output::new(&args, &run, &mut *out, terminal) {
+            Ok(o) => o,
+            Err(e) => return usage_error(&e.to_string()),
+        };
+        if let Err(e) = output.report(report) {
+            return config_error(&e);
+        }
+        return output.finish(&run, &[]);
+    }
+    let (targets, walk_errors) = run.discover();
+    let human = matches!(args.format, Format::Human | Format::Concise);
+    let progress = Progress::start(targets.len(), human && !args.statistics);
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let terminal = std::io::stdout().is_terminal();
+    let mut output = match Output::new(&args, &run, &mut stdout, terminal) {
+        Ok(o) => o,
         Err(e) => return usage_error(&e.to_string()),
     };
+    let mut config_failure = None;
+    let streamed = run.stream(&targets, &walk_errors, &|| progress.tick(), &mut |r| {
+        if config_failure.is_none()
+            && let Err(e) = progress.suspend(|| output.report(r))
+        {
+            config_failure = Some(e);
+        }
+    });
+    progress.finish();
+    let failures = match streamed {
+        Ok(f) => f,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    if let Some(e) = config_failure {
+        return config_error(&e);
+    }
+    output.finish(&run, &failures)
+}
 
-    if args.add_ignore {
-        return match run.add_ignore(&reports) {
-            Err(e) => config_error(&e),
-            Ok(outcome) => {
+/// Machine formats keep this many bytes of a whole document's items in
+/// memory, then spill them to a temporary file.
+const SPILL_AFTER: usize = 8 << 20;
+
+/// Where a check's reports go, file by file: a diff, statistics,
+/// suppressions, or a report in the chosen format.
+struct Output<'w> {
+    run: &'w Run,
+    mode: Mode<'w>,
+    shown: Option<report::ShownFixes>,
+    outcome: refit_run::Outcome,
+}
+
+enum Mode<'w> {
+    Diff {
+        out: &'w mut dyn Write,
+        color: bool,
+        fixes: usize,
+    },
+    Statistics {
+        out: &'w mut dyn Write,
+        statistics: report::Statistics,
+    },
+    AddIgnore(refit_run::AddIgnoreOutcome),
+    Report(report::stream::Emitter<'w>),
+}
+
+impl<'w> Output<'w> {
+    fn new(
+        args: &CheckArgs,
+        run: &'w Run,
+        out: &'w mut dyn Write,
+        terminal: bool,
+    ) -> std::io::Result<Output<'w>> {
+        let color = color_enabled(terminal);
+        let mode = if args.add_ignore {
+            Mode::AddIgnore(refit_run::AddIgnoreOutcome::default())
+        } else if args.diff {
+            Mode::Diff {
+                out,
+                color,
+                fixes: 0,
+            }
+        } else if args.statistics {
+            Mode::Statistics {
+                out,
+                statistics: report::Statistics::default(),
+            }
+        } else {
+            let options = RenderOptions {
+                color,
+                fixing: args.fix,
+                unsafe_fixes: args.unsafe_fixes,
+            };
+            Mode::Report(report::stream::Emitter::new(
+                args.format,
+                options,
+                out,
+                SPILL_AFTER,
+            )?)
+        };
+        Ok(Output {
+            run,
+            mode,
+            shown: (args.show_fixes && args.fix && !args.diff).then(report::ShownFixes::default),
+            outcome: refit_run::Outcome::default(),
+        })
+    }
+
+    fn report(&mut self, r: FileReport) -> Result<(), ConfigError> {
+        self.outcome.add(&r);
+        if let Some(shown) = &mut self.shown {
+            shown.add(&r);
+        }
+        match &mut self.mode {
+            Mode::Diff { out, color, fixes } => {
+                *fixes += r.applied.len();
+                if let (Some(old), Some(new)) = (&r.source, &r.fixed) {
+                    let _ = out.write_all(unified_diff(&r.display, old, new, *color).as_bytes());
+                }
+            }
+            Mode::Statistics { statistics, .. } => statistics.add(&r),
+            Mode::Report(emitter) => {
+                let _ = emitter.file(&r);
+            }
+            Mode::AddIgnore(outcome) => self.run.add_ignore_one(&r, outcome)?,
+        }
+        Ok(())
+    }
+
+    fn finish(self, run: &Run, failures: &[refit_run::WriteFailure]) -> ExitCode {
+        for failure in failures {
+            eprintln!(
+                "error: {}: {}",
+                terminal(&failure.display),
+                terminal(&failure.error.to_string())
+            );
+        }
+        let shown = self.shown.map(|s| s.render()).unwrap_or_default();
+        match self.mode {
+            Mode::AddIgnore(outcome) => {
                 for e in &outcome.errors {
                     eprintln!("error: {}", terminal(e));
                 }
@@ -323,71 +457,35 @@ fn check(args: CheckArgs) -> ExitCode {
                     outcome.files,
                     if outcome.files == 1 { "" } else { "s" }
                 );
-                ExitCode::from(if outcome.failed { 2 } else { 0 })
+                return ExitCode::from(if outcome.failed { 2 } else { 0 });
             }
-        };
-    }
-    let mut stdout = std::io::stdout().lock();
-    let mut failed_write = false;
-    if args.diff {
-        let color = color_enabled(std::io::stdout().is_terminal());
-        for r in &reports {
-            if let (Some(old), Some(new)) = (&r.source, &r.fixed) {
-                let _ = stdout.write_all(unified_diff(&r.display, old, new, color).as_bytes());
+            Mode::Diff { out, fixes, .. } => {
+                let _ = out.flush();
+                if fixes > 0 {
+                    eprintln!(
+                        "Would fix {fixes} problem{}.",
+                        if fixes == 1 { "" } else { "s" }
+                    );
+                }
             }
-        }
-    } else if args.fix {
-        for failure in run.write_fixes(&mut reports) {
-            eprintln!(
-                "error: {}: {}",
-                terminal(&failure.display),
-                terminal(&failure.error.to_string())
-            );
-            failed_write = true;
-        }
-        // stdin: the fixed text goes to stdout, findings to stderr.
-        for r in reports.iter().filter(|r| r.path.is_none()) {
-            if let Some(fixed) = &r.fixed {
-                let _ = stdout.write_all(fixed.as_bytes());
+            Mode::Statistics { out, statistics } => {
+                let _ = out.write_all(statistics.render().as_bytes());
+                let _ = out.write_all(shown.as_bytes());
+                let _ = out.flush();
+            }
+            Mode::Report(emitter) => {
+                if let Ok(out) = emitter.finish() {
+                    let _ = out.write_all(shown.as_bytes());
+                    let _ = out.flush();
+                }
             }
         }
-    }
-    let stdin_fixed = stdin_mode && args.fix && reports.iter().any(|r| r.fixed.is_some());
-    if !args.diff {
-        let color = color_enabled(if stdin_fixed {
-            std::io::stderr().is_terminal()
-        } else {
-            std::io::stdout().is_terminal()
-        });
-        let options = RenderOptions {
-            color,
-            fixing: args.fix,
-            unsafe_fixes: args.unsafe_fixes,
+        let outcome = refit_run::Outcome {
+            failed_write: !failures.is_empty(),
+            ..self.outcome
         };
-        let mut text = if args.statistics {
-            report::statistics(&reports)
-        } else {
-            report::render(args.format, &reports, &options)
-        };
-        if args.show_fixes && args.fix {
-            text.push_str(&report::show_fixes(&reports));
-        }
-        if stdin_fixed {
-            eprint!("{text}");
-        } else {
-            let _ = stdout.write_all(text.as_bytes());
-        }
-    } else {
-        let fixes: usize = reports.iter().map(|r| r.applied.len()).sum();
-        if fixes > 0 {
-            eprintln!(
-                "Would fix {fixes} problem{}.",
-                if fixes == 1 { "" } else { "s" }
-            );
-        }
+        ExitCode::from(run.exit_status(&outcome))
     }
-    let _ = stdout.flush();
-    ExitCode::from(run.exit_code(&reports, failed_write))
 }
 
 /// A progress bar on stderr for long runs: only on a terminal, only once a
@@ -429,6 +527,14 @@ impl Progress {
     fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
+        }
+    }
+
+    /// Print without tearing the bar.
+    fn suspend<T>(&self, f: impl FnOnce() -> T) -> T {
+        match &self.bar {
+            Some(b) => b.suspend(f),
+            None => f(),
         }
     }
 }

@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// Files checked (and written) together; a run holds one chunk's reports.
+const CHUNK: usize = 512;
+
 /// What a run is asked to do: everything the command line says about it.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -99,6 +102,30 @@ pub struct AddIgnoreOutcome {
     pub errors: Vec<String>,
     /// Whether any file failed (unreadable, unsuppressable, unwritable).
     pub failed: bool,
+}
+
+/// What the exit status depends on, gathered report by report.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Outcome {
+    /// A per-file error.
+    pub errors: bool,
+    /// A finding (or error) left.
+    pub findings: bool,
+    /// A file was changed by `--fix`.
+    pub changed: bool,
+    /// A file would change (`--diff`).
+    pub would_change: bool,
+    /// A fixed file could not be written.
+    pub failed_write: bool,
+}
+
+impl Outcome {
+    pub fn add(&mut self, r: &FileReport) {
+        self.errors |= r.has_error();
+        self.findings |= !r.diagnostics.is_empty();
+        self.changed |= r.fixed.is_some();
+        self.would_change |= r.source.is_some() && r.fixed.is_some();
+    }
 }
 
 /// A run: the options, the config resolver and the base settings.
@@ -296,6 +323,43 @@ impl Run {
         discover::walk(&paths, &choose)
     }
 
+    /// Check files in chunks, in parallel within a chunk; with `fix`,
+    /// write each chunk's fixed files (in parallel) before handing its
+    /// reports on. `sink` gets every report in display order, the walk's
+    /// `errors` merged in; only one chunk is held at a time, so memory does
+    /// not grow with the number of files. Configuration is resolved for
+    /// every file first, so a configuration error stops the run before
+    /// anything is reported. Returns the files whose fixes were not written.
+    pub fn stream(
+        &self,
+        targets: &[Target],
+        errors: &[WalkError],
+        tick: &(dyn Fn() + Sync),
+        sink: &mut dyn FnMut(FileReport),
+    ) -> Result<Vec<WriteFailure>, RunError> {
+        for t in targets {
+            self.resolver.for_file(&t.path)?;
+        }
+        let mut failures = Vec::new();
+        let mut errors = errors.iter().peekable();
+        for chunk in targets.chunks(CHUNK) {
+            let mut reports = self.check_targets(chunk, tick)?;
+            if self.options.fix && !self.options.diff {
+                failures.extend(self.write_fixes(&mut reports));
+            }
+            for r in reports {
+                while let Some(e) = errors.next_if(|e| e.display < r.display) {
+                    sink(walk_error_report(e));
+                }
+                sink(r);
+            }
+        }
+        for e in errors {
+            sink(walk_error_report(e));
+        }
+        Ok(failures)
+    }
+
     /// Check files in parallel, calling `tick` once per file; the reports
     /// come back in the order of `targets`.
     pub fn check_targets(
@@ -407,14 +471,26 @@ impl Run {
     pub fn add_ignore(&self, reports: &[FileReport]) -> Result<AddIgnoreOutcome, ConfigError> {
         let mut out = AddIgnoreOutcome::default();
         for r in reports {
+            self.add_ignore_one(r, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// `add_ignore` for one file, adding to `out`.
+    pub fn add_ignore_one(
+        &self,
+        r: &FileReport,
+        out: &mut AddIgnoreOutcome,
+    ) -> Result<(), ConfigError> {
+        {
             let (Some(text), Some(path)) = (&r.source, &r.path) else {
                 if r.has_error() {
                     out.failed = true;
                 }
-                continue;
+                return Ok(());
             };
             let Some(new) = crate::add_ignore::add(r.kind, text, &r.diagnostics) else {
-                continue;
+                return Ok(());
             };
             // Write only what still parses and now reports nothing.
             let settings = self.file_settings(path)?.settings;
@@ -426,13 +502,13 @@ impl Run {
                         r.display
                     ));
                     out.failed = true;
-                    continue;
+                    return Ok(());
                 }
             }
             if let Err(e) = crate::write::write_fixed(path, text, r.stamp, &new) {
                 out.errors.push(format!("{}: {e}", r.display));
                 out.failed = true;
-                continue;
+                return Ok(());
             }
             out.files += 1;
             out.findings += r
@@ -441,27 +517,36 @@ impl Run {
                 .filter(|d| !d.code.starts_with('E'))
                 .count();
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// The exit status of a run whose reports were all `add`ed to
+    /// `outcome`.
+    pub fn exit_status(&self, outcome: &Outcome) -> u8 {
+        let o = &self.options;
+        if outcome.failed_write || outcome.errors {
+            return 2;
+        }
+        let remaining = if o.diff {
+            outcome.would_change
+        } else {
+            (o.fix && o.exit_non_zero_on_fix && outcome.changed) || outcome.findings
+        };
+        u8::from(remaining)
     }
 
     /// The exit status: 2 for per-file errors (or a failed write), 1 when
     /// findings remain (or, with `diff`, a file would change; with
     /// `exit_non_zero_on_fix`, a file was changed), else 0.
     pub fn exit_code(&self, reports: &[FileReport], failed_write: bool) -> u8 {
-        let o = &self.options;
-        if failed_write || reports.iter().any(FileReport::has_error) {
-            return 2;
-        }
-        let remaining = if o.diff {
-            reports
-                .iter()
-                .any(|r| r.source.is_some() && r.fixed.is_some())
-        } else {
-            let changed =
-                o.fix && o.exit_non_zero_on_fix && reports.iter().any(|r| r.fixed.is_some());
-            changed || reports.iter().any(|r| !r.diagnostics.is_empty())
+        let mut outcome = Outcome {
+            failed_write,
+            ..Outcome::default()
         };
-        u8::from(remaining)
+        for r in reports {
+            outcome.add(r);
+        }
+        self.exit_status(&outcome)
     }
 }
 

@@ -61,7 +61,7 @@ pub fn render(format: Format, reports: &[FileReport], options: &RenderOptions) -
         for r in reports {
             emitter.file(r)?;
         }
-        emitter.finish()
+        emitter.finish().map(|_| ())
     })();
     // Writing to memory cannot fail.
     debug_assert!(written.is_ok());
@@ -128,10 +128,8 @@ impl ShownFixes {
             *by.entry((a.code, a.title.as_str())).or_default() += 1;
         }
         for ((code, title), n) in by {
-            self.text.push_str(&format!(
-                "    {n} × {code} ({})\n",
-                escape::terminal(title)
-            ));
+            self.text
+                .push_str(&format!("    {n} × {code} ({})\n", escape::terminal(title)));
         }
     }
 
@@ -201,8 +199,17 @@ impl Totals {
         let Totals {
             remaining, fixed, ..
         } = *self;
-        let fixable = self.safe_fixes + if options.unsafe_fixes { self.unsafe_fixes } else { 0 };
-        let hidden_unsafe = if options.unsafe_fixes { 0 } else { self.unsafe_fixes };
+        let fixable = self.safe_fixes
+            + if options.unsafe_fixes {
+                self.unsafe_fixes
+            } else {
+                0
+            };
+        let hidden_unsafe = if options.unsafe_fixes {
+            0
+        } else {
+            self.unsafe_fixes
+        };
         summary_text(remaining, fixed, fixable, hidden_unsafe, options)
     }
 }

@@ -3,8 +3,8 @@
 //! exactly the lines it replaces.
 
 use super::paths::repo_relative;
-use super::sarif::help_uri;
 use super::positions;
+use super::sarif::help_uri;
 use crate::diagnostic::LineIndex;
 use crate::engine::FileReport;
 use std::fmt::Write;

@@ -113,8 +113,14 @@ fn splice(
 enum State {
     Human(Box<miette::GraphicalReportHandler>),
     Concise,
-    Json { diagnostics: Spill, fixed: Spill },
-    Sarif { results: Spill, rules: sarif::RulesSeen },
+    Json {
+        diagnostics: Spill,
+        fixed: Spill,
+    },
+    Sarif {
+        results: Spill,
+        rules: sarif::RulesSeen,
+    },
     Github(github::Counts),
     Rdjson(Spill),
     Rdjsonl,
@@ -228,8 +234,8 @@ impl<'w> Emitter<'w> {
         self.out.write_all(text.as_bytes())
     }
 
-    /// Close the report.
-    pub fn finish(self) -> io::Result<()> {
+    /// Close the report; gives the writer back.
+    pub fn finish(self) -> io::Result<&'w mut dyn Write> {
         let out = self.out;
         match self.state {
             State::Human(_) | State::Concise => {
@@ -263,6 +269,7 @@ impl<'w> Emitter<'w> {
                 out.write_all(junit::FOOTER.as_bytes())?;
             }
         }
-        out.flush()
+        out.flush()?;
+        Ok(out)
     }
 }
