@@ -15,6 +15,22 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// A thread pool for writing fixed files.
+fn write_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(WRITE_THREADS)
+            .thread_name(|i| format!("refit-write-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+/// Threads writing fixed files at once.
+const WRITE_THREADS: usize = 16;
+
 /// Files checked (and written) together; a run holds one chunk's reports.
 const CHUNK: usize = 512;
 
@@ -418,6 +434,22 @@ impl Run {
     /// (E001, or E006 when it changed during the run), so no format
     /// reports it as fixed. Returns the files that were not written.
     pub fn write_fixes(&self, reports: &mut [FileReport]) -> Vec<WriteFailure> {
+        // Writing waits on the disk (fsync), not the processor: more
+        // threads than cores.
+        let failures = match write_pool() {
+            Some(pool) => pool.install(|| self.write_all(reports)),
+            None => self.write_all(reports),
+        };
+        crate::write::sync_dirs(
+            reports
+                .iter()
+                .filter(|r| r.fixed.is_some())
+                .filter_map(|r| r.path.as_deref()),
+        );
+        failures
+    }
+
+    fn write_all(&self, reports: &mut [FileReport]) -> Vec<WriteFailure> {
         reports
             .par_iter_mut()
             .filter_map(|r| self.write_one(r))

@@ -125,6 +125,21 @@ fn unchanged(target: &Path, original: &str, stamp: Option<Stamp>) -> Result<(), 
     Ok(())
 }
 
+/// Sync the folders of written files, each once, so the renames survive a
+/// crash.
+pub fn sync_dirs<'a>(paths: impl IntoIterator<Item = &'a Path>) {
+    let mut dirs: Vec<PathBuf> = paths
+        .into_iter()
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .map(|p| parent(&p))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    for d in dirs {
+        sync_dir(&d);
+    }
+}
+
 /// Sync a folder, so a rename or a new file in it survives a crash.
 fn sync_dir(dir: &Path) {
     #[cfg(unix)]
@@ -172,7 +187,9 @@ fn replace(
     tmp.as_file().sync_all()?;
     unchanged(target, original, stamp)?;
     tmp.persist(target).map_err(|e| e.error)?;
-    sync_dir(&dir);
+    // The folder is synced by the caller, once for all its files
+    // (`sync_dirs`): the content is already durable, so a crash before
+    // that leaves the old file or the new one, never a torn one.
     Ok(())
 }
 
