@@ -65,6 +65,8 @@ if [[ -d "$corpus" ]]; then
   for round in 1 2 3; do
     rm -rf "$work/c"
     cp -r "$corpus" "$work/c"
+    # The shared corpus is read-only, and refit refuses read-only files.
+    chmod -R u+w "$work/c"
     read -r _ c < <(measure "$refit" check --isolated --format concise "$work/c")
     read -r _ f < <(measure "$refit" check --isolated --fix --format concise "$work/c")
     best_check=$(awk -v a="$c" -v b="${best_check:-$c}" 'BEGIN { print (a < b) ? a : b }')

@@ -440,32 +440,49 @@ impl Run {
             Some(pool) => pool.install(|| self.write_all(reports)),
             None => self.write_all(reports),
         };
-        crate::write::sync_dirs(
-            reports
-                .iter()
-                .filter(|r| r.fixed.is_some())
-                .filter_map(|r| r.path.as_deref()),
-        );
         failures
     }
 
+    /// Prepare every temporary file, make them durable together, then
+    /// check and rename each (`write::prepare`, `sync_prepared`, `commit`).
     fn write_all(&self, reports: &mut [FileReport]) -> Vec<WriteFailure> {
-        reports
-            .par_iter_mut()
-            .filter_map(|r| self.write_one(r))
+        use crate::write;
+        let prepared: Vec<(usize, Result<write::Prepared, WriteError>)> = reports
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let (Some(fixed), Some(path), Some(source)) = (&r.fixed, &r.path, &r.source)
+                else {
+                    return None;
+                };
+                Some((i, write::prepare(path, source, r.stamp, fixed)))
+            })
+            .collect();
+        let synced = write::sync_prepared(prepared.iter().filter_map(|(_, p)| p.as_ref().ok()));
+        let shared: &[FileReport] = reports;
+        let results: Vec<(usize, WriteError)> = prepared
+            .into_par_iter()
+            .filter_map(|(i, p)| {
+                let r = &shared[i];
+                let (Some(fixed), Some(source)) = (&r.fixed, &r.source) else {
+                    return None;
+                };
+                p.and_then(|p| write::commit(p, source, r.stamp, fixed, synced))
+                    .err()
+                    .map(|e| (i, e))
+            })
+            .collect();
+        results
+            .into_iter()
+            .map(|(i, error)| {
+                let r = &mut reports[i];
+                self.unfix(r, &error);
+                WriteFailure {
+                    display: r.display.clone(),
+                    error,
+                }
+            })
             .collect()
-    }
-
-    fn write_one(&self, r: &mut FileReport) -> Option<WriteFailure> {
-        let (Some(fixed), Some(path), Some(source)) = (&r.fixed, &r.path, &r.source) else {
-            return None;
-        };
-        let error = crate::write::write_fixed(path, source, r.stamp, fixed).err()?;
-        self.unfix(r, &error);
-        Some(WriteFailure {
-            display: r.display.clone(),
-            error,
-        })
     }
 
     /// The report of a file whose fix was not written: its findings as
