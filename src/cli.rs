@@ -31,7 +31,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check files for image-reference problems (and fix them).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Show how refit reads image references.
     Reference(ReferenceArgs),
     /// List every image reference refit finds, without checking them.
@@ -55,6 +55,9 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+    /// Run the language server (LSP over stdio) for editors.
+    #[command(long_about = crate::server::HELP)]
+    Server,
     /// List all rules.
     Rules {
         #[arg(long, value_enum, default_value = "text")]
@@ -114,6 +117,20 @@ pub struct CheckArgs {
     /// in a large repository), instead of reporting them.
     #[arg(long, conflicts_with_all = ["fix", "diff"])]
     pub add_ignore: bool,
+    /// Report only findings on lines changed since the merge base of REF
+    /// and HEAD, plus uncommitted changes; unchanged files are not read.
+    #[arg(long, value_name = "REF")]
+    pub diff_base: Option<String>,
+    /// With `--diff-base`: findings on changed lines, or in changed files.
+    #[arg(long, value_enum, default_value = "lines", requires = "diff_base")]
+    pub diff_scope: crate::gitdiff::DiffScope,
+    /// Hide the findings recorded in this baseline file (default: the
+    /// config's `baseline`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record today's findings in a baseline file instead of reporting them.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["fix", "diff", "add_ignore", "baseline"])]
+    pub write_baseline: Option<PathBuf>,
     /// With `--fix`, list the fixes that were applied.
     #[arg(long)]
     pub show_fixes: bool,
@@ -162,7 +179,7 @@ pub fn run() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
         Command::Reference(args) => reference(args),
         Command::Sites(args) => sites(args),
         Command::Rule { code } => rule(&code),
@@ -186,6 +203,30 @@ pub fn run() -> ExitCode {
             }
         }
         Command::Config { path, config } => show_config(path, &config),
+        Command::Server => match crate::server::run_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: refit server: {e}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+fn write_baseline(path: &std::path::Path, reports: &[engine::FileReport]) -> ExitCode {
+    match crate::baseline::write(path, reports) {
+        Ok(count) => {
+            println!(
+                "Wrote {count} finding{} to {}.",
+                if count == 1 { "" } else { "s" },
+                path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -285,6 +326,9 @@ fn check(args: CheckArgs) -> ExitCode {
         config: args.config.config.clone(),
         isolated: args.config.isolated,
         exit_non_zero_on_fix: args.exit_non_zero_on_fix,
+        diff_base: args.diff_base.clone(),
+        diff_scope: args.diff_scope,
+        baseline: args.baseline.clone(),
     };
     let run = match Run::new(options) {
         Ok(r) => r,
@@ -296,31 +340,34 @@ fn check(args: CheckArgs) -> ExitCode {
             Ok(r) => r,
             Err(e) => return usage_error(&e.to_string()),
         };
-        // With --fix, the fixed text goes to stdout and the findings to
-        // stderr.
-        let fixed = args.fix && !args.diff && report.fixed.is_some();
-        if fixed && let Some(text) = &report.fixed {
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(text.as_bytes());
-            let _ = stdout.flush();
-        }
-        let (mut out, terminal): (Box<dyn Write>, bool) = if fixed {
-            (Box::new(std::io::stderr()), std::io::stderr().is_terminal())
-        } else {
-            (Box::new(std::io::stdout()), std::io::stdout().is_terminal())
-        };
-        let mut output = match Output::new(&args, &run, &mut *out, terminal) {
-            Ok(o) => o,
-            Err(e) => return usage_error(&e.to_string()),
-        };
-        if let Err(e) = output.report(report) {
-            return config_error(&e);
-        }
-        return output.finish(&run, &[]);
+        return finish_collected(&args, &run, vec![report], true);
     }
     let (targets, walk_errors) = run.discover();
     let human = matches!(args.format, Format::Human | Format::Concise);
     let progress = Progress::start(targets.len(), human && !args.statistics);
+    // A baseline, --diff-base and the GitHub review need every report
+    // first; everything else streams.
+    let collect = args.write_baseline.is_some()
+        || args.format == Format::GithubReview
+        || match run.needs_all_reports() {
+            Ok(all) => all,
+            Err(e) => return usage_error(&e.to_string()),
+        };
+    if collect {
+        let mut reports = Vec::new();
+        let streamed = run.stream(
+            &targets,
+            &walk_errors,
+            &|| progress.tick(),
+            false,
+            &mut |r| reports.push(r),
+        );
+        progress.finish();
+        if let Err(e) = streamed {
+            return usage_error(&e.to_string());
+        }
+        return finish_collected(&args, &run, reports, false);
+    }
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let terminal = std::io::stdout().is_terminal();
     let mut output = match Output::new(&args, &run, &mut stdout, terminal) {
@@ -328,13 +375,19 @@ fn check(args: CheckArgs) -> ExitCode {
         Err(e) => return usage_error(&e.to_string()),
     };
     let mut config_failure = None;
-    let streamed = run.stream(&targets, &walk_errors, &|| progress.tick(), &mut |r| {
-        if config_failure.is_none()
-            && let Err(e) = progress.suspend(|| output.report(r))
-        {
-            config_failure = Some(e);
-        }
-    });
+    let streamed = run.stream(
+        &targets,
+        &walk_errors,
+        &|| progress.tick(),
+        true,
+        &mut |r| {
+            if config_failure.is_none()
+                && let Err(e) = progress.suspend(|| output.report(r))
+            {
+                config_failure = Some(e);
+            }
+        },
+    );
     progress.finish();
     let failures = match streamed {
         Ok(f) => f,
@@ -344,6 +397,64 @@ fn check(args: CheckArgs) -> ExitCode {
         return config_error(&e);
     }
     output.finish(&run, &failures)
+}
+
+/// The end of a run that holds every report: stdin, or a baseline,
+/// `--diff-base` or the GitHub review. Narrow (baseline, changed lines),
+/// write the fixes, then report.
+fn finish_collected(
+    args: &CheckArgs,
+    run: &Run,
+    mut reports: Vec<FileReport>,
+    stdin_mode: bool,
+) -> ExitCode {
+    if let Some(path) = &args.write_baseline {
+        return write_baseline(path, &reports);
+    }
+    if let Some(change) = run.change() {
+        for note in &change.notes {
+            eprintln!("note: --diff-base: {note}");
+        }
+    }
+    if let Err(e) = run.narrow(&mut reports) {
+        return usage_error(&e.to_string());
+    }
+    let failures = if args.fix && !args.diff && !args.add_ignore {
+        run.write_fixes(&mut reports)
+    } else {
+        Vec::new()
+    };
+    // stdin with --fix: the fixed text goes to stdout, the findings to
+    // stderr.
+    let stdin_fixed =
+        stdin_mode && args.fix && !args.diff && reports.iter().any(|r| r.fixed.is_some());
+    if stdin_fixed {
+        let mut stdout = std::io::stdout().lock();
+        for r in reports.iter().filter(|r| r.path.is_none()) {
+            if let Some(fixed) = &r.fixed {
+                let _ = stdout.write_all(fixed.as_bytes());
+            }
+        }
+        let _ = stdout.flush();
+    }
+    let (mut out, terminal): (Box<dyn Write>, bool) = if stdin_fixed {
+        (Box::new(std::io::stderr()), std::io::stderr().is_terminal())
+    } else {
+        (
+            Box::new(std::io::BufWriter::new(std::io::stdout())),
+            std::io::stdout().is_terminal(),
+        )
+    };
+    let mut output = match Output::new(args, run, &mut *out, terminal) {
+        Ok(o) => o,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    for r in reports {
+        if let Err(e) = output.report(r) {
+            return config_error(&e);
+        }
+    }
+    output.finish(run, &failures)
 }
 
 /// Machine formats keep this many bytes of a whole document's items in
@@ -400,12 +511,10 @@ impl<'w> Output<'w> {
                 fixing: args.fix,
                 unsafe_fixes: args.unsafe_fixes,
             };
-            Mode::Report(report::stream::Emitter::new(
-                args.format,
-                options,
-                out,
-                SPILL_AFTER,
-            )?)
+            Mode::Report(
+                report::stream::Emitter::new(args.format, options, out, SPILL_AFTER)?
+                    .with_change(run.change()),
+            )
         };
         Ok(Output {
             run,

@@ -47,6 +47,11 @@ pub struct RawConfig {
     pub knowledge: Option<crate::rules::knowledge::Extension>,
     /// Settings for the files matching globs: `[[overrides]] files = […]`.
     pub overrides: Option<Vec<Override>>,
+    /// A baseline file (relative to this file) whose findings are hidden.
+    pub baseline: Option<String>,
+    /// Where the rule pages are: `<docs-url>/<CODE>.md` (default: the
+    /// `rules/` folder of the repository in the package metadata).
+    pub docs_url: Option<String>,
 }
 
 /// Settings for some files only; later overrides win over earlier ones,
@@ -138,6 +143,8 @@ const KNOWN_KEYS: &[&str] = &[
     "deprecated",
     "mutable-tags",
     "overrides",
+    "baseline",
+    "docs-url",
     "files",
 ];
 
@@ -312,6 +319,8 @@ fn merge(base: RawConfig, over: RawConfig) -> RawConfig {
             (Some(a), Some(b)) => Some(a.merge(b)),
             (a, b) => b.or(a),
         },
+        baseline: over.baseline.or(base.baseline),
+        docs_url: over.docs_url.or(base.docs_url),
         overrides: match (base.overrides, over.overrides) {
             (Some(mut a), Some(b)) => {
                 a.extend(b);

@@ -3,7 +3,7 @@
 //! exit status. The CLI fills a [`RunOptions`], calls these, and prints;
 //! tests drive the same code directly.
 
-use crate::check::Settings;
+use crate::check::{FileKind, Settings};
 use crate::config::{ConfigError, Resolver};
 use crate::discover::{self, Choice, Target, WalkError, classify_explicit};
 use crate::engine::{self, DEFAULT_MAX_FILE_SIZE, FileReport, FixMode};
@@ -66,6 +66,14 @@ pub struct RunOptions {
     pub isolated: bool,
     /// With `fix`, a changed file makes the run fail (exit 1).
     pub exit_non_zero_on_fix: bool,
+    /// `--diff-base`: only what changed since the merge base of this ref
+    /// and `HEAD` (plus uncommitted changes).
+    pub diff_base: Option<String>,
+    /// `--diff-scope`: changed lines, or whole changed files.
+    pub diff_scope: crate::gitdiff::DiffScope,
+    /// `--baseline`: hide the findings this file records (else the
+    /// config's `baseline`).
+    pub baseline: Option<PathBuf>,
 }
 
 /// Why a run could not start or finish: a usage or configuration error.
@@ -149,6 +157,8 @@ pub struct Run {
     options: RunOptions,
     resolver: Resolver,
     base: Settings,
+    /// The change `--diff-base` names.
+    change: Option<crate::gitdiff::Change>,
 }
 
 /// Whether a selector names a rule (a code, a prefix, or `ALL`).
@@ -189,10 +199,26 @@ impl Run {
             },
             ..Settings::default()
         };
+        // `docs-url` of the config that applies here: the base of rule links.
+        if let Ok(dir) = std::env::current_dir()
+            && let Ok(Some(config)) = resolver.for_file(&dir.join("refit.toml"))
+            && let Some(url) = &config.raw.docs_url
+        {
+            crate::report::links::set_docs_url(url);
+        }
+        let change = match &options.diff_base {
+            None => None,
+            Some(base) => {
+                let dir = std::env::current_dir()
+                    .map_err(|e| RunError::Usage(format!("--diff-base: {e}")))?;
+                Some(crate::gitdiff::change(&dir, base).map_err(|e| RunError::Usage(e.0))?)
+            }
+        };
         Ok(Run {
             options,
             resolver,
             base,
+            change,
         })
     }
 
@@ -321,26 +347,17 @@ impl Run {
         } else {
             self.options.paths.clone()
         };
-        let choose = |path: &Path| -> Choice {
-            match self.resolver.for_file(path) {
-                Ok(Some(c)) => {
-                    let abs = std::path::absolute(path).unwrap_or(path.to_path_buf());
-                    if let Some(k) = c.kind_for(&abs) {
-                        Choice::Kind(k)
-                    } else if c.is_excluded(&abs) {
-                        Choice::Skip
-                    } else {
-                        Choice::Default
-                    }
-                }
-                _ => Choice::Default,
-            }
-        };
+        if let Some(change) = &self.change {
+            // Only the changed files: the rest is never walked or read.
+            let targets = crate::gitdiff::targets(change, &paths, &|p| self.kind_for(p));
+            return (targets, Vec::new());
+        }
+        let choose = |path: &Path| self.choice(path);
         discover::walk(&paths, &choose)
     }
 
-    /// Check files in chunks, in parallel within a chunk; with `fix`,
-    /// write each chunk's fixed files (in parallel) before handing its
+    /// Check files in chunks, in parallel within a chunk; with `fix` (and
+    /// `write`), write each chunk's fixed files (in parallel) before handing its
     /// reports on. `sink` gets every report in display order, the walk's
     /// `errors` merged in; only one chunk is held at a time, so memory does
     /// not grow with the number of files. Configuration is resolved for
@@ -351,6 +368,7 @@ impl Run {
         targets: &[Target],
         errors: &[WalkError],
         tick: &(dyn Fn() + Sync),
+        write: bool,
         sink: &mut dyn FnMut(FileReport),
     ) -> Result<Vec<WriteFailure>, RunError> {
         for t in targets {
@@ -360,7 +378,7 @@ impl Run {
         let mut errors = errors.iter().peekable();
         for chunk in targets.chunks(CHUNK) {
             let mut reports = self.check_targets(chunk, tick)?;
-            if self.options.fix && !self.options.diff {
+            if write && self.options.fix && !self.options.diff {
                 failures.extend(self.write_fixes(&mut reports));
             }
             for r in reports {
@@ -374,6 +392,34 @@ impl Run {
             sink(walk_error_report(e));
         }
         Ok(failures)
+    }
+
+    /// What the configuration says about a file found by a walk: a kind
+    /// (`kinds`), skip it (`exclude`), or classify it by name.
+    fn choice(&self, path: &Path) -> Choice {
+        match self.resolver.for_file(path) {
+            Ok(Some(c)) => {
+                let abs = std::path::absolute(path).unwrap_or(path.to_path_buf());
+                if let Some(k) = c.kind_for(&abs) {
+                    Choice::Kind(k)
+                } else if c.is_excluded(&abs) {
+                    Choice::Skip
+                } else {
+                    Choice::Default
+                }
+            }
+            _ => Choice::Default,
+        }
+    }
+
+    /// The kind a walk would read `path` as, or `None` when a walk would
+    /// not read it (an unrecognised name, or excluded by the config).
+    pub fn kind_for(&self, path: &Path) -> Option<FileKind> {
+        match self.choice(path) {
+            Choice::Kind(k) => Some(k),
+            Choice::Skip => None,
+            Choice::Default => discover::classify(path),
+        }
     }
 
     /// Check files in parallel, calling `tick` once per file; the reports
@@ -395,6 +441,67 @@ impl Run {
             reports.push(r?);
         }
         Ok(reports)
+    }
+
+    /// The change `--diff-base` named, if any.
+    pub fn change(&self) -> Option<&crate::gitdiff::Change> {
+        self.change.as_ref()
+    }
+
+    /// Narrow the reports to what the user asked to see: with
+    /// `--diff-base`, findings on changed lines (or files); with a
+    /// baseline, findings it does not record. A baseline's stale entries
+    /// come back as a report on the baseline file (SUP002).
+    /// The baseline in effect: `--baseline`, else the configuration's.
+    fn baseline_path(&self) -> Result<Option<PathBuf>, RunError> {
+        let configured = || -> Result<Option<PathBuf>, RunError> {
+            let dir = std::env::current_dir().unwrap_or_default();
+            let probe = dir.join("refit.toml");
+            let Some(config) = self.resolver.for_file(&probe)? else {
+                return Ok(None);
+            };
+            let root = config.root.clone();
+            Ok(config.raw.baseline.as_ref().map(|b| root.join(b)))
+        };
+        match &self.options.baseline {
+            Some(p) => Ok(Some(p.clone())),
+            None if self.options.isolated => Ok(None),
+            None => configured(),
+        }
+    }
+
+    /// Whether the run must see every report before reporting any:
+    /// `--diff-base` or a baseline (`narrow`). Otherwise reports stream.
+    pub fn needs_all_reports(&self) -> Result<bool, RunError> {
+        Ok(self.change.is_some() || self.baseline_path()?.is_some())
+    }
+
+    pub fn narrow(&self, reports: &mut Vec<FileReport>) -> Result<(), RunError> {
+        if let Some(change) = &self.change {
+            for r in reports.iter_mut() {
+                let settings = match &r.path {
+                    Some(p) => Some(self.file_settings(p)?.settings),
+                    None => None,
+                };
+                crate::gitdiff::narrow(change, self.options.diff_scope, r, settings.as_ref());
+            }
+        }
+        let Some(path) = self.baseline_path()? else {
+            return Ok(());
+        };
+        let baseline = crate::baseline::load(&path).map_err(RunError::Usage)?;
+        let used = baseline.apply(reports);
+        let checked: std::collections::HashSet<String> = reports
+            .iter()
+            .map(crate::report::paths::repo_relative)
+            .collect();
+        let judged = |file: &str| self.change.is_none() && checked.contains(file);
+        if let Some(stale) =
+            baseline.unmatched_report(&used, &judged, self.options.fix || self.options.diff)
+        {
+            reports.push(stale);
+        }
+        Ok(())
     }
 
     /// Check one file.
@@ -436,29 +543,30 @@ impl Run {
     pub fn write_fixes(&self, reports: &mut [FileReport]) -> Vec<WriteFailure> {
         // Writing waits on the disk (fsync), not the processor: more
         // threads than cores.
-        let failures = match write_pool() {
+        match write_pool() {
             Some(pool) => pool.install(|| self.write_all(reports)),
             None => self.write_all(reports),
-        };
-        failures
+        }
     }
 
-    /// Prepare every temporary file, make them durable together, then
-    /// check and rename each (`write::prepare`, `sync_prepared`, `commit`).
+    /// Prepare every temporary file, then sync, check and rename each
+    /// (`write::prepare`, `write::commit`), in parallel.
     fn write_all(&self, reports: &mut [FileReport]) -> Vec<WriteFailure> {
         use crate::write;
         let prepared: Vec<(usize, Result<write::Prepared, WriteError>)> = reports
             .par_iter()
             .enumerate()
             .filter_map(|(i, r)| {
-                let (Some(fixed), Some(path), Some(source)) = (&r.fixed, &r.path, &r.source)
-                else {
+                let (Some(fixed), Some(path), Some(source)) = (&r.fixed, &r.path, &r.source) else {
                     return None;
                 };
                 Some((i, write::prepare(path, source, r.stamp, fixed)))
             })
             .collect();
-        let synced = write::sync_prepared(prepared.iter().filter_map(|(_, p)| p.as_ref().ok()));
+        // Each temporary file is synced on its own, in parallel: one
+        // `syncfs` for the batch was slower whenever anything else on the
+        // machine was writing.
+        let synced = false;
         let shared: &[FileReport] = reports;
         let results: Vec<(usize, WriteError)> = prepared
             .into_par_iter()

@@ -139,38 +139,6 @@ pub fn prepare(
     Ok(Prepared::Replace { target, tmp })
 }
 
-/// Make the prepared temporary files durable with one `syncfs` per file
-/// system instead of one `fsync` each. Returns whether that worked; if not,
-/// `commit` syncs each file itself.
-pub fn sync_prepared<'a>(prepared: impl IntoIterator<Item = &'a Prepared>) -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let mut seen = Vec::new();
-        for p in prepared {
-            let Prepared::Replace { tmp, .. } = p else {
-                continue;
-            };
-            let Ok(m) = tmp.as_file().metadata() else {
-                return false;
-            };
-            if seen.contains(&m.dev()) {
-                continue;
-            }
-            seen.push(m.dev());
-            if rustix::fs::syncfs(tmp.as_file()).is_err() {
-                return false;
-            }
-        }
-        true
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = prepared.into_iter();
-        false
-    }
-}
-
 /// Finish a prepared write: sync the temporary file (unless `synced`),
 /// check the target once more, and rename; or write in place.
 pub fn commit(

@@ -88,6 +88,7 @@ fn a_run_streams_reports_before_every_file_is_checked() {
         &|| {
             checked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         },
+        true,
         &mut |r| {
             first_seen_after.get_or_insert(checked.load(std::sync::atomic::Ordering::Relaxed));
             seen.push(r.display);

@@ -4,14 +4,16 @@
 mod concise;
 pub mod escape;
 mod github;
+pub mod github_review;
 mod gitlab;
 mod human;
 mod json;
 mod junit;
+pub mod links;
 pub mod paths;
 mod rdjson;
 pub mod review;
-mod sarif;
+pub mod sarif;
 pub mod stream;
 
 use crate::diagnostic::{Applicability, LineIndex, Position};
@@ -38,6 +40,9 @@ pub enum Format {
     Rdjsonl,
     /// Markdown for a pull-request comment, with suggestion blocks.
     Review,
+    /// The JSON body of GitHub's "create a review" REST call: comments on
+    /// changed lines with suggestions, the rest in the review body.
+    GithubReview,
     /// JUnit XML.
     Junit,
     /// GitLab Code Quality JSON.

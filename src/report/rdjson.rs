@@ -39,7 +39,10 @@ fn diagnostic(report: &FileReport, index: Option<&LineIndex>, d: &Diagnostic) ->
         "message": message,
         "severity": severity(d.severity),
         "source": {"name": "refit"},
-        "code": {"value": d.code, "url": help_uri(d.code)},
+        "code": match help_uri(d.code) {
+            Some(url) => json!({"value": d.code, "url": url}),
+            None => json!({"value": d.code}),
+        },
         "location": {"path": path},
     });
     let Some(index) = index else {
@@ -81,7 +84,10 @@ pub fn file(report: &FileReport) -> Vec<Value> {
 /// The document, with an empty `diagnostics` array to splice into.
 pub fn skeleton() -> String {
     let doc = json!({
-        "source": {"name": "refit", "url": super::sarif::INFORMATION_URI},
+        "source": match super::links::information_uri() {
+            Some(url) => json!({"name": "refit", "url": url}),
+            None => json!({"name": "refit"}),
+        },
         "diagnostics": [],
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default()

@@ -94,7 +94,7 @@ fn splice(
             continue;
         };
         let open = at + marker.len() - 1;
-        out.write_all(rest[..open].as_bytes())?;
+        out.write_all(&rest.as_bytes()[..open])?;
         if spill.items == 0 {
             out.write_all(b"]")?;
         } else {
@@ -127,6 +127,9 @@ enum State {
     Review,
     Junit(Spill),
     Gitlab(Spill),
+    /// GitHub's review API takes one request: the reports are kept (it is
+    /// meant for the files of one pull request).
+    GithubReview(Vec<FileReport>),
 }
 
 /// A report being written, file by file.
@@ -139,6 +142,8 @@ pub struct Emitter<'w> {
     files: usize,
     /// Findings seen (JUnit's `failures`, review's total).
     findings: usize,
+    /// `--diff-base`, for the GitHub review.
+    change: Option<&'w crate::gitdiff::Change>,
 }
 
 impl<'w> Emitter<'w> {
@@ -170,6 +175,7 @@ impl<'w> Emitter<'w> {
             }
             Format::Junit => State::Junit(Spill::new(memory_limit)),
             Format::Gitlab => State::Gitlab(Spill::new(memory_limit)),
+            Format::GithubReview => State::GithubReview(Vec::new()),
         };
         Ok(Emitter {
             out,
@@ -178,7 +184,15 @@ impl<'w> Emitter<'w> {
             state,
             files: 0,
             findings: 0,
+            change: None,
         })
+    }
+
+    /// The changes `--diff-base` found (the GitHub review comments only on
+    /// changed lines).
+    pub fn with_change(mut self, change: Option<&'w crate::gitdiff::Change>) -> Emitter<'w> {
+        self.change = change;
+        self
     }
 
     /// Write (or set aside) one file's part of the report.
@@ -225,6 +239,7 @@ impl<'w> Emitter<'w> {
                     items.item(&pretty(&issue, 2))?;
                 }
             }
+            State::GithubReview(reports) => reports.push(report.clone()),
             State::Junit(body) => {
                 junit::file(&mut text, report);
                 body.write(text.as_bytes())?;
@@ -263,6 +278,10 @@ impl<'w> Emitter<'w> {
                 vec![("\"diagnostics\": []", 4, items)],
             )?,
             State::Gitlab(items) => splice(out, "[]", vec![("[]", 2, items)])?,
+            State::GithubReview(reports) => out.write_all(
+                super::github_review::render(&reports, self.change, self.options.unsafe_fixes)
+                    .as_bytes(),
+            )?,
             State::Junit(body) => {
                 out.write_all(junit::header(self.files, self.findings).as_bytes())?;
                 body.copy_to(out)?;
