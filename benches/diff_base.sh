@@ -38,7 +38,7 @@ echo "FROM alpine" >> svc7/m3/Dockerfile 2>/dev/null || echo "FROM alpine" > svc
 echo "files: $(git ls-files | wc -l)"
 hyperfine --warmup 2 --runs 10 --ignore-failure \
   --command-name "one file" "$refit check --format concise svc7/m3/Dockerfile" \
-  --command-name "--diff-base HEAD ($n files)" "$refit check --format concise --diff-base HEAD" \
+  --command-name "diff-base HEAD ($n files)" "$refit check --format concise --diff-base HEAD" \
   --command-name "whole tree ($n files)" "$refit check --format concise ." \
   --export-json "$work/diff-base.json" >/dev/null
 python3 - "$work/diff-base.json" <<'PY'

@@ -14,7 +14,7 @@ use crate::run::{self as refit_run, Run, RunOptions};
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -36,10 +36,14 @@ pub enum Command {
     Reference(ReferenceArgs),
     /// List every image reference refit finds, without checking them.
     Sites(SitesArgs),
-    /// Print a rule's documentation.
+    /// Print a rule's documentation (or every rule's, with `--all`).
     Rule {
         /// A rule code (REG001) or name (implicit-registry).
-        code: String,
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        code: Option<String>,
+        /// Print every rule's page, one after the other.
+        #[arg(long)]
+        all: bool,
     },
     /// Print the effective configuration for a path.
     Config {
@@ -60,13 +64,41 @@ pub enum Command {
     Server,
     /// List all rules.
     Rules {
-        #[arg(long, value_enum, default_value = "text")]
+        /// `human` (one line a rule) or `json` (with each rule's documentation).
+        #[arg(
+            long,
+            visible_alias = "output-format",
+            value_enum,
+            default_value = "human"
+        )]
         format: ListFormat,
     },
 }
 
+/// The formats of `rules`, `sites` and `reference`: the names `check` uses
+/// (`text`, their old name, is a hidden alias).
+/// `--fail-level`: the lowest severity that makes `check` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailLevel {
+    Error,
+    Warning,
+    Info,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR`; `FORCE_COLOR`/`CLICOLOR_FORCE` force it.
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
+    // `Text` in code, as before, so code of other subcommands keeps compiling.
+    /// One line per item.
+    #[value(name = "human", alias = "text")]
     Text,
     Json,
 }
@@ -85,8 +117,46 @@ pub struct CheckArgs {
     #[arg(long)]
     pub diff: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value = "human")]
+    #[arg(
+        long,
+        visible_alias = "output-format",
+        value_enum,
+        default_value = "human"
+    )]
     pub format: Format,
+    /// Apply fixes, but neither report nor fail on what is left (implies
+    /// `--fix`).
+    #[arg(long, conflicts_with = "diff")]
+    pub fix_only: bool,
+    /// Exit 0 even when findings remain (errors still exit 2).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// The lowest severity that fails the run (exit 1).
+    #[arg(long, value_enum, default_value = "warning")]
+    pub fail_level: FailLevel,
+    /// Print the findings, but no summary and no warnings.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Print nothing; only the exit status tells.
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub silent: bool,
+    /// Write the report (or diff) to this file instead of stdout.
+    #[arg(short, long, value_name = "PATH")]
+    pub output_file: Option<PathBuf>,
+    /// When to colour the output.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+    /// Globs to leave out when walking folders, replacing the config's
+    /// `exclude` (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
+    pub exclude: Vec<String>,
+    /// Globs to leave out when walking folders, in addition (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
+    pub extend_exclude: Vec<String>,
+    /// List the files that would be checked, with the kind each is read
+    /// as, and check nothing.
+    #[arg(long)]
+    pub show_files: bool,
     /// Rules to run: codes or prefixes (`REG`, `TAG001`), comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
@@ -155,7 +225,13 @@ pub struct ConfigArgs {
 pub struct SitesArgs {
     /// Files or folders (default: `.`).
     pub paths: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value = "text")]
+    /// `human` or `json`.
+    #[arg(
+        long,
+        visible_alias = "output-format",
+        value_enum,
+        default_value = "human"
+    )]
     pub format: ListFormat,
 }
 
@@ -164,7 +240,13 @@ pub struct ReferenceArgs {
     /// References to explain.
     #[arg(required = true)]
     pub references: Vec<String>,
-    #[arg(long, value_enum, default_value = "text")]
+    /// `human` or `json`.
+    #[arg(
+        long,
+        visible_alias = "output-format",
+        value_enum,
+        default_value = "human"
+    )]
     pub format: ListFormat,
 }
 
@@ -182,7 +264,10 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check(*args),
         Command::Reference(args) => reference(args),
         Command::Sites(args) => sites(args),
-        Command::Rule { code } => rule(&code),
+        Command::Rule { code, all } => match code {
+            Some(code) if !all => rule(&code),
+            _ => all_rules(),
+        },
         Command::Rules { format } => list_rules(format),
         Command::Completions { shell } => {
             use clap::CommandFactory;
@@ -192,11 +277,9 @@ pub fn run() -> ExitCode {
         }
         Command::Man => {
             use clap::CommandFactory;
-            let man = clap_mangen::Man::new(Cli::command());
-            let mut out = Vec::new();
-            match man.render(&mut out) {
-                Ok(()) => {
-                    let _ = std::io::stdout().write_all(&out);
+            match crate::man::page(Cli::command()) {
+                Ok(page) => {
+                    let _ = std::io::stdout().write_all(page.as_bytes());
                     ExitCode::SUCCESS
                 }
                 Err(e) => usage_error(&e.to_string()),
@@ -279,8 +362,39 @@ fn usage_error(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Columns for the human format: `COLUMNS` when set, else the terminal's
+/// width, else 100 (pipes and files).
+fn terminal_width(is_terminal: bool) -> usize {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&n| n >= 20)
+    {
+        return n;
+    }
+    if is_terminal && let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size() {
+        return usize::from(w).max(20);
+    }
+    RenderOptions::DEFAULT_WIDTH
+}
+
 fn color_enabled(stream_is_terminal: bool) -> bool {
-    stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    color_for(ColorChoice::Auto, stream_is_terminal)
+}
+
+/// Whether to colour: `--color always|never`, else `FORCE_COLOR` or
+/// `CLICOLOR_FORCE` (set, not empty, not `0`) force it, `NO_COLOR` (set,
+/// not empty) turns it off, else on a terminal only.
+fn color_for(choice: ColorChoice, stream_is_terminal: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if set("FORCE_COLOR") || set("CLICOLOR_FORCE") => true,
+        ColorChoice::Auto => {
+            stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
 }
 
 fn parse_build_args(raw: &[String]) -> Result<std::collections::BTreeMap<String, String>, String> {
@@ -310,9 +424,10 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(&e.replace("--build-arg", "--env")),
     };
+    let fix = args.fix || args.fix_only;
     let options = RunOptions {
         paths: args.paths.clone(),
-        fix: args.fix,
+        fix,
         unsafe_fixes: args.unsafe_fixes,
         diff: args.diff,
         suggest: args.format == Format::Review,
@@ -326,6 +441,14 @@ fn check(args: CheckArgs) -> ExitCode {
         config: args.config.config.clone(),
         isolated: args.config.isolated,
         exit_non_zero_on_fix: args.exit_non_zero_on_fix,
+        fail_level: Some(match args.fail_level {
+            FailLevel::Error => crate::diagnostic::Severity::Error,
+            FailLevel::Warning => crate::diagnostic::Severity::Warning,
+            FailLevel::Info => crate::diagnostic::Severity::Info,
+        }),
+        exit_zero: args.exit_zero,
+        exclude: args.exclude.clone(),
+        extend_exclude: args.extend_exclude.clone(),
         diff_base: args.diff_base.clone(),
         diff_scope: args.diff_scope,
         baseline: args.baseline.clone(),
@@ -334,21 +457,58 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return usage_error(&e.to_string()),
     };
+    let talk = !args.quiet && !args.silent;
     let stdin_mode = run.reads_stdin();
     if stdin_mode {
+        if args.show_files {
+            return usage_error("`--show-files` lists files found on disk, not stdin");
+        }
         let report = match run.check_stdin(std::io::stdin()) {
             Ok(r) => r,
             Err(e) => return usage_error(&e.to_string()),
         };
         return finish_collected(&args, &run, vec![report], true);
     }
+    let unknown = run.unknown_files();
+    if talk {
+        for u in &unknown {
+            eprintln!(
+                "warning: {}: skipped: refit cannot tell what kind of file this is from its name or content (name the kind in refit.toml `[kinds]`, or pipe it with `--stdin-filename`)",
+                terminal(&discover::display_path(u))
+            );
+        }
+    }
     let (targets, walk_errors) = run.discover();
+    if args.show_files {
+        let mut out = String::new();
+        for t in &targets {
+            out.push_str(&format!("{} ({})\n", t.display, t.kind.as_str()));
+        }
+        return match emit(args.output_file.as_deref(), &out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => usage_error(&e),
+        };
+    }
+    if targets.is_empty() && unknown.is_empty() && talk {
+        eprintln!(
+            "warning: no files refit recognises (Dockerfiles, Compose, Kubernetes, Helm values, CI, kustomize, daemon mirror settings) were found"
+        );
+    }
     let human = matches!(args.format, Format::Human | Format::Concise);
-    let progress = Progress::start(targets.len(), human && !args.statistics);
-    // A baseline, --diff-base and the GitHub review need every report
-    // first; everything else streams.
+    let progress = Progress::start(targets.len(), human && !args.statistics && talk);
+    // The plain run (a report, with or without --fix) streams: each file's
+    // report is written as it comes. Everything that needs every report
+    // first (a baseline, --diff-base, the GitHub review, statistics, diffs,
+    // suppressions, an output file, quiet modes) collects them.
     let collect = args.write_baseline.is_some()
         || args.format == Format::GithubReview
+        || args.output_file.is_some()
+        || args.fix_only
+        || args.quiet
+        || args.silent
+        || args.statistics
+        || args.diff
+        || args.add_ignore
         || match run.needs_all_reports() {
             Ok(all) => all,
             Err(e) => return usage_error(&e.to_string()),
@@ -369,45 +529,90 @@ fn check(args: CheckArgs) -> ExitCode {
         return finish_collected(&args, &run, reports, false);
     }
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let terminal = std::io::stdout().is_terminal();
-    let mut output = match Output::new(&args, &run, &mut stdout, terminal) {
-        Ok(o) => o,
+    let is_terminal = std::io::stdout().is_terminal();
+    let options = RenderOptions {
+        color: color_for(args.color, is_terminal),
+        fixing: args.fix,
+        unsafe_fixes: args.unsafe_fixes,
+        width: terminal_width(is_terminal),
+    };
+    let emitter = match report::stream::Emitter::new(args.format, options, &mut stdout, SPILL_AFTER)
+    {
+        Ok(e) => e,
         Err(e) => return usage_error(&e.to_string()),
     };
-    let mut config_failure = None;
+    let mut output = Output {
+        emitter,
+        shown: (args.show_fixes && args.fix).then(report::ShownFixes::default),
+        outcome: refit_run::Outcome::default(),
+    };
     let streamed = run.stream(
         &targets,
         &walk_errors,
         &|| progress.tick(),
         true,
-        &mut |r| {
-            if config_failure.is_none()
-                && let Err(e) = progress.suspend(|| output.report(r))
-            {
-                config_failure = Some(e);
-            }
-        },
+        &mut |r| progress.suspend(|| output.report(&r)),
     );
     progress.finish();
     let failures = match streamed {
         Ok(f) => f,
         Err(e) => return usage_error(&e.to_string()),
     };
-    if let Some(e) = config_failure {
-        return config_error(&e);
-    }
     output.finish(&run, &failures)
 }
 
-/// The end of a run that holds every report: stdin, or a baseline,
-/// `--diff-base` or the GitHub review. Narrow (baseline, changed lines),
-/// write the fixes, then report.
+/// Machine formats keep this many bytes of a whole document's items in
+/// memory, then spill them to a temporary file.
+const SPILL_AFTER: usize = 8 << 20;
+
+/// A streamed report: each file written as it comes.
+struct Output<'w> {
+    emitter: report::stream::Emitter<'w>,
+    shown: Option<report::ShownFixes>,
+    outcome: refit_run::Outcome,
+}
+
+impl Output<'_> {
+    fn report(&mut self, r: &FileReport) {
+        self.outcome.add(r);
+        if let Some(shown) = &mut self.shown {
+            shown.add(r);
+        }
+        let _ = self.emitter.file(r);
+    }
+
+    fn finish(self, run: &Run, failures: &[refit_run::WriteFailure]) -> ExitCode {
+        for failure in failures {
+            eprintln!(
+                "error: {}: {}",
+                terminal(&failure.display),
+                terminal(&failure.error.to_string())
+            );
+        }
+        if let Ok(out) = self.emitter.finish() {
+            if let Some(shown) = self.shown {
+                let _ = out.write_all(shown.render().as_bytes());
+            }
+            let _ = out.flush();
+        }
+        let outcome = refit_run::Outcome {
+            failed_write: !failures.is_empty(),
+            ..self.outcome
+        };
+        ExitCode::from(run.exit_status(&outcome))
+    }
+}
+
+/// The end of a run that holds every report (see `check`): narrow
+/// (baseline, changed lines), write the fixes, then report.
 fn finish_collected(
     args: &CheckArgs,
     run: &Run,
     mut reports: Vec<FileReport>,
     stdin_mode: bool,
 ) -> ExitCode {
+    let talk = !args.quiet && !args.silent;
+    let fix = args.fix || args.fix_only;
     if let Some(path) = &args.write_baseline {
         return write_baseline(path, &reports);
     }
@@ -419,143 +624,11 @@ fn finish_collected(
     if let Err(e) = run.narrow(&mut reports) {
         return usage_error(&e.to_string());
     }
-    let failures = if args.fix && !args.diff && !args.add_ignore {
-        run.write_fixes(&mut reports)
-    } else {
-        Vec::new()
-    };
-    // stdin with --fix: the fixed text goes to stdout, the findings to
-    // stderr.
-    let stdin_fixed =
-        stdin_mode && args.fix && !args.diff && reports.iter().any(|r| r.fixed.is_some());
-    if stdin_fixed {
-        let mut stdout = std::io::stdout().lock();
-        for r in reports.iter().filter(|r| r.path.is_none()) {
-            if let Some(fixed) = &r.fixed {
-                let _ = stdout.write_all(fixed.as_bytes());
-            }
-        }
-        let _ = stdout.flush();
-    }
-    let (mut out, terminal): (Box<dyn Write>, bool) = if stdin_fixed {
-        (Box::new(std::io::stderr()), std::io::stderr().is_terminal())
-    } else {
-        (
-            Box::new(std::io::BufWriter::new(std::io::stdout())),
-            std::io::stdout().is_terminal(),
-        )
-    };
-    let mut output = match Output::new(args, run, &mut *out, terminal) {
-        Ok(o) => o,
-        Err(e) => return usage_error(&e.to_string()),
-    };
-    for r in reports {
-        if let Err(e) = output.report(r) {
-            return config_error(&e);
-        }
-    }
-    output.finish(run, &failures)
-}
 
-/// Machine formats keep this many bytes of a whole document's items in
-/// memory, then spill them to a temporary file.
-const SPILL_AFTER: usize = 8 << 20;
-
-/// Where a check's reports go, file by file: a diff, statistics,
-/// suppressions, or a report in the chosen format.
-struct Output<'w> {
-    run: &'w Run,
-    mode: Mode<'w>,
-    shown: Option<report::ShownFixes>,
-    outcome: refit_run::Outcome,
-}
-
-enum Mode<'w> {
-    Diff {
-        out: &'w mut dyn Write,
-        color: bool,
-        fixes: usize,
-    },
-    Statistics {
-        out: &'w mut dyn Write,
-        statistics: report::Statistics,
-    },
-    AddIgnore(refit_run::AddIgnoreOutcome),
-    Report(report::stream::Emitter<'w>),
-}
-
-impl<'w> Output<'w> {
-    fn new(
-        args: &CheckArgs,
-        run: &'w Run,
-        out: &'w mut dyn Write,
-        terminal: bool,
-    ) -> std::io::Result<Output<'w>> {
-        let color = color_enabled(terminal);
-        let mode = if args.add_ignore {
-            Mode::AddIgnore(refit_run::AddIgnoreOutcome::default())
-        } else if args.diff {
-            Mode::Diff {
-                out,
-                color,
-                fixes: 0,
-            }
-        } else if args.statistics {
-            Mode::Statistics {
-                out,
-                statistics: report::Statistics::default(),
-            }
-        } else {
-            let options = RenderOptions {
-                color,
-                fixing: args.fix,
-                unsafe_fixes: args.unsafe_fixes,
-            };
-            Mode::Report(
-                report::stream::Emitter::new(args.format, options, out, SPILL_AFTER)?
-                    .with_change(run.change()),
-            )
-        };
-        Ok(Output {
-            run,
-            mode,
-            shown: (args.show_fixes && args.fix && !args.diff).then(report::ShownFixes::default),
-            outcome: refit_run::Outcome::default(),
-        })
-    }
-
-    fn report(&mut self, r: FileReport) -> Result<(), ConfigError> {
-        self.outcome.add(&r);
-        if let Some(shown) = &mut self.shown {
-            shown.add(&r);
-        }
-        match &mut self.mode {
-            Mode::Diff { out, color, fixes } => {
-                *fixes += r.applied.len();
-                if let (Some(old), Some(new)) = (&r.source, &r.fixed) {
-                    let _ = out.write_all(unified_diff(&r.display, old, new, *color).as_bytes());
-                }
-            }
-            Mode::Statistics { statistics, .. } => statistics.add(&r),
-            Mode::Report(emitter) => {
-                let _ = emitter.file(&r);
-            }
-            Mode::AddIgnore(outcome) => self.run.add_ignore_one(&r, outcome)?,
-        }
-        Ok(())
-    }
-
-    fn finish(self, run: &Run, failures: &[refit_run::WriteFailure]) -> ExitCode {
-        for failure in failures {
-            eprintln!(
-                "error: {}: {}",
-                terminal(&failure.display),
-                terminal(&failure.error.to_string())
-            );
-        }
-        let shown = self.shown.map(|s| s.render()).unwrap_or_default();
-        match self.mode {
-            Mode::AddIgnore(outcome) => {
+    if args.add_ignore {
+        return match run.add_ignore(&reports) {
+            Err(e) => config_error(&e),
+            Ok(outcome) => {
                 for e in &outcome.errors {
                     eprintln!("error: {}", terminal(e));
                 }
@@ -566,34 +639,103 @@ impl<'w> Output<'w> {
                     outcome.files,
                     if outcome.files == 1 { "" } else { "s" }
                 );
-                return ExitCode::from(if outcome.failed { 2 } else { 0 });
+                ExitCode::from(if outcome.failed { 2 } else { 0 })
             }
-            Mode::Diff { out, fixes, .. } => {
-                let _ = out.flush();
-                if fixes > 0 {
-                    eprintln!(
-                        "Would fix {fixes} problem{}.",
-                        if fixes == 1 { "" } else { "s" }
-                    );
-                }
-            }
-            Mode::Statistics { out, statistics } => {
-                let _ = out.write_all(statistics.render().as_bytes());
-                let _ = out.write_all(shown.as_bytes());
-                let _ = out.flush();
-            }
-            Mode::Report(emitter) => {
-                if let Ok(out) = emitter.finish() {
-                    let _ = out.write_all(shown.as_bytes());
-                    let _ = out.flush();
-                }
+        };
+    }
+    let to_file = args.output_file.is_some();
+    let mut failed_write = false;
+    let mut out = String::new();
+    if args.diff {
+        let color = color_for(args.color, !to_file && std::io::stdout().is_terminal());
+        for r in &reports {
+            if let (Some(old), Some(new)) = (&r.source, &r.fixed) {
+                out.push_str(&unified_diff(&r.display, old, new, color));
             }
         }
-        let outcome = refit_run::Outcome {
-            failed_write: !failures.is_empty(),
-            ..self.outcome
+    } else if fix {
+        for failure in run.write_fixes(&mut reports) {
+            eprintln!(
+                "error: {}: {}",
+                terminal(&failure.display),
+                terminal(&failure.error.to_string())
+            );
+            failed_write = true;
+        }
+        // stdin: the fixed text goes to stdout, findings to stderr.
+        let mut stdout = std::io::stdout().lock();
+        for r in reports.iter().filter(|r| r.path.is_none()) {
+            if let Some(fixed) = &r.fixed {
+                let _ = stdout.write_all(fixed.as_bytes());
+            }
+        }
+        let _ = stdout.flush();
+    }
+    if args.fix_only {
+        // What is left is neither reported nor failed on; errors are.
+        for r in &mut reports {
+            r.diagnostics.retain(|d| d.code.starts_with('E'));
+        }
+    }
+    let stdin_fixed = stdin_mode && fix && reports.iter().any(|r| r.fixed.is_some());
+    let findings_to_stderr = stdin_fixed && !to_file;
+    if !args.diff {
+        let is_terminal = !to_file
+            && if findings_to_stderr {
+                std::io::stderr().is_terminal()
+            } else {
+                std::io::stdout().is_terminal()
+            };
+        let options = RenderOptions {
+            color: color_for(args.color, is_terminal),
+            fixing: fix,
+            unsafe_fixes: args.unsafe_fixes,
+            width: terminal_width(is_terminal),
         };
-        ExitCode::from(run.exit_status(&outcome))
+        out = if args.statistics && args.format == Format::Json {
+            report::statistics_json(&reports)
+        } else if args.statistics {
+            report::statistics(&reports)
+        } else if args.format == Format::GithubReview {
+            report::github_review::render(&reports, run.change(), args.unsafe_fixes)
+        } else {
+            report::render(args.format, &reports, &options)
+        };
+        if args.quiet && matches!(args.format, Format::Human | Format::Concise) && !args.statistics
+        {
+            let summary = report::summary(&reports, &options);
+            if let Some(body) = out.strip_suffix(&summary) {
+                out.truncate(body.len());
+            }
+        }
+        if args.show_fixes && fix && talk {
+            out.push_str(&report::show_fixes(&reports));
+        }
+    } else if talk {
+        eprint!("{}", report::diff_summary(&reports, args.unsafe_fixes));
+    }
+    if !args.silent {
+        if findings_to_stderr {
+            eprint!("{out}");
+        } else if let Err(e) = emit(args.output_file.as_deref(), &out) {
+            return usage_error(&e);
+        }
+    }
+    ExitCode::from(run.exit_code(&reports, failed_write))
+}
+
+/// Print to stdout, or write `-o FILE`.
+fn emit(file: Option<&Path>, text: &str) -> Result<(), String> {
+    match file {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+            Ok(())
+        }
     }
 }
 
@@ -683,10 +825,15 @@ fn sites(args: SitesArgs) -> ExitCode {
                 let index = crate::diagnostic::LineIndex::new(&text);
                 for s in sites {
                     let at = index.position(&text, s.span.start);
+                    let unresolved = match &s.value {
+                        crate::site::SiteValue::Unresolved { missing } => Some(missing.clone()),
+                        _ => None,
+                    };
                     let value = match &s.value {
                         crate::site::SiteValue::Resolved { text, .. } => text.clone(),
+                        // The text as written; the variables it needs follow.
                         crate::site::SiteValue::Unresolved { missing } => {
-                            format!("(unresolved: {})", missing.join(", "))
+                            format!("{} (unresolved: {})", s.raw, missing.join(", "))
                         }
                         crate::site::SiteValue::Mirror(m) => {
                             format!("{} (mirror of {})", m.written, m.upstream_label())
@@ -704,11 +851,11 @@ fn sites(args: SitesArgs) -> ExitCode {
                     if args.format == ListFormat::Text {
                         println!(
                             "{}:{}:{}: {} {}{}",
-                            terminal(&t.display),
+                            t.display,
                             at.line,
                             at.column,
                             s.kind.label(),
-                            terminal(&value),
+                            value,
                             s.path
                                 .as_deref()
                                 .map(|p| format!(" ({p})"))
@@ -722,7 +869,8 @@ fn sites(args: SitesArgs) -> ExitCode {
                         "line": at.line,
                         "column": at.column,
                         "raw": s.raw,
-                        "reference": if mirror.is_some() { None } else { Some(value) },
+                        "reference": if mirror.is_some() || unresolved.is_some() { None } else { Some(value) },
+                        "unresolved": unresolved,
                         "mirror": mirror,
                         "yaml_path": s.path,
                     }));
@@ -756,6 +904,7 @@ fn reference(args: ReferenceArgs) -> ExitCode {
                     "normalized_path": r.normalized_path(),
                     "normalized": r.normalized(),
                     "familiar": r.familiar(),
+                    "note": domain_note(&r),
                     "spans": {
                         "domain": r.domain,
                         "path": r.path,
@@ -771,19 +920,27 @@ fn reference(args: ReferenceArgs) -> ExitCode {
                     println!("  digest:     {}", r.digest_str().unwrap_or("(none)"));
                     println!("  normalized: {}", r.normalized());
                     println!("  familiar:   {}", r.familiar());
+                    if let Some(note) = domain_note(&r) {
+                        println!("  note:       {note}");
+                    }
                 }
                 json.push(value);
             }
             Err(e) => {
                 any_error = true;
+                let why = crate::reference::explain(input);
                 if args.format == ListFormat::Text {
                     println!("{input}");
                     println!("  error:      {e}");
+                    if let Some(why) = &why {
+                        println!("  why:        {why}");
+                    }
                 }
                 json.push(serde_json::json!({
                     "input": input,
                     "valid": false,
                     "error": e.to_string(),
+                    "why": why,
                 }));
             }
         }
@@ -795,6 +952,20 @@ fn reference(args: ReferenceArgs) -> ExitCode {
         );
     }
     ExitCode::from(u8::from(any_error))
+}
+
+/// A first component read as a registry host only because it has an
+/// uppercase letter (Docker's rule), which is rarely what was meant.
+fn domain_note(r: &Reference) -> Option<String> {
+    let domain = r.domain_str()?;
+    if domain.contains(['.', ':']) || domain == "localhost" || domain.to_lowercase() == domain {
+        return None;
+    }
+    Some(format!(
+        "`{domain}` is read as a registry host because it has an uppercase letter; a Docker Hub namespace must be lowercase (`{}/{}`)",
+        domain.to_lowercase(),
+        r.path_str()
+    ))
 }
 
 /// Markdown for a terminal: headings bold, code blocks indented and dim.
@@ -848,6 +1019,18 @@ fn rule(code: &str) -> ExitCode {
     usage_error(&format!("unknown rule `{code}`; `refit rules` lists them"))
 }
 
+/// `refit rule --all`: every rule's page, then the per-file errors, for
+/// tools that build documentation sites.
+fn all_rules() -> ExitCode {
+    let color = color_enabled(std::io::stdout().is_terminal());
+    let mut pages: Vec<String> = RULES.iter().map(|r| r.page()).collect();
+    for (c, name, doc) in crate::diagnostic::FILE_ERRORS {
+        pages.push(format!("# {name} ({c})\n\nA per-file error.\n\n{doc}\n"));
+    }
+    print!("{}", render_markdown(&pages.join("\n"), color));
+    ExitCode::SUCCESS
+}
+
 fn list_rules(format: ListFormat) -> ExitCode {
     match format {
         ListFormat::Text => {
@@ -874,6 +1057,8 @@ fn list_rules(format: ListFormat) -> ExitCode {
                         "fix": r.fixability.as_str(),
                         "summary": r.summary,
                         "opt_in": r.opt_in,
+                        "documentation": r.documentation(),
+                        "page": r.page(),
                     })
                 })
                 .collect();

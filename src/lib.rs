@@ -12,6 +12,7 @@ pub mod discover;
 pub mod engine;
 pub mod fix;
 pub mod gitdiff;
+pub mod man;
 pub mod policy;
 pub mod reference;
 pub mod report;

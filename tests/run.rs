@@ -112,6 +112,7 @@ fn whole_documents_spilled_to_disk_are_the_same_documents() {
         color: false,
         fixing: false,
         unsafe_fixes: false,
+        width: RenderOptions::DEFAULT_WIDTH,
     };
     for format in [
         Format::Json,

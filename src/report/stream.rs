@@ -156,7 +156,7 @@ impl<'w> Emitter<'w> {
         memory_limit: usize,
     ) -> io::Result<Emitter<'w>> {
         let state = match format {
-            Format::Human => State::Human(Box::new(human::handler(options.color))),
+            Format::Human => State::Human(Box::new(human::handler(options.color, options.width))),
             Format::Concise => State::Concise,
             Format::Json => State::Json {
                 diagnostics: Spill::new(memory_limit),
