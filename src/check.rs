@@ -238,7 +238,15 @@ pub fn check_text(
     settings: &Settings,
 ) -> Result<Checked, Box<Diagnostic>> {
     let (sites, notes) = extract_with_notes(kind, text, settings)?;
+    let facts = crate::rules::FileFacts {
+        text: (kind == FileKind::Dockerfile).then(|| text.to_string()),
+        graph: (kind == FileKind::Dockerfile)
+            .then(|| sources::dockerfile::stage_graph(text, &settings.source))
+            .flatten(),
+        build_refs: settings.source.build_refs.clone(),
+    };
     let ctx = RuleContext {
+        file: &facts,
         knowledge: settings
             .knowledge
             .as_deref()
@@ -256,6 +264,9 @@ pub fn check_text(
                     d.message = format!("{} (`{path}`)", d.message);
                 }
             }
+        }
+        if let Some(check_file) = rule.check_file {
+            check_file(rule, &ctx, &mut diagnostics);
         }
     }
     let unused = crate::suppress::apply(

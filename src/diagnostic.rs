@@ -46,6 +46,10 @@ pub struct Fix {
     pub title: String,
     pub applicability: Applicability,
     pub edits: Vec<Edit>,
+    /// The fix turns one image reference into something that is not one
+    /// (REF005: `COPY --from=bulid` → the stage `build`), so the fix loop
+    /// expects one reference fewer.
+    pub removes_reference: bool,
 }
 
 impl Fix {
@@ -56,6 +60,7 @@ impl Fix {
             title,
             applicability,
             edits,
+            removes_reference: false,
         }
     }
 }

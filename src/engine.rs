@@ -304,6 +304,11 @@ pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Optio
             s.source.hosts_namespace = Some(namespace);
             Some(s)
         }
+        FileKind::Dockerfile => {
+            let mut s = settings.clone();
+            s.source.build_refs = Some(crate::build_refs::for_dockerfile(path));
+            Some(s)
+        }
         _ => None,
     }
 }

@@ -70,7 +70,8 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     };
     let lists = &ctx.knowledge.mutable;
     let head = tag.split('-').next().unwrap_or(tag);
-    let repo = reference.familiar_name();
+    // Through a Docker Hub mirror path, the Docker Hub image's name.
+    let repo = crate::identity::upstream(reference, ctx.knowledge, ctx.policy).familiar_name();
     let distribution = lists.distributions.contains(&repo);
     let why = if !distribution && lists.variant_only.iter().any(|t| t == tag) {
         format!("`{tag}` names only a variant, so it follows `latest`")
