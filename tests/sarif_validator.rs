@@ -41,6 +41,11 @@ fn sarif_passes_the_validator() {
             "sup/Dockerfile",
         ),
         ("K8S001-pull-policy/policies.yaml", "deploy/pod.yaml"),
+        // A URI needs percent-encoding here.
+        (
+            "REG001-implicit-registry/sites.Dockerfile",
+            "sp ace/Dockerfile",
+        ),
     ] {
         let target = root.join(to);
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
@@ -63,6 +68,9 @@ fn sarif_passes_the_validator() {
             .as_str()
             .unwrap()
             .starts_with('/')
+    }));
+    assert!(results.iter().any(|r| {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "sp%20ace/Dockerfile"
     }));
     let report = root.join("validation.sarif");
     let run = std::process::Command::new(&validator)
