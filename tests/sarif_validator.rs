@@ -51,6 +51,14 @@ fn sarif_passes_the_validator() {
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         std::fs::copy(fixtures.join(from), target).unwrap();
     }
+    // Where the rule pages are: the tool's `informationUri` and each
+    // rule's `helpUri` (with no base, refit writes no link rather than a
+    // dead one, and the validator asks for one: SARIF2005).
+    std::fs::write(
+        root.join("refit.toml"),
+        "docs-url = \"https://docs.example.org/refit/rules\"\n",
+    )
+    .unwrap();
     let out = Command::cargo_bin("refit")
         .unwrap()
         .current_dir(root)
