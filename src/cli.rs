@@ -52,6 +52,13 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+    /// Pin image references to digests (asks registries).
+    Pin(crate::online::cli::PinArgs),
+    /// Registry diagnostics (asks registries).
+    Registry {
+        #[command(subcommand)]
+        command: crate::online::cli::RegistryCommand,
+    },
     /// List all rules.
     Rules {
         #[arg(long, value_enum, default_value = "text")]
@@ -183,6 +190,8 @@ pub fn run() -> ExitCode {
             }
         }
         Command::Config { path, config } => show_config(path, &config),
+        Command::Pin(args) => crate::online::cli::pin(args),
+        Command::Registry { command } => crate::online::cli::registry(command),
     }
 }
 

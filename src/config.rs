@@ -100,6 +100,11 @@ pub struct Registries {
     pub allow: Option<Vec<String>>,
     pub deny: Option<Vec<String>>,
     pub proxies: Option<Vec<crate::policy::Proxy>>,
+    /// Hosts `refit pin`/`--online` may speak plain HTTP to (loopback
+    /// always may).
+    pub insecure: Option<Vec<String>>,
+    /// Docker Hub mirrors `refit pin`/`--online` try before Docker Hub.
+    pub mirrors: Option<Vec<String>>,
 }
 
 /// Every key the format knows, for "did you mean" suggestions.

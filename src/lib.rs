@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod engine;
 pub mod fix;
+pub mod online;
 pub mod policy;
 pub mod reference;
 pub mod report;
