@@ -97,8 +97,9 @@ pub enum RegistryCommand {
 
 /// The client options from the command line and the config for `.`.
 pub fn client_options(args: &OnlineArgs) -> Result<ClientOptions, String> {
-    let resolver = crate::config::Resolver::new(args.config.config.as_deref(), args.config.isolated)
-        .map_err(|e| e.to_string())?;
+    let resolver =
+        crate::config::Resolver::new(args.config.config.as_deref(), args.config.isolated)
+            .map_err(|e| e.to_string())?;
     let config = resolver
         .for_file(Path::new("./refit.toml"))
         .map_err(|e| e.to_string())?;
@@ -121,6 +122,9 @@ pub fn client_options(args: &OnlineArgs) -> Result<ClientOptions, String> {
         insecure,
         hub_mirrors: mirrors,
         credentials: super::auth::Store::from_env(),
+        hub_url: std::env::var("REFIT_DOCKER_HUB")
+            .ok()
+            .filter(|u| !u.is_empty()),
         ..ClientOptions::default()
     })
 }
@@ -244,7 +248,10 @@ fn status_text(status: &Status, written: bool) -> String {
             } else if *updated {
                 format!("stale pin {}, would update to {new}", short(old))
             } else {
-                format!("stale pin {} (the tag is now {new}; use --update)", short(old))
+                format!(
+                    "stale pin {} (the tag is now {new}; use --update)",
+                    short(old)
+                )
             }
         }
         Status::Unpinned { digest } => format!("unpinned (the tag is {digest})"),

@@ -43,6 +43,9 @@ pub struct ClientOptions {
     /// Docker Hub mirrors (URLs or hosts), tried before Docker Hub.
     pub hub_mirrors: Vec<String>,
     pub credentials: Store,
+    /// Where Docker Hub is reached (default `https://registry-1.docker.io`;
+    /// `$REFIT_DOCKER_HUB` sets it, for a stand-in in tests).
+    pub hub_url: Option<String>,
 }
 
 impl Default for ClientOptions {
@@ -56,6 +59,7 @@ impl Default for ClientOptions {
             insecure: Vec::new(),
             hub_mirrors: Vec::new(),
             credentials: Store::default(),
+            hub_url: None,
         }
     }
 }
@@ -165,7 +169,9 @@ pub fn is_loopback(host: &str) -> bool {
             .map_or(host, |(h, _)| h)
     };
     bare.eq_ignore_ascii_case("localhost")
-        || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Client {
@@ -247,6 +253,18 @@ impl Client {
                     .iter()
                     .filter_map(|m| self.mirror_endpoint(m)),
             );
+            if let Some(hub) = self
+                .options
+                .hub_url
+                .as_deref()
+                .and_then(|u| self.mirror_endpoint(u))
+            {
+                out.push(Endpoint {
+                    mirror: false,
+                    ..hub
+                });
+                return out;
+            }
             DOCKER_HUB_HOST.to_string()
         } else {
             registry.to_ascii_lowercase()
@@ -374,7 +392,9 @@ impl Client {
         if let Some(a) = authorization {
             request = request.header("Authorization", a);
         }
-        let mut response = request.call().map_err(|e| Failure::Unreachable(describe(&e)))?;
+        let mut response = request
+            .call()
+            .map_err(|e| Failure::Unreachable(describe(&e)))?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -429,7 +449,11 @@ impl Client {
         }
         let challenge = reply.header("www-authenticate").unwrap_or("").to_string();
         let credential = self.credential(endpoint);
-        let authorization = if challenge.trim_start().to_ascii_lowercase().starts_with("bearer") {
+        let authorization = if challenge
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("bearer")
+        {
             let token = self.token(&challenge, repository, credential.as_ref())?;
             format!("Bearer {token}")
         } else if let Some(c) = &credential {
@@ -490,8 +514,7 @@ impl Client {
             };
             let host = url_host(&url).unwrap_or_default();
             let same = host.eq_ignore_ascii_case(&endpoint.host);
-            if !url.starts_with("https://") && !(url.starts_with("http://") && is_loopback(&host))
-            {
+            if !url.starts_with("https://") && !(url.starts_with("http://") && is_loopback(&host)) {
                 return Err(Failure::Invalid(
                     "redirect to plain HTTP refused".to_string(),
                 ));
@@ -510,15 +533,15 @@ impl Client {
     ) -> Result<String, Failure> {
         let params = parse_challenge(challenge);
         let Some(realm) = params.get("realm") else {
-            return Err(Failure::Invalid("bearer challenge without realm".to_string()));
+            return Err(Failure::Invalid(
+                "bearer challenge without realm".to_string(),
+            ));
         };
         let realm_host = url_host(realm).unwrap_or_default();
         let secure = realm.starts_with("https://")
             || (realm.starts_with("http://") && is_loopback(&realm_host));
         if !secure {
-            return Err(Failure::Invalid(
-                "token realm is not HTTPS".to_string(),
-            ));
+            return Err(Failure::Invalid("token realm is not HTTPS".to_string()));
         }
         let scope = params
             .get("scope")

@@ -4,9 +4,9 @@
 //! offline by default.
 
 pub mod auth;
+pub mod cli;
 pub mod client;
 pub mod lock;
 pub mod pin;
 pub mod resolve;
 pub mod status;
-pub mod cli;

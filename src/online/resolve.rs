@@ -199,10 +199,14 @@ impl Resolver {
             .manifest(&want.registry, &want.repository, &want.tag, false)?;
         let mut resolved = from_manifest(&m);
         if want.detailed && resolved.is_index() {
-            let full =
-                self.client
-                    .manifest(&want.registry, &want.repository, &m.digest, true)?;
-            resolved.manifests = full.body.as_deref().map(index_platforms).unwrap_or_default();
+            let full = self
+                .client
+                .manifest(&want.registry, &want.repository, &m.digest, true)?;
+            resolved.manifests = full
+                .body
+                .as_deref()
+                .map(index_platforms)
+                .unwrap_or_default();
             resolved.detailed = true;
         }
         if let Some(cache) = &self.cache {
@@ -227,8 +231,7 @@ impl Resolver {
             .filter(|w| w.detailed || !detailed.contains(&w.key()))
             .cloned()
             .collect();
-        let results: Mutex<HashMap<Want, Result<Resolved, Failure>>> =
-            Mutex::new(HashMap::new());
+        let results: Mutex<HashMap<Want, Result<Resolved, Failure>>> = Mutex::new(HashMap::new());
         let next = std::sync::atomic::AtomicUsize::new(0);
         let workers = self.workers.clamp(1, 64).min(work.len().max(1));
         std::thread::scope(|s| {
