@@ -70,6 +70,8 @@ pub struct Settings {
     /// The knowledge tables extended by config `[knowledge]`; `None`: the
     /// compiled-in ones.
     pub knowledge: Option<std::sync::Arc<Knowledge>>,
+    /// `refit.lock` (TAG004's digests), read with no network.
+    pub lock: Option<std::sync::Arc<crate::online::lock::Lock>>,
 }
 
 fn matches(code: &str, selector: &str) -> bool {
@@ -222,6 +224,7 @@ pub fn check_text(
             .unwrap_or(Knowledge::builtin()),
         policy: &settings.policy,
         options: &settings.options,
+        lock: settings.lock.as_deref(),
     };
     let mut diagnostics = Vec::new();
     for rule in RULES.iter().filter(|r| settings.enabled(r.code)) {

@@ -301,6 +301,10 @@ fn check(args: CheckArgs) -> ExitCode {
             env,
             ..Default::default()
         },
+        // `refit.lock` in the current folder (a config folder's own wins).
+        lock: crate::online::lock::Lock::read(Path::new(crate::online::lock::LOCK_FILE))
+            .ok()
+            .map(std::sync::Arc::new),
         ..Settings::default()
     };
     // Settings for one file: its config, then the command line.

@@ -227,6 +227,8 @@ pub struct Config {
     overrides: Vec<(GlobSet, RawConfig)>,
     /// The compiled-in tables with `[knowledge]` added, built once.
     pub knowledge: Option<Arc<crate::rules::knowledge::Knowledge>>,
+    /// `refit.lock` beside the config file (TAG004's digests).
+    pub lock: Option<Arc<crate::online::lock::Lock>>,
 }
 
 fn glob_set(patterns: &[String], path: &Path) -> Result<GlobSet, ConfigError> {
@@ -420,6 +422,17 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let knowledge = raw.knowledge.as_ref().map(|extension| {
         Arc::new(crate::rules::knowledge::Knowledge::builtin().extended(extension))
     });
+    let lock_path = root.join(crate::online::lock::LOCK_FILE);
+    let lock = if lock_path.is_file() {
+        Some(Arc::new(crate::online::lock::Lock::read(&lock_path).map_err(
+            |message| ConfigError {
+                path: lock_path.clone(),
+                message,
+            },
+        )?))
+    } else {
+        None
+    };
     Ok(Config {
         sources: chain,
         root,
@@ -430,6 +443,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         kinds,
         overrides,
         knowledge,
+        lock,
     })
 }
 
@@ -547,6 +561,9 @@ impl Config {
         }
         s.options = raw.rules.clone().unwrap_or_default();
         s.knowledge = self.knowledge.clone();
+        if self.lock.is_some() {
+            s.lock = self.lock.clone();
+        }
         raw
     }
 }

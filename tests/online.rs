@@ -555,6 +555,16 @@ fn lock_file_is_sorted_and_leaves_files_alone() {
             .join("\n")
     };
     assert_eq!(strip(&lock), strip(&again));
+    // `refit check` reads the lock file with no network: TAG004's fix
+    // writes the locked digests.
+    let out = run(env
+        .refit(work.path())
+        .args(["check", "--select", "TAG004", "--fix"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        read(&dockerfile),
+        format!("FROM {h}/z/multi:1@{}\nFROM {h}/a/single:1@{}\n", index.digest, img.digest)
+    );
 }
 
 #[test]

@@ -62,10 +62,16 @@ impl Want {
             detailed,
         }
     }
-    /// `docker.io/library/alpine:3.20`.
+    /// `docker.io/library/alpine:3.20` (the lock file's key).
     pub fn key(&self) -> String {
         format!("{}/{}:{}", self.registry, self.repository, self.tag)
     }
+}
+
+/// The lock file's key for a reference: `docker.io/library/alpine:3.20`
+/// (`latest` when there is no tag).
+pub fn key_of(reference: &Reference) -> String {
+    Want::of(reference, false).key()
 }
 
 /// The on-disk cache: digests by reference.

@@ -18,6 +18,7 @@ pub mod sup001_unused_suppression;
 mod tag001_missing_tag;
 mod tag002_latest_tag;
 mod tag003_mutable_tag;
+mod tag004_missing_digest;
 mod tag005_numeric_tag;
 
 pub mod knowledge;
@@ -45,6 +46,7 @@ pub static RULES: &[&Rule] = &[
     &tag001_missing_tag::RULE,
     &tag002_latest_tag::RULE,
     &tag003_mutable_tag::RULE,
+    &tag004_missing_digest::RULE,
     &tag005_numeric_tag::RULE,
 ];
 
@@ -71,6 +73,8 @@ pub struct RuleContext<'a> {
     pub knowledge: &'a knowledge::Knowledge,
     pub policy: &'a crate::policy::Policy,
     pub options: &'a RuleOptions,
+    /// `refit.lock`, when there is one.
+    pub lock: Option<&'a crate::online::lock::Lock>,
 }
 
 /// Per-rule settings from `[rules.CODE]` in refit.toml.
