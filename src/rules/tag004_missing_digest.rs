@@ -26,9 +26,13 @@ declare_rule! {
     /// FROM docker.io/library/alpine:3.20@sha256:…
     /// ```
     /// (`refit pin` resolves and writes digests; `refit pin --lock` writes
-    /// only `refit.lock`, which this rule's fix reads.) The fix is safe
-    /// when the reference is written at the site, unsafe when the edit
-    /// lands in a value other lines may read (a Dockerfile `ARG` default).
+    /// only `refit.lock`, which this rule's fix reads.)
+    ///
+    /// ## Fix safety
+    /// The fix adds the digest `refit.lock` recorded for the reference
+    /// (only when there is an entry). It is safe when the reference is
+    /// written at the site, unsafe when the edit lands in a value other
+    /// lines may read (a Dockerfile `ARG` default).
     code: "TAG004",
     name: "missing-digest",
     severity: Warning,
