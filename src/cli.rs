@@ -126,6 +126,11 @@ pub struct CheckArgs {
     pub extend_select: Vec<String>,
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// Also ask the registries (REF003, REF004, MIR003); offline otherwise.
+    #[arg(long)]
+    pub online: bool,
+    #[command(flatten, next_help_heading = "Online (with --online)")]
+    pub online_args: crate::online::cli::OnlineArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -282,7 +287,7 @@ fn check(args: CheckArgs) -> ExitCode {
         .chain(&args.extend_select)
     {
         let known = code.eq_ignore_ascii_case("ALL")
-            || RULES.iter().any(|r| {
+            || RULES.iter().chain(rules::ONLINE_RULES).any(|r| {
                 r.code
                     .get(..code.len())
                     .is_some_and(|p| p.eq_ignore_ascii_case(code))
@@ -454,6 +459,22 @@ fn check(args: CheckArgs) -> ExitCode {
         reports
     };
 
+    let mut reports = reports;
+    if args.online {
+        let online_settings = match effective(Path::new("refit.toml")) {
+            Ok((s, _, _)) => s,
+            Err(e) => return config_error(&e),
+        };
+        let enabled = |code: &str| online_settings.enabled(code);
+        if let Err(e) = crate::online::cli::check_online(
+            &mut reports,
+            &args.online_args,
+            &args.config,
+            &enabled,
+        ) {
+            return usage_error(&e);
+        }
+    }
     if args.add_ignore {
         return add_ignore(&reports, &effective);
     }

@@ -424,12 +424,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     });
     let lock_path = root.join(crate::online::lock::LOCK_FILE);
     let lock = if lock_path.is_file() {
-        Some(Arc::new(crate::online::lock::Lock::read(&lock_path).map_err(
-            |message| ConfigError {
+        Some(Arc::new(
+            crate::online::lock::Lock::read(&lock_path).map_err(|message| ConfigError {
                 path: lock_path.clone(),
                 message,
-            },
-        )?))
+            })?,
+        ))
     } else {
         None
     };

@@ -181,6 +181,11 @@ pub static FILE_ERRORS: &[(&str, &str, &str)] = &[
         "fix-error",
         "refit's fixes for the file were refused: the result did not parse, changed the number of image references, or did not converge. Nothing was written.",
     ),
+    (
+        "E010",
+        "registry-error",
+        "`--online`: a registry could not be asked about a reference (unreachable, timed out, an unexpected answer).",
+    ),
 ];
 
 pub fn error_name(code: &str) -> &'static str {

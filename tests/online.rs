@@ -563,7 +563,10 @@ fn lock_file_is_sorted_and_leaves_files_alone() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(
         read(&dockerfile),
-        format!("FROM {h}/z/multi:1@{}\nFROM {h}/a/single:1@{}\n", index.digest, img.digest)
+        format!(
+            "FROM {h}/z/multi:1@{}\nFROM {h}/a/single:1@{}\n",
+            index.digest, img.digest
+        )
     );
 }
 
@@ -748,4 +751,90 @@ fn offline_by_default_check_makes_no_connection() {
         "1",
     ]));
     assert!(listener.accept().is_ok(), "pin did not ask the registry");
+}
+
+#[test]
+fn check_online_reports_missing_denied_and_unusable_mirrors() {
+    need_registry!();
+    let hub = Registry::start(RegistryOptions::default());
+    let push = Pusher::new(&hub.url());
+    push.index("library/alpine", "latest", "hub");
+    push.image("library/node", "22", "linux", "amd64", "n", false);
+    let mirror = Registry::start(RegistryOptions {
+        proxy_of: Some(hub.url()),
+        ..Default::default()
+    });
+    let wrong = Registry::start(RegistryOptions::default());
+    let private = Registry::start(RegistryOptions {
+        htpasswd: Some(("u".to_string(), "p".to_string())),
+        ..Default::default()
+    });
+    let dead = free_port();
+    let (p, w) = (private.host(), wrong.host());
+    let work = tempfile::tempdir().unwrap();
+    write(
+        work.path(),
+        "Dockerfile",
+        &format!("FROM node:22\nFROM node:99\nFROM {w}/nothing/here:1\nFROM {p}/secret/app:1\n"),
+    );
+    write(
+        work.path(),
+        "daemon.json",
+        &format!(
+            "{{\"registry-mirrors\": [\"{}\", \"{}\", \"http://127.0.0.1:{dead}\"]}}\n",
+            mirror.url(),
+            wrong.url()
+        ),
+    );
+    let env = Env::new(&hub.url());
+    let out = run(env.refit(work.path()).args([
+        "check",
+        "--online",
+        "--no-cache",
+        "--retries",
+        "0",
+        "--select",
+        "REF003,REF004,MIR003",
+        "--format",
+        "concise",
+        "-v",
+    ]));
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().filter(|l| l.contains(": ")).collect();
+    let has = |needle: &str| lines.iter().any(|l| l.contains(needle));
+    assert!(has("Dockerfile:2:6: REF003"), "{}", out.stdout);
+    assert!(has("Dockerfile:3:6: REF003"), "{}", out.stdout);
+    assert!(
+        has("NAME_UNKNOWN") || has("MANIFEST_UNKNOWN"),
+        "{}",
+        out.stdout
+    );
+    assert!(has("Dockerfile:4:6: REF004"), "{}", out.stdout);
+    assert!(!has("Dockerfile:1:"), "{}", out.stdout);
+    assert!(
+        has(&format!("MIR003 Mirror `{}`", wrong.url())),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        has(&format!("MIR003 Mirror `http://127.0.0.1:{dead}`")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !has(&format!("MIR003 Mirror `{}`", mirror.url())),
+        "{}",
+        out.stdout
+    );
+    // Each distinct reference asked once (4 HEADs; the 404 ones do not GET).
+    assert!(out.stderr.contains("requests: "), "{}", out.stderr);
+    // Without --online: nothing of the kind.
+    let out = run(env.refit(work.path()).args([
+        "check",
+        "--select",
+        "REF003,REF004,MIR003",
+        "--format",
+        "concise",
+    ]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }

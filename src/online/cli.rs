@@ -47,8 +47,6 @@ pub struct OnlineArgs {
     /// Print request counts (GETs cost a pull on Docker Hub).
     #[arg(short, long)]
     pub verbose: bool,
-    #[command(flatten)]
-    pub config: crate::cli::ConfigArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -80,6 +78,8 @@ pub struct PinArgs {
     pub format: ListFormat,
     #[command(flatten)]
     pub online: OnlineArgs,
+    #[command(flatten)]
+    pub config: crate::cli::ConfigArgs,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -92,14 +92,18 @@ pub enum RegistryCommand {
         format: ListFormat,
         #[command(flatten)]
         online: OnlineArgs,
+        #[command(flatten)]
+        config: crate::cli::ConfigArgs,
     },
 }
 
 /// The client options from the command line and the config for `.`.
-pub fn client_options(args: &OnlineArgs) -> Result<ClientOptions, String> {
-    let resolver =
-        crate::config::Resolver::new(args.config.config.as_deref(), args.config.isolated)
-            .map_err(|e| e.to_string())?;
+pub fn client_options(
+    args: &OnlineArgs,
+    config: &crate::cli::ConfigArgs,
+) -> Result<ClientOptions, String> {
+    let resolver = crate::config::Resolver::new(config.config.as_deref(), config.isolated)
+        .map_err(|e| e.to_string())?;
     let config = resolver
         .for_file(Path::new("./refit.toml"))
         .map_err(|e| e.to_string())?;
@@ -129,8 +133,8 @@ pub fn client_options(args: &OnlineArgs) -> Result<ClientOptions, String> {
     })
 }
 
-fn resolver(args: &OnlineArgs) -> Result<Resolver, String> {
-    let options = client_options(args)?;
+pub fn resolver(args: &OnlineArgs, config: &crate::cli::ConfigArgs) -> Result<Resolver, String> {
+    let options = client_options(args, config)?;
     let cache = if args.no_cache {
         None
     } else {
@@ -143,7 +147,7 @@ fn resolver(args: &OnlineArgs) -> Result<Resolver, String> {
     })
 }
 
-fn print_stats(resolver: &Resolver, distinct: usize) {
+pub fn print_stats(resolver: &Resolver, distinct: usize) {
     let s = &resolver.client.stats;
     eprintln!(
         "requests: {} HEAD, {} GET (a GET costs a pull on Docker Hub), {} token, {} retries; {} distinct references",
@@ -160,7 +164,7 @@ fn short(digest: &str) -> &str {
 }
 
 pub fn pin(args: PinArgs) -> ExitCode {
-    let resolver = match resolver(&args.online) {
+    let resolver = match resolver(&args.online, &args.config) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -325,8 +329,9 @@ pub fn registry(command: RegistryCommand) -> ExitCode {
         registries,
         format,
         online,
+        config,
     } = command;
-    let options = match client_options(&online) {
+    let options = match client_options(&online, &config) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
@@ -397,4 +402,32 @@ pub fn registry(command: RegistryCommand) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `refit check --online`: add the registries' findings to the reports.
+/// `Err` is a usage error to print.
+pub fn check_online(
+    reports: &mut [crate::engine::FileReport],
+    args: &OnlineArgs,
+    config: &crate::cli::ConfigArgs,
+    enabled: &dyn Fn(&str) -> bool,
+) -> Result<(), String> {
+    let resolver = resolver(args, config)?;
+    super::check::add_findings(reports, &resolver, enabled);
+    if let Some(cache) = &resolver.cache
+        && let Err(e) = cache.save()
+    {
+        eprintln!("warning: cannot write the digest cache: {e}");
+    }
+    if args.verbose {
+        let s = &resolver.client.stats;
+        eprintln!(
+            "requests: {} HEAD, {} GET (a GET costs a pull on Docker Hub), {} token, {} retries",
+            s.heads.load(Ordering::Relaxed),
+            s.gets.load(Ordering::Relaxed),
+            s.tokens.load(Ordering::Relaxed),
+            s.retries.load(Ordering::Relaxed),
+        );
+    }
+    Ok(())
 }

@@ -4,6 +4,7 @@
 //! offline by default.
 
 pub mod auth;
+pub mod check;
 pub mod cli;
 pub mod client;
 pub mod lock;

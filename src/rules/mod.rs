@@ -5,8 +5,11 @@ mod base002_deprecated_image;
 mod k8s001_pull_policy;
 mod mir001_dead_mirror;
 mod mir002_registry_as_mirror;
+pub mod mir003_mirror_unusable;
 mod ref001_invalid_reference;
 mod ref002_unresolved_variable;
+pub mod ref003_missing_image;
+pub mod ref004_access_denied;
 mod reg001_implicit_registry;
 mod reg002_mirror_in_reference;
 mod reg003_legacy_registry_alias;
@@ -48,6 +51,14 @@ pub static RULES: &[&Rule] = &[
     &tag003_mutable_tag::RULE,
     &tag004_missing_digest::RULE,
     &tag005_numeric_tag::RULE,
+];
+
+/// Rules that ask registries: they find nothing offline, and run only
+/// with `refit check --online` (`crate::online::check`). Sorted by code.
+pub static ONLINE_RULES: &[&Rule] = &[
+    &mir003_mirror_unusable::RULE,
+    &ref003_missing_image::RULE,
+    &ref004_access_denied::RULE,
 ];
 
 /// Whether a rule can fix what it finds.
@@ -174,6 +185,7 @@ impl Rule {
 pub fn find(key: &str) -> Option<&'static Rule> {
     RULES
         .iter()
+        .chain(ONLINE_RULES)
         .copied()
         .find(|r| r.code.eq_ignore_ascii_case(key) || r.name == key)
 }

@@ -50,10 +50,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         return;
     }
     let key = crate::online::resolve::key_of(reference);
-    let mut d = rule.report(
-        site,
-        format!("Image `{}` has no digest", reference.input()),
-    );
+    let mut d = rule.report(site, format!("Image `{}` has no digest", reference.input()));
     let entry = ctx.lock.and_then(|l| l.get(&key));
     match entry {
         Some(entry) => {
