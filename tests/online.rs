@@ -287,6 +287,9 @@ fn a_registry_that_is_down_is_a_clear_error() {
 #[test]
 fn basic_auth_from_docker_config_and_the_secret_never_shows() {
     need_registry!();
+    if !htpasswd() {
+        return;
+    }
     let secret = "s3cret-Passw0rd";
     let reg = Registry::start(RegistryOptions {
         htpasswd: Some(("alice".to_string(), secret.to_string())),
@@ -756,6 +759,9 @@ fn offline_by_default_check_makes_no_connection() {
 #[test]
 fn check_online_reports_missing_denied_and_unusable_mirrors() {
     need_registry!();
+    if !htpasswd() {
+        return;
+    }
     let hub = Registry::start(RegistryOptions::default());
     let push = Pusher::new(&hub.url());
     push.index("library/alpine", "latest", "hub");
@@ -837,4 +843,59 @@ fn check_online_reports_missing_denied_and_unusable_mirrors() {
         "concise",
     ]));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}
+
+#[test]
+fn helm_digest_keys_and_kustomize_digests() {
+    need_registry!();
+    let reg = Registry::start(RegistryOptions::default());
+    let push = Pusher::new(&reg.url());
+    let (index, _, _) = push.index("charts/app", "2.1", "h");
+    let tool = push.image("charts/tool", "1", "linux", "amd64", "t", false);
+    let h = reg.host();
+    let work = tempfile::tempdir().unwrap();
+    let values = write(
+        work.path(),
+        "chart/values.yaml",
+        &format!(
+            "image:\n  registry: {h}\n  repository: charts/app\n  tag: \"2.1\"\n  digest: \"\"\nsidecar:\n  image:\n    repository: {h}/charts/tool\n    tag: \"1\"\n"
+        ),
+    );
+    write(
+        work.path(),
+        "chart/Chart.yaml",
+        "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+    );
+    let kustomization = write(
+        work.path(),
+        "kustomization.yaml",
+        &format!(
+            "resources: []\nimages:\n  - name: app\n    newName: {h}/charts/app\n    newTag: \"2.1\"\n  - name: tool\n    newName: {h}/charts/tool\n    newTag: \"1\"\n    digest: sha256:0000000000000000000000000000000000000000000000000000000000000000\n"
+        ),
+    );
+    let env = Env::new("http://127.0.0.1:1");
+    let out = run(env
+        .refit(work.path())
+        .args(["pin", "--no-cache", "--update"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let a = &index.digest;
+    let t = &tool.digest;
+    // The map with a `digest:` key gets the digest; the one without is not pinned.
+    assert_eq!(
+        read(&values),
+        format!(
+            "image:\n  registry: {h}\n  repository: charts/app\n  tag: \"2.1\"\n  digest: \"{a}\"\nsidecar:\n  image:\n    repository: {h}/charts/tool\n    tag: \"1\"\n"
+        )
+    );
+    assert!(out.stdout.contains("no `digest:` key"), "{}", out.stdout);
+    assert_eq!(
+        read(&kustomization),
+        format!(
+            "resources: []\nimages:\n  - name: app\n    newName: {h}/charts/app\n    newTag: \"2.1\"\n    digest: {a}\n  - name: tool\n    newName: {h}/charts/tool\n    newTag: \"1\"\n    digest: {t}\n"
+        )
+    );
+    if skopeo() {
+        assert_eq!(skopeo_digest(&format!("{h}/charts/app:2.1"), None), *a);
+        assert_eq!(skopeo_digest(&format!("{h}/charts/tool:1"), None), *t);
+    }
 }

@@ -412,19 +412,59 @@ fn edit_for(
     site: &ImageSite,
     digest: &str,
 ) -> Result<(Edit, String), String> {
-    match site.kind {
-        SiteKind::HelmValue => {
-            return Err("Helm values: a digest needs a `digest:` key in the image map".to_string());
-        }
-        SiteKind::Kustomize => {
-            return Err("kustomize: a digest goes in `images[].digest`".to_string());
-        }
-        _ => {}
-    }
     let reference = site
         .reference()
         .ok_or_else(|| "not a reference".to_string())?;
     let input = reference.input();
+    let with_digest = |range: Span, content: &str| {
+        let mut expected = String::with_capacity(input.len() + content.len());
+        expected.push_str(input.get(..range.start).unwrap_or(""));
+        expected.push_str(content);
+        expected.push_str(input.get(range.end..).unwrap_or(""));
+        expected
+    };
+    match site.kind {
+        // Helm values and kustomize keep the digest in its own key.
+        SiteKind::HelmValue | SiteKind::Kustomize => {
+            if let Some(d) = reference.digest {
+                let span = site.map_to_file(d).ok_or_else(|| {
+                    "the digest is composed from values refit cannot edit in place".to_string()
+                })?;
+                let expected = with_digest(d, digest);
+                return Ok((
+                    Edit {
+                        span,
+                        content: digest.to_string(),
+                    },
+                    expected,
+                ));
+            }
+            let end = Span::new(input.len(), input.len());
+            let expected = with_digest(end, &format!("@{digest}"));
+            if site.kind == SiteKind::HelmValue {
+                let slot = site.extra.digest_slot.as_ref().ok_or_else(|| {
+                    "Helm values: the image map has no `digest:` key to write".to_string()
+                })?;
+                let content = if slot.span.is_empty() {
+                    format!(" {digest}")
+                } else if l.text.get(slot.span.start..slot.span.start + 1) == Some("'") {
+                    format!("'{digest}'")
+                } else {
+                    format!("\"{digest}\"")
+                };
+                return Ok((
+                    Edit {
+                        span: slot.span,
+                        content,
+                    },
+                    expected,
+                ));
+            }
+            let edit = kustomize_digest_line(&l.text, site, digest)?;
+            return Ok((edit, expected));
+        }
+        _ => {}
+    }
     let range = match reference.digest {
         // `@` and the digest.
         Some(d) => Span::new(d.start.saturating_sub(1), d.end),
@@ -461,11 +501,50 @@ fn edit_for(
             }
         }
     }
-    let mut expected = String::with_capacity(input.len() + content.len());
-    expected.push_str(input.get(..range.start).unwrap_or(""));
-    expected.push_str(&content);
-    expected.push_str(input.get(range.end..).unwrap_or(""));
+    let expected = with_digest(range, &content);
     Ok((Edit { span, content }, expected))
+}
+
+/// A `digest:` line for a kustomize `images[]` entry, after the line of
+/// its last piece (`newTag:` or the name), at its keys' indentation.
+fn kustomize_digest_line(text: &str, site: &ImageSite, digest: &str) -> Result<Edit, String> {
+    let refuse = || "kustomize: cannot place `digest:` in this entry".to_string();
+    let crate::site::SiteValue::Resolved { pieces, .. } = &site.value else {
+        return Err(refuse());
+    };
+    let last = pieces
+        .iter()
+        .filter_map(|p| p.file)
+        .max_by_key(|f| f.end)
+        .ok_or_else(refuse)?;
+    let line_start = text
+        .get(..last.start)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let line_end = text
+        .get(last.end..)
+        .and_then(|t| t.find('\n'))
+        .map_or(text.len(), |i| last.end + i);
+    let line = text.get(line_start..line_end).ok_or_else(refuse)?;
+    if line.contains('{') || line.contains('[') {
+        return Err(refuse());
+    }
+    // The key's column: past the indentation and a `- ` item marker.
+    let trimmed = line.trim_start_matches(' ');
+    let mut column = line.len() - trimmed.len();
+    if let Some(rest) = trimmed.strip_prefix("- ") {
+        column += 2 + (rest.len() - rest.trim_start_matches(' ').len());
+    }
+    let at = if text.get(..line_end).is_some_and(|t| t.ends_with('\r')) {
+        line_end - 1
+    } else {
+        line_end
+    };
+    let newline = if at < line_end { "\r\n" } else { "\n" };
+    Ok(Edit {
+        span: Span::new(at, at),
+        content: format!("{newline}{}digest: {digest}", " ".repeat(column)),
+    })
 }
 
 struct SiteValueRef<'a>(Option<&'a [crate::site::Piece]>);

@@ -153,6 +153,7 @@ impl Walker<'_> {
         );
         s.extra.numeric_tags = numeric_tags;
         s.extra.registry_slot = registry_key.map(Slot::from);
+        s.extra.digest_slot = doc.get_scalar(map, "digest").map(Slot::from);
         Some(s)
     }
 }

@@ -25,6 +25,20 @@ pub fn available() -> bool {
     }
 }
 
+/// `htpasswd` (apache2-utils), for the basic-auth registry.
+pub fn htpasswd() -> bool {
+    let ok = Command::new("htpasswd")
+        .arg("-h")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !ok {
+        eprintln!("skipping: htpasswd is not installed (apt-get install apache2-utils)");
+    }
+    ok
+}
+
 pub fn skopeo() -> bool {
     Command::new("skopeo")
         .arg("--version")
