@@ -514,7 +514,9 @@ impl Client {
             };
             let host = url_host(&url).unwrap_or_default();
             let same = host.eq_ignore_ascii_case(&endpoint.host);
-            if !url.starts_with("https://") && !(url.starts_with("http://") && is_loopback(&host)) {
+            let secure =
+                url.starts_with("https://") || (url.starts_with("http://") && is_loopback(&host));
+            if !secure {
                 return Err(Failure::Invalid(
                     "redirect to plain HTTP refused".to_string(),
                 ));

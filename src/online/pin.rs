@@ -291,11 +291,7 @@ fn plan_file(
                 }
             }
         };
-        let write = match (&existing, options.mode) {
-            (None, _) => true,
-            (Some(_), PinMode::Update) => true,
-            _ => false,
-        };
+        let write = existing.is_none() || options.mode == PinMode::Update;
         item.status = match &existing {
             None => Status::Pinned {
                 digest: new_digest.clone(),
