@@ -182,6 +182,11 @@ pub static FILE_ERRORS: &[(&str, &str, &str)] = &[
         "refit's fixes for the file were refused: the result did not parse, changed the number of image references, or did not converge. Nothing was written.",
     ),
     (
+        "E006",
+        "changed-during-fix",
+        "The file changed between refit reading it and writing its fixes (its size, modification time or content moved). Your version is kept and nothing was written; run again.",
+    ),
+    (
         "E010",
         "registry-error",
         "`--online`: a registry could not be asked about a reference (unreachable, timed out, an unexpected answer).",

@@ -171,12 +171,20 @@ pub fn pin(args: PinArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
+    // The files `refit check` would read (config `include`, `exclude`, `kinds`).
+    let run = match crate::run::Run::new(crate::run::RunOptions {
+        paths: args.paths.clone(),
+        config: args.config.config.clone(),
+        isolated: args.config.isolated,
+        ..Default::default()
+    }) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
     };
-    let targets = crate::discover::discover(&paths);
+    let targets = run.targets();
     let mode = if args.check {
         PinMode::Check
     } else if args.update {
@@ -217,7 +225,7 @@ pub fn pin(args: PinArgs) -> ExitCode {
             if let Some(fixed) = &f.fixed {
                 print!(
                     "{}",
-                    crate::cli::unified_diff(&f.display, &f.original, fixed, false)
+                    crate::diff::unified_diff(&f.display, &f.original, fixed, false)
                 );
             }
         }

@@ -552,30 +552,18 @@ fn pieces_of(site: &ImageSite) -> SiteValueRef<'_> {
     }
 }
 
-/// Write the pinned files (atomically, keeping the file's permissions).
-pub fn write(outcome: &PinOutcome) -> Vec<(String, std::io::Error)> {
+/// Write the pinned files (crate::write: atomic, owner and mode kept, a
+/// file edited since it was read is left alone).
+pub fn write(outcome: &PinOutcome) -> Vec<(String, String)> {
     let mut errors = Vec::new();
     for f in &outcome.files {
         if let Some(fixed) = &f.fixed
-            && let Err(e) = write_file(&f.path, fixed)
+            && let Err(e) = crate::write::write_fixed(&f.path, &f.original, None, fixed)
         {
-            errors.push((f.display.clone(), e));
+            errors.push((f.display.clone(), e.to_string()));
         }
     }
     errors
-}
-
-fn write_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let permissions = std::fs::metadata(path)?.permissions();
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, text.as_bytes())?;
-    std::fs::set_permissions(tmp.path(), permissions)?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// The lock file with these entries merged in.
