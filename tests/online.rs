@@ -899,3 +899,117 @@ fn helm_digest_keys_and_kustomize_digests() {
         assert_eq!(skopeo_digest(&format!("{h}/charts/tool:1"), None), *t);
     }
 }
+
+#[test]
+fn cred_helpers_podman_auth_file_and_no_credential_across_a_redirect() {
+    need_registry!();
+    let reg = Registry::start(RegistryOptions::default());
+    let push = Pusher::new(&reg.url());
+    let img = push.image("team/svc", "3", "linux", "amd64", "r", false);
+    use base64::Engine;
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("helper-user:helper-secret")
+    );
+    // B: where A redirects manifests; it must never see a credential.
+    let b = FaultProxy::start(reg.port, Arc::new(|_, _: &str| Action::Forward));
+    let b_port = b.port;
+    let exp = expected.clone();
+    // A: basic auth in front of the registry; manifests redirect to B.
+    let a = FaultProxy::start(
+        reg.port,
+        Arc::new(move |_, head: &str| {
+            if authorization(head).as_deref() != Some(exp.as_str()) {
+                return Action::Respond(respond(
+                    "401 Unauthorized",
+                    &[("WWW-Authenticate", "Basic realm=\"test\"")],
+                    "",
+                ));
+            }
+            let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+            if path.contains("/manifests/") {
+                let location = format!("http://127.0.0.1:{b_port}{path}");
+                return Action::Respond(respond(
+                    "307 Temporary Redirect",
+                    &[("Location", &location)],
+                    "",
+                ));
+            }
+            Action::Forward
+        }),
+    );
+    let h = a.host();
+    let work = tempfile::tempdir().unwrap();
+    let text = format!("FROM {h}/team/svc:3\n");
+    let dockerfile = write(work.path(), "Dockerfile", &text);
+    let env = Env::new("http://127.0.0.1:1");
+    // A credential helper, run as Docker runs it.
+    let bin = env.home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-fake");
+    std::fs::write(
+        &helper,
+        format!("#!/bin/sh\nread server\n[ \"$server\" = \"{h}\" ] || exit 1\necho '{{\"Username\":\"helper-user\",\"Secret\":\"helper-secret\"}}'\n"),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    env.docker_config(&format!(r#"{{"credHelpers":{{"{h}":"fake"}}}}"#));
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out =
+        run(env
+            .refit(work.path())
+            .env("PATH", &path)
+            .args(["pin", "--no-cache", "--dry-run"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(&format!("would pin {}", img.digest)),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(read(&dockerfile), text, "--dry-run wrote");
+    let status = run(env
+        .refit(work.path())
+        .env("PATH", &path)
+        .args(["registry", "status", &h]));
+    assert!(
+        status
+            .stdout
+            .contains("credentials: helper-user (docker-credential-fake)"),
+        "{}",
+        status.stdout
+    );
+    // Podman's auth.json ($REGISTRY_AUTH_FILE), with no Docker config.
+    env.docker_config("{}");
+    let auth_file = env.home.path().join("auth.json");
+    std::fs::write(
+        &auth_file,
+        format!(
+            r#"{{"auths":{{"{h}":{{"auth":"{}"}}}}}}"#,
+            base64::engine::general_purpose::STANDARD.encode("helper-user:helper-secret")
+        ),
+    )
+    .unwrap();
+    let out = run(env
+        .refit(work.path())
+        .env("REGISTRY_AUTH_FILE", &auth_file)
+        .args(["pin", "--no-cache", "--diff"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains(&format!("+FROM {h}/team/svc:3@{}", img.digest)),
+        "{}",
+        out.stdout
+    );
+    // B answered the redirected manifest requests, never with a credential.
+    let seen = b.heads.lock().unwrap().clone();
+    assert!(!seen.is_empty());
+    assert!(seen.iter().all(|h| authorization(h).is_none()), "{seen:?}");
+    for t in [&out.stdout, &out.stderr, &status.stdout] {
+        assert!(!t.contains("helper-secret"));
+    }
+}
