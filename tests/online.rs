@@ -1013,3 +1013,94 @@ fn cred_helpers_podman_auth_file_and_no_credential_across_a_redirect() {
         assert!(!t.contains("helper-secret"));
     }
 }
+
+#[test]
+fn per_host_limit_and_run_deadline() {
+    need_registry!();
+    let reg = Registry::start(RegistryOptions::default());
+    let push = Pusher::new(&reg.url());
+    for t in 0..8 {
+        push.image(
+            "lim/app",
+            &format!("{t}"),
+            "linux",
+            "amd64",
+            &format!("{t}"),
+            false,
+        );
+    }
+    let slow = FaultProxy::start(
+        reg.port,
+        Arc::new(|_, _: &str| Action::Delay(Duration::from_millis(300))),
+    );
+    let h = slow.host();
+    let work = tempfile::tempdir().unwrap();
+    let mut compose = String::from("services:\n");
+    for t in 0..8 {
+        compose.push_str(&format!("  s{t}:\n    image: {h}/lim/app:{t}\n"));
+    }
+    write(work.path(), "compose.yaml", &compose);
+    let env = Env::new("http://127.0.0.1:1");
+    // 8 slow answers, 2 at a time: at least 4 rounds.
+    let start = std::time::Instant::now();
+    let out = run(env.refit(work.path()).args([
+        "pin",
+        "--check",
+        "--no-cache",
+        "--per-host",
+        "2",
+        "--jobs",
+        "8",
+    ]));
+    let limited = start.elapsed();
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(limited >= Duration::from_millis(1150), "{limited:?}");
+    // 8 at a time: about one round.
+    let start = std::time::Instant::now();
+    let out = run(env.refit(work.path()).args([
+        "pin",
+        "--check",
+        "--no-cache",
+        "--per-host",
+        "8",
+        "--jobs",
+        "8",
+    ]));
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        start.elapsed() < limited,
+        "{:?} vs {limited:?}",
+        start.elapsed()
+    );
+    // A 1-second deadline with answers that take 3 s each: a clear error.
+    let stuck = FaultProxy::start(
+        reg.port,
+        Arc::new(|_, _: &str| Action::Delay(Duration::from_secs(3))),
+    );
+    let text = format!("FROM {}/lim/app:0\n", stuck.host());
+    write(work.path(), "d/Dockerfile", &text);
+    let start = std::time::Instant::now();
+    let out = run(env.refit(work.path()).args([
+        "pin",
+        "--no-cache",
+        "--deadline",
+        "1",
+        "--timeout",
+        "1",
+        "--retries",
+        "5",
+        "d",
+    ]));
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("deadline") || out.stdout.contains("timed out"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(read(&work.path().join("d/Dockerfile")), text);
+}
