@@ -258,6 +258,33 @@ fn missing_tag_and_repository_fail_and_write_nothing() {
         "{}",
         out.stdout
     );
+    // Digest-only references are asked by digest and kept.
+    let zero = format!("sha256:{}", "0".repeat(64));
+    let only = write(
+        work.path(),
+        "d/Dockerfile",
+        &format!("FROM {h}/there@{}\nFROM {h}/there@{zero}\n", ok.digest),
+    );
+    let out = run(env.refit(work.path()).args(["pin", "--no-cache", "d"]));
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(&format!(
+            "Dockerfile:1: {h}/there@{} ({h}/there@{}): up to date",
+            ok.digest, ok.digest
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("({h}/there@{zero}): error: not found")),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        read(&only),
+        format!("FROM {h}/there@{}\nFROM {h}/there@{zero}\n", ok.digest)
+    );
     // The one that resolved is pinned; the others are left as they were.
     assert_eq!(
         read(&compose),

@@ -171,6 +171,9 @@ pub fn plan(targets: Vec<Target>, resolver: &Resolver, options: &PinOptions) -> 
     let results = resolver.resolve_all(&wants);
     let mut entries: HashMap<String, Entry> = HashMap::new();
     for (want, r) in &results {
+        if want.by_digest() {
+            continue;
+        }
         if let Ok(r) = r {
             entries.insert(
                 want.key(),
@@ -249,6 +252,11 @@ fn plan_file(
                 continue;
             }
         };
+        if want.by_digest() {
+            // No tag to follow: the digest exists, and stays.
+            items.push(item);
+            continue;
+        }
         let (target, platform) = match target_digest(resolved, options.platform.as_deref()) {
             Ok(t) => t,
             Err(why) => {

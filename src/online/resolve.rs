@@ -58,13 +58,26 @@ impl Want {
         Want {
             registry: reference.normalized_domain().to_string(),
             repository: reference.normalized_path(),
-            tag: reference.tag_str().unwrap_or("latest").to_string(),
+            // A reference pinned by digest alone is asked by its digest.
+            tag: reference
+                .tag_str()
+                .or(reference.digest_str())
+                .unwrap_or("latest")
+                .to_string(),
             detailed,
         }
     }
     /// `docker.io/library/alpine:3.20` (the lock file's key).
     pub fn key(&self) -> String {
-        format!("{}/{}:{}", self.registry, self.repository, self.tag)
+        if self.by_digest() {
+            format!("{}/{}@{}", self.registry, self.repository, self.tag)
+        } else {
+            format!("{}/{}:{}", self.registry, self.repository, self.tag)
+        }
+    }
+    /// Asked by digest (the reference has no tag).
+    pub fn by_digest(&self) -> bool {
+        self.tag.starts_with("sha256:")
     }
 }
 
