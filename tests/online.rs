@@ -657,6 +657,13 @@ fn docker_hub_names_go_to_mirrors_first_and_registry_status() {
         read(&dockerfile),
         format!("FROM alpine:3.20@{}\n", alpine320.digest)
     );
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect(&out.stdout);
+    assert_eq!(v["references"][0]["host"], mirror.host().as_str());
+    assert_eq!(
+        v["references"][0]["reference"],
+        "docker.io/library/alpine:3.20"
+    );
+    assert_eq!(v["references"][0]["status"], "pinned");
     if skopeo() {
         assert_eq!(
             skopeo_digest(&format!("{}/library/alpine:3.20", mirror.host()), None),

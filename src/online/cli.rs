@@ -291,8 +291,14 @@ fn print_text(outcome: &PinOutcome, written: bool, lock: bool) {
             } else {
                 status_text(&i.status, written && f.error.is_none())
             };
+            let via = i
+                .host
+                .as_ref()
+                .filter(|h| !i.reference.starts_with(&format!("{h}/")))
+                .map(|h| format!(" via {h}"))
+                .unwrap_or_default();
             println!(
-                "{}:{}: {} ({}){platform}: {status}",
+                "{}:{}: {} ({}{via}){platform}: {status}",
                 f.display, i.line, i.written, i.reference
             );
         }
@@ -325,6 +331,7 @@ fn json(outcome: &PinOutcome) -> String {
                 "digest": digest,
                 "old": old,
                 "platform": i.platform,
+                "host": i.host,
                 "error": error,
             })
         })

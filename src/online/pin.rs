@@ -63,6 +63,8 @@ pub struct Item {
     pub status: Status,
     /// The platform a platform-specific pin is for.
     pub platform: Option<String>,
+    /// The host that answered (a mirror or the registry).
+    pub host: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -238,6 +240,7 @@ fn plan_file(
             reference: want.key(),
             status: Status::Current,
             platform: None,
+            host: None,
         };
         let resolved = match results.get(&want) {
             Some(Ok(r)) => r,
@@ -252,6 +255,7 @@ fn plan_file(
                 continue;
             }
         };
+        item.host = Some(resolved.host.clone());
         if want.by_digest() {
             // No tag to follow: the digest exists, and stays.
             items.push(item);
