@@ -362,6 +362,7 @@ fn baseline_fixtures() {
             color: false,
             fixing: false,
             unsafe_fixes: true,
+            width: RenderOptions::DEFAULT_WIDTH,
         };
         let mut display = shown.clone();
         display.display = baseline_path
