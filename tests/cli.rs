@@ -521,8 +521,6 @@ fn config_discovery_extend_per_file_ignores_and_errors() {
             "Dockerfile TAG001 error",
             "build/app.containerfile.txt REG001 warning",
             "deploy/Dockerfile TAG001 warning",
-            // `select = ["TAG"]` names the opt-in TAG004 by prefix.
-            "deploy/Dockerfile TAG004 warning",
         ]
     );
     // The nearest file wins: deploy/ selects only TAG and does not extend.

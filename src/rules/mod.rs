@@ -55,6 +55,11 @@ pub static RULES: &[&Rule] = &[
     &tag005_numeric_tag::RULE,
 ];
 
+/// Opt-in rules that only their full code selects (`--extend-select
+/// TAG004`): a prefix (`TAG`) does not, because they fire on nearly every
+/// reference of a repository that does not pin digests.
+pub static SELECTED_BY_CODE_ONLY: &[&str] = &["TAG004"];
+
 /// Rules that ask registries: they find nothing offline, and run only
 /// with `refit check --online` (`crate::online::check`). Sorted by code.
 pub static ONLINE_RULES: &[&Rule] = &[

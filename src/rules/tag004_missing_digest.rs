@@ -4,7 +4,8 @@ use crate::site::{ImageSite, Span};
 
 declare_rule! {
     /// ## What it does
-    /// Flags image references without a digest (opt-in). When
+    /// Flags image references without a digest. Opt-in, and only its full
+    /// code selects it (`--extend-select TAG004`; `TAG` does not). When
     /// `refit.lock` (written by `refit pin --lock`, beside `refit.toml` or
     /// in the current folder) has the reference, the fix adds its digest:
     /// no network is needed.
