@@ -70,6 +70,8 @@ pub struct Settings {
     /// The knowledge tables extended by config `[knowledge]`; `None`: the
     /// compiled-in ones.
     pub knowledge: Option<std::sync::Arc<Knowledge>>,
+    /// `refit.lock` (TAG004's digests), read with no network.
+    pub lock: Option<std::sync::Arc<crate::online::lock::Lock>>,
 }
 
 fn matches(code: &str, selector: &str) -> bool {
@@ -122,11 +124,15 @@ impl Settings {
     /// not), as clippy's pedantic lints need naming.
     pub fn enabled(&self, code: &str) -> bool {
         let opt_in = RULES.iter().any(|r| r.code == code && r.opt_in);
-        let best = |list: &[String], extra: &[String]| {
+        let by_code_only = crate::rules::SELECTED_BY_CODE_ONLY.contains(&code);
+        let best = |list: &[String], extra: &[String], selecting: bool| {
             list.iter()
                 .chain(extra)
                 .filter(|s| matches(code, s))
                 .filter(|s| !(opt_in && s.trim().eq_ignore_ascii_case("ALL")))
+                // Selecting by prefix does not turn these on (ignoring does
+                // turn them off).
+                .filter(|s| !(by_code_only && selecting && !s.trim().eq_ignore_ascii_case(code)))
                 .map(|s| {
                     if s.trim().eq_ignore_ascii_case("ALL") {
                         0
@@ -139,9 +145,9 @@ impl Settings {
         let selected = if self.select.is_empty() && !opt_in {
             Some(0)
         } else {
-            best(&self.select, &self.extend_select)
+            best(&self.select, &self.extend_select, true)
         };
-        match (selected, best(&self.ignore, &[])) {
+        match (selected, best(&self.ignore, &[], false)) {
             (None, _) => false,
             (Some(_), None) => true,
             (Some(s), Some(i)) => s > i,
@@ -312,6 +318,7 @@ pub fn check_text(
             .unwrap_or(Knowledge::builtin()),
         policy: &settings.policy,
         options: &settings.options,
+        lock: settings.lock.as_deref(),
     };
     let mut diagnostics = Vec::new();
     for rule in RULES.iter().filter(|r| settings.enabled(r.code)) {
@@ -365,6 +372,19 @@ mod tests {
             ignore: ignore.iter().map(|s| s.to_string()).collect(),
             ..Settings::default()
         }
+    }
+
+    #[test]
+    fn tag004_needs_its_full_code() {
+        assert!(!settings(&["TAG"], &[]).enabled("TAG004"));
+        assert!(!settings(&["ALL"], &[]).enabled("TAG004"));
+        assert!(settings(&["TAG004"], &[]).enabled("TAG004"));
+        assert!(settings(&["TAG"], &[]).enabled("TAG001"));
+        let mut s = settings(&[], &[]);
+        s.extend_select = vec!["TAG004".to_string()];
+        assert!(s.enabled("TAG004"));
+        s.ignore = vec!["TAG004".to_string()];
+        assert!(!s.enabled("TAG004"));
     }
 
     #[test]

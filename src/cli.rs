@@ -59,6 +59,13 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+    /// Pin image references to digests (asks registries).
+    Pin(crate::online::cli::PinArgs),
+    /// Registry diagnostics (asks registries).
+    Registry {
+        #[command(subcommand)]
+        command: crate::online::cli::RegistryCommand,
+    },
     /// Run the language server (LSP over stdio) for editors.
     #[command(long_about = crate::server::HELP)]
     Server,
@@ -209,6 +216,11 @@ pub struct CheckArgs {
     pub extend_select: Vec<String>,
     #[command(flatten)]
     pub config: ConfigArgs,
+    /// Also ask the registries (REF003, REF004, MIR003); offline otherwise.
+    #[arg(long)]
+    pub online: bool,
+    #[command(flatten, next_help_heading = "Online (with --online)")]
+    pub online_args: crate::online::cli::OnlineArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -286,6 +298,8 @@ pub fn run() -> ExitCode {
             }
         }
         Command::Config { path, config } => show_config(path, &config),
+        Command::Pin(args) => crate::online::cli::pin(args),
+        Command::Registry { command } => crate::online::cli::registry(command),
         Command::Server => match crate::server::run_stdio() {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -625,6 +639,21 @@ fn finish_collected(
         return usage_error(&e.to_string());
     }
 
+    if args.online {
+        let online_settings = match run.file_settings(std::path::Path::new("refit.toml")) {
+            Ok(f) => f.settings,
+            Err(e) => return config_error(&e),
+        };
+        let enabled = |code: &str| online_settings.enabled(code);
+        if let Err(e) = crate::online::cli::check_online(
+            &mut reports,
+            &args.online_args,
+            &args.config,
+            &enabled,
+        ) {
+            return usage_error(&e);
+        }
+    }
     if args.add_ignore {
         return match run.add_ignore(&reports) {
             Err(e) => config_error(&e),

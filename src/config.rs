@@ -105,6 +105,11 @@ pub struct Registries {
     pub allow: Option<Vec<String>>,
     pub deny: Option<Vec<String>>,
     pub proxies: Option<Vec<crate::policy::Proxy>>,
+    /// Hosts `refit pin`/`--online` may speak plain HTTP to (loopback
+    /// always may).
+    pub insecure: Option<Vec<String>>,
+    /// Docker Hub mirrors `refit pin`/`--online` try before Docker Hub.
+    pub mirrors: Option<Vec<String>>,
 }
 
 /// Every key the format knows, for "did you mean" suggestions.
@@ -345,6 +350,8 @@ pub struct Config {
     overrides: Vec<(GlobSet, RawConfig)>,
     /// The compiled-in tables with `[knowledge]` added, built once.
     pub knowledge: Option<Arc<crate::rules::knowledge::Knowledge>>,
+    /// `refit.lock` beside the config file (TAG004's digests).
+    pub lock: Option<Arc<crate::online::lock::Lock>>,
 }
 
 fn glob_set(patterns: &[String], path: &Path, chain: &[PathBuf]) -> Result<GlobSet, ConfigError> {
@@ -561,6 +568,18 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let knowledge = raw.knowledge.as_ref().map(|extension| {
         Arc::new(crate::rules::knowledge::Knowledge::builtin().extended(extension))
     });
+    let lock_path = root.join(crate::online::lock::LOCK_FILE);
+    let lock = if lock_path.is_file() {
+        Some(Arc::new(
+            crate::online::lock::Lock::read(&lock_path).map_err(|message| ConfigError {
+                path: lock_path.clone(),
+                message,
+                at: None,
+            })?,
+        ))
+    } else {
+        None
+    };
     Ok(Config {
         sources: chain,
         root,
@@ -571,6 +590,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         kinds,
         overrides,
         knowledge,
+        lock,
     })
 }
 
@@ -694,6 +714,9 @@ impl Config {
         }
         s.options = raw.rules.clone().unwrap_or_default();
         s.knowledge = self.knowledge.clone();
+        if self.lock.is_some() {
+            s.lock = self.lock.clone();
+        }
         raw
     }
 }

@@ -197,6 +197,11 @@ pub static FILE_ERRORS: &[(&str, &str, &str)] = &[
         "The file changed between refit reading it and writing its fixes (its size, modification time or content moved). Your version is kept and nothing was written; run again.",
     ),
     (
+        "E010",
+        "registry-error",
+        "`--online`: a registry could not be asked about a reference (unreachable, timed out, an unexpected answer).",
+    ),
+    (
         "N001",
         "templated-file-skipped",
         "A note, not an error: the file has template expressions (`{{ … }}`) that make it invalid YAML, so refit did not read it as YAML. It still reports the lines that are plainly `image: <reference>`, as line-matching tools do; fixes are not applied to them. The exit status is unaffected.",

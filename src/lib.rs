@@ -17,6 +17,7 @@ pub mod gitdiff;
 pub mod identity;
 pub mod man;
 pub mod official;
+pub mod online;
 pub mod policy;
 pub mod reference;
 pub mod report;

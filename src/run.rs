@@ -203,7 +203,7 @@ fn exclusion_globs(patterns: &[String]) -> Result<Option<globset::GlobSet>, RunE
 /// Whether a selector names a rule (a code, a prefix, or `ALL`).
 fn known_selector(code: &str) -> bool {
     code.eq_ignore_ascii_case("ALL")
-        || RULES.iter().any(|r| {
+        || RULES.iter().chain(crate::rules::ONLINE_RULES).any(|r| {
             r.code
                 .get(..code.len())
                 .is_some_and(|p| p.eq_ignore_ascii_case(code))
@@ -243,6 +243,10 @@ impl Run {
                 env: options.env.clone(),
                 ..Default::default()
             },
+            // `refit.lock` in the current folder (a config folder's own wins).
+            lock: crate::online::lock::Lock::read(Path::new(crate::online::lock::LOCK_FILE))
+                .ok()
+                .map(std::sync::Arc::new),
             ..Settings::default()
         };
         let exclude = exclusion_globs(&options.exclude)?;

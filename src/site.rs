@@ -229,6 +229,9 @@ pub struct Extra {
     pub via_proxy: Option<String>,
     /// A Dockerfile `FROM`: the build stage it starts.
     pub stage: Option<std::sync::Arc<Stage>>,
+    /// Helm values: the image map's `digest:` key, even when empty (where
+    /// `refit pin` writes a digest).
+    pub digest_slot: Option<Slot>,
     /// A Dockerfile `FROM` with variables that have no value: what BuildKit
     /// does with them (REF002's UndefinedArgInFrom and
     /// InvalidDefaultArgInFrom).

@@ -1,11 +1,16 @@
 //! Rule meta-tests: codes, names, documentation, and the generated `rules/`.
 
-use refit::rules::{Fixability, RULES};
+use refit::rules::{Fixability, ONLINE_RULES, RULES};
+
+/// Every rule, offline and online.
+fn all_rules() -> Vec<&'static refit::rules::Rule> {
+    RULES.iter().chain(ONLINE_RULES).copied().collect()
+}
 use std::path::Path;
 
 #[test]
 fn codes_unique_sorted_names_kebab() {
-    for pair in RULES.windows(2) {
+    for pair in RULES.windows(2).chain(ONLINE_RULES.windows(2)) {
         assert!(
             pair[0].code < pair[1].code,
             "{} before {}",
@@ -13,7 +18,7 @@ fn codes_unique_sorted_names_kebab() {
             pair[1].code
         );
     }
-    for rule in RULES {
+    for rule in all_rules() {
         let (family, number) = rule.code.split_at(rule.code.len() - 3);
         assert!(
             family.starts_with(|c: char| c.is_ascii_uppercase())
@@ -42,7 +47,7 @@ fn codes_unique_sorted_names_kebab() {
 
 #[test]
 fn docs_have_headings() {
-    for rule in RULES {
+    for rule in all_rules() {
         let doc = rule.documentation();
         for heading in [
             "## What it does",
@@ -66,7 +71,7 @@ fn index() -> String {
     let mut out = String::from(
         "# refit rules\n\nGenerated from the rule files in `src/rules/` by `BLESS=1 cargo test --test rules_meta`; do not edit by hand.\n\n| Code | Name | Severity | Fix | Summary |\n|---|---|---|---|---|\n",
     );
-    for r in RULES {
+    for r in all_rules() {
         out.push_str(&format!(
             "| [{}]({}.md) | {} | {} | {} | {} |\n",
             r.code,
@@ -87,7 +92,7 @@ fn generated_rule_pages_are_current() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     let bless = std::env::var_os("BLESS").is_some_and(|v| v != "0");
     let mut expected = vec![("README.md".to_string(), index())];
-    for r in RULES {
+    for r in all_rules() {
         expected.push((format!("{}.md", r.code), r.page()));
     }
     let mut stale = Vec::new();

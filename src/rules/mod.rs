@@ -5,9 +5,12 @@ mod base002_deprecated_image;
 mod k8s001_pull_policy;
 mod mir001_dead_mirror;
 mod mir002_registry_as_mirror;
+pub mod mir003_mirror_unusable;
 mod mir004_dead_package_mirror;
 mod ref001_invalid_reference;
 mod ref002_unresolved_variable;
+pub mod ref003_missing_image;
+pub mod ref004_access_denied;
 mod ref005_from_not_a_stage;
 mod reg001_implicit_registry;
 mod reg002_mirror_in_reference;
@@ -27,6 +30,7 @@ pub mod sup002_unused_baseline_entry;
 mod tag001_missing_tag;
 mod tag002_latest_tag;
 mod tag003_mutable_tag;
+mod tag004_missing_digest;
 mod tag005_numeric_tag;
 
 pub mod knowledge;
@@ -63,7 +67,21 @@ pub static RULES: &[&Rule] = &[
     &tag001_missing_tag::RULE,
     &tag002_latest_tag::RULE,
     &tag003_mutable_tag::RULE,
+    &tag004_missing_digest::RULE,
     &tag005_numeric_tag::RULE,
+];
+
+/// Opt-in rules that only their full code selects (`--extend-select
+/// TAG004`): a prefix (`TAG`) does not, because they fire on nearly every
+/// reference of a repository that does not pin digests.
+pub static SELECTED_BY_CODE_ONLY: &[&str] = &["TAG004"];
+
+/// Rules that ask registries: they find nothing offline, and run only
+/// with `refit check --online` (`crate::online::check`). Sorted by code.
+pub static ONLINE_RULES: &[&Rule] = &[
+    &mir003_mirror_unusable::RULE,
+    &ref003_missing_image::RULE,
+    &ref004_access_denied::RULE,
 ];
 
 /// Whether a rule can fix what it finds.
@@ -89,6 +107,8 @@ pub struct RuleContext<'a> {
     pub knowledge: &'a knowledge::Knowledge,
     pub policy: &'a crate::policy::Policy,
     pub options: &'a RuleOptions,
+    /// `refit.lock`, when there is one.
+    pub lock: Option<&'a crate::online::lock::Lock>,
     /// Facts about the whole file (a Dockerfile's stage graph) and the
     /// repository around it.
     pub file: &'a FileFacts,
@@ -208,6 +228,7 @@ impl Rule {
 pub fn find(key: &str) -> Option<&'static Rule> {
     RULES
         .iter()
+        .chain(ONLINE_RULES)
         .copied()
         .find(|r| r.code.eq_ignore_ascii_case(key) || r.name == key)
 }

@@ -220,6 +220,7 @@ impl Walker<'_> {
             slot
         });
         s.extra.prefixing = self.prefixing(path);
+        s.extra.digest_slot = doc.get_scalar(map, "digest").map(Slot::from);
         Some(s)
     }
 }

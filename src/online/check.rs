@@ -1,0 +1,140 @@
+//! `refit check --online`: REF003, REF004 and MIR003 findings from the
+//! registries, added to the offline reports.
+
+use super::client::Failure;
+use super::resolve::{Resolver, Want};
+use super::status::{MirrorState, probe_mirror};
+use crate::check::Settings;
+use crate::diagnostic::Diagnostic;
+use crate::engine::FileReport;
+use crate::rules::{mir003_mirror_unusable, ref003_missing_image, ref004_access_denied};
+use crate::site::{ImageSite, SiteKind};
+use std::collections::HashMap;
+
+/// Ask the registries about every reference (each distinct one once) and
+/// every Docker Hub mirror setting (each distinct mirror once), and add
+/// the findings to the reports. Findings for rules `enabled` says no to
+/// are left out. A reference whose registry could not be asked gets an
+/// E010 error (exit 2).
+pub fn add_findings(
+    reports: &mut [FileReport],
+    resolver: &Resolver,
+    enabled: &dyn Fn(&str) -> bool,
+) {
+    let settings = Settings::default();
+    let mut per_file: Vec<Vec<ImageSite>> = Vec::with_capacity(reports.len());
+    for r in reports.iter() {
+        let sites = match (r.current_text(), r.has_error()) {
+            (Some(text), false) => {
+                let local = r
+                    .path
+                    .as_deref()
+                    .and_then(|p| crate::engine::local_settings(p, r.kind, &settings));
+                crate::check::extract(r.kind, text, local.as_ref().unwrap_or(&settings))
+                    .unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
+        per_file.push(sites);
+    }
+    let wants: Vec<Want> = per_file
+        .iter()
+        .flatten()
+        .filter(|s| !s.extra.build_output && s.kind != SiteKind::DaemonMirror)
+        .filter_map(|s| s.reference().map(|r| Want::of(r, false)))
+        .collect();
+    let results =
+        if enabled(ref003_missing_image::RULE.code) || enabled(ref004_access_denied::RULE.code) {
+            resolver.resolve_all(&wants)
+        } else {
+            HashMap::new()
+        };
+    let mut probes: HashMap<String, MirrorState> = HashMap::new();
+    for (report, sites) in reports.iter_mut().zip(&per_file) {
+        let before = report.diagnostics.len();
+        for site in sites {
+            if let Some(mirror) = site.mirror() {
+                if !enabled(mir003_mirror_unusable::RULE.code) || !mirror.mirrors_docker_hub() {
+                    continue;
+                }
+                let Some(endpoint) = resolver.client.mirror_endpoint(&mirror.written) else {
+                    continue;
+                };
+                let state = probes
+                    .entry(endpoint.base.clone() + "/" + &endpoint.prefix)
+                    .or_insert_with(|| probe_mirror(&resolver.client, &endpoint))
+                    .clone();
+                if !state.is_ok() {
+                    let mut d = mir003_mirror_unusable::RULE.report(
+                        site,
+                        format!(
+                            "Mirror `{}` ({}) is {}",
+                            mirror.written,
+                            mirror.format.label(),
+                            state.describe()
+                        ),
+                    );
+                    d.help = Some(
+                        "the daemon silently falls back to Docker Hub: fix or remove the mirror"
+                            .to_string(),
+                    );
+                    report.diagnostics.push(d);
+                }
+                continue;
+            }
+            if site.extra.build_output {
+                continue;
+            }
+            let Some(reference) = site.reference() else {
+                continue;
+            };
+            let want = Want::of(reference, false);
+            let Some(Err(failure)) = results.get(&want) else {
+                continue;
+            };
+            let host = resolver
+                .client
+                .endpoints(&want.registry)
+                .last()
+                .map(|e| e.host.clone())
+                .unwrap_or_default();
+            let d = match failure {
+                Failure::NotFound { code } if enabled(ref003_missing_image::RULE.code) => {
+                    let mut d = ref003_missing_image::RULE.report(
+                        site,
+                        format!(
+                            "Image `{}` does not exist on {host} ({code})",
+                            reference.input()
+                        ),
+                    );
+                    d.help = Some(format!("`{}` was asked", want.key()));
+                    d
+                }
+                Failure::Denied { status, code } if enabled(ref004_access_denied::RULE.code) => {
+                    let mut d = ref004_access_denied::RULE.report(
+                        site,
+                        format!(
+                            "Access to `{}` is denied by {host} ({status} {code})",
+                            reference.input()
+                        ),
+                    );
+                    d.help =
+                        Some("log in to the registry, or check the repository path".to_string());
+                    d
+                }
+                Failure::NotFound { .. } | Failure::Denied { .. } => continue,
+                other => crate::check::file_error(
+                    "E010",
+                    format!("Cannot ask {host} about `{}`: {other}", reference.input()),
+                    site.span,
+                ),
+            };
+            report.diagnostics.push(d);
+        }
+        if report.diagnostics.len() != before {
+            report
+                .diagnostics
+                .sort_by(|a: &Diagnostic, b: &Diagnostic| a.sort_key().cmp(&b.sort_key()));
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! `refit.lock`: one entry per reference, sorted, for stable diffs.
+
+use std::path::Path;
+
+pub const LOCK_FILE: &str = "refit.lock";
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Entry {
+    /// The normalized reference (`docker.io/library/alpine:3.20`).
+    pub reference: String,
+    pub digest: String,
+    pub media_type: String,
+    /// For an index: its platforms.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub platforms: Vec<String>,
+    /// The host that answered (a mirror or the registry).
+    pub registry: String,
+    /// When it was resolved (RFC 3339, UTC).
+    pub resolved: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lock {
+    pub version: u32,
+    #[serde(default, rename = "image")]
+    pub images: Vec<Entry>,
+}
+
+impl Lock {
+    pub fn read(path: &Path) -> Result<Lock, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Lock::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Lock, String> {
+        let lock: Lock = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        if lock.version != 1 {
+            return Err(format!("unknown lock file version {}", lock.version));
+        }
+        Ok(lock)
+    }
+
+    /// The entry for a normalized reference.
+    pub fn get(&self, reference: &str) -> Option<&Entry> {
+        self.images
+            .binary_search_by(|e| e.reference.as_str().cmp(reference))
+            .ok()
+            .and_then(|i| self.images.get(i))
+    }
+
+    /// Add or replace entries, keeping them sorted.
+    pub fn merge(&mut self, entries: impl IntoIterator<Item = Entry>) {
+        self.version = 1;
+        for e in entries {
+            match self
+                .images
+                .binary_search_by(|x| x.reference.as_str().cmp(&e.reference))
+            {
+                Ok(i) => self.images[i] = e,
+                Err(i) => self.images.insert(i, e),
+            }
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let mut sorted = self.clone();
+        sorted.version = 1;
+        sorted.images.sort_by(|a, b| a.reference.cmp(&b.reference));
+        let body = toml::to_string(&sorted).unwrap_or_default();
+        format!(
+            "# refit.lock: image digests resolved by `refit pin --lock`.\n# Regenerate with `refit pin --lock`; do not edit by hand.\n{body}"
+        )
+    }
+}
+
+/// The RFC 3339 form of seconds since the epoch (UTC).
+pub fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_798_761_600), "2027-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn round_trip_sorted() {
+        let e = |r: &str| Entry {
+            reference: r.to_string(),
+            digest: "sha256:00".to_string(),
+            media_type: "m".to_string(),
+            platforms: vec![],
+            registry: "h".to_string(),
+            resolved: rfc3339(0),
+        };
+        let mut lock = Lock::default();
+        lock.merge([e("b"), e("a"), e("c")]);
+        let text = lock.render();
+        let back = Lock::parse(&text).unwrap();
+        assert_eq!(back.images[0].reference, "a");
+        assert!(back.get("c").is_some());
+        assert!(back.get("d").is_none());
+    }
+}

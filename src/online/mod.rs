@@ -1,0 +1,13 @@
+//! Online features: the registry client, credentials, the digest cache,
+//! the lock file and the pin engine. Nothing here runs unless the user
+//! asks (`refit pin`, `refit registry`, `refit check --online`): refit is
+//! offline by default.
+
+pub mod auth;
+pub mod check;
+pub mod cli;
+pub mod client;
+pub mod lock;
+pub mod pin;
+pub mod resolve;
+pub mod status;

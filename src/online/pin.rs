@@ -1,0 +1,586 @@
+//! The pin engine: resolve every reference's tag to a digest and write it
+//! as `name:tag@sha256:…`, keeping the tag for people to read.
+
+use super::client::Failure;
+use super::lock::{Entry, Lock, rfc3339};
+use super::resolve::{Resolved, Resolver, Want};
+use crate::check::{FileKind, Settings};
+use crate::diagnostic::{Edit, LineIndex};
+use crate::discover::Target;
+use crate::site::{ImageSite, SiteKind, Span};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinMode {
+    /// Add digests where there are none; leave existing pins alone.
+    Pin,
+    /// Write nothing; report unpinned references and stale pins.
+    Check,
+    /// Add digests and refresh stale pins.
+    Update,
+}
+
+#[derive(Debug, Clone)]
+pub struct PinOptions {
+    pub mode: PinMode,
+    /// Pin one platform's manifest (`linux/arm64`) instead of the index.
+    pub platform: Option<String>,
+    /// Resolve index platforms (for the lock file).
+    pub detailed: bool,
+}
+
+/// What became of one reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// A digest was added (or would be, with `--dry-run`).
+    Pinned { digest: String },
+    /// Already pinned to the current digest (or to one platform of it).
+    Current,
+    /// The pin is stale: the tag now points elsewhere. `updated` when the
+    /// new digest was written.
+    Stale {
+        old: String,
+        new: String,
+        updated: bool,
+    },
+    /// No digest (`--check`).
+    Unpinned { digest: String },
+    /// Not pinned, and why.
+    Skipped(String),
+    /// The registry could not resolve it.
+    Failed(Failure),
+}
+
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// 1-based line of the site.
+    pub line: usize,
+    /// The reference as written at the site.
+    pub written: String,
+    /// The normalized reference asked (`docker.io/library/alpine:3.20`).
+    pub reference: String,
+    pub status: Status,
+    /// The platform a platform-specific pin is for.
+    pub platform: Option<String>,
+    /// The host that answered (a mirror or the registry).
+    pub host: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FilePin {
+    pub display: String,
+    pub path: PathBuf,
+    pub kind: FileKind,
+    pub original: String,
+    /// The pinned text, when it changed.
+    pub fixed: Option<String>,
+    pub items: Vec<Item>,
+    /// A reason the file was not read or its edits were refused.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct PinOutcome {
+    pub files: Vec<FilePin>,
+    /// Every reference that resolved, for `refit.lock`.
+    pub entries: Vec<Entry>,
+}
+
+impl PinOutcome {
+    pub fn items(&self) -> impl Iterator<Item = (&FilePin, &Item)> {
+        self.files
+            .iter()
+            .flat_map(|f| f.items.iter().map(move |i| (f, i)))
+    }
+    pub fn failed(&self) -> bool {
+        self.files.iter().any(|f| f.error.is_some())
+            || self
+                .items()
+                .any(|(_, i)| matches!(i.status, Status::Failed(_)))
+    }
+    /// For `--check`: unpinned or stale.
+    pub fn needs_work(&self) -> bool {
+        self.items().any(|(_, i)| {
+            matches!(
+                i.status,
+                Status::Unpinned { .. } | Status::Stale { updated: false, .. }
+            )
+        })
+    }
+}
+
+struct Loaded {
+    target: Target,
+    text: String,
+    sites: Vec<ImageSite>,
+}
+
+/// Whether a site names an image that can be pinned.
+fn pinnable(site: &ImageSite) -> bool {
+    site.reference().is_some() && !site.extra.build_output && site.kind != SiteKind::DaemonMirror
+}
+
+/// Read the targets, resolve each distinct reference once, and compute
+/// the pinned texts (writing nothing).
+pub fn plan(targets: Vec<Target>, resolver: &Resolver, options: &PinOptions) -> PinOutcome {
+    let settings = Settings::default();
+    let mut loaded = Vec::new();
+    let mut outcome = PinOutcome::default();
+    for target in targets {
+        let text = std::fs::metadata(&target.path)
+            .map_err(|e| e.to_string())
+            .and_then(|m| {
+                if m.len() > crate::engine::DEFAULT_MAX_FILE_SIZE {
+                    Err("file over the size limit".to_string())
+                } else {
+                    std::fs::read(&target.path).map_err(|e| e.to_string())
+                }
+            })
+            .and_then(|b| crate::engine::decode(b).map_err(|d| d.message));
+        let local = crate::engine::local_settings(&target.path, target.kind, &settings);
+        let sites = text.as_ref().map_err(Clone::clone).and_then(|t| {
+            crate::check::extract(target.kind, t, local.as_ref().unwrap_or(&settings))
+                .map_err(|d| d.message)
+        });
+        match (text, sites) {
+            (Ok(text), Ok(sites)) => loaded.push(Loaded {
+                target,
+                text,
+                sites,
+            }),
+            (text, sites) => {
+                let error = sites.err().unwrap_or_else(|| "cannot read".to_string());
+                outcome.files.push(FilePin {
+                    display: target.display.clone(),
+                    path: target.path.clone(),
+                    kind: target.kind,
+                    original: text.unwrap_or_default(),
+                    fixed: None,
+                    items: Vec::new(),
+                    error: Some(error),
+                });
+            }
+        }
+    }
+    let detailed = options.detailed || options.platform.is_some();
+    let wants: Vec<Want> = loaded
+        .iter()
+        .flat_map(|l| l.sites.iter())
+        .filter(|s| pinnable(s))
+        .filter_map(|s| s.reference().map(|r| Want::of(r, detailed)))
+        .collect();
+    let results = resolver.resolve_all(&wants);
+    let mut entries: HashMap<String, Entry> = HashMap::new();
+    for (want, r) in &results {
+        if want.by_digest() {
+            continue;
+        }
+        if let Ok(r) = r {
+            entries.insert(
+                want.key(),
+                Entry {
+                    reference: want.key(),
+                    digest: r.digest.clone(),
+                    media_type: r.media_type.clone(),
+                    platforms: r.platforms(),
+                    registry: r.host.clone(),
+                    resolved: rfc3339(r.resolved_at),
+                },
+            );
+        }
+    }
+    let mut entries: Vec<Entry> = entries.into_values().collect();
+    entries.sort_by(|a, b| a.reference.cmp(&b.reference));
+    outcome.entries = entries;
+    for l in loaded {
+        outcome
+            .files
+            .push(plan_file(l, &results, resolver, options, detailed));
+    }
+    outcome.files.sort_by(|a, b| a.display.cmp(&b.display));
+    outcome
+}
+
+/// The digest to pin and the platform it is for.
+fn target_digest(
+    resolved: &Resolved,
+    platform: Option<&str>,
+) -> Result<(String, Option<String>), String> {
+    match platform {
+        Some(p) if resolved.is_index() => resolved
+            .platform_digest(p)
+            .map(|d| (d.to_string(), Some(p.to_string())))
+            .ok_or_else(|| format!("the index has no `{p}` manifest")),
+        _ => Ok((resolved.digest.clone(), None)),
+    }
+}
+
+fn plan_file(
+    l: Loaded,
+    results: &HashMap<Want, Result<Resolved, Failure>>,
+    resolver: &Resolver,
+    options: &PinOptions,
+    detailed: bool,
+) -> FilePin {
+    let lines = LineIndex::new(&l.text);
+    let mut items = Vec::new();
+    let mut edits: Vec<(usize, Edit, String)> = Vec::new();
+    for (index, site) in l.sites.iter().enumerate() {
+        if !pinnable(site) {
+            continue;
+        }
+        let Some(reference) = site.reference() else {
+            continue;
+        };
+        let want = Want::of(reference, detailed);
+        let mut item = Item {
+            line: lines.line_of(site.span.start) + 1,
+            written: site.raw.clone(),
+            reference: want.key(),
+            status: Status::Current,
+            platform: None,
+            host: None,
+        };
+        let resolved = match results.get(&want) {
+            Some(Ok(r)) => r,
+            Some(Err(e)) => {
+                item.status = Status::Failed(e.clone());
+                items.push(item);
+                continue;
+            }
+            None => {
+                item.status = Status::Failed(Failure::Invalid("not asked".to_string()));
+                items.push(item);
+                continue;
+            }
+        };
+        item.host = Some(resolved.host.clone());
+        if want.by_digest() {
+            // No tag to follow: the digest exists, and stays.
+            items.push(item);
+            continue;
+        }
+        let (target, platform) = match target_digest(resolved, options.platform.as_deref()) {
+            Ok(t) => t,
+            Err(why) => {
+                item.status = Status::Skipped(why);
+                items.push(item);
+                continue;
+            }
+        };
+        item.platform = platform;
+        let existing = reference.digest_str().map(str::to_string);
+        let new_digest = match &existing {
+            None if options.mode == PinMode::Check => {
+                item.status = Status::Unpinned { digest: target };
+                items.push(item);
+                continue;
+            }
+            None => target,
+            Some(old) if *old == target => {
+                items.push(item);
+                continue;
+            }
+            Some(old) => {
+                // A platform pin of the current index is current; a stale
+                // one is replaced by the same platform's manifest.
+                match keep_platform(resolver, &want, resolved, old, options) {
+                    Ok(PlatformPin::Current(p)) => {
+                        item.platform = Some(p);
+                        items.push(item);
+                        continue;
+                    }
+                    Ok(PlatformPin::Replace(d, p)) => {
+                        item.platform = p.or(item.platform);
+                        d
+                    }
+                    Err(e) => {
+                        item.status = Status::Failed(e);
+                        items.push(item);
+                        continue;
+                    }
+                }
+            }
+        };
+        let write = existing.is_none() || options.mode == PinMode::Update;
+        item.status = match &existing {
+            None => Status::Pinned {
+                digest: new_digest.clone(),
+            },
+            Some(old) => Status::Stale {
+                old: old.clone(),
+                new: new_digest.clone(),
+                updated: write,
+            },
+        };
+        if write {
+            match edit_for(&l, index, site, &new_digest) {
+                Ok((edit, expected)) => edits.push((index, edit, expected)),
+                Err(why) => item.status = Status::Skipped(why),
+            }
+        }
+        items.push(item);
+    }
+    let mut file = FilePin {
+        display: l.target.display.clone(),
+        path: l.target.path.clone(),
+        kind: l.target.kind,
+        original: l.text.clone(),
+        fixed: None,
+        items,
+        error: None,
+    };
+    if edits.is_empty() {
+        return file;
+    }
+    // One edit per span (sites sharing an ARG get the same edit).
+    let mut plain: Vec<Edit> = edits.iter().map(|(_, e, _)| e.clone()).collect();
+    plain.sort_by_key(|e| (e.span.start, e.span.end));
+    plain.dedup();
+    if plain
+        .windows(2)
+        .any(|w| w[0].span.end > w[1].span.start || w[0].span == w[1].span)
+    {
+        file.error = Some("edits overlap; nothing written".to_string());
+        return file;
+    }
+    let fixed = crate::fix::apply_edits(&l.text, &plain);
+    // Never write a text that does not re-parse to the pinned references.
+    let settings = Settings::default();
+    let local = crate::engine::local_settings(&l.target.path, l.target.kind, &settings);
+    match crate::check::extract(l.target.kind, &fixed, local.as_ref().unwrap_or(&settings)) {
+        Ok(sites) => {
+            let texts: Vec<&str> = sites
+                .iter()
+                .filter_map(|s| s.reference().map(|r| r.input()))
+                .collect();
+            if let Some((_, _, missing)) = edits
+                .iter()
+                .find(|(_, _, expected)| !texts.contains(&expected.as_str()))
+            {
+                file.error = Some(format!(
+                    "the pinned text does not read back as `{missing}`; nothing written"
+                ));
+                return file;
+            }
+        }
+        Err(d) => {
+            file.error = Some(format!(
+                "the pinned text does not parse ({}); nothing written",
+                d.message
+            ));
+            return file;
+        }
+    }
+    file.fixed = (fixed != l.text).then_some(fixed);
+    file
+}
+
+enum PlatformPin {
+    Current(String),
+    Replace(String, Option<String>),
+}
+
+fn keep_platform(
+    resolver: &Resolver,
+    want: &Want,
+    resolved: &Resolved,
+    old: &str,
+    options: &PinOptions,
+) -> Result<PlatformPin, Failure> {
+    if options.platform.is_some() || !resolved.is_index() {
+        return Ok(PlatformPin::Replace(resolved.digest.clone(), None));
+    }
+    let mut detailed = want.clone();
+    detailed.detailed = true;
+    let full = resolver.resolve(&detailed)?;
+    if let Some((p, _)) = full.manifests.iter().find(|(_, d)| d == old) {
+        return Ok(PlatformPin::Current(p.clone()));
+    }
+    // The old pin: one platform's manifest, or an older index?
+    match resolver.platform_of(&want.registry, &want.repository, old) {
+        Ok(Some(p)) => match full.platform_digest(&p) {
+            Some(d) => Ok(PlatformPin::Replace(d.to_string(), Some(p))),
+            None => Ok(PlatformPin::Replace(full.digest.clone(), None)),
+        },
+        // An index, or a manifest the registry no longer has: pin the index.
+        Ok(None) | Err(Failure::NotFound { .. }) => {
+            Ok(PlatformPin::Replace(full.digest.clone(), None))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The edit that writes `digest` into a site, and the reference text the
+/// site must read back as.
+fn edit_for(
+    l: &Loaded,
+    index: usize,
+    site: &ImageSite,
+    digest: &str,
+) -> Result<(Edit, String), String> {
+    let reference = site
+        .reference()
+        .ok_or_else(|| "not a reference".to_string())?;
+    let input = reference.input();
+    let with_digest = |range: Span, content: &str| {
+        let mut expected = String::with_capacity(input.len() + content.len());
+        expected.push_str(input.get(..range.start).unwrap_or(""));
+        expected.push_str(content);
+        expected.push_str(input.get(range.end..).unwrap_or(""));
+        expected
+    };
+    match site.kind {
+        // Helm values and kustomize keep the digest in its own key.
+        SiteKind::HelmValue | SiteKind::Kustomize => {
+            if let Some(d) = reference.digest {
+                let span = site.map_to_file(d).ok_or_else(|| {
+                    "the digest is composed from values refit cannot edit in place".to_string()
+                })?;
+                let expected = with_digest(d, digest);
+                return Ok((
+                    Edit {
+                        span,
+                        content: digest.to_string(),
+                    },
+                    expected,
+                ));
+            }
+            let end = Span::new(input.len(), input.len());
+            let expected = with_digest(end, &format!("@{digest}"));
+            if site.kind == SiteKind::HelmValue {
+                let slot = site.extra.digest_slot.as_ref().ok_or_else(|| {
+                    "Helm values: the image map has no `digest:` key to write".to_string()
+                })?;
+                let content = if slot.span.is_empty() {
+                    format!(" {digest}")
+                } else if l.text.get(slot.span.start..slot.span.start + 1) == Some("'") {
+                    format!("'{digest}'")
+                } else {
+                    format!("\"{digest}\"")
+                };
+                return Ok((
+                    Edit {
+                        span: slot.span,
+                        content,
+                    },
+                    expected,
+                ));
+            }
+            let edit = kustomize_digest_line(&l.text, site, digest)?;
+            return Ok((edit, expected));
+        }
+        _ => {}
+    }
+    let range = match reference.digest {
+        // `@` and the digest.
+        Some(d) => Span::new(d.start.saturating_sub(1), d.end),
+        None => {
+            let end = reference.tag.map_or(reference.path.end, |t| t.end);
+            Span::new(end, end)
+        }
+    };
+    let content = format!("@{digest}");
+    let span = site.map_to_file(range).ok_or_else(|| {
+        "the reference is composed from values refit cannot edit in place".to_string()
+    })?;
+    // An edit outside the site (an ARG default) must not change another
+    // site that reads the same bytes to a different image.
+    let inside = site.span.start <= span.start && span.end <= site.span.end;
+    if !inside {
+        for (other_index, other) in l.sites.iter().enumerate() {
+            if other_index == index {
+                continue;
+            }
+            let SiteValueRef(Some(pieces)) = pieces_of(other) else {
+                continue;
+            };
+            let touches = pieces.iter().any(|p| {
+                p.file
+                    .is_some_and(|f| f.start <= span.start && span.end <= f.end)
+            });
+            let same = other.reference().map(|r| r.input()) == Some(input);
+            if touches && !same {
+                return Err(format!(
+                    "the value is shared with `{}`, which names another image",
+                    other.raw
+                ));
+            }
+        }
+    }
+    let expected = with_digest(range, &content);
+    Ok((Edit { span, content }, expected))
+}
+
+/// A `digest:` line for a kustomize `images[]` entry, after the line of
+/// its last piece (`newTag:` or the name), at its keys' indentation.
+fn kustomize_digest_line(text: &str, site: &ImageSite, digest: &str) -> Result<Edit, String> {
+    let refuse = || "kustomize: cannot place `digest:` in this entry".to_string();
+    let crate::site::SiteValue::Resolved { pieces, .. } = &site.value else {
+        return Err(refuse());
+    };
+    let last = pieces
+        .iter()
+        .filter_map(|p| p.file)
+        .max_by_key(|f| f.end)
+        .ok_or_else(refuse)?;
+    let line_start = text
+        .get(..last.start)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let line_end = text
+        .get(last.end..)
+        .and_then(|t| t.find('\n'))
+        .map_or(text.len(), |i| last.end + i);
+    let line = text.get(line_start..line_end).ok_or_else(refuse)?;
+    if line.contains('{') || line.contains('[') {
+        return Err(refuse());
+    }
+    // The key's column: past the indentation and a `- ` item marker.
+    let trimmed = line.trim_start_matches(' ');
+    let mut column = line.len() - trimmed.len();
+    if let Some(rest) = trimmed.strip_prefix("- ") {
+        column += 2 + (rest.len() - rest.trim_start_matches(' ').len());
+    }
+    let at = if text.get(..line_end).is_some_and(|t| t.ends_with('\r')) {
+        line_end - 1
+    } else {
+        line_end
+    };
+    let newline = if at < line_end { "\r\n" } else { "\n" };
+    Ok(Edit {
+        span: Span::new(at, at),
+        content: format!("{newline}{}digest: {digest}", " ".repeat(column)),
+    })
+}
+
+struct SiteValueRef<'a>(Option<&'a [crate::site::Piece]>);
+
+fn pieces_of(site: &ImageSite) -> SiteValueRef<'_> {
+    match &site.value {
+        crate::site::SiteValue::Resolved { pieces, .. } => SiteValueRef(Some(pieces)),
+        _ => SiteValueRef(None),
+    }
+}
+
+/// Write the pinned files (crate::write: atomic, owner and mode kept, a
+/// file edited since it was read is left alone).
+pub fn write(outcome: &PinOutcome) -> Vec<(String, String)> {
+    let mut errors = Vec::new();
+    for f in &outcome.files {
+        if let Some(fixed) = &f.fixed
+            && let Err(e) = crate::write::write_fixed(&f.path, &f.original, None, fixed)
+        {
+            errors.push((f.display.clone(), e.to_string()));
+        }
+    }
+    errors
+}
+
+/// The lock file with these entries merged in.
+pub fn lock_with(existing: Option<Lock>, entries: &[Entry]) -> Lock {
+    let mut lock = existing.unwrap_or_default();
+    lock.merge(entries.iter().cloned());
+    lock
+}
