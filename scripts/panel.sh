@@ -2,6 +2,7 @@
 # Rebuild refit's real-repository panel (see scripts/panel.txt) under a
 # target folder, default /work/panel. Each repository is extracted at its
 # pinned commit from a local bare git directory; nothing is downloaded here.
+# Files marked export-ignore are kept (they are what the repository runs).
 #
 #   scripts/panel.sh [TARGET]
 #   PANEL_MIRROR=/path/to/mirrors scripts/panel.sh /tmp/panel
@@ -13,7 +14,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-list="$here/panel.txt"
+list=${PANEL_LIST:-$here/panel.txt}
 target=${1:-${PANEL_DIR:-/work/panel}}
 mirror=${PANEL_MIRROR:-/work/.mirror}
 
@@ -65,13 +66,18 @@ while IFS=$'\t' read -r repo commit shape; do
   dest="$target/$key"
   rm -rf "$dest"
   mkdir -p "$dest"
-  if ! git --git-dir="$gitdir" archive "$commit" 2>/dev/null | tar -x -C "$dest" 2>/dev/null; then
+  # read-tree + checkout-index into a private index: unlike `git archive`,
+  # this keeps files marked export-ignore (CMake's .gitlab/ CI files).
+  index=$(mktemp)
+  if ! { GIT_INDEX_FILE="$index" git --git-dir="$gitdir" read-tree "$commit" &&
+    GIT_INDEX_FILE="$index" git --git-dir="$gitdir" --work-tree="$dest" checkout-index -a -f; } 2>/dev/null; then
     # Snapshots may lack large blobs (and LFS content): extract file by
     # file and list what is absent.
     rm -rf "$dest"
     mkdir -p "$dest"
     extract_by_file "$gitdir" "$commit" "$dest"
   fi
+  rm -f "$index"
   echo "$commit" >"$dest/.panel-commit"
   echo "panel: $repo @ ${commit:0:12} ($shape) -> $dest"
   built=$((built + 1))
