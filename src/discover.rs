@@ -135,6 +135,58 @@ pub fn classify_explicit(path: &Path) -> FileKind {
     }
 }
 
+/// The kind of a file named on the command line, or `None` when neither
+/// its name nor its content says: a name `classify_explicit` would only
+/// guess is a Dockerfile when its first instruction is `FROM` or `ARG`,
+/// and Markdown never is. A file that cannot be read keeps the guess, so
+/// reading it reports the error.
+pub fn explicit_kind(path: &Path) -> Option<FileKind> {
+    let lower = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let kind = classify_explicit(path);
+    let guessed = kind == FileKind::Dockerfile && classify(path).is_none();
+    if !guessed {
+        return Some(kind);
+    }
+    if lower.ends_with(".md") || lower.ends_with(".markdown") {
+        return None;
+    }
+    let Ok(file) = std::fs::File::open(path) else {
+        return Some(kind);
+    };
+    let mut head = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut std::io::Read::take(file, 8192), &mut head);
+    looks_like_dockerfile(&String::from_utf8_lossy(&head)).then_some(kind)
+}
+
+/// The first instruction (after comments, parser directives and blank
+/// lines) is `FROM` or `ARG`, as BuildKit requires.
+fn looks_like_dockerfile(text: &str) -> bool {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .and_then(|l| l.split_whitespace().next())
+        .is_some_and(|w| w.eq_ignore_ascii_case("FROM") || w.eq_ignore_ascii_case("ARG"))
+}
+
+/// Files named on the command line whose kind is unknown (see
+/// `explicit_kind`), which `discover_with` leaves out.
+pub fn unknown_explicit(
+    paths: &[PathBuf],
+    choose: &(dyn Fn(&Path) -> Choice + Sync),
+) -> Vec<PathBuf> {
+    paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-" && !p.is_dir())
+        .filter(|p| !matches!(choose(p), Choice::Kind(_)) && explicit_kind(p).is_none())
+        .cloned()
+        .collect()
+}
+
 pub fn display_path(path: &Path) -> String {
     let s = path.to_string_lossy();
     let s = s.strip_prefix("./").unwrap_or(&s);
@@ -168,7 +220,11 @@ pub fn discover_with(paths: &[PathBuf], choose: &(dyn Fn(&Path) -> Choice + Sync
         if !root.is_dir() {
             let kind = match choose(root) {
                 Choice::Kind(k) => k,
-                _ => classify_explicit(root),
+                _ => match explicit_kind(root) {
+                    Some(k) => k,
+                    // Said by `unknown_explicit`; not guessed.
+                    None => continue,
+                },
             };
             targets.push(Target {
                 path: root.clone(),

@@ -2,6 +2,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod add_ignore;
+pub mod baseline;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -10,6 +11,8 @@ pub mod diff;
 pub mod discover;
 pub mod engine;
 pub mod fix;
+pub mod gitdiff;
+pub mod man;
 pub mod policy;
 pub mod reference;
 pub mod report;

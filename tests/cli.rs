@@ -6,7 +6,10 @@ use std::path::Path;
 
 fn refit() -> Command {
     let mut cmd = Command::cargo_bin("refit").unwrap();
-    cmd.env_remove("NO_COLOR");
+    cmd.env_remove("NO_COLOR")
+        .env_remove("COLUMNS")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE");
     cmd
 }
 
@@ -543,7 +546,7 @@ fn config_discovery_extend_per_file_ignores_and_errors() {
     let (code, _, err) = stdout_of(refit().current_dir(root).args(["check", "deploy"]));
     assert_eq!(code, 2);
     assert!(
-        err.contains(".refit.toml: line 1: unknown key `selcet` (did you mean `select`?)"),
+        err.contains(".refit.toml:1:1: unknown key `selcet` (did you mean `select`?)"),
         "{err}"
     );
     // --config names one file for everything.
@@ -625,7 +628,7 @@ fn add_ignore_suppresses_every_finding() {
     assert!(out.contains("in 2 files"), "{out}");
     assert_eq!(
         fs::read_to_string(root.join("Dockerfile")).unwrap(),
-        "# syntax=docker/dockerfile:1\n# refit: ignore-file[REG001]\n# refit: ignore[REG001,TAG002]\nFROM node:latest\n# refit: ignore[REG001,TAG001]\nRUN --mount=from=busybox,target=/b \\\n    true\n"
+        "# syntax=docker/dockerfile:1\n# refit: ignore-directives[REG001]\n# refit: ignore[REG001,TAG002]\nFROM node:latest\n# refit: ignore[REG001,TAG001]\nRUN --mount=from=busybox,target=/b \\\n    true\n"
     );
     assert_eq!(
         fs::read_to_string(root.join("compose.yaml")).unwrap(),

@@ -83,9 +83,24 @@ pub struct Moved {
     /// `info` for a note rather than the rule's warning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<crate::diagnostic::Severity>,
+    /// A repository whose tags became separate repositories
+    /// (`microsoft/dotnet:2.1-sdk` → `mcr.microsoft.com/dotnet/sdk:2.1`):
+    /// the tag's `-<variant>` part picks the new name and leaves the tag.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tag_variants: Vec<TagVariant>,
     pub status: String,
     pub date: String,
     pub note: String,
+}
+
+/// One `tag_variants` entry of a `[[moved]]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagVariant {
+    /// Dash-separated words in the tag (`sdk`, `aspnetcore-runtime`).
+    pub variant: String,
+    /// The repository it now is.
+    pub to: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

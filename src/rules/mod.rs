@@ -15,6 +15,7 @@ mod reg005_untrusted_registry;
 mod reg006_bypasses_proxy;
 mod reg007_policy_rewrite;
 pub mod sup001_unused_suppression;
+pub mod sup002_unused_baseline_entry;
 mod tag001_missing_tag;
 mod tag002_latest_tag;
 mod tag003_mutable_tag;
@@ -42,6 +43,7 @@ pub static RULES: &[&Rule] = &[
     &reg006_bypasses_proxy::RULE,
     &reg007_policy_rewrite::RULE,
     &sup001_unused_suppression::RULE,
+    &sup002_unused_baseline_entry::RULE,
     &tag001_missing_tag::RULE,
     &tag002_latest_tag::RULE,
     &tag003_mutable_tag::RULE,
