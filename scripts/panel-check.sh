@@ -14,7 +14,8 @@
 # `kubectl kustomize` before and after (OUT/kustomize.tsv): `identical`,
 # `equal-after-normalisation` (only image references differ, and they
 # name the same image), `DIFFERENT` (a behaviour change: a bug), or
-# `orig-render-failed`. Exit status 1 when any render differs.
+# `orig-render-failed`. Exit status 1 when any render differs. The copies
+# are removed after each repository unless KEEP=1.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -76,7 +77,10 @@ PY
   (cd "$out/work/$repo.unsafe" && "$refit" check --fix --unsafe-fixes --format json . >"$out/$repo.unsafe-fixed.json" 2>/dev/null)
   diff -ru "$out/work/$repo.orig" "$out/work/$repo.fix" >"$out/$repo.fix.diff"
   diff -ru "$out/work/$repo.orig" "$out/work/$repo.unsafe" >"$out/$repo.unsafe.diff"
-  [[ $have_kubectl -eq 1 ]] || continue
+  if [[ $have_kubectl -ne 1 ]]; then
+    [[ ${KEEP:-0} == 1 ]] || rm -rf "$out/work/$repo.orig" "$out/work/$repo.fix" "$out/work/$repo.unsafe"
+    continue
+  fi
   (cd "$out/work/$repo.orig" && find . \( -name kustomization.yaml -o -name kustomization.yml -o -name Kustomization \) -printf '%h\n' | sort -u) |
     while read -r dir; do
       render() { timeout 30 kubectl kustomize --load-restrictor LoadRestrictionsNone "$1" 2>/dev/null; }
@@ -97,6 +101,8 @@ PY
         printf '%s\t%s\t%s\t%s\n' "$repo" "$dir" "$mode" "$verdict" >>"$out/kustomize.tsv"
       done
     done
+  # The copies can be large; KEEP=1 keeps them for inspection.
+  [[ ${KEEP:-0} == 1 ]] || rm -rf "$out/work/$repo.orig" "$out/work/$repo.fix" "$out/work/$repo.unsafe"
 done
 grep -c DIFFERENT "$out/kustomize.tsv" >/dev/null && different=1
 echo "panel-check: results in $out (summary.tsv, kustomize.tsv, <repo>.json, <repo>.{fix,unsafe}.diff)"
