@@ -124,8 +124,9 @@ pub fn fingerprints(report: &FileReport) -> Vec<String> {
 }
 
 fn counts(d: &Diagnostic) -> bool {
-    // Per-file errors are never baselined: they say the file was not read.
-    !d.code.starts_with('E')
+    // Per-file errors are never baselined: they say the file was not read;
+    // nor are notes, which are not problems.
+    !d.code.starts_with('E') && !d.is_note()
 }
 
 /// The baseline text for these reports.

@@ -3,6 +3,7 @@
 
 pub mod add_ignore;
 pub mod baseline;
+pub mod build_refs;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod discover;
 pub mod engine;
 pub mod fix;
 pub mod gitdiff;
+pub mod identity;
 pub mod man;
 pub mod policy;
 pub mod reference;

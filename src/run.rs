@@ -604,7 +604,10 @@ impl Run {
             // Write only what still parses and now reports nothing.
             let settings = self.file_settings(path)?.settings;
             match crate::check::check_text(r.kind, &new, &settings) {
-                Ok(c) if c.diagnostics.iter().all(|d| d.code.starts_with('E')) => {}
+                Ok(c)
+                    if c.diagnostics
+                        .iter()
+                        .all(|d| d.code.starts_with('E') || d.is_note()) => {}
                 _ => {
                     out.errors.push(format!(
                         "{}: could not suppress its findings; left unchanged",
@@ -623,7 +626,7 @@ impl Run {
             out.findings += r
                 .diagnostics
                 .iter()
-                .filter(|d| !d.code.starts_with('E'))
+                .filter(|d| !d.code.starts_with('E') && !d.is_note())
                 .count();
         }
         Ok(out)
@@ -649,7 +652,7 @@ impl Run {
                 || reports
                     .iter()
                     .flat_map(|r| &r.diagnostics)
-                    .any(|d| d.severity >= level)
+                    .any(|d| !d.is_note() && d.severity >= level)
         };
         u8::from(remaining && !o.exit_zero)
     }

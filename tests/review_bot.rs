@@ -64,15 +64,18 @@ fn repository() -> (tempfile::TempDir, PathBuf) {
 #[test]
 fn diff_base_reports_only_the_changed_lines() {
     let (_t, dir) = repository();
-    assert_eq!(findings(&dir, &[]).len(), 202);
+    // 200 on main; the feature branch's `FROM redis` adds REG001 and TAG001,
+    // and leaves svc7's two earlier stages unreachable (STG001).
+    assert_eq!(findings(&dir, &[]).len(), 204);
     let new = findings(&dir, &["--diff-base", "main"]);
     let codes: Vec<&str> = new.iter().filter_map(|d| d["code"].as_str()).collect();
     assert_eq!(codes, vec!["REG001", "TAG001"], "{new:?}");
     assert!(new.iter().all(|d| d["start"]["line"] == 5), "{new:?}");
-    // Whole files: the changed file's other findings too.
+    // Whole files: the changed file's other findings too (with its two
+    // stages `FROM redis` left unreachable, STG001).
     assert_eq!(
         findings(&dir, &["--diff-base", "main", "--diff-scope", "files"]).len(),
-        6
+        8
     );
     // Uncommitted and untracked changes count.
     std::fs::write(
@@ -163,7 +166,12 @@ fn baseline_hides_todays_findings_and_shows_new_ones() {
     git(&dir, &["checkout", "-q", "feature"]);
     let new = findings(&dir, &[]);
     let codes: Vec<&str> = new.iter().filter_map(|d| d["code"].as_str()).collect();
-    assert_eq!(codes, vec!["REG001", "TAG001"], "{new:?}");
+    // `FROM redis` is new, and leaves svc7's two earlier stages unreachable.
+    assert_eq!(
+        codes,
+        vec!["STG001", "STG001", "REG001", "TAG001"],
+        "{new:?}"
+    );
 }
 
 #[test]

@@ -237,7 +237,7 @@ pub fn render(reports: &[FileReport], options: &RenderOptions) -> String {
             let d = &diagnostics[i];
             let located = source
                 .as_ref()
-                .filter(|_| !d.code.starts_with('E') || d.code == "E004");
+                .filter(|_| !(d.code.starts_with('E') || d.is_note()) || d.code == "E004");
             // Findings on the same span share one frame (REG001 and TAG002
             // on `nginx:latest`); the others follow without a frame.
             let mut end = i + 1;

@@ -27,9 +27,9 @@ pub fn docs_base() -> Option<String> {
 }
 
 /// The page of a rule (`<base>/REG001.md`); `None` without a base, and for
-/// per-file errors, which have no page.
+/// per-file errors and notes, which have no page.
 pub fn help_uri(code: &str) -> Option<String> {
-    if code.starts_with('E') {
+    if code.starts_with('E') || code.starts_with('N') {
         return None;
     }
     docs_base().map(|base| format!("{base}/{code}.md"))

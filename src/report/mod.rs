@@ -258,7 +258,11 @@ pub fn diff_summary(reports: &[FileReport], unsafe_fixes: bool) -> String {
 
 /// The closing summary line of the human and concise formats.
 pub fn summary(reports: &[FileReport], options: &RenderOptions) -> String {
-    let remaining: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
+    let remaining: usize = reports
+        .iter()
+        .flat_map(|r| &r.diagnostics)
+        .filter(|d| !d.is_note())
+        .count();
     let fixed: usize = reports.iter().map(|r| r.applied.len()).sum();
     let fixable = reports
         .iter()

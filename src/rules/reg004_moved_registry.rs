@@ -65,7 +65,15 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     let name = name_range(reference);
     let name_start = name.start;
     let written = reference.input().get(name.start..name.end).unwrap_or("");
-    let normalized = reference.normalized_name();
+    // Through a Docker Hub mirror path, the upstream name: a mirrored
+    // `minio/minio` moved as Docker Hub's did. The fix then replaces the
+    // whole name (it leaves the mirror, so it is unsafe).
+    let upstream = crate::identity::identity(reference, ctx.knowledge, ctx.policy);
+    let normalized = upstream.as_ref().map_or_else(
+        || reference.normalized_name(),
+        |id| id.reference.normalized_name(),
+    );
+    let mirrored = upstream.is_some();
     let versioned = reference.tag_str().is_some_and(|t| t != "latest");
     for moved in &ctx.knowledge.moved {
         if moved.versioned_only && !versioned {
@@ -98,6 +106,21 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
                     return;
                 }
             }
+        } else if mirrored {
+            let Some(len) = prefix_len(&normalized, &moved.from) else {
+                continue;
+            };
+            let rest = normalized.get(len..).unwrap_or("");
+            let moved_to = format!("{}{rest}", moved.to);
+            // Through a proxy, the new name stays behind the proxy when
+            // the proxy caches the registry it moved to.
+            let content = match upstream.as_ref().map(|id| id.route) {
+                Some(crate::identity::Route::Proxy(p)) => moved_to
+                    .strip_prefix(&format!("{}/", p.upstream))
+                    .map_or(moved_to.clone(), |r| format!("{}/{r}", p.via)),
+                _ => moved_to,
+            };
+            (name, content)
         } else if let Some(len) = prefix_len(written, &moved.from) {
             (Span::new(name_start, name_start + len), moved.to.clone())
         } else if let Some(len) = prefix_len(&normalized, &moved.from) {
@@ -157,7 +180,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             ));
         }
         if moved.fix {
-            let applicability = if moved.safe {
+            let applicability = if moved.safe && !mirrored {
                 Applicability::Safe
             } else {
                 Applicability::Unsafe
