@@ -35,7 +35,96 @@ use std::sync::Arc;
 pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, SyntaxError> {
     let parsed = parse(text)?;
     validate(&parsed)?;
-    Ok(sites(&parsed, options))
+    let mut found = sites(&parsed, options);
+    mark_shared(&parsed, &mut found);
+    Ok(found)
+}
+
+/// Mark the `ARG` defaults that more than one place in the file uses (two
+/// `FROM` lines, a `FROM` and a `RUN`): a fix that edits such a default
+/// changes every use, so fixes edit the use site instead
+/// (`Extra::shared`). Uses are counted in the whole text, comments and
+/// heredocs included, so a doubt counts as shared.
+fn mark_shared(parsed: &Parsed, found: &mut [ImageSite]) {
+    let mut defaults: Vec<(String, Span)> = Vec::new();
+    for ins in parsed.instructions.iter().filter(|i| i.keyword == "arg") {
+        for (name, value) in arg_pairs(&ins.logical, ins.rest) {
+            if let Some(range) = value {
+                defaults.push((name, ins.logical.file_span(range)));
+            }
+        }
+    }
+    if defaults.is_empty() {
+        return;
+    }
+    // Uses that are a whole reference (`FROM $NAME`, `FROM "${NAME}"`) all
+    // mean the same image and get the same fix: editing the default keeps
+    // them equal. Any other use (a prefix, a suffix, a `RUN`) is shared.
+    let whole = |name: &str| {
+        found
+            .iter()
+            .filter(|s| {
+                let raw = s.raw.trim_matches('"');
+                raw.strip_prefix('$').map(|r| {
+                    r.strip_prefix('{')
+                        .and_then(|r| r.strip_suffix('}'))
+                        .unwrap_or(r)
+                }) == Some(name)
+            })
+            .count()
+    };
+    let shared: Vec<Span> = defaults
+        .iter()
+        .filter(|(name, _)| {
+            let uses = variable_uses(parsed.text, name);
+            uses > 1 && uses != whole(name)
+        })
+        .map(|(_, span)| *span)
+        .collect();
+    if shared.is_empty() {
+        return;
+    }
+    for site in found.iter_mut() {
+        let SiteValue::Resolved { pieces, .. } = &site.value else {
+            continue;
+        };
+        let mut marks: Vec<Span> = shared
+            .iter()
+            .filter(|s| {
+                pieces
+                    .iter()
+                    .filter_map(|p| p.file)
+                    .any(|f| s.start <= f.start && f.end <= s.end)
+            })
+            .copied()
+            .collect();
+        site.extra.shared.append(&mut marks);
+    }
+}
+
+/// How many times `$name` or `${name…}` occurs in a text.
+pub(crate) fn variable_uses(text: &str, name: &str) -> usize {
+    let bytes = text.as_bytes();
+    let is_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut count = 0;
+    let mut i = 0;
+    while let Some(at) = text.get(i..).and_then(|t| t.find('$')) {
+        let start = i + at + 1;
+        let (from, braced) = if bytes.get(start) == Some(&b'{') {
+            (start + 1, true)
+        } else {
+            (start, false)
+        };
+        let end = from + name.len();
+        if text.get(from..end) == Some(name) && bytes.get(end).is_none_or(|&b| !is_name(b)) {
+            let closes = !braced || bytes.get(end).is_some_and(|&b| b"}:-+?#%/".contains(&b));
+            if closes {
+                count += 1;
+            }
+        }
+        i = start;
+    }
+    count
 }
 
 // ---------------------------------------------------------------------------
@@ -887,6 +976,17 @@ fn declare(
             // `ARG NAME` inside a stage takes the meta ARG's value.
             None => meta.and_then(|m| m.get(&name).cloned().flatten()),
         };
+        // An ARG without a value takes the one Compose passes
+        // (`build.args`), not editable here.
+        let value = value.or_else(|| {
+            options.compose_args.get(&name).map(|v| Value {
+                text: v.clone(),
+                pieces: vec![Piece {
+                    text: Span::new(0, v.len()),
+                    file: None,
+                }],
+            })
+        });
         env.insert(name, value);
     }
 }
