@@ -513,8 +513,9 @@ fn check(args: CheckArgs) -> ExitCode {
     // The plain run (a report, with or without --fix) streams: each file's
     // report is written as it comes. Everything that needs every report
     // first (a baseline, --diff-base, the GitHub review, statistics, diffs,
-    // suppressions, an output file, quiet modes) collects them.
+    // suppressions, an output file, quiet modes, --online) collects them.
     let collect = args.write_baseline.is_some()
+        || args.online
         || args.format == Format::GithubReview
         || args.output_file.is_some()
         || args.fix_only
