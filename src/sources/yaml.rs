@@ -114,6 +114,10 @@ pub struct Document {
     budget: Cell<usize>,
 }
 
+/// How deeply collections may nest: walks over the tree recurse, so a
+/// deeper file is an error (E004) rather than a stack overflow.
+pub const MAX_DEPTH: usize = 256;
+
 /// How many nodes a walk may visit through aliases per document.
 const ALIAS_BUDGET: usize = 100_000;
 
@@ -455,6 +459,14 @@ fn parse_exact(text: &str) -> Result<Vec<Document>, SyntaxError> {
                     }),
                     anchor,
                 ))
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
+                return Err(SyntaxError {
+                    message: format!(
+                        "YAML nested more than {MAX_DEPTH} levels deep (refit's limit)"
+                    ),
+                    span: Span::new(start, start),
+                });
             }
             Event::SequenceStart(anchor, _) => {
                 stack.push(Frame::Seq(Vec::new(), Span::new(start, start), anchor));
