@@ -22,14 +22,16 @@ pub fn edits(kind: FileKind, text: &str, diagnostics: &[Diagnostic]) -> Vec<Edit
             codes.push(d.code);
         }
     }
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let crlf = text.contains("\r\n");
     let newline = if crlf { "\r\n" } else { "\n" };
     let mut edits = Vec::new();
     let mut file_wide: Vec<&'static str> = Vec::new();
     for (line, codes) in by_line {
         let list = codes.join(",");
-        let start = index.line_start(line);
-        let end = index.line_end(line);
+        // A comment goes after a byte order mark, never before it.
+        let start = index.line_start(line).max(bom);
+        let end = index.line_end(line).max(start);
         let content = text[start..end].trim_end_matches(['\n', '\r']);
         if kind == FileKind::Dockerfile {
             let trimmed = content.trim_start();
@@ -55,13 +57,13 @@ pub fn edits(kind: FileKind, text: &str, diagnostics: &[Diagnostic]) -> Vec<Edit
         // After the leading comment block (the parser directives).
         let mut line = 0;
         while line < index.line_count() {
-            let l = &text[index.line_start(line)..index.line_end(line)];
+            let l = &text[index.line_start(line).max(bom)..index.line_end(line).max(bom)];
             if !l.trim_start().starts_with('#') {
                 break;
             }
             line += 1;
         }
-        let at = index.line_start(line);
+        let at = index.line_start(line).max(bom);
         file_wide.sort_unstable();
         file_wide.dedup();
         edits.push(Edit {

@@ -3,15 +3,17 @@
 
 use crate::check::Settings;
 use crate::config::{ConfigError, Resolver};
-use crate::discover::{self, classify_explicit};
-use crate::engine::{self, DEFAULT_MAX_FILE_SIZE, FileReport, FixMode};
+use crate::diff::unified_diff;
+use crate::discover;
+use crate::engine;
 use crate::reference::Reference;
 use crate::report::{self, Format, RenderOptions};
 use crate::rules::{self, RULES};
+use crate::run::{Run, RunOptions};
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
-use std::io::{IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -52,6 +54,9 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+    /// Run the language server (LSP over stdio) for editors.
+    #[command(long_about = crate::server::HELP)]
+    Server,
     /// List all rules.
     Rules {
         #[arg(long, value_enum, default_value = "text")]
@@ -183,6 +188,13 @@ pub fn run() -> ExitCode {
             }
         }
         Command::Config { path, config } => show_config(path, &config),
+        Command::Server => match crate::server::run_stdio() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: refit server: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 
@@ -266,209 +278,79 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(&e.replace("--build-arg", "--env")),
     };
-    for code in args
-        .select
-        .iter()
-        .chain(&args.ignore)
-        .chain(&args.extend_select)
-    {
-        let known = code.eq_ignore_ascii_case("ALL")
-            || RULES.iter().any(|r| {
-                r.code
-                    .get(..code.len())
-                    .is_some_and(|p| p.eq_ignore_ascii_case(code))
-            });
-        if !known {
-            return usage_error(&format!("unknown rule selector `{code}`"));
-        }
-    }
-    let resolver = match Resolver::new(args.config.config.as_deref(), args.config.isolated) {
+    let options = RunOptions {
+        paths: args.paths.clone(),
+        fix: args.fix,
+        unsafe_fixes: args.unsafe_fixes,
+        diff: args.diff,
+        suggest: args.format == Format::Review,
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+        extend_select: args.extend_select.clone(),
+        build_args,
+        env,
+        stdin_filename: args.stdin_filename.clone(),
+        max_file_size: args.max_file_size,
+        config: args.config.config.clone(),
+        isolated: args.config.isolated,
+        exit_non_zero_on_fix: args.exit_non_zero_on_fix,
+    };
+    let run = match Run::new(options) {
         Ok(r) => r,
-        Err(e) => return config_error(&e),
+        Err(e) => return usage_error(&e.to_string()),
     };
-    let base = Settings {
-        source: crate::sources::SourceOptions {
-            build_args,
-            env,
-            ..Default::default()
-        },
-        ..Settings::default()
-    };
-    // Settings for one file: its config, then the command line.
-    let effective = |path: &Path| -> Result<(Settings, u64, FixMode), ConfigError> {
-        let config = resolver.for_file(path)?;
-        let mut s = base.clone();
-        s.select = args.select.clone();
-        let absolute = std::path::absolute(path).unwrap_or(path.to_path_buf());
-        let applied = config.as_ref().map(|c| c.apply(&absolute, &mut s));
-        s.extend_select.extend(args.extend_select.iter().cloned());
-        s.ignore.extend(args.ignore.iter().cloned());
-        let raw = applied.as_deref();
-        let max = args
-            .max_file_size
-            .or(raw.and_then(|r| r.max_file_size))
-            .unwrap_or(DEFAULT_MAX_FILE_SIZE);
-        let unsafe_fixes = args.unsafe_fixes
-            || raw
-                .and_then(|r| r.fix.as_ref())
-                .and_then(|f| f.unsafe_fixes)
-                .unwrap_or(false);
-        let mode = if args.fix || args.diff {
-            FixMode::On { unsafe_fixes }
-        } else {
-            FixMode::Off
-        };
-        Ok((s, max, mode))
-    };
-    let unsafe_shown = args.unsafe_fixes;
-    let review = args.format == Format::Review && !args.fix;
-    let stdin_mode = args.paths.iter().any(|p| p.as_os_str() == "-");
-    if stdin_mode && args.paths.len() > 1 {
-        return usage_error("`-` (stdin) cannot be combined with other paths");
-    }
-    let reports: Vec<FileReport> = if stdin_mode {
-        let name = args
-            .stdin_filename
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("-"));
-        let (settings, max_file_size, mode) = match effective(&name) {
-            Ok(e) => e,
-            Err(e) => return config_error(&e),
-        };
-        let mut bytes = Vec::new();
-        let report = match std::io::stdin()
-            .take(max_file_size + 1)
-            .read_to_end(&mut bytes)
-        {
-            Err(e) => {
-                let d = crate::check::file_error(
-                    "E001",
-                    format!("Cannot read stdin: {e}"),
-                    crate::site::Span::default(),
-                );
-                single_error(&name, d)
-            }
-            Ok(_) if bytes.len() as u64 > max_file_size => single_error(
-                &name,
-                crate::check::file_error(
-                    "E003",
-                    format!("Input is over the {max_file_size}-byte limit (--max-file-size)"),
-                    crate::site::Span::default(),
-                ),
-            ),
-            Ok(_) => match engine::decode(bytes) {
-                Ok(text) => {
-                    let kind = match resolver
-                        .for_file(&name)
-                        .ok()
-                        .flatten()
-                        .and_then(|c| c.kind_for(&name))
-                    {
-                        Some(k) => k,
-                        None => classify_explicit(&name),
-                    };
-                    engine::process_text(
-                        text,
-                        &discover::display_path(&name),
-                        None,
-                        kind,
-                        &settings,
-                        mode,
-                    )
-                }
-                Err(d) => single_error(&name, *d),
-            },
-        };
-        vec![report]
+    let stdin_mode = run.reads_stdin();
+    let checked = if stdin_mode {
+        run.check_stdin(std::io::stdin()).map(|r| vec![r])
     } else {
-        let paths = if args.paths.is_empty() {
-            vec![PathBuf::from(".")]
-        } else {
-            args.paths.clone()
-        };
-        let choose = |path: &Path| -> discover::Choice {
-            match resolver.for_file(path) {
-                Ok(Some(c)) => {
-                    let abs = std::path::absolute(path).unwrap_or(path.to_path_buf());
-                    if let Some(k) = c.kind_for(&abs) {
-                        discover::Choice::Kind(k)
-                    } else if c.is_excluded(&abs) {
-                        discover::Choice::Skip
-                    } else {
-                        discover::Choice::Default
-                    }
-                }
-                _ => discover::Choice::Default,
-            }
-        };
-        let targets = discover::discover_with(&paths, &choose);
+        let targets = run.targets();
         let human = matches!(args.format, Format::Human | Format::Concise);
         let progress = Progress::start(targets.len(), human && !args.statistics);
-        let results: Vec<Result<FileReport, ConfigError>> = targets
-            .par_iter()
-            .map(|t| {
-                progress.tick();
-                let (settings, max, mode) = effective(&t.path)?;
-                let mut report =
-                    engine::process_path(&t.path, &t.display, t.kind, &settings, max, mode);
-                if review && let Some(source) = &report.source {
-                    // The fixes as suggestions: compute them, write nothing.
-                    let unsafe_fixes = match mode {
-                        FixMode::On { unsafe_fixes } => unsafe_fixes,
-                        FixMode::Off => args.unsafe_fixes,
-                    };
-                    let fixed = engine::process_text(
-                        source.clone(),
-                        &t.display,
-                        None,
-                        t.kind,
-                        &settings,
-                        FixMode::On { unsafe_fixes },
-                    );
-                    report.suggested = fixed.fixed;
-                }
-                Ok(report)
-            })
-            .collect();
+        let reports = run.check_targets(&targets, &|| progress.tick());
         progress.finish();
-        let mut reports = Vec::with_capacity(results.len());
-        for r in results {
-            match r {
-                Ok(report) => reports.push(report),
-                Err(e) => return config_error(&e),
-            }
-        }
         reports
+    };
+    let mut reports = match checked {
+        Ok(r) => r,
+        Err(e) => return usage_error(&e.to_string()),
     };
 
     if args.add_ignore {
-        return add_ignore(&reports, &effective);
+        return match run.add_ignore(&reports) {
+            Err(e) => config_error(&e),
+            Ok(outcome) => {
+                for e in &outcome.errors {
+                    eprintln!("error: {e}");
+                }
+                println!(
+                    "Added suppressions for {} finding{} in {} file{}.",
+                    outcome.findings,
+                    if outcome.findings == 1 { "" } else { "s" },
+                    outcome.files,
+                    if outcome.files == 1 { "" } else { "s" }
+                );
+                ExitCode::from(if outcome.failed { 2 } else { 0 })
+            }
+        };
     }
     let mut stdout = std::io::stdout().lock();
     let mut failed_write = false;
-    let mut would_change = false;
     if args.diff {
         let color = color_enabled(std::io::stdout().is_terminal());
         for r in &reports {
             if let (Some(old), Some(new)) = (&r.source, &r.fixed) {
-                would_change = true;
                 let _ = stdout.write_all(unified_diff(&r.display, old, new, color).as_bytes());
             }
         }
     } else if args.fix {
-        for r in &reports {
-            let Some(fixed) = &r.fixed else { continue };
-            match &r.path {
-                Some(path) => {
-                    if let Err(e) = write_atomic(path, fixed) {
-                        eprintln!("error: {}: cannot write the fixed file: {e}", r.display);
-                        failed_write = true;
-                    }
-                }
-                // stdin: the fixed text goes to stdout, findings to stderr.
-                None => {
-                    let _ = stdout.write_all(fixed.as_bytes());
-                }
+        for failure in run.write_fixes(&mut reports) {
+            eprintln!("error: {}: {}", failure.display, failure.error);
+            failed_write = true;
+        }
+        // stdin: the fixed text goes to stdout, findings to stderr.
+        for r in reports.iter().filter(|r| r.path.is_none()) {
+            if let Some(fixed) = &r.fixed {
+                let _ = stdout.write_all(fixed.as_bytes());
             }
         }
     }
@@ -482,7 +364,7 @@ fn check(args: CheckArgs) -> ExitCode {
         let options = RenderOptions {
             color,
             fixing: args.fix,
-            unsafe_fixes: unsafe_shown,
+            unsafe_fixes: args.unsafe_fixes,
         };
         let mut text = if args.statistics {
             report::statistics(&reports)
@@ -507,19 +389,7 @@ fn check(args: CheckArgs) -> ExitCode {
         }
     }
     let _ = stdout.flush();
-
-    let errors = failed_write || reports.iter().any(FileReport::has_error);
-    if errors {
-        return ExitCode::from(2);
-    }
-    let changed =
-        args.fix && args.exit_non_zero_on_fix && reports.iter().any(|r| r.fixed.is_some());
-    let remaining = if args.diff {
-        would_change
-    } else {
-        changed || reports.iter().any(|r| !r.diagnostics.is_empty())
-    };
-    ExitCode::from(u8::from(remaining))
+    ExitCode::from(run.exit_code(&reports, failed_write))
 }
 
 /// A progress bar on stderr for long runs: only on a terminal, only once a
@@ -565,128 +435,6 @@ impl Progress {
     }
 }
 
-/// Settings, size limit and fix mode for one file.
-type Effective<'a> = dyn Fn(&Path) -> Result<(Settings, u64, FixMode), ConfigError> + 'a;
-
-fn add_ignore(reports: &[FileReport], effective: &Effective) -> ExitCode {
-    let (mut files, mut findings, mut failed) = (0, 0, false);
-    for r in reports {
-        let (Some(text), Some(path)) = (&r.source, &r.path) else {
-            if r.has_error() {
-                failed = true;
-            }
-            continue;
-        };
-        let Some(new) = crate::add_ignore::add(r.kind, text, &r.diagnostics) else {
-            continue;
-        };
-        // Write only what still parses and now reports nothing.
-        let settings = match effective(path) {
-            Ok((s, _, _)) => s,
-            Err(e) => return config_error(&e),
-        };
-        match crate::check::check_text(r.kind, &new, &settings) {
-            Ok(c) if c.diagnostics.iter().all(|d| d.code.starts_with('E')) => {}
-            _ => {
-                eprintln!(
-                    "error: {}: could not suppress its findings; left unchanged",
-                    r.display
-                );
-                failed = true;
-                continue;
-            }
-        }
-        if let Err(e) = write_atomic(path, &new) {
-            eprintln!("error: {}: cannot write: {e}", r.display);
-            failed = true;
-            continue;
-        }
-        files += 1;
-        findings += r
-            .diagnostics
-            .iter()
-            .filter(|d| !d.code.starts_with('E'))
-            .count();
-    }
-    println!(
-        "Added suppressions for {findings} finding{} in {files} file{}.",
-        if findings == 1 { "" } else { "s" },
-        if files == 1 { "" } else { "s" }
-    );
-    ExitCode::from(if failed { 2 } else { 0 })
-}
-
-fn single_error(name: &Path, d: crate::diagnostic::Diagnostic) -> FileReport {
-    FileReport {
-        display: discover::display_path(name),
-        path: None,
-        kind: classify_explicit(name),
-        source: None,
-        diagnostics: vec![d],
-        fixed: None,
-        applied: Vec::new(),
-        suggested: None,
-    }
-}
-
-/// A unified diff of one file, coloured on a terminal.
-pub fn unified_diff(display: &str, old: &str, new: &str, color: bool) -> String {
-    let diff = similar::TextDiff::from_lines(old, new);
-    let text = diff
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{display}"), &format!("b/{display}"))
-        .to_string();
-    // similar leaves the last context line of a hunk without its line end.
-    let mut text = text;
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    if !color {
-        return text;
-    }
-    let mut out = String::with_capacity(text.len() + 256);
-    for line in text.split_inclusive('\n') {
-        let code = if line.starts_with("+++") || line.starts_with("---") {
-            "1"
-        } else if line.starts_with('+') {
-            "32"
-        } else if line.starts_with('-') {
-            "31"
-        } else if line.starts_with("@@") {
-            "36"
-        } else {
-            ""
-        };
-        if code.is_empty() {
-            out.push_str(line);
-        } else {
-            let body = line.strip_suffix('\n').unwrap_or(line);
-            out.push_str(&format!("\x1b[{code}m{body}\x1b[0m"));
-            if line.ends_with('\n') {
-                out.push('\n');
-            }
-        }
-    }
-    out
-}
-
-/// Write through a temporary file in the same folder, then rename, keeping
-/// the file's permissions. A symlink is followed so the link stays a link.
-pub fn write_atomic(path: &Path, content: &str) -> std::io::Result<()> {
-    let target = std::fs::canonicalize(path)?;
-    let dir = target.parent().unwrap_or(Path::new("."));
-    let permissions = std::fs::metadata(&target)?.permissions();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".refit-")
-        .tempfile_in(dir)?;
-    tmp.write_all(content.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    std::fs::set_permissions(tmp.path(), permissions)?;
-    tmp.persist(&target).map_err(|e| e.error)?;
-    Ok(())
-}
-
 fn sites(args: SitesArgs) -> ExitCode {
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -697,9 +445,9 @@ fn sites(args: SitesArgs) -> ExitCode {
     let results: Vec<_> = targets
         .par_iter()
         .map(|t| {
-            let text = std::fs::read(&t.path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| engine::decode(b).map_err(|d| d.message));
+            let text = engine::read_capped(&t.path, engine::DEFAULT_MAX_FILE_SIZE)
+                .and_then(engine::decode)
+                .map_err(|d| d.message);
             let settings = Settings::default();
             let local = engine::local_settings(&t.path, t.kind, &settings).unwrap_or(settings);
             let found = text.and_then(|text| {

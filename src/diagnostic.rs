@@ -181,6 +181,11 @@ pub static FILE_ERRORS: &[(&str, &str, &str)] = &[
         "fix-error",
         "refit's fixes for the file were refused: the result did not parse, changed the number of image references, or did not converge. Nothing was written.",
     ),
+    (
+        "E006",
+        "changed-during-fix",
+        "The file changed between refit reading it and writing its fixes (its size, modification time or content moved). Your version is kept and nothing was written; run again.",
+    ),
 ];
 
 pub fn error_name(code: &str) -> &'static str {

@@ -35,6 +35,9 @@ pub struct FileReport {
     /// The text with every fix applied, for formats that suggest fixes
     /// without applying them (`review`).
     pub suggested: Option<String>,
+    /// Size and modification time when read, to notice a concurrent edit
+    /// before writing a fix.
+    pub stamp: Option<crate::write::Stamp>,
 }
 
 impl FileReport {
@@ -58,6 +61,7 @@ fn error_report(display: &str, path: Option<PathBuf>, kind: FileKind, d: Diagnos
         fixed: None,
         applied: Vec::new(),
         suggested: None,
+        stamp: None,
     }
 }
 
@@ -163,6 +167,10 @@ pub fn process_path(
     mode: FixMode,
 ) -> FileReport {
     let owned = Some(path.to_path_buf());
+    // Before reading: a change after this shows at write time.
+    let stamp = std::fs::metadata(path)
+        .ok()
+        .map(|m| crate::write::Stamp::of(&m));
     let bytes = match read_capped(path, max_file_size) {
         Ok(b) => b,
         Err(d) => return error_report(display, owned, kind, *d),
@@ -170,14 +178,16 @@ pub fn process_path(
     match decode(bytes) {
         Ok(text) => {
             let local = local_settings(path, kind, settings);
-            process_text(
+            let mut report = process_text(
                 text,
                 display,
                 owned,
                 kind,
                 local.as_ref().unwrap_or(settings),
                 mode,
-            )
+            );
+            report.stamp = stamp;
+            report
         }
         Err(d) => error_report(display, owned, kind, *d),
     }
@@ -240,6 +250,7 @@ pub fn process_text(
             fixed: None,
             applied: Vec::new(),
             suggested: None,
+            stamp: None,
         };
     };
     let has_fix = checked.diagnostics.iter().any(|d| {
@@ -257,6 +268,7 @@ pub fn process_text(
             fixed: None,
             applied: Vec::new(),
             suggested: None,
+            stamp: None,
         };
     }
     let outcome = fix::fix(&text, checked, unsafe_fixes, |t: &str| {
@@ -282,5 +294,6 @@ pub fn process_text(
         fixed,
         applied: outcome.applied,
         suggested: None,
+        stamp: None,
     }
 }

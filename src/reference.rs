@@ -17,7 +17,7 @@
 //! The scanner is hand-written rather than a regex: it runs for every image
 //! site, and every component keeps its byte span into the input.
 
-use crate::site::Span;
+use crate::span::Span;
 
 /// The longest repository path the grammar accepts.
 pub const NAME_TOTAL_LENGTH_MAX: usize = 255;

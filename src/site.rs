@@ -2,27 +2,7 @@
 
 use crate::reference::{Reference, ReferenceError};
 
-/// A half-open byte range `[start, end)` into a file's text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Span {
-    pub fn new(start: usize, end: usize) -> Span {
-        Span { start, end }
-    }
-    pub fn len(&self) -> usize {
-        self.end.saturating_sub(self.start)
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    pub fn shift(&self, by: usize) -> Span {
-        Span::new(self.start + by, self.end + by)
-    }
-}
+pub use crate::span::Span;
 
 /// What kind of place in a file holds an image reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

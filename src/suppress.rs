@@ -48,9 +48,11 @@ fn codes_in(list: &str) -> Vec<String> {
 pub fn parse(text: &str, own_line_only: bool) -> Vec<Suppression> {
     let mut out = Vec::new();
     let index = LineIndex::new(text);
+    // A byte order mark is not part of the first line's text.
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     for line in 0..index.line_count() {
-        let start = index.line_start(line);
-        let end = text[start..index.line_end(line)]
+        let start = index.line_start(line).max(bom);
+        let end = text[start..index.line_end(line).max(start)]
             .trim_end_matches(['\n', '\r'])
             .len()
             + start;

@@ -30,6 +30,7 @@ fn eight_thousand_findings_on_a_3mb_file() {
         fixed: None,
         applied: Vec::new(),
         suggested: None,
+        stamp: None,
     };
     let options = RenderOptions {
         color: false,

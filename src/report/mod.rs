@@ -9,7 +9,7 @@ mod junit;
 pub mod paths;
 mod rdjson;
 pub mod review;
-mod sarif;
+pub mod sarif;
 
 use crate::diagnostic::{Applicability, LineIndex, Position};
 use crate::engine::FileReport;

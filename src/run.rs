@@ -1,0 +1,486 @@
+//! One `refit check` run, without a process: settings for each file,
+//! discovery, checking in parallel, writing fixes, `--add-ignore`, and the
+//! exit status. The CLI fills a [`RunOptions`], calls these, and prints;
+//! tests drive the same code directly.
+
+use crate::check::{FileKind, Settings};
+use crate::config::{ConfigError, Resolver};
+use crate::discover::{self, Choice, Target, classify_explicit};
+use crate::engine::{self, DEFAULT_MAX_FILE_SIZE, FileReport, FixMode};
+use crate::rules::RULES;
+use crate::site::Span;
+use crate::write::WriteError;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// What a run is asked to do: everything the command line says about it.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Files or folders (empty: `.`); a single `-` reads stdin.
+    pub paths: Vec<PathBuf>,
+    /// Apply fixes (`--fix`).
+    pub fix: bool,
+    /// Also apply (or show) unsafe fixes.
+    pub unsafe_fixes: bool,
+    /// Compute fixes to show as a diff; write nothing.
+    pub diff: bool,
+    /// Compute every file's fixed text as a suggestion, without applying it
+    /// (the `review` format).
+    pub suggest: bool,
+    /// Rule selectors from the command line.
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+    pub extend_select: Vec<String>,
+    /// Dockerfile `ARG` overrides.
+    pub build_args: BTreeMap<String, String>,
+    /// Compose interpolation values.
+    pub env: BTreeMap<String, String>,
+    /// The name stdin is reported (and classified) as.
+    pub stdin_filename: Option<PathBuf>,
+    /// `--max-file-size`; `None`: the config's, else the default.
+    pub max_file_size: Option<u64>,
+    /// One config file for every file (no discovery).
+    pub config: Option<PathBuf>,
+    /// Ignore every config file.
+    pub isolated: bool,
+    /// With `fix`, a changed file makes the run fail (exit 1).
+    pub exit_non_zero_on_fix: bool,
+}
+
+/// Why a run could not start or finish: a usage or configuration error.
+#[derive(Debug)]
+pub enum RunError {
+    Usage(String),
+    Config(ConfigError),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Usage(m) => f.write_str(m),
+            RunError::Config(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+impl From<ConfigError> for RunError {
+    fn from(e: ConfigError) -> RunError {
+        RunError::Config(e)
+    }
+}
+
+/// The settings, size limit and fix mode for one file.
+#[derive(Debug, Clone)]
+pub struct FileSettings {
+    pub settings: Settings,
+    pub max_file_size: u64,
+    pub mode: FixMode,
+}
+
+/// A fixed file that could not be written.
+#[derive(Debug)]
+pub struct WriteFailure {
+    pub display: String,
+    pub error: WriteError,
+}
+
+/// What `--add-ignore` did.
+#[derive(Debug, Default)]
+pub struct AddIgnoreOutcome {
+    /// Files written.
+    pub files: usize,
+    /// Findings suppressed.
+    pub findings: usize,
+    /// One message per file that could not be suppressed or written.
+    pub errors: Vec<String>,
+    /// Whether any file failed (unreadable, unsuppressable, unwritable).
+    pub failed: bool,
+}
+
+/// A run: the options, the config resolver and the base settings.
+pub struct Run {
+    options: RunOptions,
+    resolver: Resolver,
+    base: Settings,
+}
+
+/// Whether a selector names a rule (a code, a prefix, or `ALL`).
+fn known_selector(code: &str) -> bool {
+    code.eq_ignore_ascii_case("ALL")
+        || RULES.iter().any(|r| {
+            r.code
+                .get(..code.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(code))
+        })
+}
+
+impl Run {
+    /// Check the options and load the configuration.
+    pub fn new(options: RunOptions) -> Result<Run, RunError> {
+        for code in options
+            .select
+            .iter()
+            .chain(&options.ignore)
+            .chain(&options.extend_select)
+        {
+            if !known_selector(code) {
+                return Err(RunError::Usage(format!("unknown rule selector `{code}`")));
+            }
+        }
+        let resolver = Resolver::new(options.config.as_deref(), options.isolated)?;
+        let stdin = options.paths.iter().any(|p| p.as_os_str() == "-");
+        if stdin && options.paths.len() > 1 {
+            return Err(RunError::Usage(
+                "`-` (stdin) cannot be combined with other paths".to_string(),
+            ));
+        }
+        let base = Settings {
+            source: crate::sources::SourceOptions {
+                build_args: options.build_args.clone(),
+                env: options.env.clone(),
+                ..Default::default()
+            },
+            ..Settings::default()
+        };
+        Ok(Run {
+            options,
+            resolver,
+            base,
+        })
+    }
+
+    pub fn options(&self) -> &RunOptions {
+        &self.options
+    }
+
+    /// Whether the run reads stdin (`-`).
+    pub fn reads_stdin(&self) -> bool {
+        self.options.paths.iter().any(|p| p.as_os_str() == "-")
+    }
+
+    /// Settings for one file: its config, then the command line.
+    pub fn file_settings(&self, path: &Path) -> Result<FileSettings, ConfigError> {
+        let o = &self.options;
+        let config = self.resolver.for_file(path)?;
+        let mut s = self.base.clone();
+        s.select = o.select.clone();
+        let absolute = std::path::absolute(path).unwrap_or(path.to_path_buf());
+        let applied = config.as_ref().map(|c| c.apply(&absolute, &mut s));
+        s.extend_select.extend(o.extend_select.iter().cloned());
+        s.ignore.extend(o.ignore.iter().cloned());
+        let raw = applied.as_deref();
+        let max_file_size = o
+            .max_file_size
+            .or(raw.and_then(|r| r.max_file_size))
+            .unwrap_or(DEFAULT_MAX_FILE_SIZE);
+        let unsafe_fixes = o.unsafe_fixes
+            || raw
+                .and_then(|r| r.fix.as_ref())
+                .and_then(|f| f.unsafe_fixes)
+                .unwrap_or(false);
+        let mode = if o.fix || o.diff {
+            FixMode::On { unsafe_fixes }
+        } else {
+            FixMode::Off
+        };
+        Ok(FileSettings {
+            settings: s,
+            max_file_size,
+            mode,
+        })
+    }
+
+    /// Check the run's input: stdin (read from `stdin`) or the files found
+    /// under the paths. No progress is shown.
+    pub fn check(&self, stdin: impl Read) -> Result<Vec<FileReport>, RunError> {
+        if self.reads_stdin() {
+            Ok(vec![self.check_stdin(stdin)?])
+        } else {
+            self.check_targets(&self.targets(), &|| {})
+        }
+    }
+
+    /// Check text read from stdin, named `stdin_filename` (else `-`).
+    pub fn check_stdin(&self, input: impl Read) -> Result<FileReport, RunError> {
+        let name = self
+            .options
+            .stdin_filename
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("-"));
+        let FileSettings {
+            settings,
+            max_file_size,
+            mode,
+        } = self.file_settings(&name)?;
+        let mut bytes = Vec::new();
+        let report = match input.take(max_file_size + 1).read_to_end(&mut bytes) {
+            Err(e) => single_error(
+                &name,
+                crate::check::file_error(
+                    "E001",
+                    format!("Cannot read stdin: {e}"),
+                    Span::default(),
+                ),
+            ),
+            Ok(_) if bytes.len() as u64 > max_file_size => single_error(
+                &name,
+                crate::check::file_error(
+                    "E003",
+                    format!("Input is over the {max_file_size}-byte limit (--max-file-size)"),
+                    Span::default(),
+                ),
+            ),
+            Ok(_) => match engine::decode(bytes) {
+                Ok(text) => {
+                    let kind = match self
+                        .resolver
+                        .for_file(&name)
+                        .ok()
+                        .flatten()
+                        .and_then(|c| c.kind_for(&name))
+                    {
+                        Some(k) => k,
+                        None => classify_explicit(&name),
+                    };
+                    engine::process_text(
+                        text,
+                        &discover::display_path(&name),
+                        None,
+                        kind,
+                        &settings,
+                        mode,
+                    )
+                }
+                Err(d) => single_error(&name, *d),
+            },
+        };
+        Ok(report)
+    }
+
+    /// The files to check under the run's paths (`.` when none), with the
+    /// configuration's `kinds`, `include` and `exclude` applied.
+    pub fn targets(&self) -> Vec<Target> {
+        let paths = if self.options.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            self.options.paths.clone()
+        };
+        let choose = |path: &Path| self.choice(path);
+        discover::discover_with(&paths, &choose)
+    }
+
+    /// What the configuration says about a file found by a walk: a kind
+    /// (`kinds`), skip it (`exclude`), or classify it by name.
+    fn choice(&self, path: &Path) -> Choice {
+        match self.resolver.for_file(path) {
+            Ok(Some(c)) => {
+                let abs = std::path::absolute(path).unwrap_or(path.to_path_buf());
+                if let Some(k) = c.kind_for(&abs) {
+                    Choice::Kind(k)
+                } else if c.is_excluded(&abs) {
+                    Choice::Skip
+                } else {
+                    Choice::Default
+                }
+            }
+            _ => Choice::Default,
+        }
+    }
+
+    /// The kind a walk would read `path` as, or `None` when a walk would
+    /// not read it (an unrecognised name, or excluded by the config).
+    pub fn kind_for(&self, path: &Path) -> Option<FileKind> {
+        match self.choice(path) {
+            Choice::Kind(k) => Some(k),
+            Choice::Skip => None,
+            Choice::Default => discover::classify(path),
+        }
+    }
+
+    /// Check files in parallel, calling `tick` once per file; the reports
+    /// come back in the order of `targets`.
+    pub fn check_targets(
+        &self,
+        targets: &[Target],
+        tick: &(dyn Fn() + Sync),
+    ) -> Result<Vec<FileReport>, RunError> {
+        let results: Vec<Result<FileReport, ConfigError>> = targets
+            .par_iter()
+            .map(|t| {
+                tick();
+                self.check_target(t)
+            })
+            .collect();
+        let mut reports = Vec::with_capacity(results.len());
+        for r in results {
+            reports.push(r?);
+        }
+        Ok(reports)
+    }
+
+    /// Check one file.
+    pub fn check_target(&self, t: &Target) -> Result<FileReport, ConfigError> {
+        let FileSettings {
+            settings,
+            max_file_size,
+            mode,
+        } = self.file_settings(&t.path)?;
+        let mut report =
+            engine::process_path(&t.path, &t.display, t.kind, &settings, max_file_size, mode);
+        if self.options.suggest
+            && !self.options.fix
+            && let Some(source) = &report.source
+        {
+            // The fixes as suggestions: compute them, write nothing.
+            let unsafe_fixes = match mode {
+                FixMode::On { unsafe_fixes } => unsafe_fixes,
+                FixMode::Off => self.options.unsafe_fixes,
+            };
+            let fixed = engine::process_text(
+                source.clone(),
+                &t.display,
+                None,
+                t.kind,
+                &settings,
+                FixMode::On { unsafe_fixes },
+            );
+            report.suggested = fixed.fixed;
+        }
+        Ok(report)
+    }
+
+    /// Write every fixed file that came from disk, in parallel (stdin's
+    /// fixed text is the caller's to print). A file that could not be
+    /// written goes back to its findings before fixing, plus the error
+    /// (E001, or E006 when it changed during the run), so no format
+    /// reports it as fixed. Returns the files that were not written.
+    pub fn write_fixes(&self, reports: &mut [FileReport]) -> Vec<WriteFailure> {
+        reports
+            .par_iter_mut()
+            .filter_map(|r| self.write_one(r))
+            .collect()
+    }
+
+    fn write_one(&self, r: &mut FileReport) -> Option<WriteFailure> {
+        let (Some(fixed), Some(path), Some(source)) = (&r.fixed, &r.path, &r.source) else {
+            return None;
+        };
+        let error = crate::write::write_fixed(path, source, r.stamp, fixed).err()?;
+        self.unfix(r, &error);
+        Some(WriteFailure {
+            display: r.display.clone(),
+            error,
+        })
+    }
+
+    /// The report of a file whose fix was not written: its findings as
+    /// read, and the write error.
+    fn unfix(&self, r: &mut FileReport, error: &WriteError) {
+        let (Some(path), Some(source)) = (r.path.clone(), r.source.take()) else {
+            return;
+        };
+        let settings = self
+            .file_settings(&path)
+            .map_or_else(|_| self.base.clone(), |f| f.settings);
+        let local = engine::local_settings(&path, r.kind, &settings);
+        let mut fresh = engine::process_text(
+            source,
+            &r.display,
+            Some(path),
+            r.kind,
+            local.as_ref().unwrap_or(&settings),
+            FixMode::Off,
+        );
+        fresh.stamp = r.stamp;
+        fresh.diagnostics.push(crate::check::file_error(
+            error.code(),
+            error.to_string(),
+            Span::default(),
+        ));
+        fresh
+            .diagnostics
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        *r = fresh;
+    }
+
+    /// `--add-ignore`: write a suppression for every finding of every file,
+    /// when the result still parses and reports nothing.
+    pub fn add_ignore(&self, reports: &[FileReport]) -> Result<AddIgnoreOutcome, ConfigError> {
+        let mut out = AddIgnoreOutcome::default();
+        for r in reports {
+            let (Some(text), Some(path)) = (&r.source, &r.path) else {
+                if r.has_error() {
+                    out.failed = true;
+                }
+                continue;
+            };
+            let Some(new) = crate::add_ignore::add(r.kind, text, &r.diagnostics) else {
+                continue;
+            };
+            // Write only what still parses and now reports nothing.
+            let settings = self.file_settings(path)?.settings;
+            match crate::check::check_text(r.kind, &new, &settings) {
+                Ok(c) if c.diagnostics.iter().all(|d| d.code.starts_with('E')) => {}
+                _ => {
+                    out.errors.push(format!(
+                        "{}: could not suppress its findings; left unchanged",
+                        r.display
+                    ));
+                    out.failed = true;
+                    continue;
+                }
+            }
+            if let Err(e) = crate::write::write_fixed(path, text, r.stamp, &new) {
+                out.errors.push(format!("{}: {e}", r.display));
+                out.failed = true;
+                continue;
+            }
+            out.files += 1;
+            out.findings += r
+                .diagnostics
+                .iter()
+                .filter(|d| !d.code.starts_with('E'))
+                .count();
+        }
+        Ok(out)
+    }
+
+    /// The exit status: 2 for per-file errors (or a failed write), 1 when
+    /// findings remain (or, with `diff`, a file would change; with
+    /// `exit_non_zero_on_fix`, a file was changed), else 0.
+    pub fn exit_code(&self, reports: &[FileReport], failed_write: bool) -> u8 {
+        let o = &self.options;
+        if failed_write || reports.iter().any(FileReport::has_error) {
+            return 2;
+        }
+        let remaining = if o.diff {
+            reports
+                .iter()
+                .any(|r| r.source.is_some() && r.fixed.is_some())
+        } else {
+            let changed =
+                o.fix && o.exit_non_zero_on_fix && reports.iter().any(|r| r.fixed.is_some());
+            changed || reports.iter().any(|r| !r.diagnostics.is_empty())
+        };
+        u8::from(remaining)
+    }
+}
+
+/// A report for a name that could not be read at all.
+pub fn single_error(name: &Path, d: crate::diagnostic::Diagnostic) -> FileReport {
+    FileReport {
+        display: discover::display_path(name),
+        path: None,
+        kind: classify_explicit(name),
+        source: None,
+        diagnostics: vec![d],
+        fixed: None,
+        applied: Vec::new(),
+        suggested: None,
+        stamp: None,
+    }
+}
