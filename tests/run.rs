@@ -32,9 +32,9 @@ fn a_run_checks_fixes_and_writes_without_a_process() {
         ..options(vec![dir.path().to_path_buf()])
     })
     .unwrap();
-    let reports = fix.check(std::io::empty()).unwrap();
+    let mut reports = fix.check(std::io::empty()).unwrap();
     assert!(reports[0].fixed.is_some());
-    assert!(fix.write_fixes(&reports).is_empty());
+    assert!(fix.write_fixes(&mut reports).is_empty());
     assert_eq!(
         fs::read_to_string(&file).unwrap(),
         "FROM docker.io/library/nginx:1.27\n"
