@@ -234,3 +234,21 @@ fn a_long_stage_chain_is_quick() {
     assert_eq!(stage.body.len(), 4000);
     assert!(stage.is_final);
 }
+
+/// Found by the `yaml` fuzz target: a lone `}` after a blank line, in a file
+/// that fails on indentation, made the flow-closer relaxation copy slices
+/// of different lengths (a panic).
+#[test]
+fn fuzz_crash_lone_closer_after_a_blank_line() {
+    for text in [
+        "        - \"x\n\n}",
+        "services:\n  a:\n    image: \"x\n\n  ]\n",
+        "services:\n  a:\n    image: [x\n\n    ]\n   b: c\n",
+        "services:\n  a:\n    image: [x\n    ] ,\n   b: c\n",
+    ] {
+        let result = std::panic::catch_unwind(|| {
+            check_text(FileKind::Compose, text, &Settings::default()).map(|c| c.sites.len())
+        });
+        assert!(result.is_ok(), "panicked on {text:?}");
+    }
+}

@@ -369,8 +369,12 @@ fn relax_flow_closers(text: &str) -> Option<String> {
             let prev_line = &bytes[ps..pe];
             let has_comment = prev_line.contains(&b'#');
             let crlf = pe > ps && bytes[pe - 1] == b'\r';
-            if !has_comment && !crlf {
-                let at = line_start + line.iter().position(|b| !b" \t".contains(b)).unwrap_or(0);
+            let at = line_start + line.iter().position(|b| !b" \t".contains(b)).unwrap_or(0);
+            // Only a closer (and comma) written together on the line right
+            // after: the rewrite moves exactly those bytes, keeping offsets.
+            let adjacent = pe + 1 == line_start
+                && bytes.get(at..at + trimmed.len()) == Some(trimmed.as_slice());
+            if !has_comment && !crlf && adjacent {
                 let closer = bytes[at];
                 let comma = bytes.get(at + 1) == Some(&b',');
                 // prev_line + "\n" + indent + closer[,] → prev_line + closer[,] + "\n" + indent
