@@ -8,13 +8,14 @@ use crate::site::Span;
 use std::collections::BTreeMap;
 
 /// The edits that suppress `diagnostics` in `text`: for a Dockerfile, a
-/// comment line before the flagged line (after the parser directives for a
-/// finding on a directive); for YAML, a comment at the end of the line.
+/// comment line before the flagged line (for a finding on a parser
+/// directive, `ignore-directives` right after them, which covers only the
+/// lines above it); for YAML and TOML, a comment at the end of the line.
 pub fn edits(kind: FileKind, text: &str, diagnostics: &[Diagnostic]) -> Vec<Edit> {
     let index = LineIndex::new(text);
     let mut by_line: BTreeMap<usize, Vec<&'static str>> = BTreeMap::new();
     for d in diagnostics {
-        if d.code.starts_with('E') || d.code == "SUP001" {
+        if d.code.starts_with('E') || d.is_note() || d.code == "SUP001" {
             continue;
         }
         let codes = by_line.entry(index.line_of(d.span.start)).or_default();
@@ -54,7 +55,8 @@ pub fn edits(kind: FileKind, text: &str, diagnostics: &[Diagnostic]) -> Vec<Edit
         }
     }
     if !file_wide.is_empty() {
-        // After the leading comment block (the parser directives).
+        // After the leading comment block (the parser directives): it
+        // covers the lines above it, not the file.
         let mut line = 0;
         while line < index.line_count() {
             let l = &text[index.line_start(line).max(bom)..index.line_end(line).max(bom)];
@@ -68,7 +70,10 @@ pub fn edits(kind: FileKind, text: &str, diagnostics: &[Diagnostic]) -> Vec<Edit
         file_wide.dedup();
         edits.push(Edit {
             span: Span::new(at, at),
-            content: format!("# refit: ignore-file[{}]{newline}", file_wide.join(",")),
+            content: format!(
+                "# refit: ignore-directives[{}]{newline}",
+                file_wide.join(",")
+            ),
         });
     }
     edits.sort();

@@ -177,6 +177,37 @@ pub fn extract(
     text: &str,
     settings: &Settings,
 ) -> Result<Vec<ImageSite>, Box<Diagnostic>> {
+    extract_with_notes(kind, text, settings).map(|(sites, _)| sites)
+}
+
+/// Extract the image sites of a text, with notes about how it was read
+/// (`N001`: a templated file that is not YAML, read line by line).
+pub fn extract_with_notes(
+    kind: FileKind,
+    text: &str,
+    settings: &Settings,
+) -> Result<(Vec<ImageSite>, Vec<Diagnostic>), Box<Diagnostic>> {
+    if kind == FileKind::Kubernetes && sources::kubernetes::looks_like_manifest(text) {
+        match sources::kubernetes::extract(text) {
+            // A templated manifest outside `templates/` that is not YAML:
+            // skipped as YAML, said so, and its plain `image:` lines read.
+            Err(e) if sources::yaml::is_templated(text) => {
+                let why = e
+                    .message
+                    .strip_prefix("invalid YAML: ")
+                    .unwrap_or(&e.message);
+                let note = crate::engine::file_note(
+                    "N001",
+                    format!(
+                        "Skipped as YAML: template expressions (`{{{{ … }}}}`) make it invalid ({why}); only plain `image:` lines were read, without fixes"
+                    ),
+                );
+                return Ok((sources::kubernetes::extract_lines(text), vec![note]));
+            }
+            Err(e) => return Err(Box::new(file_error("E004", e.message, e.span))),
+            Ok(sites) => return Ok((sites, Vec::new())),
+        }
+    }
     let result = match kind {
         FileKind::Dockerfile => sources::dockerfile::extract(text, &settings.source),
         FileKind::Compose => sources::compose::extract(text, &settings.source),
@@ -192,20 +223,12 @@ pub fn extract(
             settings.source.hosts_namespace.as_deref(),
         ),
         FileKind::RegistriesConf => sources::daemon::extract_registries_conf(text),
-        FileKind::Kubernetes => {
-            if !sources::kubernetes::looks_like_manifest(text) {
-                Ok(Vec::new())
-            } else {
-                match sources::kubernetes::extract(text) {
-                    // A templated manifest outside `templates/` is skipped
-                    // when it is not YAML.
-                    Err(_) if sources::yaml::is_templated(text) => Ok(Vec::new()),
-                    other => other,
-                }
-            }
-        }
+        // Manifests are read above.
+        FileKind::Kubernetes => Ok(Vec::new()),
     };
-    result.map_err(|e| Box::new(file_error("E004", e.message, e.span)))
+    result
+        .map(|sites| (sites, Vec::new()))
+        .map_err(|e| Box::new(file_error("E004", e.message, e.span)))
 }
 
 /// Run the enabled rules over a text.
@@ -214,8 +237,16 @@ pub fn check_text(
     text: &str,
     settings: &Settings,
 ) -> Result<Checked, Box<Diagnostic>> {
-    let sites = extract(kind, text, settings)?;
+    let (sites, notes) = extract_with_notes(kind, text, settings)?;
+    let facts = crate::rules::FileFacts {
+        text: (kind == FileKind::Dockerfile).then(|| text.to_string()),
+        graph: (kind == FileKind::Dockerfile)
+            .then(|| sources::dockerfile::stage_graph(text, &settings.source))
+            .flatten(),
+        build_refs: settings.source.build_refs.clone(),
+    };
     let ctx = RuleContext {
+        file: &facts,
         knowledge: settings
             .knowledge
             .as_deref()
@@ -234,6 +265,9 @@ pub fn check_text(
                 }
             }
         }
+        if let Some(check_file) = rule.check_file {
+            check_file(rule, &ctx, &mut diagnostics);
+        }
     }
     let unused = crate::suppress::apply(
         text,
@@ -248,6 +282,14 @@ pub fn check_text(
     );
     if settings.enabled(crate::rules::sup001_unused_suppression::RULE.code) {
         diagnostics.extend(unused);
+    }
+    if !notes.is_empty() {
+        // Sites read line by line from a file that is not YAML: a fix
+        // could not be checked by re-parsing, so none is offered.
+        for d in &mut diagnostics {
+            d.fix = None;
+        }
+        diagnostics.extend(notes);
     }
     settings.adjust(&mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));

@@ -13,7 +13,7 @@ use crate::run::{Run, RunOptions};
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -30,15 +30,19 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check files for image-reference problems (and fix them).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Show how refit reads image references.
     Reference(ReferenceArgs),
     /// List every image reference refit finds, without checking them.
     Sites(SitesArgs),
-    /// Print a rule's documentation.
+    /// Print a rule's documentation (or every rule's, with `--all`).
     Rule {
         /// A rule code (REG001) or name (implicit-registry).
-        code: String,
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        code: Option<String>,
+        /// Print every rule's page, one after the other.
+        #[arg(long)]
+        all: bool,
     },
     /// Print the effective configuration for a path.
     Config {
@@ -59,13 +63,41 @@ pub enum Command {
     Server,
     /// List all rules.
     Rules {
-        #[arg(long, value_enum, default_value = "text")]
+        /// `human` (one line a rule) or `json` (with each rule's documentation).
+        #[arg(
+            long,
+            visible_alias = "output-format",
+            value_enum,
+            default_value = "human"
+        )]
         format: ListFormat,
     },
 }
 
+/// The formats of `rules`, `sites` and `reference`: the names `check` uses
+/// (`text`, their old name, is a hidden alias).
+/// `--fail-level`: the lowest severity that makes `check` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailLevel {
+    Error,
+    Warning,
+    Info,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR`; `FORCE_COLOR`/`CLICOLOR_FORCE` force it.
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
+    // `Text` in code, as before, so code of other subcommands keeps compiling.
+    /// One line per item.
+    #[value(name = "human", alias = "text")]
     Text,
     Json,
 }
@@ -84,8 +116,46 @@ pub struct CheckArgs {
     #[arg(long)]
     pub diff: bool,
     /// Output format.
-    #[arg(long, value_enum, default_value = "human")]
+    #[arg(
+        long,
+        visible_alias = "output-format",
+        value_enum,
+        default_value = "human"
+    )]
     pub format: Format,
+    /// Apply fixes, but neither report nor fail on what is left (implies
+    /// `--fix`).
+    #[arg(long, conflicts_with = "diff")]
+    pub fix_only: bool,
+    /// Exit 0 even when findings remain (errors still exit 2).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// The lowest severity that fails the run (exit 1).
+    #[arg(long, value_enum, default_value = "warning")]
+    pub fail_level: FailLevel,
+    /// Print the findings, but no summary and no warnings.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Print nothing; only the exit status tells.
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub silent: bool,
+    /// Write the report (or diff) to this file instead of stdout.
+    #[arg(short, long, value_name = "PATH")]
+    pub output_file: Option<PathBuf>,
+    /// When to colour the output.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+    /// Globs to leave out when walking folders, replacing the config's
+    /// `exclude` (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
+    pub exclude: Vec<String>,
+    /// Globs to leave out when walking folders, in addition (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
+    pub extend_exclude: Vec<String>,
+    /// List the files that would be checked, with the kind each is read
+    /// as, and check nothing.
+    #[arg(long)]
+    pub show_files: bool,
     /// Rules to run: codes or prefixes (`REG`, `TAG001`), comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub select: Vec<String>,
@@ -116,6 +186,20 @@ pub struct CheckArgs {
     /// in a large repository), instead of reporting them.
     #[arg(long, conflicts_with_all = ["fix", "diff"])]
     pub add_ignore: bool,
+    /// Report only findings on lines changed since the merge base of REF
+    /// and HEAD, plus uncommitted changes; unchanged files are not read.
+    #[arg(long, value_name = "REF")]
+    pub diff_base: Option<String>,
+    /// With `--diff-base`: findings on changed lines, or in changed files.
+    #[arg(long, value_enum, default_value = "lines", requires = "diff_base")]
+    pub diff_scope: crate::gitdiff::DiffScope,
+    /// Hide the findings recorded in this baseline file (default: the
+    /// config's `baseline`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record today's findings in a baseline file instead of reporting them.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["fix", "diff", "add_ignore", "baseline"])]
+    pub write_baseline: Option<PathBuf>,
     /// With `--fix`, list the fixes that were applied.
     #[arg(long)]
     pub show_fixes: bool,
@@ -140,7 +224,13 @@ pub struct ConfigArgs {
 pub struct SitesArgs {
     /// Files or folders (default: `.`).
     pub paths: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value = "text")]
+    /// `human` or `json`.
+    #[arg(
+        long,
+        visible_alias = "output-format",
+        value_enum,
+        default_value = "human"
+    )]
     pub format: ListFormat,
 }
 
@@ -149,7 +239,13 @@ pub struct ReferenceArgs {
     /// References to explain.
     #[arg(required = true)]
     pub references: Vec<String>,
-    #[arg(long, value_enum, default_value = "text")]
+    /// `human` or `json`.
+    #[arg(
+        long,
+        visible_alias = "output-format",
+        value_enum,
+        default_value = "human"
+    )]
     pub format: ListFormat,
 }
 
@@ -164,10 +260,13 @@ pub fn run() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
         Command::Reference(args) => reference(args),
         Command::Sites(args) => sites(args),
-        Command::Rule { code } => rule(&code),
+        Command::Rule { code, all } => match code {
+            Some(code) if !all => rule(&code),
+            _ => all_rules(),
+        },
         Command::Rules { format } => list_rules(format),
         Command::Completions { shell } => {
             use clap::CommandFactory;
@@ -177,11 +276,9 @@ pub fn run() -> ExitCode {
         }
         Command::Man => {
             use clap::CommandFactory;
-            let man = clap_mangen::Man::new(Cli::command());
-            let mut out = Vec::new();
-            match man.render(&mut out) {
-                Ok(()) => {
-                    let _ = std::io::stdout().write_all(&out);
+            match crate::man::page(Cli::command()) {
+                Ok(page) => {
+                    let _ = std::io::stdout().write_all(page.as_bytes());
                     ExitCode::SUCCESS
                 }
                 Err(e) => usage_error(&e.to_string()),
@@ -195,6 +292,23 @@ pub fn run() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+    }
+}
+
+fn write_baseline(path: &std::path::Path, reports: &[engine::FileReport]) -> ExitCode {
+    match crate::baseline::write(path, reports) {
+        Ok(count) => {
+            println!(
+                "Wrote {count} finding{} to {}.",
+                if count == 1 { "" } else { "s" },
+                path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -247,8 +361,39 @@ fn usage_error(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Columns for the human format: `COLUMNS` when set, else the terminal's
+/// width, else 100 (pipes and files).
+fn terminal_width(is_terminal: bool) -> usize {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&n| n >= 20)
+    {
+        return n;
+    }
+    if is_terminal && let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size() {
+        return usize::from(w).max(20);
+    }
+    RenderOptions::DEFAULT_WIDTH
+}
+
 fn color_enabled(stream_is_terminal: bool) -> bool {
-    stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    color_for(ColorChoice::Auto, stream_is_terminal)
+}
+
+/// Whether to colour: `--color always|never`, else `FORCE_COLOR` or
+/// `CLICOLOR_FORCE` (set, not empty, not `0`) force it, `NO_COLOR` (set,
+/// not empty) turns it off, else on a terminal only.
+fn color_for(choice: ColorChoice, stream_is_terminal: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if set("FORCE_COLOR") || set("CLICOLOR_FORCE") => true,
+        ColorChoice::Auto => {
+            stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
 }
 
 fn parse_build_args(raw: &[String]) -> Result<std::collections::BTreeMap<String, String>, String> {
@@ -278,9 +423,10 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(&e.replace("--build-arg", "--env")),
     };
+    let fix = args.fix || args.fix_only;
     let options = RunOptions {
         paths: args.paths.clone(),
-        fix: args.fix,
+        fix,
         unsafe_fixes: args.unsafe_fixes,
         diff: args.diff,
         suggest: args.format == Format::Review,
@@ -294,18 +440,57 @@ fn check(args: CheckArgs) -> ExitCode {
         config: args.config.config.clone(),
         isolated: args.config.isolated,
         exit_non_zero_on_fix: args.exit_non_zero_on_fix,
+        fail_level: Some(match args.fail_level {
+            FailLevel::Error => crate::diagnostic::Severity::Error,
+            FailLevel::Warning => crate::diagnostic::Severity::Warning,
+            FailLevel::Info => crate::diagnostic::Severity::Info,
+        }),
+        exit_zero: args.exit_zero,
+        exclude: args.exclude.clone(),
+        extend_exclude: args.extend_exclude.clone(),
+        diff_base: args.diff_base.clone(),
+        diff_scope: args.diff_scope,
+        baseline: args.baseline.clone(),
     };
     let run = match Run::new(options) {
         Ok(r) => r,
         Err(e) => return usage_error(&e.to_string()),
     };
+    let talk = !args.quiet && !args.silent;
     let stdin_mode = run.reads_stdin();
     let checked = if stdin_mode {
+        if args.show_files {
+            return usage_error("`--show-files` lists files found on disk, not stdin");
+        }
         run.check_stdin(std::io::stdin()).map(|r| vec![r])
     } else {
+        let unknown = run.unknown_files();
+        if talk {
+            for u in &unknown {
+                eprintln!(
+                    "warning: {}: skipped: refit cannot tell what kind of file this is from its name or content (name the kind in refit.toml `[kinds]`, or pipe it with `--stdin-filename`)",
+                    discover::display_path(u)
+                );
+            }
+        }
         let targets = run.targets();
+        if args.show_files {
+            let mut out = String::new();
+            for t in &targets {
+                out.push_str(&format!("{} ({})\n", t.display, t.kind.as_str()));
+            }
+            return match emit(args.output_file.as_deref(), &out) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => usage_error(&e),
+            };
+        }
+        if targets.is_empty() && unknown.is_empty() && talk {
+            eprintln!(
+                "warning: no files refit recognises (Dockerfiles, Compose, Kubernetes, Helm values, CI, kustomize, daemon mirror settings) were found"
+            );
+        }
         let human = matches!(args.format, Format::Human | Format::Concise);
-        let progress = Progress::start(targets.len(), human && !args.statistics);
+        let progress = Progress::start(targets.len(), human && !args.statistics && talk);
         let reports = run.check_targets(&targets, &|| progress.tick());
         progress.finish();
         reports
@@ -314,6 +499,17 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return usage_error(&e.to_string()),
     };
+    if let Some(path) = &args.write_baseline {
+        return write_baseline(path, &reports);
+    }
+    if let Some(change) = run.change() {
+        for note in &change.notes {
+            eprintln!("note: --diff-base: {note}");
+        }
+    }
+    if let Err(e) = run.narrow(&mut reports) {
+        return usage_error(&e.to_string());
+    }
 
     if args.add_ignore {
         return match run.add_ignore(&reports) {
@@ -333,63 +529,96 @@ fn check(args: CheckArgs) -> ExitCode {
             }
         };
     }
-    let mut stdout = std::io::stdout().lock();
+    let to_file = args.output_file.is_some();
     let mut failed_write = false;
+    let mut out = String::new();
     if args.diff {
-        let color = color_enabled(std::io::stdout().is_terminal());
+        let color = color_for(args.color, !to_file && std::io::stdout().is_terminal());
         for r in &reports {
             if let (Some(old), Some(new)) = (&r.source, &r.fixed) {
-                let _ = stdout.write_all(unified_diff(&r.display, old, new, color).as_bytes());
+                out.push_str(&unified_diff(&r.display, old, new, color));
             }
         }
-    } else if args.fix {
+    } else if fix {
         for failure in run.write_fixes(&mut reports) {
             eprintln!("error: {}: {}", failure.display, failure.error);
             failed_write = true;
         }
         // stdin: the fixed text goes to stdout, findings to stderr.
+        let mut stdout = std::io::stdout().lock();
         for r in reports.iter().filter(|r| r.path.is_none()) {
             if let Some(fixed) = &r.fixed {
                 let _ = stdout.write_all(fixed.as_bytes());
             }
         }
+        let _ = stdout.flush();
     }
-    let stdin_fixed = stdin_mode && args.fix && reports.iter().any(|r| r.fixed.is_some());
+    if args.fix_only {
+        // What is left is neither reported nor failed on; errors are.
+        for r in &mut reports {
+            r.diagnostics.retain(|d| d.code.starts_with('E'));
+        }
+    }
+    let stdin_fixed = stdin_mode && fix && reports.iter().any(|r| r.fixed.is_some());
+    let findings_to_stderr = stdin_fixed && !to_file;
     if !args.diff {
-        let color = color_enabled(if stdin_fixed {
-            std::io::stderr().is_terminal()
-        } else {
-            std::io::stdout().is_terminal()
-        });
+        let is_terminal = !to_file
+            && if findings_to_stderr {
+                std::io::stderr().is_terminal()
+            } else {
+                std::io::stdout().is_terminal()
+            };
         let options = RenderOptions {
-            color,
-            fixing: args.fix,
+            color: color_for(args.color, is_terminal),
+            fixing: fix,
             unsafe_fixes: args.unsafe_fixes,
+            width: terminal_width(is_terminal),
         };
-        let mut text = if args.statistics {
+        out = if args.statistics && args.format == Format::Json {
+            report::statistics_json(&reports)
+        } else if args.statistics {
             report::statistics(&reports)
+        } else if args.format == Format::GithubReview {
+            report::github_review::render(&reports, run.change(), args.unsafe_fixes)
         } else {
             report::render(args.format, &reports, &options)
         };
-        if args.show_fixes && args.fix {
-            text.push_str(&report::show_fixes(&reports));
+        if args.quiet && matches!(args.format, Format::Human | Format::Concise) && !args.statistics
+        {
+            let summary = report::summary(&reports, &options);
+            if let Some(body) = out.strip_suffix(&summary) {
+                out.truncate(body.len());
+            }
         }
-        if stdin_fixed {
-            eprint!("{text}");
-        } else {
-            let _ = stdout.write_all(text.as_bytes());
+        if args.show_fixes && fix && talk {
+            out.push_str(&report::show_fixes(&reports));
         }
-    } else {
-        let fixes: usize = reports.iter().map(|r| r.applied.len()).sum();
-        if fixes > 0 {
-            eprintln!(
-                "Would fix {fixes} problem{}.",
-                if fixes == 1 { "" } else { "s" }
-            );
+    } else if talk {
+        eprint!("{}", report::diff_summary(&reports, args.unsafe_fixes));
+    }
+    if !args.silent {
+        if findings_to_stderr {
+            eprint!("{out}");
+        } else if let Err(e) = emit(args.output_file.as_deref(), &out) {
+            return usage_error(&e);
         }
     }
-    let _ = stdout.flush();
     ExitCode::from(run.exit_code(&reports, failed_write))
+}
+
+/// Print to stdout, or write `-o FILE`.
+fn emit(file: Option<&Path>, text: &str) -> Result<(), String> {
+    match file {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+            Ok(())
+        }
+    }
 }
 
 /// A progress bar on stderr for long runs: only on a terminal, only once a
@@ -470,10 +699,15 @@ fn sites(args: SitesArgs) -> ExitCode {
                 let index = crate::diagnostic::LineIndex::new(&text);
                 for s in sites {
                     let at = index.position(&text, s.span.start);
+                    let unresolved = match &s.value {
+                        crate::site::SiteValue::Unresolved { missing } => Some(missing.clone()),
+                        _ => None,
+                    };
                     let value = match &s.value {
                         crate::site::SiteValue::Resolved { text, .. } => text.clone(),
+                        // The text as written; the variables it needs follow.
                         crate::site::SiteValue::Unresolved { missing } => {
-                            format!("(unresolved: {})", missing.join(", "))
+                            format!("{} (unresolved: {})", s.raw, missing.join(", "))
                         }
                         crate::site::SiteValue::Mirror(m) => {
                             format!("{} (mirror of {})", m.written, m.upstream_label())
@@ -509,7 +743,8 @@ fn sites(args: SitesArgs) -> ExitCode {
                         "line": at.line,
                         "column": at.column,
                         "raw": s.raw,
-                        "reference": if mirror.is_some() { None } else { Some(value) },
+                        "reference": if mirror.is_some() || unresolved.is_some() { None } else { Some(value) },
+                        "unresolved": unresolved,
                         "mirror": mirror,
                         "yaml_path": s.path,
                     }));
@@ -543,6 +778,7 @@ fn reference(args: ReferenceArgs) -> ExitCode {
                     "normalized_path": r.normalized_path(),
                     "normalized": r.normalized(),
                     "familiar": r.familiar(),
+                    "note": domain_note(&r),
                     "spans": {
                         "domain": r.domain,
                         "path": r.path,
@@ -558,19 +794,27 @@ fn reference(args: ReferenceArgs) -> ExitCode {
                     println!("  digest:     {}", r.digest_str().unwrap_or("(none)"));
                     println!("  normalized: {}", r.normalized());
                     println!("  familiar:   {}", r.familiar());
+                    if let Some(note) = domain_note(&r) {
+                        println!("  note:       {note}");
+                    }
                 }
                 json.push(value);
             }
             Err(e) => {
                 any_error = true;
+                let why = crate::reference::explain(input);
                 if args.format == ListFormat::Text {
                     println!("{input}");
                     println!("  error:      {e}");
+                    if let Some(why) = &why {
+                        println!("  why:        {why}");
+                    }
                 }
                 json.push(serde_json::json!({
                     "input": input,
                     "valid": false,
                     "error": e.to_string(),
+                    "why": why,
                 }));
             }
         }
@@ -582,6 +826,20 @@ fn reference(args: ReferenceArgs) -> ExitCode {
         );
     }
     ExitCode::from(u8::from(any_error))
+}
+
+/// A first component read as a registry host only because it has an
+/// uppercase letter (Docker's rule), which is rarely what was meant.
+fn domain_note(r: &Reference) -> Option<String> {
+    let domain = r.domain_str()?;
+    if domain.contains(['.', ':']) || domain == "localhost" || domain.to_lowercase() == domain {
+        return None;
+    }
+    Some(format!(
+        "`{domain}` is read as a registry host because it has an uppercase letter; a Docker Hub namespace must be lowercase (`{}/{}`)",
+        domain.to_lowercase(),
+        r.path_str()
+    ))
 }
 
 /// Markdown for a terminal: headings bold, code blocks indented and dim.
@@ -635,6 +893,18 @@ fn rule(code: &str) -> ExitCode {
     usage_error(&format!("unknown rule `{code}`; `refit rules` lists them"))
 }
 
+/// `refit rule --all`: every rule's page, then the per-file errors, for
+/// tools that build documentation sites.
+fn all_rules() -> ExitCode {
+    let color = color_enabled(std::io::stdout().is_terminal());
+    let mut pages: Vec<String> = RULES.iter().map(|r| r.page()).collect();
+    for (c, name, doc) in crate::diagnostic::FILE_ERRORS {
+        pages.push(format!("# {name} ({c})\n\nA per-file error.\n\n{doc}\n"));
+    }
+    print!("{}", render_markdown(&pages.join("\n"), color));
+    ExitCode::SUCCESS
+}
+
 fn list_rules(format: ListFormat) -> ExitCode {
     match format {
         ListFormat::Text => {
@@ -661,6 +931,8 @@ fn list_rules(format: ListFormat) -> ExitCode {
                         "fix": r.fixability.as_str(),
                         "summary": r.summary,
                         "opt_in": r.opt_in,
+                        "documentation": r.documentation(),
+                        "page": r.page(),
                     })
                 })
                 .collect();

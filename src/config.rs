@@ -47,6 +47,11 @@ pub struct RawConfig {
     pub knowledge: Option<crate::rules::knowledge::Extension>,
     /// Settings for the files matching globs: `[[overrides]] files = […]`.
     pub overrides: Option<Vec<Override>>,
+    /// A baseline file (relative to this file) whose findings are hidden.
+    pub baseline: Option<String>,
+    /// Where the rule pages are: `<docs-url>/<CODE>.md` (default: the
+    /// `rules/` folder of the repository in the package metadata).
+    pub docs_url: Option<String>,
 }
 
 /// Settings for some files only; later overrides win over earlier ones,
@@ -138,19 +143,143 @@ const KNOWN_KEYS: &[&str] = &[
     "deprecated",
     "mutable-tags",
     "overrides",
+    "baseline",
+    "docs-url",
     "files",
 ];
 
-/// A configuration error, naming the file.
+/// A configuration error, naming the file and, when it can be found, the
+/// line, column and text at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     pub path: PathBuf,
     pub message: String,
+    pub at: Option<Location>,
+}
+
+/// Where in a config file an error is: 1-based line and column (in
+/// characters), the line's text and how many characters to underline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+    pub text: String,
+    pub len: usize,
+}
+
+impl Location {
+    /// The location of the byte range `start..end` of `text`.
+    pub fn of(text: &str, start: usize, end: usize) -> Location {
+        let start = floor_char_boundary(text, start.min(text.len()));
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let end = floor_char_boundary(text, end.clamp(start, line_end));
+        Location {
+            line: text[..start].matches('\n').count() + 1,
+            column: text[line_start..start].chars().count() + 1,
+            text: text[line_start..line_end]
+                .trim_end_matches('\r')
+                .to_string(),
+            len: text[start..end].chars().count().max(1),
+        }
+    }
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+impl ConfigError {
+    /// Point the error at the first place one of `files` holds `needle`
+    /// as a whole word outside comments (the offending key or value).
+    fn locate(mut self, files: &[PathBuf], needle: &str) -> ConfigError {
+        for file in files {
+            let Ok(text) = std::fs::read_to_string(file) else {
+                continue;
+            };
+            if let Some(start) = find_word(&text, needle) {
+                self.path = file.clone();
+                self.at = Some(Location::of(&text, start, start + needle.len()));
+                break;
+            }
+        }
+        self
+    }
+}
+
+/// The byte offset of `needle` standing alone (not part of a longer word)
+/// in `text`, skipping comment lines.
+fn find_word(text: &str, needle: &str) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let code = line.split('#').next().unwrap_or("");
+        let mut from = 0;
+        while let Some(i) = code[from..].find(needle) {
+            let at = from + i;
+            let before = code[..at].chars().next_back();
+            let after = code[at + needle.len()..].chars().next();
+            if !before.is_some_and(word) && !after.is_some_and(word) {
+                return Some(offset + at);
+            }
+            from = at + needle.len();
+        }
+        offset += line.len();
+    }
+    None
 }
 
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.path.display(), self.message)
+        match &self.at {
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+            Some(at) => {
+                let number = at.line.to_string();
+                let pad = " ".repeat(number.len());
+                write!(
+                    f,
+                    "{}:{}:{}: {}\n{pad} |\n{number} | {}\n{pad} | {}{}",
+                    self.path.display(),
+                    at.line,
+                    at.column,
+                    self.message,
+                    at.text,
+                    " ".repeat(at.column - 1),
+                    "^".repeat(at.len)
+                )
+            }
+        }
+    }
+}
+
+/// The rule code or prefix nearest to an unknown one (`REG01` → `REG001`).
+pub fn suggest_code(code: &str) -> Option<&'static str> {
+    let upper = code.to_ascii_uppercase();
+    let mut candidates: Vec<&'static str> = crate::rules::RULES.iter().map(|r| r.code).collect();
+    candidates.extend(
+        crate::rules::RULES
+            .iter()
+            .map(|r| r.code.trim_end_matches(|c: char| c.is_ascii_digit())),
+    );
+    candidates
+        .into_iter()
+        .map(|c| (distance(&upper, c), c))
+        .filter(|(d, c)| *d <= if c.len() <= 4 { 1 } else { 2 })
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// `unknown rule code `X``, with a suggestion when one is near.
+pub fn unknown_code_message(what: &str, code: &str) -> String {
+    match suggest_code(code) {
+        Some(s) => format!("unknown {what} `{code}` (did you mean `{s}`?)"),
+        None => format!("unknown {what} `{code}`"),
     }
 }
 
@@ -178,14 +307,10 @@ pub fn suggest(key: &str) -> Option<&'static str> {
         .map(|(_, k)| k)
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
 /// Parse one config file's text.
 pub fn parse_raw(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
     toml::from_str::<RawConfig>(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start));
+        let at = e.span().map(|s| Location::of(text, s.start, s.end));
         let mut message = e.message().trim().to_string();
         // serde: "unknown field `selct`, expected one of …"
         let unknown = message
@@ -198,12 +323,10 @@ pub fn parse_raw(text: &str, path: &Path) -> Result<RawConfig, ConfigError> {
                 message.push_str(&format!(" (did you mean `{s}`?)"));
             }
         }
-        if let Some(line) = line {
-            message = format!("line {line}: {message}");
-        }
         ConfigError {
             path: path.to_path_buf(),
             message,
+            at,
         }
     })
 }
@@ -224,9 +347,10 @@ pub struct Config {
     pub knowledge: Option<Arc<crate::rules::knowledge::Knowledge>>,
 }
 
-fn glob_set(patterns: &[String], path: &Path) -> Result<GlobSet, ConfigError> {
+fn glob_set(patterns: &[String], path: &Path, chain: &[PathBuf]) -> Result<GlobSet, ConfigError> {
     let mut b = GlobSetBuilder::new();
-    for p in patterns {
+    for written in patterns {
+        let p = written;
         // A pattern without a slash matches at any depth, as in .gitignore.
         let p = if p.contains('/') {
             p.trim_start_matches("./").to_string()
@@ -234,9 +358,13 @@ fn glob_set(patterns: &[String], path: &Path) -> Result<GlobSet, ConfigError> {
             format!("**/{p}")
         };
         for variant in [p.clone(), format!("{p}/**")] {
-            let glob = Glob::new(&variant).map_err(|e| ConfigError {
-                path: path.to_path_buf(),
-                message: format!("invalid glob `{p}`: {e}"),
+            let glob = Glob::new(&variant).map_err(|e| {
+                ConfigError {
+                    path: path.to_path_buf(),
+                    message: format!("invalid glob `{p}`: {e}"),
+                    at: None,
+                }
+                .locate(chain, written)
             })?;
             b.add(glob);
         }
@@ -244,6 +372,7 @@ fn glob_set(patterns: &[String], path: &Path) -> Result<GlobSet, ConfigError> {
     b.build().map_err(|e| ConfigError {
         path: path.to_path_buf(),
         message: e.to_string(),
+        at: None,
     })
 }
 
@@ -312,6 +441,8 @@ fn merge(base: RawConfig, over: RawConfig) -> RawConfig {
             (Some(a), Some(b)) => Some(a.merge(b)),
             (a, b) => b.or(a),
         },
+        baseline: over.baseline.or(base.baseline),
+        docs_url: over.docs_url.or(base.docs_url),
         overrides: match (base.overrides, over.overrides) {
             (Some(mut a), Some(b)) => {
                 a.extend(b);
@@ -342,8 +473,10 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             if !known {
                 return Err(ConfigError {
                     path: path.to_path_buf(),
-                    message: format!("unknown rule code `{c}`"),
-                });
+                    message: unknown_code_message("rule code", c),
+                    at: None,
+                }
+                .locate(&chain, c));
             }
         }
         Ok(())
@@ -357,26 +490,33 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let mut per_file_ignores = Vec::new();
     for (glob, codes) in raw.per_file_ignores.iter().flatten() {
         validate_codes(codes)?;
-        per_file_ignores.push((glob_set(std::slice::from_ref(glob), path)?, codes.clone()));
+        per_file_ignores.push((
+            glob_set(std::slice::from_ref(glob), path, &chain)?,
+            codes.clone(),
+        ));
     }
-    validate_severity(raw.severity.as_ref(), path, &validate_codes)?;
+    validate_severity(raw.severity.as_ref(), path, &chain, &validate_codes)?;
     let mut kinds = Vec::new();
     for (glob, kind) in raw.kinds.iter().flatten() {
-        let k = parse_kind(kind).ok_or_else(|| ConfigError {
-            path: path.to_path_buf(),
-            message: format!("unknown file kind `{kind}` for `{glob}`"),
+        let k = parse_kind(kind).ok_or_else(|| {
+            ConfigError {
+                path: path.to_path_buf(),
+                message: format!("unknown file kind `{kind}` for `{glob}`"),
+                at: None,
+            }
+            .locate(&chain, kind)
         })?;
-        kinds.push((glob_set(std::slice::from_ref(glob), path)?, k));
+        kinds.push((glob_set(std::slice::from_ref(glob), path, &chain)?, k));
     }
     let mut excludes: Vec<String> = raw.exclude.clone().unwrap_or_default();
     excludes.extend(raw.extend_exclude.clone().unwrap_or_default());
     let exclude = (!excludes.is_empty())
-        .then(|| glob_set(&excludes, path))
+        .then(|| glob_set(&excludes, path, &chain))
         .transpose()?;
     let include = raw
         .include
         .as_ref()
-        .map(|i| glob_set(i, path))
+        .map(|i| glob_set(i, path, &chain))
         .transpose()?;
     let mut overrides = Vec::new();
     for o in raw.overrides.iter().flatten() {
@@ -386,14 +526,16 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         {
             validate_codes(list)?;
         }
-        validate_severity(o.severity.as_ref(), path, &validate_codes)?;
+        validate_severity(o.severity.as_ref(), path, &chain, &validate_codes)?;
         if o.files.is_empty() {
             return Err(ConfigError {
                 path: path.to_path_buf(),
                 message: "an `[[overrides]]` entry needs `files`".to_string(),
-            });
+                at: None,
+            }
+            .locate(&chain, "[[overrides]]"));
         }
-        overrides.push((glob_set(&o.files, path)?, o.as_raw()));
+        overrides.push((glob_set(&o.files, path, &chain)?, o.as_raw()));
     }
     let rewrites: Vec<&crate::policy::Rewrite> = raw
         .rewrite
@@ -407,9 +549,13 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         )
         .collect();
     for r in rewrites {
-        r.validate().map_err(|message| ConfigError {
-            path: path.to_path_buf(),
-            message,
+        r.validate().map_err(|message| {
+            ConfigError {
+                path: path.to_path_buf(),
+                message,
+                at: None,
+            }
+            .locate(&chain, &r.from)
         })?;
     }
     let knowledge = raw.knowledge.as_ref().map(|extension| {
@@ -431,6 +577,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 fn validate_severity(
     severity: Option<&BTreeMap<String, String>>,
     path: &Path,
+    chain: &[PathBuf],
     validate_codes: &dyn Fn(&[String]) -> Result<(), ConfigError>,
 ) -> Result<(), ConfigError> {
     for (code, level) in severity.into_iter().flatten() {
@@ -441,7 +588,9 @@ fn validate_severity(
                 message: format!(
                     "severity of `{code}` must be `error`, `warning` or `info`, not `{level}`"
                 ),
-            });
+                at: None,
+            }
+            .locate(chain, level));
         }
     }
     Ok(())
@@ -452,12 +601,15 @@ fn load_raw(path: &Path, chain: &mut Vec<PathBuf>) -> Result<RawConfig, ConfigEr
         return Err(ConfigError {
             path: path.to_path_buf(),
             message: "`extend` forms a cycle".to_string(),
-        });
+            at: None,
+        }
+        .locate(&chain[chain.len().saturating_sub(1)..], "extend"));
     }
     chain.push(path.to_path_buf());
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         path: path.to_path_buf(),
         message: format!("cannot read: {e}"),
+        at: None,
     })?;
     let raw = parse_raw(&text, path)?;
     match &raw.extend {
@@ -658,7 +810,7 @@ mod tests {
         let e = parse_raw("selct = [\"REG\"]\n", Path::new("refit.toml")).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "refit.toml: line 1: unknown key `selct` (did you mean `select`?)"
+            "refit.toml:1:1: unknown key `selct` (did you mean `select`?)\n  |\n1 | selct = [\"REG\"]\n  | ^^^^^"
         );
         let e = parse_raw("[fix]\nunsafe-fixs = true\n", Path::new("x/.refit.toml")).unwrap_err();
         assert!(
@@ -667,7 +819,11 @@ mod tests {
             "{e}"
         );
         let e = parse_raw("completely-different = 1\n", Path::new("refit.toml")).unwrap_err();
-        assert_eq!(e.message, "line 1: unknown key `completely-different`");
+        assert_eq!(e.message, "unknown key `completely-different`");
+        assert_eq!(e.at.as_ref().map(|a| (a.line, a.column)), Some((1, 1)));
+        assert_eq!(suggest_code("REG01"), Some("REG001"));
+        assert_eq!(suggest_code("TAGG"), Some("TAG"));
+        assert_eq!(suggest_code("XYZ123"), None);
         assert!(parse_raw("select = 3\n", Path::new("refit.toml")).is_err());
     }
 

@@ -46,6 +46,10 @@ pub struct Fix {
     pub title: String,
     pub applicability: Applicability,
     pub edits: Vec<Edit>,
+    /// The fix turns one image reference into something that is not one
+    /// (REF005: `COPY --from=bulid` → the stage `build`), so the fix loop
+    /// expects one reference fewer.
+    pub removes_reference: bool,
 }
 
 impl Fix {
@@ -56,6 +60,7 @@ impl Fix {
             title,
             applicability,
             edits,
+            removes_reference: false,
         }
     }
 }
@@ -75,6 +80,11 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A note about how a file was read (`N001`, `N002`): not a problem.
+    pub fn is_note(&self) -> bool {
+        self.code.starts_with('N')
+    }
+
     pub fn sort_key(&self) -> (usize, usize, &'static str, &str) {
         (self.span.start, self.span.end, self.code, &self.message)
     }
@@ -185,6 +195,16 @@ pub static FILE_ERRORS: &[(&str, &str, &str)] = &[
         "E006",
         "changed-during-fix",
         "The file changed between refit reading it and writing its fixes (its size, modification time or content moved). Your version is kept and nothing was written; run again.",
+    ),
+    (
+        "N001",
+        "templated-file-skipped",
+        "A note, not an error: the file has template expressions (`{{ … }}`) that make it invalid YAML, so refit did not read it as YAML. It still reports the lines that are plainly `image: <reference>`, as line-matching tools do; fixes are not applied to them. The exit status is unaffected.",
+    ),
+    (
+        "N002",
+        "not-fixed-encoding",
+        "A note, not an error: the file is UTF-16 or UTF-32 (it has that byte-order mark). refit decodes and checks it, but does not write fixes to it, since it writes only UTF-8. The exit status is unaffected.",
     ),
 ];
 

@@ -20,10 +20,21 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if lower.ends_with(".dockerignore") || lower.ends_with(".md") {
         return None;
     }
-    let dockerfile = lower == "dockerfile"
-        || lower.starts_with("dockerfile.")
-        || lower.ends_with(".dockerfile")
-        || lower.starts_with("containerfile");
+    // Files about a Dockerfile rather than one (`Dockerfile-windows.snap`,
+    // `Dockerfile_dev.sh`).
+    const NOT_DOCKERFILE: &[&str] = &[
+        ".snap", ".txt", ".sh", ".ps1", ".py", ".json", ".yaml", ".yml", ".toml", ".orig", ".bak",
+        ".rej", ".swp", ".diff", ".patch",
+    ];
+    let about = NOT_DOCKERFILE.iter().any(|e| lower.ends_with(e));
+    // `Dockerfile-windows`, `Dockerfile_dev`: a separator after the name.
+    let dockerfile = !about
+        && (lower == "dockerfile"
+            || lower.starts_with("dockerfile.")
+            || lower.starts_with("dockerfile-")
+            || lower.starts_with("dockerfile_")
+            || lower.ends_with(".dockerfile")
+            || lower.starts_with("containerfile"));
     if dockerfile {
         return Some(FileKind::Dockerfile);
     }
@@ -62,7 +73,53 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if in_chart_templates(path) {
         return Some(FileKind::Template);
     }
+    if is_compose_file(path) {
+        return Some(FileKind::Compose);
+    }
     Some(FileKind::Kubernetes)
+}
+
+/// The largest file whose content is read to tell its kind.
+const SNIFF_LIMIT: u64 = 1024 * 1024;
+
+/// A Compose file by content, whatever its name (`stack.yml`,
+/// `integration/compose/app.yml`): a top-level `services:` mapping whose
+/// entries are mappings, at least one with `image:` or `build:`, and no
+/// Kubernetes `apiVersion`/`kind`.
+pub fn is_compose_file(path: &Path) -> bool {
+    if std::fs::metadata(path).map_or(true, |m| !m.is_file() || m.len() > SNIFF_LIMIT) {
+        return false;
+    }
+    std::fs::read_to_string(path).is_ok_and(|text| looks_like_compose(&text))
+}
+
+/// The content test of [`is_compose_file`].
+pub fn looks_like_compose(text: &str) -> bool {
+    // Cheap pre-check: a `services:` key at the start of a line.
+    if !text.lines().any(|l| l.starts_with("services:")) {
+        return false;
+    }
+    let Ok(docs) = crate::sources::yaml::parse(text) else {
+        return false;
+    };
+    let Some(doc) = docs.first() else {
+        return false;
+    };
+    let root = doc.resolve(&doc.root);
+    if doc.get(root, "apiVersion").is_some() || doc.get(root, "kind").is_some() {
+        return false;
+    }
+    let Some(services) = doc.get(root, "services") else {
+        return false;
+    };
+    let entries = doc.entries(services);
+    let maps = entries
+        .iter()
+        .all(|(_, v)| matches!(doc.resolve(v), crate::sources::yaml::Node::Map(..)));
+    maps && entries.iter().any(|(_, v)| {
+        let v = doc.resolve(v);
+        doc.get(v, "image").is_some() || doc.get(v, "build").is_some()
+    })
 }
 
 /// Container daemon mirror settings, by name and folder.
@@ -135,6 +192,58 @@ pub fn classify_explicit(path: &Path) -> FileKind {
     }
 }
 
+/// The kind of a file named on the command line, or `None` when neither
+/// its name nor its content says: a name `classify_explicit` would only
+/// guess is a Dockerfile when its first instruction is `FROM` or `ARG`,
+/// and Markdown never is. A file that cannot be read keeps the guess, so
+/// reading it reports the error.
+pub fn explicit_kind(path: &Path) -> Option<FileKind> {
+    let lower = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let kind = classify_explicit(path);
+    let guessed = kind == FileKind::Dockerfile && classify(path).is_none();
+    if !guessed {
+        return Some(kind);
+    }
+    if lower.ends_with(".md") || lower.ends_with(".markdown") {
+        return None;
+    }
+    let Ok(file) = std::fs::File::open(path) else {
+        return Some(kind);
+    };
+    let mut head = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut std::io::Read::take(file, 8192), &mut head);
+    looks_like_dockerfile(&String::from_utf8_lossy(&head)).then_some(kind)
+}
+
+/// The first instruction (after comments, parser directives and blank
+/// lines) is `FROM` or `ARG`, as BuildKit requires.
+fn looks_like_dockerfile(text: &str) -> bool {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .and_then(|l| l.split_whitespace().next())
+        .is_some_and(|w| w.eq_ignore_ascii_case("FROM") || w.eq_ignore_ascii_case("ARG"))
+}
+
+/// Files named on the command line whose kind is unknown (see
+/// `explicit_kind`), which `discover_with` leaves out.
+pub fn unknown_explicit(
+    paths: &[PathBuf],
+    choose: &(dyn Fn(&Path) -> Choice + Sync),
+) -> Vec<PathBuf> {
+    paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-" && !p.is_dir())
+        .filter(|p| !matches!(choose(p), Choice::Kind(_)) && explicit_kind(p).is_none())
+        .cloned()
+        .collect()
+}
+
 pub fn display_path(path: &Path) -> String {
     let s = path.to_string_lossy();
     let s = s.strip_prefix("./").unwrap_or(&s);
@@ -168,7 +277,11 @@ pub fn discover_with(paths: &[PathBuf], choose: &(dyn Fn(&Path) -> Choice + Sync
         if !root.is_dir() {
             let kind = match choose(root) {
                 Choice::Kind(k) => k,
-                _ => classify_explicit(root),
+                _ => match explicit_kind(root) {
+                    Some(k) => k,
+                    // Said by `unknown_explicit`; not guessed.
+                    None => continue,
+                },
             };
             targets.push(Target {
                 path: root.clone(),
@@ -211,6 +324,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn compose_by_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let stack = dir.path().join("stack.yml");
+        std::fs::write(
+            &stack,
+            "version: '3.8'\nservices:\n  web:\n    image: nginx:1.27\n  api:\n    build: ./api\n",
+        )
+        .unwrap();
+        assert_eq!(classify(&stack), Some(FileKind::Compose));
+        assert_eq!(classify_explicit(&stack), FileKind::Compose);
+        for not_compose in [
+            // A workflow's `services:` are under a job, not at the top.
+            "jobs:\n  t:\n    services:\n      db:\n        image: postgres:16\n",
+            // A Kubernetes object with a `services` key.
+            "apiVersion: v1\nkind: Foo\nservices:\n  a:\n    image: x:1\n",
+            // A list of service names, not Compose services.
+            "services:\n  - web\n  - api\n",
+            "services:\n  web:\n    port: 80\n",
+        ] {
+            assert!(!looks_like_compose(not_compose), "{not_compose}");
+        }
+    }
+
+    #[test]
     fn dockerfile_names() {
         for name in [
             "Dockerfile",
@@ -228,8 +365,17 @@ mod tests {
                 "{name}"
             );
         }
+        for name in ["Dockerfile-windows", "Dockerfile_dev", "dockerfile-alpine"] {
+            assert_eq!(
+                classify(Path::new(name)),
+                Some(FileKind::Dockerfile),
+                "{name}"
+            );
+        }
         for name in [
             "Dockerfile.dockerignore",
+            "Dockerfile-windows.snap",
+            "Dockerfile_dev.sh",
             "README.md",
             "Dockerfile.md",
             "Chart.yaml",

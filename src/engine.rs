@@ -45,6 +45,11 @@ impl FileReport {
         self.diagnostics.iter().any(|d| d.code.starts_with('E'))
     }
 
+    /// Findings and errors, not notes: what makes a run exit non-zero.
+    pub fn has_findings(&self) -> bool {
+        self.diagnostics.iter().any(|d| !d.is_note())
+    }
+
     /// The text the diagnostics' spans point into.
     pub fn current_text(&self) -> Option<&str> {
         self.fixed.as_deref().or(self.source.as_deref())
@@ -75,17 +80,113 @@ fn binary(at: usize) -> Box<Diagnostic> {
 
 /// Decode bytes as text, or say why they are not text (E002).
 pub fn decode(bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> {
+    decode_text(bytes, false).map(|d| d.text)
+}
+
+/// Whether files of a kind may be UTF-16 or UTF-32: YAML may (YAML 1.2
+/// §5.2; go-yaml and PyYAML read UTF-16), while BuildKit reads Dockerfiles,
+/// and JSON and TOML readers read their files, as UTF-8 only.
+pub fn reads_wide_encodings(kind: FileKind) -> bool {
+    matches!(
+        kind,
+        FileKind::Compose
+            | FileKind::HelmValues
+            | FileKind::Kubernetes
+            | FileKind::GithubActions
+            | FileKind::GitlabCi
+            | FileKind::Kustomize
+            | FileKind::Template
+    )
+}
+
+/// Text read from a file, and the encoding it was in when not UTF-8.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub text: String,
+    /// `Some("UTF-16LE")` and the like for a file with a UTF-16 or UTF-32
+    /// byte-order mark: offsets in `text` are not the file's, so refit
+    /// reports on it but writes no fix.
+    pub encoding: Option<&'static str>,
+}
+
+/// Decode bytes as UTF-8, or, when `wide` allows it, as UTF-16/UTF-32 when
+/// they start with that byte-order mark (YAML 1.2 §5.2 allows all four).
+pub fn decode_text(bytes: Vec<u8>, wide: bool) -> Result<Decoded, Box<Diagnostic>> {
+    let not_text = |what: String| Box::new(file_error("E002", what, Span::new(0, 0)));
+    let wide: Option<(&'static str, usize, bool)> = match bytes.as_slice() {
+        _ if !wide => None,
+        [0xFF, 0xFE, 0, 0, ..] => Some(("UTF-32LE", 4, false)),
+        [0, 0, 0xFE, 0xFF, ..] => Some(("UTF-32BE", 4, true)),
+        [0xFF, 0xFE, ..] => Some(("UTF-16LE", 2, false)),
+        [0xFE, 0xFF, ..] => Some(("UTF-16BE", 2, true)),
+        _ => None,
+    };
+    if let Some((name, width, big)) = wide {
+        let body = &bytes[width..];
+        if !body.len().is_multiple_of(width) {
+            return Err(not_text(format!(
+                "File has a {name} byte-order mark but its length is not a whole number of {width}-byte units"
+            )));
+        }
+        let text = if width == 2 {
+            let units: Vec<u16> = body
+                .chunks_exact(2)
+                .map(|c| {
+                    if big {
+                        u16::from_be_bytes([c[0], c[1]])
+                    } else {
+                        u16::from_le_bytes([c[0], c[1]])
+                    }
+                })
+                .collect();
+            String::from_utf16(&units).map_err(|_| {
+                not_text(format!("File is not valid {name} (an unpaired surrogate)"))
+            })?
+        } else {
+            body.chunks_exact(4)
+                .map(|c| {
+                    let n = if big {
+                        u32::from_be_bytes([c[0], c[1], c[2], c[3]])
+                    } else {
+                        u32::from_le_bytes([c[0], c[1], c[2], c[3]])
+                    };
+                    char::from_u32(n)
+                })
+                .collect::<Option<String>>()
+                .ok_or_else(|| not_text(format!("File is not valid {name}")))?
+        };
+        if let Some(at) = text.find('\0') {
+            return Err(not_text(format!(
+                "File is binary (NUL character at offset {at} of its {name} text)"
+            )));
+        }
+        return Ok(Decoded {
+            text,
+            encoding: Some(name),
+        });
+    }
     if let Some(at) = bytes.iter().position(|&b| b == 0) {
         return Err(binary(at));
     }
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        Box::new(file_error(
-            "E002",
-            format!("File is not valid UTF-8 (invalid byte at offset {at})"),
-            Span::new(0, 0),
-        ))
-    })
+    String::from_utf8(bytes)
+        .map(|text| Decoded {
+            text,
+            encoding: None,
+        })
+        .map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            not_text(format!(
+                "File is not valid UTF-8 (invalid byte at offset {at})"
+            ))
+        })
+}
+
+/// A note (code `N…`): information about how a file was read, never a
+/// problem; it does not change the exit status.
+pub fn file_note(code: &'static str, message: String) -> Diagnostic {
+    let mut d = file_error(code, message, Span::new(0, 0));
+    d.severity = crate::diagnostic::Severity::Info;
+    d
 }
 
 /// How much of a file is read first, to find a NUL byte (a binary file)
@@ -147,7 +248,13 @@ pub fn read_capped(path: &Path, max_file_size: u64) -> Result<Vec<u8>, Box<Diagn
         .take(FIRST_BLOCK as u64)
         .read_to_end(&mut bytes)
         .map_err(cannot)?;
-    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+    // UTF-16 and UTF-32 text (after its byte-order mark) holds NUL bytes;
+    // `decode_text` decides for those.
+    let wide = matches!(
+        bytes.as_slice(),
+        [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] | [0, 0, 0xFE, 0xFF, ..]
+    );
+    if !wide && let Some(at) = bytes.iter().position(|&b| b == 0) {
         return Err(binary(at));
     }
     reader.read_to_end(&mut bytes).map_err(cannot)?;
@@ -175,9 +282,25 @@ pub fn process_path(
         Ok(b) => b,
         Err(d) => return error_report(display, owned, kind, *d),
     };
-    match decode(bytes) {
-        Ok(text) => {
+    match decode_text(bytes, reads_wide_encodings(kind)) {
+        Ok(Decoded { text, encoding }) => {
             let local = local_settings(path, kind, settings);
+            // Fixes are byte edits of the text as decoded; writing them
+            // back would re-encode the file, so refit does not fix it.
+            let refused = match (encoding, mode) {
+                (Some(name), FixMode::On { .. }) => Some(file_note(
+                    "N002",
+                    format!(
+                        "File is {name}: refit checks it but does not fix it (it writes only UTF-8)"
+                    ),
+                )),
+                _ => None,
+            };
+            let mode = if refused.is_some() {
+                FixMode::Off
+            } else {
+                mode
+            };
             let mut report = process_text(
                 text,
                 display,
@@ -186,6 +309,12 @@ pub fn process_path(
                 local.as_ref().unwrap_or(settings),
                 mode,
             );
+            if let Some(note) = refused {
+                report.diagnostics.push(note);
+                report
+                    .diagnostics
+                    .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+            }
             report.stamp = stamp;
             report
         }
@@ -217,6 +346,11 @@ pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Optio
             let namespace = crate::discover::certs_d_namespace(path)?;
             let mut s = settings.clone();
             s.source.hosts_namespace = Some(namespace);
+            Some(s)
+        }
+        FileKind::Dockerfile => {
+            let mut s = settings.clone();
+            s.source.build_refs = Some(crate::build_refs::for_dockerfile(path));
             Some(s)
         }
         _ => None,

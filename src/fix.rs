@@ -73,7 +73,7 @@ pub fn fix(
 ) -> FixOutcome {
     let mut text = original.to_string();
     let mut checked = first;
-    let site_count = checked.sites.len();
+    let mut site_count = checked.sites.len();
     let mut applied = Vec::new();
     let mut map = ChangeMap::default();
     let mut refused = None;
@@ -125,6 +125,8 @@ pub fn fix(
             converged = true;
             break;
         }
+        let removed = candidates_removing(&checked, &accepted);
+        let expected = site_count.saturating_sub(removed);
         let mut edits: Vec<Edit> = accepted.into_iter().flatten().cloned().collect();
         edits.sort();
         let candidate = apply_edits(&text, &edits);
@@ -136,7 +138,7 @@ pub fn fix(
                 ));
                 break;
             }
-            Ok(next) if next.sites.len() != site_count => {
+            Ok(next) if next.sites.len() != expected => {
                 refused = Some(format!(
                     "a fix changed the number of image references from {site_count} to {}; the last fixes were not applied",
                     next.sites.len()
@@ -144,6 +146,7 @@ pub fn fix(
                 break;
             }
             Ok(next) => {
+                site_count = next.sites.len();
                 map.record(&edits);
                 text = candidate;
                 checked = next;
@@ -271,6 +274,16 @@ pub fn only_inside_regions(original: &str, fixed: &str, regions: &[Region]) -> b
         fa = r.fixed.end;
     }
     o.get(oa..) == f.get(fa..)
+}
+
+/// How many accepted fixes turn an image reference into something else.
+fn candidates_removing(checked: &Checked, accepted: &[&[Edit]]) -> usize {
+    checked
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.fix.as_ref())
+        .filter(|f| f.removes_reference && accepted.contains(&f.edits.as_slice()))
+        .count()
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod add_ignore;
+pub mod baseline;
+pub mod build_refs;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -10,6 +12,9 @@ pub mod diff;
 pub mod discover;
 pub mod engine;
 pub mod fix;
+pub mod gitdiff;
+pub mod identity;
+pub mod man;
 pub mod policy;
 pub mod reference;
 pub mod report;

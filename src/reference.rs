@@ -128,6 +128,132 @@ impl std::fmt::Display for ReferenceError {
 
 impl std::error::Error for ReferenceError {}
 
+/// Which part of an invalid reference is wrong, in words: the grammar's own
+/// message (`invalid reference format`) names none. `None` when no single
+/// part can be blamed.
+pub fn explain(input: &str) -> Option<String> {
+    if input.is_empty() {
+        return Some("the reference is empty".to_string());
+    }
+    if let Some(c) = input.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Some(format!("it contains {c:?}; a reference has no spaces"));
+    }
+    let (name, digest) = match input.split_once('@') {
+        Some((n, d)) => (n, Some(d)),
+        None => (input, None),
+    };
+    if let Some(why) = digest.and_then(explain_digest) {
+        return Some(why);
+    }
+    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
+    let (repository, tag) = match name[last_slash..].find(':') {
+        Some(i) => (&name[..last_slash + i], Some(&name[last_slash + i + 1..])),
+        None => (name, None),
+    };
+    if let Some(tag) = tag {
+        if tag.is_empty() {
+            return Some("the tag after `:` is empty".to_string());
+        }
+        if tag.contains(':') {
+            return Some(format!("`{name}` has more than one `:` after the last `/`"));
+        }
+        if tag.len() > 128 {
+            return Some(format!(
+                "the tag is {} characters long; at most 128 are allowed",
+                tag.len()
+            ));
+        }
+        if let Some(c) = tag
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+        {
+            return Some(format!(
+                "the tag `{tag}` contains `{c}`; a tag holds letters, digits, `_`, `.` and `-`"
+            ));
+        }
+        if tag.starts_with(['.', '-']) {
+            return Some(format!(
+                "the tag `{tag}` starts with `{}`; it must start with a letter, digit or `_`",
+                &tag[..1]
+            ));
+        }
+    }
+    if repository.is_empty() {
+        return Some("the repository name is empty".to_string());
+    }
+    let (domain, rest) = split_docker_domain(repository);
+    let path = &repository[rest..];
+    if let Some(d) = domain {
+        let host = &repository[d.start..d.end];
+        if host.to_lowercase() != host && !host.contains(['.', ':']) && host != "localhost" {
+            // Docker reads an uppercase first component as a host.
+            return Some(format!(
+                "`{host}` is read as a registry host because it has an uppercase letter; a Docker Hub name is lowercase: `{}`",
+                repository.to_lowercase()
+            ));
+        }
+    }
+    if path.to_lowercase() != path {
+        return Some(format!(
+            "the repository `{path}` has uppercase letters; repository names are lowercase"
+        ));
+    }
+    for component in path.split('/') {
+        if component.is_empty() {
+            return Some(format!(
+                "the repository `{path}` has an empty component (`//` or a `/` at an end)"
+            ));
+        }
+        if let Some(c) = component.chars().find(|c| {
+            !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'))
+        }) {
+            return Some(format!(
+                "the repository component `{component}` contains `{c}`; components hold lowercase letters, digits and the separators `.`, `_`, `__`, `-`"
+            ));
+        }
+        if component.starts_with(['.', '_', '-']) || component.ends_with(['.', '_', '-']) {
+            return Some(format!(
+                "the repository component `{component}` starts or ends with a separator"
+            ));
+        }
+    }
+    None
+}
+
+fn explain_digest(d: &str) -> Option<String> {
+    if d.is_empty() {
+        return Some("the digest after `@` is empty".to_string());
+    }
+    let Some((algorithm, hex)) = d.split_once(':') else {
+        return Some(format!("the digest `{d}` has no algorithm (`sha256:…`)"));
+    };
+    let want = match algorithm {
+        "sha256" => 64,
+        "sha384" => 96,
+        "sha512" => 128,
+        _ => {
+            return Some(format!(
+                "the digest algorithm `{algorithm}` is not sha256, sha384 or sha512"
+            ));
+        }
+    };
+    if hex.len() != want {
+        return Some(format!(
+            "the {algorithm} digest has {} hex digits; it needs {want}",
+            hex.len()
+        ));
+    }
+    if let Some(c) = hex
+        .chars()
+        .find(|c| !(c.is_ascii_digit() || ('a'..='f').contains(c)))
+    {
+        return Some(format!(
+            "the digest contains `{c}`; it must be lowercase hex"
+        ));
+    }
+    None
+}
+
 // ---------------------------------------------------------------------------
 // The scanner. Each function returns the end offset of what it matched.
 
@@ -669,6 +795,25 @@ mod tests {
             "invalid checksum digest length"
         );
         assert_eq!(e("a:b:c"), "invalid reference format");
+        assert_eq!(
+            explain("node:").as_deref(),
+            Some("the tag after `:` is empty")
+        );
+        assert_eq!(
+            explain("node@sha256:abc").as_deref(),
+            Some("the sha256 digest has 3 hex digits; it needs 64")
+        );
+        assert_eq!(
+            explain("myorg/App:1").as_deref(),
+            Some(
+                "the repository `myorg/App` has uppercase letters; repository names are lowercase"
+            )
+        );
+        assert_eq!(
+            explain("a:b:c").as_deref(),
+            Some("`a:b:c` has more than one `:` after the last `/`")
+        );
+        assert_eq!(explain("docker.io/library/node:20"), None);
         assert_eq!(e(""), "invalid reference format");
         assert_eq!(
             e(&format!("node:{}", "a".repeat(129))),

@@ -47,6 +47,23 @@ pub struct RunOptions {
     pub isolated: bool,
     /// With `fix`, a changed file makes the run fail (exit 1).
     pub exit_non_zero_on_fix: bool,
+    /// The lowest severity that fails the run; `None`: `warning`, so
+    /// `info` findings never fail it.
+    pub fail_level: Option<crate::diagnostic::Severity>,
+    /// Findings never fail the run (exit 0); errors still exit 2.
+    pub exit_zero: bool,
+    /// Globs to leave out of a walk, replacing the config's `exclude`.
+    pub exclude: Vec<String>,
+    /// Globs to leave out of a walk, in addition.
+    pub extend_exclude: Vec<String>,
+    /// `--diff-base`: only what changed since the merge base of this ref
+    /// and `HEAD` (plus uncommitted changes).
+    pub diff_base: Option<String>,
+    /// `--diff-scope`: changed lines, or whole changed files.
+    pub diff_scope: crate::gitdiff::DiffScope,
+    /// `--baseline`: hide the findings this file records (else the
+    /// config's `baseline`).
+    pub baseline: Option<PathBuf>,
 }
 
 /// Why a run could not start or finish: a usage or configuration error.
@@ -106,6 +123,36 @@ pub struct Run {
     options: RunOptions,
     resolver: Resolver,
     base: Settings,
+    /// `--exclude` and `--extend-exclude`, compiled.
+    exclude: Option<globset::GlobSet>,
+    extend_exclude: Option<globset::GlobSet>,
+    /// The change `--diff-base` names.
+    change: Option<crate::gitdiff::Change>,
+}
+
+/// Command-line exclusion globs: a pattern without a slash matches a name
+/// at any depth (as in `.gitignore`), and a folder's files with it.
+fn exclusion_globs(patterns: &[String]) -> Result<Option<globset::GlobSet>, RunError> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut b = globset::GlobSetBuilder::new();
+    for p in patterns {
+        let p = p.trim_start_matches("./").trim_end_matches('/');
+        let base = if p.contains('/') {
+            p.to_string()
+        } else {
+            format!("**/{p}")
+        };
+        for variant in [base.clone(), format!("{base}/**")] {
+            let glob = globset::Glob::new(&variant)
+                .map_err(|e| RunError::Usage(format!("invalid exclude pattern `{p}`: {e}")))?;
+            b.add(glob);
+        }
+    }
+    b.build()
+        .map(Some)
+        .map_err(|e| RunError::Usage(format!("invalid exclude patterns: {e}")))
 }
 
 /// Whether a selector names a rule (a code, a prefix, or `ALL`).
@@ -120,7 +167,11 @@ fn known_selector(code: &str) -> bool {
 
 impl Run {
     /// Check the options and load the configuration.
-    pub fn new(options: RunOptions) -> Result<Run, RunError> {
+    pub fn new(mut options: RunOptions) -> Result<Run, RunError> {
+        // `--stdin-filename` alone reads stdin (as ruff does).
+        if options.stdin_filename.is_some() && options.paths.is_empty() {
+            options.paths = vec![PathBuf::from("-")];
+        }
         for code in options
             .select
             .iter()
@@ -128,7 +179,10 @@ impl Run {
             .chain(&options.extend_select)
         {
             if !known_selector(code) {
-                return Err(RunError::Usage(format!("unknown rule selector `{code}`")));
+                return Err(RunError::Usage(crate::config::unknown_code_message(
+                    "rule selector",
+                    code,
+                )));
             }
         }
         let resolver = Resolver::new(options.config.as_deref(), options.isolated)?;
@@ -146,10 +200,30 @@ impl Run {
             },
             ..Settings::default()
         };
+        let exclude = exclusion_globs(&options.exclude)?;
+        let extend_exclude = exclusion_globs(&options.extend_exclude)?;
+        // `docs-url` of the config that applies here: the base of rule links.
+        if let Ok(dir) = std::env::current_dir()
+            && let Ok(Some(config)) = resolver.for_file(&dir.join("refit.toml"))
+            && let Some(url) = &config.raw.docs_url
+        {
+            crate::report::links::set_docs_url(url);
+        }
+        let change = match &options.diff_base {
+            None => None,
+            Some(base) => {
+                let dir = std::env::current_dir()
+                    .map_err(|e| RunError::Usage(format!("--diff-base: {e}")))?;
+                Some(crate::gitdiff::change(&dir, base).map_err(|e| RunError::Usage(e.0))?)
+            }
+        };
         Ok(Run {
             options,
             resolver,
             base,
+            exclude,
+            extend_exclude,
+            change,
         })
     }
 
@@ -258,35 +332,65 @@ impl Run {
                 Err(d) => single_error(&name, *d),
             },
         };
+        let mut report = report;
+        if self.options.stdin_filename.is_none() {
+            // Read as a Dockerfile for want of a name: say how to give one.
+            for d in report.diagnostics.iter_mut().filter(|d| d.code == "E004") {
+                d.message.push_str(
+                    " (stdin was read as a Dockerfile; name it with `--stdin-filename`, e.g. `--stdin-filename compose.yaml`)",
+                );
+            }
+        }
         Ok(report)
     }
 
     /// The files to check under the run's paths (`.` when none), with the
     /// configuration's `kinds`, `include` and `exclude` applied.
     pub fn targets(&self) -> Vec<Target> {
-        let paths = if self.options.paths.is_empty() {
+        let paths = self.paths();
+        if let Some(change) = &self.change {
+            // Only the changed files: the rest is never walked or read.
+            return crate::gitdiff::targets(change, &paths, &|p| self.kind_for(p));
+        }
+        discover::discover_with(&paths, &|p: &Path| self.choice(p))
+    }
+
+    /// Files named on the command line whose kind neither their name nor
+    /// their content tells; `targets` leaves them out.
+    pub fn unknown_files(&self) -> Vec<PathBuf> {
+        discover::unknown_explicit(&self.paths(), &|p: &Path| self.choice(p))
+    }
+
+    fn paths(&self) -> Vec<PathBuf> {
+        if self.options.paths.is_empty() {
             vec![PathBuf::from(".")]
         } else {
             self.options.paths.clone()
-        };
-        let choose = |path: &Path| self.choice(path);
-        discover::discover_with(&paths, &choose)
+        }
     }
 
-    /// What the configuration says about a file found by a walk: a kind
-    /// (`kinds`), skip it (`exclude`), or classify it by name.
+    /// What the configuration and `--exclude`/`--extend-exclude` say about
+    /// a file found by a walk: a kind (`kinds`), skip it, or classify it by
+    /// name.
     fn choice(&self, path: &Path) -> Choice {
+        let shown = discover::display_path(path);
+        let cli = |set: &Option<globset::GlobSet>| set.as_ref().map(|s| s.is_match(&shown));
+        if cli(&self.extend_exclude) == Some(true) {
+            return Choice::Skip;
+        }
+        let excluded_here = cli(&self.exclude);
         match self.resolver.for_file(path) {
             Ok(Some(c)) => {
                 let abs = std::path::absolute(path).unwrap_or(path.to_path_buf());
                 if let Some(k) = c.kind_for(&abs) {
                     Choice::Kind(k)
-                } else if c.is_excluded(&abs) {
+                } else if excluded_here.unwrap_or_else(|| c.is_excluded(&abs)) {
                     Choice::Skip
                 } else {
                     Choice::Default
                 }
             }
+            _ if excluded_here == Some(true) => Choice::Skip,
             _ => Choice::Default,
         }
     }
@@ -320,6 +424,57 @@ impl Run {
             reports.push(r?);
         }
         Ok(reports)
+    }
+
+    /// The change `--diff-base` named, if any.
+    pub fn change(&self) -> Option<&crate::gitdiff::Change> {
+        self.change.as_ref()
+    }
+
+    /// Narrow the reports to what the user asked to see: with
+    /// `--diff-base`, findings on changed lines (or files); with a
+    /// baseline, findings it does not record. A baseline's stale entries
+    /// come back as a report on the baseline file (SUP002).
+    pub fn narrow(&self, reports: &mut Vec<FileReport>) -> Result<(), RunError> {
+        if let Some(change) = &self.change {
+            for r in reports.iter_mut() {
+                let settings = match &r.path {
+                    Some(p) => Some(self.file_settings(p)?.settings),
+                    None => None,
+                };
+                crate::gitdiff::narrow(change, self.options.diff_scope, r, settings.as_ref());
+            }
+        }
+        let configured = || -> Result<Option<PathBuf>, RunError> {
+            let dir = std::env::current_dir().unwrap_or_default();
+            let probe = dir.join("refit.toml");
+            let Some(config) = self.resolver.for_file(&probe)? else {
+                return Ok(None);
+            };
+            let root = config.root.clone();
+            Ok(config.raw.baseline.as_ref().map(|b| root.join(b)))
+        };
+        let path = match &self.options.baseline {
+            Some(p) => Some(p.clone()),
+            None if self.options.isolated => None,
+            None => configured()?,
+        };
+        let Some(path) = path else {
+            return Ok(());
+        };
+        let baseline = crate::baseline::load(&path).map_err(RunError::Usage)?;
+        let used = baseline.apply(reports);
+        let checked: std::collections::HashSet<String> = reports
+            .iter()
+            .map(crate::report::paths::repo_relative)
+            .collect();
+        let judged = |file: &str| self.change.is_none() && checked.contains(file);
+        if let Some(stale) =
+            baseline.unmatched_report(&used, &judged, self.options.fix || self.options.diff)
+        {
+            reports.push(stale);
+        }
+        Ok(())
     }
 
     /// Check one file.
@@ -418,13 +573,41 @@ impl Run {
                 }
                 continue;
             };
+            if r.kind == crate::check::FileKind::DaemonJson {
+                // JSON has no comments: say what to write instead.
+                let mut codes: Vec<&str> = r
+                    .diagnostics
+                    .iter()
+                    .map(|d| d.code)
+                    .filter(|c| !c.starts_with('E'))
+                    .collect();
+                codes.sort_unstable();
+                codes.dedup();
+                if !codes.is_empty() {
+                    out.errors.push(format!(
+                        "{}: JSON has no comments, so no suppression can be written in it; add `\"{}\" = [{}]` to `[per-file-ignores]` in refit.toml",
+                        r.display,
+                        r.display,
+                        codes
+                            .iter()
+                            .map(|c| format!("\"{c}\""))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                    out.failed = true;
+                }
+                continue;
+            }
             let Some(new) = crate::add_ignore::add(r.kind, text, &r.diagnostics) else {
                 continue;
             };
             // Write only what still parses and now reports nothing.
             let settings = self.file_settings(path)?.settings;
             match crate::check::check_text(r.kind, &new, &settings) {
-                Ok(c) if c.diagnostics.iter().all(|d| d.code.starts_with('E')) => {}
+                Ok(c)
+                    if c.diagnostics
+                        .iter()
+                        .all(|d| d.code.starts_with('E') || d.is_note()) => {}
                 _ => {
                     out.errors.push(format!(
                         "{}: could not suppress its findings; left unchanged",
@@ -443,14 +626,14 @@ impl Run {
             out.findings += r
                 .diagnostics
                 .iter()
-                .filter(|d| !d.code.starts_with('E'))
+                .filter(|d| !d.code.starts_with('E') && !d.is_note())
                 .count();
         }
         Ok(out)
     }
 
     /// The exit status: 2 for per-file errors (or a failed write), 1 when
-    /// findings remain (or, with `diff`, a file would change; with
+    /// findings at or above the fail level remain (or, with `diff`, a file would change; with
     /// `exit_non_zero_on_fix`, a file was changed), else 0.
     pub fn exit_code(&self, reports: &[FileReport], failed_write: bool) -> u8 {
         let o = &self.options;
@@ -464,9 +647,14 @@ impl Run {
         } else {
             let changed =
                 o.fix && o.exit_non_zero_on_fix && reports.iter().any(|r| r.fixed.is_some());
-            changed || reports.iter().any(|r| !r.diagnostics.is_empty())
+            let level = o.fail_level.unwrap_or(crate::diagnostic::Severity::Warning);
+            changed
+                || reports
+                    .iter()
+                    .flat_map(|r| &r.diagnostics)
+                    .any(|d| !d.is_note() && d.severity >= level)
         };
-        u8::from(remaining)
+        u8::from(remaining && !o.exit_zero)
     }
 }
 

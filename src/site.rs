@@ -227,6 +227,24 @@ pub struct Extra {
     pub via_proxy: Option<String>,
     /// A Dockerfile `FROM`: the build stage it starts.
     pub stage: Option<std::sync::Arc<Stage>>,
+    /// A Dockerfile `FROM` with variables that have no value: what BuildKit
+    /// does with them (REF002's UndefinedArgInFrom and
+    /// InvalidDefaultArgInFrom).
+    pub from_args: Option<FromArgs>,
+}
+
+/// How a `FROM`'s variables without a value stand, as BuildKit's build
+/// checks see them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FromArgs {
+    /// Variables no `ARG` before the first `FROM` declares.
+    pub undeclared: Vec<String>,
+    /// The names declared before the first `FROM` (for "did you mean").
+    pub declared: Vec<String>,
+    /// The reference with every declared variable without a value
+    /// expanded as empty, as BuildKit builds it by default; `None` when a
+    /// variable is undeclared.
+    pub with_empty: Option<String>,
 }
 
 /// A Dockerfile build stage, seen from its `FROM`: for rules that change
@@ -426,5 +444,92 @@ impl ImageSite {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
     pub message: String,
+    pub span: Span,
+}
+
+/// A Dockerfile's stages and what reaches them, for rules about the file
+/// as a whole (STG…, MIR004). Built by the Dockerfile front-end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StageGraph {
+    pub stages: Vec<StageNode>,
+    /// The names `ARG` declares before the first `FROM`, and the
+    /// predefined platform variables.
+    pub meta_args: Vec<String>,
+    /// Every `RUN` instruction's text (continuations removed) and heredocs.
+    pub runs: Vec<RunText>,
+}
+
+/// One `FROM`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageNode {
+    pub index: usize,
+    /// The name as written after `AS`, and its span.
+    pub name: Option<(String, Span)>,
+    /// The base as written and its span; `base_resolved` after `ARG`
+    /// expansion (`None` when a variable has no value).
+    pub base: (String, Span),
+    pub base_resolved: Option<String>,
+    /// `--platform=` as written and its span.
+    pub platform: Option<(String, Span)>,
+    /// The `FROM` keyword's span (for reports about the whole instruction).
+    pub from_span: Span,
+    /// The stage this one is built `FROM`, when it is one of the file's.
+    pub parent: Option<usize>,
+    /// Stages this one copies or mounts from (`COPY --from`,
+    /// `RUN --mount=…,from=`), by name or index.
+    pub uses: Vec<usize>,
+}
+
+impl StageNode {
+    pub fn lower_name(&self) -> Option<String> {
+        self.name.as_ref().map(|(n, _)| n.to_ascii_lowercase())
+    }
+}
+
+impl StageGraph {
+    /// Whether building the default target (the last stage) builds the
+    /// stage.
+    pub fn reachable(&self) -> Vec<bool> {
+        let mut seen = vec![false; self.stages.len()];
+        let mut todo: Vec<usize> = self.stages.len().checked_sub(1).into_iter().collect();
+        while let Some(i) = todo.pop() {
+            if i >= seen.len() || seen[i] {
+                continue;
+            }
+            seen[i] = true;
+            let node = &self.stages[i];
+            todo.extend(node.parent);
+            todo.extend(node.uses.iter().copied());
+        }
+        seen
+    }
+
+    /// Mark what a stage reaches as reachable too.
+    pub fn reach_from(&self, start: usize, seen: &mut [bool]) {
+        let mut todo = vec![start];
+        while let Some(i) = todo.pop() {
+            if i >= seen.len() || seen[i] {
+                continue;
+            }
+            seen[i] = true;
+            let node = &self.stages[i];
+            todo.extend(node.parent);
+            todo.extend(node.uses.iter().copied());
+        }
+    }
+}
+
+/// A `RUN` instruction's shell text (or an `ENV` instruction's text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunText {
+    /// `run` or `env`.
+    pub keyword: &'static str,
+    /// The text after `RUN` and its flags, continuations removed.
+    pub text: String,
+    /// Where each byte of `text` is in the file.
+    pub map: SegmentMap,
+    /// The heredoc bodies, as written, with their file spans.
+    pub heredocs: Vec<(String, Span)>,
+    /// The whole instruction in the file.
     pub span: Span,
 }

@@ -4,6 +4,9 @@
 //!   codes on that line; on a line of its own, on the next line (for a
 //!   Dockerfile, the instruction that follows).
 //! - `# refit: ignore-file[CODE]` anywhere suppresses a code in the file.
+//! - `# refit: ignore-directives[CODE]` right after a Dockerfile's parser
+//!   directives suppresses a code on the lines above it (`# syntax=`),
+//!   where a comment line before the directive would end the directives.
 //! - hadolint's `# hadolint ignore=DL3006,DL3007` is read for the rules that
 //!   map to refit's (DL3006 → TAG001, DL3007 → TAG002, DL3026 → REG005).
 //!
@@ -25,6 +28,8 @@ pub struct Suppression {
     pub codes: Vec<String>,
     /// 0-based line it applies to; `None` for the whole file.
     pub line: Option<usize>,
+    /// `ignore-directives`: it applies to the lines before this one.
+    pub above: Option<usize>,
     /// The comment (from `#` to the end of the line, line end excluded).
     pub comment: Span,
     /// The comment is the only thing on its line.
@@ -74,12 +79,14 @@ pub fn parse(text: &str, own_line_only: bool) -> Vec<Suppression> {
             let span = Span::new(start + at, end);
             if let Some(rest) = body.strip_prefix("refit:") {
                 let rest = rest.trim_start();
-                let (file_wide, rest) = match rest.strip_prefix("ignore-file") {
-                    Some(r) => (true, r),
-                    None => match rest.strip_prefix("ignore") {
-                        Some(r) => (false, r),
-                        None => break,
-                    },
+                let (file_wide, above, rest) = if let Some(r) = rest.strip_prefix("ignore-file") {
+                    (true, None, r)
+                } else if let Some(r) = rest.strip_prefix("ignore-directives") {
+                    (true, Some(line), r)
+                } else if let Some(r) = rest.strip_prefix("ignore") {
+                    (false, None, r)
+                } else {
+                    break;
                 };
                 let Some(list) = rest
                     .trim_start()
@@ -91,6 +98,7 @@ pub fn parse(text: &str, own_line_only: bool) -> Vec<Suppression> {
                 out.push(Suppression {
                     codes: codes_in(list),
                     line: (!file_wide).then_some(target),
+                    above,
                     comment: span,
                     own_line,
                     foreign: false,
@@ -113,6 +121,7 @@ pub fn parse(text: &str, own_line_only: bool) -> Vec<Suppression> {
                     out.push(Suppression {
                         codes,
                         line: Some(target),
+                        above: None,
                         comment: span,
                         own_line,
                         foreign: true,
@@ -156,7 +165,7 @@ pub fn apply(
         let line = index.line_of(d.span.start);
         let mut suppressed = false;
         for (i, s) in suppressions.iter().enumerate() {
-            if s.line.is_some_and(|l| l != line) {
+            if s.line.is_some_and(|l| l != line) || s.above.is_some_and(|a| line >= a) {
                 continue;
             }
             for (j, c) in s.codes.iter().enumerate() {
@@ -234,6 +243,11 @@ mod tests {
         assert!(!s[1].own_line);
         assert_eq!(s[2].line, None);
         assert_eq!(s[3].codes, ["TAG001"]);
+        let d = parse(
+            "# syntax=a\n# refit: ignore-directives[REG001]\nFROM b\n",
+            true,
+        );
+        assert_eq!((d[0].line, d[0].above), (None, Some(1)));
         assert!(s[3].foreign);
     }
 }

@@ -6,7 +6,10 @@ use std::path::Path;
 
 fn refit() -> Command {
     let mut cmd = Command::cargo_bin("refit").unwrap();
-    cmd.env_remove("NO_COLOR");
+    cmd.env_remove("NO_COLOR")
+        .env_remove("COLUMNS")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE");
     cmd
 }
 
@@ -40,7 +43,7 @@ fn examples_concise_positions_and_exit_1() {
     assert_eq!(code, 1, "{out}");
     let expected = [
         "examples/api/Dockerfile:6:6: REG001 Image `python:3.12-slim` has no registry; Docker Hub is implied",
-        "examples/api/Dockerfile:4:6: REF002 Variable `UV_VERSION` in `ghcr.io/astral-sh/uv:${UV_VERSION}` has no value",
+        "examples/api/Dockerfile:4:6: REF002 Without a build argument, `FROM ghcr.io/astral-sh/uv:${UV_VERSION}` is the invalid reference `ghcr.io/astral-sh/uv:`: `UV_VERSION` has no default",
         "examples/build-host/daemon.json:4:6: MIR001 Mirror `docker.mirrors.ustc.edu.cn` is dead since 2024-06-06",
         "examples/build-host/daemon.json:5:6: MIR002 Registry `registry.cn-hangzhou.aliyuncs.com` is listed as a mirror of `docker.io`",
         "examples/cluster-tools/Containerfile:1:6: REG004 Image `k8s.gcr.io/kubectl:v1.26.0` uses `k8s.gcr.io`, which moved to `registry.k8s.io`",
@@ -354,7 +357,10 @@ fn build_arg_overrides() {
     );
     let (code, out, _) = stdout_of(refit().args(["check", "--format", "concise"]).arg(&file));
     assert_eq!(code, 1);
-    assert!(out.contains("REF002 Variable `TAG`"), "{out}");
+    assert!(
+        out.contains("REF002 Without a build argument") && out.contains("`TAG` has no default"),
+        "{out}"
+    );
     let (code, out, _) = stdout_of(
         refit()
             .args(["check", "--format", "concise", "--build-arg", "TAG=22.11.0"])
@@ -543,7 +549,7 @@ fn config_discovery_extend_per_file_ignores_and_errors() {
     let (code, _, err) = stdout_of(refit().current_dir(root).args(["check", "deploy"]));
     assert_eq!(code, 2);
     assert!(
-        err.contains(".refit.toml: line 1: unknown key `selcet` (did you mean `select`?)"),
+        err.contains(".refit.toml:1:1: unknown key `selcet` (did you mean `select`?)"),
         "{err}"
     );
     // --config names one file for everything.
@@ -625,7 +631,7 @@ fn add_ignore_suppresses_every_finding() {
     assert!(out.contains("in 2 files"), "{out}");
     assert_eq!(
         fs::read_to_string(root.join("Dockerfile")).unwrap(),
-        "# syntax=docker/dockerfile:1\n# refit: ignore-file[REG001]\n# refit: ignore[REG001,TAG002]\nFROM node:latest\n# refit: ignore[REG001,TAG001]\nRUN --mount=from=busybox,target=/b \\\n    true\n"
+        "# syntax=docker/dockerfile:1\n# refit: ignore-directives[REG001]\n# refit: ignore[REG001,TAG002]\nFROM node:latest\n# refit: ignore[REG001,TAG001]\nRUN --mount=from=busybox,target=/b \\\n    true\n"
     );
     assert_eq!(
         fs::read_to_string(root.join("compose.yaml")).unwrap(),
@@ -949,4 +955,125 @@ fn rule_options_and_rewrites_are_validated() {
         assert_eq!(code, 2, "{config}");
         assert!(err.contains(expected), "{config}: {err}");
     }
+}
+
+#[test]
+fn utf16_and_utf32_yaml_is_read_but_not_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "services:\n  web:\n    image: nginx:latest\n";
+    let utf16le: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let utf32be: Vec<u8> = [0, 0, 0xFE, 0xFF]
+        .into_iter()
+        .chain(text.chars().flat_map(|c| (c as u32).to_be_bytes()))
+        .collect();
+    fs::write(dir.path().join("compose.yaml"), &utf16le).unwrap();
+    fs::write(dir.path().join("docker-compose.yml"), &utf32be).unwrap();
+    let (code, out, _) = stdout_of(
+        refit()
+            .current_dir(dir.path())
+            .args(["check", "--format", "concise", "--select", "TAG002", "."]),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("compose.yaml:3:12: TAG002 "), "{out}");
+    assert!(out.contains("docker-compose.yml:3:12: TAG002 "), "{out}");
+    assert!(!out.contains("E002"), "{out}");
+    // A fix would re-encode the file: refused, with a note, bytes untouched.
+    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+        "check",
+        "--format",
+        "concise",
+        "--select",
+        "REG001",
+        "--fix",
+        "compose.yaml",
+    ]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("N002 File is UTF-16LE"), "{out}");
+    assert!(out.contains("REG001"), "{out}");
+    assert_eq!(fs::read(dir.path().join("compose.yaml")).unwrap(), utf16le);
+    // A Dockerfile stays UTF-8 only, as BuildKit reads it.
+    fs::write(dir.path().join("Dockerfile"), [0xFF, 0xFE, b'F', 0]).unwrap();
+    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+        "check",
+        "--format",
+        "concise",
+        "Dockerfile",
+    ]));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("E002"), "{out}");
+}
+
+#[test]
+fn templated_manifest_is_a_note_and_does_not_change_the_exit_status() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "deploy/app.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: docker.io/library/nginx:1.27.0\n{{- if .Values.debug }}\n        - name: debug\n          image: busybox\n{{- end }}\n",
+    );
+    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+        "check", "--format", "concise", "--select", "TAG002", "deploy",
+    ]));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("deploy/app.yaml:1:1: N001 Skipped as YAML"),
+        "{out}"
+    );
+    // The plain `image:` lines are still read.
+    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+        "check", "--format", "concise", "--select", "TAG001", "deploy",
+    ]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("deploy/app.yaml:11:18: TAG001 "), "{out}");
+}
+
+#[test]
+fn compose_named_on_the_command_line_is_recognised_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "integration/resources/compose/app.yml",
+        "services:\n  web:\n    image: nginx:latest\n",
+    );
+    for arg in ["integration/resources/compose/app.yml", "."] {
+        let (code, out, _) = stdout_of(
+            refit()
+                .current_dir(dir.path())
+                .args(["check", "--format", "concise", "--select", "TAG002", arg]),
+        );
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains("app.yml:3:12: TAG002 ") && out.contains("services.web.image"),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn a_latest_kubernetes_image_is_reported_once_per_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "pod.yaml",
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image: nginx:latest\n  - name: b\n    image: nginx\n",
+    );
+    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+        "check", "--format", "concise", "--select", "ALL", "pod.yaml",
+    ]));
+    assert_eq!(code, 1, "{out}");
+    let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("pod.yaml")).collect();
+    // The tag (TAG002/TAG001, which say what Kubernetes does with it) and
+    // the registry (REG001): two problems, two findings per image.
+    let codes: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split(' ').nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(codes, ["REG001", "TAG002", "REG001", "TAG001"], "{out}");
+    assert!(
+        out.contains("with no `imagePullPolicy`, Kubernetes pulls it on every start"),
+        "{out}"
+    );
 }

@@ -176,6 +176,7 @@ fn fixtures() {
             color: false,
             fixing: false,
             unsafe_fixes: true,
+            width: RenderOptions::DEFAULT_WIDTH,
         };
         let rendered = render(Format::Human, std::slice::from_ref(&report), &options);
         insta::with_settings!({
@@ -248,8 +249,12 @@ fn every_rule_has_fixtures() {
             "{} has no valid-* fixture",
             rule.code
         );
+        // SUP002 judges a baseline file against the findings of the files
+        // beside it: its firing fixtures are `refit-baseline.json` files
+        // (see `baseline_fixtures`).
         assert!(
-            mine.iter().any(|c| !c.name.contains("valid-")),
+            mine.iter().any(|c| !c.name.contains("valid-"))
+                || (rule.code == "SUP002" && !baseline_cases().is_empty()),
             "{} has no firing fixture",
             rule.code
         );
@@ -262,5 +267,139 @@ fn every_rule_has_fixtures() {
             "fixture for unknown rule {}",
             case.code
         );
+    }
+}
+
+/// `fixtures/SUP002-*/**/refit-baseline.json`.
+fn baseline_cases() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(dirs) = std::fs::read_dir(fixture_root()) else {
+        return out;
+    };
+    for dir in dirs.flatten().map(|e| e.path()) {
+        if dir
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("SUP002-"))
+        {
+            let mut files = Vec::new();
+            find_named(&dir, "refit-baseline.json", &mut files);
+            out.extend(files);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn find_named(dir: &Path, name: &str, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            find_named(&path, name, out);
+        } else if path.file_name().is_some_and(|n| n == name) {
+            out.push(path);
+        }
+    }
+}
+
+/// A baseline fixture: `refit-baseline.json` beside a folder of files (the
+/// repository it was written for, named `valid-*` so the per-file harness
+/// sees them as clean under SUP002 alone). The files are checked with every
+/// rule, the baseline applied, and the SUP002 findings on the baseline
+/// snapshotted; `refit-baseline.json.fixed` is the baseline with its stale
+/// entries removed.
+#[test]
+fn baseline_fixtures() {
+    let cases = baseline_cases();
+    assert!(
+        !cases.is_empty(),
+        "SUP002 has no refit-baseline.json fixture"
+    );
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for baseline_path in cases {
+        let dir = baseline_path.parent().unwrap();
+        let mut inputs = Vec::new();
+        collect(dir, &mut inputs);
+        inputs.sort();
+        let settings = Settings {
+            select: vec!["ALL".to_string()],
+            ..Settings::default()
+        };
+        // Paths as the CLI run from the repository root reports them.
+        let mut reports: Vec<_> = inputs
+            .iter()
+            .map(|p| {
+                let rel = p.strip_prefix(manifest).unwrap().to_path_buf();
+                let text = std::fs::read_to_string(p).unwrap();
+                process_text(
+                    text,
+                    &rel.to_string_lossy(),
+                    Some(manifest.join(&rel)),
+                    classify(p).unwrap(),
+                    &settings,
+                    FixMode::Off,
+                )
+            })
+            .collect();
+        let baseline = refit::baseline::load(&baseline_path).unwrap();
+        let unfiltered = reports.clone();
+        let used = baseline.apply(&mut reports);
+        let report = baseline
+            .unmatched_report(&used, &|_| true, true)
+            .expect("a baseline fixture has stale entries");
+        // Fixing: the stale entries are applied fixes, none are left.
+        assert!(report.diagnostics.is_empty());
+        assert!(!report.applied.is_empty());
+        let shown = baseline
+            .unmatched_report(&used, &|_| true, false)
+            .expect("stale entries");
+        assert!(
+            shown
+                .diagnostics
+                .iter()
+                .all(|d| d.code == "SUP002" && d.fix.is_some())
+        );
+        let options = RenderOptions {
+            color: false,
+            fixing: false,
+            unsafe_fixes: true,
+            width: RenderOptions::DEFAULT_WIDTH,
+        };
+        let mut display = shown.clone();
+        display.display = baseline_path
+            .strip_prefix(manifest)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let rendered = render(Format::Human, std::slice::from_ref(&display), &options);
+        insta::with_settings!({
+            snapshot_path => dir,
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!("refit-baseline.json", rendered);
+        });
+        let fixed = report.fixed.unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&fixed).unwrap();
+        assert!(parsed["findings"].is_array());
+        let fixed_path = dir.join("refit-baseline.json.fixed");
+        if bless() {
+            std::fs::write(&fixed_path, &fixed).unwrap();
+        } else {
+            assert_eq!(
+                std::fs::read_to_string(&fixed_path).unwrap_or_default(),
+                fixed,
+                "{} (BLESS=1 to update)",
+                fixed_path.display()
+            );
+        }
+        // After the fix, every entry matches.
+        let again = refit::baseline::Baseline {
+            path: baseline_path.clone(),
+            text: fixed.clone(),
+            entries: serde_json::from_value(parsed["findings"].clone()).unwrap(),
+        };
+        let mut fresh = unfiltered;
+        let used = again.apply(&mut fresh);
+        assert!(used.iter().all(|u| *u));
     }
 }

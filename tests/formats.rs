@@ -47,6 +47,9 @@ fn run(root: &Path, args: &[&str]) -> (i32, String) {
         .unwrap()
         .current_dir(root)
         .env_remove("NO_COLOR")
+        .env_remove("COLUMNS")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE")
         .args(args)
         .output()
         .unwrap();

@@ -36,6 +36,7 @@ fn eight_thousand_findings_on_a_3mb_file() {
         color: false,
         fixing: false,
         unsafe_fixes: false,
+        width: RenderOptions::DEFAULT_WIDTH,
     };
     for format in [Format::Human, Format::Concise, Format::Json] {
         let started = Instant::now();

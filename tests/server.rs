@@ -281,12 +281,17 @@ fn diagnostics_use_utf16_positions_after_non_ascii_text() {
     assert_eq!(reg["range"]["end"]["character"].as_u64(), Some(units + 7));
     assert_eq!(reg["source"], "refit");
     assert_eq!(reg["severity"], 2);
-    assert!(
-        reg["codeDescription"]["href"]
-            .as_str()
-            .is_some_and(|h| h.ends_with("REG001.md")),
-        "{reg}"
-    );
+    // A link only where a documentation base is known (docs-url, or the
+    // repository in the package metadata), never a dead one.
+    match option_env!("CARGO_PKG_REPOSITORY").filter(|r| !r.is_empty()) {
+        Some(_) => assert!(
+            reg["codeDescription"]["href"]
+                .as_str()
+                .is_some_and(|h| h.ends_with("REG001.md")),
+            "{reg}"
+        ),
+        None => assert!(reg.get("codeDescription").is_none(), "{reg}"),
+    }
     c.shutdown();
 }
 

@@ -69,6 +69,7 @@ fn a_failed_write_keeps_its_findings_in_every_format() {
         color: false,
         fixing: true,
         unsafe_fixes: false,
+        width: RenderOptions::DEFAULT_WIDTH,
     };
     let concise = report::render(Format::Concise, &reports, &options);
     assert!(concise.contains("(0 fixed, 2 remaining)"), "{concise}");
@@ -233,7 +234,7 @@ fn add_ignore_works_after_a_byte_order_mark() {
         ),
         (
             "\u{feff}# syntax=docker/dockerfile:1\nFROM nginx:1.27\n",
-            "\u{feff}# syntax=docker/dockerfile:1\n# refit: ignore-file[REG001]\n# refit: ignore[REG001]\nFROM nginx:1.27\n",
+            "\u{feff}# syntax=docker/dockerfile:1\n# refit: ignore-directives[REG001]\n# refit: ignore[REG001]\nFROM nginx:1.27\n",
         ),
     ] {
         let file = dir.path().join("Dockerfile");

@@ -75,6 +75,8 @@ struct Report<'a> {
     diagnostic: &'a Diagnostic,
     source: Option<&'a IndexedSource<'a>>,
     help: Option<String>,
+    /// Other findings on the same span, whose labels share this frame.
+    also: &'a [Diagnostic],
 }
 
 impl fmt::Debug for Report<'_> {
@@ -120,11 +122,23 @@ impl miette::Diagnostic for Report<'_> {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         self.source?;
         let span = self.diagnostic.span;
-        let label = match &self.diagnostic.fix {
-            Some(_) => "fixable",
-            None => "here",
+        let label = |d: &Diagnostic| {
+            let what = match d.fix.as_ref().map(|f| f.applicability) {
+                Some(Applicability::Safe) => "fixable",
+                Some(Applicability::Unsafe) => "unsafe fix",
+                None => "here",
+            };
+            if self.also.is_empty() {
+                what.to_string()
+            } else {
+                format!("{}: {what}", d.code)
+            }
         };
-        let primary = LabeledSpan::new(Some(label.to_string()), span.start, span.len());
+        let primary = LabeledSpan::new(Some(label(self.diagnostic)), span.start, span.len());
+        let shared = self
+            .also
+            .iter()
+            .map(move |d| LabeledSpan::new(Some(label(d)), span.start, span.len()));
         // A fix that edits elsewhere (an ARG default) shows where.
         let elsewhere = self
             .diagnostic
@@ -139,7 +153,9 @@ impl miette::Diagnostic for Report<'_> {
                     e.span.len(),
                 )
             });
-        Some(Box::new(std::iter::once(primary).chain(elsewhere)))
+        Some(Box::new(
+            std::iter::once(primary).chain(shared).chain(elsewhere),
+        ))
     }
 }
 
@@ -159,8 +175,9 @@ fn help_text(d: &Diagnostic) -> Option<String> {
     }
 }
 
-/// The handler: plain (no colour) unless asked, never terminal links.
-pub fn handler(color: bool) -> GraphicalReportHandler {
+/// The handler: plain (no colour) unless asked, never terminal links,
+/// wrapped to `width` columns between words but never inside a code span.
+pub fn handler(color: bool, width: usize) -> GraphicalReportHandler {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -168,30 +185,96 @@ pub fn handler(color: bool) -> GraphicalReportHandler {
     };
     GraphicalReportHandler::new_themed(theme)
         .with_links(false)
-        .with_width(100)
+        .with_width(width)
+        .with_break_words(false)
+        .with_word_separator(textwrap::WordSeparator::Custom(words_outside_code))
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+}
+
+/// Words for wrapping: split at spaces, except inside backticks, so a
+/// code span (`mcr.microsoft.com/dotnet/sdk`, `refit check --fix`) stays on
+/// one line.
+fn words_outside_code(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
+    let mut words = Vec::new();
+    let mut start = 0;
+    let mut in_code = false;
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'`' => in_code = !in_code,
+            b' ' if !in_code => {
+                let mut end = i;
+                while end < bytes.len() && bytes[end] == b' ' {
+                    end += 1;
+                }
+                words.push(textwrap::core::Word::from(&line[start..end]));
+                start = end;
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < line.len() {
+        words.push(textwrap::core::Word::from(&line[start..]));
+    }
+    Box::new(words.into_iter())
 }
 
 pub fn render(reports: &[FileReport], options: &RenderOptions) -> String {
-    let handler = handler(options.color);
+    let handler = handler(options.color, options.width);
     let mut out = String::new();
     for report in reports {
         let source = report
             .current_text()
             .map(|t| IndexedSource::new(&report.display, t));
-        for d in &report.diagnostics {
+        let index = report.current_text().map(LineIndex::new);
+        let diagnostics = &report.diagnostics;
+        let mut i = 0;
+        while i < diagnostics.len() {
+            let d = &diagnostics[i];
             let located = source
                 .as_ref()
-                .filter(|_| !d.code.starts_with('E') || d.code == "E004");
+                .filter(|_| !(d.code.starts_with('E') || d.is_note()) || d.code == "E004");
+            // Findings on the same span share one frame (REG001 and TAG002
+            // on `nginx:latest`); the others follow without a frame.
+            let mut end = i + 1;
+            if located.is_some() {
+                while end < diagnostics.len()
+                    && diagnostics[end].span == d.span
+                    && !diagnostics[end].code.starts_with('E')
+                {
+                    end += 1;
+                }
+            }
             let r = Report {
                 diagnostic: d,
                 source: located,
                 help: help_text(d),
+                also: &diagnostics[i + 1..end],
             };
             if located.is_none() {
                 out.push_str(&format!("{}: ", report.display));
             }
             let _ = handler.render_report(&mut out, &r);
             out.push('\n');
+            for other in &diagnostics[i + 1..end] {
+                if let (Some(text), Some(index)) = (report.current_text(), index.as_ref()) {
+                    let at = index.position(text, other.span.start);
+                    out.push_str(&format!("{}:{}:{}: ", report.display, at.line, at.column));
+                }
+                let r = Report {
+                    diagnostic: other,
+                    source: None,
+                    help: help_text(other),
+                    also: &[],
+                };
+                let _ = handler.render_report(&mut out, &r);
+                out.push('\n');
+            }
+            i = end;
         }
     }
     out.push_str(&summary(reports, options));

@@ -2,10 +2,12 @@
 
 mod concise;
 mod github;
+pub mod github_review;
 mod gitlab;
 mod human;
 mod json;
 mod junit;
+pub mod links;
 pub mod paths;
 mod rdjson;
 pub mod review;
@@ -20,6 +22,7 @@ pub use human::IndexedSource;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Code frames with labels and help (miette).
+    #[value(alias = "text", alias = "full")]
     Human,
     /// One line per finding: `path:line:col: CODE message`.
     Concise,
@@ -35,6 +38,9 @@ pub enum Format {
     Rdjsonl,
     /// Markdown for a pull-request comment, with suggestion blocks.
     Review,
+    /// The JSON body of GitHub's "create a review" REST call: comments on
+    /// changed lines with suggestions, the rest in the review body.
+    GithubReview,
     /// JUnit XML.
     Junit,
     /// GitLab Code Quality JSON.
@@ -48,6 +54,13 @@ pub struct RenderOptions {
     /// Whether fixes were being applied (changes the summary wording).
     pub fixing: bool,
     pub unsafe_fixes: bool,
+    /// Columns the human format wraps to.
+    pub width: usize,
+}
+
+impl RenderOptions {
+    /// The width when there is no terminal to measure (pipes, files).
+    pub const DEFAULT_WIDTH: usize = 100;
 }
 
 /// Render the reports of a run.
@@ -61,6 +74,7 @@ pub fn render(format: Format, reports: &[FileReport], options: &RenderOptions) -
         Format::Rdjson => rdjson::render(reports, options),
         Format::Rdjsonl => rdjson::render_lines(reports, options),
         Format::Review => review::render(reports, options),
+        Format::GithubReview => github_review::render(reports, None, options.unsafe_fixes),
         Format::Junit => junit::render(reports, options),
         Format::Gitlab => gitlab::render(reports, options),
     }
@@ -68,23 +82,75 @@ pub fn render(format: Format, reports: &[FileReport], options: &RenderOptions) -
 
 /// `--statistics`: findings per rule, most frequent first.
 pub fn statistics(reports: &[FileReport]) -> String {
-    let mut counts: std::collections::BTreeMap<(&'static str, &'static str), (usize, usize)> =
-        std::collections::BTreeMap::new();
+    let mut out = String::new();
+    let mut any_unsafe_only = false;
+    for row in statistics_rows(reports) {
+        // `[*]`: a safe fix exists; `[-]`: only unsafe fixes (ruff's marks).
+        let mark = if row.safe > 0 {
+            "[*]"
+        } else if row.unsafe_ > 0 {
+            any_unsafe_only = true;
+            "[-]"
+        } else {
+            "   "
+        };
+        out.push_str(&format!(
+            "{:>6}  {:<7} {mark} {}\n",
+            row.count, row.code, row.name
+        ));
+    }
+    if any_unsafe_only {
+        out.push_str("[*] safe fix available, [-] only unsafe fixes (`--unsafe-fixes`)\n");
+    }
+    out
+}
+
+/// One line of `--statistics`.
+#[derive(Debug, serde::Serialize)]
+pub struct StatisticsRow {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub count: usize,
+    /// Findings with a safe fix.
+    #[serde(rename = "safe_fixes")]
+    pub safe: usize,
+    /// Findings whose only fix is unsafe.
+    #[serde(rename = "unsafe_fixes")]
+    pub unsafe_: usize,
+}
+
+/// Findings per rule, most frequent first.
+pub fn statistics_rows(reports: &[FileReport]) -> Vec<StatisticsRow> {
+    let mut counts: std::collections::BTreeMap<
+        (&'static str, &'static str),
+        (usize, usize, usize),
+    > = std::collections::BTreeMap::new();
     for d in reports.iter().flat_map(|r| &r.diagnostics) {
         let e = counts.entry((d.code, d.name)).or_default();
         e.0 += 1;
-        if d.fix.is_some() {
-            e.1 += 1;
+        match d.fix.as_ref().map(|f| f.applicability) {
+            Some(Applicability::Safe) => e.1 += 1,
+            Some(Applicability::Unsafe) => e.2 += 1,
+            None => {}
         }
     }
-    let mut rows: Vec<_> = counts.into_iter().collect();
-    rows.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
-    let mut out = String::new();
-    for ((code, name), (n, fixable)) in rows {
-        let mark = if fixable > 0 { "[*]" } else { "   " };
-        out.push_str(&format!("{n:>6}  {code:<7} {mark} {name}\n"));
-    }
-    out
+    let mut rows: Vec<_> = counts
+        .into_iter()
+        .map(|((code, name), (count, safe, unsafe_))| StatisticsRow {
+            code,
+            name,
+            count,
+            safe,
+            unsafe_,
+        })
+        .collect();
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(b.code)));
+    rows
+}
+
+/// `--statistics --format json`: the rows as a JSON array.
+pub fn statistics_json(reports: &[FileReport]) -> String {
+    serde_json::to_string_pretty(&statistics_rows(reports)).unwrap_or_default() + "\n"
 }
 
 /// `--show-fixes`: what `--fix` changed, by file.
@@ -130,9 +196,73 @@ pub(crate) fn positions(
     }
 }
 
+/// Files that could not be checked at all (unreadable, not text, too
+/// large, not parseable: E001-E004).
+pub fn unchecked_files(reports: &[FileReport]) -> usize {
+    reports
+        .iter()
+        .filter(|r| {
+            r.diagnostics
+                .iter()
+                .any(|d| matches!(d.code, "E001" | "E002" | "E003" | "E004"))
+        })
+        .count()
+}
+
+fn unchecked_line(reports: &[FileReport]) -> String {
+    match unchecked_files(reports) {
+        0 => String::new(),
+        1 => "\n1 file could not be checked.".to_string(),
+        n => format!("\n{n} files could not be checked."),
+    }
+}
+
+/// Unsafe fixes not shown or applied because `--unsafe-fixes` is off.
+fn hidden_unsafe(reports: &[FileReport], unsafe_fixes: bool) -> usize {
+    if unsafe_fixes {
+        return 0;
+    }
+    reports
+        .iter()
+        .flat_map(|r| &r.diagnostics)
+        .filter_map(|d| d.fix.as_ref())
+        .filter(|f| f.applicability == Applicability::Unsafe)
+        .count()
+}
+
+/// The closing lines of `--diff` (on stderr): what would be fixed, the
+/// unsafe fixes left out, the files that could not be checked. Empty when
+/// there is nothing to say.
+pub fn diff_summary(reports: &[FileReport], unsafe_fixes: bool) -> String {
+    let fixes: usize = reports.iter().map(|r| r.applied.len()).sum();
+    let hidden = hidden_unsafe(reports, unsafe_fixes);
+    let mut out = match (fixes, hidden) {
+        (0, 0) => String::new(),
+        (0, _) => "No problems would be fixed".to_string(),
+        (1, _) => "Would fix 1 problem".to_string(),
+        (n, _) => format!("Would fix {n} problems"),
+    };
+    if hidden > 0 {
+        out.push_str(&format!(
+            " ({hidden} fix{} available with `--unsafe-fixes`)",
+            if hidden == 1 { "" } else { "es" }
+        ));
+    }
+    if !out.is_empty() {
+        out.push('.');
+    }
+    out.push_str(&unchecked_line(reports));
+    let out = out.trim_start_matches('\n').to_string();
+    if out.is_empty() { out } else { out + "\n" }
+}
+
 /// The closing summary line of the human and concise formats.
-pub(crate) fn summary(reports: &[FileReport], options: &RenderOptions) -> String {
-    let remaining: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
+pub fn summary(reports: &[FileReport], options: &RenderOptions) -> String {
+    let remaining: usize = reports
+        .iter()
+        .flat_map(|r| &r.diagnostics)
+        .filter(|d| !d.is_note())
+        .count();
     let fixed: usize = reports.iter().map(|r| r.applied.len()).sum();
     let fixable = reports
         .iter()
@@ -184,6 +314,7 @@ pub(crate) fn summary(reports: &[FileReport], options: &RenderOptions) -> String
             plural(hidden_unsafe, "hidden fix"),
         ));
     }
+    out.push_str(&unchecked_line(reports));
     out.push('\n');
     out
 }

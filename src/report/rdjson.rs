@@ -40,7 +40,10 @@ fn diagnostic(report: &FileReport, index: Option<&LineIndex>, d: &Diagnostic) ->
         "message": message,
         "severity": severity(d.severity),
         "source": {"name": "refit"},
-        "code": {"value": d.code, "url": help_uri(d.code)},
+        "code": match help_uri(d.code) {
+            Some(url) => json!({"value": d.code, "url": url}),
+            None => json!({"value": d.code}),
+        },
         "location": {"path": path},
     });
     let Some(index) = index else {
@@ -82,7 +85,10 @@ fn all(reports: &[FileReport]) -> Vec<Value> {
 
 pub fn render(reports: &[FileReport], _options: &RenderOptions) -> String {
     let doc = json!({
-        "source": {"name": "refit", "url": super::sarif::INFORMATION_URI},
+        "source": match super::links::information_uri() {
+            Some(url) => json!({"name": "refit", "url": url}),
+            None => json!({"name": "refit"}),
+        },
         "diagnostics": all(reports),
     });
     let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();

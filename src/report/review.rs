@@ -42,14 +42,11 @@ pub fn render(reports: &[FileReport], options: &RenderOptions) -> String {
         for d in &report.diagnostics {
             let (start, _) = positions(report, index.as_ref(), d.span);
             let fixable = if d.fix.is_some() { " (fixable)" } else { "" };
-            let _ = writeln!(
-                out,
-                "- line {}: [{}]({}) {}{fixable}",
-                start.line,
-                d.code,
-                help_uri(d.code),
-                d.message
-            );
+            let code = match help_uri(d.code) {
+                Some(url) => format!("[{}]({url})", d.code),
+                None => format!("`{}`", d.code),
+            };
+            let _ = writeln!(out, "- line {}: {code} {}{fixable}", start.line, d.message);
         }
         out.push('\n');
         if let (Some(old), Some(new)) = (&report.source, &report.suggested) {

@@ -12,12 +12,7 @@ use serde_sarif::sarif::{
 };
 use std::collections::{BTreeMap, HashMap};
 
-pub const INFORMATION_URI: &str = "https://github.com/refit-dev/refit";
-
-/// Where a rule's documentation lives in the repository.
-pub fn help_uri(code: &str) -> String {
-    format!("{INFORMATION_URI}/blob/main/rules/{code}.md")
-}
+pub use super::links::{help_uri, information_uri};
 
 fn level(s: Severity) -> &'static str {
     match s {
@@ -65,7 +60,7 @@ fn descriptor(
             (doc.clone(), doc.clone(), doc)
         }
     };
-    ReportingDescriptor::builder()
+    let mut descriptor = ReportingDescriptor::builder()
         .id(code.to_string())
         .name(name.to_string())
         .short_description(text(short))
@@ -76,13 +71,15 @@ fn descriptor(
                 .markdown(help)
                 .build(),
         )
-        .help_uri(help_uri(code))
         .default_configuration(
             ReportingConfiguration::builder()
                 .level(serde_json::json!(level(severity)))
                 .build(),
         )
-        .build()
+        .build();
+    // No documentation base configured: no link rather than a dead one.
+    descriptor.help_uri = help_uri(code);
+    descriptor
 }
 
 fn region(start: crate::diagnostic::Position, end: crate::diagnostic::Position) -> Region {
@@ -186,13 +183,13 @@ pub fn render(reports: &[FileReport], _options: &RenderOptions) -> String {
             results.push(result);
         }
     }
-    let driver = ToolComponent::builder()
+    let mut driver = ToolComponent::builder()
         .name("refit".to_string())
         .version(env!("CARGO_PKG_VERSION").to_string())
         .semantic_version(env!("CARGO_PKG_VERSION").to_string())
-        .information_uri(INFORMATION_URI.to_string())
         .rules(rules_seen.into_values().collect::<Vec<_>>())
         .build();
+    driver.information_uri = information_uri();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .results(results)

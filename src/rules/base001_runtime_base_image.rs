@@ -23,6 +23,14 @@ declare_rule! {
     ///
     /// The stage name and `--platform` stay. Opt-in: select `BASE001`.
     ///
+    /// The image is recognised through Docker Hub mirror paths too:
+    /// ECR Public's `public.ecr.aws/docker/library/node`, `mirror.gcr.io`,
+    /// the hosts of `rules/mirrors.toml` and a configured
+    /// `[registries] proxies` prefix. The rewrite keeps the route the
+    /// user chose for Docker Hub: through the proxy when one is configured
+    /// (`harbor.corp.example/dockerhub/library/alpine:3.20`), otherwise
+    /// Docker Hub (`alpine:3.20`), and the help says so.
+    ///
     /// ```toml
     /// [rules.BASE001]
     /// form = "alpine"          # or "debian" (Node.js only); default "alpine"
@@ -191,19 +199,43 @@ fn parse_tag(tag: &str, knowledge: &Knowledge, runtime: Runtime) -> Option<Tag> 
 }
 
 /// The runtime a `FROM` names, when it is an official runtime image
-/// (`docker.io/library/node`, or that through a Docker Hub cache).
+/// (`docker.io/library/node`, or that through a Docker Hub mirror path or
+/// a configured proxy: `crate::identity`).
 fn runtime_of(reference: &Reference, ctx: &RuleContext) -> Option<Runtime> {
-    let name = reference.normalized_name();
-    let hub_name = match ctx.policy.unproxied(&name) {
-        Some((proxy, rest)) if proxy.upstream == "docker.io" => rest,
-        Some(_) => return None,
-        None => name.strip_prefix("docker.io/")?,
-    };
-    match hub_name.strip_prefix("library/")? {
+    let upstream = crate::identity::upstream(reference, ctx.knowledge, ctx.policy);
+    let name = upstream.normalized_name();
+    match name.strip_prefix("docker.io/library/")? {
         "node" => Some(Runtime::Node),
         "python" => Some(Runtime::Python),
         _ => None,
     }
+}
+
+/// Where the rewrite's base is pulled from, when the reference names a
+/// Docker Hub mirror path (ECR Public, a mirror host): the user's proxy
+/// for Docker Hub when one is configured, else Docker Hub. `None`: the
+/// reference is Docker Hub or goes through the proxy already, and keeps
+/// its registry and namespace.
+fn mirror_route(reference: &Reference, ctx: &RuleContext) -> Option<(String, String)> {
+    let id = crate::identity::identity(reference, ctx.knowledge, ctx.policy)?;
+    if matches!(id.route, crate::identity::Route::Proxy(_)) {
+        return None;
+    }
+    let (prefix, route) = match ctx.policy.proxy_for("docker.io") {
+        Some(proxy) => (
+            format!("{}/library/", proxy.via),
+            format!("through the configured proxy `{}`", proxy.via),
+        ),
+        None => (String::new(), "from Docker Hub".to_string()),
+    };
+    Some((
+        prefix,
+        format!(
+            "`{}` comes from {}; the rewrite pulls its base {route}, the route configured for Docker Hub images (a mirror belongs in the daemon's settings)",
+            reference.input(),
+            id.route.label()
+        ),
+    ))
 }
 
 fn stage_selected(stage: &Stage, name: Option<&str>, options: &Options) -> bool {
@@ -688,9 +720,21 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     // keeps its registry and namespace, tag and digest are replaced.
     let path = reference.path_str();
     let last = reference.path.start + path.rfind('/').map_or(0, |i| i + 1);
-    let range = Span::new(last, input.len());
+    let mut range = Span::new(last, input.len());
+    // A mirror path (ECR Public's `docker/library/`, `mirror.gcr.io`) is
+    // replaced whole: the base goes the user's route for Docker Hub.
+    let route = mirror_route(reference, ctx);
+    if let Some((prefix, _)) = &route {
+        range = Span::new(reference.domain.map_or(0, |d| d.start), input.len());
+        plan.base = format!("{prefix}{}", plan.base);
+    }
     let rewritten = preview(input, range, &plan.base);
-    let alpine_release = plan.base.strip_prefix("alpine:").map(str::to_string);
+    let alpine_release = plan
+        .base
+        .rsplit('/')
+        .next()
+        .and_then(|b| b.strip_prefix("alpine:"))
+        .map(str::to_string);
     let adaptation = adapt(
         runtime,
         &mut plan,
@@ -711,17 +755,17 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             plan.base, plan.provides
         ),
     );
-    d.help = Some(format!(
-        "what changes:\n- {}",
-        adaptation.changes.join("\n- ")
-    ));
+    let mut changes = adaptation.changes.clone();
+    if let Some((_, why)) = &route {
+        changes.insert(0, why.clone());
+    }
+    d.help = Some(format!("what changes:\n- {}", changes.join("\n- ")));
     let Some(span) = site.map_to_file(range).filter(|s| {
         // Only a reference written in the FROM line: an ARG default may
         // feed other stages, which would change without their install step.
         site.span.start <= s.start && s.end <= site.span.end
     }) else {
-        let by_hand = adaptation
-            .changes
+        let by_hand = changes
             .join("\n- ")
             .replace("the fix adds", "add")
             .replace("the fix installs", "install")

@@ -32,9 +32,12 @@ declare_rule! {
 }
 
 fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    let Some(reference) = site.reference() else {
+    let Some(written) = site.reference() else {
         return;
     };
+    // Through a Docker Hub mirror path, the Docker Hub image.
+    let reference = crate::identity::upstream(written, ctx.knowledge, ctx.policy);
+    let written = written.input();
     if site.extra.build_output || reference.normalized_domain() != "docker.io" {
         return;
     }
@@ -59,8 +62,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         site,
         format!(
             "{what} deprecated (no updates since {}) in `{}`",
-            entry.since,
-            reference.input()
+            entry.since, written
         ),
     );
     d.help = Some(format!("use {}", entry.replacement));

@@ -7,17 +7,21 @@ declare_rule! {
     /// Flags Kubernetes containers whose `imagePullPolicy` does not fit the
     /// image's tag. Kubernetes defaults the policy to `Always` when the
     /// effective tag is `latest` (no tag and no digest counts as `latest`)
-    /// and to `IfNotPresent` otherwise. Flagged:
-    /// - `imagePullPolicy: Always` on an image pinned by version or digest;
-    /// - no policy on a `latest` image.
+    /// and to `IfNotPresent` otherwise. Flagged: `imagePullPolicy: Always`
+    /// on an image pinned by version or digest.
+    ///
+    /// One problem, one finding: a `latest` image (written, or implied by a
+    /// missing tag) is reported by TAG002 (or TAG001), whose message says
+    /// that Kubernetes then pulls it on every start; K8S001 does not repeat
+    /// it. REG001 on the same image is a different problem (which registry
+    /// is meant) and stays.
     ///
     /// ## Why is this bad?
     /// `Always` makes the kubelet ask the registry on every container start,
     /// even for an image pinned by digest: every restart, scale-up and node
     /// drain spends a pull against the registry's rate limit (Docker Hub:
     /// 100 pulls per 6 hours per IP, anonymously) and fails while the
-    /// registry is down. A `latest` image without a policy is pulled on
-    /// every start, silently.
+    /// registry is down.
     ///
     /// ## Example
     /// ```yaml
@@ -38,8 +42,7 @@ declare_rule! {
     /// ## Fix safety
     /// Safe for a digest-pinned image: the content cannot change, so
     /// `IfNotPresent` runs the same bytes. Unsafe for a tag-pinned image: a
-    /// tag can be moved, and `IfNotPresent` keeps a node's cached copy. No
-    /// fix for a `latest` image: pin it first.
+    /// tag can be moved, and `IfNotPresent` keeps a node's cached copy.
     code: "K8S001",
     name: "pull-policy",
     severity: Warning,
@@ -82,18 +85,6 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
                     }],
                 )
             });
-            out.push(d);
-        }
-        None if latest => {
-            let mut d = rule.report(
-                site,
-                format!(
-                    "Image `{}` is `latest` with no `imagePullPolicy`, so it is pulled on every start",
-                    reference.input()
-                ),
-            );
-            d.help =
-                Some("pin a version tag or digest; then `IfNotPresent` is the default".to_string());
             out.push(d);
         }
         _ => {}

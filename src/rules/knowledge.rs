@@ -16,6 +16,9 @@ pub struct Deprecated {
     pub tags: Option<String>,
     pub since: String,
     pub replacement: String,
+    /// Where the fact comes from.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -29,6 +32,11 @@ pub struct MutableTags {
     pub distributions: Vec<String>,
     #[serde(default)]
     pub codenames: std::collections::BTreeMap<String, Vec<String>>,
+    /// Where the lists come from, and when they were checked.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub date: String,
 }
 
 #[derive(Deserialize)]
@@ -54,6 +62,9 @@ pub struct Mirror {
     pub status: String,
     pub date: String,
     pub note: String,
+    /// Where the fact comes from.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
 }
 
 fn yes() -> bool {
@@ -83,9 +94,27 @@ pub struct Moved {
     /// `info` for a note rather than the rule's warning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<crate::diagnostic::Severity>,
+    /// A repository whose tags became separate repositories
+    /// (`microsoft/dotnet:2.1-sdk` → `mcr.microsoft.com/dotnet/sdk:2.1`):
+    /// the tag's `-<variant>` part picks the new name and leaves the tag.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tag_variants: Vec<TagVariant>,
     pub status: String,
     pub date: String,
     pub note: String,
+    /// Where the fact comes from.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+}
+
+/// One `tag_variants` entry of a `[[moved]]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagVariant {
+    /// Dash-separated words in the tag (`sdk`, `aspnetcore-runtime`).
+    pub variant: String,
+    /// The repository it now is.
+    pub to: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -150,6 +179,9 @@ pub struct AlpineRelease {
     pub nodejs: u32,
     /// The `major.minor` of `python3` in `main`.
     pub python3: String,
+    /// Where the fact comes from.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -160,6 +192,9 @@ pub struct NodeSource {
     /// The Debian releases its `nodistro` packages support.
     pub debian: Vec<String>,
     pub date: String,
+    /// Where the fact comes from.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
 }
 
 /// `[knowledge]` in refit.toml: entries added to the compiled-in tables.
@@ -318,6 +353,36 @@ pub fn host_matches(pattern: &str, host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every compiled-in entry says where its fact comes from and when.
+    #[test]
+    fn every_entry_has_a_source_and_a_date() {
+        let k = Knowledge::parse().unwrap();
+        let dated = |d: &str| d.len() >= 4 && d[..4].bytes().all(|b| b.is_ascii_digit());
+        for d in &k.deprecated {
+            assert!(
+                !d.source.is_empty() && dated(&d.since),
+                "deprecated {}",
+                d.image
+            );
+        }
+        for m in &k.moved {
+            assert!(!m.source.is_empty() && dated(&m.date), "moved {}", m.from);
+        }
+        for m in &k.mirror {
+            assert!(!m.source.is_empty() && dated(&m.date), "mirror {}", m.host);
+        }
+        for a in &k.runtimes.alpine {
+            assert!(
+                !a.source.is_empty() && dated(&a.released),
+                "alpine {}",
+                a.release
+            );
+        }
+        assert!(!k.runtimes.nodesource.source.is_empty() && dated(&k.runtimes.nodesource.date));
+        assert!(dated(&k.runtimes.as_of));
+        assert!(!k.mutable.source.is_empty() && dated(&k.mutable.date));
+    }
 
     #[test]
     fn builtin_tables_parse() {

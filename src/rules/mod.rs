@@ -5,8 +5,10 @@ mod base002_deprecated_image;
 mod k8s001_pull_policy;
 mod mir001_dead_mirror;
 mod mir002_registry_as_mirror;
+mod mir004_dead_package_mirror;
 mod ref001_invalid_reference;
 mod ref002_unresolved_variable;
+mod ref005_from_not_a_stage;
 mod reg001_implicit_registry;
 mod reg002_mirror_in_reference;
 mod reg003_legacy_registry_alias;
@@ -14,7 +16,14 @@ mod reg004_moved_registry;
 mod reg005_untrusted_registry;
 mod reg006_bypasses_proxy;
 mod reg007_policy_rewrite;
+mod stg001_unreachable_stage;
+mod stg002_duplicate_stage_name;
+mod stg003_reserved_stage_name;
+mod stg004_stage_name_casing;
+mod stg005_const_platform;
+mod stg006_redundant_target_platform;
 pub mod sup001_unused_suppression;
+pub mod sup002_unused_baseline_entry;
 mod tag001_missing_tag;
 mod tag002_latest_tag;
 mod tag003_mutable_tag;
@@ -32,8 +41,10 @@ pub static RULES: &[&Rule] = &[
     &k8s001_pull_policy::RULE,
     &mir001_dead_mirror::RULE,
     &mir002_registry_as_mirror::RULE,
+    &mir004_dead_package_mirror::RULE,
     &ref001_invalid_reference::RULE,
     &ref002_unresolved_variable::RULE,
+    &ref005_from_not_a_stage::RULE,
     &reg001_implicit_registry::RULE,
     &reg002_mirror_in_reference::RULE,
     &reg003_legacy_registry_alias::RULE,
@@ -41,7 +52,14 @@ pub static RULES: &[&Rule] = &[
     &reg005_untrusted_registry::RULE,
     &reg006_bypasses_proxy::RULE,
     &reg007_policy_rewrite::RULE,
+    &stg001_unreachable_stage::RULE,
+    &stg002_duplicate_stage_name::RULE,
+    &stg003_reserved_stage_name::RULE,
+    &stg004_stage_name_casing::RULE,
+    &stg005_const_platform::RULE,
+    &stg006_redundant_target_platform::RULE,
     &sup001_unused_suppression::RULE,
+    &sup002_unused_baseline_entry::RULE,
     &tag001_missing_tag::RULE,
     &tag002_latest_tag::RULE,
     &tag003_mutable_tag::RULE,
@@ -71,6 +89,19 @@ pub struct RuleContext<'a> {
     pub knowledge: &'a knowledge::Knowledge,
     pub policy: &'a crate::policy::Policy,
     pub options: &'a RuleOptions,
+    /// Facts about the whole file (a Dockerfile's stage graph) and the
+    /// repository around it.
+    pub file: &'a FileFacts,
+}
+
+/// What rules about a whole file see: a Dockerfile's stages and what the
+/// repository around it builds by name.
+#[derive(Debug, Clone, Default)]
+pub struct FileFacts {
+    /// The file's text, for fixes that edit around a span.
+    pub text: Option<String>,
+    pub graph: Option<crate::site::StageGraph>,
+    pub build_refs: Option<std::sync::Arc<crate::build_refs::BuildRefs>>,
 }
 
 /// Per-rule settings from `[rules.CODE]` in refit.toml.
@@ -94,6 +125,11 @@ impl RuleOptions {
 }
 
 pub type CheckFn = fn(&Rule, &ImageSite, &RuleContext, &mut Vec<Diagnostic>);
+/// A check of the file as a whole, run once per file (STG001).
+pub type FileCheckFn = fn(&Rule, &RuleContext, &mut Vec<Diagnostic>);
+
+/// A rule that checks only whole files.
+pub(crate) fn no_site_check(_: &Rule, _: &ImageSite, _: &RuleContext, _: &mut Vec<Diagnostic>) {}
 
 pub struct Rule {
     pub code: &'static str,
@@ -107,6 +143,8 @@ pub struct Rule {
     /// The rule's documentation page (Markdown), from its doc comment.
     pub doc: &'static str,
     pub check: CheckFn,
+    /// Run once per file, after the per-site checks.
+    pub check_file: Option<FileCheckFn>,
 }
 
 impl Rule {
@@ -184,6 +222,7 @@ macro_rules! declare_rule {
         fix: $fix:ident,
         summary: $summary:literal,
         check: $check:path
+        $(, check_file: $file:path)?
         $(, opt_in: $opt:literal)? $(,)?
     ) => {
         pub static RULE: $crate::rules::Rule = $crate::rules::Rule {
@@ -195,10 +234,21 @@ macro_rules! declare_rule {
             opt_in: false $(|| $opt)?,
             doc: concat!($($doc, "\n"),*),
             check: $check,
+            check_file: $crate::rules::file_check!($($file)?),
         };
     };
 }
 pub(crate) use declare_rule;
+
+macro_rules! file_check {
+    () => {
+        None
+    };
+    ($file:path) => {
+        Some($file)
+    };
+}
+pub(crate) use file_check;
 
 /// Shorthand for a fix that replaces a range of the resolved reference text,
 /// when that range can be edited in the file.

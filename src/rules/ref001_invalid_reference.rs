@@ -41,8 +41,21 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
         return;
     };
     let shown = if text.is_empty() { "" } else { text.as_str() };
+    // The grammar's message, then which part is wrong.
+    // (The grammar's uppercase message already names the repository.)
+    use crate::reference::ReferenceErrorKind::{
+        NameContainsUppercase, NormalizedNameContainsUppercase,
+    };
+    let named = matches!(
+        error.kind,
+        NameContainsUppercase | NormalizedNameContainsUppercase
+    );
+    let why = crate::reference::explain(text)
+        .filter(|w| !named || w.contains("registry host"))
+        .map(|w| format!(" ({w})"))
+        .unwrap_or_default();
     out.push(rule.report(
         site,
-        format!("Image reference `{shown}` is invalid: {error}"),
+        format!("Image reference `{shown}` is invalid: {error}{why}"),
     ));
 }

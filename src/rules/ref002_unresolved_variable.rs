@@ -1,5 +1,6 @@
 use super::{Rule, RuleContext, declare_rule};
 use crate::diagnostic::Diagnostic;
+use crate::reference::Reference;
 use crate::site::{ImageSite, SiteValue};
 use crate::sources::common::{MAX_VALUE, OVER_LIMIT};
 
@@ -29,12 +30,134 @@ declare_rule! {
     /// FROM ${BASE}
     /// ```
     /// or pass the value on the command line: `refit check --build-arg BASE=…`.
+    ///
+    /// ## BuildKit's build checks
+    /// For a Dockerfile `FROM`, REF002 follows `docker build --check`:
+    ///
+    /// - **UndefinedArgInFrom**: a variable no `ARG` before the first
+    ///   `FROM` declares, in the image or in `--platform`, is reported,
+    ///   with the closest declared name (`MYARCH`: did you mean `MY_ARCH`?).
+    ///   Predefined platform variables (`BUILDPLATFORM`, `TARGETARCH`, …)
+    ///   are declared.
+    /// - **InvalidDefaultArgInFrom**: an `ARG` declared without a default
+    ///   expands to the empty string; when the result is empty or not a
+    ///   valid reference (`ARG VERSION` + `FROM busybox:$VERSION` gives
+    ///   `busybox:`), it is reported.
+    /// - When every variable is declared and the empty expansion is a valid
+    ///   reference (`ARG VARIANT` + `FROM busybox:stable${VARIANT}`), BuildKit
+    ///   is silent and so is REF002.
+    ///
+    /// Deliberate difference: BuildKit checks the defaults even when a
+    /// `--build-arg` gives a value; refit checks the values it was given
+    /// (`refit check --build-arg`), which are the ones the build uses.
+    /// Outside Dockerfiles (Compose) every variable without a value is
+    /// reported, as before.
     code: "REF002",
     name: "unresolved-variable",
     severity: Warning,
     fix: None,
     summary: "A variable in an image reference has no value or default",
     check: check,
+    check_file: check_platforms,
+}
+
+/// The declared name closest to an undeclared one, as BuildKit suggests.
+fn suggest<'a>(name: &str, declared: &'a [String]) -> Option<&'a str> {
+    declared
+        .iter()
+        .map(|d| {
+            let case = d.eq_ignore_ascii_case(name);
+            let dist = super::ref005_from_not_a_stage::distance(
+                &name.to_ascii_lowercase(),
+                &d.to_ascii_lowercase(),
+            );
+            (if case { 0 } else { dist }, d)
+        })
+        .filter(|(dist, d)| *dist <= 2 && d.as_str() != name && *dist * 2 < d.len().max(name.len()))
+        .min_by_key(|(dist, _)| *dist)
+        .map(|(_, d)| d.as_str())
+}
+
+fn undeclared_message(names: &[String], raw: &str, declared: &[String]) -> String {
+    let list = names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (noun, verb) = if names.len() == 1 {
+        ("Variable", "is")
+    } else {
+        ("Variables", "are")
+    };
+    let hint = names
+        .iter()
+        .find_map(|n| suggest(n, declared).map(|s| format!(" (did you mean `{s}`?)")))
+        .unwrap_or_default();
+    format!(
+        "{noun} {list} in `FROM {raw}` {verb} not declared by an ARG before the first FROM{hint}"
+    )
+}
+
+/// `--platform` values with undeclared variables (UndefinedArgInFrom).
+fn check_platforms(rule: &Rule, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    let Some(graph) = &ctx.file.graph else {
+        return;
+    };
+    for node in &graph.stages {
+        let Some((platform, span)) = &node.platform else {
+            continue;
+        };
+        let undeclared: Vec<String> = variables(platform)
+            .into_iter()
+            .filter(|v| !graph.meta_args.iter().any(|m| m == v))
+            .collect();
+        if undeclared.is_empty() {
+            continue;
+        }
+        let mut d = rule.report_at(
+            *span,
+            undeclared_message(
+                &undeclared,
+                &format!("--platform={platform}"),
+                &graph.meta_args,
+            ),
+        );
+        d.help = Some(
+            "BuildKit expands it to the empty string and fails on the platform; declare it with `ARG` before the first FROM or fix its name"
+                .to_string(),
+        );
+        out.push(d);
+    }
+}
+
+/// The variable names in a word: `$NAME`, `${NAME}`, `${NAME:-x}`.
+fn variables(word: &str) -> Vec<String> {
+    let bytes = word.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if bytes[i] == b'$' {
+            let braced = bytes.get(i + 1) == Some(&b'{');
+            let start = i + 1 + usize::from(braced);
+            let mut end = start;
+            while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
+                end += 1;
+            }
+            if end > start
+                && let Some(name) = word.get(start..end)
+            {
+                out.push(name.to_string());
+            }
+            i = end.max(i + 1);
+            continue;
+        }
+        i += 1;
+    }
+    out
 }
 
 fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
@@ -55,6 +178,44 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
         );
         out.push(d);
         return;
+    }
+    if let Some(args) = &site.extra.from_args {
+        if !args.undeclared.is_empty() {
+            let mut d = rule.report(
+                site,
+                undeclared_message(&args.undeclared, &site.raw, &args.declared),
+            );
+            d.help = Some(
+                "BuildKit expands it to the empty string (UndefinedArgInFrom); declare it with `ARG NAME=…` before the first FROM or fix its name"
+                    .to_string(),
+            );
+            out.push(d);
+            return;
+        }
+        if let Some(empty) = &args.with_empty {
+            if Reference::parse_normalized(empty).is_ok() {
+                // BuildKit builds `empty` by default and says nothing.
+                return;
+            }
+            let first = missing.first().map(String::as_str).unwrap_or("NAME");
+            let shown = if empty.is_empty() {
+                "an empty reference".to_string()
+            } else {
+                format!("the invalid reference `{empty}`")
+            };
+            let mut d = rule.report(
+                site,
+                format!(
+                    "Without a build argument, `FROM {}` is {shown}: `{first}` has no default",
+                    site.raw
+                ),
+            );
+            d.help = Some(format!(
+                "give the ARG a default before the first FROM (`ARG {first}=…`) or pass `--build-arg {first}=…` (BuildKit: InvalidDefaultArgInFrom)"
+            ));
+            out.push(d);
+            return;
+        }
     }
     let names = missing
         .iter()

@@ -28,6 +28,20 @@ declare_rule! {
     /// `registry.cn-hangzhou.aliyuncs.com/library/node` fails with
     /// `pull access denied ... insufficient_scope`.
     ///
+    /// ### ECR Public's `docker/library/` is never flagged
+    /// `public.ecr.aws/docker/library/node` is not a mirror: Docker itself
+    /// publishes every Docker Official Image there (gallery.ecr.aws/docker),
+    /// under its own quota (500 GB a month unauthenticated, more when
+    /// signed in). Choosing it is choosing a second registry for the same
+    /// image, often to stay off Docker Hub's rate limits, and rewriting it
+    /// to `docker.io` would undo that choice. It fails on its own terms
+    /// (coverage lagged behind Docker Hub; the quota), but those are not
+    /// the failures of a mirror, and the image is the same: rules that
+    /// reason about which image a reference is (BASE001, BASE002, TAG003,
+    /// REG004) read it as the Docker Hub image. `mirror.gcr.io` is
+    /// different: it is a cache that answers `manifest unknown` for images
+    /// it does not hold, so a reference to it is flagged.
+    ///
     /// ## Example
     /// ```dockerfile
     /// FROM registry.cn-hangzhou.aliyuncs.com/library/node:18-alpine
@@ -105,30 +119,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     out.push(d);
 }
 
-/// The upstream name a mirror path stands for. A path whose first component
-/// is itself a registry (`m.daocloud.io/ghcr.io/org/app`) names that registry.
-fn upstream_name(upstream: &str, path: &str) -> String {
-    let (first, rest) = path.split_once('/').unwrap_or((path, ""));
-    let first_is_registry =
-        !rest.is_empty() && (first.contains('.') || first.contains(':') || first == "localhost");
-    if first_is_registry {
-        let registry = if first == "index.docker.io" {
-            "docker.io"
-        } else {
-            first
-        };
-        return with_library(registry, rest);
-    }
-    with_library(upstream, path)
-}
-
-fn with_library(registry: &str, path: &str) -> String {
-    if registry == "docker.io" && !path.contains('/') {
-        format!("docker.io/library/{path}")
-    } else {
-        format!("{registry}/{path}")
-    }
-}
+use crate::identity::upstream_name;
 
 #[cfg(test)]
 mod tests {

@@ -65,7 +65,15 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     let name = name_range(reference);
     let name_start = name.start;
     let written = reference.input().get(name.start..name.end).unwrap_or("");
-    let normalized = reference.normalized_name();
+    // Through a Docker Hub mirror path, the upstream name: a mirrored
+    // `minio/minio` moved as Docker Hub's did. The fix then replaces the
+    // whole name (it leaves the mirror, so it is unsafe).
+    let upstream = crate::identity::identity(reference, ctx.knowledge, ctx.policy);
+    let normalized = upstream.as_ref().map_or_else(
+        || reference.normalized_name(),
+        |id| id.reference.normalized_name(),
+    );
+    let mirrored = upstream.is_some();
     let versioned = reference.tag_str().is_some_and(|t| t != "latest");
     for moved in &ctx.knowledge.moved {
         if moved.versioned_only && !versioned {
@@ -73,7 +81,47 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         }
         // Prefer editing only the moved prefix as written; fall back to
         // replacing the whole name when it matched only after normalization.
-        let (range, content) = if let Some(len) = prefix_len(written, &moved.from) {
+        let variant = (!moved.tag_variants.is_empty())
+            .then(|| variant_rename(reference, &moved.tag_variants))
+            .flatten();
+        let (range, content) = if prefix_len(&normalized, &moved.from).is_some()
+            && !moved.tag_variants.is_empty()
+        {
+            match &variant {
+                Some(v) => v.clone(),
+                // No variant in the tag: say where they went, fix nothing.
+                None => {
+                    let mut d = rule.report(
+                        site,
+                        format!(
+                            "Image `{}` uses `{}`, which moved to separate repositories under `{}` ({})",
+                            reference.input(),
+                            moved.from,
+                            moved.to,
+                            moved.note
+                        ),
+                    );
+                    d.severity = moved.severity.unwrap_or(d.severity);
+                    out.push(d);
+                    return;
+                }
+            }
+        } else if mirrored {
+            let Some(len) = prefix_len(&normalized, &moved.from) else {
+                continue;
+            };
+            let rest = normalized.get(len..).unwrap_or("");
+            let moved_to = format!("{}{rest}", moved.to);
+            // Through a proxy, the new name stays behind the proxy when
+            // the proxy caches the registry it moved to.
+            let content = match upstream.as_ref().map(|id| id.route) {
+                Some(crate::identity::Route::Proxy(p)) => moved_to
+                    .strip_prefix(&format!("{}/", p.upstream))
+                    .map_or(moved_to.clone(), |r| format!("{}/{r}", p.via)),
+                _ => moved_to,
+            };
+            (name, content)
+        } else if let Some(len) = prefix_len(written, &moved.from) {
             (Span::new(name_start, name_start + len), moved.to.clone())
         } else if let Some(len) = prefix_len(&normalized, &moved.from) {
             let rest = normalized.get(len..).unwrap_or("");
@@ -90,6 +138,16 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             return;
         }
         let fixed = preview(reference.input(), range, &content);
+        // The message names what the fix writes.
+        let to = if variant.is_some() {
+            preview(reference.input(), range, &content)
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        } else {
+            moved.to.clone()
+        };
         // A shut-down registry with no one new place (gcr.io) is a note on
         // what happened, not a move.
         let shut_down = moved.status == "shut-down" && !moved.fix;
@@ -105,7 +163,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
                 "Image `{}` uses `{}`, which moved to `{}` ({})",
                 reference.input(),
                 moved.from,
-                moved.to,
+                to,
                 moved.note
             )
         };
@@ -122,7 +180,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             ));
         }
         if moved.fix {
-            let applicability = if moved.safe {
+            let applicability = if moved.safe && !mirrored {
                 Applicability::Safe
             } else {
                 Applicability::Unsafe
@@ -141,6 +199,37 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
 }
 
 /// Length of `prefix` in `name` when it matches whole path components.
+/// For a repository split by tag variant: the range from the name through
+/// the tag, and what replaces it (`mcr.microsoft.com/dotnet/sdk:2.1`).
+fn variant_rename(
+    reference: &crate::reference::Reference,
+    variants: &[crate::rules::knowledge::TagVariant],
+) -> Option<(Span, String)> {
+    let tag_span = reference.tag?;
+    let tag = reference.tag_str()?;
+    for v in variants {
+        let words: Vec<&str> = tag.split('-').collect();
+        let want: Vec<&str> = v.variant.split('-').collect();
+        let Some(at) = words.windows(want.len()).position(|w| w == want.as_slice()) else {
+            continue;
+        };
+        let rest: Vec<&str> = words[..at]
+            .iter()
+            .chain(&words[at + want.len()..])
+            .copied()
+            .collect();
+        let new_tag = rest.join("-");
+        let content = if new_tag.is_empty() {
+            v.to.clone()
+        } else {
+            format!("{}:{new_tag}", v.to)
+        };
+        let start = name_range(reference).start;
+        return Some((Span::new(start, tag_span.end), content));
+    }
+    None
+}
+
 fn prefix_len(name: &str, prefix: &str) -> Option<usize> {
     let rest = name.strip_prefix(prefix)?;
     (rest.is_empty() || rest.starts_with('/')).then_some(prefix.len())

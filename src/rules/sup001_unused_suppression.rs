@@ -12,7 +12,9 @@ declare_rule! {
     /// Suppression comments: `# refit: ignore[REG001,TAG002]` at the end of
     /// a line covers that line; on a line of its own it covers the next line
     /// (in a Dockerfile, the instruction that follows).
-    /// `# refit: ignore-file[CODE]` covers the whole file. Codes may be
+    /// `# refit: ignore-file[CODE]` covers the whole file, and
+    /// `# refit: ignore-directives[CODE]` right after a Dockerfile's parser
+    /// directives covers the lines above it (`# syntax=`). Codes may be
     /// prefixes (`REG`) or `ALL`. hadolint's `# hadolint ignore=DL3006,DL3007`
     /// is honoured for the rules that map to refit's (DL3006 → TAG001,
     /// DL3007 → TAG002, DL3026 → REG005).

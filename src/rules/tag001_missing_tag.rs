@@ -6,6 +6,10 @@ declare_rule! {
     /// ## What it does
     /// Flags image references with neither a tag nor a digest.
     ///
+    /// In a Kubernetes container with no `imagePullPolicy`, the message
+    /// adds that Kubernetes pulls the image on every start: this rule owns
+    /// that problem, and K8S001 does not report it again on the same image.
+    ///
     /// ## Why is this bad?
     /// With no tag, `latest` is implied, and `latest` moves: the same
     /// Dockerfile builds a different image from one day to the next, and a
@@ -44,8 +48,9 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
     let mut d = rule.report(
         site,
         format!(
-            "Image `{}` has no tag; `latest` is implied",
-            reference.input()
+            "Image `{}` has no tag; `latest` is implied{}",
+            reference.input(),
+            super::tag002_latest_tag::pulled_on_every_start(site)
         ),
     );
     d.help = Some("pin a version tag, and a digest for reproducible builds".to_string());

@@ -1,10 +1,14 @@
 use super::{Rule, RuleContext, declare_rule};
 use crate::diagnostic::Diagnostic;
-use crate::site::ImageSite;
+use crate::site::{ImageSite, SiteKind};
 
 declare_rule! {
     /// ## What it does
     /// Flags image references tagged `latest` without a digest.
+    ///
+    /// In a Kubernetes container with no `imagePullPolicy`, the message
+    /// adds that Kubernetes pulls the image on every start: this rule owns
+    /// that problem, and K8S001 does not report it again on the same image.
     ///
     /// ## Why is this bad?
     /// `latest` is just the default tag, not the newest release, and it
@@ -43,10 +47,28 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
     let mut d = rule.report(
         site,
         format!(
-            "Image `{}` uses the mutable `latest` tag",
-            reference.input()
+            "Image `{}` uses the mutable `latest` tag{}",
+            reference.input(),
+            pulled_on_every_start(site)
         ),
     );
     d.help = Some("pin a version tag, and a digest for reproducible builds".to_string());
     out.push(d);
+}
+
+/// For a `latest` image in a Kubernetes container without a pull policy:
+/// what Kubernetes does with it (K8S001 leaves this problem to TAG001 and
+/// TAG002, so it is reported once).
+pub fn pulled_on_every_start(site: &ImageSite) -> &'static str {
+    let defaulted = site.kind == SiteKind::KubernetesContainer
+        && site
+            .extra
+            .pull_policy
+            .as_ref()
+            .is_some_and(|p| p.value.is_none());
+    if defaulted {
+        "; with no `imagePullPolicy`, Kubernetes pulls it on every start"
+    } else {
+        ""
+    }
 }

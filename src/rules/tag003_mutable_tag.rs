@@ -8,7 +8,11 @@ declare_rule! {
     /// `stable`, `mainline`, `edge`, `rolling`, `nightly`, `dev`, `main`,
     /// `master`, `canary`, …, also with a variant: `lts-alpine`), Node.js
     /// codenames (`iron`, `jod`, `krypton`), and variant-only tags
-    /// (`alpine`, `slim`, `bookworm`, `trixie`), which imply `latest`. The
+    /// (`alpine`, `slim`, `bookworm`, `trixie`, and `apache`, `fpm`,
+    /// `fpm-alpine` of `nextcloud`, `php` or `wordpress`), which imply
+    /// `latest`. A floating name followed by a commit or a date stamp
+    /// (`master-c3235cd`, `nightly-20260805`) is one build, a pin, and is not
+    /// flagged. The
     /// lists live in `rules/mutable-tags.toml` and `[knowledge.mutable-tags]`
     /// in refit.toml adds to them. A digest next to the tag pins it, so it
     /// is not flagged. A distribution's own codenames are versions
@@ -66,11 +70,16 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     };
     let lists = &ctx.knowledge.mutable;
     let head = tag.split('-').next().unwrap_or(tag);
-    let repo = reference.familiar_name();
+    // Through a Docker Hub mirror path, the Docker Hub image's name.
+    let repo = crate::identity::upstream(reference, ctx.knowledge, ctx.policy).familiar_name();
     let distribution = lists.distributions.contains(&repo);
     let why = if !distribution && lists.variant_only.iter().any(|t| t == tag) {
         format!("`{tag}` names only a variant, so it follows `latest`")
-    } else if lists.floating.iter().any(|t| t == tag || t == head) {
+    } else if lists
+        .floating
+        .iter()
+        .any(|t| t == tag || (t == head && !pinned_by_suffix(tag)))
+    {
         format!("`{tag}` follows a release line and moves")
     } else if lists
         .codenames
@@ -99,8 +108,9 @@ fn is_major_only(head: &str) -> bool {
     (1..=4).contains(&head.len()) && head.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// A suffix that pins what the major leaves open: a Bitnami revision
-/// (`12-debian-12-r51`) or a date stamp (`2-20260805`).
+/// A suffix that pins what the major or branch leaves open: a Bitnami
+/// revision (`12-debian-12-r51`), a date stamp (`2-20260805`) or a commit
+/// (`master-c3235cd`).
 fn pinned_by_suffix(tag: &str) -> bool {
     let Some(last) = tag.rsplit('-').next().filter(|l| *l != tag) else {
         return false;
@@ -109,5 +119,11 @@ fn pinned_by_suffix(tag: &str) -> bool {
         .strip_prefix('r')
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
     let date = last.len() >= 8 && last.bytes().all(|b| b.is_ascii_digit());
-    revision || date
+    // A commit (`master-c3235cd`): a branch build of one commit.
+    let commit = (7..=40).contains(&last.len())
+        && last
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && last.bytes().any(|b| b.is_ascii_digit());
+    revision || date || commit
 }

@@ -1,6 +1,6 @@
 use super::{Rule, RuleContext, declare_rule};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
-use crate::site::ImageSite;
+use crate::site::{ImageSite, SiteKind};
 
 declare_rule! {
     /// ## What it does
@@ -13,6 +13,11 @@ declare_rule! {
     /// `image: app:1.1` and deploys a different version than the one
     /// written, or one that does not exist. Integers survive, but only by
     /// luck: `1.20` becomes `1.2`, `1e3` becomes `1000`.
+    ///
+    /// In a kustomization it is worse: kustomize converts the YAML to JSON
+    /// and reads `newTag` into a string field, so a number makes it refuse
+    /// to load the whole kustomization (`cannot unmarshal number into Go
+    /// struct field Image.images.newTag of type string`).
     ///
     /// ## Example
     /// ```yaml
@@ -59,10 +64,15 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
             Some(n) if *n != slot.value => format!(", so it becomes `{n}`"),
             _ => String::new(),
         };
-        let mut d = rule.report(
-            site,
-            format!("Tag `{}` is a YAML number{becomes}; quote it", slot.value),
-        );
+        let message = if site.kind == SiteKind::Kustomize {
+            format!(
+                "`newTag: {}` is a YAML number: kustomize refuses to load this kustomization (it reads `newTag` as a string); quote it",
+                slot.value
+            )
+        } else {
+            format!("Tag `{}` is a YAML number{becomes}; quote it", slot.value)
+        };
+        let mut d = rule.report(site, message);
         d.span = slot.span;
         d.fix = Some(Fix::new(
             format!("Quote as `\"{}\"`", slot.value),

@@ -591,9 +591,7 @@ impl Server {
         if let Some(help) = &d.help {
             message.push_str(&format!("\n{help}"));
         }
-        let href = (!d.code.starts_with('E'))
-            .then(|| Uri::from_str(&crate::report::sarif::help_uri(d.code)).ok())
-            .flatten();
+        let href = crate::report::links::help_uri(d.code).and_then(|u| Uri::from_str(&u).ok());
         lsp_types::Diagnostic {
             range: doc
                 .lines

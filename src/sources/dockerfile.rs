@@ -1098,6 +1098,8 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Result<Vec<ImageSite>, Syn
                     if !not_image {
                         let mut s = s;
                         s.extra.stage = graph.model(from_index);
+                        s.extra.from_args =
+                            from_args(&s, &ins.logical, *range, &meta, parsed.escape, &budget);
                         out.push(s);
                     }
                 }
@@ -1158,6 +1160,44 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Result<Vec<ImageSite>, Syn
         }
     }
     Ok(out)
+}
+
+/// For a `FROM` whose variables have no value: which are undeclared, and
+/// the reference BuildKit builds with the declared ones empty.
+fn from_args(
+    site: &ImageSite,
+    logical: &Logical,
+    range: Span,
+    meta: &Env,
+    escape: u8,
+    budget: &Cell<usize>,
+) -> Option<crate::site::FromArgs> {
+    let SiteValue::Unresolved { missing } = &site.value else {
+        return None;
+    };
+    let undeclared: Vec<String> = missing
+        .iter()
+        .filter(|m| !meta.contains_key(m.as_str()))
+        .cloned()
+        .collect();
+    let mut declared: Vec<String> = meta.keys().cloned().collect();
+    declared.sort();
+    let with_empty = undeclared.is_empty().then(|| {
+        let mut env = meta.clone();
+        for value in env.values_mut() {
+            if value.is_none() {
+                *value = Some(Value::default());
+            }
+        }
+        expand(logical, range, Scope::of(&env), escape, budget)
+            .ok()
+            .map(|b| b.text)
+    });
+    Some(crate::site::FromArgs {
+        undeclared,
+        declared,
+        with_empty: with_empty.flatten(),
+    })
 }
 
 /// A `FROM`: which instruction it is, the stage name it gives, and the
@@ -1396,6 +1436,145 @@ fn stage_instruction(
         relation,
         map: ins.logical.map.after(ins.rest),
     }
+}
+
+/// The stage graph of a Dockerfile: its stages, what each is built from
+/// and copies from, and its `RUN` texts (STG…, MIR004). `None` when the
+/// file does not parse (E004 reports that).
+pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::StageGraph> {
+    use crate::site::{RunText, StageGraph, StageNode};
+    let parsed = parse(text).ok()?;
+    let mut graph = StageGraph::default();
+    let mut meta = Env::new();
+    for name in PLATFORM_ARGS {
+        meta.insert((*name).to_string(), None);
+    }
+    let mut seen_from = false;
+    let mut stage_env = Env::new();
+    // Resolved references from each stage, turned into stage indexes once
+    // every name is known (`COPY --from` may name a later stage).
+    let mut pending: Vec<(usize, String)> = Vec::new();
+    let budget = Cell::new(MAX_EXPANDED);
+    let resolve = |logical: &Logical, range: Span, env: Scope| -> Option<String> {
+        let b = expand(logical, range, env, parsed.escape, &budget).ok()?;
+        b.missing.is_empty().then_some(b.text)
+    };
+    for ins in &parsed.instructions {
+        let rest_text = &ins.logical.text[ins.rest..];
+        match ins.keyword.as_str() {
+            "arg" if !seen_from => declare(&mut meta, &parsed, ins, None, options, &budget).ok()?,
+            "arg" => declare(&mut stage_env, &parsed, ins, Some(&meta), options, &budget).ok()?,
+            "from" => {
+                if !seen_from {
+                    graph.meta_args = meta.keys().cloned().collect();
+                    graph.meta_args.sort();
+                }
+                seen_from = true;
+                stage_env = Env::new();
+                let (raw_flags, args) = split_flags(rest_text);
+                let base_at = ins.rest + (rest_text.len() - args.len());
+                let words = fields(args, base_at);
+                let Some((base, base_range)) = words.first().cloned() else {
+                    continue;
+                };
+                let name = (words.len() == 3 && words[1].0.eq_ignore_ascii_case("as"))
+                    .then(|| (words[2].0.clone(), ins.logical.file_span(words[2].1)));
+                let platform = raw_flags.iter().find_map(|(word, span)| {
+                    let (flag, value) = word.get(2..)?.split_once('=')?;
+                    if !flag.eq_ignore_ascii_case("platform") {
+                        return None;
+                    }
+                    let start = ins.rest + span.start + 2 + flag.len() + 1;
+                    let range = Span::new(start, start + value.len());
+                    Some((value.to_string(), ins.logical.file_span(range)))
+                });
+                let base_resolved = resolve(&ins.logical, base_range, Scope::of(&meta));
+                let index = graph.stages.len();
+                let parent = base_resolved.as_deref().and_then(|b| {
+                    graph.stages.iter().rposition(|s: &StageNode| {
+                        s.name
+                            .as_ref()
+                            .is_some_and(|(n, _)| n.eq_ignore_ascii_case(b))
+                    })
+                });
+                graph.stages.push(StageNode {
+                    index,
+                    name,
+                    base: (base, ins.logical.file_span(base_range)),
+                    base_resolved,
+                    platform,
+                    from_span: ins.keyword_span,
+                    parent,
+                    uses: Vec::new(),
+                });
+            }
+            "copy" | "run" if seen_from => {
+                let (raw_flags, after) = split_flags(rest_text);
+                let env = Scope {
+                    env: &stage_env,
+                    outer: Some(&meta),
+                };
+                for flag in parse_flags(&raw_flags, ins.rest) {
+                    let range = match (ins.keyword.as_str(), flag.name.as_str()) {
+                        ("copy", "from") => flag.verbatim,
+                        ("run", "mount") => flag
+                            .verbatim
+                            .and_then(|v| mount_from(&ins.logical.text[v.start..v.end], v.start)),
+                        _ => None,
+                    };
+                    if let Some(range) = range
+                        && let Some(value) = resolve(&ins.logical, range, env)
+                    {
+                        pending.push((graph.stages.len().saturating_sub(1), value));
+                    }
+                }
+                if ins.keyword == "run" {
+                    let at = ins.rest + (rest_text.len() - after.len());
+                    graph.runs.push(RunText {
+                        keyword: "run",
+                        text: after.to_string(),
+                        map: ins.logical.map.after(at),
+                        heredocs: ins
+                            .heredoc_bodies
+                            .iter()
+                            .filter_map(|b| Some((text.get(b.start..b.end)?.to_string(), *b)))
+                            .collect(),
+                        span: ins.logical.file_span(Span::new(0, ins.logical.text.len())),
+                    });
+                }
+            }
+            "env" if seen_from => {
+                graph.runs.push(RunText {
+                    keyword: "env",
+                    text: rest_text.to_string(),
+                    map: ins.logical.map.after(ins.rest),
+                    heredocs: Vec::new(),
+                    span: ins.logical.file_span(Span::new(0, ins.logical.text.len())),
+                });
+            }
+            _ => {}
+        }
+    }
+    for (from, value) in pending {
+        let target = if value.bytes().all(|b| b.is_ascii_digit()) {
+            value
+                .parse::<usize>()
+                .ok()
+                .filter(|i| *i < graph.stages.len())
+        } else {
+            graph.stages.iter().position(|s| {
+                s.name
+                    .as_ref()
+                    .is_some_and(|(n, _)| n.eq_ignore_ascii_case(&value))
+            })
+        };
+        if let (Some(t), Some(node)) = (target, graph.stages.get_mut(from))
+            && !node.uses.contains(&t)
+        {
+            node.uses.push(t);
+        }
+    }
+    Some(graph)
 }
 
 /// Validate what `docker build` checks before building: instructions before
@@ -1737,5 +1916,30 @@ mod tests {
             }
             let _ = extract(&s, &SourceOptions::default());
         }
+    }
+
+    #[test]
+    fn stage_graph_links_and_reach() {
+        let text = "ARG BASE=base\nFROM alpine:3.20 AS base\nFROM golang:1.23 AS build\nFROM alpine:3.20 AS cache\nFROM alpine:3.20 AS orphan\nFROM busybox:1.36\nFROM ${BASE} AS final\nCOPY --from=build /a /a\nRUN --mount=type=cache,target=/c,from=cache true\nCOPY --from=4 /b /b\n";
+        let graph = stage_graph(text, &SourceOptions::default()).unwrap();
+        assert_eq!(graph.stages.len(), 6);
+        assert_eq!(graph.stages[5].parent, Some(0));
+        assert_eq!(graph.stages[5].uses, vec![1, 2, 4]);
+        assert_eq!(graph.reachable(), vec![true, true, true, false, true, true]);
+        assert_eq!(graph.runs.len(), 1);
+        assert!(graph.meta_args.contains(&"BASE".to_string()));
+    }
+
+    #[test]
+    fn stage_graph_names_and_platforms() {
+        let text = "FROM --platform=$TARGETPLATFORM scratch AS Base\nFROM base\n";
+        let graph = stage_graph(text, &SourceOptions::default()).unwrap();
+        let first = &graph.stages[0];
+        assert_eq!(first.name.as_ref().map(|n| n.0.as_str()), Some("Base"));
+        let (platform, span) = first.platform.clone().unwrap();
+        assert_eq!(platform, "$TARGETPLATFORM");
+        assert_eq!(&text[span.start..span.end], "$TARGETPLATFORM");
+        assert_eq!(graph.stages[1].parent, Some(0));
+        assert_eq!(graph.reachable(), vec![true, true]);
     }
 }

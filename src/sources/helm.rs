@@ -37,6 +37,16 @@ fn is_image_key(key: &str) -> bool {
     key.to_ascii_lowercase().ends_with("image")
 }
 
+/// Whether a map's `version` is its image tag: charts write
+/// `{registry, repository, version}` image maps. Only under an image key or
+/// beside `registry`, so a chart dependency's `{repository, version}` (a
+/// chart repository URL) is not read as an image.
+fn version_is_tag(doc: &Document, map: &Node, key: &str) -> bool {
+    doc.get_scalar(map, "tag").is_none()
+        && doc.get_scalar(map, "version").is_some()
+        && (is_image_key(key) || doc.get_scalar(map, "registry").is_some())
+}
+
 /// Scalars that are not references: booleans, null, numbers.
 fn is_reference_like(s: &Scalar) -> bool {
     let v = s.value.trim();
@@ -60,7 +70,7 @@ impl Walker<'_> {
                 let map = doc.resolve(node);
                 let shaped = is_image_key(key)
                     || (doc.get_scalar(map, "repository").is_some()
-                        && doc.get(map, "tag").is_some());
+                        && (doc.get(map, "tag").is_some() || version_is_tag(doc, map, key)));
                 if shaped && let Some(s) = self.split(map, key, path) {
                     out.push(s);
                     return;
@@ -102,7 +112,11 @@ impl Walker<'_> {
             .global_registry
             .or(registry_key)
             .filter(|s| !s.value.is_empty());
-        let tag = doc.get_scalar(map, "tag");
+        let tag = doc.get_scalar(map, "tag").or_else(|| {
+            version_is_tag(doc, map, key)
+                .then(|| doc.get_scalar(map, "version"))
+                .flatten()
+        });
         let digest = doc
             .get_scalar(map, "digest")
             .filter(|s| !s.value.is_empty());
@@ -199,6 +213,31 @@ mod tests {
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn version_is_the_tag_of_an_image_map() {
+        let text = "image:\n  registry: ghcr.io\n  repository: org/app\n  version: v1.2.3\nexporter:\n  registry: quay.io\n  repository: prometheus/node-exporter\n  version: 1.10\ndependencies:\n  repository: https://charts.example.com\n  version: 1.2.3\n";
+        let got = texts(text, None);
+        assert_eq!(
+            got,
+            [
+                (
+                    "image.repository".to_string(),
+                    "ghcr.io/org/app:v1.2.3".to_string()
+                ),
+                (
+                    "exporter.repository".to_string(),
+                    "quay.io/prometheus/node-exporter:1.10".to_string()
+                ),
+            ]
+        );
+        let s = extract(text, &SourceOptions::default()).unwrap();
+        assert_eq!(
+            s[1].extra.numeric_tags.len(),
+            1,
+            "`version: 1.10` is a YAML number"
+        );
     }
 
     #[test]

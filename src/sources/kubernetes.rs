@@ -78,13 +78,137 @@ fn object(
             }
         }
         if found {
-            pod_spec(doc, text, node, &join(&keys.join(".")), out);
+            pod_spec(doc, text, node, &join(&keys.join(".")), POD_LISTS, out);
+        }
+    }
+    let api = doc
+        .get_scalar(obj, "apiVersion")
+        .map_or("", |s| s.value.as_str());
+    let group = api.split('/').next().unwrap_or("");
+    // Pod templates in custom resources (Argo Rollouts, StrimziPodSet,
+    // Tekton, Knative…): any `containers`/`initContainers` list of
+    // `{name, image}` mappings, wherever it sits in the object.
+    let lists: &[&str] = if group == "tekton.dev" {
+        // Tekton Task steps and sidecars are containers too.
+        &["containers", "initContainers", "steps", "sidecars"]
+    } else {
+        &["containers", "initContainers"]
+    };
+    pod_templates(doc, text, obj, path, lists, out, 0);
+    // Single image fields of well-known custom resources.
+    for (g, k, keys) in CR_IMAGE_FIELDS {
+        if *g == group && *k == kind.value {
+            let mut node = Some(obj);
+            for key in *keys {
+                node = node.and_then(|n| doc.get(n, key));
+            }
+            if let Some(image) = node
+                .and_then(Node::as_scalar)
+                .filter(|s| !s.value.is_empty() && !yaml::looks_numeric(&s.value))
+            {
+                out.push(scalar_site(
+                    SiteKind::KubernetesVolume,
+                    image,
+                    &join(&keys.join(".")),
+                ));
+            }
         }
     }
 }
 
-fn pod_spec(doc: &Document, text: &str, spec: &Node, path: &str, out: &mut Vec<ImageSite>) {
-    for list in ["initContainers", "containers", "ephemeralContainers"] {
+/// Image fields of custom resources that are not in a container list:
+/// (API group, kind, path). Only exact paths of kinds whose schema says the
+/// field is an image reference, so nothing else named `image` is read.
+const CR_IMAGE_FIELDS: &[(&str, &str, &[&str])] = &[
+    // Rook: `spec.cephVersion.image` is the Ceph container image.
+    (
+        "ceph.rook.io",
+        "CephCluster",
+        &["spec", "cephVersion", "image"],
+    ),
+    // Prometheus Operator: `spec.image` overrides the component's image.
+    ("monitoring.coreos.com", "Prometheus", &["spec", "image"]),
+    ("monitoring.coreos.com", "Alertmanager", &["spec", "image"]),
+    ("monitoring.coreos.com", "ThanosRuler", &["spec", "image"]),
+];
+
+/// Whether a node is a list of containers: mappings with a `name` and a
+/// non-empty `image` scalar (at least one, and all of them with a `name`).
+fn is_container_list(doc: &Document, node: &Node) -> bool {
+    let items = doc.items(node);
+    !items.is_empty()
+        && items.iter().all(|c| doc.get_scalar(c, "name").is_some())
+        && items.iter().any(|c| {
+            doc.get_scalar(c, "image")
+                .is_some_and(|i| !i.value.is_empty())
+        })
+}
+
+/// Find mappings holding a container list anywhere under `node`; each is
+/// read as a pod spec (sites already found are dropped by `dedupe`).
+fn pod_templates(
+    doc: &Document,
+    text: &str,
+    node: &Node,
+    path: &str,
+    lists: &[&str],
+    out: &mut Vec<ImageSite>,
+    depth: usize,
+) {
+    if depth > 32 {
+        return;
+    }
+    match doc.resolve(node) {
+        map @ Node::Map(..) => {
+            let entries = doc.entries(map);
+            let holds = entries
+                .iter()
+                .any(|(k, v)| lists.contains(k) && is_container_list(doc, v));
+            if holds {
+                pod_spec(doc, text, map, path, lists, out);
+            }
+            for (k, v) in entries {
+                if holds && (lists.contains(&k) || k == "ephemeralContainers") {
+                    continue;
+                }
+                let p = if path.is_empty() {
+                    k.to_string()
+                } else {
+                    format!("{path}.{k}")
+                };
+                pod_templates(doc, text, v, &p, lists, out, depth + 1);
+            }
+        }
+        Node::Seq(items, _) => {
+            for (i, item) in items.iter().enumerate() {
+                pod_templates(
+                    doc,
+                    text,
+                    item,
+                    &format!("{path}[{i}]"),
+                    lists,
+                    out,
+                    depth + 1,
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The container lists of a pod spec.
+const POD_LISTS: &[&str] = &["initContainers", "containers", "ephemeralContainers"];
+
+fn pod_spec(
+    doc: &Document,
+    text: &str,
+    spec: &Node,
+    path: &str,
+    lists: &[&str],
+    out: &mut Vec<ImageSite>,
+) {
+    let extra = lists.iter().filter(|l| !POD_LISTS.contains(l));
+    for &list in POD_LISTS.iter().chain(extra) {
         let Some(containers) = doc.get(spec, list) else {
             continue;
         };
@@ -119,6 +243,78 @@ fn pod_spec(doc: &Document, text: &str, spec: &Node, path: &str, out: &mut Vec<I
             ));
         }
     }
+}
+
+/// The plain `image: <reference>` lines of a text that is not YAML (a
+/// manifest with template expressions outside a chart's `templates/`), as
+/// line-matching tools read them: the key first on its line (or after
+/// `- `), one reference as the value, no template expression in it.
+pub fn extract_lines(text: &str) -> Vec<ImageSite> {
+    let mut out = Vec::new();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let start = line_start;
+        line_start += line.len();
+        let body = line.trim_end_matches(['\n', '\r']);
+        let trimmed = body.trim_start_matches(' ');
+        let trimmed = trimmed
+            .strip_prefix("- ")
+            .map_or(trimmed, |t| t.trim_start_matches(' '));
+        let Some(rest) = trimmed.strip_prefix("image:") else {
+            continue;
+        };
+        if !rest.starts_with([' ', '\t']) {
+            continue;
+        }
+        let value = rest.trim_start_matches([' ', '\t']);
+        // An inline comment ends the value.
+        let value = match value.find(" #") {
+            Some(i) => &value[..i],
+            None => value,
+        }
+        .trim_end_matches([' ', '\t']);
+        let (inner, skip) = match value.as_bytes().first() {
+            Some(b'"') | Some(b'\'') => {
+                let q = &value[..1];
+                match value[1..].strip_suffix(q) {
+                    Some(inner) => (inner, 1),
+                    None => continue,
+                }
+            }
+            _ => (value, 0),
+        };
+        if inner.is_empty()
+            || inner.contains("{{")
+            || inner.contains(char::is_whitespace)
+            || inner.contains(['"', '\'', '\\'])
+        {
+            continue;
+        }
+        // The value's byte offset: where it starts within `body`.
+        let Some(in_body) = body
+            .len()
+            .checked_sub(rest.trim_start_matches([' ', '\t']).len())
+        else {
+            continue;
+        };
+        let at = start + in_body + skip;
+        let span = crate::site::Span::new(at, at + inner.len());
+        if text.get(span.start..span.end) != Some(inner) {
+            continue;
+        }
+        let mut b = Builder::default();
+        b.push(inner, Some(span.start));
+        let mut s = site(
+            SiteKind::KubernetesContainer,
+            span,
+            inner,
+            b.into_value(),
+            String::new(),
+        );
+        s.path = None;
+        out.push(s);
+    }
+    out
 }
 
 /// A site whose reference is a YAML scalar, copied verbatim when it can be.
@@ -211,6 +407,31 @@ mod tests {
         let (at, ins) = cron.insert.unwrap();
         assert_eq!(ins, "\n            imagePullPolicy: ");
         assert_eq!(&text[at - 13..at], "'alpine:3.20'");
+    }
+
+    #[test]
+    fn pod_templates_in_custom_resources() {
+        let text = "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: nginx:1.27\n---\napiVersion: core.strimzi.io/v1beta2\nkind: StrimziPodSet\nspec:\n  pods:\n  - apiVersion: v1\n    kind: Pod\n    spec:\n      containers:\n      - name: kafka\n        image: quay.io/strimzi/kafka:0.40.0\n---\napiVersion: tekton.dev/v1\nkind: Task\nspec:\n  steps:\n  - name: build\n    image: golang:1.22\n  sidecars:\n  - name: docker\n    image: docker:dind\n---\napiVersion: ceph.rook.io/v1\nkind: CephCluster\nspec:\n  cephVersion:\n    image: quay.io/ceph/ceph:v18.2.2\n---\napiVersion: example.com/v1\nkind: Thing\nspec:\n  containers:\n  - nginx\n  image: not-a-field-refit-knows\n  logo:\n    image: logo.png\n";
+        let s = extract(text).unwrap();
+        let paths: Vec<&str> = s.iter().map(|s| s.path.as_deref().unwrap()).collect();
+        assert_eq!(
+            paths,
+            [
+                "spec.template.spec.containers[0].image",
+                "spec.pods[0].spec.containers[0].image",
+                "spec.steps[0].image",
+                "spec.sidecars[0].image",
+                "spec.cephVersion.image",
+            ]
+        );
+    }
+
+    #[test]
+    fn image_lines_of_templated_text() {
+        let text = "spec:\n  containers:\n  - image: nginx:1.27 # web\n    name: a\n  - name: b\n    image: \"{{ .Values.image }}\"\n  - name: c\n    image: 'quay.io/x/y:2'\n{{- if .Values.sidecar }}\n    image:   busybox\r\n{{- end }}\n  notimage: alpine\n";
+        let s = extract_lines(text);
+        let got: Vec<&str> = s.iter().map(|s| &text[s.span.start..s.span.end]).collect();
+        assert_eq!(got, ["nginx:1.27", "quay.io/x/y:2", "busybox"]);
     }
 
     #[test]

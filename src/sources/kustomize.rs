@@ -15,9 +15,8 @@ pub fn extract(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
             continue;
         };
         for (i, entry) in doc.items(images).into_iter().enumerate() {
-            let name = doc
-                .get_scalar(entry, "newName")
-                .or_else(|| doc.get_scalar(entry, "name"));
+            let new_name = doc.get_scalar(entry, "newName");
+            let name = new_name.or_else(|| doc.get_scalar(entry, "name"));
             let Some(name) = name.filter(|n| !n.value.is_empty()) else {
                 continue;
             };
@@ -27,6 +26,14 @@ pub fn extract(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
             let digest = doc
                 .get_scalar(entry, "digest")
                 .filter(|d| !d.value.is_empty());
+            // `- name: foo` alone changes nothing: not an image site.
+            if new_name.is_none() && tag.is_none() && digest.is_none() {
+                continue;
+            }
+            // `name: 3` is a number, not an image name.
+            if new_name.is_none() && name.is_number() {
+                continue;
+            }
             let mut b = Builder::default();
             b.push(&name.value, name.content.map(|c| c.start));
             if let Some(t) = tag {
@@ -86,5 +93,14 @@ mod tests {
         );
         assert!(texts[2].ends_with(" true"));
         assert_eq!(s[0].extra.numeric_tags.len(), 1);
+    }
+
+    #[test]
+    fn entries_that_are_not_images() {
+        let text =
+            "images:\n- name: foo\n- name: 3\n  newTag: \"1\"\n- name: bar\n  newTag: \"2\"\n";
+        let s = extract(text).unwrap();
+        let paths: Vec<&str> = s.iter().map(|s| s.path.as_deref().unwrap()).collect();
+        assert_eq!(paths, ["images[2].name"]);
     }
 }

@@ -26,6 +26,9 @@ pub struct SourceOptions {
     /// The `certs.d/<namespace>/` folder of a containerd `hosts.toml`: the
     /// registry its hosts mirror.
     pub hosts_namespace: Option<String>,
+    /// What the repository around a Dockerfile builds by name (bake and
+    /// Compose targets, named contexts), for STG001 and REF005.
+    pub build_refs: Option<std::sync::Arc<crate::build_refs::BuildRefs>>,
 }
 
 /// Parse a `.env` file: `NAME=value` lines, `#` comments, `export`, quotes.

@@ -330,19 +330,161 @@ enum Frame {
 
 /// Parse a YAML stream into documents with spans.
 ///
-/// go-yaml (Helm, Compose, kubectl) accepts a flow collection whose closing
-/// bracket sits at the parent's indentation (`args: [` … `]`), which YAML
-/// 1.2 and saphyr reject. On that error the parse is retried with each such
-/// bracket moved to the end of the line before it: the text keeps its
-/// length and every offset, so spans still point into the original.
+/// saphyr follows YAML 1.2 strictly where go-yaml (kubectl, Helm, Compose)
+/// and PyYAML, both ports of libyaml, are lenient. Two such cases are read
+/// the way those tools read them, without moving any byte:
+///
+/// - a flow collection whose closing bracket sits at the parent's
+///   indentation (`args: [` … `]`): the parse is retried with each such
+///   bracket moved to the end of the line before it (same length);
+/// - a multi-line quoted scalar whose continuation lines are indented less
+///   than its parent (`key: "a` / `b"` at column 0): the line breaks inside
+///   that scalar are replaced by spaces (same length) and its value is
+///   computed from the original text, folded as libyaml folds it.
+///
+/// Every offset of the relaxed text is the original's, so spans still point
+/// into the file as written.
 pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
-    match parse_exact(text) {
-        Err(e) if e.message.contains("indentation") => match relax_flow_closers(text) {
-            Some(relaxed) => parse_exact(&relaxed).map_err(|_| e),
-            None => Err(e),
-        },
-        other => other,
+    let mut current = std::borrow::Cow::Borrowed(text);
+    let mut overrides: HashMap<usize, String> = HashMap::new();
+    let mut closers_relaxed = false;
+    let mut first_error: Option<SyntaxError> = None;
+    // Each retry fixes one scalar; a file with more than this many is
+    // reported as written.
+    for _ in 0..MAX_RELAXATIONS {
+        let e = match parse_exact(&current, &overrides) {
+            Ok(docs) => return Ok(docs),
+            Err(e) => e,
+        };
+        let original = first_error.get_or_insert_with(|| e.clone()).clone();
+        if e.message.contains("invalid indentation in quoted scalar")
+            && let Some((relaxed, value)) = relax_quoted_scalar(&current, e.span.start)
+        {
+            overrides.insert(e.span.start, value);
+            current = std::borrow::Cow::Owned(relaxed);
+            continue;
+        }
+        if e.message.contains("indentation")
+            && let Some(relaxed) = join_flow_line(&current, e.span.start)
+        {
+            current = std::borrow::Cow::Owned(relaxed);
+            continue;
+        }
+        if e.message.contains("indentation")
+            && !closers_relaxed
+            && let Some(relaxed) = relax_flow_closers(&current)
+        {
+            closers_relaxed = true;
+            current = std::borrow::Cow::Owned(relaxed);
+            continue;
+        }
+        return Err(original);
     }
+    Err(first_error.unwrap_or_else(|| SyntaxError {
+        message: "invalid YAML".to_string(),
+        span: Span::new(0, 0),
+    }))
+}
+
+/// An entry of a flow collection on a line indented less than its parent
+/// (`args: ['a',` / `'b']` at a smaller indentation): libyaml ignores
+/// indentation inside flow collections. The line is joined to the previous
+/// one, which must end inside the collection (`,`, `[` or `{`) and have no
+/// comment, by replacing the line break with a space (same length).
+fn join_flow_line(text: &str, at: usize) -> Option<String> {
+    let b = text.as_bytes();
+    let line_start = text.get(..at)?.rfind('\n')? + 1;
+    if !b[line_start..at].iter().all(|c| matches!(c, b' ' | b'\t')) {
+        return None;
+    }
+    // The previous line with content, skipping blank ones.
+    let mut end = line_start - 1;
+    let prev = loop {
+        let start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[start..end];
+        if !line.trim().is_empty() {
+            break line;
+        }
+        if start == 0 {
+            return None;
+        }
+        end = start - 1;
+    };
+    if prev.contains('#') || !prev.trim_end().ends_with([',', '[', '{']) {
+        return None;
+    }
+    let prev_end = end - prev.len() + prev.trim_end_matches('\r').len();
+    let mut bytes = b.to_vec();
+    for byte in &mut bytes[prev_end..line_start] {
+        if matches!(*byte, b'\n' | b'\r') {
+            *byte = b' ';
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// How many under-indented quoted scalars one file may have.
+const MAX_RELAXATIONS: usize = 64;
+
+/// The quoted scalar opening at `at`: its text with line breaks replaced by
+/// spaces (same length), and its value as libyaml folds it.
+fn relax_quoted_scalar(text: &str, at: usize) -> Option<(String, String)> {
+    let b = text.as_bytes();
+    let quote = *b.get(at)?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let mut i = at + 1;
+    while i < b.len() {
+        if quote == b'"' && b[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if b[i] == quote {
+            if quote == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                i += 2;
+                continue;
+            }
+            break;
+        }
+        i += 1;
+    }
+    if i >= b.len() {
+        return None;
+    }
+    let raw = text.get(at..=i)?;
+    let value = fold_quoted(raw)?;
+    let mut bytes = b.to_vec();
+    for byte in &mut bytes[at..i] {
+        if *byte == b'\n' || *byte == b'\r' {
+            *byte = b' ';
+        }
+    }
+    Some((String::from_utf8(bytes).ok()?, value))
+}
+
+/// The value of a quoted scalar written over several lines, whatever the
+/// indentation of its continuation lines: each is re-indented by one space
+/// (folding strips leading blanks, so the value is unchanged) and the
+/// scalar is parsed alone, as a document of its own.
+fn fold_quoted(raw: &str) -> Option<String> {
+    let mut normalized = String::with_capacity(raw.len() + 16);
+    for (n, line) in raw.split('\n').enumerate() {
+        if n > 0 {
+            normalized.push_str("\n ");
+            normalized.push_str(line.trim_start_matches([' ', '\t']));
+        } else {
+            normalized.push_str(line);
+        }
+    }
+    normalized.push('\n');
+    let mut parser = Parser::new_from_str(&normalized);
+    while let Some(Ok((event, _))) = parser.next_event() {
+        if let Event::Scalar(value, ..) = event {
+            return Some(value.into_owned());
+        }
+    }
+    None
 }
 
 /// Move a line's lone `]` or `}` to the end of the previous line (same
@@ -402,7 +544,10 @@ fn relax_flow_closers(text: &str) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
-fn parse_exact(text: &str) -> Result<Vec<Document>, SyntaxError> {
+fn parse_exact(
+    text: &str,
+    overrides: &HashMap<usize, String>,
+) -> Result<Vec<Document>, SyntaxError> {
     let offsets = Offsets::new(text);
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
@@ -452,7 +597,14 @@ fn parse_exact(text: &str) -> Result<Vec<Document>, SyntaxError> {
                     ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
                     _ => Style::Block,
                 };
-                let (span, content) = scalar_spans(text, start, end, &value, style);
+                let (span, mut content) = scalar_spans(text, start, end, &value, style);
+                let value = match overrides.get(&span.start) {
+                    Some(folded) => {
+                        content = None;
+                        std::borrow::Cow::Owned(folded.clone())
+                    }
+                    None => value,
+                };
                 Some((
                     Node::Scalar(Scalar {
                         value: value.into_owned(),
@@ -598,6 +750,50 @@ mod tests {
             "nginx:1"
         );
         assert_eq!(doc.items(doc.get(a, "args").unwrap()).len(), 2);
+    }
+
+    #[test]
+    fn under_indented_quoted_scalars() {
+        // go-yaml and PyYAML read these; YAML 1.2 wants the continuation
+        // lines indented more than the key.
+        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  annotations:\n    b: \"hello\n world \\\n  again\"\n    c: 'one\n\n  two'\nspec:\n  containers:\n  - name: x\n    image: \"nginx:1.27\"\n    args: ['a\n  b', \"c\"]\n";
+        let doc = &parse(text).unwrap()[0];
+        let ann = doc
+            .get(doc.get(&doc.root, "metadata").unwrap(), "annotations")
+            .unwrap();
+        let b = doc.get_scalar(ann, "b").unwrap();
+        assert_eq!(b.value, "hello world again");
+        assert_eq!(b.content, None);
+        assert_eq!(
+            &text[b.span.start..b.span.end],
+            "\"hello\n world \\\n  again\""
+        );
+        assert_eq!(doc.get_scalar(ann, "c").unwrap().value, "one\ntwo");
+        let spec = doc.get(&doc.root, "spec").unwrap();
+        let c = doc.items(doc.get(spec, "containers").unwrap())[0];
+        let image = doc.get_scalar(c, "image").unwrap();
+        assert_eq!(
+            &text[image.content.unwrap().start..image.content.unwrap().end],
+            "nginx:1.27"
+        );
+        let args: Vec<String> = doc
+            .items(doc.get(c, "args").unwrap())
+            .iter()
+            .map(|n| n.as_scalar().unwrap().value.clone())
+            .collect();
+        assert_eq!(args, ["a b", "c"]);
+        // A flow entry on a line indented less than the key.
+        let text = "a:\n  b:\n    args: ['--port',\n  '80', x]\n    image: \"nginx:1\"\n";
+        let doc = &parse(text).unwrap()[0];
+        let b = doc.get(doc.get(&doc.root, "a").unwrap(), "b").unwrap();
+        assert_eq!(doc.items(doc.get(b, "args").unwrap()).len(), 3);
+        let image = doc.get_scalar(b, "image").unwrap();
+        assert_eq!(
+            &text[image.content.unwrap().start..image.content.unwrap().end],
+            "nginx:1"
+        );
+        // Still an error where libyaml stops too: an unterminated scalar.
+        assert!(parse("a:\n  b: \"x\ny\n").is_err());
     }
 
     #[test]

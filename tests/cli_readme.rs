@@ -1,0 +1,164 @@
+//! The README and the shipped pre-commit hooks agree with the code.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn repo_file(name: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(name)).unwrap()
+}
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
+    let start = text.find(open).unwrap_or_else(|| panic!("no {open}")) + open.len();
+    let end = text[start..]
+        .find(close)
+        .unwrap_or_else(|| panic!("no {close}"))
+        + start;
+    &text[start..end]
+}
+
+/// The `files` and `exclude` patterns of one hook in .pre-commit-hooks.yaml.
+fn hook_patterns(hooks: &str, id: &str) -> (regex::Regex, regex::Regex) {
+    let block = hooks
+        .split("- id: ")
+        .find(|b| b.starts_with(&format!("{id}\n")))
+        .unwrap_or_else(|| panic!("no hook {id}"));
+    let field = |name: &str| {
+        block
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{name}: ")))
+            .unwrap_or_else(|| panic!("{id} has no {name}"))
+            .to_string()
+    };
+    (
+        regex::Regex::new(&field("files")).unwrap(),
+        regex::Regex::new(&field("exclude")).unwrap(),
+    )
+}
+
+#[test]
+fn pre_commit_files_pattern_matches_what_refit_reads() {
+    let hooks = repo_file(".pre-commit-hooks.yaml");
+    for id in ["refit", "refit-fix"] {
+        let (files, exclude) = hook_patterns(&hooks, id);
+        let hook = |p: &str| files.is_match(p) && !exclude.is_match(p);
+        for yes in [
+            "Dockerfile",
+            "sub/Dockerfile.dev",
+            "api.dockerfile",
+            "Containerfile",
+            "Containerfile.debug-ubi",
+            "compose.yaml",
+            "deploy/pod.yml",
+            "etc/docker/daemon.json",
+            "buildkitd.toml",
+            "etc/containerd/certs.d/docker.io/hosts.toml",
+            "etc/containers/registries.conf",
+        ] {
+            assert!(hook(yes), "{id} should match {yes}");
+            assert!(refit::discover::classify(Path::new(yes)).is_some(), "{yes}");
+        }
+        for no in [
+            "docs/dockerfile-tips.md",
+            "Dockerfile.md",
+            "dockerfile-notes.txt",
+            "README.md",
+            ".dockerignore",
+            "src/main.rs",
+            "chart/templates/deployment.yaml",
+        ] {
+            assert!(!hook(no), "{id} should not match {no}");
+        }
+    }
+}
+
+#[test]
+fn readme_pre_commit_snippet_names_the_repository_and_the_hooks() {
+    let readme = repo_file("README.md");
+    let snippet = between(&readme, "### pre-commit\n\n```yaml\n", "```");
+    // Cargo.toml's `repository`, when set, is what the snippet names;
+    // unset (no public home yet), the snippet says so instead of a guess.
+    let repository = env!("CARGO_PKG_REPOSITORY");
+    let want = if repository.is_empty() {
+        "- repo: <this repository> ".to_string()
+    } else {
+        format!("- repo: {repository} ")
+    };
+    assert!(
+        snippet.contains(&want),
+        "README's pre-commit `repo:` is not Cargo.toml's repository (want {want:?}):\n{snippet}"
+    );
+    let hooks = repo_file(".pre-commit-hooks.yaml");
+    let shipped: Vec<&str> = hooks
+        .lines()
+        .filter_map(|l| l.strip_prefix("- id: "))
+        .collect();
+    let named: Vec<&str> = snippet
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- id: "))
+        .map(|l| l.split_whitespace().next().unwrap_or(""))
+        .collect();
+    assert_eq!(named, shipped, "README hook ids vs .pre-commit-hooks.yaml");
+    // SARIF rule links follow the same field: there when it is set, and
+    // left out (never dead) when it is not.
+    let out = Command::cargo_bin("refit")
+        .unwrap()
+        .args([
+            "check",
+            "--isolated",
+            "--format",
+            "sarif",
+            "--stdin-filename",
+            "Dockerfile",
+            "-",
+        ])
+        .write_stdin("FROM node:20\n")
+        .output()
+        .unwrap();
+    let sarif = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        sarif.contains("/blob/main/rules/REG001.md"),
+        !repository.is_empty(),
+        "{sarif}"
+    );
+}
+
+#[test]
+fn readme_rule_count_and_table_match_the_rules() {
+    let readme = repo_file("README.md");
+    let out = Command::cargo_bin("refit")
+        .unwrap()
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
+    let rules: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    let count = between(&readme, "<!-- rule-count -->", "<!-- /rule-count -->");
+    assert_eq!(count, codes.len().to_string(), "README rule count");
+    let table: Vec<&str> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("| "))
+        .filter_map(|l| l.split(' ').next())
+        .filter(|c| codes.contains(c))
+        .collect();
+    assert_eq!(table, codes, "README rule table vs `refit rules`");
+}
+
+#[test]
+fn readme_sample_is_what_refit_prints() {
+    let readme = repo_file("README.md");
+    let block = between(&readme, "<!-- sample-human:", "<!-- /sample-human -->");
+    let shown = between(block, "```text\n", "```");
+    let out = Command::cargo_bin("refit")
+        .unwrap()
+        .env_remove("COLUMNS")
+        .args(["check", "--isolated", "--stdin-filename", "Dockerfile", "-"])
+        .write_stdin("FROM nginx:latest\n")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), shown);
+}

@@ -1,0 +1,496 @@
+//! The command line as users of ruff and hadolint expect it (issue 16).
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::Path;
+
+fn refit() -> Command {
+    let mut cmd = Command::cargo_bin("refit").unwrap();
+    cmd.env_remove("NO_COLOR")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("COLUMNS");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+fn write(dir: &Path, name: &str, content: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).unwrap();
+    }
+    fs::write(&path, content).unwrap();
+    path
+}
+
+#[test]
+fn list_subcommands_take_the_check_format_names() {
+    // `human` everywhere; `text` still works but is not advertised.
+    let (code, human, _) = run(refit().args(["rules", "--format", "human"]));
+    assert_eq!(code, 0);
+    let (_, text, _) = run(refit().args(["rules", "--format", "text"]));
+    assert_eq!(human, text);
+    assert!(human.starts_with("BASE001 runtime-base-image"), "{human}");
+    let (_, help, _) = run(refit().args(["sites", "--help"]));
+    assert!(help.contains("human"), "{help}");
+    assert!(!help.contains("text"), "{help}");
+    let (code, out, _) = run(refit().args(["reference", "--format", "human", "node:20"]));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("normalized: docker.io/library/node:20"),
+        "{out}"
+    );
+    let (code, _, _) = run(refit()
+        .args(["check", "--format", "text", "--isolated", "-"])
+        .write_stdin("FROM docker.io/library/node:20.1.0\n"));
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn rules_json_carries_documentation_and_rule_all_prints_every_page() {
+    let (code, out, _) = run(refit().args(["rules", "--format", "json"]));
+    assert_eq!(code, 0);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let reg001 = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "REG001")
+        .unwrap();
+    assert!(
+        reg001["documentation"]
+            .as_str()
+            .unwrap()
+            .starts_with("## What it does"),
+        "{reg001}"
+    );
+    assert!(
+        reg001["page"]
+            .as_str()
+            .unwrap()
+            .starts_with("# implicit-registry (REG001)")
+    );
+    let (code, out, _) = run(refit().args(["rule", "--all"]));
+    assert_eq!(code, 0);
+    for r in list.as_array().unwrap() {
+        let heading = format!(
+            "# {} ({})",
+            r["name"].as_str().unwrap(),
+            r["code"].as_str().unwrap()
+        );
+        assert!(out.contains(&heading), "missing {heading}");
+    }
+    assert!(out.contains("# syntax-error (E004)"), "{out}");
+    let (code, _, err) = run(refit().args(["rule"]));
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn reference_notes_an_uppercase_first_component_read_as_a_host() {
+    let (code, out, _) = run(refit().args(["reference", "Foo/bar"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("  domain:     Foo\n"), "{out}");
+    assert!(
+        out.contains(
+            "note:       `Foo` is read as a registry host because it has an uppercase letter"
+        ),
+        "{out}"
+    );
+    let (_, out, _) = run(refit().args(["reference", "--format", "json", "Foo/bar", "foo/bar"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        v[0]["note"].as_str().unwrap().contains("(`foo/bar`)"),
+        "{v}"
+    );
+    assert!(v[1]["note"].is_null(), "{v}");
+}
+
+#[test]
+fn invalid_references_name_the_bad_part() {
+    let (code, out, _) = run(refit().args(["reference", "node:", "node@sha256:abc"]));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("why:        the tag after `:` is empty"),
+        "{out}"
+    );
+    assert!(
+        out.contains("why:        the sha256 digest has 3 hex digits; it needs 64"),
+        "{out}"
+    );
+    // REF001 says it too.
+    let (code, out, _) = run(refit()
+        .args([
+            "check",
+            "--isolated",
+            "--format",
+            "concise",
+            "--select",
+            "REF001",
+            "--stdin-filename",
+            "Dockerfile",
+            "-",
+        ])
+        .write_stdin("FROM node:\nFROM docker.io/library/node@sha256:abc\n"));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Dockerfile:1:6: REF001 Image reference `node:` is invalid: invalid reference format (the tag after `:` is empty)"), "{out}");
+    assert!(
+        out.contains("(the sha256 digest has 3 hex digits; it needs 64)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn sites_json_gives_null_raw_and_unresolved_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "Dockerfile",
+        "ARG UV_VERSION\nFROM ghcr.io/astral-sh/uv:${UV_VERSION}\n",
+    );
+    let (code, out, _) = run(refit()
+        .args(["sites", "--format", "json"])
+        .current_dir(dir.path()));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(v[0]["reference"].is_null(), "{v}");
+    assert_eq!(v[0]["raw"], "ghcr.io/astral-sh/uv:${UV_VERSION}");
+    assert_eq!(v[0]["unresolved"], serde_json::json!(["UV_VERSION"]));
+    let (_, out, _) = run(refit().arg("sites").current_dir(dir.path()));
+    assert_eq!(
+        out,
+        "Dockerfile:2:6: FROM ghcr.io/astral-sh/uv:${UV_VERSION} (unresolved: UV_VERSION)\n"
+    );
+}
+
+#[test]
+fn reg004_dotnet_fix_writes_what_the_message_says() {
+    let (code, out, _) = run(refit()
+        .args([
+            "check",
+            "--isolated",
+            "--format",
+            "json",
+            "--select",
+            "REG004",
+            "--stdin-filename",
+            "Dockerfile",
+            "-",
+        ])
+        .write_stdin(
+            "FROM microsoft/dotnet:2.1-sdk\nFROM microsoft/dotnet:2.1-aspnetcore-runtime-alpine\n",
+        ));
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let d = &v["diagnostics"];
+    assert!(
+        d[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("moved to `mcr.microsoft.com/dotnet/sdk:2.1`"),
+        "{d}"
+    );
+    assert_eq!(
+        d[0]["fix"]["edits"][0]["content"],
+        "mcr.microsoft.com/dotnet/sdk:2.1"
+    );
+    assert_eq!(d[0]["fix"]["applicability"], "unsafe");
+    assert_eq!(
+        d[1]["fix"]["edits"][0]["content"],
+        "mcr.microsoft.com/dotnet/aspnet:2.1-alpine"
+    );
+    let (_, fixed, _) = run(refit()
+        .args([
+            "check",
+            "--isolated",
+            "--fix",
+            "--unsafe-fixes",
+            "--select",
+            "REG004",
+            "--stdin-filename",
+            "Dockerfile",
+            "-",
+        ])
+        .write_stdin("FROM microsoft/dotnet:2.1-sdk\n"));
+    assert_eq!(fixed, "FROM mcr.microsoft.com/dotnet/sdk:2.1\n");
+}
+
+#[test]
+fn statistics_mark_unsafe_only_rules_differently() {
+    let (code, out, _) = run(refit()
+        .args([
+            "check",
+            "--isolated",
+            "--statistics",
+            "--select",
+            "REG001,REG004",
+            "--stdin-filename",
+            "Dockerfile",
+            "-",
+        ])
+        .write_stdin("FROM microsoft/dotnet:2.1-sdk\nFROM node:20\n"));
+    assert_eq!(code, 1);
+    assert!(out.contains("REG001  [*] implicit-registry"), "{out}");
+    assert!(out.contains("REG004  [-] moved-registry"), "{out}");
+    assert!(out.contains("[-] only unsafe fixes"), "{out}");
+}
+
+#[test]
+fn human_wraps_to_columns_never_inside_a_code_span() {
+    let input = "FROM minio/minio:RELEASE.2025-09-07T16-13-09Z\nFROM microsoft/dotnet:2.1-sdk\n";
+    let (code, out, _) = run(refit()
+        .env("COLUMNS", "60")
+        .args([
+            "check",
+            "--isolated",
+            "--select",
+            "REG004",
+            "--stdin-filename",
+            "Dockerfile",
+            "-",
+        ])
+        .write_stdin(input));
+    assert_eq!(code, 1);
+    // Every message and help line fits in 60 columns unless a single code
+    // span is longer; no code span is split across lines.
+    for line in out
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.contains('╭'))
+    {
+        assert_eq!(
+            line.matches('`').count() % 2,
+            0,
+            "split code span: {line:?}\n{out}"
+        );
+    }
+    assert!(
+        out.contains("`minio/minio:RELEASE.2025-09-07T16-13-09Z`"),
+        "{out}"
+    );
+    assert!(out.contains("`mcr.microsoft.com/dotnet/sdk:2.1`"), "{out}");
+    let message_lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("  ⚠") || l.starts_with("  │"))
+        .collect();
+    assert!(message_lines.len() >= 6, "{out}");
+    assert!(
+        message_lines.iter().all(|l| l.chars().count() <= 60),
+        "{out}"
+    );
+    // Without COLUMNS and without a terminal: 100 columns.
+    let (_, wide, _) = run(refit()
+        .args([
+            "check",
+            "--isolated",
+            "--select",
+            "REG004",
+            "--stdin-filename",
+            "Dockerfile",
+            "-",
+        ])
+        .write_stdin(input));
+    assert!(
+        wide.lines()
+            .any(|l| l.chars().count() > 60 && l.starts_with("  │")),
+        "{wide}"
+    );
+}
+
+#[test]
+fn findings_on_one_span_share_one_frame() {
+    let (code, out, _) = run(refit()
+        .args(["check", "--isolated", "--stdin-filename", "Dockerfile", "-"])
+        .write_stdin("FROM nginx:latest\n"));
+    assert_eq!(code, 1);
+    assert_eq!(out.matches("╭─[Dockerfile:1:6]").count(), 1, "{out}");
+    assert!(out.contains("── REG001: fixable"), "{out}");
+    assert!(out.contains("── TAG002: here"), "{out}");
+    assert!(out.contains("Dockerfile:1:6: TAG002(latest-tag)"), "{out}");
+    assert!(out.contains("Found 2 problems."), "{out}");
+}
+
+#[test]
+fn config_errors_show_file_line_column_and_text() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "Dockerfile",
+        "FROM docker.io/library/node:20.1.0\n",
+    );
+    let cases = [
+        (
+            "select = [\"REG\"]\n[severity]\nREG = \"fatal\"\n",
+            "refit.toml:3:8: severity of `REG` must be `error`, `warning` or `info`, not `fatal`\n  |\n3 | REG = \"fatal\"\n  |        ^^^^^\n",
+        ),
+        (
+            "ignore = [\"TAG001\", \"REG01\"]\n",
+            "refit.toml:1:22: unknown rule code `REG01` (did you mean `REG001`?)\n  |\n1 | ignore = [\"TAG001\", \"REG01\"]\n  |                      ^^^^^\n",
+        ),
+        (
+            "select = [\"REG\"\n[fix]\n",
+            "refit.toml:2:1: missing comma between array elements, expected `,`\n  |\n2 | [fix]\n  | ^\n",
+        ),
+        (
+            "[kinds]\n\"*.txt\" = \"dockerfil\"\n",
+            "refit.toml:2:12: unknown file kind `dockerfil` for `*.txt`\n",
+        ),
+        (
+            "exclude = [\"vendor\", \"a[b\"]\n",
+            "refit.toml:1:23: invalid glob `**/a[b`",
+        ),
+        (
+            "extend = \"refit.toml\"\n",
+            "refit.toml:1:1: `extend` forms a cycle\n  |\n1 | extend = \"refit.toml\"\n  | ^^^^^^\n",
+        ),
+    ];
+    for (config, want) in cases {
+        write(dir.path(), "refit.toml", config);
+        let (code, _, err) = run(refit().args(["check", "."]).current_dir(dir.path()));
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(want), "want {want:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn unknown_selectors_get_did_you_mean() {
+    let (code, _, err) = run(refit().args(["check", "--isolated", "--select", "REG01", "."]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unknown rule selector `REG01` (did you mean `REG001`?)"),
+        "{err}"
+    );
+    let (_, _, err) = run(refit().args(["check", "--isolated", "--ignore", "TAGG", "."]));
+    assert!(
+        err.contains("unknown rule selector `TAGG` (did you mean `TAG`?)"),
+        "{err}"
+    );
+    let (_, _, err) = run(refit().args(["check", "--isolated", "--ignore", "QQQQQQ", "."]));
+    assert!(err.contains("unknown rule selector `QQQQQQ`\n"), "{err}");
+}
+
+#[test]
+fn man_page_has_every_subcommand_exit_status_and_environment() {
+    let (code, page, _) = run(refit().arg("man"));
+    assert_eq!(code, 0);
+    for sub in [
+        "check",
+        "reference",
+        "sites",
+        "rule",
+        "config",
+        "completions",
+        "man",
+        "rules",
+    ] {
+        assert!(
+            page.contains(&format!(".SS \"refit {sub}\"")),
+            "no {sub}:\n{page}"
+        );
+    }
+    assert!(page.contains(".SH \"EXIT STATUS\""), "{page}");
+    assert!(page.contains(".SH ENVIRONMENT"), "{page}");
+    for var in ["NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "COLUMNS"] {
+        assert!(page.contains(var), "{var}");
+    }
+    assert!(
+        page.contains("\\fB\\-\\-select\\fR \\fISELECT\\fR"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("refit-check(1)"),
+        "points at a page that does not exist"
+    );
+}
+
+#[test]
+fn explicit_files_of_unknown_kind_are_named_and_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "docs/dockerfile-tips.md",
+        "# Tips\n\nUse `FROM node:20`.\n",
+    );
+    write(dir.path(), "notes.txt", "hello\n");
+    write(
+        dir.path(),
+        "build.docker",
+        "# the build\nARG V=20.1.0\nFROM docker.io/library/node:${V}\n",
+    );
+    let (code, out, err) = run(refit()
+        .args([
+            "check",
+            "--isolated",
+            "docs/dockerfile-tips.md",
+            "notes.txt",
+            "build.docker",
+        ])
+        .current_dir(dir.path()));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains(
+            "warning: docs/dockerfile-tips.md: skipped: refit cannot tell what kind of file this is"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("warning: notes.txt: skipped"), "{err}");
+    // Content that starts like a Dockerfile is read as one.
+    assert!(!err.contains("build.docker"), "{err}");
+    assert!(!out.contains("E004"), "{out}");
+    // A missing file is still an error, not a guess.
+    let (code, out, _) = run(refit()
+        .args(["check", "--isolated", "--format", "concise", "missing.txt"])
+        .current_dir(dir.path()));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("E001"), "{out}");
+}
+
+#[test]
+fn add_ignore_for_a_directive_covers_only_the_directive_and_json_names_per_file_ignores() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "Dockerfile",
+        "# syntax=docker/dockerfile:1\nFROM docker.io/library/node:20.1.0\n",
+    );
+    let (code, out, err) = run(refit()
+        .args(["check", "--isolated", "--add-ignore"])
+        .current_dir(dir.path()));
+    assert_eq!(code, 0, "{out}{err}");
+    let written = fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        written,
+        "# syntax=docker/dockerfile:1\n# refit: ignore-directives[REG001]\nFROM docker.io/library/node:20.1.0\n"
+    );
+    // A REG001 added later elsewhere is still reported.
+    fs::write(&file, format!("{written}FROM redis:7.2.4\n")).unwrap();
+    let (code, out, _) = run(refit()
+        .args(["check", "--isolated", "--format", "concise"])
+        .current_dir(dir.path()));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Dockerfile:4:6: REG001"), "{out}");
+    assert!(!out.contains("Dockerfile:1:"), "{out}");
+
+    let json = tempfile::tempdir().unwrap();
+    let daemon = write(
+        json.path(),
+        "etc/docker/daemon.json",
+        "{\"registry-mirrors\": [\"https://docker.mirrors.ustc.edu.cn\"]}\n",
+    );
+    let before = fs::read_to_string(&daemon).unwrap();
+    let (code, _, err) = run(refit()
+        .args(["check", "--isolated", "--add-ignore"])
+        .current_dir(json.path()));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("etc/docker/daemon.json: JSON has no comments, so no suppression can be written in it; add `\"etc/docker/daemon.json\" = [\"MIR001\"]` to `[per-file-ignores]` in refit.toml"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&daemon).unwrap(), before);
+}
