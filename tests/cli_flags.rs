@@ -160,7 +160,7 @@ fn statistics_in_json() {
             "--stdin-filename",
             "Dockerfile",
         ])
-        .write_stdin("FROM nginx:latest\nFROM node:20\n"));
+        .write_stdin("FROM nginx:latest AS base\nFROM node:20\nCOPY --from=base /a /b\n"));
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(

@@ -139,8 +139,14 @@ fn readme_rule_count_and_table_match_the_rules() {
         .collect();
     let count = between(&readme, "<!-- rule-count -->", "<!-- /rule-count -->");
     assert_eq!(count, codes.len().to_string(), "README rule count");
-    let table: Vec<&str> = readme
+    // The rule table: the first table after the count.
+    let after = readme
+        .split_once("<!-- /rule-count -->")
+        .map_or("", |(_, rest)| rest);
+    let table: Vec<&str> = after
         .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
         .filter_map(|l| l.strip_prefix("| "))
         .filter_map(|l| l.split(' ').next())
         .filter(|c| codes.contains(c))
