@@ -167,22 +167,15 @@ fn the_size_limit_holds_when_metadata_says_zero() {
         eprintln!("skipped: no {path}");
         return;
     }
-    let out = refit()
-        .args([
-            "check",
-            "--isolated",
-            "--format",
-            "concise",
-            "--max-file-size",
-            "16",
-            path,
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let Err(e) = refit::engine::read_capped(std::path::Path::new(path), 16) else {
+        panic!("{path} is longer than 16 bytes");
+    };
+    assert_eq!(e.code, "E003");
     assert!(
-        stdout.contains("E003 File is over the 16-byte limit (--max-file-size)"),
-        "{stdout}"
+        e.message
+            .contains("File is over the 16-byte limit (--max-file-size)"),
+        "{}",
+        e.message
     );
 }
 
