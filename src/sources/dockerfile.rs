@@ -1454,6 +1454,8 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
     // Resolved references from each stage, turned into stage indexes once
     // every name is known (`COPY --from` may name a later stage).
     let mut pending: Vec<(usize, String)> = Vec::new();
+    let mut last_named: HashMap<String, usize> = HashMap::new();
+    let mut first_named: HashMap<String, usize> = HashMap::new();
     let budget = Cell::new(MAX_EXPANDED);
     let resolve = |logical: &Logical, range: Span, env: Scope| -> Option<String> {
         let b = expand(logical, range, env, parsed.escape, &budget).ok()?;
@@ -1490,13 +1492,15 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                 });
                 let base_resolved = resolve(&ins.logical, base_range, Scope::of(&meta));
                 let index = graph.stages.len();
-                let parent = base_resolved.as_deref().and_then(|b| {
-                    graph.stages.iter().rposition(|s: &StageNode| {
-                        s.name
-                            .as_ref()
-                            .is_some_and(|(n, _)| n.eq_ignore_ascii_case(b))
-                    })
-                });
+                // The last earlier stage of that name (a map: a file of many
+                // stages stays linear).
+                let parent = base_resolved
+                    .as_deref()
+                    .and_then(|b| last_named.get(&b.to_ascii_lowercase()).copied());
+                if let Some((n, _)) = &name {
+                    last_named.insert(n.to_ascii_lowercase(), index);
+                    first_named.entry(n.to_ascii_lowercase()).or_insert(index);
+                }
                 graph.stages.push(StageNode {
                     index,
                     name,
@@ -1562,11 +1566,7 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                 .ok()
                 .filter(|i| *i < graph.stages.len())
         } else {
-            graph.stages.iter().position(|s| {
-                s.name
-                    .as_ref()
-                    .is_some_and(|(n, _)| n.eq_ignore_ascii_case(&value))
-            })
+            first_named.get(&value.to_ascii_lowercase()).copied()
         };
         if let (Some(t), Some(node)) = (target, graph.stages.get_mut(from))
             && !node.uses.contains(&t)
