@@ -187,6 +187,22 @@ pub fn extract_with_notes(
     text: &str,
     settings: &Settings,
 ) -> Result<(Vec<ImageSite>, Vec<Diagnostic>), Box<Diagnostic>> {
+    let (mut sites, notes) = extract_sites(kind, text, settings)?;
+    if let Some(repo) = &settings.source.repo {
+        mark_local(&mut sites, repo);
+    }
+    if !settings.source.kustomize_images.is_empty() {
+        mark_kustomized(&mut sites, &settings.source.kustomize_images);
+    }
+    Ok((sites, notes))
+}
+
+/// The sites of a text as its front-end reads them, and notes about how.
+fn extract_sites(
+    kind: FileKind,
+    text: &str,
+    settings: &Settings,
+) -> Result<(Vec<ImageSite>, Vec<Diagnostic>), Box<Diagnostic>> {
     if kind == FileKind::Kubernetes && sources::kubernetes::looks_like_manifest(text) {
         match sources::kubernetes::extract(text) {
             // A templated manifest outside `templates/` that is not YAML:
@@ -213,7 +229,9 @@ pub fn extract_with_notes(
         FileKind::Compose => sources::compose::extract(text, &settings.source),
         FileKind::HelmValues => sources::helm::extract(text, &settings.source),
         FileKind::GithubActions => sources::ci::extract_github(text),
-        FileKind::GitlabCi => sources::ci::extract_gitlab(text),
+        FileKind::GitlabCi => {
+            sources::ci::extract_gitlab_with(text, &settings.source.gitlab_variables)
+        }
         FileKind::Kustomize => sources::kustomize::extract(text),
         FileKind::Template => Ok(Vec::new()),
         FileKind::DaemonJson => sources::daemon::extract_daemon_json(text),
@@ -229,6 +247,47 @@ pub fn extract_with_notes(
     result
         .map(|sites| (sites, Vec::new()))
         .map_err(|e| Box::new(file_error("E004", e.message, e.span)))
+}
+
+/// Resource images a kustomization's `images:` entry matches (literally,
+/// by name): with `newName`, what is deployed is the entry, reported
+/// there; otherwise the name must keep matching, so no fix edits it.
+fn mark_kustomized(sites: &mut [ImageSite], entries: &[crate::context::KustomizeImage]) {
+    for site in sites {
+        let Some(reference) = site.reference() else {
+            continue;
+        };
+        let written = reference
+            .input()
+            .get(..reference.path.end)
+            .unwrap_or_default()
+            .to_string();
+        let matching: Vec<_> = entries.iter().filter(|e| e.name == written).collect();
+        if matching.is_empty() {
+            continue;
+        }
+        if matching.iter().any(|e| e.new_name.is_some()) {
+            site.extra.build_output = true;
+        }
+        site.extra.frozen.push(site.span);
+    }
+}
+
+/// Images the repository builds itself, and named build contexts, are not
+/// pulls: registry and tag rules leave them alone (`Extra::build_output`).
+fn mark_local(sites: &mut [ImageSite], repo: &crate::context::RepoContext) {
+    for site in sites {
+        let Some(reference) = site.reference() else {
+            continue;
+        };
+        if reference.domain.is_some() {
+            continue;
+        }
+        let name = reference.path_str().to_string();
+        if repo.is_local(&name) {
+            site.extra.build_output = true;
+        }
+    }
 }
 
 /// Run the enabled rules over a text.

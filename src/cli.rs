@@ -5,11 +5,12 @@ use crate::check::Settings;
 use crate::config::{ConfigError, Resolver};
 use crate::diff::unified_diff;
 use crate::discover;
-use crate::engine;
+use crate::engine::{self, FileReport};
 use crate::reference::Reference;
+use crate::report::escape::terminal;
 use crate::report::{self, Format, RenderOptions};
 use crate::rules::{self, RULES};
-use crate::run::{Run, RunOptions};
+use crate::run::{self as refit_run, Run, RunOptions};
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
@@ -458,47 +459,160 @@ fn check(args: CheckArgs) -> ExitCode {
     };
     let talk = !args.quiet && !args.silent;
     let stdin_mode = run.reads_stdin();
-    let checked = if stdin_mode {
+    if stdin_mode {
         if args.show_files {
             return usage_error("`--show-files` lists files found on disk, not stdin");
         }
-        run.check_stdin(std::io::stdin()).map(|r| vec![r])
-    } else {
-        let unknown = run.unknown_files();
-        if talk {
-            for u in &unknown {
-                eprintln!(
-                    "warning: {}: skipped: refit cannot tell what kind of file this is from its name or content (name the kind in refit.toml `[kinds]`, or pipe it with `--stdin-filename`)",
-                    discover::display_path(u)
-                );
-            }
-        }
-        let targets = run.targets();
-        if args.show_files {
-            let mut out = String::new();
-            for t in &targets {
-                out.push_str(&format!("{} ({})\n", t.display, t.kind.as_str()));
-            }
-            return match emit(args.output_file.as_deref(), &out) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => usage_error(&e),
-            };
-        }
-        if targets.is_empty() && unknown.is_empty() && talk {
+        let report = match run.check_stdin(std::io::stdin()) {
+            Ok(r) => r,
+            Err(e) => return usage_error(&e.to_string()),
+        };
+        return finish_collected(&args, &run, vec![report], true);
+    }
+    let unknown = run.unknown_files();
+    if talk {
+        for u in &unknown {
             eprintln!(
-                "warning: no files refit recognises (Dockerfiles, Compose, Kubernetes, Helm values, CI, kustomize, daemon mirror settings) were found"
+                "warning: {}: skipped: refit cannot tell what kind of file this is from its name or content (name the kind in refit.toml `[kinds]`, or pipe it with `--stdin-filename`)",
+                terminal(&discover::display_path(u))
             );
         }
-        let human = matches!(args.format, Format::Human | Format::Concise);
-        let progress = Progress::start(targets.len(), human && !args.statistics && talk);
-        let reports = run.check_targets(&targets, &|| progress.tick());
+    }
+    let (targets, walk_errors) = run.discover();
+    if args.show_files {
+        let mut out = String::new();
+        for t in &targets {
+            out.push_str(&format!("{} ({})\n", t.display, t.kind.as_str()));
+        }
+        return match emit(args.output_file.as_deref(), &out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => usage_error(&e),
+        };
+    }
+    if targets.is_empty() && unknown.is_empty() && talk {
+        eprintln!(
+            "warning: no files refit recognises (Dockerfiles, Compose, Kubernetes, Helm values, CI, kustomize, daemon mirror settings) were found"
+        );
+    }
+    let human = matches!(args.format, Format::Human | Format::Concise);
+    let progress = Progress::start(targets.len(), human && !args.statistics && talk);
+    // The plain run (a report, with or without --fix) streams: each file's
+    // report is written as it comes. Everything that needs every report
+    // first (a baseline, --diff-base, the GitHub review, statistics, diffs,
+    // suppressions, an output file, quiet modes) collects them.
+    let collect = args.write_baseline.is_some()
+        || args.format == Format::GithubReview
+        || args.output_file.is_some()
+        || args.fix_only
+        || args.quiet
+        || args.silent
+        || args.statistics
+        || args.diff
+        || args.add_ignore
+        || match run.needs_all_reports() {
+            Ok(all) => all,
+            Err(e) => return usage_error(&e.to_string()),
+        };
+    if collect {
+        let mut reports = Vec::new();
+        let streamed = run.stream(
+            &targets,
+            &walk_errors,
+            &|| progress.tick(),
+            false,
+            &mut |r| reports.push(r),
+        );
         progress.finish();
-        reports
+        if let Err(e) = streamed {
+            return usage_error(&e.to_string());
+        }
+        return finish_collected(&args, &run, reports, false);
+    }
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let is_terminal = std::io::stdout().is_terminal();
+    let options = RenderOptions {
+        color: color_for(args.color, is_terminal),
+        fixing: args.fix,
+        unsafe_fixes: args.unsafe_fixes,
+        width: terminal_width(is_terminal),
     };
-    let mut reports = match checked {
-        Ok(r) => r,
+    let emitter = match report::stream::Emitter::new(args.format, options, &mut stdout, SPILL_AFTER)
+    {
+        Ok(e) => e,
         Err(e) => return usage_error(&e.to_string()),
     };
+    let mut output = Output {
+        emitter,
+        shown: (args.show_fixes && args.fix).then(report::ShownFixes::default),
+        outcome: refit_run::Outcome::default(),
+    };
+    let streamed = run.stream(
+        &targets,
+        &walk_errors,
+        &|| progress.tick(),
+        true,
+        &mut |r| progress.suspend(|| output.report(&r)),
+    );
+    progress.finish();
+    let failures = match streamed {
+        Ok(f) => f,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    output.finish(&run, &failures)
+}
+
+/// Machine formats keep this many bytes of a whole document's items in
+/// memory, then spill them to a temporary file.
+const SPILL_AFTER: usize = 8 << 20;
+
+/// A streamed report: each file written as it comes.
+struct Output<'w> {
+    emitter: report::stream::Emitter<'w>,
+    shown: Option<report::ShownFixes>,
+    outcome: refit_run::Outcome,
+}
+
+impl Output<'_> {
+    fn report(&mut self, r: &FileReport) {
+        self.outcome.add(r);
+        if let Some(shown) = &mut self.shown {
+            shown.add(r);
+        }
+        let _ = self.emitter.file(r);
+    }
+
+    fn finish(self, run: &Run, failures: &[refit_run::WriteFailure]) -> ExitCode {
+        for failure in failures {
+            eprintln!(
+                "error: {}: {}",
+                terminal(&failure.display),
+                terminal(&failure.error.to_string())
+            );
+        }
+        if let Ok(out) = self.emitter.finish() {
+            if let Some(shown) = self.shown {
+                let _ = out.write_all(shown.render().as_bytes());
+            }
+            let _ = out.flush();
+        }
+        let outcome = refit_run::Outcome {
+            failed_write: !failures.is_empty(),
+            ..self.outcome
+        };
+        ExitCode::from(run.exit_status(&outcome))
+    }
+}
+
+/// The end of a run that holds every report (see `check`): narrow
+/// (baseline, changed lines), write the fixes, then report.
+fn finish_collected(
+    args: &CheckArgs,
+    run: &Run,
+    mut reports: Vec<FileReport>,
+    stdin_mode: bool,
+) -> ExitCode {
+    let talk = !args.quiet && !args.silent;
+    let fix = args.fix || args.fix_only;
     if let Some(path) = &args.write_baseline {
         return write_baseline(path, &reports);
     }
@@ -516,7 +630,7 @@ fn check(args: CheckArgs) -> ExitCode {
             Err(e) => config_error(&e),
             Ok(outcome) => {
                 for e in &outcome.errors {
-                    eprintln!("error: {e}");
+                    eprintln!("error: {}", terminal(e));
                 }
                 println!(
                     "Added suppressions for {} finding{} in {} file{}.",
@@ -541,7 +655,11 @@ fn check(args: CheckArgs) -> ExitCode {
         }
     } else if fix {
         for failure in run.write_fixes(&mut reports) {
-            eprintln!("error: {}: {}", failure.display, failure.error);
+            eprintln!(
+                "error: {}: {}",
+                terminal(&failure.display),
+                terminal(&failure.error.to_string())
+            );
             failed_write = true;
         }
         // stdin: the fixed text goes to stdout, findings to stderr.
@@ -662,6 +780,14 @@ impl Progress {
             b.finish_and_clear();
         }
     }
+
+    /// Print without tearing the bar.
+    fn suspend<T>(&self, f: impl FnOnce() -> T) -> T {
+        match &self.bar {
+            Some(b) => b.suspend(f),
+            None => f(),
+        }
+    }
 }
 
 fn sites(args: SitesArgs) -> ExitCode {
@@ -693,7 +819,7 @@ fn sites(args: SitesArgs) -> ExitCode {
         match found {
             Err(e) => {
                 failed = true;
-                eprintln!("{}: {e}", t.display);
+                eprintln!("{}: {}", terminal(&t.display), terminal(&e));
             }
             Ok((text, sites)) => {
                 let index = crate::diagnostic::LineIndex::new(&text);

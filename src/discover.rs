@@ -249,10 +249,89 @@ pub fn unknown_explicit(
         .collect()
 }
 
+/// The path as shown in reports: without a leading `./`, and with any
+/// byte that is not UTF-8 written `\xNN` (never decoded lossily, so two
+/// names never show as one). Only the display: a file's identity is its
+/// path.
 pub fn display_path(path: &Path) -> String {
-    let s = path.to_string_lossy();
+    let s = os_display(path.as_os_str());
     let s = s.strip_prefix("./").unwrap_or(&s);
-    s.replace('\\', "/")
+    if cfg!(windows) {
+        s.replace('\\', "/")
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(unix)]
+fn os_display(s: &std::ffi::OsStr) -> String {
+    use std::fmt::Write;
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::new();
+    for chunk in s.as_bytes().utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
+#[cfg(not(unix))]
+fn os_display(s: &std::ffi::OsStr) -> String {
+    s.to_string_lossy().into_owned()
+}
+
+/// A path's identity for de-duplication: its components without `.`.
+fn identity(path: &Path) -> PathBuf {
+    path.components()
+        .filter(|c| *c != std::path::Component::CurDir)
+        .collect()
+}
+
+/// A folder (or entry) the walk could not read: reported as E001.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalkError {
+    pub path: PathBuf,
+    pub display: String,
+    pub message: String,
+}
+
+/// The path an `ignore` walk error is about, and the error's own words.
+fn walk_error(root: &Path, e: &ignore::Error) -> WalkError {
+    fn path_of(e: &ignore::Error) -> Option<&Path> {
+        match e {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                path_of(err)
+            }
+            ignore::Error::Loop { child, .. } => Some(child),
+            ignore::Error::Partial(errs) => errs.first().and_then(path_of),
+            _ => None,
+        }
+    }
+    fn message_of(e: &ignore::Error) -> String {
+        if let Some(io) = e.io_error() {
+            // The operating system's words, without the path again.
+            return match io.raw_os_error() {
+                Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+                None if io.kind() != std::io::ErrorKind::Other => io.kind().to_string(),
+                None => io.to_string(),
+            };
+        }
+        match e {
+            ignore::Error::WithPath { err, .. }
+            | ignore::Error::WithDepth { err, .. }
+            | ignore::Error::WithLineNumber { err, .. } => message_of(err),
+            other => other.to_string(),
+        }
+    }
+    let path = path_of(e).unwrap_or(root).to_path_buf();
+    WalkError {
+        display: display_path(&path),
+        message: message_of(e),
+        path,
+    }
 }
 
 /// Expand the command-line paths into files. Folders are walked with the
@@ -277,7 +356,16 @@ pub enum Choice {
 /// `discover`, asking `choose` about each file (configuration). Files named
 /// on the command line are always checked, with a `kinds` override applied.
 pub fn discover_with(paths: &[PathBuf], choose: &(dyn Fn(&Path) -> Choice + Sync)) -> Vec<Target> {
+    walk(paths, choose).0
+}
+
+/// `discover_with`, also returning what the walk could not read.
+pub fn walk(
+    paths: &[PathBuf],
+    choose: &(dyn Fn(&Path) -> Choice + Sync),
+) -> (Vec<Target>, Vec<WalkError>) {
     let mut targets = Vec::new();
+    let mut errors = Vec::new();
     for root in paths {
         if !root.is_dir() {
             let kind = match choose(root) {
@@ -300,7 +388,14 @@ pub fn discover_with(paths: &[PathBuf], choose: &(dyn Fn(&Path) -> Choice + Sync
             .require_git(false)
             .filter_entry(|e| e.file_name() != ".git")
             .build();
-        for entry in walker.flatten() {
+        for entry in walker {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    errors.push(walk_error(root, &e));
+                    continue;
+                }
+            };
             if !entry.file_type().is_some_and(|t| t.is_file()) {
                 continue;
             }
@@ -319,9 +414,17 @@ pub fn discover_with(paths: &[PathBuf], choose: &(dyn Fn(&Path) -> Choice + Sync
             }
         }
     }
-    targets.sort_by(|a, b| a.display.cmp(&b.display));
-    targets.dedup_by(|a, b| a.display == b.display);
-    targets
+    // One target per file: the same path named twice (`.` and `./x`) is
+    // checked once; two files that display alike are both checked.
+    let mut keyed: Vec<(PathBuf, Target)> = targets
+        .into_iter()
+        .map(|t| (identity(&t.path), t))
+        .collect();
+    keyed.sort_by(|a, b| a.1.display.cmp(&b.1.display).then_with(|| a.0.cmp(&b.0)));
+    keyed.dedup_by(|a, b| a.0 == b.0);
+    errors.sort_by(|a, b| a.display.cmp(&b.display));
+    errors.dedup();
+    (keyed.into_iter().map(|(_, t)| t).collect(), errors)
 }
 
 #[cfg(test)]

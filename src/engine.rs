@@ -323,8 +323,38 @@ pub fn process_path(
 }
 
 /// Settings that depend on files beside this one: a Compose file's `.env`,
-/// a values file's `Chart.yaml` (`appVersion`, for an empty `tag`).
+/// a values file's `Chart.yaml` (`appVersion`, for an empty `tag`), and the
+/// repository's context (images it builds, Compose build arguments).
 pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Option<Settings> {
+    let own = beside(path, kind, settings);
+    let repo = match kind {
+        FileKind::Dockerfile
+        | FileKind::Compose
+        | FileKind::GitlabCi
+        | FileKind::Kustomize
+        | FileKind::Kubernetes => crate::context::repo_context(path),
+        _ => None,
+    };
+    let Some(repo) = repo else {
+        return own;
+    };
+    let mut s = own.unwrap_or_else(|| settings.clone());
+    if kind == FileKind::Dockerfile
+        && let Some(args) = repo.args_for(path)
+    {
+        s.source.compose_args = args.clone();
+    }
+    if kind == FileKind::GitlabCi {
+        s.source.gitlab_variables = crate::context::gitlab_included_variables(path, &repo.root);
+    }
+    if kind == FileKind::Kubernetes {
+        s.source.kustomize_images = repo.kustomize_overrides(path);
+    }
+    s.source.repo = Some(repo);
+    Some(s)
+}
+
+fn beside(path: &Path, kind: FileKind, settings: &Settings) -> Option<Settings> {
     let dir = path.parent()?;
     match kind {
         FileKind::Compose => {
@@ -337,9 +367,11 @@ pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Optio
             let text = std::fs::read_to_string(dir.join("Chart.yaml")).ok()?;
             let docs = crate::sources::yaml::parse(&text).ok()?;
             let doc = docs.first()?;
-            let app = doc.get_scalar(&doc.root, "appVersion")?.value.clone();
             let mut s = settings.clone();
-            s.source.chart_app_version = Some(app);
+            s.source.chart_app_version = doc
+                .get_scalar(&doc.root, "appVersion")
+                .map(|a| a.value.clone());
+            s.source.chart = Some(std::sync::Arc::new(crate::context::chart_facts(dir, &text)));
             Some(s)
         }
         FileKind::ContainerdHosts => {

@@ -2,7 +2,7 @@
 
 use crate::check::Checked;
 use crate::diagnostic::{Applicability, Diagnostic, Edit};
-use crate::site::Span;
+use crate::site::{ImageSite, SiteValue, Span};
 
 /// How many rounds of fixes before giving up on convergence.
 pub const MAX_ROUNDS: usize = 10;
@@ -78,15 +78,24 @@ pub fn fix(
     let mut map = ChangeMap::default();
     let mut refused = None;
     let mut converged = false;
-    for _ in 0..MAX_ROUNDS {
+    // Fixes refused because they would change what another reference means
+    // (an ARG default two sites share), as edits in the original text.
+    let mut vetoed: Vec<Vec<Edit>> = Vec::new();
+    let mut rounds = 0;
+    let mut attempts = 0;
+    while rounds < MAX_ROUNDS && attempts < MAX_ROUNDS + checked.diagnostics.len() + 1 {
+        attempts += 1;
         let mut accepted: Vec<&[Edit]> = Vec::new();
+        let mut targets: Vec<Span> = Vec::new();
         let mut round_applied = Vec::new();
         let mut candidates: Vec<&Diagnostic> = checked
             .diagnostics
             .iter()
             .filter(|d| {
                 d.fix.as_ref().is_some_and(|f| {
-                    !f.edits.is_empty() && (f.applicability == Applicability::Safe || unsafe_fixes)
+                    !f.edits.is_empty()
+                        && (f.applicability == Applicability::Safe || unsafe_fixes)
+                        && !vetoed.contains(&in_original(&map, &f.edits))
                 })
             })
             .collect();
@@ -115,6 +124,7 @@ pub fn fix(
                 }
                 accepted.push(&fix.edits);
             }
+            targets.push(d.span);
             round_applied.push(Applied {
                 code: d.code,
                 title: fix.title.clone(),
@@ -146,6 +156,34 @@ pub fn fix(
                 break;
             }
             Ok(next) => {
+                let changed = meaning_changes(&checked.sites, &next.sites, &targets);
+                if !changed.is_empty() {
+                    // Refuse the fixes that touch a reference whose meaning
+                    // changed without a fix aimed at it, and redo the round.
+                    let culprits: Vec<Vec<Edit>> = checked
+                        .diagnostics
+                        .iter()
+                        .filter_map(|d| d.fix.as_ref())
+                        .filter(|f| {
+                            f.edits.iter().any(|e| {
+                                changed.iter().any(|site| {
+                                    site_spans(site).iter().any(|s| touches(*s, e.span))
+                                })
+                            })
+                        })
+                        .map(|f| in_original(&map, &f.edits))
+                        .collect();
+                    if culprits.iter().all(|c| vetoed.contains(c)) {
+                        refused = Some(format!(
+                            "a fix changed what `{}` means; the last fixes were not applied",
+                            changed.first().map_or("", |s| s.raw.as_str())
+                        ));
+                        break;
+                    }
+                    vetoed.extend(culprits);
+                    continue;
+                }
+                rounds += 1;
                 site_count = next.sites.len();
                 map.record(&edits);
                 text = candidate;
@@ -168,6 +206,20 @@ pub fn fix(
             refused,
         };
     }
+    if !vetoed.is_empty() {
+        for d in &mut checked.diagnostics {
+            if d.fix
+                .as_ref()
+                .is_some_and(|f| vetoed.contains(&in_original(&map, &f.edits)))
+            {
+                d.fix = None;
+                d.help = Some(
+                    "no safe fix: the edit would also change what another reference in this file means; change this use by hand"
+                        .to_string(),
+                );
+            }
+        }
+    }
     FixOutcome {
         text,
         applied,
@@ -175,6 +227,79 @@ pub fn fix(
         regions: map.regions,
         refused,
     }
+}
+
+/// Edits mapped back to the original text, to recognise a fix across rounds.
+fn in_original(map: &ChangeMap, edits: &[Edit]) -> Vec<Edit> {
+    edits
+        .iter()
+        .map(|e| Edit {
+            span: map.to_original(e.span),
+            content: e.content.clone(),
+        })
+        .collect()
+}
+
+fn touches(a: Span, b: Span) -> bool {
+    a.start <= b.end && b.start <= a.end
+}
+
+/// The file spans a site's value comes from: the site and its pieces.
+fn site_spans(site: &ImageSite) -> Vec<Span> {
+    let mut spans = vec![site.span];
+    if let SiteValue::Resolved { pieces, .. } = &site.value {
+        spans.extend(pieces.iter().filter_map(|p| p.file));
+    }
+    spans
+}
+
+/// What a site means: its fully normalized reference, or what it is made of.
+pub fn meaning(site: &ImageSite) -> String {
+    match &site.value {
+        SiteValue::Resolved {
+            parsed: Ok(reference),
+            ..
+        } => reference.normalized(),
+        SiteValue::Resolved { text, .. } => format!("unparsed {text}"),
+        SiteValue::Unresolved { missing } => format!("unresolved {}", missing.join(",")),
+        SiteValue::Mirror(m) => format!("mirror {}", m.written),
+    }
+}
+
+/// The sites (before a round) whose meaning changed though no fix of the
+/// round was aimed at them: a safe fix changes only the reference it is for.
+fn meaning_changes<'a>(
+    before: &'a [ImageSite],
+    after: &[ImageSite],
+    targets: &[Span],
+) -> Vec<&'a ImageSite> {
+    if before.len() != after.len() {
+        // A fix removed a reference (REF005 turns `--from=<image>` into a
+        // stage): the others cannot be paired by position, so each
+        // reference no fix aimed at must still be there with its meaning.
+        let mut left: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for a in after {
+            *left.entry(meaning(a)).or_default() += 1;
+        }
+        return before
+            .iter()
+            .filter(|b| !targets.contains(&b.span))
+            .filter(|b| match left.get_mut(&meaning(b)) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    false
+                }
+                _ => true,
+            })
+            .collect();
+    }
+    before
+        .iter()
+        .zip(after)
+        .filter(|(b, _)| !targets.contains(&b.span))
+        .filter(|(b, a)| meaning(b) != meaning(a))
+        .map(|(b, _)| b)
+        .collect()
 }
 
 /// Tracks which ranges of the original text were replaced, across rounds.
@@ -430,6 +555,76 @@ mod tests {
         });
         assert_eq!(out.text, "a\n");
         assert!(out.refused.unwrap().contains("number of image references"));
+    }
+
+    /// Two references built from one shared value (line 1), the second
+    /// with a prefix of its own: a fix for the first that edits the shared
+    /// value would change the second, so the engine refuses it.
+    fn shared_check(text: &str) -> Result<Checked, Box<Diagnostic>> {
+        let value = text.lines().next().unwrap_or("").to_string();
+        let site = |span: Span, text: String, own: Option<Span>| {
+            let mut pieces = vec![crate::site::Piece {
+                text: Span::new(text.len() - value.len(), text.len()),
+                file: Some(Span::new(0, value.len())),
+            }];
+            if let Some(own) = own {
+                pieces.insert(
+                    0,
+                    crate::site::Piece {
+                        text: Span::new(0, own.len()),
+                        file: Some(own),
+                    },
+                );
+            }
+            crate::site::ImageSite {
+                value: crate::site::SiteValue::Resolved {
+                    parsed: crate::reference::Reference::parse_normalized(&text),
+                    text,
+                    pieces,
+                },
+                span,
+                ..site_stub()
+            }
+        };
+        let second = value.len() + 1;
+        let sites = vec![
+            site(Span::new(0, value.len()), value.clone(), None),
+            site(
+                Span::new(second, text.len()),
+                format!("ghcr.io/{value}"),
+                Some(Span::new(second, second + 8)),
+            ),
+        ];
+        let mut diagnostics = Vec::new();
+        if value == "node" {
+            diagnostics.push(Diagnostic {
+                code: "TEST",
+                name: "test",
+                severity: crate::diagnostic::Severity::Warning,
+                message: String::new(),
+                span: Span::new(0, 4),
+                help: None,
+                yaml_path: None,
+                fix: Some(crate::diagnostic::Fix::new(
+                    "Use quay.io/node".to_string(),
+                    Applicability::Safe,
+                    vec![edit(0, 0, "quay.io/")],
+                )),
+            });
+        }
+        Ok(Checked { sites, diagnostics })
+    }
+
+    #[test]
+    fn refuses_a_fix_that_changes_another_reference() {
+        let text = "node\nghcr.io/";
+        let out = fix(text, shared_check(text).unwrap(), true, shared_check);
+        assert_eq!(out.text, text);
+        assert!(out.applied.is_empty());
+        assert!(out.refused.is_none());
+        let d = &out.checked.diagnostics[0];
+        assert!(d.fix.is_none());
+        assert!(d.help.as_deref().unwrap_or("").contains("no safe fix"));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use crate::check::{FileKind, Settings};
 use crate::config::{ConfigError, Resolver};
-use crate::discover::{self, Choice, Target, classify_explicit};
+use crate::discover::{self, Choice, Target, WalkError, classify_explicit};
 use crate::engine::{self, DEFAULT_MAX_FILE_SIZE, FileReport, FixMode};
 use crate::rules::RULES;
 use crate::site::Span;
@@ -14,6 +14,25 @@ use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+/// A thread pool for writing fixed files.
+fn write_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(WRITE_THREADS)
+            .thread_name(|i| format!("refit-write-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+/// Threads writing fixed files at once.
+const WRITE_THREADS: usize = 16;
+
+/// Files checked (and written) together; a run holds one chunk's reports.
+const CHUNK: usize = 512;
 
 /// What a run is asked to do: everything the command line says about it.
 #[derive(Debug, Clone, Default)]
@@ -116,6 +135,32 @@ pub struct AddIgnoreOutcome {
     pub errors: Vec<String>,
     /// Whether any file failed (unreadable, unsuppressable, unwritable).
     pub failed: bool,
+}
+
+/// What the exit status depends on, gathered report by report.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Outcome {
+    /// A per-file error.
+    pub errors: bool,
+    /// The worst severity of the findings left (notes aside).
+    pub worst: Option<crate::diagnostic::Severity>,
+    /// A file was changed by `--fix`.
+    pub changed: bool,
+    /// A file would change (`--diff`).
+    pub would_change: bool,
+    /// A fixed file could not be written.
+    pub failed_write: bool,
+}
+
+impl Outcome {
+    pub fn add(&mut self, r: &FileReport) {
+        self.errors |= r.has_error();
+        for d in r.diagnostics.iter().filter(|d| !d.is_note()) {
+            self.worst = self.worst.max(Some(d.severity));
+        }
+        self.changed |= r.fixed.is_some();
+        self.would_change |= r.source.is_some() && r.fixed.is_some();
+    }
 }
 
 /// A run: the options, the config resolver and the base settings.
@@ -274,7 +319,10 @@ impl Run {
         if self.reads_stdin() {
             Ok(vec![self.check_stdin(stdin)?])
         } else {
-            self.check_targets(&self.targets(), &|| {})
+            let (targets, errors) = self.discover();
+            let mut reports = self.check_targets(&targets, &|| {})?;
+            merge_walk_errors(&mut reports, &errors);
+            Ok(reports)
         }
     }
 
@@ -347,12 +395,58 @@ impl Run {
     /// The files to check under the run's paths (`.` when none), with the
     /// configuration's `kinds`, `include` and `exclude` applied.
     pub fn targets(&self) -> Vec<Target> {
+        self.discover().0
+    }
+
+    /// `targets`, and what the walk could not read (each an E001 report,
+    /// see [`walk_error_report`]).
+    pub fn discover(&self) -> (Vec<Target>, Vec<WalkError>) {
         let paths = self.paths();
         if let Some(change) = &self.change {
             // Only the changed files: the rest is never walked or read.
-            return crate::gitdiff::targets(change, &paths, &|p| self.kind_for(p));
+            let targets = crate::gitdiff::targets(change, &paths, &|p| self.kind_for(p));
+            return (targets, Vec::new());
         }
-        discover::discover_with(&paths, &|p: &Path| self.choice(p))
+        let choose = |path: &Path| self.choice(path);
+        discover::walk(&paths, &choose)
+    }
+
+    /// Check files in chunks, in parallel within a chunk; with `fix` (and
+    /// `write`), write each chunk's fixed files (in parallel) before handing its
+    /// reports on. `sink` gets every report in display order, the walk's
+    /// `errors` merged in; only one chunk is held at a time, so memory does
+    /// not grow with the number of files. Configuration is resolved for
+    /// every file first, so a configuration error stops the run before
+    /// anything is reported. Returns the files whose fixes were not written.
+    pub fn stream(
+        &self,
+        targets: &[Target],
+        errors: &[WalkError],
+        tick: &(dyn Fn() + Sync),
+        write: bool,
+        sink: &mut dyn FnMut(FileReport),
+    ) -> Result<Vec<WriteFailure>, RunError> {
+        for t in targets {
+            self.resolver.for_file(&t.path)?;
+        }
+        let mut failures = Vec::new();
+        let mut errors = errors.iter().peekable();
+        for chunk in targets.chunks(CHUNK) {
+            let mut reports = self.check_targets(chunk, tick)?;
+            if write && self.options.fix && !self.options.diff {
+                failures.extend(self.write_fixes(&mut reports));
+            }
+            for r in reports {
+                while let Some(e) = errors.next_if(|e| e.display < r.display) {
+                    sink(walk_error_report(e));
+                }
+                sink(r);
+            }
+        }
+        for e in errors {
+            sink(walk_error_report(e));
+        }
+        Ok(failures)
     }
 
     /// Files named on the command line whose kind neither their name nor
@@ -435,6 +529,30 @@ impl Run {
     /// `--diff-base`, findings on changed lines (or files); with a
     /// baseline, findings it does not record. A baseline's stale entries
     /// come back as a report on the baseline file (SUP002).
+    /// The baseline in effect: `--baseline`, else the configuration's.
+    fn baseline_path(&self) -> Result<Option<PathBuf>, RunError> {
+        let configured = || -> Result<Option<PathBuf>, RunError> {
+            let dir = std::env::current_dir().unwrap_or_default();
+            let probe = dir.join("refit.toml");
+            let Some(config) = self.resolver.for_file(&probe)? else {
+                return Ok(None);
+            };
+            let root = config.root.clone();
+            Ok(config.raw.baseline.as_ref().map(|b| root.join(b)))
+        };
+        match &self.options.baseline {
+            Some(p) => Ok(Some(p.clone())),
+            None if self.options.isolated => Ok(None),
+            None => configured(),
+        }
+    }
+
+    /// Whether the run must see every report before reporting any:
+    /// `--diff-base` or a baseline (`narrow`). Otherwise reports stream.
+    pub fn needs_all_reports(&self) -> Result<bool, RunError> {
+        Ok(self.change.is_some() || self.baseline_path()?.is_some())
+    }
+
     pub fn narrow(&self, reports: &mut Vec<FileReport>) -> Result<(), RunError> {
         if let Some(change) = &self.change {
             for r in reports.iter_mut() {
@@ -445,21 +563,7 @@ impl Run {
                 crate::gitdiff::narrow(change, self.options.diff_scope, r, settings.as_ref());
             }
         }
-        let configured = || -> Result<Option<PathBuf>, RunError> {
-            let dir = std::env::current_dir().unwrap_or_default();
-            let probe = dir.join("refit.toml");
-            let Some(config) = self.resolver.for_file(&probe)? else {
-                return Ok(None);
-            };
-            let root = config.root.clone();
-            Ok(config.raw.baseline.as_ref().map(|b| root.join(b)))
-        };
-        let path = match &self.options.baseline {
-            Some(p) => Some(p.clone()),
-            None if self.options.isolated => None,
-            None => configured()?,
-        };
-        let Some(path) = path else {
+        let Some(path) = self.baseline_path()? else {
             return Ok(());
         };
         let baseline = crate::baseline::load(&path).map_err(RunError::Usage)?;
@@ -514,22 +618,56 @@ impl Run {
     /// (E001, or E006 when it changed during the run), so no format
     /// reports it as fixed. Returns the files that were not written.
     pub fn write_fixes(&self, reports: &mut [FileReport]) -> Vec<WriteFailure> {
-        reports
-            .par_iter_mut()
-            .filter_map(|r| self.write_one(r))
-            .collect()
+        // Writing waits on the disk (fsync), not the processor: more
+        // threads than cores.
+        match write_pool() {
+            Some(pool) => pool.install(|| self.write_all(reports)),
+            None => self.write_all(reports),
+        }
     }
 
-    fn write_one(&self, r: &mut FileReport) -> Option<WriteFailure> {
-        let (Some(fixed), Some(path), Some(source)) = (&r.fixed, &r.path, &r.source) else {
-            return None;
-        };
-        let error = crate::write::write_fixed(path, source, r.stamp, fixed).err()?;
-        self.unfix(r, &error);
-        Some(WriteFailure {
-            display: r.display.clone(),
-            error,
-        })
+    /// Prepare every temporary file, then sync, check and rename each
+    /// (`write::prepare`, `write::commit`), in parallel.
+    fn write_all(&self, reports: &mut [FileReport]) -> Vec<WriteFailure> {
+        use crate::write;
+        let prepared: Vec<(usize, Result<write::Prepared, WriteError>)> = reports
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let (Some(fixed), Some(path), Some(source)) = (&r.fixed, &r.path, &r.source) else {
+                    return None;
+                };
+                Some((i, write::prepare(path, source, r.stamp, fixed)))
+            })
+            .collect();
+        // Each temporary file is synced on its own, in parallel: one
+        // `syncfs` for the batch was slower whenever anything else on the
+        // machine was writing.
+        let synced = false;
+        let shared: &[FileReport] = reports;
+        let results: Vec<(usize, WriteError)> = prepared
+            .into_par_iter()
+            .filter_map(|(i, p)| {
+                let r = &shared[i];
+                let (Some(fixed), Some(source)) = (&r.fixed, &r.source) else {
+                    return None;
+                };
+                p.and_then(|p| write::commit(p, source, r.stamp, fixed, synced))
+                    .err()
+                    .map(|e| (i, e))
+            })
+            .collect();
+        results
+            .into_iter()
+            .map(|(i, error)| {
+                let r = &mut reports[i];
+                self.unfix(r, &error);
+                WriteFailure {
+                    display: r.display.clone(),
+                    error,
+                }
+            })
+            .collect()
     }
 
     /// The report of a file whose fix was not written: its findings as
@@ -567,11 +705,23 @@ impl Run {
     pub fn add_ignore(&self, reports: &[FileReport]) -> Result<AddIgnoreOutcome, ConfigError> {
         let mut out = AddIgnoreOutcome::default();
         for r in reports {
+            self.add_ignore_one(r, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// `add_ignore` for one file, adding to `out`.
+    pub fn add_ignore_one(
+        &self,
+        r: &FileReport,
+        out: &mut AddIgnoreOutcome,
+    ) -> Result<(), ConfigError> {
+        {
             let (Some(text), Some(path)) = (&r.source, &r.path) else {
                 if r.has_error() {
                     out.failed = true;
                 }
-                continue;
+                return Ok(());
             };
             if r.kind == crate::check::FileKind::DaemonJson {
                 // JSON has no comments: say what to write instead.
@@ -596,10 +746,10 @@ impl Run {
                     ));
                     out.failed = true;
                 }
-                continue;
+                return Ok(());
             }
             let Some(new) = crate::add_ignore::add(r.kind, text, &r.diagnostics) else {
-                continue;
+                return Ok(());
             };
             // Write only what still parses and now reports nothing.
             let settings = self.file_settings(path)?.settings;
@@ -614,13 +764,13 @@ impl Run {
                         r.display
                     ));
                     out.failed = true;
-                    continue;
+                    return Ok(());
                 }
             }
             if let Err(e) = crate::write::write_fixed(path, text, r.stamp, &new) {
                 out.errors.push(format!("{}: {e}", r.display));
                 out.failed = true;
-                continue;
+                return Ok(());
             }
             out.files += 1;
             out.findings += r
@@ -629,32 +779,38 @@ impl Run {
                 .filter(|d| !d.code.starts_with('E') && !d.is_note())
                 .count();
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// The exit status of a run whose reports were all `add`ed to
+    /// `outcome`.
+    pub fn exit_status(&self, outcome: &Outcome) -> u8 {
+        let o = &self.options;
+        if outcome.failed_write || outcome.errors {
+            return 2;
+        }
+        let remaining = if o.diff {
+            outcome.would_change
+        } else {
+            let level = o.fail_level.unwrap_or(crate::diagnostic::Severity::Warning);
+            (o.fix && o.exit_non_zero_on_fix && outcome.changed)
+                || outcome.worst.is_some_and(|w| w >= level)
+        };
+        u8::from(remaining && !o.exit_zero)
     }
 
     /// The exit status: 2 for per-file errors (or a failed write), 1 when
     /// findings at or above the fail level remain (or, with `diff`, a file would change; with
     /// `exit_non_zero_on_fix`, a file was changed), else 0.
     pub fn exit_code(&self, reports: &[FileReport], failed_write: bool) -> u8 {
-        let o = &self.options;
-        if failed_write || reports.iter().any(FileReport::has_error) {
-            return 2;
-        }
-        let remaining = if o.diff {
-            reports
-                .iter()
-                .any(|r| r.source.is_some() && r.fixed.is_some())
-        } else {
-            let changed =
-                o.fix && o.exit_non_zero_on_fix && reports.iter().any(|r| r.fixed.is_some());
-            let level = o.fail_level.unwrap_or(crate::diagnostic::Severity::Warning);
-            changed
-                || reports
-                    .iter()
-                    .flat_map(|r| &r.diagnostics)
-                    .any(|d| !d.is_note() && d.severity >= level)
+        let mut outcome = Outcome {
+            failed_write,
+            ..Outcome::default()
         };
-        u8::from(remaining && !o.exit_zero)
+        for r in reports {
+            outcome.add(r);
+        }
+        self.exit_status(&outcome)
     }
 }
 
@@ -671,4 +827,28 @@ pub fn single_error(name: &Path, d: crate::diagnostic::Diagnostic) -> FileReport
         suggested: None,
         stamp: None,
     }
+}
+
+/// The report for a folder (or entry) the walk could not read.
+pub fn walk_error_report(e: &WalkError) -> FileReport {
+    let mut report = single_error(
+        &e.path,
+        crate::check::file_error(
+            "E001",
+            format!("Cannot read folder: {}", e.message),
+            Span::default(),
+        ),
+    );
+    report.display = e.display.clone();
+    report.path = Some(e.path.clone());
+    report
+}
+
+/// Add the walk's errors to the reports, in display order.
+pub fn merge_walk_errors(reports: &mut Vec<FileReport>, errors: &[WalkError]) {
+    if errors.is_empty() {
+        return;
+    }
+    reports.extend(errors.iter().map(walk_error_report));
+    reports.sort_by(|a, b| a.display.cmp(&b.display));
 }

@@ -213,7 +213,9 @@ pub struct PullPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Extra {
     /// Compose `image:` beside `build:`: the name given to a build output,
-    /// not a pull, so registry and tag rules do not apply.
+    /// not a pull, so registry and tag rules do not apply. Also set for an
+    /// image the repository builds itself and for a named build context
+    /// (`FROM bats-jenkins`, `COPY --from=binary_dir`; see `context.rs`).
     pub build_output: bool,
     /// Kubernetes pull policy.
     pub pull_policy: Option<PullPolicy>,
@@ -231,6 +233,47 @@ pub struct Extra {
     /// does with them (REF002's UndefinedArgInFrom and
     /// InvalidDefaultArgInFrom).
     pub from_args: Option<FromArgs>,
+    /// File spans of values this site takes from a place other uses share
+    /// (a Dockerfile `ARG` default used more than once): an edit there
+    /// would change every use, so `map_to_file` never maps into them; an
+    /// insertion before the whole reference goes to the use site instead.
+    pub shared: Vec<Span>,
+    /// Whether a registry may be written in front of this reference's name
+    /// (Helm charts whose templates join a registry value themselves).
+    pub prefixing: Prefixing,
+    /// A GitLab CI service without `alias:`: the host names the job reaches
+    /// it by come from the image name, so a fix that renames the image adds
+    /// an `alias:` with them.
+    pub service_hosts: Option<ServiceHosts>,
+    /// File spans no fix may edit: a kustomize `images[].name` and the
+    /// resource images it matches literally (an edit on one side alone
+    /// would break the match and change what is deployed).
+    pub frozen: Vec<Span>,
+}
+
+/// The host names a GitLab CI service answers on, and how to keep them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceHosts {
+    /// `docker`, or `tutum__wordpress,tutum-wordpress`.
+    pub hosts: String,
+    /// The service's image scalar as written (quotes included).
+    pub scalar: Span,
+    /// Where to insert `alias:` and the text before it (`\n    ` in a block
+    /// mapping, `, ` in a flow mapping); `None` for a service written as a
+    /// plain string, which becomes `{ name: …, alias: … }`.
+    pub insert: Option<(usize, String)>,
+}
+
+/// Whether a fix may write a registry in front of a name that has none.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Prefixing {
+    #[default]
+    Safe,
+    /// refit cannot tell how the name is used (a values file with no
+    /// templates, a sub-chart's values): the fix is unsafe.
+    Unsure(String),
+    /// The consumer adds a registry itself: a prefix would double it.
+    Never(String),
 }
 
 /// How a `FROM`'s variables without a value stand, as BuildKit's build
@@ -423,6 +466,24 @@ impl ImageSite {
             .filter(|p| p.file.is_some())
             .find(|p| fits(p))?;
         let file = piece.file?;
+        if self
+            .extra
+            .frozen
+            .iter()
+            .any(|f| f.start < file.end && file.start < f.end)
+        {
+            return None;
+        }
+        if self
+            .extra
+            .shared
+            .iter()
+            .any(|s| s.start <= file.start && file.end <= s.end)
+        {
+            // A value other places share: edit this use, never the value.
+            return (range.is_empty() && range.start == 0 && piece.text.start == 0)
+                .then(|| Span::new(self.span.start, self.span.start));
+        }
         let offset = range.start - piece.text.start;
         Some(Span::new(
             file.start + offset,

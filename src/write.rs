@@ -82,6 +82,29 @@ pub fn write_fixed(
     stamp: Option<Stamp>,
     content: &str,
 ) -> Result<(), WriteError> {
+    let prepared = prepare(path, original, stamp, content)?;
+    commit(prepared, original, stamp, content, false)
+}
+
+/// A write half done: checked, and (for a replacement) the new content in
+/// a temporary file beside the target, not yet synced.
+pub enum Prepared {
+    Replace {
+        target: PathBuf,
+        tmp: tempfile::NamedTempFile,
+    },
+    InPlace {
+        target: PathBuf,
+    },
+}
+
+/// Check the target and write the temporary file (see the module doc).
+pub fn prepare(
+    path: &Path,
+    original: &str,
+    stamp: Option<Stamp>,
+    content: &str,
+) -> Result<Prepared, WriteError> {
     let target = std::fs::canonicalize(path)?;
     let metadata = std::fs::metadata(&target)?;
     if !metadata.is_file() {
@@ -92,9 +115,54 @@ pub fn write_fixed(
     }
     unchanged(&target, original, stamp)?;
     if links(&metadata) > 1 {
-        return write_in_place(&target, original, stamp, content);
+        return Ok(Prepared::InPlace { target });
     }
-    replace(&target, &metadata, original, stamp, content)
+    let dir = parent(&target);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".refit-")
+        .tempfile_in(&dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let mine = tmp.as_file().metadata()?;
+        if (mine.uid(), mine.gid()) != (metadata.uid(), metadata.gid())
+            && std::os::unix::fs::fchown(tmp.as_file(), Some(metadata.uid()), Some(metadata.gid()))
+                .is_err()
+        {
+            // The owner cannot be kept by a new file: write in place.
+            return Ok(Prepared::InPlace { target });
+        }
+    }
+    tmp.write_all(content.as_bytes())?;
+    // After chown, which may clear set-id bits.
+    std::fs::set_permissions(tmp.path(), metadata.permissions())?;
+    Ok(Prepared::Replace { target, tmp })
+}
+
+/// Finish a prepared write: sync the temporary file (unless `synced`),
+/// check the target once more, and rename; or write in place.
+pub fn commit(
+    prepared: Prepared,
+    original: &str,
+    stamp: Option<Stamp>,
+    content: &str,
+    synced: bool,
+) -> Result<(), WriteError> {
+    match prepared {
+        Prepared::InPlace { target } => write_in_place(&target, original, stamp, content),
+        Prepared::Replace { target, tmp } => {
+            if !synced {
+                tmp.as_file().sync_data()?;
+            }
+            unchanged(&target, original, stamp)?;
+            tmp.persist(&target).map_err(|e| e.error)?;
+            // The folder is not synced: the new content is durable before
+            // the rename, so a crash (even a power loss) leaves the old
+            // file or the new one, never a torn one; syncing every folder
+            // too doubled the cost of `--fix`.
+            Ok(())
+        }
+    }
 }
 
 #[cfg(unix)]
@@ -139,41 +207,6 @@ fn parent(target: &Path) -> PathBuf {
     target
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-}
-
-/// Temporary file, same mode, owner and group, synced, re-checked, renamed.
-fn replace(
-    target: &Path,
-    metadata: &Metadata,
-    original: &str,
-    stamp: Option<Stamp>,
-    content: &str,
-) -> Result<(), WriteError> {
-    let dir = parent(target);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".refit-")
-        .tempfile_in(&dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let mine = tmp.as_file().metadata()?;
-        if (mine.uid(), mine.gid()) != (metadata.uid(), metadata.gid())
-            && std::os::unix::fs::fchown(tmp.as_file(), Some(metadata.uid()), Some(metadata.gid()))
-                .is_err()
-        {
-            // The owner cannot be kept by a new file: write in place.
-            drop(tmp);
-            return write_in_place(target, original, stamp, content);
-        }
-    }
-    tmp.write_all(content.as_bytes())?;
-    // After chown, which may clear set-id bits.
-    std::fs::set_permissions(tmp.path(), metadata.permissions())?;
-    tmp.as_file().sync_all()?;
-    unchanged(target, original, stamp)?;
-    tmp.persist(target).map_err(|e| e.error)?;
-    sync_dir(&dir);
-    Ok(())
 }
 
 /// Keep the inode (hard links, or an owner a new file cannot have): a

@@ -95,18 +95,14 @@ fn file_settings(path: &Path, code: &str) -> Settings {
     if let Ok(env) = std::fs::read_to_string(dir.join(".env")) {
         settings.source.dotenv = refit::sources::parse_dotenv(&env);
     }
-    // A containerd `hosts.toml` mirrors the registry its folder names.
-    let hosts = refit::check::FileKind::ContainerdHosts;
-    if classify(path) == Some(hosts)
-        && let Some(local) = refit::engine::local_settings(path, hosts, &settings)
+    // Files beside this one, as the CLI reads them: a containerd
+    // `hosts.toml` mirrors the registry its folder names, Helm values read
+    // their chart, and every file sees its repository's context (the
+    // fixture folder with a refit.toml, or the folder itself).
+    if let Some(kind) = classify(path)
+        && let Some(local) = refit::engine::local_settings(path, kind, &settings)
     {
         settings = local;
-    }
-    if let Ok(chart) = std::fs::read_to_string(dir.join("Chart.yaml")) {
-        let docs = refit::sources::yaml::parse(&chart).unwrap();
-        settings.source.chart_app_version = docs[0]
-            .get_scalar(&docs[0].root, "appVersion")
-            .map(|s| s.value.clone());
     }
     settings
 }

@@ -64,3 +64,71 @@ fn unknown_selectors_and_mixed_stdin_are_usage_errors() {
     let mixed = Run::new(options(vec!["-".into(), "x".into()]));
     assert!(mixed.is_err_and(|e| e.to_string().contains("stdin")));
 }
+
+#[test]
+fn a_run_streams_reports_before_every_file_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 3000;
+    for i in 0..n {
+        fs::write(
+            dir.path().join(format!("{i:05}.Dockerfile")),
+            "FROM nginx:1.27\n",
+        )
+        .unwrap();
+    }
+    let run = Run::new(options(vec![dir.path().to_path_buf()])).unwrap();
+    let (targets, errors) = run.discover();
+    assert_eq!(targets.len(), n);
+    let checked = std::sync::atomic::AtomicUsize::new(0);
+    let mut first_seen_after = None;
+    let mut seen = Vec::new();
+    run.stream(
+        &targets,
+        &errors,
+        &|| {
+            checked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        },
+        true,
+        &mut |r| {
+            first_seen_after.get_or_insert(checked.load(std::sync::atomic::Ordering::Relaxed));
+            seen.push(r.display);
+        },
+    )
+    .unwrap();
+    // The first report went out while most files were still unread.
+    let first = first_seen_after.unwrap();
+    assert!(first < n / 2, "first report after {first} of {n} files");
+    assert_eq!(seen.len(), n);
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "in display order");
+}
+
+#[test]
+fn whole_documents_spilled_to_disk_are_the_same_documents() {
+    use refit::report::{self, Format, RenderOptions, stream::Emitter};
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let run = Run::new(options(vec![fixtures])).unwrap();
+    let reports = run.check(std::io::empty()).unwrap();
+    let options = RenderOptions {
+        color: false,
+        fixing: false,
+        unsafe_fixes: false,
+        width: RenderOptions::DEFAULT_WIDTH,
+    };
+    for format in [
+        Format::Json,
+        Format::Sarif,
+        Format::Rdjson,
+        Format::Gitlab,
+        Format::Junit,
+    ] {
+        let whole = report::render(format, &reports, &options);
+        let mut out = Vec::new();
+        let mut emitter = Emitter::new(format, options, &mut out, 1024).unwrap();
+        for r in &reports {
+            emitter.file(r).unwrap();
+        }
+        emitter.finish().unwrap();
+        assert!(whole.len() > 10_000, "{format:?}");
+        assert!(String::from_utf8(out).unwrap() == whole, "{format:?}");
+    }
+}

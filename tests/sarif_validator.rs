@@ -41,11 +41,24 @@ fn sarif_passes_the_validator() {
             "sup/Dockerfile",
         ),
         ("K8S001-pull-policy/policies.yaml", "deploy/pod.yaml"),
+        // A URI needs percent-encoding here.
+        (
+            "REG001-implicit-registry/sites.Dockerfile",
+            "sp ace/Dockerfile",
+        ),
     ] {
         let target = root.join(to);
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         std::fs::copy(fixtures.join(from), target).unwrap();
     }
+    // Where the rule pages are: the tool's `informationUri` and each
+    // rule's `helpUri` (with no base, refit writes no link rather than a
+    // dead one, and the validator asks for one: SARIF2005).
+    std::fs::write(
+        root.join("refit.toml"),
+        "docs-url = \"https://docs.example.org/refit/rules\"\n",
+    )
+    .unwrap();
     let out = Command::cargo_bin("refit")
         .unwrap()
         .current_dir(root)
@@ -63,6 +76,9 @@ fn sarif_passes_the_validator() {
             .as_str()
             .unwrap()
             .starts_with('/')
+    }));
+    assert!(results.iter().any(|r| {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "sp%20ace/Dockerfile"
     }));
     let report = root.join("validation.sarif");
     let run = std::process::Command::new(&validator)

@@ -1,21 +1,22 @@
-use super::{RenderOptions, positions, summary};
+use super::escape::terminal;
+use super::positions;
 use crate::diagnostic::LineIndex;
 use crate::engine::FileReport;
 use std::fmt::Write;
 
-pub fn render(reports: &[FileReport], options: &RenderOptions) -> String {
-    let mut out = String::new();
-    for report in reports {
-        let index = report.current_text().map(LineIndex::new);
-        for d in &report.diagnostics {
-            let (start, _) = positions(report, index.as_ref(), d.span);
-            let _ = writeln!(
-                out,
-                "{}:{}:{}: {} {}",
-                report.display, start.line, start.column, d.code, d.message
-            );
-        }
+/// One file's lines.
+pub fn file(out: &mut String, report: &FileReport) {
+    let index = report.current_text().map(LineIndex::new);
+    for d in &report.diagnostics {
+        let (start, _) = positions(report, index.as_ref(), d.span);
+        let _ = writeln!(
+            out,
+            "{}:{}:{}: {} {}",
+            terminal(&report.display),
+            start.line,
+            start.column,
+            d.code,
+            terminal(&d.message)
+        );
     }
-    out.push_str(&summary(reports, options));
-    out
 }

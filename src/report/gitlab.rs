@@ -1,15 +1,15 @@
 //! GitLab Code Quality report (JSON), with stable fingerprints.
 
-use super::RenderOptions;
 use super::paths::{finding_fingerprint, repo_relative};
 use crate::diagnostic::{LineIndex, Severity};
 use crate::engine::FileReport;
 use serde_json::json;
 use std::collections::HashMap;
 
-pub fn render(reports: &[FileReport], _options: &RenderOptions) -> String {
+/// One file's issues.
+pub fn file(report: &FileReport) -> Vec<serde_json::Value> {
     let mut issues = Vec::new();
-    for report in reports {
+    {
         let index = report.current_text().map(LineIndex::new);
         let path = repo_relative(report);
         let mut seen: HashMap<(String, String), usize> = HashMap::new();
@@ -45,7 +45,5 @@ pub fn render(reports: &[FileReport], _options: &RenderOptions) -> String {
             }));
         }
     }
-    let mut out = serde_json::to_string_pretty(&issues).unwrap_or_default();
-    out.push('\n');
-    out
+    issues
 }

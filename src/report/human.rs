@@ -1,29 +1,34 @@
 //! Code frames via miette, over a source that indexes line starts once.
 
-use super::{RenderOptions, summary};
+use super::escape;
 use crate::diagnostic::{Applicability, Diagnostic, LineIndex, Severity};
 use crate::engine::FileReport;
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
     SourceCode, SourceSpan, SpanContents,
 };
+use std::borrow::Cow;
 use std::fmt;
 
 /// A miette source over one file's text with a line index built once.
 /// miette's own sources rescan the text from the start for every span,
 /// which is quadratic in the number of findings.
+/// The name and the text are escaped for a terminal (the text keeping its
+/// byte offsets).
 pub struct IndexedSource<'a> {
-    name: &'a str,
-    text: &'a str,
+    name: Cow<'a, str>,
+    text: Cow<'a, str>,
     index: LineIndex,
 }
 
 impl<'a> IndexedSource<'a> {
     pub fn new(name: &'a str, text: &'a str) -> IndexedSource<'a> {
+        let text = escape::source(text);
+        let index = LineIndex::new(&text);
         IndexedSource {
-            name,
+            name: escape::terminal(name),
             text,
-            index: LineIndex::new(text),
+            index,
         }
     }
 }
@@ -81,13 +86,13 @@ struct Report<'a> {
 
 impl fmt::Debug for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&escape::terminal(&self.diagnostic.message))
     }
 }
 
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&escape::terminal(&self.diagnostic.message))
     }
 }
 
@@ -223,60 +228,66 @@ fn words_outside_code(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Wor
     Box::new(words.into_iter())
 }
 
-pub fn render(reports: &[FileReport], options: &RenderOptions) -> String {
-    let handler = handler(options.color, options.width);
-    let mut out = String::new();
-    for report in reports {
-        let source = report
-            .current_text()
-            .map(|t| IndexedSource::new(&report.display, t));
-        let index = report.current_text().map(LineIndex::new);
-        let diagnostics = &report.diagnostics;
-        let mut i = 0;
-        while i < diagnostics.len() {
-            let d = &diagnostics[i];
-            let located = source
-                .as_ref()
-                .filter(|_| !(d.code.starts_with('E') || d.is_note()) || d.code == "E004");
-            // Findings on the same span share one frame (REG001 and TAG002
-            // on `nginx:latest`); the others follow without a frame.
-            let mut end = i + 1;
-            if located.is_some() {
-                while end < diagnostics.len()
-                    && diagnostics[end].span == d.span
-                    && !diagnostics[end].code.starts_with('E')
-                {
-                    end += 1;
-                }
+/// Help text for a terminal, line by line (its own line breaks stay).
+fn escaped_help(d: &Diagnostic) -> Option<String> {
+    help_text(d).map(|h| {
+        h.split('\n')
+            .map(|l| escape::terminal(l).into_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+/// One file's code frames.
+pub fn file(out: &mut String, report: &FileReport, handler: &GraphicalReportHandler) {
+    let source = report
+        .current_text()
+        .map(|t| IndexedSource::new(&report.display, t));
+    let index = report.current_text().map(LineIndex::new);
+    let display = escape::terminal(&report.display);
+    let diagnostics = &report.diagnostics;
+    let mut i = 0;
+    while i < diagnostics.len() {
+        let d = &diagnostics[i];
+        let located = source
+            .as_ref()
+            .filter(|_| !(d.code.starts_with('E') || d.is_note()) || d.code == "E004");
+        // Findings on the same span share one frame (REG001 and TAG002
+        // on `nginx:latest`); the others follow without a frame.
+        let mut end = i + 1;
+        if located.is_some() {
+            while end < diagnostics.len()
+                && diagnostics[end].span == d.span
+                && !diagnostics[end].code.starts_with('E')
+            {
+                end += 1;
+            }
+        }
+        let r = Report {
+            diagnostic: d,
+            source: located,
+            help: escaped_help(d),
+            also: &diagnostics[i + 1..end],
+        };
+        if located.is_none() {
+            out.push_str(&format!("{display}: "));
+        }
+        let _ = handler.render_report(out, &r);
+        out.push('\n');
+        for other in &diagnostics[i + 1..end] {
+            if let (Some(text), Some(index)) = (report.current_text(), index.as_ref()) {
+                let at = index.position(text, other.span.start);
+                out.push_str(&format!("{display}:{}:{}: ", at.line, at.column));
             }
             let r = Report {
-                diagnostic: d,
-                source: located,
-                help: help_text(d),
-                also: &diagnostics[i + 1..end],
+                diagnostic: other,
+                source: None,
+                help: escaped_help(other),
+                also: &[],
             };
-            if located.is_none() {
-                out.push_str(&format!("{}: ", report.display));
-            }
-            let _ = handler.render_report(&mut out, &r);
+            let _ = handler.render_report(out, &r);
             out.push('\n');
-            for other in &diagnostics[i + 1..end] {
-                if let (Some(text), Some(index)) = (report.current_text(), index.as_ref()) {
-                    let at = index.position(text, other.span.start);
-                    out.push_str(&format!("{}:{}:{}: ", report.display, at.line, at.column));
-                }
-                let r = Report {
-                    diagnostic: other,
-                    source: None,
-                    help: help_text(other),
-                    also: &[],
-                };
-                let _ = handler.render_report(&mut out, &r);
-                out.push('\n');
-            }
-            i = end;
         }
+        i = end;
     }
-    out.push_str(&summary(reports, options));
-    out
 }

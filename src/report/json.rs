@@ -1,4 +1,4 @@
-use super::{RenderOptions, positions};
+use super::positions;
 use crate::diagnostic::{Applicability, LineIndex, Position, Severity};
 use crate::engine::FileReport;
 use crate::site::Span;
@@ -60,31 +60,31 @@ struct JsonApplied<'a> {
     title: &'a str,
 }
 
-pub fn render(reports: &[FileReport], _options: &RenderOptions) -> String {
-    let mut diagnostics = Vec::new();
-    let mut fixed = Vec::new();
-    for report in reports {
-        let index = report.current_text().map(LineIndex::new);
-        for d in &report.diagnostics {
-            let (start, end) = positions(report, index.as_ref(), d.span);
-            let fix = d.fix.as_ref().map(|f| JsonFix {
-                title: &f.title,
-                applicability: f.applicability,
-                edits: f
-                    .edits
-                    .iter()
-                    .map(|e| {
-                        let (start, end) = positions(report, index.as_ref(), e.span);
-                        JsonEdit {
-                            span: e.span,
-                            start,
-                            end,
-                            content: &e.content,
-                        }
-                    })
-                    .collect(),
-            });
-            diagnostics.push(JsonDiagnostic {
+/// One file's diagnostics and applied fixes, each pretty-printed at the
+/// depth of the document's arrays.
+pub fn file(report: &FileReport, diagnostics: &mut Vec<String>, fixed: &mut Vec<String>) {
+    let index = report.current_text().map(LineIndex::new);
+    for d in &report.diagnostics {
+        let (start, end) = positions(report, index.as_ref(), d.span);
+        let fix = d.fix.as_ref().map(|f| JsonFix {
+            title: &f.title,
+            applicability: f.applicability,
+            edits: f
+                .edits
+                .iter()
+                .map(|e| {
+                    let (start, end) = positions(report, index.as_ref(), e.span);
+                    JsonEdit {
+                        span: e.span,
+                        start,
+                        end,
+                        content: &e.content,
+                    }
+                })
+                .collect(),
+        });
+        diagnostics.push(super::stream::pretty(
+            &JsonDiagnostic {
                 path: &report.display,
                 code: d.code,
                 name: d.name,
@@ -96,27 +96,33 @@ pub fn render(reports: &[FileReport], _options: &RenderOptions) -> String {
                 start,
                 end,
                 fix,
-            });
-        }
-        for a in &report.applied {
-            fixed.push(JsonApplied {
+            },
+            4,
+        ));
+    }
+    for a in &report.applied {
+        fixed.push(super::stream::pretty(
+            &JsonApplied {
                 path: &report.display,
                 code: a.code,
                 title: &a.title,
-            });
-        }
+            },
+            4,
+        ));
     }
+}
+
+/// The document with empty `diagnostics` and `fixed` arrays to splice into.
+pub fn skeleton(files_checked: usize) -> String {
     let doc = Document {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
             name: "refit",
             version: env!("CARGO_PKG_VERSION"),
         },
-        files_checked: reports.len(),
-        diagnostics,
-        fixed,
+        files_checked,
+        diagnostics: Vec::new(),
+        fixed: Vec::new(),
     };
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_string());
-    out.push('\n');
-    out
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_string())
 }

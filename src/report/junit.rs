@@ -1,6 +1,6 @@
 //! JUnit XML: one test case per file, one failure per finding.
 
-use super::{RenderOptions, positions};
+use super::positions;
 use crate::diagnostic::LineIndex;
 use crate::engine::FileReport;
 use std::fmt::Write;
@@ -19,47 +19,48 @@ fn xml(s: &str) -> String {
         .collect()
 }
 
-pub fn render(reports: &[FileReport], _options: &RenderOptions) -> String {
-    let failures: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
+/// The opening lines, once the counts are known.
+pub fn header(files: usize, failures: usize) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"refit\" tests=\"{}\" failures=\"{failures}\">",
-        reports.len()
+        "<testsuites name=\"refit\" tests=\"{files}\" failures=\"{failures}\">"
     );
     let _ = writeln!(
         out,
-        "  <testsuite name=\"refit\" tests=\"{}\" failures=\"{failures}\">",
-        reports.len()
+        "  <testsuite name=\"refit\" tests=\"{files}\" failures=\"{failures}\">"
     );
-    for report in reports {
-        let index = report.current_text().map(LineIndex::new);
-        let _ = write!(
-            out,
-            "    <testcase name=\"{}\" classname=\"refit\"",
-            xml(&report.display)
-        );
-        if report.diagnostics.is_empty() {
-            out.push_str("/>\n");
-            continue;
-        }
-        out.push_str(">\n");
-        for d in &report.diagnostics {
-            let (start, _) = positions(report, index.as_ref(), d.span);
-            let _ = writeln!(
-                out,
-                "      <failure type=\"{}\" message=\"{}\">{}:{}:{}: {} {}</failure>",
-                d.code,
-                xml(&d.message),
-                xml(&report.display),
-                start.line,
-                start.column,
-                d.code,
-                xml(&d.message)
-            );
-        }
-        out.push_str("    </testcase>\n");
-    }
-    out.push_str("  </testsuite>\n</testsuites>\n");
     out
+}
+
+pub const FOOTER: &str = "  </testsuite>\n</testsuites>\n";
+
+/// One file's test case.
+pub fn file(out: &mut String, report: &FileReport) {
+    let index = report.current_text().map(LineIndex::new);
+    let _ = write!(
+        out,
+        "    <testcase name=\"{}\" classname=\"refit\"",
+        xml(&report.display)
+    );
+    if report.diagnostics.is_empty() {
+        out.push_str("/>\n");
+        return;
+    }
+    out.push_str(">\n");
+    for d in &report.diagnostics {
+        let (start, _) = positions(report, index.as_ref(), d.span);
+        let _ = writeln!(
+            out,
+            "      <failure type=\"{}\" message=\"{}\">{}:{}:{}: {} {}</failure>",
+            d.code,
+            xml(&d.message),
+            xml(&report.display),
+            start.line,
+            start.column,
+            d.code,
+            xml(&d.message)
+        );
+    }
+    out.push_str("    </testcase>\n");
 }

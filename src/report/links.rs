@@ -13,16 +13,22 @@ pub fn set_docs_url(url: &str) {
 }
 
 /// The repository in the package metadata, when there is one.
-pub fn information_uri() -> Option<String> {
+fn repository() -> Option<String> {
     let repo = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
     (!repo.is_empty()).then(|| repo.to_string())
+}
+
+/// Where to learn about the tool: the repository, else the configured
+/// documentation.
+pub fn information_uri() -> Option<String> {
+    repository().or_else(|| CONFIGURED.get().cloned())
 }
 
 /// The folder the rule pages are in.
 pub fn docs_base() -> Option<String> {
     match CONFIGURED.get() {
         Some(url) => Some(url.clone()),
-        None => information_uri().map(|r| format!("{r}/blob/main/rules")),
+        None => repository().map(|r| format!("{r}/blob/main/rules")),
     }
 }
 

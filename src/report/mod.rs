@@ -1,6 +1,8 @@
-//! One emitter per output format. Emitters return text; the CLI prints it.
+//! One emitter per output format, written file by file (`stream`); the CLI
+//! chooses where it goes.
 
 mod concise;
+pub mod escape;
 mod github;
 pub mod github_review;
 mod gitlab;
@@ -12,6 +14,7 @@ pub mod paths;
 mod rdjson;
 pub mod review;
 pub mod sarif;
+pub mod stream;
 
 use crate::diagnostic::{Applicability, LineIndex, Position};
 use crate::engine::FileReport;
@@ -63,21 +66,19 @@ impl RenderOptions {
     pub const DEFAULT_WIDTH: usize = 100;
 }
 
-/// Render the reports of a run.
+/// Render the reports of a run into one string.
 pub fn render(format: Format, reports: &[FileReport], options: &RenderOptions) -> String {
-    match format {
-        Format::Human => human::render(reports, options),
-        Format::Concise => concise::render(reports, options),
-        Format::Json => json::render(reports, options),
-        Format::Sarif => sarif::render(reports, options),
-        Format::Github => github::render(reports, options),
-        Format::Rdjson => rdjson::render(reports, options),
-        Format::Rdjsonl => rdjson::render_lines(reports, options),
-        Format::Review => review::render(reports, options),
-        Format::GithubReview => github_review::render(reports, None, options.unsafe_fixes),
-        Format::Junit => junit::render(reports, options),
-        Format::Gitlab => gitlab::render(reports, options),
-    }
+    let mut out = Vec::new();
+    let written = (|| {
+        let mut emitter = stream::Emitter::new(format, *options, &mut out, usize::MAX)?;
+        for r in reports {
+            emitter.file(r)?;
+        }
+        emitter.finish().map(|_| ())
+    })();
+    // Writing to memory cannot fail.
+    debug_assert!(written.is_ok());
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// `--statistics`: findings per rule, most frequent first.
@@ -153,29 +154,52 @@ pub fn statistics_json(reports: &[FileReport]) -> String {
     serde_json::to_string_pretty(&statistics_rows(reports)).unwrap_or_default() + "\n"
 }
 
-/// `--show-fixes`: what `--fix` changed, by file.
-pub fn show_fixes(reports: &[FileReport]) -> String {
-    let mut out = String::new();
-    let total: usize = reports.iter().map(|r| r.applied.len()).sum();
-    if total == 0 {
-        return out;
-    }
-    out.push_str(&format!(
-        "\nFixed {total} problem{}:\n",
-        if total == 1 { "" } else { "s" }
-    ));
-    for r in reports.iter().filter(|r| !r.applied.is_empty()) {
-        out.push_str(&format!("- {}:\n", r.display));
+/// `--show-fixes`: what `--fix` changed, gathered file by file.
+#[derive(Debug, Default)]
+pub struct ShownFixes {
+    total: usize,
+    text: String,
+}
+
+impl ShownFixes {
+    pub fn add(&mut self, r: &FileReport) {
+        if r.applied.is_empty() {
+            return;
+        }
+        self.total += r.applied.len();
+        self.text
+            .push_str(&format!("- {}:\n", escape::terminal(&r.display)));
         let mut by: std::collections::BTreeMap<(&str, &str), usize> =
             std::collections::BTreeMap::new();
         for a in &r.applied {
             *by.entry((a.code, a.title.as_str())).or_default() += 1;
         }
         for ((code, title), n) in by {
-            out.push_str(&format!("    {n} × {code} ({title})\n"));
+            self.text
+                .push_str(&format!("    {n} × {code} ({})\n", escape::terminal(title)));
         }
     }
-    out
+
+    pub fn render(&self) -> String {
+        if self.total == 0 {
+            return String::new();
+        }
+        format!(
+            "\nFixed {} problem{}:\n{}",
+            self.total,
+            if self.total == 1 { "" } else { "s" },
+            self.text
+        )
+    }
+}
+
+/// `--show-fixes`: what `--fix` changed, by file.
+pub fn show_fixes(reports: &[FileReport]) -> String {
+    let mut s = ShownFixes::default();
+    for r in reports {
+        s.add(r);
+    }
+    s.render()
 }
 
 /// Start and end positions of a span in a report's text.
@@ -210,7 +234,11 @@ pub fn unchecked_files(reports: &[FileReport]) -> usize {
 }
 
 fn unchecked_line(reports: &[FileReport]) -> String {
-    match unchecked_files(reports) {
+    unchecked_text(unchecked_files(reports))
+}
+
+fn unchecked_text(n: usize) -> String {
+    match n {
         0 => String::new(),
         1 => "\n1 file could not be checked.".to_string(),
         n => format!("\n{n} files could not be checked."),
@@ -258,24 +286,72 @@ pub fn diff_summary(reports: &[FileReport], unsafe_fixes: bool) -> String {
 
 /// The closing summary line of the human and concise formats.
 pub fn summary(reports: &[FileReport], options: &RenderOptions) -> String {
-    let remaining: usize = reports
-        .iter()
-        .flat_map(|r| &r.diagnostics)
-        .filter(|d| !d.is_note())
-        .count();
-    let fixed: usize = reports.iter().map(|r| r.applied.len()).sum();
-    let fixable = reports
-        .iter()
-        .flat_map(|r| &r.diagnostics)
-        .filter_map(|d| d.fix.as_ref())
-        .filter(|f| f.applicability == Applicability::Safe || options.unsafe_fixes)
-        .count();
-    let hidden_unsafe = reports
-        .iter()
-        .flat_map(|r| &r.diagnostics)
-        .filter_map(|d| d.fix.as_ref())
-        .filter(|f| f.applicability == Applicability::Unsafe && !options.unsafe_fixes)
-        .count();
+    let mut totals = Totals::default();
+    for r in reports {
+        totals.add(r);
+    }
+    totals.summary(options)
+}
+
+/// What the closing summary counts, gathered file by file.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Totals {
+    remaining: usize,
+    fixed: usize,
+    safe_fixes: usize,
+    unsafe_fixes: usize,
+    unchecked: usize,
+}
+
+impl Totals {
+    pub fn add(&mut self, r: &FileReport) {
+        self.remaining += r.diagnostics.iter().filter(|d| !d.is_note()).count();
+        self.fixed += r.applied.len();
+        for f in r.diagnostics.iter().filter_map(|d| d.fix.as_ref()) {
+            match f.applicability {
+                Applicability::Safe => self.safe_fixes += 1,
+                Applicability::Unsafe => self.unsafe_fixes += 1,
+            }
+        }
+        if r.diagnostics
+            .iter()
+            .any(|d| matches!(d.code, "E001" | "E002" | "E003" | "E004"))
+        {
+            self.unchecked += 1;
+        }
+    }
+
+    /// The closing summary line of the human and concise formats.
+    pub fn summary(&self, options: &RenderOptions) -> String {
+        let Totals {
+            remaining,
+            fixed,
+            unchecked,
+            ..
+        } = *self;
+        let fixable = self.safe_fixes
+            + if options.unsafe_fixes {
+                self.unsafe_fixes
+            } else {
+                0
+            };
+        let hidden_unsafe = if options.unsafe_fixes {
+            0
+        } else {
+            self.unsafe_fixes
+        };
+        summary_text(remaining, fixed, fixable, hidden_unsafe, unchecked, options)
+    }
+}
+
+fn summary_text(
+    remaining: usize,
+    fixed: usize,
+    fixable: usize,
+    hidden_unsafe: usize,
+    unchecked: usize,
+    options: &RenderOptions,
+) -> String {
     let plural = |n: usize, word: &str| {
         if n == 1 {
             format!("{n} {word}")
@@ -314,7 +390,7 @@ pub fn summary(reports: &[FileReport], options: &RenderOptions) -> String {
             plural(hidden_unsafe, "hidden fix"),
         ));
     }
-    out.push_str(&unchecked_line(reports));
+    out.push_str(&unchecked_text(unchecked));
     out.push('\n');
     out
 }

@@ -34,6 +34,70 @@ pub fn repo_relative(report: &FileReport) -> String {
     }
 }
 
+/// A report's location as a URI reference (RFC 3986) for SARIF's
+/// `artifactLocation.uri`: the repository-relative path, or a `file://`
+/// URI outside the repository, each byte outside the unreserved and
+/// path-safe characters percent-encoded (a space is `%20`, a name that is
+/// not UTF-8 keeps its bytes).
+pub fn repo_uri(report: &FileReport) -> String {
+    let Some(path) = &report.path else {
+        return encode_path(report.display.as_bytes());
+    };
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+    match repo_root().and_then(|root| absolute.strip_prefix(root).ok()) {
+        Some(rel) => encode_path(&path_bytes(rel)),
+        None => format!("file://{}", encode_path(&path_bytes(&absolute))),
+    }
+}
+
+#[cfg(unix)]
+fn path_bytes(p: &Path) -> Vec<u8> {
+    std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()).to_vec()
+}
+
+#[cfg(not(unix))]
+fn path_bytes(p: &Path) -> Vec<u8> {
+    slash(p).into_bytes()
+}
+
+/// Percent-encode a path: `/` separates segments; unreserved characters
+/// and the sub-delimiters and `@` that a segment may hold stay. `:` is
+/// encoded too, so a first segment is never read as a scheme.
+pub fn encode_path(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        let keep = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'/'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b'@'
+            );
+        if keep {
+            out.push(char::from(b));
+        } else if b == b'\\' && cfg!(windows) {
+            out.push('/');
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 fn slash(p: &Path) -> String {
     p.to_string_lossy().replace('\\', "/")
 }
@@ -65,4 +129,20 @@ pub fn finding_fingerprint(
         line_text.trim(),
         &occurrence.to_string(),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(encode_path(b"app/Dockerfile"), "app/Dockerfile");
+        assert_eq!(encode_path(b"sp ace/Dockerfile"), "sp%20ace/Dockerfile");
+        assert_eq!(
+            encode_path("a%b#c?d:e[f]\u{e9}".as_bytes()),
+            "a%25b%23c%3Fd%3Ae%5Bf%5D%C3%A9"
+        );
+        assert_eq!(encode_path(b"x\xffy"), "x%FFy");
+    }
 }

@@ -2,7 +2,6 @@
 //! suggestions so `reviewdog -reporter=github-pr-review` posts them as
 //! suggested changes.
 
-use super::RenderOptions;
 use super::paths::repo_relative;
 use super::sarif::help_uri;
 use crate::diagnostic::{Diagnostic, LineIndex, Severity};
@@ -72,35 +71,24 @@ fn diagnostic(report: &FileReport, index: Option<&LineIndex>, d: &Diagnostic) ->
     value
 }
 
-fn all(reports: &[FileReport]) -> Vec<Value> {
-    let mut out = Vec::new();
-    for report in reports {
-        let index = report.current_text().map(LineIndex::new);
-        for d in &report.diagnostics {
-            out.push(diagnostic(report, index.as_ref(), d));
-        }
-    }
-    out
+/// One file's diagnostics.
+pub fn file(report: &FileReport) -> Vec<Value> {
+    let index = report.current_text().map(LineIndex::new);
+    report
+        .diagnostics
+        .iter()
+        .map(|d| diagnostic(report, index.as_ref(), d))
+        .collect()
 }
 
-pub fn render(reports: &[FileReport], _options: &RenderOptions) -> String {
+/// The document, with an empty `diagnostics` array to splice into.
+pub fn skeleton() -> String {
     let doc = json!({
         "source": match super::links::information_uri() {
             Some(url) => json!({"name": "refit", "url": url}),
             None => json!({"name": "refit"}),
         },
-        "diagnostics": all(reports),
+        "diagnostics": [],
     });
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
-    out
-}
-
-pub fn render_lines(reports: &[FileReport], _options: &RenderOptions) -> String {
-    let mut out = String::new();
-    for d in all(reports) {
-        out.push_str(&d.to_string());
-        out.push('\n');
-    }
-    out
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
 }

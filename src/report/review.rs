@@ -3,8 +3,8 @@
 //! exactly the lines it replaces.
 
 use super::paths::repo_relative;
+use super::positions;
 use super::sarif::help_uri;
-use super::{RenderOptions, positions};
 use crate::diagnostic::LineIndex;
 use crate::engine::FileReport;
 use std::fmt::Write;
@@ -29,49 +29,47 @@ pub fn hunks(old: &str, new: &str) -> Vec<(usize, usize, String)> {
     out
 }
 
-pub fn render(reports: &[FileReport], options: &RenderOptions) -> String {
-    let mut out = String::from("## refit\n\n");
-    let total: usize = reports.iter().map(|r| r.diagnostics.len()).sum();
-    if total == 0 {
-        out.push_str("No problems found.\n");
-        return out;
+pub const HEADER: &str = "## refit\n\n";
+
+/// One file's findings and suggested changes.
+pub fn file(out: &mut String, report: &FileReport) {
+    if report.diagnostics.is_empty() {
+        return;
     }
-    for report in reports.iter().filter(|r| !r.diagnostics.is_empty()) {
-        let index = report.current_text().map(LineIndex::new);
-        let _ = writeln!(out, "### `{}`\n", repo_relative(report));
-        for d in &report.diagnostics {
-            let (start, _) = positions(report, index.as_ref(), d.span);
-            let fixable = if d.fix.is_some() { " (fixable)" } else { "" };
-            let code = match help_uri(d.code) {
-                Some(url) => format!("[{}]({url})", d.code),
-                None => format!("`{}`", d.code),
+    let index = report.current_text().map(LineIndex::new);
+    let _ = writeln!(out, "### `{}`\n", repo_relative(report));
+    for d in &report.diagnostics {
+        let (start, _) = positions(report, index.as_ref(), d.span);
+        let fixable = if d.fix.is_some() { " (fixable)" } else { "" };
+        let code = match help_uri(d.code) {
+            Some(url) => format!("[{}]({url})", d.code),
+            None => format!("`{}`", d.code),
+        };
+        let _ = writeln!(out, "- line {}: {code} {}{fixable}", start.line, d.message);
+    }
+    out.push('\n');
+    if let (Some(old), Some(new)) = (&report.source, &report.suggested) {
+        for (first, last, replacement) in hunks(old, new) {
+            let lines = if first == last {
+                format!("line {first}")
+            } else {
+                format!("lines {first}–{last}")
             };
-            let _ = writeln!(out, "- line {}: {code} {}{fixable}", start.line, d.message);
-        }
-        out.push('\n');
-        if let (Some(old), Some(new)) = (&report.source, &report.suggested) {
-            for (first, last, replacement) in hunks(old, new) {
-                let lines = if first == last {
-                    format!("line {first}")
-                } else {
-                    format!("lines {first}–{last}")
-                };
-                let _ = writeln!(out, "Suggested change for {lines}:\n");
-                out.push_str("```suggestion\n");
-                out.push_str(&replacement);
-                if !replacement.ends_with('\n') {
-                    out.push('\n');
-                }
-                out.push_str("```\n\n");
+            let _ = writeln!(out, "Suggested change for {lines}:\n");
+            out.push_str("```suggestion\n");
+            out.push_str(&replacement);
+            if !replacement.ends_with('\n') {
+                out.push('\n');
             }
+            out.push_str("```\n\n");
         }
     }
-    let _ = options;
-    let _ = writeln!(
-        out,
-        "{} problem{}.",
-        total,
-        if total == 1 { "" } else { "s" }
-    );
-    out
+}
+
+/// The closing line.
+pub fn footer(total: usize) -> String {
+    if total == 0 {
+        return "No problems found.\n".to_string();
+    }
+    format!("{} problem{}.\n", total, if total == 1 { "" } else { "s" })
 }

@@ -1,7 +1,7 @@
 //! SARIF 2.1.0 for GitHub code scanning, built with serde-sarif's typed model.
 
-use super::paths::{finding_fingerprint, repo_relative};
-use super::{RenderOptions, positions};
+use super::paths::{finding_fingerprint, repo_uri};
+use super::positions;
 use crate::diagnostic::{LineIndex, Severity};
 use crate::engine::FileReport;
 use crate::rules::{self, Rule};
@@ -91,12 +91,14 @@ fn region(start: crate::diagnostic::Position, end: crate::diagnostic::Position) 
         .build()
 }
 
-pub fn render(reports: &[FileReport], _options: &RenderOptions) -> String {
-    let mut rules_seen: BTreeMap<&'static str, ReportingDescriptor> = BTreeMap::new();
-    let mut results = Vec::new();
-    for report in reports {
+/// The rules that fired, for the driver.
+pub type RulesSeen = BTreeMap<&'static str, ReportingDescriptor>;
+
+/// One file's results, each pretty-printed at the depth of `results`.
+pub fn file(report: &FileReport, rules_seen: &mut RulesSeen, results: &mut Vec<String>) {
+    {
         let index = report.current_text().map(LineIndex::new);
-        let path = repo_relative(report);
+        let path = repo_uri(report);
         let artifact = || ArtifactLocation::builder().uri(path.clone()).build();
         let mut occurrences: HashMap<(String, String), usize> = HashMap::new();
         for d in &report.diagnostics {
@@ -180,9 +182,13 @@ pub fn render(reports: &[FileReport], _options: &RenderOptions) -> String {
             if !fixes.is_empty() {
                 result.fixes = Some(fixes);
             }
-            results.push(result);
+            results.push(super::stream::pretty(&result, 8));
         }
     }
+}
+
+/// The document with an empty `results` array to splice into.
+pub fn skeleton(rules_seen: RulesSeen) -> String {
     let mut driver = ToolComponent::builder()
         .name("refit".to_string())
         .version(env!("CARGO_PKG_VERSION").to_string())
@@ -192,7 +198,7 @@ pub fn render(reports: &[FileReport], _options: &RenderOptions) -> String {
     driver.information_uri = information_uri();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
-        .results(results)
+        .results(Vec::<SarifResult>::new())
         .column_kind(serde_json::json!("unicodeCodePoints"))
         .build();
     let sarif = Sarif::builder()
@@ -200,7 +206,5 @@ pub fn render(reports: &[FileReport], _options: &RenderOptions) -> String {
         .version(serde_json::json!("2.1.0"))
         .runs(vec![run])
         .build();
-    let mut out = serde_json::to_string_pretty(&sarif).unwrap_or_else(|_| "{}".to_string());
-    out.push('\n');
-    out
+    serde_json::to_string_pretty(&sarif).unwrap_or_else(|_| "{}".to_string())
 }

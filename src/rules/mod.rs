@@ -260,11 +260,62 @@ pub(crate) fn replace_in_reference(
     applicability: crate::diagnostic::Applicability,
 ) -> Option<Fix> {
     let span = site.map_to_file(range)?;
-    Some(Fix::new(
-        title,
-        applicability,
-        vec![crate::diagnostic::Edit { span, content }],
-    ))
+    // A name without a registry that the consumer joins with a registry of
+    // its own (Helm templates): a prefix would double it, or refit cannot tell.
+    let mut applicability = applicability;
+    if site.reference().is_some_and(|r| r.domain.is_none()) {
+        match &site.extra.prefixing {
+            crate::site::Prefixing::Never(_) => return None,
+            crate::site::Prefixing::Unsure(_) => {
+                applicability = crate::diagnostic::Applicability::Unsafe
+            }
+            crate::site::Prefixing::Safe => {}
+        }
+    }
+    let mut edits = vec![crate::diagnostic::Edit { span, content }];
+    // A GitLab CI service without `alias:` answers on host names made from
+    // its image name: a fix that renames the image keeps them as an alias.
+    if let (Some(hosts), Some(reference)) = (&site.extra.service_hosts, site.reference())
+        && range.start <= reference.path.end
+    {
+        let alias = format!("alias: {}", hosts.hosts);
+        match &hosts.insert {
+            Some((at, before)) => edits.push(crate::diagnostic::Edit {
+                span: crate::site::Span::new(*at, *at),
+                content: format!("{before}{alias}"),
+            }),
+            None => {
+                let edit = edits.pop()?;
+                let scalar = hosts.scalar;
+                let original = source_of(site, scalar)?;
+                let inner = crate::site::Span::new(
+                    edit.span.start.checked_sub(scalar.start)?,
+                    edit.span.end.checked_sub(scalar.start)?,
+                );
+                let renamed = preview(&original, inner, &edit.content);
+                edits.push(crate::diagnostic::Edit {
+                    span: scalar,
+                    content: format!("{{ name: {renamed}, {alias} }}"),
+                });
+            }
+        }
+    }
+    Some(Fix::new(title, applicability, edits))
+}
+
+/// The file bytes of a span inside a site's reference, rebuilt from the
+/// site's verbatim pieces and raw text (a service scalar is one piece).
+fn source_of(site: &ImageSite, scalar: crate::site::Span) -> Option<String> {
+    let crate::site::SiteValue::Resolved { text, pieces, .. } = &site.value else {
+        return None;
+    };
+    // Only a scalar written as exactly its value (one verbatim piece that
+    // is the whole scalar) can be rebuilt.
+    let [piece] = pieces.as_slice() else {
+        return None;
+    };
+    (piece.file == Some(scalar) && piece.text == crate::site::Span::new(0, text.len()))
+        .then(|| text.clone())
 }
 
 /// The resolved text of a site with a range replaced: for fix titles.

@@ -1,7 +1,6 @@
 use super::{Rule, RuleContext, declare_rule};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
 use crate::site::{ImageSite, SiteKind};
-use std::sync::LazyLock;
 
 declare_rule! {
     /// ## What it does
@@ -51,20 +50,9 @@ declare_rule! {
     check: check,
 }
 
-#[derive(serde::Deserialize)]
-struct Official {
-    names: Vec<String>,
-}
-
-static OFFICIAL: LazyLock<Vec<String>> = LazyLock::new(|| {
-    toml::from_str::<Official>(include_str!("../../rules/official-images.toml"))
-        .map(|o| o.names)
-        .unwrap_or_default()
-});
-
-/// Whether a name is a Docker Official Image.
+/// Whether a name is a Docker Official Image (`rules/official-images.toml`).
 pub fn is_official(name: &str) -> bool {
-    OFFICIAL.iter().any(|n| n.eq_ignore_ascii_case(name))
+    crate::official::is_official_image(name)
 }
 
 /// Levenshtein distance, for names of a few dozen bytes at most.

@@ -1,6 +1,6 @@
 use super::{Rule, RuleContext, declare_rule, preview, replace_in_reference};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
-use crate::site::{ImageSite, Span};
+use crate::site::{ImageSite, SiteKind, Span};
 
 declare_rule! {
     /// ## What it does
@@ -44,8 +44,22 @@ declare_rule! {
     /// with `from = "docker.io/my-org/"`, `to = "ghcr.io/my-org/"`,
     /// `my-org/api:1` becomes `ghcr.io/my-org/api:1` in one step.
     ///
+    /// An `ARG` default that other uses share (a `FROM docker.io/library/$NAME`,
+    /// a `RUN`) is not edited: the qualification goes to the use. A single
+    /// name that is not a Docker Official Image (`rules/official-images.toml`)
+    /// may be a local image (Podman: `localhost/<name>`), so it is reported
+    /// without a fix. Helm repositories get no prefix when the chart's
+    /// templates join a registry value themselves, and only an unsafe one
+    /// when refit found no templates or the value belongs to a sub-chart. A
+    /// GitLab CI service without `alias:` gets one with the host names it
+    /// answers on. A kustomize `images[].name`, and the resource images it
+    /// matches, are never edited.
+    ///
     /// Not flagged: a Compose `image:` beside `build:` (it names the build
-    /// output) and GitLab's dependency-proxy prefixes.
+    /// output), images the repository builds itself (Compose, bake,
+    /// `docker build -t`), named build contexts (`COPY --from=binary_dir`),
+    /// resource images a kustomization overrides with `newName`, and
+    /// GitLab's dependency-proxy prefixes.
     code: "REG001",
     name: "implicit-registry",
     severity: Warning,
@@ -64,6 +78,19 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     }
     // A dependency-proxy prefix (GitLab) names the registry.
     if reference.domain.is_some() || site.extra.via_proxy.is_some() {
+        return;
+    }
+    // A single name that is not a Docker Official Image is a local image or
+    // a named build context as often as a Docker Hub one.
+    let single = !reference.path_str().contains('/');
+    let official = !single || crate::official::is_official_image(reference.path_str());
+    if !official
+        && matches!(site.kind, SiteKind::CopyFrom | SiteKind::RunMountFrom)
+        && reference.tag.is_none()
+        && reference.digest.is_none()
+    {
+        // `COPY --from=binary_dir`: a named build context (bake `contexts`,
+        // Compose `additional_contexts`, `--build-context`).
         return;
     }
     // With a pull-through cache for Docker Hub, qualify straight through it
@@ -93,6 +120,19 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             reference.input()
         ),
     );
+    if !official {
+        d.message = format!(
+            "Image `{}` has no registry; `{}` is not a Docker Official Image, so it is a local image or `{qualified}`",
+            reference.input(),
+            reference.path_str()
+        );
+        d.help = Some(format!(
+            "if the repository or an earlier step builds `{0}`, it is a local name (Podman calls it `localhost/{0}`); otherwise write its registry",
+            reference.path_str()
+        ));
+        out.push(d);
+        return;
+    }
     d.fix = match &site.extra.registry_slot {
         // Helm values with a `registry:` key: templates join
         // `registry/repository`, so the registry is set there.
@@ -114,7 +154,21 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             Applicability::Safe,
         ),
     };
-    if d.fix.is_none() {
+    if let crate::site::Prefixing::Never(reason) = &site.extra.prefixing {
+        if d.fix.is_none() {
+            d.help = Some(format!(
+                "{reason}: set the registry there (a `registry:` key or `global.imageRegistry`), not in front of the repository"
+            ));
+        }
+    } else if d.fix.is_none() && !site.extra.frozen.is_empty() {
+        d.help = Some(format!(
+            "kustomize matches `images[].name` against resource images literally, so refit edits neither side alone; to deploy `{qualified}`, give the `images:` entry a `newName:`"
+        ));
+    } else if d.fix.is_none() && !site.extra.shared.is_empty() {
+        d.help = Some(format!(
+            "write `{qualified}` here; the value comes from an ARG default other lines also use, so refit does not edit it"
+        ));
+    } else if d.fix.is_none() {
         d.help = Some(format!(
             "write `{qualified}`; the value comes from outside the file, so refit cannot edit it"
         ));

@@ -39,6 +39,11 @@ declare_rule! {
     /// (`public.ecr.aws/bitnami`, 2026-06-10). `docker.pkg.github.com` is reported without a fix: its
     /// paths carry a repository component that `ghcr.io` names do not.
     ///
+    /// No fix when the rewrite would not name an image at the new place
+    /// (`gcr.io/google_containers:1` would become the Docker Hub name
+    /// `registry.k8s.io:1`), or when the name comes from an `ARG` default
+    /// that other lines also use.
+    ///
     /// `gcr.io` and its regional hosts (`us.gcr.io`, `eu.gcr.io`,
     /// `asia.gcr.io`) get an info-level note without a fix: Container
     /// Registry shut down on 2025-03-18 and stopped serving images of
@@ -179,7 +184,26 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
                 "check that the image exists at `{fixed}` before switching"
             ));
         }
-        if moved.fix {
+        // The rewrite must name an image at the new place: a whole name
+        // equal to a moved host prefix (`gcr.io/google_containers:1`) would
+        // become a Docker Hub name (`registry.k8s.io:1`).
+        // Through a mirror or proxy, where the name leads upstream.
+        let lands = crate::reference::Reference::parse_normalized(&fixed).is_ok_and(|r| {
+            let name = crate::identity::identity(&r, ctx.knowledge, ctx.policy)
+                .map_or_else(|| r.normalized_name(), |id| id.reference.normalized_name());
+            prefix_len(&name, &moved.to).is_some()
+        });
+        if moved.fix && !lands {
+            d.help = Some(format!(
+                "`{fixed}` would not name an image at `{}`; choose the image there by hand",
+                moved.to
+            ));
+        } else if moved.fix && !site.extra.shared.is_empty() && site.whole_file_span().is_none() {
+            d.help = Some(format!(
+                "write `{fixed}` here; the value comes from an ARG default other lines also use, so refit does not edit it"
+            ));
+        }
+        if moved.fix && lands {
             let applicability = if moved.safe && !mirrored {
                 Applicability::Safe
             } else {

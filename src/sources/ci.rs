@@ -135,7 +135,7 @@ fn gitlab_site(s: &Scalar, path: &str, variables: &BTreeMap<String, String>) -> 
     let offset = prefix.map_or(0, str::len);
     let file = s.content.map(|c| c.start + offset);
     let mut b = Builder::default();
-    expand_gitlab(rest, file, variables, &mut b);
+    expand_gitlab(rest, file, variables, &mut b, 0);
     let span = match s.content {
         Some(c) => Span::new(c.start + offset, c.end),
         None => s.span,
@@ -158,6 +158,7 @@ fn expand_gitlab(
     file: Option<usize>,
     vars: &BTreeMap<String, String>,
     out: &mut Builder,
+    depth: usize,
 ) {
     let b = value.as_bytes();
     let mut i = 0;
@@ -186,6 +187,11 @@ fn expand_gitlab(
             i += 1;
         } else {
             match vars.get(name) {
+                // GitLab expands variables inside variables
+                // (`CI_IMAGE: "${REG}/ci:1.0"`), to a bounded depth.
+                Some(v) if depth < 8 && v.contains('$') => {
+                    expand_gitlab(v, None, vars, out, depth + 1)
+                }
                 Some(v) => out.push(v, None),
                 None => out.miss(name),
             }
@@ -215,15 +221,116 @@ fn variables(doc: &Document, node: &Node) -> BTreeMap<String, String> {
     out
 }
 
+/// The jobs a job `extends:` (a name or a list), nearest first, following
+/// their own `extends:` up to a bounded depth.
+fn extended<'a>(doc: &'a Document, root: &'a Node, job: &'a Node) -> Vec<&'a Node> {
+    let mut out: Vec<&Node> = Vec::new();
+    let mut queue: Vec<&Node> = vec![job];
+    while let Some(current) = queue.pop() {
+        if out.len() >= 16 {
+            break;
+        }
+        let Some(ext) = doc.get(current, "extends") else {
+            continue;
+        };
+        let names: Vec<String> = match doc.resolve(ext) {
+            Node::Scalar(s) => vec![s.value.clone()],
+            _ => doc
+                .items(ext)
+                .into_iter()
+                .filter_map(|n| n.as_scalar().map(|s| s.value.clone()))
+                .collect(),
+        };
+        for name in names {
+            if let Some(base) = doc.get(root, &name) {
+                let base = doc.resolve(base);
+                if !out.iter().any(|b| std::ptr::eq(*b, base)) {
+                    out.push(base);
+                    queue.push(base);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The host names GitLab gives a service without `alias:`: its image name
+/// without tag or digest, `/` as `__` and as `-`.
+pub fn default_service_hosts(name: &str) -> Vec<String> {
+    let name = name.split('@').next().unwrap_or(name);
+    let name = match name.rfind(':') {
+        Some(colon) if !name[colon..].contains('/') => &name[..colon],
+        _ => name,
+    };
+    let mut hosts = vec![name.replace('/', "__"), name.replace('/', "-")];
+    hosts.dedup();
+    hosts
+}
+
+/// How a fix that renames a service's image keeps its host names: the
+/// names, and where an `alias:` goes. `None` when the name is not known
+/// (unresolved variables) or the service cannot be given an alias in place.
+fn service_hosts(
+    text: &str,
+    site: &ImageSite,
+    s: &Scalar,
+    block: bool,
+) -> Option<crate::site::ServiceHosts> {
+    let crate::site::SiteValue::Resolved { text: name, .. } = &site.value else {
+        return None;
+    };
+    let hosts = default_service_hosts(name).join(",");
+    let insert = if block {
+        let line_start = text[..s.span.start].rfind('\n').map_or(0, |n| n + 1);
+        let head = &text[line_start..s.span.start];
+        if head.contains('{') {
+            Some((s.span.end, ", ".to_string()))
+        } else {
+            let key = head.find("name")?;
+            let newline = if text[..line_start].ends_with("\r\n") {
+                "\r\n"
+            } else {
+                "\n"
+            };
+            // The rest of the `name:` line must be empty or a comment.
+            let line_end = text[s.span.end..]
+                .find('\n')
+                .map_or(text.len(), |n| s.span.end + n);
+            let tail = text[s.span.end..line_end].trim();
+            if !(tail.is_empty() || tail.starts_with('#')) {
+                return None;
+            }
+            Some((s.span.end, format!("{newline}{}", " ".repeat(key))))
+        }
+    } else {
+        None
+    };
+    Some(crate::site::ServiceHosts {
+        hosts,
+        scalar: s.span,
+        insert,
+    })
+}
+
 /// GitLab CI: `image` (a string or `{name}`) and `services` (strings or
 /// `{name, alias}`), at the top level, under `default:` and in every job,
 /// hidden `.jobs` included.
 pub fn extract_gitlab(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
+    extract_gitlab_with(text, &BTreeMap::new())
+}
+
+/// GitLab CI with the variables of the files it includes (`include:
+/// local:`), which the file's own `variables:` override.
+pub fn extract_gitlab_with(
+    text: &str,
+    included: &BTreeMap<String, String>,
+) -> Result<Vec<ImageSite>, SyntaxError> {
     let docs = yaml::parse(text)?;
     let mut out = Vec::new();
     for doc in &docs {
         let root = doc.resolve(&doc.root);
-        let globals = variables(doc, root);
+        let mut globals = included.clone();
+        globals.extend(variables(doc, root));
         let mut scopes: Vec<(String, &Node)> = vec![(String::new(), root)];
         if let Some(d) = doc.get(root, "default") {
             scopes.push(("default.".to_string(), d));
@@ -239,6 +346,10 @@ pub fn extract_gitlab(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
         }
         for (prefix, scope) in scopes {
             let mut vars = globals.clone();
+            // `extends:` jobs' variables, the furthest first (bounded).
+            for base in extended(doc, root, scope).iter().rev() {
+                vars.extend(variables(doc, base));
+            }
             vars.extend(variables(doc, scope));
             if let Some(image) = doc.get(scope, "image") {
                 let (s, path) = match image {
@@ -251,15 +362,23 @@ pub fn extract_gitlab(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
             }
             if let Some(services) = doc.get(scope, "services") {
                 for (i, svc) in doc.items(services).into_iter().enumerate() {
-                    let (s, path) = match svc {
-                        Node::Scalar(s) => (Some(s), format!("{prefix}services[{i}]")),
+                    let (s, path, aliased) = match svc {
+                        Node::Scalar(s) => (Some(s), format!("{prefix}services[{i}]"), false),
                         map => (
                             doc.get_scalar(map, "name"),
                             format!("{prefix}services[{i}].name"),
+                            doc.get(map, "alias").is_some(),
                         ),
                     };
                     if let Some(s) = s {
-                        out.extend(gitlab_site(s, &path, &vars));
+                        let mut site = gitlab_site(s, &path, &vars);
+                        if let Some(site) = &mut site
+                            && !aliased
+                        {
+                            let block = !matches!(svc, Node::Scalar(_));
+                            site.extra.service_hosts = service_hosts(text, site, s, block);
+                        }
+                        out.extend(site);
                     }
                 }
             }

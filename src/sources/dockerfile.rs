@@ -36,7 +36,104 @@ use std::sync::Arc;
 pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, SyntaxError> {
     let parsed = parse(text)?;
     validate(&parsed)?;
-    sites(&parsed, options)
+    let mut found = sites(&parsed, options)?;
+    mark_shared(&parsed, &mut found);
+    Ok(found)
+}
+
+/// Mark the `ARG` defaults that more than one place in the file uses (two
+/// `FROM` lines, a `FROM` and a `RUN`): a fix that edits such a default
+/// changes every use, so fixes edit the use site instead
+/// (`Extra::shared`). Uses are counted in the whole text, comments and
+/// heredocs included, so a doubt counts as shared.
+fn mark_shared(parsed: &Parsed, found: &mut [ImageSite]) {
+    let mut defaults: Vec<(String, Span)> = Vec::new();
+    for ins in parsed.instructions.iter().filter(|i| i.keyword == "arg") {
+        for (name, value) in arg_pairs(&ins.logical, ins.rest) {
+            if let Some(range) = value {
+                defaults.push((name, ins.logical.file_span(range)));
+            }
+        }
+    }
+    if defaults.is_empty() {
+        return;
+    }
+    // Uses that are a whole reference (`FROM $NAME`, `FROM "${NAME}"`) all
+    // mean the same image and get the same fix: editing the default keeps
+    // them equal. Any other use (a prefix, a suffix, a `RUN`) is shared.
+    // Counted once for every name (maps: many ARGs stay linear).
+    let mut whole: HashMap<&str, usize> = HashMap::new();
+    for s in found.iter() {
+        let raw = s.raw.trim_matches('"');
+        if let Some(r) = raw.strip_prefix('$') {
+            let name = r
+                .strip_prefix('{')
+                .and_then(|r| r.strip_suffix('}'))
+                .unwrap_or(r);
+            *whole.entry(name).or_default() += 1;
+        }
+    }
+    let uses = all_variable_uses(parsed.text);
+    let mut shared: Vec<Span> = defaults
+        .iter()
+        .filter(|(name, _)| {
+            let n = uses.get(name.as_str()).copied().unwrap_or(0);
+            n > 1 && n != whole.get(name.as_str()).copied().unwrap_or(0)
+        })
+        .map(|(_, span)| *span)
+        .collect();
+    if shared.is_empty() {
+        return;
+    }
+    shared.sort_by_key(|s| (s.start, s.end));
+    for site in found.iter_mut() {
+        let SiteValue::Resolved { pieces, .. } = &site.value else {
+            continue;
+        };
+        let mut marks: Vec<Span> = Vec::new();
+        for f in pieces.iter().filter_map(|p| p.file) {
+            // Defaults are disjoint: only the last one starting at or before
+            // the piece can hold it.
+            let upto = shared.partition_point(|s| s.start <= f.start);
+            if let Some(s) = upto.checked_sub(1).map(|k| shared[k])
+                && f.end <= s.end
+            {
+                marks.push(s);
+            }
+        }
+        marks.sort_by_key(|s| (s.start, s.end));
+        marks.dedup();
+        site.extra.shared.append(&mut marks);
+    }
+}
+
+/// How many times each name occurs as `$name` or `${name…}` in a text, in
+/// one pass.
+fn all_variable_uses(text: &str) -> HashMap<&str, usize> {
+    let bytes = text.as_bytes();
+    let is_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut i = 0;
+    while let Some(at) = text.get(i..).and_then(|t| t.find('$')) {
+        let start = i + at + 1;
+        let (from, braced) = if bytes.get(start) == Some(&b'{') {
+            (start + 1, true)
+        } else {
+            (start, false)
+        };
+        let mut end = from;
+        while end < bytes.len() && is_name(bytes[end]) {
+            end += 1;
+        }
+        if end > from {
+            let closes = !braced || bytes.get(end).is_some_and(|&b| b"}:-+?#%/".contains(&b));
+            if closes && let Some(name) = text.get(from..end) {
+                *counts.entry(name).or_default() += 1;
+            }
+        }
+        i = start;
+    }
+    counts
 }
 
 // ---------------------------------------------------------------------------
@@ -960,6 +1057,18 @@ fn declare(
             // `ARG NAME` inside a stage takes the meta ARG's value.
             None => meta.and_then(|m| m.get(&name).cloned().flatten()),
         };
+        // An ARG without a value takes the one Compose passes
+        // (`build.args`), not editable here.
+        let value = value.or_else(|| {
+            options.compose_args.get(&name).map(|v| Value {
+                text: v.clone(),
+                pieces: vec![Piece {
+                    text: Span::new(0, v.len()),
+                    file: None,
+                }],
+                over_limit: false,
+            })
+        });
         env.insert(name, value);
     }
     Ok(())

@@ -4,17 +4,24 @@ use super::SourceOptions;
 use super::common::{Builder, dedupe, site};
 use super::kubernetes::scalar_site;
 use super::yaml::{self, Document, Node, Scalar, Style};
-use crate::site::{ImageSite, SiteKind, Slot, SyntaxError};
+use crate::site::{ImageSite, Prefixing, SiteKind, Slot, SyntaxError};
 
 pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, SyntaxError> {
     let docs = yaml::parse(text)?;
     let mut out = Vec::new();
     for doc in &docs {
         let root = doc.resolve(&doc.root);
-        let global_registry = doc
-            .get(root, "global")
-            .and_then(|g| doc.get_scalar(g, "imageRegistry"))
-            .filter(|s| !s.value.is_empty());
+        // `global.imageRegistry` or `global.image.registry`; null, `~` and
+        // an empty value are absent.
+        let global_registry = doc.get(root, "global").and_then(|g| {
+            doc.get_scalar(g, "imageRegistry")
+                .filter(|s| !is_absent(s))
+                .or_else(|| {
+                    doc.get(g, "image")
+                        .and_then(|i| doc.get_scalar(i, "registry"))
+                        .filter(|s| !is_absent(s))
+                })
+        });
         let walker = Walker {
             doc,
             options,
@@ -35,6 +42,15 @@ struct Walker<'a> {
 
 fn is_image_key(key: &str) -> bool {
     key.to_ascii_lowercase().ends_with("image")
+}
+
+/// A YAML null (`null`, `~`, nothing) or an empty string: the key is
+/// absent, so the chart's default applies.
+fn is_absent(s: &Scalar) -> bool {
+    s.value.is_empty()
+        || (s.style == Style::Plain
+            && !s.tagged
+            && matches!(s.value.as_str(), "null" | "Null" | "NULL" | "~"))
 }
 
 /// Whether a map's `version` is its image tag: charts write
@@ -90,10 +106,39 @@ impl Walker<'_> {
                 }
             }
             Node::Scalar(s) if is_image_key(key) && is_reference_like(s) => {
-                out.push(scalar_site(SiteKind::HelmValue, s, path));
+                let mut site = scalar_site(SiteKind::HelmValue, s, path);
+                site.extra.prefixing = self.prefixing(path);
+                out.push(site);
             }
             _ => {}
         }
+    }
+
+    /// Whether a fix may prefix the name at `path` with a registry: only
+    /// when the chart's templates were read and none joins a registry value.
+    fn prefixing(&self, path: &str) -> Prefixing {
+        let Some(chart) = &self.options.chart else {
+            return Prefixing::Unsure(
+                "refit found no chart templates to tell how this value is used".to_string(),
+            );
+        };
+        let top = path.split(['.', '[']).next().unwrap_or(path);
+        if chart.dependencies.iter().any(|d| d == top) {
+            return Prefixing::Unsure(format!(
+                "`{top}` configures the sub-chart `{top}`, whose templates refit did not read"
+            ));
+        }
+        if chart.joins_registry {
+            return Prefixing::Never(
+                "the chart's templates join a registry value with the repository".to_string(),
+            );
+        }
+        if !chart.templates {
+            return Prefixing::Unsure(
+                "refit found no chart templates to tell how this value is used".to_string(),
+            );
+        }
+        Prefixing::Safe
     }
 
     /// `{registry, repository, tag, digest}`, `{repository, tag}`, `{name, tag}`.
@@ -110,16 +155,16 @@ impl Walker<'_> {
         let registry_key = doc.get_scalar(map, "registry");
         let registry = self
             .global_registry
-            .or(registry_key)
-            .filter(|s| !s.value.is_empty());
-        let tag = doc.get_scalar(map, "tag").or_else(|| {
-            version_is_tag(doc, map, key)
-                .then(|| doc.get_scalar(map, "version"))
-                .flatten()
-        });
-        let digest = doc
-            .get_scalar(map, "digest")
-            .filter(|s| !s.value.is_empty());
+            .or(registry_key.filter(|s| !is_absent(s)));
+        let tag = doc
+            .get_scalar(map, "tag")
+            .filter(|s| !is_absent(s))
+            .or_else(|| {
+                version_is_tag(doc, map, key)
+                    .then(|| doc.get_scalar(map, "version"))
+                    .flatten()
+            });
+        let digest = doc.get_scalar(map, "digest").filter(|s| !is_absent(s));
 
         let mut b = Builder::default();
         let push = |b: &mut Builder, s: &Scalar| b.push(&s.value, s.content.map(|c| c.start));
@@ -166,7 +211,15 @@ impl Walker<'_> {
             ),
         );
         s.extra.numeric_tags = numeric_tags;
-        s.extra.registry_slot = registry_key.map(Slot::from);
+        s.extra.registry_slot = registry_key.map(|r| {
+            let mut slot = Slot::from(r);
+            // A null registry is absent: the fix may write one there.
+            if is_absent(r) {
+                slot.value.clear();
+            }
+            slot
+        });
+        s.extra.prefixing = self.prefixing(path);
         Some(s)
     }
 }

@@ -58,6 +58,11 @@ pub fn extract(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
                 b.into_value(),
                 format!("images[{i}].{key}"),
             );
+            // kustomize matches `name` against resource images literally:
+            // it is never edited (`newName` is what gets deployed).
+            if key == "name" {
+                s.extra.frozen.push(name.span);
+            }
             if let Some(t) = tag.filter(|t| t.is_number()) {
                 s.extra.numeric_tags.push(Slot::from(t));
             }

@@ -29,6 +29,19 @@ pub struct SourceOptions {
     /// What the repository around a Dockerfile builds by name (bake and
     /// Compose targets, named contexts), for STG001 and REF005.
     pub build_refs: Option<std::sync::Arc<crate::build_refs::BuildRefs>>,
+    /// The chart a Helm values file belongs to: how its templates join
+    /// registry and repository.
+    pub chart: Option<std::sync::Arc<crate::context::ChartFacts>>,
+    /// What the rest of the repository says (images it builds, named build
+    /// contexts).
+    pub repo: Option<std::sync::Arc<crate::context::RepoContext>>,
+    /// Build arguments Compose passes to this Dockerfile: values for ARGs
+    /// that have no default (never over a default or `--build-arg`).
+    pub compose_args: BTreeMap<String, String>,
+    /// The `images:` entries of the kustomizations that include this file.
+    pub kustomize_images: Vec<crate::context::KustomizeImage>,
+    /// Variables of the files a `.gitlab-ci.yml` includes (`include: local:`).
+    pub gitlab_variables: BTreeMap<String, String>,
 }
 
 /// Parse a `.env` file: `NAME=value` lines, `#` comments, `export`, quotes.

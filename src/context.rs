@@ -1,0 +1,686 @@
+//! Repository context: facts from neighbouring files that a file's own text
+//! does not say (a chart's templates, the images a repository builds, the
+//! build arguments Compose passes to a Dockerfile, kustomization trees).
+//! Every walk is bounded: file count, depth and size.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
+
+/// The most files a context walk reads.
+pub const MAX_FILES: usize = 4000;
+/// The deepest folder a context walk enters.
+pub const MAX_DEPTH: usize = 8;
+/// The largest file a context walk reads.
+pub const MAX_BYTES: u64 = 1024 * 1024;
+
+/// Folders a walk never enters.
+const SKIP: &[&str] = &[".git", "node_modules", "vendor", "target", ".venv", "dist"];
+
+fn read(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > MAX_BYTES {
+        return None;
+    }
+    std::fs::read_to_string(path).ok()
+}
+
+/// Files under `root` (bounded), sorted.
+fn walk(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![(root.to_path_buf(), 0)];
+    while let Some((dir, depth)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut entries: Vec<_> = entries.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            if out.len() >= MAX_FILES {
+                return out;
+            }
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let name = entry.file_name().to_string_lossy().to_string();
+            if kind.is_dir() {
+                if depth < MAX_DEPTH && !SKIP.contains(&name.as_str()) {
+                    stack.push((entry.path(), depth + 1));
+                }
+            } else if kind.is_file() {
+                out.push(entry.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Helm charts
+
+/// How a chart builds image strings, from its `templates/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChartFacts {
+    /// Whether the chart has templates refit read.
+    pub templates: bool,
+    /// Whether a template uses a registry value (`.Values.global.imageRegistry`,
+    /// `.imageRoot.registry`, `_helpers.tpl` joins): a repository must not
+    /// be prefixed with a registry, or the join doubles it.
+    pub joins_registry: bool,
+    /// Names and aliases of `dependencies:`: values under these keys belong
+    /// to sub-charts, with their own templates and defaults.
+    pub dependencies: Vec<String>,
+}
+
+/// Read the chart in `dir` (the folder of `Chart.yaml`).
+pub fn chart_facts(dir: &Path, chart_yaml: &str) -> ChartFacts {
+    let mut facts = ChartFacts::default();
+    if let Ok(docs) = crate::sources::yaml::parse(chart_yaml)
+        && let Some(doc) = docs.first()
+        && let Some(deps) = doc.get(&doc.root, "dependencies")
+        && let crate::sources::yaml::Node::Seq(items, _) = doc.resolve(deps)
+    {
+        for item in items {
+            for key in ["name", "alias"] {
+                if let Some(s) = doc.get_scalar(item, key)
+                    && !s.value.is_empty()
+                {
+                    facts.dependencies.push(s.value.clone());
+                }
+            }
+        }
+    }
+    let templates = dir.join("templates");
+    if templates.is_dir() {
+        facts.templates = true;
+        for path in walk(&templates) {
+            let Some(text) = read(&path) else { continue };
+            if template_joins_registry(&text) {
+                facts.joins_registry = true;
+                break;
+            }
+        }
+    }
+    facts
+}
+
+/// Whether a template expression (`{{ … }}`) uses a registry value.
+pub fn template_joins_registry(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let after = &rest[open + 2..];
+        let close = after.find("}}").unwrap_or(after.len());
+        if after[..close].to_ascii_lowercase().contains("registry") {
+            return true;
+        }
+        rest = &after[close..];
+    }
+    false
+}
+
+// ---------------------------------------------------------------------------
+// GitLab CI includes
+
+/// The `variables:` of the local files a GitLab CI file includes
+/// (`include: local: …`, `include: path.yml`, lists of either), following
+/// their own includes to a bounded depth; later files win, as in GitLab.
+pub fn gitlab_included_variables(file: &Path, root: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut seen = BTreeSet::new();
+    include_into(file, root, 0, &mut seen, &mut out);
+    out
+}
+
+fn include_into(
+    file: &Path,
+    root: &Path,
+    depth: usize,
+    seen: &mut BTreeSet<PathBuf>,
+    out: &mut BTreeMap<String, String>,
+) {
+    use crate::sources::yaml::Node;
+    if depth > 4 || seen.len() > 64 || !seen.insert(file.to_path_buf()) {
+        return;
+    }
+    let Some(text) = read(file) else { return };
+    let Ok(docs) = crate::sources::yaml::parse(&text) else {
+        return;
+    };
+    for doc in &docs {
+        let top = doc.resolve(&doc.root);
+        let Some(include) = doc.get(top, "include") else {
+            continue;
+        };
+        let items: Vec<&Node> = match doc.resolve(include) {
+            Node::Seq(..) => doc.items(include),
+            other => vec![other],
+        };
+        for item in items {
+            let local = match doc.resolve(item) {
+                Node::Scalar(s) if !s.value.contains("://") => Some(s.value.clone()),
+                map @ Node::Map(..) => doc.get_scalar(map, "local").map(|s| s.value.clone()),
+                _ => None,
+            };
+            let Some(local) = local else { continue };
+            // Wildcards and variables are not followed.
+            if local.contains(['*', '$']) {
+                continue;
+            }
+            let path = root.join(local.trim_start_matches('/'));
+            include_into(&path, root, depth + 1, seen, out);
+            let Some(included) = read(&path) else {
+                continue;
+            };
+            let Ok(idocs) = crate::sources::yaml::parse(&included) else {
+                continue;
+            };
+            for idoc in &idocs {
+                let iroot = idoc.resolve(&idoc.root);
+                if let Some(vars) = idoc.get(iroot, "variables") {
+                    for (k, v) in idoc.entries(vars) {
+                        let value = match idoc.resolve(v) {
+                            Node::Scalar(s) => Some(s.value.clone()),
+                            m @ Node::Map(..) => {
+                                idoc.get_scalar(m, "value").map(|s| s.value.clone())
+                            }
+                            _ => None,
+                        };
+                        if let Some(value) = value {
+                            out.insert(k.to_string(), value);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The repository
+
+/// What the files of a repository say about each other.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepoContext {
+    pub root: PathBuf,
+    /// Image names the repository builds (Compose `build:` with `image:`,
+    /// `docker-bake.hcl` target `tags`, `docker build -t` in scripts,
+    /// Makefiles and CI files), without tag or digest.
+    pub local_images: BTreeSet<String>,
+    /// Named build contexts (bake `contexts`, Compose `additional_contexts`,
+    /// `--build-context name=…`).
+    pub named_contexts: BTreeSet<String>,
+    /// Build arguments Compose passes to a Dockerfile (`build: {context,
+    /// dockerfile, args}`), by the Dockerfile's canonical path; only the
+    /// arguments every service that builds it agrees on.
+    pub dockerfile_args: BTreeMap<PathBuf, BTreeMap<String, String>>,
+    /// How many files the walk read (bounded by `MAX_FILES`).
+    pub files: usize,
+    /// Every kustomization, by its folder (canonical).
+    pub kustomizations: BTreeMap<PathBuf, Kustomization>,
+}
+
+/// One kustomization: what it includes and the images it overrides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Kustomization {
+    /// `resources`, `bases`, `components` and patch files, canonical:
+    /// files, or folders holding another kustomization.
+    pub includes: Vec<PathBuf>,
+    pub images: Vec<KustomizeImage>,
+}
+
+/// An entry of a kustomization's `images:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KustomizeImage {
+    /// `name`: matched literally against resource images (without tag).
+    pub name: String,
+    pub new_name: Option<String>,
+    /// Whether `newTag` or `digest` replaces the resource's tag.
+    pub new_tag: bool,
+}
+
+impl RepoContext {
+    /// The `images:` entries of every kustomization that includes a file,
+    /// directly or through overlays (bounded).
+    pub fn kustomize_overrides(&self, file: &Path) -> Vec<KustomizeImage> {
+        let Ok(file) = std::fs::canonicalize(file) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut queue = vec![file];
+        while let Some(item) = queue.pop() {
+            if seen.len() > 256 {
+                break;
+            }
+            for (dir, k) in &self.kustomizations {
+                if k.includes.contains(&item) && seen.insert(dir.clone()) {
+                    out.extend(k.images.iter().cloned());
+                    queue.push(dir.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+const KUSTOMIZATION_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+fn kustomization(path: &Path, text: &str, ctx: &mut RepoContext) {
+    let Ok(docs) = crate::sources::yaml::parse(text) else {
+        return;
+    };
+    let Some(dir) = path.parent().and_then(|d| std::fs::canonicalize(d).ok()) else {
+        return;
+    };
+    let mut k = Kustomization::default();
+    for doc in &docs {
+        let root = doc.resolve(&doc.root);
+        for key in [
+            "resources",
+            "bases",
+            "components",
+            "patchesStrategicMerge",
+            "patches",
+        ] {
+            let Some(list) = doc.get(root, key) else {
+                continue;
+            };
+            for item in doc.items(list) {
+                let entry = match item.as_scalar() {
+                    Some(s) => Some(s),
+                    None => doc.get_scalar(item, "path"),
+                };
+                let Some(entry) = entry else { continue };
+                if entry.value.contains("://") || entry.value.contains('\n') {
+                    continue;
+                }
+                if let Ok(p) = std::fs::canonicalize(dir.join(&entry.value)) {
+                    k.includes.push(p);
+                }
+            }
+        }
+        if let Some(images) = doc.get(root, "images") {
+            for entry in doc.items(images) {
+                let Some(name) = doc
+                    .get_scalar(entry, "name")
+                    .filter(|n| !n.value.is_empty())
+                else {
+                    continue;
+                };
+                let set = |key: &str| {
+                    doc.get_scalar(entry, key)
+                        .is_some_and(|s| !s.value.is_empty())
+                };
+                k.images.push(KustomizeImage {
+                    name: name.value.clone(),
+                    new_name: doc
+                        .get_scalar(entry, "newName")
+                        .filter(|s| !s.value.is_empty())
+                        .map(|s| s.value.clone()),
+                    new_tag: set("newTag") || set("digest"),
+                });
+            }
+        }
+    }
+    ctx.kustomizations.insert(dir, k);
+}
+
+impl RepoContext {
+    /// Whether a name (no registry; without tag) is built by the repository
+    /// or is a named build context.
+    pub fn is_local(&self, name: &str) -> bool {
+        self.local_images.contains(name) || self.named_contexts.contains(name)
+    }
+
+    /// The Compose build arguments for a Dockerfile.
+    pub fn args_for(&self, dockerfile: &Path) -> Option<&BTreeMap<String, String>> {
+        let key = std::fs::canonicalize(dockerfile).ok()?;
+        self.dockerfile_args.get(&key)
+    }
+}
+
+static CACHE: LazyLock<Mutex<BTreeMap<PathBuf, Arc<RepoContext>>>> =
+    LazyLock::new(|| Mutex::new(BTreeMap::new()));
+
+/// The repository root of a file: the nearest folder with `.git` or a
+/// refit config file; else the file's folder.
+pub fn repo_root(file: &Path) -> Option<PathBuf> {
+    let start = std::fs::canonicalize(file).ok()?;
+    let dir = start.parent()?.to_path_buf();
+    for (depth, ancestor) in dir.ancestors().enumerate() {
+        if depth > 32 {
+            break;
+        }
+        let marked = ancestor.join(".git").exists()
+            || crate::config::FILE_NAMES
+                .iter()
+                .any(|n| ancestor.join(n).is_file());
+        if marked {
+            return Some(ancestor.to_path_buf());
+        }
+    }
+    Some(dir)
+}
+
+/// The context of the repository a file is in (computed once per root).
+pub fn repo_context(file: &Path) -> Option<Arc<RepoContext>> {
+    let root = repo_root(file)?;
+    if let Ok(cache) = CACHE.lock()
+        && let Some(found) = cache.get(&root)
+    {
+        return Some(found.clone());
+    }
+    let context = Arc::new(scan(&root));
+    if let Ok(mut cache) = CACHE.lock() {
+        cache.insert(root, context.clone());
+    }
+    Some(context)
+}
+
+/// Read a repository's context (bounded).
+pub fn scan(root: &Path) -> RepoContext {
+    let mut ctx = RepoContext {
+        root: root.to_path_buf(),
+        ..RepoContext::default()
+    };
+    let mut args: BTreeMap<PathBuf, Vec<BTreeMap<String, String>>> = BTreeMap::new();
+    let files = walk(root);
+    ctx.files = files.len();
+    for path in files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let is_compose = (name.starts_with("compose") || name.starts_with("docker-compose"))
+            && (name.ends_with(".yml") || name.ends_with(".yaml"));
+        let is_bake = name.ends_with(".hcl") && name.contains("bake");
+        let is_script = name.ends_with(".sh")
+            || name == "makefile"
+            || name.ends_with(".mk")
+            || name == "justfile"
+            || name.ends_with(".yml")
+            || name.ends_with(".yaml")
+            || name.ends_with(".bash");
+        let is_kustomization = path
+            .file_name()
+            .is_some_and(|n| KUSTOMIZATION_NAMES.iter().any(|k| n == *k));
+        if !(is_compose || is_bake || is_script || is_kustomization) {
+            continue;
+        }
+        let Some(text) = read(&path) else { continue };
+        if is_kustomization {
+            kustomization(&path, &text, &mut ctx);
+            continue;
+        }
+        if is_compose {
+            compose(&path, &text, &mut ctx, &mut args);
+        }
+        if is_bake {
+            bake(&text, &mut ctx);
+        }
+        if is_script {
+            build_commands(&text, &mut ctx);
+        }
+    }
+    for (dockerfile, maps) in args {
+        let mut agreed: BTreeMap<String, String> = BTreeMap::new();
+        if let Some(first) = maps.first() {
+            for (k, v) in first {
+                if maps.iter().all(|m| m.get(k) == Some(v)) {
+                    agreed.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        if !agreed.is_empty() {
+            ctx.dockerfile_args.insert(dockerfile, agreed);
+        }
+    }
+    ctx
+}
+
+/// An image name without tag or digest.
+fn strip_tag(reference: &str) -> String {
+    let name = reference.split('@').next().unwrap_or(reference);
+    match name.rfind(':') {
+        Some(colon) if !name[colon..].contains('/') => name[..colon].to_string(),
+        _ => name.to_string(),
+    }
+}
+
+fn local_name(ctx: &mut RepoContext, reference: &str) {
+    let reference = reference.trim();
+    // Interpolated names are not known.
+    if reference.is_empty() || reference.contains('$') || reference.contains(char::is_whitespace) {
+        return;
+    }
+    ctx.local_images.insert(strip_tag(reference));
+}
+
+/// `KEY: value` or `- KEY=value` pairs of a Compose map or list.
+fn pairs(
+    doc: &crate::sources::yaml::Document,
+    node: &crate::sources::yaml::Node,
+) -> Vec<(String, Option<String>)> {
+    use crate::sources::yaml::Node;
+    match doc.resolve(node) {
+        Node::Seq(..) => doc
+            .items(node)
+            .into_iter()
+            .filter_map(|i| i.as_scalar())
+            .map(|s| match s.value.split_once('=') {
+                Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                None => (s.value.clone(), None),
+            })
+            .collect(),
+        map @ Node::Map(..) => doc
+            .entries(map)
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    doc.resolve(v).as_scalar().map(|s| s.value.clone()),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn compose(
+    path: &Path,
+    text: &str,
+    ctx: &mut RepoContext,
+    args: &mut BTreeMap<PathBuf, Vec<BTreeMap<String, String>>>,
+) {
+    let Ok(docs) = crate::sources::yaml::parse(text) else {
+        return;
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    for doc in &docs {
+        let root = doc.resolve(&doc.root);
+        let Some(services) = doc.get(root, "services") else {
+            continue;
+        };
+        for (_, svc) in doc.entries(services) {
+            let svc = doc.resolve(svc);
+            let Some(build) = doc.get(svc, "build") else {
+                continue;
+            };
+            if let Some(image) = doc.get_scalar(svc, "image") {
+                local_name(ctx, &image.value);
+            }
+            let build = doc.resolve(build);
+            let (context, dockerfile) = match build.as_scalar() {
+                Some(s) => (s.value.clone(), None),
+                None => (
+                    doc.get_scalar(build, "context")
+                        .map_or_else(|| ".".to_string(), |s| s.value.clone()),
+                    doc.get_scalar(build, "dockerfile").map(|s| s.value.clone()),
+                ),
+            };
+            if let Some(extra) = doc.get(build, "additional_contexts") {
+                for (name, _) in pairs(doc, extra) {
+                    ctx.named_contexts.insert(name);
+                }
+            }
+            if let Some(tags) = doc.get(build, "tags") {
+                for tag in doc.items(tags).into_iter().filter_map(|t| t.as_scalar()) {
+                    local_name(ctx, &tag.value);
+                }
+            }
+            if context.contains('$') || context.contains("://") {
+                continue;
+            }
+            let file = dir
+                .join(&context)
+                .join(dockerfile.as_deref().unwrap_or("Dockerfile"));
+            let Ok(file) = std::fs::canonicalize(&file) else {
+                continue;
+            };
+            let mut map = BTreeMap::new();
+            if let Some(a) = doc.get(build, "args") {
+                for (k, v) in pairs(doc, a) {
+                    // A value with interpolation is not known here.
+                    if let Some(v) = v.filter(|v| !v.contains('$')) {
+                        map.insert(k, v);
+                    }
+                }
+            }
+            args.entry(file).or_default().push(map);
+        }
+    }
+}
+
+/// Quoted strings inside the `[...]` or `{...}` that follows `key =`.
+fn hcl_block<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(key) {
+        let before_ok = rest[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace());
+        let after = rest[at + key.len()..].trim_start();
+        rest = &rest[at + key.len()..];
+        if !before_ok {
+            continue;
+        }
+        let Some(after) = after.strip_prefix('=') else {
+            continue;
+        };
+        let after = after.trim_start();
+        let close = match after.chars().next() {
+            Some('[') => ']',
+            Some('{') => '}',
+            _ => continue,
+        };
+        let end = after.find(close).unwrap_or(after.len());
+        out.push(&after[1.min(end)..end]);
+    }
+    out
+}
+
+fn bake(text: &str, ctx: &mut RepoContext) {
+    for list in hcl_block(text, "tags") {
+        for tag in list.split(',') {
+            let tag = tag.trim().trim_matches('"');
+            if !tag.is_empty() && !tag.contains("${") {
+                local_name(ctx, tag);
+            }
+        }
+    }
+    for map in hcl_block(text, "contexts") {
+        for line in map.split([',', '\n']) {
+            if let Some((name, _)) = line.split_once('=') {
+                let name = name.trim().trim_matches('"');
+                if !name.is_empty() {
+                    ctx.named_contexts.insert(name.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// `docker build -t NAME`, `docker buildx build --tag=NAME`,
+/// `podman build -t NAME`, `--build-context NAME=…`.
+fn build_commands(text: &str, ctx: &mut RepoContext) {
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(at) = words.iter().position(|w| matches!(*w, "build" | "bud")) else {
+            continue;
+        };
+        let tool = words[..at]
+            .iter()
+            .rev()
+            .find(|w| !matches!(**w, "buildx" | "image"))
+            .map(|w| w.rsplit('/').next().unwrap_or(w));
+        if !matches!(
+            tool,
+            Some(
+                "docker" | "podman" | "buildah" | "nerdctl" | "$(DOCKER)" | "${DOCKER}" | "$DOCKER"
+            )
+        ) {
+            continue;
+        }
+        let mut i = at + 1;
+        while i < words.len() {
+            let w = words[i].trim_matches(|c| c == '"' || c == '\'');
+            let (flag, value) = match w.split_once('=') {
+                Some((f, v)) if f.starts_with('-') => (f, Some(v.to_string())),
+                _ => (w, None),
+            };
+            let value = value.or_else(|| {
+                words
+                    .get(i + 1)
+                    .map(|v| v.trim_matches(|c| c == '"' || c == '\'').to_string())
+            });
+            match flag {
+                "-t" | "--tag" => {
+                    if let Some(v) = value {
+                        local_name(ctx, &v);
+                    }
+                }
+                "--build-context" => {
+                    if let Some((name, _)) = value.as_deref().and_then(|v| v.split_once('=')) {
+                        ctx.named_contexts.insert(name.to_string());
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_commands_and_bake() {
+        let mut ctx = RepoContext::default();
+        build_commands(
+            "\tdocker build -t bats-jenkins:latest .\n  docker buildx build --tag=org/tool --build-context binary_dir=./bin .\necho docker build is here\n",
+            &mut ctx,
+        );
+        bake(
+            "target \"app\" {\n  tags = [\"app-local:dev\", \"${REGISTRY}/app\"]\n  contexts = {\n    vendored = \"./vendor\"\n  }\n}\n",
+            &mut ctx,
+        );
+        let locals: Vec<&str> = ctx.local_images.iter().map(String::as_str).collect();
+        assert_eq!(locals, ["app-local", "bats-jenkins", "org/tool"]);
+        let named: Vec<&str> = ctx.named_contexts.iter().map(String::as_str).collect();
+        assert_eq!(named, ["binary_dir", "vendored"]);
+    }
+
+    #[test]
+    fn template_registry_joins() {
+        assert!(template_joins_registry(
+            "image: {{ .Values.global.imageRegistry }}/{{ .Values.image.repository }}"
+        ));
+        assert!(!template_joins_registry(
+            "# registry notes\nimage: \"{{ .Values.image.repository }}:{{ .Values.image.tag }}\""
+        ));
+    }
+}
