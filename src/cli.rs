@@ -830,9 +830,9 @@ fn sites(args: SitesArgs) -> ExitCode {
     let results: Vec<_> = targets
         .par_iter()
         .map(|t| {
-            let text = std::fs::read(&t.path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| engine::decode(b).map_err(|d| d.message));
+            let text = engine::read_capped(&t.path, engine::DEFAULT_MAX_FILE_SIZE)
+                .and_then(engine::decode)
+                .map_err(|d| d.message);
             let settings = Settings::default();
             let local = engine::local_settings(&t.path, t.kind, &settings).unwrap_or(settings);
             let found = text.and_then(|text| {

@@ -211,6 +211,11 @@ pub fn explicit_kind(path: &Path) -> Option<FileKind> {
     if lower.ends_with(".md") || lower.ends_with(".markdown") {
         return None;
     }
+    // A device, FIFO or socket is not sniffed (opening a FIFO blocks,
+    // `/dev/zero` never ends): it keeps the guess, and reading refuses it (E001).
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Some(kind);
+    }
     let Ok(file) = std::fs::File::open(path) else {
         return Some(kind);
     };

@@ -70,6 +70,14 @@ fn error_report(display: &str, path: Option<PathBuf>, kind: FileKind, d: Diagnos
     }
 }
 
+fn binary(at: usize) -> Box<Diagnostic> {
+    Box::new(file_error(
+        "E002",
+        format!("File is binary (NUL byte at offset {at})"),
+        Span::new(0, 0),
+    ))
+}
+
 /// Decode bytes as text, or say why they are not text (E002).
 pub fn decode(bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> {
     decode_text(bytes, false).map(|d| d.text)
@@ -158,9 +166,7 @@ pub fn decode_text(bytes: Vec<u8>, wide: bool) -> Result<Decoded, Box<Diagnostic
         });
     }
     if let Some(at) = bytes.iter().position(|&b| b == 0) {
-        return Err(not_text(format!(
-            "File is binary (NUL byte at offset {at})"
-        )));
+        return Err(binary(at));
     }
     String::from_utf8(bytes)
         .map(|text| Decoded {
@@ -183,6 +189,81 @@ pub fn file_note(code: &'static str, message: String) -> Diagnostic {
     d
 }
 
+/// How much of a file is read first, to find a NUL byte (a binary file)
+/// before reading on.
+const FIRST_BLOCK: usize = 8 * 1024;
+
+/// Read a regular file of at most `max_file_size` bytes. The limit holds
+/// on the read itself, whatever the file's metadata says (`/proc` files
+/// report size 0); devices, FIFOs and sockets are refused (E001), and a
+/// NUL byte in the first block stops the read (E002).
+pub fn read_capped(path: &Path, max_file_size: u64) -> Result<Vec<u8>, Box<Diagnostic>> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| {
+        Box::new(file_error(
+            "E001",
+            format!("Cannot read file: {e}"),
+            Span::new(0, 0),
+        ))
+    };
+    let over = |size: Option<u64>| {
+        let message = match size {
+            Some(n) => {
+                format!("File is {n} bytes, over the {max_file_size}-byte limit (--max-file-size)")
+            }
+            None => format!("File is over the {max_file_size}-byte limit (--max-file-size)"),
+        };
+        Box::new(file_error("E003", message, Span::new(0, 0)))
+    };
+    let meta = std::fs::metadata(path).map_err(cannot)?;
+    if meta.is_dir() {
+        return Err(Box::new(file_error(
+            "E001",
+            "Cannot read file: it is a folder".to_string(),
+            Span::new(0, 0),
+        )));
+    }
+    if !meta.is_file() {
+        return Err(Box::new(file_error(
+            "E001",
+            "Cannot read file: not a regular file (a device, FIFO or socket)".to_string(),
+            Span::new(0, 0),
+        )));
+    }
+    if meta.len() > max_file_size {
+        return Err(over(Some(meta.len())));
+    }
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    // The file may have been replaced since `metadata`: check what was opened.
+    if !file.metadata().map_err(cannot)?.is_file() {
+        return Err(Box::new(file_error(
+            "E001",
+            "Cannot read file: not a regular file (a device, FIFO or socket)".to_string(),
+            Span::new(0, 0),
+        )));
+    }
+    let mut reader = file.take(max_file_size.saturating_add(1));
+    let mut bytes = Vec::with_capacity(meta.len().min(FIRST_BLOCK as u64) as usize);
+    (&mut reader)
+        .take(FIRST_BLOCK as u64)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    // UTF-16 and UTF-32 text (after its byte-order mark) holds NUL bytes;
+    // `decode_text` decides for those.
+    let wide = matches!(
+        bytes.as_slice(),
+        [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] | [0, 0, 0xFE, 0xFF, ..]
+    );
+    if !wide && let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Err(binary(at));
+    }
+    reader.read_to_end(&mut bytes).map_err(cannot)?;
+    if bytes.len() as u64 > max_file_size {
+        return Err(over(None));
+    }
+    Ok(bytes)
+}
+
 /// Read and check a file.
 pub fn process_path(
     path: &Path,
@@ -193,51 +274,14 @@ pub fn process_path(
     mode: FixMode,
 ) -> FileReport {
     let owned = Some(path.to_path_buf());
-    match std::fs::metadata(path) {
-        Err(e) => {
-            let d = file_error("E001", format!("Cannot read file: {e}"), Span::new(0, 0));
-            return error_report(display, owned, kind, d);
-        }
-        Ok(m) if m.is_dir() => {
-            let d = file_error(
-                "E001",
-                "Cannot read file: it is a folder".to_string(),
-                Span::new(0, 0),
-            );
-            return error_report(display, owned, kind, d);
-        }
-        Ok(m) if m.len() > max_file_size => {
-            let d = file_error(
-                "E003",
-                format!(
-                    "File is {} bytes, over the {max_file_size}-byte limit (--max-file-size)",
-                    m.len()
-                ),
-                Span::new(0, 0),
-            );
-            return error_report(display, owned, kind, d);
-        }
-        Ok(_) => {}
-    }
     // Before reading: a change after this shows at write time.
     let stamp = std::fs::metadata(path)
         .ok()
         .map(|m| crate::write::Stamp::of(&m));
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_capped(path, max_file_size) {
         Ok(b) => b,
-        Err(e) => {
-            let d = file_error("E001", format!("Cannot read file: {e}"), Span::new(0, 0));
-            return error_report(display, owned, kind, d);
-        }
+        Err(d) => return error_report(display, owned, kind, *d),
     };
-    if bytes.len() as u64 > max_file_size {
-        let d = file_error(
-            "E003",
-            format!("File is over the {max_file_size}-byte limit (--max-file-size)"),
-            Span::new(0, 0),
-        );
-        return error_report(display, owned, kind, d);
-    }
     match decode_text(bytes, reads_wide_encodings(kind)) {
         Ok(Decoded { text, encoding }) => {
             let local = local_settings(path, kind, settings);

@@ -362,11 +362,11 @@ impl SegmentMap {
     /// The file offset of a text offset (the end maps to the end of the
     /// run it closes).
     pub fn file_offset(&self, at: usize) -> Option<usize> {
-        self.runs
-            .iter()
-            .find(|(l, _, len)| *l <= at && at < l + len)
-            .or_else(|| self.runs.iter().find(|(l, _, len)| at == l + len))
-            .map(|(l, f, _)| f + (at - l))
+        // Runs are pushed in text order and do not overlap: the run holding
+        // `at` is the last one starting at or before it.
+        let i = self.runs.partition_point(|(l, _, _)| *l <= at);
+        let (l, f, len) = *self.runs.get(i.checked_sub(1)?)?;
+        (at <= l + len).then(|| f + (at - l))
     }
 
     /// The file span covering a text range, from its first to its last
@@ -384,10 +384,12 @@ impl SegmentMap {
     /// The file span of a text range that was copied in one run, so that
     /// replacing those file bytes replaces exactly that text.
     pub fn verbatim(&self, range: Span) -> Option<Span> {
-        let (at, file, _) = self
-            .runs
-            .iter()
-            .find(|(at, _, len)| *at <= range.start && range.end <= at + len)?;
+        // The first run reaching the range's end (runs are in text order).
+        let i = self.runs.partition_point(|(l, _, len)| l + len < range.end);
+        let &(at, file, _) = self.runs.get(i)?;
+        if at > range.start {
+            return None;
+        }
         let start = file + (range.start - at);
         Some(Span::new(start, start + range.len()))
     }

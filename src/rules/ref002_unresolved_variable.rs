@@ -2,12 +2,15 @@ use super::{Rule, RuleContext, declare_rule};
 use crate::diagnostic::Diagnostic;
 use crate::reference::Reference;
 use crate::site::{ImageSite, SiteValue};
+use crate::sources::common::{MAX_VALUE, OVER_LIMIT};
 
 declare_rule! {
     /// ## What it does
     /// Flags image references built from variables that have no value: an
     /// `ARG` declared without a default, or a variable that was never
-    /// declared before the first `FROM`.
+    /// declared before the first `FROM`. Also flags references whose
+    /// expansion grows past 64 KiB (`ARG A=$A$A` repeated), which refit
+    /// does not build.
     ///
     /// ## Why is this bad?
     /// BuildKit expands an unset variable to the empty string, so the build
@@ -161,6 +164,21 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
     let SiteValue::Unresolved { missing } = &site.value else {
         return;
     };
+    if missing.iter().any(|m| m == OVER_LIMIT) {
+        let mut d = rule.report(
+            site,
+            format!(
+                "The reference expands to more than {} KiB (refit's limit), so refit does not resolve it",
+                MAX_VALUE / 1024
+            ),
+        );
+        d.help = Some(
+            "variables that double themselves (`ARG A=$A$A`) grow past any useful image reference"
+                .to_string(),
+        );
+        out.push(d);
+        return;
+    }
     if let Some(args) = &site.extra.from_args {
         if !args.undeclared.is_empty() {
             let mut d = rule.report(

@@ -37,13 +37,14 @@ fn check_file(rule: &Rule, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
     let Some(graph) = &ctx.file.graph else {
         return;
     };
-    let mut seen: Vec<String> = Vec::new();
+    // A set: a file of many stages stays linear.
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for node in &graph.stages {
         let Some((name, span)) = &node.name else {
             continue;
         };
         let lower = name.to_ascii_lowercase();
-        if seen.contains(&lower) {
+        if seen.contains(lower.as_str()) {
             let mut d = rule.report_at(
                 *span,
                 format!(
@@ -53,7 +54,7 @@ fn check_file(rule: &Rule, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
             d.help = Some("rename one of the stages and the references to it".to_string());
             out.push(d);
         } else {
-            seen.push(lower);
+            seen.insert(lower);
         }
     }
 }

@@ -3,6 +3,48 @@
 use crate::reference::Reference;
 use crate::site::{Extra, ImageSite, Piece, SiteKind, SiteValue, Span};
 
+/// The longest value a variable expansion may produce (`ARG A=$A$A`
+/// doubling): past it the value is unresolved (REF002), not built.
+pub const MAX_VALUE: usize = 64 * 1024;
+
+/// How many bytes of variable values one file's expansions may copy in
+/// all, so that many values near [`MAX_VALUE`] cannot add up.
+pub const MAX_EXPANDED: usize = 16 * 1024 * 1024;
+
+/// How deeply `${A:-${B:-…}}` may nest; deeper is a syntax error (E004).
+pub const MAX_NESTING: usize = 64;
+
+/// Listed in `missing` (it cannot be a variable's name) when a value grew
+/// past [`MAX_VALUE`] or the file's [`MAX_EXPANDED`].
+pub const OVER_LIMIT: &str = "(value over refit's size limit)";
+
+/// How many missing names a value lists at most.
+const MAX_MISSING: usize = 16;
+
+/// Take `n` bytes from a file's expansion budget; false when it is spent.
+pub fn spend(budget: &std::cell::Cell<usize>, n: usize) -> bool {
+    match budget.get().checked_sub(n) {
+        Some(left) => {
+            budget.set(left);
+            true
+        }
+        None => {
+            budget.set(0);
+            false
+        }
+    }
+}
+
+/// The error for substitutions nested past [`MAX_NESTING`].
+pub fn too_deep(span: Span) -> crate::site::SyntaxError {
+    crate::site::SyntaxError {
+        message: format!(
+            "variable substitutions nested more than {MAX_NESTING} levels deep (refit's limit)"
+        ),
+        span,
+    }
+}
+
 /// Accumulates expanded text with provenance, merging adjacent runs.
 #[derive(Debug, Default)]
 pub struct Builder {
@@ -14,6 +56,10 @@ pub struct Builder {
 impl Builder {
     pub fn push(&mut self, s: &str, file: Option<usize>) {
         if s.is_empty() {
+            return;
+        }
+        if self.text.len() + s.len() > MAX_VALUE {
+            self.miss(OVER_LIMIT);
             return;
         }
         let at = self.text.len();
@@ -51,7 +97,9 @@ impl Builder {
     }
 
     pub fn miss(&mut self, name: &str) {
-        if !self.missing.iter().any(|m| m == name) {
+        if (self.missing.len() < MAX_MISSING || name == OVER_LIMIT)
+            && !self.missing.iter().any(|m| m == name)
+        {
             self.missing.push(name.to_string());
         }
     }
@@ -62,6 +110,9 @@ impl Builder {
 pub struct Value {
     pub text: String,
     pub pieces: Vec<Piece>,
+    /// Its expansion grew past [`MAX_VALUE`]: a reference using it is
+    /// unresolved ([`OVER_LIMIT`]).
+    pub over_limit: bool,
 }
 
 impl Builder {

@@ -1,13 +1,17 @@
 //! Compose files: `services.<name>.image`, with interpolation.
 
 use super::SourceOptions;
-use super::common::{Builder, dedupe, site};
+use super::common::{
+    Builder, MAX_EXPANDED, MAX_NESTING, OVER_LIMIT, dedupe, site, spend, too_deep,
+};
 use super::yaml::{self, Document, Node, Scalar};
 use crate::site::{ImageSite, SiteKind, SyntaxError};
+use std::cell::Cell;
 
 pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, SyntaxError> {
     let docs = yaml::parse(text)?;
     let mut out = Vec::new();
+    let budget = Cell::new(MAX_EXPANDED);
     for doc in &docs {
         let root = doc.resolve(&doc.root);
         let (services, prefix) = match doc.get(root, "services") {
@@ -20,13 +24,20 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
                 continue;
             }
             let svc = doc.resolve(svc);
-            service(doc, svc, &format!("{prefix}{name}"), options, &mut out);
+            service(
+                doc,
+                svc,
+                &format!("{prefix}{name}"),
+                options,
+                &budget,
+                &mut out,
+            )?;
         }
         // Extension blocks (`x-*`) are checked too: images in anchors that
         // services merge, or in blocks tools read themselves.
         for (name, block) in doc.entries(root) {
             if name.starts_with("x-") {
-                extension(doc, doc.resolve(block), name, options, &mut out, 0);
+                extension(doc, doc.resolve(block), name, options, &budget, &mut out, 0)?;
             }
         }
         doc.check_budget()?;
@@ -40,17 +51,19 @@ fn service(
     svc: &Node,
     path: &str,
     options: &SourceOptions,
+    budget: &Cell<usize>,
     out: &mut Vec<ImageSite>,
-) {
+) -> Result<(), SyntaxError> {
     let Some(image) = doc.get_scalar(svc, "image") else {
-        return;
+        return Ok(());
     };
     if image.value.is_empty() {
-        return;
+        return Ok(());
     }
-    let mut s = interpolated_site(image, &format!("{path}.image"), options);
+    let mut s = interpolated_site(image, &format!("{path}.image"), options, budget)?;
     s.extra.build_output = doc.get(svc, "build").is_some();
     out.push(s);
+    Ok(())
 }
 
 fn extension(
@@ -58,11 +71,12 @@ fn extension(
     node: &Node,
     path: &str,
     options: &SourceOptions,
+    budget: &Cell<usize>,
     out: &mut Vec<ImageSite>,
     depth: usize,
-) {
+) -> Result<(), SyntaxError> {
     if depth > 8 {
-        return;
+        return Ok(());
     }
     if let Node::Map(..) = node {
         for (key, value) in doc.entries(node) {
@@ -70,34 +84,66 @@ fn extension(
             let p = format!("{path}.{key}");
             match value {
                 Node::Scalar(s) if key == "image" && !s.value.is_empty() => {
-                    let mut site = interpolated_site(s, &p, options);
+                    let mut site = interpolated_site(s, &p, options, budget)?;
                     site.extra.build_output = doc.get(node, "build").is_some();
                     out.push(site);
                 }
-                Node::Map(..) => extension(doc, value, &p, options, out, depth + 1),
+                Node::Map(..) => extension(doc, value, &p, options, budget, out, depth + 1)?,
                 _ => {}
             }
         }
     }
+    Ok(())
 }
 
-/// A site for a Compose scalar, interpolating `${VAR}` forms.
-pub fn interpolated_site(scalar: &Scalar, path: &str, options: &SourceOptions) -> ImageSite {
+/// A site for a Compose scalar, interpolating `${VAR}` forms; an error
+/// when they nest past [`MAX_NESTING`]. `budget` bounds the bytes of
+/// variable values one file's interpolations copy.
+pub fn interpolated_site(
+    scalar: &Scalar,
+    path: &str,
+    options: &SourceOptions,
+    budget: &Cell<usize>,
+) -> Result<ImageSite, SyntaxError> {
     let mut b = Builder::default();
-    interpolate(
+    let span = scalar.content.unwrap_or(scalar.span);
+    let mut state = Interpolation {
+        options,
+        budget,
+        out: &mut b,
+    };
+    if !interpolate(
         &scalar.value,
         scalar.content.map(|c| c.start),
-        options,
-        &mut b,
-    );
-    let span = scalar.content.unwrap_or(scalar.span);
-    site(
+        &mut state,
+        0,
+    ) {
+        return Err(too_deep(span));
+    }
+    Ok(site(
         SiteKind::ComposeService,
         span,
         &scalar.value,
         b.into_value(),
         path.to_string(),
-    )
+    ))
+}
+
+struct Interpolation<'a> {
+    options: &'a SourceOptions,
+    budget: &'a Cell<usize>,
+    out: &'a mut Builder,
+}
+
+impl Interpolation<'_> {
+    /// Copy a variable's value, within the file's budget.
+    fn value(&mut self, v: &str) {
+        if spend(self.budget, v.len()) {
+            self.out.push(v, None);
+        } else {
+            self.out.miss(OVER_LIMIT);
+        }
+    }
 }
 
 fn lookup<'a>(name: &str, options: &'a SourceOptions) -> Option<&'a String> {
@@ -107,14 +153,19 @@ fn lookup<'a>(name: &str, options: &'a SourceOptions) -> Option<&'a String> {
 /// Compose interpolation: `$VAR`, `${VAR}`, `${VAR:-d}`, `${VAR-d}`,
 /// `${VAR:+x}`, `${VAR+x}`, `${VAR:?err}`, `${VAR?err}`, `$$`.
 /// `file` is the offset of `value`'s first byte when it is the file's.
-fn interpolate(value: &str, file: Option<usize>, options: &SourceOptions, out: &mut Builder) {
+/// False when defaults nest deeper than [`MAX_NESTING`].
+fn interpolate(value: &str, file: Option<usize>, st: &mut Interpolation, depth: usize) -> bool {
+    if depth > MAX_NESTING {
+        return false;
+    }
+    let options = st.options;
     let b = value.as_bytes();
     let at = |i: usize| file.map(|f| f + i);
     let mut i = 0;
     let mut run = 0;
-    let flush = |out: &mut Builder, from: usize, to: usize| {
+    let flush = |st: &mut Interpolation, from: usize, to: usize| {
         if to > from {
-            out.push(&value[from..to], at(from));
+            st.out.push(&value[from..to], at(from));
         }
     };
     while i < b.len() {
@@ -122,10 +173,10 @@ fn interpolate(value: &str, file: Option<usize>, options: &SourceOptions, out: &
             i += 1;
             continue;
         }
-        flush(out, run, i);
+        flush(st, run, i);
         match b.get(i + 1) {
             Some(b'$') => {
-                out.push("$", at(i + 1));
+                st.out.push("$", at(i + 1));
                 i += 2;
             }
             Some(b'{') => {
@@ -148,25 +199,36 @@ fn interpolate(value: &str, file: Option<usize>, options: &SourceOptions, out: &
                 let has = if colon { non_empty } else { set };
                 let word_start = word_offset + usize::from(colon) + 1;
                 let word = value.get(word_start..close.min(b.len())).unwrap_or("");
-                match op {
-                    None => match val {
-                        Some(v) => out.push(v, None),
-                        None => out.miss(name),
-                    },
-                    Some('-') => match (has, val) {
-                        (true, Some(v)) => out.push(v, None),
-                        _ => interpolate(word, at(word_start), options, out),
-                    },
-                    Some('+') => {
-                        if has {
-                            interpolate(word, at(word_start), options, out);
+                let nested = match op {
+                    None => {
+                        match val {
+                            Some(v) => st.value(v),
+                            None => st.out.miss(name),
                         }
+                        true
                     }
-                    Some('?') => match (has, val) {
-                        (true, Some(v)) => out.push(v, None),
-                        _ => out.miss(name),
+                    Some('-') => match (has, val) {
+                        (true, Some(v)) => {
+                            st.value(v);
+                            true
+                        }
+                        _ => interpolate(word, at(word_start), st, depth + 1),
                     },
-                    _ => out.miss(if name.is_empty() { inner } else { name }),
+                    Some('+') => !has || interpolate(word, at(word_start), st, depth + 1),
+                    Some('?') => {
+                        match (has, val) {
+                            (true, Some(v)) => st.value(v),
+                            _ => st.out.miss(name),
+                        }
+                        true
+                    }
+                    _ => {
+                        st.out.miss(if name.is_empty() { inner } else { name });
+                        true
+                    }
+                };
+                if !nested {
+                    return false;
                 }
                 i = (close + 1).min(b.len());
             }
@@ -179,19 +241,20 @@ fn interpolate(value: &str, file: Option<usize>, options: &SourceOptions, out: &
                         .count();
                 let name = &value[i + 1..end];
                 match lookup(name, options) {
-                    Some(v) => out.push(v, None),
-                    None => out.miss(name),
+                    Some(v) => st.value(v),
+                    None => st.out.miss(name),
                 }
                 i = end;
             }
             _ => {
-                out.push("$", at(i));
+                st.out.push("$", at(i));
                 i += 1;
             }
         }
         run = i;
     }
-    flush(out, run, b.len());
+    flush(st, run, b.len());
+    true
 }
 
 /// The index of the `}` closing the `{` at `open`, nesting counted.

@@ -20,14 +20,15 @@
 //!   quotes and escapes. An unset variable is reported, never guessed.
 
 use super::SourceOptions;
-use super::common::{Builder, Value};
+use super::common::{Builder, MAX_EXPANDED, MAX_NESTING, OVER_LIMIT, Value, spend, too_deep};
 use crate::diagnostic::LineIndex;
 use crate::reference::Reference;
 use crate::site::{
     ImageSite, Piece, Relation, SegmentMap, SiteKind, SiteValue, Span, Stage, StageInstruction,
     SyntaxError,
 };
-use std::collections::HashMap;
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Parse a Dockerfile and return every image site in it, or the first
@@ -35,7 +36,7 @@ use std::sync::Arc;
 pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, SyntaxError> {
     let parsed = parse(text)?;
     validate(&parsed)?;
-    let mut found = sites(&parsed, options);
+    let mut found = sites(&parsed, options)?;
     mark_shared(&parsed, &mut found);
     Ok(found)
 }
@@ -60,53 +61,58 @@ fn mark_shared(parsed: &Parsed, found: &mut [ImageSite]) {
     // Uses that are a whole reference (`FROM $NAME`, `FROM "${NAME}"`) all
     // mean the same image and get the same fix: editing the default keeps
     // them equal. Any other use (a prefix, a suffix, a `RUN`) is shared.
-    let whole = |name: &str| {
-        found
-            .iter()
-            .filter(|s| {
-                let raw = s.raw.trim_matches('"');
-                raw.strip_prefix('$').map(|r| {
-                    r.strip_prefix('{')
-                        .and_then(|r| r.strip_suffix('}'))
-                        .unwrap_or(r)
-                }) == Some(name)
-            })
-            .count()
-    };
-    let shared: Vec<Span> = defaults
+    // Counted once for every name (maps: many ARGs stay linear).
+    let mut whole: HashMap<&str, usize> = HashMap::new();
+    for s in found.iter() {
+        let raw = s.raw.trim_matches('"');
+        if let Some(r) = raw.strip_prefix('$') {
+            let name = r
+                .strip_prefix('{')
+                .and_then(|r| r.strip_suffix('}'))
+                .unwrap_or(r);
+            *whole.entry(name).or_default() += 1;
+        }
+    }
+    let uses = all_variable_uses(parsed.text);
+    let mut shared: Vec<Span> = defaults
         .iter()
         .filter(|(name, _)| {
-            let uses = variable_uses(parsed.text, name);
-            uses > 1 && uses != whole(name)
+            let n = uses.get(name.as_str()).copied().unwrap_or(0);
+            n > 1 && n != whole.get(name.as_str()).copied().unwrap_or(0)
         })
         .map(|(_, span)| *span)
         .collect();
     if shared.is_empty() {
         return;
     }
+    shared.sort_by_key(|s| (s.start, s.end));
     for site in found.iter_mut() {
         let SiteValue::Resolved { pieces, .. } = &site.value else {
             continue;
         };
-        let mut marks: Vec<Span> = shared
-            .iter()
-            .filter(|s| {
-                pieces
-                    .iter()
-                    .filter_map(|p| p.file)
-                    .any(|f| s.start <= f.start && f.end <= s.end)
-            })
-            .copied()
-            .collect();
+        let mut marks: Vec<Span> = Vec::new();
+        for f in pieces.iter().filter_map(|p| p.file) {
+            // Defaults are disjoint: only the last one starting at or before
+            // the piece can hold it.
+            let upto = shared.partition_point(|s| s.start <= f.start);
+            if let Some(s) = upto.checked_sub(1).map(|k| shared[k])
+                && f.end <= s.end
+            {
+                marks.push(s);
+            }
+        }
+        marks.sort_by_key(|s| (s.start, s.end));
+        marks.dedup();
         site.extra.shared.append(&mut marks);
     }
 }
 
-/// How many times `$name` or `${name…}` occurs in a text.
-pub(crate) fn variable_uses(text: &str, name: &str) -> usize {
+/// How many times each name occurs as `$name` or `${name…}` in a text, in
+/// one pass.
+fn all_variable_uses(text: &str) -> HashMap<&str, usize> {
     let bytes = text.as_bytes();
     let is_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let mut count = 0;
+    let mut counts: HashMap<&str, usize> = HashMap::new();
     let mut i = 0;
     while let Some(at) = text.get(i..).and_then(|t| t.find('$')) {
         let start = i + at + 1;
@@ -115,16 +121,19 @@ pub(crate) fn variable_uses(text: &str, name: &str) -> usize {
         } else {
             (start, false)
         };
-        let end = from + name.len();
-        if text.get(from..end) == Some(name) && bytes.get(end).is_none_or(|&b| !is_name(b)) {
+        let mut end = from;
+        while end < bytes.len() && is_name(bytes[end]) {
+            end += 1;
+        }
+        if end > from {
             let closes = !braced || bytes.get(end).is_some_and(|&b| b"}:-+?#%/".contains(&b));
-            if closes {
-                count += 1;
+            if closes && let Some(name) = text.get(from..end) {
+                *counts.entry(name).or_default() += 1;
             }
         }
         i = start;
     }
-    count
+    counts
 }
 
 // ---------------------------------------------------------------------------
@@ -653,12 +662,40 @@ fn parse_flags(raw: &[(String, Span)], base: usize) -> Vec<Flag> {
 /// Variables in scope: `None` is declared without a value (unset).
 type Env = HashMap<String, Option<Value>>;
 
+/// The variables an expansion sees: a stage's, then (for `COPY` and `RUN`
+/// flags) the meta ARGs under them.
+#[derive(Clone, Copy)]
+struct Scope<'a> {
+    env: &'a Env,
+    outer: Option<&'a Env>,
+}
+
+impl<'a> Scope<'a> {
+    fn of(env: &'a Env) -> Self {
+        Scope { env, outer: None }
+    }
+
+    fn get(&self, name: &str) -> Option<&'a Value> {
+        match self.env.get(name) {
+            Some(v) => v.as_ref(),
+            None => self
+                .outer
+                .and_then(|o| o.get(name))
+                .and_then(Option::as_ref),
+        }
+    }
+}
+
 struct Expander<'a> {
     word: &'a [u8],
     /// File offset of each byte of the word, when it is the file's.
     file: &'a dyn Fn(usize) -> Option<usize>,
-    env: &'a Env,
+    env: Scope<'a>,
     escape: u8,
+    /// The file's expansion budget (bytes of values copied).
+    budget: &'a Cell<usize>,
+    /// Set when `${…}` nest past [`MAX_NESTING`]; expansion stops.
+    too_deep: Cell<bool>,
 }
 
 impl Expander<'_> {
@@ -683,9 +720,13 @@ impl Expander<'_> {
 
     /// Expand from `i` until the end, or until an unmatched `}` when
     /// `in_brace`; returns where it stopped.
-    fn expand(&self, mut i: usize, in_brace: bool, out: &mut Builder) -> usize {
+    fn expand(&self, mut i: usize, depth: usize, out: &mut Builder) -> usize {
         let w = self.word;
-        while i < w.len() {
+        let in_brace = depth > 0;
+        if depth > MAX_NESTING {
+            self.too_deep.set(true);
+        }
+        while i < w.len() && !self.too_deep.get() {
             let c = w[i];
             if in_brace && c == b'}' {
                 return i;
@@ -708,7 +749,7 @@ impl Expander<'_> {
                         self.literal(out, i + 1, 1);
                         i += 2;
                     } else if w[i] == b'$' {
-                        i = self.dollar(i, out);
+                        i = self.dollar(i, depth, out);
                     } else {
                         let n = self.char_len(i);
                         self.literal(out, i, n);
@@ -725,7 +766,7 @@ impl Expander<'_> {
                     i += 1;
                 }
             } else if c == b'$' {
-                i = self.dollar(i, out);
+                i = self.dollar(i, depth, out);
             } else {
                 let n = self.char_len(i);
                 self.literal(out, i, n);
@@ -744,20 +785,29 @@ impl Expander<'_> {
     }
 
     fn lookup(&self, name: &str) -> Option<&Value> {
-        self.env.get(name).and_then(Option::as_ref)
+        self.env.get(name)
+    }
+
+    /// Copy a variable's value, within the file's budget.
+    fn push_value(&self, out: &mut Builder, v: &Value) {
+        if v.over_limit || !spend(self.budget, v.text.len()) {
+            out.miss(OVER_LIMIT);
+        } else {
+            out.push_value(v);
+        }
     }
 
     /// `$` at `i`: a variable, or a literal `$`.
-    fn dollar(&self, i: usize, out: &mut Builder) -> usize {
+    fn dollar(&self, i: usize, depth: usize, out: &mut Builder) -> usize {
         let w = self.word;
         let next = w.get(i + 1).copied();
         match next {
-            Some(b'{') => self.braced(i, out),
+            Some(b'{') => self.braced(i, depth, out),
             Some(b) if b.is_ascii_alphabetic() || b == b'_' => {
                 let end = self.name_end(i + 1);
                 let name = String::from_utf8_lossy(&w[i + 1..end]).to_string();
                 match self.lookup(&name) {
-                    Some(v) => out.push_value(v),
+                    Some(v) => self.push_value(out, v),
                     None => out.miss(&name),
                 }
                 end
@@ -770,7 +820,7 @@ impl Expander<'_> {
     }
 
     /// `${...}` at `i`.
-    fn braced(&self, i: usize, out: &mut Builder) -> usize {
+    fn braced(&self, i: usize, depth: usize, out: &mut Builder) -> usize {
         let w = self.word;
         let name_start = i + 2;
         let name_end = self.name_end(name_start);
@@ -785,7 +835,7 @@ impl Expander<'_> {
         match op {
             Some(b'}') if !colon && !name.is_empty() => {
                 match value {
-                    Some(v) => out.push_value(&v),
+                    Some(v) => self.push_value(out, &v),
                     None => out.miss(&name),
                 }
                 j + 1
@@ -794,7 +844,7 @@ impl Expander<'_> {
                 // Expand the word into a scratch builder; use it only when
                 // the operator selects it, so its variables count only then.
                 let mut word = Builder::default();
-                let end = self.expand(j + 1, true, &mut word);
+                let end = self.expand(j + 1, depth + 1, &mut word);
                 let set = value.is_some();
                 let non_empty = value.as_ref().is_some_and(|v| !v.text.is_empty());
                 let has = if colon { non_empty } else { set };
@@ -802,19 +852,19 @@ impl Expander<'_> {
                     b'-' => {
                         if has {
                             if let Some(v) = &value {
-                                out.push_value(v);
+                                self.push_value(out, v);
                             }
                         } else {
-                            Self::take(out, word);
+                            self.take(out, word);
                         }
                     }
                     b'+' => {
                         if has {
-                            Self::take(out, word);
+                            self.take(out, word);
                         }
                     }
                     _ => match (&value, has) {
-                        (Some(v), true) => out.push_value(v),
+                        (Some(v), true) => self.push_value(out, v),
                         _ => out.miss(&name),
                     },
                 }
@@ -833,12 +883,16 @@ impl Expander<'_> {
         }
     }
 
-    fn take(out: &mut Builder, word: Builder) {
+    fn take(&self, out: &mut Builder, word: Builder) {
         let Builder {
             text,
             pieces,
             missing,
         } = word;
+        if !spend(self.budget, text.len()) {
+            out.miss(OVER_LIMIT);
+            return;
+        }
         for piece in pieces {
             let s = text.get(piece.text.start..piece.text.end).unwrap_or("");
             out.push(s, piece.file.map(|f| f.start));
@@ -849,8 +903,15 @@ impl Expander<'_> {
     }
 }
 
-/// Expand one word of a logical line.
-fn expand(logical: &Logical, range: Span, env: &Env, escape: u8) -> Builder {
+/// Expand one word of a logical line; an error when its substitutions nest
+/// too deeply.
+fn expand(
+    logical: &Logical,
+    range: Span,
+    env: Scope,
+    escape: u8,
+    budget: &Cell<usize>,
+) -> Result<Builder, SyntaxError> {
     let word = &logical.text.as_bytes()[range.start..range.end];
     let map = |at: usize| logical.file_offset(range.start + at);
     let expander = Expander {
@@ -858,10 +919,15 @@ fn expand(logical: &Logical, range: Span, env: &Env, escape: u8) -> Builder {
         file: &map,
         env,
         escape,
+        budget,
+        too_deep: Cell::new(false),
     };
     let mut out = Builder::default();
-    expander.expand(0, false, &mut out);
-    out
+    expander.expand(0, 0, &mut out);
+    if expander.too_deep.get() {
+        return Err(too_deep(logical.file_span(range)));
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------
@@ -946,7 +1012,8 @@ fn declare(
     instruction: &Instruction,
     meta: Option<&Env>,
     options: &SourceOptions,
-) {
+    budget: &Cell<usize>,
+) -> Result<(), SyntaxError> {
     for (name, value) in arg_pairs(&instruction.logical, instruction.rest) {
         if let Some(v) = options.build_args.get(&name) {
             env.insert(
@@ -957,17 +1024,31 @@ fn declare(
                         text: Span::new(0, v.len()),
                         file: None,
                     }],
+                    over_limit: false,
                 }),
             );
             continue;
         }
         let value = match value {
             Some(range) => {
-                let b = expand(&instruction.logical, range, env, parsed.escape);
+                let b = expand(
+                    &instruction.logical,
+                    range,
+                    Scope::of(env),
+                    parsed.escape,
+                    budget,
+                )?;
                 if b.missing.is_empty() {
                     Some(Value {
                         text: b.text,
                         pieces: b.pieces,
+                        over_limit: false,
+                    })
+                } else if b.missing.iter().any(|m| m == OVER_LIMIT) {
+                    // Kept as set, so that using it says why it is not resolved.
+                    Some(Value {
+                        over_limit: true,
+                        ..Value::default()
                     })
                 } else {
                     None
@@ -985,22 +1066,25 @@ fn declare(
                     text: Span::new(0, v.len()),
                     file: None,
                 }],
+                over_limit: false,
             })
         });
         env.insert(name, value);
     }
+    Ok(())
 }
 
 fn site(
     kind: SiteKind,
     logical: &Logical,
     range: Span,
-    env: &Env,
+    env: Scope,
     escape: u8,
     stage: Option<String>,
-) -> (ImageSite, Option<String>) {
+    budget: &Cell<usize>,
+) -> Result<(ImageSite, Option<String>), SyntaxError> {
     let raw = logical.text[range.start..range.end].to_string();
-    let built = expand(logical, range, env, escape);
+    let built = expand(logical, range, env, escape, budget)?;
     let span = logical.file_span(range);
     let value = if built.missing.is_empty() {
         let parsed = Reference::parse_normalized(&built.text);
@@ -1018,7 +1102,7 @@ fn site(
         SiteValue::Resolved { text, .. } => Some(text.clone()),
         SiteValue::Unresolved { .. } | SiteValue::Mirror(_) => None,
     };
-    (
+    Ok((
         ImageSite {
             kind,
             span,
@@ -1029,7 +1113,7 @@ fn site(
             extra: Default::default(),
         },
         resolved,
-    )
+    ))
 }
 
 /// The `from` field of a `--mount` value (CSV `key=value` fields), as a
@@ -1052,7 +1136,7 @@ fn mount_from(value: &str, value_start: usize) -> Option<Span> {
     None
 }
 
-fn sites(parsed: &Parsed, options: &SourceOptions) -> Vec<ImageSite> {
+fn sites(parsed: &Parsed, options: &SourceOptions) -> Result<Vec<ImageSite>, SyntaxError> {
     let mut out = Vec::new();
     let text = parsed.text;
     for d in &parsed.directives {
@@ -1081,28 +1165,24 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Vec<ImageSite> {
     // All stage names, for COPY --from and RUN --mount from, which may name
     // any stage of the file.
     let heads = stage_heads(parsed);
-    let all_stages: Vec<String> = heads.iter().filter_map(|h| h.name.clone()).collect();
+    let all_stages: HashSet<String> = heads.iter().filter_map(|h| h.name.clone()).collect();
 
-    let stages = stage_models(parsed, &heads);
+    let graph = StageGraph::new(parsed, &heads);
+    let budget = Cell::new(MAX_EXPANDED);
     let mut from_index = 0;
     let mut meta = Env::new();
     for name in PLATFORM_ARGS {
         meta.insert((*name).to_string(), None);
     }
     let mut seen_from = false;
-    let mut earlier_stages: Vec<String> = Vec::new();
+    let mut earlier_stages: HashSet<String> = HashSet::new();
     let mut stage_env = Env::new();
     let mut stage_name: Option<String> = None;
     for ins in &parsed.instructions {
         let rest_text = &ins.logical.text[ins.rest..];
         match ins.keyword.as_str() {
-            "arg" if !seen_from => declare(&mut meta, parsed, ins, None, options),
-            "arg" => {
-                let snapshot = stage_env.clone();
-                let mut env = snapshot;
-                declare(&mut env, parsed, ins, Some(&meta), options);
-                stage_env = env;
-            }
+            "arg" if !seen_from => declare(&mut meta, parsed, ins, None, options, &budget)?,
+            "arg" => declare(&mut stage_env, parsed, ins, Some(&meta), options, &budget)?,
             "from" => {
                 seen_from = true;
                 let (_, args) = split_flags(rest_text);
@@ -1115,25 +1195,26 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Vec<ImageSite> {
                         SiteKind::From,
                         &ins.logical,
                         *range,
-                        &meta,
+                        Scope::of(&meta),
                         parsed.escape,
                         name.clone(),
-                    );
+                        &budget,
+                    )?;
                     let not_image = resolved.as_deref().is_some_and(|t| {
                         t.eq_ignore_ascii_case("scratch")
-                            || earlier_stages.iter().any(|st| st.eq_ignore_ascii_case(t))
+                            || earlier_stages.contains(&t.to_ascii_lowercase())
                     });
                     if !not_image {
                         let mut s = s;
-                        s.extra.stage = stages.get(from_index).cloned();
+                        s.extra.stage = graph.model(from_index);
                         s.extra.from_args =
-                            from_args(&s, &ins.logical, *range, &meta, parsed.escape);
+                            from_args(&s, &ins.logical, *range, &meta, parsed.escape, &budget);
                         out.push(s);
                     }
                 }
                 from_index += 1;
                 if let Some(n) = &name {
-                    earlier_stages.push(n.clone());
+                    earlier_stages.insert(n.clone());
                 }
                 stage_name = name;
                 stage_env = Env::new();
@@ -1141,8 +1222,10 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Vec<ImageSite> {
             "copy" | "run" => {
                 let (raw_flags, _) = split_flags(rest_text);
                 let flags = parse_flags(&raw_flags, ins.rest);
-                let mut env = meta.clone();
-                env.extend(stage_env.clone());
+                let env = Scope {
+                    env: &stage_env,
+                    outer: Some(&meta),
+                };
                 for flag in flags {
                     let (kind, range) = match (ins.keyword.as_str(), flag.name.as_str()) {
                         ("copy", "from") => (SiteKind::CopyFrom, flag.verbatim),
@@ -1167,14 +1250,15 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Vec<ImageSite> {
                         kind,
                         &ins.logical,
                         range,
-                        &env,
+                        env,
                         parsed.escape,
                         stage_name.clone(),
-                    );
+                        &budget,
+                    )?;
                     let is_stage = resolved.as_deref().is_some_and(|t| {
                         t.bytes().all(|b| b.is_ascii_digit())
                             || t.eq_ignore_ascii_case("scratch")
-                            || all_stages.iter().any(|st| st.eq_ignore_ascii_case(t))
+                            || all_stages.contains(&t.to_ascii_lowercase())
                     });
                     if !is_stage {
                         out.push(s);
@@ -1184,7 +1268,7 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Vec<ImageSite> {
             _ => {}
         }
     }
-    out
+    Ok(out)
 }
 
 /// For a `FROM` whose variables have no value: which are undeclared, and
@@ -1195,6 +1279,7 @@ fn from_args(
     range: Span,
     meta: &Env,
     escape: u8,
+    budget: &Cell<usize>,
 ) -> Option<crate::site::FromArgs> {
     let SiteValue::Unresolved { missing } = &site.value else {
         return None;
@@ -1210,18 +1295,17 @@ fn from_args(
         let mut env = meta.clone();
         for value in env.values_mut() {
             if value.is_none() {
-                *value = Some(Value {
-                    text: String::new(),
-                    pieces: Vec::new(),
-                });
+                *value = Some(Value::default());
             }
         }
-        expand(logical, range, &env, escape).text
+        expand(logical, range, Scope::of(&env), escape, budget)
+            .ok()
+            .map(|b| b.text)
     });
     Some(crate::site::FromArgs {
         undeclared,
         declared,
-        with_empty,
+        with_empty: with_empty.flatten(),
     })
 }
 
@@ -1252,63 +1336,143 @@ fn stage_heads(parsed: &Parsed) -> Vec<StageHead> {
     heads
 }
 
-/// Every stage of the file, in order, with the instructions that depend
-/// on its base.
-fn stage_models(parsed: &Parsed, heads: &[StageHead]) -> Vec<Arc<Stage>> {
-    let text = parsed.text;
-    let lines = LineIndex::new(text);
-    // The stage each instruction belongs to.
-    let owner: Vec<Option<usize>> = (0..parsed.instructions.len())
-        .map(|i| heads.iter().rposition(|h| h.at <= i))
-        .collect();
-    // The stage each stage is built on, when it is one of the file's.
-    let parent: Vec<Option<usize>> = heads
-        .iter()
-        .enumerate()
-        .map(|(j, head)| {
-            heads[..j]
-                .iter()
-                .rposition(|h| h.name.as_deref() == Some(head.base.as_str()))
-        })
-        .collect();
-    let descends = |mut j: usize, k: usize| -> bool {
-        // Parents come earlier in the file, so the walk ends.
-        while let Some(p) = parent.get(j).copied().flatten() {
-            if p == k {
-                return true;
-            }
-            j = p;
-        }
-        false
-    };
-    let last = heads.len().saturating_sub(1);
-    let mut out = Vec::with_capacity(heads.len());
-    for (k, head) in heads.iter().enumerate() {
-        let mut body = Vec::new();
+/// The file's stages and how they relate, computed once in linear time;
+/// a stage's model ([`Stage`]) is built only for the stages that need one.
+struct StageGraph<'p> {
+    parsed: &'p Parsed<'p>,
+    heads: &'p [StageHead],
+    lines: LineIndex,
+    /// The instructions (not `FROM`s) of each stage, in file order.
+    own: Vec<Vec<usize>>,
+    /// The stages built `FROM` each stage.
+    children: Vec<Vec<usize>>,
+    /// Whether each stage is built on another of the file's stages.
+    has_parent: Vec<bool>,
+    /// The `COPY --from=` instructions that copy from each stage.
+    copies: Vec<Vec<usize>>,
+    /// The stage each instruction belongs to.
+    owner: Vec<Option<usize>>,
+    /// Whether each stage is the last one or one it is built on.
+    is_final: Vec<bool>,
+}
+
+impl<'p> StageGraph<'p> {
+    fn new(parsed: &'p Parsed<'p>, heads: &'p [StageHead]) -> Self {
+        let n = heads.len();
+        let mut own = vec![Vec::new(); n];
+        let mut owner = Vec::with_capacity(parsed.instructions.len());
+        let mut current: Option<usize> = None;
+        let mut next_head = 0;
         for (i, ins) in parsed.instructions.iter().enumerate() {
-            if ins.keyword == "from" {
-                continue;
+            if heads.get(next_head).is_some_and(|h| h.at == i) {
+                current = Some(next_head);
+                next_head += 1;
             }
-            let Some(o) = owner[i] else { continue };
-            let copy_from = copy_from(ins);
-            let relation = if o == k {
-                Relation::Own
-            } else if descends(o, k) {
-                Relation::Descendant
-            } else if copy_from.as_deref().is_some_and(|v| {
-                *v == k.to_string()
-                    || head
-                        .name
-                        .as_deref()
-                        .is_some_and(|n| v.eq_ignore_ascii_case(n))
-            }) {
-                Relation::CopiesFrom
-            } else {
+            owner.push(current);
+            if ins.keyword != "from"
+                && let Some(o) = current
+            {
+                own[o].push(i);
+            }
+        }
+        // The stage each stage is built on: the last earlier one of that name.
+        let mut by_name: HashMap<&str, usize> = HashMap::new();
+        let mut named: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut children = vec![Vec::new(); n];
+        let mut parent = vec![None; n];
+        for (j, head) in heads.iter().enumerate() {
+            if let Some(&p) = by_name.get(head.base.as_str()) {
+                parent[j] = Some(p);
+                children[p].push(j);
+            }
+            if let Some(name) = head.name.as_deref() {
+                by_name.insert(name, j);
+                named.entry(name).or_default().push(j);
+            }
+        }
+        // `COPY --from=` a stage by index, or by name: the last stage of
+        // that name before the copy, else the first one after it.
+        let mut copies = vec![Vec::new(); n];
+        for (i, ins) in parsed.instructions.iter().enumerate() {
+            let Some(value) = copy_from(ins) else {
                 continue;
             };
-            body.push(stage_instruction(text, ins, relation, copy_from, &lines));
+            let target = if let Ok(k) = value.parse::<usize>() {
+                (value == k.to_string() && k < n).then_some(k)
+            } else {
+                named
+                    .get(value.to_ascii_lowercase().as_str())
+                    .and_then(|list| {
+                        let here = owner[i].unwrap_or(0);
+                        let before = list.partition_point(|&k| k <= here);
+                        list.get(before.saturating_sub(1).min(list.len() - 1))
+                            .copied()
+                    })
+            };
+            if let Some(k) = target {
+                copies[k].push(i);
+            }
         }
-        let from = &parsed.instructions[head.at];
+        let mut is_final = vec![false; n];
+        let mut at = n.checked_sub(1);
+        while let Some(k) = at {
+            if is_final[k] {
+                break;
+            }
+            is_final[k] = true;
+            at = parent[k];
+        }
+        StageGraph {
+            parsed,
+            heads,
+            lines: LineIndex::new(parsed.text),
+            own,
+            children,
+            has_parent: parent.iter().map(Option::is_some).collect(),
+            copies,
+            owner,
+            is_final,
+        }
+    }
+
+    /// The model of stage `k`: its instructions, those of the stages built
+    /// on it, and copies from it. Only stages built on an image get one
+    /// (a stage built on another stage has no image to change), so each
+    /// instruction is listed under at most one such stage, plus its copy.
+    fn model(&self, k: usize) -> Option<Arc<Stage>> {
+        let head = self.heads.get(k)?;
+        if self.has_parent[k] {
+            return None;
+        }
+        let mut listed: Vec<(usize, Relation)> = Vec::new();
+        let mut stack = vec![k];
+        let mut subtree = HashSet::new();
+        while let Some(j) = stack.pop() {
+            subtree.insert(j);
+            let relation = if j == k {
+                Relation::Own
+            } else {
+                Relation::Descendant
+            };
+            listed.extend(self.own[j].iter().map(|&i| (i, relation)));
+            stack.extend(self.children[j].iter().copied());
+        }
+        listed.extend(
+            self.copies[k]
+                .iter()
+                .filter(|&&i| !self.owner[i].is_some_and(|o| subtree.contains(&o)))
+                .map(|&i| (i, Relation::CopiesFrom)),
+        );
+        listed.sort_unstable_by_key(|&(i, _)| i);
+        let text = self.parsed.text;
+        let body = listed
+            .into_iter()
+            .map(|(i, relation)| {
+                let ins = &self.parsed.instructions[i];
+                stage_instruction(text, ins, relation, copy_from(ins), &self.lines)
+            })
+            .collect();
+        let from = &self.parsed.instructions[head.at];
         let end = from
             .logical
             .file_span(Span::new(0, from.logical.text.len()))
@@ -1318,16 +1482,15 @@ fn stage_models(parsed: &Parsed, heads: &[StageHead]) -> Vec<Arc<Stage>> {
         } else {
             "\n"
         };
-        out.push(Arc::new(Stage {
+        Some(Arc::new(Stage {
             index: k,
             after_from: end,
             newline,
-            escape: char::from(parsed.escape),
-            is_final: k == last || descends(last, k),
+            escape: char::from(self.parsed.escape),
+            is_final: self.is_final[k],
             body,
-        }));
+        }))
     }
-    out
 }
 
 /// The value of a `COPY --from=` flag.
@@ -1400,19 +1563,18 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
     // Resolved references from each stage, turned into stage indexes once
     // every name is known (`COPY --from` may name a later stage).
     let mut pending: Vec<(usize, String)> = Vec::new();
-    let resolve = |logical: &Logical, range: Span, env: &Env| -> Option<String> {
-        let b = expand(logical, range, env, parsed.escape);
+    let mut last_named: HashMap<String, usize> = HashMap::new();
+    let mut first_named: HashMap<String, usize> = HashMap::new();
+    let budget = Cell::new(MAX_EXPANDED);
+    let resolve = |logical: &Logical, range: Span, env: Scope| -> Option<String> {
+        let b = expand(logical, range, env, parsed.escape, &budget).ok()?;
         b.missing.is_empty().then_some(b.text)
     };
     for ins in &parsed.instructions {
         let rest_text = &ins.logical.text[ins.rest..];
         match ins.keyword.as_str() {
-            "arg" if !seen_from => declare(&mut meta, &parsed, ins, None, options),
-            "arg" => {
-                let mut env = stage_env.clone();
-                declare(&mut env, &parsed, ins, Some(&meta), options);
-                stage_env = env;
-            }
+            "arg" if !seen_from => declare(&mut meta, &parsed, ins, None, options, &budget).ok()?,
+            "arg" => declare(&mut stage_env, &parsed, ins, Some(&meta), options, &budget).ok()?,
             "from" => {
                 if !seen_from {
                     graph.meta_args = meta.keys().cloned().collect();
@@ -1437,15 +1599,17 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                     let range = Span::new(start, start + value.len());
                     Some((value.to_string(), ins.logical.file_span(range)))
                 });
-                let base_resolved = resolve(&ins.logical, base_range, &meta);
+                let base_resolved = resolve(&ins.logical, base_range, Scope::of(&meta));
                 let index = graph.stages.len();
-                let parent = base_resolved.as_deref().and_then(|b| {
-                    graph.stages.iter().rposition(|s: &StageNode| {
-                        s.name
-                            .as_ref()
-                            .is_some_and(|(n, _)| n.eq_ignore_ascii_case(b))
-                    })
-                });
+                // The last earlier stage of that name (a map: a file of many
+                // stages stays linear).
+                let parent = base_resolved
+                    .as_deref()
+                    .and_then(|b| last_named.get(&b.to_ascii_lowercase()).copied());
+                if let Some((n, _)) = &name {
+                    last_named.insert(n.to_ascii_lowercase(), index);
+                    first_named.entry(n.to_ascii_lowercase()).or_insert(index);
+                }
                 graph.stages.push(StageNode {
                     index,
                     name,
@@ -1459,8 +1623,10 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
             }
             "copy" | "run" if seen_from => {
                 let (raw_flags, after) = split_flags(rest_text);
-                let mut env = meta.clone();
-                env.extend(stage_env.clone());
+                let env = Scope {
+                    env: &stage_env,
+                    outer: Some(&meta),
+                };
                 for flag in parse_flags(&raw_flags, ins.rest) {
                     let range = match (ins.keyword.as_str(), flag.name.as_str()) {
                         ("copy", "from") => flag.verbatim,
@@ -1470,7 +1636,7 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                         _ => None,
                     };
                     if let Some(range) = range
-                        && let Some(value) = resolve(&ins.logical, range, &env)
+                        && let Some(value) = resolve(&ins.logical, range, env)
                     {
                         pending.push((graph.stages.len().saturating_sub(1), value));
                     }
@@ -1509,11 +1675,7 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                 .ok()
                 .filter(|i| *i < graph.stages.len())
         } else {
-            graph.stages.iter().position(|s| {
-                s.name
-                    .as_ref()
-                    .is_some_and(|(n, _)| n.eq_ignore_ascii_case(&value))
-            })
+            first_named.get(&value.to_ascii_lowercase()).copied()
         };
         if let (Some(t), Some(node)) = (target, graph.stages.get_mut(from))
             && !node.uses.contains(&t)

@@ -114,6 +114,10 @@ pub struct Document {
     budget: Cell<usize>,
 }
 
+/// How deeply collections may nest: walks over the tree recurse, so a
+/// deeper file is an error (E004) rather than a stack overflow.
+pub const MAX_DEPTH: usize = 256;
+
 /// How many nodes a walk may visit through aliases per document.
 const ALIAS_BUDGET: usize = 100_000;
 
@@ -507,8 +511,12 @@ fn relax_flow_closers(text: &str) -> Option<String> {
             let prev_line = &bytes[ps..pe];
             let has_comment = prev_line.contains(&b'#');
             let crlf = pe > ps && bytes[pe - 1] == b'\r';
-            if !has_comment && !crlf {
-                let at = line_start + line.iter().position(|b| !b" \t".contains(b)).unwrap_or(0);
+            let at = line_start + line.iter().position(|b| !b" \t".contains(b)).unwrap_or(0);
+            // Only a closer (and comma) written together on the line right
+            // after: the rewrite moves exactly those bytes, keeping offsets.
+            let adjacent = pe + 1 == line_start
+                && bytes.get(at..at + trimmed.len()) == Some(trimmed.as_slice());
+            if !has_comment && !crlf && adjacent {
                 let closer = bytes[at];
                 let comma = bytes.get(at + 1) == Some(&b',');
                 // prev_line + "\n" + indent + closer[,] → prev_line + closer[,] + "\n" + indent
@@ -607,6 +615,14 @@ fn parse_exact(
                     }),
                     anchor,
                 ))
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
+                return Err(SyntaxError {
+                    message: format!(
+                        "YAML nested more than {MAX_DEPTH} levels deep (refit's limit)"
+                    ),
+                    span: Span::new(start, start),
+                });
             }
             Event::SequenceStart(anchor, _) => {
                 stack.push(Frame::Seq(Vec::new(), Span::new(start, start), anchor));

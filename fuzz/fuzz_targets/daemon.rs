@@ -1,0 +1,14 @@
+#![no_main]
+//! The daemon-config front-ends (daemon.json, buildkitd.toml, containerd
+//! hosts.toml, registries.conf) on any text: no panic, bounded time.
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&which, rest)) = data.split_first() else {
+        return;
+    };
+    if let Ok(s) = std::str::from_utf8(rest) {
+        let kinds = refit_fuzz::DAEMON_KINDS;
+        refit_fuzz::bounded_check(kinds[usize::from(which) % kinds.len()], s);
+    }
+});

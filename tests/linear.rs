@@ -1,0 +1,142 @@
+//! Acceptance for issue 11: every hostile shape is processed in time linear
+//! in its size. Each shape is generated at 1×, 2×, 4× and 8× its base size
+//! and checked in-process; the test fails when 8× takes more than
+//! `SLACK`× the time of 1× (linear is 8×; the quadratic stage model this
+//! replaces took 64×). Times are the best of several runs, so a loaded
+//! machine slows every size alike rather than failing the test.
+//! `benches/linear.sh` measures the same shapes with the release binary.
+
+use refit::check::{FileKind, Settings, check_text};
+use std::time::{Duration, Instant};
+
+const SLACK: f64 = 20.0;
+const RUNS: usize = 3;
+
+/// A chain of stages, each built on the one before, with a RUN each.
+fn stage_chain(n: usize) -> String {
+    let mut s = String::from("FROM alpine:3.20 AS s0\nRUN true\n");
+    for i in 1..n {
+        s.push_str(&format!("FROM s{} AS s{i}\nRUN echo {i}\n", i - 1));
+    }
+    s
+}
+
+/// n `FROM` lines, each an image of its own.
+fn from_lines(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("FROM alpine:3.{i} AS s{i}\n"))
+        .collect()
+}
+
+/// `ARG A=$A$A` n times: the value doubles until refit's cap.
+fn doubling(n: usize) -> String {
+    format!("ARG A=a\n{}FROM $A\n", "ARG A=$A$A\n".repeat(n))
+}
+
+/// n ARGs each copying a 32 KiB value: bounded by the file's budget.
+fn copies(n: usize) -> String {
+    let mut s = format!("ARG A={}\n", "a".repeat(32 * 1024));
+    for i in 0..n {
+        s.push_str(&format!("ARG B{i}=$A\n"));
+    }
+    s.push_str("FROM alpine:3.20\n");
+    s
+}
+
+fn nested(depth: usize) -> String {
+    format!(
+        "{}docker.io/library/alpine:3.20{}",
+        "${A:-".repeat(depth),
+        "}".repeat(depth)
+    )
+}
+
+/// n `FROM` lines, each nesting defaults 60 deep (under the limit).
+fn nested_froms(n: usize) -> String {
+    let word = nested(60);
+    (0..n).map(|i| format!("FROM {word} AS s{i}\n")).collect()
+}
+
+/// One RUN continued over n lines.
+fn continued(n: usize) -> String {
+    format!(
+        "FROM alpine:3.20\nRUN --mount=type=cache,target=/c \\\n{}  true\n",
+        "  echo $HOME \\\n".repeat(n)
+    )
+}
+
+/// n Compose services, each interpolating defaults 60 deep.
+fn compose_services(n: usize) -> String {
+    let word = nested(60);
+    let mut s = String::from("services:\n");
+    for i in 0..n {
+        s.push_str(&format!("  s{i}:\n    image: \"{word}\"\n"));
+    }
+    s
+}
+
+/// n Kubernetes-like documents nested 200 levels deep (under the limit).
+fn deep_yaml(n: usize) -> String {
+    format!("---\nx: {}1{}\n", "[".repeat(200), "]".repeat(200)).repeat(n)
+}
+
+fn time(kind: FileKind, text: &str) -> Duration {
+    let settings = Settings::default();
+    (0..RUNS)
+        .map(|_| {
+            let started = Instant::now();
+            let out = check_text(kind, text, &settings);
+            let took = started.elapsed();
+            std::hint::black_box(out.is_ok());
+            took
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_shape_grows_linearly() {
+    type Shape = (&'static str, FileKind, fn(usize) -> String, usize);
+    let shapes: &[Shape] = &[
+        ("stage chain", FileKind::Dockerfile, stage_chain, 500),
+        ("FROM lines", FileKind::Dockerfile, from_lines, 2000),
+        ("doubling ARG", FileKind::Dockerfile, doubling, 200),
+        ("ARG copies", FileKind::Dockerfile, copies, 400),
+        ("nested defaults", FileKind::Dockerfile, nested_froms, 200),
+        ("continuations", FileKind::Dockerfile, continued, 20000),
+        (
+            "Compose interpolation",
+            FileKind::Compose,
+            compose_services,
+            50,
+        ),
+        ("deep YAML", FileKind::Kubernetes, deep_yaml, 1000),
+    ];
+    let mut failures = Vec::new();
+    for &(name, kind, make, base) in shapes {
+        // Each shape is read, not refused: the time measured is the work.
+        if let Err(e) = check_text(kind, &make(base), &Settings::default()) {
+            panic!("{name}: {}", e.message);
+        }
+        let texts: Vec<String> = [1, 2, 4, 8].iter().map(|k| make(base * k)).collect();
+        // Measured up to three times: a quadratic path fails every time,
+        // a burst of load on the machine does not.
+        let mut last = String::new();
+        let passed = (0..3).any(|_| {
+            let times: Vec<Duration> = texts.iter().map(|t| time(kind, t)).collect();
+            // A floor keeps timer noise on a tiny 1× from counting as growth.
+            let floor = Duration::from_millis(2);
+            let ratio = times[3].as_secs_f64() / times[0].max(floor).as_secs_f64();
+            last = format!(
+                "{name}: {:?} at 1×, {:?} at 2×, {:?} at 4×, {:?} at 8× (8×/1× = {ratio:.1})",
+                times[0], times[1], times[2], times[3]
+            );
+            eprintln!("{last}");
+            ratio <= SLACK
+        });
+        if !passed {
+            failures.push(last);
+        }
+    }
+    assert!(failures.is_empty(), "super-linear: {failures:?}");
+}
