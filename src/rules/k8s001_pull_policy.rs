@@ -8,7 +8,10 @@ declare_rule! {
     /// image's tag. Kubernetes defaults the policy to `Always` when the
     /// effective tag is `latest` (no tag and no digest counts as `latest`)
     /// and to `IfNotPresent` otherwise. Flagged: `imagePullPolicy: Always`
-    /// on an image pinned by version or digest.
+    /// on an image pinned by version or digest. A tag that names no one
+    /// version (a branch such as `main`, a major line such as `registry:2`,
+    /// a channel such as `nightly-py312`) moves, and `Always` is how a pod
+    /// keeps up with it: not flagged.
     ///
     /// One problem, one finding: a `latest` image (written, or implied by a
     /// missing tag) is reported by TAG002 (or TAG001), whose message says
@@ -51,7 +54,19 @@ declare_rule! {
     check: check,
 }
 
-fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
+/// A tag that names one version (`1.27`, `7.2.4-alpine`): a branch
+/// (`main`), a major line (`registry:2`) or a build channel
+/// (`nightly-py312`) moves, so `Always` is how such a pod keeps up.
+fn version_tag(tag: &str, ctx: &RuleContext) -> bool {
+    let floating = &ctx.knowledge.mutable.floating;
+    let head = tag.split('-').next().unwrap_or(tag);
+    let dotted = tag.as_bytes().windows(3).any(|w| {
+        w[0].is_ascii_digit() && w[1] == b'.' && w[2].is_ascii_digit()
+    });
+    dotted && !floating.iter().any(|f| f == tag || f == head)
+}
+
+fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
     if site.kind != SiteKind::KubernetesContainer {
         return;
     }
@@ -61,7 +76,11 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
     let digest = reference.digest.is_some();
     let latest = !digest && reference.tag_str().is_none_or(|t| t == "latest");
     match &policy.value {
-        Some(value) if value.value == "Always" && !latest => {
+        Some(value)
+            if value.value == "Always"
+                && !latest
+                && (digest || reference.tag_str().is_some_and(|t| version_tag(t, ctx))) =>
+        {
             let pinned = if digest { "by digest" } else { "by tag" };
             let mut d = rule.report(
                 site,
