@@ -60,9 +60,10 @@ declare_rule! {
 fn version_tag(tag: &str, ctx: &RuleContext) -> bool {
     let floating = &ctx.knowledge.mutable.floating;
     let head = tag.split('-').next().unwrap_or(tag);
-    let dotted = tag.as_bytes().windows(3).any(|w| {
-        w[0].is_ascii_digit() && w[1] == b'.' && w[2].is_ascii_digit()
-    });
+    let dotted = tag
+        .as_bytes()
+        .windows(3)
+        .any(|w| w[0].is_ascii_digit() && w[1] == b'.' && w[2].is_ascii_digit());
     dotted && !floating.iter().any(|f| f == tag || f == head)
 }
 

@@ -10,7 +10,9 @@ declare_rule! {
     /// `ARG` declared without a default, or a variable that was never
     /// declared before the first `FROM`. Also flags references whose
     /// expansion grows past 64 KiB (`ARG A=$A$A` repeated), which refit
-    /// does not build.
+    /// does not build. In GitLab CI, variables GitLab predefines for every
+    /// job (`CI_*`, `GITLAB_*`, such as `$CI_REGISTRY`) have a value when
+    /// the job runs and are not flagged.
     ///
     /// ## Why is this bad?
     /// BuildKit expands an unset variable to the empty string, so the build
@@ -160,10 +162,21 @@ fn variables(word: &str) -> Vec<String> {
     out
 }
 
+/// Variables GitLab sets for every job (`CI_REGISTRY`,
+/// `CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX`, `GITLAB_USER_LOGIN`…): they
+/// have a value when the job runs, which no file in the repository shows.
+fn gitlab_predefined(name: &str) -> bool {
+    name.starts_with("CI_") || name.starts_with("GITLAB_")
+}
+
 fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
     let SiteValue::Unresolved { missing } = &site.value else {
         return;
     };
+    if site.kind == crate::site::SiteKind::GitlabCi && missing.iter().all(|m| gitlab_predefined(m))
+    {
+        return;
+    }
     if missing.iter().any(|m| m == OVER_LIMIT) {
         let mut d = rule.report(
             site,
