@@ -202,3 +202,15 @@ proptest! {
         }
     }
 }
+
+/// Found by the `reference` fuzz target: a Docker Hub name of 64 hex digits
+/// parses with its domain, but its familiar form is what Docker reads as an
+/// image ID, so it is refused there (as Docker refuses it).
+#[test]
+fn a_hex_name_parses_only_with_its_domain() {
+    let hex = "1111111111111111111111111111111111118b333333d3331111111111111111";
+    let full = format!("docker.io/library/{hex}");
+    let r = refit::reference::Reference::parse_normalized(&full).expect("parses with its domain");
+    assert_eq!(r.familiar(), hex);
+    assert!(refit::reference::Reference::parse_normalized(hex).is_err());
+}
