@@ -291,7 +291,7 @@ impl Run {
         let config = self.resolver.for_file(path)?;
         let mut s = self.base.clone();
         s.select = o.select.clone();
-        let absolute = std::path::absolute(path).unwrap_or(path.to_path_buf());
+        let absolute = crate::realpath::absolute(path);
         let applied = config.as_ref().map(|c| c.apply(&absolute, &mut s));
         s.extend_select.extend(o.extend_select.iter().cloned());
         s.ignore.extend(o.ignore.iter().cloned());
@@ -479,7 +479,7 @@ impl Run {
         let excluded_here = cli(&self.exclude);
         match self.resolver.for_file(path) {
             Ok(Some(c)) => {
-                let abs = std::path::absolute(path).unwrap_or(path.to_path_buf());
+                let abs = crate::realpath::absolute(path);
                 if let Some(k) = c.kind_for(&abs) {
                     Choice::Kind(k)
                 } else if excluded_here.unwrap_or_else(|| c.is_excluded(&abs)) {
