@@ -80,6 +80,8 @@ pub struct RunOptions {
     pub diff_base: Option<String>,
     /// `--diff-scope`: changed lines, or whole changed files.
     pub diff_scope: crate::gitdiff::DiffScope,
+    /// `--diff-committed`: the change ends at `HEAD`, not the working tree.
+    pub diff_end: crate::gitdiff::DiffEnd,
     /// `--baseline`: hide the findings this file records (else the
     /// config's `baseline`).
     pub baseline: Option<PathBuf>,
@@ -263,7 +265,10 @@ impl Run {
             Some(base) => {
                 let dir = std::env::current_dir()
                     .map_err(|e| RunError::Usage(format!("--diff-base: {e}")))?;
-                Some(crate::gitdiff::change(&dir, base).map_err(|e| RunError::Usage(e.0))?)
+                Some(
+                    crate::gitdiff::change(&dir, base, options.diff_end)
+                        .map_err(|e| RunError::Usage(e.0))?,
+                )
             }
         };
         Ok(Run {
