@@ -310,6 +310,7 @@ pub fn check_text(
             .flatten(),
         build_refs: settings.source.build_refs.clone(),
         stage_names: Default::default(),
+        short_names: settings.source.short_names.clone(),
     };
     let ctx = RuleContext {
         file: &facts,

@@ -218,6 +218,10 @@ pub struct RepoContext {
     pub files: usize,
     /// Every kustomization, by its folder (canonical).
     pub kustomizations: BTreeMap<PathBuf, Kustomization>,
+    /// How the containers tools would resolve short names, from the
+    /// repository's `registries.conf` files: each with the folder it
+    /// configures, in walk order.
+    pub short_names: Vec<(PathBuf, crate::shortnames::ShortNames)>,
 }
 
 /// One kustomization: what it includes and the images it overrides.
@@ -336,6 +340,30 @@ impl RepoContext {
         self.local_images.contains(name) || self.named_contexts.contains(name)
     }
 
+    /// How the containers tools would resolve short names for a file: the
+    /// configurations whose folder holds it, shallow to deep; `None` when
+    /// none does.
+    pub fn short_names_for(&self, file: &Path) -> Option<crate::shortnames::ShortNames> {
+        if self.short_names.is_empty() {
+            return None;
+        }
+        let file = crate::realpath::canonical(file).ok()?;
+        let mut applying: Vec<&(PathBuf, crate::shortnames::ShortNames)> = self
+            .short_names
+            .iter()
+            .filter(|(owner, _)| file.starts_with(owner))
+            .collect();
+        if applying.is_empty() {
+            return None;
+        }
+        applying.sort_by_key(|(owner, _)| owner.components().count());
+        let mut merged = crate::shortnames::ShortNames::default();
+        for (_, names) in applying {
+            merged.merge(names);
+        }
+        Some(merged)
+    }
+
     /// The Compose build arguments for a Dockerfile.
     pub fn args_for(&self, dockerfile: &Path) -> Option<&BTreeMap<String, String>> {
         let key = crate::realpath::canonical(dockerfile).ok()?;
@@ -434,6 +462,19 @@ pub fn scan(root: &Path) -> RepoContext {
         let is_kustomization = path
             .file_name()
             .is_some_and(|n| KUSTOMIZATION_NAMES.iter().any(|k| n == *k));
+        if crate::shortnames::is_registries_conf(&path) {
+            if let Some(text) = read(&path) {
+                let shown = path.strip_prefix(root).unwrap_or(&path);
+                let mut names = crate::shortnames::ShortNames::default();
+                names.read(&shown.to_string_lossy().replace('\\', "/"), &text);
+                if names != crate::shortnames::ShortNames::default() {
+                    let owner = crate::shortnames::owner(&path);
+                    let owner = crate::realpath::canonical(&owner).unwrap_or(owner);
+                    ctx.short_names.push((owner, names));
+                }
+            }
+            continue;
+        }
         if !(is_compose || is_bake || is_script || is_kustomization) {
             continue;
         }

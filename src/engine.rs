@@ -350,6 +350,7 @@ pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Optio
     if kind == FileKind::Kubernetes {
         s.source.kustomize_images = repo.kustomize_overrides(path);
     }
+    s.source.short_names = repo.short_names_for(path).map(std::sync::Arc::new);
     s.source.repo = Some(repo);
     Some(s)
 }

@@ -25,6 +25,7 @@ pub mod report;
 pub mod rules;
 pub mod run;
 pub mod server;
+pub mod shortnames;
 pub mod site;
 pub mod sources;
 pub mod span;

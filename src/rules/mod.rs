@@ -125,6 +125,8 @@ pub struct FileFacts {
     /// REF005's index of stage names, built on first use, and its answers
     /// per name, so that a file with many `--from` values costs one index.
     pub stage_names: ref005_from_not_a_stage::StageNames,
+    /// How the containers tools would resolve short names in this file.
+    pub short_names: Option<std::sync::Arc<crate::shortnames::ShortNames>>,
 }
 
 /// Per-rule settings from `[rules.CODE]` in refit.toml.

@@ -44,6 +44,17 @@ declare_rule! {
     /// with `from = "docker.io/my-org/"`, `to = "ghcr.io/my-org/"`,
     /// `my-org/api:1` becomes `ghcr.io/my-org/api:1` in one step.
     ///
+    /// Podman, Buildah and CRI-O resolve a short name through
+    /// `registries.conf`: `[aliases]` first, then
+    /// `unqualified-search-registries`. Their shipped `shortnames.conf`
+    /// aliases the Docker Official Image names to `docker.io/library/`, and
+    /// with no search registry a short name does not resolve at all, so
+    /// the qualification keeps (or repairs) what they pull. When the
+    /// repository ships a `registries.conf` that aliases the name elsewhere,
+    /// or searches another registry first or several in turn, the fix is
+    /// unsafe and the help names that file: Docker and Podman would then
+    /// pull different images, and only the user knows which is meant.
+    ///
     /// An `ARG` default that other uses share (a `FROM docker.io/library/$NAME`,
     /// a `RUN`) is not edited: the qualification goes to the use. A single
     /// name that is not a Docker Official Image (`rules/official-images.toml`)
@@ -154,6 +165,22 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             Applicability::Safe,
         ),
     };
+    // Podman, Buildah and CRI-O read a short name through `registries.conf`:
+    // when the repository's own configuration can send it elsewhere, the
+    // qualification may change the image pulled.
+    if let Some(why) = ctx
+        .file
+        .short_names
+        .as_ref()
+        .and_then(|r| r.elsewhere(reference.path_str()))
+        && let Some(fix) = d.fix.as_mut()
+    {
+        fix.applicability = Applicability::Unsafe;
+        d.help = Some(format!(
+            "Docker reads `{}` as Docker Hub, but the containers tools (Podman, Buildah, CRI-O) may not: {why}; write the registry the build should use",
+            reference.input()
+        ));
+    }
     if let crate::site::Prefixing::Never(reason) = &site.extra.prefixing {
         if d.fix.is_none() {
             d.help = Some(format!(

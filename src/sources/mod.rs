@@ -35,6 +35,9 @@ pub struct SourceOptions {
     /// What the rest of the repository says (images it builds, named build
     /// contexts).
     pub repo: Option<std::sync::Arc<crate::context::RepoContext>>,
+    /// How the containers tools would resolve short names in this file
+    /// (the repository's `registries.conf` files that configure its folder).
+    pub short_names: Option<std::sync::Arc<crate::shortnames::ShortNames>>,
     /// Build arguments Compose passes to this Dockerfile: values for ARGs
     /// that have no default (never over a default or `--build-arg`).
     pub compose_args: BTreeMap<String, String>,
