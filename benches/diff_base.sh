@@ -40,7 +40,8 @@ git -c user.name=b -c user.email=b@example.invalid commit -q -m base
 # A pull request: a branch with one commit that changes one Dockerfile.
 git checkout -q -b change
 echo "FROM alpine" >> svc7/m3/Dockerfile 2>/dev/null || echo "FROM alpine" > svc7/m3/Dockerfile
-git -c user.name=b -c user.email=b@example.invalid commit -q -am change
+git add -A >/dev/null
+git -c user.name=b -c user.email=b@example.invalid commit -q -m change
 # git's index is only trusted for files older than it: let the second pass.
 sleep 1
 git update-index --refresh >/dev/null || true

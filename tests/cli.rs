@@ -1,41 +1,16 @@
 //! End-to-end tests of the `refit` binary.
 
-use assert_cmd::Command;
 use std::fs;
 use std::path::Path;
 
-fn refit() -> Command {
-    let mut cmd = Command::cargo_bin("refit").unwrap();
-    cmd.env_remove("NO_COLOR")
-        .env_remove("COLUMNS")
-        .env_remove("FORCE_COLOR")
-        .env_remove("CLICOLOR_FORCE");
-    cmd
-}
-
-fn stdout_of(cmd: &mut Command) -> (i32, String, String) {
-    let out = cmd.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
-
-fn write(dir: &Path, name: &str, content: &str) -> std::path::PathBuf {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).unwrap();
-    }
-    fs::write(&path, content).unwrap();
-    path
-}
+mod common;
+use common::{refit, run, write};
 
 #[test]
 fn examples_concise_positions_and_exit_1() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (code, out, _) =
-        stdout_of(
+        run(
             refit()
                 .current_dir(root)
                 .args(["check", "--format", "concise", "examples/"]),
@@ -77,7 +52,7 @@ fn clean_file_exits_0() {
         "Dockerfile",
         "FROM docker.io/library/node:22.11.0\nFROM scratch\n",
     );
-    let (code, out, _) = stdout_of(refit().arg("check").arg(dir.path()));
+    let (code, out, _) = run(refit().arg("check").arg(dir.path()));
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("All checks passed!"), "{out}");
 }
@@ -95,7 +70,7 @@ fn fix_rewrites_in_place_keeps_permissions_and_converges() {
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
     }
-    let (code, out, _) = stdout_of(
+    let (code, out, _) = run(
         refit()
             .args(["check", "--fix", "--format", "concise"])
             .arg(&file),
@@ -120,7 +95,7 @@ fn fix_rewrites_in_place_keeps_permissions_and_converges() {
     }
     // A second --fix changes nothing.
     let before = fs::read(&file).unwrap();
-    let (code, out, _) = stdout_of(
+    let (code, out, _) = run(
         refit()
             .args(["check", "--fix", "--format", "concise"])
             .arg(&file),
@@ -136,7 +111,7 @@ fn fix_rewrites_in_place_keeps_permissions_and_converges() {
 fn fix_everything_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "app.dockerfile", "FROM alpine:3.20\n");
-    let (code, out, _) = stdout_of(refit().args(["check", "--fix"]).arg(&file));
+    let (code, out, _) = run(refit().args(["check", "--fix"]).arg(&file));
     assert_eq!(code, 0, "{out}");
     assert_eq!(
         fs::read_to_string(&file).unwrap(),
@@ -153,7 +128,7 @@ fn diff_prints_and_writes_nothing() {
         "FROM k8s.gcr.io/pause:3.9\nRUN true\n",
     );
     let (code, out, err) =
-        stdout_of(
+        run(
             refit()
                 .current_dir(dir.path())
                 .args(["check", "--diff", "Dockerfile"]),
@@ -172,7 +147,7 @@ fn diff_prints_and_writes_nothing() {
     // Nothing to change: exit 0 and no output.
     write(dir.path(), "Dockerfile", "FROM registry.k8s.io/pause:3.9\n");
     let (code, out, _) =
-        stdout_of(
+        run(
             refit()
                 .current_dir(dir.path())
                 .args(["check", "--diff", "Dockerfile"]),
@@ -188,7 +163,7 @@ fn unsafe_fixes_are_opt_in() {
         "Dockerfile",
         "FROM gcr.io/google_containers/pause-amd64:3.1\n",
     );
-    let (code, out, _) = stdout_of(refit().args(["check", "--fix"]).arg(&file));
+    let (code, out, _) = run(refit().args(["check", "--fix"]).arg(&file));
     assert_eq!(code, 1);
     assert!(
         out.contains("1 hidden fix available with `--unsafe-fixes`."),
@@ -198,7 +173,7 @@ fn unsafe_fixes_are_opt_in() {
         fs::read_to_string(&file).unwrap(),
         "FROM gcr.io/google_containers/pause-amd64:3.1\n"
     );
-    let (code, _, _) = stdout_of(
+    let (code, _, _) = run(
         refit()
             .args(["check", "--fix", "--unsafe-fixes"])
             .arg(&file),
@@ -219,7 +194,7 @@ fn select_and_ignore_by_prefix() {
         "FROM node\nFROM index.docker.io/library/alpine:latest\n",
     );
     let codes = |args: &[&str]| {
-        let (_, out, _) = stdout_of(
+        let (_, out, _) = run(
             refit()
                 .args(["check", "--format", "concise"])
                 .args(args)
@@ -242,7 +217,7 @@ fn select_and_ignore_by_prefix() {
     );
     assert_eq!(codes(&["--ignore", "tag"]), ["REG001", "REG003"]);
     assert_eq!(codes(&["--ignore", "ALL"]), Vec::<String>::new());
-    let (code, _, err) = stdout_of(refit().args(["check", "--select", "XYZ"]).arg(&file));
+    let (code, _, err) = run(refit().args(["check", "--select", "XYZ"]).arg(&file));
     assert_eq!(code, 2);
     assert!(err.contains("unknown rule selector `XYZ`"), "{err}");
 }
@@ -259,7 +234,7 @@ fn per_file_errors_exit_2_and_other_files_still_checked() {
         "Dockerfile.big",
         &format!("FROM alpine:3.20\n# {}\n", "x".repeat(2000)),
     );
-    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+    let (code, out, _) = run(refit().current_dir(dir.path()).args([
         "check",
         "--format",
         "concise",
@@ -283,13 +258,13 @@ fn per_file_errors_exit_2_and_other_files_still_checked() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let (code, _, _) = stdout_of(refit().args(["check", "--no-such-flag"]));
+    let (code, _, _) = run(refit().args(["check", "--no-such-flag"]));
     assert_eq!(code, 2);
-    let (code, _, _) = stdout_of(refit().args(["check", "--format", "xml"]));
+    let (code, _, _) = run(refit().args(["check", "--format", "xml"]));
     assert_eq!(code, 2);
-    let (code, _, _) = stdout_of(refit().args(["check", "-", "Dockerfile"]));
+    let (code, _, _) = run(refit().args(["check", "-", "Dockerfile"]));
     assert_eq!(code, 2);
-    let (code, _, err) = stdout_of(refit().args(["rule", "NOPE999"]));
+    let (code, _, err) = run(refit().args(["rule", "NOPE999"]));
     assert_eq!(code, 2);
     assert!(err.contains("unknown rule"));
 }
@@ -301,7 +276,7 @@ fn walk_respects_gitignore_and_checks_named_files() {
     write(dir.path(), "vendor/Dockerfile", "FROM node:20\n");
     write(dir.path(), "svc/Dockerfile.prod", "FROM node:20\n");
     write(dir.path(), "build/image.def", "FROM node:20\n");
-    let (_, out, _) = stdout_of(
+    let (_, out, _) = run(
         refit()
             .current_dir(dir.path())
             .args(["check", "--format", "concise"]),
@@ -310,7 +285,7 @@ fn walk_respects_gitignore_and_checks_named_files() {
     assert!(!out.contains("vendor/"), "{out}");
     assert!(!out.contains("image.def"), "{out}");
     // A file named explicitly is checked whatever its name.
-    let (_, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+    let (_, out, _) = run(refit().current_dir(dir.path()).args([
         "check",
         "--format",
         "concise",
@@ -323,7 +298,7 @@ fn walk_respects_gitignore_and_checks_named_files() {
 
 #[test]
 fn stdin_check_and_fix() {
-    let (code, out, _) = stdout_of(
+    let (code, out, _) = run(
         refit()
             .args([
                 "check",
@@ -337,7 +312,7 @@ fn stdin_check_and_fix() {
     );
     assert_eq!(code, 1);
     assert!(out.starts_with("web/Dockerfile:1:6: REG001 "), "{out}");
-    let (code, out, err) = stdout_of(
+    let (code, out, err) = run(
         refit()
             .args(["check", "--fix", "--format", "concise", "-"])
             .write_stdin("FROM nginx:1.27\n"),
@@ -355,19 +330,19 @@ fn build_arg_overrides() {
         "Dockerfile",
         "ARG TAG\nFROM docker.io/library/node:${TAG}\n",
     );
-    let (code, out, _) = stdout_of(refit().args(["check", "--format", "concise"]).arg(&file));
+    let (code, out, _) = run(refit().args(["check", "--format", "concise"]).arg(&file));
     assert_eq!(code, 1);
     assert!(
         out.contains("REF002 Without a build argument") && out.contains("`TAG` has no default"),
         "{out}"
     );
-    let (code, out, _) = stdout_of(
+    let (code, out, _) = run(
         refit()
             .args(["check", "--format", "concise", "--build-arg", "TAG=22.11.0"])
             .arg(&file),
     );
     assert_eq!(code, 0, "{out}");
-    let (code, out, _) = stdout_of(
+    let (code, out, _) = run(
         refit()
             .args(["check", "--format", "concise", "--build-arg", "TAG=latest"])
             .arg(&file),
@@ -380,7 +355,7 @@ fn build_arg_overrides() {
 fn json_format_is_stable() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "Dockerfile", "FROM  node:20\n");
-    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+    let (code, out, _) = run(refit().current_dir(dir.path()).args([
         "check",
         "--format",
         "json",
@@ -415,7 +390,7 @@ fn human_format_has_code_frames_and_no_colour_when_piped() {
         "Dockerfile",
         "FROM docker.io/library/node:22\nFROM k8s.gcr.io/pause:3.9\n",
     );
-    let (code, out, _) = stdout_of(
+    let (code, out, _) = run(
         refit()
             .current_dir(dir.path())
             .args(["check", "Dockerfile"]),
@@ -433,7 +408,7 @@ fn human_format_has_code_frames_and_no_colour_when_piped() {
 
 #[test]
 fn reference_subcommand() {
-    let (code, out, _) = stdout_of(refit().args(["reference", "node:20", "localhost:5000/a/b:1@sha256:4b2bb5f6f8c0e1b4b3f5d2f9a1c0c4c0f6e9b8b1c2d3e4f5a6b7c8d9e0f1a2b3"]));
+    let (code, out, _) = run(refit().args(["reference", "node:20", "localhost:5000/a/b:1@sha256:4b2bb5f6f8c0e1b4b3f5d2f9a1c0c4c0f6e9b8b1c2d3e4f5a6b7c8d9e0f1a2b3"]));
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains("  normalized: docker.io/library/node:20"),
@@ -441,7 +416,7 @@ fn reference_subcommand() {
     );
     assert!(out.contains("  familiar:   node:20"), "{out}");
     assert!(out.contains("  domain:     localhost:5000"), "{out}");
-    let (code, out, _) = stdout_of(refit().args(["reference", "--format", "json", "Node:20"]));
+    let (code, out, _) = run(refit().args(["reference", "--format", "json", "Node:20"]));
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v[0]["valid"], false);
@@ -453,25 +428,25 @@ fn reference_subcommand() {
 
 #[test]
 fn rule_and_rules_subcommands() {
-    let (code, out, _) = stdout_of(refit().args(["rule", "REG002"]));
+    let (code, out, _) = run(refit().args(["rule", "REG002"]));
     assert_eq!(code, 0);
     assert!(out.starts_with("# mirror-in-reference (REG002)"), "{out}");
     assert!(out.contains("insufficient_scope"));
-    let (code, out, _) = stdout_of(refit().args(["rule", "implicit-registry"]));
+    let (code, out, _) = run(refit().args(["rule", "implicit-registry"]));
     assert_eq!(code, 0);
     assert!(out.contains("## Fix safety"));
-    let (code, out, _) = stdout_of(refit().args(["rules"]));
+    let (code, out, _) = run(refit().args(["rules"]));
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), refit::rules::RULES.len());
     assert!(out.lines().next().unwrap().starts_with("BASE001"));
     assert!(out.lines().next().unwrap().ends_with("(opt-in)"));
-    let (code, out, _) = stdout_of(refit().args(["rules", "--format", "json"]));
+    let (code, out, _) = run(refit().args(["rules", "--format", "json"]));
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v[0]["code"], "BASE001");
     assert_eq!(v[0]["opt_in"], true);
     assert_eq!(v[1]["opt_in"], false);
-    let (code, out, _) = stdout_of(refit().args(["rule", "E004"]));
+    let (code, out, _) = run(refit().args(["rule", "E004"]));
     assert_eq!(code, 0);
     assert!(out.contains("syntax-error"));
 }
@@ -496,7 +471,7 @@ fn config_discovery_extend_per_file_ignores_and_errors() {
     write(root, "build/app.containerfile.txt", "FROM node:20\n");
     write(root, "deploy/.refit.toml", "select = [\"TAG\"]\n");
     write(root, "deploy/Dockerfile", "FROM node\n");
-    let (code, out, _) = stdout_of(
+    let (code, out, _) = run(
         refit()
             .current_dir(root)
             .args(["check", "--format", "json"]),
@@ -528,7 +503,7 @@ fn config_discovery_extend_per_file_ignores_and_errors() {
     );
     // The nearest file wins: deploy/ selects only TAG and does not extend.
     // --isolated ignores every config file.
-    let (_, out, _) = stdout_of(refit().current_dir(root).args([
+    let (_, out, _) = run(refit().current_dir(root).args([
         "check",
         "--isolated",
         "--format",
@@ -537,7 +512,7 @@ fn config_discovery_extend_per_file_ignores_and_errors() {
     ]));
     assert!(out.contains("third_party/Dockerfile:1:6: REG001"), "{out}");
     // `refit config` shows what applies.
-    let (code, out, _) = stdout_of(refit().current_dir(root).args(["config", "examples"]));
+    let (code, out, _) = run(refit().current_dir(root).args(["config", "examples"]));
     assert_eq!(code, 0);
     assert!(
         out.contains("# from ") && out.contains("refit.toml"),
@@ -546,7 +521,7 @@ fn config_discovery_extend_per_file_ignores_and_errors() {
     assert!(out.contains("TAG001 = \"error\""), "{out}");
     // Unknown keys are errors naming the key and the file, with a suggestion.
     write(root, "deploy/.refit.toml", "selcet = [\"TAG\"]\n");
-    let (code, _, err) = stdout_of(refit().current_dir(root).args(["check", "deploy"]));
+    let (code, _, err) = run(refit().current_dir(root).args(["check", "deploy"]));
     assert_eq!(code, 2);
     assert!(
         err.contains(".refit.toml:1:1: unknown key `selcet` (did you mean `select`?)"),
@@ -554,7 +529,7 @@ fn config_discovery_extend_per_file_ignores_and_errors() {
     );
     // --config names one file for everything.
     write(root, "strict.toml", "select = [\"REG\"]\n");
-    let (_, out, _) = stdout_of(refit().current_dir(root).args([
+    let (_, out, _) = run(refit().current_dir(root).args([
         "check",
         "--config",
         "strict.toml",
@@ -579,7 +554,7 @@ fn config_fix_settings() {
         "Dockerfile",
         "FROM gcr.io/google_containers/pause:3.1\nFROM index.docker.io/library/alpine:3.20\n",
     );
-    let (_, _, _) = stdout_of(
+    let (_, _, _) = run(
         refit()
             .current_dir(root)
             .args(["check", "--fix", "Dockerfile"]),
@@ -597,7 +572,7 @@ fn config_fix_settings() {
         "Dockerfile",
         "FROM index.docker.io/library/alpine:3.20\nFROM alpine:3.20\n",
     );
-    let (_, out, _) = stdout_of(
+    let (_, out, _) = run(
         refit()
             .current_dir(root)
             .args(["check", "--fix", "Dockerfile"]),
@@ -626,7 +601,7 @@ fn add_ignore_suppresses_every_finding() {
         "compose.yaml",
         "services:\n  web:\n    image: nginx # front\n",
     );
-    let (code, out, _) = stdout_of(refit().current_dir(root).args(["check", "--add-ignore"]));
+    let (code, out, _) = run(refit().current_dir(root).args(["check", "--add-ignore"]));
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("in 2 files"), "{out}");
     assert_eq!(
@@ -637,19 +612,19 @@ fn add_ignore_suppresses_every_finding() {
         fs::read_to_string(root.join("compose.yaml")).unwrap(),
         "services:\n  web:\n    image: nginx # front  # refit: ignore[REG001,TAG001]\n"
     );
-    let (code, out, _) = stdout_of(refit().current_dir(root).args(["check"]));
+    let (code, out, _) = run(refit().current_dir(root).args(["check"]));
     assert_eq!(code, 0, "{out}");
 }
 
 #[test]
 fn completions_and_man_page() {
-    let (code, out, _) = stdout_of(refit().args(["completions", "bash"]));
+    let (code, out, _) = run(refit().args(["completions", "bash"]));
     assert_eq!(code, 0);
     assert!(out.contains("_refit()"));
-    let (code, out, _) = stdout_of(refit().args(["completions", "zsh"]));
+    let (code, out, _) = run(refit().args(["completions", "zsh"]));
     assert_eq!(code, 0);
     assert!(out.contains("#compdef refit"));
-    let (code, out, _) = stdout_of(refit().args(["man"]));
+    let (code, out, _) = run(refit().args(["man"]));
     assert_eq!(code, 0);
     assert!(out.contains(".TH refit 1"));
 }
@@ -698,7 +673,7 @@ fn inline_suppressions_in_every_file_kind() {
         "kustomization.yaml",
         "# refit: ignore-file[TAG005]\nimages:\n- name: docker.io/library/nginx\n  newTag: 1.27\n",
     );
-    let (code, out, _) = stdout_of(
+    let (code, out, _) = run(
         refit()
             .current_dir(root)
             .args(["check", "--format", "concise"]),
@@ -710,7 +685,7 @@ fn inline_suppressions_in_every_file_kind() {
         ".gitlab-ci.yml",
         "image: docker.io/library/ruby:3.3  # refit: ignore[REG001]\n",
     );
-    let (code, out, _) = stdout_of(
+    let (code, out, _) = run(
         refit()
             .current_dir(root)
             .args(["check", "--format", "concise"]),
@@ -736,7 +711,7 @@ fn proxy_and_implicit_registry_fix_in_one_pass() {
         "Dockerfile",
         "FROM node:20\nFROM docker.io/library/alpine:3.20\n",
     );
-    let (code, out, _) = stdout_of(refit().current_dir(root).args([
+    let (code, out, _) = run(refit().current_dir(root).args([
         "check",
         "--fix",
         "--show-fixes",
@@ -767,7 +742,7 @@ fn daemon_mirror_settings_end_to_end() {
         "etc/containerd/certs.d/docker.io/hosts.toml",
         "server = \"https://registry-1.docker.io\"\n\n[host.\"https://hub-mirror.c.163.com\"]\n  capabilities = [\"pull\"]\n",
     );
-    let (code, out, err) = stdout_of(
+    let (code, out, err) = run(
         refit()
             .current_dir(dir.path())
             .args(["check", "--format", "concise", "--select", "MIR", "."]),
@@ -785,7 +760,7 @@ fn daemon_mirror_settings_end_to_end() {
     );
 
     // `refit sites` lists mirrors, marked as such.
-    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args(["sites", "."]));
+    let (code, out, _) = run(refit().current_dir(dir.path()).args(["sites", "."]));
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains(
@@ -800,7 +775,7 @@ fn daemon_mirror_settings_end_to_end() {
         "etc/docker/daemon.json",
         "{\n  \"registry-mirrors\": [\"https://mirror.gcr.io\",]\n}\n",
     );
-    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+    let (code, out, _) = run(refit().current_dir(dir.path()).args([
         "check",
         "--format",
         "concise",
@@ -847,7 +822,7 @@ ignore = ["REG", "TAG"]
         "FROM node:20-alpine\nFROM acme/api:1.4\nFROM docker.io/library/alpine:3\nRUN npm ci\n";
     write(root, "deploy/Dockerfile", dockerfile);
     write(root, "examples/Dockerfile", dockerfile);
-    let (code, out, _) = stdout_of(
+    let (code, out, _) = run(
         refit()
             .current_dir(root)
             .args(["check", "--format", "concise"]),
@@ -873,7 +848,7 @@ ignore = ["REG", "TAG"]
         "{out}"
     );
     assert!(codes("examples/Dockerfile").is_empty(), "{out}");
-    let (_, json, _) = stdout_of(refit().current_dir(root).args([
+    let (_, json, _) = run(refit().current_dir(root).args([
         "check",
         "--format",
         "json",
@@ -891,13 +866,13 @@ ignore = ["REG", "TAG"]
     // One --fix run: REG001 writes the proxied and the rewritten names
     // directly, REG006 routes the explicit docker.io name, and nothing is
     // left to bounce between rules. Unsafe BASE001 waits for --unsafe-fixes.
-    let (code, _, _) = stdout_of(refit().current_dir(root).args(["check", "--fix", "deploy"]));
+    let (code, _, _) = run(refit().current_dir(root).args(["check", "--fix", "deploy"]));
     assert_eq!(code, 1);
     assert_eq!(
         fs::read_to_string(root.join("deploy/Dockerfile")).unwrap(),
         "FROM harbor.corp.example/dockerhub/library/node:20-alpine\nFROM ghcr.io/acme/api:1.4\nFROM harbor.corp.example/dockerhub/library/alpine:3\nRUN npm ci\n"
     );
-    let (code, out, _) = stdout_of(refit().current_dir(root).args([
+    let (code, out, _) = run(refit().current_dir(root).args([
         "check",
         "--fix",
         "--unsafe-fixes",
@@ -911,7 +886,7 @@ ignore = ["REG", "TAG"]
         "FROM harbor.corp.example/dockerhub/library/alpine:3.20\nRUN apk add --no-cache nodejs npm\nFROM ghcr.io/acme/api:1.4\nFROM harbor.corp.example/dockerhub/library/alpine:3\nRUN npm ci\n"
     );
     // `refit config` for a path shows the overrides merged in.
-    let (code, out, _) = stdout_of(
+    let (code, out, _) = run(
         refit()
             .current_dir(root)
             .args(["config", "deploy/Dockerfile"]),
@@ -951,7 +926,7 @@ fn rule_options_and_rewrites_are_validated() {
         ),
     ] {
         write(root, "refit.toml", config);
-        let (code, _, err) = stdout_of(refit().current_dir(root).args(["check"]));
+        let (code, _, err) = run(refit().current_dir(root).args(["check"]));
         assert_eq!(code, 2, "{config}");
         assert!(err.contains(expected), "{config}: {err}");
     }
@@ -971,7 +946,7 @@ fn utf16_and_utf32_yaml_is_read_but_not_fixed() {
         .collect();
     fs::write(dir.path().join("compose.yaml"), &utf16le).unwrap();
     fs::write(dir.path().join("docker-compose.yml"), &utf32be).unwrap();
-    let (code, out, _) = stdout_of(
+    let (code, out, _) = run(
         refit()
             .current_dir(dir.path())
             .args(["check", "--format", "concise", "--select", "TAG002", "."]),
@@ -981,7 +956,7 @@ fn utf16_and_utf32_yaml_is_read_but_not_fixed() {
     assert!(out.contains("docker-compose.yml:3:12: TAG002 "), "{out}");
     assert!(!out.contains("E002"), "{out}");
     // A fix would re-encode the file: refused, with a note, bytes untouched.
-    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+    let (code, out, _) = run(refit().current_dir(dir.path()).args([
         "check",
         "--format",
         "concise",
@@ -996,7 +971,7 @@ fn utf16_and_utf32_yaml_is_read_but_not_fixed() {
     assert_eq!(fs::read(dir.path().join("compose.yaml")).unwrap(), utf16le);
     // A Dockerfile stays UTF-8 only, as BuildKit reads it.
     fs::write(dir.path().join("Dockerfile"), [0xFF, 0xFE, b'F', 0]).unwrap();
-    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+    let (code, out, _) = run(refit().current_dir(dir.path()).args([
         "check",
         "--format",
         "concise",
@@ -1014,7 +989,7 @@ fn templated_manifest_is_a_note_and_does_not_change_the_exit_status() {
         "deploy/app.yaml",
         "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: docker.io/library/nginx:1.27.0\n{{- if .Values.debug }}\n        - name: debug\n          image: busybox\n{{- end }}\n",
     );
-    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+    let (code, out, _) = run(refit().current_dir(dir.path()).args([
         "check", "--format", "concise", "--select", "TAG002", "deploy",
     ]));
     assert_eq!(code, 0, "{out}");
@@ -1023,7 +998,7 @@ fn templated_manifest_is_a_note_and_does_not_change_the_exit_status() {
         "{out}"
     );
     // The plain `image:` lines are still read.
-    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+    let (code, out, _) = run(refit().current_dir(dir.path()).args([
         "check", "--format", "concise", "--select", "TAG001", "deploy",
     ]));
     assert_eq!(code, 1, "{out}");
@@ -1039,7 +1014,7 @@ fn compose_named_on_the_command_line_is_recognised_by_content() {
         "services:\n  web:\n    image: nginx:latest\n",
     );
     for arg in ["integration/resources/compose/app.yml", "."] {
-        let (code, out, _) = stdout_of(
+        let (code, out, _) = run(
             refit()
                 .current_dir(dir.path())
                 .args(["check", "--format", "concise", "--select", "TAG002", arg]),
@@ -1060,7 +1035,7 @@ fn a_latest_kubernetes_image_is_reported_once_per_problem() {
         "pod.yaml",
         "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    image: nginx:latest\n  - name: b\n    image: nginx\n",
     );
-    let (code, out, _) = stdout_of(refit().current_dir(dir.path()).args([
+    let (code, out, _) = run(refit().current_dir(dir.path()).args([
         "check", "--format", "concise", "--select", "ALL", "pod.yaml",
     ]));
     assert_eq!(code, 1, "{out}");

@@ -1,35 +1,9 @@
 //! The command line as users of ruff and hadolint expect it (issue 16).
 
-use assert_cmd::Command;
 use std::fs;
-use std::path::Path;
 
-fn refit() -> Command {
-    let mut cmd = Command::cargo_bin("refit").unwrap();
-    cmd.env_remove("NO_COLOR")
-        .env_remove("FORCE_COLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("COLUMNS");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let out = cmd.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
-
-fn write(dir: &Path, name: &str, content: &str) -> std::path::PathBuf {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).unwrap();
-    }
-    fs::write(&path, content).unwrap();
-    path
-}
+mod common;
+use common::{refit, run, write};
 
 #[test]
 fn list_subcommands_take_the_check_format_names() {
