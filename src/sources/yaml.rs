@@ -296,22 +296,7 @@ fn scalar_spans(
             if b.get(at) != Some(&quote) {
                 return (Span::new(at, event_end.max(at)), None);
             }
-            let mut i = at + 1;
-            while i < b.len() {
-                if quote == b'"' && b[i] == b'\\' {
-                    i += 2;
-                    continue;
-                }
-                if b[i] == quote {
-                    if quote == b'\'' && b.get(i + 1) == Some(&b'\'') {
-                        i += 2;
-                        continue;
-                    }
-                    break;
-                }
-                i += 1;
-            }
-            let end = i.min(b.len());
+            let end = closing_quote(b, at, quote);
             let content = Span::new(at + 1, end);
             let verbatim = text.get(content.start..content.end) == Some(value);
             (
@@ -423,17 +408,10 @@ fn join_flow_line(text: &str, at: usize) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
-/// How many under-indented quoted scalars one file may have.
-const MAX_RELAXATIONS: usize = 64;
-
-/// The quoted scalar opening at `at`: its text with line breaks replaced by
-/// spaces (same length), and its value as libyaml folds it.
-fn relax_quoted_scalar(text: &str, at: usize) -> Option<(String, String)> {
-    let b = text.as_bytes();
-    let quote = *b.get(at)?;
-    if quote != b'"' && quote != b'\'' {
-        return None;
-    }
+/// The offset of the quote that closes the quoted scalar opening at `at`
+/// (backslash escapes in double quotes, `''` in single quotes), or the end
+/// of the text when it is not closed.
+fn closing_quote(b: &[u8], at: usize, quote: u8) -> usize {
     let mut i = at + 1;
     while i < b.len() {
         if quote == b'"' && b[i] == b'\\' {
@@ -449,6 +427,21 @@ fn relax_quoted_scalar(text: &str, at: usize) -> Option<(String, String)> {
         }
         i += 1;
     }
+    i.min(b.len())
+}
+
+/// How many under-indented quoted scalars one file may have.
+const MAX_RELAXATIONS: usize = 64;
+
+/// The quoted scalar opening at `at`: its text with line breaks replaced by
+/// spaces (same length), and its value as libyaml folds it.
+fn relax_quoted_scalar(text: &str, at: usize) -> Option<(String, String)> {
+    let b = text.as_bytes();
+    let quote = *b.get(at)?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let i = closing_quote(b, at, quote);
     if i >= b.len() {
         return None;
     }
