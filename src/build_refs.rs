@@ -71,6 +71,17 @@ pub fn for_dockerfile(path: &Path) -> Arc<BuildRefs> {
     refs
 }
 
+/// Forget every folder read so far (the editor server, after a build file
+/// changed).
+pub fn forget() {
+    if let Ok(mut cache) = CACHE.lock() {
+        cache.clear();
+    }
+    if let Ok(mut cache) = OWN.lock() {
+        cache.clear();
+    }
+}
+
 /// Whether a file name is one the scan reads.
 fn is_build_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();

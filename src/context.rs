@@ -416,6 +416,41 @@ fn nearest_marked(dir: &Path) -> Option<PathBuf> {
     answer
 }
 
+/// Forget every repository context and root read so far (the editor
+/// server, after a file they are read from changed).
+pub fn forget() {
+    if let Ok(mut cache) = CACHE.lock() {
+        cache.clear();
+    }
+    if let Ok(mut cache) = ROOTS.lock() {
+        cache.clear();
+    }
+}
+
+/// Whether a change to this file can change a repository context or the
+/// build references around a Dockerfile: the files `scan` and
+/// `build_refs` read, and a new `.git` or config that moves a root.
+pub fn is_context_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
+    yaml || name.ends_with(".hcl")
+        || name.ends_with(".json")
+        || name.ends_with(".sh")
+        || name.ends_with(".bash")
+        || name.ends_with(".mk")
+        || name.ends_with(".tpl")
+        || name == "makefile"
+        || name == "gnumakefile"
+        || name == "justfile"
+        || name == "tiltfile"
+        || name == "kustomization"
+        || name == ".git"
+        || crate::shortnames::is_registries_conf(path)
+}
+
 /// Each folder's repository root, found once per process.
 static ROOTS: LazyLock<Mutex<BTreeMap<PathBuf, Option<PathBuf>>>> =
     LazyLock::new(|| Mutex::new(BTreeMap::new()));

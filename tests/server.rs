@@ -532,6 +532,38 @@ fn config_changes_apply_without_restart_and_errors_show_on_the_config() {
 }
 
 #[test]
+fn build_files_changed_on_disk_are_read_again() {
+    let (_d, root) = workspace();
+    // A repository root, so STG001 judges stages by the build files.
+    std::fs::create_dir_all(root.join(".git")).expect("mkdir");
+    let path = root.join("Dockerfile");
+    let text = "FROM docker.io/library/alpine:3.20 AS dev\nRUN true\nFROM docker.io/library/alpine:3.20\nRUN true\n";
+    std::fs::write(&path, text).expect("write");
+    let mut c = Client::start(
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}),
+    );
+    let u = uri(&path);
+    assert!(codes(&c.open(&path, text)).contains(&"STG001".to_string()));
+    // A bake file now builds `dev` by name.
+    let bake = root.join("docker-bake.hcl");
+    std::fs::write(&bake, "target \"dev\" {\n  target = \"dev\"\n}\n").expect("write");
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&bake), "type": 1}]}),
+    );
+    assert!(!codes(&c.diagnostics(&u)).contains(&"STG001".to_string()));
+    // And deleting it brings the finding back (a save of a build file the
+    // editor has open counts too).
+    std::fs::remove_file(&bake).expect("rm");
+    c.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri(&bake)}}),
+    );
+    assert!(codes(&c.diagnostics(&u)).contains(&"STG001".to_string()));
+    c.shutdown();
+}
+
+#[test]
 fn huge_documents_respect_max_file_size() {
     let (_d, root) = workspace();
     std::fs::write(root.join("refit.toml"), "max-file-size = 100\n").expect("write");

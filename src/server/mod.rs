@@ -279,10 +279,18 @@ impl Server {
     }
 
     fn watch_config_files(&mut self) -> Result<(), Error> {
+        // The config files, and the files the repository context is read
+        // from (`context::is_context_file`).
+        let context_globs = [
+            "**/*.{yml,yaml,hcl,json,sh,bash,mk,tpl,conf}",
+            "**/{Makefile,GNUmakefile,makefile,Justfile,justfile,Tiltfile,Kustomization}",
+        ];
         let watchers = config::FILE_NAMES
             .iter()
-            .map(|name| FileSystemWatcher {
-                glob_pattern: GlobPattern::String(format!("**/{name}")),
+            .map(|name| format!("**/{name}"))
+            .chain(context_globs.iter().map(|g| g.to_string()))
+            .map(|glob| FileSystemWatcher {
+                glob_pattern: GlobPattern::String(glob),
                 kind: None,
             })
             .collect();
@@ -427,8 +435,11 @@ impl Server {
                 let Ok(p) = serde_json::from_value::<DidSaveTextDocumentParams>(n.params) else {
                     return Ok(());
                 };
-                if uri_to_path(&p.text_document.uri).is_some_and(|p| is_config_file(&p)) {
+                let path = uri_to_path(&p.text_document.uri);
+                if path.as_deref().is_some_and(is_config_file) {
                     self.reload_config()?;
+                } else if path.as_deref().is_some_and(crate::context::is_context_file) {
+                    self.context_changed()?;
                 }
             }
             "workspace/didChangeWatchedFiles" => {
@@ -440,6 +451,10 @@ impl Server {
                     .any(|c| uri_to_path(&c.uri).is_some_and(|p| is_config_file(&p)))
                 {
                     self.reload_config()?;
+                } else if p.changes.iter().any(|c| {
+                    uri_to_path(&c.uri).is_some_and(|p| crate::context::is_context_file(&p))
+                }) {
+                    self.context_changed()?;
                 }
             }
             _ => {}
@@ -447,8 +462,26 @@ impl Server {
         Ok(())
     }
 
+    /// A file the repository context is read from changed (a bake file, a
+    /// kustomization, a Compose file, a chart template): forget what was
+    /// read, check every open document again.
+    fn context_changed(&mut self) -> Result<(), Error> {
+        crate::context::forget();
+        crate::build_refs::forget();
+        for doc in self.docs.values_mut() {
+            doc.analysis = None;
+        }
+        let keys: Vec<String> = self.docs.keys().cloned().collect();
+        for key in keys {
+            self.check_and_publish(&key)?;
+        }
+        Ok(())
+    }
+
     /// A `refit.toml` changed: forget every cached config, check again.
     fn reload_config(&mut self) -> Result<(), Error> {
+        crate::context::forget();
+        crate::build_refs::forget();
         self.run = new_run()?;
         for doc in self.docs.values_mut() {
             doc.analysis = None;
