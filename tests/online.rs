@@ -417,6 +417,74 @@ fn retries_429_503_reset_and_slow_answers() {
 }
 
 #[test]
+fn retry_after_as_an_http_date_is_honoured() {
+    let Some(lab) = Lab::open() else { return };
+    let img = lab
+        .push
+        .image("dated/app", "1", "linux", "amd64", "d", false);
+    // RFC 9110's other form: "retry at this date". Two seconds from now,
+    // which (whole seconds) is a wait of one to two seconds.
+    let proxy = FaultProxy::start(
+        lab.reg.port,
+        Arc::new(|n, _: &str| {
+            if n == 0 {
+                let at = std::time::SystemTime::now() + Duration::from_secs(2);
+                let date = httpdate::fmt_http_date(at);
+                Action::Respond(respond(
+                    "429 Too Many Requests",
+                    &[("Retry-After", &date)],
+                    "",
+                ))
+            } else {
+                Action::Forward
+            }
+        }),
+    );
+    let h = proxy.host();
+    let dockerfile = lab.write("Dockerfile", &format!("FROM {h}/dated/app:1\n"));
+    let start = std::time::Instant::now();
+    let out = lab.run(&["pin", "--no-cache", "-v", "--retries", "1"]);
+    let took = start.elapsed();
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("1 retries"), "{}", out.stderr);
+    // The date was waited for (the backoff alone is 0.2-0.3 s), and capped
+    // well below a stuck run.
+    assert!(took >= Duration::from_millis(900), "{took:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(
+        read(&dockerfile),
+        format!("FROM {h}/dated/app:1@{}\n", img.digest)
+    );
+    // A date hours away waits the cap (60 s): past a 3-second deadline,
+    // the run stops at once (a deadline error) instead of sleeping.
+    let far = FaultProxy::start(
+        lab.reg.port,
+        Arc::new(|_, _: &str| {
+            let at = std::time::SystemTime::now() + Duration::from_secs(6 * 3600);
+            let date = httpdate::fmt_http_date(at);
+            Action::Respond(respond(
+                "429 Too Many Requests",
+                &[("Retry-After", &date)],
+                "",
+            ))
+        }),
+    );
+    let text = format!("FROM {}/dated/app:1\n", far.host());
+    let other = lab.write("x/Dockerfile", &text);
+    let start = std::time::Instant::now();
+    let out = lab.run(&["pin", "--no-cache", "--deadline", "3", "x"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("deadline"), "{}", out.stdout);
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(far.seen.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(read(&other), text);
+}
+
+#[test]
 fn the_cache_makes_a_second_run_free() {
     let Some(lab) = Lab::open() else { return };
     let img = lab.push.image("c/app", "1", "linux", "amd64", "c", false);
