@@ -462,15 +462,55 @@ fn rule_and_rules_subcommands() {
     assert!(out.contains("## Fix safety"));
     let (code, out, _) = stdout_of(refit().args(["rules"]));
     assert_eq!(code, 0);
-    assert_eq!(out.lines().count(), refit::rules::RULES.len());
+    // Every rule, the online ones (REF003, REF004, MIR003) in code order
+    // with a marker.
+    assert_eq!(
+        out.lines().count(),
+        refit::rules::RULES.len() + refit::rules::ONLINE_RULES.len()
+    );
     assert!(out.lines().next().unwrap().starts_with("BASE001"));
     assert!(out.lines().next().unwrap().ends_with("(opt-in)"));
+    let codes: Vec<&str> = out.lines().filter_map(|l| l.split(' ').next()).collect();
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_eq!(codes, sorted);
+    for online in ["MIR003", "REF003", "REF004"] {
+        let line = out.lines().find(|l| l.starts_with(online)).unwrap();
+        assert!(line.ends_with(" (needs --online)"), "{line}");
+    }
+    assert_eq!(out.matches("(needs --online)").count(), 3, "{out}");
     let (code, out, _) = stdout_of(refit().args(["rules", "--format", "json"]));
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v[0]["code"], "BASE001");
     assert_eq!(v[0]["opt_in"], true);
     assert_eq!(v[1]["opt_in"], false);
+    let list = v.as_array().unwrap();
+    let online: Vec<&str> = list
+        .iter()
+        .filter(|r| r["online"] == true)
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(online, ["MIR003", "REF003", "REF004"]);
+    assert!(list.iter().all(|r| r["online"].is_boolean()));
+    // Their pages: `refit rule` by code and by name, and `--all`.
+    for key in ["REF003", "access-denied", "mir003"] {
+        let (code, out, _) = stdout_of(refit().args(["rule", key]));
+        assert_eq!(code, 0, "{key}");
+        assert!(
+            out.contains("Online: runs only with `refit check --online`"),
+            "{out}"
+        );
+        assert!(out.contains("What it does"), "{out}");
+    }
+    let (_, all, _) = stdout_of(refit().args(["rule", "--all"]));
+    for name in [
+        "# missing-image (REF003)",
+        "# access-denied (REF004)",
+        "# mirror-unusable (MIR003)",
+    ] {
+        assert!(all.contains(name), "{name}");
+    }
     let (code, out, _) = stdout_of(refit().args(["rule", "E004"]));
     assert_eq!(code, 0);
     assert!(out.contains("syntax-error"));
