@@ -899,6 +899,133 @@ fn helm_digest_keys_and_kustomize_digests() {
     }
 }
 
+/// The chart under tests/data/helm-digest-chart: its templates read the
+/// digest of `image` (a Bitnami-style helper given a `dict`), of
+/// `worker.image` (a helper that calls a helper given the map) and of
+/// `metrics.image` (`with`); not of `proxy.image`; `redis` is a sub-chart.
+fn digest_chart() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/helm-digest-chart")
+}
+
+/// `values.yaml.pinned` with its placeholders filled in.
+fn pinned_values(registry: &str, web: &str, worker: &str, metrics: &str) -> String {
+    read(&digest_chart().join("values.yaml.pinned"))
+        .replace("REGISTRY", registry)
+        .replace("DIGEST_WEB", web)
+        .replace("DIGEST_WORKER", worker)
+        .replace("DIGEST_METRICS", metrics)
+}
+
+#[test]
+fn helm_digest_keys_go_only_where_the_chart_templates_read_them() {
+    // No registry: where `refit pin` would add `digest:`, from the files.
+    use refit::check::{FileKind, Settings};
+    let path = digest_chart().join("values.yaml");
+    let text = read(&path);
+    let settings = refit::engine::local_settings(&path, FileKind::HelmValues, &Settings::default())
+        .expect("the chart's settings");
+    let sites = refit::check::extract(FileKind::HelmValues, &text, &settings).expect("sites");
+    let place = |p: &str| {
+        sites
+            .iter()
+            .find(|s| s.path.as_deref() == Some(p))
+            .unwrap_or_else(|| panic!("no site {p}"))
+            .extra
+            .digest_insert
+            .clone()
+            .unwrap_or_else(|| panic!("{p}: no digest place"))
+    };
+    let why = place("proxy.image.repository").unwrap_err();
+    assert!(
+        why.contains("no template of the chart reads `.Values.proxy.image.digest`"),
+        "{why}"
+    );
+    let why = place("redis.image.repository").unwrap_err();
+    assert!(why.contains("sub-chart `redis`"), "{why}");
+    // The three maps the templates read: insertions, applied back to front,
+    // give values.yaml.pinned exactly (nothing else touched).
+    let mut edits = Vec::new();
+    for (site, digest) in [
+        ("image.repository", "DIGEST_WEB"),
+        ("worker.image.repository", "DIGEST_WORKER"),
+        ("metrics.image.repository", "DIGEST_METRICS"),
+    ] {
+        let (at, before) = place(site).unwrap_or_else(|e| panic!("{site}: {e}"));
+        edits.push((at, format!("{before}{digest}")));
+    }
+    edits.sort();
+    let mut fixed = text.clone();
+    for (at, content) in edits.iter().rev() {
+        fixed.insert_str(*at, content);
+    }
+    assert_eq!(fixed, read(&digest_chart().join("values.yaml.pinned")));
+}
+
+#[test]
+fn helm_pin_adds_digest_keys_the_chart_templates_read() {
+    let Some(lab) = Lab::open() else { return };
+    let h = &lab.host;
+    let (web, _, _) = lab.push.index("shop/web", "2.1", "w");
+    let worker = lab
+        .push
+        .image("shop/worker", "2.1", "linux", "amd64", "k", false);
+    let metrics = lab
+        .push
+        .image("shop/metrics", "0.9", "linux", "amd64", "m", false);
+    lab.push
+        .image("shop/proxy", "1.25", "linux", "amd64", "p", false);
+    lab.push
+        .image("shop/redis", "7.2", "linux", "amd64", "r", false);
+    for name in [
+        "Chart.yaml",
+        "values.yaml",
+        "templates/_helpers.tpl",
+        "templates/deployment.yaml",
+    ] {
+        let text = read(&digest_chart().join(name)).replace("REGISTRY", h);
+        lab.write(&format!("shop/{name}"), &text);
+    }
+    let values = lab.dir().join("shop/values.yaml");
+    let out = lab.run(&["pin", "--no-cache", "-v"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        read(&values),
+        pinned_values(h, &web.digest, &worker.digest, &metrics.digest)
+    );
+    // Why the other two were left alone.
+    assert!(
+        out.stdout
+            .contains("no template of the chart reads `.Values.proxy.image.digest`"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("sub-chart `redis`"), "{}", out.stdout);
+    if skopeo() {
+        assert_eq!(
+            skopeo_digest(&format!("{h}/shop/web:2.1"), None),
+            web.digest
+        );
+        assert_eq!(
+            skopeo_digest(&format!("{h}/shop/metrics:0.9"), None),
+            metrics.digest
+        );
+    }
+    // The keys written read back as pins: a second run finds them current
+    // and writes nothing.
+    let out = lab.run(&["pin", "--no-cache"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        read(&values),
+        pinned_values(h, &web.digest, &worker.digest, &metrics.digest)
+    );
+    assert_eq!(
+        out.stdout.matches("up to date").count(),
+        3,
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn cred_helpers_podman_auth_file_and_no_credential_across_a_redirect() {
     let Some(lab) = Lab::open() else { return };
