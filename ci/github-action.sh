@@ -13,7 +13,9 @@ fi
 extra=(${INPUT_ARGS:-})
 scope=()
 if [[ -n "$base" ]]; then
-  scope=(--diff-base "$base")
+  # The pull request is its commits: what the checkout has beyond them
+  # (files an earlier step generated) is not part of the review.
+  scope=(--diff-base "$base" --diff-committed)
 fi
 
 case "$mode" in

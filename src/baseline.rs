@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// One recorded finding.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Entry {
     pub file: String,
     pub code: String,
@@ -42,40 +42,78 @@ pub struct Baseline {
     pub entries: Vec<Entry>,
 }
 
-/// The Dockerfile instruction keyword and stage index of an offset: the
-/// structural location of a finding in a Dockerfile.
+/// An entry's line in the baseline file, and what removing it deletes.
+#[derive(Debug, Clone, Copy)]
+struct EntryLine {
+    start: usize,
+    end: usize,
+    removal: Span,
+}
+
+/// The structural locations of a Dockerfile, computed once per file: each
+/// instruction line's start offset, stage index and keyword, in order, so
+/// that each finding's location is a binary search.
+struct DockerfileLocations {
+    /// (offset of the instruction's first line, stage index, keyword).
+    lines: Vec<(usize, usize, String)>,
+    /// Where the `#` of a first line that is a comment (a parser
+    /// directive) sits, and where that line ends.
+    directive: Option<(usize, usize)>,
+}
+
+impl DockerfileLocations {
+    fn new(text: &str) -> Self {
+        let mut lines = Vec::new();
+        let mut stage = 0usize;
+        let mut continued = false;
+        let mut pos = 0;
+        for line in text.split_inclusive('\n') {
+            let start = pos;
+            pos += line.len();
+            let trimmed = line.trim_start();
+            let was_continued = continued;
+            continued = line.trim_end().ends_with('\\');
+            if was_continued || trimmed.starts_with('#') || trimmed.is_empty() {
+                continue;
+            }
+            let word = trimmed
+                .split(|c: char| c.is_whitespace())
+                .next()
+                .unwrap_or("");
+            if word.eq_ignore_ascii_case("FROM") {
+                stage += 1;
+            }
+            lines.push((start, stage, word.to_ascii_uppercase()));
+        }
+        let first = text.split('\n').next().unwrap_or("");
+        let directive = first
+            .trim_start()
+            .starts_with('#')
+            .then(|| first.find('#').map(|hash| (hash, first.len())))
+            .flatten();
+        DockerfileLocations { lines, directive }
+    }
+
+    /// The stage and instruction keyword of an offset: the last instruction
+    /// that starts at or before it.
+    fn at(&self, offset: usize) -> String {
+        if self
+            .directive
+            .is_some_and(|(hash, end)| hash < offset && offset <= end)
+        {
+            return "directive".to_string();
+        }
+        let n = self.lines.partition_point(|(start, _, _)| *start <= offset);
+        match n.checked_sub(1).and_then(|i| self.lines.get(i)) {
+            Some((_, stage, keyword)) => format!("stage {stage} {keyword}"),
+            None => "stage 0 ".to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
 fn dockerfile_location(text: &str, offset: usize) -> String {
-    let mut stage = 0usize;
-    let mut keyword = "";
-    let mut continued = false;
-    let mut pos = 0;
-    for line in text.split_inclusive('\n') {
-        if pos > offset {
-            break;
-        }
-        let trimmed = line.trim_start();
-        let was_continued = continued;
-        continued = line.trim_end().ends_with('\\');
-        pos += line.len();
-        if was_continued || trimmed.starts_with('#') || trimmed.is_empty() {
-            continue;
-        }
-        let word = trimmed
-            .split(|c: char| c.is_whitespace())
-            .next()
-            .unwrap_or("");
-        if word.eq_ignore_ascii_case("FROM") {
-            stage += 1;
-        }
-        keyword = word;
-    }
-    if text
-        .get(..offset.min(text.len()))
-        .is_some_and(|before| !before.contains('\n') && before.trim_start().starts_with('#'))
-    {
-        return "directive".to_string();
-    }
-    format!("stage {stage} {}", keyword.to_ascii_uppercase())
+    DockerfileLocations::new(text).at(offset)
 }
 
 /// The fingerprints of a report's findings, in order.
@@ -91,10 +129,22 @@ pub fn fingerprints(report: &FileReport) -> Vec<String> {
     } else {
         Vec::new()
     };
+    // Sites by start offset, so that each finding's site is a binary search
+    // (with a bounded look back for sites that overlap), not a scan.
+    let mut by_start: Vec<usize> = (0..sites.len()).collect();
+    by_start.sort_by_key(|&i| sites[i].span.start);
+    let locations = (report.kind == crate::check::FileKind::Dockerfile
+        && report.diagnostics.iter().any(|d| d.yaml_path.is_none()))
+    .then(|| DockerfileLocations::new(text));
     let normalized = |span: Span| -> Option<String> {
-        let site = sites.iter().find(|s| {
-            s.span.start <= span.start && span.start < s.span.end.max(s.span.start + 1)
-        })?;
+        let upto = by_start.partition_point(|&i| sites[i].span.start <= span.start);
+        let site = by_start[..upto]
+            .iter()
+            .rev()
+            .take(16)
+            .filter(|&&i| span.start < sites[i].span.end.max(sites[i].span.start + 1))
+            .min()
+            .map(|&i| &sites[i])?;
         match &site.value {
             crate::site::SiteValue::Resolved { parsed: Ok(r), .. } => Some(r.normalized()),
             _ => None,
@@ -110,10 +160,10 @@ pub fn fingerprints(report: &FileReport) -> Vec<String> {
             let location = match &d.yaml_path {
                 _ if d.code.starts_with('E') => String::new(),
                 Some(p) => p.clone(),
-                None if report.kind == crate::check::FileKind::Dockerfile => {
-                    dockerfile_location(text, d.span.start)
-                }
-                None => String::new(),
+                None => match &locations {
+                    Some(l) => l.at(d.span.start),
+                    None => String::new(),
+                },
             };
             let key = fingerprint(&[d.code, &file, &location, flagged]);
             let n = seen.entry(key.clone()).or_insert(0);
@@ -235,6 +285,71 @@ impl Baseline {
         used
     }
 
+    /// Where each entry sits when it has a line of its own inside the list
+    /// (`    {…},`), as `refit` writes it: its line, and the bytes that
+    /// removing it deletes. One pass over the text; an entry's line is the
+    /// first unclaimed line that parses to exactly that entry.
+    fn entry_lines(&self, open: usize, close: usize) -> HashMap<usize, EntryLine> {
+        let mut by_entry: HashMap<&Entry, Vec<usize>> = HashMap::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            by_entry.entry(e).or_default().push(i);
+        }
+        for ids in by_entry.values_mut() {
+            ids.reverse();
+        }
+        // (line start, line end without the newline, index) of each entry
+        // line, in order.
+        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        let body = self.text.get(open..close).unwrap_or("");
+        let mut pos = open;
+        for line in body.split_inclusive('\n') {
+            let start = pos;
+            pos += line.len();
+            let content = line.trim_end_matches(['\n', '\r']);
+            let json = content.trim().trim_end_matches(',');
+            if !json.starts_with('{') {
+                continue;
+            }
+            let Ok(entry) = serde_json::from_str::<Entry>(json) else {
+                continue;
+            };
+            if let Some(i) = by_entry.get_mut(&entry).and_then(Vec::pop) {
+                found.push((start, start + content.len(), i));
+            }
+        }
+        // Only a list of exactly one entry per line can lose a line: every
+        // entry must have been found.
+        if found.len() != self.entries.len() {
+            return HashMap::new();
+        }
+        let mut out = HashMap::new();
+        for (k, &(start, end, i)) in found.iter().enumerate() {
+            let removal = match (k + 1 < found.len(), k.checked_sub(1)) {
+                // Not the last: its line, newline included (its own comma
+                // goes with it).
+                (true, _) => Span::new(start, found[k + 1].0),
+                // The last of several: the previous entry's comma and this
+                // line.
+                (false, Some(prev)) => {
+                    let prev_end = found[prev].1;
+                    let comma = self.text[..prev_end].rfind(',').unwrap_or(prev_end);
+                    Span::new(comma, end)
+                }
+                // The only one: the list becomes empty.
+                (false, None) => Span::new(open, close),
+            };
+            out.insert(
+                i,
+                EntryLine {
+                    start,
+                    end,
+                    removal,
+                },
+            );
+        }
+        out
+    }
+
     /// SUP002 findings on the baseline file for entries that matched
     /// nothing, each with a fix that removes its entry; `None` when every
     /// entry matched. `checked` limits this to entries of files that were
@@ -253,24 +368,27 @@ impl Baseline {
         }
         let open = self.text.find('[').map_or(0, |i| i + 1);
         let close = self.text.rfind(']').unwrap_or(self.text.len()).max(open);
+        let lines = self.entry_lines(open, close);
         let mut diagnostics = Vec::new();
         for &i in &stale {
             let e = &self.entries[i];
-            let needle = format!("\"fingerprint\":\"{}\"", e.fingerprint);
-            let at = self.text.find(&needle).unwrap_or(open);
-            let line_start = self.text[..at].rfind('\n').map_or(0, |p| p + 1);
-            let line_end = self.text[at..]
-                .find('\n')
-                .map_or(self.text.len(), |p| at + p);
-            // The fix rewrites the list without this entry: one edit inside
-            // the brackets, every other byte kept.
-            let rest: Vec<Entry> = self
-                .entries
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, e)| e.clone())
-                .collect();
+            let located = lines.get(&i).copied();
+            let span = located.map_or(Span::new(open, open), |l| Span::new(l.start, l.end));
+            // The fix deletes the entry's own line, and the comma that
+            // separated it from its neighbour: one edit, every other byte
+            // kept. An entry not on a line of its own (a baseline someone
+            // reformatted) gets no fix of its own; `--fix` still rewrites
+            // the list without it.
+            let fix = located.map(|l| {
+                Fix::new(
+                    "Remove the baseline entry".to_string(),
+                    Applicability::Safe,
+                    vec![Edit {
+                        span: l.removal,
+                        content: String::new(),
+                    }],
+                )
+            });
             diagnostics.push(Diagnostic {
                 code: crate::rules::sup002_unused_baseline_entry::RULE.code,
                 name: crate::rules::sup002_unused_baseline_entry::RULE.name,
@@ -279,25 +397,19 @@ impl Baseline {
                     "Baseline entry for {} in `{}` matches no finding",
                     e.code, e.file
                 ),
-                span: Span::new(line_start, line_end),
+                span,
                 help: Some("The finding was fixed or its code moved; remove the entry so the baseline only shrinks".to_string()),
-                fix: Some(Fix::new(
-                    "Remove the baseline entry".to_string(),
-                    Applicability::Safe,
-                    vec![Edit {
-                        span: Span::new(open, close),
-                        content: entries_text(&rest),
-                    }],
-                )),
+                fix,
                 yaml_path: None,
             });
         }
         // All stale entries at once, for `--fix`.
+        let stale_set: std::collections::HashSet<usize> = stale.iter().copied().collect();
         let kept: Vec<Entry> = self
             .entries
             .iter()
             .enumerate()
-            .filter(|(j, _)| !stale.contains(j))
+            .filter(|(j, _)| !stale_set.contains(j))
             .map(|(_, e)| e.clone())
             .collect();
         let mut fixed = self.text.clone();

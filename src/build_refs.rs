@@ -58,7 +58,7 @@ pub fn for_dockerfile(path: &Path) -> Arc<BuildRefs> {
         .filter(|p| !p.as_os_str().is_empty())
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
-    let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+    let dir = crate::realpath::canonical(&dir).unwrap_or(dir);
     if let Ok(cache) = CACHE.lock()
         && let Some(found) = cache.get(&dir)
     {
@@ -88,25 +88,28 @@ fn is_build_file(name: &str) -> bool {
         || lower == "tiltfile"
 }
 
-fn scan(dir: &Path) -> BuildRefs {
-    let mut files = Vec::new();
-    let mut root = false;
-    let mut at = Some(dir);
-    for _ in 0..MAX_LEVELS {
-        let Some(d) = at else { break };
-        list(d, &mut files);
-        // The repository root: `.git` (a folder, or a file in a worktree).
-        if d.join(".git").exists() {
-            list(&d.join(".github").join("workflows"), &mut files);
-            root = true;
-            break;
-        }
-        at = d.parent();
+/// The build references of one folder's own build files (and, at the
+/// repository root, its workflows), read once per process however many
+/// Dockerfiles sit below it; and whether it is the repository root.
+static OWN: LazyLock<Mutex<HashMap<PathBuf, Own>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// A folder's own build references, and whether it is the repository root.
+type Own = (Arc<BuildRefs>, bool);
+
+fn own(dir: &Path) -> Own {
+    if let Ok(cache) = OWN.lock()
+        && let Some(found) = cache.get(dir)
+    {
+        return found.clone();
     }
-    let mut refs = BuildRefs {
-        root,
-        ..BuildRefs::default()
-    };
+    let mut files = Vec::new();
+    list(dir, &mut files);
+    // The repository root: `.git` (a folder, or a file in a worktree).
+    let root = dir.join(".git").exists();
+    if root {
+        list(&dir.join(".github").join("workflows"), &mut files);
+    }
+    let mut refs = BuildRefs::default();
     for file in files.iter().take(MAX_FILES) {
         let Ok(meta) = std::fs::metadata(file) else {
             continue;
@@ -117,6 +120,27 @@ fn scan(dir: &Path) -> BuildRefs {
         if let Ok(text) = std::fs::read_to_string(file) {
             read(&text, &mut refs);
         }
+    }
+    let found = (Arc::new(refs), root);
+    if let Ok(mut cache) = OWN.lock() {
+        cache.insert(dir.to_path_buf(), found.clone());
+    }
+    found
+}
+
+fn scan(dir: &Path) -> BuildRefs {
+    let mut refs = BuildRefs::default();
+    let mut at = Some(dir);
+    for _ in 0..MAX_LEVELS {
+        let Some(d) = at else { break };
+        let (found, root) = own(d);
+        refs.targets.extend(found.targets.iter().cloned());
+        refs.contexts.extend(found.contexts.iter().cloned());
+        if root {
+            refs.root = true;
+            break;
+        }
+        at = d.parent();
     }
     refs
 }

@@ -309,6 +309,7 @@ pub fn check_text(
             .then(|| sources::dockerfile::stage_graph(text, &settings.source))
             .flatten(),
         build_refs: settings.source.build_refs.clone(),
+        stage_names: Default::default(),
     };
     let ctx = RuleContext {
         file: &facts,

@@ -201,6 +201,11 @@ pub struct CheckArgs {
     /// With `--diff-base`: findings on changed lines, or in changed files.
     #[arg(long, value_enum, default_value = "lines", requires = "diff_base")]
     pub diff_scope: crate::gitdiff::DiffScope,
+    /// With `--diff-base`: only the commits since the merge base, not the
+    /// working tree (what a CI checkout of a pull request has); git then
+    /// never looks at unchanged files, however large the repository.
+    #[arg(long, requires = "diff_base")]
+    pub diff_committed: bool,
     /// Hide the findings recorded in this baseline file (default: the
     /// config's `baseline`).
     #[arg(long, value_name = "FILE")]
@@ -465,6 +470,11 @@ fn check(args: CheckArgs) -> ExitCode {
         extend_exclude: args.extend_exclude.clone(),
         diff_base: args.diff_base.clone(),
         diff_scope: args.diff_scope,
+        diff_end: if args.diff_committed {
+            crate::gitdiff::DiffEnd::Head
+        } else {
+            crate::gitdiff::DiffEnd::WorkingTree
+        },
         baseline: args.baseline.clone(),
     };
     let run = match Run::new(options) {

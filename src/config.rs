@@ -462,7 +462,7 @@ fn merge(base: RawConfig, over: RawConfig) -> RawConfig {
 
 /// Load a config file and whatever it extends.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let absolute = crate::realpath::absolute(path);
     let path = absolute.as_path();
     let mut chain = Vec::new();
     let mut raw = load_raw(path, &mut chain)?;
@@ -774,7 +774,7 @@ impl Resolver {
         if let Some(c) = &self.fixed {
             return Ok(Some(c.clone()));
         }
-        let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        let absolute = crate::realpath::absolute(file);
         let dir = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
         self.for_dir(&dir)
     }

@@ -247,7 +247,7 @@ impl RepoContext {
     /// The `images:` entries of every kustomization that includes a file,
     /// directly or through overlays (bounded).
     pub fn kustomize_overrides(&self, file: &Path) -> Vec<KustomizeImage> {
-        let Ok(file) = std::fs::canonicalize(file) else {
+        let Ok(file) = crate::realpath::canonical(file) else {
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -274,7 +274,10 @@ fn kustomization(path: &Path, text: &str, ctx: &mut RepoContext) {
     let Ok(docs) = crate::sources::yaml::parse(text) else {
         return;
     };
-    let Some(dir) = path.parent().and_then(|d| std::fs::canonicalize(d).ok()) else {
+    let Some(dir) = path
+        .parent()
+        .and_then(|d| crate::realpath::canonical(d).ok())
+    else {
         return;
     };
     let mut k = Kustomization::default();
@@ -299,7 +302,7 @@ fn kustomization(path: &Path, text: &str, ctx: &mut RepoContext) {
                 if entry.value.contains("://") || entry.value.contains('\n') {
                     continue;
                 }
-                if let Ok(p) = std::fs::canonicalize(dir.join(&entry.value)) {
+                if let Ok(p) = crate::realpath::canonical(&dir.join(&entry.value)) {
                     k.includes.push(p);
                 }
             }
@@ -339,7 +342,7 @@ impl RepoContext {
 
     /// The Compose build arguments for a Dockerfile.
     pub fn args_for(&self, dockerfile: &Path) -> Option<&BTreeMap<String, String>> {
-        let key = std::fs::canonicalize(dockerfile).ok()?;
+        let key = crate::realpath::canonical(dockerfile).ok()?;
         self.dockerfile_args.get(&key)
     }
 }
@@ -350,22 +353,48 @@ static CACHE: LazyLock<Mutex<BTreeMap<PathBuf, Arc<RepoContext>>>> =
 /// The repository root of a file: the nearest folder with `.git` or a
 /// refit config file; else the file's folder.
 pub fn repo_root(file: &Path) -> Option<PathBuf> {
-    let start = std::fs::canonicalize(file).ok()?;
+    let start = crate::realpath::canonical(file).ok()?;
     let dir = start.parent()?.to_path_buf();
+    Some(nearest_marked(&dir).unwrap_or(dir))
+}
+
+/// The nearest folder at or above `dir` with `.git` or a refit config file.
+/// Each folder is looked at once per process: the answer of a folder is
+/// its parent's unless it is marked itself.
+fn nearest_marked(dir: &Path) -> Option<PathBuf> {
+    let mut visited: Vec<&Path> = Vec::new();
+    let mut answer = None;
     for (depth, ancestor) in dir.ancestors().enumerate() {
         if depth > 32 {
             break;
         }
+        if let Ok(cache) = ROOTS.lock()
+            && let Some(found) = cache.get(ancestor)
+        {
+            answer = found.clone();
+            break;
+        }
+        visited.push(ancestor);
         let marked = ancestor.join(".git").exists()
             || crate::config::FILE_NAMES
                 .iter()
                 .any(|n| ancestor.join(n).is_file());
         if marked {
-            return Some(ancestor.to_path_buf());
+            answer = Some(ancestor.to_path_buf());
+            break;
         }
     }
-    Some(dir)
+    if let Ok(mut cache) = ROOTS.lock() {
+        for v in visited {
+            cache.insert(v.to_path_buf(), answer.clone());
+        }
+    }
+    answer
 }
+
+/// Each folder's repository root, found once per process.
+static ROOTS: LazyLock<Mutex<BTreeMap<PathBuf, Option<PathBuf>>>> =
+    LazyLock::new(|| Mutex::new(BTreeMap::new()));
 
 /// The context of the repository a file is in (computed once per root).
 pub fn repo_context(file: &Path) -> Option<Arc<RepoContext>> {
@@ -539,7 +568,7 @@ fn compose(
             let file = dir
                 .join(&context)
                 .join(dockerfile.as_deref().unwrap_or("Dockerfile"));
-            let Ok(file) = std::fs::canonicalize(&file) else {
+            let Ok(file) = crate::realpath::canonical(&file) else {
                 continue;
             };
             let mut map = BTreeMap::new();

@@ -69,65 +69,59 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, DiffError> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Which side a change ends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DiffEnd {
+    /// The working tree: commits since the merge base, staged and unstaged
+    /// edits, and untracked files (what a developer has in front of them).
+    /// git looks at every tracked file to find the edits, so on a very
+    /// large tree this costs git's `status` time.
+    #[default]
+    WorkingTree,
+    /// `HEAD`: the commits since the merge base only (what a pull request
+    /// is; a CI checkout has nothing uncommitted). Tree against tree, so
+    /// the cost does not grow with the repository.
+    Head,
+}
+
 /// The change since the merge base of `base` and `HEAD`, in the repository
-/// that holds `dir`.
-pub fn change(dir: &Path, base: &str) -> Result<Change, DiffError> {
-    let top = git(dir, &["rev-parse", "--show-toplevel"])
-        .map_err(|e| DiffError(format!("--diff-base: not in a git repository ({e})")))?;
-    let top = PathBuf::from(top.trim());
-    if git(
-        &top,
-        &[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            &format!("{base}^{{commit}}"),
-        ],
-    )
-    .is_err()
-    {
-        let shallow =
-            git(&top, &["rev-parse", "--is-shallow-repository"]).is_ok_and(|s| s.trim() == "true");
-        let hint = if shallow {
-            " This is a shallow clone: fetch the base too (`git fetch --deepen=100 origin <base>`, or `fetch-depth: 0` in actions/checkout)."
-        } else {
-            " Fetch it first (`git fetch origin <base>`)."
-        };
-        return Err(DiffError(format!(
-            "--diff-base: `{base}` is not a commit in this repository.{hint}"
-        )));
-    }
+/// that holds `dir`, ending at the working tree or at `HEAD`.
+pub fn change(dir: &Path, base: &str, end: DiffEnd) -> Result<Change, DiffError> {
+    // The top folder and HEAD in one call.
+    let top_and_head = git(dir, &["rev-parse", "--show-toplevel", "HEAD"]).map_err(|e| {
+        match git(dir, &["rev-parse", "--show-toplevel"]) {
+            Ok(_) => DiffError("--diff-base: HEAD is not a commit yet (a repository with no commit has nothing to compare)".to_string()),
+            Err(_) => DiffError(format!("--diff-base: not in a git repository ({e})")),
+        }
+    })?;
+    let mut lines = top_and_head.lines();
+    let top = PathBuf::from(lines.next().unwrap_or("").trim());
+    let head = lines.next().unwrap_or("").trim().to_string();
     let merge_base = match git(&top, &["merge-base", base, "HEAD"]) {
         Ok(s) => s.trim().to_string(),
-        Err(e) => {
-            let shallow = git(&top, &["rev-parse", "--is-shallow-repository"])
-                .is_ok_and(|s| s.trim() == "true");
-            return Err(DiffError(if shallow {
-                format!(
-                    "--diff-base: no merge base of `{base}` and HEAD: this is a shallow clone, so their common history is missing. Fetch with more depth (`git fetch --deepen=200`, or `fetch-depth: 0` in actions/checkout)."
-                )
-            } else {
-                format!("--diff-base: no merge base of `{base}` and HEAD ({e})")
-            }));
-        }
+        Err(e) => return Err(no_merge_base(&top, base, &e)),
     };
-    let diff = git(
-        &top,
-        &[
-            "-c",
-            "core.quotePath=false",
-            "diff",
-            "--no-color",
-            "--no-ext-diff",
-            "--unified=0",
-            "--find-renames",
-            &merge_base,
-            "--",
-        ],
-    )?;
+    let mut args = vec![
+        "-c",
+        "core.quotePath=false",
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "--unified=0",
+        "--find-renames",
+        merge_base.as_str(),
+    ];
+    if end == DiffEnd::Head {
+        args.push("HEAD");
+    }
+    args.push("--");
+    let diff = git(&top, &args)?;
     let mut change = parse_diff(&top, &diff);
     change.base = merge_base;
-    change.head = git(&top, &["rev-parse", "HEAD"])?.trim().to_string();
+    change.head = head;
+    if end == DiffEnd::Head {
+        return Ok(change);
+    }
     let untracked = git(
         &top,
         &[
@@ -149,6 +143,40 @@ pub fn change(dir: &Path, base: &str) -> Result<Change, DiffError> {
         );
     }
     Ok(change)
+}
+
+/// Why there is no merge base: the base is not a commit here (not fetched,
+/// or a shallow clone), or the histories do not meet.
+fn no_merge_base(top: &Path, base: &str, e: &DiffError) -> DiffError {
+    let shallow =
+        git(top, &["rev-parse", "--is-shallow-repository"]).is_ok_and(|s| s.trim() == "true");
+    let is_commit = git(
+        top,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{base}^{{commit}}"),
+        ],
+    )
+    .is_ok();
+    if !is_commit {
+        let hint = if shallow {
+            " This is a shallow clone: fetch the base too (`git fetch --deepen=100 origin <base>`, or `fetch-depth: 0` in actions/checkout)."
+        } else {
+            " Fetch it first (`git fetch origin <base>`)."
+        };
+        return DiffError(format!(
+            "--diff-base: `{base}` is not a commit in this repository.{hint}"
+        ));
+    }
+    DiffError(if shallow {
+        format!(
+            "--diff-base: no merge base of `{base}` and HEAD: this is a shallow clone, so their common history is missing. Fetch with more depth (`git fetch --deepen=200`, or `fetch-depth: 0` in actions/checkout)."
+        )
+    } else {
+        format!("--diff-base: no merge base of `{base}` and HEAD ({e})")
+    })
 }
 
 /// The changed files under `paths` that refit reads (`kind_for`).

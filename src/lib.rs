@@ -20,6 +20,7 @@ pub mod man;
 pub mod official;
 pub mod online;
 pub mod policy;
+pub mod realpath;
 pub mod reference;
 pub mod report;
 pub mod rules;

@@ -80,6 +80,8 @@ pub struct RunOptions {
     pub diff_base: Option<String>,
     /// `--diff-scope`: changed lines, or whole changed files.
     pub diff_scope: crate::gitdiff::DiffScope,
+    /// `--diff-committed`: the change ends at `HEAD`, not the working tree.
+    pub diff_end: crate::gitdiff::DiffEnd,
     /// `--baseline`: hide the findings this file records (else the
     /// config's `baseline`).
     pub baseline: Option<PathBuf>,
@@ -263,7 +265,10 @@ impl Run {
             Some(base) => {
                 let dir = std::env::current_dir()
                     .map_err(|e| RunError::Usage(format!("--diff-base: {e}")))?;
-                Some(crate::gitdiff::change(&dir, base).map_err(|e| RunError::Usage(e.0))?)
+                Some(
+                    crate::gitdiff::change(&dir, base, options.diff_end)
+                        .map_err(|e| RunError::Usage(e.0))?,
+                )
             }
         };
         Ok(Run {
@@ -291,7 +296,7 @@ impl Run {
         let config = self.resolver.for_file(path)?;
         let mut s = self.base.clone();
         s.select = o.select.clone();
-        let absolute = std::path::absolute(path).unwrap_or(path.to_path_buf());
+        let absolute = crate::realpath::absolute(path);
         let applied = config.as_ref().map(|c| c.apply(&absolute, &mut s));
         s.extend_select.extend(o.extend_select.iter().cloned());
         s.ignore.extend(o.ignore.iter().cloned());
@@ -479,7 +484,7 @@ impl Run {
         let excluded_here = cli(&self.exclude);
         match self.resolver.for_file(path) {
             Ok(Some(c)) => {
-                let abs = std::path::absolute(path).unwrap_or(path.to_path_buf());
+                let abs = crate::realpath::absolute(path);
                 if let Some(k) = c.kind_for(&abs) {
                     Choice::Kind(k)
                 } else if excluded_here.unwrap_or_else(|| c.is_excluded(&abs)) {

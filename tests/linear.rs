@@ -80,6 +80,19 @@ fn deep_yaml(n: usize) -> String {
     format!("---\nx: {}1{}\n", "[".repeat(200), "]".repeat(200)).repeat(n)
 }
 
+/// n stages, and n `COPY --from` values that each miss a stage by a typo:
+/// REF005 looks for the closest stage of every one.
+fn from_typos(n: usize) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        s.push_str(&format!("FROM alpine:3.20 AS build-{i}\n"));
+    }
+    for i in 0..n {
+        s.push_str(&format!("COPY --from=bulid-{i} /out /out\n"));
+    }
+    s
+}
+
 fn time(kind: FileKind, text: &str) -> Duration {
     let settings = Settings::default();
     (0..RUNS)
@@ -111,6 +124,7 @@ fn every_shape_grows_linearly() {
             50,
         ),
         ("deep YAML", FileKind::Kubernetes, deep_yaml, 1000),
+        ("--from typos", FileKind::Dockerfile, from_typos, 300),
     ];
     let mut failures = Vec::new();
     for &(name, kind, make, base) in shapes {
@@ -139,4 +153,62 @@ fn every_shape_grows_linearly() {
         }
     }
     assert!(failures.is_empty(), "super-linear: {failures:?}");
+}
+
+/// The baseline: fingerprints of n findings in one Dockerfile, and n stale
+/// entries reported (each with a fix of its own) when they all went away.
+#[test]
+fn a_baseline_grows_linearly() {
+    use refit::engine::{FixMode, process_text};
+    let settings = Settings {
+        select: vec!["ALL".to_string()],
+        ..Settings::default()
+    };
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let run = |n: usize| -> Duration {
+        let text: String = (0..n).map(|i| format!("FROM node AS s{i}\n")).collect();
+        let report = process_text(
+            text,
+            "Dockerfile",
+            None,
+            FileKind::Dockerfile,
+            &settings,
+            FixMode::Off,
+        );
+        let path = dir.path().join(format!("baseline-{n}.json"));
+        let started = Instant::now();
+        let written = refit::baseline::write(&path, std::slice::from_ref(&report))
+            .expect("the baseline is written");
+        let baseline = refit::baseline::load(&path).expect("the baseline loads");
+        // Nothing is left to match: every entry is stale.
+        let mut none = vec![process_text(
+            "FROM docker.io/library/node:22@sha256:0000000000000000000000000000000000000000000000000000000000000000\n".to_string(),
+            "Dockerfile",
+            None,
+            FileKind::Dockerfile,
+            &settings,
+            FixMode::Off,
+        )];
+        let used = baseline.apply(&mut none);
+        let stale = baseline.unmatched_report(&used, &|_| true, false);
+        let took = started.elapsed();
+        let stale = stale.expect("stale entries");
+        assert_eq!(stale.diagnostics.len(), written);
+        assert!(stale.diagnostics.iter().all(|d| d.fix.is_some()));
+        took
+    };
+    let base = 400;
+    let mut last = String::new();
+    let passed = (0..3).any(|_| {
+        let times: Vec<Duration> = [1, 2, 4, 8].iter().map(|k| run(base * k)).collect();
+        let floor = Duration::from_millis(2);
+        let ratio = times[3].as_secs_f64() / times[0].max(floor).as_secs_f64();
+        last = format!(
+            "baseline: {:?} at 1×, {:?} at 2×, {:?} at 4×, {:?} at 8× (8×/1× = {ratio:.1})",
+            times[0], times[1], times[2], times[3]
+        );
+        eprintln!("{last}");
+        ratio <= SLACK
+    });
+    assert!(passed, "super-linear: {last}");
 }

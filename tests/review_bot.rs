@@ -91,6 +91,21 @@ fn diff_base_reports_only_the_changed_lines() {
         .collect();
     assert_eq!(codes.len(), 5, "{codes:?}");
     assert!(codes.contains(&"TAG002".to_string()));
+    // A pull request is its commits: `--diff-committed` leaves the
+    // uncommitted edit and the untracked file out.
+    let committed: Vec<String> = findings(&dir, &["--diff-base", "main", "--diff-committed"])
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(committed, vec!["REG001", "TAG001"]);
+    // It needs a base.
+    let out = refit(&dir, &["check", "--diff-committed"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--diff-base"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -25,7 +25,7 @@ pub fn repo_relative(report: &FileReport) -> String {
     let Some(path) = &report.path else {
         return report.display.clone();
     };
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+    let absolute = crate::realpath::absolute(path);
     match repo_root().and_then(|root| absolute.strip_prefix(root).ok()) {
         Some(rel) => slash(rel),
         // Outside the repository: an absolute file URI, never a path
@@ -43,7 +43,7 @@ pub fn repo_uri(report: &FileReport) -> String {
     let Some(path) = &report.path else {
         return encode_path(report.display.as_bytes());
     };
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+    let absolute = crate::realpath::absolute(path);
     match repo_root().and_then(|root| absolute.strip_prefix(root).ok()) {
         Some(rel) => encode_path(&path_bytes(rel)),
         None => format!("file://{}", encode_path(&path_bytes(&absolute))),

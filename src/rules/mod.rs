@@ -130,6 +130,9 @@ pub struct FileFacts {
     pub text: Option<String>,
     pub graph: Option<crate::site::StageGraph>,
     pub build_refs: Option<std::sync::Arc<crate::build_refs::BuildRefs>>,
+    /// REF005's index of stage names, built on first use, and its answers
+    /// per name, so that a file with many `--from` values costs one index.
+    pub stage_names: ref005_from_not_a_stage::StageNames,
 }
 
 /// Per-rule settings from `[rules.CODE]` in refit.toml.

@@ -72,17 +72,139 @@ pub fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// The stage closest to a name by edit distance (at most 2, and at most
-/// half the name).
-fn closest_by_distance(lower: &str, graph: &crate::site::StageGraph) -> Option<String> {
-    graph
-        .stages
-        .iter()
-        .filter_map(|s| s.name.as_ref().map(|(n, _)| n))
-        .map(|n| (distance(lower, &n.to_ascii_lowercase()), n))
-        .filter(|(d, n)| *d > 0 && *d <= 2 && *d * 2 <= n.len().max(lower.len()))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, n)| n.clone())
+/// Whether two names are within edit distance 2, and the distance: a
+/// banded computation, linear in the names' length.
+fn within_two(a: &[char], b: &[char]) -> Option<usize> {
+    const MAX: usize = 2;
+    if a.len().abs_diff(b.len()) > MAX {
+        return None;
+    }
+    let big = usize::MAX / 2;
+    let mut prev: Vec<usize> = (0..=b.len())
+        .map(|j| if j <= MAX { j } else { big })
+        .collect();
+    let mut cur = vec![big; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        let row = i + 1;
+        let lo = row.saturating_sub(MAX).max(1);
+        let hi = (row + MAX).min(b.len());
+        cur.fill(big);
+        if row <= MAX {
+            cur[0] = row;
+        }
+        let mut best = cur[0];
+        for j in lo..=hi {
+            let cost = usize::from(*ca != b[j - 1]);
+            cur[j] = (prev[j - 1] + cost).min(prev[j] + 1).min(cur[j - 1] + 1);
+            best = best.min(cur[j]);
+        }
+        if best > MAX {
+            return None;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let d = prev[b.len()];
+    (d <= MAX).then_some(d)
+}
+
+/// How many named stages a name is compared with, and how many distinct
+/// names get a suggestion: both bound REF005's work on any input (a real
+/// Dockerfile has a few dozen stages at most).
+const MAX_STAGES: usize = 512;
+const MAX_NAMES: usize = 4096;
+/// Names longer than this are compared by their first bytes only.
+const MAX_NAME_CHARS: usize = 64;
+
+/// The stage names of one Dockerfile, indexed on first use, and the
+/// suggestion already found for each `--from` name.
+#[derive(Debug, Default)]
+pub struct StageNames {
+    index: std::sync::OnceLock<Index>,
+    answers: std::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
+}
+
+impl Clone for StageNames {
+    /// A copy starts empty: it is a cache.
+    fn clone(&self) -> Self {
+        StageNames::default()
+    }
+}
+
+#[derive(Debug, Default)]
+struct Index {
+    /// Each name part (split at `-`, `_`, `.`) and the stages it is a
+    /// part of (two at most are kept: only a unique one is used).
+    parts: std::collections::HashMap<String, Vec<String>>,
+    /// The first named stages, lowercase and cut, with their names.
+    names: Vec<(Vec<char>, String)>,
+}
+
+impl Index {
+    fn new(graph: &crate::site::StageGraph) -> Index {
+        let mut index = Index::default();
+        for name in graph
+            .stages
+            .iter()
+            .filter_map(|s| s.name.as_ref().map(|(n, _)| n))
+        {
+            let lower = name.to_ascii_lowercase();
+            let mut seen = std::collections::HashSet::new();
+            for part in lower.split(['-', '_', '.']) {
+                if part.len() < lower.len() && seen.insert(part) {
+                    let stages = index.parts.entry(part.to_string()).or_default();
+                    if stages.len() < 2 && !stages.contains(name) {
+                        stages.push(name.clone());
+                    }
+                }
+            }
+            if index.names.len() < MAX_STAGES {
+                index
+                    .names
+                    .push((lower.chars().take(MAX_NAME_CHARS).collect(), name.clone()));
+            }
+        }
+        index
+    }
+
+    /// The stage a name most likely meant: the one stage it is a part of
+    /// (`set` → `license-set`), else the closest by edit distance (at most
+    /// 2, and at most half the name).
+    fn suggest(&self, lower: &str) -> Option<String> {
+        if let Some(stages) = self.parts.get(lower)
+            && let [only] = stages.as_slice()
+        {
+            return Some(only.clone());
+        }
+        let wanted: Vec<char> = lower.chars().take(MAX_NAME_CHARS).collect();
+        self.names
+            .iter()
+            .filter_map(|(chars, name)| {
+                let d = within_two(&wanted, chars)?;
+                (d > 0 && d * 2 <= chars.len().max(wanted.len())).then_some((d, name))
+            })
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, name)| name.clone())
+    }
+}
+
+impl StageNames {
+    /// The suggestion for a name, computed once per distinct name (and
+    /// none past `MAX_NAMES` distinct names).
+    fn suggest(&self, lower: &str, graph: &crate::site::StageGraph) -> Option<String> {
+        let index = self.index.get_or_init(|| Index::new(graph));
+        let Ok(mut answers) = self.answers.lock() else {
+            return None;
+        };
+        if let Some(known) = answers.get(lower) {
+            return known.clone();
+        }
+        if answers.len() >= MAX_NAMES {
+            return None;
+        }
+        let answer = index.suggest(lower);
+        answers.insert(lower.to_string(), answer.clone());
+        answer
+    }
 }
 
 fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
@@ -112,25 +234,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         return;
     };
     let lower = name.to_ascii_lowercase();
-    let names: Vec<&String> = graph
-        .stages
-        .iter()
-        .filter_map(|s| s.name.as_ref().map(|(n, _)| n))
-        .collect();
-    // A stage the name is one part of (`set` → `license-set`), when only
-    // one is, before the closest by edit distance.
-    let parts: Vec<&String> = names
-        .iter()
-        .copied()
-        .filter(|n| {
-            n.to_ascii_lowercase()
-                .split(['-', '_', '.'])
-                .any(|p| p == lower)
-                && n.len() > lower.len()
-        })
-        .collect();
-    let by_part = (parts.len() == 1).then(|| parts[0].clone());
-    let closest = by_part.or_else(|| closest_by_distance(&lower, graph));
+    let closest = ctx.file.stage_names.suggest(&lower, graph);
     let known = crate::build_refs::BuildRefs::known(ctx.file.build_refs.as_deref());
     // Without the repository, a name no stage is close to is most likely a
     // named context passed by build files that were not copied along.
@@ -186,5 +290,35 @@ mod tests {
         assert!(is_official("busybox"));
         assert!(is_official("node"));
         assert!(!is_official("bulid"));
+    }
+
+    #[test]
+    fn the_banded_distance_agrees_with_the_full_one() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "build",
+            "bulid",
+            "buidl",
+            "biuld",
+            "builder",
+            "runtime",
+            "rntime",
+            "license-set",
+            "set",
+            "xx",
+            "base",
+            "bsae",
+            "deps",
+            "dep",
+        ];
+        for a in words {
+            for b in words {
+                let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+                let full = distance(a, b);
+                assert_eq!(within_two(&ca, &cb), (full <= 2).then_some(full), "{a} {b}");
+            }
+        }
     }
 }

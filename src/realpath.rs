@@ -1,0 +1,94 @@
+//! Absolute and canonical paths, with the work the operating system does
+//! for them done once per folder: a run over thousands of files in the same
+//! folders asks for the working directory once and resolves each folder's
+//! links once, instead of once per file and per caller.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex, OnceLock};
+
+/// The working directory when first asked (refit never changes it).
+fn cwd() -> Option<&'static PathBuf> {
+    static CWD: OnceLock<Option<PathBuf>> = OnceLock::new();
+    CWD.get_or_init(|| std::env::current_dir().ok()).as_ref()
+}
+
+/// `std::path::absolute`, without asking the system for the working
+/// directory each time.
+pub fn absolute(path: &Path) -> PathBuf {
+    let joined = match cwd() {
+        Some(cwd) if path.is_relative() => cwd.join(path),
+        _ => path.to_path_buf(),
+    };
+    std::path::absolute(&joined).unwrap_or(joined)
+}
+
+/// Canonical folders, resolved once each.
+static FOLDERS: LazyLock<Mutex<HashMap<PathBuf, PathBuf>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Past this many folders the cache stops growing (it is only a cache).
+const MAX_FOLDERS: usize = 100_000;
+
+/// `std::fs::canonicalize`: the folder's canonical path (cached) joined with
+/// the file name, unless the file itself is a link, which is resolved in
+/// full. Fails as `canonicalize` does when the path does not exist.
+pub fn canonical(path: &Path) -> std::io::Result<PathBuf> {
+    let absolute = absolute(path);
+    let meta = std::fs::symlink_metadata(&absolute)?;
+    let (Some(parent), Some(name)) = (absolute.parent(), absolute.file_name()) else {
+        return std::fs::canonicalize(&absolute);
+    };
+    if meta.file_type().is_symlink() || name == ".." || name == "." {
+        return std::fs::canonicalize(&absolute);
+    }
+    let cached = FOLDERS.lock().ok().and_then(|c| c.get(parent).cloned());
+    let folder = match cached {
+        Some(f) => f,
+        None => {
+            let f = std::fs::canonicalize(parent)?;
+            if let Ok(mut cache) = FOLDERS.lock()
+                && cache.len() < MAX_FOLDERS
+            {
+                cache.insert(parent.to_path_buf(), f.clone());
+            }
+            f
+        }
+    };
+    Ok(folder.join(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agrees_with_the_system() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let real = dir.path().join("real");
+        std::fs::create_dir(&real).expect("mkdir");
+        std::fs::write(real.join("Dockerfile"), "FROM x\n").expect("write");
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(&real, dir.path().join("link")).expect("link");
+            std::os::unix::fs::symlink(real.join("Dockerfile"), dir.path().join("file-link"))
+                .expect("link");
+        }
+        for p in [
+            real.join("Dockerfile"),
+            real.clone(),
+            dir.path().join("link").join("Dockerfile"),
+            dir.path().join("file-link"),
+            real.join("..").join("real").join("Dockerfile"),
+        ] {
+            if p.exists() {
+                assert_eq!(
+                    canonical(&p).expect("canonical"),
+                    std::fs::canonicalize(&p).expect("canonicalize"),
+                    "{}",
+                    p.display()
+                );
+            }
+        }
+        assert!(canonical(&real.join("missing")).is_err());
+    }
+}
