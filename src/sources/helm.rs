@@ -368,6 +368,45 @@ mod tests {
     }
 
     #[test]
+    fn digest_key_placement_follows_the_map() {
+        let chart = crate::context::ChartFacts {
+            templates: true,
+            digest_paths: ["image", "list[0].image", "flow"]
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+            ..Default::default()
+        };
+        let options = SourceOptions {
+            chart: Some(std::sync::Arc::new(chart)),
+            ..SourceOptions::default()
+        };
+        let text = "image:\r\n  repository: a/b\r\n  tag: \"1\" # pinned soon\r\nlist:\r\n- image:\r\n    repository: c/d\r\nflow: {repository: e/f, tag: '2'}\r\nother:\r\n  repository: g/h\r\n  tag: x\r\n";
+        let sites = extract(text, &options).unwrap();
+        let place = |i: usize| sites[i].extra.digest_insert.clone().unwrap();
+        // After the tag line, before its CRLF, at the keys' indentation.
+        let (at, before) = place(0).unwrap();
+        assert_eq!(
+            &text[..at],
+            "image:\r\n  repository: a/b\r\n  tag: \"1\" # pinned soon"
+        );
+        assert_eq!(before, "\r\n  digest: ");
+        // No tag: after the repository, inside the list item.
+        let (at, before) = place(1).unwrap();
+        assert!(text[..at].ends_with("repository: c/d"));
+        assert_eq!(before, "\r\n    digest: ");
+        let (at, before) = place(2).unwrap();
+        assert!(text[..at].ends_with("tag: '2'"));
+        assert_eq!(before, ", digest: ");
+        let why = place(3).unwrap_err();
+        assert!(why.contains("`.Values.other.digest`"), "{why}");
+        // Without a chart: not placed, and why.
+        let sites = extract(text, &SourceOptions::default()).unwrap();
+        let why = sites[0].extra.digest_insert.clone().unwrap().unwrap_err();
+        assert!(why.contains("no Chart.yaml"), "{why}");
+    }
+
+    #[test]
     fn global_registry_and_numeric_tag() {
         let text = "global:\n  imageRegistry: harbor.corp.example\nimage:\n  registry: \"\"\n  repository: nginx\n  tag: 1.10\n";
         let s = extract(text, &SourceOptions::default()).unwrap();
