@@ -517,6 +517,26 @@ fn rule_and_rules_subcommands() {
 }
 
 #[test]
+fn config_names_the_online_rules() {
+    // `refit check --online`'s rules are set in refit.toml like any other;
+    // an offline check accepts the file and asks no registry.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "Dockerfile", "FROM docker.io/library/alpine:3.20\n");
+    write(
+        root,
+        "refit.toml",
+        "extend-select = [\"REF003\", \"MIR003\"]\n[severity]\nREF004 = \"warning\"\n",
+    );
+    let (code, out, err) = stdout_of(refit().current_dir(root).args(["check", "."]));
+    assert_eq!(code, 0, "{out}{err}");
+    write(root, "refit.toml", "extend-select = [\"REF009\"]\n");
+    let (code, _, err) = stdout_of(refit().current_dir(root).args(["check", "."]));
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown rule code `REF009`"), "{err}");
+}
+
+#[test]
 fn config_discovery_extend_per_file_ignores_and_errors() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
