@@ -1024,6 +1024,16 @@ fn helm_pin_adds_digest_keys_the_chart_templates_read() {
         "{}",
         out.stdout
     );
+    // `--check` passes: what no template reads is not work left to do, and
+    // it says why.
+    let out = lab.run(&["pin", "--check", "--no-cache"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.stdout.matches("not pinned: ").count(),
+        2,
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]

@@ -273,7 +273,12 @@ fn plan_file(
         let existing = reference.digest_str().map(str::to_string);
         let new_digest = match &existing {
             None if options.mode == PinMode::Check => {
-                item.status = Status::Unpinned { digest: target };
+                // What `refit pin` could not write is not work left to do
+                // (a Helm map no template reads a digest from): say why.
+                item.status = match edit_for(&l, index, site, &target) {
+                    Ok(_) => Status::Unpinned { digest: target },
+                    Err(why) => Status::Skipped(why),
+                };
                 items.push(item);
                 continue;
             }
