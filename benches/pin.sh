@@ -6,6 +6,10 @@
 #
 #   bash benches/pin.sh              # release build
 #   N_REPOS=100 N_TAGS=10 bash benches/pin.sh
+#   REPEAT=5 bash benches/pin.sh     # each measurement 5 times
+#
+# Each line names the load average when it was measured: on a machine
+# shared with other builds the figures move with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +17,7 @@ repos=${N_REPOS:-50}
 tags=${N_TAGS:-10}
 jobs=${JOBS:-16}
 per_host=${PER_HOST:-8}
+repeat=${REPEAT:-1}
 if [[ ! -x /usr/bin/docker-registry ]]; then
   apt-get update -qq && apt-get install -y -qq docker-registry >/dev/null
 fi
@@ -88,13 +93,18 @@ run() {
   read -r secs kb <"$work/time"
   local pinned
   pinned=$(grep -c "pinned sha256:" "$work/out" || true)
-  echo "$label: $n references in ${secs} s, peak RSS $((kb / 1024)) MiB, pinned $pinned; $(grep '^requests' "$work/err")"
+  echo "$label: $n references in ${secs} s, peak RSS $((kb / 1024)) MiB, pinned $pinned; $(grep '^requests' "$work/err"); load $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 cp "$work/compose.yaml" "$work/compose.orig"
-run "cold (--no-cache)" --no-cache
-grep -q "@sha256:" "$work/compose.yaml" || { echo "nothing was pinned" >&2; exit 1; }
+for _ in $(seq "$repeat"); do
+  cp "$work/compose.orig" "$work/compose.yaml"
+  run "cold (--no-cache)" --no-cache
+  grep -q "@sha256:" "$work/compose.yaml" || { echo "nothing was pinned" >&2; exit 1; }
+done
 cp "$work/compose.orig" "$work/compose.yaml"
 run "cold, filling the cache"
-cp "$work/compose.orig" "$work/compose.yaml"
-run "warm (cache)"
+for _ in $(seq "$repeat"); do
+  cp "$work/compose.orig" "$work/compose.yaml"
+  run "warm (cache)"
+done
 echo "concurrency: $jobs resolver threads, at most $per_host requests in flight per registry host"

@@ -9,7 +9,7 @@ use crate::engine::{self, FileReport};
 use crate::reference::Reference;
 use crate::report::escape::terminal;
 use crate::report::{self, Format, RenderOptions};
-use crate::rules::{self, RULES};
+use crate::rules;
 use crate::run::{self as refit_run, Run, RunOptions};
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
@@ -1063,7 +1063,7 @@ fn rule(code: &str) -> ExitCode {
 /// tools that build documentation sites.
 fn all_rules() -> ExitCode {
     let color = color_enabled(std::io::stdout().is_terminal());
-    let mut pages: Vec<String> = RULES.iter().map(|r| r.page()).collect();
+    let mut pages: Vec<String> = rules::all().iter().map(|r| r.page()).collect();
     for (c, name, doc) in crate::diagnostic::FILE_ERRORS {
         pages.push(format!("# {name} ({c})\n\nA per-file error.\n\n{doc}\n"));
     }
@@ -1074,20 +1074,21 @@ fn all_rules() -> ExitCode {
 fn list_rules(format: ListFormat) -> ExitCode {
     match format {
         ListFormat::Text => {
-            for r in RULES {
+            for r in rules::all() {
                 println!(
-                    "{:<7} {:<24} {:<8} fix:{:<10} {}{}",
+                    "{:<7} {:<24} {:<8} fix:{:<10} {}{}{}",
                     r.code,
                     r.name,
                     r.severity.as_str(),
                     r.fixability.as_str(),
                     r.summary,
-                    if r.opt_in { " (opt-in)" } else { "" }
+                    if r.opt_in { " (opt-in)" } else { "" },
+                    if r.online() { " (needs --online)" } else { "" }
                 );
             }
         }
         ListFormat::Json => {
-            let list: Vec<_> = RULES
+            let list: Vec<_> = rules::all()
                 .iter()
                 .map(|r| {
                     serde_json::json!({
@@ -1097,6 +1098,7 @@ fn list_rules(format: ListFormat) -> ExitCode {
                         "fix": r.fixability.as_str(),
                         "summary": r.summary,
                         "opt_in": r.opt_in,
+                        "online": r.online(),
                         "documentation": r.documentation(),
                         "page": r.page(),
                     })

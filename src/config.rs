@@ -266,10 +266,10 @@ impl std::fmt::Display for ConfigError {
 /// The rule code or prefix nearest to an unknown one (`REG01` → `REG001`).
 pub fn suggest_code(code: &str) -> Option<&'static str> {
     let upper = code.to_ascii_uppercase();
-    let mut candidates: Vec<&'static str> = crate::rules::RULES.iter().map(|r| r.code).collect();
+    let all = crate::rules::all();
+    let mut candidates: Vec<&'static str> = all.iter().map(|r| r.code).collect();
     candidates.extend(
-        crate::rules::RULES
-            .iter()
+        all.iter()
             .map(|r| r.code.trim_end_matches(|c: char| c.is_ascii_digit())),
     );
     candidates
@@ -473,9 +473,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         .unwrap_or_else(|| PathBuf::from("."));
     let validate_codes = |codes: &[String]| -> Result<(), ConfigError> {
         for c in codes {
+            // The online rules too: their severity and selection are set
+            // in the same file, for `refit check --online`.
             let known = c == "ALL"
                 || crate::rules::RULES
                     .iter()
+                    .chain(crate::rules::ONLINE_RULES)
                     .any(|r| r.code.starts_with(c.as_str()));
             if !known {
                 return Err(ConfigError {

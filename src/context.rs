@@ -71,6 +71,10 @@ pub struct ChartFacts {
     /// Names and aliases of `dependencies:`: values under these keys belong
     /// to sub-charts, with their own templates and defaults.
     pub dependencies: Vec<String>,
+    /// Values paths of the image maps whose `digest` a template reads
+    /// (`image`, `controller.image`), directly or through `_helpers.tpl`:
+    /// where `refit pin` may add a `digest:` key (`crate::helm_templates`).
+    pub digest_paths: BTreeSet<String>,
 }
 
 /// Read the chart in `dir` (the folder of `Chart.yaml`).
@@ -94,13 +98,13 @@ pub fn chart_facts(dir: &Path, chart_yaml: &str) -> ChartFacts {
     let templates = dir.join("templates");
     if templates.is_dir() {
         facts.templates = true;
+        let mut digests = crate::helm_templates::DigestReader::default();
         for path in walk(&templates) {
             let Some(text) = read(&path) else { continue };
-            if template_joins_registry(&text) {
-                facts.joins_registry = true;
-                break;
-            }
+            facts.joins_registry |= template_joins_registry(&text);
+            digests.add(&text);
         }
+        facts.digest_paths = digests.finish();
     }
     facts
 }

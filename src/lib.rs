@@ -14,6 +14,7 @@ pub mod discover;
 pub mod engine;
 pub mod fix;
 pub mod gitdiff;
+pub mod helm_templates;
 pub mod identity;
 pub mod man;
 pub mod official;

@@ -232,6 +232,11 @@ pub struct Extra {
     /// Helm values: the image map's `digest:` key, even when empty (where
     /// `refit pin` writes a digest).
     pub digest_slot: Option<Slot>,
+    /// Helm values: for an image map with no `digest:` key, where `refit
+    /// pin` may add one (the offset and the text before the digest: a
+    /// newline and the map's indentation, or `, ` in flow style) when the
+    /// chart's templates read that map's digest, or why not.
+    pub digest_insert: Option<Result<(usize, String), String>>,
     /// A Dockerfile `FROM` with variables that have no value: what BuildKit
     /// does with them (REF002's UndefinedArgInFrom and
     /// InvalidDefaultArgInFrom).

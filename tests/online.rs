@@ -9,64 +9,34 @@ use registry_support::*;
 use std::sync::Arc;
 use std::time::Duration;
 
-macro_rules! need_registry {
-    () => {
-        if !available() {
-            return;
-        }
-    };
-}
-
-fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("mkdir");
-    }
-    std::fs::write(&path, text).expect("write");
-    path
-}
-
-fn read(path: &std::path::Path) -> String {
-    std::fs::read_to_string(path).expect("read")
-}
-
 #[test]
 fn pin_every_file_kind_agrees_with_skopeo() {
-    need_registry!();
-    let reg = Registry::start(RegistryOptions::default());
-    let push = Pusher::new(&reg.url());
-    let (index, _, _) = push.index("library/alpine", "3.20", "a");
-    let app = push.image("team/app", "1.0", "linux", "amd64", "app", true);
-    let h = reg.host();
-    let work = tempfile::tempdir().unwrap();
-    let dockerfile = write(
-        work.path(),
-        "Dockerfile",
+    let Some(lab) = Lab::open() else { return };
+    let (index, _, _) = lab.push.index("library/alpine", "3.20", "a");
+    let app = lab
+        .push
+        .image("team/app", "1.0", "linux", "amd64", "app", true);
+    let h = &lab.host;
+    let dockerfile = lab.write("Dockerfile",
         &format!(
             "ARG TAG=3.20\nFROM {h}/library/alpine:${{TAG}} AS base\nFROM {h}/team/app:1.0\nCOPY --from=base /x /x\n"
         ),
     );
-    let compose = write(
-        work.path(),
-        "compose.yaml",
+    let compose = lab.write("compose.yaml",
         &format!(
             "services:\n  web:\n    image: {h}/team/app:1.0 # the app\n  cache:\n    image: \"{h}/library/alpine:3.20\"\n"
         ),
     );
-    let k8s = write(
-        work.path(),
-        "deploy.yaml",
+    let k8s = lab.write("deploy.yaml",
         &format!(
             "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\nspec:\n  template:\n    spec:\n      containers:\n        - name: a\n          image: {h}/team/app:1.0\n"
         ),
     );
-    let ci = write(
-        work.path(),
+    let ci = lab.write(
         ".gitlab-ci.yml",
         &format!("build:\n  image: {h}/library/alpine:3.20\n  script: [true]\n"),
     );
-    let env = Env::new("http://127.0.0.1:1");
-    let out = run(env.refit(work.path()).args(["pin", "--no-cache", "-v"]));
+    let out = lab.run(&["pin", "--no-cache", "-v"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     // Two distinct references: two HEADs, no GET.
     assert!(
@@ -103,26 +73,20 @@ fn pin_every_file_kind_agrees_with_skopeo() {
     assert!(read(&k8s).contains(&format!("image: {h}/team/app:1.0@{b}\n")));
     assert!(read(&ci).contains(&format!("image: {h}/library/alpine:3.20@{a}\n")));
     // Now everything is pinned: --check passes and asks again, once each.
-    let out = run(env
-        .refit(work.path())
-        .args(["pin", "--check", "--no-cache"]));
+    let out = lab.run(&["pin", "--check", "--no-cache"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("up to date"), "{}", out.stdout);
 }
 
 #[test]
 fn shared_arg_naming_two_images_is_not_pinned() {
-    need_registry!();
-    let reg = Registry::start(RegistryOptions::default());
-    let push = Pusher::new(&reg.url());
-    push.image("a", "1", "linux", "amd64", "a", false);
-    push.image("b", "1", "linux", "amd64", "b", false);
-    let h = reg.host();
-    let work = tempfile::tempdir().unwrap();
+    let Some(lab) = Lab::open() else { return };
+    lab.push.image("a", "1", "linux", "amd64", "a", false);
+    lab.push.image("b", "1", "linux", "amd64", "b", false);
+    let h = &lab.host;
     let text = format!("ARG V=1\nFROM {h}/a:$V\nFROM {h}/b:$V\n");
-    let dockerfile = write(work.path(), "Dockerfile", &text);
-    let env = Env::new("http://127.0.0.1:1");
-    let out = run(env.refit(work.path()).args(["pin", "--no-cache"]));
+    let dockerfile = lab.write("Dockerfile", &text);
+    let out = lab.run(&["pin", "--no-cache"]);
     assert_eq!(read(&dockerfile), text);
     // The ARG default names both images: neither use may be pinned there.
     assert!(
@@ -135,33 +99,18 @@ fn shared_arg_naming_two_images_is_not_pinned() {
 
 #[test]
 fn check_update_and_platform_pins_after_the_tag_moves() {
-    need_registry!();
-    let reg = Registry::start(RegistryOptions::default());
-    let push = Pusher::new(&reg.url());
-    let (index, _amd, arm) = push.index("lib/node", "22", "one");
-    let h = reg.host();
-    let work = tempfile::tempdir().unwrap();
-    let multi = write(
-        work.path(),
-        "a/Dockerfile",
-        &format!("FROM {h}/lib/node:22\n"),
-    );
-    let single = write(
-        work.path(),
-        "b/Dockerfile",
-        &format!("FROM {h}/lib/node:22\n"),
-    );
-    let env = Env::new("http://127.0.0.1:1");
-    let out = run(env.refit(work.path()).args(["pin", "--no-cache", "a"]));
+    let Some(lab) = Lab::open() else { return };
+    let (index, _amd, arm) = lab.push.index("lib/node", "22", "one");
+    let h = &lab.host;
+    let multi = lab.write("a/Dockerfile", &format!("FROM {h}/lib/node:22\n"));
+    let single = lab.write("b/Dockerfile", &format!("FROM {h}/lib/node:22\n"));
+    let out = lab.run(&["pin", "--no-cache", "a"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(
         read(&multi),
         format!("FROM {h}/lib/node:22@{}\n", index.digest)
     );
-    let out =
-        run(env
-            .refit(work.path())
-            .args(["pin", "--no-cache", "--platform", "linux/arm64", "b"]));
+    let out = lab.run(&["pin", "--no-cache", "--platform", "linux/arm64", "b"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(
         read(&single),
@@ -185,9 +134,7 @@ fn check_update_and_platform_pins_after_the_tag_moves() {
         );
     }
     // A platform pin of the current index is current.
-    let out = run(env
-        .refit(work.path())
-        .args(["pin", "--check", "--no-cache"]));
+    let out = lab.run(&["pin", "--check", "--no-cache"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains("[linux/arm64]: up to date"),
@@ -196,10 +143,8 @@ fn check_update_and_platform_pins_after_the_tag_moves() {
     );
 
     // The tag moves.
-    let (index2, _, arm2) = push.index("lib/node", "22", "two");
-    let out = run(env
-        .refit(work.path())
-        .args(["pin", "--check", "--no-cache"]));
+    let (index2, _, arm2) = lab.push.index("lib/node", "22", "two");
+    let out = lab.run(&["pin", "--check", "--no-cache"]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("stale pin"), "{}", out.stdout);
     assert_eq!(
@@ -207,12 +152,10 @@ fn check_update_and_platform_pins_after_the_tag_moves() {
         format!("FROM {h}/lib/node:22@{}\n", index.digest)
     );
     // Plain pin leaves existing pins alone.
-    let out = run(env.refit(work.path()).args(["pin", "--no-cache"]));
+    let out = lab.run(&["pin", "--no-cache"]);
     assert_eq!(out.code, 0);
     assert!(out.stdout.contains("use --update"), "{}", out.stdout);
-    let out = run(env
-        .refit(work.path())
-        .args(["pin", "--update", "--no-cache"]));
+    let out = lab.run(&["pin", "--update", "--no-cache"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(
         read(&multi),
@@ -229,29 +172,21 @@ fn check_update_and_platform_pins_after_the_tag_moves() {
             index2.digest
         );
     }
-    let out = run(env
-        .refit(work.path())
-        .args(["pin", "--check", "--no-cache"]));
+    let out = lab.run(&["pin", "--check", "--no-cache"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }
 
 #[test]
 fn missing_tag_and_repository_fail_and_write_nothing() {
-    need_registry!();
-    let reg = Registry::start(RegistryOptions::default());
-    let push = Pusher::new(&reg.url());
-    let ok = push.image("there", "1", "linux", "amd64", "x", false);
-    let h = reg.host();
-    let work = tempfile::tempdir().unwrap();
-    let compose = write(
-        work.path(),
-        "compose.yaml",
+    let Some(lab) = Lab::open() else { return };
+    let ok = lab.push.image("there", "1", "linux", "amd64", "x", false);
+    let h = &lab.host;
+    let compose = lab.write("compose.yaml",
         &format!(
             "services:\n  a:\n    image: {h}/there:2\n  b:\n    image: {h}/nowhere:1\n  c:\n    image: {h}/there:1\n"
         ),
     );
-    let env = Env::new("http://127.0.0.1:1");
-    let out = run(env.refit(work.path()).args(["pin", "--no-cache"]));
+    let out = lab.run(&["pin", "--no-cache"]);
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout
@@ -266,12 +201,11 @@ fn missing_tag_and_repository_fail_and_write_nothing() {
     );
     // Digest-only references are asked by digest and kept.
     let zero = format!("sha256:{}", "0".repeat(64));
-    let only = write(
-        work.path(),
+    let only = lab.write(
         "d/Dockerfile",
         &format!("FROM {h}/there@{}\nFROM {h}/there@{zero}\n", ok.digest),
     );
-    let out = run(env.refit(work.path()).args(["pin", "--no-cache", "d"]));
+    let out = lab.run(&["pin", "--no-cache", "d"]);
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains(&format!(
@@ -303,15 +237,11 @@ fn missing_tag_and_repository_fail_and_write_nothing() {
 
 #[test]
 fn a_registry_that_is_down_is_a_clear_error() {
-    need_registry!();
+    let Some(lab) = Lab::open() else { return };
     let port = free_port();
-    let work = tempfile::tempdir().unwrap();
     let text = format!("FROM 127.0.0.1:{port}/x:1\n");
-    let dockerfile = write(work.path(), "Dockerfile", &text);
-    let env = Env::new("http://127.0.0.1:1");
-    let out = run(env
-        .refit(work.path())
-        .args(["pin", "--no-cache", "--retries", "1"]));
+    let dockerfile = lab.write("Dockerfile", &text);
+    let out = lab.run(&["pin", "--no-cache", "--retries", "1"]);
     assert_eq!(out.code, 2);
     assert!(out.stdout.contains("error: unreachable"), "{}", out.stdout);
     assert_eq!(read(&dockerfile), text);
@@ -319,31 +249,29 @@ fn a_registry_that_is_down_is_a_clear_error() {
 
 #[test]
 fn basic_auth_from_docker_config_and_the_secret_never_shows() {
-    need_registry!();
-    if !htpasswd() {
-        return;
-    }
     let secret = "s3cret-Passw0rd";
-    let reg = Registry::start(RegistryOptions {
+    let Some(lab) = Lab::start(RegistryOptions {
         htpasswd: Some(("alice".to_string(), secret.to_string())),
         ..Default::default()
-    });
-    let push = Pusher::new(&reg.url()).with_basic("alice", secret);
-    let img = push.image("private/app", "1", "linux", "amd64", "p", false);
-    let h = reg.host();
-    let work = tempfile::tempdir().unwrap();
+    }) else {
+        return;
+    };
+    let img = lab
+        .push
+        .image("private/app", "1", "linux", "amd64", "p", false);
+    let h = &lab.host;
     let text = format!("FROM {h}/private/app:1\n");
-    let dockerfile = write(work.path(), "Dockerfile", &text);
-    let env = Env::new("http://127.0.0.1:1");
+    let dockerfile = lab.write("Dockerfile", &text);
     // Without credentials: access denied, nothing written.
-    let out = run(env.refit(work.path()).args(["pin", "--no-cache"]));
+    let out = lab.run(&["pin", "--no-cache"]);
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("access denied"), "{}", out.stdout);
     assert_eq!(read(&dockerfile), text);
     use base64::Engine;
     let auth = base64::engine::general_purpose::STANDARD.encode(format!("alice:{secret}"));
-    env.docker_config(&format!(r#"{{"auths":{{"{h}":{{"auth":"{auth}"}}}}}}"#));
-    let out = run(env.refit(work.path()).args(["pin", "--no-cache", "-v"]));
+    lab.env
+        .docker_config(&format!(r#"{{"auths":{{"{h}":{{"auth":"{auth}"}}}}}}"#));
+    let out = lab.run(&["pin", "--no-cache", "-v"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(
         read(&dockerfile),
@@ -358,9 +286,7 @@ fn basic_auth_from_docker_config_and_the_secret_never_shows() {
             img.digest
         );
     }
-    let status = run(env
-        .refit(work.path())
-        .args(["registry", "status", &h, "--format", "json"]));
+    let status = lab.run(&["registry", "status", h, "--format", "json"]);
     assert!(
         status.stdout.contains("alice (config.json auths)"),
         "{}",
@@ -373,10 +299,10 @@ fn basic_auth_from_docker_config_and_the_secret_never_shows() {
 
 #[test]
 fn bearer_token_flow_with_a_loopback_token_endpoint() {
-    need_registry!();
-    let reg = Registry::start(RegistryOptions::default());
-    let push = Pusher::new(&reg.url());
-    let img = push.image("org/tool", "2", "linux", "amd64", "t", false);
+    let Some(lab) = Lab::open() else { return };
+    let img = lab
+        .push
+        .image("org/tool", "2", "linux", "amd64", "t", false);
     let realm_port = Arc::new(std::sync::atomic::AtomicU16::new(0));
     let rp = realm_port.clone();
     use base64::Engine;
@@ -386,7 +312,7 @@ fn bearer_token_flow_with_a_loopback_token_endpoint() {
     );
     let basic2 = basic.clone();
     let proxy = FaultProxy::start(
-        reg.port,
+        lab.reg.port,
         Arc::new(move |_, head: &str| {
             let first = head.lines().next().unwrap_or("");
             if first.contains("/token?") {
@@ -422,13 +348,11 @@ fn bearer_token_flow_with_a_loopback_token_endpoint() {
     );
     realm_port.store(proxy.port, std::sync::atomic::Ordering::SeqCst);
     let h = proxy.host();
-    let work = tempfile::tempdir().unwrap();
-    let dockerfile = write(work.path(), "Dockerfile", &format!("FROM {h}/org/tool:2\n"));
-    let env = Env::new("http://127.0.0.1:1");
-    env.docker_config(&format!(
+    let dockerfile = lab.write("Dockerfile", &format!("FROM {h}/org/tool:2\n"));
+    lab.env.docker_config(&format!(
         r#"{{"auths":{{"{h}":{{"username":"bob","password":"tok-pass"}}}}}}"#
     ));
-    let out = run(env.refit(work.path()).args(["pin", "--no-cache", "-v"]));
+    let out = lab.run(&["pin", "--no-cache", "-v"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("1 token"), "{}", out.stderr);
     assert_eq!(
@@ -440,12 +364,12 @@ fn bearer_token_flow_with_a_loopback_token_endpoint() {
 
 #[test]
 fn retries_429_503_reset_and_slow_answers() {
-    need_registry!();
-    let reg = Registry::start(RegistryOptions::default());
-    let push = Pusher::new(&reg.url());
-    let img = push.image("flaky/app", "1", "linux", "amd64", "f", false);
+    let Some(lab) = Lab::open() else { return };
+    let img = lab
+        .push
+        .image("flaky/app", "1", "linux", "amd64", "f", false);
     let proxy = FaultProxy::start(
-        reg.port,
+        lab.reg.port,
         Arc::new(|n, _: &str| match n {
             0 => Action::Respond(respond(
                 "429 Too Many Requests",
@@ -459,15 +383,9 @@ fn retries_429_503_reset_and_slow_answers() {
         }),
     );
     let h = proxy.host();
-    let work = tempfile::tempdir().unwrap();
-    let dockerfile = write(
-        work.path(),
-        "Dockerfile",
-        &format!("FROM {h}/flaky/app:1\n"),
-    );
-    let env = Env::new("http://127.0.0.1:1");
+    let dockerfile = lab.write("Dockerfile", &format!("FROM {h}/flaky/app:1\n"));
     let start = std::time::Instant::now();
-    let out = run(env.refit(work.path()).args([
+    let out = lab.run(&[
         "pin",
         "--no-cache",
         "-v",
@@ -475,7 +393,7 @@ fn retries_429_503_reset_and_slow_answers() {
         "1",
         "--retries",
         "5",
-    ]));
+    ]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("4 retries"), "{}", out.stderr);
     // Retry-After: 1 was honoured.
@@ -486,14 +404,12 @@ fn retries_429_503_reset_and_slow_answers() {
     );
     // With too few retries, it fails cleanly.
     let proxy2 = FaultProxy::start(
-        reg.port,
+        lab.reg.port,
         Arc::new(|_, _: &str| Action::Respond(respond("503 Service Unavailable", &[], ""))),
     );
     let text = format!("FROM {}/flaky/app:1\n", proxy2.host());
-    let other = write(work.path(), "x/Dockerfile", &text);
-    let out = run(env
-        .refit(work.path())
-        .args(["pin", "--no-cache", "--retries", "2", "x"]));
+    let other = lab.write("x/Dockerfile", &text);
+    let out = lab.run(&["pin", "--no-cache", "--retries", "2", "x"]);
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("HTTP status 503"), "{}", out.stdout);
     assert_eq!(proxy2.seen.load(std::sync::atomic::Ordering::SeqCst), 3);
@@ -501,21 +417,84 @@ fn retries_429_503_reset_and_slow_answers() {
 }
 
 #[test]
+fn retry_after_as_an_http_date_is_honoured() {
+    let Some(lab) = Lab::open() else { return };
+    let img = lab
+        .push
+        .image("dated/app", "1", "linux", "amd64", "d", false);
+    // RFC 9110's other form: "retry at this date". Two seconds from now,
+    // which (whole seconds) is a wait of one to two seconds.
+    let proxy = FaultProxy::start(
+        lab.reg.port,
+        Arc::new(|n, _: &str| {
+            if n == 0 {
+                let at = std::time::SystemTime::now() + Duration::from_secs(2);
+                let date = httpdate::fmt_http_date(at);
+                Action::Respond(respond(
+                    "429 Too Many Requests",
+                    &[("Retry-After", &date)],
+                    "",
+                ))
+            } else {
+                Action::Forward
+            }
+        }),
+    );
+    let h = proxy.host();
+    let dockerfile = lab.write("Dockerfile", &format!("FROM {h}/dated/app:1\n"));
+    let start = std::time::Instant::now();
+    let out = lab.run(&["pin", "--no-cache", "-v", "--retries", "1"]);
+    let took = start.elapsed();
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("1 retries"), "{}", out.stderr);
+    // The date was waited for (the backoff alone is 0.2-0.3 s), and capped
+    // well below a stuck run.
+    assert!(took >= Duration::from_millis(900), "{took:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert_eq!(
+        read(&dockerfile),
+        format!("FROM {h}/dated/app:1@{}\n", img.digest)
+    );
+    // A date hours away waits the cap (60 s): past a 3-second deadline,
+    // the run stops at once (a deadline error) instead of sleeping.
+    let far = FaultProxy::start(
+        lab.reg.port,
+        Arc::new(|_, _: &str| {
+            let at = std::time::SystemTime::now() + Duration::from_secs(6 * 3600);
+            let date = httpdate::fmt_http_date(at);
+            Action::Respond(respond(
+                "429 Too Many Requests",
+                &[("Retry-After", &date)],
+                "",
+            ))
+        }),
+    );
+    let text = format!("FROM {}/dated/app:1\n", far.host());
+    let other = lab.write("x/Dockerfile", &text);
+    let start = std::time::Instant::now();
+    let out = lab.run(&["pin", "--no-cache", "--deadline", "3", "x"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("deadline"), "{}", out.stdout);
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(far.seen.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(read(&other), text);
+}
+
+#[test]
 fn the_cache_makes_a_second_run_free() {
-    need_registry!();
-    let reg = Registry::start(RegistryOptions::default());
-    let push = Pusher::new(&reg.url());
-    let img = push.image("c/app", "1", "linux", "amd64", "c", false);
-    let h = reg.host();
-    let work = tempfile::tempdir().unwrap();
-    write(work.path(), "Dockerfile", &format!("FROM {h}/c/app:1\n"));
-    write(
-        work.path(),
+    let Some(lab) = Lab::open() else { return };
+    let img = lab.push.image("c/app", "1", "linux", "amd64", "c", false);
+    let h = &lab.host;
+    lab.write("Dockerfile", &format!("FROM {h}/c/app:1\n"));
+    lab.write(
         "compose.yaml",
         &format!("services:\n  a:\n    image: {h}/c/app:1\n"),
     );
-    let env = Env::new("http://127.0.0.1:1");
-    let out = run(env.refit(work.path()).args(["pin", "--check", "-v"]));
+    let out = lab.run(&["pin", "--check", "-v"]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stderr.contains("requests: 1 HEAD, 0 GET"),
@@ -523,16 +502,14 @@ fn the_cache_makes_a_second_run_free() {
         out.stderr
     );
     assert!(out.stdout.contains(&img.digest), "{}", out.stdout);
-    let out = run(env.refit(work.path()).args(["pin", "--check", "-v"]));
+    let out = lab.run(&["pin", "--check", "-v"]);
     assert!(
         out.stderr.contains("requests: 0 HEAD, 0 GET"),
         "{}",
         out.stderr
     );
     assert!(out.stdout.contains(&img.digest), "{}", out.stdout);
-    let out = run(env
-        .refit(work.path())
-        .args(["pin", "--check", "-v", "--no-cache"]));
+    let out = lab.run(&["pin", "--check", "-v", "--no-cache"]);
     assert!(
         out.stderr.contains("requests: 1 HEAD, 0 GET"),
         "{}",
@@ -542,20 +519,18 @@ fn the_cache_makes_a_second_run_free() {
 
 #[test]
 fn lock_file_is_sorted_and_leaves_files_alone() {
-    need_registry!();
-    let reg = Registry::start(RegistryOptions::default());
-    let push = Pusher::new(&reg.url());
-    let (index, _, _) = push.index("z/multi", "1", "m");
-    let img = push.image("a/single", "1", "linux", "amd64", "s", false);
-    let h = reg.host();
-    let work = tempfile::tempdir().unwrap();
+    let Some(lab) = Lab::open() else { return };
+    let (index, _, _) = lab.push.index("z/multi", "1", "m");
+    let img = lab
+        .push
+        .image("a/single", "1", "linux", "amd64", "s", false);
+    let h = &lab.host;
     let text = format!("FROM {h}/z/multi:1\nFROM {h}/a/single:1\n");
-    let dockerfile = write(work.path(), "Dockerfile", &text);
-    let env = Env::new("http://127.0.0.1:1");
-    let out = run(env.refit(work.path()).args(["pin", "--lock", "--no-cache"]));
+    let dockerfile = lab.write("Dockerfile", &text);
+    let out = lab.run(&["pin", "--lock", "--no-cache"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(read(&dockerfile), text);
-    let lock = read(&work.path().join("refit.lock"));
+    let lock = read(&lab.dir().join("refit.lock"));
     let a = lock
         .find(&format!("reference = \"{h}/a/single:1\""))
         .expect(&lock);
@@ -581,9 +556,9 @@ fn lock_file_is_sorted_and_leaves_files_alone() {
         "{lock}"
     );
     // Stable: a second run writes the same entries (dates aside).
-    let out = run(env.refit(work.path()).args(["pin", "--lock"]));
+    let out = lab.run(&["pin", "--lock"]);
     assert_eq!(out.code, 0);
-    let again = read(&work.path().join("refit.lock"));
+    let again = read(&lab.dir().join("refit.lock"));
     let strip = |s: &str| {
         s.lines()
             .filter(|l| !l.starts_with("resolved"))
@@ -593,9 +568,7 @@ fn lock_file_is_sorted_and_leaves_files_alone() {
     assert_eq!(strip(&lock), strip(&again));
     // `refit check` reads the lock file with no network: TAG004's fix
     // writes the locked digests.
-    let out = run(env
-        .refit(work.path())
-        .args(["check", "--select", "TAG004", "--fix"]));
+    let out = lab.run(&["check", "--select", "TAG004", "--fix"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(
         read(&dockerfile),
@@ -608,12 +581,11 @@ fn lock_file_is_sorted_and_leaves_files_alone() {
 
 #[test]
 fn docker_hub_names_go_to_mirrors_first_and_registry_status() {
-    need_registry!();
     // The "Docker Hub" stand-in and a pull-through cache of it.
-    let hub = Registry::start(RegistryOptions::default());
-    let push = Pusher::new(&hub.url());
-    let (alpine, _, _) = push.index("library/alpine", "latest", "hub");
-    let (alpine320, _, _) = push.index("library/alpine", "3.20", "hub320");
+    let Some(mut lab) = Lab::open() else { return };
+    let hub = &lab.reg;
+    let (alpine, _, _) = lab.push.index("library/alpine", "latest", "hub");
+    let (alpine320, _, _) = lab.push.index("library/alpine", "3.20", "hub320");
     let mirror = Registry::start(RegistryOptions {
         proxy_of: Some(hub.url()),
         ..Default::default()
@@ -635,7 +607,7 @@ fn docker_hub_names_go_to_mirrors_first_and_registry_status() {
             ])
         }),
     );
-    push.image(
+    lab.push.image(
         "ratelimitpreview/test",
         "latest",
         "linux",
@@ -643,10 +615,9 @@ fn docker_hub_names_go_to_mirrors_first_and_registry_status() {
         "rl",
         false,
     );
-    let work = tempfile::tempdir().unwrap();
-    let dockerfile = write(work.path(), "Dockerfile", "FROM alpine:3.20\n");
-    let env = Env::new(&limited.url());
-    let out = run(env.refit(work.path()).args([
+    let dockerfile = lab.write("Dockerfile", "FROM alpine:3.20\n");
+    lab.env.hub = limited.url();
+    let out = lab.run(&[
         "pin",
         "--no-cache",
         "--retries",
@@ -657,7 +628,7 @@ fn docker_hub_names_go_to_mirrors_first_and_registry_status() {
         &mirror.url(),
         "--format",
         "json",
-    ]));
+    ]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(
         read(&dockerfile),
@@ -679,7 +650,7 @@ fn docker_hub_names_go_to_mirrors_first_and_registry_status() {
     // The mirror answered (the dead one was skipped); the stand-in was not asked.
     assert_eq!(limited.seen.load(std::sync::atomic::Ordering::SeqCst), 0);
 
-    let out = run(env.refit(work.path()).args([
+    let out = lab.run(&[
         "registry",
         "status",
         "--format",
@@ -692,7 +663,7 @@ fn docker_hub_names_go_to_mirrors_first_and_registry_status() {
         &wrong.url(),
         "--mirror",
         &format!("http://127.0.0.1:{dead}"),
-    ]));
+    ]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).expect(&out.stdout);
     let r = &v[0];
@@ -716,14 +687,14 @@ fn docker_hub_names_go_to_mirrors_first_and_registry_status() {
             .all(|h| h.starts_with("GET /v2/ ") || h.starts_with("HEAD ")),
         "{heads:?}"
     );
-    let text = run(env.refit(work.path()).args([
+    let text = lab.run(&[
         "registry",
         "status",
         "--retries",
         "0",
         "--mirror",
         &format!("http://127.0.0.1:{dead}"),
-    ]));
+    ]);
     assert!(
         text.stdout.contains("ratelimit-remaining=76;w=21600"),
         "{}",
@@ -798,14 +769,15 @@ fn offline_by_default_check_makes_no_connection() {
 
 #[test]
 fn check_online_reports_missing_denied_and_unusable_mirrors() {
-    need_registry!();
-    if !htpasswd() {
+    if !available() || !htpasswd() {
         return;
     }
-    let hub = Registry::start(RegistryOptions::default());
-    let push = Pusher::new(&hub.url());
-    push.index("library/alpine", "latest", "hub");
-    push.image("library/node", "22", "linux", "amd64", "n", false);
+    let Some(mut lab) = Lab::open() else { return };
+    lab.env.hub = lab.reg.url();
+    let hub = &lab.reg;
+    lab.push.index("library/alpine", "latest", "hub");
+    lab.push
+        .image("library/node", "22", "linux", "amd64", "n", false);
     let mirror = Registry::start(RegistryOptions {
         proxy_of: Some(hub.url()),
         ..Default::default()
@@ -817,14 +789,11 @@ fn check_online_reports_missing_denied_and_unusable_mirrors() {
     });
     let dead = free_port();
     let (p, w) = (private.host(), wrong.host());
-    let work = tempfile::tempdir().unwrap();
-    write(
-        work.path(),
+    lab.write(
         "Dockerfile",
         &format!("FROM node:22\nFROM node:99\nFROM {w}/nothing/here:1\nFROM {p}/secret/app:1\n"),
     );
-    write(
-        work.path(),
+    lab.write(
         "daemon.json",
         &format!(
             "{{\"registry-mirrors\": [\"{}\", \"{}\", \"http://127.0.0.1:{dead}\"]}}\n",
@@ -832,8 +801,7 @@ fn check_online_reports_missing_denied_and_unusable_mirrors() {
             wrong.url()
         ),
     );
-    let env = Env::new(&hub.url());
-    let out = run(env.refit(work.path()).args([
+    let out = lab.run(&[
         "check",
         "--online",
         "--no-cache",
@@ -844,7 +812,7 @@ fn check_online_reports_missing_denied_and_unusable_mirrors() {
         "--format",
         "concise",
         "-v",
-    ]));
+    ]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let lines: Vec<&str> = out.stdout.lines().filter(|l| l.contains(": ")).collect();
     let has = |needle: &str| lines.iter().any(|l| l.contains(needle));
@@ -875,48 +843,39 @@ fn check_online_reports_missing_denied_and_unusable_mirrors() {
     // Each distinct reference asked once (4 HEADs; the 404 ones do not GET).
     assert!(out.stderr.contains("requests: "), "{}", out.stderr);
     // Without --online: nothing of the kind.
-    let out = run(env.refit(work.path()).args([
+    let out = lab.run(&[
         "check",
         "--select",
         "REF003,REF004,MIR003",
         "--format",
         "concise",
-    ]));
+    ]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }
 
 #[test]
 fn helm_digest_keys_and_kustomize_digests() {
-    need_registry!();
-    let reg = Registry::start(RegistryOptions::default());
-    let push = Pusher::new(&reg.url());
-    let (index, _, _) = push.index("charts/app", "2.1", "h");
-    let tool = push.image("charts/tool", "1", "linux", "amd64", "t", false);
-    let h = reg.host();
-    let work = tempfile::tempdir().unwrap();
-    let values = write(
-        work.path(),
-        "chart/values.yaml",
+    let Some(lab) = Lab::open() else { return };
+    let (index, _, _) = lab.push.index("charts/app", "2.1", "h");
+    let tool = lab
+        .push
+        .image("charts/tool", "1", "linux", "amd64", "t", false);
+    let h = &lab.host;
+    let values = lab.write("chart/values.yaml",
         &format!(
             "image:\n  registry: {h}\n  repository: charts/app\n  tag: \"2.1\"\n  digest: \"\"\nsidecar:\n  image:\n    repository: {h}/charts/tool\n    tag: \"1\"\n"
         ),
     );
-    write(
-        work.path(),
+    lab.write(
         "chart/Chart.yaml",
         "apiVersion: v2\nname: c\nversion: 1.0.0\n",
     );
-    let kustomization = write(
-        work.path(),
-        "kustomization.yaml",
+    let kustomization = lab.write("kustomization.yaml",
         &format!(
             "resources: []\nimages:\n  - name: app\n    newName: {h}/charts/app\n    newTag: \"2.1\"\n  - name: tool\n    newName: {h}/charts/tool\n    newTag: \"1\"\n    digest: sha256:0000000000000000000000000000000000000000000000000000000000000000\n"
         ),
     );
-    let env = Env::new("http://127.0.0.1:1");
-    let out = run(env
-        .refit(work.path())
-        .args(["pin", "--no-cache", "--update"]));
+    let out = lab.run(&["pin", "--no-cache", "--update"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let a = &index.digest;
     let t = &tool.digest;
@@ -940,24 +899,161 @@ fn helm_digest_keys_and_kustomize_digests() {
     }
 }
 
+/// The chart under tests/data/helm-digest-chart: its templates read the
+/// digest of `image` (a Bitnami-style helper given a `dict`), of
+/// `worker.image` (a helper that calls a helper given the map) and of
+/// `metrics.image` (`with`); not of `proxy.image`; `redis` is a sub-chart.
+fn digest_chart() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/helm-digest-chart")
+}
+
+/// `values.yaml.pinned` with its placeholders filled in.
+fn pinned_values(registry: &str, web: &str, worker: &str, metrics: &str) -> String {
+    read(&digest_chart().join("values.yaml.pinned"))
+        .replace("REGISTRY", registry)
+        .replace("DIGEST_WEB", web)
+        .replace("DIGEST_WORKER", worker)
+        .replace("DIGEST_METRICS", metrics)
+}
+
+#[test]
+fn helm_digest_keys_go_only_where_the_chart_templates_read_them() {
+    // No registry: where `refit pin` would add `digest:`, from the files.
+    use refit::check::{FileKind, Settings};
+    let path = digest_chart().join("values.yaml");
+    let text = read(&path);
+    let settings = refit::engine::local_settings(&path, FileKind::HelmValues, &Settings::default())
+        .expect("the chart's settings");
+    let sites = refit::check::extract(FileKind::HelmValues, &text, &settings).expect("sites");
+    let place = |p: &str| {
+        sites
+            .iter()
+            .find(|s| s.path.as_deref() == Some(p))
+            .unwrap_or_else(|| panic!("no site {p}"))
+            .extra
+            .digest_insert
+            .clone()
+            .unwrap_or_else(|| panic!("{p}: no digest place"))
+    };
+    let why = place("proxy.image.repository").unwrap_err();
+    assert!(
+        why.contains("no template of the chart reads `.Values.proxy.image.digest`"),
+        "{why}"
+    );
+    let why = place("redis.image.repository").unwrap_err();
+    assert!(why.contains("sub-chart `redis`"), "{why}");
+    // The three maps the templates read: insertions, applied back to front,
+    // give values.yaml.pinned exactly (nothing else touched).
+    let mut edits = Vec::new();
+    for (site, digest) in [
+        ("image.repository", "DIGEST_WEB"),
+        ("worker.image.repository", "DIGEST_WORKER"),
+        ("metrics.image.repository", "DIGEST_METRICS"),
+    ] {
+        let (at, before) = place(site).unwrap_or_else(|e| panic!("{site}: {e}"));
+        edits.push((at, format!("{before}{digest}")));
+    }
+    edits.sort();
+    let mut fixed = text.clone();
+    for (at, content) in edits.iter().rev() {
+        fixed.insert_str(*at, content);
+    }
+    assert_eq!(fixed, read(&digest_chart().join("values.yaml.pinned")));
+}
+
+#[test]
+fn helm_pin_adds_digest_keys_the_chart_templates_read() {
+    let Some(lab) = Lab::open() else { return };
+    let h = &lab.host;
+    let (web, _, _) = lab.push.index("shop/web", "2.1", "w");
+    let worker = lab
+        .push
+        .image("shop/worker", "2.1", "linux", "amd64", "k", false);
+    let metrics = lab
+        .push
+        .image("shop/metrics", "0.9", "linux", "amd64", "m", false);
+    lab.push
+        .image("shop/proxy", "1.25", "linux", "amd64", "p", false);
+    lab.push
+        .image("shop/redis", "7.2", "linux", "amd64", "r", false);
+    for name in [
+        "Chart.yaml",
+        "values.yaml",
+        "templates/_helpers.tpl",
+        "templates/deployment.yaml",
+    ] {
+        let text = read(&digest_chart().join(name)).replace("REGISTRY", h);
+        lab.write(&format!("shop/{name}"), &text);
+    }
+    let values = lab.dir().join("shop/values.yaml");
+    let out = lab.run(&["pin", "--no-cache", "-v"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        read(&values),
+        pinned_values(h, &web.digest, &worker.digest, &metrics.digest)
+    );
+    // Why the other two were left alone.
+    assert!(
+        out.stdout
+            .contains("no template of the chart reads `.Values.proxy.image.digest`"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("sub-chart `redis`"), "{}", out.stdout);
+    if skopeo() {
+        assert_eq!(
+            skopeo_digest(&format!("{h}/shop/web:2.1"), None),
+            web.digest
+        );
+        assert_eq!(
+            skopeo_digest(&format!("{h}/shop/metrics:0.9"), None),
+            metrics.digest
+        );
+    }
+    // The keys written read back as pins: a second run finds them current
+    // and writes nothing.
+    let out = lab.run(&["pin", "--no-cache"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        read(&values),
+        pinned_values(h, &web.digest, &worker.digest, &metrics.digest)
+    );
+    assert_eq!(
+        out.stdout.matches("up to date").count(),
+        3,
+        "{}",
+        out.stdout
+    );
+    // `--check` passes: what no template reads is not work left to do, and
+    // it says why.
+    let out = lab.run(&["pin", "--check", "--no-cache"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.stdout.matches("not pinned: ").count(),
+        2,
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn cred_helpers_podman_auth_file_and_no_credential_across_a_redirect() {
-    need_registry!();
-    let reg = Registry::start(RegistryOptions::default());
-    let push = Pusher::new(&reg.url());
-    let img = push.image("team/svc", "3", "linux", "amd64", "r", false);
+    let Some(lab) = Lab::open() else { return };
+    let img = lab
+        .push
+        .image("team/svc", "3", "linux", "amd64", "r", false);
     use base64::Engine;
     let expected = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode("helper-user:helper-secret")
     );
     // B: where A redirects manifests; it must never see a credential.
-    let b = FaultProxy::start(reg.port, Arc::new(|_, _: &str| Action::Forward));
+    let b = FaultProxy::start(lab.reg.port, Arc::new(|_, _: &str| Action::Forward));
     let b_port = b.port;
     let exp = expected.clone();
     // A: basic auth in front of the registry; manifests redirect to B.
     let a = FaultProxy::start(
-        reg.port,
+        lab.reg.port,
         Arc::new(move |_, head: &str| {
             if authorization(head).as_deref() != Some(exp.as_str()) {
                 return Action::Respond(respond(
@@ -979,12 +1075,10 @@ fn cred_helpers_podman_auth_file_and_no_credential_across_a_redirect() {
         }),
     );
     let h = a.host();
-    let work = tempfile::tempdir().unwrap();
     let text = format!("FROM {h}/team/svc:3\n");
-    let dockerfile = write(work.path(), "Dockerfile", &text);
-    let env = Env::new("http://127.0.0.1:1");
+    let dockerfile = lab.write("Dockerfile", &text);
     // A credential helper, run as Docker runs it.
-    let bin = env.home.path().join("bin");
+    let bin = lab.env.home.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let helper = bin.join("docker-credential-fake");
     std::fs::write(
@@ -994,17 +1088,17 @@ fn cred_helpers_podman_auth_file_and_no_credential_across_a_redirect() {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    env.docker_config(&format!(r#"{{"credHelpers":{{"{h}":"fake"}}}}"#));
+    lab.env
+        .docker_config(&format!(r#"{{"credHelpers":{{"{h}":"fake"}}}}"#));
     let path = format!(
         "{}:{}",
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let out =
-        run(env
-            .refit(work.path())
-            .env("PATH", &path)
-            .args(["pin", "--no-cache", "--dry-run"]));
+    let out = run(lab
+        .refit()
+        .env("PATH", &path)
+        .args(["pin", "--no-cache", "--dry-run"]));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains(&format!("would pin {}", img.digest)),
@@ -1012,8 +1106,8 @@ fn cred_helpers_podman_auth_file_and_no_credential_across_a_redirect() {
         out.stdout
     );
     assert_eq!(read(&dockerfile), text, "--dry-run wrote");
-    let status = run(env
-        .refit(work.path())
+    let status = run(lab
+        .refit()
         .env("PATH", &path)
         .args(["registry", "status", &h]));
     assert!(
@@ -1024,8 +1118,8 @@ fn cred_helpers_podman_auth_file_and_no_credential_across_a_redirect() {
         status.stdout
     );
     // Podman's auth.json ($REGISTRY_AUTH_FILE), with no Docker config.
-    env.docker_config("{}");
-    let auth_file = env.home.path().join("auth.json");
+    lab.env.docker_config("{}");
+    let auth_file = lab.env.home.path().join("auth.json");
     std::fs::write(
         &auth_file,
         format!(
@@ -1034,10 +1128,11 @@ fn cred_helpers_podman_auth_file_and_no_credential_across_a_redirect() {
         ),
     )
     .unwrap();
-    let out = run(env
-        .refit(work.path())
-        .env("REGISTRY_AUTH_FILE", &auth_file)
-        .args(["pin", "--no-cache", "--diff"]));
+    let out = run(lab.refit().env("REGISTRY_AUTH_FILE", &auth_file).args([
+        "pin",
+        "--no-cache",
+        "--diff",
+    ]));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout
@@ -1056,11 +1151,9 @@ fn cred_helpers_podman_auth_file_and_no_credential_across_a_redirect() {
 
 #[test]
 fn per_host_limit_and_run_deadline() {
-    need_registry!();
-    let reg = Registry::start(RegistryOptions::default());
-    let push = Pusher::new(&reg.url());
+    let Some(lab) = Lab::open() else { return };
     for t in 0..8 {
-        push.image(
+        lab.push.image(
             "lim/app",
             &format!("{t}"),
             "linux",
@@ -1070,20 +1163,18 @@ fn per_host_limit_and_run_deadline() {
         );
     }
     let slow = FaultProxy::start(
-        reg.port,
+        lab.reg.port,
         Arc::new(|_, _: &str| Action::Delay(Duration::from_millis(300))),
     );
     let h = slow.host();
-    let work = tempfile::tempdir().unwrap();
     let mut compose = String::from("services:\n");
     for t in 0..8 {
         compose.push_str(&format!("  s{t}:\n    image: {h}/lim/app:{t}\n"));
     }
-    write(work.path(), "compose.yaml", &compose);
-    let env = Env::new("http://127.0.0.1:1");
+    lab.write("compose.yaml", &compose);
     // 8 slow answers, 2 at a time: at least 4 rounds.
     let start = std::time::Instant::now();
-    let out = run(env.refit(work.path()).args([
+    let out = lab.run(&[
         "pin",
         "--check",
         "--no-cache",
@@ -1091,13 +1182,13 @@ fn per_host_limit_and_run_deadline() {
         "2",
         "--jobs",
         "8",
-    ]));
+    ]);
     let limited = start.elapsed();
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(limited >= Duration::from_millis(1150), "{limited:?}");
     // 8 at a time: about one round.
     let start = std::time::Instant::now();
-    let out = run(env.refit(work.path()).args([
+    let out = lab.run(&[
         "pin",
         "--check",
         "--no-cache",
@@ -1105,7 +1196,7 @@ fn per_host_limit_and_run_deadline() {
         "8",
         "--jobs",
         "8",
-    ]));
+    ]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(
         start.elapsed() < limited,
@@ -1114,13 +1205,13 @@ fn per_host_limit_and_run_deadline() {
     );
     // A 1-second deadline with answers that take 3 s each: a clear error.
     let stuck = FaultProxy::start(
-        reg.port,
+        lab.reg.port,
         Arc::new(|_, _: &str| Action::Delay(Duration::from_secs(3))),
     );
     let text = format!("FROM {}/lim/app:0\n", stuck.host());
-    write(work.path(), "d/Dockerfile", &text);
+    lab.write("d/Dockerfile", &text);
     let start = std::time::Instant::now();
-    let out = run(env.refit(work.path()).args([
+    let out = lab.run(&[
         "pin",
         "--no-cache",
         "--deadline",
@@ -1130,7 +1221,7 @@ fn per_host_limit_and_run_deadline() {
         "--retries",
         "5",
         "d",
-    ]));
+    ]);
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains("deadline") || out.stdout.contains("timed out"),
@@ -1142,5 +1233,5 @@ fn per_host_limit_and_run_deadline() {
         "{:?}",
         start.elapsed()
     );
-    assert_eq!(read(&work.path().join("d/Dockerfile")), text);
+    assert_eq!(read(&lab.dir().join("d/Dockerfile")), text);
 }

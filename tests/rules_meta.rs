@@ -4,7 +4,7 @@ use refit::rules::{Fixability, ONLINE_RULES, RULES};
 
 /// Every rule, offline and online.
 fn all_rules() -> Vec<&'static refit::rules::Rule> {
-    RULES.iter().chain(ONLINE_RULES).copied().collect()
+    refit::rules::all()
 }
 use std::path::Path;
 
@@ -73,13 +73,14 @@ fn index() -> String {
     );
     for r in all_rules() {
         out.push_str(&format!(
-            "| [{}]({}.md) | {} | {} | {} | {} |\n",
+            "| [{}]({}.md) | {} | {} | {} | {}{} |\n",
             r.code,
             r.code,
             r.name,
             r.severity.as_str(),
             r.fixability.as_str(),
-            r.summary
+            r.summary,
+            if r.online() { " (`--online`)" } else { "" }
         ));
     }
     out.push_str("\nKnowledge tables: [`mirrors.toml`](mirrors.toml) (REG002, MIR001, MIR002), [`moved.toml`](moved.toml) (REG004), [`deprecated.toml`](deprecated.toml) (BASE002), [`mutable-tags.toml`](mutable-tags.toml) (TAG003).\n");

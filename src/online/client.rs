@@ -20,6 +20,26 @@ const MAX_BODY: u64 = 4 * 1024 * 1024;
 /// Docker Hub's registry host.
 pub const DOCKER_HUB_HOST: &str = "registry-1.docker.io";
 
+/// The longest wait a `Retry-After` header may ask for.
+pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
+
+/// The wait a `Retry-After` value asks for (RFC 9110 §10.2.3): delay
+/// seconds (`120`) or an HTTP-date (`Wed, 21 Oct 2015 07:28:00 GMT`, and
+/// the obsolete RFC 850 and asctime forms), relative to `now`; a date in
+/// the past is no wait. Capped at [`RETRY_AFTER_CAP`]; `None` for
+/// anything else (the backoff applies).
+pub fn retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    let wait = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits only: a huge number is still a (capped) number of seconds.
+        Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX))
+    } else {
+        let at = httpdate::parse_http_date(value).ok()?;
+        at.duration_since(now).unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(RETRY_AFTER_CAP))
+}
+
 /// Whether a media type is an index (a multi-platform list).
 pub fn is_index(media_type: &str) -> bool {
     media_type == MEDIA_OCI_INDEX || media_type == MEDIA_DOCKER_LIST
@@ -339,8 +359,7 @@ impl Client {
                 Ok(r) if r.status == 429 || (500..600).contains(&r.status) => {
                     let asked = r
                         .header("retry-after")
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(|s| Duration::from_secs(s.min(60)));
+                        .and_then(|v| retry_after(v, std::time::SystemTime::now()));
                     Some(asked.unwrap_or_else(|| self.backoff(attempt)))
                 }
                 Ok(_) => None,
@@ -821,6 +840,46 @@ mod tests {
         assert_eq!(p["realm"], "https://auth.example/token");
         assert_eq!(p["service"], "registry.example");
         assert_eq!(p["scope"], "repository:a/b:pull,push");
+    }
+
+    #[test]
+    fn retry_after_seconds_and_http_dates_are_capped() {
+        use std::time::SystemTime;
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        assert_eq!(retry_after("2", now), Some(Duration::from_secs(2)));
+        assert_eq!(retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(retry_after("86400", now), Some(RETRY_AFTER_CAP));
+        assert_eq!(
+            retry_after("99999999999999999999999", now),
+            Some(RETRY_AFTER_CAP)
+        );
+        // IMF-fixdate, RFC 850 and asctime, as RFC 9110 asks a recipient to read.
+        for date in [
+            "Wed, 21 Oct 2015 07:28:05 GMT",
+            "Wednesday, 21-Oct-15 07:28:05 GMT",
+            "Wed Oct 21 07:28:05 2015",
+        ] {
+            assert_eq!(
+                retry_after(date, now),
+                Some(Duration::from_secs(5)),
+                "{date}"
+            );
+        }
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 09:00:00 GMT", now),
+            Some(RETRY_AFTER_CAP)
+        );
+        // In the past: retry now.
+        assert_eq!(
+            retry_after("Tue, 20 Oct 2015 07:28:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        for bad in ["", "-1", "1.5", "soon", "Wed, 32 Oct 2015 07:28:00 GMT"] {
+            assert_eq!(retry_after(bad, now), None, "{bad}");
+        }
+        assert!(
+            retry_after("Wed, 21 Oct 2015 07:28:00 GMT", SystemTime::now()) == Some(Duration::ZERO)
+        );
     }
 
     #[test]

@@ -273,7 +273,12 @@ fn plan_file(
         let existing = reference.digest_str().map(str::to_string);
         let new_digest = match &existing {
             None if options.mode == PinMode::Check => {
-                item.status = Status::Unpinned { digest: target };
+                // What `refit pin` could not write is not work left to do
+                // (a Helm map no template reads a digest from): say why.
+                item.status = match edit_for(&l, index, site, &target) {
+                    Ok(_) => Status::Unpinned { digest: target },
+                    Err(why) => Status::Skipped(why),
+                };
                 items.push(item);
                 continue;
             }
@@ -450,9 +455,30 @@ fn edit_for(
             let end = Span::new(input.len(), input.len());
             let expected = with_digest(end, &format!("@{digest}"));
             if site.kind == SiteKind::HelmValue {
-                let slot = site.extra.digest_slot.as_ref().ok_or_else(|| {
-                    "Helm values: the image map has no `digest:` key to write".to_string()
-                })?;
+                let slot = match (&site.extra.digest_slot, &site.extra.digest_insert) {
+                    (Some(slot), _) => slot,
+                    // No key, but the chart's templates read one: add it.
+                    (None, Some(Ok((at, before)))) => {
+                        return Ok((
+                            Edit {
+                                span: Span::new(*at, *at),
+                                content: format!("{before}{digest}"),
+                            },
+                            expected,
+                        ));
+                    }
+                    (None, Some(Err(why))) => {
+                        return Err(format!(
+                            "Helm values: the image map has no `digest:` key, and {why}"
+                        ));
+                    }
+                    (None, None) => {
+                        return Err(
+                            "Helm values: the image is one string with no `digest:` key to write"
+                                .to_string(),
+                        );
+                    }
+                };
                 let content = if slot.span.is_empty() {
                     format!(" {digest}")
                 } else if l.text.get(slot.span.start..slot.span.start + 1) == Some("'") {

@@ -103,7 +103,11 @@ pub fn file(report: &FileReport, rules_seen: &mut RulesSeen, results: &mut Vec<S
         let mut occurrences: HashMap<(String, String), usize> = HashMap::new();
         for d in &report.diagnostics {
             rules_seen.entry(d.code).or_insert_with(|| {
-                let rule = rules::RULES.iter().copied().find(|r| r.code == d.code);
+                let rule = rules::RULES
+                    .iter()
+                    .chain(rules::ONLINE_RULES)
+                    .copied()
+                    .find(|r| r.code == d.code);
                 descriptor(
                     d.code,
                     d.name,

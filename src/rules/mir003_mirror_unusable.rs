@@ -31,7 +31,7 @@ declare_rule! {
     name: "mirror-unusable",
     severity: Warning,
     fix: None,
-    summary: "A configured mirror is unreachable or does not serve Docker Hub (`--online`)",
+    summary: "A configured mirror is unreachable or does not serve Docker Hub",
     check: check,
 }
 

@@ -84,6 +84,14 @@ pub static ONLINE_RULES: &[&Rule] = &[
     &ref004_access_denied::RULE,
 ];
 
+/// Every rule, offline and online, sorted by code: what `refit rules`
+/// lists.
+pub fn all() -> Vec<&'static Rule> {
+    let mut all: Vec<&'static Rule> = RULES.iter().chain(ONLINE_RULES).copied().collect();
+    all.sort_by_key(|r| r.code);
+    all
+}
+
 /// Whether a rule can fix what it finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fixability {
@@ -211,16 +219,27 @@ impl Rule {
         out.trim().to_string() + "\n"
     }
 
+    /// Whether the rule asks registries: it runs only with
+    /// `refit check --online` (one of [`ONLINE_RULES`]).
+    pub fn online(&self) -> bool {
+        ONLINE_RULES.iter().any(|r| r.code == self.code)
+    }
+
     /// The full Markdown page for `refit rule CODE` and `rules/CODE.md`.
     pub fn page(&self) -> String {
         format!(
-            "# {} ({})\n\nDefault severity: {}. Fix: {}.{}\n\n{}",
+            "# {} ({})\n\nDefault severity: {}. Fix: {}.{}{}\n\n{}",
             self.name,
             self.code,
             self.severity.as_str(),
             self.fixability.as_str(),
             if self.opt_in {
                 " Opt-in: runs only when a code or prefix selects it (`ALL` does not)."
+            } else {
+                ""
+            },
+            if self.online() {
+                " Online: runs only with `refit check --online` (it asks registries)."
             } else {
                 ""
             },

@@ -31,7 +31,7 @@ declare_rule! {
     name: "missing-image",
     severity: Error,
     fix: None,
-    summary: "The image or tag does not exist on its registry (`--online`)",
+    summary: "The image or tag does not exist on its registry",
     check: check,
 }
 

@@ -30,7 +30,7 @@ declare_rule! {
     name: "access-denied",
     severity: Error,
     fix: None,
-    summary: "The registry refuses the image, even after auth (`--online`)",
+    summary: "The registry refuses the image, even after auth",
     check: check,
 }
 

@@ -23,6 +23,7 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
                 })
         });
         let walker = Walker {
+            text,
             doc,
             options,
             global_registry,
@@ -35,6 +36,7 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
 }
 
 struct Walker<'a> {
+    text: &'a str,
     doc: &'a Document,
     options: &'a SourceOptions,
     global_registry: Option<&'a Scalar>,
@@ -221,7 +223,78 @@ impl Walker<'_> {
         });
         s.extra.prefixing = self.prefixing(path);
         s.extra.digest_slot = doc.get_scalar(map, "digest").map(Slot::from);
+        if s.extra.digest_slot.is_none() {
+            let anchor = tag.filter(|t| !t.value.is_empty()).unwrap_or(repository);
+            s.extra.digest_insert = Some(self.digest_insert(map, anchor, path));
+        }
         Some(s)
+    }
+
+    /// Where a `digest:` key may go in an image map that has none: only
+    /// when the chart's templates read this map's digest (a key they never
+    /// read would change nothing Helm renders). After the `anchor` entry
+    /// (the tag, else the repository), at its key's indentation, or `, `
+    /// after it in a flow mapping.
+    fn digest_insert(
+        &self,
+        map: &Node,
+        anchor: &Scalar,
+        path: &str,
+    ) -> Result<(usize, String), String> {
+        let Some(chart) = &self.options.chart else {
+            return Err(
+                "refit found no Chart.yaml beside it to tell whether a template would read one"
+                    .to_string(),
+            );
+        };
+        let top = path.split(['.', '[']).next().unwrap_or(path);
+        if chart.dependencies.iter().any(|d| d == top) {
+            return Err(format!(
+                "`{top}` configures the sub-chart `{top}`, whose templates refit did not read"
+            ));
+        }
+        if !chart.templates {
+            return Err(
+                "the chart has no templates/ to tell whether one would be read".to_string(),
+            );
+        }
+        if !chart.digest_paths.contains(path) {
+            return Err(format!(
+                "no template of the chart reads `.Values.{path}.digest` (directly, in a `with`, or through a helper), so one would change nothing Helm renders"
+            ));
+        }
+        let text = self.text;
+        let cannot = || format!("cannot place a `digest:` key in `{path}`");
+        let Node::Map(pairs, span) = map else {
+            return Err(cannot());
+        };
+        if text.as_bytes().get(span.start) == Some(&b'{') {
+            return Ok((anchor.span.end, ", digest: ".to_string()));
+        }
+        let key_start = pairs
+            .iter()
+            .find_map(|(k, v)| {
+                let k = k.as_scalar()?;
+                (v.as_scalar().is_some_and(|s| s.span == anchor.span)).then_some(k.span.start)
+            })
+            .ok_or_else(cannot)?;
+        let head = text.get(..key_start).ok_or_else(cannot)?;
+        let line_start = head.rfind('\n').map_or(0, |i| i + 1);
+        let indent: String = head[line_start..]
+            .chars()
+            .map(|c| if c == '-' { ' ' } else { c })
+            .collect();
+        if !indent.chars().all(|c| c == ' ') {
+            return Err(cannot());
+        }
+        let tail = text.get(anchor.span.end..).ok_or_else(cannot)?;
+        let line_end = tail.find('\n').map_or(text.len(), |i| anchor.span.end + i);
+        let (at, newline) = if text.as_bytes().get(line_end.wrapping_sub(1)) == Some(&b'\r') {
+            (line_end - 1, "\r\n")
+        } else {
+            (line_end, "\n")
+        };
+        Ok((at, format!("{newline}{indent}digest: ")))
     }
 }
 
@@ -292,6 +365,45 @@ mod tests {
             1,
             "`version: 1.10` is a YAML number"
         );
+    }
+
+    #[test]
+    fn digest_key_placement_follows_the_map() {
+        let chart = crate::context::ChartFacts {
+            templates: true,
+            digest_paths: ["image", "list[0].image", "flow"]
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+            ..Default::default()
+        };
+        let options = SourceOptions {
+            chart: Some(std::sync::Arc::new(chart)),
+            ..SourceOptions::default()
+        };
+        let text = "image:\r\n  repository: a/b\r\n  tag: \"1\" # pinned soon\r\nlist:\r\n- image:\r\n    repository: c/d\r\nflow: {repository: e/f, tag: '2'}\r\nother:\r\n  repository: g/h\r\n  tag: x\r\n";
+        let sites = extract(text, &options).unwrap();
+        let place = |i: usize| sites[i].extra.digest_insert.clone().unwrap();
+        // After the tag line, before its CRLF, at the keys' indentation.
+        let (at, before) = place(0).unwrap();
+        assert_eq!(
+            &text[..at],
+            "image:\r\n  repository: a/b\r\n  tag: \"1\" # pinned soon"
+        );
+        assert_eq!(before, "\r\n  digest: ");
+        // No tag: after the repository, inside the list item.
+        let (at, before) = place(1).unwrap();
+        assert!(text[..at].ends_with("repository: c/d"));
+        assert_eq!(before, "\r\n    digest: ");
+        let (at, before) = place(2).unwrap();
+        assert!(text[..at].ends_with("tag: '2'"));
+        assert_eq!(before, ", digest: ");
+        let why = place(3).unwrap_err();
+        assert!(why.contains("`.Values.other.digest`"), "{why}");
+        // Without a chart: not placed, and why.
+        let sites = extract(text, &SourceOptions::default()).unwrap();
+        let why = sites[0].extra.digest_insert.clone().unwrap().unwrap_err();
+        assert!(why.contains("no Chart.yaml"), "{why}");
     }
 
     #[test]

@@ -559,3 +559,80 @@ pub fn authorization(head: &str) -> Option<String> {
         .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
         .map(|l| l["authorization:".len()..].trim().to_string())
 }
+
+/// Where a test's refit finds "Docker Hub" when the test is not about it:
+/// a closed loopback port, so nothing leaves the machine.
+pub const NO_HUB: &str = "http://127.0.0.1:1";
+
+/// What most online tests start from: one registry on 127.0.0.1, a pusher
+/// for it, a work folder and a clean refit environment (Docker Hub a
+/// closed loopback port). `None`, with a message, when docker-registry
+/// (or, for basic auth, htpasswd) is missing, so a test begins
+/// `let Some(lab) = Lab::open() else { return };`.
+pub struct Lab {
+    pub reg: Registry,
+    pub push: Pusher,
+    /// `127.0.0.1:<port>` of the registry.
+    pub host: String,
+    pub work: tempfile::TempDir,
+    pub env: Env,
+}
+
+impl Lab {
+    /// An open registry.
+    pub fn open() -> Option<Lab> {
+        Lab::start(RegistryOptions::default())
+    }
+
+    /// A registry with these options; with htpasswd, the pusher logs in.
+    pub fn start(options: RegistryOptions) -> Option<Lab> {
+        if !available() || (options.htpasswd.is_some() && !htpasswd()) {
+            return None;
+        }
+        let login = options.htpasswd.clone();
+        let reg = Registry::start(options);
+        let mut push = Pusher::new(&reg.url());
+        if let Some((user, password)) = &login {
+            push = push.with_basic(user, password);
+        }
+        Some(Lab {
+            host: reg.host(),
+            push,
+            reg,
+            work: tempfile::tempdir().expect("tempdir"),
+            env: Env::new(NO_HUB),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.work.path()
+    }
+
+    /// Write a file under the work folder (parents created).
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        write(self.dir(), name, text)
+    }
+
+    /// refit in the work folder, not yet run (to add `.env(…)`).
+    pub fn refit(&self) -> Command {
+        self.env.refit(self.dir())
+    }
+
+    /// Run refit in the work folder with these arguments.
+    pub fn run(&self, args: &[&str]) -> Run {
+        run(self.refit().args(args))
+    }
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).expect("read")
+}
