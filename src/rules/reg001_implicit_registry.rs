@@ -136,14 +136,17 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     d.fix = match &site.extra.registry_slot {
         // Helm values with a `registry:` key: templates join
         // `registry/repository`, so the registry is set there.
+        // With a template fallback (`default .Values.image.registry
+        // .registry`), the empty slot stands for the fallback's namespace.
         Some(slot) => slot.content.filter(|_| slot.value.is_empty()).map(|span| {
+            let content = match &site.extra.registry_fallback {
+                Some(namespace) => format!("docker.io/{namespace}"),
+                None => "docker.io".to_string(),
+            };
             Fix::new(
-                "Set `registry: docker.io`".to_string(),
+                format!("Set `registry: {content}`"),
                 Applicability::Safe,
-                vec![Edit {
-                    span,
-                    content: "docker.io".to_string(),
-                }],
+                vec![Edit { span, content }],
             )
         }),
         None => replace_in_reference(
