@@ -855,12 +855,14 @@ fn from_substitutions(text: &str, ctx: &mut RepoContext) {
             continue;
         };
         let rest = &line[at + 5..];
-        // The replacement must be computed (`${parent}`, `$(Get-SutImage)`):
-        // a fixed `s/FROM debian/FROM ubuntu/` says nothing about `debian`.
+        // The replacement must be a whole computed reference (`${parent}`,
+        // `$(Get-SutImage)`): a fixed `s/FROM debian/FROM ubuntu/`, or
+        // `FROM node:${VERSION}` (only the tag changes), says nothing about
+        // where the written name is pulled from.
         let Some(second) = rest.find("FROM ") else {
             continue;
         };
-        if !rest[second..].contains('$') {
+        if !rest[second + 5..].trim_start().starts_with('$') {
             continue;
         }
         let name: String = rest
@@ -940,7 +942,7 @@ mod tests {
             &mut ctx,
         );
         from_substitutions(
-            "    sed -e \"s#FROM test-base.*#FROM ${parent}#g\" \"$dir/Dockerfile\" > \"$tmp\"\n    sed -i 's/FROM debian/FROM ubuntu/' Dockerfile\n",
+            "    sed -e \"s#FROM test-base.*#FROM ${parent}#g\" \"$dir/Dockerfile\" > \"$tmp\"\n    sed -i 's/FROM debian/FROM ubuntu/' Dockerfile\n    sed -i \"s/FROM node:.*/FROM node:${NODE_VERSION}/\" Dockerfile\n",
             &mut ctx,
         );
         skaffold(
@@ -951,6 +953,7 @@ mod tests {
         assert_eq!(locals, ["app-api", "app-worker", "echo-app", "echo-dev"]);
         assert!(ctx.is_local("test-base-plugins"));
         assert!(!ctx.is_local("debian"));
+        assert!(!ctx.is_local("node"));
     }
 
     #[test]
