@@ -79,6 +79,10 @@ while IFS=$'\t' read -r repo commit shape; do
   fi
   rm -f "$index"
   echo "$commit" >"$dest/.panel-commit"
+  # A repository as its users have it: a `.git` marks its root, so refit
+  # reads the context of the whole repository (bake files, skaffold,
+  # kustomizations, scripts), whatever folder a file sits in.
+  git init -q "$dest" 2>/dev/null || mkdir -p "$dest/.git"
   echo "panel: $repo @ ${commit:0:12} ($shape) -> $dest"
   built=$((built + 1))
 done <"$list"

@@ -275,6 +275,9 @@ fn mark_kustomized(sites: &mut [ImageSite], entries: &[crate::context::Kustomize
         if matching.iter().any(|e| e.new_name.is_some()) {
             site.extra.build_output = true;
         }
+        if matching.iter().any(|e| e.new_tag) {
+            site.extra.tag_from_overlay = true;
+        }
         site.extra.frozen.push(site.span);
     }
 }

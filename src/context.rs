@@ -75,6 +75,23 @@ pub struct ChartFacts {
     /// (`image`, `controller.image`), directly or through `_helpers.tpl`:
     /// where `refit pin` may add a `digest:` key (`crate::helm_templates`).
     pub digest_paths: BTreeSet<String>,
+    /// Values a template writes right after `<registry>/`, by value path
+    /// (`kernelCollector.image.name`): where their registry comes from.
+    pub joins: BTreeMap<String, RegistryJoin>,
+}
+
+/// How a template writes the registry in front of a value:
+/// `{{ .Values.a.registry }}/{{ .Values.a.name }}`,
+/// `{{ default .Values.image.registry .Values.a.registry }}/{{ … }}`,
+/// `{{ printf "%s/%s:%s" .Values.a.registry .Values.a.image … }}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistryJoin {
+    /// The value path the registry is read from; `None` when the template
+    /// computes it some other way (`include`, a variable).
+    pub primary: Option<String>,
+    /// With `default FALLBACK PRIMARY`: the value used when the primary
+    /// is empty or absent.
+    pub fallback: Option<String>,
 }
 
 /// Read the chart in `dir` (the folder of `Chart.yaml`).
@@ -103,6 +120,7 @@ pub fn chart_facts(dir: &Path, chart_yaml: &str) -> ChartFacts {
             let Some(text) = read(&path) else { continue };
             facts.joins_registry |= template_joins_registry(&text);
             digests.add(&text);
+            template_joins(&text, &mut facts.joins);
         }
         facts.digest_paths = digests.finish();
     }
@@ -121,6 +139,105 @@ pub fn template_joins_registry(text: &str) -> bool {
         rest = &after[close..];
     }
     false
+}
+
+/// The `{{ … }}` expressions of a template, each with the text before it
+/// (since the previous expression).
+fn expressions(text: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let before = &rest[..open];
+        let after = &rest[open + 2..];
+        let close = after.find("}}").unwrap_or(after.len());
+        let inner = after[..close].trim_start_matches('-').trim_end_matches('-');
+        out.push((before, inner.trim()));
+        rest = after.get(close + 2..).unwrap_or("");
+    }
+    out
+}
+
+/// Words of a template expression: whitespace-separated at the top level,
+/// a quoted string or a parenthesised call kept as one word.
+fn words(expr: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut quoted = false;
+    let mut start = None;
+    for (i, c) in expr.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if c.is_whitespace() && depth == 0 && !quoted {
+            if let Some(s) = start.take() {
+                out.push(&expr[s..i]);
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(s) = start {
+        out.push(&expr[s..]);
+    }
+    out
+}
+
+/// `.Values.a.b` as the value path `a.b`.
+fn values_path(word: &str) -> Option<String> {
+    let path = word.strip_prefix(".Values.")?;
+    let ok = !path.is_empty()
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    ok.then(|| path.to_string())
+}
+
+/// Where a registry written as one expression comes from.
+fn registry_source(expr: &str) -> RegistryJoin {
+    let w = words(expr);
+    match w.as_slice() {
+        [one] => RegistryJoin {
+            primary: values_path(one),
+            fallback: None,
+        },
+        ["default", fallback, primary] => RegistryJoin {
+            primary: values_path(primary),
+            fallback: values_path(fallback),
+        },
+        _ => RegistryJoin::default(),
+    }
+}
+
+/// Record the values a template writes after `<registry>/`.
+pub fn template_joins(text: &str, joins: &mut BTreeMap<String, RegistryJoin>) {
+    let exprs = expressions(text);
+    for (i, (before, expr)) in exprs.iter().enumerate() {
+        // `{{ REGISTRY }}/{{ .Values.x.image }}`
+        if i > 0 && *before == "/" {
+            let first = words(expr).into_iter().find_map(values_path);
+            if let Some(path) = first {
+                joins
+                    .entry(path)
+                    .or_insert_with(|| registry_source(exprs[i - 1].1));
+            }
+        }
+        // `printf "%s/%s…" REGISTRY .Values.x.image …`
+        let w = words(expr);
+        if let Some(at) = w.iter().position(|x| *x == "printf")
+            && let Some(format) = w.get(at + 1)
+            && format.starts_with("\"%s/%s")
+            && let (Some(registry), Some(name)) = (w.get(at + 2), w.get(at + 3))
+            && let Some(path) = values_path(name)
+        {
+            joins.entry(path).or_insert_with(|| {
+                let inner = registry.trim_start_matches('(').trim_end_matches(')');
+                registry_source(inner)
+            });
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -214,6 +331,11 @@ pub struct RepoContext {
     /// Named build contexts (bake `contexts`, Compose `additional_contexts`,
     /// `--build-context name=…`).
     pub named_contexts: BTreeSet<String>,
+    /// Placeholder names a script substitutes before the build
+    /// (`sed "s#FROM bats-jenkins.*#FROM ${parent}#"`, PowerShell
+    /// `-replace "FROM bats-jenkins", "FROM $(…)"`): every name that
+    /// starts with one is replaced, so is not pulled as written.
+    pub placeholder_prefixes: BTreeSet<String>,
     /// Build arguments Compose passes to a Dockerfile (`build: {context,
     /// dockerfile, args}`), by the Dockerfile's canonical path; only the
     /// arguments every service that builds it agrees on.
@@ -341,7 +463,12 @@ impl RepoContext {
     /// Whether a name (no registry; without tag) is built by the repository
     /// or is a named build context.
     pub fn is_local(&self, name: &str) -> bool {
-        self.local_images.contains(name) || self.named_contexts.contains(name)
+        self.local_images.contains(name)
+            || self.named_contexts.contains(name)
+            || self
+                .placeholder_prefixes
+                .iter()
+                .any(|p| name.starts_with(p.as_str()))
     }
 
     /// How the containers tools would resolve short names for a file: the
@@ -379,7 +506,9 @@ static CACHE: LazyLock<Mutex<BTreeMap<PathBuf, Arc<RepoContext>>>> =
     LazyLock::new(|| Mutex::new(BTreeMap::new()));
 
 /// The repository root of a file: the nearest folder with `.git` or a
-/// refit config file; else the file's folder.
+/// refit config file; else the file's folder. (Not the working directory:
+/// a folder of unrelated projects checked from its top would mix their
+/// contexts.)
 pub fn repo_root(file: &Path) -> Option<PathBuf> {
     let start = crate::realpath::canonical(file).ok()?;
     let dir = start.parent()?.to_path_buf();
@@ -491,13 +620,16 @@ pub fn scan(root: &Path) -> RepoContext {
         let is_compose = (name.starts_with("compose") || name.starts_with("docker-compose"))
             && (name.ends_with(".yml") || name.ends_with(".yaml"));
         let is_bake = name.ends_with(".hcl") && name.contains("bake");
+        let is_yaml = name.ends_with(".yml") || name.ends_with(".yaml");
         let is_script = name.ends_with(".sh")
             || name == "makefile"
             || name.ends_with(".mk")
             || name == "justfile"
-            || name.ends_with(".yml")
-            || name.ends_with(".yaml")
-            || name.ends_with(".bash");
+            || is_yaml
+            || name.ends_with(".bash")
+            || name.ends_with(".bats")
+            || name.ends_with(".ps1")
+            || name.ends_with(".psm1");
         let is_kustomization = path
             .file_name()
             .is_some_and(|n| KUSTOMIZATION_NAMES.iter().any(|k| n == *k));
@@ -530,6 +662,11 @@ pub fn scan(root: &Path) -> RepoContext {
         }
         if is_script {
             build_commands(&text, &mut ctx);
+            kustomize_set_image(&text, &mut ctx);
+            from_substitutions(&text, &mut ctx);
+        }
+        if is_yaml && text.contains("skaffold/") {
+            skaffold(&text, &mut ctx);
         }
     }
     for (dockerfile, maps) in args {
@@ -762,6 +899,126 @@ fn build_commands(text: &str, ctx: &mut RepoContext) {
     }
 }
 
+/// Shell lines with their `\` continuations joined.
+fn logical_lines(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim_end();
+        match trimmed.strip_suffix('\\') {
+            Some(head) => {
+                current.push_str(head);
+                current.push(' ');
+            }
+            None => {
+                current.push_str(trimmed);
+                out.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// `kustomize edit set image NAME=NEW…`: `NAME` in the manifests is a
+/// placeholder the command replaces (through the `images:` entry it writes).
+fn kustomize_set_image(text: &str, ctx: &mut RepoContext) {
+    if !text.contains("set image") {
+        return;
+    }
+    for line in logical_lines(text) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(at) = words
+            .windows(4)
+            .position(|w| w[0].ends_with("kustomize") && w[1..] == ["edit", "set", "image"])
+        else {
+            continue;
+        };
+        for word in &words[at + 4..] {
+            let word = word.trim_matches(|c| c == '"' || c == '\'');
+            if matches!(word, "&&" | "||" | ";" | "|") {
+                break;
+            }
+            if let Some((name, _)) = word.split_once('=')
+                && !name.starts_with('-')
+            {
+                local_name(ctx, name);
+            }
+        }
+    }
+}
+
+/// A script that rewrites `FROM NAME` with a computed value before the
+/// build (`sed`, PowerShell `-replace`): `NAME` is a placeholder.
+fn from_substitutions(text: &str, ctx: &mut RepoContext) {
+    for line in text.lines() {
+        if !(line.contains("sed") || line.contains("-replace")) {
+            continue;
+        }
+        let Some(at) = line.find("FROM ") else {
+            continue;
+        };
+        let rest = &line[at + 5..];
+        // The replacement must be a whole computed reference (`${parent}`,
+        // `$(Get-SutImage)`): a fixed `s/FROM debian/FROM ubuntu/`, or
+        // `FROM node:${VERSION}` (only the tag changes), says nothing about
+        // where the written name is pulled from.
+        let Some(second) = rest.find("FROM ") else {
+            continue;
+        };
+        if !rest[second + 5..].trim_start().starts_with('$') {
+            continue;
+        }
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+            .collect();
+        let name = name.trim_end_matches('.');
+        if !name.is_empty() && !name.contains('$') {
+            ctx.placeholder_prefixes.insert(name.to_string());
+        }
+    }
+}
+
+/// skaffold `build.artifacts[].image` (also under `profiles[]`): images
+/// skaffold builds and tags itself.
+fn skaffold(text: &str, ctx: &mut RepoContext) {
+    use crate::sources::yaml::{Document, Node};
+    fn artifacts(doc: &Document, node: &Node, ctx: &mut RepoContext) {
+        let Some(build) = doc.get(node, "build") else {
+            return;
+        };
+        let Some(list) = doc.get(build, "artifacts") else {
+            return;
+        };
+        for item in doc.items(list) {
+            if let Some(image) = doc.get_scalar(item, "image") {
+                local_name(ctx, &image.value);
+            }
+        }
+    }
+    let Ok(docs) = crate::sources::yaml::parse(text) else {
+        return;
+    };
+    for doc in &docs {
+        let root = doc.resolve(&doc.root);
+        let is_skaffold = doc
+            .get_scalar(root, "apiVersion")
+            .is_some_and(|a| a.value.starts_with("skaffold/"));
+        if !is_skaffold {
+            continue;
+        }
+        artifacts(doc, root, ctx);
+        if let Some(profiles) = doc.get(root, "profiles") {
+            for profile in doc.items(profiles) {
+                artifacts(doc, doc.resolve(profile), ctx);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -781,6 +1038,49 @@ mod tests {
         assert_eq!(locals, ["app-local", "bats-jenkins", "org/tool"]);
         let named: Vec<&str> = ctx.named_contexts.iter().map(String::as_str).collect();
         assert_eq!(named, ["binary_dir", "vendored"]);
+    }
+
+    #[test]
+    fn placeholders_scripts_replace() {
+        let mut ctx = RepoContext::default();
+        kustomize_set_image(
+            "deploy:\n\tcd overlays/dev && \\\n\tkustomize edit set image \\\n\t  app-worker=$(REGISTRY)/app-worker:$(TAG) \\\n\t  app-api=$(REGISTRY)/app-api:$(TAG) && \\\n\tkustomize build . | kubectl apply -f -\n",
+            &mut ctx,
+        );
+        from_substitutions(
+            "    sed -e \"s#FROM test-base.*#FROM ${parent}#g\" \"$dir/Dockerfile\" > \"$tmp\"\n    sed -i 's/FROM debian/FROM ubuntu/' Dockerfile\n    sed -i \"s/FROM node:.*/FROM node:${NODE_VERSION}/\" Dockerfile\n",
+            &mut ctx,
+        );
+        skaffold(
+            "apiVersion: skaffold/v2beta26\nkind: Config\nbuild:\n  artifacts:\n  - image: echo-app\nprofiles:\n- name: dev\n  build:\n    artifacts:\n    - image: echo-dev\n---\napiVersion: v1\nkind: Config\nbuild:\n  artifacts:\n  - image: not-skaffold\n",
+            &mut ctx,
+        );
+        let locals: Vec<&str> = ctx.local_images.iter().map(String::as_str).collect();
+        assert_eq!(locals, ["app-api", "app-worker", "echo-app", "echo-dev"]);
+        assert!(ctx.is_local("test-base-plugins"));
+        assert!(!ctx.is_local("debian"));
+        assert!(!ctx.is_local("node"));
+    }
+
+    #[test]
+    fn template_joins_name_the_registry_value() {
+        let mut joins = BTreeMap::new();
+        template_joins(
+            "image: \"{{ default .Values.image.registry .Values.a.image.registry }}/{{ .Values.a.image.name }}:{{ .Values.a.image.tag }}\"\n{{- printf \"%s/%s:%s\" .Values.b.registry .Values.b.image .Values.b.tag }}\n{{ include \"x.registry\" . }}/{{ .Values.c.repository }}\n",
+            &mut joins,
+        );
+        let get = |k: &str| joins.get(k).cloned().unwrap_or_default();
+        assert_eq!(
+            get("a.image.name"),
+            RegistryJoin {
+                primary: Some("a.image.registry".into()),
+                fallback: Some("image.registry".into())
+            }
+        );
+        assert_eq!(get("b.image").primary.as_deref(), Some("b.registry"));
+        assert!(joins.contains_key("c.repository"));
+        assert_eq!(get("c.repository"), RegistryJoin::default());
+        assert_eq!(joins.len(), 3);
     }
 
     #[test]

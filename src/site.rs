@@ -224,6 +224,13 @@ pub struct Extra {
     /// Helm values with a `registry:` key: a registry is set there, never
     /// prefixed onto `repository:`.
     pub registry_slot: Option<Slot>,
+    /// Helm values whose template writes `default FALLBACK .registry`: the
+    /// fallback's value, used while the `registry:` slot is empty (`otel`, a
+    /// Docker Hub namespace). A registry set in the slot must keep it.
+    pub registry_fallback: Option<String>,
+    /// A kustomization that includes this resource gives the image a
+    /// `newTag` or `digest`: the tag deployed is the overlay's.
+    pub tag_from_overlay: bool,
     /// A pull through a proxy prefix kept on rewrite
     /// (`$CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/`).
     pub via_proxy: Option<String>,
@@ -296,6 +303,8 @@ pub struct FromArgs {
     /// expanded as empty, as BuildKit builds it by default; `None` when a
     /// variable is undeclared.
     pub with_empty: Option<String>,
+    /// Variables declared with an empty default (`ARG WINDOWS_VERSION=`).
+    pub empty_defaults: Vec<String>,
 }
 
 /// A Dockerfile build stage, seen from its `FROM`: for rules that change

@@ -10,11 +10,9 @@ use common::{refit, run, write};
 fn examples_concise_positions_and_exit_1() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (code, out, _) =
-        run(
-            refit()
-                .current_dir(root)
-                .args(["check", "--format", "concise", "examples/"]),
-        );
+        run(refit()
+            .current_dir(root)
+            .args(["check", "--format", "concise", "examples/"]));
     assert_eq!(code, 1, "{out}");
     let expected = [
         "examples/api/Dockerfile:6:6: REG001 Image `python:3.12-slim` has no registry; Docker Hub is implied",
@@ -70,11 +68,9 @@ fn fix_rewrites_in_place_keeps_permissions_and_converges() {
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
     }
-    let (code, out, _) = run(
-        refit()
-            .args(["check", "--fix", "--format", "concise"])
-            .arg(&file),
-    );
+    let (code, out, _) = run(refit()
+        .args(["check", "--fix", "--format", "concise"])
+        .arg(&file));
     // TAG002 has no fix, so a finding remains.
     assert_eq!(code, 1, "{out}");
     assert!(
@@ -95,11 +91,9 @@ fn fix_rewrites_in_place_keeps_permissions_and_converges() {
     }
     // A second --fix changes nothing.
     let before = fs::read(&file).unwrap();
-    let (code, out, _) = run(
-        refit()
-            .args(["check", "--fix", "--format", "concise"])
-            .arg(&file),
-    );
+    let (code, out, _) = run(refit()
+        .args(["check", "--fix", "--format", "concise"])
+        .arg(&file));
     assert_eq!(code, 1);
     assert!(out.contains("(0 fixed, 1 remaining)"), "{out}");
     assert_eq!(fs::read(&file).unwrap(), before);
@@ -128,11 +122,9 @@ fn diff_prints_and_writes_nothing() {
         "FROM k8s.gcr.io/pause:3.9\nRUN true\n",
     );
     let (code, out, err) =
-        run(
-            refit()
-                .current_dir(dir.path())
-                .args(["check", "--diff", "Dockerfile"]),
-        );
+        run(refit()
+            .current_dir(dir.path())
+            .args(["check", "--diff", "Dockerfile"]));
     assert_eq!(code, 1);
     assert_eq!(
         out,
@@ -147,11 +139,9 @@ fn diff_prints_and_writes_nothing() {
     // Nothing to change: exit 0 and no output.
     write(dir.path(), "Dockerfile", "FROM registry.k8s.io/pause:3.9\n");
     let (code, out, _) =
-        run(
-            refit()
-                .current_dir(dir.path())
-                .args(["check", "--diff", "Dockerfile"]),
-        );
+        run(refit()
+            .current_dir(dir.path())
+            .args(["check", "--diff", "Dockerfile"]));
     assert_eq!((code, out.as_str()), (0, ""));
 }
 
@@ -173,11 +163,9 @@ fn unsafe_fixes_are_opt_in() {
         fs::read_to_string(&file).unwrap(),
         "FROM gcr.io/google_containers/pause-amd64:3.1\n"
     );
-    let (code, _, _) = run(
-        refit()
-            .args(["check", "--fix", "--unsafe-fixes"])
-            .arg(&file),
-    );
+    let (code, _, _) = run(refit()
+        .args(["check", "--fix", "--unsafe-fixes"])
+        .arg(&file));
     assert_eq!(code, 0);
     assert_eq!(
         fs::read_to_string(&file).unwrap(),
@@ -194,12 +182,10 @@ fn select_and_ignore_by_prefix() {
         "FROM node\nFROM index.docker.io/library/alpine:latest\n",
     );
     let codes = |args: &[&str]| {
-        let (_, out, _) = run(
-            refit()
-                .args(["check", "--format", "concise"])
-                .args(args)
-                .arg(&file),
-        );
+        let (_, out, _) = run(refit()
+            .args(["check", "--format", "concise"])
+            .args(args)
+            .arg(&file));
         let mut codes: Vec<String> = out
             .lines()
             .filter_map(|l| l.split(": ").nth(1))
@@ -276,11 +262,9 @@ fn walk_respects_gitignore_and_checks_named_files() {
     write(dir.path(), "vendor/Dockerfile", "FROM node:20\n");
     write(dir.path(), "svc/Dockerfile.prod", "FROM node:20\n");
     write(dir.path(), "build/image.def", "FROM node:20\n");
-    let (_, out, _) = run(
-        refit()
-            .current_dir(dir.path())
-            .args(["check", "--format", "concise"]),
-    );
+    let (_, out, _) = run(refit()
+        .current_dir(dir.path())
+        .args(["check", "--format", "concise"]));
     assert!(out.contains("svc/Dockerfile.prod:1:6: REG001"), "{out}");
     assert!(!out.contains("vendor/"), "{out}");
     assert!(!out.contains("image.def"), "{out}");
@@ -298,25 +282,21 @@ fn walk_respects_gitignore_and_checks_named_files() {
 
 #[test]
 fn stdin_check_and_fix() {
-    let (code, out, _) = run(
-        refit()
-            .args([
-                "check",
-                "--format",
-                "concise",
-                "--stdin-filename",
-                "web/Dockerfile",
-                "-",
-            ])
-            .write_stdin("FROM nginx:1.27\n"),
-    );
+    let (code, out, _) = run(refit()
+        .args([
+            "check",
+            "--format",
+            "concise",
+            "--stdin-filename",
+            "web/Dockerfile",
+            "-",
+        ])
+        .write_stdin("FROM nginx:1.27\n"));
     assert_eq!(code, 1);
     assert!(out.starts_with("web/Dockerfile:1:6: REG001 "), "{out}");
-    let (code, out, err) = run(
-        refit()
-            .args(["check", "--fix", "--format", "concise", "-"])
-            .write_stdin("FROM nginx:1.27\n"),
-    );
+    let (code, out, err) = run(refit()
+        .args(["check", "--fix", "--format", "concise", "-"])
+        .write_stdin("FROM nginx:1.27\n"));
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "FROM docker.io/library/nginx:1.27\n");
     assert!(err.contains("1 fixed"), "{err}");
@@ -336,17 +316,13 @@ fn build_arg_overrides() {
         out.contains("REF002 Without a build argument") && out.contains("`TAG` has no default"),
         "{out}"
     );
-    let (code, out, _) = run(
-        refit()
-            .args(["check", "--format", "concise", "--build-arg", "TAG=22.11.0"])
-            .arg(&file),
-    );
+    let (code, out, _) = run(refit()
+        .args(["check", "--format", "concise", "--build-arg", "TAG=22.11.0"])
+        .arg(&file));
     assert_eq!(code, 0, "{out}");
-    let (code, out, _) = run(
-        refit()
-            .args(["check", "--format", "concise", "--build-arg", "TAG=latest"])
-            .arg(&file),
-    );
+    let (code, out, _) = run(refit()
+        .args(["check", "--format", "concise", "--build-arg", "TAG=latest"])
+        .arg(&file));
     assert_eq!(code, 1);
     assert!(out.contains("TAG002"), "{out}");
 }
@@ -355,12 +331,10 @@ fn build_arg_overrides() {
 fn json_format_is_stable() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "Dockerfile", "FROM  node:20\n");
-    let (code, out, _) = run(refit().current_dir(dir.path()).args([
-        "check",
-        "--format",
-        "json",
-        "Dockerfile",
-    ]));
+    let (code, out, _) =
+        run(refit()
+            .current_dir(dir.path())
+            .args(["check", "--format", "json", "Dockerfile"]));
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["schema_version"], 1);
@@ -390,11 +364,9 @@ fn human_format_has_code_frames_and_no_colour_when_piped() {
         "Dockerfile",
         "FROM docker.io/library/node:22\nFROM k8s.gcr.io/pause:3.9\n",
     );
-    let (code, out, _) = run(
-        refit()
-            .current_dir(dir.path())
-            .args(["check", "Dockerfile"]),
-    );
+    let (code, out, _) = run(refit()
+        .current_dir(dir.path())
+        .args(["check", "Dockerfile"]));
     assert_eq!(code, 1);
     assert!(out.contains("REG004(moved-registry)"), "{out}");
     assert!(out.contains("[Dockerfile:2:6]"), "{out}");
@@ -531,11 +503,9 @@ fn config_discovery_extend_per_file_ignores_and_errors() {
     write(root, "build/app.containerfile.txt", "FROM node:20\n");
     write(root, "deploy/.refit.toml", "select = [\"TAG\"]\n");
     write(root, "deploy/Dockerfile", "FROM node\n");
-    let (code, out, _) = run(
-        refit()
-            .current_dir(root)
-            .args(["check", "--format", "json"]),
-    );
+    let (code, out, _) = run(refit()
+        .current_dir(root)
+        .args(["check", "--format", "json"]));
     assert_eq!(code, 1, "{out}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let mut got: Vec<String> = v["diagnostics"]
@@ -614,11 +584,9 @@ fn config_fix_settings() {
         "Dockerfile",
         "FROM gcr.io/google_containers/pause:3.1\nFROM index.docker.io/library/alpine:3.20\n",
     );
-    let (_, _, _) = run(
-        refit()
-            .current_dir(root)
-            .args(["check", "--fix", "Dockerfile"]),
-    );
+    let (_, _, _) = run(refit()
+        .current_dir(root)
+        .args(["check", "--fix", "Dockerfile"]));
     // unsafe-fixes = true applied REG004's unsafe fix, and so REG003's,
     // which the config made unsafe.
     assert_eq!(
@@ -632,11 +600,9 @@ fn config_fix_settings() {
         "Dockerfile",
         "FROM index.docker.io/library/alpine:3.20\nFROM alpine:3.20\n",
     );
-    let (_, out, _) = run(
-        refit()
-            .current_dir(root)
-            .args(["check", "--fix", "Dockerfile"]),
-    );
+    let (_, out, _) = run(refit()
+        .current_dir(root)
+        .args(["check", "--fix", "Dockerfile"]));
     assert_eq!(
         fs::read_to_string(&file).unwrap(),
         "FROM index.docker.io/library/alpine:3.20\nFROM docker.io/library/alpine:3.20\n"
@@ -733,11 +699,9 @@ fn inline_suppressions_in_every_file_kind() {
         "kustomization.yaml",
         "# refit: ignore-file[TAG005]\nimages:\n- name: docker.io/library/nginx\n  newTag: 1.27\n",
     );
-    let (code, out, _) = run(
-        refit()
-            .current_dir(root)
-            .args(["check", "--format", "concise"]),
-    );
+    let (code, out, _) = run(refit()
+        .current_dir(root)
+        .args(["check", "--format", "concise"]));
     assert_eq!(code, 0, "{out}");
     // An unused one is reported, in YAML as in Dockerfiles.
     write(
@@ -745,11 +709,9 @@ fn inline_suppressions_in_every_file_kind() {
         ".gitlab-ci.yml",
         "image: docker.io/library/ruby:3.3  # refit: ignore[REG001]\n",
     );
-    let (code, out, _) = run(
-        refit()
-            .current_dir(root)
-            .args(["check", "--format", "concise"]),
-    );
+    let (code, out, _) = run(refit()
+        .current_dir(root)
+        .args(["check", "--format", "concise"]));
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains(".gitlab-ci.yml:1:36: SUP001 Suppression of `REG001` suppresses nothing"),
@@ -802,11 +764,9 @@ fn daemon_mirror_settings_end_to_end() {
         "etc/containerd/certs.d/docker.io/hosts.toml",
         "server = \"https://registry-1.docker.io\"\n\n[host.\"https://hub-mirror.c.163.com\"]\n  capabilities = [\"pull\"]\n",
     );
-    let (code, out, err) = run(
-        refit()
-            .current_dir(dir.path())
-            .args(["check", "--format", "concise", "--select", "MIR", "."]),
-    );
+    let (code, out, err) = run(refit()
+        .current_dir(dir.path())
+        .args(["check", "--format", "concise", "--select", "MIR", "."]));
     assert_eq!(code, 1, "{out}{err}");
     let lines: Vec<&str> = out.lines().filter(|l| l.contains(": MIR")).collect();
     assert_eq!(
@@ -882,11 +842,9 @@ ignore = ["REG", "TAG"]
         "FROM node:20-alpine\nFROM acme/api:1.4\nFROM docker.io/library/alpine:3\nRUN npm ci\n";
     write(root, "deploy/Dockerfile", dockerfile);
     write(root, "examples/Dockerfile", dockerfile);
-    let (code, out, _) = run(
-        refit()
-            .current_dir(root)
-            .args(["check", "--format", "concise"]),
-    );
+    let (code, out, _) = run(refit()
+        .current_dir(root)
+        .args(["check", "--format", "concise"]));
     assert_eq!(code, 1, "{out}");
     let lines: Vec<&str> = out.lines().filter(|l| l.contains(": ")).collect();
     let codes = |prefix: &str| -> Vec<String> {
@@ -908,12 +866,10 @@ ignore = ["REG", "TAG"]
         "{out}"
     );
     assert!(codes("examples/Dockerfile").is_empty(), "{out}");
-    let (_, json, _) = run(refit().current_dir(root).args([
-        "check",
-        "--format",
-        "json",
-        "deploy/Dockerfile",
-    ]));
+    let (_, json, _) =
+        run(refit()
+            .current_dir(root)
+            .args(["check", "--format", "json", "deploy/Dockerfile"]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let tag003 = v["diagnostics"]
         .as_array()
@@ -946,11 +902,9 @@ ignore = ["REG", "TAG"]
         "FROM harbor.corp.example/dockerhub/library/alpine:3.20\nRUN apk add --no-cache nodejs npm\nFROM ghcr.io/acme/api:1.4\nFROM harbor.corp.example/dockerhub/library/alpine:3\nRUN npm ci\n"
     );
     // `refit config` for a path shows the overrides merged in.
-    let (code, out, _) = run(
-        refit()
-            .current_dir(root)
-            .args(["config", "deploy/Dockerfile"]),
-    );
+    let (code, out, _) = run(refit()
+        .current_dir(root)
+        .args(["config", "deploy/Dockerfile"]));
     assert_eq!(code, 0);
     assert!(
         out.contains("# [[overrides]] matching deploy/Dockerfile merged in"),
@@ -1006,11 +960,9 @@ fn utf16_and_utf32_yaml_is_read_but_not_fixed() {
         .collect();
     fs::write(dir.path().join("compose.yaml"), &utf16le).unwrap();
     fs::write(dir.path().join("docker-compose.yml"), &utf32be).unwrap();
-    let (code, out, _) = run(
-        refit()
-            .current_dir(dir.path())
-            .args(["check", "--format", "concise", "--select", "TAG002", "."]),
-    );
+    let (code, out, _) = run(refit()
+        .current_dir(dir.path())
+        .args(["check", "--format", "concise", "--select", "TAG002", "."]));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("compose.yaml:3:12: TAG002 "), "{out}");
     assert!(out.contains("docker-compose.yml:3:12: TAG002 "), "{out}");
@@ -1031,12 +983,10 @@ fn utf16_and_utf32_yaml_is_read_but_not_fixed() {
     assert_eq!(fs::read(dir.path().join("compose.yaml")).unwrap(), utf16le);
     // A Dockerfile stays UTF-8 only, as BuildKit reads it.
     fs::write(dir.path().join("Dockerfile"), [0xFF, 0xFE, b'F', 0]).unwrap();
-    let (code, out, _) = run(refit().current_dir(dir.path()).args([
-        "check",
-        "--format",
-        "concise",
-        "Dockerfile",
-    ]));
+    let (code, out, _) =
+        run(refit()
+            .current_dir(dir.path())
+            .args(["check", "--format", "concise", "Dockerfile"]));
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("E002"), "{out}");
 }
@@ -1074,11 +1024,9 @@ fn compose_named_on_the_command_line_is_recognised_by_content() {
         "services:\n  web:\n    image: nginx:latest\n",
     );
     for arg in ["integration/resources/compose/app.yml", "."] {
-        let (code, out, _) = run(
-            refit()
-                .current_dir(dir.path())
-                .args(["check", "--format", "concise", "--select", "TAG002", arg]),
-        );
+        let (code, out, _) = run(refit()
+            .current_dir(dir.path())
+            .args(["check", "--format", "concise", "--select", "TAG002", arg]));
         assert_eq!(code, 1, "{out}");
         assert!(
             out.contains("app.yml:3:12: TAG002 ") && out.contains("services.web.image"),

@@ -14,6 +14,12 @@ declare_rule! {
     /// repository, a tag longer than 128 characters, a digest of the wrong
     /// length, or a variable that expanded to something unexpected.
     ///
+    /// A `FROM` that is invalid only because an `ARG` has an empty default
+    /// (`ARG WINDOWS_VERSION=` + `FROM servercore:${WINDOWS_VERSION}`, which
+    /// the build always overrides with `--build-arg`) is not flagged here:
+    /// REF002 reports the variable without a usable value, as BuildKit's
+    /// InvalidDefaultArgInFrom check does.
+    ///
     /// ## Example
     /// ```dockerfile
     /// FROM MyOrg/App:1.0

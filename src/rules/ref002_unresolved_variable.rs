@@ -45,6 +45,12 @@ declare_rule! {
     ///   expands to the empty string; when the result is empty or not a
     ///   valid reference (`ARG VERSION` + `FROM busybox:$VERSION` gives
     ///   `busybox:`), it is reported.
+    /// - An `ARG` with an empty default (`ARG WINDOWS_VERSION=`) is the same
+    ///   case: BuildKit expands it to the empty string, and
+    ///   `FROM servercore:${WINDOWS_VERSION}` gives `servercore:`. Builds
+    ///   that write this always pass `--build-arg`, so it is reported here,
+    ///   as a variable without a usable value, not by REF001 as an invalid
+    ///   reference.
     /// - When every variable is declared and the empty expansion is a valid
     ///   reference (`ARG VARIANT` + `FROM busybox:stable${VARIANT}`), BuildKit
     ///   is silent and so is REF002.
@@ -216,10 +222,15 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
             } else {
                 format!("the invalid reference `{empty}`")
             };
+            let default = if args.empty_defaults.iter().any(|e| e == first) {
+                "an empty default"
+            } else {
+                "no default"
+            };
             let mut d = rule.report(
                 site,
                 format!(
-                    "Without a build argument, `FROM {}` is {shown}: `{first}` has no default",
+                    "Without a build argument, `FROM {}` is {shown}: `{first}` has {default}",
                     site.raw
                 ),
             );

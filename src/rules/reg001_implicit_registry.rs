@@ -66,11 +66,25 @@ declare_rule! {
     /// answers on. A kustomize `images[].name`, and the resource images it
     /// matches, are never edited.
     ///
+    /// Helm values are read the way the chart's templates join them: a map
+    /// `{image: traefik, tag: …, registry: …}` is one reference (its
+    /// `registry:` is the registry); a template that writes
+    /// `{{ default .Values.image.registry .Values.x.image.registry }}/…`
+    /// takes the fallback while the map's own `registry:` is empty, so
+    /// `registry: ""` beside `name: agent` with `image.registry: acme` is
+    /// `acme/agent`, a Docker Hub image: the fix sets
+    /// `registry: docker.io/acme`. When the template reads its registry from
+    /// another value, there is no fix.
+    ///
     /// Not flagged: a Compose `image:` beside `build:` (it names the build
     /// output), images the repository builds itself (Compose, bake,
-    /// `docker build -t`), named build contexts (`COPY --from=binary_dir`),
-    /// resource images a kustomization overrides with `newName`, and
-    /// GitLab's dependency-proxy prefixes.
+    /// `docker build -t`, skaffold `build.artifacts[].image`), placeholders
+    /// a script replaces (`kustomize edit set image NAME=…`, a `sed` or
+    /// PowerShell `-replace` of `FROM NAME` with a computed value), named
+    /// build contexts (`COPY --from=binary_dir`), resource images a
+    /// kustomization overrides with `newName`, and GitLab's dependency-proxy
+    /// prefixes. The repository is the folder with `.git` (or a refit
+    /// config) above the file, else the working directory.
     code: "REG001",
     name: "implicit-registry",
     severity: Warning,
@@ -147,14 +161,17 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     d.fix = match &site.extra.registry_slot {
         // Helm values with a `registry:` key: templates join
         // `registry/repository`, so the registry is set there.
+        // With a template fallback (`default .Values.image.registry
+        // .registry`), the empty slot stands for the fallback's namespace.
         Some(slot) => slot.content.filter(|_| slot.value.is_empty()).map(|span| {
+            let content = match &site.extra.registry_fallback {
+                Some(namespace) => format!("docker.io/{namespace}"),
+                None => "docker.io".to_string(),
+            };
             Fix::new(
-                "Set `registry: docker.io`".to_string(),
+                format!("Set `registry: {content}`"),
                 Applicability::Safe,
-                vec![Edit {
-                    span,
-                    content: "docker.io".to_string(),
-                }],
+                vec![Edit { span, content }],
             )
         }),
         None => replace_in_reference(

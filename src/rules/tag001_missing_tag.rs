@@ -10,6 +10,13 @@ declare_rule! {
     /// adds that Kubernetes pulls the image on every start: this rule owns
     /// that problem, and K8S001 does not report it again on the same image.
     ///
+    /// Not flagged: images the repository builds itself or names as a
+    /// placeholder (see REG001), a Helm image map whose `tag:` sits beside
+    /// `image:` (`{image: traefik, tag: …}`), and a resource image that a
+    /// kustomization including it gives a `newTag` or `digest` in
+    /// `images[]` (the deployed image has the overlay's tag; TAG002 and
+    /// TAG003 judge that entry).
+    ///
     /// ## Why is this bad?
     /// With no tag, `latest` is implied, and `latest` moves: the same
     /// Dockerfile builds a different image from one day to the next, and a
@@ -42,7 +49,10 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
     if site.extra.build_output {
         return;
     }
-    if reference.tag.is_some() || reference.digest.is_some() {
+    // A kustomization's `images[]` entry gives it a `newTag` or `digest`:
+    // what is deployed carries the overlay's tag (TAG002 and TAG003 judge
+    // it there).
+    if reference.tag.is_some() || reference.digest.is_some() || site.extra.tag_from_overlay {
         return;
     }
     let mut d = rule.report(

@@ -1191,7 +1191,7 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Result<Vec<ImageSite>, Syn
                 let name = (words.len() == 3 && words[1].0.eq_ignore_ascii_case("as"))
                     .then(|| words[2].0.to_ascii_lowercase());
                 if let Some((_, range)) = words.first() {
-                    let (s, resolved) = site(
+                    let (mut s, resolved) = site(
                         SiteKind::From,
                         &ins.logical,
                         *range,
@@ -1200,6 +1200,32 @@ fn sites(parsed: &Parsed, options: &SourceOptions) -> Result<Vec<ImageSite>, Syn
                         name.clone(),
                         &budget,
                     )?;
+                    // `ARG WINDOWS_VERSION=` + `FROM img:${WINDOWS_VERSION}`:
+                    // an empty default the build always overrides. When it
+                    // makes the reference invalid, read it as a variable
+                    // without a value (BuildKit's InvalidDefaultArgInFrom,
+                    // REF002), not as an invalid reference written so.
+                    if matches!(&s.value, SiteValue::Resolved { parsed: Err(_), .. }) {
+                        let unset: Env = meta
+                            .iter()
+                            .map(|(k, v)| {
+                                let v = v.clone().filter(|v| !v.text.is_empty() || v.over_limit);
+                                (k.clone(), v)
+                            })
+                            .collect();
+                        let (again, _) = site(
+                            SiteKind::From,
+                            &ins.logical,
+                            *range,
+                            Scope::of(&unset),
+                            parsed.escape,
+                            name.clone(),
+                            &budget,
+                        )?;
+                        if matches!(again.value, SiteValue::Unresolved { .. }) {
+                            s = again;
+                        }
+                    }
                     let not_image = resolved.as_deref().is_some_and(|t| {
                         t.eq_ignore_ascii_case("scratch")
                             || earlier_stages.contains(&t.to_ascii_lowercase())
@@ -1302,10 +1328,19 @@ fn from_args(
             .ok()
             .map(|b| b.text)
     });
+    let empty_defaults = missing
+        .iter()
+        .filter(|m| {
+            meta.get(m.as_str())
+                .is_some_and(|v| v.as_ref().is_some_and(|v| v.text.is_empty()))
+        })
+        .cloned()
+        .collect();
     Some(crate::site::FromArgs {
         undeclared,
         declared,
         with_empty: with_empty.flatten(),
+        empty_defaults,
     })
 }
 

@@ -25,6 +25,7 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
         let walker = Walker {
             text,
             doc,
+            root,
             options,
             global_registry,
         };
@@ -38,6 +39,7 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
 struct Walker<'a> {
     text: &'a str,
     doc: &'a Document,
+    root: &'a Node,
     options: &'a SourceOptions,
     global_registry: Option<&'a Scalar>,
 }
@@ -65,6 +67,27 @@ fn version_is_tag(doc: &Document, map: &Node, key: &str) -> bool {
         && (is_image_key(key) || doc.get_scalar(map, "registry").is_some())
 }
 
+/// `{image: traefik, tag: …, registry: …}`: the `image:` scalar is the
+/// repository when a `tag:` or `registry:` sits beside it (templates join
+/// `registry/image:tag`).
+fn image_with_siblings(doc: &Document, map: &Node) -> bool {
+    doc.get_scalar(map, "image").is_some()
+        && (doc.get(map, "tag").is_some() || doc.get(map, "registry").is_some())
+}
+
+/// The scalar at a dotted value path (`image.registry`) from the root.
+fn lookup<'a>(doc: &'a Document, root: &'a Node, path: &str) -> Option<&'a Scalar> {
+    let mut node = root;
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            return doc.get_scalar(node, part);
+        }
+        node = doc.resolve(doc.get(node, part)?);
+    }
+    None
+}
+
 /// Scalars that are not references: booleans, null, numbers.
 fn is_reference_like(s: &Scalar) -> bool {
     let v = s.value.trim();
@@ -88,7 +111,8 @@ impl Walker<'_> {
                 let map = doc.resolve(node);
                 let shaped = is_image_key(key)
                     || (doc.get_scalar(map, "repository").is_some()
-                        && (doc.get(map, "tag").is_some() || version_is_tag(doc, map, key)));
+                        && (doc.get(map, "tag").is_some() || version_is_tag(doc, map, key)))
+                    || image_with_siblings(doc, map);
                 if shaped && let Some(s) = self.split(map, key, path) {
                     out.push(s);
                     return;
@@ -146,18 +170,57 @@ impl Walker<'_> {
     /// `{registry, repository, tag, digest}`, `{repository, tag}`, `{name, tag}`.
     fn split(&self, map: &Node, key: &str, path: &str) -> Option<ImageSite> {
         let doc = self.doc;
-        let repository = doc
-            .get_scalar(map, "repository")
-            .or_else(|| {
-                is_image_key(key)
-                    .then(|| doc.get_scalar(map, "name"))
-                    .flatten()
-            })
-            .filter(|s| is_reference_like(s))?;
-        let registry_key = doc.get_scalar(map, "registry");
-        let registry = self
+        let (repo_key, repository) = if let Some(r) = doc.get_scalar(map, "repository") {
+            ("repository", r)
+        } else if let Some(n) = is_image_key(key)
+            .then(|| doc.get_scalar(map, "name"))
+            .flatten()
+        {
+            ("name", n)
+        } else if (is_image_key(key) || image_with_siblings(doc, map))
+            && let Some(i) = doc.get_scalar(map, "image")
+        {
+            ("image", i)
+        } else {
+            return None;
+        };
+        if !is_reference_like(repository) {
+            return None;
+        }
+        let mut registry_key = doc.get_scalar(map, "registry");
+        let mut registry = self
             .global_registry
             .or(registry_key.filter(|s| !is_absent(s)));
+        // A template that joins `<registry>/<this value>` says where the
+        // registry comes from; it wins over the conventions above.
+        let value_path = format!("{path}.{repo_key}");
+        let own_registry = format!("{path}.registry");
+        let mut fallback = None;
+        let mut editable_registry = true;
+        let join = self
+            .options
+            .chart
+            .as_ref()
+            .and_then(|c| c.joins.get(&value_path))
+            .filter(|j| j.primary.is_some());
+        if let Some(join) = join {
+            let primary = join.primary.as_deref().unwrap_or_default();
+            if primary != own_registry {
+                // The `registry:` beside the value is not what the
+                // template reads: a fix must not write there.
+                registry_key = None;
+            }
+            fallback = join
+                .fallback
+                .as_deref()
+                .and_then(|f| lookup(doc, self.root, f))
+                .filter(|s| !is_absent(s));
+            let own = lookup(doc, self.root, primary).filter(|s| !is_absent(s));
+            // A registry read from elsewhere in the file is shared with other
+            // images: no edit of this image goes there.
+            editable_registry = own.is_some() && primary == own_registry;
+            registry = own.or(fallback);
+        }
         let tag = doc
             .get_scalar(map, "tag")
             .filter(|s| !is_absent(s))
@@ -171,7 +234,11 @@ impl Walker<'_> {
         let mut b = Builder::default();
         let push = |b: &mut Builder, s: &Scalar| b.push(&s.value, s.content.map(|c| c.start));
         if let Some(r) = registry {
-            push(&mut b, r);
+            if editable_registry {
+                push(&mut b, r);
+            } else {
+                b.push(&r.value, None);
+            }
             b.push("/", None);
         }
         push(&mut b, repository);
@@ -198,20 +265,7 @@ impl Walker<'_> {
         }
         let raw = b.text.clone();
         let span = repository.content.unwrap_or(repository.span);
-        let mut s = site(
-            SiteKind::HelmValue,
-            span,
-            &raw,
-            b.into_value(),
-            format!(
-                "{path}.{}",
-                if doc.get_scalar(map, "repository").is_some() {
-                    "repository"
-                } else {
-                    "name"
-                }
-            ),
-        );
+        let mut s = site(SiteKind::HelmValue, span, &raw, b.into_value(), value_path);
         s.extra.numeric_tags = numeric_tags;
         s.extra.registry_slot = registry_key.map(|r| {
             let mut slot = Slot::from(r);
@@ -221,7 +275,14 @@ impl Walker<'_> {
             }
             slot
         });
-        s.extra.prefixing = self.prefixing(path);
+        s.extra.registry_fallback = fallback.map(|f| f.value.clone());
+        s.extra.prefixing = if join.is_some() {
+            Prefixing::Never(
+                "the chart's templates join a registry value with the repository".to_string(),
+            )
+        } else {
+            self.prefixing(path)
+        };
         s.extra.digest_slot = doc.get_scalar(map, "digest").map(Slot::from);
         if s.extra.digest_slot.is_none() {
             let anchor = tag.filter(|t| !t.value.is_empty()).unwrap_or(repository);
