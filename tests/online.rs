@@ -3,6 +3,7 @@
 //! independent oracle for every digest. Skips when docker-registry is
 //! missing.
 
+mod common;
 mod registry_support;
 
 use registry_support::*;

@@ -468,6 +468,11 @@ impl Server {
     fn context_changed(&mut self) -> Result<(), Error> {
         crate::context::forget();
         crate::build_refs::forget();
+        self.check_all_again()
+    }
+
+    /// Check every open document again, now.
+    fn check_all_again(&mut self) -> Result<(), Error> {
         for doc in self.docs.values_mut() {
             doc.analysis = None;
         }
@@ -483,14 +488,7 @@ impl Server {
         crate::context::forget();
         crate::build_refs::forget();
         self.run = new_run()?;
-        for doc in self.docs.values_mut() {
-            doc.analysis = None;
-        }
-        let keys: Vec<String> = self.docs.keys().cloned().collect();
-        for key in keys {
-            self.check_and_publish(&key)?;
-        }
-        Ok(())
+        self.check_all_again()
     }
 
     /// Check a document now if its last check is stale.

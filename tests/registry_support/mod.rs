@@ -624,14 +624,7 @@ impl Lab {
     }
 }
 
-pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("mkdir");
-    }
-    std::fs::write(&path, text).expect("write");
-    path
-}
+pub use crate::common::write;
 
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).expect("read")
