@@ -215,7 +215,7 @@ pub struct Extra {
     /// Compose `image:` beside `build:`: the name given to a build output,
     /// not a pull, so registry and tag rules do not apply. Also set for an
     /// image the repository builds itself and for a named build context
-    /// (`FROM bats-jenkins`, `COPY --from=binary_dir`; see `context.rs`).
+    /// (`FROM bats-jenkins`, `COPY --from=binary_dir`; see `context/builds.rs`).
     pub build_output: bool,
     /// Kubernetes pull policy.
     pub pull_policy: Option<PullPolicy>,

@@ -1,0 +1,339 @@
+//! What a repository builds and passes: Compose `build:`, bake targets,
+//! `docker build -t` and friends in scripts, placeholders that scripts
+//! substitute, skaffold artifacts.
+
+use super::*;
+
+/// An image name without tag or digest.
+pub(super) fn strip_tag(reference: &str) -> String {
+    let name = reference.split('@').next().unwrap_or(reference);
+    match name.rfind(':') {
+        Some(colon) if !name[colon..].contains('/') => name[..colon].to_string(),
+        _ => name.to_string(),
+    }
+}
+
+pub(super) fn local_name(ctx: &mut RepoContext, reference: &str) {
+    let reference = reference.trim();
+    // Interpolated names are not known.
+    if reference.is_empty() || reference.contains('$') || reference.contains(char::is_whitespace) {
+        return;
+    }
+    ctx.local_images.insert(strip_tag(reference));
+}
+
+/// `KEY: value` or `- KEY=value` pairs of a Compose map or list.
+pub(super) fn pairs(
+    doc: &crate::sources::yaml::Document,
+    node: &crate::sources::yaml::Node,
+) -> Vec<(String, Option<String>)> {
+    use crate::sources::yaml::Node;
+    match doc.resolve(node) {
+        Node::Seq(..) => doc
+            .items(node)
+            .into_iter()
+            .filter_map(|i| i.as_scalar())
+            .map(|s| match s.value.split_once('=') {
+                Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                None => (s.value.clone(), None),
+            })
+            .collect(),
+        map @ Node::Map(..) => doc
+            .entries(map)
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    doc.resolve(v).as_scalar().map(|s| s.value.clone()),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+pub(super) fn compose(
+    path: &Path,
+    text: &str,
+    ctx: &mut RepoContext,
+    args: &mut BTreeMap<PathBuf, Vec<BTreeMap<String, String>>>,
+) {
+    let Ok(docs) = crate::sources::yaml::parse(text) else {
+        return;
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    for doc in &docs {
+        let root = doc.resolve(&doc.root);
+        let Some(services) = doc.get(root, "services") else {
+            continue;
+        };
+        for (_, svc) in doc.entries(services) {
+            let svc = doc.resolve(svc);
+            let Some(build) = doc.get(svc, "build") else {
+                continue;
+            };
+            if let Some(image) = doc.get_scalar(svc, "image") {
+                local_name(ctx, &image.value);
+            }
+            let build = doc.resolve(build);
+            let (context, dockerfile) = match build.as_scalar() {
+                Some(s) => (s.value.clone(), None),
+                None => (
+                    doc.get_scalar(build, "context")
+                        .map_or_else(|| ".".to_string(), |s| s.value.clone()),
+                    doc.get_scalar(build, "dockerfile").map(|s| s.value.clone()),
+                ),
+            };
+            if let Some(extra) = doc.get(build, "additional_contexts") {
+                for (name, _) in pairs(doc, extra) {
+                    ctx.named_contexts.insert(name);
+                }
+            }
+            if let Some(tags) = doc.get(build, "tags") {
+                for tag in doc.items(tags).into_iter().filter_map(|t| t.as_scalar()) {
+                    local_name(ctx, &tag.value);
+                }
+            }
+            if context.contains('$') || context.contains("://") {
+                continue;
+            }
+            let file = dir
+                .join(&context)
+                .join(dockerfile.as_deref().unwrap_or("Dockerfile"));
+            let Ok(file) = crate::realpath::canonical(&file) else {
+                continue;
+            };
+            let mut map = BTreeMap::new();
+            if let Some(a) = doc.get(build, "args") {
+                for (k, v) in pairs(doc, a) {
+                    // A value with interpolation is not known here.
+                    if let Some(v) = v.filter(|v| !v.contains('$')) {
+                        map.insert(k, v);
+                    }
+                }
+            }
+            args.entry(file).or_default().push(map);
+        }
+    }
+}
+
+/// Quoted strings inside the `[...]` or `{...}` that follows `key =`.
+pub(super) fn hcl_block<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(key) {
+        let before_ok = rest[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace());
+        let after = rest[at + key.len()..].trim_start();
+        rest = &rest[at + key.len()..];
+        if !before_ok {
+            continue;
+        }
+        let Some(after) = after.strip_prefix('=') else {
+            continue;
+        };
+        let after = after.trim_start();
+        let close = match after.chars().next() {
+            Some('[') => ']',
+            Some('{') => '}',
+            _ => continue,
+        };
+        let end = after.find(close).unwrap_or(after.len());
+        out.push(&after[1.min(end)..end]);
+    }
+    out
+}
+
+pub(super) fn bake(text: &str, ctx: &mut RepoContext) {
+    for list in hcl_block(text, "tags") {
+        for tag in list.split(',') {
+            let tag = tag.trim().trim_matches('"');
+            if !tag.is_empty() && !tag.contains("${") {
+                local_name(ctx, tag);
+            }
+        }
+    }
+    for map in hcl_block(text, "contexts") {
+        for line in map.split([',', '\n']) {
+            if let Some((name, _)) = line.split_once('=') {
+                let name = name.trim().trim_matches('"');
+                if !name.is_empty() {
+                    ctx.named_contexts.insert(name.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// `docker build -t NAME`, `docker buildx build --tag=NAME`,
+/// `podman build -t NAME`, `--build-context NAME=…`.
+pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(at) = words.iter().position(|w| matches!(*w, "build" | "bud")) else {
+            continue;
+        };
+        let tool = words[..at]
+            .iter()
+            .rev()
+            .find(|w| !matches!(**w, "buildx" | "image"))
+            .map(|w| w.rsplit('/').next().unwrap_or(w));
+        if !matches!(
+            tool,
+            Some(
+                "docker" | "podman" | "buildah" | "nerdctl" | "$(DOCKER)" | "${DOCKER}" | "$DOCKER"
+            )
+        ) {
+            continue;
+        }
+        let mut i = at + 1;
+        while i < words.len() {
+            let w = words[i].trim_matches(|c| c == '"' || c == '\'');
+            let (flag, value) = match w.split_once('=') {
+                Some((f, v)) if f.starts_with('-') => (f, Some(v.to_string())),
+                _ => (w, None),
+            };
+            let value = value.or_else(|| {
+                words
+                    .get(i + 1)
+                    .map(|v| v.trim_matches(|c| c == '"' || c == '\'').to_string())
+            });
+            match flag {
+                "-t" | "--tag" => {
+                    if let Some(v) = value {
+                        local_name(ctx, &v);
+                    }
+                }
+                "--build-context" => {
+                    if let Some((name, _)) = value.as_deref().and_then(|v| v.split_once('=')) {
+                        ctx.named_contexts.insert(name.to_string());
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+}
+
+/// Shell lines with their `\` continuations joined.
+pub(super) fn logical_lines(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim_end();
+        match trimmed.strip_suffix('\\') {
+            Some(head) => {
+                current.push_str(head);
+                current.push(' ');
+            }
+            None => {
+                current.push_str(trimmed);
+                out.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// `kustomize edit set image NAME=NEW…`: `NAME` in the manifests is a
+/// placeholder the command replaces (through the `images:` entry it writes).
+pub(super) fn kustomize_set_image(text: &str, ctx: &mut RepoContext) {
+    if !text.contains("set image") {
+        return;
+    }
+    for line in logical_lines(text) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(at) = words
+            .windows(4)
+            .position(|w| w[0].ends_with("kustomize") && w[1..] == ["edit", "set", "image"])
+        else {
+            continue;
+        };
+        for word in &words[at + 4..] {
+            let word = word.trim_matches(|c| c == '"' || c == '\'');
+            if matches!(word, "&&" | "||" | ";" | "|") {
+                break;
+            }
+            if let Some((name, _)) = word.split_once('=')
+                && !name.starts_with('-')
+            {
+                local_name(ctx, name);
+            }
+        }
+    }
+}
+
+/// A script that rewrites `FROM NAME` with a computed value before the
+/// build (`sed`, PowerShell `-replace`): `NAME` is a placeholder.
+pub(super) fn from_substitutions(text: &str, ctx: &mut RepoContext) {
+    for line in text.lines() {
+        if !(line.contains("sed") || line.contains("-replace")) {
+            continue;
+        }
+        let Some(at) = line.find("FROM ") else {
+            continue;
+        };
+        let rest = &line[at + 5..];
+        // The replacement must be a whole computed reference (`${parent}`,
+        // `$(Get-SutImage)`): a fixed `s/FROM debian/FROM ubuntu/`, or
+        // `FROM node:${VERSION}` (only the tag changes), says nothing about
+        // where the written name is pulled from.
+        let Some(second) = rest.find("FROM ") else {
+            continue;
+        };
+        if !rest[second + 5..].trim_start().starts_with('$') {
+            continue;
+        }
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
+            .collect();
+        let name = name.trim_end_matches('.');
+        if !name.is_empty() && !name.contains('$') {
+            ctx.placeholder_prefixes.insert(name.to_string());
+        }
+    }
+}
+
+/// skaffold `build.artifacts[].image` (also under `profiles[]`): images
+/// skaffold builds and tags itself.
+pub(super) fn skaffold(text: &str, ctx: &mut RepoContext) {
+    use crate::sources::yaml::{Document, Node};
+    fn artifacts(doc: &Document, node: &Node, ctx: &mut RepoContext) {
+        let Some(build) = doc.get(node, "build") else {
+            return;
+        };
+        let Some(list) = doc.get(build, "artifacts") else {
+            return;
+        };
+        for item in doc.items(list) {
+            if let Some(image) = doc.get_scalar(item, "image") {
+                local_name(ctx, &image.value);
+            }
+        }
+    }
+    let Ok(docs) = crate::sources::yaml::parse(text) else {
+        return;
+    };
+    for doc in &docs {
+        let root = doc.resolve(&doc.root);
+        let is_skaffold = doc
+            .get_scalar(root, "apiVersion")
+            .is_some_and(|a| a.value.starts_with("skaffold/"));
+        if !is_skaffold {
+            continue;
+        }
+        artifacts(doc, root, ctx);
+        if let Some(profiles) = doc.get(root, "profiles") {
+            for profile in doc.items(profiles) {
+                artifacts(doc, doc.resolve(profile), ctx);
+            }
+        }
+    }
+}

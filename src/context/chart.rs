@@ -1,0 +1,185 @@
+//! Helm charts: what a chart's templates say about its values (registry
+//! joins, digests read) and its sub-charts.
+
+use super::*;
+
+/// How a chart builds image strings, from its `templates/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChartFacts {
+    /// Whether the chart has templates refit read.
+    pub templates: bool,
+    /// Whether a template uses a registry value (`.Values.global.imageRegistry`,
+    /// `.imageRoot.registry`, `_helpers.tpl` joins): a repository must not
+    /// be prefixed with a registry, or the join doubles it.
+    pub joins_registry: bool,
+    /// Names and aliases of `dependencies:`: values under these keys belong
+    /// to sub-charts, with their own templates and defaults.
+    pub dependencies: Vec<String>,
+    /// Values paths of the image maps whose `digest` a template reads
+    /// (`image`, `controller.image`), directly or through `_helpers.tpl`:
+    /// where `refit pin` may add a `digest:` key (`crate::helm_templates`).
+    pub digest_paths: BTreeSet<String>,
+    /// Values a template writes right after `<registry>/`, by value path
+    /// (`kernelCollector.image.name`): where their registry comes from.
+    pub joins: BTreeMap<String, RegistryJoin>,
+}
+
+/// How a template writes the registry in front of a value:
+/// `{{ .Values.a.registry }}/{{ .Values.a.name }}`,
+/// `{{ default .Values.image.registry .Values.a.registry }}/{{ … }}`,
+/// `{{ printf "%s/%s:%s" .Values.a.registry .Values.a.image … }}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistryJoin {
+    /// The value path the registry is read from; `None` when the template
+    /// computes it some other way (`include`, a variable).
+    pub primary: Option<String>,
+    /// With `default FALLBACK PRIMARY`: the value used when the primary
+    /// is empty or absent.
+    pub fallback: Option<String>,
+}
+
+/// Read the chart in `dir` (the folder of `Chart.yaml`).
+pub fn chart_facts(dir: &Path, chart_yaml: &str) -> ChartFacts {
+    let mut facts = ChartFacts::default();
+    if let Ok(docs) = crate::sources::yaml::parse(chart_yaml)
+        && let Some(doc) = docs.first()
+        && let Some(deps) = doc.get(&doc.root, "dependencies")
+        && let crate::sources::yaml::Node::Seq(items, _) = doc.resolve(deps)
+    {
+        for item in items {
+            for key in ["name", "alias"] {
+                if let Some(s) = doc.get_scalar(item, key)
+                    && !s.value.is_empty()
+                {
+                    facts.dependencies.push(s.value.clone());
+                }
+            }
+        }
+    }
+    let templates = dir.join("templates");
+    if templates.is_dir() {
+        facts.templates = true;
+        let mut digests = crate::helm_templates::DigestReader::default();
+        for path in walk(&templates) {
+            let Some(text) = read(&path) else { continue };
+            facts.joins_registry |= template_joins_registry(&text);
+            digests.add(&text);
+            template_joins(&text, &mut facts.joins);
+        }
+        facts.digest_paths = digests.finish();
+    }
+    facts
+}
+
+/// Whether a template expression (`{{ … }}`) uses a registry value.
+pub fn template_joins_registry(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let after = &rest[open + 2..];
+        let close = after.find("}}").unwrap_or(after.len());
+        if after[..close].to_ascii_lowercase().contains("registry") {
+            return true;
+        }
+        rest = &after[close..];
+    }
+    false
+}
+
+/// The `{{ … }}` expressions of a template, each with the text before it
+/// (since the previous expression).
+pub(super) fn expressions(text: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let before = &rest[..open];
+        let after = &rest[open + 2..];
+        let close = after.find("}}").unwrap_or(after.len());
+        let inner = after[..close].trim_start_matches('-').trim_end_matches('-');
+        out.push((before, inner.trim()));
+        rest = after.get(close + 2..).unwrap_or("");
+    }
+    out
+}
+
+/// Words of a template expression: whitespace-separated at the top level,
+/// a quoted string or a parenthesised call kept as one word.
+pub(super) fn words(expr: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut quoted = false;
+    let mut start = None;
+    for (i, c) in expr.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if c.is_whitespace() && depth == 0 && !quoted {
+            if let Some(s) = start.take() {
+                out.push(&expr[s..i]);
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    if let Some(s) = start {
+        out.push(&expr[s..]);
+    }
+    out
+}
+
+/// `.Values.a.b` as the value path `a.b`.
+pub(super) fn values_path(word: &str) -> Option<String> {
+    let path = word.strip_prefix(".Values.")?;
+    let ok = !path.is_empty()
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    ok.then(|| path.to_string())
+}
+
+/// Where a registry written as one expression comes from.
+pub(super) fn registry_source(expr: &str) -> RegistryJoin {
+    let w = words(expr);
+    match w.as_slice() {
+        [one] => RegistryJoin {
+            primary: values_path(one),
+            fallback: None,
+        },
+        ["default", fallback, primary] => RegistryJoin {
+            primary: values_path(primary),
+            fallback: values_path(fallback),
+        },
+        _ => RegistryJoin::default(),
+    }
+}
+
+/// Record the values a template writes after `<registry>/`.
+pub fn template_joins(text: &str, joins: &mut BTreeMap<String, RegistryJoin>) {
+    let exprs = expressions(text);
+    for (i, (before, expr)) in exprs.iter().enumerate() {
+        // `{{ REGISTRY }}/{{ .Values.x.image }}`
+        if i > 0 && *before == "/" {
+            let first = words(expr).into_iter().find_map(values_path);
+            if let Some(path) = first {
+                joins
+                    .entry(path)
+                    .or_insert_with(|| registry_source(exprs[i - 1].1));
+            }
+        }
+        // `printf "%s/%s…" REGISTRY .Values.x.image …`
+        let w = words(expr);
+        if let Some(at) = w.iter().position(|x| *x == "printf")
+            && let Some(format) = w.get(at + 1)
+            && format.starts_with("\"%s/%s")
+            && let (Some(registry), Some(name)) = (w.get(at + 2), w.get(at + 3))
+            && let Some(path) = values_path(name)
+        {
+            joins.entry(path).or_insert_with(|| {
+                let inner = registry.trim_start_matches('(').trim_end_matches(')');
+                registry_source(inner)
+            });
+        }
+    }
+}

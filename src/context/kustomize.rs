@@ -1,0 +1,95 @@
+//! kustomize: which kustomizations include a file, and the `images:`
+//! entries that override its images.
+
+use super::*;
+
+impl RepoContext {
+    /// The `images:` entries of every kustomization that includes a file,
+    /// directly or through overlays (bounded).
+    pub fn kustomize_overrides(&self, file: &Path) -> Vec<KustomizeImage> {
+        let Ok(file) = crate::realpath::canonical(file) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut queue = vec![file];
+        while let Some(item) = queue.pop() {
+            if seen.len() > 256 {
+                break;
+            }
+            for (dir, k) in &self.kustomizations {
+                if k.includes.contains(&item) && seen.insert(dir.clone()) {
+                    out.extend(k.images.iter().cloned());
+                    queue.push(dir.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+pub(super) const KUSTOMIZATION_NAMES: &[&str] =
+    &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+pub(super) fn kustomization(path: &Path, text: &str, ctx: &mut RepoContext) {
+    let Ok(docs) = crate::sources::yaml::parse(text) else {
+        return;
+    };
+    let Some(dir) = path
+        .parent()
+        .and_then(|d| crate::realpath::canonical(d).ok())
+    else {
+        return;
+    };
+    let mut k = Kustomization::default();
+    for doc in &docs {
+        let root = doc.resolve(&doc.root);
+        for key in [
+            "resources",
+            "bases",
+            "components",
+            "patchesStrategicMerge",
+            "patches",
+        ] {
+            let Some(list) = doc.get(root, key) else {
+                continue;
+            };
+            for item in doc.items(list) {
+                let entry = match item.as_scalar() {
+                    Some(s) => Some(s),
+                    None => doc.get_scalar(item, "path"),
+                };
+                let Some(entry) = entry else { continue };
+                if entry.value.contains("://") || entry.value.contains('\n') {
+                    continue;
+                }
+                if let Ok(p) = crate::realpath::canonical(&dir.join(&entry.value)) {
+                    k.includes.push(p);
+                }
+            }
+        }
+        if let Some(images) = doc.get(root, "images") {
+            for entry in doc.items(images) {
+                let Some(name) = doc
+                    .get_scalar(entry, "name")
+                    .filter(|n| !n.value.is_empty())
+                else {
+                    continue;
+                };
+                let set = |key: &str| {
+                    doc.get_scalar(entry, key)
+                        .is_some_and(|s| !s.value.is_empty())
+                };
+                k.images.push(KustomizeImage {
+                    name: name.value.clone(),
+                    new_name: doc
+                        .get_scalar(entry, "newName")
+                        .filter(|s| !s.value.is_empty())
+                        .map(|s| s.value.clone()),
+                    new_tag: set("newTag") || set("digest"),
+                });
+            }
+        }
+    }
+    ctx.kustomizations.insert(dir, k);
+}

@@ -1,0 +1,420 @@
+//! Repository context: facts from neighbouring files that a file's own text
+//! does not say (a chart's templates, the images a repository builds, the
+//! build arguments Compose passes to a Dockerfile, kustomization trees).
+//! Every walk is bounded: file count, depth and size.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
+
+/// The most files a context walk reads.
+pub const MAX_FILES: usize = 4000;
+/// The deepest folder a context walk enters.
+pub const MAX_DEPTH: usize = 8;
+/// The largest file a context walk reads.
+pub const MAX_BYTES: u64 = 1024 * 1024;
+
+/// Folders a walk never enters.
+const SKIP: &[&str] = &[".git", "node_modules", "vendor", "target", ".venv", "dist"];
+
+fn read(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > MAX_BYTES {
+        return None;
+    }
+    std::fs::read_to_string(path).ok()
+}
+
+/// Files under `root` (bounded), sorted.
+fn walk(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![(root.to_path_buf(), 0)];
+    while let Some((dir, depth)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut entries: Vec<_> = entries.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            if out.len() >= MAX_FILES {
+                return out;
+            }
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let name = entry.file_name().to_string_lossy().to_string();
+            if kind.is_dir() {
+                if depth < MAX_DEPTH && !SKIP.contains(&name.as_str()) {
+                    stack.push((entry.path(), depth + 1));
+                }
+            } else if kind.is_file() {
+                out.push(entry.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+mod builds;
+mod chart;
+mod gitlab;
+mod kustomize;
+
+use builds::*;
+pub use chart::*;
+pub use gitlab::*;
+use kustomize::*;
+
+// ---------------------------------------------------------------------------
+// The repository
+
+/// What the files of a repository say about each other.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepoContext {
+    pub root: PathBuf,
+    /// Image names the repository builds (Compose `build:` with `image:`,
+    /// `docker-bake.hcl` target `tags`, `docker build -t` in scripts,
+    /// Makefiles and CI files), without tag or digest.
+    pub local_images: BTreeSet<String>,
+    /// Named build contexts (bake `contexts`, Compose `additional_contexts`,
+    /// `--build-context name=…`).
+    pub named_contexts: BTreeSet<String>,
+    /// Placeholder names a script substitutes before the build
+    /// (`sed "s#FROM bats-jenkins.*#FROM ${parent}#"`, PowerShell
+    /// `-replace "FROM bats-jenkins", "FROM $(…)"`): every name that
+    /// starts with one is replaced, so is not pulled as written.
+    pub placeholder_prefixes: BTreeSet<String>,
+    /// Build arguments Compose passes to a Dockerfile (`build: {context,
+    /// dockerfile, args}`), by the Dockerfile's canonical path; only the
+    /// arguments every service that builds it agrees on.
+    pub dockerfile_args: BTreeMap<PathBuf, BTreeMap<String, String>>,
+    /// How many files the walk read (bounded by `MAX_FILES`).
+    pub files: usize,
+    /// Every kustomization, by its folder (canonical).
+    pub kustomizations: BTreeMap<PathBuf, Kustomization>,
+    /// How the containers tools would resolve short names, from the
+    /// repository's `registries.conf` files: each with the folder it
+    /// configures, in walk order.
+    pub short_names: Vec<(PathBuf, crate::shortnames::ShortNames)>,
+}
+
+/// One kustomization: what it includes and the images it overrides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Kustomization {
+    /// `resources`, `bases`, `components` and patch files, canonical:
+    /// files, or folders holding another kustomization.
+    pub includes: Vec<PathBuf>,
+    pub images: Vec<KustomizeImage>,
+}
+
+/// An entry of a kustomization's `images:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KustomizeImage {
+    /// `name`: matched literally against resource images (without tag).
+    pub name: String,
+    pub new_name: Option<String>,
+    /// Whether `newTag` or `digest` replaces the resource's tag.
+    pub new_tag: bool,
+}
+
+impl RepoContext {
+    /// Whether a name (no registry; without tag) is built by the repository
+    /// or is a named build context.
+    pub fn is_local(&self, name: &str) -> bool {
+        self.local_images.contains(name)
+            || self.named_contexts.contains(name)
+            || self
+                .placeholder_prefixes
+                .iter()
+                .any(|p| name.starts_with(p.as_str()))
+    }
+
+    /// How the containers tools would resolve short names for a file: the
+    /// configurations whose folder holds it, shallow to deep; `None` when
+    /// none does.
+    pub fn short_names_for(&self, file: &Path) -> Option<crate::shortnames::ShortNames> {
+        if self.short_names.is_empty() {
+            return None;
+        }
+        let file = crate::realpath::canonical(file).ok()?;
+        let mut applying: Vec<&(PathBuf, crate::shortnames::ShortNames)> = self
+            .short_names
+            .iter()
+            .filter(|(owner, _)| file.starts_with(owner))
+            .collect();
+        if applying.is_empty() {
+            return None;
+        }
+        applying.sort_by_key(|(owner, _)| owner.components().count());
+        let mut merged = crate::shortnames::ShortNames::default();
+        for (_, names) in applying {
+            merged.merge(names);
+        }
+        Some(merged)
+    }
+
+    /// The Compose build arguments for a Dockerfile.
+    pub fn args_for(&self, dockerfile: &Path) -> Option<&BTreeMap<String, String>> {
+        let key = crate::realpath::canonical(dockerfile).ok()?;
+        self.dockerfile_args.get(&key)
+    }
+}
+
+static CACHE: LazyLock<Mutex<BTreeMap<PathBuf, Arc<RepoContext>>>> =
+    LazyLock::new(|| Mutex::new(BTreeMap::new()));
+
+/// The repository root of a file: the nearest folder with `.git` or a
+/// refit config file; else the file's folder. (Not the working directory:
+/// a folder of unrelated projects checked from its top would mix their
+/// contexts.)
+pub fn repo_root(file: &Path) -> Option<PathBuf> {
+    let start = crate::realpath::canonical(file).ok()?;
+    let dir = start.parent()?.to_path_buf();
+    Some(nearest_marked(&dir).unwrap_or(dir))
+}
+
+/// The nearest folder at or above `dir` with `.git` or a refit config file.
+/// Each folder is looked at once per process: the answer of a folder is
+/// its parent's unless it is marked itself.
+fn nearest_marked(dir: &Path) -> Option<PathBuf> {
+    let mut visited: Vec<&Path> = Vec::new();
+    let mut answer = None;
+    for (depth, ancestor) in dir.ancestors().enumerate() {
+        if depth > 32 {
+            break;
+        }
+        if let Ok(cache) = ROOTS.lock()
+            && let Some(found) = cache.get(ancestor)
+        {
+            answer = found.clone();
+            break;
+        }
+        visited.push(ancestor);
+        let marked = ancestor.join(".git").exists()
+            || crate::config::FILE_NAMES
+                .iter()
+                .any(|n| ancestor.join(n).is_file());
+        if marked {
+            answer = Some(ancestor.to_path_buf());
+            break;
+        }
+    }
+    if let Ok(mut cache) = ROOTS.lock() {
+        for v in visited {
+            cache.insert(v.to_path_buf(), answer.clone());
+        }
+    }
+    answer
+}
+
+/// Forget every repository context and root read so far (the editor
+/// server, after a file they are read from changed).
+pub fn forget() {
+    if let Ok(mut cache) = CACHE.lock() {
+        cache.clear();
+    }
+    if let Ok(mut cache) = ROOTS.lock() {
+        cache.clear();
+    }
+}
+
+/// Whether a change to this file can change a repository context or the
+/// build references around a Dockerfile: the files `scan` and
+/// `build_refs` read, and a new `.git` or config that moves a root.
+pub fn is_context_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
+    yaml || name.ends_with(".hcl")
+        || name.ends_with(".json")
+        || name.ends_with(".sh")
+        || name.ends_with(".bash")
+        || name.ends_with(".mk")
+        || name.ends_with(".tpl")
+        || name == "makefile"
+        || name == "gnumakefile"
+        || name == "justfile"
+        || name == "tiltfile"
+        || name == "kustomization"
+        || name == ".git"
+        || crate::shortnames::is_registries_conf(path)
+}
+
+/// Each folder's repository root, found once per process.
+static ROOTS: LazyLock<Mutex<BTreeMap<PathBuf, Option<PathBuf>>>> =
+    LazyLock::new(|| Mutex::new(BTreeMap::new()));
+
+/// The context of the repository a file is in (computed once per root).
+pub fn repo_context(file: &Path) -> Option<Arc<RepoContext>> {
+    let root = repo_root(file)?;
+    if let Ok(cache) = CACHE.lock()
+        && let Some(found) = cache.get(&root)
+    {
+        return Some(found.clone());
+    }
+    let context = Arc::new(scan(&root));
+    if let Ok(mut cache) = CACHE.lock() {
+        cache.insert(root, context.clone());
+    }
+    Some(context)
+}
+
+/// Read a repository's context (bounded).
+pub fn scan(root: &Path) -> RepoContext {
+    let mut ctx = RepoContext {
+        root: root.to_path_buf(),
+        ..RepoContext::default()
+    };
+    let mut args: BTreeMap<PathBuf, Vec<BTreeMap<String, String>>> = BTreeMap::new();
+    let files = walk(root);
+    ctx.files = files.len();
+    for path in files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let is_compose = (name.starts_with("compose") || name.starts_with("docker-compose"))
+            && (name.ends_with(".yml") || name.ends_with(".yaml"));
+        let is_bake = name.ends_with(".hcl") && name.contains("bake");
+        let is_yaml = name.ends_with(".yml") || name.ends_with(".yaml");
+        let is_script = name.ends_with(".sh")
+            || name == "makefile"
+            || name.ends_with(".mk")
+            || name == "justfile"
+            || is_yaml
+            || name.ends_with(".bash")
+            || name.ends_with(".bats")
+            || name.ends_with(".ps1")
+            || name.ends_with(".psm1");
+        let is_kustomization = path
+            .file_name()
+            .is_some_and(|n| KUSTOMIZATION_NAMES.iter().any(|k| n == *k));
+        if crate::shortnames::is_registries_conf(&path) {
+            if let Some(text) = read(&path) {
+                let shown = path.strip_prefix(root).unwrap_or(&path);
+                let mut names = crate::shortnames::ShortNames::default();
+                names.read(&shown.to_string_lossy().replace('\\', "/"), &text);
+                if names != crate::shortnames::ShortNames::default() {
+                    let owner = crate::shortnames::owner(&path);
+                    let owner = crate::realpath::canonical(&owner).unwrap_or(owner);
+                    ctx.short_names.push((owner, names));
+                }
+            }
+            continue;
+        }
+        if !(is_compose || is_bake || is_script || is_kustomization) {
+            continue;
+        }
+        let Some(text) = read(&path) else { continue };
+        if is_kustomization {
+            kustomization(&path, &text, &mut ctx);
+            continue;
+        }
+        if is_compose {
+            compose(&path, &text, &mut ctx, &mut args);
+        }
+        if is_bake {
+            bake(&text, &mut ctx);
+        }
+        if is_script {
+            build_commands(&text, &mut ctx);
+            kustomize_set_image(&text, &mut ctx);
+            from_substitutions(&text, &mut ctx);
+        }
+        if is_yaml && text.contains("skaffold/") {
+            skaffold(&text, &mut ctx);
+        }
+    }
+    for (dockerfile, maps) in args {
+        let mut agreed: BTreeMap<String, String> = BTreeMap::new();
+        if let Some(first) = maps.first() {
+            for (k, v) in first {
+                if maps.iter().all(|m| m.get(k) == Some(v)) {
+                    agreed.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        if !agreed.is_empty() {
+            ctx.dockerfile_args.insert(dockerfile, agreed);
+        }
+    }
+    ctx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_commands_and_bake() {
+        let mut ctx = RepoContext::default();
+        build_commands(
+            "\tdocker build -t bats-jenkins:latest .\n  docker buildx build --tag=org/tool --build-context binary_dir=./bin .\necho docker build is here\n",
+            &mut ctx,
+        );
+        bake(
+            "target \"app\" {\n  tags = [\"app-local:dev\", \"${REGISTRY}/app\"]\n  contexts = {\n    vendored = \"./vendor\"\n  }\n}\n",
+            &mut ctx,
+        );
+        let locals: Vec<&str> = ctx.local_images.iter().map(String::as_str).collect();
+        assert_eq!(locals, ["app-local", "bats-jenkins", "org/tool"]);
+        let named: Vec<&str> = ctx.named_contexts.iter().map(String::as_str).collect();
+        assert_eq!(named, ["binary_dir", "vendored"]);
+    }
+
+    #[test]
+    fn placeholders_scripts_replace() {
+        let mut ctx = RepoContext::default();
+        kustomize_set_image(
+            "deploy:\n\tcd overlays/dev && \\\n\tkustomize edit set image \\\n\t  app-worker=$(REGISTRY)/app-worker:$(TAG) \\\n\t  app-api=$(REGISTRY)/app-api:$(TAG) && \\\n\tkustomize build . | kubectl apply -f -\n",
+            &mut ctx,
+        );
+        from_substitutions(
+            "    sed -e \"s#FROM test-base.*#FROM ${parent}#g\" \"$dir/Dockerfile\" > \"$tmp\"\n    sed -i 's/FROM debian/FROM ubuntu/' Dockerfile\n    sed -i \"s/FROM node:.*/FROM node:${NODE_VERSION}/\" Dockerfile\n",
+            &mut ctx,
+        );
+        skaffold(
+            "apiVersion: skaffold/v2beta26\nkind: Config\nbuild:\n  artifacts:\n  - image: echo-app\nprofiles:\n- name: dev\n  build:\n    artifacts:\n    - image: echo-dev\n---\napiVersion: v1\nkind: Config\nbuild:\n  artifacts:\n  - image: not-skaffold\n",
+            &mut ctx,
+        );
+        let locals: Vec<&str> = ctx.local_images.iter().map(String::as_str).collect();
+        assert_eq!(locals, ["app-api", "app-worker", "echo-app", "echo-dev"]);
+        assert!(ctx.is_local("test-base-plugins"));
+        assert!(!ctx.is_local("debian"));
+        assert!(!ctx.is_local("node"));
+    }
+
+    #[test]
+    fn template_joins_name_the_registry_value() {
+        let mut joins = BTreeMap::new();
+        template_joins(
+            "image: \"{{ default .Values.image.registry .Values.a.image.registry }}/{{ .Values.a.image.name }}:{{ .Values.a.image.tag }}\"\n{{- printf \"%s/%s:%s\" .Values.b.registry .Values.b.image .Values.b.tag }}\n{{ include \"x.registry\" . }}/{{ .Values.c.repository }}\n",
+            &mut joins,
+        );
+        let get = |k: &str| joins.get(k).cloned().unwrap_or_default();
+        assert_eq!(
+            get("a.image.name"),
+            RegistryJoin {
+                primary: Some("a.image.registry".into()),
+                fallback: Some("image.registry".into())
+            }
+        );
+        assert_eq!(get("b.image").primary.as_deref(), Some("b.registry"));
+        assert!(joins.contains_key("c.repository"));
+        assert_eq!(get("c.repository"), RegistryJoin::default());
+        assert_eq!(joins.len(), 3);
+    }
+
+    #[test]
+    fn template_registry_joins() {
+        assert!(template_joins_registry(
+            "image: {{ .Values.global.imageRegistry }}/{{ .Values.image.repository }}"
+        ));
+        assert!(!template_joins_registry(
+            "# registry notes\nimage: \"{{ .Values.image.repository }}:{{ .Values.image.tag }}\""
+        ));
+    }
+}
