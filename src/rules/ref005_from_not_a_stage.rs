@@ -110,8 +110,8 @@ fn within_two(a: &[char], b: &[char]) -> Option<usize> {
 /// How many named stages a name is compared with, and how many distinct
 /// names get a suggestion: both bound REF005's work on any input (a real
 /// Dockerfile has a few dozen stages at most).
-const MAX_STAGES: usize = 512;
-const MAX_NAMES: usize = 4096;
+const MAX_STAGES: usize = 128;
+const MAX_NAMES: usize = 1024;
 /// Names longer than this are compared by their first bytes only.
 const MAX_NAME_CHARS: usize = 64;
 
