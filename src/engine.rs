@@ -350,7 +350,11 @@ pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Optio
     if kind == FileKind::Kubernetes {
         s.source.kustomize_images = repo.kustomize_overrides(path);
     }
-    s.source.short_names = repo.short_names_for(path).map(std::sync::Arc::new);
+    let mut short_names = repo.short_names_for(path);
+    if let Some(why) = repo.containers_build(path, kind) {
+        short_names.get_or_insert_with(Default::default).built_by = Some(why);
+    }
+    s.source.short_names = short_names.map(std::sync::Arc::new);
     s.source.repo = Some(repo);
     Some(s)
 }

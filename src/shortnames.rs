@@ -19,6 +19,11 @@ pub struct ShortNames {
     pub search: Vec<String>,
     /// The files read, for messages (repository-relative).
     pub files: Vec<String>,
+    /// Why the containers tools, not Docker, read the file (a
+    /// `Containerfile`, a `podman build` in a script): then the build
+    /// machine's own `registries.conf` decides unless the repository pins
+    /// Docker Hub.
+    pub built_by: Option<String>,
 }
 
 /// The folder a `registries.conf` configures: the folder holding it, above
@@ -129,7 +134,11 @@ impl ShortNames {
             });
         }
         match self.search.as_slice() {
-            [] => None,
+            [] => self.built_by.as_ref().map(|by| {
+                format!(
+                    "{by}, and the build machine's `registries.conf` decides where `{name}` comes from (the repository pins no search registry)"
+                )
+            }),
             [only] if only == "docker.io" => None,
             [first, ..] if first != "docker.io" => Some(format!(
                 "{} searches `{first}` first for short names",
@@ -178,6 +187,29 @@ mod tests {
             "unqualified-search-registries = [\"docker.io\", \"quay.io\"]\n",
         );
         assert!(two.elsewhere("redis").is_some());
+        // A file the containers tools build: unsafe unless pinned.
+        let podman = ShortNames {
+            built_by: Some("`build.sh` builds it with Podman or Buildah".into()),
+            ..ShortNames::default()
+        };
+        assert!(
+            podman
+                .elsewhere("node")
+                .is_some_and(|w| w.contains("pins no search registry"))
+        );
+        let mut pinned = podman.clone();
+        pinned.read(
+            "registries.conf",
+            "unqualified-search-registries = [\"docker.io\"]\n",
+        );
+        assert_eq!(pinned.elsewhere("node"), None);
+        let mut aliased = podman.clone();
+        aliased.read(
+            "registries.conf",
+            "[aliases]\n\"node\" = \"docker.io/library/node\"\n",
+        );
+        assert_eq!(aliased.elsewhere("node"), None);
+        assert!(aliased.elsewhere("redis").is_some());
         let mut broken = ShortNames::default();
         broken.read("registries.conf", "not toml [");
         assert_eq!(broken, ShortNames::default());

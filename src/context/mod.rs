@@ -58,11 +58,13 @@ fn walk(root: &Path) -> Vec<PathBuf> {
 
 mod builds;
 mod chart;
+mod containers;
 mod gitlab;
 mod kustomize;
 
 use builds::*;
 pub use chart::*;
+use containers::*;
 pub use gitlab::*;
 use kustomize::*;
 
@@ -97,6 +99,9 @@ pub struct RepoContext {
     /// repository's `registries.conf` files: each with the folder it
     /// configures, in walk order.
     pub short_names: Vec<(PathBuf, crate::shortnames::ShortNames)>,
+    /// Files the containers tools build or run, by lower-case file name
+    /// (or `*`, `*compose` for any), with the file that does so.
+    pub containers_files: BTreeMap<String, String>,
 }
 
 /// One kustomization: what it includes and the images it overrides.
@@ -321,6 +326,8 @@ pub fn scan(root: &Path) -> RepoContext {
         }
         if is_script {
             build_commands(&text, &mut ctx);
+            let shown = path.strip_prefix(root).unwrap_or(&path);
+            containers_builds(&shown.to_string_lossy().replace('\\', "/"), &text, &mut ctx);
             kustomize_set_image(&text, &mut ctx);
             from_substitutions(&text, &mut ctx);
         }

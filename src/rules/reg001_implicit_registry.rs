@@ -54,6 +54,14 @@ declare_rule! {
     /// or searches another registry first or several in turn, the fix is
     /// unsafe and the help names that file: Docker and Podman would then
     /// pull different images, and only the user knows which is meant.
+    /// The same holds for a file those tools build (a `Containerfile`, a
+    /// file a script passes to `podman build -f` or `buildah bud`, the
+    /// `redhat-actions/buildah-build` Action's `containerfiles:`, a Compose
+    /// file `podman-compose` runs) when the repository pins no search
+    /// registry: the build machine's own `registries.conf` decides, and
+    /// refit cannot see it. A repository `registries.conf` with
+    /// `unqualified-search-registries = ["docker.io"]`, or an alias to
+    /// `docker.io/library/<name>`, makes the fix safe again.
     ///
     /// An `ARG` default that other uses share (a `FROM docker.io/library/$NAME`,
     /// a `RUN`) is not edited: the qualification goes to the use. A single

@@ -1,0 +1,279 @@
+//! Which files the containers tools (Podman, Buildah) build or run: a
+//! `Containerfile`, a file a script, Makefile or CI file passes to
+//! `podman build` / `buildah bud`, the GitHub Action
+//! `redhat-actions/buildah-build`, and Compose files `podman-compose` or
+//! `podman compose` run. Those tools resolve a short name (`node:20`)
+//! through the build machine's `registries.conf`, which Docker never reads.
+
+use super::*;
+
+/// The key for "any Dockerfile": a build whose file is computed.
+pub(super) const ANY_DOCKERFILE: &str = "*";
+/// The key for "any Compose file": `podman-compose` without `-f`.
+pub(super) const ANY_COMPOSE: &str = "*compose";
+
+/// The most variables a file may name as a containers tool.
+const MAX_VARIABLES: usize = 64;
+
+fn is_containers_tool(word: &str) -> bool {
+    let word = word.trim_matches(|c| c == '"' || c == '\'');
+    let base = word.rsplit('/').next().unwrap_or(word);
+    matches!(base, "podman" | "buildah" | "podman-remote")
+}
+
+/// `NAME ?= podman`, `NAME := podman`, `export NAME=podman`,
+/// `NAME="${NAME:-podman}"`, `NAME: podman` (a CI `env:` entry).
+fn assigned_tool(line: &str) -> Option<String> {
+    let line = line.trim();
+    let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+    let at = line.find(['=', ':'])?;
+    let name = line[..at].trim_end_matches(['?', ':', '+', ' ', '\t']);
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    let value = line[at + 1..].trim_start_matches(['=', ' ', '\t']);
+    let value = value.trim_matches(|c| c == '"' || c == '\'');
+    // `${NAME:-podman}`: the default when nothing else sets it.
+    let value = match value.strip_prefix("${") {
+        Some(rest) => rest.split_once(":-").map_or(rest, |(_, d)| d),
+        None => value,
+    };
+    let first = value
+        .split(|c: char| c.is_whitespace() || c == '}')
+        .next()?;
+    is_containers_tool(first).then(|| name.to_string())
+}
+
+/// Whether a word names a containers tool, directly or through a variable
+/// the same file sets to one (`$(ENGINE)`, `${ENGINE}`, `$ENGINE`).
+fn names_tool(word: &str, variables: &BTreeSet<String>) -> bool {
+    if is_containers_tool(word) {
+        return true;
+    }
+    let word = word.trim_matches(|c| c == '"' || c == '\'');
+    let var = word
+        .strip_prefix("$(")
+        .and_then(|w| w.strip_suffix(')'))
+        .or_else(|| word.strip_prefix("${").and_then(|w| w.strip_suffix('}')))
+        .or_else(|| word.strip_prefix('$'));
+    var.is_some_and(|v| variables.contains(v))
+}
+
+/// The lower-case file name a `-f` value names, or "any" when the value is
+/// computed.
+fn file_key(value: &str) -> String {
+    let value = value.trim_matches(|c| c == '"' || c == '\'');
+    // `images/${{ matrix.release }}/Containerfile` still names the file.
+    let name = value.rsplit(['/', '\\']).next().unwrap_or(value);
+    if name.is_empty() || name.contains(['$', '}', '*']) || name == "-" {
+        return ANY_DOCKERFILE.to_string();
+    }
+    name.to_ascii_lowercase()
+}
+
+/// Record what one script, Makefile or CI file builds with the containers
+/// tools; `shown` names it in messages.
+pub(super) fn containers_builds(shown: &str, text: &str, ctx: &mut RepoContext) {
+    if !(text.contains("podman") || text.contains("buildah")) {
+        return;
+    }
+    let lines = logical_lines(text);
+    let mut variables = BTreeSet::new();
+    for line in &lines {
+        if variables.len() >= MAX_VARIABLES {
+            break;
+        }
+        if let Some(name) = assigned_tool(line) {
+            variables.insert(name);
+        }
+    }
+    let mark = |key: String, ctx: &mut RepoContext| {
+        ctx.containers_files
+            .entry(key)
+            .or_insert_with(|| shown.to_string());
+    };
+    for line in &lines {
+        if line.trim_start().starts_with('#') {
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for (at, word) in words.iter().enumerate() {
+            let base = word.rsplit('/').next().unwrap_or(word);
+            let compose = base == "podman-compose"
+                || (names_tool(word, &variables)
+                    && words.get(at + 1).is_some_and(|w| *w == "compose"));
+            let build = names_tool(word, &variables)
+                && words.get(at + 1).is_some_and(|w| {
+                    matches!(*w, "build" | "bud" | "build-using-dockerfile")
+                        || (*w == "image" && words.get(at + 2).is_some_and(|w| *w == "build"))
+                });
+            if !(compose || build) {
+                continue;
+            }
+            let mut files = Vec::new();
+            let mut i = at + 1;
+            // The command ends at a shell separator.
+            while let Some(w) = words.get(i) {
+                if matches!(*w, "&&" | "||" | ";" | "|") || w.ends_with(';') {
+                    break;
+                }
+                let (flag, value) = match w.split_once('=') {
+                    Some((f, v)) if f.starts_with('-') => (f, Some((*v).to_string())),
+                    _ => (*w, words.get(i + 1).map(|v| (*v).to_string())),
+                };
+                if matches!(flag, "-f" | "--file") {
+                    if let Some(v) = value {
+                        files.push(file_key(&v));
+                    }
+                }
+                i += 1;
+            }
+            if files.is_empty() {
+                if compose {
+                    mark(ANY_COMPOSE.to_string(), ctx);
+                } else {
+                    // `podman build DIR` reads `Containerfile`, else `Dockerfile`.
+                    mark("containerfile".to_string(), ctx);
+                    mark("dockerfile".to_string(), ctx);
+                }
+            }
+            for key in files {
+                mark(key, ctx);
+            }
+        }
+    }
+    // The GitHub Action: `containerfiles:` lists what it builds.
+    if text.contains("redhat-actions/buildah-build") {
+        let mut listing = false;
+        for line in text.lines() {
+            let trimmed = line.trim();
+            if let Some(rest) = trimmed.strip_prefix("containerfiles:") {
+                listing = true;
+                let rest = rest.trim().trim_start_matches(['|', '>', '-']).trim();
+                if !rest.is_empty() {
+                    mark(file_key(rest), ctx);
+                    listing = false;
+                }
+                continue;
+            }
+            if listing {
+                let entry = trimmed.trim_start_matches("- ").trim();
+                if entry.is_empty() || entry.ends_with(':') || entry.contains(": ") {
+                    listing = false;
+                } else {
+                    mark(file_key(entry), ctx);
+                }
+            }
+        }
+    }
+}
+
+impl RepoContext {
+    /// Why the containers tools, not Docker, read a file: `Some(why)`.
+    pub fn containers_build(&self, file: &Path, kind: crate::check::FileKind) -> Option<String> {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        match kind {
+            crate::check::FileKind::Dockerfile => {
+                if name.starts_with("containerfile") || name.ends_with(".containerfile") {
+                    return Some(format!(
+                        "`{}` is named for Podman and Buildah",
+                        file.file_name().unwrap_or_default().to_string_lossy()
+                    ));
+                }
+                let by = self
+                    .containers_files
+                    .get(&name)
+                    .or_else(|| self.containers_files.get(ANY_DOCKERFILE))?;
+                Some(format!("`{by}` builds it with Podman or Buildah"))
+            }
+            crate::check::FileKind::Compose => {
+                let by = self
+                    .containers_files
+                    .get(&name)
+                    .or_else(|| self.containers_files.get(ANY_COMPOSE))?;
+                Some(format!("`{by}` runs it with podman-compose"))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::FileKind;
+
+    fn scan(text: &str) -> RepoContext {
+        let mut ctx = RepoContext::default();
+        containers_builds("build.sh", text, &mut ctx);
+        ctx
+    }
+
+    #[test]
+    fn podman_and_buildah_builds() {
+        let ctx = scan(
+            "podman build -t app \\\n  -f deploy/Dockerfile.prod .\nbuildah bud --file=Dockerfile.ci .\ndocker build -f Dockerfile.docker .\n",
+        );
+        let keys: Vec<&str> = ctx.containers_files.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["dockerfile.ci", "dockerfile.prod"]);
+        assert!(
+            ctx.containers_build(Path::new("/r/deploy/Dockerfile.prod"), FileKind::Dockerfile)
+                .is_some_and(|w| w.contains("`build.sh`"))
+        );
+        assert_eq!(
+            ctx.containers_build(Path::new("/r/Dockerfile.docker"), FileKind::Dockerfile),
+            None
+        );
+        assert!(
+            ctx.containers_build(Path::new("/r/x/Containerfile"), FileKind::Dockerfile)
+                .is_some()
+        );
+        assert!(
+            ctx.containers_build(Path::new("/r/app.containerfile"), FileKind::Dockerfile)
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn engine_variables_defaults_and_compose() {
+        let ctx = scan(
+            "CONTAINER_ENGINE ?= podman\nDOCKER ?= docker\nimage:\n\t$(CONTAINER_ENGINE) build -t x .\n\t$(DOCKER) build -f Other.Dockerfile .\n",
+        );
+        let keys: Vec<&str> = ctx.containers_files.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["containerfile", "dockerfile"]);
+        let ctx = scan("ENGINE=\"${ENGINE:-podman}\"\n$ENGINE build -f \"$DOCKERFILE\" .\n");
+        assert!(ctx.containers_files.contains_key(ANY_DOCKERFILE));
+        let ctx = scan("podman build -f \"images/${{ matrix.release }}/Containerfile\" .\n");
+        let keys: Vec<&str> = ctx.containers_files.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["containerfile"]);
+        let ctx = scan("run: podman-compose -f compose.dev.yaml up -d && echo ok\n");
+        assert!(
+            ctx.containers_build(Path::new("/r/compose.dev.yaml"), FileKind::Compose)
+                .is_some()
+        );
+        assert_eq!(
+            ctx.containers_build(Path::new("/r/compose.yaml"), FileKind::Compose),
+            None
+        );
+        let ctx = scan("podman compose up\n");
+        assert!(
+            ctx.containers_build(Path::new("/r/compose.yaml"), FileKind::Compose)
+                .is_some()
+        );
+        // Words that only mention the tools build nothing.
+        let ctx = scan("echo podman is supported; see buildah docs\n# podman build works too\n");
+        assert!(ctx.containers_files.is_empty());
+    }
+
+    #[test]
+    fn buildah_build_action() {
+        let ctx = scan(
+            "    steps:\n      - uses: redhat-actions/buildah-build@v2\n        with:\n          image: app\n          containerfiles: |\n            ./images/Containerfile.app\n            ./Dockerfile.ubi\n          tags: latest\n",
+        );
+        let keys: Vec<&str> = ctx.containers_files.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["containerfile.app", "dockerfile.ubi"]);
+    }
+}
