@@ -71,6 +71,38 @@ fn file_key(value: &str) -> String {
     name.to_ascii_lowercase()
 }
 
+/// A command line's words: whitespace inside quotes or `${…}` does not
+/// split one (`-f "images/${{ matrix.release }}/Containerfile"`).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    let mut braces = 0usize;
+    let mut prev = ' ';
+    for c in line.chars() {
+        match c {
+            '"' | '\'' if quote.is_none() => quote = Some(c),
+            q if quote == Some(q) => quote = None,
+            '{' if prev == '$' || braces > 0 => braces += 1,
+            '}' if braces > 0 => braces -= 1,
+            c if c.is_whitespace() && quote.is_none() && braces == 0 => {
+                if !word.is_empty() {
+                    out.push(std::mem::take(&mut word));
+                }
+                prev = c;
+                continue;
+            }
+            _ => {}
+        }
+        word.push(c);
+        prev = c;
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
+}
+
 /// Record what one script, Makefile or CI file builds with the containers
 /// tools; `shown` names it in messages.
 pub(super) fn containers_builds(shown: &str, text: &str, ctx: &mut RepoContext) {
@@ -96,7 +128,8 @@ pub(super) fn containers_builds(shown: &str, text: &str, ctx: &mut RepoContext) 
         if line.trim_start().starts_with('#') {
             continue;
         }
-        let words: Vec<&str> = line.split_whitespace().collect();
+        let words = shell_words(line);
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
         for (at, word) in words.iter().enumerate() {
             let base = word.rsplit('/').next().unwrap_or(word);
             let compose = base == "podman-compose"
@@ -121,10 +154,10 @@ pub(super) fn containers_builds(shown: &str, text: &str, ctx: &mut RepoContext) 
                     Some((f, v)) if f.starts_with('-') => (f, Some((*v).to_string())),
                     _ => (*w, words.get(i + 1).map(|v| (*v).to_string())),
                 };
-                if matches!(flag, "-f" | "--file") {
-                    if let Some(v) = value {
-                        files.push(file_key(&v));
-                    }
+                if matches!(flag, "-f" | "--file")
+                    && let Some(v) = value
+                {
+                    files.push(file_key(&v));
                 }
                 i += 1;
             }
