@@ -136,7 +136,7 @@ impl ShortNames {
         match self.search.as_slice() {
             [] => self.built_by.as_ref().map(|by| {
                 format!(
-                    "{by}, and the build machine's `registries.conf` decides where `{name}` comes from (the repository pins no search registry)"
+                    "{by}, and the host's `registries.conf` decides where `{name}` comes from (the repository pins no search registry)"
                 )
             }),
             [only] if only == "docker.io" => None,

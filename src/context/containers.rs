@@ -2,7 +2,8 @@
 //! `Containerfile`, a file a script, Makefile or CI file passes to
 //! `podman build` / `buildah bud`, the GitHub Action
 //! `redhat-actions/buildah-build`, and Compose files `podman-compose` or
-//! `podman compose` run. Those tools resolve a short name (`node:20`)
+//! `podman compose` run, and Kubernetes manifests of a repository that
+//! deploys to OpenShift (CRI-O). Those tools resolve a short name (`node:20`)
 //! through the build machine's `registries.conf`, which Docker never reads.
 
 use super::*;
@@ -201,6 +202,18 @@ pub(super) fn containers_builds(shown: &str, text: &str, ctx: &mut RepoContext) 
     }
 }
 
+/// Whether a YAML file holds an OpenShift resource (`apiVersion:
+/// route.openshift.io/v1`, `apps.openshift.io/v1`): OpenShift runs CRI-O,
+/// which resolves short names through the node's `registries.conf`.
+pub(super) fn openshift_resource(text: &str) -> bool {
+    text.contains("openshift.io/")
+        && text.lines().any(|l| {
+            l.trim_start()
+                .strip_prefix("apiVersion:")
+                .is_some_and(|v| v.contains("openshift.io/"))
+        })
+}
+
 impl RepoContext {
     /// Why the containers tools, not Docker, read a file: `Some(why)`.
     pub fn containers_build(&self, file: &Path, kind: crate::check::FileKind) -> Option<String> {
@@ -228,6 +241,16 @@ impl RepoContext {
                     .get(&name)
                     .or_else(|| self.containers_files.get(ANY_COMPOSE))?;
                 Some(format!("`{by}` runs it with podman-compose"))
+            }
+            crate::check::FileKind::Kubernetes => {
+                let file = crate::realpath::canonical(file).unwrap_or_else(|_| file.to_path_buf());
+                let (_, by) = self
+                    .openshift
+                    .iter()
+                    .find(|(folder, _)| file.starts_with(folder))?;
+                Some(format!(
+                    "its folder deploys to OpenShift (`{by}`), which runs CRI-O"
+                ))
             }
             _ => None,
         }
@@ -299,6 +322,34 @@ mod tests {
         // Words that only mention the tools build nothing.
         let ctx = scan("echo podman is supported; see buildah docs\n# podman build works too\n");
         assert!(ctx.containers_files.is_empty());
+    }
+
+    #[test]
+    fn openshift_resources() {
+        assert!(openshift_resource(
+            "apiVersion: route.openshift.io/v1\nkind: Route\n"
+        ));
+        assert!(!openshift_resource(
+            "apiVersion: v1\nkind: ConfigMap\ndata:\n  note: see docs.openshift.io/latest\n"
+        ));
+        let ctx = RepoContext {
+            openshift: vec![(PathBuf::from("/r/deploy"), "deploy/route.yaml".into())],
+            ..RepoContext::default()
+        };
+        assert!(
+            ctx.containers_build(Path::new("/r/deploy/app.yaml"), FileKind::Kubernetes)
+                .is_some_and(|w| w.contains("OpenShift"))
+        );
+        // A resource in another folder says nothing about this one.
+        assert_eq!(
+            ctx.containers_build(Path::new("/r/examples/app.yaml"), FileKind::Kubernetes),
+            None
+        );
+        assert_eq!(
+            RepoContext::default()
+                .containers_build(Path::new("/r/deploy/app.yaml"), FileKind::Kubernetes),
+            None
+        );
     }
 
     #[test]

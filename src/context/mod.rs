@@ -102,6 +102,10 @@ pub struct RepoContext {
     /// Files the containers tools build or run, by lower-case file name
     /// (or `*`, `*compose` for any), with the file that does so.
     pub containers_files: BTreeMap<String, String>,
+    /// Folders holding an OpenShift resource (canonical), each with the
+    /// first such file (repository-relative): the manifests at and below
+    /// that folder run on CRI-O.
+    pub openshift: Vec<(PathBuf, String)>,
 }
 
 /// One kustomization: what it includes and the images it overrides.
@@ -330,6 +334,16 @@ pub fn scan(root: &Path) -> RepoContext {
             containers_builds(&shown.to_string_lossy().replace('\\', "/"), &text, &mut ctx);
             kustomize_set_image(&text, &mut ctx);
             from_substitutions(&text, &mut ctx);
+        }
+        if is_yaml && openshift_resource(&text) {
+            let folder = path.parent().unwrap_or(root);
+            let folder =
+                crate::realpath::canonical(folder).unwrap_or_else(|_| folder.to_path_buf());
+            if !ctx.openshift.iter().any(|(f, _)| *f == folder) {
+                let shown = path.strip_prefix(root).unwrap_or(&path);
+                ctx.openshift
+                    .push((folder, shown.to_string_lossy().replace('\\', "/")));
+            }
         }
         if is_yaml && text.contains("skaffold/") {
             skaffold(&text, &mut ctx);

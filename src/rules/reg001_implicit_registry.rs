@@ -57,7 +57,8 @@ declare_rule! {
     /// The same holds for a file those tools build (a `Containerfile`, a
     /// file a script passes to `podman build -f` or `buildah bud`, the
     /// `redhat-actions/buildah-build` Action's `containerfiles:`, a Compose
-    /// file `podman-compose` runs) when the repository pins no search
+    /// file `podman-compose` runs, a Kubernetes manifest in a folder with an
+    /// OpenShift resource, which CRI-O runs) when the repository pins no search
     /// registry: the build machine's own `registries.conf` decides, and
     /// refit cannot see it. A repository `registries.conf` with
     /// `unqualified-search-registries = ["docker.io"]`, or an alias to
