@@ -173,12 +173,18 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         // With a template fallback (`default .Values.image.registry
         // .registry`), the empty slot stands for the fallback's namespace.
         Some(slot) => slot.content.filter(|_| slot.value.is_empty()).map(|span| {
-            let content = match &site.extra.registry_fallback {
+            let value = match &site.extra.registry_fallback {
                 Some(namespace) => format!("docker.io/{namespace}"),
                 None => "docker.io".to_string(),
             };
+            // `registry:` with no value: the edit goes right after the colon.
+            let content = if slot.span.is_empty() {
+                format!(" {value}")
+            } else {
+                value.clone()
+            };
             Fix::new(
-                format!("Set `registry: {content}`"),
+                format!("Set `registry: {value}`"),
                 Applicability::Safe,
                 vec![Edit { span, content }],
             )

@@ -278,6 +278,14 @@ fn scalar_spans(
     let at = skip_properties(text, start);
     match style {
         Style::Plain => {
+            // An empty value (`registry:`) is reported at its key's colon:
+            // place it after the colon, so that an edit writing a value
+            // there keeps the key.
+            let at = if value.is_empty() && b.get(at) == Some(&b':') {
+                at + 1
+            } else {
+                at
+            };
             let end = at + value.len();
             let verbatim = text.get(at..end) == Some(value);
             let span = if verbatim {
