@@ -167,55 +167,171 @@ pub(super) fn bake(text: &str, ctx: &mut RepoContext) {
     }
 }
 
+/// A word's command name: quotes and the folder dropped (`/usr/bin/podman`).
+pub(super) fn tool_base(word: &str) -> &str {
+    let word = word.trim_matches(|c| c == '"' || c == '\'');
+    word.rsplit('/').next().unwrap_or(word)
+}
+
+/// The variable a word expands: `$(ENGINE)`, `${ENGINE}`, `$ENGINE`.
+pub(super) fn variable_of(word: &str) -> Option<&str> {
+    let word = word.trim_matches(|c| c == '"' || c == '\'');
+    word.strip_prefix("$(")
+        .and_then(|w| w.strip_suffix(')'))
+        .or_else(|| word.strip_prefix("${").and_then(|w| w.strip_suffix('}')))
+        .or_else(|| word.strip_prefix('$'))
+        .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+}
+
+/// `NAME ?= podman`, `NAME := docker`, `export NAME=podman`,
+/// `NAME="${NAME:-podman}"`, `NAME: podman` (a CI `env:` entry): the
+/// variable and the command name its value starts with.
+pub(super) fn assigned_command(line: &str) -> Option<(String, String)> {
+    let line = line.trim();
+    let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+    let at = line.find(['=', ':'])?;
+    let name = line[..at].trim_end_matches(['?', ':', '+', ' ', '\t']);
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    let value = line[at + 1..].trim_start_matches(['=', ' ', '\t']);
+    let value = value.trim_matches(|c| c == '"' || c == '\'');
+    // `${NAME:-podman}`: the default when nothing else sets it.
+    let value = match value.strip_prefix("${") {
+        Some(rest) => rest.split_once(":-").map_or(rest, |(_, d)| d),
+        None => value,
+    };
+    let first = value
+        .split(|c: char| c.is_whitespace() || c == '}')
+        .next()?;
+    Some((name.to_string(), tool_base(first).to_string()))
+}
+
+/// The most variables a file may name as a build tool.
+const MAX_TOOL_VARIABLES: usize = 64;
+
+fn is_build_tool(word: &str, variables: &BTreeSet<String>) -> bool {
+    if matches!(
+        tool_base(word),
+        "docker" | "podman" | "buildah" | "nerdctl" | "podman-remote"
+    ) {
+        return true;
+    }
+    // A variable the file sets to a build tool, or one named like one
+    // (`$(CONTAINER_TOOL)`, `${DOCKER}`, set in an included Makefile).
+    variable_of(word).is_some_and(|v| {
+        variables.contains(v)
+            || ["DOCKER", "PODMAN", "ENGINE", "CONTAINER"]
+                .iter()
+                .any(|k| v.to_ascii_uppercase().contains(k))
+    })
+}
+
 /// `docker build -t NAME`, `docker buildx build --tag=NAME`,
-/// `podman build -t NAME`, `--build-context NAME=…`.
+/// `podman build -t NAME`, `$(CONTAINER_TOOL) build -t NAME`,
+/// `--build-context NAME=…`; commands continued over `\` lines, and any
+/// number per line (`npm run build && podman build -t NAME .`).
 pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
-    for line in text.lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let Some(at) = words.iter().position(|w| matches!(*w, "build" | "bud")) else {
-            continue;
-        };
-        let tool = words[..at]
-            .iter()
-            .rev()
-            .find(|w| !matches!(**w, "buildx" | "image"))
-            .map(|w| w.rsplit('/').next().unwrap_or(w));
-        if !matches!(
-            tool,
-            Some(
-                "docker" | "podman" | "buildah" | "nerdctl" | "$(DOCKER)" | "${DOCKER}" | "$DOCKER"
-            )
-        ) {
-            continue;
+    let lines = logical_lines(text);
+    let mut variables = BTreeSet::new();
+    for line in &lines {
+        if variables.len() >= MAX_TOOL_VARIABLES {
+            break;
         }
-        let mut i = at + 1;
-        while i < words.len() {
-            let w = words[i].trim_matches(|c| c == '"' || c == '\'');
-            let (flag, value) = match w.split_once('=') {
-                Some((f, v)) if f.starts_with('-') => (f, Some(v.to_string())),
-                _ => (w, None),
-            };
-            let value = value.or_else(|| {
-                words
-                    .get(i + 1)
-                    .map(|v| v.trim_matches(|c| c == '"' || c == '\'').to_string())
-            });
-            match flag {
-                "-t" | "--tag" => {
-                    if let Some(v) = value {
-                        local_name(ctx, &v);
-                    }
-                }
-                "--build-context" => {
-                    if let Some((name, _)) = value.as_deref().and_then(|v| v.split_once('=')) {
-                        ctx.named_contexts.insert(name.to_string());
-                    }
-                }
-                _ => {}
-            }
-            i += 1;
+        if let Some((name, tool)) = assigned_command(line)
+            && matches!(
+                tool.as_str(),
+                "docker" | "podman" | "buildah" | "nerdctl" | "podman-remote"
+            )
+        {
+            variables.insert(name);
         }
     }
+    for line in &lines {
+        if line.trim_start().starts_with('#') {
+            continue;
+        }
+        let words = shell_words(line);
+        for at in 0..words.len() {
+            if !matches!(words[at].as_str(), "build" | "bud") {
+                continue;
+            }
+            let tool = words[..at]
+                .iter()
+                .rev()
+                .find(|w| !matches!(w.as_str(), "buildx" | "image"));
+            if !tool.is_some_and(|t| is_build_tool(t, &variables)) {
+                continue;
+            }
+            let mut i = at + 1;
+            while let Some(word) = words.get(i) {
+                if matches!(word.as_str(), "&&" | "||" | ";" | "|") {
+                    break;
+                }
+                let w = word
+                    .trim_end_matches(';')
+                    .trim_matches(|c| c == '"' || c == '\'');
+                let (flag, value) = match w.split_once('=') {
+                    Some((f, v)) if f.starts_with('-') => (f, Some(v.to_string())),
+                    _ => (
+                        w,
+                        words
+                            .get(i + 1)
+                            .map(|v| v.trim_matches(|c| c == '"' || c == '\'').to_string()),
+                    ),
+                };
+                match flag {
+                    "-t" | "--tag" => {
+                        if let Some(v) = value {
+                            local_name(ctx, &v);
+                        }
+                    }
+                    "--build-context" => {
+                        if let Some((name, _)) = value.as_deref().and_then(|v| v.split_once('=')) {
+                            ctx.named_contexts.insert(name.to_string());
+                        }
+                    }
+                    _ => {}
+                }
+                if word.ends_with(';') {
+                    break;
+                }
+                i += 1;
+            }
+        }
+    }
+}
+
+/// A command line's words: whitespace inside quotes or `${…}` does not
+/// split one (`-f "images/${{ matrix.release }}/Containerfile"`).
+pub(super) fn shell_words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    let mut braces = 0usize;
+    let mut prev = ' ';
+    for c in line.chars() {
+        match c {
+            '"' | '\'' if quote.is_none() => quote = Some(c),
+            q if quote == Some(q) => quote = None,
+            '{' if prev == '$' || braces > 0 => braces += 1,
+            '}' if braces > 0 => braces -= 1,
+            c if c.is_whitespace() && quote.is_none() && braces == 0 => {
+                if !word.is_empty() {
+                    out.push(std::mem::take(&mut word));
+                }
+                prev = c;
+                continue;
+            }
+            _ => {}
+        }
+        word.push(c);
+        prev = c;
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out
 }
 
 /// Shell lines with their `\` continuations joined.

@@ -17,47 +17,13 @@ pub(super) const ANY_COMPOSE: &str = "*compose";
 const MAX_VARIABLES: usize = 64;
 
 fn is_containers_tool(word: &str) -> bool {
-    let word = word.trim_matches(|c| c == '"' || c == '\'');
-    let base = word.rsplit('/').next().unwrap_or(word);
-    matches!(base, "podman" | "buildah" | "podman-remote")
-}
-
-/// `NAME ?= podman`, `NAME := podman`, `export NAME=podman`,
-/// `NAME="${NAME:-podman}"`, `NAME: podman` (a CI `env:` entry).
-fn assigned_tool(line: &str) -> Option<String> {
-    let line = line.trim();
-    let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
-    let at = line.find(['=', ':'])?;
-    let name = line[..at].trim_end_matches(['?', ':', '+', ' ', '\t']);
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return None;
-    }
-    let value = line[at + 1..].trim_start_matches(['=', ' ', '\t']);
-    let value = value.trim_matches(|c| c == '"' || c == '\'');
-    // `${NAME:-podman}`: the default when nothing else sets it.
-    let value = match value.strip_prefix("${") {
-        Some(rest) => rest.split_once(":-").map_or(rest, |(_, d)| d),
-        None => value,
-    };
-    let first = value
-        .split(|c: char| c.is_whitespace() || c == '}')
-        .next()?;
-    is_containers_tool(first).then(|| name.to_string())
+    matches!(tool_base(word), "podman" | "buildah" | "podman-remote")
 }
 
 /// Whether a word names a containers tool, directly or through a variable
 /// the same file sets to one (`$(ENGINE)`, `${ENGINE}`, `$ENGINE`).
 fn names_tool(word: &str, variables: &BTreeSet<String>) -> bool {
-    if is_containers_tool(word) {
-        return true;
-    }
-    let word = word.trim_matches(|c| c == '"' || c == '\'');
-    let var = word
-        .strip_prefix("$(")
-        .and_then(|w| w.strip_suffix(')'))
-        .or_else(|| word.strip_prefix("${").and_then(|w| w.strip_suffix('}')))
-        .or_else(|| word.strip_prefix('$'));
-    var.is_some_and(|v| variables.contains(v))
+    is_containers_tool(word) || variable_of(word).is_some_and(|v| variables.contains(v))
 }
 
 /// The lower-case file name a `-f` value names, or "any" when the value is
@@ -72,38 +38,6 @@ fn file_key(value: &str) -> String {
     name.to_ascii_lowercase()
 }
 
-/// A command line's words: whitespace inside quotes or `${…}` does not
-/// split one (`-f "images/${{ matrix.release }}/Containerfile"`).
-fn shell_words(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut word = String::new();
-    let mut quote: Option<char> = None;
-    let mut braces = 0usize;
-    let mut prev = ' ';
-    for c in line.chars() {
-        match c {
-            '"' | '\'' if quote.is_none() => quote = Some(c),
-            q if quote == Some(q) => quote = None,
-            '{' if prev == '$' || braces > 0 => braces += 1,
-            '}' if braces > 0 => braces -= 1,
-            c if c.is_whitespace() && quote.is_none() && braces == 0 => {
-                if !word.is_empty() {
-                    out.push(std::mem::take(&mut word));
-                }
-                prev = c;
-                continue;
-            }
-            _ => {}
-        }
-        word.push(c);
-        prev = c;
-    }
-    if !word.is_empty() {
-        out.push(word);
-    }
-    out
-}
-
 /// Record what one script, Makefile or CI file builds with the containers
 /// tools; `shown` names it in messages.
 pub(super) fn containers_builds(shown: &str, text: &str, ctx: &mut RepoContext) {
@@ -116,7 +50,9 @@ pub(super) fn containers_builds(shown: &str, text: &str, ctx: &mut RepoContext) 
         if variables.len() >= MAX_VARIABLES {
             break;
         }
-        if let Some(name) = assigned_tool(line) {
+        if let Some((name, tool)) = assigned_command(line)
+            && is_containers_tool(&tool)
+        {
             variables.insert(name);
         }
     }

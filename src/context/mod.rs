@@ -387,6 +387,17 @@ mod tests {
     }
 
     #[test]
+    fn build_commands_over_lines_and_after_other_commands() {
+        let mut ctx = RepoContext::default();
+        build_commands(
+            "podman build \\\n  --file Containerfile.base \\\n  --tag acme/base \\\n  .\nall:\n\tnpm run build && podman build -t acme/web -f Containerfile.web .\nCONTAINER_TOOL ?= docker\ndocker-build:\n\t$(CONTAINER_TOOL) build -t controller:latest .\n\t$(ENGINE) build --tag=acme/tool .; echo built\n# docker build -t commented/out .\nnpm run build -t not-an-image\n",
+            &mut ctx,
+        );
+        let locals: Vec<&str> = ctx.local_images.iter().map(String::as_str).collect();
+        assert_eq!(locals, ["acme/base", "acme/tool", "acme/web", "controller"]);
+    }
+
+    #[test]
     fn placeholders_scripts_replace() {
         let mut ctx = RepoContext::default();
         kustomize_set_image(
