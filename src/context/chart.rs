@@ -36,6 +36,9 @@ pub struct RegistryJoin {
     /// With `default FALLBACK PRIMARY`: the value used when the primary
     /// is empty or absent.
     pub fallback: Option<String>,
+    /// With `default "quay.io" PRIMARY`: the literal registry used when
+    /// the primary is empty or absent.
+    pub literal_fallback: Option<String>,
 }
 
 /// Read the chart in `dir` (the folder of `Chart.yaml`).
@@ -145,11 +148,17 @@ pub(super) fn registry_source(expr: &str) -> RegistryJoin {
     match w.as_slice() {
         [one] => RegistryJoin {
             primary: values_path(one),
-            fallback: None,
+            ..RegistryJoin::default()
         },
         ["default", fallback, primary] => RegistryJoin {
             primary: values_path(primary),
             fallback: values_path(fallback),
+            literal_fallback: ['"', '\'', '`'].iter().find_map(|q| {
+                fallback
+                    .strip_prefix(*q)
+                    .and_then(|f| f.strip_suffix(*q))
+                    .map(str::to_string)
+            }),
         },
         _ => RegistryJoin::default(),
     }

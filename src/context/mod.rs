@@ -431,10 +431,22 @@ mod tests {
             get("a.image.name"),
             RegistryJoin {
                 primary: Some("a.image.registry".into()),
-                fallback: Some("image.registry".into())
+                fallback: Some("image.registry".into()),
+                literal_fallback: None,
             }
         );
         assert_eq!(get("b.image").primary.as_deref(), Some("b.registry"));
+        let mut literal = BTreeMap::new();
+        template_joins(
+            "image: \"{{ default \"quay.io\" .Values.image.registry }}/{{ .Values.image.repository }}\"\n",
+            &mut literal,
+        );
+        assert_eq!(
+            literal
+                .get("image.repository")
+                .and_then(|j| j.literal_fallback.as_deref()),
+            Some("quay.io")
+        );
         assert!(joins.contains_key("c.repository"));
         assert_eq!(get("c.repository"), RegistryJoin::default());
         assert_eq!(joins.len(), 3);

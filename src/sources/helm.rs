@@ -197,6 +197,7 @@ impl Walker<'_> {
         let own_registry = format!("{path}.registry");
         let mut fallback = None;
         let mut editable_registry = true;
+        let mut literal_registry: Option<String> = None;
         let join = self
             .options
             .chart
@@ -220,6 +221,15 @@ impl Walker<'_> {
             // images: no edit of this image goes there.
             editable_registry = own.is_some() && primary == own_registry;
             registry = own.or(fallback);
+            // `default "quay.io" .Values.x.registry`: the template's own
+            // registry while the value is empty; not the values file's to
+            // change.
+            if registry.is_none() {
+                literal_registry = join.literal_fallback.clone().filter(|l| !l.is_empty());
+                if literal_registry.is_some() {
+                    registry_key = None;
+                }
+            }
         }
         let tag = doc
             .get_scalar(map, "tag")
@@ -239,6 +249,9 @@ impl Walker<'_> {
             } else {
                 b.push(&r.value, None);
             }
+            b.push("/", None);
+        } else if let Some(literal) = &literal_registry {
+            b.push(literal, None);
             b.push("/", None);
         }
         push(&mut b, repository);
