@@ -270,6 +270,23 @@ fn mark_kustomized(sites: &mut [ImageSite], entries: &[crate::context::Kustomize
             .to_string();
         let matching: Vec<_> = entries.iter().filter(|e| e.name == written).collect();
         if matching.is_empty() {
+            // An entry that names the same image spelled otherwise
+            // (`docker.io/library/nginx` for `nginx`), or an image of the
+            // same name elsewhere (`registry.k8s.io/pause` for
+            // `k8s.gcr.io/pause`), does not match today; a fix that
+            // qualifies or moves the name could make it match, and
+            // kustomize would then deploy something else.
+            let name = reference.normalized_name();
+            let last = name.rsplit('/').next().unwrap_or(&name).to_string();
+            let could_match = entries.iter().any(|e| {
+                crate::reference::Reference::parse(&e.name).is_ok_and(|r| {
+                    let other = r.normalized_name();
+                    other == name || other.rsplit('/').next() == Some(last.as_str())
+                })
+            });
+            if could_match {
+                site.extra.frozen.push(site.span);
+            }
             continue;
         }
         if matching.iter().any(|e| e.new_name.is_some()) {
