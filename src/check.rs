@@ -357,6 +357,33 @@ pub fn check_text(
             check_file(rule, &ctx, &mut diagnostics);
         }
     }
+    // The repository context was cut at its bounds: what it did not read
+    // (an overlay's `images:`, a script that builds a name) is unknown, so
+    // a fix that renames an image is not safe.
+    if let Some(why) = settings
+        .source
+        .repo
+        .as_ref()
+        .and_then(|r| r.truncated.as_deref())
+    {
+        for d in &mut diagnostics {
+            if !(d.code.starts_with("REG") || d.code.starts_with("MIR")) {
+                continue;
+            }
+            if let Some(fix) = d.fix.as_mut()
+                && fix.applicability == crate::diagnostic::Applicability::Safe
+            {
+                fix.applicability = crate::diagnostic::Applicability::Unsafe;
+                let note = format!(
+                    "refit read the repository's build, CI and manifest files only in part ({why}), so a rename is not known to be safe"
+                );
+                d.help = Some(match d.help.take() {
+                    Some(h) => format!("{h}; {note}"),
+                    None => note,
+                });
+            }
+        }
+    }
     let unused = crate::suppress::apply(
         text,
         kind == FileKind::Dockerfile,

@@ -245,3 +245,72 @@ fn fuzz_crash_lone_closer_after_a_blank_line() {
         assert!(result.is_ok(), "panicked on {text:?}");
     }
 }
+
+/// The repository context is read within bounds (folder depth, entries,
+/// files, bytes). Past them, what was not read is unknown: a fix that
+/// renames an image could break an overlay refit never saw, so it is
+/// offered as unsafe, and `--fix` leaves the file alone.
+#[test]
+fn a_context_cut_at_its_bounds_makes_renames_unsafe() {
+    let applicability = |deep: bool| -> (String, String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        let base = root.join("k8s/base");
+        std::fs::create_dir_all(&base).unwrap();
+        let manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.25\n";
+        std::fs::write(base.join("deployment.yaml"), manifest).unwrap();
+        std::fs::write(
+            base.join("kustomization.yaml"),
+            "resources:\n  - deployment.yaml\n",
+        )
+        .unwrap();
+        if deep {
+            // An overlay 40 folders down, past the walk's depth bound.
+            let mut overlay = root.join("clusters");
+            for i in 0..40 {
+                overlay = overlay.join(format!("d{i}"));
+            }
+            std::fs::create_dir_all(&overlay).unwrap();
+            std::fs::write(
+                overlay.join("kustomization.yaml"),
+                "resources:\n  - ../../base\nimages:\n  - name: nginx\n    newName: mirror.example/nginx\n",
+            )
+            .unwrap();
+        }
+        let out = refit()
+            .current_dir(root)
+            .args(["check", "--output-format", "json", "k8s"])
+            .output()
+            .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let d = json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["code"] == "REG001")
+            .cloned()
+            .unwrap();
+        refit()
+            .current_dir(root)
+            .args(["check", "--fix", "--quiet", "k8s"])
+            .output()
+            .unwrap();
+        let after = std::fs::read_to_string(base.join("deployment.yaml")).unwrap();
+        (
+            d["fix"]["applicability"].as_str().unwrap_or("").to_string(),
+            d["help"].as_str().unwrap_or("").to_string(),
+            after,
+        )
+    };
+    let (whole, _, fixed) = applicability(false);
+    assert_eq!(whole, "safe");
+    assert!(fixed.contains("image: docker.io/library/nginx:1.25"));
+    let (cut, help, untouched) = applicability(true);
+    assert_eq!(cut, "unsafe");
+    assert!(
+        help.contains("only in part (folders deeper than 32)"),
+        "{help}"
+    );
+    assert!(untouched.contains("image: nginx:1.25"));
+}

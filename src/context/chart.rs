@@ -63,8 +63,13 @@ pub fn chart_facts(dir: &Path, chart_yaml: &str) -> ChartFacts {
     if templates.is_dir() {
         facts.templates = true;
         let mut digests = crate::helm_templates::DigestReader::default();
-        for path in walk(&templates) {
+        let mut total: u64 = 0;
+        for path in walk(&templates, |_| true).0 {
+            if total > MAX_TOTAL_BYTES {
+                break;
+            }
             let Some(text) = read(&path) else { continue };
+            total += text.len() as u64;
             facts.joins_registry |= template_joins_registry(&text);
             digests.add(&text);
             template_joins(&text, &mut facts.joins);

@@ -7,12 +7,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
 
-/// The most files a context walk reads.
-pub const MAX_FILES: usize = 4000;
+/// The most files a context walk reads (files whose names it uses).
+pub const MAX_FILES: usize = 20_000;
+/// The most folder entries a context walk looks at.
+pub const MAX_ENTRIES: usize = 250_000;
 /// The deepest folder a context walk enters.
-pub const MAX_DEPTH: usize = 8;
+pub const MAX_DEPTH: usize = 32;
 /// The largest file a context walk reads.
 pub const MAX_BYTES: u64 = 1024 * 1024;
+/// The most bytes a context walk reads in all.
+pub const MAX_TOTAL_BYTES: u64 = 128 * 1024 * 1024;
 
 /// Folders a walk never enters.
 const SKIP: &[&str] = &[".git", "node_modules", "vendor", "target", ".venv", "dist"];
@@ -25,35 +29,98 @@ fn read(path: &Path) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
 
-/// Files under `root` (bounded), sorted.
-fn walk(root: &Path) -> Vec<PathBuf> {
+/// What a file's (lower-case) name makes it to the context scan.
+#[derive(Debug, Clone, Copy, Default)]
+struct Role {
+    compose: bool,
+    bake: bool,
+    yaml: bool,
+    script: bool,
+    kustomization: bool,
+    registries_conf: bool,
+}
+
+impl Role {
+    fn of(path: &Path) -> Role {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
+        Role {
+            compose: (name.starts_with("compose") || name.starts_with("docker-compose")) && yaml,
+            bake: name.ends_with(".hcl") && name.contains("bake"),
+            yaml,
+            script: yaml
+                || name.ends_with(".sh")
+                || name == "makefile"
+                || name.ends_with(".mk")
+                || name == "justfile"
+                || name.ends_with(".bash")
+                || name.ends_with(".bats")
+                || name.ends_with(".ps1")
+                || name.ends_with(".psm1"),
+            kustomization: path
+                .file_name()
+                .is_some_and(|n| KUSTOMIZATION_NAMES.iter().any(|k| n == *k)),
+            registries_conf: crate::shortnames::is_registries_conf(path),
+        }
+    }
+
+    fn used(self) -> bool {
+        self.compose || self.bake || self.script || self.kustomization || self.registries_conf
+    }
+}
+
+/// The files under `root` that `wanted` keeps (bounded), sorted, and why
+/// the walk stopped early, if it did.
+fn walk(root: &Path, wanted: impl Fn(&Path) -> bool) -> (Vec<PathBuf>, Option<String>) {
     let mut out = Vec::new();
+    let mut entries_seen = 0usize;
     let mut stack = vec![(root.to_path_buf(), 0)];
-    while let Some((dir, depth)) = stack.pop() {
+    let mut cut = None;
+    'walk: while let Some((dir, depth)) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
         let mut entries: Vec<_> = entries.flatten().collect();
         entries.sort_by_key(|e| e.file_name());
         for entry in entries {
-            if out.len() >= MAX_FILES {
-                return out;
+            entries_seen += 1;
+            if entries_seen > MAX_ENTRIES {
+                cut = Some(format!("more than {MAX_ENTRIES} entries"));
+                break 'walk;
             }
             let Ok(kind) = entry.file_type() else {
                 continue;
             };
             let name = entry.file_name().to_string_lossy().to_string();
             if kind.is_dir() {
-                if depth < MAX_DEPTH && !SKIP.contains(&name.as_str()) {
-                    stack.push((entry.path(), depth + 1));
+                if SKIP.contains(&name.as_str()) {
+                    continue;
                 }
+                if depth >= MAX_DEPTH {
+                    cut = Some(format!("folders deeper than {MAX_DEPTH}"));
+                    continue;
+                }
+                stack.push((entry.path(), depth + 1));
             } else if kind.is_file() {
-                out.push(entry.path());
+                let path = entry.path();
+                if !wanted(&path) {
+                    continue;
+                }
+                if out.len() >= MAX_FILES {
+                    cut = Some(format!(
+                        "more than {MAX_FILES} build, CI and manifest files"
+                    ));
+                    break 'walk;
+                }
+                out.push(path);
             }
         }
     }
     out.sort();
-    out
+    (out, cut)
 }
 
 mod builds;
@@ -91,6 +158,10 @@ pub struct RepoContext {
     /// dockerfile, args}`), by the Dockerfile's canonical path; only the
     /// arguments every service that builds it agrees on.
     pub dockerfile_args: BTreeMap<PathBuf, BTreeMap<String, String>>,
+    /// Why the walk stopped before the end of the repository (its bounds):
+    /// then what it did not read is unknown, and fixes that rest on it
+    /// are not safe.
+    pub truncated: Option<String>,
     /// How many files the walk read (bounded by `MAX_FILES`).
     pub files: usize,
     /// Every kustomization, by its folder (canonical).
@@ -278,31 +349,29 @@ pub fn scan(root: &Path) -> RepoContext {
         ..RepoContext::default()
     };
     let mut args: BTreeMap<PathBuf, Vec<BTreeMap<String, String>>> = BTreeMap::new();
-    let files = walk(root);
+    let (files, cut) = walk(root, |p| Role::of(p).used());
     ctx.files = files.len();
+    ctx.truncated = cut;
+    let mut total: u64 = 0;
     for path in files {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        let is_compose = (name.starts_with("compose") || name.starts_with("docker-compose"))
-            && (name.ends_with(".yml") || name.ends_with(".yaml"));
-        let is_bake = name.ends_with(".hcl") && name.contains("bake");
-        let is_yaml = name.ends_with(".yml") || name.ends_with(".yaml");
-        let is_script = name.ends_with(".sh")
-            || name == "makefile"
-            || name.ends_with(".mk")
-            || name == "justfile"
-            || is_yaml
-            || name.ends_with(".bash")
-            || name.ends_with(".bats")
-            || name.ends_with(".ps1")
-            || name.ends_with(".psm1");
-        let is_kustomization = path
-            .file_name()
-            .is_some_and(|n| KUSTOMIZATION_NAMES.iter().any(|k| n == *k));
-        if crate::shortnames::is_registries_conf(&path) {
+        let role = Role::of(&path);
+        let (is_compose, is_bake, is_yaml, is_script, is_kustomization) = (
+            role.compose,
+            role.bake,
+            role.yaml,
+            role.script,
+            role.kustomization,
+        );
+        if total > MAX_TOTAL_BYTES {
+            ctx.truncated = Some(format!(
+                "more than {} MiB of build, CI and manifest files",
+                MAX_TOTAL_BYTES / (1024 * 1024)
+            ));
+            break;
+        }
+        if role.registries_conf {
             if let Some(text) = read(&path) {
+                total += text.len() as u64;
                 let shown = path.strip_prefix(root).unwrap_or(&path);
                 let mut names = crate::shortnames::ShortNames::default();
                 names.read(&shown.to_string_lossy().replace('\\', "/"), &text);
@@ -318,6 +387,7 @@ pub fn scan(root: &Path) -> RepoContext {
             continue;
         }
         let Some(text) = read(&path) else { continue };
+        total += text.len() as u64;
         if is_kustomization {
             kustomization(&path, &text, &mut ctx);
             continue;
