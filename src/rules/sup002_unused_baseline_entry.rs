@@ -26,6 +26,12 @@ declare_rule! {
     ///
     /// ## Fix safety
     /// Safe: the entry hides nothing, so removing it changes no finding.
+    /// Each entry's fix removes its line and one comma, and the fixes of
+    /// several entries can be applied together. When every entry of the
+    /// list is stale, the last entry's fix needs the comma the fix of the
+    /// entry before it removes too, so that one is unsafe: applying every
+    /// safe fix leaves the last entry alone, and the next run removes it.
+    /// `--fix` removes every stale entry at once.
     code: "SUP002",
     name: "unused-baseline-entry",
     severity: Warning,
