@@ -396,16 +396,17 @@ impl Baseline {
 
     /// SUP002 findings on the baseline file for entries that matched
     /// nothing, each with a fix that removes its entry; `None` when every
-    /// entry matched. `checked` limits this to entries of files that were
-    /// checked (a run over part of the repository cannot judge the rest).
+    /// entry matched. Only entries `judged` accepts are considered: a run
+    /// over part of the repository, or one that did not run an entry's
+    /// rule on its file, cannot tell whether the entry still matches.
     pub fn unmatched_report(
         &self,
         used: &[bool],
-        checked: &dyn Fn(&str) -> bool,
+        judged: &dyn Fn(&Entry) -> bool,
         fixing: bool,
     ) -> Option<FileReport> {
         let stale: Vec<usize> = (0..self.entries.len())
-            .filter(|&i| !used.get(i).copied().unwrap_or(true) && checked(&self.entries[i].file))
+            .filter(|&i| !used.get(i).copied().unwrap_or(true) && judged(&self.entries[i]))
             .collect();
         if stale.is_empty() {
             return None;

@@ -629,3 +629,183 @@ fn stale_entry_fixes_in_json_and_review_leave_valid_json() {
     assert_eq!(got, expected);
     serde_json::from_str::<Value>(&got).expect("still JSON");
 }
+
+/// A repository whose Dockerfile (`FROM node`) has REG001 and TAG001,
+/// both recorded in `refit-baseline.json`.
+fn baselined_node() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    git(tmp.path(), &["init", "-q", "-b", "main"]);
+    std::fs::write(tmp.path().join("Dockerfile"), "FROM node\n").expect("write");
+    let out = refit(
+        tmp.path(),
+        &["check", "--write-baseline", "refit-baseline.json"],
+    );
+    assert_eq!(stdout(&out), "Wrote 2 findings to refit-baseline.json.\n");
+    tmp
+}
+
+fn baseline_codes(dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join("refit-baseline.json")).expect("read");
+    let doc: Value = serde_json::from_str(&text).expect("the baseline is JSON");
+    doc["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn an_ignored_rules_entries_are_kept() {
+    let tmp = baselined_node();
+    let dir = tmp.path();
+    let concise = ["--baseline", "refit-baseline.json", "--format", "concise"];
+    let out = refit(
+        dir,
+        &[&["check", "--ignore", "TAG001"][..], &concise[..]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("SUP002"), "{}", stdout(&out));
+    // `--fix` qualifies the image: the REG001 entry goes, TAG001's stays.
+    let out = refit(
+        dir,
+        &[
+            "check",
+            "--baseline",
+            "refit-baseline.json",
+            "--ignore",
+            "TAG001",
+            "--fix",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(baseline_codes(dir), vec!["TAG001"]);
+    let out = refit(dir, &[&["check"][..], &concise[..]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("TAG001"), "{}", stdout(&out));
+}
+
+#[test]
+fn only_selected_rules_entries_are_judged() {
+    let tmp = baselined_node();
+    let dir = tmp.path();
+    // Qualified by hand: the REG001 entry is stale, TAG001's still matches.
+    std::fs::write(dir.join("Dockerfile"), "FROM docker.io/library/node\n").expect("write");
+    let stale = |select: &str| -> Vec<String> {
+        findings(
+            dir,
+            &["--baseline", "refit-baseline.json", "--select", select],
+        )
+        .iter()
+        .map(|d| format!("{} {}", d["code"], d["message"]))
+        .collect()
+    };
+    assert_eq!(
+        stale("REG001"),
+        vec!["\"SUP002\" \"Baseline entry for REG001 in `Dockerfile` matches no finding\""]
+    );
+    // REG001 did not run: its entry is not judged.
+    assert_eq!(stale("TAG001"), Vec::<String>::new());
+    let out = refit(
+        dir,
+        &[
+            "check",
+            "--baseline",
+            "refit-baseline.json",
+            "--select",
+            "TAG001",
+            "--fix",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(baseline_codes(dir), vec!["REG001", "TAG001"]);
+    let out = refit(
+        dir,
+        &[
+            "check",
+            "--baseline",
+            "refit-baseline.json",
+            "--select",
+            "REG001",
+            "--fix",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(baseline_codes(dir), vec!["TAG001"]);
+}
+
+#[test]
+fn per_file_ignored_entries_are_kept_and_other_files_judged() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    git(dir, &["init", "-q", "-b", "main"]);
+    for sub in ["a", "b"] {
+        std::fs::create_dir_all(dir.join(sub)).expect("mkdir");
+        std::fs::write(
+            dir.join(sub).join("Dockerfile"),
+            "FROM docker.io/library/node\n",
+        )
+        .expect("write");
+    }
+    let out = refit(dir, &["check", "--write-baseline", "refit-baseline.json"]);
+    assert_eq!(stdout(&out), "Wrote 2 findings to refit-baseline.json.\n");
+    std::fs::write(
+        dir.join("refit.toml"),
+        "baseline = \"refit-baseline.json\"\n[per-file-ignores]\n\"a/**\" = [\"TAG001\"]\n",
+    )
+    .expect("write");
+    let messages = |dir: &Path| -> Vec<String> {
+        findings(dir, &[])
+            .iter()
+            .map(|d| d["message"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(messages(dir), Vec::<String>::new());
+    // Both files tagged: only b's entry can be judged stale.
+    for sub in ["a", "b"] {
+        std::fs::write(
+            dir.join(sub).join("Dockerfile"),
+            "FROM docker.io/library/node:22\n",
+        )
+        .expect("write");
+    }
+    assert_eq!(
+        messages(dir),
+        vec!["Baseline entry for TAG001 in `b/Dockerfile` matches no finding"]
+    );
+    let out = refit(dir, &["check", "--fix"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let text = std::fs::read_to_string(dir.join("refit-baseline.json")).expect("read");
+    assert!(text.contains("\"file\":\"a/Dockerfile\""), "{text}");
+    assert!(!text.contains("\"file\":\"b/Dockerfile\""), "{text}");
+}
+
+#[test]
+fn online_rules_entries_are_kept_offline() {
+    let tmp = baselined_node();
+    let dir = tmp.path();
+    let path = dir.join("refit-baseline.json");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let online = "    {\"file\":\"Dockerfile\",\"code\":\"REF003\",\"fingerprint\":\"0123456789abcdef\",\"message\":\"Image `docker.io/library/node` does not exist\"},\n";
+    let text = text.replacen("[\n", &format!("[\n{online}"), 1);
+    std::fs::write(&path, &text).expect("write");
+    let out = refit(
+        dir,
+        &[
+            "check",
+            "--baseline",
+            "refit-baseline.json",
+            "--format",
+            "concise",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let out = refit(
+        dir,
+        &["check", "--baseline", "refit-baseline.json", "--fix"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // REG001's entry went with the fix; REF003's was not judged.
+    assert_eq!(baseline_codes(dir), vec!["REF003", "TAG001"]);
+}

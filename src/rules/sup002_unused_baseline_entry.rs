@@ -7,7 +7,10 @@ declare_rule! {
     /// Flags an entry of the baseline file (`--baseline`, or `baseline` in
     /// refit.toml) that matches no current finding: the finding was fixed,
     /// or the code it was about is gone. Only entries of files the run
-    /// checked are judged.
+    /// checked, of rules that ran on them, are judged: an entry of a rule
+    /// turned off for its file (`--select`, `--ignore`, `select`, `ignore`,
+    /// `per-file-ignores`), or of an online rule in a run without
+    /// `--online`, is kept as it is.
     ///
     /// ## Why is this bad?
     /// A baseline should only shrink. A stale entry would hide the next
