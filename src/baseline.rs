@@ -16,7 +16,7 @@ use crate::engine::FileReport;
 use crate::report::paths::{fingerprint, repo_relative};
 use crate::site::Span;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// One recorded finding.
@@ -42,12 +42,17 @@ pub struct Baseline {
     pub entries: Vec<Entry>,
 }
 
-/// An entry's line in the baseline file, and what removing it deletes.
+/// An entry's line in the baseline file.
 #[derive(Debug, Clone, Copy)]
 struct EntryLine {
+    /// The entry's index in `Baseline::entries`.
+    index: usize,
+    /// Where the line starts.
     start: usize,
+    /// Where the line's text ends (its comma included, its newline not).
     end: usize,
-    removal: Span,
+    /// Where the entry's object ends: before its comma.
+    object_end: usize,
 }
 
 /// The structural locations of a Dockerfile, computed once per file: each
@@ -257,6 +262,66 @@ pub fn load(path: &Path) -> Result<Baseline, String> {
     })
 }
 
+/// What each stale entry's fix deletes, and whether it is safe, for
+/// entries in file order (`lines`) inside the list `[list.start, list.end)`.
+///
+/// The edits of several stale entries can be applied in any combination:
+/// they never overlap, and each leaves valid JSON with every other entry's
+/// text unchanged. Stale entries are taken in maximal runs of adjacent
+/// ones:
+/// - a run followed by a kept entry: each removes its own line up to the
+///   next entry's line (its comma goes with it);
+/// - a run at the end, after a kept entry: each removes the comma before
+///   it and its object, `[previous entry's end, its end)`, so the last
+///   entry left never keeps a trailing comma;
+/// - a single entry: the list becomes empty.
+///
+/// When every entry of a longer list is stale, no such edits exist: both
+/// the last entry's removal and the one before it need the comma between
+/// them. Every entry but the last then removes its line (a run followed by
+/// a kept entry), and the last removes the comma before it and itself,
+/// which overlaps the previous entry's edit; that one fix is marked unsafe,
+/// so applying every safe fix still leaves valid JSON, with the last entry
+/// alone, which the next run removes with a safe fix. `--fix` does not use
+/// these edits: it writes the list once without every stale entry.
+fn removals(
+    lines: &[EntryLine],
+    stale: &HashSet<usize>,
+    list: Span,
+) -> HashMap<usize, (Span, Applicability)> {
+    let mut out = HashMap::new();
+    let is_stale = |k: usize| stale.contains(&lines[k].index);
+    let mut k = 0;
+    while k < lines.len() {
+        if !is_stale(k) {
+            k += 1;
+            continue;
+        }
+        let first = k;
+        while k < lines.len() && is_stale(k) {
+            k += 1;
+        }
+        // Followed by a kept entry, or the whole list.
+        let followed = k < lines.len();
+        let whole = first == 0 && !followed;
+        for j in first..k {
+            let own_line = || Span::new(lines[j].start, lines[j + 1].start);
+            let comma_before = || Span::new(lines[j - 1].object_end, lines[j].object_end);
+            let removal = if whole && lines.len() == 1 {
+                (list, Applicability::Safe)
+            } else if followed || (whole && j + 1 < k) {
+                (own_line(), Applicability::Safe)
+            } else if !whole {
+                (comma_before(), Applicability::Safe)
+            } else {
+                (comma_before(), Applicability::Unsafe)
+            };
+            out.insert(lines[j].index, removal);
+        }
+    }
+    out
+}
+
 impl Baseline {
     /// Hide the findings the baseline records (each entry hides one
     /// finding). Returns, per entry, whether it matched.
@@ -286,10 +351,10 @@ impl Baseline {
     }
 
     /// Where each entry sits when it has a line of its own inside the list
-    /// (`    {…},`), as `refit` writes it: its line, and the bytes that
-    /// removing it deletes. One pass over the text; an entry's line is the
-    /// first unclaimed line that parses to exactly that entry.
-    fn entry_lines(&self, open: usize, close: usize) -> HashMap<usize, EntryLine> {
+    /// (`    {…},`), as `refit` writes it, in file order; empty unless every
+    /// entry has such a line. One pass over the text; an entry's line is
+    /// the first unclaimed line that parses to exactly that entry.
+    fn entry_lines(&self, open: usize, close: usize) -> Vec<EntryLine> {
         let mut by_entry: HashMap<&Entry, Vec<usize>> = HashMap::new();
         for (i, e) in self.entries.iter().enumerate() {
             by_entry.entry(e).or_default().push(i);
@@ -297,9 +362,7 @@ impl Baseline {
         for ids in by_entry.values_mut() {
             ids.reverse();
         }
-        // (line start, line end without the newline, index) of each entry
-        // line, in order.
-        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        let mut found = Vec::new();
         let body = self.text.get(open..close).unwrap_or("");
         let mut pos = open;
         for line in body.split_inclusive('\n') {
@@ -313,78 +376,63 @@ impl Baseline {
             let Ok(entry) = serde_json::from_str::<Entry>(json) else {
                 continue;
             };
-            if let Some(i) = by_entry.get_mut(&entry).and_then(Vec::pop) {
-                found.push((start, start + content.len(), i));
+            if let Some(index) = by_entry.get_mut(&entry).and_then(Vec::pop) {
+                let object = content.trim_end().trim_end_matches(',').trim_end();
+                found.push(EntryLine {
+                    index,
+                    start,
+                    end: start + content.len(),
+                    object_end: start + object.len(),
+                });
             }
         }
         // Only a list of exactly one entry per line can lose a line: every
         // entry must have been found.
         if found.len() != self.entries.len() {
-            return HashMap::new();
+            return Vec::new();
         }
-        let mut out = HashMap::new();
-        for (k, &(start, end, i)) in found.iter().enumerate() {
-            let removal = match (k + 1 < found.len(), k.checked_sub(1)) {
-                // Not the last: its line, newline included (its own comma
-                // goes with it).
-                (true, _) => Span::new(start, found[k + 1].0),
-                // The last of several: the previous entry's comma and this
-                // line.
-                (false, Some(prev)) => {
-                    let prev_end = found[prev].1;
-                    let comma = self.text[..prev_end].rfind(',').unwrap_or(prev_end);
-                    Span::new(comma, end)
-                }
-                // The only one: the list becomes empty.
-                (false, None) => Span::new(open, close),
-            };
-            out.insert(
-                i,
-                EntryLine {
-                    start,
-                    end,
-                    removal,
-                },
-            );
-        }
-        out
+        found
     }
 
     /// SUP002 findings on the baseline file for entries that matched
     /// nothing, each with a fix that removes its entry; `None` when every
-    /// entry matched. `checked` limits this to entries of files that were
-    /// checked (a run over part of the repository cannot judge the rest).
+    /// entry matched. Only entries `judged` accepts are considered: a run
+    /// over part of the repository, or one that did not run an entry's
+    /// rule on its file, cannot tell whether the entry still matches.
     pub fn unmatched_report(
         &self,
         used: &[bool],
-        checked: &dyn Fn(&str) -> bool,
+        judged: &dyn Fn(&Entry) -> bool,
         fixing: bool,
     ) -> Option<FileReport> {
         let stale: Vec<usize> = (0..self.entries.len())
-            .filter(|&i| !used.get(i).copied().unwrap_or(true) && checked(&self.entries[i].file))
+            .filter(|&i| !used.get(i).copied().unwrap_or(true) && judged(&self.entries[i]))
             .collect();
         if stale.is_empty() {
             return None;
         }
+        let stale_set: HashSet<usize> = stale.iter().copied().collect();
         let open = self.text.find('[').map_or(0, |i| i + 1);
         let close = self.text.rfind(']').unwrap_or(self.text.len()).max(open);
         let lines = self.entry_lines(open, close);
+        let removals = removals(&lines, &stale_set, Span::new(open, close));
+        let located: HashMap<usize, &EntryLine> = lines.iter().map(|l| (l.index, l)).collect();
         let mut diagnostics = Vec::new();
         for &i in &stale {
             let e = &self.entries[i];
-            let located = lines.get(&i).copied();
-            let span = located.map_or(Span::new(open, open), |l| Span::new(l.start, l.end));
-            // The fix deletes the entry's own line, and the comma that
-            // separated it from its neighbour: one edit, every other byte
-            // kept. An entry not on a line of its own (a baseline someone
-            // reformatted) gets no fix of its own; `--fix` still rewrites
-            // the list without it.
-            let fix = located.map(|l| {
+            let span = located
+                .get(&i)
+                .map_or(Span::new(open, open), |l| Span::new(l.start, l.end));
+            // One edit, every other byte kept (see `removals`). An entry
+            // not on a line of its own (a baseline someone reformatted)
+            // gets no fix of its own; `--fix` still rewrites the list
+            // without it.
+            let fix = removals.get(&i).map(|&(removal, applicability)| {
                 Fix::new(
                     "Remove the baseline entry".to_string(),
-                    Applicability::Safe,
+                    applicability,
                     vec![Edit {
-                        span: l.removal,
+                        span: removal,
                         content: String::new(),
                     }],
                 )
@@ -404,7 +452,6 @@ impl Baseline {
             });
         }
         // All stale entries at once, for `--fix`.
-        let stale_set: std::collections::HashSet<usize> = stale.iter().copied().collect();
         let kept: Vec<Entry> = self
             .entries
             .iter()

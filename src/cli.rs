@@ -476,6 +476,7 @@ fn check(args: CheckArgs) -> ExitCode {
             crate::gitdiff::DiffEnd::WorkingTree
         },
         baseline: args.baseline.clone(),
+        online: args.online,
     };
     let run = match Run::new(options) {
         Ok(r) => r,
@@ -638,18 +639,8 @@ fn finish_collected(
 ) -> ExitCode {
     let talk = !args.quiet && !args.silent;
     let fix = args.fix || args.fix_only;
-    if let Some(path) = &args.write_baseline {
-        return write_baseline(path, &reports);
-    }
-    if let Some(change) = run.change() {
-        for note in &change.notes {
-            eprintln!("note: --diff-base: {note}");
-        }
-    }
-    if let Err(e) = run.narrow(&mut reports) {
-        return usage_error(&e.to_string());
-    }
-
+    // The online findings first: a baseline records and hides them like
+    // any other, and judges their entries only in an online run.
     if args.online {
         let online_settings = match run.file_settings(std::path::Path::new("refit.toml")) {
             Ok(f) => f.settings,
@@ -664,6 +655,17 @@ fn finish_collected(
         ) {
             return usage_error(&e);
         }
+    }
+    if let Some(path) = &args.write_baseline {
+        return write_baseline(path, &reports);
+    }
+    if let Some(change) = run.change() {
+        for note in &change.notes {
+            eprintln!("note: --diff-base: {note}");
+        }
+    }
+    if let Err(e) = run.narrow(&mut reports) {
+        return usage_error(&e.to_string());
     }
     if args.add_ignore {
         return match run.add_ignore(&reports) {

@@ -85,6 +85,9 @@ pub struct RunOptions {
     /// `--baseline`: hide the findings this file records (else the
     /// config's `baseline`).
     pub baseline: Option<PathBuf>,
+    /// `--online`: the online rules run (the caller adds their findings
+    /// before `narrow`).
+    pub online: bool,
 }
 
 /// Why a run could not start or finish: a usage or configuration error.
@@ -577,17 +580,59 @@ impl Run {
         };
         let baseline = crate::baseline::load(&path).map_err(RunError::Usage)?;
         let used = baseline.apply(reports);
-        let checked: std::collections::HashSet<String> = reports
-            .iter()
-            .map(crate::report::paths::repo_relative)
-            .collect();
-        let judged = |file: &str| self.change.is_none() && checked.contains(file);
-        if let Some(stale) =
-            baseline.unmatched_report(&used, &judged, self.options.fix || self.options.diff)
-        {
+        let judge = self.judge(&baseline, &used, reports)?;
+        if let Some(stale) = baseline.unmatched_report(
+            &used,
+            &|e| judge.judges(e),
+            self.options.fix || self.options.diff,
+        ) {
             reports.push(stale);
         }
         Ok(())
+    }
+
+    /// What this run can tell about the baseline entries that matched
+    /// nothing: the settings of each of their files it checked.
+    fn judge(
+        &self,
+        baseline: &crate::baseline::Baseline,
+        used: &[bool],
+        reports: &[FileReport],
+    ) -> Result<Judge, RunError> {
+        let mut judge = Judge {
+            files: std::collections::HashMap::new(),
+            online: None,
+        };
+        // A run over part of the repository judges nothing: `--diff-base`
+        // only reads the changed files.
+        if self.change.is_some() {
+            return Ok(judge);
+        }
+        // The online rules run with the settings of the current folder
+        // (see `crate::online::cli::check_online`), and only with
+        // `--online`.
+        if self.options.online {
+            judge.online = Some(self.file_settings(Path::new("refit.toml"))?.settings);
+        }
+        // A file that could not be checked (a per-file error) is not judged.
+        let checked: std::collections::HashMap<String, PathBuf> = reports
+            .iter()
+            .filter(|r| !r.has_error())
+            .map(|r| {
+                let path = r.path.clone().unwrap_or_else(|| PathBuf::from(&r.display));
+                (crate::report::paths::repo_relative(r), path)
+            })
+            .collect();
+        for (entry, _) in baseline.entries.iter().zip(used).filter(|(_, u)| !**u) {
+            if judge.files.contains_key(&entry.file) {
+                continue;
+            }
+            if let Some(path) = checked.get(&entry.file) {
+                let settings = self.file_settings(path)?.settings;
+                judge.files.insert(entry.file.clone(), settings);
+            }
+        }
+        Ok(judge)
     }
 
     /// Check one file.
@@ -820,6 +865,26 @@ impl Run {
             outcome.add(r);
         }
         self.exit_status(&outcome)
+    }
+}
+
+/// Which unmatched baseline entries a run can judge stale (SUP002).
+struct Judge {
+    /// The settings of each checked file that has such entries.
+    files: std::collections::HashMap<String, Settings>,
+    /// The settings the online rules ran with; `None` offline.
+    online: Option<Settings>,
+}
+
+impl Judge {
+    /// Whether an entry's rule ran on its file in this run, so that
+    /// matching nothing means the finding is gone. An entry of a rule that
+    /// did not run (`--select`, `--ignore`, config `select`, `ignore`,
+    /// `per-file-ignores`, an online rule offline) is left as it is.
+    fn judges(&self, e: &crate::baseline::Entry) -> bool {
+        let online = crate::rules::ONLINE_RULES.iter().any(|r| r.code == e.code);
+        self.files.get(&e.file).is_some_and(|s| s.enabled(&e.code))
+            && (!online || self.online.as_ref().is_some_and(|s| s.enabled(&e.code)))
     }
 }
 

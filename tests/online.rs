@@ -854,6 +854,60 @@ fn check_online_reports_missing_denied_and_unusable_mirrors() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }
 
+/// A baseline records and hides online findings (REF003) like any other;
+/// a run without `--online` keeps their entries, and an online run judges
+/// them.
+#[test]
+fn online_findings_in_a_baseline() {
+    let Some(lab) = Lab::open() else { return };
+    let host = lab.host.clone();
+    lab.write("Dockerfile", &format!("FROM {host}/team/app:1\n"));
+    let online = ["--online", "--no-cache", "--retries", "0"];
+    let check = |extra: &[&str]| {
+        let mut args = vec!["check", "--select", "REF003", "--format", "concise"];
+        args.extend_from_slice(extra);
+        lab.run(&args)
+    };
+    let out = check(&[&online[..], &["--write-baseline", "refit-baseline.json"]].concat());
+    assert_eq!(
+        out.stdout, "Wrote 1 finding to refit-baseline.json.\n",
+        "{}",
+        out.stderr
+    );
+    let baseline = lab.dir().join("refit-baseline.json");
+    assert!(
+        read(&baseline).contains("\"code\":\"REF003\""),
+        "{}",
+        read(&baseline)
+    );
+    let with =
+        |extra: &[&str]| check(&[&["--baseline", "refit-baseline.json"][..], extra].concat());
+    let out = with(&online);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    // Offline REF003 finds nothing, so its entry is not judged.
+    let out = with(&["--fix"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        read(&baseline).contains("\"code\":\"REF003\""),
+        "{}",
+        read(&baseline)
+    );
+    // The image now exists: online, the entry is stale.
+    lab.push
+        .image("team/app", "1", "linux", "amd64", "a", false);
+    let out = with(&online);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("SUP002 Baseline entry for REF003 in `Dockerfile` matches no finding"),
+        "{}",
+        out.stdout
+    );
+    let out = with(&[&online[..], &["--fix"]].concat());
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(!read(&baseline).contains("REF003"), "{}", read(&baseline));
+}
+
 #[test]
 fn helm_digest_keys_and_kustomize_digests() {
     let Some(lab) = Lab::open() else { return };

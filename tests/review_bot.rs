@@ -402,3 +402,410 @@ fn rule_links_come_from_docs_url_or_are_left_out() {
         "{review}"
     );
 }
+
+/// Every way the entries of a baseline of one to six entries can go stale,
+/// and every combination of the SUP002 fixes the JSON output gives for
+/// them, applied as a client would (sorted, last first): the result is
+/// JSON holding exactly the entries whose fixes were not applied, each as
+/// it was written. Safe fixes never overlap; the one unsafe fix (the last
+/// entry when every entry is stale) is the only one that may.
+#[test]
+fn stale_entry_fixes_apply_in_any_combination() {
+    use refit::baseline::Entry;
+    use refit::check::{FileKind, Settings};
+    use refit::engine::{FixMode, process_text};
+    use refit::report::{Format, RenderOptions, render};
+    let settings = Settings {
+        select: vec!["TAG001".to_string()],
+        ..Settings::default()
+    };
+    let check = |text: String| {
+        process_text(
+            text,
+            "Dockerfile",
+            None,
+            FileKind::Dockerfile,
+            &settings,
+            FixMode::Off,
+        )
+    };
+    let options = RenderOptions {
+        color: false,
+        fixing: false,
+        unsafe_fixes: true,
+        width: RenderOptions::DEFAULT_WIDTH,
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for n in 1..=6usize {
+        // One TAG001 finding per line; a tag on line i takes it away.
+        let dockerfile = |tagged: u32| -> String {
+            (0..n)
+                .map(|i| match tagged >> i & 1 {
+                    1 => format!("FROM img{i}:1\n"),
+                    _ => format!("FROM img{i}\n"),
+                })
+                .collect()
+        };
+        let path = tmp.path().join(format!("baseline-{n}.json"));
+        let written = refit::baseline::write(&path, &[check(dockerfile(0))]).expect("write");
+        assert_eq!(written, n);
+        let baseline = refit::baseline::load(&path).expect("load");
+        for tagged in 1..(1u32 << n) {
+            let mut reports = vec![check(dockerfile(tagged))];
+            let used = baseline.apply(&mut reports);
+            let report = baseline
+                .unmatched_report(&used, &|_| true, false)
+                .expect("stale entries");
+            let doc: Value = serde_json::from_str(&render(Format::Json, &[report], &options))
+                .expect("the JSON output parses");
+            // (the entry on the finding's line, its edit, whether safe)
+            let fixes: Vec<(Entry, (usize, usize), bool)> = doc["diagnostics"]
+                .as_array()
+                .expect("diagnostics")
+                .iter()
+                .map(|d| {
+                    assert_eq!(d["code"], "SUP002", "{d}");
+                    let at = |v: &Value| v.as_u64().expect("an offset") as usize;
+                    let line = &baseline.text[at(&d["span"]["start"])..at(&d["span"]["end"])];
+                    let entry: Entry = serde_json::from_str(line.trim().trim_end_matches(','))
+                        .unwrap_or_else(|e| panic!("{e}: the finding is not on its entry: {line}"));
+                    let edits = d["fix"]["edits"].as_array().expect("a fix");
+                    assert_eq!(edits.len(), 1, "{d}");
+                    assert_eq!(edits[0]["content"], "", "{d}");
+                    let span = (at(&edits[0]["span"]["start"]), at(&edits[0]["span"]["end"]));
+                    (entry, span, d["fix"]["applicability"] == "safe")
+                })
+                .collect();
+            let stale: Vec<&Entry> = baseline
+                .entries
+                .iter()
+                .zip(&used)
+                .filter(|(_, u)| !**u)
+                .map(|(e, _)| e)
+                .collect();
+            assert_eq!(stale.len(), tagged.count_ones() as usize);
+            let mut reported: Vec<&Entry> = fixes.iter().map(|f| &f.0).collect();
+            reported.sort();
+            let mut expected_stale = stale.clone();
+            expected_stale.sort();
+            assert_eq!(reported, expected_stale, "n={n} tagged={tagged:b}");
+            let all_stale = stale.len() == n;
+            assert_eq!(
+                fixes.iter().filter(|f| !f.2).count(),
+                usize::from(all_stale && n > 1),
+                "n={n} tagged={tagged:b}: {fixes:?}"
+            );
+            for subset in 0..(1u32 << fixes.len()) {
+                let chosen: Vec<&(Entry, (usize, usize), bool)> = fixes
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| subset >> k & 1 == 1)
+                    .map(|(_, f)| f)
+                    .collect();
+                let mut spans: Vec<(usize, usize)> = chosen.iter().map(|f| f.1).collect();
+                spans.sort_unstable();
+                if spans.windows(2).any(|w| w[0].1 > w[1].0) {
+                    assert!(
+                        chosen.iter().any(|f| !f.2),
+                        "n={n} tagged={tagged:b}: safe fixes overlap: {spans:?}"
+                    );
+                    continue;
+                }
+                let mut text = baseline.text.clone();
+                for &(start, end) in spans.iter().rev() {
+                    text.replace_range(start..end, "");
+                }
+                let parsed: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+                    panic!("n={n} tagged={tagged:b} fixes={subset:b}: {e}:\n{text}")
+                });
+                let left: Vec<Entry> =
+                    serde_json::from_value(parsed["findings"].clone()).expect("entries");
+                let kept: Vec<Entry> = baseline
+                    .entries
+                    .iter()
+                    .filter(|e| !chosen.iter().any(|f| &f.0 == *e))
+                    .cloned()
+                    .collect();
+                assert_eq!(left, kept, "n={n} tagged={tagged:b} fixes={subset:b}");
+                for e in &kept {
+                    let written = serde_json::to_string(e).expect("an entry serializes");
+                    assert!(text.contains(&written), "{written} changed:\n{text}");
+                }
+            }
+        }
+    }
+}
+
+/// The review's reproducer: with the last two entries stale, the JSON
+/// output's two edits do not overlap and together leave valid JSON; a
+/// review's whole-line deletions are empty suggestions, which leave no
+/// blank line.
+#[test]
+fn stale_entry_fixes_in_json_and_review_leave_valid_json() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    git(dir, &["init", "-q", "-b", "main"]);
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM node:20\nFROM python:3\nFROM ruby:3\n",
+    )
+    .expect("write");
+    let out = refit(dir, &["check", "--write-baseline", "refit-baseline.json"]);
+    assert_eq!(stdout(&out), "Wrote 5 findings to refit-baseline.json.\n");
+    let original = std::fs::read_to_string(dir.join("refit-baseline.json")).expect("read");
+    let lines: Vec<&str> = original.lines().collect();
+    // Sorted: REG001 ruby, node, python, then STG001 stage 0, stage 1.
+    assert!(lines[6].contains("STG001") && lines[7].contains("STG001"));
+    let doc: Value = serde_json::from_str(&original).expect("JSON");
+    let entries = doc["findings"].as_array().cloned().unwrap_or_default();
+    let fingerprint = |k: usize| entries[k]["fingerprint"].as_str().unwrap_or("").to_string();
+    // The last two entries go stale.
+    let stale = original
+        .replace(&fingerprint(3), "0000000000000001")
+        .replace(&fingerprint(4), "0000000000000002");
+    std::fs::write(dir.join("refit-baseline.json"), &stale).expect("write");
+    let json = findings(dir, &["--baseline", "refit-baseline.json"]);
+    let mut spans: Vec<(usize, usize)> = json
+        .iter()
+        .filter(|d| d["code"] == "SUP002")
+        .flat_map(|d| d["fix"]["edits"].as_array().cloned().unwrap_or_default())
+        .map(|e| {
+            let at = |v: &Value| v.as_u64().unwrap_or(0) as usize;
+            (at(&e["span"]["start"]), at(&e["span"]["end"]))
+        })
+        .collect();
+    assert_eq!(spans.len(), 2, "{json:?}");
+    spans.sort_unstable();
+    assert!(spans[0].1 <= spans[1].0, "{spans:?}");
+    let mut text = stale.clone();
+    for &(start, end) in spans.iter().rev() {
+        text.replace_range(start..end, "");
+    }
+    let expected: String = stale
+        .split_inclusive('\n')
+        .filter(|l| !l.contains("\"STG001\""))
+        .collect::<String>()
+        .replace("implied\"},\n  ]", "implied\"}\n  ]");
+    assert_eq!(text, expected);
+    serde_json::from_str::<Value>(&text).expect("still JSON");
+
+    // The first two entries stale instead: two whole lines, deleted by
+    // empty suggestions.
+    std::fs::write(dir.join("refit-baseline.json"), &original).expect("write");
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM docker.io/library/node:20\nFROM python:3\nFROM docker.io/library/ruby:3\n",
+    )
+    .expect("write");
+    let out = refit(
+        dir,
+        &[
+            "check",
+            "--baseline",
+            "refit-baseline.json",
+            "--format",
+            "github-review",
+        ],
+    );
+    let review: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let comments = review["comments"].as_array().cloned().unwrap_or_default();
+    let bodies: Vec<&str> = comments
+        .iter()
+        .filter(|c| c["path"] == "refit-baseline.json")
+        .filter_map(|c| c["body"].as_str())
+        .collect();
+    assert_eq!(bodies.len(), 2, "{review:#}");
+    for body in &bodies {
+        assert!(body.ends_with("```suggestion\n```"), "{body}");
+    }
+    apply_suggestions(dir, &review);
+    let got = std::fs::read_to_string(dir.join("refit-baseline.json")).expect("read");
+    let expected: String = original
+        .split_inclusive('\n')
+        .filter(|l| {
+            !l.contains("`ruby:3` has no registry") && !l.contains("`node:20` has no registry")
+        })
+        .collect();
+    assert_eq!(got, expected);
+    serde_json::from_str::<Value>(&got).expect("still JSON");
+}
+
+/// A repository whose Dockerfile (`FROM node`) has REG001 and TAG001,
+/// both recorded in `refit-baseline.json`.
+fn baselined_node() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    git(tmp.path(), &["init", "-q", "-b", "main"]);
+    std::fs::write(tmp.path().join("Dockerfile"), "FROM node\n").expect("write");
+    let out = refit(
+        tmp.path(),
+        &["check", "--write-baseline", "refit-baseline.json"],
+    );
+    assert_eq!(stdout(&out), "Wrote 2 findings to refit-baseline.json.\n");
+    tmp
+}
+
+fn baseline_codes(dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join("refit-baseline.json")).expect("read");
+    let doc: Value = serde_json::from_str(&text).expect("the baseline is JSON");
+    doc["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn an_ignored_rules_entries_are_kept() {
+    let tmp = baselined_node();
+    let dir = tmp.path();
+    let concise = ["--baseline", "refit-baseline.json", "--format", "concise"];
+    let out = refit(
+        dir,
+        &[&["check", "--ignore", "TAG001"][..], &concise[..]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("SUP002"), "{}", stdout(&out));
+    // `--fix` qualifies the image: the REG001 entry goes, TAG001's stays.
+    let out = refit(
+        dir,
+        &[
+            "check",
+            "--baseline",
+            "refit-baseline.json",
+            "--ignore",
+            "TAG001",
+            "--fix",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(baseline_codes(dir), vec!["TAG001"]);
+    let out = refit(dir, &[&["check"][..], &concise[..]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("TAG001"), "{}", stdout(&out));
+}
+
+#[test]
+fn only_selected_rules_entries_are_judged() {
+    let tmp = baselined_node();
+    let dir = tmp.path();
+    // Qualified by hand: the REG001 entry is stale, TAG001's still matches.
+    std::fs::write(dir.join("Dockerfile"), "FROM docker.io/library/node\n").expect("write");
+    let stale = |select: &str| -> Vec<String> {
+        findings(
+            dir,
+            &["--baseline", "refit-baseline.json", "--select", select],
+        )
+        .iter()
+        .map(|d| format!("{} {}", d["code"], d["message"]))
+        .collect()
+    };
+    assert_eq!(
+        stale("REG001"),
+        vec!["\"SUP002\" \"Baseline entry for REG001 in `Dockerfile` matches no finding\""]
+    );
+    // REG001 did not run: its entry is not judged.
+    assert_eq!(stale("TAG001"), Vec::<String>::new());
+    let out = refit(
+        dir,
+        &[
+            "check",
+            "--baseline",
+            "refit-baseline.json",
+            "--select",
+            "TAG001",
+            "--fix",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(baseline_codes(dir), vec!["REG001", "TAG001"]);
+    let out = refit(
+        dir,
+        &[
+            "check",
+            "--baseline",
+            "refit-baseline.json",
+            "--select",
+            "REG001",
+            "--fix",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(baseline_codes(dir), vec!["TAG001"]);
+}
+
+#[test]
+fn per_file_ignored_entries_are_kept_and_other_files_judged() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    git(dir, &["init", "-q", "-b", "main"]);
+    for sub in ["a", "b"] {
+        std::fs::create_dir_all(dir.join(sub)).expect("mkdir");
+        std::fs::write(
+            dir.join(sub).join("Dockerfile"),
+            "FROM docker.io/library/node\n",
+        )
+        .expect("write");
+    }
+    let out = refit(dir, &["check", "--write-baseline", "refit-baseline.json"]);
+    assert_eq!(stdout(&out), "Wrote 2 findings to refit-baseline.json.\n");
+    std::fs::write(
+        dir.join("refit.toml"),
+        "baseline = \"refit-baseline.json\"\n[per-file-ignores]\n\"a/**\" = [\"TAG001\"]\n",
+    )
+    .expect("write");
+    let messages = |dir: &Path| -> Vec<String> {
+        findings(dir, &[])
+            .iter()
+            .map(|d| d["message"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(messages(dir), Vec::<String>::new());
+    // Both files tagged: only b's entry can be judged stale.
+    for sub in ["a", "b"] {
+        std::fs::write(
+            dir.join(sub).join("Dockerfile"),
+            "FROM docker.io/library/node:22\n",
+        )
+        .expect("write");
+    }
+    assert_eq!(
+        messages(dir),
+        vec!["Baseline entry for TAG001 in `b/Dockerfile` matches no finding"]
+    );
+    let out = refit(dir, &["check", "--fix"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let text = std::fs::read_to_string(dir.join("refit-baseline.json")).expect("read");
+    assert!(text.contains("\"file\":\"a/Dockerfile\""), "{text}");
+    assert!(!text.contains("\"file\":\"b/Dockerfile\""), "{text}");
+}
+
+#[test]
+fn online_rules_entries_are_kept_offline() {
+    let tmp = baselined_node();
+    let dir = tmp.path();
+    let path = dir.join("refit-baseline.json");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let online = "    {\"file\":\"Dockerfile\",\"code\":\"REF003\",\"fingerprint\":\"0123456789abcdef\",\"message\":\"Image `docker.io/library/node` does not exist\"},\n";
+    let text = text.replacen("[\n", &format!("[\n{online}"), 1);
+    std::fs::write(&path, &text).expect("write");
+    let out = refit(
+        dir,
+        &[
+            "check",
+            "--baseline",
+            "refit-baseline.json",
+            "--format",
+            "concise",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let out = refit(
+        dir,
+        &["check", "--baseline", "refit-baseline.json", "--fix"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // REG001's entry went with the fix; REF003's was not judged.
+    assert_eq!(baseline_codes(dir), vec!["REF003", "TAG001"]);
+}

@@ -105,7 +105,9 @@ pub fn render(reports: &[FileReport], change: Option<&Change>, unsafe_fixes: boo
             if let Some(r) = &suggested {
                 let title = d.fix.as_ref().map_or("", |f| f.title.as_str());
                 let _ = write!(body, "\n\n{title}:\n```suggestion\n{r}");
-                if !r.ends_with('\n') {
+                // An empty block deletes the lines; a newline in it would
+                // leave one blank line in their place.
+                if !r.is_empty() && !r.ends_with('\n') {
                     body.push('\n');
                 }
                 body.push_str("```");

@@ -7,7 +7,10 @@ declare_rule! {
     /// Flags an entry of the baseline file (`--baseline`, or `baseline` in
     /// refit.toml) that matches no current finding: the finding was fixed,
     /// or the code it was about is gone. Only entries of files the run
-    /// checked are judged.
+    /// checked, of rules that ran on them, are judged: an entry of a rule
+    /// turned off for its file (`--select`, `--ignore`, `select`, `ignore`,
+    /// `per-file-ignores`), or of an online rule in a run without
+    /// `--online`, is kept as it is.
     ///
     /// ## Why is this bad?
     /// A baseline should only shrink. A stale entry would hide the next
@@ -26,6 +29,12 @@ declare_rule! {
     ///
     /// ## Fix safety
     /// Safe: the entry hides nothing, so removing it changes no finding.
+    /// Each entry's fix removes its line and one comma, and the fixes of
+    /// several entries can be applied together. When every entry of the
+    /// list is stale, the last entry's fix needs the comma the fix of the
+    /// entry before it removes too, so that one is unsafe: applying every
+    /// safe fix leaves the last entry alone, and the next run removes it.
+    /// `--fix` removes every stale entry at once.
     code: "SUP002",
     name: "unused-baseline-entry",
     severity: Warning,
