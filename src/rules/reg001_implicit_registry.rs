@@ -227,6 +227,11 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         d.help = Some(format!(
             "write `{qualified}` here; the value comes from an ARG default other lines also use, so refit does not edit it"
         ));
+    } else if d.fix.is_none() && site.kind == SiteKind::GitlabCi && site.raw.contains('$') {
+        d.help = Some(format!(
+            "write `{qualified}` where `{}` is set (a `variables:` entry, an included file or the CI/CD settings); refit does not edit a variable other lines may use",
+            site.raw
+        ));
     } else if d.fix.is_none() {
         d.help = Some(format!(
             "write `{qualified}`; the value comes from outside the file, so refit cannot edit it"
