@@ -918,7 +918,7 @@ fn helm_digest_keys_and_kustomize_digests() {
     let h = &lab.host;
     let values = lab.write("chart/values.yaml",
         &format!(
-            "image:\n  registry: {h}\n  repository: charts/app\n  tag: \"2.1\"\n  digest: \"\"\nsidecar:\n  image:\n    repository: {h}/charts/tool\n    tag: \"1\"\n"
+            "image:\n  registry: {h}\n  repository: charts/app\n  tag: \"2.1\"\n  digest: \"\"\nsidecar:\n  image:\n    repository: {h}/charts/tool\n    tag: \"1\"\nworker:\n  registry: {h}\n  repository: charts/tool\n  tag: \"1\"\n  digest:\n"
         ),
     );
     lab.write(
@@ -934,11 +934,12 @@ fn helm_digest_keys_and_kustomize_digests() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let a = &index.digest;
     let t = &tool.digest;
-    // The map with a `digest:` key gets the digest; the one without is not pinned.
+    // The maps with a `digest:` key get the digest (an empty plain one after
+    // its colon, the key kept); the one without is not pinned.
     assert_eq!(
         read(&values),
         format!(
-            "image:\n  registry: {h}\n  repository: charts/app\n  tag: \"2.1\"\n  digest: \"{a}\"\nsidecar:\n  image:\n    repository: {h}/charts/tool\n    tag: \"1\"\n"
+            "image:\n  registry: {h}\n  repository: charts/app\n  tag: \"2.1\"\n  digest: \"{a}\"\nsidecar:\n  image:\n    repository: {h}/charts/tool\n    tag: \"1\"\nworker:\n  registry: {h}\n  repository: charts/tool\n  tag: \"1\"\n  digest: {t}\n"
         )
     );
     assert!(out.stdout.contains("no `digest:` key"), "{}", out.stdout);
