@@ -210,11 +210,54 @@ pub(super) fn assigned_command(line: &str) -> Option<(String, String)> {
 /// The most variables a file may name as a build tool.
 const MAX_TOOL_VARIABLES: usize = 64;
 
+/// The build tools a script runs images with.
+pub(super) const BUILD_TOOLS: &[&str] =
+    &["docker", "podman", "buildah", "nerdctl", "podman-remote"];
+
+/// The variables a file sets to one of `tools` (`ENGINE ?= podman`),
+/// bounded.
+pub(super) fn tool_variables(lines: &[String], tools: &[&str]) -> BTreeSet<String> {
+    let mut variables = BTreeSet::new();
+    for line in lines {
+        if variables.len() >= MAX_TOOL_VARIABLES {
+            break;
+        }
+        if let Some((name, tool)) = assigned_command(line)
+            && tools.contains(&tool.as_str())
+        {
+            variables.insert(name);
+        }
+    }
+    variables
+}
+
+/// The flags of the command whose subcommand is `words[at]`, up to a
+/// shell separator: `-t NAME` and `--tag=NAME` both as `("-t", NAME)`;
+/// quotes dropped. A flag's value is the next word when not joined by
+/// `=`.
+pub(super) fn command_flags(words: &[String], at: usize) -> Vec<(String, Option<String>)> {
+    let unquote = |w: &str| w.trim_matches(|c| c == '"' || c == '\'').to_string();
+    let mut out = Vec::new();
+    let mut i = at + 1;
+    while let Some(word) = words.get(i) {
+        if matches!(word.as_str(), "&&" | "||" | ";" | "|") {
+            break;
+        }
+        let w = unquote(word.trim_end_matches(';'));
+        match w.split_once('=') {
+            Some((f, v)) if f.starts_with('-') => out.push((f.to_string(), Some(v.to_string()))),
+            _ => out.push((w.clone(), words.get(i + 1).map(|v| unquote(v)))),
+        }
+        if word.ends_with(';') {
+            break;
+        }
+        i += 1;
+    }
+    out
+}
+
 fn is_build_tool(word: &str, variables: &BTreeSet<String>) -> bool {
-    if matches!(
-        tool_base(word),
-        "docker" | "podman" | "buildah" | "nerdctl" | "podman-remote"
-    ) {
+    if BUILD_TOOLS.contains(&tool_base(word)) {
         return true;
     }
     // A variable the file sets to a build tool, or one named like one
@@ -233,20 +276,7 @@ fn is_build_tool(word: &str, variables: &BTreeSet<String>) -> bool {
 /// number per line (`npm run build && podman build -t NAME .`).
 pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
     let lines = logical_lines(text);
-    let mut variables = BTreeSet::new();
-    for line in &lines {
-        if variables.len() >= MAX_TOOL_VARIABLES {
-            break;
-        }
-        if let Some((name, tool)) = assigned_command(line)
-            && matches!(
-                tool.as_str(),
-                "docker" | "podman" | "buildah" | "nerdctl" | "podman-remote"
-            )
-        {
-            variables.insert(name);
-        }
-    }
+    let variables = tool_variables(&lines, BUILD_TOOLS);
     for line in &lines {
         if line.trim_start().starts_with('#') {
             continue;
@@ -263,40 +293,16 @@ pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
             if !tool.is_some_and(|t| is_build_tool(t, &variables)) {
                 continue;
             }
-            let mut i = at + 1;
-            while let Some(word) = words.get(i) {
-                if matches!(word.as_str(), "&&" | "||" | ";" | "|") {
-                    break;
-                }
-                let w = word
-                    .trim_end_matches(';')
-                    .trim_matches(|c| c == '"' || c == '\'');
-                let (flag, value) = match w.split_once('=') {
-                    Some((f, v)) if f.starts_with('-') => (f, Some(v.to_string())),
-                    _ => (
-                        w,
-                        words
-                            .get(i + 1)
-                            .map(|v| v.trim_matches(|c| c == '"' || c == '\'').to_string()),
-                    ),
-                };
-                match flag {
-                    "-t" | "--tag" => {
-                        if let Some(v) = value {
-                            local_name(ctx, &v);
-                        }
-                    }
-                    "--build-context" => {
-                        if let Some((name, _)) = value.as_deref().and_then(|v| v.split_once('=')) {
+            for (flag, value) in command_flags(&words, at) {
+                match (flag.as_str(), value) {
+                    ("-t" | "--tag", Some(v)) => local_name(ctx, &v),
+                    ("--build-context", Some(v)) => {
+                        if let Some((name, _)) = v.split_once('=') {
                             ctx.named_contexts.insert(name.to_string());
                         }
                     }
                     _ => {}
                 }
-                if word.ends_with(';') {
-                    break;
-                }
-                i += 1;
             }
         }
     }

@@ -13,11 +13,12 @@ pub(super) const ANY_DOCKERFILE: &str = "*";
 /// The key for "any Compose file": `podman-compose` without `-f`.
 pub(super) const ANY_COMPOSE: &str = "*compose";
 
-/// The most variables a file may name as a containers tool.
-const MAX_VARIABLES: usize = 64;
+/// The containers tools, which resolve short names through
+/// `registries.conf`.
+const CONTAINERS_TOOLS: &[&str] = &["podman", "buildah", "podman-remote"];
 
 fn is_containers_tool(word: &str) -> bool {
-    matches!(tool_base(word), "podman" | "buildah" | "podman-remote")
+    CONTAINERS_TOOLS.contains(&tool_base(word))
 }
 
 /// Whether a word names a containers tool, directly or through a variable
@@ -45,17 +46,7 @@ pub(super) fn containers_builds(shown: &str, text: &str, ctx: &mut RepoContext) 
         return;
     }
     let lines = logical_lines(text);
-    let mut variables = BTreeSet::new();
-    for line in &lines {
-        if variables.len() >= MAX_VARIABLES {
-            break;
-        }
-        if let Some((name, tool)) = assigned_command(line)
-            && is_containers_tool(&tool)
-        {
-            variables.insert(name);
-        }
-    }
+    let variables = tool_variables(&lines, CONTAINERS_TOOLS);
     let mark = |key: String, ctx: &mut RepoContext| {
         ctx.containers_files
             .entry(key)
@@ -65,8 +56,8 @@ pub(super) fn containers_builds(shown: &str, text: &str, ctx: &mut RepoContext) 
         if line.trim_start().starts_with('#') {
             continue;
         }
-        let words = shell_words(line);
-        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        let words_owned = shell_words(line);
+        let words: Vec<&str> = words_owned.iter().map(String::as_str).collect();
         for (at, word) in words.iter().enumerate() {
             let base = word.rsplit('/').next().unwrap_or(word);
             let compose = base == "podman-compose"
@@ -80,24 +71,11 @@ pub(super) fn containers_builds(shown: &str, text: &str, ctx: &mut RepoContext) 
             if !(compose || build) {
                 continue;
             }
-            let mut files = Vec::new();
-            let mut i = at + 1;
-            // The command ends at a shell separator.
-            while let Some(w) = words.get(i) {
-                if matches!(*w, "&&" | "||" | ";" | "|") || w.ends_with(';') {
-                    break;
-                }
-                let (flag, value) = match w.split_once('=') {
-                    Some((f, v)) if f.starts_with('-') => (f, Some((*v).to_string())),
-                    _ => (*w, words.get(i + 1).map(|v| (*v).to_string())),
-                };
-                if matches!(flag, "-f" | "--file")
-                    && let Some(v) = value
-                {
-                    files.push(file_key(&v));
-                }
-                i += 1;
-            }
+            let files: Vec<String> = command_flags(&words_owned, at)
+                .into_iter()
+                .filter(|(flag, _)| matches!(flag.as_str(), "-f" | "--file"))
+                .filter_map(|(_, value)| value.map(|v| file_key(&v)))
+                .collect();
             if files.is_empty() {
                 if compose {
                     mark(ANY_COMPOSE.to_string(), ctx);
