@@ -323,3 +323,53 @@ fn chart_templates_grow_linearly() {
     }
     assert!(failures.is_empty(), "super-linear: {failures:?}");
 }
+
+/// A chart whose templates and number of values files grow together: its
+/// templates are read once per run, not once per values file.
+#[test]
+fn a_chart_with_many_values_files_grows_linearly() {
+    use refit::engine::{FixMode, process_path};
+    let root = tempfile::tempdir().expect("a temporary folder");
+    let line = "image: \"{{ .Values.image.repository }}@{{ .Values.image.digest }}\"\n{{ include \"h\" (dict \"imageRoot\" .Values.image) }}\n";
+    let base = 400;
+    let charts: Vec<(std::path::PathBuf, Vec<String>)> = [1, 2, 4, 8]
+        .iter()
+        .map(|&k| {
+            let dir = root.path().join(format!("chart-{k}"));
+            let values: Vec<String> = (0..k).map(|i| format!("values-{i}.yaml")).collect();
+            write_chart(&dir, &line.repeat(base * k), &values);
+            (dir, values)
+        })
+        .collect();
+    let settings = Settings::default();
+    let run = |i: usize| -> Duration {
+        let (dir, values) = &charts[i];
+        (0..RUNS)
+            .map(|_| {
+                // A run of its own: nothing read by the one before.
+                refit::context::forget();
+                let started = Instant::now();
+                for name in values {
+                    let report = process_path(
+                        &dir.join(name),
+                        name,
+                        FileKind::HelmValues,
+                        &settings,
+                        u64::MAX,
+                        FixMode::Off,
+                    );
+                    assert!(
+                        report.diagnostics.iter().any(|d| d.code == "REG001"),
+                        "{name}: {:?}",
+                        report.diagnostics
+                    );
+                }
+                started.elapsed()
+            })
+            .min()
+            .unwrap_or_default()
+    };
+    if let Err(last) = grows_linearly("values files", run) {
+        panic!("super-linear: {last}");
+    }
+}
