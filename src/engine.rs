@@ -376,7 +376,7 @@ fn beside(path: &Path, kind: FileKind, settings: &Settings) -> Option<Settings> 
             s.source.chart_app_version = doc
                 .get_scalar(&doc.root, "appVersion")
                 .map(|a| a.value.clone());
-            s.source.chart = Some(std::sync::Arc::new(crate::context::chart_facts(dir, &text)));
+            s.source.chart = Some(crate::context::chart_facts_cached(dir, &text));
             Some(s)
         }
         FileKind::ContainerdHosts => {

@@ -13,7 +13,7 @@
 //! built with `merge`) is simply not a read, so the answer errs towards
 //! "no pin".
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The most helper-to-helper steps followed.
 const MAX_ROUNDS: usize = 16;
@@ -21,6 +21,14 @@ const MAX_ROUNDS: usize = 16;
 const MAX_ACTIONS: usize = 200_000;
 /// The most helper calls kept from one chart.
 const MAX_CALLS: usize = 20_000;
+/// The longest values or argument path followed (real ones are a few
+/// dozen bytes). Keeping paths short keeps copying `.` and variables,
+/// done for every action, from growing with the file.
+const MAX_PATH: usize = 256;
+/// The most helper reads carried to their calls, over all rounds: a
+/// helper reading n fields called n times with different maps makes n²
+/// values paths.
+const MAX_STEPS: usize = 200_000;
 
 /// What `.` (or a variable) is at some point of a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +54,7 @@ fn join(base: &str, more: &str) -> String {
 impl Ctx {
     /// `ctx` followed by the field path `fields` (`a.b`, or empty).
     fn field(&self, fields: &str) -> Ctx {
-        match self {
+        let ctx = match self {
             Ctx::Root => match fields.strip_prefix("Values") {
                 Some("") => Ctx::Values(String::new()),
                 Some(rest) if rest.starts_with('.') => Ctx::Values(rest[1..].to_string()),
@@ -56,6 +64,10 @@ impl Ctx {
             Ctx::Values(p) => Ctx::Values(join(p, fields)),
             Ctx::Arg(k) => Ctx::Arg(join(k, fields)),
             Ctx::Unknown => Ctx::Unknown,
+        };
+        match &ctx {
+            Ctx::Values(p) | Ctx::Arg(p) if p.len() > MAX_PATH => Ctx::Unknown,
+            _ => ctx,
         }
     }
 }
@@ -64,15 +76,20 @@ impl Ctx {
 #[derive(Debug, Clone)]
 enum CallArg {
     Term(Ctx),
-    /// `(dict "key" value …)`.
-    Dict(Vec<(String, Ctx)>),
+    /// `(dict "key" value …)`, by key (a later entry of a key replaces an
+    /// earlier one, as in sprig's `dict`).
+    Dict(BTreeMap<String, Ctx>),
 }
+
+/// A helper, by its index in [`Reads::helpers`]: a name is hashed once
+/// where it is written, not copied into every action and call inside it.
+type Helper = usize;
 
 #[derive(Debug, Clone)]
 struct Call {
     /// The helper the call is in (`None`: a template file's body).
-    caller: Option<String>,
-    helper: String,
+    caller: Option<Helper>,
+    helper: Helper,
     arg: CallArg,
 }
 
@@ -80,23 +97,34 @@ struct Call {
 struct Reads {
     /// Values paths whose `.digest` is read.
     paths: BTreeSet<String>,
+    /// Each helper name seen (defined or called), to its index.
+    names: HashMap<String, Helper>,
     /// Per helper: the field paths of its argument whose `.digest` it
     /// reads (`""`: the argument's own `.digest`).
-    helpers: BTreeMap<String, BTreeSet<String>>,
+    helpers: Vec<BTreeSet<String>>,
     calls: Vec<Call>,
 }
 
 impl Reads {
+    fn helper(&mut self, name: &str) -> Helper {
+        if let Some(&h) = self.names.get(name) {
+            return h;
+        }
+        let h = self.helpers.len();
+        self.helpers.push(BTreeSet::new());
+        self.names.insert(name.to_string(), h);
+        h
+    }
+
     /// A read of `.digest` of `ctx`, inside `define` (or a file body).
     /// Whether it was new.
-    fn digest_of(&mut self, ctx: &Ctx, define: Option<&str>) -> bool {
+    fn digest_of(&mut self, ctx: &Ctx, define: Option<Helper>) -> bool {
         match (ctx, define) {
             (Ctx::Values(p), _) if !p.is_empty() => self.paths.insert(p.clone()),
             (Ctx::Arg(k), Some(d)) => self
                 .helpers
-                .entry(d.to_string())
-                .or_default()
-                .insert(k.clone()),
+                .get_mut(d)
+                .is_some_and(|fields| fields.insert(k.clone())),
             _ => false,
         }
     }
@@ -202,33 +230,50 @@ fn unquote(token: &str) -> Option<&str> {
         .or_else(|| token.strip_prefix('`').and_then(|t| t.strip_suffix('`')))
 }
 
-/// The argument after `include "name"`, starting at `tokens[i]`.
-fn call_arg(tokens: &[&str], i: usize, dot: &Ctx, vars: &BTreeMap<String, Ctx>) -> CallArg {
+/// For each `(` of an action's tokens, the index of the `)` that closes
+/// it (`tokens.len()` when none does). Found once per action: scanning
+/// forward from every call's `(` would read a long action once per call.
+fn closing(tokens: &[&str]) -> Vec<usize> {
+    let mut close = vec![tokens.len(); tokens.len()];
+    let mut open = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        match *t {
+            "(" => open.push(i),
+            ")" => {
+                if let Some(o) = open.pop()
+                    && let Some(c) = close.get_mut(o)
+                {
+                    *c = i;
+                }
+            }
+            _ => {}
+        }
+    }
+    close
+}
+
+/// The argument after `include "name"`, starting at `tokens[i]`;
+/// `close` is [`closing`] of `tokens`.
+fn call_arg(
+    tokens: &[&str],
+    close: &[usize],
+    i: usize,
+    dot: &Ctx,
+    vars: &BTreeMap<String, Ctx>,
+) -> CallArg {
     match tokens.get(i) {
         Some(&"(") if tokens.get(i + 1) == Some(&"dict") => {
-            let mut pairs = Vec::new();
+            let mut pairs = BTreeMap::new();
             let mut j = i + 2;
             while let (Some(key), Some(value)) = (tokens.get(j), tokens.get(j + 1)) {
                 let Some(key) = unquote(key) else { break };
                 if *value == "(" {
                     // A nested pipeline: its value is not followed.
-                    let mut depth = 0usize;
-                    while let Some(t) = tokens.get(j + 1) {
-                        match *t {
-                            "(" => depth += 1,
-                            ")" => depth = depth.saturating_sub(1),
-                            _ => {}
-                        }
-                        j += 1;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    pairs.push((key.to_string(), Ctx::Unknown));
-                    j += 1;
+                    pairs.insert(key.to_string(), Ctx::Unknown);
+                    j = close.get(j + 1).map_or(tokens.len(), |c| c + 1);
                     continue;
                 }
-                pairs.push((key.to_string(), term(value, dot, vars)));
+                pairs.insert(key.to_string(), term(value, dot, vars));
                 j += 2;
             }
             CallArg::Dict(pairs)
@@ -239,7 +284,7 @@ fn call_arg(tokens: &[&str], i: usize, dot: &Ctx, vars: &BTreeMap<String, Ctx>) 
 }
 
 struct Frame {
-    define: Option<String>,
+    define: Option<Helper>,
     dot: Ctx,
 }
 
@@ -255,10 +300,10 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
         let t = tokens(action);
         let (define, dot) = stack
             .last()
-            .map_or((None, Ctx::Root), |f| (f.define.clone(), f.dot.clone()));
+            .map_or((None, Ctx::Root), |f| (f.define, f.dot.clone()));
         match t.first().copied() {
             Some("define") => {
-                let name = t.get(1).and_then(|n| unquote(n)).map(str::to_string);
+                let name = t.get(1).and_then(|n| unquote(n)).map(|n| reads.helper(n));
                 stack.push(Frame {
                     define: name,
                     dot: Ctx::Arg(String::new()),
@@ -280,17 +325,14 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
                     (Some(one), None) => term(one, &dot, &vars),
                     _ => Ctx::Unknown,
                 };
-                stack.push(Frame {
-                    define: define.clone(),
-                    dot: inner,
-                });
+                stack.push(Frame { define, dot: inner });
             }
             Some("range" | "block") => stack.push(Frame {
-                define: define.clone(),
+                define,
                 dot: Ctx::Unknown,
             }),
             Some("if") => stack.push(Frame {
-                define: define.clone(),
+                define,
                 dot: dot.clone(),
             }),
             Some("else") => {
@@ -314,21 +356,24 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
         {
             vars.insert(name.to_string(), term(value, &dot, &vars));
         }
+        let mut close = None;
         for (i, token) in t.iter().enumerate() {
             if matches!(*token, "include" | "template")
                 && reads.calls.len() < MAX_CALLS
                 && let Some(helper) = t.get(i + 1).and_then(|n| unquote(n))
             {
-                reads.calls.push(Call {
-                    caller: define.clone(),
-                    helper: helper.to_string(),
-                    arg: call_arg(&t, i + 2, &dot, &vars),
-                });
+                let close = close.get_or_insert_with(|| closing(&t));
+                let call = Call {
+                    caller: define,
+                    helper: reads.helper(helper),
+                    arg: call_arg(&t, close, i + 2, &dot, &vars),
+                };
+                reads.calls.push(call);
             }
             if let Some(base) = token.strip_suffix(".digest") {
                 let base = if base.is_empty() { "." } else { base };
                 let ctx = term(base, &dot, &vars);
-                reads.digest_of(&ctx, define.as_deref());
+                reads.digest_of(&ctx, define);
             }
         }
     }
@@ -372,24 +417,33 @@ impl DigestReader {
 
 fn resolve(mut reads: Reads) -> BTreeSet<String> {
     let calls = std::mem::take(&mut reads.calls);
+    let mut steps = 0;
     for _ in 0..MAX_ROUNDS {
         let mut changed = false;
         for call in &calls {
-            let Some(fields) = reads.helpers.get(&call.helper).cloned() else {
+            let Some(fields) = reads.helpers.get(call.helper) else {
                 continue;
             };
-            for field in fields {
-                let ctx = match &call.arg {
-                    CallArg::Term(ctx) => ctx.field(&field),
+            if steps + fields.len() > MAX_STEPS {
+                // What was found so far stands; the rest is not a read.
+                return reads.paths;
+            }
+            steps += fields.len();
+            let found: Vec<Ctx> = fields
+                .iter()
+                .map(|field| match &call.arg {
+                    CallArg::Term(ctx) => ctx.field(field),
                     CallArg::Dict(pairs) => {
                         let (key, rest) = field.split_once('.').unwrap_or((field.as_str(), ""));
-                        match pairs.iter().find(|(k, _)| k == key) {
-                            Some((_, ctx)) if !key.is_empty() => ctx.field(rest),
+                        match pairs.get(key) {
+                            Some(ctx) if !key.is_empty() => ctx.field(rest),
                             _ => Ctx::Unknown,
                         }
                     }
-                };
-                changed |= reads.digest_of(&ctx, call.caller.as_deref());
+                })
+                .collect();
+            for ctx in &found {
+                changed |= reads.digest_of(ctx, call.caller);
             }
         }
         if !changed {
@@ -475,6 +529,36 @@ nothing: {{ include "common.images.image" (dict "image" .Values.nothing.image) }
         );
         // Never called: nothing is known to be read.
         assert!(paths(&[helpers]).is_empty());
+    }
+
+    #[test]
+    fn dict_entries_around_nested_and_unclosed_pipelines() {
+        let helper = r#"{{ define "h" }}{{ .imageRoot.digest }}{{ .other.digest }}{{ end }}"#;
+        let calls = r#"
+{{ include "h" (dict "imageRoot" .Values.a "x" (include "h" (dict "imageRoot" .Values.b)) "other" .Values.c) }}
+{{ include "h" (dict "imageRoot" .Values.d "imageRoot" .Values.e) }}
+{{ include "h" (dict "other" .Values.f "x" (dict "y" (include "h" (dict "imageRoot" .Values.g }}
+"#;
+        // `e` replaces `d`, as Helm's `dict` does; the unclosed pipeline
+        // ends its call's entries, and a call inside it still counts.
+        assert_eq!(paths(&[helper, calls]), ["a", "b", "c", "e", "f", "g"]);
+    }
+
+    #[test]
+    fn long_paths_and_many_reads_are_bounded() {
+        let at = |n: usize| format!("{{{{ .Values.{}.digest }}}}", "a".repeat(n));
+        assert_eq!(paths(&[&at(MAX_PATH)]).len(), 1);
+        assert!(paths(&[&at(MAX_PATH + 1)]).is_empty());
+        // n fields read by a helper called with n maps: n² paths, bounded.
+        let n = 1000;
+        let reads: String = (0..n).map(|i| format!("{{{{ .f{i}.digest }}}}")).collect();
+        let calls: String = (0..n)
+            .map(|i| format!("{{{{ include \"h\" .Values.a{i} }}}}"))
+            .collect();
+        let helper = format!("{{{{ define \"h\" }}}}{reads}{{{{ end }}}}");
+        let got = digest_paths([helper.as_str(), calls.as_str()]);
+        assert!(got.contains("a0.f0"), "{:?}", got.first());
+        assert!(got.len() <= MAX_STEPS, "{}", got.len());
     }
 
     #[test]

@@ -211,3 +211,165 @@ fn a_baseline_grows_linearly() {
         panic!("super-linear: {last}");
     }
 }
+
+/// `{{ include "h" (dict "k" ` n times, never closed: every call's dict
+/// value is a pipeline that runs to the end of the action.
+fn unclosed_dicts(n: usize) -> String {
+    format!("{{{{ {} }}}}", "include \"h\" (dict \"k\" ".repeat(n))
+}
+
+/// The same calls, each closed at the end: pipelines nested n deep.
+fn nested_dicts(n: usize) -> String {
+    format!(
+        "{{{{ {}{} }}}}",
+        "include \"h\" (dict \"k\" (".repeat(n),
+        ")".repeat(2 * n)
+    )
+}
+
+/// A helper with a name of 80·n bytes holding n blocks that read
+/// `.digest`.
+fn long_helper_name(n: usize) -> String {
+    format!(
+        "{{{{ define \"{}\" }}}}{}{{{{ end }}}}",
+        "a".repeat(80 * n),
+        "{{ if .x }}{{ .digest }}{{ end }}".repeat(n)
+    )
+}
+
+/// A `with` of a values path of 100·n bytes holding n reads of `.digest`.
+fn long_with_path(n: usize) -> String {
+    format!(
+        "{{{{ with .Values.{} }}}}{}{{{{ end }}}}",
+        "a".repeat(100 * n),
+        "{{ .digest }}".repeat(n)
+    )
+}
+
+/// A helper reading `.fI.digest` for n fields, called with one `dict` of
+/// n entries.
+fn dict_fields(n: usize) -> String {
+    let reads: String = (0..n).map(|i| format!("{{{{ .f{i}.digest }}}}")).collect();
+    let pairs: String = (0..n).map(|i| format!("\"f{i}\" .Values.a{i} ")).collect();
+    format!("{{{{ define \"h\" }}}}{reads}{{{{ end }}}}{{{{ include \"h\" (dict {pairs}) }}}}")
+}
+
+/// A helper reading n fields, called n times with a different map each:
+/// n² values paths, unless bounded.
+fn helper_fan_out(n: usize) -> String {
+    let reads: String = (0..n).map(|i| format!("{{{{ .f{i}.digest }}}}")).collect();
+    let calls: String = (0..n)
+        .map(|i| format!("{{{{ include \"h\" .Values.a{i} }}}}"))
+        .collect();
+    format!("{{{{ define \"h\" }}}}{reads}{{{{ end }}}}{calls}")
+}
+
+const CHART_YAML: &str = "apiVersion: v2\nname: hostile\nversion: 0.1.0\n";
+
+/// A chart folder in `dir` with one template and the values files named.
+fn write_chart(dir: &std::path::Path, template: &str, values: &[String]) {
+    std::fs::create_dir_all(dir.join("templates")).expect("a templates folder");
+    std::fs::write(dir.join("Chart.yaml"), CHART_YAML).expect("Chart.yaml is written");
+    std::fs::write(dir.join("templates/_x.tpl"), template).expect("the template is written");
+    for name in values {
+        std::fs::write(
+            dir.join(name),
+            "image:\n  repository: nginx\n  tag: \"1.25\"\n",
+        )
+        .expect("a values file is written");
+    }
+}
+
+/// Reading a chart's templates (`context::chart_facts`: helper calls,
+/// digest reads, registry joins) is linear in their size.
+#[test]
+fn chart_templates_grow_linearly() {
+    type Shape = (&'static str, fn(usize) -> String, usize);
+    let shapes: &[Shape] = &[
+        ("unclosed dict pipelines", unclosed_dicts, 1500),
+        ("nested dict pipelines", nested_dicts, 1500),
+        ("long helper name", long_helper_name, 1000),
+        ("long with path", long_with_path, 1000),
+        ("dict fields", dict_fields, 2000),
+        ("helper fan-out", helper_fan_out, 200),
+    ];
+    let root = tempfile::tempdir().expect("a temporary folder");
+    let mut failures = Vec::new();
+    for &(name, make, base) in shapes {
+        let dirs: Vec<std::path::PathBuf> = [1, 2, 4, 8]
+            .iter()
+            .map(|k| {
+                let dir = root.path().join(format!("{}-{k}", name.replace(' ', "-")));
+                write_chart(&dir, &make(base * k), &[]);
+                dir
+            })
+            .collect();
+        let run = |i: usize| -> Duration {
+            (0..RUNS)
+                .map(|_| {
+                    let started = Instant::now();
+                    let facts = refit::context::chart_facts(&dirs[i], CHART_YAML);
+                    let took = started.elapsed();
+                    assert!(facts.templates, "{name}: the templates are read");
+                    std::hint::black_box(facts);
+                    took
+                })
+                .min()
+                .unwrap_or_default()
+        };
+        if let Err(last) = grows_linearly(name, run) {
+            failures.push(last);
+        }
+    }
+    assert!(failures.is_empty(), "super-linear: {failures:?}");
+}
+
+/// A chart whose templates and number of values files grow together: its
+/// templates are read once per run, not once per values file.
+#[test]
+fn a_chart_with_many_values_files_grows_linearly() {
+    use refit::engine::{FixMode, process_path};
+    let root = tempfile::tempdir().expect("a temporary folder");
+    let line = "image: \"{{ .Values.image.repository }}@{{ .Values.image.digest }}\"\n{{ include \"h\" (dict \"imageRoot\" .Values.image) }}\n";
+    let base = 400;
+    let charts: Vec<(std::path::PathBuf, Vec<String>)> = [1, 2, 4, 8]
+        .iter()
+        .map(|&k| {
+            let dir = root.path().join(format!("chart-{k}"));
+            let values: Vec<String> = (0..k).map(|i| format!("values-{i}.yaml")).collect();
+            write_chart(&dir, &line.repeat(base * k), &values);
+            (dir, values)
+        })
+        .collect();
+    let settings = Settings::default();
+    let run = |i: usize| -> Duration {
+        let (dir, values) = &charts[i];
+        (0..RUNS)
+            .map(|_| {
+                // A run of its own: nothing read by the one before.
+                refit::context::forget();
+                let started = Instant::now();
+                for name in values {
+                    let report = process_path(
+                        &dir.join(name),
+                        name,
+                        FileKind::HelmValues,
+                        &settings,
+                        u64::MAX,
+                        FixMode::Off,
+                    );
+                    assert!(
+                        report.diagnostics.iter().any(|d| d.code == "REG001"),
+                        "{name}: {:?}",
+                        report.diagnostics
+                    );
+                }
+                started.elapsed()
+            })
+            .min()
+            .unwrap_or_default()
+    };
+    if let Err(last) = grows_linearly("values files", run) {
+        panic!("super-linear: {last}");
+    }
+}

@@ -564,6 +564,59 @@ fn build_files_changed_on_disk_are_read_again() {
 }
 
 #[test]
+fn chart_templates_changed_on_disk_are_read_again() {
+    let (_d, root) = workspace();
+    std::fs::create_dir_all(root.join("templates")).expect("mkdir");
+    std::fs::write(
+        root.join("Chart.yaml"),
+        "apiVersion: v2\nname: app\nversion: 0.1.0\n",
+    )
+    .expect("write");
+    let template = root.join("templates/deployment.yaml");
+    std::fs::write(&template, "image: {{ .Values.image.repository }}\n").expect("write");
+    let path = root.join("values.yaml");
+    let text = "image:\n  repository: nginx\n  tag: \"1.25\"\n";
+    std::fs::write(&path, text).expect("write");
+    let mut c = Client::start(
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}),
+    );
+    let u = uri(&path);
+    let qualify = "Qualify as `docker.io/library/nginx:1.25`";
+    let titles = |c: &mut Client| -> Vec<String> {
+        code_actions(c, &u, 1, Some("quickfix"))
+            .iter()
+            .filter_map(|a| a["title"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert!(codes(&c.open(&path, text)).contains(&"REG001".to_string()));
+    assert!(titles(&mut c).iter().any(|t| t == qualify));
+    // The template now joins a registry value with the repository: a
+    // prefix would double it, so the fix is gone.
+    std::fs::write(
+        &template,
+        "image: {{ .Values.global.imageRegistry }}/{{ .Values.image.repository }}\n",
+    )
+    .expect("write");
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": uri(&template), "type": 2}]}),
+    );
+    assert!(codes(&c.diagnostics(&u)).contains(&"REG001".to_string()));
+    assert!(!titles(&mut c).iter().any(|t| t == qualify));
+    // A template of any name counts, saved in the editor too.
+    std::fs::write(&template, "image: {{ .Values.image.repository }}\n").expect("write");
+    let notes = root.join("templates/NOTES.txt");
+    std::fs::write(&notes, "Installed.\n").expect("write");
+    c.notify(
+        "textDocument/didSave",
+        json!({"textDocument": {"uri": uri(&notes)}}),
+    );
+    assert!(codes(&c.diagnostics(&u)).contains(&"REG001".to_string()));
+    assert!(titles(&mut c).iter().any(|t| t == qualify));
+    c.shutdown();
+}
+
+#[test]
 fn huge_documents_respect_max_file_size() {
     let (_d, root) = workspace();
     std::fs::write(root.join("refit.toml"), "max-file-size = 100\n").expect("write");

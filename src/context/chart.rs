@@ -2,6 +2,8 @@
 //! joins, digests read) and its sub-charts.
 
 use super::*;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// How a chart builds image strings, from its `templates/`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,6 +41,32 @@ pub struct RegistryJoin {
     /// With `default "quay.io" PRIMARY`: the literal registry used when
     /// the primary is empty or absent.
     pub literal_fallback: Option<String>,
+}
+
+/// Facts of each chart folder (canonical) read in this process: every
+/// values file beside a `Chart.yaml` needs them, and reading the templates
+/// is the costly part. A cell per folder, so two files of one chart
+/// checked at once wait for one read rather than both reading.
+type ChartCache = HashMap<PathBuf, Arc<OnceLock<Arc<ChartFacts>>>>;
+static CHARTS: LazyLock<Mutex<ChartCache>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// [`chart_facts`] of the chart in `dir`, read once per chart folder
+/// until [`forget`](super::forget).
+pub fn chart_facts_cached(dir: &Path, chart_yaml: &str) -> Arc<ChartFacts> {
+    let key = crate::realpath::canonical(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let cell = match CHARTS.lock() {
+        Ok(mut cache) => cache.entry(key).or_default().clone(),
+        Err(_) => return Arc::new(chart_facts(dir, chart_yaml)),
+    };
+    cell.get_or_init(|| Arc::new(chart_facts(dir, chart_yaml)))
+        .clone()
+}
+
+/// Forget every chart read so far.
+pub(super) fn forget_charts() {
+    if let Ok(mut cache) = CHARTS.lock() {
+        cache.clear();
+    }
 }
 
 /// Read the chart in `dir` (the folder of `Chart.yaml`).

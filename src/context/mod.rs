@@ -288,8 +288,8 @@ fn nearest_marked(dir: &Path) -> Option<PathBuf> {
     answer
 }
 
-/// Forget every repository context and root read so far (the editor
-/// server, after a file they are read from changed).
+/// Forget every repository context, root and chart read so far (the
+/// editor server, after a file they are read from changed).
 pub fn forget() {
     if let Ok(mut cache) = CACHE.lock() {
         cache.clear();
@@ -297,12 +297,17 @@ pub fn forget() {
     if let Ok(mut cache) = ROOTS.lock() {
         cache.clear();
     }
+    forget_charts();
 }
 
-/// Whether a change to this file can change a repository context or the
-/// build references around a Dockerfile: the files `scan` and
-/// `build_refs` read, and a new `.git` or config that moves a root.
+/// Whether a change to this file can change a repository context, a
+/// chart's facts or the build references around a Dockerfile: the files
+/// `scan`, `chart_facts` and `build_refs` read, and a new `.git` or config
+/// that moves a root.
 pub fn is_context_file(path: &Path) -> bool {
+    if is_chart_template(path) {
+        return true;
+    }
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
@@ -321,6 +326,17 @@ pub fn is_context_file(path: &Path) -> bool {
         || name == "kustomization"
         || name == ".git"
         || crate::shortnames::is_registries_conf(path)
+}
+
+/// Whether `path` is under a chart's `templates/` (any name: `chart_facts`
+/// reads every file there, `NOTES.txt` too).
+fn is_chart_template(path: &Path) -> bool {
+    path.ancestors().skip(1).take(MAX_DEPTH + 1).any(|dir| {
+        dir.file_name().is_some_and(|n| n == "templates")
+            && dir
+                .parent()
+                .is_some_and(|chart| chart.join("Chart.yaml").is_file())
+    })
 }
 
 /// Each folder's repository root, found once per process.

@@ -284,6 +284,7 @@ impl Server {
         let context_globs = [
             "**/*.{yml,yaml,hcl,json,sh,bash,mk,tpl,conf}",
             "**/{Makefile,GNUmakefile,makefile,Justfile,justfile,Tiltfile,Kustomization}",
+            "**/templates/**",
         ];
         let watchers = config::FILE_NAMES
             .iter()
