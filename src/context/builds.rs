@@ -278,7 +278,8 @@ pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
     let lines = logical_lines(text);
     let variables = tool_variables(&lines, BUILD_TOOLS);
     for line in &lines {
-        if line.trim_start().starts_with('#') {
+        // Most lines run no build: split only those that may.
+        if line.trim_start().starts_with('#') || !(line.contains("build") || line.contains("bud")) {
             continue;
         }
         let words = shell_words(line);

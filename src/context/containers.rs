@@ -53,7 +53,9 @@ pub(super) fn containers_builds(shown: &str, text: &str, ctx: &mut RepoContext) 
             .or_insert_with(|| shown.to_string());
     };
     for line in &lines {
-        if line.trim_start().starts_with('#') {
+        if line.trim_start().starts_with('#')
+            || !(line.contains("build") || line.contains("bud") || line.contains("compose"))
+        {
             continue;
         }
         let words_owned = shell_words(line);
@@ -156,7 +158,7 @@ impl RepoContext {
                     .or_else(|| self.containers_files.get(ANY_COMPOSE))?;
                 Some(format!("`{by}` runs it with podman-compose"))
             }
-            crate::check::FileKind::Kubernetes => {
+            crate::check::FileKind::Kubernetes if !self.openshift.is_empty() => {
                 let file = crate::realpath::canonical(file).unwrap_or_else(|_| file.to_path_buf());
                 let (_, by) = self
                     .openshift
