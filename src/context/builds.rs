@@ -240,7 +240,13 @@ pub(super) fn command_flags(words: &[String], at: usize) -> Vec<(String, Option<
     let mut out = Vec::new();
     let mut i = at + 1;
     while let Some(word) = words.get(i) {
-        if matches!(word.as_str(), "&&" | "||" | ";" | "|") {
+        // A shell separator ends the command; so does the next build
+        // subcommand, which keeps a line of many commands linear (each word
+        // is read for one command only).
+        if matches!(
+            word.as_str(),
+            "&&" | "||" | ";" | "|" | "build" | "bud" | "compose"
+        ) {
             break;
         }
         let w = unquote(word.trim_end_matches(';'));

@@ -73,7 +73,16 @@ pub(super) fn containers_builds(shown: &str, text: &str, ctx: &mut RepoContext) 
             if !(compose || build) {
                 continue;
             }
-            let files: Vec<String> = command_flags(&words_owned, at)
+            // The flags follow the subcommand (`podman image build`,
+            // `podman compose`); `podman-compose` is its own.
+            let sub = if base == "podman-compose" {
+                at
+            } else if words.get(at + 1) == Some(&"image") {
+                at + 2
+            } else {
+                at + 1
+            };
+            let files: Vec<String> = command_flags(&words_owned, sub)
                 .into_iter()
                 .filter(|(flag, _)| matches!(flag.as_str(), "-f" | "--file"))
                 .filter_map(|(_, value)| value.map(|v| file_key(&v)))

@@ -481,6 +481,15 @@ mod tests {
         );
         let locals: Vec<&str> = ctx.local_images.iter().map(String::as_str).collect();
         assert_eq!(locals, ["acme/base", "acme/tool", "acme/web", "controller"]);
+        // One line of many commands without separators: each word is read
+        // for one command, so the work stays linear.
+        let line = "docker build -t a/x ".repeat(20_000);
+        let start = std::time::Instant::now();
+        let mut ctx = RepoContext::default();
+        build_commands(&line, &mut ctx);
+        containers_builds("x.sh", &line.replace("docker", "podman"), &mut ctx);
+        assert_eq!(ctx.local_images.len(), 1);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]
