@@ -1,9 +1,9 @@
 //! `--add-ignore`: write a suppression comment for every current finding,
 //! for adopting refit in a large repository.
 
-use crate::check::FileKind;
 use crate::diagnostic::{Diagnostic, Edit, LineIndex};
 use crate::fix::apply_edits;
+use crate::kind::FileKind;
 use crate::site::Span;
 use std::collections::BTreeMap;
 

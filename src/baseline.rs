@@ -129,7 +129,7 @@ pub fn fingerprints(report: &FileReport) -> Vec<String> {
     // The normalized reference of the site a finding is on: the same after
     // a fix that only qualifies it (`node` → `docker.io/library/node`).
     let sites = if report.diagnostics.iter().any(counts) {
-        crate::check::extract(report.kind, text, &crate::check::Settings::default())
+        crate::check::extract(report.kind, text, &crate::settings::Settings::default())
             .unwrap_or_default()
     } else {
         Vec::new()
@@ -138,7 +138,7 @@ pub fn fingerprints(report: &FileReport) -> Vec<String> {
     // (with a bounded look back for sites that overlap), not a scan.
     let mut by_start: Vec<usize> = (0..sites.len()).collect();
     by_start.sort_by_key(|&i| sites[i].span.start);
-    let locations = (report.kind == crate::check::FileKind::Dockerfile
+    let locations = (report.kind == crate::kind::FileKind::Dockerfile
         && report.diagnostics.iter().any(|d| d.yaml_path.is_none()))
     .then(|| DockerfileLocations::new(text));
     let normalized = |span: Span| -> Option<String> {
@@ -479,7 +479,7 @@ impl Baseline {
             display: crate::discover::display_path(&self.path),
             path: Some(self.path.clone()),
             // JSON is YAML: the baseline reads as a YAML document.
-            kind: crate::check::FileKind::Kubernetes,
+            kind: crate::kind::FileKind::Kubernetes,
             source: Some(self.text.clone()),
             diagnostics,
             fixed: fixing.then_some(fixed),

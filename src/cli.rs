@@ -1,7 +1,6 @@
 //! Command-line interface: the only part of refit that prints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use crate::check::Settings;
 use crate::config::{ConfigError, Resolver};
 use crate::diff::unified_diff;
 use crate::discover;
@@ -11,6 +10,7 @@ use crate::report::escape::terminal;
 use crate::report::{self, Format, RenderOptions};
 use crate::rules;
 use crate::run::{self as refit_run, Run, RunOptions};
+use crate::settings::Settings;
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
@@ -69,6 +69,12 @@ pub enum Command {
     /// Run the language server (LSP over stdio) for editors.
     #[command(long_about = crate::server::HELP)]
     Server,
+    /// Remove the workspace cache (`.refit_cache/`) of the repositories
+    /// holding the paths (default: `.`).
+    Clean {
+        /// Files or folders whose repository's cache to remove.
+        paths: Vec<PathBuf>,
+    },
     /// List all rules.
     Rules {
         /// `human` (one line a rule) or `json` (with each rule's documentation).
@@ -305,6 +311,7 @@ pub fn run() -> ExitCode {
         Command::Config { path, config } => show_config(path, &config),
         Command::Pin(args) => crate::online::cli::pin(args),
         Command::Registry { command } => crate::online::cli::registry(command),
+        Command::Clean { paths } => clean(paths),
         Command::Server => match crate::server::run_stdio() {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -313,6 +320,60 @@ pub fn run() -> ExitCode {
             }
         },
     }
+}
+
+/// `refit clean`: remove `.refit_cache/` at the root of each path's
+/// repository (and at the path itself, when it is a folder holding one).
+fn clean(paths: Vec<PathBuf>) -> ExitCode {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    };
+    let mut roots = std::collections::BTreeSet::new();
+    for path in &paths {
+        let Ok(real) = crate::realpath::canonical(path) else {
+            eprintln!(
+                "error: {}: no such file or folder",
+                terminal(&path.display().to_string())
+            );
+            return ExitCode::from(2);
+        };
+        if real.is_dir() {
+            roots.insert(real.clone());
+        }
+        let probe = if real.is_dir() {
+            real.join("refit.toml")
+        } else {
+            real
+        };
+        if let Some(root) = crate::workspace::Workspace::new(false).root_of(&probe) {
+            roots.insert(root);
+        }
+    }
+    let mut status = ExitCode::SUCCESS;
+    for root in roots {
+        match crate::workspace::cache::clean(&root) {
+            Ok(true) => eprintln!(
+                "Removed {}",
+                terminal(
+                    &root
+                        .join(crate::workspace::cache::DIR)
+                        .display()
+                        .to_string()
+                )
+            ),
+            Ok(false) => {}
+            Err(e) => {
+                eprintln!(
+                    "error: cannot remove the cache of {}: {e}",
+                    terminal(&root.display().to_string())
+                );
+                status = ExitCode::from(2);
+            }
+        }
+    }
+    status
 }
 
 fn write_baseline(path: &std::path::Path, reports: &[engine::FileReport]) -> ExitCode {
@@ -477,6 +538,7 @@ fn check(args: CheckArgs) -> ExitCode {
         },
         baseline: args.baseline.clone(),
         online: args.online,
+        no_cache: args.online_args.no_cache,
     };
     let run = match Run::new(options) {
         Ok(r) => r,
@@ -846,9 +908,11 @@ fn sites(args: SitesArgs) -> ExitCode {
                 .and_then(engine::decode)
                 .map_err(|d| d.message);
             let settings = Settings::default();
-            let local = engine::local_settings(&t.path, t.kind, &settings).unwrap_or(settings);
+            let input =
+                crate::workspace::Workspace::shared().source_options(&t.path, t.kind, &settings);
             let found = text.and_then(|text| {
-                crate::check::extract(t.kind, &text, &local)
+                crate::check::extract_with_notes(t.kind, &text, &input)
+                    .map(|(sites, _)| sites)
                     .map(|sites| (text, sites))
                     .map_err(|d| d.message)
             });

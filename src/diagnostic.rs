@@ -219,3 +219,26 @@ pub fn error_name(code: &str) -> &'static str {
         .find(|(c, _, _)| *c == code)
         .map_or("error", |(_, n, _)| n)
 }
+
+/// A per-file error that stopped the file from being checked.
+pub fn file_error(code: &'static str, message: String, span: Span) -> Diagnostic {
+    let name = error_name(code);
+    Diagnostic {
+        code,
+        name,
+        severity: Severity::Error,
+        message,
+        span,
+        help: None,
+        fix: None,
+        yaml_path: None,
+    }
+}
+
+/// A note (code `N…`): information about how a file was read, never a
+/// problem; it does not change the exit status.
+pub fn file_note(code: &'static str, message: String) -> Diagnostic {
+    let mut d = file_error(code, message, Span::new(0, 0));
+    d.severity = Severity::Info;
+    d
+}

@@ -481,7 +481,7 @@ mod tests {
         for line in text.split_inclusive('\n') {
             let word = line.trim_end();
             if word == "bad" {
-                return Err(Box::new(crate::check::file_error(
+                return Err(Box::new(crate::diagnostic::file_error(
                     "E004",
                     "bad line".to_string(),
                     Span::new(at, at + 3),

@@ -183,7 +183,7 @@ fn no_merge_base(top: &Path, base: &str, e: &DiffError) -> DiffError {
 pub fn targets(
     change: &Change,
     paths: &[PathBuf],
-    kind_for: &dyn Fn(&Path) -> Option<crate::check::FileKind>,
+    kind_for: &dyn Fn(&Path) -> Option<crate::kind::FileKind>,
 ) -> Vec<crate::discover::Target> {
     let roots: Vec<PathBuf> = paths
         .iter()
@@ -216,7 +216,7 @@ pub fn narrow(
     change: &Change,
     scope: DiffScope,
     report: &mut crate::engine::FileReport,
-    settings: Option<&crate::check::Settings>,
+    settings: Option<&crate::settings::Settings>,
 ) {
     let Some(path) = &report.path else {
         return;

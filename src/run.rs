@@ -3,11 +3,13 @@
 //! exit status. The CLI fills a [`RunOptions`], calls these, and prints;
 //! tests drive the same code directly.
 
-use crate::check::{FileKind, Settings};
+use crate::kind::FileKind;
+
 use crate::config::{ConfigError, Resolver};
 use crate::discover::{self, Choice, Target, WalkError, classify_explicit};
 use crate::engine::{self, DEFAULT_MAX_FILE_SIZE, FileReport, FixMode};
 use crate::rules::RULES;
+use crate::settings::Settings;
 use crate::site::Span;
 use crate::write::WriteError;
 use rayon::prelude::*;
@@ -88,6 +90,9 @@ pub struct RunOptions {
     /// `--online`: the online rules run (the caller adds their findings
     /// before `narrow`).
     pub online: bool,
+    /// `--no-cache`: build the workspace from the files alone, and leave
+    /// `.refit_cache/` as it is.
+    pub no_cache: bool,
 }
 
 /// Why a run could not start or finish: a usage or configuration error.
@@ -178,6 +183,9 @@ pub struct Run {
     extend_exclude: Option<globset::GlobSet>,
     /// The change `--diff-base` names.
     change: Option<crate::gitdiff::Change>,
+    /// What the repositories around the checked files say, built once and
+    /// shared by every file check.
+    workspace: crate::workspace::Workspace,
 }
 
 /// Command-line exclusion globs: a pattern without a slash matches a name
@@ -243,11 +251,8 @@ impl Run {
             ));
         }
         let base = Settings {
-            source: crate::sources::SourceOptions {
-                build_args: options.build_args.clone(),
-                env: options.env.clone(),
-                ..Default::default()
-            },
+            build_args: options.build_args.clone(),
+            env: options.env.clone(),
             // `refit.lock` in the current folder (a config folder's own wins).
             lock: crate::online::lock::Lock::read(Path::new(crate::online::lock::LOCK_FILE))
                 .ok()
@@ -274,6 +279,7 @@ impl Run {
                 )
             }
         };
+        let workspace = crate::workspace::Workspace::new(!options.no_cache);
         Ok(Run {
             options,
             resolver,
@@ -281,11 +287,17 @@ impl Run {
             exclude,
             extend_exclude,
             change,
+            workspace,
         })
     }
 
     pub fn options(&self) -> &RunOptions {
         &self.options
+    }
+
+    /// The facts of the repositories around the checked files.
+    pub fn workspace(&self) -> &crate::workspace::Workspace {
+        &self.workspace
     }
 
     /// Whether the run reads stdin (`-`).
@@ -354,7 +366,7 @@ impl Run {
         let report = match input.take(max_file_size + 1).read_to_end(&mut bytes) {
             Err(e) => single_error(
                 &name,
-                crate::check::file_error(
+                crate::diagnostic::file_error(
                     "E001",
                     format!("Cannot read stdin: {e}"),
                     Span::default(),
@@ -362,7 +374,7 @@ impl Run {
             ),
             Ok(_) if bytes.len() as u64 > max_file_size => single_error(
                 &name,
-                crate::check::file_error(
+                crate::diagnostic::file_error(
                     "E003",
                     format!("Input is over the {max_file_size}-byte limit (--max-file-size)"),
                     Span::default(),
@@ -642,8 +654,20 @@ impl Run {
             max_file_size,
             mode,
         } = self.file_settings(&t.path)?;
-        let mut report =
-            engine::process_path(&t.path, &t.display, t.kind, &settings, max_file_size, mode);
+        // Before reading: a change after this shows at write time.
+        let stamp = std::fs::metadata(&t.path)
+            .ok()
+            .map(|m| crate::stamp::Stamp::of(&m));
+        let mut report = engine::process_path(
+            &t.path,
+            &t.display,
+            t.kind,
+            &settings,
+            &self.workspace,
+            max_file_size,
+            mode,
+        );
+        report.stamp = stamp;
         if self.options.suggest
             && !self.options.fix
             && let Some(source) = &report.source
@@ -653,12 +677,14 @@ impl Run {
                 FixMode::On { unsafe_fixes } => unsafe_fixes,
                 FixMode::Off => self.options.unsafe_fixes,
             };
-            let fixed = engine::process_text(
+            let input = self.workspace.source_options(&t.path, t.kind, &settings);
+            let fixed = engine::process_with(
                 source.clone(),
                 &t.display,
                 None,
                 t.kind,
                 &settings,
+                &input,
                 FixMode::On { unsafe_fixes },
             );
             report.suggested = fixed.fixed;
@@ -733,17 +759,18 @@ impl Run {
         let settings = self
             .file_settings(&path)
             .map_or_else(|_| self.base.clone(), |f| f.settings);
-        let local = engine::local_settings(&path, r.kind, &settings);
-        let mut fresh = engine::process_text(
+        let input = self.workspace.source_options(&path, r.kind, &settings);
+        let mut fresh = engine::process_with(
             source,
             &r.display,
             Some(path),
             r.kind,
-            local.as_ref().unwrap_or(&settings),
+            &settings,
+            &input,
             FixMode::Off,
         );
         fresh.stamp = r.stamp;
-        fresh.diagnostics.push(crate::check::file_error(
+        fresh.diagnostics.push(crate::diagnostic::file_error(
             error.code(),
             error.to_string(),
             Span::default(),
@@ -777,7 +804,7 @@ impl Run {
                 }
                 return Ok(());
             };
-            if r.kind == crate::check::FileKind::DaemonJson {
+            if r.kind == crate::kind::FileKind::DaemonJson {
                 // JSON has no comments: say what to write instead.
                 let mut codes: Vec<&str> = r
                     .diagnostics
@@ -907,7 +934,7 @@ pub fn single_error(name: &Path, d: crate::diagnostic::Diagnostic) -> FileReport
 pub fn walk_error_report(e: &WalkError) -> FileReport {
     let mut report = single_error(
         &e.path,
-        crate::check::file_error(
+        crate::diagnostic::file_error(
             "E001",
             format!("Cannot read folder: {}", e.message),
             Span::default(),

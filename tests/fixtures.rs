@@ -6,9 +6,11 @@
 //!   (`BLESS=1 cargo test` to refresh). Inputs named `valid-*` must produce
 //!   nothing and have no `.fixed` file.
 
-use refit::check::{Settings, check_text};
+use refit::settings::Settings;
+
+use refit::check::check_with;
 use refit::discover::classify;
-use refit::engine::{FixMode, process_text};
+use refit::engine::{FixMode, process_text, process_with};
 use refit::fix;
 use refit::report::{Format, RenderOptions, render};
 use refit::rules::{Fixability, RULES};
@@ -81,7 +83,7 @@ fn is_input(path: &Path) -> bool {
 }
 
 /// Settings as the CLI would make them for this file (`.env`, `Chart.yaml`).
-fn file_settings(path: &Path, code: &str) -> Settings {
+fn file_settings(path: &Path, code: &str) -> (Settings, refit::sources::SourceOptions) {
     let mut settings = settings_for(code);
     let dir = path.parent().unwrap();
     // A fixture folder's refit.toml applies as it would in a repository
@@ -92,19 +94,23 @@ fn file_settings(path: &Path, code: &str) -> Settings {
     if let Some(config) = resolver.for_file(&absolute).unwrap() {
         config.apply(&absolute, &mut settings);
     }
-    if let Ok(env) = std::fs::read_to_string(dir.join(".env")) {
-        settings.source.dotenv = refit::sources::parse_dotenv(&env);
-    }
     // Files beside this one, as the CLI reads them: a containerd
     // `hosts.toml` mirrors the registry its folder names, Helm values read
-    // their chart, and every file sees its repository's context (the
-    // fixture folder with a refit.toml, or the folder itself).
-    if let Some(kind) = classify(path)
-        && let Some(local) = refit::engine::local_settings(path, kind, &settings)
+    // their chart, Compose files their `.env`, and every file sees its
+    // repository's workspace (the fixture folder with a refit.toml, or the
+    // folder itself).
+    let mut input = match classify(path) {
+        Some(kind) => refit::workspace::Workspace::shared().source_options(path, kind, &settings),
+        None => refit::check::options(&settings),
+    };
+    // A fixture folder holds many cases: its `.env` applies to each
+    // Compose case, whatever the workspace root.
+    if input.dotenv.is_empty()
+        && let Ok(env) = std::fs::read_to_string(dir.join(".env"))
     {
-        settings = local;
+        input.dotenv = refit::sources::parse_dotenv(&env);
     }
-    settings
+    (settings, input)
 }
 
 fn settings_for(code: &str) -> Settings {
@@ -122,9 +128,9 @@ fn fixtures() {
     for case in cases() {
         let text = std::fs::read_to_string(&case.path).unwrap();
         let kind = classify(&case.path).unwrap();
-        let settings = file_settings(&case.path, &case.code);
+        let (settings, input) = file_settings(&case.path, &case.code);
         let display = format!("{}/{}", case.code, case.name);
-        let checked = match check_text(kind, &text, &settings) {
+        let checked = match check_with(kind, &text, &settings, &input) {
             Ok(c) => c,
             Err(e) => {
                 failures.push(format!("{display}: does not parse: {}", e.message));
@@ -167,7 +173,15 @@ fn fixtures() {
         }
 
         // Snapshot of the rendered diagnostics, with fix previews.
-        let report = process_text(text.clone(), &display, None, kind, &settings, FixMode::Off);
+        let report = process_with(
+            text.clone(),
+            &display,
+            None,
+            kind,
+            &settings,
+            &input,
+            FixMode::Off,
+        );
         let options = RenderOptions {
             color: false,
             fixing: false,
@@ -187,8 +201,10 @@ fn fixtures() {
         // Fixes: compare with the `.fixed` file, converge, touch nothing else.
         let fixed_path = PathBuf::from(format!("{}.fixed", case.path.display()));
         // A `.fixed` file must not be classified as an input itself.
-        let first = check_text(kind, &text, &settings).unwrap();
-        let outcome = fix::fix(&text, first, true, |t| check_text(kind, t, &settings));
+        let first = check_with(kind, &text, &settings, &input).unwrap();
+        let outcome = fix::fix(&text, first, true, |t| {
+            check_with(kind, t, &settings, &input)
+        });
         if let Some(reason) = &outcome.refused {
             failures.push(format!("{display}: fix refused: {reason}"));
         }
@@ -197,9 +213,9 @@ fn fixtures() {
         }
         let again = fix::fix(
             &outcome.text,
-            check_text(kind, &outcome.text, &settings).unwrap(),
+            check_with(kind, &outcome.text, &settings, &input).unwrap(),
             true,
-            |t| check_text(kind, t, &settings),
+            |t| check_with(kind, t, &settings, &input),
         );
         if again.text != outcome.text {
             failures.push(format!("{display}: a second fix changed the file again"));

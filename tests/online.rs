@@ -975,12 +975,19 @@ fn pinned_values(registry: &str, web: &str, worker: &str, metrics: &str) -> Stri
 #[test]
 fn helm_digest_keys_go_only_where_the_chart_templates_read_them() {
     // No registry: where `refit pin` would add `digest:`, from the files.
-    use refit::check::{FileKind, Settings};
+    use refit::kind::FileKind;
+    use refit::settings::Settings;
     let path = digest_chart().join("values.yaml");
     let text = read(&path);
-    let settings = refit::engine::local_settings(&path, FileKind::HelmValues, &Settings::default())
-        .expect("the chart's settings");
-    let sites = refit::check::extract(FileKind::HelmValues, &text, &settings).expect("sites");
+    let settings = refit::workspace::Workspace::shared().source_options(
+        &path,
+        FileKind::HelmValues,
+        &Settings::default(),
+    );
+    assert!(settings.chart.is_some(), "the chart's facts");
+    let sites = refit::check::extract_with_notes(FileKind::HelmValues, &text, &settings)
+        .map(|(s, _)| s)
+        .expect("sites");
     let place = |p: &str| {
         sites
             .iter()

@@ -1,8 +1,10 @@
 //! Rendering many findings on a large file stays fast: miette's built-in
 //! sources rescan the text for every span (quadratic); ours indexes lines once.
 
-use refit::check::{FileKind, file_error};
+use refit::kind::FileKind;
+
 use refit::diagnostic::Diagnostic;
+use refit::diagnostic::file_error;
 use refit::engine::FileReport;
 use refit::report::{Format, RenderOptions, render};
 use refit::site::Span;

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 /// Options shared by every command that asks a registry.
 #[derive(Debug, Clone, clap::Args)]
 pub struct OnlineArgs {
-    /// Neither read nor write the digest cache.
+    /// Neither read nor write refit's caches: the workspace cache
+    /// (`.refit_cache/`) and, with `--online`, the digest cache.
     #[arg(long)]
     pub no_cache: bool,
     /// How long a cached digest is trusted, in seconds.

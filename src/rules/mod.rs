@@ -129,12 +129,12 @@ pub struct FileFacts {
     /// The file's text, for fixes that edit around a span.
     pub text: Option<String>,
     pub graph: Option<crate::site::StageGraph>,
-    pub build_refs: Option<std::sync::Arc<crate::build_refs::BuildRefs>>,
+    pub build_refs: Option<std::sync::Arc<crate::facts::BuildRefs>>,
     /// REF005's index of stage names, built on first use, and its answers
     /// per name, so that a file with many `--from` values costs one index.
     pub stage_names: ref005_from_not_a_stage::StageNames,
     /// How the containers tools would resolve short names in this file.
-    pub short_names: Option<std::sync::Arc<crate::shortnames::ShortNames>>,
+    pub short_names: Option<std::sync::Arc<crate::facts::ShortNames>>,
 }
 
 /// Per-rule settings from `[rules.CODE]` in refit.toml.

@@ -217,7 +217,7 @@ fn new_run() -> Result<Run, Error> {
 fn is_config_file(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
-        .is_some_and(|n| config::FILE_NAMES.contains(&n))
+        .is_some_and(|n| crate::kind::CONFIG_FILE_NAMES.contains(&n))
 }
 
 fn severity(s: Severity) -> DiagnosticSeverity {
@@ -286,7 +286,7 @@ impl Server {
             "**/{Makefile,GNUmakefile,makefile,Justfile,justfile,Tiltfile,Kustomization}",
             "**/templates/**",
         ];
-        let watchers = config::FILE_NAMES
+        let watchers = crate::kind::CONFIG_FILE_NAMES
             .iter()
             .map(|name| format!("**/{name}"))
             .chain(context_globs.iter().map(|g| g.to_string()))
@@ -423,6 +423,21 @@ impl Server {
                 doc.analysis = None;
                 let now = Instant::now();
                 doc.due = Some(doc.checked_at.map_or(now, |t| (t + debounce).max(now)));
+                // An open build file, kustomization or Compose file: the
+                // workspace reads its facts from the buffer, and the other
+                // open documents are checked again after the same pause.
+                if let Some(path) = uri_to_path(&p.text_document.uri)
+                    && crate::workspace::is_context_file(&path)
+                {
+                    self.run.workspace().edited(&path, &doc.text);
+                    let due = doc.due;
+                    for (other, d) in self.docs.iter_mut() {
+                        if *other != key {
+                            d.analysis = None;
+                            d.due = due;
+                        }
+                    }
+                }
             }
             "textDocument/didClose" => {
                 let Ok(p) = serde_json::from_value::<DidCloseTextDocumentParams>(n.params) else {
@@ -439,8 +454,8 @@ impl Server {
                 let path = uri_to_path(&p.text_document.uri);
                 if path.as_deref().is_some_and(is_config_file) {
                     self.reload_config()?;
-                } else if path.as_deref().is_some_and(crate::context::is_context_file) {
-                    self.context_changed()?;
+                } else if let Some(path) = path.filter(|p| crate::workspace::is_context_file(p)) {
+                    self.context_changed(&[path])?;
                 }
             }
             "workspace/didChangeWatchedFiles" => {
@@ -452,10 +467,16 @@ impl Server {
                     .any(|c| uri_to_path(&c.uri).is_some_and(|p| is_config_file(&p)))
                 {
                     self.reload_config()?;
-                } else if p.changes.iter().any(|c| {
-                    uri_to_path(&c.uri).is_some_and(|p| crate::context::is_context_file(&p))
-                }) {
-                    self.context_changed()?;
+                } else {
+                    let changed: Vec<PathBuf> = p
+                        .changes
+                        .iter()
+                        .filter_map(|c| uri_to_path(&c.uri))
+                        .filter(|p| crate::workspace::is_context_file(p))
+                        .collect();
+                    if !changed.is_empty() {
+                        self.context_changed(&changed)?;
+                    }
                 }
             }
             _ => {}
@@ -463,12 +484,14 @@ impl Server {
         Ok(())
     }
 
-    /// A file the repository context is read from changed (a bake file, a
-    /// kustomization, a Compose file, a chart template): forget what was
-    /// read, check every open document again.
-    fn context_changed(&mut self) -> Result<(), Error> {
-        crate::context::forget();
-        crate::build_refs::forget();
+    /// Files the workspace reads facts from changed, appeared or went away
+    /// (a bake file, a kustomization, a Compose file, a chart template):
+    /// the workspace reads those files again, and every open document is
+    /// checked again.
+    fn context_changed(&mut self, paths: &[PathBuf]) -> Result<(), Error> {
+        for path in paths {
+            self.run.workspace().changed(path);
+        }
         self.check_all_again()
     }
 
@@ -486,8 +509,6 @@ impl Server {
 
     /// A `refit.toml` changed: forget every cached config, check again.
     fn reload_config(&mut self) -> Result<(), Error> {
-        crate::context::forget();
-        crate::build_refs::forget();
         self.run = new_run()?;
         self.check_all_again()
     }
@@ -514,14 +535,15 @@ impl Server {
                 crate::discover::classify(&doc.path).map(|kind| {
                     let fs = FileSettings {
                         kind,
-                        settings: crate::check::Settings::default(),
+                        settings: crate::settings::Settings::default(),
+                        input: Default::default(),
                         max_file_size: crate::engine::DEFAULT_MAX_FILE_SIZE,
                         unsafe_fixes: false,
                     };
                     let mut a = analysis::analyze(&doc.text, &fs);
                     a.diagnostics.insert(
                         0,
-                        crate::check::file_error(
+                        crate::diagnostic::file_error(
                             "E000",
                             format!("Invalid configuration, checked with the defaults: {e}"),
                             crate::site::Span::new(0, 0),
