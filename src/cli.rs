@@ -339,17 +339,13 @@ fn clean(paths: Vec<PathBuf>) -> ExitCode {
             );
             return ExitCode::from(2);
         };
-        if real.is_dir() {
+        let dir = if real.is_dir() {
             roots.insert(real.clone());
-        }
-        let probe = if real.is_dir() {
-            real.join("refit.toml")
-        } else {
             real
+        } else {
+            real.parent().map(Path::to_path_buf).unwrap_or(real)
         };
-        if let Some(root) = crate::workspace::Workspace::new(false).root_of(&probe) {
-            roots.insert(root);
-        }
+        roots.insert(crate::workspace::Workspace::new(false).root_of_folder(&dir));
     }
     let mut status = ExitCode::SUCCESS;
     for root in roots {

@@ -53,13 +53,40 @@ impl Stamp {
 struct OnDisk {
     version: String,
     root: PathBuf,
+    /// Every folder the enumeration covered, with its modification time:
+    /// a folder whose time is unchanged has the same entries, so it need
+    /// not be listed again.
+    dirs: Vec<(PathBuf, i128)>,
+    /// `.gitignore` files: a change can hide or show files in folders
+    /// whose entries did not change, so it enumerates the root again.
+    ignores: Vec<(PathBuf, Stamp)>,
     files: Vec<(PathBuf, Stamp, Arc<Extracted>)>,
 }
 
 /// A loaded cache.
 #[derive(Default)]
 pub(super) struct Cache {
-    files: HashMap<PathBuf, (Stamp, Arc<Extracted>)>,
+    pub files: HashMap<PathBuf, (Stamp, Arc<Extracted>)>,
+    pub dirs: Vec<(PathBuf, i128)>,
+    pub ignores: Vec<(PathBuf, Stamp)>,
+}
+
+/// What a store writes besides the files.
+pub(super) struct Listing<'a> {
+    pub dirs: &'a [(PathBuf, i128)],
+    pub ignores: &'a [(PathBuf, Stamp)],
+}
+
+/// A folder's modification time, in nanoseconds; `None` when it is gone.
+pub(super) fn dir_mtime(dir: &Path) -> Option<i128> {
+    let meta = std::fs::symlink_metadata(dir).ok()?;
+    if !meta.is_dir() {
+        return None;
+    }
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos() as i128)
 }
 
 /// The cache folder of a root when it is a real folder inside it (not a
@@ -95,22 +122,24 @@ impl Cache {
                 .into_iter()
                 .map(|(p, s, e)| (p, (s, e)))
                 .collect(),
+            dirs: disk.dirs,
+            ignores: disk.ignores,
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-
     /// What a file said, if it has not changed since.
-    pub fn get(&self, _root: &Path, path: &Path, stamp: &Stamp) -> Option<Arc<Extracted>> {
+    pub fn get(&self, path: &Path, stamp: &Stamp) -> Option<Arc<Extracted>> {
         let (known, extracted) = self.files.get(path)?;
         (known == stamp).then(|| extracted.clone())
     }
 
     /// Write the cache of `root`. Failing to write (a read-only checkout)
     /// costs only the next run's time, so it is not an error.
-    pub fn store(root: &Path, files: &[(PathBuf, Option<Stamp>, Arc<Extracted>)]) {
+    pub fn store(
+        root: &Path,
+        listing: Listing,
+        files: &[(PathBuf, Option<Stamp>, Arc<Extracted>)],
+    ) {
         let Some(dir) = folder(root) else { return };
         if !dir.is_dir() {
             if std::fs::create_dir(&dir).is_err() {
@@ -130,6 +159,14 @@ impl Cache {
         let disk = OnDisk {
             version: VERSION.to_string(),
             root: root.to_path_buf(),
+            // A folder changed within the clock's resolution is listed
+            // again next time.
+            dirs: listing
+                .dirs
+                .iter()
+                .map(|(d, m)| (d.clone(), if *m < now - racy { *m } else { -1 }))
+                .collect(),
+            ignores: listing.ignores.to_vec(),
             files: files
                 .iter()
                 .filter_map(|(p, s, e)| {

@@ -111,10 +111,26 @@ pub fn is_fact_file(path: &Path) -> bool {
 /// Compose builds it names (before the services that build one Dockerfile
 /// are reconciled), and its build targets and named contexts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Extracted {
+    #[serde(skip_serializing_if = "is_default")]
     pub part: RepoContext,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub compose_builds: Vec<(PathBuf, BTreeMap<String, String>)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refs: Option<BuildRefs>,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+fn is_empty_path(p: &Path) -> bool {
+    p.as_os_str().is_empty()
 }
 
 /// Read what one file says. `root` is the canonical root it was found
@@ -401,7 +417,8 @@ impl Workspace {
         Some(self.root_of_folder(dir))
     }
 
-    fn root_of_folder(&self, dir: &Path) -> PathBuf {
+    /// The repository root of a folder (canonical).
+    pub fn root_of_folder(&self, dir: &Path) -> PathBuf {
         let mut visited: Vec<&Path> = Vec::new();
         let mut answer = None;
         for ancestor in dir.ancestors() {
@@ -648,42 +665,54 @@ fn is_marked(dir: &Path) -> bool {
 
 /// What the files of a repository say about each other.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct RepoContext {
+    #[serde(skip_serializing_if = "is_empty_path")]
     pub root: PathBuf,
     /// Image names the repository builds (Compose `build:` with `image:`,
     /// `docker-bake.hcl` target `tags`, `docker build -t` in scripts,
     /// Makefiles and CI files), without tag or digest.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub local_images: BTreeSet<String>,
     /// Named build contexts (bake `contexts`, Compose `additional_contexts`,
     /// `--build-context name=…`).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub named_contexts: BTreeSet<String>,
     /// Placeholder names a script substitutes before the build
     /// (`sed "s#FROM bats-jenkins.*#FROM ${parent}#"`, PowerShell
     /// `-replace "FROM bats-jenkins", "FROM $(…)"`): every name that
     /// starts with one is replaced, so is not pulled as written.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub placeholder_prefixes: BTreeSet<String>,
     /// Build arguments Compose passes to a Dockerfile (`build: {context,
     /// dockerfile, args}`), by the Dockerfile's canonical path; only the
     /// arguments every service that builds it agrees on.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub dockerfile_args: BTreeMap<PathBuf, BTreeMap<String, String>>,
     /// Why refit read the repository only in part (its byte bound, far
     /// above any real repository): then what it did not read is unknown,
     /// and fixes that rest on it are not safe.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub truncated: Option<String>,
     /// How many files were read for it.
+    #[serde(skip_serializing_if = "is_zero")]
     pub files: usize,
     /// Every kustomization, by its folder (canonical).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub kustomizations: BTreeMap<PathBuf, Kustomization>,
     /// How the containers tools would resolve short names, from the
     /// repository's `registries.conf` files: each with the folder it
     /// configures, in walk order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub short_names: Vec<(PathBuf, crate::facts::ShortNames)>,
     /// Files the containers tools build or run, by lower-case file name
     /// (or `*`, `*compose` for any), with the file that does so.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub containers_files: BTreeMap<String, String>,
     /// Folders holding an OpenShift resource (canonical), each with the
     /// first such file (repository-relative): the manifests at and below
     /// that folder run on CRI-O.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub openshift: Vec<(PathBuf, String)>,
 }
 
