@@ -166,6 +166,7 @@ pub struct Checked {
 pub fn file_error(code: &'static str, message: String, span: Span) -> Diagnostic {
     let name = crate::diagnostic::error_name(code);
     Diagnostic {
+        kind: crate::diagnostic::DiagnosticKind::FileError,
         code,
         name,
         severity: Severity::Error,

@@ -716,7 +716,7 @@ fn finish_collected(
     if args.fix_only {
         // What is left is neither reported nor failed on; errors are.
         for r in &mut reports {
-            r.diagnostics.retain(|d| d.code.starts_with('E'));
+            r.diagnostics.retain(|d| d.is_file_error());
         }
     }
     let stdin_fixed = stdin_mode && fix && reports.iter().any(|r| r.fixed.is_some());

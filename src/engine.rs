@@ -42,7 +42,7 @@ pub struct FileReport {
 
 impl FileReport {
     pub fn has_error(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.code.starts_with('E'))
+        self.diagnostics.iter().any(|d| d.is_file_error())
     }
 
     /// Findings and errors, not notes: what makes a run exit non-zero.
@@ -186,6 +186,7 @@ pub fn decode_text(bytes: Vec<u8>, wide: bool) -> Result<Decoded, Box<Diagnostic
 pub fn file_note(code: &'static str, message: String) -> Diagnostic {
     let mut d = file_error(code, message, Span::new(0, 0));
     d.severity = crate::diagnostic::Severity::Info;
+    d.kind = crate::diagnostic::DiagnosticKind::Note;
     d
 }
 

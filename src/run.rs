@@ -782,8 +782,8 @@ impl Run {
                 let mut codes: Vec<&str> = r
                     .diagnostics
                     .iter()
+                    .filter(|d| d.is_finding())
                     .map(|d| d.code)
-                    .filter(|c| !c.starts_with('E'))
                     .collect();
                 codes.sort_unstable();
                 codes.dedup();
@@ -808,10 +808,7 @@ impl Run {
             // Write only what still parses and now reports nothing.
             let settings = self.file_settings(path)?.settings;
             match crate::check::check_text(r.kind, &new, &settings) {
-                Ok(c)
-                    if c.diagnostics
-                        .iter()
-                        .all(|d| d.code.starts_with('E') || d.is_note()) => {}
+                Ok(c) if c.diagnostics.iter().all(|d| !d.is_finding()) => {}
                 _ => {
                     out.errors.push(format!(
                         "{}: could not suppress its findings; left unchanged",
@@ -827,11 +824,7 @@ impl Run {
                 return Ok(());
             }
             out.files += 1;
-            out.findings += r
-                .diagnostics
-                .iter()
-                .filter(|d| !d.code.starts_with('E') && !d.is_note())
-                .count();
+            out.findings += r.diagnostics.iter().filter(|d| d.is_finding()).count();
         }
         Ok(())
     }
