@@ -1,6 +1,7 @@
 //! Command-line interface: the only part of refit that prints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use crate::args::{ConfigArgs, ListFormat};
 use crate::check::Settings;
 use crate::config::{ConfigError, Resolver};
 use crate::diff::unified_diff;
@@ -99,15 +100,6 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListFormat {
-    // `Text` in code, as before, so code of other subcommands keeps compiling.
-    /// One line per item.
-    #[value(name = "human", alias = "text")]
-    Text,
-    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -226,16 +218,6 @@ pub struct CheckArgs {
     pub online: bool,
     #[command(flatten, next_help_heading = "Online (with --online)")]
     pub online_args: crate::online::cli::OnlineArgs,
-}
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct ConfigArgs {
-    /// Use this config file for every file (no discovery).
-    #[arg(long, value_name = "PATH")]
-    pub config: Option<PathBuf>,
-    /// Ignore every config file.
-    #[arg(long, conflicts_with = "config")]
-    pub isolated: bool,
 }
 
 #[derive(Debug, clap::Args)]
