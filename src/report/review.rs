@@ -2,9 +2,9 @@
 //! its rule link, and the fixes as GitHub `suggestion` blocks, each covering
 //! exactly the lines it replaces.
 
+use super::common::positions;
 use super::links::help_uri;
 use super::paths::repo_relative;
-use super::positions;
 use crate::diagnostic::LineIndex;
 use crate::engine::FileReport;
 use std::fmt::Write;

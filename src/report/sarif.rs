@@ -1,7 +1,7 @@
 //! SARIF 2.1.0 for GitHub code scanning, built with serde-sarif's typed model.
 
+use super::common::positions;
 use super::paths::{finding_fingerprint, repo_uri};
-use super::positions;
 use crate::diagnostic::{Diagnostic, LineIndex, Severity};
 use crate::engine::FileReport;
 use crate::rules::{self, Rule};
@@ -107,7 +107,7 @@ pub fn file(report: &FileReport, rules_seen: &mut RulesSeen, results: &mut Vec<S
                     .find(|r| r.code == d.code);
                 descriptor(d, rule.map_or(d.severity, |r| r.severity), rule)
             });
-            let (start, end) = super::positions(report, index.as_ref(), d.span);
+            let (start, end) = super::common::positions(report, index.as_ref(), d.span);
             let line_text = match (report.current_text(), index.as_ref()) {
                 (Some(t), Some(ix)) => {
                     let l = ix.line_of(d.span.start);
@@ -178,7 +178,7 @@ pub fn file(report: &FileReport, rules_seen: &mut RulesSeen, results: &mut Vec<S
             if !fixes.is_empty() {
                 result.fixes = Some(fixes);
             }
-            results.push(super::stream::pretty(&result, 8));
+            results.push(super::common::pretty(&result, 8));
         }
     }
 }
