@@ -164,18 +164,7 @@ pub struct Checked {
 
 /// A per-file error that stopped the file from being checked.
 pub fn file_error(code: &'static str, message: String, span: Span) -> Diagnostic {
-    let name = crate::diagnostic::error_name(code);
-    Diagnostic {
-        kind: crate::diagnostic::DiagnosticKind::FileError,
-        code,
-        name,
-        severity: Severity::Error,
-        message,
-        span,
-        help: None,
-        fix: None,
-        yaml_path: None,
-    }
+    Diagnostic::file_error(code, message, span)
 }
 
 /// Extract the image sites of a text.
@@ -219,7 +208,7 @@ fn extract_sites(
                     .message
                     .strip_prefix("invalid YAML: ")
                     .unwrap_or(&e.message);
-                let note = crate::engine::file_note(
+                let note = Diagnostic::note(
                     "N001",
                     format!(
                         "Skipped as YAML: template expressions (`{{{{ … }}}}`) make it invalid ({why}); only plain `image:` lines were read, without fixes"

@@ -93,6 +93,32 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A per-file error (`E…`) that stopped the file from being checked or
+    /// fixed; its name comes from `FILE_ERRORS`.
+    pub fn file_error(code: &'static str, message: String, span: Span) -> Diagnostic {
+        Diagnostic {
+            kind: DiagnosticKind::FileError,
+            code,
+            name: error_name(code),
+            severity: Severity::Error,
+            message,
+            span,
+            help: None,
+            fix: None,
+            yaml_path: None,
+        }
+    }
+
+    /// A note (`N…`): information about how a file was read, never a
+    /// problem; it does not change the exit status.
+    pub fn note(code: &'static str, message: String) -> Diagnostic {
+        Diagnostic {
+            kind: DiagnosticKind::Note,
+            severity: Severity::Info,
+            ..Diagnostic::file_error(code, message, Span::new(0, 0))
+        }
+    }
+
     /// A note about how a file was read (`N001`, `N002`): not a problem.
     pub fn is_note(&self) -> bool {
         self.kind == DiagnosticKind::Note
@@ -249,11 +275,11 @@ mod tests {
 
     #[test]
     fn kind_is_set_where_the_diagnostic_is_made() {
-        let error = crate::check::file_error("E004", "bad".to_string(), Span::new(0, 1));
+        let error = Diagnostic::file_error("E004", "bad".to_string(), Span::new(0, 1));
         assert_eq!(error.kind, DiagnosticKind::FileError);
         assert!(error.is_file_error() && !error.is_finding() && !error.is_note());
 
-        let note = crate::engine::file_note("N001", "templated".to_string());
+        let note = Diagnostic::note("N001", "templated".to_string());
         assert_eq!(note.kind, DiagnosticKind::Note);
         assert!(note.is_note() && !note.is_finding() && !note.is_file_error());
 

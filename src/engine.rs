@@ -184,10 +184,7 @@ pub fn decode_text(bytes: Vec<u8>, wide: bool) -> Result<Decoded, Box<Diagnostic
 /// A note (code `N…`): information about how a file was read, never a
 /// problem; it does not change the exit status.
 pub fn file_note(code: &'static str, message: String) -> Diagnostic {
-    let mut d = file_error(code, message, Span::new(0, 0));
-    d.severity = crate::diagnostic::Severity::Info;
-    d.kind = crate::diagnostic::DiagnosticKind::Note;
-    d
+    Diagnostic::note(code, message)
 }
 
 /// How much of a file is read first, to find a NUL byte (a binary file)
