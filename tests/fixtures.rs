@@ -136,7 +136,7 @@ fn main() -> std::process::ExitCode {
     }));
     trials.push(Trial::test(
         "meta/every_fixable_rule_has_a_fixed_case",
-        || every_fixable_rule_has_a_fixed_case(),
+        every_fixable_rule_has_a_fixed_case,
     ));
     trials.push(Trial::test("SUP002/baseline_fixtures", || {
         baseline_fixtures();
