@@ -171,6 +171,11 @@ pub struct CheckArgs {
     /// The file name to report (and classify) stdin as.
     #[arg(long)]
     pub stdin_filename: Option<PathBuf>,
+    /// Also check the paths listed in FILE (`-`: stdin), one per line or
+    /// NUL-separated (`find -print0`, `git ls-files -z`), as if given on
+    /// the command line; an empty list checks nothing.
+    #[arg(long, value_name = "FILE", conflicts_with = "stdin_filename")]
+    pub files_from: Option<PathBuf>,
     /// Files larger than this many bytes are reported (E003), not read
     /// (default: the config's `max-file-size`, else 10 MiB).
     #[arg(long)]
@@ -426,8 +431,21 @@ fn check(args: CheckArgs) -> ExitCode {
         Err(e) => return usage_error(&e.replace("--build-arg", "--env")),
     };
     let fix = args.fix || args.fix_only;
+    let mut paths = args.paths.clone();
+    if let Some(list) = &args.files_from {
+        if list.as_os_str() == "-" && paths.iter().any(|p| p.as_os_str() == "-") {
+            return usage_error(
+                "`--files-from -` reads the list from stdin: stdin cannot also be a file to check",
+            );
+        }
+        match crate::args::read_file_list(list) {
+            Ok(listed) => paths.extend(listed),
+            Err(e) => return usage_error(&e),
+        }
+    }
     let options = RunOptions {
-        paths: args.paths.clone(),
+        paths,
+        paths_are_list: args.files_from.is_some(),
         fix,
         unsafe_fixes: args.unsafe_fixes,
         diff: args.diff,

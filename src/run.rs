@@ -39,6 +39,9 @@ const CHUNK: usize = 512;
 pub struct RunOptions {
     /// Files or folders (empty: `.`); a single `-` reads stdin.
     pub paths: Vec<PathBuf>,
+    /// `paths` is a list given in full (`--files-from`): an empty list
+    /// checks no file rather than `.`.
+    pub paths_are_list: bool,
     /// Apply fixes (`--fix`).
     pub fix: bool,
     /// Also apply (or show) unsafe fixes.
@@ -468,7 +471,7 @@ impl Run {
     }
 
     fn paths(&self) -> Vec<PathBuf> {
-        if self.options.paths.is_empty() {
+        if self.options.paths.is_empty() && !self.options.paths_are_list {
             vec![PathBuf::from(".")]
         } else {
             self.options.paths.clone()
