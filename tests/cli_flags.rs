@@ -319,12 +319,20 @@ fn fail_level_and_info_findings() {
 fn files_from_checks_the_listed_paths_in_one_process() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a/Dockerfile", "FROM nginx:1.27\n");
-    write(dir.path(), "b c/compose.yaml", "services:\n  web:\n    image: redis:7.2\n");
+    write(
+        dir.path(),
+        "b c/compose.yaml",
+        "services:\n  web:\n    image: redis:7.2\n",
+    );
     // Not listed: not checked.
     write(dir.path(), "skipped/Dockerfile", "FROM alpine:3.20\n");
     let concise = ["check", "--isolated", "--format", "concise"];
     // One path a line (CRLF too), from a file.
-    write(dir.path(), "list.txt", "a/Dockerfile\r\n\nb c/compose.yaml\n");
+    write(
+        dir.path(),
+        "list.txt",
+        "a/Dockerfile\r\n\nb c/compose.yaml\n",
+    );
     let (code, out, err) = run(refit()
         .args(concise)
         .args(["--files-from", "list.txt"])
@@ -364,5 +372,8 @@ fn files_from_checks_the_listed_paths_in_one_process() {
         .current_dir(dir.path())
         .write_stdin("a/Dockerfile\n"));
     assert_eq!(code, 2);
-    assert!(err.contains("`--files-from -` reads the list from stdin"), "{err}");
+    assert!(
+        err.contains("`--files-from -` reads the list from stdin"),
+        "{err}"
+    );
 }
