@@ -163,7 +163,7 @@ pub fn fingerprints(report: &FileReport) -> Vec<String> {
             let reference = normalized(d.span);
             let flagged = reference.as_deref().unwrap_or(raw);
             let location = match &d.yaml_path {
-                _ if d.code.starts_with('E') => String::new(),
+                _ if d.is_file_error() => String::new(),
                 Some(p) => p.clone(),
                 None => match &locations {
                     Some(l) => l.at(d.span.start),
@@ -181,7 +181,7 @@ pub fn fingerprints(report: &FileReport) -> Vec<String> {
 fn counts(d: &Diagnostic) -> bool {
     // Per-file errors are never baselined: they say the file was not read;
     // nor are notes, which are not problems.
-    !d.code.starts_with('E') && !d.is_note()
+    d.is_finding()
 }
 
 /// The baseline text for these reports.
@@ -438,6 +438,7 @@ impl Baseline {
                 )
             });
             diagnostics.push(Diagnostic {
+                kind: crate::diagnostic::DiagnosticKind::Finding,
                 code: crate::rules::sup002_unused_baseline_entry::RULE.code,
                 name: crate::rules::sup002_unused_baseline_entry::RULE.name,
                 severity: Severity::Warning,

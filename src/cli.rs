@@ -1,6 +1,7 @@
 //! Command-line interface: the only part of refit that prints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use crate::args::{ConfigArgs, ListFormat};
 use crate::config::{ConfigError, Resolver};
 use crate::diff::unified_diff;
 use crate::discover;
@@ -107,15 +108,6 @@ pub enum ColorChoice {
     Never,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListFormat {
-    // `Text` in code, as before, so code of other subcommands keeps compiling.
-    /// One line per item.
-    #[value(name = "human", alias = "text")]
-    Text,
-    Json,
-}
-
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// Files or folders to check (default: `.`); `-` reads stdin.
@@ -185,6 +177,11 @@ pub struct CheckArgs {
     /// The file name to report (and classify) stdin as.
     #[arg(long)]
     pub stdin_filename: Option<PathBuf>,
+    /// Also check the paths listed in FILE (`-`: stdin), one per line or
+    /// NUL-separated (`find -print0`, `git ls-files -z`), as if given on
+    /// the command line; an empty list checks nothing.
+    #[arg(long, value_name = "FILE", conflicts_with = "stdin_filename")]
+    pub files_from: Option<PathBuf>,
     /// Files larger than this many bytes are reported (E003), not read
     /// (default: the config's `max-file-size`, else 10 MiB).
     #[arg(long)]
@@ -232,16 +229,6 @@ pub struct CheckArgs {
     pub online: bool,
     #[command(flatten, next_help_heading = "Online (with --online)")]
     pub online_args: crate::online::cli::OnlineArgs,
-}
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct ConfigArgs {
-    /// Use this config file for every file (no discovery).
-    #[arg(long, value_name = "PATH")]
-    pub config: Option<PathBuf>,
-    /// Ignore every config file.
-    #[arg(long, conflicts_with = "config")]
-    pub isolated: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -501,8 +488,21 @@ fn check(args: CheckArgs) -> ExitCode {
         Err(e) => return usage_error(&e.replace("--build-arg", "--env")),
     };
     let fix = args.fix || args.fix_only;
+    let mut paths = args.paths.clone();
+    if let Some(list) = &args.files_from {
+        if list.as_os_str() == "-" && paths.iter().any(|p| p.as_os_str() == "-") {
+            return usage_error(
+                "`--files-from -` reads the list from stdin: stdin cannot also be a file to check",
+            );
+        }
+        match crate::args::read_file_list(list) {
+            Ok(listed) => paths.extend(listed),
+            Err(e) => return usage_error(&e),
+        }
+    }
     let options = RunOptions {
-        paths: args.paths.clone(),
+        paths,
+        paths_are_list: args.files_from.is_some(),
         fix,
         unsafe_fixes: args.unsafe_fixes,
         diff: args.diff,
@@ -774,7 +774,7 @@ fn finish_collected(
     if args.fix_only {
         // What is left is neither reported nor failed on; errors are.
         for r in &mut reports {
-            r.diagnostics.retain(|d| d.code.starts_with('E'));
+            r.diagnostics.retain(|d| d.is_file_error());
         }
     }
     let stdin_fixed = stdin_mode && fix && reports.iter().any(|r| r.fixed.is_some());
@@ -904,8 +904,11 @@ fn sites(args: SitesArgs) -> ExitCode {
                 .and_then(engine::decode)
                 .map_err(|d| d.message);
             let settings = Settings::default();
-            let input =
-                crate::workspace::Workspace::shared().source_options(&t.path, t.kind, &settings);
+            let input = crate::workspace::Workspace::shared().source_options(
+                &t.path,
+                t.kind,
+                crate::check::options(&settings),
+            );
             let found = text.and_then(|text| {
                 crate::check::extract_with_notes(t.kind, &text, &input)
                     .map(|(sites, _)| sites)

@@ -52,7 +52,7 @@ pub struct FileReport {
 
 impl FileReport {
     pub fn has_error(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.code.starts_with('E'))
+        self.diagnostics.iter().any(|d| d.is_file_error())
     }
 
     /// Findings and errors, not notes: what makes a run exit non-zero.
@@ -268,7 +268,7 @@ pub fn process_path(
     };
     match decode_text(bytes, reads_wide_encodings(kind)) {
         Ok(Decoded { text, encoding }) => {
-            let input = workspace.source_options(path, kind, settings);
+            let input = workspace.source_options(path, kind, crate::check::options(settings));
             // Fixes are byte edits of the text as decoded; writing them
             // back would re-encode the file, so refit does not fix it.
             let refused = match (encoding, mode) {

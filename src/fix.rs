@@ -496,6 +496,7 @@ mod tests {
             };
             if let Some(to) = to {
                 diagnostics.push(Diagnostic {
+                    kind: crate::diagnostic::DiagnosticKind::Finding,
                     code: "TEST",
                     name: "test",
                     severity: crate::diagnostic::Severity::Warning,
@@ -598,6 +599,7 @@ mod tests {
         let mut diagnostics = Vec::new();
         if value == "node" {
             diagnostics.push(Diagnostic {
+                kind: crate::diagnostic::DiagnosticKind::Finding,
                 code: "TEST",
                 name: "test",
                 severity: crate::diagnostic::Severity::Warning,

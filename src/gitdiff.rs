@@ -242,7 +242,7 @@ pub fn narrow(
     let diagnostics = std::mem::take(&mut report.diagnostics);
     for mut d in diagnostics {
         let (first, last) = line_span(d.span);
-        if d.code.starts_with('E') || d.is_note() || lines.touches(first, last) {
+        if !d.is_finding() || lines.touches(first, last) {
             report.diagnostics.push(d);
             continue;
         }

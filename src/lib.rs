@@ -2,6 +2,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod add_ignore;
+pub mod args;
 pub mod baseline;
 pub mod check;
 pub mod cli;

@@ -41,6 +41,9 @@ const CHUNK: usize = 512;
 pub struct RunOptions {
     /// Files or folders (empty: `.`); a single `-` reads stdin.
     pub paths: Vec<PathBuf>,
+    /// `paths` is a list given in full (`--files-from`): an empty list
+    /// checks no file rather than `.`.
+    pub paths_are_list: bool,
     /// Apply fixes (`--fix`).
     pub fix: bool,
     /// Also apply (or show) unsafe fixes.
@@ -480,7 +483,7 @@ impl Run {
     }
 
     fn paths(&self) -> Vec<PathBuf> {
-        if self.options.paths.is_empty() {
+        if self.options.paths.is_empty() && !self.options.paths_are_list {
             vec![PathBuf::from(".")]
         } else {
             self.options.paths.clone()
@@ -677,7 +680,9 @@ impl Run {
                 FixMode::On { unsafe_fixes } => unsafe_fixes,
                 FixMode::Off => self.options.unsafe_fixes,
             };
-            let input = self.workspace.source_options(&t.path, t.kind, &settings);
+            let input =
+                self.workspace
+                    .source_options(&t.path, t.kind, crate::check::options(&settings));
             let fixed = engine::process_with(
                 source.clone(),
                 &t.display,
@@ -759,7 +764,9 @@ impl Run {
         let settings = self
             .file_settings(&path)
             .map_or_else(|_| self.base.clone(), |f| f.settings);
-        let input = self.workspace.source_options(&path, r.kind, &settings);
+        let input = self
+            .workspace
+            .source_options(&path, r.kind, crate::check::options(&settings));
         let mut fresh = engine::process_with(
             source,
             &r.display,
@@ -809,8 +816,8 @@ impl Run {
                 let mut codes: Vec<&str> = r
                     .diagnostics
                     .iter()
+                    .filter(|d| d.is_finding())
                     .map(|d| d.code)
-                    .filter(|c| !c.starts_with('E'))
                     .collect();
                 codes.sort_unstable();
                 codes.dedup();
@@ -835,10 +842,7 @@ impl Run {
             // Write only what still parses and now reports nothing.
             let settings = self.file_settings(path)?.settings;
             match crate::check::check_text(r.kind, &new, &settings) {
-                Ok(c)
-                    if c.diagnostics
-                        .iter()
-                        .all(|d| d.code.starts_with('E') || d.is_note()) => {}
+                Ok(c) if c.diagnostics.iter().all(|d| !d.is_finding()) => {}
                 _ => {
                     out.errors.push(format!(
                         "{}: could not suppress its findings; left unchanged",
@@ -854,11 +858,7 @@ impl Run {
                 return Ok(());
             }
             out.files += 1;
-            out.findings += r
-                .diagnostics
-                .iter()
-                .filter(|d| !d.code.starts_with('E') && !d.is_note())
-                .count();
+            out.findings += r.diagnostics.iter().filter(|d| d.is_finding()).count();
         }
         Ok(())
     }

@@ -64,7 +64,11 @@ fn corpus_fixes_under_a_policy_converge_without_chaining() {
             continue;
         };
         let settings = base.clone();
-        let input = refit::workspace::Workspace::shared().source_options(&path, kind, &settings);
+        let input = refit::workspace::Workspace::shared().source_options(
+            &path,
+            kind,
+            refit::check::options(&settings),
+        );
         let Ok(checked) = check_with(kind, &text, &settings, &input) else {
             continue;
         };

@@ -54,8 +54,11 @@ fn corpus_yaml_checks_and_fixes_cleanly() {
             continue;
         };
         let settings = Settings::default();
-        let input =
-            refit::workspace::Workspace::shared().source_options(&path, file_kind, &settings);
+        let input = refit::workspace::Workspace::shared().source_options(
+            &path,
+            file_kind,
+            refit::check::options(&settings),
+        );
         let image_lines = text
             .lines()
             .filter(|l| {

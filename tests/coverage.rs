@@ -134,7 +134,7 @@ fn coverage_against_line_counts() {
                     let settings = refit::workspace::Workspace::shared().source_options(
                         &path,
                         k,
-                        &Settings::default(),
+                        refit::check::options(&Settings::default()),
                     );
                     match refit::check::extract_with_notes(k, &text, &settings).map(|(s, _)| s) {
                         Ok(s) => (s, false),

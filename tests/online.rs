@@ -982,7 +982,7 @@ fn helm_digest_keys_go_only_where_the_chart_templates_read_them() {
     let settings = refit::workspace::Workspace::shared().source_options(
         &path,
         FileKind::HelmValues,
-        &Settings::default(),
+        refit::check::options(&Settings::default()),
     );
     assert!(settings.chart.is_some(), "the chart's facts");
     let sites = refit::check::extract_with_notes(FileKind::HelmValues, &text, &settings)

@@ -108,7 +108,11 @@ fn yaml_that_pyyaml_loads_is_not_e004() {
         };
         checked += 1;
         let settings = Settings::default();
-        let input = refit::workspace::Workspace::shared().source_options(path, kind, &settings);
+        let input = refit::workspace::Workspace::shared().source_options(
+            path,
+            kind,
+            refit::check::options(&settings),
+        );
         let result = check_with(kind, &text, &settings, &input);
         let exception = EXCEPTIONS.iter().find(|(p, _)| *p == rel);
         match (result, exception) {

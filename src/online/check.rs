@@ -27,9 +27,11 @@ pub fn add_findings(
         let sites = match (r.current_text(), r.has_error()) {
             (Some(text), false) => {
                 let input = match r.path.as_deref() {
-                    Some(p) => {
-                        crate::workspace::Workspace::shared().source_options(p, r.kind, &settings)
-                    }
+                    Some(p) => crate::workspace::Workspace::shared().source_options(
+                        p,
+                        r.kind,
+                        crate::check::options(&settings),
+                    ),
                     None => crate::check::options(&settings),
                 };
                 crate::check::extract_with_notes(r.kind, text, &input)

@@ -6,7 +6,7 @@ use super::client::{Client, ClientOptions};
 use super::lock::{LOCK_FILE, Lock};
 use super::pin::{PinMode, PinOptions, PinOutcome, Status};
 use super::resolve::{Cache, Resolver, cache_dir};
-use crate::cli::ListFormat;
+use crate::args::{ConfigArgs, ListFormat};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
@@ -80,7 +80,7 @@ pub struct PinArgs {
     #[command(flatten)]
     pub online: OnlineArgs,
     #[command(flatten)]
-    pub config: crate::cli::ConfigArgs,
+    pub config: ConfigArgs,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -94,15 +94,12 @@ pub enum RegistryCommand {
         #[command(flatten)]
         online: OnlineArgs,
         #[command(flatten)]
-        config: crate::cli::ConfigArgs,
+        config: ConfigArgs,
     },
 }
 
 /// The client options from the command line and the config for `.`.
-pub fn client_options(
-    args: &OnlineArgs,
-    config: &crate::cli::ConfigArgs,
-) -> Result<ClientOptions, String> {
+pub fn client_options(args: &OnlineArgs, config: &ConfigArgs) -> Result<ClientOptions, String> {
     let resolver = crate::config::Resolver::new(config.config.as_deref(), config.isolated)
         .map_err(|e| e.to_string())?;
     let config = resolver
@@ -134,7 +131,7 @@ pub fn client_options(
     })
 }
 
-pub fn resolver(args: &OnlineArgs, config: &crate::cli::ConfigArgs) -> Result<Resolver, String> {
+pub fn resolver(args: &OnlineArgs, config: &ConfigArgs) -> Result<Resolver, String> {
     let options = client_options(args, config)?;
     let cache = if args.no_cache {
         None
@@ -425,7 +422,7 @@ pub fn registry(command: RegistryCommand) -> ExitCode {
 pub fn check_online(
     reports: &mut [crate::engine::FileReport],
     args: &OnlineArgs,
-    config: &crate::cli::ConfigArgs,
+    config: &ConfigArgs,
     enabled: &dyn Fn(&str) -> bool,
 ) -> Result<(), String> {
     let resolver = resolver(args, config)?;

@@ -142,7 +142,7 @@ pub fn plan(targets: Vec<Target>, resolver: &Resolver, options: &PinOptions) -> 
         let input = crate::workspace::Workspace::shared().source_options(
             &target.path,
             target.kind,
-            &settings,
+            crate::check::options(&settings),
         );
         let sites = text.as_ref().map_err(Clone::clone).and_then(|t| {
             crate::check::extract_with_notes(target.kind, t, &input)
@@ -362,7 +362,7 @@ fn plan_file(
     let input = crate::workspace::Workspace::shared().source_options(
         &l.target.path,
         l.target.kind,
-        &settings,
+        crate::check::options(&settings),
     );
     match crate::check::extract_with_notes(l.target.kind, &fixed, &input).map(|(s, _)| s) {
         Ok(sites) => {

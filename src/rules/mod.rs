@@ -184,6 +184,7 @@ impl Rule {
     /// A diagnostic of this rule at the site.
     pub fn report(&self, site: &ImageSite, message: String) -> Diagnostic {
         Diagnostic {
+            kind: crate::diagnostic::DiagnosticKind::Finding,
             code: self.code,
             name: self.name,
             severity: self.severity,
@@ -198,6 +199,7 @@ impl Rule {
     /// A diagnostic of this rule at a span of the file.
     pub fn report_at(&self, span: crate::site::Span, message: String) -> Diagnostic {
         Diagnostic {
+            kind: crate::diagnostic::DiagnosticKind::Finding,
             code: self.code,
             name: self.name,
             severity: self.severity,

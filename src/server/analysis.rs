@@ -34,9 +34,9 @@ pub fn settings_for(run: &Run, path: &Path) -> Result<Option<FileSettings>, Conf
     };
     let fs = run.file_settings(&absolute)?;
     let unsafe_fixes = matches!(fs.mode, FixMode::On { unsafe_fixes: true });
-    let input = run
-        .workspace()
-        .source_options(&absolute, kind, &fs.settings);
+    let input =
+        run.workspace()
+            .source_options(&absolute, kind, crate::check::options(&fs.settings));
     Ok(Some(FileSettings {
         kind,
         settings: fs.settings,

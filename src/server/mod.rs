@@ -645,7 +645,7 @@ impl Server {
         if let Some(help) = &d.help {
             message.push_str(&format!("\n{help}"));
         }
-        let href = crate::report::links::help_uri(d.code).and_then(|u| Uri::from_str(&u).ok());
+        let href = crate::report::links::help_uri(d).and_then(|u| Uri::from_str(&u).ok());
         lsp_types::Diagnostic {
             range: doc
                 .lines
@@ -701,7 +701,7 @@ impl Server {
             let index = crate::diagnostic::LineIndex::new(&doc.text);
             for d in &analysis.diagnostics {
                 let touches = d.span.start <= end && start <= d.span.end;
-                if !touches || d.code.starts_with('E') {
+                if !touches || d.is_file_error() {
                     continue;
                 }
                 let lsp = self.lsp_diagnostic(doc, d);

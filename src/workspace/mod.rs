@@ -512,19 +512,15 @@ impl Workspace {
             .clone()
     }
 
-    /// What a front-end is handed for one file: the command line's values
-    /// and the facts of the files around it.
+    /// What a front-end is handed for one file: `base` (the command line's
+    /// values) with the facts of the files around it.
     pub fn source_options(
         &self,
         path: &Path,
         kind: FileKind,
-        settings: &crate::settings::Settings,
+        base: SourceOptions,
     ) -> SourceOptions {
-        let mut s = SourceOptions {
-            build_args: settings.build_args.clone(),
-            env: settings.env.clone(),
-            ..SourceOptions::default()
-        };
+        let mut s = base;
         // An editor's buffer may not be on disk yet: its folder is.
         let file = match crate::realpath::canonical(path) {
             Ok(f) => f,
