@@ -165,6 +165,7 @@ pub fn change(dir: &Path, base: &str, end: DiffEnd) -> Result<Change, DiffError>
     let mut names = vec![
         "diff",
         "-z",
+        "--no-color",
         "--name-status",
         "--no-ext-diff",
         "--no-relative",

@@ -182,3 +182,17 @@ fn diff_header_of_an_absolute_path_has_one_slash() {
     );
     assert!(!text.contains("a//"), "{text}");
 }
+
+/// A checkout reached through a symbolic link: git names the real top
+/// folder, the walk the linked one; the changed files are still found.
+#[cfg(unix)]
+#[test]
+fn a_checkout_reached_through_a_link_keeps_its_changes() {
+    let (tmp, dir) = repository();
+    let link = tmp.path().join("linked");
+    std::os::unix::fs::symlink(&dir, &link).expect("symlink");
+    assert_eq!(finding_files(&link, &["--diff-base", "main"]), expected(2));
+    let sub = link.join("with space");
+    let files = finding_files(&sub, &["--diff-base", "main"]);
+    assert_eq!(files, vec!["Dockerfile".to_string(); 2], "{files:?}");
+}
