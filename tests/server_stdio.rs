@@ -70,6 +70,12 @@ impl Server {
             stdin,
             messages,
         };
+        // Parameters that do not read are answered; the client may retry.
+        s.send(&json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+            "params": {"capabilities": 5}}));
+        let refused = s.next();
+        assert_eq!(refused["id"], 0, "{refused}");
+        assert_eq!(refused["error"]["code"], -32602, "{refused}");
         s.send(&json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
             "params": {"processId": null, "rootUri": null, "capabilities": {}}}));
         let init = s.next();

@@ -165,8 +165,19 @@ fn write_stdout(
 
 /// Serve on a connection (stdio, or in memory for tests).
 pub fn serve(connection: Connection, debounce: Duration) -> Result<(), Error> {
-    let (id, params) = connection.initialize_start()?;
-    let init: InitializeParams = serde_json::from_value(params)?;
+    // Initialize parameters that do not read are answered, and the client
+    // may try again: bad input never ends the server.
+    let (id, init) = loop {
+        let (id, params) = connection.initialize_start()?;
+        match serde_json::from_value::<InitializeParams>(params) {
+            Ok(init) => break (id, init),
+            Err(e) => connection.sender.send(Message::Response(Response::new_err(
+                id,
+                ErrorCode::InvalidParams as i32,
+                format!("initialize: {e}"),
+            )))?,
+        }
+    };
     let utf8 = init
         .capabilities
         .general
