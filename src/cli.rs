@@ -199,7 +199,7 @@ pub struct CheckArgs {
     pub add_ignore: bool,
     /// Report only findings on lines changed since the merge base of REF
     /// and HEAD, plus uncommitted changes; unchanged files are not read.
-    #[arg(long, value_name = "REF")]
+    #[arg(long, value_name = "REF", value_parser = diff_base_ref)]
     pub diff_base: Option<String>,
     /// With `--diff-base`: findings on changed lines, or in changed files.
     #[arg(long, value_enum, default_value = "lines", requires = "diff_base")]
@@ -262,6 +262,11 @@ pub struct ReferenceArgs {
 
 /// Exit codes: 0 nothing left to report, 1 findings remain, 2 usage or
 /// per-file errors.
+/// `--diff-base REF`: a ref git cannot mistake for an option.
+fn diff_base_ref(s: &str) -> Result<String, String> {
+    crate::gitdiff::validate_base(s).map(|()| s.to_string())
+}
+
 pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

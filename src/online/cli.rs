@@ -142,6 +142,7 @@ pub fn resolver(args: &OnlineArgs, config: &ConfigArgs) -> Result<Resolver, Stri
         client: Client::new(options),
         cache,
         workers: args.jobs.max(1),
+        revalidate: false,
     })
 }
 
@@ -163,7 +164,11 @@ fn short(digest: &str) -> &str {
 
 pub fn pin(args: PinArgs) -> ExitCode {
     let resolver = match resolver(&args.online, &args.config) {
-        Ok(r) => r,
+        Ok(r) => Resolver {
+            // Whether a tag moved is the question: the cache cannot answer.
+            revalidate: args.check || args.update,
+            ..r
+        },
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
@@ -295,8 +300,13 @@ fn print_text(outcome: &PinOutcome, written: bool, lock: bool) {
                 .filter(|h| !i.reference.starts_with(&format!("{h}/")))
                 .map(|h| format!(" via {h}"))
                 .unwrap_or_default();
+            let cached = if i.from_cache {
+                " (from the digest cache; the registry was not asked)"
+            } else {
+                ""
+            };
             println!(
-                "{}:{}: {} ({}{via}){platform}: {status}",
+                "{}:{}: {} ({}{via}){platform}: {status}{cached}",
                 f.display, i.line, i.written, i.reference
             );
         }
@@ -331,6 +341,7 @@ fn json(outcome: &PinOutcome) -> String {
                 "platform": i.platform,
                 "host": i.host,
                 "error": error,
+                "from_cache": i.from_cache,
             })
         })
         .collect();

@@ -66,6 +66,9 @@ pub struct Item {
     pub platform: Option<String>,
     /// The host that answered (a mirror or the registry).
     pub host: Option<String>,
+    /// The digest came from the digest cache of an earlier run: the
+    /// registry was not asked.
+    pub from_cache: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -247,6 +250,7 @@ fn plan_file(
             status: Status::Current,
             platform: None,
             host: None,
+            from_cache: false,
         };
         let resolved = match results.get(&want) {
             Some(Ok(r)) => r,
@@ -262,6 +266,7 @@ fn plan_file(
             }
         };
         item.host = Some(resolved.host.clone());
+        item.from_cache = resolved.from_cache;
         if want.by_digest() {
             // No tag to follow: the digest exists, and stays.
             items.push(item);

@@ -3,6 +3,7 @@
 //! and the same fixes as `refit check`, on the editor's unsaved buffer.
 
 mod analysis;
+pub mod framing;
 pub mod position;
 
 use crate::config;
@@ -53,18 +54,130 @@ pub const DEBOUNCE: Duration = Duration::from_millis(50);
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// Serve on stdin/stdout until the client says `exit`.
+/// Serve on stdin/stdout until the client says `exit` or closes stdin.
+/// refit frames the messages itself ([`framing`]): malformed JSON, a
+/// garbled header or an oversized message gets a JSON-RPC error answer
+/// and the server goes on.
 pub fn run_stdio() -> Result<(), Error> {
-    let (connection, io) = Connection::stdio();
-    serve(connection, DEBOUNCE)?;
-    io.join()?;
-    Ok(())
+    let (to_server, server_receiver) = crossbeam_channel::bounded::<Message>(0);
+    let (server_sender, from_server) = crossbeam_channel::bounded::<Message>(0);
+    let (answers, raw) = crossbeam_channel::unbounded::<Vec<u8>>();
+    let writer = std::thread::Builder::new()
+        .name("refit-lsp-writer".to_string())
+        .spawn(move || write_stdout(&from_server, &raw))?;
+    std::thread::Builder::new()
+        .name("refit-lsp-reader".to_string())
+        .spawn(move || read_stdin(&to_server, &answers))?;
+    serve(
+        Connection {
+            sender: server_sender,
+            receiver: server_receiver,
+        },
+        DEBOUNCE,
+    )?;
+    // The server's sender is gone: the writer ends after what is queued.
+    // The reader may still wait on stdin; the process ends without it.
+    writer
+        .join()
+        .map_err(|_| "the writer thread panicked")?
+        .map_err(Error::from)
+}
+
+/// Read framed messages from stdin and hand them to the server; answer
+/// what is not a message. Ends at the end of input or after `exit`.
+fn read_stdin(
+    to_server: &crossbeam_channel::Sender<Message>,
+    answers: &crossbeam_channel::Sender<Vec<u8>>,
+) {
+    let stdin = std::io::stdin();
+    let mut reader = framing::Reader::new(stdin.lock());
+    loop {
+        let body = match reader.next_frame() {
+            Ok(framing::Frame::Body(b)) => b,
+            Ok(framing::Frame::Bad(why)) => {
+                let _ = answers.send(framing::error_response(
+                    None,
+                    framing::INVALID_REQUEST,
+                    &why,
+                ));
+                continue;
+            }
+            Ok(framing::Frame::Eof) | Err(_) => return,
+        };
+        let value = match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = answers.send(framing::error_response(
+                    None,
+                    framing::PARSE_ERROR,
+                    &format!("Parse error: {e}"),
+                ));
+                continue;
+            }
+        };
+        let id = value.get("id").cloned();
+        let message = match serde_json::from_value::<Message>(value) {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = answers.send(framing::error_response(
+                    id,
+                    framing::INVALID_REQUEST,
+                    &format!("Invalid request: {e}"),
+                ));
+                continue;
+            }
+        };
+        let exit = matches!(&message, Message::Notification(n) if n.method == "exit");
+        if to_server.send(message).is_err() || exit {
+            return;
+        }
+    }
+}
+
+/// Write the server's messages and the reader's error answers to stdout.
+fn write_stdout(
+    from_server: &crossbeam_channel::Receiver<Message>,
+    raw: &crossbeam_channel::Receiver<Vec<u8>>,
+) -> std::io::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut reader_open = true;
+    loop {
+        if reader_open {
+            crossbeam_channel::select! {
+                recv(from_server) -> m => match m {
+                    Ok(m) => m.write(&mut out)?,
+                    Err(_) => return Ok(()),
+                },
+                recv(raw) -> r => match r {
+                    Ok(body) => framing::write_frame(&mut out, &body)?,
+                    Err(_) => reader_open = false,
+                },
+            }
+        } else {
+            match from_server.recv() {
+                Ok(m) => m.write(&mut out)?,
+                Err(_) => return Ok(()),
+            }
+        }
+    }
 }
 
 /// Serve on a connection (stdio, or in memory for tests).
 pub fn serve(connection: Connection, debounce: Duration) -> Result<(), Error> {
-    let (id, params) = connection.initialize_start()?;
-    let init: InitializeParams = serde_json::from_value(params)?;
+    // Initialize parameters that do not read are answered, and the client
+    // may try again: bad input never ends the server.
+    let (id, init) = loop {
+        let (id, params) = connection.initialize_start()?;
+        match serde_json::from_value::<InitializeParams>(params) {
+            Ok(init) => break (id, init),
+            Err(e) => connection.sender.send(Message::Response(Response::new_err(
+                id,
+                ErrorCode::InvalidParams as i32,
+                format!("initialize: {e}"),
+            )))?,
+        }
+    };
     let utf8 = init
         .capabilities
         .general
