@@ -13,7 +13,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-pub const FILE_NAMES: &[&str] = &["refit.toml", ".refit.toml"];
+pub const FILE_NAMES: &[&str] = crate::kind::CONFIG_FILE_NAMES;
+
+/// The largest configuration file refit reads.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// A config file as written. Every table denies unknown keys.
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -202,7 +205,7 @@ impl ConfigError {
     /// as a whole word outside comments (the offending key or value).
     fn locate(mut self, files: &[PathBuf], needle: &str) -> ConfigError {
         for file in files {
-            let Ok(text) = std::fs::read_to_string(file) else {
+            let Ok(text) = crate::bounded::read_regular(file, MAX_CONFIG_BYTES) else {
                 continue;
             };
             if let Some(start) = find_word(&text, needle) {
@@ -629,9 +632,9 @@ fn load_raw(path: &Path, chain: &mut Vec<PathBuf>) -> Result<RawConfig, ConfigEr
         .locate(&chain[chain.len().saturating_sub(1)..], "extend"));
     }
     chain.push(path.to_path_buf());
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+    let text = crate::bounded::read_regular(path, MAX_CONFIG_BYTES).map_err(|e| ConfigError {
         path: path.to_path_buf(),
-        message: format!("cannot read: {e}"),
+        message: format!("cannot read: it {e} ({MAX_CONFIG_BYTES} bytes at most)"),
         at: None,
     })?;
     let raw = parse_raw(&text, path)?;

@@ -87,10 +87,8 @@ const SNIFF_LIMIT: u64 = 1024 * 1024;
 /// entries are mappings, at least one with `image:` or `build:`, and no
 /// Kubernetes `apiVersion`/`kind`.
 pub fn is_compose_file(path: &Path) -> bool {
-    if std::fs::metadata(path).map_or(true, |m| !m.is_file() || m.len() > SNIFF_LIMIT) {
-        return false;
-    }
-    std::fs::read_to_string(path).is_ok_and(|text| looks_like_compose(&text))
+    // Bounded on the read itself: a `/proc` file says size 0 and goes on.
+    crate::bounded::read_regular(path, SNIFF_LIMIT).is_ok_and(|text| looks_like_compose(&text))
 }
 
 /// The content test of [`is_compose_file`].

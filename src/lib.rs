@@ -4,6 +4,7 @@
 pub mod add_ignore;
 pub mod args;
 pub mod baseline;
+pub mod bounded;
 pub mod check;
 pub mod cli;
 pub mod config;

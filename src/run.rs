@@ -347,6 +347,8 @@ impl Run {
             Ok(vec![self.check_stdin(stdin)?])
         } else {
             let (targets, errors) = self.discover();
+            self.workspace
+                .prepare(targets.iter().map(|t| t.path.as_path()));
             let mut reports = self.check_targets(&targets, &|| {})?;
             merge_walk_errors(&mut reports, &errors);
             Ok(reports)
@@ -456,6 +458,8 @@ impl Run {
         for t in targets {
             self.resolver.for_file(&t.path)?;
         }
+        self.workspace
+            .prepare(targets.iter().map(|t| t.path.as_path()));
         let mut failures = Vec::new();
         let mut errors = errors.iter().peekable();
         for chunk in targets.chunks(CHUNK) {

@@ -28,9 +28,17 @@ pub struct Lock {
     pub images: Vec<Entry>,
 }
 
+/// The largest lock file refit reads.
+pub const MAX_LOCK_BYTES: u64 = 64 * 1024 * 1024;
+
 impl Lock {
     pub fn read(path: &Path) -> Result<Lock, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = crate::bounded::read_regular(path, MAX_LOCK_BYTES).map_err(|e| {
+            format!(
+                "{}: it {e} ({MAX_LOCK_BYTES} bytes at most)",
+                path.display()
+            )
+        })?;
         Lock::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 

@@ -132,16 +132,11 @@ pub fn plan(targets: Vec<Target>, resolver: &Resolver, options: &PinOptions) -> 
     let mut loaded = Vec::new();
     let mut outcome = PinOutcome::default();
     for target in targets {
-        let text = std::fs::metadata(&target.path)
-            .map_err(|e| e.to_string())
-            .and_then(|m| {
-                if m.len() > crate::engine::DEFAULT_MAX_FILE_SIZE {
-                    Err("file over the size limit".to_string())
-                } else {
-                    std::fs::read(&target.path).map_err(|e| e.to_string())
-                }
-            })
-            .and_then(|b| crate::engine::decode(b).map_err(|d| d.message));
+        // The checked files' reader: regular files only, bounded on the
+        // read itself.
+        let text = crate::engine::read_capped(&target.path, crate::engine::DEFAULT_MAX_FILE_SIZE)
+            .and_then(crate::engine::decode)
+            .map_err(|d| d.message);
         let input = crate::workspace::Workspace::shared().source_options(
             &target.path,
             target.kind,

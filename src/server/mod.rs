@@ -700,7 +700,10 @@ impl Server {
         doc.due = None;
         let mut problem = config::parse_raw(&doc.text, &doc.path).err();
         if problem.is_none()
-            && std::fs::read_to_string(&doc.path).ok().as_deref() == Some(&doc.text)
+            && crate::bounded::read_regular(&doc.path, crate::config::MAX_CONFIG_BYTES)
+                .ok()
+                .as_deref()
+                == Some(&doc.text)
         {
             // What is saved is what the buffer says: validate it fully
             // (rule codes, `extend`, globs).

@@ -107,7 +107,7 @@ impl Cache {
         let Some(dir) = folder(root) else {
             return Cache::default();
         };
-        let Ok(text) = super::read::read_regular(&dir.join(FILE), 1024 * 1024 * 1024) else {
+        let Ok(text) = crate::bounded::read_regular(&dir.join(FILE), 1024 * 1024 * 1024) else {
             return Cache::default();
         };
         let Ok(disk) = serde_json::from_str::<OnDisk>(&text) else {

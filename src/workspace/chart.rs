@@ -24,7 +24,7 @@ pub fn chart_facts(root: &Path, dir: &Path, chart_yaml: &str) -> ChartFacts {
         }
     }
     let templates = dir.join("templates");
-    if let Ok(templates) = read::inside(root, &templates)
+    if let Ok(templates) = crate::bounded::inside(root, &templates)
         && templates.is_dir()
     {
         facts.templates = true;
@@ -34,7 +34,8 @@ pub fn chart_facts(root: &Path, dir: &Path, chart_yaml: &str) -> ChartFacts {
             if total > MAX_TEMPLATE_BYTES {
                 break;
             }
-            let Ok(text) = read::read_regular(&path, read::MAX_FILE_BYTES) else {
+            let Ok(text) = crate::bounded::read_regular(&path, crate::bounded::MAX_FILE_BYTES)
+            else {
                 continue;
             };
             total += text.len() as u64;

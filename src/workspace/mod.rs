@@ -34,7 +34,7 @@ mod enumerate;
 mod gitlab;
 pub mod helm_templates;
 mod kustomize;
-pub mod read;
+
 pub mod shortnames;
 
 use builds::*;
@@ -53,7 +53,7 @@ pub const MAX_TOTAL_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 const SKIP: &[&str] = &[".git", "node_modules", ".refit_cache"];
 
 fn read(root: &Path, path: &Path) -> Option<String> {
-    read::read_inside(root, path).ok()
+    crate::bounded::read_inside(root, path).ok()
 }
 
 /// What a file's (lower-case) name makes it to the context scan.
@@ -447,6 +447,46 @@ impl Workspace {
         answer.unwrap_or_else(|| dir.to_path_buf())
     }
 
+    /// Index the repositories of the files a run will check before it
+    /// checks them: outer roots first, so a folder refit guessed as a root
+    /// inside another is never listed twice.
+    pub fn prepare<'a>(&self, files: impl Iterator<Item = &'a Path>) {
+        use rayon::prelude::*;
+        let mut folders: BTreeSet<PathBuf> = BTreeSet::new();
+        for f in files {
+            if let Some(parent) = f.parent() {
+                folders.insert(parent.to_path_buf());
+            }
+        }
+        let mut roots: BTreeSet<PathBuf> = BTreeSet::new();
+        for folder in folders {
+            let folder = if folder.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                folder
+            };
+            if let Ok(real) = crate::realpath::canonical(&folder) {
+                roots.insert(self.root_of_folder(&real));
+            }
+        }
+        // Outer roots before the roots inside them.
+        let mut tops: Vec<PathBuf> = Vec::new();
+        let mut inner: Vec<PathBuf> = Vec::new();
+        for root in roots {
+            if tops.iter().rev().any(|t| root.starts_with(t)) {
+                inner.push(root);
+            } else {
+                tops.push(root);
+            }
+        }
+        tops.par_iter().for_each(|root| {
+            self.ensure_enumerated(root);
+        });
+        inner.par_iter().for_each(|root| {
+            self.ensure_enumerated(root);
+        });
+    }
+
     /// The facts of a root, built on first use.
     pub fn repo(&self, root: &Path) -> Arc<RepoFacts> {
         let cell = match self.repos.lock() {
@@ -470,12 +510,16 @@ impl Workspace {
     /// Enumerate a root and index its fact files, unless a root above it
     /// (or itself) was; returns why its facts are cut, if they are.
     fn ensure_enumerated(&self, root: &Path) -> Option<String> {
+        // A root refit guessed (no `.git`, no config) inside one already
+        // enumerated was listed with it; a repository nested in another is
+        // enumerated on its own (git lists it apart).
+        let marked = is_marked(root);
         if let Ok(state) = self.state.lock()
             && let Some((_, cut)) = state
                 .enumerated
                 .range::<Path, _>((std::ops::Bound::Unbounded, std::ops::Bound::Included(root)))
                 .rev()
-                .find(|(done, _)| root.starts_with(done))
+                .find(|(done, _)| root.starts_with(done) && (!marked || done.as_path() == root))
         {
             return cut.clone();
         }
@@ -628,7 +672,10 @@ impl Workspace {
         let root = self.root_of_folder(dir);
         if is_fact_file(&file) {
             let fresh = match text {
-                Some(t) if (t.len() as u64) <= read::MAX_FILE_BYTES && file.starts_with(&root) => {
+                Some(t)
+                    if (t.len() as u64) <= crate::bounded::MAX_FILE_BYTES
+                        && file.starts_with(&root) =>
+                {
                     Some(Arc::new(extract(&root, &file, t)))
                 }
                 Some(_) => None,

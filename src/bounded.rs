@@ -1,4 +1,4 @@
-//! The one bounded reader for the files refit reads around a checked file
+//! The one bounded reader for the files refit reads besides the checked ones
 //! (build files, kustomizations, `.env`, `Chart.yaml`, chart templates,
 //! GitLab includes). A repository is untrusted input: a read is refused
 //! unless the file, after resolving links, is a regular file inside the
