@@ -41,20 +41,33 @@ pub fn canonical(path: &Path) -> std::io::Result<PathBuf> {
     if meta.file_type().is_symlink() || name == ".." || name == "." {
         return std::fs::canonicalize(&absolute);
     }
-    let cached = FOLDERS.lock().ok().and_then(|c| c.get(parent).cloned());
-    let folder = match cached {
-        Some(f) => f,
-        None => {
-            let f = std::fs::canonicalize(parent)?;
-            if let Ok(mut cache) = FOLDERS.lock()
-                && cache.len() < MAX_FOLDERS
-            {
-                cache.insert(parent.to_path_buf(), f.clone());
+    Ok(canonical_folder(parent, 0)?.join(name))
+}
+
+/// A folder's canonical path: its parent's (cached) joined with its name
+/// when it is not a link, so each folder costs one `lstat` once, not a
+/// `readlink` per component per folder.
+fn canonical_folder(dir: &Path, depth: usize) -> std::io::Result<PathBuf> {
+    if let Some(f) = FOLDERS.lock().ok().and_then(|c| c.get(dir).cloned()) {
+        return Ok(f);
+    }
+    let resolved = match (dir.parent(), dir.file_name()) {
+        (Some(parent), Some(name)) if depth < 256 && name != ".." && name != "." => {
+            let meta = std::fs::symlink_metadata(dir)?;
+            if meta.file_type().is_symlink() {
+                std::fs::canonicalize(dir)?
+            } else {
+                canonical_folder(parent, depth + 1)?.join(name)
             }
-            f
         }
+        _ => std::fs::canonicalize(dir)?,
     };
-    Ok(folder.join(name))
+    if let Ok(mut cache) = FOLDERS.lock()
+        && cache.len() < MAX_FOLDERS
+    {
+        cache.insert(dir.to_path_buf(), resolved.clone());
+    }
+    Ok(resolved)
 }
 
 #[cfg(test)]

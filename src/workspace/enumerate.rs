@@ -35,8 +35,9 @@ const MAX_CHANGED_DIRS: usize = 512;
 pub(super) fn index_root(root: &Path, disk_cache: bool, known: &BTreeSet<PathBuf>) -> Indexed {
     let git = root.join(".git").exists();
     // The disk cache serves roots a user marked as a project (`.git`,
-    // `refit.toml`): a folder refit guessed as a root gets none.
-    let cache = (disk_cache && super::is_marked(root)).then(|| Cache::load(root));
+    // `refit.toml`): a folder refit guessed as a root gets none (the
+    // caller says which).
+    let cache = disk_cache.then(|| Cache::load(root));
     let (candidates, dirs, ignores, listed_again) = match cache.as_ref() {
         Some(c) if !c.dirs.is_empty() && ignores_unchanged(&c.ignores) => {
             let (candidates, dirs, again) = revalidate(root, git, c);

@@ -370,8 +370,8 @@ pub struct Workspace {
 
 #[derive(Debug, Default)]
 struct State {
-    /// Each folder's repository root (canonical folder → root).
-    roots: HashMap<PathBuf, PathBuf>,
+    /// Each folder's nearest marked folder at or above it (canonical).
+    marked: HashMap<PathBuf, Option<PathBuf>>,
     /// The roots enumerated so far, with why each was read only in part.
     enumerated: BTreeMap<PathBuf, Option<String>>,
     /// What each fact file says, by canonical path.
@@ -419,17 +419,27 @@ impl Workspace {
 
     /// The repository root of a folder (canonical).
     pub fn root_of_folder(&self, dir: &Path) -> PathBuf {
+        self.nearest_marked(dir)
+            .unwrap_or_else(|| dir.to_path_buf())
+    }
+
+    /// Whether a folder is a root a user marked (`.git`, a config file),
+    /// not one refit guessed.
+    fn is_marked_root(&self, dir: &Path) -> bool {
+        self.nearest_marked(dir).as_deref() == Some(dir)
+    }
+
+    /// The nearest folder at or above `dir` with `.git` or a refit config
+    /// file. Each folder is looked at once: its answer is its parent's
+    /// unless it is marked itself.
+    fn nearest_marked(&self, dir: &Path) -> Option<PathBuf> {
         let mut visited: Vec<&Path> = Vec::new();
         let mut answer = None;
         for ancestor in dir.ancestors() {
             if let Ok(state) = self.state.lock()
-                && let Some(found) = state.roots.get(ancestor)
+                && let Some(found) = state.marked.get(ancestor)
             {
-                // A folder whose answer is its own folder (unmarked) says
-                // nothing about its children.
-                if found != ancestor || is_marked(ancestor) {
-                    answer = Some(found.clone());
-                }
+                answer = found.clone();
                 break;
             }
             visited.push(ancestor);
@@ -439,12 +449,11 @@ impl Workspace {
             }
         }
         if let Ok(mut state) = self.state.lock() {
-            for v in &visited {
-                let root = answer.clone().unwrap_or_else(|| v.to_path_buf());
-                state.roots.insert(v.to_path_buf(), root);
+            for v in visited {
+                state.marked.insert(v.to_path_buf(), answer.clone());
             }
         }
-        answer.unwrap_or_else(|| dir.to_path_buf())
+        answer
     }
 
     /// Index the repositories of the files a run will check before it
@@ -472,10 +481,12 @@ impl Workspace {
         // Outer roots before the roots inside them.
         let mut tops: Vec<PathBuf> = Vec::new();
         let mut inner: Vec<PathBuf> = Vec::new();
+        let mut outer: BTreeSet<PathBuf> = BTreeSet::new();
         for root in roots {
-            if tops.iter().rev().any(|t| root.starts_with(t)) {
+            if root.ancestors().skip(1).any(|a| outer.contains(a)) {
                 inner.push(root);
             } else {
+                outer.insert(root.clone());
                 tops.push(root);
             }
         }
@@ -513,15 +524,14 @@ impl Workspace {
         // A root refit guessed (no `.git`, no config) inside one already
         // enumerated was listed with it; a repository nested in another is
         // enumerated on its own (git lists it apart).
-        let marked = is_marked(root);
-        if let Ok(state) = self.state.lock()
-            && let Some((_, cut)) = state
-                .enumerated
-                .range::<Path, _>((std::ops::Bound::Unbounded, std::ops::Bound::Included(root)))
-                .rev()
-                .find(|(done, _)| root.starts_with(done) && (!marked || done.as_path() == root))
-        {
-            return cut.clone();
+        let marked = self.is_marked_root(root);
+        if let Ok(state) = self.state.lock() {
+            let mut covering = root
+                .ancestors()
+                .filter_map(|a| state.enumerated.get(a).map(|c| (a, c)));
+            if let Some((_, cut)) = covering.find(|(done, _)| !marked || *done == root) {
+                return cut.clone();
+            }
         }
         let known: BTreeSet<PathBuf> = self
             .state
@@ -534,7 +544,7 @@ impl Workspace {
                     .collect()
             })
             .unwrap_or_default();
-        let found = enumerate::index_root(root, self.disk_cache, &known);
+        let found = enumerate::index_root(root, self.disk_cache && marked, &known);
         if let Ok(mut state) = self.state.lock() {
             for (path, extracted) in found.files {
                 state.index.insert(path, extracted);
