@@ -116,6 +116,14 @@ impl Settings {
         }
     }
 
+    /// Whether `select` or `extend-select` names the rule by its full code.
+    pub fn selects_by_code(&self, code: &str) -> bool {
+        self.select
+            .iter()
+            .chain(&self.extend_select)
+            .any(|s| s.trim().eq_ignore_ascii_case(code))
+    }
+
     /// Whether a rule runs. The more specific selector wins, as in ruff:
     /// `--select REG --ignore REG003` drops REG003, and
     /// `--ignore REG --select REG003` keeps it.
@@ -331,8 +339,9 @@ pub fn check_text(
         build_refs: settings.source.build_refs.clone(),
         stage_names: Default::default(),
         short_names: settings.source.short_names.clone(),
+        supplied_args: settings.source.supplied_args.clone(),
     };
-    let ctx = RuleContext {
+    let mut ctx = RuleContext {
         file: &facts,
         knowledge: settings
             .knowledge
@@ -341,9 +350,11 @@ pub fn check_text(
         policy: &settings.policy,
         options: &settings.options,
         lock: settings.lock.as_deref(),
+        selected_by_code: false,
     };
     let mut diagnostics = Vec::new();
     for rule in RULES.iter().filter(|r| settings.enabled(r.code)) {
+        ctx.selected_by_code = settings.selects_by_code(rule.code);
         for site in &sites {
             let before = diagnostics.len();
             (rule.check)(rule, site, &ctx, &mut diagnostics);

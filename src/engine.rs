@@ -344,6 +344,9 @@ pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Optio
     {
         s.source.compose_args = args.clone();
     }
+    if kind == FileKind::Dockerfile {
+        s.source.supplied_args = Some(repo.supplied_args_for(path));
+    }
     if kind == FileKind::GitlabCi {
         s.source.gitlab_variables = crate::context::gitlab_included_variables(path, &repo.root);
     }

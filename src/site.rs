@@ -291,6 +291,16 @@ pub enum Prefixing {
     Never(String),
 }
 
+/// What a repository's build invocations (Compose `build.args`,
+/// `--build-arg`, bake `args`, CI `build-args`) set for a Dockerfile.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SuppliedArgs {
+    /// Argument names some invocation sets.
+    pub names: std::collections::BTreeSet<String>,
+    /// Why any argument may be set: an invocation refit cannot follow.
+    pub unknown: Option<String>,
+}
+
 /// How a `FROM`'s variables without a value stand, as BuildKit's build
 /// checks see them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -158,6 +158,17 @@ pub struct RepoContext {
     /// dockerfile, args}`), by the Dockerfile's canonical path; only the
     /// arguments every service that builds it agrees on.
     pub dockerfile_args: BTreeMap<PathBuf, BTreeMap<String, String>>,
+    /// Build arguments Compose passes to a Dockerfile, by name (values
+    /// known or not), by the Dockerfile's canonical path.
+    pub dockerfile_arg_names: BTreeMap<PathBuf, BTreeSet<String>>,
+    /// Build arguments some build invocation sets, for any Dockerfile
+    /// (`--build-arg NAME` in scripts, Makefiles and CI, bake `args`, CI
+    /// `build-args`).
+    pub build_arg_names: BTreeSet<String>,
+    /// A build invocation whose arguments refit cannot read
+    /// (`--build-arg "$@"`, `$(BUILD_ARGS)`, a CI expression): then any
+    /// build argument may be set.
+    pub build_args_unknown: Option<String>,
     /// Why the walk stopped before the end of the repository (its bounds):
     /// then what it did not read is unknown, and fixes that rest on it
     /// are not safe.
@@ -232,6 +243,24 @@ impl RepoContext {
             merged.merge(names);
         }
         Some(merged)
+    }
+
+    /// What the repository's build invocations say about a Dockerfile's
+    /// build arguments.
+    pub fn supplied_args_for(&self, dockerfile: &Path) -> crate::site::SuppliedArgs {
+        let mut names = self.build_arg_names.clone();
+        if let Ok(key) = crate::realpath::canonical(dockerfile)
+            && let Some(own) = self.dockerfile_arg_names.get(&key)
+        {
+            names.extend(own.iter().cloned());
+        }
+        crate::site::SuppliedArgs {
+            names,
+            unknown: self
+                .build_args_unknown
+                .clone()
+                .or_else(|| self.truncated.clone()),
+        }
     }
 
     /// The Compose build arguments for a Dockerfile.
@@ -420,6 +449,9 @@ pub fn scan(root: &Path) -> RepoContext {
             containers_builds(&shown.to_string_lossy().replace('\\', "/"), &text, &mut ctx);
             kustomize_set_image(&text, &mut ctx);
             from_substitutions(&text, &mut ctx);
+            if is_yaml {
+                ci_build_args(&text, &mut ctx);
+            }
         }
         if is_yaml && openshift_resource(&text) {
             let folder = path.parent().unwrap_or(root);
@@ -490,6 +522,38 @@ mod tests {
         containers_builds("x.sh", &line.replace("docker", "podman"), &mut ctx);
         assert_eq!(ctx.local_images.len(), 1);
         assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn build_arguments_set_and_unknown() {
+        let mut ctx = RepoContext::default();
+        build_commands(
+            "docker build --build-arg BASE_IMAGE=debian:12 --build-arg=GO_VERSION -t a .\n",
+            &mut ctx,
+        );
+        bake(
+            "target \"app\" {\n  args = {\n    NODE = \"22\"\n  }\n}\n",
+            &mut ctx,
+        );
+        ci_build_args(
+            "      - uses: docker/build-push-action@v6\n        with:\n          build-args: |\n            PY=3.12\n            RUST=1.90\n          push: false\n",
+            &mut ctx,
+        );
+        let names: Vec<&str> = ctx.build_arg_names.iter().map(String::as_str).collect();
+        assert_eq!(names, ["BASE_IMAGE", "GO_VERSION", "NODE", "PY", "RUST"]);
+        assert_eq!(ctx.build_args_unknown, None);
+        for unknown in [
+            "docker build --build-arg \"$@\" .\n",
+            "docker build $(BUILD_ARGS) -t a .\n",
+            "podman build \"$@\" .\n",
+        ] {
+            let mut ctx = RepoContext::default();
+            build_commands(unknown, &mut ctx);
+            assert!(ctx.build_args_unknown.is_some(), "{unknown}");
+        }
+        let mut ctx = RepoContext::default();
+        ci_build_args("        build-args: ${{ steps.meta.outputs.args }}\n", &mut ctx);
+        assert!(ctx.build_args_unknown.is_some());
     }
 
     #[test]

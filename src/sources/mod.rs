@@ -43,6 +43,9 @@ pub struct SourceOptions {
     pub compose_args: BTreeMap<String, String>,
     /// The `images:` entries of the kustomizations that include this file.
     pub kustomize_images: Vec<crate::context::KustomizeImage>,
+    /// What the repository's build invocations set for this Dockerfile's
+    /// build arguments (REF002); `None`: refit did not read the repository.
+    pub supplied_args: Option<crate::site::SuppliedArgs>,
     /// Variables of the files a `.gitlab-ci.yml` includes (`include: local:`).
     pub gitlab_variables: BTreeMap<String, String>,
 }
