@@ -19,6 +19,7 @@ mod reg004_moved_registry;
 mod reg005_untrusted_registry;
 mod reg006_bypasses_proxy;
 mod reg007_policy_rewrite;
+mod reg008_shut_down_registry;
 mod stg001_unreachable_stage;
 mod stg002_duplicate_stage_name;
 mod stg003_reserved_stage_name;
@@ -56,6 +57,7 @@ pub static RULES: &[&Rule] = &[
     &reg005_untrusted_registry::RULE,
     &reg006_bypasses_proxy::RULE,
     &reg007_policy_rewrite::RULE,
+    &reg008_shut_down_registry::RULE,
     &stg001_unreachable_stage::RULE,
     &stg002_duplicate_stage_name::RULE,
     &stg003_reserved_stage_name::RULE,
