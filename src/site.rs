@@ -229,7 +229,9 @@ pub struct Extra {
     /// Docker Hub namespace). A registry set in the slot must keep it.
     pub registry_fallback: Option<String>,
     /// A kustomization that includes this resource gives the image a
-    /// `newTag` or `digest`: the tag deployed is the overlay's.
+    /// `newTag` or `digest`: the tag deployed is the overlay's. Also set on
+    /// a kustomize `images[]` entry with `newName` and no `newTag` or
+    /// `digest`: kustomize keeps the matched resource's tag.
     pub tag_from_overlay: bool,
     /// A pull through a proxy prefix kept on rewrite
     /// (`$CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/`).

@@ -91,8 +91,12 @@ declare_rule! {
     /// a script replaces (`kustomize edit set image NAME=…`, a `sed` or
     /// PowerShell `-replace` of `FROM NAME` with a computed value), named
     /// build contexts (`COPY --from=binary_dir`), resource images a
-    /// kustomization overrides with `newName`, and GitLab's dependency-proxy
-    /// prefixes. The repository is the folder with `.git` (or a refit
+    /// kustomization overrides with `newName`, images that are never pulled
+    /// (Kubernetes or Helm `imagePullPolicy: Never`, Compose `pull_policy:
+    /// never` or `build`), and GitLab's dependency-proxy prefixes. Helm
+    /// values with a `registry:` or `imageRegistry:` beside the image key
+    /// (`{registry: quay.io, image: {repository: …}}`) name that registry.
+    /// The repository is the folder with `.git` (or a refit
     /// config) above the file, else the working directory.
     code: "REG001",
     name: "implicit-registry",

@@ -224,7 +224,14 @@ fn pod_spec(
                 image,
                 &format!("{path}.{list}[{i}].image"),
             );
-            s.extra.pull_policy = Some(pull_policy(doc, text, c, image));
+            let policy = pull_policy(doc, text, c, image);
+            // `Never`: the node must already hold the image (built or
+            // loaded there); nothing is pulled, so no registry or tag rule
+            // applies.
+            if policy.value.as_ref().is_some_and(|v| v.value == "Never") {
+                s.extra.build_output = true;
+            }
+            s.extra.pull_policy = Some(policy);
             out.push(s);
         }
     }
