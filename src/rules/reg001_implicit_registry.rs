@@ -69,8 +69,9 @@ declare_rule! {
     /// name that is not a Docker Official Image (`rules/official-images.toml`)
     /// may be a local image (Podman: `localhost/<name>`), so it is reported
     /// without a fix. Helm repositories get no prefix when the chart's
-    /// templates join a registry value themselves, and only an unsafe one
-    /// when refit found no templates or the value belongs to a sub-chart. A
+    /// templates join a registry value themselves or the value belongs to a
+    /// sub-chart (whose templates may add a registry of their own), and only
+    /// an unsafe one when refit found no templates. A
     /// GitLab CI service without `alias:` gets one with the host names it
     /// answers on. A kustomize `images[].name`, and the resource images it
     /// matches, are never edited.
