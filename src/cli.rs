@@ -160,6 +160,10 @@ pub struct CheckArgs {
     /// Globs to leave out when walking folders, in addition (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
     pub extend_exclude: Vec<String>,
+    /// Leave excluded files out even when named on the command line (for
+    /// pre-commit hooks, which name every changed file).
+    #[arg(long)]
+    pub force_exclude: bool,
     /// List the files that would be checked, with the kind each is read
     /// as, and check nothing.
     #[arg(long)]
@@ -468,6 +472,7 @@ fn check(args: CheckArgs) -> ExitCode {
         exit_zero: args.exit_zero,
         exclude: args.exclude.clone(),
         extend_exclude: args.extend_exclude.clone(),
+        force_exclude: args.force_exclude,
         diff_base: args.diff_base.clone(),
         diff_scope: args.diff_scope,
         diff_end: if args.diff_committed {

@@ -31,8 +31,12 @@ pub struct RawConfig {
     pub fix: Option<FixConfig>,
     /// Globs of files to check; when set, others are skipped in a walk.
     pub include: Option<Vec<String>>,
+    /// Globs to leave out of a walk; unset: `vendor`, `third_party` and
+    /// `node_modules` (`crate::discover::DEFAULT_EXCLUDE`).
     pub exclude: Option<Vec<String>>,
     pub extend_exclude: Option<Vec<String>>,
+    /// Leave excluded files out even when named on the command line.
+    pub force_exclude: Option<bool>,
     /// Glob → file kind (`dockerfile`, `compose`, `helm-values`,
     /// `kubernetes`, `github-actions`, `gitlab-ci`, `kustomize`).
     pub kinds: Option<BTreeMap<String, String>>,
@@ -127,6 +131,7 @@ const KNOWN_KEYS: &[&str] = &[
     "include",
     "exclude",
     "extend-exclude",
+    "force-exclude",
     "kinds",
     "max-file-size",
     "registries",
@@ -429,6 +434,7 @@ fn merge(base: RawConfig, over: RawConfig) -> RawConfig {
         fix: over.fix.or(base.fix),
         include: over.include.or(base.include),
         exclude: over.exclude.or(base.exclude),
+        force_exclude: over.force_exclude.or(base.force_exclude),
         extend_exclude: match (base.extend_exclude, over.extend_exclude) {
             (Some(mut a), Some(b)) => {
                 a.extend(b);
@@ -518,7 +524,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         })?;
         kinds.push((glob_set(std::slice::from_ref(glob), path, &chain)?, k));
     }
-    let mut excludes: Vec<String> = raw.exclude.clone().unwrap_or_default();
+    let mut excludes: Vec<String> = raw.exclude.clone().unwrap_or_else(|| {
+        crate::discover::DEFAULT_EXCLUDE
+            .iter()
+            .map(|d| d.to_string())
+            .collect()
+    });
     excludes.extend(raw.extend_exclude.clone().unwrap_or_default());
     let exclude = (!excludes.is_empty())
         .then(|| glob_set(&excludes, path, &chain))
@@ -658,6 +669,11 @@ impl Config {
             .filter(|(g, _)| g.is_match(rel))
             .flat_map(|(_, codes)| codes.clone())
             .collect()
+    }
+
+    /// `force-exclude = true`.
+    pub fn force_exclude(&self) -> bool {
+        self.raw.force_exclude == Some(true)
     }
 
     pub fn is_excluded(&self, file: &Path) -> bool {

@@ -383,10 +383,7 @@ pub(super) fn ci_build_args(text: &str, ctx: &mut RepoContext) {
             }
             inside = None;
         }
-        let Some(value) = trimmed
-            .trim_start_matches("- ")
-            .strip_prefix("build-args:")
-        else {
+        let Some(value) = trimmed.trim_start_matches("- ").strip_prefix("build-args:") else {
             continue;
         };
         let value = value.trim();

@@ -552,7 +552,10 @@ mod tests {
             assert!(ctx.build_args_unknown.is_some(), "{unknown}");
         }
         let mut ctx = RepoContext::default();
-        ci_build_args("        build-args: ${{ steps.meta.outputs.args }}\n", &mut ctx);
+        ci_build_args(
+            "        build-args: ${{ steps.meta.outputs.args }}\n",
+            &mut ctx,
+        );
         assert!(ctx.build_args_unknown.is_some());
     }
 

@@ -78,9 +78,8 @@ fn image_with_siblings(doc: &Document, map: &Node) -> bool {
 /// Whether a name starts with a registry host, as `docker pull` reads it
 /// (a first component with `.` or `:`, or `localhost`).
 fn names_registry(name: &str) -> bool {
-    name.split_once('/').is_some_and(|(first, _)| {
-        first.contains(['.', ':']) || first == "localhost"
-    })
+    name.split_once('/')
+        .is_some_and(|(first, _)| first.contains(['.', ':']) || first == "localhost")
 }
 
 /// The scalar at a dotted value path (`image.registry`) from the root.
@@ -166,7 +165,13 @@ impl Walker<'_> {
                     b.push(&s.value, s.content.map(|c| c.start));
                     let raw = b.text.clone();
                     let span = s.content.unwrap_or(s.span);
-                    out.push(site(SiteKind::HelmValue, span, &raw, b.into_value(), path.to_string()));
+                    out.push(site(
+                        SiteKind::HelmValue,
+                        span,
+                        &raw,
+                        b.into_value(),
+                        path.to_string(),
+                    ));
                     return;
                 }
                 let mut site = scalar_site(SiteKind::HelmValue, s, path);
@@ -567,7 +572,11 @@ mod sibling_registry_tests {
         let sites = extract(text, &SourceOptions::default()).unwrap();
         let texts: Vec<String> = sites
             .iter()
-            .map(|s| s.reference().map(|r| r.input().to_string()).unwrap_or_default())
+            .map(|s| {
+                s.reference()
+                    .map(|r| r.input().to_string())
+                    .unwrap_or_default()
+            })
             .collect();
         assert_eq!(
             texts,
