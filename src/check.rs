@@ -201,7 +201,8 @@ pub fn extract_with_notes(
     text: &str,
     settings: &Settings,
 ) -> Result<(Vec<ImageSite>, Vec<Diagnostic>), Box<Diagnostic>> {
-    let (mut sites, notes) = extract_sites(kind, text, settings)?;
+    let (mut sites, mut notes) = extract_sites(kind, text, settings)?;
+    template_placeholders(kind, &mut sites, &mut notes, settings.source.template_name);
     if let Some(repo) = &settings.source.repo {
         mark_local(&mut sites, repo);
     }
@@ -209,6 +210,88 @@ pub fn extract_with_notes(
         mark_kustomized(&mut sites, &settings.source.kustomize_images);
     }
     Ok((sites, notes))
+}
+
+/// References with a template placeholder (`${IMAGE}` in a manifest a
+/// script runs `envsubst` on, `{{ .image }}`, `__IMAGE__`, `IMAGE_URL`) are
+/// not references yet: they are left out, and the file gets note N001 (so
+/// no fix is offered in it). A file named as a template gets the note too.
+fn template_placeholders(
+    kind: FileKind,
+    sites: &mut Vec<ImageSite>,
+    notes: &mut Vec<Diagnostic>,
+    named: bool,
+) {
+    // `${{ matrix.image }}` is a GitHub expression, not a template.
+    if kind == FileKind::GithubActions {
+        return;
+    }
+    // Tools that interpolate `$VAR` themselves: there it is a variable.
+    let shell = matches!(
+        kind,
+        FileKind::Kubernetes | FileKind::HelmValues | FileKind::Kustomize
+    );
+    let mut found: Option<String> = None;
+    sites.retain(|s| {
+        if s.reference().is_some() {
+            return true;
+        }
+        match sources::template::placeholder(&s.raw, shell) {
+            Some(p) => {
+                found.get_or_insert_with(|| p.chars().take(60).collect());
+                false
+            }
+            None => true,
+        }
+    });
+    if !notes.is_empty() {
+        return;
+    }
+    let why = match (found, named) {
+        (Some(p), _) => format!("`{p}` is a template placeholder"),
+        (None, true) => "its name says it is a template".to_string(),
+        (None, false) => return,
+    };
+    notes.push(crate::engine::file_note(
+        "N001",
+        format!(
+            "Read as a template: {why}; references with placeholders are not checked, and no fixes are offered"
+        ),
+    ));
+}
+
+/// A file that does not parse but holds template statements: a note, and
+/// its plain image lines (`image:`, `FROM`), read without fixes.
+fn read_as_template(kind: FileKind, text: &str, why: &str) -> (Vec<ImageSite>, Vec<Diagnostic>) {
+    let (what, sites) = if kind == FileKind::Dockerfile {
+        ("Dockerfile", sources::template::dockerfile_from_lines(text))
+    } else {
+        let mut sites = sources::kubernetes::extract_lines(text);
+        let relabel = match kind {
+            FileKind::Compose => Some(crate::site::SiteKind::ComposeService),
+            FileKind::GitlabCi => Some(crate::site::SiteKind::GitlabCi),
+            FileKind::HelmValues => Some(crate::site::SiteKind::HelmValue),
+            _ => None,
+        };
+        if let Some(k) = relabel {
+            for s in &mut sites {
+                s.kind = k;
+            }
+        }
+        ("YAML", sites)
+    };
+    let plain = if kind == FileKind::Dockerfile {
+        "`FROM`"
+    } else {
+        "`image:`"
+    };
+    let note = crate::engine::file_note(
+        "N001",
+        format!(
+            "Skipped as {what}: template expressions make it invalid ({why}); only plain {plain} lines were read, without fixes"
+        ),
+    );
+    (sites, vec![note])
 }
 
 /// The sites of a text as its front-end reads them, and notes about how.
@@ -221,15 +304,20 @@ fn extract_sites(
         match sources::kubernetes::extract(text) {
             // A templated manifest outside `templates/` that is not YAML:
             // skipped as YAML, said so, and its plain `image:` lines read.
-            Err(e) if sources::yaml::is_templated(text) => {
+            Err(e)
+                if sources::yaml::is_templated(text)
+                    || sources::template::file_marker(text).is_some() =>
+            {
                 let why = e
                     .message
                     .strip_prefix("invalid YAML: ")
                     .unwrap_or(&e.message);
+                let marker =
+                    sources::template::file_marker(text).unwrap_or_else(|| "`{{ … }}`".to_string());
                 let note = crate::engine::file_note(
                     "N001",
                     format!(
-                        "Skipped as YAML: template expressions (`{{{{ … }}}}`) make it invalid ({why}); only plain `image:` lines were read, without fixes"
+                        "Skipped as YAML: template expressions ({marker}) make it invalid ({why}); only plain `image:` lines were read, without fixes"
                     ),
                 );
                 return Ok((sources::kubernetes::extract_lines(text), vec![note]));
@@ -258,9 +346,23 @@ fn extract_sites(
         // Manifests are read above.
         FileKind::Kubernetes => Ok(Vec::new()),
     };
-    result
-        .map(|sites| (sites, Vec::new()))
-        .map_err(|e| Box::new(file_error("E004", e.message, e.span)))
+    match result {
+        Ok(sites) => Ok((sites, Vec::new())),
+        // A template that is not valid as what it will become: note N001
+        // and its plain image lines, never a syntax error.
+        Err(e)
+            if kind != FileKind::GithubActions
+                && (sources::template::file_marker(text).is_some()
+                    || (kind == FileKind::Dockerfile && settings.source.template_name)) =>
+        {
+            let why = e
+                .message
+                .strip_prefix("invalid YAML: ")
+                .unwrap_or(&e.message);
+            Ok(read_as_template(kind, text, why))
+        }
+        Err(e) => Err(Box::new(file_error("E004", e.message, e.span))),
+    }
 }
 
 /// Resource images a kustomization's `images:` entry matches (literally,

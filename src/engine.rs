@@ -391,6 +391,9 @@ fn beside(path: &Path, kind: FileKind, settings: &Settings) -> Option<Settings> 
         FileKind::Dockerfile => {
             let mut s = settings.clone();
             s.source.build_refs = Some(crate::build_refs::for_dockerfile(path));
+            s.source.template_name = path
+                .file_name()
+                .is_some_and(|n| crate::sources::template::is_template_name(&n.to_string_lossy()));
             Some(s)
         }
         _ => None,

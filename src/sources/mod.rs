@@ -8,6 +8,7 @@ pub mod dockerfile;
 pub mod helm;
 pub mod kubernetes;
 pub mod kustomize;
+pub mod template;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -46,6 +47,9 @@ pub struct SourceOptions {
     /// What the repository's build invocations set for this Dockerfile's
     /// build arguments (REF002); `None`: refit did not read the repository.
     pub supplied_args: Option<crate::site::SuppliedArgs>,
+    /// The file's name says it is a template (`Dockerfile-alpine.template`,
+    /// `Dockerfile.j2`): read without fixes (note N001).
+    pub template_name: bool,
     /// Variables of the files a `.gitlab-ci.yml` includes (`include: local:`).
     pub gitlab_variables: BTreeMap<String, String>,
 }
