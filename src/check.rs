@@ -63,6 +63,9 @@ pub struct Settings {
     pub extend_safe: Vec<String>,
     /// Codes whose safe fixes count as unsafe (config `fix.extend-unsafe`).
     pub extend_unsafe: Vec<String>,
+    /// Every overlay of the repository's kustomize bases is in the
+    /// repository (config `fix.kustomize-consumers = "repository"`).
+    pub kustomize_consumers_in_repository: bool,
     /// Registry policy (config `[registries]`).
     pub policy: crate::policy::Policy,
     /// Per-rule settings (config `[rules.CODE]`).
@@ -489,6 +492,30 @@ pub fn check_text(
                 fix.applicability = crate::diagnostic::Applicability::Unsafe;
                 let note = format!(
                     "refit read the repository's build, CI and manifest files only in part ({why}), so a rename is not known to be safe"
+                );
+                d.help = Some(match d.help.take() {
+                    Some(h) => format!("{h}; {note}"),
+                    None => note,
+                });
+            }
+        }
+    }
+    // A resource of a kustomization: overlays (possibly outside the
+    // repository) match its image names literally, so a rename is safe only
+    // when the configuration says every consumer is here.
+    if let Some(kustomization) = &settings.source.kustomize_resource_of
+        && !settings.kustomize_consumers_in_repository
+    {
+        for d in &mut diagnostics {
+            if !d.code.starts_with("REG") {
+                continue;
+            }
+            if let Some(fix) = d.fix.as_mut()
+                && fix.applicability == Applicability::Safe
+            {
+                fix.applicability = Applicability::Unsafe;
+                let note = format!(
+                    "the kustomization in `{kustomization}` lists this file, and kustomize matches `images[].name` literally: an overlay elsewhere that overrides the old name would stop matching (`[fix] kustomize-consumers = \"repository\"` when every overlay is in this repository)"
                 );
                 d.help = Some(match d.help.take() {
                     Some(h) => format!("{h}; {note}"),

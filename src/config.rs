@@ -101,6 +101,19 @@ pub struct FixConfig {
     pub extend_safe: Option<Vec<String>>,
     /// Codes whose safe fixes count as unsafe here.
     pub extend_unsafe: Option<Vec<String>>,
+    /// Who consumes the repository's kustomize bases: `anywhere` (the
+    /// default: overlays outside the repository may override its image
+    /// names, so renaming one is unsafe) or `repository` (every overlay is
+    /// here, where refit sees it).
+    pub kustomize_consumers: Option<KustomizeConsumers>,
+}
+
+/// `[fix] kustomize-consumers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KustomizeConsumers {
+    Anywhere,
+    Repository,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -128,6 +141,7 @@ const KNOWN_KEYS: &[&str] = &[
     "unsafe-fixes",
     "extend-safe",
     "extend-unsafe",
+    "kustomize-consumers",
     "include",
     "exclude",
     "extend-exclude",
@@ -730,6 +744,8 @@ impl Config {
         if let Some(fix) = &raw.fix {
             s.extend_safe = fix.extend_safe.clone().unwrap_or_default();
             s.extend_unsafe = fix.extend_unsafe.clone().unwrap_or_default();
+            s.kustomize_consumers_in_repository =
+                fix.kustomize_consumers == Some(KustomizeConsumers::Repository);
         }
         s.options = raw.rules.clone().unwrap_or_default();
         s.knowledge = self.knowledge.clone();

@@ -353,6 +353,9 @@ pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Optio
     if kind == FileKind::Kubernetes {
         s.source.kustomize_images = repo.kustomize_overrides(path);
     }
+    if matches!(kind, FileKind::Kubernetes | FileKind::Kustomize) {
+        s.source.kustomize_resource_of = repo.listed_by(path);
+    }
     let mut short_names = repo.short_names_for(path);
     if let Some(why) = repo.containers_build(path, kind) {
         short_names.get_or_insert_with(Default::default).built_by = Some(why);

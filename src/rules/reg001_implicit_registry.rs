@@ -36,6 +36,22 @@ declare_rule! {
     /// `repository:` (templates join the two). A value from outside the
     /// file (`--build-arg`, `.env`) cannot be edited, so no fix is offered.
     ///
+    /// Unsafe in a file a kustomization lists as a resource (or a
+    /// kustomization another includes): kustomize matches `images[].name`
+    /// literally, so qualifying `mysql:8.0` breaks every overlay, in this
+    /// repository or not, that overrides `mysql`. This holds for every rule
+    /// that renames an image (the REG family). When every overlay is in the
+    /// repository (refit then sees their `images:` and leaves matched names
+    /// alone), say so and the fixes stay safe:
+    ///
+    /// ```toml
+    /// [fix]
+    /// kustomize-consumers = "repository"   # default: "anywhere"
+    /// ```
+    ///
+    /// Files whose first lines say they are generated (`DO NOT EDIT`,
+    /// `@generated`) get the finding without a fix.
+    ///
     /// With a pull-through cache configured for Docker Hub (`[registries]
     /// proxies`), the fix qualifies the reference through the cache:
     /// `node:20` becomes `harbor.corp.example/dockerhub/library/node:20`.

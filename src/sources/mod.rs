@@ -47,6 +47,10 @@ pub struct SourceOptions {
     /// What the repository's build invocations set for this Dockerfile's
     /// build arguments (REF002); `None`: refit did not read the repository.
     pub supplied_args: Option<crate::site::SuppliedArgs>,
+    /// The folder (repository-relative) of a kustomization that lists this
+    /// file as a resource, or includes this kustomization: renaming its
+    /// images is unsafe (overlays match names literally).
+    pub kustomize_resource_of: Option<String>,
     /// The file's name says it is a template (`Dockerfile-alpine.template`,
     /// `Dockerfile.j2`): read without fixes (note N001).
     pub template_name: bool,
