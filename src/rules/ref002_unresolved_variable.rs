@@ -74,7 +74,7 @@ declare_rule! {
     /// Variables in Compose files and CI files get their values from the
     /// environment, which refit does not see: they are reported only when
     /// REF002 is selected by code (`--select REF002`,
-    /// `extend-select = ["REF002"]`), which reports every case below. The
+    /// `extend-select = ["REF002"]`), which reports every case above. The
     /// scope can also be set in refit.toml:
     ///
     /// ```toml
@@ -85,8 +85,6 @@ declare_rule! {
     /// Deliberate difference: BuildKit checks the defaults even when a
     /// `--build-arg` gives a value; refit checks the values it was given
     /// (`refit check --build-arg`), which are the ones the build uses.
-    /// Outside Dockerfiles (Compose) every variable without a value is
-    /// reported, as before.
     code: "REF002",
     name: "unresolved-variable",
     severity: Warning,
