@@ -895,9 +895,25 @@ fn sites(args: SitesArgs) -> ExitCode {
                             "format": m.format.label(),
                         })
                     });
+                    // A tag YAML reads as a number is not the string the
+                    // consumer gets (kustomize refuses it), as `check`'s
+                    // TAG005 says: listed, but marked.
+                    let numeric: Vec<&str> = s
+                        .extra
+                        .numeric_tags
+                        .iter()
+                        .map(|slot| slot.value.as_str())
+                        .collect();
                     if args.format == ListFormat::Text {
+                        let mark = match numeric.first() {
+                            None => String::new(),
+                            Some(n) if s.kind == crate::site::SiteKind::Kustomize => {
+                                format!(" [tag `{n}` is a YAML number: kustomize refuses it]")
+                            }
+                            Some(n) => format!(" [tag `{n}` is a YAML number]"),
+                        };
                         println!(
-                            "{}:{}:{}: {} {}{}",
+                            "{}:{}:{}: {} {}{}{}",
                             t.display,
                             at.line,
                             at.column,
@@ -906,7 +922,8 @@ fn sites(args: SitesArgs) -> ExitCode {
                             s.path
                                 .as_deref()
                                 .map(|p| format!(" ({p})"))
-                                .unwrap_or_default()
+                                .unwrap_or_default(),
+                            mark
                         );
                     }
                     json.push(serde_json::json!({
@@ -920,6 +937,7 @@ fn sites(args: SitesArgs) -> ExitCode {
                         "unresolved": unresolved,
                         "mirror": mirror,
                         "yaml_path": s.path,
+                        "numeric_tags": numeric,
                     }));
                 }
             }

@@ -144,6 +144,35 @@ fn sites_json_gives_null_raw_and_unresolved_variables() {
     );
 }
 
+/// A kustomize `newTag` that YAML reads as a number is what `check`
+/// reports as TAG005 (kustomize refuses it): `sites` marks it the same way
+/// (issue 22).
+#[test]
+fn sites_mark_a_numeric_kustomize_tag_as_check_does() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "kustomization.yaml",
+        "images:\n  - name: nginx\n    newName: ghcr.io/org/nginx\n    newTag: 1.10\n  - name: app\n    newName: ghcr.io/org/app\n    newTag: \"1.10\"\n",
+    );
+    let (code, out, _) = run(refit().arg("sites").current_dir(dir.path()));
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "kustomization.yaml:3:14: kustomize image ghcr.io/org/nginx:1.10 (images[0].newName) [tag `1.10` is a YAML number: kustomize refuses it]\nkustomization.yaml:6:14: kustomize image ghcr.io/org/app:1.10 (images[1].newName)\n"
+    );
+    let (_, out, _) = run(refit()
+        .args(["sites", "--format", "json"])
+        .current_dir(dir.path()));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["numeric_tags"], serde_json::json!(["1.10"]));
+    assert_eq!(v[1]["numeric_tags"], serde_json::json!([]));
+    let (_, out, _) = run(refit()
+        .args(["check", "--output-format", "concise", "--select", "TAG005"])
+        .current_dir(dir.path()));
+    assert!(out.contains("kustomization.yaml:4:13: TAG005"), "{out}");
+}
+
 #[test]
 fn reg004_dotnet_fix_writes_what_the_message_says() {
     let (code, out, _) = run(refit()
