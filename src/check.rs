@@ -500,6 +500,33 @@ pub fn check_text(
             }
         }
     }
+    // A Dockerfile reference built from an ARG that the repository's build
+    // passes (`--build-arg BUILD_IMAGE=$(BUILD_IMAGE)` in a Makefile): the
+    // default a fix would edit is not what that build uses.
+    if kind == FileKind::Dockerfile
+        && let Some(args) = &settings.source.supplied_args
+    {
+        for site in &sites {
+            let vars = crate::rules::ref002_unresolved_variable::variables(&site.raw);
+            let Some(passed) = vars.iter().find(|v| args.names.contains(*v)) else {
+                continue;
+            };
+            for d in diagnostics.iter_mut().filter(|d| d.span == site.span) {
+                if let Some(fix) = d.fix.as_mut()
+                    && fix.applicability == Applicability::Safe
+                {
+                    fix.applicability = Applicability::Unsafe;
+                    let note = format!(
+                        "a build in this repository passes `--build-arg {passed}`, so the default this fix edits may not be what it builds"
+                    );
+                    d.help = Some(match d.help.take() {
+                        Some(h) => format!("{h}; {note}"),
+                        None => note,
+                    });
+                }
+            }
+        }
+    }
     // A resource of a kustomization: overlays (possibly outside the
     // repository) match its image names literally, so a rename is safe only
     // when the configuration says every consumer is here.

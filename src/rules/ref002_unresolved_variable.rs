@@ -202,7 +202,7 @@ fn check_platforms(rule: &Rule, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
 }
 
 /// The variable names in a word: `$NAME`, `${NAME}`, `${NAME:-x}`.
-fn variables(word: &str) -> Vec<String> {
+pub(crate) fn variables(word: &str) -> Vec<String> {
     let bytes = word.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
