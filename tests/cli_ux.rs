@@ -497,3 +497,57 @@ fn add_ignore_for_a_directive_covers_only_the_directive_and_json_names_per_file_
     );
     assert_eq!(fs::read_to_string(&daemon).unwrap(), before);
 }
+
+/// REF002 by default reports an `ARG` without a default in `FROM` only when
+/// no build invocation of the repository sets it; selected by its code it
+/// reports every unresolved variable (issue 22).
+#[test]
+fn ref002_default_scope_is_what_the_repository_proves() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join(".git")).unwrap();
+    write(
+        dir.path(),
+        "Dockerfile",
+        "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n",
+    );
+    write(
+        dir.path(),
+        "compose.yaml",
+        "services:\n  db:\n    image: docker.io/library/postgres:${PG_VERSION}\n",
+    );
+    let codes = |args: &[&str]| {
+        let (_, out, _) = run(refit()
+            .args(["check", "--output-format", "concise"])
+            .args(args)
+            .current_dir(dir.path()));
+        out.lines()
+            .filter(|l| l.contains(": REF002"))
+            .map(|l| l.split(':').next().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+    };
+    // Nothing sets BASE_IMAGE: proven; the Compose variable is the environment's.
+    assert_eq!(codes(&[]), ["Dockerfile"]);
+    assert_eq!(
+        codes(&["--select", "REF002"]),
+        ["Dockerfile", "compose.yaml"]
+    );
+    // A Makefile passes it: silent by default, still there when selected.
+    write(
+        dir.path(),
+        "Makefile",
+        "build:\n\tdocker build --build-arg BASE_IMAGE=docker.io/library/debian:12 .\n",
+    );
+    assert_eq!(codes(&[]), Vec::<String>::new());
+    assert_eq!(
+        codes(&["--select", "REF002"]),
+        ["Dockerfile", "compose.yaml"]
+    );
+    // A script that passes arguments refit cannot read: silent too.
+    fs::remove_file(dir.path().join("Makefile")).unwrap();
+    write(
+        dir.path(),
+        "build.sh",
+        "docker build $BUILD_ARGS -t app .\n",
+    );
+    assert_eq!(codes(&[]), Vec::<String>::new());
+}
