@@ -94,19 +94,29 @@ pub(super) fn compose(
                     local_name(ctx, &tag.value);
                 }
             }
-            if context.contains('$') || context.contains("://") {
-                continue;
-            }
-            let file = dir
-                .join(&context)
-                .join(dockerfile.as_deref().unwrap_or("Dockerfile"));
-            let Ok(file) = crate::realpath::canonical(&file) else {
+            let arg_names: Vec<String> = doc
+                .get(build, "args")
+                .map(|a| pairs(doc, a).into_iter().map(|(k, _)| k).collect())
+                .unwrap_or_default();
+            let file = (!(context.contains('$') || context.contains("://")))
+                .then(|| {
+                    dir.join(&context)
+                        .join(dockerfile.as_deref().unwrap_or("Dockerfile"))
+                })
+                .and_then(|f| crate::realpath::canonical(&f).ok());
+            let Some(file) = file else {
+                // A Dockerfile refit cannot place (a context relative to an
+                // including file, an interpolated path): its arguments are
+                // set for some Dockerfile.
+                for name in arg_names {
+                    build_arg_name(ctx, &name, "Compose `build.args`");
+                }
                 continue;
             };
             let mut map = BTreeMap::new();
             if let Some(a) = doc.get(build, "args") {
                 let names = ctx.dockerfile_arg_names.entry(file.clone()).or_default();
-                names.extend(pairs(doc, a).into_iter().map(|(k, _)| k));
+                names.extend(arg_names);
                 for (k, v) in pairs(doc, a) {
                     // A value with interpolation is not known here.
                     if let Some(v) = v.filter(|v| !v.contains('$')) {

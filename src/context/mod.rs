@@ -557,6 +557,17 @@ mod tests {
             &mut ctx,
         );
         assert!(ctx.build_args_unknown.is_some());
+        // A Compose build whose Dockerfile refit cannot place (a context
+        // relative to an including file): its arguments are set somewhere.
+        let mut ctx = RepoContext::default();
+        let mut args = BTreeMap::new();
+        compose(
+            Path::new("/nonexistent/elasticsearch/compose.yml"),
+            "services:\n  es:\n    build:\n      context: ./elasticsearch\n      args:\n        - ELK_VERSION=${ELK_VERSION}\n",
+            &mut ctx,
+            &mut args,
+        );
+        assert!(ctx.build_arg_names.contains("ELK_VERSION"));
     }
 
     #[test]
