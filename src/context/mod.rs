@@ -18,8 +18,17 @@ pub const MAX_BYTES: u64 = 1024 * 1024;
 /// The most bytes a context walk reads in all.
 pub const MAX_TOTAL_BYTES: u64 = 128 * 1024 * 1024;
 
-/// Folders a walk never enters.
-const SKIP: &[&str] = &[".git", "node_modules", "vendor", "target", ".venv", "dist"];
+/// Folders a walk never enters (with discovery's default excludes:
+/// vendored code's scripts say nothing about this repository's builds).
+const SKIP: &[&str] = &[
+    ".git",
+    "node_modules",
+    "vendor",
+    "third_party",
+    "target",
+    ".venv",
+    "dist",
+];
 
 fn read(path: &Path) -> Option<String> {
     let meta = std::fs::metadata(path).ok()?;
