@@ -227,7 +227,7 @@ fn corpus_stages_take_the_runtime_rewrite() {
         // Generated files get no fixes (issue 22); the rewrite is tried on
         // their bodies all the same, so their marker comment goes.
         for _ in 0..20 {
-            let Some(marker) = refit::check::generated_marker(&text) else {
+            let Some(marker) = refit::sources::template::generated_marker(&text) else {
                 break;
             };
             text = text.replacen(&marker, "#", 1);
