@@ -1,8 +1,9 @@
-//! Templates and generated files: files that a script or a template engine
-//! fills in (or writes) before any
-//! tool reads them (`sed`/`envsubst` placeholders, Jinja, Go templates,
-//! docker-library's `%%VAR%%`). They are not data: refit reads their plain
-//! image lines, checks no placeholder, and fixes nothing (note N001).
+//! Templates and generated files. A template is filled in by a script or a
+//! template engine before any tool reads it (`sed`/`envsubst` placeholders,
+//! Jinja, Go templates, docker-library's `%%VAR%%`): it is not data, so
+//! refit reads its plain image lines, checks no placeholder, and fixes
+//! nothing (note N001). A generated file is rewritten by its generator:
+//! its findings stay, its fixes go.
 
 use super::common::{Builder, site};
 use crate::site::{ImageSite, SiteKind, Span};
