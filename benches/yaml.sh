@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # refit over every YAML file of the shared corpus (MB/s, files/s), and
-# refit against dclint on the corpus Compose files, each tool in one
-# process over the same files.
+# refit against dclint on the corpus Compose files over the same files.
+# refit reads the file list with `--files-from`, so it is one process
+# however long the list (xargs would split it); cat and dclint go through
+# xargs.
 #
 #   bash benches/yaml.sh            # refit and dclint
 #   bash benches/yaml.sh --quick    # skip dclint
@@ -41,15 +43,15 @@ mb_yaml=$(xargs -d '\n' -a "$work/yaml" cat | wc -c)
 mb_compose=$(xargs -d '\n' -a "$work/compose" cat | wc -c)
 
 hyperfine -N --warmup 2 --runs 10 -i --export-json "$work/fast.json" \
-  -n refit-yaml "bash -c \"xargs -d '\\n' -a $work/yaml $refit check --format concise > /dev/null\"" \
-  -n refit-compose "bash -c \"xargs -d '\\n' -a $work/compose $refit check --format concise > /dev/null\"" \
+  -n refit-yaml "bash -c \"$refit check --format concise --files-from $work/yaml > /dev/null\"" \
+  -n refit-compose "bash -c \"$refit check --format concise --files-from $work/compose > /dev/null\"" \
   -n cat-yaml "bash -c \"xargs -d '\\n' -a $work/yaml cat > /dev/null\"" >&2
 if ((!quick)); then
   hyperfine -N --runs 1 -i --export-json "$work/dclint.json" \
     -n dclint "bash -c \"xargs -d '\\n' -a $work/compose $dclint -f json > /dev/null 2>&1\"" >&2
 fi
 peak() { /usr/bin/time -f %M bash -c "$1; true" 2>&1 >/dev/null | tail -1; }
-mem_yaml=$(peak "xargs -d '\n' -a $work/yaml $refit check --format concise")
+mem_yaml=$(peak "$refit check --format concise --files-from $work/yaml")
 mem_dclint=""
 ((quick)) || mem_dclint=$(peak "xargs -d '\n' -a $work/compose $dclint -f json")
 

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root=..
 shared=../../shared/corpus
-mkdir -p corpus/{reference,dockerfile,yaml,daemon,fix_roundtrip,dockerfile_structured}
+mkdir -p corpus/{reference,dockerfile,yaml,daemon,fix_roundtrip,dockerfile_structured,lsp_framing}
 n=0
 seed() { # target prefix-byte file
   local out="corpus/$1/$(basename "$3" | tr -c 'A-Za-z0-9._-' _)-$(cksum < "$3" | cut -d' ' -f1)"
@@ -31,6 +31,12 @@ if [[ -d "$shared" ]]; then
 else
   echo "note: $shared not found; seeding from fixtures/ only"
 fi
+# Framed messages, well-formed and not, for the language server's reader.
+lsp() { printf "$2" > "corpus/lsp_framing/$1"; }
+lsp ok 'Content-Length: 2\r\n\r\n{}Content-Length: 2\r\nContent-Type: x\r\n\r\n[]'
+lsp huge 'Content-Length: 1000000000000\r\n\r\n{}\nContent-Length: 2\r\n\r\n{}'
+lsp garbled 'Content-Lenght: 2\r\n\r\n{}\ncontent-length:2\r\n\r\n{}'
+lsp noheader 'garbage\r\n\r\n{"a":1}'
 # `head` closes the pipe early: that is not a failure of the seeding.
 set +o pipefail
 grep -rhoE '[a-z0-9.:/_-]+(:[A-Za-z0-9._-]+)?(@sha256:[0-9a-f]{64})?' "$root/tests/data" "$root/fixtures" 2>/dev/null \

@@ -1,9 +1,9 @@
 //! `--add-ignore`: write a suppression comment for every current finding,
 //! for adopting refit in a large repository.
 
-use crate::check::FileKind;
 use crate::diagnostic::{Diagnostic, Edit, LineIndex};
 use crate::fix::apply_edits;
+use crate::kind::FileKind;
 use crate::site::Span;
 use std::collections::BTreeMap;
 
@@ -15,7 +15,7 @@ pub fn edits(kind: FileKind, text: &str, diagnostics: &[Diagnostic]) -> Vec<Edit
     let index = LineIndex::new(text);
     let mut by_line: BTreeMap<usize, Vec<&'static str>> = BTreeMap::new();
     for d in diagnostics {
-        if d.code.starts_with('E') || d.is_note() || d.code == "SUP001" {
+        if !d.is_finding() || d.code == "SUP001" {
             continue;
         }
         let codes = by_line.entry(index.line_of(d.span.start)).or_default();

@@ -129,7 +129,7 @@ pub fn fingerprints(report: &FileReport) -> Vec<String> {
     // The normalized reference of the site a finding is on: the same after
     // a fix that only qualifies it (`node` → `docker.io/library/node`).
     let sites = if report.diagnostics.iter().any(counts) {
-        crate::check::extract(report.kind, text, &crate::check::Settings::default())
+        crate::check::extract(report.kind, text, &crate::settings::Settings::default())
             .unwrap_or_default()
     } else {
         Vec::new()
@@ -138,7 +138,7 @@ pub fn fingerprints(report: &FileReport) -> Vec<String> {
     // (with a bounded look back for sites that overlap), not a scan.
     let mut by_start: Vec<usize> = (0..sites.len()).collect();
     by_start.sort_by_key(|&i| sites[i].span.start);
-    let locations = (report.kind == crate::check::FileKind::Dockerfile
+    let locations = (report.kind == crate::kind::FileKind::Dockerfile
         && report.diagnostics.iter().any(|d| d.yaml_path.is_none()))
     .then(|| DockerfileLocations::new(text));
     let normalized = |span: Span| -> Option<String> {
@@ -163,7 +163,7 @@ pub fn fingerprints(report: &FileReport) -> Vec<String> {
             let reference = normalized(d.span);
             let flagged = reference.as_deref().unwrap_or(raw);
             let location = match &d.yaml_path {
-                _ if d.code.starts_with('E') => String::new(),
+                _ if d.is_file_error() => String::new(),
                 Some(p) => p.clone(),
                 None => match &locations {
                     Some(l) => l.at(d.span.start),
@@ -181,7 +181,7 @@ pub fn fingerprints(report: &FileReport) -> Vec<String> {
 fn counts(d: &Diagnostic) -> bool {
     // Per-file errors are never baselined: they say the file was not read;
     // nor are notes, which are not problems.
-    !d.code.starts_with('E') && !d.is_note()
+    d.is_finding()
 }
 
 /// The baseline text for these reports.
@@ -438,6 +438,7 @@ impl Baseline {
                 )
             });
             diagnostics.push(Diagnostic {
+                kind: crate::diagnostic::DiagnosticKind::Finding,
                 code: crate::rules::sup002_unused_baseline_entry::RULE.code,
                 name: crate::rules::sup002_unused_baseline_entry::RULE.name,
                 severity: Severity::Warning,
@@ -479,7 +480,7 @@ impl Baseline {
             display: crate::discover::display_path(&self.path),
             path: Some(self.path.clone()),
             // JSON is YAML: the baseline reads as a YAML document.
-            kind: crate::check::FileKind::Kubernetes,
+            kind: crate::kind::FileKind::Kubernetes,
             source: Some(self.text.clone()),
             diagnostics,
             fixed: fixing.then_some(fixed),

@@ -1,170 +1,11 @@
 //! Checking one text: front-end, then rules, then selection.
 
-use crate::diagnostic::{Applicability, Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, file_error};
+use crate::kind::FileKind;
 use crate::rules::{RULES, RuleContext, knowledge::Knowledge};
-use crate::site::{ImageSite, Span};
+use crate::settings::Settings;
+use crate::site::ImageSite;
 use crate::sources::{self, SourceOptions};
-
-/// The kinds of file refit reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FileKind {
-    Dockerfile,
-    Compose,
-    HelmValues,
-    /// Any other YAML: Kubernetes objects are found by `apiVersion` and `kind`.
-    Kubernetes,
-    GithubActions,
-    GitlabCi,
-    Kustomize,
-    /// A templated file (Helm `templates/`): skipped, never an error.
-    Template,
-    /// Docker Engine `daemon.json`.
-    DaemonJson,
-    /// BuildKit `buildkitd.toml`.
-    BuildkitToml,
-    /// containerd `certs.d/<host>/hosts.toml`.
-    ContainerdHosts,
-    /// containers/image `registries.conf` (Podman, CRI-O).
-    RegistriesConf,
-}
-
-impl FileKind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            FileKind::Dockerfile => "dockerfile",
-            FileKind::Compose => "compose",
-            FileKind::HelmValues => "helm-values",
-            FileKind::Kubernetes => "kubernetes",
-            FileKind::GithubActions => "github-actions",
-            FileKind::GitlabCi => "gitlab-ci",
-            FileKind::Kustomize => "kustomize",
-            FileKind::Template => "template",
-            FileKind::DaemonJson => "daemon-json",
-            FileKind::BuildkitToml => "buildkitd",
-            FileKind::ContainerdHosts => "containerd-hosts",
-            FileKind::RegistriesConf => "registries-conf",
-        }
-    }
-}
-
-/// Which rules run, and how references resolve.
-#[derive(Debug, Clone, Default)]
-pub struct Settings {
-    /// Codes or prefixes; empty means every rule that is not opt-in.
-    pub select: Vec<String>,
-    /// Codes or prefixes added to `select` (or to the default set).
-    pub extend_select: Vec<String>,
-    /// Codes or prefixes to leave out.
-    pub ignore: Vec<String>,
-    pub source: SourceOptions,
-    /// Severity overrides by code or prefix (config `[severity]`).
-    pub severity: Vec<(String, Severity)>,
-    /// Codes whose unsafe fixes count as safe (config `fix.extend-safe`).
-    pub extend_safe: Vec<String>,
-    /// Codes whose safe fixes count as unsafe (config `fix.extend-unsafe`).
-    pub extend_unsafe: Vec<String>,
-    /// Every overlay of the repository's kustomize bases is in the
-    /// repository (config `fix.kustomize-consumers = "repository"`).
-    pub kustomize_consumers_in_repository: bool,
-    /// Registry policy (config `[registries]`).
-    pub policy: crate::policy::Policy,
-    /// Per-rule settings (config `[rules.CODE]`).
-    pub options: crate::rules::RuleOptions,
-    /// The knowledge tables extended by config `[knowledge]`; `None`: the
-    /// compiled-in ones.
-    pub knowledge: Option<std::sync::Arc<Knowledge>>,
-    /// `refit.lock` (TAG004's digests), read with no network.
-    pub lock: Option<std::sync::Arc<crate::online::lock::Lock>>,
-}
-
-fn matches(code: &str, selector: &str) -> bool {
-    let selector = selector.trim();
-    !selector.is_empty()
-        && (selector.eq_ignore_ascii_case("ALL")
-            || code
-                .get(..selector.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(selector)))
-}
-
-impl Settings {
-    /// Apply severity and fix-safety overrides; the longest matching code
-    /// prefix wins.
-    pub fn adjust(&self, diagnostics: &mut [Diagnostic]) {
-        let longest = |list: &[String], code: &str| {
-            list.iter()
-                .filter(|c| matches(code, c))
-                .map(String::len)
-                .max()
-        };
-        for d in diagnostics {
-            if let Some((_, s)) = self
-                .severity
-                .iter()
-                .filter(|(c, _)| matches(d.code, c))
-                .max_by_key(|(c, _)| c.len())
-            {
-                d.severity = *s;
-            }
-            if let Some(fix) = &mut d.fix {
-                match (
-                    longest(&self.extend_safe, d.code),
-                    longest(&self.extend_unsafe, d.code),
-                ) {
-                    (Some(s), Some(u)) if s > u => fix.applicability = Applicability::Safe,
-                    (Some(_), None) => fix.applicability = Applicability::Safe,
-                    (_, Some(_)) => fix.applicability = Applicability::Unsafe,
-                    _ => {}
-                }
-            }
-        }
-    }
-
-    /// Whether `select` or `extend-select` names the rule by its full code.
-    pub fn selects_by_code(&self, code: &str) -> bool {
-        self.select
-            .iter()
-            .chain(&self.extend_select)
-            .any(|s| s.trim().eq_ignore_ascii_case(code))
-    }
-
-    /// Whether a rule runs. The more specific selector wins, as in ruff:
-    /// `--select REG --ignore REG003` drops REG003, and
-    /// `--ignore REG --select REG003` keeps it.
-    ///
-    /// An opt-in rule runs only when a code or prefix names it (`ALL` does
-    /// not), as clippy's pedantic lints need naming.
-    pub fn enabled(&self, code: &str) -> bool {
-        let opt_in = RULES.iter().any(|r| r.code == code && r.opt_in);
-        let by_code_only = crate::rules::SELECTED_BY_CODE_ONLY.contains(&code);
-        let best = |list: &[String], extra: &[String], selecting: bool| {
-            list.iter()
-                .chain(extra)
-                .filter(|s| matches(code, s))
-                .filter(|s| !(opt_in && s.trim().eq_ignore_ascii_case("ALL")))
-                // Selecting by prefix does not turn these on (ignoring does
-                // turn them off).
-                .filter(|s| !(by_code_only && selecting && !s.trim().eq_ignore_ascii_case(code)))
-                .map(|s| {
-                    if s.trim().eq_ignore_ascii_case("ALL") {
-                        0
-                    } else {
-                        s.trim().len()
-                    }
-                })
-                .max()
-        };
-        let selected = if self.select.is_empty() && !opt_in {
-            Some(0)
-        } else {
-            best(&self.select, &self.extend_select, true)
-        };
-        match (selected, best(&self.ignore, &[], false)) {
-            (None, _) => false,
-            (Some(_), None) => true,
-            (Some(s), Some(i)) => s > i,
-        }
-    }
-}
 
 /// The result of checking one text.
 #[derive(Debug, Clone)]
@@ -173,28 +14,23 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// A per-file error that stopped the file from being checked.
-pub fn file_error(code: &'static str, message: String, span: Span) -> Diagnostic {
-    let name = crate::diagnostic::error_name(code);
-    Diagnostic {
-        code,
-        name,
-        severity: Severity::Error,
-        message,
-        span,
-        help: None,
-        fix: None,
-        yaml_path: None,
+/// What a front-end gets from the configuration alone (a text with no
+/// files around it: stdin, a test).
+pub fn options(settings: &Settings) -> SourceOptions {
+    SourceOptions {
+        build_args: settings.build_args.clone(),
+        env: settings.env.clone(),
+        ..SourceOptions::default()
     }
 }
 
-/// Extract the image sites of a text.
+/// Extract the image sites of a text, with nothing known around it.
 pub fn extract(
     kind: FileKind,
     text: &str,
     settings: &Settings,
 ) -> Result<Vec<ImageSite>, Box<Diagnostic>> {
-    extract_with_notes(kind, text, settings).map(|(sites, _)| sites)
+    extract_with_notes(kind, text, &options(settings)).map(|(sites, _)| sites)
 }
 
 /// Extract the image sites of a text, with notes about how it was read
@@ -202,15 +38,15 @@ pub fn extract(
 pub fn extract_with_notes(
     kind: FileKind,
     text: &str,
-    settings: &Settings,
+    input: &SourceOptions,
 ) -> Result<(Vec<ImageSite>, Vec<Diagnostic>), Box<Diagnostic>> {
-    let (mut sites, mut notes) = extract_sites(kind, text, settings)?;
-    template_placeholders(kind, &mut sites, &mut notes, settings.source.template_name);
-    if let Some(repo) = &settings.source.repo {
-        mark_local(&mut sites, repo);
+    let (mut sites, mut notes) = extract_sites(kind, text, input)?;
+    template_placeholders(kind, &mut sites, &mut notes, input.template_name);
+    if let Some(local) = &input.local {
+        mark_local(&mut sites, local);
     }
-    if !settings.source.kustomize_images.is_empty() {
-        mark_kustomized(&mut sites, &settings.source.kustomize_images);
+    if !input.kustomize_images.is_empty() {
+        mark_kustomized(&mut sites, &input.kustomize_images);
     }
     Ok((sites, notes))
 }
@@ -255,7 +91,7 @@ fn template_placeholders(
         (None, true) => "its name says it is a template".to_string(),
         (None, false) => return,
     };
-    notes.push(crate::engine::file_note(
+    notes.push(crate::diagnostic::file_note(
         "N001",
         format!(
             "Read as a template: {why}; references with placeholders are not checked, and no fixes are offered"
@@ -288,7 +124,7 @@ fn read_as_template(kind: FileKind, text: &str, why: &str) -> (Vec<ImageSite>, V
     } else {
         "`image:`"
     };
-    let note = crate::engine::file_note(
+    let note = crate::diagnostic::file_note(
         "N001",
         format!(
             "Skipped as {what}: template expressions make it invalid ({why}); only plain {plain} lines were read, without fixes"
@@ -301,7 +137,7 @@ fn read_as_template(kind: FileKind, text: &str, why: &str) -> (Vec<ImageSite>, V
 fn extract_sites(
     kind: FileKind,
     text: &str,
-    settings: &Settings,
+    input: &SourceOptions,
 ) -> Result<(Vec<ImageSite>, Vec<Diagnostic>), Box<Diagnostic>> {
     if kind == FileKind::Kubernetes && sources::kubernetes::looks_like_manifest(text) {
         match sources::kubernetes::extract(text) {
@@ -317,7 +153,7 @@ fn extract_sites(
                     .unwrap_or(&e.message);
                 let marker =
                     sources::template::file_marker(text).unwrap_or_else(|| "`{{ … }}`".to_string());
-                let note = crate::engine::file_note(
+                let note = crate::diagnostic::file_note(
                     "N001",
                     format!(
                         "Skipped as YAML: template expressions ({marker}) make it invalid ({why}); only plain `image:` lines were read, without fixes"
@@ -330,21 +166,18 @@ fn extract_sites(
         }
     }
     let result = match kind {
-        FileKind::Dockerfile => sources::dockerfile::extract(text, &settings.source),
-        FileKind::Compose => sources::compose::extract(text, &settings.source),
-        FileKind::HelmValues => sources::helm::extract(text, &settings.source),
+        FileKind::Dockerfile => sources::dockerfile::extract(text, input),
+        FileKind::Compose => sources::compose::extract(text, input),
+        FileKind::HelmValues => sources::helm::extract(text, input),
         FileKind::GithubActions => sources::ci::extract_github(text),
-        FileKind::GitlabCi => {
-            sources::ci::extract_gitlab_with(text, &settings.source.gitlab_variables)
-        }
+        FileKind::GitlabCi => sources::ci::extract_gitlab_with(text, &input.gitlab_variables),
         FileKind::Kustomize => sources::kustomize::extract(text),
         FileKind::Template => Ok(Vec::new()),
         FileKind::DaemonJson => sources::daemon::extract_daemon_json(text),
         FileKind::BuildkitToml => sources::daemon::extract_buildkit(text),
-        FileKind::ContainerdHosts => sources::daemon::extract_containerd_hosts(
-            text,
-            settings.source.hosts_namespace.as_deref(),
-        ),
+        FileKind::ContainerdHosts => {
+            sources::daemon::extract_containerd_hosts(text, input.hosts_namespace.as_deref())
+        }
         FileKind::RegistriesConf => sources::daemon::extract_registries_conf(text),
         // Manifests are read above.
         FileKind::Kubernetes => Ok(Vec::new()),
@@ -356,7 +189,7 @@ fn extract_sites(
         Err(e)
             if kind != FileKind::GithubActions
                 && (sources::template::file_marker(text).is_some()
-                    || (kind == FileKind::Dockerfile && settings.source.template_name)) =>
+                    || (kind == FileKind::Dockerfile && input.template_name)) =>
         {
             let why = e
                 .message
@@ -371,7 +204,7 @@ fn extract_sites(
 /// Resource images a kustomization's `images:` entry matches (literally,
 /// by name): with `newName`, what is deployed is the entry, reported
 /// there; otherwise the name must keep matching, so no fix edits it.
-fn mark_kustomized(sites: &mut [ImageSite], entries: &[crate::context::KustomizeImage]) {
+fn mark_kustomized(sites: &mut [ImageSite], entries: &[crate::facts::KustomizeImage]) {
     for site in sites {
         let Some(reference) = site.reference() else {
             continue;
@@ -414,7 +247,7 @@ fn mark_kustomized(sites: &mut [ImageSite], entries: &[crate::context::Kustomize
 
 /// Images the repository builds itself, and named build contexts, are not
 /// pulls: registry and tag rules leave them alone (`Extra::build_output`).
-fn mark_local(sites: &mut [ImageSite], repo: &crate::context::RepoContext) {
+fn mark_local(sites: &mut [ImageSite], local: &crate::facts::LocalNames) {
     for site in sites {
         let Some(reference) = site.reference() else {
             continue;
@@ -423,28 +256,39 @@ fn mark_local(sites: &mut [ImageSite], repo: &crate::context::RepoContext) {
             continue;
         }
         let name = reference.path_str().to_string();
-        if repo.is_local(&name) {
+        if local.is_local(&name) {
             site.extra.build_output = true;
         }
     }
 }
 
-/// Run the enabled rules over a text.
+/// Run the enabled rules over a text, with nothing known around it.
 pub fn check_text(
     kind: FileKind,
     text: &str,
     settings: &Settings,
 ) -> Result<Checked, Box<Diagnostic>> {
-    let (sites, notes) = extract_with_notes(kind, text, settings)?;
+    check_with(kind, text, settings, &options(settings))
+}
+
+/// Run the enabled rules over a text, with what the workspace says about
+/// the files around it (`input`).
+pub fn check_with(
+    kind: FileKind,
+    text: &str,
+    settings: &Settings,
+    input: &SourceOptions,
+) -> Result<Checked, Box<Diagnostic>> {
+    let (sites, notes) = extract_with_notes(kind, text, input)?;
     let facts = crate::rules::FileFacts {
         text: (kind == FileKind::Dockerfile).then(|| text.to_string()),
         graph: (kind == FileKind::Dockerfile)
-            .then(|| sources::dockerfile::stage_graph(text, &settings.source))
+            .then(|| sources::dockerfile::stage_graph(text, input))
             .flatten(),
-        build_refs: settings.source.build_refs.clone(),
+        build_refs: input.build_refs.clone(),
         stage_names: Default::default(),
-        short_names: settings.source.short_names.clone(),
-        supplied_args: settings.source.supplied_args.clone(),
+        short_names: input.short_names.clone(),
+        supplied_args: input.supplied_args.clone(),
     };
     let mut ctx = RuleContext {
         file: &facts,
@@ -476,12 +320,7 @@ pub fn check_text(
     // The repository context was cut at its bounds: what it did not read
     // (an overlay's `images:`, a script that builds a name) is unknown, so
     // a fix that renames an image is not safe.
-    if let Some(why) = settings
-        .source
-        .repo
-        .as_ref()
-        .and_then(|r| r.truncated.as_deref())
-    {
+    if let Some(why) = input.cut.as_deref() {
         for d in &mut diagnostics {
             if !(d.code.starts_with("REG") || d.code.starts_with("MIR")) {
                 continue;
@@ -504,7 +343,7 @@ pub fn check_text(
     // passes (`--build-arg BUILD_IMAGE=$(BUILD_IMAGE)` in a Makefile): the
     // default a fix would edit is not what that build uses.
     if kind == FileKind::Dockerfile
-        && let Some(args) = &settings.source.supplied_args
+        && let Some(args) = &input.supplied_args
     {
         for site in &sites {
             let vars = crate::rules::ref002_unresolved_variable::variables(&site.raw);
@@ -513,9 +352,9 @@ pub fn check_text(
             };
             for d in diagnostics.iter_mut().filter(|d| d.span == site.span) {
                 if let Some(fix) = d.fix.as_mut()
-                    && fix.applicability == Applicability::Safe
+                    && fix.applicability == crate::diagnostic::Applicability::Safe
                 {
-                    fix.applicability = Applicability::Unsafe;
+                    fix.applicability = crate::diagnostic::Applicability::Unsafe;
                     let note = format!(
                         "a build in this repository passes `--build-arg {passed}`, so the default this fix edits may not be what it builds"
                     );
@@ -530,7 +369,7 @@ pub fn check_text(
     // A resource of a kustomization: overlays (possibly outside the
     // repository) match its image names literally, so a rename is safe only
     // when the configuration says every consumer is here.
-    if let Some(kustomization) = &settings.source.kustomize_resource_of
+    if let Some(kustomization) = &input.kustomize_resource_of
         && !settings.kustomize_consumers_in_repository
     {
         for d in &mut diagnostics {
@@ -538,9 +377,9 @@ pub fn check_text(
                 continue;
             }
             if let Some(fix) = d.fix.as_mut()
-                && fix.applicability == Applicability::Safe
+                && fix.applicability == crate::diagnostic::Applicability::Safe
             {
-                fix.applicability = Applicability::Unsafe;
+                fix.applicability = crate::diagnostic::Applicability::Unsafe;
                 let note = format!(
                     "the kustomization in `{kustomization}` lists this file, and kustomize matches `images[].name` literally: an overlay elsewhere that overrides the old name would stop matching (`[fix] kustomize-consumers = \"repository\"` when every overlay is in this repository)"
                 );
@@ -589,64 +428,4 @@ pub fn check_text(
     settings.adjust(&mut diagnostics);
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(Checked { sites, diagnostics })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn settings(select: &[&str], ignore: &[&str]) -> Settings {
-        Settings {
-            select: select.iter().map(|s| s.to_string()).collect(),
-            ignore: ignore.iter().map(|s| s.to_string()).collect(),
-            ..Settings::default()
-        }
-    }
-
-    #[test]
-    fn tag004_needs_its_full_code() {
-        assert!(!settings(&["TAG"], &[]).enabled("TAG004"));
-        assert!(!settings(&["ALL"], &[]).enabled("TAG004"));
-        assert!(settings(&["TAG004"], &[]).enabled("TAG004"));
-        assert!(settings(&["TAG"], &[]).enabled("TAG001"));
-        let mut s = settings(&[], &[]);
-        s.extend_select = vec!["TAG004".to_string()];
-        assert!(s.enabled("TAG004"));
-        s.ignore = vec!["TAG004".to_string()];
-        assert!(!s.enabled("TAG004"));
-    }
-
-    #[test]
-    fn selection_by_code_and_prefix() {
-        assert!(settings(&[], &[]).enabled("REG001"));
-        assert!(settings(&["REG"], &[]).enabled("REG001"));
-        assert!(!settings(&["REG"], &[]).enabled("TAG001"));
-        assert!(!settings(&["REG"], &["REG003"]).enabled("REG003"));
-        assert!(settings(&["REG003"], &["REG"]).enabled("REG003"));
-        assert!(!settings(&[], &["tag"]).enabled("TAG002"));
-        assert!(settings(&["ALL"], &[]).enabled("TAG002"));
-    }
-
-    #[test]
-    fn opt_in_rules_need_a_selector() {
-        assert!(!settings(&[], &[]).enabled("BASE001"));
-        assert!(settings(&[], &[]).enabled("BASE002"));
-        assert!(settings(&["BASE"], &[]).enabled("BASE001"));
-        assert!(!settings(&["ALL"], &[]).enabled("BASE001"));
-        let extended = Settings {
-            extend_select: vec!["BASE001".to_string()],
-            ..Settings::default()
-        };
-        assert!(extended.enabled("BASE001"));
-        assert!(
-            extended.enabled("REG001"),
-            "extend-select keeps the default set"
-        );
-        let ignored = Settings {
-            extend_select: vec!["BASE".to_string()],
-            ignore: vec!["BASE001".to_string()],
-            ..Settings::default()
-        };
-        assert!(!ignored.enabled("BASE001"));
-    }
 }

@@ -1,7 +1,7 @@
 //! Command-line interface: the only part of refit that prints.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use crate::check::Settings;
+use crate::args::{ConfigArgs, ListFormat};
 use crate::config::{ConfigError, Resolver};
 use crate::diff::unified_diff;
 use crate::discover;
@@ -11,6 +11,7 @@ use crate::report::escape::terminal;
 use crate::report::{self, Format, RenderOptions};
 use crate::rules;
 use crate::run::{self as refit_run, Run, RunOptions};
+use crate::settings::Settings;
 use clap::{Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 use std::io::{IsTerminal, Write};
@@ -69,6 +70,12 @@ pub enum Command {
     /// Run the language server (LSP over stdio) for editors.
     #[command(long_about = crate::server::HELP)]
     Server,
+    /// Remove the workspace cache (`.refit_cache/`) of the repositories
+    /// holding the paths (default: `.`).
+    Clean {
+        /// Files or folders whose repository's cache to remove.
+        paths: Vec<PathBuf>,
+    },
     /// List all rules.
     Rules {
         /// `human` (one line a rule) or `json` (with each rule's documentation).
@@ -99,15 +106,6 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ListFormat {
-    // `Text` in code, as before, so code of other subcommands keeps compiling.
-    /// One line per item.
-    #[value(name = "human", alias = "text")]
-    Text,
-    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -183,6 +181,11 @@ pub struct CheckArgs {
     /// The file name to report (and classify) stdin as.
     #[arg(long)]
     pub stdin_filename: Option<PathBuf>,
+    /// Also check the paths listed in FILE (`-`: stdin), one per line or
+    /// NUL-separated (`find -print0`, `git ls-files -z`), as if given on
+    /// the command line; an empty list checks nothing.
+    #[arg(long, value_name = "FILE", conflicts_with = "stdin_filename")]
+    pub files_from: Option<PathBuf>,
     /// Files larger than this many bytes are reported (E003), not read
     /// (default: the config's `max-file-size`, else 10 MiB).
     #[arg(long)]
@@ -200,7 +203,7 @@ pub struct CheckArgs {
     pub add_ignore: bool,
     /// Report only findings on lines changed since the merge base of REF
     /// and HEAD, plus uncommitted changes; unchanged files are not read.
-    #[arg(long, value_name = "REF")]
+    #[arg(long, value_name = "REF", value_parser = diff_base_ref)]
     pub diff_base: Option<String>,
     /// With `--diff-base`: findings on changed lines, or in changed files.
     #[arg(long, value_enum, default_value = "lines", requires = "diff_base")]
@@ -230,16 +233,6 @@ pub struct CheckArgs {
     pub online: bool,
     #[command(flatten, next_help_heading = "Online (with --online)")]
     pub online_args: crate::online::cli::OnlineArgs,
-}
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct ConfigArgs {
-    /// Use this config file for every file (no discovery).
-    #[arg(long, value_name = "PATH")]
-    pub config: Option<PathBuf>,
-    /// Ignore every config file.
-    #[arg(long, conflicts_with = "config")]
-    pub isolated: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -273,6 +266,11 @@ pub struct ReferenceArgs {
 
 /// Exit codes: 0 nothing left to report, 1 findings remain, 2 usage or
 /// per-file errors.
+/// `--diff-base REF`: a ref git cannot mistake for an option.
+fn diff_base_ref(s: &str) -> Result<String, String> {
+    crate::gitdiff::validate_base(s).map(|()| s.to_string())
+}
+
 pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -309,6 +307,7 @@ pub fn run() -> ExitCode {
         Command::Config { path, config } => show_config(path, &config),
         Command::Pin(args) => crate::online::cli::pin(args),
         Command::Registry { command } => crate::online::cli::registry(command),
+        Command::Clean { paths } => clean(paths),
         Command::Server => match crate::server::run_stdio() {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -317,6 +316,56 @@ pub fn run() -> ExitCode {
             }
         },
     }
+}
+
+/// `refit clean`: remove `.refit_cache/` at the root of each path's
+/// repository (and at the path itself, when it is a folder holding one).
+fn clean(paths: Vec<PathBuf>) -> ExitCode {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    };
+    let mut roots = std::collections::BTreeSet::new();
+    for path in &paths {
+        let Ok(real) = crate::realpath::canonical(path) else {
+            eprintln!(
+                "error: {}: no such file or folder",
+                terminal(&path.display().to_string())
+            );
+            return ExitCode::from(2);
+        };
+        let dir = if real.is_dir() {
+            roots.insert(real.clone());
+            real
+        } else {
+            real.parent().map(Path::to_path_buf).unwrap_or(real)
+        };
+        roots.insert(crate::workspace::Workspace::new(false).root_of_folder(&dir));
+    }
+    let mut status = ExitCode::SUCCESS;
+    for root in roots {
+        match crate::workspace::cache::clean(&root) {
+            Ok(true) => eprintln!(
+                "Removed {}",
+                terminal(
+                    &root
+                        .join(crate::workspace::cache::DIR)
+                        .display()
+                        .to_string()
+                )
+            ),
+            Ok(false) => {}
+            Err(e) => {
+                eprintln!(
+                    "error: cannot remove the cache of {}: {e}",
+                    terminal(&root.display().to_string())
+                );
+                status = ExitCode::from(2);
+            }
+        }
+    }
+    status
 }
 
 fn write_baseline(path: &std::path::Path, reports: &[engine::FileReport]) -> ExitCode {
@@ -448,8 +497,21 @@ fn check(args: CheckArgs) -> ExitCode {
         Err(e) => return usage_error(&e.replace("--build-arg", "--env")),
     };
     let fix = args.fix || args.fix_only;
+    let mut paths = args.paths.clone();
+    if let Some(list) = &args.files_from {
+        if list.as_os_str() == "-" && paths.iter().any(|p| p.as_os_str() == "-") {
+            return usage_error(
+                "`--files-from -` reads the list from stdin: stdin cannot also be a file to check",
+            );
+        }
+        match crate::args::read_file_list(list) {
+            Ok(listed) => paths.extend(listed),
+            Err(e) => return usage_error(&e),
+        }
+    }
     let options = RunOptions {
-        paths: args.paths.clone(),
+        paths,
+        paths_are_list: args.files_from.is_some(),
         fix,
         unsafe_fixes: args.unsafe_fixes,
         diff: args.diff,
@@ -482,6 +544,7 @@ fn check(args: CheckArgs) -> ExitCode {
         },
         baseline: args.baseline.clone(),
         online: args.online,
+        no_cache: args.online_args.no_cache,
     };
     let run = match Run::new(options) {
         Ok(r) => r,
@@ -721,7 +784,7 @@ fn finish_collected(
     if args.fix_only {
         // What is left is neither reported nor failed on; errors are.
         for r in &mut reports {
-            r.diagnostics.retain(|d| d.code.starts_with('E'));
+            r.diagnostics.retain(|d| d.is_file_error());
         }
     }
     let stdin_fixed = stdin_mode && fix && reports.iter().any(|r| r.fixed.is_some());
@@ -851,9 +914,14 @@ fn sites(args: SitesArgs) -> ExitCode {
                 .and_then(engine::decode)
                 .map_err(|d| d.message);
             let settings = Settings::default();
-            let local = engine::local_settings(&t.path, t.kind, &settings).unwrap_or(settings);
+            let input = crate::workspace::Workspace::shared().source_options(
+                &t.path,
+                t.kind,
+                crate::check::options(&settings),
+            );
             let found = text.and_then(|text| {
-                crate::check::extract(t.kind, &text, &local)
+                crate::check::extract_with_notes(t.kind, &text, &input)
+                    .map(|(sites, _)| sites)
                     .map(|sites| (text, sites))
                     .map_err(|d| d.message)
             });

@@ -5,8 +5,8 @@
 //! Unknown keys are errors that name the key and the file, with the nearest
 //! known key as a suggestion: a typo must not silently drop the setting.
 
-use crate::check::FileKind;
 use crate::diagnostic::Severity;
+use crate::kind::FileKind;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -725,7 +725,7 @@ impl Config {
     pub fn apply(
         &self,
         file: &Path,
-        s: &mut crate::check::Settings,
+        s: &mut crate::settings::Settings,
     ) -> std::borrow::Cow<'_, RawConfig> {
         let raw = self.raw_for(file);
         if s.select.is_empty() {

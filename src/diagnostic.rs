@@ -65,9 +65,22 @@ impl Fix {
     }
 }
 
-/// One finding (or per-file error) in one file.
+/// What a diagnostic is, set where it is made: the emitters, the exit
+/// status, baselines and suppressions treat the three differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DiagnosticKind {
+    /// A rule's finding about the file's content.
+    Finding,
+    /// The file could not be checked or fixed (`E…`): exit status 2.
+    FileError,
+    /// How the file was read (`N…`): information, never a problem.
+    Note,
+}
+
+/// One finding, per-file error or note in one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    pub kind: DiagnosticKind,
     pub code: &'static str,
     pub name: &'static str,
     pub severity: Severity,
@@ -80,9 +93,45 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A per-file error (`E…`) that stopped the file from being checked or
+    /// fixed; its name comes from `FILE_ERRORS`.
+    pub fn file_error(code: &'static str, message: String, span: Span) -> Diagnostic {
+        Diagnostic {
+            kind: DiagnosticKind::FileError,
+            code,
+            name: error_name(code),
+            severity: Severity::Error,
+            message,
+            span,
+            help: None,
+            fix: None,
+            yaml_path: None,
+        }
+    }
+
+    /// A note (`N…`): information about how a file was read, never a
+    /// problem; it does not change the exit status.
+    pub fn note(code: &'static str, message: String) -> Diagnostic {
+        Diagnostic {
+            kind: DiagnosticKind::Note,
+            severity: Severity::Info,
+            ..Diagnostic::file_error(code, message, Span::new(0, 0))
+        }
+    }
+
     /// A note about how a file was read (`N001`, `N002`): not a problem.
     pub fn is_note(&self) -> bool {
-        self.code.starts_with('N')
+        self.kind == DiagnosticKind::Note
+    }
+
+    /// A per-file error (`E001`…): the file was not checked or not fixed.
+    pub fn is_file_error(&self) -> bool {
+        self.kind == DiagnosticKind::FileError
+    }
+
+    /// A rule's finding: neither a per-file error nor a note.
+    pub fn is_finding(&self) -> bool {
+        self.kind == DiagnosticKind::Finding
     }
 
     pub fn sort_key(&self) -> (usize, usize, &'static str, &str) {
@@ -218,4 +267,46 @@ pub fn error_name(code: &str) -> &'static str {
         .iter()
         .find(|(c, _, _)| *c == code)
         .map_or("error", |(_, n, _)| n)
+}
+
+/// A per-file error that stopped the file from being checked.
+pub fn file_error(code: &'static str, message: String, span: Span) -> Diagnostic {
+    Diagnostic::file_error(code, message, span)
+}
+
+/// A note (code `N…`): information about how a file was read, never a
+/// problem; it does not change the exit status.
+pub fn file_note(code: &'static str, message: String) -> Diagnostic {
+    Diagnostic::note(code, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_is_set_where_the_diagnostic_is_made() {
+        let error = Diagnostic::file_error("E004", "bad".to_string(), Span::new(0, 1));
+        assert_eq!(error.kind, DiagnosticKind::FileError);
+        assert!(error.is_file_error() && !error.is_finding() && !error.is_note());
+
+        let note = Diagnostic::note("N001", "templated".to_string());
+        assert_eq!(note.kind, DiagnosticKind::Note);
+        assert!(note.is_note() && !note.is_finding() && !note.is_file_error());
+
+        let rule = crate::rules::RULES[0];
+        let finding = rule.report_at(Span::new(0, 1), "found".to_string());
+        assert_eq!(finding.kind, DiagnosticKind::Finding);
+        assert!(finding.is_finding() && !finding.is_note() && !finding.is_file_error());
+    }
+
+    #[test]
+    fn kind_does_not_depend_on_the_code() {
+        // A rule whose code began with `E` or `N` is still a finding.
+        let mut finding = crate::rules::RULES[0].report_at(Span::new(0, 1), "found".to_string());
+        finding.code = "EXT001";
+        assert!(finding.is_finding());
+        finding.code = "NET001";
+        assert!(finding.is_finding());
+    }
 }

@@ -1,6 +1,6 @@
 //! Finding the files to check and telling their kind from their name.
 
-use crate::check::FileKind;
+use crate::kind::FileKind;
 use std::path::{Path, PathBuf};
 
 /// A file to check.
@@ -133,7 +133,7 @@ fn classify_daemon(path: &Path, lower: &str) -> Option<FileKind> {
     {
         return Some(FileKind::BuildkitToml);
     }
-    if lower == "hosts.toml" && certs_d_namespace(path).is_some() {
+    if lower == "hosts.toml" && crate::kind::certs_d_namespace(path).is_some() {
         return Some(FileKind::ContainerdHosts);
     }
     let parent_name = path
@@ -146,17 +146,6 @@ fn classify_daemon(path: &Path, lower: &str) -> Option<FileKind> {
         return Some(FileKind::RegistriesConf);
     }
     None
-}
-
-/// The `<namespace>` of a `certs.d/<namespace>/hosts.toml`: the registry
-/// containerd mirrors with it (`_default` for every registry).
-pub fn certs_d_namespace(path: &Path) -> Option<String> {
-    let parent = path.parent()?;
-    let grandparent = parent.parent()?.file_name()?.to_str()?;
-    if grandparent != "certs.d" {
-        return None;
-    }
-    parent.file_name()?.to_str().map(str::to_string)
 }
 
 /// Under a chart's `templates/` folder (a `Chart.yaml` beside it).

@@ -1,7 +1,17 @@
 //! Checking (and fixing) one file: reading, guarding against bad input,
 //! running the rules and the fix loop.
 
-use crate::check::{self, Checked, FileKind, Settings, file_error};
+use crate::check::{self, Checked};
+
+use crate::kind::FileKind;
+
+use crate::diagnostic::file_note;
+use crate::kind::reads_wide_encodings;
+use crate::settings::Settings;
+use crate::sources::SourceOptions;
+use crate::workspace::Workspace;
+
+use crate::diagnostic::file_error;
 use crate::diagnostic::{Applicability, Diagnostic};
 use crate::fix::{self, Applied};
 use crate::site::Span;
@@ -37,12 +47,12 @@ pub struct FileReport {
     pub suggested: Option<String>,
     /// Size and modification time when read, to notice a concurrent edit
     /// before writing a fix.
-    pub stamp: Option<crate::write::Stamp>,
+    pub stamp: Option<crate::stamp::Stamp>,
 }
 
 impl FileReport {
     pub fn has_error(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.code.starts_with('E'))
+        self.diagnostics.iter().any(|d| d.is_file_error())
     }
 
     /// Findings and errors, not notes: what makes a run exit non-zero.
@@ -81,22 +91,6 @@ fn binary(at: usize) -> Box<Diagnostic> {
 /// Decode bytes as text, or say why they are not text (E002).
 pub fn decode(bytes: Vec<u8>) -> Result<String, Box<Diagnostic>> {
     decode_text(bytes, false).map(|d| d.text)
-}
-
-/// Whether files of a kind may be UTF-16 or UTF-32: YAML may (YAML 1.2
-/// §5.2; go-yaml and PyYAML read UTF-16), while BuildKit reads Dockerfiles,
-/// and JSON and TOML readers read their files, as UTF-8 only.
-pub fn reads_wide_encodings(kind: FileKind) -> bool {
-    matches!(
-        kind,
-        FileKind::Compose
-            | FileKind::HelmValues
-            | FileKind::Kubernetes
-            | FileKind::GithubActions
-            | FileKind::GitlabCi
-            | FileKind::Kustomize
-            | FileKind::Template
-    )
 }
 
 /// Text read from a file, and the encoding it was in when not UTF-8.
@@ -181,14 +175,6 @@ pub fn decode_text(bytes: Vec<u8>, wide: bool) -> Result<Decoded, Box<Diagnostic
         })
 }
 
-/// A note (code `N…`): information about how a file was read, never a
-/// problem; it does not change the exit status.
-pub fn file_note(code: &'static str, message: String) -> Diagnostic {
-    let mut d = file_error(code, message, Span::new(0, 0));
-    d.severity = crate::diagnostic::Severity::Info;
-    d
-}
-
 /// How much of a file is read first, to find a NUL byte (a binary file)
 /// before reading on.
 const FIRST_BLOCK: usize = 8 * 1024;
@@ -264,27 +250,25 @@ pub fn read_capped(path: &Path, max_file_size: u64) -> Result<Vec<u8>, Box<Diagn
     Ok(bytes)
 }
 
-/// Read and check a file.
+/// Read and check a file, with what the workspace says about the files
+/// around it.
 pub fn process_path(
     path: &Path,
     display: &str,
     kind: FileKind,
     settings: &Settings,
+    workspace: &Workspace,
     max_file_size: u64,
     mode: FixMode,
 ) -> FileReport {
     let owned = Some(path.to_path_buf());
-    // Before reading: a change after this shows at write time.
-    let stamp = std::fs::metadata(path)
-        .ok()
-        .map(|m| crate::write::Stamp::of(&m));
     let bytes = match read_capped(path, max_file_size) {
         Ok(b) => b,
         Err(d) => return error_report(display, owned, kind, *d),
     };
     match decode_text(bytes, reads_wide_encodings(kind)) {
         Ok(Decoded { text, encoding }) => {
-            let local = local_settings(path, kind, settings);
+            let input = workspace.source_options(path, kind, crate::check::options(settings));
             // Fixes are byte edits of the text as decoded; writing them
             // back would re-encode the file, so refit does not fix it.
             let refused = match (encoding, mode) {
@@ -301,109 +285,20 @@ pub fn process_path(
             } else {
                 mode
             };
-            let mut report = process_text(
-                text,
-                display,
-                owned,
-                kind,
-                local.as_ref().unwrap_or(settings),
-                mode,
-            );
+            let mut report = process_with(text, display, owned, kind, settings, &input, mode);
             if let Some(note) = refused {
                 report.diagnostics.push(note);
                 report
                     .diagnostics
                     .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
             }
-            report.stamp = stamp;
             report
         }
         Err(d) => error_report(display, owned, kind, *d),
     }
 }
 
-/// Settings that depend on files beside this one: a Compose file's `.env`,
-/// a values file's `Chart.yaml` (`appVersion`, for an empty `tag`), and the
-/// repository's context (images it builds, Compose build arguments).
-pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Option<Settings> {
-    let own = beside(path, kind, settings);
-    let repo = match kind {
-        FileKind::Dockerfile
-        | FileKind::Compose
-        | FileKind::GitlabCi
-        | FileKind::Kustomize
-        | FileKind::Kubernetes => crate::context::repo_context(path),
-        _ => None,
-    };
-    let Some(repo) = repo else {
-        return own;
-    };
-    let mut s = own.unwrap_or_else(|| settings.clone());
-    if kind == FileKind::Dockerfile
-        && let Some(args) = repo.args_for(path)
-    {
-        s.source.compose_args = args.clone();
-    }
-    if kind == FileKind::Dockerfile {
-        s.source.supplied_args = Some(repo.supplied_args_for(path));
-    }
-    if kind == FileKind::GitlabCi {
-        s.source.gitlab_variables = crate::context::gitlab_included_variables(path, &repo.root);
-    }
-    if kind == FileKind::Kubernetes {
-        s.source.kustomize_images = repo.kustomize_overrides(path);
-    }
-    if matches!(kind, FileKind::Kubernetes | FileKind::Kustomize) {
-        s.source.kustomize_resource_of = repo.listed_by(path);
-    }
-    let mut short_names = repo.short_names_for(path);
-    if let Some(why) = repo.containers_build(path, kind) {
-        short_names.get_or_insert_with(Default::default).built_by = Some(why);
-    }
-    s.source.short_names = short_names.map(std::sync::Arc::new);
-    s.source.repo = Some(repo);
-    Some(s)
-}
-
-fn beside(path: &Path, kind: FileKind, settings: &Settings) -> Option<Settings> {
-    let dir = path.parent()?;
-    match kind {
-        FileKind::Compose => {
-            let text = std::fs::read_to_string(dir.join(".env")).ok()?;
-            let mut s = settings.clone();
-            s.source.dotenv = crate::sources::parse_dotenv(&text);
-            Some(s)
-        }
-        FileKind::HelmValues => {
-            let text = std::fs::read_to_string(dir.join("Chart.yaml")).ok()?;
-            let docs = crate::sources::yaml::parse(&text).ok()?;
-            let doc = docs.first()?;
-            let mut s = settings.clone();
-            s.source.chart_app_version = doc
-                .get_scalar(&doc.root, "appVersion")
-                .map(|a| a.value.clone());
-            s.source.chart = Some(crate::context::chart_facts_cached(dir, &text));
-            Some(s)
-        }
-        FileKind::ContainerdHosts => {
-            let namespace = crate::discover::certs_d_namespace(path)?;
-            let mut s = settings.clone();
-            s.source.hosts_namespace = Some(namespace);
-            Some(s)
-        }
-        FileKind::Dockerfile => {
-            let mut s = settings.clone();
-            s.source.build_refs = Some(crate::build_refs::for_dockerfile(path));
-            s.source.template_name = path
-                .file_name()
-                .is_some_and(|n| crate::sources::template::is_template_name(&n.to_string_lossy()));
-            Some(s)
-        }
-        _ => None,
-    }
-}
-
-/// Check a text that has been read.
+/// Check a text with nothing known around it (stdin, a test).
 pub fn process_text(
     text: String,
     display: &str,
@@ -412,7 +307,22 @@ pub fn process_text(
     settings: &Settings,
     mode: FixMode,
 ) -> FileReport {
-    let checked = match check::check_text(kind, &text, settings) {
+    let input = check::options(settings);
+    process_with(text, display, path, kind, settings, &input, mode)
+}
+
+/// Check a text that has been read, with what a front-end is handed
+/// (`input`: the command line's values and the workspace's facts).
+pub fn process_with(
+    text: String,
+    display: &str,
+    path: Option<PathBuf>,
+    kind: FileKind,
+    settings: &Settings,
+    input: &SourceOptions,
+    mode: FixMode,
+) -> FileReport {
+    let checked = match check::check_with(kind, &text, settings, input) {
         Ok(c) => c,
         Err(d) => {
             let mut r = error_report(display, path, kind, *d);
@@ -452,7 +362,7 @@ pub fn process_text(
         };
     }
     let outcome = fix::fix(&text, checked, unsafe_fixes, |t: &str| {
-        check::check_text(kind, t, settings)
+        check::check_with(kind, t, settings, input)
     });
     let Checked { diagnostics, .. } = outcome.checked;
     let mut diagnostics = diagnostics;

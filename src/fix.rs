@@ -481,7 +481,7 @@ mod tests {
         for line in text.split_inclusive('\n') {
             let word = line.trim_end();
             if word == "bad" {
-                return Err(Box::new(crate::check::file_error(
+                return Err(Box::new(crate::diagnostic::file_error(
                     "E004",
                     "bad line".to_string(),
                     Span::new(at, at + 3),
@@ -496,6 +496,7 @@ mod tests {
             };
             if let Some(to) = to {
                 diagnostics.push(Diagnostic {
+                    kind: crate::diagnostic::DiagnosticKind::Finding,
                     code: "TEST",
                     name: "test",
                     severity: crate::diagnostic::Severity::Warning,
@@ -598,6 +599,7 @@ mod tests {
         let mut diagnostics = Vec::new();
         if value == "node" {
             diagnostics.push(Diagnostic {
+                kind: crate::diagnostic::DiagnosticKind::Finding,
                 code: "TEST",
                 name: "test",
                 severity: crate::diagnostic::Severity::Warning,

@@ -54,11 +54,29 @@ impl std::fmt::Display for DiffError {
     }
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<String, DiffError> {
+/// Options before every git subcommand: a repository's own config must not
+/// run programs (`core.fsmonitor`, hooks) or change the output we parse
+/// (quoted paths, prefixes, external diff drivers).
+const GIT_SAFE: &[&str] = &[
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "core.quotePath=false",
+    "--no-pager",
+];
+
+/// Run git with [`GIT_SAFE`] and return its raw stdout.
+fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>, DiffError> {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
+        .args(GIT_SAFE)
         .args(args)
+        // Reading the diff must not take git's index lock or rewrite it.
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .env_remove("GIT_EXTERNAL_DIFF")
         .output()
         .map_err(|e| DiffError(format!("--diff-base needs git: {e}")))?;
     if !out.status.success() {
@@ -66,7 +84,44 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, DiffError> {
             String::from_utf8_lossy(&out.stderr).trim().to_string(),
         ));
     }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    Ok(out.stdout)
+}
+
+/// `git` for output that is one or more lines of text (ids, `true`).
+fn git_text(dir: &Path, args: &[&str]) -> Result<String, DiffError> {
+    git(dir, args).map(|b| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// A path as git wrote it (raw bytes, from `-z` output).
+fn path_of(bytes: &[u8]) -> Result<PathBuf, DiffError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        std::str::from_utf8(bytes).map(PathBuf::from).map_err(|_| {
+            DiffError(format!(
+                "--diff-base: git named a changed file that is not UTF-8: {}",
+                String::from_utf8_lossy(bytes)
+            ))
+        })
+    }
+}
+
+/// Refuse a base that git would read as an option (`--independent`,
+/// `--fork-point`, `--octopus` change what `merge-base` answers).
+pub fn validate_base(base: &str) -> Result<(), String> {
+    if base.is_empty() {
+        return Err("the base is empty: name a branch, tag or commit".to_string());
+    }
+    if base.starts_with('-') {
+        return Err(format!(
+            "`{base}` starts with `-`, so git would read it as an option: name a branch, tag or commit"
+        ));
+    }
+    Ok(())
 }
 
 /// Which side a change ends on.
@@ -87,55 +142,66 @@ pub enum DiffEnd {
 /// The change since the merge base of `base` and `HEAD`, in the repository
 /// that holds `dir`, ending at the working tree or at `HEAD`.
 pub fn change(dir: &Path, base: &str, end: DiffEnd) -> Result<Change, DiffError> {
-    // The top folder and HEAD in one call.
-    let top_and_head = git(dir, &["rev-parse", "--show-toplevel", "HEAD"]).map_err(|e| {
-        match git(dir, &["rev-parse", "--show-toplevel"]) {
+    validate_base(base).map_err(|e| DiffError(format!("--diff-base: {e}")))?;
+    // The top folder, the way down from it to `dir`, and HEAD in one call.
+    let top_and_head = git(dir, &["rev-parse", "--show-toplevel", "--show-prefix", "HEAD"])
+        .map_err(|e| match git(dir, &["rev-parse", "--show-toplevel"]) {
             Ok(_) => DiffError("--diff-base: HEAD is not a commit yet (a repository with no commit has nothing to compare)".to_string()),
             Err(_) => DiffError(format!("--diff-base: not in a git repository ({e})")),
-        }
-    })?;
-    let mut lines = top_and_head.lines();
-    let top = PathBuf::from(lines.next().unwrap_or("").trim());
-    let head = lines.next().unwrap_or("").trim().to_string();
-    let merge_base = match git(&top, &["merge-base", base, "HEAD"]) {
-        Ok(s) => s.trim().to_string(),
+        })?;
+    let mut lines = top_and_head.split(|b| *b == b'\n');
+    let real_top = path_of(lines.next().unwrap_or_default())?;
+    let prefix = path_of(lines.next().unwrap_or_default())?;
+    let head = String::from_utf8_lossy(lines.next().unwrap_or_default())
+        .trim()
+        .to_string();
+    let top = top_as_seen_from(dir, &prefix).unwrap_or(real_top);
+    let merge_base = match git(&top, &["merge-base", "--end-of-options", base, "HEAD"]) {
+        Ok(s) => String::from_utf8_lossy(&s).trim().to_string(),
         Err(e) => return Err(no_merge_base(&top, base, &e)),
     };
-    let mut args = vec![
-        "-c",
-        "core.quotePath=false",
+    // The changed files, exactly (`-z`: no quoting, any byte in a name),
+    // then the changed lines, whose file headers are matched against them.
+    let mut names = vec![
+        "diff",
+        "-z",
+        "--no-color",
+        "--name-status",
+        "--no-ext-diff",
+        "--no-relative",
+        "--find-renames",
+        merge_base.as_str(),
+    ];
+    let mut patch = vec![
         "diff",
         "--no-color",
         "--no-ext-diff",
+        "--no-textconv",
+        "--no-relative",
+        "--src-prefix=a/",
+        "--dst-prefix=b/",
         "--unified=0",
         "--find-renames",
         merge_base.as_str(),
     ];
     if end == DiffEnd::Head {
-        args.push("HEAD");
+        names.push("HEAD");
+        patch.push("HEAD");
     }
-    args.push("--");
-    let diff = git(&top, &args)?;
-    let mut change = parse_diff(&top, &diff);
+    names.push("--");
+    patch.push("--");
+    let names = git(&top, &names)?;
+    let patch = git(&top, &patch)?;
+    let mut change = parse_diff(&top, &names, &patch)?;
     change.base = merge_base;
     change.head = head;
     if end == DiffEnd::Head {
         return Ok(change);
     }
-    let untracked = git(
-        &top,
-        &[
-            "-c",
-            "core.quotePath=false",
-            "ls-files",
-            "--others",
-            "--exclude-standard",
-            "-z",
-        ],
-    )?;
-    for name in untracked.split('\0').filter(|n| !n.is_empty()) {
+    let untracked = git(&top, &["ls-files", "--others", "--exclude-standard", "-z"])?;
+    for name in untracked.split(|b| *b == 0).filter(|n| !n.is_empty()) {
         change.files.insert(
-            top.join(name),
+            top.join(path_of(name)?),
             ChangedLines {
                 whole_file: true,
                 lines: BTreeSet::new(),
@@ -145,17 +211,33 @@ pub fn change(dir: &Path, base: &str, end: DiffEnd) -> Result<Change, DiffError>
     Ok(change)
 }
 
+/// The repository's top folder as `dir` reaches it: `dir` less git's
+/// `--show-prefix`, so a checkout reached through a symbolic link keeps
+/// the paths the walk and the reports use.
+fn top_as_seen_from(dir: &Path, prefix: &Path) -> Option<PathBuf> {
+    let dir = std::path::absolute(dir).ok()?;
+    let mut top = dir.as_path();
+    for part in prefix.components().rev() {
+        if top.file_name() != Some(part.as_os_str()) {
+            return None;
+        }
+        top = top.parent()?;
+    }
+    Some(top.to_path_buf())
+}
+
 /// Why there is no merge base: the base is not a commit here (not fetched,
 /// or a shallow clone), or the histories do not meet.
 fn no_merge_base(top: &Path, base: &str, e: &DiffError) -> DiffError {
     let shallow =
-        git(top, &["rev-parse", "--is-shallow-repository"]).is_ok_and(|s| s.trim() == "true");
+        git_text(top, &["rev-parse", "--is-shallow-repository"]).is_ok_and(|s| s.trim() == "true");
     let is_commit = git(
         top,
         &[
             "rev-parse",
             "--verify",
             "--quiet",
+            "--end-of-options",
             &format!("{base}^{{commit}}"),
         ],
     )
@@ -183,7 +265,7 @@ fn no_merge_base(top: &Path, base: &str, e: &DiffError) -> DiffError {
 pub fn targets(
     change: &Change,
     paths: &[PathBuf],
-    kind_for: &dyn Fn(&Path) -> Option<crate::check::FileKind>,
+    kind_for: &dyn Fn(&Path) -> Option<crate::kind::FileKind>,
 ) -> Vec<crate::discover::Target> {
     let roots: Vec<PathBuf> = paths
         .iter()
@@ -216,7 +298,7 @@ pub fn narrow(
     change: &Change,
     scope: DiffScope,
     report: &mut crate::engine::FileReport,
-    settings: Option<&crate::check::Settings>,
+    settings: Option<&crate::settings::Settings>,
 ) {
     let Some(path) = &report.path else {
         return;
@@ -242,7 +324,7 @@ pub fn narrow(
     let diagnostics = std::mem::take(&mut report.diagnostics);
     for mut d in diagnostics {
         let (first, last) = line_span(d.span);
-        if d.code.starts_with('E') || d.is_note() || lines.touches(first, last) {
+        if !d.is_finding() || lines.touches(first, last) {
             report.diagnostics.push(d);
             continue;
         }
@@ -276,49 +358,96 @@ pub fn narrow(
         .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 }
 
-/// Read `git diff --unified=0` output.
-pub fn parse_diff(top: &Path, diff: &str) -> Change {
+/// One changed file, from `git diff -z --name-status`.
+struct Entry {
+    status: u8,
+    old: Vec<u8>,
+    new: Vec<u8>,
+}
+
+/// Read `git diff -z --name-status` (`names`) and `git diff --unified=0`
+/// (`patch`) of the same change. The file list comes from `names`, byte
+/// for byte; each file section of `patch` must be one of those files (its
+/// header is rebuilt with git's quoting and matched whole), or the change
+/// cannot be mapped and that is an error, never a silent skip.
+pub fn parse_diff(top: &Path, names: &[u8], patch: &[u8]) -> Result<Change, DiffError> {
     let mut change = Change::default();
-    let mut current: Option<PathBuf> = None;
-    let mut rename_from: Option<String> = None;
-    for line in diff.lines() {
-        if line.starts_with("diff --git ") {
-            current = None;
-            rename_from = None;
-        } else if let Some(from) = line.strip_prefix("rename from ") {
-            rename_from = Some(from.to_string());
-        } else if let Some(to) = line.strip_prefix("rename to ") {
-            let path = top.join(to);
-            if let Some(from) = &rename_from {
+    let mut entries = Vec::new();
+    let mut fields = names.split(|b| *b == 0);
+    while let Some(status) = fields.next() {
+        if status.is_empty() {
+            continue;
+        }
+        let kind = status[0];
+        let mut next = || {
+            fields.next().map(<[u8]>::to_vec).ok_or_else(|| {
+                DiffError(format!(
+                    "--diff-base: git's list of changed files ends after `{}`",
+                    String::from_utf8_lossy(status)
+                ))
+            })
+        };
+        let old = next()?;
+        let new = if matches!(kind, b'R' | b'C') {
+            next()?
+        } else {
+            old.clone()
+        };
+        entries.push(Entry {
+            status: kind,
+            old,
+            new,
+        });
+    }
+    let mut headers: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        let mut header = b"diff --git ".to_vec();
+        header.extend(crate::diff::quote_path(&[b"a/", e.old.as_slice()].concat()));
+        header.push(b' ');
+        header.extend(crate::diff::quote_path(&[b"b/", e.new.as_slice()].concat()));
+        headers.insert(header, i);
+        if e.status == b'D' {
+            continue;
+        }
+        let path = top.join(path_of(&e.new)?);
+        if e.status == b'R' {
+            change.notes.push(format!(
+                "{}: renamed from {}; only its changed lines count",
+                String::from_utf8_lossy(&e.new),
+                String::from_utf8_lossy(&e.old)
+            ));
+        }
+        change.files.insert(
+            path,
+            ChangedLines {
+                // Wholly new, or in conflict: every line is the change's.
+                whole_file: matches!(e.status, b'A' | b'U'),
+                lines: BTreeSet::new(),
+            },
+        );
+    }
+    let mut current: Option<&Entry> = None;
+    for line in patch.split(|b| *b == b'\n') {
+        if line.starts_with(b"diff --git ") {
+            let Some(&i) = headers.get(line) else {
+                return Err(DiffError(format!(
+                    "--diff-base: cannot tell which changed file git means by `{}`; no finding in it can be shown",
+                    String::from_utf8_lossy(line)
+                )));
+            };
+            current = entries.get(i);
+        } else if line.starts_with(b"Binary files ") {
+            if let Some(e) = current {
                 change.notes.push(format!(
-                    "{to}: renamed from {from}; only its changed lines count"
+                    "{}: binary, skipped",
+                    String::from_utf8_lossy(&e.new)
                 ));
             }
-            change.files.entry(path.clone()).or_default();
-            current = Some(path);
-        } else if let Some(name) = line.strip_prefix("+++ ") {
-            current = match name {
-                "/dev/null" => None,
-                n => {
-                    let n = n.strip_prefix("b/").unwrap_or(n);
-                    let path = top.join(n);
-                    change.files.entry(path.clone()).or_default();
-                    Some(path)
-                }
-            };
-        } else if line.starts_with("Binary files ") {
-            change.notes.push(format!(
-                "{}: binary, skipped",
-                line.trim_start_matches("Binary files ")
-                    .split(" and ")
-                    .last()
-                    .unwrap_or("")
-                    .trim_end_matches(" differ")
-                    .trim_start_matches("b/")
-            ));
-        } else if let Some(hunk) = line.strip_prefix("@@ ")
-            && let Some(path) = &current
+        } else if let Some(hunk) = line.strip_prefix(b"@@ ")
+            && let Some(e) = current
+            && e.status != b'D'
         {
+            let hunk = String::from_utf8_lossy(hunk);
             // `@@ -a,b +c,d @@`: d lines from c were added or changed.
             let new = hunk
                 .split_whitespace()
@@ -330,7 +459,8 @@ pub fn parse_diff(top: &Path, diff: &str) -> Change {
                 .next()
                 .map_or(Some(1), |s| s.parse().ok())
                 .unwrap_or(1);
-            let entry = change.files.entry(path.clone()).or_default();
+            let path = top.join(path_of(&e.new)?);
+            let entry = change.files.entry(path).or_default();
             // Bounded by the hunk header; a line count past a file's end
             // only marks lines that do not exist.
             for l in start..start.saturating_add(count.min(1_000_000)) {
@@ -338,7 +468,7 @@ pub fn parse_diff(top: &Path, diff: &str) -> Change {
             }
         }
     }
-    change
+    Ok(change)
 }
 
 #[cfg(test)]
@@ -347,8 +477,9 @@ mod tests {
 
     #[test]
     fn hunks_give_changed_lines() {
-        let diff = "diff --git a/Dockerfile b/Dockerfile\nindex 1..2 100644\n--- a/Dockerfile\n+++ b/Dockerfile\n@@ -1 +1 @@\n-FROM node:18\n+FROM node:20\n@@ -5,0 +6,2 @@\n+RUN a\n+RUN b\n@@ -9,2 +10,0 @@\n-x\n-y\n";
-        let c = parse_diff(Path::new("/r"), diff);
+        let names = b"M\0Dockerfile\0";
+        let diff = b"diff --git a/Dockerfile b/Dockerfile\nindex 1..2 100644\n--- a/Dockerfile\n+++ b/Dockerfile\n@@ -1 +1 @@\n-FROM node:18\n+FROM node:20\n@@ -5,0 +6,2 @@\n+RUN a\n+RUN b\n@@ -9,2 +10,0 @@\n-x\n-y\n";
+        let c = parse_diff(Path::new("/r"), names, diff).expect("maps");
         let d = &c.files[Path::new("/r/Dockerfile")];
         assert_eq!(d.lines.iter().copied().collect::<Vec<_>>(), vec![1, 6, 7]);
         assert!(d.touches(6, 6) && d.touches(5, 6) && !d.touches(8, 9));
@@ -356,12 +487,41 @@ mod tests {
 
     #[test]
     fn renames_and_binaries_are_noted() {
-        let diff = "diff --git a/old/Dockerfile b/new/Dockerfile\nsimilarity index 100%\nrename from old/Dockerfile\nrename to new/Dockerfile\ndiff --git a/x.png b/x.png\nBinary files a/x.png and b/x.png differ\n";
-        let c = parse_diff(Path::new("/r"), diff);
+        let names = b"R100\0old/Dockerfile\0new/Dockerfile\0M\0x.png\0";
+        let diff = b"diff --git a/old/Dockerfile b/new/Dockerfile\nsimilarity index 100%\nrename from old/Dockerfile\nrename to new/Dockerfile\ndiff --git a/x.png b/x.png\nBinary files a/x.png and b/x.png differ\n";
+        let c = parse_diff(Path::new("/r"), names, diff).expect("maps");
         assert!(c.files.contains_key(Path::new("/r/new/Dockerfile")));
         assert!(c.files[Path::new("/r/new/Dockerfile")].lines.is_empty());
         assert_eq!(c.notes.len(), 2, "{:?}", c.notes);
         assert!(c.notes[0].contains("renamed from old/Dockerfile"));
         assert!(c.notes[1].contains("x.png: binary"), "{:?}", c.notes);
+    }
+
+    #[test]
+    fn quoted_and_spaced_names_map_to_their_files() {
+        let names = b"M\0a b/Dockerfile\0A\0q\"t\tn\nx/Dockerfile\0";
+        let diff = b"diff --git a/a b/Dockerfile b/a b/Dockerfile\n--- a/a b/Dockerfile\t\n+++ b/a b/Dockerfile\t\n@@ -2 +2 @@\n-x\n+y\ndiff --git \"a/q\\\"t\\tn\\nx/Dockerfile\" \"b/q\\\"t\\tn\\nx/Dockerfile\"\nnew file mode 100644\n@@ -0,0 +1 @@\n+FROM x\n";
+        let c = parse_diff(Path::new("/r"), names, diff).expect("maps");
+        let spaced = &c.files[Path::new("/r/a b/Dockerfile")];
+        assert_eq!(spaced.lines.iter().copied().collect::<Vec<_>>(), vec![2]);
+        assert!(c.files[Path::new("/r/q\"t\tn\nx/Dockerfile")].whole_file);
+        assert_eq!(c.files.len(), 2);
+    }
+
+    #[test]
+    fn a_section_that_names_no_changed_file_is_an_error() {
+        let names = b"M\0Dockerfile\0";
+        let diff = b"diff --git a/Other b/Other\n@@ -1 +1 @@\n-a\n+b\n";
+        let e = parse_diff(Path::new("/r"), names, diff).expect_err("unmapped");
+        assert!(e.0.contains("cannot tell which changed file"), "{e}");
+    }
+
+    #[test]
+    fn a_base_that_is_an_option_is_refused() {
+        for base in ["--independent", "--fork-point", "--octopus", "-h", ""] {
+            assert!(validate_base(base).is_err(), "{base}");
+        }
+        assert!(validate_base("main").is_ok());
+        assert!(validate_base("HEAD~1").is_ok());
     }
 }

@@ -2,20 +2,20 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod add_ignore;
+pub mod args;
 pub mod baseline;
-pub mod build_refs;
 pub mod check;
 pub mod cli;
 pub mod config;
-pub mod context;
 pub mod diagnostic;
 pub mod diff;
 pub mod discover;
 pub mod engine;
+pub mod facts;
 pub mod fix;
 pub mod gitdiff;
-pub mod helm_templates;
 pub mod identity;
+pub mod kind;
 pub mod man;
 pub mod official;
 pub mod online;
@@ -26,9 +26,11 @@ pub mod report;
 pub mod rules;
 pub mod run;
 pub mod server;
-pub mod shortnames;
+pub mod settings;
 pub mod site;
 pub mod sources;
 pub mod span;
+pub mod stamp;
 pub mod suppress;
+pub mod workspace;
 pub mod write;

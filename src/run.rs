@@ -3,11 +3,13 @@
 //! exit status. The CLI fills a [`RunOptions`], calls these, and prints;
 //! tests drive the same code directly.
 
-use crate::check::{FileKind, Settings};
+use crate::kind::FileKind;
+
 use crate::config::{ConfigError, Resolver};
 use crate::discover::{self, Choice, Target, WalkError, classify_explicit};
 use crate::engine::{self, DEFAULT_MAX_FILE_SIZE, FileReport, FixMode};
 use crate::rules::RULES;
+use crate::settings::Settings;
 use crate::site::Span;
 use crate::write::WriteError;
 use rayon::prelude::*;
@@ -39,6 +41,9 @@ const CHUNK: usize = 512;
 pub struct RunOptions {
     /// Files or folders (empty: `.`); a single `-` reads stdin.
     pub paths: Vec<PathBuf>,
+    /// `paths` is a list given in full (`--files-from`): an empty list
+    /// checks no file rather than `.`.
+    pub paths_are_list: bool,
     /// Apply fixes (`--fix`).
     pub fix: bool,
     /// Also apply (or show) unsafe fixes.
@@ -91,6 +96,9 @@ pub struct RunOptions {
     /// `--online`: the online rules run (the caller adds their findings
     /// before `narrow`).
     pub online: bool,
+    /// `--no-cache`: build the workspace from the files alone, and leave
+    /// `.refit_cache/` as it is.
+    pub no_cache: bool,
 }
 
 /// Why a run could not start or finish: a usage or configuration error.
@@ -181,6 +189,9 @@ pub struct Run {
     extend_exclude: Option<globset::GlobSet>,
     /// The change `--diff-base` names.
     change: Option<crate::gitdiff::Change>,
+    /// What the repositories around the checked files say, built once and
+    /// shared by every file check.
+    workspace: crate::workspace::Workspace,
 }
 
 /// Command-line exclusion globs: a pattern without a slash matches a name
@@ -246,11 +257,8 @@ impl Run {
             ));
         }
         let base = Settings {
-            source: crate::sources::SourceOptions {
-                build_args: options.build_args.clone(),
-                env: options.env.clone(),
-                ..Default::default()
-            },
+            build_args: options.build_args.clone(),
+            env: options.env.clone(),
             // `refit.lock` in the current folder (a config folder's own wins).
             lock: crate::online::lock::Lock::read(Path::new(crate::online::lock::LOCK_FILE))
                 .ok()
@@ -277,6 +285,7 @@ impl Run {
                 )
             }
         };
+        let workspace = crate::workspace::Workspace::new(!options.no_cache);
         Ok(Run {
             options,
             resolver,
@@ -284,11 +293,17 @@ impl Run {
             exclude,
             extend_exclude,
             change,
+            workspace,
         })
     }
 
     pub fn options(&self) -> &RunOptions {
         &self.options
+    }
+
+    /// The facts of the repositories around the checked files.
+    pub fn workspace(&self) -> &crate::workspace::Workspace {
+        &self.workspace
     }
 
     /// Whether the run reads stdin (`-`).
@@ -357,7 +372,7 @@ impl Run {
         let report = match input.take(max_file_size + 1).read_to_end(&mut bytes) {
             Err(e) => single_error(
                 &name,
-                crate::check::file_error(
+                crate::diagnostic::file_error(
                     "E001",
                     format!("Cannot read stdin: {e}"),
                     Span::default(),
@@ -365,7 +380,7 @@ impl Run {
             ),
             Ok(_) if bytes.len() as u64 > max_file_size => single_error(
                 &name,
-                crate::check::file_error(
+                crate::diagnostic::file_error(
                     "E003",
                     format!("Input is over the {max_file_size}-byte limit (--max-file-size)"),
                     Span::default(),
@@ -471,7 +486,7 @@ impl Run {
     }
 
     fn paths(&self) -> Vec<PathBuf> {
-        if self.options.paths.is_empty() {
+        if self.options.paths.is_empty() && !self.options.paths_are_list {
             vec![PathBuf::from(".")]
         } else {
             self.options.paths.clone()
@@ -658,8 +673,20 @@ impl Run {
             max_file_size,
             mode,
         } = self.file_settings(&t.path)?;
-        let mut report =
-            engine::process_path(&t.path, &t.display, t.kind, &settings, max_file_size, mode);
+        // Before reading: a change after this shows at write time.
+        let stamp = std::fs::metadata(&t.path)
+            .ok()
+            .map(|m| crate::stamp::Stamp::of(&m));
+        let mut report = engine::process_path(
+            &t.path,
+            &t.display,
+            t.kind,
+            &settings,
+            &self.workspace,
+            max_file_size,
+            mode,
+        );
+        report.stamp = stamp;
         if self.options.suggest
             && !self.options.fix
             && let Some(source) = &report.source
@@ -669,12 +696,16 @@ impl Run {
                 FixMode::On { unsafe_fixes } => unsafe_fixes,
                 FixMode::Off => self.options.unsafe_fixes,
             };
-            let fixed = engine::process_text(
+            let input =
+                self.workspace
+                    .source_options(&t.path, t.kind, crate::check::options(&settings));
+            let fixed = engine::process_with(
                 source.clone(),
                 &t.display,
                 None,
                 t.kind,
                 &settings,
+                &input,
                 FixMode::On { unsafe_fixes },
             );
             report.suggested = fixed.fixed;
@@ -749,17 +780,20 @@ impl Run {
         let settings = self
             .file_settings(&path)
             .map_or_else(|_| self.base.clone(), |f| f.settings);
-        let local = engine::local_settings(&path, r.kind, &settings);
-        let mut fresh = engine::process_text(
+        let input = self
+            .workspace
+            .source_options(&path, r.kind, crate::check::options(&settings));
+        let mut fresh = engine::process_with(
             source,
             &r.display,
             Some(path),
             r.kind,
-            local.as_ref().unwrap_or(&settings),
+            &settings,
+            &input,
             FixMode::Off,
         );
         fresh.stamp = r.stamp;
-        fresh.diagnostics.push(crate::check::file_error(
+        fresh.diagnostics.push(crate::diagnostic::file_error(
             error.code(),
             error.to_string(),
             Span::default(),
@@ -793,13 +827,13 @@ impl Run {
                 }
                 return Ok(());
             };
-            if r.kind == crate::check::FileKind::DaemonJson {
+            if r.kind == crate::kind::FileKind::DaemonJson {
                 // JSON has no comments: say what to write instead.
                 let mut codes: Vec<&str> = r
                     .diagnostics
                     .iter()
+                    .filter(|d| d.is_finding())
                     .map(|d| d.code)
-                    .filter(|c| !c.starts_with('E'))
                     .collect();
                 codes.sort_unstable();
                 codes.dedup();
@@ -824,10 +858,7 @@ impl Run {
             // Write only what still parses and now reports nothing.
             let settings = self.file_settings(path)?.settings;
             match crate::check::check_text(r.kind, &new, &settings) {
-                Ok(c)
-                    if c.diagnostics
-                        .iter()
-                        .all(|d| d.code.starts_with('E') || d.is_note()) => {}
+                Ok(c) if c.diagnostics.iter().all(|d| !d.is_finding()) => {}
                 _ => {
                     out.errors.push(format!(
                         "{}: could not suppress its findings; left unchanged",
@@ -843,11 +874,7 @@ impl Run {
                 return Ok(());
             }
             out.files += 1;
-            out.findings += r
-                .diagnostics
-                .iter()
-                .filter(|d| !d.code.starts_with('E') && !d.is_note())
-                .count();
+            out.findings += r.diagnostics.iter().filter(|d| d.is_finding()).count();
         }
         Ok(())
     }
@@ -923,7 +950,7 @@ pub fn single_error(name: &Path, d: crate::diagnostic::Diagnostic) -> FileReport
 pub fn walk_error_report(e: &WalkError) -> FileReport {
     let mut report = single_error(
         &e.path,
-        crate::check::file_error(
+        crate::diagnostic::file_error(
             "E001",
             format!("Cannot read folder: {}", e.message),
             Span::default(),

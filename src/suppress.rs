@@ -159,7 +159,7 @@ pub fn apply(
         used[i] = vec![false; s.codes.len()];
     }
     diagnostics.retain(|d| {
-        if d.code.starts_with('E') {
+        if d.is_file_error() {
             return true;
         }
         let line = index.line_of(d.span.start);

@@ -12,23 +12,8 @@
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
-/// What a file looked like when it was read: checked again before writing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stamp {
-    pub len: u64,
-    pub modified: Option<SystemTime>,
-}
-
-impl Stamp {
-    pub fn of(metadata: &Metadata) -> Stamp {
-        Stamp {
-            len: metadata.len(),
-            modified: metadata.modified().ok(),
-        }
-    }
-}
+pub use crate::stamp::Stamp;
 
 /// Why a fixed file was not written.
 #[derive(Debug)]

@@ -5,9 +5,11 @@
 //! `rules/runtimes.toml`). Skipped, with a message, when `../shared` is
 //! absent.
 
-use refit::check::{FileKind, Settings};
+use refit::kind::FileKind;
+
 use refit::engine::{FixMode, process_text};
 use refit::rules::RuleOptions;
+use refit::settings::Settings;
 use refit::site::SiteKind;
 use std::collections::BTreeMap;
 use std::path::Path;

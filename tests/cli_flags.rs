@@ -314,3 +314,66 @@ fn fail_level_and_info_findings() {
         .current_dir(dir.path()));
     assert_eq!(code, 1);
 }
+
+#[test]
+fn files_from_checks_the_listed_paths_in_one_process() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a/Dockerfile", "FROM nginx:1.27\n");
+    write(
+        dir.path(),
+        "b c/compose.yaml",
+        "services:\n  web:\n    image: redis:7.2\n",
+    );
+    // Not listed: not checked.
+    write(dir.path(), "skipped/Dockerfile", "FROM alpine:3.20\n");
+    let concise = ["check", "--isolated", "--format", "concise"];
+    // One path a line (CRLF too), from a file.
+    write(
+        dir.path(),
+        "list.txt",
+        "a/Dockerfile\r\n\nb c/compose.yaml\n",
+    );
+    let (code, out, err) = run(refit()
+        .args(concise)
+        .args(["--files-from", "list.txt"])
+        .current_dir(dir.path()));
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("a/Dockerfile:1:6: REG001"), "{out}");
+    assert!(out.contains("b c/compose.yaml:3:12: REG001"), "{out}");
+    assert!(!out.contains("skipped"), "{out}");
+    // NUL-separated, from stdin, beside a path on the command line.
+    let (code, out, _) = run(refit()
+        .args(concise)
+        .args(["--files-from", "-", "skipped/Dockerfile"])
+        .current_dir(dir.path())
+        .write_stdin("b c/compose.yaml\0"));
+    assert_eq!(code, 1);
+    assert!(out.contains("b c/compose.yaml:3:12: REG001"), "{out}");
+    assert!(out.contains("skipped/Dockerfile:1:6: REG001"), "{out}");
+    assert!(!out.contains("a/Dockerfile"), "{out}");
+    // An empty list checks nothing (not `.`).
+    let (code, out, _) = run(refit()
+        .args(concise)
+        .args(["--files-from", "-"])
+        .current_dir(dir.path())
+        .write_stdin(""));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out, "All checks passed!\n");
+    // Usage errors: a missing list; stdin as both the list and a file.
+    let (code, _, err) = run(refit()
+        .args(concise)
+        .args(["--files-from", "missing.txt"])
+        .current_dir(dir.path()));
+    assert_eq!(code, 2);
+    assert!(err.contains("--files-from missing.txt: "), "{err}");
+    let (code, _, err) = run(refit()
+        .args(concise)
+        .args(["--files-from", "-", "-"])
+        .current_dir(dir.path())
+        .write_stdin("a/Dockerfile\n"));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`--files-from -` reads the list from stdin"),
+        "{err}"
+    );
+}

@@ -3,7 +3,11 @@
 
 mod common;
 
-use refit::check::{FileKind, Settings, check_text};
+use refit::kind::FileKind;
+
+use refit::settings::Settings;
+
+use refit::check::check_text;
 use refit::fix;
 use std::path::PathBuf;
 

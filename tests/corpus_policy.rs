@@ -6,9 +6,10 @@
 
 mod common;
 
-use refit::check::{Settings, check_text};
+use refit::settings::Settings;
+
+use refit::check::check_with;
 use refit::discover::classify;
-use refit::engine::local_settings;
 use refit::fix;
 use refit::policy::{Policy, Proxy, Rewrite};
 
@@ -62,12 +63,19 @@ fn corpus_fixes_under_a_policy_converge_without_chaining() {
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
-        let settings = local_settings(&path, kind, &base).unwrap_or_else(|| base.clone());
-        let Ok(checked) = check_text(kind, &text, &settings) else {
+        let settings = base.clone();
+        let input = refit::workspace::Workspace::shared().source_options(
+            &path,
+            kind,
+            refit::check::options(&settings),
+        );
+        let Ok(checked) = check_with(kind, &text, &settings, &input) else {
             continue;
         };
         files += 1;
-        let outcome = fix::fix(&text, checked, true, |t| check_text(kind, t, &settings));
+        let outcome = fix::fix(&text, checked, true, |t| {
+            check_with(kind, t, &settings, &input)
+        });
         if let Some(reason) = &outcome.refused {
             failures.push(format!("{rel}: fix refused: {reason}"));
             continue;
@@ -86,7 +94,7 @@ fn corpus_fixes_under_a_policy_converge_without_chaining() {
         {
             failures.push(format!("{rel}: a rewrite's result was rewritten again"));
         }
-        let Ok(after) = check_text(kind, &outcome.text, &settings) else {
+        let Ok(after) = check_with(kind, &outcome.text, &settings, &input) else {
             failures.push(format!("{rel}: the fixed file does not parse"));
             continue;
         };
@@ -101,7 +109,7 @@ fn corpus_fixes_under_a_policy_converge_without_chaining() {
             failures.push(format!("{rel}: fixable findings left: {left:?}"));
         }
         let again = fix::fix(&outcome.text, after, true, |t| {
-            check_text(kind, t, &settings)
+            check_with(kind, t, &settings, &input)
         });
         if again.text != outcome.text {
             failures.push(format!("{rel}: a second fix changed the file"));

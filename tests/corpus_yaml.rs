@@ -4,9 +4,12 @@
 
 mod common;
 
-use refit::check::{FileKind, Settings, check_text};
+use refit::kind::FileKind;
+
+use refit::settings::Settings;
+
+use refit::check::check_with;
 use refit::discover::classify;
-use refit::engine::local_settings;
 use refit::fix;
 use std::collections::BTreeMap;
 
@@ -50,7 +53,12 @@ fn corpus_yaml_checks_and_fixes_cleanly() {
             failures.push(format!("{rel}: unreadable"));
             continue;
         };
-        let settings = local_settings(&path, file_kind, &Settings::default()).unwrap_or_default();
+        let settings = Settings::default();
+        let input = refit::workspace::Workspace::shared().source_options(
+            &path,
+            file_kind,
+            refit::check::options(&settings),
+        );
         let image_lines = text
             .lines()
             .filter(|l| {
@@ -58,7 +66,7 @@ fn corpus_yaml_checks_and_fixes_cleanly() {
                 t.starts_with("image:") && !t["image:".len()..].trim().is_empty()
             })
             .count();
-        let checked = match check_text(file_kind, &text, &settings) {
+        let checked = match check_with(file_kind, &text, &settings, &input) {
             Ok(_) if INVALID_YAML.iter().any(|(p, _)| p == rel) => {
                 failures.push(format!("{rel}: invalid YAML was accepted"));
                 continue;
@@ -79,7 +87,7 @@ fn corpus_yaml_checks_and_fixes_cleanly() {
         entry.1 += checked.sites.len();
         entry.2 += image_lines;
         let outcome = fix::fix(&text, checked, true, |t| {
-            check_text(file_kind, t, &settings)
+            check_with(file_kind, t, &settings, &input)
         });
         if let Some(reason) = &outcome.refused {
             failures.push(format!("{rel}: fix refused: {reason}"));
@@ -87,16 +95,16 @@ fn corpus_yaml_checks_and_fixes_cleanly() {
         if outcome.text == text {
             continue;
         }
-        match check_text(file_kind, &outcome.text, &settings) {
+        match check_with(file_kind, &outcome.text, &settings, &input) {
             Ok(c) if c.sites.len() == outcome.checked.sites.len() => {}
             Ok(_) => failures.push(format!("{rel}: site count changed")),
             Err(e) => failures.push(format!("{rel}: fixed file does not parse: {}", e.message)),
         }
         let again = fix::fix(
             &outcome.text,
-            check_text(file_kind, &outcome.text, &settings).unwrap(),
+            check_with(file_kind, &outcome.text, &settings, &input).unwrap(),
             true,
-            |t| check_text(file_kind, t, &settings),
+            |t| check_with(file_kind, t, &settings, &input),
         );
         if again.text != outcome.text {
             failures.push(format!("{rel}: second fix changed the file"));

@@ -9,10 +9,14 @@
 
 mod common;
 
-use refit::check::{FileKind, Settings, extract};
+use refit::kind::FileKind;
+
+use refit::settings::Settings;
+
 use refit::diagnostic::LineIndex;
 use refit::discover::discover;
-use refit::engine::{decode_text, local_settings, reads_wide_encodings};
+use refit::engine::decode_text;
+use refit::kind::reads_wide_encodings;
 use refit::site::SiteKind;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -127,9 +131,12 @@ fn coverage_against_line_counts() {
             row.files += 1;
             let (sites, error) = match kind {
                 Some(k) => {
-                    let settings =
-                        local_settings(&path, k, &Settings::default()).unwrap_or_default();
-                    match extract(k, &text, &settings) {
+                    let settings = refit::workspace::Workspace::shared().source_options(
+                        &path,
+                        k,
+                        refit::check::options(&Settings::default()),
+                    );
+                    match refit::check::extract_with_notes(k, &text, &settings).map(|(s, _)| s) {
                         Ok(s) => (s, false),
                         Err(_) => (Vec::new(), true),
                     }

@@ -5,13 +5,19 @@
 //! - `<input>.fixed`: the input after all fixes, unsafe ones included
 //!   (`BLESS=1 cargo test` to refresh). Inputs named `valid-*` must produce
 //!   nothing and have no `.fixed` file.
+//!
+//! Each input is its own test, named `CODE/case` (`cargo test --test
+//! fixtures REG001` runs one rule's cases, and a failure names its case);
+//! the harness is libtest-mimic (`harness = false` in Cargo.toml).
 
-use refit::check::{Settings, check_text};
+use libtest_mimic::{Arguments, Failed, Trial};
+use refit::check::check_with;
 use refit::discover::classify;
-use refit::engine::{FixMode, process_text};
+use refit::engine::{FixMode, process_text, process_with};
 use refit::fix;
 use refit::report::{Format, RenderOptions, render};
 use refit::rules::{Fixability, RULES};
+use refit::settings::Settings;
 use std::path::{Path, PathBuf};
 
 fn fixture_root() -> PathBuf {
@@ -81,7 +87,7 @@ fn is_input(path: &Path) -> bool {
 }
 
 /// Settings as the CLI would make them for this file (`.env`, `Chart.yaml`).
-fn file_settings(path: &Path, code: &str) -> Settings {
+fn file_settings(path: &Path, code: &str) -> (Settings, refit::sources::SourceOptions) {
     let mut settings = settings_for(code);
     let dir = path.parent().unwrap();
     // A fixture folder's refit.toml applies as it would in a repository
@@ -92,19 +98,27 @@ fn file_settings(path: &Path, code: &str) -> Settings {
     if let Some(config) = resolver.for_file(&absolute).unwrap() {
         config.apply(&absolute, &mut settings);
     }
-    if let Ok(env) = std::fs::read_to_string(dir.join(".env")) {
-        settings.source.dotenv = refit::sources::parse_dotenv(&env);
-    }
     // Files beside this one, as the CLI reads them: a containerd
     // `hosts.toml` mirrors the registry its folder names, Helm values read
-    // their chart, and every file sees its repository's context (the
-    // fixture folder with a refit.toml, or the folder itself).
-    if let Some(kind) = classify(path)
-        && let Some(local) = refit::engine::local_settings(path, kind, &settings)
+    // their chart, Compose files their `.env`, and every file sees its
+    // repository's workspace (the fixture folder with a refit.toml, or the
+    // folder itself).
+    let mut input = match classify(path) {
+        Some(kind) => refit::workspace::Workspace::shared().source_options(
+            path,
+            kind,
+            refit::check::options(&settings),
+        ),
+        None => refit::check::options(&settings),
+    };
+    // A fixture folder holds many cases: its `.env` applies to each
+    // Compose case, whatever the workspace root.
+    if input.dotenv.is_empty()
+        && let Ok(env) = std::fs::read_to_string(dir.join(".env"))
     {
-        settings = local;
+        input.dotenv = refit::sources::parse_dotenv(&env);
     }
-    settings
+    (settings, input)
 }
 
 fn settings_for(code: &str) -> Settings {
@@ -116,126 +130,155 @@ fn settings_for(code: &str) -> Settings {
     }
 }
 
-#[test]
-fn fixtures() {
+fn main() -> std::process::ExitCode {
+    let args = Arguments::from_args();
+    let mut trials: Vec<Trial> = cases()
+        .into_iter()
+        .map(|case| {
+            let name = format!("{}/{}", case.code, case.name);
+            Trial::test(name, move || check_case(&case))
+        })
+        .collect();
+    trials.push(Trial::test("meta/every_rule_has_fixtures", || {
+        every_rule_has_fixtures();
+        Ok(())
+    }));
+    trials.push(Trial::test(
+        "meta/every_fixable_rule_has_a_fixed_case",
+        every_fixable_rule_has_a_fixed_case,
+    ));
+    trials.push(Trial::test("SUP002/baseline_fixtures", || {
+        baseline_fixtures();
+        Ok(())
+    }));
+    libtest_mimic::run(&args, trials).exit_code()
+}
+
+/// One fixture input: its diagnostics, declared fixability, snapshot, and
+/// fixes (`.fixed`, convergence, bytes outside the edits, a second fix).
+fn check_case(case: &Case) -> Result<(), Failed> {
     let mut failures = Vec::new();
-    for case in cases() {
-        let text = std::fs::read_to_string(&case.path).unwrap();
-        let kind = classify(&case.path).unwrap();
-        let settings = file_settings(&case.path, &case.code);
-        let display = format!("{}/{}", case.code, case.name);
-        let checked = match check_text(kind, &text, &settings) {
-            Ok(c) => c,
-            Err(e) => {
-                failures.push(format!("{display}: does not parse: {}", e.message));
-                continue;
-            }
-        };
-        let own: Vec<_> = checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.code == case.code)
-            .collect();
-        let is_valid = case.name.rsplit('/').next().unwrap().starts_with("valid-")
-            || case.name.starts_with("valid-");
-        if is_valid && !checked.diagnostics.is_empty() {
-            failures.push(format!(
-                "{display}: a valid-* fixture produced {:?}",
-                checked
-                    .diagnostics
-                    .iter()
-                    .map(|d| &d.message)
-                    .collect::<Vec<_>>()
-            ));
-        }
-        if !is_valid && own.is_empty() {
-            failures.push(format!("{display}: expected at least one {}", case.code));
-        }
-        let rule = RULES.iter().find(|r| r.code == case.code).unwrap();
-        for d in &own {
-            match (rule.fixability, &d.fix) {
-                (Fixability::None, Some(_)) => failures.push(format!(
-                    "{display}: {} declares no fix but made one",
-                    rule.code
-                )),
-                (Fixability::Always, None) => failures.push(format!(
-                    "{display}: {} declares a fix always but made none",
-                    rule.code
-                )),
-                _ => {}
-            }
-        }
-
-        // Snapshot of the rendered diagnostics, with fix previews.
-        let report = process_text(text.clone(), &display, None, kind, &settings, FixMode::Off);
-        let options = RenderOptions {
-            color: false,
-            fixing: false,
-            unsafe_fixes: true,
-            width: RenderOptions::DEFAULT_WIDTH,
-        };
-        let rendered = render(Format::Human, std::slice::from_ref(&report), &options);
-        insta::with_settings!({
-            snapshot_path => case.path.parent().unwrap(),
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-        }, {
-            let file_name = case.path.file_name().unwrap().to_string_lossy().to_string();
-            insta::assert_snapshot!(file_name, rendered);
-        });
-
-        // Fixes: compare with the `.fixed` file, converge, touch nothing else.
-        let fixed_path = PathBuf::from(format!("{}.fixed", case.path.display()));
-        // A `.fixed` file must not be classified as an input itself.
-        let first = check_text(kind, &text, &settings).unwrap();
-        let outcome = fix::fix(&text, first, true, |t| check_text(kind, t, &settings));
-        if let Some(reason) = &outcome.refused {
-            failures.push(format!("{display}: fix refused: {reason}"));
-        }
-        if !fix::only_inside_regions(&text, &outcome.text, &outcome.regions) {
-            failures.push(format!("{display}: fix changed bytes outside its edits"));
-        }
-        let again = fix::fix(
-            &outcome.text,
-            check_text(kind, &outcome.text, &settings).unwrap(),
-            true,
-            |t| check_text(kind, t, &settings),
-        );
-        if again.text != outcome.text {
-            failures.push(format!("{display}: a second fix changed the file again"));
-        }
-        if outcome.text == text {
-            if fixed_path.exists() {
-                failures.push(format!(
-                    "{display}: nothing to fix but a .fixed file exists"
-                ));
-            }
-        } else if bless() {
-            std::fs::write(&fixed_path, &outcome.text).unwrap();
-        } else {
-            match std::fs::read_to_string(&fixed_path) {
-                Ok(expected) if expected == outcome.text => {}
-                Ok(_) => failures.push(format!(
-                    "{display}: fixed output differs from {} (BLESS=1 to update)",
-                    fixed_path.display()
-                )),
-                Err(_) => failures.push(format!(
-                    "{display}: missing {} (BLESS=1 to create)",
-                    fixed_path.display()
-                )),
-            }
+    let text = std::fs::read_to_string(&case.path).unwrap();
+    let kind = classify(&case.path).unwrap();
+    let (settings, input) = file_settings(&case.path, &case.code);
+    let display = format!("{}/{}", case.code, case.name);
+    let checked = match check_with(kind, &text, &settings, &input) {
+        Ok(c) => c,
+        Err(e) => return Err(format!("{display}: does not parse: {}", e.message).into()),
+    };
+    let own: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == case.code)
+        .collect();
+    let is_valid = case.name.rsplit('/').next().unwrap().starts_with("valid-")
+        || case.name.starts_with("valid-");
+    if is_valid && !checked.diagnostics.is_empty() {
+        failures.push(format!(
+            "{display}: a valid-* fixture produced {:?}",
+            checked
+                .diagnostics
+                .iter()
+                .map(|d| &d.message)
+                .collect::<Vec<_>>()
+        ));
+    }
+    if !is_valid && own.is_empty() {
+        failures.push(format!("{display}: expected at least one {}", case.code));
+    }
+    let rule = RULES.iter().find(|r| r.code == case.code).unwrap();
+    for d in &own {
+        match (rule.fixability, &d.fix) {
+            (Fixability::None, Some(_)) => failures.push(format!(
+                "{display}: {} declares no fix but made one",
+                rule.code
+            )),
+            (Fixability::Always, None) => failures.push(format!(
+                "{display}: {} declares a fix always but made none",
+                rule.code
+            )),
+            _ => {}
         }
     }
-    assert!(
-        failures.is_empty(),
-        "fixture failures:\n{}",
-        failures.join("\n")
+
+    // Snapshot of the rendered diagnostics, with fix previews.
+    let report = process_with(
+        text.clone(),
+        &display,
+        None,
+        kind,
+        &settings,
+        &input,
+        FixMode::Off,
     );
+    let options = RenderOptions {
+        color: false,
+        fixing: false,
+        unsafe_fixes: true,
+        width: RenderOptions::DEFAULT_WIDTH,
+    };
+    let rendered = render(Format::Human, std::slice::from_ref(&report), &options);
+    insta::with_settings!({
+        snapshot_path => case.path.parent().unwrap(),
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        let file_name = case.path.file_name().unwrap().to_string_lossy().to_string();
+        insta::assert_snapshot!(file_name, rendered);
+    });
+
+    // Fixes: compare with the `.fixed` file, converge, touch nothing else.
+    let fixed_path = PathBuf::from(format!("{}.fixed", case.path.display()));
+    // A `.fixed` file must not be classified as an input itself.
+    let first = check_with(kind, &text, &settings, &input).unwrap();
+    let outcome = fix::fix(&text, first, true, |t| {
+        check_with(kind, t, &settings, &input)
+    });
+    if let Some(reason) = &outcome.refused {
+        failures.push(format!("{display}: fix refused: {reason}"));
+    }
+    if !fix::only_inside_regions(&text, &outcome.text, &outcome.regions) {
+        failures.push(format!("{display}: fix changed bytes outside its edits"));
+    }
+    let again = fix::fix(
+        &outcome.text,
+        check_with(kind, &outcome.text, &settings, &input).unwrap(),
+        true,
+        |t| check_with(kind, t, &settings, &input),
+    );
+    if again.text != outcome.text {
+        failures.push(format!("{display}: a second fix changed the file again"));
+    }
+    if outcome.text == text {
+        if fixed_path.exists() {
+            failures.push(format!(
+                "{display}: nothing to fix but a .fixed file exists"
+            ));
+        }
+    } else if bless() {
+        std::fs::write(&fixed_path, &outcome.text).unwrap();
+    } else {
+        match std::fs::read_to_string(&fixed_path) {
+            Ok(expected) if expected == outcome.text => {}
+            Ok(_) => failures.push(format!(
+                "{display}: fixed output differs from {} (BLESS=1 to update)",
+                fixed_path.display()
+            )),
+            Err(_) => failures.push(format!(
+                "{display}: missing {} (BLESS=1 to create)",
+                fixed_path.display()
+            )),
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n").into())
+    }
 }
 
 /// Every rule has a firing fixture and a `valid-*` fixture, and every
 /// fixture folder names a rule.
-#[test]
 fn every_rule_has_fixtures() {
     let cases = cases();
     for rule in RULES {
@@ -263,6 +306,33 @@ fn every_rule_has_fixtures() {
             "fixture for unknown rule {}",
             case.code
         );
+    }
+}
+
+/// Every rule that declares a fix shows one: a case with a `.fixed` file
+/// (SUP002: its baseline fixture's `refit-baseline.json.fixed`).
+fn every_fixable_rule_has_a_fixed_case() -> Result<(), Failed> {
+    let cases = cases();
+    let has_fixed = |path: &Path| PathBuf::from(format!("{}.fixed", path.display())).is_file();
+    let missing: Vec<&str> = RULES
+        .iter()
+        .filter(|rule| rule.fixability != Fixability::None)
+        .filter(|rule| {
+            let fixed = if rule.code == "SUP002" {
+                baseline_cases().iter().any(|p| has_fixed(p))
+            } else {
+                cases
+                    .iter()
+                    .any(|c| c.code == rule.code && has_fixed(&c.path))
+            };
+            !fixed
+        })
+        .map(|rule| rule.code)
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("fixable rules with no `.fixed` fixture: {missing:?}").into())
     }
 }
 
@@ -303,7 +373,6 @@ fn find_named(dir: &Path, name: &str, out: &mut Vec<PathBuf>) {
 /// rule, the baseline applied, and the SUP002 findings on the baseline
 /// snapshotted; `refit-baseline.json.fixed` is the baseline with its stale
 /// entries removed.
-#[test]
 fn baseline_fixtures() {
     let cases = baseline_cases();
     assert!(

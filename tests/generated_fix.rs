@@ -4,7 +4,11 @@
 //! exactly what the fix applied at it said (`Qualify as `X``, `Use `X``).
 //! Fixed text re-parses and a second run changes nothing.
 
-use refit::check::{FileKind, Settings, check_text};
+use refit::kind::FileKind;
+
+use refit::settings::Settings;
+
+use refit::check::check_text;
 use refit::engine::{FixMode, process_text};
 use refit::fix::meaning;
 use refit::reference::Reference;

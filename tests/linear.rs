@@ -6,7 +6,11 @@
 //! machine slows every size alike rather than failing the test.
 //! `benches/linear.sh` measures the same shapes with the release binary.
 
-use refit::check::{FileKind, Settings, check_text};
+use refit::kind::FileKind;
+
+use refit::settings::Settings;
+
+use refit::check::check_text;
 use std::time::{Duration, Instant};
 
 const SLACK: f64 = 20.0;
@@ -308,7 +312,8 @@ fn chart_templates_grow_linearly() {
             (0..RUNS)
                 .map(|_| {
                     let started = Instant::now();
-                    let facts = refit::context::chart_facts(&dirs[i], CHART_YAML);
+                    let dir = std::fs::canonicalize(&dirs[i]).expect("canonical");
+                    let facts = refit::workspace::chart_facts(&dir, &dir, CHART_YAML);
                     let took = started.elapsed();
                     assert!(facts.templates, "{name}: the templates are read");
                     std::hint::black_box(facts);
@@ -347,7 +352,7 @@ fn a_chart_with_many_values_files_grows_linearly() {
         (0..RUNS)
             .map(|_| {
                 // A run of its own: nothing read by the one before.
-                refit::context::forget();
+                let workspace = refit::workspace::Workspace::new(false);
                 let started = Instant::now();
                 for name in values {
                     let report = process_path(
@@ -355,6 +360,7 @@ fn a_chart_with_many_values_files_grows_linearly() {
                         name,
                         FileKind::HelmValues,
                         &settings,
+                        &workspace,
                         u64::MAX,
                         FixMode::Off,
                     );

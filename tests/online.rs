@@ -495,27 +495,103 @@ fn the_cache_makes_a_second_run_free() {
         "compose.yaml",
         &format!("services:\n  a:\n    image: {h}/c/app:1\n"),
     );
-    let out = lab.run(&["pin", "--check", "-v"]);
-    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let out = lab.run(&["pin", "--dry-run", "-v"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stderr.contains("requests: 1 HEAD, 0 GET"),
         "{}",
         out.stderr
     );
     assert!(out.stdout.contains(&img.digest), "{}", out.stdout);
-    let out = lab.run(&["pin", "--check", "-v"]);
+    assert!(!out.stdout.contains("digest cache"), "{}", out.stdout);
+    // A second plain pin is answered from the cache, and says so.
+    let out = lab.run(&["pin", "--dry-run", "-v"]);
     assert!(
         out.stderr.contains("requests: 0 HEAD, 0 GET"),
         "{}",
         out.stderr
     );
     assert!(out.stdout.contains(&img.digest), "{}", out.stdout);
+    assert_eq!(
+        out.stdout
+            .matches("(from the digest cache; the registry was not asked)")
+            .count(),
+        2,
+        "{}",
+        out.stdout
+    );
+    // `--check` asks the registry whatever the cache holds.
+    let out = lab.run(&["pin", "--check", "-v"]);
+    assert!(
+        out.stderr.contains("requests: 1 HEAD, 0 GET"),
+        "{}",
+        out.stderr
+    );
     let out = lab.run(&["pin", "--check", "-v", "--no-cache"]);
     assert!(
         out.stderr.contains("requests: 1 HEAD, 0 GET"),
         "{}",
         out.stderr
     );
+}
+
+/// `pin --check` and `pin --update` ask the registry (a HEAD) even with a
+/// fresh cache entry: a tag that moved a second ago is reported and
+/// updated at once. A pin written from the cache while the registry is
+/// down says so; `--check` with the registry down is an error, never
+/// "up to date".
+#[test]
+fn check_and_update_see_a_moved_tag_through_the_cache() {
+    let Some(mut lab) = Lab::open() else { return };
+    let one = lab.push.image("m/app", "1", "linux", "amd64", "one", false);
+    let h = lab.host.clone();
+    let dockerfile = lab.write("a/Dockerfile", &format!("FROM {h}/m/app:1\n"));
+    let out = lab.run(&["pin", "a"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        read(&dockerfile),
+        format!("FROM {h}/m/app:1@{}\n", one.digest)
+    );
+    if skopeo() {
+        assert_eq!(skopeo_digest(&format!("{h}/m/app:1"), None), one.digest);
+    }
+    // The tag moves; the cache still holds the old digest, well within
+    // its TTL.
+    let two = lab.push.image("m/app", "1", "linux", "amd64", "two", false);
+    assert_ne!(one.digest, two.digest);
+    if skopeo() {
+        assert_eq!(skopeo_digest(&format!("{h}/m/app:1"), None), two.digest);
+    }
+    let out = lab.run(&["pin", "--check", "-v", "a"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("stale pin"), "{}", out.stdout);
+    assert!(out.stdout.contains(&two.digest[..19]), "{}", out.stdout);
+    assert!(out.stderr.contains("requests: 1 HEAD"), "{}", out.stderr);
+    let out = lab.run(&["pin", "--update", "a"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        read(&dockerfile),
+        format!("FROM {h}/m/app:1@{}\n", two.digest)
+    );
+    assert!(!out.stdout.contains("digest cache"), "{}", out.stdout);
+    let out = lab.run(&["pin", "--check", "a"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+
+    // The registry goes down.
+    lab.reg.stop();
+    let other = lab.write("b/Dockerfile", &format!("FROM {h}/m/app:1\n"));
+    let out = lab.run(&["pin", "--retries", "0", "b"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(read(&other), format!("FROM {h}/m/app:1@{}\n", two.digest));
+    assert!(
+        out.stdout
+            .contains("(from the digest cache; the registry was not asked)"),
+        "{}",
+        out.stdout
+    );
+    let out = lab.run(&["pin", "--check", "--retries", "0", "a"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(!out.stdout.contains("up to date"), "{}", out.stdout);
 }
 
 #[test]
@@ -975,12 +1051,19 @@ fn pinned_values(registry: &str, web: &str, worker: &str, metrics: &str) -> Stri
 #[test]
 fn helm_digest_keys_go_only_where_the_chart_templates_read_them() {
     // No registry: where `refit pin` would add `digest:`, from the files.
-    use refit::check::{FileKind, Settings};
+    use refit::kind::FileKind;
+    use refit::settings::Settings;
     let path = digest_chart().join("values.yaml");
     let text = read(&path);
-    let settings = refit::engine::local_settings(&path, FileKind::HelmValues, &Settings::default())
-        .expect("the chart's settings");
-    let sites = refit::check::extract(FileKind::HelmValues, &text, &settings).expect("sites");
+    let settings = refit::workspace::Workspace::shared().source_options(
+        &path,
+        FileKind::HelmValues,
+        refit::check::options(&Settings::default()),
+    );
+    assert!(settings.chart.is_some(), "the chart's facts");
+    let sites = refit::check::extract_with_notes(FileKind::HelmValues, &text, &settings)
+        .map(|(s, _)| s)
+        .expect("sites");
     let place = |p: &str| {
         sites
             .iter()

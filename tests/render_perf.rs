@@ -1,9 +1,9 @@
 //! Rendering many findings on a large file stays fast: miette's built-in
 //! sources rescan the text for every span (quadratic); ours indexes lines once.
 
-use refit::check::{FileKind, file_error};
 use refit::diagnostic::Diagnostic;
 use refit::engine::FileReport;
+use refit::kind::FileKind;
 use refit::report::{Format, RenderOptions, render};
 use refit::site::Span;
 use std::time::{Duration, Instant};
@@ -13,12 +13,11 @@ fn eight_thousand_findings_on_a_3mb_file() {
     let line = format!("FROM node:20 AS s{}\n", "x".repeat(390));
     let mut text = String::new();
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let rule = refit::rules::find("REG001").expect("REG001 exists");
     for i in 0..8000 {
         let start = text.len() + 5;
         text.push_str(&line);
-        let mut d = file_error("E004", format!("finding {i}"), Span::new(start, start + 7));
-        d.code = "REG001";
-        diagnostics.push(d);
+        diagnostics.push(rule.report_at(Span::new(start, start + 7), format!("finding {i}")));
     }
     assert!(text.len() > 3_200_000);
     let report = FileReport {

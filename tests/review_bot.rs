@@ -412,9 +412,10 @@ fn rule_links_come_from_docs_url_or_are_left_out() {
 #[test]
 fn stale_entry_fixes_apply_in_any_combination() {
     use refit::baseline::Entry;
-    use refit::check::{FileKind, Settings};
     use refit::engine::{FixMode, process_text};
+    use refit::kind::FileKind;
     use refit::report::{Format, RenderOptions, render};
+    use refit::settings::Settings;
     let settings = Settings {
         select: vec!["TAG001".to_string()],
         ..Settings::default()

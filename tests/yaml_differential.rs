@@ -5,9 +5,12 @@
 
 mod common;
 
-use refit::check::{Settings, check_text};
+use refit::settings::Settings;
+
+use refit::check::check_with;
 use refit::discover::classify_explicit;
-use refit::engine::{decode_text, local_settings, reads_wide_encodings};
+use refit::engine::decode_text;
+use refit::kind::reads_wide_encodings;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -104,8 +107,13 @@ fn yaml_that_pyyaml_loads_is_not_e004() {
             }
         };
         checked += 1;
-        let settings = local_settings(path, kind, &Settings::default()).unwrap_or_default();
-        let result = check_text(kind, &text, &settings);
+        let settings = Settings::default();
+        let input = refit::workspace::Workspace::shared().source_options(
+            path,
+            kind,
+            refit::check::options(&settings),
+        );
+        let result = check_with(kind, &text, &settings, &input);
         let exception = EXCEPTIONS.iter().find(|(p, _)| *p == rel);
         match (result, exception) {
             (Err(e), None) if e.code == "E004" => {

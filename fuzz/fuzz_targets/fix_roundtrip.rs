@@ -2,7 +2,7 @@
 //! check → fix → re-check on any Dockerfile or Compose text, with the fix
 //! invariants of `refit_fuzz::fix_roundtrip`.
 use libfuzzer_sys::fuzz_target;
-use refit::check::FileKind;
+use refit::kind::FileKind;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&which, rest)) = data.split_first() else {

@@ -2,7 +2,9 @@
 //! Dockerfile generator.
 
 use arbitrary::Arbitrary;
-use refit::check::{FileKind, Settings, check_text};
+use refit::kind::FileKind;
+use refit::settings::Settings;
+use refit::check::check_text;
 use refit::engine::{FixMode, process_text};
 use refit::fix::only_inside_regions;
 use std::time::{Duration, Instant};

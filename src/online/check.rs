@@ -4,10 +4,10 @@
 use super::client::Failure;
 use super::resolve::{Resolver, Want};
 use super::status::{MirrorState, probe_mirror};
-use crate::check::Settings;
 use crate::diagnostic::Diagnostic;
 use crate::engine::FileReport;
 use crate::rules::{mir003_mirror_unusable, ref003_missing_image, ref004_access_denied};
+use crate::settings::Settings;
 use crate::site::{ImageSite, SiteKind};
 use std::collections::HashMap;
 
@@ -26,11 +26,16 @@ pub fn add_findings(
     for r in reports.iter() {
         let sites = match (r.current_text(), r.has_error()) {
             (Some(text), false) => {
-                let local = r
-                    .path
-                    .as_deref()
-                    .and_then(|p| crate::engine::local_settings(p, r.kind, &settings));
-                crate::check::extract(r.kind, text, local.as_ref().unwrap_or(&settings))
+                let input = match r.path.as_deref() {
+                    Some(p) => crate::workspace::Workspace::shared().source_options(
+                        p,
+                        r.kind,
+                        crate::check::options(&settings),
+                    ),
+                    None => crate::check::options(&settings),
+                };
+                crate::check::extract_with_notes(r.kind, text, &input)
+                    .map(|(sites, _)| sites)
                     .unwrap_or_default()
             }
             _ => Vec::new(),
@@ -123,7 +128,7 @@ pub fn add_findings(
                     d
                 }
                 Failure::NotFound { .. } | Failure::Denied { .. } => continue,
-                other => crate::check::file_error(
+                other => crate::diagnostic::file_error(
                     "E010",
                     format!("Cannot ask {host} about `{}`: {other}", reference.input()),
                     site.span,

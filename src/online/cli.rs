@@ -6,7 +6,7 @@ use super::client::{Client, ClientOptions};
 use super::lock::{LOCK_FILE, Lock};
 use super::pin::{PinMode, PinOptions, PinOutcome, Status};
 use super::resolve::{Cache, Resolver, cache_dir};
-use crate::cli::ListFormat;
+use crate::args::{ConfigArgs, ListFormat};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 /// Options shared by every command that asks a registry.
 #[derive(Debug, Clone, clap::Args)]
 pub struct OnlineArgs {
-    /// Neither read nor write the digest cache.
+    /// Neither read nor write refit's caches: the workspace cache
+    /// (`.refit_cache/`) and, with `--online`, the digest cache.
     #[arg(long)]
     pub no_cache: bool,
     /// How long a cached digest is trusted, in seconds.
@@ -79,7 +80,7 @@ pub struct PinArgs {
     #[command(flatten)]
     pub online: OnlineArgs,
     #[command(flatten)]
-    pub config: crate::cli::ConfigArgs,
+    pub config: ConfigArgs,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -93,15 +94,12 @@ pub enum RegistryCommand {
         #[command(flatten)]
         online: OnlineArgs,
         #[command(flatten)]
-        config: crate::cli::ConfigArgs,
+        config: ConfigArgs,
     },
 }
 
 /// The client options from the command line and the config for `.`.
-pub fn client_options(
-    args: &OnlineArgs,
-    config: &crate::cli::ConfigArgs,
-) -> Result<ClientOptions, String> {
+pub fn client_options(args: &OnlineArgs, config: &ConfigArgs) -> Result<ClientOptions, String> {
     let resolver = crate::config::Resolver::new(config.config.as_deref(), config.isolated)
         .map_err(|e| e.to_string())?;
     let config = resolver
@@ -133,7 +131,7 @@ pub fn client_options(
     })
 }
 
-pub fn resolver(args: &OnlineArgs, config: &crate::cli::ConfigArgs) -> Result<Resolver, String> {
+pub fn resolver(args: &OnlineArgs, config: &ConfigArgs) -> Result<Resolver, String> {
     let options = client_options(args, config)?;
     let cache = if args.no_cache {
         None
@@ -144,6 +142,7 @@ pub fn resolver(args: &OnlineArgs, config: &crate::cli::ConfigArgs) -> Result<Re
         client: Client::new(options),
         cache,
         workers: args.jobs.max(1),
+        revalidate: false,
     })
 }
 
@@ -165,7 +164,11 @@ fn short(digest: &str) -> &str {
 
 pub fn pin(args: PinArgs) -> ExitCode {
     let resolver = match resolver(&args.online, &args.config) {
-        Ok(r) => r,
+        Ok(r) => Resolver {
+            // Whether a tag moved is the question: the cache cannot answer.
+            revalidate: args.check || args.update,
+            ..r
+        },
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
@@ -297,8 +300,13 @@ fn print_text(outcome: &PinOutcome, written: bool, lock: bool) {
                 .filter(|h| !i.reference.starts_with(&format!("{h}/")))
                 .map(|h| format!(" via {h}"))
                 .unwrap_or_default();
+            let cached = if i.from_cache {
+                " (from the digest cache; the registry was not asked)"
+            } else {
+                ""
+            };
             println!(
-                "{}:{}: {} ({}{via}){platform}: {status}",
+                "{}:{}: {} ({}{via}){platform}: {status}{cached}",
                 f.display, i.line, i.written, i.reference
             );
         }
@@ -333,6 +341,7 @@ fn json(outcome: &PinOutcome) -> String {
                 "platform": i.platform,
                 "host": i.host,
                 "error": error,
+                "from_cache": i.from_cache,
             })
         })
         .collect();
@@ -424,7 +433,7 @@ pub fn registry(command: RegistryCommand) -> ExitCode {
 pub fn check_online(
     reports: &mut [crate::engine::FileReport],
     args: &OnlineArgs,
-    config: &crate::cli::ConfigArgs,
+    config: &ConfigArgs,
     enabled: &dyn Fn(&str) -> bool,
 ) -> Result<(), String> {
     let resolver = resolver(args, config)?;

@@ -4,9 +4,10 @@
 use super::client::Failure;
 use super::lock::{Entry, Lock, rfc3339};
 use super::resolve::{Resolved, Resolver, Want};
-use crate::check::{FileKind, Settings};
 use crate::diagnostic::{Edit, LineIndex};
 use crate::discover::Target;
+use crate::kind::FileKind;
+use crate::settings::Settings;
 use crate::site::{ImageSite, SiteKind, Span};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -65,6 +66,9 @@ pub struct Item {
     pub platform: Option<String>,
     /// The host that answered (a mirror or the registry).
     pub host: Option<String>,
+    /// The digest came from the digest cache of an earlier run: the
+    /// registry was not asked.
+    pub from_cache: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -138,9 +142,14 @@ pub fn plan(targets: Vec<Target>, resolver: &Resolver, options: &PinOptions) -> 
                 }
             })
             .and_then(|b| crate::engine::decode(b).map_err(|d| d.message));
-        let local = crate::engine::local_settings(&target.path, target.kind, &settings);
+        let input = crate::workspace::Workspace::shared().source_options(
+            &target.path,
+            target.kind,
+            crate::check::options(&settings),
+        );
         let sites = text.as_ref().map_err(Clone::clone).and_then(|t| {
-            crate::check::extract(target.kind, t, local.as_ref().unwrap_or(&settings))
+            crate::check::extract_with_notes(target.kind, t, &input)
+                .map(|(sites, _)| sites)
                 .map_err(|d| d.message)
         });
         match (text, sites) {
@@ -241,6 +250,7 @@ fn plan_file(
             status: Status::Current,
             platform: None,
             host: None,
+            from_cache: false,
         };
         let resolved = match results.get(&want) {
             Some(Ok(r)) => r,
@@ -256,6 +266,7 @@ fn plan_file(
             }
         };
         item.host = Some(resolved.host.clone());
+        item.from_cache = resolved.from_cache;
         if want.by_digest() {
             // No tag to follow: the digest exists, and stays.
             items.push(item);
@@ -353,8 +364,12 @@ fn plan_file(
     let fixed = crate::fix::apply_edits(&l.text, &plain);
     // Never write a text that does not re-parse to the pinned references.
     let settings = Settings::default();
-    let local = crate::engine::local_settings(&l.target.path, l.target.kind, &settings);
-    match crate::check::extract(l.target.kind, &fixed, local.as_ref().unwrap_or(&settings)) {
+    let input = crate::workspace::Workspace::shared().source_options(
+        &l.target.path,
+        l.target.kind,
+        crate::check::options(&settings),
+    );
+    match crate::check::extract_with_notes(l.target.kind, &fixed, &input).map(|(s, _)| s) {
         Ok(sites) => {
             let texts: Vec<&str> = sites
                 .iter()

@@ -24,6 +24,9 @@ pub struct Resolved {
     pub host: String,
     /// Seconds since the epoch.
     pub resolved_at: u64,
+    /// Read from the digest cache of an earlier run, not asked now.
+    #[serde(skip)]
+    pub from_cache: bool,
 }
 
 impl Resolved {
@@ -94,6 +97,8 @@ pub struct Cache {
     ttl: Duration,
     entries: Mutex<BTreeMap<String, Resolved>>,
     dirty: Mutex<bool>,
+    /// The keys asked of a registry in this run.
+    asked: Mutex<std::collections::HashSet<String>>,
 }
 
 /// The user's cache folder for refit: `$REFIT_CACHE_DIR`, else
@@ -126,18 +131,37 @@ impl Cache {
             ttl,
             entries: Mutex::new(entries),
             dirty: Mutex::new(false),
+            asked: Mutex::new(std::collections::HashSet::new()),
         }
     }
 
-    fn get(&self, want: &Want) -> Option<Resolved> {
+    /// A fresh entry; with `this_run`, only one asked in this run (what
+    /// `--check` and `--update` may use: a tag can move within the TTL).
+    fn get(&self, want: &Want, this_run: bool) -> Option<Resolved> {
+        let key = want.key();
+        let asked = self
+            .asked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&key);
+        if this_run && !asked {
+            return None;
+        }
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let hit = entries.get(&want.key())?;
+        let hit = entries.get(&key)?;
         let fresh = now().saturating_sub(hit.resolved_at) < self.ttl.as_secs();
         let enough = !want.detailed || hit.detailed || !hit.is_index();
-        (fresh && enough).then(|| hit.clone())
+        (fresh && enough).then(|| Resolved {
+            from_cache: !asked,
+            ..hit.clone()
+        })
     }
 
     fn put(&self, want: &Want, resolved: &Resolved) {
+        self.asked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(want.key());
         self.entries
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -205,12 +229,20 @@ pub struct Resolver {
     pub cache: Option<Cache>,
     /// Worker threads for a batch.
     pub workers: usize,
+    /// Ask the registry even when the cache has an answer from an earlier
+    /// run (`pin --check`, `pin --update`: whether a tag moved is the
+    /// question). The answers are still cached for later runs.
+    pub revalidate: bool,
 }
 
 impl Resolver {
-    /// Resolve one want (cache first).
+    /// Resolve one want (cache first, unless `revalidate`).
     pub fn resolve(&self, want: &Want) -> Result<Resolved, Failure> {
-        if let Some(hit) = self.cache.as_ref().and_then(|c| c.get(want)) {
+        if let Some(hit) = self
+            .cache
+            .as_ref()
+            .and_then(|c| c.get(want, self.revalidate))
+        {
             return Ok(hit);
         }
         let m = self
@@ -329,6 +361,7 @@ fn from_manifest(m: &Manifest) -> Resolved {
         detailed: m.body.is_some(),
         host: m.host.clone(),
         resolved_at: now(),
+        from_cache: false,
     }
 }
 

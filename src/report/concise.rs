@@ -1,5 +1,5 @@
+use super::common::positions;
 use super::escape::terminal;
-use super::positions;
 use crate::diagnostic::LineIndex;
 use crate::engine::FileReport;
 use std::fmt::Write;

@@ -1,7 +1,7 @@
 //! GitHub Actions workflow commands (`::error file=…::message`).
 
+use super::common::positions;
 use super::paths::repo_relative;
-use super::positions;
 use crate::diagnostic::{LineIndex, Severity};
 use crate::engine::FileReport;
 use std::fmt::Write;

@@ -42,8 +42,9 @@ fn suggestion(
     Some((first + 1, last + 1, replacement.to_string()))
 }
 
-fn code_link(code: &str) -> String {
-    match help_uri(code) {
+fn code_link(d: &Diagnostic) -> String {
+    let code = d.code;
+    match help_uri(d) {
         Some(url) => format!("[{code}]({url})"),
         None => format!("`{code}`"),
     }
@@ -60,7 +61,7 @@ pub fn render(reports: &[FileReport], change: Option<&Change>, unsafe_fixes: boo
                 outside.push(format!(
                     "- `{}`: {} {}",
                     report.display,
-                    code_link(d.code),
+                    code_link(d),
                     d.message
                 ));
             }
@@ -85,7 +86,7 @@ pub fn render(reports: &[FileReport], change: Option<&Change>, unsafe_fixes: boo
         for d in &report.diagnostics {
             total += 1;
             let line = index.line_of(d.span.start) + 1;
-            let mut body = format!("**{}** {}", code_link(d.code), d.message);
+            let mut body = format!("**{}** {}", code_link(d), d.message);
             if let Some(help) = &d.help {
                 let _ = write!(body, "\n\n{help}");
             }
@@ -95,11 +96,7 @@ pub fn render(reports: &[FileReport], change: Option<&Change>, unsafe_fixes: boo
                 _ => (line, line, None),
             };
             if !in_change(first, last) {
-                outside.push(format!(
-                    "- `{path}:{line}`: {} {}",
-                    code_link(d.code),
-                    d.message
-                ));
+                outside.push(format!("- `{path}:{line}`: {} {}", code_link(d), d.message));
                 continue;
             }
             if let Some(r) = &suggested {

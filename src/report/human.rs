@@ -251,14 +251,14 @@ pub fn file(out: &mut String, report: &FileReport, handler: &GraphicalReportHand
         let d = &diagnostics[i];
         let located = source
             .as_ref()
-            .filter(|_| !(d.code.starts_with('E') || d.is_note()) || d.code == "E004");
+            .filter(|_| d.is_finding() || d.code == "E004");
         // Findings on the same span share one frame (REG001 and TAG002
         // on `nginx:latest`); the others follow without a frame.
         let mut end = i + 1;
         if located.is_some() {
             while end < diagnostics.len()
                 && diagnostics[end].span == d.span
-                && !diagnostics[end].code.starts_with('E')
+                && !diagnostics[end].is_file_error()
             {
                 end += 1;
             }

@@ -1,4 +1,4 @@
-use super::positions;
+use super::common::positions;
 use crate::diagnostic::{Applicability, LineIndex, Position, Severity};
 use crate::engine::FileReport;
 use crate::site::Span;
@@ -83,7 +83,7 @@ pub fn file(report: &FileReport, diagnostics: &mut Vec<String>, fixed: &mut Vec<
                 })
                 .collect(),
         });
-        diagnostics.push(super::stream::pretty(
+        diagnostics.push(super::common::pretty(
             &JsonDiagnostic {
                 path: &report.display,
                 code: d.code,
@@ -101,7 +101,7 @@ pub fn file(report: &FileReport, diagnostics: &mut Vec<String>, fixed: &mut Vec<
         ));
     }
     for a in &report.applied {
-        fixed.push(super::stream::pretty(
+        fixed.push(super::common::pretty(
             &JsonApplied {
                 path: &report.display,
                 code: a.code,

@@ -1,6 +1,6 @@
 //! JUnit XML: one test case per file, one failure per finding.
 
-use super::positions;
+use super::common::positions;
 use crate::diagnostic::LineIndex;
 use crate::engine::FileReport;
 use std::fmt::Write;

@@ -2,6 +2,7 @@
 //! refit.toml, else from the `repository` in the package metadata (its
 //! `rules/` folder); with neither, no link is emitted rather than a dead one.
 
+use crate::diagnostic::Diagnostic;
 use std::sync::OnceLock;
 
 static CONFIGURED: OnceLock<String> = OnceLock::new();
@@ -32,11 +33,11 @@ pub fn docs_base() -> Option<String> {
     }
 }
 
-/// The page of a rule (`<base>/REG001.md`); `None` without a base, and for
-/// per-file errors and notes, which have no page.
-pub fn help_uri(code: &str) -> Option<String> {
-    if code.starts_with('E') || code.starts_with('N') {
+/// The page of a diagnostic's rule (`<base>/REG001.md`); `None` without a
+/// base, and for per-file errors and notes, which have no page.
+pub fn help_uri(d: &Diagnostic) -> Option<String> {
+    if !d.is_finding() {
         return None;
     }
-    docs_base().map(|base| format!("{base}/{code}.md"))
+    docs_base().map(|base| format!("{base}/{}.md", d.code))
 }

@@ -2,8 +2,8 @@
 //! suggestions so `reviewdog -reporter=github-pr-review` posts them as
 //! suggested changes.
 
+use super::links::help_uri;
 use super::paths::repo_relative;
-use super::sarif::help_uri;
 use crate::diagnostic::{Diagnostic, LineIndex, Severity};
 use crate::engine::FileReport;
 use crate::site::Span;
@@ -39,7 +39,7 @@ fn diagnostic(report: &FileReport, index: Option<&LineIndex>, d: &Diagnostic) ->
         "message": message,
         "severity": severity(d.severity),
         "source": {"name": "refit"},
-        "code": match help_uri(d.code) {
+        "code": match help_uri(d) {
             Some(url) => json!({"value": d.code, "url": url}),
             None => json!({"value": d.code}),
         },

@@ -2,9 +2,9 @@
 //! its rule link, and the fixes as GitHub `suggestion` blocks, each covering
 //! exactly the lines it replaces.
 
+use super::common::positions;
+use super::links::help_uri;
 use super::paths::repo_relative;
-use super::positions;
-use super::sarif::help_uri;
 use crate::diagnostic::LineIndex;
 use crate::engine::FileReport;
 use std::fmt::Write;
@@ -41,7 +41,7 @@ pub fn file(out: &mut String, report: &FileReport) {
     for d in &report.diagnostics {
         let (start, _) = positions(report, index.as_ref(), d.span);
         let fixable = if d.fix.is_some() { " (fixable)" } else { "" };
-        let code = match help_uri(d.code) {
+        let code = match help_uri(d) {
             Some(url) => format!("[{}]({url})", d.code),
             None => format!("`{}`", d.code),
         };

@@ -1,8 +1,8 @@
 //! SARIF 2.1.0 for GitHub code scanning, built with serde-sarif's typed model.
 
+use super::common::positions;
 use super::paths::{finding_fingerprint, repo_uri};
-use super::positions;
-use crate::diagnostic::{LineIndex, Severity};
+use crate::diagnostic::{Diagnostic, LineIndex, Severity};
 use crate::engine::FileReport;
 use crate::rules::{self, Rule};
 use serde_sarif::sarif::{
@@ -12,7 +12,7 @@ use serde_sarif::sarif::{
 };
 use std::collections::{BTreeMap, HashMap};
 
-pub use super::links::{help_uri, information_uri};
+use super::links::{help_uri, information_uri};
 
 fn level(s: Severity) -> &'static str {
     match s {
@@ -34,12 +34,9 @@ fn text(s: impl Into<String>) -> MultiformatMessageString {
     MultiformatMessageString::builder().text(s.into()).build()
 }
 
-fn descriptor(
-    code: &str,
-    name: &str,
-    severity: Severity,
-    rule: Option<&Rule>,
-) -> ReportingDescriptor {
+/// The descriptor of the rule (or per-file error, or note) that `d` is of.
+fn descriptor(d: &Diagnostic, severity: Severity, rule: Option<&Rule>) -> ReportingDescriptor {
+    let (code, name) = (d.code, d.name);
     let (short, full, help) = match rule {
         Some(r) => {
             let doc = r.documentation();
@@ -78,7 +75,7 @@ fn descriptor(
         )
         .build();
     // No documentation base configured: no link rather than a dead one.
-    descriptor.help_uri = help_uri(code);
+    descriptor.help_uri = help_uri(d);
     descriptor
 }
 
@@ -108,14 +105,9 @@ pub fn file(report: &FileReport, rules_seen: &mut RulesSeen, results: &mut Vec<S
                     .chain(rules::ONLINE_RULES)
                     .copied()
                     .find(|r| r.code == d.code);
-                descriptor(
-                    d.code,
-                    d.name,
-                    rule.map_or(d.severity, |r| r.severity),
-                    rule,
-                )
+                descriptor(d, rule.map_or(d.severity, |r| r.severity), rule)
             });
-            let (start, end) = super::positions(report, index.as_ref(), d.span);
+            let (start, end) = super::common::positions(report, index.as_ref(), d.span);
             let line_text = match (report.current_text(), index.as_ref()) {
                 (Some(t), Some(ix)) => {
                     let l = ix.line_of(d.span.start);
@@ -186,7 +178,7 @@ pub fn file(report: &FileReport, rules_seen: &mut RulesSeen, results: &mut Vec<S
             if !fixes.is_empty() {
                 result.fixes = Some(fixes);
             }
-            results.push(super::stream::pretty(&result, 8));
+            results.push(super::common::pretty(&result, 8));
         }
     }
 }

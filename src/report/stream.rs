@@ -5,26 +5,10 @@
 //! and splice them into the document at the end. Nothing keeps a file's
 //! text or findings after the file is written out.
 
-use super::{Format, RenderOptions, Totals, github, human, json, junit, rdjson, review, sarif};
+use super::common::{Format, RenderOptions, Totals, pretty};
+use super::{github, human, json, junit, rdjson, review, sarif};
 use crate::engine::FileReport;
 use std::io::{self, BufWriter, Seek, Write};
-
-/// A value pretty-printed as serde_json does, as an element `indent`
-/// spaces deep (JSON strings hold no raw line breaks, so indenting by line
-/// is exact).
-pub fn pretty(value: &impl serde::Serialize, indent: usize) -> String {
-    let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".to_string());
-    let pad = " ".repeat(indent);
-    let mut out = String::with_capacity(text.len() + 16 * indent);
-    for (i, line) in text.split('\n').enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        out.push_str(&pad);
-        out.push_str(line);
-    }
-    out
-}
 
 /// The items of one array (or the body of a document), in memory up to
 /// `limit` bytes, then in an anonymous temporary file.

@@ -135,12 +135,12 @@ pub struct FileFacts {
     /// The file's text, for fixes that edit around a span.
     pub text: Option<String>,
     pub graph: Option<crate::site::StageGraph>,
-    pub build_refs: Option<std::sync::Arc<crate::build_refs::BuildRefs>>,
+    pub build_refs: Option<std::sync::Arc<crate::facts::BuildRefs>>,
     /// REF005's index of stage names, built on first use, and its answers
     /// per name, so that a file with many `--from` values costs one index.
     pub stage_names: ref005_from_not_a_stage::StageNames,
     /// How the containers tools would resolve short names in this file.
-    pub short_names: Option<std::sync::Arc<crate::shortnames::ShortNames>>,
+    pub short_names: Option<std::sync::Arc<crate::facts::ShortNames>>,
     /// What the repository's build invocations set for this Dockerfile's
     /// build arguments.
     pub supplied_args: Option<crate::site::SuppliedArgs>,
@@ -196,6 +196,7 @@ impl Rule {
     /// A diagnostic of this rule at the site.
     pub fn report(&self, site: &ImageSite, message: String) -> Diagnostic {
         Diagnostic {
+            kind: crate::diagnostic::DiagnosticKind::Finding,
             code: self.code,
             name: self.name,
             severity: self.severity,
@@ -210,6 +211,7 @@ impl Rule {
     /// A diagnostic of this rule at a span of the file.
     pub fn report_at(&self, span: crate::site::Span, message: String) -> Diagnostic {
         Diagnostic {
+            kind: crate::diagnostic::DiagnosticKind::Finding,
             code: self.code,
             name: self.name,
             severity: self.severity,

@@ -235,7 +235,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     };
     let lower = name.to_ascii_lowercase();
     let closest = ctx.file.stage_names.suggest(&lower, graph);
-    let known = crate::build_refs::BuildRefs::known(ctx.file.build_refs.as_deref());
+    let known = crate::facts::BuildRefs::known(ctx.file.build_refs.as_deref());
     // Without the repository, a name no stage is close to is most likely a
     // named context passed by build files that were not copied along.
     if closest.is_none() && !known {

@@ -108,7 +108,7 @@ fn check_file(rule: &Rule, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    let known = crate::build_refs::BuildRefs::known(ctx.file.build_refs.as_deref());
+    let known = crate::facts::BuildRefs::known(ctx.file.build_refs.as_deref());
     for node in &graph.stages {
         if reached.get(node.index).copied().unwrap_or(true) {
             continue;

@@ -1,11 +1,13 @@
 //! What the server knows about one document: the same check `refit check`
 //! runs, on the editor's buffer instead of the file on disk.
 
-use crate::check::{FileKind, Settings};
+use crate::kind::FileKind;
+
 use crate::config::ConfigError;
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::engine::{self, FixMode};
 use crate::run::Run;
+use crate::settings::Settings;
 use crate::site::{ImageSite, SiteValue};
 use std::path::Path;
 
@@ -16,6 +18,8 @@ use std::path::Path;
 pub struct FileSettings {
     pub kind: FileKind,
     pub settings: Settings,
+    /// What the workspace says about the files around it.
+    pub input: crate::sources::SourceOptions,
     pub max_file_size: u64,
     /// `fix.unsafe-fixes` in the config: what fix-all applies.
     pub unsafe_fixes: bool,
@@ -30,10 +34,13 @@ pub fn settings_for(run: &Run, path: &Path) -> Result<Option<FileSettings>, Conf
     };
     let fs = run.file_settings(&absolute)?;
     let unsafe_fixes = matches!(fs.mode, FixMode::On { unsafe_fixes: true });
-    let settings = engine::local_settings(&absolute, kind, &fs.settings).unwrap_or(fs.settings);
+    let input =
+        run.workspace()
+            .source_options(&absolute, kind, crate::check::options(&fs.settings));
     Ok(Some(FileSettings {
         kind,
-        settings,
+        settings: fs.settings,
+        input,
         max_file_size: fs.max_file_size,
         unsafe_fixes,
     }))
@@ -47,10 +54,11 @@ pub struct Analysis {
     pub sites: Vec<ImageSite>,
     pub unsafe_fixes: bool,
     settings: Settings,
+    input: crate::sources::SourceOptions,
 }
 
 fn error(code: &'static str, message: String) -> Diagnostic {
-    crate::check::file_error(code, message, crate::site::Span::new(0, 0))
+    crate::diagnostic::file_error(code, message, crate::site::Span::new(0, 0))
 }
 
 /// Check a buffer as `refit check` checks the file. A panic inside the
@@ -73,7 +81,7 @@ fn check_buffer(text: &str, fs: &FileSettings) -> (Vec<Diagnostic>, Vec<ImageSit
         );
         return (vec![d], Vec::new());
     }
-    match crate::check::check_text(fs.kind, text, &fs.settings) {
+    match crate::check::check_with(fs.kind, text, &fs.settings, &fs.input) {
         Ok(checked) => (checked.diagnostics, checked.sites),
         Err(d) => (vec![*d], Vec::new()),
     }
@@ -100,6 +108,7 @@ fn analyze_with(
         sites,
         unsafe_fixes: fs.unsafe_fixes,
         settings: fs.settings.clone(),
+        input: fs.input.clone(),
     }
 }
 
@@ -111,7 +120,16 @@ impl Analysis {
             unsafe_fixes: self.unsafe_fixes,
         };
         let run = || {
-            engine::process_text(text.to_string(), "", None, self.kind, &self.settings, mode).fixed
+            engine::process_with(
+                text.to_string(),
+                "",
+                None,
+                self.kind,
+                &self.settings,
+                &self.input,
+                mode,
+            )
+            .fixed
         };
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
             .ok()
@@ -217,6 +235,7 @@ mod tests {
         let fs = FileSettings {
             kind: FileKind::Dockerfile,
             settings: Settings::default(),
+            input: Default::default(),
             max_file_size: crate::engine::DEFAULT_MAX_FILE_SIZE,
             unsafe_fixes: false,
         };

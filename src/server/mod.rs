@@ -3,6 +3,7 @@
 //! and the same fixes as `refit check`, on the editor's unsaved buffer.
 
 mod analysis;
+pub mod framing;
 pub mod position;
 
 use crate::config;
@@ -53,18 +54,130 @@ pub const DEBOUNCE: Duration = Duration::from_millis(50);
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// Serve on stdin/stdout until the client says `exit`.
+/// Serve on stdin/stdout until the client says `exit` or closes stdin.
+/// refit frames the messages itself ([`framing`]): malformed JSON, a
+/// garbled header or an oversized message gets a JSON-RPC error answer
+/// and the server goes on.
 pub fn run_stdio() -> Result<(), Error> {
-    let (connection, io) = Connection::stdio();
-    serve(connection, DEBOUNCE)?;
-    io.join()?;
-    Ok(())
+    let (to_server, server_receiver) = crossbeam_channel::bounded::<Message>(0);
+    let (server_sender, from_server) = crossbeam_channel::bounded::<Message>(0);
+    let (answers, raw) = crossbeam_channel::unbounded::<Vec<u8>>();
+    let writer = std::thread::Builder::new()
+        .name("refit-lsp-writer".to_string())
+        .spawn(move || write_stdout(&from_server, &raw))?;
+    std::thread::Builder::new()
+        .name("refit-lsp-reader".to_string())
+        .spawn(move || read_stdin(&to_server, &answers))?;
+    serve(
+        Connection {
+            sender: server_sender,
+            receiver: server_receiver,
+        },
+        DEBOUNCE,
+    )?;
+    // The server's sender is gone: the writer ends after what is queued.
+    // The reader may still wait on stdin; the process ends without it.
+    writer
+        .join()
+        .map_err(|_| "the writer thread panicked")?
+        .map_err(Error::from)
+}
+
+/// Read framed messages from stdin and hand them to the server; answer
+/// what is not a message. Ends at the end of input or after `exit`.
+fn read_stdin(
+    to_server: &crossbeam_channel::Sender<Message>,
+    answers: &crossbeam_channel::Sender<Vec<u8>>,
+) {
+    let stdin = std::io::stdin();
+    let mut reader = framing::Reader::new(stdin.lock());
+    loop {
+        let body = match reader.next_frame() {
+            Ok(framing::Frame::Body(b)) => b,
+            Ok(framing::Frame::Bad(why)) => {
+                let _ = answers.send(framing::error_response(
+                    None,
+                    framing::INVALID_REQUEST,
+                    &why,
+                ));
+                continue;
+            }
+            Ok(framing::Frame::Eof) | Err(_) => return,
+        };
+        let value = match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = answers.send(framing::error_response(
+                    None,
+                    framing::PARSE_ERROR,
+                    &format!("Parse error: {e}"),
+                ));
+                continue;
+            }
+        };
+        let id = value.get("id").cloned();
+        let message = match serde_json::from_value::<Message>(value) {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = answers.send(framing::error_response(
+                    id,
+                    framing::INVALID_REQUEST,
+                    &format!("Invalid request: {e}"),
+                ));
+                continue;
+            }
+        };
+        let exit = matches!(&message, Message::Notification(n) if n.method == "exit");
+        if to_server.send(message).is_err() || exit {
+            return;
+        }
+    }
+}
+
+/// Write the server's messages and the reader's error answers to stdout.
+fn write_stdout(
+    from_server: &crossbeam_channel::Receiver<Message>,
+    raw: &crossbeam_channel::Receiver<Vec<u8>>,
+) -> std::io::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut reader_open = true;
+    loop {
+        if reader_open {
+            crossbeam_channel::select! {
+                recv(from_server) -> m => match m {
+                    Ok(m) => m.write(&mut out)?,
+                    Err(_) => return Ok(()),
+                },
+                recv(raw) -> r => match r {
+                    Ok(body) => framing::write_frame(&mut out, &body)?,
+                    Err(_) => reader_open = false,
+                },
+            }
+        } else {
+            match from_server.recv() {
+                Ok(m) => m.write(&mut out)?,
+                Err(_) => return Ok(()),
+            }
+        }
+    }
 }
 
 /// Serve on a connection (stdio, or in memory for tests).
 pub fn serve(connection: Connection, debounce: Duration) -> Result<(), Error> {
-    let (id, params) = connection.initialize_start()?;
-    let init: InitializeParams = serde_json::from_value(params)?;
+    // Initialize parameters that do not read are answered, and the client
+    // may try again: bad input never ends the server.
+    let (id, init) = loop {
+        let (id, params) = connection.initialize_start()?;
+        match serde_json::from_value::<InitializeParams>(params) {
+            Ok(init) => break (id, init),
+            Err(e) => connection.sender.send(Message::Response(Response::new_err(
+                id,
+                ErrorCode::InvalidParams as i32,
+                format!("initialize: {e}"),
+            )))?,
+        }
+    };
     let utf8 = init
         .capabilities
         .general
@@ -217,7 +330,7 @@ fn new_run() -> Result<Run, Error> {
 fn is_config_file(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
-        .is_some_and(|n| config::FILE_NAMES.contains(&n))
+        .is_some_and(|n| crate::kind::CONFIG_FILE_NAMES.contains(&n))
 }
 
 fn severity(s: Severity) -> DiagnosticSeverity {
@@ -286,7 +399,7 @@ impl Server {
             "**/{Makefile,GNUmakefile,makefile,Justfile,justfile,Tiltfile,Kustomization}",
             "**/templates/**",
         ];
-        let watchers = config::FILE_NAMES
+        let watchers = crate::kind::CONFIG_FILE_NAMES
             .iter()
             .map(|name| format!("**/{name}"))
             .chain(context_globs.iter().map(|g| g.to_string()))
@@ -423,6 +536,21 @@ impl Server {
                 doc.analysis = None;
                 let now = Instant::now();
                 doc.due = Some(doc.checked_at.map_or(now, |t| (t + debounce).max(now)));
+                // An open build file, kustomization or Compose file: the
+                // workspace reads its facts from the buffer, and the other
+                // open documents are checked again after the same pause.
+                if let Some(path) = uri_to_path(&p.text_document.uri)
+                    && crate::workspace::is_context_file(&path)
+                {
+                    self.run.workspace().edited(&path, &doc.text);
+                    let due = doc.due;
+                    for (other, d) in self.docs.iter_mut() {
+                        if *other != key {
+                            d.analysis = None;
+                            d.due = due;
+                        }
+                    }
+                }
             }
             "textDocument/didClose" => {
                 let Ok(p) = serde_json::from_value::<DidCloseTextDocumentParams>(n.params) else {
@@ -439,8 +567,8 @@ impl Server {
                 let path = uri_to_path(&p.text_document.uri);
                 if path.as_deref().is_some_and(is_config_file) {
                     self.reload_config()?;
-                } else if path.as_deref().is_some_and(crate::context::is_context_file) {
-                    self.context_changed()?;
+                } else if let Some(path) = path.filter(|p| crate::workspace::is_context_file(p)) {
+                    self.context_changed(&[path])?;
                 }
             }
             "workspace/didChangeWatchedFiles" => {
@@ -452,10 +580,16 @@ impl Server {
                     .any(|c| uri_to_path(&c.uri).is_some_and(|p| is_config_file(&p)))
                 {
                     self.reload_config()?;
-                } else if p.changes.iter().any(|c| {
-                    uri_to_path(&c.uri).is_some_and(|p| crate::context::is_context_file(&p))
-                }) {
-                    self.context_changed()?;
+                } else {
+                    let changed: Vec<PathBuf> = p
+                        .changes
+                        .iter()
+                        .filter_map(|c| uri_to_path(&c.uri))
+                        .filter(|p| crate::workspace::is_context_file(p))
+                        .collect();
+                    if !changed.is_empty() {
+                        self.context_changed(&changed)?;
+                    }
                 }
             }
             _ => {}
@@ -463,12 +597,14 @@ impl Server {
         Ok(())
     }
 
-    /// A file the repository context is read from changed (a bake file, a
-    /// kustomization, a Compose file, a chart template): forget what was
-    /// read, check every open document again.
-    fn context_changed(&mut self) -> Result<(), Error> {
-        crate::context::forget();
-        crate::build_refs::forget();
+    /// Files the workspace reads facts from changed, appeared or went away
+    /// (a bake file, a kustomization, a Compose file, a chart template):
+    /// the workspace reads those files again, and every open document is
+    /// checked again.
+    fn context_changed(&mut self, paths: &[PathBuf]) -> Result<(), Error> {
+        for path in paths {
+            self.run.workspace().changed(path);
+        }
         self.check_all_again()
     }
 
@@ -486,8 +622,6 @@ impl Server {
 
     /// A `refit.toml` changed: forget every cached config, check again.
     fn reload_config(&mut self) -> Result<(), Error> {
-        crate::context::forget();
-        crate::build_refs::forget();
         self.run = new_run()?;
         self.check_all_again()
     }
@@ -514,14 +648,15 @@ impl Server {
                 crate::discover::classify(&doc.path).map(|kind| {
                     let fs = FileSettings {
                         kind,
-                        settings: crate::check::Settings::default(),
+                        settings: crate::settings::Settings::default(),
+                        input: Default::default(),
                         max_file_size: crate::engine::DEFAULT_MAX_FILE_SIZE,
                         unsafe_fixes: false,
                     };
                     let mut a = analysis::analyze(&doc.text, &fs);
                     a.diagnostics.insert(
                         0,
-                        crate::check::file_error(
+                        crate::diagnostic::file_error(
                             "E000",
                             format!("Invalid configuration, checked with the defaults: {e}"),
                             crate::site::Span::new(0, 0),
@@ -623,7 +758,7 @@ impl Server {
         if let Some(help) = &d.help {
             message.push_str(&format!("\n{help}"));
         }
-        let href = crate::report::links::help_uri(d.code).and_then(|u| Uri::from_str(&u).ok());
+        let href = crate::report::links::help_uri(d).and_then(|u| Uri::from_str(&u).ok());
         lsp_types::Diagnostic {
             range: doc
                 .lines
@@ -679,7 +814,7 @@ impl Server {
             let index = crate::diagnostic::LineIndex::new(&doc.text);
             for d in &analysis.diagnostics {
                 let touches = d.span.start <= end && start <= d.span.end;
-                if !touches || d.code.starts_with('E') {
+                if !touches || d.is_file_error() {
                     continue;
                 }
                 let lsp = self.lsp_diagnostic(doc, d);

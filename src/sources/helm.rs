@@ -511,7 +511,7 @@ mod tests {
 
     #[test]
     fn digest_key_placement_follows_the_map() {
-        let chart = crate::context::ChartFacts {
+        let chart = crate::facts::ChartFacts {
             templates: true,
             digest_paths: ["image", "list[0].image", "flow"]
                 .iter()

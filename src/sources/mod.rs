@@ -13,7 +13,9 @@ pub mod yaml;
 
 use std::collections::BTreeMap;
 
-/// Options that change how a front-end resolves references.
+/// What a front-end is handed to resolve references: the command line's
+/// values (from `Settings`) and the facts of the workspace that concern
+/// this file (built per file by the engine from the workspace).
 #[derive(Debug, Clone, Default)]
 pub struct SourceOptions {
     /// `--build-arg NAME=VALUE` overrides for Dockerfile ARGs.
@@ -29,21 +31,24 @@ pub struct SourceOptions {
     pub hosts_namespace: Option<String>,
     /// What the repository around a Dockerfile builds by name (bake and
     /// Compose targets, named contexts), for STG001 and REF005.
-    pub build_refs: Option<std::sync::Arc<crate::build_refs::BuildRefs>>,
+    pub build_refs: Option<std::sync::Arc<crate::facts::BuildRefs>>,
     /// The chart a Helm values file belongs to: how its templates join
     /// registry and repository.
-    pub chart: Option<std::sync::Arc<crate::context::ChartFacts>>,
-    /// What the rest of the repository says (images it builds, named build
-    /// contexts).
-    pub repo: Option<std::sync::Arc<crate::context::RepoContext>>,
+    pub chart: Option<std::sync::Arc<crate::facts::ChartFacts>>,
+    /// Names the repository builds itself (images, named build contexts,
+    /// placeholders a script substitutes): not pulls.
+    pub local: Option<std::sync::Arc<crate::facts::LocalNames>>,
+    /// Why refit read the repository around the file only in part (a
+    /// memory bound): then a rename is not known to be safe.
+    pub cut: Option<String>,
     /// How the containers tools would resolve short names in this file
     /// (the repository's `registries.conf` files that configure its folder).
-    pub short_names: Option<std::sync::Arc<crate::shortnames::ShortNames>>,
+    pub short_names: Option<std::sync::Arc<crate::facts::ShortNames>>,
     /// Build arguments Compose passes to this Dockerfile: values for ARGs
     /// that have no default (never over a default or `--build-arg`).
     pub compose_args: BTreeMap<String, String>,
     /// The `images:` entries of the kustomizations that include this file.
-    pub kustomize_images: Vec<crate::context::KustomizeImage>,
+    pub kustomize_images: Vec<crate::facts::KustomizeImage>,
     /// What the repository's build invocations set for this Dockerfile's
     /// build arguments (REF002); `None`: refit did not read the repository.
     pub supplied_args: Option<crate::site::SuppliedArgs>,

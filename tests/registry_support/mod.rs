@@ -131,6 +131,11 @@ impl Registry {
     pub fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
+    /// Stop the registry (it is down from now on).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }

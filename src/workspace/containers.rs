@@ -141,13 +141,13 @@ pub(super) fn openshift_resource(text: &str) -> bool {
 
 impl RepoContext {
     /// Why the containers tools, not Docker, read a file: `Some(why)`.
-    pub fn containers_build(&self, file: &Path, kind: crate::check::FileKind) -> Option<String> {
+    pub fn containers_build(&self, file: &Path, kind: crate::kind::FileKind) -> Option<String> {
         let name = file
             .file_name()
             .map(|n| n.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default();
         match kind {
-            crate::check::FileKind::Dockerfile => {
+            crate::kind::FileKind::Dockerfile => {
                 if name.starts_with("containerfile") || name.ends_with(".containerfile") {
                     return Some(format!(
                         "`{}` is named for Podman and Buildah",
@@ -160,14 +160,14 @@ impl RepoContext {
                     .or_else(|| self.containers_files.get(ANY_DOCKERFILE))?;
                 Some(format!("`{by}` builds it with Podman or Buildah"))
             }
-            crate::check::FileKind::Compose => {
+            crate::kind::FileKind::Compose => {
                 let by = self
                     .containers_files
                     .get(&name)
                     .or_else(|| self.containers_files.get(ANY_COMPOSE))?;
                 Some(format!("`{by}` runs it with podman-compose"))
             }
-            crate::check::FileKind::Kubernetes if !self.openshift.is_empty() => {
+            crate::kind::FileKind::Kubernetes if !self.openshift.is_empty() => {
                 let file = crate::realpath::canonical(file).unwrap_or_else(|_| file.to_path_buf());
                 let (_, by) = self
                     .openshift
@@ -185,7 +185,7 @@ impl RepoContext {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::FileKind;
+    use crate::kind::FileKind;
 
     fn scan(text: &str) -> RepoContext {
         let mut ctx = RepoContext::default();

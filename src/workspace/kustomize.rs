@@ -1,32 +1,7 @@
-//! kustomize: which kustomizations include a file, and the `images:`
-//! entries that override its images.
+//! kustomize: what a kustomization includes, and the `images:` entries
+//! that override its resources' images (see `RepoFacts::kustomize_overrides`).
 
 use super::*;
-
-impl RepoContext {
-    /// The `images:` entries of every kustomization that includes a file,
-    /// directly or through overlays (bounded).
-    pub fn kustomize_overrides(&self, file: &Path) -> Vec<KustomizeImage> {
-        let Ok(file) = crate::realpath::canonical(file) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
-        let mut queue = vec![file];
-        while let Some(item) = queue.pop() {
-            if seen.len() > 256 {
-                break;
-            }
-            for (dir, k) in &self.kustomizations {
-                if k.includes.contains(&item) && seen.insert(dir.clone()) {
-                    out.extend(k.images.iter().cloned());
-                    queue.push(dir.clone());
-                }
-            }
-        }
-        out
-    }
-}
 
 impl RepoContext {
     /// The folder (repository-relative) of a kustomization that lists this

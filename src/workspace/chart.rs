@@ -2,75 +2,11 @@
 //! joins, digests read) and its sub-charts.
 
 use super::*;
-use std::collections::HashMap;
-use std::sync::OnceLock;
 
-/// How a chart builds image strings, from its `templates/`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ChartFacts {
-    /// Whether the chart has templates refit read.
-    pub templates: bool,
-    /// Whether a template uses a registry value (`.Values.global.imageRegistry`,
-    /// `.imageRoot.registry`, `_helpers.tpl` joins): a repository must not
-    /// be prefixed with a registry, or the join doubles it.
-    pub joins_registry: bool,
-    /// Names and aliases of `dependencies:`: values under these keys belong
-    /// to sub-charts, with their own templates and defaults.
-    pub dependencies: Vec<String>,
-    /// Values paths of the image maps whose `digest` a template reads
-    /// (`image`, `controller.image`), directly or through `_helpers.tpl`:
-    /// where `refit pin` may add a `digest:` key (`crate::helm_templates`).
-    pub digest_paths: BTreeSet<String>,
-    /// Values a template writes right after `<registry>/`, by value path
-    /// (`kernelCollector.image.name`): where their registry comes from.
-    pub joins: BTreeMap<String, RegistryJoin>,
-}
-
-/// How a template writes the registry in front of a value:
-/// `{{ .Values.a.registry }}/{{ .Values.a.name }}`,
-/// `{{ default .Values.image.registry .Values.a.registry }}/{{ … }}`,
-/// `{{ printf "%s/%s:%s" .Values.a.registry .Values.a.image … }}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RegistryJoin {
-    /// The value path the registry is read from; `None` when the template
-    /// computes it some other way (`include`, a variable).
-    pub primary: Option<String>,
-    /// With `default FALLBACK PRIMARY`: the value used when the primary
-    /// is empty or absent.
-    pub fallback: Option<String>,
-    /// With `default "quay.io" PRIMARY`: the literal registry used when
-    /// the primary is empty or absent.
-    pub literal_fallback: Option<String>,
-}
-
-/// Facts of each chart folder (canonical) read in this process: every
-/// values file beside a `Chart.yaml` needs them, and reading the templates
-/// is the costly part. A cell per folder, so two files of one chart
-/// checked at once wait for one read rather than both reading.
-type ChartCache = HashMap<PathBuf, Arc<OnceLock<Arc<ChartFacts>>>>;
-static CHARTS: LazyLock<Mutex<ChartCache>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// [`chart_facts`] of the chart in `dir`, read once per chart folder
-/// until [`forget`](super::forget).
-pub fn chart_facts_cached(dir: &Path, chart_yaml: &str) -> Arc<ChartFacts> {
-    let key = crate::realpath::canonical(dir).unwrap_or_else(|_| dir.to_path_buf());
-    let cell = match CHARTS.lock() {
-        Ok(mut cache) => cache.entry(key).or_default().clone(),
-        Err(_) => return Arc::new(chart_facts(dir, chart_yaml)),
-    };
-    cell.get_or_init(|| Arc::new(chart_facts(dir, chart_yaml)))
-        .clone()
-}
-
-/// Forget every chart read so far.
-pub(super) fn forget_charts() {
-    if let Ok(mut cache) = CHARTS.lock() {
-        cache.clear();
-    }
-}
-
-/// Read the chart in `dir` (the folder of `Chart.yaml`).
-pub fn chart_facts(dir: &Path, chart_yaml: &str) -> ChartFacts {
+/// Read the chart in `dir` (the folder of `Chart.yaml`, canonical, under
+/// `root`): its templates through the bounded reader, a `templates` that
+/// leads outside the root not at all.
+pub fn chart_facts(root: &Path, dir: &Path, chart_yaml: &str) -> ChartFacts {
     let mut facts = ChartFacts::default();
     if let Ok(docs) = crate::sources::yaml::parse(chart_yaml)
         && let Some(doc) = docs.first()
@@ -88,15 +24,19 @@ pub fn chart_facts(dir: &Path, chart_yaml: &str) -> ChartFacts {
         }
     }
     let templates = dir.join("templates");
-    if templates.is_dir() {
+    if let Ok(templates) = read::inside(root, &templates)
+        && templates.is_dir()
+    {
         facts.templates = true;
-        let mut digests = crate::helm_templates::DigestReader::default();
+        let mut digests = crate::workspace::helm_templates::DigestReader::default();
         let mut total: u64 = 0;
-        for path in walk(&templates, |_| true).0 {
-            if total > MAX_TOTAL_BYTES {
+        for path in template_files(&templates) {
+            if total > MAX_TEMPLATE_BYTES {
                 break;
             }
-            let Some(text) = read(&path) else { continue };
+            let Ok(text) = read::read_regular(&path, read::MAX_FILE_BYTES) else {
+                continue;
+            };
             total += text.len() as u64;
             facts.joins_registry |= template_joins_registry(&text);
             digests.add(&text);
@@ -105,6 +45,29 @@ pub fn chart_facts(dir: &Path, chart_yaml: &str) -> ChartFacts {
         facts.digest_paths = digests.finish();
     }
     facts
+}
+
+/// The most bytes of one chart's templates read.
+const MAX_TEMPLATE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The regular files under a chart's `templates/`, links not followed.
+fn template_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => stack.push(entry.path()),
+                Ok(t) if t.is_file() => out.push(entry.path()),
+                _ => {}
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Whether a template expression (`{{ … }}`) uses a registry value.

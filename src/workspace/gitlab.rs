@@ -24,7 +24,7 @@ pub(super) fn include_into(
     if depth > 4 || seen.len() > 64 || !seen.insert(file.to_path_buf()) {
         return;
     }
-    let Some(text) = read(file) else { return };
+    let Some(text) = read(root, file) else { return };
     let Ok(docs) = crate::sources::yaml::parse(&text) else {
         return;
     };
@@ -50,7 +50,7 @@ pub(super) fn include_into(
             }
             let path = root.join(local.trim_start_matches('/'));
             include_into(&path, root, depth + 1, seen, out);
-            let Some(included) = read(&path) else {
+            let Some(included) = read(root, &path) else {
                 continue;
             };
             let Ok(idocs) = crate::sources::yaml::parse(&included) else {

@@ -8,23 +8,7 @@
 //! both readings agree. When the repository's configuration can send a
 //! short name elsewhere, qualifying it as Docker Hub is not a safe fix.
 
-use std::collections::BTreeMap;
-
-/// What the repository's `registries.conf` files say about short names.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ShortNames {
-    /// `[aliases]`: short name → fully qualified name.
-    pub aliases: BTreeMap<String, String>,
-    /// `unqualified-search-registries` (or the v1 `[registries.search]`).
-    pub search: Vec<String>,
-    /// The files read, for messages (repository-relative).
-    pub files: Vec<String>,
-    /// Why the containers tools, not Docker, read the file (a
-    /// `Containerfile`, a `podman build` in a script): then the build
-    /// machine's own `registries.conf` decides unless the repository pins
-    /// Docker Hub.
-    pub built_by: Option<String>,
-}
+use crate::facts::ShortNames;
 
 /// The folder a `registries.conf` configures: the folder holding it, above
 /// the conventional `etc/containers/`, `containers/`, `registries.conf.d/`
@@ -63,18 +47,6 @@ pub fn is_registries_conf(path: &std::path::Path) -> bool {
 }
 
 impl ShortNames {
-    /// Add what another (deeper) configuration says: its aliases win, and
-    /// its search list replaces the one before.
-    pub fn merge(&mut self, other: &ShortNames) {
-        for (k, v) in &other.aliases {
-            self.aliases.insert(k.clone(), v.clone());
-        }
-        if !other.search.is_empty() {
-            self.search = other.search.clone();
-        }
-        self.files.extend(other.files.iter().cloned());
-    }
-
     /// Read one file (TOML); a file that does not parse adds nothing.
     pub fn read(&mut self, display: &str, text: &str) {
         let Ok(doc) = toml::from_str::<toml::Table>(text) else {
@@ -108,48 +80,6 @@ impl ShortNames {
         }
         if used {
             self.files.push(display.to_string());
-        }
-    }
-
-    /// Where the containers tools would pull a short name from, when that
-    /// may not be Docker Hub: `Some(why)`; `None` when they agree with
-    /// Docker (`name` is the repository path without tag, as written).
-    pub fn elsewhere(&self, name: &str) -> Option<String> {
-        let hub = if name.contains('/') {
-            format!("docker.io/{name}")
-        } else {
-            format!("docker.io/library/{name}")
-        };
-        let alias = self.aliases.get(name).or_else(|| {
-            name.strip_prefix("library/")
-                .and_then(|n| self.aliases.get(n))
-        });
-        if let Some(target) = alias {
-            let target = target.trim_end_matches('/');
-            return (target != hub).then(|| {
-                format!(
-                    "an alias in {} sends `{name}` to `{target}`",
-                    self.files.join(", ")
-                )
-            });
-        }
-        match self.search.as_slice() {
-            [] => self.built_by.as_ref().map(|by| {
-                format!(
-                    "{by}, and the host's `registries.conf` decides where `{name}` comes from (the repository pins no search registry)"
-                )
-            }),
-            [only] if only == "docker.io" => None,
-            [first, ..] if first != "docker.io" => Some(format!(
-                "{} searches `{first}` first for short names",
-                self.files.join(", ")
-            )),
-            list => Some(format!(
-                "{} searches {} registries for short names ({})",
-                self.files.join(", "),
-                list.len(),
-                list.join(", ")
-            )),
         }
     }
 }

@@ -1,0 +1,179 @@
+//! Facts about the files around a file: plain data that front-ends and
+//! rules are handed (through `SourceOptions` and `RuleContext`) and never
+//! compute. The workspace (`crate::workspace`) extracts them from the
+//! repository; this module only says what they are.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the repository builds by name and passes as named contexts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BuildRefs {
+    /// Stage names built as targets (lowercase).
+    pub targets: BTreeSet<String>,
+    /// Named build contexts (lowercase).
+    pub contexts: BTreeSet<String>,
+    /// Whether the repository root was found (`.git`): when
+    /// not, the build files that name targets and contexts may simply be
+    /// missing (a copied Dockerfile), and STG001 and REF005 report only
+    /// what the Dockerfile shows on its own.
+    pub root: bool,
+}
+
+impl BuildRefs {
+    /// Whether the repository around the file is known: no scan (stdin, a
+    /// single text) counts as the whole build, a scan that found no root
+    /// does not.
+    pub fn known(refs: Option<&BuildRefs>) -> bool {
+        refs.is_none_or(|r| r.root)
+    }
+    pub fn targets(&self, stage: &str) -> bool {
+        self.targets.contains(&stage.to_ascii_lowercase())
+    }
+    pub fn defines_context(&self, name: &str) -> bool {
+        self.contexts.contains(&name.to_ascii_lowercase())
+    }
+}
+
+/// How a chart builds image strings, from its `templates/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChartFacts {
+    /// Whether the chart has templates refit read.
+    pub templates: bool,
+    /// Whether a template uses a registry value (`.Values.global.imageRegistry`,
+    /// `.imageRoot.registry`, `_helpers.tpl` joins): a repository must not
+    /// be prefixed with a registry, or the join doubles it.
+    pub joins_registry: bool,
+    /// Names and aliases of `dependencies:`: values under these keys belong
+    /// to sub-charts, with their own templates and defaults.
+    pub dependencies: Vec<String>,
+    /// Values paths of the image maps whose `digest` a template reads
+    /// (`image`, `controller.image`), directly or through `_helpers.tpl`:
+    /// where `refit pin` may add a `digest:` key (`crate::workspace::helm_templates`).
+    pub digest_paths: BTreeSet<String>,
+    /// Values a template writes right after `<registry>/`, by value path
+    /// (`kernelCollector.image.name`): where their registry comes from.
+    pub joins: BTreeMap<String, RegistryJoin>,
+}
+
+/// How a template writes the registry in front of a value:
+/// `{{ .Values.a.registry }}/{{ .Values.a.name }}`,
+/// `{{ default .Values.image.registry .Values.a.registry }}/{{ … }}`,
+/// `{{ printf "%s/%s:%s" .Values.a.registry .Values.a.image … }}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistryJoin {
+    /// The value path the registry is read from; `None` when the template
+    /// computes it some other way (`include`, a variable).
+    pub primary: Option<String>,
+    /// With `default FALLBACK PRIMARY`: the value used when the primary
+    /// is empty or absent.
+    pub fallback: Option<String>,
+    /// With `default "quay.io" PRIMARY`: the literal registry used when
+    /// the primary is empty or absent.
+    pub literal_fallback: Option<String>,
+}
+
+/// An entry of a kustomization's `images:`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KustomizeImage {
+    /// `name`: matched literally against resource images (without tag).
+    pub name: String,
+    pub new_name: Option<String>,
+    /// Whether `newTag` or `digest` replaces the resource's tag.
+    pub new_tag: bool,
+}
+
+/// What the repository's `registries.conf` files say about short names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ShortNames {
+    /// `[aliases]`: short name → fully qualified name.
+    pub aliases: BTreeMap<String, String>,
+    /// `unqualified-search-registries` (or the v1 `[registries.search]`).
+    pub search: Vec<String>,
+    /// The files read, for messages (repository-relative).
+    pub files: Vec<String>,
+    /// Why the containers tools, not Docker, read the file (a
+    /// `Containerfile`, a `podman build` in a script): then the build
+    /// machine's own `registries.conf` decides unless the repository pins
+    /// Docker Hub.
+    pub built_by: Option<String>,
+}
+
+impl ShortNames {
+    /// Add what another (deeper) configuration says: its aliases win, and
+    /// its search list replaces the one before.
+    pub fn merge(&mut self, other: &ShortNames) {
+        for (k, v) in &other.aliases {
+            self.aliases.insert(k.clone(), v.clone());
+        }
+        if !other.search.is_empty() {
+            self.search = other.search.clone();
+        }
+        self.files.extend(other.files.iter().cloned());
+    }
+
+    /// Where the containers tools would pull a short name from, when that
+    /// may not be Docker Hub: `Some(why)`; `None` when they agree with
+    /// Docker (`name` is the repository path without tag, as written).
+    pub fn elsewhere(&self, name: &str) -> Option<String> {
+        let hub = if name.contains('/') {
+            format!("docker.io/{name}")
+        } else {
+            format!("docker.io/library/{name}")
+        };
+        let alias = self.aliases.get(name).or_else(|| {
+            name.strip_prefix("library/")
+                .and_then(|n| self.aliases.get(n))
+        });
+        if let Some(target) = alias {
+            let target = target.trim_end_matches('/');
+            return (target != hub).then(|| {
+                format!(
+                    "an alias in {} sends `{name}` to `{target}`",
+                    self.files.join(", ")
+                )
+            });
+        }
+        match self.search.as_slice() {
+            [] => self.built_by.as_ref().map(|by| {
+                format!(
+                    "{by}, and the host's `registries.conf` decides where `{name}` comes from (the repository pins no search registry)"
+                )
+            }),
+            [only] if only == "docker.io" => None,
+            [first, ..] if first != "docker.io" => Some(format!(
+                "{} searches `{first}` first for short names",
+                self.files.join(", ")
+            )),
+            list => Some(format!(
+                "{} searches {} registries for short names ({})",
+                self.files.join(", "),
+                list.len(),
+                list.join(", ")
+            )),
+        }
+    }
+}
+
+/// Names a repository builds itself, so that a reference to one is not a
+/// pull: images (Compose `build:` with `image:`, bake `tags`, `docker build
+/// -t`), named build contexts, and placeholder prefixes a script
+/// substitutes before the build.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LocalNames {
+    pub images: BTreeSet<String>,
+    pub contexts: BTreeSet<String>,
+    pub placeholder_prefixes: BTreeSet<String>,
+}
+
+impl LocalNames {
+    /// Whether a name (no registry, without tag) is built here or is a
+    /// named build context.
+    pub fn is_local(&self, name: &str) -> bool {
+        self.images.contains(name)
+            || self.contexts.contains(name)
+            || self
+                .placeholder_prefixes
+                .iter()
+                .any(|p| name.starts_with(p.as_str()))
+    }
+}

@@ -1,0 +1,76 @@
+//! The kinds of file refit reads, and what a path alone says about a file.
+//! At the bottom of the import graph: every layer names kinds.
+
+use std::path::Path;
+
+/// The names of refit's configuration file, in the order they are looked for.
+pub const CONFIG_FILE_NAMES: &[&str] = &["refit.toml", ".refit.toml"];
+
+/// The kinds of file refit reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileKind {
+    Dockerfile,
+    Compose,
+    HelmValues,
+    /// Any other YAML: Kubernetes objects are found by `apiVersion` and `kind`.
+    Kubernetes,
+    GithubActions,
+    GitlabCi,
+    Kustomize,
+    /// A templated file (Helm `templates/`): skipped, never an error.
+    Template,
+    /// Docker Engine `daemon.json`.
+    DaemonJson,
+    /// BuildKit `buildkitd.toml`.
+    BuildkitToml,
+    /// containerd `certs.d/<host>/hosts.toml`.
+    ContainerdHosts,
+    /// containers/image `registries.conf` (Podman, CRI-O).
+    RegistriesConf,
+}
+
+impl FileKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FileKind::Dockerfile => "dockerfile",
+            FileKind::Compose => "compose",
+            FileKind::HelmValues => "helm-values",
+            FileKind::Kubernetes => "kubernetes",
+            FileKind::GithubActions => "github-actions",
+            FileKind::GitlabCi => "gitlab-ci",
+            FileKind::Kustomize => "kustomize",
+            FileKind::Template => "template",
+            FileKind::DaemonJson => "daemon-json",
+            FileKind::BuildkitToml => "buildkitd",
+            FileKind::ContainerdHosts => "containerd-hosts",
+            FileKind::RegistriesConf => "registries-conf",
+        }
+    }
+}
+
+/// Whether files of a kind may be UTF-16 or UTF-32: YAML may (YAML 1.2
+/// §5.2; go-yaml and PyYAML read UTF-16), while BuildKit reads Dockerfiles,
+/// and JSON and TOML readers read their files, as UTF-8 only.
+pub fn reads_wide_encodings(kind: FileKind) -> bool {
+    matches!(
+        kind,
+        FileKind::Compose
+            | FileKind::HelmValues
+            | FileKind::Kubernetes
+            | FileKind::GithubActions
+            | FileKind::GitlabCi
+            | FileKind::Kustomize
+            | FileKind::Template
+    )
+}
+
+/// The `<namespace>` of a `certs.d/<namespace>/hosts.toml`: the registry
+/// containerd mirrors with it (`_default` for every registry).
+pub fn certs_d_namespace(path: &Path) -> Option<String> {
+    let parent = path.parent()?;
+    let grandparent = parent.parent()?.file_name()?.to_str()?;
+    if grandparent != "certs.d" {
+        return None;
+    }
+    parent.file_name()?.to_str().map(str::to_string)
+}

@@ -1,0 +1,142 @@
+//! What the repository around a Dockerfile says about building it: the
+//! stages it builds by name (`docker-bake.hcl` `target`, Compose
+//! `build.target`, `--target` in scripts and CI) and the named build
+//! contexts it passes (bake `contexts`, Compose `additional_contexts`,
+//! `--build-context name=…`).
+//!
+//! Read from the build files in the Dockerfile's folder and its parents up
+//! to the repository root, and the root's `.github/workflows/` (see
+//! `Workspace::build_refs`). It reads text and over-approximates (any
+//! `target` value counts for every Dockerfile), because it only ever keeps
+//! STG001 and REF005 quiet.
+
+use crate::facts::BuildRefs;
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// Whether a file name is one the scan reads.
+pub(super) fn is_build_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let yaml = lower.ends_with(".yml") || lower.ends_with(".yaml");
+    lower.starts_with("docker-bake")
+        || (yaml && (lower.starts_with("compose") || lower.starts_with("docker-compose")))
+        || lower == "makefile"
+        || lower == "gnumakefile"
+        || lower.ends_with(".mk")
+        || lower.ends_with(".sh")
+        || lower == "justfile"
+        || (yaml && lower.starts_with("taskfile"))
+        || lower == ".gitlab-ci.yml"
+        || lower == "skaffold.yaml"
+        || lower == "tiltfile"
+}
+
+static TARGET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)(?:--target[= ]+|\btarget"?\s*[=:]\s*)["']?([A-Za-z0-9][A-Za-z0-9_.-]*)"#)
+        .expect("static regex")
+});
+static BUILD_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)--build-context[= ]+["']?([A-Za-z0-9][A-Za-z0-9_./:-]*)="#)
+        .expect("static regex")
+});
+static CONTEXTS_BLOCK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?s)"?contexts"?\s*[=:]\s*\{([^}]*)\}"#).expect("static regex"));
+static BLOCK_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?m)(?:^|[{,])\s*"?([A-Za-z0-9][A-Za-z0-9_./:-]*)"?\s*[=:]"#)
+        .expect("static regex")
+});
+
+/// Read one file's targets and named contexts.
+pub fn read(text: &str, refs: &mut BuildRefs) {
+    for c in TARGET.captures_iter(text) {
+        if let Some(m) = c.get(1) {
+            refs.targets.insert(m.as_str().to_ascii_lowercase());
+        }
+    }
+    for c in BUILD_CONTEXT.captures_iter(text) {
+        if let Some(m) = c.get(1) {
+            refs.contexts.insert(m.as_str().to_ascii_lowercase());
+        }
+    }
+    for c in CONTEXTS_BLOCK.captures_iter(text) {
+        if let Some(block) = c.get(1) {
+            for k in BLOCK_KEY.captures_iter(block.as_str()) {
+                if let Some(m) = k.get(1) {
+                    refs.contexts.insert(m.as_str().to_ascii_lowercase());
+                }
+            }
+        }
+    }
+    compose_additional_contexts(text, refs);
+}
+
+/// Compose `additional_contexts:`, a mapping (`name: path`) or a list
+/// (`- name=path`), read by indentation.
+fn compose_additional_contexts(text: &str, refs: &mut BuildRefs) {
+    let mut inside: Option<usize> = None;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        if let Some(at) = inside {
+            if indent <= at {
+                inside = None;
+            } else {
+                let item = trimmed.strip_prefix("- ").unwrap_or(trimmed);
+                let name = item
+                    .split(['=', ':'])
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_matches(['"', '\'']);
+                if !name.is_empty() {
+                    refs.contexts.insert(name.to_ascii_lowercase());
+                }
+                continue;
+            }
+        }
+        if trimmed.starts_with("additional_contexts:") {
+            inside = Some(indent);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bake_compose_and_scripts() {
+        let mut refs = BuildRefs::default();
+        read(
+            r#"
+target "app" {
+  dockerfile = "Dockerfile"
+  target = "runtime-alpine"
+  contexts = {
+    deps = "target:deps"
+    "alpine-base" = "docker-image://alpine:3.20"
+  }
+}
+"#,
+            &mut refs,
+        );
+        read(
+            "services:\n  web:\n    build:\n      context: .\n      target: dev\n      additional_contexts:\n        shared: ../shared\n        - other=../other\n    image: x\n",
+            &mut refs,
+        );
+        read(
+            "docker build --target=test --build-context tools=./tools .\n",
+            &mut refs,
+        );
+        for t in ["runtime-alpine", "dev", "test"] {
+            assert!(refs.targets(t), "{t}");
+        }
+        for c in ["deps", "alpine-base", "shared", "other", "tools"] {
+            assert!(refs.defines_context(c), "{c}: {refs:?}");
+        }
+        assert!(!refs.defines_context("web"));
+    }
+}

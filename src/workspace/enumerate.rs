@@ -1,0 +1,305 @@
+//! Finding a root's fact files and reading each once: from git's index
+//! where the root is a git work tree (`git ls-files`, which also honours
+//! `.gitignore`), else one walk. With the disk cache, a run lists again
+//! only the folders whose modification time changed (a file was added,
+//! removed or renamed in them) and reads again only the fact files whose
+//! size, time or inode changed: a warm run over an unchanged repository
+//! lists no folder and reads no fact file.
+
+use super::cache::{Cache, Listing, Stamp, dir_mtime};
+use super::{Extracted, MAX_TOTAL_BYTES, SKIP, extract, is_fact_file, read};
+use rayon::prelude::*;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// What indexing a root found.
+pub(super) struct Indexed {
+    pub files: Vec<(PathBuf, Arc<Extracted>)>,
+    pub cut: Option<String>,
+}
+
+/// The files an enumeration found, and the folders it covered.
+#[derive(Default)]
+struct Enumerated {
+    files: Vec<PathBuf>,
+    dirs: BTreeSet<PathBuf>,
+}
+
+/// More changed folders than this enumerate the whole root again.
+const MAX_CHANGED_DIRS: usize = 512;
+
+/// Index the fact files under `root` (canonical), except those in `known`
+/// (already indexed in this run).
+pub(super) fn index_root(root: &Path, disk_cache: bool, known: &BTreeSet<PathBuf>) -> Indexed {
+    let git = root.join(".git").exists();
+    // The disk cache serves roots a user marked as a project (`.git`,
+    // `refit.toml`): a folder refit guessed as a root gets none.
+    let cache = (disk_cache && super::is_marked(root)).then(|| Cache::load(root));
+    let (candidates, dirs, ignores, listed_again) = match cache.as_ref() {
+        Some(c) if !c.dirs.is_empty() && ignores_unchanged(&c.ignores) => {
+            let (candidates, dirs, again) = revalidate(root, git, c);
+            (candidates, dirs, c.ignores.clone(), again)
+        }
+        _ => {
+            let found = enumerate(root, git, None);
+            let ignores = ignore_files(&found.files);
+            let dirs = stamp_dirs(&found.dirs);
+            (found.files, dirs, ignores, true)
+        }
+    };
+    let candidates: Vec<PathBuf> = candidates
+        .into_iter()
+        .filter(|p| is_fact_file(p) && !known.contains(p))
+        .collect();
+    let total = AtomicU64::new(0);
+    let read_any = AtomicBool::new(false);
+    let results: Vec<(PathBuf, Option<Stamp>, Arc<Extracted>)> = candidates
+        .par_iter()
+        .filter_map(|path| {
+            let meta = std::fs::metadata(path).ok()?;
+            if !meta.is_file() {
+                return None;
+            }
+            let stamp = Stamp::of(&meta);
+            if let Some(cache) = &cache
+                && let Some(hit) = cache.get(path, &stamp)
+            {
+                return Some((path.clone(), Some(stamp), hit));
+            }
+            if total.fetch_add(meta.len(), Ordering::Relaxed) > MAX_TOTAL_BYTES {
+                return None;
+            }
+            read_any.store(true, Ordering::Relaxed);
+            let text = read(root, path)?;
+            Some((
+                path.clone(),
+                Some(stamp),
+                Arc::new(extract(root, path, &text)),
+            ))
+        })
+        .collect();
+    let cut = (total.load(Ordering::Relaxed) > MAX_TOTAL_BYTES).then(|| {
+        format!(
+            "more than {} GiB of build, CI and manifest files",
+            MAX_TOTAL_BYTES / (1024 * 1024 * 1024)
+        )
+    });
+    if let Some(cache) = cache {
+        let removed = cache.files.len() != results.len();
+        if read_any.load(Ordering::Relaxed) || removed || listed_again {
+            Cache::store(
+                root,
+                Listing {
+                    dirs: &dirs,
+                    ignores: &ignores,
+                },
+                &results,
+            );
+        }
+    }
+    Indexed {
+        files: results.into_iter().map(|(p, _, e)| (p, e)).collect(),
+        cut,
+    }
+}
+
+/// The fact files of a root from its cache: the cached ones, with the
+/// folders whose entries changed listed again. Returns the candidates, the
+/// folders now covered, and whether any folder was listed.
+fn revalidate(root: &Path, git: bool, cache: &Cache) -> (Vec<PathBuf>, Vec<(PathBuf, i128)>, bool) {
+    let changed: Vec<&PathBuf> = cache
+        .dirs
+        .par_iter()
+        .filter(|(dir, mtime)| dir_mtime(dir) != Some(*mtime))
+        .map(|(dir, _)| dir)
+        .collect();
+    if changed.is_empty() {
+        let files = cache.files.keys().cloned().collect();
+        return (files, cache.dirs.clone(), false);
+    }
+    // Only the topmost changed folders: each is listed with what is below.
+    let mut tops: Vec<&PathBuf> = Vec::new();
+    let mut sorted = changed;
+    sorted.sort();
+    for d in sorted {
+        if !tops.last().is_some_and(|t| d.starts_with(t)) {
+            tops.push(d);
+        }
+    }
+    if tops.len() > MAX_CHANGED_DIRS || tops.iter().any(|t| t.as_path() == root) {
+        let found = enumerate(root, git, None);
+        let dirs = stamp_dirs(&found.dirs);
+        return (found.files, dirs, true);
+    }
+    let under = |p: &Path| tops.iter().any(|t| p.starts_with(t));
+    let fresh = enumerate(root, git, Some(&tops));
+    let mut files: Vec<PathBuf> = cache.files.keys().filter(|p| !under(p)).cloned().collect();
+    files.extend(fresh.files);
+    let mut dirs: Vec<(PathBuf, i128)> = cache
+        .dirs
+        .iter()
+        .filter(|(d, _)| !under(d))
+        .cloned()
+        .collect();
+    dirs.extend(stamp_dirs(&fresh.dirs));
+    (files, dirs, true)
+}
+
+fn stamp_dirs(dirs: &BTreeSet<PathBuf>) -> Vec<(PathBuf, i128)> {
+    dirs.par_iter()
+        .filter_map(|d| dir_mtime(d).map(|m| (d.clone(), m)))
+        .collect()
+}
+
+fn ignore_files(files: &[PathBuf]) -> Vec<(PathBuf, Stamp)> {
+    files
+        .iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == ".gitignore"))
+        .filter_map(|p| {
+            std::fs::metadata(p)
+                .ok()
+                .map(|m| (p.clone(), Stamp::of(&m)))
+        })
+        .collect()
+}
+
+fn ignores_unchanged(ignores: &[(PathBuf, Stamp)]) -> bool {
+    ignores
+        .iter()
+        .all(|(p, stamp)| std::fs::metadata(p).is_ok_and(|m| Stamp::of(&m) == *stamp))
+}
+
+/// Every file under `root` (or under `only`, folders of it), and the
+/// folders that hold them: from git where it answers, else a walk.
+fn enumerate(root: &Path, git: bool, only: Option<&[&PathBuf]>) -> Enumerated {
+    let mut dirs = BTreeSet::new();
+    let files = git
+        .then(|| git_files(root, only))
+        .flatten()
+        .unwrap_or_else(|| match only {
+            None => walk(root, &mut dirs),
+            Some(tops) => tops.iter().flat_map(|d| walk(d, &mut dirs)).collect(),
+        });
+    match only {
+        None => {
+            dirs.insert(root.to_path_buf());
+        }
+        Some(tops) => dirs.extend(tops.iter().map(|t| t.to_path_buf())),
+    }
+    // Every folder between a file and the root: a new file can appear in
+    // any of them.
+    let mut seen: HashMap<&Path, ()> = HashMap::new();
+    for f in &files {
+        let mut at = f.parent();
+        while let Some(dir) = at {
+            if !dir.starts_with(root) || seen.insert(dir, ()).is_some() {
+                break;
+            }
+            dirs.insert(dir.to_path_buf());
+            at = dir.parent();
+        }
+    }
+    Enumerated { files, dirs }
+}
+
+/// The files of a git work tree (or of some of its folders), tracked and
+/// untracked but not ignored, from git's index. `None` when git cannot
+/// answer (not installed, not a repository it trusts).
+fn git_files(root: &Path, only: Option<&[&PathBuf]>) -> Option<Vec<PathBuf>> {
+    let mut command = std::process::Command::new("git");
+    command
+        .arg("-C")
+        .arg(root)
+        // A repository's configuration must not run programs.
+        .args(["-c", "core.fsmonitor=false"])
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .env("GIT_LITERAL_PATHSPECS", "1");
+    if let Some(dirs) = only {
+        command.arg("--");
+        for d in dirs {
+            command.arg(d.strip_prefix(root).unwrap_or(d));
+        }
+    }
+    // A hook's environment names another repository or index.
+    for var in [
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_COMMON_DIR",
+        "GIT_PREFIX",
+    ] {
+        command.env_remove(var);
+    }
+    let output = command.output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for raw in output.stdout.split(|&b| b == 0) {
+        if raw.is_empty() {
+            continue;
+        }
+        let rel = bytes_to_path(raw)?;
+        if rel
+            .components()
+            .any(|c| SKIP.iter().any(|s| c.as_os_str() == *s))
+        {
+            continue;
+        }
+        let path = root.join(rel);
+        if seen.insert(path.clone()) {
+            out.push(path);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(unix)]
+fn bytes_to_path(raw: &[u8]) -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(raw)))
+}
+
+#[cfg(not(unix))]
+fn bytes_to_path(raw: &[u8]) -> Option<PathBuf> {
+    std::str::from_utf8(raw).ok().map(PathBuf::from)
+}
+
+/// Every regular file under `root`, links not followed, `SKIP` folders
+/// left out; each folder listed once, and added to `dirs`.
+fn walk(root: &Path, dirs: &mut BTreeSet<PathBuf>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        dirs.insert(dir.clone());
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                let name = entry.file_name();
+                if !SKIP.iter().any(|s| name == *s) {
+                    stack.push(entry.path());
+                }
+            } else if kind.is_file() {
+                out.push(entry.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}

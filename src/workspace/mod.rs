@@ -1,0 +1,1011 @@
+//! The workspace: what the files of a repository say about each other,
+//! read once and shared by every file check.
+//!
+//! The repository is enumerated once per root (`git ls-files` where there
+//! is a git index, else one walk), the files that carry facts (Compose,
+//! bake, Makefiles, scripts, CI files, kustomizations, `registries.conf`)
+//! are each read once through the bounded reader ([`read`]), and what each
+//! says is kept in an index by path. The facts of a root (the images it
+//! builds, Compose build arguments per Dockerfile, kustomization trees,
+//! short-name configuration, OpenShift folders) are combined from that
+//! index once, and a file check gets the view that concerns its file
+//! ([`Workspace::source_options`]). Between runs the index is kept on disk
+//! (`.refit_cache/`, see [`cache`]) keyed by each file's size, modification
+//! time and inode, so a run reads again only what changed.
+//!
+//! Models: rust-analyzer's `vfs` and `base-db` (a file set, facts derived
+//! from it, precise invalidation), ruff's resolver and `.ruff_cache`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::facts::{BuildRefs, LocalNames};
+pub use crate::facts::{ChartFacts, KustomizeImage, RegistryJoin};
+use crate::kind::FileKind;
+use crate::sources::SourceOptions;
+
+pub mod build_refs;
+mod builds;
+pub mod cache;
+mod chart;
+mod containers;
+mod enumerate;
+mod gitlab;
+pub mod helm_templates;
+mod kustomize;
+pub mod read;
+pub mod shortnames;
+
+use builds::*;
+pub use chart::*;
+use containers::*;
+pub use gitlab::*;
+use kustomize::*;
+
+/// The most bytes of fact files read for one repository root: a bound on
+/// the work of one run, far above any real repository (a million 1 KiB
+/// build files is 1 GiB). Past it the facts are marked cut: fixes that
+/// rest on them become unsafe, and the help says why.
+pub const MAX_TOTAL_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+
+/// Folders never entered: other tools' own trees and refit's cache.
+const SKIP: &[&str] = &[".git", "node_modules", ".refit_cache"];
+
+fn read(root: &Path, path: &Path) -> Option<String> {
+    read::read_inside(root, path).ok()
+}
+
+/// What a file's (lower-case) name makes it to the context scan.
+#[derive(Debug, Clone, Copy, Default)]
+struct Role {
+    compose: bool,
+    bake: bool,
+    yaml: bool,
+    script: bool,
+    kustomization: bool,
+    registries_conf: bool,
+}
+
+impl Role {
+    fn of(path: &Path) -> Role {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
+        Role {
+            compose: (name.starts_with("compose") || name.starts_with("docker-compose")) && yaml,
+            bake: name.ends_with(".hcl") && name.contains("bake"),
+            yaml,
+            script: yaml
+                || name.ends_with(".sh")
+                || name == "makefile"
+                || name.ends_with(".mk")
+                || name == "justfile"
+                || name.ends_with(".bash")
+                || name.ends_with(".bats")
+                || name.ends_with(".ps1")
+                || name.ends_with(".psm1"),
+            kustomization: path
+                .file_name()
+                .is_some_and(|n| KUSTOMIZATION_NAMES.iter().any(|k| n == *k)),
+            registries_conf: shortnames::is_registries_conf(path),
+        }
+    }
+
+    fn used(self) -> bool {
+        self.compose || self.bake || self.script || self.kustomization || self.registries_conf
+    }
+}
+
+/// Whether a file carries facts the workspace reads (by its name alone).
+pub fn is_fact_file(path: &Path) -> bool {
+    Role::of(path).used()
+        || path
+            .file_name()
+            .is_some_and(|n| build_refs::is_build_file(&n.to_string_lossy()))
+}
+
+/// What one fact file says: its share of its root's [`RepoContext`], the
+/// Compose builds it names (before the services that build one Dockerfile
+/// are reconciled), and its build targets and named contexts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Extracted {
+    #[serde(skip_serializing_if = "is_default")]
+    pub part: RepoContext,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub compose_builds: Vec<(PathBuf, BTreeMap<String, String>)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refs: Option<BuildRefs>,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+fn is_empty_path(p: &Path) -> bool {
+    p.as_os_str().is_empty()
+}
+
+/// Read what one file says. `root` is the canonical root it was found
+/// under, `path` the file (under it).
+pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
+    let role = Role::of(path);
+    let mut ctx = RepoContext::default();
+    let mut args: BTreeMap<PathBuf, Vec<BTreeMap<String, String>>> = BTreeMap::new();
+    let shown = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/");
+    if role.registries_conf {
+        let mut names = crate::facts::ShortNames::default();
+        names.read(&shown, text);
+        if names != crate::facts::ShortNames::default() {
+            let owner = shortnames::owner(path);
+            let owner = crate::realpath::canonical(&owner).unwrap_or(owner);
+            ctx.short_names.push((owner, names));
+        }
+    } else if role.kustomization {
+        kustomization(path, text, &mut ctx);
+    } else {
+        if role.compose {
+            compose(path, text, &mut ctx, &mut args);
+        }
+        if role.bake {
+            bake(text, &mut ctx);
+        }
+        if role.script {
+            build_commands(text, &mut ctx);
+            containers_builds(&shown, text, &mut ctx);
+            kustomize_set_image(text, &mut ctx);
+            from_substitutions(text, &mut ctx);
+            if role.yaml {
+                ci_build_args(text, &mut ctx);
+            }
+        }
+        if role.yaml && openshift_resource(text) {
+            let folder = path.parent().unwrap_or(root).to_path_buf();
+            ctx.openshift.push((folder, shown.clone()));
+        }
+        if role.yaml && text.contains("skaffold/") {
+            skaffold(text, &mut ctx);
+        }
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let in_workflows = path
+        .parent()
+        .is_some_and(|p| p.ends_with(".github/workflows"));
+    let refs = (build_refs::is_build_file(&name) || (in_workflows && role.yaml)).then(|| {
+        let mut r = BuildRefs::default();
+        build_refs::read(text, &mut r);
+        r
+    });
+    Extracted {
+        part: ctx,
+        compose_builds: args
+            .into_iter()
+            .flat_map(|(file, maps)| maps.into_iter().map(move |m| (file.clone(), m)))
+            .collect(),
+        refs,
+    }
+}
+
+/// A root's facts: its [`RepoContext`], and the indexes a file's view is
+/// read from.
+#[derive(Debug, Default)]
+pub struct RepoFacts {
+    pub context: RepoContext,
+    pub local: Arc<LocalNames>,
+    /// Whether the root holds `.git`: then the build files that name
+    /// targets and contexts are known to be all there.
+    pub git: bool,
+    /// Kustomizations by what they include (the reverse of `includes`).
+    included_by: HashMap<PathBuf, Vec<PathBuf>>,
+    /// Build targets and named contexts of the build files in each folder.
+    refs_by_folder: HashMap<PathBuf, BuildRefs>,
+}
+
+impl RepoFacts {
+    /// Combine the facts of the files under `root` (in path order).
+    fn combine<'a>(
+        root: &Path,
+        files: impl Iterator<Item = (&'a PathBuf, &'a Arc<Extracted>)>,
+        cut: Option<String>,
+    ) -> RepoFacts {
+        let mut ctx = RepoContext {
+            root: root.to_path_buf(),
+            truncated: cut,
+            ..RepoContext::default()
+        };
+        let mut args: BTreeMap<PathBuf, Vec<BTreeMap<String, String>>> = BTreeMap::new();
+        let mut refs_by_folder: HashMap<PathBuf, BuildRefs> = HashMap::new();
+        let workflows = root.join(".github").join("workflows");
+        for (path, e) in files {
+            ctx.files += 1;
+            let p = &e.part;
+            // Messages name the file relative to this root (an outer root
+            // may have read it).
+            let shown = path
+                .strip_prefix(root)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            ctx.local_images.extend(p.local_images.iter().cloned());
+            ctx.named_contexts.extend(p.named_contexts.iter().cloned());
+            ctx.placeholder_prefixes
+                .extend(p.placeholder_prefixes.iter().cloned());
+            ctx.build_arg_names
+                .extend(p.build_arg_names.iter().cloned());
+            for (file, names) in &p.dockerfile_arg_names {
+                ctx.dockerfile_arg_names
+                    .entry(file.clone())
+                    .or_default()
+                    .extend(names.iter().cloned());
+            }
+            if ctx.build_args_unknown.is_none() {
+                ctx.build_args_unknown = p
+                    .build_args_unknown
+                    .as_ref()
+                    .map(|why| format!("{shown}: {why}"));
+            }
+            for (dir, k) in &p.kustomizations {
+                ctx.kustomizations.insert(dir.clone(), k.clone());
+            }
+            for (owner, names) in &p.short_names {
+                let mut names = names.clone();
+                names.files = vec![shown.clone()];
+                ctx.short_names.push((owner.clone(), names));
+            }
+            for k in p.containers_files.keys() {
+                ctx.containers_files
+                    .entry(k.clone())
+                    .or_insert_with(|| shown.clone());
+            }
+            for (folder, _) in &p.openshift {
+                if !ctx.openshift.iter().any(|(f, _)| f == folder) {
+                    ctx.openshift.push((folder.clone(), shown.clone()));
+                }
+            }
+            for (file, map) in &e.compose_builds {
+                args.entry(file.clone()).or_default().push(map.clone());
+            }
+            if let Some(refs) = &e.refs {
+                let parent = path.parent().unwrap_or(root);
+                let folder = if parent == workflows { root } else { parent };
+                let into = refs_by_folder.entry(folder.to_path_buf()).or_default();
+                into.targets.extend(refs.targets.iter().cloned());
+                into.contexts.extend(refs.contexts.iter().cloned());
+            }
+        }
+        for (dockerfile, maps) in args {
+            let mut agreed: BTreeMap<String, String> = BTreeMap::new();
+            if let Some(first) = maps.first() {
+                for (k, v) in first {
+                    if maps.iter().all(|m| m.get(k) == Some(v)) {
+                        agreed.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            if !agreed.is_empty() {
+                ctx.dockerfile_args.insert(dockerfile, agreed);
+            }
+        }
+        let mut included_by: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
+        for (dir, k) in &ctx.kustomizations {
+            for item in &k.includes {
+                included_by
+                    .entry(item.clone())
+                    .or_default()
+                    .push(dir.clone());
+            }
+        }
+        let local = Arc::new(LocalNames {
+            images: ctx.local_images.clone(),
+            contexts: ctx.named_contexts.clone(),
+            placeholder_prefixes: ctx.placeholder_prefixes.clone(),
+        });
+        RepoFacts {
+            git: root.join(".git").exists(),
+            context: ctx,
+            local,
+            included_by,
+            refs_by_folder,
+        }
+    }
+
+    /// The `images:` entries of every kustomization that includes a file
+    /// (canonical), directly or through overlays: each kustomization is
+    /// visited once, so a chain or a fan-out costs its length.
+    pub fn kustomize_overrides(&self, file: &Path) -> Vec<KustomizeImage> {
+        let mut out = Vec::new();
+        let mut seen: BTreeSet<&Path> = BTreeSet::new();
+        let mut queue: Vec<&Path> = vec![file];
+        while let Some(item) = queue.pop() {
+            let Some(dirs) = self.included_by.get(item) else {
+                continue;
+            };
+            for dir in dirs {
+                if seen.insert(dir.as_path()) {
+                    if let Some(k) = self.context.kustomizations.get(dir) {
+                        out.extend(k.images.iter().cloned());
+                    }
+                    queue.push(dir.as_path());
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether any kustomization includes a file (canonical), directly or
+    /// through another kustomization.
+    pub fn kustomize_listed(&self, file: &Path) -> bool {
+        self.included_by.contains_key(file)
+    }
+
+    /// The build targets and named contexts the build files in a
+    /// Dockerfile's folder and its parents up to the root name.
+    pub fn build_refs(&self, dockerfile: &Path) -> BuildRefs {
+        let mut refs = BuildRefs {
+            root: self.git,
+            ..BuildRefs::default()
+        };
+        let mut at = dockerfile.parent();
+        while let Some(dir) = at {
+            if let Some(found) = self.refs_by_folder.get(dir) {
+                refs.targets.extend(found.targets.iter().cloned());
+                refs.contexts.extend(found.contexts.iter().cloned());
+            }
+            if dir == self.context.root || !dir.starts_with(&self.context.root) {
+                break;
+            }
+            at = dir.parent();
+        }
+        refs
+    }
+}
+
+/// The facts of every repository refit reads in one run (or one editor
+/// session), built once and shared by every file check.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    /// Keep the index on disk between runs (`--no-cache` turns it off).
+    disk_cache: bool,
+    state: Mutex<State>,
+    repos: Mutex<HashMap<PathBuf, Arc<OnceLock<Arc<RepoFacts>>>>>,
+    charts: Mutex<HashMap<PathBuf, Arc<OnceLock<Arc<ChartFacts>>>>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Each folder's repository root (canonical folder → root).
+    roots: HashMap<PathBuf, PathBuf>,
+    /// The roots enumerated so far, with why each was read only in part.
+    enumerated: BTreeMap<PathBuf, Option<String>>,
+    /// What each fact file says, by canonical path.
+    index: BTreeMap<PathBuf, Arc<Extracted>>,
+}
+
+impl Workspace {
+    pub fn new(disk_cache: bool) -> Workspace {
+        Workspace {
+            disk_cache,
+            ..Workspace::default()
+        }
+    }
+
+    /// One workspace for the whole process, without the disk cache: for
+    /// commands that check a few files outside a run (`refit pin`,
+    /// `refit sites`, tests).
+    pub fn shared() -> &'static Workspace {
+        static SHARED: OnceLock<Workspace> = OnceLock::new();
+        SHARED.get_or_init(|| Workspace::new(false))
+    }
+
+    /// Forget everything (a configuration changed).
+    pub fn clear(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            *state = State::default();
+        }
+        if let Ok(mut repos) = self.repos.lock() {
+            repos.clear();
+        }
+        if let Ok(mut charts) = self.charts.lock() {
+            charts.clear();
+        }
+    }
+
+    /// The repository root of a file (canonical): the nearest folder with
+    /// `.git` or a refit config file, else the file's folder. (Not the
+    /// working directory: a folder of unrelated projects checked from its
+    /// top would mix their contexts.) Each folder is looked at once.
+    pub fn root_of(&self, file: &Path) -> Option<PathBuf> {
+        let file = crate::realpath::canonical(file).ok()?;
+        let dir = file.parent()?;
+        Some(self.root_of_folder(dir))
+    }
+
+    /// The repository root of a folder (canonical).
+    pub fn root_of_folder(&self, dir: &Path) -> PathBuf {
+        let mut visited: Vec<&Path> = Vec::new();
+        let mut answer = None;
+        for ancestor in dir.ancestors() {
+            if let Ok(state) = self.state.lock()
+                && let Some(found) = state.roots.get(ancestor)
+            {
+                // A folder whose answer is its own folder (unmarked) says
+                // nothing about its children.
+                if found != ancestor || is_marked(ancestor) {
+                    answer = Some(found.clone());
+                }
+                break;
+            }
+            visited.push(ancestor);
+            if is_marked(ancestor) {
+                answer = Some(ancestor.to_path_buf());
+                break;
+            }
+        }
+        if let Ok(mut state) = self.state.lock() {
+            for v in &visited {
+                let root = answer.clone().unwrap_or_else(|| v.to_path_buf());
+                state.roots.insert(v.to_path_buf(), root);
+            }
+        }
+        answer.unwrap_or_else(|| dir.to_path_buf())
+    }
+
+    /// The facts of a root, built on first use.
+    pub fn repo(&self, root: &Path) -> Arc<RepoFacts> {
+        let cell = match self.repos.lock() {
+            Ok(mut repos) => repos.entry(root.to_path_buf()).or_default().clone(),
+            Err(_) => Arc::new(OnceLock::new()),
+        };
+        cell.get_or_init(|| {
+            let cut = self.ensure_enumerated(root);
+            let Ok(state) = self.state.lock() else {
+                return Arc::new(RepoFacts::default());
+            };
+            let under = state
+                .index
+                .range::<Path, _>((std::ops::Bound::Included(root), std::ops::Bound::Unbounded))
+                .take_while(|(p, _)| p.starts_with(root));
+            Arc::new(RepoFacts::combine(root, under, cut))
+        })
+        .clone()
+    }
+
+    /// Enumerate a root and index its fact files, unless a root above it
+    /// (or itself) was; returns why its facts are cut, if they are.
+    fn ensure_enumerated(&self, root: &Path) -> Option<String> {
+        if let Ok(state) = self.state.lock()
+            && let Some((_, cut)) = state
+                .enumerated
+                .range::<Path, _>((std::ops::Bound::Unbounded, std::ops::Bound::Included(root)))
+                .rev()
+                .find(|(done, _)| root.starts_with(done))
+        {
+            return cut.clone();
+        }
+        let known: BTreeSet<PathBuf> = self
+            .state
+            .lock()
+            .map(|s| {
+                s.index
+                    .range::<Path, _>((std::ops::Bound::Included(root), std::ops::Bound::Unbounded))
+                    .take_while(|(p, _)| p.starts_with(root))
+                    .map(|(p, _)| p.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let found = enumerate::index_root(root, self.disk_cache, &known);
+        if let Ok(mut state) = self.state.lock() {
+            for (path, extracted) in found.files {
+                state.index.insert(path, extracted);
+            }
+            state
+                .enumerated
+                .insert(root.to_path_buf(), found.cut.clone());
+        }
+        found.cut
+    }
+
+    /// The facts of a chart folder (canonical), read once.
+    pub fn chart(&self, root: &Path, dir: &Path, chart_yaml: &str) -> Arc<ChartFacts> {
+        let cell = match self.charts.lock() {
+            Ok(mut charts) => charts.entry(dir.to_path_buf()).or_default().clone(),
+            Err(_) => return Arc::new(chart_facts(root, dir, chart_yaml)),
+        };
+        cell.get_or_init(|| Arc::new(chart_facts(root, dir, chart_yaml)))
+            .clone()
+    }
+
+    /// What a front-end is handed for one file: `base` (the command line's
+    /// values) with the facts of the files around it.
+    pub fn source_options(
+        &self,
+        path: &Path,
+        kind: FileKind,
+        base: SourceOptions,
+    ) -> SourceOptions {
+        let mut s = base;
+        // An editor's buffer may not be on disk yet: its folder is.
+        let file = match crate::realpath::canonical(path) {
+            Ok(f) => f,
+            Err(_) => match (path.parent(), path.file_name()) {
+                (Some(parent), Some(name)) => {
+                    let parent = if parent.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        parent
+                    };
+                    match crate::realpath::canonical(parent) {
+                        Ok(p) => p.join(name),
+                        Err(_) => return s,
+                    }
+                }
+                _ => return s,
+            },
+        };
+        let Some(dir) = file.parent() else {
+            return s;
+        };
+        let root = self.root_of_folder(dir);
+        match kind {
+            FileKind::Compose => {
+                if let Some(text) = read(&root, &dir.join(".env")) {
+                    s.dotenv = crate::sources::parse_dotenv(&text);
+                }
+            }
+            FileKind::HelmValues => {
+                if let Some(text) = read(&root, &dir.join("Chart.yaml"))
+                    && let Ok(docs) = crate::sources::yaml::parse(&text)
+                    && let Some(doc) = docs.first()
+                {
+                    s.chart_app_version = doc
+                        .get_scalar(&doc.root, "appVersion")
+                        .map(|a| a.value.clone());
+                    s.chart = Some(self.chart(&root, dir, &text));
+                }
+            }
+            FileKind::ContainerdHosts => {
+                s.hosts_namespace = crate::kind::certs_d_namespace(path);
+            }
+            _ => {}
+        }
+        if !matches!(
+            kind,
+            FileKind::Dockerfile
+                | FileKind::Compose
+                | FileKind::GitlabCi
+                | FileKind::Kustomize
+                | FileKind::Kubernetes
+        ) {
+            return s;
+        }
+        let repo = self.repo(&root);
+        if kind == FileKind::Dockerfile {
+            s.supplied_args = Some(repo.context.supplied_args_for(&file));
+            s.template_name = file
+                .file_name()
+                .is_some_and(|n| crate::sources::template::is_template_name(&n.to_string_lossy()));
+            s.build_refs = Some(Arc::new(repo.build_refs(&file)));
+            if let Some(args) = repo.context.dockerfile_args.get(&file) {
+                s.compose_args = args.clone();
+            }
+        }
+        if kind == FileKind::GitlabCi {
+            s.gitlab_variables = gitlab_included_variables(&file, &root);
+        }
+        if kind == FileKind::Kubernetes {
+            s.kustomize_images = repo.kustomize_overrides(&file);
+        }
+        if matches!(kind, FileKind::Kubernetes | FileKind::Kustomize) {
+            s.kustomize_resource_of = repo.context.listed_by(&file);
+        }
+        let mut short_names = repo.context.short_names_for(&file);
+        if let Some(why) = repo.context.containers_build(&file, kind) {
+            short_names.get_or_insert_with(Default::default).built_by = Some(why);
+        }
+        s.short_names = short_names.map(Arc::new);
+        s.cut = repo.context.truncated.clone();
+        s.local = Some(repo.local.clone());
+        s
+    }
+
+    /// A file changed, appeared or went away (an editor's event): read it
+    /// again if it carries facts, and forget what was combined from it.
+    /// Only that file is read; its root's facts are combined again on
+    /// next use.
+    pub fn changed(&self, path: &Path) {
+        self.changed_to(path, None);
+    }
+
+    /// A file's text changed in an editor, before it was saved: its facts
+    /// are read from `text` (at most the bounded reader's cap).
+    pub fn edited(&self, path: &Path, text: &str) {
+        self.changed_to(path, Some(text));
+    }
+
+    fn changed_to(&self, path: &Path, text: Option<&str>) {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if name == ".git" || crate::kind::CONFIG_FILE_NAMES.contains(&name.as_str()) {
+            // A root moved: start again.
+            self.clear();
+            return;
+        }
+        let absolute = crate::realpath::absolute(path);
+        let file = crate::realpath::canonical(path).unwrap_or(absolute);
+        let Some(dir) = file.parent() else { return };
+        let root = self.root_of_folder(dir);
+        if is_fact_file(&file) {
+            let fresh = match text {
+                Some(t) if (t.len() as u64) <= read::MAX_FILE_BYTES && file.starts_with(&root) => {
+                    Some(Arc::new(extract(&root, &file, t)))
+                }
+                Some(_) => None,
+                None => read(&root, &file).map(|t| Arc::new(extract(&root, &file, &t))),
+            };
+            if let Ok(mut state) = self.state.lock() {
+                match fresh {
+                    Some(e) => state.index.insert(file.clone(), e),
+                    None => state.index.remove(&file),
+                };
+            }
+            if let Ok(mut repos) = self.repos.lock() {
+                repos.retain(|r, _| !file.starts_with(r));
+            }
+        }
+        if let Ok(mut charts) = self.charts.lock() {
+            charts.retain(|chart, _| !file.starts_with(chart));
+        }
+    }
+}
+
+/// Whether a folder is a repository root: `.git` (a folder, or a file in
+/// a worktree) or a refit config file.
+fn is_marked(dir: &Path) -> bool {
+    dir.join(".git").exists()
+        || crate::kind::CONFIG_FILE_NAMES
+            .iter()
+            .any(|n| dir.join(n).is_file())
+}
+
+/// What the files of a repository say about each other.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct RepoContext {
+    #[serde(skip_serializing_if = "is_empty_path")]
+    pub root: PathBuf,
+    /// Image names the repository builds (Compose `build:` with `image:`,
+    /// `docker-bake.hcl` target `tags`, `docker build -t` in scripts,
+    /// Makefiles and CI files), without tag or digest.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub local_images: BTreeSet<String>,
+    /// Named build contexts (bake `contexts`, Compose `additional_contexts`,
+    /// `--build-context name=…`).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub named_contexts: BTreeSet<String>,
+    /// Placeholder names a script substitutes before the build
+    /// (`sed "s#FROM bats-jenkins.*#FROM ${parent}#"`, PowerShell
+    /// `-replace "FROM bats-jenkins", "FROM $(…)"`): every name that
+    /// starts with one is replaced, so is not pulled as written.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub placeholder_prefixes: BTreeSet<String>,
+    /// Build arguments Compose passes to a Dockerfile (`build: {context,
+    /// dockerfile, args}`), by the Dockerfile's canonical path; only the
+    /// arguments every service that builds it agrees on.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub dockerfile_args: BTreeMap<PathBuf, BTreeMap<String, String>>,
+    /// Build arguments Compose passes to a Dockerfile, by name (values
+    /// known or not), by the Dockerfile's canonical path.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub dockerfile_arg_names: BTreeMap<PathBuf, BTreeSet<String>>,
+    /// Build arguments some build invocation sets, for any Dockerfile
+    /// (`--build-arg NAME` in scripts, Makefiles and CI, bake `args`, CI
+    /// `build-args`).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub build_arg_names: BTreeSet<String>,
+    /// A build invocation whose arguments refit cannot read
+    /// (`--build-arg "$@"`, `$(BUILD_ARGS)`, a CI expression): then any
+    /// build argument may be set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_args_unknown: Option<String>,
+    /// Why refit read the repository only in part (its byte bound, far
+    /// above any real repository): then what it did not read is unknown,
+    /// and fixes that rest on it are not safe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<String>,
+    /// How many files were read for it.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub files: usize,
+    /// Every kustomization, by its folder (canonical).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub kustomizations: BTreeMap<PathBuf, Kustomization>,
+    /// How the containers tools would resolve short names, from the
+    /// repository's `registries.conf` files: each with the folder it
+    /// configures, in walk order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub short_names: Vec<(PathBuf, crate::facts::ShortNames)>,
+    /// Files the containers tools build or run, by lower-case file name
+    /// (or `*`, `*compose` for any), with the file that does so.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub containers_files: BTreeMap<String, String>,
+    /// Folders holding an OpenShift resource (canonical), each with the
+    /// first such file (repository-relative): the manifests at and below
+    /// that folder run on CRI-O.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub openshift: Vec<(PathBuf, String)>,
+}
+
+/// One kustomization: what it includes and the images it overrides.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Kustomization {
+    /// `resources`, `bases`, `components` and patch files, canonical:
+    /// files, or folders holding another kustomization.
+    pub includes: Vec<PathBuf>,
+    pub images: Vec<KustomizeImage>,
+}
+
+impl RepoContext {
+    /// Whether a name (no registry; without tag) is built by the repository
+    /// or is a named build context.
+    pub fn is_local(&self, name: &str) -> bool {
+        self.local_images.contains(name)
+            || self.named_contexts.contains(name)
+            || self
+                .placeholder_prefixes
+                .iter()
+                .any(|p| name.starts_with(p.as_str()))
+    }
+
+    /// How the containers tools would resolve short names for a file: the
+    /// configurations whose folder holds it, shallow to deep; `None` when
+    /// none does.
+    pub fn short_names_for(&self, file: &Path) -> Option<crate::facts::ShortNames> {
+        if self.short_names.is_empty() {
+            return None;
+        }
+        let file = crate::realpath::canonical(file).ok()?;
+        let mut applying: Vec<&(PathBuf, crate::facts::ShortNames)> = self
+            .short_names
+            .iter()
+            .filter(|(owner, _)| file.starts_with(owner))
+            .collect();
+        if applying.is_empty() {
+            return None;
+        }
+        applying.sort_by_key(|(owner, _)| owner.components().count());
+        let mut merged = crate::facts::ShortNames::default();
+        for (_, names) in applying {
+            merged.merge(names);
+        }
+        Some(merged)
+    }
+
+    /// What the repository's build invocations say about a Dockerfile's
+    /// (canonical) build arguments.
+    pub fn supplied_args_for(&self, dockerfile: &Path) -> crate::site::SuppliedArgs {
+        let mut names = self.build_arg_names.clone();
+        if let Some(own) = self.dockerfile_arg_names.get(dockerfile) {
+            names.extend(own.iter().cloned());
+        }
+        crate::site::SuppliedArgs {
+            names,
+            unknown: self
+                .build_args_unknown
+                .clone()
+                .or_else(|| self.truncated.clone()),
+        }
+    }
+
+    /// The Compose build arguments for a Dockerfile.
+    pub fn args_for(&self, dockerfile: &Path) -> Option<&BTreeMap<String, String>> {
+        let key = crate::realpath::canonical(dockerfile).ok()?;
+        self.dockerfile_args.get(&key)
+    }
+}
+
+/// Whether a change to this file can change a repository context, a
+/// chart's facts or the build references around a Dockerfile: the files
+/// `scan`, `chart_facts` and `build_refs` read, and a new `.git` or config
+/// that moves a root.
+pub fn is_context_file(path: &Path) -> bool {
+    if is_chart_template(path) {
+        return true;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
+    yaml || name.ends_with(".hcl")
+        || name.ends_with(".json")
+        || name.ends_with(".sh")
+        || name.ends_with(".bash")
+        || name.ends_with(".mk")
+        || name.ends_with(".tpl")
+        || name == "makefile"
+        || name == "gnumakefile"
+        || name == "justfile"
+        || name == "tiltfile"
+        || name == "kustomization"
+        || name == ".git"
+        || crate::workspace::shortnames::is_registries_conf(path)
+}
+
+/// Whether `path` is under a chart's `templates/` (any name: `chart_facts`
+/// reads every file there, `NOTES.txt` too).
+fn is_chart_template(path: &Path) -> bool {
+    path.ancestors().skip(1).take(64).any(|dir| {
+        dir.file_name().is_some_and(|n| n == "templates")
+            && dir
+                .parent()
+                .is_some_and(|chart| chart.join("Chart.yaml").is_file())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_arguments_set_and_unknown() {
+        let mut ctx = RepoContext::default();
+        build_commands(
+            "docker build --build-arg BASE_IMAGE=debian:12 --build-arg=GO_VERSION -t a .\n",
+            &mut ctx,
+        );
+        bake(
+            "target \"app\" {\n  args = {\n    NODE = \"22\"\n  }\n}\n",
+            &mut ctx,
+        );
+        ci_build_args(
+            "      - uses: docker/build-push-action@v6\n        with:\n          build-args: |\n            PY=3.12\n            RUST=1.90\n          push: false\n",
+            &mut ctx,
+        );
+        let names: Vec<&str> = ctx.build_arg_names.iter().map(String::as_str).collect();
+        assert_eq!(names, ["BASE_IMAGE", "GO_VERSION", "NODE", "PY", "RUST"]);
+        assert_eq!(ctx.build_args_unknown, None);
+        for unknown in [
+            "docker build --build-arg \"$@\" .\n",
+            "docker build $(BUILD_ARGS) -t a .\n",
+            "podman build \"$@\" .\n",
+        ] {
+            let mut ctx = RepoContext::default();
+            build_commands(unknown, &mut ctx);
+            assert!(ctx.build_args_unknown.is_some(), "{unknown}");
+        }
+        let mut ctx = RepoContext::default();
+        ci_build_args(
+            "        build-args: ${{ steps.meta.outputs.args }}\n",
+            &mut ctx,
+        );
+        assert!(ctx.build_args_unknown.is_some());
+        // A Compose build whose Dockerfile refit cannot place (a context
+        // relative to an including file): its arguments are set somewhere.
+        let mut ctx = RepoContext::default();
+        let mut args = BTreeMap::new();
+        compose(
+            Path::new("/nonexistent/elasticsearch/compose.yml"),
+            "services:\n  es:\n    build:\n      context: ./elasticsearch\n      args:\n        - ELK_VERSION=${ELK_VERSION}\n",
+            &mut ctx,
+            &mut args,
+        );
+        assert!(ctx.build_arg_names.contains("ELK_VERSION"));
+    }
+
+    #[test]
+    fn build_commands_and_bake() {
+        let mut ctx = RepoContext::default();
+        build_commands(
+            "\tdocker build -t bats-jenkins:latest .\n  docker buildx build --tag=org/tool --build-context binary_dir=./bin .\necho docker build is here\n",
+            &mut ctx,
+        );
+        bake(
+            "target \"app\" {\n  tags = [\"app-local:dev\", \"${REGISTRY}/app\"]\n  contexts = {\n    vendored = \"./vendor\"\n  }\n}\n",
+            &mut ctx,
+        );
+        let locals: Vec<&str> = ctx.local_images.iter().map(String::as_str).collect();
+        assert_eq!(locals, ["app-local", "bats-jenkins", "org/tool"]);
+        let named: Vec<&str> = ctx.named_contexts.iter().map(String::as_str).collect();
+        assert_eq!(named, ["binary_dir", "vendored"]);
+    }
+
+    #[test]
+    fn build_commands_over_lines_and_after_other_commands() {
+        let mut ctx = RepoContext::default();
+        build_commands(
+            "podman build \\\n  --file Containerfile.base \\\n  --tag acme/base \\\n  .\nall:\n\tnpm run build && podman build -t acme/web -f Containerfile.web .\nCONTAINER_TOOL ?= docker\ndocker-build:\n\t$(CONTAINER_TOOL) build -t controller:latest .\n\t$(ENGINE) build --tag=acme/tool .; echo built\n# docker build -t commented/out .\nnpm run build -t not-an-image\n",
+            &mut ctx,
+        );
+        let locals: Vec<&str> = ctx.local_images.iter().map(String::as_str).collect();
+        assert_eq!(locals, ["acme/base", "acme/tool", "acme/web", "controller"]);
+        // One line of many commands without separators: each word is read
+        // for one command, so the work stays linear.
+        let line = "docker build -t a/x ".repeat(20_000);
+        let start = std::time::Instant::now();
+        let mut ctx = RepoContext::default();
+        build_commands(&line, &mut ctx);
+        containers_builds("x.sh", &line.replace("docker", "podman"), &mut ctx);
+        assert_eq!(ctx.local_images.len(), 1);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn placeholders_scripts_replace() {
+        let mut ctx = RepoContext::default();
+        kustomize_set_image(
+            "deploy:\n\tcd overlays/dev && \\\n\tkustomize edit set image \\\n\t  app-worker=$(REGISTRY)/app-worker:$(TAG) \\\n\t  app-api=$(REGISTRY)/app-api:$(TAG) && \\\n\tkustomize build . | kubectl apply -f -\n",
+            &mut ctx,
+        );
+        from_substitutions(
+            "    sed -e \"s#FROM test-base.*#FROM ${parent}#g\" \"$dir/Dockerfile\" > \"$tmp\"\n    sed -i 's/FROM debian/FROM ubuntu/' Dockerfile\n    sed -i \"s/FROM node:.*/FROM node:${NODE_VERSION}/\" Dockerfile\n",
+            &mut ctx,
+        );
+        skaffold(
+            "apiVersion: skaffold/v2beta26\nkind: Config\nbuild:\n  artifacts:\n  - image: echo-app\nprofiles:\n- name: dev\n  build:\n    artifacts:\n    - image: echo-dev\n---\napiVersion: v1\nkind: Config\nbuild:\n  artifacts:\n  - image: not-skaffold\n",
+            &mut ctx,
+        );
+        let locals: Vec<&str> = ctx.local_images.iter().map(String::as_str).collect();
+        assert_eq!(locals, ["app-api", "app-worker", "echo-app", "echo-dev"]);
+        assert!(ctx.is_local("test-base-plugins"));
+        assert!(!ctx.is_local("debian"));
+        assert!(!ctx.is_local("node"));
+    }
+
+    #[test]
+    fn template_joins_name_the_registry_value() {
+        let mut joins = BTreeMap::new();
+        template_joins(
+            "image: \"{{ default .Values.image.registry .Values.a.image.registry }}/{{ .Values.a.image.name }}:{{ .Values.a.image.tag }}\"\n{{- printf \"%s/%s:%s\" .Values.b.registry .Values.b.image .Values.b.tag }}\n{{ include \"x.registry\" . }}/{{ .Values.c.repository }}\n",
+            &mut joins,
+        );
+        let get = |k: &str| joins.get(k).cloned().unwrap_or_default();
+        assert_eq!(
+            get("a.image.name"),
+            RegistryJoin {
+                primary: Some("a.image.registry".into()),
+                fallback: Some("image.registry".into()),
+                literal_fallback: None,
+            }
+        );
+        assert_eq!(get("b.image").primary.as_deref(), Some("b.registry"));
+        let mut literal = BTreeMap::new();
+        template_joins(
+            "image: \"{{ default \"quay.io\" .Values.image.registry }}/{{ .Values.image.repository }}\"\n",
+            &mut literal,
+        );
+        assert_eq!(
+            literal
+                .get("image.repository")
+                .and_then(|j| j.literal_fallback.as_deref()),
+            Some("quay.io")
+        );
+        assert!(joins.contains_key("c.repository"));
+        assert_eq!(get("c.repository"), RegistryJoin::default());
+        assert_eq!(joins.len(), 3);
+    }
+
+    #[test]
+    fn template_registry_joins() {
+        assert!(template_joins_registry(
+            "image: {{ .Values.global.imageRegistry }}/{{ .Values.image.repository }}"
+        ));
+        assert!(!template_joins_registry(
+            "# registry notes\nimage: \"{{ .Values.image.repository }}:{{ .Values.image.tag }}\""
+        ));
+    }
+}

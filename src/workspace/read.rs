@@ -1,0 +1,154 @@
+//! The one bounded reader for the files refit reads around a checked file
+//! (build files, kustomizations, `.env`, `Chart.yaml`, chart templates,
+//! GitLab includes). A repository is untrusted input: a read is refused
+//! unless the file, after resolving links, is a regular file inside the
+//! repository root, and it never reads more than its byte cap, whatever
+//! the file's metadata says (`/proc` files report size 0).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The largest file read around a checked file.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Why a read was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// Missing, unreadable, or not valid UTF-8.
+    Unreadable,
+    /// A folder, device, FIFO or socket.
+    NotRegular,
+    /// Resolves (through a link or `..`) outside the repository root.
+    Outside,
+    /// Larger than the cap.
+    TooLarge,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Refused::Unreadable => "cannot be read as UTF-8 text",
+            Refused::NotRegular => "is not a regular file",
+            Refused::Outside => "resolves outside the repository root",
+            Refused::TooLarge => "is over the size limit",
+        })
+    }
+}
+
+/// The canonical path of `path` when it resolves inside `root` (itself
+/// canonical).
+pub fn inside(root: &Path, path: &Path) -> Result<PathBuf, Refused> {
+    let real = crate::realpath::canonical(path).map_err(|_| Refused::Unreadable)?;
+    if real.starts_with(root) {
+        Ok(real)
+    } else {
+        Err(Refused::Outside)
+    }
+}
+
+/// Read a regular file of at most `cap` bytes as text. The open file is
+/// checked, not the name, so a file swapped for a FIFO after a `stat`
+/// is still refused; a FIFO is opened non-blocking so opening it never
+/// waits for a writer.
+pub fn read_regular(path: &Path, cap: u64) -> Result<String, Refused> {
+    let file = open_nonblocking(path).map_err(|_| Refused::Unreadable)?;
+    let meta = file.metadata().map_err(|_| Refused::Unreadable)?;
+    if !meta.is_file() {
+        return Err(Refused::NotRegular);
+    }
+    if meta.len() > cap {
+        return Err(Refused::TooLarge);
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|_| Refused::Unreadable)?;
+    if bytes.len() as u64 > cap {
+        return Err(Refused::TooLarge);
+    }
+    String::from_utf8(bytes).map_err(|_| Refused::Unreadable)
+}
+
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK (Linux, macOS and the BSDs differ in value).
+    #[cfg(target_os = "linux")]
+    const O_NONBLOCK: i32 = 0o4000;
+    #[cfg(not(target_os = "linux"))]
+    const O_NONBLOCK: i32 = 0x0004;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
+/// Read a file around a checked file: inside `root` after resolving
+/// links, regular, at most [`MAX_FILE_BYTES`].
+pub fn read_inside(root: &Path, path: &Path) -> Result<String, Refused> {
+    let real = inside(root, path)?;
+    read_regular(&real, MAX_FILE_BYTES)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_devices_links_out_and_large_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let top = crate::realpath::canonical(dir.path()).expect("top");
+        let root = top.join("repo");
+        std::fs::create_dir(&root).expect("mkdir");
+        std::fs::write(top.join("outside.yaml"), "secret: 1\n").expect("write");
+        std::fs::write(root.join("ok.yaml"), "a: 1\n").expect("write");
+        assert_eq!(
+            read_inside(&root, &root.join("ok.yaml")).as_deref(),
+            Ok("a: 1\n")
+        );
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/dev/zero", root.join("zero")).expect("link");
+            assert_eq!(
+                read_inside(&root, &root.join("zero")),
+                Err(Refused::Outside)
+            );
+            assert_eq!(
+                read_regular(Path::new("/dev/zero"), 10),
+                Err(Refused::NotRegular)
+            );
+            std::os::unix::fs::symlink("/etc", root.join("etc")).expect("link");
+            assert_eq!(
+                read_inside(&root, &root.join("etc").join("hostname")),
+                Err(Refused::Outside)
+            );
+            // A FIFO: refused without waiting for a writer.
+            let fifo = root.join("fifo");
+            if std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .is_ok_and(|s| s.success())
+            {
+                assert_eq!(read_inside(&root, &fifo), Err(Refused::NotRegular));
+            }
+        }
+        assert_eq!(
+            read_inside(&root, &root.join("..").join("outside.yaml")),
+            Err(Refused::Outside)
+        );
+        std::fs::write(root.join("big"), vec![b'a'; 100]).expect("write");
+        assert_eq!(read_regular(&root.join("big"), 10), Err(Refused::TooLarge));
+        // `/proc` files say size 0 and go on: the cap holds on the read.
+        if Path::new("/proc/self/status").exists() {
+            assert!(matches!(
+                read_regular(Path::new("/proc/self/status"), 8),
+                Err(Refused::TooLarge)
+            ));
+        }
+    }
+}
