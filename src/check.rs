@@ -40,7 +40,8 @@ pub fn extract_with_notes(
     text: &str,
     input: &SourceOptions,
 ) -> Result<(Vec<ImageSite>, Vec<Diagnostic>), Box<Diagnostic>> {
-    let (mut sites, notes) = extract_sites(kind, text, input)?;
+    let (mut sites, mut notes) = extract_sites(kind, text, input)?;
+    template_placeholders(kind, &mut sites, &mut notes, input.template_name);
     if let Some(local) = &input.local {
         mark_local(&mut sites, local);
     }
@@ -48,6 +49,88 @@ pub fn extract_with_notes(
         mark_kustomized(&mut sites, &input.kustomize_images);
     }
     Ok((sites, notes))
+}
+
+/// References with a template placeholder (`${IMAGE}` in a manifest a
+/// script runs `envsubst` on, `{{ .image }}`, `__IMAGE__`, `IMAGE_URL`) are
+/// not references yet: they are left out, and the file gets note N001 (so
+/// no fix is offered in it). A file named as a template gets the note too.
+fn template_placeholders(
+    kind: FileKind,
+    sites: &mut Vec<ImageSite>,
+    notes: &mut Vec<Diagnostic>,
+    named: bool,
+) {
+    // `${{ matrix.image }}` is a GitHub expression, not a template.
+    if kind == FileKind::GithubActions {
+        return;
+    }
+    // Tools that interpolate `$VAR` themselves: there it is a variable.
+    let shell = matches!(
+        kind,
+        FileKind::Kubernetes | FileKind::HelmValues | FileKind::Kustomize
+    );
+    let mut found: Option<String> = None;
+    sites.retain(|s| {
+        if s.reference().is_some() {
+            return true;
+        }
+        match sources::template::placeholder(&s.raw, shell) {
+            Some(p) => {
+                found.get_or_insert_with(|| p.chars().take(60).collect());
+                false
+            }
+            None => true,
+        }
+    });
+    if !notes.is_empty() {
+        return;
+    }
+    let why = match (found, named) {
+        (Some(p), _) => format!("`{p}` is a template placeholder"),
+        (None, true) => "its name says it is a template".to_string(),
+        (None, false) => return,
+    };
+    notes.push(crate::diagnostic::file_note(
+        "N001",
+        format!(
+            "Read as a template: {why}; references with placeholders are not checked, and no fixes are offered"
+        ),
+    ));
+}
+
+/// A file that does not parse but holds template statements: a note, and
+/// its plain image lines (`image:`, `FROM`), read without fixes.
+fn read_as_template(kind: FileKind, text: &str, why: &str) -> (Vec<ImageSite>, Vec<Diagnostic>) {
+    let (what, sites) = if kind == FileKind::Dockerfile {
+        ("Dockerfile", sources::template::dockerfile_from_lines(text))
+    } else {
+        let mut sites = sources::kubernetes::extract_lines(text);
+        let relabel = match kind {
+            FileKind::Compose => Some(crate::site::SiteKind::ComposeService),
+            FileKind::GitlabCi => Some(crate::site::SiteKind::GitlabCi),
+            FileKind::HelmValues => Some(crate::site::SiteKind::HelmValue),
+            _ => None,
+        };
+        if let Some(k) = relabel {
+            for s in &mut sites {
+                s.kind = k;
+            }
+        }
+        ("YAML", sites)
+    };
+    let plain = if kind == FileKind::Dockerfile {
+        "`FROM`"
+    } else {
+        "`image:`"
+    };
+    let note = crate::diagnostic::file_note(
+        "N001",
+        format!(
+            "Skipped as {what}: template expressions make it invalid ({why}); only plain {plain} lines were read, without fixes"
+        ),
+    );
+    (sites, vec![note])
 }
 
 /// The sites of a text as its front-end reads them, and notes about how.
@@ -60,15 +143,20 @@ fn extract_sites(
         match sources::kubernetes::extract(text) {
             // A templated manifest outside `templates/` that is not YAML:
             // skipped as YAML, said so, and its plain `image:` lines read.
-            Err(e) if sources::yaml::is_templated(text) => {
+            Err(e)
+                if sources::yaml::is_templated(text)
+                    || sources::template::file_marker(text).is_some() =>
+            {
                 let why = e
                     .message
                     .strip_prefix("invalid YAML: ")
                     .unwrap_or(&e.message);
+                let marker =
+                    sources::template::file_marker(text).unwrap_or_else(|| "`{{ … }}`".to_string());
                 let note = crate::diagnostic::file_note(
                     "N001",
                     format!(
-                        "Skipped as YAML: template expressions (`{{{{ … }}}}`) make it invalid ({why}); only plain `image:` lines were read, without fixes"
+                        "Skipped as YAML: template expressions ({marker}) make it invalid ({why}); only plain `image:` lines were read, without fixes"
                     ),
                 );
                 return Ok((sources::kubernetes::extract_lines(text), vec![note]));
@@ -94,9 +182,23 @@ fn extract_sites(
         // Manifests are read above.
         FileKind::Kubernetes => Ok(Vec::new()),
     };
-    result
-        .map(|sites| (sites, Vec::new()))
-        .map_err(|e| Box::new(file_error("E004", e.message, e.span)))
+    match result {
+        Ok(sites) => Ok((sites, Vec::new())),
+        // A template that is not valid as what it will become: note N001
+        // and its plain image lines, never a syntax error.
+        Err(e)
+            if kind != FileKind::GithubActions
+                && (sources::template::file_marker(text).is_some()
+                    || (kind == FileKind::Dockerfile && input.template_name)) =>
+        {
+            let why = e
+                .message
+                .strip_prefix("invalid YAML: ")
+                .unwrap_or(&e.message);
+            Ok(read_as_template(kind, text, why))
+        }
+        Err(e) => Err(Box::new(file_error("E004", e.message, e.span))),
+    }
 }
 
 /// Resource images a kustomization's `images:` entry matches (literally,
@@ -186,8 +288,9 @@ pub fn check_with(
         build_refs: input.build_refs.clone(),
         stage_names: Default::default(),
         short_names: input.short_names.clone(),
+        supplied_args: input.supplied_args.clone(),
     };
-    let ctx = RuleContext {
+    let mut ctx = RuleContext {
         file: &facts,
         knowledge: settings
             .knowledge
@@ -196,9 +299,11 @@ pub fn check_with(
         policy: &settings.policy,
         options: &settings.options,
         lock: settings.lock.as_deref(),
+        selected_by_code: false,
     };
     let mut diagnostics = Vec::new();
     for rule in RULES.iter().filter(|r| settings.enabled(r.code)) {
+        ctx.selected_by_code = settings.selects_by_code(rule.code);
         for site in &sites {
             let before = diagnostics.len();
             (rule.check)(rule, site, &ctx, &mut diagnostics);
@@ -234,6 +339,57 @@ pub fn check_with(
             }
         }
     }
+    // A Dockerfile reference built from an ARG that the repository's build
+    // passes (`--build-arg BUILD_IMAGE=$(BUILD_IMAGE)` in a Makefile): the
+    // default a fix would edit is not what that build uses.
+    if kind == FileKind::Dockerfile
+        && let Some(args) = &input.supplied_args
+    {
+        for site in &sites {
+            let vars = crate::rules::ref002_unresolved_variable::variables(&site.raw);
+            let Some(passed) = vars.iter().find(|v| args.names.contains(*v)) else {
+                continue;
+            };
+            for d in diagnostics.iter_mut().filter(|d| d.span == site.span) {
+                if let Some(fix) = d.fix.as_mut()
+                    && fix.applicability == crate::diagnostic::Applicability::Safe
+                {
+                    fix.applicability = crate::diagnostic::Applicability::Unsafe;
+                    let note = format!(
+                        "a build in this repository passes `--build-arg {passed}`, so the default this fix edits may not be what it builds"
+                    );
+                    d.help = Some(match d.help.take() {
+                        Some(h) => format!("{h}; {note}"),
+                        None => note,
+                    });
+                }
+            }
+        }
+    }
+    // A resource of a kustomization: overlays (possibly outside the
+    // repository) match its image names literally, so a rename is safe only
+    // when the configuration says every consumer is here.
+    if let Some(kustomization) = &input.kustomize_resource_of
+        && !settings.kustomize_consumers_in_repository
+    {
+        for d in &mut diagnostics {
+            if !d.code.starts_with("REG") {
+                continue;
+            }
+            if let Some(fix) = d.fix.as_mut()
+                && fix.applicability == crate::diagnostic::Applicability::Safe
+            {
+                fix.applicability = crate::diagnostic::Applicability::Unsafe;
+                let note = format!(
+                    "the kustomization in `{kustomization}` lists this file, and kustomize matches `images[].name` literally: an overlay elsewhere that overrides the old name would stop matching (`[fix] kustomize-consumers = \"repository\"` when every overlay is in this repository)"
+                );
+                d.help = Some(match d.help.take() {
+                    Some(h) => format!("{h}; {note}"),
+                    None => note,
+                });
+            }
+        }
+    }
     let unused = crate::suppress::apply(
         text,
         kind == FileKind::Dockerfile,
@@ -247,6 +403,19 @@ pub fn check_with(
     );
     if settings.enabled(crate::rules::sup001_unused_suppression::RULE.code) {
         diagnostics.extend(unused);
+    }
+    if let Some(marker) = sources::template::generated_marker(text) {
+        for d in &mut diagnostics {
+            if d.fix.take().is_some() {
+                let why = format!(
+                    "the file says it is generated (`{marker}`): a fix here would be overwritten, so change what generates it"
+                );
+                d.help = Some(match d.help.take() {
+                    Some(h) => format!("{h}; {why}"),
+                    None => why,
+                });
+            }
+        }
     }
     if !notes.is_empty() {
         // Sites read line by line from a file that is not YAML: a fix

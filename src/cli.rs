@@ -158,6 +158,10 @@ pub struct CheckArgs {
     /// Globs to leave out when walking folders, in addition (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
     pub extend_exclude: Vec<String>,
+    /// Leave excluded files out even when named on the command line (for
+    /// pre-commit hooks, which name every changed file).
+    #[arg(long)]
+    pub force_exclude: bool,
     /// List the files that would be checked, with the kind each is read
     /// as, and check nothing.
     #[arg(long)]
@@ -530,6 +534,7 @@ fn check(args: CheckArgs) -> ExitCode {
         exit_zero: args.exit_zero,
         exclude: args.exclude.clone(),
         extend_exclude: args.extend_exclude.clone(),
+        force_exclude: args.force_exclude,
         diff_base: args.diff_base.clone(),
         diff_scope: args.diff_scope,
         diff_end: if args.diff_committed {
@@ -958,9 +963,25 @@ fn sites(args: SitesArgs) -> ExitCode {
                             "format": m.format.label(),
                         })
                     });
+                    // A tag YAML reads as a number is not the string the
+                    // consumer gets (kustomize refuses it), as `check`'s
+                    // TAG005 says: listed, but marked.
+                    let numeric: Vec<&str> = s
+                        .extra
+                        .numeric_tags
+                        .iter()
+                        .map(|slot| slot.value.as_str())
+                        .collect();
                     if args.format == ListFormat::Text {
+                        let mark = match numeric.first() {
+                            None => String::new(),
+                            Some(n) if s.kind == crate::site::SiteKind::Kustomize => {
+                                format!(" [tag `{n}` is a YAML number: kustomize refuses it]")
+                            }
+                            Some(n) => format!(" [tag `{n}` is a YAML number]"),
+                        };
                         println!(
-                            "{}:{}:{}: {} {}{}",
+                            "{}:{}:{}: {} {}{}{}",
                             t.display,
                             at.line,
                             at.column,
@@ -969,7 +990,8 @@ fn sites(args: SitesArgs) -> ExitCode {
                             s.path
                                 .as_deref()
                                 .map(|p| format!(" ({p})"))
-                                .unwrap_or_default()
+                                .unwrap_or_default(),
+                            mark
                         );
                     }
                     json.push(serde_json::json!({
@@ -983,6 +1005,7 @@ fn sites(args: SitesArgs) -> ExitCode {
                         "unresolved": unresolved,
                         "mirror": mirror,
                         "yaml_path": s.path,
+                        "numeric_tags": numeric,
                     }));
                 }
             }

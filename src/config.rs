@@ -34,8 +34,12 @@ pub struct RawConfig {
     pub fix: Option<FixConfig>,
     /// Globs of files to check; when set, others are skipped in a walk.
     pub include: Option<Vec<String>>,
+    /// Globs to leave out of a walk; unset: `vendor`, `third_party` and
+    /// `node_modules` (`crate::discover::DEFAULT_EXCLUDE`).
     pub exclude: Option<Vec<String>>,
     pub extend_exclude: Option<Vec<String>>,
+    /// Leave excluded files out even when named on the command line.
+    pub force_exclude: Option<bool>,
     /// Glob → file kind (`dockerfile`, `compose`, `helm-values`,
     /// `kubernetes`, `github-actions`, `gitlab-ci`, `kustomize`).
     pub kinds: Option<BTreeMap<String, String>>,
@@ -100,6 +104,19 @@ pub struct FixConfig {
     pub extend_safe: Option<Vec<String>>,
     /// Codes whose safe fixes count as unsafe here.
     pub extend_unsafe: Option<Vec<String>>,
+    /// Who consumes the repository's kustomize bases: `anywhere` (the
+    /// default: overlays outside the repository may override its image
+    /// names, so renaming one is unsafe) or `repository` (every overlay is
+    /// here, where refit sees it).
+    pub kustomize_consumers: Option<KustomizeConsumers>,
+}
+
+/// `[fix] kustomize-consumers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KustomizeConsumers {
+    Anywhere,
+    Repository,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -127,9 +144,11 @@ const KNOWN_KEYS: &[&str] = &[
     "unsafe-fixes",
     "extend-safe",
     "extend-unsafe",
+    "kustomize-consumers",
     "include",
     "exclude",
     "extend-exclude",
+    "force-exclude",
     "kinds",
     "max-file-size",
     "registries",
@@ -432,6 +451,7 @@ fn merge(base: RawConfig, over: RawConfig) -> RawConfig {
         fix: over.fix.or(base.fix),
         include: over.include.or(base.include),
         exclude: over.exclude.or(base.exclude),
+        force_exclude: over.force_exclude.or(base.force_exclude),
         extend_exclude: match (base.extend_exclude, over.extend_exclude) {
             (Some(mut a), Some(b)) => {
                 a.extend(b);
@@ -521,7 +541,12 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         })?;
         kinds.push((glob_set(std::slice::from_ref(glob), path, &chain)?, k));
     }
-    let mut excludes: Vec<String> = raw.exclude.clone().unwrap_or_default();
+    let mut excludes: Vec<String> = raw.exclude.clone().unwrap_or_else(|| {
+        crate::discover::DEFAULT_EXCLUDE
+            .iter()
+            .map(|d| d.to_string())
+            .collect()
+    });
     excludes.extend(raw.extend_exclude.clone().unwrap_or_default());
     let exclude = (!excludes.is_empty())
         .then(|| glob_set(&excludes, path, &chain))
@@ -663,6 +688,11 @@ impl Config {
             .collect()
     }
 
+    /// `force-exclude = true`.
+    pub fn force_exclude(&self) -> bool {
+        self.raw.force_exclude == Some(true)
+    }
+
     pub fn is_excluded(&self, file: &Path) -> bool {
         let rel = self.relative(file);
         self.exclude.as_ref().is_some_and(|g| g.is_match(rel))
@@ -717,6 +747,8 @@ impl Config {
         if let Some(fix) = &raw.fix {
             s.extend_safe = fix.extend_safe.clone().unwrap_or_default();
             s.extend_unsafe = fix.extend_unsafe.clone().unwrap_or_default();
+            s.kustomize_consumers_in_repository =
+                fix.kustomize_consumers == Some(KustomizeConsumers::Repository);
         }
         s.options = raw.rules.clone().unwrap_or_default();
         s.knowledge = self.knowledge.clone();

@@ -231,7 +231,9 @@ pub fn unknown_explicit(
     paths
         .iter()
         .filter(|p| p.as_os_str() != "-" && !p.is_dir())
-        .filter(|p| !matches!(choose(p), Choice::Kind(_)) && explicit_kind(p).is_none())
+        .filter(|p| {
+            !matches!(choose(p), Choice::Kind(_) | Choice::ForceSkip) && explicit_kind(p).is_none()
+        })
         .cloned()
         .collect()
 }
@@ -329,6 +331,22 @@ pub fn discover(paths: &[PathBuf]) -> Vec<Target> {
     discover_with(paths, &|_| Choice::Default)
 }
 
+/// Folders left out of a walk unless `exclude` is set (config or
+/// `--exclude`), as ruff leaves out `node_modules`: code the repository
+/// carries but does not own, whose findings are not the user's to fix.
+pub const DEFAULT_EXCLUDE: &[&str] = &["vendor", "third_party", "node_modules"];
+
+/// Whether a path lies under one of [`DEFAULT_EXCLUDE`]'s folders.
+pub fn default_excluded(path: &Path) -> bool {
+    let Some(parent) = path.parent() else {
+        return false;
+    };
+    parent.components().any(|c| {
+        matches!(c, std::path::Component::Normal(n)
+            if DEFAULT_EXCLUDE.iter().any(|d| n == *d))
+    })
+}
+
 /// What configuration says about a walked file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Choice {
@@ -336,6 +354,8 @@ pub enum Choice {
     Default,
     /// Excluded (`exclude`, or not in `include`).
     Skip,
+    /// Excluded, even when named on the command line (`force-exclude`).
+    ForceSkip,
     /// A `kinds` override.
     Kind(FileKind),
 }
@@ -357,6 +377,7 @@ pub fn walk(
         if !root.is_dir() {
             let kind = match choose(root) {
                 Choice::Kind(k) => k,
+                Choice::ForceSkip => continue,
                 _ => match explicit_kind(root) {
                     Some(k) => k,
                     // Said by `unknown_explicit`; not guessed.
@@ -388,7 +409,7 @@ pub fn walk(
             }
             let path = entry.path();
             let kind = match choose(path) {
-                Choice::Skip => None,
+                Choice::Skip | Choice::ForceSkip => None,
                 Choice::Kind(k) => Some(k),
                 Choice::Default => classify(path),
             };

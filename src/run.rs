@@ -80,6 +80,9 @@ pub struct RunOptions {
     pub exclude: Vec<String>,
     /// Globs to leave out of a walk, in addition.
     pub extend_exclude: Vec<String>,
+    /// Apply the exclusions to files named on the command line too
+    /// (`--force-exclude`; a pre-commit hook names every file).
+    pub force_exclude: bool,
     /// `--diff-base`: only what changed since the merge base of this ref
     /// and `HEAD` (plus uncommitted changes).
     pub diff_base: Option<String>,
@@ -500,23 +503,36 @@ impl Run {
     fn choice(&self, path: &Path) -> Choice {
         let shown = discover::display_path(path);
         let cli = |set: &Option<globset::GlobSet>| set.as_ref().map(|s| s.is_match(&shown));
+        let config = self.resolver.for_file(path).ok().flatten();
+        let force =
+            self.options.force_exclude || config.as_ref().is_some_and(|c| c.force_exclude());
+        let skip = if force {
+            Choice::ForceSkip
+        } else {
+            Choice::Skip
+        };
         if cli(&self.extend_exclude) == Some(true) {
-            return Choice::Skip;
+            return skip;
         }
         let excluded_here = cli(&self.exclude);
-        match self.resolver.for_file(path) {
-            Ok(Some(c)) => {
+        match config {
+            Some(c) => {
                 let abs = crate::realpath::absolute(path);
                 if let Some(k) = c.kind_for(&abs) {
                     Choice::Kind(k)
                 } else if excluded_here.unwrap_or_else(|| c.is_excluded(&abs)) {
-                    Choice::Skip
+                    skip
                 } else {
                     Choice::Default
                 }
             }
-            _ if excluded_here == Some(true) => Choice::Skip,
-            _ => Choice::Default,
+            // No config: the default exclusions, unless `--exclude` replaces them.
+            None if excluded_here
+                .unwrap_or_else(|| discover::default_excluded(Path::new(&shown))) =>
+            {
+                skip
+            }
+            None => Choice::Default,
         }
     }
 
@@ -525,7 +541,7 @@ impl Run {
     pub fn kind_for(&self, path: &Path) -> Option<FileKind> {
         match self.choice(path) {
             Choice::Kind(k) => Some(k),
-            Choice::Skip => None,
+            Choice::Skip | Choice::ForceSkip => None,
             Choice::Default => discover::classify(path),
         }
     }

@@ -26,6 +26,9 @@ pub struct Settings {
     pub extend_safe: Vec<String>,
     /// Codes whose safe fixes count as unsafe (config `fix.extend-unsafe`).
     pub extend_unsafe: Vec<String>,
+    /// Every overlay of the repository's kustomize bases is in the
+    /// repository (config `fix.kustomize-consumers = "repository"`).
+    pub kustomize_consumers_in_repository: bool,
     /// Registry policy (config `[registries]`).
     pub policy: crate::policy::Policy,
     /// Per-rule settings (config `[rules.CODE]`).
@@ -77,6 +80,14 @@ impl Settings {
                 }
             }
         }
+    }
+
+    /// Whether `select` or `extend-select` names the rule by its full code.
+    pub fn selects_by_code(&self, code: &str) -> bool {
+        self.select
+            .iter()
+            .chain(&self.extend_select)
+            .any(|s| s.trim().eq_ignore_ascii_case(code))
     }
 
     /// Whether a rule runs. The more specific selector wins, as in ruff:

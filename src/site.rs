@@ -229,7 +229,9 @@ pub struct Extra {
     /// Docker Hub namespace). A registry set in the slot must keep it.
     pub registry_fallback: Option<String>,
     /// A kustomization that includes this resource gives the image a
-    /// `newTag` or `digest`: the tag deployed is the overlay's.
+    /// `newTag` or `digest`: the tag deployed is the overlay's. Also set on
+    /// a kustomize `images[]` entry with `newName` and no `newTag` or
+    /// `digest`: kustomize keeps the matched resource's tag.
     pub tag_from_overlay: bool,
     /// A pull through a proxy prefix kept on rewrite
     /// (`$CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/`).
@@ -289,6 +291,16 @@ pub enum Prefixing {
     Unsure(String),
     /// The consumer adds a registry itself: a prefix would double it.
     Never(String),
+}
+
+/// What a repository's build invocations (Compose `build.args`,
+/// `--build-arg`, bake `args`, CI `build-args`) set for a Dockerfile.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SuppliedArgs {
+    /// Argument names some invocation sets.
+    pub names: std::collections::BTreeSet<String>,
+    /// Why any argument may be set: an invocation refit cannot follow.
+    pub unknown: Option<String>,
 }
 
 /// How a `FROM`'s variables without a value stand, as BuildKit's build

@@ -144,6 +144,35 @@ fn sites_json_gives_null_raw_and_unresolved_variables() {
     );
 }
 
+/// A kustomize `newTag` that YAML reads as a number is what `check`
+/// reports as TAG005 (kustomize refuses it): `sites` marks it the same way
+/// (issue 22).
+#[test]
+fn sites_mark_a_numeric_kustomize_tag_as_check_does() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "kustomization.yaml",
+        "images:\n  - name: nginx\n    newName: ghcr.io/org/nginx\n    newTag: 1.10\n  - name: app\n    newName: ghcr.io/org/app\n    newTag: \"1.10\"\n",
+    );
+    let (code, out, _) = run(refit().arg("sites").current_dir(dir.path()));
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "kustomization.yaml:3:14: kustomize image ghcr.io/org/nginx:1.10 (images[0].newName) [tag `1.10` is a YAML number: kustomize refuses it]\nkustomization.yaml:6:14: kustomize image ghcr.io/org/app:1.10 (images[1].newName)\n"
+    );
+    let (_, out, _) = run(refit()
+        .args(["sites", "--format", "json"])
+        .current_dir(dir.path()));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["numeric_tags"], serde_json::json!(["1.10"]));
+    assert_eq!(v[1]["numeric_tags"], serde_json::json!([]));
+    let (_, out, _) = run(refit()
+        .args(["check", "--output-format", "concise", "--select", "TAG005"])
+        .current_dir(dir.path()));
+    assert!(out.contains("kustomization.yaml:4:13: TAG005"), "{out}");
+}
+
 #[test]
 fn reg004_dotnet_fix_writes_what_the_message_says() {
     let (code, out, _) = run(refit()
@@ -467,4 +496,58 @@ fn add_ignore_for_a_directive_covers_only_the_directive_and_json_names_per_file_
         "{err}"
     );
     assert_eq!(fs::read_to_string(&daemon).unwrap(), before);
+}
+
+/// REF002 by default reports an `ARG` without a default in `FROM` only when
+/// no build invocation of the repository sets it; selected by its code it
+/// reports every unresolved variable (issue 22).
+#[test]
+fn ref002_default_scope_is_what_the_repository_proves() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join(".git")).unwrap();
+    write(
+        dir.path(),
+        "Dockerfile",
+        "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n",
+    );
+    write(
+        dir.path(),
+        "compose.yaml",
+        "services:\n  db:\n    image: docker.io/library/postgres:${PG_VERSION}\n",
+    );
+    let codes = |args: &[&str]| {
+        let (_, out, _) = run(refit()
+            .args(["check", "--output-format", "concise"])
+            .args(args)
+            .current_dir(dir.path()));
+        out.lines()
+            .filter(|l| l.contains(": REF002"))
+            .map(|l| l.split(':').next().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+    };
+    // Nothing sets BASE_IMAGE: proven; the Compose variable is the environment's.
+    assert_eq!(codes(&[]), ["Dockerfile"]);
+    assert_eq!(
+        codes(&["--select", "REF002"]),
+        ["Dockerfile", "compose.yaml"]
+    );
+    // A Makefile passes it: silent by default, still there when selected.
+    write(
+        dir.path(),
+        "Makefile",
+        "build:\n\tdocker build --build-arg BASE_IMAGE=docker.io/library/debian:12 .\n",
+    );
+    assert_eq!(codes(&[]), Vec::<String>::new());
+    assert_eq!(
+        codes(&["--select", "REF002"]),
+        ["Dockerfile", "compose.yaml"]
+    );
+    // A script that passes arguments refit cannot read: silent too.
+    fs::remove_file(dir.path().join("Makefile")).unwrap();
+    write(
+        dir.path(),
+        "build.sh",
+        "docker build $BUILD_ARGS -t app .\n",
+    );
+    assert_eq!(codes(&[]), Vec::<String>::new());
 }

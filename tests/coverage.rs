@@ -194,6 +194,8 @@ fn coverage_against_line_counts() {
                         "FROM: an earlier stage"
                     } else if from.contains('$') {
                         "FROM: variable resolved elsewhere or unresolvable"
+                    } else if refit::sources::template::placeholder(from, false).is_some() {
+                        "FROM: a template placeholder (note N001)"
                     } else {
                         "FROM: other (heredoc, continuation, comment text)"
                     };

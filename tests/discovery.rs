@@ -167,3 +167,58 @@ fn sarif_uris_are_percent_encoded() {
     uris.sort();
     assert_eq!(uris, ["100%25%23x/Dockerfile", "sp%20ace/Dockerfile"]);
 }
+
+/// `vendor/`, `third_party/` and `node_modules/` are left out of a walk
+/// by default; a file named on the command line is still checked unless
+/// `--force-exclude`; `exclude` (config or `--exclude`) replaces the
+/// defaults (issue 22).
+#[test]
+fn vendored_folders_are_excluded_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir(root.join(".git")).unwrap();
+    for d in ["vendor/lib", "third_party/x", "web/node_modules/pkg", "app"] {
+        dockerfile(&root.join(d));
+    }
+    let concise = |args: &[&str]| {
+        let (_, out, _) = run(refit()
+            .current_dir(root)
+            .args(["check", "--output-format", "concise", "--select", "REG001"])
+            .args(args));
+        let mut files: Vec<String> = out
+            .lines()
+            .filter(|l| l.contains(": REG001"))
+            .map(|l| l.split(':').next().unwrap().to_string())
+            .collect();
+        files.sort();
+        files
+    };
+    assert_eq!(concise(&[]), ["app/Dockerfile"]);
+    assert_eq!(
+        concise(&["vendor/lib/Dockerfile", "app/Dockerfile"]),
+        ["app/Dockerfile", "vendor/lib/Dockerfile"]
+    );
+    assert_eq!(
+        concise(&["--force-exclude", "vendor/lib/Dockerfile", "app/Dockerfile"]),
+        ["app/Dockerfile"]
+    );
+    assert_eq!(
+        concise(&["--exclude", "app"]),
+        [
+            "third_party/x/Dockerfile",
+            "vendor/lib/Dockerfile",
+            "web/node_modules/pkg/Dockerfile"
+        ]
+    );
+    fs::write(
+        root.join("refit.toml"),
+        "extend-exclude = [\"app\"]\nforce-exclude = true\n",
+    )
+    .unwrap();
+    assert_eq!(
+        concise(&[".", "vendor/lib/Dockerfile"]),
+        Vec::<String>::new()
+    );
+    fs::write(root.join("refit.toml"), "exclude = []\n").unwrap();
+    assert_eq!(concise(&[]).len(), 4);
+}

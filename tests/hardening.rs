@@ -256,6 +256,13 @@ fn a_deep_overlay_is_read_like_a_shallow_one() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         std::fs::create_dir_all(root.join(".git")).unwrap();
+        // Every overlay is in the repository (else a rename in a base is
+        // unsafe anyway, issue 22): only the walk's bounds decide.
+        std::fs::write(
+            root.join("refit.toml"),
+            "[fix]\nkustomize-consumers = \"repository\"\n",
+        )
+        .unwrap();
         let base = root.join("k8s/base");
         std::fs::create_dir_all(&base).unwrap();
         let manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.25\n";

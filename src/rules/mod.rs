@@ -8,7 +8,7 @@ mod mir002_registry_as_mirror;
 pub mod mir003_mirror_unusable;
 mod mir004_dead_package_mirror;
 mod ref001_invalid_reference;
-mod ref002_unresolved_variable;
+pub mod ref002_unresolved_variable;
 pub mod ref003_missing_image;
 pub mod ref004_access_denied;
 mod ref005_from_not_a_stage;
@@ -19,6 +19,7 @@ mod reg004_moved_registry;
 mod reg005_untrusted_registry;
 mod reg006_bypasses_proxy;
 mod reg007_policy_rewrite;
+mod reg008_shut_down_registry;
 mod stg001_unreachable_stage;
 mod stg002_duplicate_stage_name;
 mod stg003_reserved_stage_name;
@@ -56,6 +57,7 @@ pub static RULES: &[&Rule] = &[
     &reg005_untrusted_registry::RULE,
     &reg006_bypasses_proxy::RULE,
     &reg007_policy_rewrite::RULE,
+    &reg008_shut_down_registry::RULE,
     &stg001_unreachable_stage::RULE,
     &stg002_duplicate_stage_name::RULE,
     &stg003_reserved_stage_name::RULE,
@@ -120,6 +122,10 @@ pub struct RuleContext<'a> {
     /// Facts about the whole file (a Dockerfile's stage graph) and the
     /// repository around it.
     pub file: &'a FileFacts,
+    /// Whether the running rule was selected by its full code (`--select
+    /// REF002`), not by default, a prefix or `ALL`: rules whose default
+    /// scope is narrower (REF002) then report everything they can.
+    pub selected_by_code: bool,
 }
 
 /// What rules about a whole file see: a Dockerfile's stages and what the
@@ -135,6 +141,9 @@ pub struct FileFacts {
     pub stage_names: ref005_from_not_a_stage::StageNames,
     /// How the containers tools would resolve short names in this file.
     pub short_names: Option<std::sync::Arc<crate::facts::ShortNames>>,
+    /// What the repository's build invocations set for this Dockerfile's
+    /// build arguments.
+    pub supplied_args: Option<crate::site::SuppliedArgs>,
 }
 
 /// Per-rule settings from `[rules.CODE]` in refit.toml.
@@ -145,6 +154,8 @@ pub struct RuleOptions {
     pub tag003: Option<tag003_mutable_tag::Options>,
     #[serde(rename = "BASE001", default, skip_serializing_if = "Option::is_none")]
     pub base001: Option<base001_runtime_base_image::Options>,
+    #[serde(rename = "REF002", default, skip_serializing_if = "Option::is_none")]
+    pub ref002: Option<ref002_unresolved_variable::Options>,
 }
 
 impl RuleOptions {
@@ -153,6 +164,7 @@ impl RuleOptions {
         RuleOptions {
             tag003: over.tag003.or(self.tag003),
             base001: over.base001.or(self.base001),
+            ref002: over.ref002.or(self.ref002),
         }
     }
 }

@@ -1,7 +1,7 @@
 use super::{Rule, RuleContext, declare_rule};
 use crate::diagnostic::Diagnostic;
 use crate::reference::Reference;
-use crate::site::{ImageSite, SiteValue};
+use crate::site::{ImageSite, SiteKind, SiteValue};
 use crate::sources::common::{MAX_VALUE, OVER_LIMIT};
 
 declare_rule! {
@@ -55,11 +55,36 @@ declare_rule! {
     ///   reference (`ARG VARIANT` + `FROM busybox:stable${VARIANT}`), BuildKit
     ///   is silent and so is REF002.
     ///
+    /// ## What it reports by default
+    /// Most variables in image references are set by the build: a
+    /// `--build-arg` in a Makefile or script, Compose `build.args`, bake
+    /// `args`, a CI variable. Unless REF002 is selected by its code, it
+    /// reports only what the files refit reads prove:
+    ///
+    /// - a variable no `ARG` before the first `FROM` declares (a
+    ///   `--build-arg` cannot set it), and a reference that grows past
+    ///   64 KiB;
+    /// - an `ARG` without a usable default used in `FROM`, only when no
+    ///   build invocation in the repository sets that argument (Compose
+    ///   `build.args` of a service that builds the Dockerfile; `--build-arg
+    ///   NAME` in scripts, Makefiles and CI files; bake `args`; GitHub
+    ///   Actions `build-args`) and no invocation passes arguments refit
+    ///   cannot read (`--build-arg "$@"`, `$(BUILD_ARGS)`, an expression).
+    ///
+    /// Variables in Compose files and CI files get their values from the
+    /// environment, which refit does not see: they are reported only when
+    /// REF002 is selected by code (`--select REF002`,
+    /// `extend-select = ["REF002"]`), which reports every case above. The
+    /// scope can also be set in refit.toml:
+    ///
+    /// ```toml
+    /// [rules.REF002]
+    /// scope = "all"   # or "proven"
+    /// ```
+    ///
     /// Deliberate difference: BuildKit checks the defaults even when a
     /// `--build-arg` gives a value; refit checks the values it was given
     /// (`refit check --build-arg`), which are the ones the build uses.
-    /// Outside Dockerfiles (Compose) every variable without a value is
-    /// reported, as before.
     code: "REF002",
     name: "unresolved-variable",
     severity: Warning,
@@ -67,6 +92,44 @@ declare_rule! {
     summary: "A variable in an image reference has no value or default",
     check: check,
     check_file: check_platforms,
+}
+
+/// `[rules.REF002]` in refit.toml.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Options {
+    /// What to report; by default `all` when REF002 is selected by its
+    /// code and `proven` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
+}
+
+/// Which unresolved variables REF002 reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Only what the files refit reads prove.
+    Proven,
+    /// Every variable without a value.
+    All,
+}
+
+fn scope(ctx: &RuleContext) -> Scope {
+    match ctx.options.ref002.as_ref().and_then(|o| o.scope) {
+        Some(scope) => scope,
+        None if ctx.selected_by_code => Scope::All,
+        None => Scope::Proven,
+    }
+}
+
+/// Whether the repository's build invocations may set one of `names`: a
+/// default-scope finding needs every one of them proven unset.
+fn may_be_supplied(ctx: &RuleContext, names: &[String]) -> bool {
+    match &ctx.file.supplied_args {
+        // refit did not read the repository (text from stdin).
+        None => true,
+        Some(args) => args.unknown.is_some() || names.iter().any(|n| args.names.contains(n)),
+    }
 }
 
 /// The declared name closest to an undeclared one, as BuildKit suggests.
@@ -139,7 +202,7 @@ fn check_platforms(rule: &Rule, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
 }
 
 /// The variable names in a word: `$NAME`, `${NAME}`, `${NAME:-x}`.
-fn variables(word: &str) -> Vec<String> {
+pub(crate) fn variables(word: &str) -> Vec<String> {
     let bytes = word.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -175,10 +238,11 @@ fn gitlab_predefined(name: &str) -> bool {
     name.starts_with("CI_") || name.starts_with("GITLAB_")
 }
 
-fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
+fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
     let SiteValue::Unresolved { missing } = &site.value else {
         return;
     };
+    let proven = scope(ctx) == Scope::Proven;
     if site.kind == crate::site::SiteKind::GitlabCi && missing.iter().all(|m| gitlab_predefined(m))
     {
         return;
@@ -216,6 +280,9 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
                 // BuildKit builds `empty` by default and says nothing.
                 return;
             }
+            if proven && may_be_supplied(ctx, missing) {
+                return;
+            }
             let first = missing.first().map(String::as_str).unwrap_or("NAME");
             let shown = if empty.is_empty() {
                 "an empty reference".to_string()
@@ -234,12 +301,22 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
                     site.raw
                 ),
             );
+            let seen = if proven {
+                "; no build invocation in the repository sets it"
+            } else {
+                ""
+            };
             d.help = Some(format!(
-                "give the ARG a default before the first FROM (`ARG {first}=…`) or pass `--build-arg {first}=…` (BuildKit: InvalidDefaultArgInFrom)"
+                "give the ARG a default before the first FROM (`ARG {first}=…`) or pass `--build-arg {first}=…` (BuildKit: InvalidDefaultArgInFrom){seen}"
             ));
             out.push(d);
             return;
         }
+    }
+    // Compose and CI variables come from the environment, and a FROM's
+    // ARGs without a default from the build's arguments: neither shows.
+    if proven && (site.extra.from_args.is_none() || may_be_supplied(ctx, missing)) {
+        return;
     }
     let names = missing
         .iter()
@@ -257,8 +334,16 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
         format!("{noun} {names} in `{}` {verb} no value", site.raw),
     );
     let first = missing.first().map(String::as_str).unwrap_or("NAME");
-    d.help = Some(format!(
-        "give the ARG a default before the first FROM (`ARG {first}=…`) or pass `--build-arg {first}=…`"
-    ));
+    d.help = Some(match site.kind {
+        SiteKind::ComposeService => format!(
+            "set `{first}` in the environment or the `.env` file, or write a default (`${{{first}:-…}}`)"
+        ),
+        SiteKind::GitlabCi | SiteKind::GithubActions => format!(
+            "refit does not see CI variables set outside the file (project or group settings): define `{first}` under `variables:` to check the reference"
+        ),
+        _ => format!(
+            "give the ARG a default before the first FROM (`ARG {first}=…`) or pass `--build-arg {first}=…`"
+        ),
+    });
     out.push(d);
 }

@@ -36,6 +36,22 @@ declare_rule! {
     /// `repository:` (templates join the two). A value from outside the
     /// file (`--build-arg`, `.env`) cannot be edited, so no fix is offered.
     ///
+    /// Unsafe in a file a kustomization lists as a resource (or a
+    /// kustomization another includes): kustomize matches `images[].name`
+    /// literally, so qualifying `mysql:8.0` breaks every overlay, in this
+    /// repository or not, that overrides `mysql`. This holds for every rule
+    /// that renames an image (the REG family). When every overlay is in the
+    /// repository (refit then sees their `images:` and leaves matched names
+    /// alone), say so and the fixes stay safe:
+    ///
+    /// ```toml
+    /// [fix]
+    /// kustomize-consumers = "repository"   # default: "anywhere"
+    /// ```
+    ///
+    /// Files whose first lines say they are generated (`DO NOT EDIT`,
+    /// `@generated`) get the finding without a fix.
+    ///
     /// With a pull-through cache configured for Docker Hub (`[registries]
     /// proxies`), the fix qualifies the reference through the cache:
     /// `node:20` becomes `harbor.corp.example/dockerhub/library/node:20`.
@@ -69,8 +85,9 @@ declare_rule! {
     /// name that is not a Docker Official Image (`rules/official-images.toml`)
     /// may be a local image (Podman: `localhost/<name>`), so it is reported
     /// without a fix. Helm repositories get no prefix when the chart's
-    /// templates join a registry value themselves, and only an unsafe one
-    /// when refit found no templates or the value belongs to a sub-chart. A
+    /// templates join a registry value themselves or the value belongs to a
+    /// sub-chart (whose templates may add a registry of their own), and only
+    /// an unsafe one when refit found no templates. A
     /// GitLab CI service without `alias:` gets one with the host names it
     /// answers on. A kustomize `images[].name`, and the resource images it
     /// matches, are never edited.
@@ -91,8 +108,12 @@ declare_rule! {
     /// a script replaces (`kustomize edit set image NAME=…`, a `sed` or
     /// PowerShell `-replace` of `FROM NAME` with a computed value), named
     /// build contexts (`COPY --from=binary_dir`), resource images a
-    /// kustomization overrides with `newName`, and GitLab's dependency-proxy
-    /// prefixes. The repository is the folder with `.git` (or a refit
+    /// kustomization overrides with `newName`, images that are never pulled
+    /// (Kubernetes or Helm `imagePullPolicy: Never`, Compose `pull_policy:
+    /// never` or `build`), and GitLab's dependency-proxy prefixes. Helm
+    /// values with a `registry:` or `imageRegistry:` beside the image key
+    /// (`{registry: quay.io, image: {repository: …}}`) name that registry.
+    /// The repository is the folder with `.git` (or a refit
     /// config) above the file, else the working directory.
     code: "REG001",
     name: "implicit-registry",

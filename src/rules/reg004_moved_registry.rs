@@ -45,12 +45,9 @@ declare_rule! {
     /// that other lines also use.
     ///
     /// `gcr.io` and its regional hosts (`us.gcr.io`, `eu.gcr.io`,
-    /// `asia.gcr.io`) get an info-level note without a fix: Container
-    /// Registry shut down on 2025-03-18 and stopped serving images of
-    /// projects that were not moved to Artifact Registry about 2025-04-22.
-    /// A gcr.io name on Artifact Registry keeps working, so refit cannot tell
-    /// a dead reference from a live one; Google's own projects
-    /// (`gcr.io/distroless`, `gcr.io/kaniko-project`, …) are not noted.
+    /// `asia.gcr.io`) are not reported here: a gcr.io name on Artifact
+    /// Registry keeps working, so refit cannot tell a dead reference from a
+    /// live one. The opt-in rule REG008 (shut-down-registry) notes them.
     code: "REG004",
     name: "moved-registry",
     severity: Warning,
@@ -60,6 +57,19 @@ declare_rule! {
 }
 
 fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
+    check_moved(rule, site, ctx, out, false);
+}
+
+/// REG004 (`notes` false: moves) and REG008 (`notes` true: registries that
+/// shut down with no one new place, where refit cannot tell whether the
+/// image still lives).
+pub(super) fn check_moved(
+    rule: &Rule,
+    site: &ImageSite,
+    ctx: &RuleContext,
+    out: &mut Vec<Diagnostic>,
+    notes: bool,
+) {
     let Some(reference) = site.reference() else {
         return;
     };
@@ -96,6 +106,9 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
                 Some(v) => v.clone(),
                 // No variant in the tag: say where they went, fix nothing.
                 None => {
+                    if notes {
+                        return;
+                    }
                     let mut d = rule.report(
                         site,
                         format!(
@@ -156,6 +169,9 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         // A shut-down registry with no one new place (gcr.io) is a note on
         // what happened, not a move.
         let shut_down = moved.status == "shut-down" && !moved.fix;
+        if shut_down != notes {
+            return;
+        }
         let message = if shut_down {
             format!(
                 "Image `{}` is on `{}`: {}",

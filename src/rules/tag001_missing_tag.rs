@@ -17,6 +17,11 @@ declare_rule! {
     /// `images[]` (the deployed image has the overlay's tag; TAG002 and
     /// TAG003 judge that entry).
     ///
+    /// A kustomize `images[]` entry with `newName` and no `newTag` or
+    /// `digest` is not flagged: kustomize keeps the tag of each resource
+    /// image it matches (`nginx:1.27` with `newName: ghcr.io/org/nginx`
+    /// deploys `ghcr.io/org/nginx:1.27`), so the tag is the resource's.
+    ///
     /// ## Why is this bad?
     /// With no tag, `latest` is implied, and `latest` moves: the same
     /// Dockerfile builds a different image from one day to the next, and a

@@ -10,6 +10,11 @@ declare_rule! {
     /// adds that Kubernetes pulls the image on every start: this rule owns
     /// that problem, and K8S001 does not report it again on the same image.
     ///
+    /// Not flagged: images the repository builds itself (see REG001), and
+    /// images that are never pulled (Kubernetes or Helm `imagePullPolicy:
+    /// Never`, Compose `pull_policy: never` or `build`): the tag names a
+    /// local build, not a registry's moving tag.
+    ///
     /// ## Why is this bad?
     /// `latest` is just the default tag, not the newest release, and it
     /// moves: every rebuild may pull a different image, including a new

@@ -6,7 +6,8 @@ declare_rule! {
     /// ## What it does
     /// Flags tags that move by design: floating tags (`lts`, `current`,
     /// `stable`, `mainline`, `edge`, `rolling`, `nightly`, `dev`, `main`,
-    /// `master`, `canary`, …, also with a variant: `lts-alpine`), Node.js
+    /// `master`, `canary`, …, also with a variant: `lts-alpine`, or as any
+    /// dash-separated part: `core-nightly`, `2.1-dev`), Node.js
     /// codenames (`iron`, `jod`, `krypton`), and variant-only tags
     /// (`alpine`, `slim`, `bookworm`, `trixie`, and `apache`, `fpm`,
     /// `fpm-alpine` of `nextcloud`, `php` or `wordpress`), which imply
@@ -75,11 +76,12 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     let distribution = lists.distributions.contains(&repo);
     let why = if !distribution && lists.variant_only.iter().any(|t| t == tag) {
         format!("`{tag}` names only a variant, so it follows `latest`")
-    } else if lists
-        .floating
-        .iter()
-        .any(|t| t == tag || (t == head && !pinned_by_suffix(tag)))
-    {
+    } else if lists.floating.iter().any(|t| {
+        t == tag
+            || (!pinned_by_suffix(tag)
+                && !has_full_version(tag)
+                && tag.split('-').any(|part| part == t))
+    }) {
         format!("`{tag}` follows a release line and moves")
     } else if lists
         .codenames
@@ -101,6 +103,18 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     );
     d.help = Some("pin a version tag, and a digest for reproducible builds".to_string());
     out.push(d);
+}
+
+/// A part that is one release (`1.2.3-dev`, `v2.0.1-nightly`): a
+/// pre-release of that version, not a line that moves.
+fn has_full_version(tag: &str) -> bool {
+    tag.split('-').any(|part| {
+        let part = part.strip_prefix('v').unwrap_or(part);
+        part.split('.').count() >= 3
+            && part
+                .split('.')
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    })
 }
 
 /// `20`, not `20.1` and not a date stamp (`20260805`, a snapshot).

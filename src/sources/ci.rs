@@ -97,8 +97,55 @@ fn steps(doc: &Document, parent: &Node, path: &str, out: &mut Vec<ImageSite>) {
     for (i, step) in doc.items(steps).into_iter().enumerate() {
         if let Some(uses) = doc.get_scalar(step, "uses") {
             out.extend(gha_site(uses, &format!("{path}[{i}].uses"), "docker://"));
+            out.extend(action_image(doc, step, uses, &format!("{path}[{i}]")));
         }
     }
+}
+
+/// An entry of `rules/action-images.toml`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct ActionImage {
+    uses: String,
+    image: String,
+    tag_input: String,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct ActionImages {
+    #[serde(default)]
+    action: Vec<ActionImage>,
+}
+
+/// The images well-known Actions pull (data: `rules/action-images.toml`).
+static ACTION_IMAGES: std::sync::LazyLock<Vec<ActionImage>> = std::sync::LazyLock::new(|| {
+    toml::from_str::<ActionImages>(include_str!("../../rules/action-images.toml"))
+        .map(|t| t.action)
+        .unwrap_or_default()
+});
+
+/// A step of a well-known Action whose input picks the image it pulls
+/// (`zizmorcore/zizmor-action` with `version: v1.23.1` pulls
+/// `ghcr.io/zizmorcore/zizmor:v1.23.1`): the reference, with the input's
+/// value as its tag (the part of the file that a fix may edit).
+fn action_image(doc: &Document, step: &Node, uses: &Scalar, path: &str) -> Option<ImageSite> {
+    let action = uses.value.split('@').next()?.to_ascii_lowercase();
+    let known = ACTION_IMAGES.iter().find(|a| a.uses == action)?;
+    let tag = doc.get_scalar(doc.get(step, "with")?, &known.tag_input)?;
+    if tag.value.is_empty() || tag.value.contains("${{") {
+        return None;
+    }
+    let mut b = Builder::default();
+    b.push(&format!("{}:", known.image), None);
+    b.push(&tag.value, tag.content.map(|c| c.start));
+    let raw = b.text.clone();
+    Some(site(
+        SiteKind::GithubActions,
+        tag.content.unwrap_or(tag.span),
+        &raw,
+        b.into_value(),
+        format!("{path}.with.{}", known.tag_input),
+    ))
 }
 
 /// GitLab's dependency proxy prefixes: what follows is a Docker Hub path.
@@ -406,6 +453,21 @@ mod tests {
                 (s.path.clone().unwrap(), t)
             })
             .collect()
+    }
+
+    #[test]
+    fn well_known_action_images() {
+        assert!(!ACTION_IMAGES.is_empty(), "rules/action-images.toml parses");
+        let text = "jobs:\n  audit:\n    steps:\n      - uses: zizmorcore/zizmor-action@v0.5.2\n        with:\n          version: v1.23.1\n      - uses: zizmorcore/zizmor-action@v0.5.2\n      - uses: zizmorcore/zizmor-action@v0.5.2\n        with:\n          version: ${{ inputs.v }}\n";
+        let sites = extract_github(text).unwrap();
+        assert_eq!(
+            texts(&sites),
+            [(
+                "jobs.audit.steps[0].with.version".to_string(),
+                "ghcr.io/zizmorcore/zizmor:v1.23.1".to_string()
+            )]
+        );
+        assert_eq!(&text[sites[0].span.start..sites[0].span.end], "v1.23.1");
     }
 
     #[test]

@@ -61,9 +61,16 @@ fn service(
         return Ok(());
     }
     let mut s = interpolated_site(image, &format!("{path}.image"), options, budget)?;
-    s.extra.build_output = doc.get(svc, "build").is_some();
+    s.extra.build_output = doc.get(svc, "build").is_some() || never_pulled(doc, svc);
     out.push(s);
     Ok(())
+}
+
+/// `pull_policy: never` (the image must exist locally) or `build` (always
+/// built): Compose does not pull the image.
+fn never_pulled(doc: &Document, svc: &Node) -> bool {
+    doc.get_scalar(svc, "pull_policy")
+        .is_some_and(|p| matches!(p.value.as_str(), "never" | "build"))
 }
 
 fn extension(
@@ -85,7 +92,8 @@ fn extension(
             match value {
                 Node::Scalar(s) if key == "image" && !s.value.is_empty() => {
                     let mut site = interpolated_site(s, &p, options, budget)?;
-                    site.extra.build_output = doc.get(node, "build").is_some();
+                    site.extra.build_output =
+                        doc.get(node, "build").is_some() || never_pulled(doc, node);
                     out.push(site);
                 }
                 Node::Map(..) => extension(doc, value, &p, options, budget, out, depth + 1)?,

@@ -29,7 +29,7 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
             options,
             global_registry,
         };
-        walker.walk(root, "", "", &mut out, 0);
+        walker.walk(root, "", "", &mut out, 0, None);
         doc.check_budget()?;
     }
     dedupe(&mut out);
@@ -75,6 +75,13 @@ fn image_with_siblings(doc: &Document, map: &Node) -> bool {
         && (doc.get(map, "tag").is_some() || doc.get(map, "registry").is_some())
 }
 
+/// Whether a name starts with a registry host, as `docker pull` reads it
+/// (a first component with `.` or `:`, or `localhost`).
+fn names_registry(name: &str) -> bool {
+    name.split_once('/')
+        .is_some_and(|(first, _)| first.contains(['.', ':']) || first == "localhost")
+}
+
 /// The scalar at a dotted value path (`image.registry`) from the root.
 fn lookup<'a>(doc: &'a Document, root: &'a Node, path: &str) -> Option<&'a Scalar> {
     let mut node = root;
@@ -101,7 +108,18 @@ fn is_reference_like(s: &Scalar) -> bool {
 }
 
 impl Walker<'_> {
-    fn walk(&self, node: &Node, key: &str, path: &str, out: &mut Vec<ImageSite>, depth: usize) {
+    /// `inherited`: a `registry:` or `imageRegistry:` beside the key this
+    /// node is under (`{registry: quay.io, image: {repository: …}}`), which
+    /// charts write in front of the image.
+    fn walk(
+        &self,
+        node: &Node,
+        key: &str,
+        path: &str,
+        out: &mut Vec<ImageSite>,
+        depth: usize,
+        inherited: Option<&Scalar>,
+    ) {
         if depth > 32 {
             return;
         }
@@ -113,25 +131,49 @@ impl Walker<'_> {
                     || (doc.get_scalar(map, "repository").is_some()
                         && (doc.get(map, "tag").is_some() || version_is_tag(doc, map, key)))
                     || image_with_siblings(doc, map);
-                if shaped && let Some(s) = self.split(map, key, path) {
+                if shaped && let Some(s) = self.split(map, key, path, inherited) {
                     out.push(s);
                     return;
                 }
+                let sibling = ["registry", "imageRegistry"]
+                    .iter()
+                    .find_map(|r| doc.get_scalar(map, r))
+                    .filter(|r| !is_absent(r) && is_reference_like(r));
                 for (k, v) in doc.entries(map) {
                     let p = if path.is_empty() {
                         k.to_string()
                     } else {
                         format!("{path}.{k}")
                     };
-                    self.walk(v, k, &p, out, depth + 1);
+                    let inherited = sibling.filter(|_| is_image_key(k));
+                    self.walk(v, k, &p, out, depth + 1, inherited);
                 }
             }
             Node::Seq(items, _) => {
                 for (i, item) in items.iter().enumerate() {
-                    self.walk(item, key, &format!("{path}[{i}]"), out, depth + 1);
+                    self.walk(item, key, &format!("{path}[{i}]"), out, depth + 1, None);
                 }
             }
             Node::Scalar(s) if is_image_key(key) && is_reference_like(s) => {
+                if let Some(registry) = inherited.filter(|_| !names_registry(&s.value)) {
+                    // The chart writes the sibling registry in front: the
+                    // image is on that registry, and the registry value is
+                    // shared with nothing here, but refit edits neither.
+                    let mut b = Builder::default();
+                    b.push(&registry.value, None);
+                    b.push("/", None);
+                    b.push(&s.value, s.content.map(|c| c.start));
+                    let raw = b.text.clone();
+                    let span = s.content.unwrap_or(s.span);
+                    out.push(site(
+                        SiteKind::HelmValue,
+                        span,
+                        &raw,
+                        b.into_value(),
+                        path.to_string(),
+                    ));
+                    return;
+                }
                 let mut site = scalar_site(SiteKind::HelmValue, s, path);
                 site.extra.prefixing = self.prefixing(path);
                 out.push(site);
@@ -149,9 +191,12 @@ impl Walker<'_> {
             );
         };
         let top = path.split(['.', '[']).next().unwrap_or(path);
+        // Sub-charts commonly join a `registry` value of their own
+        // (`docker.io` by default) in front of this one: a prefix here
+        // would render `docker.io/docker.io/…`.
         if chart.dependencies.iter().any(|d| d == top) {
-            return Prefixing::Unsure(format!(
-                "`{top}` configures the sub-chart `{top}`, whose templates refit did not read"
+            return Prefixing::Never(format!(
+                "`{top}` configures the sub-chart `{top}`, whose templates refit did not read and which may add a registry of its own"
             ));
         }
         if chart.joins_registry {
@@ -168,7 +213,13 @@ impl Walker<'_> {
     }
 
     /// `{registry, repository, tag, digest}`, `{repository, tag}`, `{name, tag}`.
-    fn split(&self, map: &Node, key: &str, path: &str) -> Option<ImageSite> {
+    fn split(
+        &self,
+        map: &Node,
+        key: &str,
+        path: &str,
+        inherited: Option<&Scalar>,
+    ) -> Option<ImageSite> {
         let doc = self.doc;
         let (repo_key, repository) = if let Some(r) = doc.get_scalar(map, "repository") {
             ("repository", r)
@@ -191,12 +242,22 @@ impl Walker<'_> {
         let mut registry = self
             .global_registry
             .or(registry_key.filter(|s| !is_absent(s)));
+        // A registry beside the image key (`{registry: quay.io, image:
+        // {repository: …}}`) is where the chart pulls from; it is read but
+        // never edited here.
+        let mut editable_registry = true;
+        if registry.is_none()
+            && let Some(r) = inherited
+            && !names_registry(&repository.value)
+        {
+            registry = Some(r);
+            editable_registry = false;
+        }
         // A template that joins `<registry>/<this value>` says where the
         // registry comes from; it wins over the conventions above.
         let value_path = format!("{path}.{repo_key}");
         let own_registry = format!("{path}.registry");
         let mut fallback = None;
-        let mut editable_registry = true;
         let mut literal_registry: Option<String> = None;
         let join = self
             .options
@@ -296,6 +357,13 @@ impl Walker<'_> {
         } else {
             self.prefixing(path)
         };
+        // `pullPolicy: Never`: the node must already hold the image.
+        if ["pullPolicy", "imagePullPolicy"]
+            .iter()
+            .any(|k| doc.get_scalar(map, k).is_some_and(|p| p.value == "Never"))
+        {
+            s.extra.build_output = true;
+        }
         s.extra.digest_slot = doc.get_scalar(map, "digest").map(Slot::from);
         if s.extra.digest_slot.is_none() {
             let anchor = tag.filter(|t| !t.value.is_empty()).unwrap_or(repository);
@@ -491,5 +559,33 @@ mod tests {
         assert_eq!(t, "harbor.corp.example/nginx:1.10");
         assert_eq!(s[0].extra.numeric_tags.len(), 1);
         assert_eq!(s[0].extra.registry_slot.as_ref().unwrap().value, "");
+    }
+}
+
+#[cfg(test)]
+mod sibling_registry_tests {
+    use super::*;
+
+    #[test]
+    fn registry_beside_the_image_key() {
+        let text = "sidecar:\n  imageRegistry: quay.io\n  image: prometheus-operator/prometheus-config-reloader:v0.80.0\nother:\n  registry: ghcr.io\n  image:\n    repository: org/tool\n    tag: v1\nqualified:\n  registry: quay.io\n  sidecarImage: docker.io/library/nginx:1.27\nplain:\n  image: nginx:1.27\n";
+        let sites = extract(text, &SourceOptions::default()).unwrap();
+        let texts: Vec<String> = sites
+            .iter()
+            .map(|s| {
+                s.reference()
+                    .map(|r| r.input().to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                "quay.io/prometheus-operator/prometheus-config-reloader:v0.80.0",
+                "ghcr.io/org/tool:v1",
+                "docker.io/library/nginx:1.27",
+                "nginx:1.27"
+            ]
+        );
     }
 }

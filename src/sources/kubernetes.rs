@@ -95,6 +95,16 @@ fn object(
         &["containers", "initContainers"]
     };
     pod_templates(doc, text, obj, path, lists, out, 0);
+    if kind.value == "ConfigMap"
+        && group == "v1"
+        && let Some(data) = doc.get(obj, "data")
+    {
+        for (key, value) in doc.entries(data) {
+            if let Some(scalar) = doc.resolve(value).as_scalar() {
+                json_images(text, scalar, &join(&format!("data.{key}")), out);
+            }
+        }
+    }
     // Single image fields of well-known custom resources.
     for (g, k, keys) in CR_IMAGE_FIELDS {
         if *g == group && *k == kind.value {
@@ -116,6 +126,74 @@ fn object(
     }
 }
 
+/// The most `"image"` keys read from one ConfigMap value.
+const MAX_JSON_IMAGES: usize = 256;
+
+/// `"image": "…"` strings in a ConfigMap value that holds JSON (KServe's
+/// `inferenceservice-config`: an operator reads them and runs the image).
+/// Read in the file's own text, so each value keeps its file span; a
+/// value with escapes is skipped. A sibling key that names a version or a
+/// tag (`"defaultImageVersion"`) gives the tag.
+fn json_images(text: &str, scalar: &Scalar, path: &str, out: &mut Vec<ImageSite>) {
+    if !scalar.value.trim_start().starts_with(['{', '[']) {
+        return;
+    }
+    let Some(raw) = text.get(scalar.span.start..scalar.span.end) else {
+        return;
+    };
+    let mut found = 0;
+    let mut at = 0;
+    while let Some(i) = raw[at..].find("\"image\"") {
+        let key_end = at + i + "\"image\"".len();
+        at = key_end;
+        let rest = raw[key_end..].trim_start_matches([' ', '\t']);
+        let Some(rest) = rest.strip_prefix(':') else {
+            continue;
+        };
+        let rest_trimmed = rest.trim_start_matches([' ', '\t']);
+        let Some(body) = rest_trimmed.strip_prefix('"') else {
+            continue;
+        };
+        let Some(end) = body.find(['"', '\n']) else {
+            continue;
+        };
+        if !body[end..].starts_with('"') {
+            continue;
+        }
+        let value = &body[..end];
+        if value.is_empty() || value.contains(['\\', ' ']) {
+            continue;
+        }
+        let start = scalar.span.start + (raw.len() - body.len());
+        let span = crate::site::Span::new(start, start + value.len());
+        if text.get(span.start..span.end) != Some(value) {
+            continue;
+        }
+        let mut b = Builder::default();
+        b.push(value, Some(span.start));
+        let mut s = site(
+            SiteKind::KubernetesContainer,
+            span,
+            value,
+            b.into_value(),
+            path.to_string(),
+        );
+        // The rest of this JSON object: a version or tag key there is
+        // joined to the image by the operator.
+        let object = &body[end..];
+        let object = &object[..object.find('}').unwrap_or(object.len())];
+        let lower = object.to_ascii_lowercase();
+        if lower.contains("version\"") || lower.contains("tag\"") {
+            s.extra.tag_from_overlay = true;
+        }
+        out.push(s);
+        found += 1;
+        if found >= MAX_JSON_IMAGES {
+            break;
+        }
+    }
+}
+
 /// Image fields of custom resources that are not in a container list:
 /// (API group, kind, path). Only exact paths of kinds whose schema says the
 /// field is an image reference, so nothing else named `image` is read.
@@ -126,6 +204,8 @@ const CR_IMAGE_FIELDS: &[(&str, &str, &[&str])] = &[
         "CephCluster",
         &["spec", "cephVersion", "image"],
     ),
+    // RabbitMQ Cluster Operator: `spec.image` is the RabbitMQ image.
+    ("rabbitmq.com", "RabbitmqCluster", &["spec", "image"]),
     // Prometheus Operator: `spec.image` overrides the component's image.
     ("monitoring.coreos.com", "Prometheus", &["spec", "image"]),
     ("monitoring.coreos.com", "Alertmanager", &["spec", "image"]),
@@ -224,7 +304,14 @@ fn pod_spec(
                 image,
                 &format!("{path}.{list}[{i}].image"),
             );
-            s.extra.pull_policy = Some(pull_policy(doc, text, c, image));
+            let policy = pull_policy(doc, text, c, image);
+            // `Never`: the node must already hold the image (built or
+            // loaded there); nothing is pulled, so no registry or tag rule
+            // applies.
+            if policy.value.as_ref().is_some_and(|v| v.value == "Never") {
+                s.extra.build_output = true;
+            }
+            s.extra.pull_policy = Some(policy);
             out.push(s);
         }
     }

@@ -63,6 +63,12 @@ pub fn extract(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
             if key == "name" {
                 s.extra.frozen.push(name.span);
             }
+            // `newName` alone keeps the tag (or digest) of each resource
+            // image it matches: the entry names no tag, it implies no
+            // `latest`.
+            if new_name.is_some() && tag.is_none() && digest.is_none() {
+                s.extra.tag_from_overlay = true;
+            }
             if let Some(t) = tag.filter(|t| t.is_number()) {
                 s.extra.numeric_tags.push(Slot::from(t));
             }

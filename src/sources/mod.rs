@@ -8,6 +8,7 @@ pub mod dockerfile;
 pub mod helm;
 pub mod kubernetes;
 pub mod kustomize;
+pub mod template;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -48,6 +49,16 @@ pub struct SourceOptions {
     pub compose_args: BTreeMap<String, String>,
     /// The `images:` entries of the kustomizations that include this file.
     pub kustomize_images: Vec<crate::facts::KustomizeImage>,
+    /// What the repository's build invocations set for this Dockerfile's
+    /// build arguments (REF002); `None`: refit did not read the repository.
+    pub supplied_args: Option<crate::site::SuppliedArgs>,
+    /// The folder (repository-relative) of a kustomization that lists this
+    /// file as a resource, or includes this kustomization: renaming its
+    /// images is unsafe (overlays match names literally).
+    pub kustomize_resource_of: Option<String>,
+    /// The file's name says it is a template (`Dockerfile-alpine.template`,
+    /// `Dockerfile.j2`): read without fixes (note N001).
+    pub template_name: bool,
     /// Variables of the files a `.gitlab-ci.yml` includes (`include: local:`).
     pub gitlab_variables: BTreeMap<String, String>,
 }

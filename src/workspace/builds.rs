@@ -94,17 +94,29 @@ pub(super) fn compose(
                     local_name(ctx, &tag.value);
                 }
             }
-            if context.contains('$') || context.contains("://") {
-                continue;
-            }
-            let file = dir
-                .join(&context)
-                .join(dockerfile.as_deref().unwrap_or("Dockerfile"));
-            let Ok(file) = crate::realpath::canonical(&file) else {
+            let arg_names: Vec<String> = doc
+                .get(build, "args")
+                .map(|a| pairs(doc, a).into_iter().map(|(k, _)| k).collect())
+                .unwrap_or_default();
+            let file = (!(context.contains('$') || context.contains("://")))
+                .then(|| {
+                    dir.join(&context)
+                        .join(dockerfile.as_deref().unwrap_or("Dockerfile"))
+                })
+                .and_then(|f| crate::realpath::canonical(&f).ok());
+            let Some(file) = file else {
+                // A Dockerfile refit cannot place (a context relative to an
+                // including file, an interpolated path): its arguments are
+                // set for some Dockerfile.
+                for name in arg_names {
+                    build_arg_name(ctx, &name, "Compose `build.args`");
+                }
                 continue;
             };
             let mut map = BTreeMap::new();
             if let Some(a) = doc.get(build, "args") {
+                let names = ctx.dockerfile_arg_names.entry(file.clone()).or_default();
+                names.extend(arg_names);
                 for (k, v) in pairs(doc, a) {
                     // A value with interpolation is not known here.
                     if let Some(v) = v.filter(|v| !v.contains('$')) {
@@ -152,6 +164,13 @@ pub(super) fn bake(text: &str, ctx: &mut RepoContext) {
             let tag = tag.trim().trim_matches('"');
             if !tag.is_empty() && !tag.contains("${") {
                 local_name(ctx, tag);
+            }
+        }
+    }
+    for map in hcl_block(text, "args") {
+        for line in map.split([',', '\n']) {
+            if let Some((name, _)) = line.split_once('=') {
+                build_arg_name(ctx, name.trim().trim_matches('"'), "a bake target's `args`");
             }
         }
     }
@@ -303,6 +322,15 @@ pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
             for (flag, value) in command_flags(&words, at) {
                 match (flag.as_str(), value) {
                     ("-t" | "--tag", Some(v)) => local_name(ctx, &v),
+                    ("--build-arg", Some(v)) => {
+                        let name = v.split_once('=').map_or(v.as_str(), |(n, _)| n);
+                        build_arg_name(ctx, name, "a `--build-arg` of a build command");
+                    }
+                    (w, _) if passes_unknown_flags(w) => {
+                        ctx.build_args_unknown.get_or_insert_with(|| {
+                            format!("a build command passes `{w}`, flags refit cannot read")
+                        });
+                    }
                     ("--build-context", Some(v)) => {
                         if let Some((name, _)) = v.split_once('=') {
                             ctx.named_contexts.insert(name.to_string());
@@ -310,6 +338,72 @@ pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
                     }
                     _ => {}
                 }
+            }
+        }
+    }
+}
+
+/// A build argument's name that a build invocation sets; a name refit
+/// cannot read (`--build-arg "$@"`, `--build-arg $ARG`) means any argument
+/// may be set.
+pub(super) fn build_arg_name(ctx: &mut RepoContext, name: &str, what: &str) {
+    let name = name.trim();
+    if name.is_empty() {
+        return;
+    }
+    if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        ctx.build_arg_names.insert(name.to_string());
+    } else {
+        ctx.build_args_unknown
+            .get_or_insert_with(|| format!("{what} names `{name}`, which refit cannot follow"));
+    }
+}
+
+/// A word that expands to flags refit cannot read: the script's own
+/// arguments (`"$@"`, `$*`) or a variable named for build arguments
+/// (`$(BUILD_ARGS)`, `${DOCKER_BUILD_ARGS}`).
+fn passes_unknown_flags(word: &str) -> bool {
+    let word = word.trim_matches(|c| c == '"' || c == '\'');
+    if matches!(word, "$@" | "$*" | "${@}" | "${*}") {
+        return true;
+    }
+    variable_of(word).is_some_and(|v| v.to_ascii_uppercase().contains("ARG"))
+}
+
+/// GitHub Actions `build-args:` (docker/build-push-action): `NAME=value`
+/// lines of a block scalar; a whole value that is an expression
+/// (`${{ steps.meta.outputs.args }}`) may set any argument.
+pub(super) fn ci_build_args(text: &str, ctx: &mut RepoContext) {
+    if !text.contains("build-args:") {
+        return;
+    }
+    let mut inside: Option<usize> = None;
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let trimmed = line.trim();
+        if let Some(key_indent) = inside {
+            if trimmed.is_empty() {
+                continue;
+            }
+            if indent > key_indent {
+                let entry = trimmed.trim_start_matches("- ");
+                let name = entry.split_once('=').map_or(entry, |(n, _)| n);
+                build_arg_name(ctx, name, "a CI step's `build-args`");
+                continue;
+            }
+            inside = None;
+        }
+        let Some(value) = trimmed.trim_start_matches("- ").strip_prefix("build-args:") else {
+            continue;
+        };
+        let value = value.trim();
+        if value.is_empty() || value.starts_with('|') || value.starts_with('>') {
+            inside = Some(indent);
+        } else {
+            let value = value.trim_matches(|c| c == '"' || c == '\'');
+            match value.split_once('=') {
+                Some((name, _)) => build_arg_name(ctx, name, "a CI step's `build-args`"),
+                None => build_arg_name(ctx, value, "a CI step's `build-args`"),
             }
         }
     }

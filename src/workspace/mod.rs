@@ -166,6 +166,9 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             containers_builds(&shown, text, &mut ctx);
             kustomize_set_image(text, &mut ctx);
             from_substitutions(text, &mut ctx);
+            if role.yaml {
+                ci_build_args(text, &mut ctx);
+            }
         }
         if role.yaml && openshift_resource(text) {
             let folder = path.parent().unwrap_or(root).to_path_buf();
@@ -241,6 +244,20 @@ impl RepoFacts {
             ctx.named_contexts.extend(p.named_contexts.iter().cloned());
             ctx.placeholder_prefixes
                 .extend(p.placeholder_prefixes.iter().cloned());
+            ctx.build_arg_names
+                .extend(p.build_arg_names.iter().cloned());
+            for (file, names) in &p.dockerfile_arg_names {
+                ctx.dockerfile_arg_names
+                    .entry(file.clone())
+                    .or_default()
+                    .extend(names.iter().cloned());
+            }
+            if ctx.build_args_unknown.is_none() {
+                ctx.build_args_unknown = p
+                    .build_args_unknown
+                    .as_ref()
+                    .map(|why| format!("{shown}: {why}"));
+            }
             for (dir, k) in &p.kustomizations {
                 ctx.kustomizations.insert(dir.clone(), k.clone());
             }
@@ -631,6 +648,10 @@ impl Workspace {
         }
         let repo = self.repo(&root);
         if kind == FileKind::Dockerfile {
+            s.supplied_args = Some(repo.context.supplied_args_for(&file));
+            s.template_name = file
+                .file_name()
+                .is_some_and(|n| crate::sources::template::is_template_name(&n.to_string_lossy()));
             s.build_refs = Some(Arc::new(repo.build_refs(&file)));
             if let Some(args) = repo.context.dockerfile_args.get(&file) {
                 s.compose_args = args.clone();
@@ -641,6 +662,9 @@ impl Workspace {
         }
         if kind == FileKind::Kubernetes {
             s.kustomize_images = repo.kustomize_overrides(&file);
+        }
+        if matches!(kind, FileKind::Kubernetes | FileKind::Kustomize) {
+            s.kustomize_resource_of = repo.context.listed_by(&file);
         }
         let mut short_names = repo.context.short_names_for(&file);
         if let Some(why) = repo.context.containers_build(&file, kind) {
@@ -742,6 +766,20 @@ pub struct RepoContext {
     /// arguments every service that builds it agrees on.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub dockerfile_args: BTreeMap<PathBuf, BTreeMap<String, String>>,
+    /// Build arguments Compose passes to a Dockerfile, by name (values
+    /// known or not), by the Dockerfile's canonical path.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub dockerfile_arg_names: BTreeMap<PathBuf, BTreeSet<String>>,
+    /// Build arguments some build invocation sets, for any Dockerfile
+    /// (`--build-arg NAME` in scripts, Makefiles and CI, bake `args`, CI
+    /// `build-args`).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub build_arg_names: BTreeSet<String>,
+    /// A build invocation whose arguments refit cannot read
+    /// (`--build-arg "$@"`, `$(BUILD_ARGS)`, a CI expression): then any
+    /// build argument may be set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_args_unknown: Option<String>,
     /// Why refit read the repository only in part (its byte bound, far
     /// above any real repository): then what it did not read is unknown,
     /// and fixes that rest on it are not safe.
@@ -814,6 +852,22 @@ impl RepoContext {
         Some(merged)
     }
 
+    /// What the repository's build invocations say about a Dockerfile's
+    /// (canonical) build arguments.
+    pub fn supplied_args_for(&self, dockerfile: &Path) -> crate::site::SuppliedArgs {
+        let mut names = self.build_arg_names.clone();
+        if let Some(own) = self.dockerfile_arg_names.get(dockerfile) {
+            names.extend(own.iter().cloned());
+        }
+        crate::site::SuppliedArgs {
+            names,
+            unknown: self
+                .build_args_unknown
+                .clone()
+                .or_else(|| self.truncated.clone()),
+        }
+    }
+
     /// The Compose build arguments for a Dockerfile.
     pub fn args_for(&self, dockerfile: &Path) -> Option<&BTreeMap<String, String>> {
         let key = crate::realpath::canonical(dockerfile).ok()?;
@@ -863,6 +917,52 @@ fn is_chart_template(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn build_arguments_set_and_unknown() {
+        let mut ctx = RepoContext::default();
+        build_commands(
+            "docker build --build-arg BASE_IMAGE=debian:12 --build-arg=GO_VERSION -t a .\n",
+            &mut ctx,
+        );
+        bake(
+            "target \"app\" {\n  args = {\n    NODE = \"22\"\n  }\n}\n",
+            &mut ctx,
+        );
+        ci_build_args(
+            "      - uses: docker/build-push-action@v6\n        with:\n          build-args: |\n            PY=3.12\n            RUST=1.90\n          push: false\n",
+            &mut ctx,
+        );
+        let names: Vec<&str> = ctx.build_arg_names.iter().map(String::as_str).collect();
+        assert_eq!(names, ["BASE_IMAGE", "GO_VERSION", "NODE", "PY", "RUST"]);
+        assert_eq!(ctx.build_args_unknown, None);
+        for unknown in [
+            "docker build --build-arg \"$@\" .\n",
+            "docker build $(BUILD_ARGS) -t a .\n",
+            "podman build \"$@\" .\n",
+        ] {
+            let mut ctx = RepoContext::default();
+            build_commands(unknown, &mut ctx);
+            assert!(ctx.build_args_unknown.is_some(), "{unknown}");
+        }
+        let mut ctx = RepoContext::default();
+        ci_build_args(
+            "        build-args: ${{ steps.meta.outputs.args }}\n",
+            &mut ctx,
+        );
+        assert!(ctx.build_args_unknown.is_some());
+        // A Compose build whose Dockerfile refit cannot place (a context
+        // relative to an including file): its arguments are set somewhere.
+        let mut ctx = RepoContext::default();
+        let mut args = BTreeMap::new();
+        compose(
+            Path::new("/nonexistent/elasticsearch/compose.yml"),
+            "services:\n  es:\n    build:\n      context: ./elasticsearch\n      args:\n        - ELK_VERSION=${ELK_VERSION}\n",
+            &mut ctx,
+            &mut args,
+        );
+        assert!(ctx.build_arg_names.contains("ELK_VERSION"));
+    }
 
     #[test]
     fn build_commands_and_bake() {

@@ -1,0 +1,274 @@
+//! Templates and generated files. A template is filled in by a script or a
+//! template engine before any tool reads it (`sed`/`envsubst` placeholders,
+//! Jinja, Go templates, docker-library's `%%VAR%%`): it is not data, so
+//! refit reads its plain image lines, checks no placeholder, and fixes
+//! nothing (note N001). A generated file is rewritten by its generator:
+//! its findings stay, its fixes go.
+
+use super::common::{Builder, site};
+use crate::site::{ImageSite, SiteKind, Span};
+
+/// Whether a file's name says it is a template: `Dockerfile-alpine.template`,
+/// `Dockerfile.tmpl`, `deployment.yaml.j2`.
+pub fn is_template_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".template", ".tmpl", ".tpl", ".j2", ".jinja", ".jinja2"]
+        .iter()
+        .any(|s| lower.ends_with(s))
+}
+
+/// Template statements in a text (Jinja `{% %}`, Go `{{ }}`, `%%VAR%%`,
+/// `@VAR@`): what makes a file that does not parse a template rather than
+/// broken. The marker found, for the note.
+pub fn file_marker(text: &str) -> Option<String> {
+    if text.contains("{%") {
+        return Some("`{% … %}`".to_string());
+    }
+    if text.contains("{{") {
+        return Some("`{{ … }}`".to_string());
+    }
+    text.lines().find_map(|line| {
+        let value = line.split_once(':').map_or(line, |(_, v)| v).trim();
+        let value = value.split_whitespace().next().unwrap_or("");
+        placeholder(value, true)
+            .filter(|p| p.starts_with(['%', '@', '_', '{', '<']))
+            .map(|p| format!("`{}`", p.chars().take(60).collect::<String>()))
+    })
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.chars().any(|c| c.is_ascii_alphabetic())
+}
+
+fn is_caps_name(s: &str) -> bool {
+    s.len() >= 2
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && s.starts_with(|c: char| c.is_ascii_uppercase())
+}
+
+/// The placeholder in an image value, if it has one: `{{ … }}`, `{% … %}`,
+/// `{IMAGE}`, `__IMAGE__`, `@IMAGE@`, `%%IMAGE%%`, `<IMAGE>`, a name in
+/// capitals as a whole component (`IMAGE_URL`, `REGISTRY/app`), and, where
+/// the file's own tool does not interpolate (`shell`), `${IMAGE}`,
+/// `$IMAGE`, `$(IMAGE)`. The value is bounded by the caller (one scalar).
+pub fn placeholder(value: &str, shell: bool) -> Option<&str> {
+    let value = value.trim_matches(|c| c == '"' || c == '\'');
+    if let Some(at) = value.find("{{").or_else(|| value.find("{%")) {
+        return Some(&value[at..]);
+    }
+    if shell && let Some(at) = value.find('$') {
+        return Some(&value[at..]);
+    }
+    for (open, close) in [
+        ("__", "__"),
+        ("@", "@"),
+        ("%%", "%%"),
+        ("{", "}"),
+        ("<", ">"),
+    ] {
+        let mut rest = value;
+        let mut offset = 0;
+        while let Some(at) = rest.find(open) {
+            let after = &rest[at + open.len()..];
+            if let Some(end) = after.find(close) {
+                let name = &after[..end];
+                let start = offset + at;
+                let stop = start + open.len() + end + close.len();
+                // A whole piece of the reference: `my__app__x` is a valid
+                // name (`__` separates its parts), `app:__TAG__` is not.
+                let edge = |c: Option<char>| c.is_none_or(|c| "/:@-.".contains(c));
+                let bounded =
+                    edge(value[..start].chars().next_back()) && edge(value[stop..].chars().next());
+                if bounded && is_name(name) && (open != "@" || is_caps_name(name)) {
+                    return value.get(start..stop);
+                }
+            }
+            offset += at + open.len();
+            rest = after;
+        }
+    }
+    // A name in capitals as a whole path component, before the tag.
+    let name = value.split('@').next().unwrap_or(value);
+    let name = match name.rsplit_once(':') {
+        Some((n, tag)) if !tag.contains('/') => n,
+        _ => name,
+    };
+    let mut components = name.split('/');
+    let first = components.next().unwrap_or("");
+    // The first component may be a registry host (upper case is allowed
+    // there only with a dot or port, which `is_caps_name` excludes).
+    std::iter::once(first)
+        .chain(components)
+        .find(|c| is_caps_name(c))
+}
+
+/// `FROM` lines of a Dockerfile template that is not a Dockerfile (Jinja
+/// statements, `%%VAR%%`): each line's image, read as written.
+pub fn dockerfile_from_lines(text: &str) -> Vec<ImageSite> {
+    let mut out = Vec::new();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let start = line_start;
+        line_start += line.len();
+        let body = line.trim_end_matches(['\n', '\r']);
+        let indent = body.len() - body.trim_start().len();
+        let trimmed = body.trim_start();
+        if trimmed.len() < 5 || !trimmed[..5].eq_ignore_ascii_case("from ") {
+            continue;
+        }
+        let mut at = start + indent + 5;
+        let mut image = None;
+        for word in trimmed[5..].split(' ') {
+            if word.is_empty() || word.starts_with("--") {
+                at += word.len() + 1;
+                continue;
+            }
+            image = Some(word);
+            break;
+        }
+        let Some(image) = image else { continue };
+        let span = Span::new(at, at + image.len());
+        if text.get(span.start..span.end) != Some(image) {
+            continue;
+        }
+        let mut b = Builder::default();
+        b.push(image, Some(span.start));
+        let mut s = site(SiteKind::From, span, image, b.into_value(), String::new());
+        s.path = None;
+        out.push(s);
+    }
+    out
+}
+
+/// How far into a file a "generated" marker is looked for: generated files
+/// are not the user's to fix (their findings stay, their fixes go).
+const GENERATED_LINES: usize = 20;
+const GENERATED_BYTES: usize = 1024;
+
+/// The comment that marks a file as generated (`# Code generated by … DO
+/// NOT EDIT.`, `# @generated`, `# This file is generated by …`), in its
+/// first lines: such a file is not the user's to fix.
+pub fn generated_marker(text: &str) -> Option<String> {
+    let head = match text.char_indices().nth(GENERATED_BYTES) {
+        Some((at, _)) => &text[..at],
+        None => text,
+    };
+    head.lines().take(GENERATED_LINES).find_map(|line| {
+        let trimmed = line.trim();
+        let comment = ["#", "//", "/*", "*", "<!--", "{{/*"]
+            .iter()
+            .any(|c| trimmed.starts_with(c));
+        if !comment {
+            return None;
+        }
+        let lower = trimmed.to_ascii_lowercase();
+        let words = lower.trim_start_matches(|c: char| !c.is_ascii_alphanumeric() && c != '@');
+        // Anywhere in the comment: what generators write.
+        let anywhere = [
+            "do not edit",
+            "do not manually edit",
+            "do not modify",
+            "code generated",
+            "@generated",
+        ]
+        .iter()
+        .any(|m| lower.contains(m));
+        // At the start of the comment only: "auto-generated credentials"
+        // in a values file's comment says nothing about the file.
+        let opening = [
+            "generated by",
+            "autogenerated by",
+            "auto-generated by",
+            "automatically generated",
+            "this file is generated",
+            "this file was generated",
+            "this file is autogenerated",
+            "this file is auto-generated",
+            "this file was autogenerated",
+            "this file was auto-generated",
+        ]
+        .iter()
+        .any(|m| words.starts_with(m));
+        (anywhere || opening).then(|| trimmed.chars().take(80).collect())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_markers() {
+        assert!(generated_marker("# Code generated by gen.go. DO NOT EDIT.\nFROM x\n").is_some());
+        assert!(
+            generated_marker("---\n# Source: chart/templates/x.yaml\n# @generated\n").is_some()
+        );
+        assert!(generated_marker("# This file is generated by update.sh\n").is_some());
+        assert!(
+            generated_marker("# WARNING: This file is autogenerated. Do not manually edit.\n")
+                .is_some()
+        );
+        assert!(
+            generated_marker("## be created containing auto-generated credentials.\n").is_none()
+        );
+        assert!(generated_marker("FROM node:20\n# the image generated by CI\n").is_none());
+        assert!(generated_marker("FROM node:20\nRUN echo generated by hand\n").is_none());
+        let late = format!("{}# DO NOT EDIT\n", "# x\n".repeat(30));
+        assert!(generated_marker(&late).is_none());
+    }
+
+    #[test]
+    fn placeholders() {
+        for (value, shell, want) in [
+            ("${IMAGE}", true, Some("${IMAGE}")),
+            ("${IMAGE}", false, None),
+            ("IMAGE_URL", false, Some("IMAGE_URL")),
+            ("__IMAGE__", false, Some("__IMAGE__")),
+            ("app:__TAG__", false, Some("__TAG__")),
+            ("@IMAGE@", false, Some("@IMAGE@")),
+            ("{IMAGE}", false, Some("{IMAGE}")),
+            ("php:%%PHP_VERSION%%-apache", false, Some("%%PHP_VERSION%%")),
+            ("{{ .Values.image }}", false, Some("{{ .Values.image }}")),
+            ("REGISTRY/app:1.0", false, Some("REGISTRY")),
+            ("<IMAGE>", false, Some("<IMAGE>")),
+            ("nginx:1.27", true, None),
+            ("nginx@sha256:abc", true, None),
+            ("docker.io/library/nginx:1.27-alpine", true, None),
+            ("myorg/MyApp:1", false, None),
+            ("my__app__x:1", false, None),
+        ] {
+            assert_eq!(placeholder(value, shell), want, "{value}");
+        }
+    }
+
+    #[test]
+    fn names_and_markers() {
+        assert!(is_template_name("Dockerfile-alpine.template"));
+        assert!(is_template_name("deployment.yaml.j2"));
+        assert!(!is_template_name("Dockerfile"));
+        assert_eq!(
+            file_marker("{% if x %}\nFROM a\n").as_deref(),
+            Some("`{% … %}`")
+        );
+        assert_eq!(
+            file_marker("  image: @IMAGE@\n").as_deref(),
+            Some("`@IMAGE@`")
+        );
+        assert_eq!(file_marker("image: nginx:1.27\n"), None);
+    }
+
+    #[test]
+    fn from_lines() {
+        let text = "{% if a %}\nFROM --platform=$BUILDPLATFORM php:%%V%%-fpm AS base\n{% endif %}\nfrom alpine:3.20\n";
+        let sites = dockerfile_from_lines(text);
+        let raws: Vec<&str> = sites.iter().map(|s| s.raw.as_str()).collect();
+        assert_eq!(raws, ["php:%%V%%-fpm", "alpine:3.20"]);
+        assert_eq!(
+            &text[sites[0].span.start..sites[0].span.end],
+            "php:%%V%%-fpm"
+        );
+    }
+}
