@@ -22,6 +22,10 @@ pub struct BuildRefs {
     pub targets: BTreeSet<String>,
     /// Named build contexts (lowercase).
     pub contexts: BTreeSet<String>,
+    /// Whether a target is named by a variable (`--target $TARGET`,
+    /// `--target ${{ matrix.target }}`, `target: ${TARGET}`): it may be
+    /// any stage.
+    pub variable_target: bool,
     /// Whether the repository root was found (`.git`): when
     /// not, the build files that name targets and contexts may simply be
     /// missing (a copied Dockerfile), and STG001 and REF005 report only
@@ -147,6 +151,7 @@ fn scan(dir: &Path) -> BuildRefs {
         let (found, root) = own(d);
         refs.targets.extend(found.targets.iter().cloned());
         refs.contexts.extend(found.contexts.iter().cloned());
+        refs.variable_target |= found.variable_target;
         if root {
             refs.root = true;
             break;
@@ -179,6 +184,9 @@ static TARGET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)(?:--target[= ]+|\btarget"?\s*[=:]\s*)["']?([A-Za-z0-9][A-Za-z0-9_.-]*)"#)
         .expect("static regex")
 });
+static VARIABLE_TARGET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)(?:--target[= ]+|\btarget"?\s*[=:]\s*)["']?\$"#).expect("static regex")
+});
 static BUILD_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)--build-context[= ]+["']?([A-Za-z0-9][A-Za-z0-9_./:-]*)="#)
         .expect("static regex")
@@ -197,6 +205,7 @@ pub fn read(text: &str, refs: &mut BuildRefs) {
             refs.targets.insert(m.as_str().to_ascii_lowercase());
         }
     }
+    refs.variable_target |= VARIABLE_TARGET.is_match(text);
     for c in BUILD_CONTEXT.captures_iter(text) {
         if let Some(m) = c.get(1) {
             refs.contexts.insert(m.as_str().to_ascii_lowercase());
@@ -250,6 +259,23 @@ fn compose_additional_contexts(text: &str, refs: &mut BuildRefs) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_target_named_by_a_variable_may_be_any_stage() {
+        for text in [
+            "podman build --target ${{ steps.base.outputs.container_target }} .\n",
+            "docker build --target=$(TARGET) .\n",
+            "services:\n  web:\n    build:\n      target: ${TARGET:-dev}\n",
+        ] {
+            let mut refs = BuildRefs::default();
+            read(text, &mut refs);
+            assert!(refs.variable_target, "{text}");
+        }
+        let mut refs = BuildRefs::default();
+        read("docker build --target dev .\n", &mut refs);
+        assert!(!refs.variable_target);
+        assert!(refs.targets("dev"));
+    }
 
     #[test]
     fn bake_compose_and_scripts() {

@@ -76,7 +76,10 @@ impl<'p> StageGraph<'p> {
         let mut children = vec![Vec::new(); n];
         let mut parent = vec![None; n];
         for (j, head) in heads.iter().enumerate() {
-            if let Some(&p) = by_name.get(head.base.as_str()) {
+            if let Some(p) = stage_index(&head.base, j) {
+                parent[j] = Some(p);
+                children[p].push(j);
+            } else if let Some(&p) = by_name.get(head.base.as_str()) {
                 parent[j] = Some(p);
                 children[p].push(j);
             }
@@ -188,6 +191,33 @@ impl<'p> StageGraph<'p> {
     }
 }
 
+/// `FROM 0`: a base that is an earlier stage's index (Buildah and
+/// BuildKit read it as that stage, as they read `COPY --from=0`).
+pub(super) fn stage_index(base: &str, before: usize) -> Option<usize> {
+    let k = base.parse::<usize>().ok()?;
+    (base.bytes().all(|b| b.is_ascii_digit()) && k < before).then_some(k)
+}
+
+/// Whether a base or `--from` written with a variable may name a stage:
+/// `${BASE}` or `platform-${TARGET}` may, `alpine:${VERSION}` and
+/// `${REGISTRY}/app` may not (a stage name has no `:`, `/` or `@`).
+fn may_name_stage(written: &str) -> bool {
+    written.contains('$') && {
+        // Outside `${…}`, the text a build argument cannot change.
+        let mut depth = 0usize;
+        let mut fixed = String::new();
+        for c in written.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth = depth.saturating_sub(1),
+                _ if depth == 0 => fixed.push(c),
+                _ => {}
+            }
+        }
+        !fixed.contains([':', '/', '@'])
+    }
+}
+
 /// The value of a `COPY --from=` flag.
 fn copy_from(ins: &Instruction) -> Option<String> {
     if ins.keyword != "copy" {
@@ -285,6 +315,8 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                 };
                 let name = (words.len() == 3 && words[1].0.eq_ignore_ascii_case("as"))
                     .then(|| (words[2].0.clone(), ins.logical.file_span(words[2].1)));
+                graph.variable_refs |=
+                    may_name_stage(&base) || name.as_ref().is_some_and(|(n, _)| n.contains('$'));
                 let platform = raw_flags.iter().find_map(|(word, span)| {
                     let (flag, value) = word.get(2..)?.split_once('=')?;
                     if !flag.eq_ignore_ascii_case("platform") {
@@ -297,10 +329,11 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                 let base_resolved = resolve(&ins.logical, base_range, Scope::of(&meta));
                 let index = graph.stages.len();
                 // The last earlier stage of that name (a map: a file of many
-                // stages stays linear).
-                let parent = base_resolved
-                    .as_deref()
-                    .and_then(|b| last_named.get(&b.to_ascii_lowercase()).copied());
+                // stages stays linear), or of that index (`FROM 0`).
+                let parent = base_resolved.as_deref().and_then(|b| {
+                    stage_index(b, index)
+                        .or_else(|| last_named.get(&b.to_ascii_lowercase()).copied())
+                });
                 if let Some((n, _)) = &name {
                     last_named.insert(n.to_ascii_lowercase(), index);
                     first_named.entry(n.to_ascii_lowercase()).or_insert(index);
@@ -322,6 +355,20 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                     env: &stage_env,
                     outer: Some(&meta),
                 };
+                // As written, quoted or not: `--from="${VARIANT}"`.
+                graph.variable_refs |= raw_flags.iter().any(|(word, _)| {
+                    let lower = word.to_ascii_lowercase();
+                    if let Some(value) = lower.strip_prefix("--from=") {
+                        may_name_stage(value.trim_matches(['"', '\'']))
+                    } else if let Some(mount) = lower.strip_prefix("--mount=") {
+                        mount
+                            .split(',')
+                            .filter_map(|f| f.trim_matches(['"', '\'']).strip_prefix("from="))
+                            .any(may_name_stage)
+                    } else {
+                        false
+                    }
+                });
                 for flag in parse_flags(&raw_flags, ins.rest) {
                     let range = match (ins.keyword.as_str(), flag.name.as_str()) {
                         ("copy", "from") => flag.verbatim,
