@@ -548,6 +548,40 @@ mod tests {
     }
 
     #[test]
+    fn coalesce_with_and_default_pipelines_name_the_registry() {
+        let mut joins = BTreeMap::new();
+        template_joins(
+            "image: {{ with (coalesce .Values.global.imageRegistry (include \"r\" .) .Values.a.registry \"docker.io\") }}{{ . }}/{{ end }}{{ .Values.a.repository }}:{{ .Values.a.tag }}\nimage: \"{{ .Values.b.registry | default \"quay.io\" }}/{{ .Values.b.repository }}\"\nimage: {{ .Values.c.registry | default .Values.global.registry | quote }}/{{ .Values.c.repository }}\n",
+            &mut joins,
+        );
+        let get = |k: &str| joins.get(k).cloned().unwrap_or_default();
+        assert_eq!(
+            get("a.repository"),
+            RegistryJoin {
+                primary: Some("a.registry".into()),
+                fallback: Some("global.imageRegistry".into()),
+                literal_fallback: Some("docker.io".into()),
+            }
+        );
+        assert_eq!(
+            get("b.repository"),
+            RegistryJoin {
+                primary: Some("b.registry".into()),
+                fallback: None,
+                literal_fallback: Some("quay.io".into()),
+            }
+        );
+        assert_eq!(
+            get("c.repository"),
+            RegistryJoin {
+                primary: Some("c.registry".into()),
+                fallback: Some("global.registry".into()),
+                literal_fallback: None,
+            }
+        );
+    }
+
+    #[test]
     fn template_registry_joins() {
         assert!(template_joins_registry(
             "image: {{ .Values.global.imageRegistry }}/{{ .Values.image.repository }}"
