@@ -324,8 +324,19 @@ pub fn process_path(
 
 /// Settings that depend on files beside this one: a Compose file's `.env`,
 /// a values file's `Chart.yaml` (`appVersion`, for an empty `tag`), and the
-/// repository's context (images it builds, Compose build arguments).
+/// repository's context (images it builds, Compose build arguments); and
+/// whether the file is test data, whose fixes are never safe.
 pub fn local_settings(path: &Path, kind: FileKind, settings: &Settings) -> Option<Settings> {
+    let local = repo_settings(path, kind, settings);
+    let Some(why) = crate::discover::test_data(path) else {
+        return local;
+    };
+    let mut s = local.unwrap_or_else(|| settings.clone());
+    s.source.test_data = Some(why);
+    Some(s)
+}
+
+fn repo_settings(path: &Path, kind: FileKind, settings: &Settings) -> Option<Settings> {
     let own = beside(path, kind, settings);
     let repo = match kind {
         FileKind::Dockerfile

@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 /// Options that change how a front-end resolves references.
 #[derive(Debug, Clone, Default)]
 pub struct SourceOptions {
+    /// Why the file is test data (`testdata/`, an `expected.yaml`): a test
+    /// compares it byte for byte, so every fix is unsafe.
+    pub test_data: Option<String>,
     /// `--build-arg NAME=VALUE` overrides for Dockerfile ARGs.
     pub build_args: BTreeMap<String, String>,
     /// `--env NAME=VALUE` values for Compose interpolation; they win over `.env`.
