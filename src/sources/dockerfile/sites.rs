@@ -147,7 +147,9 @@ pub(super) fn sites(
                         t.eq_ignore_ascii_case("scratch")
                             || earlier_stages.contains(&t.to_ascii_lowercase())
                             || stage_index(t, from_index).is_some()
-                    });
+                    }) || words
+                        .first()
+                        .is_some_and(|(w, _)| picks_stage(w, earlier_stages.iter()));
                     if !not_image {
                         let mut s = s;
                         s.extra.stage = graph.model(from_index);

@@ -218,6 +218,38 @@ fn may_name_stage(written: &str) -> bool {
     }
 }
 
+/// Whether a base written with a variable picks one of the stages
+/// (`FROM platform-${TARGETARCH}` after `AS platform-amd64`): its text
+/// outside the variables is a prefix or suffix of a stage name. A bare
+/// `${BASE}` is not read so: it usually names an image.
+pub(super) fn picks_stage<'a>(written: &str, mut stages: impl Iterator<Item = &'a String>) -> bool {
+    if !may_name_stage(written) {
+        return false;
+    }
+    let lower = written.to_ascii_lowercase();
+    let (Some(first), Some(last)) = (lower.find('$'), last_variable_end(&lower)) else {
+        return false;
+    };
+    let (prefix, suffix) = (&lower[..first], &lower[last..]);
+    !(prefix.is_empty() && suffix.is_empty())
+        && stages.any(|n| {
+            n.len() > prefix.len() + suffix.len() && n.starts_with(prefix) && n.ends_with(suffix)
+        })
+}
+
+/// The end of the last `$NAME` or `${…}` in a text.
+fn last_variable_end(text: &str) -> Option<usize> {
+    let at = text.rfind('$')?;
+    let rest = &text[at + 1..];
+    let len = if rest.starts_with('{') {
+        rest.find('}').map_or(rest.len(), |i| i + 1)
+    } else {
+        rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len())
+    };
+    Some(at + 1 + len)
+}
+
 /// The value of a `COPY --from=` flag.
 fn copy_from(ins: &Instruction) -> Option<String> {
     if ins.keyword != "copy" {

@@ -315,3 +315,10 @@ fn stage_graph_names_and_platforms() {
     assert_eq!(graph.stages[1].parent, Some(0));
     assert_eq!(graph.reachable(), vec![true, true]);
 }
+
+#[test]
+fn a_base_that_picks_a_stage_through_a_variable_is_not_an_image() {
+    let text = "FROM a:1 AS platform-amd64\nFROM a:1 AS platform-arm64\nFROM platform-${TARGETARCH} AS final\nARG BASE=b:2\nFROM ${BASE}\nFROM c:${TAG}\n";
+    let got: Vec<String> = run(text).iter().map(|s| s.raw.clone()).collect();
+    assert_eq!(got, ["a:1", "a:1", "${BASE}", "c:${TAG}"]);
+}
