@@ -427,6 +427,39 @@ pub fn walk(
     (keyed.into_iter().map(|(_, t)| t).collect(), errors)
 }
 
+/// Why a file is test data, from its path: under `testdata/`,
+/// `__snapshots__/`, `test/fixtures/` or `tests/fixtures/`, or named
+/// `expected*` or `golden*` (Go's golden files, kustomize's
+/// `expected.yaml`, Jest snapshots). A test compares such a file as it is.
+pub fn test_data(path: &Path) -> Option<String> {
+    let parts: Vec<String> = path
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(p) => Some(p.to_string_lossy().to_string()),
+            _ => None,
+        })
+        .collect();
+    let (name, folders) = parts.split_last()?;
+    for (i, folder) in folders.iter().enumerate() {
+        let lower = folder.to_ascii_lowercase();
+        if lower == "testdata" || lower == "__snapshots__" {
+            return Some(format!("under `{folder}/`"));
+        }
+        if lower == "fixtures"
+            && i > 0
+            && matches!(
+                folders[i - 1].to_ascii_lowercase().as_str(),
+                "test" | "tests"
+            )
+        {
+            return Some(format!("under `{}/{folder}/`", folders[i - 1]));
+        }
+    }
+    let lower = name.to_ascii_lowercase();
+    (lower.starts_with("expected") || lower.starts_with("golden"))
+        .then(|| format!("named `{name}`"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -559,37 +592,4 @@ mod tests {
             FileKind::HelmValues
         );
     }
-}
-
-/// Why a file is test data, from its path: under `testdata/`,
-/// `__snapshots__/`, `test/fixtures/` or `tests/fixtures/`, or named
-/// `expected*` or `golden*` (Go's golden files, kustomize's
-/// `expected.yaml`, Jest snapshots). A test compares such a file as it is.
-pub fn test_data(path: &Path) -> Option<String> {
-    let parts: Vec<String> = path
-        .components()
-        .filter_map(|c| match c {
-            std::path::Component::Normal(p) => Some(p.to_string_lossy().to_string()),
-            _ => None,
-        })
-        .collect();
-    let (name, folders) = parts.split_last()?;
-    for (i, folder) in folders.iter().enumerate() {
-        let lower = folder.to_ascii_lowercase();
-        if lower == "testdata" || lower == "__snapshots__" {
-            return Some(format!("under `{folder}/`"));
-        }
-        if lower == "fixtures"
-            && i > 0
-            && matches!(
-                folders[i - 1].to_ascii_lowercase().as_str(),
-                "test" | "tests"
-            )
-        {
-            return Some(format!("under `{}/{folder}/`", folders[i - 1]));
-        }
-    }
-    let lower = name.to_ascii_lowercase();
-    (lower.starts_with("expected") || lower.starts_with("golden"))
-        .then(|| format!("named `{name}`"))
 }

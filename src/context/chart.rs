@@ -203,17 +203,13 @@ pub(super) fn registry_source(expr: &str) -> RegistryJoin {
     {
         let mut join = registry_source(first);
         for stage in rest {
-            let w = words(stage);
-            match w.as_slice() {
-                ["default", fallback] => {
-                    if let Some(l) = literal(fallback) {
-                        join.literal_fallback.get_or_insert(l);
-                    } else if join.fallback.is_none() {
-                        join.fallback = values_path(fallback);
-                    }
+            // `| quote`, `| trimSuffix "/"`, `| toString`: the same value.
+            if let ["default", fallback] = words(stage).as_slice() {
+                if let Some(l) = literal(fallback) {
+                    join.literal_fallback.get_or_insert(l);
+                } else if join.fallback.is_none() {
+                    join.fallback = values_path(fallback);
                 }
-                // `| quote`, `| trimSuffix "/"`, `| toString`: the same value.
-                _ => {}
             }
         }
         return join;
