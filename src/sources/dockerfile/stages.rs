@@ -202,19 +202,69 @@ pub(super) fn stage_index(base: &str, before: usize) -> Option<usize> {
 /// `${BASE}` or `platform-${TARGET}` may, `alpine:${VERSION}` and
 /// `${REGISTRY}/app` may not (a stage name has no `:`, `/` or `@`).
 fn may_name_stage(written: &str) -> bool {
-    written.contains('$') && {
-        // Outside `${…}`, the text a build argument cannot change.
-        let mut depth = 0usize;
-        let mut fixed = String::new();
-        for c in written.chars() {
-            match c {
-                '{' => depth += 1,
-                '}' => depth = depth.saturating_sub(1),
-                _ if depth == 0 => fixed.push(c),
-                _ => {}
+    written.contains('$') && !fixed_text(written).contains([':', '/', '@'])
+}
+
+/// The text outside `$NAME` and `${…}`: what a build argument cannot
+/// change.
+fn fixed_text(written: &str) -> String {
+    let mut fixed = String::new();
+    let mut chars = written.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '$' {
+            fixed.push(c);
+        } else if chars.peek() == Some(&'{') {
+            let mut depth = 0usize;
+            for d in chars.by_ref() {
+                match d {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            while chars
+                .peek()
+                .is_some_and(|d| d.is_ascii_alphanumeric() || *d == '_')
+            {
+                chars.next();
             }
         }
-        !fixed.contains([':', '/', '@'])
+    }
+    fixed
+}
+
+/// A stage reference written with a variable (`FROM ${BASE}`,
+/// `COPY --from=$SRC`): whether it has fixed text around the variable
+/// (`platform-${T}`), and its value with the defaults.
+struct VariableRef {
+    fixed: bool,
+    resolved: Option<String>,
+}
+
+impl VariableRef {
+    fn new(written: &str, resolved: Option<String>) -> Option<Self> {
+        may_name_stage(written).then(|| VariableRef {
+            fixed: !fixed_text(written).trim_matches(['"', '\'']).is_empty(),
+            resolved,
+        })
+    }
+
+    /// Whether a build argument may make it name a stage: it has fixed
+    /// text a stage name may share, no default, or a default that is a
+    /// stage. `${BASE}` whose default is an image (`alpine:3.20`,
+    /// `scratch`) is taken to name images.
+    fn may_select(&self, names: &HashMap<String, usize>, stages: usize) -> bool {
+        self.fixed
+            || self.resolved.as_deref().is_none_or(|r| {
+                let lower = r.to_ascii_lowercase();
+                names.contains_key(&lower) || stage_index(&lower, stages).is_some()
+            })
     }
 }
 
@@ -322,6 +372,7 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
     let mut pending: Vec<(usize, String)> = Vec::new();
     let mut last_named: HashMap<String, usize> = HashMap::new();
     let mut first_named: HashMap<String, usize> = HashMap::new();
+    let mut variable_refs: Vec<VariableRef> = Vec::new();
     let budget = Cell::new(MAX_EXPANDED);
     let resolve = |logical: &Logical, range: Span, env: Scope| -> Option<String> {
         let b = expand(logical, range, env, parsed.escape, &budget).ok()?;
@@ -347,8 +398,7 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                 };
                 let name = (words.len() == 3 && words[1].0.eq_ignore_ascii_case("as"))
                     .then(|| (words[2].0.clone(), ins.logical.file_span(words[2].1)));
-                graph.variable_refs |=
-                    may_name_stage(&base) || name.as_ref().is_some_and(|(n, _)| n.contains('$'));
+                graph.variable_refs |= name.as_ref().is_some_and(|(n, _)| n.contains('$'));
                 let platform = raw_flags.iter().find_map(|(word, span)| {
                     let (flag, value) = word.get(2..)?.split_once('=')?;
                     if !flag.eq_ignore_ascii_case("platform") {
@@ -359,6 +409,7 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                     Some((value.to_string(), ins.logical.file_span(range)))
                 });
                 let base_resolved = resolve(&ins.logical, base_range, Scope::of(&meta));
+                variable_refs.extend(VariableRef::new(&base, base_resolved.clone()));
                 let index = graph.stages.len();
                 // The last earlier stage of that name (a map: a file of many
                 // stages stays linear), or of that index (`FROM 0`).
@@ -387,20 +438,26 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                     env: &stage_env,
                     outer: Some(&meta),
                 };
-                // As written, quoted or not: `--from="${VARIANT}"`.
-                graph.variable_refs |= raw_flags.iter().any(|(word, _)| {
+                // Quoted (`--from="${VARIANT}"`): read as written, value unknown.
+                for (word, _) in &raw_flags {
+                    if !word.contains(['"', '\'', '\\']) {
+                        continue;
+                    }
                     let lower = word.to_ascii_lowercase();
-                    if let Some(value) = lower.strip_prefix("--from=") {
-                        may_name_stage(value.trim_matches(['"', '\'']))
+                    let values: Vec<&str> = if let Some(value) = lower.strip_prefix("--from=") {
+                        vec![value]
                     } else if let Some(mount) = lower.strip_prefix("--mount=") {
                         mount
                             .split(',')
                             .filter_map(|f| f.trim_matches(['"', '\'']).strip_prefix("from="))
-                            .any(may_name_stage)
+                            .collect()
                     } else {
-                        false
+                        Vec::new()
+                    };
+                    for v in values {
+                        variable_refs.extend(VariableRef::new(v.trim_matches(['"', '\'']), None));
                     }
-                });
+                }
                 for flag in parse_flags(&raw_flags, ins.rest) {
                     let range = match (ins.keyword.as_str(), flag.name.as_str()) {
                         ("copy", "from") => flag.verbatim,
@@ -409,6 +466,12 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                             .and_then(|v| mount_from(&ins.logical.text[v.start..v.end], v.start)),
                         _ => None,
                     };
+                    if let Some(range) = range
+                        && let Some(written) = ins.logical.text.get(range.start..range.end)
+                    {
+                        let value = resolve(&ins.logical, range, env);
+                        variable_refs.extend(VariableRef::new(written, value));
+                    }
                     if let Some(range) = range
                         && let Some(value) = resolve(&ins.logical, range, env)
                     {
@@ -442,6 +505,9 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
             _ => {}
         }
     }
+    graph.variable_refs |= variable_refs
+        .iter()
+        .any(|v| v.may_select(&first_named, graph.stages.len()));
     for (from, value) in pending {
         let target = if value.bytes().all(|b| b.is_ascii_digit()) {
             value

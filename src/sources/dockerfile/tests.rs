@@ -322,3 +322,32 @@ fn a_base_that_picks_a_stage_through_a_variable_is_not_an_image() {
     let got: Vec<String> = run(text).iter().map(|s| s.raw.clone()).collect();
     assert_eq!(got, ["a:1", "a:1", "${BASE}", "c:${TAG}"]);
 }
+
+#[test]
+fn stage_references_a_build_argument_may_select() {
+    let variable = |text: &str| {
+        stage_graph(text, &SourceOptions::default())
+            .unwrap()
+            .variable_refs
+    };
+    let stages = "FROM a:1 AS build\nFROM build AS dev\n";
+    // A variable whose default is a stage, that has none, or that has
+    // fixed text around it may name any stage.
+    assert!(variable(&format!(
+        "{stages}FROM a:1\nARG V=dev\nCOPY --from=$V /x /x\n"
+    )));
+    assert!(variable(&format!(
+        "{stages}FROM a:1\nARG V=dev\nCOPY --from=\"${{V}}\" /x /x\n"
+    )));
+    assert!(variable(&format!("{stages}ARG B\nFROM ${{B}}\n")));
+    assert!(variable(&format!("{stages}FROM platform-${{T}}\n")));
+    assert!(variable(&format!("ARG N=x\n{stages}FROM a:1 AS ${{N}}\n")));
+    // A default that is an image names images; a tag or a registry path
+    // is never a stage.
+    assert!(!variable(&format!("ARG E=scratch\n{stages}FROM ${{E}}\n")));
+    assert!(!variable(&format!("ARG B=alpine:3.20\n{stages}FROM $B\n")));
+    assert!(!variable(&format!("ARG V=1\n{stages}FROM alpine:${{V}}\n")));
+    assert!(!variable(&format!(
+        "ARG R=r.example\n{stages}FROM ${{R}}/app:1\n"
+    )));
+}
