@@ -184,8 +184,12 @@ static TARGET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)(?:--target[= ]+|\btarget"?\s*[=:]\s*)["']?([A-Za-z0-9][A-Za-z0-9_.-]*)"#)
         .expect("static regex")
 });
+// `--target $T`, YAML/JSON `target: ${{ … }}` and HCL `target = "${T}"`;
+// not a shell variable `TARGET="${1}"` (case-sensitive, and `=` only with
+// a space before it, as HCL writes it).
 static VARIABLE_TARGET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)(?:--target[= ]+|\btarget"?\s*[=:]\s*)["']?\$"#).expect("static regex")
+    Regex::new(r#"(?:--target[= ]+|\btarget"?\s*:\s*|\btarget\s+=\s*)["']?\$"#)
+        .expect("static regex")
 });
 static BUILD_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)--build-context[= ]+["']?([A-Za-z0-9][A-Za-z0-9_./:-]*)="#)
@@ -266,14 +270,23 @@ mod tests {
             "podman build --target ${{ steps.base.outputs.container_target }} .\n",
             "docker build --target=$(TARGET) .\n",
             "services:\n  web:\n    build:\n      target: ${TARGET:-dev}\n",
+            "target \"app\" {\n  target = \"${STAGE}\"\n}\n",
         ] {
             let mut refs = BuildRefs::default();
             read(text, &mut refs);
             assert!(refs.variable_target, "{text}");
         }
+        for text in [
+            "docker build --target dev .\n",
+            "TARGET=\"${1:?Must provide target ref}\"\n",
+            "target=$1\n",
+        ] {
+            let mut refs = BuildRefs::default();
+            read(text, &mut refs);
+            assert!(!refs.variable_target, "{text}");
+        }
         let mut refs = BuildRefs::default();
         read("docker build --target dev .\n", &mut refs);
-        assert!(!refs.variable_target);
         assert!(refs.targets("dev"));
     }
 
