@@ -390,6 +390,23 @@ pub fn check_with(
             }
         }
     }
+    // Test data: findings stay, but a test compares the file as it is.
+    if let Some(why) = &input.test_data {
+        for d in &mut diagnostics {
+            if let Some(fix) = d.fix.as_mut()
+                && fix.applicability == crate::diagnostic::Applicability::Safe
+            {
+                fix.applicability = crate::diagnostic::Applicability::Unsafe;
+                let note = format!(
+                    "the file is test data ({why}): a test compares it as it is, so a fix here breaks that test unless its code changes too"
+                );
+                d.help = Some(match d.help.take() {
+                    Some(h) => format!("{h}; {note}"),
+                    None => note,
+                });
+            }
+        }
+    }
     let unused = crate::suppress::apply(
         text,
         kind == FileKind::Dockerfile,

@@ -435,9 +435,62 @@ pub fn walk(
     (keyed.into_iter().map(|(_, t)| t).collect(), errors)
 }
 
+/// Why a file is test data, from its path: under `testdata/`,
+/// `__snapshots__/`, `test/fixtures/` or `tests/fixtures/`, or named
+/// `expected*` or `golden*` (Go's golden files, kustomize's
+/// `expected.yaml`, Jest snapshots). A test compares such a file as it is.
+pub fn test_data(path: &Path) -> Option<String> {
+    let parts: Vec<String> = path
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(p) => Some(p.to_string_lossy().to_string()),
+            _ => None,
+        })
+        .collect();
+    let (name, folders) = parts.split_last()?;
+    for (i, folder) in folders.iter().enumerate() {
+        let lower = folder.to_ascii_lowercase();
+        if lower == "testdata" || lower == "__snapshots__" {
+            return Some(format!("under `{folder}/`"));
+        }
+        if lower == "fixtures"
+            && i > 0
+            && matches!(
+                folders[i - 1].to_ascii_lowercase().as_str(),
+                "test" | "tests"
+            )
+        {
+            return Some(format!("under `{}/{folder}/`", folders[i - 1]));
+        }
+    }
+    let lower = name.to_ascii_lowercase();
+    (lower.starts_with("expected") || lower.starts_with("golden"))
+        .then(|| format!("named `{name}`"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_data_paths() {
+        let why = |p: &str| test_data(Path::new(p));
+        assert_eq!(
+            why("kyaml/fn/framework/testdata/example/expected.yaml").as_deref(),
+            Some("under `testdata/`")
+        );
+        assert!(why("./test/fixtures/compose.yaml").is_some());
+        assert!(why("tests/fixtures/Dockerfile").is_some());
+        assert!(why("src/__snapshots__/app.yaml").is_some());
+        assert_eq!(
+            why("charts/x/golden.yaml").as_deref(),
+            Some("named `golden.yaml`")
+        );
+        assert!(why("deploy/expected-output.yaml").is_some());
+        assert!(why("deploy/fixtures/app.yaml").is_none());
+        assert!(why("test/e2e/deployment.yaml").is_none());
+        assert!(why("Dockerfile").is_none());
+    }
 
     #[test]
     fn compose_by_content() {

@@ -12,6 +12,10 @@ pub struct BuildRefs {
     pub targets: BTreeSet<String>,
     /// Named build contexts (lowercase).
     pub contexts: BTreeSet<String>,
+    /// Whether a target is named by a variable (`--target $TARGET`,
+    /// `--target ${{ matrix.target }}`, `target: ${TARGET}`): it may be
+    /// any stage.
+    pub variable_target: bool,
     /// Whether the repository root was found (`.git`): when
     /// not, the build files that name targets and contexts may simply be
     /// missing (a copied Dockerfile), and STG001 and REF005 report only

@@ -547,6 +547,10 @@ pub struct StageGraph {
     pub meta_args: Vec<String>,
     /// Every `RUN` instruction's text (continuations removed) and heredocs.
     pub runs: Vec<RunText>,
+    /// Whether a stage reference is written with a variable (`FROM ${BASE}`,
+    /// `AS ${NAME}`, `COPY --from=$SRC`, `RUN --mount=from=$X`): which
+    /// stages a build uses then depends on its build arguments.
+    pub variable_refs: bool,
 }
 
 /// One `FROM`.

@@ -26,6 +26,7 @@ mod stg003_reserved_stage_name;
 mod stg004_stage_name_casing;
 mod stg005_const_platform;
 mod stg006_redundant_target_platform;
+mod stg007_invalid_stage_name;
 pub mod sup001_unused_suppression;
 pub mod sup002_unused_baseline_entry;
 mod tag001_missing_tag;
@@ -64,6 +65,7 @@ pub static RULES: &[&Rule] = &[
     &stg004_stage_name_casing::RULE,
     &stg005_const_platform::RULE,
     &stg006_redundant_target_platform::RULE,
+    &stg007_invalid_stage_name::RULE,
     &sup001_unused_suppression::RULE,
     &sup002_unused_baseline_entry::RULE,
     &tag001_missing_tag::RULE,

@@ -39,8 +39,18 @@ declare_rule! {
     /// the failures of a mirror, and the image is the same: rules that
     /// reason about which image a reference is (BASE001, BASE002, TAG003,
     /// REG004) read it as the Docker Hub image. `mirror.gcr.io` is
-    /// different: it is a cache that answers `manifest unknown` for images
-    /// it does not hold, so a reference to it is flagged.
+    /// different: it is Google's cache of Docker Hub, so a reference to it
+    /// is flagged, as a dependency on a mirror rather than as a failure.
+    ///
+    /// ### What refit can know offline
+    /// Whether a mirror holds a given image cannot be seen without pulling.
+    /// So the finding is an error only for a mirror that the table records
+    /// as shut down (`status = "dead"`, with the date and a source): every
+    /// pull through it fails. A mirror that is alive (`mirror.gcr.io`) gets
+    /// an info note that says only what is true, that the reference depends
+    /// on the mirror instead of the upstream; info does not fail a run. A
+    /// mirror restricted to some networks or of unknown status, and a
+    /// cloud registry's `library/` namespace, get a warning.
     ///
     /// ## Example
     /// ```dockerfile
@@ -56,11 +66,15 @@ declare_rule! {
     /// and configure the mirror in the daemon.
     ///
     /// ## Fix safety
-    /// Safe: the fix names the upstream image the mirror copies, keeping the
-    /// tag and digest.
+    /// The fix names the upstream image the mirror copies, keeping the tag
+    /// and digest. Safe for a mirror that is shut down or restricted, or of
+    /// unknown status: the upstream serves the same image. Unsafe for a
+    /// mirror that is alive (`mirror.gcr.io`): the pulls move from the
+    /// cache to the upstream, with its rate limits, and the mirror may have
+    /// been chosen for that.
     code: "REG002",
     name: "mirror-in-reference",
-    severity: Error,
+    severity: Warning,
     fix: Sometimes,
     summary: "A mirror or accelerator host is hard-coded in a reference",
     check: check,
@@ -90,10 +104,18 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     };
     let range = Span::new(domain_span.start, reference.path.end);
     let canonical = preview(reference.input(), range, &canonical_name);
+    let dead = mirror.status == "dead";
+    let alive = mirror.status == "alive";
     let message = match mirror.kind {
-        MirrorKind::Mirror => format!(
-            "Image `{}` is pulled through the mirror `{domain}`: {}",
+        MirrorKind::Mirror if dead => format!(
+            "Image `{}` is pulled through the mirror `{domain}`, which is shut down: {}",
             reference.input(),
+            mirror.note
+        ),
+        MirrorKind::Mirror => format!(
+            "Image `{}` depends on the mirror `{domain}`, not on `{}`: {}",
+            reference.input(),
+            mirror.upstream,
             mirror.note
         ),
         MirrorKind::Registry => format!(
@@ -102,20 +124,45 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         ),
     };
     let mut d = rule.report(site, message);
-    d.help = Some(
-        "reference the upstream image and configure mirrors in the daemon's `registry-mirrors` \
-         (or containerd `hosts.toml`, BuildKit `buildkitd.toml`, Podman `registries.conf`); \
-         a cloud registry's `library/` namespace is not a copy of Docker Hub, so pulls fail \
-         with `insufficient_scope`"
-            .to_string(),
-    );
+    // Only a shutdown recorded in the table is known to fail every pull;
+    // whether a live cache holds an image cannot be seen offline.
+    if dead {
+        d.severity = crate::diagnostic::Severity::Error;
+    } else if alive && mirror.kind == MirrorKind::Mirror {
+        // A working cache: a fact about the reference, not a failure.
+        d.severity = crate::diagnostic::Severity::Info;
+    }
+    let mut help = "reference the upstream image and configure mirrors in the daemon's \
+                    `registry-mirrors` (or containerd `hosts.toml`, BuildKit `buildkitd.toml`, \
+                    Podman `registries.conf`)"
+        .to_string();
+    if mirror.kind == MirrorKind::Registry {
+        help.push_str(
+            "; a cloud registry's `library/` namespace is not a copy of Docker Hub, so pulls \
+             fail with `insufficient_scope`",
+        );
+    }
+    d.help = Some(help);
     d.fix = replace_in_reference(
         site,
         range,
         canonical_name,
         format!("Use `{canonical}`"),
-        Applicability::Safe,
+        if alive && mirror.kind == MirrorKind::Mirror {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        },
     );
+    if alive
+        && mirror.kind == MirrorKind::Mirror
+        && let Some(help) = &mut d.help
+    {
+        help.push_str(
+            "; the fix is unsafe because the mirror is alive: pulls would move from it to the \
+             upstream and its rate limits",
+        );
+    }
     out.push(d);
 }
 

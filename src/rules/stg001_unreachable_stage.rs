@@ -17,6 +17,14 @@ declare_rule! {
     /// files that name targets may be missing, so only stages whose name
     /// suggests a fallback are reported.
     ///
+    /// A stage reference written with a variable that may name a stage
+    /// (`COPY --from="${VARIANT}"`, `FROM ${BASE}`, `FROM platform-${T}`,
+    /// `AS ${NAME}`), or a target named by one (`--target $TARGET`,
+    /// `--target ${{ matrix.target }}`), may select any stage through a
+    /// build argument: then no stage is reported. `alpine:${VERSION}` names
+    /// no stage (a stage name has no `:`). `FROM 0` and `COPY --from=0` use
+    /// stage 0.
+    ///
     /// When the stage's name suggests a fallback (`fallback`, `backup`,
     /// `alt`, `secondary`, `failover`…), the message says that Dockerfiles
     /// have no fallback between stages.
@@ -97,7 +105,17 @@ fn check_file(rule: &Rule, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
     let Some(graph) = &ctx.file.graph else {
         return;
     };
-    if graph.stages.len() < 2 {
+    // A stage a variable may name (`COPY --from=$SRC`, `AS ${NAME}`,
+    // `FROM ${BASE}`), or a target a variable names (`--target $T` in a
+    // build script or workflow), may be any stage: none is known unused.
+    if graph.stages.len() < 2
+        || graph.variable_refs
+        || ctx
+            .file
+            .build_refs
+            .as_ref()
+            .is_some_and(|r| r.variable_target)
+    {
         return;
     }
     let mut reached = graph.reachable();

@@ -17,7 +17,9 @@ declare_rule! {
     /// lists live in `rules/mutable-tags.toml` and `[knowledge.mutable-tags]`
     /// in refit.toml adds to them. A digest next to the tag pins it, so it
     /// is not flagged. A distribution's own codenames are versions
-    /// (`debian:bookworm-slim` is Debian 12).
+    /// (`debian:bookworm-slim` is Debian 12), and so are they for images
+    /// versioned by them: `buildpack-deps:bookworm` follows Debian 12, not
+    /// `latest` (the `distributions` list).
     ///
     /// Major-only tags (`node:20`, `alpine:3`, `postgres:18-alpine`) float
     /// to the newest minor and patch; they are flagged only in strict mode:

@@ -145,6 +145,12 @@ impl Walker<'_> {
                     } else {
                         format!("{path}.{k}")
                     };
+                    if let Node::Scalar(image) = doc.resolve(v)
+                        && let Some(site) = self.with_tag_key(map, k, image, &p)
+                    {
+                        out.push(site);
+                        continue;
+                    }
                     let inherited = sibling.filter(|_| is_image_key(k));
                     self.walk(v, k, &p, out, depth + 1, inherited);
                 }
@@ -212,7 +218,56 @@ impl Walker<'_> {
         Prefixing::Safe
     }
 
-    /// `{registry, repository, tag, digest}`, `{repository, tag}`, `{name, tag}`.
+    /// `image: docker.elastic.co/kibana/kibana` with `imageTag: "8.5.1"`
+    /// beside it: templates write `{{ .Values.image }}:{{ .Values.imageTag }}`,
+    /// so the sibling `<key>Tag` is the image's tag. `None` when the key is
+    /// not an image key, has no such sibling, or already names a tag or
+    /// digest.
+    fn with_tag_key(&self, map: &Node, key: &str, image: &Scalar, path: &str) -> Option<ImageSite> {
+        let doc = self.doc;
+        if !is_image_key(key) || !is_reference_like(image) {
+            return None;
+        }
+        let last = image.value.rsplit('/').next().unwrap_or(&image.value);
+        if last.contains([':', '@']) {
+            return None;
+        }
+        let tag = [format!("{key}Tag"), format!("{key}_tag")]
+            .iter()
+            .find_map(|k| doc.get_scalar(map, k))?;
+        let mut b = Builder::default();
+        b.push(&image.value, image.content.map(|c| c.start));
+        let mut numeric_tags = Vec::new();
+        if !is_absent(tag) {
+            b.push(":", None);
+            b.push(&tag.value, tag.content.map(|c| c.start));
+            if tag.is_number() {
+                numeric_tags.push(Slot::from(tag));
+            }
+        } else if let Some(app) = &self.options.chart_app_version {
+            // An empty tag means the chart's appVersion.
+            b.push(":", None);
+            b.push(app, None);
+        } else {
+            return None;
+        }
+        let raw = b.text.clone();
+        let span = image.content.unwrap_or(image.span);
+        let mut s = site(
+            SiteKind::HelmValue,
+            span,
+            &raw,
+            b.into_value(),
+            path.to_string(),
+        );
+        s.extra.numeric_tags = numeric_tags;
+        s.extra.prefixing = self.prefixing(path);
+        Some(s)
+    }
+
+    /// `{registry, repository, tag, digest}`, `{repository, tag}`, `{name, tag}`,
+    /// and `{repository, name, tag}` where a template writes
+    /// `{{ .Values.x.repository }}/{{ .Values.x.name }}`.
     fn split(
         &self,
         map: &Node,
@@ -221,7 +276,17 @@ impl Walker<'_> {
         inherited: Option<&Scalar>,
     ) -> Option<ImageSite> {
         let doc = self.doc;
-        let (repo_key, repository) = if let Some(r) = doc.get_scalar(map, "repository") {
+        // `repository: gcr.io/datadoghq` + `name: agent`: the chart joins
+        // them, so the name is the image and the repository its prefix.
+        let joined_name = self.options.chart.as_ref().is_some_and(|c| {
+            c.joins
+                .get(&format!("{path}.name"))
+                .and_then(|j| j.primary.as_deref())
+                == Some(format!("{path}.repository").as_str())
+        });
+        let (repo_key, repository) = if joined_name && let Some(n) = doc.get_scalar(map, "name") {
+            ("name", n)
+        } else if let Some(r) = doc.get_scalar(map, "repository") {
             ("repository", r)
         } else if let Some(n) = is_image_key(key)
             .then(|| doc.get_scalar(map, "name"))
@@ -280,7 +345,10 @@ impl Walker<'_> {
             let own = lookup(doc, self.root, primary).filter(|s| !is_absent(s));
             // A registry read from elsewhere in the file is shared with other
             // images: no edit of this image goes there.
-            editable_registry = own.is_some() && primary == own_registry;
+            // The map's own `repository` prefix (`{repository}/{name}`) is
+            // this image's too.
+            editable_registry = own.is_some()
+                && (primary == own_registry || primary == format!("{path}.repository"));
             registry = own.or(fallback);
             // `default "quay.io" .Values.x.registry`: the template's own
             // registry while the value is empty; not the values file's to
@@ -482,6 +550,57 @@ mod tests {
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn image_tag_key_beside_an_image_is_its_tag() {
+        let text = "image: \"docker.elastic.co/kibana/kibana\"\nimageTag: \"8.5.1\"\nsidecar:\n  image: ghcr.io/a/b\n  imageTag: v2\npinned:\n  image: ghcr.io/a/c:1.0\n  imageTag: v3\nempty:\n  image: ghcr.io/a/d\n  imageTag: \"\"\n";
+        let got = texts(text, None);
+        let want: Vec<(String, String)> = [
+            ("image", "docker.elastic.co/kibana/kibana:8.5.1"),
+            ("sidecar.image", "ghcr.io/a/b:v2"),
+            ("pinned.image", "ghcr.io/a/c:1.0"),
+            ("empty.image", "ghcr.io/a/d"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn repository_and_name_joined_by_the_template() {
+        // What `{{ .Values.image.repository }}/{{ .Values.image.name }}` gives.
+        let joins = [(
+            "image.name".to_string(),
+            crate::facts::RegistryJoin {
+                primary: Some("image.repository".into()),
+                ..Default::default()
+            },
+        )]
+        .into_iter()
+        .collect();
+        let chart = crate::facts::ChartFacts {
+            templates: true,
+            joins,
+            ..Default::default()
+        };
+        let options = SourceOptions {
+            chart: Some(std::sync::Arc::new(chart)),
+            ..SourceOptions::default()
+        };
+        let text = "image:\n  repository: gcr.io/datadoghq\n  name: observability-pipelines-worker\n  tag: 2.21.0\n";
+        let s = extract(text, &options).unwrap();
+        let SiteValue::Resolved { text: t, .. } = &s[0].value else {
+            panic!()
+        };
+        assert_eq!(t, "gcr.io/datadoghq/observability-pipelines-worker:2.21.0");
+        // Without the template, `name` may be anything: read as before.
+        let s = extract(text, &SourceOptions::default()).unwrap();
+        let SiteValue::Resolved { text: t, .. } = &s[0].value else {
+            panic!()
+        };
+        assert_eq!(t, "gcr.io/datadoghq:2.21.0");
     }
 
     #[test]

@@ -18,6 +18,9 @@ use std::collections::BTreeMap;
 /// this file (built per file by the engine from the workspace).
 #[derive(Debug, Clone, Default)]
 pub struct SourceOptions {
+    /// Why the file is test data (`testdata/`, an `expected.yaml`): a test
+    /// compares it byte for byte, so every fix is unsafe.
+    pub test_data: Option<String>,
     /// `--build-arg NAME=VALUE` overrides for Dockerfile ARGs.
     pub build_args: BTreeMap<String, String>,
     /// `--env NAME=VALUE` values for Compose interpolation; they win over `.env`.

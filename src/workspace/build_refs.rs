@@ -35,6 +35,13 @@ static TARGET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)(?:--target[= ]+|\btarget"?\s*[=:]\s*)["']?([A-Za-z0-9][A-Za-z0-9_.-]*)"#)
         .expect("static regex")
 });
+// `--target $T`, YAML/JSON `target: ${{ … }}` and HCL `target = "${T}"`;
+// not a shell variable `TARGET="${1}"` (case-sensitive, and `=` only with
+// a space before it, as HCL writes it).
+static VARIABLE_TARGET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?:--target[= ]+|\btarget"?\s*:\s*|\btarget\s+=\s*)["']?\$"#)
+        .expect("static regex")
+});
 static BUILD_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)--build-context[= ]+["']?([A-Za-z0-9][A-Za-z0-9_./:-]*)="#)
         .expect("static regex")
@@ -53,6 +60,7 @@ pub fn read(text: &str, refs: &mut BuildRefs) {
             refs.targets.insert(m.as_str().to_ascii_lowercase());
         }
     }
+    refs.variable_target |= VARIABLE_TARGET.is_match(text);
     for c in BUILD_CONTEXT.captures_iter(text) {
         if let Some(m) = c.get(1) {
             refs.contexts.insert(m.as_str().to_ascii_lowercase());
@@ -106,6 +114,32 @@ fn compose_additional_contexts(text: &str, refs: &mut BuildRefs) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_target_named_by_a_variable_may_be_any_stage() {
+        for text in [
+            "podman build --target ${{ steps.base.outputs.container_target }} .\n",
+            "docker build --target=$(TARGET) .\n",
+            "services:\n  web:\n    build:\n      target: ${TARGET:-dev}\n",
+            "target \"app\" {\n  target = \"${STAGE}\"\n}\n",
+        ] {
+            let mut refs = BuildRefs::default();
+            read(text, &mut refs);
+            assert!(refs.variable_target, "{text}");
+        }
+        for text in [
+            "docker build --target dev .\n",
+            "TARGET=\"${1:?Must provide target ref}\"\n",
+            "target=$1\n",
+        ] {
+            let mut refs = BuildRefs::default();
+            read(text, &mut refs);
+            assert!(!refs.variable_target, "{text}");
+        }
+        let mut refs = BuildRefs::default();
+        read("docker build --target dev .\n", &mut refs);
+        assert!(refs.targets("dev"));
+    }
 
     #[test]
     fn bake_compose_and_scripts() {

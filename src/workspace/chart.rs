@@ -139,8 +139,45 @@ pub(super) fn values_path(word: &str) -> Option<String> {
     ok.then(|| path.to_string())
 }
 
-/// Where a registry written as one expression comes from.
+/// A quoted literal (`"docker.io"`), unquoted.
+fn literal(word: &str) -> Option<String> {
+    ['"', '\'', '`'].iter().find_map(|q| {
+        word.strip_prefix(*q)
+            .and_then(|f| f.strip_suffix(*q))
+            .map(str::to_string)
+    })
+}
+
+/// Where a registry written as one expression comes from:
+/// `.Values.a.registry`, `default FALLBACK PRIMARY`,
+/// `PRIMARY | default FALLBACK`, `coalesce A B "docker.io"`, and any of
+/// them in parentheses.
 pub(super) fn registry_source(expr: &str) -> RegistryJoin {
+    let expr = expr.trim();
+    if let Some(inner) = expr.strip_prefix('(').and_then(|e| e.strip_suffix(')'))
+        && words(expr).len() == 1
+    {
+        return registry_source(inner);
+    }
+    // `PRIMARY | default FALLBACK`: the pipeline's value is the last
+    // argument of `default`.
+    let stages = pipeline(expr);
+    if let [first, rest @ ..] = stages.as_slice()
+        && !rest.is_empty()
+    {
+        let mut join = registry_source(first);
+        for stage in rest {
+            // `| quote`, `| trimSuffix "/"`, `| toString`: the same value.
+            if let ["default", fallback] = words(stage).as_slice() {
+                if let Some(l) = literal(fallback) {
+                    join.literal_fallback.get_or_insert(l);
+                } else if join.fallback.is_none() {
+                    join.fallback = values_path(fallback);
+                }
+            }
+        }
+        return join;
+    }
     let w = words(expr);
     match w.as_slice() {
         [one] => RegistryJoin {
@@ -150,15 +187,44 @@ pub(super) fn registry_source(expr: &str) -> RegistryJoin {
         ["default", fallback, primary] => RegistryJoin {
             primary: values_path(primary),
             fallback: values_path(fallback),
-            literal_fallback: ['"', '\'', '`'].iter().find_map(|q| {
-                fallback
-                    .strip_prefix(*q)
-                    .and_then(|f| f.strip_suffix(*q))
-                    .map(str::to_string)
-            }),
+            literal_fallback: literal(fallback),
         },
+        // `coalesce A B "docker.io"`: the first value that is not empty.
+        // The own `registry` value (the last value path) is the primary, an
+        // earlier one (`global.imageRegistry`) the fallback, a literal the
+        // registry when all are empty. Calls (`include …`) are unknown.
+        ["coalesce", args @ ..] => {
+            let paths: Vec<String> = args.iter().filter_map(|a| values_path(a)).collect();
+            RegistryJoin {
+                primary: paths.last().cloned(),
+                fallback: paths.iter().rev().nth(1).cloned(),
+                literal_fallback: args.iter().rev().find_map(|a| literal(a)),
+            }
+        }
         _ => RegistryJoin::default(),
     }
+}
+
+/// The stages of a pipeline (`a | default "x"`), split at top-level `|`.
+fn pipeline(expr: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut quoted = false;
+    let mut start = 0;
+    for (i, c) in expr.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth = depth.saturating_sub(1),
+            '|' if !quoted && depth == 0 => {
+                out.push(expr[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(expr[start..].trim());
+    out
 }
 
 /// Record the values a template writes after `<registry>/`.
@@ -173,6 +239,21 @@ pub fn template_joins(text: &str, joins: &mut BTreeMap<String, RegistryJoin>) {
                     .entry(path)
                     .or_insert_with(|| registry_source(exprs[i - 1].1));
             }
+        }
+        // `{{ with REGISTRY }}{{ . }}/{{ end }}{{ .Values.x.image }}`: the
+        // registry and its slash only when the registry is not empty.
+        if i >= 3
+            && before.is_empty()
+            && exprs[i - 1].1 == "end"
+            && exprs[i - 1].0 == "/"
+            && exprs[i - 2].1 == "."
+            && exprs[i - 2].0.is_empty()
+            && let Some(registry) = exprs[i - 3].1.strip_prefix("with ")
+            && let Some(path) = words(expr).into_iter().find_map(values_path)
+        {
+            joins
+                .entry(path)
+                .or_insert_with(|| registry_source(registry));
         }
         // `printf "%s/%s…" REGISTRY .Values.x.image …`
         let w = words(expr);

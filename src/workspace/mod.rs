@@ -285,6 +285,7 @@ impl RepoFacts {
                 let into = refs_by_folder.entry(folder.to_path_buf()).or_default();
                 into.targets.extend(refs.targets.iter().cloned());
                 into.contexts.extend(refs.contexts.iter().cloned());
+                into.variable_target |= refs.variable_target;
             }
         }
         for (dockerfile, maps) in args {
@@ -364,6 +365,7 @@ impl RepoFacts {
             if let Some(found) = self.refs_by_folder.get(dir) {
                 refs.targets.extend(found.targets.iter().cloned());
                 refs.contexts.extend(found.contexts.iter().cloned());
+                refs.variable_target |= found.variable_target;
             }
             if dir == self.context.root || !dir.starts_with(&self.context.root) {
                 break;
@@ -614,6 +616,9 @@ impl Workspace {
             return s;
         };
         let root = self.root_of_folder(dir);
+        // Test data, judged by the path inside the repository (a checkout
+        // under a folder named `testdata` is not all test data).
+        s.test_data = crate::discover::test_data(file.strip_prefix(&root).unwrap_or(&file));
         match kind {
             FileKind::Compose => {
                 if let Some(text) = read(&root, &dir.join(".env")) {
@@ -1054,6 +1059,40 @@ mod tests {
         assert!(joins.contains_key("c.repository"));
         assert_eq!(get("c.repository"), RegistryJoin::default());
         assert_eq!(joins.len(), 3);
+    }
+
+    #[test]
+    fn coalesce_with_and_default_pipelines_name_the_registry() {
+        let mut joins = BTreeMap::new();
+        template_joins(
+            "image: {{ with (coalesce .Values.global.imageRegistry (include \"r\" .) .Values.a.registry \"docker.io\") }}{{ . }}/{{ end }}{{ .Values.a.repository }}:{{ .Values.a.tag }}\nimage: \"{{ .Values.b.registry | default \"quay.io\" }}/{{ .Values.b.repository }}\"\nimage: {{ .Values.c.registry | default .Values.global.registry | quote }}/{{ .Values.c.repository }}\n",
+            &mut joins,
+        );
+        let get = |k: &str| joins.get(k).cloned().unwrap_or_default();
+        assert_eq!(
+            get("a.repository"),
+            RegistryJoin {
+                primary: Some("a.registry".into()),
+                fallback: Some("global.imageRegistry".into()),
+                literal_fallback: Some("docker.io".into()),
+            }
+        );
+        assert_eq!(
+            get("b.repository"),
+            RegistryJoin {
+                primary: Some("b.registry".into()),
+                fallback: None,
+                literal_fallback: Some("quay.io".into()),
+            }
+        );
+        assert_eq!(
+            get("c.repository"),
+            RegistryJoin {
+                primary: Some("c.registry".into()),
+                fallback: Some("global.registry".into()),
+                literal_fallback: None,
+            }
+        );
     }
 
     #[test]

@@ -254,21 +254,8 @@ pub(super) fn validate(parsed: &Parsed) -> Result<(), SyntaxError> {
                         ins.logical.file_span(Span::new(0, ins.logical.text.len())),
                     ));
                 }
-                if let Some((name, range)) = words.get(2) {
-                    let lower = name.to_ascii_lowercase();
-                    let valid = lower.starts_with(|c: char| c.is_ascii_lowercase())
-                        && lower.bytes().all(|b| {
-                            b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b)
-                        });
-                    if !valid && !name.contains('$') {
-                        return Err(error(
-                            format!(
-                                "invalid name for build stage: \"{name}\", name can't start with a number or contain symbols"
-                            ),
-                            ins.logical.file_span(*range),
-                        ));
-                    }
-                }
+                // A stage name BuildKit rejects (`AS platform-arm/v7`) is
+                // one Buildah accepts: STG007 warns, the file is read.
             }
             "arg" => {}
             _ if !seen_from => {

@@ -78,6 +78,11 @@ pub(super) fn sites(
     // any stage of the file.
     let heads = stage_heads(parsed);
     let all_stages: HashSet<String> = heads.iter().filter_map(|h| h.name.clone()).collect();
+    // `AS ${NAME}`: a build argument may give a stage any name, so a
+    // `COPY --from` that names no stage as written may still name one.
+    let variable_names = heads
+        .iter()
+        .any(|h| h.name.as_ref().is_some_and(|n| n.contains('$')));
 
     let graph = StageGraph::new(parsed, &heads);
     let budget = Cell::new(MAX_EXPANDED);
@@ -141,7 +146,10 @@ pub(super) fn sites(
                     let not_image = resolved.as_deref().is_some_and(|t| {
                         t.eq_ignore_ascii_case("scratch")
                             || earlier_stages.contains(&t.to_ascii_lowercase())
-                    });
+                            || stage_index(t, from_index).is_some()
+                    }) || words
+                        .first()
+                        .is_some_and(|(w, _)| picks_stage(w, earlier_stages.iter()));
                     if !not_image {
                         let mut s = s;
                         s.extra.stage = graph.model(from_index);
@@ -153,6 +161,21 @@ pub(super) fn sites(
                 from_index += 1;
                 if let Some(n) = &name {
                     earlier_stages.insert(n.clone());
+                    // `AS ${NAME}` with `ARG NAME=first`: the stage `first`
+                    // unless the build passes another name.
+                    if n.contains('$')
+                        && let Some((_, range)) = words.get(2)
+                        && let Ok(b) = expand(
+                            &ins.logical,
+                            *range,
+                            Scope::of(&meta),
+                            parsed.escape,
+                            &budget,
+                        )
+                        && b.missing.is_empty()
+                    {
+                        earlier_stages.insert(b.text.to_ascii_lowercase());
+                    }
                 }
                 stage_name = name;
                 stage_env = Env::new();
@@ -198,7 +221,7 @@ pub(super) fn sites(
                             || t.eq_ignore_ascii_case("scratch")
                             || all_stages.contains(&t.to_ascii_lowercase())
                     });
-                    if !is_stage {
+                    if !is_stage && !variable_names {
                         out.push(s);
                     }
                 }

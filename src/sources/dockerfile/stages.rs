@@ -76,7 +76,10 @@ impl<'p> StageGraph<'p> {
         let mut children = vec![Vec::new(); n];
         let mut parent = vec![None; n];
         for (j, head) in heads.iter().enumerate() {
-            if let Some(&p) = by_name.get(head.base.as_str()) {
+            if let Some(p) = stage_index(&head.base, j) {
+                parent[j] = Some(p);
+                children[p].push(j);
+            } else if let Some(&p) = by_name.get(head.base.as_str()) {
                 parent[j] = Some(p);
                 children[p].push(j);
             }
@@ -188,6 +191,115 @@ impl<'p> StageGraph<'p> {
     }
 }
 
+/// `FROM 0`: a base that is an earlier stage's index (Buildah and
+/// BuildKit read it as that stage, as they read `COPY --from=0`).
+pub(super) fn stage_index(base: &str, before: usize) -> Option<usize> {
+    let k = base.parse::<usize>().ok()?;
+    (base.bytes().all(|b| b.is_ascii_digit()) && k < before).then_some(k)
+}
+
+/// Whether a base or `--from` written with a variable may name a stage:
+/// `${BASE}` or `platform-${TARGET}` may, `alpine:${VERSION}` and
+/// `${REGISTRY}/app` may not (a stage name has no `:`, `/` or `@`).
+fn may_name_stage(written: &str) -> bool {
+    written.contains('$') && !fixed_text(written).contains([':', '/', '@'])
+}
+
+/// The text outside `$NAME` and `${…}`: what a build argument cannot
+/// change.
+fn fixed_text(written: &str) -> String {
+    let mut fixed = String::new();
+    let mut chars = written.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '$' {
+            fixed.push(c);
+        } else if chars.peek() == Some(&'{') {
+            let mut depth = 0usize;
+            for d in chars.by_ref() {
+                match d {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            while chars
+                .peek()
+                .is_some_and(|d| d.is_ascii_alphanumeric() || *d == '_')
+            {
+                chars.next();
+            }
+        }
+    }
+    fixed
+}
+
+/// A stage reference written with a variable (`FROM ${BASE}`,
+/// `COPY --from=$SRC`): whether it has fixed text around the variable
+/// (`platform-${T}`), and its value with the defaults.
+struct VariableRef {
+    fixed: bool,
+    resolved: Option<String>,
+}
+
+impl VariableRef {
+    fn new(written: &str, resolved: Option<String>) -> Option<Self> {
+        may_name_stage(written).then(|| VariableRef {
+            fixed: !fixed_text(written).trim_matches(['"', '\'']).is_empty(),
+            resolved,
+        })
+    }
+
+    /// Whether a build argument may make it name a stage: it has fixed
+    /// text a stage name may share, no default, or a default that is a
+    /// stage. `${BASE}` whose default is an image (`alpine:3.20`,
+    /// `scratch`) is taken to name images.
+    fn may_select(&self, names: &HashMap<String, usize>, stages: usize) -> bool {
+        self.fixed
+            || self.resolved.as_deref().is_none_or(|r| {
+                let lower = r.to_ascii_lowercase();
+                names.contains_key(&lower) || stage_index(&lower, stages).is_some()
+            })
+    }
+}
+
+/// Whether a base written with a variable picks one of the stages
+/// (`FROM platform-${TARGETARCH}` after `AS platform-amd64`): its text
+/// outside the variables is a prefix or suffix of a stage name. A bare
+/// `${BASE}` is not read so: it usually names an image.
+pub(super) fn picks_stage<'a>(written: &str, mut stages: impl Iterator<Item = &'a String>) -> bool {
+    if !may_name_stage(written) {
+        return false;
+    }
+    let lower = written.to_ascii_lowercase();
+    let (Some(first), Some(last)) = (lower.find('$'), last_variable_end(&lower)) else {
+        return false;
+    };
+    let (prefix, suffix) = (&lower[..first], &lower[last..]);
+    !(prefix.is_empty() && suffix.is_empty())
+        && stages.any(|n| {
+            n.len() > prefix.len() + suffix.len() && n.starts_with(prefix) && n.ends_with(suffix)
+        })
+}
+
+/// The end of the last `$NAME` or `${…}` in a text.
+fn last_variable_end(text: &str) -> Option<usize> {
+    let at = text.rfind('$')?;
+    let rest = &text[at + 1..];
+    let len = if rest.starts_with('{') {
+        rest.find('}').map_or(rest.len(), |i| i + 1)
+    } else {
+        rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len())
+    };
+    Some(at + 1 + len)
+}
+
 /// The value of a `COPY --from=` flag.
 fn copy_from(ins: &Instruction) -> Option<String> {
     if ins.keyword != "copy" {
@@ -260,6 +372,7 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
     let mut pending: Vec<(usize, String)> = Vec::new();
     let mut last_named: HashMap<String, usize> = HashMap::new();
     let mut first_named: HashMap<String, usize> = HashMap::new();
+    let mut variable_refs: Vec<VariableRef> = Vec::new();
     let budget = Cell::new(MAX_EXPANDED);
     let resolve = |logical: &Logical, range: Span, env: Scope| -> Option<String> {
         let b = expand(logical, range, env, parsed.escape, &budget).ok()?;
@@ -285,6 +398,7 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                 };
                 let name = (words.len() == 3 && words[1].0.eq_ignore_ascii_case("as"))
                     .then(|| (words[2].0.clone(), ins.logical.file_span(words[2].1)));
+                graph.variable_refs |= name.as_ref().is_some_and(|(n, _)| n.contains('$'));
                 let platform = raw_flags.iter().find_map(|(word, span)| {
                     let (flag, value) = word.get(2..)?.split_once('=')?;
                     if !flag.eq_ignore_ascii_case("platform") {
@@ -295,12 +409,14 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                     Some((value.to_string(), ins.logical.file_span(range)))
                 });
                 let base_resolved = resolve(&ins.logical, base_range, Scope::of(&meta));
+                variable_refs.extend(VariableRef::new(&base, base_resolved.clone()));
                 let index = graph.stages.len();
                 // The last earlier stage of that name (a map: a file of many
-                // stages stays linear).
-                let parent = base_resolved
-                    .as_deref()
-                    .and_then(|b| last_named.get(&b.to_ascii_lowercase()).copied());
+                // stages stays linear), or of that index (`FROM 0`).
+                let parent = base_resolved.as_deref().and_then(|b| {
+                    stage_index(b, index)
+                        .or_else(|| last_named.get(&b.to_ascii_lowercase()).copied())
+                });
                 if let Some((n, _)) = &name {
                     last_named.insert(n.to_ascii_lowercase(), index);
                     first_named.entry(n.to_ascii_lowercase()).or_insert(index);
@@ -322,6 +438,26 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                     env: &stage_env,
                     outer: Some(&meta),
                 };
+                // Quoted (`--from="${VARIANT}"`): read as written, value unknown.
+                for (word, _) in &raw_flags {
+                    if !word.contains(['"', '\'', '\\']) {
+                        continue;
+                    }
+                    let lower = word.to_ascii_lowercase();
+                    let values: Vec<&str> = if let Some(value) = lower.strip_prefix("--from=") {
+                        vec![value]
+                    } else if let Some(mount) = lower.strip_prefix("--mount=") {
+                        mount
+                            .split(',')
+                            .filter_map(|f| f.trim_matches(['"', '\'']).strip_prefix("from="))
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    for v in values {
+                        variable_refs.extend(VariableRef::new(v.trim_matches(['"', '\'']), None));
+                    }
+                }
                 for flag in parse_flags(&raw_flags, ins.rest) {
                     let range = match (ins.keyword.as_str(), flag.name.as_str()) {
                         ("copy", "from") => flag.verbatim,
@@ -330,6 +466,12 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                             .and_then(|v| mount_from(&ins.logical.text[v.start..v.end], v.start)),
                         _ => None,
                     };
+                    if let Some(range) = range
+                        && let Some(written) = ins.logical.text.get(range.start..range.end)
+                    {
+                        let value = resolve(&ins.logical, range, env);
+                        variable_refs.extend(VariableRef::new(written, value));
+                    }
                     if let Some(range) = range
                         && let Some(value) = resolve(&ins.logical, range, env)
                     {
@@ -363,6 +505,9 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
             _ => {}
         }
     }
+    graph.variable_refs |= variable_refs
+        .iter()
+        .any(|v| v.may_select(&first_named, graph.stages.len()));
     for (from, value) in pending {
         let target = if value.bytes().all(|b| b.is_ascii_digit()) {
             value
