@@ -222,8 +222,8 @@ fn entries_text(entries: &[Entry]) -> String {
     format!("\n{}\n  ", lines.join(",\n"))
 }
 
-/// Write a baseline file for these reports (a temporary file, then a
-/// rename); returns the number of findings recorded.
+/// Write a baseline file for these reports (atomically, inside the
+/// repository root); returns the number of findings recorded.
 pub fn write(path: &Path, reports: &[FileReport]) -> std::io::Result<usize> {
     let text = render(reports);
     let count = reports
@@ -231,14 +231,14 @@ pub fn write(path: &Path, reports: &[FileReport]) -> std::io::Result<usize> {
         .flat_map(|r| &r.diagnostics)
         .filter(|d| counts(d))
         .count();
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
-    std::io::Write::write_all(&mut tmp, text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    // A new file gets the umask's mode; an existing one keeps its mode;
+    // a link that leads outside the repository is refused.
+    crate::write::write_file(path, &crate::write::root_of(path), text.as_bytes()).map_err(|e| {
+        match e {
+            crate::write::WriteError::Io(e) => e,
+            other => std::io::Error::other(other.to_string()),
+        }
+    })?;
     Ok(count)
 }
 

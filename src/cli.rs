@@ -770,7 +770,9 @@ fn finish_collected(
 fn emit(file: Option<&Path>, text: &str) -> Result<(), String> {
     match file {
         Some(path) => {
-            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+            // Never through a committed link that leads outside the repository.
+            crate::write::write_file(path, &crate::write::root_of(path), text.as_bytes())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))
         }
         None => {
             let mut stdout = std::io::stdout().lock();

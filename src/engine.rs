@@ -363,7 +363,9 @@ fn beside(path: &Path, kind: FileKind, settings: &Settings) -> Option<Settings> 
     let dir = path.parent()?;
     match kind {
         FileKind::Compose => {
-            let text = std::fs::read_to_string(dir.join(".env")).ok()?;
+            // Capped like a checked file: a huge `.env` is not read whole.
+            let bytes = read_capped(&dir.join(".env"), DEFAULT_MAX_FILE_SIZE).ok()?;
+            let text = String::from_utf8(bytes).ok()?;
             let mut s = settings.clone();
             s.source.dotenv = crate::sources::parse_dotenv(&text);
             Some(s)

@@ -550,7 +550,25 @@ impl Run {
                 return Ok(None);
             };
             let root = config.root.clone();
-            Ok(config.raw.baseline.as_ref().map(|b| root.join(b)))
+            let Some(b) = config.raw.baseline.as_ref() else {
+                return Ok(None);
+            };
+            // The configuration is the repository's: its baseline (read,
+            // and rewritten by `--fix`) stays inside the repository.
+            let path = root.join(b);
+            match crate::write::confine(&path, &crate::write::root_of(&root.join("refit.toml"))) {
+                Err(crate::write::WriteError::Outside { target, root }) => {
+                    Err(RunError::Usage(format!(
+                        "baseline `{b}` in the configuration resolves to {}, outside the repository root {}; refit neither reads nor writes it there",
+                        target.display(),
+                        root.display()
+                    )))
+                }
+                Err(e @ crate::write::WriteError::DanglingLink(_)) => Err(RunError::Usage(
+                    format!("baseline `{b}` in the configuration: {e}"),
+                )),
+                _ => Ok(Some(path)),
+            }
         };
         match &self.options.baseline {
             Some(p) => Ok(Some(p.clone())),
@@ -733,15 +751,7 @@ impl Run {
         let settings = self
             .file_settings(&path)
             .map_or_else(|_| self.base.clone(), |f| f.settings);
-        let local = engine::local_settings(&path, r.kind, &settings);
-        let mut fresh = engine::process_text(
-            source,
-            &r.display,
-            Some(path),
-            r.kind,
-            local.as_ref().unwrap_or(&settings),
-            FixMode::Off,
-        );
+        let mut fresh = recheck(source, &r.display, path, r.kind, &settings);
         fresh.stamp = r.stamp;
         fresh.diagnostics.push(crate::check::file_error(
             error.code(),
@@ -806,12 +816,11 @@ impl Run {
                 return Ok(());
             };
             // Write only what still parses and now reports nothing.
+            // Checked as the run checked it: with the repository's context.
             let settings = self.file_settings(path)?.settings;
-            match crate::check::check_text(r.kind, &new, &settings) {
-                Ok(c)
-                    if c.diagnostics
-                        .iter()
-                        .all(|d| d.code.starts_with('E') || d.is_note()) => {}
+            let c = recheck(new.clone(), &r.display, path.clone(), r.kind, &settings);
+            match c.diagnostics.iter().any(|d| d.code.starts_with('E')) {
+                false if c.diagnostics.iter().all(|d| d.is_note()) => {}
                 _ => {
                     out.errors.push(format!(
                         "{}: could not suppress its findings; left unchanged",
@@ -866,6 +875,26 @@ impl Run {
         }
         self.exit_status(&outcome)
     }
+}
+
+/// Check a text of the file at `path` as a run checks it (the settings
+/// that depend on the files beside it and the repository), without fixes.
+fn recheck(
+    text: String,
+    display: &str,
+    path: PathBuf,
+    kind: FileKind,
+    settings: &Settings,
+) -> FileReport {
+    let local = engine::local_settings(&path, kind, settings);
+    engine::process_text(
+        text,
+        display,
+        Some(path),
+        kind,
+        local.as_ref().unwrap_or(settings),
+        FixMode::Off,
+    )
 }
 
 /// Which unmatched baseline entries a run can judge stale (SUP002).
