@@ -521,6 +521,11 @@ fn temp_name() -> String {
 /// `.refit-<pid>-<random>` by a process that no longer runs. Once per
 /// folder per run.
 pub fn sweep(dir: &Path) {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     static SWEPT: LazyLock<Mutex<HashSet<PathBuf>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
     match SWEPT.lock() {
         Ok(mut swept) if swept.len() < 100_000 => {
