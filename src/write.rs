@@ -147,6 +147,57 @@ pub fn write_file(path: &Path, root: &Path, content: &[u8]) -> Result<(), WriteE
     Ok(())
 }
 
+/// A whole file refit owns, written as it goes (a streamed report):
+/// [`write_file`]'s guarantees, the content appearing at `path` only at
+/// [`OutputFile::commit`]; dropped uncommitted, nothing is written.
+pub struct OutputFile {
+    tmp: Temp,
+    target: PathBuf,
+    existing: bool,
+}
+
+impl OutputFile {
+    /// Start writing `path`, which must resolve inside its repository
+    /// root ([`root_of`]).
+    pub fn create(path: &Path) -> Result<OutputFile, WriteError> {
+        let target = confine(path, &root_of(path))?;
+        let existing = std::fs::metadata(&target).ok();
+        if existing.as_ref().is_some_and(|m| !m.is_file()) {
+            return Err(WriteError::Io(std::io::Error::other("not a regular file")));
+        }
+        let mut tmp = Temp::new(&parent(&target), existing.as_ref().map_or(0o666, mode_of))?;
+        if let Some(m) = &existing {
+            tmp.keep_owner_and_mode(m);
+        }
+        Ok(OutputFile {
+            tmp,
+            target,
+            existing: existing.is_some(),
+        })
+    }
+
+    /// Put the file in place.
+    pub fn commit(self) -> Result<(), WriteError> {
+        self.tmp.file.sync_data()?;
+        let dir = parent(&self.target);
+        self.tmp.persist(&self.target)?;
+        if !self.existing {
+            sync_dir(&dir);
+        }
+        Ok(())
+    }
+}
+
+impl Write for OutputFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.tmp.file.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.tmp.file.flush()
+    }
+}
+
 /// The root a path written by refit must stay inside: the nearest folder
 /// at or above the path's folder (links in the folders resolved, not in
 /// the file's name) that holds `.git`; else the nearest with a refit
@@ -155,32 +206,40 @@ pub fn root_of(path: &Path) -> PathBuf {
     let absolute = crate::realpath::absolute(path);
     let folder = parent(&absolute);
     let folder = crate::realpath::canonical(&folder).unwrap_or(folder);
-    static ROOTS: LazyLock<Mutex<HashMap<PathBuf, PathBuf>>> =
+    let (git, config) = marks(&folder, 0);
+    git.or(config).unwrap_or(folder)
+}
+
+/// The nearest folder at or above `dir` with `.git`, and the nearest with
+/// a refit config file. Each folder is looked at once per process: its
+/// answer is its parent's unless it is marked itself.
+fn marks(dir: &Path, depth: usize) -> (Option<PathBuf>, Option<PathBuf>) {
+    type Marks = (Option<PathBuf>, Option<PathBuf>);
+    static MARKS: LazyLock<Mutex<HashMap<PathBuf, Marks>>> =
         LazyLock::new(|| Mutex::new(HashMap::new()));
-    if let Some(root) = ROOTS.lock().ok().and_then(|c| c.get(&folder).cloned()) {
-        return root;
+    if let Some(known) = MARKS.lock().ok().and_then(|c| c.get(dir).cloned()) {
+        return known;
     }
-    let marked = |name: &str| {
-        folder
-            .ancestors()
-            .take(64)
-            .find(|a| a.join(name).exists())
-            .map(Path::to_path_buf)
+    let (mut git, mut config) = match dir.parent() {
+        Some(up) if depth < 64 => marks(up, depth + 1),
+        _ => (None, None),
     };
-    let root = marked(".git")
-        .or_else(|| {
-            crate::config::FILE_NAMES
-                .iter()
-                .filter_map(|n| marked(n))
-                .max_by_key(|p| p.as_os_str().len())
-        })
-        .unwrap_or_else(|| folder.clone());
-    if let Ok(mut cache) = ROOTS.lock()
+    if dir.join(".git").exists() {
+        git = Some(dir.to_path_buf());
+    }
+    if crate::config::FILE_NAMES
+        .iter()
+        .any(|n| dir.join(n).is_file())
+    {
+        config = Some(dir.to_path_buf());
+    }
+    let answer = (git, config);
+    if let Ok(mut cache) = MARKS.lock()
         && cache.len() < 100_000
     {
-        cache.insert(folder, root.clone());
+        cache.insert(dir.to_path_buf(), answer.clone());
     }
-    root
+    answer
 }
 
 /// Where a write to `path` lands, after links: refused unless inside

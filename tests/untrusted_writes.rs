@@ -50,7 +50,11 @@ fn a_configured_baseline_outside_the_repository_is_refused() {
     let victim = outside.join("x.json");
     let stale = "{\n  \"version\": 1,\n  \"findings\": [\n    {\"file\":\"Dockerfile\",\"code\":\"REG001\",\"fingerprint\":\"00\",\"message\":\"m\"}\n  ]\n}\n";
     fs::write(&victim, stale).unwrap();
-    fs::write(repo.join("refit.toml"), "baseline = \"../outside/x.json\"\n").unwrap();
+    fs::write(
+        repo.join("refit.toml"),
+        "baseline = \"../outside/x.json\"\n",
+    )
+    .unwrap();
     for args in [&["check", "--fix", "."][..], &["check", "."]] {
         let out = run(refit().current_dir(&repo).args(args));
         assert_eq!(out.code, 2, "{args:?}: {}{}", out.stdout, out.stderr);
@@ -87,9 +91,10 @@ fn write_baseline_and_output_file_do_not_follow_links_outside() {
     fs::write(&victim, "precious\n").unwrap();
     symlink(&victim, repo.join("baseline.json")).unwrap();
     symlink(&victim, repo.join("results.sarif")).unwrap();
-    let out = run(refit()
-        .current_dir(&repo)
-        .args(["check", "--write-baseline", "baseline.json", "."]));
+    let out =
+        run(refit()
+            .current_dir(&repo)
+            .args(["check", "--write-baseline", "baseline.json", "."]));
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stderr.contains("outside the repository root"),
@@ -227,9 +232,10 @@ fn add_ignore_on_a_two_stage_dockerfile_checks_as_the_run_does() {
             .args(["check", "--add-ignore", "Dockerfile"]));
         assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
         assert_eq!(fs::read_to_string(dir.join("Dockerfile")).unwrap(), written);
-        let out = run(refit()
-            .current_dir(dir)
-            .args(["check", "--format", "concise", "Dockerfile"]));
+        let out =
+            run(refit()
+                .current_dir(dir)
+                .args(["check", "--format", "concise", "Dockerfile"]));
         assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     }
 }
@@ -287,7 +293,12 @@ fn kill_9_during_fix_leaves_no_temporary_file() {
         let out = run(refit()
             .args(["check", "--isolated", "--fix", "--format", "concise"])
             .arg(&tree));
-        assert!(out.code == 0 || out.code == 1, "{}{}", out.stdout, out.stderr);
+        assert!(
+            out.code == 0 || out.code == 1,
+            "{}{}",
+            out.stdout,
+            out.stderr
+        );
         assert_eq!(leftovers(&tree), Vec::<PathBuf>::new(), "round {round}");
         for f in &files {
             assert_eq!(fs::read_to_string(f).unwrap(), AFTER);
@@ -295,7 +306,10 @@ fn kill_9_during_fix_leaves_no_temporary_file() {
     }
     // Anonymous temporary files: a kill leaves a name only between the
     // link and the rename of one file.
-    assert!(killed_with_leftovers <= 2, "{killed_with_leftovers} kills left files");
+    assert!(
+        killed_with_leftovers <= 2,
+        "{killed_with_leftovers} kills left files"
+    );
 }
 
 #[test]
