@@ -335,3 +335,82 @@ fn a_baseline_over_the_cap_is_refused_with_a_message() {
         assert!(out.stderr.contains("not a regular file"), "{}", out.stderr);
     }
 }
+
+/// Peak memory (KB) of a refit run, from `/usr/bin/time`; `None` (the
+/// test skips, saying so) when it is not installed.
+fn peak_kb(args: &[&str], dir: &Path) -> Option<u64> {
+    if !Path::new("/usr/bin/time").exists() {
+        eprintln!("skipping: /usr/bin/time is not installed (apt-get install time)");
+        return None;
+    }
+    let report = dir.join("time.txt");
+    let status = std::process::Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&report)
+        .arg(assert_cmd::cargo::cargo_bin("refit"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(matches!(status.code(), Some(0 | 1)), "{args:?}: {status}");
+    let text = fs::read_to_string(&report).unwrap();
+    text.lines().last().and_then(|l| l.trim().parse().ok())
+}
+
+/// Issue 23 item 13: a report of many files with a finding each is
+/// streamed (to stdout and to `-o FILE`), never held whole.
+#[test]
+fn memory_stays_bounded_with_a_finding_in_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    let n = 20_000;
+    for i in 0..n {
+        let folder = tree
+            .join(format!("a{:02}", i / 2000))
+            .join(format!("b{:03}", i / 100));
+        if i % 100 == 0 {
+            fs::create_dir_all(&folder).unwrap();
+        }
+        fs::write(folder.join(format!("x{i}.Dockerfile")), BEFORE).unwrap();
+    }
+    // 20,000 reports held whole took 90 MB (SARIF to a file).
+    let limit_kb = 80 * 1024;
+    for args in [
+        &["check", "--isolated", "--format", "sarif", "-o", "out.sarif", "tree"][..],
+        &["check", "--isolated", "--format", "json", "-o", "out.json", "tree"],
+        &["check", "--isolated", "--format", "sarif", "tree"],
+        &["check", "--isolated", "--format", "concise", "tree"],
+    ] {
+        let Some(kb) = peak_kb(args, dir.path()) else {
+            return;
+        };
+        eprintln!("{args:?}: {} MB", kb / 1024);
+        assert!(kb < limit_kb, "{args:?}: {kb} KB");
+    }
+    let sarif: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("out.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["runs"][0]["results"].as_array().map(Vec::len), Some(n));
+}
+
+/// Issue 23 item 10: a `.env` beside a Compose file is read through the
+/// same cap as a checked file, not whole.
+#[test]
+fn a_huge_env_file_is_not_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("compose.yaml"),
+        "services:\n  web:\n    image: nginx:${TAG:-1.27}\n",
+    )
+    .unwrap();
+    // 200 MB, sparse: reading it whole would take 200 MB.
+    let env = fs::File::create(dir.path().join(".env")).unwrap();
+    env.set_len(200 << 20).unwrap();
+    let Some(kb) = peak_kb(&["check", "--format", "concise", "compose.yaml"], dir.path()) else {
+        return;
+    };
+    assert!(kb < 60 * 1024, "{kb} KB");
+}
