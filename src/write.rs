@@ -751,3 +751,63 @@ fn write_in_place(
     sync_dir(&dir);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sweep_removes_what_a_gone_process_left_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("run true");
+        let gone = child.id();
+        let _ = child.wait();
+        let stale = dir.path().join(format!("{TEMP_PREFIX}{gone}-{:016x}", 1));
+        let ours = dir
+            .path()
+            .join(format!("{TEMP_PREFIX}{}-{:016x}", std::process::id(), 2));
+        let other = dir.path().join(".refit-notes");
+        for p in [&stale, &ours, &other] {
+            std::fs::write(p, "x").expect("write");
+        }
+        sweep(dir.path());
+        assert!(!stale.exists());
+        assert!(ours.exists() && other.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn confine_follows_links_and_refuses_what_leads_outside() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(root.join("sub")).expect("mkdir");
+        std::fs::write(dir.path().join("victim"), "x").expect("write");
+        std::fs::write(root.join("real"), "x").expect("write");
+        std::os::unix::fs::symlink("../victim", root.join("out")).expect("link");
+        std::os::unix::fs::symlink("real", root.join("in")).expect("link");
+        std::os::unix::fs::symlink("nothing", root.join("dangling")).expect("link");
+        let real_root = std::fs::canonicalize(&root).expect("canonical");
+        assert!(matches!(
+            confine(&root.join("out"), &root),
+            Err(WriteError::Outside { .. })
+        ));
+        assert!(matches!(
+            confine(&root.join("sub/../../victim"), &root),
+            Err(WriteError::Outside { .. })
+        ));
+        assert!(matches!(
+            confine(&root.join("dangling"), &root),
+            Err(WriteError::DanglingLink(_))
+        ));
+        assert_eq!(
+            confine(&root.join("in"), &root).ok(),
+            Some(real_root.join("real"))
+        );
+        assert_eq!(
+            confine(&root.join("sub/new.json"), &root).ok(),
+            Some(real_root.join("sub/new.json"))
+        );
+    }
+}
