@@ -186,6 +186,9 @@ pub struct CheckArgs {
     /// Print a count of findings per rule instead of the findings.
     #[arg(long)]
     pub statistics: bool,
+    /// Indent SARIF output (default: compact, one result per line).
+    #[arg(long)]
+    pub pretty: bool,
     /// With `--fix`, exit 1 when a file was changed, even if nothing is
     /// left to report (for pre-commit).
     #[arg(long)]
@@ -567,6 +570,7 @@ fn check(args: CheckArgs) -> ExitCode {
         fixing: args.fix,
         unsafe_fixes: args.unsafe_fixes,
         width: terminal_width(is_terminal),
+        pretty: args.pretty,
     };
     let emitter = match report::stream::Emitter::new(args.format, options, &mut stdout, SPILL_AFTER)
     {
@@ -771,6 +775,7 @@ fn finish_collected(
             fixing: fix,
             unsafe_fixes: args.unsafe_fixes,
             width: terminal_width(is_terminal),
+            pretty: args.pretty,
         };
         out = if args.statistics && args.format == Format::Json {
             report::statistics_json(&reports)

@@ -173,6 +173,7 @@ fn fixtures() {
             fixing: false,
             unsafe_fixes: true,
             width: RenderOptions::DEFAULT_WIDTH,
+            pretty: true,
         };
         let rendered = render(Format::Human, std::slice::from_ref(&report), &options);
         insta::with_settings!({
@@ -359,6 +360,7 @@ fn baseline_fixtures() {
             fixing: false,
             unsafe_fixes: true,
             width: RenderOptions::DEFAULT_WIDTH,
+            pretty: true,
         };
         let mut display = shown.clone();
         display.display = baseline_path

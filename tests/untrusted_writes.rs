@@ -380,8 +380,24 @@ fn memory_stays_bounded_with_a_finding_in_every_file() {
     // 20,000 reports held whole took 90 MB (SARIF to a file).
     let limit_kb = 80 * 1024;
     for args in [
-        &["check", "--isolated", "--format", "sarif", "-o", "out.sarif", "tree"][..],
-        &["check", "--isolated", "--format", "json", "-o", "out.json", "tree"],
+        &[
+            "check",
+            "--isolated",
+            "--format",
+            "sarif",
+            "-o",
+            "out.sarif",
+            "tree",
+        ][..],
+        &[
+            "check",
+            "--isolated",
+            "--format",
+            "json",
+            "-o",
+            "out.json",
+            "tree",
+        ],
         &["check", "--isolated", "--format", "sarif", "tree"],
         &["check", "--isolated", "--format", "concise", "tree"],
     ] {
@@ -393,7 +409,10 @@ fn memory_stays_bounded_with_a_finding_in_every_file() {
     }
     let sarif: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(dir.path().join("out.sarif")).unwrap()).unwrap();
-    assert_eq!(sarif["runs"][0]["results"].as_array().map(Vec::len), Some(n));
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().map(Vec::len),
+        Some(n)
+    );
 }
 
 /// Issue 23 item 10: a `.env` beside a Compose file is read through the
@@ -409,7 +428,10 @@ fn a_huge_env_file_is_not_read_whole() {
     // 200 MB, sparse: reading it whole would take 200 MB.
     let env = fs::File::create(dir.path().join(".env")).unwrap();
     env.set_len(200 << 20).unwrap();
-    let Some(kb) = peak_kb(&["check", "--format", "concise", "compose.yaml"], dir.path()) else {
+    let Some(kb) = peak_kb(
+        &["check", "--format", "concise", "compose.yaml"],
+        dir.path(),
+    ) else {
         return;
     };
     assert!(kb < 60 * 1024, "{kb} KB");
