@@ -702,12 +702,6 @@ impl Run {
     /// (`write::prepare`, `write::commit`), in parallel.
     fn write_all(&self, reports: &mut [FileReport]) -> Vec<WriteFailure> {
         use crate::write;
-        // Temporary files a killed run left beside these files go first.
-        for r in reports.iter() {
-            if let Some(dir) = r.path.as_deref().and_then(Path::parent) {
-                write::sweep(dir);
-            }
-        }
         let prepared: Vec<(usize, Result<write::Prepared, WriteError>)> = reports
             .par_iter()
             .enumerate()

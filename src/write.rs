@@ -203,11 +203,21 @@ impl Write for OutputFile {
 /// the file's name) that holds `.git`; else the nearest with a refit
 /// config file; else the folder itself.
 pub fn root_of(path: &Path) -> PathBuf {
-    let absolute = crate::realpath::absolute(path);
-    let folder = parent(&absolute);
-    let folder = crate::realpath::canonical(&folder).unwrap_or(folder);
+    static ROOTS: LazyLock<Mutex<HashMap<PathBuf, PathBuf>>> =
+        LazyLock::new(|| Mutex::new(HashMap::new()));
+    let written = parent(&crate::realpath::absolute(path));
+    if let Some(root) = ROOTS.lock().ok().and_then(|c| c.get(&written).cloned()) {
+        return root;
+    }
+    let folder = crate::realpath::canonical(&written).unwrap_or_else(|_| written.clone());
     let (git, config) = marks(&folder, 0);
-    git.or(config).unwrap_or(folder)
+    let root = git.or(config).unwrap_or(folder);
+    if let Ok(mut cache) = ROOTS.lock()
+        && cache.len() < 100_000
+    {
+        cache.insert(written, root.clone());
+    }
+    root
 }
 
 /// The nearest folder at or above `dir` with `.git`, and the nearest with
@@ -337,6 +347,9 @@ pub fn prepare(
         return Ok(Prepared::InPlace { target });
     }
     let dir = parent(&target);
+    // What a killed run left here goes first: a file it was writing is
+    // still unfixed, so the next run writes in this folder again.
+    sweep(&dir);
     let mut tmp = Temp::new(&dir, mode_of(&metadata))?;
     if !tmp.keep_owner_and_mode(&metadata) {
         // The owner cannot be kept by a new file: write in place.
