@@ -222,30 +222,54 @@ fn entries_text(entries: &[Entry]) -> String {
     format!("\n{}\n  ", lines.join(",\n"))
 }
 
-/// Write a baseline file for these reports (a temporary file, then a
-/// rename); returns the number of findings recorded.
+/// Write a baseline file for these reports (atomically, inside the
+/// repository root); returns the number of findings recorded.
 pub fn write(path: &Path, reports: &[FileReport]) -> std::io::Result<usize> {
     let text = render(reports);
+    if text.len() as u64 > MAX_BASELINE_SIZE {
+        return Err(std::io::Error::other(format!(
+            "the baseline would be {} MiB, over the {} MiB refit reads back; fix findings first, or record part of the repository",
+            text.len() >> 20,
+            MAX_BASELINE_SIZE >> 20
+        )));
+    }
     let count = reports
         .iter()
         .flat_map(|r| &r.diagnostics)
         .filter(|d| counts(d))
         .count();
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
-    std::io::Write::write_all(&mut tmp, text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    // A new file gets the umask's mode; an existing one keeps its mode;
+    // a link that leads outside the repository is refused.
+    crate::write::write_file(path, &crate::write::root_of(path), text.as_bytes()).map_err(|e| {
+        match e {
+            crate::write::WriteError::Io(e) => e,
+            other => std::io::Error::other(other.to_string()),
+        }
+    })?;
     Ok(count)
 }
 
-/// Load a baseline file.
+/// The largest baseline refit reads: about 450,000 findings, far above
+/// any repository adopting refit, and a bound on the memory a committed
+/// file can make a run take.
+pub const MAX_BASELINE_SIZE: u64 = 64 << 20;
+
+/// Load a baseline file: a regular file of at most [`MAX_BASELINE_SIZE`]
+/// bytes (a FIFO, a device or `/proc` file is refused, not read).
 pub fn load(path: &Path) -> Result<Baseline, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
+    let bytes = crate::engine::read_capped(path, MAX_BASELINE_SIZE).map_err(|d| {
+        if d.code == "E003" {
+            format!(
+                "baseline {} is over the {} MiB limit for a baseline; regenerate it with `refit check --write-baseline`, or fix findings first",
+                path.display(),
+                MAX_BASELINE_SIZE >> 20
+            )
+        } else {
+            format!("cannot read baseline {}: {}", path.display(), d.message)
+        }
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| format!("baseline {} is not UTF-8: {e}", path.display()))?;
     let file: BaselineFile = serde_json::from_str(&text)
         .map_err(|e| format!("baseline {} is not a refit baseline: {e}", path.display()))?;
     if file.version != 1 {

@@ -193,6 +193,9 @@ pub struct CheckArgs {
     /// Print a count of findings per rule instead of the findings.
     #[arg(long)]
     pub statistics: bool,
+    /// Indent SARIF output (default: compact, one result per line).
+    #[arg(long)]
+    pub pretty: bool,
     /// With `--fix`, exit 1 when a file was changed, even if nothing is
     /// left to report (for pre-commit).
     #[arg(long)]
@@ -596,7 +599,6 @@ fn check(args: CheckArgs) -> ExitCode {
     let collect = args.write_baseline.is_some()
         || args.online
         || args.format == Format::GithubReview
-        || args.output_file.is_some()
         || args.fix_only
         || args.quiet
         || args.silent
@@ -622,13 +624,21 @@ fn check(args: CheckArgs) -> ExitCode {
         }
         return finish_collected(&args, &run, reports, false);
     }
-    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let is_terminal = std::io::stdout().is_terminal();
+    // `-o FILE` streams too: into a temporary file put in place at the end.
+    let mut stdout = match &args.output_file {
+        None => Sink::Stdout(std::io::BufWriter::new(std::io::stdout().lock())),
+        Some(path) => match crate::write::OutputFile::create(path) {
+            Ok(f) => Sink::File(std::io::BufWriter::new(f)),
+            Err(e) => return usage_error(&format!("cannot write {}: {e}", path.display())),
+        },
+    };
+    let is_terminal = args.output_file.is_none() && std::io::stdout().is_terminal();
     let options = RenderOptions {
         color: color_for(args.color, is_terminal),
         fixing: args.fix,
         unsafe_fixes: args.unsafe_fixes,
         width: terminal_width(is_terminal),
+        pretty: args.pretty,
     };
     let emitter = match report::stream::Emitter::new(args.format, options, &mut stdout, SPILL_AFTER)
     {
@@ -652,7 +662,39 @@ fn check(args: CheckArgs) -> ExitCode {
         Ok(f) => f,
         Err(e) => return usage_error(&e.to_string()),
     };
-    output.finish(&run, &failures)
+    let code = output.finish(&run, &failures);
+    if let Sink::File(file) = stdout {
+        let committed = file
+            .into_inner()
+            .map_err(|e| e.into_error().to_string())
+            .and_then(|f| f.commit().map_err(|e| e.to_string()));
+        if let (Err(e), Some(path)) = (committed, &args.output_file) {
+            return usage_error(&format!("cannot write {}: {e}", path.display()));
+        }
+    }
+    code
+}
+
+/// Where a streamed report goes: stdout, or `-o FILE`.
+enum Sink<'a> {
+    Stdout(std::io::BufWriter<std::io::StdoutLock<'a>>),
+    File(std::io::BufWriter<crate::write::OutputFile>),
+}
+
+impl Write for Sink<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Stdout(w) => w.write(buf),
+            Sink::File(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Stdout(w) => w.flush(),
+            Sink::File(w) => w.flush(),
+        }
+    }
 }
 
 /// Machine formats keep this many bytes of a whole document's items in
@@ -801,6 +843,7 @@ fn finish_collected(
             fixing: fix,
             unsafe_fixes: args.unsafe_fixes,
             width: terminal_width(is_terminal),
+            pretty: args.pretty,
         };
         out = if args.statistics && args.format == Format::Json {
             report::statistics_json(&reports)
@@ -838,7 +881,9 @@ fn finish_collected(
 fn emit(file: Option<&Path>, text: &str) -> Result<(), String> {
     match file {
         Some(path) => {
-            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+            // Never through a committed link that leads outside the repository.
+            crate::write::write_file(path, &crate::write::root_of(path), text.as_bytes())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))
         }
         None => {
             let mut stdout = std::io::stdout().lock();

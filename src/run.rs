@@ -585,7 +585,25 @@ impl Run {
                 return Ok(None);
             };
             let root = config.root.clone();
-            Ok(config.raw.baseline.as_ref().map(|b| root.join(b)))
+            let Some(b) = config.raw.baseline.as_ref() else {
+                return Ok(None);
+            };
+            // The configuration is the repository's: its baseline (read,
+            // and rewritten by `--fix`) stays inside the repository.
+            let path = root.join(b);
+            match crate::write::confine(&path, &crate::write::root_of(&root.join("refit.toml"))) {
+                Err(crate::write::WriteError::Outside { target, root }) => {
+                    Err(RunError::Usage(format!(
+                        "baseline `{b}` in the configuration resolves to {}, outside the repository root {}; refit neither reads nor writes it there",
+                        target.display(),
+                        root.display()
+                    )))
+                }
+                Err(e @ crate::write::WriteError::DanglingLink(_)) => Err(RunError::Usage(
+                    format!("baseline `{b}` in the configuration: {e}"),
+                )),
+                _ => Ok(Some(path)),
+            }
         };
         match &self.options.baseline {
             Some(p) => Ok(Some(p.clone())),
@@ -784,18 +802,7 @@ impl Run {
         let settings = self
             .file_settings(&path)
             .map_or_else(|_| self.base.clone(), |f| f.settings);
-        let input = self
-            .workspace
-            .source_options(&path, r.kind, crate::check::options(&settings));
-        let mut fresh = engine::process_with(
-            source,
-            &r.display,
-            Some(path),
-            r.kind,
-            &settings,
-            &input,
-            FixMode::Off,
-        );
+        let mut fresh = self.recheck(source, &r.display, path, r.kind, &settings);
         fresh.stamp = r.stamp;
         fresh.diagnostics.push(crate::diagnostic::file_error(
             error.code(),
@@ -860,9 +867,11 @@ impl Run {
                 return Ok(());
             };
             // Write only what still parses and now reports nothing.
+            // Checked as the run checked it: with the repository's context.
             let settings = self.file_settings(path)?.settings;
-            match crate::check::check_text(r.kind, &new, &settings) {
-                Ok(c) if c.diagnostics.iter().all(|d| !d.is_finding()) => {}
+            let c = self.recheck(new.clone(), &r.display, path.clone(), r.kind, &settings);
+            match c.diagnostics.iter().any(|d| d.is_file_error()) {
+                false if c.diagnostics.iter().all(|d| d.is_note()) => {}
                 _ => {
                     out.errors.push(format!(
                         "{}: could not suppress its findings; left unchanged",
@@ -903,6 +912,31 @@ impl Run {
     /// The exit status: 2 for per-file errors (or a failed write), 1 when
     /// findings at or above the fail level remain (or, with `diff`, a file would change; with
     /// `exit_non_zero_on_fix`, a file was changed), else 0.
+    /// Check a text of the file at `path` as the run checks it (the
+    /// workspace's facts around it), without fixes: one code path for the
+    /// run, a fix that could not be written, and `--add-ignore`.
+    fn recheck(
+        &self,
+        text: String,
+        display: &str,
+        path: PathBuf,
+        kind: FileKind,
+        settings: &Settings,
+    ) -> FileReport {
+        let input = self
+            .workspace
+            .source_options(&path, kind, crate::check::options(settings));
+        engine::process_with(
+            text,
+            display,
+            Some(path),
+            kind,
+            settings,
+            &input,
+            FixMode::Off,
+        )
+    }
+
     pub fn exit_code(&self, reports: &[FileReport], failed_write: bool) -> u8 {
         let mut outcome = Outcome {
             failed_write,

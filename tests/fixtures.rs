@@ -216,6 +216,7 @@ fn check_case(case: &Case) -> Result<(), Failed> {
         fixing: false,
         unsafe_fixes: true,
         width: RenderOptions::DEFAULT_WIDTH,
+        pretty: false,
     };
     let rendered = render(Format::Human, std::slice::from_ref(&report), &options);
     insta::with_settings!({
@@ -428,6 +429,7 @@ fn baseline_fixtures() {
             fixing: false,
             unsafe_fixes: true,
             width: RenderOptions::DEFAULT_WIDTH,
+            pretty: true,
         };
         let mut display = shown.clone();
         display.display = baseline_path

@@ -66,7 +66,16 @@ fn every_format_snapshot() {
         "human", "concise", "json", "sarif", "github", "rdjson", "rdjsonl", "review", "junit",
         "gitlab",
     ] {
-        let (code, out) = run(dir.path(), &["check", "--format", format]);
+        // SARIF is compact unless `--pretty`; the snapshot is the readable one.
+        let pretty: &[&str] = if format == "sarif" {
+            &["--pretty"]
+        } else {
+            &[]
+        };
+        let (code, out) = run(
+            dir.path(),
+            &[&["check", "--format", format][..], pretty].concat(),
+        );
         assert_eq!(code, 2, "{format}: the broken file makes the run exit 2");
         insta::with_settings!({
             snapshot_path => "snapshots",
@@ -76,6 +85,22 @@ fn every_format_snapshot() {
             insta::assert_snapshot!(format!("format-{format}"), out);
         });
     }
+    // Compact SARIF: the same document, one result per line, smaller.
+    let (_, pretty) = run(dir.path(), &["check", "--format", "sarif", "--pretty"]);
+    let (_, compact) = run(dir.path(), &["check", "--format", "sarif"]);
+    let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap();
+    assert_eq!(parse(&compact), parse(&pretty));
+    let results = parse(&compact)["runs"][0]["results"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(results > 1);
+    assert_eq!(compact.lines().count(), results + 2, "{compact}");
+    assert!(
+        compact.len() * 5 < pretty.len() * 4,
+        "{} {}",
+        compact.len(),
+        pretty.len()
+    );
     let (_, out) = run(dir.path(), &["check", "--statistics"]);
     assert!(out.contains("[*] implicit-registry"), "{out}");
 }

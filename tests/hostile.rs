@@ -87,7 +87,7 @@ fn hostile(top: &Path) -> PathBuf {
     fifo(&root.join("deploy.yaml"));
     // A baseline that is /dev/zero.
     symlink("/dev/zero", root.join("baseline.json")).expect("link");
-    // TEMP write(&root.join("refit.toml"), "baseline = \"baseline.json\"\n");
+    write(&root.join("refit.toml"), "baseline = \"baseline.json\"\n");
     // Names with a space, a quote, a tab and a newline.
     for name in ["a b", "q\"uote", "t\tab", "new\nline"] {
         write(&root.join(name).join("Dockerfile"), "FROM alpine:3.20\n");
@@ -206,6 +206,27 @@ fn every_command_finishes_on_a_hostile_repository() {
     let top = tempfile::tempdir().expect("tempdir");
     let root = hostile(top.path());
     let victim = top.path().join("victim");
+
+    // A configured baseline that is `/dev/zero`, then a FIFO: refused at
+    // once with a clear error (exit 2), never read.
+    let o = run(&root, &["check", "--output-format", "json", "."], None);
+    assert_eq!(
+        o.code,
+        Some(2),
+        "a /dev/zero baseline is refused: {}",
+        o.stdout
+    );
+    assert!(
+        o.took < Duration::from_secs(20),
+        "refused at once: {:?}",
+        o.took
+    );
+    std::fs::remove_file(root.join("baseline.json")).expect("rm");
+    if fifo(&root.join("baseline.json")) {
+        let o = run(&root, &["check", "--output-format", "json", "."], None);
+        assert_eq!(o.code, Some(2), "a FIFO baseline is refused");
+    }
+    std::fs::remove_file(root.join("refit.toml")).expect("rm");
 
     let o = run(&root, &["check", "--output-format", "json", "."], None);
     assert_answered("check", &o);

@@ -1374,3 +1374,59 @@ fn per_host_limit_and_run_deadline() {
     );
     assert_eq!(read(&lab.dir().join("d/Dockerfile")), text);
 }
+
+/// Issue 23 item 2: a committed `refit.lock` that links outside the
+/// repository is refused (exit 2), and the file it points to is untouched.
+#[test]
+fn lock_file_linking_outside_the_repository_is_refused() {
+    let Some(lab) = Lab::open() else { return };
+    lab.push
+        .image("a/single", "1", "linux", "amd64", "s", false);
+    let h = &lab.host;
+    std::fs::create_dir(lab.dir().join("repo")).unwrap();
+    std::fs::create_dir(lab.dir().join("repo/.git")).unwrap();
+    lab.write("repo/Dockerfile", &format!("FROM {h}/a/single:1\n"));
+    let victim = lab.write("outside/victim", "precious\n");
+    std::os::unix::fs::symlink(&victim, lab.dir().join("repo/refit.lock")).unwrap();
+    let out = run(lab.refit().current_dir(lab.dir().join("repo")).args([
+        "pin",
+        "--lock",
+        "--no-cache",
+        ".",
+    ]));
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("outside the repository root"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(read(&victim), "precious\n");
+    assert!(
+        std::fs::symlink_metadata(lab.dir().join("repo/refit.lock"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    // A link inside the repository is followed and kept.
+    std::fs::remove_file(lab.dir().join("repo/refit.lock")).unwrap();
+    let inside = lab.write("repo/locks/refit.lock", "");
+    std::fs::remove_file(&inside).unwrap();
+    std::os::unix::fs::symlink("locks/refit.lock", lab.dir().join("repo/refit.lock")).unwrap();
+    let out = run(lab.refit().current_dir(lab.dir().join("repo")).args([
+        "pin",
+        "--lock",
+        "--no-cache",
+        ".",
+    ]));
+    // A link to a file that does not exist yet cannot be checked: refused.
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    std::fs::write(&inside, "").unwrap();
+    let out = run(lab.refit().current_dir(lab.dir().join("repo")).args([
+        "pin",
+        "--lock",
+        "--no-cache",
+        ".",
+    ]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(read(&inside).contains("a/single:1"), "{}", read(&inside));
+}

@@ -36,6 +36,7 @@ fn eight_thousand_findings_on_a_3mb_file() {
         fixing: false,
         unsafe_fixes: false,
         width: RenderOptions::DEFAULT_WIDTH,
+        pretty: true,
     };
     for format in [Format::Human, Format::Concise, Format::Json] {
         let started = Instant::now();

@@ -435,6 +435,7 @@ fn stale_entry_fixes_apply_in_any_combination() {
         fixing: false,
         unsafe_fixes: true,
         width: RenderOptions::DEFAULT_WIDTH,
+        pretty: true,
     };
     let tmp = tempfile::tempdir().expect("tempdir");
     for n in 1..=6usize {

@@ -113,6 +113,7 @@ fn whole_documents_spilled_to_disk_are_the_same_documents() {
         fixing: false,
         unsafe_fixes: false,
         width: RenderOptions::DEFAULT_WIDTH,
+        pretty: true,
     };
     for format in [
         Format::Json,

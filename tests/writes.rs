@@ -70,6 +70,7 @@ fn a_failed_write_keeps_its_findings_in_every_format() {
         fixing: true,
         unsafe_fixes: false,
         width: RenderOptions::DEFAULT_WIDTH,
+        pretty: true,
     };
     let concise = report::render(Format::Concise, &reports, &options);
     assert!(concise.contains("(0 fixed, 2 remaining)"), "{concise}");

@@ -218,8 +218,8 @@ pub fn pin(args: PinArgs) -> ExitCode {
             .unwrap_or_else(|| PathBuf::from(LOCK_FILE));
         let existing = Lock::read(&path).ok();
         let lock = super::pin::lock_with(existing, &outcome.entries);
-        if let Err(e) = std::fs::write(&path, lock.render()) {
-            eprintln!("error: cannot write {}: {e}", path.display());
+        if let Err(e) = lock.write(&path) {
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     }

@@ -72,6 +72,14 @@ impl Lock {
         }
     }
 
+    /// Write the lock file at `path`: never through a link that leads
+    /// outside the repository root (see `crate::write::write_file`).
+    pub fn write(&self, path: &Path) -> Result<(), String> {
+        let root = crate::write::root_of(path);
+        crate::write::write_file(path, &root, self.render().as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+
     pub fn render(&self) -> String {
         let mut sorted = self.clone();
         sorted.version = 1;

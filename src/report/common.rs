@@ -43,6 +43,9 @@ pub struct RenderOptions {
     pub unsafe_fixes: bool,
     /// Columns the human format wraps to.
     pub width: usize,
+    /// Indent SARIF (`--pretty`); by default it is compact, one result per
+    /// line (indenting made it 40% larger).
+    pub pretty: bool,
 }
 
 impl RenderOptions {

@@ -91,8 +91,14 @@ fn region(start: crate::diagnostic::Position, end: crate::diagnostic::Position) 
 /// The rules that fired, for the driver.
 pub type RulesSeen = BTreeMap<&'static str, ReportingDescriptor>;
 
-/// One file's results, each pretty-printed at the depth of `results`.
-pub fn file(report: &FileReport, rules_seen: &mut RulesSeen, results: &mut Vec<String>) {
+/// One file's results, each on one line, or (`pretty`) pretty-printed at
+/// the depth of `results`.
+pub fn file(
+    report: &FileReport,
+    rules_seen: &mut RulesSeen,
+    results: &mut Vec<String>,
+    pretty: bool,
+) {
     {
         let index = report.current_text().map(LineIndex::new);
         let path = repo_uri(report);
@@ -178,13 +184,18 @@ pub fn file(report: &FileReport, rules_seen: &mut RulesSeen, results: &mut Vec<S
             if !fixes.is_empty() {
                 result.fixes = Some(fixes);
             }
-            results.push(super::common::pretty(&result, 8));
+            results.push(if pretty {
+                super::common::pretty(&result, 8)
+            } else {
+                serde_json::to_string(&result).unwrap_or_else(|_| "null".to_string())
+            });
         }
     }
 }
 
-/// The document with an empty `results` array to splice into.
-pub fn skeleton(rules_seen: RulesSeen) -> String {
+/// The document with an empty `results` array to splice into: its marker
+/// is [`RESULTS_PRETTY`] or [`RESULTS_COMPACT`].
+pub fn skeleton(rules_seen: RulesSeen, pretty: bool) -> String {
     let mut driver = ToolComponent::builder()
         .name("refit".to_string())
         .version(env!("CARGO_PKG_VERSION").to_string())
@@ -202,5 +213,17 @@ pub fn skeleton(rules_seen: RulesSeen) -> String {
         .version(serde_json::json!("2.1.0"))
         .runs(vec![run])
         .build();
-    serde_json::to_string_pretty(&sarif).unwrap_or_else(|_| "{}".to_string())
+    let text = if pretty {
+        serde_json::to_string_pretty(&sarif)
+    } else {
+        serde_json::to_string(&sarif)
+    };
+    text.unwrap_or_else(|_| "{}".to_string())
 }
+
+/// The run's empty `results` in the pretty skeleton (the indent tells it
+/// from any other).
+pub const RESULTS_PRETTY: &str = "\n      \"results\": []";
+/// The run's empty `results` in the compact skeleton: the only
+/// `"results"` key (a quote inside a string value is escaped).
+pub const RESULTS_COMPACT: &str = "\"results\":[]";

@@ -104,6 +104,7 @@ enum State {
     Sarif {
         results: Spill,
         rules: sarif::RulesSeen,
+        pretty: bool,
     },
     Github(github::Counts),
     Rdjson(Spill),
@@ -149,6 +150,7 @@ impl<'w> Emitter<'w> {
             Format::Sarif => State::Sarif {
                 results: Spill::new(memory_limit),
                 rules: sarif::RulesSeen::new(),
+                pretty: options.pretty,
             },
             Format::Github => State::Github(github::Counts::default()),
             Format::Rdjson => State::Rdjson(Spill::new(memory_limit)),
@@ -206,9 +208,13 @@ impl<'w> Emitter<'w> {
                     fixed.item(&f)?;
                 }
             }
-            State::Sarif { results, rules } => {
+            State::Sarif {
+                results,
+                rules,
+                pretty,
+            } => {
                 let mut rs = Vec::new();
-                sarif::file(report, rules, &mut rs);
+                sarif::file(report, rules, &mut rs, *pretty);
                 for r in rs {
                     results.item(&r)?;
                 }
@@ -251,11 +257,22 @@ impl<'w> Emitter<'w> {
                     ("\"fixed\": []", 4, fixed),
                 ],
             )?,
-            State::Sarif { results, rules } => splice(
-                out,
-                &sarif::skeleton(rules),
-                vec![("\n      \"results\": []", 8, results)],
-            )?,
+            State::Sarif {
+                results,
+                rules,
+                pretty,
+            } => {
+                let (marker, indent) = if pretty {
+                    (sarif::RESULTS_PRETTY, 8)
+                } else {
+                    (sarif::RESULTS_COMPACT, 2)
+                };
+                splice(
+                    out,
+                    &sarif::skeleton(rules, pretty),
+                    vec![(marker, indent, results)],
+                )?
+            }
             State::Rdjson(items) => splice(
                 out,
                 &rdjson::skeleton(),
