@@ -1,13 +1,15 @@
-//! YAML with byte spans, on top of libyaml-safer's event stream (libyaml's
+//! YAML with byte spans, on top of libyaml's event stream (libyaml's
 //! grammar, as go-yaml and PyYAML read YAML).
 //!
 //! A scalar's bytes are "verbatim" (editable in place) only when the text
 //! between its delimiters is exactly its value.
 
 use crate::site::{Span, SyntaxError};
-use libyaml_safer::{EventData, Mark, Parser, ScalarStyle};
+use events::{EventData, Mark, Parser, ScalarStyle};
 use std::cell::Cell;
 use std::collections::HashMap;
+
+mod events;
 
 /// How a scalar is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -296,15 +298,13 @@ enum Frame {
 pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
     // libyaml consumes a leading BOM before its first mark.
     let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    let mut input = text.as_bytes();
-    let mut parser = Parser::new();
-    parser.set_input_string(&mut input);
-    let at = |mark: Mark| {
-        usize::try_from(mark.index)
-            .unwrap_or(usize::MAX)
-            .saturating_add(base)
-            .min(text.len())
+    let Some(mut parser) = Parser::new(text) else {
+        return Err(SyntaxError {
+            message: "invalid YAML: the parser could not start".to_string(),
+            span: Span::new(0, 0),
+        });
     };
+    let at = |mark: Mark| boundary(text, mark.index.saturating_add(base));
     let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     // Anchor names of the current document → ids; a redefined anchor gets
@@ -315,9 +315,9 @@ pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
     let mut events = 0usize;
     loop {
         events += 1;
-        let event = parser.parse().map_err(|e| syntax_error(&e, &at))?;
-        let start = at(event.start_mark);
-        let end = at(event.end_mark);
+        let event = parser.next_event().map_err(|e| syntax_error(&e, base, text))?;
+        let start = at(event.start);
+        let end = at(event.end);
         let mut anchor_id = |anchor: Option<String>| match anchor {
             Some(name) => {
                 let id = names.len() + 1;
@@ -327,15 +327,15 @@ pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
             None => 0,
         };
         let finished: Option<(Node, usize)> = match event.data {
-            EventData::StreamStart { .. } => None,
+            EventData::StreamStart => None,
             EventData::StreamEnd => break,
-            EventData::DocumentStart { .. } => {
+            EventData::DocumentStart => {
                 anchors.clear();
                 names.clear();
                 root = None;
                 None
             }
-            EventData::DocumentEnd { .. } => {
+            EventData::DocumentEnd => {
                 docs.push(Document {
                     root: root
                         .take()
@@ -351,8 +351,8 @@ pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
                     return Err(SyntaxError {
                         message: format!(
                             "invalid YAML: found undefined alias `{anchor}` (line {}, column {})",
-                            event.start_mark.line + 1,
-                            event.start_mark.column + 1
+                            event.start.line + 1,
+                            event.start.column + 1
                         ),
                         span: Span::new(start, end),
                     });
@@ -363,13 +363,12 @@ pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
                 tag,
                 value,
                 style,
-                ..
             } => {
                 let style = match style {
                     ScalarStyle::SingleQuoted => Style::SingleQuoted,
                     ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
-                    ScalarStyle::Literal | ScalarStyle::Folded => Style::Block,
-                    _ => Style::Plain,
+                    ScalarStyle::Block => Style::Block,
+                    ScalarStyle::Plain => Style::Plain,
                 };
                 let has_properties = anchor.is_some() || tag.is_some();
                 let (span, content) = scalar_spans(text, start, end, &value, style, has_properties);
@@ -451,25 +450,45 @@ pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
     Ok(docs)
 }
 
+/// A byte offset of libyaml's, kept in the text and on a character
+/// boundary (libyaml's marks always are; this only guards the spans).
+fn boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 /// libyaml's error, worded as PyYAML words it ("while scanning a quoted
-/// scalar … found unexpected end of stream"), at the problem's byte.
-fn syntax_error(e: &libyaml_safer::Error, at: &dyn Fn(Mark) -> usize) -> SyntaxError {
-    let context = e.context().map(|c| format!("{c}: ")).unwrap_or_default();
-    match e.problem_mark() {
-        Some(mark) => SyntaxError {
-            message: format!(
-                "invalid YAML: {context}{} (line {}, column {})",
-                e.problem(),
-                mark.line + 1,
-                mark.column + 1
-            ),
-            span: Span::new(at(mark), at(mark)),
-        },
-        // A reader error (a control character): libyaml gives no mark.
-        None => SyntaxError {
-            message: format!("invalid YAML: {}", e.problem()),
-            span: Span::new(0, 0),
-        },
+/// scalar: found unexpected end of stream"), at the problem's byte.
+fn syntax_error(e: &events::Error, base: usize, text: &str) -> SyntaxError {
+    let context = e
+        .context
+        .as_deref()
+        .map(|c| format!("{c}: "))
+        .unwrap_or_default();
+    match e.mark {
+        Some(mark) => {
+            let at = boundary(text, mark.index.saturating_add(base));
+            SyntaxError {
+                message: format!(
+                    "invalid YAML: {context}{} (line {}, column {})",
+                    e.problem,
+                    mark.line + 1,
+                    mark.column + 1
+                ),
+                span: Span::new(at, at),
+            }
+        }
+        // A reader error (a control character) has a byte offset, no line.
+        None => {
+            let at = boundary(text, e.offset);
+            SyntaxError {
+                message: format!("invalid YAML: {}", e.problem),
+                span: Span::new(at, at),
+            }
+        }
     }
 }
 
