@@ -1,8 +1,8 @@
 //! Differential YAML tests against PyYAML's libyaml bindings (libyaml's
 //! grammar, which go-yaml, behind kubectl, Helm and Compose, ports):
 //! - every YAML file of `../shared/corpus` (and of the real-repository panel
-//!   at `/work/panel`, when present) that PyYAML loads is read by refit
-//!   without E004;
+//!   at `/work/panel`, when present, and the `REFIT_YAML_EXTRA` folders)
+//!   that PyYAML loads is read by refit without E004;
 //! - refit's YAML parser accepts exactly the files libyaml's parser accepts,
 //!   on the corpus, the fixtures, `tests/data/yaml-grammar/` (constructs
 //!   from CRD bundles and their invalid neighbours) and the folders named in
@@ -106,6 +106,9 @@ fn yaml_that_pyyaml_loads_is_not_e004() {
         roots.push(panel.to_path_buf());
     } else {
         eprintln!("note: /work/panel absent; the panel part is skipped");
+    }
+    if let Some(extra) = std::env::var_os("REFIT_YAML_EXTRA") {
+        roots.extend(std::env::split_paths(&extra));
     }
     let mut files = Vec::new();
     for root in &roots {
