@@ -49,12 +49,7 @@ fn yaml_files(root: &Path, out: &mut Vec<PathBuf>) {
 
 /// The files PyYAML loads, or `None` when python3 or PyYAML is missing.
 fn pyyaml_loads(files: &[PathBuf]) -> Option<Vec<PathBuf>> {
-    Some(
-        pyyaml(files, false)?
-            .lines()
-            .map(PathBuf::from)
-            .collect(),
-    )
+    Some(pyyaml(files, false)?.lines().map(PathBuf::from).collect())
 }
 
 /// What PyYAML's libyaml makes of each file: (path, libyaml's parser reads
@@ -185,7 +180,10 @@ fn yaml_grammar_cases_by_name() {
     for path in &files {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let text = std::fs::read_to_string(path).unwrap();
-        match (name.starts_with("valid-"), refit::sources::yaml::parse(&text)) {
+        match (
+            name.starts_with("valid-"),
+            refit::sources::yaml::parse(&text),
+        ) {
             (true, Err(e)) => failures.push(format!("{name}: rejected: {}", e.message)),
             (false, Ok(_)) => failures.push(format!("{name}: accepted")),
             (true, Ok(docs)) => {
@@ -221,7 +219,10 @@ fn check_spans(text: &str, node: &Node, failures: &mut Vec<String>, name: &str) 
             if let Some(c) = s.content
                 && text.get(c.start..c.end) != Some(s.value.as_str())
             {
-                failures.push(format!("{name}: verbatim span of {:?} is not its value", s.value));
+                failures.push(format!(
+                    "{name}: verbatim span of {:?} is not its value",
+                    s.value
+                ));
             }
         }
         Node::Map(pairs, _) => {
@@ -258,7 +259,9 @@ fn yaml_acceptance_matches_libyaml() {
         yaml_files(r, &mut files);
     }
     let Some(rows) = pyyaml_grammar(&files) else {
-        eprintln!("skipping: python3 with PyYAML's libyaml bindings is not available (`pip install pyyaml`)");
+        eprintln!(
+            "skipping: python3 with PyYAML's libyaml bindings is not available (`pip install pyyaml`)"
+        );
         return;
     };
     assert_eq!(rows.len(), files.len(), "PyYAML answered for every file");

@@ -315,7 +315,9 @@ pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
     let mut events = 0usize;
     loop {
         events += 1;
-        let event = parser.next_event().map_err(|e| syntax_error(&e, base, text))?;
+        let event = parser
+            .next_event()
+            .map_err(|e| syntax_error(&e, base, text))?;
         let start = at(event.start);
         let end = at(event.end);
         let mut anchor_id = |anchor: Option<String>| match anchor {

@@ -7,7 +7,6 @@
 
 use std::ffi::CStr;
 use std::mem::MaybeUninit;
-use unsafe_libyaml as sys;
 
 /// How a scalar is written, as libyaml reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,8 +50,8 @@ pub(super) struct Mark {
     pub column: usize,
 }
 
-impl From<sys::yaml_mark_t> for Mark {
-    fn from(m: sys::yaml_mark_t) -> Self {
+impl From<unsafe_libyaml::yaml_mark_t> for Mark {
+    fn from(m: unsafe_libyaml::yaml_mark_t) -> Self {
         let n = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
         Mark {
             index: n(m.index),
@@ -83,23 +82,23 @@ pub(super) struct Error {
 /// A libyaml parser over one text. It lives in a box: libyaml keeps a
 /// pointer to the parser itself for its string reader, so it must not move.
 pub(super) struct Parser<'a> {
-    parser: Box<MaybeUninit<sys::yaml_parser_t>>,
+    parser: Box<MaybeUninit<unsafe_libyaml::yaml_parser_t>>,
     _text: &'a str,
     done: bool,
 }
 
 impl<'a> Parser<'a> {
     pub fn new(text: &'a str) -> Option<Parser<'a>> {
-        let mut parser = Box::new(MaybeUninit::<sys::yaml_parser_t>::uninit());
+        let mut parser = Box::new(MaybeUninit::<unsafe_libyaml::yaml_parser_t>::uninit());
         let p = parser.as_mut_ptr();
         // SAFETY: `p` points at a boxed, writable parser that libyaml
         // initialises; the input is `text`, borrowed for as long as the
         // parser lives (`'a`), and never written.
         unsafe {
-            if sys::yaml_parser_initialize(p).fail {
+            if unsafe_libyaml::yaml_parser_initialize(p).fail {
                 return None;
             }
-            sys::yaml_parser_set_input_string(p, text.as_ptr(), text.len() as u64);
+            unsafe_libyaml::yaml_parser_set_input_string(p, text.as_ptr(), text.len() as u64);
         }
         Some(Parser {
             parser,
@@ -119,19 +118,19 @@ impl<'a> Parser<'a> {
             });
         }
         let p = self.parser.as_mut_ptr();
-        let mut event = MaybeUninit::<sys::yaml_event_t>::uninit();
+        let mut event = MaybeUninit::<unsafe_libyaml::yaml_event_t>::uninit();
         let e = event.as_mut_ptr();
         // SAFETY: the parser was initialised in `new` and is not deleted
         // before `drop`; libyaml fills `event` when it succeeds, the event
         // is read only then, and deleted once after its data is copied.
         unsafe {
-            if sys::yaml_parser_parse(p, e).fail {
+            if unsafe_libyaml::yaml_parser_parse(p, e).fail {
                 self.done = true;
                 let parser = &*p;
                 let text = |s: *const std::ffi::c_char| {
                     (!s.is_null()).then(|| CStr::from_ptr(s).to_string_lossy().into_owned())
                 };
-                let reader = parser.error == sys::YAML_READER_ERROR;
+                let reader = parser.error == unsafe_libyaml::YAML_READER_ERROR;
                 return Err(Error {
                     problem: text(parser.problem).unwrap_or_else(|| "invalid YAML".to_string()),
                     context: text(parser.context),
@@ -144,14 +143,14 @@ impl<'a> Parser<'a> {
                 (!s.is_null()).then(|| CStr::from_ptr(s.cast()).to_string_lossy().into_owned())
             };
             let data = match ev.type_ {
-                sys::YAML_STREAM_START_EVENT => EventData::StreamStart,
-                sys::YAML_STREAM_END_EVENT => EventData::StreamEnd,
-                sys::YAML_DOCUMENT_START_EVENT => EventData::DocumentStart,
-                sys::YAML_DOCUMENT_END_EVENT => EventData::DocumentEnd,
-                sys::YAML_ALIAS_EVENT => EventData::Alias {
+                unsafe_libyaml::YAML_STREAM_START_EVENT => EventData::StreamStart,
+                unsafe_libyaml::YAML_STREAM_END_EVENT => EventData::StreamEnd,
+                unsafe_libyaml::YAML_DOCUMENT_START_EVENT => EventData::DocumentStart,
+                unsafe_libyaml::YAML_DOCUMENT_END_EVENT => EventData::DocumentEnd,
+                unsafe_libyaml::YAML_ALIAS_EVENT => EventData::Alias {
                     anchor: string(ev.data.alias.anchor).unwrap_or_default(),
                 },
-                sys::YAML_SCALAR_EVENT => {
+                unsafe_libyaml::YAML_SCALAR_EVENT => {
                     let s = ev.data.scalar;
                     let bytes = if s.value.is_null() {
                         &[][..]
@@ -163,23 +162,26 @@ impl<'a> Parser<'a> {
                         tag: string(s.tag),
                         value: String::from_utf8_lossy(bytes).into_owned(),
                         style: match s.style {
-                            sys::YAML_SINGLE_QUOTED_SCALAR_STYLE => ScalarStyle::SingleQuoted,
-                            sys::YAML_DOUBLE_QUOTED_SCALAR_STYLE => ScalarStyle::DoubleQuoted,
-                            sys::YAML_LITERAL_SCALAR_STYLE | sys::YAML_FOLDED_SCALAR_STYLE => {
-                                ScalarStyle::Block
+                            unsafe_libyaml::YAML_SINGLE_QUOTED_SCALAR_STYLE => {
+                                ScalarStyle::SingleQuoted
                             }
+                            unsafe_libyaml::YAML_DOUBLE_QUOTED_SCALAR_STYLE => {
+                                ScalarStyle::DoubleQuoted
+                            }
+                            unsafe_libyaml::YAML_LITERAL_SCALAR_STYLE
+                            | unsafe_libyaml::YAML_FOLDED_SCALAR_STYLE => ScalarStyle::Block,
                             _ => ScalarStyle::Plain,
                         },
                     }
                 }
-                sys::YAML_SEQUENCE_START_EVENT => EventData::SequenceStart {
+                unsafe_libyaml::YAML_SEQUENCE_START_EVENT => EventData::SequenceStart {
                     anchor: string(ev.data.sequence_start.anchor),
                 },
-                sys::YAML_SEQUENCE_END_EVENT => EventData::SequenceEnd,
-                sys::YAML_MAPPING_START_EVENT => EventData::MappingStart {
+                unsafe_libyaml::YAML_SEQUENCE_END_EVENT => EventData::SequenceEnd,
+                unsafe_libyaml::YAML_MAPPING_START_EVENT => EventData::MappingStart {
                     anchor: string(ev.data.mapping_start.anchor),
                 },
-                sys::YAML_MAPPING_END_EVENT => EventData::MappingEnd,
+                unsafe_libyaml::YAML_MAPPING_END_EVENT => EventData::MappingEnd,
                 _ => {
                     self.done = true;
                     EventData::StreamEnd
@@ -193,7 +195,7 @@ impl<'a> Parser<'a> {
                 start: ev.start_mark.into(),
                 end: ev.end_mark.into(),
             };
-            sys::yaml_event_delete(e);
+            unsafe_libyaml::yaml_event_delete(e);
             Ok(event)
         }
     }
@@ -203,6 +205,6 @@ impl Drop for Parser<'_> {
     fn drop(&mut self) {
         // SAFETY: initialised in `new` (a failed initialisation returns no
         // parser), deleted once here.
-        unsafe { sys::yaml_parser_delete(self.parser.as_mut_ptr()) }
+        unsafe { unsafe_libyaml::yaml_parser_delete(self.parser.as_mut_ptr()) }
     }
 }
