@@ -296,3 +296,96 @@ fn yaml_acceptance_matches_libyaml() {
         failures.join("\n")
     );
 }
+
+/// Texts built at random from YAML's significant pieces (indentation,
+/// quotes, flow brackets, block indicators, anchors, tags, document
+/// markers, CRLF): refit's parser accepts exactly what libyaml's does,
+/// and every scalar it reads has a span that points at its text. The seed
+/// is fixed, so a failure names a text that fails again.
+#[test]
+fn generated_yaml_acceptance_matches_libyaml() {
+    const PIECES: &[&str] = &[
+        "a",
+        "b: ",
+        "- ",
+        "\n",
+        "\n",
+        "\n  ",
+        "  ",
+        " ",
+        "'",
+        "\"",
+        "x y",
+        "[",
+        "]",
+        "{",
+        "}",
+        ", ",
+        " #c",
+        "&a ",
+        "*a",
+        "!!str ",
+        "!t ",
+        "|",
+        ">-",
+        "---\n",
+        "...\n",
+        "\t",
+        "\\",
+        "''",
+        ":",
+        "? ",
+        "\r\n",
+        "é",
+        "%YAML 1.1\n",
+        "-",
+        "\"q\\\n  r\"",
+        "'s\nt'",
+        "k:\n",
+        "   ",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = fastrand::Rng::with_seed(22);
+    let mut files = Vec::new();
+    let mut texts = Vec::new();
+    for i in 0..3000 {
+        let n = rng.usize(1..40);
+        let text: String = (0..n).map(|_| PIECES[rng.usize(..PIECES.len())]).collect();
+        let path = dir.path().join(format!("{i}.yaml"));
+        std::fs::write(&path, &text).unwrap();
+        files.push(path);
+        texts.push(text);
+    }
+    let Some(rows) = pyyaml_grammar(&files) else {
+        eprintln!("skipping: python3 with PyYAML's libyaml bindings is not available");
+        return;
+    };
+    let mut failures = Vec::new();
+    let (mut read, mut rejected) = (0, 0);
+    for ((_, parsed, loaded), text) in rows.iter().zip(&texts) {
+        match (refit::sources::yaml::parse(text), parsed) {
+            (Ok(docs), true) => {
+                read += 1;
+                for doc in &docs {
+                    check_spans(text, &doc.root, &mut failures, &format!("{text:?}"));
+                }
+            }
+            (Err(_), false) => rejected += 1,
+            (Err(e), true) if refit_limit(&e.message) && !loaded => rejected += 1,
+            (Ok(_), false) => failures.push(format!("refit reads what libyaml rejects: {text:?}")),
+            (Err(e), true) => failures.push(format!(
+                "libyaml reads what refit rejects ({}): {text:?}",
+                e.message
+            )),
+        }
+    }
+    eprintln!(
+        "generated YAML: {} texts, read {read}, rejected {rejected}",
+        rows.len()
+    );
+    assert!(
+        read > 100 && rejected > 100,
+        "read {read}, rejected {rejected}"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
