@@ -288,8 +288,8 @@ enum Frame {
 /// Parse a YAML stream into documents with spans.
 ///
 /// kubectl, Helm and Compose read YAML with go-yaml, and PyYAML with
-/// libyaml; go-yaml is a port of libyaml. refit parses with libyaml-safer,
-/// a Rust port of libyaml, so it accepts what those tools accept
+/// libyaml; go-yaml is a port of libyaml. refit parses with libyaml itself
+/// (see `events`), so it accepts what those tools accept
 /// (quoted scalars continued at a smaller indentation, flow collections
 /// that ignore indentation) and rejects what they reject. Its marks are
 /// byte offsets into the text (after a leading BOM), so every span points
