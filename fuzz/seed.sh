@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root=..
 shared=../../shared/corpus
-mkdir -p corpus/{reference,dockerfile,yaml,daemon,fix_roundtrip,dockerfile_structured,lsp_framing}
+mkdir -p corpus/{reference,dockerfile,yaml,yaml_libyaml,daemon,fix_roundtrip,dockerfile_structured,lsp_framing}
 n=0
 seed() { # target prefix-byte file
   local out="corpus/$1/$(basename "$3" | tr -c 'A-Za-z0-9._-' _)-$(cksum < "$3" | cut -d' ' -f1)"
@@ -18,14 +18,15 @@ while IFS= read -r -d '' f; do
     *Dockerfile*|*.dockerfile) seed dockerfile "" "$f"; seed fix_roundtrip 02 "$f" ;;
     *.json) seed daemon 00 "$f" ;;
     *.toml|*.conf) seed daemon 01 "$f" ;;
-    *.yaml|*.yml) seed yaml 00 "$f"; seed yaml 02 "$f"; seed fix_roundtrip 00 "$f" ;;
+    *.yaml|*.yml) seed yaml 00 "$f"; seed yaml 02 "$f"; seed yaml_libyaml "" "$f"; seed fix_roundtrip 00 "$f" ;;
   esac
 done < <(find "$root/fixtures" -type f -print0)
+for f in "$root"/tests/data/yaml-grammar/*.yaml; do seed yaml_libyaml "" "$f"; done
 if [[ -d "$shared" ]]; then
   while IFS= read -r -d '' f; do
     case "$f" in
       *Dockerfile*|*.dockerfile) seed dockerfile "" "$f" ;;
-      *.yaml|*.yml) seed yaml 00 "$f" ;;
+      *.yaml|*.yml) seed yaml 00 "$f"; seed yaml_libyaml "" "$f" ;;
     esac
   done < <(find "$shared" -type f -size -64k -print0 | head -z -n 400)
 else

@@ -300,3 +300,167 @@ pub fn bounded_check(kind: FileKind, text: &str) {
     let _ = check_text(kind, text, &Settings::default());
     assert!(started.elapsed() < BUDGET, "{kind:?} took {:?}", started.elapsed());
 }
+
+/// One event of libyaml's parse, as far as the YAML differential needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LibyamlEvent {
+    DocumentStart,
+    /// A scalar's value.
+    Scalar(String),
+    /// An alias, with whether the document defined its anchor before it.
+    Alias { defined: bool },
+    /// A sequence or mapping starts.
+    Open,
+    /// A sequence or mapping ends.
+    Close,
+}
+
+/// libyaml 0.2.5's parse of `text` (through `unsafe-libyaml`, its C source
+/// transpiled to Rust): the events, or `None` where libyaml reports an error.
+pub fn libyaml_events(text: &str) -> Option<Vec<LibyamlEvent>> {
+    use std::mem::MaybeUninit;
+    use unsafe_libyaml as y;
+    // SAFETY: the parser and each event are initialised by libyaml before
+    // use and deleted once; the input outlives the parser.
+    unsafe {
+        let mut parser = MaybeUninit::<y::yaml_parser_t>::uninit();
+        let parser = parser.as_mut_ptr();
+        if y::yaml_parser_initialize(parser).fail {
+            return None;
+        }
+        y::yaml_parser_set_input_string(parser, text.as_ptr(), text.len() as u64);
+        let mut anchors: std::collections::HashSet<Vec<u8>> = Default::default();
+        let mut out = Vec::new();
+        let mut event = MaybeUninit::<y::yaml_event_t>::uninit();
+        let event = event.as_mut_ptr();
+        let bytes = |p: *const u8| -> Vec<u8> {
+            if p.is_null() {
+                return Vec::new();
+            }
+            std::ffi::CStr::from_ptr(p.cast()).to_bytes().to_vec()
+        };
+        let result = loop {
+            if y::yaml_parser_parse(parser, event).fail {
+                break None;
+            }
+            let t = (*event).type_;
+            let mut anchor = std::ptr::null();
+            if t == y::YAML_STREAM_END_EVENT {
+                y::yaml_event_delete(event);
+                break Some(std::mem::take(&mut out));
+            } else if t == y::YAML_DOCUMENT_START_EVENT {
+                anchors.clear();
+                out.push(LibyamlEvent::DocumentStart);
+            } else if t == y::YAML_SCALAR_EVENT {
+                let s = (*event).data.scalar;
+                let value = std::slice::from_raw_parts(s.value, s.length as usize);
+                out.push(LibyamlEvent::Scalar(String::from_utf8_lossy(value).into_owned()));
+                anchor = s.anchor;
+            } else if t == y::YAML_ALIAS_EVENT {
+                let name = bytes((*event).data.alias.anchor);
+                out.push(LibyamlEvent::Alias { defined: anchors.contains(&name) });
+            } else if t == y::YAML_SEQUENCE_START_EVENT {
+                out.push(LibyamlEvent::Open);
+                anchor = (*event).data.sequence_start.anchor;
+            } else if t == y::YAML_MAPPING_START_EVENT {
+                out.push(LibyamlEvent::Open);
+                anchor = (*event).data.mapping_start.anchor;
+            } else if t == y::YAML_SEQUENCE_END_EVENT || t == y::YAML_MAPPING_END_EVENT {
+                out.push(LibyamlEvent::Close);
+            }
+            if !anchor.is_null() {
+                anchors.insert(bytes(anchor));
+            }
+            y::yaml_event_delete(event);
+        };
+        y::yaml_parser_delete(parser);
+        result
+    }
+}
+
+/// refit's YAML front-end against libyaml on one text:
+/// - it accepts exactly what libyaml accepts, except where refit's own
+///   limits stop it (an alias to an undefined anchor, which PyYAML's and
+///   go-yaml's loaders also reject; nesting beyond `MAX_DEPTH`);
+/// - it reads the same scalars, in the same order;
+/// - every scalar's span lies in the text, a quoted one starts and ends
+///   with its quote, and a verbatim one's bytes are its value.
+pub fn yaml_matches_libyaml(text: &str) {
+    use refit::sources::yaml::{self, Node, Style};
+    let ours = yaml::parse(text);
+    let Some(events) = libyaml_events(text) else {
+        assert!(ours.is_err(), "refit read YAML that libyaml rejects:\n{text:?}");
+        return;
+    };
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    let mut undefined_alias = false;
+    for e in &events {
+        match e {
+            LibyamlEvent::Open => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            LibyamlEvent::Close => depth = depth.saturating_sub(1),
+            LibyamlEvent::Alias { defined: false } => undefined_alias = true,
+            _ => {}
+        }
+    }
+    let docs = match ours {
+        Ok(docs) => docs,
+        Err(e) => {
+            assert!(
+                undefined_alias || deepest > yaml::MAX_DEPTH,
+                "libyaml reads YAML that refit rejects ({}):\n{text:?}",
+                e.message
+            );
+            return;
+        }
+    };
+    assert!(!undefined_alias, "refit read an alias to an undefined anchor:\n{text:?}");
+    let expected: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            LibyamlEvent::Scalar(v) => Some(v.as_str()),
+            _ => None,
+        })
+        .collect();
+    fn walk<'a>(node: &'a Node, out: &mut Vec<&'a yaml::Scalar>) {
+        match node {
+            Node::Scalar(s) => out.push(s),
+            Node::Map(pairs, _) => {
+                for (k, v) in pairs {
+                    walk(k, out);
+                    walk(v, out);
+                }
+            }
+            Node::Seq(items, _) => items.iter().for_each(|i| walk(i, out)),
+            Node::Alias(_) => {}
+        }
+    }
+    let mut scalars = Vec::new();
+    for doc in &docs {
+        walk(&doc.root, &mut scalars);
+    }
+    let got: Vec<&str> = scalars.iter().map(|s| s.value.as_str()).collect();
+    assert_eq!(got, expected, "scalars differ from libyaml's:\n{text:?}");
+    for s in scalars {
+        let written = text.get(s.span.start..s.span.end);
+        assert!(written.is_some(), "span {:?} outside the text:\n{text:?}", s.span);
+        let written = written.unwrap_or_default();
+        let quote = match s.style {
+            Style::SingleQuoted => Some('\''),
+            Style::DoubleQuoted => Some('"'),
+            _ => None,
+        };
+        if let Some(q) = quote {
+            assert!(
+                written.len() >= 2 && written.starts_with(q) && written.ends_with(q),
+                "quoted scalar span {written:?}:\n{text:?}"
+            );
+        }
+        if let Some(c) = s.content {
+            assert_eq!(text.get(c.start..c.end), Some(s.value.as_str()), "verbatim span:\n{text:?}");
+        }
+    }
+}

@@ -1,14 +1,15 @@
-//! YAML with byte spans, on top of saphyr-parser's event stream.
+//! YAML with byte spans, on top of libyaml's event stream (libyaml's
+//! grammar, as go-yaml and PyYAML read YAML).
 //!
-//! The parser reports positions in characters and a scalar's span can run
-//! over a following comment, so exact spans are recomputed here from the
-//! text: a scalar's bytes are "verbatim" (editable in place) only when the
-//! text between its delimiters is exactly its value.
+//! A scalar's bytes are "verbatim" (editable in place) only when the text
+//! between its delimiters is exactly its value.
 
 use crate::site::{Span, SyntaxError};
-use saphyr_parser::{Event, Parser, ScalarStyle};
+use events::{EventData, Mark, Parser, ScalarStyle};
 use std::cell::Cell;
 use std::collections::HashMap;
+
+mod events;
 
 /// How a scalar is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,43 +224,29 @@ impl Document {
 
 static NULL: Node = Node::Seq(Vec::new(), Span { start: 0, end: 0 });
 
-/// Character index → byte offset, for texts that are not all ASCII.
-struct Offsets {
-    table: Option<Vec<usize>>,
-    len: usize,
-}
-
-impl Offsets {
-    fn new(text: &str) -> Offsets {
-        let table = (!text.is_ascii()).then(|| {
-            let mut t: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-            t.push(text.len());
-            t
-        });
-        Offsets {
-            table,
-            len: text.len(),
-        }
-    }
-
-    fn byte(&self, char_index: usize) -> usize {
-        match &self.table {
-            None => char_index.min(self.len),
-            Some(t) => t.get(char_index).copied().unwrap_or(self.len),
-        }
-    }
-}
-
-/// Skip anchors (`&a`) and tags (`!t`) in front of a node.
-fn skip_properties(text: &str, mut at: usize) -> usize {
+/// Skip anchors (`&a`), tags (`!t`) and the blanks, line breaks and
+/// comments between them and the node they belong to.
+fn skip_properties(text: &str, mut at: usize, end: usize) -> usize {
     let b = text.as_bytes();
+    let end = end.min(b.len());
     loop {
-        while at < b.len() && matches!(b[at], b' ' | b'\t') {
+        while at < end && matches!(b[at], b' ' | b'\t' | b'\n' | b'\r') {
             at += 1;
         }
-        if at < b.len() && (b[at] == b'&' || b[at] == b'!') {
-            while at < b.len() && !matches!(b[at], b' ' | b'\t' | b'\n' | b'\r') {
+        if at < end && (b[at] == b'&' || b[at] == b'!') {
+            while at < end && !matches!(b[at], b' ' | b'\t' | b'\n' | b'\r') {
                 at += 1;
+            }
+            // A comment can follow a property only after a blank.
+            let mut i = at;
+            while i < end && matches!(b[i], b' ' | b'\t') {
+                i += 1;
+            }
+            if i > at && i < end && b[i] == b'#' {
+                while i < end && b[i] != b'\n' {
+                    i += 1;
+                }
+                at = i;
             }
         } else {
             return at;
@@ -267,53 +254,30 @@ fn skip_properties(text: &str, mut at: usize) -> usize {
     }
 }
 
+/// A scalar's span as written (quotes included) and, when the bytes
+/// between its delimiters are exactly its value, those bytes.
 fn scalar_spans(
     text: &str,
     start: usize,
-    event_end: usize,
+    end: usize,
     value: &str,
     style: Style,
+    has_properties: bool,
 ) -> (Span, Option<Span>) {
-    let b = text.as_bytes();
-    let at = skip_properties(text, start);
-    match style {
-        Style::Plain => {
-            // An empty value (`registry:`) is reported at its key's colon:
-            // place it after the colon, so that an edit writing a value
-            // there keeps the key.
-            let at = if value.is_empty() && b.get(at) == Some(&b':') {
-                at + 1
-            } else {
-                at
-            };
-            let end = at + value.len();
-            let verbatim = text.get(at..end) == Some(value);
-            let span = if verbatim {
-                Span::new(at, end)
-            } else {
-                Span::new(at, event_end.max(at))
-            };
-            (span, verbatim.then_some(span))
-        }
-        Style::SingleQuoted | Style::DoubleQuoted => {
-            let quote = if style == Style::SingleQuoted {
-                b'\''
-            } else {
-                b'"'
-            };
-            if b.get(at) != Some(&quote) {
-                return (Span::new(at, event_end.max(at)), None);
-            }
-            let end = closing_quote(b, at, quote);
-            let content = Span::new(at + 1, end);
-            let verbatim = text.get(content.start..content.end) == Some(value);
-            (
-                Span::new(at, (end + 1).min(b.len())),
-                verbatim.then_some(content),
-            )
-        }
-        Style::Block => (Span::new(at, event_end.max(at)), None),
-    }
+    let at = if has_properties {
+        skip_properties(text, start, end)
+    } else {
+        start
+    };
+    let end = end.max(at).min(text.len());
+    let span = Span::new(at, end);
+    let content = match style {
+        Style::Plain => span,
+        Style::SingleQuoted | Style::DoubleQuoted if end >= at + 2 => Span::new(at + 1, end - 1),
+        _ => return (span, None),
+    };
+    let verbatim = text.get(content.start..content.end) == Some(value);
+    (span, verbatim.then_some(content))
 }
 
 enum Frame {
@@ -323,264 +287,57 @@ enum Frame {
 
 /// Parse a YAML stream into documents with spans.
 ///
-/// saphyr follows YAML 1.2 strictly where go-yaml (kubectl, Helm, Compose)
-/// and PyYAML, both ports of libyaml, are lenient. Two such cases are read
-/// the way those tools read them, without moving any byte:
-///
-/// - a flow collection whose closing bracket sits at the parent's
-///   indentation (`args: [` … `]`): the parse is retried with each such
-///   bracket moved to the end of the line before it (same length);
-/// - a multi-line quoted scalar whose continuation lines are indented less
-///   than its parent (`key: "a` / `b"` at column 0): the line breaks inside
-///   that scalar are replaced by spaces (same length) and its value is
-///   computed from the original text, folded as libyaml folds it.
-///
-/// Every offset of the relaxed text is the original's, so spans still point
-/// into the file as written.
+/// kubectl, Helm and Compose read YAML with go-yaml, and PyYAML with
+/// libyaml; go-yaml is a port of libyaml. refit parses with libyaml itself
+/// (see `events`), so it accepts what those tools accept
+/// (quoted scalars continued at a smaller indentation, flow collections
+/// that ignore indentation) and rejects what they reject. Its marks are
+/// byte offsets into the text (after a leading BOM), so every span points
+/// into the file as written. An alias to an anchor the document does not
+/// define is an error, as it is for PyYAML and go-yaml.
 pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
-    let mut current = std::borrow::Cow::Borrowed(text);
-    let mut overrides: HashMap<usize, String> = HashMap::new();
-    let mut closers_relaxed = false;
-    let mut first_error: Option<SyntaxError> = None;
-    // Each retry fixes one scalar; a file with more than this many is
-    // reported as written.
-    for _ in 0..MAX_RELAXATIONS {
-        let e = match parse_exact(&current, &overrides) {
-            Ok(docs) => return Ok(docs),
-            Err(e) => e,
-        };
-        let original = first_error.get_or_insert_with(|| e.clone()).clone();
-        if e.message.contains("invalid indentation in quoted scalar")
-            && let Some((relaxed, value)) = relax_quoted_scalar(&current, e.span.start)
-        {
-            overrides.insert(e.span.start, value);
-            current = std::borrow::Cow::Owned(relaxed);
-            continue;
-        }
-        if e.message.contains("indentation")
-            && let Some(relaxed) = join_flow_line(&current, e.span.start)
-        {
-            current = std::borrow::Cow::Owned(relaxed);
-            continue;
-        }
-        if e.message.contains("indentation")
-            && !closers_relaxed
-            && let Some(relaxed) = relax_flow_closers(&current)
-        {
-            closers_relaxed = true;
-            current = std::borrow::Cow::Owned(relaxed);
-            continue;
-        }
-        return Err(original);
-    }
-    Err(first_error.unwrap_or_else(|| SyntaxError {
-        message: "invalid YAML".to_string(),
-        span: Span::new(0, 0),
-    }))
-}
-
-/// An entry of a flow collection on a line indented less than its parent
-/// (`args: ['a',` / `'b']` at a smaller indentation): libyaml ignores
-/// indentation inside flow collections. The line is joined to the previous
-/// one, which must end inside the collection (`,`, `[` or `{`) and have no
-/// comment, by replacing the line break with a space (same length).
-fn join_flow_line(text: &str, at: usize) -> Option<String> {
-    let b = text.as_bytes();
-    let line_start = text.get(..at)?.rfind('\n')? + 1;
-    if !b[line_start..at].iter().all(|c| matches!(c, b' ' | b'\t')) {
-        return None;
-    }
-    // The previous line with content, skipping blank ones.
-    let mut end = line_start - 1;
-    let prev = loop {
-        let start = text[..end].rfind('\n').map_or(0, |i| i + 1);
-        let line = &text[start..end];
-        if !line.trim().is_empty() {
-            break line;
-        }
-        if start == 0 {
-            return None;
-        }
-        end = start - 1;
+    // libyaml consumes a leading BOM before its first mark.
+    let base = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let Some(mut parser) = Parser::new(text) else {
+        return Err(SyntaxError {
+            message: "invalid YAML: the parser could not start".to_string(),
+            span: Span::new(0, 0),
+        });
     };
-    if prev.contains('#') || !prev.trim_end().ends_with([',', '[', '{']) {
-        return None;
-    }
-    let prev_end = end - prev.len() + prev.trim_end_matches('\r').len();
-    let mut bytes = b.to_vec();
-    for byte in &mut bytes[prev_end..line_start] {
-        if matches!(*byte, b'\n' | b'\r') {
-            *byte = b' ';
-        }
-    }
-    String::from_utf8(bytes).ok()
-}
-
-/// The offset of the quote that closes the quoted scalar opening at `at`
-/// (backslash escapes in double quotes, `''` in single quotes), or the end
-/// of the text when it is not closed.
-fn closing_quote(b: &[u8], at: usize, quote: u8) -> usize {
-    let mut i = at + 1;
-    while i < b.len() {
-        if quote == b'"' && b[i] == b'\\' {
-            i += 2;
-            continue;
-        }
-        if b[i] == quote {
-            if quote == b'\'' && b.get(i + 1) == Some(&b'\'') {
-                i += 2;
-                continue;
-            }
-            break;
-        }
-        i += 1;
-    }
-    i.min(b.len())
-}
-
-/// How many under-indented quoted scalars one file may have.
-const MAX_RELAXATIONS: usize = 64;
-
-/// The quoted scalar opening at `at`: its text with line breaks replaced by
-/// spaces (same length), and its value as libyaml folds it.
-fn relax_quoted_scalar(text: &str, at: usize) -> Option<(String, String)> {
-    let b = text.as_bytes();
-    let quote = *b.get(at)?;
-    if quote != b'"' && quote != b'\'' {
-        return None;
-    }
-    let i = closing_quote(b, at, quote);
-    if i >= b.len() {
-        return None;
-    }
-    let raw = text.get(at..=i)?;
-    let value = fold_quoted(raw)?;
-    let mut bytes = b.to_vec();
-    for byte in &mut bytes[at..i] {
-        if *byte == b'\n' || *byte == b'\r' {
-            *byte = b' ';
-        }
-    }
-    Some((String::from_utf8(bytes).ok()?, value))
-}
-
-/// The value of a quoted scalar written over several lines, whatever the
-/// indentation of its continuation lines: each is re-indented by one space
-/// (folding strips leading blanks, so the value is unchanged) and the
-/// scalar is parsed alone, as a document of its own.
-fn fold_quoted(raw: &str) -> Option<String> {
-    let mut normalized = String::with_capacity(raw.len() + 16);
-    for (n, line) in raw.split('\n').enumerate() {
-        if n > 0 {
-            normalized.push_str("\n ");
-            normalized.push_str(line.trim_start_matches([' ', '\t']));
-        } else {
-            normalized.push_str(line);
-        }
-    }
-    normalized.push('\n');
-    let mut parser = Parser::new_from_str(&normalized);
-    while let Some(Ok((event, _))) = parser.next_event() {
-        if let Event::Scalar(value, ..) = event {
-            return Some(value.into_owned());
-        }
-    }
-    None
-}
-
-/// Move a line's lone `]` or `}` to the end of the previous line (same
-/// length), unless that line has a comment the bracket would fall into.
-fn relax_flow_closers(text: &str) -> Option<String> {
-    let mut bytes = text.as_bytes().to_vec();
-    let mut changed = false;
-    let mut line_start = 0;
-    let mut prev: Option<(usize, usize)> = None;
-    while line_start < bytes.len() {
-        let line_end = bytes[line_start..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |i| line_start + i);
-        let line = &bytes[line_start..line_end];
-        let trimmed: Vec<u8> = line
-            .iter()
-            .copied()
-            .filter(|b| !b" \t\r".contains(b))
-            .collect();
-        if matches!(trimmed.as_slice(), b"]" | b"}" | b"]," | b"},")
-            && let Some((ps, pe)) = prev
-        {
-            let prev_line = &bytes[ps..pe];
-            let has_comment = prev_line.contains(&b'#');
-            let crlf = pe > ps && bytes[pe - 1] == b'\r';
-            let at = line_start + line.iter().position(|b| !b" \t".contains(b)).unwrap_or(0);
-            // Only a closer (and comma) written together on the line right
-            // after: the rewrite moves exactly those bytes, keeping offsets.
-            let adjacent = pe + 1 == line_start
-                && bytes.get(at..at + trimmed.len()) == Some(trimmed.as_slice());
-            if !has_comment && !crlf && adjacent {
-                let closer = bytes[at];
-                let comma = bytes.get(at + 1) == Some(&b',');
-                // prev_line + "\n" + indent + closer[,] → prev_line + closer[,] + "\n" + indent
-                let n = 1 + usize::from(comma);
-                let indent = at - line_start;
-                let mut segment = Vec::with_capacity(indent + n + 1);
-                segment.push(closer);
-                if comma {
-                    segment.push(b',');
-                }
-                segment.push(b'\n');
-                segment.extend(std::iter::repeat_n(b' ', indent));
-                bytes[pe..at + n].copy_from_slice(&segment);
-                changed = true;
-            }
-        }
-        if !trimmed.is_empty() {
-            prev = Some((line_start, line_end));
-        }
-        line_start = line_end + 1;
-    }
-    if !changed {
-        return None;
-    }
-    String::from_utf8(bytes).ok()
-}
-
-fn parse_exact(
-    text: &str,
-    overrides: &HashMap<usize, String>,
-) -> Result<Vec<Document>, SyntaxError> {
-    let offsets = Offsets::new(text);
-    let mut parser = Parser::new_from_str(text);
+    let at = |mark: Mark| boundary(text, mark.index.saturating_add(base));
     let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
+    // Anchor names of the current document → ids; a redefined anchor gets
+    // a new id, so aliases before and after it keep their own target.
+    let mut names: HashMap<String, usize> = HashMap::new();
     let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut root: Option<Node> = None;
     let mut events = 0usize;
-    while let Some(result) = parser.next_event() {
+    loop {
         events += 1;
-        let (event, span) = result.map_err(|e| {
-            let at = offsets.byte(e.marker().index());
-            SyntaxError {
-                message: format!(
-                    "invalid YAML: {} (line {}, column {})",
-                    e.info(),
-                    e.marker().line(),
-                    e.marker().col() + 1
-                ),
-                span: Span::new(at, at),
+        let event = parser
+            .next_event()
+            .map_err(|e| syntax_error(&e, base, text))?;
+        let start = at(event.start);
+        let end = at(event.end);
+        let mut anchor_id = |anchor: Option<String>| match anchor {
+            Some(name) => {
+                let id = names.len() + 1;
+                names.insert(name, id);
+                id
             }
-        })?;
-        let start = offsets.byte(span.start.index());
-        let end = offsets.byte(span.end.index());
-        let finished: Option<(Node, usize)> = match event {
-            Event::StreamStart | Event::Nothing => None,
-            Event::StreamEnd => break,
-            Event::DocumentStart(_) => {
+            None => 0,
+        };
+        let finished: Option<(Node, usize)> = match event.data {
+            EventData::StreamStart => None,
+            EventData::StreamEnd => break,
+            EventData::DocumentStart => {
                 anchors.clear();
+                names.clear();
                 root = None;
                 None
             }
-            Event::DocumentEnd => {
+            EventData::DocumentEnd => {
                 docs.push(Document {
                     root: root
                         .take()
@@ -590,34 +347,47 @@ fn parse_exact(
                 });
                 None
             }
-            Event::Alias(id) => Some((Node::Alias(id), 0)),
-            Event::Scalar(value, style, anchor, tag) => {
+            EventData::Alias { anchor } => match names.get(&anchor) {
+                Some(&id) => Some((Node::Alias(id), 0)),
+                None => {
+                    return Err(SyntaxError {
+                        message: format!(
+                            "invalid YAML: found undefined alias `{anchor}` (line {}, column {})",
+                            event.start.line + 1,
+                            event.start.column + 1
+                        ),
+                        span: Span::new(start, end),
+                    });
+                }
+            },
+            EventData::Scalar {
+                anchor,
+                tag,
+                value,
+                style,
+            } => {
                 let style = match style {
-                    ScalarStyle::Plain => Style::Plain,
                     ScalarStyle::SingleQuoted => Style::SingleQuoted,
                     ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
-                    _ => Style::Block,
+                    ScalarStyle::Block => Style::Block,
+                    ScalarStyle::Plain => Style::Plain,
                 };
-                let (span, mut content) = scalar_spans(text, start, end, &value, style);
-                let value = match overrides.get(&span.start) {
-                    Some(folded) => {
-                        content = None;
-                        std::borrow::Cow::Owned(folded.clone())
-                    }
-                    None => value,
-                };
+                let has_properties = anchor.is_some() || tag.is_some();
+                let (span, content) = scalar_spans(text, start, end, &value, style, has_properties);
                 Some((
                     Node::Scalar(Scalar {
-                        value: value.into_owned(),
+                        value,
                         style,
                         tagged: tag.is_some(),
                         span,
                         content,
                     }),
-                    anchor,
+                    anchor_id(anchor),
                 ))
             }
-            Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
+            EventData::SequenceStart { .. } | EventData::MappingStart { .. }
+                if stack.len() >= MAX_DEPTH =>
+            {
                 return Err(SyntaxError {
                     message: format!(
                         "YAML nested more than {MAX_DEPTH} levels deep (refit's limit)"
@@ -625,27 +395,31 @@ fn parse_exact(
                     span: Span::new(start, start),
                 });
             }
-            Event::SequenceStart(anchor, _) => {
-                stack.push(Frame::Seq(Vec::new(), Span::new(start, start), anchor));
+            EventData::SequenceStart { anchor, .. } => {
+                stack.push(Frame::Seq(
+                    Vec::new(),
+                    Span::new(start, start),
+                    anchor_id(anchor),
+                ));
                 None
             }
-            Event::MappingStart(anchor, _) => {
+            EventData::MappingStart { anchor, .. } => {
                 stack.push(Frame::Map(
                     Vec::new(),
                     None,
                     Span::new(start, start),
-                    anchor,
+                    anchor_id(anchor),
                 ));
                 None
             }
-            Event::SequenceEnd => match stack.pop() {
+            EventData::SequenceEnd => match stack.pop() {
                 Some(Frame::Seq(items, span, anchor)) => Some((
                     Node::Seq(items, Span::new(span.start, end.max(span.start))),
                     anchor,
                 )),
                 _ => None,
             },
-            Event::MappingEnd => match stack.pop() {
+            EventData::MappingEnd => match stack.pop() {
                 Some(Frame::Map(pairs, _, span, anchor)) => Some((
                     Node::Map(pairs, Span::new(span.start, end.max(span.start))),
                     anchor,
@@ -653,6 +427,13 @@ fn parse_exact(
                 _ => None,
             },
         };
+        // Keep a pathological stream from using unbounded memory.
+        if events > 5_000_000 {
+            return Err(SyntaxError {
+                message: "YAML stream too large".to_string(),
+                span: Span::new(start, start),
+            });
+        }
         let Some((node, anchor)) = finished else {
             continue;
         };
@@ -667,15 +448,50 @@ fn parse_exact(
             },
             None => root = Some(node),
         }
-        // Keep a pathological stream from using unbounded memory.
-        if events > 5_000_000 {
-            return Err(SyntaxError {
-                message: "YAML stream too large".to_string(),
-                span: Span::new(start, start),
-            });
-        }
     }
     Ok(docs)
+}
+
+/// A byte offset of libyaml's, kept in the text and on a character
+/// boundary (libyaml's marks always are; this only guards the spans).
+fn boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// libyaml's error, worded as PyYAML words it ("while scanning a quoted
+/// scalar: found unexpected end of stream"), at the problem's byte.
+fn syntax_error(e: &events::Error, base: usize, text: &str) -> SyntaxError {
+    let context = e
+        .context
+        .as_deref()
+        .map(|c| format!("{c}: "))
+        .unwrap_or_default();
+    match e.mark {
+        Some(mark) => {
+            let at = boundary(text, mark.index.saturating_add(base));
+            SyntaxError {
+                message: format!(
+                    "invalid YAML: {context}{} (line {}, column {})",
+                    e.problem,
+                    mark.line + 1,
+                    mark.column + 1
+                ),
+                span: Span::new(at, at),
+            }
+        }
+        // A reader error (a control character) has a byte offset, no line.
+        None => {
+            let at = boundary(text, e.offset);
+            SyntaxError {
+                message: format!("invalid YAML: {}", e.problem),
+                span: Span::new(at, at),
+            }
+        }
+    }
 }
 
 /// A Helm or Go template rather than YAML: refit skips these.
