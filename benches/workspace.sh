@@ -23,7 +23,7 @@ trap 'rm -rf "$work"' EXIT
 # CPU seconds of one run of a command (its exit status is ignored).
 cpu() {
   /usr/bin/time -f '%U %S' -o "$work/t" "$@" >/dev/null 2>&1 || true
-  awk '{ print $1 + $2 }' "$work/t"
+  tail -1 "$work/t" | awk '{ print $1 + $2 }'
 }
 # Median CPU seconds over $runs runs.
 median() {

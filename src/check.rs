@@ -262,6 +262,21 @@ fn mark_local(sites: &mut [ImageSite], local: &crate::facts::LocalNames) {
     }
 }
 
+/// Make a diagnostic's safe fix unsafe, saying why in its help (`note` is
+/// built only when there is such a fix).
+fn unsafe_because(d: &mut Diagnostic, note: impl FnOnce() -> String) {
+    if let Some(fix) = d.fix.as_mut()
+        && fix.applicability == crate::diagnostic::Applicability::Safe
+    {
+        fix.applicability = crate::diagnostic::Applicability::Unsafe;
+        let note = note();
+        d.help = Some(match d.help.take() {
+            Some(h) => format!("{h}; {note}"),
+            None => note,
+        });
+    }
+}
+
 /// Run the enabled rules over a text, with nothing known around it.
 pub fn check_text(
     kind: FileKind,
@@ -325,18 +340,11 @@ pub fn check_with(
             if !(d.code.starts_with("REG") || d.code.starts_with("MIR")) {
                 continue;
             }
-            if let Some(fix) = d.fix.as_mut()
-                && fix.applicability == crate::diagnostic::Applicability::Safe
-            {
-                fix.applicability = crate::diagnostic::Applicability::Unsafe;
-                let note = format!(
+            unsafe_because(d, || {
+                format!(
                     "refit read the repository's build, CI and manifest files only in part ({why}), so a rename is not known to be safe"
-                );
-                d.help = Some(match d.help.take() {
-                    Some(h) => format!("{h}; {note}"),
-                    None => note,
-                });
-            }
+                )
+            });
         }
     }
     // A Dockerfile reference built from an ARG that the repository's build
@@ -351,18 +359,11 @@ pub fn check_with(
                 continue;
             };
             for d in diagnostics.iter_mut().filter(|d| d.span == site.span) {
-                if let Some(fix) = d.fix.as_mut()
-                    && fix.applicability == crate::diagnostic::Applicability::Safe
-                {
-                    fix.applicability = crate::diagnostic::Applicability::Unsafe;
-                    let note = format!(
+                unsafe_because(d, || {
+                    format!(
                         "a build in this repository passes `--build-arg {passed}`, so the default this fix edits may not be what it builds"
-                    );
-                    d.help = Some(match d.help.take() {
-                        Some(h) => format!("{h}; {note}"),
-                        None => note,
-                    });
-                }
+                    )
+                });
             }
         }
     }
@@ -376,35 +377,21 @@ pub fn check_with(
             if !d.code.starts_with("REG") {
                 continue;
             }
-            if let Some(fix) = d.fix.as_mut()
-                && fix.applicability == crate::diagnostic::Applicability::Safe
-            {
-                fix.applicability = crate::diagnostic::Applicability::Unsafe;
-                let note = format!(
+            unsafe_because(d, || {
+                format!(
                     "the kustomization in `{kustomization}` lists this file, and kustomize matches `images[].name` literally: an overlay elsewhere that overrides the old name would stop matching (`[fix] kustomize-consumers = \"repository\"` when every overlay is in this repository)"
-                );
-                d.help = Some(match d.help.take() {
-                    Some(h) => format!("{h}; {note}"),
-                    None => note,
-                });
-            }
+                )
+            });
         }
     }
     // Test data: findings stay, but a test compares the file as it is.
     if let Some(why) = &input.test_data {
         for d in &mut diagnostics {
-            if let Some(fix) = d.fix.as_mut()
-                && fix.applicability == crate::diagnostic::Applicability::Safe
-            {
-                fix.applicability = crate::diagnostic::Applicability::Unsafe;
-                let note = format!(
+            unsafe_because(d, || {
+                format!(
                     "the file is test data ({why}): a test compares it as it is, so a fix here breaks that test unless its code changes too"
-                );
-                d.help = Some(match d.help.take() {
-                    Some(h) => format!("{h}; {note}"),
-                    None => note,
-                });
-            }
+                )
+            });
         }
     }
     let unused = crate::suppress::apply(

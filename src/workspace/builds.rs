@@ -300,6 +300,11 @@ fn is_build_tool(word: &str, variables: &BTreeSet<String>) -> bool {
 /// `--build-context NAME=…`; commands continued over `\` lines, and any
 /// number per line (`npm run build && podman build -t NAME .`).
 pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
+    // Most files run no build: only a file that says `build` or `bud` is
+    // split into lines.
+    if !(text.contains("build") || text.contains("bud")) {
+        return;
+    }
     let lines = logical_lines(text);
     let variables = tool_variables(&lines, BUILD_TOOLS);
     for line in &lines {

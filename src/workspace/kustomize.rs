@@ -3,32 +3,6 @@
 
 use super::*;
 
-impl RepoContext {
-    /// The folder (repository-relative) of a kustomization that lists this
-    /// file as a resource (or, for a kustomization, includes its folder):
-    /// the file is a kustomize base that overlays consume.
-    pub fn listed_by(&self, file: &Path) -> Option<String> {
-        let file = crate::realpath::canonical(file).ok()?;
-        let own_dir = KUSTOMIZATION_NAMES
-            .iter()
-            .any(|n| file.file_name().is_some_and(|f| f == *n))
-            .then(|| file.parent().map(Path::to_path_buf))
-            .flatten();
-        let (dir, _) = self.kustomizations.iter().find(|(_, k)| {
-            k.includes
-                .iter()
-                .any(|i| *i == file || own_dir.as_ref() == Some(i))
-        })?;
-        let shown = dir.strip_prefix(&self.root).unwrap_or(dir);
-        let shown = shown.to_string_lossy().replace('\\', "/");
-        Some(if shown.is_empty() {
-            ".".to_string()
-        } else {
-            shown
-        })
-    }
-}
-
 pub(super) const KUSTOMIZATION_NAMES: &[&str] =
     &["kustomization.yaml", "kustomization.yml", "Kustomization"];
 

@@ -347,10 +347,28 @@ impl RepoFacts {
         out
     }
 
-    /// Whether any kustomization includes a file (canonical), directly or
-    /// through another kustomization.
-    pub fn kustomize_listed(&self, file: &Path) -> bool {
-        self.included_by.contains_key(file)
+    /// The folder (root-relative) of a kustomization that lists a file
+    /// (canonical) as a resource, base, component or patch, or that
+    /// includes the kustomization the file is: from the reverse index, so
+    /// each file costs a lookup.
+    pub fn listed_by(&self, file: &Path) -> Option<String> {
+        let own_dir = file
+            .file_name()
+            .is_some_and(|n| KUSTOMIZATION_NAMES.iter().any(|k| n == *k))
+            .then(|| file.parent())
+            .flatten();
+        let dir = self
+            .included_by
+            .get(file)
+            .or_else(|| own_dir.and_then(|d| self.included_by.get(d)))
+            .and_then(|dirs| dirs.iter().min())?;
+        let shown = dir.strip_prefix(&self.context.root).unwrap_or(dir);
+        let shown = shown.to_string_lossy().replace('\\', "/");
+        Some(if shown.is_empty() {
+            ".".to_string()
+        } else {
+            shown
+        })
     }
 
     /// The build targets and named contexts the build files in a
@@ -669,7 +687,7 @@ impl Workspace {
             s.kustomize_images = repo.kustomize_overrides(&file);
         }
         if matches!(kind, FileKind::Kubernetes | FileKind::Kustomize) {
-            s.kustomize_resource_of = repo.context.listed_by(&file);
+            s.kustomize_resource_of = repo.listed_by(&file);
         }
         let mut short_names = repo.context.short_names_for(&file);
         if let Some(why) = repo.context.containers_build(&file, kind) {
