@@ -564,6 +564,45 @@ fn build_files_changed_on_disk_are_read_again() {
 }
 
 #[test]
+fn an_unsaved_build_file_buffer_updates_the_workspace() {
+    let (_d, root) = workspace();
+    std::fs::create_dir_all(root.join(".git")).expect("mkdir");
+    let path = root.join("app").join("Dockerfile");
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    let text = "FROM acme/base:1.0\n";
+    std::fs::write(&path, text).expect("write");
+    let makefile = root.join("Makefile");
+    std::fs::write(&makefile, "all:\n\ttrue\n").expect("write");
+    let mut c = Client::start(json!({}));
+    let u = uri(&path);
+    assert_eq!(codes(&c.open(&path, text)), vec!["REG001"]);
+    // The Makefile is opened and edited, not saved: its buffer says the
+    // repository builds `acme/base`, so the Dockerfile's image is not a pull.
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri(&makefile), "languageId": "makefile", "version": 1, "text": "all:\n\ttrue\n"}}),
+    );
+    c.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri(&makefile), "version": 2},
+            "contentChanges": [{"text": "all:\n\tdocker build -t acme/base .\n"}]
+        }),
+    );
+    assert_eq!(codes(&c.diagnostics(&u)), Vec::<String>::new());
+    // Undone in the buffer: the finding is back, with nothing saved.
+    c.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": {"uri": uri(&makefile), "version": 3},
+            "contentChanges": [{"text": "all:\n\ttrue\n"}]
+        }),
+    );
+    assert_eq!(codes(&c.diagnostics(&u)), vec!["REG001"]);
+    c.shutdown();
+}
+
+#[test]
 fn chart_templates_changed_on_disk_are_read_again() {
     let (_d, root) = workspace();
     std::fs::create_dir_all(root.join("templates")).expect("mkdir");
