@@ -58,6 +58,12 @@ pub(super) fn compose(
     ctx: &mut RepoContext,
     args: &mut BTreeMap<PathBuf, Vec<BTreeMap<String, String>>>,
 ) {
+    // Everything read here hangs under a service's `build:` key (an
+    // anchor or merge key repeats text of the same file): a file that never
+    // says `build` is not parsed.
+    if !text.contains("build") {
+        return;
+    }
     let Ok(docs) = crate::sources::yaml::parse(text) else {
         return;
     };
