@@ -594,11 +594,10 @@ fn check(args: CheckArgs) -> ExitCode {
     let progress = Progress::start(targets.len(), human && !args.statistics && talk);
     // The plain run (a report, with or without --fix) streams: each file's
     // report is written as it comes. Everything that needs every report
-    // first (a baseline, --diff-base, the GitHub review, statistics, diffs,
+    // first (a baseline, --diff-base, statistics, diffs,
     // suppressions, an output file, quiet modes, --online) collects them.
     let collect = args.write_baseline.is_some()
         || args.online
-        || args.format == Format::GithubReview
         || args.fix_only
         || args.quiet
         || args.silent
@@ -642,7 +641,7 @@ fn check(args: CheckArgs) -> ExitCode {
     };
     let emitter = match report::stream::Emitter::new(args.format, options, &mut stdout, SPILL_AFTER)
     {
-        Ok(e) => e,
+        Ok(e) => e.with_change(run.change()),
         Err(e) => return usage_error(&e.to_string()),
     };
     let mut output = Output {

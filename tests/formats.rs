@@ -244,3 +244,32 @@ fn rdjson_matches_the_schema() {
     // The schema is not a rubber stamp.
     assert!(!validator.is_valid(&serde_json::json!({"diagnostics": [{"message": "x"}]})));
 }
+
+/// The GitHub review streams (its comments and body lines kept rendered,
+/// not the reports) and prints byte for byte what the collected path
+/// prints (`--quiet` collects every report first).
+#[test]
+fn github_review_streamed_equals_collected() {
+    let dir = tree();
+    let run = |extra: &[&str]| {
+        let out = Command::cargo_bin("refit")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["check", "--format", "github-review"])
+            .args(extra)
+            .arg(".")
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let streamed = run(&[]);
+    let collected = run(&["--quiet"]);
+    assert_eq!(streamed, collected);
+    let doc: serde_json::Value = serde_json::from_str(&streamed).unwrap();
+    assert!(doc["comments"].as_array().is_some_and(|c| !c.is_empty()));
+    assert!(
+        doc["body"]
+            .as_str()
+            .is_some_and(|b| b.starts_with("## refit"))
+    );
+}

@@ -112,9 +112,13 @@ enum State {
     Review,
     Junit(Spill),
     Gitlab(Spill),
-    /// GitHub's review API takes one request: the reports are kept (it is
-    /// meant for the files of one pull request).
-    GithubReview(Vec<FileReport>),
+    /// GitHub's review API takes one document: its comments and the body's
+    /// lines are kept rendered, not the reports.
+    GithubReview {
+        comments: Spill,
+        outside: Spill,
+        total: usize,
+    },
 }
 
 /// A report being written, file by file.
@@ -161,7 +165,11 @@ impl<'w> Emitter<'w> {
             }
             Format::Junit => State::Junit(Spill::new(memory_limit)),
             Format::Gitlab => State::Gitlab(Spill::new(memory_limit)),
-            Format::GithubReview => State::GithubReview(Vec::new()),
+            Format::GithubReview => State::GithubReview {
+                comments: Spill::new(memory_limit),
+                outside: Spill::new(memory_limit),
+                total: 0,
+            },
         };
         Ok(Emitter {
             out,
@@ -229,7 +237,31 @@ impl<'w> Emitter<'w> {
                     items.item(&pretty(&issue, 2))?;
                 }
             }
-            State::GithubReview(reports) => reports.push(report.clone()),
+            State::GithubReview {
+                comments,
+                outside,
+                total,
+            } => {
+                let (mut cs, mut lines) = (Vec::new(), Vec::new());
+                *total += super::github_review::file(
+                    report,
+                    self.change,
+                    self.options.unsafe_fixes,
+                    &mut cs,
+                    &mut lines,
+                );
+                for c in cs {
+                    comments.item(&pretty(&c, 4))?;
+                }
+                for line in lines {
+                    // Counted as items, written as the body's text.
+                    outside.items += 1;
+                    outside.write(
+                        super::github_review::escaped(&super::github_review::body_line(&line))
+                            .as_bytes(),
+                    )?;
+                }
+            }
             State::Junit(body) => {
                 junit::file(&mut text, report);
                 body.write(text.as_bytes())?;
@@ -279,10 +311,21 @@ impl<'w> Emitter<'w> {
                 vec![("\"diagnostics\": []", 4, items)],
             )?,
             State::Gitlab(items) => splice(out, "[]", vec![("[]", 2, items)])?,
-            State::GithubReview(reports) => out.write_all(
-                super::github_review::render(&reports, self.change, self.options.unsafe_fixes)
-                    .as_bytes(),
-            )?,
+            State::GithubReview {
+                comments,
+                outside,
+                total,
+            } => {
+                use super::github_review as gr;
+                let skeleton = gr::skeleton(self.change);
+                let mark = gr::escaped(gr::BODY_MARK);
+                let (before, after) = skeleton.split_once(&mark).unwrap_or((&skeleton, ""));
+                out.write_all(before.as_bytes())?;
+                let head = gr::body_head(total, comments.items, outside.items > 0);
+                out.write_all(gr::escaped(&head).as_bytes())?;
+                outside.copy_to(out)?;
+                splice(out, after, vec![("\"comments\": []", 4, comments)])?;
+            }
             State::Junit(body) => {
                 out.write_all(junit::header(self.files, self.findings).as_bytes())?;
                 body.copy_to(out)?;
