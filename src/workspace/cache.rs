@@ -20,7 +20,7 @@ use std::sync::Arc;
 pub const DIR: &str = ".refit_cache";
 const FILE: &str = "workspace-v1.json";
 /// What wrote the cache: another version of refit starts afresh.
-const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "/workspace-1");
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "/workspace-2");
 
 /// What identifies a file's content without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -120,9 +120,13 @@ impl Cache {
             files: disk
                 .files
                 .into_iter()
-                .map(|(p, s, e)| (p, (s, e)))
+                .map(|(p, s, e)| (root.join(p), (s, e)))
                 .collect(),
-            dirs: disk.dirs,
+            dirs: disk
+                .dirs
+                .into_iter()
+                .map(|(d, m)| (root.join(d), m))
+                .collect(),
             ignores: disk.ignores,
         }
     }
@@ -164,14 +168,18 @@ impl Cache {
             dirs: listing
                 .dirs
                 .iter()
-                .map(|(d, m)| (d.clone(), if *m < now - racy { *m } else { -1 }))
+                .map(|(d, m)| {
+                    let rel = d.strip_prefix(root).unwrap_or(d).to_path_buf();
+                    (rel, if *m < now - racy { *m } else { -1 })
+                })
                 .collect(),
             ignores: listing.ignores.to_vec(),
             files: files
                 .iter()
                 .filter_map(|(p, s, e)| {
                     let s = (*s)?;
-                    (s.mtime_ns < now - racy).then(|| (p.clone(), s, e.clone()))
+                    let rel = p.strip_prefix(root).unwrap_or(p).to_path_buf();
+                    (s.mtime_ns < now - racy).then(|| (rel, s, e.clone()))
                 })
                 .collect(),
         };

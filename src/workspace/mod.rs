@@ -583,8 +583,12 @@ impl Workspace {
             .unwrap_or_default();
         let found = enumerate::index_root(root, self.disk_cache && marked, &known);
         if let Ok(mut state) = self.state.lock() {
+            // A file that says nothing adds nothing to a root's facts; the
+            // disk cache keeps its stamp, the index need not keep it.
             for (path, extracted) in found.files {
-                state.index.insert(path, extracted);
+                if *extracted != Extracted::default() {
+                    state.index.insert(path, extracted);
+                }
             }
             state
                 .enumerated
