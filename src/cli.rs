@@ -595,11 +595,10 @@ fn check(args: CheckArgs) -> ExitCode {
     // The plain run (a report, with or without --fix) streams: each file's
     // report is written as it comes. Everything that needs every report
     // first (a baseline, --diff-base, statistics, diffs,
-    // suppressions, an output file, quiet modes, --online) collects them.
+    // suppressions, --silent, --online) collects them.
     let collect = args.write_baseline.is_some()
         || args.online
         || args.fix_only
-        || args.quiet
         || args.silent
         || args.statistics
         || args.diff
@@ -641,12 +640,13 @@ fn check(args: CheckArgs) -> ExitCode {
     };
     let emitter = match report::stream::Emitter::new(args.format, options, &mut stdout, SPILL_AFTER)
     {
+        Ok(e) if args.quiet => e.with_change(run.change()).without_summary(),
         Ok(e) => e.with_change(run.change()),
         Err(e) => return usage_error(&e.to_string()),
     };
     let mut output = Output {
         emitter,
-        shown: (args.show_fixes && args.fix).then(report::ShownFixes::default),
+        shown: (args.show_fixes && args.fix && !args.quiet).then(report::ShownFixes::default),
         outcome: refit_run::Outcome::default(),
     };
     let streamed = run.stream(

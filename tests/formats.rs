@@ -246,24 +246,28 @@ fn rdjson_matches_the_schema() {
 }
 
 /// The GitHub review streams (its comments and body lines kept rendered,
-/// not the reports) and prints byte for byte what the collected path
-/// prints (`--quiet` collects every report first).
+/// not the reports) and prints byte for byte what rendering every
+/// collected report at once prints.
 #[test]
 fn github_review_streamed_equals_collected() {
     let dir = tree();
-    let run = |extra: &[&str]| {
-        let out = Command::cargo_bin("refit")
-            .unwrap()
-            .current_dir(dir.path())
-            .args(["check", "--format", "github-review"])
-            .args(extra)
-            .arg(".")
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap()
-    };
-    let streamed = run(&[]);
-    let collected = run(&["--quiet"]);
+    let root = dir.path().to_path_buf();
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::cargo_bin("refit")
+        .unwrap()
+        .current_dir(manifest)
+        .args(["check", "--format", "github-review"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let streamed = String::from_utf8(out.stdout).unwrap();
+    let run = refit::run::Run::new(refit::run::RunOptions {
+        paths: vec![root.clone()],
+        ..Default::default()
+    })
+    .unwrap();
+    let reports = run.check(std::io::empty()).unwrap();
+    let collected = refit::report::github_review::render(&reports, None, false);
     assert_eq!(streamed, collected);
     let doc: serde_json::Value = serde_json::from_str(&streamed).unwrap();
     assert!(doc["comments"].as_array().is_some_and(|c| !c.is_empty()));

@@ -133,6 +133,9 @@ pub struct Emitter<'w> {
     findings: usize,
     /// `--diff-base`, for the GitHub review.
     change: Option<&'w crate::gitdiff::Change>,
+    /// Whether the human and concise formats end with the summary
+    /// (`--quiet` leaves it out).
+    summary: bool,
 }
 
 impl<'w> Emitter<'w> {
@@ -179,7 +182,15 @@ impl<'w> Emitter<'w> {
             files: 0,
             findings: 0,
             change: None,
+            summary: true,
         })
+    }
+
+    /// Leave out the closing summary of the human and concise formats
+    /// (`--quiet`).
+    pub fn without_summary(mut self) -> Emitter<'w> {
+        self.summary = false;
+        self
     }
 
     /// The changes `--diff-base` found (the GitHub review comments only on
@@ -276,7 +287,9 @@ impl<'w> Emitter<'w> {
         let out = self.out;
         match self.state {
             State::Human(_) | State::Concise => {
-                out.write_all(self.totals.summary(&self.options).as_bytes())?
+                if self.summary {
+                    out.write_all(self.totals.summary(&self.options).as_bytes())?
+                }
             }
             State::Github(counts) => out.write_all(github::footer(&counts).as_bytes())?,
             State::Review => out.write_all(review::footer(self.findings).as_bytes())?,
