@@ -116,12 +116,16 @@ pub fn dockerfile_from_lines(text: &str) -> Vec<ImageSite> {
         let body = line.trim_end_matches(['\n', '\r']);
         let indent = body.len() - body.trim_start().len();
         let trimmed = body.trim_start();
-        if trimmed.len() < 5 || !trimmed[..5].eq_ignore_ascii_case("from ") {
+        // `get`, not indexing: the fifth byte may fall inside a character.
+        let (Some(head), Some(rest)) = (trimmed.get(..5), trimmed.get(5..)) else {
+            continue;
+        };
+        if !head.eq_ignore_ascii_case("from ") {
             continue;
         }
         let mut at = start + indent + 5;
         let mut image = None;
-        for word in trimmed[5..].split(' ') {
+        for word in rest.split(' ') {
             if word.is_empty() || word.starts_with("--") {
                 at += word.len() + 1;
                 continue;
@@ -199,6 +203,15 @@ pub fn generated_marker(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fuzzing found it: a line whose fifth byte falls inside a character
+    /// (`FRO` and a BOM) panicked on slicing.
+    #[test]
+    fn a_multibyte_character_at_the_fifth_byte_is_no_from_line() {
+        assert!(dockerfile_from_lines("FRO\u{feff}uay.io/x:1\nFROM\u{feff} y\n").is_empty());
+        let sites = dockerfile_from_lines("FRO\u{feff}x\nFROM alpine:3.20\n");
+        assert_eq!(sites.len(), 1);
+    }
 
     #[test]
     fn generated_markers() {
