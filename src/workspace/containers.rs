@@ -140,7 +140,8 @@ pub(super) fn openshift_resource(text: &str) -> bool {
 }
 
 impl RepoContext {
-    /// Why the containers tools, not Docker, read a file: `Some(why)`.
+    /// Why the containers tools, not Docker, read a file (canonical):
+    /// `Some(why)`.
     pub fn containers_build(&self, file: &Path, kind: crate::kind::FileKind) -> Option<String> {
         let name = file
             .file_name()
@@ -168,7 +169,6 @@ impl RepoContext {
                 Some(format!("`{by}` runs it with podman-compose"))
             }
             crate::kind::FileKind::Kubernetes if !self.openshift.is_empty() => {
-                let file = crate::realpath::canonical(file).unwrap_or_else(|_| file.to_path_buf());
                 let (_, by) = self
                     .openshift
                     .iter()

@@ -310,11 +310,7 @@ impl RepoFacts {
                     .push(dir.clone());
             }
         }
-        let local = Arc::new(LocalNames {
-            images: ctx.local_images.clone(),
-            contexts: ctx.named_contexts.clone(),
-            placeholder_prefixes: ctx.placeholder_prefixes.clone(),
-        });
+        let local = Arc::new(ctx.local_names());
         RepoFacts {
             git: root.join(".git").exists(),
             context: ctx,
@@ -844,25 +840,23 @@ pub struct Kustomization {
 }
 
 impl RepoContext {
-    /// Whether a name (no registry; without tag) is built by the repository
-    /// or is a named build context.
-    pub fn is_local(&self, name: &str) -> bool {
-        self.local_images.contains(name)
-            || self.named_contexts.contains(name)
-            || self
-                .placeholder_prefixes
-                .iter()
-                .any(|p| name.starts_with(p.as_str()))
+    /// The names the repository builds itself, as file checks are handed
+    /// them.
+    pub fn local_names(&self) -> LocalNames {
+        LocalNames {
+            images: self.local_images.clone(),
+            contexts: self.named_contexts.clone(),
+            placeholder_prefixes: self.placeholder_prefixes.clone(),
+        }
     }
 
-    /// How the containers tools would resolve short names for a file: the
+    /// How the containers tools would resolve short names for a file (canonical): the
     /// configurations whose folder holds it, shallow to deep; `None` when
     /// none does.
     pub fn short_names_for(&self, file: &Path) -> Option<crate::facts::ShortNames> {
         if self.short_names.is_empty() {
             return None;
         }
-        let file = crate::realpath::canonical(file).ok()?;
         let mut applying: Vec<&(PathBuf, crate::facts::ShortNames)> = self
             .short_names
             .iter()
@@ -893,12 +887,6 @@ impl RepoContext {
                 .clone()
                 .or_else(|| self.truncated.clone()),
         }
-    }
-
-    /// The Compose build arguments for a Dockerfile.
-    pub fn args_for(&self, dockerfile: &Path) -> Option<&BTreeMap<String, String>> {
-        let key = crate::realpath::canonical(dockerfile).ok()?;
-        self.dockerfile_args.get(&key)
     }
 }
 
@@ -1045,9 +1033,10 @@ mod tests {
         );
         let locals: Vec<&str> = ctx.local_images.iter().map(String::as_str).collect();
         assert_eq!(locals, ["app-api", "app-worker", "echo-app", "echo-dev"]);
-        assert!(ctx.is_local("test-base-plugins"));
-        assert!(!ctx.is_local("debian"));
-        assert!(!ctx.is_local("node"));
+        let local = ctx.local_names();
+        assert!(local.is_local("test-base-plugins"));
+        assert!(!local.is_local("debian"));
+        assert!(!local.is_local("node"));
     }
 
     #[test]
