@@ -268,7 +268,8 @@ fn kill_9_during_fix_leaves_no_temporary_file() {
         })
         .collect();
     let bin = assert_cmd::cargo::cargo_bin("refit");
-    let mut killed_with_leftovers = 0;
+    // The most names one kill left.
+    let mut most_left = 0;
     for round in 0..8u64 {
         for f in &files {
             fs::create_dir_all(f.parent().unwrap()).unwrap();
@@ -285,10 +286,7 @@ fn kill_9_during_fix_leaves_no_temporary_file() {
         std::thread::sleep(std::time::Duration::from_millis(30 + round * 40));
         let _ = child.kill();
         let _ = child.wait();
-        let left = leftovers(&tree);
-        if !left.is_empty() {
-            killed_with_leftovers += 1;
-        }
+        most_left = most_left.max(leftovers(&tree).len());
         // Whatever a kill left, the next run removes; every file is whole.
         let out = run(refit()
             .args(["check", "--isolated", "--fix", "--format", "concise"])
@@ -304,12 +302,11 @@ fn kill_9_during_fix_leaves_no_temporary_file() {
             assert_eq!(fs::read_to_string(f).unwrap(), AFTER);
         }
     }
-    // Anonymous temporary files: a kill leaves a name only between the
-    // link and the rename of one file.
-    assert!(
-        killed_with_leftovers <= 2,
-        "{killed_with_leftovers} kills left files"
-    );
+    // Anonymous temporary files: a kill leaves a name only for a file
+    // between its link and its rename, so at most one per writing thread
+    // (named temporary files left hundreds a kill). How many kills land in
+    // that window depends on the machine's load, so it is not counted.
+    assert!(most_left <= 32, "one kill left {most_left} files");
 }
 
 #[test]
