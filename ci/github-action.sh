@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Entry point of the refit GitHub Action (action.yml). Reads INPUT_MODE,
-# INPUT_DIFF_BASE, INPUT_ARGS and the pull-request event in
-# GITHUB_EVENT_PATH; writes GITHUB_OUTPUT and GITHUB_STEP_SUMMARY.
+# INPUT_DIFF_BASE, INPUT_ARGS, INPUT_TOKEN, INPUT_POST_REVIEW and the
+# pull-request event in GITHUB_EVENT_PATH; writes GITHUB_OUTPUT and
+# GITHUB_STEP_SUMMARY. In `review` mode it posts the review to
+# $GITHUB_API_URL/repos/$GITHUB_REPOSITORY/pulls/N/reviews.
 set -uo pipefail
 
 mode="${INPUT_MODE:-annotations}"
@@ -34,6 +36,47 @@ if [[ -n "$report" ]]; then
   refit check --format "$format" "${scope[@]}" "${extra[@]}" >"$report" || status=$?
 else
   refit check --format "$format" "${scope[@]}" "${extra[@]}" || status=$?
+fi
+
+# review: post refit-review.json as a pull-request review, on the pull
+# request's head commit, when it has comments. A token without
+# `pull-requests: write` (a pull request from a fork) gets a warning: the
+# review is still in refit-review.json and the annotations of the summary.
+review_url=""
+if [[ "$mode" == review && "${INPUT_POST_REVIEW:-true}" == true && -s "$report" ]]; then
+  read -r pr head < <(python3 -c 'import json,sys
+e=json.load(open(sys.argv[1])) if sys.argv[1] else {}
+p=e.get("pull_request") or {}
+print(p.get("number") or "", (p.get("head") or {}).get("sha") or "")' "${GITHUB_EVENT_PATH:-}" 2>/dev/null || echo "")
+  comments="$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1])).get("comments") or []))' "$report" 2>/dev/null || echo 0)"
+  if [[ -z "${pr:-}" ]]; then
+    echo "refit: not a pull request; the review is in $report"
+  elif [[ "$comments" == 0 ]]; then
+    echo "refit: nothing to review on the changed lines"
+  elif [[ -z "${INPUT_TOKEN:-}" ]]; then
+    echo "::warning title=refit::no token to post the review; it is in $report"
+  else
+    body="$(python3 -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+if sys.argv[2]: d["commit_id"]=sys.argv[2]
+print(json.dumps(d))' "$report" "${head:-}")"
+    api="${GITHUB_API_URL:-https://api.github.com}/repos/${GITHUB_REPOSITORY:-}/pulls/$pr/reviews"
+    answer="$(mktemp)"
+    code="$(curl --silent --show-error --output "$answer" --write-out '%{http_code}' \
+      --request POST "$api" \
+      --header "Authorization: Bearer $INPUT_TOKEN" \
+      --header "Accept: application/vnd.github+json" \
+      --header "X-GitHub-Api-Version: 2022-11-28" \
+      --header "Content-Type: application/json" \
+      --data-binary @- <<<"$body" || echo 000)"
+    if [[ "$code" == 2?? ]]; then
+      review_url="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("html_url") or "")' "$answer" 2>/dev/null || true)"
+      echo "refit: posted a review with $comments comment(s) ${review_url}"
+    else
+      echo "::warning title=refit::could not post the review (HTTP $code: $(head -c 300 "$answer")); the workflow needs 'permissions: pull-requests: write', and a pull request from a fork cannot post with its read-only token. The review is in $report"
+    fi
+    rm -f "$answer"
+  fi
 fi
 
 # Counts and the Markdown review for the job summary.
@@ -70,6 +113,7 @@ if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
     echo "findings=$findings"
     echo "report=$report"
     echo "exit-code=$status"
+    echo "review-url=$review_url"
   } >>"$GITHUB_OUTPUT"
 fi
 exit "$status"

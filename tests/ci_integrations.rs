@@ -74,6 +74,10 @@ fn run_action(dir: &Path, base: &str, mode: &str) -> ActionRun {
         .env("INPUT_MODE", mode)
         .env("INPUT_DIFF_BASE", "")
         .env("INPUT_ARGS", "")
+        // Posting the review is tests/distribution.rs's (to a loopback API).
+        .env("INPUT_POST_REVIEW", "false")
+        .env_remove("INPUT_TOKEN")
+        .env_remove("GITHUB_API_URL")
         .env("GITHUB_EVENT_PATH", &event)
         .env("GITHUB_OUTPUT", &output)
         .env("GITHUB_STEP_SUMMARY", &summary)
@@ -126,7 +130,7 @@ fn github_action_entry_script() {
     let sarif = run_action(&dir, &base, "sarif");
     assert_eq!(
         sarif.output,
-        "findings=1\nreport=refit.sarif\nexit-code=1\n"
+        "findings=1\nreport=refit.sarif\nexit-code=1\nreview-url=\n"
     );
     let doc: serde_json::Value = serde_json::from_str(&sarif.report).expect("SARIF is JSON");
     assert_eq!(doc["runs"][0]["results"].as_array().map(Vec::len), Some(1));
