@@ -949,3 +949,68 @@ fn container_image_runs_refit_from_scratch() {
     assert!(stdout.contains("Dockerfile:1:6: "), "{}", text(&out));
     assert!(stdout.contains("REG001"), "{}", text(&out));
 }
+
+/// The VS Code extension packages with vsce, with its language client
+/// (both from the npm registry, installed by `.ci/run` into target/tools).
+/// Its activation needs VS Code itself, which cannot be installed here.
+#[test]
+fn vscode_extension_packages_with_its_language_client() {
+    let vsce = repo_root().join("target/tools/vsce/node_modules/.bin/vsce");
+    let deps = repo_root().join("target/tools/vscode-deps/node_modules");
+    if !vsce.is_file() || !deps.join("vscode-languageclient").is_dir() || !have("node") {
+        eprintln!(
+            "skipping: node, vsce or vscode-languageclient is not installed (`.ci/run` installs them into target/tools)"
+        );
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ext = tmp.path().join("vscode");
+    copy_dir(&repo_root().join("editors/vscode"), &ext);
+    std::os::unix::fs::symlink(&deps, ext.join("node_modules")).expect("symlink");
+    let check = Command::new("node")
+        .arg("--check")
+        .arg(ext.join("extension.js"))
+        .output()
+        .expect("node runs");
+    assert!(check.status.success(), "{}", text(&check));
+    let vsix = tmp.path().join("refit.vsix");
+    let out = Command::new(&vsce)
+        .args([
+            "package",
+            "--skip-license",
+            "--allow-missing-repository",
+            "-o",
+        ])
+        .arg(&vsix)
+        .current_dir(&ext)
+        .output()
+        .expect("vsce runs");
+    assert!(out.status.success(), "vsce package: {}", text(&out));
+    let list = Command::new("unzip")
+        .arg("-l")
+        .arg(&vsix)
+        .output()
+        .expect("unzip");
+    let names = String::from_utf8_lossy(&list.stdout);
+    for want in [
+        "extension/extension.js",
+        "extension/package.json",
+        "extension/node_modules/vscode-languageclient/package.json",
+    ] {
+        assert!(names.contains(want), "{want} not in the package:\n{names}");
+    }
+    // The client starts `refit server`, the command this build has.
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ext.join("package.json")).expect("package.json"),
+    )
+    .expect("JSON");
+    assert_eq!(manifest["main"], "./extension.js");
+    assert_eq!(manifest["version"], env!("CARGO_PKG_VERSION"));
+    let source = std::fs::read_to_string(ext.join("extension.js")).expect("extension.js");
+    assert!(source.contains(r#"["server", "#), "{source}");
+    let help = Command::new(env!("CARGO_BIN_EXE_refit"))
+        .args(["server", "--help"])
+        .output()
+        .expect("refit runs");
+    assert!(help.status.success(), "{}", text(&help));
+}
