@@ -366,3 +366,48 @@ fn a_linked_cache_folder_is_not_used() {
     assert!(out.status.success());
     assert!(outside.path().is_dir(), "the link's target is not removed");
 }
+
+/// A build command counts wherever it is written: npm's `package.json`
+/// scripts and a `.bash` script name a built image and a build target
+/// as a Makefile does (every reader takes one list of command files).
+#[test]
+fn build_commands_in_package_json_and_bash_scripts_count() {
+    for (file, text) in [
+        (
+            "package.json",
+            "{\n  \"scripts\": {\n    \"image\": \"docker build --target prod -t acme/base base\"\n  }\n}\n",
+        ),
+        (
+            "scripts/build.bash",
+            "#!/bin/bash\ndocker build --target prod -t acme/base base\n",
+        ),
+    ] {
+        let dir = repo();
+        let root = dir.path();
+        std::fs::write(
+            root.join("base/Dockerfile"),
+            "FROM docker.io/library/alpine:3.20 AS build\nRUN true\n\nFROM docker.io/library/alpine:3.20 AS prod\nRUN true\n\nFROM docker.io/library/alpine:3.20 AS dev\n",
+        )
+        .expect("write");
+        let stages = |root: &Path| {
+            let out = refit()
+                .current_dir(root)
+                .args(["check", "--output-format", "json", "--select", "STG001"])
+                .arg("base/Dockerfile")
+                .output()
+                .expect("refit runs");
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+            json["diagnostics"].as_array().map(Vec::len).unwrap_or(0)
+        };
+        // Without the build command: `acme/base` is pulled from Docker Hub,
+        // and `build` and `prod` are unreachable from the last stage.
+        assert_eq!(codes(root, &["--no-cache"]), vec!["REG001".to_string()]);
+        assert_eq!(stages(root), 2, "{file}");
+        let path = root.join(file);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, text).expect("write");
+        assert_eq!(codes(root, &["--no-cache"]), Vec::<String>::new(), "{file}");
+        // `--target prod` builds prod; only `build` stays unreachable.
+        assert_eq!(stages(root), 1, "{file}");
+    }
+}

@@ -7,10 +7,15 @@ declare_rule! {
     /// last stage, no reachable stage is built `FROM` it, copies from it
     /// (`COPY --from=`) or mounts it (`RUN --mount=…,from=`), and the
     /// repository does not build it by name. refit looks for names built
-    /// as targets in the Dockerfile's folder and its parents up to the
-    /// repository root: `docker-bake.hcl` / `docker-bake.json` `target`,
-    /// Compose `build.target`, and `--target` in Makefiles, shell scripts,
-    /// `.gitlab-ci.yml` and `.github/workflows/`.
+    /// as targets anywhere in the Dockerfile's repository (a script in
+    /// `scripts/` builds Dockerfiles in other folders):
+    /// `docker-bake.hcl` / `docker-bake.json` `target`, Compose
+    /// `build.target`, `--target` in Makefiles, justfiles, shell and
+    /// PowerShell scripts, `package.json` scripts and `.gitlab-ci.yml`,
+    /// and in `.github/workflows/` the `target` of
+    /// `docker/build-push-action`, the `targets` of `docker/bake-action`
+    /// and `--target` in `run:` steps (another action's `target` input,
+    /// such as a Rust target triple, names no stage).
     ///
     /// When refit cannot find the repository root (no `.git` above the
     /// Dockerfile: a file copied out of its project), the build

@@ -4,11 +4,12 @@
 //! contexts it passes (bake `contexts`, Compose `additional_contexts`,
 //! `--build-context name=…`).
 //!
-//! Read from the build files in the Dockerfile's folder and its parents up
-//! to the repository root, and the root's `.github/workflows/` (see
-//! `Workspace::build_refs`). It reads text and over-approximates (any
-//! `target` value counts for every Dockerfile), because it only ever keeps
-//! STG001 and REF005 quiet.
+//! Read from every build file of the Dockerfile's repository (see
+//! `RepoFacts::combine`): a script in `scripts/` or a CI file builds
+//! Dockerfiles in other folders, and which one a `--target` goes with is
+//! not visible. It reads text and over-approximates (any `target` value
+//! counts for every Dockerfile), because it only ever keeps STG001 and
+//! REF005 quiet.
 
 use crate::facts::BuildRefs;
 use regex::Regex;
@@ -20,15 +21,10 @@ pub(super) fn is_build_file(name: &str) -> bool {
     let yaml = lower.ends_with(".yml") || lower.ends_with(".yaml");
     lower.starts_with("docker-bake")
         || (yaml && (lower.starts_with("compose") || lower.starts_with("docker-compose")))
-        || lower == "makefile"
-        || lower == "gnumakefile"
-        || lower.ends_with(".mk")
-        || lower.ends_with(".sh")
-        || lower == "justfile"
+        || super::runs_commands(&lower)
         || (yaml && lower.starts_with("taskfile"))
         || lower == ".gitlab-ci.yml"
         || lower == "skaffold.yaml"
-        || lower == "tiltfile"
 }
 
 static TARGET: LazyLock<Regex> = LazyLock::new(|| {
@@ -78,6 +74,90 @@ pub fn read(text: &str, refs: &mut BuildRefs) {
     compose_additional_contexts(text, refs);
 }
 
+/// Read a GitHub workflow's targets and named contexts from what its build
+/// steps pass: `docker/build-push-action`'s `target` and
+/// `build-contexts`, `docker/bake-action`'s `targets`, and the build
+/// commands of `run:` scripts. Other actions' `target` inputs (a Rust
+/// target triple, a deployment) name no stage. A workflow that is not
+/// YAML is read as text.
+pub fn read_workflow(text: &str, refs: &mut BuildRefs) {
+    use crate::sources::yaml::Node;
+    let Ok(docs) = crate::sources::yaml::parse(text) else {
+        read(text, refs);
+        return;
+    };
+    for doc in &docs {
+        let root = doc.resolve(&doc.root);
+        let Some(jobs) = doc.get(root, "jobs") else {
+            continue;
+        };
+        for (_, job) in doc.entries(jobs) {
+            let Some(steps) = doc.get(doc.resolve(job), "steps") else {
+                continue;
+            };
+            for step in doc.items(steps) {
+                let scalar = |node: &Node, key: &str| {
+                    doc.get(node, key)
+                        .and_then(|v| doc.resolve(v).as_scalar())
+                        .map(|s| s.value.clone())
+                };
+                if let Some(run) = scalar(step, "run") {
+                    // Shell text: `--target` and `--build-context` only.
+                    read_commands(&run, refs);
+                }
+                let uses = scalar(step, "uses").unwrap_or_default();
+                let Some(with) = doc.get(step, "with") else {
+                    continue;
+                };
+                let with = doc.resolve(with);
+                let mut names = Vec::new();
+                if uses.contains("build-push-action") {
+                    names.extend(scalar(with, "target"));
+                    if let Some(contexts) = scalar(with, "build-contexts") {
+                        for line in contexts.lines() {
+                            if let Some((name, _)) = line.trim().split_once('=') {
+                                refs.contexts.insert(name.trim().to_ascii_lowercase());
+                            }
+                        }
+                    }
+                } else if uses.contains("bake-action") {
+                    if let Some(targets) = scalar(with, "targets") {
+                        names.extend(targets.split([',', '\n']).map(|t| t.trim().to_string()));
+                    }
+                }
+                for name in names.into_iter().filter(|n| !n.is_empty()) {
+                    if name.contains('$') {
+                        refs.variable_target = true;
+                    } else {
+                        refs.targets.insert(name.to_ascii_lowercase());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `--target` and `--build-context` in shell text.
+fn read_commands(text: &str, refs: &mut BuildRefs) {
+    for c in COMMAND_TARGET.captures_iter(text) {
+        if let Some(m) = c.get(1) {
+            refs.targets.insert(m.as_str().to_ascii_lowercase());
+        }
+    }
+    refs.variable_target |= COMMAND_VARIABLE_TARGET.is_match(text);
+    for c in BUILD_CONTEXT.captures_iter(text) {
+        if let Some(m) = c.get(1) {
+            refs.contexts.insert(m.as_str().to_ascii_lowercase());
+        }
+    }
+}
+
+static COMMAND_TARGET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"--target[= ]+["']?([A-Za-z0-9][A-Za-z0-9_.-]*)"#).expect("static regex")
+});
+static COMMAND_VARIABLE_TARGET: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"--target[= ]+["']?\$"#).expect("static regex"));
+
 /// Compose `additional_contexts:`, a mapping (`name: path`) or a list
 /// (`- name=path`), read by indentation.
 fn compose_additional_contexts(text: &str, refs: &mut BuildRefs) {
@@ -114,6 +194,29 @@ fn compose_additional_contexts(text: &str, refs: &mut BuildRefs) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_workflow_names_the_targets_its_build_steps_pass() {
+        let mut refs = BuildRefs::default();
+        read_workflow(
+            "jobs:\n  wheels:\n    strategy:\n      matrix:\n        target: [x86_64]\n    steps:\n      - uses: PyO3/maturin-action@v1\n        with:\n          target: ${{ matrix.target }}\n      - uses: dtolnay/rust-toolchain@stable\n        with:\n          target: wasm32-unknown-unknown\n",
+            &mut refs,
+        );
+        assert_eq!(refs, BuildRefs::default(), "a Rust target names no stage");
+        read_workflow(
+            "jobs:\n  image:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          target: prod\n          build-contexts: |\n            tools=./tools\n      - uses: docker/bake-action@v5\n        with:\n          targets: lint,test\n      - run: docker build --target=debug .\n",
+            &mut refs,
+        );
+        let targets: Vec<&str> = refs.targets.iter().map(String::as_str).collect();
+        assert_eq!(targets, ["debug", "lint", "prod", "test"]);
+        assert!(refs.contexts.contains("tools"));
+        assert!(!refs.variable_target);
+        read_workflow(
+            "jobs:\n  image:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          target: ${{ matrix.stage }}\n",
+            &mut refs,
+        );
+        assert!(refs.variable_target);
+    }
 
     #[test]
     fn a_target_named_by_a_variable_may_be_any_stage() {

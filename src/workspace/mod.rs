@@ -67,6 +67,43 @@ struct Role {
     registries_conf: bool,
 }
 
+/// Whether a file (its lower-case name) runs commands, so that `docker
+/// build`, `podman build`, `kustomize edit set image` and their arguments
+/// can be written in it: shell and PowerShell scripts, Makefiles,
+/// justfiles, Tiltfiles and npm's `package.json` (its `scripts`). YAML
+/// files (CI, Taskfiles) run commands too; the callers add them as they
+/// read YAML. One list for every reader, so a build command counts the
+/// same wherever it is written.
+pub(crate) fn runs_commands(name: &str) -> bool {
+    const SUFFIXES: [&str; 6] = [".sh", ".bash", ".bats", ".ps1", ".psm1", ".mk"];
+    const NAMES: [&str; 5] = [
+        "makefile",
+        "gnumakefile",
+        "justfile",
+        "tiltfile",
+        "package.json",
+    ];
+    SUFFIXES.iter().any(|s| name.ends_with(s)) || NAMES.contains(&name)
+}
+
+/// The commands of a `package.json`'s `scripts`, one per line, as a
+/// script would hold them (the JSON strings decoded); nothing when the
+/// file is not JSON.
+fn package_json_scripts(text: &str) -> String {
+    let Ok(serde_json::Value::Object(doc)) = serde_json::from_str::<serde_json::Value>(text) else {
+        return String::new();
+    };
+    let Some(serde_json::Value::Object(scripts)) = doc.get("scripts") else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for command in scripts.values().filter_map(serde_json::Value::as_str) {
+        out.push_str(command);
+        out.push('\n');
+    }
+    out
+}
+
 impl Role {
     fn of(path: &Path) -> Role {
         let name = path
@@ -78,15 +115,7 @@ impl Role {
             compose: (name.starts_with("compose") || name.starts_with("docker-compose")) && yaml,
             bake: name.ends_with(".hcl") && name.contains("bake"),
             yaml,
-            script: yaml
-                || name.ends_with(".sh")
-                || name == "makefile"
-                || name.ends_with(".mk")
-                || name == "justfile"
-                || name.ends_with(".bash")
-                || name.ends_with(".bats")
-                || name.ends_with(".ps1")
-                || name.ends_with(".psm1"),
+            script: yaml || runs_commands(&name),
             kustomization: path
                 .file_name()
                 .is_some_and(|n| KUSTOMIZATION_NAMES.iter().any(|k| n == *k)),
@@ -137,6 +166,13 @@ fn is_empty_path(p: &Path) -> bool {
 /// under, `path` the file (under it).
 pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
     let role = Role::of(path);
+    let npm_scripts;
+    let text = if path.file_name().is_some_and(|n| n == "package.json") {
+        npm_scripts = package_json_scripts(text);
+        npm_scripts.as_str()
+    } else {
+        text
+    };
     let mut ctx = RepoContext::default();
     let mut args: BTreeMap<PathBuf, Vec<BTreeMap<String, String>>> = BTreeMap::new();
     let shown = path
@@ -185,11 +221,17 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
     let in_workflows = path
         .parent()
         .is_some_and(|p| p.ends_with(".github/workflows"));
-    let refs = (build_refs::is_build_file(&name) || (in_workflows && role.yaml)).then(|| {
+    let refs = if in_workflows && role.yaml {
         let mut r = BuildRefs::default();
-        build_refs::read(text, &mut r);
-        r
-    });
+        build_refs::read_workflow(text, &mut r);
+        Some(r)
+    } else {
+        build_refs::is_build_file(&name).then(|| {
+            let mut r = BuildRefs::default();
+            build_refs::read(text, &mut r);
+            r
+        })
+    };
     Extracted {
         part: ctx,
         compose_builds: args
@@ -211,8 +253,8 @@ pub struct RepoFacts {
     pub git: bool,
     /// Kustomizations by what they include (the reverse of `includes`).
     included_by: HashMap<PathBuf, Vec<PathBuf>>,
-    /// Build targets and named contexts of the build files in each folder.
-    refs_by_folder: HashMap<PathBuf, BuildRefs>,
+    /// Build targets and named contexts that the root's build files name.
+    refs: BuildRefs,
 }
 
 impl RepoFacts {
@@ -228,8 +270,7 @@ impl RepoFacts {
             ..RepoContext::default()
         };
         let mut args: BTreeMap<PathBuf, Vec<BTreeMap<String, String>>> = BTreeMap::new();
-        let mut refs_by_folder: HashMap<PathBuf, BuildRefs> = HashMap::new();
-        let workflows = root.join(".github").join("workflows");
+        let mut all_refs = BuildRefs::default();
         for (path, e) in files {
             ctx.files += 1;
             let p = &e.part;
@@ -280,9 +321,14 @@ impl RepoFacts {
                 args.entry(file.clone()).or_default().push(map.clone());
             }
             if let Some(refs) = &e.refs {
-                let parent = path.parent().unwrap_or(root);
-                let folder = if parent == workflows { root } else { parent };
-                let into = refs_by_folder.entry(folder.to_path_buf()).or_default();
+                // A build file's targets and contexts count for every
+                // Dockerfile of its repository: a script in `scripts/`,
+                // `hack/` or `.github/workflows/` builds Dockerfiles in
+                // other folders (run from the root, or after a `cd`), and
+                // which one a `--target` goes with is not visible. STG001
+                // and REF005 only keep quiet on these, so the wider reading
+                // can only drop a finding, never make one up.
+                let into = &mut all_refs;
                 into.targets.extend(refs.targets.iter().cloned());
                 into.contexts.extend(refs.contexts.iter().cloned());
                 into.variable_target |= refs.variable_target;
@@ -316,7 +362,7 @@ impl RepoFacts {
             context: ctx,
             local,
             included_by,
-            refs_by_folder,
+            refs: all_refs,
         }
     }
 
@@ -367,26 +413,13 @@ impl RepoFacts {
         })
     }
 
-    /// The build targets and named contexts the build files in a
-    /// Dockerfile's folder and its parents up to the root name.
-    pub fn build_refs(&self, dockerfile: &Path) -> BuildRefs {
-        let mut refs = BuildRefs {
+    /// The build targets and named contexts the root's build files name:
+    /// they count for each of its Dockerfiles (see `combine`).
+    pub fn build_refs(&self) -> BuildRefs {
+        BuildRefs {
             root: self.git,
-            ..BuildRefs::default()
-        };
-        let mut at = dockerfile.parent();
-        while let Some(dir) = at {
-            if let Some(found) = self.refs_by_folder.get(dir) {
-                refs.targets.extend(found.targets.iter().cloned());
-                refs.contexts.extend(found.contexts.iter().cloned());
-                refs.variable_target |= found.variable_target;
-            }
-            if dir == self.context.root || !dir.starts_with(&self.context.root) {
-                break;
-            }
-            at = dir.parent();
+            ..self.refs.clone()
         }
-        refs
     }
 }
 
@@ -675,7 +708,7 @@ impl Workspace {
             s.template_name = file
                 .file_name()
                 .is_some_and(|n| crate::sources::template::is_template_name(&n.to_string_lossy()));
-            s.build_refs = Some(Arc::new(repo.build_refs(&file)));
+            s.build_refs = Some(Arc::new(repo.build_refs()));
             if let Some(args) = repo.context.dockerfile_args.get(&file) {
                 s.compose_args = args.clone();
             }
@@ -905,14 +938,8 @@ pub fn is_context_file(path: &Path) -> bool {
     let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
     yaml || name.ends_with(".hcl")
         || name.ends_with(".json")
-        || name.ends_with(".sh")
-        || name.ends_with(".bash")
-        || name.ends_with(".mk")
+        || runs_commands(&name)
         || name.ends_with(".tpl")
-        || name == "makefile"
-        || name == "gnumakefile"
-        || name == "justfile"
-        || name == "tiltfile"
         || name == "kustomization"
         || name == ".git"
         || crate::workspace::shortnames::is_registries_conf(path)
