@@ -551,3 +551,26 @@ fn ref002_default_scope_is_what_the_repository_proves() {
     );
     assert_eq!(codes(&[]), Vec::<String>::new());
 }
+
+#[test]
+fn every_human_header_names_path_line_and_column() {
+    // Issue 24: the first finding of a frame had a bare `REG001(…)` header.
+    let (code, out, _) = run(refit()
+        .args(["check", "--isolated", "--select", "REG,TAG"])
+        .args(["--stdin-filename", "Dockerfile", "-"])
+        .write_stdin("FROM nginx:latest\nFROM alpine:3.19\n"));
+    assert_eq!(code, 1);
+    let headers: Vec<&str> = out
+        .lines()
+        .filter(|l| l.ends_with(')') && !l.starts_with(' '))
+        .collect();
+    assert_eq!(
+        headers,
+        [
+            "Dockerfile:1:6: REG001(implicit-registry)",
+            "Dockerfile:1:6: TAG002(latest-tag)",
+            "Dockerfile:2:6: REG001(implicit-registry)",
+        ],
+        "{out}"
+    );
+}
