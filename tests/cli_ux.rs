@@ -114,7 +114,7 @@ fn invalid_references_name_the_bad_part() {
         ])
         .write_stdin("FROM node:\nFROM docker.io/library/node@sha256:abc\n"));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("Dockerfile:1:6: REF001 Image reference `node:` is invalid: invalid reference format (the tag after `:` is empty)"), "{out}");
+    assert!(out.contains("Dockerfile:1:6: REF001 error: Image reference `node:` is invalid: invalid reference format (the tag after `:` is empty)"), "{out}");
     assert!(
         out.contains("(the sha256 digest has 3 hex digits; it needs 64)"),
         "{out}"
@@ -571,6 +571,32 @@ fn every_human_header_names_path_line_and_column() {
             "Dockerfile:1:6: TAG002(latest-tag)",
             "Dockerfile:2:6: REG001(implicit-registry)",
         ],
+        "{out}"
+    );
+}
+
+#[test]
+fn concise_lines_show_the_severity_that_fail_level_judges() {
+    // Issue 24: with `--fail-level error` a reader must see which lines fail.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "Dockerfile", "FROM nginx:latest\nFROM node:\n");
+    let (code, out, _) = run(refit()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--isolated",
+            "--format",
+            "concise",
+            "--fail-level",
+            "error",
+        ])
+        .args(["--select", "REG001,REF001", "Dockerfile"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with(
+            "Dockerfile:1:6: REG001 warning: Image `nginx:latest` has no registry; Docker Hub is implied\n\
+             Dockerfile:2:6: REF001 error: Image reference `node:` is invalid"
+        ),
         "{out}"
     );
 }
