@@ -226,6 +226,10 @@ pub struct CheckArgs {
     /// With `--fix`, list the fixes that were applied.
     #[arg(long)]
     pub show_fixes: bool,
+    /// Check again each time a file under the paths changes, until
+    /// interrupted (Ctrl-C).
+    #[arg(long, conflicts_with_all = ["stdin_filename", "files_from", "write_baseline", "add_ignore"])]
+    pub watch: bool,
     /// Rules to add to the configured selection.
     #[arg(long, value_delimiter = ',')]
     pub extend_select: Vec<String>,
@@ -283,7 +287,8 @@ pub fn run() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Check(args) => check(*args),
+        Command::Check(args) if args.watch => watch(&args),
+        Command::Check(args) => check(&args),
         Command::Reference(args) => reference(args),
         Command::Sites(args) => sites(args),
         Command::Rule { code, all } => match code {
@@ -490,7 +495,7 @@ fn parse_build_args(raw: &[String]) -> Result<std::collections::BTreeMap<String,
     Ok(out)
 }
 
-fn check(args: CheckArgs) -> ExitCode {
+fn check(args: &CheckArgs) -> ExitCode {
     let build_args = match parse_build_args(&args.build_args) {
         Ok(b) => b,
         Err(e) => return usage_error(&e),
@@ -563,7 +568,7 @@ fn check(args: CheckArgs) -> ExitCode {
             Ok(r) => r,
             Err(e) => return usage_error(&e.to_string()),
         };
-        return finish_collected(&args, &run, vec![report], true);
+        return finish_collected(args, &run, vec![report], true);
     }
     let unknown = run.unknown_files();
     if talk {
@@ -620,7 +625,7 @@ fn check(args: CheckArgs) -> ExitCode {
         if let Err(e) = streamed {
             return usage_error(&e.to_string());
         }
-        return finish_collected(&args, &run, reports, false);
+        return finish_collected(args, &run, reports, false);
     }
     // `-o FILE` streams too: into a temporary file put in place at the end.
     let mut stdout = match &args.output_file {
@@ -672,6 +677,49 @@ fn check(args: CheckArgs) -> ExitCode {
         }
     }
     code
+}
+
+/// `check --watch`: check, then again after each change under the paths,
+/// until interrupted (Ctrl-C).
+fn watch(args: &CheckArgs) -> ExitCode {
+    if args.paths.iter().any(|p| p.as_os_str() == "-") {
+        return usage_error("`--watch` watches files on disk, not stdin");
+    }
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let watch = match crate::watch::Watch::new(&paths, args.output_file.as_deref()) {
+        Ok(w) => w,
+        Err(e) => return usage_error(&e),
+    };
+    // A terminal is cleared before each run; a pipe or file gets the
+    // marks only, so every run stays in the log.
+    let clear = args.output_file.is_none() && std::io::stdout().is_terminal();
+    let mut changed: Vec<PathBuf> = Vec::new();
+    loop {
+        if clear {
+            print!("\x1b[2J\x1b[H");
+            let _ = std::io::stdout().flush();
+        }
+        match changed.as_slice() {
+            [] => eprintln!("[refit] Checking in watch mode (Ctrl-C to stop)..."),
+            [one] => eprintln!(
+                "[refit] {} changed: checking again...",
+                terminal(&one.display().to_string())
+            ),
+            many => eprintln!("[refit] {} files changed: checking again...", many.len()),
+        }
+        // Each run's own status is shown by its report; only the watch
+        // failing ends the loop.
+        let _ = check(args);
+        eprintln!("[refit] Watching for changes...");
+        changed = match watch.wait() {
+            Ok(c) => c,
+            Err(e) => return usage_error(&e),
+        };
+    }
 }
 
 /// Where a streamed report goes: stdout, or `-o FILE`.

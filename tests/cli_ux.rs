@@ -600,3 +600,76 @@ fn concise_lines_show_the_severity_that_fail_level_judges() {
         "{out}"
     );
 }
+
+#[test]
+fn watch_checks_again_after_a_change() {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "Dockerfile",
+        "FROM docker.io/library/nginx:1.27\n",
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("refit"))
+        .args(["check", "--isolated", "--watch", "--format", "concise"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    // Lines up to the next summary, within a bounded time.
+    let report = |what: &str| -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut lines = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok(l) if l.starts_with("Found ") || l == "All checks passed!" => {
+                    lines.push(l);
+                    return lines;
+                }
+                Ok(l) => lines.push(l),
+                Err(_) => break,
+            }
+        }
+        panic!("no {what} report within 30 s: {lines:?}");
+    };
+    let first = report("first");
+    // The workspace cache and git's folder are no change.
+    write(dir.path(), ".refit_cache/x", "x");
+    write(dir.path(), ".git/index", "x");
+    write(dir.path(), "Dockerfile", "FROM nginx:1.27\n");
+    let second = report("second");
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(first, ["All checks passed!"], "{stderr}");
+    assert_eq!(
+        second[0],
+        "Dockerfile:1:6: REG001 warning: Image `nginx:1.27` has no registry; Docker Hub is implied"
+            .replace(
+                "Dockerfile",
+                &dir.path().join("Dockerfile").display().to_string()
+            ),
+        "{stderr}"
+    );
+    assert!(!status.success());
+    assert!(
+        stderr.starts_with("[refit] Checking in watch mode (Ctrl-C to stop)...\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Dockerfile changed: checking again...\n"),
+        "{stderr}"
+    );
+}
