@@ -22,7 +22,8 @@ use std::process::ExitCode;
 #[command(
     name = "refit",
     version,
-    about = "Find every container image reference and make it safe"
+    about = "Find every container image reference and make it safe",
+    max_term_width = 100
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -108,137 +109,170 @@ pub enum ColorChoice {
     Never,
 }
 
+/// `check --help` groups its options under these headings, as ruff's.
+const RULES: &str = "Rule selection";
+const FILES: &str = "Files";
+const FIXING: &str = "Fixing";
+const OUTPUT: &str = "Output";
+const EXIT: &str = "Exit status";
+const ADOPTION: &str = "PR and adoption";
+const BUILD: &str = "Build inputs";
+const CONFIGURATION: &str = "Configuration";
+const ONLINE: &str = "Online (with --online)";
+
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// Files or folders to check (default: `.`); `-` reads stdin.
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Check again each time a file under the paths changes, until
+    /// interrupted (Ctrl-C).
+    #[arg(long, conflicts_with_all = ["stdin_filename", "files_from", "write_baseline", "add_ignore"])]
+    pub watch: bool,
+
+    /// Rules to run: codes or prefixes (`REG`, `TAG001`), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "CODES", help_heading = RULES)]
+    pub select: Vec<String>,
+    /// Rules to add to the configured selection.
+    #[arg(long, value_delimiter = ',', value_name = "CODES", help_heading = RULES)]
+    pub extend_select: Vec<String>,
+    /// Rules to skip: codes or prefixes, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "CODES", help_heading = RULES)]
+    pub ignore: Vec<String>,
+
+    /// Globs to leave out when walking folders, replacing the config's
+    /// `exclude` (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS", help_heading = FILES)]
+    pub exclude: Vec<String>,
+    /// Globs to leave out when walking folders, in addition (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS", help_heading = FILES)]
+    pub extend_exclude: Vec<String>,
+    /// Leave excluded files out even when named on the command line (for
+    /// pre-commit hooks, which name every changed file).
+    #[arg(long, help_heading = FILES)]
+    pub force_exclude: bool,
+    /// Also check the paths listed in FILE (`-`: stdin), as if given on the
+    /// command line: one per line, or NUL-separated (`git ls-files -z`);
+    /// an empty list checks nothing.
+    #[arg(long, value_name = "FILE", conflicts_with = "stdin_filename", help_heading = FILES)]
+    pub files_from: Option<PathBuf>,
+    /// The file name to report (and classify) stdin as.
+    #[arg(long, value_name = "PATH", help_heading = FILES)]
+    pub stdin_filename: Option<PathBuf>,
+    /// Files larger than this many bytes are reported (E003), not read
+    /// (default: the config's `max-file-size`, else 10 MiB).
+    #[arg(long, value_name = "BYTES", help_heading = FILES)]
+    pub max_file_size: Option<u64>,
+    /// List the files that would be checked, with the kind each is read
+    /// as, and check nothing.
+    #[arg(long, help_heading = FILES)]
+    pub show_files: bool,
+
     /// Apply safe fixes.
-    #[arg(long)]
+    #[arg(long, help_heading = FIXING)]
     pub fix: bool,
     /// Also apply (or show) unsafe fixes.
-    #[arg(long)]
+    #[arg(long, help_heading = FIXING)]
     pub unsafe_fixes: bool,
     /// Print the fixes as a unified diff and write nothing.
-    #[arg(long)]
+    #[arg(long, help_heading = FIXING)]
     pub diff: bool,
+    /// Apply fixes, but neither report nor fail on what is left (implies
+    /// `--fix`).
+    #[arg(long, conflicts_with = "diff", help_heading = FIXING)]
+    pub fix_only: bool,
+    /// With `--fix`, list the fixes that were applied.
+    #[arg(long, help_heading = FIXING)]
+    pub show_fixes: bool,
+
     /// Output format.
     #[arg(
         long,
         visible_alias = "output-format",
         value_enum,
-        default_value = "human"
+        default_value = "human",
+        help_heading = OUTPUT
     )]
     pub format: Format,
-    /// Apply fixes, but neither report nor fail on what is left (implies
-    /// `--fix`).
-    #[arg(long, conflicts_with = "diff")]
-    pub fix_only: bool,
-    /// Exit 0 even when findings remain (errors still exit 2).
-    #[arg(long)]
-    pub exit_zero: bool,
-    /// The lowest severity that fails the run (exit 1).
-    #[arg(long, value_enum, default_value = "warning")]
-    pub fail_level: FailLevel,
+    /// Write the report (or diff) to this file instead of stdout.
+    #[arg(short, long, value_name = "PATH", help_heading = OUTPUT)]
+    pub output_file: Option<PathBuf>,
     /// Print the findings, but no summary and no warnings.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = OUTPUT)]
     pub quiet: bool,
     /// Print nothing; only the exit status tells.
-    #[arg(short, long, conflicts_with = "quiet")]
+    #[arg(short, long, conflicts_with = "quiet", help_heading = OUTPUT)]
     pub silent: bool,
-    /// Write the report (or diff) to this file instead of stdout.
-    #[arg(short, long, value_name = "PATH")]
-    pub output_file: Option<PathBuf>,
     /// When to colour the output.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN", help_heading = OUTPUT)]
     pub color: ColorChoice,
-    /// Globs to leave out when walking folders, replacing the config's
-    /// `exclude` (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
-    pub exclude: Vec<String>,
-    /// Globs to leave out when walking folders, in addition (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
-    pub extend_exclude: Vec<String>,
-    /// Leave excluded files out even when named on the command line (for
-    /// pre-commit hooks, which name every changed file).
-    #[arg(long)]
-    pub force_exclude: bool,
-    /// List the files that would be checked, with the kind each is read
-    /// as, and check nothing.
-    #[arg(long)]
-    pub show_files: bool,
-    /// Rules to run: codes or prefixes (`REG`, `TAG001`), comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub select: Vec<String>,
-    /// Rules to skip: codes or prefixes, comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub ignore: Vec<String>,
-    /// Override a Dockerfile ARG: `NAME=VALUE` (or `NAME`, taken from the environment).
-    #[arg(long = "build-arg", value_name = "NAME=VALUE")]
-    pub build_args: Vec<String>,
-    /// A value for Compose interpolation: `NAME=VALUE` (wins over `.env`).
-    #[arg(long = "env", value_name = "NAME=VALUE")]
-    pub env: Vec<String>,
-    /// The file name to report (and classify) stdin as.
-    #[arg(long)]
-    pub stdin_filename: Option<PathBuf>,
-    /// Also check the paths listed in FILE (`-`: stdin), one per line or
-    /// NUL-separated (`find -print0`, `git ls-files -z`), as if given on
-    /// the command line; an empty list checks nothing.
-    #[arg(long, value_name = "FILE", conflicts_with = "stdin_filename")]
-    pub files_from: Option<PathBuf>,
-    /// Files larger than this many bytes are reported (E003), not read
-    /// (default: the config's `max-file-size`, else 10 MiB).
-    #[arg(long)]
-    pub max_file_size: Option<u64>,
     /// Print a count of findings per rule instead of the findings.
-    #[arg(long)]
+    #[arg(long, help_heading = OUTPUT)]
     pub statistics: bool,
     /// Indent SARIF output (default: compact, one result per line).
-    #[arg(long)]
+    #[arg(long, help_heading = OUTPUT)]
     pub pretty: bool,
+
+    /// The lowest severity that fails the run (exit 1).
+    #[arg(long, value_enum, default_value = "warning", value_name = "LEVEL", help_heading = EXIT)]
+    pub fail_level: FailLevel,
+    /// Exit 0 even when findings remain (errors still exit 2).
+    #[arg(long, help_heading = EXIT)]
+    pub exit_zero: bool,
     /// With `--fix`, exit 1 when a file was changed, even if nothing is
     /// left to report (for pre-commit).
-    #[arg(long)]
+    #[arg(long, help_heading = EXIT)]
     pub exit_non_zero_on_fix: bool,
-    /// Add a suppression comment for every current finding (adopting refit
-    /// in a large repository), instead of reporting them.
-    #[arg(long, conflicts_with_all = ["fix", "diff"])]
-    pub add_ignore: bool,
+
     /// Report only findings on lines changed since the merge base of REF
     /// and HEAD, plus uncommitted changes; unchanged files are not read.
-    #[arg(long, value_name = "REF", value_parser = diff_base_ref)]
+    #[arg(long, value_name = "REF", value_parser = diff_base_ref, help_heading = ADOPTION)]
     pub diff_base: Option<String>,
     /// With `--diff-base`: findings on changed lines, or in changed files.
-    #[arg(long, value_enum, default_value = "lines", requires = "diff_base")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "lines",
+        requires = "diff_base",
+        value_name = "SCOPE",
+        help_heading = ADOPTION
+    )]
     pub diff_scope: crate::gitdiff::DiffScope,
     /// With `--diff-base`: only the commits since the merge base, not the
     /// working tree (what a CI checkout of a pull request has); git then
     /// never looks at unchanged files, however large the repository.
-    #[arg(long, requires = "diff_base")]
+    #[arg(long, requires = "diff_base", help_heading = ADOPTION)]
     pub diff_committed: bool,
     /// Hide the findings recorded in this baseline file (default: the
     /// config's `baseline`).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = ADOPTION)]
     pub baseline: Option<PathBuf>,
     /// Record today's findings in a baseline file instead of reporting them.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["fix", "diff", "add_ignore", "baseline"])]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["fix", "diff", "add_ignore", "baseline"],
+        help_heading = ADOPTION
+    )]
     pub write_baseline: Option<PathBuf>,
-    /// With `--fix`, list the fixes that were applied.
-    #[arg(long)]
-    pub show_fixes: bool,
-    /// Check again each time a file under the paths changes, until
-    /// interrupted (Ctrl-C).
-    #[arg(long, conflicts_with_all = ["stdin_filename", "files_from", "write_baseline", "add_ignore"])]
-    pub watch: bool,
-    /// Rules to add to the configured selection.
-    #[arg(long, value_delimiter = ',')]
-    pub extend_select: Vec<String>,
-    #[command(flatten)]
+    /// Add a suppression comment for every current finding (adopting refit
+    /// in a large repository), instead of reporting them.
+    #[arg(long, conflicts_with_all = ["fix", "diff"], help_heading = ADOPTION)]
+    pub add_ignore: bool,
+
+    /// Override a Dockerfile ARG: `NAME=VALUE` (or `NAME`, taken from the environment).
+    #[arg(long = "build-arg", value_name = "NAME=VALUE", help_heading = BUILD)]
+    pub build_args: Vec<String>,
+    /// A value for Compose interpolation: `NAME=VALUE` (wins over `.env`).
+    #[arg(long = "env", value_name = "NAME=VALUE", help_heading = BUILD)]
+    pub env: Vec<String>,
+
+    #[command(flatten, next_help_heading = CONFIGURATION)]
     pub config: ConfigArgs,
     /// Also ask the registries (REF003, REF004, MIR003); offline otherwise.
-    #[arg(long)]
+    #[arg(long, help_heading = ONLINE)]
     pub online: bool,
-    #[command(flatten, next_help_heading = "Online (with --online)")]
+    #[command(flatten, next_help_heading = ONLINE)]
     pub online_args: crate::online::cli::OnlineArgs,
 }
 

@@ -403,7 +403,7 @@ fn man_page_has_every_subcommand_exit_status_and_environment() {
         assert!(page.contains(var), "{var}");
     }
     assert!(
-        page.contains("\\fB\\-\\-select\\fR \\fISELECT\\fR"),
+        page.contains("\\fB\\-\\-select\\fR \\fICODES\\fR"),
         "{page}"
     );
     assert!(
@@ -671,5 +671,58 @@ fn watch_checks_again_after_a_change() {
     assert!(
         stderr.contains("Dockerfile changed: checking again...\n"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn check_help_is_grouped_with_named_placeholders_within_100_columns() {
+    for flag in ["--help", "-h"] {
+        let (code, help, _) = run(refit().args(["check", flag]));
+        assert_eq!(code, 0);
+        let long: Vec<&str> = help.lines().filter(|l| l.chars().count() > 100).collect();
+        assert!(long.is_empty(), "{flag}: lines over 100 columns: {long:#?}");
+        let headings: Vec<&str> = help
+            .lines()
+            .filter(|l| l.ends_with(':') && !l.starts_with(' '))
+            .collect();
+        assert_eq!(
+            headings,
+            [
+                "Arguments:",
+                "Options:",
+                "Rule selection:",
+                "Files:",
+                "Fixing:",
+                "Output:",
+                "Exit status:",
+                "PR and adoption:",
+                "Build inputs:",
+                "Configuration:",
+                "Online (with --online):",
+            ],
+            "{help}"
+        );
+        for placeholder in [
+            "--select <CODES>",
+            "--ignore <CODES>",
+            "--stdin-filename <PATH>",
+            "--max-file-size <BYTES>",
+            "--fail-level <LEVEL>",
+            "--color <WHEN>",
+        ] {
+            assert!(
+                help.contains(placeholder),
+                "{flag}: no {placeholder}:\n{help}"
+            );
+        }
+        // `--no-cache` sits with the configuration, not with the online
+        // options, and says both caches it skips.
+        let config = &help[help.find("Configuration:").unwrap()..help.find("Online (").unwrap()];
+        assert!(config.contains("--no-cache"), "{help}");
+    }
+    let (_, help, _) = run(refit().args(["check", "--help"]));
+    assert!(
+        help.contains("the workspace cache that every check keeps in\n          `.refit_cache/`, and the digest cache of `--online`"),
+        "{help}"
     );
 }
