@@ -1275,7 +1275,13 @@ fn rule(code: &str) -> ExitCode {
         println!("# {name} ({c})\n\nA per-file error.\n\n{doc}");
         return ExitCode::SUCCESS;
     }
-    usage_error(&format!("unknown rule `{code}`; `refit rules` lists them"))
+    let near = crate::config::suggest_rule(code)
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    usage_error(&format!(
+        "unknown rule `{}`{near}; `refit rules` lists them",
+        terminal(code)
+    ))
 }
 
 /// `refit rule --all`: every rule's page, then the per-file errors, for
@@ -1293,9 +1299,18 @@ fn all_rules() -> ExitCode {
 fn list_rules(format: ListFormat) -> ExitCode {
     match format {
         ListFormat::Text => {
-            for r in rules::all() {
+            // Each column as wide as its longest entry, so none is cut or
+            // pushed out of line by a long name.
+            let all = rules::all();
+            let width =
+                |f: &dyn Fn(&rules::Rule) -> usize| all.iter().map(|r| f(r)).max().unwrap_or(0);
+            let code = width(&|r| r.code.len());
+            let name = width(&|r| r.name.len());
+            let severity = width(&|r| r.severity.as_str().len());
+            let fix = width(&|r| r.fixability.as_str().len());
+            for r in all {
                 println!(
-                    "{:<7} {:<24} {:<8} fix:{:<10} {}{}{}",
+                    "{:<code$} {:<name$} {:<severity$} fix:{:<fix$} {}{}{}",
                     r.code,
                     r.name,
                     r.severity.as_str(),

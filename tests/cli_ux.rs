@@ -726,3 +726,38 @@ fn check_help_is_grouped_with_named_placeholders_within_100_columns() {
         "{help}"
     );
 }
+
+#[test]
+fn rule_suggests_the_nearest_code_or_name_as_select_does() {
+    let (code, _, err) = run(refit().args(["rule", "TAG02"]));
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: unknown rule `TAG02` (did you mean `TAG002`?); `refit rules` lists them\n"
+    );
+    let (_, _, err) = run(refit().args(["rule", "latest-tg"]));
+    assert!(err.contains("(did you mean `latest-tag`?)"), "{err}");
+    let (_, _, err) = run(refit().args(["rule", "QQQQQQ"]));
+    assert_eq!(err, "error: unknown rule `QQQQQQ`; `refit rules` lists them\n");
+}
+
+#[test]
+fn rules_columns_fit_the_longest_entry() {
+    let (code, out, _) = run(refit().arg("rules"));
+    assert_eq!(code, 0);
+    // Every row has its severity and `fix:` columns at the same offsets,
+    // the longest name (`redundant-target-platform`) included.
+    let at = |line: &str, what: &str| line.find(what);
+    let rows: Vec<&str> = out.lines().collect();
+    assert!(
+        rows.iter().any(|r| r.contains(" redundant-target-platform ")),
+        "{out}"
+    );
+    let severity: std::collections::BTreeSet<_> = rows
+        .iter()
+        .map(|r| ["warning", "error", "info"].iter().find_map(|s| at(r, &format!(" {s} "))))
+        .collect();
+    let fix: std::collections::BTreeSet<_> = rows.iter().map(|r| at(r, " fix:")).collect();
+    assert_eq!(severity.len(), 1, "{out}");
+    assert_eq!(fix.len(), 1, "{out}");
+}
