@@ -619,6 +619,18 @@ impl Run {
     }
 
     pub fn narrow(&self, reports: &mut Vec<FileReport>) -> Result<(), RunError> {
+        let before: Vec<usize> = reports.iter().map(|r| r.diagnostics.len()).collect();
+        let narrowed = self.narrow_findings(reports);
+        // A hidden finding's fix must not reach the review as a suggestion.
+        for (r, n) in reports.iter_mut().zip(before) {
+            if r.diagnostics.len() != n {
+                keep_suggestions_of_findings(r, self.options.unsafe_fixes);
+            }
+        }
+        narrowed
+    }
+
+    fn narrow_findings(&self, reports: &mut Vec<FileReport>) -> Result<(), RunError> {
         if let Some(change) = &self.change {
             for r in reports.iter_mut() {
                 let settings = match &r.path {
@@ -1006,4 +1018,36 @@ pub fn merge_walk_errors(reports: &mut Vec<FileReport>, errors: &[WalkError]) {
     }
     reports.extend(errors.iter().map(walk_error_report));
     reports.sort_by(|a, b| a.display.cmp(&b.display));
+}
+
+/// After `--diff-base` or a baseline hid findings of a file: its suggested
+/// text (`review`) keeps only the lines that the fixes of the findings left
+/// edit, each as the fix loop made it; every other line is as read. Fixes
+/// edit inside lines, so the line counts match; when they do not, nothing
+/// is suggested rather than a change no finding shown asks for.
+fn keep_suggestions_of_findings(report: &mut FileReport, unsafe_fixes: bool) {
+    let (Some(source), Some(suggested)) = (&report.source, &report.suggested) else {
+        return;
+    };
+    let index = crate::diagnostic::LineIndex::new(source);
+    let mut kept = std::collections::BTreeSet::new();
+    for fix in report.diagnostics.iter().filter_map(|d| d.fix.as_ref()) {
+        if fix.applicability == crate::diagnostic::Applicability::Unsafe && !unsafe_fixes {
+            continue;
+        }
+        for edit in &fix.edits {
+            let last = edit.span.end.max(edit.span.start + 1) - 1;
+            kept.extend(index.line_of(edit.span.start)..=index.line_of(last.min(source.len())));
+        }
+    }
+    let old: Vec<&str> = source.split_inclusive('\n').collect();
+    let new: Vec<&str> = suggested.split_inclusive('\n').collect();
+    let text: Option<String> = (old.len() == new.len()).then(|| {
+        old.iter()
+            .zip(&new)
+            .enumerate()
+            .map(|(i, (o, n))| if kept.contains(&i) { *n } else { *o })
+            .collect()
+    });
+    report.suggested = text.filter(|t| t != source);
 }

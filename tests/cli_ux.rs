@@ -3,7 +3,7 @@
 use std::fs;
 
 mod common;
-use common::{refit, run, write};
+use common::{git, refit, run, write};
 
 #[test]
 fn list_subcommands_take_the_check_format_names() {
@@ -738,7 +738,10 @@ fn rule_suggests_the_nearest_code_or_name_as_select_does() {
     let (_, _, err) = run(refit().args(["rule", "latest-tg"]));
     assert!(err.contains("(did you mean `latest-tag`?)"), "{err}");
     let (_, _, err) = run(refit().args(["rule", "QQQQQQ"]));
-    assert_eq!(err, "error: unknown rule `QQQQQQ`; `refit rules` lists them\n");
+    assert_eq!(
+        err,
+        "error: unknown rule `QQQQQQ`; `refit rules` lists them\n"
+    );
 }
 
 #[test]
@@ -750,14 +753,52 @@ fn rules_columns_fit_the_longest_entry() {
     let at = |line: &str, what: &str| line.find(what);
     let rows: Vec<&str> = out.lines().collect();
     assert!(
-        rows.iter().any(|r| r.contains(" redundant-target-platform ")),
+        rows.iter()
+            .any(|r| r.contains(" redundant-target-platform ")),
         "{out}"
     );
     let severity: std::collections::BTreeSet<_> = rows
         .iter()
-        .map(|r| ["warning", "error", "info"].iter().find_map(|s| at(r, &format!(" {s} "))))
+        .map(|r| {
+            ["warning", "error", "info"]
+                .iter()
+                .find_map(|s| at(r, &format!(" {s} ")))
+        })
         .collect();
     let fix: std::collections::BTreeSet<_> = rows.iter().map(|r| at(r, " fix:")).collect();
     assert_eq!(severity.len(), 1, "{out}");
     assert_eq!(fix.len(), 1, "{out}");
+}
+
+#[test]
+fn review_with_diff_base_suggests_only_for_the_findings_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    write(root, "Dockerfile", "FROM nginx:1.2 AS a\n");
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "one"]);
+    git(root, &["checkout", "-qb", "feature"]);
+    write(root, "Dockerfile", "FROM nginx:1.2 AS a\nFROM redis:7.2\n");
+    git(root, &["commit", "-qam", "two"]);
+    let (code, out, err) = run(refit().current_dir(root).args([
+        "check",
+        "--isolated",
+        "--select",
+        "REG",
+        "--diff-base",
+        "main",
+        "--format",
+        "review",
+    ]));
+    assert_eq!(code, 1, "{err}");
+    // Line 1's finding is not on a changed line: neither it nor its fix.
+    assert!(!out.contains("line 1"), "{out}");
+    assert!(!out.contains("nginx"), "{out}");
+    assert!(
+        out.contains(
+            "Suggested change for line 2:\n\n```suggestion\nFROM docker.io/library/redis:7.2\n```\n"
+        ),
+        "{out}"
+    );
 }
