@@ -325,6 +325,17 @@ pub fn suggest_rule(query: &str) -> Option<&'static str> {
     codes.chain(names).min().map(|(_, s)| s)
 }
 
+/// The name among `names` nearest to `query`, when near enough to be a
+/// typo (`mian` → `main`): for names refit does not own, such as branches.
+pub fn nearest<'a>(query: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    names
+        .into_iter()
+        .map(|n| (distance(query, n), n))
+        .filter(|(d, n)| *d > 0 && *d <= 2.max(n.chars().count() / 4))
+        .min()
+        .map(|(_, n)| n)
+}
+
 /// `unknown rule code `X``, with a suggestion when one is near.
 pub fn unknown_code_message(what: &str, code: &str) -> String {
     match suggest_code(code) {

@@ -277,7 +277,7 @@ impl Run {
         let change = match &options.diff_base {
             None => None,
             Some(base) => {
-                let dir = std::env::current_dir()
+                let dir = diff_base_dir(&options.paths)
                     .map_err(|e| RunError::Usage(format!("--diff-base: {e}")))?;
                 Some(
                     crate::gitdiff::change(&dir, base, options.diff_end)
@@ -1018,6 +1018,26 @@ pub fn merge_walk_errors(reports: &mut Vec<FileReport>, errors: &[WalkError]) {
     }
     reports.extend(errors.iter().map(walk_error_report));
     reports.sort_by(|a, b| a.display.cmp(&b.display));
+}
+
+/// Where `--diff-base` finds its repository: the one holding the first
+/// checked path (its folder, for a file), so `refit check --diff-base main
+/// ../other-repo` compares that repository, not the current folder's.
+/// Stdin and no path: the current folder.
+fn diff_base_dir(paths: &[PathBuf]) -> std::io::Result<PathBuf> {
+    let cwd = std::env::current_dir()?;
+    let Some(first) = paths.iter().find(|p| p.as_os_str() != "-") else {
+        return Ok(cwd);
+    };
+    let path = cwd.join(first);
+    Ok(if path.is_dir() {
+        path
+    } else {
+        match path.parent() {
+            Some(parent) if parent.is_dir() => parent.to_path_buf(),
+            _ => cwd,
+        }
+    })
 }
 
 /// After `--diff-base` or a baseline hid findings of a file: its suggested

@@ -802,3 +802,48 @@ fn review_with_diff_base_suggests_only_for_the_findings_it_shows() {
         "{out}"
     );
 }
+
+#[test]
+fn diff_base_compares_the_repository_of_the_checked_path_and_suggests_branches() {
+    let dir = tempfile::tempdir().unwrap();
+    let (outside, repo) = (dir.path().join("outside"), dir.path().join("repo"));
+    for root in [&outside, &repo] {
+        std::fs::create_dir_all(root).unwrap();
+        git(root, &["init", "-q", "-b", "main"]);
+        write(root, "Dockerfile", "FROM nginx:1.2 AS a\n");
+        git(root, &["add", "."]);
+        git(root, &["commit", "-qm", "one"]);
+    }
+    git(&repo, &["checkout", "-qb", "feature"]);
+    write(&repo, "Dockerfile", "FROM nginx:1.2 AS a\nFROM redis:7.2\n");
+    // Run from another repository: the checked path's repository counts.
+    let (code, out, err) = run(refit().current_dir(&outside).args([
+        "check",
+        "--isolated",
+        "--select",
+        "REG",
+        "--format",
+        "concise",
+        "--diff-base",
+        "main",
+        "../repo",
+    ]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.starts_with("../repo/Dockerfile:2:6: REG001 warning: Image `redis:7.2`"),
+        "{out}"
+    );
+    assert!(!out.contains(":1:6:"), "{out}");
+    let (code, _, err) = run(refit().current_dir(&outside).args([
+        "check",
+        "--isolated",
+        "--diff-base",
+        "mian",
+        "../repo",
+    ]));
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: --diff-base: `mian` is not a commit in this repository (did you mean `main`?)\n"
+    );
+}
