@@ -390,15 +390,24 @@ impl Run {
             ),
             Ok(_) => match engine::decode(bytes) {
                 Ok(text) => {
-                    let kind = match self
+                    let configured = self
                         .resolver
                         .for_file(&name)
                         .ok()
                         .flatten()
-                        .and_then(|c| c.kind_for(&name))
-                    {
-                        Some(k) => k,
-                        None => classify_explicit(&name),
+                        .and_then(|c| c.kind_for(&name));
+                    let kind = match (configured, &self.options.stdin_filename) {
+                        (Some(k), _) => k,
+                        // Bare `-`: a Dockerfile, and a parse error hints
+                        // at `--stdin-filename`.
+                        (None, None) => classify_explicit(&name),
+                        (None, Some(named)) => discover::stdin_kind(named, &text).ok_or_else(|| {
+                            RunError::Usage(format!(
+                                "--stdin-filename {}: the kind of file is unknown (the name says none, and the text does not start like a Dockerfile)\n  give stdin the name the file has in a repository, e.g. `--stdin-filename compose.yaml`; refit knows {}; or map the name to a kind in refit.toml `[kinds]`",
+                                discover::display_path(named),
+                                discover::STDIN_NAMES
+                            ))
+                        })?,
                     };
                     engine::process_text(
                         text,

@@ -847,3 +847,51 @@ fn diff_base_compares_the_repository_of_the_checked_path_and_suggests_branches()
         "error: --diff-base: `mian` is not a commit in this repository (did you mean `main`?)\n"
     );
 }
+
+#[test]
+fn stdin_filename_that_names_no_kind_is_a_usage_error_not_a_dockerfile() {
+    let compose = "services:\n  web:\n    image: redis:7.2\n";
+    let (code, out, err) = run(refit()
+        .args(["check", "--isolated", "--stdin-filename", "foo.txt", "-"])
+        .write_stdin(compose));
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(out, "");
+    assert!(
+        err.starts_with("error: --stdin-filename foo.txt: the kind of file is unknown"),
+        "{err}"
+    );
+    assert!(err.contains("`--stdin-filename compose.yaml`"), "{err}");
+    assert!(
+        !err.contains("E004") && !err.contains("unknown instruction"),
+        "{err}"
+    );
+    // A name that says nothing, with text that starts like a Dockerfile,
+    // is one (as a file named on the command line).
+    let (code, out, _) = run(refit()
+        .args([
+            "check",
+            "--isolated",
+            "--format",
+            "concise",
+            "--stdin-filename",
+            "foo.txt",
+            "-",
+        ])
+        .write_stdin("FROM redis:7.2\n"));
+    assert_eq!(code, 1);
+    assert!(out.starts_with("foo.txt:1:6: REG001 "), "{out}");
+    // Any YAML name with Compose text is Compose.
+    let (code, out, _) = run(refit()
+        .args([
+            "check",
+            "--isolated",
+            "--format",
+            "concise",
+            "--stdin-filename",
+            "app.yml",
+            "-",
+        ])
+        .write_stdin(compose));
+    assert_eq!(code, 1);
+    assert!(out.contains("(`services.web.image`)"), "{out}");
+}
