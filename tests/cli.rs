@@ -236,7 +236,7 @@ fn per_file_errors_exit_2_and_other_files_still_checked() {
         "Dockerfile.broken:1:1: E004 error: ",
         "Dockerfile.latin1:1:1: E002 error: File is not valid UTF-8",
         "good/Dockerfile:1:6: REG001 warning: ",
-        "missing/Dockerfile:1:1: E001 error: Cannot read file",
+        "missing/Dockerfile:1:1: E001 error: No such file or folder: the path does not exist",
     ] {
         assert!(out.contains(needle), "missing `{needle}` in:\n{out}");
     }

@@ -895,3 +895,41 @@ fn stdin_filename_that_names_no_kind_is_a_usage_error_not_a_dockerfile() {
     assert_eq!(code, 1);
     assert!(out.contains("(`services.web.image`)"), "{out}");
 }
+
+#[test]
+fn a_missing_path_is_named_as_missing_per_path() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "Dockerfile",
+        "FROM docker.io/library/nginx:1.27\n",
+    );
+    let (code, out, _) = run(refit().current_dir(dir.path()).args([
+        "check",
+        "--isolated",
+        "--format",
+        "concise",
+        "nosuchdir",
+        "gone/Dockerfile",
+        "Dockerfile",
+    ]));
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(
+        out,
+        "gone/Dockerfile:1:1: E001 error: No such file or folder: the path does not exist\n\
+         nosuchdir:1:1: E001 error: No such file or folder: the path does not exist\n\
+         Found 2 problems.\n\
+         2 files could not be checked.\n"
+    );
+    let (code, out, _) =
+        run(refit()
+            .current_dir(dir.path())
+            .args(["check", "--isolated", "nosuchdir"]));
+    assert_eq!(code, 2);
+    assert!(
+        out.starts_with(
+            "nosuchdir: E001(io-error)\n\n  × No such file or folder: the path does not exist\n"
+        ),
+        "{out}"
+    );
+}
