@@ -22,7 +22,8 @@ use std::process::ExitCode;
 #[command(
     name = "refit",
     version,
-    about = "Find every container image reference and make it safe"
+    about = "Find every container image reference and make it safe",
+    max_term_width = 100
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -108,133 +109,170 @@ pub enum ColorChoice {
     Never,
 }
 
+/// `check --help` groups its options under these headings, as ruff's.
+const RULES: &str = "Rule selection";
+const FILES: &str = "Files";
+const FIXING: &str = "Fixing";
+const OUTPUT: &str = "Output";
+const EXIT: &str = "Exit status";
+const ADOPTION: &str = "PR and adoption";
+const BUILD: &str = "Build inputs";
+const CONFIGURATION: &str = "Configuration";
+const ONLINE: &str = "Online (with --online)";
+
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// Files or folders to check (default: `.`); `-` reads stdin.
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// Check again each time a file under the paths changes, until
+    /// interrupted (Ctrl-C).
+    #[arg(long, conflicts_with_all = ["stdin_filename", "files_from", "write_baseline", "add_ignore"])]
+    pub watch: bool,
+
+    /// Rules to run: codes or prefixes (`REG`, `TAG001`), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "CODES", help_heading = RULES)]
+    pub select: Vec<String>,
+    /// Rules to add to the configured selection.
+    #[arg(long, value_delimiter = ',', value_name = "CODES", help_heading = RULES)]
+    pub extend_select: Vec<String>,
+    /// Rules to skip: codes or prefixes, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "CODES", help_heading = RULES)]
+    pub ignore: Vec<String>,
+
+    /// Globs to leave out when walking folders, replacing the config's
+    /// `exclude` (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS", help_heading = FILES)]
+    pub exclude: Vec<String>,
+    /// Globs to leave out when walking folders, in addition (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "GLOBS", help_heading = FILES)]
+    pub extend_exclude: Vec<String>,
+    /// Leave excluded files out even when named on the command line (for
+    /// pre-commit hooks, which name every changed file).
+    #[arg(long, help_heading = FILES)]
+    pub force_exclude: bool,
+    /// Also check the paths listed in FILE (`-`: stdin), as if given on the
+    /// command line: one per line, or NUL-separated (`git ls-files -z`);
+    /// an empty list checks nothing.
+    #[arg(long, value_name = "FILE", conflicts_with = "stdin_filename", help_heading = FILES)]
+    pub files_from: Option<PathBuf>,
+    /// The file name to report (and classify) stdin as.
+    #[arg(long, value_name = "PATH", help_heading = FILES)]
+    pub stdin_filename: Option<PathBuf>,
+    /// Files larger than this many bytes are reported (E003), not read
+    /// (default: the config's `max-file-size`, else 10 MiB).
+    #[arg(long, value_name = "BYTES", help_heading = FILES)]
+    pub max_file_size: Option<u64>,
+    /// List the files that would be checked, with the kind each is read
+    /// as, and check nothing.
+    #[arg(long, help_heading = FILES)]
+    pub show_files: bool,
+
     /// Apply safe fixes.
-    #[arg(long)]
+    #[arg(long, help_heading = FIXING)]
     pub fix: bool,
     /// Also apply (or show) unsafe fixes.
-    #[arg(long)]
+    #[arg(long, help_heading = FIXING)]
     pub unsafe_fixes: bool,
     /// Print the fixes as a unified diff and write nothing.
-    #[arg(long)]
+    #[arg(long, help_heading = FIXING)]
     pub diff: bool,
+    /// Apply fixes, but neither report nor fail on what is left (implies
+    /// `--fix`).
+    #[arg(long, conflicts_with = "diff", help_heading = FIXING)]
+    pub fix_only: bool,
+    /// With `--fix`, list the fixes that were applied.
+    #[arg(long, help_heading = FIXING)]
+    pub show_fixes: bool,
+
     /// Output format.
     #[arg(
         long,
         visible_alias = "output-format",
         value_enum,
-        default_value = "human"
+        default_value = "human",
+        help_heading = OUTPUT
     )]
     pub format: Format,
-    /// Apply fixes, but neither report nor fail on what is left (implies
-    /// `--fix`).
-    #[arg(long, conflicts_with = "diff")]
-    pub fix_only: bool,
-    /// Exit 0 even when findings remain (errors still exit 2).
-    #[arg(long)]
-    pub exit_zero: bool,
-    /// The lowest severity that fails the run (exit 1).
-    #[arg(long, value_enum, default_value = "warning")]
-    pub fail_level: FailLevel,
+    /// Write the report (or diff) to this file instead of stdout.
+    #[arg(short, long, value_name = "PATH", help_heading = OUTPUT)]
+    pub output_file: Option<PathBuf>,
     /// Print the findings, but no summary and no warnings.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = OUTPUT)]
     pub quiet: bool,
     /// Print nothing; only the exit status tells.
-    #[arg(short, long, conflicts_with = "quiet")]
+    #[arg(short, long, conflicts_with = "quiet", help_heading = OUTPUT)]
     pub silent: bool,
-    /// Write the report (or diff) to this file instead of stdout.
-    #[arg(short, long, value_name = "PATH")]
-    pub output_file: Option<PathBuf>,
     /// When to colour the output.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN", help_heading = OUTPUT)]
     pub color: ColorChoice,
-    /// Globs to leave out when walking folders, replacing the config's
-    /// `exclude` (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
-    pub exclude: Vec<String>,
-    /// Globs to leave out when walking folders, in addition (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "GLOBS")]
-    pub extend_exclude: Vec<String>,
-    /// Leave excluded files out even when named on the command line (for
-    /// pre-commit hooks, which name every changed file).
-    #[arg(long)]
-    pub force_exclude: bool,
-    /// List the files that would be checked, with the kind each is read
-    /// as, and check nothing.
-    #[arg(long)]
-    pub show_files: bool,
-    /// Rules to run: codes or prefixes (`REG`, `TAG001`), comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub select: Vec<String>,
-    /// Rules to skip: codes or prefixes, comma-separated.
-    #[arg(long, value_delimiter = ',')]
-    pub ignore: Vec<String>,
-    /// Override a Dockerfile ARG: `NAME=VALUE` (or `NAME`, taken from the environment).
-    #[arg(long = "build-arg", value_name = "NAME=VALUE")]
-    pub build_args: Vec<String>,
-    /// A value for Compose interpolation: `NAME=VALUE` (wins over `.env`).
-    #[arg(long = "env", value_name = "NAME=VALUE")]
-    pub env: Vec<String>,
-    /// The file name to report (and classify) stdin as.
-    #[arg(long)]
-    pub stdin_filename: Option<PathBuf>,
-    /// Also check the paths listed in FILE (`-`: stdin), one per line or
-    /// NUL-separated (`find -print0`, `git ls-files -z`), as if given on
-    /// the command line; an empty list checks nothing.
-    #[arg(long, value_name = "FILE", conflicts_with = "stdin_filename")]
-    pub files_from: Option<PathBuf>,
-    /// Files larger than this many bytes are reported (E003), not read
-    /// (default: the config's `max-file-size`, else 10 MiB).
-    #[arg(long)]
-    pub max_file_size: Option<u64>,
     /// Print a count of findings per rule instead of the findings.
-    #[arg(long)]
+    #[arg(long, help_heading = OUTPUT)]
     pub statistics: bool,
     /// Indent SARIF output (default: compact, one result per line).
-    #[arg(long)]
+    #[arg(long, help_heading = OUTPUT)]
     pub pretty: bool,
+
+    /// The lowest severity that fails the run (exit 1).
+    #[arg(long, value_enum, default_value = "warning", value_name = "LEVEL", help_heading = EXIT)]
+    pub fail_level: FailLevel,
+    /// Exit 0 even when findings remain (errors still exit 2).
+    #[arg(long, help_heading = EXIT)]
+    pub exit_zero: bool,
     /// With `--fix`, exit 1 when a file was changed, even if nothing is
     /// left to report (for pre-commit).
-    #[arg(long)]
+    #[arg(long, help_heading = EXIT)]
     pub exit_non_zero_on_fix: bool,
-    /// Add a suppression comment for every current finding (adopting refit
-    /// in a large repository), instead of reporting them.
-    #[arg(long, conflicts_with_all = ["fix", "diff"])]
-    pub add_ignore: bool,
+
     /// Report only findings on lines changed since the merge base of REF
     /// and HEAD, plus uncommitted changes; unchanged files are not read.
-    #[arg(long, value_name = "REF", value_parser = diff_base_ref)]
+    #[arg(long, value_name = "REF", value_parser = diff_base_ref, help_heading = ADOPTION)]
     pub diff_base: Option<String>,
     /// With `--diff-base`: findings on changed lines, or in changed files.
-    #[arg(long, value_enum, default_value = "lines", requires = "diff_base")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "lines",
+        requires = "diff_base",
+        value_name = "SCOPE",
+        help_heading = ADOPTION
+    )]
     pub diff_scope: crate::gitdiff::DiffScope,
     /// With `--diff-base`: only the commits since the merge base, not the
     /// working tree (what a CI checkout of a pull request has); git then
     /// never looks at unchanged files, however large the repository.
-    #[arg(long, requires = "diff_base")]
+    #[arg(long, requires = "diff_base", help_heading = ADOPTION)]
     pub diff_committed: bool,
     /// Hide the findings recorded in this baseline file (default: the
     /// config's `baseline`).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = ADOPTION)]
     pub baseline: Option<PathBuf>,
     /// Record today's findings in a baseline file instead of reporting them.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["fix", "diff", "add_ignore", "baseline"])]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["fix", "diff", "add_ignore", "baseline"],
+        help_heading = ADOPTION
+    )]
     pub write_baseline: Option<PathBuf>,
-    /// With `--fix`, list the fixes that were applied.
-    #[arg(long)]
-    pub show_fixes: bool,
-    /// Rules to add to the configured selection.
-    #[arg(long, value_delimiter = ',')]
-    pub extend_select: Vec<String>,
-    #[command(flatten)]
+    /// Add a suppression comment for every current finding (adopting refit
+    /// in a large repository), instead of reporting them.
+    #[arg(long, conflicts_with_all = ["fix", "diff"], help_heading = ADOPTION)]
+    pub add_ignore: bool,
+
+    /// Override a Dockerfile ARG: `NAME=VALUE` (or `NAME`, taken from the environment).
+    #[arg(long = "build-arg", value_name = "NAME=VALUE", help_heading = BUILD)]
+    pub build_args: Vec<String>,
+    /// A value for Compose interpolation: `NAME=VALUE` (wins over `.env`).
+    #[arg(long = "env", value_name = "NAME=VALUE", help_heading = BUILD)]
+    pub env: Vec<String>,
+
+    #[command(flatten, next_help_heading = CONFIGURATION)]
     pub config: ConfigArgs,
     /// Also ask the registries (REF003, REF004, MIR003); offline otherwise.
-    #[arg(long)]
+    #[arg(long, help_heading = ONLINE)]
     pub online: bool,
-    #[command(flatten, next_help_heading = "Online (with --online)")]
+    #[command(flatten, next_help_heading = ONLINE)]
     pub online_args: crate::online::cli::OnlineArgs,
 }
 
@@ -283,7 +321,8 @@ pub fn run() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Check(args) => check(*args),
+        Command::Check(args) if args.watch => watch(&args),
+        Command::Check(args) => check(&args),
         Command::Reference(args) => reference(args),
         Command::Sites(args) => sites(args),
         Command::Rule { code, all } => match code {
@@ -490,7 +529,7 @@ fn parse_build_args(raw: &[String]) -> Result<std::collections::BTreeMap<String,
     Ok(out)
 }
 
-fn check(args: CheckArgs) -> ExitCode {
+fn check(args: &CheckArgs) -> ExitCode {
     let build_args = match parse_build_args(&args.build_args) {
         Ok(b) => b,
         Err(e) => return usage_error(&e),
@@ -563,7 +602,7 @@ fn check(args: CheckArgs) -> ExitCode {
             Ok(r) => r,
             Err(e) => return usage_error(&e.to_string()),
         };
-        return finish_collected(&args, &run, vec![report], true);
+        return finish_collected(args, &run, vec![report], true);
     }
     let unknown = run.unknown_files();
     if talk {
@@ -620,7 +659,7 @@ fn check(args: CheckArgs) -> ExitCode {
         if let Err(e) = streamed {
             return usage_error(&e.to_string());
         }
-        return finish_collected(&args, &run, reports, false);
+        return finish_collected(args, &run, reports, false);
     }
     // `-o FILE` streams too: into a temporary file put in place at the end.
     let mut stdout = match &args.output_file {
@@ -672,6 +711,49 @@ fn check(args: CheckArgs) -> ExitCode {
         }
     }
     code
+}
+
+/// `check --watch`: check, then again after each change under the paths,
+/// until interrupted (Ctrl-C).
+fn watch(args: &CheckArgs) -> ExitCode {
+    if args.paths.iter().any(|p| p.as_os_str() == "-") {
+        return usage_error("`--watch` watches files on disk, not stdin");
+    }
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let watch = match crate::watch::Watch::new(&paths, args.output_file.as_deref()) {
+        Ok(w) => w,
+        Err(e) => return usage_error(&e),
+    };
+    // A terminal is cleared before each run; a pipe or file gets the
+    // marks only, so every run stays in the log.
+    let clear = args.output_file.is_none() && std::io::stdout().is_terminal();
+    let mut changed: Vec<PathBuf> = Vec::new();
+    loop {
+        if clear {
+            print!("\x1b[2J\x1b[H");
+            let _ = std::io::stdout().flush();
+        }
+        match changed.as_slice() {
+            [] => eprintln!("[refit] Checking in watch mode (Ctrl-C to stop)..."),
+            [one] => eprintln!(
+                "[refit] {} changed: checking again...",
+                terminal(&one.display().to_string())
+            ),
+            many => eprintln!("[refit] {} files changed: checking again...", many.len()),
+        }
+        // Each run's own status is shown by its report; only the watch
+        // failing ends the loop.
+        let _ = check(args);
+        eprintln!("[refit] Watching for changes...");
+        changed = match watch.wait() {
+            Ok(c) => c,
+            Err(e) => return usage_error(&e),
+        };
+    }
 }
 
 /// Where a streamed report goes: stdout, or `-o FILE`.
@@ -1193,7 +1275,13 @@ fn rule(code: &str) -> ExitCode {
         println!("# {name} ({c})\n\nA per-file error.\n\n{doc}");
         return ExitCode::SUCCESS;
     }
-    usage_error(&format!("unknown rule `{code}`; `refit rules` lists them"))
+    let near = crate::config::suggest_rule(code)
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    usage_error(&format!(
+        "unknown rule `{}`{near}; `refit rules` lists them",
+        terminal(code)
+    ))
 }
 
 /// `refit rule --all`: every rule's page, then the per-file errors, for
@@ -1211,9 +1299,18 @@ fn all_rules() -> ExitCode {
 fn list_rules(format: ListFormat) -> ExitCode {
     match format {
         ListFormat::Text => {
-            for r in rules::all() {
+            // Each column as wide as its longest entry, so none is cut or
+            // pushed out of line by a long name.
+            let all = rules::all();
+            let width =
+                |f: &dyn Fn(&rules::Rule) -> usize| all.iter().map(|r| f(r)).max().unwrap_or(0);
+            let code = width(&|r| r.code.len());
+            let name = width(&|r| r.name.len());
+            let severity = width(&|r| r.severity.as_str().len());
+            let fix = width(&|r| r.fixability.as_str().len());
+            for r in all {
                 println!(
-                    "{:<7} {:<24} {:<8} fix:{:<10} {}{}{}",
+                    "{:<code$} {:<name$} {:<severity$} fix:{:<fix$} {}{}{}",
                     r.code,
                     r.name,
                     r.severity.as_str(),

@@ -302,6 +302,40 @@ pub fn suggest_code(code: &str) -> Option<&'static str> {
         .map(|(_, c)| c)
 }
 
+/// The rule or per-file error nearest to an unknown code or name, for
+/// `refit rule` (`TAG02` → `TAG002`, `latest-tg` → `latest-tag`): whole
+/// codes and names, never a prefix.
+pub fn suggest_rule(query: &str) -> Option<&'static str> {
+    let all = crate::rules::all();
+    let errors = crate::diagnostic::FILE_ERRORS;
+    let upper = query.to_ascii_uppercase();
+    let codes = all
+        .iter()
+        .map(|r| r.code)
+        .chain(errors.iter().map(|(c, _, _)| *c))
+        .map(|c| (distance(&upper, c), c))
+        .filter(|(d, _)| *d <= 2);
+    let lower = query.to_ascii_lowercase();
+    let names = all
+        .iter()
+        .map(|r| r.name)
+        .chain(errors.iter().map(|(_, n, _)| *n))
+        .map(|n| (distance(&lower, n), n))
+        .filter(|(d, n)| *d <= 2.max(n.len() / 4));
+    codes.chain(names).min().map(|(_, s)| s)
+}
+
+/// The name among `names` nearest to `query`, when near enough to be a
+/// typo (`mian` → `main`): for names refit does not own, such as branches.
+pub fn nearest<'a>(query: &str, names: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    names
+        .into_iter()
+        .map(|n| (distance(query, n), n))
+        .filter(|(d, n)| *d > 0 && *d <= 2.max(n.chars().count() / 4))
+        .min()
+        .map(|(_, n)| n)
+}
+
 /// `unknown rule code `X``, with a suggestion when one is near.
 pub fn unknown_code_message(what: &str, code: &str) -> String {
     match suggest_code(code) {

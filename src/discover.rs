@@ -211,6 +211,26 @@ pub fn explicit_kind(path: &Path) -> Option<FileKind> {
     looks_like_dockerfile(&String::from_utf8_lossy(&head)).then_some(kind)
 }
 
+/// The kind of stdin named by `--stdin-filename`, as `explicit_kind` tells
+/// a file's: by the name, else a Dockerfile when the text starts like one;
+/// `None` when neither says (`foo.txt` holding Compose).
+pub fn stdin_kind(name: &Path, text: &str) -> Option<FileKind> {
+    let kind = classify_explicit(name);
+    // Any YAML name falls back to Kubernetes; its text can say Compose, as
+    // a file's does (`is_compose_file`).
+    if kind == FileKind::Kubernetes && looks_like_compose(text) {
+        return Some(FileKind::Compose);
+    }
+    let guessed = kind == FileKind::Dockerfile && classify(name).is_none();
+    (!guessed || looks_like_dockerfile(text)).then_some(kind)
+}
+
+/// What `--stdin-filename` may say, for the error when it says nothing.
+pub const STDIN_NAMES: &str = "`Dockerfile`, `*.Dockerfile`, `Containerfile`, `compose.yaml`, \
+    `docker-compose*.yml`, `values.yaml` (Helm), any other `*.yaml` (Kubernetes), \
+    `.gitlab-ci.yml`, `.github/workflows/*.yml`, `kustomization.yaml`, `daemon.json`, \
+    `buildkitd.toml`, `hosts.toml`, `registries.conf`";
+
 /// The first instruction (after comments, parser directives and blank
 /// lines) is `FROM` or `ARG`, as BuildKit requires.
 fn looks_like_dockerfile(text: &str) -> bool {

@@ -186,11 +186,14 @@ const FIRST_BLOCK: usize = 8 * 1024;
 pub fn read_capped(path: &Path, max_file_size: u64) -> Result<Vec<u8>, Box<Diagnostic>> {
     use std::io::Read;
     let cannot = |e: std::io::Error| {
-        Box::new(file_error(
-            "E001",
-            format!("Cannot read file: {e}"),
-            Span::new(0, 0),
-        ))
+        // Mostly a mistyped path on the command line, file or folder: say
+        // so, not "cannot read file" with the OS's words for it.
+        let message = if e.kind() == std::io::ErrorKind::NotFound {
+            "No such file or folder: the path does not exist".to_string()
+        } else {
+            format!("Cannot read file: {e}")
+        };
+        Box::new(file_error("E001", message, Span::new(0, 0)))
     };
     let over = |size: Option<u64>| {
         let message = match size {

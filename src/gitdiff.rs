@@ -248,6 +248,24 @@ fn no_merge_base(top: &Path, base: &str, e: &DiffError) -> DiffError {
         } else {
             " Fetch it first (`git fetch origin <base>`)."
         };
+        // A typo of a branch or tag name (`mian`) is likelier than a
+        // missing fetch.
+        let names = git_text(
+            top,
+            &[
+                "for-each-ref",
+                "--format=%(refname:short)",
+                "refs/heads",
+                "refs/remotes",
+                "refs/tags",
+            ],
+        )
+        .unwrap_or_default();
+        if let Some(near) = crate::config::nearest(base, names.lines()) {
+            return DiffError(format!(
+                "--diff-base: `{base}` is not a commit in this repository (did you mean `{near}`?)"
+            ));
+        }
         return DiffError(format!(
             "--diff-base: `{base}` is not a commit in this repository.{hint}"
         ));

@@ -33,5 +33,6 @@ pub mod sources;
 pub mod span;
 pub mod stamp;
 pub mod suppress;
+pub mod watch;
 pub mod workspace;
 pub mod write;

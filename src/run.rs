@@ -277,7 +277,7 @@ impl Run {
         let change = match &options.diff_base {
             None => None,
             Some(base) => {
-                let dir = std::env::current_dir()
+                let dir = diff_base_dir(&options.paths)
                     .map_err(|e| RunError::Usage(format!("--diff-base: {e}")))?;
                 Some(
                     crate::gitdiff::change(&dir, base, options.diff_end)
@@ -390,15 +390,24 @@ impl Run {
             ),
             Ok(_) => match engine::decode(bytes) {
                 Ok(text) => {
-                    let kind = match self
+                    let configured = self
                         .resolver
                         .for_file(&name)
                         .ok()
                         .flatten()
-                        .and_then(|c| c.kind_for(&name))
-                    {
-                        Some(k) => k,
-                        None => classify_explicit(&name),
+                        .and_then(|c| c.kind_for(&name));
+                    let kind = match (configured, &self.options.stdin_filename) {
+                        (Some(k), _) => k,
+                        // Bare `-`: a Dockerfile, and a parse error hints
+                        // at `--stdin-filename`.
+                        (None, None) => classify_explicit(&name),
+                        (None, Some(named)) => discover::stdin_kind(named, &text).ok_or_else(|| {
+                            RunError::Usage(format!(
+                                "--stdin-filename {}: the kind of file is unknown (the name says none, and the text does not start like a Dockerfile)\n  give stdin the name the file has in a repository, e.g. `--stdin-filename compose.yaml`; refit knows {}; or map the name to a kind in refit.toml `[kinds]`",
+                                discover::display_path(named),
+                                discover::STDIN_NAMES
+                            ))
+                        })?,
                     };
                     engine::process_text(
                         text,
@@ -619,6 +628,18 @@ impl Run {
     }
 
     pub fn narrow(&self, reports: &mut Vec<FileReport>) -> Result<(), RunError> {
+        let before: Vec<usize> = reports.iter().map(|r| r.diagnostics.len()).collect();
+        let narrowed = self.narrow_findings(reports);
+        // A hidden finding's fix must not reach the review as a suggestion.
+        for (r, n) in reports.iter_mut().zip(before) {
+            if r.diagnostics.len() != n {
+                keep_suggestions_of_findings(r, self.options.unsafe_fixes);
+            }
+        }
+        narrowed
+    }
+
+    fn narrow_findings(&self, reports: &mut Vec<FileReport>) -> Result<(), RunError> {
         if let Some(change) = &self.change {
             for r in reports.iter_mut() {
                 let settings = match &r.path {
@@ -1006,4 +1027,56 @@ pub fn merge_walk_errors(reports: &mut Vec<FileReport>, errors: &[WalkError]) {
     }
     reports.extend(errors.iter().map(walk_error_report));
     reports.sort_by(|a, b| a.display.cmp(&b.display));
+}
+
+/// Where `--diff-base` finds its repository: the one holding the first
+/// checked path (its folder, for a file), so `refit check --diff-base main
+/// ../other-repo` compares that repository, not the current folder's.
+/// Stdin and no path: the current folder.
+fn diff_base_dir(paths: &[PathBuf]) -> std::io::Result<PathBuf> {
+    let cwd = std::env::current_dir()?;
+    let Some(first) = paths.iter().find(|p| p.as_os_str() != "-") else {
+        return Ok(cwd);
+    };
+    let path = cwd.join(first);
+    Ok(if path.is_dir() {
+        path
+    } else {
+        match path.parent() {
+            Some(parent) if parent.is_dir() => parent.to_path_buf(),
+            _ => cwd,
+        }
+    })
+}
+
+/// After `--diff-base` or a baseline hid findings of a file: its suggested
+/// text (`review`) keeps only the lines that the fixes of the findings left
+/// edit, each as the fix loop made it; every other line is as read. Fixes
+/// edit inside lines, so the line counts match; when they do not, nothing
+/// is suggested rather than a change no finding shown asks for.
+fn keep_suggestions_of_findings(report: &mut FileReport, unsafe_fixes: bool) {
+    let (Some(source), Some(suggested)) = (&report.source, &report.suggested) else {
+        return;
+    };
+    let index = crate::diagnostic::LineIndex::new(source);
+    let mut kept = std::collections::BTreeSet::new();
+    for fix in report.diagnostics.iter().filter_map(|d| d.fix.as_ref()) {
+        if fix.applicability == crate::diagnostic::Applicability::Unsafe && !unsafe_fixes {
+            continue;
+        }
+        for edit in &fix.edits {
+            let last = edit.span.end.max(edit.span.start + 1) - 1;
+            kept.extend(index.line_of(edit.span.start)..=index.line_of(last.min(source.len())));
+        }
+    }
+    let old: Vec<&str> = source.split_inclusive('\n').collect();
+    let new: Vec<&str> = suggested.split_inclusive('\n').collect();
+    let text: Option<String> = (old.len() == new.len()).then(|| {
+        old.iter()
+            .zip(&new)
+            .enumerate()
+            .map(|(i, (o, n))| if kept.contains(&i) { *n } else { *o })
+            .collect()
+    });
+    report.suggested = text.filter(|t| t != source);
 }

@@ -390,7 +390,7 @@ fn mode_of(_: &Metadata) -> u32 {
 }
 
 /// The start of every temporary file name refit makes.
-const TEMP_PREFIX: &str = ".refit-";
+pub const TEMP_PREFIX: &str = ".refit-";
 
 /// A temporary file in the folder of the file it will replace: anonymous
 /// where the file system allows (`O_TMPFILE`), else named

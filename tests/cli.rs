@@ -15,14 +15,14 @@ fn examples_concise_positions_and_exit_1() {
             .args(["check", "--format", "concise", "examples/"]));
     assert_eq!(code, 1, "{out}");
     let expected = [
-        "examples/api/Dockerfile:6:6: REG001 Image `python:3.12-slim` has no registry; Docker Hub is implied",
-        "examples/api/Dockerfile:4:6: REF002 Without a build argument, `FROM ghcr.io/astral-sh/uv:${UV_VERSION}` is the invalid reference `ghcr.io/astral-sh/uv:`: `UV_VERSION` has no default",
-        "examples/build-host/daemon.json:4:6: MIR001 Mirror `docker.mirrors.ustc.edu.cn` is dead since 2024-06-06",
-        "examples/build-host/daemon.json:5:6: MIR002 Registry `registry.cn-hangzhou.aliyuncs.com` is listed as a mirror of `docker.io`",
-        "examples/cluster-tools/Containerfile:1:6: REG004 Image `k8s.gcr.io/kubectl:v1.26.0` uses `k8s.gcr.io`, which moved to `registry.k8s.io`",
-        "examples/web/Dockerfile:1:10: REG001 Image `docker/dockerfile:1.7` has no registry; Docker Hub is implied",
-        "examples/web/Dockerfile:3:6: REG002 Image `registry.cn-hangzhou.aliyuncs.com/library/node:18-alpine` takes Docker Hub's `library/` path from `registry.cn-hangzhou.aliyuncs.com`, which is not a Docker Hub mirror",
-        "examples/web/Dockerfile:10:6: TAG002 Image `nginx:latest` uses the mutable `latest` tag",
+        "examples/api/Dockerfile:6:6: REG001 warning: Image `python:3.12-slim` has no registry; Docker Hub is implied",
+        "examples/api/Dockerfile:4:6: REF002 warning: Without a build argument, `FROM ghcr.io/astral-sh/uv:${UV_VERSION}` is the invalid reference `ghcr.io/astral-sh/uv:`: `UV_VERSION` has no default",
+        "examples/build-host/daemon.json:4:6: MIR001 warning: Mirror `docker.mirrors.ustc.edu.cn` is dead since 2024-06-06",
+        "examples/build-host/daemon.json:5:6: MIR002 warning: Registry `registry.cn-hangzhou.aliyuncs.com` is listed as a mirror of `docker.io`",
+        "examples/cluster-tools/Containerfile:1:6: REG004 warning: Image `k8s.gcr.io/kubectl:v1.26.0` uses `k8s.gcr.io`, which moved to `registry.k8s.io`",
+        "examples/web/Dockerfile:1:10: REG001 warning: Image `docker/dockerfile:1.7` has no registry; Docker Hub is implied",
+        "examples/web/Dockerfile:3:6: REG002 warning: Image `registry.cn-hangzhou.aliyuncs.com/library/node:18-alpine` takes Docker Hub's `library/` path from `registry.cn-hangzhou.aliyuncs.com`, which is not a Docker Hub mirror",
+        "examples/web/Dockerfile:10:6: TAG002 warning: Image `nginx:latest` uses the mutable `latest` tag",
     ];
     for line in expected {
         assert!(
@@ -231,12 +231,12 @@ fn per_file_errors_exit_2_and_other_files_still_checked() {
     ]));
     assert_eq!(code, 2, "{out}");
     for needle in [
-        "Dockerfile.big:1:1: E003 ",
-        "Dockerfile.bin:1:1: E002 File is binary",
-        "Dockerfile.broken:1:1: E004 ",
-        "Dockerfile.latin1:1:1: E002 File is not valid UTF-8",
-        "good/Dockerfile:1:6: REG001 ",
-        "missing/Dockerfile:1:1: E001 Cannot read file",
+        "Dockerfile.big:1:1: E003 error: ",
+        "Dockerfile.bin:1:1: E002 error: File is binary",
+        "Dockerfile.broken:1:1: E004 error: ",
+        "Dockerfile.latin1:1:1: E002 error: File is not valid UTF-8",
+        "good/Dockerfile:1:6: REG001 warning: ",
+        "missing/Dockerfile:1:1: E001 error: No such file or folder: the path does not exist",
     ] {
         assert!(out.contains(needle), "missing `{needle}` in:\n{out}");
     }
@@ -293,7 +293,10 @@ fn stdin_check_and_fix() {
         ])
         .write_stdin("FROM nginx:1.27\n"));
     assert_eq!(code, 1);
-    assert!(out.starts_with("web/Dockerfile:1:6: REG001 "), "{out}");
+    assert!(
+        out.starts_with("web/Dockerfile:1:6: REG001 warning: "),
+        "{out}"
+    );
     let (code, out, err) = run(refit()
         .args(["check", "--fix", "--format", "concise", "-"])
         .write_stdin("FROM nginx:1.27\n"));
@@ -313,7 +316,8 @@ fn build_arg_overrides() {
     let (code, out, _) = run(refit().args(["check", "--format", "concise"]).arg(&file));
     assert_eq!(code, 1);
     assert!(
-        out.contains("REF002 Without a build argument") && out.contains("`TAG` has no default"),
+        out.contains("REF002 warning: Without a build argument")
+            && out.contains("`TAG` has no default"),
         "{out}"
     );
     let (code, out, _) = run(refit()
@@ -714,7 +718,9 @@ fn inline_suppressions_in_every_file_kind() {
         .args(["check", "--format", "concise"]));
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains(".gitlab-ci.yml:1:36: SUP001 Suppression of `REG001` suppresses nothing"),
+        out.contains(
+            ".gitlab-ci.yml:1:36: SUP001 warning: Suppression of `REG001` suppresses nothing"
+        ),
         "{out}"
     );
 }
@@ -772,9 +778,9 @@ fn daemon_mirror_settings_end_to_end() {
     assert_eq!(
         lines,
         [
-            "etc/containerd/certs.d/docker.io/hosts.toml:3:8: MIR001 Mirror `hub-mirror.c.163.com` is dead since 2024-11: NetEase's mirror closed in 2024",
-            "etc/docker/daemon.json:3:6: MIR001 Mirror `docker.mirrors.ustc.edu.cn` is dead since 2024-06-06: USTC closed its Docker Hub cache on 2024-06-06",
-            "etc/docker/daemon.json:4:6: MIR002 Registry `registry.cn-hangzhou.aliyuncs.com` is listed as a mirror of `docker.io`: Alibaba Cloud Container Registry is a registry, not a Docker Hub mirror: its `library/` namespace holds whatever someone pushed",
+            "etc/containerd/certs.d/docker.io/hosts.toml:3:8: MIR001 warning: Mirror `hub-mirror.c.163.com` is dead since 2024-11: NetEase's mirror closed in 2024",
+            "etc/docker/daemon.json:3:6: MIR001 warning: Mirror `docker.mirrors.ustc.edu.cn` is dead since 2024-06-06: USTC closed its Docker Hub cache on 2024-06-06",
+            "etc/docker/daemon.json:4:6: MIR002 warning: Registry `registry.cn-hangzhou.aliyuncs.com` is listed as a mirror of `docker.io`: Alibaba Cloud Container Registry is a registry, not a Docker Hub mirror: its `library/` namespace holds whatever someone pushed",
         ],
         "{out}"
     );
@@ -804,7 +810,7 @@ fn daemon_mirror_settings_end_to_end() {
     assert_eq!(code, 2, "{out}");
     assert!(
         out.contains(
-            "etc/docker/daemon.json:2:48: E004 invalid JSON: trailing comma at line 2 column 48"
+            "etc/docker/daemon.json:2:48: E004 error: invalid JSON: trailing comma at line 2 column 48"
         ),
         "{out}"
     );
@@ -964,8 +970,11 @@ fn utf16_and_utf32_yaml_is_read_but_not_fixed() {
         .current_dir(dir.path())
         .args(["check", "--format", "concise", "--select", "TAG002", "."]));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("compose.yaml:3:12: TAG002 "), "{out}");
-    assert!(out.contains("docker-compose.yml:3:12: TAG002 "), "{out}");
+    assert!(out.contains("compose.yaml:3:12: TAG002 warning: "), "{out}");
+    assert!(
+        out.contains("docker-compose.yml:3:12: TAG002 warning: "),
+        "{out}"
+    );
     assert!(!out.contains("E002"), "{out}");
     // A fix would re-encode the file: refused, with a note, bytes untouched.
     let (code, out, _) = run(refit().current_dir(dir.path()).args([
@@ -978,7 +987,7 @@ fn utf16_and_utf32_yaml_is_read_but_not_fixed() {
         "compose.yaml",
     ]));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("N002 File is UTF-16LE"), "{out}");
+    assert!(out.contains("N002 note: File is UTF-16LE"), "{out}");
     assert!(out.contains("REG001"), "{out}");
     assert_eq!(fs::read(dir.path().join("compose.yaml")).unwrap(), utf16le);
     // A Dockerfile stays UTF-8 only, as BuildKit reads it.
@@ -1004,7 +1013,7 @@ fn templated_manifest_is_a_note_and_does_not_change_the_exit_status() {
     ]));
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("deploy/app.yaml:1:1: N001 Skipped as YAML"),
+        out.contains("deploy/app.yaml:1:1: N001 note: Skipped as YAML"),
         "{out}"
     );
     // The plain `image:` lines are still read.
@@ -1012,7 +1021,10 @@ fn templated_manifest_is_a_note_and_does_not_change_the_exit_status() {
         "check", "--format", "concise", "--select", "TAG001", "deploy",
     ]));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("deploy/app.yaml:11:18: TAG001 "), "{out}");
+    assert!(
+        out.contains("deploy/app.yaml:11:18: TAG001 warning: "),
+        "{out}"
+    );
 }
 
 #[test]
@@ -1029,7 +1041,7 @@ fn compose_named_on_the_command_line_is_recognised_by_content() {
             .args(["check", "--format", "concise", "--select", "TAG002", arg]));
         assert_eq!(code, 1, "{out}");
         assert!(
-            out.contains("app.yml:3:12: TAG002 ") && out.contains("services.web.image"),
+            out.contains("app.yml:3:12: TAG002 warning: ") && out.contains("services.web.image"),
             "{out}"
         );
     }

@@ -119,7 +119,7 @@ fn stdin_filename_implies_stdin_and_parse_errors_hint_at_it() {
         .args(["check", "--isolated", "--format", "concise", "-"])
         .write_stdin("services:\n  web:\n    image: redis\n"));
     assert_eq!(code, 2);
-    assert!(out.contains("E004 unknown instruction: services: (stdin was read as a Dockerfile; name it with `--stdin-filename`"), "{out}");
+    assert!(out.contains("E004 error: unknown instruction: services: (stdin was read as a Dockerfile; name it with `--stdin-filename`"), "{out}");
 }
 
 #[test]
@@ -161,7 +161,7 @@ fn exit_zero_quiet_silent_and_output_file() {
     assert_eq!(code, 1);
     assert_eq!(
         out,
-        "Dockerfile:1:6: REG001 Image `node:20` has no registry; Docker Hub is implied\n"
+        "Dockerfile:1:6: REG001 warning: Image `node:20` has no registry; Docker Hub is implied\n"
     );
     let (code, out, err) = run(refit().args(args).arg("--silent").write_stdin(input));
     assert_eq!((code, out.as_str(), err.as_str()), (1, "", ""));

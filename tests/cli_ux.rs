@@ -3,7 +3,7 @@
 use std::fs;
 
 mod common;
-use common::{refit, run, write};
+use common::{git, refit, run, write};
 
 #[test]
 fn list_subcommands_take_the_check_format_names() {
@@ -114,7 +114,7 @@ fn invalid_references_name_the_bad_part() {
         ])
         .write_stdin("FROM node:\nFROM docker.io/library/node@sha256:abc\n"));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("Dockerfile:1:6: REF001 Image reference `node:` is invalid: invalid reference format (the tag after `:` is empty)"), "{out}");
+    assert!(out.contains("Dockerfile:1:6: REF001 error: Image reference `node:` is invalid: invalid reference format (the tag after `:` is empty)"), "{out}");
     assert!(
         out.contains("(the sha256 digest has 3 hex digits; it needs 64)"),
         "{out}"
@@ -403,7 +403,7 @@ fn man_page_has_every_subcommand_exit_status_and_environment() {
         assert!(page.contains(var), "{var}");
     }
     assert!(
-        page.contains("\\fB\\-\\-select\\fR \\fISELECT\\fR"),
+        page.contains("\\fB\\-\\-select\\fR \\fICODES\\fR"),
         "{page}"
     );
     assert!(
@@ -550,4 +550,386 @@ fn ref002_default_scope_is_what_the_repository_proves() {
         "docker build $BUILD_ARGS -t app .\n",
     );
     assert_eq!(codes(&[]), Vec::<String>::new());
+}
+
+#[test]
+fn every_human_header_names_path_line_and_column() {
+    // Issue 24: the first finding of a frame had a bare `REG001(…)` header.
+    let (code, out, _) = run(refit()
+        .args(["check", "--isolated", "--select", "REG,TAG"])
+        .args(["--stdin-filename", "Dockerfile", "-"])
+        .write_stdin("FROM nginx:latest\nFROM alpine:3.19\n"));
+    assert_eq!(code, 1);
+    let headers: Vec<&str> = out
+        .lines()
+        .filter(|l| l.ends_with(')') && !l.starts_with(' '))
+        .collect();
+    assert_eq!(
+        headers,
+        [
+            "Dockerfile:1:6: REG001(implicit-registry)",
+            "Dockerfile:1:6: TAG002(latest-tag)",
+            "Dockerfile:2:6: REG001(implicit-registry)",
+        ],
+        "{out}"
+    );
+}
+
+#[test]
+fn concise_lines_show_the_severity_that_fail_level_judges() {
+    // Issue 24: with `--fail-level error` a reader must see which lines fail.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "Dockerfile", "FROM nginx:latest\nFROM node:\n");
+    let (code, out, _) = run(refit()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--isolated",
+            "--format",
+            "concise",
+            "--fail-level",
+            "error",
+        ])
+        .args(["--select", "REG001,REF001", "Dockerfile"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with(
+            "Dockerfile:1:6: REG001 warning: Image `nginx:latest` has no registry; Docker Hub is implied\n\
+             Dockerfile:2:6: REF001 error: Image reference `node:` is invalid"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn watch_checks_again_after_a_change() {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "Dockerfile",
+        "FROM docker.io/library/nginx:1.27\n",
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("refit"))
+        .args(["check", "--isolated", "--watch", "--format", "concise"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    // Lines up to the next summary, within a bounded time.
+    let report = |what: &str| -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut lines = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match rx.recv_timeout(left) {
+                Ok(l) if l.starts_with("Found ") || l == "All checks passed!" => {
+                    lines.push(l);
+                    return lines;
+                }
+                Ok(l) => lines.push(l),
+                Err(_) => break,
+            }
+        }
+        panic!("no {what} report within 30 s: {lines:?}");
+    };
+    let first = report("first");
+    // The workspace cache and git's folder are no change.
+    write(dir.path(), ".refit_cache/x", "x");
+    write(dir.path(), ".git/index", "x");
+    write(dir.path(), "Dockerfile", "FROM nginx:1.27\n");
+    let second = report("second");
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(first, ["All checks passed!"], "{stderr}");
+    assert_eq!(
+        second[0],
+        "Dockerfile:1:6: REG001 warning: Image `nginx:1.27` has no registry; Docker Hub is implied"
+            .replace(
+                "Dockerfile",
+                &dir.path().join("Dockerfile").display().to_string()
+            ),
+        "{stderr}"
+    );
+    assert!(!status.success());
+    assert!(
+        stderr.starts_with("[refit] Checking in watch mode (Ctrl-C to stop)...\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Dockerfile changed: checking again...\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_help_is_grouped_with_named_placeholders_within_100_columns() {
+    for flag in ["--help", "-h"] {
+        let (code, help, _) = run(refit().args(["check", flag]));
+        assert_eq!(code, 0);
+        let long: Vec<&str> = help.lines().filter(|l| l.chars().count() > 100).collect();
+        assert!(long.is_empty(), "{flag}: lines over 100 columns: {long:#?}");
+        let headings: Vec<&str> = help
+            .lines()
+            .filter(|l| l.ends_with(':') && !l.starts_with(' '))
+            .collect();
+        assert_eq!(
+            headings,
+            [
+                "Arguments:",
+                "Options:",
+                "Rule selection:",
+                "Files:",
+                "Fixing:",
+                "Output:",
+                "Exit status:",
+                "PR and adoption:",
+                "Build inputs:",
+                "Configuration:",
+                "Online (with --online):",
+            ],
+            "{help}"
+        );
+        for placeholder in [
+            "--select <CODES>",
+            "--ignore <CODES>",
+            "--stdin-filename <PATH>",
+            "--max-file-size <BYTES>",
+            "--fail-level <LEVEL>",
+            "--color <WHEN>",
+        ] {
+            assert!(
+                help.contains(placeholder),
+                "{flag}: no {placeholder}:\n{help}"
+            );
+        }
+        // `--no-cache` sits with the configuration, not with the online
+        // options, and says both caches it skips.
+        let config = &help[help.find("Configuration:").unwrap()..help.find("Online (").unwrap()];
+        assert!(config.contains("--no-cache"), "{help}");
+    }
+    let (_, help, _) = run(refit().args(["check", "--help"]));
+    assert!(
+        help.contains("the workspace cache that every check keeps in\n          `.refit_cache/`, and the digest cache of `--online`"),
+        "{help}"
+    );
+}
+
+#[test]
+fn rule_suggests_the_nearest_code_or_name_as_select_does() {
+    let (code, _, err) = run(refit().args(["rule", "TAG02"]));
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: unknown rule `TAG02` (did you mean `TAG002`?); `refit rules` lists them\n"
+    );
+    let (_, _, err) = run(refit().args(["rule", "latest-tg"]));
+    assert!(err.contains("(did you mean `latest-tag`?)"), "{err}");
+    let (_, _, err) = run(refit().args(["rule", "QQQQQQ"]));
+    assert_eq!(
+        err,
+        "error: unknown rule `QQQQQQ`; `refit rules` lists them\n"
+    );
+}
+
+#[test]
+fn rules_columns_fit_the_longest_entry() {
+    let (code, out, _) = run(refit().arg("rules"));
+    assert_eq!(code, 0);
+    // Every row has its severity and `fix:` columns at the same offsets,
+    // the longest name (`redundant-target-platform`) included.
+    let at = |line: &str, what: &str| line.find(what);
+    let rows: Vec<&str> = out.lines().collect();
+    assert!(
+        rows.iter()
+            .any(|r| r.contains(" redundant-target-platform ")),
+        "{out}"
+    );
+    let severity: std::collections::BTreeSet<_> = rows
+        .iter()
+        .map(|r| {
+            ["warning", "error", "info"]
+                .iter()
+                .find_map(|s| at(r, &format!(" {s} ")))
+        })
+        .collect();
+    let fix: std::collections::BTreeSet<_> = rows.iter().map(|r| at(r, " fix:")).collect();
+    assert_eq!(severity.len(), 1, "{out}");
+    assert_eq!(fix.len(), 1, "{out}");
+}
+
+#[test]
+fn review_with_diff_base_suggests_only_for_the_findings_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    write(root, "Dockerfile", "FROM nginx:1.2 AS a\n");
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "one"]);
+    git(root, &["checkout", "-qb", "feature"]);
+    write(root, "Dockerfile", "FROM nginx:1.2 AS a\nFROM redis:7.2\n");
+    git(root, &["commit", "-qam", "two"]);
+    let (code, out, err) = run(refit().current_dir(root).args([
+        "check",
+        "--isolated",
+        "--select",
+        "REG",
+        "--diff-base",
+        "main",
+        "--format",
+        "review",
+    ]));
+    assert_eq!(code, 1, "{err}");
+    // Line 1's finding is not on a changed line: neither it nor its fix.
+    assert!(!out.contains("line 1"), "{out}");
+    assert!(!out.contains("nginx"), "{out}");
+    assert!(
+        out.contains(
+            "Suggested change for line 2:\n\n```suggestion\nFROM docker.io/library/redis:7.2\n```\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn diff_base_compares_the_repository_of_the_checked_path_and_suggests_branches() {
+    let dir = tempfile::tempdir().unwrap();
+    let (outside, repo) = (dir.path().join("outside"), dir.path().join("repo"));
+    for root in [&outside, &repo] {
+        std::fs::create_dir_all(root).unwrap();
+        git(root, &["init", "-q", "-b", "main"]);
+        write(root, "Dockerfile", "FROM nginx:1.2 AS a\n");
+        git(root, &["add", "."]);
+        git(root, &["commit", "-qm", "one"]);
+    }
+    git(&repo, &["checkout", "-qb", "feature"]);
+    write(&repo, "Dockerfile", "FROM nginx:1.2 AS a\nFROM redis:7.2\n");
+    // Run from another repository: the checked path's repository counts.
+    let (code, out, err) = run(refit().current_dir(&outside).args([
+        "check",
+        "--isolated",
+        "--select",
+        "REG",
+        "--format",
+        "concise",
+        "--diff-base",
+        "main",
+        "../repo",
+    ]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.starts_with("../repo/Dockerfile:2:6: REG001 warning: Image `redis:7.2`"),
+        "{out}"
+    );
+    assert!(!out.contains(":1:6:"), "{out}");
+    let (code, _, err) = run(refit().current_dir(&outside).args([
+        "check",
+        "--isolated",
+        "--diff-base",
+        "mian",
+        "../repo",
+    ]));
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        "error: --diff-base: `mian` is not a commit in this repository (did you mean `main`?)\n"
+    );
+}
+
+#[test]
+fn stdin_filename_that_names_no_kind_is_a_usage_error_not_a_dockerfile() {
+    let compose = "services:\n  web:\n    image: redis:7.2\n";
+    let (code, out, err) = run(refit()
+        .args(["check", "--isolated", "--stdin-filename", "foo.txt", "-"])
+        .write_stdin(compose));
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(out, "");
+    assert!(
+        err.starts_with("error: --stdin-filename foo.txt: the kind of file is unknown"),
+        "{err}"
+    );
+    assert!(err.contains("`--stdin-filename compose.yaml`"), "{err}");
+    assert!(
+        !err.contains("E004") && !err.contains("unknown instruction"),
+        "{err}"
+    );
+    // A name that says nothing, with text that starts like a Dockerfile,
+    // is one (as a file named on the command line).
+    let (code, out, _) = run(refit()
+        .args([
+            "check",
+            "--isolated",
+            "--format",
+            "concise",
+            "--stdin-filename",
+            "foo.txt",
+            "-",
+        ])
+        .write_stdin("FROM redis:7.2\n"));
+    assert_eq!(code, 1);
+    assert!(out.starts_with("foo.txt:1:6: REG001 "), "{out}");
+    // Any YAML name with Compose text is Compose.
+    let (code, out, _) = run(refit()
+        .args([
+            "check",
+            "--isolated",
+            "--format",
+            "concise",
+            "--stdin-filename",
+            "app.yml",
+            "-",
+        ])
+        .write_stdin(compose));
+    assert_eq!(code, 1);
+    assert!(out.contains("(`services.web.image`)"), "{out}");
+}
+
+#[test]
+fn a_missing_path_is_named_as_missing_per_path() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "Dockerfile",
+        "FROM docker.io/library/nginx:1.27\n",
+    );
+    let (code, out, _) = run(refit().current_dir(dir.path()).args([
+        "check",
+        "--isolated",
+        "--format",
+        "concise",
+        "nosuchdir",
+        "gone/Dockerfile",
+        "Dockerfile",
+    ]));
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(
+        out,
+        "gone/Dockerfile:1:1: E001 error: No such file or folder: the path does not exist\n\
+         nosuchdir:1:1: E001 error: No such file or folder: the path does not exist\n\
+         Found 2 problems.\n\
+         2 files could not be checked.\n"
+    );
+    let (code, out, _) =
+        run(refit()
+            .current_dir(dir.path())
+            .args(["check", "--isolated", "nosuchdir"]));
+    assert_eq!(code, 2);
+    assert!(
+        out.starts_with(
+            "nosuchdir: E001(io-error)\n\n  × No such file or folder: the path does not exist\n"
+        ),
+        "{out}"
+    );
 }

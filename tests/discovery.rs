@@ -67,7 +67,7 @@ fn an_unreadable_folder_is_an_e001_for_that_folder() {
     fs::set_permissions(root.join("locked"), fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(code, 2, "{out}{err}");
     assert!(
-        out.contains("locked:1:1: E001 Cannot read folder: permission denied"),
+        out.contains("locked:1:1: E001 error: Cannot read folder: permission denied"),
         "{out}"
     );
     assert!(out.contains("ok/Dockerfile:1:6: REG001"), "{out}");
@@ -93,10 +93,10 @@ fn files_whose_names_display_alike_are_all_checked() {
     assert_eq!(
         lines,
         [
-            "a/b/Dockerfile:1:6: REG001 Image `nginx:1.27` has no registry; Docker Hub is implied",
-            "a\\b/Dockerfile:1:6: REG001 Image `nginx:1.27` has no registry; Docker Hub is implied",
-            "x\\xfe/Dockerfile:1:6: REG001 Image `nginx:1.27` has no registry; Docker Hub is implied",
-            "x\\xff/Dockerfile:1:6: REG001 Image `nginx:1.27` has no registry; Docker Hub is implied",
+            "a/b/Dockerfile:1:6: REG001 warning: Image `nginx:1.27` has no registry; Docker Hub is implied",
+            "a\\b/Dockerfile:1:6: REG001 warning: Image `nginx:1.27` has no registry; Docker Hub is implied",
+            "x\\xfe/Dockerfile:1:6: REG001 warning: Image `nginx:1.27` has no registry; Docker Hub is implied",
+            "x\\xff/Dockerfile:1:6: REG001 warning: Image `nginx:1.27` has no registry; Docker Hub is implied",
         ],
         "{out}"
     );

@@ -133,7 +133,7 @@ fn special_files_named_explicitly_are_refused() {
         assert_eq!(out.status.code(), Some(2), "{stdout}");
         assert!(
             stdout.contains(&format!(
-                "{path}:1:1: E001 Cannot read file: not a regular file"
+                "{path}:1:1: E001 error: Cannot read file: not a regular file"
             )),
             "{stdout}"
         );
@@ -153,7 +153,7 @@ fn special_files_named_explicitly_are_refused() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{stdout}");
     assert!(
-        stdout.contains("E001 Cannot read file: not a regular file"),
+        stdout.contains("E001 error: Cannot read file: not a regular file"),
         "{stdout}"
     );
 }

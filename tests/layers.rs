@@ -61,6 +61,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("baseline", Layer::Run),
     ("add_ignore", Layer::Run),
     ("server", Layer::Run),
+    ("watch", Layer::Run),
     ("online", Layer::Online),
     ("report", Layer::Report),
     ("engine", Layer::Engine),

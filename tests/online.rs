@@ -903,17 +903,17 @@ fn check_online_reports_missing_denied_and_unusable_mirrors() {
     assert!(has("Dockerfile:4:6: REF004"), "{}", out.stdout);
     assert!(!has("Dockerfile:1:"), "{}", out.stdout);
     assert!(
-        has(&format!("MIR003 Mirror `{}`", wrong.url())),
+        has(&format!("MIR003 warning: Mirror `{}`", wrong.url())),
         "{}",
         out.stdout
     );
     assert!(
-        has(&format!("MIR003 Mirror `http://127.0.0.1:{dead}`")),
+        has(&format!("MIR003 warning: Mirror `http://127.0.0.1:{dead}`")),
         "{}",
         out.stdout
     );
     assert!(
-        !has(&format!("MIR003 Mirror `{}`", mirror.url())),
+        !has(&format!("MIR003 warning: Mirror `{}`", mirror.url())),
         "{}",
         out.stdout
     );
@@ -974,8 +974,9 @@ fn online_findings_in_a_baseline() {
     let out = with(&online);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(
-        out.stdout
-            .contains("SUP002 Baseline entry for REF003 in `Dockerfile` matches no finding"),
+        out.stdout.contains(
+            "SUP002 warning: Baseline entry for REF003 in `Dockerfile` matches no finding"
+        ),
         "{}",
         out.stdout
     );

@@ -142,7 +142,7 @@ fn a_fixed_file_linking_outside_the_repository_is_not_written() {
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout
-            .contains("sub/Dockerfile:1:1: E001 Refusing to write"),
+            .contains("sub/Dockerfile:1:1: E001 error: Refusing to write"),
         "{}",
         out.stdout
     );

@@ -15,9 +15,10 @@ use std::time::{Duration, Instant};
 /// Options shared by every command that asks a registry.
 #[derive(Debug, Clone, clap::Args)]
 pub struct OnlineArgs {
-    /// Neither read nor write refit's caches: the workspace cache
-    /// (`.refit_cache/`) and, with `--online`, the digest cache.
-    #[arg(long)]
+    /// Neither read nor write refit's caches: the workspace cache that
+    /// every check keeps in `.refit_cache/`, and the digest cache of
+    /// `--online`.
+    #[arg(long, help_heading = "Configuration")]
     pub no_cache: bool,
     /// How long a cached digest is trusted, in seconds.
     #[arg(long, default_value_t = 3600, value_name = "SECONDS")]
@@ -26,23 +27,23 @@ pub struct OnlineArgs {
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
     pub timeout: u64,
     /// Retries on 429, 5xx and timeouts.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_name = "N")]
     pub retries: u32,
     /// Requests in flight per registry host.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_name = "N")]
     pub per_host: usize,
     /// References resolved at once.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_name = "N")]
     pub jobs: usize,
     /// A deadline for the whole run, in seconds.
     #[arg(long, default_value_t = 120, value_name = "SECONDS")]
     pub deadline: u64,
     /// A Docker Hub mirror to try before Docker Hub (repeatable; adds to
-    /// config `[registries] mirrors`).
+    /// the config's `mirrors` of `[registries]`).
     #[arg(long = "mirror", value_name = "URL")]
     pub mirrors: Vec<String>,
-    /// A host to speak plain HTTP to (repeatable; adds to config
-    /// `[registries] insecure`). Loopback hosts always may.
+    /// A host to speak plain HTTP to (repeatable; adds to the config's
+    /// `insecure` of `[registries]`). Loopback hosts always may.
     #[arg(long = "insecure-registry", value_name = "HOST")]
     pub insecure: Vec<String>,
     /// Print request counts (GETs cost a pull on Docker Hub).
@@ -79,7 +80,7 @@ pub struct PinArgs {
     pub format: ListFormat,
     #[command(flatten)]
     pub online: OnlineArgs,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Configuration")]
     pub config: ConfigArgs,
 }
 
@@ -93,7 +94,7 @@ pub enum RegistryCommand {
         format: ListFormat,
         #[command(flatten)]
         online: OnlineArgs,
-        #[command(flatten)]
+        #[command(flatten, next_help_heading = "Configuration")]
         config: ConfigArgs,
     },
 }

@@ -11,7 +11,7 @@ pub enum Format {
     /// Code frames with labels and help (miette).
     #[value(alias = "text", alias = "full")]
     Human,
-    /// One line per finding: `path:line:col: CODE message`.
+    /// One line per finding: `path:line:col: CODE severity: message`.
     Concise,
     /// One JSON document (see the README for its shape).
     Json,

@@ -269,8 +269,14 @@ pub fn file(out: &mut String, report: &FileReport, handler: &GraphicalReportHand
             help: escaped_help(d),
             also: &diagnostics[i + 1..end],
         };
-        if located.is_none() {
-            out.push_str(&format!("{display}: "));
+        // Every header names where it is, the first of a frame too, so
+        // `grep Dockerfile:1:` finds each finding (as the companions').
+        match (located, report.current_text(), index.as_ref()) {
+            (Some(_), Some(text), Some(index)) => {
+                let at = index.position(text, d.span.start);
+                out.push_str(&format!("{display}:{}:{}: ", at.line, at.column));
+            }
+            _ => out.push_str(&format!("{display}: ")),
         }
         let _ = handler.render_report(out, &r);
         out.push('\n');
