@@ -292,6 +292,20 @@ fn configuration_reference_covers_every_key() {
     }
 }
 
+/// The hand-written rule table of the Rules chapter lists every rule.
+#[test]
+fn rules_chapter_table_lists_every_rule() {
+    let text = std::fs::read_to_string(book_src().join("rules.md")).unwrap();
+    let codes: Vec<&str> = refit::rules::all().iter().map(|r| r.code).collect();
+    let listed: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("| "))
+        .filter_map(|l| l.split(' ').next())
+        .filter(|c| c.len() > 3 && c[c.len() - 3..].chars().all(|d| d.is_ascii_digit()))
+        .collect();
+    assert_eq!(listed, codes, "docs/src/rules.md's table vs the rules");
+}
+
 /// Markdown files the checks read: README.md and every page of the book.
 fn pages() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -469,12 +483,12 @@ fn links_resolve_and_stay_in_the_repository() {
                     problems.push(format!("{at}: `{target}` does not exist"));
                     continue;
                 }
-                if let Some(anchor) = anchor {
-                    if resolved.extension().is_some_and(|e| e == "md") {
-                        let there = std::fs::read_to_string(&resolved).unwrap();
-                        if !anchors(&there).contains(anchor) {
-                            problems.push(format!("{at}: no heading `#{anchor}` in `{file}`"));
-                        }
+                if let Some(anchor) = anchor
+                    && resolved.extension().is_some_and(|e| e == "md")
+                {
+                    let there = std::fs::read_to_string(&resolved).unwrap();
+                    if !anchors(&there).contains(anchor) {
+                        problems.push(format!("{at}: no heading `#{anchor}` in `{file}`"));
                     }
                 }
             }
