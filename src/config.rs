@@ -175,6 +175,85 @@ const KNOWN_KEYS: &[&str] = &[
     "files",
 ];
 
+/// One documented `refit.toml` key, for the configuration reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyDoc {
+    /// The TOML table the key sits in, as written (`[fix]`,
+    /// `[[overrides]]`, `[rules.TAG003]`); empty for the top level.
+    pub table: &'static str,
+    pub key: &'static str,
+    /// The value's TOML type; alternatives as `"a" | "b"`.
+    pub ty: &'static str,
+    /// One line.
+    pub description: &'static str,
+}
+
+/// Every key `refit.toml` accepts, table by table, with its type and one
+/// line on what it does: the source of the book's configuration
+/// reference, which `tests/book.rs` generates and holds equal to the
+/// structs above.
+#[rustfmt::skip]
+pub fn documented_keys() -> &'static [KeyDoc] {
+    const fn k(table: &'static str, key: &'static str, ty: &'static str, description: &'static str) -> KeyDoc {
+        KeyDoc { table, key, ty, description }
+    }
+    const LIST: &str = "array of strings";
+    const KEYS: &[KeyDoc] = &[
+        k("", "extend", "string", "Another config file this one builds on (relative to this file)"),
+        k("", "select", LIST, "Rule codes or prefixes to run (`REG`, `TAG001`, `ALL`); default: every rule that is not opt-in"),
+        k("", "extend-select", LIST, "Codes or prefixes added to `select`"),
+        k("", "ignore", LIST, "Codes or prefixes not to run"),
+        k("", "per-file-ignores", "table of arrays of strings", "Glob (relative to the config's folder) to the codes ignored in the files it matches"),
+        k("", "severity", "table of strings", "Code or prefix to `\"error\"`, `\"warning\"` or `\"info\"`"),
+        k("", "fix", "table", "How fixes apply: see `[fix]`"),
+        k("", "include", LIST, "Globs of the files a walk checks; when set, a walk skips the others"),
+        k("", "exclude", LIST, "Globs a walk leaves out; replaces the defaults `vendor`, `third_party`, `node_modules`"),
+        k("", "extend-exclude", LIST, "Globs a walk leaves out, added to `exclude` (or to the defaults)"),
+        k("", "force-exclude", "boolean", "Leave excluded files out even when named on the command line (pre-commit)"),
+        k("", "kinds", "table of strings", "Glob to the kind its files are read as (`dockerfile`, `compose`, `helm-values`, `kubernetes`, `github-actions`, `gitlab-ci`, `kustomize`, `daemon-json`, `buildkitd`, `containerd-hosts`, `registries-conf`)"),
+        k("", "max-file-size", "integer", "The largest file read, in bytes (default 10 MiB); a larger one is E003"),
+        k("", "registries", "table", "Registry policy and online settings: see `[registries]`"),
+        k("", "rewrite", "array of tables", "Moves the organisation knows about (REG007): see `[[rewrite]]`"),
+        k("", "rules", "table", "Per-rule settings: see `[rules.CODE]`"),
+        k("", "knowledge", "table", "Entries added in front of the knowledge tables of `rules/*.toml`: see `[knowledge]`"),
+        k("", "overrides", "array of tables", "Settings for the files some globs match: see `[[overrides]]`"),
+        k("", "baseline", "string", "A baseline file (relative to this file) whose findings are hidden"),
+        k("", "docs-url", "string", "Where rule links point: the folder holding `REG001.md` and the other rule pages"),
+        k("[fix]", "unsafe-fixes", "boolean", "Apply unsafe fixes with `--fix`, as `--unsafe-fixes` does"),
+        k("[fix]", "extend-safe", LIST, "Codes or prefixes whose unsafe fixes count as safe"),
+        k("[fix]", "extend-unsafe", LIST, "Codes or prefixes whose safe fixes count as unsafe"),
+        k("[fix]", "kustomize-consumers", "\"anywhere\" | \"repository\"", "Where the overlays of the repository's kustomize bases are; `anywhere` (the default) makes renames in them unsafe"),
+        k("[registries]", "allow", LIST, "Registry or name patterns the policy allows (REG005): `docker.io/library/*`, `*.corp.example`"),
+        k("[registries]", "deny", LIST, "Registry or name patterns the policy refuses (REG005)"),
+        k("[registries]", "proxies", "array of tables", "Pull-through caches (REG006): see `[[registries.proxies]]`"),
+        k("[registries]", "insecure", LIST, "Hosts (`host:port`) that `refit pin` and `--online` may speak plain HTTP to; loopback always may"),
+        k("[registries]", "mirrors", LIST, "Docker Hub mirrors that `refit pin` and `--online` try before Docker Hub"),
+        k("[[registries.proxies]]", "upstream", "string", "The registry the cache stands in for (`docker.io`)"),
+        k("[[registries.proxies]]", "via", "string", "The cache's prefix (`harbor.corp.example/dockerhub`)"),
+        k("[[rewrite]]", "from", "string", "A normalized name prefix, registry included (`docker.io/my-org/`)"),
+        k("[[rewrite]]", "to", "string", "What replaces `from` (`ghcr.io/my-org/`); rewrites never chain"),
+        k("[rules.BASE001]", "form", "\"alpine\" | \"debian\"", "The OS base the rewrite targets; `debian` installs Node.js from NodeSource (default `alpine`)"),
+        k("[rules.BASE001]", "stages", LIST, "Stage names or indexes to rewrite; default: every stage"),
+        k("[rules.REF002]", "scope", "\"proven\" | \"all\"", "`all`: every variable without a value; `proven`: only those the repository shows no build sets; default `all` when REF002 is selected by code, else `proven`"),
+        k("[rules.TAG003]", "strict", "boolean", "Also flag major-only tags (`node:20`)"),
+        k("[knowledge]", "mirror", "array of tables", "Mirror hosts, with the fields of `rules/mirrors.toml`"),
+        k("[knowledge]", "moved", "array of tables", "Moved registries and namespaces, with the fields of `rules/moved.toml`"),
+        k("[knowledge]", "deprecated", "array of tables", "Deprecated images, with the fields of `rules/deprecated.toml`"),
+        k("[knowledge]", "mutable-tags", "table", "Tags that move, with the lists of `rules/mutable-tags.toml` (`floating`, `variant-only`, ...)"),
+        k("[knowledge]", "alpine", "array of tables", "Alpine releases for BASE001, with the fields of `rules/runtimes.toml`; an entry replaces the release of the same name"),
+        k("[[overrides]]", "files", LIST, "Globs (relative to the config's folder) of the files the override applies to; required"),
+        k("[[overrides]]", "select", LIST, "Replaces `select` for those files"),
+        k("[[overrides]]", "extend-select", LIST, "Added to `extend-select` for those files"),
+        k("[[overrides]]", "ignore", LIST, "Replaces `ignore` for those files"),
+        k("[[overrides]]", "severity", "table of strings", "Added to `severity` for those files"),
+        k("[[overrides]]", "fix", "table", "Replaces `[fix]` for those files"),
+        k("[[overrides]]", "registries", "table", "Replaces `[registries]` for those files"),
+        k("[[overrides]]", "rewrite", "array of tables", "Replaces the `[[rewrite]]` entries for those files"),
+        k("[[overrides]]", "rules", "table", "Replaces each `[rules.CODE]` table it sets, for those files"),
+    ];
+    KEYS
+}
+
 /// A configuration error, naming the file and, when it can be found, the
 /// line, column and text at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -73,31 +73,50 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
 
 #[test]
 fn readme_pre_commit_snippet_names_the_repository_and_the_hooks() {
-    let readme = repo_file("README.md");
-    let snippet = between(&readme, "### pre-commit\n\n```yaml\n", "```");
-    // Cargo.toml's `repository`, when set, is what the snippet names;
-    // unset (no public home yet), the snippet says so instead of a guess.
+    // Cargo.toml's `repository`, when set, is what the snippets name (the
+    // wheel-based mirror is that name plus `-pre-commit`, as ruff's is);
+    // unset (no public home yet), they say `<owner>` instead of a guess.
     let repository = env!("CARGO_PKG_REPOSITORY");
-    let want = if repository.is_empty() {
-        "- repo: <this repository> ".to_string()
+    let home = if repository.is_empty() {
+        "https://github.com/<owner>/refit"
     } else {
-        format!("- repo: {repository} ")
+        repository.trim_end_matches('/')
     };
-    assert!(
-        snippet.contains(&want),
-        "README's pre-commit `repo:` is not Cargo.toml's repository (want {want:?}):\n{snippet}"
-    );
     let hooks = repo_file(".pre-commit-hooks.yaml");
     let shipped: Vec<&str> = hooks
         .lines()
         .filter_map(|l| l.strip_prefix("- id: "))
         .collect();
-    let named: Vec<&str> = snippet
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("- id: "))
-        .map(|l| l.split_whitespace().next().unwrap_or(""))
-        .collect();
-    assert_eq!(named, shipped, "README hook ids vs .pre-commit-hooks.yaml");
+    let readme = repo_file("README.md");
+    let book = repo_file("docs/src/integrations/pre-commit.md");
+    for (page, section) in [
+        ("README.md", between(&readme, "## pre-commit\n", "\n## ")),
+        ("the book's pre-commit page", book.as_str()),
+    ] {
+        // The recommended snippet (the mirror, `language: python`) first,
+        // then this repository's own hooks (`language: rust`).
+        let snippets: Vec<&str> = section
+            .split("```yaml\n")
+            .skip(1)
+            .map(|s| s.split("```").next().unwrap_or(""))
+            .collect();
+        assert_eq!(snippets.len(), 2, "{page}: two pre-commit snippets");
+        for (snippet, repo) in [
+            (snippets[0], format!("{home}-pre-commit")),
+            (snippets[1], home.to_string()),
+        ] {
+            assert!(
+                snippet.contains(&format!("- repo: {repo}\n")),
+                "{page}'s pre-commit `repo:` is not {repo:?}:\n{snippet}"
+            );
+            let named: Vec<&str> = snippet
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("- id: "))
+                .map(|l| l.split_whitespace().next().unwrap_or(""))
+                .collect();
+            assert_eq!(named, shipped, "{page}: hook ids vs .pre-commit-hooks.yaml");
+        }
+    }
     // SARIF rule links follow the same field: there when it is set, and
     // left out (never dead) when it is not.
     let out = Command::cargo_bin("refit")

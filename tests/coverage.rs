@@ -2,10 +2,10 @@
 //! real-repository panel (`/work/panel`, when present), the references refit
 //! finds per file kind against plain line counts (`FROM` lines in files
 //! named like Dockerfiles, `image:` and `repository:` lines in YAML files),
-//! with every line that has no site put in a named bucket. The README's
-//! coverage section explains the buckets; this test prints the table
-//! (`cargo test --test coverage -- --nocapture`) and fails when a line
-//! falls in no bucket.
+//! with every line that has no site put in a named bucket. The book's
+//! coverage chapter (docs/src/development/coverage.md) explains the
+//! buckets; this test prints the table (`cargo test --test coverage --
+//! --nocapture`) and fails when a line falls in no bucket.
 
 mod common;
 

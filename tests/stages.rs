@@ -166,7 +166,7 @@ fn named_contexts_are_not_images() {
     assert_eq!(code, 0, "{out}");
 }
 
-/// The figures in the README: across the shared corpus (Dockerfiles copied
+/// The figures in the book (docs/src/development/coverage.md): across the shared corpus (Dockerfiles copied
 /// out of their repositories), STG001, REF005 and MIR004 report only what
 /// was read by hand and found real.
 #[test]
