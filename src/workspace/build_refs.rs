@@ -120,10 +120,10 @@ pub fn read_workflow(text: &str, refs: &mut BuildRefs) {
                             }
                         }
                     }
-                } else if uses.contains("bake-action") {
-                    if let Some(targets) = scalar(with, "targets") {
-                        names.extend(targets.split([',', '\n']).map(|t| t.trim().to_string()));
-                    }
+                } else if uses.contains("bake-action")
+                    && let Some(targets) = scalar(with, "targets")
+                {
+                    names.extend(targets.split([',', '\n']).map(|t| t.trim().to_string()));
                 }
                 for name in names.into_iter().filter(|n| !n.is_empty()) {
                     if name.contains('$') {
