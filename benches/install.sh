@@ -25,7 +25,7 @@ measure() { # NAME COMMAND...: the command must print the first finding
   local t="$work/time-$name"
   /usr/bin/time -f '%e %U %S %M' -o "$t" bash -c "$*" >"$work/out-$name" 2>&1 || true
   grep -q 'REG001' "$work/out-$name" || { echo "$name: no finding"; cat "$work/out-$name"; exit 1; }
-  read -r wall user sys rss <"$t"
+  read -r wall user sys rss < <(tail -n 1 "$t")
   printf '%-10s wall %6.2f s   cpu %6.2f s   peak %6d KB\n' "$name" "$wall" "$(echo "$user + $sys" | bc)" "$rss"
 }
 
