@@ -477,6 +477,28 @@ pub(super) fn logical_lines(text: &str) -> Vec<String> {
 
 /// `kustomize edit set image NAME=NEW…`: `NAME` in the manifests is a
 /// placeholder the command replaces (through the `images:` entry it writes).
+/// Whether a command word runs kustomize: `kustomize`, a path to it
+/// (`bin/kustomize`, `./hack/tools/kustomize`), or a variable that holds it
+/// as Makefiles and scripts write it (`$(KUSTOMIZE)`, `${KUSTOMIZE}`,
+/// `$KUSTOMIZE_BIN`; kubebuilder's scaffold runs `$(KUSTOMIZE) edit set
+/// image controller=${IMG}`).
+fn is_kustomize(word: &str) -> bool {
+    let word = word.trim_matches(|c| c == '"' || c == '\'');
+    let name = word.rsplit('/').next().unwrap_or(word);
+    if name.ends_with("kustomize") {
+        return true;
+    }
+    let variable = name
+        .strip_prefix("$(")
+        .and_then(|v| v.strip_suffix(')'))
+        .or_else(|| name.strip_prefix("${").and_then(|v| v.strip_suffix('}')))
+        .or_else(|| name.strip_prefix('$'));
+    variable.is_some_and(|v| {
+        let v = v.to_ascii_lowercase();
+        v == "kustomize" || v.starts_with("kustomize_") || v.ends_with("_kustomize")
+    })
+}
+
 pub(super) fn kustomize_set_image(text: &str, ctx: &mut RepoContext) {
     if !text.contains("set image") {
         return;
@@ -485,7 +507,7 @@ pub(super) fn kustomize_set_image(text: &str, ctx: &mut RepoContext) {
         let words: Vec<&str> = line.split_whitespace().collect();
         let Some(at) = words
             .windows(4)
-            .position(|w| w[0].ends_with("kustomize") && w[1..] == ["edit", "set", "image"])
+            .position(|w| is_kustomize(w[0]) && w[1..] == ["edit", "set", "image"])
         else {
             continue;
         };

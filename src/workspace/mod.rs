@@ -1050,6 +1050,12 @@ mod tests {
             "deploy:\n\tcd overlays/dev && \\\n\tkustomize edit set image \\\n\t  app-worker=$(REGISTRY)/app-worker:$(TAG) \\\n\t  app-api=$(REGISTRY)/app-api:$(TAG) && \\\n\tkustomize build . | kubectl apply -f -\n",
             &mut ctx,
         );
+        // The tool in a variable, as kubebuilder's scaffold writes it, and
+        // a path to it; not a word that only mentions it.
+        kustomize_set_image(
+            "deploy:\n\tcd config/manager && $(KUSTOMIZE) edit set image controller=${IMG}\n\tcd config/a && ${KUSTOMIZE_BIN} edit set image a-img=x\n\tbin/kustomize edit set image b-img=y\n\t$(NOT_IT) edit set image c-img=z\n",
+            &mut ctx,
+        );
         from_substitutions(
             "    sed -e \"s#FROM test-base.*#FROM ${parent}#g\" \"$dir/Dockerfile\" > \"$tmp\"\n    sed -i 's/FROM debian/FROM ubuntu/' Dockerfile\n    sed -i \"s/FROM node:.*/FROM node:${NODE_VERSION}/\" Dockerfile\n",
             &mut ctx,
@@ -1059,7 +1065,18 @@ mod tests {
             &mut ctx,
         );
         let locals: Vec<&str> = ctx.local_images.iter().map(String::as_str).collect();
-        assert_eq!(locals, ["app-api", "app-worker", "echo-app", "echo-dev"]);
+        assert_eq!(
+            locals,
+            [
+                "a-img",
+                "app-api",
+                "app-worker",
+                "b-img",
+                "controller",
+                "echo-app",
+                "echo-dev"
+            ]
+        );
         let local = ctx.local_names();
         assert!(local.is_local("test-base-plugins"));
         assert!(!local.is_local("debian"));
