@@ -262,6 +262,11 @@ pub struct Extra {
     /// it by come from the image name, so a fix that renames the image adds
     /// an `alias:` with them.
     pub service_hosts: Option<ServiceHosts>,
+    /// Helm values under a sub-chart's key (`memcached.image.repository`
+    /// for the dependency `memcached`): the sub-chart's templates and
+    /// defaults render them, and refit reads neither, so a registry or tag
+    /// the value leaves out may come from there. The sub-chart's name.
+    pub subchart: Option<String>,
     /// File spans no fix may edit: a kustomize `images[].name` and the
     /// resource images it matches literally (an edit on one side alone
     /// would break the match and change what is deployed).

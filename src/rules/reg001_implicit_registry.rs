@@ -113,6 +113,9 @@ declare_rule! {
     /// never` or `build`), and GitLab's dependency-proxy prefixes. Helm
     /// values with a `registry:` or `imageRegistry:` beside the image key
     /// (`{registry: quay.io, image: {repository: …}}`) name that registry.
+    /// Values under a sub-chart's key (`dependencies:` in Chart.yaml) are
+    /// not flagged: the sub-chart's own templates and defaults, which refit
+    /// does not read, may add the registry.
     /// The repository is the folder with `.git` (or a refit
     /// config) above the file, else the working directory.
     code: "REG001",
@@ -133,6 +136,11 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     }
     // A dependency-proxy prefix (GitLab) names the registry.
     if reference.domain.is_some() || site.extra.via_proxy.is_some() {
+        return;
+    }
+    // A sub-chart's values: its templates may join a registry of their
+    // own (Bitnami's `image.registry: docker.io`), which refit did not read.
+    if site.extra.subchart.is_some() {
         return;
     }
     // A single name that is not a Docker Official Image is a local image or

@@ -15,7 +15,9 @@ declare_rule! {
     /// `image:` (`{image: traefik, tag: …}`), and a resource image that a
     /// kustomization including it gives a `newTag` or `digest` in
     /// `images[]` (the deployed image has the overlay's tag; TAG002 and
-    /// TAG003 judge that entry).
+    /// TAG003 judge that entry), and Helm values under a sub-chart's key
+    /// (the sub-chart's own defaults, which refit does not read, supply a
+    /// tag left out).
     ///
     /// A kustomize `images[]` entry with `newName` and no `newTag` or
     /// `digest` is not flagged: kustomize keeps the tag of each resource
@@ -58,6 +60,11 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
     // what is deployed carries the overlay's tag (TAG002 and TAG003 judge
     // it there).
     if reference.tag.is_some() || reference.digest.is_some() || site.extra.tag_from_overlay {
+        return;
+    }
+    // A sub-chart's values: a tag left out comes from the sub-chart's own
+    // defaults, which refit did not read.
+    if site.extra.subchart.is_some() {
         return;
     }
     let mut d = rule.report(

@@ -33,6 +33,19 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
         doc.check_budget()?;
     }
     dedupe(&mut out);
+    // Values under a dependency's key configure that sub-chart: its own
+    // templates and defaults render them.
+    if let Some(chart) = &options.chart {
+        for site in &mut out {
+            let top = site
+                .path
+                .as_deref()
+                .map(|p| p.split(['.', '[']).next().unwrap_or(p));
+            if let Some(top) = top.filter(|t| chart.dependencies.iter().any(|d| d == t)) {
+                site.extra.subchart = Some(top.to_string());
+            }
+        }
+    }
     Ok(out)
 }
 
