@@ -937,12 +937,8 @@ impl Resolver {
             return Ok(hit.clone());
         }
         let mut found = None;
-        for name in FILE_NAMES {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                found = Some(Arc::new(load(&candidate)?));
-                break;
-            }
+        if let Some(name) = crate::marks::of(dir).config {
+            found = Some(Arc::new(load(&dir.join(name))?));
         }
         if found.is_none()
             && let Some(parent) = dir.parent()

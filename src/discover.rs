@@ -250,10 +250,13 @@ pub fn unknown_explicit(
 ) -> Vec<PathBuf> {
     paths
         .iter()
-        .filter(|p| p.as_os_str() != "-" && !p.is_dir())
+        .filter(|p| p.as_os_str() != "-")
+        // The name first: most files say their kind, and then no folder
+        // test is needed.
         .filter(|p| {
             !matches!(choose(p), Choice::Kind(_) | Choice::ForceSkip) && explicit_kind(p).is_none()
         })
+        .filter(|p| !p.is_dir())
         .cloned()
         .collect()
 }

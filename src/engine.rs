@@ -184,6 +184,18 @@ const FIRST_BLOCK: usize = 8 * 1024;
 /// report size 0); devices, FIFOs and sockets are refused (E001), and a
 /// NUL byte in the first block stops the read (E002).
 pub fn read_capped(path: &Path, max_file_size: u64) -> Result<Vec<u8>, Box<Diagnostic>> {
+    read_stamped(path, max_file_size).map(|(bytes, _)| bytes)
+}
+
+/// `read_capped`, with the file's [`Stamp`](crate::stamp::Stamp) as it was
+/// when opened (before reading: a change after it shows at write time).
+/// One `open` and one `fstat`: the file is opened without blocking (a FIFO
+/// opens at once) and judged by what was opened, not by a `stat` of the
+/// name before it.
+pub fn read_stamped(
+    path: &Path,
+    max_file_size: u64,
+) -> Result<(Vec<u8>, crate::stamp::Stamp), Box<Diagnostic>> {
     use std::io::Read;
     let cannot = |e: std::io::Error| {
         // Mostly a mistyped path on the command line, file or folder: say
@@ -204,7 +216,8 @@ pub fn read_capped(path: &Path, max_file_size: u64) -> Result<Vec<u8>, Box<Diagn
         };
         Box::new(file_error("E003", message, Span::new(0, 0)))
     };
-    let meta = std::fs::metadata(path).map_err(cannot)?;
+    let file = open_nonblocking(path).map_err(cannot)?;
+    let meta = file.metadata().map_err(cannot)?;
     if meta.is_dir() {
         return Err(Box::new(file_error(
             "E001",
@@ -222,15 +235,7 @@ pub fn read_capped(path: &Path, max_file_size: u64) -> Result<Vec<u8>, Box<Diagn
     if meta.len() > max_file_size {
         return Err(over(Some(meta.len())));
     }
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    // The file may have been replaced since `metadata`: check what was opened.
-    if !file.metadata().map_err(cannot)?.is_file() {
-        return Err(Box::new(file_error(
-            "E001",
-            "Cannot read file: not a regular file (a device, FIFO or socket)".to_string(),
-            Span::new(0, 0),
-        )));
-    }
+    let stamp = crate::stamp::Stamp::of(&meta);
     let mut reader = file.take(max_file_size.saturating_add(1));
     let mut bytes = Vec::with_capacity(meta.len().min(FIRST_BLOCK as u64) as usize);
     (&mut reader)
@@ -250,7 +255,20 @@ pub fn read_capped(path: &Path, max_file_size: u64) -> Result<Vec<u8>, Box<Diagn
     if bytes.len() as u64 > max_file_size {
         return Err(over(None));
     }
-    Ok(bytes)
+    Ok((bytes, stamp))
+}
+
+/// Open for reading without blocking on a FIFO (`O_NONBLOCK` on unix; a
+/// regular file reads as usual with it).
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
 }
 
 /// Read and check a file, with what the workspace says about the files
@@ -265,7 +283,7 @@ pub fn process_path(
     mode: FixMode,
 ) -> FileReport {
     let owned = Some(path.to_path_buf());
-    let bytes = match read_capped(path, max_file_size) {
+    let (bytes, stamp) = match read_stamped(path, max_file_size) {
         Ok(b) => b,
         Err(d) => return error_report(display, owned, kind, *d),
     };
@@ -289,6 +307,7 @@ pub fn process_path(
                 mode
             };
             let mut report = process_with(text, display, owned, kind, settings, &input, mode);
+            report.stamp = Some(stamp);
             if let Some(note) = refused {
                 report.diagnostics.push(note);
                 report

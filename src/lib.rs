@@ -18,6 +18,7 @@ pub mod gitdiff;
 pub mod identity;
 pub mod kind;
 pub mod man;
+pub mod marks;
 pub mod official;
 pub mod online;
 pub mod policy;

@@ -716,10 +716,8 @@ impl Run {
             max_file_size,
             mode,
         } = self.file_settings(&t.path)?;
-        // Before reading: a change after this shows at write time.
-        let stamp = std::fs::metadata(&t.path)
-            .ok()
-            .map(|m| crate::stamp::Stamp::of(&m));
+        // `process_path` stamps the file as it opens it, before reading: a
+        // change after that shows at write time.
         let mut report = engine::process_path(
             &t.path,
             &t.display,
@@ -729,7 +727,6 @@ impl Run {
             max_file_size,
             mode,
         );
-        report.stamp = stamp;
         if self.options.suggest
             && !self.options.fix
             && let Some(source) = &report.source

@@ -219,13 +219,11 @@ fn marks(dir: &Path, depth: usize) -> (Option<PathBuf>, Option<PathBuf>) {
         Some(up) if depth < 64 => marks(up, depth + 1),
         _ => (None, None),
     };
-    if dir.join(".git").exists() {
+    let marked = crate::marks::of(dir);
+    if marked.git {
         git = Some(dir.to_path_buf());
     }
-    if crate::kind::CONFIG_FILE_NAMES
-        .iter()
-        .any(|n| dir.join(n).is_file())
-    {
+    if marked.config.is_some() {
         config = Some(dir.to_path_buf());
     }
     let answer = (git, config);

@@ -71,6 +71,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("workspace", Layer::Workspace),
     ("discover", Layer::Workspace),
     ("realpath", Layer::Model),
+    ("marks", Layer::Model),
     ("bounded", Layer::Model),
     ("config", Layer::Config),
     ("settings", Layer::Config),

@@ -622,6 +622,8 @@ impl Server {
 
     /// A `refit.toml` changed: forget every cached config, check again.
     fn reload_config(&mut self) -> Result<(), Error> {
+        // Which folders hold a config file is read again too.
+        crate::marks::clear();
         self.run = new_run()?;
         self.check_all_again()
     }

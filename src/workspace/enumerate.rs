@@ -33,7 +33,7 @@ const MAX_CHANGED_DIRS: usize = 512;
 /// Index the fact files under `root` (canonical), except those in `known`
 /// (already indexed in this run).
 pub(super) fn index_root(root: &Path, disk_cache: bool, known: &BTreeSet<PathBuf>) -> Indexed {
-    let git = root.join(".git").exists();
+    let git = crate::marks::of(root).git;
     // The disk cache serves roots a user marked as a project (`.git`,
     // `refit.toml`): a folder refit guessed as a root gets none (the
     // caller says which).

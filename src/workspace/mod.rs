@@ -358,7 +358,7 @@ impl RepoFacts {
         }
         let local = Arc::new(ctx.local_names());
         RepoFacts {
-            git: root.join(".git").exists(),
+            git: crate::marks::of(root).git,
             context: ctx,
             local,
             included_by,
@@ -462,6 +462,8 @@ impl Workspace {
 
     /// Forget everything (a configuration changed).
     pub fn clear(&self) {
+        // A `.git` or a config file appeared or went: folders' marks too.
+        crate::marks::clear();
         if let Ok(mut state) = self.state.lock() {
             *state = State::default();
         }
@@ -790,10 +792,7 @@ impl Workspace {
 /// Whether a folder is a repository root: `.git` (a folder, or a file in
 /// a worktree) or a refit config file.
 fn is_marked(dir: &Path) -> bool {
-    dir.join(".git").exists()
-        || crate::kind::CONFIG_FILE_NAMES
-            .iter()
-            .any(|n| dir.join(n).is_file())
+    crate::marks::of(dir).any()
 }
 
 /// What the files of a repository say about each other.
