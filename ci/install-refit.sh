@@ -29,8 +29,11 @@ out() {
 
 source_key() {
   # What a source build is made of: a new commit of the action rebuilds,
-  # the same one reuses the cached install.
-  (cd "$action" && find Cargo.toml Cargo.lock src rules -type f 2>/dev/null | LC_ALL=C sort | xargs sha256sum 2>/dev/null | sha256sum | cut -c 1-16)
+  # the same one reuses the cached install. sha256sum, or shasum on macOS.
+  local hasher=(sha256sum)
+  command -v sha256sum >/dev/null 2>&1 || hasher=(shasum -a 256)
+  (cd "$action" && find Cargo.toml Cargo.lock src rules -type f 2>/dev/null | LC_ALL=C sort | xargs "${hasher[@]}") |
+    "${hasher[@]}" | cut -c 1-16
 }
 
 resolve() {
