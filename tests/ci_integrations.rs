@@ -162,14 +162,7 @@ fn gitlab_script() -> String {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("ci/refit.gitlab-ci.yml"),
     )
     .expect("template");
-    let start =
-        text.find("  script:\n    - |\n").expect("a script block") + "  script:\n    - |\n".len();
-    text[start..]
-        .lines()
-        .take_while(|l| l.starts_with("      ") || l.is_empty())
-        .map(|l| l.get(6..).unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n")
+    common::gitlab_script(&text)
 }
 
 #[test]

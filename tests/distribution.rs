@@ -14,7 +14,7 @@
 //! test with a message; `.ci/run` installs them.
 
 mod common;
-use common::git;
+use common::{git, gitlab_script};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -565,20 +565,6 @@ fn github_action_builds_an_unreleased_ref_from_source_once() {
         "{}",
         text(&out)
     );
-}
-
-/// The `script` block of the GitLab template's `refit` job.
-fn gitlab_script(template: &str) -> String {
-    let start = template
-        .find("  script:\n    - |\n")
-        .expect("a script block")
-        + "  script:\n    - |\n".len();
-    template[start..]
-        .lines()
-        .take_while(|l| l.starts_with("      ") || l.is_empty())
-        .map(|l| l.get(6..).unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[test]

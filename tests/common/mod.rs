@@ -95,3 +95,16 @@ pub fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
     std::fs::write(&path, content).expect("write");
     path
 }
+
+/// The `script` block of a GitLab CI template's job (`  script:\n    - |`),
+/// unindented, as the job's shell runs it.
+pub fn gitlab_script(template: &str) -> String {
+    let open = "  script:\n    - |\n";
+    let start = template.find(open).expect("a script block") + open.len();
+    template[start..]
+        .lines()
+        .take_while(|l| l.starts_with("      ") || l.is_empty())
+        .map(|l| l.get(6..).unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
