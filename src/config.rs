@@ -132,49 +132,6 @@ pub struct Registries {
     pub mirrors: Option<Vec<String>>,
 }
 
-/// Every key the format knows, for "did you mean" suggestions.
-const KNOWN_KEYS: &[&str] = &[
-    "extend",
-    "select",
-    "extend-select",
-    "ignore",
-    "per-file-ignores",
-    "severity",
-    "fix",
-    "unsafe-fixes",
-    "extend-safe",
-    "extend-unsafe",
-    "kustomize-consumers",
-    "include",
-    "exclude",
-    "extend-exclude",
-    "force-exclude",
-    "kinds",
-    "max-file-size",
-    "registries",
-    "allow",
-    "deny",
-    "proxies",
-    "upstream",
-    "via",
-    "rewrite",
-    "from",
-    "to",
-    "rules",
-    "strict",
-    "form",
-    "stages",
-    "knowledge",
-    "mirror",
-    "moved",
-    "deprecated",
-    "mutable-tags",
-    "overrides",
-    "baseline",
-    "docs-url",
-    "files",
-];
-
 /// One documented `refit.toml` key, for the configuration reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyDoc {
@@ -439,9 +396,10 @@ fn distance(a: &str, b: &str) -> usize {
 
 /// The known key nearest to `key`, when it is near enough to be a typo.
 pub fn suggest(key: &str) -> Option<&'static str> {
-    KNOWN_KEYS
+    // Every documented key (the configuration reference's table).
+    documented_keys()
         .iter()
-        .map(|k| (distance(key, k), *k))
+        .map(|d| (distance(key, d.key), d.key))
         .filter(|(d, k)| *d <= 2.max(k.len() / 4))
         .min()
         .map(|(_, k)| k)
