@@ -749,7 +749,15 @@ fn watch(args: &CheckArgs) -> ExitCode {
         // failing ends the loop.
         let _ = check(args);
         eprintln!("[refit] Watching for changes...");
-        changed = match watch.wait() {
+        // What this run would check (its `[kinds]` included), read anew
+        // each time: a changed refit.toml may change it.
+        let run = Run::new(RunOptions {
+            paths: paths.clone(),
+            ..RunOptions::default()
+        })
+        .ok();
+        let checked = |p: &Path| run.as_ref().is_some_and(|r| r.kind_for(p).is_some());
+        changed = match watch.wait(&checked) {
             Ok(c) => c,
             Err(e) => return usage_error(&e),
         };

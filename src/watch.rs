@@ -86,14 +86,15 @@ impl Watch {
 
     /// Block until a change that counts, then until the tree is quiet (at
     /// most `MOST` after the first): the changed paths, sorted. An error
-    /// when the watch itself fails.
-    pub fn wait(&self) -> Result<Vec<PathBuf>, String> {
+    /// when the watch itself fails. `checked` says which other files the
+    /// run checks (a `[kinds]` mapping makes `*.txt` a Dockerfile).
+    pub fn wait(&self, checked: &dyn Fn(&Path) -> bool) -> Result<Vec<PathBuf>, String> {
         let mut changed = loop {
             let event = self
                 .events
                 .recv()
                 .map_err(|_| "the file watcher stopped".to_string())?;
-            let paths = self.counted(event)?;
+            let paths = self.counted(event, checked)?;
             if !paths.is_empty() {
                 break paths;
             }
@@ -101,7 +102,7 @@ impl Watch {
         let first = Instant::now();
         while first.elapsed() < MOST {
             match self.events.recv_timeout(QUIET) {
-                Ok(event) => changed.extend(self.counted(event)?),
+                Ok(event) => changed.extend(self.counted(event, checked)?),
                 Err(RecvTimeoutError::Timeout) => break,
                 Err(RecvTimeoutError::Disconnected) => {
                     return Err("the file watcher stopped".to_string());
@@ -114,7 +115,11 @@ impl Watch {
     }
 
     /// The paths of an event that count as a change.
-    fn counted(&self, event: notify::Result<notify::Event>) -> Result<Vec<PathBuf>, String> {
+    fn counted(
+        &self,
+        event: notify::Result<notify::Event>,
+        checked: &dyn Fn(&Path) -> bool,
+    ) -> Result<Vec<PathBuf>, String> {
         let event = event.map_err(|e| format!("watching for changes: {e}"))?;
         let mutates = match event.kind {
             EventKind::Access(_) => false,
@@ -134,7 +139,7 @@ impl Watch {
         Ok(event
             .paths
             .into_iter()
-            .filter(|p| self.counts(p) && (folder || read_by_refit(p)))
+            .filter(|p| self.counts(p) && (folder || read_by_refit(p) || checked(p)))
             .collect())
     }
 
@@ -203,7 +208,7 @@ mod tests {
         std::fs::write(root.join(crate::workspace::cache::DIR).join("i"), "x").unwrap();
         let _ = std::fs::read_to_string(root.join(".git/index"));
         std::fs::write(root.join("Dockerfile"), "FROM a\n").unwrap();
-        let changed = watch.wait().unwrap();
+        let changed = watch.wait(&|_| false).unwrap();
         assert_eq!(changed, [root.join("Dockerfile")]);
     }
 

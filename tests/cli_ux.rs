@@ -601,38 +601,42 @@ fn concise_lines_show_the_severity_that_fail_level_judges() {
     );
 }
 
-#[test]
-fn watch_checks_again_after_a_change() {
-    use std::io::BufRead;
-    use std::time::{Duration, Instant};
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "Dockerfile",
-        "FROM docker.io/library/nginx:1.27\n",
-    );
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("refit"))
-        .args(["check", "--isolated", "--watch", "--format", "concise"])
-        .arg(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            if tx.send(line.unwrap_or_default()).is_err() {
-                break;
+/// `refit check --watch ARGS DIR` running, its stdout read line by line.
+struct Watched {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Watched {
+    fn start(args: &[&str], dir: &std::path::Path) -> Watched {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("refit"))
+            .args(["check", "--watch", "--format", "concise"])
+            .args(args)
+            .arg(dir)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                if tx.send(line.unwrap_or_default()).is_err() {
+                    break;
+                }
             }
-        }
-    });
-    // Lines up to the next summary, within a bounded time.
-    let report = |what: &str| -> Vec<String> {
+        });
+        Watched { child, lines }
+    }
+
+    /// Lines up to the next summary, within a bounded time.
+    fn report(&self, what: &str) -> Vec<String> {
+        use std::time::{Duration, Instant};
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut lines = Vec::new();
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match rx.recv_timeout(left) {
+            match self.lines.recv_timeout(left) {
                 Ok(l) if l.starts_with("Found ") || l == "All checks passed!" => {
                     lines.push(l);
                     return lines;
@@ -642,17 +646,34 @@ fn watch_checks_again_after_a_change() {
             }
         }
         panic!("no {what} report within 30 s: {lines:?}");
-    };
-    let first = report("first");
+    }
+
+    /// Stop it: its exit status and stderr.
+    fn stop(mut self) -> (std::process::ExitStatus, String) {
+        self.child.kill().unwrap();
+        let status = self.child.wait().unwrap();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut self.child.stderr.take().unwrap(), &mut stderr).unwrap();
+        (status, stderr)
+    }
+}
+
+#[test]
+fn watch_checks_again_after_a_change() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "Dockerfile",
+        "FROM docker.io/library/nginx:1.27\n",
+    );
+    let watched = Watched::start(&["--isolated"], dir.path());
+    let first = watched.report("first");
     // The workspace cache and git's folder are no change.
     write(dir.path(), ".refit_cache/x", "x");
     write(dir.path(), ".git/index", "x");
     write(dir.path(), "Dockerfile", "FROM nginx:1.27\n");
-    let second = report("second");
-    child.kill().unwrap();
-    let status = child.wait().unwrap();
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let second = watched.report("second");
+    let (status, stderr) = watched.stop();
     assert_eq!(first, ["All checks passed!"], "{stderr}");
     assert_eq!(
         second[0],
@@ -670,6 +691,37 @@ fn watch_checks_again_after_a_change() {
     );
     assert!(
         stderr.contains("Dockerfile changed: checking again...\n"),
+        "{stderr}"
+    );
+}
+
+/// A file that only the configuration's `[kinds]` makes checkable counts
+/// as a change too.
+#[test]
+fn watch_checks_again_for_a_file_kinds_maps() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "refit.toml",
+        "[kinds]\n\"*.txt\" = \"dockerfile\"\n",
+    );
+    write(
+        dir.path(),
+        "base.txt",
+        "FROM docker.io/library/nginx:1.27\n",
+    );
+    let watched = Watched::start(&[], dir.path());
+    let first = watched.report("first");
+    write(dir.path(), "base.txt", "FROM nginx:1.27\n");
+    let second = watched.report("second");
+    let (_, stderr) = watched.stop();
+    assert_eq!(first, ["All checks passed!"], "{stderr}");
+    assert!(
+        second[0].contains("base.txt:1:6: REG001 warning"),
+        "{second:?}"
+    );
+    assert!(
+        stderr.contains("base.txt changed: checking again...\n"),
         "{stderr}"
     );
 }
