@@ -237,10 +237,17 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         && let Some(fix) = d.fix.as_mut()
     {
         fix.applicability = Applicability::Unsafe;
-        d.help = Some(format!(
-            "Docker reads `{}` as Docker Hub, but the containers tools (Podman, Buildah, CRI-O) may not: {why}; write the registry the build should use",
-            reference.input()
-        ));
+        d.help = Some(if site.kind == SiteKind::Quadlet {
+            format!(
+                "Podman reads `{}` through `registries.conf`, which may not choose Docker Hub: {why}; write the registry the unit should use",
+                reference.input()
+            )
+        } else {
+            format!(
+                "Docker reads `{}` as Docker Hub, but the containers tools (Podman, Buildah, CRI-O) may not: {why}; write the registry the build should use",
+                reference.input()
+            )
+        });
     }
     if let crate::site::Prefixing::Never(reason) = &site.extra.prefixing {
         if d.fix.is_none() {
