@@ -290,7 +290,7 @@ fn quadlet_short_names(
         return names;
     }
     let mut names = names.map(|n| (*n).clone()).unwrap_or_default();
-    names.built_by = Some("Podman runs Quadlet units".to_string());
+    names.built_by = Some("the file is a Quadlet unit".to_string());
     Some(std::sync::Arc::new(names))
 }
 

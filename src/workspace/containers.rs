@@ -178,7 +178,7 @@ impl RepoContext {
                 ))
             }
             crate::kind::FileKind::Quadlet => Some(format!(
-                "`{}` is a Quadlet unit, which Podman runs",
+                "`{}` is a Quadlet unit",
                 file.file_name().unwrap_or_default().to_string_lossy()
             )),
             _ => None,
