@@ -74,7 +74,8 @@ declare_rule! {
     /// file a script passes to `podman build -f` or `buildah bud`, the
     /// `redhat-actions/buildah-build` Action's `containerfiles:`, a Compose
     /// file `podman-compose` runs, a Kubernetes manifest in a folder with an
-    /// OpenShift resource, which CRI-O runs) when the repository pins no search
+    /// OpenShift resource, which CRI-O runs, a Podman Quadlet unit) when
+    /// the repository pins no search
     /// registry: the build machine's own `registries.conf` decides, and
     /// refit cannot see it. A repository `registries.conf` with
     /// `unqualified-search-registries = ["docker.io"]`, or an alias to
