@@ -179,6 +179,7 @@ fn extract_sites(
             sources::daemon::extract_containerd_hosts(text, input.hosts_namespace.as_deref())
         }
         FileKind::RegistriesConf => sources::daemon::extract_registries_conf(text),
+        FileKind::Quadlet => Ok(sources::quadlet::extract(text)),
         // Manifests are read above.
         FileKind::Kubernetes => Ok(Vec::new()),
     };
@@ -277,6 +278,22 @@ fn unsafe_because(d: &mut Diagnostic, note: impl FnOnce() -> String) {
     }
 }
 
+/// How short names in the file are resolved: Podman reads a Quadlet unit,
+/// so its short names go through `registries.conf` even when refit read
+/// nothing around the file (stdin, `--isolated`).
+fn quadlet_short_names(
+    kind: FileKind,
+    input: &SourceOptions,
+) -> Option<std::sync::Arc<crate::facts::ShortNames>> {
+    let names = input.short_names.clone();
+    if kind != FileKind::Quadlet || names.as_ref().is_some_and(|n| n.built_by.is_some()) {
+        return names;
+    }
+    let mut names = names.map(|n| (*n).clone()).unwrap_or_default();
+    names.built_by = Some("the file is a Quadlet unit".to_string());
+    Some(std::sync::Arc::new(names))
+}
+
 /// Run the enabled rules over a text, with nothing known around it.
 pub fn check_text(
     kind: FileKind,
@@ -302,7 +319,7 @@ pub fn check_with(
             .flatten(),
         build_refs: input.build_refs.clone(),
         stage_names: Default::default(),
-        short_names: input.short_names.clone(),
+        short_names: quadlet_short_names(kind, input),
         supplied_args: input.supplied_args.clone(),
     };
     let mut ctx = RuleContext {

@@ -41,6 +41,9 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if let Some(kind) = classify_daemon(path, &lower) {
         return Some(kind);
     }
+    if let Some(section) = crate::kind::quadlet_section(&lower) {
+        return is_quadlet_file(path, section).then_some(FileKind::Quadlet);
+    }
     let stem = lower
         .strip_suffix(".yaml")
         .or_else(|| lower.strip_suffix(".yml"))?;
@@ -89,6 +92,14 @@ const SNIFF_LIMIT: u64 = 1024 * 1024;
 pub fn is_compose_file(path: &Path) -> bool {
     // Bounded on the read itself: a `/proc` file says size 0 and goes on.
     crate::bounded::read_regular(path, SNIFF_LIMIT).is_ok_and(|text| looks_like_compose(&text))
+}
+
+/// A Podman Quadlet unit: its name's extension and the matching section
+/// (`[Container]` in `app.container`). `logo.image` or `release.build`
+/// without it is some other file, skipped.
+pub fn is_quadlet_file(path: &Path, section: &str) -> bool {
+    crate::bounded::read_regular(path, SNIFF_LIMIT)
+        .is_ok_and(|text| crate::sources::quadlet::has_section(&text, section))
 }
 
 /// The content test of [`is_compose_file`].
@@ -221,6 +232,14 @@ pub fn stdin_kind(name: &Path, text: &str) -> Option<FileKind> {
     if kind == FileKind::Kubernetes && looks_like_compose(text) {
         return Some(FileKind::Compose);
     }
+    let lower = name
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if let Some(section) = crate::kind::quadlet_section(&lower) {
+        return crate::sources::quadlet::has_section(text, section).then_some(FileKind::Quadlet);
+    }
     let guessed = kind == FileKind::Dockerfile && classify(name).is_none();
     (!guessed || looks_like_dockerfile(text)).then_some(kind)
 }
@@ -229,7 +248,8 @@ pub fn stdin_kind(name: &Path, text: &str) -> Option<FileKind> {
 pub const STDIN_NAMES: &str = "`Dockerfile`, `*.Dockerfile`, `Containerfile`, `compose.yaml`, \
     `docker-compose*.yml`, `values.yaml` (Helm), any other `*.yaml` (Kubernetes), \
     `.gitlab-ci.yml`, `.github/workflows/*.yml`, `kustomization.yaml`, `daemon.json`, \
-    `buildkitd.toml`, `hosts.toml`, `registries.conf`";
+    `buildkitd.toml`, `hosts.toml`, `registries.conf`, Quadlet units (`*.container`, `*.image`, \
+    `*.build`, `*.volume`, `*.kube`, `*.pod`)";
 
 /// The first instruction (after comments, parser directives and blank
 /// lines) is `FROM` or `ARG`, as BuildKit requires.
@@ -609,6 +629,27 @@ mod tests {
             "package.json",
         ] {
             assert_eq!(classify(Path::new(name)), None, "{name}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text, quadlet) in [
+            ("web.container", "[Container]\nImage=nginx:1.27\n", true),
+            ("db.image", "[Unit]\n[Image]\nImage=postgres:16\n", true),
+            ("app.build", "[Build]\nImageTag=app\n", true),
+            ("data.volume", "[Volume]\n", true),
+            ("logo.image", "\u{89}PNG", false),
+            ("release.build", "[Container]\nImage=x\n", false),
+            ("notes.pod", "a pod of whales\n", false),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            let want = quadlet.then_some(FileKind::Quadlet);
+            assert_eq!(classify(&path), want, "{name}");
+            assert_eq!(
+                explicit_kind(&path).filter(|k| *k == FileKind::Quadlet),
+                want,
+                "{name}"
+            );
+            assert_eq!(stdin_kind(Path::new(name), text), want, "{name}");
         }
         assert_eq!(
             classify_explicit(Path::new("my-values.yaml")),

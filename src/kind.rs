@@ -27,6 +27,8 @@ pub enum FileKind {
     ContainerdHosts,
     /// containers/image `registries.conf` (Podman, CRI-O).
     RegistriesConf,
+    /// A Podman Quadlet unit (`*.container`, `*.image`, `*.build`, …).
+    Quadlet,
 }
 
 impl FileKind {
@@ -44,6 +46,7 @@ impl FileKind {
             FileKind::BuildkitToml => "buildkitd",
             FileKind::ContainerdHosts => "containerd-hosts",
             FileKind::RegistriesConf => "registries-conf",
+            FileKind::Quadlet => "quadlet",
         }
     }
 }
@@ -73,4 +76,23 @@ pub fn certs_d_namespace(path: &Path) -> Option<String> {
         return None;
     }
     parent.file_name()?.to_str().map(str::to_string)
+}
+
+/// The section a Podman Quadlet unit of this (lower-case) file name must
+/// have (`app.container` → `Container`): the extension alone does not say
+/// Quadlet (`logo.image`, `release.build`), the section does.
+pub fn quadlet_section(lower_name: &str) -> Option<&'static str> {
+    let (stem, ext) = lower_name.rsplit_once('.')?;
+    if stem.is_empty() {
+        return None;
+    }
+    Some(match ext {
+        "container" => "Container",
+        "image" => "Image",
+        "build" => "Build",
+        "volume" => "Volume",
+        "kube" => "Kube",
+        "pod" => "Pod",
+        _ => return None,
+    })
 }

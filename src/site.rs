@@ -32,6 +32,9 @@ pub enum SiteKind {
     /// a registry mirror in a container daemon's settings (`daemon.json`,
     /// `buildkitd.toml`, containerd `hosts.toml`, `registries.conf`)
     DaemonMirror,
+    /// `Image=` of a Podman Quadlet unit (`[Container]`, `[Image]`,
+    /// `[Volume]`), or a `[Build]` unit's `ImageTag=`
+    Quadlet,
 }
 
 impl SiteKind {
@@ -49,6 +52,7 @@ impl SiteKind {
             SiteKind::GitlabCi => "GitLab CI",
             SiteKind::Kustomize => "kustomize image",
             SiteKind::DaemonMirror => "daemon mirror",
+            SiteKind::Quadlet => "Quadlet",
         }
     }
 }

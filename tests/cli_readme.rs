@@ -57,8 +57,22 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             assert!(hook(yes), "{id} should match {yes}");
             assert!(refit::discover::classify(Path::new(yes)).is_some(), "{yes}");
         }
+        // Quadlet units: refit takes them by name and section, so the
+        // hook passes the names and refit skips a `logo.image`.
+        for yes in [
+            "etc/containers/systemd/web.container",
+            "db.image",
+            "app.build",
+            "data.volume",
+            "site.kube",
+            "web.pod",
+        ] {
+            assert!(hook(yes), "{id} should match {yes}");
+            assert!(refit::kind::quadlet_section(yes.rsplit('/').next().unwrap()).is_some());
+        }
         for no in [
             "docs/dockerfile-tips.md",
+            "container",
             "Dockerfile.md",
             "dockerfile-notes.txt",
             "README.md",

@@ -242,6 +242,11 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     let SiteValue::Unresolved { missing } = &site.value else {
         return;
     };
+    // A Quadlet specifier (`Image=%i`): systemd fills it when the unit
+    // starts, as the template intends.
+    if site.kind == crate::site::SiteKind::Quadlet {
+        return;
+    }
     let proven = scope(ctx) == Scope::Proven;
     if site.kind == crate::site::SiteKind::GitlabCi && missing.iter().all(|m| gitlab_predefined(m))
     {

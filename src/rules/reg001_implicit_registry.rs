@@ -74,7 +74,8 @@ declare_rule! {
     /// file a script passes to `podman build -f` or `buildah bud`, the
     /// `redhat-actions/buildah-build` Action's `containerfiles:`, a Compose
     /// file `podman-compose` runs, a Kubernetes manifest in a folder with an
-    /// OpenShift resource, which CRI-O runs) when the repository pins no search
+    /// OpenShift resource, which CRI-O runs, a Podman Quadlet unit) when
+    /// the repository pins no search
     /// registry: the build machine's own `registries.conf` decides, and
     /// refit cannot see it. A repository `registries.conf` with
     /// `unqualified-search-registries = ["docker.io"]`, or an alias to
@@ -237,10 +238,17 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         && let Some(fix) = d.fix.as_mut()
     {
         fix.applicability = Applicability::Unsafe;
-        d.help = Some(format!(
-            "Docker reads `{}` as Docker Hub, but the containers tools (Podman, Buildah, CRI-O) may not: {why}; write the registry the build should use",
-            reference.input()
-        ));
+        d.help = Some(if site.kind == SiteKind::Quadlet {
+            format!(
+                "Podman reads `{}` through `registries.conf`, which may not choose Docker Hub: {why}; write the registry the unit should use",
+                reference.input()
+            )
+        } else {
+            format!(
+                "Docker reads `{}` as Docker Hub, but the containers tools (Podman, Buildah, CRI-O) may not: {why}; write the registry the build should use",
+                reference.input()
+            )
+        });
     }
     if let crate::site::Prefixing::Never(reason) = &site.extra.prefixing {
         if d.fix.is_none() {

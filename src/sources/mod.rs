@@ -8,6 +8,7 @@ pub mod dockerfile;
 pub mod helm;
 pub mod kubernetes;
 pub mod kustomize;
+pub mod quadlet;
 pub mod template;
 pub mod yaml;
 

@@ -177,6 +177,10 @@ impl RepoContext {
                     "its folder deploys to OpenShift (`{by}`), which runs CRI-O"
                 ))
             }
+            crate::kind::FileKind::Quadlet => Some(format!(
+                "`{}` is a Quadlet unit",
+                file.file_name().unwrap_or_default().to_string_lossy()
+            )),
             _ => None,
         }
     }

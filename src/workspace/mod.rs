@@ -701,6 +701,7 @@ impl Workspace {
                 | FileKind::GitlabCi
                 | FileKind::Kustomize
                 | FileKind::Kubernetes
+                | FileKind::Quadlet
         ) {
             return s;
         }
