@@ -68,7 +68,7 @@ fn template_placeholders(
     // Tools that interpolate `$VAR` themselves: there it is a variable.
     let shell = matches!(
         kind,
-        FileKind::Kubernetes | FileKind::HelmValues | FileKind::Kustomize
+        FileKind::Kubernetes | FileKind::HelmValues | FileKind::Kustomize | FileKind::Devcontainer
     );
     let mut found: Option<String> = None;
     sites.retain(|s| {
@@ -179,6 +179,7 @@ fn extract_sites(
             sources::daemon::extract_containerd_hosts(text, input.hosts_namespace.as_deref())
         }
         FileKind::RegistriesConf => sources::daemon::extract_registries_conf(text),
+        FileKind::Devcontainer => sources::devcontainer::extract(text),
         // Manifests are read above.
         FileKind::Kubernetes => Ok(Vec::new()),
     };

@@ -531,6 +531,7 @@ pub fn parse_kind(s: &str) -> Option<FileKind> {
         "buildkitd" => FileKind::BuildkitToml,
         "containerd-hosts" => FileKind::ContainerdHosts,
         "registries-conf" => FileKind::RegistriesConf,
+        "devcontainer" => FileKind::Devcontainer,
         _ => return None,
     })
 }
@@ -970,6 +971,7 @@ mod tests {
             FileKind::BuildkitToml,
             FileKind::ContainerdHosts,
             FileKind::RegistriesConf,
+            FileKind::Devcontainer,
         ] {
             assert_eq!(parse_kind(kind.as_str()), Some(kind));
         }

@@ -41,6 +41,9 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if let Some(kind) = classify_daemon(path, &lower) {
         return Some(kind);
     }
+    if is_devcontainer(path, &lower) {
+        return Some(FileKind::Devcontainer);
+    }
     let stem = lower
         .strip_suffix(".yaml")
         .or_else(|| lower.strip_suffix(".yml"))?;
@@ -146,6 +149,21 @@ fn classify_daemon(path: &Path, lower: &str) -> Option<FileKind> {
     None
 }
 
+/// `.devcontainer.json`, or `devcontainer.json` in `.devcontainer/` or a
+/// folder of it (`.devcontainer/python/devcontainer.json`), where the Dev
+/// Container tools look.
+fn is_devcontainer(path: &Path, lower: &str) -> bool {
+    if lower == ".devcontainer.json" {
+        return true;
+    }
+    let folder = |p: Option<&Path>| {
+        p.and_then(Path::file_name)
+            .is_some_and(|n| n == ".devcontainer")
+    };
+    let parent = path.parent();
+    lower == "devcontainer.json" && (folder(parent) || folder(parent.and_then(Path::parent)))
+}
+
 /// Under a chart's `templates/` folder (a `Chart.yaml` beside it).
 fn in_chart_templates(path: &Path) -> bool {
     path.ancestors().skip(1).any(|dir| {
@@ -170,6 +188,10 @@ pub fn classify_explicit(path: &Path) -> FileKind {
     // Outside `certs.d/<host>/` its `server` names the upstream.
     if lower == "hosts.toml" {
         return FileKind::ContainerdHosts;
+    }
+    // Outside `.devcontainer/`, as `devcontainer open --config` reads it.
+    if lower == "devcontainer.json" {
+        return FileKind::Devcontainer;
     }
     match classify(path) {
         Some(kind) => kind,
@@ -229,7 +251,7 @@ pub fn stdin_kind(name: &Path, text: &str) -> Option<FileKind> {
 pub const STDIN_NAMES: &str = "`Dockerfile`, `*.Dockerfile`, `Containerfile`, `compose.yaml`, \
     `docker-compose*.yml`, `values.yaml` (Helm), any other `*.yaml` (Kubernetes), \
     `.gitlab-ci.yml`, `.github/workflows/*.yml`, `kustomization.yaml`, `daemon.json`, \
-    `buildkitd.toml`, `hosts.toml`, `registries.conf`";
+    `buildkitd.toml`, `hosts.toml`, `registries.conf`, `devcontainer.json`";
 
 /// The first instruction (after comments, parser directives and blank
 /// lines) is `FROM` or `ARG`, as BuildKit requires.
@@ -599,6 +621,9 @@ mod tests {
             ("certs.d/_default/hosts.toml", FileKind::ContainerdHosts),
             ("etc/containers/registries.conf", FileKind::RegistriesConf),
             ("registries.conf.d/10-mirror.conf", FileKind::RegistriesConf),
+            (".devcontainer/devcontainer.json", FileKind::Devcontainer),
+            (".devcontainer/py/devcontainer.json", FileKind::Devcontainer),
+            ("app/.devcontainer.json", FileKind::Devcontainer),
         ] {
             assert_eq!(classify(Path::new(name)), Some(kind), "{name}");
         }
@@ -607,6 +632,9 @@ mod tests {
             "docker.io/hosts.toml",
             "nginx.conf",
             "package.json",
+            "devcontainer.json",
+            ".devcontainer/a/b/devcontainer.json",
+            ".devcontainer/devcontainer-lock.json",
         ] {
             assert_eq!(classify(Path::new(name)), None, "{name}");
         }

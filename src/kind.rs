@@ -27,6 +27,8 @@ pub enum FileKind {
     ContainerdHosts,
     /// containers/image `registries.conf` (Podman, CRI-O).
     RegistriesConf,
+    /// Dev container `devcontainer.json` (JSON with comments).
+    Devcontainer,
 }
 
 impl FileKind {
@@ -44,6 +46,7 @@ impl FileKind {
             FileKind::BuildkitToml => "buildkitd",
             FileKind::ContainerdHosts => "containerd-hosts",
             FileKind::RegistriesConf => "registries-conf",
+            FileKind::Devcontainer => "devcontainer",
         }
     }
 }

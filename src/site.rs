@@ -32,6 +32,11 @@ pub enum SiteKind {
     /// a registry mirror in a container daemon's settings (`daemon.json`,
     /// `buildkitd.toml`, containerd `hosts.toml`, `registries.conf`)
     DaemonMirror,
+    /// `image` in a `devcontainer.json`
+    DevcontainerImage,
+    /// an OCI reference of a feature (a key of `features`) in a
+    /// `devcontainer.json`
+    DevcontainerFeature,
 }
 
 impl SiteKind {
@@ -49,6 +54,8 @@ impl SiteKind {
             SiteKind::GitlabCi => "GitLab CI",
             SiteKind::Kustomize => "kustomize image",
             SiteKind::DaemonMirror => "daemon mirror",
+            SiteKind::DevcontainerImage => "dev container image",
+            SiteKind::DevcontainerFeature => "dev container feature",
         }
     }
 }
