@@ -41,7 +41,7 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if let Some(kind) = classify_daemon(path, &lower) {
         return Some(kind);
     }
-    if is_devcontainer(path, &lower) {
+    if crate::kind::is_devcontainer(path) {
         return Some(FileKind::Devcontainer);
     }
     let stem = lower
@@ -147,21 +147,6 @@ fn classify_daemon(path: &Path, lower: &str) -> Option<FileKind> {
         return Some(FileKind::RegistriesConf);
     }
     None
-}
-
-/// `.devcontainer.json`, or `devcontainer.json` in `.devcontainer/` or a
-/// folder of it (`.devcontainer/python/devcontainer.json`), where the Dev
-/// Container tools look.
-fn is_devcontainer(path: &Path, lower: &str) -> bool {
-    if lower == ".devcontainer.json" {
-        return true;
-    }
-    let folder = |p: Option<&Path>| {
-        p.and_then(Path::file_name)
-            .is_some_and(|n| n == ".devcontainer")
-    };
-    let parent = path.parent();
-    lower == "devcontainer.json" && (folder(parent) || folder(parent.and_then(Path::parent)))
 }
 
 /// Under a chart's `templates/` folder (a `Chart.yaml` beside it).

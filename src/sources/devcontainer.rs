@@ -173,12 +173,11 @@ pub fn extract(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
 }
 
 /// What a `devcontainer.json` says about the Dockerfile it builds:
-/// `build.dockerfile` (relative to the file), `build.context` (relative
-/// to the file, default its folder) and `build.args`.
+/// `build.dockerfile` (relative to the `devcontainer.json`, whatever
+/// `build.context` says) and `build.args`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Build {
     pub dockerfile: String,
-    pub context: Option<String>,
     pub args: std::collections::BTreeMap<String, String>,
 }
 
@@ -197,9 +196,6 @@ pub fn build(text: &str) -> Option<Build> {
     let dockerfile = build
         .and_then(|b| string(get(b, "dockerfile").or_else(|| get(b, "dockerFile"))))
         .or_else(|| string(get(&root, "dockerFile").or_else(|| get(&root, "dockerfile"))))?;
-    let context = build
-        .and_then(|b| string(get(b, "context")))
-        .or_else(|| string(get(&root, "context")));
     let mut args = std::collections::BTreeMap::new();
     if let Some(Value::Object(a)) = build.and_then(|b| get(b, "args")) {
         for prop in &a.properties {
@@ -208,11 +204,7 @@ pub fn build(text: &str) -> Option<Build> {
             }
         }
     }
-    Some(Build {
-        dockerfile,
-        context,
-        args,
-    })
+    Some(Build { dockerfile, args })
 }
 
 #[cfg(test)]
@@ -280,7 +272,6 @@ mod tests {
         let text = "{\"build\": {\"dockerfile\": \"Dockerfile\", \"context\": \"..\", \"args\": {\"VARIANT\": \"3.12\", \"N\": 1,},},}";
         let b = build(text).unwrap();
         assert_eq!(b.dockerfile, "Dockerfile");
-        assert_eq!(b.context.as_deref(), Some(".."));
         assert_eq!(b.args.get("VARIANT").map(String::as_str), Some("3.12"));
         assert_eq!(b.args.len(), 1);
         assert_eq!(build("{\"image\": \"x\"}"), None);
