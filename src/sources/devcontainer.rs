@@ -267,6 +267,76 @@ mod tests {
         assert!(extract(&deep).is_err());
     }
 
+    /// What Renovate's devcontainer manager extracts (depName, currentValue,
+    /// currentDigest) for the cases its tests cover, on inputs of our own.
+    /// Where refit differs on purpose: a file that does not parse is an
+    /// error here (Renovate extracts nothing), and the tool versions
+    /// Renovate reads from known features' `version` options are not
+    /// images.
+    #[test]
+    fn agrees_with_renovate_extraction() {
+        let cases: &[(&str, &[(&str, Option<&str>, Option<&str>)])] = &[
+            ("", &[]),
+            ("{}", &[]),
+            (r#"{"features": null}"#, &[]),
+            (r#"{"image": null}"#, &[]),
+            (r#"{"image": null, "features": null}"#, &[]),
+            (r#"{"image:": "registry.example/a/image:1.2.3"}"#, &[]),
+            (r#"{"features": "registry.example/a:1.2.3"}"#, &[]),
+            (r#"{"features": {"someFeature": {}}}"#, &[]),
+            (
+                "{\n  // hello\n  \"features\": {\n    \"registry.example/a/features/one:1.2.3\": {},\n  }\n}",
+                &[("registry.example/a/features/one", Some("1.2.3"), None)],
+            ),
+            (
+                r#"{"features": {"registry.example/a/one:1.2.3": {}, "registry.example/a/two:4.5.6": {}}}"#,
+                &[
+                    ("registry.example/a/one", Some("1.2.3"), None),
+                    ("registry.example/a/two", Some("4.5.6"), None),
+                ],
+            ),
+            (
+                r#"{"image": "registry.example/a/image:1.2.3", "features": {"registry.example/a/feature:4.5.6": {}}}"#,
+                &[
+                    ("registry.example/a/image", Some("1.2.3"), None),
+                    ("registry.example/a/feature", Some("4.5.6"), None),
+                ],
+            ),
+            (
+                r#"{"features": {"registry.example/a/feature:1.2.3": {}, "./local": {}, "registry.example/a/feature/other.tgz": {}}}"#,
+                &[("registry.example/a/feature", Some("1.2.3"), None)],
+            ),
+            (
+                r#"{"features": {"ghcr.io/devcontainers/features/go:1": {"version": "1.24"}, "ghcr.io/devcontainers/features/ruby:1": {}}}"#,
+                &[
+                    ("ghcr.io/devcontainers/features/go", Some("1"), None),
+                    ("ghcr.io/devcontainers/features/ruby", Some("1"), None),
+                ],
+            ),
+        ];
+        for (text, expected) in cases {
+            let got: Vec<(String, Option<String>, Option<String>)> = extract(text)
+                .unwrap()
+                .iter()
+                .map(|s| {
+                    let r = s.reference().unwrap();
+                    let name = r.input().get(..r.path.end).unwrap_or_default().to_string();
+                    (
+                        name,
+                        r.tag_str().map(str::to_string),
+                        r.digest_str().map(str::to_string),
+                    )
+                })
+                .collect();
+            let expected: Vec<(String, Option<String>, Option<String>)> = expected
+                .iter()
+                .map(|(n, t, d)| (n.to_string(), t.map(str::to_string), d.map(str::to_string)))
+                .collect();
+            assert_eq!(got, expected, "{text}");
+        }
+        assert!(extract("malformed json}}}").is_err());
+    }
+
     #[test]
     fn build_args() {
         let text = "{\"build\": {\"dockerfile\": \"Dockerfile\", \"context\": \"..\", \"args\": {\"VARIANT\": \"3.12\", \"N\": 1,},},}";
