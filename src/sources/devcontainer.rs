@@ -273,9 +273,12 @@ mod tests {
     /// error here (Renovate extracts nothing), and the tool versions
     /// Renovate reads from known features' `version` options are not
     /// images.
+    /// A name, its tag and its digest.
+    type Dep<'a> = (&'a str, Option<&'a str>, Option<&'a str>);
+
     #[test]
     fn agrees_with_renovate_extraction() {
-        let cases: &[(&str, &[(&str, Option<&str>, Option<&str>)])] = &[
+        let cases: &[(&str, &[Dep])] = &[
             ("", &[]),
             ("{}", &[]),
             (r#"{"features": null}"#, &[]),
