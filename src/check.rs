@@ -68,7 +68,7 @@ fn template_placeholders(
     // Tools that interpolate `$VAR` themselves: there it is a variable.
     let shell = matches!(
         kind,
-        FileKind::Kubernetes | FileKind::HelmValues | FileKind::Kustomize
+        FileKind::Kubernetes | FileKind::HelmValues | FileKind::Kustomize | FileKind::Devcontainer
     );
     let mut found: Option<String> = None;
     sites.retain(|s| {
@@ -180,6 +180,7 @@ fn extract_sites(
         }
         FileKind::RegistriesConf => sources::daemon::extract_registries_conf(text),
         FileKind::Quadlet => Ok(sources::quadlet::extract(text)),
+        FileKind::Devcontainer => sources::devcontainer::extract(text),
         // Manifests are read above.
         FileKind::Kubernetes => Ok(Vec::new()),
     };

@@ -490,6 +490,7 @@ pub fn parse_kind(s: &str) -> Option<FileKind> {
         "containerd-hosts" => FileKind::ContainerdHosts,
         "registries-conf" => FileKind::RegistriesConf,
         "quadlet" => FileKind::Quadlet,
+        "devcontainer" => FileKind::Devcontainer,
         _ => return None,
     })
 }
@@ -930,6 +931,7 @@ mod tests {
             FileKind::ContainerdHosts,
             FileKind::RegistriesConf,
             FileKind::Quadlet,
+            FileKind::Devcontainer,
         ] {
             assert_eq!(parse_kind(kind.as_str()), Some(kind));
         }

@@ -41,6 +41,9 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if let Some(kind) = classify_daemon(path, &lower) {
         return Some(kind);
     }
+    if crate::kind::is_devcontainer(path) {
+        return Some(FileKind::Devcontainer);
+    }
     if let Some(section) = crate::kind::quadlet_section(&lower) {
         return is_quadlet_file(path, section).then_some(FileKind::Quadlet);
     }
@@ -182,6 +185,10 @@ pub fn classify_explicit(path: &Path) -> FileKind {
     if lower == "hosts.toml" {
         return FileKind::ContainerdHosts;
     }
+    // Outside `.devcontainer/`, as `devcontainer open --config` reads it.
+    if lower == "devcontainer.json" {
+        return FileKind::Devcontainer;
+    }
     match classify(path) {
         Some(kind) => kind,
         // `Chart.yaml` and other YAML that names no images.
@@ -248,8 +255,8 @@ pub fn stdin_kind(name: &Path, text: &str) -> Option<FileKind> {
 pub const STDIN_NAMES: &str = "`Dockerfile`, `*.Dockerfile`, `Containerfile`, `compose.yaml`, \
     `docker-compose*.yml`, `values.yaml` (Helm), any other `*.yaml` (Kubernetes), \
     `.gitlab-ci.yml`, `.github/workflows/*.yml`, `kustomization.yaml`, `daemon.json`, \
-    `buildkitd.toml`, `hosts.toml`, `registries.conf`, Quadlet units (`*.container`, `*.image`, \
-    `*.build`, `*.volume`, `*.kube`, `*.pod`)";
+    `buildkitd.toml`, `hosts.toml`, `registries.conf`, `devcontainer.json`, Quadlet units \
+    (`*.container`, `*.image`, `*.build`, `*.volume`, `*.kube`, `*.pod`)";
 
 /// The first instruction (after comments, parser directives and blank
 /// lines) is `FROM` or `ARG`, as BuildKit requires.
@@ -619,6 +626,9 @@ mod tests {
             ("certs.d/_default/hosts.toml", FileKind::ContainerdHosts),
             ("etc/containers/registries.conf", FileKind::RegistriesConf),
             ("registries.conf.d/10-mirror.conf", FileKind::RegistriesConf),
+            (".devcontainer/devcontainer.json", FileKind::Devcontainer),
+            (".devcontainer/py/devcontainer.json", FileKind::Devcontainer),
+            ("app/.devcontainer.json", FileKind::Devcontainer),
         ] {
             assert_eq!(classify(Path::new(name)), Some(kind), "{name}");
         }
@@ -627,6 +637,9 @@ mod tests {
             "docker.io/hosts.toml",
             "nginx.conf",
             "package.json",
+            "devcontainer.json",
+            ".devcontainer/a/b/devcontainer.json",
+            ".devcontainer/devcontainer-lock.json",
         ] {
             assert_eq!(classify(Path::new(name)), None, "{name}");
         }

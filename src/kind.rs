@@ -29,6 +29,8 @@ pub enum FileKind {
     RegistriesConf,
     /// A Podman Quadlet unit (`*.container`, `*.image`, `*.build`, …).
     Quadlet,
+    /// Dev container `devcontainer.json` (JSON with comments).
+    Devcontainer,
 }
 
 impl FileKind {
@@ -47,6 +49,7 @@ impl FileKind {
             FileKind::ContainerdHosts => "containerd-hosts",
             FileKind::RegistriesConf => "registries-conf",
             FileKind::Quadlet => "quadlet",
+            FileKind::Devcontainer => "devcontainer",
         }
     }
 }
@@ -65,6 +68,25 @@ pub fn reads_wide_encodings(kind: FileKind) -> bool {
             | FileKind::Kustomize
             | FileKind::Template
     )
+}
+
+/// A Dev Container configuration by its path: `.devcontainer.json`, or
+/// `devcontainer.json` in `.devcontainer/` or a folder of it
+/// (`.devcontainer/python/devcontainer.json`), where the tools look.
+pub fn is_devcontainer(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let lower = name.to_ascii_lowercase();
+    if lower == ".devcontainer.json" {
+        return true;
+    }
+    let folder = |p: Option<&Path>| {
+        p.and_then(Path::file_name)
+            .is_some_and(|n| n == ".devcontainer")
+    };
+    let parent = path.parent();
+    lower == "devcontainer.json" && (folder(parent) || folder(parent.and_then(Path::parent)))
 }
 
 /// The `<namespace>` of a `certs.d/<namespace>/hosts.toml`: the registry

@@ -856,8 +856,13 @@ impl Run {
                 }
                 return Ok(());
             };
-            if r.kind == crate::kind::FileKind::DaemonJson {
-                // JSON has no comments: say what to write instead.
+            let json = matches!(
+                r.kind,
+                crate::kind::FileKind::DaemonJson | crate::kind::FileKind::Devcontainer
+            );
+            if json {
+                // JSON has no `#` comments (and refit reads no `//` ones in
+                // JSONC): say what to write instead.
                 let mut codes: Vec<&str> = r
                     .diagnostics
                     .iter()
@@ -868,8 +873,13 @@ impl Run {
                 codes.dedup();
                 if !codes.is_empty() {
                     out.errors.push(format!(
-                        "{}: JSON has no comments, so no suppression can be written in it; add `\"{}\" = [{}]` to `[per-file-ignores]` in refit.toml",
+                        "{}: {}, so no suppression can be written in it; add `\"{}\" = [{}]` to `[per-file-ignores]` in refit.toml",
                         r.display,
+                        if r.kind == crate::kind::FileKind::Devcontainer {
+                            "refit reads no comments in JSON with comments"
+                        } else {
+                            "JSON has no comments"
+                        },
                         r.display,
                         codes
                             .iter()

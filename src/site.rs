@@ -35,6 +35,11 @@ pub enum SiteKind {
     /// `Image=` of a Podman Quadlet unit (`[Container]`, `[Image]`,
     /// `[Volume]`), or a `[Build]` unit's `ImageTag=`
     Quadlet,
+    /// `image` in a `devcontainer.json`
+    DevcontainerImage,
+    /// an OCI reference of a feature (a key of `features`) in a
+    /// `devcontainer.json`
+    DevcontainerFeature,
 }
 
 impl SiteKind {
@@ -53,6 +58,8 @@ impl SiteKind {
             SiteKind::Kustomize => "kustomize image",
             SiteKind::DaemonMirror => "daemon mirror",
             SiteKind::Quadlet => "Quadlet",
+            SiteKind::DevcontainerImage => "dev container image",
+            SiteKind::DevcontainerFeature => "dev container feature",
         }
     }
 }

@@ -53,6 +53,9 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             "buildkitd.toml",
             "etc/containerd/certs.d/docker.io/hosts.toml",
             "etc/containers/registries.conf",
+            ".devcontainer/devcontainer.json",
+            ".devcontainer/python/devcontainer.json",
+            "app/.devcontainer.json",
         ] {
             assert!(hook(yes), "{id} should match {yes}");
             assert!(refit::discover::classify(Path::new(yes)).is_some(), "{yes}");
@@ -79,6 +82,9 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             ".dockerignore",
             "src/main.rs",
             "chart/templates/deployment.yaml",
+            "devcontainer.json",
+            ".devcontainer/a/b/devcontainer.json",
+            ".devcontainer/devcontainer-lock.json",
         ] {
             assert!(!hook(no), "{id} should not match {no}");
         }

@@ -411,3 +411,23 @@ fn build_commands_in_package_json_and_bash_scripts_count() {
         assert_eq!(stages(root), 1, "{file}");
     }
 }
+
+#[test]
+fn devcontainer_build_args_give_the_dockerfile_its_args() {
+    let dir = repo();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join(".devcontainer")).expect("mkdir");
+    std::fs::write(
+        root.join("app/Dockerfile"),
+        "ARG VARIANT\nFROM mcr.microsoft.com/devcontainers/python:${VARIANT}\n",
+    )
+    .expect("write");
+    // Without the dev container: VARIANT has no value.
+    assert_eq!(codes(root, &["--no-cache"]), vec!["REF002".to_string()]);
+    std::fs::write(
+        root.join(".devcontainer/devcontainer.json"),
+        "{\n  // The Dockerfile is relative to this file.\n  \"build\": {\"dockerfile\": \"../app/Dockerfile\", \"context\": \"..\", \"args\": {\"VARIANT\": \"3.12\",},},\n}\n",
+    )
+    .expect("write");
+    assert_eq!(codes(root, &["--no-cache"]), Vec::<String>::new());
+}

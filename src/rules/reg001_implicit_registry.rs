@@ -269,6 +269,15 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             "write `{qualified}` where `{}` is set (a `variables:` entry, an included file or the CI/CD settings); refit does not edit a variable other lines may use",
             site.raw
         ));
+    } else if d.fix.is_none()
+        && matches!(
+            site.kind,
+            SiteKind::DevcontainerImage | SiteKind::DevcontainerFeature
+        )
+    {
+        d.help = Some(format!(
+            "write `{qualified}`; the value is written with JSON escapes, so refit does not edit it"
+        ));
     } else if d.fix.is_none() {
         d.help = Some(format!(
             "write `{qualified}`; the value comes from outside the file, so refit cannot edit it"

@@ -92,6 +92,9 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     {
         format!("`{tag}` is a release codename that moves with its line")
     } else if ctx.options.tag003.as_ref().is_some_and(|o| o.strict)
+        // A dev container feature's major tag (`:1`) is how features are
+        // versioned: semver lines whose options stay compatible.
+        && site.kind != crate::site::SiteKind::DevcontainerFeature
         && is_major_only(head)
         && !pinned_by_suffix(tag)
     {

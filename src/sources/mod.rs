@@ -4,6 +4,7 @@ pub mod ci;
 pub mod common;
 pub mod compose;
 pub mod daemon;
+pub mod devcontainer;
 pub mod dockerfile;
 pub mod helm;
 pub mod kubernetes;

@@ -135,6 +135,41 @@ pub(super) fn compose(
     }
 }
 
+/// A `devcontainer.json`'s `build`: `build.args` go to the Dockerfile
+/// `build.dockerfile` names (relative to the `devcontainer.json`, as the
+/// Dev Container tools read it), as Compose `build.args` do.
+pub(super) fn devcontainer(
+    path: &Path,
+    text: &str,
+    ctx: &mut RepoContext,
+    args: &mut BTreeMap<PathBuf, Vec<BTreeMap<String, String>>>,
+) {
+    let Some(build) = crate::sources::devcontainer::build(text) else {
+        return;
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let file = (!build.dockerfile.contains("${"))
+        .then(|| dir.join(&build.dockerfile))
+        .and_then(|f| crate::realpath::canonical(&f).ok());
+    let Some(file) = file else {
+        for name in build.args.keys() {
+            build_arg_name(ctx, name, "dev container `build.args`");
+        }
+        return;
+    };
+    if !build.args.is_empty() {
+        let names = ctx.dockerfile_arg_names.entry(file.clone()).or_default();
+        names.extend(build.args.keys().cloned());
+    }
+    // `${localEnv:…}` is substituted by the tools: not known here.
+    let map = build
+        .args
+        .into_iter()
+        .filter(|(_, v)| !v.contains("${"))
+        .collect();
+    args.entry(file).or_default().push(map);
+}
+
 /// Quoted strings inside the `[...]` or `{...}` that follows `key =`.
 pub(super) fn hcl_block<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
     let mut out = Vec::new();

@@ -65,6 +65,8 @@ struct Role {
     script: bool,
     kustomization: bool,
     registries_conf: bool,
+    /// A `devcontainer.json`: its `build.args` are a Dockerfile's.
+    devcontainer: bool,
 }
 
 /// Whether a file (its lower-case name) runs commands, so that `docker
@@ -120,11 +122,17 @@ impl Role {
                 .file_name()
                 .is_some_and(|n| KUSTOMIZATION_NAMES.iter().any(|k| n == *k)),
             registries_conf: shortnames::is_registries_conf(path),
+            devcontainer: crate::kind::is_devcontainer(path),
         }
     }
 
     fn used(self) -> bool {
-        self.compose || self.bake || self.script || self.kustomization || self.registries_conf
+        self.compose
+            || self.bake
+            || self.script
+            || self.kustomization
+            || self.registries_conf
+            || self.devcontainer
     }
 }
 
@@ -190,6 +198,8 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
         }
     } else if role.kustomization {
         kustomization(path, text, &mut ctx);
+    } else if role.devcontainer {
+        devcontainer(path, text, &mut ctx, &mut args);
     } else {
         if role.compose {
             compose(path, text, &mut ctx, &mut args);
