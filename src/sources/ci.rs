@@ -5,6 +5,8 @@ use super::yaml::{self, Document, Node, Scalar};
 use crate::site::{ImageSite, SiteKind, Span, SyntaxError};
 use std::collections::BTreeMap;
 
+mod run;
+
 /// A GitHub Actions value: `${{ … }}` means it is decided at run time.
 fn gha_site(s: &Scalar, path: &str, strip: &str) -> Option<ImageSite> {
     let value = s.value.strip_prefix(strip)?;
@@ -66,7 +68,7 @@ pub fn extract_github(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
                         }
                     }
                 }
-                steps(doc, job, &format!("jobs.{name}.steps"), &mut out);
+                steps(text, doc, job, &format!("jobs.{name}.steps"), &mut out);
             }
         }
         // action.yml: `runs.image: docker://…` and composite steps.
@@ -74,7 +76,7 @@ pub fn extract_github(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
             if let Some(s) = doc.get_scalar(runs, "image") {
                 out.extend(gha_site(s, "runs.image", "docker://"));
             }
-            steps(doc, runs, "runs.steps", &mut out);
+            steps(text, doc, runs, "runs.steps", &mut out);
         }
         doc.check_budget()?;
     }
@@ -90,11 +92,14 @@ fn image_of<'a>(doc: &'a Document, node: &'a Node) -> Option<&'a Scalar> {
     }
 }
 
-fn steps(doc: &Document, parent: &Node, path: &str, out: &mut Vec<ImageSite>) {
+fn steps(text: &str, doc: &Document, parent: &Node, path: &str, out: &mut Vec<ImageSite>) {
     let Some(steps) = doc.get(parent, "steps") else {
         return;
     };
     for (i, step) in doc.items(steps).into_iter().enumerate() {
+        if let Some(script) = doc.get_scalar(step, "run") {
+            out.extend(run::run_sites(text, script, &format!("{path}[{i}].run")));
+        }
         if let Some(uses) = doc.get_scalar(step, "uses") {
             out.extend(gha_site(uses, &format!("{path}[{i}].uses"), "docker://"));
             out.extend(action_image(doc, step, uses, &format!("{path}[{i}]")));
