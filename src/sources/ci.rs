@@ -55,6 +55,7 @@ pub fn extract_github(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
                         format!("jobs.{name}.container")
                     };
                     out.extend(gha_site(s, &path, ""));
+                    out.extend(matrix_images(doc, job, s, name));
                 }
                 if let Some(services) = doc.get(job, "services") {
                     for (svc, node) in doc.entries(services) {
@@ -65,6 +66,7 @@ pub fn extract_github(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
                                 format!("jobs.{name}.services.{svc}")
                             };
                             out.extend(gha_site(s, &path, ""));
+                            out.extend(matrix_images(doc, job, s, name));
                         }
                     }
                 }
@@ -82,6 +84,53 @@ pub fn extract_github(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
     }
     dedupe(&mut out);
     Ok(out)
+}
+
+/// `${{ matrix.NAME }}` as a job's image: the literal strings of
+/// `strategy.matrix.NAME` and of `strategy.matrix.include[].NAME` are the
+/// images the job runs, each in its own place in the file.
+fn matrix_images(doc: &Document, job: &Node, image: &Scalar, job_name: &str) -> Vec<ImageSite> {
+    let mut out = Vec::new();
+    let Some(name) = image
+        .value
+        .trim()
+        .strip_prefix("${{")
+        .and_then(|v| v.strip_suffix("}}"))
+        .and_then(|v| v.trim().strip_prefix("matrix."))
+        .filter(|n| {
+            !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
+    else {
+        return out;
+    };
+    let Some(matrix) = doc.get(job, "strategy").and_then(|s| doc.get(s, "matrix")) else {
+        return out;
+    };
+    let base = format!("jobs.{job_name}.strategy.matrix");
+    let literal = |s: &Scalar, path: String| {
+        (!s.value.contains("${{"))
+            .then(|| gha_site(s, &path, ""))
+            .flatten()
+    };
+    if let Some(values) = doc.get(matrix, name)
+        && matches!(doc.resolve(values), Node::Seq(..))
+    {
+        for (i, item) in doc.items(values).into_iter().enumerate() {
+            if let Some(s) = doc.resolve(item).as_scalar() {
+                out.extend(literal(s, format!("{base}.{name}[{i}]")));
+            }
+        }
+    }
+    if let Some(include) = doc.get(matrix, "include") {
+        for (i, item) in doc.items(include).into_iter().enumerate() {
+            if let Some(s) = doc.get_scalar(item, name) {
+                out.extend(literal(s, format!("{base}.include[{i}].{name}")));
+            }
+        }
+    }
+    out
 }
 
 fn image_of<'a>(doc: &'a Document, node: &'a Node) -> Option<&'a Scalar> {
@@ -494,6 +543,44 @@ mod tests {
         );
         let s = &extract_github(text).unwrap()[3];
         assert_eq!(&text[s.span.start..s.span.end], "alpine:3.20");
+    }
+
+    #[test]
+    fn matrix_images_used_as_images() {
+        let text = "jobs:\n  test:\n    strategy:\n      matrix:\n        image: [node:20, 'node:22', \"${{ inputs.i }}\"]\n        os: [ubuntu-latest]\n        include:\n          - image: redis:7\n          - os: windows-latest\n    container: ${{ matrix.image }}\n  other:\n    strategy:\n      matrix:\n        image: [alpine:3.20]\n    container: node:${{ matrix.image }}\n    steps:\n      - run: echo ${{ matrix.image }}\n  svc:\n    strategy:\n      matrix:\n        db: [postgres:16]\n    services:\n      db:\n        image: ${{matrix.db}}\n";
+        let sites = extract_github(text).unwrap();
+        let got = texts(&sites);
+        assert_eq!(
+            got[1..],
+            [
+                (
+                    "jobs.test.strategy.matrix.image[0]".into(),
+                    "node:20".into()
+                ),
+                (
+                    "jobs.test.strategy.matrix.image[1]".into(),
+                    "node:22".into()
+                ),
+                (
+                    "jobs.test.strategy.matrix.include[0].image".into(),
+                    "redis:7".into()
+                ),
+                (
+                    "jobs.other.container".into(),
+                    "missing [\"${{ matrix.image }}\"]".into()
+                ),
+                (
+                    "jobs.svc.services.db.image".into(),
+                    "missing [\"${{matrix.db}}\"]".into()
+                ),
+                (
+                    "jobs.svc.strategy.matrix.db[0]".into(),
+                    "postgres:16".into()
+                ),
+            ]
+        );
+        let s = &sites[2];
+        assert_eq!(&text[s.span.start..s.span.end], "node:22");
     }
 
     #[test]
