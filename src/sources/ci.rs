@@ -158,11 +158,19 @@ fn steps(text: &str, doc: &Document, parent: &Node, path: &str, out: &mut Vec<Im
 
 /// An entry of `rules/action-images.toml`.
 #[derive(Debug, Clone, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 struct ActionImage {
     uses: String,
-    image: String,
-    tag_input: String,
+    #[serde(default)]
+    image: Option<String>,
+    #[serde(default)]
+    tag_input: Option<String>,
+    #[serde(default)]
+    input: Option<String>,
+    #[serde(default)]
+    option: Option<String>,
+    source: String,
+    date: String,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -178,19 +186,56 @@ static ACTION_IMAGES: std::sync::LazyLock<Vec<ActionImage>> = std::sync::LazyLoc
         .unwrap_or_default()
 });
 
-/// A step of a well-known Action whose input picks the image it pulls
-/// (`zizmorcore/zizmor-action` with `version: v1.23.1` pulls
-/// `ghcr.io/zizmorcore/zizmor:v1.23.1`): the reference, with the input's
-/// value as its tag (the part of the file that a fix may edit).
-fn action_image(doc: &Document, step: &Node, uses: &Scalar, path: &str) -> Option<ImageSite> {
-    let action = uses.value.split('@').next()?.to_ascii_lowercase();
-    let known = ACTION_IMAGES.iter().find(|a| a.uses == action)?;
-    let tag = doc.get_scalar(doc.get(step, "with")?, &known.tag_input)?;
+/// A step of a well-known Action whose input names the image it pulls:
+/// the whole reference (`docker/setup-qemu-action` `image:`), a
+/// `KEY=VALUE` line of a list input (`docker/setup-buildx-action`
+/// `driver-opts: image=…`), or only the tag (`zizmorcore/zizmor-action`
+/// with `version: v1.23.1` pulls `ghcr.io/zizmorcore/zizmor:v1.23.1`; the
+/// input's value is the part of the file a fix may edit).
+fn action_image(doc: &Document, step: &Node, uses: &Scalar, path: &str) -> Vec<ImageSite> {
+    let mut out = Vec::new();
+    let Some(action) = uses.value.split('@').next().map(str::to_ascii_lowercase) else {
+        return out;
+    };
+    let Some(with) = doc.get(step, "with") else {
+        return out;
+    };
+    for known in ACTION_IMAGES.iter().filter(|a| a.uses == action) {
+        match (&known.image, &known.tag_input, &known.input, &known.option) {
+            (Some(image), Some(input), _, _) => {
+                out.extend(tagged_image(doc, with, image, input, path));
+            }
+            (_, _, Some(input), None) => {
+                if let Some(s) = doc.get_scalar(with, input)
+                    && !s.value.contains("${{")
+                {
+                    out.extend(gha_site(s, &format!("{path}.with.{input}"), ""));
+                }
+            }
+            (_, _, Some(input), Some(key)) => {
+                if let Some(s) = doc.get_scalar(with, input) {
+                    out.extend(option_image(s, key, &format!("{path}.with.{input}")));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn tagged_image(
+    doc: &Document,
+    with: &Node,
+    image: &str,
+    input: &str,
+    path: &str,
+) -> Option<ImageSite> {
+    let tag = doc.get_scalar(with, input)?;
     if tag.value.is_empty() || tag.value.contains("${{") {
         return None;
     }
     let mut b = Builder::default();
-    b.push(&format!("{}:", known.image), None);
+    b.push(&format!("{image}:"), None);
     b.push(&tag.value, tag.content.map(|c| c.start));
     let raw = b.text.clone();
     Some(site(
@@ -198,8 +243,44 @@ fn action_image(doc: &Document, step: &Node, uses: &Scalar, path: &str) -> Optio
         tag.content.unwrap_or(tag.span),
         &raw,
         b.into_value(),
-        format!("{path}.with.{}", known.tag_input),
+        format!("{path}.with.{input}"),
     ))
+}
+
+/// `KEY=VALUE` lines (and comma-separated pairs, as buildx reads a
+/// `--driver-opt`): the value of `key`, placed in the file only when the
+/// scalar's bytes are its value (a plain or quoted scalar without escapes).
+fn option_image(s: &Scalar, key: &str, path: &str) -> Vec<ImageSite> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for line in s.value.split_inclusive('\n') {
+        let mut pos = at;
+        for pair in line.trim_end_matches(['\n', '\r']).split(',') {
+            let lead = pair.len() - pair.trim_start().len();
+            let trimmed = pair.trim();
+            if let Some(value) = trimmed
+                .strip_prefix(key)
+                .and_then(|v| v.strip_prefix('='))
+                .filter(|v| !v.is_empty() && !v.contains("${{"))
+            {
+                let start = pos + lead + key.len() + 1;
+                let file = s.content.map(|c| c.start + start);
+                let mut b = Builder::default();
+                b.push(value, file);
+                let span = file.map_or(s.span, |f| Span::new(f, f + value.len()));
+                out.push(site(
+                    SiteKind::GithubActions,
+                    span,
+                    value,
+                    b.into_value(),
+                    path.to_string(),
+                ));
+            }
+            pos += pair.len() + 1;
+        }
+        at += line.len();
+    }
+    out
 }
 
 /// GitLab's dependency proxy prefixes: what follows is a Docker Hub path.
@@ -511,7 +592,12 @@ mod tests {
 
     #[test]
     fn well_known_action_images() {
-        assert!(!ACTION_IMAGES.is_empty(), "rules/action-images.toml parses");
+        assert!(ACTION_IMAGES.len() >= 4, "rules/action-images.toml parses");
+        for a in ACTION_IMAGES.iter() {
+            assert!(!a.source.is_empty() && a.date.len() == 10, "{}", a.uses);
+            assert!(a.image.is_some() == a.tag_input.is_some(), "{}", a.uses);
+            assert!(a.input.is_some() != a.image.is_some(), "{}", a.uses);
+        }
         let text = "jobs:\n  audit:\n    steps:\n      - uses: zizmorcore/zizmor-action@v0.5.2\n        with:\n          version: v1.23.1\n      - uses: zizmorcore/zizmor-action@v0.5.2\n      - uses: zizmorcore/zizmor-action@v0.5.2\n        with:\n          version: ${{ inputs.v }}\n";
         let sites = extract_github(text).unwrap();
         assert_eq!(
@@ -522,6 +608,35 @@ mod tests {
             )]
         );
         assert_eq!(&text[sites[0].span.start..sites[0].span.end], "v1.23.1");
+    }
+
+    #[test]
+    fn action_inputs_naming_images() {
+        let text = "jobs:\n  b:\n    steps:\n      - uses: docker/setup-qemu-action@v3\n        with:\n          image: tonistiigi/binfmt:qemu-v8.1.5\n      - uses: docker/setup-buildx-action@v3\n        with:\n          driver-opts: |\n            network=host\n            image=moby/buildkit:v0.16.0\n      - uses: docker/setup-buildx-action@v3\n        with:\n          driver-opts: network=host,image=moby/buildkit:master\n      - uses: addnab/docker-run-action@v3\n        with:\n          image: ${{ env.I }}\n      - uses: addnab/docker-run-action@v3\n        with:\n          image: node:20\n          run: npm test\n";
+        let sites = extract_github(text).unwrap();
+        assert_eq!(
+            texts(&sites),
+            [
+                (
+                    "jobs.b.steps[0].with.image".into(),
+                    "tonistiigi/binfmt:qemu-v8.1.5".into()
+                ),
+                (
+                    "jobs.b.steps[1].with.driver-opts".into(),
+                    "moby/buildkit:v0.16.0".into()
+                ),
+                (
+                    "jobs.b.steps[2].with.driver-opts".into(),
+                    "moby/buildkit:master".into()
+                ),
+                ("jobs.b.steps[4].with.image".into(), "node:20".into()),
+            ]
+        );
+        // A literal block is not placed (no fix); a plain scalar is.
+        assert!(sites[1].whole_file_span().is_none());
+        let s = &sites[2];
+        assert_eq!(&text[s.span.start..s.span.end], "moby/buildkit:master");
+        assert!(sites[2].whole_file_span().is_some());
     }
 
     #[test]
