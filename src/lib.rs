@@ -29,6 +29,7 @@ pub mod rules;
 pub mod run;
 pub mod server;
 pub mod settings;
+pub mod shell;
 pub mod site;
 pub mod sources;
 pub mod span;

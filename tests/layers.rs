@@ -80,6 +80,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("reference", Layer::Model),
     ("site", Layer::Model),
     ("span", Layer::Model),
+    ("shell", Layer::Model),
     ("diagnostic", Layer::Model),
     ("identity", Layer::Model),
     ("policy", Layer::Model),

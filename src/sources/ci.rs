@@ -5,6 +5,8 @@ use super::yaml::{self, Document, Node, Scalar};
 use crate::site::{ImageSite, SiteKind, Span, SyntaxError};
 use std::collections::BTreeMap;
 
+mod run;
+
 /// A GitHub Actions value: `${{ … }}` means it is decided at run time.
 fn gha_site(s: &Scalar, path: &str, strip: &str) -> Option<ImageSite> {
     let value = s.value.strip_prefix(strip)?;
@@ -53,6 +55,7 @@ pub fn extract_github(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
                         format!("jobs.{name}.container")
                     };
                     out.extend(gha_site(s, &path, ""));
+                    out.extend(matrix_images(doc, job, s, name));
                 }
                 if let Some(services) = doc.get(job, "services") {
                     for (svc, node) in doc.entries(services) {
@@ -63,10 +66,11 @@ pub fn extract_github(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
                                 format!("jobs.{name}.services.{svc}")
                             };
                             out.extend(gha_site(s, &path, ""));
+                            out.extend(matrix_images(doc, job, s, name));
                         }
                     }
                 }
-                steps(doc, job, &format!("jobs.{name}.steps"), &mut out);
+                steps(text, doc, job, &format!("jobs.{name}.steps"), &mut out);
             }
         }
         // action.yml: `runs.image: docker://…` and composite steps.
@@ -74,12 +78,59 @@ pub fn extract_github(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
             if let Some(s) = doc.get_scalar(runs, "image") {
                 out.extend(gha_site(s, "runs.image", "docker://"));
             }
-            steps(doc, runs, "runs.steps", &mut out);
+            steps(text, doc, runs, "runs.steps", &mut out);
         }
         doc.check_budget()?;
     }
     dedupe(&mut out);
     Ok(out)
+}
+
+/// `${{ matrix.NAME }}` as a job's image: the literal strings of
+/// `strategy.matrix.NAME` and of `strategy.matrix.include[].NAME` are the
+/// images the job runs, each in its own place in the file.
+fn matrix_images(doc: &Document, job: &Node, image: &Scalar, job_name: &str) -> Vec<ImageSite> {
+    let mut out = Vec::new();
+    let Some(name) = image
+        .value
+        .trim()
+        .strip_prefix("${{")
+        .and_then(|v| v.strip_suffix("}}"))
+        .and_then(|v| v.trim().strip_prefix("matrix."))
+        .filter(|n| {
+            !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
+    else {
+        return out;
+    };
+    let Some(matrix) = doc.get(job, "strategy").and_then(|s| doc.get(s, "matrix")) else {
+        return out;
+    };
+    let base = format!("jobs.{job_name}.strategy.matrix");
+    let literal = |s: &Scalar, path: String| {
+        (!s.value.contains("${{"))
+            .then(|| gha_site(s, &path, ""))
+            .flatten()
+    };
+    if let Some(values) = doc.get(matrix, name)
+        && matches!(doc.resolve(values), Node::Seq(..))
+    {
+        for (i, item) in doc.items(values).into_iter().enumerate() {
+            if let Some(s) = doc.resolve(item).as_scalar() {
+                out.extend(literal(s, format!("{base}.{name}[{i}]")));
+            }
+        }
+    }
+    if let Some(include) = doc.get(matrix, "include") {
+        for (i, item) in doc.items(include).into_iter().enumerate() {
+            if let Some(s) = doc.get_scalar(item, name) {
+                out.extend(literal(s, format!("{base}.include[{i}].{name}")));
+            }
+        }
+    }
+    out
 }
 
 fn image_of<'a>(doc: &'a Document, node: &'a Node) -> Option<&'a Scalar> {
@@ -90,11 +141,14 @@ fn image_of<'a>(doc: &'a Document, node: &'a Node) -> Option<&'a Scalar> {
     }
 }
 
-fn steps(doc: &Document, parent: &Node, path: &str, out: &mut Vec<ImageSite>) {
+fn steps(text: &str, doc: &Document, parent: &Node, path: &str, out: &mut Vec<ImageSite>) {
     let Some(steps) = doc.get(parent, "steps") else {
         return;
     };
     for (i, step) in doc.items(steps).into_iter().enumerate() {
+        if let Some(script) = doc.get_scalar(step, "run") {
+            out.extend(run::run_sites(text, script, &format!("{path}[{i}].run")));
+        }
         if let Some(uses) = doc.get_scalar(step, "uses") {
             out.extend(gha_site(uses, &format!("{path}[{i}].uses"), "docker://"));
             out.extend(action_image(doc, step, uses, &format!("{path}[{i}]")));
@@ -104,11 +158,23 @@ fn steps(doc: &Document, parent: &Node, path: &str, out: &mut Vec<ImageSite>) {
 
 /// An entry of `rules/action-images.toml`.
 #[derive(Debug, Clone, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 struct ActionImage {
     uses: String,
-    image: String,
-    tag_input: String,
+    #[serde(default)]
+    image: Option<String>,
+    #[serde(default)]
+    tag_input: Option<String>,
+    #[serde(default)]
+    input: Option<String>,
+    #[serde(default)]
+    option: Option<String>,
+    /// Where the entry comes from and when it was checked: for readers of
+    /// the table, required by the parser and checked by a test.
+    #[allow(dead_code)]
+    source: String,
+    #[allow(dead_code)]
+    date: String,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -124,19 +190,56 @@ static ACTION_IMAGES: std::sync::LazyLock<Vec<ActionImage>> = std::sync::LazyLoc
         .unwrap_or_default()
 });
 
-/// A step of a well-known Action whose input picks the image it pulls
-/// (`zizmorcore/zizmor-action` with `version: v1.23.1` pulls
-/// `ghcr.io/zizmorcore/zizmor:v1.23.1`): the reference, with the input's
-/// value as its tag (the part of the file that a fix may edit).
-fn action_image(doc: &Document, step: &Node, uses: &Scalar, path: &str) -> Option<ImageSite> {
-    let action = uses.value.split('@').next()?.to_ascii_lowercase();
-    let known = ACTION_IMAGES.iter().find(|a| a.uses == action)?;
-    let tag = doc.get_scalar(doc.get(step, "with")?, &known.tag_input)?;
+/// A step of a well-known Action whose input names the image it pulls:
+/// the whole reference (`docker/setup-qemu-action` `image:`), a
+/// `KEY=VALUE` line of a list input (`docker/setup-buildx-action`
+/// `driver-opts: image=…`), or only the tag (`zizmorcore/zizmor-action`
+/// with `version: v1.23.1` pulls `ghcr.io/zizmorcore/zizmor:v1.23.1`; the
+/// input's value is the part of the file a fix may edit).
+fn action_image(doc: &Document, step: &Node, uses: &Scalar, path: &str) -> Vec<ImageSite> {
+    let mut out = Vec::new();
+    let Some(action) = uses.value.split('@').next().map(str::to_ascii_lowercase) else {
+        return out;
+    };
+    let Some(with) = doc.get(step, "with") else {
+        return out;
+    };
+    for known in ACTION_IMAGES.iter().filter(|a| a.uses == action) {
+        match (&known.image, &known.tag_input, &known.input, &known.option) {
+            (Some(image), Some(input), _, _) => {
+                out.extend(tagged_image(doc, with, image, input, path));
+            }
+            (_, _, Some(input), None) => {
+                if let Some(s) = doc.get_scalar(with, input)
+                    && !s.value.contains("${{")
+                {
+                    out.extend(gha_site(s, &format!("{path}.with.{input}"), ""));
+                }
+            }
+            (_, _, Some(input), Some(key)) => {
+                if let Some(s) = doc.get_scalar(with, input) {
+                    out.extend(option_image(s, key, &format!("{path}.with.{input}")));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn tagged_image(
+    doc: &Document,
+    with: &Node,
+    image: &str,
+    input: &str,
+    path: &str,
+) -> Option<ImageSite> {
+    let tag = doc.get_scalar(with, input)?;
     if tag.value.is_empty() || tag.value.contains("${{") {
         return None;
     }
     let mut b = Builder::default();
-    b.push(&format!("{}:", known.image), None);
+    b.push(&format!("{image}:"), None);
     b.push(&tag.value, tag.content.map(|c| c.start));
     let raw = b.text.clone();
     Some(site(
@@ -144,8 +247,44 @@ fn action_image(doc: &Document, step: &Node, uses: &Scalar, path: &str) -> Optio
         tag.content.unwrap_or(tag.span),
         &raw,
         b.into_value(),
-        format!("{path}.with.{}", known.tag_input),
+        format!("{path}.with.{input}"),
     ))
+}
+
+/// `KEY=VALUE` lines (and comma-separated pairs, as buildx reads a
+/// `--driver-opt`): the value of `key`, placed in the file only when the
+/// scalar's bytes are its value (a plain or quoted scalar without escapes).
+fn option_image(s: &Scalar, key: &str, path: &str) -> Vec<ImageSite> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for line in s.value.split_inclusive('\n') {
+        let mut pos = at;
+        for pair in line.trim_end_matches(['\n', '\r']).split(',') {
+            let lead = pair.len() - pair.trim_start().len();
+            let trimmed = pair.trim();
+            if let Some(value) = trimmed
+                .strip_prefix(key)
+                .and_then(|v| v.strip_prefix('='))
+                .filter(|v| !v.is_empty() && !v.contains("${{"))
+            {
+                let start = pos + lead + key.len() + 1;
+                let file = s.content.map(|c| c.start + start);
+                let mut b = Builder::default();
+                b.push(value, file);
+                let span = file.map_or(s.span, |f| Span::new(f, f + value.len()));
+                out.push(site(
+                    SiteKind::GithubActions,
+                    span,
+                    value,
+                    b.into_value(),
+                    path.to_string(),
+                ));
+            }
+            pos += pair.len() + 1;
+        }
+        at += line.len();
+    }
+    out
 }
 
 /// GitLab's dependency proxy prefixes: what follows is a Docker Hub path.
@@ -457,7 +596,12 @@ mod tests {
 
     #[test]
     fn well_known_action_images() {
-        assert!(!ACTION_IMAGES.is_empty(), "rules/action-images.toml parses");
+        assert!(ACTION_IMAGES.len() >= 4, "rules/action-images.toml parses");
+        for a in ACTION_IMAGES.iter() {
+            assert!(!a.source.is_empty() && a.date.len() == 10, "{}", a.uses);
+            assert!(a.image.is_some() == a.tag_input.is_some(), "{}", a.uses);
+            assert!(a.input.is_some() != a.image.is_some(), "{}", a.uses);
+        }
         let text = "jobs:\n  audit:\n    steps:\n      - uses: zizmorcore/zizmor-action@v0.5.2\n        with:\n          version: v1.23.1\n      - uses: zizmorcore/zizmor-action@v0.5.2\n      - uses: zizmorcore/zizmor-action@v0.5.2\n        with:\n          version: ${{ inputs.v }}\n";
         let sites = extract_github(text).unwrap();
         assert_eq!(
@@ -468,6 +612,35 @@ mod tests {
             )]
         );
         assert_eq!(&text[sites[0].span.start..sites[0].span.end], "v1.23.1");
+    }
+
+    #[test]
+    fn action_inputs_naming_images() {
+        let text = "jobs:\n  b:\n    steps:\n      - uses: docker/setup-qemu-action@v3\n        with:\n          image: tonistiigi/binfmt:qemu-v8.1.5\n      - uses: docker/setup-buildx-action@v3\n        with:\n          driver-opts: |\n            network=host\n            image=moby/buildkit:v0.16.0\n      - uses: docker/setup-buildx-action@v3\n        with:\n          driver-opts: network=host,image=moby/buildkit:master\n      - uses: addnab/docker-run-action@v3\n        with:\n          image: ${{ env.I }}\n      - uses: addnab/docker-run-action@v3\n        with:\n          image: node:20\n          run: npm test\n";
+        let sites = extract_github(text).unwrap();
+        assert_eq!(
+            texts(&sites),
+            [
+                (
+                    "jobs.b.steps[0].with.image".into(),
+                    "tonistiigi/binfmt:qemu-v8.1.5".into()
+                ),
+                (
+                    "jobs.b.steps[1].with.driver-opts".into(),
+                    "moby/buildkit:v0.16.0".into()
+                ),
+                (
+                    "jobs.b.steps[2].with.driver-opts".into(),
+                    "moby/buildkit:master".into()
+                ),
+                ("jobs.b.steps[4].with.image".into(), "node:20".into()),
+            ]
+        );
+        // A literal block is not placed (no fix); a plain scalar is.
+        assert!(sites[1].whole_file_span().is_none());
+        let s = &sites[2];
+        assert_eq!(&text[s.span.start..s.span.end], "moby/buildkit:master");
+        assert!(sites[2].whole_file_span().is_some());
     }
 
     #[test]
@@ -489,6 +662,44 @@ mod tests {
         );
         let s = &extract_github(text).unwrap()[3];
         assert_eq!(&text[s.span.start..s.span.end], "alpine:3.20");
+    }
+
+    #[test]
+    fn matrix_images_used_as_images() {
+        let text = "jobs:\n  test:\n    strategy:\n      matrix:\n        image: [node:20, 'node:22', \"${{ inputs.i }}\"]\n        os: [ubuntu-latest]\n        include:\n          - image: redis:7\n          - os: windows-latest\n    container: ${{ matrix.image }}\n  other:\n    strategy:\n      matrix:\n        image: [alpine:3.20]\n    container: node:${{ matrix.image }}\n    steps:\n      - run: echo ${{ matrix.image }}\n  svc:\n    strategy:\n      matrix:\n        db: [postgres:16]\n    services:\n      db:\n        image: ${{matrix.db}}\n";
+        let sites = extract_github(text).unwrap();
+        let got = texts(&sites);
+        assert_eq!(
+            got[1..],
+            [
+                (
+                    "jobs.test.strategy.matrix.image[0]".into(),
+                    "node:20".into()
+                ),
+                (
+                    "jobs.test.strategy.matrix.image[1]".into(),
+                    "node:22".into()
+                ),
+                (
+                    "jobs.test.strategy.matrix.include[0].image".into(),
+                    "redis:7".into()
+                ),
+                (
+                    "jobs.other.container".into(),
+                    "missing [\"${{ matrix.image }}\"]".into()
+                ),
+                (
+                    "jobs.svc.services.db.image".into(),
+                    "missing [\"${{matrix.db}}\"]".into()
+                ),
+                (
+                    "jobs.svc.strategy.matrix.db[0]".into(),
+                    "postgres:16".into()
+                ),
+            ]
+        );
+        let s = &sites[2];
+        assert_eq!(&text[s.span.start..s.span.end], "node:22");
     }
 
     #[test]

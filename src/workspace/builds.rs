@@ -455,60 +455,7 @@ pub(super) fn ci_build_args(text: &str, ctx: &mut RepoContext) {
     }
 }
 
-/// A command line's words: whitespace inside quotes or `${…}` does not
-/// split one (`-f "images/${{ matrix.release }}/Containerfile"`).
-pub(super) fn shell_words(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut word = String::new();
-    let mut quote: Option<char> = None;
-    let mut braces = 0usize;
-    let mut prev = ' ';
-    for c in line.chars() {
-        match c {
-            '"' | '\'' if quote.is_none() => quote = Some(c),
-            q if quote == Some(q) => quote = None,
-            '{' if prev == '$' || braces > 0 => braces += 1,
-            '}' if braces > 0 => braces -= 1,
-            c if c.is_whitespace() && quote.is_none() && braces == 0 => {
-                if !word.is_empty() {
-                    out.push(std::mem::take(&mut word));
-                }
-                prev = c;
-                continue;
-            }
-            _ => {}
-        }
-        word.push(c);
-        prev = c;
-    }
-    if !word.is_empty() {
-        out.push(word);
-    }
-    out
-}
-
-/// Shell lines with their `\` continuations joined.
-pub(super) fn logical_lines(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for line in text.lines() {
-        let trimmed = line.trim_end();
-        match trimmed.strip_suffix('\\') {
-            Some(head) => {
-                current.push_str(head);
-                current.push(' ');
-            }
-            None => {
-                current.push_str(trimmed);
-                out.push(std::mem::take(&mut current));
-            }
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
+pub(super) use crate::shell::{logical_lines, shell_words};
 
 /// `kustomize edit set image NAME=NEW…`: `NAME` in the manifests is a
 /// placeholder the command replaces (through the `images:` entry it writes).
