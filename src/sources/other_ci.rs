@@ -355,10 +355,7 @@ mod tests {
             variables("${{ parameters.image }}"),
             ["${{ parameters.image }}"]
         );
-        assert_eq!(
-            variables("node:<< parameters.v >>"),
-            ["<< parameters.v >>"]
-        );
+        assert_eq!(variables("node:<< parameters.v >>"), ["<< parameters.v >>"]);
         assert_eq!(variables("a:$[ variables.t ]"), ["$[ variables.t ]"]);
         // Unclosed forms end the value; a lone `$` is no variable.
         assert_eq!(variables("a:${x"), ["x"]);
