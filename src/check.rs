@@ -61,8 +61,15 @@ fn template_placeholders(
     notes: &mut Vec<Diagnostic>,
     named: bool,
 ) {
-    // `${{ matrix.image }}` is a GitHub expression, not a template.
-    if kind == FileKind::GithubActions {
+    // `${{ matrix.image }}` is a GitHub expression, not a template; so are
+    // the other CIs' variables (`$(tag)`, `<< parameters.v >>`).
+    if matches!(
+        kind,
+        FileKind::GithubActions
+            | FileKind::Circleci
+            | FileKind::BitbucketPipelines
+            | FileKind::AzurePipelines
+    ) {
         return;
     }
     // Tools that interpolate `$VAR` themselves: there it is a variable.
@@ -181,6 +188,9 @@ fn extract_sites(
         FileKind::RegistriesConf => sources::daemon::extract_registries_conf(text),
         FileKind::Quadlet => Ok(sources::quadlet::extract(text)),
         FileKind::Devcontainer => sources::devcontainer::extract(text),
+        FileKind::Circleci => sources::other_ci::extract_circleci(text),
+        FileKind::BitbucketPipelines => sources::other_ci::extract_bitbucket(text),
+        FileKind::AzurePipelines => sources::other_ci::extract_azure(text),
         // Manifests are read above.
         FileKind::Kubernetes => Ok(Vec::new()),
     };

@@ -60,6 +60,9 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if stem == ".gitlab-ci" || stem.ends_with(".gitlab-ci") {
         return Some(FileKind::GitlabCi);
     }
+    if let Some(kind) = crate::kind::other_ci(path, stem) {
+        return Some(kind);
+    }
     if stem == "kustomization" {
         return Some(FileKind::Kustomize);
     }
@@ -256,7 +259,8 @@ pub const STDIN_NAMES: &str = "`Dockerfile`, `*.Dockerfile`, `Containerfile`, `c
     `docker-compose*.yml`, `values.yaml` (Helm), any other `*.yaml` (Kubernetes), \
     `.gitlab-ci.yml`, `.github/workflows/*.yml`, `kustomization.yaml`, `daemon.json`, \
     `buildkitd.toml`, `hosts.toml`, `registries.conf`, `devcontainer.json`, Quadlet units \
-    (`*.container`, `*.image`, `*.build`, `*.volume`, `*.kube`, `*.pod`)";
+    (`*.container`, `*.image`, `*.build`, `*.volume`, `*.kube`, `*.pod`), \
+    `.circleci/config.yml`, `bitbucket-pipelines.yml`, `azure-pipelines.yml`";
 
 /// The first instruction (after comments, parser directives and blank
 /// lines) is `FROM` or `ARG`, as BuildKit requires.
@@ -611,6 +615,16 @@ mod tests {
             (".github/workflows/ci.yml", FileKind::GithubActions),
             ("action.yml", FileKind::GithubActions),
             ("deploy/app.yaml", FileKind::Kubernetes),
+            (".circleci/config.yml", FileKind::Circleci),
+            (".circleci/continue.yaml", FileKind::Circleci),
+            ("bitbucket-pipelines.yml", FileKind::BitbucketPipelines),
+            // Bitbucket reads `.yml` only.
+            ("bitbucket-pipelines.yaml", FileKind::Kubernetes),
+            ("azure-pipelines.yml", FileKind::AzurePipelines),
+            (".azure-pipelines.yml", FileKind::AzurePipelines),
+            ("azure-pipelines-release.yaml", FileKind::AzurePipelines),
+            ("azure-pipelines/build.yml", FileKind::AzurePipelines),
+            (".azuredevops/ci.yml", FileKind::AzurePipelines),
         ] {
             assert_eq!(classify(Path::new(name)), Some(kind), "{name}");
         }

@@ -31,6 +31,12 @@ pub enum FileKind {
     Quadlet,
     /// Dev container `devcontainer.json` (JSON with comments).
     Devcontainer,
+    /// CircleCI `.circleci/config.yml`.
+    Circleci,
+    /// `bitbucket-pipelines.yml`.
+    BitbucketPipelines,
+    /// `azure-pipelines.yml` and the pipeline files beside it.
+    AzurePipelines,
 }
 
 impl FileKind {
@@ -50,6 +56,9 @@ impl FileKind {
             FileKind::RegistriesConf => "registries-conf",
             FileKind::Quadlet => "quadlet",
             FileKind::Devcontainer => "devcontainer",
+            FileKind::Circleci => "circleci",
+            FileKind::BitbucketPipelines => "bitbucket-pipelines",
+            FileKind::AzurePipelines => "azure-pipelines",
         }
     }
 }
@@ -67,6 +76,9 @@ pub fn reads_wide_encodings(kind: FileKind) -> bool {
             | FileKind::GitlabCi
             | FileKind::Kustomize
             | FileKind::Template
+            | FileKind::Circleci
+            | FileKind::BitbucketPipelines
+            | FileKind::AzurePipelines
     )
 }
 
@@ -117,4 +129,37 @@ pub fn quadlet_section(lower_name: &str) -> Option<&'static str> {
         "pod" => "Pod",
         _ => return None,
     })
+}
+
+/// A CI pipeline file other than GitHub's and GitLab's, by its path (`stem`:
+/// the lower-case name without `.yml`/`.yaml`): YAML in `.circleci/`
+/// (`config.yml`, dynamic configuration's continuation files);
+/// `bitbucket-pipelines.yml`, the one name Bitbucket reads; and
+/// `azure-pipelines*.yml`, `.azure-pipelines.yml`, or YAML in an
+/// `azure-pipelines/`, `.azure-pipelines/` or `.azuredevops/` folder,
+/// where Azure DevOps projects keep pipelines and their templates.
+pub fn other_ci(path: &Path, stem: &str) -> Option<FileKind> {
+    let parent = path
+        .parent()
+        .and_then(Path::file_name)
+        .and_then(|n| n.to_str())
+        .map(str::to_ascii_lowercase);
+    let yml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yml"));
+    if parent.as_deref() == Some(".circleci") {
+        return Some(FileKind::Circleci);
+    }
+    if stem == "bitbucket-pipelines" && yml {
+        return Some(FileKind::BitbucketPipelines);
+    }
+    let azure_name = stem == ".azure-pipelines"
+        || stem == "azure-pipelines"
+        || stem.starts_with("azure-pipelines.")
+        || stem.starts_with("azure-pipelines-");
+    let azure_folder = matches!(
+        parent.as_deref(),
+        Some("azure-pipelines" | ".azure-pipelines" | ".azuredevops")
+    );
+    (azure_name || azure_folder).then_some(FileKind::AzurePipelines)
 }

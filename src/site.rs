@@ -40,6 +40,14 @@ pub enum SiteKind {
     /// an OCI reference of a feature (a key of `features`) in a
     /// `devcontainer.json`
     DevcontainerFeature,
+    /// `docker[].image` of a CircleCI job or executor
+    Circleci,
+    /// an `image` (or `image.name`) of Bitbucket Pipelines, or a step's
+    /// `pipe: docker://…`
+    BitbucketPipelines,
+    /// a container resource's `image` or a job's `container` in Azure
+    /// Pipelines
+    AzurePipelines,
 }
 
 impl SiteKind {
@@ -60,6 +68,9 @@ impl SiteKind {
             SiteKind::Quadlet => "Quadlet",
             SiteKind::DevcontainerImage => "dev container image",
             SiteKind::DevcontainerFeature => "dev container feature",
+            SiteKind::Circleci => "CircleCI",
+            SiteKind::BitbucketPipelines => "Bitbucket Pipelines",
+            SiteKind::AzurePipelines => "Azure Pipelines",
         }
     }
 }

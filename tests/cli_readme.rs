@@ -56,6 +56,10 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             ".devcontainer/devcontainer.json",
             ".devcontainer/python/devcontainer.json",
             "app/.devcontainer.json",
+            ".circleci/config.yml",
+            "bitbucket-pipelines.yml",
+            "azure-pipelines.yml",
+            "ci/azure-pipelines/build.yml",
         ] {
             assert!(hook(yes), "{id} should match {yes}");
             assert!(refit::discover::classify(Path::new(yes)).is_some(), "{yes}");

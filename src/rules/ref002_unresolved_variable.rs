@@ -343,6 +343,9 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         SiteKind::ComposeService => format!(
             "set `{first}` in the environment or the `.env` file, or write a default (`${{{first}:-…}}`)"
         ),
+        SiteKind::Circleci | SiteKind::BitbucketPipelines | SiteKind::AzurePipelines => format!(
+            "refit does not see the values the CI gives `{first}` when the pipeline runs (parameters, pipeline variables, project settings)"
+        ),
         SiteKind::GitlabCi | SiteKind::GithubActions => format!(
             "refit does not see CI variables set outside the file (project or group settings): define `{first}` under `variables:` to check the reference"
         ),

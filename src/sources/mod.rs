@@ -9,6 +9,7 @@ pub mod dockerfile;
 pub mod helm;
 pub mod kubernetes;
 pub mod kustomize;
+pub mod other_ci;
 pub mod quadlet;
 pub mod template;
 pub mod yaml;
