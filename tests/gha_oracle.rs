@@ -5,8 +5,8 @@
 //! sites`. Renovate's action `uses: OWNER/REPO@REF` version dependencies
 //! are out of scope. Where the two differ, the table says why.
 
+mod common;
 use std::path::Path;
-use std::process::Command;
 
 /// (workflow, Renovate's docker dependencies, refit's sites, why they differ).
 type Case = (
@@ -76,17 +76,7 @@ const CASES: &[Case] = &[
 #[test]
 fn refit_sites_agree_with_renovate_on_docker_images() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/gha-renovate");
-    let out = Command::new(env!("CARGO_BIN_EXE_refit"))
-        .args(["sites", "--format", "json", "."])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let sites: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let sites = common::sites_in(&dir);
     for (file, renovate, refit, why) in CASES {
         let path = format!(".github/workflows/{file}");
         let found: Vec<&str> = sites

@@ -5,8 +5,8 @@
 //! Bitbucket pipes other than `docker://`, Azure tasks and repositories
 //! are not images. Where the two differ, the table says why.
 
+mod common;
 use std::path::Path;
-use std::process::Command;
 
 /// (input, Renovate's extraction, refit's, why they differ).
 type Case = (
@@ -103,17 +103,7 @@ const CASES: &[Case] = &[
 #[test]
 fn refit_sites_agree_with_renovate_where_the_ci_does() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/other-ci-renovate");
-    let out = Command::new(env!("CARGO_BIN_EXE_refit"))
-        .args(["sites", "--format", "json", "."])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let sites: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let sites = common::sites_in(&dir);
     for (file, renovate, refit, why) in CASES {
         let found: Vec<&str> = sites
             .iter()

@@ -3,8 +3,8 @@
 //! what Renovate's tests expect it to extract (`depName:currentValue`).
 //! Where the two differ, the table says why refit's reading is Podman's.
 
+mod common;
 use std::path::Path;
-use std::process::Command;
 
 /// (input, Renovate's extraction, refit's, why they differ).
 const CASES: &[(&str, Option<&str>, Option<&str>, &str)] = &[
@@ -69,17 +69,7 @@ const CASES: &[(&str, Option<&str>, Option<&str>, &str)] = &[
 #[test]
 fn refit_sites_agree_with_renovate_where_podman_does() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/quadlet-renovate");
-    let out = Command::new(env!("CARGO_BIN_EXE_refit"))
-        .args(["sites", "--format", "json", "."])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let sites: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let sites = common::sites_in(&dir);
     for (file, renovate, refit, why) in CASES {
         let found: Vec<&str> = sites
             .iter()

@@ -578,20 +578,9 @@ pub fn extract_gitlab_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::site::SiteValue;
 
     fn texts(sites: &[ImageSite]) -> Vec<(String, String)> {
-        sites
-            .iter()
-            .map(|s| {
-                let t = match &s.value {
-                    SiteValue::Resolved { text, .. } => text.clone(),
-                    SiteValue::Unresolved { missing } => format!("missing {missing:?}"),
-                    SiteValue::Mirror(m) => panic!("mirror {m:?}"),
-                };
-                (s.path.clone().unwrap(), t)
-            })
-            .collect()
+        crate::sources::common::site_texts(sites)
     }
 
     #[test]

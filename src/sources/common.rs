@@ -152,3 +152,19 @@ pub fn dedupe(sites: &mut Vec<ImageSite>) {
     let mut seen = std::collections::HashSet::new();
     sites.retain(|s| seen.insert((s.span, s.kind)));
 }
+
+/// Each site's path and value as text, for the front-ends' unit tests.
+#[cfg(test)]
+pub(crate) fn site_texts(sites: &[ImageSite]) -> Vec<(String, String)> {
+    sites
+        .iter()
+        .map(|s| {
+            let t = match &s.value {
+                SiteValue::Resolved { text, .. } => text.clone(),
+                SiteValue::Unresolved { missing } => format!("missing {missing:?}"),
+                SiteValue::Mirror(m) => format!("mirror {m:?}"),
+            };
+            (s.path.clone().unwrap_or_default(), t)
+        })
+        .collect()
+}

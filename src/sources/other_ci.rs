@@ -324,20 +324,9 @@ fn azure_job(doc: &Document, job: &Node, prefix: &str, names: &[&str], out: &mut
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::site::SiteValue;
 
     fn texts(sites: &[ImageSite]) -> Vec<(String, String)> {
-        sites
-            .iter()
-            .map(|s| {
-                let t = match &s.value {
-                    SiteValue::Resolved { text, .. } => text.clone(),
-                    SiteValue::Unresolved { missing } => format!("missing {missing:?}"),
-                    SiteValue::Mirror(m) => format!("mirror {m:?}"),
-                };
-                (s.path.clone().unwrap_or_default(), t)
-            })
-            .collect()
+        crate::sources::common::site_texts(sites)
     }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {

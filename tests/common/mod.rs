@@ -108,3 +108,19 @@ pub fn gitlab_script(template: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// `refit sites --format json .` run in `dir` (a folder of test inputs):
+/// every site it lists.
+pub fn sites_in(dir: &Path) -> Vec<serde_json::Value> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_refit"))
+        .args(["sites", "--format", "json", "."])
+        .current_dir(dir)
+        .output()
+        .expect("refit runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
