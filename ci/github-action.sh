@@ -68,12 +68,14 @@ print(json.dumps(d))' "$report" "${head:-}")"
       --header "Accept: application/vnd.github+json" \
       --header "X-GitHub-Api-Version: 2022-11-28" \
       --header "Content-Type: application/json" \
-      --data-binary @- <<<"$body" || echo 000)"
+      --data-binary @- <<<"$body" || true)"
     if [[ "$code" == 2?? ]]; then
       review_url="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("html_url") or "")' "$answer" 2>/dev/null || true)"
       echo "refit: posted a review with $comments comment(s) ${review_url}"
     else
-      echo "::warning title=refit::could not post the review (HTTP $code: $(head -c 300 "$answer")); the workflow needs 'permissions: pull-requests: write', and a pull request from a fork cannot post with its read-only token. The review is in $report"
+      # One line, and `%` escaped, as workflow commands require.
+      said="$(head -c 300 "$answer" | tr '\r\n' '  ' | sed 's/%/%25/g')"
+      echo "::warning title=refit::could not post the review (HTTP ${code:-000}: $said); the workflow needs 'permissions: pull-requests: write', and a pull request from a fork cannot post with its read-only token. The review is in $report"
     fi
     rm -f "$answer"
   fi

@@ -32,7 +32,7 @@ source_key() {
   # the same one reuses the cached install. sha256sum, or shasum on macOS.
   local hasher=(sha256sum)
   command -v sha256sum >/dev/null 2>&1 || hasher=(shasum -a 256)
-  (cd "$action" && find Cargo.toml Cargo.lock src rules -type f 2>/dev/null | LC_ALL=C sort | xargs "${hasher[@]}") |
+  { (cd "$action" && find Cargo.toml Cargo.lock src rules -type f 2>/dev/null | LC_ALL=C sort | xargs "${hasher[@]}") || true; } |
     "${hasher[@]}" | cut -c 1-16
 }
 
@@ -61,7 +61,9 @@ resolve() {
     fi
   fi
   version="${REFIT_VERSION:-}"
-  if [[ -z "$version" && "$ref" =~ ^v[0-9]+(\.[0-9]+)*([.-][0-9A-Za-z.-]+)?$ ]]; then
+  # A release tag (v1.2.3, v1.2.3-rc.1); a moving major tag (`v1`) names
+  # no release archive, so it builds from source.
+  if [[ -z "$version" && "$ref" =~ ^v[0-9]+\.[0-9]+\.[0-9]+([.-][0-9A-Za-z.-]+)?$ ]]; then
     version="$ref"
   fi
   [[ -z "$version" || "$version" == v* ]] || version="v$version"

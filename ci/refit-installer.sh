@@ -42,6 +42,11 @@ detect_target() {
 }
 
 download() { # URL FILE
+  case "$1" in
+    # A local copy of the release files: a path or a file:// address.
+    /*) cp "$1" "$2"; return ;;
+    file://*) cp "${1#file://}" "$2"; return ;;
+  esac
   if command -v curl >/dev/null 2>&1; then
     curl --proto '=https,http' --fail --location --silent --show-error --retry 3 --output "$2" "$1"
   elif command -v wget >/dev/null 2>&1; then
@@ -92,7 +97,7 @@ case "$archive" in
   *) (cd "$tmp" && tar -xzf "$archive") ;;
 esac
 binary="$tmp/refit-$target/$exe"
-[ -f "$binary" ] || fail "$archive has no refit-$target/$exe"
+[ -f "$binary" ] && [ ! -L "$binary" ] || fail "$archive has no regular file refit-$target/$exe"
 mkdir -p "$install_dir"
 # Copy beside the destination, then rename: a running refit is never
 # overwritten in place.

@@ -41,6 +41,7 @@ pub fn extract_with_notes(
     input: &SourceOptions,
 ) -> Result<(Vec<ImageSite>, Vec<Diagnostic>), Box<Diagnostic>> {
     let (mut sites, mut notes) = extract_sites(kind, text, input)?;
+    mark_shared_anchors(kind, text, &mut sites);
     template_placeholders(kind, &mut sites, &mut notes, input.template_name);
     if let Some(local) = &input.local {
         mark_local(&mut sites, local);
@@ -49,6 +50,57 @@ pub fn extract_with_notes(
         mark_kustomized(&mut sites, &input.kustomize_images);
     }
     Ok((sites, notes))
+}
+
+/// A YAML value written once under an anchor (`&img`) and used again
+/// through aliases (`*img`) is one place for all its uses, image or not
+/// (a CI `variables:` entry, a CircleCI `machine.image`): an edit there
+/// changes them all, so no fix edits it (`Extra::shared_anchor`).
+fn mark_shared_anchors(kind: FileKind, text: &str, sites: &mut [ImageSite]) {
+    let yaml = !matches!(
+        kind,
+        FileKind::Dockerfile
+            | FileKind::DaemonJson
+            | FileKind::BuildkitToml
+            | FileKind::ContainerdHosts
+            | FileKind::RegistriesConf
+            | FileKind::Quadlet
+            | FileKind::Devcontainer
+            | FileKind::Template
+    );
+    // Only a text with both an anchor and an alias is parsed again.
+    if !yaml || !text.contains('&') || !text.contains('*') || sites.is_empty() {
+        return;
+    }
+    let Ok(docs) = sources::yaml::parse(text) else {
+        return;
+    };
+    let spans: Vec<crate::site::Span> = docs.iter().flat_map(|d| d.aliased_scalars()).collect();
+    if spans.is_empty() {
+        return;
+    }
+    for site in sites {
+        let crate::site::SiteValue::Resolved { pieces, .. } = &site.value else {
+            continue;
+        };
+        let hit: Vec<crate::site::Span> = spans
+            .iter()
+            .filter(|s| {
+                pieces
+                    .iter()
+                    .filter_map(|p| p.file)
+                    .any(|f| s.start <= f.start && f.end <= s.end)
+            })
+            .copied()
+            .collect();
+        if !hit.is_empty() {
+            site.extra.frozen.extend(hit);
+            site.extra.kept = Some(
+                "it sits under a YAML anchor, and every alias of the anchor (images or not) would change with it"
+                    .to_string(),
+            );
+        }
+    }
 }
 
 /// References with a template placeholder (`${IMAGE}` in a manifest a
@@ -146,6 +198,16 @@ fn extract_sites(
     text: &str,
     input: &SourceOptions,
 ) -> Result<(Vec<ImageSite>, Vec<Diagnostic>), Box<Diagnostic>> {
+    // A Kubernetes object kept beside pipelines (`azure-pipelines/pod.yaml`,
+    // `.circleci/pod.yaml`) is a manifest, whatever its folder says.
+    let kind = match kind {
+        FileKind::Circleci | FileKind::AzurePipelines
+            if sources::kubernetes::looks_like_manifest(text) =>
+        {
+            FileKind::Kubernetes
+        }
+        k => k,
+    };
     if kind == FileKind::Kubernetes && sources::kubernetes::looks_like_manifest(text) {
         match sources::kubernetes::extract(text) {
             // A templated manifest outside `templates/` that is not YAML:

@@ -289,6 +289,11 @@ pub struct Extra {
     /// defaults render them, and refit reads neither, so a registry or tag
     /// the value leaves out may come from there. The sub-chart's name.
     pub subchart: Option<String>,
+    /// Why no fix edits this value, when it is used in places other than
+    /// this image (a YAML anchor its aliases share, a workflow matrix value
+    /// that `exclude:`, keys and scripts also match): its span is in
+    /// `frozen`, and the finding's help says this.
+    pub kept: Option<String>,
     /// File spans no fix may edit: a kustomize `images[].name` and the
     /// resource images it matches literally (an edit on one side alone
     /// would break the match and change what is deployed).

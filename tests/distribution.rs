@@ -272,6 +272,15 @@ fn installer_downloads_verifies_and_installs() {
         "installer: nothing to an installed refit in {:?}",
         started.elapsed()
     );
+    // A local copy of the release files, by path.
+    let local = tmp.path().join("local-bin");
+    let out = installer(
+        &folder.display().to_string(),
+        &local,
+        &tmp.path().join("home"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(local.join("refit").is_file());
     // A wrong checksum installs nothing.
     let sum = folder.join(format!("refit-{TARGET}.tar.gz.sha256"));
     std::fs::write(&sum, format!("{}  refit-{TARGET}.tar.gz\n", "0".repeat(64))).expect("write");

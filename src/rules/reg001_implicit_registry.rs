@@ -256,6 +256,12 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
                 "{reason}: set the registry there (a `registry:` key or `global.imageRegistry`), not in front of the repository"
             ));
         }
+    } else if d.fix.is_none()
+        && let Some(why) = &site.extra.kept
+    {
+        d.help = Some(format!(
+            "write `{qualified}`; refit does not edit it: {why}"
+        ));
     } else if d.fix.is_none() && !site.extra.frozen.is_empty() {
         d.help = Some(format!(
             "kustomize matches `images[].name` against resource images literally, so refit edits neither side alone; to deploy `{qualified}`, give the `images:` entry a `newName:`"

@@ -46,6 +46,9 @@ pub fn extract_github(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
         if let Some(jobs) = doc.get(root, "jobs") {
             for (name, job) in doc.entries(jobs) {
                 let job = doc.resolve(job);
+                // Each `${{ matrix.NAME }}` of a job is read once, however
+                // many of its services use it.
+                let mut read_matrix = std::collections::HashSet::new();
                 if let Some(c) = doc.get(job, "container")
                     && let Some(s) = image_of(c)
                 {
@@ -55,7 +58,9 @@ pub fn extract_github(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
                         format!("jobs.{name}.container")
                     };
                     out.extend(gha_site(s, &path, ""));
-                    out.extend(matrix_images(doc, job, s, name));
+                    if read_matrix.insert(s.value.trim().to_string()) {
+                        out.extend(matrix_images(doc, job, s, name));
+                    }
                 }
                 if let Some(services) = doc.get(job, "services") {
                     for (svc, node) in doc.entries(services) {
@@ -66,7 +71,9 @@ pub fn extract_github(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
                                 format!("jobs.{name}.services.{svc}")
                             };
                             out.extend(gha_site(s, &path, ""));
-                            out.extend(matrix_images(doc, job, s, name));
+                            if read_matrix.insert(s.value.trim().to_string()) {
+                                out.extend(matrix_images(doc, job, s, name));
+                            }
                         }
                     }
                 }
@@ -109,10 +116,17 @@ fn matrix_images(doc: &Document, job: &Node, image: &Scalar, job_name: &str) -> 
         return out;
     };
     let base = format!("jobs.{job_name}.strategy.matrix");
+    // Reported, never edited: the same value is matched by `exclude:`
+    // entries and may be used by keys and scripts of the job.
     let literal = |s: &Scalar, path: String| {
-        (!s.value.contains("${{"))
+        let mut site = (!s.value.contains("${{"))
             .then(|| gha_site(s, &path, ""))
-            .flatten()
+            .flatten()?;
+        site.extra.frozen.push(s.content.unwrap_or(s.span));
+        site.extra.kept = Some(
+            "a matrix value is also what `exclude:` entries match and what the job's other `${{ matrix.* }}` uses read".to_string(),
+        );
+        Some(site)
     };
     if let Some(values) = doc.get(matrix, name)
         && matches!(doc.resolve(values), Node::Seq(..))
@@ -146,7 +160,12 @@ fn steps(text: &str, doc: &Document, parent: &Node, path: &str, out: &mut Vec<Im
         return;
     };
     for (i, step) in doc.items(steps).into_iter().enumerate() {
-        if let Some(script) = doc.get_scalar(step, "run") {
+        // A POSIX shell's text only (the default `bash`/`sh`): PowerShell,
+        // Python or cmd read the same words otherwise.
+        let posix = doc
+            .get_scalar(step, "shell")
+            .is_none_or(|s| matches!(s.value.split_whitespace().next(), Some("bash" | "sh")));
+        if posix && let Some(script) = doc.get_scalar(step, "run") {
             out.extend(run::run_sites(text, script, &format!("{path}[{i}].run")));
         }
         if let Some(uses) = doc.get_scalar(step, "uses") {

@@ -259,6 +259,19 @@ fn site(text: &str, entry: &Entry<'_>, units: bool, build_output: bool) -> Optio
         path: Some(format!("[{}] {}", entry.section, entry.key)),
         extra: Extra {
             build_output: build_output || local,
+            // A value continued over lines is reported, never edited:
+            // how the lines join (systemd puts a space where the `\` was)
+            // decides what Podman pulls, and an edit of one line alone
+            // could change that.
+            frozen: if entry.segments.len() > 1 {
+                vec![span]
+            } else {
+                Vec::new()
+            },
+            kept: (entry.segments.len() > 1).then(|| {
+                "the value continues over lines, and refit edits only a value on one line"
+                    .to_string()
+            }),
             ..Extra::default()
         },
     })

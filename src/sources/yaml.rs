@@ -111,6 +111,8 @@ impl Node {
 pub struct Document {
     pub root: Node,
     anchors: HashMap<usize, Node>,
+    /// The anchors some alias names.
+    aliased: std::collections::HashSet<usize>,
     /// Bounds alias expansion (an alias bomb must not hang refit).
     budget: Cell<usize>,
 }
@@ -143,6 +145,18 @@ impl Document {
             }
         }
         &NULL
+    }
+
+    /// The spans of the scalars that carry an anchor some alias names:
+    /// editing one changes every place that uses it.
+    pub fn aliased_scalars(&self) -> Vec<Span> {
+        self.aliased
+            .iter()
+            .filter_map(|id| match self.anchors.get(id) {
+                Some(Node::Scalar(s)) => Some(s.span),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn exhausted(&self) -> bool {
@@ -311,6 +325,7 @@ pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
     // a new id, so aliases before and after it keep their own target.
     let mut names: HashMap<String, usize> = HashMap::new();
     let mut anchors: HashMap<usize, Node> = HashMap::new();
+    let mut aliased: std::collections::HashSet<usize> = std::collections::HashSet::new();
     let mut root: Option<Node> = None;
     let mut events = 0usize;
     loop {
@@ -333,6 +348,7 @@ pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
             EventData::StreamEnd => break,
             EventData::DocumentStart => {
                 anchors.clear();
+                aliased.clear();
                 names.clear();
                 root = None;
                 None
@@ -343,12 +359,16 @@ pub fn parse(text: &str) -> Result<Vec<Document>, SyntaxError> {
                         .take()
                         .unwrap_or(Node::Seq(Vec::new(), Span::new(start, start))),
                     anchors: std::mem::take(&mut anchors),
+                    aliased: std::mem::take(&mut aliased),
                     budget: Cell::new(ALIAS_BUDGET),
                 });
                 None
             }
             EventData::Alias { anchor } => match names.get(&anchor) {
-                Some(&id) => Some((Node::Alias(id), 0)),
+                Some(&id) => {
+                    aliased.insert(id);
+                    Some((Node::Alias(id), 0))
+                }
                 None => {
                     return Err(SyntaxError {
                         message: format!(

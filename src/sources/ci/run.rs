@@ -187,6 +187,26 @@ impl Verb {
     }
 }
 
+/// Whether the word after `word` starts a command: after a separator, or
+/// after a word that runs the next one (`sudo docker pull x`).
+fn starts_command(word: &str) -> bool {
+    matches!(
+        word,
+        "&&" | "||"
+            | ";"
+            | "|"
+            | "&"
+            | "("
+            | "then"
+            | "do"
+            | "else"
+            | "!"
+            | "sudo"
+            | "exec"
+            | "time"
+    ) || word.ends_with(';')
+}
+
 fn is_separator(word: &str) -> bool {
     matches!(word, "&&" | "||" | ";" | "|" | "&" | "(" | ")")
         || word.starts_with(['>', '<'])
@@ -334,6 +354,15 @@ pub(super) fn run_sites(text: &str, s: &Scalar, path: &str) -> Vec<ImageSite> {
         let words: Vec<&str> = spans.iter().map(|&(a, b)| &line.text[a..b]).collect();
         let mut i = 0;
         while i < words.len() {
+            // A comment ends the line; a command starts a line or follows
+            // a separator (`echo docker pull x` pulls nothing).
+            if words[i].starts_with('#') {
+                break;
+            }
+            if i > 0 && !starts_command(words[i - 1]) {
+                i += 1;
+                continue;
+            }
             let (image, next) = command(&words, i);
             i = next.max(i + 1);
             let Some(k) = image else {
