@@ -42,7 +42,8 @@ pub fn extract_with_notes(
 ) -> Result<(Vec<ImageSite>, Vec<Diagnostic>), Box<Diagnostic>> {
     let (mut sites, mut notes) = extract_sites(kind, text, input)?;
     mark_shared_anchors(kind, text, &mut sites);
-    template_placeholders(kind, &mut sites, &mut notes, input.template_name);
+    let option = text.contains(sources::template::DEVCONTAINER_OPTION);
+    template_placeholders(kind, &mut sites, &mut notes, input.template_name, option);
     if let Some(local) = &input.local {
         mark_local(&mut sites, local);
     }
@@ -112,6 +113,7 @@ fn template_placeholders(
     sites: &mut Vec<ImageSite>,
     notes: &mut Vec<Diagnostic>,
     named: bool,
+    devcontainer_option: bool,
 ) {
     // `${{ matrix.image }}` is a GitHub expression, not a template; so are
     // the other CIs' variables (`$(tag)`, `<< parameters.v >>`).
@@ -133,6 +135,12 @@ fn template_placeholders(
     sites.retain(|s| {
         if s.reference().is_some() {
             return true;
+        }
+        // A dev container template's options feed its ARG defaults too:
+        // every unresolved reference in it waits for the template.
+        if devcontainer_option {
+            found.get_or_insert_with(|| "${templateOption:…}".to_string());
+            return false;
         }
         match sources::template::placeholder(&s.raw, shell) {
             Some(p) => {
