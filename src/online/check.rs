@@ -1,13 +1,16 @@
 //! `refit check --online`: REF003, REF004 and MIR003 findings from the
-//! registries, added to the offline reports.
+//! registries, and the verified-pin findings (REF006 to REF009), added to
+//! the offline reports; with `--fix --unsafe-fixes` (or `--diff
+//! --unsafe-fixes`) the re-pins are applied to the report's text.
 
 use super::client::Failure;
 use super::resolve::{Resolver, Want};
 use super::status::{MirrorState, probe_mirror};
 use crate::diagnostic::Diagnostic;
-use crate::engine::FileReport;
+use crate::engine::{FileReport, FixMode};
 use crate::rules::{mir003_mirror_unusable, ref003_missing_image, ref004_access_denied};
 use crate::settings::Settings;
+use crate::site::StageGraph;
 use crate::site::{ImageSite, SiteKind};
 use std::collections::HashMap;
 
@@ -15,15 +18,25 @@ use std::collections::HashMap;
 /// every Docker Hub mirror setting (each distinct mirror once), and add
 /// the findings to the reports. Findings for rules `enabled` says no to
 /// are left out. A reference whose registry could not be asked gets an
-/// E010 error (exit 2).
+/// E010 error (exit 2). With `mode` fixing unsafe fixes too, the
+/// verified-pin fixes are applied (see [`super::verified::apply`]).
 pub fn add_findings(
     reports: &mut [FileReport],
     resolver: &Resolver,
     enabled: &dyn Fn(&str) -> bool,
+    mode: FixMode,
 ) {
     let settings = Settings::default();
     let mut per_file: Vec<Vec<ImageSite>> = Vec::with_capacity(reports.len());
+    let mut graphs: Vec<Option<StageGraph>> = Vec::with_capacity(reports.len());
     for r in reports.iter() {
+        let graph = match (r.current_text(), r.kind) {
+            (Some(text), crate::kind::FileKind::Dockerfile) => {
+                crate::sources::dockerfile::stage_graph(text, &crate::check::options(&settings))
+            }
+            _ => None,
+        };
+        graphs.push(graph);
         let sites = match (r.current_text(), r.has_error()) {
             (Some(text), false) => {
                 let input = match r.path.as_deref() {
@@ -142,4 +155,5 @@ pub fn add_findings(
                 .sort_by(|a: &Diagnostic, b: &Diagnostic| a.sort_key().cmp(&b.sort_key()));
         }
     }
+    super::verified::add_findings(reports, &per_file, &graphs, resolver, enabled, mode);
 }

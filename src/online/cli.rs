@@ -436,9 +436,10 @@ pub fn check_online(
     args: &OnlineArgs,
     config: &ConfigArgs,
     enabled: &dyn Fn(&str) -> bool,
+    mode: crate::engine::FixMode,
 ) -> Result<(), String> {
     let resolver = resolver(args, config)?;
-    super::check::add_findings(reports, &resolver, enabled);
+    super::check::add_findings(reports, &resolver, enabled, mode);
     if let Some(cache) = &resolver.cache
         && let Err(e) = cache.save()
     {

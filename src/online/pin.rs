@@ -435,6 +435,20 @@ fn edit_for(
     site: &ImageSite,
     digest: &str,
 ) -> Result<(Edit, String), String> {
+    digest_edit(&l.text, &l.sites, index, site, digest)
+}
+
+/// The edit that writes `digest` into `site` (the `index`th of `sites`,
+/// read from `text`), and the reference text the site must read back as.
+/// Replacing a digest keeps the text's length (`check --online` relies on
+/// it to keep the other findings' spans).
+pub fn digest_edit(
+    text: &str,
+    sites: &[ImageSite],
+    index: usize,
+    site: &ImageSite,
+    digest: &str,
+) -> Result<(Edit, String), String> {
     let reference = site
         .reference()
         .ok_or_else(|| "not a reference".to_string())?;
@@ -491,7 +505,7 @@ fn edit_for(
                 };
                 let content = if slot.span.is_empty() {
                     format!(" {digest}")
-                } else if l.text.get(slot.span.start..slot.span.start + 1) == Some("'") {
+                } else if text.get(slot.span.start..slot.span.start + 1) == Some("'") {
                     format!("'{digest}'")
                 } else {
                     format!("\"{digest}\"")
@@ -504,7 +518,7 @@ fn edit_for(
                     expected,
                 ));
             }
-            let edit = kustomize_digest_line(&l.text, site, digest)?;
+            let edit = kustomize_digest_line(text, site, digest)?;
             return Ok((edit, expected));
         }
         _ => {}
@@ -525,7 +539,7 @@ fn edit_for(
     // site that reads the same bytes to a different image.
     let inside = site.span.start <= span.start && span.end <= site.span.end;
     if !inside {
-        for (other_index, other) in l.sites.iter().enumerate() {
+        for (other_index, other) in sites.iter().enumerate() {
             if other_index == index {
                 continue;
             }
