@@ -155,5 +155,7 @@ pub fn add_findings(
                 .sort_by(|a: &Diagnostic, b: &Diagnostic| a.sort_key().cmp(&b.sort_key()));
         }
     }
-    super::verified::add_findings(reports, &per_file, &graphs, resolver, enabled, mode);
+    super::verified::add_findings(
+        reports, &per_file, &graphs, resolver, &results, enabled, mode,
+    );
 }

@@ -6,7 +6,7 @@
 use super::client::Failure;
 use super::platforms::{self, Wanted};
 use super::resolve::{Resolver, Want};
-use super::verify::{Pin, Verdict, Verification, repin_digest, short, verify_all};
+use super::verify::{Known, Pin, Verdict, Verification, repin_digest, short, verify_all};
 use crate::diagnostic::{Applicability, Diagnostic, Fix, LineIndex};
 use crate::engine::{FileReport, FixMode};
 use crate::kind::FileKind;
@@ -27,12 +27,13 @@ struct Ask {
 
 /// Add the verified-pin findings to the reports (`sites` and `graphs`
 /// are each report's sites and Dockerfile stage graph, read from its
-/// current text), then apply their fixes when `mode` applies unsafe ones.
+/// current text; `known` what the caller already asked), then apply their fixes when `mode` applies unsafe ones.
 pub fn add_findings(
     reports: &mut [FileReport],
     sites: &[Vec<ImageSite>],
     graphs: &[Option<StageGraph>],
     resolver: &Resolver,
+    known: &Known,
     enabled: &dyn Fn(&str) -> bool,
     mode: FixMode,
 ) {
@@ -87,11 +88,11 @@ pub fn add_findings(
         .iter()
         .filter_map(|a| a.pin.clone().map(|p| (p, !a.platforms.is_empty())))
         .collect();
-    let verified = verify_all(resolver, &pins);
+    let verified = verify_all(resolver, known, &pins);
     let mut tags: HashMap<Want, Result<Vec<String>, Failure>> = HashMap::new();
     for ask in asks.iter().filter(|a| a.pin.is_none()) {
         if !tags.contains_key(&ask.want) {
-            let r = super::verify::tag_platforms(resolver, &ask.want);
+            let r = super::verify::tag_platforms(resolver, known, &ask.want);
             tags.insert(ask.want.clone(), r);
         }
     }
@@ -174,7 +175,7 @@ pub fn add_findings(
                 site,
                 format!(
                     "Image `{}` has no {} manifest (it offers {})",
-                    reference.input(),
+                    reference.input().split('@').next().unwrap_or_default(),
                     w.platform,
                     offered.join(", ")
                 ),
@@ -231,14 +232,16 @@ fn pin_finding(
     enabled: &dyn Fn(&str) -> bool,
 ) -> Option<Diagnostic> {
     let site = sites.get(index)?;
+    // The name and tag without the digest: the frame shows the rest.
     let written = site.reference()?.input();
+    let named = written.split('@').next().unwrap_or(written);
     let tag = pin.tag.as_deref().unwrap_or_default();
     let (rule, message, help) = match &v.verdict {
         Verdict::Current => return None,
         Verdict::Vanished { code, current } => (
             &ref006_vanished_digest::RULE,
             format!(
-                "Pinned digest `{}` of `{written}` is no longer served by {host} ({code})",
+                "Pinned digest `{}` of `{named}` is not served by {host} ({code})",
                 pin.digest
             ),
             match current {
@@ -254,7 +257,7 @@ fn pin_finding(
         Verdict::PlatformOfIndex { platform, index } => (
             &ref007_platform_digest::RULE,
             format!(
-                "`{written}` pins the {platform} manifest; the tag `{tag}` is the multi-platform index `{index}`"
+                "The pin of `{named}` is its {platform} manifest; the tag is the multi-platform index `{index}`"
             ),
             format!(
                 "every machine pulls this {platform} image, whatever its platform: pin the index (its {platform} entry is this very manifest)"
@@ -263,7 +266,7 @@ fn pin_finding(
         Verdict::TagMoved { current } => (
             &ref008_tag_moved::RULE,
             format!(
-                "The tag `{tag}` of `{written}` now points to `{current}`, not the pinned `{}`",
+                "The tag of `{named}` now points to `{current}`, not the pinned `{}`",
                 pin.digest
             ),
             format!(

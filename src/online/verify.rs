@@ -116,9 +116,44 @@ pub fn repin_digest(verdict: &Verdict) -> Option<&str> {
     }
 }
 
+/// Answers a caller already has (its `resolve_all`), by want: used
+/// before asking, so a run asks each question once even without the
+/// digest cache.
+pub type Known = HashMap<Want, Result<Resolved, Failure>>;
+
+/// Resolve through `known` first (a detailed answer covers a plain
+/// question).
+fn ask(resolver: &Resolver, known: &Known, want: &Want) -> Result<Resolved, Failure> {
+    let mut detailed = want.clone();
+    detailed.detailed = true;
+    if let Some(r) = known.get(&detailed) {
+        return r.clone();
+    }
+    if !want.detailed
+        && let Some(r) = known.get(want)
+    {
+        return r.clone();
+    }
+    if want.detailed
+        && let Some(Ok(r)) = known.get(&Want {
+            detailed: false,
+            ..want.clone()
+        })
+        && (r.detailed || !r.is_index())
+    {
+        return Ok(r.clone());
+    }
+    resolver.resolve(want)
+}
+
 /// Verify one pin. With `platforms`, also read which platforms the image
 /// offers (a GET of an index, or of a manifest and its config).
-pub fn verify(resolver: &Resolver, pin: &Pin, platforms: bool) -> Result<Verification, Failure> {
+pub fn verify(
+    resolver: &Resolver,
+    known: &Known,
+    pin: &Pin,
+    platforms: bool,
+) -> Result<Verification, Failure> {
     let mut out = Verification {
         verdict: Verdict::Current,
         platforms: Vec::new(),
@@ -127,7 +162,7 @@ pub fn verify(resolver: &Resolver, pin: &Pin, platforms: bool) -> Result<Verific
         at: now(),
     };
     let tag = match &pin.tag {
-        Some(t) => match resolver.resolve(&pin.want(t, false)) {
+        Some(t) => match ask(resolver, known, &pin.want(t, false)) {
             Ok(r) => Some(r),
             // The tag is gone (REF003 says so); the digest may still be.
             Err(Failure::NotFound { .. }) => None,
@@ -142,13 +177,19 @@ pub fn verify(resolver: &Resolver, pin: &Pin, platforms: bool) -> Result<Verific
         out.checked.push("tag-agrees".to_string());
         out.pinned_index = Some(t.is_index());
         if platforms {
-            out.platforms = offered(resolver, pin, t, pin.tag.as_deref().unwrap_or_default())?;
+            out.platforms = offered(
+                resolver,
+                known,
+                pin,
+                t,
+                pin.tag.as_deref().unwrap_or_default(),
+            )?;
             out.checked.push(kind_of(t));
             out.checked.push("platforms".to_string());
         }
         return Ok(out);
     }
-    let by_digest = match resolver.resolve(&pin.want(&pin.digest, platforms)) {
+    let by_digest = match ask(resolver, known, &pin.want(&pin.digest, platforms)) {
         Ok(r) => r,
         Err(Failure::NotFound { code }) => {
             out.verdict = Verdict::Vanished {
@@ -163,14 +204,18 @@ pub fn verify(resolver: &Resolver, pin: &Pin, platforms: bool) -> Result<Verific
     out.pinned_index = Some(by_digest.is_index());
     let Some(tag) = tag else {
         if platforms {
-            out.platforms = offered(resolver, pin, &by_digest, &pin.digest)?;
+            out.platforms = offered(resolver, known, pin, &by_digest, &pin.digest)?;
             out.checked.push(kind_of(&by_digest));
             out.checked.push("platforms".to_string());
         }
         return Ok(out);
     };
     if tag.is_index() && !by_digest.is_index() {
-        let index = resolver.resolve(&pin.want(pin.tag.as_deref().unwrap_or_default(), true))?;
+        let index = ask(
+            resolver,
+            known,
+            &pin.want(pin.tag.as_deref().unwrap_or_default(), true),
+        )?;
         if let Some((platform, _)) = index.manifests.iter().find(|(_, d)| *d == pin.digest) {
             out.checked.push(format!("platform-manifest {platform}"));
             out.platforms = index.platforms();
@@ -182,7 +227,7 @@ pub fn verify(resolver: &Resolver, pin: &Pin, platforms: bool) -> Result<Verific
         }
     }
     if platforms {
-        out.platforms = offered(resolver, pin, &by_digest, &pin.digest)?;
+        out.platforms = offered(resolver, known, pin, &by_digest, &pin.digest)?;
         out.checked.push(kind_of(&by_digest));
         out.checked.push("platforms".to_string());
     }
@@ -204,6 +249,7 @@ fn kind_of(r: &Resolved) -> String {
 /// the cache), a single manifest's own platform.
 fn offered(
     resolver: &Resolver,
+    known: &Known,
     pin: &Pin,
     resolved: &Resolved,
     asked_as: &str,
@@ -212,7 +258,7 @@ fn offered(
         if resolved.detailed {
             return Ok(resolved.platforms());
         }
-        return Ok(resolver.resolve(&pin.want(asked_as, true))?.platforms());
+        return Ok(ask(resolver, known, &pin.want(asked_as, true))?.platforms());
     }
     Ok(resolver
         .platform_of(&pin.registry, &pin.repository, &resolved.digest)?
@@ -222,17 +268,21 @@ fn offered(
 
 /// The platforms an unpinned tag offers (REF009 for `FROM --platform=…
 /// name:tag`).
-pub fn tag_platforms(resolver: &Resolver, want: &Want) -> Result<Vec<String>, Failure> {
+pub fn tag_platforms(
+    resolver: &Resolver,
+    known: &Known,
+    want: &Want,
+) -> Result<Vec<String>, Failure> {
     let mut detailed = want.clone();
     detailed.detailed = true;
-    let r = resolver.resolve(&detailed)?;
+    let r = ask(resolver, known, &detailed)?;
     let pin = Pin {
         registry: want.registry.clone(),
         repository: want.repository.clone(),
         tag: Some(want.tag.clone()),
         digest: r.digest.clone(),
     };
-    offered(resolver, &pin, &r, &want.tag)
+    offered(resolver, known, &pin, &r, &want.tag)
 }
 
 /// Verify many pins at once, each distinct `(pin, platforms)` once, in
@@ -241,6 +291,7 @@ pub fn tag_platforms(resolver: &Resolver, want: &Want) -> Result<Vec<String>, Fa
 /// update` call.
 pub fn verify_all(
     resolver: &Resolver,
+    known: &Known,
     pins: &[(Pin, bool)],
 ) -> HashMap<(Pin, bool), Result<Verification, Failure>> {
     let mut work: Vec<(Pin, bool)> = pins.to_vec();
@@ -269,7 +320,7 @@ pub fn verify_all(
                     let Some((pin, platforms)) = work.get(i) else {
                         break;
                     };
-                    let r = verify(resolver, pin, *platforms);
+                    let r = verify(resolver, known, pin, *platforms);
                     results
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -293,4 +344,38 @@ pub fn verify_all(
 /// A short digest for messages (`sha256:0123456789ab`).
 pub fn short(digest: &str) -> &str {
     digest.get(..19).unwrap_or(digest)
+}
+
+impl Pin {
+    /// The lock file's key for the pin: `registry/repository:tag`, or
+    /// `registry/repository@digest` without a tag.
+    pub fn key(&self) -> String {
+        match &self.tag {
+            Some(t) => format!("{}/{}:{t}", self.registry, self.repository),
+            None => format!("{}/{}@{}", self.registry, self.repository, self.digest),
+        }
+    }
+}
+
+impl Verdict {
+    /// The verdict as `refit.lock` records it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Current => "current",
+            Verdict::PlatformOfIndex { .. } => "platform-manifest",
+            Verdict::TagMoved { .. } => "tag-moved",
+            Verdict::Vanished { .. } => "vanished",
+        }
+    }
+}
+
+/// The `refit.lock` record of a verification (`[[verified]]`).
+pub fn record(pin: &Pin, v: &Verification) -> super::lock::Verified {
+    super::lock::Verified {
+        reference: pin.key(),
+        digest: pin.digest.clone(),
+        verified: super::lock::rfc3339(v.at),
+        verdict: v.verdict.label().to_string(),
+        checks: v.checked.clone(),
+    }
 }
