@@ -185,22 +185,31 @@ fn a_vanished_digest_is_re_pinned_to_the_tag() {
             new.digest
         )
     );
-    // `refit pin --check` says so too; `--update` re-pins.
-    lab.write("Dockerfile", &original);
+    // `refit pin --check` says so too (exit 1: `--update` can repair it);
+    // `--update` re-pins.
+    let tagged = format!("FROM {h}/lib/app:2@{}\n", old.digest);
+    lab.write("Dockerfile", &tagged);
     let out = lab.run(&["pin", "--check", "--no-cache"]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("is no longer served"), "{}", out.stdout);
+    assert!(out.stdout.contains(&new.digest), "{}", out.stdout);
     let out = lab.run(&["pin", "--update", "--no-cache"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(
         read(&dockerfile),
-        format!(
-            "FROM {h}/lib/app:2@{}\nFROM {h}/lib/app@{never}\n",
-            new.digest
-        ),
-        "{}{}",
-        out.stdout,
-        out.stderr
+        format!("FROM {h}/lib/app:2@{}\n", new.digest)
     );
+    // A bare digest nothing can repair is an error (exit 2), left as it is.
+    let bare = format!("FROM {h}/lib/app@{never}\n");
+    lab.write("Dockerfile", &bare);
+    let out = lab.run(&["pin", "--update", "--no-cache"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("there is no tag to re-pin to"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(read(&dockerfile), bare);
 }
 
 #[test]

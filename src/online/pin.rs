@@ -110,9 +110,12 @@ impl PinOutcome {
     }
     pub fn failed(&self) -> bool {
         self.files.iter().any(|f| f.error.is_some())
-            || self
-                .items()
-                .any(|(_, i)| matches!(i.status, Status::Failed(_)))
+            || self.items().any(|(_, i)| {
+                matches!(
+                    i.status,
+                    Status::Failed(_) | Status::Vanished { new: None, .. }
+                )
+            })
     }
     /// For `--check`: unpinned or stale.
     pub fn needs_work(&self) -> bool {

@@ -57,6 +57,24 @@ fn words(text: &str) -> Vec<String> {
     .collect()
 }
 
+/// The value after a `platforms` key on a line (`platforms:` in YAML,
+/// `platforms =` in HCL, `"platforms":` in JSON), anywhere on the line.
+fn key_value(line: &str) -> Option<&str> {
+    for (at, _) in line.match_indices("platforms") {
+        let before = line[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.') {
+            continue;
+        }
+        let rest = line[at + "platforms".len()..]
+            .trim_start_matches('"')
+            .trim_start();
+        if let Some(value) = rest.strip_prefix(':').or_else(|| rest.strip_prefix('=')) {
+            return Some(value);
+        }
+    }
+    None
+}
+
 /// The platforms a text that is not a Dockerfile asks builds for.
 pub fn in_text(display: &str, text: &str) -> Vec<Wanted> {
     let mut out = Vec::new();
@@ -72,54 +90,49 @@ pub fn in_text(display: &str, text: &str) -> Vec<Wanted> {
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i];
-        let trimmed = line.trim_start().trim_start_matches("- ").trim_start();
-        let key = trimmed.trim_start_matches('"');
-        if let Some(rest) = key.strip_prefix("platforms") {
-            let rest = rest.trim_start_matches('"').trim_start();
-            if let Some(value) = rest.strip_prefix(':').or_else(|| rest.strip_prefix('=')) {
-                let value = value.split(" #").next().unwrap_or(value).trim();
-                if value.starts_with('[') && !value.contains(']') {
-                    // A list over several lines (HCL, JSON, YAML flow).
-                    let mut found = words(value);
-                    let mut j = i + 1;
-                    while j < lines.len() && j < i + 64 {
-                        found.extend(words(lines[j]));
-                        if lines[j].contains(']') {
-                            break;
-                        }
-                        j += 1;
+        if let Some(value) = key_value(line) {
+            let value = value.split(" #").next().unwrap_or(value).trim();
+            if value.starts_with('[') && !value.contains(']') {
+                // A list over several lines (HCL, JSON, YAML flow).
+                let mut found = words(value);
+                let mut j = i + 1;
+                while j < lines.len() && j < i + 64 {
+                    found.extend(words(lines[j]));
+                    if lines[j].contains(']') {
+                        break;
                     }
-                    push(found, i);
-                    i = j + 1;
-                    continue;
+                    j += 1;
                 }
-                if value.is_empty() || value == "|" || value == ">" {
-                    // A YAML block list or block scalar below the key.
-                    let indent = line.len() - line.trim_start().len();
-                    let mut j = i + 1;
-                    let mut found = Vec::new();
-                    while j < lines.len() {
-                        let l = lines[j];
-                        let inner = l.len() - l.trim_start().len();
-                        if l.trim().is_empty() {
-                            j += 1;
-                            continue;
-                        }
-                        if inner <= indent && !l.trim_start().starts_with("- ") {
-                            break;
-                        }
-                        if inner < indent {
-                            break;
-                        }
-                        found.extend(words(l.split(" #").next().unwrap_or(l)));
-                        j += 1;
-                    }
-                    push(found, i);
-                    i = j;
-                    continue;
-                }
-                push(words(value), i);
+                push(found, i);
+                i = j + 1;
+                continue;
             }
+            if value.is_empty() || value == "|" || value == ">" {
+                // A YAML block list or block scalar below the key.
+                let indent = line.len() - line.trim_start().len();
+                let mut j = i + 1;
+                let mut found = Vec::new();
+                while j < lines.len() {
+                    let l = lines[j];
+                    let inner = l.len() - l.trim_start().len();
+                    if l.trim().is_empty() {
+                        j += 1;
+                        continue;
+                    }
+                    if inner <= indent && !l.trim_start().starts_with("- ") {
+                        break;
+                    }
+                    if inner < indent {
+                        break;
+                    }
+                    found.extend(words(l.split(" #").next().unwrap_or(l)));
+                    j += 1;
+                }
+                push(found, i);
+                i = j;
+                continue;
+            }
+            push(words(value), i);
         }
         if line.contains("build") && line.contains("--platform") {
             let mut found = Vec::new();
