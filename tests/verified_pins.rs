@@ -175,6 +175,26 @@ fn a_vanished_digest_is_re_pinned_to_the_tag() {
     assert!(has(&old.digest), "{}", out.stdout);
     assert!(has("MANIFEST_UNKNOWN"), "{}", out.stdout);
     assert!(has("Dockerfile:2:6: REF006"), "{}", out.stdout);
+    // A bare digest is REF006's, not REF003's as well.
+    let both = lab.run(&[
+        "check",
+        "--online",
+        "--no-cache",
+        "--select",
+        "REF003,REF006",
+        "--format",
+        "concise",
+    ]);
+    assert!(
+        both.stdout.contains("Dockerfile:2:6: REF006"),
+        "{}",
+        both.stdout
+    );
+    assert!(
+        !both.stdout.contains("Dockerfile:2:6: REF003"),
+        "{}",
+        both.stdout
+    );
     let out = check(&lab, &["--no-cache", "--fix", "--unsafe-fixes"]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     // The tagged pin follows the tag; the bare digest has nothing to follow.

@@ -8,9 +8,10 @@ use super::resolve::{Resolver, Want};
 use super::status::{MirrorState, probe_mirror};
 use crate::diagnostic::Diagnostic;
 use crate::engine::{FileReport, FixMode};
-use crate::rules::{mir003_mirror_unusable, ref003_missing_image, ref004_access_denied};
+use crate::rules::{
+    mir003_mirror_unusable, ref003_missing_image, ref004_access_denied, ref006_vanished_digest,
+};
 use crate::settings::Settings;
-use crate::site::StageGraph;
 use crate::site::{ImageSite, SiteKind};
 use std::collections::HashMap;
 
@@ -28,15 +29,7 @@ pub fn add_findings(
 ) {
     let settings = Settings::default();
     let mut per_file: Vec<Vec<ImageSite>> = Vec::with_capacity(reports.len());
-    let mut graphs: Vec<Option<StageGraph>> = Vec::with_capacity(reports.len());
     for r in reports.iter() {
-        let graph = match (r.current_text(), r.kind) {
-            (Some(text), crate::kind::FileKind::Dockerfile) => {
-                crate::sources::dockerfile::stage_graph(text, &crate::check::options(&settings))
-            }
-            _ => None,
-        };
-        graphs.push(graph);
         let sites = match (r.current_text(), r.has_error()) {
             (Some(text), false) => {
                 let input = match r.path.as_deref() {
@@ -117,6 +110,12 @@ pub fn add_findings(
                 .map(|e| e.host.clone())
                 .unwrap_or_default();
             let d = match failure {
+                // A pin by digest alone that is not served: REF006 says so.
+                Failure::NotFound { .. }
+                    if want.by_digest() && enabled(ref006_vanished_digest::RULE.code) =>
+                {
+                    continue;
+                }
                 Failure::NotFound { code } if enabled(ref003_missing_image::RULE.code) => {
                     let mut d = ref003_missing_image::RULE.report(
                         site,
@@ -155,7 +154,5 @@ pub fn add_findings(
                 .sort_by(|a: &Diagnostic, b: &Diagnostic| a.sort_key().cmp(&b.sort_key()));
         }
     }
-    super::verified::add_findings(
-        reports, &per_file, &graphs, resolver, &results, enabled, mode,
-    );
+    super::verified::add_findings(reports, &per_file, resolver, &results, enabled, mode);
 }

@@ -25,13 +25,12 @@ struct Ask {
     platforms: Vec<Wanted>,
 }
 
-/// Add the verified-pin findings to the reports (`sites` and `graphs`
-/// are each report's sites and Dockerfile stage graph, read from its
-/// current text; `known` what the caller already asked), then apply their fixes when `mode` applies unsafe ones.
+/// Add the verified-pin findings to the reports (`sites`: each report's
+/// sites, read from its current text; `known`: what the caller already
+/// asked), then apply their fixes when `mode` applies unsafe ones.
 pub fn add_findings(
     reports: &mut [FileReport],
     sites: &[Vec<ImageSite>],
-    graphs: &[Option<StageGraph>],
     resolver: &Resolver,
     known: &Known,
     enabled: &dyn Fn(&str) -> bool,
@@ -52,6 +51,14 @@ pub fn add_findings(
     let mut asks = Vec::new();
     for (file, (report, file_sites)) in reports.iter().zip(sites).enumerate() {
         let lines = report.current_text().map(LineIndex::new);
+        // The stage graph gives each `FROM`'s `--platform` as written.
+        let graph: Option<StageGraph> = match (report.current_text(), report.kind) {
+            (Some(text), FileKind::Dockerfile) if platforms_on => {
+                let settings = crate::settings::Settings::default();
+                crate::sources::dockerfile::stage_graph(text, &crate::check::options(&settings))
+            }
+            _ => None,
+        };
         for (index, site) in file_sites.iter().enumerate() {
             if site.extra.build_output || site.kind == SiteKind::DaemonMirror {
                 continue;
@@ -61,13 +68,7 @@ pub fn add_findings(
             };
             let wanted = if platforms_on && report.kind == FileKind::Dockerfile {
                 let line = lines.as_ref().map_or(0, |l| l.line_of(site.span.start) + 1);
-                platforms::for_site(
-                    site,
-                    graphs.get(file).and_then(Option::as_ref),
-                    &report.display,
-                    line,
-                    &repository,
-                )
+                platforms::for_site(site, graph.as_ref(), &report.display, line, &repository)
             } else {
                 Vec::new()
             };

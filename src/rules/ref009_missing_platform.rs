@@ -17,7 +17,10 @@ declare_rule! {
     /// The image checked is the pinned digest, the index a platform pin
     /// belongs to, or what the tag resolves to when nothing is pinned.
     /// `FROM --platform=$BUILDPLATFORM` runs on the build machine and is
-    /// not checked.
+    /// not checked. A platform read outside the Dockerfile applies to every
+    /// Dockerfile refit checks (refit does not follow which build uses which
+    /// file); where a Dockerfile is not built for it, suppress the finding
+    /// or turn REF009 off for that path (`per-file-ignores`).
     ///
     /// Online only: without `--online` refit makes no request and this
     /// rule finds nothing. Its tests run against a local registry
