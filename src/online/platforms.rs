@@ -134,11 +134,18 @@ pub fn in_text(display: &str, text: &str) -> Vec<Wanted> {
             }
             push(words(value), i);
         }
-        if line.contains("build") && line.contains("--platform") {
+        if line.contains("--platform") {
             let mut found = Vec::new();
             let mut rest = line;
+            let mut build = false;
             while let Some(at) = rest.find("--platform") {
+                // Only a build's flag (`docker run --platform` runs, and
+                // `FROM --platform` is the Dockerfile's own).
+                build |= rest[..at].contains("build ");
                 rest = &rest[at + "--platform".len()..];
+                if !build {
+                    continue;
+                }
                 let value = rest.trim_start_matches(['=', ' ']);
                 let end = value.find([' ', '\t']).unwrap_or(value.len());
                 found.extend(words(&value[..end]));
@@ -246,13 +253,19 @@ mod tests {
         );
         assert_eq!(
             platforms(
-                "  script: docker buildx build --platform=linux/amd64,linux/arm64 .\n  - docker build --platform linux/riscv64 .\n"
+                "  script: docker buildx build --platform=linux/amd64,linux/arm64 .\n  - docker build --platform linux/riscv64 --platform linux/mips64le .\n"
             ),
-            ["linux/amd64", "linux/arm64", "linux/riscv64"]
+            [
+                "linux/amd64",
+                "linux/arm64",
+                "linux/riscv64",
+                "linux/mips64le"
+            ]
         );
         // Variables are not platforms; a scan never invents one.
         assert!(platforms("platforms: ${{ matrix.platform }}\n").is_empty());
         assert!(platforms("platforms: $TARGETPLATFORM\n").is_empty());
+        assert!(platforms("  - docker run --platform linux/s390x app:1 build\n").is_empty());
         assert!(platforms("image: docker.io/library/alpine:3.20\n").is_empty());
     }
 
