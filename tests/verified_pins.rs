@@ -124,6 +124,11 @@ fn a_platform_the_repository_builds_for_is_missing() {
         "compose.yaml",
         "services:\n  app:\n    build:\n      context: b\n      platforms:\n        - linux/amd64\n        - linux/ppc64le\n",
     );
+    // And bake (read from the current folder) for linux/riscv64.
+    lab.write(
+        "docker-bake.hcl",
+        "target \"b\" {\n  context = \"b\"\n  platforms = [\"linux/riscv64\"]\n}\n",
+    );
     let out = check(&lab, &["--no-cache", "--select", "REF009"]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let lines: Vec<&str> = out
@@ -144,6 +149,18 @@ fn a_platform_the_repository_builds_for_is_missing() {
     assert!(has("no linux/arm64 manifest"), "{}", out.stdout);
     assert!(has("b/Dockerfile:1:6: REF009"), "{}", out.stdout);
     assert!(has("no linux/ppc64le manifest"), "{}", out.stdout);
+    assert!(has("no linux/riscv64 manifest"), "{}", out.stdout);
+    let json = lab.run(&[
+        "check",
+        "--online",
+        "--no-cache",
+        "--select",
+        "REF009",
+        "--format",
+        "json",
+    ]);
+    assert!(json.stdout.contains("docker-bake.hcl:3"), "{}", json.stdout);
+    assert!(json.stdout.contains("compose.yaml:5"), "{}", json.stdout);
     assert!(!has("linux/amd64 manifest"), "{}", out.stdout);
     // A platform pin is not needed to see it.
     let _ = amd;
