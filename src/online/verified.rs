@@ -14,7 +14,6 @@ use crate::rules::{
     ref006_vanished_digest, ref007_platform_digest, ref008_tag_moved, ref009_missing_platform,
 };
 use crate::site::{ImageSite, SiteKind, StageGraph};
-use std::collections::HashMap;
 
 /// What one site asks the registry.
 struct Ask {
@@ -90,13 +89,12 @@ pub fn add_findings(
         .filter_map(|a| a.pin.clone().map(|p| (p, !a.platforms.is_empty())))
         .collect();
     let verified = verify_all(resolver, known, &pins);
-    let mut tags: HashMap<Want, Result<Vec<String>, Failure>> = HashMap::new();
-    for ask in asks.iter().filter(|a| a.pin.is_none()) {
-        if !tags.contains_key(&ask.want) {
-            let r = super::verify::tag_platforms(resolver, known, &ask.want);
-            tags.insert(ask.want.clone(), r);
-        }
-    }
+    let unpinned: Vec<Want> = asks
+        .iter()
+        .filter(|a| a.pin.is_none())
+        .map(|a| a.want.clone())
+        .collect();
+    let tags = super::verify::tag_platforms_all(resolver, known, &unpinned);
     let mut added = vec![Vec::new(); reports.len()];
     for ask in &asks {
         let Some(site) = sites.get(ask.file).and_then(|s| s.get(ask.site)) else {

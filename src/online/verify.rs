@@ -308,28 +308,14 @@ pub fn verify_all(
         .filter(|(pin, p)| *p || !with.contains(pin))
         .cloned()
         .collect();
-    let results: Mutex<HashMap<(Pin, bool), Result<Verification, Failure>>> =
-        Mutex::new(HashMap::new());
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let workers = resolver.workers.clamp(1, 64).min(work.len().max(1));
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some((pin, platforms)) = work.get(i) else {
-                        break;
-                    };
-                    let r = verify(resolver, known, pin, *platforms);
-                    results
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert((pin.clone(), *platforms), r);
-                }
-            });
-        }
+    let answers = in_parallel(resolver.workers, &work, |(pin, platforms)| {
+        verify(resolver, known, pin, *platforms)
     });
-    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut results: HashMap<(Pin, bool), Result<Verification, Failure>> = work
+        .into_iter()
+        .zip(answers)
+        .filter_map(|(k, r)| r.map(|r| (k, r)))
+        .collect();
     for (pin, platforms) in pins {
         if !*platforms
             && !results.contains_key(&(pin.clone(), false))
@@ -339,6 +325,54 @@ pub fn verify_all(
         }
     }
     results
+}
+
+/// The platforms of many unpinned tags, each once, in parallel.
+pub fn tag_platforms_all(
+    resolver: &Resolver,
+    known: &Known,
+    wants: &[Want],
+) -> HashMap<Want, Result<Vec<String>, Failure>> {
+    let mut work = wants.to_vec();
+    work.sort();
+    work.dedup();
+    let answers = in_parallel(resolver.workers, &work, |w| {
+        tag_platforms(resolver, known, w)
+    });
+    work.into_iter()
+        .zip(answers)
+        .filter_map(|(k, r)| r.map(|r| (k, r)))
+        .collect()
+}
+
+/// `f` over `items` on up to `workers` threads (at most 64), the answers
+/// in the items' order (every one `Some` once the threads are done).
+fn in_parallel<T: Sync, R: Send>(
+    workers: usize,
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<Option<R>> {
+    let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = workers.clamp(1, 64).min(items.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let (Some(item), Some(slot)) = (items.get(i), slots.get(i)) else {
+                        break;
+                    };
+                    let r = f(item);
+                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .collect()
 }
 
 /// A short digest for messages (`sha256:0123456789ab`).
