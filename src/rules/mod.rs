@@ -37,6 +37,7 @@ mod tag004_missing_digest;
 mod tag005_numeric_tag;
 
 pub mod knowledge;
+pub mod values_key;
 
 use crate::diagnostic::{Diagnostic, Fix, Severity};
 use crate::site::ImageSite;

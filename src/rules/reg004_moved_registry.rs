@@ -139,6 +139,14 @@ pub(super) fn check_moved(
                 _ => moved_to,
             };
             (name, content)
+        } else if let Some(edit) = tail_edit(written, &normalized, &moved.from, &moved.to) {
+            // Within one registry (`docker.io/bitnami` → `…/bitnamilegacy`):
+            // only the namespace as written, so a Helm values `registry:`
+            // key is left alone.
+            (
+                Span::new(name_start + edit.0.start, name_start + edit.0.end),
+                edit.1,
+            )
         } else if let Some(len) = prefix_len(written, &moved.from) {
             (Span::new(name_start, name_start + len), moved.to.clone())
         } else if let Some(len) = prefix_len(&normalized, &moved.from) {
@@ -262,6 +270,9 @@ pub(super) fn check_moved(
                 format!("Use `{fixed}`"),
                 applicability,
             );
+            if d.fix.is_some() {
+                add_side_effects(site, ctx, moved, &mut d);
+            }
         }
         out.push(d);
         return;
@@ -298,6 +309,86 @@ fn variant_rename(
         return Some((Span::new(start, tag_span.end), content));
     }
     None
+}
+
+/// The edits a move's advisory pack says a correct migration needs besides
+/// the reference (`rules/advisories.toml` `side-effect`): in a Helm values
+/// file that writes a Bitnami image in Bitnami's `registry`/`repository`
+/// layout, `global.security.allowInsecureImages: true`. When refit cannot
+/// add it, there is no fix: the swap alone would make the chart refuse to
+/// render.
+fn add_side_effects(
+    site: &ImageSite,
+    ctx: &RuleContext,
+    moved: &crate::rules::knowledge::Moved,
+    d: &mut Diagnostic,
+) {
+    let Some(pack) = ctx.knowledge.packs.iter().find(|p| p.name == moved.pack) else {
+        return;
+    };
+    let Some(reference) = site.reference() else {
+        return;
+    };
+    let upstream = crate::identity::upstream(reference, ctx.knowledge, ctx.policy);
+    let path = upstream.normalized_path();
+    for effect in &pack.side_effect {
+        let applies = effect.when == "helm-values"
+            && site.kind == crate::site::SiteKind::HelmValue
+            && site.extra.registry_slot.is_some()
+            && path.starts_with(&effect.repository_prefix);
+        if !applies {
+            continue;
+        }
+        let keys: Vec<&str> = effect.key.split('.').collect();
+        let setting = format!("`{}: {}`", effect.key, effect.value);
+        let result = match ctx.file.text.as_deref() {
+            Some(text) => crate::rules::values_key::set_key(text, &keys, &effect.value),
+            None => Err("refit has not read the file's text".to_string()),
+        };
+        match result {
+            Ok(Some(edit)) => {
+                if let Some(fix) = d.fix.as_mut() {
+                    fix.title = format!("{} and set {setting}", fix.title);
+                    fix.edits.push(edit);
+                    fix.edits.sort();
+                }
+                d.help = Some(
+                    format!("{}; {}", d.help.take().unwrap_or_default(), effect.note)
+                        .trim_start_matches("; ")
+                        .to_string(),
+                );
+            }
+            Ok(None) => {}
+            Err(why) => {
+                d.fix = None;
+                d.help = Some(format!(
+                    "switching also needs {setting} in this values file, which refit does not add here ({why}); {}",
+                    effect.note
+                ));
+            }
+        }
+    }
+}
+
+/// For a move inside one registry, the range of the moved path components
+/// in the name as written, and what replaces them: `bitnami` in
+/// `bitnami/redis` or `docker.io/bitnami/redis`.
+fn tail_edit(written: &str, normalized: &str, from: &str, to: &str) -> Option<(Span, String)> {
+    let (from_host, from_path) = from.split_once('/')?;
+    let (to_host, to_path) = to.split_once('/')?;
+    if from_host != to_host {
+        return None;
+    }
+    let rest = normalized.get(prefix_len(normalized, from)?..)?;
+    let tail = format!("{from_path}{rest}");
+    let start = written.len().checked_sub(tail.len())?;
+    let boundary = start == 0 || written.get(..start)?.ends_with('/');
+    (boundary && written.get(start..)? == tail).then(|| {
+        (
+            Span::new(start, start + from_path.len()),
+            to_path.to_string(),
+        )
+    })
 }
 
 fn prefix_len(name: &str, prefix: &str) -> Option<usize> {
