@@ -583,6 +583,35 @@ mod tests {
         }
         for m in &k.moved {
             assert!(!m.source.is_empty() && dated(&m.date), "moved {}", m.from);
+            assert!(
+                k.packs.iter().any(|p| p.name == m.pack),
+                "moved {}: pack `{}` is not in rules/advisories.toml",
+                m.from,
+                m.pack
+            );
+        }
+        for p in &k.packs {
+            assert!(!p.source.is_empty() && dated(&p.date), "pack {}", p.name);
+            for e in &p.side_effect {
+                assert!(!e.source.is_empty(), "pack {} side effect", p.name);
+            }
+        }
+        assert!(dated(&k.eol.snapshot) && dated(&k.eol.tags_date));
+        assert!(k.eol.source.contains("endoflife.date/tree/"));
+        for i in &k.eol.image {
+            assert!(
+                !i.source.is_empty() && !i.cycles.is_empty(),
+                "eol {}",
+                i.name
+            );
+            for c in &i.cycles {
+                assert!(
+                    c.eol.is_empty() || c.eol == "yes" || dated(&c.eol),
+                    "eol {} {}",
+                    i.name,
+                    c.cycle
+                );
+            }
         }
         for m in &k.mirror {
             assert!(!m.source.is_empty() && dated(&m.date), "mirror {}", m.host);

@@ -36,6 +36,7 @@ mod tag003_mutable_tag;
 mod tag004_missing_digest;
 mod tag005_numeric_tag;
 
+pub mod advisories;
 pub mod knowledge;
 pub mod values_key;
 
