@@ -44,6 +44,17 @@ declare_rule! {
     /// `registry.k8s.io:1`), or when the name comes from an `ARG` default
     /// that other lines also use.
     ///
+    /// In a Helm values file that writes a Bitnami image in Bitnami's
+    /// `registry`/`repository`/`tag` layout, the fix also sets
+    /// `global.security.allowInsecureImages: true` in the same file (the
+    /// `bitnami` advisory pack's side effect): Bitnami charts refuse to
+    /// render a replaced image without it. When refit cannot add the key
+    /// (it is `false`, or `global` is in flow style), there is no fix.
+    ///
+    /// The moves come in advisory packs (`refit advisories`); the opt-in
+    /// `dhi` pack adds info notes on official images with a Docker
+    /// Hardened Image, without a fix.
+    ///
     /// `gcr.io` and its regional hosts (`us.gcr.io`, `eu.gcr.io`,
     /// `asia.gcr.io`) are not reported here: a gcr.io name on Artifact
     /// Registry keeps working, so refit cannot tell a dead reference from a
