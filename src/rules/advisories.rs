@@ -34,7 +34,7 @@ pub fn rows(in_force: &Knowledge) -> Vec<Row> {
             };
             Row {
                 pack: pack.clone(),
-                selected: in_force.selected.iter().any(|s| *s == pack.name),
+                selected: in_force.selected.contains(&pack.name),
                 entries,
                 snapshot: is_eol.then(|| all.eol.snapshot.clone()),
             }
