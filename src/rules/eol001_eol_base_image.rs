@@ -54,6 +54,12 @@ declare_rule! {
     /// needs an upgrade), and when only a distribution inside the tag has
     /// ended.
     ///
+    /// Opt-in (`extend-select = ["EOL001"]`, or the prefix `EOL`): what it
+    /// states is a dated fact about the reference as written, but whether
+    /// it fires depends on the snapshot refit ships, so a refit upgrade
+    /// alone would turn a passing repository's check red. Selected, it
+    /// reports at warning severity.
+    ///
     /// Dates are endoflife.date's `eol` (end of security support), except
     /// for `debian`, whose official image keeps building a release through
     /// Debian LTS: its lines end with LTS. Ubuntu's extended support needs
@@ -65,6 +71,7 @@ declare_rule! {
     fix: Sometimes,
     summary: "An official image on a release line past its end of life",
     check: check,
+    opt_in: true,
 }
 
 /// A line that has ended, as the message names it.
