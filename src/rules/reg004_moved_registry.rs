@@ -45,7 +45,8 @@ declare_rule! {
     /// that other lines also use.
     ///
     /// In a Helm values file that writes a Bitnami image in Bitnami's
-    /// `registry`/`repository`/`tag` layout, the fix also sets
+    /// `registry`/`repository`/`tag` layout, or under a sub-chart's key
+    /// (`redis.image.repository: bitnami/redis`), the fix also sets
     /// `global.security.allowInsecureImages: true` in the same file (the
     /// `bitnami` advisory pack's side effect): Bitnami charts refuse to
     /// render a replaced image without it. When refit cannot add the key
@@ -281,9 +282,7 @@ pub(super) fn check_moved(
                 format!("Use `{fixed}`"),
                 applicability,
             );
-            if d.fix.is_some() {
-                add_side_effects(site, ctx, moved, &mut d);
-            }
+            add_side_effects(site, ctx, moved, &mut d);
         }
         out.push(d);
         return;
@@ -345,7 +344,7 @@ fn add_side_effects(
     for effect in &pack.side_effect {
         let applies = effect.when == "helm-values"
             && site.kind == crate::site::SiteKind::HelmValue
-            && site.extra.registry_slot.is_some()
+            && (site.extra.registry_slot.is_some() || site.extra.subchart.is_some())
             && path.starts_with(&effect.repository_prefix);
         if !applies {
             continue;
@@ -358,16 +357,22 @@ fn add_side_effects(
         };
         match result {
             Ok(Some(edit)) => {
-                if let Some(fix) = d.fix.as_mut() {
-                    fix.title = format!("{} and set {setting}", fix.title);
-                    fix.edits.push(edit);
-                    fix.edits.sort();
-                }
-                d.help = Some(
-                    format!("{}; {}", d.help.take().unwrap_or_default(), effect.note)
-                        .trim_start_matches("; ")
-                        .to_string(),
-                );
+                let also = match d.fix.as_mut() {
+                    Some(fix) => {
+                        fix.title = format!("{} and set {setting}", fix.title);
+                        fix.edits.push(edit);
+                        fix.edits.sort();
+                        effect.note.clone()
+                    }
+                    None => format!(
+                        "switching also needs {setting} in this values file; {}",
+                        effect.note
+                    ),
+                };
+                d.help = Some(match d.help.take() {
+                    Some(help) => format!("{help}; {also}"),
+                    None => also,
+                });
             }
             Ok(None) => {}
             Err(why) => {
