@@ -7,7 +7,7 @@ declare_rule! {
     /// ## What it does
     /// Flags an official image whose release line has reached its end of
     /// life: `node:16`, `python:3.8`, `postgres:11`, `alpine:3.16`,
-    /// `debian:buster`, `ubuntu:18.04`, and a distribution named inside a
+    /// `debian:buster`, `ubuntu:18.04`, `node:gallium`, and a distribution named inside a
     /// tag (`python:3.12-slim-bullseye` is on Debian 11). The dates come
     /// from a dated snapshot of endoflife.date shipped in `rules/eol.toml`
     /// (the `eol` advisory pack); the message names the date the line
@@ -103,7 +103,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     let Some(tag) = written.tag_str() else {
         return;
     };
-    let Some(parsed) = parse_tag(image, tag) else {
+    let Some(parsed) = parse_tag(image, tag, &ctx.knowledge.runtimes.node_codenames) else {
         return;
     };
     let own = line(image, &parsed).filter(|c| c.ended_by(image, &eol.snapshot));
@@ -162,7 +162,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
 /// A tag split into the version it names and the rest.
 struct Tag<'t> {
     /// Version components (`3`, `8`), or a codename's line.
-    version: Vec<&'t str>,
+    version: Vec<String>,
     /// The codename it was written as (`buster`), for the fix.
     codename: bool,
     /// From the first `-` after the version on (`-slim-bullseye`).
@@ -172,7 +172,11 @@ struct Tag<'t> {
     head: usize,
 }
 
-fn parse_tag<'t>(image: &'t EolImage, tag: &'t str) -> Option<Tag<'t>> {
+fn parse_tag<'t>(
+    image: &EolImage,
+    tag: &'t str,
+    node_codenames: &std::collections::BTreeMap<String, u32>,
+) -> Option<Tag<'t>> {
     let (head, suffix) = match tag.find('-') {
         Some(i) => (tag.get(..i)?, tag.get(i..)?),
         None => (tag, ""),
@@ -184,8 +188,20 @@ fn parse_tag<'t>(image: &'t EolImage, tag: &'t str) -> Option<Tag<'t>> {
         .find(|c| c.codename.as_deref() == Some(head))
     {
         return Some(Tag {
-            version: cycle.cycle.split('.').collect(),
+            version: cycle.cycle.split('.').map(str::to_string).collect(),
             codename: true,
+            suffix,
+            head: head.len(),
+        });
+    }
+    // Node.js release codenames (`gallium` is 16): the fix writes the
+    // target's number, which every variant is published under.
+    if image.name == "node"
+        && let Some(major) = node_codenames.get(head)
+    {
+        return Some(Tag {
+            version: vec![major.to_string()],
+            codename: false,
             suffix,
             head: head.len(),
         });
@@ -201,7 +217,7 @@ fn parse_tag<'t>(image: &'t EolImage, tag: &'t str) -> Option<Tag<'t>> {
     if version.is_empty() || !(rest.is_empty() || temurin_build) {
         return None;
     }
-    let components: Vec<&str> = version.split('.').collect();
+    let components: Vec<String> = version.split('.').map(str::to_string).collect();
     if components.iter().any(|c| c.is_empty()) {
         return None;
     }
