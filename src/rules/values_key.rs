@@ -40,7 +40,11 @@ pub fn set_key(text: &str, path: &[&str], value: &str) -> Result<Option<Edit>, S
             let (_, last_value) = map
                 .last()
                 .ok_or_else(|| format!("`{dotted}` has an empty mapping refit cannot extend"))?;
-            let end = node_end(doc.resolve(last_value));
+            // An alias ends where its name does, which the tree does not
+            // keep: refit does not guess.
+            let end = node_end(last_value).ok_or_else(|| {
+                format!("`{dotted}` would follow an alias refit cannot place it after")
+            })?;
             let at = line_end(text, end);
             let column = map
                 .first()
@@ -117,20 +121,28 @@ fn is_flow(text: &str, span: Span) -> bool {
         .is_some_and(|t| t.starts_with('{') || t.starts_with('['))
 }
 
-/// Where a node's text ends (its last scalar).
-fn node_end(node: &Node) -> usize {
+/// Where a node's text ends (its last scalar); `None` at an alias.
+fn node_end(node: &Node) -> Option<usize> {
     match node {
-        Node::Scalar(s) => s.span.end,
-        Node::Map(entries, span) => entries
-            .last()
-            .map_or(span.end, |(_, v)| node_end(v).max(span.start)),
-        Node::Seq(items, span) => items.last().map_or(span.end, node_end),
-        Node::Alias(_) => 0,
+        Node::Scalar(s) => Some(s.span.end),
+        Node::Map(entries, span) => match entries.last() {
+            Some((_, v)) => node_end(v),
+            None => Some(span.end),
+        },
+        Node::Seq(items, span) => match items.last() {
+            Some(v) => node_end(v),
+            None => Some(span.end),
+        },
+        Node::Alias(_) => None,
     }
 }
 
 /// The offset after the line end at or after `at`.
 fn line_end(text: &str, at: usize) -> usize {
+    // A block scalar's span ends after its last line end.
+    if at > 0 && text.as_bytes().get(at - 1) == Some(&b'\n') {
+        return at;
+    }
     match text.get(at..).and_then(|t| t.find('\n')) {
         Some(i) => at + i + 1,
         None => text.len(),
@@ -196,6 +208,11 @@ mod tests {
         );
         let text = "global:\n  security:\n    allowInsecureImages: true\n";
         assert_eq!(apply(text).unwrap(), text);
+        let text = "global:\n  note: |\n    two\n    lines\nimage: x\n";
+        assert_eq!(
+            apply(text).unwrap(),
+            "global:\n  note: |\n    two\n    lines\n  security:\n    allowInsecureImages: true\nimage: x\n"
+        );
         let text = "global:\n  security:\n    other: x\n";
         assert_eq!(
             apply(text).unwrap(),
@@ -209,6 +226,7 @@ mod tests {
         assert!(apply("global: {}\n").is_err());
         assert!(apply("{a: 1}\n").is_err());
         assert!(apply("a: 1\n---\nb: 2\n").is_err());
+        assert!(apply("base: &b\n  x: 1\nother: *b\n").is_err());
     }
 
     #[test]
