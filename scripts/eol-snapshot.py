@@ -13,9 +13,10 @@ with `git show`, so the snapshot names the commits it came from.
 
 endoflife.date keeps one Markdown file per product (`products/<name>.md`)
 whose YAML front matter lists release cycles with their `eol` date; it is
-the source the PyPI and npm clients of endoflife.date fetch over the
-network (none ships the data offline), so refit reads the files at a
-recorded commit instead.
+the source endoflife.date's API serves. Its Python clients ship no data
+(endoflifedate 1.2.0: a generated client of the v0 API; endoflife-lib
+0.1.2: an aiohttp client of the v1 API; checked 2026-12-07), so refit reads
+the files at a recorded commit instead.
 """
 
 import re
