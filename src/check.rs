@@ -394,7 +394,9 @@ pub fn check_with(
 ) -> Result<Checked, Box<Diagnostic>> {
     let (sites, notes) = extract_with_notes(kind, text, input)?;
     let facts = crate::rules::FileFacts {
-        text: (kind == FileKind::Dockerfile).then(|| text.to_string()),
+        // Helm values: fixes with side effects add keys (the `bitnami`
+        // advisory pack).
+        text: matches!(kind, FileKind::Dockerfile | FileKind::HelmValues).then(|| text.to_string()),
         graph: (kind == FileKind::Dockerfile)
             .then(|| sources::dockerfile::stage_graph(text, input))
             .flatten(),

@@ -77,6 +77,23 @@ pub enum Command {
         /// Files or folders whose repository's cache to remove.
         paths: Vec<PathBuf>,
     },
+    /// List the advisory packs (dated knowledge: moved registries, end of
+    /// life), their dates and sources, and which the configuration selects.
+    Advisories {
+        /// A file or folder whose configuration decides the selection
+        /// (default: `.`).
+        path: Option<PathBuf>,
+        /// `human` or `json`.
+        #[arg(
+            long,
+            visible_alias = "output-format",
+            value_enum,
+            default_value = "human"
+        )]
+        format: ListFormat,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
     /// List all rules.
     Rules {
         /// `human` (one line a rule) or `json` (with each rule's documentation).
@@ -330,6 +347,11 @@ pub fn run() -> ExitCode {
             _ => all_rules(),
         },
         Command::Rules { format } => list_rules(format),
+        Command::Advisories {
+            path,
+            format,
+            config,
+        } => list_advisories(path, format, &config),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
@@ -448,6 +470,10 @@ fn show_config(path: Option<PathBuf>, args: &ConfigArgs) -> ExitCode {
         Err(e) => config_error(&e),
         Ok(None) => {
             println!("# no refit.toml applies to {}: defaults", path.display());
+            println!(
+                "# advisory packs in force: {}",
+                rules::knowledge::Knowledge::builtin().selected.join(", ")
+            );
             ExitCode::SUCCESS
         }
         Ok(Some(c)) => {
@@ -466,9 +492,51 @@ fn show_config(path: Option<PathBuf>, args: &ConfigArgs) -> ExitCode {
                 }
             }
             print!("{}", toml::to_string(&raw).unwrap_or_default());
+            let selected = c
+                .knowledge
+                .as_deref()
+                .unwrap_or(rules::knowledge::Knowledge::builtin())
+                .selected
+                .join(", ");
+            println!("# advisory packs in force: {selected}");
             ExitCode::SUCCESS
         }
     }
+}
+
+/// The packs in force for a path: its config's, or the defaults.
+fn knowledge_for(
+    path: &std::path::Path,
+    args: &ConfigArgs,
+) -> Result<std::sync::Arc<rules::knowledge::Knowledge>, ExitCode> {
+    let resolver =
+        Resolver::new(args.config.as_deref(), args.isolated).map_err(|e| config_error(&e))?;
+    let probe = if path.is_dir() {
+        path.join("Dockerfile")
+    } else {
+        path.to_path_buf()
+    };
+    let config = resolver.for_file(&probe).map_err(|e| config_error(&e))?;
+    Ok(config
+        .and_then(|c| c.knowledge.clone())
+        .unwrap_or_else(|| std::sync::Arc::new(rules::knowledge::Knowledge::builtin().clone())))
+}
+
+fn list_advisories(path: Option<PathBuf>, format: ListFormat, args: &ConfigArgs) -> ExitCode {
+    let path = path.unwrap_or_else(|| PathBuf::from("."));
+    let knowledge = match knowledge_for(&path, args) {
+        Ok(k) => k,
+        Err(code) => return code,
+    };
+    let rows = rules::advisories::rows(&knowledge);
+    let text = match format {
+        ListFormat::Text => rules::advisories::human(&rows),
+        ListFormat::Json => serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n",
+    };
+    // A closed pipe (`| head`) ends the listing quietly.
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    ExitCode::SUCCESS
 }
 
 fn usage_error(message: &str) -> ExitCode {

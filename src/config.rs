@@ -52,6 +52,8 @@ pub struct RawConfig {
     pub rules: Option<crate::rules::RuleOptions>,
     /// Entries added to the knowledge tables of `rules/*.toml`.
     pub knowledge: Option<crate::rules::knowledge::Extension>,
+    /// Which advisory packs of `rules/advisories.toml` are in force.
+    pub advisories: Option<crate::rules::knowledge::Selection>,
     /// Settings for the files matching globs: `[[overrides]] files = […]`.
     pub overrides: Option<Vec<Override>>,
     /// A baseline file (relative to this file) whose findings are hidden.
@@ -193,6 +195,10 @@ pub fn documented_keys() -> &'static [KeyDoc] {
         k("[rules.BASE001]", "stages", LIST, "Stage names or indexes to rewrite; default: every stage"),
         k("[rules.REF002]", "scope", "\"proven\" | \"all\"", "`all`: every variable without a value; `proven`: only those the repository shows no build sets; default `all` when REF002 is selected by code, else `proven`"),
         k("[rules.TAG003]", "strict", "boolean", "Also flag major-only tags (`node:20`)"),
+        k("", "advisories", "table", "Which advisory packs are in force (`refit advisories` lists them): see `[advisories]`"),
+        k("[advisories]", "select", LIST, "Packs to use instead of the default ones (`bitnami`, `eol`, `ALL`)"),
+        k("[advisories]", "extend-select", LIST, "Packs added to the default ones or to `select` (`dhi`)"),
+        k("[advisories]", "ignore", LIST, "Packs not to use"),
         k("[knowledge]", "mirror", "array of tables", "Mirror hosts, with the fields of `rules/mirrors.toml`"),
         k("[knowledge]", "moved", "array of tables", "Moved registries and namespaces, with the fields of `rules/moved.toml`"),
         k("[knowledge]", "deprecated", "array of tables", "Deprecated images, with the fields of `rules/deprecated.toml`"),
@@ -547,6 +553,10 @@ fn merge(base: RawConfig, over: RawConfig) -> RawConfig {
             (Some(a), Some(b)) => Some(a.merge(b)),
             (a, b) => b.or(a),
         },
+        advisories: match (base.advisories, over.advisories) {
+            (Some(a), Some(b)) => Some(a.merge(b)),
+            (a, b) => b.or(a),
+        },
         baseline: over.baseline.or(base.baseline),
         docs_url: over.docs_url.or(base.docs_url),
         overrides: match (base.overrides, over.overrides) {
@@ -672,8 +682,28 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             .locate(&chain, &r.from)
         })?;
     }
-    let knowledge = raw.knowledge.as_ref().map(|extension| {
-        Arc::new(crate::rules::knowledge::Knowledge::builtin().extended(extension))
+    if let Some(selection) = &raw.advisories {
+        let all = crate::rules::knowledge::Knowledge::all();
+        if let Some(name) = selection.unknown(&all.packs).first() {
+            let known: Vec<&str> = all.packs.iter().map(|p| p.name.as_str()).collect();
+            return Err(ConfigError {
+                path: path.to_path_buf(),
+                message: format!(
+                    "unknown advisory pack `{name}` in [advisories] (known: {})",
+                    known.join(", ")
+                ),
+                at: None,
+            }
+            .locate(&chain, name));
+        }
+    }
+    let knowledge = (raw.knowledge.is_some() || raw.advisories.is_some()).then(|| {
+        let all = crate::rules::knowledge::Knowledge::all();
+        let extended = match &raw.knowledge {
+            Some(extension) => all.extended(extension),
+            None => all.clone(),
+        };
+        Arc::new(extended.with_packs(&raw.advisories.clone().unwrap_or_default()))
     });
     let lock_path = root.join(crate::online::lock::LOCK_FILE);
     let lock = if lock_path.is_file() {

@@ -248,6 +248,10 @@ fn configuration_reference_covers_every_key() {
             "[knowledge]",
             fields(refit::rules::knowledge::Extension::default()),
         ),
+        (
+            "[advisories]",
+            fields(refit::rules::knowledge::Selection::default()),
+        ),
         ("[[overrides]]", fields(Override::default())),
     ] {
         assert_eq!(documented(table), fields, "documented keys of {table:?}");

@@ -8,6 +8,8 @@ pub const MOVED_TOML: &str = include_str!("../../rules/moved.toml");
 pub const DEPRECATED_TOML: &str = include_str!("../../rules/deprecated.toml");
 pub const MUTABLE_TAGS_TOML: &str = include_str!("../../rules/mutable-tags.toml");
 pub const RUNTIMES_TOML: &str = include_str!("../../rules/runtimes.toml");
+pub const ADVISORIES_TOML: &str = include_str!("../../rules/advisories.toml");
+pub const EOL_TOML: &str = include_str!("../../rules/eol.toml");
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -79,6 +81,10 @@ fn docker_io() -> String {
 #[serde(deny_unknown_fields)]
 pub struct Moved {
     pub from: String,
+    /// The advisory pack the entry belongs to (`rules/advisories.toml`);
+    /// empty for entries a config adds, which are always on.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pack: String,
     pub to: String,
     pub safe: bool,
     /// Only references with a version tag moved (not `latest`).
@@ -117,6 +123,168 @@ pub struct TagVariant {
     pub to: String,
 }
 
+/// One advisory pack of `rules/advisories.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Pack {
+    pub name: String,
+    pub title: String,
+    pub date: String,
+    /// Selected when refit.toml does not say.
+    pub default: bool,
+    pub severity: crate::diagnostic::Severity,
+    pub rules: Vec<String>,
+    pub data: String,
+    pub source: String,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub side_effect: Vec<SideEffect>,
+}
+
+/// An edit a correct migration needs besides the reference itself.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SideEffect {
+    /// The file kind it applies to: `helm-values`.
+    pub when: String,
+    /// Only for images whose repository starts with this.
+    #[serde(default)]
+    pub repository_prefix: String,
+    /// A dotted YAML key path (`global.security.allowInsecureImages`).
+    pub key: String,
+    /// Its value, as YAML.
+    pub value: String,
+    pub note: String,
+    pub source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvisoriesFile {
+    pack: Vec<Pack>,
+}
+
+/// `[advisories]` in refit.toml: which packs are in force.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Selection {
+    /// Replaces the default packs (`ALL` for every pack).
+    pub select: Option<Vec<String>>,
+    pub extend_select: Option<Vec<String>>,
+    pub ignore: Option<Vec<String>>,
+}
+
+impl Selection {
+    /// `over`'s lists win, each as a whole.
+    pub fn merge(self, over: Selection) -> Selection {
+        Selection {
+            select: over.select.or(self.select),
+            extend_select: over.extend_select.or(self.extend_select),
+            ignore: over.ignore.or(self.ignore),
+        }
+    }
+
+    /// Names that are no pack (a typo must not silently drop a pack).
+    pub fn unknown<'a>(&'a self, packs: &[Pack]) -> Vec<&'a str> {
+        [&self.select, &self.extend_select, &self.ignore]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(String::as_str)
+            .filter(|n| *n != "ALL" && !packs.iter().any(|p| p.name == *n))
+            .collect()
+    }
+
+    /// The names of the packs in force, in the table's order.
+    pub fn resolve(&self, packs: &[Pack]) -> Vec<String> {
+        let named = |list: &Option<Vec<String>>, pack: &Pack| {
+            list.iter().flatten().any(|n| n == "ALL" || *n == pack.name)
+        };
+        packs
+            .iter()
+            .filter(|p| match &self.select {
+                Some(_) => named(&self.select, p),
+                None => p.default,
+            } || named(&self.extend_select, p))
+            .filter(|p| !named(&self.ignore, p))
+            .map(|p| p.name.clone())
+            .collect()
+    }
+}
+
+/// `rules/eol.toml`: a dated snapshot of endoflife.date's release cycles.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Eol {
+    /// The date of the endoflife.date commit the cycles come from.
+    pub snapshot: String,
+    pub source: String,
+    pub tags_source: String,
+    pub tags_date: String,
+    #[serde(default)]
+    pub image: Vec<EolImage>,
+}
+
+/// One official image's release lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EolImage {
+    /// The name under `docker.io/library/`.
+    pub name: String,
+    /// endoflife.date's product (`nodejs` for `node`).
+    pub product: String,
+    pub source: String,
+    /// Whether moving to another line is a fix refit offers (databases:
+    /// no, their data needs an upgrade).
+    pub fix: bool,
+    /// The image keeps building a line through its extended support
+    /// (Debian LTS), so the line ends when that does.
+    #[serde(default)]
+    pub follows_extended: bool,
+    /// The line a fix moves to.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The tag suffixes the official image publishes for `target`
+    /// (`""`, `-alpine`, `-slim-bookworm`).
+    #[serde(default)]
+    pub target_tags: Vec<String>,
+    pub cycles: Vec<Cycle>,
+}
+
+/// A release line.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cycle {
+    /// `16`, `3.8`, `18.04`
+    pub cycle: String,
+    /// `YYYY-MM-DD`; `yes` when ended without a date; empty when none is
+    /// announced.
+    pub eol: String,
+    /// Debian and Ubuntu release codenames (`buster`, `bionic`).
+    #[serde(default)]
+    pub codename: Option<String>,
+    /// Extended support (Debian LTS, Ubuntu ESM).
+    #[serde(default)]
+    pub extended: Option<String>,
+}
+
+impl Cycle {
+    /// When the line ends for an image (`yes`: ended, no date; empty:
+    /// none announced).
+    pub fn end(&self, image: &EolImage) -> &str {
+        match &self.extended {
+            Some(extended) if image.follows_extended => extended,
+            _ => &self.eol,
+        }
+    }
+
+    /// Whether the line had ended on `date` (`YYYY-MM-DD`) for an image.
+    pub fn ended_by(&self, image: &EolImage, date: &str) -> bool {
+        let end = self.end(image);
+        end == "yes" || (!end.is_empty() && end <= date)
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Knowledge {
@@ -130,6 +298,15 @@ pub struct Knowledge {
     pub mutable: MutableTags,
     #[serde(default)]
     pub runtimes: Runtimes,
+    /// Every advisory pack, selected or not (for `refit advisories`).
+    #[serde(default)]
+    pub packs: Vec<Pack>,
+    /// The packs in force: their entries are the ones kept above.
+    #[serde(default)]
+    pub selected: Vec<String>,
+    /// End-of-life dates for EOL001 (empty when the `eol` pack is off).
+    #[serde(default)]
+    pub eol: Eol,
 }
 
 /// Which distribution release packages which language runtime version
@@ -270,9 +447,10 @@ struct MovedFile {
 
 impl Knowledge {
     /// The compiled-in tables. A test checks that they parse.
+    /// The packs selected by default.
     pub fn builtin() -> &'static Knowledge {
         static BUILTIN: LazyLock<Knowledge> =
-            LazyLock::new(|| Knowledge::parse().unwrap_or_default());
+            LazyLock::new(|| Knowledge::all().with_packs(&Selection::default()));
         &BUILTIN
     }
 
@@ -282,13 +460,47 @@ impl Knowledge {
         let deprecated: DeprecatedFile = toml::from_str(DEPRECATED_TOML)?;
         let mutable: MutableTags = toml::from_str(MUTABLE_TAGS_TOML)?;
         let runtimes: Runtimes = toml::from_str(RUNTIMES_TOML)?;
+        let advisories: AdvisoriesFile = toml::from_str(ADVISORIES_TOML)?;
+        let eol: Eol = toml::from_str(EOL_TOML)?;
+        let selected = advisories.pack.iter().map(|p| p.name.clone()).collect();
         Ok(Knowledge {
             mirror: mirrors.mirror,
             moved: moved.moved,
             deprecated: deprecated.deprecated,
             mutable,
             runtimes,
+            packs: advisories.pack,
+            selected,
+            eol,
         })
+    }
+
+    /// Every compiled-in pack, selected or not.
+    pub fn all() -> &'static Knowledge {
+        static ALL: LazyLock<Knowledge> = LazyLock::new(|| Knowledge::parse().unwrap_or_default());
+        &ALL
+    }
+
+    /// These tables keeping only the entries of the selected packs.
+    pub fn with_packs(&self, selection: &Selection) -> Knowledge {
+        let selected = selection.resolve(&self.packs);
+        let on = |pack: &str| pack.is_empty() || selected.iter().any(|s| s == pack);
+        let mut out = self.clone();
+        out.moved.retain(|m| on(&m.pack));
+        if !on("eol") {
+            out.eol.image.clear();
+        }
+        out.selected = selected;
+        out
+    }
+
+    /// A selected pack by name.
+    pub fn pack(&self, name: &str) -> Option<&Pack> {
+        self.selected
+            .iter()
+            .any(|s| s == name)
+            .then(|| self.packs.iter().find(|p| p.name == name))
+            .flatten()
     }
 
     /// These tables with a config's entries in front.
@@ -315,6 +527,9 @@ impl Knowledge {
             deprecated: front(&extension.deprecated, &self.deprecated),
             mutable,
             runtimes,
+            packs: self.packs.clone(),
+            selected: self.selected.clone(),
+            eol: self.eol.clone(),
         }
     }
 
@@ -368,6 +583,35 @@ mod tests {
         }
         for m in &k.moved {
             assert!(!m.source.is_empty() && dated(&m.date), "moved {}", m.from);
+            assert!(
+                k.packs.iter().any(|p| p.name == m.pack),
+                "moved {}: pack `{}` is not in rules/advisories.toml",
+                m.from,
+                m.pack
+            );
+        }
+        for p in &k.packs {
+            assert!(!p.source.is_empty() && dated(&p.date), "pack {}", p.name);
+            for e in &p.side_effect {
+                assert!(!e.source.is_empty(), "pack {} side effect", p.name);
+            }
+        }
+        assert!(dated(&k.eol.snapshot) && dated(&k.eol.tags_date));
+        assert!(k.eol.source.contains("endoflife.date/tree/"));
+        for i in &k.eol.image {
+            assert!(
+                !i.source.is_empty() && !i.cycles.is_empty(),
+                "eol {}",
+                i.name
+            );
+            for c in &i.cycles {
+                assert!(
+                    c.eol.is_empty() || c.eol == "yes" || dated(&c.eol),
+                    "eol {} {}",
+                    i.name,
+                    c.cycle
+                );
+            }
         }
         for m in &k.mirror {
             assert!(!m.source.is_empty() && dated(&m.date), "mirror {}", m.host);

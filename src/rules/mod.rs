@@ -2,6 +2,7 @@
 
 mod base001_runtime_base_image;
 mod base002_deprecated_image;
+mod eol001_eol_base_image;
 mod k8s001_pull_policy;
 mod mir001_dead_mirror;
 mod mir002_registry_as_mirror;
@@ -39,7 +40,9 @@ mod tag003_mutable_tag;
 mod tag004_missing_digest;
 mod tag005_numeric_tag;
 
+pub mod advisories;
 pub mod knowledge;
+pub mod values_key;
 
 use crate::diagnostic::{Diagnostic, Fix, Severity};
 use crate::site::ImageSite;
@@ -48,6 +51,7 @@ use crate::site::ImageSite;
 pub static RULES: &[&Rule] = &[
     &base001_runtime_base_image::RULE,
     &base002_deprecated_image::RULE,
+    &eol001_eol_base_image::RULE,
     &k8s001_pull_policy::RULE,
     &mir001_dead_mirror::RULE,
     &mir002_registry_as_mirror::RULE,

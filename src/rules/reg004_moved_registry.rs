@@ -44,6 +44,18 @@ declare_rule! {
     /// `registry.k8s.io:1`), or when the name comes from an `ARG` default
     /// that other lines also use.
     ///
+    /// In a Helm values file that writes a Bitnami image in Bitnami's
+    /// `registry`/`repository`/`tag` layout, or under a sub-chart's key
+    /// (`redis.image.repository: bitnami/redis`), the fix also sets
+    /// `global.security.allowInsecureImages: true` in the same file (the
+    /// `bitnami` advisory pack's side effect): Bitnami charts refuse to
+    /// render a replaced image without it. When refit cannot add the key
+    /// (it is `false`, or `global` is in flow style), there is no fix.
+    ///
+    /// The moves come in advisory packs (`refit advisories`); the opt-in
+    /// `dhi` pack adds info notes on official images with a Docker
+    /// Hardened Image, without a fix.
+    ///
     /// `gcr.io` and its regional hosts (`us.gcr.io`, `eu.gcr.io`,
     /// `asia.gcr.io`) are not reported here: a gcr.io name on Artifact
     /// Registry keeps working, so refit cannot tell a dead reference from a
@@ -139,6 +151,14 @@ pub(super) fn check_moved(
                 _ => moved_to,
             };
             (name, content)
+        } else if let Some(edit) = tail_edit(written, &normalized, &moved.from, &moved.to) {
+            // Within one registry (`docker.io/bitnami` → `…/bitnamilegacy`):
+            // only the namespace as written, so a Helm values `registry:`
+            // key is left alone.
+            (
+                Span::new(name_start + edit.0.start, name_start + edit.0.end),
+                edit.1,
+            )
         } else if let Some(len) = prefix_len(written, &moved.from) {
             (Span::new(name_start, name_start + len), moved.to.clone())
         } else if let Some(len) = prefix_len(&normalized, &moved.from) {
@@ -170,6 +190,36 @@ pub(super) fn check_moved(
         // what happened, not a move.
         let shut_down = moved.status == "shut-down" && !moved.fix;
         if shut_down != notes {
+            return;
+        }
+        // An alternative (the opt-in `dhi` pack), not a move: which variant
+        // fits depends on the stage, and its tags differ, so no fix.
+        if moved.status == "alternative" {
+            let mut d = rule.report(
+                site,
+                format!(
+                    "Image `{}` has a hardened alternative at `{}` ({})",
+                    reference.input(),
+                    moved.to,
+                    moved.note
+                ),
+            );
+            d.severity = moved.severity.unwrap_or(d.severity);
+            d.help = Some(match site.extra.stage.as_deref().map(|s| s.is_final) {
+                Some(false) => format!(
+                    "a build stage: use a `-dev` tag of `{}`, which has a shell and a package manager",
+                    moved.to
+                ),
+                Some(true) => format!(
+                    "the final stage: a runtime tag of `{}` runs as non-root without a shell, so `RUN` steps here need a `-dev` build stage",
+                    moved.to
+                ),
+                None => format!(
+                    "choose a tag of `{}` by hand; runtime tags run as non-root without a shell",
+                    moved.to
+                ),
+            });
+            out.push(d);
             return;
         }
         let message = if shut_down {
@@ -232,6 +282,7 @@ pub(super) fn check_moved(
                 format!("Use `{fixed}`"),
                 applicability,
             );
+            add_side_effects(site, ctx, moved, &mut d);
         }
         out.push(d);
         return;
@@ -268,6 +319,92 @@ fn variant_rename(
         return Some((Span::new(start, tag_span.end), content));
     }
     None
+}
+
+/// The edits a move's advisory pack says a correct migration needs besides
+/// the reference (`rules/advisories.toml` `side-effect`): in a Helm values
+/// file that writes a Bitnami image in Bitnami's `registry`/`repository`
+/// layout, `global.security.allowInsecureImages: true`. When refit cannot
+/// add it, there is no fix: the swap alone would make the chart refuse to
+/// render.
+fn add_side_effects(
+    site: &ImageSite,
+    ctx: &RuleContext,
+    moved: &crate::rules::knowledge::Moved,
+    d: &mut Diagnostic,
+) {
+    let Some(pack) = ctx.knowledge.packs.iter().find(|p| p.name == moved.pack) else {
+        return;
+    };
+    let Some(reference) = site.reference() else {
+        return;
+    };
+    let upstream = crate::identity::upstream(reference, ctx.knowledge, ctx.policy);
+    let path = upstream.normalized_path();
+    for effect in &pack.side_effect {
+        let applies = effect.when == "helm-values"
+            && site.kind == crate::site::SiteKind::HelmValue
+            && (site.extra.registry_slot.is_some() || site.extra.subchart.is_some())
+            && path.starts_with(&effect.repository_prefix);
+        if !applies {
+            continue;
+        }
+        let keys: Vec<&str> = effect.key.split('.').collect();
+        let setting = format!("`{}: {}`", effect.key, effect.value);
+        let result = match ctx.file.text.as_deref() {
+            Some(text) => crate::rules::values_key::set_key(text, &keys, &effect.value),
+            None => Err("refit has not read the file's text".to_string()),
+        };
+        match result {
+            Ok(Some(edit)) => {
+                let also = match d.fix.as_mut() {
+                    Some(fix) => {
+                        fix.title = format!("{} and set {setting}", fix.title);
+                        fix.edits.push(edit);
+                        fix.edits.sort();
+                        effect.note.clone()
+                    }
+                    None => format!(
+                        "switching also needs {setting} in this values file; {}",
+                        effect.note
+                    ),
+                };
+                d.help = Some(match d.help.take() {
+                    Some(help) => format!("{help}; {also}"),
+                    None => also,
+                });
+            }
+            Ok(None) => {}
+            Err(why) => {
+                d.fix = None;
+                d.help = Some(format!(
+                    "switching also needs {setting} in this values file, which refit does not add here ({why}); {}",
+                    effect.note
+                ));
+            }
+        }
+    }
+}
+
+/// For a move inside one registry, the range of the moved path components
+/// in the name as written, and what replaces them: `bitnami` in
+/// `bitnami/redis` or `docker.io/bitnami/redis`.
+fn tail_edit(written: &str, normalized: &str, from: &str, to: &str) -> Option<(Span, String)> {
+    let (from_host, from_path) = from.split_once('/')?;
+    let (to_host, to_path) = to.split_once('/')?;
+    if from_host != to_host {
+        return None;
+    }
+    let rest = normalized.get(prefix_len(normalized, from)?..)?;
+    let tail = format!("{from_path}{rest}");
+    let start = written.len().checked_sub(tail.len())?;
+    let boundary = start == 0 || written.get(..start)?.ends_with('/');
+    (boundary && written.get(start..)? == tail).then(|| {
+        (
+            Span::new(start, start + from_path.len()),
+            to_path.to_string(),
+        )
+    })
 }
 
 fn prefix_len(name: &str, prefix: &str) -> Option<usize> {
