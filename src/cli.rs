@@ -38,6 +38,9 @@ pub enum Command {
     Reference(ReferenceArgs),
     /// List every image reference refit finds, without checking them.
     Sites(SitesArgs),
+    /// List every image the repository would pull (for mirroring and
+    /// air-gapped installs).
+    Inventory(Box<InventoryArgs>),
     /// Print a rule's documentation (or every rule's, with `--all`).
     Rule {
         /// A rule code (REG001) or name (implicit-registry).
@@ -290,6 +293,43 @@ pub struct SitesArgs {
     pub format: ListFormat,
 }
 
+/// `inventory --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InventoryFormat {
+    /// One normalized reference a line, sorted.
+    Plain,
+    /// Each image with its sites, built images, unresolved references.
+    Json,
+    /// One row per site.
+    Csv,
+    /// A `skopeo sync --src yaml` source file.
+    SkopeoSync,
+    /// A hauler `Images` manifest.
+    Hauler,
+    /// A `zarf.yaml` with one component listing the images.
+    Zarf,
+    /// An oc-mirror `ImageSetConfiguration` (v2alpha1).
+    OcMirror,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InventoryArgs {
+    /// Files or folders (default: `.`).
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "plain")]
+    pub format: InventoryFormat,
+    /// Resolve tags to digests (asks registries); offline otherwise.
+    #[arg(long)]
+    pub resolve: bool,
+    /// The name of the hauler manifest or zarf package.
+    #[arg(long, default_value = "images", value_name = "NAME")]
+    pub name: String,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub online: crate::online::cli::OnlineArgs,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct ReferenceArgs {
     /// References to explain.
@@ -325,6 +365,7 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check(&args),
         Command::Reference(args) => reference(args),
         Command::Sites(args) => sites(args),
+        Command::Inventory(args) => inventory(&args),
         Command::Rule { code, all } => match code {
             Some(code) if !all => rule(&code),
             _ => all_rules(),
@@ -1152,6 +1193,73 @@ fn sites(args: SitesArgs) -> ExitCode {
         );
     }
     ExitCode::from(if failed { 2 } else { 0 })
+}
+
+/// `refit inventory`: exit 0, 1 when a reference is unresolved or a tag
+/// did not resolve, 2 when a file could not be read.
+fn inventory(args: &InventoryArgs) -> ExitCode {
+    use crate::inventory::{self, Format as F};
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let mut inv = inventory::collect(
+        &paths,
+        &Settings::default(),
+        crate::workspace::Workspace::shared(),
+    );
+    if args.resolve {
+        match crate::online::cli::resolver(&args.online, &args.config) {
+            Ok(resolver) => inventory::resolve(&mut inv, &resolver),
+            Err(e) => {
+                eprintln!("refit: {}", terminal(&e));
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let format = match args.format {
+        InventoryFormat::Plain => F::Plain,
+        InventoryFormat::Json => F::Json,
+        InventoryFormat::Csv => F::Csv,
+        InventoryFormat::SkopeoSync => F::SkopeoSync,
+        InventoryFormat::Hauler => F::Hauler,
+        InventoryFormat::Zarf => F::Zarf,
+        InventoryFormat::OcMirror => F::OcMirror,
+    };
+    print!("{}", inventory::render(&inv, format, &args.name));
+    for (file, message) in &inv.errors {
+        eprintln!("{}: {}", terminal(file), terminal(message));
+    }
+    // The formats other than JSON and CSV have no place for these: said on
+    // stderr, never dropped.
+    if !matches!(format, F::Json | F::Csv) {
+        for u in &inv.unresolved {
+            eprintln!(
+                "{}:{}:{}: unresolved {} `{}`: {}",
+                terminal(&u.file),
+                u.line,
+                u.column,
+                u.kind,
+                terminal(&u.raw),
+                terminal(&u.reason)
+            );
+        }
+    }
+    let mut failed_resolve = false;
+    for image in &inv.images {
+        if let Some(e) = &image.resolve_error {
+            failed_resolve = true;
+            eprintln!("{}: not resolved: {}", image.reference, terminal(e));
+        }
+    }
+    ExitCode::from(if !inv.errors.is_empty() {
+        2
+    } else if failed_resolve || !inv.unresolved.is_empty() {
+        1
+    } else {
+        0
+    })
 }
 
 fn reference(args: ReferenceArgs) -> ExitCode {

@@ -6,7 +6,7 @@ use super::*;
 pub(super) const KUSTOMIZATION_NAMES: &[&str] =
     &["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-pub(super) fn kustomization(path: &Path, text: &str, ctx: &mut RepoContext) {
+pub(super) fn kustomization(path: &Path, shown: &str, text: &str, ctx: &mut RepoContext) {
     let Ok(docs) = crate::sources::yaml::parse(text) else {
         return;
     };
@@ -51,17 +51,25 @@ pub(super) fn kustomization(path: &Path, text: &str, ctx: &mut RepoContext) {
                 else {
                     continue;
                 };
-                let set = |key: &str| {
+                let value = |key: &str| {
                     doc.get_scalar(entry, key)
-                        .is_some_and(|s| !s.value.is_empty())
+                        .filter(|s| !s.value.is_empty())
+                        .map(|s| s.value.clone())
                 };
+                let (tag, digest) = (value("newTag"), value("digest"));
+                let at = name.span.start.min(text.len());
                 k.images.push(KustomizeImage {
                     name: name.value.clone(),
-                    new_name: doc
-                        .get_scalar(entry, "newName")
-                        .filter(|s| !s.value.is_empty())
-                        .map(|s| s.value.clone()),
-                    new_tag: set("newTag") || set("digest"),
+                    new_name: value("newName"),
+                    new_tag: tag.is_some() || digest.is_some(),
+                    tag,
+                    digest,
+                    file: shown.to_string(),
+                    line: text.as_bytes()[..at]
+                        .iter()
+                        .filter(|b| **b == b'\n')
+                        .count()
+                        + 1,
                 });
             }
         }

@@ -16,7 +16,7 @@
 //! Models: rust-analyzer's `vfs` and `base-db` (a file set, facts derived
 //! from it, precise invalidation), ruff's resolver and `.ruff_cache`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -197,7 +197,7 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             ctx.short_names.push((owner, names));
         }
     } else if role.kustomization {
-        kustomization(path, text, &mut ctx);
+        kustomization(path, &shown, text, &mut ctx);
     } else if role.devcontainer {
         devcontainer(path, text, &mut ctx, &mut args);
     } else {
@@ -399,6 +399,55 @@ impl RepoFacts {
         out
     }
 
+    /// What the top kustomizations (those no other includes) deploy for an
+    /// image of a file (canonical) written as `name` (without tag or
+    /// digest) and `rest` (`:tag`, `@digest`, or empty): each kustomization
+    /// from the file up applies its `images:` entries in order to what the
+    /// one below produced. Each result comes with the entries that changed
+    /// it. `None` when no kustomization includes the file. Each
+    /// kustomization is visited once per distinct image, so a diamond of
+    /// overlays costs its size, not its paths.
+    pub fn kustomize_renders(&self, file: &Path, name: &str, rest: &str) -> Option<Vec<Rendered>> {
+        let first = self.included_by.get(file)?;
+        let mut tops: Vec<Rendered> = Vec::new();
+        let mut seen: HashSet<(&Path, String, String)> = HashSet::new();
+        let start = Rendered {
+            name: name.to_string(),
+            rest: rest.to_string(),
+            applied: Vec::new(),
+        };
+        let mut queue: Vec<(&Path, Rendered)> =
+            first.iter().map(|d| (d.as_path(), start.clone())).collect();
+        while let Some((dir, mut image)) = queue.pop() {
+            if !seen.insert((dir, image.name.clone(), image.rest.clone())) {
+                continue;
+            }
+            if let Some(k) = self.context.kustomizations.get(dir) {
+                for entry in &k.images {
+                    if let Some((n, r)) = entry.apply(&image.name, &image.rest) {
+                        image.name = n;
+                        image.rest = r;
+                        image.applied.push(entry.clone());
+                    }
+                }
+            }
+            match self.included_by.get(dir) {
+                Some(above) if !above.is_empty() => {
+                    queue.extend(above.iter().map(|d| (d.as_path(), image.clone())));
+                }
+                _ => {
+                    if !tops
+                        .iter()
+                        .any(|t| t.name == image.name && t.rest == image.rest)
+                    {
+                        tops.push(image);
+                    }
+                }
+            }
+        }
+        Some(tops)
+    }
+
     /// The folder (root-relative) of a kustomization that lists a file
     /// (canonical) as a resource, base, component or patch, or that
     /// includes the kustomization the file is: from the reverse index, so
@@ -431,6 +480,18 @@ impl RepoFacts {
             ..self.refs.clone()
         }
     }
+}
+
+/// An image as a chain of kustomizations deploys it (see
+/// [`RepoFacts::kustomize_renders`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The name, without tag or digest.
+    pub name: String,
+    /// `:tag`, `@digest`, both, or empty.
+    pub rest: String,
+    /// The `images:` entries that changed it, innermost first.
+    pub applied: Vec<KustomizeImage>,
 }
 
 /// The facts of every repository refit reads in one run (or one editor

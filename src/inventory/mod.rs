@@ -1,0 +1,591 @@
+//! `refit inventory`: every image a repository would pull, resolved the way
+//! `check` resolves it, with the places that define it; local build outputs
+//! apart, and what cannot be resolved listed, never dropped.
+//!
+//! The sites come from the same front-ends and the same workspace view as
+//! `check` and `refit sites` ([`crate::check::extract_all`] with
+//! [`Workspace::source_options`]): Dockerfile `ARG` defaults and the build
+//! arguments the repository passes, `.env` beside Compose files, Helm values
+//! as the chart's templates join them. Two things only the inventory needs
+//! are computed here from workspace facts: kustomize overlays are applied
+//! (each top kustomization's `images:` chain, [`RepoFacts::kustomize_renders`]),
+//! and a parent chart's values for a sub-chart replace the sub-chart's own
+//! defaults for the same image.
+//!
+//! One module per output format; each writes a `String` (the CLI prints).
+
+use crate::kind::FileKind;
+use crate::reference::Reference;
+use crate::settings::Settings;
+use crate::site::{ImageSite, SiteKind, SiteValue};
+use crate::workspace::Workspace;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+pub mod csv;
+pub mod hauler;
+pub mod json;
+pub mod oc_mirror;
+pub mod plain;
+pub mod skopeo;
+pub mod zarf;
+
+/// One place that defines an image.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Site {
+    /// The file, as `refit check` shows it.
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// What the site is (`FROM`, `Compose service`, `kustomize image`).
+    pub kind: String,
+    /// How the reference was resolved: `literal`, `variables` (ARG
+    /// defaults, build arguments, `.env`, Compose defaults), `helm values`,
+    /// `kustomize overlay`.
+    pub resolution: String,
+    /// The reference as written at the site.
+    pub raw: String,
+    /// Variables the reference was composed from.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub variables: Vec<String>,
+    /// The YAML path of the site (`services.web.image`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub yaml_path: Option<String>,
+    /// Compose profiles of the service (empty: every profile).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
+    /// The sub-chart a Helm value is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subchart: Option<String>,
+}
+
+/// One image, normalized (`docker.io/library/nginx:1.27`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Image {
+    /// The full reference: registry, repository, tag (`latest` when none is
+    /// written and there is no digest: what a pull gets) and digest.
+    pub reference: String,
+    pub registry: String,
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+    /// Every profile a site of the image is under; empty when some site
+    /// runs whatever profiles are enabled.
+    pub profiles: Vec<String>,
+    pub sites: Vec<Site>,
+    /// `--resolve`: the digest the tag pointed at, or why it could not be
+    /// resolved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved_digest: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolve_error: Option<String>,
+}
+
+impl Image {
+    /// The reference to pull: pinned to the resolved digest when there is
+    /// one (`name:tag@digest`).
+    pub fn pull_reference(&self) -> String {
+        match (&self.digest, &self.resolved_digest) {
+            (None, Some(d)) => format!("{}@{d}", self.reference),
+            _ => self.reference.clone(),
+        }
+    }
+
+    /// The digest to pull by, written or resolved.
+    pub fn any_digest(&self) -> Option<&str> {
+        self.digest.as_deref().or(self.resolved_digest.as_deref())
+    }
+
+    /// `registry/repository`.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.registry, self.repository)
+    }
+}
+
+/// A reference refit could not resolve to an image.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Unresolved {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub kind: String,
+    pub raw: String,
+    /// Why: the variables without a value, a template placeholder, an
+    /// invalid reference.
+    pub reason: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+}
+
+/// Everything `refit inventory` found.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Inventory {
+    /// Images pulled, sorted by reference.
+    pub images: Vec<Image>,
+    /// Images built in the repository (Compose `build:`, `docker build -t`,
+    /// bake targets, named build contexts): not pulled.
+    pub built_here: Vec<Image>,
+    pub unresolved: Vec<Unresolved>,
+    /// Files that could not be read or parsed: `(file, message)`.
+    pub errors: Vec<(String, String)>,
+}
+
+/// One site before images are grouped.
+struct Found {
+    reference: Reference,
+    site: Site,
+    built: bool,
+}
+
+/// What one file gives.
+#[derive(Default)]
+struct FileFinds {
+    found: Vec<Found>,
+    unresolved: Vec<Unresolved>,
+    /// A kustomization's `images:` entries as sites: an entry no resource
+    /// of the repository matched is listed as an image of its own.
+    overrides: Vec<Found>,
+    error: Option<String>,
+}
+
+/// Build the inventory of the files under `paths`, offline.
+pub fn collect(paths: &[PathBuf], settings: &Settings, workspace: &Workspace) -> Inventory {
+    let targets = crate::discover::discover(paths);
+    workspace.prepare(targets.iter().map(|t| t.path.as_path()));
+    let per_file: Vec<(String, FileFinds)> = targets
+        .par_iter()
+        .map(|t| {
+            (
+                t.display.clone(),
+                file(&t.path, &t.display, t.kind, settings, workspace),
+            )
+        })
+        .collect();
+    let mut inv = Inventory::default();
+    let mut found = Vec::new();
+    let mut overrides = Vec::new();
+    for (display, f) in per_file {
+        if let Some(e) = f.error {
+            inv.errors.push((display, e));
+        }
+        found.extend(f.found);
+        overrides.extend(f.overrides);
+        inv.unresolved.extend(f.unresolved);
+    }
+    // A kustomization entry that changed a resource image is a site of that
+    // image already; one that matched nothing here (remote resources, a Helm
+    // chart kustomize inflates) is what kustomize deploys for them.
+    let applied: BTreeSet<(String, usize)> = found
+        .iter()
+        .filter(|f| f.site.kind == SiteKind::Kustomize.label())
+        .map(|f| (f.site.file.clone(), f.site.line))
+        .collect();
+    found.extend(
+        overrides
+            .into_iter()
+            .filter(|o| !applied.contains(&(o.site.file.clone(), o.site.line))),
+    );
+    subchart_overrides(&mut found);
+    let (built, pulled): (Vec<Found>, Vec<Found>) = found.into_iter().partition(|f| f.built);
+    inv.images = group(pulled);
+    inv.built_here = group(built);
+    inv.unresolved.sort();
+    inv.unresolved.dedup();
+    inv
+}
+
+/// The sites, unresolved references and error of one file.
+fn file(
+    path: &Path,
+    display: &str,
+    kind: FileKind,
+    settings: &Settings,
+    workspace: &Workspace,
+) -> FileFinds {
+    let mut out = FileFinds::default();
+    let text = match crate::engine::read_capped(path, crate::engine::DEFAULT_MAX_FILE_SIZE)
+        .and_then(crate::engine::decode)
+    {
+        Ok(t) => t,
+        Err(d) => {
+            out.error = Some(d.message);
+            return out;
+        }
+    };
+    let mut input = workspace.source_options(path, kind, crate::check::options(settings));
+    // The inventory applies overlays itself, to what each one deploys.
+    input.kustomize_images.clear();
+    let extraction = match crate::check::extract_all(kind, &text, &input) {
+        Ok(e) => e,
+        Err(d) => {
+            out.error = Some(d.message);
+            return out;
+        }
+    };
+    let index = crate::diagnostic::LineIndex::new(&text);
+    let canonical = crate::realpath::canonical(path).ok();
+    let root = canonical
+        .as_deref()
+        .and_then(|c| workspace.root_of(c))
+        .filter(|_| kind == FileKind::Kubernetes);
+    let repo = root.as_deref().map(|root| workspace.repo(root));
+    for s in &extraction.sites {
+        let at = index.position(&text, s.span.start);
+        let site = |resolution: &str| Site {
+            file: display.to_string(),
+            line: at.line,
+            column: at.column,
+            kind: s.kind.label().to_string(),
+            resolution: resolution.to_string(),
+            raw: s.raw.clone(),
+            variables: variables(&s.raw),
+            yaml_path: s.path.clone(),
+            profiles: s.extra.profiles.clone(),
+            subchart: s.extra.subchart.clone(),
+        };
+        let unresolved = |reason: String, missing: Vec<String>| Unresolved {
+            file: display.to_string(),
+            line: at.line,
+            column: at.column,
+            kind: s.kind.label().to_string(),
+            raw: s.raw.clone(),
+            reason,
+            missing,
+        };
+        let text = match &s.value {
+            SiteValue::Mirror(_) => continue,
+            SiteValue::Unresolved { missing } => {
+                out.unresolved.push(unresolved(
+                    format!("no value for {}", missing.join(", ")),
+                    missing.clone(),
+                ));
+                continue;
+            }
+            SiteValue::Resolved { text, parsed, .. } => match parsed {
+                Ok(_) => text,
+                Err(e) => {
+                    out.unresolved.push(unresolved(
+                        format!("not a valid reference: {e}"),
+                        Vec::new(),
+                    ));
+                    continue;
+                }
+            },
+        };
+        let resolution = resolution_of(s, text);
+        if let (Some(repo), Some(file)) = (&repo, &canonical)
+            && let Some((name, rest)) = split_name(text)
+            && let Some(renders) = repo.kustomize_renders(file, name, rest)
+        {
+            for r in renders {
+                let effective = format!("{}{}", r.name, r.rest);
+                let Ok(reference) = Reference::parse_normalized(&effective) else {
+                    out.unresolved.push(unresolved(
+                        format!("kustomize deploys `{effective}`, not a valid reference"),
+                        Vec::new(),
+                    ));
+                    continue;
+                };
+                let how = if r.applied.is_empty() {
+                    resolution.clone()
+                } else {
+                    "kustomize overlay".to_string()
+                };
+                let built = s.extra.build_output && r.applied.is_empty();
+                for entry in &r.applied {
+                    out.found.push(Found {
+                        reference: reference.clone(),
+                        site: Site {
+                            file: root
+                                .as_deref()
+                                .map(|r| shown(&r.join(&entry.file)))
+                                .unwrap_or_else(|| entry.file.clone()),
+                            line: entry.line,
+                            column: 0,
+                            kind: SiteKind::Kustomize.label().to_string(),
+                            resolution: "kustomize overlay".to_string(),
+                            raw: entry.name.clone(),
+                            variables: Vec::new(),
+                            yaml_path: None,
+                            profiles: Vec::new(),
+                            subchart: None,
+                        },
+                        built,
+                    });
+                }
+                out.found.push(Found {
+                    reference,
+                    site: site(&how),
+                    built,
+                });
+            }
+            continue;
+        }
+        let Ok(reference) = Reference::parse_normalized(text) else {
+            out.unresolved
+                .push(unresolved("not a valid reference".to_string(), Vec::new()));
+            continue;
+        };
+        let f = Found {
+            reference,
+            site: site(&resolution),
+            built: s.extra.build_output,
+        };
+        if s.kind == SiteKind::Kustomize {
+            out.overrides.push(f);
+        } else {
+            out.found.push(f);
+        }
+    }
+    for s in &extraction.placeholders {
+        let at = index.position(&text, s.span.start);
+        out.unresolved.push(Unresolved {
+            file: display.to_string(),
+            line: at.line,
+            column: at.column,
+            kind: s.kind.label().to_string(),
+            raw: s.raw.clone(),
+            reason: "template placeholder".to_string(),
+            missing: Vec::new(),
+        });
+    }
+    out
+}
+
+/// A file found through the workspace (canonical), shown as the walk shows
+/// files: relative to the working folder when it is under it.
+fn shown(path: &Path) -> String {
+    let here = std::env::current_dir()
+        .ok()
+        .and_then(|d| crate::realpath::canonical(&d).ok());
+    let relative = here
+        .as_deref()
+        .and_then(|h| path.strip_prefix(h).ok())
+        .unwrap_or(path);
+    crate::discover::display_path(relative)
+}
+
+/// How a site's value was made from what is written.
+fn resolution_of(s: &ImageSite, text: &str) -> String {
+    if s.kind == SiteKind::HelmValue {
+        return match &s.extra.subchart {
+            Some(sub) => format!("helm values (sub-chart {sub})"),
+            None => "helm values".to_string(),
+        };
+    }
+    if s.raw == text {
+        "literal".to_string()
+    } else {
+        "variables".to_string()
+    }
+}
+
+/// The names of the `$VAR` / `${VAR…}` variables in a reference as written.
+fn variables(raw: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' {
+            let mut j = i + 1;
+            if bytes.get(j) == Some(&b'$') {
+                i += 2;
+                continue;
+            }
+            if bytes.get(j) == Some(&b'{') {
+                j += 1;
+            }
+            let start = j;
+            while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
+                j += 1;
+            }
+            if j > start
+                && let Some(name) = raw.get(start..j)
+                && !out.iter().any(|n| n == name)
+            {
+                out.push(name.to_string());
+            }
+            i = j.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// `name` and `:tag@digest` of a reference as written (the tag's colon is
+/// the first after the last `/`).
+fn split_name(text: &str) -> Option<(&str, &str)> {
+    let before = text.split('@').next().unwrap_or(text);
+    let slash = before.rfind('/').map_or(0, |i| i + 1);
+    let end = before[slash..]
+        .find(':')
+        .map_or(before.len(), |i| slash + i);
+    (end > 0).then(|| text.split_at(end))
+}
+
+/// A parent chart's values for a sub-chart (`memcached.image` in the
+/// parent) replace the sub-chart's own default (`image` in
+/// `charts/memcached/values.yaml`): only the parent's image is pulled.
+fn subchart_overrides(found: &mut Vec<Found>) {
+    let mut replaced: BTreeSet<(String, String)> = BTreeSet::new();
+    for f in found.iter() {
+        let (Some(sub), Some(path)) = (&f.site.subchart, &f.site.yaml_path) else {
+            continue;
+        };
+        let Some(inner) = path.strip_prefix(&format!("{sub}.")) else {
+            continue;
+        };
+        let dir = match f.site.file.rfind('/') {
+            Some(i) => &f.site.file[..=i],
+            None => "",
+        };
+        for name in ["values.yaml", "values.yml"] {
+            replaced.insert((format!("{dir}charts/{sub}/{name}"), inner.to_string()));
+        }
+    }
+    if replaced.is_empty() {
+        return;
+    }
+    found.retain(|f| {
+        f.site.kind != SiteKind::HelmValue.label()
+            || !f
+                .site
+                .yaml_path
+                .as_ref()
+                .is_some_and(|p| replaced.contains(&(f.site.file.clone(), p.clone())))
+    });
+}
+
+/// Group sites by normalized reference, sorted.
+fn group(found: Vec<Found>) -> Vec<Image> {
+    let mut by: BTreeMap<String, Image> = BTreeMap::new();
+    for f in found {
+        let r = &f.reference;
+        let tag = match (r.tag_str(), r.digest_str()) {
+            (None, None) => Some("latest".to_string()),
+            (t, _) => t.map(str::to_string),
+        };
+        let digest = r.digest_str().map(str::to_string);
+        let mut reference = r.normalized_name();
+        if let Some(t) = &tag {
+            reference.push(':');
+            reference.push_str(t);
+        }
+        if let Some(d) = &digest {
+            reference.push('@');
+            reference.push_str(d);
+        }
+        let image = by.entry(reference.clone()).or_insert_with(|| Image {
+            reference,
+            registry: r.normalized_domain().to_string(),
+            repository: r.normalized_path(),
+            tag,
+            digest,
+            profiles: Vec::new(),
+            sites: Vec::new(),
+            resolved_digest: None,
+            resolve_error: None,
+        });
+        if !image.sites.contains(&f.site) {
+            image.sites.push(f.site);
+        }
+    }
+    let mut out: Vec<Image> = by.into_values().collect();
+    for image in &mut out {
+        image.sites.sort();
+        // An image some site pulls whatever the profiles is in every one.
+        image.profiles = if image.sites.iter().any(|s| s.profiles.is_empty()) {
+            Vec::new()
+        } else {
+            let all: BTreeSet<&String> = image.sites.iter().flat_map(|s| &s.profiles).collect();
+            all.into_iter().cloned().collect()
+        };
+    }
+    out
+}
+
+/// `--resolve`: each tag without a digest to the digest the registry
+/// serves for it, through the online client (one request per distinct
+/// reference, cached as `check --online` caches).
+pub fn resolve(inv: &mut Inventory, resolver: &crate::online::resolve::Resolver) {
+    use crate::online::resolve::Want;
+    let mut wants: Vec<(usize, Want)> = Vec::new();
+    for (i, image) in inv.images.iter().enumerate() {
+        if image.digest.is_some() {
+            continue;
+        }
+        if let Ok(r) = Reference::parse_normalized(&image.reference) {
+            wants.push((i, Want::of(&r, false)));
+        }
+    }
+    let all: Vec<Want> = wants.iter().map(|(_, w)| w.clone()).collect();
+    let answers = resolver.resolve_all(&all);
+    for (i, want) in wants {
+        let Some(image) = inv.images.get_mut(i) else {
+            continue;
+        };
+        match answers.get(&want) {
+            Some(Ok(r)) => image.resolved_digest = Some(r.digest.clone()),
+            Some(Err(e)) => image.resolve_error = Some(e.to_string()),
+            None => image.resolve_error = Some("not asked (deadline)".to_string()),
+        }
+    }
+}
+
+/// A YAML scalar for any string: JSON's double-quoted form is valid YAML.
+pub(crate) fn yaml_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_string())
+}
+
+/// The output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Plain,
+    Json,
+    Csv,
+    SkopeoSync,
+    Hauler,
+    Zarf,
+    OcMirror,
+}
+
+/// Render the inventory in a format.
+pub fn render(inv: &Inventory, format: Format, name: &str) -> String {
+    match format {
+        Format::Plain => plain::render(inv),
+        Format::Json => json::render(inv),
+        Format::Csv => csv::render(inv),
+        Format::SkopeoSync => skopeo::render(inv),
+        Format::Hauler => hauler::render(inv, name),
+        Format::Zarf => zarf::render(inv, name),
+        Format::OcMirror => oc_mirror::render(inv),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variable_names() {
+        assert_eq!(variables("${REG:-docker.io}/app:$TAG"), ["REG", "TAG"]);
+        assert_eq!(variables("app:$$V"), Vec::<String>::new());
+        assert!(variables("nginx:1.27").is_empty());
+    }
+
+    #[test]
+    fn names_and_tags() {
+        assert_eq!(split_name("nginx:1.27"), Some(("nginx", ":1.27")));
+        assert_eq!(
+            split_name("127.0.0.1:5000/a/b:1@sha256:x"),
+            Some(("127.0.0.1:5000/a/b", ":1@sha256:x"))
+        );
+        assert_eq!(split_name("a/b@sha256:x"), Some(("a/b", "@sha256:x")));
+        assert_eq!(
+            split_name("localhost:5000/a"),
+            Some(("localhost:5000/a", ""))
+        );
+    }
+}
