@@ -90,12 +90,14 @@ pub struct KustomizeImage {
     /// `digest`'s value, when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
-    /// The kustomization (repository-relative) and the 1-based line of the
-    /// entry's `name`.
+    /// The kustomization (repository-relative) and the 1-based line and
+    /// column of the entry's `newName` (or `name`).
     #[serde(default)]
     pub file: String,
     #[serde(default)]
     pub line: usize,
+    #[serde(default)]
+    pub column: usize,
 }
 
 impl KustomizeImage {

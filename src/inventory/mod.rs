@@ -20,7 +20,7 @@ use crate::settings::Settings;
 use crate::site::{ImageSite, SiteKind, SiteValue};
 use crate::workspace::Workspace;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 pub mod csv;
@@ -153,13 +153,17 @@ struct FileFinds {
 pub fn collect(paths: &[PathBuf], settings: &Settings, workspace: &Workspace) -> Inventory {
     let targets = crate::discover::discover(paths);
     workspace.prepare(targets.iter().map(|t| t.path.as_path()));
+    // Kustomizations are named by the workspace: shown as the walk shows
+    // them, so an entry is one site whichever way it was found.
+    let displays: HashMap<PathBuf, String> = targets
+        .iter()
+        .filter_map(|t| Some((crate::realpath::canonical(&t.path).ok()?, t.display.clone())))
+        .collect();
     let per_file: Vec<(String, FileFinds)> = targets
         .par_iter()
         .map(|t| {
-            (
-                t.display.clone(),
-                file(&t.path, &t.display, t.kind, settings, workspace),
-            )
+            let f = file(&t.path, &t.display, t.kind, settings, workspace, &displays);
+            (t.display.clone(), f)
         })
         .collect();
     let mut inv = Inventory::default();
@@ -202,6 +206,7 @@ fn file(
     kind: FileKind,
     settings: &Settings,
     workspace: &Workspace,
+    displays: &HashMap<PathBuf, String>,
 ) -> FileFinds {
     let mut out = FileFinds::default();
     let text = match crate::engine::read_capped(path, crate::engine::DEFAULT_MAX_FILE_SIZE)
@@ -299,13 +304,19 @@ fn file(
                         site: Site {
                             file: root
                                 .as_deref()
-                                .map(|r| shown(&r.join(&entry.file)))
+                                .map(|r| {
+                                    let path = r.join(&entry.file);
+                                    displays.get(&path).cloned().unwrap_or_else(|| shown(&path))
+                                })
                                 .unwrap_or_else(|| entry.file.clone()),
                             line: entry.line,
-                            column: 0,
+                            column: entry.column,
                             kind: SiteKind::Kustomize.label().to_string(),
                             resolution: "kustomize overlay".to_string(),
-                            raw: entry.name.clone(),
+                            raw: entry
+                                .apply(&entry.name, "")
+                                .map(|(n, r)| format!("{n}{r}"))
+                                .unwrap_or_else(|| entry.name.clone()),
                             variables: Vec::new(),
                             yaml_path: None,
                             profiles: Vec::new(),

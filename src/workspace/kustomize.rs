@@ -17,6 +17,7 @@ pub(super) fn kustomization(path: &Path, shown: &str, text: &str, ctx: &mut Repo
         return;
     };
     let mut k = Kustomization::default();
+    let index = crate::diagnostic::LineIndex::new(text);
     for doc in &docs {
         let root = doc.resolve(&doc.root);
         for key in [
@@ -57,7 +58,12 @@ pub(super) fn kustomization(path: &Path, shown: &str, text: &str, ctx: &mut Repo
                         .map(|s| s.value.clone())
                 };
                 let (tag, digest) = (value("newTag"), value("digest"));
-                let at = name.span.start.min(text.len());
+                // Where the kustomize front-end puts the entry's site.
+                let shown_name = doc
+                    .get_scalar(entry, "newName")
+                    .filter(|s| !s.value.is_empty())
+                    .unwrap_or(name);
+                let at = index.position(text, shown_name.content.unwrap_or(shown_name.span).start);
                 k.images.push(KustomizeImage {
                     name: name.value.clone(),
                     new_name: value("newName"),
@@ -65,11 +71,8 @@ pub(super) fn kustomization(path: &Path, shown: &str, text: &str, ctx: &mut Repo
                     tag,
                     digest,
                     file: shown.to_string(),
-                    line: text.as_bytes()[..at]
-                        .iter()
-                        .filter(|b| **b == b'\n')
-                        .count()
-                        + 1,
+                    line: at.line,
+                    column: at.column,
                 });
             }
         }
