@@ -696,3 +696,57 @@ fn skopeo_sync_copies_exactly_the_inventory() {
         );
     }
 }
+
+/// Offline by default: a registry the repository names is never connected
+/// to without `--resolve`; with it, an unreachable one is named and the
+/// exit status is 1.
+#[test]
+fn no_request_without_resolve() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port();
+    let dir = repo(&[(
+        "compose.yaml",
+        &format!("services:\n  a:\n    image: 127.0.0.1:{port}/team/a:1.0\n"),
+    )]);
+    for format in [
+        "plain",
+        "json",
+        "csv",
+        "skopeo-sync",
+        "hauler",
+        "zarf",
+        "oc-mirror",
+    ] {
+        let out = inventory(dir.path(), &["--format", format]);
+        assert_eq!(out.code, 0, "{format}: {}", out.stderr);
+        assert!(
+            out.stdout.contains(&format!("127.0.0.1:{port}")),
+            "{format}"
+        );
+    }
+    assert!(
+        matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "refit connected without --resolve"
+    );
+    drop(listener);
+    let out = inventory(
+        dir.path(),
+        &[
+            "--resolve",
+            "--no-cache",
+            "--retries",
+            "0",
+            "--timeout",
+            "2",
+        ],
+    );
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("127.0.0.1:{port}/team/a:1.0: not resolved")),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout, format!("127.0.0.1:{port}/team/a:1.0\n"));
+}
