@@ -750,3 +750,34 @@ fn no_request_without_resolve() {
     );
     assert_eq!(out.stdout, format!("127.0.0.1:{port}/team/a:1.0\n"));
 }
+
+/// An `ARG` without a default takes the values the repository's build
+/// commands give it (a Makefile's `--build-arg`, a CI step's
+/// `build-args`): one image for each.
+#[test]
+fn build_args_from_makefiles_and_ci_resolve_args_without_defaults() {
+    let dir = repo(&[
+        ("images/py/Dockerfile", "ARG PY\nFROM python:${PY}-slim\n"),
+        (
+            "Makefile",
+            "py:\n\tdocker build --build-arg PY=3.12 -t py:local images/py\n",
+        ),
+        (
+            ".github/workflows/build.yml",
+            "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          context: images/py\n          build-args: |\n            PY=3.13\n",
+        ),
+    ]);
+    let v = json(dir.path());
+    assert_eq!(
+        references(&v, "images"),
+        [
+            "docker.io/library/python:3.12-slim",
+            "docker.io/library/python:3.13-slim"
+        ]
+    );
+    let site = &image(&v, "docker.io/library/python:3.12-slim")["sites"][0];
+    assert_eq!(site["file"], "images/py/Dockerfile");
+    assert_eq!(site["line"], 2);
+    assert_eq!(site["resolution"], "build arguments (PY=3.12)");
+    assert!(v["unresolved"].as_array().expect("unresolved").is_empty());
+}

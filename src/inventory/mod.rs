@@ -235,6 +235,42 @@ fn file(
         .and_then(|c| workspace.root_of(c))
         .filter(|_| kind == FileKind::Kubernetes);
     let repo = root.as_deref().map(|root| workspace.repo(root));
+    let by_build_args = if kind == FileKind::Dockerfile {
+        build_arg_variants(
+            &extraction.sites,
+            &text,
+            &input,
+            canonical.as_deref(),
+            workspace,
+        )
+    } else {
+        Vec::new()
+    };
+    for (s, combo) in &by_build_args {
+        let at = index.position(&text, s.span.start);
+        let SiteValue::Resolved { text: value, .. } = &s.value else {
+            continue;
+        };
+        let Ok(reference) = Reference::parse_normalized(value) else {
+            continue;
+        };
+        out.found.push(Found {
+            reference,
+            site: Site {
+                file: display.to_string(),
+                line: at.line,
+                column: at.column,
+                kind: s.kind.label().to_string(),
+                resolution: format!("build arguments ({combo})"),
+                raw: s.raw.clone(),
+                variables: variables(&s.raw),
+                yaml_path: s.path.clone(),
+                profiles: Vec::new(),
+                subchart: None,
+            },
+            built: s.extra.build_output,
+        });
+    }
     for s in &extraction.sites {
         let at = index.position(&text, s.span.start);
         let site = |resolution: &str| Site {
@@ -260,6 +296,9 @@ fn file(
         };
         let text = match &s.value {
             SiteValue::Mirror(_) => continue,
+            SiteValue::Unresolved { .. } if by_build_args.iter().any(|(b, _)| b.span == s.span) => {
+                continue;
+            }
             SiteValue::Unresolved { missing } => {
                 out.unresolved.push(unresolved(
                     format!("no value for {}", missing.join(", ")),
@@ -360,6 +399,84 @@ fn file(
             reason: "template placeholder".to_string(),
             missing: Vec::new(),
         });
+    }
+    out
+}
+
+/// The most combinations of build argument values tried for one
+/// Dockerfile.
+const MAX_VARIANTS: usize = 16;
+
+/// Dockerfile sites left unresolved only for `ARG`s without a default that
+/// the repository's build invocations set (`--build-arg NAME=VALUE` in a
+/// script, Makefile or CI file, bake `args`): each site again with each
+/// combination of the values they give (at most [`MAX_VARIANTS`]), and the
+/// combination as `NAME=VALUE, …`.
+fn build_arg_variants(
+    sites: &[ImageSite],
+    text: &str,
+    input: &crate::sources::SourceOptions,
+    file: Option<&Path>,
+    workspace: &Workspace,
+) -> Vec<(ImageSite, String)> {
+    let missing: BTreeSet<&String> = sites
+        .iter()
+        .filter_map(|s| match &s.value {
+            SiteValue::Unresolved { missing } => Some(missing),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    if missing.is_empty() {
+        return Vec::new();
+    }
+    let Some(root) = file.and_then(|f| workspace.root_of(f)) else {
+        return Vec::new();
+    };
+    let repo = workspace.repo(&root);
+    let known = &repo.context.build_arg_values;
+    let names: Vec<&String> = missing
+        .into_iter()
+        .filter(|n| known.get(*n).is_some_and(|v| !v.is_empty()))
+        .collect();
+    let mut combos: Vec<BTreeMap<String, String>> = vec![BTreeMap::new()];
+    for name in names {
+        let Some(values) = known.get(name) else {
+            continue;
+        };
+        let mut next = Vec::new();
+        'outer: for combo in &combos {
+            for v in values {
+                if next.len() >= MAX_VARIANTS {
+                    break 'outer;
+                }
+                let mut c = combo.clone();
+                c.insert(name.clone(), v.clone());
+                next.push(c);
+            }
+        }
+        combos = next;
+    }
+    let mut out = Vec::new();
+    for combo in combos.into_iter().filter(|c| !c.is_empty()) {
+        let mut with = input.clone();
+        for (k, v) in &combo {
+            with.compose_args
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
+        }
+        let Ok(again) = crate::check::extract_all(FileKind::Dockerfile, text, &with) else {
+            continue;
+        };
+        let label: Vec<String> = combo.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        for s in again.sites {
+            let was_unresolved = sites
+                .iter()
+                .any(|o| o.span == s.span && matches!(o.value, SiteValue::Unresolved { .. }));
+            if was_unresolved && s.reference().is_some() {
+                out.push((s, label.join(", ")));
+            }
+        }
     }
     out
 }

@@ -297,6 +297,14 @@ impl RepoFacts {
                 .extend(p.placeholder_prefixes.iter().cloned());
             ctx.build_arg_names
                 .extend(p.build_arg_names.iter().cloned());
+            for (name, values) in &p.build_arg_values {
+                let into = ctx.build_arg_values.entry(name.clone()).or_default();
+                for v in values {
+                    if into.len() < builds::MAX_ARG_VALUES {
+                        into.insert(v.clone());
+                    }
+                }
+            }
             for (file, names) in &p.dockerfile_arg_names {
                 ctx.dockerfile_arg_names
                     .entry(file.clone())
@@ -902,6 +910,11 @@ pub struct RepoContext {
     /// `build-args`).
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub build_arg_names: BTreeSet<String>,
+    /// Values some build invocation gives a build argument, for any
+    /// Dockerfile (`--build-arg NAME=VALUE` in scripts, Makefiles and CI,
+    /// bake `args`, CI `build-args`): plain values only, a few per name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub build_arg_values: BTreeMap<String, BTreeSet<String>>,
     /// A build invocation whose arguments refit cannot read
     /// (`--build-arg "$@"`, `$(BUILD_ARGS)`, a CI expression): then any
     /// build argument may be set.
