@@ -1085,21 +1085,14 @@ fn sites(args: SitesArgs) -> ExitCode {
     let results: Vec<_> = targets
         .par_iter()
         .map(|t| {
-            let text = engine::read_capped(&t.path, engine::DEFAULT_MAX_FILE_SIZE)
-                .and_then(engine::decode)
-                .map_err(|d| d.message);
-            let settings = Settings::default();
-            let input = crate::workspace::Workspace::shared().source_options(
+            let found = refit_run::file_sites(
                 &t.path,
                 t.kind,
-                crate::check::options(&settings),
-            );
-            let found = text.and_then(|text| {
-                crate::check::extract_with_notes(t.kind, &text, &input)
-                    .map(|(sites, _)| sites)
-                    .map(|sites| (text, sites))
-                    .map_err(|d| d.message)
-            });
+                &Settings::default(),
+                crate::workspace::Workspace::shared(),
+                |_| {},
+            )
+            .map(|f| (f.text, f.extraction.sites));
             (t, found)
         })
         .collect();

@@ -209,22 +209,18 @@ fn file(
     displays: &HashMap<PathBuf, String>,
 ) -> FileFinds {
     let mut out = FileFinds::default();
-    let text = match crate::engine::read_capped(path, crate::engine::DEFAULT_MAX_FILE_SIZE)
-        .and_then(crate::engine::decode)
-    {
-        Ok(t) => t,
-        Err(d) => {
-            out.error = Some(d.message);
-            return out;
-        }
-    };
-    let mut input = workspace.source_options(path, kind, crate::check::options(settings));
     // The inventory applies overlays itself, to what each one deploys.
-    input.kustomize_images.clear();
-    let extraction = match crate::check::extract_all(kind, &text, &input) {
-        Ok(e) => e,
-        Err(d) => {
-            out.error = Some(d.message);
+    let read = crate::run::file_sites(path, kind, settings, workspace, |input| {
+        input.kustomize_images.clear()
+    });
+    let crate::run::FileSites {
+        text,
+        input,
+        extraction,
+    } = match read {
+        Ok(f) => f,
+        Err(e) => {
+            out.error = Some(e);
             return out;
         }
     };
