@@ -123,7 +123,7 @@ fn helm_parent_values_replace_subchart_defaults() {
         ),
         (
             "chart/values.yaml",
-            "image:\n  repository: example/app\n  tag: \"2.0\"\nmemcached:\n  image:\n    repository: bitnami/memcached\n    tag: \"1.6.30\"\n",
+            "image:\n  repository: example/app\n  tag: \"2.0\"\nmemcached:\n  image:\n    repository: bitnami/memcached\n    tag: \"1.6.30\"\n  metrics:\n    image:\n      tag: \"0.15.0\"\n",
         ),
         (
             "chart/charts/memcached/Chart.yaml",
@@ -135,12 +135,12 @@ fn helm_parent_values_replace_subchart_defaults() {
         ),
     ]);
     let v = json(dir.path());
-    // The sub-chart's own `image` is overridden by the parent; its
-    // `metrics.image` is not.
+    // The sub-chart's own `image` is overridden by the parent; of its
+    // `metrics.image`, the parent sets only the tag (Helm merges key by key).
     assert_eq!(
         references(&v, "images"),
         [
-            "docker.io/bitnami/memcached-exporter:0.14.0",
+            "docker.io/bitnami/memcached-exporter:0.15.0",
             "docker.io/bitnami/memcached:1.6.30",
             "docker.io/example/app:2.0",
         ]
@@ -149,8 +149,13 @@ fn helm_parent_values_replace_subchart_defaults() {
     assert_eq!(site["file"], "chart/values.yaml");
     assert_eq!(site["subchart"], "memcached");
     assert_eq!(site["resolution"], "helm values (sub-chart memcached)");
-    let exporter = &image(&v, "docker.io/bitnami/memcached-exporter:0.14.0")["sites"][0];
+    let exporter = &image(&v, "docker.io/bitnami/memcached-exporter:0.15.0")["sites"][0];
     assert_eq!(exporter["file"], "chart/charts/memcached/values.yaml");
+    assert_eq!(exporter["line"], 6);
+    assert_eq!(
+        exporter["resolution"],
+        "helm values (parent chart sets tag)"
+    );
 }
 
 #[test]

@@ -224,6 +224,11 @@ fn file(
             return out;
         }
     };
+    let parent = if kind == FileKind::HelmValues {
+        ParentValues::of(path)
+    } else {
+        None
+    };
     let index = crate::diagnostic::LineIndex::new(&text);
     let canonical = crate::realpath::canonical(path).ok();
     let root = canonical
@@ -313,7 +318,16 @@ fn file(
                 }
             },
         };
-        let resolution = resolution_of(s, text);
+        let mut resolution = resolution_of(s, text);
+        let overridden;
+        let text = match parent.as_ref().and_then(|p| p.apply(s)) {
+            Some((value, keys)) => {
+                overridden = value;
+                resolution = format!("helm values (parent chart sets {keys})");
+                &overridden
+            }
+            None => text,
+        };
         if let (Some(repo), Some(file)) = (&repo, &canonical)
             && let Some((name, rest)) = split_name(text)
             && let Some(renders) = repo.kustomize_renders(file, name, rest)
@@ -547,6 +561,90 @@ fn split_name(text: &str) -> Option<(&str, &str)> {
         .find(':')
         .map_or(before.len(), |i| slash + i);
     (end > 0).then(|| text.split_at(end))
+}
+
+/// The values a parent chart gives a sub-chart whose `values.yaml` this
+/// is (`<parent>/charts/<name>/values.yaml`): Helm merges them over the
+/// sub-chart's own, key by key, so a parent that sets only
+/// `memcached.image.tag` changes the tag of the sub-chart's `image`.
+struct ParentValues {
+    name: String,
+    docs: Vec<crate::sources::yaml::Document>,
+}
+
+impl ParentValues {
+    fn of(path: &Path) -> Option<ParentValues> {
+        let chart = path.parent()?;
+        let charts = chart.parent()?;
+        if charts.file_name()? != "charts" {
+            return None;
+        }
+        let name = chart.file_name()?.to_string_lossy().to_string();
+        let parent = charts.parent()?;
+        ["values.yaml", "values.yml"].iter().find_map(|v| {
+            let bytes =
+                crate::engine::read_capped(&parent.join(v), crate::engine::DEFAULT_MAX_FILE_SIZE)
+                    .ok()?;
+            let text = crate::engine::decode(bytes).ok()?;
+            let docs = crate::sources::yaml::parse(&text).ok()?;
+            Some(ParentValues {
+                name: name.clone(),
+                docs,
+            })
+        })
+    }
+
+    /// The site's image with the parent's `registry`, `repository`, `tag`
+    /// and `digest` for its image map over the sub-chart's, and the keys
+    /// the parent set; `None` when it sets none.
+    fn apply(&self, site: &ImageSite) -> Option<(String, String)> {
+        let reference = site.reference()?;
+        let path = site.path.as_deref()?;
+        let (map, last) = path.rsplit_once('.').unwrap_or(("", path));
+        if !matches!(last, "repository" | "image" | "name") || map.is_empty() {
+            return None;
+        }
+        let doc = self.docs.first()?;
+        let mut node = doc.resolve(&doc.root);
+        for key in std::iter::once(self.name.as_str()).chain(map.split('.')) {
+            node = doc.resolve(doc.get(node, key)?);
+        }
+        let value = |key: &str| {
+            doc.get_scalar(node, key)
+                .map(|s| s.value.clone())
+                .filter(|v| !v.is_empty())
+        };
+        let set: Vec<(&str, String)> = ["registry", "repository", "tag", "digest"]
+            .into_iter()
+            .filter_map(|k| value(k).map(|v| (k, v)))
+            .collect();
+        if set.is_empty() {
+            return None;
+        }
+        let get = |k: &str| {
+            set.iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.clone())
+        };
+        let registry = get("registry").or_else(|| reference.domain_str().map(str::to_string));
+        let repository = get("repository").unwrap_or_else(|| reference.path_str().to_string());
+        let tag = get("tag").or_else(|| reference.tag_str().map(str::to_string));
+        let digest = get("digest").or_else(|| reference.digest_str().map(str::to_string));
+        let mut out = match registry {
+            Some(r) => format!("{r}/{repository}"),
+            None => repository,
+        };
+        if let Some(t) = tag {
+            out.push(':');
+            out.push_str(&t);
+        }
+        if let Some(d) = digest {
+            out.push('@');
+            out.push_str(&d);
+        }
+        let keys: Vec<&str> = set.iter().map(|(k, _)| *k).collect();
+        Some((out, keys.join(", ")))
+    }
 }
 
 /// A parent chart's values for a sub-chart (`memcached.image` in the
