@@ -633,6 +633,30 @@ fn skopeo_sync_copies_exactly_the_inventory() {
         pinned_list.stdout
     );
 
+    // Pinned exports: the skopeo file lists the digest beside the tag,
+    // the others name `name:tag@digest`.
+    let pinned_sync = lab.run(&[
+        "inventory",
+        "--format",
+        "skopeo-sync",
+        "--resolve",
+        "--no-cache",
+    ]);
+    let y: yaml_serde::Value = yaml_serde::from_str(&pinned_sync.stdout).expect("YAML");
+    assert_eq!(
+        names(&y[h.as_str()]["images"]["team/app"], None),
+        ["1.0".to_string(), app.digest.clone()]
+    );
+    assert_eq!(y[h.as_str()]["tls-verify"], false);
+    let pinned_hauler = lab.run(&["inventory", "--format", "hauler", "--resolve", "--no-cache"]);
+    let y: yaml_serde::Value = yaml_serde::from_str(&pinned_hauler.stdout).expect("YAML");
+    assert!(
+        names(&y["spec"]["images"], Some("name"))
+            .contains(&format!("{h}/library/alpine:3.20@{}", alpine.digest)),
+        "{}",
+        pinned_hauler.stdout
+    );
+
     // Export, and copy with skopeo into an empty registry.
     let exported = lab.run(&["inventory", "--format", "skopeo-sync"]);
     assert_eq!(exported.code, 0, "{}", exported.stderr);
