@@ -810,3 +810,19 @@ fn build_args_from_makefiles_and_ci_resolve_args_without_defaults() {
     assert_eq!(site["resolution"], "build arguments (PY=3.12)");
     assert!(v["unresolved"].as_array().expect("unresolved").is_empty());
 }
+
+/// A file that cannot be parsed is named (exit 2); the others are still
+/// listed.
+#[test]
+fn unreadable_files_are_named_and_the_rest_listed() {
+    let dir = repo(&[
+        ("compose.yaml", "services:\n  a:\n    image: [unclosed\n"),
+        ("Dockerfile", "FROM alpine:3.20\n"),
+    ]);
+    let out = inventory(dir.path(), &["--format", "json"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.starts_with("compose.yaml: "), "{}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(references(&v, "images"), ["docker.io/library/alpine:3.20"]);
+    assert_eq!(v["errors"][0]["file"], "compose.yaml");
+}
