@@ -324,6 +324,12 @@ pub struct InventoryArgs {
     /// The name of the hauler manifest or zarf package.
     #[arg(long, default_value = "images", value_name = "NAME")]
     pub name: String,
+    /// Override a Dockerfile ARG: `NAME=VALUE` (or `NAME`, taken from the environment).
+    #[arg(long = "build-arg", value_name = "NAME=VALUE")]
+    pub build_args: Vec<String>,
+    /// A value for Compose interpolation: `NAME=VALUE` (wins over `.env`).
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
     #[command(flatten)]
     pub config: ConfigArgs,
     #[command(flatten)]
@@ -1197,11 +1203,21 @@ fn inventory(args: &InventoryArgs) -> ExitCode {
     } else {
         args.paths.clone()
     };
-    let mut inv = inventory::collect(
-        &paths,
-        &Settings::default(),
-        crate::workspace::Workspace::shared(),
-    );
+    let mut settings = Settings::default();
+    match (
+        parse_build_args(&args.build_args),
+        parse_build_args(&args.env),
+    ) {
+        (Ok(build_args), Ok(env)) => {
+            settings.build_args = build_args;
+            settings.env = env;
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("refit: {}", terminal(&e));
+            return ExitCode::from(2);
+        }
+    }
+    let mut inv = inventory::collect(&paths, &settings, crate::workspace::Workspace::shared());
     if args.resolve {
         match crate::online::cli::resolver(&args.online, &args.config) {
             Ok(resolver) => inventory::resolve(&mut inv, &resolver),

@@ -826,3 +826,27 @@ fn unreadable_files_are_named_and_the_rest_listed() {
     assert_eq!(references(&v, "images"), ["docker.io/library/alpine:3.20"]);
     assert_eq!(v["errors"][0]["file"], "compose.yaml");
 }
+
+/// Values refit cannot see in the repository (a CI variable) can be given
+/// as `check` takes them.
+#[test]
+fn build_arg_and_env_flags_supply_missing_values() {
+    let dir = repo(&[
+        ("Dockerfile", "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n"),
+        (
+            "compose.yaml",
+            "services:\n  a:\n    image: redis:${REDIS}\n",
+        ),
+    ]);
+    let missing = inventory(dir.path(), &[]);
+    assert_eq!(missing.code, 1);
+    let out = inventory(
+        dir.path(),
+        &["--build-arg", "BASE_IMAGE=debian:12", "--env", "REDIS=7.4"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "docker.io/library/debian:12\ndocker.io/library/redis:7.4\n"
+    );
+}
