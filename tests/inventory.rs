@@ -115,15 +115,15 @@ fn dotenv_resolves_compose_image() {
 }
 
 #[test]
-fn helm_parent_values_replace_subchart_defaults() {
+fn helm_parent_values_merge_over_subchart_defaults() {
     let dir = repo(&[
         (
             "chart/Chart.yaml",
-            "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: memcached\n    version: 1.0.0\n",
+            "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: memcached\n    version: 1.0.0\n  - name: redis\n    version: 1.0.0\n",
         ),
         (
             "chart/values.yaml",
-            "image:\n  repository: example/app\n  tag: \"2.0\"\nmemcached:\n  image:\n    repository: bitnami/memcached\n    tag: \"1.6.30\"\n  metrics:\n    image:\n      tag: \"0.15.0\"\n",
+            "image:\n  repository: example/app\n  tag: \"2.0\"\nmemcached:\n  image:\n    repository: bitnami/memcached\n    tag: \"1.6.30\"\n  metrics:\n    image:\n      tag: \"0.15.0\"\nredis:\n  image:\n    repository: mirror/redis\n",
         ),
         (
             "chart/charts/memcached/Chart.yaml",
@@ -133,22 +133,58 @@ fn helm_parent_values_replace_subchart_defaults() {
             "chart/charts/memcached/values.yaml",
             "image:\n  repository: bitnami/memcached\n  tag: \"1.6.0\"\nmetrics:\n  image:\n    repository: bitnami/memcached-exporter\n    tag: \"0.14.0\"\n",
         ),
+        (
+            "chart/charts/redis/Chart.yaml",
+            "apiVersion: v2\nname: redis\nversion: 1.0.0\n",
+        ),
+        (
+            "chart/charts/redis/values.yaml",
+            "image:\n  repository: bitnami/redis\n  tag: \"7.2\"\n",
+        ),
     ]);
     let v = json(dir.path());
-    // The sub-chart's own `image` is overridden by the parent; of its
-    // `metrics.image`, the parent sets only the tag (Helm merges key by key).
+    // Helm merges the parent's values over the sub-chart's key by key: the
+    // parent names memcached's whole image; of `metrics.image` only the
+    // tag; of redis's image only the repository (the tag stays 7.2).
     assert_eq!(
         references(&v, "images"),
         [
             "docker.io/bitnami/memcached-exporter:0.15.0",
             "docker.io/bitnami/memcached:1.6.30",
             "docker.io/example/app:2.0",
+            "docker.io/mirror/redis:7.2",
         ]
     );
-    let site = &image(&v, "docker.io/bitnami/memcached:1.6.30")["sites"][0];
-    assert_eq!(site["file"], "chart/values.yaml");
-    assert_eq!(site["subchart"], "memcached");
-    assert_eq!(site["resolution"], "helm values (sub-chart memcached)");
+    let sites = |reference: &str| -> Vec<(String, u64)> {
+        image(&v, reference)["sites"]
+            .as_array()
+            .expect("sites")
+            .iter()
+            .map(|s| {
+                (
+                    s["file"].as_str().expect("file").to_string(),
+                    s["line"].as_u64().expect("line"),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        sites("docker.io/bitnami/memcached:1.6.30"),
+        [
+            ("chart/charts/memcached/values.yaml".to_string(), 2),
+            ("chart/values.yaml".to_string(), 6)
+        ]
+    );
+    assert_eq!(
+        sites("docker.io/mirror/redis:7.2"),
+        [
+            ("chart/charts/redis/values.yaml".to_string(), 2),
+            ("chart/values.yaml".to_string(), 13)
+        ]
+    );
+    let parent = &image(&v, "docker.io/mirror/redis:7.2")["sites"][1];
+    assert_eq!(parent["subchart"], "redis");
+    assert_eq!(parent["resolution"], "helm values (sub-chart redis)");
     let exporter = &image(&v, "docker.io/bitnami/memcached-exporter:0.15.0")["sites"][0];
     assert_eq!(exporter["file"], "chart/charts/memcached/values.yaml");
     assert_eq!(exporter["line"], 6);

@@ -647,12 +647,24 @@ impl ParentValues {
     }
 }
 
-/// A parent chart's values for a sub-chart (`memcached.image` in the
-/// parent) replace the sub-chart's own default (`image` in
-/// `charts/memcached/values.yaml`): only the parent's image is pulled.
-fn subchart_overrides(found: &mut Vec<Found>) {
-    let mut replaced: BTreeSet<(String, String)> = BTreeSet::new();
+/// A parent chart's image for a sub-chart (`memcached.image.repository`
+/// in the parent's values) is the sub-chart's image (`image.repository`
+/// in `charts/memcached/values.yaml`) with the parent's keys merged over it
+/// ([`ParentValues`]): the parent's site is a site of that merged image, so
+/// a key the parent leaves out (the tag) comes from the sub-chart, not from
+/// nowhere. A sub-chart that is not in the repository leaves the parent's
+/// site as it is.
+fn subchart_overrides(found: &mut [Found]) {
+    let mut merged: BTreeMap<(String, String), Reference> = BTreeMap::new();
     for f in found.iter() {
+        if f.site.kind != SiteKind::HelmValue.label() {
+            continue;
+        }
+        if let Some(path) = &f.site.yaml_path {
+            merged.insert((f.site.file.clone(), path.clone()), f.reference.clone());
+        }
+    }
+    for f in found.iter_mut() {
         let (Some(sub), Some(path)) = (&f.site.subchart, &f.site.yaml_path) else {
             continue;
         };
@@ -663,21 +675,13 @@ fn subchart_overrides(found: &mut Vec<Found>) {
             Some(i) => &f.site.file[..=i],
             None => "",
         };
-        for name in ["values.yaml", "values.yml"] {
-            replaced.insert((format!("{dir}charts/{sub}/{name}"), inner.to_string()));
+        let key = ["values.yaml", "values.yml"]
+            .iter()
+            .find_map(|name| merged.get(&(format!("{dir}charts/{sub}/{name}"), inner.to_string())));
+        if let Some(reference) = key {
+            f.reference = reference.clone();
         }
     }
-    if replaced.is_empty() {
-        return;
-    }
-    found.retain(|f| {
-        f.site.kind != SiteKind::HelmValue.label()
-            || !f
-                .site
-                .yaml_path
-                .as_ref()
-                .is_some_and(|p| replaced.contains(&(f.site.file.clone(), p.clone())))
-    });
 }
 
 /// Group sites by normalized reference, sorted.
