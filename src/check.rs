@@ -64,7 +64,9 @@ pub fn extract_all(
 ) -> Result<Extraction, Box<Diagnostic>> {
     let (mut sites, mut notes) = extract_sites(kind, text, input)?;
     mark_shared_anchors(kind, text, &mut sites);
-    let placeholders = template_placeholders(kind, &mut sites, &mut notes, input.template_name);
+    let option = text.contains(sources::template::DEVCONTAINER_OPTION);
+    let placeholders =
+        template_placeholders(kind, &mut sites, &mut notes, input.template_name, option);
     if let Some(local) = &input.local {
         mark_local(&mut sites, local);
     }
@@ -139,6 +141,7 @@ fn template_placeholders(
     sites: &mut Vec<ImageSite>,
     notes: &mut Vec<Diagnostic>,
     named: bool,
+    devcontainer_option: bool,
 ) -> Vec<ImageSite> {
     // `${{ matrix.image }}` is a GitHub expression, not a template; so are
     // the other CIs' variables (`$(tag)`, `<< parameters.v >>`).
@@ -159,12 +162,18 @@ fn template_placeholders(
     let mut found: Option<String> = None;
     let mut left_out = Vec::new();
     for s in std::mem::take(sites) {
-        let placeholder = if s.reference().is_some() {
-            None
-        } else {
-            sources::template::placeholder(&s.raw, shell)
-        };
-        match placeholder {
+        if s.reference().is_some() {
+            sites.push(s);
+            continue;
+        }
+        // A dev container template's options feed its ARG defaults too:
+        // every unresolved reference in it waits for the template.
+        if devcontainer_option {
+            found.get_or_insert_with(|| "${templateOption:…}".to_string());
+            left_out.push(s);
+            continue;
+        }
+        match sources::template::placeholder(&s.raw, shell) {
             Some(p) => {
                 found.get_or_insert_with(|| p.chars().take(60).collect());
                 left_out.push(s);

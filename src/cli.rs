@@ -888,16 +888,18 @@ fn finish_collected(
     // The online findings first: a baseline records and hides them like
     // any other, and judges their entries only in an online run.
     if args.online {
-        let online_settings = match run.file_settings(std::path::Path::new("refit.toml")) {
-            Ok(f) => f.settings,
-            Err(e) => return config_error(&e),
-        };
+        let (online_settings, online_mode) =
+            match run.file_settings(std::path::Path::new("refit.toml")) {
+                Ok(f) => (f.settings, f.mode),
+                Err(e) => return config_error(&e),
+            };
         let enabled = |code: &str| online_settings.enabled(code);
         if let Err(e) = crate::online::cli::check_online(
             &mut reports,
             &args.online_args,
             &args.config,
             &enabled,
+            online_mode,
         ) {
             return usage_error(&e);
         }

@@ -413,8 +413,8 @@ fn rule_and_rules_subcommands() {
     assert!(out.contains("## Fix safety"));
     let (code, out, _) = run(refit().args(["rules"]));
     assert_eq!(code, 0);
-    // Every rule, the online ones (REF003, REF004, MIR003) in code order
-    // with a marker.
+    // Every rule, the online ones (REF003, REF004, REF006 to REF009,
+    // MIR003) in code order with a marker.
     assert_eq!(
         out.lines().count(),
         refit::rules::RULES.len() + refit::rules::ONLINE_RULES.len()
@@ -425,11 +425,13 @@ fn rule_and_rules_subcommands() {
     let mut sorted = codes.clone();
     sorted.sort();
     assert_eq!(codes, sorted);
-    for online in ["MIR003", "REF003", "REF004"] {
+    for online in [
+        "MIR003", "REF003", "REF004", "REF006", "REF007", "REF008", "REF009",
+    ] {
         let line = out.lines().find(|l| l.starts_with(online)).unwrap();
         assert!(line.ends_with(" (needs --online)"), "{line}");
     }
-    assert_eq!(out.matches("(needs --online)").count(), 3, "{out}");
+    assert_eq!(out.matches("(needs --online)").count(), 7, "{out}");
     let (code, out, _) = run(refit().args(["rules", "--format", "json"]));
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -442,7 +444,12 @@ fn rule_and_rules_subcommands() {
         .filter(|r| r["online"] == true)
         .map(|r| r["code"].as_str().unwrap())
         .collect();
-    assert_eq!(online, ["MIR003", "REF003", "REF004"]);
+    assert_eq!(
+        online,
+        [
+            "MIR003", "REF003", "REF004", "REF006", "REF007", "REF008", "REF009"
+        ]
+    );
     assert!(list.iter().all(|r| r["online"].is_boolean()));
     // Their pages: `refit rule` by code and by name, and `--all`.
     for key in ["REF003", "access-denied", "mir003"] {
@@ -481,10 +488,10 @@ fn config_names_the_online_rules() {
     );
     let (code, out, err) = run(refit().current_dir(root).args(["check", "."]));
     assert_eq!(code, 0, "{out}{err}");
-    write(root, "refit.toml", "extend-select = [\"REF009\"]\n");
+    write(root, "refit.toml", "extend-select = [\"REF099\"]\n");
     let (code, _, err) = run(refit().current_dir(root).args(["check", "."]));
     assert_eq!(code, 2);
-    assert!(err.contains("unknown rule code `REF009`"), "{err}");
+    assert!(err.contains("unknown rule code `REF099`"), "{err}");
 }
 
 #[test]

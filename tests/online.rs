@@ -216,9 +216,11 @@ fn missing_tag_and_repository_fail_and_write_nothing() {
         "{}",
         out.stdout
     );
+    // A pin the registry does not serve, with no tag to follow (REF006).
     assert!(
-        out.stdout
-            .contains(&format!("({h}/there@{zero}): error: not found")),
+        out.stdout.contains(&format!(
+            "({h}/there@{zero}): pinned digest sha256:000000000000 is no longer served, and there is no tag to re-pin to"
+        )),
         "{}",
         out.stdout
     );
@@ -566,7 +568,8 @@ fn check_and_update_see_a_moved_tag_through_the_cache() {
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("stale pin"), "{}", out.stdout);
     assert!(out.stdout.contains(&two.digest[..19]), "{}", out.stdout);
-    assert!(out.stderr.contains("requests: 1 HEAD"), "{}", out.stderr);
+    // One HEAD for the tag, one for the pinned digest (verified pins).
+    assert!(out.stderr.contains("requests: 2 HEAD"), "{}", out.stderr);
     let out = lab.run(&["pin", "--update", "a"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(

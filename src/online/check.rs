@@ -1,12 +1,16 @@
 //! `refit check --online`: REF003, REF004 and MIR003 findings from the
-//! registries, added to the offline reports.
+//! registries, and the verified-pin findings (REF006 to REF009), added to
+//! the offline reports; with `--fix --unsafe-fixes` (or `--diff
+//! --unsafe-fixes`) the re-pins are applied to the report's text.
 
 use super::client::Failure;
 use super::resolve::{Resolver, Want};
 use super::status::{MirrorState, probe_mirror};
 use crate::diagnostic::Diagnostic;
-use crate::engine::FileReport;
-use crate::rules::{mir003_mirror_unusable, ref003_missing_image, ref004_access_denied};
+use crate::engine::{FileReport, FixMode};
+use crate::rules::{
+    mir003_mirror_unusable, ref003_missing_image, ref004_access_denied, ref006_vanished_digest,
+};
 use crate::settings::Settings;
 use crate::site::{ImageSite, SiteKind};
 use std::collections::HashMap;
@@ -15,11 +19,13 @@ use std::collections::HashMap;
 /// every Docker Hub mirror setting (each distinct mirror once), and add
 /// the findings to the reports. Findings for rules `enabled` says no to
 /// are left out. A reference whose registry could not be asked gets an
-/// E010 error (exit 2).
+/// E010 error (exit 2). With `mode` fixing unsafe fixes too, the
+/// verified-pin fixes are applied (see [`super::verified::apply`]).
 pub fn add_findings(
     reports: &mut [FileReport],
     resolver: &Resolver,
     enabled: &dyn Fn(&str) -> bool,
+    mode: FixMode,
 ) {
     let settings = Settings::default();
     let mut per_file: Vec<Vec<ImageSite>> = Vec::with_capacity(reports.len());
@@ -104,6 +110,12 @@ pub fn add_findings(
                 .map(|e| e.host.clone())
                 .unwrap_or_default();
             let d = match failure {
+                // A pin by digest alone that is not served: REF006 says so.
+                Failure::NotFound { .. }
+                    if want.by_digest() && enabled(ref006_vanished_digest::RULE.code) =>
+                {
+                    continue;
+                }
                 Failure::NotFound { code } if enabled(ref003_missing_image::RULE.code) => {
                     let mut d = ref003_missing_image::RULE.report(
                         site,
@@ -142,4 +154,5 @@ pub fn add_findings(
                 .sort_by(|a: &Diagnostic, b: &Diagnostic| a.sort_key().cmp(&b.sort_key()));
         }
     }
+    super::verified::add_findings(reports, &per_file, resolver, &results, enabled, mode);
 }

@@ -218,7 +218,8 @@ pub fn pin(args: PinArgs) -> ExitCode {
             .clone()
             .unwrap_or_else(|| PathBuf::from(LOCK_FILE));
         let existing = Lock::read(&path).ok();
-        let lock = super::pin::lock_with(existing, &outcome.entries);
+        let mut lock = super::pin::lock_with(existing, &outcome.entries);
+        lock.merge_verified(outcome.verified.iter().cloned());
         if let Err(e) = lock.write(&path) {
             eprintln!("error: {e}");
             return ExitCode::from(2);
@@ -271,6 +272,15 @@ fn status_text(status: &Status, written: bool) -> String {
             }
         }
         Status::Unpinned { digest } => format!("unpinned (the tag is {digest})"),
+        Status::Vanished { old, new, updated } => {
+            let gone = format!("pinned digest {} is no longer served", short(old));
+            match new {
+                Some(new) if *updated && written => format!("{gone}; re-pinned to {new}"),
+                Some(new) if *updated => format!("{gone}; would re-pin to {new}"),
+                Some(new) => format!("{gone} (the tag is now {new}; use --update)"),
+                None => format!("{gone}, and there is no tag to re-pin to"),
+            }
+        }
         Status::Skipped(why) => format!("not pinned: {why}"),
         Status::Failed(e) => format!("error: {e}"),
     }
@@ -328,6 +338,9 @@ fn json(outcome: &PinOutcome) -> String {
                     None,
                 ),
                 Status::Unpinned { digest } => ("unpinned", Some(digest.clone()), None, None),
+                Status::Vanished { old, new, .. } => {
+                    ("vanished", new.clone(), Some(old.clone()), None)
+                }
                 Status::Skipped(why) => ("skipped", None, None, Some(why.clone())),
                 Status::Failed(e) => ("failed", None, None, Some(e.to_string())),
             };
@@ -436,9 +449,10 @@ pub fn check_online(
     args: &OnlineArgs,
     config: &ConfigArgs,
     enabled: &dyn Fn(&str) -> bool,
+    mode: crate::engine::FixMode,
 ) -> Result<(), String> {
     let resolver = resolver(args, config)?;
-    super::check::add_findings(reports, &resolver, enabled);
+    super::check::add_findings(reports, &resolver, enabled, mode);
     if let Some(cache) = &resolver.cache
         && let Err(e) = cache.save()
     {

@@ -26,6 +26,28 @@ pub struct Lock {
     pub version: u32,
     #[serde(default, rename = "image")]
     pub images: Vec<Entry>,
+    /// What `refit pin --lock` verified about the pins written in the
+    /// files, and when (absent from lock files written before it).
+    #[serde(default, rename = "verified", skip_serializing_if = "Vec::is_empty")]
+    pub verified: Vec<Verified>,
+}
+
+/// One pinned digest as the files write it, verified against its registry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Verified {
+    /// The normalized reference with its tag, or `name@digest` without one.
+    pub reference: String,
+    /// The digest the files pin.
+    pub digest: String,
+    /// When it was verified (RFC 3339, UTC).
+    pub verified: String,
+    /// `current`, `platform-manifest`, `tag-moved` or `vanished`.
+    pub verdict: String,
+    /// What was checked: `digest-served`, `tag-agrees`, `index` or
+    /// `single-manifest`, `platform-manifest linux/amd64`, `platforms`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<String>,
 }
 
 /// The largest lock file refit reads.
@@ -72,6 +94,21 @@ impl Lock {
         }
     }
 
+    /// Add or replace verification records (one per reference and digest),
+    /// keeping them sorted.
+    pub fn merge_verified(&mut self, records: impl IntoIterator<Item = Verified>) {
+        for v in records {
+            let key = (v.reference.clone(), v.digest.clone());
+            match self
+                .verified
+                .binary_search_by(|x| (x.reference.clone(), x.digest.clone()).cmp(&key))
+            {
+                Ok(i) => self.verified[i] = v,
+                Err(i) => self.verified.insert(i, v),
+            }
+        }
+    }
+
     /// Write the lock file at `path`: never through a link that leads
     /// outside the repository root (see `crate::write::write_file`).
     pub fn write(&self, path: &Path) -> Result<(), String> {
@@ -84,6 +121,9 @@ impl Lock {
         let mut sorted = self.clone();
         sorted.version = 1;
         sorted.images.sort_by(|a, b| a.reference.cmp(&b.reference));
+        sorted
+            .verified
+            .sort_by(|a, b| (&a.reference, &a.digest).cmp(&(&b.reference, &b.digest)));
         let body = toml::to_string(&sorted).unwrap_or_default();
         format!(
             "# refit.lock: image digests resolved by `refit pin --lock`.\n# Regenerate with `refit pin --lock`; do not edit by hand.\n{body}"
@@ -142,5 +182,24 @@ mod tests {
         assert_eq!(back.images[0].reference, "a");
         assert!(back.get("c").is_some());
         assert!(back.get("d").is_none());
+    }
+
+    #[test]
+    fn verified_records_round_trip_and_old_locks_read() {
+        let old = "version = 1\n\n[[image]]\nreference = \"a\"\ndigest = \"sha256:00\"\nmedia-type = \"m\"\nregistry = \"h\"\nresolved = \"1970-01-01T00:00:00Z\"\n";
+        let mut lock = Lock::parse(old).unwrap();
+        assert!(lock.verified.is_empty());
+        lock.merge_verified([Verified {
+            reference: "a".to_string(),
+            digest: "sha256:01".to_string(),
+            verified: rfc3339(0),
+            verdict: "current".to_string(),
+            checks: vec!["digest-served".to_string(), "tag-agrees".to_string()],
+        }]);
+        let text = lock.render();
+        assert!(text.contains("[[verified]]"), "{text}");
+        let back = Lock::parse(&text).unwrap();
+        assert_eq!(back.verified, lock.verified);
+        assert_eq!(back.images, lock.images);
     }
 }

@@ -9,5 +9,8 @@ pub mod cli;
 pub mod client;
 pub mod lock;
 pub mod pin;
+pub mod platforms;
 pub mod resolve;
 pub mod status;
+pub mod verified;
+pub mod verify;

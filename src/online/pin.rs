@@ -4,6 +4,7 @@
 use super::client::Failure;
 use super::lock::{Entry, Lock, rfc3339};
 use super::resolve::{Resolved, Resolver, Want};
+use super::verify::{Pin, Verdict, Verification, record, verify_all};
 use crate::diagnostic::{Edit, LineIndex};
 use crate::discover::Target;
 use crate::kind::FileKind;
@@ -47,6 +48,14 @@ pub enum Status {
     },
     /// No digest (`--check`).
     Unpinned { digest: String },
+    /// The pinned digest is no longer served (REF006). `new`: the tag's
+    /// current digest, when there is a tag and it resolves; `updated` when
+    /// it was written (`--update`).
+    Vanished {
+        old: String,
+        new: Option<String>,
+        updated: bool,
+    },
     /// Not pinned, and why.
     Skipped(String),
     /// The registry could not resolve it.
@@ -89,6 +98,8 @@ pub struct PinOutcome {
     pub files: Vec<FilePin>,
     /// Every reference that resolved, for `refit.lock`.
     pub entries: Vec<Entry>,
+    /// What was verified about the pins the files write (`[[verified]]`).
+    pub verified: Vec<super::lock::Verified>,
 }
 
 impl PinOutcome {
@@ -99,16 +110,21 @@ impl PinOutcome {
     }
     pub fn failed(&self) -> bool {
         self.files.iter().any(|f| f.error.is_some())
-            || self
-                .items()
-                .any(|(_, i)| matches!(i.status, Status::Failed(_)))
+            || self.items().any(|(_, i)| {
+                matches!(
+                    i.status,
+                    Status::Failed(_) | Status::Vanished { new: None, .. }
+                )
+            })
     }
     /// For `--check`: unpinned or stale.
     pub fn needs_work(&self) -> bool {
         self.items().any(|(_, i)| {
             matches!(
                 i.status,
-                Status::Unpinned { .. } | Status::Stale { updated: false, .. }
+                Status::Unpinned { .. }
+                    | Status::Stale { updated: false, .. }
+                    | Status::Vanished { updated: false, .. }
             )
         })
     }
@@ -175,6 +191,21 @@ pub fn plan(targets: Vec<Target>, resolver: &Resolver, options: &PinOptions) -> 
         .filter_map(|s| s.reference().map(|r| Want::of(r, detailed)))
         .collect();
     let results = resolver.resolve_all(&wants);
+    // Verified pins: every digest the files write, asked by itself.
+    let pins: Vec<(Pin, bool)> = loaded
+        .iter()
+        .flat_map(|l| l.sites.iter())
+        .filter(|s| pinnable(s))
+        .filter_map(|s| s.reference().and_then(Pin::of).map(|p| (p, false)))
+        .collect();
+    let verified = verify_all(resolver, &results, &pins);
+    let mut records: Vec<super::lock::Verified> = verified
+        .iter()
+        .filter_map(|((pin, _), v)| v.as_ref().ok().map(|v| record(pin, v)))
+        .collect();
+    records.sort_by(|a, b| (&a.reference, &a.digest).cmp(&(&b.reference, &b.digest)));
+    records.dedup_by(|a, b| a.reference == b.reference && a.digest == b.digest);
+    outcome.verified = records;
     let mut entries: HashMap<String, Entry> = HashMap::new();
     for (want, r) in &results {
         if want.by_digest() {
@@ -198,9 +229,9 @@ pub fn plan(targets: Vec<Target>, resolver: &Resolver, options: &PinOptions) -> 
     entries.sort_by(|a, b| a.reference.cmp(&b.reference));
     outcome.entries = entries;
     for l in loaded {
-        outcome
-            .files
-            .push(plan_file(l, &results, resolver, options, detailed));
+        outcome.files.push(plan_file(
+            l, &results, &verified, resolver, options, detailed,
+        ));
     }
     outcome.files.sort_by(|a, b| a.display.cmp(&b.display));
     outcome
@@ -220,9 +251,12 @@ fn target_digest(
     }
 }
 
+type Verified = HashMap<(Pin, bool), Result<Verification, Failure>>;
+
 fn plan_file(
     l: Loaded,
     results: &HashMap<Want, Result<Resolved, Failure>>,
+    verified: &Verified,
     resolver: &Resolver,
     options: &PinOptions,
     detailed: bool,
@@ -247,6 +281,38 @@ fn plan_file(
             host: None,
             from_cache: false,
         };
+        if let Some(pin) = Pin::of(reference)
+            && let Some(Ok(v)) = verified.get(&(pin.clone(), false))
+            && let Verdict::Vanished { current, .. } = &v.verdict
+        {
+            // The tag's digest for the requested platform, else the tag's.
+            let new = match results.get(&want) {
+                Some(Ok(r)) if !want.by_digest() => {
+                    item.host = Some(r.host.clone());
+                    target_digest(r, options.platform.as_deref())
+                        .ok()
+                        .map(|(d, p)| {
+                            item.platform = p;
+                            d
+                        })
+                }
+                _ => current.clone(),
+            };
+            let write = options.mode == PinMode::Update && new.is_some();
+            item.status = Status::Vanished {
+                old: pin.digest.clone(),
+                new: new.clone(),
+                updated: write,
+            };
+            if let (true, Some(new)) = (write, &new) {
+                match edit_for(&l, index, site, new) {
+                    Ok((edit, expected)) => edits.push((index, edit, expected)),
+                    Err(why) => item.status = Status::Skipped(why),
+                }
+            }
+            items.push(item);
+            continue;
+        }
         let resolved = match results.get(&want) {
             Some(Ok(r)) => r,
             Some(Err(e)) => {
@@ -435,6 +501,20 @@ fn edit_for(
     site: &ImageSite,
     digest: &str,
 ) -> Result<(Edit, String), String> {
+    digest_edit(&l.text, &l.sites, index, site, digest)
+}
+
+/// The edit that writes `digest` into `site` (the `index`th of `sites`,
+/// read from `text`), and the reference text the site must read back as.
+/// Replacing a digest keeps the text's length (`check --online` relies on
+/// it to keep the other findings' spans).
+pub fn digest_edit(
+    text: &str,
+    sites: &[ImageSite],
+    index: usize,
+    site: &ImageSite,
+    digest: &str,
+) -> Result<(Edit, String), String> {
     let reference = site
         .reference()
         .ok_or_else(|| "not a reference".to_string())?;
@@ -491,7 +571,7 @@ fn edit_for(
                 };
                 let content = if slot.span.is_empty() {
                     format!(" {digest}")
-                } else if l.text.get(slot.span.start..slot.span.start + 1) == Some("'") {
+                } else if text.get(slot.span.start..slot.span.start + 1) == Some("'") {
                     format!("'{digest}'")
                 } else {
                     format!("\"{digest}\"")
@@ -504,7 +584,7 @@ fn edit_for(
                     expected,
                 ));
             }
-            let edit = kustomize_digest_line(&l.text, site, digest)?;
+            let edit = kustomize_digest_line(text, site, digest)?;
             return Ok((edit, expected));
         }
         _ => {}
@@ -525,7 +605,7 @@ fn edit_for(
     // site that reads the same bytes to a different image.
     let inside = site.span.start <= span.start && span.end <= site.span.end;
     if !inside {
-        for (other_index, other) in l.sites.iter().enumerate() {
+        for (other_index, other) in sites.iter().enumerate() {
             if other_index == index {
                 continue;
             }

@@ -12,6 +12,10 @@ pub mod ref002_unresolved_variable;
 pub mod ref003_missing_image;
 pub mod ref004_access_denied;
 mod ref005_from_not_a_stage;
+pub mod ref006_vanished_digest;
+pub mod ref007_platform_digest;
+pub mod ref008_tag_moved;
+pub mod ref009_missing_platform;
 mod reg001_implicit_registry;
 mod reg002_mirror_in_reference;
 mod reg003_legacy_registry_alias;
@@ -86,6 +90,10 @@ pub static ONLINE_RULES: &[&Rule] = &[
     &mir003_mirror_unusable::RULE,
     &ref003_missing_image::RULE,
     &ref004_access_denied::RULE,
+    &ref006_vanished_digest::RULE,
+    &ref007_platform_digest::RULE,
+    &ref008_tag_moved::RULE,
+    &ref009_missing_platform::RULE,
 ];
 
 /// Every rule, offline and online, sorted by code: what `refit rules`

@@ -2,7 +2,7 @@ use super::{Rule, RuleContext, declare_rule};
 use crate::diagnostic::Diagnostic;
 use crate::reference::Reference;
 use crate::site::{ImageSite, SiteKind, SiteValue};
-use crate::sources::common::{MAX_VALUE, OVER_LIMIT};
+use crate::sources::common::{MAX_VALUE, OVER_LIMIT, PLATFORM_ARGS};
 
 declare_rule! {
     /// ## What it does
@@ -40,7 +40,8 @@ declare_rule! {
     ///   `FROM` declares, in the image or in `--platform`, is reported,
     ///   with the closest declared name (`MYARCH`: did you mean `MY_ARCH`?).
     ///   Predefined platform variables (`BUILDPLATFORM`, `TARGETARCH`, …)
-    ///   are declared.
+    ///   are declared, and BuildKit gives them a value in every build, so
+    ///   a reference whose only variables are these is never reported.
     /// - **InvalidDefaultArgInFrom**: an `ARG` declared without a default
     ///   expands to the empty string; when the result is empty or not a
     ///   valid reference (`ARG VERSION` + `FROM busybox:$VERSION` gives
@@ -249,6 +250,13 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     }
     let proven = scope(ctx) == Scope::Proven;
     if site.kind == crate::site::SiteKind::GitlabCi && missing.iter().all(|m| gitlab_predefined(m))
+    {
+        return;
+    }
+    // BuildKit gives its platform arguments (`TARGETOS`, `BUILDPLATFORM`, …)
+    // a value in every build: a `FROM ${TARGETOS}` needs nothing from the
+    // repository, and its value depends only on the platform built for.
+    if site.extra.from_args.is_some() && missing.iter().all(|m| PLATFORM_ARGS.contains(&m.as_str()))
     {
         return;
     }

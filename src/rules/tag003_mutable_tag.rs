@@ -110,11 +110,12 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     out.push(d);
 }
 
-/// A part that is one release (`1.2.3-dev`, `v2.0.1-nightly`): a
-/// pre-release of that version, not a line that moves.
+/// A part that is one release (`1.2.3-dev`, `v2.0.1-nightly`,
+/// `rc4.2.0-devel`): a pre-release of that version, not a line that moves,
+/// whatever letters stand before the version.
 fn has_full_version(tag: &str) -> bool {
     tag.split('-').any(|part| {
-        let part = part.strip_prefix('v').unwrap_or(part);
+        let part = part.trim_start_matches(|c: char| c.is_ascii_alphabetic());
         part.split('.').count() >= 3
             && part
                 .split('.')

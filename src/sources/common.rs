@@ -18,6 +18,21 @@ pub const MAX_NESTING: usize = 64;
 /// past [`MAX_VALUE`] or the file's [`MAX_EXPANDED`].
 pub const OVER_LIMIT: &str = "(value over refit's size limit)";
 
+/// BuildKit's automatic platform ARGs: declared in the global scope of
+/// every build, with values that depend on the platform built for, so
+/// refit treats them as unset when it expands a reference, and never asks
+/// the repository to supply them.
+pub const PLATFORM_ARGS: &[&str] = &[
+    "BUILDPLATFORM",
+    "BUILDOS",
+    "BUILDARCH",
+    "BUILDVARIANT",
+    "TARGETPLATFORM",
+    "TARGETOS",
+    "TARGETARCH",
+    "TARGETVARIANT",
+];
+
 /// How many missing names a value lists at most.
 const MAX_MISSING: usize = 16;
 

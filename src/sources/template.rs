@@ -27,6 +27,9 @@ pub fn file_marker(text: &str) -> Option<String> {
     if text.contains("{{") {
         return Some("`{{ … }}`".to_string());
     }
+    if text.contains(DEVCONTAINER_OPTION) {
+        return Some("`${templateOption:…}`".to_string());
+    }
     text.lines().find_map(|line| {
         let value = line.split_once(':').map_or(line, |(_, v)| v).trim();
         let value = value.split_whitespace().next().unwrap_or("");
@@ -36,18 +39,28 @@ pub fn file_marker(text: &str) -> Option<String> {
     })
 }
 
+/// A placeholder's name: `IMAGE`, `image_url`, `YOUR-CONTAINER`.
 fn is_name(s: &str) -> bool {
     !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
         && s.chars().any(|c| c.is_ascii_alphabetic())
 }
 
+/// A name in capitals (`IMAGE_URL`, `REPLACE-ME`): never a valid
+/// repository name, which is lower case.
 fn is_caps_name(s: &str) -> bool {
     s.len() >= 2
         && s.chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '-')
         && s.starts_with(|c: char| c.is_ascii_uppercase())
+        && !s.ends_with('-')
 }
+
+/// A dev container template option (`${templateOption:imageVariant}`),
+/// which the dev container CLI fills in when it applies the template.
+pub const DEVCONTAINER_OPTION: &str = "${templateOption:";
 
 /// The placeholder in an image value, if it has one: `{{ … }}`, `{% … %}`,
 /// `{IMAGE}`, `__IMAGE__`, `@IMAGE@`, `%%IMAGE%%`, `<IMAGE>`, a name in
@@ -56,7 +69,11 @@ fn is_caps_name(s: &str) -> bool {
 /// `$IMAGE`, `$(IMAGE)`. The value is bounded by the caller (one scalar).
 pub fn placeholder(value: &str, shell: bool) -> Option<&str> {
     let value = value.trim_matches(|c| c == '"' || c == '\'');
-    if let Some(at) = value.find("{{").or_else(|| value.find("{%")) {
+    if let Some(at) = value
+        .find("{{")
+        .or_else(|| value.find("{%"))
+        .or_else(|| value.find(DEVCONTAINER_OPTION))
+    {
         return Some(&value[at..]);
     }
     if shell && let Some(at) = value.find('$') {
@@ -252,6 +269,15 @@ mod tests {
             ("docker.io/library/nginx:1.27-alpine", true, None),
             ("myorg/MyApp:1", false, None),
             ("my__app__x:1", false, None),
+            ("REPLACE-ME", false, Some("REPLACE-ME")),
+            ("<YOUR-CONTAINER>", false, Some("<YOUR-CONTAINER>")),
+            (
+                "mcr.microsoft.com/devcontainers/python:${templateOption:imageVariant}",
+                false,
+                Some("${templateOption:imageVariant}"),
+            ),
+            ("my-app:1", false, None),
+            ("ghcr.io/org/my-app:v1-rc", false, None),
         ] {
             assert_eq!(placeholder(value, shell), want, "{value}");
         }

@@ -22,6 +22,19 @@ pub(super) fn local_name(ctx: &mut RepoContext, reference: &str) {
     ctx.local_images.insert(strip_tag(reference));
 }
 
+/// A Compose project name as Compose normalizes it: lower case, only
+/// letters, digits, `-` and `_`, starting with a letter or digit.
+fn project_name(name: &str) -> String {
+    let lower: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    lower
+        .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string()
+}
+
 /// `KEY: value` or `- KEY=value` pairs of a Compose map or list.
 pub(super) fn pairs(
     doc: &crate::sources::yaml::Document,
@@ -73,13 +86,32 @@ pub(super) fn compose(
         let Some(services) = doc.get(root, "services") else {
             continue;
         };
-        for (_, svc) in doc.entries(services) {
+        // Compose names a built image without `image:` after the project
+        // and the service (`docker-elk-kibana`): the top-level `name:`, else
+        // the folder, lower-cased, with what a project name cannot hold
+        // left out (`-p` and `COMPOSE_PROJECT_NAME` may differ: not seen).
+        let project = doc
+            .get_scalar(root, "name")
+            .map(|n| n.value.clone())
+            .filter(|n| !n.contains('$'))
+            .or_else(|| {
+                let folder = match dir.file_name() {
+                    Some(_) => dir.to_path_buf(),
+                    None => std::fs::canonicalize(dir).ok()?,
+                };
+                Some(folder.file_name()?.to_string_lossy().to_string())
+            })
+            .map(|n| project_name(&n))
+            .filter(|n| !n.is_empty());
+        for (service, svc) in doc.entries(services) {
             let svc = doc.resolve(svc);
             let Some(build) = doc.get(svc, "build") else {
                 continue;
             };
             if let Some(image) = doc.get_scalar(svc, "image") {
                 local_name(ctx, &image.value);
+            } else if let Some(project) = &project {
+                local_name(ctx, &format!("{project}-{}", service.to_ascii_lowercase()));
             }
             let build = doc.resolve(build);
             let (context, dockerfile) = match build.as_scalar() {

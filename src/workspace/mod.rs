@@ -773,6 +773,11 @@ impl Workspace {
             }
             _ => {}
         }
+        // The files whose images may be what the repository builds: its
+        // Dockerfiles and Compose files, manifests that kustomize or a dev
+        // tool fills in, and CI jobs and dev containers, which run on the
+        // machine that built the image. A chart's values are pulled by a
+        // cluster from a registry, never from a build's local store.
         if !matches!(
             kind,
             FileKind::Dockerfile
@@ -781,6 +786,11 @@ impl Workspace {
                 | FileKind::Kustomize
                 | FileKind::Kubernetes
                 | FileKind::Quadlet
+                | FileKind::GithubActions
+                | FileKind::Circleci
+                | FileKind::BitbucketPipelines
+                | FileKind::AzurePipelines
+                | FileKind::Devcontainer
         ) {
             return s;
         }

@@ -43,18 +43,7 @@ pub(super) fn arg_pairs(logical: &Logical, rest: usize) -> Vec<(String, Option<S
     out
 }
 
-/// BuildKit's automatic platform ARGs: declared, but their values depend on
-/// the build, so refit treats them as unset.
-pub(super) const PLATFORM_ARGS: &[&str] = &[
-    "BUILDPLATFORM",
-    "BUILDOS",
-    "BUILDARCH",
-    "BUILDVARIANT",
-    "TARGETPLATFORM",
-    "TARGETOS",
-    "TARGETARCH",
-    "TARGETVARIANT",
-];
+pub(super) use crate::sources::common::PLATFORM_ARGS;
 
 pub(super) fn declare(
     env: &mut Env,
