@@ -40,17 +40,44 @@ pub fn extract_with_notes(
     text: &str,
     input: &SourceOptions,
 ) -> Result<(Vec<ImageSite>, Vec<Diagnostic>), Box<Diagnostic>> {
+    extract_all(kind, text, input).map(|e| (e.sites, e.notes))
+}
+
+/// Everything a front-end read in a text: the sites rules check, the
+/// sites left out as template placeholders, and notes.
+#[derive(Debug, Clone, Default)]
+pub struct Extraction {
+    pub sites: Vec<ImageSite>,
+    /// References with a template placeholder (`{{ .image }}`,
+    /// `__IMAGE__`): not references yet, so not checked (note N001), but
+    /// `refit inventory` lists them as unresolved.
+    pub placeholders: Vec<ImageSite>,
+    pub notes: Vec<Diagnostic>,
+}
+
+/// Extract a text's sites as `check` reads them, keeping the placeholder
+/// sites it leaves out.
+pub fn extract_all(
+    kind: FileKind,
+    text: &str,
+    input: &SourceOptions,
+) -> Result<Extraction, Box<Diagnostic>> {
     let (mut sites, mut notes) = extract_sites(kind, text, input)?;
     mark_shared_anchors(kind, text, &mut sites);
     let option = text.contains(sources::template::DEVCONTAINER_OPTION);
-    template_placeholders(kind, &mut sites, &mut notes, input.template_name, option);
+    let placeholders =
+        template_placeholders(kind, &mut sites, &mut notes, input.template_name, option);
     if let Some(local) = &input.local {
         mark_local(&mut sites, local);
     }
     if !input.kustomize_images.is_empty() {
         mark_kustomized(&mut sites, &input.kustomize_images);
     }
-    Ok((sites, notes))
+    Ok(Extraction {
+        sites,
+        placeholders,
+        notes,
+    })
 }
 
 /// A YAML value written once under an anchor (`&img`) and used again
@@ -108,13 +135,14 @@ fn mark_shared_anchors(kind: FileKind, text: &str, sites: &mut [ImageSite]) {
 /// script runs `envsubst` on, `{{ .image }}`, `__IMAGE__`, `IMAGE_URL`) are
 /// not references yet: they are left out, and the file gets note N001 (so
 /// no fix is offered in it). A file named as a template gets the note too.
+/// Returns the sites left out.
 fn template_placeholders(
     kind: FileKind,
     sites: &mut Vec<ImageSite>,
     notes: &mut Vec<Diagnostic>,
     named: bool,
     devcontainer_option: bool,
-) {
+) -> Vec<ImageSite> {
     // `${{ matrix.image }}` is a GitHub expression, not a template; so are
     // the other CIs' variables (`$(tag)`, `<< parameters.v >>`).
     if matches!(
@@ -124,7 +152,7 @@ fn template_placeholders(
             | FileKind::BitbucketPipelines
             | FileKind::AzurePipelines
     ) {
-        return;
+        return Vec::new();
     }
     // Tools that interpolate `$VAR` themselves: there it is a variable.
     let shell = matches!(
@@ -132,31 +160,34 @@ fn template_placeholders(
         FileKind::Kubernetes | FileKind::HelmValues | FileKind::Kustomize | FileKind::Devcontainer
     );
     let mut found: Option<String> = None;
-    sites.retain(|s| {
+    let mut left_out = Vec::new();
+    for s in std::mem::take(sites) {
         if s.reference().is_some() {
-            return true;
+            sites.push(s);
+            continue;
         }
         // A dev container template's options feed its ARG defaults too:
         // every unresolved reference in it waits for the template.
         if devcontainer_option {
             found.get_or_insert_with(|| "${templateOption:…}".to_string());
-            return false;
+            left_out.push(s);
+            continue;
         }
         match sources::template::placeholder(&s.raw, shell) {
             Some(p) => {
                 found.get_or_insert_with(|| p.chars().take(60).collect());
-                false
+                left_out.push(s);
             }
-            None => true,
+            None => sites.push(s),
         }
-    });
+    }
     if !notes.is_empty() {
-        return;
+        return left_out;
     }
     let why = match (found, named) {
         (Some(p), _) => format!("`{p}` is a template placeholder"),
         (None, true) => "its name says it is a template".to_string(),
-        (None, false) => return,
+        (None, false) => return left_out,
     };
     notes.push(crate::diagnostic::file_note(
         "N001",
@@ -164,6 +195,7 @@ fn template_placeholders(
             "Read as a template: {why}; references with placeholders are not checked, and no fixes are offered"
         ),
     ));
+    left_out
 }
 
 /// A file that does not parse but holds template statements: a note, and

@@ -84,6 +84,41 @@ pub struct KustomizeImage {
     pub new_name: Option<String>,
     /// Whether `newTag` or `digest` replaces the resource's tag.
     pub new_tag: bool,
+    /// `newTag`'s value, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// `digest`'s value, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// The kustomization (repository-relative) and the 1-based line and
+    /// column of the entry's `newName` (or `name`).
+    #[serde(default)]
+    pub file: String,
+    #[serde(default)]
+    pub line: usize,
+    #[serde(default)]
+    pub column: usize,
+}
+
+impl KustomizeImage {
+    /// What kustomize deploys for a resource image whose name (as written,
+    /// without tag or digest) is `name` and whose tag-and-digest part is
+    /// `rest` (`:1.0`, `@sha256:…`, or empty): `None` when the entry does
+    /// not match. `newTag` and `digest` replace the whole part after the
+    /// name; with both, the reference keeps both (`name:tag@digest`).
+    pub fn apply(&self, name: &str, rest: &str) -> Option<(String, String)> {
+        if self.name != name {
+            return None;
+        }
+        let name = self.new_name.as_deref().unwrap_or(name);
+        let rest = match (&self.tag, &self.digest) {
+            (Some(t), Some(d)) => format!(":{t}@{d}"),
+            (Some(t), None) => format!(":{t}"),
+            (None, Some(d)) => format!("@{d}"),
+            (None, None) => rest.to_string(),
+        };
+        Some((name.to_string(), rest))
+    }
 }
 
 /// What the repository's `registries.conf` files say about short names.

@@ -16,6 +16,7 @@ pub mod facts;
 pub mod fix;
 pub mod gitdiff;
 pub mod identity;
+pub mod inventory;
 pub mod kind;
 pub mod man;
 pub mod marks;

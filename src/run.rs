@@ -998,6 +998,38 @@ impl Judge {
 }
 
 /// A report for a name that could not be read at all.
+/// One file read as `check` reads it, for the commands that list its
+/// sites (`refit sites`, `refit inventory`): its text, what its front-end
+/// was handed (the workspace's facts around it), and what it found.
+pub struct FileSites {
+    pub text: String,
+    pub input: crate::sources::SourceOptions,
+    pub extraction: crate::check::Extraction,
+}
+
+/// Read a file through the bounded reader and extract its sites with the
+/// workspace's view of it; `adjust` may change what the front-end is
+/// handed. The error is the message of the file's error.
+pub fn file_sites(
+    path: &Path,
+    kind: FileKind,
+    settings: &Settings,
+    workspace: &crate::workspace::Workspace,
+    adjust: impl FnOnce(&mut crate::sources::SourceOptions),
+) -> Result<FileSites, String> {
+    let text = engine::read_capped(path, DEFAULT_MAX_FILE_SIZE)
+        .and_then(engine::decode)
+        .map_err(|d| d.message)?;
+    let mut input = workspace.source_options(path, kind, crate::check::options(settings));
+    adjust(&mut input);
+    let extraction = crate::check::extract_all(kind, &text, &input).map_err(|d| d.message)?;
+    Ok(FileSites {
+        text,
+        input,
+        extraction,
+    })
+}
+
 pub fn single_error(name: &Path, d: crate::diagnostic::Diagnostic) -> FileReport {
     FileReport {
         display: discover::display_path(name),

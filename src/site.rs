@@ -294,6 +294,9 @@ pub struct Extra {
     /// that `exclude:`, keys and scripts also match): its span is in
     /// `frozen`, and the finding's help says this.
     pub kept: Option<String>,
+    /// Compose `profiles:` of the service: it runs only when one of them
+    /// is enabled (empty: always).
+    pub profiles: Vec<String>,
     /// File spans no fix may edit: a kustomize `images[].name` and the
     /// resource images it matches literally (an edit on one side alone
     /// would break the match and change what is deployed).

@@ -62,6 +62,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("add_ignore", Layer::Run),
     ("server", Layer::Run),
     ("watch", Layer::Run),
+    ("inventory", Layer::Run),
     ("online", Layer::Online),
     ("report", Layer::Report),
     ("engine", Layer::Engine),

@@ -62,6 +62,14 @@ fn service(
     }
     let mut s = interpolated_site(image, &format!("{path}.image"), options, budget)?;
     s.extra.build_output = doc.get(svc, "build").is_some() || never_pulled(doc, svc);
+    if let Some(profiles) = doc.get(svc, "profiles") {
+        s.extra.profiles = doc
+            .items(profiles)
+            .into_iter()
+            .filter_map(|p| p.as_scalar())
+            .map(|p| p.value.clone())
+            .collect();
+    }
     out.push(s);
     Ok(())
 }

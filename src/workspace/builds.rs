@@ -242,8 +242,10 @@ pub(super) fn bake(text: &str, ctx: &mut RepoContext) {
     }
     for map in hcl_block(text, "args") {
         for line in map.split([',', '\n']) {
-            if let Some((name, _)) = line.split_once('=') {
-                build_arg_name(ctx, name.trim().trim_matches('"'), "a bake target's `args`");
+            if let Some((name, value)) = line.split_once('=') {
+                let name = name.trim().trim_matches('"');
+                build_arg_name(ctx, name, "a bake target's `args`");
+                build_arg_value(ctx, name, value.trim().trim_matches('"'));
             }
         }
     }
@@ -403,6 +405,9 @@ pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
                     ("--build-arg", Some(v)) => {
                         let name = v.split_once('=').map_or(v.as_str(), |(n, _)| n);
                         build_arg_name(ctx, name, "a `--build-arg` of a build command");
+                        if let Some((name, value)) = v.split_once('=') {
+                            build_arg_value(ctx, name, value);
+                        }
                     }
                     (w, _) if passes_unknown_flags(w) => {
                         ctx.build_args_unknown.get_or_insert_with(|| {
@@ -437,6 +442,29 @@ pub(super) fn build_arg_name(ctx: &mut RepoContext, name: &str, what: &str) {
     }
 }
 
+/// The most values kept for one build argument name: past it, more
+/// values of one name say nothing an inventory can use.
+pub(super) const MAX_ARG_VALUES: usize = 16;
+
+/// A build argument's value that a build invocation sets (`--build-arg
+/// NAME=VALUE`, bake `args`, CI `build-args`), when it is plain text: a
+/// value with a variable or an expression is not known.
+pub(super) fn build_arg_value(ctx: &mut RepoContext, name: &str, value: &str) {
+    let name = name.trim();
+    let value = value.trim();
+    if name.is_empty()
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || value.is_empty()
+        || value.contains(['$', '{', '}', '`', '(', ' '])
+    {
+        return;
+    }
+    let values = ctx.build_arg_values.entry(name.to_string()).or_default();
+    if values.len() < MAX_ARG_VALUES {
+        values.insert(value.to_string());
+    }
+}
+
 /// A word that expands to flags refit cannot read: the script's own
 /// arguments (`"$@"`, `$*`) or a variable named for build arguments
 /// (`$(BUILD_ARGS)`, `${DOCKER_BUILD_ARGS}`).
@@ -467,6 +495,9 @@ pub(super) fn ci_build_args(text: &str, ctx: &mut RepoContext) {
                 let entry = trimmed.trim_start_matches("- ");
                 let name = entry.split_once('=').map_or(entry, |(n, _)| n);
                 build_arg_name(ctx, name, "a CI step's `build-args`");
+                if let Some((name, value)) = entry.split_once('=') {
+                    build_arg_value(ctx, name, value.trim_matches(|c| c == '"' || c == '\''));
+                }
                 continue;
             }
             inside = None;
@@ -480,7 +511,10 @@ pub(super) fn ci_build_args(text: &str, ctx: &mut RepoContext) {
         } else {
             let value = value.trim_matches(|c| c == '"' || c == '\'');
             match value.split_once('=') {
-                Some((name, _)) => build_arg_name(ctx, name, "a CI step's `build-args`"),
+                Some((name, v)) => {
+                    build_arg_name(ctx, name, "a CI step's `build-args`");
+                    build_arg_value(ctx, name, v);
+                }
                 None => build_arg_name(ctx, value, "a CI step's `build-args`"),
             }
         }

@@ -6,7 +6,7 @@ use super::*;
 pub(super) const KUSTOMIZATION_NAMES: &[&str] =
     &["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
-pub(super) fn kustomization(path: &Path, text: &str, ctx: &mut RepoContext) {
+pub(super) fn kustomization(path: &Path, shown: &str, text: &str, ctx: &mut RepoContext) {
     let Ok(docs) = crate::sources::yaml::parse(text) else {
         return;
     };
@@ -17,6 +17,7 @@ pub(super) fn kustomization(path: &Path, text: &str, ctx: &mut RepoContext) {
         return;
     };
     let mut k = Kustomization::default();
+    let index = crate::diagnostic::LineIndex::new(text);
     for doc in &docs {
         let root = doc.resolve(&doc.root);
         for key in [
@@ -51,17 +52,27 @@ pub(super) fn kustomization(path: &Path, text: &str, ctx: &mut RepoContext) {
                 else {
                     continue;
                 };
-                let set = |key: &str| {
+                let value = |key: &str| {
                     doc.get_scalar(entry, key)
-                        .is_some_and(|s| !s.value.is_empty())
+                        .filter(|s| !s.value.is_empty())
+                        .map(|s| s.value.clone())
                 };
+                let (tag, digest) = (value("newTag"), value("digest"));
+                // Where the kustomize front-end puts the entry's site.
+                let shown_name = doc
+                    .get_scalar(entry, "newName")
+                    .filter(|s| !s.value.is_empty())
+                    .unwrap_or(name);
+                let at = index.position(text, shown_name.content.unwrap_or(shown_name.span).start);
                 k.images.push(KustomizeImage {
                     name: name.value.clone(),
-                    new_name: doc
-                        .get_scalar(entry, "newName")
-                        .filter(|s| !s.value.is_empty())
-                        .map(|s| s.value.clone()),
-                    new_tag: set("newTag") || set("digest"),
+                    new_name: value("newName"),
+                    new_tag: tag.is_some() || digest.is_some(),
+                    tag,
+                    digest,
+                    file: shown.to_string(),
+                    line: at.line,
+                    column: at.column,
                 });
             }
         }

@@ -16,7 +16,7 @@
 //! Models: rust-analyzer's `vfs` and `base-db` (a file set, facts derived
 //! from it, precise invalidation), ruff's resolver and `.ruff_cache`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -197,7 +197,7 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             ctx.short_names.push((owner, names));
         }
     } else if role.kustomization {
-        kustomization(path, text, &mut ctx);
+        kustomization(path, &shown, text, &mut ctx);
     } else if role.devcontainer {
         devcontainer(path, text, &mut ctx, &mut args);
     } else {
@@ -297,6 +297,14 @@ impl RepoFacts {
                 .extend(p.placeholder_prefixes.iter().cloned());
             ctx.build_arg_names
                 .extend(p.build_arg_names.iter().cloned());
+            for (name, values) in &p.build_arg_values {
+                let into = ctx.build_arg_values.entry(name.clone()).or_default();
+                for v in values {
+                    if into.len() < builds::MAX_ARG_VALUES {
+                        into.insert(v.clone());
+                    }
+                }
+            }
             for (file, names) in &p.dockerfile_arg_names {
                 ctx.dockerfile_arg_names
                     .entry(file.clone())
@@ -399,6 +407,55 @@ impl RepoFacts {
         out
     }
 
+    /// What the top kustomizations (those no other includes) deploy for an
+    /// image of a file (canonical) written as `name` (without tag or
+    /// digest) and `rest` (`:tag`, `@digest`, or empty): each kustomization
+    /// from the file up applies its `images:` entries in order to what the
+    /// one below produced. Each result comes with the entries that changed
+    /// it. `None` when no kustomization includes the file. Each
+    /// kustomization is visited once per distinct image, so a diamond of
+    /// overlays costs its size, not its paths.
+    pub fn kustomize_renders(&self, file: &Path, name: &str, rest: &str) -> Option<Vec<Rendered>> {
+        let first = self.included_by.get(file)?;
+        let mut tops: Vec<Rendered> = Vec::new();
+        let mut seen: HashSet<(&Path, String, String)> = HashSet::new();
+        let start = Rendered {
+            name: name.to_string(),
+            rest: rest.to_string(),
+            applied: Vec::new(),
+        };
+        let mut queue: Vec<(&Path, Rendered)> =
+            first.iter().map(|d| (d.as_path(), start.clone())).collect();
+        while let Some((dir, mut image)) = queue.pop() {
+            if !seen.insert((dir, image.name.clone(), image.rest.clone())) {
+                continue;
+            }
+            if let Some(k) = self.context.kustomizations.get(dir) {
+                for entry in &k.images {
+                    if let Some((n, r)) = entry.apply(&image.name, &image.rest) {
+                        image.name = n;
+                        image.rest = r;
+                        image.applied.push(entry.clone());
+                    }
+                }
+            }
+            match self.included_by.get(dir) {
+                Some(above) if !above.is_empty() => {
+                    queue.extend(above.iter().map(|d| (d.as_path(), image.clone())));
+                }
+                _ => {
+                    if !tops
+                        .iter()
+                        .any(|t| t.name == image.name && t.rest == image.rest)
+                    {
+                        tops.push(image);
+                    }
+                }
+            }
+        }
+        Some(tops)
+    }
+
     /// The folder (root-relative) of a kustomization that lists a file
     /// (canonical) as a resource, base, component or patch, or that
     /// includes the kustomization the file is: from the reverse index, so
@@ -431,6 +488,18 @@ impl RepoFacts {
             ..self.refs.clone()
         }
     }
+}
+
+/// An image as a chain of kustomizations deploys it (see
+/// [`RepoFacts::kustomize_renders`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The name, without tag or digest.
+    pub name: String,
+    /// `:tag`, `@digest`, both, or empty.
+    pub rest: String,
+    /// The `images:` entries that changed it, innermost first.
+    pub applied: Vec<KustomizeImage>,
 }
 
 /// The facts of every repository refit reads in one run (or one editor
@@ -851,6 +920,11 @@ pub struct RepoContext {
     /// `build-args`).
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub build_arg_names: BTreeSet<String>,
+    /// Values some build invocation gives a build argument, for any
+    /// Dockerfile (`--build-arg NAME=VALUE` in scripts, Makefiles and CI,
+    /// bake `args`, CI `build-args`): plain values only, a few per name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub build_arg_values: BTreeMap<String, BTreeSet<String>>,
     /// A build invocation whose arguments refit cannot read
     /// (`--build-arg "$@"`, `$(BUILD_ARGS)`, a CI expression): then any
     /// build argument may be set.
