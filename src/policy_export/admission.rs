@@ -1,0 +1,454 @@
+//! Kubernetes admission: a `ValidatingAdmissionPolicy` (CEL), a Kyverno
+//! `ClusterPolicy` (the same CEL, plus the rewrites as mutations) and
+//! Gatekeeper constraints for the gatekeeper-library templates.
+
+use super::matching::{self, Matcher, Regexes};
+use super::{Export, File, NAME, Spec, yaml};
+use serde_json::{Value, json};
+
+/// One check: the refit rule it carries, its CEL over every image, and the
+/// message a refused object gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub code: &'static str,
+    pub expression: String,
+    pub message: String,
+}
+
+/// A regex as a CEL single-quoted string literal.
+fn lit(regex: &str) -> String {
+    let mut out = String::from("'");
+    for c in regex.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// The normalized text of image `i` (see `matching`).
+fn normalized() -> String {
+    format!(
+        "(i.matches({d}) ? i : (i.matches({s}) ? 'docker.io/' + i : 'docker.io/library/' + i))",
+        d = lit(matching::DOMAIN),
+        s = lit(matching::SHORT_WITH_NAMESPACE)
+    )
+}
+
+/// Whether image `i` passes a matcher: `docker.io/<one component>` is
+/// tested as written, everything else normalized.
+fn test(m: &Matcher) -> String {
+    let hub = match &m.hub {
+        Some(h) => format!("i.matches({})", lit(h)),
+        None => "false".to_string(),
+    };
+    format!(
+        "(i.matches({}) ? {hub} : {}.matches({}))",
+        lit(matching::HUB_SINGLE),
+        normalized(),
+        lit(&m.normal)
+    )
+}
+
+/// The pod spec of a Pod, a pod template (Deployment, Job, …) or a
+/// CronJob, and every container image in it.
+pub fn variables() -> Vec<(String, String)> {
+    let spec = "object.kind == 'Pod' ? object.spec : (object.kind == 'CronJob' ? \
+                object.spec.jobTemplate.spec.template.spec : object.spec.template.spec)";
+    let list = |field: &str| {
+        format!("(has(variables.podSpec.{field}) ? variables.podSpec.{field}.map(c, c.image) : [])")
+    };
+    vec![
+        ("podSpec".to_string(), spec.to_string()),
+        (
+            "images".to_string(),
+            format!(
+                "{} + {} + {}",
+                list("containers"),
+                list("initContainers"),
+                list("ephemeralContainers")
+            ),
+        ),
+    ]
+}
+
+/// The checks the spec turns on, in rule order.
+pub fn checks(spec: &Spec) -> Vec<Check> {
+    let r = Regexes::of(&spec.policy);
+    let all = |body: String| format!("variables.images.all(i, {body})");
+    let mut out = Vec::new();
+    let mut push = |code: &'static str, body: String, message: String| {
+        out.push(Check {
+            code,
+            expression: all(body),
+            message,
+        });
+    };
+    if spec.require_registry {
+        push(
+            "REG001",
+            format!("i.matches({})", lit(matching::DOMAIN)),
+            "every image names its registry (refit REG001): write docker.io/library/node:22, \
+             not node:22"
+                .to_string(),
+        );
+    }
+    if spec.canonical_hub {
+        push(
+            "REG003",
+            format!("!i.matches({})", lit(&matching::non_canonical())),
+            "Docker Hub images are written docker.io/library/NAME or docker.io/ORG/NAME (refit \
+             REG003): no legacy host alias, no docker.io/NAME"
+                .to_string(),
+        );
+    }
+    if spec.trusted {
+        if let Some(deny) = &r.deny {
+            push(
+                "REG005",
+                format!("!{}", test(deny)),
+                format!(
+                    "an image comes from a denied registry (refit REG005): {}",
+                    spec.policy.deny.join(", ")
+                ),
+            );
+        }
+        if let Some(allow) = &r.allow {
+            let mut allowed = spec.policy.allow.clone();
+            allowed.extend(spec.policy.proxies.iter().map(|p| format!("{}/*", p.via)));
+            push(
+                "REG005",
+                test(allow),
+                format!(
+                    "an image comes from a registry the policy does not allow (refit REG005); \
+                     allowed: {}",
+                    allowed.join(", ")
+                ),
+            );
+        }
+    }
+    if spec.proxied
+        && let Some(upstream) = &r.upstream
+    {
+        let routes: Vec<String> = spec
+            .policy
+            .proxies
+            .iter()
+            .map(|p| format!("{} through {}", p.upstream, p.via))
+            .collect();
+        push(
+            "REG006",
+            format!("!{}", test(upstream)),
+            format!(
+                "an image bypasses its pull-through cache (refit REG006): {}",
+                routes.join(", ")
+            ),
+        );
+    }
+    if spec.rewritten
+        && let (Some(from), Some(to)) = (&r.rewrite_from, &r.rewrite_to)
+    {
+        let moves: Vec<String> = spec
+            .policy
+            .rewrites
+            .iter()
+            .map(|w| format!("{} -> {}", w.from, w.to))
+            .collect();
+        push(
+            "REG007",
+            format!("!{} || {}", test(from), test(to)),
+            format!(
+                "an image lives under a name the organisation moved (refit REG007): {}",
+                moves.join(", ")
+            ),
+        );
+    }
+    if spec.require_tag {
+        push(
+            "TAG001",
+            format!("i.matches({}) || i.contains('@')", lit(matching::TAG)),
+            "every image has a tag or a digest (refit TAG001): no tag means latest".to_string(),
+        );
+    }
+    if spec.forbid_latest {
+        push(
+            "TAG002",
+            format!("!i.matches({})", lit(matching::LATEST)),
+            "no image uses the latest tag without a digest (refit TAG002)".to_string(),
+        );
+    }
+    if spec.require_digest {
+        push(
+            "TAG004",
+            "i.contains('@')".to_string(),
+            "every image is pinned by digest (refit TAG004)".to_string(),
+        );
+    }
+    out
+}
+
+/// What the CEL-based policies say about short names, for notes and docs.
+fn short_name_note(spec: &Spec) -> String {
+    if spec.require_registry {
+        "short names (node:22) are refused, as REG001 is on; other checks read them normalized \
+         (docker.io/library/node:22)"
+            .to_string()
+    } else {
+        "short names are normalized as the runtime does (node:22 is docker.io/library/node:22)"
+            .to_string()
+    }
+}
+
+fn pod_resources() -> Value {
+    json!([
+        {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"], "resources": ["pods"]},
+        {"apiGroups": ["apps"], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
+         "resources": ["deployments", "replicasets", "statefulsets", "daemonsets"]},
+        {"apiGroups": ["batch"], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"], "resources": ["jobs", "cronjobs"]},
+    ])
+}
+
+pub fn vap(spec: &Spec) -> Export {
+    let checks = checks(spec);
+    let mut notes = vec![short_name_note(spec)];
+    if checks.is_empty() {
+        notes.push("no rule of the policy is on: the policy admits every image".to_string());
+    }
+    let variables: Vec<Value> = variables()
+        .into_iter()
+        .map(|(name, expression)| json!({"name": name, "expression": expression}))
+        .collect();
+    let validations: Vec<Value> = checks
+        .iter()
+        .map(|c| json!({"expression": c.expression, "message": c.message, "reason": "Forbidden"}))
+        .collect();
+    let policy = json!({
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": NAME, "annotations": {"refit.dev/generated-by": "refit policy export --to vap"}},
+        "spec": {
+            "failurePolicy": "Fail",
+            "matchConstraints": {"resourceRules": pod_resources()},
+            "variables": variables,
+            "validations": validations,
+        },
+    });
+    let binding = json!({
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": NAME},
+        "spec": {"policyName": NAME, "validationActions": ["Deny"]},
+    });
+    Export {
+        files: vec![File {
+            path: "validating-admission-policy.yaml".to_string(),
+            text: format!("{}---\n{}", yaml::write(&policy), yaml::write(&binding)),
+        }],
+        notes,
+    }
+}
+
+/// A rewrite as a Kyverno mutation of one container list: the images
+/// under `from` (full or, for Docker Hub, short form) get `to`.
+fn rewrite_rule(index: usize, from: &str, to: &str) -> Value {
+    let boundary = if from.ends_with('/') { "" } else { "(/|:|@|$)" };
+    let mut written = vec![matching::escape(from)];
+    // A Docker Hub namespace can be written without its registry
+    // (`my-org/app`); single-component `library/` names cannot be matched
+    // by a prefix, and are left to the validation.
+    if let Some(rest) = from.strip_prefix("docker.io/")
+        && !rest.is_empty()
+        && !rest.starts_with("library")
+        && rest.contains('/')
+    {
+        written.push(matching::escape(rest));
+    }
+    let regex = format!("^({}){boundary}", written.join("|"));
+    let replacement = if boundary.is_empty() {
+        to.to_string()
+    } else {
+        format!("{to}${{2}}")
+    };
+    let foreach: Vec<Value> = ["containers", "initContainers", "ephemeralContainers"]
+        .iter()
+        .map(|list| {
+            json!({
+                "list": format!("request.object.spec.{list}"),
+                "preconditions": {"all": [{
+                    "key": format!("{{{{ regex_match('{regex}', '{{{{element.image}}}}') }}}}"),
+                    "operator": "Equals",
+                    "value": true,
+                }]},
+                "patchStrategicMerge": {"spec": {list.to_string(): [{
+                    "name": "{{ element.name }}",
+                    "image": format!("{{{{ regex_replace_all('{regex}', '{{{{element.image}}}}', '{replacement}') }}}}"),
+                }]}},
+            })
+        })
+        .collect();
+    json!({
+        "name": format!("rewrite-{}", index + 1),
+        "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
+        "mutate": {"foreach": foreach},
+    })
+}
+
+pub fn kyverno(spec: &Spec) -> Export {
+    let checks = checks(spec);
+    let mut rules: Vec<Value> = Vec::new();
+    if spec.rewritten {
+        for (i, r) in spec.policy.rewrites.iter().enumerate() {
+            rules.push(rewrite_rule(i, &r.from, &r.to));
+        }
+    }
+    if !checks.is_empty() {
+        let variables: Vec<Value> = variables()
+            .into_iter()
+            .map(|(name, expression)| json!({"name": name, "expression": expression}))
+            .collect();
+        let expressions: Vec<Value> = checks
+            .iter()
+            .map(|c| json!({"expression": c.expression, "message": c.message}))
+            .collect();
+        rules.push(json!({
+            "name": "images",
+            "match": {"any": [{"resources": {"kinds": [
+                "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"
+            ]}}]},
+            "validate": {"cel": {"variables": variables, "expressions": expressions}},
+        }));
+    }
+    let policy = json!({
+        "apiVersion": "kyverno.io/v1",
+        "kind": "ClusterPolicy",
+        "metadata": {
+            "name": NAME,
+            "annotations": {
+                "refit.dev/generated-by": "refit policy export --to kyverno",
+                // The CEL reads pod templates itself.
+                "pod-policies.kyverno.io/autogen-controllers": "none",
+            },
+        },
+        "spec": {"validationFailureAction": "Enforce", "background": true, "rules": rules},
+    });
+    let mut notes = vec![short_name_note(spec)];
+    if spec.rewritten && !spec.policy.rewrites.is_empty() {
+        notes.push(
+            "the rewrites mutate Pods before validation; a single-component Docker Hub short \
+             name under a rewrite is not moved, and the validation refuses it"
+                .to_string(),
+        );
+    }
+    Export {
+        files: vec![File {
+            path: "kyverno-policy.yaml".to_string(),
+            text: yaml::write(&policy),
+        }],
+        notes,
+    }
+}
+
+/// The `allowedImages` of `K8sAllowedReposv2` for the policy: exact names
+/// and prefixes that end with `*`, never a bare prefix. What the template
+/// cannot say is in the notes.
+pub fn allowed_images(spec: &Spec, notes: &mut Vec<String>) -> Option<Vec<String>> {
+    let policy = &spec.policy;
+    if !spec.trusted || policy.allow.is_empty() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for p in &policy.allow {
+        let star = p.find('*');
+        let registry_only = !p.contains('/');
+        match star {
+            None if registry_only => out.push(format!("{p}/*")),
+            None => {
+                out.push(format!("{p}:*"));
+                out.push(format!("{p}@*"));
+            }
+            Some(at) if at == p.len() - 1 && !registry_only => out.push(p.clone()),
+            _ => notes.push(format!(
+                "gatekeeper: `{p}` has a `*` the template cannot match (it takes `*` only at the \
+                 end of a name pattern); images it allows are refused"
+            )),
+        }
+    }
+    for proxy in &policy.proxies {
+        out.push(format!("{}/*", proxy.via));
+    }
+    Some(out)
+}
+
+pub fn gatekeeper(spec: &Spec) -> Export {
+    let mut notes = vec![
+        "gatekeeper: the library templates compare images as written; short names (node:22) are \
+         refused"
+            .to_string(),
+    ];
+    let mut docs = Vec::new();
+    let constraint = |kind: &str, parameters: Value| {
+        json!({
+            "apiVersion": "constraints.gatekeeper.sh/v1beta1",
+            "kind": kind,
+            "metadata": {"name": NAME},
+            "spec": {
+                "enforcementAction": "deny",
+                "match": {"kinds": [{"apiGroups": [""], "kinds": ["Pod"]}]},
+                "parameters": parameters,
+            },
+        })
+    };
+    if let Some(images) = allowed_images(spec, &mut notes) {
+        docs.push(constraint(
+            "K8sAllowedReposv2",
+            json!({"allowedImages": images}),
+        ));
+    }
+    if spec.trusted && !spec.policy.deny.is_empty() {
+        notes.push(format!(
+            "gatekeeper: the deny list ({}) has no library template; refit check and the CEL \
+             policies enforce it",
+            spec.policy.deny.join(", ")
+        ));
+    }
+    if spec.proxied && !spec.policy.proxies.is_empty() && spec.policy.allow.is_empty() {
+        notes.push(
+            "gatekeeper: with no allow list, the upstreams of pull-through caches are not refused"
+                .to_string(),
+        );
+    }
+    if spec.rewritten && !spec.policy.rewrites.is_empty() {
+        notes.push(
+            "gatekeeper: the rewrites are not exported (no library template moves images)"
+                .to_string(),
+        );
+    }
+    if spec.require_tag || spec.forbid_latest {
+        if spec.require_tag != spec.forbid_latest {
+            notes.push(
+                "gatekeeper: K8sDisallowedTags refuses both images without a tag and `latest`; \
+                 only one of TAG001 and TAG002 is on"
+                    .to_string(),
+            );
+        }
+        docs.push(constraint("K8sDisallowedTags", json!({"tags": ["latest"]})));
+    }
+    if spec.require_digest {
+        docs.push(constraint("K8sImageDigests", json!({})));
+    }
+    let text = docs
+        .iter()
+        .map(yaml::write)
+        .collect::<Vec<_>>()
+        .join("---\n");
+    Export {
+        files: vec![File {
+            path: "gatekeeper-constraints.yaml".to_string(),
+            text,
+        }],
+        notes,
+    }
+}
