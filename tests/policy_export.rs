@@ -696,3 +696,66 @@ fn short_names_in_the_exported_cel_are_normalized() {
     assert!(cel_admits(&variables, &expressions, &pod("node:22")));
     assert!(!cel_admits(&variables, &expressions, &pod("evil-thing:1")));
 }
+
+/// Kyverno's rewrite mutations, applied in order with the same regexes
+/// (`regex_match`, `regex_replace_all`: Go's regexp, which agrees with
+/// Rust's on these), move each image where refit's REG007 fix moves it.
+#[test]
+fn kyverno_rewrites_move_images_as_refit_does() {
+    let dir = project(
+        r#"
+[[rewrite]]
+from = "docker.io/my-org"
+to = "ghcr.io/my-org"
+[[rewrite]]
+from = "docker.io/my-org/special"
+to = "quay.io/special"
+[[rewrite]]
+from = "ghcr.io/"
+to = "registry.corp.example/ghcr/"
+"#,
+    );
+    let spec = spec_of(dir.path());
+    let settled = regex::Regex::new(&admission::settled(&spec)).unwrap();
+    let replacements: Vec<(regex::Regex, String)> = admission::ordered_rewrites(&spec)
+        .into_iter()
+        .flat_map(|r| admission::rewrite_replacements(&r.from, &r.to))
+        .map(|(re, to)| (regex::Regex::new(&re).unwrap(), to))
+        .collect();
+    let exported = text_of(&spec, Format::Kyverno);
+    assert_eq!(
+        exported.matches("regex_replace_all").count(),
+        3 * replacements.len(),
+        "one mutation per container list and replacement"
+    );
+    for image in [
+        "docker.io/my-org/app:1",
+        "my-org/app:1",
+        "my-org:1",
+        "docker.io/my-org:1",
+        "docker.io/my-organisation/app:1",
+        "docker.io/my-org/special:2",
+        "my-org/special/x:2",
+        "ghcr.io/my-org/app:1",
+        "ghcr.io/other/x:1",
+        "docker.io/library/node:22",
+        "quay.io/special:1",
+    ] {
+        let mut moved = image.to_string();
+        for (re, to) in &replacements {
+            if re.is_match(&moved) && !settled.is_match(&moved) {
+                moved = re.replace_all(&moved, to.as_str()).into_owned();
+            }
+        }
+        let reference = refit::reference::Reference::parse_normalized(image).unwrap();
+        let want = spec
+            .policy
+            .rewrite_for(&reference.normalized_name())
+            .map(|(_, name)| name)
+            .unwrap_or_else(|| reference.normalized_name());
+        let got = refit::reference::Reference::parse_normalized(&moved)
+            .unwrap()
+            .normalized_name();
+        assert_eq!(got, want, "{image} became {moved}");
+    }
+}

@@ -101,7 +101,7 @@ pub fn checks(spec: &Spec) -> Vec<Check> {
             "REG003",
             format!("!i.matches({})", lit(&matching::non_canonical())),
             "Docker Hub images are written docker.io/library/NAME or docker.io/ORG/NAME (refit \
-             REG003): no legacy host alias, no docker.io/NAME"
+             REG003): no legacy host alias such as index.docker.io"
                 .to_string(),
         );
     }
@@ -251,37 +251,79 @@ pub fn vap(spec: &Spec) -> Export {
     }
 }
 
-/// A rewrite as a Kyverno mutation of one container list: the images
-/// under `from` (full or, for Docker Hub, short form) get `to`.
-fn rewrite_rule(index: usize, from: &str, to: &str) -> Value {
-    let boundary = if from.ends_with('/') { "" } else { "(/|:|@|$)" };
-    let mut written = vec![matching::escape(from)];
-    // A Docker Hub namespace can be written without its registry
-    // (`my-org/app`); single-component `library/` names cannot be matched
-    // by a prefix, and are left to the validation.
+/// The regex replacements that carry out one rewrite on images as
+/// written, as Kyverno's `regex_replace_all` (Go's regexp) applies them:
+/// the full form, and for a Docker Hub namespace its short form
+/// (`my-org/app`). A single-component short name (`node`, which is
+/// `docker.io/library/node`) cannot be matched by a prefix; such rewrites
+/// are left to the validation.
+pub fn rewrite_replacements(from: &str, to: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    // `docker.io/my-org:1` is `docker.io/library/my-org`, not under
+    // `docker.io/my-org`: a one-component Docker Hub prefix needs its `/`.
+    let hub_single = from
+        .strip_prefix("docker.io/")
+        .is_some_and(|rest| !rest.contains('/'));
+    let full = if from.ends_with('/') {
+        (format!("^{}", matching::escape(from)), to.to_string())
+    } else if hub_single {
+        (format!("^{}/", matching::escape(from)), format!("{to}/"))
+    } else {
+        (
+            format!("^{}(/|:|@|$)", matching::escape(from)),
+            format!("{to}${{1}}"),
+        )
+    };
+    out.push(full);
     if let Some(rest) = from.strip_prefix("docker.io/")
         && !rest.is_empty()
-        && !rest.starts_with("library")
-        && rest.contains('/')
+        && rest.split('/').next() != Some("library")
     {
-        written.push(matching::escape(rest));
+        let short = if rest.contains('/') {
+            if rest.ends_with('/') {
+                (format!("^{}", matching::escape(rest)), to.to_string())
+            } else {
+                (
+                    format!("^{}(/|:|@|$)", matching::escape(rest)),
+                    format!("{to}${{1}}"),
+                )
+            }
+        } else {
+            // `my-org/…` only: `my-org:1` is `docker.io/library/my-org`.
+            (format!("^{}/", matching::escape(rest)), format!("{to}/"))
+        };
+        out.push(short);
     }
-    let regex = format!("^({}){boundary}", written.join("|"));
-    let replacement = if boundary.is_empty() {
-        to.to_string()
-    } else {
-        format!("{to}${{2}}")
-    };
+    out
+}
+
+/// The rewrites in the order Kyverno applies them: the longest `from`
+/// first; an image already under some `to` is not moved again.
+pub fn ordered_rewrites(spec: &Spec) -> Vec<&crate::policy::Rewrite> {
+    let mut rewrites: Vec<&crate::policy::Rewrite> = spec.policy.rewrites.iter().collect();
+    rewrites.sort_by_key(|r| std::cmp::Reverse(r.from.len()));
+    rewrites
+}
+
+/// A rewrite as a Kyverno mutation of each container list.
+fn rewrite_rule(index: usize, regex: &str, replacement: &str, settled: &str) -> Value {
     let foreach: Vec<Value> = ["containers", "initContainers", "ephemeralContainers"]
         .iter()
         .map(|list| {
             json!({
                 "list": format!("request.object.spec.{list}"),
-                "preconditions": {"all": [{
-                    "key": format!("{{{{ regex_match('{regex}', '{{{{element.image}}}}') }}}}"),
-                    "operator": "Equals",
-                    "value": true,
-                }]},
+                "preconditions": {"all": [
+                    {
+                        "key": format!("{{{{ regex_match('{regex}', '{{{{element.image}}}}') }}}}"),
+                        "operator": "Equals",
+                        "value": true,
+                    },
+                    {
+                        "key": format!("{{{{ regex_match('{settled}', '{{{{element.image}}}}') }}}}"),
+                        "operator": "Equals",
+                        "value": false,
+                    },
+                ]},
                 "patchStrategicMerge": {"spec": {list.to_string(): [{
                     "name": "{{ element.name }}",
                     "image": format!("{{{{ regex_replace_all('{regex}', '{{{{element.image}}}}', '{replacement}') }}}}"),
@@ -296,12 +338,22 @@ fn rewrite_rule(index: usize, from: &str, to: &str) -> Value {
     })
 }
 
+/// Images under some rewrite's `to`, as written (rewrites never chain).
+pub fn settled(spec: &Spec) -> String {
+    matching::any(spec.policy.rewrites.iter().map(|r| matching::under(&r.to)))
+        .unwrap_or_else(|| "$^".to_string())
+}
+
 pub fn kyverno(spec: &Spec) -> Export {
     let checks = checks(spec);
     let mut rules: Vec<Value> = Vec::new();
     if spec.rewritten {
-        for (i, r) in spec.policy.rewrites.iter().enumerate() {
-            rules.push(rewrite_rule(i, &r.from, &r.to));
+        let settled = settled(spec);
+        let replacements = ordered_rewrites(spec)
+            .into_iter()
+            .flat_map(|r| rewrite_replacements(&r.from, &r.to));
+        for (i, (regex, replacement)) in replacements.enumerate() {
+            rules.push(rewrite_rule(i, &regex, &replacement, &settled));
         }
     }
     if !checks.is_empty() {

@@ -134,7 +134,7 @@ pub fn dockerfile_rego(spec: &Spec) -> Export {
         rule(
             "REG003",
             format!("regex.match({}, ref)", raw(&matching::non_canonical())),
-            "Docker Hub is written as a legacy alias or without library/",
+            "Docker Hub is written through a legacy host alias",
         );
     }
     if spec.trusted {

@@ -333,7 +333,7 @@ mod tests {
             "docker.io/my-organisation/app"
         ));
         assert!(!is(&under("localhost"), "localhost:5000/app"));
-        assert!(is(&DOMAIN.to_string(), "localhost:5000/app"));
+        assert!(is(DOMAIN, "localhost:5000/app"));
         assert!(!is(DOMAIN, "node:20"));
         assert!(!is(DOMAIN, "my-org/app:1"));
         assert!(!is(&non_canonical(), "docker.io/node:20"));

@@ -13,8 +13,23 @@ pub fn write(value: &Value) -> String {
     out
 }
 
+/// Whether a string can be written plain: letters, digits and `._/-`,
+/// starting with a letter or digit, and not read as another type.
+fn plain(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c))
+        && !matches!(
+            lower.as_str(),
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n"
+        )
+        && !crate::sources::yaml::looks_numeric(s)
+}
+
 fn scalar(value: &Value) -> String {
     match value {
+        Value::String(s) if plain(s) => s.clone(),
         Value::String(s) => serde_json::to_string(s).unwrap_or_default(),
         Value::Null => "null".to_string(),
         Value::Array(a) if a.is_empty() => "[]".to_string(),
@@ -131,6 +146,7 @@ mod tests {
             "n": 3,
             "flag": true,
             "quote": "it's \"quoted\"\n",
+            "plain": ["v1", "1.10", "yes", "a/b-c.d", "", "-x"],
         });
         let text = write(&value);
         let back = read(&text).unwrap();
