@@ -266,12 +266,53 @@ fn short(value: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    if text.chars().count() > 100 {
-        let head: String = text.chars().take(97).collect();
+    if text.chars().count() > 240 {
+        let head: String = text.chars().take(237).collect();
         format!("`{head}...`")
     } else {
         format!("`{text}`")
     }
+}
+
+/// Entries by their name (`name`, else `message`, `list`, `prefix`,
+/// `location`), when every entry has a distinct one.
+fn keyed(items: &[Value]) -> Option<Vec<(String, &Value)>> {
+    let mut out: Vec<(String, &Value)> = Vec::new();
+    for item in items {
+        let key = ["name", "message", "list", "prefix", "location"]
+            .iter()
+            .find_map(|k| item.get(*k).and_then(Value::as_str))?;
+        if out.iter().any(|(k, _)| k == key) {
+            return None;
+        }
+        out.push((key.to_string(), item));
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Two long strings cut to where they differ, with a little context.
+fn changed(a: &str, b: &str) -> (String, String) {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let cut = |s: &[char]| {
+        let start = prefix.saturating_sub(20);
+        let end = (s.len() - suffix + 20).min(s.len());
+        let mut text: String = s[start..end].iter().collect();
+        if text.chars().count() > 160 {
+            text = text.chars().take(157).collect::<String>() + "...";
+        }
+        let head = if start > 0 { "..." } else { "" };
+        let tail = if end < s.len() { "..." } else { "" };
+        format!("{head}{text}{tail}")
+    };
+    (cut(&a), cut(&b))
 }
 
 /// The differences between what refit exports (`want`) and what is
@@ -313,18 +354,36 @@ fn diff(path: &str, want: &Value, have: &Value, strict: bool, out: &mut Vec<Stri
                 ));
             }
         }
-        (Value::Array(w), Value::Array(h)) => {
-            for (i, (wv, hv)) in w.iter().zip(h).enumerate() {
-                diff(&format!("{path}[{i}]"), wv, hv, strict, out);
+        (Value::Array(w), Value::Array(h)) => match (keyed(w), keyed(h)) {
+            // Rules and entries with a name (or message) pair up by it, so
+            // one rule added does not shift every other.
+            (Some(wk), Some(hk)) => {
+                for (k, wv) in &wk {
+                    match hk.iter().find(|(hkey, _)| hkey == k) {
+                        Some((_, hv)) => diff(&format!("{path}[{k}]"), wv, hv, strict, out),
+                        None => out.push(format!(
+                            "{path}: missing {}",
+                            short(&Value::from(k.as_str()))
+                        )),
+                    }
+                }
+                for (k, _) in hk.iter().filter(|(k, _)| !wk.iter().any(|(w, _)| w == k)) {
+                    out.push(format!("{path}: extra {}", short(&Value::from(k.as_str()))));
+                }
             }
-            if w.len() != h.len() {
-                out.push(format!(
-                    "{path} has {} entries, refit.toml gives {}",
-                    h.len(),
-                    w.len()
-                ));
+            _ => {
+                for (i, (wv, hv)) in w.iter().zip(h).enumerate() {
+                    diff(&format!("{path}[{i}]"), wv, hv, strict, out);
+                }
+                if w.len() != h.len() {
+                    out.push(format!(
+                        "{path} has {} entries, refit.toml gives {}",
+                        h.len(),
+                        w.len()
+                    ));
+                }
             }
-        }
+        },
         (w, h) if w == h => {}
         (Value::String(ws), Value::String(hs)) if path.ends_with("Dockerfile.rego`") => {
             let line = ws
@@ -338,6 +397,10 @@ fn diff(path: &str, want: &Value, have: &Value, strict: bool, out: &mut Vec<Stri
                 "{path} differs from the exported policy, first at {}",
                 short(&Value::from(line))
             ));
+        }
+        (Value::String(ws), Value::String(hs)) => {
+            let (had, gives) = changed(hs, ws);
+            out.push(format!("{path} is `{had}`: refit.toml gives `{gives}`"));
         }
         (w, h) => out.push(format!(
             "{path} is {}: refit.toml gives {}",
