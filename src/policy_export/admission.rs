@@ -431,6 +431,12 @@ pub fn allowed_images(spec: &Spec, notes: &mut Vec<String>) -> Option<Vec<String
     for proxy in &policy.proxies {
         out.push(format!("{}/*", proxy.via));
     }
+    for upstream in super::allowed_upstreams(spec) {
+        notes.push(format!(
+            "gatekeeper: `{upstream}` is allowed and has a pull-through cache; the template \
+             admits it directly (REG006 is left to refit check and the CEL policies)"
+        ));
+    }
     Some(out)
 }
 

@@ -33,6 +33,12 @@ pub fn registries(spec: &Spec, notes: &mut Vec<String>, tool: &str) -> Option<Ve
     for proxy in &policy.proxies {
         add(proxy.via.split('/').next().unwrap_or(&proxy.via));
     }
+    for upstream in super::allowed_upstreams(spec) {
+        notes.push(format!(
+            "{tool}: `{upstream}` is allowed and has a pull-through cache; {tool} admits it \
+             directly (REG006 is left to refit check)"
+        ));
+    }
     // refit reads `index.docker.io` as Docker Hub (REG003 reports it).
     if policy
         .allow

@@ -93,6 +93,26 @@ impl Spec {
     }
 }
 
+/// The caches whose upstream the allow list also admits: tools that only
+/// allow (the Gatekeeper library, hadolint) cannot refuse that upstream, as
+/// REG006 does.
+pub fn allowed_upstreams(spec: &Spec) -> Vec<&str> {
+    if !spec.proxied {
+        return Vec::new();
+    }
+    spec.policy
+        .proxies
+        .iter()
+        .map(|p| p.upstream.as_str())
+        .filter(|upstream| {
+            spec.policy.allow.iter().any(|pattern| {
+                let registry = pattern.split('/').next().unwrap_or(pattern);
+                crate::policy::pattern_matches(registry, upstream, upstream)
+            })
+        })
+        .collect()
+}
+
 /// An export format (`--to`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Format {
