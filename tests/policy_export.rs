@@ -810,3 +810,4 @@ fn kyverno_policy_fits_the_published_crd_schema() {
     wrong["spec"]["validationFailureAction"] = json!("Sometimes");
     assert!(!validator.is_valid(&wrong));
 }
+

@@ -15,8 +15,12 @@ pub struct Check {
     pub message: String,
 }
 
-/// A regex as a CEL single-quoted string literal.
+/// A regex as a CEL string literal: raw (`r'…'`, backslashes as written)
+/// when it can be, else single-quoted with escapes.
 fn lit(regex: &str) -> String {
+    if !regex.contains(['\'', '\n', '\r']) {
+        return format!("r'{regex}'");
+    }
     let mut out = String::from("'");
     for c in regex.chars() {
         match c {
