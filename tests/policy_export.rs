@@ -622,6 +622,31 @@ fn runtime_mirror_files_read_back_and_pass_refit_check() {
     assert_eq!(report["files_checked"], 5, "{report}");
     assert_eq!(report["diagnostics"], json!([]), "{report}");
     assert!(checked.status.success());
+    // Every exported file, admission policies and Dockerfile.rego included,
+    // is something `refit check` reads without an error.
+    let all = Command::cargo_bin("refit")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--isolated",
+            "--output-format",
+            "json",
+            "--no-cache",
+            "out",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&all.stdout).unwrap();
+    let codes: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    // Kyverno's `{{ }}` expressions make its policy a template (a note).
+    assert_eq!(codes, ["N001"], "{report}");
+    assert!(all.status.success(), "{report}");
 }
 
 // ---------------------------------------------------------------- drift
@@ -810,4 +835,3 @@ fn kyverno_policy_fits_the_published_crd_schema() {
     wrong["spec"]["validationFailureAction"] = json!("Sometimes");
     assert!(!validator.is_valid(&wrong));
 }
-
