@@ -208,7 +208,9 @@ fn short_name_note(spec: &Spec) -> String {
 
 fn pod_resources() -> Value {
     json!([
-        {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"], "resources": ["pods"]},
+        // `kubectl debug` adds ephemeral containers through a subresource.
+        {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
+         "resources": ["pods", "pods/ephemeralcontainers"]},
         {"apiGroups": ["apps"], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
          "resources": ["deployments", "replicasets", "statefulsets", "daemonsets"]},
         {"apiGroups": ["batch"], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"], "resources": ["jobs", "cronjobs"]},
@@ -372,7 +374,8 @@ pub fn kyverno(spec: &Spec) -> Export {
         rules.push(json!({
             "name": "images",
             "match": {"any": [{"resources": {"kinds": [
-                "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"
+                "Pod", "Pod/ephemeralcontainers", "Deployment", "ReplicaSet", "StatefulSet",
+                "DaemonSet", "Job", "CronJob"
             ]}}]},
             "validate": {"cel": {"variables": variables, "expressions": expressions}},
         }));
