@@ -835,3 +835,61 @@ fn kyverno_policy_fits_the_published_crd_schema() {
     wrong["spec"]["validationFailureAction"] = json!("Sometimes");
     assert!(!validator.is_valid(&wrong));
 }
+
+/// Mirrors spoken to over plain HTTP (written `http://`, or in
+/// `[registries] insecure`) stay plain HTTP in every runtime's settings.
+#[test]
+fn plain_http_mirrors_stay_plain_http() {
+    let dir = project(
+        r#"
+[registries]
+mirrors = ["http://localhost:5001", "mirror.gcr.io"]
+insecure = ["cache.internal:5000"]
+proxies = [{ upstream = "docker.io", via = "cache.internal:5000/hub" }]
+"#,
+    );
+    let spec = spec_of(dir.path());
+    let containerd = export(&spec, Format::Containerd);
+    let hosts = &containerd.files[0];
+    assert_eq!(hosts.path, "certs.d/docker.io/hosts.toml");
+    let sites =
+        refit::sources::daemon::extract_containerd_hosts(&hosts.text, Some("docker.io")).unwrap();
+    let raw: Vec<&str> = sites.iter().map(|s| s.raw.as_str()).collect();
+    assert_eq!(
+        raw,
+        [
+            "http://cache.internal:5000/v2/hub",
+            "http://localhost:5001",
+            "https://mirror.gcr.io"
+        ]
+    );
+    let daemon: Value = serde_json::from_str(&text_of(&spec, Format::DaemonJson)).unwrap();
+    assert_eq!(
+        daemon,
+        json!({
+            "registry-mirrors": ["http://localhost:5001", "https://mirror.gcr.io"],
+            "insecure-registries": ["localhost:5001"],
+        })
+    );
+    let buildkit: toml::Value = toml::from_str(&text_of(&spec, Format::Buildkitd)).unwrap();
+    assert_eq!(
+        buildkit["registry"]["docker.io"]["mirrors"],
+        toml::Value::Array(vec![
+            "cache.internal:5000/hub".into(),
+            "localhost:5001".into(),
+            "mirror.gcr.io".into()
+        ])
+    );
+    assert_eq!(buildkit["registry"]["localhost:5001"]["http"], true.into());
+    assert_eq!(
+        buildkit["registry"]["cache.internal:5000"]["http"],
+        true.into()
+    );
+    let conf: toml::Value = toml::from_str(&text_of(&spec, Format::RegistriesConf)).unwrap();
+    let mirrors = conf["registry"][0]["mirror"].as_array().unwrap();
+    let insecure: Vec<bool> = mirrors
+        .iter()
+        .map(|m| m.get("insecure").and_then(toml::Value::as_bool) == Some(true))
+        .collect();
+    assert_eq!(insecure, [true, true, false]);
+}

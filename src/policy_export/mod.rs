@@ -27,6 +27,8 @@ pub struct Spec {
     pub policy: Policy,
     /// `[registries] mirrors`: Docker Hub mirrors.
     pub mirrors: Vec<String>,
+    /// `[registries] insecure`: hosts spoken to over plain HTTP.
+    pub insecure: Vec<String>,
     /// REG001: every reference names its registry.
     pub require_registry: bool,
     /// REG003: no legacy Docker Hub host alias.
@@ -65,6 +67,11 @@ impl Spec {
                 .registries
                 .as_ref()
                 .and_then(|r| r.mirrors.clone())
+                .unwrap_or_default(),
+            insecure: raw
+                .registries
+                .as_ref()
+                .and_then(|r| r.insecure.clone())
                 .unwrap_or_default(),
             require_registry: on("REG001"),
             canonical_hub: on("REG003"),
