@@ -676,6 +676,12 @@ fn drift_is_found_and_named() {
     );
     assert!(stored.contains("matchPolicy"), "{stored}");
     std::fs::write(&vap, stored).unwrap();
+    // Nor are other teams' policies beside refit's.
+    std::fs::write(
+        dir.path().join("deployed/others.yaml"),
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: other\nspec:\n  rules: []\n---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sImageDigests\nmetadata:\n  name: other\nspec: {}\n",
+    )
+    .unwrap();
     Command::cargo_bin("refit")
         .unwrap()
         .current_dir(dir.path())

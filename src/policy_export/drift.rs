@@ -1,6 +1,6 @@
 //! `refit policy check DIR`: deployed policy files, found by kind and name
-//! (YAML objects) or by file name, compared with what `refit.toml` exports
-//! today. Each difference is one [`Drift`]: a missing or extra registry, a
+//! (YAML objects named `refit-image-policy`; other policies are left
+//! alone) or by file name, compared with what `refit.toml` exports today. Each difference is one [`Drift`]: a missing or extra registry, a
 //! different mirror, a changed rule.
 
 use super::{Export, Format, NAME, Spec, export, yaml};
@@ -78,7 +78,8 @@ fn object_pieces(text: &str, file: &Path, out: &mut BTreeMap<Key, Piece>) {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        let Some(format) = format_of_kind(&api, &kind) else {
+        // Other policies in the cluster are not refit's to judge.
+        let Some(format) = format_of_kind(&api, &kind).filter(|_| name == NAME) else {
             continue;
         };
         out.insert(
@@ -247,11 +248,7 @@ pub fn check(spec: &Spec, dir: &Path) -> Result<Vec<Drift>, String> {
         }
     }
     for (key, have) in &deployed {
-        let ours = match key {
-            Key::Object(kind, name) => name == NAME || kind.starts_with("K8s"),
-            Key::File(_) => true,
-        };
-        if ours && !expected.contains_key(key) {
+        if !expected.contains_key(key) {
             out.push(Drift {
                 file: have.file.clone(),
                 message: format!("extra {}: refit.toml no longer exports it", key.describe()),
