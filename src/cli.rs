@@ -71,6 +71,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::online::cli::RegistryCommand,
     },
+    /// Export the registry policy to admission, build and runtime tools,
+    /// or check deployed copies for drift.
+    Policy {
+        #[command(subcommand)]
+        command: crate::policy_export::cli::PolicyCommand,
+    },
     /// Run the language server (LSP over stdio) for editors.
     #[command(long_about = crate::server::HELP)]
     Server,
@@ -419,6 +425,7 @@ pub fn run() -> ExitCode {
         Command::Pin(args) => crate::online::cli::pin(args),
         Command::Registry { command } => crate::online::cli::registry(command),
         Command::Clean { paths } => clean(paths),
+        Command::Policy { command } => crate::policy_export::cli::run(command),
         Command::Server => match crate::server::run_stdio() {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

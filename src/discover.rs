@@ -21,10 +21,10 @@ pub fn classify(path: &Path) -> Option<FileKind> {
         return None;
     }
     // Files about a Dockerfile rather than one (`Dockerfile-windows.snap`,
-    // `Dockerfile_dev.sh`).
+    // `Dockerfile_dev.sh`; `Dockerfile.rego`, a Docker build policy).
     const NOT_DOCKERFILE: &[&str] = &[
         ".snap", ".txt", ".sh", ".ps1", ".py", ".json", ".yaml", ".yml", ".toml", ".orig", ".bak",
-        ".rej", ".swp", ".diff", ".patch",
+        ".rej", ".swp", ".diff", ".patch", ".rego",
     ];
     let about = NOT_DOCKERFILE.iter().any(|e| lower.ends_with(e));
     // `Dockerfile-windows`, `Dockerfile_dev`: a separator after the name.
@@ -599,6 +599,8 @@ mod tests {
             "Dockerfile.dockerignore",
             "Dockerfile-windows.snap",
             "Dockerfile_dev.sh",
+            "Dockerfile.rego",
+            "app.Dockerfile.rego",
             "README.md",
             "Dockerfile.md",
             "Chart.yaml",

@@ -23,6 +23,7 @@ pub mod marks;
 pub mod official;
 pub mod online;
 pub mod policy;
+pub mod policy_export;
 pub mod realpath;
 pub mod reference;
 pub mod report;
