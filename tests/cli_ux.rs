@@ -985,3 +985,23 @@ fn a_missing_path_is_named_as_missing_per_path() {
         "{out}"
     );
 }
+
+/// `refit rules | head -1`: a reader that goes away ends refit quietly,
+/// as it ends `cat`, never with a panic.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    for args in [&["rules"][..], &["rule", "--all"], &["man"]] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_refit"))
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("refit runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
+    }
+}
