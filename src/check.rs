@@ -121,6 +121,7 @@ fn template_placeholders(
             | FileKind::Circleci
             | FileKind::BitbucketPipelines
             | FileKind::AzurePipelines
+            | FileKind::Bake
     ) {
         return;
     }
@@ -253,6 +254,7 @@ fn extract_sites(
         FileKind::Circleci => sources::other_ci::extract_circleci(text),
         FileKind::BitbucketPipelines => sources::other_ci::extract_bitbucket(text),
         FileKind::AzurePipelines => sources::other_ci::extract_azure(text),
+        FileKind::Bake => sources::bake::extract(text),
         // Manifests are read above.
         FileKind::Kubernetes => Ok(Vec::new()),
     };

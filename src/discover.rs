@@ -44,6 +44,9 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if crate::kind::is_devcontainer(path) {
         return Some(FileKind::Devcontainer);
     }
+    if crate::kind::is_bake(&lower) {
+        return Some(FileKind::Bake);
+    }
     if let Some(section) = crate::kind::quadlet_section(&lower) {
         return is_quadlet_file(path, section).then_some(FileKind::Quadlet);
     }
@@ -260,7 +263,8 @@ pub const STDIN_NAMES: &str = "`Dockerfile`, `*.Dockerfile`, `Containerfile`, `c
     `.gitlab-ci.yml`, `.github/workflows/*.yml`, `kustomization.yaml`, `daemon.json`, \
     `buildkitd.toml`, `hosts.toml`, `registries.conf`, `devcontainer.json`, Quadlet units \
     (`*.container`, `*.image`, `*.build`, `*.volume`, `*.kube`, `*.pod`), \
-    `.circleci/config.yml`, `bitbucket-pipelines.yml`, `azure-pipelines.yml`";
+    `.circleci/config.yml`, `bitbucket-pipelines.yml`, `azure-pipelines.yml`, \
+    `docker-bake.hcl`, `docker-bake.json`";
 
 /// The first instruction (after comments, parser directives and blank
 /// lines) is `FROM` or `ARG`, as BuildKit requires.
@@ -625,6 +629,10 @@ mod tests {
             ("azure-pipelines-release.yaml", FileKind::AzurePipelines),
             ("azure-pipelines/build.yml", FileKind::AzurePipelines),
             (".azuredevops/ci.yml", FileKind::AzurePipelines),
+            ("docker-bake.hcl", FileKind::Bake),
+            ("docker-bake.json", FileKind::Bake),
+            ("docker-bake.override.hcl", FileKind::Bake),
+            ("build/docker-bake.release.json", FileKind::Bake),
         ] {
             assert_eq!(classify(Path::new(name)), Some(kind), "{name}");
         }

@@ -37,6 +37,9 @@ pub enum FileKind {
     BitbucketPipelines,
     /// `azure-pipelines.yml` and the pipeline files beside it.
     AzurePipelines,
+    /// Docker Bake: `docker-bake.hcl`, `docker-bake.json` and their
+    /// `docker-bake.*.hcl` / `.json` variants (`docker-bake.override.hcl`).
+    Bake,
 }
 
 impl FileKind {
@@ -59,6 +62,7 @@ impl FileKind {
             FileKind::Circleci => "circleci",
             FileKind::BitbucketPipelines => "bitbucket-pipelines",
             FileKind::AzurePipelines => "azure-pipelines",
+            FileKind::Bake => "bake",
         }
     }
 }
@@ -162,4 +166,17 @@ pub fn other_ci(path: &Path, stem: &str) -> Option<FileKind> {
         Some("azure-pipelines" | ".azure-pipelines" | ".azuredevops")
     );
     (azure_name || azure_folder).then_some(FileKind::AzurePipelines)
+}
+
+/// A Docker Bake file by its (lower-case) name: `docker-bake.hcl`,
+/// `docker-bake.json`, `docker-bake.override.hcl` / `.json` (the names
+/// `docker buildx bake` looks for), and other `docker-bake.*.hcl` /
+/// `.json` files passed with `--file` (`docker-bake.release.hcl`).
+pub fn is_bake(lower_name: &str) -> bool {
+    let Some(rest) = lower_name.strip_prefix("docker-bake") else {
+        return false;
+    };
+    rest == ".hcl"
+        || rest == ".json"
+        || (rest.starts_with('.') && (rest.ends_with(".hcl") || rest.ends_with(".json")))
 }

@@ -48,6 +48,10 @@ pub enum SiteKind {
     /// a container resource's `image` or a job's `container` in Azure
     /// Pipelines
     AzurePipelines,
+    /// a `docker-image://` value of a Docker Bake target's `contexts`
+    BakeContext,
+    /// a Docker Bake target's `tags`: the name of a build output
+    BakeTag,
 }
 
 impl SiteKind {
@@ -71,6 +75,8 @@ impl SiteKind {
             SiteKind::Circleci => "CircleCI",
             SiteKind::BitbucketPipelines => "Bitbucket Pipelines",
             SiteKind::AzurePipelines => "Azure Pipelines",
+            SiteKind::BakeContext => "bake context",
+            SiteKind::BakeTag => "bake tag",
         }
     }
 }

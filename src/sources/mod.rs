@@ -1,5 +1,6 @@
 //! Front-ends: one per file kind, each turning text into image sites.
 
+pub mod bake;
 pub mod ci;
 pub mod common;
 pub mod compose;

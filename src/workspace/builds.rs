@@ -170,60 +170,59 @@ pub(super) fn devcontainer(
     args.entry(file).or_default().push(map);
 }
 
-/// Quoted strings inside the `[...]` or `{...}` that follows `key =`.
-pub(super) fn hcl_block<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find(key) {
-        let before_ok = rest[..at]
-            .chars()
-            .next_back()
-            .is_none_or(|c| c.is_whitespace());
-        let after = rest[at + key.len()..].trim_start();
-        rest = &rest[at + key.len()..];
-        if !before_ok {
-            continue;
+/// A bake file (`docker-bake.hcl`, `docker-bake.json`), read by its
+/// front-end's evaluation ([`crate::sources::bake::facts`]): `tags` are
+/// images the repository builds, `contexts` names it passes, and each
+/// target's `args` go to the Dockerfile its `context` and `dockerfile`
+/// name (the context relative to the bake file's folder, where `docker
+/// buildx bake` runs by default), as Compose `build.args` do.
+pub(super) fn bake(
+    path: &Path,
+    text: &str,
+    ctx: &mut RepoContext,
+    args: &mut BTreeMap<PathBuf, Vec<BTreeMap<String, String>>>,
+) {
+    let Some(facts) = crate::sources::bake::facts(text) else {
+        return;
+    };
+    for tag in &facts.tags {
+        local_name(ctx, tag);
+    }
+    for name in facts.contexts {
+        if !name.is_empty() {
+            ctx.named_contexts.insert(name);
         }
-        let Some(after) = after.strip_prefix('=') else {
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    for build in facts.builds {
+        if build.args_unknown {
+            ctx.build_args_unknown.get_or_insert_with(|| {
+                format!(
+                    "bake target `{}` sets `args` refit cannot evaluate",
+                    build.target
+                )
+            });
+        }
+        let file = build
+            .context
+            .zip(build.dockerfile)
+            .and_then(|(c, d)| crate::realpath::canonical(&dir.join(c).join(d)).ok());
+        let Some(file) = file else {
+            for name in build.args.keys() {
+                build_arg_name(ctx, name, "a bake target's `args`");
+            }
             continue;
         };
-        let after = after.trim_start();
-        let close = match after.chars().next() {
-            Some('[') => ']',
-            Some('{') => '}',
-            _ => continue,
-        };
-        let end = after.find(close).unwrap_or(after.len());
-        out.push(&after[1.min(end)..end]);
-    }
-    out
-}
-
-pub(super) fn bake(text: &str, ctx: &mut RepoContext) {
-    for list in hcl_block(text, "tags") {
-        for tag in list.split(',') {
-            let tag = tag.trim().trim_matches('"');
-            if !tag.is_empty() && !tag.contains("${") {
-                local_name(ctx, tag);
-            }
+        if !build.args.is_empty() {
+            let names = ctx.dockerfile_arg_names.entry(file.clone()).or_default();
+            names.extend(build.args.keys().cloned());
         }
-    }
-    for map in hcl_block(text, "args") {
-        for line in map.split([',', '\n']) {
-            if let Some((name, _)) = line.split_once('=') {
-                build_arg_name(ctx, name.trim().trim_matches('"'), "a bake target's `args`");
-            }
-        }
-    }
-    for map in hcl_block(text, "contexts") {
-        for line in map.split([',', '\n']) {
-            if let Some((name, _)) = line.split_once('=') {
-                let name = name.trim().trim_matches('"');
-                if !name.is_empty() {
-                    ctx.named_contexts.insert(name.to_string());
-                }
-            }
-        }
+        let map = build
+            .args
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v?)))
+            .collect();
+        args.entry(file).or_default().push(map);
     }
 }
 

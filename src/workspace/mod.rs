@@ -115,7 +115,7 @@ impl Role {
         let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
         Role {
             compose: (name.starts_with("compose") || name.starts_with("docker-compose")) && yaml,
-            bake: name.ends_with(".hcl") && name.contains("bake"),
+            bake: crate::kind::is_bake(&name) || (name.ends_with(".hcl") && name.contains("bake")),
             yaml,
             script: yaml || runs_commands(&name),
             kustomization: path
@@ -205,7 +205,7 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             compose(path, text, &mut ctx, &mut args);
         }
         if role.bake {
-            bake(text, &mut ctx);
+            bake(path, text, &mut ctx, &mut args);
         }
         if role.script {
             build_commands(text, &mut ctx);
@@ -978,8 +978,10 @@ mod tests {
             &mut ctx,
         );
         bake(
+            Path::new("/nonexistent/docker-bake.hcl"),
             "target \"app\" {\n  args = {\n    NODE = \"22\"\n  }\n}\n",
             &mut ctx,
+            &mut BTreeMap::new(),
         );
         ci_build_args(
             "      - uses: docker/build-push-action@v6\n        with:\n          build-args: |\n            PY=3.12\n            RUST=1.90\n          push: false\n",
@@ -1024,8 +1026,10 @@ mod tests {
             &mut ctx,
         );
         bake(
+            Path::new("/nonexistent/docker-bake.hcl"),
             "target \"app\" {\n  tags = [\"app-local:dev\", \"${REGISTRY}/app\"]\n  contexts = {\n    vendored = \"./vendor\"\n  }\n}\n",
             &mut ctx,
+            &mut BTreeMap::new(),
         );
         let locals: Vec<&str> = ctx.local_images.iter().map(String::as_str).collect();
         assert_eq!(locals, ["app-local", "bats-jenkins", "org/tool"]);
