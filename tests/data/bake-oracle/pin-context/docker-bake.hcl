@@ -1,0 +1,5 @@
+target "app" {
+  contexts = {
+    alpine = "docker-image://alpine:3.13"
+  }
+}
