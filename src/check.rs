@@ -122,6 +122,9 @@ fn template_placeholders(
             | FileKind::BitbucketPipelines
             | FileKind::AzurePipelines
             | FileKind::Bake
+            | FileKind::Drone
+            | FileKind::Woodpecker
+            | FileKind::CloudBuild
     ) {
         return;
     }
@@ -202,7 +205,7 @@ fn extract_sites(
     // A Kubernetes object kept beside pipelines (`azure-pipelines/pod.yaml`,
     // `.circleci/pod.yaml`) is a manifest, whatever its folder says.
     let kind = match kind {
-        FileKind::Circleci | FileKind::AzurePipelines
+        FileKind::Circleci | FileKind::AzurePipelines | FileKind::Woodpecker
             if sources::kubernetes::looks_like_manifest(text) =>
         {
             FileKind::Kubernetes
@@ -255,6 +258,9 @@ fn extract_sites(
         FileKind::BitbucketPipelines => sources::other_ci::extract_bitbucket(text),
         FileKind::AzurePipelines => sources::other_ci::extract_azure(text),
         FileKind::Bake => sources::bake::extract(text),
+        FileKind::Drone => sources::pipelines::extract_drone(text),
+        FileKind::Woodpecker => sources::pipelines::extract_woodpecker(text),
+        FileKind::CloudBuild => sources::pipelines::extract_cloudbuild(text),
         // Manifests are read above.
         FileKind::Kubernetes => Ok(Vec::new()),
     };

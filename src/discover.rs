@@ -66,6 +66,9 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if let Some(kind) = crate::kind::other_ci(path, stem) {
         return Some(kind);
     }
+    if let Some(kind) = crate::kind::pipeline_ci(path, stem) {
+        return Some(kind);
+    }
     if stem == "kustomization" {
         return Some(FileKind::Kustomize);
     }
@@ -264,7 +267,7 @@ pub const STDIN_NAMES: &str = "`Dockerfile`, `*.Dockerfile`, `Containerfile`, `c
     `buildkitd.toml`, `hosts.toml`, `registries.conf`, `devcontainer.json`, Quadlet units \
     (`*.container`, `*.image`, `*.build`, `*.volume`, `*.kube`, `*.pod`), \
     `.circleci/config.yml`, `bitbucket-pipelines.yml`, `azure-pipelines.yml`, \
-    `docker-bake.hcl`, `docker-bake.json`";
+    `docker-bake.hcl`, `docker-bake.json`, `.drone.yml`, `.woodpecker.yml`, `cloudbuild.yaml`";
 
 /// The first instruction (after comments, parser directives and blank
 /// lines) is `FROM` or `ARG`, as BuildKit requires.
@@ -633,6 +636,11 @@ mod tests {
             ("docker-bake.json", FileKind::Bake),
             ("docker-bake.override.hcl", FileKind::Bake),
             ("build/docker-bake.release.json", FileKind::Bake),
+            (".drone.yml", FileKind::Drone),
+            (".woodpecker.yml", FileKind::Woodpecker),
+            (".woodpecker/build.yaml", FileKind::Woodpecker),
+            ("cloudbuild.yaml", FileKind::CloudBuild),
+            ("deploy/cloudbuild-prod.yml", FileKind::CloudBuild),
         ] {
             assert_eq!(classify(Path::new(name)), Some(kind), "{name}");
         }

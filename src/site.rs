@@ -52,6 +52,12 @@ pub enum SiteKind {
     BakeContext,
     /// a Docker Bake target's `tags`: the name of a build output
     BakeTag,
+    /// a step's or service's `image` in a Drone pipeline
+    Drone,
+    /// a step's, service's or clone step's `image` in a Woodpecker pipeline
+    Woodpecker,
+    /// a step's `name` (its builder image) in a Cloud Build configuration
+    CloudBuild,
 }
 
 impl SiteKind {
@@ -77,6 +83,9 @@ impl SiteKind {
             SiteKind::AzurePipelines => "Azure Pipelines",
             SiteKind::BakeContext => "bake context",
             SiteKind::BakeTag => "bake tag",
+            SiteKind::Drone => "Drone",
+            SiteKind::Woodpecker => "Woodpecker",
+            SiteKind::CloudBuild => "Cloud Build",
         }
     }
 }

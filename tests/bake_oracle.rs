@@ -142,10 +142,7 @@ fn refit_reads_bake_files_as_buildx_documents() {
         "a site in a file the table does not list"
     );
     // Unresolved values are sites too, reported without a value.
-    let unresolved = sites
-        .iter()
-        .filter(|s| !s["unresolved"].is_null())
-        .count();
+    let unresolved = sites.iter().filter(|s| !s["unresolved"].is_null()).count();
     assert_eq!(unresolved, 4);
     // A tag is a build output: a local image, so `FROM` on it elsewhere is
     // not a pull.

@@ -62,6 +62,9 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             "ci/azure-pipelines/build.yml",
             "docker-bake.hcl",
             "build/docker-bake.override.json",
+            ".drone.yml",
+            ".woodpecker/build.yaml",
+            "cloudbuild.yaml",
         ] {
             assert!(hook(yes), "{id} should match {yes}");
             assert!(refit::discover::classify(Path::new(yes)).is_some(), "{yes}");

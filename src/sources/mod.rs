@@ -11,6 +11,7 @@ pub mod helm;
 pub mod kubernetes;
 pub mod kustomize;
 pub mod other_ci;
+pub mod pipelines;
 pub mod quadlet;
 pub mod template;
 pub mod yaml;
