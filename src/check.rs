@@ -261,6 +261,7 @@ fn extract_sites(
         FileKind::Drone => sources::pipelines::extract_drone(text),
         FileKind::Woodpecker => sources::pipelines::extract_woodpecker(text),
         FileKind::CloudBuild => sources::pipelines::extract_cloudbuild(text),
+        FileKind::Ko => sources::ko::extract(text),
         // Manifests are read above.
         FileKind::Kubernetes => Ok(Vec::new()),
     };

@@ -69,6 +69,10 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if let Some(kind) = crate::kind::pipeline_ci(path, stem) {
         return Some(kind);
     }
+    // ko reads `.ko.yaml` (or `.ko.yml`) from the folder it builds in.
+    if stem == ".ko" {
+        return Some(FileKind::Ko);
+    }
     if stem == "kustomization" {
         return Some(FileKind::Kustomize);
     }
@@ -267,7 +271,7 @@ pub const STDIN_NAMES: &str = "`Dockerfile`, `*.Dockerfile`, `Containerfile`, `c
     `buildkitd.toml`, `hosts.toml`, `registries.conf`, `devcontainer.json`, Quadlet units \
     (`*.container`, `*.image`, `*.build`, `*.volume`, `*.kube`, `*.pod`), \
     `.circleci/config.yml`, `bitbucket-pipelines.yml`, `azure-pipelines.yml`, \
-    `docker-bake.hcl`, `docker-bake.json`, `.drone.yml`, `.woodpecker.yml`, `cloudbuild.yaml`";
+    `docker-bake.hcl`, `docker-bake.json`, `.drone.yml`, `.woodpecker.yml`, `cloudbuild.yaml`, `.ko.yaml`";
 
 /// The first instruction (after comments, parser directives and blank
 /// lines) is `FROM` or `ARG`, as BuildKit requires.
@@ -641,6 +645,7 @@ mod tests {
             (".woodpecker/build.yaml", FileKind::Woodpecker),
             ("cloudbuild.yaml", FileKind::CloudBuild),
             ("deploy/cloudbuild-prod.yml", FileKind::CloudBuild),
+            (".ko.yaml", FileKind::Ko),
         ] {
             assert_eq!(classify(Path::new(name)), Some(kind), "{name}");
         }

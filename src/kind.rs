@@ -46,6 +46,8 @@ pub enum FileKind {
     Woodpecker,
     /// Google Cloud Build `cloudbuild.yaml`.
     CloudBuild,
+    /// ko's `.ko.yaml`.
+    Ko,
 }
 
 impl FileKind {
@@ -72,6 +74,7 @@ impl FileKind {
             FileKind::Drone => "drone",
             FileKind::Woodpecker => "woodpecker",
             FileKind::CloudBuild => "cloudbuild",
+            FileKind::Ko => "ko",
         }
     }
 }
@@ -95,6 +98,7 @@ pub fn reads_wide_encodings(kind: FileKind) -> bool {
             | FileKind::Drone
             | FileKind::Woodpecker
             | FileKind::CloudBuild
+            | FileKind::Ko
     )
 }
 

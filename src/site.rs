@@ -58,6 +58,8 @@ pub enum SiteKind {
     Woodpecker,
     /// a step's `name` (its builder image) in a Cloud Build configuration
     CloudBuild,
+    /// `defaultBaseImage` or a `baseImageOverrides` value in ko's `.ko.yaml`
+    Ko,
 }
 
 impl SiteKind {
@@ -86,6 +88,7 @@ impl SiteKind {
             SiteKind::Drone => "Drone",
             SiteKind::Woodpecker => "Woodpecker",
             SiteKind::CloudBuild => "Cloud Build",
+            SiteKind::Ko => "ko base image",
         }
     }
 }

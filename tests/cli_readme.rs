@@ -65,6 +65,7 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             ".drone.yml",
             ".woodpecker/build.yaml",
             "cloudbuild.yaml",
+            ".ko.yaml",
         ] {
             assert!(hook(yes), "{id} should match {yes}");
             assert!(refit::discover::classify(Path::new(yes)).is_some(), "{yes}");

@@ -8,6 +8,7 @@ pub mod daemon;
 pub mod devcontainer;
 pub mod dockerfile;
 pub mod helm;
+pub mod ko;
 pub mod kubernetes;
 pub mod kustomize;
 pub mod other_ci;

@@ -540,9 +540,22 @@ pub(super) fn from_substitutions(text: &str, ctx: &mut RepoContext) {
 
 /// skaffold `build.artifacts[].image` (also under `profiles[]`): images
 /// skaffold builds and tags itself.
-pub(super) fn skaffold(text: &str, ctx: &mut RepoContext) {
+/// A Skaffold configuration: each artifact's `image` is built here (a
+/// local name), and a Docker or kaniko artifact's `buildArgs` go to the
+/// Dockerfile its `context` and `dockerfile` name (relative to the
+/// `skaffold.yaml`; Docker is the builder when none is named), as
+/// Compose `build.args` do. A templated value (`{{.TAG}}`) is set, its
+/// value unknown.
+pub(super) fn skaffold(
+    path: &Path,
+    text: &str,
+    ctx: &mut RepoContext,
+    args: &mut BTreeMap<PathBuf, Vec<BTreeMap<String, String>>>,
+) {
     use crate::sources::yaml::{Document, Node};
-    fn artifacts(doc: &Document, node: &Node, ctx: &mut RepoContext) {
+    const OTHER_BUILDERS: &[&str] = &["jib", "bazel", "ko", "buildpacks", "custom"];
+    type Args = BTreeMap<PathBuf, Vec<BTreeMap<String, String>>>;
+    fn artifacts(doc: &Document, node: &Node, dir: &Path, ctx: &mut RepoContext, args: &mut Args) {
         let Some(build) = doc.get(node, "build") else {
             return;
         };
@@ -553,11 +566,44 @@ pub(super) fn skaffold(text: &str, ctx: &mut RepoContext) {
             if let Some(image) = doc.get_scalar(item, "image") {
                 local_name(ctx, &image.value);
             }
+            if OTHER_BUILDERS.iter().any(|b| doc.get(item, b).is_some()) {
+                continue;
+            }
+            let builder = doc.get(item, "docker").or_else(|| doc.get(item, "kaniko"));
+            let context = doc
+                .get_scalar(item, "context")
+                .map_or_else(|| ".".to_string(), |s| s.value.clone());
+            let dockerfile = builder
+                .and_then(|b| doc.get_scalar(b, "dockerfile"))
+                .map_or_else(|| "Dockerfile".to_string(), |s| s.value.clone());
+            let pairs_of = builder
+                .and_then(|b| doc.get(b, "buildArgs"))
+                .map(|a| pairs(doc, a))
+                .unwrap_or_default();
+            let file = (!context.contains("{{") && !dockerfile.contains("{{"))
+                .then(|| dir.join(&context).join(&dockerfile))
+                .and_then(|f| crate::realpath::canonical(&f).ok());
+            let Some(file) = file else {
+                for (name, _) in &pairs_of {
+                    build_arg_name(ctx, name, "a Skaffold artifact's `buildArgs`");
+                }
+                continue;
+            };
+            if !pairs_of.is_empty() {
+                let names = ctx.dockerfile_arg_names.entry(file.clone()).or_default();
+                names.extend(pairs_of.iter().map(|(k, _)| k.clone()));
+            }
+            let map = pairs_of
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v.filter(|v| !v.contains("{{"))?)))
+                .collect();
+            args.entry(file).or_default().push(map);
         }
     }
     let Ok(docs) = crate::sources::yaml::parse(text) else {
         return;
     };
+    let dir = path.parent().unwrap_or(Path::new("."));
     for doc in &docs {
         let root = doc.resolve(&doc.root);
         let is_skaffold = doc
@@ -566,10 +612,10 @@ pub(super) fn skaffold(text: &str, ctx: &mut RepoContext) {
         if !is_skaffold {
             continue;
         }
-        artifacts(doc, root, ctx);
+        artifacts(doc, root, dir, ctx, args);
         if let Some(profiles) = doc.get(root, "profiles") {
             for profile in doc.items(profiles) {
-                artifacts(doc, doc.resolve(profile), ctx);
+                artifacts(doc, doc.resolve(profile), dir, ctx, args);
             }
         }
     }

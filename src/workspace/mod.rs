@@ -221,7 +221,7 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             ctx.openshift.push((folder, shown.clone()));
         }
         if role.yaml && text.contains("skaffold/") {
-            skaffold(text, &mut ctx);
+            skaffold(path, text, &mut ctx, &mut args);
         }
     }
     let name = path
@@ -1019,6 +1019,40 @@ mod tests {
     }
 
     #[test]
+    fn skaffold_build_args_go_to_their_dockerfile() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("web")).unwrap();
+        std::fs::write(
+            dir.path().join("web/Dockerfile.prod"),
+            "ARG BASE\nFROM $BASE\n",
+        )
+        .unwrap();
+        let mut ctx = RepoContext::default();
+        let mut args = BTreeMap::new();
+        skaffold(
+            &dir.path().join("skaffold.yaml"),
+            "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n  - image: acme/web\n    context: web\n    docker:\n      dockerfile: Dockerfile.prod\n      buildArgs:\n        BASE: debian:12\n        TAG: '{{.IMAGE_TAG}}'\n  - image: acme/jib\n    jib: {}\n  - image: acme/elsewhere\n    context: missing\n    docker:\n      buildArgs:\n        GONE: x\n",
+            &mut ctx,
+            &mut args,
+        );
+        let file = crate::realpath::canonical(&dir.path().join("web/Dockerfile.prod")).unwrap();
+        assert_eq!(
+            args.get(&file),
+            Some(&vec![BTreeMap::from([(
+                "BASE".to_string(),
+                "debian:12".to_string()
+            )])])
+        );
+        let names: Vec<&str> = ctx.dockerfile_arg_names[&file]
+            .iter()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(names, ["BASE", "TAG"]);
+        assert!(ctx.build_arg_names.contains("GONE"));
+        assert!(ctx.local_images.contains("acme/jib"));
+    }
+
+    #[test]
     fn build_commands_and_bake() {
         let mut ctx = RepoContext::default();
         build_commands(
@@ -1075,8 +1109,10 @@ mod tests {
             &mut ctx,
         );
         skaffold(
+            Path::new("/nonexistent/skaffold.yaml"),
             "apiVersion: skaffold/v2beta26\nkind: Config\nbuild:\n  artifacts:\n  - image: echo-app\nprofiles:\n- name: dev\n  build:\n    artifacts:\n    - image: echo-dev\n---\napiVersion: v1\nkind: Config\nbuild:\n  artifacts:\n  - image: not-skaffold\n",
             &mut ctx,
+            &mut BTreeMap::new(),
         );
         let locals: Vec<&str> = ctx.local_images.iter().map(String::as_str).collect();
         assert_eq!(
