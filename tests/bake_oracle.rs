@@ -9,8 +9,8 @@
 //! (`tests/data/bake-oracle/`), run through `refit sites`.
 //!
 //! Agreement: 11 of 14 cases. The three differences:
-//! - `pin-context/Dockerfile`: buildx builds `FROM alpine` on the context's
-//!   `alpine:3.13`; refit reads `alpine` there as a named context (a
+//! - `pin-context/Dockerfile`: buildx builds `FROM oracle-alpine` on the context's
+//!   `alpine:3.13`; refit reads `oracle-alpine` there as a named context (a
 //!   local name, left alone) and reports the pull where it is written, in
 //!   the bake file. refit right: one place to check and fix.
 //! - `no-default`: buildx gives a variable without a default the empty
@@ -46,7 +46,7 @@ const CASES: &[Case] = &[
     (
         "pin-context/Dockerfile",
         &["alpine:3.13"],
-        &["alpine"],
+        &["oracle-alpine"],
         "refit reports the pull in the bake file; the FROM names the context",
     ),
     // "Interpolate variables into values".

@@ -6,7 +6,7 @@ variable "IMAGE" {
 }
 target "app" {
   contexts = {
-    tools = "docker-image://${IMAGE}:1.0"
+    oracle-tools = "docker-image://${IMAGE}:1.0"
   }
   tags = ["${REGISTRY}/app:1.0"]
 }

@@ -1,6 +1,6 @@
 target "app" {
   contexts = {
-    alpine = "docker-image://alpine:3.20"
+    oracle-alpine = "docker-image://alpine:3.20"
   }
   tags = ["acme/app:$${TAG}"]
 }

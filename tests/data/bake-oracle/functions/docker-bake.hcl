@@ -3,7 +3,7 @@ variable "TAG" {
 }
 target "app" {
   contexts = {
-    alpine = "docker-image://alpine:${lower(TAG)}"
+    oracle-alpine = "docker-image://alpine:${lower(TAG)}"
   }
   tags = [notequal("", TAG) ? "acme/app:${TAG}" : "acme/app:dev"]
 }

@@ -2,6 +2,6 @@ variable "TAG" {}
 target "webapp" {
   tags = ["docker.io/username/webapp:${TAG}"]
   contexts = {
-    base = "docker-image://debian:${TAG}"
+    oracle-base = "docker-image://debian:${TAG}"
   }
 }

@@ -1,5 +1,5 @@
 target "app" {
   contexts = {
-    alpine = "docker-image://alpine:3.13"
+    oracle-alpine = "docker-image://alpine:3.13"
   }
 }

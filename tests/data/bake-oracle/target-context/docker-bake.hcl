@@ -3,6 +3,6 @@ target "base" {
 }
 target "app" {
   contexts = {
-    baseapp = "target:base"
+    oracle-baseapp = "target:base"
   }
 }
