@@ -125,6 +125,7 @@ fn template_placeholders(
             | FileKind::Drone
             | FileKind::Woodpecker
             | FileKind::CloudBuild
+            | FileKind::Terraform
     ) {
         return;
     }
@@ -262,6 +263,7 @@ fn extract_sites(
         FileKind::Woodpecker => sources::pipelines::extract_woodpecker(text),
         FileKind::CloudBuild => sources::pipelines::extract_cloudbuild(text),
         FileKind::Ko => sources::ko::extract(text),
+        FileKind::Terraform => sources::terraform::extract(text),
         // Manifests are read above.
         FileKind::Kubernetes => Ok(Vec::new()),
     };

@@ -47,6 +47,9 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if crate::kind::is_bake(&lower) {
         return Some(FileKind::Bake);
     }
+    if lower.ends_with(".tf") && lower.len() > 3 {
+        return Some(FileKind::Terraform);
+    }
     if let Some(section) = crate::kind::quadlet_section(&lower) {
         return is_quadlet_file(path, section).then_some(FileKind::Quadlet);
     }
@@ -271,7 +274,7 @@ pub const STDIN_NAMES: &str = "`Dockerfile`, `*.Dockerfile`, `Containerfile`, `c
     `buildkitd.toml`, `hosts.toml`, `registries.conf`, `devcontainer.json`, Quadlet units \
     (`*.container`, `*.image`, `*.build`, `*.volume`, `*.kube`, `*.pod`), \
     `.circleci/config.yml`, `bitbucket-pipelines.yml`, `azure-pipelines.yml`, \
-    `docker-bake.hcl`, `docker-bake.json`, `.drone.yml`, `.woodpecker.yml`, `cloudbuild.yaml`, `.ko.yaml`";
+    `docker-bake.hcl`, `docker-bake.json`, `.drone.yml`, `.woodpecker.yml`, `cloudbuild.yaml`, `.ko.yaml`, `*.tf`";
 
 /// The first instruction (after comments, parser directives and blank
 /// lines) is `FROM` or `ARG`, as BuildKit requires.
@@ -646,6 +649,7 @@ mod tests {
             ("cloudbuild.yaml", FileKind::CloudBuild),
             ("deploy/cloudbuild-prod.yml", FileKind::CloudBuild),
             (".ko.yaml", FileKind::Ko),
+            ("infra/main.tf", FileKind::Terraform),
         ] {
             assert_eq!(classify(Path::new(name)), Some(kind), "{name}");
         }

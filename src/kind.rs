@@ -48,6 +48,8 @@ pub enum FileKind {
     CloudBuild,
     /// ko's `.ko.yaml`.
     Ko,
+    /// Terraform `*.tf`.
+    Terraform,
 }
 
 impl FileKind {
@@ -75,6 +77,7 @@ impl FileKind {
             FileKind::Woodpecker => "woodpecker",
             FileKind::CloudBuild => "cloudbuild",
             FileKind::Ko => "ko",
+            FileKind::Terraform => "terraform",
         }
     }
 }

@@ -60,6 +60,9 @@ pub enum SiteKind {
     CloudBuild,
     /// `defaultBaseImage` or a `baseImageOverrides` value in ko's `.ko.yaml`
     Ko,
+    /// an image of the Docker or Kubernetes provider, or a Helm chart in an
+    /// OCI registry, in a Terraform file
+    Terraform,
 }
 
 impl SiteKind {
@@ -89,6 +92,7 @@ impl SiteKind {
             SiteKind::Woodpecker => "Woodpecker",
             SiteKind::CloudBuild => "Cloud Build",
             SiteKind::Ko => "ko base image",
+            SiteKind::Terraform => "Terraform",
         }
     }
 }

@@ -66,6 +66,7 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             ".woodpecker/build.yaml",
             "cloudbuild.yaml",
             ".ko.yaml",
+            "infra/main.tf",
         ] {
             assert!(hook(yes), "{id} should match {yes}");
             assert!(refit::discover::classify(Path::new(yes)).is_some(), "{yes}");

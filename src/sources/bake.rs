@@ -53,7 +53,7 @@ const SHOWN: usize = 60;
 
 /// One run of a string value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
+pub(super) enum Part {
     /// Literal text, and its file offset when the bytes there are the text
     /// (no escape in between).
     Lit { text: String, at: Option<usize> },
@@ -67,9 +67,9 @@ enum Part {
 /// A string value and where it is written (inside its quotes, or the
 /// expression).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-struct Str {
-    parts: Vec<Part>,
-    span: Span,
+pub(super) struct Str {
+    pub(super) parts: Vec<Part>,
+    pub(super) span: Span,
 }
 
 /// A `target` block as far as refit reads it.
@@ -97,7 +97,7 @@ struct Bake {
     targets: Vec<Target>,
 }
 
-fn shorten(s: &str) -> String {
+pub(super) fn shorten(s: &str) -> String {
     let s = s.trim();
     if s.chars().count() > SHOWN {
         let mut out: String = s.chars().take(SHOWN).collect();
@@ -108,7 +108,7 @@ fn shorten(s: &str) -> String {
     }
 }
 
-fn to_span(r: Option<std::ops::Range<usize>>) -> Span {
+pub(super) fn to_span(r: Option<std::ops::Range<usize>>) -> Span {
     r.map_or(Span::new(0, 0), |r| Span::new(r.start, r.end))
 }
 
@@ -131,7 +131,7 @@ fn source(text: &str, span: Span) -> String {
 }
 
 /// An HCL expression as a string value; `None` for `null`.
-fn hcl_str(text: &str, expr: &Expression) -> Option<Str> {
+pub(super) fn hcl_str(text: &str, expr: &Expression) -> Option<Str> {
     let span = to_span(expr.span());
     let parts = match expr {
         Expression::Null(_) => return None,

@@ -15,6 +15,7 @@ pub mod other_ci;
 pub mod pipelines;
 pub mod quadlet;
 pub mod template;
+pub mod terraform;
 pub mod yaml;
 
 use std::collections::BTreeMap;
