@@ -34,8 +34,8 @@ pub struct RawConfig {
     pub fix: Option<FixConfig>,
     /// Globs of files to check; when set, others are skipped in a walk.
     pub include: Option<Vec<String>>,
-    /// Globs to leave out of a walk; unset: `vendor`, `third_party` and
-    /// `node_modules` (`crate::discover::DEFAULT_EXCLUDE`).
+    /// Globs to leave out of a walk; unset: `vendor`, `third_party`,
+    /// `node_modules` and `.terraform` (`crate::discover::DEFAULT_EXCLUDE`).
     pub exclude: Option<Vec<String>>,
     pub extend_exclude: Option<Vec<String>>,
     /// Leave excluded files out even when named on the command line.
@@ -164,7 +164,7 @@ pub fn documented_keys() -> &'static [KeyDoc] {
         k("", "severity", "table of strings", "Code or prefix to `\"error\"`, `\"warning\"` or `\"info\"`"),
         k("", "fix", "table", "How fixes apply: see `[fix]`"),
         k("", "include", LIST, "Globs of the files a walk checks; when set, a walk skips the others"),
-        k("", "exclude", LIST, "Globs a walk leaves out; replaces the defaults `vendor`, `third_party`, `node_modules`"),
+        k("", "exclude", LIST, "Globs a walk leaves out; replaces the defaults `vendor`, `third_party`, `node_modules`, `.terraform`"),
         k("", "extend-exclude", LIST, "Globs a walk leaves out, added to `exclude` (or to the defaults)"),
         k("", "force-exclude", "boolean", "Leave excluded files out even when named on the command line (pre-commit)"),
         k("", "kinds", "table of strings", "Glob to the kind its files are read as (`dockerfile`, `compose`, `helm-values`, `kubernetes`, `github-actions`, `gitlab-ci`, `kustomize`, `daemon-json`, `buildkitd`, `containerd-hosts`, `registries-conf`, `quadlet`, `devcontainer`, `circleci`, `bitbucket-pipelines`, `azure-pipelines`, `bake`, `drone`, `woodpecker`, `cloudbuild`, `ko`, `terraform`)"),

@@ -402,7 +402,8 @@ pub fn discover(paths: &[PathBuf]) -> Vec<Target> {
 /// Folders left out of a walk unless `exclude` is set (config or
 /// `--exclude`), as ruff leaves out `node_modules`: code the repository
 /// carries but does not own, whose findings are not the user's to fix.
-pub const DEFAULT_EXCLUDE: &[&str] = &["vendor", "third_party", "node_modules"];
+/// `.terraform` is where `terraform init` downloads modules and providers.
+pub const DEFAULT_EXCLUDE: &[&str] = &["vendor", "third_party", "node_modules", ".terraform"];
 
 /// Whether a path lies under one of [`DEFAULT_EXCLUDE`]'s folders.
 pub fn default_excluded(path: &Path) -> bool {
