@@ -63,6 +63,9 @@ pub enum SiteKind {
     /// an image of the Docker or Kubernetes provider, or a Helm chart in an
     /// OCI registry, in a Terraform file
     Terraform,
+    /// a Helm chart in an OCI registry, or a `kustomize.images` override,
+    /// of an Argo CD `Application` or `ApplicationSet`
+    ArgoCd,
 }
 
 impl SiteKind {
@@ -93,6 +96,7 @@ impl SiteKind {
             SiteKind::CloudBuild => "Cloud Build",
             SiteKind::Ko => "ko base image",
             SiteKind::Terraform => "Terraform",
+            SiteKind::ArgoCd => "Argo CD",
         }
     }
 }

@@ -97,6 +97,7 @@ fn object(
     pod_templates(doc, text, obj, path, lists, out, 0);
     if group == "argoproj.io" {
         argo_workflow(doc, text, obj, &kind.value, &join, out);
+        argo_cd(doc, obj, &kind.value, &join, out);
     }
     if kind.value == "ConfigMap"
         && group == "v1"
@@ -380,6 +381,113 @@ fn argo_workflow(
     }
 }
 
+/// Argo CD `Application` (`spec`) and `ApplicationSet` (`spec.template.spec`):
+/// each of `source` and `sources[]`.
+fn argo_cd(
+    doc: &Document,
+    obj: &Node,
+    kind: &str,
+    join: &dyn Fn(&str) -> String,
+    out: &mut Vec<ImageSite>,
+) {
+    let keys: &[&str] = match kind {
+        "Application" => &["spec"],
+        "ApplicationSet" => &["spec", "template", "spec"],
+        _ => return,
+    };
+    let mut node = Some(obj);
+    for key in keys {
+        node = node.and_then(|n| doc.get(n, key));
+    }
+    let Some(spec) = node else {
+        return;
+    };
+    let at = keys.join(".");
+    if let Some(source) = doc.get(spec, "source") {
+        argo_cd_source(doc, source, &join(&format!("{at}.source")), out);
+    }
+    if let Some(sources) = doc.get(spec, "sources") {
+        for (i, source) in doc.items(sources).into_iter().enumerate() {
+            argo_cd_source(doc, source, &join(&format!("{at}.sources[{i}]")), out);
+        }
+    }
+}
+
+/// One Argo CD source: a Helm chart in an OCI registry (`repoURL`
+/// `oci://…`, or without a scheme, which Argo CD reads as OCI, with
+/// `chart`; or an `oci://` source without `chart`), `targetRevision` as its
+/// tag, reported without a fix; and `kustomize.images` entries written
+/// `name=image`, whose image is what Argo CD deploys.
+fn argo_cd_source(doc: &Document, source: &Node, path: &str, out: &mut Vec<ImageSite>) {
+    if let Some(repo) = doc.get_scalar(source, "repoURL") {
+        let url = repo.value.trim();
+        let chart = doc.get_scalar(source, "chart").map(|c| c.value.trim());
+        let oci = url.strip_prefix("oci://");
+        let registry = match (oci, chart) {
+            (Some(r), _) => Some(r),
+            (None, Some(_)) if !url.contains("://") && !url.is_empty() => Some(url),
+            _ => None,
+        };
+        if let Some(registry) = registry.filter(|r| !r.contains("{{")) {
+            let mut name = registry.trim_end_matches('/').to_string();
+            if let Some(chart) = chart {
+                name = format!("{name}/{chart}");
+            }
+            if let Some(rev) = doc.get_scalar(source, "targetRevision")
+                && !rev.value.trim().is_empty()
+            {
+                name = format!("{name}:{}", rev.value.trim());
+            }
+            let mut b = Builder::default();
+            b.push(&name, None);
+            let span = repo.content.unwrap_or(repo.span);
+            let mut s = site(
+                SiteKind::ArgoCd,
+                span,
+                &repo.value,
+                b.into_value(),
+                format!("{path}.repoURL"),
+            );
+            s.extra.kept = Some(
+                "an Argo CD source's registry, chart and revision are separate keys".to_string(),
+            );
+            s.extra.frozen.push(span);
+            out.push(s);
+        }
+    }
+    let Some(images) = doc
+        .get(source, "kustomize")
+        .and_then(|k| doc.get(k, "images"))
+    else {
+        return;
+    };
+    for (i, item) in doc.items(images).into_iter().enumerate() {
+        let Some(entry) = doc.resolve(item).as_scalar() else {
+            continue;
+        };
+        let Some((_, image)) = entry.value.split_once('=') else {
+            continue;
+        };
+        if image.trim().is_empty() {
+            continue;
+        }
+        let skip = entry.value.len() - image.len();
+        let mut b = Builder::default();
+        b.push(image, entry.content.map(|c| c.start + skip));
+        let span = match entry.content {
+            Some(c) => crate::site::Span::new(c.start + skip, c.end),
+            None => entry.span,
+        };
+        out.push(site(
+            SiteKind::ArgoCd,
+            span,
+            image,
+            b.into_value(),
+            format!("{path}.kustomize.images[{i}]"),
+        ));
+    }
+}
+
 /// The plain `image: <reference>` lines of a text that is not YAML (a
 /// manifest with template expressions outside a chart's `templates/`), as
 /// line-matching tools read them: the key first on its line (or after
@@ -519,6 +627,39 @@ fn pull_policy(doc: &Document, text: &str, container: &Node, image: &Scalar) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn argo_cd_sources() {
+        let text = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  sources:\n  - repoURL: https://git.example.com/app.git\n    kustomize:\n      images:\n      - app=nginx:1.27\n      - nginx:1.26\n      - 'api=ghcr.io/acme/api@sha256:0123456789012345678901234567890123456789012345678901234567890123'\n  - chart: redis\n    repoURL: registry-1.docker.io/bitnamicharts\n    targetRevision: 20.1.0\n";
+        let s = extract(text).unwrap();
+        let got: Vec<(&str, &str)> = s
+            .iter()
+            .map(|s| (s.path.as_deref().unwrap(), s.raw.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("spec.sources[0].kustomize.images[0]", "nginx:1.27"),
+                (
+                    "spec.sources[0].kustomize.images[2]",
+                    "ghcr.io/acme/api@sha256:0123456789012345678901234567890123456789012345678901234567890123"
+                ),
+                (
+                    "spec.sources[1].repoURL",
+                    "registry-1.docker.io/bitnamicharts"
+                ),
+            ]
+        );
+        // The image after `=` is edited in place; a chart never.
+        let span = s[0].whole_file_span().unwrap();
+        assert_eq!(&text[span.start..span.end], "nginx:1.27");
+        assert_eq!(s[2].whole_file_span(), None);
+        assert_eq!(
+            s[2].reference().map(|r| r.normalized()).as_deref(),
+            Some("registry-1.docker.io/bitnamicharts/redis:20.1.0")
+        );
+        assert!(s[2].extra.kept.is_some());
+    }
 
     #[test]
     fn argo_workflow_templates() {
