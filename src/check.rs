@@ -151,6 +151,11 @@ fn template_placeholders(
             | FileKind::Circleci
             | FileKind::BitbucketPipelines
             | FileKind::AzurePipelines
+            | FileKind::Bake
+            | FileKind::Drone
+            | FileKind::Woodpecker
+            | FileKind::CloudBuild
+            | FileKind::Terraform
     ) {
         return Vec::new();
     }
@@ -241,7 +246,7 @@ fn extract_sites(
     // A Kubernetes object kept beside pipelines (`azure-pipelines/pod.yaml`,
     // `.circleci/pod.yaml`) is a manifest, whatever its folder says.
     let kind = match kind {
-        FileKind::Circleci | FileKind::AzurePipelines
+        FileKind::Circleci | FileKind::AzurePipelines | FileKind::Woodpecker
             if sources::kubernetes::looks_like_manifest(text) =>
         {
             FileKind::Kubernetes
@@ -293,6 +298,12 @@ fn extract_sites(
         FileKind::Circleci => sources::other_ci::extract_circleci(text),
         FileKind::BitbucketPipelines => sources::other_ci::extract_bitbucket(text),
         FileKind::AzurePipelines => sources::other_ci::extract_azure(text),
+        FileKind::Bake => sources::bake::extract(text),
+        FileKind::Drone => sources::pipelines::extract_drone(text),
+        FileKind::Woodpecker => sources::pipelines::extract_woodpecker(text),
+        FileKind::CloudBuild => sources::pipelines::extract_cloudbuild(text),
+        FileKind::Ko => sources::ko::extract(text),
+        FileKind::Terraform => sources::terraform::extract(text),
         // Manifests are read above.
         FileKind::Kubernetes => Ok(Vec::new()),
     };

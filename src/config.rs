@@ -34,8 +34,8 @@ pub struct RawConfig {
     pub fix: Option<FixConfig>,
     /// Globs of files to check; when set, others are skipped in a walk.
     pub include: Option<Vec<String>>,
-    /// Globs to leave out of a walk; unset: `vendor`, `third_party` and
-    /// `node_modules` (`crate::discover::DEFAULT_EXCLUDE`).
+    /// Globs to leave out of a walk; unset: `vendor`, `third_party`,
+    /// `node_modules` and `.terraform` (`crate::discover::DEFAULT_EXCLUDE`).
     pub exclude: Option<Vec<String>>,
     pub extend_exclude: Option<Vec<String>>,
     /// Leave excluded files out even when named on the command line.
@@ -166,10 +166,10 @@ pub fn documented_keys() -> &'static [KeyDoc] {
         k("", "severity", "table of strings", "Code or prefix to `\"error\"`, `\"warning\"` or `\"info\"`"),
         k("", "fix", "table", "How fixes apply: see `[fix]`"),
         k("", "include", LIST, "Globs of the files a walk checks; when set, a walk skips the others"),
-        k("", "exclude", LIST, "Globs a walk leaves out; replaces the defaults `vendor`, `third_party`, `node_modules`"),
+        k("", "exclude", LIST, "Globs a walk leaves out; replaces the defaults `vendor`, `third_party`, `node_modules`, `.terraform`"),
         k("", "extend-exclude", LIST, "Globs a walk leaves out, added to `exclude` (or to the defaults)"),
         k("", "force-exclude", "boolean", "Leave excluded files out even when named on the command line (pre-commit)"),
-        k("", "kinds", "table of strings", "Glob to the kind its files are read as (`dockerfile`, `compose`, `helm-values`, `kubernetes`, `github-actions`, `gitlab-ci`, `kustomize`, `daemon-json`, `buildkitd`, `containerd-hosts`, `registries-conf`, `quadlet`, `devcontainer`, `circleci`, `bitbucket-pipelines`, `azure-pipelines`)"),
+        k("", "kinds", "table of strings", "Glob to the kind its files are read as (`dockerfile`, `compose`, `helm-values`, `kubernetes`, `github-actions`, `gitlab-ci`, `kustomize`, `daemon-json`, `buildkitd`, `containerd-hosts`, `registries-conf`, `quadlet`, `devcontainer`, `circleci`, `bitbucket-pipelines`, `azure-pipelines`, `bake`, `drone`, `woodpecker`, `cloudbuild`, `ko`, `terraform`)"),
         k("", "max-file-size", "integer", "The largest file read, in bytes (default 10 MiB); a larger one is E003"),
         k("", "registries", "table", "Registry policy and online settings: see `[registries]`"),
         k("", "rewrite", "array of tables", "Moves the organisation knows about (REG007): see `[[rewrite]]`"),
@@ -500,6 +500,12 @@ pub fn parse_kind(s: &str) -> Option<FileKind> {
         "circleci" => FileKind::Circleci,
         "bitbucket-pipelines" => FileKind::BitbucketPipelines,
         "azure-pipelines" => FileKind::AzurePipelines,
+        "bake" => FileKind::Bake,
+        "drone" => FileKind::Drone,
+        "woodpecker" => FileKind::Woodpecker,
+        "cloudbuild" => FileKind::CloudBuild,
+        "ko" => FileKind::Ko,
+        "terraform" => FileKind::Terraform,
         _ => return None,
     })
 }
@@ -968,6 +974,12 @@ mod tests {
             FileKind::Circleci,
             FileKind::BitbucketPipelines,
             FileKind::AzurePipelines,
+            FileKind::Bake,
+            FileKind::Drone,
+            FileKind::Woodpecker,
+            FileKind::CloudBuild,
+            FileKind::Ko,
+            FileKind::Terraform,
         ] {
             assert_eq!(parse_kind(kind.as_str()), Some(kind));
         }

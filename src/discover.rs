@@ -44,6 +44,12 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if crate::kind::is_devcontainer(path) {
         return Some(FileKind::Devcontainer);
     }
+    if crate::kind::is_bake(&lower) {
+        return Some(FileKind::Bake);
+    }
+    if lower.ends_with(".tf") && lower.len() > 3 {
+        return Some(FileKind::Terraform);
+    }
     if let Some(section) = crate::kind::quadlet_section(&lower) {
         return is_quadlet_file(path, section).then_some(FileKind::Quadlet);
     }
@@ -62,6 +68,13 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     }
     if let Some(kind) = crate::kind::other_ci(path, stem) {
         return Some(kind);
+    }
+    if let Some(kind) = crate::kind::pipeline_ci(path, stem) {
+        return Some(kind);
+    }
+    // ko reads `.ko.yaml` (or `.ko.yml`) from the folder it builds in.
+    if stem == ".ko" {
+        return Some(FileKind::Ko);
     }
     if stem == "kustomization" {
         return Some(FileKind::Kustomize);
@@ -260,7 +273,8 @@ pub const STDIN_NAMES: &str = "`Dockerfile`, `*.Dockerfile`, `Containerfile`, `c
     `.gitlab-ci.yml`, `.github/workflows/*.yml`, `kustomization.yaml`, `daemon.json`, \
     `buildkitd.toml`, `hosts.toml`, `registries.conf`, `devcontainer.json`, Quadlet units \
     (`*.container`, `*.image`, `*.build`, `*.volume`, `*.kube`, `*.pod`), \
-    `.circleci/config.yml`, `bitbucket-pipelines.yml`, `azure-pipelines.yml`";
+    `.circleci/config.yml`, `bitbucket-pipelines.yml`, `azure-pipelines.yml`, \
+    `docker-bake.hcl`, `docker-bake.json`, `.drone.yml`, `.woodpecker.yml`, `cloudbuild.yaml`, `.ko.yaml`, `*.tf`";
 
 /// The first instruction (after comments, parser directives and blank
 /// lines) is `FROM` or `ARG`, as BuildKit requires.
@@ -388,7 +402,8 @@ pub fn discover(paths: &[PathBuf]) -> Vec<Target> {
 /// Folders left out of a walk unless `exclude` is set (config or
 /// `--exclude`), as ruff leaves out `node_modules`: code the repository
 /// carries but does not own, whose findings are not the user's to fix.
-pub const DEFAULT_EXCLUDE: &[&str] = &["vendor", "third_party", "node_modules"];
+/// `.terraform` is where `terraform init` downloads modules and providers.
+pub const DEFAULT_EXCLUDE: &[&str] = &["vendor", "third_party", "node_modules", ".terraform"];
 
 /// Whether a path lies under one of [`DEFAULT_EXCLUDE`]'s folders.
 pub fn default_excluded(path: &Path) -> bool {
@@ -627,6 +642,17 @@ mod tests {
             ("azure-pipelines-release.yaml", FileKind::AzurePipelines),
             ("azure-pipelines/build.yml", FileKind::AzurePipelines),
             (".azuredevops/ci.yml", FileKind::AzurePipelines),
+            ("docker-bake.hcl", FileKind::Bake),
+            ("docker-bake.json", FileKind::Bake),
+            ("docker-bake.override.hcl", FileKind::Bake),
+            ("build/docker-bake.release.json", FileKind::Bake),
+            (".drone.yml", FileKind::Drone),
+            (".woodpecker.yml", FileKind::Woodpecker),
+            (".woodpecker/build.yaml", FileKind::Woodpecker),
+            ("cloudbuild.yaml", FileKind::CloudBuild),
+            ("deploy/cloudbuild-prod.yml", FileKind::CloudBuild),
+            (".ko.yaml", FileKind::Ko),
+            ("infra/main.tf", FileKind::Terraform),
         ] {
             assert_eq!(classify(Path::new(name)), Some(kind), "{name}");
         }

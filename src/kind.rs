@@ -37,6 +37,19 @@ pub enum FileKind {
     BitbucketPipelines,
     /// `azure-pipelines.yml` and the pipeline files beside it.
     AzurePipelines,
+    /// Docker Bake: `docker-bake.hcl`, `docker-bake.json` and their
+    /// `docker-bake.*.hcl` / `.json` variants (`docker-bake.override.hcl`).
+    Bake,
+    /// Drone `.drone.yml`.
+    Drone,
+    /// Woodpecker `.woodpecker.yml` and `.woodpecker/*.yml`.
+    Woodpecker,
+    /// Google Cloud Build `cloudbuild.yaml`.
+    CloudBuild,
+    /// ko's `.ko.yaml`.
+    Ko,
+    /// Terraform `*.tf`.
+    Terraform,
 }
 
 impl FileKind {
@@ -59,6 +72,12 @@ impl FileKind {
             FileKind::Circleci => "circleci",
             FileKind::BitbucketPipelines => "bitbucket-pipelines",
             FileKind::AzurePipelines => "azure-pipelines",
+            FileKind::Bake => "bake",
+            FileKind::Drone => "drone",
+            FileKind::Woodpecker => "woodpecker",
+            FileKind::CloudBuild => "cloudbuild",
+            FileKind::Ko => "ko",
+            FileKind::Terraform => "terraform",
         }
     }
 }
@@ -79,6 +98,10 @@ pub fn reads_wide_encodings(kind: FileKind) -> bool {
             | FileKind::Circleci
             | FileKind::BitbucketPipelines
             | FileKind::AzurePipelines
+            | FileKind::Drone
+            | FileKind::Woodpecker
+            | FileKind::CloudBuild
+            | FileKind::Ko
     )
 }
 
@@ -162,4 +185,41 @@ pub fn other_ci(path: &Path, stem: &str) -> Option<FileKind> {
         Some("azure-pipelines" | ".azure-pipelines" | ".azuredevops")
     );
     (azure_name || azure_folder).then_some(FileKind::AzurePipelines)
+}
+
+/// A Docker Bake file by its (lower-case) name: `docker-bake.hcl`,
+/// `docker-bake.json`, `docker-bake.override.hcl` / `.json` (the names
+/// `docker buildx bake` looks for), and other `docker-bake.*.hcl` /
+/// `.json` files passed with `--file` (`docker-bake.release.hcl`).
+pub fn is_bake(lower_name: &str) -> bool {
+    let Some(rest) = lower_name.strip_prefix("docker-bake") else {
+        return false;
+    };
+    rest == ".hcl"
+        || rest == ".json"
+        || (rest.starts_with('.') && (rest.ends_with(".hcl") || rest.ends_with(".json")))
+}
+
+/// A container-native pipeline file by its path (`stem`: the lower-case
+/// name without `.yml`/`.yaml`): Drone's `.drone.yml` (the name Drone
+/// reads by default); Woodpecker's `.woodpecker.yml` or any YAML in
+/// `.woodpecker/`; Cloud Build's `cloudbuild.yaml` and its variants
+/// (`cloudbuild.prod.yaml`, `cloudbuild-release.yaml`), passed to `gcloud
+/// builds submit --config`.
+pub fn pipeline_ci(path: &Path, stem: &str) -> Option<FileKind> {
+    let parent = path
+        .parent()
+        .and_then(Path::file_name)
+        .and_then(|n| n.to_str());
+    if stem == ".drone" {
+        return Some(FileKind::Drone);
+    }
+    if stem == ".woodpecker" || parent.is_some_and(|p| p.eq_ignore_ascii_case(".woodpecker")) {
+        return Some(FileKind::Woodpecker);
+    }
+    let cloudbuild = stem == "cloudbuild"
+        || ["cloudbuild.", "cloudbuild-", "cloudbuild_"]
+            .iter()
+            .any(|p| stem.starts_with(p));
+    cloudbuild.then_some(FileKind::CloudBuild)
 }

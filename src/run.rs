@@ -859,7 +859,8 @@ impl Run {
             let json = matches!(
                 r.kind,
                 crate::kind::FileKind::DaemonJson | crate::kind::FileKind::Devcontainer
-            );
+            ) || (r.kind == crate::kind::FileKind::Bake
+                && text.trim_start().starts_with('{'));
             if json {
                 // JSON has no `#` comments (and refit reads no `//` ones in
                 // JSONC): say what to write instead.

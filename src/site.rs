@@ -48,6 +48,24 @@ pub enum SiteKind {
     /// a container resource's `image` or a job's `container` in Azure
     /// Pipelines
     AzurePipelines,
+    /// a `docker-image://` value of a Docker Bake target's `contexts`
+    BakeContext,
+    /// a Docker Bake target's `tags`: the name of a build output
+    BakeTag,
+    /// a step's or service's `image` in a Drone pipeline
+    Drone,
+    /// a step's, service's or clone step's `image` in a Woodpecker pipeline
+    Woodpecker,
+    /// a step's `name` (its builder image) in a Cloud Build configuration
+    CloudBuild,
+    /// `defaultBaseImage` or a `baseImageOverrides` value in ko's `.ko.yaml`
+    Ko,
+    /// an image of the Docker or Kubernetes provider, or a Helm chart in an
+    /// OCI registry, in a Terraform file
+    Terraform,
+    /// a Helm chart in an OCI registry, or a `kustomize.images` override,
+    /// of an Argo CD `Application` or `ApplicationSet`
+    ArgoCd,
 }
 
 impl SiteKind {
@@ -71,6 +89,14 @@ impl SiteKind {
             SiteKind::Circleci => "CircleCI",
             SiteKind::BitbucketPipelines => "Bitbucket Pipelines",
             SiteKind::AzurePipelines => "Azure Pipelines",
+            SiteKind::BakeContext => "bake context",
+            SiteKind::BakeTag => "bake tag",
+            SiteKind::Drone => "Drone",
+            SiteKind::Woodpecker => "Woodpecker",
+            SiteKind::CloudBuild => "Cloud Build",
+            SiteKind::Ko => "ko base image",
+            SiteKind::Terraform => "Terraform",
+            SiteKind::ArgoCd => "Argo CD",
         }
     }
 }

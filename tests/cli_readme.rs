@@ -60,6 +60,13 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             "bitbucket-pipelines.yml",
             "azure-pipelines.yml",
             "ci/azure-pipelines/build.yml",
+            "docker-bake.hcl",
+            "build/docker-bake.override.json",
+            ".drone.yml",
+            ".woodpecker/build.yaml",
+            "cloudbuild.yaml",
+            ".ko.yaml",
+            "infra/main.tf",
         ] {
             assert!(hook(yes), "{id} should match {yes}");
             assert!(refit::discover::classify(Path::new(yes)).is_some(), "{yes}");
@@ -89,6 +96,8 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             "devcontainer.json",
             ".devcontainer/a/b/devcontainer.json",
             ".devcontainer/devcontainer-lock.json",
+            "my-docker-bake.hcl",
+            "docker-bake.hcl.bak",
         ] {
             assert!(!hook(no), "{id} should not match {no}");
         }

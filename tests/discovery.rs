@@ -168,7 +168,7 @@ fn sarif_uris_are_percent_encoded() {
     assert_eq!(uris, ["100%25%23x/Dockerfile", "sp%20ace/Dockerfile"]);
 }
 
-/// `vendor/`, `third_party/` and `node_modules/` are left out of a walk
+/// `vendor/`, `third_party/`, `node_modules/` and `.terraform/` are left out of a walk
 /// by default; a file named on the command line is still checked unless
 /// `--force-exclude`; `exclude` (config or `--exclude`) replaces the
 /// defaults (issue 22).
@@ -177,7 +177,13 @@ fn vendored_folders_are_excluded_by_default() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     fs::create_dir(root.join(".git")).unwrap();
-    for d in ["vendor/lib", "third_party/x", "web/node_modules/pkg", "app"] {
+    for d in [
+        "vendor/lib",
+        "third_party/x",
+        "web/node_modules/pkg",
+        "infra/.terraform/modules/m",
+        "app",
+    ] {
         dockerfile(&root.join(d));
     }
     let concise = |args: &[&str]| {
@@ -205,6 +211,7 @@ fn vendored_folders_are_excluded_by_default() {
     assert_eq!(
         concise(&["--exclude", "app"]),
         [
+            "infra/.terraform/modules/m/Dockerfile",
             "third_party/x/Dockerfile",
             "vendor/lib/Dockerfile",
             "web/node_modules/pkg/Dockerfile"
@@ -220,5 +227,5 @@ fn vendored_folders_are_excluded_by_default() {
         Vec::<String>::new()
     );
     fs::write(root.join("refit.toml"), "exclude = []\n").unwrap();
-    assert_eq!(concise(&[]).len(), 4);
+    assert_eq!(concise(&[]).len(), 5);
 }

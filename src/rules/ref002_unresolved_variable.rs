@@ -351,8 +351,16 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         SiteKind::ComposeService => format!(
             "set `{first}` in the environment or the `.env` file, or write a default (`${{{first}:-…}}`)"
         ),
-        SiteKind::Circleci | SiteKind::BitbucketPipelines | SiteKind::AzurePipelines => format!(
+        SiteKind::Circleci
+        | SiteKind::BitbucketPipelines
+        | SiteKind::AzurePipelines
+        | SiteKind::Drone
+        | SiteKind::Woodpecker
+        | SiteKind::CloudBuild => format!(
             "refit does not see the values the CI gives `{first}` when the pipeline runs (parameters, pipeline variables, project settings)"
+        ),
+        SiteKind::BakeContext | SiteKind::BakeTag => format!(
+            "declare `{first}` with a default (`variable \"{first}\" {{ default = \"…\" }}`); refit does not see the environment `docker buildx bake` reads, nor expressions it evaluates"
         ),
         SiteKind::GitlabCi | SiteKind::GithubActions => format!(
             "refit does not see CI variables set outside the file (project or group settings): define `{first}` under `variables:` to check the reference"

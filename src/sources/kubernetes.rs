@@ -95,6 +95,10 @@ fn object(
         &["containers", "initContainers"]
     };
     pod_templates(doc, text, obj, path, lists, out, 0);
+    if group == "argoproj.io" {
+        argo_workflow(doc, text, obj, &kind.value, &join, out);
+        argo_cd(doc, obj, &kind.value, &join, out);
+    }
     if kind.value == "ConfigMap"
         && group == "v1"
         && let Some(data) = doc.get(obj, "data")
@@ -293,26 +297,7 @@ fn pod_spec(
             continue;
         };
         for (i, c) in doc.items(containers).into_iter().enumerate() {
-            let Some(image) = doc.get_scalar(c, "image") else {
-                continue;
-            };
-            if image.value.is_empty() {
-                continue;
-            }
-            let mut s = scalar_site(
-                SiteKind::KubernetesContainer,
-                image,
-                &format!("{path}.{list}[{i}].image"),
-            );
-            let policy = pull_policy(doc, text, c, image);
-            // `Never`: the node must already hold the image (built or
-            // loaded there); nothing is pulled, so no registry or tag rule
-            // applies.
-            if policy.value.as_ref().is_some_and(|v| v.value == "Never") {
-                s.extra.build_output = true;
-            }
-            s.extra.pull_policy = Some(policy);
-            out.push(s);
+            container(doc, text, c, &format!("{path}.{list}[{i}]"), out);
         }
     }
     if let Some(volumes) = doc.get(spec, "volumes") {
@@ -329,6 +314,177 @@ fn pod_spec(
                 &format!("{path}.volumes[{i}].image.reference"),
             ));
         }
+    }
+}
+
+/// One container mapping's `image`, with its pull policy.
+fn container(doc: &Document, text: &str, c: &Node, path: &str, out: &mut Vec<ImageSite>) {
+    let Some(image) = doc.get_scalar(c, "image") else {
+        return;
+    };
+    if image.value.is_empty() {
+        return;
+    }
+    let mut s = scalar_site(
+        SiteKind::KubernetesContainer,
+        image,
+        &format!("{path}.image"),
+    );
+    let policy = pull_policy(doc, text, c, image);
+    // `Never`: the node must already hold the image (built or loaded
+    // there); nothing is pulled, so no registry or tag rule applies.
+    if policy.value.as_ref().is_some_and(|v| v.value == "Never") {
+        s.extra.build_output = true;
+    }
+    s.extra.pull_policy = Some(policy);
+    out.push(s);
+}
+
+/// Argo Workflows (`Workflow`, `WorkflowTemplate`,
+/// `ClusterWorkflowTemplate`, `CronWorkflow`): each template of
+/// `spec.templates` (`spec.workflowSpec.templates` for a `CronWorkflow`)
+/// runs its `container` or `script` (a container with a script), with
+/// `sidecars`; its `initContainers` and `containerSet.containers` are
+/// container lists the walk over pod templates reads.
+fn argo_workflow(
+    doc: &Document,
+    text: &str,
+    obj: &Node,
+    kind: &str,
+    join: &dyn Fn(&str) -> String,
+    out: &mut Vec<ImageSite>,
+) {
+    let keys: &[&str] = match kind {
+        "Workflow" | "WorkflowTemplate" | "ClusterWorkflowTemplate" => &["spec", "templates"],
+        "CronWorkflow" => &["spec", "workflowSpec", "templates"],
+        _ => return,
+    };
+    let mut node = Some(obj);
+    for key in keys {
+        node = node.and_then(|n| doc.get(n, key));
+    }
+    let Some(templates) = node else {
+        return;
+    };
+    let at = join(&keys.join("."));
+    for (i, t) in doc.items(templates).into_iter().enumerate() {
+        for key in ["container", "script"] {
+            if let Some(c) = doc.get(t, key) {
+                container(doc, text, c, &format!("{at}[{i}].{key}"), out);
+            }
+        }
+        if let Some(sidecars) = doc.get(t, "sidecars") {
+            for (j, c) in doc.items(sidecars).into_iter().enumerate() {
+                container(doc, text, c, &format!("{at}[{i}].sidecars[{j}]"), out);
+            }
+        }
+    }
+}
+
+/// Argo CD `Application` (`spec`) and `ApplicationSet` (`spec.template.spec`):
+/// each of `source` and `sources[]`.
+fn argo_cd(
+    doc: &Document,
+    obj: &Node,
+    kind: &str,
+    join: &dyn Fn(&str) -> String,
+    out: &mut Vec<ImageSite>,
+) {
+    let keys: &[&str] = match kind {
+        "Application" => &["spec"],
+        "ApplicationSet" => &["spec", "template", "spec"],
+        _ => return,
+    };
+    let mut node = Some(obj);
+    for key in keys {
+        node = node.and_then(|n| doc.get(n, key));
+    }
+    let Some(spec) = node else {
+        return;
+    };
+    let at = keys.join(".");
+    if let Some(source) = doc.get(spec, "source") {
+        argo_cd_source(doc, source, &join(&format!("{at}.source")), out);
+    }
+    if let Some(sources) = doc.get(spec, "sources") {
+        for (i, source) in doc.items(sources).into_iter().enumerate() {
+            argo_cd_source(doc, source, &join(&format!("{at}.sources[{i}]")), out);
+        }
+    }
+}
+
+/// One Argo CD source: a Helm chart in an OCI registry (`repoURL`
+/// `oci://…`, or without a scheme, which Argo CD reads as OCI, with
+/// `chart`; or an `oci://` source without `chart`), `targetRevision` as its
+/// tag, reported without a fix; and `kustomize.images` entries written
+/// `name=image`, whose image is what Argo CD deploys.
+fn argo_cd_source(doc: &Document, source: &Node, path: &str, out: &mut Vec<ImageSite>) {
+    if let Some(repo) = doc.get_scalar(source, "repoURL") {
+        let url = repo.value.trim();
+        let chart = doc.get_scalar(source, "chart").map(|c| c.value.trim());
+        let oci = url.strip_prefix("oci://");
+        let registry = match (oci, chart) {
+            (Some(r), _) => Some(r),
+            (None, Some(_)) if !url.contains("://") && !url.is_empty() => Some(url),
+            _ => None,
+        };
+        if let Some(registry) = registry.filter(|r| !r.contains("{{")) {
+            let mut name = registry.trim_end_matches('/').to_string();
+            if let Some(chart) = chart {
+                name = format!("{name}/{chart}");
+            }
+            if let Some(rev) = doc.get_scalar(source, "targetRevision")
+                && !rev.value.trim().is_empty()
+            {
+                name = format!("{name}:{}", rev.value.trim());
+            }
+            let mut b = Builder::default();
+            b.push(&name, None);
+            let span = repo.content.unwrap_or(repo.span);
+            let mut s = site(
+                SiteKind::ArgoCd,
+                span,
+                &repo.value,
+                b.into_value(),
+                format!("{path}.repoURL"),
+            );
+            s.extra.kept = Some(
+                "an Argo CD source's registry, chart and revision are separate keys".to_string(),
+            );
+            s.extra.frozen.push(span);
+            out.push(s);
+        }
+    }
+    let Some(images) = doc
+        .get(source, "kustomize")
+        .and_then(|k| doc.get(k, "images"))
+    else {
+        return;
+    };
+    for (i, item) in doc.items(images).into_iter().enumerate() {
+        let Some(entry) = doc.resolve(item).as_scalar() else {
+            continue;
+        };
+        let Some((_, image)) = entry.value.split_once('=') else {
+            continue;
+        };
+        if image.trim().is_empty() {
+            continue;
+        }
+        let skip = entry.value.len() - image.len();
+        let mut b = Builder::default();
+        b.push(image, entry.content.map(|c| c.start + skip));
+        let span = match entry.content {
+            Some(c) => crate::site::Span::new(c.start + skip, c.end),
+            None => entry.span,
+        };
+        out.push(site(
+            SiteKind::ArgoCd,
+            span,
+            image,
+            b.into_value(),
+            format!("{path}.kustomize.images[{i}]"),
+        ));
     }
 }
 
@@ -471,6 +627,73 @@ fn pull_policy(doc: &Document, text: &str, container: &Node, image: &Scalar) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn argo_cd_sources() {
+        let text = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  sources:\n  - repoURL: https://git.example.com/app.git\n    kustomize:\n      images:\n      - app=nginx:1.27\n      - nginx:1.26\n      - 'api=ghcr.io/acme/api@sha256:0123456789012345678901234567890123456789012345678901234567890123'\n  - chart: redis\n    repoURL: registry-1.docker.io/bitnamicharts\n    targetRevision: 20.1.0\n";
+        let s = extract(text).unwrap();
+        let got: Vec<(&str, &str)> = s
+            .iter()
+            .map(|s| (s.path.as_deref().unwrap(), s.raw.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("spec.sources[0].kustomize.images[0]", "nginx:1.27"),
+                (
+                    "spec.sources[0].kustomize.images[2]",
+                    "ghcr.io/acme/api@sha256:0123456789012345678901234567890123456789012345678901234567890123"
+                ),
+                (
+                    "spec.sources[1].repoURL",
+                    "registry-1.docker.io/bitnamicharts"
+                ),
+            ]
+        );
+        // The image after `=` is edited in place; a chart never.
+        let span = s[0].whole_file_span().unwrap();
+        assert_eq!(&text[span.start..span.end], "nginx:1.27");
+        assert_eq!(s[2].whole_file_span(), None);
+        assert_eq!(
+            s[2].reference().map(|r| r.normalized()).as_deref(),
+            Some("registry-1.docker.io/bitnamicharts/redis:20.1.0")
+        );
+        assert!(s[2].extra.kept.is_some());
+    }
+
+    #[test]
+    fn argo_workflow_templates() {
+        // The shapes of Argo's documented examples (hello-world, scripts,
+        // sidecars, init containers, container sets, a CronWorkflow).
+        let text = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  generateName: hello-\nspec:\n  entrypoint: main\n  templates:\n  - name: main\n    container:\n      image: busybox:1.36\n      command: [echo, hi]\n  - name: gen\n    script:\n      image: python:3.12-alpine\n      imagePullPolicy: IfNotPresent\n      command: [python]\n      source: print(1)\n  - name: with-sidecar\n    container:\n      image: alpine:3.20\n    sidecars:\n    - name: db\n      image: postgres:16\n    initContainers:\n    - name: init\n      image: busybox:1.37\n  - name: set\n    containerSet:\n      containers:\n      - name: a\n        image: debian:12\n  - name: steps\n    steps:\n    - - name: s\n        template: main\n---\napiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nspec:\n  schedule: '* * * * *'\n  workflowSpec:\n    templates:\n    - name: c\n      container:\n        image: ghcr.io/acme/job:1.0\n---\napiVersion: example.com/v1\nkind: Workflow\nspec:\n  templates:\n  - container:\n      image: not-argo:1\n";
+        let s = extract(text).unwrap();
+        let mut got: Vec<(&str, &str)> = s
+            .iter()
+            .map(|s| (s.path.as_deref().unwrap(), s.raw.as_str()))
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("spec.templates[0].container.image", "busybox:1.36"),
+                ("spec.templates[1].script.image", "python:3.12-alpine"),
+                ("spec.templates[2].container.image", "alpine:3.20"),
+                ("spec.templates[2].initContainers[0].image", "busybox:1.37"),
+                ("spec.templates[2].sidecars[0].image", "postgres:16"),
+                (
+                    "spec.templates[3].containerSet.containers[0].image",
+                    "debian:12"
+                ),
+                (
+                    "spec.workflowSpec.templates[0].container.image",
+                    "ghcr.io/acme/job:1.0"
+                ),
+            ]
+        );
+        let script = s.iter().find(|s| s.raw.starts_with("python")).unwrap();
+        let policy = script.extra.pull_policy.clone().unwrap();
+        assert_eq!(policy.value.unwrap().value, "IfNotPresent");
+    }
 
     #[test]
     fn workloads_and_lists() {

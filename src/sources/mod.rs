@@ -1,5 +1,6 @@
 //! Front-ends: one per file kind, each turning text into image sites.
 
+pub mod bake;
 pub mod ci;
 pub mod common;
 pub mod compose;
@@ -7,11 +8,14 @@ pub mod daemon;
 pub mod devcontainer;
 pub mod dockerfile;
 pub mod helm;
+pub mod ko;
 pub mod kubernetes;
 pub mod kustomize;
 pub mod other_ci;
+pub mod pipelines;
 pub mod quadlet;
 pub mod template;
+pub mod terraform;
 pub mod yaml;
 
 use std::collections::BTreeMap;

@@ -64,7 +64,7 @@ fn variables(value: &str) -> Vec<&str> {
 
 /// A site for one scalar, after a prefix (`docker://`): exact bytes when
 /// the scalar is written as its value, unresolved when it holds variables.
-fn ci_site(kind: SiteKind, s: &Scalar, strip: &str, path: String) -> Option<ImageSite> {
+pub(super) fn ci_site(kind: SiteKind, s: &Scalar, strip: &str, path: String) -> Option<ImageSite> {
     let value = s.value.strip_prefix(strip)?;
     if value.trim().is_empty() {
         return None;

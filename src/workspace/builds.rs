@@ -202,62 +202,65 @@ pub(super) fn devcontainer(
     args.entry(file).or_default().push(map);
 }
 
-/// Quoted strings inside the `[...]` or `{...}` that follows `key =`.
-pub(super) fn hcl_block<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find(key) {
-        let before_ok = rest[..at]
-            .chars()
-            .next_back()
-            .is_none_or(|c| c.is_whitespace());
-        let after = rest[at + key.len()..].trim_start();
-        rest = &rest[at + key.len()..];
-        if !before_ok {
-            continue;
-        }
-        let Some(after) = after.strip_prefix('=') else {
-            continue;
-        };
-        let after = after.trim_start();
-        let close = match after.chars().next() {
-            Some('[') => ']',
-            Some('{') => '}',
-            _ => continue,
-        };
-        let end = after.find(close).unwrap_or(after.len());
-        out.push(&after[1.min(end)..end]);
+/// A bake file (`docker-bake.hcl`, `docker-bake.json`), read by its
+/// front-end's evaluation ([`crate::sources::bake::facts`]): `tags` are
+/// images the repository builds, `contexts` names it passes, and each
+/// target's `args` go to the Dockerfile its `context` and `dockerfile`
+/// name (the context relative to the bake file's folder, where `docker
+/// buildx bake` runs by default), as Compose `build.args` do.
+pub(super) fn bake(
+    path: &Path,
+    text: &str,
+    ctx: &mut RepoContext,
+    args: &mut BTreeMap<PathBuf, Vec<BTreeMap<String, String>>>,
+) {
+    let Some(facts) = crate::sources::bake::facts(text) else {
+        return;
+    };
+    for tag in &facts.tags {
+        local_name(ctx, tag);
     }
-    out
-}
-
-pub(super) fn bake(text: &str, ctx: &mut RepoContext) {
-    for list in hcl_block(text, "tags") {
-        for tag in list.split(',') {
-            let tag = tag.trim().trim_matches('"');
-            if !tag.is_empty() && !tag.contains("${") {
-                local_name(ctx, tag);
+    for name in facts.contexts {
+        if !name.is_empty() {
+            ctx.named_contexts.insert(name);
+        }
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    for build in facts.builds {
+        // The plain values bake passes, for the inventory's images.
+        for (name, value) in &build.args {
+            if let Some(value) = value {
+                build_arg_value(ctx, name, value);
             }
         }
-    }
-    for map in hcl_block(text, "args") {
-        for line in map.split([',', '\n']) {
-            if let Some((name, value)) = line.split_once('=') {
-                let name = name.trim().trim_matches('"');
+        if build.args_unknown {
+            ctx.build_args_unknown.get_or_insert_with(|| {
+                format!(
+                    "bake target `{}` sets `args` refit cannot evaluate",
+                    build.target
+                )
+            });
+        }
+        let file = build
+            .context
+            .zip(build.dockerfile)
+            .and_then(|(c, d)| crate::realpath::canonical(&dir.join(c).join(d)).ok());
+        let Some(file) = file else {
+            for name in build.args.keys() {
                 build_arg_name(ctx, name, "a bake target's `args`");
-                build_arg_value(ctx, name, value.trim().trim_matches('"'));
             }
+            continue;
+        };
+        if !build.args.is_empty() {
+            let names = ctx.dockerfile_arg_names.entry(file.clone()).or_default();
+            names.extend(build.args.keys().cloned());
         }
-    }
-    for map in hcl_block(text, "contexts") {
-        for line in map.split([',', '\n']) {
-            if let Some((name, _)) = line.split_once('=') {
-                let name = name.trim().trim_matches('"');
-                if !name.is_empty() {
-                    ctx.named_contexts.insert(name.to_string());
-                }
-            }
-        }
+        let map = build
+            .args
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v?)))
+            .collect();
+        args.entry(file).or_default().push(map);
     }
 }
 
@@ -607,9 +610,22 @@ pub(super) fn from_substitutions(text: &str, ctx: &mut RepoContext) {
 
 /// skaffold `build.artifacts[].image` (also under `profiles[]`): images
 /// skaffold builds and tags itself.
-pub(super) fn skaffold(text: &str, ctx: &mut RepoContext) {
+/// A Skaffold configuration: each artifact's `image` is built here (a
+/// local name), and a Docker or kaniko artifact's `buildArgs` go to the
+/// Dockerfile its `context` and `dockerfile` name (relative to the
+/// `skaffold.yaml`; Docker is the builder when none is named), as
+/// Compose `build.args` do. A templated value (`{{.TAG}}`) is set, its
+/// value unknown.
+pub(super) fn skaffold(
+    path: &Path,
+    text: &str,
+    ctx: &mut RepoContext,
+    args: &mut BTreeMap<PathBuf, Vec<BTreeMap<String, String>>>,
+) {
     use crate::sources::yaml::{Document, Node};
-    fn artifacts(doc: &Document, node: &Node, ctx: &mut RepoContext) {
+    const OTHER_BUILDERS: &[&str] = &["jib", "bazel", "ko", "buildpacks", "custom"];
+    type Args = BTreeMap<PathBuf, Vec<BTreeMap<String, String>>>;
+    fn artifacts(doc: &Document, node: &Node, dir: &Path, ctx: &mut RepoContext, args: &mut Args) {
         let Some(build) = doc.get(node, "build") else {
             return;
         };
@@ -620,11 +636,44 @@ pub(super) fn skaffold(text: &str, ctx: &mut RepoContext) {
             if let Some(image) = doc.get_scalar(item, "image") {
                 local_name(ctx, &image.value);
             }
+            if OTHER_BUILDERS.iter().any(|b| doc.get(item, b).is_some()) {
+                continue;
+            }
+            let builder = doc.get(item, "docker").or_else(|| doc.get(item, "kaniko"));
+            let context = doc
+                .get_scalar(item, "context")
+                .map_or_else(|| ".".to_string(), |s| s.value.clone());
+            let dockerfile = builder
+                .and_then(|b| doc.get_scalar(b, "dockerfile"))
+                .map_or_else(|| "Dockerfile".to_string(), |s| s.value.clone());
+            let pairs_of = builder
+                .and_then(|b| doc.get(b, "buildArgs"))
+                .map(|a| pairs(doc, a))
+                .unwrap_or_default();
+            let file = (!context.contains("{{") && !dockerfile.contains("{{"))
+                .then(|| dir.join(&context).join(&dockerfile))
+                .and_then(|f| crate::realpath::canonical(&f).ok());
+            let Some(file) = file else {
+                for (name, _) in &pairs_of {
+                    build_arg_name(ctx, name, "a Skaffold artifact's `buildArgs`");
+                }
+                continue;
+            };
+            if !pairs_of.is_empty() {
+                let names = ctx.dockerfile_arg_names.entry(file.clone()).or_default();
+                names.extend(pairs_of.iter().map(|(k, _)| k.clone()));
+            }
+            let map = pairs_of
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v.filter(|v| !v.contains("{{"))?)))
+                .collect();
+            args.entry(file).or_default().push(map);
         }
     }
     let Ok(docs) = crate::sources::yaml::parse(text) else {
         return;
     };
+    let dir = path.parent().unwrap_or(Path::new("."));
     for doc in &docs {
         let root = doc.resolve(&doc.root);
         let is_skaffold = doc
@@ -633,10 +682,10 @@ pub(super) fn skaffold(text: &str, ctx: &mut RepoContext) {
         if !is_skaffold {
             continue;
         }
-        artifacts(doc, root, ctx);
+        artifacts(doc, root, dir, ctx, args);
         if let Some(profiles) = doc.get(root, "profiles") {
             for profile in doc.items(profiles) {
-                artifacts(doc, doc.resolve(profile), ctx);
+                artifacts(doc, doc.resolve(profile), dir, ctx, args);
             }
         }
     }

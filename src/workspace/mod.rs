@@ -115,7 +115,7 @@ impl Role {
         let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
         Role {
             compose: (name.starts_with("compose") || name.starts_with("docker-compose")) && yaml,
-            bake: name.ends_with(".hcl") && name.contains("bake"),
+            bake: crate::kind::is_bake(&name) || (name.ends_with(".hcl") && name.contains("bake")),
             yaml,
             script: yaml || runs_commands(&name),
             kustomization: path
@@ -205,7 +205,7 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             compose(path, text, &mut ctx, &mut args);
         }
         if role.bake {
-            bake(text, &mut ctx);
+            bake(path, text, &mut ctx, &mut args);
         }
         if role.script {
             build_commands(text, &mut ctx);
@@ -221,7 +221,7 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             ctx.openshift.push((folder, shown.clone()));
         }
         if role.yaml && text.contains("skaffold/") {
-            skaffold(text, &mut ctx);
+            skaffold(path, text, &mut ctx, &mut args);
         }
     }
     let name = path
@@ -1062,8 +1062,10 @@ mod tests {
             &mut ctx,
         );
         bake(
+            Path::new("/nonexistent/docker-bake.hcl"),
             "target \"app\" {\n  args = {\n    NODE = \"22\"\n  }\n}\n",
             &mut ctx,
+            &mut BTreeMap::new(),
         );
         ci_build_args(
             "      - uses: docker/build-push-action@v6\n        with:\n          build-args: |\n            PY=3.12\n            RUST=1.90\n          push: false\n",
@@ -1101,6 +1103,40 @@ mod tests {
     }
 
     #[test]
+    fn skaffold_build_args_go_to_their_dockerfile() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("web")).unwrap();
+        std::fs::write(
+            dir.path().join("web/Dockerfile.prod"),
+            "ARG BASE\nFROM $BASE\n",
+        )
+        .unwrap();
+        let mut ctx = RepoContext::default();
+        let mut args = BTreeMap::new();
+        skaffold(
+            &dir.path().join("skaffold.yaml"),
+            "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n  - image: acme/web\n    context: web\n    docker:\n      dockerfile: Dockerfile.prod\n      buildArgs:\n        BASE: debian:12\n        TAG: '{{.IMAGE_TAG}}'\n  - image: acme/jib\n    jib: {}\n  - image: acme/elsewhere\n    context: missing\n    docker:\n      buildArgs:\n        GONE: x\n",
+            &mut ctx,
+            &mut args,
+        );
+        let file = crate::realpath::canonical(&dir.path().join("web/Dockerfile.prod")).unwrap();
+        assert_eq!(
+            args.get(&file),
+            Some(&vec![BTreeMap::from([(
+                "BASE".to_string(),
+                "debian:12".to_string()
+            )])])
+        );
+        let names: Vec<&str> = ctx.dockerfile_arg_names[&file]
+            .iter()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(names, ["BASE", "TAG"]);
+        assert!(ctx.build_arg_names.contains("GONE"));
+        assert!(ctx.local_images.contains("acme/jib"));
+    }
+
+    #[test]
     fn build_commands_and_bake() {
         let mut ctx = RepoContext::default();
         build_commands(
@@ -1108,8 +1144,10 @@ mod tests {
             &mut ctx,
         );
         bake(
+            Path::new("/nonexistent/docker-bake.hcl"),
             "target \"app\" {\n  tags = [\"app-local:dev\", \"${REGISTRY}/app\"]\n  contexts = {\n    vendored = \"./vendor\"\n  }\n}\n",
             &mut ctx,
+            &mut BTreeMap::new(),
         );
         let locals: Vec<&str> = ctx.local_images.iter().map(String::as_str).collect();
         assert_eq!(locals, ["app-local", "bats-jenkins", "org/tool"]);
@@ -1155,8 +1193,10 @@ mod tests {
             &mut ctx,
         );
         skaffold(
+            Path::new("/nonexistent/skaffold.yaml"),
             "apiVersion: skaffold/v2beta26\nkind: Config\nbuild:\n  artifacts:\n  - image: echo-app\nprofiles:\n- name: dev\n  build:\n    artifacts:\n    - image: echo-dev\n---\napiVersion: v1\nkind: Config\nbuild:\n  artifacts:\n  - image: not-skaffold\n",
             &mut ctx,
+            &mut BTreeMap::new(),
         );
         let locals: Vec<&str> = ctx.local_images.iter().map(String::as_str).collect();
         assert_eq!(

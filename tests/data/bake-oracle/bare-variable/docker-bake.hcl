@@ -1,0 +1,6 @@
+variable "TAG" {
+  default = "docker.io/username/webapp:latest"
+}
+target "webapp" {
+  tags = [TAG]
+}

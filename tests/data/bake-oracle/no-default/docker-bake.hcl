@@ -1,0 +1,7 @@
+variable "TAG" {}
+target "webapp" {
+  tags = ["docker.io/username/webapp:${TAG}"]
+  contexts = {
+    oracle-base = "docker-image://debian:${TAG}"
+  }
+}

@@ -1,0 +1,5 @@
+target "app" {
+  contexts = {
+    oracle-alpine = "docker-image://alpine:3.13"
+  }
+}

@@ -1,0 +1,8 @@
+target "base" {
+  dockerfile = "baseapp.Dockerfile"
+}
+target "app" {
+  contexts = {
+    oracle-baseapp = "target:base"
+  }
+}

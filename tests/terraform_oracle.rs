@@ -1,0 +1,125 @@
+//! Renovate's terraform manager as an oracle for the images Terraform's
+//! Docker, Kubernetes and Helm providers pull: its test inputs
+//! (`tests/data/terraform-renovate/`) through `refit sites`, compared with
+//! the Docker images Renovate's tests expect (`depName[:currentValue]
+//! [@currentDigest]`, as written; order aside, Renovate lists data sources
+//! after resources). Helm charts from chart repositories (`https://…`),
+//! providers, modules and Terraform versions are not images.
+//!
+//! Agreement: 3 of 4 cases. The difference:
+//! - `kubernetes/unknown-type.tf`: refit reads the `container` blocks of
+//!   every `kubernetes_…` resource; Renovate reads a list of known types.
+//!   `kubernetes_job_invalid` is no type of the provider (`terraform
+//!   validate` refuses it), so the input is invalid either way. Out of
+//!   scope.
+//!
+//! Renovate marks `name = data.docker_registry_image.ubuntu.name`
+//! `contains-variable` and skips resources without the argument; refit
+//! reads no site there (an expression names another resource, not an
+//! image), which is the same extraction.
+
+mod common;
+use std::path::Path;
+
+/// (input, Renovate's extraction, refit's, why they differ).
+type Case = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+);
+
+const KANIKO: &str = "gcr.io/kaniko-project/executor:v1.7.0@sha256:8504bde9a9a8c9c4e9a4fe659703d265697a36ff13607b7669a4caa4407baa52";
+
+const CASES: &[Case] = &[
+    (
+        "docker/main.tf",
+        &[
+            "nginx:1.7.8",
+            "hub.proxy.test/bitnami/nginx:1.24.0",
+            "nginx:1.7.8",
+            "repo.mycompany.com:8080/foo-service:v1",
+            "ubuntu:precise",
+        ],
+        &[
+            "ubuntu:precise",
+            "nginx:1.7.8",
+            "hub.proxy.test/bitnami/nginx:1.24.0",
+            "nginx:1.7.8",
+            "repo.mycompany.com:8080/foo-service:v1",
+        ],
+        "",
+    ),
+    (
+        "kubernetes/main.tf",
+        &[
+            KANIKO,
+            "node:14",
+            "nginx:1.21.3",
+            "nginx:1.21.8",
+            "nginx:1.21.12",
+            "prom/prometheus:v2.2.2",
+        ],
+        &[
+            KANIKO,
+            "node:14",
+            "nginx:1.21.3",
+            "nginx:1.21.8",
+            "nginx:1.21.12",
+            "prom/prometheus:v2.2.2",
+        ],
+        "",
+    ),
+    (
+        "kubernetes/unknown-type.tf",
+        &[],
+        &["nginx:1.21.6"],
+        "not a type of the provider",
+    ),
+    (
+        "helm/main.tf",
+        &[
+            "public.ecr.aws/karpenter/karpenter:v0.22.1",
+            "public.ecr.aws/karpenter/karpenter:v0.22.1",
+            "hub.proxy.test/bitnamicharts/kube-prometheus:8.9.1",
+        ],
+        &[
+            "public.ecr.aws/karpenter/karpenter:v0.22.1",
+            "public.ecr.aws/karpenter/karpenter:v0.22.1",
+            "hub.proxy.test/bitnamicharts/kube-prometheus:8.9.1",
+        ],
+        "",
+    ),
+];
+
+fn sorted<'a>(v: &[&'a str]) -> Vec<&'a str> {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    v
+}
+
+#[test]
+fn refit_sites_agree_with_renovate_on_terraform_images() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/terraform-renovate");
+    let sites = common::sites_in(&dir);
+    let mut agree = 0;
+    for (file, renovate, refit, why) in CASES {
+        let found: Vec<&str> = sites
+            .iter()
+            .filter(|s| s["path"] == *file && s["unresolved"].is_null())
+            .filter_map(|s| s["reference"].as_str())
+            .collect();
+        // refit lists sites in file order.
+        assert_eq!(found, *refit, "{file}");
+        let same = sorted(renovate) == sorted(refit);
+        assert_eq!(same, why.is_empty(), "{file}: {why}");
+        agree += usize::from(same);
+    }
+    assert_eq!((agree, CASES.len()), (3, 4), "update the module's count");
+    let listed = |p: &serde_json::Value| CASES.iter().any(|(f, ..)| p == *f);
+    assert!(
+        sites.iter().all(|s| listed(&s["path"])),
+        "a site in a file the table does not list"
+    );
+    assert!(sites.iter().all(|s| s["kind"] == "terraform"));
+}
