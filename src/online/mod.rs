@@ -11,3 +11,5 @@ pub mod lock;
 pub mod pin;
 pub mod resolve;
 pub mod status;
+pub mod update;
+pub mod versions;
