@@ -54,6 +54,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("args", Layer::Face),
     ("man", Layer::Face),
     ("online::cli", Layer::Face),
+    ("online::update_cli", Layer::Face),
     ("run", Layer::Run),
     ("write", Layer::Run),
     ("diff", Layer::Run),

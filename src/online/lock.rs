@@ -26,6 +26,18 @@ pub struct Lock {
     pub version: u32,
     #[serde(default, rename = "image")]
     pub images: Vec<Entry>,
+    /// When refit first saw each digest (`refit update`'s minimum age).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seen: Vec<Seen>,
+}
+
+/// When refit first saw a digest (`refit pin --lock`, `refit update`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Seen {
+    pub digest: String,
+    /// RFC 3339, UTC.
+    pub first_seen: String,
 }
 
 /// The largest lock file refit reads.
@@ -58,10 +70,43 @@ impl Lock {
             .and_then(|i| self.images.get(i))
     }
 
-    /// Add or replace entries, keeping them sorted.
+    /// When refit first saw a digest.
+    pub fn first_seen(&self, digest: &str) -> Option<&str> {
+        self.seen
+            .binary_search_by(|s| s.digest.as_str().cmp(digest))
+            .ok()
+            .and_then(|i| self.seen.get(i))
+            .map(|s| s.first_seen.as_str())
+    }
+
+    /// Record that refit saw `digest` at `at` (RFC 3339), unless it saw it
+    /// before. Whether anything was added.
+    pub fn see(&mut self, digest: &str, at: &str) -> bool {
+        self.version = 1;
+        match self
+            .seen
+            .binary_search_by(|s| s.digest.as_str().cmp(digest))
+        {
+            Ok(_) => false,
+            Err(i) => {
+                self.seen.insert(
+                    i,
+                    Seen {
+                        digest: digest.to_string(),
+                        first_seen: at.to_string(),
+                    },
+                );
+                true
+            }
+        }
+    }
+
+    /// Add or replace entries, keeping them sorted; their digests are
+    /// seen at their resolution time.
     pub fn merge(&mut self, entries: impl IntoIterator<Item = Entry>) {
         self.version = 1;
         for e in entries {
+            self.see(&e.digest, &e.resolved);
             match self
                 .images
                 .binary_search_by(|x| x.reference.as_str().cmp(&e.reference))
@@ -84,6 +129,7 @@ impl Lock {
         let mut sorted = self.clone();
         sorted.version = 1;
         sorted.images.sort_by(|a, b| a.reference.cmp(&b.reference));
+        sorted.seen.sort_by(|a, b| a.digest.cmp(&b.digest));
         let body = toml::to_string(&sorted).unwrap_or_default();
         format!(
             "# refit.lock: image digests resolved by `refit pin --lock`.\n# Regenerate with `refit pin --lock`; do not edit by hand.\n{body}"
@@ -142,5 +188,12 @@ mod tests {
         assert_eq!(back.images[0].reference, "a");
         assert!(back.get("c").is_some());
         assert!(back.get("d").is_none());
+        // Every digest merged in is seen once, at its first resolution.
+        assert_eq!(back.first_seen("sha256:00"), Some(rfc3339(0).as_str()));
+        let mut again = back.clone();
+        assert!(!again.see("sha256:00", &rfc3339(5)));
+        assert!(again.see("sha256:01", &rfc3339(5)));
+        assert_eq!(again.first_seen("sha256:00"), Some(rfc3339(0).as_str()));
+        assert_eq!(Lock::parse(&again.render()).unwrap(), again);
     }
 }

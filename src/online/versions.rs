@@ -19,7 +19,7 @@ use std::cmp::Ordering;
 
 /// How far an update may go: the first number that may change.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Level {
@@ -292,7 +292,11 @@ mod tests {
             ("22-alpine", Major, Some(None)),
             ("1.2.3-bookworm", Patch, Some(Some("1.2.5-bookworm"))),
             ("1.2.3-bookworm", Minor, Some(Some("1.3.0-bookworm"))),
-            ("3.12-slim-bookworm", Minor, Some(Some("3.13-slim-bookworm"))),
+            (
+                "3.12-slim-bookworm",
+                Minor,
+                Some(Some("3.13-slim-bookworm")),
+            ),
             // Calendar versions.
             ("2024.01.15", Minor, Some(Some("2024.02.01"))),
             ("2024.01.15", Major, Some(Some("2025.01.01"))),
@@ -328,7 +332,17 @@ mod tests {
         assert_eq!(v.pre, Some(Pre { rank: 5, number: 3 }));
         assert!(Version::parse("2024.01.15").unwrap().is_calendar());
         for not in [
-            "", "v", "latest", "1.", ".1", "1..2", "1-", "1.2.3.4.5", "x1", "1_2", "1.2-a--b",
+            "",
+            "v",
+            "latest",
+            "1.",
+            ".1",
+            "1..2",
+            "1-",
+            "1.2.3.4.5",
+            "x1",
+            "1_2",
+            "1.2-a--b",
         ] {
             assert_eq!(Version::parse(not), None, "{not}");
         }
