@@ -35,7 +35,17 @@ pub struct Policy {
     allow: Level,
     min_age: Option<u64>,
     ignore: GlobSet,
-    rules: Vec<(GlobSet, Option<Level>, Option<Option<u64>>, Option<bool>)>,
+    rules: Vec<Rule>,
+}
+
+/// One `[[update.rule]]`, compiled.
+#[derive(Debug, Clone)]
+struct Rule {
+    images: GlobSet,
+    allow: Option<Level>,
+    /// `Some(None)` never happens from TOML; `Some(Some(secs))` when set.
+    min_age: Option<Option<u64>>,
+    ignore: Option<bool>,
 }
 
 impl Default for Policy {
@@ -123,12 +133,12 @@ impl Policy {
         };
         let mut rules = Vec::new();
         for r in c.rule.iter().flatten() {
-            rules.push((
-                globs(&r.images)?,
-                level(&r.allow)?,
-                r.min_age.as_ref().map(|_| age(&r.min_age)).transpose()?,
-                r.ignore,
-            ));
+            rules.push(Rule {
+                images: globs(&r.images)?,
+                allow: level(&r.allow)?,
+                min_age: r.min_age.as_ref().map(|_| age(&r.min_age)).transpose()?,
+                ignore: r.ignore,
+            });
         }
         Ok(Policy {
             allow: level(&c.allow)?.unwrap_or(Level::Minor),
@@ -147,11 +157,11 @@ impl Policy {
             min_age: self.min_age,
             ignored: hit(&self.ignore),
         };
-        for (g, allow, min_age, ignore) in &self.rules {
-            if hit(g) {
-                e.allow = allow.unwrap_or(e.allow);
-                e.min_age = min_age.unwrap_or(e.min_age);
-                e.ignored = ignore.unwrap_or(e.ignored);
+        for r in &self.rules {
+            if hit(&r.images) {
+                e.allow = r.allow.unwrap_or(e.allow);
+                e.min_age = r.min_age.unwrap_or(e.min_age);
+                e.ignored = r.ignore.unwrap_or(e.ignored);
             }
         }
         e
@@ -583,8 +593,7 @@ impl Engine<'_> {
         else {
             return skip(a, format!("`{current}` is not a version tag; left alone"));
         };
-        let mut tries = 0;
-        for c in candidates {
+        for (tries, c) in candidates.into_iter().enumerate() {
             let digest = match self.digest(&q.registry, &q.repository, &c.tag) {
                 Ok(d) => d,
                 Err(e) => return fail(a, e),
@@ -610,7 +619,6 @@ impl Engine<'_> {
                 ));
                 break;
             }
-            tries += 1;
             match self.age_of(q, &digest) {
                 Ok(Some(stamp)) => {
                     let age = now().saturating_sub(stamp.at);
@@ -703,7 +711,7 @@ fn updatable(site: &ImageSite) -> bool {
     site.reference().is_some() && !site.extra.build_output && site.kind != SiteKind::DaemonMirror
 }
 
-fn read(target: Target) -> Result<Loaded, FileUpdate> {
+fn read(target: Target) -> Result<Loaded, Box<FileUpdate>> {
     let settings = Settings::default();
     let text = crate::engine::read_capped(&target.path, crate::engine::DEFAULT_MAX_FILE_SIZE)
         .and_then(crate::engine::decode)
@@ -724,7 +732,7 @@ fn read(target: Target) -> Result<Loaded, FileUpdate> {
             text,
             sites,
         }),
-        (text, sites) => Err(FileUpdate {
+        (text, sites) => Err(Box::new(FileUpdate {
             display: target.display.clone(),
             path: target.path.clone(),
             kind: target.kind,
@@ -732,7 +740,7 @@ fn read(target: Target) -> Result<Loaded, FileUpdate> {
             fixed: None,
             items: Vec::new(),
             error: Some(sites.err().unwrap_or_else(|| "cannot read".to_string())),
-        }),
+        })),
     }
 }
 
@@ -755,7 +763,7 @@ pub fn plan(targets: Vec<Target>, resolver: &Resolver, options: &UpdateOptions) 
     for t in targets {
         match read(t) {
             Ok(l) => loaded.push(l),
-            Err(f) => outcome.files.push(f),
+            Err(f) => outcome.files.push(*f),
         }
     }
     let mut questions: Vec<Question> = loaded
