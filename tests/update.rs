@@ -632,3 +632,35 @@ fn kustomize_pairs_and_env_values() {
         out.stderr
     );
 }
+
+/// Each file follows the `[update]` of its nearest `refit.toml`; a bad
+/// policy is an error naming the file.
+#[test]
+fn the_nearest_configuration_decides() {
+    let Some(lab) = Lab::open() else { return };
+    tags(&lab.push, "n/app", &["1.0.0", "1.0.1", "1.1.0", "2.0.0"]);
+    let h = &lab.host;
+    lab.write("refit.toml", "[update]\nallow = \"major\"\n");
+    lab.write("strict/refit.toml", "[update]\nallow = \"patch\"\n");
+    lab.write("Dockerfile", &format!("FROM {h}/n/app:1.0.0\n"));
+    lab.write("strict/Dockerfile", &format!("FROM {h}/n/app:1.0.0\n"));
+    let out = lab.run(&["update", "--no-cache", "--format", "json"]);
+    let items = json(&out);
+    let to = |file: &str| {
+        items
+            .iter()
+            .find(|i| i["file"] == file)
+            .unwrap_or_else(|| panic!("{file}: {items:#?}"))["to"]
+            .clone()
+    };
+    assert_eq!(to("Dockerfile"), "2.0.0");
+    assert_eq!(to("strict/Dockerfile"), "1.0.1");
+    lab.write("strict/refit.toml", "[update]\nmin-age = \"soon\"\n");
+    let out = lab.run(&["update", "--no-cache"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("refit.toml") && out.stderr.contains("`min-age = \"soon\"`"),
+        "{}",
+        out.stderr
+    );
+}

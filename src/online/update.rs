@@ -295,7 +295,6 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Memo<K, V> {
 }
 
 pub struct UpdateOptions {
-    pub policy: Policy,
     /// Tags asked per page of a tag list.
     pub page_size: usize,
     /// The lock file's first-seen times (as read before this run).
@@ -704,6 +703,8 @@ struct Loaded {
     target: Target,
     text: String,
     sites: Vec<ImageSite>,
+    /// The `[update]` policy of the file's configuration.
+    policy: Arc<Policy>,
 }
 
 /// Whether a site names an image refit may update.
@@ -711,7 +712,7 @@ fn updatable(site: &ImageSite) -> bool {
     site.reference().is_some() && !site.extra.build_output && site.kind != SiteKind::DaemonMirror
 }
 
-fn read(target: Target) -> Result<Loaded, Box<FileUpdate>> {
+fn read(target: Target, policy: Arc<Policy>) -> Result<Loaded, Box<FileUpdate>> {
     let settings = Settings::default();
     let text = crate::engine::read_capped(&target.path, crate::engine::DEFAULT_MAX_FILE_SIZE)
         .and_then(crate::engine::decode)
@@ -731,6 +732,7 @@ fn read(target: Target) -> Result<Loaded, Box<FileUpdate>> {
             target,
             text,
             sites,
+            policy,
         }),
         (text, sites) => Err(Box::new(FileUpdate {
             display: target.display.clone(),
@@ -755,22 +757,27 @@ fn question(site: &ImageSite, policy: &Policy) -> Option<Question> {
     })
 }
 
-/// Read the targets, answer each distinct question once (in parallel),
-/// and compute the updated texts (writing nothing).
-pub fn plan(targets: Vec<Target>, resolver: &Resolver, options: &UpdateOptions) -> UpdateOutcome {
+/// Read the targets (each with the policy of its configuration), answer
+/// each distinct question once (in parallel), and compute the updated
+/// texts (writing nothing).
+pub fn plan(
+    targets: Vec<(Target, Arc<Policy>)>,
+    resolver: &Resolver,
+    options: &UpdateOptions,
+) -> UpdateOutcome {
     let mut outcome = UpdateOutcome::default();
     let mut loaded = Vec::new();
-    for t in targets {
-        match read(t) {
+    for (t, policy) in targets {
+        match read(t, policy) {
             Ok(l) => loaded.push(l),
             Err(f) => outcome.files.push(*f),
         }
     }
     let mut questions: Vec<Question> = loaded
         .iter()
-        .flat_map(|l| l.sites.iter())
-        .filter(|s| updatable(s))
-        .filter_map(|s| question(s, &options.policy))
+        .flat_map(|l| l.sites.iter().map(move |s| (s, &l.policy)))
+        .filter(|(s, _)| updatable(s))
+        .filter_map(|(s, policy)| question(s, policy))
         .filter(|q| !q.policy.ignored)
         .collect();
     questions.sort_by(|a, b| {
@@ -810,7 +817,7 @@ pub fn plan(targets: Vec<Target>, resolver: &Resolver, options: &UpdateOptions) 
     });
     let answers = answers.into_inner().unwrap_or_else(|e| e.into_inner());
     for l in loaded {
-        outcome.files.push(plan_file(l, &answers, &options.policy));
+        outcome.files.push(plan_file(l, &answers));
     }
     outcome.files.sort_by(|a, b| a.display.cmp(&b.display));
     let mut seen = engine.seen.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -820,7 +827,7 @@ pub fn plan(targets: Vec<Target>, resolver: &Resolver, options: &UpdateOptions) 
     outcome
 }
 
-fn plan_file(l: Loaded, answers: &HashMap<Question, Answer>, policy: &Policy) -> FileUpdate {
+fn plan_file(l: Loaded, answers: &HashMap<Question, Answer>) -> FileUpdate {
     let lines = LineIndex::new(&l.text);
     let mut items = Vec::new();
     let mut edits: Vec<(Edit, String)> = Vec::new();
@@ -828,7 +835,7 @@ fn plan_file(l: Loaded, answers: &HashMap<Question, Answer>, policy: &Policy) ->
         if !updatable(site) {
             continue;
         }
-        let (Some(q), Some(reference)) = (question(site, policy), site.reference()) else {
+        let (Some(q), Some(reference)) = (question(site, &l.policy), site.reference()) else {
             continue;
         };
         let from = match (&q.tag, &q.digest) {

@@ -7,8 +7,11 @@ use super::lock::{LOCK_FILE, Lock};
 use super::resolve::cache_dir;
 use super::update::{Policy, Status, TagCache, UpdateOptions, UpdateOutcome, human, record_seen};
 use crate::args::ConfigArgs;
-use std::path::{Path, PathBuf};
+use crate::discover::Target;
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -48,13 +51,39 @@ pub struct UpdateArgs {
     pub config: ConfigArgs,
 }
 
-fn policy(config: &ConfigArgs) -> Result<Policy, String> {
+/// Each target with the `[update]` policy of its configuration (the
+/// nearest `refit.toml`, as `refit check` finds it), compiled once per
+/// configuration.
+fn with_policies(
+    targets: Vec<Target>,
+    config: &ConfigArgs,
+) -> Result<Vec<(Target, Arc<Policy>)>, String> {
     let resolver = crate::config::Resolver::new(config.config.as_deref(), config.isolated)
         .map_err(|e| e.to_string())?;
-    let config = resolver
-        .for_file(Path::new("./refit.toml"))
-        .map_err(|e| e.to_string())?;
-    Policy::from_config(config.as_ref().and_then(|c| c.raw.update.as_ref()))
+    let mut compiled: HashMap<Vec<PathBuf>, Arc<Policy>> = HashMap::new();
+    let mut out = Vec::with_capacity(targets.len());
+    for t in targets {
+        let config = resolver.for_file(&t.path).map_err(|e| e.to_string())?;
+        let sources = config
+            .as_ref()
+            .map(|c| c.sources.clone())
+            .unwrap_or_default();
+        let policy = match compiled.get(&sources) {
+            Some(p) => p.clone(),
+            None => {
+                let p = Policy::from_config(config.as_ref().and_then(|c| c.raw.update.as_ref()))
+                    .map_err(|e| match sources.first() {
+                        Some(file) => format!("{}: {e}", file.display()),
+                        None => e,
+                    })?;
+                let p = Arc::new(p);
+                compiled.insert(sources, p.clone());
+                p
+            }
+        };
+        out.push((t, policy));
+    }
+    Ok(out)
 }
 
 /// `refit update`. Exit 0: nothing to update, or every update written;
@@ -69,10 +98,6 @@ pub fn update(args: UpdateArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let policy = match policy(&args.config) {
-        Ok(p) => p,
-        Err(e) => return fail(e),
-    };
     let run = match crate::run::Run::new(crate::run::RunOptions {
         paths: args.paths.clone(),
         config: args.config.config.clone(),
@@ -81,6 +106,10 @@ pub fn update(args: UpdateArgs) -> ExitCode {
     }) {
         Ok(r) => r,
         Err(e) => return fail(e.to_string()),
+    };
+    let targets = match with_policies(run.targets(), &args.config) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
     };
     let lock_path = args
         .lock_file
@@ -100,12 +129,11 @@ pub fn update(args: UpdateArgs) -> ExitCode {
         cache_dir().map(|d| TagCache::open(d, Duration::from_secs(args.online.cache_ttl)))
     };
     let options = UpdateOptions {
-        policy,
         page_size: args.page_size.max(1),
         lock: lock.clone(),
         tag_cache,
     };
-    let outcome = super::update::plan(run.targets(), &resolver, &options);
+    let outcome = super::update::plan(targets, &resolver, &options);
     if let Some(cache) = &resolver.cache
         && let Err(e) = cache.save()
     {
