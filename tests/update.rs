@@ -253,8 +253,8 @@ fn a_value_shared_by_two_images_is_left_alone() {
 #[test]
 fn pinned_pairs_and_digest_only_references() {
     let Some(lab) = Lab::open() else { return };
-    let (old, _, _) = lab.push.index("multi/app", "1.0.0", "old");
-    let (new, _, _) = lab.push.index("multi/app", "1.0.1", "new");
+    let (old, old_amd, _) = lab.push.index("multi/app", "1.0.0", "old");
+    let (new, new_amd, _) = lab.push.index("multi/app", "1.0.1", "new");
     let single = image(&lab.push, "solo/app", "2.1", "s21", None, None);
     image(&lab.push, "solo/app", "2.0", "s20", None, None);
     // Two version tags on one digest: ambiguous.
@@ -269,8 +269,8 @@ fn pinned_pairs_and_digest_only_references() {
     let compose = lab.write(
         "compose.yaml",
         &format!(
-            "services:\n  a:\n    image: {h}/multi/app:1.0.0@{}\n  b:\n    image: {h}/solo/app@{single}\n  c:\n    image: {h}/twin/app@{twin}\n",
-            old.digest
+            "services:\n  a:\n    image: {h}/multi/app:1.0.0@{}\n  b:\n    image: {h}/solo/app@{single}\n  c:\n    image: {h}/twin/app@{twin}\n  d:\n    image: {h}/multi/app:1.0.0@{}\n",
+            old.digest, old_amd.digest
         ),
     );
     let out = lab.run(&["update", "--no-cache", "--write"]);
@@ -278,6 +278,11 @@ fn pinned_pairs_and_digest_only_references() {
     let text = read(&compose);
     assert!(
         text.contains(&format!("image: {h}/multi/app:1.0.1@{}\n", new.digest)),
+        "{text}"
+    );
+    // A platform pin stays a pin of the same platform.
+    assert!(
+        text.contains(&format!("image: {h}/multi/app:1.0.1@{}\n", new_amd.digest)),
         "{text}"
     );
     assert!(

@@ -396,7 +396,7 @@ struct Engine<'a> {
     resolver: &'a Resolver,
     options: &'a UpdateOptions,
     tags: Memo<(String, String), Result<Vec<String>, Failure>>,
-    digests: Memo<(String, String, String), Result<String, Failure>>,
+    resolved: Memo<(String, String, String), Result<super::resolve::Resolved, Failure>>,
     stamps: Memo<String, Result<Option<Stamp>, Failure>>,
     seen: Mutex<Vec<String>>,
 }
@@ -426,12 +426,22 @@ impl Engine<'_> {
     }
 
     fn digest(&self, registry: &str, repository: &str, tag: &str) -> Result<String, Failure> {
+        self.resolve(registry, repository, tag).map(|r| r.digest)
+    }
+
+    /// A tag (or digest) resolved once per run, through the digest cache.
+    fn resolve(
+        &self,
+        registry: &str,
+        repository: &str,
+        tag: &str,
+    ) -> Result<super::resolve::Resolved, Failure> {
         let key = (
             registry.to_string(),
             repository.to_string(),
             tag.to_string(),
         );
-        self.digests.get(&key, || {
+        self.resolved.get(&key, || {
             let want = Want {
                 registry: registry.to_string(),
                 repository: repository.to_string(),
@@ -443,7 +453,42 @@ impl Engine<'_> {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(r.digest.clone());
-            Ok(r.digest)
+            Ok(r)
+        })
+    }
+
+    /// The digest a pinned pair moves to: the new tag's, or, when the old
+    /// pin is one platform's manifest and the new tag is an index, that
+    /// platform's manifest of the new index (as `refit pin --update` keeps
+    /// a platform pin), with the platform.
+    fn pair_digest(
+        &self,
+        q: &Question,
+        old: &str,
+        tag: &str,
+    ) -> Result<(String, Option<String>), Failure> {
+        let new = self.resolve(&q.registry, &q.repository, tag)?;
+        if !new.is_index() {
+            return Ok((new.digest, None));
+        }
+        match self.resolve(&q.registry, &q.repository, old) {
+            Ok(o) if !o.is_index() => {}
+            // An index pin, or an old digest the registry no longer has.
+            Ok(_) | Err(Failure::NotFound { .. }) => return Ok((new.digest, None)),
+            Err(e) => return Err(e),
+        }
+        let Some(platform) = self.resolver.platform_of(&q.registry, &q.repository, old)? else {
+            return Ok((new.digest, None));
+        };
+        let full = self.resolver.resolve(&Want {
+            registry: q.registry.clone(),
+            repository: q.repository.clone(),
+            tag: tag.to_string(),
+            detailed: true,
+        })?;
+        Ok(match full.platform_digest(&platform) {
+            Some(d) => (d.to_string(), Some(platform)),
+            None => (new.digest, None),
         })
     }
 
@@ -608,9 +653,7 @@ impl Engine<'_> {
                         at,
                         source: AgeSource::Lock,
                     });
-                a.chosen = Some((c, digest, stamp));
-                a.status = Status::Proposed;
-                return a;
+                return self.propose(q, a, c, digest, stamp);
             };
             if tries == MAX_AGE_TRIES {
                 a.notes.push(format!(
@@ -622,9 +665,7 @@ impl Engine<'_> {
                 Ok(Some(stamp)) => {
                     let age = now().saturating_sub(stamp.at);
                     if age >= min_age {
-                        a.chosen = Some((c, digest, Some(stamp)));
-                        a.status = Status::Proposed;
-                        return a;
+                        return self.propose(q, a, c, digest, Some(stamp));
                     }
                     a.notes.push(format!(
                         "`{}` is {} old ({}), younger than the minimum age {}",
@@ -645,6 +686,37 @@ impl Engine<'_> {
             let why = a.notes.join("; ");
             return skip(a, why);
         }
+        a
+    }
+
+    /// Propose `c`; a pinned pair gets the digest [`Engine::pair_digest`]
+    /// says.
+    fn propose(
+        &self,
+        q: &Question,
+        mut a: Answer,
+        c: Candidate,
+        digest: String,
+        stamp: Option<Stamp>,
+    ) -> Answer {
+        let mut digest = digest;
+        if let Some(old) = &q.digest {
+            match self.pair_digest(q, old, &c.tag) {
+                Ok((d, platform)) => {
+                    if let Some(p) = platform {
+                        a.notes
+                            .push(format!("the `{p}` manifest, as the old pin was"));
+                    }
+                    digest = d;
+                }
+                Err(e) => {
+                    a.status = Status::Failed(e);
+                    return a;
+                }
+            }
+        }
+        a.chosen = Some((c, digest, stamp));
+        a.status = Status::Proposed;
         a
     }
 
@@ -793,7 +865,7 @@ pub fn plan(
         resolver,
         options,
         tags: Memo::new(),
-        digests: Memo::new(),
+        resolved: Memo::new(),
         stamps: Memo::new(),
         seen: Mutex::new(Vec::new()),
     };
