@@ -404,6 +404,28 @@ fn minimum_age_from_the_lock_and_from_registry_timestamps() {
     );
     assert_eq!(get("locked")["to"], "1.1");
     assert_eq!(get("fallback")["to"], "1.1");
+    // The text form names each age's source and each tag passed over.
+    let out = lab.run(&["update", "--no-cache", "--format", "text"]);
+    assert!(
+        out.stdout.contains("age/config:1.0 (")
+            && out
+                .stdout
+                .contains("would update to 1.1 (minor), 30d old (image config created)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("would update to 1.1 (minor), 20d old (org.opencontainers.image.created)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("`1.2` is 1d old (image config created), younger than the minimum age 7d"),
+        "{}",
+        out.stdout
+    );
     // A lock file: its first-seen times win over the registry's.
     lab.write(
         "refit.lock",

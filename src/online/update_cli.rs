@@ -246,7 +246,8 @@ fn print_text(outcome: &UpdateOutcome, written: bool) {
                         .level
                         .map(|l| format!(" ({})", l.label()))
                         .unwrap_or_default();
-                    format!("{verb} {to}{level}{}", age_text(i))
+                    let notes: String = i.notes.iter().map(|n| format!("; {n}")).collect();
+                    format!("{verb} {to}{level}{}{notes}", age_text(i))
                 }
                 (Status::Skipped(why), _) => format!("not updated: {why}"),
                 (Status::Failed(e), _) => format!("error: {e}"),
