@@ -405,7 +405,7 @@ fn minimum_age_from_the_lock_and_from_registry_timestamps() {
     assert_eq!(get("locked")["to"], "1.1");
     assert_eq!(get("fallback")["to"], "1.1");
     // The text form names each age's source and each tag passed over.
-    let out = lab.run(&["update", "--no-cache", "--format", "text"]);
+    let out = lab.run(&["update", "--no-cache", "--format", "human"]);
     assert!(
         out.stdout.contains("age/config:1.0 (")
             && out

@@ -19,7 +19,8 @@ pub enum UpdateFormat {
     /// A unified diff of the proposed edits (the default).
     Diff,
     /// One line per reference: what it becomes, or why not.
-    Text,
+    #[value(name = "human", alias = "text")]
+    Human,
     /// Every reference as JSON: file, line, from, to, age and its source,
     /// the reason one was skipped.
     Json,
@@ -170,7 +171,7 @@ pub fn update(args: UpdateArgs) -> ExitCode {
             }
             print_problems(&outcome);
         }
-        UpdateFormat::Text => print_text(&outcome, args.write),
+        UpdateFormat::Human => print_text(&outcome, args.write),
         UpdateFormat::Json => println!("{}", json(&outcome, args.write)),
     }
     for (display, e) in &write_errors {
