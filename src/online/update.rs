@@ -638,6 +638,12 @@ impl Engine<'_> {
             return skip(a, format!("`{current}` is not a version tag; left alone"));
         };
         for (tries, c) in candidates.into_iter().enumerate() {
+            if tries == MAX_AGE_TRIES {
+                a.notes.push(format!(
+                    "stopped after {MAX_AGE_TRIES} newer tags too young or of unknown age"
+                ));
+                break;
+            }
             let digest = match self.digest(&q.registry, &q.repository, &c.tag) {
                 Ok(d) => d,
                 Err(e) => return fail(a, e),
@@ -655,12 +661,6 @@ impl Engine<'_> {
                     });
                 return self.propose(q, a, c, digest, stamp);
             };
-            if tries == MAX_AGE_TRIES {
-                a.notes.push(format!(
-                    "stopped after {MAX_AGE_TRIES} newer tags too young or of unknown age"
-                ));
-                break;
-            }
             match self.age_of(q, &digest) {
                 Ok(Some(stamp)) => {
                     let age = now().saturating_sub(stamp.at);
