@@ -66,6 +66,9 @@ pub enum Command {
     Man,
     /// Pin image references to digests (asks registries).
     Pin(crate::online::cli::PinArgs),
+    /// Propose newer version tags within the `[update]` policy (asks
+    /// registries): a diff, or `--write`.
+    Update(crate::online::update_cli::UpdateArgs),
     /// Registry diagnostics (asks registries).
     Registry {
         #[command(subcommand)]
@@ -423,6 +426,7 @@ pub fn run() -> ExitCode {
         }
         Command::Config { path, config } => show_config(path, &config),
         Command::Pin(args) => crate::online::cli::pin(args),
+        Command::Update(args) => crate::online::update_cli::update(args),
         Command::Registry { command } => crate::online::cli::registry(command),
         Command::Clean { paths } => clean(paths),
         Command::Policy { command } => crate::policy_export::cli::run(command),

@@ -61,6 +61,34 @@ pub struct RawConfig {
     /// Where the rule pages are: `<docs-url>/<CODE>.md` (default: the
     /// `rules/` folder of the repository in the package metadata).
     pub docs_url: Option<String>,
+    /// `refit update`'s policy: how far, how old, what to leave alone.
+    pub update: Option<UpdateConfig>,
+}
+
+/// `[update]`: the policy of `refit update`.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct UpdateConfig {
+    /// `patch`, `minor` (the default) or `major`.
+    pub allow: Option<String>,
+    /// The youngest a new tag's image may be (`3d`, `12h`, `2w`).
+    pub min_age: Option<String>,
+    /// Name globs `refit update` leaves alone.
+    pub ignore: Option<Vec<String>>,
+    /// Per-image settings; the last rule that matches wins.
+    pub rule: Option<Vec<UpdateRule>>,
+}
+
+/// `[[update.rule]]`: settings for the images some globs match.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct UpdateRule {
+    /// Globs of image names (`docker.io/library/node`, `ghcr.io/org/*`, `node`).
+    pub images: Vec<String>,
+    pub allow: Option<String>,
+    pub min_age: Option<String>,
+    /// Leave these images alone.
+    pub ignore: Option<bool>,
 }
 
 /// Settings for some files only; later overrides win over earlier ones,
@@ -178,6 +206,7 @@ pub fn documented_keys() -> &'static [KeyDoc] {
         k("", "overrides", "array of tables", "Settings for the files some globs match: see `[[overrides]]`"),
         k("", "baseline", "string", "A baseline file (relative to this file) whose findings are hidden"),
         k("", "docs-url", "string", "Where rule links point: the folder holding `REG001.md` and the other rule pages"),
+        k("", "update", "table", "The policy of `refit update`: see `[update]`"),
         k("[fix]", "unsafe-fixes", "boolean", "Apply unsafe fixes with `--fix`, as `--unsafe-fixes` does"),
         k("[fix]", "extend-safe", LIST, "Codes or prefixes whose unsafe fixes count as safe"),
         k("[fix]", "extend-unsafe", LIST, "Codes or prefixes whose safe fixes count as unsafe"),
@@ -204,6 +233,14 @@ pub fn documented_keys() -> &'static [KeyDoc] {
         k("[knowledge]", "deprecated", "array of tables", "Deprecated images, with the fields of `rules/deprecated.toml`"),
         k("[knowledge]", "mutable-tags", "table", "Tags that move, with the lists of `rules/mutable-tags.toml` (`floating`, `variant-only`, ...)"),
         k("[knowledge]", "alpine", "array of tables", "Alpine releases for BASE001, with the fields of `rules/runtimes.toml`; an entry replaces the release of the same name"),
+        k("[update]", "allow", "\"patch\" | \"minor\" | \"major\"", "How far `refit update` goes: the first version number it may change (default `minor`)"),
+        k("[update]", "min-age", "string", "The youngest an update may be (`3d`, `12h`, `2w`), by `refit.lock`'s first-seen time or the registry's `created` time; unset: any age"),
+        k("[update]", "ignore", LIST, "Image name globs `refit update` leaves alone (`docker.io/library/postgres`, `ghcr.io/org/*`)"),
+        k("[update]", "rule", "array of tables", "Settings per image: see `[[update.rule]]`"),
+        k("[[update.rule]]", "images", LIST, "Image name globs the rule applies to (normalized `docker.io/library/node` or as written `node`); required; the last matching rule wins"),
+        k("[[update.rule]]", "allow", "\"patch\" | \"minor\" | \"major\"", "Replaces `allow` for those images"),
+        k("[[update.rule]]", "min-age", "string", "Replaces `min-age` for those images"),
+        k("[[update.rule]]", "ignore", "boolean", "Leave those images alone"),
         k("[[overrides]]", "files", LIST, "Globs (relative to the config's folder) of the files the override applies to; required"),
         k("[[overrides]]", "select", LIST, "Replaces `select` for those files"),
         k("[[overrides]]", "extend-select", LIST, "Added to `extend-select` for those files"),
@@ -565,6 +602,7 @@ fn merge(base: RawConfig, over: RawConfig) -> RawConfig {
         },
         baseline: over.baseline.or(base.baseline),
         docs_url: over.docs_url.or(base.docs_url),
+        update: over.update.or(base.update),
         overrides: match (base.overrides, over.overrides) {
             (Some(mut a), Some(b)) => {
                 a.extend(b);

@@ -253,6 +253,11 @@ fn configuration_reference_covers_every_key() {
             fields(refit::rules::knowledge::Selection::default()),
         ),
         ("[[overrides]]", fields(Override::default())),
+        ("[update]", fields(refit::config::UpdateConfig::default())),
+        (
+            "[[update.rule]]",
+            fields(refit::config::UpdateRule::default()),
+        ),
     ] {
         assert_eq!(documented(table), fields, "documented keys of {table:?}");
     }

@@ -55,6 +55,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("man", Layer::Face),
     ("online::cli", Layer::Face),
     ("policy_export::cli", Layer::Face),
+    ("online::update_cli", Layer::Face),
     ("run", Layer::Run),
     ("policy_export", Layer::Run),
     ("write", Layer::Run),

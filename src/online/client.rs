@@ -702,6 +702,135 @@ impl Client {
     }
 }
 
+/// The most pages of a tag list refit follows.
+pub const MAX_TAG_PAGES: usize = 1000;
+/// The most tags refit reads of one repository.
+pub const MAX_TAGS: usize = 100_000;
+
+/// A repository's tags and the host that listed them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagList {
+    pub tags: Vec<String>,
+    pub host: String,
+    /// Requests it took (pages).
+    pub pages: usize,
+}
+
+impl Client {
+    /// Every tag of `repository` from one endpoint: `GET
+    /// /v2/<name>/tags/list?n=<page>`, then the `Link: <…>; rel="next"`
+    /// pages; a registry that sends no `Link` but a full page is asked
+    /// again with `last=` (the Distribution API's `n` and `last`).
+    pub fn tags_at(
+        &self,
+        endpoint: &Endpoint,
+        repository: &str,
+        page: usize,
+    ) -> Result<TagList, Failure> {
+        let repo = if endpoint.prefix.is_empty() {
+            repository.to_string()
+        } else {
+            format!("{}/{repository}", endpoint.prefix)
+        };
+        let page = page.clamp(1, 10_000);
+        let mut path = format!("/v2/{repo}/tags/list?n={page}");
+        let mut tags: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for pages in 1..=MAX_TAG_PAGES {
+            let reply = self.registry_request(endpoint, &repo, "GET", &path)?;
+            classify(&reply, false)?;
+            #[derive(serde::Deserialize)]
+            struct Page {
+                tags: Option<Vec<String>>,
+            }
+            let body: Page = serde_json::from_slice(&reply.body)
+                .map_err(|_| Failure::Invalid("tag list is not JSON".to_string()))?;
+            let got = body.tags.unwrap_or_default();
+            let count = got.len();
+            let before = tags.len();
+            for t in got {
+                if crate::reference::is_tag(&t) && seen.insert(t.clone()) {
+                    tags.push(t);
+                }
+            }
+            if tags.len() > MAX_TAGS {
+                return Err(Failure::Invalid(format!(
+                    "more than {MAX_TAGS} tags; refit reads no more"
+                )));
+            }
+            let next = match reply.header("link").and_then(next_link) {
+                Some(link) => {
+                    if link.starts_with('/') {
+                        Some(link)
+                    } else if url_host(&link)
+                        .is_some_and(|h| h.eq_ignore_ascii_case(&endpoint.host))
+                    {
+                        link.split_once("://")
+                            .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()))
+                    } else {
+                        return Err(Failure::Invalid(
+                            "tag list `Link` to another host refused".to_string(),
+                        ));
+                    }
+                }
+                // No `Link`: a full page may have more after its last tag.
+                None if count >= page && tags.len() > before => tags
+                    .last()
+                    .map(|last| format!("/v2/{repo}/tags/list?n={page}&last={}", encode(last))),
+                None => None,
+            };
+            match next {
+                // A page that adds nothing ends the list (a loop, or a
+                // registry that ignores `last`).
+                Some(next) if tags.len() > before => path = next,
+                _ => {
+                    return Ok(TagList {
+                        tags,
+                        host: endpoint.host.clone(),
+                        pages,
+                    });
+                }
+            }
+        }
+        Err(Failure::Invalid(format!(
+            "the tag list has more than {MAX_TAG_PAGES} pages"
+        )))
+    }
+
+    /// A repository's tags through every endpoint of the registry in turn
+    /// (mirrors first for Docker Hub): the first answer wins.
+    pub fn tags(&self, registry: &str, repository: &str, page: usize) -> Result<TagList, Failure> {
+        let mut last = Failure::Unreachable("no endpoint".to_string());
+        for endpoint in &self.endpoints(registry) {
+            match self.tags_at(endpoint, repository, page) {
+                Ok(t) => return Ok(t),
+                Err(Failure::Deadline) => return Err(Failure::Deadline),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+}
+
+/// The target of a `Link` header's `rel="next"` entry (RFC 8288).
+pub fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|entry| {
+        let (target, params) = entry.trim().split_once('>')?;
+        let target = target.trim().strip_prefix('<')?;
+        let next = params.split(';').any(|p| {
+            let p = p.trim();
+            p.split_once('=').is_some_and(|(k, v)| {
+                k.trim().eq_ignore_ascii_case("rel")
+                    && v.trim()
+                        .trim_matches('"')
+                        .split_whitespace()
+                        .any(|r| r.eq_ignore_ascii_case("next"))
+            })
+        });
+        next.then(|| target.to_string())
+    })
+}
+
 /// `sha256:<hex>` of bytes.
 pub fn sha256_digest(bytes: &[u8]) -> String {
     let hash = sha2::Sha256::digest(bytes);
@@ -880,6 +1009,20 @@ mod tests {
         assert!(
             retry_after("Wed, 21 Oct 2015 07:28:00 GMT", SystemTime::now()) == Some(Duration::ZERO)
         );
+    }
+
+    #[test]
+    fn link_headers() {
+        assert_eq!(
+            next_link(r#"</v2/a/tags/list?n=2&last=b>; rel="next""#).as_deref(),
+            Some("/v2/a/tags/list?n=2&last=b")
+        );
+        assert_eq!(
+            next_link(r#"<https://x/prev>; rel="prev", <https://x/n>; rel=next"#).as_deref(),
+            Some("https://x/n")
+        );
+        assert_eq!(next_link("</x>; rel=\"prev\""), None);
+        assert_eq!(next_link("garbage"), None);
     }
 
     #[test]

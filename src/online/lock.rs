@@ -30,6 +30,18 @@ pub struct Lock {
     /// files, and when (absent from lock files written before it).
     #[serde(default, rename = "verified", skip_serializing_if = "Vec::is_empty")]
     pub verified: Vec<Verified>,
+    /// When refit first saw each digest (`refit update`'s minimum age).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seen: Vec<Seen>,
+}
+
+/// When refit first saw a digest (`refit pin --lock`, `refit update`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Seen {
+    pub digest: String,
+    /// RFC 3339, UTC.
+    pub first_seen: String,
 }
 
 /// One pinned digest as the files write it, verified against its registry.
@@ -65,10 +77,18 @@ impl Lock {
     }
 
     pub fn parse(text: &str) -> Result<Lock, String> {
-        let lock: Lock = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        let mut lock: Lock = toml::from_str(text).map_err(|e| e.message().to_string())?;
         if lock.version != 1 {
             return Err(format!("unknown lock file version {}", lock.version));
         }
+        // Sorted for `first_seen` (a merge may have shuffled them); a
+        // digest listed twice keeps its earlier time.
+        lock.seen.sort_by(|a, b| {
+            (a.digest.as_str(), parse_rfc3339(&a.first_seen))
+                .cmp(&(b.digest.as_str(), parse_rfc3339(&b.first_seen)))
+        });
+        lock.seen
+            .dedup_by(|later, earlier| later.digest == earlier.digest);
         Ok(lock)
     }
 
@@ -80,10 +100,43 @@ impl Lock {
             .and_then(|i| self.images.get(i))
     }
 
-    /// Add or replace entries, keeping them sorted.
+    /// When refit first saw a digest.
+    pub fn first_seen(&self, digest: &str) -> Option<&str> {
+        self.seen
+            .binary_search_by(|s| s.digest.as_str().cmp(digest))
+            .ok()
+            .and_then(|i| self.seen.get(i))
+            .map(|s| s.first_seen.as_str())
+    }
+
+    /// Record that refit saw `digest` at `at` (RFC 3339), unless it saw it
+    /// before. Whether anything was added.
+    pub fn see(&mut self, digest: &str, at: &str) -> bool {
+        self.version = 1;
+        match self
+            .seen
+            .binary_search_by(|s| s.digest.as_str().cmp(digest))
+        {
+            Ok(_) => false,
+            Err(i) => {
+                self.seen.insert(
+                    i,
+                    Seen {
+                        digest: digest.to_string(),
+                        first_seen: at.to_string(),
+                    },
+                );
+                true
+            }
+        }
+    }
+
+    /// Add or replace entries, keeping them sorted; their digests are
+    /// seen at their resolution time.
     pub fn merge(&mut self, entries: impl IntoIterator<Item = Entry>) {
         self.version = 1;
         for e in entries {
+            self.see(&e.digest, &e.resolved);
             match self
                 .images
                 .binary_search_by(|x| x.reference.as_str().cmp(&e.reference))
@@ -124,6 +177,7 @@ impl Lock {
         sorted
             .verified
             .sort_by(|a, b| (&a.reference, &a.digest).cmp(&(&b.reference, &b.digest)));
+        sorted.seen.sort_by(|a, b| a.digest.cmp(&b.digest));
         let body = toml::to_string(&sorted).unwrap_or_default();
         format!(
             "# refit.lock: image digests resolved by `refit pin --lock`.\n# Regenerate with `refit pin --lock`; do not edit by hand.\n{body}"
@@ -154,6 +208,58 @@ pub fn rfc3339(secs: u64) -> String {
     )
 }
 
+/// Seconds since the epoch of an RFC 3339 time (`2024-01-15T10:20:30Z`,
+/// fractions and `+01:00` offsets allowed).
+pub fn parse_rfc3339(text: &str) -> Option<u64> {
+    let b = text.trim().as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = b.get(r)?;
+        if !s.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(s).ok()?.parse().ok()
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    if b.get(4) != Some(&b'-')
+        || b.get(7) != Some(&b'-')
+        || !matches!(b.get(10), Some(b'T' | b't' | b' '))
+    {
+        return None;
+    }
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if b.get(13) != Some(&b':') || b.get(16) != Some(&b':') {
+        return None;
+    }
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    let offset = match b.get(i) {
+        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
+        Some(sign @ (b'+' | b'-')) if i + 6 == b.len() && b.get(i + 3) == Some(&b':') => {
+            let o = num(i + 1..i + 3)? * 3600 + num(i + 4..i + 6)? * 60;
+            if *sign == b'+' { o } else { -o }
+        }
+        _ => return None,
+    };
+    // Howard Hinnant's days_from_civil.
+    let y = if mo <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + h * 3600 + mi * 60 + s - offset;
+    u64::try_from(secs).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +269,32 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_798_761_600), "2027-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn rfc3339_times() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_rfc3339("2027-01-01T00:00:00Z"), Some(1_798_761_600));
+        assert_eq!(
+            parse_rfc3339("2000-02-29T00:00:00.123456789Z"),
+            Some(951_782_400)
+        );
+        assert_eq!(
+            parse_rfc3339("2000-02-29T01:00:00+01:00"),
+            Some(951_782_400)
+        );
+        for secs in [0, 951_782_400, 1_798_761_600, 4_102_444_799] {
+            assert_eq!(parse_rfc3339(&rfc3339(secs)), Some(secs));
+        }
+        for bad in [
+            "",
+            "2024-01-15",
+            "2024-13-01T00:00:00Z",
+            "2024-01-15T00:00:00",
+            "x",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
     }
 
     #[test]
@@ -182,6 +314,13 @@ mod tests {
         assert_eq!(back.images[0].reference, "a");
         assert!(back.get("c").is_some());
         assert!(back.get("d").is_none());
+        // Every digest merged in is seen once, at its first resolution.
+        assert_eq!(back.first_seen("sha256:00"), Some(rfc3339(0).as_str()));
+        let mut again = back.clone();
+        assert!(!again.see("sha256:00", &rfc3339(5)));
+        assert!(again.see("sha256:01", &rfc3339(5)));
+        assert_eq!(again.first_seen("sha256:00"), Some(rfc3339(0).as_str()));
+        assert_eq!(Lock::parse(&again.render()).unwrap(), again);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Online features: the registry client, credentials, the digest cache,
 //! the lock file and the pin engine. Nothing here runs unless the user
-//! asks (`refit pin`, `refit registry`, `refit check --online`): refit is
+//! asks (`refit pin`, `refit update`, `refit registry`, `refit check --online`): refit is
 //! offline by default.
 
 pub mod auth;
@@ -14,3 +14,6 @@ pub mod resolve;
 pub mod status;
 pub mod verified;
 pub mod verify;
+pub mod update;
+pub mod update_cli;
+pub mod versions;
