@@ -304,6 +304,8 @@ fn extract_sites(
         FileKind::CloudBuild => sources::pipelines::extract_cloudbuild(text),
         FileKind::Ko => sources::ko::extract(text),
         FileKind::Terraform => sources::terraform::extract(text),
+        FileKind::HelmChart => sources::charts::extract_chart(text),
+        FileKind::Helmfile => sources::charts::extract_helmfile(text),
         // Manifests are read above.
         FileKind::Kubernetes => Ok(Vec::new()),
     };
@@ -468,6 +470,15 @@ pub fn check_with(
             if let Some(path) = &site.path {
                 for d in &mut diagnostics[before..] {
                     d.message = format!("{} (`{path}`)", d.message);
+                }
+            }
+            // What a fix here leaves for the user to do (Chart.lock).
+            if let Some(note) = &site.extra.fix_note {
+                for d in diagnostics[before..].iter_mut().filter(|d| d.fix.is_some()) {
+                    d.help = Some(match d.help.take() {
+                        Some(help) => format!("{help}; {note}"),
+                        None => note.clone(),
+                    });
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! Front-ends: one per file kind, each turning text into image sites.
 
 pub mod bake;
+pub mod charts;
 pub mod ci;
 pub mod common;
 pub mod compose;
