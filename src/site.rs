@@ -71,6 +71,9 @@ pub enum SiteKind {
     HelmChartDependency,
     /// a helmfile release's chart stored in an OCI registry
     Helmfile,
+    /// a Flux `OCIRepository` url, or the chart of a `HelmRelease` from an
+    /// OCI `HelmRepository`
+    Flux,
 }
 
 impl SiteKind {
@@ -104,6 +107,7 @@ impl SiteKind {
             SiteKind::ArgoCd => "Argo CD",
             SiteKind::HelmChartDependency => "Helm chart dependency",
             SiteKind::Helmfile => "helmfile release",
+            SiteKind::Flux => "Flux",
         }
     }
 }

@@ -17,6 +17,7 @@ pub fn extract(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
         object(doc, text, root, "", &mut out, 0);
         doc.check_budget()?;
     }
+    super::flux::extract(&docs, &mut out);
     dedupe(&mut out);
     Ok(out)
 }

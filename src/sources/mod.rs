@@ -8,6 +8,7 @@ pub mod compose;
 pub mod daemon;
 pub mod devcontainer;
 pub mod dockerfile;
+pub mod flux;
 pub mod helm;
 pub mod ko;
 pub mod kubernetes;

@@ -1,0 +1,204 @@
+//! Flux sources stored in OCI registries, in Kubernetes manifests:
+//!
+//! - **`OCIRepository`** (`source.toolkit.fluxcd.io`): `spec.url:
+//!   oci://host/path` with `spec.ref.tag` and/or `spec.ref.digest` is the
+//!   artifact `host/path:tag@digest` Flux pulls. `spec.ref.semver` is a
+//!   range Flux resolves when it runs: no tag (`Extra::version_range`). The
+//!   site is the `url` value: its `host/path` is edited in place (a moved
+//!   registry); the tag and digest are other keys, never edited.
+//! - **`HelmRelease`** (`helm.toolkit.fluxcd.io`) `spec.chart.spec.chart`
+//!   and `version`, whose `sourceRef` names a `HelmRepository` of `type:
+//!   oci` (or with an `oci://` url) in the same file, by name and
+//!   namespace (the release's own namespace when `sourceRef` gives none):
+//!   the chart `url/chart:version`, reported without a fix (the url is in
+//!   the other object). A repository in another file is not matched.
+
+use super::charts::{exact_version, version_tag};
+use super::common::{Builder, site};
+use super::yaml::{Document, Node};
+use crate::site::{ImageSite, SiteKind};
+
+const OCI: &str = "oci://";
+
+fn at<'a>(doc: &'a Document, node: &'a Node, keys: &[&str]) -> Option<&'a Node> {
+    let mut n = node;
+    for k in keys {
+        n = doc.get(n, k)?;
+    }
+    Some(n)
+}
+
+fn text<'a>(doc: &'a Document, node: &'a Node, keys: &[&str]) -> Option<&'a str> {
+    at(doc, node, keys)
+        .and_then(|n| doc.resolve(n).as_scalar())
+        .map(|s| s.value.trim())
+        .filter(|s| !s.is_empty())
+}
+
+fn group_kind<'a>(doc: &'a Document, obj: &'a Node) -> Option<(&'a str, &'a str)> {
+    let api = text(doc, obj, &["apiVersion"])?;
+    let kind = text(doc, obj, &["kind"])?;
+    Some((api.split('/').next().unwrap_or(""), kind))
+}
+
+/// A Flux OCI `HelmRepository`: (name, namespace) → `host/path`.
+type Repos = Vec<((String, Option<String>), String)>;
+
+fn oci_helm_repos(docs: &[Document]) -> Repos {
+    let mut out = Repos::new();
+    for doc in docs {
+        let obj = doc.resolve(&doc.root);
+        if group_kind(doc, obj) != Some(("source.toolkit.fluxcd.io", "HelmRepository")) {
+            continue;
+        }
+        let (Some(name), Some(url)) = (
+            text(doc, obj, &["metadata", "name"]),
+            text(doc, obj, &["spec", "url"]),
+        ) else {
+            continue;
+        };
+        let oci = text(doc, obj, &["spec", "type"]) == Some("oci") || url.starts_with(OCI);
+        if !oci {
+            continue;
+        }
+        let ns = text(doc, obj, &["metadata", "namespace"]).map(str::to_string);
+        let url = url.strip_prefix(OCI).unwrap_or(url).trim_end_matches('/');
+        out.push(((name.to_string(), ns), url.to_string()));
+    }
+    out
+}
+
+/// The Flux sites of a manifest file's documents.
+pub fn extract(docs: &[Document], out: &mut Vec<ImageSite>) {
+    let repos = oci_helm_repos(docs);
+    for doc in docs {
+        let obj = doc.resolve(&doc.root);
+        match group_kind(doc, obj) {
+            Some(("source.toolkit.fluxcd.io", "OCIRepository")) => oci_repository(doc, obj, out),
+            Some(("helm.toolkit.fluxcd.io", "HelmRelease")) => {
+                helm_release(doc, obj, &repos, out)
+            }
+            _ => {}
+        }
+    }
+}
+
+fn oci_repository(doc: &Document, obj: &Node, out: &mut Vec<ImageSite>) {
+    let Some(url) = at(doc, obj, &["spec", "url"]).and_then(|n| doc.resolve(n).as_scalar())
+    else {
+        return;
+    };
+    let Some(rest) = url.value.strip_prefix(OCI) else {
+        return;
+    };
+    let name = rest.trim_end_matches('/');
+    if name.is_empty() {
+        return;
+    }
+    let mut b = Builder::default();
+    b.push(name, url.content.map(|c| c.start + OCI.len()));
+    let tag = text(doc, obj, &["spec", "ref", "tag"]);
+    let digest = text(doc, obj, &["spec", "ref", "digest"]);
+    if let Some(tag) = tag {
+        b.push(":", None);
+        b.push(tag, None);
+    }
+    if let Some(digest) = digest {
+        b.push("@", None);
+        b.push(digest, None);
+    }
+    let mut s = site(
+        SiteKind::Flux,
+        url.content.unwrap_or(url.span),
+        &url.value,
+        b.into_value(),
+        "spec.url".to_string(),
+    );
+    if tag.is_none() && digest.is_none() {
+        s.extra.version_range = text(doc, obj, &["spec", "ref", "semver"]).map(str::to_string);
+    }
+    out.push(s);
+}
+
+fn helm_release(doc: &Document, obj: &Node, repos: &Repos, out: &mut Vec<ImageSite>) {
+    let Some(spec) = at(doc, obj, &["spec", "chart", "spec"]) else {
+        return;
+    };
+    let Some(chart) = doc.get_scalar(spec, "chart") else {
+        return;
+    };
+    if text(doc, spec, &["sourceRef", "kind"]) != Some("HelmRepository") {
+        return;
+    }
+    let Some(name) = text(doc, spec, &["sourceRef", "name"]) else {
+        return;
+    };
+    let ns = text(doc, spec, &["sourceRef", "namespace"])
+        .or_else(|| text(doc, obj, &["metadata", "namespace"]));
+    let Some((_, url)) = repos
+        .iter()
+        .find(|((n, rns), _)| n == name && rns.as_deref() == ns)
+    else {
+        return;
+    };
+    let value = chart.value.trim();
+    if value.is_empty() {
+        return;
+    }
+    let mut b = Builder::default();
+    b.push(&format!("{url}/{value}"), None);
+    let mut range = None;
+    if let Some(v) = text(doc, spec, &["version"]) {
+        if exact_version(v) {
+            b.push(":", None);
+            b.push(&version_tag(v), None);
+        } else {
+            range = Some(v.to_string());
+        }
+    }
+    let span = chart.content.unwrap_or(chart.span);
+    let mut s = site(
+        SiteKind::Flux,
+        span,
+        &chart.value,
+        b.into_value(),
+        "spec.chart.spec.chart".to_string(),
+    );
+    s.extra.version_range = range;
+    s.extra.kept =
+        Some("a HelmRelease's chart, version and repository url are separate keys".to_string());
+    s.extra.frozen.push(span);
+    out.push(s);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sources::common::site_texts;
+    use crate::sources::kubernetes::extract;
+
+    #[test]
+    fn oci_repositories_and_helm_releases() {
+        let text = "apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: OCIRepository\nmetadata:\n  name: a\nspec:\n  url: oci://ghcr.io/acme/manifests/app\n  ref:\n    tag: v1.8.2\n    digest: sha256:761c3189c482d0f1f0ad3735ca05c4c398cae201d2169f6645280c7b7b2ce6fc\n---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: b\nspec:\n  url: oci://ghcr.io/acme/manifests/b\n  ref:\n    semver: '>=1.0.0'\n---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: flux-system\nspec:\n  type: oci\n  url: oci://ghcr.io/acme/charts\n---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: app\n  namespace: apps\nspec:\n  chart:\n    spec:\n      chart: app\n      version: 1.2.3\n      sourceRef:\n        kind: HelmRepository\n        name: charts\n        namespace: flux-system\n---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: other\n  namespace: apps\nspec:\n  chart:\n    spec:\n      chart: other\n      sourceRef:\n        kind: HelmRepository\n        name: charts\n";
+        let sites = extract(text).unwrap();
+        assert_eq!(
+            site_texts(&sites),
+            [
+                (
+                    "spec.url".to_string(),
+                    "ghcr.io/acme/manifests/app:v1.8.2@sha256:761c3189c482d0f1f0ad3735ca05c4c398cae201d2169f6645280c7b7b2ce6fc".to_string()
+                ),
+                ("spec.url".to_string(), "ghcr.io/acme/manifests/b".to_string()),
+                (
+                    "spec.chart.spec.chart".to_string(),
+                    "ghcr.io/acme/charts/app:1.2.3".to_string()
+                ),
+            ]
+        );
+        assert_eq!(sites[1].extra.version_range.as_deref(), Some(">=1.0.0"));
+        assert!(sites[2].extra.kept.is_some());
+        let span = sites[0]
+            .map_to_file(crate::site::Span::new(0, 7))
+            .unwrap();
+        assert_eq!(&text[span.start..span.end], "ghcr.io");
+    }
+}
