@@ -75,17 +75,14 @@ pub fn extract(docs: &[Document], out: &mut Vec<ImageSite>) {
         let obj = doc.resolve(&doc.root);
         match group_kind(doc, obj) {
             Some(("source.toolkit.fluxcd.io", "OCIRepository")) => oci_repository(doc, obj, out),
-            Some(("helm.toolkit.fluxcd.io", "HelmRelease")) => {
-                helm_release(doc, obj, &repos, out)
-            }
+            Some(("helm.toolkit.fluxcd.io", "HelmRelease")) => helm_release(doc, obj, &repos, out),
             _ => {}
         }
     }
 }
 
 fn oci_repository(doc: &Document, obj: &Node, out: &mut Vec<ImageSite>) {
-    let Some(url) = at(doc, obj, &["spec", "url"]).and_then(|n| doc.resolve(n).as_scalar())
-    else {
+    let Some(url) = at(doc, obj, &["spec", "url"]).and_then(|n| doc.resolve(n).as_scalar()) else {
         return;
     };
     let Some(rest) = url.value.strip_prefix(OCI) else {
@@ -196,9 +193,7 @@ mod tests {
         );
         assert_eq!(sites[1].extra.version_range.as_deref(), Some(">=1.0.0"));
         assert!(sites[2].extra.kept.is_some());
-        let span = sites[0]
-            .map_to_file(crate::site::Span::new(0, 7))
-            .unwrap();
+        let span = sites[0].map_to_file(crate::site::Span::new(0, 7)).unwrap();
         assert_eq!(&text[span.start..span.end], "ghcr.io");
     }
 }
