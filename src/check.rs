@@ -441,7 +441,9 @@ pub fn check_with(
     let facts = crate::rules::FileFacts {
         // Helm values: fixes with side effects add keys (the `bitnami`
         // advisory pack).
-        text: matches!(kind, FileKind::Dockerfile | FileKind::HelmValues).then(|| text.to_string()),
+        text: (matches!(kind, FileKind::Dockerfile | FileKind::HelmValues)
+            || text.contains("$imagepolicy"))
+        .then(|| text.to_string()),
         graph: (kind == FileKind::Dockerfile)
             .then(|| sources::dockerfile::stage_graph(text, input))
             .flatten(),
@@ -449,6 +451,7 @@ pub fn check_with(
         stage_names: Default::default(),
         short_names: quadlet_short_names(kind, input),
         supplied_args: input.supplied_args.clone(),
+        flux: input.flux.clone(),
     };
     let mut ctx = RuleContext {
         file: &facts,

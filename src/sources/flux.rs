@@ -12,11 +12,17 @@
 //!   namespace (the release's own namespace when `sourceRef` gives none):
 //!   the chart `url/chart:version`, reported without a fix (the url is in
 //!   the other object). A repository in another file is not matched.
+//!
+//! Image automation (`image.toolkit.fluxcd.io`) names no image Flux pulls
+//! to deploy: `ImageRepository` `spec.image` is the repository it scans,
+//! `ImagePolicy` `spec.imageRepositoryRef` the one a policy follows. They
+//! are read as workspace facts ([`image_automation`]) for the setter
+//! markers ([`markers`]) that name a policy beside an image (FLX001).
 
 use super::charts::{exact_version, version_tag};
 use super::common::{Builder, site};
 use super::yaml::{Document, Node};
-use crate::site::{ImageSite, SiteKind};
+use crate::site::{ImageSite, SiteKind, Span};
 
 const OCI: &str = "oci://";
 
@@ -168,6 +174,168 @@ fn helm_release(doc: &Document, obj: &Node, repos: &Repos, out: &mut Vec<ImageSi
     out.push(s);
 }
 
+/// The `ImagePolicy` and `ImageRepository` objects of a YAML text (`file`:
+/// its repository-relative path). Not YAML, or none: empty.
+pub fn image_automation(text: &str, file: &str) -> crate::facts::FluxPolicies {
+    let mut out = crate::facts::FluxPolicies::default();
+    if !text.contains("image.toolkit.fluxcd.io") {
+        return out;
+    }
+    let Ok(docs) = super::yaml::parse(text) else {
+        return out;
+    };
+    for doc in &docs {
+        let obj = doc.resolve(&doc.root);
+        let Some((group, kind)) = group_kind(doc, obj) else {
+            continue;
+        };
+        if group != "image.toolkit.fluxcd.io" {
+            continue;
+        }
+        let Some(name) = text_of(doc, obj, &["metadata", "name"]) else {
+            continue;
+        };
+        let namespace = text_of(doc, obj, &["metadata", "namespace"]).map(str::to_string);
+        let value = match kind {
+            "ImagePolicy" => {
+                let Some(repo) = text_of(doc, obj, &["spec", "imageRepositoryRef", "name"]) else {
+                    continue;
+                };
+                let ns = text_of(doc, obj, &["spec", "imageRepositoryRef", "namespace"])
+                    .or(namespace.as_deref())
+                    .unwrap_or("");
+                format!("{ns}:{repo}")
+            }
+            "ImageRepository" => match text_of(doc, obj, &["spec", "image"]) {
+                Some(image) => image.to_string(),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let o = crate::facts::FluxObject {
+            namespace,
+            name: name.to_string(),
+            value,
+            file: file.to_string(),
+        };
+        if kind == "ImagePolicy" {
+            out.policies.push(o);
+        } else {
+            out.repositories.push(o);
+        }
+    }
+    out
+}
+
+/// What a setter marker asks Flux to write beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkerField {
+    /// `ns:name`: the whole reference, `image:tag`.
+    Whole,
+    /// `ns:name:name`: the repository.
+    Name,
+    /// `ns:name:tag`: the tag.
+    Tag,
+    /// `ns:name:digest`: the digest.
+    Digest,
+}
+
+/// A setter marker `# {"$imagepolicy": "ns:name[:field]"}` and the value
+/// on its line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marker {
+    pub namespace: String,
+    pub name: String,
+    pub field: MarkerField,
+    /// The marker's comment text after `#`.
+    pub span: Span,
+    /// The YAML scalar before the comment (quotes removed), and where.
+    pub value: Option<(String, Span)>,
+}
+
+/// Every setter marker of a text, line by line as Flux's setters read
+/// them (a comment holding `{"$imagepolicy": "…"}` after a scalar value).
+pub fn markers(text: &str) -> Vec<Marker> {
+    const KEY: &str = "\"$imagepolicy\"";
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let Some(key_at) = line.find(KEY) else {
+            continue;
+        };
+        let Some(hash) = line[..key_at].rfind('#') else {
+            continue;
+        };
+        // `"$imagepolicy": "ns:name[:field]"`
+        let after = line[key_at + KEY.len()..].trim_start();
+        let Some(after) = after.strip_prefix(':') else {
+            continue;
+        };
+        let after = after.trim_start();
+        let Some(quoted) = after.strip_prefix('"') else {
+            continue;
+        };
+        let Some(end) = quoted.find('"') else {
+            continue;
+        };
+        let setter = &quoted[..end];
+        let mut parts = setter.split(':');
+        let (Some(ns), Some(name)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let field = match parts.next() {
+            None => MarkerField::Whole,
+            Some("name") => MarkerField::Name,
+            Some("tag") => MarkerField::Tag,
+            Some("digest") => MarkerField::Digest,
+            Some(_) => continue,
+        };
+        if ns.is_empty() || name.is_empty() || parts.next().is_some() {
+            continue;
+        }
+        let comment_end = line.trim_end().len();
+        let value =
+            scalar_before(&line[..hash]).map(|(v, a, b)| (v, Span::new(start + a, start + b)));
+        out.push(Marker {
+            namespace: ns.to_string(),
+            name: name.to_string(),
+            field,
+            span: Span::new(start + hash, start + comment_end),
+            value,
+        });
+    }
+    out
+}
+
+/// The scalar a line's text before a comment ends with: after `key:` or
+/// `- `, quotes removed; with its byte range in the line.
+fn scalar_before(head: &str) -> Option<(String, usize, usize)> {
+    let trimmed = head.trim_end();
+    let end = trimmed.len();
+    let bytes = trimmed.as_bytes();
+    let (start, end) = match bytes.last()? {
+        q @ (b'"' | b'\'') => {
+            let open = trimmed[..end - 1].rfind(*q as char)?;
+            (open + 1, end - 1)
+        }
+        _ => {
+            let from = [": ", "- "]
+                .iter()
+                .filter_map(|sep| trimmed.rfind(sep).map(|i| i + sep.len()))
+                .max()?;
+            (from, end)
+        }
+    };
+    let value = trimmed.get(start..end)?.trim();
+    (!value.is_empty()).then(|| (value.to_string(), start, end))
+}
+
+fn text_of<'a>(doc: &'a Document, node: &'a Node, keys: &[&str]) -> Option<&'a str> {
+    text(doc, node, keys)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::sources::common::site_texts;
@@ -195,5 +363,29 @@ mod tests {
         assert!(sites[2].extra.kept.is_some());
         let span = sites[0].map_to_file(crate::site::Span::new(0, 7)).unwrap();
         assert_eq!(&text[span.start..span.end], "ghcr.io");
+    }
+
+    #[test]
+    fn image_automation_and_markers() {
+        let text = "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImageRepository\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n  image: ghcr.io/acme/app\n---\napiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n  imageRepositoryRef:\n    name: app\n  policy:\n    semver:\n      range: 1.x\n";
+        let f = super::image_automation(text, "policy.yaml");
+        assert_eq!(f.policies.len(), 1);
+        assert_eq!(f.policies[0].value, "flux-system:app");
+        let p = f.policy("flux-system", "app").unwrap();
+        assert_eq!(f.repository_of(p).unwrap().value, "ghcr.io/acme/app");
+        assert!(f.policy("default", "app").is_none());
+        let m = "      image: ghcr.io/acme/app:1.0.0 # {\"$imagepolicy\": \"flux-system:app\"}\n  tag: \"1.0.0\" # {\"$imagepolicy\": \"flux-system:app:tag\"}\n  - name: x # no marker\n";
+        let ms = super::markers(m);
+        assert_eq!(ms.len(), 2);
+        assert_eq!(ms[0].field, super::MarkerField::Whole);
+        let (v, at) = ms[0].value.clone().unwrap();
+        assert_eq!(v, "ghcr.io/acme/app:1.0.0");
+        assert_eq!(&m[at.start..at.end], "ghcr.io/acme/app:1.0.0");
+        assert_eq!(ms[1].field, super::MarkerField::Tag);
+        assert_eq!(ms[1].value.as_ref().unwrap().0, "1.0.0");
+        assert_eq!(
+            &m[ms[1].span.start..ms[1].span.end],
+            "# {\"$imagepolicy\": \"flux-system:app:tag\"}"
+        );
     }
 }

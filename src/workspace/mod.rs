@@ -223,6 +223,9 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
         if role.yaml && text.contains("skaffold/") {
             skaffold(path, text, &mut ctx, &mut args);
         }
+        if role.yaml {
+            ctx.flux = crate::sources::flux::image_automation(text, &shown);
+        }
     }
     let name = path
         .file_name()
@@ -258,6 +261,8 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
 pub struct RepoFacts {
     pub context: RepoContext,
     pub local: Arc<LocalNames>,
+    /// Flux image automation objects of the whole root (FLX001).
+    pub flux: Arc<crate::facts::FluxPolicies>,
     /// Whether the root holds `.git`: then the build files that name
     /// targets and contexts are known to be all there.
     pub git: bool,
@@ -335,6 +340,10 @@ impl RepoFacts {
                     ctx.openshift.push((folder.clone(), shown.clone()));
                 }
             }
+            ctx.flux.policies.extend(p.flux.policies.iter().cloned());
+            ctx.flux
+                .repositories
+                .extend(p.flux.repositories.iter().cloned());
             for (file, map) in &e.compose_builds {
                 args.entry(file.clone()).or_default().push(map.clone());
             }
@@ -375,7 +384,9 @@ impl RepoFacts {
             }
         }
         let local = Arc::new(ctx.local_names());
+        let flux = Arc::new(ctx.flux.clone());
         RepoFacts {
+            flux,
             git: crate::marks::of(root).git,
             context: ctx,
             local,
@@ -773,6 +784,16 @@ impl Workspace {
             }
             _ => {}
         }
+        // Flux setter markers may sit in any YAML the automation edits.
+        if matches!(
+            kind,
+            FileKind::Kubernetes | FileKind::HelmValues | FileKind::Kustomize | FileKind::Compose
+        ) {
+            let repo = self.repo(&root);
+            if repo.context.truncated.is_none() {
+                s.flux = Some(repo.flux.clone());
+            }
+        }
         // The files whose images may be what the repository builds: its
         // Dockerfiles and Compose files, manifests that kustomize or a dev
         // tool fills in, and CI jobs and dev containers, which run on the
@@ -955,6 +976,10 @@ pub struct RepoContext {
     /// that folder run on CRI-O.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub openshift: Vec<(PathBuf, String)>,
+    /// Flux image automation objects (`ImagePolicy`, `ImageRepository`),
+    /// for the setter markers that name them (FLX001).
+    #[serde(skip_serializing_if = "crate::facts::FluxPolicies::is_empty")]
+    pub flux: crate::facts::FluxPolicies,
 }
 
 /// One kustomization: what it includes and the images it overrides.
