@@ -254,7 +254,7 @@ fn extract_sites(
         k => k,
     };
     if kind == FileKind::Kubernetes && sources::kubernetes::looks_like_manifest(text) {
-        match sources::kubernetes::extract(text) {
+        match sources::kubernetes::extract_with(text, input.flux.as_deref()) {
             // A templated manifest outside `templates/` that is not YAML:
             // skipped as YAML, said so, and its plain `image:` lines read.
             Err(e)

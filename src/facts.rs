@@ -239,18 +239,25 @@ impl FluxObject {
     }
 }
 
-/// The Flux image automation objects of a repository, for the setter
-/// markers (`# {"$imagepolicy": "ns:name"}`) that name them (FLX001).
+/// The Flux objects of a repository that other files name: image
+/// automation objects, for the setter markers (`# {"$imagepolicy":
+/// "ns:name"}`) that name them (FLX001), and OCI Helm repositories, for
+/// the `HelmRelease` charts that name them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct FluxPolicies {
     pub policies: Vec<FluxObject>,
     pub repositories: Vec<FluxObject>,
+    /// OCI `HelmRepository` objects (`value`: `host/path` of its url), for
+    /// the `HelmRelease` charts that name them from other files.
+    pub helm_repositories: Vec<FluxObject>,
 }
 
 impl FluxPolicies {
     pub fn is_empty(&self) -> bool {
-        self.policies.is_empty() && self.repositories.is_empty()
+        self.policies.is_empty()
+            && self.repositories.is_empty()
+            && self.helm_repositories.is_empty()
     }
 
     pub fn policy(&self, namespace: &str, name: &str) -> Option<&FluxObject> {

@@ -5,13 +5,13 @@
 //! `OCIRepository` refs, and `HelmRelease` charts from an OCI
 //! `HelmRepository`; charts from `https://` repositories are not images.
 //!
-//! Agreement: 5 of 7 cases. Differences:
-//! - `helm-oci-type.yaml`, out of scope: Renovate's test rewrites `ghcr.io`
-//!   with its own `registryAliases` setting (Renovate's configuration, not
-//!   the repository's); the chart refit reads is the one Flux pulls.
-//! - `split/`, refit wrong (not yet done): a `HelmRelease` whose
-//!   `HelmRepository` is in another file is not matched (Renovate reads
-//!   every file of the repository first); refit matches within one file.
+//! Agreement: 6 of 7 cases. The difference, `helm-oci-type.yaml`, is out
+//! of scope: Renovate's test rewrites `ghcr.io` with its own
+//! `registryAliases` setting (Renovate's configuration, not the
+//! repository's); the chart refit reads is the one Flux pulls. `split/`
+//! keeps the `HelmRepository` and its `HelmRelease` in two files (as
+//! Renovate's "multiple files" test): refit matches them through the
+//! workspace's facts.
 
 mod common;
 use std::path::Path;
@@ -69,8 +69,8 @@ const CASES: &[Case] = &[
     (
         "split/release.yaml",
         &["ghcr.io/kyverno/charts/kyverno:2.6.0"],
-        &[],
-        "not yet: a HelmRepository in another file",
+        &["ghcr.io/kyverno/charts/kyverno:2.6.0"],
+        "",
     ),
 ];
 
@@ -89,7 +89,7 @@ fn refit_sites_agree_with_renovate_on_flux_sources() {
         assert_eq!(renovate == refit, why.is_empty(), "{file}: {why}");
         agree += usize::from(renovate == refit);
     }
-    assert_eq!((agree, CASES.len()), (5, 7), "update the module's count");
+    assert_eq!((agree, CASES.len()), (6, 7), "update the module's count");
     let listed = |p: &serde_json::Value| CASES.iter().any(|(f, ..)| p == *f);
     assert!(
         sites.iter().all(|s| listed(&s["path"])),

@@ -11,7 +11,8 @@
 //!   oci` (or with an `oci://` url) in the same file, by name and
 //!   namespace (the release's own namespace when `sourceRef` gives none):
 //!   the chart `url/chart:version`, reported without a fix (the url is in
-//!   the other object). A repository in another file is not matched.
+//!   the other object). A repository in another file of the repository
+//!   is matched through the workspace's facts.
 //!
 //! Image automation (`image.toolkit.fluxcd.io`) names no image Flux pulls
 //! to deploy: `ImageRepository` `spec.image` is the repository it scans,
@@ -74,9 +75,23 @@ fn oci_helm_repos(docs: &[Document]) -> Repos {
     out
 }
 
-/// The Flux sites of a manifest file's documents.
-pub fn extract(docs: &[Document], out: &mut Vec<ImageSite>) {
-    let repos = oci_helm_repos(docs);
+/// The Flux sites of a manifest file's documents; `facts`: the OCI
+/// `HelmRepository` objects of the whole repository, matched after the
+/// file's own.
+pub fn extract(
+    docs: &[Document],
+    facts: Option<&crate::facts::FluxPolicies>,
+    out: &mut Vec<ImageSite>,
+) {
+    let mut repos = oci_helm_repos(docs);
+    if let Some(facts) = facts {
+        repos.extend(
+            facts
+                .helm_repositories
+                .iter()
+                .map(|r| ((r.name.clone(), r.namespace.clone()), r.value.clone())),
+        );
+    }
     for doc in docs {
         let obj = doc.resolve(&doc.root);
         match group_kind(doc, obj) {
@@ -174,16 +189,28 @@ fn helm_release(doc: &Document, obj: &Node, repos: &Repos, out: &mut Vec<ImageSi
     out.push(s);
 }
 
-/// The `ImagePolicy` and `ImageRepository` objects of a YAML text (`file`:
-/// its repository-relative path). Not YAML, or none: empty.
+/// The `ImagePolicy`, `ImageRepository` and OCI `HelmRepository` objects
+/// of a YAML text (`file`: its repository-relative path). Not YAML, or
+/// none: empty.
 pub fn image_automation(text: &str, file: &str) -> crate::facts::FluxPolicies {
     let mut out = crate::facts::FluxPolicies::default();
-    if !text.contains("image.toolkit.fluxcd.io") {
+    let helm = text.contains("HelmRepository");
+    if !text.contains("image.toolkit.fluxcd.io") && !helm {
         return out;
     }
     let Ok(docs) = super::yaml::parse(text) else {
         return out;
     };
+    if helm {
+        for ((name, namespace), url) in oci_helm_repos(&docs) {
+            out.helm_repositories.push(crate::facts::FluxObject {
+                namespace,
+                name,
+                value: url,
+                file: file.to_string(),
+            });
+        }
+    }
     for doc in &docs {
         let obj = doc.resolve(&doc.root);
         let Some((group, kind)) = group_kind(doc, obj) else {

@@ -344,6 +344,9 @@ impl RepoFacts {
             ctx.flux
                 .repositories
                 .extend(p.flux.repositories.iter().cloned());
+            ctx.flux
+                .helm_repositories
+                .extend(p.flux.helm_repositories.iter().cloned());
             for (file, map) in &e.compose_builds {
                 args.entry(file.clone()).or_default().push(map.clone());
             }
