@@ -15,6 +15,10 @@
 //!   helmfile merges its documents. Reported, never edited: the
 //!   repository's `url` is shared by every release that names it.
 //!
+//! A registry whose host has no `.` or `:` (`oci://charts/app`; Helm
+//! takes the first component as the host, Docker's parser as a Docker Hub
+//! path) is not a site: registry rules would misread it.
+//!
 //! A version is the chart's tag only when it is exact (`1.2.3`,
 //! `v1.2.3-rc.1`; Helm writes `+` as `_` in an OCI tag). A range (`~1.2`,
 //! `>=1.0`, `1.2.x`, or a partial `1.2`) is resolved by Helm when it runs:
@@ -28,6 +32,15 @@ use crate::site::{ImageSite, SiteKind, SyntaxError};
 use std::collections::BTreeMap;
 
 const OCI: &str = "oci://";
+
+/// Whether the first component of an `oci://` path reads as a registry
+/// host to Docker's parser too (a `.` or `:`, or `localhost`). Helm takes
+/// the first component as the host always; a bare `oci://charts/app`
+/// would read as a Docker Hub name, so it is not made a site.
+pub fn host_explicit(path: &str) -> bool {
+    let host = path.split('/').next().unwrap_or("");
+    host.contains(['.', ':']) || host == "localhost"
+}
 
 /// Whether a chart version is one exact version (a tag), not a range.
 pub fn exact_version(v: &str) -> bool {
@@ -97,7 +110,7 @@ pub fn extract_chart(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
                 continue;
             };
             let registry = rest.trim_end_matches('/');
-            if registry.is_empty() {
+            if registry.is_empty() || !host_explicit(registry) {
                 continue;
             }
             let mut b = Builder::default();
@@ -159,11 +172,14 @@ pub fn extract_helmfile(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
                 continue;
             };
             let value = chart.value.trim();
-            let joined = if let Some(rest) = value.strip_prefix(OCI) {
+            let joined = if let Some(rest) = value.strip_prefix(OCI)
+                && host_explicit(rest)
+            {
                 rest.trim_end_matches('/').to_string()
             } else if let Some((repo, name)) = value.split_once('/')
                 && let Some(url) = oci_repos.get(repo)
                 && !name.is_empty()
+                && host_explicit(url)
             {
                 format!("{url}/{name}")
             } else {
@@ -249,6 +265,10 @@ mod tests {
         // Helm 2 charts: not read.
         let v1 = "apiVersion: v1\nname: x\ndependencies:\n  - name: a\n    version: 1.0.0\n    repository: oci://r.example.com/c\n";
         assert_eq!(extract_chart(v1).unwrap(), []);
+        // A host Docker's parser would not see as one: not a site.
+        let bare = "apiVersion: v2\nname: x\ndependencies:\n  - name: a\n    version: 1.0.0\n    repository: oci://charts/c\n";
+        assert_eq!(extract_chart(bare).unwrap(), []);
+        assert!(host_explicit("localhost/c") && host_explicit("r:5000/c"));
         assert_eq!(extract_chart("").unwrap(), []);
     }
 

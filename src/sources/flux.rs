@@ -110,7 +110,7 @@ fn oci_repository(doc: &Document, obj: &Node, out: &mut Vec<ImageSite>) {
         return;
     };
     let name = rest.trim_end_matches('/');
-    if name.is_empty() {
+    if name.is_empty() || !super::charts::host_explicit(name) {
         return;
     }
     let mut b = Builder::default();
@@ -160,7 +160,7 @@ fn helm_release(doc: &Document, obj: &Node, repos: &Repos, out: &mut Vec<ImageSi
         return;
     };
     let value = chart.value.trim();
-    if value.is_empty() {
+    if value.is_empty() || !super::charts::host_explicit(url) {
         return;
     }
     let mut b = Builder::default();

@@ -1131,6 +1131,25 @@ mod tests {
     }
 
     #[test]
+    fn flux_objects_are_facts_of_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = crate::realpath::canonical(dir.path()).unwrap();
+        let policy = "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n  imageRepositoryRef:\n    name: app\n";
+        let repo = "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\nspec:\n  type: oci\n  url: oci://ghcr.io/acme/charts\n";
+        let a = Arc::new(extract(&root, &root.join("clusters/policy.yaml"), policy));
+        let b = Arc::new(extract(&root, &root.join("infra/repo.yaml"), repo));
+        assert_eq!(a.part.flux.policies[0].file, "clusters/policy.yaml");
+        let pa = root.join("clusters/policy.yaml");
+        let pb = root.join("infra/repo.yaml");
+        let facts = RepoFacts::combine(&root, [(&pa, &a), (&pb, &b)].into_iter(), None);
+        assert!(facts.flux.policy("flux-system", "app").is_some());
+        assert_eq!(facts.flux.helm_repositories[0].value, "ghcr.io/acme/charts");
+        // Serialized for the disk cache and read back the same.
+        let json = serde_json::to_string(&*a).unwrap();
+        assert_eq!(serde_json::from_str::<Extracted>(&json).unwrap(), *a);
+    }
+
+    #[test]
     fn skaffold_build_args_go_to_their_dockerfile() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("web")).unwrap();
