@@ -2,10 +2,15 @@
 //! inputs written after its tests' cases (`tests/data/flux-renovate/`)
 //! through `refit sites`, compared with the Docker references Renovate's
 //! tests expect (`packageName[:currentValue][@currentDigest]`).
-//! `OCIRepository` refs, and `HelmRelease` charts from an OCI
-//! `HelmRepository`; charts from `https://` repositories are not images.
+//! `OCIRepository` refs, `HelmRelease` charts from an OCI
+//! `HelmRepository`, and a Flux `Kustomization`'s `spec.images`; charts
+//! from `https://` repositories are not images. Not encoded: Renovate's
+//! GitRepository, HelmChart and flux-system manifest cases (Git sources,
+//! chart repositories and Flux's own release versions are not images) and
+//! its HelmRelease `values` images (refit does not read a release's
+//! inline values yet).
 //!
-//! Agreement: 6 of 7 cases. The difference, `helm-oci-type.yaml`, is out
+//! Agreement: 7 of 8 cases. The difference, `helm-oci-type.yaml`, is out
 //! of scope: Renovate's test rewrites `ghcr.io` with its own
 //! `registryAliases` setting (Renovate's configuration, not the
 //! repository's); the chart refit reads is the one Flux pulls. `split/`
@@ -67,6 +72,22 @@ const CASES: &[Case] = &[
     ),
     ("helm-https.yaml", &[], &[], ""),
     (
+        "kustomization-images.yaml",
+        &[
+            "my-registry/podinfo:v1",
+            "podinfo:1.8.0",
+            "my-podinfo",
+            "podinfo@sha256:24a0c4b4a4c0eb97a1aabb8e29f18e917d05abfe1b7a7c07857230879ce7d3d3",
+        ],
+        &[
+            "my-registry/podinfo:v1",
+            "podinfo:1.8.0",
+            "my-podinfo",
+            "podinfo@sha256:24a0c4b4a4c0eb97a1aabb8e29f18e917d05abfe1b7a7c07857230879ce7d3d3",
+        ],
+        "",
+    ),
+    (
         "split/release.yaml",
         &["ghcr.io/kyverno/charts/kyverno:2.6.0"],
         &["ghcr.io/kyverno/charts/kyverno:2.6.0"],
@@ -89,7 +110,7 @@ fn refit_sites_agree_with_renovate_on_flux_sources() {
         assert_eq!(renovate == refit, why.is_empty(), "{file}: {why}");
         agree += usize::from(renovate == refit);
     }
-    assert_eq!((agree, CASES.len()), (6, 7), "update the module's count");
+    assert_eq!((agree, CASES.len()), (7, 8), "update the module's count");
     let listed = |p: &serde_json::Value| CASES.iter().any(|(f, ..)| p == *f);
     assert!(
         sites.iter().all(|s| listed(&s["path"])),

@@ -13,6 +13,9 @@
 //!   the chart `url/chart:version`, reported without a fix (the url is in
 //!   the other object). A repository in another file of the repository
 //!   is matched through the workspace's facts.
+//! - **`Kustomization`** (`kustomize.toolkit.fluxcd.io`) `spec.images`:
+//!   entries read as a kustomization's `images:` (`newName`, `newTag`,
+//!   `digest`), the images Flux's kustomize build deploys.
 //!
 //! Image automation (`image.toolkit.fluxcd.io`) names no image Flux pulls
 //! to deploy: `ImageRepository` `spec.image` is the repository it scans,
@@ -96,6 +99,11 @@ pub fn extract(
         let obj = doc.resolve(&doc.root);
         match group_kind(doc, obj) {
             Some(("source.toolkit.fluxcd.io", "OCIRepository")) => oci_repository(doc, obj, out),
+            Some(("kustomize.toolkit.fluxcd.io", "Kustomization")) => {
+                if let Some(images) = at(doc, obj, &["spec", "images"]) {
+                    super::kustomize::images_of(doc, images, "spec.images", out);
+                }
+            }
             Some(("helm.toolkit.fluxcd.io", "HelmRelease")) => helm_release(doc, obj, &repos, out),
             _ => {}
         }
