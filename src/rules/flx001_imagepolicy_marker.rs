@@ -8,7 +8,9 @@ declare_rule! {
     /// Checks Flux image automation setter markers, the YAML comments
     /// `# {"$imagepolicy": "namespace:name"}` (or `…:name:tag`,
     /// `…:name:name`, `…:name:digest`) beside a value that Flux's image
-    /// update automation rewrites. Flags a marker whose `ImagePolicy` the
+    /// update automation rewrites. Flags a marker not of that form (a
+    /// policy name without its namespace, another field), which matches
+    /// no setter Flux defines; a marker whose `ImagePolicy` the
     /// repository does not define (by name and namespace; a policy written
     /// without a namespace may be in any), and a marker whose policy
     /// follows an `ImageRepository` other than the image beside it: the
@@ -55,13 +57,36 @@ fn repository(text: &str) -> String {
 }
 
 fn check_file(rule: &Rule, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
-    let (Some(text), Some(flux)) = (&ctx.file.text, &ctx.file.flux) else {
+    let Some(text) = &ctx.file.text else {
         return;
     };
+    let none = crate::facts::FluxPolicies::default();
+    // Without the repository's objects only the marker's form is checked.
+    let (flux, known) = match &ctx.file.flux {
+        Some(f) => (f.as_ref(), true),
+        None => (&none, false),
+    };
     for m in markers(text) {
+        // Flux defines the setters `ns:name` and `ns:name:tag|name|digest`
+        // for each policy: any other marker matches none.
+        if m.field == MarkerField::Unknown {
+            let mut d = rule.report_at(
+                m.span,
+                format!(
+                    "Flux setter marker `{}` is not `namespace:name` with an optional `:tag`, `:name` or `:digest`: Flux ignores it",
+                    m.setter
+                ),
+            );
+            d.help = Some(
+                "write the policy as `namespace:name` (the ImagePolicy's namespace is required)"
+                    .to_string(),
+            );
+            out.push(d);
+            continue;
+        }
         let id = format!("{}/{}", m.namespace, m.name);
         let Some(policy) = flux.policy(&m.namespace, &m.name) else {
-            if !flux.policies.is_empty() {
+            if known && !flux.policies.is_empty() {
                 let mut d = rule.report_at(
                     m.span,
                     format!("Flux setter marker names ImagePolicy `{id}`, which the repository does not define"),

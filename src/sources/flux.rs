@@ -273,12 +273,17 @@ pub enum MarkerField {
     Tag,
     /// `ns:name:digest`: the digest.
     Digest,
+    /// Anything else (`name` alone, `ns:name:version`): no setter Flux
+    /// defines has this name, so the marker is ignored.
+    Unknown,
 }
 
 /// A setter marker `# {"$imagepolicy": "ns:name[:field]"}` and the value
 /// on its line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Marker {
+    /// The setter as written (`flux-system:app:tag`).
+    pub setter: String,
     pub namespace: String,
     pub name: String,
     pub field: MarkerField,
@@ -316,24 +321,24 @@ pub fn markers(text: &str) -> Vec<Marker> {
             continue;
         };
         let setter = &quoted[..end];
-        let mut parts = setter.split(':');
-        let (Some(ns), Some(name)) = (parts.next(), parts.next()) else {
-            continue;
+        let parts: Vec<&str> = setter.split(':').collect();
+        let (ns, name, field) = match parts.as_slice() {
+            [ns, name] => (*ns, *name, MarkerField::Whole),
+            [ns, name, "name"] => (*ns, *name, MarkerField::Name),
+            [ns, name, "tag"] => (*ns, *name, MarkerField::Tag),
+            [ns, name, "digest"] => (*ns, *name, MarkerField::Digest),
+            _ => ("", "", MarkerField::Unknown),
         };
-        let field = match parts.next() {
-            None => MarkerField::Whole,
-            Some("name") => MarkerField::Name,
-            Some("tag") => MarkerField::Tag,
-            Some("digest") => MarkerField::Digest,
-            Some(_) => continue,
+        let field = if ns.is_empty() || name.is_empty() {
+            MarkerField::Unknown
+        } else {
+            field
         };
-        if ns.is_empty() || name.is_empty() || parts.next().is_some() {
-            continue;
-        }
         let comment_end = line.trim_end().len();
         let value =
             scalar_before(&line[..hash]).map(|(v, a, b)| (v, Span::new(start + a, start + b)));
         out.push(Marker {
+            setter: setter.to_string(),
             namespace: ns.to_string(),
             name: name.to_string(),
             field,
@@ -412,6 +417,11 @@ mod tests {
         let m = "      image: ghcr.io/acme/app:1.0.0 # {\"$imagepolicy\": \"flux-system:app\"}\n  tag: \"1.0.0\" # {\"$imagepolicy\": \"flux-system:app:tag\"}\n  - name: x # no marker\n";
         let ms = super::markers(m);
         assert_eq!(ms.len(), 2);
+        let odd = super::markers(
+            "x: 1 # {\"$imagepolicy\": \"app\"}\ny: 2 # {\"$imagepolicy\": \"ns:app:version\"}\n",
+        );
+        assert!(odd.iter().all(|m| m.field == super::MarkerField::Unknown));
+        assert_eq!(odd[1].setter, "ns:app:version");
         assert_eq!(ms[0].field, super::MarkerField::Whole);
         let (v, at) = ms[0].value.clone().unwrap();
         assert_eq!(v, "ghcr.io/acme/app:1.0.0");
