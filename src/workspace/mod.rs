@@ -340,13 +340,18 @@ impl RepoFacts {
                     ctx.openshift.push((folder.clone(), shown.clone()));
                 }
             }
-            ctx.flux.policies.extend(p.flux.policies.iter().cloned());
+            // Named relative to this root, as `shown` is.
+            let here = |o: &crate::facts::FluxObject| crate::facts::FluxObject {
+                file: shown.clone(),
+                ..o.clone()
+            };
+            ctx.flux.policies.extend(p.flux.policies.iter().map(here));
             ctx.flux
                 .repositories
-                .extend(p.flux.repositories.iter().cloned());
+                .extend(p.flux.repositories.iter().map(here));
             ctx.flux
                 .helm_repositories
-                .extend(p.flux.helm_repositories.iter().cloned());
+                .extend(p.flux.helm_repositories.iter().map(here));
             for (file, map) in &e.compose_builds {
                 args.entry(file.clone()).or_default().push(map.clone());
             }
