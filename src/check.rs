@@ -254,7 +254,7 @@ fn extract_sites(
         k => k,
     };
     if kind == FileKind::Kubernetes && sources::kubernetes::looks_like_manifest(text) {
-        match sources::kubernetes::extract(text) {
+        match sources::kubernetes::extract_with(text, input.flux.as_deref()) {
             // A templated manifest outside `templates/` that is not YAML:
             // skipped as YAML, said so, and its plain `image:` lines read.
             Err(e)
@@ -304,6 +304,8 @@ fn extract_sites(
         FileKind::CloudBuild => sources::pipelines::extract_cloudbuild(text),
         FileKind::Ko => sources::ko::extract(text),
         FileKind::Terraform => sources::terraform::extract(text),
+        FileKind::HelmChart => sources::charts::extract_chart(text),
+        FileKind::Helmfile => sources::charts::extract_helmfile(text),
         // Manifests are read above.
         FileKind::Kubernetes => Ok(Vec::new()),
     };
@@ -439,7 +441,9 @@ pub fn check_with(
     let facts = crate::rules::FileFacts {
         // Helm values: fixes with side effects add keys (the `bitnami`
         // advisory pack).
-        text: matches!(kind, FileKind::Dockerfile | FileKind::HelmValues).then(|| text.to_string()),
+        text: (matches!(kind, FileKind::Dockerfile | FileKind::HelmValues)
+            || text.contains("$imagepolicy"))
+        .then(|| text.to_string()),
         graph: (kind == FileKind::Dockerfile)
             .then(|| sources::dockerfile::stage_graph(text, input))
             .flatten(),
@@ -447,6 +451,7 @@ pub fn check_with(
         stage_names: Default::default(),
         short_names: quadlet_short_names(kind, input),
         supplied_args: input.supplied_args.clone(),
+        flux: input.flux.clone(),
     };
     let mut ctx = RuleContext {
         file: &facts,
@@ -468,6 +473,15 @@ pub fn check_with(
             if let Some(path) = &site.path {
                 for d in &mut diagnostics[before..] {
                     d.message = format!("{} (`{path}`)", d.message);
+                }
+            }
+            // What a fix here leaves for the user to do (Chart.lock).
+            if let Some(note) = &site.extra.fix_note {
+                for d in diagnostics[before..].iter_mut().filter(|d| d.fix.is_some()) {
+                    d.help = Some(match d.help.take() {
+                        Some(help) => format!("{help}; {note}"),
+                        None => note.clone(),
+                    });
                 }
             }
         }

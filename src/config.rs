@@ -197,7 +197,7 @@ pub fn documented_keys() -> &'static [KeyDoc] {
         k("", "exclude", LIST, "Globs a walk leaves out; replaces the defaults `vendor`, `third_party`, `node_modules`, `.terraform`"),
         k("", "extend-exclude", LIST, "Globs a walk leaves out, added to `exclude` (or to the defaults)"),
         k("", "force-exclude", "boolean", "Leave excluded files out even when named on the command line (pre-commit)"),
-        k("", "kinds", "table of strings", "Glob to the kind its files are read as (`dockerfile`, `compose`, `helm-values`, `kubernetes`, `github-actions`, `gitlab-ci`, `kustomize`, `daemon-json`, `buildkitd`, `containerd-hosts`, `registries-conf`, `quadlet`, `devcontainer`, `circleci`, `bitbucket-pipelines`, `azure-pipelines`, `bake`, `drone`, `woodpecker`, `cloudbuild`, `ko`, `terraform`)"),
+        k("", "kinds", "table of strings", "Glob to the kind its files are read as (`dockerfile`, `compose`, `helm-values`, `kubernetes`, `github-actions`, `gitlab-ci`, `kustomize`, `daemon-json`, `buildkitd`, `containerd-hosts`, `registries-conf`, `quadlet`, `devcontainer`, `circleci`, `bitbucket-pipelines`, `azure-pipelines`, `bake`, `drone`, `woodpecker`, `cloudbuild`, `ko`, `terraform`, `helm-chart`, `helmfile`)"),
         k("", "max-file-size", "integer", "The largest file read, in bytes (default 10 MiB); a larger one is E003"),
         k("", "registries", "table", "Registry policy and online settings: see `[registries]`"),
         k("", "rewrite", "array of tables", "Moves the organisation knows about (REG007): see `[[rewrite]]`"),
@@ -543,6 +543,8 @@ pub fn parse_kind(s: &str) -> Option<FileKind> {
         "cloudbuild" => FileKind::CloudBuild,
         "ko" => FileKind::Ko,
         "terraform" => FileKind::Terraform,
+        "helm-chart" => FileKind::HelmChart,
+        "helmfile" => FileKind::Helmfile,
         _ => return None,
     })
 }
@@ -1018,6 +1020,8 @@ mod tests {
             FileKind::CloudBuild,
             FileKind::Ko,
             FileKind::Terraform,
+            FileKind::HelmChart,
+            FileKind::Helmfile,
         ] {
             assert_eq!(parse_kind(kind.as_str()), Some(kind));
         }

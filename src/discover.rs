@@ -56,8 +56,20 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     let stem = lower
         .strip_suffix(".yaml")
         .or_else(|| lower.strip_suffix(".yml"))?;
+    // Helm reads `Chart.yaml` by that exact name.
+    if name == "Chart.yaml" {
+        return Some(FileKind::HelmChart);
+    }
     if stem == "chart" || stem == "chart.lock" {
         return None;
+    }
+    if stem == "helmfile"
+        || path
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|p| p == "helmfile.d")
+    {
+        return Some(FileKind::Helmfile);
     }
     if stem == "compose" || stem.starts_with("docker-compose") || stem.starts_with("compose.") {
         return Some(FileKind::Compose);
@@ -274,7 +286,8 @@ pub const STDIN_NAMES: &str = "`Dockerfile`, `*.Dockerfile`, `Containerfile`, `c
     `buildkitd.toml`, `hosts.toml`, `registries.conf`, `devcontainer.json`, Quadlet units \
     (`*.container`, `*.image`, `*.build`, `*.volume`, `*.kube`, `*.pod`), \
     `.circleci/config.yml`, `bitbucket-pipelines.yml`, `azure-pipelines.yml`, \
-    `docker-bake.hcl`, `docker-bake.json`, `.drone.yml`, `.woodpecker.yml`, `cloudbuild.yaml`, `.ko.yaml`, `*.tf`";
+    `docker-bake.hcl`, `docker-bake.json`, `.drone.yml`, `.woodpecker.yml`, `cloudbuild.yaml`, `.ko.yaml`, `*.tf`, \
+    `Chart.yaml`, `helmfile.yaml`";
 
 /// The first instruction (after comments, parser directives and blank
 /// lines) is `FROM` or `ARG`, as BuildKit requires.
@@ -618,7 +631,8 @@ mod tests {
             "app.Dockerfile.rego",
             "README.md",
             "Dockerfile.md",
-            "Chart.yaml",
+            "chart.yaml",
+            "Chart.lock",
             "notes.txt",
         ] {
             assert_eq!(classify(Path::new(name)), None, "{name}");
@@ -653,6 +667,9 @@ mod tests {
             ("deploy/cloudbuild-prod.yml", FileKind::CloudBuild),
             (".ko.yaml", FileKind::Ko),
             ("infra/main.tf", FileKind::Terraform),
+            ("charts/app/Chart.yaml", FileKind::HelmChart),
+            ("helmfile.yaml", FileKind::Helmfile),
+            ("deploy/helmfile.d/10-apps.yaml", FileKind::Helmfile),
         ] {
             assert_eq!(classify(Path::new(name)), Some(kind), "{name}");
         }

@@ -216,3 +216,59 @@ impl LocalNames {
                 .any(|p| name.starts_with(p.as_str()))
     }
 }
+
+/// One Flux image automation object: an `ImagePolicy` (`value`: the
+/// `ImageRepository` it follows, `namespace:name`, the namespace empty
+/// when neither the reference nor the policy names one) or an
+/// `ImageRepository` (`value`: its `spec.image`). `namespace` is `None`
+/// when the object names none (kustomize or `flux` sets it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FluxObject {
+    pub namespace: Option<String>,
+    pub name: String,
+    pub value: String,
+    /// The file it is in (repository-relative).
+    pub file: String,
+}
+
+impl FluxObject {
+    /// Whether this object is `namespace/name`: an object without a
+    /// namespace may be in any.
+    pub fn is(&self, namespace: &str, name: &str) -> bool {
+        self.name == name && self.namespace.as_deref().is_none_or(|n| n == namespace)
+    }
+}
+
+/// The Flux objects of a repository that other files name: image
+/// automation objects, for the setter markers (`# {"$imagepolicy":
+/// "ns:name"}`) that name them (FLX001), and OCI Helm repositories, for
+/// the `HelmRelease` charts that name them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct FluxPolicies {
+    pub policies: Vec<FluxObject>,
+    pub repositories: Vec<FluxObject>,
+    /// OCI `HelmRepository` objects (`value`: `host/path` of its url), for
+    /// the `HelmRelease` charts that name them from other files.
+    pub helm_repositories: Vec<FluxObject>,
+}
+
+impl FluxPolicies {
+    pub fn is_empty(&self) -> bool {
+        self.policies.is_empty()
+            && self.repositories.is_empty()
+            && self.helm_repositories.is_empty()
+    }
+
+    pub fn policy(&self, namespace: &str, name: &str) -> Option<&FluxObject> {
+        self.policies.iter().find(|p| p.is(namespace, name))
+    }
+
+    /// The `ImageRepository` a policy follows, when the repository has it.
+    pub fn repository_of(&self, policy: &FluxObject) -> Option<&FluxObject> {
+        let (ns, name) = policy.value.split_once(':')?;
+        self.repositories
+            .iter()
+            .find(|r| r.name == name && (ns.is_empty() || r.is(ns, name)))
+    }
+}

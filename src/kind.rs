@@ -50,6 +50,10 @@ pub enum FileKind {
     Ko,
     /// Terraform `*.tf`.
     Terraform,
+    /// A Helm chart's `Chart.yaml` (its OCI dependencies).
+    HelmChart,
+    /// helmfile's `helmfile.yaml` and `helmfile.d/*.yaml`.
+    Helmfile,
 }
 
 impl FileKind {
@@ -78,6 +82,8 @@ impl FileKind {
             FileKind::CloudBuild => "cloudbuild",
             FileKind::Ko => "ko",
             FileKind::Terraform => "terraform",
+            FileKind::HelmChart => "helm-chart",
+            FileKind::Helmfile => "helmfile",
         }
     }
 }
@@ -102,6 +108,8 @@ pub fn reads_wide_encodings(kind: FileKind) -> bool {
             | FileKind::Woodpecker
             | FileKind::CloudBuild
             | FileKind::Ko
+            | FileKind::HelmChart
+            | FileKind::Helmfile
     )
 }
 

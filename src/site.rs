@@ -66,6 +66,14 @@ pub enum SiteKind {
     /// a Helm chart in an OCI registry, or a `kustomize.images` override,
     /// of an Argo CD `Application` or `ApplicationSet`
     ArgoCd,
+    /// a `Chart.yaml` dependency stored in an OCI registry (`repository:
+    /// oci://…` with `name` and `version`)
+    HelmChartDependency,
+    /// a helmfile release's chart stored in an OCI registry
+    Helmfile,
+    /// a Flux `OCIRepository` url, or the chart of a `HelmRelease` from an
+    /// OCI `HelmRepository`
+    Flux,
 }
 
 impl SiteKind {
@@ -97,6 +105,9 @@ impl SiteKind {
             SiteKind::Ko => "ko base image",
             SiteKind::Terraform => "Terraform",
             SiteKind::ArgoCd => "Argo CD",
+            SiteKind::HelmChartDependency => "Helm chart dependency",
+            SiteKind::Helmfile => "helmfile release",
+            SiteKind::Flux => "Flux",
         }
     }
 }
@@ -327,6 +338,14 @@ pub struct Extra {
     /// resource images it matches literally (an edit on one side alone
     /// would break the match and change what is deployed).
     pub frozen: Vec<Span>,
+    /// A Helm chart's version written as a range (`~1.2`, `>=1.0`): Helm
+    /// picks the version when it runs, so the reference has no tag and tag
+    /// rules do not report one missing.
+    pub version_range: Option<String>,
+    /// What a fix of this site leaves to the user, added to the finding's
+    /// help (a `Chart.yaml` dependency edited: run `helm dependency update`
+    /// to update `Chart.lock`).
+    pub fix_note: Option<String>,
 }
 
 /// The host names a GitLab CI service answers on, and how to keep them.

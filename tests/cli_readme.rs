@@ -67,6 +67,8 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             "cloudbuild.yaml",
             ".ko.yaml",
             "infra/main.tf",
+            "charts/app/Chart.yaml",
+            "helmfile.d/apps.yaml",
         ] {
             assert!(hook(yes), "{id} should match {yes}");
             assert!(refit::discover::classify(Path::new(yes)).is_some(), "{yes}");

@@ -83,7 +83,17 @@ fn is_input(path: &Path) -> bool {
     let generated = [".snap", ".fixed", ".env"]
         .iter()
         .any(|s| name.ends_with(s));
-    !generated && name != "Chart.yaml" && classify(path).is_some()
+    // A `Chart.yaml` is there for the values or templates beside it,
+    // unless it names OCI dependencies and has no values beside it.
+    let values_beside = || {
+        std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("values"))
+    };
+    let oci = || std::fs::read_to_string(path).is_ok_and(|t| t.contains("oci://"));
+    let chart = name == "Chart.yaml" && (!oci() || values_beside());
+    !generated && !chart && classify(path).is_some()
 }
 
 /// Settings as the CLI would make them for this file (`.env`, `Chart.yaml`).

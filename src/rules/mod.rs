@@ -3,6 +3,7 @@
 mod base001_runtime_base_image;
 mod base002_deprecated_image;
 mod eol001_eol_base_image;
+mod flx001_imagepolicy_marker;
 mod k8s001_pull_policy;
 mod mir001_dead_mirror;
 mod mir002_registry_as_mirror;
@@ -52,6 +53,7 @@ pub static RULES: &[&Rule] = &[
     &base001_runtime_base_image::RULE,
     &base002_deprecated_image::RULE,
     &eol001_eol_base_image::RULE,
+    &flx001_imagepolicy_marker::RULE,
     &k8s001_pull_policy::RULE,
     &mir001_dead_mirror::RULE,
     &mir002_registry_as_mirror::RULE,
@@ -158,6 +160,8 @@ pub struct FileFacts {
     /// What the repository's build invocations set for this Dockerfile's
     /// build arguments.
     pub supplied_args: Option<crate::site::SuppliedArgs>,
+    /// The repository's Flux image automation objects (FLX001).
+    pub flux: Option<std::sync::Arc<crate::facts::FluxPolicies>>,
 }
 
 /// Per-rule settings from `[rules.CODE]` in refit.toml.

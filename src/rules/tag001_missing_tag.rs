@@ -17,7 +17,9 @@ declare_rule! {
     /// `images[]` (the deployed image has the overlay's tag; TAG002 and
     /// TAG003 judge that entry), and Helm values under a sub-chart's key
     /// (the sub-chart's own defaults, which refit does not read, supply a
-    /// tag left out).
+    /// tag left out), and a Helm chart whose version is a range (`~1.2`,
+    /// `>=1.0` in `Chart.yaml` or helmfile: Helm picks the version when it
+    /// runs, and Chart.lock records it).
     ///
     /// A kustomize `images[]` entry with `newName` and no `newTag` or
     /// `digest` is not flagged: kustomize keeps the tag of each resource
@@ -65,6 +67,10 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
     // A sub-chart's values: a tag left out comes from the sub-chart's own
     // defaults, which refit did not read.
     if site.extra.subchart.is_some() {
+        return;
+    }
+    // A Helm chart's version range: Helm picks the version when it runs.
+    if site.extra.version_range.is_some() {
         return;
     }
     let mut d = rule.report(

@@ -10,6 +10,15 @@ pub fn looks_like_manifest(text: &str) -> bool {
 }
 
 pub fn extract(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
+    extract_with(text, None)
+}
+
+/// [`extract`], with the repository's Flux objects (a `HelmRelease`'s
+/// `HelmRepository` in another file).
+pub fn extract_with(
+    text: &str,
+    flux: Option<&crate::facts::FluxPolicies>,
+) -> Result<Vec<ImageSite>, SyntaxError> {
     let docs = yaml::parse(text)?;
     let mut out = Vec::new();
     for doc in &docs {
@@ -17,6 +26,7 @@ pub fn extract(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
         object(doc, text, root, "", &mut out, 0);
         doc.check_budget()?;
     }
+    super::flux::extract(&docs, flux, &mut out);
     dedupe(&mut out);
     Ok(out)
 }

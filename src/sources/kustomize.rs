@@ -14,6 +14,17 @@ pub fn extract(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
         let Some(images) = doc.get(root, "images") else {
             continue;
         };
+        images_of(doc, images, "images", &mut out);
+        doc.check_budget()?;
+    }
+    dedupe(&mut out);
+    Ok(out)
+}
+
+/// The sites of an `images:` list (`at`: its path, `images` or a Flux
+/// Kustomization's `spec.images`).
+pub fn images_of(doc: &yaml::Document, images: &yaml::Node, at: &str, out: &mut Vec<ImageSite>) {
+    {
         for (i, entry) in doc.items(images).into_iter().enumerate() {
             let new_name = doc.get_scalar(entry, "newName");
             let name = new_name.or_else(|| doc.get_scalar(entry, "name"));
@@ -56,7 +67,7 @@ pub fn extract(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
                 span,
                 &raw,
                 b.into_value(),
-                format!("images[{i}].{key}"),
+                format!("{at}[{i}].{key}"),
             );
             // kustomize matches `name` against resource images literally:
             // it is never edited (`newName` is what gets deployed).
@@ -74,10 +85,7 @@ pub fn extract(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
             }
             out.push(s);
         }
-        doc.check_budget()?;
     }
-    dedupe(&mut out);
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,12 +1,14 @@
 //! Front-ends: one per file kind, each turning text into image sites.
 
 pub mod bake;
+pub mod charts;
 pub mod ci;
 pub mod common;
 pub mod compose;
 pub mod daemon;
 pub mod devcontainer;
 pub mod dockerfile;
+pub mod flux;
 pub mod helm;
 pub mod ko;
 pub mod kubernetes;
@@ -71,6 +73,9 @@ pub struct SourceOptions {
     pub template_name: bool,
     /// Variables of the files a `.gitlab-ci.yml` includes (`include: local:`).
     pub gitlab_variables: BTreeMap<String, String>,
+    /// The repository's Flux image automation objects, for setter markers
+    /// (FLX001); `None`: refit did not read the whole repository.
+    pub flux: Option<std::sync::Arc<crate::facts::FluxPolicies>>,
 }
 
 /// Parse a `.env` file: `NAME=value` lines, `#` comments, `export`, quotes.

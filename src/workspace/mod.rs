@@ -223,6 +223,9 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
         if role.yaml && text.contains("skaffold/") {
             skaffold(path, text, &mut ctx, &mut args);
         }
+        if role.yaml {
+            ctx.flux = crate::sources::flux::image_automation(text, &shown);
+        }
     }
     let name = path
         .file_name()
@@ -258,6 +261,8 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
 pub struct RepoFacts {
     pub context: RepoContext,
     pub local: Arc<LocalNames>,
+    /// Flux image automation objects of the whole root (FLX001).
+    pub flux: Arc<crate::facts::FluxPolicies>,
     /// Whether the root holds `.git`: then the build files that name
     /// targets and contexts are known to be all there.
     pub git: bool,
@@ -335,6 +340,18 @@ impl RepoFacts {
                     ctx.openshift.push((folder.clone(), shown.clone()));
                 }
             }
+            // Named relative to this root, as `shown` is.
+            let here = |o: &crate::facts::FluxObject| crate::facts::FluxObject {
+                file: shown.clone(),
+                ..o.clone()
+            };
+            ctx.flux.policies.extend(p.flux.policies.iter().map(here));
+            ctx.flux
+                .repositories
+                .extend(p.flux.repositories.iter().map(here));
+            ctx.flux
+                .helm_repositories
+                .extend(p.flux.helm_repositories.iter().map(here));
             for (file, map) in &e.compose_builds {
                 args.entry(file.clone()).or_default().push(map.clone());
             }
@@ -375,7 +392,9 @@ impl RepoFacts {
             }
         }
         let local = Arc::new(ctx.local_names());
+        let flux = Arc::new(ctx.flux.clone());
         RepoFacts {
+            flux,
             git: crate::marks::of(root).git,
             context: ctx,
             local,
@@ -773,6 +792,16 @@ impl Workspace {
             }
             _ => {}
         }
+        // Flux setter markers may sit in any YAML the automation edits.
+        if matches!(
+            kind,
+            FileKind::Kubernetes | FileKind::HelmValues | FileKind::Kustomize | FileKind::Compose
+        ) {
+            let repo = self.repo(&root);
+            if repo.context.truncated.is_none() {
+                s.flux = Some(repo.flux.clone());
+            }
+        }
         // The files whose images may be what the repository builds: its
         // Dockerfiles and Compose files, manifests that kustomize or a dev
         // tool fills in, and CI jobs and dev containers, which run on the
@@ -955,6 +984,10 @@ pub struct RepoContext {
     /// that folder run on CRI-O.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub openshift: Vec<(PathBuf, String)>,
+    /// Flux image automation objects (`ImagePolicy`, `ImageRepository`),
+    /// for the setter markers that name them (FLX001).
+    #[serde(skip_serializing_if = "crate::facts::FluxPolicies::is_empty")]
+    pub flux: crate::facts::FluxPolicies,
 }
 
 /// One kustomization: what it includes and the images it overrides.
@@ -1100,6 +1133,25 @@ mod tests {
             &mut args,
         );
         assert!(ctx.build_arg_names.contains("ELK_VERSION"));
+    }
+
+    #[test]
+    fn flux_objects_are_facts_of_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = crate::realpath::canonical(dir.path()).unwrap();
+        let policy = "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\nmetadata:\n  name: app\n  namespace: flux-system\nspec:\n  imageRepositoryRef:\n    name: app\n";
+        let repo = "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\nspec:\n  type: oci\n  url: oci://ghcr.io/acme/charts\n";
+        let a = Arc::new(extract(&root, &root.join("clusters/policy.yaml"), policy));
+        let b = Arc::new(extract(&root, &root.join("infra/repo.yaml"), repo));
+        assert_eq!(a.part.flux.policies[0].file, "clusters/policy.yaml");
+        let pa = root.join("clusters/policy.yaml");
+        let pb = root.join("infra/repo.yaml");
+        let facts = RepoFacts::combine(&root, [(&pa, &a), (&pb, &b)].into_iter(), None);
+        assert!(facts.flux.policy("flux-system", "app").is_some());
+        assert_eq!(facts.flux.helm_repositories[0].value, "ghcr.io/acme/charts");
+        // Serialized for the disk cache and read back the same.
+        let json = serde_json::to_string(&*a).unwrap();
+        assert_eq!(serde_json::from_str::<Extracted>(&json).unwrap(), *a);
     }
 
     #[test]

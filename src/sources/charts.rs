@@ -1,0 +1,299 @@
+//! Helm charts stored in OCI registries, where a chart names another:
+//!
+//! - **`Chart.yaml`** (`apiVersion: v2`): each `dependencies[]` entry with
+//!   `repository: oci://host/path`, `name` and `version` is the chart
+//!   `host/path/name:version`, which `helm dependency update` pulls. The
+//!   site is the `repository` value: its `host/path` is edited in place
+//!   (a moved registry), the name and version are other keys, never
+//!   edited. A v1 chart keeps its dependencies in `requirements.yaml`
+//!   (Helm 2, which had no OCI charts): not read.
+//! - **helmfile** (`helmfile.yaml`, `helmfile.d/*.yaml`): each
+//!   `releases[]` entry whose `chart` is `oci://host/path/name`, or
+//!   `repo/name` where `repositories[]` has an entry `repo` with `oci:
+//!   true` (its `url` is `host/path`, without scheme), with `version` as
+//!   its tag. Repositories of every document of the file count, as
+//!   helmfile merges its documents. Reported, never edited: the
+//!   repository's `url` is shared by every release that names it.
+//!
+//! A registry whose host has no `.` or `:` (`oci://charts/app`; Helm
+//! takes the first component as the host, Docker's parser as a Docker Hub
+//! path) is not a site: registry rules would misread it.
+//!
+//! A version is the chart's tag only when it is exact (`1.2.3`,
+//! `v1.2.3-rc.1`; Helm writes `+` as `_` in an OCI tag). A range (`~1.2`,
+//! `>=1.0`, `1.2.x`, or a partial `1.2`) is resolved by Helm when it runs:
+//! the reference then has no tag, and `Extra::version_range` keeps tag
+//! rules quiet about it. Values with Go templates (`{{ .Values.v }}`) are
+//! decided when helmfile renders the file: unresolved.
+
+use super::common::{Builder, dedupe, site};
+use super::yaml::{self, Document, Node, Scalar};
+use crate::site::{ImageSite, SiteKind, SyntaxError};
+use std::collections::BTreeMap;
+
+const OCI: &str = "oci://";
+
+/// Whether the first component of an `oci://` path reads as a registry
+/// host to Docker's parser too (a `.` or `:`, or `localhost`). Helm takes
+/// the first component as the host always; a bare `oci://charts/app`
+/// would read as a Docker Hub name, so it is not made a site.
+pub fn host_explicit(path: &str) -> bool {
+    let host = path.split('/').next().unwrap_or("");
+    host.contains(['.', ':']) || host == "localhost"
+}
+
+/// Whether a chart version is one exact version (a tag), not a range.
+pub fn exact_version(v: &str) -> bool {
+    let v = v.strip_prefix('v').unwrap_or(v);
+    let core_end = v.find(['-', '+']).unwrap_or(v.len());
+    let (core, rest) = v.split_at(core_end);
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.'))
+}
+
+/// The tag Helm pushes an exact version under (`+` is not allowed in a tag).
+pub fn version_tag(v: &str) -> String {
+    v.replace('+', "_")
+}
+
+/// Append `:version` (exact) or note the range (`version_range`).
+fn push_version(b: &mut Builder, version: Option<&str>, s: &mut Option<String>) {
+    let Some(v) = version.map(str::trim).filter(|v| !v.is_empty()) else {
+        return;
+    };
+    if v.contains("{{") {
+        b.miss(v);
+    } else if exact_version(v) {
+        b.push(":", None);
+        b.push(&version_tag(v), None);
+    } else {
+        *s = Some(v.to_string());
+    }
+}
+
+/// The file span of `value`'s text after `skip` bytes, when the scalar's
+/// content is exactly its value.
+fn file_at(scalar: &Scalar, skip: usize) -> Option<usize> {
+    scalar.content.map(|c| c.start + skip)
+}
+
+fn text_of<'a>(doc: &'a Document, node: &'a Node, key: &str) -> Option<&'a str> {
+    doc.get_scalar(node, key).map(|s| s.value.trim())
+}
+
+/// `Chart.yaml`: the dependencies stored in OCI registries.
+pub fn extract_chart(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
+    let docs = yaml::parse(text)?;
+    let mut out = Vec::new();
+    for doc in &docs {
+        let root = doc.resolve(&doc.root);
+        if text_of(doc, root, "apiVersion") == Some("v1") {
+            continue;
+        }
+        let Some(deps) = doc.get(root, "dependencies") else {
+            continue;
+        };
+        for (i, dep) in doc.items(deps).into_iter().enumerate() {
+            let Some(repo) = doc.get_scalar(dep, "repository") else {
+                continue;
+            };
+            let Some(name) = text_of(doc, dep, "name").filter(|n| !n.is_empty()) else {
+                continue;
+            };
+            let Some(rest) = repo.value.strip_prefix(OCI) else {
+                continue;
+            };
+            let registry = rest.trim_end_matches('/');
+            if registry.is_empty() || !host_explicit(registry) {
+                continue;
+            }
+            let mut b = Builder::default();
+            b.push(registry, file_at(repo, OCI.len()));
+            b.push("/", None);
+            b.push(name, None);
+            let mut range = None;
+            push_version(&mut b, text_of(doc, dep, "version"), &mut range);
+            let mut s = site(
+                SiteKind::HelmChartDependency,
+                repo.content.unwrap_or(repo.span),
+                &repo.value,
+                b.into_value(),
+                format!("dependencies[{i}].repository"),
+            );
+            s.extra.version_range = range;
+            s.extra.fix_note = Some(
+                "then run `helm dependency update` so that `Chart.lock` names the new repository"
+                    .to_string(),
+            );
+            out.push(s);
+        }
+        doc.check_budget()?;
+    }
+    dedupe(&mut out);
+    Ok(out)
+}
+
+/// helmfile: releases whose chart is in an OCI registry.
+pub fn extract_helmfile(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
+    let docs = yaml::parse(text)?;
+    // Repositories of every document: helmfile merges them.
+    let mut oci_repos: BTreeMap<String, String> = BTreeMap::new();
+    for doc in &docs {
+        let root = doc.resolve(&doc.root);
+        let Some(repos) = doc.get(root, "repositories") else {
+            continue;
+        };
+        for repo in doc.items(repos) {
+            let oci = doc
+                .get_scalar(repo, "oci")
+                .is_some_and(|s| s.value.trim() == "true");
+            if let (true, Some(name), Some(url)) =
+                (oci, text_of(doc, repo, "name"), text_of(doc, repo, "url"))
+            {
+                let url = url.strip_prefix(OCI).unwrap_or(url);
+                oci_repos.insert(name.to_string(), url.trim_end_matches('/').to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for doc in &docs {
+        let root = doc.resolve(&doc.root);
+        let Some(releases) = doc.get(root, "releases") else {
+            continue;
+        };
+        for (i, release) in doc.items(releases).into_iter().enumerate() {
+            let Some(chart) = doc.get_scalar(release, "chart") else {
+                continue;
+            };
+            let value = chart.value.trim();
+            let joined = if let Some(rest) = value.strip_prefix(OCI)
+                && host_explicit(rest)
+            {
+                rest.trim_end_matches('/').to_string()
+            } else if let Some((repo, name)) = value.split_once('/')
+                && let Some(url) = oci_repos.get(repo)
+                && !name.is_empty()
+                && host_explicit(url)
+            {
+                format!("{url}/{name}")
+            } else {
+                continue;
+            };
+            let mut b = Builder::default();
+            if joined.contains("{{") {
+                b.miss(&joined);
+            } else {
+                b.push(&joined, None);
+            }
+            let mut range = None;
+            push_version(&mut b, text_of(doc, release, "version"), &mut range);
+            let span = chart.content.unwrap_or(chart.span);
+            let mut s = site(
+                SiteKind::Helmfile,
+                span,
+                &chart.value,
+                b.into_value(),
+                format!("releases[{i}].chart"),
+            );
+            s.extra.version_range = range;
+            s.extra.kept = Some(
+                "a helmfile release's repository, chart name and version are separate keys"
+                    .to_string(),
+            );
+            s.extra.frozen.push(span);
+            out.push(s);
+        }
+        doc.check_budget()?;
+    }
+    dedupe(&mut out);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::common::site_texts;
+
+    #[test]
+    fn versions() {
+        for v in ["1.2.3", "v1.2.3", "1.2.3-rc.1", "10.0.0+build.5"] {
+            assert!(exact_version(v), "{v}");
+        }
+        for v in [
+            "~1.2",
+            ">=1.0",
+            "1.2.x",
+            "1.2",
+            "^2.0.0",
+            "1.2.3 || 2.0.0",
+            "*",
+            "",
+        ] {
+            assert!(!exact_version(v), "{v}");
+        }
+        assert_eq!(version_tag("1.0.0+b1"), "1.0.0_b1");
+    }
+
+    #[test]
+    fn chart_dependencies() {
+        let text = "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n  - name: redis\n    version: 20.1.0\n    repository: oci://registry-1.docker.io/bitnamicharts/\n  - name: lib\n    version: ~1.2\n    repository: \"oci://ghcr.io/acme/charts\"\n  - name: web\n    version: 1.0.0\n    repository: https://charts.example.com\n  - name: local\n    repository: file://../local\n";
+        let sites = extract_chart(text).unwrap();
+        assert_eq!(
+            site_texts(&sites),
+            [
+                (
+                    "dependencies[0].repository".to_string(),
+                    "registry-1.docker.io/bitnamicharts/redis:20.1.0".to_string()
+                ),
+                (
+                    "dependencies[1].repository".to_string(),
+                    "ghcr.io/acme/charts/lib".to_string()
+                ),
+            ]
+        );
+        assert_eq!(sites[1].extra.version_range.as_deref(), Some("~1.2"));
+        // The registry and path map to the file; the rest does not.
+        let span = sites[0].map_to_file(crate::site::Span::new(0, 20)).unwrap();
+        assert_eq!(&text[span.start..span.end], "registry-1.docker.io");
+        assert_eq!(sites[0].whole_file_span(), None);
+        // Helm 2 charts: not read.
+        let v1 = "apiVersion: v1\nname: x\ndependencies:\n  - name: a\n    version: 1.0.0\n    repository: oci://r.example.com/c\n";
+        assert_eq!(extract_chart(v1).unwrap(), []);
+        // A host Docker's parser would not see as one: not a site.
+        let bare = "apiVersion: v2\nname: x\ndependencies:\n  - name: a\n    version: 1.0.0\n    repository: oci://charts/c\n";
+        assert_eq!(extract_chart(bare).unwrap(), []);
+        assert!(host_explicit("localhost/c") && host_explicit("r:5000/c"));
+        assert_eq!(extract_chart("").unwrap(), []);
+    }
+
+    #[test]
+    fn helmfile_releases() {
+        let text = "repositories:\n  - name: oci-repo\n    url: ghcr.io/example/charts\n    oci: true\n  - name: stable\n    url: https://charts.example.com\n---\nreleases:\n  - name: a\n    chart: oci-repo/nested/app\n    version: 1.2.3\n  - name: b\n    chart: stable/web\n    version: 1.0.0\n  - name: c\n    chart: oci://r.example.com:5000/group/tool\n    version: \"{{ .Values.v }}\"\n  - name: d\n    chart: ./charts/local\n  - name: e\n    chart: oci-repo/ranged\n    version: '>=1.0'\n";
+        let sites = extract_helmfile(text).unwrap();
+        assert_eq!(
+            site_texts(&sites),
+            [
+                (
+                    "releases[0].chart".to_string(),
+                    "ghcr.io/example/charts/nested/app:1.2.3".to_string()
+                ),
+                (
+                    "releases[2].chart".to_string(),
+                    "missing [\"{{ .Values.v }}\"]".to_string()
+                ),
+                (
+                    "releases[4].chart".to_string(),
+                    "ghcr.io/example/charts/ranged".to_string()
+                ),
+            ]
+        );
+        assert!(sites.iter().all(|s| s.extra.kept.is_some()));
+        assert_eq!(sites[2].extra.version_range.as_deref(), Some(">=1.0"));
+    }
+}
