@@ -107,3 +107,25 @@ fn a_chart_value_is_a_pull_even_when_the_repository_builds_it() {
     );
     assert!(!out.contains("e2e.yml"), "{out}");
 }
+
+/// Tilt builds what a Tiltfile's `docker_build` names and puts its build
+/// in place of that image in the manifests it deploys.
+#[test]
+fn a_tiltfile_build_is_a_build_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "Tiltfile",
+        "docker_build(\n    ref = \"velero/velero\",\n    context = \"_tiltbuild\",\n)\ndocker_build('example/web', '.')\ncustom_build('example/job', 'make job', deps=['.'])\ndocker_build(ref = provider.get(\"image\"), context = '.')\nk8s_yaml('deploy/app.yaml')\n",
+    );
+    write(
+        dir.path(),
+        "deploy/app.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: a\n      image: velero/velero\n    - name: b\n      image: example/web\n    - name: c\n      image: example/job\n    - name: d\n      image: example/other\n",
+    );
+    let out = report(dir.path());
+    for local in ["velero/velero", "example/web", "example/job"] {
+        assert!(!out.contains(&format!("`{local}`")), "{local}: {out}");
+    }
+    assert!(out.contains("example/other"), "{out}");
+}

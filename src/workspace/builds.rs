@@ -690,3 +690,60 @@ pub(super) fn skaffold(
         }
     }
 }
+
+/// A Tiltfile's image builds: `docker_build('ref', …)`,
+/// `docker_build(ref = "ref", …)`, `custom_build(…)` and
+/// `docker_build_with_restart(…)`. Tilt builds these and puts its own
+/// build in place of every image of that name in what it deploys, so the
+/// name is a build output. Only a string literal is read
+/// (`ref = provider.get("image")` is not known).
+pub(super) fn tilt(text: &str, ctx: &mut RepoContext) {
+    const CALLS: [&str; 3] = [
+        "docker_build(",
+        "custom_build(",
+        "docker_build_with_restart(",
+    ];
+    let starts = CALLS
+        .iter()
+        .flat_map(|call| text.match_indices(call).map(|(i, _)| i));
+    for line_start in starts {
+        // A call, not `additional_docker_build(` or a method: the name
+        // starts a word.
+        let before = text[..line_start].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+            continue;
+        }
+        let open = text[line_start..]
+            .find('(')
+            .map_or(text.len(), |o| line_start + o + 1);
+        // The arguments up to the first `)` or 4 KiB: the ref comes first
+        // or as `ref =`, near the start.
+        let end = text[open..]
+            .find(')')
+            .map_or(text.len(), |e| open + e)
+            .min(open + 4096);
+        let Some(args) = text.get(open..end) else {
+            continue;
+        };
+        let first = args.trim_start();
+        let literal = |s: &str| -> Option<String> {
+            let q = s.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+            let rest = &s[1..];
+            let close = rest.find(q)?;
+            Some(rest[..close].to_string())
+        };
+        let reference = literal(first).or_else(|| {
+            let at = args.find("ref")?;
+            let after = args[at + 3..].trim_start().strip_prefix('=')?.trim_start();
+            (args[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_')))
+            .then(|| literal(after))
+            .flatten()
+        });
+        if let Some(reference) = reference {
+            local_name(ctx, &reference);
+        }
+    }
+}

@@ -208,6 +208,12 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             bake(path, text, &mut ctx, &mut args);
         }
         if role.script {
+            if path
+                .file_name()
+                .is_some_and(|n| n.eq_ignore_ascii_case("tiltfile"))
+            {
+                builds::tilt(text, &mut ctx);
+            }
             build_commands(text, &mut ctx);
             containers_builds(&shown, text, &mut ctx);
             kustomize_set_image(text, &mut ctx);
