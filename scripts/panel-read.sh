@@ -17,17 +17,25 @@
 #   CONTEXT lines of context either side (default 2)
 # Half 2 is the held-out half: run it once, at the end, and change nothing
 # for what it shows.
+#
+# HALF `all` reads a panel without halves: every repository of LIST (a
+# file beside this script, default panel2.txt) as PANEL2/owner+name
+# (scripts/panel3-read.sh does this for panel 3). Each checkout should be
+# a git work tree (`.git`), as a user's clone is: without one refit guesses
+# the repository's root.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-half=${1:?usage: panel-read.sh HALF [OUT]}
+half=${1:?usage: panel-read.sh HALF|all [OUT]}
 out=${2:-$(mktemp -d)}
-panel=${PANEL2:-/work/panel2}/half$half
+list=$here/${LIST:-panel2.txt}
+panel=${PANEL2:-/work/panel2}
+[[ $half == all ]] || panel=$panel/half$half
 refit=${REFIT:-$here/../target/release/refit}
 mkdir -p "$out"
 : >"$out/summary.tsv"
 
-grep -v '^#' "$here/panel2.txt" | awk -F'\t' -v h="$half" '$4 == h { print $1 }' |
+grep -v '^#' "$list" | awk -F'\t' -v h="$half" 'h == "all" || $4 == h { print $1 }' |
   while read -r name; do
     repo=${name/\//+}
     dir=$panel/$repo

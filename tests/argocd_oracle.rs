@@ -13,12 +13,7 @@ mod common;
 use std::path::Path;
 
 /// (input, Renovate's extraction, refit's, why they differ).
-type Case = (
-    &'static str,
-    &'static [&'static str],
-    &'static [&'static str],
-    &'static str,
-);
+type Case = common::OracleCase;
 
 const OTHER: &str = "othercontainer.registry.io/other/container@sha256:8be5de38826b494a8ad1565b8d1eb49183d736d0277a89191bd1100d78479a42";
 
@@ -80,21 +75,6 @@ const CASES: &[Case] = &[
 fn refit_sites_agree_with_renovate_on_argo_cd_sources() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/argocd-renovate");
     let sites = common::sites_in(&dir);
-    let mut agree = 0;
-    for (file, renovate, refit, why) in CASES {
-        let found: Vec<&str> = sites
-            .iter()
-            .filter(|s| s["path"] == *file && s["unresolved"].is_null())
-            .filter_map(|s| s["reference"].as_str())
-            .collect();
-        assert_eq!(found, *refit, "{file}");
-        assert_eq!(renovate == refit, why.is_empty(), "{file}: {why}");
-        agree += usize::from(renovate == refit);
-    }
+    let agree = common::oracle_agreement(&sites, CASES, common::site_path);
     assert_eq!((agree, CASES.len()), (10, 10), "update the module's count");
-    let listed = |p: &serde_json::Value| CASES.iter().any(|(f, ..)| p == *f);
-    assert!(
-        sites.iter().all(|s| listed(&s["path"])),
-        "a site in a file the table does not list"
-    );
 }

@@ -25,12 +25,7 @@ mod common;
 use std::path::Path;
 
 /// (file, what buildx resolves, what refit reports, why they differ).
-type Case = (
-    &'static str,
-    &'static [&'static str],
-    &'static [&'static str],
-    &'static str,
-);
+type Case = common::OracleCase;
 
 const DIGEST: &str =
     "alpine@sha256:0123456789012345678901234567890123456789012345678901234567890123";
@@ -124,23 +119,8 @@ const CASES: &[Case] = &[
 fn refit_reads_bake_files_as_buildx_documents() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bake-oracle");
     let sites = common::sites_in(&dir);
-    let mut agree = 0;
-    for (file, buildx, refit, why) in CASES {
-        let found: Vec<&str> = sites
-            .iter()
-            .filter(|s| s["path"] == *file && s["unresolved"].is_null())
-            .filter_map(|s| s["reference"].as_str())
-            .collect();
-        assert_eq!(found, *refit, "{file}");
-        assert_eq!(buildx == refit, why.is_empty(), "{file}: {why}");
-        agree += usize::from(buildx == refit);
-    }
+    let agree = common::oracle_agreement(&sites, CASES, common::site_path);
     assert_eq!((agree, CASES.len()), (11, 14), "update the module's count");
-    let listed = |p: &serde_json::Value| CASES.iter().any(|(f, ..)| p == *f);
-    assert!(
-        sites.iter().all(|s| listed(&s["path"])),
-        "a site in a file the table does not list"
-    );
     // Unresolved values are sites too, reported without a value.
     let unresolved = sites.iter().filter(|s| !s["unresolved"].is_null()).count();
     assert_eq!(unresolved, 4);

@@ -22,12 +22,7 @@ mod common;
 use std::path::Path;
 
 /// (file, Renovate's extraction, refit's, why they differ).
-type Case = (
-    &'static str,
-    &'static [&'static str],
-    &'static [&'static str],
-    &'static str,
-);
+type Case = common::OracleCase;
 
 const CASES: &[Case] = &[
     (
@@ -99,21 +94,6 @@ const CASES: &[Case] = &[
 fn refit_sites_agree_with_renovate_on_flux_sources() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/flux-renovate");
     let sites = common::sites_in(&dir);
-    let mut agree = 0;
-    for (file, renovate, refit, why) in CASES {
-        let found: Vec<&str> = sites
-            .iter()
-            .filter(|s| s["path"] == *file && s["unresolved"].is_null())
-            .filter_map(|s| s["reference"].as_str())
-            .collect();
-        assert_eq!(found, *refit, "{file}");
-        assert_eq!(renovate == refit, why.is_empty(), "{file}: {why}");
-        agree += usize::from(renovate == refit);
-    }
+    let agree = common::oracle_agreement(&sites, CASES, common::site_path);
     assert_eq!((agree, CASES.len()), (7, 8), "update the module's count");
-    let listed = |p: &serde_json::Value| CASES.iter().any(|(f, ..)| p == *f);
-    assert!(
-        sites.iter().all(|s| listed(&s["path"])),
-        "a site in a file the table does not list"
-    );
 }

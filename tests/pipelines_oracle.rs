@@ -21,12 +21,7 @@ mod common;
 use std::path::Path;
 
 /// (input, Renovate's extraction, refit's, why they differ).
-type Case = (
-    &'static str,
-    &'static [&'static str],
-    &'static [&'static str],
-    &'static str,
-);
+type Case = common::OracleCase;
 
 const NODE: &str =
     "amd64/node:10.0.0@sha256:36adc17e9cceab32179d3314da9cb9c737ffb11f0de4e688f407ad6d9ca32201";
@@ -150,27 +145,12 @@ const CASES: &[Case] = &[
 fn refit_sites_agree_with_renovate_where_the_pipeline_runs_them() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pipelines-renovate");
     let sites = common::sites_in(&dir);
-    let mut agree = 0;
-    for (file, renovate, refit, why) in CASES {
-        let found: Vec<&str> = sites
-            .iter()
-            .filter(|s| s["path"] == *file && s["unresolved"].is_null())
-            .filter_map(|s| s["reference"].as_str())
-            .collect();
-        assert_eq!(found, *refit, "{file}");
-        assert_eq!(renovate == refit, why.is_empty(), "{file}: {why}");
-        agree += usize::from(renovate == refit);
-    }
+    let agree = common::oracle_agreement(&sites, CASES, common::site_path);
     // The malformed file below is the fifteenth case.
     assert_eq!(
         (agree, CASES.len() + 1),
         (12, 15),
         "update the module's count"
-    );
-    let listed = |p: &serde_json::Value| CASES.iter().any(|(f, ..)| p == *f);
-    assert!(
-        sites.iter().all(|s| listed(&s["path"])),
-        "a site in a file the table does not list"
     );
     let unresolved: Vec<&str> = sites
         .iter()

@@ -22,12 +22,7 @@ mod common;
 use std::path::Path;
 
 /// (input, Renovate's extraction, refit's, why they differ).
-type Case = (
-    &'static str,
-    &'static [&'static str],
-    &'static [&'static str],
-    &'static str,
-);
+type Case = common::OracleCase;
 
 const KANIKO: &str = "gcr.io/kaniko-project/executor:v1.7.0@sha256:8504bde9a9a8c9c4e9a4fe659703d265697a36ff13607b7669a4caa4407baa52";
 
@@ -92,34 +87,11 @@ const CASES: &[Case] = &[
     ),
 ];
 
-fn sorted<'a>(v: &[&'a str]) -> Vec<&'a str> {
-    let mut v = v.to_vec();
-    v.sort_unstable();
-    v
-}
-
 #[test]
 fn refit_sites_agree_with_renovate_on_terraform_images() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/terraform-renovate");
     let sites = common::sites_in(&dir);
-    let mut agree = 0;
-    for (file, renovate, refit, why) in CASES {
-        let found: Vec<&str> = sites
-            .iter()
-            .filter(|s| s["path"] == *file && s["unresolved"].is_null())
-            .filter_map(|s| s["reference"].as_str())
-            .collect();
-        // refit lists sites in file order.
-        assert_eq!(found, *refit, "{file}");
-        let same = sorted(renovate) == sorted(refit);
-        assert_eq!(same, why.is_empty(), "{file}: {why}");
-        agree += usize::from(same);
-    }
+    let agree = common::oracle_agreement(&sites, CASES, common::site_path);
     assert_eq!((agree, CASES.len()), (3, 4), "update the module's count");
-    let listed = |p: &serde_json::Value| CASES.iter().any(|(f, ..)| p == *f);
-    assert!(
-        sites.iter().all(|s| listed(&s["path"])),
-        "a site in a file the table does not list"
-    );
     assert!(sites.iter().all(|s| s["kind"] == "terraform"));
 }

@@ -124,3 +124,54 @@ pub fn sites_in(dir: &Path) -> Vec<serde_json::Value> {
     );
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
+
+/// One case of an oracle table: the input (a file or a folder of the test
+/// data), the references the oracle finds, the ones refit finds (in file
+/// order), and why they differ (empty when they agree).
+pub type OracleCase = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+);
+
+/// Hold `refit sites` to an oracle table: each input's resolved references
+/// are exactly the table's, a difference is explained exactly when there is
+/// one (the same references in another order agree), and every site is in
+/// an input the table lists. `input` names a site's input (its path, or
+/// its first folder). Returns how many cases agree.
+pub fn oracle_agreement(
+    sites: &[serde_json::Value],
+    cases: &[OracleCase],
+    input: impl Fn(&serde_json::Value) -> String,
+) -> usize {
+    fn sorted<'a>(refs: &[&'a str]) -> Vec<&'a str> {
+        let mut v = refs.to_vec();
+        v.sort_unstable();
+        v
+    }
+    let mut agree = 0;
+    for (case, oracle, refit, why) in cases {
+        let found: Vec<&str> = sites
+            .iter()
+            .filter(|s| input(s) == *case && s["unresolved"].is_null())
+            .filter_map(|s| s["reference"].as_str())
+            .collect();
+        assert_eq!(found, *refit, "{case}");
+        let same = sorted(oracle) == sorted(refit);
+        assert_eq!(same, why.is_empty(), "{case}: {why}");
+        agree += usize::from(same);
+    }
+    assert!(
+        sites
+            .iter()
+            .all(|s| cases.iter().any(|(c, ..)| input(s) == *c)),
+        "a site in an input the table does not list"
+    );
+    agree
+}
+
+/// A site's input: its path.
+pub fn site_path(site: &serde_json::Value) -> String {
+    site["path"].as_str().unwrap_or_default().to_string()
+}
