@@ -141,7 +141,15 @@ pub fn extract(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    if let Some(Value::StringLit(image)) = get(&root, "image")
+    // The Dev Container CLI picks one way to get the container: a Compose
+    // file first, then a Dockerfile (`build.dockerfile`, the older
+    // `dockerFile`), and only then `image`; an `image` beside either is
+    // never pulled.
+    let builds = get(&root, "dockerComposeFile").is_some()
+        || get(&root, "dockerFile").is_some()
+        || matches!(get(&root, "build"), Some(Value::Object(b)) if get(b, "dockerfile").is_some());
+    if !builds
+        && let Some(Value::StringLit(image)) = get(&root, "image")
         && !image.value.trim().is_empty()
     {
         out.push(string_site(
@@ -251,6 +259,21 @@ mod tests {
         assert_eq!(s[0].whole_file_span(), None);
         let s = extract(r#"{"image": "node:20"}"#).unwrap();
         assert_eq!(s[0].whole_file_span(), Some(Span::new(11, 18)));
+    }
+
+    #[test]
+    fn image_beside_compose_or_dockerfile_is_not_pulled() {
+        for text in [
+            r#"{"image": "node:20", "dockerComposeFile": "compose.yaml", "service": "app"}"#,
+            r#"{"image": "node:20", "build": {"dockerfile": "Dockerfile"}}"#,
+            r#"{"image": "node:20", "dockerFile": "Dockerfile"}"#,
+        ] {
+            assert!(sites(text).is_empty(), "{text}");
+        }
+        assert_eq!(
+            sites(r#"{"image": "node:20", "build": {"args": {}}}"#).len(),
+            1
+        );
     }
 
     #[test]
