@@ -465,6 +465,12 @@ fn argo_cd_source(doc: &Document, source: &Node, path: &str, out: &mut Vec<Image
             out.push(s);
         }
     }
+    if let Some(params) = doc
+        .get(source, "helm")
+        .and_then(|h| doc.get(h, "parameters"))
+    {
+        helm_parameters(doc, params, path, out);
+    }
     let Some(images) = doc
         .get(source, "kustomize")
         .and_then(|k| doc.get(k, "images"))
@@ -495,6 +501,67 @@ fn argo_cd_source(doc: &Document, source: &Node, path: &str, out: &mut Vec<Image
             b.into_value(),
             format!("{path}.kustomize.images[{i}]"),
         ));
+    }
+}
+
+/// Argo CD `helm.parameters` that set a chart's image: `{name: X.image,
+/// value: REF}`, or `X.repository` with `X.tag` beside it (the chart's own
+/// layout). The chart's templates decide how the values are joined (a
+/// registry key, a prefix), so they are reported without a fix.
+fn helm_parameters(doc: &Document, params: &Node, path: &str, out: &mut Vec<ImageSite>) {
+    let mut values: Vec<(usize, String, &crate::sources::yaml::Scalar)> = Vec::new();
+    for (i, item) in doc.items(params).into_iter().enumerate() {
+        if let (Some(name), Some(value)) =
+            (doc.get_scalar(item, "name"), doc.get_scalar(item, "value"))
+        {
+            values.push((i, name.value.trim().to_string(), value));
+        }
+    }
+    let value_of = |key: &str| values.iter().find(|(_, n, _)| n == key).map(|(_, _, v)| *v);
+    for (i, name, value) in &values {
+        let (prefix, last) = name
+            .rsplit_once('.')
+            .map_or(("", name.as_str()), |(p, l)| (p, l));
+        let reference = match last {
+            "image" => value.value.trim().to_string(),
+            "repository" => {
+                let tag_key = if prefix.is_empty() {
+                    "tag".to_string()
+                } else {
+                    format!("{prefix}.tag")
+                };
+                match value_of(&tag_key) {
+                    Some(tag) if !tag.value.trim().is_empty() => {
+                        format!("{}:{}", value.value.trim(), tag.value.trim())
+                    }
+                    _ => value.value.trim().to_string(),
+                }
+            }
+            _ => continue,
+        };
+        if reference.is_empty() || reference.contains("{{") {
+            continue;
+        }
+        let mut b = Builder::default();
+        b.push(&reference, None);
+        let span = value.content.unwrap_or(value.span);
+        let mut s = site(
+            SiteKind::ArgoCd,
+            span,
+            &value.value,
+            b.into_value(),
+            format!("{path}.helm.parameters[{i}]"),
+        );
+        // Only a whole reference is a reference: `repository` alone may be
+        // joined to a registry key the chart has.
+        if s.reference().is_none() {
+            continue;
+        }
+        s.extra.kept = Some(
+            "a Helm parameter: the chart's templates decide how its values are joined".to_string(),
+        );
+        s.extra.frozen.push(span);
+        out.push(s);
     }
 }
 
@@ -669,6 +736,36 @@ mod tests {
             Some("registry-1.docker.io/bitnamicharts/redis:20.1.0")
         );
         assert!(s[2].extra.kept.is_some());
+    }
+
+    #[test]
+    fn argo_cd_helm_parameters() {
+        let text = "apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source:\n    repoURL: https://charts.example.com\n    chart: web\n    helm:\n      parameters:\n      - name: image.repository\n        value: ghcr.io/acme/web\n      - name: image.tag\n        value: \"1.4.2\"\n      - name: sidecar.image\n        value: nginx:1.27\n      - name: replicaCount\n        value: \"2\"\n      - name: proxy.image\n        value: '{{ .Values.x }}'\n";
+        let s = extract(text).unwrap();
+        let got: Vec<(&str, String)> = s
+            .iter()
+            .map(|s| {
+                (
+                    s.path.as_deref().unwrap(),
+                    s.reference().map(|r| r.normalized()).unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "spec.source.helm.parameters[0]",
+                    "ghcr.io/acme/web:1.4.2".to_string()
+                ),
+                (
+                    "spec.source.helm.parameters[2]",
+                    "docker.io/library/nginx:1.27".to_string()
+                ),
+            ]
+        );
+        // The chart joins the values: reported, never edited.
+        assert!(s.iter().all(|s| s.extra.kept.is_some()));
     }
 
     #[test]
