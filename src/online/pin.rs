@@ -136,9 +136,20 @@ struct Loaded {
     sites: Vec<ImageSite>,
 }
 
-/// Whether a site names an image that can be pinned.
-fn pinnable(site: &ImageSite) -> bool {
-    site.reference().is_some() && !site.extra.build_output && site.kind != SiteKind::DaemonMirror
+/// Whether a site names an image that can be pinned. Helm charts
+/// (`Chart.yaml` dependencies, helmfile releases, Flux sources) are not:
+/// their digests live in `Chart.lock` or in a `ref.digest` key, never
+/// beside the reference, so refit neither asks for them nor edits them.
+pub(super) fn pinnable(site: &ImageSite) -> bool {
+    site.reference().is_some()
+        && !site.extra.build_output
+        && !matches!(
+            site.kind,
+            SiteKind::DaemonMirror
+                | SiteKind::HelmChartDependency
+                | SiteKind::Helmfile
+                | SiteKind::Flux
+        )
 }
 
 /// Read the targets, resolve each distinct reference once, and compute

@@ -779,9 +779,9 @@ struct Loaded {
     policy: Arc<Policy>,
 }
 
-/// Whether a site names an image refit may update.
+/// Whether a site names an image refit may update: one it may pin.
 fn updatable(site: &ImageSite) -> bool {
-    site.reference().is_some() && !site.extra.build_output && site.kind != SiteKind::DaemonMirror
+    super::pin::pinnable(site)
 }
 
 fn read(target: Target, policy: Arc<Policy>) -> Result<Loaded, Box<FileUpdate>> {

@@ -50,6 +50,14 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     if site.extra.build_output || reference.digest.is_some() {
         return;
     }
+    // A chart in `Chart.yaml` or a helmfile release has no place for a
+    // digest: Helm pins it in `Chart.lock` (its `digest:`), not here.
+    if matches!(
+        site.kind,
+        crate::site::SiteKind::HelmChartDependency | crate::site::SiteKind::Helmfile
+    ) {
+        return;
+    }
     let key = crate::online::resolve::key_of(reference);
     let mut d = rule.report(site, format!("Image `{}` has no digest", reference.input()));
     let entry = ctx.lock.and_then(|l| l.get(&key));
