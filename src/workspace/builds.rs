@@ -713,15 +713,19 @@ pub(super) fn tilt(text: &str, ctx: &mut RepoContext) {
         if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
             continue;
         }
-        let open = text[line_start..]
-            .find('(')
-            .map_or(text.len(), |o| line_start + o + 1);
-        // The arguments up to the first `)` or 4 KiB: the ref comes first
-        // or as `ref =`, near the start.
-        let end = text[open..]
-            .find(')')
-            .map_or(text.len(), |e| open + e)
-            .min(open + 4096);
+        let Some(open) = text[line_start..].find('(').map(|o| line_start + o + 1) else {
+            continue;
+        };
+        // The arguments up to the first `)`, looked for in 4 KiB at most
+        // (the ref comes first or as `ref =`, near the start): each call
+        // costs a bounded scan, however many calls and however long the
+        // file.
+        let window = &text.as_bytes()[open..text.len().min(open + 4096)];
+        let end = open
+            + window
+                .iter()
+                .position(|b| *b == b')')
+                .unwrap_or(window.len());
         let Some(args) = text.get(open..end) else {
             continue;
         };
