@@ -161,6 +161,38 @@ fn a_platform_the_repository_builds_for_is_missing() {
     ]);
     assert!(json.stdout.contains("docker-bake.hcl:3"), "{}", json.stdout);
     assert!(json.stdout.contains("compose.yaml:5"), "{}", json.stdout);
+    // A literal `--platform` is an error; a platform read elsewhere is a
+    // warning (refit does not know that build uses this Dockerfile).
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    fn diagnostics(v: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
+        match v {
+            serde_json::Value::Object(m) if m.get("code").is_some_and(|c| c == "REF009") => {
+                out.push(v.clone());
+            }
+            serde_json::Value::Object(m) => m.values().for_each(|x| diagnostics(x, out)),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| diagnostics(x, out)),
+            _ => {}
+        }
+    }
+    let mut findings = Vec::new();
+    diagnostics(&report, &mut findings);
+    let severity = |source: &str| -> Vec<String> {
+        findings
+            .iter()
+            .filter(|d| d["help"].as_str().is_some_and(|h| h.contains(source)))
+            .map(|d| d["severity"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let literal = severity("`--platform` at");
+    let elsewhere = severity("compose.yaml:5");
+    assert!(
+        !literal.is_empty() && literal.iter().all(|s| s == "error"),
+        "{literal:?}"
+    );
+    assert!(
+        !elsewhere.is_empty() && elsewhere.iter().all(|s| s == "warning"),
+        "{elsewhere:?}"
+    );
     assert!(!has("linux/amd64 manifest"), "{}", out.stdout);
     // A platform pin is not needed to see it.
     let _ = amd;

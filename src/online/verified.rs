@@ -179,10 +179,21 @@ pub fn add_findings(
                     offered.join(", ")
                 ),
             );
-            d.help = Some(format!(
-                "the repository builds for {} ({}): that build fails with `no match for platform in manifest`, or runs another architecture under emulation",
-                w.platform, w.source
-            ));
+            if w.source.starts_with("`--platform` at") {
+                d.help = Some(format!(
+                    "this stage is built for {} ({}): the build fails with `no match for platform in manifest`, or runs another architecture under emulation",
+                    w.platform, w.source
+                ));
+            } else {
+                // Read outside this Dockerfile: refit does not follow which
+                // build uses which Dockerfile, so it says what it saw, as a
+                // warning, not that this build fails.
+                d.severity = crate::diagnostic::Severity::Warning;
+                d.help = Some(format!(
+                    "the repository builds for {} ({}); if that build uses this Dockerfile, it fails with `no match for platform in manifest` or runs another architecture under emulation",
+                    w.platform, w.source
+                ));
+            }
             out.push(d);
         }
     }

@@ -19,8 +19,11 @@ declare_rule! {
     /// `FROM --platform=$BUILDPLATFORM` runs on the build machine and is
     /// not checked. A platform read outside the Dockerfile applies to every
     /// Dockerfile refit checks (refit does not follow which build uses which
-    /// file); where a Dockerfile is not built for it, suppress the finding
-    /// or turn REF009 off for that path (`per-file-ignores`).
+    /// file), so that finding is a warning that names where the platform
+    /// was read and says the build fails only if it uses this Dockerfile;
+    /// a literal `--platform` on the `FROM` is an error. Where a Dockerfile
+    /// is not built for it, suppress the finding or turn REF009 off for
+    /// that path (`per-file-ignores`).
     ///
     /// Online only: without `--online` refit makes no request and this
     /// rule finds nothing. Its tests run against a local registry
