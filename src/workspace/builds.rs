@@ -22,6 +22,36 @@ pub(super) fn local_name(ctx: &mut RepoContext, reference: &str) {
     ctx.local_images.insert(strip_tag(reference));
 }
 
+/// The build arguments one build passes to its Dockerfile, the same for
+/// every kind of build (Compose, dev containers, bake, Skaffold): `file`
+/// is the Dockerfile's canonical path, `None` when refit cannot place it
+/// (then the names count for any Dockerfile). A value `known` refuses (an
+/// interpolation the tool does) is set, but not known.
+fn pass_build_args(
+    ctx: &mut RepoContext,
+    args: &mut BTreeMap<PathBuf, Vec<BTreeMap<String, String>>>,
+    file: Option<PathBuf>,
+    pairs: Vec<(String, Option<String>)>,
+    known: impl Fn(&str) -> bool,
+    what: &str,
+) {
+    let Some(file) = file else {
+        for (name, _) in &pairs {
+            build_arg_name(ctx, name, what);
+        }
+        return;
+    };
+    if !pairs.is_empty() {
+        let names = ctx.dockerfile_arg_names.entry(file.clone()).or_default();
+        names.extend(pairs.iter().map(|(k, _)| k.clone()));
+    }
+    let map = pairs
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v.filter(|v| known(v))?)))
+        .collect();
+    args.entry(file).or_default().push(map);
+}
+
 /// A Compose project name as Compose normalizes it: lower case, only
 /// letters, digits, `-` and `_`, starting with a letter or digit.
 fn project_name(name: &str) -> String {
@@ -132,9 +162,9 @@ pub(super) fn compose(
                     local_name(ctx, &tag.value);
                 }
             }
-            let arg_names: Vec<String> = doc
+            let build_args = doc
                 .get(build, "args")
-                .map(|a| pairs(doc, a).into_iter().map(|(k, _)| k).collect())
+                .map(|a| pairs(doc, a))
                 .unwrap_or_default();
             let file = (!(context.contains('$') || context.contains("://")))
                 .then(|| {
@@ -142,27 +172,17 @@ pub(super) fn compose(
                         .join(dockerfile.as_deref().unwrap_or("Dockerfile"))
                 })
                 .and_then(|f| crate::realpath::canonical(&f).ok());
-            let Some(file) = file else {
-                // A Dockerfile refit cannot place (a context relative to an
-                // including file, an interpolated path): its arguments are
-                // set for some Dockerfile.
-                for name in arg_names {
-                    build_arg_name(ctx, &name, "Compose `build.args`");
-                }
-                continue;
-            };
-            let mut map = BTreeMap::new();
-            if let Some(a) = doc.get(build, "args") {
-                let names = ctx.dockerfile_arg_names.entry(file.clone()).or_default();
-                names.extend(arg_names);
-                for (k, v) in pairs(doc, a) {
-                    // A value with interpolation is not known here.
-                    if let Some(v) = v.filter(|v| !v.contains('$')) {
-                        map.insert(k, v);
-                    }
-                }
-            }
-            args.entry(file).or_default().push(map);
+            // A Dockerfile refit cannot place (a context relative to an
+            // including file, an interpolated path) gets `None`; a value
+            // with interpolation is not known here.
+            pass_build_args(
+                ctx,
+                args,
+                file,
+                build_args,
+                |v| !v.contains('$'),
+                "Compose `build.args`",
+            );
         }
     }
 }
@@ -183,23 +203,16 @@ pub(super) fn devcontainer(
     let file = (!build.dockerfile.contains("${"))
         .then(|| dir.join(&build.dockerfile))
         .and_then(|f| crate::realpath::canonical(&f).ok());
-    let Some(file) = file else {
-        for name in build.args.keys() {
-            build_arg_name(ctx, name, "dev container `build.args`");
-        }
-        return;
-    };
-    if !build.args.is_empty() {
-        let names = ctx.dockerfile_arg_names.entry(file.clone()).or_default();
-        names.extend(build.args.keys().cloned());
-    }
     // `${localEnv:…}` is substituted by the tools: not known here.
-    let map = build
-        .args
-        .into_iter()
-        .filter(|(_, v)| !v.contains("${"))
-        .collect();
-    args.entry(file).or_default().push(map);
+    let pairs = build.args.into_iter().map(|(k, v)| (k, Some(v))).collect();
+    pass_build_args(
+        ctx,
+        args,
+        file,
+        pairs,
+        |v| !v.contains("${"),
+        "dev container `build.args`",
+    );
 }
 
 /// A bake file (`docker-bake.hcl`, `docker-bake.json`), read by its
@@ -245,22 +258,8 @@ pub(super) fn bake(
             .context
             .zip(build.dockerfile)
             .and_then(|(c, d)| crate::realpath::canonical(&dir.join(c).join(d)).ok());
-        let Some(file) = file else {
-            for name in build.args.keys() {
-                build_arg_name(ctx, name, "a bake target's `args`");
-            }
-            continue;
-        };
-        if !build.args.is_empty() {
-            let names = ctx.dockerfile_arg_names.entry(file.clone()).or_default();
-            names.extend(build.args.keys().cloned());
-        }
-        let map = build
-            .args
-            .into_iter()
-            .filter_map(|(k, v)| Some((k, v?)))
-            .collect();
-        args.entry(file).or_default().push(map);
+        let pairs = build.args.into_iter().collect();
+        pass_build_args(ctx, args, file, pairs, |_| true, "a bake target's `args`");
     }
 }
 
@@ -653,21 +652,15 @@ pub(super) fn skaffold(
             let file = (!context.contains("{{") && !dockerfile.contains("{{"))
                 .then(|| dir.join(&context).join(&dockerfile))
                 .and_then(|f| crate::realpath::canonical(&f).ok());
-            let Some(file) = file else {
-                for (name, _) in &pairs_of {
-                    build_arg_name(ctx, name, "a Skaffold artifact's `buildArgs`");
-                }
-                continue;
-            };
-            if !pairs_of.is_empty() {
-                let names = ctx.dockerfile_arg_names.entry(file.clone()).or_default();
-                names.extend(pairs_of.iter().map(|(k, _)| k.clone()));
-            }
-            let map = pairs_of
-                .into_iter()
-                .filter_map(|(k, v)| Some((k, v.filter(|v| !v.contains("{{"))?)))
-                .collect();
-            args.entry(file).or_default().push(map);
+            // A templated value (`{{.TAG}}`) is set but not known.
+            pass_build_args(
+                ctx,
+                args,
+                file,
+                pairs_of,
+                |v| !v.contains("{{"),
+                "a Skaffold artifact's `buildArgs`",
+            );
         }
     }
     let Ok(docs) = crate::sources::yaml::parse(text) else {
