@@ -63,6 +63,8 @@ def main():
     print("# debian-dev, alpine-dev  tags whose `-dev` variant (root, shell, package")
     print("#                         manager) is published, written without `-dev`")
     print("# run-as                  the runtime variant's user")
+    print("# entrypoint              the program its ENTRYPOINT runs (empty: none, or")
+    print("#                         not the same in every runtime variant)")
     print()
     print(f'snapshot = "{date}"')
     print(
@@ -80,6 +82,7 @@ def main():
         ]
         lists = {"debian": set(), "alpine": set(), "debian-dev": set(), "alpine-dev": set()}
         users = set()
+        entrypoints = set()
         for f in files:
             distro = f.split("/")[2]
             family = distro.split("-")[0]
@@ -94,8 +97,11 @@ def main():
                 # `-fpm` and other flavours are tags of their own.
                 lists[family].update(t for t in tags if not t.endswith("-fpm"))
                 run_as = (d.get("accounts") or {}).get("run-as")
-                if run_as and not any(t.endswith("-fpm") for t in tags):
-                    users.add(str(run_as))
+                if not any(t.endswith("-fpm") for t in tags):
+                    if run_as:
+                        users.add(str(run_as))
+                    entrypoint = d.get("entrypoint") or [""]
+                    entrypoints.add(str(entrypoint[0]).rsplit("/", 1)[-1])
             elif variant == "dev":
                 lists[family + "-dev"].update(
                     t[: -len("-dev")] for t in tags if t.endswith("-dev") and "-sfw" not in t
@@ -105,6 +111,8 @@ def main():
         print(f'name = "{name}"')
         print(f'to = "dhi.io/{name}"')
         print(f'run-as = "{"/".join(sorted(users))}"')
+        # The program every runtime variant's ENTRYPOINT starts, when they agree.
+        print(f'entrypoint = "{entrypoints.pop() if len(entrypoints) == 1 else ""}"')
         print(f'source = "github.com/docker-hardened-images/catalog/tree/{sha[:7]}/image/{name}"')
         for key in ("debian", "debian-dev", "alpine", "alpine-dev"):
             print(f"{key} = {toml_list(sorted(lists[key], key=sort_key))}")

@@ -60,9 +60,13 @@ declare_rule! {
     ///   or a stage built on it runs a `RUN` (the runtime variant has no
     ///   shell); one that is only copied from gets the runtime variant;
     /// - the final stage gets the runtime variant. When it (or a stage
-    ///   built on it) has a `RUN`, or switches to `USER root`, the help
-    ///   says that step breaks on the runtime variant and names the `-dev`
-    ///   tag as the single-stage alternative;
+    ///   built on it) has a `RUN`, switches to `USER root`, ends with a
+    ///   shell-form `CMD` or `ENTRYPOINT` (no `/bin/sh`), or has a `CMD`
+    ///   that starts with the program the variant's own `ENTRYPOINT`
+    ///   already runs (`CMD ["nginx", …]` on `dhi.io/nginx`, whose
+    ///   `ENTRYPOINT` is `nginx`), the help says which line breaks on the
+    ///   runtime variant and names the `-dev` tag as the single-stage
+    ///   alternative;
     /// - a Compose service or a Kubernetes container gets the runtime
     ///   variant, with a note on its non-root user.
     ///
@@ -96,7 +100,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     let Some(image) = dhi.image.iter().find(|i| i.name == name) else {
         return;
     };
-    let role = role(site);
+    let role = role(site, image);
     let mut d = rule.report(
         site,
         format!(
@@ -174,11 +178,11 @@ impl Role {
     }
 }
 
-fn role(site: &ImageSite) -> Role {
+fn role(site: &ImageSite, image: &DhiImage) -> Role {
     match site.kind {
         SiteKind::From => match site.extra.stage.as_deref() {
             Some(stage) if stage.is_final => Role::Final {
-                breaks: breaks(stage),
+                breaks: breaks(stage, image),
             },
             Some(stage) if runs(stage) => Role::Build,
             Some(_) => Role::CopiedFrom,
@@ -201,14 +205,42 @@ fn runs(stage: &Stage) -> bool {
     inside(stage).any(|i| i.keyword == "run")
 }
 
-/// The steps of a final stage that a runtime variant cannot run.
-fn breaks(stage: &Stage) -> Vec<String> {
+/// The steps of a final stage that a runtime variant cannot run: a `RUN`,
+/// `USER root`, a shell-form `CMD` or `ENTRYPOINT` (there is no
+/// `/bin/sh`), and a `CMD` that starts with the program the variant's own
+/// `ENTRYPOINT` already runs (`CMD ["nginx", …]` would run `nginx nginx`).
+fn breaks(stage: &Stage, image: &DhiImage) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(run) = inside(stage).find(|i| i.keyword == "run") {
         out.push(format!("the `RUN` on line {}", run.line));
     }
     if let Some(user) = inside(stage).find(|i| i.keyword == "user" && is_root(&i.args)) {
         out.push(format!("`USER {}` on line {}", user.args.trim(), user.line));
+    }
+    // The `CMD` and `ENTRYPOINT` in force: the last of each.
+    let last = |keyword: &str| inside(stage).filter(|i| i.keyword == keyword).last();
+    let (cmd, entrypoint) = (last("cmd"), last("entrypoint"));
+    for (keyword, i) in [("CMD", cmd), ("ENTRYPOINT", entrypoint)] {
+        if let Some(i) = i.filter(|i| i.exec_form.is_none()) {
+            out.push(format!(
+                "the shell-form `{keyword}` on line {} (it needs `/bin/sh`)",
+                i.line
+            ));
+        }
+    }
+    let program = |i: &crate::site::StageInstruction| {
+        let (_, words) = i.exec_form.as_ref()?;
+        words.first()?.rsplit('/').next().map(str::to_string)
+    };
+    if let Some(cmd) = cmd
+        && entrypoint.is_none()
+        && !image.entrypoint.is_empty()
+        && program(cmd).as_deref() == Some(image.entrypoint.as_str())
+    {
+        out.push(format!(
+            "the `CMD` on line {} (the runtime variant's `ENTRYPOINT` already runs `{}`: drop it from the `CMD`)",
+            cmd.line, image.entrypoint
+        ));
     }
     out
 }

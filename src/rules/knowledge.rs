@@ -311,6 +311,10 @@ pub struct DhiImage {
     pub to: String,
     /// The user the runtime variant runs as.
     pub run_as: String,
+    /// The program the runtime variant's `ENTRYPOINT` runs (`nginx`), when
+    /// every runtime variant has the same; empty otherwise.
+    #[serde(default)]
+    pub entrypoint: String,
     pub source: String,
     /// Runtime tags on Debian.
     #[serde(default)]
