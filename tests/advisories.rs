@@ -145,3 +145,41 @@ fn eol_message_names_the_snapshot_date_and_the_pack_turns_it_off() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// The `dhi` pack end to end: nothing without it; with it, `--fix
+/// --unsafe-fixes` writes the `-dev` variant in the build stage and the
+/// runtime variant in the final one, and `--fix` alone writes nothing.
+#[test]
+fn dhi_pack_rewrites_only_when_selected_and_only_as_unsafe() {
+    let dockerfile = "FROM python:3.13-slim-bookworm AS build\nRUN pip wheel -w /wheels .\nFROM python:3.13-slim-bookworm\nCOPY --from=build /wheels /wheels\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("Dockerfile");
+    std::fs::write(&path, dockerfile).unwrap();
+    let run = |args: &[&str]| {
+        refit()
+            .current_dir(dir.path())
+            .args(["check", "--select", "DHI001"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--fix", "--unsafe-fixes"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), dockerfile);
+
+    std::fs::write(
+        dir.path().join("refit.toml"),
+        "[advisories]\nextend-select = [\"dhi\"]\n",
+    )
+    .unwrap();
+    let out = run(&[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("catalog snapshot 2026-08-22"), "{text}");
+    run(&["--fix"]);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), dockerfile);
+    run(&["--fix", "--unsafe-fixes"]);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "FROM dhi.io/python:3.13-debian12-dev AS build\nRUN pip wheel -w /wheels .\nFROM dhi.io/python:3.13-debian12\nCOPY --from=build /wheels /wheels\n"
+    );
+}

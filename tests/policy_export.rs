@@ -1,7 +1,9 @@
 //! `refit policy export` / `refit policy check`: the same answers
 //! everywhere. A table of references is judged by `refit check` and by
 //! each exported policy in a real engine: the ValidatingAdmissionPolicy's
-//! and Kyverno's CEL in `cel-interpreter`, the Gatekeeper library's Rego
+//! and Kyverno's CEL in `cel-interpreter` and in cel-python (PyPI; through
+//! tests/tools/cel_python.py, skipped with a note when it is not
+//! installed), the Gatekeeper library's Rego
 //! and the exported `Dockerfile.rego` in `regorus`, hadolint (DL3026,
 //! DL3006, DL3007) on Dockerfiles; the runtime mirror files are read back
 //! by refit's own parsers and checked by its MIR rules.
@@ -168,6 +170,64 @@ fn cel_admits(variables: &[(String, String)], expressions: &[String], object: &V
             other => panic!("{expression}: {other:?}"),
         }
     })
+}
+
+/// An admitted object holding one image.
+type MakeObject = fn(&str) -> Value;
+
+/// A Python that imports cel-python (`celpy`): `REFIT_CELPY_PYTHON`, the
+/// venv `.ci/run` makes under `target/celpy`, or `python3`.
+fn celpy_python() -> Option<std::path::PathBuf> {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/celpy/bin/python");
+    std::env::var_os("REFIT_CELPY_PYTHON")
+        .map(std::path::PathBuf::from)
+        .into_iter()
+        .chain([venv, "python3".into()])
+        .find(|python| {
+            std::process::Command::new(python)
+                .args(["-c", "import celpy"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+}
+
+/// Each object's verdict from cel-python (tests/tools/cel_python.py): the
+/// same variables and expressions through a second CEL implementation.
+fn celpy_admits(
+    python: &Path,
+    variables: &[(String, String)],
+    expressions: &[String],
+    objects: &[Value],
+) -> Vec<bool> {
+    use std::io::Write;
+    let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/cel_python.py");
+    let request = json!({
+        "variables": variables.iter().map(|(n, e)| [n, e]).collect::<Vec<_>>(),
+        "expressions": expressions,
+        "objects": objects,
+    });
+    let mut child = std::process::Command::new(python)
+        .arg(driver)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(request.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "cel-python: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// The variables and expressions of an exported VAP, read back from YAML.
@@ -397,6 +457,7 @@ fn cel_and_rego_agree(config: &str) {
         });
         cel_admits(&variables, &expressions, &object)
     });
+    let vap = vap_program(&text_of(&spec, Format::Vap));
     let (variables, expressions) = kyverno_program(&text_of(&spec, Format::Kyverno));
     compare("Kyverno's CEL", &refs, &refit, |r| {
         cel_admits(&variables, &expressions, &pod(r))
@@ -405,6 +466,47 @@ fn cel_and_rego_agree(config: &str) {
     compare("Dockerfile.rego", &refs, &refit, |r| {
         dockerfile_rego_admits(&rego, r)
     });
+    // The VAP (as a Pod, a Deployment and a CronJob) and Kyverno's CEL
+    // through cel-python, one process each.
+    let Some(python) = celpy_python() else {
+        println!(
+            "note: cel-python (`import celpy`) is not installed; the CEL is checked by cel-interpreter only (.ci/run installs it under target/celpy)"
+        );
+        return;
+    };
+    let kinds: [(&str, MakeObject); 3] = [
+        ("Pod", pod),
+        ("Deployment", |r| {
+            json!({"kind": "Deployment", "spec": {"template": {"spec": {
+                "containers": [{"name": "c", "image": r}],
+            }}}})
+        }),
+        ("CronJob", |r| {
+            json!({"kind": "CronJob", "spec": {"jobTemplate": {"spec": {"template": {"spec": {
+                "containers": [], "initContainers": [{"name": "c", "image": r}],
+            }}}}}})
+        }),
+    ];
+    let kyverno = (variables, expressions);
+    for (engine, (variables, expressions), kinds) in [
+        ("the VAP's CEL in cel-python", &vap, &kinds[..]),
+        ("Kyverno's CEL in cel-python", &kyverno, &kinds[..1]),
+    ] {
+        let objects: Vec<Value> = kinds
+            .iter()
+            .flat_map(|(_, make)| refs.iter().map(|r| make(r)))
+            .collect();
+        let verdicts = celpy_admits(&python, variables, expressions, &objects);
+        assert_eq!(verdicts.len(), objects.len());
+        for ((kind, _), verdicts) in kinds.iter().zip(verdicts.chunks(refs.len())) {
+            let by_ref: BTreeMap<&str, bool> = refs
+                .iter()
+                .map(String::as_str)
+                .zip(verdicts.iter().copied())
+                .collect();
+            compare(&format!("{engine} ({kind})"), &refs, &refit, |r| by_ref[r]);
+        }
+    }
 }
 
 #[test]

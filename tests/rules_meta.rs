@@ -83,7 +83,7 @@ fn index() -> String {
             if r.online() { " (`--online`)" } else { "" }
         ));
     }
-    out.push_str("\nKnowledge tables: [`mirrors.toml`](mirrors.toml) (REG002, MIR001, MIR002), [`moved.toml`](moved.toml) (REG004), [`deprecated.toml`](deprecated.toml) (BASE002), [`mutable-tags.toml`](mutable-tags.toml) (TAG003).\n");
+    out.push_str("\nKnowledge tables: [`mirrors.toml`](mirrors.toml) (REG002, MIR001, MIR002), [`moved.toml`](moved.toml) (REG004), [`deprecated.toml`](deprecated.toml) (BASE002), [`mutable-tags.toml`](mutable-tags.toml) (TAG003), [`dhi.toml`](dhi.toml) (DHI001).\n");
     out
 }
 

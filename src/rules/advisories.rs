@@ -12,10 +12,11 @@ pub struct Row {
     pub pack: Pack,
     /// In force for the path asked about.
     pub selected: bool,
-    /// Entries of the data files that belong to the pack (for `eol`, the
-    /// images its snapshot covers).
+    /// Entries of the data files that belong to the pack (for `eol` and
+    /// `dhi`, the images their snapshot covers).
     pub entries: usize,
-    /// `eol`: the date of the endoflife.date snapshot.
+    /// `eol`: the date of the endoflife.date snapshot; `dhi`: of the DHI
+    /// catalog snapshot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<String>,
 }
@@ -26,17 +27,19 @@ pub fn rows(in_force: &Knowledge) -> Vec<Row> {
     all.packs
         .iter()
         .map(|pack| {
-            let is_eol = pack.data.contains("eol.toml");
-            let entries = if is_eol {
-                all.eol.image.len()
+            let (entries, snapshot) = if pack.data.contains("eol.toml") {
+                (all.eol.image.len(), Some(all.eol.snapshot.clone()))
+            } else if pack.data.contains("dhi.toml") {
+                (all.dhi.image.len(), Some(all.dhi.snapshot.clone()))
             } else {
-                all.moved.iter().filter(|m| m.pack == pack.name).count()
+                let moved = all.moved.iter().filter(|m| m.pack == pack.name).count();
+                (moved, None)
             };
             Row {
                 pack: pack.clone(),
                 selected: in_force.selected.contains(&pack.name),
                 entries,
-                snapshot: is_eol.then(|| all.eol.snapshot.clone()),
+                snapshot,
             }
         })
         .collect()
@@ -102,10 +105,11 @@ mod tests {
         assert!(rows.iter().any(|r| r.pack.name == "dhi" && r.selected));
         assert!(rows.iter().any(|r| r.pack.name == "eol" && !r.selected));
         assert!(k.eol.image.is_empty());
-        assert!(k.moved.iter().any(|m| m.pack == "dhi"));
+        assert!(k.dhi.image.iter().any(|i| i.name == "node"));
         let text = human(&rows);
         assert!(text.contains("global.security.allowInsecureImages: true"));
         assert!(text.contains("snapshot: 2026-08-22"));
+        assert!(text.contains("[DHI001; 9 entries; on (selected)]"));
     }
 
     #[test]

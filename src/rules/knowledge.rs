@@ -10,6 +10,7 @@ pub const MUTABLE_TAGS_TOML: &str = include_str!("../../rules/mutable-tags.toml"
 pub const RUNTIMES_TOML: &str = include_str!("../../rules/runtimes.toml");
 pub const ADVISORIES_TOML: &str = include_str!("../../rules/advisories.toml");
 pub const EOL_TOML: &str = include_str!("../../rules/eol.toml");
+pub const DHI_TOML: &str = include_str!("../../rules/dhi.toml");
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -285,6 +286,48 @@ impl Cycle {
     }
 }
 
+/// `rules/dhi.toml`: the Docker Hardened Images of official images, from a
+/// dated snapshot of Docker's catalog (the opt-in `dhi` pack, DHI001).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Dhi {
+    /// The date of the catalog commit the tags come from.
+    pub snapshot: String,
+    pub source: String,
+    /// Which official images are left out, and why.
+    pub omitted: String,
+    #[serde(default)]
+    pub image: Vec<DhiImage>,
+}
+
+/// One official image's hardened counterpart: the tags DHI publishes, by
+/// distribution and variant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DhiImage {
+    /// The name under `docker.io/library/`.
+    pub name: String,
+    /// `dhi.io/<name>`
+    pub to: String,
+    /// The user the runtime variant runs as.
+    pub run_as: String,
+    /// The program the runtime variant's `ENTRYPOINT` runs (`nginx`), when
+    /// every runtime variant has the same; empty otherwise.
+    #[serde(default)]
+    pub entrypoint: String,
+    pub source: String,
+    /// Runtime tags on Debian.
+    #[serde(default)]
+    pub debian: Vec<String>,
+    /// Debian tags that also have a `-dev` variant (written without it).
+    #[serde(default)]
+    pub debian_dev: Vec<String>,
+    #[serde(default)]
+    pub alpine: Vec<String>,
+    #[serde(default)]
+    pub alpine_dev: Vec<String>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Knowledge {
@@ -307,6 +350,9 @@ pub struct Knowledge {
     /// End-of-life dates for EOL001 (empty when the `eol` pack is off).
     #[serde(default)]
     pub eol: Eol,
+    /// Docker Hardened Images for DHI001 (empty when the `dhi` pack is off).
+    #[serde(default)]
+    pub dhi: Dhi,
 }
 
 /// Which distribution release packages which language runtime version
@@ -462,6 +508,7 @@ impl Knowledge {
         let runtimes: Runtimes = toml::from_str(RUNTIMES_TOML)?;
         let advisories: AdvisoriesFile = toml::from_str(ADVISORIES_TOML)?;
         let eol: Eol = toml::from_str(EOL_TOML)?;
+        let dhi: Dhi = toml::from_str(DHI_TOML)?;
         let selected = advisories.pack.iter().map(|p| p.name.clone()).collect();
         Ok(Knowledge {
             mirror: mirrors.mirror,
@@ -472,6 +519,7 @@ impl Knowledge {
             packs: advisories.pack,
             selected,
             eol,
+            dhi,
         })
     }
 
@@ -489,6 +537,9 @@ impl Knowledge {
         out.moved.retain(|m| on(&m.pack));
         if !on("eol") {
             out.eol.image.clear();
+        }
+        if !on("dhi") {
+            out.dhi.image.clear();
         }
         out.selected = selected;
         out
@@ -530,6 +581,7 @@ impl Knowledge {
             packs: self.packs.clone(),
             selected: self.selected.clone(),
             eol: self.eol.clone(),
+            dhi: self.dhi.clone(),
         }
     }
 
@@ -597,6 +649,14 @@ mod tests {
             }
         }
         assert!(dated(&k.eol.snapshot) && dated(&k.eol.tags_date));
+        assert!(dated(&k.dhi.snapshot) && k.dhi.source.contains("catalog/tree/"));
+        for i in &k.dhi.image {
+            assert!(
+                !i.source.is_empty() && !i.run_as.is_empty() && !i.debian.is_empty(),
+                "dhi {}",
+                i.name
+            );
+        }
         assert!(k.eol.source.contains("endoflife.date/tree/"));
         for i in &k.eol.image {
             assert!(

@@ -2,6 +2,7 @@
 
 mod base001_runtime_base_image;
 mod base002_deprecated_image;
+mod dhi001_hardened_image;
 mod eol001_eol_base_image;
 mod flx001_imagepolicy_marker;
 mod k8s001_pull_policy;
@@ -52,6 +53,7 @@ use crate::site::ImageSite;
 pub static RULES: &[&Rule] = &[
     &base001_runtime_base_image::RULE,
     &base002_deprecated_image::RULE,
+    &dhi001_hardened_image::RULE,
     &eol001_eol_base_image::RULE,
     &flx001_imagepolicy_marker::RULE,
     &k8s001_pull_policy::RULE,

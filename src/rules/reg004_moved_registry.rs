@@ -53,8 +53,7 @@ declare_rule! {
     /// (it is `false`, or `global` is in flow style), there is no fix.
     ///
     /// The moves come in advisory packs (`refit advisories`); the opt-in
-    /// `dhi` pack adds info notes on official images with a Docker
-    /// Hardened Image, without a fix.
+    /// `dhi` pack's Docker Hardened Images are DHI001's.
     ///
     /// `gcr.io` and its regional hosts (`us.gcr.io`, `eu.gcr.io`,
     /// `asia.gcr.io`) are not reported here: a gcr.io name on Artifact
@@ -190,36 +189,6 @@ pub(super) fn check_moved(
         // what happened, not a move.
         let shut_down = moved.status == "shut-down" && !moved.fix;
         if shut_down != notes {
-            return;
-        }
-        // An alternative (the opt-in `dhi` pack), not a move: which variant
-        // fits depends on the stage, and its tags differ, so no fix.
-        if moved.status == "alternative" {
-            let mut d = rule.report(
-                site,
-                format!(
-                    "Image `{}` has a hardened alternative at `{}` ({})",
-                    reference.input(),
-                    moved.to,
-                    moved.note
-                ),
-            );
-            d.severity = moved.severity.unwrap_or(d.severity);
-            d.help = Some(match site.extra.stage.as_deref().map(|s| s.is_final) {
-                Some(false) => format!(
-                    "a build stage: use a `-dev` tag of `{}`, which has a shell and a package manager",
-                    moved.to
-                ),
-                Some(true) => format!(
-                    "the final stage: a runtime tag of `{}` runs as non-root without a shell, so `RUN` steps here need a `-dev` build stage",
-                    moved.to
-                ),
-                None => format!(
-                    "choose a tag of `{}` by hand; runtime tags run as non-root without a shell",
-                    moved.to
-                ),
-            });
-            out.push(d);
             return;
         }
         let message = if shut_down {
