@@ -11,7 +11,10 @@
 
 use super::client::{Failure, is_index};
 use super::lock::{Lock, parse_rfc3339, rfc3339};
+use super::platforms::{Wanted, serves};
 use super::resolve::{Resolver, Want, now};
+use super::verified::{FileText, repository_platforms, site_platforms};
+use super::verify::{Known, Pin, Verdict, Verification, record, repin_digest, short, verify_all};
 use super::versions::{Candidate, Level, Version, newer};
 use crate::diagnostic::{Edit, LineIndex};
 use crate::discover::Target;
@@ -292,6 +295,15 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Memo<K, V> {
             .clone();
         cell.get_or_init(f).clone()
     }
+    /// Every key computed so far, with its value.
+    fn done(&self) -> Vec<(K, V)> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter_map(|(k, c)| c.get().map(|v| (k.clone(), v.clone())))
+            .collect()
+    }
 }
 
 pub struct UpdateOptions {
@@ -335,6 +347,18 @@ pub struct Item {
     pub status: Status,
     /// Newer tags passed over (too young, no age), for the text output.
     pub notes: Vec<String>,
+    /// What verifying the pin read (and the pin or tag written) found:
+    /// REF006 to REF009.
+    pub findings: Vec<Finding>,
+}
+
+/// A verified-pin finding on one reference (`check --online`'s rules).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub code: &'static str,
+    pub message: String,
+    /// Whether the proposed edit repairs it.
+    pub fixed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -353,6 +377,12 @@ pub struct UpdateOutcome {
     pub files: Vec<FileUpdate>,
     /// Every digest seen this run, with the time, for `refit.lock`.
     pub seen: Vec<String>,
+    /// What was verified about the pins the files write now
+    /// (`[[verified]]`).
+    pub verified_read: Vec<super::lock::Verified>,
+    /// What was verified about the pins the proposals write (recorded
+    /// when they are written).
+    pub verified_written: Vec<super::lock::Verified>,
 }
 
 impl UpdateOutcome {
@@ -366,6 +396,11 @@ impl UpdateOutcome {
             || self
                 .items()
                 .any(|(_, i)| matches!(i.status, Status::Failed(_)))
+    }
+    /// The verified-pin findings, each with its file and item.
+    pub fn findings(&self) -> impl Iterator<Item = (&FileUpdate, &Item, &Finding)> {
+        self.items()
+            .flat_map(|(f, i)| i.findings.iter().map(move |x| (f, i, x)))
     }
     pub fn proposed(&self) -> bool {
         self.files.iter().any(|f| f.fixed.is_some())
@@ -454,41 +489,6 @@ impl Engine<'_> {
                 .unwrap_or_else(|e| e.into_inner())
                 .push(r.digest.clone());
             Ok(r)
-        })
-    }
-
-    /// The digest a pinned pair moves to: the new tag's, or, when the old
-    /// pin is one platform's manifest and the new tag is an index, that
-    /// platform's manifest of the new index (as `refit pin --update` keeps
-    /// a platform pin), with the platform.
-    fn pair_digest(
-        &self,
-        q: &Question,
-        old: &str,
-        tag: &str,
-    ) -> Result<(String, Option<String>), Failure> {
-        let new = self.resolve(&q.registry, &q.repository, tag)?;
-        if !new.is_index() {
-            return Ok((new.digest, None));
-        }
-        match self.resolve(&q.registry, &q.repository, old) {
-            Ok(o) if !o.is_index() => {}
-            // An index pin, or an old digest the registry no longer has.
-            Ok(_) | Err(Failure::NotFound { .. }) => return Ok((new.digest, None)),
-            Err(e) => return Err(e),
-        }
-        let Some(platform) = self.resolver.platform_of(&q.registry, &q.repository, old)? else {
-            return Ok((new.digest, None));
-        };
-        let full = self.resolver.resolve(&Want {
-            registry: q.registry.clone(),
-            repository: q.repository.clone(),
-            tag: tag.to_string(),
-            detailed: true,
-        })?;
-        Ok(match full.platform_digest(&platform) {
-            Some(d) => (d.to_string(), Some(platform)),
-            None => (new.digest, None),
         })
     }
 
@@ -689,32 +689,17 @@ impl Engine<'_> {
         a
     }
 
-    /// Propose `c`; a pinned pair gets the digest [`Engine::pair_digest`]
-    /// says.
+    /// Propose `c` with the new tag's digest.
     fn propose(
         &self,
-        q: &Question,
+        _q: &Question,
         mut a: Answer,
         c: Candidate,
         digest: String,
         stamp: Option<Stamp>,
     ) -> Answer {
-        let mut digest = digest;
-        if let Some(old) = &q.digest {
-            match self.pair_digest(q, old, &c.tag) {
-                Ok((d, platform)) => {
-                    if let Some(p) = platform {
-                        a.notes
-                            .push(format!("the `{p}` manifest, as the old pin was"));
-                    }
-                    digest = d;
-                }
-                Err(e) => {
-                    a.status = Status::Failed(e);
-                    return a;
-                }
-            }
-        }
+        // A pinned pair moves to the new tag's digest: the index's for an
+        // index, also when the old pin was one platform's manifest (REF007).
         a.chosen = Some((c, digest, stamp));
         a.status = Status::Proposed;
         a
@@ -888,18 +873,357 @@ pub fn plan(
         }
     });
     let answers = answers.into_inner().unwrap_or_else(|e| e.into_inner());
-    for l in loaded {
-        outcome.files.push(plan_file(l, &answers));
+    let checks = verify_pins(&loaded, &answers, &engine);
+    outcome.verified_read = checks.records(&loaded, false);
+    outcome.verified_written = checks.records(&loaded, true);
+    let verification_seen = checks.seen.clone();
+    let base = outcome.files.len();
+    let mut pending = Vec::new();
+    for (fi, l) in loaded.iter().enumerate() {
+        let (file, env) = plan_file(l, fi, &answers, &checks);
+        outcome.files.push(file);
+        pending.extend(env.into_iter().map(|p| (fi, p)));
     }
+    apply_env_edits(&loaded, &mut outcome.files, base, pending);
     outcome.files.sort_by(|a, b| a.display.cmp(&b.display));
     let mut seen = engine.seen.into_inner().unwrap_or_else(|e| e.into_inner());
+    seen.extend(verification_seen);
     seen.sort();
     seen.dedup();
     outcome.seen = seen;
     outcome
 }
 
-fn plan_file(l: Loaded, answers: &HashMap<Question, Answer>) -> FileUpdate {
+/// What verifying the pins read and written found.
+struct Checks {
+    /// Per loaded file, per site: the platforms it is built for (REF009).
+    wanted: Vec<Vec<Vec<Wanted>>>,
+    /// Every pin read, and every pin a proposal writes, verified.
+    verified: HashMap<(Pin, bool), Result<Verification, Failure>>,
+    /// The platforms of unpinned tags (read, and proposed) built for a
+    /// platform.
+    tags: HashMap<Want, Result<Vec<String>, Failure>>,
+    /// A re-pin of the same tag (REF006, REF007, REF008) that the policy
+    /// allows, by question: the digest, its age, or why not.
+    repins: HashMap<Question, Result<(String, Option<Stamp>), String>>,
+    /// The records of the re-pins (the tag's digest, asked this run).
+    repin_records: Vec<super::lock::Verified>,
+    /// The digests verification saw served (first-seen times).
+    seen: Vec<String>,
+}
+
+impl Checks {
+    fn wanted(&self, file: usize, site: usize) -> &[Wanted] {
+        self.wanted
+            .get(file)
+            .and_then(|w| w.get(site))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The `[[verified]]` records of the pins read (`written`: false) or
+    /// of the pins the proposals write.
+    fn records(&self, loaded: &[Loaded], written: bool) -> Vec<super::lock::Verified> {
+        let read: std::collections::HashSet<Pin> = loaded
+            .iter()
+            .flat_map(|l| l.sites.iter())
+            .filter(|s| updatable(s))
+            .filter_map(|s| s.reference().and_then(Pin::of))
+            .collect();
+        let mut out: Vec<super::lock::Verified> = self
+            .verified
+            .iter()
+            .filter(|((pin, _), _)| read.contains(pin) != written)
+            .filter_map(|((pin, _), v)| v.as_ref().ok().map(|v| record(pin, v)))
+            .collect();
+        if written {
+            out.extend(self.repin_records.iter().cloned());
+        }
+        out.sort_by(|a, b| (&a.reference, &a.digest).cmp(&(&b.reference, &b.digest)));
+        out.dedup_by(|a, b| a.reference == b.reference && a.digest == b.digest);
+        out
+    }
+}
+
+/// The new tag and digest a question's answer proposes, when it does.
+fn proposal(q: &Question, a: &Answer) -> Option<(String, String)> {
+    a.chosen
+        .as_ref()
+        .map(|(c, d, _)| (c.tag.clone(), d.clone()))
+        .filter(|_| q.tag.is_some() || q.digest.is_some())
+}
+
+/// Verify what `refit update` reads and writes, as `check --online`
+/// does: every pin read (REF006 vanished, REF007 a platform's manifest of
+/// the tag's index, REF008 the tag moved), the platforms a `FROM` is
+/// built for against what the image offers (REF009), and the pins and
+/// tags the proposals write. What the update already resolved is not
+/// asked again ([`Known`]); the rest goes through the digest cache.
+fn verify_pins(
+    loaded: &[Loaded],
+    answers: &HashMap<Question, Answer>,
+    engine: &Engine<'_>,
+) -> Checks {
+    let files: Vec<FileText> = loaded
+        .iter()
+        .map(|l| FileText {
+            kind: l.target.kind,
+            display: &l.target.display,
+            text: Some(&l.text),
+            path: Some(&l.target.path),
+        })
+        .collect();
+    let repository = repository_platforms(&files);
+    let wanted: Vec<Vec<Vec<Wanted>>> = files
+        .iter()
+        .zip(loaded)
+        .map(|(f, l)| site_platforms(f, &l.sites, &repository))
+        .collect();
+    let mut known: Known = HashMap::new();
+    for ((registry, repository, tag), r) in engine.resolved.done() {
+        known.insert(
+            Want {
+                registry,
+                repository,
+                tag,
+                detailed: false,
+            },
+            r,
+        );
+    }
+    let mut pins: Vec<(Pin, bool)> = Vec::new();
+    let mut tags: Vec<Want> = Vec::new();
+    for (fi, l) in loaded.iter().enumerate() {
+        for (si, site) in l.sites.iter().enumerate() {
+            if !updatable(site) {
+                continue;
+            }
+            let (Some(q), Some(reference)) = (question(site, &l.policy), site.reference()) else {
+                continue;
+            };
+            if q.policy.ignored {
+                continue;
+            }
+            let platforms = !wanted
+                .get(fi)
+                .and_then(|w| w.get(si))
+                .is_none_or(Vec::is_empty);
+            match Pin::of(reference) {
+                Some(pin) => pins.push((pin, platforms)),
+                None if platforms && q.tag.is_some() => tags.push(Want::of(reference, true)),
+                None => {}
+            }
+            let Some((tag, digest)) = answers.get(&q).and_then(|a| proposal(&q, a)) else {
+                continue;
+            };
+            if q.digest.is_some() {
+                pins.push((
+                    Pin {
+                        registry: q.registry.clone(),
+                        repository: q.repository.clone(),
+                        tag: Some(tag),
+                        digest,
+                    },
+                    platforms,
+                ));
+            } else if platforms {
+                tags.push(Want {
+                    registry: q.registry.clone(),
+                    repository: q.repository.clone(),
+                    tag,
+                    detailed: true,
+                });
+            }
+        }
+    }
+    let verified = verify_all(engine.resolver, &known, &pins);
+    let tags = super::verify::tag_platforms_all(engine.resolver, &known, &tags);
+    // Re-pins of the same tag, for pins no newer tag replaces.
+    let mut repins = HashMap::new();
+    let mut repin_records = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for v in verified.values().flatten() {
+        if let Some(d) = repin_digest(&v.verdict) {
+            seen.push(d.to_string());
+        }
+    }
+    for ((pin, _), v) in &verified {
+        if let Ok(v) = v
+            && !matches!(v.verdict, Verdict::Vanished { .. })
+        {
+            seen.push(pin.digest.clone());
+        }
+    }
+    for l in loaded {
+        for site in l.sites.iter().filter(|s| updatable(s)) {
+            let (Some(q), Some(pin)) = (
+                question(site, &l.policy),
+                site.reference().and_then(Pin::of),
+            ) else {
+                continue;
+            };
+            if q.policy.ignored || repins.contains_key(&q) {
+                continue;
+            }
+            let Some(a) = answers.get(&q) else { continue };
+            if a.chosen.is_some() || matches!(a.status, Status::Failed(_)) {
+                continue;
+            }
+            let v = verified
+                .get(&(pin.clone(), true))
+                .or_else(|| verified.get(&(pin.clone(), false)));
+            let Some(Ok(v)) = v else { continue };
+            let Some(digest) = repin_digest(&v.verdict) else {
+                continue;
+            };
+            let repin = match (&v.verdict, q.policy.min_age) {
+                // The same content for its platform: no age to wait for.
+                (Verdict::PlatformOfIndex { .. }, _) => Ok((digest.to_string(), None)),
+                (_, None) => Ok((digest.to_string(), None)),
+                (_, Some(min_age)) => match engine.age_of(&q, digest) {
+                    Ok(Some(stamp)) if now().saturating_sub(stamp.at) >= min_age => {
+                        Ok((digest.to_string(), Some(stamp)))
+                    }
+                    Ok(Some(stamp)) => Err(format!(
+                        "the tag's digest `{}` is {} old ({}), younger than the minimum age {}",
+                        short(digest),
+                        human(now().saturating_sub(stamp.at)),
+                        stamp.source.label(),
+                        human(min_age)
+                    )),
+                    Ok(None) => Err(format!(
+                        "the tag's digest `{}`: no age known and a minimum age is set",
+                        short(digest)
+                    )),
+                    Err(e) => Err(format!("the age of `{}`: {e}", short(digest))),
+                },
+            };
+            if let Ok((d, _)) = &repin {
+                let written = Pin {
+                    digest: d.clone(),
+                    ..pin.clone()
+                };
+                repin_records.push(super::lock::Verified {
+                    reference: written.key(),
+                    digest: d.clone(),
+                    verified: super::lock::rfc3339(v.at),
+                    verdict: Verdict::Current.label().to_string(),
+                    checks: vec!["digest-served".to_string(), "tag-agrees".to_string()],
+                });
+            }
+            repins.insert(q, repin);
+        }
+    }
+    Checks {
+        wanted,
+        verified,
+        tags,
+        repins,
+        repin_records,
+        seen,
+    }
+}
+
+/// The findings of the pin a site reads.
+fn read_findings(v: &Verification, pin: &Pin) -> Option<Finding> {
+    let tag = pin.tag.as_deref().unwrap_or_default();
+    let (code, message) = match &v.verdict {
+        Verdict::Current => return None,
+        Verdict::Vanished { code, current } => (
+            "REF006",
+            match current {
+                Some(c) => format!(
+                    "the pinned digest `{}` is not served ({code}); the tag `{tag}` is now `{c}`",
+                    pin.digest
+                ),
+                None => format!(
+                    "the pinned digest `{}` is not served ({code}), and there is no tag to re-pin to",
+                    pin.digest
+                ),
+            },
+        ),
+        Verdict::PlatformOfIndex { platform, index } => (
+            "REF007",
+            format!(
+                "the pin `{}` is the {platform} manifest of the multi-platform index `{index}` the tag `{tag}` points to",
+                short(&pin.digest)
+            ),
+        ),
+        Verdict::TagMoved { current } => (
+            "REF008",
+            format!(
+                "the tag `{tag}` now points to `{current}`, not the pinned `{}`",
+                pin.digest
+            ),
+        ),
+    };
+    Some(Finding {
+        code,
+        message,
+        fixed: false,
+    })
+}
+
+/// REF009 findings: the platforms `wanted` that `offered` lacks.
+fn platform_findings(what: &str, wanted: &[Wanted], offered: &[String]) -> Vec<Finding> {
+    let check = Verification {
+        verdict: Verdict::Current,
+        platforms: offered.to_vec(),
+        pinned_index: None,
+        checked: Vec::new(),
+        at: 0,
+    };
+    check
+        .missing(wanted)
+        .into_iter()
+        .map(|w| Finding {
+            code: "REF009",
+            message: format!(
+                "{what} has no {} manifest (it offers {}); the repository builds for it ({})",
+                w.platform,
+                offered.join(", "),
+                w.source
+            ),
+            fixed: false,
+        })
+        .collect()
+}
+
+/// An edit of the `.env` file beside a Compose file, waiting for
+/// [`super::dotenv_edit::check_group`].
+struct PendingEnv {
+    env: PathBuf,
+    edit: Edit,
+    /// The site (in its file) and the reference it must read as.
+    site: usize,
+    expected: String,
+    /// The item (in its file's items).
+    item: usize,
+}
+
+/// A Compose file's `.env` (its path and text) and its source options.
+fn env_of(l: &Loaded) -> Option<(PathBuf, String, crate::sources::SourceOptions)> {
+    if l.target.kind != FileKind::Compose {
+        return None;
+    }
+    let path = l.target.path.parent()?.join(".env");
+    let text = crate::bounded::read_regular(&path, super::dotenv_edit::MAX_ENV_BYTES).ok()?;
+    let settings = Settings::default();
+    let options = crate::workspace::Workspace::shared().source_options(
+        &l.target.path,
+        l.target.kind,
+        crate::check::options(&settings),
+    );
+    Some((path, text, options))
+}
+
+fn plan_file(
+    l: &Loaded,
+    fi: usize,
+    answers: &HashMap<Question, Answer>,
+    checks: &Checks,
+) -> (FileUpdate, Vec<PendingEnv>) {
+    let env = env_of(l);
+    let mut pending = Vec::new();
     let lines = LineIndex::new(&l.text);
     let mut items = Vec::new();
     let mut edits: Vec<(Edit, String)> = Vec::new();
@@ -927,6 +1251,7 @@ fn plan_file(l: Loaded, answers: &HashMap<Question, Answer>) -> FileUpdate {
             age: None,
             status: Status::Current,
             notes: Vec::new(),
+            findings: Vec::new(),
         };
         if q.policy.ignored {
             item.status = Status::Skipped("ignored by `[update]`".to_string());
@@ -940,6 +1265,36 @@ fn plan_file(l: Loaded, answers: &HashMap<Question, Answer>) -> FileUpdate {
         };
         item.status = a.status.clone();
         item.notes = a.notes.clone();
+        // Verified pins: what the pin read is, and what the image offers
+        // against the platforms this `FROM` is built for.
+        let wanted = checks.wanted(fi, index);
+        let named = reference.input().split('@').next().unwrap_or_default();
+        let read_pin = Pin::of(reference);
+        let mut read_verdict = None;
+        let mut read_offered: Option<&[String]> = None;
+        match &read_pin {
+            Some(pin) => match checks.verified.get(&(pin.clone(), !wanted.is_empty())) {
+                Some(Ok(v)) => {
+                    item.findings.extend(read_findings(v, pin));
+                    read_verdict = Some(&v.verdict);
+                    if !wanted.is_empty() && !v.platforms.is_empty() {
+                        read_offered = Some(&v.platforms);
+                    }
+                }
+                Some(Err(Failure::NotFound { .. } | Failure::Denied { .. })) | None => {}
+                Some(Err(e)) => item.notes.push(format!("the pin was not verified: {e}")),
+            },
+            None if !wanted.is_empty() => {
+                if let Some(Ok(p)) = checks.tags.get(&Want::of(reference, true)) {
+                    read_offered = Some(p);
+                }
+            }
+            None => {}
+        }
+        if let Some(offered) = read_offered {
+            item.findings
+                .extend(platform_findings(&format!("`{named}`"), wanted, offered));
+        }
         // A digest-only reference whose tag was found: write the tag (and
         // the new digest, when there is a newer tag).
         let (new_tag, new_digest) = match (&a.chosen, &q.tag, &a.current) {
@@ -954,23 +1309,145 @@ fn plan_file(l: Loaded, answers: &HashMap<Question, Answer>) -> FileUpdate {
                 item.notes.push(format!("the digest is `{found}`'s"));
                 (found.clone(), None)
             }
+            // No newer tag: a pin REF006, REF007 or REF008 finds wrong is
+            // re-pinned to the tag's digest (the index, for REF007).
+            (None, Some(tag), _) => match checks.repins.get(&q) {
+                Some(Ok((d, stamp))) => {
+                    if let Status::Skipped(why) = &item.status {
+                        item.notes.push(why.clone());
+                    }
+                    item.status = Status::Proposed;
+                    item.digest = Some(d.clone());
+                    item.age = stamp.clone();
+                    (tag.clone(), Some(d.clone()))
+                }
+                Some(Err(why)) => {
+                    item.notes.push(format!("not re-pinned: {why}"));
+                    items.push(item);
+                    continue;
+                }
+                None => {
+                    if let Some(Verdict::Vanished {
+                        code,
+                        current: None,
+                    }) = read_verdict
+                    {
+                        item.status = Status::Failed(Failure::NotFound { code: code.clone() });
+                    }
+                    items.push(item);
+                    continue;
+                }
+            },
             _ => {
+                if let Some(Verdict::Vanished { code, .. }) = read_verdict {
+                    item.status = Status::Failed(Failure::NotFound { code: code.clone() });
+                }
                 items.push(item);
                 continue;
             }
         };
-        match edit_for(&l, index, site, &new_tag, new_digest.as_deref()) {
+        // The new tag must offer every platform the old one did that this
+        // `FROM` is built for (REF009 on what would be written).
+        if a.chosen.is_some() && !wanted.is_empty() {
+            let new_offered = match &new_digest {
+                Some(d) => checks
+                    .verified
+                    .get(&(
+                        Pin {
+                            registry: q.registry.clone(),
+                            repository: q.repository.clone(),
+                            tag: Some(new_tag.clone()),
+                            digest: d.clone(),
+                        },
+                        true,
+                    ))
+                    .and_then(|v| v.as_ref().ok())
+                    .map(|v| v.platforms.clone()),
+                None => checks
+                    .tags
+                    .get(&Want {
+                        registry: q.registry.clone(),
+                        repository: q.repository.clone(),
+                        tag: new_tag.clone(),
+                        detailed: true,
+                    })
+                    .and_then(|p| p.as_ref().ok())
+                    .cloned(),
+            };
+            if let Some(offered) = new_offered.filter(|o| !o.is_empty()) {
+                let check = Verification {
+                    verdict: Verdict::Current,
+                    platforms: offered.clone(),
+                    pinned_index: None,
+                    checked: Vec::new(),
+                    at: 0,
+                };
+                let lost: Vec<&Wanted> = check
+                    .missing(wanted)
+                    .into_iter()
+                    .filter(|w| {
+                        read_offered.is_none_or(|o| o.iter().any(|p| serves(p, &w.platform)))
+                    })
+                    .collect();
+                if let Some(w) = lost.first() {
+                    item.status = Status::Skipped(format!(
+                        "REF009: `{new_tag}` has no {} manifest (it offers {}), and this `FROM` is built for it ({})",
+                        w.platform,
+                        offered.join(", "),
+                        w.source
+                    ));
+                    item.level = None;
+                    item.digest = None;
+                    item.age = None;
+                    items.push(item);
+                    continue;
+                }
+            }
+        }
+        let to = match (&new_digest, &q.digest) {
+            (Some(d), _) => format!("{new_tag}@{d}"),
+            (None, Some(d)) => format!("{new_tag}@{d}"),
+            (None, None) => new_tag.clone(),
+        };
+        match edit_for(l, index, site, &new_tag, new_digest.as_deref()) {
             Ok((mut new_edits, expected)) => {
-                item.to = Some(match (&new_digest, &q.digest) {
-                    (Some(d), _) => format!("{new_tag}@{d}"),
-                    (None, Some(d)) => format!("{new_tag}@{d}"),
-                    (None, None) => new_tag.clone(),
-                });
+                item.to = Some(to);
                 for e in new_edits.drain(..) {
                     edits.push((e, expected.clone()));
                 }
             }
-            Err(why) => item.status = Status::Skipped(why),
+            // A tag from the `.env` beside a Compose file: edited there.
+            Err(why) => match (&env, changes_of(site, &new_tag, new_digest.as_deref())) {
+                (Some((path, env_text, options)), Ok((_, expected))) => {
+                    match super::dotenv_edit::plan(
+                        &l.text, &l.sites, index, options, env_text, &expected,
+                    ) {
+                        Ok((name, edit)) => {
+                            item.to = Some(to);
+                            item.notes.push(format!("`{name}` in .env"));
+                            pending.push(PendingEnv {
+                                env: path.clone(),
+                                edit,
+                                site: index,
+                                expected,
+                                item: items.len(),
+                            });
+                        }
+                        Err(env_why) if env_why.contains("cannot edit in place") => {
+                            item.status = Status::Skipped(why)
+                        }
+                        Err(env_why) => item.status = Status::Skipped(env_why),
+                    }
+                }
+                _ => item.status = Status::Skipped(why),
+            },
+        }
+        if item.to.is_some() {
+            // The pin written is the tag's current digest (the index's):
+            // what REF006, REF007 and REF008 found is repaired.
+            for f in &mut item.findings {
+                f.fixed = f.code != "REF009";
+            }
         }
         items.push(item);
     }
@@ -984,13 +1461,109 @@ fn plan_file(l: Loaded, answers: &HashMap<Question, Answer>) -> FileUpdate {
         error: None,
     };
     if edits.is_empty() {
-        return file;
+        return (file, pending);
     }
-    match apply_checked(&l, &edits) {
+    match apply_checked(l, &edits) {
         Ok(fixed) => file.fixed = (fixed != l.text).then_some(fixed),
         Err(e) => file.error = Some(e),
     }
-    file
+    (file, pending)
+}
+
+/// Apply the `.env` edits, one `.env` file at a time, after reading every
+/// Compose file beside it with all of them ([`super::dotenv_edit`]); the
+/// `.env` file joins the outcome's files, or its items are left alone
+/// with the reason. `base`: where `loaded`'s files start in `files`.
+fn apply_env_edits(
+    loaded: &[Loaded],
+    files: &mut Vec<FileUpdate>,
+    base: usize,
+    pending: Vec<(usize, PendingEnv)>,
+) {
+    let mut groups: BTreeMap<PathBuf, Vec<(usize, PendingEnv)>> = BTreeMap::new();
+    for (fi, p) in pending {
+        groups.entry(p.env.clone()).or_default().push((fi, p));
+    }
+    for (env, group) in groups {
+        let Ok(env_text) = crate::bounded::read_regular(&env, super::dotenv_edit::MAX_ENV_BYTES)
+        else {
+            continue;
+        };
+        let settings = Settings::default();
+        let readers_options: Vec<(usize, crate::sources::SourceOptions)> = loaded
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| {
+                l.target.kind == FileKind::Compose
+                    && l.target.path.parent().map(|d| d.join(".env")).as_ref() == Some(&env)
+            })
+            .map(|(i, l)| {
+                (
+                    i,
+                    crate::workspace::Workspace::shared().source_options(
+                        &l.target.path,
+                        l.target.kind,
+                        crate::check::options(&settings),
+                    ),
+                )
+            })
+            .collect();
+        let readers: Vec<super::dotenv_edit::Reader> = readers_options
+            .iter()
+            .filter_map(|(i, options)| {
+                let l = loaded.get(*i)?;
+                Some(super::dotenv_edit::Reader {
+                    display: &l.target.display,
+                    text: &l.text,
+                    options,
+                    sites: &l.sites,
+                    expected: group
+                        .iter()
+                        .filter(|(fi, _)| fi == i)
+                        .map(|(_, p)| (p.site, p.expected.clone()))
+                        .collect(),
+                })
+            })
+            .collect();
+        let edits: Vec<Edit> = group.iter().map(|(_, p)| p.edit.clone()).collect();
+        match super::dotenv_edit::check_group(&env_text, &edits, &readers) {
+            Ok(fixed) => {
+                let display = group
+                    .first()
+                    .and_then(|(fi, _)| loaded.get(*fi))
+                    .map(|l| {
+                        std::path::Path::new(&l.target.display)
+                            .with_file_name(".env")
+                            .display()
+                            .to_string()
+                    })
+                    .unwrap_or_else(|| env.display().to_string());
+                files.push(FileUpdate {
+                    display,
+                    path: env.clone(),
+                    kind: FileKind::Compose,
+                    fixed: (fixed != env_text).then_some(fixed),
+                    original: env_text,
+                    items: Vec::new(),
+                    error: None,
+                });
+            }
+            Err(why) => {
+                for (fi, p) in &group {
+                    if let Some(item) = files
+                        .get_mut(base + fi)
+                        .and_then(|f| f.items.get_mut(p.item))
+                    {
+                        item.status = Status::Skipped(why.clone());
+                        item.to = None;
+                        for f in &mut item.findings {
+                            f.fixed = false;
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Apply edits (one per span; sites sharing a value share its edit), and
@@ -1041,13 +1614,31 @@ fn edit_for(
     tag: &str,
     digest: Option<&str>,
 ) -> Result<(Vec<Edit>, String), String> {
+    let cannot = || {
+        "the reference is composed from values refit cannot edit in place (another file, an override, a template)".to_string()
+    };
+    let (changes, expected) = changes_of(site, tag, digest)?;
+    let input = site.reference().map(|r| r.input()).unwrap_or_default();
+    let mut edits = Vec::new();
+    for (range, content) in changes {
+        let span = site.map_to_file(range).ok_or_else(cannot)?;
+        guard_shared(l, index, site, span, input)?;
+        edits.push(Edit { span, content });
+    }
+    Ok((edits, expected))
+}
+
+/// The changes of a site's reference text that write `tag` (and
+/// `digest`), left to right, and the text it becomes.
+fn changes_of(
+    site: &ImageSite,
+    tag: &str,
+    digest: Option<&str>,
+) -> Result<(Vec<(Span, String)>, String), String> {
     let reference = site
         .reference()
         .ok_or_else(|| "not a reference".to_string())?;
     let input = reference.input();
-    let cannot = || {
-        "the reference is composed from values refit cannot edit in place (another file, an override, a template)".to_string()
-    };
     // (range in the reference text, new content), left to right.
     let mut changes: Vec<(Span, String)> = Vec::new();
     match reference.tag {
@@ -1073,13 +1664,7 @@ fn edit_for(
         last = range.end;
     }
     expected.push_str(input.get(last..).unwrap_or(""));
-    let mut edits = Vec::new();
-    for (range, content) in changes {
-        let span = site.map_to_file(range).ok_or_else(cannot)?;
-        guard_shared(l, index, site, span, input)?;
-        edits.push(Edit { span, content });
-    }
-    Ok((edits, expected))
+    Ok((changes, expected))
 }
 
 /// An edit outside the site (an ARG default) must not change another

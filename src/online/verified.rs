@@ -27,6 +27,7 @@ struct Ask {
 /// Add the verified-pin findings to the reports (`sites`: each report's
 /// sites, read from its current text; `known`: what the caller already
 /// asked), then apply their fixes when `mode` applies unsafe ones.
+/// Returns the `refit.lock` records of the pins verified.
 pub fn add_findings(
     reports: &mut [FileReport],
     sites: &[Vec<ImageSite>],
@@ -34,42 +35,41 @@ pub fn add_findings(
     known: &Known,
     enabled: &dyn Fn(&str) -> bool,
     mode: FixMode,
-) {
+) -> Vec<super::lock::Verified> {
     let pins_on = enabled(ref006_vanished_digest::RULE.code)
         || enabled(ref007_platform_digest::RULE.code)
         || enabled(ref008_tag_moved::RULE.code);
     let platforms_on = enabled(ref009_missing_platform::RULE.code);
     if !pins_on && !platforms_on {
-        return;
+        return Vec::new();
     }
+    let files: Vec<FileText> = reports
+        .iter()
+        .map(|r| FileText {
+            kind: r.kind,
+            display: &r.display,
+            text: r.current_text(),
+            path: r.path.as_deref(),
+        })
+        .collect();
     let repository = if platforms_on {
-        repository_platforms(reports)
+        repository_platforms(&files)
     } else {
         Vec::new()
     };
     let mut asks = Vec::new();
-    for (file, (report, file_sites)) in reports.iter().zip(sites).enumerate() {
-        let lines = report.current_text().map(LineIndex::new);
-        // The stage graph gives each `FROM`'s `--platform` as written.
-        let graph: Option<StageGraph> = match (report.current_text(), report.kind) {
-            (Some(text), FileKind::Dockerfile) if platforms_on => {
-                let settings = crate::settings::Settings::default();
-                crate::sources::dockerfile::stage_graph(text, &crate::check::options(&settings))
-            }
-            _ => None,
+    for (file, (f, file_sites)) in files.iter().zip(sites).enumerate() {
+        let wanted_all = if platforms_on {
+            site_platforms(f, file_sites, &repository)
+        } else {
+            vec![Vec::new(); file_sites.len()]
         };
-        for (index, site) in file_sites.iter().enumerate() {
+        for (index, (site, wanted)) in file_sites.iter().zip(wanted_all).enumerate() {
             if site.extra.build_output || site.kind == SiteKind::DaemonMirror {
                 continue;
             }
             let Some(reference) = site.reference() else {
                 continue;
-            };
-            let wanted = if platforms_on && report.kind == FileKind::Dockerfile {
-                let line = lines.as_ref().map_or(0, |l| l.line_of(site.span.start) + 1);
-                platforms::for_site(site, graph.as_ref(), &report.display, line, &repository)
-            } else {
-                Vec::new()
             };
             let pin = Pin::of(reference).filter(|_| pins_on || !wanted.is_empty());
             if pin.is_none() && wanted.is_empty() {
@@ -89,6 +89,12 @@ pub fn add_findings(
         .filter_map(|a| a.pin.clone().map(|p| (p, !a.platforms.is_empty())))
         .collect();
     let verified = verify_all(resolver, known, &pins);
+    let mut records: Vec<super::lock::Verified> = verified
+        .iter()
+        .filter_map(|((pin, _), v)| v.as_ref().ok().map(|v| super::verify::record(pin, v)))
+        .collect();
+    records.sort_by(|a, b| (&a.reference, &a.digest).cmp(&(&b.reference, &b.digest)));
+    records.dedup_by(|a, b| a.reference == b.reference && a.digest == b.digest);
     let unpinned: Vec<Want> = asks
         .iter()
         .filter(|a| a.pin.is_none())
@@ -162,40 +168,7 @@ pub fn add_findings(
         if !enabled(ref009_missing_platform::RULE.code) || offered.is_empty() {
             continue;
         }
-        let check = Verification {
-            verdict: Verdict::Current,
-            platforms: offered.clone(),
-            pinned_index: None,
-            checked: Vec::new(),
-            at: 0,
-        };
-        for w in check.missing(&ask.platforms) {
-            let mut d = ref009_missing_platform::RULE.report(
-                site,
-                format!(
-                    "Image `{}` has no {} manifest (it offers {})",
-                    reference.input().split('@').next().unwrap_or_default(),
-                    w.platform,
-                    offered.join(", ")
-                ),
-            );
-            if w.source.starts_with("`--platform` at") {
-                d.help = Some(format!(
-                    "this stage is built for {} ({}): the build fails with `no match for platform in manifest`, or runs another architecture under emulation",
-                    w.platform, w.source
-                ));
-            } else {
-                // Read outside this Dockerfile: refit does not follow which
-                // build uses which Dockerfile, so it says what it saw, as a
-                // warning, not that this build fails.
-                d.severity = crate::diagnostic::Severity::Warning;
-                d.help = Some(format!(
-                    "the repository builds for {} ({}); if that build uses this Dockerfile, it fails with `no match for platform in manifest` or runs another architecture under emulation",
-                    w.platform, w.source
-                ));
-            }
-            out.push(d);
-        }
+        out.extend(missing_platform_findings(site, &ask.platforms, &offered));
     }
     let unsafe_fixes = matches!(mode, FixMode::On { unsafe_fixes: true });
     for ((report, file_sites), new) in reports.iter_mut().zip(sites).zip(added) {
@@ -210,24 +183,115 @@ pub fn add_findings(
             .diagnostics
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     }
+    records
+}
+
+/// One file as the platform checks read it.
+pub struct FileText<'a> {
+    pub kind: FileKind,
+    pub display: &'a str,
+    /// `None`: not read.
+    pub text: Option<&'a str>,
+    pub path: Option<&'a std::path::Path>,
 }
 
 /// The platforms the repository's files other than Dockerfiles build for,
 /// and those of bake files in the current folder.
-fn repository_platforms(reports: &[FileReport]) -> Vec<Wanted> {
+pub fn repository_platforms(files: &[FileText]) -> Vec<Wanted> {
     let mut out = Vec::new();
-    for r in reports {
-        if r.kind == FileKind::Dockerfile {
+    for f in files {
+        if f.kind == FileKind::Dockerfile {
             continue;
         }
-        if let Some(text) = r.current_text() {
-            out.extend(platforms::in_text(&r.display, text));
+        if let Some(text) = f.text {
+            out.extend(platforms::in_text(f.display, text));
         }
     }
-    let seen: Vec<std::path::PathBuf> = reports.iter().filter_map(|r| r.path.clone()).collect();
+    let seen: Vec<std::path::PathBuf> = files
+        .iter()
+        .filter_map(|f| f.path.map(std::path::Path::to_path_buf))
+        .collect();
     out.extend(platforms::in_bake_files(std::path::Path::new("."), &seen));
     out.sort();
     out.dedup_by(|a, b| a.platform == b.platform);
+    out
+}
+
+/// The platforms each site of a file is built for (REF009): only a
+/// Dockerfile's `FROM`s are; every other site gets none.
+pub fn site_platforms(
+    file: &FileText,
+    sites: &[ImageSite],
+    repository: &[Wanted],
+) -> Vec<Vec<Wanted>> {
+    let (Some(text), FileKind::Dockerfile) = (file.text, file.kind) else {
+        return vec![Vec::new(); sites.len()];
+    };
+    let lines = LineIndex::new(text);
+    // The stage graph gives each `FROM`'s `--platform` as written.
+    let settings = crate::settings::Settings::default();
+    let graph: Option<StageGraph> =
+        crate::sources::dockerfile::stage_graph(text, &crate::check::options(&settings));
+    sites
+        .iter()
+        .map(|site| {
+            if site.extra.build_output || site.reference().is_none() {
+                return Vec::new();
+            }
+            let line = lines.line_of(site.span.start) + 1;
+            platforms::for_site(site, graph.as_ref(), file.display, line, repository)
+        })
+        .collect()
+}
+
+/// The REF009 findings for a site: the platforms `wanted` that `offered`
+/// lacks.
+pub fn missing_platform_findings(
+    site: &ImageSite,
+    wanted: &[Wanted],
+    offered: &[String],
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let Some(reference) = site.reference() else {
+        return out;
+    };
+    if offered.is_empty() {
+        return out;
+    }
+    let check = Verification {
+        verdict: Verdict::Current,
+        platforms: offered.to_vec(),
+        pinned_index: None,
+        checked: Vec::new(),
+        at: 0,
+    };
+    for w in check.missing(wanted) {
+        let mut d = ref009_missing_platform::RULE.report(
+            site,
+            format!(
+                "Image `{}` has no {} manifest (it offers {})",
+                reference.input().split('@').next().unwrap_or_default(),
+                w.platform,
+                offered.join(", ")
+            ),
+        );
+        if w.source.starts_with("`--platform` at") {
+            d.help = Some(format!(
+                "this stage is built for {} ({}): the build fails with `no match for platform in manifest`, or runs another architecture under emulation",
+                w.platform, w.source
+            ));
+        } else {
+            // Read outside this Dockerfile: refit does not follow which
+            // build uses which Dockerfile, so it says what it saw, as a
+            // warning, not that this build fails.
+            d.severity = crate::diagnostic::Severity::Warning;
+            d.help = Some(format!(
+                "the repository builds for {} ({}); if that build uses this Dockerfile, it fails with `no match for platform in manifest` or runs another architecture under emulation",
+                w.platform, w.source
+            ));
+        }
+        out.push(d);
+    }
     out
 }
 
