@@ -217,20 +217,20 @@ pub fn plan(targets: Vec<Target>, resolver: &Resolver, options: &PinOptions) -> 
         .collect();
     let results = resolver.resolve_all(&wants);
     // The platforms each `FROM` is built for (REF009).
-    let files: Vec<super::verified::FileText> = loaded
+    let files: Vec<super::platforms::FileText> = loaded
         .iter()
-        .map(|l| super::verified::FileText {
+        .map(|l| super::platforms::FileText {
             kind: l.target.kind,
             display: &l.target.display,
             text: Some(&l.text),
             path: Some(&l.target.path),
         })
         .collect();
-    let repository = super::verified::repository_platforms(&files);
+    let repository = super::platforms::repository_platforms(&files);
     let wanted: Vec<Vec<Vec<Wanted>>> = files
         .iter()
         .zip(&loaded)
-        .map(|(f, l)| super::verified::site_platforms(f, &l.sites, &repository))
+        .map(|(f, l)| super::platforms::site_platforms(f, &l.sites, &repository))
         .collect();
     // Verified pins: every digest the files write, asked by itself; with
     // the platforms it offers where a `FROM` is built for a platform.
@@ -366,7 +366,7 @@ fn plan_file(
             };
             if let Some(offered) = offered {
                 item.missing_platforms =
-                    super::verified::missing_platform_findings(site, wanted, &offered)
+                    super::platforms::missing_platform_findings(site, wanted, &offered)
                         .into_iter()
                         .map(|d| match d.help {
                             Some(h) => format!("{} ({h})", d.message),

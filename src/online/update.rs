@@ -11,9 +11,8 @@
 
 use super::client::{Failure, is_index};
 use super::lock::{Lock, parse_rfc3339, rfc3339};
-use super::platforms::{Wanted, serves};
+use super::platforms::{FileText, Wanted, repository_platforms, serves, site_platforms};
 use super::resolve::{Resolver, Want, now};
-use super::verified::{FileText, repository_platforms, site_platforms};
 use super::verify::{Known, Pin, Verdict, Verification, record, repin_digest, short, verify_all};
 use super::versions::{Candidate, Level, Version, newer};
 use crate::diagnostic::{Edit, LineIndex};

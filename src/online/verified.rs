@@ -4,16 +4,17 @@
 //! repository builds for is missing), and applying their re-pins.
 
 use super::client::Failure;
-use super::platforms::{self, Wanted};
+use super::platforms::{
+    FileText, Wanted, missing_platform_findings, repository_platforms, site_platforms,
+};
 use super::resolve::{Resolver, Want};
 use super::verify::{Known, Pin, Verdict, Verification, repin_digest, short, verify_all};
-use crate::diagnostic::{Applicability, Diagnostic, Fix, LineIndex};
+use crate::diagnostic::{Applicability, Diagnostic, Fix};
 use crate::engine::{FileReport, FixMode};
-use crate::kind::FileKind;
 use crate::rules::{
     ref006_vanished_digest, ref007_platform_digest, ref008_tag_moved, ref009_missing_platform,
 };
-use crate::site::{ImageSite, SiteKind, StageGraph};
+use crate::site::{ImageSite, SiteKind};
 
 /// What one site asks the registry.
 struct Ask {
@@ -184,115 +185,6 @@ pub fn add_findings(
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     }
     records
-}
-
-/// One file as the platform checks read it.
-pub struct FileText<'a> {
-    pub kind: FileKind,
-    pub display: &'a str,
-    /// `None`: not read.
-    pub text: Option<&'a str>,
-    pub path: Option<&'a std::path::Path>,
-}
-
-/// The platforms the repository's files other than Dockerfiles build for,
-/// and those of bake files in the current folder.
-pub fn repository_platforms(files: &[FileText]) -> Vec<Wanted> {
-    let mut out = Vec::new();
-    for f in files {
-        if f.kind == FileKind::Dockerfile {
-            continue;
-        }
-        if let Some(text) = f.text {
-            out.extend(platforms::in_text(f.display, text));
-        }
-    }
-    let seen: Vec<std::path::PathBuf> = files
-        .iter()
-        .filter_map(|f| f.path.map(std::path::Path::to_path_buf))
-        .collect();
-    out.extend(platforms::in_bake_files(std::path::Path::new("."), &seen));
-    out.sort();
-    out.dedup_by(|a, b| a.platform == b.platform);
-    out
-}
-
-/// The platforms each site of a file is built for (REF009): only a
-/// Dockerfile's `FROM`s are; every other site gets none.
-pub fn site_platforms(
-    file: &FileText,
-    sites: &[ImageSite],
-    repository: &[Wanted],
-) -> Vec<Vec<Wanted>> {
-    let (Some(text), FileKind::Dockerfile) = (file.text, file.kind) else {
-        return vec![Vec::new(); sites.len()];
-    };
-    let lines = LineIndex::new(text);
-    // The stage graph gives each `FROM`'s `--platform` as written.
-    let settings = crate::settings::Settings::default();
-    let graph: Option<StageGraph> =
-        crate::sources::dockerfile::stage_graph(text, &crate::check::options(&settings));
-    sites
-        .iter()
-        .map(|site| {
-            if site.extra.build_output || site.reference().is_none() {
-                return Vec::new();
-            }
-            let line = lines.line_of(site.span.start) + 1;
-            platforms::for_site(site, graph.as_ref(), file.display, line, repository)
-        })
-        .collect()
-}
-
-/// The REF009 findings for a site: the platforms `wanted` that `offered`
-/// lacks.
-pub fn missing_platform_findings(
-    site: &ImageSite,
-    wanted: &[Wanted],
-    offered: &[String],
-) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    let Some(reference) = site.reference() else {
-        return out;
-    };
-    if offered.is_empty() {
-        return out;
-    }
-    let check = Verification {
-        verdict: Verdict::Current,
-        platforms: offered.to_vec(),
-        pinned_index: None,
-        checked: Vec::new(),
-        at: 0,
-    };
-    for w in check.missing(wanted) {
-        let mut d = ref009_missing_platform::RULE.report(
-            site,
-            format!(
-                "Image `{}` has no {} manifest (it offers {})",
-                reference.input().split('@').next().unwrap_or_default(),
-                w.platform,
-                offered.join(", ")
-            ),
-        );
-        if w.source.starts_with("`--platform` at") {
-            d.help = Some(format!(
-                "this stage is built for {} ({}): the build fails with `no match for platform in manifest`, or runs another architecture under emulation",
-                w.platform, w.source
-            ));
-        } else {
-            // Read outside this Dockerfile: refit does not follow which
-            // build uses which Dockerfile, so it says what it saw, as a
-            // warning, not that this build fails.
-            d.severity = crate::diagnostic::Severity::Warning;
-            d.help = Some(format!(
-                "the repository builds for {} ({}); if that build uses this Dockerfile, it fails with `no match for platform in manifest` or runs another architecture under emulation",
-                w.platform, w.source
-            ));
-        }
-        out.push(d);
-    }
-    out
 }
 
 /// The REF006/REF007/REF008 finding for a verified pin, with its re-pin.
