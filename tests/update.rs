@@ -863,3 +863,52 @@ fn the_nearest_configuration_decides() {
         out.stderr
     );
 }
+
+/// Verifying pins costs one HEAD per distinct pinned tag (its current
+/// digest) on top of the tag lists and new tags; a warm rerun asks
+/// nothing.
+#[test]
+fn verifying_pins_costs_one_head_per_pinned_tag() {
+    let Some(lab) = Lab::open() else { return };
+    let mut pinned = Vec::new();
+    for r in 0..5 {
+        let repo = format!("pins/r{r}");
+        let d = image(&lab.push, &repo, "1.0.0", "a", None, None);
+        image(&lab.push, &repo, "1.1.0", "b", None, None);
+        pinned.push((repo, d));
+    }
+    let proxy = FaultProxy::start(lab.reg.port, Arc::new(|_, _: &str| Action::Forward));
+    let h = proxy.host();
+    let mut text = String::from("services:\n");
+    for (i, (repo, d)) in pinned.iter().enumerate() {
+        // Each pin twice: asked once.
+        text.push_str(&format!("  a{i}:\n    image: {h}/{repo}:1.0.0@{d}\n"));
+        text.push_str(&format!("  b{i}:\n    image: {h}/{repo}:1.0.0@{d}\n"));
+    }
+    lab.write("compose.yaml", &text);
+    let out = lab.run(&["update", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let items = json(&out);
+    assert_eq!(items.len(), 10);
+    assert!(
+        items.iter().all(
+            |i| i["to"].as_str().is_some_and(|t| t.starts_with("1.1.0@"))
+                && i["findings"].as_array().is_some_and(|f| f.is_empty())
+        ),
+        "{items:#?}"
+    );
+    // 5 tag lists, 5 new tags, 5 pinned tags verified.
+    let heads = proxy.heads.lock().unwrap().clone();
+    assert_eq!(heads.len(), 15, "{heads:#?}");
+    assert_eq!(
+        heads
+            .iter()
+            .filter(|h| h.starts_with("HEAD ") && h.contains("/manifests/1.0.0 "))
+            .count(),
+        5,
+        "{heads:#?}"
+    );
+    let out = lab.run(&["update", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(proxy.heads.lock().unwrap().len(), 15);
+}

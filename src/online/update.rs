@@ -1221,7 +1221,8 @@ fn plan_file(
     answers: &HashMap<Question, Answer>,
     checks: &Checks,
 ) -> (FileUpdate, Vec<PendingEnv>) {
-    let env = env_of(l);
+    // The `.env` beside a Compose file, read when an edit needs it.
+    let mut env: Option<Option<(PathBuf, String, crate::sources::SourceOptions)>> = None;
     let mut pending = Vec::new();
     let lines = LineIndex::new(&l.text);
     let mut items = Vec::new();
@@ -1416,7 +1417,10 @@ fn plan_file(
                 }
             }
             // A tag from the `.env` beside a Compose file: edited there.
-            Err(why) => match (&env, changes_of(site, &new_tag, new_digest.as_deref())) {
+            Err(why) => match (
+                env.get_or_insert_with(|| env_of(l)),
+                changes_of(site, &new_tag, new_digest.as_deref()),
+            ) {
                 (Some((path, env_text, options)), Ok((_, expected))) => {
                     match super::dotenv_edit::plan(
                         &l.text, &l.sites, index, options, env_text, &expected,
