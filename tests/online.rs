@@ -252,7 +252,7 @@ fn missing_tag_and_repository_fail_and_write_nothing() {
     // A pin the registry does not serve, with no tag to follow (REF006).
     assert!(
         out.stdout.contains(&format!(
-            "({h}/there@{zero}): pinned digest sha256:000000000000 is no longer served, and there is no tag to re-pin to"
+            "({h}/there@{zero}): REF006: pinned digest sha256:000000000000 is no longer served, and there is no tag to re-pin to"
         )),
         "{}",
         out.stdout

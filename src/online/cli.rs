@@ -265,15 +265,12 @@ fn status_text(status: &Status, written: bool) -> String {
             } else if *updated {
                 format!("stale pin {}, would update to {new}", short(old))
             } else {
-                format!(
-                    "stale pin {} (the tag is now {new}; use --update)",
-                    short(old)
-                )
+                format!("stale pin {old} (the tag is now {new}; use --update)")
             }
         }
         Status::Unpinned { digest } => format!("unpinned (the tag is {digest})"),
         Status::Vanished { old, new, updated } => {
-            let gone = format!("pinned digest {} is no longer served", short(old));
+            let gone = format!("REF006: pinned digest {} is no longer served", short(old));
             match new {
                 Some(new) if *updated && written => format!("{gone}; re-pinned to {new}"),
                 Some(new) if *updated => format!("{gone}; would re-pin to {new}"),
