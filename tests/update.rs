@@ -725,20 +725,6 @@ fn delete_manifest(lab: &Lab, repo: &str, digest: &str) {
     assert_eq!(r.status().as_u16(), 202, "DELETE {repo}@{digest}");
 }
 
-/// An index of one linux/amd64 image.
-fn amd64_index(lab: &Lab, repo: &str, tag: &str, seed: &str) -> String {
-    let amd = lab.push.image(repo, "", "linux", "amd64", seed, false);
-    let body = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": OCI_INDEX,
-        "manifests": [{"mediaType": OCI_MANIFEST, "digest": amd.digest, "size": amd.size,
-                       "platform": {"os": "linux", "architecture": "amd64"}}],
-    })
-    .to_string()
-    .into_bytes();
-    lab.push.manifest(repo, tag, OCI_INDEX, &body)
-}
-
 /// `refit update` verifies the pins it reads, as `check --online` does:
 /// a moved tag (REF008, both digests) and a vanished digest (REF006) are
 /// re-pinned to the tag, a platform's manifest (REF007) to the index; a
@@ -756,7 +742,11 @@ fn update_verifies_the_pins_it_reads_and_writes() {
     delete_manifest(&lab, "gone/app", &gone);
     let (index, amd, _) = lab.push.index("plat/app", "3.0", "p");
     let (both, _, _) = lab.push.index("arch/app", "4.0", "x");
-    let only_amd = amd64_index(&lab, "arch/app", "4.1", "y");
+    // A single image: its platform is read from its config, and cached.
+    let only_amd = lab
+        .push
+        .image("arch/app", "4.1", "linux", "amd64", "y", false)
+        .digest;
     let compose = lab.write(
         "compose.yaml",
         &format!(

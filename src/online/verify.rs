@@ -9,7 +9,7 @@
 //! `pin --update` revalidate tags as they always do. Answers that a digest
 //! is *not* served are never cached (the next run asks again); a single
 //! manifest's platform (its config blob) is asked only when a platform
-//! check needs it, and is not cached.
+//! check needs it, and is cached by digest ([`Resolver::platform_of`]).
 
 use super::client::Failure;
 use super::platforms::Wanted;
