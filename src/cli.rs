@@ -973,14 +973,17 @@ fn finish_collected(
                 Err(e) => return config_error(&e),
             };
         let enabled = |code: &str| online_settings.enabled(code);
-        if let Err(e) = crate::online::cli::check_online(
+        match crate::online::cli::check_online(
             &mut reports,
             &args.online_args,
             &args.config,
             &enabled,
             online_mode,
+            fix && !args.diff,
         ) {
-            return usage_error(&e);
+            Err(e) => return usage_error(&e),
+            Ok(notes) if talk => notes.iter().for_each(|n| eprintln!("note: {n}")),
+            Ok(_) => {}
         }
     }
     if let Some(path) = &args.write_baseline {

@@ -134,11 +134,27 @@ fn check_update_and_platform_pins_after_the_tag_moves() {
             index.digest
         );
     }
-    // A platform pin of the current index is current.
-    let out = lab.run(&["pin", "--check", "--no-cache"]);
+    // A platform pin of the current index is current when `--platform`
+    // asks for that platform...
+    let out = lab.run(&[
+        "pin",
+        "--check",
+        "--no-cache",
+        "--platform",
+        "linux/arm64",
+        "b",
+    ]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains("[linux/arm64]: up to date"),
+        "{}",
+        out.stdout
+    );
+    // ... and REF007 otherwise (`--update` pins the index).
+    let out = lab.run(&["pin", "--check", "--no-cache"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("[linux/arm64]: REF007") && out.stdout.contains(&index.digest),
         "{}",
         out.stdout
     );
@@ -156,16 +172,33 @@ fn check_update_and_platform_pins_after_the_tag_moves() {
     let out = lab.run(&["pin", "--no-cache"]);
     assert_eq!(out.code, 0);
     assert!(out.stdout.contains("use --update"), "{}", out.stdout);
-    let out = lab.run(&["pin", "--update", "--no-cache"]);
+    let out = lab.run(&["pin", "--update", "--no-cache", "a"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(
         read(&multi),
         format!("FROM {h}/lib/node:22@{}\n", index2.digest)
     );
-    // The platform pin stays platform-specific.
+    // With `--platform`, the platform pin stays platform-specific.
+    let out = lab.run(&[
+        "pin",
+        "--update",
+        "--no-cache",
+        "--platform",
+        "linux/arm64",
+        "b",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(
         read(&single),
         format!("FROM {h}/lib/node:22@{}\n", arm2.digest)
+    );
+    // Without, `--update` repairs REF007: the index is pinned.
+    let out = lab.run(&["pin", "--update", "--no-cache", "b"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("pinned the index"), "{}", out.stdout);
+    assert_eq!(
+        read(&single),
+        format!("FROM {h}/lib/node:22@{}\n", index2.digest)
     );
     if skopeo() {
         assert_eq!(
@@ -219,7 +252,7 @@ fn missing_tag_and_repository_fail_and_write_nothing() {
     // A pin the registry does not serve, with no tag to follow (REF006).
     assert!(
         out.stdout.contains(&format!(
-            "({h}/there@{zero}): pinned digest sha256:000000000000 is no longer served, and there is no tag to re-pin to"
+            "({h}/there@{zero}): REF006: pinned digest sha256:000000000000 is no longer served, and there is no tag to re-pin to"
         )),
         "{}",
         out.stdout

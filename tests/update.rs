@@ -280,10 +280,18 @@ fn pinned_pairs_and_digest_only_references() {
         text.contains(&format!("image: {h}/multi/app:1.0.1@{}\n", new.digest)),
         "{text}"
     );
-    // A platform pin stays a pin of the same platform.
-    assert!(
-        text.contains(&format!("image: {h}/multi/app:1.0.1@{}\n", new_amd.digest)),
+    // A platform pin moves to the index (REF007's fix), said in the output.
+    assert_eq!(
+        text.matches(&format!("image: {h}/multi/app:1.0.1@{}\n", new.digest))
+            .count(),
+        2,
         "{text}"
+    );
+    assert!(!text.contains(&new_amd.digest), "{text}");
+    assert!(
+        out.stderr.contains("REF007") && out.stderr.contains(&old_amd.digest[..19]),
+        "{}",
+        out.stderr
     );
     assert!(
         text.contains(&format!("image: {h}/solo/app:2.1@{single}\n")),
@@ -623,7 +631,8 @@ fn a_full_page_without_link_is_followed_with_last() {
 }
 
 /// A kustomize entry's `newTag` and `digest` move together; a tag from
-/// `.env` is not edited (refit edits only the files it fixes), and says so.
+/// the `.env` beside a Compose file is edited in `.env`, unless the value
+/// also feeds another image or is set twice.
 #[test]
 fn kustomize_pairs_and_env_values() {
     let Some(lab) = Lab::open() else { return };
@@ -638,9 +647,31 @@ fn kustomize_pairs_and_env_values() {
             old.digest
         ),
     );
-    lab.write("e/.env", "TAG=1.0\n");
-    let compose_text = format!("services:\n  a:\n    image: {h}/e/app:${{TAG}}\n");
+    tags(&lab.push, "e/other", &["1.0", "1.1"]);
+    let env = lab.write(
+        "e/.env",
+        &format!("# the app's tag\nTAG=1.0\nIMAGE=\"{h}/e/app:1.0\"\n"),
+    );
+    let compose_text = format!(
+        "services:\n  a:\n    image: {h}/e/app:${{TAG}}\n  b:\n    image: ${{IMAGE}}\n  c:\n    image: {h}/e/app:${{TAG}}\n"
+    );
     let compose = lab.write("e/compose.yaml", &compose_text);
+    // One value feeding two images: left alone.
+    let shared_env = lab.write("s/.env", "V=1.0\n");
+    let shared_text = format!(
+        "services:\n  a:\n    image: {h}/e/app:${{V}}\n  b:\n    image: {h}/e/other:${{V}}\n"
+    );
+    let shared = lab.write("s/compose.yaml", &shared_text);
+    // Set twice: left alone.
+    let twice_env = lab.write("t/.env", "V=1.0\nV=1.0\n");
+    lab.write(
+        "t/compose.yaml",
+        &format!("services:\n  a:\n    image: {h}/e/app:${{V}}\n"),
+    );
+    let diff = lab.run(&["update", "--no-cache"]);
+    assert_eq!(diff.code, 1, "{}{}", diff.stdout, diff.stderr);
+    assert!(diff.stdout.contains("+++ b/e/.env"), "{}", diff.stdout);
+    assert!(diff.stdout.contains("+TAG=1.1\n"), "{}", diff.stdout);
     let out = lab.run(&["update", "--no-cache", "--write"]);
     assert_eq!(
         read(&kustomization),
@@ -653,10 +684,141 @@ fn kustomize_pairs_and_env_values() {
         out.stderr
     );
     assert_eq!(read(&compose), compose_text);
+    assert_eq!(
+        read(&env),
+        format!("# the app's tag\nTAG=1.1\nIMAGE=\"{h}/e/app:1.1\"\n"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert_eq!(read(&shared), shared_text);
+    assert_eq!(read(&shared_env), "V=1.0\n");
     assert!(
-        out.stderr.contains("cannot edit in place"),
+        out.stderr.contains("different images") || out.stderr.contains("is shared with"),
         "{}",
         out.stderr
+    );
+    assert_eq!(read(&twice_env), "V=1.0\nV=1.0\n");
+    assert!(out.stderr.contains("`V` is set 2 times"), "{}", out.stderr);
+    // Nothing left to do.
+    let again = lab.run(&["update", "--no-cache", "--format", "json"]);
+    let items = json(&again);
+    assert!(
+        items
+            .iter()
+            .filter(|i| i["file"] == "e/compose.yaml")
+            .all(|i| i["status"] == "current"),
+        "{items:#?}"
+    );
+}
+
+/// Delete a manifest by digest (the registry runs with deletes enabled).
+fn delete_manifest(lab: &Lab, repo: &str, digest: &str) {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let r = agent
+        .delete(format!("{}/v2/{repo}/manifests/{digest}", lab.reg.url()))
+        .call()
+        .expect("delete");
+    assert_eq!(r.status().as_u16(), 202, "DELETE {repo}@{digest}");
+}
+
+/// `refit update` verifies the pins it reads, as `check --online` does:
+/// a moved tag (REF008, both digests) and a vanished digest (REF006) are
+/// re-pinned to the tag, a platform's manifest (REF007) to the index; a
+/// newer tag without a platform the `FROM` is built for is not proposed
+/// (REF009); what was verified goes to `refit.lock`; a warm rerun asks
+/// nothing.
+#[test]
+fn update_verifies_the_pins_it_reads_and_writes() {
+    let Some(lab) = Lab::open() else { return };
+    let h = &lab.host;
+    let first = image(&lab.push, "moved/app", "1.0", "first", None, None);
+    let second = image(&lab.push, "moved/app", "1.0", "second", None, None);
+    let gone = image(&lab.push, "gone/app", "2.0", "old", None, None);
+    let kept = image(&lab.push, "gone/app", "2.0", "new", None, None);
+    delete_manifest(&lab, "gone/app", &gone);
+    let (index, amd, _) = lab.push.index("plat/app", "3.0", "p");
+    let (both, _, _) = lab.push.index("arch/app", "4.0", "x");
+    // A single image: its platform is read from its config, and cached.
+    let only_amd = lab
+        .push
+        .image("arch/app", "4.1", "linux", "amd64", "y", false)
+        .digest;
+    let compose = lab.write(
+        "compose.yaml",
+        &format!(
+            "services:\n  m:\n    image: {h}/moved/app:1.0@{first}\n  g:\n    image: {h}/gone/app:2.0@{gone}\n  p:\n    image: {h}/plat/app:3.0@{}\n",
+            amd.digest
+        ),
+    );
+    let dockerfile_text = format!("FROM --platform=linux/arm64 {h}/arch/app:4.0\n");
+    let dockerfile = lab.write("Dockerfile", &dockerfile_text);
+    if skopeo() {
+        assert_eq!(skopeo_digest(&format!("{h}/moved/app:1.0"), None), second);
+        assert_eq!(skopeo_digest(&format!("{h}/gone/app:2.0"), None), kept);
+        assert_eq!(
+            skopeo_digest(&format!("{h}/plat/app:3.0"), None),
+            index.digest
+        );
+        assert_eq!(
+            skopeo_digest(&format!("{h}/arch/app:4.0"), None),
+            both.digest
+        );
+        assert_eq!(skopeo_digest(&format!("{h}/arch/app:4.1"), None), only_amd);
+    }
+    let out = lab.run(&["update", "--no-cache", "--lock"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let line = |code: &str| {
+        out.stderr
+            .lines()
+            .find(|l| l.contains(code))
+            .unwrap_or_else(|| panic!("no {code}: {}", out.stderr))
+            .to_string()
+    };
+    let moved = line("REF008");
+    assert!(moved.contains(&first) && moved.contains(&second), "{moved}");
+    assert!(line("REF006").contains(&gone), "{}", out.stderr);
+    assert!(line("REF007").contains(&index.digest), "{}", out.stderr);
+    let platform = line("REF009");
+    assert!(
+        platform.contains("`4.1` has no linux/arm64 manifest"),
+        "{platform}"
+    );
+    for new in [&second, &kept, &index.digest] {
+        assert!(out.stdout.contains(new.as_str()), "{}", out.stdout);
+    }
+    let lock = read(&lab.dir().join("refit.lock"));
+    for verdict in ["tag-moved", "vanished", "platform-manifest"] {
+        assert!(lock.contains(&format!("verdict = \"{verdict}\"")), "{lock}");
+    }
+    let out = lab.run(&["update", "--no-cache", "--write"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        read(&compose),
+        format!(
+            "services:\n  m:\n    image: {h}/moved/app:1.0@{second}\n  g:\n    image: {h}/gone/app:2.0@{kept}\n  p:\n    image: {h}/plat/app:3.0@{}\n",
+            index.digest
+        )
+    );
+    assert_eq!(read(&dockerfile), dockerfile_text);
+    // What was written is recorded as verified.
+    let lock = read(&lab.dir().join("refit.lock"));
+    assert!(
+        lock.contains(&format!("digest = \"{}\"", index.digest)),
+        "{lock}"
+    );
+    // With the caches: the second run asks nothing.
+    let cold = lab.run(&["update", "-v"]);
+    assert_eq!(cold.code, 0, "{}{}", cold.stdout, cold.stderr);
+    let warm = lab.run(&["update", "-v"]);
+    assert_eq!(warm.code, 0, "{}{}", warm.stdout, warm.stderr);
+    assert!(
+        warm.stderr.contains("requests: 0 HEAD, 0 GET"),
+        "{}",
+        warm.stderr
     );
 }
 
@@ -690,4 +852,53 @@ fn the_nearest_configuration_decides() {
         "{}",
         out.stderr
     );
+}
+
+/// Verifying pins costs one HEAD per distinct pinned tag (its current
+/// digest) on top of the tag lists and new tags; a warm rerun asks
+/// nothing.
+#[test]
+fn verifying_pins_costs_one_head_per_pinned_tag() {
+    let Some(lab) = Lab::open() else { return };
+    let mut pinned = Vec::new();
+    for r in 0..5 {
+        let repo = format!("pins/r{r}");
+        let d = image(&lab.push, &repo, "1.0.0", "a", None, None);
+        image(&lab.push, &repo, "1.1.0", "b", None, None);
+        pinned.push((repo, d));
+    }
+    let proxy = FaultProxy::start(lab.reg.port, Arc::new(|_, _: &str| Action::Forward));
+    let h = proxy.host();
+    let mut text = String::from("services:\n");
+    for (i, (repo, d)) in pinned.iter().enumerate() {
+        // Each pin twice: asked once.
+        text.push_str(&format!("  a{i}:\n    image: {h}/{repo}:1.0.0@{d}\n"));
+        text.push_str(&format!("  b{i}:\n    image: {h}/{repo}:1.0.0@{d}\n"));
+    }
+    lab.write("compose.yaml", &text);
+    let out = lab.run(&["update", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let items = json(&out);
+    assert_eq!(items.len(), 10);
+    assert!(
+        items.iter().all(
+            |i| i["to"].as_str().is_some_and(|t| t.starts_with("1.1.0@"))
+                && i["findings"].as_array().is_some_and(|f| f.is_empty())
+        ),
+        "{items:#?}"
+    );
+    // 5 tag lists, 5 new tags, 5 pinned tags verified.
+    let heads = proxy.heads.lock().unwrap().clone();
+    assert_eq!(heads.len(), 15, "{heads:#?}");
+    assert_eq!(
+        heads
+            .iter()
+            .filter(|h| h.starts_with("HEAD ") && h.contains("/manifests/1.0.0 "))
+            .count(),
+        5,
+        "{heads:#?}"
+    );
+    let out = lab.run(&["update", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(proxy.heads.lock().unwrap().len(), 15);
 }

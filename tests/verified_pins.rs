@@ -378,3 +378,133 @@ fn verification_goes_to_the_lock_and_a_warm_rerun_asks_nothing() {
     assert!(lock.contains("\"tag-agrees\""), "{lock}");
     assert!(lock.contains("verified = \"20"), "{lock}");
 }
+
+#[test]
+fn pin_reports_platform_pins_and_missing_platforms() {
+    let Some(lab) = Lab::open() else { return };
+    let (index, amd, _) = lab.push.index("lib/base", "1", "a");
+    let h = &lab.host;
+    oracle(&format!("{h}/lib/base:1"), &index.digest);
+    let dockerfile = lab.write(
+        "Dockerfile",
+        &format!(
+            "FROM {h}/lib/base:1@{}\nFROM --platform=linux/s390x {h}/lib/base:1\n",
+            amd.digest
+        ),
+    );
+    let out = lab.run(&["pin", "--check", "--no-cache"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let has = |needle: &str| out.stdout.lines().any(|l| l.contains(needle));
+    assert!(has("Dockerfile:1:") && has("REF007"), "{}", out.stdout);
+    assert!(has(&index.digest), "{}", out.stdout);
+    assert!(has("Dockerfile:2:"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.contains("REF009") && l.contains("no linux/s390x manifest")),
+        "{}",
+        out.stdout
+    );
+    // Plain `pin` adds the missing pin and says how to repair REF007.
+    let out = lab.run(&["pin", "--no-cache"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("use --update"), "{}", out.stdout);
+    assert_eq!(
+        read(&dockerfile),
+        format!(
+            "FROM {h}/lib/base:1@{}\nFROM --platform=linux/s390x {h}/lib/base:1@{}\n",
+            amd.digest, index.digest
+        )
+    );
+    // The missing platform stays a finding of the pinned reference too.
+    let json = lab.run(&["pin", "--check", "--no-cache", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let refs = v["references"].as_array().expect("references");
+    assert!(
+        refs.iter().any(|r| r["missing_platforms"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|x| x.as_str().unwrap_or("").contains("s390x")))),
+        "{refs:#?}"
+    );
+    assert!(
+        refs.iter().any(|r| r["status"] == "platform-manifest"),
+        "{refs:#?}"
+    );
+    // `--update` pins the index.
+    let out = lab.run(&["pin", "--update", "--no-cache"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        read(&dockerfile),
+        format!(
+            "FROM {h}/lib/base:1@{}\nFROM --platform=linux/s390x {h}/lib/base:1@{}\n",
+            index.digest, index.digest
+        )
+    );
+}
+
+#[test]
+fn check_online_records_first_seen_times_only_when_fixing() {
+    let Some(lab) = Lab::open() else { return };
+    let one = lab.push.image("lib/app", "1", "linux", "amd64", "x", false);
+    let h = &lab.host;
+    oracle(&format!("{h}/lib/app:1"), &one.digest);
+    lab.write(
+        "Dockerfile",
+        &format!("FROM {h}/lib/app:1\nFROM {h}/lib/app:1@{}\n", one.digest),
+    );
+    let args = [
+        "check",
+        "--online",
+        "--no-cache",
+        "--select",
+        "REF003,REF006,REF007,REF008",
+        "--format",
+        "concise",
+    ];
+    // No lock file: nothing written, and a note says what was not kept.
+    let out = lab.run(&args);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("1 digest was seen for the first time, not recorded: there is no refit.lock"),
+        "{}",
+        out.stderr
+    );
+    assert!(!lab.dir().join("refit.lock").exists());
+    // A lock file: still not written without `--fix`.
+    let lock = lab.write("refit.lock", "version = 1\n");
+    let out = lab.run(&args);
+    assert!(
+        out.stderr.contains("1 digest was seen for the first time")
+            && out.stderr.contains("only with `--fix`"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(read(&lock), "version = 1\n");
+    // `--fix` writes the first-seen time and what was verified.
+    let mut fix = args.to_vec();
+    fix.push("--fix");
+    let out = lab.run(&fix);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(!out.stderr.contains("first time"), "{}", out.stderr);
+    let text = read(&lock);
+    assert!(text.contains("[[seen]]"), "{text}");
+    assert!(
+        text.contains(&format!("digest = \"{}\"\nfirst-seen = \"20", one.digest)),
+        "{text}"
+    );
+    assert!(text.contains("[[verified]]"), "{text}");
+    assert!(text.contains("verdict = \"current\""), "{text}");
+    // Seen before: no note, and the time is kept.
+    let out = lab.run(&args);
+    assert!(!out.stderr.contains("first time"), "{}", out.stderr);
+    let out = lab.run(&fix);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let again = read(&lock);
+    let seen = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("first-seen"))
+            .map(str::to_string)
+    };
+    assert_eq!(seen(&again), seen(&text));
+}

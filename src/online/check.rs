@@ -26,7 +26,7 @@ pub fn add_findings(
     resolver: &Resolver,
     enabled: &dyn Fn(&str) -> bool,
     mode: FixMode,
-) {
+) -> Seen {
     let settings = Settings::default();
     let mut per_file: Vec<Vec<ImageSite>> = Vec::with_capacity(reports.len());
     for r in reports.iter() {
@@ -154,5 +154,28 @@ pub fn add_findings(
                 .sort_by(|a: &Diagnostic, b: &Diagnostic| a.sort_key().cmp(&b.sort_key()));
         }
     }
-    super::verified::add_findings(reports, &per_file, resolver, &results, enabled, mode);
+    let verified =
+        super::verified::add_findings(reports, &per_file, resolver, &results, enabled, mode);
+    // The digests the registries answered with, and the pins they serve.
+    let mut digests: Vec<String> = results
+        .values()
+        .filter_map(|r| r.as_ref().ok().map(|r| r.digest.clone()))
+        .chain(
+            verified
+                .iter()
+                .filter(|v| v.verdict != "vanished")
+                .map(|v| v.digest.clone()),
+        )
+        .collect();
+    digests.sort();
+    digests.dedup();
+    Seen { digests, verified }
+}
+
+/// What `check --online` saw, for `refit.lock`: every digest a registry
+/// answered with or served (first-seen times), and what was verified.
+#[derive(Debug, Default)]
+pub struct Seen {
+    pub digests: Vec<String>,
+    pub verified: Vec<super::lock::Verified>,
 }

@@ -265,20 +265,27 @@ fn status_text(status: &Status, written: bool) -> String {
             } else if *updated {
                 format!("stale pin {}, would update to {new}", short(old))
             } else {
-                format!(
-                    "stale pin {} (the tag is now {new}; use --update)",
-                    short(old)
-                )
+                format!("stale pin {old} (the tag is now {new}; use --update)")
             }
         }
         Status::Unpinned { digest } => format!("unpinned (the tag is {digest})"),
         Status::Vanished { old, new, updated } => {
-            let gone = format!("pinned digest {} is no longer served", short(old));
+            let gone = format!("REF006: pinned digest {} is no longer served", short(old));
             match new {
                 Some(new) if *updated && written => format!("{gone}; re-pinned to {new}"),
                 Some(new) if *updated => format!("{gone}; would re-pin to {new}"),
                 Some(new) => format!("{gone} (the tag is now {new}; use --update)"),
                 None => format!("{gone}, and there is no tag to re-pin to"),
+            }
+        }
+        Status::PlatformPin { index, updated, .. } => {
+            let what = "REF007: the pin is this platform's manifest of the multi-platform index the tag points to";
+            if *updated && written {
+                format!("{what}; pinned the index {index}")
+            } else if *updated {
+                format!("{what}; would pin the index {index}")
+            } else {
+                format!("{what} ({index}; use --update to pin it)")
             }
         }
         Status::Skipped(why) => format!("not pinned: {why}"),
@@ -320,6 +327,9 @@ fn print_text(outcome: &PinOutcome, written: bool, lock: bool) {
                 "{}:{}: {} ({}{via}){platform}: {status}{cached}",
                 f.display, i.line, i.written, i.reference
             );
+            for m in &i.missing_platforms {
+                println!("{}:{}: {}: REF009: {m}", f.display, i.line, i.written);
+            }
         }
     }
 }
@@ -341,6 +351,21 @@ fn json(outcome: &PinOutcome) -> String {
                 Status::Vanished { old, new, .. } => {
                     ("vanished", new.clone(), Some(old.clone()), None)
                 }
+                Status::PlatformPin {
+                    old,
+                    index,
+                    updated,
+                    ..
+                } => (
+                    if *updated {
+                        "updated"
+                    } else {
+                        "platform-manifest"
+                    },
+                    Some(index.clone()),
+                    Some(old.clone()),
+                    None,
+                ),
                 Status::Skipped(why) => ("skipped", None, None, Some(why.clone())),
                 Status::Failed(e) => ("failed", None, None, Some(e.to_string())),
             };
@@ -356,6 +381,7 @@ fn json(outcome: &PinOutcome) -> String {
                 "host": i.host,
                 "error": error,
                 "from_cache": i.from_cache,
+                "missing_platforms": i.missing_platforms,
             })
         })
         .collect();
@@ -443,16 +469,22 @@ pub fn registry(command: RegistryCommand) -> ExitCode {
 }
 
 /// `refit check --online`: add the registries' findings to the reports.
-/// `Err` is a usage error to print.
+/// With `writes` (`--fix`, which writes the files), the digests seen for
+/// the first time and what was verified go into an existing `refit.lock`
+/// (as `refit update` keeps it). Returns notes to print (how many digests
+/// were seen for the first time and not recorded); `Err` is a usage error
+/// to print.
 pub fn check_online(
     reports: &mut [crate::engine::FileReport],
     args: &OnlineArgs,
     config: &ConfigArgs,
     enabled: &dyn Fn(&str) -> bool,
     mode: crate::engine::FixMode,
-) -> Result<(), String> {
+    writes: bool,
+) -> Result<Vec<String>, String> {
     let resolver = resolver(args, config)?;
-    super::check::add_findings(reports, &resolver, enabled, mode);
+    let seen = super::check::add_findings(reports, &resolver, enabled, mode);
+    let notes = record_seen_by_check(&seen, Path::new(LOCK_FILE), writes);
     if let Some(cache) = &resolver.cache
         && let Err(e) = cache.save()
     {
@@ -468,5 +500,48 @@ pub fn check_online(
             s.retries.load(Ordering::Relaxed),
         );
     }
-    Ok(())
+    Ok(notes)
+}
+
+/// `check --online`'s first-seen times: written into the lock file at
+/// `path` when the run `writes` and the lock exists; otherwise a note
+/// says how many digests were seen for the first time and not recorded.
+fn record_seen_by_check(seen: &super::check::Seen, path: &Path, writes: bool) -> Vec<String> {
+    let lock = if path.exists() {
+        match Lock::read(path) {
+            Ok(l) => Some(l),
+            Err(e) => return vec![format!("refit.lock not updated: {e}")],
+        }
+    } else {
+        None
+    };
+    let new = seen
+        .digests
+        .iter()
+        .filter(|d| lock.as_ref().and_then(|l| l.first_seen(d)).is_none())
+        .count();
+    match lock {
+        Some(mut lock) if writes => {
+            let added = super::update::record_seen(&mut lock, &seen.digests);
+            let verified = !seen.verified.is_empty();
+            lock.merge_verified(seen.verified.iter().cloned());
+            if (added || verified)
+                && let Err(e) = lock.write(path)
+            {
+                return vec![e];
+            }
+            Vec::new()
+        }
+        _ if new == 0 => Vec::new(),
+        Some(_) => vec![format!(
+            "{new} digest{} seen for the first time, not recorded in {} (`check --online` records first-seen times only with `--fix`; `refit update`'s `min-age` reads them)",
+            if new == 1 { " was" } else { "s were" },
+            path.display()
+        )],
+        None => vec![format!(
+            "{new} digest{} seen for the first time, not recorded: there is no {} (create one with `refit update --lock` or `refit pin --lock` to keep first-seen times for `min-age`)",
+            if new == 1 { " was" } else { "s were" },
+            path.display()
+        )],
+    }
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod check;
 pub mod cli;
 pub mod client;
+pub mod dotenv_edit;
 pub mod lock;
 pub mod pin;
 pub mod platforms;

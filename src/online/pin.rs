@@ -3,6 +3,7 @@
 
 use super::client::Failure;
 use super::lock::{Entry, Lock, rfc3339};
+use super::platforms::Wanted;
 use super::resolve::{Resolved, Resolver, Want};
 use super::verify::{Pin, Verdict, Verification, record, verify_all};
 use crate::diagnostic::{Edit, LineIndex};
@@ -56,6 +57,15 @@ pub enum Status {
         new: Option<String>,
         updated: bool,
     },
+    /// The pin is one platform's manifest of the multi-platform index
+    /// the tag points to (REF007), and no `--platform` asked for that.
+    /// `updated` when the index's digest was written (`--update`).
+    PlatformPin {
+        old: String,
+        index: String,
+        platform: String,
+        updated: bool,
+    },
     /// Not pinned, and why.
     Skipped(String),
     /// The registry could not resolve it.
@@ -78,6 +88,9 @@ pub struct Item {
     /// The digest came from the digest cache of an earlier run: the
     /// registry was not asked.
     pub from_cache: bool,
+    /// Platforms the repository builds this `FROM` for that the image
+    /// does not offer (REF009), one message each.
+    pub missing_platforms: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -125,6 +138,7 @@ impl PinOutcome {
                 Status::Unpinned { .. }
                     | Status::Stale { updated: false, .. }
                     | Status::Vanished { updated: false, .. }
+                    | Status::PlatformPin { updated: false, .. }
             )
         })
     }
@@ -202,14 +216,42 @@ pub fn plan(targets: Vec<Target>, resolver: &Resolver, options: &PinOptions) -> 
         .filter_map(|s| s.reference().map(|r| Want::of(r, detailed)))
         .collect();
     let results = resolver.resolve_all(&wants);
-    // Verified pins: every digest the files write, asked by itself.
-    let pins: Vec<(Pin, bool)> = loaded
+    // The platforms each `FROM` is built for (REF009).
+    let files: Vec<super::platforms::FileText> = loaded
         .iter()
-        .flat_map(|l| l.sites.iter())
-        .filter(|s| pinnable(s))
-        .filter_map(|s| s.reference().and_then(Pin::of).map(|p| (p, false)))
+        .map(|l| super::platforms::FileText {
+            kind: l.target.kind,
+            display: &l.target.display,
+            text: Some(&l.text),
+            path: Some(&l.target.path),
+        })
         .collect();
+    let repository = super::platforms::repository_platforms(&files);
+    let wanted: Vec<Vec<Vec<Wanted>>> = files
+        .iter()
+        .zip(&loaded)
+        .map(|(f, l)| super::platforms::site_platforms(f, &l.sites, &repository))
+        .collect();
+    // Verified pins: every digest the files write, asked by itself; with
+    // the platforms it offers where a `FROM` is built for a platform.
+    let mut pins: Vec<(Pin, bool)> = Vec::new();
+    let mut tags: Vec<Want> = Vec::new();
+    for (l, wanted) in loaded.iter().zip(&wanted) {
+        for (site, wanted) in l.sites.iter().zip(wanted) {
+            let Some(reference) = site.reference().filter(|_| pinnable(site)) else {
+                continue;
+            };
+            match Pin::of(reference) {
+                Some(p) => pins.push((p, !wanted.is_empty())),
+                None if !wanted.is_empty() && reference.tag_str().is_some() => {
+                    tags.push(Want::of(reference, true));
+                }
+                None => {}
+            }
+        }
+    }
     let verified = verify_all(resolver, &results, &pins);
+    let offered = super::verify::tag_platforms_all(resolver, &results, &tags);
     let mut records: Vec<super::lock::Verified> = verified
         .iter()
         .filter_map(|((pin, _), v)| v.as_ref().ok().map(|v| record(pin, v)))
@@ -239,10 +281,15 @@ pub fn plan(targets: Vec<Target>, resolver: &Resolver, options: &PinOptions) -> 
     let mut entries: Vec<Entry> = entries.into_values().collect();
     entries.sort_by(|a, b| a.reference.cmp(&b.reference));
     outcome.entries = entries;
-    for l in loaded {
-        outcome.files.push(plan_file(
-            l, &results, &verified, resolver, options, detailed,
-        ));
+    for (l, wanted) in loaded.into_iter().zip(wanted) {
+        let checks = Checks {
+            verified: &verified,
+            offered: &offered,
+            wanted: &wanted,
+        };
+        outcome
+            .files
+            .push(plan_file(l, &results, &checks, options, detailed));
     }
     outcome.files.sort_by(|a, b| a.display.cmp(&b.display));
     outcome
@@ -264,14 +311,23 @@ fn target_digest(
 
 type Verified = HashMap<(Pin, bool), Result<Verification, Failure>>;
 
+/// What verifying a file's pins and platforms found.
+struct Checks<'a> {
+    verified: &'a Verified,
+    /// The platforms unpinned tags offer.
+    offered: &'a HashMap<Want, Result<Vec<String>, Failure>>,
+    /// Per site: the platforms it is built for.
+    wanted: &'a [Vec<Wanted>],
+}
+
 fn plan_file(
     l: Loaded,
     results: &HashMap<Want, Result<Resolved, Failure>>,
-    verified: &Verified,
-    resolver: &Resolver,
+    checks: &Checks,
     options: &PinOptions,
     detailed: bool,
 ) -> FilePin {
+    let verified = checks.verified;
     let lines = LineIndex::new(&l.text);
     let mut items = Vec::new();
     let mut edits: Vec<(usize, Edit, String)> = Vec::new();
@@ -291,9 +347,62 @@ fn plan_file(
             platform: None,
             host: None,
             from_cache: false,
+            missing_platforms: Vec::new(),
         };
-        if let Some(pin) = Pin::of(reference)
-            && let Some(Ok(v)) = verified.get(&(pin.clone(), false))
+        let wanted = checks.wanted.get(index).map_or(&[][..], Vec::as_slice);
+        let pin = Pin::of(reference);
+        let verification = pin
+            .as_ref()
+            .and_then(|p| verified.get(&(p.clone(), !wanted.is_empty())))
+            .and_then(|v| v.as_ref().ok());
+        if !wanted.is_empty() {
+            let offered = match &pin {
+                Some(_) => verification.map(|v| v.platforms.clone()),
+                None => checks
+                    .offered
+                    .get(&Want::of(reference, true))
+                    .and_then(|o| o.as_ref().ok())
+                    .cloned(),
+            };
+            if let Some(offered) = offered {
+                item.missing_platforms =
+                    super::platforms::missing_platform_findings(site, wanted, &offered)
+                        .into_iter()
+                        .map(|d| match d.help {
+                            Some(h) => format!("{} ({h})", d.message),
+                            None => d.message,
+                        })
+                        .collect();
+            }
+        }
+        // A platform's manifest of the tag's index, where no `--platform`
+        // asked for one: REF007, repaired by pinning the index.
+        if options.platform.is_none()
+            && let (Some(pin), Some(v)) = (&pin, verification)
+            && let Verdict::PlatformOfIndex {
+                platform,
+                index: digest,
+            } = &v.verdict
+        {
+            let write = options.mode == PinMode::Update;
+            item.platform = Some(platform.clone());
+            item.status = Status::PlatformPin {
+                old: pin.digest.clone(),
+                index: digest.clone(),
+                platform: platform.clone(),
+                updated: write,
+            };
+            if write {
+                match edit_for(&l, index, site, digest) {
+                    Ok((edit, expected)) => edits.push((index, edit, expected)),
+                    Err(why) => item.status = Status::Skipped(why),
+                }
+            }
+            items.push(item);
+            continue;
+        }
+        if let Some(pin) = &pin
+            && let Some(v) = verification
             && let Verdict::Vanished { current, .. } = &v.verdict
         {
             // The tag's digest for the requested platform, else the tag's.
@@ -370,26 +479,9 @@ fn plan_file(
                 items.push(item);
                 continue;
             }
-            Some(old) => {
-                // A platform pin of the current index is current; a stale
-                // one is replaced by the same platform's manifest.
-                match keep_platform(resolver, &want, resolved, old, options) {
-                    Ok(PlatformPin::Current(p)) => {
-                        item.platform = Some(p);
-                        items.push(item);
-                        continue;
-                    }
-                    Ok(PlatformPin::Replace(d, p)) => {
-                        item.platform = p.or(item.platform);
-                        d
-                    }
-                    Err(e) => {
-                        item.status = Status::Failed(e);
-                        items.push(item);
-                        continue;
-                    }
-                }
-            }
+            // A stale pin moves to the tag's digest: the index's (a
+            // platform's manifest only with `--platform`), as REF007 wants.
+            Some(_) => target,
         };
         let write = existing.is_none() || options.mode == PinMode::Update;
         item.status = match &existing {
@@ -467,41 +559,6 @@ fn plan_file(
     }
     file.fixed = (fixed != l.text).then_some(fixed);
     file
-}
-
-enum PlatformPin {
-    Current(String),
-    Replace(String, Option<String>),
-}
-
-fn keep_platform(
-    resolver: &Resolver,
-    want: &Want,
-    resolved: &Resolved,
-    old: &str,
-    options: &PinOptions,
-) -> Result<PlatformPin, Failure> {
-    if options.platform.is_some() || !resolved.is_index() {
-        return Ok(PlatformPin::Replace(resolved.digest.clone(), None));
-    }
-    let mut detailed = want.clone();
-    detailed.detailed = true;
-    let full = resolver.resolve(&detailed)?;
-    if let Some((p, _)) = full.manifests.iter().find(|(_, d)| d == old) {
-        return Ok(PlatformPin::Current(p.clone()));
-    }
-    // The old pin: one platform's manifest, or an older index?
-    match resolver.platform_of(&want.registry, &want.repository, old) {
-        Ok(Some(p)) => match full.platform_digest(&p) {
-            Some(d) => Ok(PlatformPin::Replace(d.to_string(), Some(p))),
-            None => Ok(PlatformPin::Replace(full.digest.clone(), None)),
-        },
-        // An index, or a manifest the registry no longer has: pin the index.
-        Ok(None) | Err(Failure::NotFound { .. }) => {
-            Ok(PlatformPin::Replace(full.digest.clone(), None))
-        }
-        Err(e) => Err(e),
-    }
 }
 
 /// The edit that writes `digest` into a site, and the reference text the

@@ -221,6 +221,126 @@ pub fn serves(offered: &str, wanted: &str) -> bool {
     o == w || o.starts_with(&format!("{w}/"))
 }
 
+/// The platforms of `wanted` that `offered` lacks (each once); none
+/// when nothing is known of `offered`.
+pub fn missing<'a>(offered: &[String], wanted: &'a [Wanted]) -> Vec<&'a Wanted> {
+    if offered.is_empty() {
+        return Vec::new();
+    }
+    let mut seen = Vec::new();
+    wanted
+        .iter()
+        .filter(|w| !offered.iter().any(|p| serves(p, &w.platform)))
+        .filter(|w| {
+            let fresh = !seen.contains(&w.platform);
+            seen.push(w.platform.clone());
+            fresh
+        })
+        .collect()
+}
+
+/// One file as the platform checks read it.
+pub struct FileText<'a> {
+    pub kind: crate::kind::FileKind,
+    pub display: &'a str,
+    /// `None`: not read.
+    pub text: Option<&'a str>,
+    pub path: Option<&'a std::path::Path>,
+}
+
+/// The platforms the repository's files other than Dockerfiles build for,
+/// and those of bake files in the current folder.
+pub fn repository_platforms(files: &[FileText]) -> Vec<Wanted> {
+    let mut out = Vec::new();
+    for f in files {
+        if f.kind == crate::kind::FileKind::Dockerfile {
+            continue;
+        }
+        if let Some(text) = f.text {
+            out.extend(in_text(f.display, text));
+        }
+    }
+    let seen: Vec<std::path::PathBuf> = files
+        .iter()
+        .filter_map(|f| f.path.map(std::path::Path::to_path_buf))
+        .collect();
+    out.extend(in_bake_files(std::path::Path::new("."), &seen));
+    out.sort();
+    out.dedup_by(|a, b| a.platform == b.platform);
+    out
+}
+
+/// The platforms each site of a file is built for (REF009): only a
+/// Dockerfile's `FROM`s are; every other site gets none.
+pub fn site_platforms(
+    file: &FileText,
+    sites: &[ImageSite],
+    repository: &[Wanted],
+) -> Vec<Vec<Wanted>> {
+    let (Some(text), crate::kind::FileKind::Dockerfile) = (file.text, file.kind) else {
+        return vec![Vec::new(); sites.len()];
+    };
+    let lines = crate::diagnostic::LineIndex::new(text);
+    // The stage graph gives each `FROM`'s `--platform` as written.
+    let settings = crate::settings::Settings::default();
+    let graph: Option<crate::site::StageGraph> =
+        crate::sources::dockerfile::stage_graph(text, &crate::check::options(&settings));
+    sites
+        .iter()
+        .map(|site| {
+            if site.extra.build_output || site.reference().is_none() {
+                return Vec::new();
+            }
+            let line = lines.line_of(site.span.start) + 1;
+            for_site(site, graph.as_ref(), file.display, line, repository)
+        })
+        .collect()
+}
+
+/// The REF009 findings for a site: the platforms `wanted` that `offered`
+/// lacks.
+pub fn missing_platform_findings(
+    site: &ImageSite,
+    wanted: &[Wanted],
+    offered: &[String],
+) -> Vec<crate::diagnostic::Diagnostic> {
+    let mut out = Vec::new();
+    let Some(reference) = site.reference() else {
+        return out;
+    };
+    if offered.is_empty() {
+        return out;
+    }
+    for w in missing(offered, wanted) {
+        let mut d = crate::rules::ref009_missing_platform::RULE.report(
+            site,
+            format!(
+                "Image `{}` has no {} manifest (it offers {})",
+                reference.input().split('@').next().unwrap_or_default(),
+                w.platform,
+                offered.join(", ")
+            ),
+        );
+        if w.source.starts_with("`--platform` at") {
+            d.help = Some(format!(
+                "this stage is built for {} ({}): the build fails with `no match for platform in manifest`, or runs another architecture under emulation",
+                w.platform, w.source
+            ));
+        } else {
+            // Read outside this Dockerfile: refit does not follow which
+            // build uses which Dockerfile, so it says what it saw, as a
+            // warning, not that this build fails.
+            d.severity = crate::diagnostic::Severity::Warning;
+            d.help = Some(format!(
+                "the repository builds for {} ({}); if that build uses this Dockerfile, it fails with `no match for platform in manifest` or runs another architecture under emulation",
+                w.platform, w.source
+            ));
+        }
+        out.push(d);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

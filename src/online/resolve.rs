@@ -314,18 +314,56 @@ impl Resolver {
     }
 
     /// The platform of a manifest digest (a GET of the manifest and of its
-    /// config), for keeping a platform-specific pin platform-specific.
+    /// config; `None` for an index). A digest's content never changes, so
+    /// the answer is kept in the digest cache (`--cache-ttl`) under a key
+    /// no tag can have, and asked again only once it expires.
     pub fn platform_of(
         &self,
         registry: &str,
         repository: &str,
         digest: &str,
     ) -> Result<Option<String>, Failure> {
-        let m = self.client.manifest(registry, repository, digest, true)?;
-        if is_index(&m.media_type) {
-            return Ok(None);
+        let key = Want {
+            registry: registry.to_string(),
+            repository: repository.to_string(),
+            // A space: never a tag.
+            tag: format!("platform-of {digest}"),
+            detailed: true,
+        };
+        if let Some(hit) = self.cache.as_ref().and_then(|c| c.get(&key, false))
+            && hit.digest == digest
+        {
+            return Ok(hit.manifests.first().map(|(p, _)| p.clone()));
         }
-        let Some(body) = m.body else { return Ok(None) };
+        let found = self.fetch_platform(registry, repository, digest)?;
+        if let Some(cache) = &self.cache {
+            cache.put(&key, &found);
+        }
+        Ok(found.manifests.first().map(|(p, _)| p.clone()))
+    }
+
+    /// [`Resolver::platform_of`] asked of the registry: the manifest, its
+    /// media type and (for an image) its platform.
+    fn fetch_platform(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+    ) -> Result<Resolved, Failure> {
+        let m = self.client.manifest(registry, repository, digest, true)?;
+        let mut out = Resolved {
+            digest: digest.to_string(),
+            media_type: m.media_type.clone(),
+            manifests: Vec::new(),
+            detailed: true,
+            host: m.host.clone(),
+            resolved_at: now(),
+            from_cache: false,
+        };
+        if is_index(&m.media_type) {
+            return Ok(out);
+        }
+        let Some(body) = m.body else { return Ok(out) };
         let v: serde_json::Value = serde_json::from_slice(&body)
             .map_err(|_| Failure::Invalid("manifest is not JSON".to_string()))?;
         let Some(config) = v
@@ -333,7 +371,7 @@ impl Resolver {
             .and_then(|c| c.get("digest"))
             .and_then(|d| d.as_str())
         else {
-            return Ok(None);
+            return Ok(out);
         };
         let endpoint = self
             .client
@@ -344,7 +382,10 @@ impl Resolver {
         let blob = self.client.blob(&endpoint, repository, config)?;
         let v: serde_json::Value = serde_json::from_slice(&blob)
             .map_err(|_| Failure::Invalid("image config is not JSON".to_string()))?;
-        Ok(platform_string(&v))
+        if let Some(p) = platform_string(&v) {
+            out.manifests.push((p, digest.to_string()));
+        }
+        Ok(out)
     }
 }
 

@@ -145,20 +145,29 @@ pub fn update(args: UpdateArgs) -> ExitCode {
     {
         eprintln!("warning: cannot write the tag cache: {e}");
     }
-    // First-seen times: into an existing lock file, or a new one with --lock.
-    if lock.is_some() || args.lock {
-        let mut lock = lock.unwrap_or_default();
-        if (record_seen(&mut lock, &outcome.seen) || args.lock)
-            && let Err(e) = lock.write(&lock_path)
-        {
-            return fail(e);
-        }
-    }
     let write_errors = if args.write {
         super::update::write(&outcome)
     } else {
         Vec::new()
     };
+    // First-seen times and what was verified (the pins read; the pins
+    // written, once written): into an existing lock file, or a new one
+    // with --lock.
+    if lock.is_some() || args.lock {
+        let mut lock = lock.unwrap_or_default();
+        let added = record_seen(&mut lock, &outcome.seen);
+        let mut records = outcome.verified_read.clone();
+        if args.write && write_errors.is_empty() {
+            records.extend(outcome.verified_written.iter().cloned());
+        }
+        let verified = !records.is_empty();
+        lock.merge_verified(records);
+        if (added || verified || args.lock)
+            && let Err(e) = lock.write(&lock_path)
+        {
+            return fail(e);
+        }
+    }
     match args.format {
         UpdateFormat::Diff => {
             for f in &outcome.files {
@@ -226,6 +235,21 @@ fn print_problems(outcome: &UpdateOutcome) {
                 }
                 _ => {}
             }
+            for x in &i.findings {
+                eprintln!(
+                    "{}:{}: {}: {}: {}{}",
+                    f.display,
+                    i.line,
+                    i.written,
+                    x.code,
+                    x.message,
+                    if x.fixed {
+                        " (repaired by this update)"
+                    } else {
+                        ""
+                    }
+                );
+            }
         }
     }
 }
@@ -259,6 +283,22 @@ fn print_text(outcome: &UpdateOutcome, written: bool) {
                 "{}:{}: {} ({}): {status}",
                 f.display, i.line, i.written, i.name
             );
+            for x in &i.findings {
+                println!(
+                    "{}:{}: {} ({}): {}: {}{}",
+                    f.display,
+                    i.line,
+                    i.written,
+                    i.name,
+                    x.code,
+                    x.message,
+                    if x.fixed {
+                        " (repaired by this update)"
+                    } else {
+                        ""
+                    }
+                );
+            }
         }
     }
 }
@@ -292,6 +332,11 @@ fn json(outcome: &UpdateOutcome, written: bool) -> String {
                 "status": status,
                 "reason": reason,
                 "notes": i.notes,
+                "findings": i.findings.iter().map(|x| serde_json::json!({
+                    "code": x.code,
+                    "message": x.message,
+                    "fixed": x.fixed,
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();

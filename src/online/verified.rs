@@ -4,16 +4,17 @@
 //! repository builds for is missing), and applying their re-pins.
 
 use super::client::Failure;
-use super::platforms::{self, Wanted};
+use super::platforms::{
+    FileText, Wanted, missing_platform_findings, repository_platforms, site_platforms,
+};
 use super::resolve::{Resolver, Want};
 use super::verify::{Known, Pin, Verdict, Verification, repin_digest, short, verify_all};
-use crate::diagnostic::{Applicability, Diagnostic, Fix, LineIndex};
+use crate::diagnostic::{Applicability, Diagnostic, Fix};
 use crate::engine::{FileReport, FixMode};
-use crate::kind::FileKind;
 use crate::rules::{
     ref006_vanished_digest, ref007_platform_digest, ref008_tag_moved, ref009_missing_platform,
 };
-use crate::site::{ImageSite, SiteKind, StageGraph};
+use crate::site::{ImageSite, SiteKind};
 
 /// What one site asks the registry.
 struct Ask {
@@ -27,6 +28,7 @@ struct Ask {
 /// Add the verified-pin findings to the reports (`sites`: each report's
 /// sites, read from its current text; `known`: what the caller already
 /// asked), then apply their fixes when `mode` applies unsafe ones.
+/// Returns the `refit.lock` records of the pins verified.
 pub fn add_findings(
     reports: &mut [FileReport],
     sites: &[Vec<ImageSite>],
@@ -34,42 +36,41 @@ pub fn add_findings(
     known: &Known,
     enabled: &dyn Fn(&str) -> bool,
     mode: FixMode,
-) {
+) -> Vec<super::lock::Verified> {
     let pins_on = enabled(ref006_vanished_digest::RULE.code)
         || enabled(ref007_platform_digest::RULE.code)
         || enabled(ref008_tag_moved::RULE.code);
     let platforms_on = enabled(ref009_missing_platform::RULE.code);
     if !pins_on && !platforms_on {
-        return;
+        return Vec::new();
     }
+    let files: Vec<FileText> = reports
+        .iter()
+        .map(|r| FileText {
+            kind: r.kind,
+            display: &r.display,
+            text: r.current_text(),
+            path: r.path.as_deref(),
+        })
+        .collect();
     let repository = if platforms_on {
-        repository_platforms(reports)
+        repository_platforms(&files)
     } else {
         Vec::new()
     };
     let mut asks = Vec::new();
-    for (file, (report, file_sites)) in reports.iter().zip(sites).enumerate() {
-        let lines = report.current_text().map(LineIndex::new);
-        // The stage graph gives each `FROM`'s `--platform` as written.
-        let graph: Option<StageGraph> = match (report.current_text(), report.kind) {
-            (Some(text), FileKind::Dockerfile) if platforms_on => {
-                let settings = crate::settings::Settings::default();
-                crate::sources::dockerfile::stage_graph(text, &crate::check::options(&settings))
-            }
-            _ => None,
+    for (file, (f, file_sites)) in files.iter().zip(sites).enumerate() {
+        let wanted_all = if platforms_on {
+            site_platforms(f, file_sites, &repository)
+        } else {
+            vec![Vec::new(); file_sites.len()]
         };
-        for (index, site) in file_sites.iter().enumerate() {
+        for (index, (site, wanted)) in file_sites.iter().zip(wanted_all).enumerate() {
             if site.extra.build_output || site.kind == SiteKind::DaemonMirror {
                 continue;
             }
             let Some(reference) = site.reference() else {
                 continue;
-            };
-            let wanted = if platforms_on && report.kind == FileKind::Dockerfile {
-                let line = lines.as_ref().map_or(0, |l| l.line_of(site.span.start) + 1);
-                platforms::for_site(site, graph.as_ref(), &report.display, line, &repository)
-            } else {
-                Vec::new()
             };
             let pin = Pin::of(reference).filter(|_| pins_on || !wanted.is_empty());
             if pin.is_none() && wanted.is_empty() {
@@ -89,6 +90,12 @@ pub fn add_findings(
         .filter_map(|a| a.pin.clone().map(|p| (p, !a.platforms.is_empty())))
         .collect();
     let verified = verify_all(resolver, known, &pins);
+    let mut records: Vec<super::lock::Verified> = verified
+        .iter()
+        .filter_map(|((pin, _), v)| v.as_ref().ok().map(|v| super::verify::record(pin, v)))
+        .collect();
+    records.sort_by(|a, b| (&a.reference, &a.digest).cmp(&(&b.reference, &b.digest)));
+    records.dedup_by(|a, b| a.reference == b.reference && a.digest == b.digest);
     let unpinned: Vec<Want> = asks
         .iter()
         .filter(|a| a.pin.is_none())
@@ -162,40 +169,7 @@ pub fn add_findings(
         if !enabled(ref009_missing_platform::RULE.code) || offered.is_empty() {
             continue;
         }
-        let check = Verification {
-            verdict: Verdict::Current,
-            platforms: offered.clone(),
-            pinned_index: None,
-            checked: Vec::new(),
-            at: 0,
-        };
-        for w in check.missing(&ask.platforms) {
-            let mut d = ref009_missing_platform::RULE.report(
-                site,
-                format!(
-                    "Image `{}` has no {} manifest (it offers {})",
-                    reference.input().split('@').next().unwrap_or_default(),
-                    w.platform,
-                    offered.join(", ")
-                ),
-            );
-            if w.source.starts_with("`--platform` at") {
-                d.help = Some(format!(
-                    "this stage is built for {} ({}): the build fails with `no match for platform in manifest`, or runs another architecture under emulation",
-                    w.platform, w.source
-                ));
-            } else {
-                // Read outside this Dockerfile: refit does not follow which
-                // build uses which Dockerfile, so it says what it saw, as a
-                // warning, not that this build fails.
-                d.severity = crate::diagnostic::Severity::Warning;
-                d.help = Some(format!(
-                    "the repository builds for {} ({}); if that build uses this Dockerfile, it fails with `no match for platform in manifest` or runs another architecture under emulation",
-                    w.platform, w.source
-                ));
-            }
-            out.push(d);
-        }
+        out.extend(missing_platform_findings(site, &ask.platforms, &offered));
     }
     let unsafe_fixes = matches!(mode, FixMode::On { unsafe_fixes: true });
     for ((report, file_sites), new) in reports.iter_mut().zip(sites).zip(added) {
@@ -210,25 +184,7 @@ pub fn add_findings(
             .diagnostics
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     }
-}
-
-/// The platforms the repository's files other than Dockerfiles build for,
-/// and those of bake files in the current folder.
-fn repository_platforms(reports: &[FileReport]) -> Vec<Wanted> {
-    let mut out = Vec::new();
-    for r in reports {
-        if r.kind == FileKind::Dockerfile {
-            continue;
-        }
-        if let Some(text) = r.current_text() {
-            out.extend(platforms::in_text(&r.display, text));
-        }
-    }
-    let seen: Vec<std::path::PathBuf> = reports.iter().filter_map(|r| r.path.clone()).collect();
-    out.extend(platforms::in_bake_files(std::path::Path::new("."), &seen));
-    out.sort();
-    out.dedup_by(|a, b| a.platform == b.platform);
-    out
+    records
 }
 
 /// The REF006/REF007/REF008 finding for a verified pin, with its re-pin.

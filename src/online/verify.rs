@@ -9,10 +9,10 @@
 //! `pin --update` revalidate tags as they always do. Answers that a digest
 //! is *not* served are never cached (the next run asks again); a single
 //! manifest's platform (its config blob) is asked only when a platform
-//! check needs it, and is not cached.
+//! check needs it, and is cached by digest ([`Resolver::platform_of`]).
 
 use super::client::Failure;
-use super::platforms::{Wanted, serves};
+use super::platforms::Wanted;
 use super::resolve::{Resolved, Resolver, Want, now};
 use crate::reference::Reference;
 use std::collections::HashMap;
@@ -88,19 +88,7 @@ pub struct Verification {
 impl Verification {
     /// The platforms the repository builds for that the image lacks.
     pub fn missing<'a>(&self, wanted: &'a [Wanted]) -> Vec<&'a Wanted> {
-        if self.platforms.is_empty() {
-            return Vec::new();
-        }
-        let mut seen = Vec::new();
-        wanted
-            .iter()
-            .filter(|w| !self.platforms.iter().any(|p| serves(p, &w.platform)))
-            .filter(|w| {
-                let fresh = !seen.contains(&w.platform);
-                seen.push(w.platform.clone());
-                fresh
-            })
-            .collect()
+        super::platforms::missing(&self.platforms, wanted)
     }
 }
 
