@@ -47,6 +47,10 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if crate::kind::is_bake(&lower) {
         return Some(FileKind::Bake);
     }
+    // Helm writes `Chart.lock` by that exact name beside `Chart.yaml`.
+    if name == "Chart.lock" {
+        return Some(FileKind::HelmChart);
+    }
     if lower.ends_with(".tf") && lower.len() > 3 {
         return Some(FileKind::Terraform);
     }
@@ -287,7 +291,7 @@ pub const STDIN_NAMES: &str = "`Dockerfile`, `*.Dockerfile`, `Containerfile`, `c
     (`*.container`, `*.image`, `*.build`, `*.volume`, `*.kube`, `*.pod`), \
     `.circleci/config.yml`, `bitbucket-pipelines.yml`, `azure-pipelines.yml`, \
     `docker-bake.hcl`, `docker-bake.json`, `.drone.yml`, `.woodpecker.yml`, `cloudbuild.yaml`, `.ko.yaml`, `*.tf`, \
-    `Chart.yaml`, `helmfile.yaml`";
+    `Chart.yaml`, `Chart.lock`, `helmfile.yaml`";
 
 /// The first instruction (after comments, parser directives and blank
 /// lines) is `FROM` or `ARG`, as BuildKit requires.
@@ -632,7 +636,7 @@ mod tests {
             "README.md",
             "Dockerfile.md",
             "chart.yaml",
-            "Chart.lock",
+            "chart.lock",
             "notes.txt",
         ] {
             assert_eq!(classify(Path::new(name)), None, "{name}");
@@ -668,6 +672,7 @@ mod tests {
             (".ko.yaml", FileKind::Ko),
             ("infra/main.tf", FileKind::Terraform),
             ("charts/app/Chart.yaml", FileKind::HelmChart),
+            ("charts/app/Chart.lock", FileKind::HelmChart),
             ("helmfile.yaml", FileKind::Helmfile),
             ("deploy/helmfile.d/10-apps.yaml", FileKind::Helmfile),
         ] {

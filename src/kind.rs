@@ -50,7 +50,7 @@ pub enum FileKind {
     Ko,
     /// Terraform `*.tf`.
     Terraform,
-    /// A Helm chart's `Chart.yaml` (its OCI dependencies).
+    /// A Helm chart's `Chart.yaml` or `Chart.lock` (its OCI dependencies).
     HelmChart,
     /// helmfile's `helmfile.yaml` and `helmfile.d/*.yaml`.
     Helmfile,

@@ -68,6 +68,7 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             ".ko.yaml",
             "infra/main.tf",
             "charts/app/Chart.yaml",
+            "charts/app/Chart.lock",
             "helmfile.d/apps.yaml",
         ] {
             assert!(hook(yes), "{id} should match {yes}");

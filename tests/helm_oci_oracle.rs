@@ -15,6 +15,10 @@
 //! dependencies either way) and its Go-templated helmfiles (Renovate
 //! replaces the templates before parsing; refit reads a templated value
 //! as unresolved, or an invalid-YAML file as a template, note N001).
+//! `Chart.lock` is not compared: Renovate's helmv3 manager does not
+//! extract it (it is the manager's lock file, rewritten by `helm
+//! dependency update`; its `oci_*.lock` fixtures serve the artifacts
+//! tests), while refit reads its dependencies as unfixable sites.
 
 mod common;
 use std::path::Path;

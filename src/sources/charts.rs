@@ -14,6 +14,14 @@
 //!   its tag. Repositories of every document of the file count, as
 //!   helmfile merges its documents. Reported, never edited: the
 //!   repository's `url` is shared by every release that names it.
+//! - **`Chart.lock`** (told from `Chart.yaml` by its content: top-level
+//!   `generated` and `digest`, no `apiVersion`): the same
+//!   `dependencies[]` entries, with the exact versions `helm dependency
+//!   update` resolved. Reported, never edited: Helm writes the file, and
+//!   its `digest` (a hash of `Chart.yaml`'s dependencies and the lock's,
+//!   Helm's `HashReq`) makes `helm dependency build` refuse a lock edited
+//!   by hand. That `digest` names no chart's content: it is not a digest
+//!   of any reference.
 //!
 //! A registry whose host has no `.` or `:` (`oci://charts/app`; Helm
 //! takes the first component as the host, Docker's parser as a Docker Hub
@@ -87,7 +95,15 @@ fn text_of<'a>(doc: &'a Document, node: &'a Node, key: &str) -> Option<&'a str> 
     doc.get_scalar(node, key).map(|s| s.value.trim())
 }
 
-/// `Chart.yaml`: the dependencies stored in OCI registries.
+/// Whether a document is a `Chart.lock`, which Helm writes with
+/// `dependencies`, `digest` and `generated` and no `apiVersion`.
+fn is_lock(doc: &Document, root: &Node) -> bool {
+    doc.get(root, "apiVersion").is_none()
+        && doc.get(root, "generated").is_some()
+        && doc.get_scalar(root, "digest").is_some()
+}
+
+/// `Chart.yaml` (or `Chart.lock`): the dependencies stored in OCI registries.
 pub fn extract_chart(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
     let docs = yaml::parse(text)?;
     let mut out = Vec::new();
@@ -96,6 +112,7 @@ pub fn extract_chart(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
         if text_of(doc, root, "apiVersion") == Some("v1") {
             continue;
         }
+        let lock = is_lock(doc, root);
         let Some(deps) = doc.get(root, "dependencies") else {
             continue;
         };
@@ -127,10 +144,18 @@ pub fn extract_chart(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
                 format!("dependencies[{i}].repository"),
             );
             s.extra.version_range = range;
-            s.extra.fix_note = Some(
-                "then run `helm dependency update` so that `Chart.lock` names the new repository"
-                    .to_string(),
-            );
+            if lock {
+                s.extra.kept = Some(
+                    "`Chart.lock` is written by `helm dependency update` (and its `digest` checks it): fix `Chart.yaml` and run it again"
+                        .to_string(),
+                );
+                s.extra.frozen.push(s.span);
+            } else {
+                s.extra.fix_note = Some(
+                    "then run `helm dependency update` so that `Chart.lock` names the new repository"
+                        .to_string(),
+                );
+            }
             out.push(s);
         }
         doc.check_budget()?;
@@ -270,6 +295,31 @@ mod tests {
         assert_eq!(extract_chart(bare).unwrap(), []);
         assert!(host_explicit("localhost/c") && host_explicit("r:5000/c"));
         assert_eq!(extract_chart("").unwrap(), []);
+    }
+
+    #[test]
+    fn chart_lock() {
+        // As `helm dependency update` writes it (bitnami/charts, wordpress).
+        let text = "dependencies:\n- name: memcached\n  repository: oci://registry-1.docker.io/bitnamicharts\n  version: 7.5.2\n- name: common\n  repository: https://charts.example.com\n  version: 2.26.0\ndigest: sha256:9d2ba3a8ff4bd7d8d8ab6fbd9b6e3b2a3c0a5e4f0e6b7c9f0a1b2c3d4e5f6a7b\ngenerated: \"2024-10-18T12:53:31.118934+02:00\"\n";
+        let sites = extract_chart(text).unwrap();
+        assert_eq!(
+            site_texts(&sites),
+            [(
+                "dependencies[0].repository".to_string(),
+                "registry-1.docker.io/bitnamicharts/memcached:7.5.2".to_string()
+            )]
+        );
+        let s = &sites[0];
+        assert_eq!(
+            &text[s.span.start..s.span.end],
+            "oci://registry-1.docker.io/bitnamicharts"
+        );
+        // Never edited: Helm writes the file and checks its digest.
+        assert!(s.extra.kept.is_some() && s.extra.frozen == [s.span]);
+        assert!(s.extra.fix_note.is_none());
+        // A Chart.yaml is not a lock, whatever its keys.
+        let chart = "apiVersion: v2\nname: x\nversion: 0.1.0\ndigest: a\ngenerated: b\ndependencies:\n  - name: a\n    version: 1.0.0\n    repository: oci://r.example.com/c\n";
+        assert!(extract_chart(chart).unwrap()[0].extra.kept.is_none());
     }
 
     #[test]
