@@ -26,7 +26,7 @@ pub fn extract_with(
         object(doc, text, root, "", &mut out, 0);
         doc.check_budget()?;
     }
-    super::flux::extract(&docs, flux, &mut out);
+    super::flux::extract(text, &docs, flux, &mut out);
     dedupe(&mut out);
     Ok(out)
 }
