@@ -305,7 +305,13 @@ fn extract_sites(
         FileKind::Ko => sources::ko::extract(text),
         FileKind::Terraform => sources::terraform::extract(text),
         FileKind::HelmChart => sources::charts::extract_chart(text),
-        FileKind::Helmfile => sources::charts::extract_helmfile(text),
+        // A helmfile with Go templates: read with its actions blanked, N001.
+        FileKind::Helmfile => match sources::charts::read_helmfile(text) {
+            Ok((sites, Some(why))) => {
+                return Ok((sites, vec![crate::diagnostic::file_note("N001", why)]));
+            }
+            other => other.map(|(sites, _)| sites),
+        },
         // Manifests are read above.
         FileKind::Kubernetes => Ok(Vec::new()),
     };

@@ -57,6 +57,19 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if let Some(section) = crate::kind::quadlet_section(&lower) {
         return is_quadlet_file(path, section).then_some(FileKind::Quadlet);
     }
+    // helmfile renders `helmfile.yaml.gotmpl` (and `helmfile.d/*.yaml.gotmpl`)
+    // as a Go template before reading it.
+    if let Some(inner) = lower.strip_suffix(".gotmpl")
+        && (inner.ends_with(".yaml") || inner.ends_with(".yml"))
+        && (inner == "helmfile.yaml"
+            || inner == "helmfile.yml"
+            || path
+                .parent()
+                .and_then(Path::file_name)
+                .is_some_and(|p| p == "helmfile.d"))
+    {
+        return Some(FileKind::Helmfile);
+    }
     let stem = lower
         .strip_suffix(".yaml")
         .or_else(|| lower.strip_suffix(".yml"))?;
@@ -291,7 +304,7 @@ pub const STDIN_NAMES: &str = "`Dockerfile`, `*.Dockerfile`, `Containerfile`, `c
     (`*.container`, `*.image`, `*.build`, `*.volume`, `*.kube`, `*.pod`), \
     `.circleci/config.yml`, `bitbucket-pipelines.yml`, `azure-pipelines.yml`, \
     `docker-bake.hcl`, `docker-bake.json`, `.drone.yml`, `.woodpecker.yml`, `cloudbuild.yaml`, `.ko.yaml`, `*.tf`, \
-    `Chart.yaml`, `Chart.lock`, `helmfile.yaml`";
+    `Chart.yaml`, `Chart.lock`, `helmfile.yaml`, `helmfile.yaml.gotmpl`";
 
 /// The first instruction (after comments, parser directives and blank
 /// lines) is `FROM` or `ARG`, as BuildKit requires.
@@ -638,6 +651,8 @@ mod tests {
             "chart.yaml",
             "chart.lock",
             "notes.txt",
+            "values.yaml.gotmpl",
+            "helmfile.yaml.tmpl",
         ] {
             assert_eq!(classify(Path::new(name)), None, "{name}");
         }
@@ -675,6 +690,8 @@ mod tests {
             ("charts/app/Chart.lock", FileKind::HelmChart),
             ("helmfile.yaml", FileKind::Helmfile),
             ("deploy/helmfile.d/10-apps.yaml", FileKind::Helmfile),
+            ("helmfile.yaml.gotmpl", FileKind::Helmfile),
+            ("deploy/helmfile.d/10-apps.yaml.gotmpl", FileKind::Helmfile),
         ] {
             assert_eq!(classify(Path::new(name)), Some(kind), "{name}");
         }

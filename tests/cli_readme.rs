@@ -70,6 +70,8 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             "charts/app/Chart.yaml",
             "charts/app/Chart.lock",
             "helmfile.d/apps.yaml",
+            "helmfile.yaml.gotmpl",
+            "helmfile.d/apps.yaml.gotmpl",
         ] {
             assert!(hook(yes), "{id} should match {yes}");
             assert!(refit::discover::classify(Path::new(yes)).is_some(), "{yes}");
