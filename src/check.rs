@@ -303,7 +303,10 @@ fn extract_sites(
         FileKind::Woodpecker => sources::pipelines::extract_woodpecker(text),
         FileKind::CloudBuild => sources::pipelines::extract_cloudbuild(text),
         FileKind::Ko => sources::ko::extract(text),
-        FileKind::Terraform => sources::terraform::extract(text),
+        FileKind::Terraform => sources::terraform::extract_with(
+            text,
+            input.terraform_module.as_deref().map(|m| &m[..]),
+        ),
         FileKind::HelmChart => sources::charts::extract_chart(text),
         // A helmfile with Go templates: read with its actions blanked, N001.
         FileKind::Helmfile => match sources::charts::read_helmfile(text) {
@@ -479,6 +482,12 @@ pub fn check_with(
             if let Some(path) = &site.path {
                 for d in &mut diagnostics[before..] {
                     d.message = format!("{} (`{path}`)", d.message);
+                }
+            }
+            // A value used in places refit cannot vouch for.
+            if let Some(why) = &site.extra.fix_unsafe {
+                for d in &mut diagnostics[before..] {
+                    unsafe_because(d, || why.clone());
                 }
             }
             // What a fix here leaves for the user to do (Chart.lock).

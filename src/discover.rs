@@ -51,7 +51,10 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if name == "Chart.lock" {
         return Some(FileKind::HelmChart);
     }
-    if lower.ends_with(".tf") && lower.len() > 3 {
+    // Terraform's JSON syntax (`main.tf.json`) holds the same blocks.
+    if (lower.ends_with(".tf") && lower.len() > 3)
+        || (lower.ends_with(".tf.json") && lower.len() > 8)
+    {
         return Some(FileKind::Terraform);
     }
     if let Some(section) = crate::kind::quadlet_section(&lower) {
@@ -303,7 +306,7 @@ pub const STDIN_NAMES: &str = "`Dockerfile`, `*.Dockerfile`, `Containerfile`, `c
     `buildkitd.toml`, `hosts.toml`, `registries.conf`, `devcontainer.json`, Quadlet units \
     (`*.container`, `*.image`, `*.build`, `*.volume`, `*.kube`, `*.pod`), \
     `.circleci/config.yml`, `bitbucket-pipelines.yml`, `azure-pipelines.yml`, \
-    `docker-bake.hcl`, `docker-bake.json`, `.drone.yml`, `.woodpecker.yml`, `cloudbuild.yaml`, `.ko.yaml`, `*.tf`, \
+    `docker-bake.hcl`, `docker-bake.json`, `.drone.yml`, `.woodpecker.yml`, `cloudbuild.yaml`, `.ko.yaml`, `*.tf`, `*.tf.json`, \
     `Chart.yaml`, `Chart.lock`, `helmfile.yaml`, `helmfile.yaml.gotmpl`";
 
 /// The first instruction (after comments, parser directives and blank
@@ -686,6 +689,7 @@ mod tests {
             ("deploy/cloudbuild-prod.yml", FileKind::CloudBuild),
             (".ko.yaml", FileKind::Ko),
             ("infra/main.tf", FileKind::Terraform),
+            ("infra/main.tf.json", FileKind::Terraform),
             ("charts/app/Chart.yaml", FileKind::HelmChart),
             ("charts/app/Chart.lock", FileKind::HelmChart),
             ("helmfile.yaml", FileKind::Helmfile),

@@ -67,6 +67,7 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             "cloudbuild.yaml",
             ".ko.yaml",
             "infra/main.tf",
+            "infra/cdk.tf.json",
             "charts/app/Chart.yaml",
             "charts/app/Chart.lock",
             "helmfile.d/apps.yaml",

@@ -41,7 +41,7 @@ fn options() -> ParseOptions {
 
 /// The top-level object of a `devcontainer.json`, or `None` for an empty
 /// file. The BOM's length is returned to shift ranges by.
-fn parse(text: &str) -> Result<Option<(Object<'_>, usize)>, SyntaxError> {
+pub(super) fn parse(text: &str) -> Result<Option<(Object<'_>, usize)>, SyntaxError> {
     let (body, offset) = match text.strip_prefix(BOM) {
         Some(rest) => (rest, BOM.len()),
         None => (text, 0),
@@ -66,7 +66,7 @@ fn parse(text: &str) -> Result<Option<(Object<'_>, usize)>, SyntaxError> {
     }
 }
 
-fn name_of<'a>(name: &'a ObjectPropName<'a>) -> &'a str {
+pub(super) fn name_of<'a>(name: &'a ObjectPropName<'a>) -> &'a str {
     match name {
         ObjectPropName::String(s) => &s.value,
         ObjectPropName::Word(w) => w.value,
@@ -75,7 +75,7 @@ fn name_of<'a>(name: &'a ObjectPropName<'a>) -> &'a str {
 
 /// The value of a key; the last one when it is written twice, as JSON
 /// readers take it.
-fn get<'o, 'a>(object: &'o Object<'a>, key: &str) -> Option<&'o Value<'a>> {
+pub(super) fn get<'o, 'a>(object: &'o Object<'a>, key: &str) -> Option<&'o Value<'a>> {
     object
         .properties
         .iter()
@@ -87,7 +87,7 @@ fn get<'o, 'a>(object: &'o Object<'a>, key: &str) -> Option<&'o Value<'a>> {
 /// A site for a JSON string: the span inside its quotes. When the text
 /// written there is not its value (an escape: `\/`, `\u002f`), the value
 /// is reported but never edited.
-fn string_site(
+pub(super) fn string_site(
     text: &str,
     offset: usize,
     lit: &StringLit<'_>,

@@ -56,6 +56,38 @@ fn read(root: &Path, path: &Path) -> Option<String> {
     crate::bounded::read_inside(root, path).ok()
 }
 
+/// The most files of a Terraform module (a folder) read beside one.
+const MAX_MODULE_FILES: usize = 256;
+
+/// The texts of the other `.tf` and `.tf.json` files in a Terraform
+/// file's folder, read only when the file declares a variable with a
+/// default (its uses may be there); `None` when one cannot be read or
+/// there are too many.
+fn terraform_module(root: &Path, dir: &Path, file: &Path) -> Option<Vec<String>> {
+    let own = read(root, file)?;
+    if !own.contains("variable") || !own.contains("default") {
+        return Some(Vec::new());
+    }
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p != file)
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_ascii_lowercase)
+                .is_some_and(|n| n.ends_with(".tf") || n.ends_with(".tf.json"))
+        })
+        .take(MAX_MODULE_FILES + 1)
+        .collect();
+    if paths.len() > MAX_MODULE_FILES {
+        return None;
+    }
+    paths.sort();
+    paths.iter().map(|p| read(root, p)).collect()
+}
+
 /// What a file's (lower-case) name makes it to the context scan.
 #[derive(Debug, Clone, Copy, Default)]
 struct Role {
@@ -795,6 +827,9 @@ impl Workspace {
             }
             FileKind::ContainerdHosts => {
                 s.hosts_namespace = crate::kind::certs_d_namespace(path);
+            }
+            FileKind::Terraform => {
+                s.terraform_module = terraform_module(&root, dir, &file).map(Arc::new);
             }
             _ => {}
         }
