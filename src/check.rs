@@ -293,7 +293,10 @@ fn extract_sites(
             sources::daemon::extract_containerd_hosts(text, input.hosts_namespace.as_deref())
         }
         FileKind::RegistriesConf => sources::daemon::extract_registries_conf(text),
-        FileKind::Quadlet => Ok(sources::quadlet::extract(text)),
+        FileKind::Quadlet => Ok(sources::quadlet::extract_with(
+            text,
+            input.quadlet_override.as_deref(),
+        )),
         FileKind::Devcontainer => sources::devcontainer::extract(text),
         FileKind::Circleci => sources::other_ci::extract_circleci(text),
         FileKind::BitbucketPipelines => sources::other_ci::extract_bitbucket(text),

@@ -60,6 +60,12 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if let Some(section) = crate::kind::quadlet_section(&lower) {
         return is_quadlet_file(path, section).then_some(FileKind::Quadlet);
     }
+    // A Quadlet drop-in: its folder names the unit type.
+    if let Some(section) = crate::kind::quadlet_dropin_section(path)
+        && is_quadlet_file(path, section)
+    {
+        return Some(FileKind::Quadlet);
+    }
     // helmfile renders `helmfile.yaml.gotmpl` (and `helmfile.d/*.yaml.gotmpl`)
     // as a Go template before reading it.
     if let Some(inner) = lower.strip_suffix(".gotmpl")

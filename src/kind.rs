@@ -146,6 +146,22 @@ pub fn certs_d_namespace(path: &Path) -> Option<String> {
 /// The section a Podman Quadlet unit of this (lower-case) file name must
 /// have (`app.container` → `Container`): the extension alone does not say
 /// Quadlet (`logo.image`, `release.build`), the section does.
+/// The section of a Quadlet drop-in (`web.container.d/10-image.conf`,
+/// `container.d/all.conf`): its folder's unit type's, like the unit's.
+pub fn quadlet_dropin_section(path: &Path) -> Option<&'static str> {
+    let name = path.file_name()?.to_str()?;
+    if !name.to_ascii_lowercase().ends_with(".conf") {
+        return None;
+    }
+    let folder = path.parent()?.file_name()?.to_str()?.to_ascii_lowercase();
+    let unit = folder.strip_suffix(".d")?;
+    // `container.d` (every unit of the type) or `web.container.d`.
+    match quadlet_section(unit) {
+        Some(s) => Some(s),
+        None => quadlet_section(&format!("x.{unit}")),
+    }
+}
+
 pub fn quadlet_section(lower_name: &str) -> Option<&'static str> {
     let (stem, ext) = lower_name.rsplit_once('.')?;
     if stem.is_empty() {

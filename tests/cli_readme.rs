@@ -86,9 +86,14 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             "data.volume",
             "site.kube",
             "web.pod",
+            "web.container.d/10-image.conf",
+            "container.d/all.conf",
         ] {
             assert!(hook(yes), "{id} should match {yes}");
-            assert!(refit::kind::quadlet_section(yes.rsplit('/').next().unwrap()).is_some());
+            assert!(
+                refit::kind::quadlet_section(yes.rsplit('/').next().unwrap()).is_some()
+                    || refit::kind::quadlet_dropin_section(Path::new(yes)).is_some()
+            );
         }
         for no in [
             "docs/dockerfile-tips.md",

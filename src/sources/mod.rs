@@ -80,6 +80,9 @@ pub struct SourceOptions {
     /// file's folder (its module), where its variables may be used as
     /// images; `None`: not read.
     pub terraform_module: Option<std::sync::Arc<Vec<String>>>,
+    /// The drop-in (`web.container.d/10-image.conf`, as shown) whose
+    /// `Image=` replaces a Quadlet unit's own.
+    pub quadlet_override: Option<String>,
 }
 
 /// Parse a `.env` file: `NAME=value` lines, `#` comments, `export`, quotes.

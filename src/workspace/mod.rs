@@ -88,6 +88,32 @@ fn terraform_module(root: &Path, dir: &Path, file: &Path) -> Option<Vec<String>>
     paths.iter().map(|p| read(root, p)).collect()
 }
 
+/// The drop-in whose `Image=` replaces a Quadlet unit's (shown relative to
+/// the unit's folder): of the `.conf` files in the unit's drop-in folders,
+/// the last by name that sets it, as systemd applies them in name order
+/// (a name in a nearer folder hides the same name farther away).
+fn quadlet_override(root: &Path, dir: &Path, file: &Path) -> Option<String> {
+    let name = file.file_name()?.to_str()?;
+    let section = crate::kind::quadlet_section(&name.to_ascii_lowercase())?;
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for folder in crate::sources::quadlet::dropin_dirs(name) {
+        let Ok(entries) = std::fs::read_dir(dir.join(&folder)) else {
+            continue;
+        };
+        for entry in entries.flatten().take(MAX_MODULE_FILES) {
+            let conf = entry.file_name().to_string_lossy().to_string();
+            if !conf.ends_with(".conf") || seen.contains_key(&conf) {
+                continue;
+            }
+            let shown = format!("{folder}/{conf}");
+            let sets = read(root, &entry.path())
+                .is_some_and(|t| crate::sources::quadlet::sets_image(&t, section));
+            seen.insert(conf, if sets { shown } else { String::new() });
+        }
+    }
+    seen.into_values().rev().find(|v| !v.is_empty())
+}
+
 /// What a file's (lower-case) name makes it to the context scan.
 #[derive(Debug, Clone, Copy, Default)]
 struct Role {
@@ -830,6 +856,9 @@ impl Workspace {
             }
             FileKind::Terraform => {
                 s.terraform_module = terraform_module(&root, dir, &file).map(Arc::new);
+            }
+            FileKind::Quadlet => {
+                s.quadlet_override = quadlet_override(&root, dir, &file);
             }
             _ => {}
         }
