@@ -41,7 +41,7 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if let Some(kind) = classify_daemon(path, &lower) {
         return Some(kind);
     }
-    if crate::kind::is_devcontainer(path) {
+    if crate::kind::is_devcontainer(path) || crate::kind::is_devcontainer_lock(path) {
         return Some(FileKind::Devcontainer);
     }
     if crate::kind::is_bake(&lower) {
@@ -309,7 +309,7 @@ pub fn stdin_kind(name: &Path, text: &str) -> Option<FileKind> {
 pub const STDIN_NAMES: &str = "`Dockerfile`, `*.Dockerfile`, `Containerfile`, `compose.yaml`, \
     `docker-compose*.yml`, `values.yaml` (Helm), any other `*.yaml` (Kubernetes), \
     `.gitlab-ci.yml`, `.github/workflows/*.yml`, `kustomization.yaml`, `daemon.json`, \
-    `buildkitd.toml`, `hosts.toml`, `registries.conf`, `devcontainer.json`, Quadlet units \
+    `buildkitd.toml`, `hosts.toml`, `registries.conf`, `devcontainer.json`, `devcontainer-lock.json`, Quadlet units \
     (`*.container`, `*.image`, `*.build`, `*.volume`, `*.kube`, `*.pod`), \
     `.circleci/config.yml`, `bitbucket-pipelines.yml`, `azure-pipelines.yml`, \
     `docker-bake.hcl`, `docker-bake.json`, `.drone.yml`, `.woodpecker.yml`, `cloudbuild.yaml`, `.ko.yaml`, `*.tf`, `*.tf.json`, \
@@ -720,6 +720,15 @@ mod tests {
             (".devcontainer/devcontainer.json", FileKind::Devcontainer),
             (".devcontainer/py/devcontainer.json", FileKind::Devcontainer),
             ("app/.devcontainer.json", FileKind::Devcontainer),
+            (
+                ".devcontainer/devcontainer-lock.json",
+                FileKind::Devcontainer,
+            ),
+            (
+                ".devcontainer/py/devcontainer-lock.json",
+                FileKind::Devcontainer,
+            ),
+            ("app/.devcontainer-lock.json", FileKind::Devcontainer),
         ] {
             assert_eq!(classify(Path::new(name)), Some(kind), "{name}");
         }
@@ -730,7 +739,8 @@ mod tests {
             "package.json",
             "devcontainer.json",
             ".devcontainer/a/b/devcontainer.json",
-            ".devcontainer/devcontainer-lock.json",
+            "devcontainer-lock.json",
+            ".devcontainer/a/b/devcontainer-lock.json",
         ] {
             assert_eq!(classify(Path::new(name)), None, "{name}");
         }

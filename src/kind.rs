@@ -29,7 +29,8 @@ pub enum FileKind {
     RegistriesConf,
     /// A Podman Quadlet unit (`*.container`, `*.image`, `*.build`, …).
     Quadlet,
-    /// Dev container `devcontainer.json` (JSON with comments).
+    /// Dev container `devcontainer.json` (JSON with comments), and its
+    /// lock file `devcontainer-lock.json`.
     Devcontainer,
     /// CircleCI `.circleci/config.yml`.
     Circleci,
@@ -130,6 +131,21 @@ pub fn is_devcontainer(path: &Path) -> bool {
     };
     let parent = path.parent();
     lower == "devcontainer.json" && (folder(parent) || folder(parent.and_then(Path::parent)))
+}
+
+/// A Dev Container lock file, where the Dev Container CLI writes it beside
+/// its configuration: `devcontainer-lock.json` beside a
+/// `devcontainer.json` (in `.devcontainer/` or a folder of it), and
+/// `.devcontainer-lock.json` beside a `.devcontainer.json`.
+pub fn is_devcontainer_lock(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    match name.to_ascii_lowercase().as_str() {
+        ".devcontainer-lock.json" => true,
+        "devcontainer-lock.json" => is_devcontainer(&path.with_file_name("devcontainer.json")),
+        _ => false,
+    }
 }
 
 /// The `<namespace>` of a `certs.d/<namespace>/hosts.toml`: the registry

@@ -56,6 +56,8 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             ".devcontainer/devcontainer.json",
             ".devcontainer/python/devcontainer.json",
             "app/.devcontainer.json",
+            ".devcontainer/devcontainer-lock.json",
+            "app/.devcontainer-lock.json",
             ".circleci/config.yml",
             "bitbucket-pipelines.yml",
             "azure-pipelines.yml",
@@ -106,7 +108,6 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             "chart/templates/deployment.yaml",
             "devcontainer.json",
             ".devcontainer/a/b/devcontainer.json",
-            ".devcontainer/devcontainer-lock.json",
             "my-docker-bake.hcl",
             "docker-bake.hcl.bak",
         ] {
