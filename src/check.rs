@@ -569,17 +569,24 @@ pub fn check_with(
             });
         }
     }
-    let unused = crate::suppress::apply(
-        text,
-        kind == FileKind::Dockerfile,
-        &mut diagnostics,
-        |code| {
-            RULES
-                .iter()
-                .any(|r| r.code.starts_with(code) && settings.enabled(r.code))
-        },
-        &crate::rules::sup001_unused_suppression::RULE,
-    );
+    let enabled = |code: &str| {
+        RULES
+            .iter()
+            .any(|r| r.code.starts_with(code) && settings.enabled(r.code))
+    };
+    let sup001 = &crate::rules::sup001_unused_suppression::RULE;
+    let unused = if kind == FileKind::Devcontainer {
+        // JSON with comments: `// refit: ignore[…]`, `/* … */`.
+        crate::suppress::apply_jsonc(text, &mut diagnostics, enabled, sup001)
+    } else {
+        crate::suppress::apply(
+            text,
+            kind == FileKind::Dockerfile,
+            &mut diagnostics,
+            enabled,
+            sup001,
+        )
+    };
     if settings.enabled(crate::rules::sup001_unused_suppression::RULE.code) {
         diagnostics.extend(unused);
     }

@@ -145,6 +145,58 @@ fn oci_feature(key: &str) -> bool {
     host.contains('.') || host.contains(':') || host == "localhost"
 }
 
+/// A comment of a JSONC text: the span of the whole comment (markers
+/// included), its text without the markers, and whether it is a block
+/// (`/* … */`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub span: Span,
+    pub body: String,
+    pub block: bool,
+}
+
+/// The comments of a JSON-with-comments text, as its parser finds them
+/// (`//` inside a string is none); none when the text does not parse.
+pub fn comments(text: &str) -> Vec<Comment> {
+    let (body, offset) = match text.strip_prefix(BOM) {
+        Some(rest) => (rest, BOM.len()),
+        None => (text, 0),
+    };
+    let collect = CollectOptions {
+        comments: jsonc_parser::CommentCollectionStrategy::Separate,
+        tokens: false,
+    };
+    let Ok(parsed) = jsonc_parser::parse_to_ast(body, &collect, &options()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Comment> = Vec::new();
+    for list in parsed.comments.iter().flat_map(|m| m.values()) {
+        for c in list.iter() {
+            let (range, block) = match c {
+                jsonc_parser::ast::Comment::Line(l) => (l.range, false),
+                jsonc_parser::ast::Comment::Block(b) => (b.range, true),
+            };
+            let span = Span::new(range.start + offset, range.end + offset);
+            let written = text.get(span.start..span.end).unwrap_or("");
+            let inner = written.get(2..).unwrap_or("");
+            let inner = if block {
+                inner.strip_suffix("*/").unwrap_or(inner)
+            } else {
+                inner
+            };
+            out.push(Comment {
+                span,
+                body: inner.to_string(),
+                block,
+            });
+        }
+    }
+    // A comment may be listed under the tokens on both its sides.
+    out.sort_by_key(|c| c.span);
+    out.dedup_by_key(|c| c.span);
+    out
+}
+
 /// Whether a parsed file is a `devcontainer-lock.json`: only `features`,
 /// whose entries say what they `resolved` to.
 fn is_lock(root: &Object<'_>) -> bool {
@@ -310,6 +362,19 @@ mod tests {
         assert_eq!(s[1].0, SiteKind::DevcontainerFeature);
         assert_eq!(s[1].1, "ghcr.io/devcontainers/features/node:1");
         assert!(s[2].1.starts_with("ghcr.io/x/y@sha256:"));
+    }
+
+    #[test]
+    fn jsonc_comments() {
+        let text = "\u{feff}{\n  // one\n  \"image\": \"https://x//y\", /* two\n lines */\n  \"a\": 1 // three\n}\n";
+        let c = comments(text);
+        let bodies: Vec<(&str, bool)> = c.iter().map(|c| (c.body.as_str(), c.block)).collect();
+        assert_eq!(
+            bodies,
+            [(" one", false), (" two\n lines ", true), (" three", false)]
+        );
+        assert_eq!(&text[c[0].span.start..c[0].span.end], "// one");
+        assert!(comments("{ // x").is_empty());
     }
 
     #[test]
