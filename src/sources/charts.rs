@@ -452,6 +452,15 @@ mod tests {
                 .unwrap();
         assert_eq!(open.0.len(), 1);
         assert!(blank_actions("a: {{ x }} é\n").is_some_and(|(b, _)| b == "a: xxxxxxx é\n"));
+        // Linear in the text: many actions, many lines, and one left open.
+        let many = format!(
+            "releases:\n{}{{{{",
+            "  - chart: {{ .Values.c }}\n    version: 1.0.0\n".repeat(20_000)
+        );
+        let (blanked, actions) = blank_actions(&many).unwrap();
+        assert_eq!((blanked.len(), actions.len()), (many.len(), 20_001));
+        let wide = "{{ a }}".repeat(100_000);
+        assert_eq!(blank_actions(&wide).map(|(_, a)| a.len()), Some(100_000));
     }
 
     #[test]

@@ -18,7 +18,11 @@
 //!   `{registry, repository, tag, digest}` maps, `global.imageRegistry`),
 //!   as a values file with no chart beside it (refit reads no chart a
 //!   release installs), so a registry prefix is unsure and no `digest:` is
-//!   added. `spec.valuesFrom` names ConfigMaps and Secrets: not read.
+//!   added; and as a sub-chart's values (`Extra::subchart`): the chart's
+//!   own defaults may add the registry or tag a value leaves out, so
+//!   REG001 and TAG001 keep quiet about what is left out, while an
+//!   explicit registry is judged (a moved one fixed in place).
+//!   `spec.valuesFrom` names ConfigMaps and Secrets: not read.
 //! - **`Kustomization`** (`kustomize.toolkit.fluxcd.io`) `spec.images`:
 //!   entries read as a kustomization's `images:` (`newName`, `newTag`,
 //!   `digest`), the images Flux's kustomize build deploys.
@@ -213,12 +217,16 @@ fn release_values(text: &str, doc: &Document, obj: &Node, out: &mut Vec<ImageSit
     let Some(values) = at(doc, obj, &["spec", "values"]) else {
         return;
     };
+    let chart = text_of(doc, obj, &["spec", "chart", "spec", "chart"])
+        .or_else(|| text_of(doc, obj, &["spec", "chartRef", "name"]))
+        .unwrap_or("the release's chart");
     let mut found = Vec::new();
     super::helm::values_in(
         text,
         doc,
         values,
         "spec.values",
+        chart,
         "the chart the HelmRelease installs was not read to tell how this value is used",
         &mut found,
     );
@@ -458,6 +466,7 @@ mod tests {
         // unsure, a digest key is not added, and both say why.
         for s in &sites {
             assert!(s.kind == crate::site::SiteKind::HelmValue);
+            assert_eq!(s.extra.subchart.as_deref(), Some("app-template"));
             match &s.extra.prefixing {
                 crate::site::Prefixing::Unsure(why) => {
                     assert!(why.contains("HelmRelease"), "{why}")

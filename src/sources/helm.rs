@@ -52,13 +52,17 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
 /// Images in Helm values written inside another file (a Flux
 /// `HelmRelease`'s `spec.values`), read as a values file with no chart
 /// beside it: what a fix may do there is what it may do in such a file
-/// (a registry prefix is unsure, a digest key is never added). `prefix`:
-/// the path of `values` in the object, put before each site's path.
+/// (a registry prefix is unsure, a digest key is never added). The chart
+/// (`chart`, its name) renders them with its own defaults, which refit did
+/// not read, as a sub-chart renders the values under its key: a registry
+/// or tag left out may come from there (`Extra::subchart`). `prefix`: the
+/// path of `values` in the object, put before each site's path.
 pub fn values_in(
     text: &str,
     doc: &Document,
     values: &Node,
     prefix: &str,
+    chart: &str,
     why_no_chart: &str,
     out: &mut Vec<ImageSite>,
 ) {
@@ -96,6 +100,7 @@ pub fn values_in(
         if let Some(Err(why)) = &mut site.extra.digest_insert {
             *why = why_no_chart.to_string();
         }
+        site.extra.subchart = Some(chart.to_string());
         out.push(site);
     }
 }
