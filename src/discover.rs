@@ -301,6 +301,12 @@ pub fn stdin_kind(name: &Path, text: &str) -> Option<FileKind> {
     if let Some(section) = crate::kind::quadlet_section(&lower) {
         return crate::sources::quadlet::has_section(text, section).then_some(FileKind::Quadlet);
     }
+    // A Quadlet drop-in (`web.container.d/10-image.conf`), by its text.
+    if let Some(section) = crate::kind::quadlet_dropin_section(name)
+        && crate::sources::quadlet::has_section(text, section)
+    {
+        return Some(FileKind::Quadlet);
+    }
     let guessed = kind == FileKind::Dockerfile && classify(name).is_none();
     (!guessed || looks_like_dockerfile(text)).then_some(kind)
 }
@@ -753,8 +759,21 @@ mod tests {
             ("logo.image", "\u{89}PNG", false),
             ("release.build", "[Container]\nImage=x\n", false),
             ("notes.pod", "a pod of whales\n", false),
+            (
+                "web.container.d/10-image.conf",
+                "[Container]\nImage=x:1\n",
+                true,
+            ),
+            (
+                "container.d/all.conf",
+                "[Container]\nEnvironment=A=1\n",
+                true,
+            ),
+            ("web.container.d/notes.conf", "# no section\n", false),
+            ("nginx/conf.d/site.conf", "[Container]\n", false),
         ] {
             let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, text).unwrap();
             let want = quadlet.then_some(FileKind::Quadlet);
             assert_eq!(classify(&path), want, "{name}");

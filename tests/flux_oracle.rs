@@ -17,6 +17,11 @@
 //! keeps the `HelmRepository` and its `HelmRelease` in two files (as
 //! Renovate's "multiple files" test): refit matches them through the
 //! workspace's facts.
+//!
+//! A `HelmRelease`'s inline `spec.values` are read by refit as Helm values;
+//! Renovate's flux manager does not extract images from them, and none of
+//! its fixtures' values name an image, so they add no case here
+//! (`src/sources/flux.rs` tests them).
 
 mod common;
 use std::path::Path;
