@@ -1,8 +1,8 @@
 //! Helm chart values: image references in the shapes charts use.
 
 use super::SourceOptions;
+use super::common::scalar_site;
 use super::common::{Builder, dedupe, site};
-use super::kubernetes::scalar_site;
 use super::yaml::{self, Document, Node, Scalar, Style};
 use crate::site::{ImageSite, Prefixing, SiteKind, Slot, SyntaxError};
 
