@@ -141,4 +141,25 @@ fn drop_ins_decide_the_image_as_podman_does() {
         }
     }
     assert_eq!((agree, units.len()), (3, 3));
+    // A drop-in's `Image=` that a later drop-in of its folder replaces.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("web.container.d");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("10-a.conf"), "[Container]\nImage=nginx:1.26\n").unwrap();
+    std::fs::write(d.join("20-b.conf"), "[Container]\nImage=nginx:1.27\n").unwrap();
+    std::fs::write(d.join("30-env.conf"), "[Container]\nEnvironment=A=1\n").unwrap();
+    let over = |name: &str| {
+        refit::workspace::Workspace::shared()
+            .source_options(
+                &d.join(name),
+                refit::kind::FileKind::Quadlet,
+                refit::check::options(&settings),
+            )
+            .quadlet_override
+    };
+    assert_eq!(
+        over("10-a.conf").as_deref(),
+        Some("web.container.d/20-b.conf")
+    );
+    assert_eq!(over("20-b.conf"), None);
 }

@@ -91,9 +91,29 @@ fn terraform_module(root: &Path, dir: &Path, file: &Path) -> Option<Vec<String>>
 /// The drop-in whose `Image=` replaces a Quadlet unit's (shown relative to
 /// the unit's folder): of the `.conf` files in the unit's drop-in folders,
 /// the last by name that sets it, as systemd applies them in name order
-/// (a name in a nearer folder hides the same name farther away).
+/// (a name in a nearer folder hides the same name farther away). For a
+/// drop-in, a later one of its own folder that sets it (which units a
+/// `container.d/` drop-in reaches, and what their own folders hold, is
+/// each unit's matter).
 fn quadlet_override(root: &Path, dir: &Path, file: &Path) -> Option<String> {
     let name = file.file_name()?.to_str()?;
+    // A drop-in: a later one (by name) in its folder replaces its `Image=`.
+    if let Some(section) = crate::kind::quadlet_dropin_section(file) {
+        let folder = dir.file_name()?.to_str()?.to_string();
+        let mut later: Vec<String> = std::fs::read_dir(dir)
+            .ok()?
+            .flatten()
+            .take(MAX_MODULE_FILES)
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".conf") && n.as_str() > name)
+            .collect();
+        later.sort();
+        return later.into_iter().rev().find_map(|n| {
+            read(root, &dir.join(&n))
+                .filter(|t| crate::sources::quadlet::sets_image(t, section))
+                .map(|_| format!("{folder}/{n}"))
+        });
+    }
     let section = crate::kind::quadlet_section(&name.to_ascii_lowercase())?;
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for folder in crate::sources::quadlet::dropin_dirs(name) {
