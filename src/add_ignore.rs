@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 /// The edits that suppress `diagnostics` in `text`: for a Dockerfile, a
 /// comment line before the flagged line (for a finding on a parser
 /// directive, `ignore-directives` right after them, which covers only the
-/// lines above it); for YAML and TOML, a comment at the end of the line.
+/// lines above it); for YAML and TOML, a comment at the end of the line
+/// (`//` in `devcontainer.json`).
 pub fn edits(kind: FileKind, text: &str, diagnostics: &[Diagnostic]) -> Vec<Edit> {
     let index = LineIndex::new(text);
     let mut by_line: BTreeMap<usize, Vec<&'static str>> = BTreeMap::new();
@@ -48,9 +49,15 @@ pub fn edits(kind: FileKind, text: &str, diagnostics: &[Diagnostic]) -> Vec<Edit
             });
         } else {
             let at = start + content.len();
+            // JSON with comments (`devcontainer.json`) comments with `//`.
+            let mark = if kind == FileKind::Devcontainer {
+                "//"
+            } else {
+                "#"
+            };
             edits.push(Edit {
                 span: Span::new(at, at),
-                content: format!("  # refit: ignore[{list}]"),
+                content: format!("  {mark} refit: ignore[{list}]"),
             });
         }
     }

@@ -293,7 +293,10 @@ fn extract_sites(
             sources::daemon::extract_containerd_hosts(text, input.hosts_namespace.as_deref())
         }
         FileKind::RegistriesConf => sources::daemon::extract_registries_conf(text),
-        FileKind::Quadlet => Ok(sources::quadlet::extract(text)),
+        FileKind::Quadlet => Ok(sources::quadlet::extract_with(
+            text,
+            input.quadlet_override.as_deref(),
+        )),
         FileKind::Devcontainer => sources::devcontainer::extract(text),
         FileKind::Circleci => sources::other_ci::extract_circleci(text),
         FileKind::BitbucketPipelines => sources::other_ci::extract_bitbucket(text),
@@ -303,9 +306,18 @@ fn extract_sites(
         FileKind::Woodpecker => sources::pipelines::extract_woodpecker(text),
         FileKind::CloudBuild => sources::pipelines::extract_cloudbuild(text),
         FileKind::Ko => sources::ko::extract(text),
-        FileKind::Terraform => sources::terraform::extract(text),
+        FileKind::Terraform => sources::terraform::extract_with(
+            text,
+            input.terraform_module.as_deref().map(|m| &m[..]),
+        ),
         FileKind::HelmChart => sources::charts::extract_chart(text),
-        FileKind::Helmfile => sources::charts::extract_helmfile(text),
+        // A helmfile with Go templates: read with its actions blanked, N001.
+        FileKind::Helmfile => match sources::charts::read_helmfile(text) {
+            Ok((sites, Some(why))) => {
+                return Ok((sites, vec![crate::diagnostic::file_note("N001", why)]));
+            }
+            other => other.map(|(sites, _)| sites),
+        },
         // Manifests are read above.
         FileKind::Kubernetes => Ok(Vec::new()),
     };
@@ -475,6 +487,12 @@ pub fn check_with(
                     d.message = format!("{} (`{path}`)", d.message);
                 }
             }
+            // A value used in places refit cannot vouch for.
+            if let Some(why) = &site.extra.fix_unsafe {
+                for d in &mut diagnostics[before..] {
+                    unsafe_because(d, || why.clone());
+                }
+            }
             // What a fix here leaves for the user to do (Chart.lock).
             if let Some(note) = &site.extra.fix_note {
                 for d in diagnostics[before..].iter_mut().filter(|d| d.fix.is_some()) {
@@ -551,17 +569,24 @@ pub fn check_with(
             });
         }
     }
-    let unused = crate::suppress::apply(
-        text,
-        kind == FileKind::Dockerfile,
-        &mut diagnostics,
-        |code| {
-            RULES
-                .iter()
-                .any(|r| r.code.starts_with(code) && settings.enabled(r.code))
-        },
-        &crate::rules::sup001_unused_suppression::RULE,
-    );
+    let enabled = |code: &str| {
+        RULES
+            .iter()
+            .any(|r| r.code.starts_with(code) && settings.enabled(r.code))
+    };
+    let sup001 = &crate::rules::sup001_unused_suppression::RULE;
+    let unused = if kind == FileKind::Devcontainer {
+        // JSON with comments: `// refit: ignore[…]`, `/* … */`.
+        crate::suppress::apply_jsonc(text, &mut diagnostics, enabled, sup001)
+    } else {
+        crate::suppress::apply(
+            text,
+            kind == FileKind::Dockerfile,
+            &mut diagnostics,
+            enabled,
+            sup001,
+        )
+    };
     if settings.enabled(crate::rules::sup001_unused_suppression::RULE.code) {
         diagnostics.extend(unused);
     }

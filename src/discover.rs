@@ -41,17 +41,43 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if let Some(kind) = classify_daemon(path, &lower) {
         return Some(kind);
     }
-    if crate::kind::is_devcontainer(path) {
+    if crate::kind::is_devcontainer(path) || crate::kind::is_devcontainer_lock(path) {
         return Some(FileKind::Devcontainer);
     }
     if crate::kind::is_bake(&lower) {
         return Some(FileKind::Bake);
     }
-    if lower.ends_with(".tf") && lower.len() > 3 {
+    // Helm writes `Chart.lock` by that exact name beside `Chart.yaml`.
+    if name == "Chart.lock" {
+        return Some(FileKind::HelmChart);
+    }
+    // Terraform's JSON syntax (`main.tf.json`) holds the same blocks.
+    if (lower.ends_with(".tf") && lower.len() > 3)
+        || (lower.ends_with(".tf.json") && lower.len() > 8)
+    {
         return Some(FileKind::Terraform);
     }
     if let Some(section) = crate::kind::quadlet_section(&lower) {
         return is_quadlet_file(path, section).then_some(FileKind::Quadlet);
+    }
+    // A Quadlet drop-in: its folder names the unit type.
+    if let Some(section) = crate::kind::quadlet_dropin_section(path)
+        && is_quadlet_file(path, section)
+    {
+        return Some(FileKind::Quadlet);
+    }
+    // helmfile renders `helmfile.yaml.gotmpl` (and `helmfile.d/*.yaml.gotmpl`)
+    // as a Go template before reading it.
+    if let Some(inner) = lower.strip_suffix(".gotmpl")
+        && (inner.ends_with(".yaml") || inner.ends_with(".yml"))
+        && (inner == "helmfile.yaml"
+            || inner == "helmfile.yml"
+            || path
+                .parent()
+                .and_then(Path::file_name)
+                .is_some_and(|p| p == "helmfile.d"))
+    {
+        return Some(FileKind::Helmfile);
     }
     let stem = lower
         .strip_suffix(".yaml")
@@ -275,6 +301,12 @@ pub fn stdin_kind(name: &Path, text: &str) -> Option<FileKind> {
     if let Some(section) = crate::kind::quadlet_section(&lower) {
         return crate::sources::quadlet::has_section(text, section).then_some(FileKind::Quadlet);
     }
+    // A Quadlet drop-in (`web.container.d/10-image.conf`), by its text.
+    if let Some(section) = crate::kind::quadlet_dropin_section(name)
+        && crate::sources::quadlet::has_section(text, section)
+    {
+        return Some(FileKind::Quadlet);
+    }
     let guessed = kind == FileKind::Dockerfile && classify(name).is_none();
     (!guessed || looks_like_dockerfile(text)).then_some(kind)
 }
@@ -283,11 +315,11 @@ pub fn stdin_kind(name: &Path, text: &str) -> Option<FileKind> {
 pub const STDIN_NAMES: &str = "`Dockerfile`, `*.Dockerfile`, `Containerfile`, `compose.yaml`, \
     `docker-compose*.yml`, `values.yaml` (Helm), any other `*.yaml` (Kubernetes), \
     `.gitlab-ci.yml`, `.github/workflows/*.yml`, `kustomization.yaml`, `daemon.json`, \
-    `buildkitd.toml`, `hosts.toml`, `registries.conf`, `devcontainer.json`, Quadlet units \
+    `buildkitd.toml`, `hosts.toml`, `registries.conf`, `devcontainer.json`, `devcontainer-lock.json`, Quadlet units \
     (`*.container`, `*.image`, `*.build`, `*.volume`, `*.kube`, `*.pod`), \
     `.circleci/config.yml`, `bitbucket-pipelines.yml`, `azure-pipelines.yml`, \
-    `docker-bake.hcl`, `docker-bake.json`, `.drone.yml`, `.woodpecker.yml`, `cloudbuild.yaml`, `.ko.yaml`, `*.tf`, \
-    `Chart.yaml`, `helmfile.yaml`";
+    `docker-bake.hcl`, `docker-bake.json`, `.drone.yml`, `.woodpecker.yml`, `cloudbuild.yaml`, `.ko.yaml`, `*.tf`, `*.tf.json`, \
+    `Chart.yaml`, `Chart.lock`, `helmfile.yaml`, `helmfile.yaml.gotmpl`";
 
 /// The first instruction (after comments, parser directives and blank
 /// lines) is `FROM` or `ARG`, as BuildKit requires.
@@ -632,8 +664,10 @@ mod tests {
             "README.md",
             "Dockerfile.md",
             "chart.yaml",
-            "Chart.lock",
+            "chart.lock",
             "notes.txt",
+            "values.yaml.gotmpl",
+            "helmfile.yaml.tmpl",
         ] {
             assert_eq!(classify(Path::new(name)), None, "{name}");
         }
@@ -667,9 +701,13 @@ mod tests {
             ("deploy/cloudbuild-prod.yml", FileKind::CloudBuild),
             (".ko.yaml", FileKind::Ko),
             ("infra/main.tf", FileKind::Terraform),
+            ("infra/main.tf.json", FileKind::Terraform),
             ("charts/app/Chart.yaml", FileKind::HelmChart),
+            ("charts/app/Chart.lock", FileKind::HelmChart),
             ("helmfile.yaml", FileKind::Helmfile),
             ("deploy/helmfile.d/10-apps.yaml", FileKind::Helmfile),
+            ("helmfile.yaml.gotmpl", FileKind::Helmfile),
+            ("deploy/helmfile.d/10-apps.yaml.gotmpl", FileKind::Helmfile),
         ] {
             assert_eq!(classify(Path::new(name)), Some(kind), "{name}");
         }
@@ -688,6 +726,15 @@ mod tests {
             (".devcontainer/devcontainer.json", FileKind::Devcontainer),
             (".devcontainer/py/devcontainer.json", FileKind::Devcontainer),
             ("app/.devcontainer.json", FileKind::Devcontainer),
+            (
+                ".devcontainer/devcontainer-lock.json",
+                FileKind::Devcontainer,
+            ),
+            (
+                ".devcontainer/py/devcontainer-lock.json",
+                FileKind::Devcontainer,
+            ),
+            ("app/.devcontainer-lock.json", FileKind::Devcontainer),
         ] {
             assert_eq!(classify(Path::new(name)), Some(kind), "{name}");
         }
@@ -698,7 +745,8 @@ mod tests {
             "package.json",
             "devcontainer.json",
             ".devcontainer/a/b/devcontainer.json",
-            ".devcontainer/devcontainer-lock.json",
+            "devcontainer-lock.json",
+            ".devcontainer/a/b/devcontainer-lock.json",
         ] {
             assert_eq!(classify(Path::new(name)), None, "{name}");
         }
@@ -711,8 +759,21 @@ mod tests {
             ("logo.image", "\u{89}PNG", false),
             ("release.build", "[Container]\nImage=x\n", false),
             ("notes.pod", "a pod of whales\n", false),
+            (
+                "web.container.d/10-image.conf",
+                "[Container]\nImage=x:1\n",
+                true,
+            ),
+            (
+                "container.d/all.conf",
+                "[Container]\nEnvironment=A=1\n",
+                true,
+            ),
+            ("web.container.d/notes.conf", "# no section\n", false),
+            ("nginx/conf.d/site.conf", "[Container]\n", false),
         ] {
             let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, text).unwrap();
             let want = quadlet.then_some(FileKind::Quadlet);
             assert_eq!(classify(&path), want, "{name}");

@@ -29,7 +29,8 @@ pub enum FileKind {
     RegistriesConf,
     /// A Podman Quadlet unit (`*.container`, `*.image`, `*.build`, …).
     Quadlet,
-    /// Dev container `devcontainer.json` (JSON with comments).
+    /// Dev container `devcontainer.json` (JSON with comments), and its
+    /// lock file `devcontainer-lock.json`.
     Devcontainer,
     /// CircleCI `.circleci/config.yml`.
     Circleci,
@@ -50,7 +51,7 @@ pub enum FileKind {
     Ko,
     /// Terraform `*.tf`.
     Terraform,
-    /// A Helm chart's `Chart.yaml` (its OCI dependencies).
+    /// A Helm chart's `Chart.yaml` or `Chart.lock` (its OCI dependencies).
     HelmChart,
     /// helmfile's `helmfile.yaml` and `helmfile.d/*.yaml`.
     Helmfile,
@@ -132,6 +133,21 @@ pub fn is_devcontainer(path: &Path) -> bool {
     lower == "devcontainer.json" && (folder(parent) || folder(parent.and_then(Path::parent)))
 }
 
+/// A Dev Container lock file, where the Dev Container CLI writes it beside
+/// its configuration: `devcontainer-lock.json` beside a
+/// `devcontainer.json` (in `.devcontainer/` or a folder of it), and
+/// `.devcontainer-lock.json` beside a `.devcontainer.json`.
+pub fn is_devcontainer_lock(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    match name.to_ascii_lowercase().as_str() {
+        ".devcontainer-lock.json" => true,
+        "devcontainer-lock.json" => is_devcontainer(&path.with_file_name("devcontainer.json")),
+        _ => false,
+    }
+}
+
 /// The `<namespace>` of a `certs.d/<namespace>/hosts.toml`: the registry
 /// containerd mirrors with it (`_default` for every registry).
 pub fn certs_d_namespace(path: &Path) -> Option<String> {
@@ -146,6 +162,22 @@ pub fn certs_d_namespace(path: &Path) -> Option<String> {
 /// The section a Podman Quadlet unit of this (lower-case) file name must
 /// have (`app.container` → `Container`): the extension alone does not say
 /// Quadlet (`logo.image`, `release.build`), the section does.
+/// The section of a Quadlet drop-in (`web.container.d/10-image.conf`,
+/// `container.d/all.conf`): its folder's unit type's, like the unit's.
+pub fn quadlet_dropin_section(path: &Path) -> Option<&'static str> {
+    let name = path.file_name()?.to_str()?;
+    if !name.to_ascii_lowercase().ends_with(".conf") {
+        return None;
+    }
+    let folder = path.parent()?.file_name()?.to_str()?.to_ascii_lowercase();
+    let unit = folder.strip_suffix(".d")?;
+    // `container.d` (every unit of the type) or `web.container.d`.
+    match quadlet_section(unit) {
+        Some(s) => Some(s),
+        None => quadlet_section(&format!("x.{unit}")),
+    }
+}
+
 pub fn quadlet_section(lower_name: &str) -> Option<&'static str> {
     let (stem, ext) = lower_name.rsplit_once('.')?;
     if stem.is_empty() {

@@ -856,14 +856,11 @@ impl Run {
                 }
                 return Ok(());
             };
-            let json = matches!(
-                r.kind,
-                crate::kind::FileKind::DaemonJson | crate::kind::FileKind::Devcontainer
-            ) || (r.kind == crate::kind::FileKind::Bake
-                && text.trim_start().starts_with('{'));
+            // `devcontainer.json` takes `//` comments (add_ignore).
+            let json = r.kind == crate::kind::FileKind::DaemonJson
+                || (r.kind == crate::kind::FileKind::Bake && text.trim_start().starts_with('{'));
             if json {
-                // JSON has no `#` comments (and refit reads no `//` ones in
-                // JSONC): say what to write instead.
+                // JSON has no `#` comments: say what to write instead.
                 let mut codes: Vec<&str> = r
                     .diagnostics
                     .iter()
@@ -874,13 +871,8 @@ impl Run {
                 codes.dedup();
                 if !codes.is_empty() {
                     out.errors.push(format!(
-                        "{}: {}, so no suppression can be written in it; add `\"{}\" = [{}]` to `[per-file-ignores]` in refit.toml",
+                        "{}: JSON has no comments, so no suppression can be written in it; add `\"{}\" = [{}]` to `[per-file-ignores]` in refit.toml",
                         r.display,
-                        if r.kind == crate::kind::FileKind::Devcontainer {
-                            "refit reads no comments in JSON with comments"
-                        } else {
-                            "JSON has no comments"
-                        },
                         r.display,
                         codes
                             .iter()

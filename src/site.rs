@@ -346,6 +346,10 @@ pub struct Extra {
     /// help (a `Chart.yaml` dependency edited: run `helm dependency update`
     /// to update `Chart.lock`).
     pub fix_note: Option<String>,
+    /// Why every fix of this site is unsafe: its value is used in places
+    /// refit cannot vouch for (a Terraform variable's default that the
+    /// module also uses otherwise). Added to the finding's help.
+    pub fix_unsafe: Option<String>,
 }
 
 /// The host names a GitLab CI service answers on, and how to keep them.

@@ -10,6 +10,12 @@
 //! - hadolint's `# hadolint ignore=DL3006,DL3007` is read for the rules that
 //!   map to refit's (DL3006 → TAG001, DL3007 → TAG002, DL3026 → REG005).
 //!
+//! - In JSON with comments (`devcontainer.json`), the same forms are
+//!   written `// refit: ignore[CODE]` or `/* refit: ignore[CODE] */` (and
+//!   `ignore-file`): at the end of a line for that line, on a line of
+//!   their own for the next one. Comments are found by the JSONC parser,
+//!   so `//` inside a string (`"https://…"`) is none.
+//!
 //! A code may be a prefix (`REG`) or `ALL`.
 
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, LineIndex};
@@ -133,6 +139,51 @@ pub fn parse(text: &str, own_line_only: bool) -> Vec<Suppression> {
     out
 }
 
+/// The suppression comments of a JSON-with-comments text.
+pub fn parse_jsonc(text: &str) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    if !text.contains("refit:") {
+        return out;
+    }
+    let index = LineIndex::new(text);
+    for c in crate::sources::devcontainer::comments(text) {
+        let Some(rest) = c.body.trim_start().strip_prefix("refit:") else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let (file_wide, rest) = if let Some(r) = rest.strip_prefix("ignore-file") {
+            (true, r)
+        } else if let Some(r) = rest.strip_prefix("ignore") {
+            (false, r)
+        } else {
+            continue;
+        };
+        let Some(list) = rest
+            .trim_start()
+            .strip_prefix('[')
+            .and_then(|r| r.split(']').next())
+        else {
+            continue;
+        };
+        let first = index.line_of(c.span.start);
+        let last = index.line_of(c.span.end.saturating_sub(1).max(c.span.start));
+        let before = &text[index.line_start(first).min(c.span.start)..c.span.start];
+        let after_end = index.line_end(last).max(c.span.end);
+        let after = &text[c.span.end..after_end];
+        let own_line = before.trim().is_empty() && after.trim().is_empty();
+        let target = if own_line { last + 1 } else { first };
+        out.push(Suppression {
+            codes: codes_in(list),
+            line: (!file_wide).then_some(target),
+            above: None,
+            comment: c.span,
+            own_line,
+            foreign: false,
+        });
+    }
+    out
+}
+
 fn covers(selector: &str, code: &str) -> bool {
     selector == "ALL" || code.starts_with(selector)
 }
@@ -150,6 +201,27 @@ pub fn apply(
         return Vec::new();
     }
     let suppressions = parse(text, own_line_only);
+    apply_parsed(text, suppressions, diagnostics, enabled, sup001)
+}
+
+/// [`apply`] for JSON with comments (`devcontainer.json`).
+pub fn apply_jsonc(
+    text: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+    enabled: impl Fn(&str) -> bool,
+    sup001: &crate::rules::Rule,
+) -> Vec<Diagnostic> {
+    apply_parsed(text, parse_jsonc(text), diagnostics, enabled, sup001)
+}
+
+/// [`apply`] with the suppressions found.
+fn apply_parsed(
+    text: &str,
+    suppressions: Vec<Suppression>,
+    diagnostics: &mut Vec<Diagnostic>,
+    enabled: impl Fn(&str) -> bool,
+    sup001: &crate::rules::Rule,
+) -> Vec<Diagnostic> {
     if suppressions.is_empty() {
         return Vec::new();
     }
@@ -221,7 +293,9 @@ pub fn apply(
 fn removal(text: &str, index: &LineIndex, s: &Suppression) -> Span {
     let line = index.line_of(s.comment.start);
     if s.own_line {
-        return Span::new(index.line_start(line), index.line_end(line));
+        // A block comment may run over lines: all of them go.
+        let last = index.line_of(s.comment.end.saturating_sub(1).max(s.comment.start));
+        return Span::new(index.line_start(line), index.line_end(last));
     }
     let before = text[..s.comment.start].trim_end_matches([' ', '\t']).len();
     Span::new(before, s.comment.end)
@@ -230,6 +304,31 @@ fn removal(text: &str, index: &LineIndex, s: &Suppression) -> Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jsonc_forms() {
+        let text = "{\n  // refit: ignore[REG001]\n  \"image\": \"node:20\", // refit: ignore[tag]\n  /* refit: ignore-file[TAG002] */\n  \"x\": \"https://a // refit: ignore[ALL]\",\n  /* refit: ignore[REG]\n     over lines */\n  \"y\": 1 /* refit: ignore[REG004] */, \"z\": 2\n}\n";
+        let s = parse_jsonc(text);
+        assert_eq!(s.len(), 5, "{s:?}");
+        assert_eq!(
+            (s[0].codes.clone(), s[0].line, s[0].own_line),
+            (vec!["REG001".to_string()], Some(2), true)
+        );
+        assert_eq!((s[1].line, s[1].own_line), (Some(2), false));
+        assert_eq!(s[1].codes, ["TAG"]);
+        assert_eq!(s[2].line, None);
+        // A block over lines applies to the line after its end.
+        assert_eq!((s[3].line, s[3].own_line), (Some(7), true));
+        // Code after a block comment: the comment is the line's.
+        assert_eq!((s[4].line, s[4].own_line), (Some(7), false));
+        let index = LineIndex::new(text);
+        let r = removal(text, &index, &s[3]);
+        assert_eq!(
+            &text[r.start..r.end],
+            "  /* refit: ignore[REG]\n     over lines */\n"
+        );
+        assert_eq!(parse_jsonc("{\"a\": \"// refit: ignore[ALL]\"}"), []);
+    }
 
     #[test]
     fn forms() {

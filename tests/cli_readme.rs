@@ -56,6 +56,8 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             ".devcontainer/devcontainer.json",
             ".devcontainer/python/devcontainer.json",
             "app/.devcontainer.json",
+            ".devcontainer/devcontainer-lock.json",
+            "app/.devcontainer-lock.json",
             ".circleci/config.yml",
             "bitbucket-pipelines.yml",
             "azure-pipelines.yml",
@@ -67,8 +69,12 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             "cloudbuild.yaml",
             ".ko.yaml",
             "infra/main.tf",
+            "infra/cdk.tf.json",
             "charts/app/Chart.yaml",
+            "charts/app/Chart.lock",
             "helmfile.d/apps.yaml",
+            "helmfile.yaml.gotmpl",
+            "helmfile.d/apps.yaml.gotmpl",
         ] {
             assert!(hook(yes), "{id} should match {yes}");
             assert!(refit::discover::classify(Path::new(yes)).is_some(), "{yes}");
@@ -82,9 +88,14 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             "data.volume",
             "site.kube",
             "web.pod",
+            "web.container.d/10-image.conf",
+            "container.d/all.conf",
         ] {
             assert!(hook(yes), "{id} should match {yes}");
-            assert!(refit::kind::quadlet_section(yes.rsplit('/').next().unwrap()).is_some());
+            assert!(
+                refit::kind::quadlet_section(yes.rsplit('/').next().unwrap()).is_some()
+                    || refit::kind::quadlet_dropin_section(Path::new(yes)).is_some()
+            );
         }
         for no in [
             "docs/dockerfile-tips.md",
@@ -97,7 +108,6 @@ fn pre_commit_files_pattern_matches_what_refit_reads() {
             "chart/templates/deployment.yaml",
             "devcontainer.json",
             ".devcontainer/a/b/devcontainer.json",
-            ".devcontainer/devcontainer-lock.json",
             "my-docker-bake.hcl",
             "docker-bake.hcl.bak",
         ] {

@@ -6,11 +6,12 @@
 //! `HelmRepository`, and a Flux `Kustomization`'s `spec.images`; charts
 //! from `https://` repositories are not images. Not encoded: Renovate's
 //! GitRepository, HelmChart and flux-system manifest cases (Git sources,
-//! chart repositories and Flux's own release versions are not images) and
-//! its HelmRelease `values` images (refit does not read a release's
-//! inline values yet).
+//! chart repositories and Flux's own release versions are not images).
+//! HelmRelease inline `values` images are compared in `multidoc.yaml`
+//! (Renovate's fixture) and `release-values.yaml` (its "keeps HelmRelease
+//! values image replacement" case): both read them as Helm values.
 //!
-//! Agreement: 7 of 8 cases. The difference, `helm-oci-type.yaml`, is out
+//! Agreement: 9 of 10 cases. The difference, `helm-oci-type.yaml`, is out
 //! of scope: Renovate's test rewrites `ghcr.io` with its own
 //! `registryAliases` setting (Renovate's configuration, not the
 //! repository's); the chart refit reads is the one Flux pulls. `split/`
@@ -83,6 +84,24 @@ const CASES: &[Case] = &[
         "",
     ),
     (
+        "multidoc.yaml",
+        &[
+            "k8s.gcr.io/external-dns/external-dns:v0.13.4",
+            "ghcr.io/kyverno/manifests/kyverno:v1.8.2",
+        ],
+        &[
+            "k8s.gcr.io/external-dns/external-dns:v0.13.4",
+            "ghcr.io/kyverno/manifests/kyverno:v1.8.2",
+        ],
+        "",
+    ),
+    (
+        "release-values.yaml",
+        &["ghcr.io/example/app:v1.2.3"],
+        &["ghcr.io/example/app:v1.2.3"],
+        "",
+    ),
+    (
         "split/release.yaml",
         &["ghcr.io/kyverno/charts/kyverno:2.6.0"],
         &["ghcr.io/kyverno/charts/kyverno:2.6.0"],
@@ -95,5 +114,5 @@ fn refit_sites_agree_with_renovate_on_flux_sources() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/flux-renovate");
     let sites = common::sites_in(&dir);
     let agree = common::oracle_agreement(&sites, CASES, common::site_path);
-    assert_eq!((agree, CASES.len()), (7, 8), "update the module's count");
+    assert_eq!((agree, CASES.len()), (9, 10), "update the module's count");
 }

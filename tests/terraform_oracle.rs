@@ -17,6 +17,11 @@
 //! `contains-variable` and skips resources without the argument; refit
 //! reads no site there (an expression names another resource, not an
 //! image), which is the same extraction.
+//!
+//! Renovate's terraform manager reads `*.tf` (and `*.tofu`) only, and marks
+//! `var.…` values `contains-variable`: refit's reading of `*.tf.json` and of
+//! variables' defaults has no Renovate case to compare with (unit tests in
+//! `src/sources/terraform.rs` and fixtures cover them).
 
 mod common;
 use std::path::Path;

@@ -168,6 +168,19 @@ pub fn dedupe(sites: &mut Vec<ImageSite>) {
     sites.retain(|s| seen.insert((s.span, s.kind)));
 }
 
+/// A site whose reference is a YAML scalar, copied verbatim when it can be.
+pub fn scalar_site(kind: SiteKind, scalar: &super::yaml::Scalar, path: &str) -> ImageSite {
+    let mut b = Builder::default();
+    b.push(&scalar.value, scalar.content.map(|c| c.start));
+    site(
+        kind,
+        scalar.content.unwrap_or(scalar.span),
+        &scalar.value,
+        b.into_value(),
+        path.to_string(),
+    )
+}
+
 /// Each site's path and value as text, for the front-ends' unit tests.
 #[cfg(test)]
 pub(crate) fn site_texts(sites: &[ImageSite]) -> Vec<(String, String)> {

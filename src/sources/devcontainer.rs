@@ -12,6 +12,15 @@
 //!   takes the first component of a feature as its registry, never
 //!   defaulting to Docker Hub).
 //!
+//! `devcontainer-lock.json` (the CLI's lock file: a top-level `features`
+//! object only, each entry with `version`, `resolved` and `integrity`):
+//! each `resolved` that is an OCI reference (`ghcr.io/…/node@sha256:…`)
+//! is a feature artifact pinned by digest. The CLI writes the file
+//! (`devcontainer upgrade`), so the site is reported, never edited nor
+//! re-pinned; a tarball (`https://…/f.tgz`) is no registry artifact.
+//! `integrity` is the digest of what was fetched (for an OCI feature, the
+//! manifest's, as in `resolved`): not read.
+//!
 //! `dockerComposeFile` and `build.dockerfile` name files refit reads on
 //! their own; `build.args` are read by [`build`] for the workspace.
 
@@ -41,7 +50,7 @@ fn options() -> ParseOptions {
 
 /// The top-level object of a `devcontainer.json`, or `None` for an empty
 /// file. The BOM's length is returned to shift ranges by.
-fn parse(text: &str) -> Result<Option<(Object<'_>, usize)>, SyntaxError> {
+pub(super) fn parse(text: &str) -> Result<Option<(Object<'_>, usize)>, SyntaxError> {
     let (body, offset) = match text.strip_prefix(BOM) {
         Some(rest) => (rest, BOM.len()),
         None => (text, 0),
@@ -66,7 +75,7 @@ fn parse(text: &str) -> Result<Option<(Object<'_>, usize)>, SyntaxError> {
     }
 }
 
-fn name_of<'a>(name: &'a ObjectPropName<'a>) -> &'a str {
+pub(super) fn name_of<'a>(name: &'a ObjectPropName<'a>) -> &'a str {
     match name {
         ObjectPropName::String(s) => &s.value,
         ObjectPropName::Word(w) => w.value,
@@ -75,7 +84,7 @@ fn name_of<'a>(name: &'a ObjectPropName<'a>) -> &'a str {
 
 /// The value of a key; the last one when it is written twice, as JSON
 /// readers take it.
-fn get<'o, 'a>(object: &'o Object<'a>, key: &str) -> Option<&'o Value<'a>> {
+pub(super) fn get<'o, 'a>(object: &'o Object<'a>, key: &str) -> Option<&'o Value<'a>> {
     object
         .properties
         .iter()
@@ -87,7 +96,7 @@ fn get<'o, 'a>(object: &'o Object<'a>, key: &str) -> Option<&'o Value<'a>> {
 /// A site for a JSON string: the span inside its quotes. When the text
 /// written there is not its value (an escape: `\/`, `\u002f`), the value
 /// is reported but never edited.
-fn string_site(
+pub(super) fn string_site(
     text: &str,
     offset: usize,
     lit: &StringLit<'_>,
@@ -136,10 +145,118 @@ fn oci_feature(key: &str) -> bool {
     host.contains('.') || host.contains(':') || host == "localhost"
 }
 
+/// A comment of a JSONC text: the span of the whole comment (markers
+/// included), its text without the markers, and whether it is a block
+/// (`/* … */`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub span: Span,
+    pub body: String,
+    pub block: bool,
+}
+
+/// The comments of a JSON-with-comments text, as its parser finds them
+/// (`//` inside a string is none); none when the text does not parse.
+pub fn comments(text: &str) -> Vec<Comment> {
+    let (body, offset) = match text.strip_prefix(BOM) {
+        Some(rest) => (rest, BOM.len()),
+        None => (text, 0),
+    };
+    let collect = CollectOptions {
+        comments: jsonc_parser::CommentCollectionStrategy::Separate,
+        tokens: false,
+    };
+    let Ok(parsed) = jsonc_parser::parse_to_ast(body, &collect, &options()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Comment> = Vec::new();
+    for list in parsed.comments.iter().flat_map(|m| m.values()) {
+        for c in list.iter() {
+            let (range, block) = match c {
+                jsonc_parser::ast::Comment::Line(l) => (l.range, false),
+                jsonc_parser::ast::Comment::Block(b) => (b.range, true),
+            };
+            let span = Span::new(range.start + offset, range.end + offset);
+            let written = text.get(span.start..span.end).unwrap_or("");
+            let inner = written.get(2..).unwrap_or("");
+            let inner = if block {
+                inner.strip_suffix("*/").unwrap_or(inner)
+            } else {
+                inner
+            };
+            out.push(Comment {
+                span,
+                body: inner.to_string(),
+                block,
+            });
+        }
+    }
+    // A comment may be listed under the tokens on both its sides.
+    out.sort_by_key(|c| c.span);
+    out.dedup_by_key(|c| c.span);
+    out
+}
+
+/// Whether a parsed file is a `devcontainer-lock.json`: only `features`,
+/// whose entries say what they `resolved` to.
+fn is_lock(root: &Object<'_>) -> bool {
+    let Some(Value::Object(features)) = get(root, "features") else {
+        return false;
+    };
+    root.properties
+        .iter()
+        .all(|p| name_of(&p.name) == "features")
+        && !features.properties.is_empty()
+        && features
+            .properties
+            .iter()
+            .all(|p| matches!(&p.value, Value::Object(o) if get(o, "resolved").is_some()))
+}
+
+/// The lock file's resolved OCI features, reported and never edited.
+fn lock_sites(text: &str, offset: usize, root: &Object<'_>) -> Vec<ImageSite> {
+    let mut out = Vec::new();
+    let Some(Value::Object(features)) = get(root, "features") else {
+        return out;
+    };
+    for prop in &features.properties {
+        let Value::Object(entry) = &prop.value else {
+            continue;
+        };
+        let Some(Value::StringLit(resolved)) = get(entry, "resolved") else {
+            continue;
+        };
+        if !oci_feature(&resolved.value) {
+            continue;
+        }
+        let key = name_of(&prop.name);
+        let mut site = string_site(
+            text,
+            offset,
+            resolved,
+            SiteKind::DevcontainerFeature,
+            &format!("features[\"{key}\"].resolved"),
+        );
+        if site.reference().is_none() {
+            continue;
+        }
+        site.extra.frozen.push(site.span);
+        site.extra.kept = Some(
+            "the Dev Container CLI writes `devcontainer-lock.json` (`devcontainer upgrade`); change the feature in `devcontainer.json`"
+                .to_string(),
+        );
+        out.push(site);
+    }
+    out
+}
+
 pub fn extract(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
     let Some((root, offset)) = parse(text)? else {
         return Ok(Vec::new());
     };
+    if is_lock(&root) {
+        return Ok(lock_sites(text, offset, &root));
+    }
     let mut out = Vec::new();
     // The Dev Container CLI picks one way to get the container: a Compose
     // file first, then a Dockerfile (`build.dockerfile`, the older
@@ -245,6 +362,45 @@ mod tests {
         assert_eq!(s[1].0, SiteKind::DevcontainerFeature);
         assert_eq!(s[1].1, "ghcr.io/devcontainers/features/node:1");
         assert!(s[2].1.starts_with("ghcr.io/x/y@sha256:"));
+    }
+
+    #[test]
+    fn jsonc_comments() {
+        let text = "\u{feff}{\n  // one\n  \"image\": \"https://x//y\", /* two\n lines */\n  \"a\": 1 // three\n}\n";
+        let c = comments(text);
+        let bodies: Vec<(&str, bool)> = c.iter().map(|c| (c.body.as_str(), c.block)).collect();
+        assert_eq!(
+            bodies,
+            [(" one", false), (" two\n lines ", true), (" three", false)]
+        );
+        assert_eq!(&text[c[0].span.start..c[0].span.end], "// one");
+        assert!(comments("{ // x").is_empty());
+    }
+
+    #[test]
+    fn lock_file() {
+        // devcontainers/cli's own `.devcontainer/devcontainer-lock.json`,
+        // with a tarball feature from its tests.
+        let text = "{\n  \"features\": {\n    \"ghcr.io/devcontainers/features/docker-in-docker:2\": {\n      \"version\": \"2.16.1\",\n      \"resolved\": \"ghcr.io/devcontainers/features/docker-in-docker@sha256:ce078b7bf7d9ef3bcb9813b32103795d8d72172446890b64772cbe1dec6baafd\",\n      \"integrity\": \"sha256:ce078b7bf7d9ef3bcb9813b32103795d8d72172446890b64772cbe1dec6baafd\"\n    },\n    \"https://github.com/codspace/features/releases/download/tarball02/devcontainer-feature-docker-in-docker.tgz\": {\n      \"version\": \"1.0.0\",\n      \"resolved\": \"https://github.com/codspace/features/releases/download/tarball02/devcontainer-feature-docker-in-docker.tgz\",\n      \"integrity\": \"sha256:9cf3f2a17c1bb2b599b6027cfa975d2fb28234df88ba33ff5e276fa052aac7a0\"\n    }\n  }\n}\n";
+        let s = extract(text).unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].kind, SiteKind::DevcontainerFeature);
+        assert!(
+            text[s[0].span.start..s[0].span.end]
+                .starts_with("ghcr.io/devcontainers/features/docker-in-docker@sha256:ce07")
+        );
+        assert!(
+            s[0].path
+                .as_deref()
+                .is_some_and(|p| p.ends_with(".resolved"))
+        );
+        // Never edited: the CLI writes the file.
+        assert_eq!(s[0].extra.frozen, [s[0].span]);
+        assert!(s[0].extra.kept.is_some());
+        // A devcontainer.json whose feature options say `resolved` is no lock.
+        let config = r#"{"image": "node:20", "features": {"ghcr.io/a/f:1": {"resolved": "x"}}}"#;
+        assert_eq!(extract(config).unwrap().len(), 2);
+        assert!(!is_lock(&parse(r#"{"features": {}}"#).unwrap().unwrap().0));
     }
 
     #[test]

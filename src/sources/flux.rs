@@ -13,6 +13,16 @@
 //!   the chart `url/chart:version`, reported without a fix (the url is in
 //!   the other object). A repository in another file of the repository
 //!   is matched through the workspace's facts.
+//!   Its inline `spec.values` are Helm values: images in them are read
+//!   with the same shapes as a `values.yaml` (`image: repo:tag`,
+//!   `{registry, repository, tag, digest}` maps, `global.imageRegistry`),
+//!   as a values file with no chart beside it (refit reads no chart a
+//!   release installs), so a registry prefix is unsure and no `digest:` is
+//!   added; and as a sub-chart's values (`Extra::subchart`): the chart's
+//!   own defaults may add the registry or tag a value leaves out, so
+//!   REG001 and TAG001 keep quiet about what is left out, while an
+//!   explicit registry is judged (a moved one fixed in place).
+//!   `spec.valuesFrom` names ConfigMaps and Secrets: not read.
 //! - **`Kustomization`** (`kustomize.toolkit.fluxcd.io`) `spec.images`:
 //!   entries read as a kustomization's `images:` (`newName`, `newTag`,
 //!   `digest`), the images Flux's kustomize build deploys.
@@ -82,6 +92,7 @@ fn oci_helm_repos(docs: &[Document]) -> Repos {
 /// `HelmRepository` objects of the whole repository, matched after the
 /// file's own.
 pub fn extract(
+    text: &str,
     docs: &[Document],
     facts: Option<&crate::facts::FluxPolicies>,
     out: &mut Vec<ImageSite>,
@@ -104,7 +115,10 @@ pub fn extract(
                     super::kustomize::images_of(doc, images, "spec.images", out);
                 }
             }
-            Some(("helm.toolkit.fluxcd.io", "HelmRelease")) => helm_release(doc, obj, &repos, out),
+            Some(("helm.toolkit.fluxcd.io", "HelmRelease")) => {
+                helm_release(doc, obj, &repos, out);
+                release_values(text, doc, obj, out);
+            }
             _ => {}
         }
     }
@@ -195,6 +209,32 @@ fn helm_release(doc: &Document, obj: &Node, repos: &Repos, out: &mut Vec<ImageSi
         Some("a HelmRelease's chart, version and repository url are separate keys".to_string());
     s.extra.frozen.push(span);
     out.push(s);
+}
+
+/// A `HelmRelease`'s inline `spec.values`, read as Helm values; a value
+/// some other reading of the object already made a site is left to it.
+fn release_values(text: &str, doc: &Document, obj: &Node, out: &mut Vec<ImageSite>) {
+    let Some(values) = at(doc, obj, &["spec", "values"]) else {
+        return;
+    };
+    let chart = text_of(doc, obj, &["spec", "chart", "spec", "chart"])
+        .or_else(|| text_of(doc, obj, &["spec", "chartRef", "name"]))
+        .unwrap_or("the release's chart");
+    let mut found = Vec::new();
+    super::helm::values_in(
+        text,
+        doc,
+        values,
+        "spec.values",
+        chart,
+        "the chart the HelmRelease installs was not read to tell how this value is used",
+        &mut found,
+    );
+    for site in found {
+        if !out.iter().any(|o| o.span == site.span) {
+            out.push(site);
+        }
+    }
 }
 
 /// The `ImagePolicy`, `ImageRepository` and OCI `HelmRepository` objects
@@ -403,6 +443,43 @@ mod tests {
         assert!(sites[2].extra.kept.is_some());
         let span = sites[0].map_to_file(crate::site::Span::new(0, 7)).unwrap();
         assert_eq!(&text[span.start..span.end], "ghcr.io");
+    }
+
+    #[test]
+    fn helm_release_values() {
+        let text = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\nspec:\n  chart:\n    spec:\n      chart: app-template\n      sourceRef:\n        kind: HelmRepository\n        name: bjw-s\n  values:\n    global:\n      imageRegistry: quay.io\n    controllers:\n      main:\n        containers:\n          app:\n            image:\n              repository: acme/web\n              tag: 1.31.0\n    sidecar:\n      image: ghcr.io/acme/proxy:2.0\n    replicas: 2\n  valuesFrom:\n    - kind: ConfigMap\n      name: web-values\n";
+        let sites = extract(text).unwrap();
+        assert_eq!(
+            site_texts(&sites),
+            [
+                (
+                    "spec.values.controllers.main.containers.app.image.repository".to_string(),
+                    "quay.io/acme/web:1.31.0".to_string()
+                ),
+                (
+                    "spec.values.sidecar.image".to_string(),
+                    "ghcr.io/acme/proxy:2.0".to_string()
+                ),
+            ]
+        );
+        // Read as values with no chart beside them: a registry prefix is
+        // unsure, a digest key is not added, and both say why.
+        for s in &sites {
+            assert!(s.kind == crate::site::SiteKind::HelmValue);
+            assert_eq!(s.extra.subchart.as_deref(), Some("app-template"));
+            match &s.extra.prefixing {
+                crate::site::Prefixing::Unsure(why) => {
+                    assert!(why.contains("HelmRelease"), "{why}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(matches!(&sites[0].extra.digest_insert, Some(Err(w)) if w.contains("HelmRelease")));
+        let span = sites[0].map_to_file(crate::site::Span::new(8, 16)).unwrap();
+        assert_eq!(&text[span.start..span.end], "acme/web");
+        // Values that are not a mapping, and other kinds' `values`: nothing.
+        let odd = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: x\nspec:\n  values: [image]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\nspec:\n  values:\n    image: nginx:1.27\n";
+        assert_eq!(extract(odd).unwrap(), []);
     }
 
     #[test]

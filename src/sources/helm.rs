@@ -1,8 +1,8 @@
 //! Helm chart values: image references in the shapes charts use.
 
 use super::SourceOptions;
+use super::common::scalar_site;
 use super::common::{Builder, dedupe, site};
-use super::kubernetes::scalar_site;
 use super::yaml::{self, Document, Node, Scalar, Style};
 use crate::site::{ImageSite, Prefixing, SiteKind, Slot, SyntaxError};
 
@@ -47,6 +47,62 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
         }
     }
     Ok(out)
+}
+
+/// Images in Helm values written inside another file (a Flux
+/// `HelmRelease`'s `spec.values`), read as a values file with no chart
+/// beside it: what a fix may do there is what it may do in such a file
+/// (a registry prefix is unsure, a digest key is never added). The chart
+/// (`chart`, its name) renders them with its own defaults, which refit did
+/// not read, as a sub-chart renders the values under its key: a registry
+/// or tag left out may come from there (`Extra::subchart`). `prefix`: the
+/// path of `values` in the object, put before each site's path.
+pub fn values_in(
+    text: &str,
+    doc: &Document,
+    values: &Node,
+    prefix: &str,
+    chart: &str,
+    why_no_chart: &str,
+    out: &mut Vec<ImageSite>,
+) {
+    let root = doc.resolve(values);
+    if !matches!(root, Node::Map(..)) {
+        return;
+    }
+    let options = SourceOptions::default();
+    let global_registry = doc.get(root, "global").and_then(|g| {
+        doc.get_scalar(g, "imageRegistry")
+            .filter(|s| !is_absent(s))
+            .or_else(|| {
+                doc.get(g, "image")
+                    .and_then(|i| doc.get_scalar(i, "registry"))
+                    .filter(|s| !is_absent(s))
+            })
+    });
+    let walker = Walker {
+        text,
+        doc,
+        root,
+        options: &options,
+        global_registry,
+    };
+    let mut found = Vec::new();
+    walker.walk(root, "", "", &mut found, 0, None);
+    for mut site in found {
+        site.path = Some(match site.path.as_deref() {
+            Some(p) if !p.is_empty() => format!("{prefix}.{p}"),
+            _ => prefix.to_string(),
+        });
+        if let Prefixing::Unsure(why) = &mut site.extra.prefixing {
+            *why = why_no_chart.to_string();
+        }
+        if let Some(Err(why)) = &mut site.extra.digest_insert {
+            *why = why_no_chart.to_string();
+        }
+        site.extra.subchart = Some(chart.to_string());
+        out.push(site);
+    }
 }
 
 struct Walker<'a> {

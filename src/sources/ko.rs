@@ -7,7 +7,7 @@
 //! written in the file and not a site.
 
 use super::common::dedupe;
-use super::kubernetes::scalar_site;
+use super::common::scalar_site;
 use super::yaml;
 use crate::site::{ImageSite, SiteKind, SyntaxError};
 

@@ -1,6 +1,6 @@
 //! Kubernetes manifests: every YAML document with `apiVersion` and `kind`.
 
-use super::common::{Builder, dedupe, site};
+use super::common::{Builder, dedupe, scalar_site, site};
 use super::yaml::{self, Document, Node, Scalar};
 use crate::site::{ImageSite, PullPolicy, SiteKind, Slot, SyntaxError};
 
@@ -26,7 +26,7 @@ pub fn extract_with(
         object(doc, text, root, "", &mut out, 0);
         doc.check_budget()?;
     }
-    super::flux::extract(&docs, flux, &mut out);
+    super::flux::extract(text, &docs, flux, &mut out);
     dedupe(&mut out);
     Ok(out)
 }
@@ -635,19 +635,6 @@ pub fn extract_lines(text: &str) -> Vec<ImageSite> {
         out.push(s);
     }
     out
-}
-
-/// A site whose reference is a YAML scalar, copied verbatim when it can be.
-pub fn scalar_site(kind: SiteKind, scalar: &Scalar, path: &str) -> ImageSite {
-    let mut b = Builder::default();
-    b.push(&scalar.value, scalar.content.map(|c| c.start));
-    site(
-        kind,
-        scalar.content.unwrap_or(scalar.span),
-        &scalar.value,
-        b.into_value(),
-        path.to_string(),
-    )
 }
 
 /// The container's pull policy, or where to add one: after the image

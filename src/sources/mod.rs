@@ -76,6 +76,13 @@ pub struct SourceOptions {
     /// The repository's Flux image automation objects, for setter markers
     /// (FLX001); `None`: refit did not read the whole repository.
     pub flux: Option<std::sync::Arc<crate::facts::FluxPolicies>>,
+    /// The texts of the other `.tf` / `.tf.json` files of a Terraform
+    /// file's folder (its module), where its variables may be used as
+    /// images; `None`: not read.
+    pub terraform_module: Option<std::sync::Arc<Vec<String>>>,
+    /// The drop-in (`web.container.d/10-image.conf`, as shown) whose
+    /// `Image=` replaces a Quadlet unit's own.
+    pub quadlet_override: Option<String>,
 }
 
 /// Parse a `.env` file: `NAME=value` lines, `#` comments, `export`, quotes.

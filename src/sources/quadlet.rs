@@ -20,6 +20,14 @@
 //! the local Docker daemon (a local name), and archives, directories and
 //! local storage (`oci-archive:`, `dir:`, …) are no registry reference.
 
+//!
+//! Drop-ins (`foo.container.d/*.conf`, `container.d/*.conf` for every
+//! `*.container` of the folder, and `foo-.container.d/` for `foo-bar`)
+//! are read as units of their type: systemd reads them after the unit, so
+//! an `Image=` there replaces the unit's. The unit's own `Image=` is then
+//! not what runs: it is reported without a fix (`extract_with`'s
+//! `overridden`, which the workspace finds beside the unit).
+
 use crate::site::{Extra, ImageSite, SiteKind, SiteValue, Span};
 use crate::sources::common::Builder;
 
@@ -277,6 +285,56 @@ fn site(text: &str, entry: &Entry<'_>, units: bool, build_output: bool) -> Optio
     })
 }
 
+/// Whether a unit or drop-in sets the key whose image it names (`Image=`
+/// in `[Container]`, `[Image]` or `[Volume]`): a drop-in that does
+/// overrides the unit's.
+pub fn sets_image(text: &str, section: &str) -> bool {
+    matches!(section, "Container" | "Image" | "Volume")
+        && lookup(&parse(text), section, "Image").is_some()
+}
+
+/// The drop-in folders Podman reads for a unit file name, nearest first:
+/// `foo-bar.container.d`, `foo-.container.d` (each `-` prefix), then
+/// `container.d`.
+pub fn dropin_dirs(unit_name: &str) -> Vec<String> {
+    let Some((stem, ext)) = unit_name.rsplit_once('.') else {
+        return Vec::new();
+    };
+    let mut out = vec![format!("{unit_name}.d")];
+    // An instance (`web@a.container`) reads its template's (`web@.container.d`).
+    if let Some((base, instance)) = stem.split_once('@')
+        && !instance.is_empty()
+    {
+        out.push(format!("{base}@.{ext}.d"));
+    }
+    let mut prefixes: Vec<String> = stem
+        .match_indices('-')
+        .map(|(i, _)| format!("{}-.{ext}.d", &stem[..i]))
+        .collect();
+    prefixes.reverse();
+    out.extend(prefixes);
+    out.push(format!("{ext}.d"));
+    out
+}
+
+/// [`extract`], where `overridden` names the drop-in whose `Image=`
+/// replaces this file's: the file's own `Image=` is reported, not fixed.
+pub fn extract_with(text: &str, overridden: Option<&str>) -> Vec<ImageSite> {
+    let mut out = extract(text);
+    if let Some(dropin) = overridden {
+        for s in out
+            .iter_mut()
+            .filter(|s| s.path.as_deref().is_some_and(|p| p.ends_with(" Image")))
+        {
+            s.extra.frozen.push(s.span);
+            s.extra.kept = Some(format!(
+                "the drop-in `{dropin}` sets `Image=` too, so this line is not what Podman runs"
+            ));
+        }
+    }
+    out
+}
+
 /// The image sites of a Quadlet unit. Every unit reads: what Podman would
 /// reject is left for Podman to say.
 pub fn extract(text: &str) -> Vec<ImageSite> {
@@ -307,6 +365,47 @@ pub fn extract(text: &str) -> Vec<ImageSite> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dropins() {
+        assert_eq!(
+            dropin_dirs("web-api-v1.container"),
+            [
+                "web-api-v1.container.d",
+                "web-api-.container.d",
+                "web-.container.d",
+                "container.d"
+            ]
+        );
+        assert_eq!(dropin_dirs("db.image"), ["db.image.d", "image.d"]);
+        assert_eq!(
+            dropin_dirs("template@instance.container"),
+            [
+                "template@instance.container.d",
+                "template@.container.d",
+                "container.d"
+            ]
+        );
+        assert!(sets_image(
+            "[Container]\nImage=quay.io/a/b:1\n",
+            "Container"
+        ));
+        assert!(!sets_image("[Container]\nEnvironment=A=1\n", "Container"));
+        assert!(!sets_image("[Build]\nImageTag=x\n", "Build"));
+        let unit =
+            "[Container]\nImage=docker.io/library/nginx:1.27\n[Install]\nWantedBy=default.target\n";
+        let sites = extract_with(unit, Some("web.container.d/10-image.conf"));
+        assert_eq!(sites.len(), 1);
+        assert_eq!(sites[0].extra.frozen, [sites[0].span]);
+        assert!(
+            sites[0]
+                .extra
+                .kept
+                .as_deref()
+                .is_some_and(|k| k.contains("10-image.conf"))
+        );
+        assert!(extract_with(unit, None)[0].extra.kept.is_none());
+    }
 
     fn found(text: &str) -> Vec<(String, String, bool)> {
         extract(text)

@@ -56,6 +56,84 @@ fn read(root: &Path, path: &Path) -> Option<String> {
     crate::bounded::read_inside(root, path).ok()
 }
 
+/// The most files of a Terraform module (a folder) read beside one.
+const MAX_MODULE_FILES: usize = 256;
+
+/// The texts of the other `.tf` and `.tf.json` files in a Terraform
+/// file's folder, read only when the file declares a variable with a
+/// default (its uses may be there); `None` when one cannot be read or
+/// there are too many.
+fn terraform_module(root: &Path, dir: &Path, file: &Path) -> Option<Vec<String>> {
+    let own = read(root, file)?;
+    if !own.contains("variable") || !own.contains("default") {
+        return Some(Vec::new());
+    }
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p != file)
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_ascii_lowercase)
+                .is_some_and(|n| n.ends_with(".tf") || n.ends_with(".tf.json"))
+        })
+        .take(MAX_MODULE_FILES + 1)
+        .collect();
+    if paths.len() > MAX_MODULE_FILES {
+        return None;
+    }
+    paths.sort();
+    paths.iter().map(|p| read(root, p)).collect()
+}
+
+/// The drop-in whose `Image=` replaces a Quadlet unit's (shown relative to
+/// the unit's folder): of the `.conf` files in the unit's drop-in folders,
+/// the last by name that sets it, as systemd applies them in name order
+/// (a name in a nearer folder hides the same name farther away). For a
+/// drop-in, a later one of its own folder that sets it (which units a
+/// `container.d/` drop-in reaches, and what their own folders hold, is
+/// each unit's matter).
+fn quadlet_override(root: &Path, dir: &Path, file: &Path) -> Option<String> {
+    let name = file.file_name()?.to_str()?;
+    // A drop-in: a later one (by name) in its folder replaces its `Image=`.
+    if let Some(section) = crate::kind::quadlet_dropin_section(file) {
+        let folder = dir.file_name()?.to_str()?.to_string();
+        let mut later: Vec<String> = std::fs::read_dir(dir)
+            .ok()?
+            .flatten()
+            .take(MAX_MODULE_FILES)
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".conf") && n.as_str() > name)
+            .collect();
+        later.sort();
+        return later.into_iter().rev().find_map(|n| {
+            read(root, &dir.join(&n))
+                .filter(|t| crate::sources::quadlet::sets_image(t, section))
+                .map(|_| format!("{folder}/{n}"))
+        });
+    }
+    let section = crate::kind::quadlet_section(&name.to_ascii_lowercase())?;
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for folder in crate::sources::quadlet::dropin_dirs(name) {
+        let Ok(entries) = std::fs::read_dir(dir.join(&folder)) else {
+            continue;
+        };
+        for entry in entries.flatten().take(MAX_MODULE_FILES) {
+            let conf = entry.file_name().to_string_lossy().to_string();
+            if !conf.ends_with(".conf") || seen.contains_key(&conf) {
+                continue;
+            }
+            let shown = format!("{folder}/{conf}");
+            let sets = read(root, &entry.path())
+                .is_some_and(|t| crate::sources::quadlet::sets_image(&t, section));
+            seen.insert(conf, if sets { shown } else { String::new() });
+        }
+    }
+    seen.into_values().rev().find(|v| !v.is_empty())
+}
+
 /// What a file's (lower-case) name makes it to the context scan.
 #[derive(Debug, Clone, Copy, Default)]
 struct Role {
@@ -795,6 +873,12 @@ impl Workspace {
             }
             FileKind::ContainerdHosts => {
                 s.hosts_namespace = crate::kind::certs_d_namespace(path);
+            }
+            FileKind::Terraform => {
+                s.terraform_module = terraform_module(&root, dir, &file).map(Arc::new);
+            }
+            FileKind::Quadlet => {
+                s.quadlet_override = quadlet_override(&root, dir, &file);
             }
             _ => {}
         }
