@@ -346,6 +346,10 @@ pub struct Extra {
     /// help (a `Chart.yaml` dependency edited: run `helm dependency update`
     /// to update `Chart.lock`).
     pub fix_note: Option<String>,
+    /// Helm values of a chart whose templates refit read: how the
+    /// templates use this entry (written alone, joined to a tag or a
+    /// prefix, written whole, or not found). `None` elsewhere.
+    pub rendered: Option<crate::facts::Judged>,
 }
 
 /// The host names a GitLab CI service answers on, and how to keep them.

@@ -46,6 +46,15 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
     else {
         return;
     };
+    // Helm values: refit did not find how the chart's templates write the
+    // value, or they join more text after it than refit read.
+    if site
+        .extra
+        .rendered
+        .is_some_and(|j| !j.found() || j.joined_after())
+    {
+        return;
+    }
     let shown = if text.is_empty() { "" } else { text.as_str() };
     // The grammar's message, then which part is wrong.
     // (The grammar's uppercase message already names the repository.)

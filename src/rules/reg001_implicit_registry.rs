@@ -1,5 +1,6 @@
 use super::{Rule, RuleContext, declare_rule, preview, replace_in_reference};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
+use crate::facts::Judged;
 use crate::site::{ImageSite, SiteKind, Span};
 
 declare_rule! {
@@ -142,6 +143,18 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     // A sub-chart's values: its templates may join a registry of their
     // own (Bitnami's `image.registry: docker.io`), which refit did not read.
     if site.extra.subchart.is_some() {
+        return;
+    }
+    // Helm values: no template of the chart names the value (nor a map
+    // above it), or one writes something in front of it that refit did
+    // not read (`{{ .Values.hub }}/{{ .Values.image }}`). A value handed to
+    // a helper refit cannot follow stays: a helper takes the registry from
+    // the values, which refit reads.
+    if site
+        .extra
+        .rendered
+        .is_some_and(|j| j == Judged::Unseen || j.prefixed())
+    {
         return;
     }
     // A single name that is not a Docker Official Image is a local image or

@@ -73,6 +73,15 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
     if site.extra.version_range.is_some() {
         return;
     }
+    // Helm values: the chart's templates join a tag (or more) after the
+    // value, or refit did not find how they write it.
+    if site
+        .extra
+        .rendered
+        .is_some_and(|j| !j.found() || j.joined_after())
+    {
+        return;
+    }
     let mut d = rule.report(
         site,
         format!(

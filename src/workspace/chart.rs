@@ -43,7 +43,7 @@ pub fn chart_facts(root: &Path, dir: &Path, chart_yaml: &str) -> ChartFacts {
             digests.add(&text);
             template_joins(&text, &mut facts.joins);
         }
-        facts.digest_paths = digests.finish();
+        (facts.digest_paths, facts.renders) = digests.finish_with_renders();
     }
     facts
 }
