@@ -385,6 +385,11 @@ pub struct SuppliedArgs {
     pub names: std::collections::BTreeSet<String>,
     /// Why any argument may be set: an invocation refit cannot follow.
     pub unknown: Option<String>,
+    /// Whether some build invocation refit read builds a Dockerfile of
+    /// this file's name (a build command's `-f`, a Compose service, bake
+    /// target, dev container, Skaffold artifact, or the default
+    /// `Dockerfile`/`Containerfile` of a build that names none).
+    pub built: bool,
 }
 
 /// How a `FROM`'s variables without a value stand, as BuildKit's build
