@@ -20,6 +20,16 @@ declare_rule! {
     /// REF002 reports the variable without a usable value, as BuildKit's
     /// InvalidDefaultArgInFrom check does.
     ///
+    /// Helm values are composed the way the chart's templates write them:
+    /// a `repository:` that already holds a tag (`graylog/graylog:3.1`) and
+    /// that a template writes alone (`{{ .Values.graylog.image.repository }}`)
+    /// is the whole reference, without the map's tag or the chart's
+    /// `appVersion`; `image: x@sha256` with `imageTag: <hex>` beside it is
+    /// the digest reference `x@sha256:<hex>` the template
+    /// `{{ .Values.image }}:{{ .Values.imageTag }}` writes. Not flagged: an
+    /// entry no template names, one handed to a helper refit cannot follow,
+    /// and one a template joins more text to than refit read.
+    ///
     /// ## Example
     /// ```dockerfile
     /// FROM MyOrg/App:1.0

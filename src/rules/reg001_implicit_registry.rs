@@ -118,6 +118,23 @@ declare_rule! {
     /// Values under a sub-chart's key (`dependencies:` in Chart.yaml) are
     /// not flagged: the sub-chart's own templates and defaults, which refit
     /// does not read, may add the registry.
+    ///
+    /// In a chart with templates, a values entry is judged by the template
+    /// expression that writes it (the book's "How a chart's templates write
+    /// its values"). Not
+    /// flagged: an entry no template names (nor a map above it), which is
+    /// not known to be an image at all (`config.token.image: 24h`, a token
+    /// lifetime); and an entry a template writes after text refit did not
+    /// read into the reference (`{{ .Values.image.registry }}/{{
+    /// .Values.image.org }}/{{ .Values.image.repository }}`, `quay.io/{{ … }}`,
+    /// a value written right before it that is set). An entry handed to a
+    /// helper refit cannot follow (a library chart's `include "common.all" .`)
+    /// is still flagged: helpers take the registry from the values, which
+    /// refit reads (a `registry:` key, `global.imageRegistry`), so the value
+    /// alone shows Docker Hub is implied. A value written right before the
+    /// entry (`{{ .Values.image.repository }}{{ .Values.ndm.image }}`) that is
+    /// empty adds nothing; the fix then goes nowhere, because a registry set
+    /// there would be written twice.
     /// The repository is the folder with `.git` (or a refit
     /// config) above the file, else the working directory.
     code: "REG001",
