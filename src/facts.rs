@@ -110,6 +110,11 @@ pub struct Renders {
     /// values paths written before them. Not counted in `Render::prefix`:
     /// the prefix is that value, empty or not.
     pub prefix_values: BTreeMap<String, BTreeSet<String>>,
+    /// Entries written in a file's body with a tag or digest joined after
+    /// them: the values paths joined there (`image.tag`), `?` for anything
+    /// else (a literal, a helper's output, `.Chart.AppVersion` alone).
+    /// Entries joined inside helpers are not listed.
+    pub joined_values: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// How a chart's templates use one values entry.

@@ -82,6 +82,22 @@ fn judged(chart: &ChartFacts, path: &str, set: impl Fn(&str) -> bool) -> Option<
         r.prefix = true;
         r.plain = false;
     }
+    // `{{ .Values.image.repository }}:{{ .Values.image.tag }}@{{ … .digest }}`
+    // everywhere it is written: the tag and digest refit composes from the
+    // map itself are what the template joins.
+    if let Judged::Written(r) = &mut judged
+        && (r.tag || r.digest)
+        && !r.after
+        && chart
+            .renders
+            .joined_values
+            .get(&crate::facts::star_indexes(path))
+            .is_some_and(|joined| joined.iter().all(|q| composed_from(path, q)))
+    {
+        r.tag = false;
+        r.digest = false;
+        r.plain = !r.prefix;
+    }
     if let Judged::Written(r) = &mut judged
         && r.prefix
         && let Some(join) = chart.joins.get(path)
@@ -95,6 +111,22 @@ fn judged(chart: &ChartFacts, path: &str, set: impl Fn(&str) -> bool) -> Option<
         r.plain = !(r.tag || r.digest || r.after);
     }
     Some(judged)
+}
+
+/// Whether the values path `joined` is a key refit composes into the
+/// reference of the entry at `path`: the map's `tag` or `digest` beside
+/// it, `version` beside a `repository`, or `<key>Tag` / `<key>_tag` beside
+/// an image key.
+fn composed_from(path: &str, joined: &str) -> bool {
+    let path = crate::facts::star_indexes(path);
+    let (parent, key) = path.rsplit_once('.').unwrap_or(("", path.as_str()));
+    let (jparent, jkey) = joined.rsplit_once('.').unwrap_or(("", joined));
+    // `version` is a tag only in a `{repository, version}` map.
+    parent == jparent
+        && (matches!(jkey, "tag" | "digest")
+            || (jkey == "version" && matches!(key, "repository" | "name"))
+            || jkey == format!("{key}Tag")
+            || jkey == format!("{key}_tag"))
 }
 
 /// Whether the chart's templates write the entry at `path` with nothing

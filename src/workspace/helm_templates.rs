@@ -183,7 +183,9 @@ fn value_before(items: &[Item], i: usize) -> Option<&str> {
 /// What `items[i]` (a value or a call) has written around it. A value of
 /// the file's body written right before it ([`value_before`]) is not a
 /// [`PREFIX`].
-fn around(items: &[Item], i: usize) -> u8 {
+/// `joined_with` receives what is joined after `:` or `@`: the values
+/// paths written there, `?` for anything else.
+fn around(items: &[Item], i: usize, joined_with: &mut Vec<String>) -> u8 {
     let glued = |c: char| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '-' | '_');
     let mut bits = 0;
     for item in items.get(..i).unwrap_or_default().iter().rev().take(32) {
@@ -220,12 +222,18 @@ fn around(items: &[Item], i: usize) -> u8 {
                         joined = true;
                         continue;
                     }
+                    // A literal tag or digest (`:latest`).
+                    joined_with.push("?".to_string());
                 } else if !joined && glued(*c) {
                     bits |= AFTER;
                 }
             }
             Item::Val(..) | Item::Call(_) | Item::Other => {
                 if joined {
+                    joined_with.push(match item {
+                        Item::Val(Ctx::Values(q), _) if !q.is_empty() => q.clone(),
+                        _ => "?".to_string(),
+                    });
                     continue;
                 }
                 bits |= AFTER;
@@ -827,13 +835,24 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
         match items.get(i) {
             Some(Item::Val(ctx, define)) => {
                 let (ctx, define) = (ctx.clone(), *define);
-                let bits = around(&items, i);
+                let mut joined_with = Vec::new();
+                let bits = around(&items, i, &mut joined_with);
                 // A file's body has no helper edges.
                 let bits = if define.is_none() {
                     bits & !(OPEN_START | OPEN_END)
                 } else {
                     bits
                 };
+                if let Ctx::Values(p) = &ctx
+                    && !joined_with.is_empty()
+                {
+                    reads
+                        .renders
+                        .joined_values
+                        .entry(p.clone())
+                        .or_default()
+                        .extend(joined_with);
+                }
                 if let (Ctx::Values(p), Some(q)) = (&ctx, value_before(&items, i)) {
                     reads
                         .renders
@@ -846,7 +865,7 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
             }
             Some(Item::Call(c)) => {
                 let c = *c;
-                let bits = around(&items, i);
+                let bits = around(&items, i, &mut Vec::new());
                 let caller = reads.calls.get(c).and_then(|call| call.caller);
                 let bits = if caller.is_none() {
                     bits & !(OPEN_START | OPEN_END)
