@@ -57,6 +57,138 @@ pub struct ChartFacts {
     /// Values a template writes right after `<registry>/`, by value path
     /// (`kernelCollector.image.name`): where their registry comes from.
     pub joins: BTreeMap<String, RegistryJoin>,
+    /// How the templates write each values entry into their output
+    /// (`crate::workspace::helm_templates::renders`).
+    pub renders: Renders,
+}
+
+/// What is written around one values entry where a template outputs it.
+/// Several places OR together.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Render {
+    /// Written alone: nothing is joined to it before or after
+    /// (`image: "{{ .Values.image }}"`).
+    pub plain: bool,
+    /// Followed by `:` and more (`{{ .Values.image }}:{{ .Values.release }}`):
+    /// the template supplies a tag.
+    pub tag: bool,
+    /// Followed by `@` and more: the template supplies a digest.
+    pub digest: bool,
+    /// Preceded by `/` or by other output (`{{ .Values.hub }}/{{ .Values.image }}`,
+    /// `quay.io/{{ … }}`): the template supplies what comes first.
+    pub prefix: bool,
+    /// Followed directly by other output or text that is not `:` or `@`.
+    pub after: bool,
+}
+
+impl Render {
+    pub fn or(self, o: Render) -> Render {
+        Render {
+            plain: self.plain || o.plain,
+            tag: self.tag || o.tag,
+            digest: self.digest || o.digest,
+            prefix: self.prefix || o.prefix,
+            after: self.after || o.after,
+        }
+    }
+}
+
+/// How a chart's templates use its values, by values path; list items are
+/// written `[*]` (`extra[*].image`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Renders {
+    /// Entries a template writes out, and how.
+    pub written: BTreeMap<String, Render>,
+    /// Maps and lists written whole as YAML or JSON (`toYaml .Values.sidecars`):
+    /// everything under them is written as it stands.
+    pub verbatim: BTreeSet<String>,
+    /// Every values path a template names in any other way (a condition,
+    /// a helper refit cannot follow, `tpl`, `range` over a map).
+    pub mentioned: BTreeSet<String>,
+    /// Entries written right after another value with nothing between
+    /// (`{{ .Values.image.repository }}{{ .Values.ndm.image }}`): the
+    /// values paths written before them. Not counted in `Render::prefix`:
+    /// the prefix is that value, empty or not.
+    pub prefix_values: BTreeMap<String, BTreeSet<String>>,
+    /// Entries written in a file's body with a tag or digest joined after
+    /// them: the values paths joined there (`image.tag`), `?` for anything
+    /// else (a literal, a helper's output, `.Chart.AppVersion` alone).
+    /// Entries joined inside helpers are not listed.
+    pub joined_values: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// How a chart's templates use one values entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judged {
+    /// Written out, and how.
+    Written(Render),
+    /// Under a map written whole as YAML or JSON: as it stands.
+    Verbatim,
+    /// Named, or a map above it is, in a way refit does not follow.
+    Mentioned,
+    /// No template names it or any map above it.
+    Unseen,
+}
+
+impl Judged {
+    /// Whether refit found how the templates write the entry: written
+    /// out, or under a map written whole.
+    pub fn found(self) -> bool {
+        matches!(self, Judged::Written(_) | Judged::Verbatim)
+    }
+    /// Whether some template joins a tag, a digest or more text after it.
+    pub fn joined_after(self) -> bool {
+        matches!(self, Judged::Written(r) if r.tag || r.digest || r.after)
+    }
+    /// Whether some template writes something before it that refit did
+    /// not read into the reference.
+    pub fn prefixed(self) -> bool {
+        matches!(self, Judged::Written(r) if r.prefix)
+    }
+}
+
+impl Renders {
+    /// How the entry at `path` (`a.b[3].image`) is used.
+    pub fn judge(&self, path: &str) -> Judged {
+        let path = star_indexes(path);
+        if let Some(r) = self.written.get(&path) {
+            return Judged::Written(*r);
+        }
+        let ancestors = || {
+            std::iter::once("")
+                .chain(
+                    path.char_indices()
+                        .filter(|(_, c)| matches!(c, '.' | '['))
+                        .map(|(i, _)| &path[..i]),
+                )
+                .chain(std::iter::once(path.as_str()))
+        };
+        if ancestors().any(|a| self.verbatim.contains(a)) {
+            return Judged::Verbatim;
+        }
+        if ancestors().any(|a| self.mentioned.contains(a)) {
+            return Judged::Mentioned;
+        }
+        Judged::Unseen
+    }
+}
+
+/// `a[3].b[0]` as `a[*].b[*]`.
+pub fn star_indexes(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push_str("[*]");
+            }
+            ']' => in_index = false,
+            _ if in_index => {}
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// How a template writes the registry in front of a value:

@@ -350,6 +350,10 @@ pub struct Extra {
     /// refit cannot vouch for (a Terraform variable's default that the
     /// module also uses otherwise). Added to the finding's help.
     pub fix_unsafe: Option<String>,
+    /// Helm values of a chart whose templates refit read: how the
+    /// templates use this entry (written alone, joined to a tag or a
+    /// prefix, written whole, or not found). `None` elsewhere.
+    pub rendered: Option<crate::facts::Judged>,
 }
 
 /// The host names a GitLab CI service answers on, and how to keep them.
@@ -385,6 +389,11 @@ pub struct SuppliedArgs {
     pub names: std::collections::BTreeSet<String>,
     /// Why any argument may be set: an invocation refit cannot follow.
     pub unknown: Option<String>,
+    /// Whether some build invocation refit read builds a Dockerfile of
+    /// this file's name (a build command's `-f`, a Compose service, bake
+    /// target, dev container, Skaffold artifact, or the default
+    /// `Dockerfile`/`Containerfile` of a build that names none).
+    pub built: bool,
 }
 
 /// How a `FROM`'s variables without a value stand, as BuildKit's build

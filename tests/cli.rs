@@ -313,6 +313,8 @@ fn build_arg_overrides() {
         "Dockerfile",
         "ARG TAG\nFROM docker.io/library/node:${TAG}\n",
     );
+    // A build refit sees, which passes no TAG.
+    write(dir.path(), "Makefile", "image:\n\tdocker build .\n");
     let (code, out, _) = run(refit().args(["check", "--format", "concise"]).arg(&file));
     assert_eq!(code, 1);
     assert!(

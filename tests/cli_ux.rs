@@ -525,13 +525,18 @@ fn ref002_default_scope_is_what_the_repository_proves() {
             .map(|l| l.split(':').next().unwrap_or("").to_string())
             .collect::<Vec<_>>()
     };
-    // Nothing sets BASE_IMAGE: proven; the Compose variable is the environment's.
+    // No build of the Dockerfile that refit reads: how it is built (and
+    // whether BASE_IMAGE is passed) is not seen, so nothing by default.
+    assert_eq!(codes(&[]), Vec::<String>::new());
+    write(dir.path(), "build.sh", "docker build -t app .\n");
+    // A build that passes nothing: proven; the Compose variable is the environment's.
     assert_eq!(codes(&[]), ["Dockerfile"]);
     assert_eq!(
         codes(&["--select", "REF002"]),
         ["Dockerfile", "compose.yaml"]
     );
     // A Makefile passes it: silent by default, still there when selected.
+    fs::remove_file(dir.path().join("build.sh")).unwrap();
     write(
         dir.path(),
         "Makefile",

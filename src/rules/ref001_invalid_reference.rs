@@ -20,6 +20,16 @@ declare_rule! {
     /// REF002 reports the variable without a usable value, as BuildKit's
     /// InvalidDefaultArgInFrom check does.
     ///
+    /// Helm values are composed the way the chart's templates write them:
+    /// a `repository:` that already holds a tag (`graylog/graylog:3.1`) and
+    /// that a template writes alone (`{{ .Values.graylog.image.repository }}`)
+    /// is the whole reference, without the map's tag or the chart's
+    /// `appVersion`; `image: x@sha256` with `imageTag: <hex>` beside it is
+    /// the digest reference `x@sha256:<hex>` the template
+    /// `{{ .Values.image }}:{{ .Values.imageTag }}` writes. Not flagged: an
+    /// entry no template names, one handed to a helper refit cannot follow,
+    /// and one a template joins more text to than refit read.
+    ///
     /// ## Example
     /// ```dockerfile
     /// FROM MyOrg/App:1.0
@@ -46,6 +56,15 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
     else {
         return;
     };
+    // Helm values: refit did not find how the chart's templates write the
+    // value, or they join more text after it than refit read.
+    if site
+        .extra
+        .rendered
+        .is_some_and(|j| !j.found() || j.joined_after())
+    {
+        return;
+    }
     let shown = if text.is_empty() { "" } else { text.as_str() };
     // The grammar's message, then which part is wrong.
     // (The grammar's uppercase message already names the repository.)

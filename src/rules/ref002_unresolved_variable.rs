@@ -68,9 +68,19 @@ declare_rule! {
     /// - an `ARG` without a usable default used in `FROM`, only when no
     ///   build invocation in the repository sets that argument (Compose
     ///   `build.args` of a service that builds the Dockerfile; `--build-arg
-    ///   NAME` in scripts, Makefiles and CI files; bake `args`; GitHub
-    ///   Actions `build-args`) and no invocation passes arguments refit
-    ///   cannot read (`--build-arg "$@"`, `$(BUILD_ARGS)`, an expression).
+    ///   NAME` in scripts, Makefiles, justfiles and CI files, also when a
+    ///   script first collects it in a variable or an array; bake `args`;
+    ///   dev container `build.args`; Skaffold `buildArgs`; GitHub Actions
+    ///   `build-args`), no invocation passes arguments refit cannot read
+    ///   (`--build-arg "$@"`, `$(BUILD_ARGS)`, an expression), and some
+    ///   invocation refit read builds a Dockerfile of this name (a build
+    ///   command's `-f`/`--file`, the default `Dockerfile` or
+    ///   `Containerfile` of a build that names none, a Compose service,
+    ///   bake target, dev container or Skaffold artifact, a
+    ///   docker/build-push-action `file:`). A Dockerfile that no
+    ///   invocation names is built in a way refit does not see (a
+    ///   program, CI settings, another repository): the argument may well
+    ///   be passed, so the default scope says nothing rather than guess.
     ///
     /// Variables in Compose files and CI files get their values from the
     /// environment, which refit does not see: they are reported only when
@@ -125,11 +135,16 @@ fn scope(ctx: &RuleContext) -> Scope {
 
 /// Whether the repository's build invocations may set one of `names`: a
 /// default-scope finding needs every one of them proven unset.
+/// A Dockerfile that no build invocation refit read names is built in a
+/// way refit does not see (a program, a CI system's settings, another
+/// repository), so nothing shows an argument missing.
 fn may_be_supplied(ctx: &RuleContext, names: &[String]) -> bool {
     match &ctx.file.supplied_args {
         // refit did not read the repository (text from stdin).
         None => true,
-        Some(args) => args.unknown.is_some() || names.iter().any(|n| args.names.contains(n)),
+        Some(args) => {
+            !args.built || args.unknown.is_some() || names.iter().any(|n| args.names.contains(n))
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 use super::{Rule, RuleContext, declare_rule, preview, replace_in_reference};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
+use crate::facts::Judged;
 use crate::site::{ImageSite, SiteKind, Span};
 
 declare_rule! {
@@ -117,6 +118,23 @@ declare_rule! {
     /// Values under a sub-chart's key (`dependencies:` in Chart.yaml) are
     /// not flagged: the sub-chart's own templates and defaults, which refit
     /// does not read, may add the registry.
+    ///
+    /// In a chart with templates, a values entry is judged by the template
+    /// expression that writes it (the book's "How a chart's templates write
+    /// its values"). Not
+    /// flagged: an entry no template names (nor a map above it), which is
+    /// not known to be an image at all (`config.token.image: 24h`, a token
+    /// lifetime); and an entry a template writes after text refit did not
+    /// read into the reference (`{{ .Values.image.registry }}/{{
+    /// .Values.image.org }}/{{ .Values.image.repository }}`, `quay.io/{{ … }}`,
+    /// a value written right before it that is set). An entry handed to a
+    /// helper refit cannot follow (a library chart's `include "common.all" .`)
+    /// is still flagged: helpers take the registry from the values, which
+    /// refit reads (a `registry:` key, `global.imageRegistry`), so the value
+    /// alone shows Docker Hub is implied. A value written right before the
+    /// entry (`{{ .Values.image.repository }}{{ .Values.ndm.image }}`) that is
+    /// empty adds nothing; the fix then goes nowhere, because a registry set
+    /// there would be written twice.
     /// The repository is the folder with `.git` (or a refit
     /// config) above the file, else the working directory.
     code: "REG001",
@@ -142,6 +160,18 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     // A sub-chart's values: its templates may join a registry of their
     // own (Bitnami's `image.registry: docker.io`), which refit did not read.
     if site.extra.subchart.is_some() {
+        return;
+    }
+    // Helm values: no template of the chart names the value (nor a map
+    // above it), or one writes something in front of it that refit did
+    // not read (`{{ .Values.hub }}/{{ .Values.image }}`). A value handed to
+    // a helper refit cannot follow stays: a helper takes the registry from
+    // the values, which refit reads.
+    if site
+        .extra
+        .rendered
+        .is_some_and(|j| j == Judged::Unseen || j.prefixed())
+    {
         return;
     }
     // A single name that is not a Docker Official Image is a local image or

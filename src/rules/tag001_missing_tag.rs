@@ -21,6 +21,16 @@ declare_rule! {
     /// `>=1.0` in `Chart.yaml` or helmfile: Helm picks the version when it
     /// runs, and Chart.lock records it).
     ///
+    /// In a chart with templates, a values entry is judged by the template
+    /// expression that writes it. Not flagged: an entry a template joins a
+    /// tag, a digest or more text to
+    /// (`"{{ .Values.pilot.image }}:{{ .Values.istio.release }}"`: the tag
+    /// comes from another key), and an entry refit did not find written:
+    /// no template names it (it is not known to be an image), or it is
+    /// handed to a helper refit cannot follow (a library chart's), which
+    /// may join a tag refit did not read. Saying nothing there is the
+    /// principle: a finding states only what refit can see.
+    ///
     /// A kustomize `images[]` entry with `newName` and no `newTag` or
     /// `digest` is not flagged: kustomize keeps the tag of each resource
     /// image it matches (`nginx:1.27` with `newName: ghcr.io/org/nginx`
@@ -71,6 +81,15 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
     }
     // A Helm chart's version range: Helm picks the version when it runs.
     if site.extra.version_range.is_some() {
+        return;
+    }
+    // Helm values: the chart's templates join a tag (or more) after the
+    // value, or refit did not find how they write it.
+    if site
+        .extra
+        .rendered
+        .is_some_and(|j| !j.found() || j.joined_after())
+    {
         return;
     }
     let mut d = rule.report(

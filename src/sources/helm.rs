@@ -4,6 +4,7 @@ use super::SourceOptions;
 use super::common::scalar_site;
 use super::common::{Builder, dedupe, site};
 use super::yaml::{self, Document, Node, Scalar, Style};
+use crate::facts::{ChartFacts, Judged};
 use crate::site::{ImageSite, Prefixing, SiteKind, Slot, SyntaxError};
 
 pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, SyntaxError> {
@@ -29,8 +30,18 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
             options,
             global_registry,
         };
+        let first = out.len();
         walker.walk(root, "", "", &mut out, 0, None);
         doc.check_budget()?;
+        if let Some(chart) = &options.chart {
+            for site in out.get_mut(first..).unwrap_or_default() {
+                if let Some(path) = site.path.as_deref() {
+                    site.extra.rendered = judged(chart, path, |p| {
+                        lookup(doc, root, p).is_some_and(|s| !is_absent(s))
+                    });
+                }
+            }
+        }
     }
     dedupe(&mut out);
     // Values under a dependency's key configure that sub-chart: its own
@@ -43,6 +54,7 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
                 .map(|p| p.split(['.', '[']).next().unwrap_or(p));
             if let Some(top) = top.filter(|t| chart.dependencies.iter().any(|d| d == t)) {
                 site.extra.subchart = Some(top.to_string());
+                site.extra.rendered = None;
             }
         }
     }
@@ -103,6 +115,83 @@ pub fn values_in(
         site.extra.subchart = Some(chart.to_string());
         out.push(site);
     }
+}
+
+/// How the chart's templates use the values entry at `path`, when it has
+/// templates. A `<registry>/` the templates join from a value refit reads
+/// into the reference (`RegistryJoin`) is no unknown prefix; a join
+/// whose registry value is itself joined to another is. A value written
+/// right before it (`{{ .Values.image.repository }}{{ .Values.ndm.image }}`)
+/// is a prefix when `set` says it is set in the values.
+fn judged(chart: &ChartFacts, path: &str, set: impl Fn(&str) -> bool) -> Option<Judged> {
+    if !chart.templates {
+        return None;
+    }
+    let mut judged = chart.renders.judge(path);
+    if let Judged::Written(r) = &mut judged
+        && chart
+            .renders
+            .prefix_values
+            .get(&crate::facts::star_indexes(path))
+            .is_some_and(|before| before.iter().any(|q| set(q)))
+    {
+        r.prefix = true;
+        r.plain = false;
+    }
+    // `{{ .Values.image.repository }}:{{ .Values.image.tag }}@{{ … .digest }}`
+    // everywhere it is written: the tag and digest refit composes from the
+    // map itself are what the template joins.
+    if let Judged::Written(r) = &mut judged
+        && (r.tag || r.digest)
+        && !r.after
+        && chart
+            .renders
+            .joined_values
+            .get(&crate::facts::star_indexes(path))
+            .is_some_and(|joined| joined.iter().all(|q| composed_from(path, q)))
+    {
+        r.tag = false;
+        r.digest = false;
+        r.plain = !r.prefix;
+    }
+    if let Judged::Written(r) = &mut judged
+        && r.prefix
+        && let Some(join) = chart.joins.get(path)
+        && (join.primary.is_some() || join.literal_fallback.is_some())
+        && join
+            .primary
+            .as_ref()
+            .is_none_or(|p| !chart.joins.contains_key(p))
+    {
+        r.prefix = false;
+        r.plain = !(r.tag || r.digest || r.after);
+    }
+    Some(judged)
+}
+
+/// Whether the values path `joined` is a key refit composes into the
+/// reference of the entry at `path`: the map's `tag` or `digest` beside
+/// it, `version` beside a `repository`, or `<key>Tag` / `<key>_tag` beside
+/// an image key.
+fn composed_from(path: &str, joined: &str) -> bool {
+    let path = crate::facts::star_indexes(path);
+    let (parent, key) = path.rsplit_once('.').unwrap_or(("", path.as_str()));
+    let (jparent, jkey) = joined.rsplit_once('.').unwrap_or(("", joined));
+    // `version` is a tag only in a `{repository, version}` map.
+    parent == jparent
+        && (matches!(jkey, "tag" | "digest")
+            || (jkey == "version" && matches!(key, "repository" | "name"))
+            || jkey == format!("{key}Tag")
+            || jkey == format!("{key}_tag"))
+}
+
+/// Whether the chart's templates write the entry at `path` with nothing
+/// joined after it (no tag, digest or other text): its value is the
+/// whole reference.
+fn written_alone(chart: Option<&ChartFacts>, path: &str) -> bool {
+    chart
+        .and_then(|c| judged(c, path, |_| false))
+        .is_some_and(|j| matches!(j, Judged::Written(r) if !(r.tag || r.digest || r.after)))
 }
 
 struct Walker<'a> {
@@ -274,6 +363,18 @@ impl Walker<'_> {
                 "`{top}` configures the sub-chart `{top}`, whose templates refit did not read and which may add a registry of its own"
             ));
         }
+        // `{{ .Values.image.repository }}{{ .Values.ndm.image }}`: the
+        // value written in front is where a registry goes.
+        if let Some(before) = chart
+            .renders
+            .prefix_values
+            .get(&crate::facts::star_indexes(path))
+            .and_then(|b| b.first())
+        {
+            return Prefixing::Never(format!(
+                "the chart's templates write `.Values.{before}` in front of this value"
+            ));
+        }
         if chart.joins_registry {
             return Prefixing::Never(
                 "the chart's templates join a registry value with the repository".to_string(),
@@ -298,7 +399,12 @@ impl Walker<'_> {
             return None;
         }
         let last = image.value.rsplit('/').next().unwrap_or(&image.value);
-        if last.contains([':', '@']) {
+        // `image: x@sha256` with `imageTag: <hex>`: the template's
+        // `{{ image }}:{{ imageTag }}` writes the digest `x@sha256:<hex>`.
+        let digest_algorithm = last.split_once('@').is_some_and(|(name, alg)| {
+            !name.contains(':') && !alg.is_empty() && alg.bytes().all(|b| b.is_ascii_alphanumeric())
+        });
+        if last.contains([':', '@']) && !digest_algorithm {
             return None;
         }
         let tag = [format!("{key}Tag"), format!("{key}_tag")]
@@ -429,15 +535,28 @@ impl Walker<'_> {
                 }
             }
         }
+        // `repository: graylog/graylog:3.1` that the templates write alone
+        // (`{{ .Values.image.repository }}`): the value is the whole
+        // reference, and the map's tag (or the chart's appVersion) is not
+        // joined to it.
+        let last = repository
+            .value
+            .rsplit('/')
+            .next()
+            .unwrap_or(&repository.value);
+        let whole =
+            last.contains([':', '@']) && written_alone(self.options.chart.as_deref(), &value_path);
         let tag = doc
             .get_scalar(map, "tag")
-            .filter(|s| !is_absent(s))
+            .filter(|s| !is_absent(s) && !whole)
             .or_else(|| {
-                version_is_tag(doc, map, key)
+                (version_is_tag(doc, map, key) && !whole)
                     .then(|| doc.get_scalar(map, "version"))
                     .flatten()
             });
-        let digest = doc.get_scalar(map, "digest").filter(|s| !is_absent(s));
+        let digest = doc
+            .get_scalar(map, "digest")
+            .filter(|s| !is_absent(s) && !whole);
 
         let mut b = Builder::default();
         let push = |b: &mut Builder, s: &Scalar| b.push(&s.value, s.content.map(|c| c.start));
@@ -463,12 +582,13 @@ impl Walker<'_> {
                 }
             }
             // An empty tag means the chart's appVersion.
-            _ => {
+            _ if !whole => {
                 if let Some(app) = &self.options.chart_app_version {
                     b.push(":", None);
                     b.push(app, None);
                 }
             }
+            _ => {}
         }
         if let Some(d) = digest {
             b.push("@", None);

@@ -35,6 +35,12 @@ fn pass_build_args(
     known: impl Fn(&str) -> bool,
     what: &str,
 ) {
+    ctx.built_names
+        .insert(file.as_ref().map_or("*".to_string(), |f| {
+            f.file_name()
+                .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_else(|| "*".to_string())
+        }));
     let Some(file) = file else {
         for (name, _) in &pairs {
             build_arg_name(ctx, name, what);
@@ -382,7 +388,9 @@ pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
     if !(text.contains("build") || text.contains("bud")) {
         return;
     }
+    build_action_files(text, ctx);
     let lines = logical_lines(text);
+    build_arg_words(&lines, ctx);
     let variables = tool_variables(&lines, BUILD_TOOLS);
     for line in &lines {
         // Most lines run no build: split only those that may.
@@ -401,7 +409,26 @@ pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
             if !tool.is_some_and(|t| is_build_tool(t, &variables)) {
                 continue;
             }
-            for (flag, value) in command_flags(&words, at) {
+            let flags = command_flags(&words, at);
+            let file = flags
+                .iter()
+                .find(|(f, _)| matches!(f.as_str(), "-f" | "--file"))
+                .and_then(|(_, v)| v.as_deref());
+            match file {
+                // `-f -` (stdin) or a variable: any Dockerfile.
+                Some(f) if f == "-" || f.contains('$') => {
+                    ctx.built_names.insert("*".to_string());
+                }
+                Some(f) => {
+                    let name = f.rsplit(['/', '\\']).next().unwrap_or(f);
+                    ctx.built_names.insert(name.to_ascii_lowercase());
+                }
+                None => {
+                    ctx.built_names.insert("dockerfile".to_string());
+                    ctx.built_names.insert("containerfile".to_string());
+                }
+            }
+            for (flag, value) in flags {
                 match (flag.as_str(), value) {
                     ("-t" | "--tag", Some(v)) => local_name(ctx, &v),
                     ("--build-arg", Some(v)) => {
@@ -423,6 +450,66 @@ pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
                     }
                     _ => {}
                 }
+            }
+        }
+    }
+}
+
+/// The Dockerfiles docker/build-push-action steps build: each `file:`
+/// value's name (`*` for an expression), `dockerfile` when no step of
+/// the file names one (the action's default, `{context}/Dockerfile`).
+fn build_action_files(text: &str, ctx: &mut RepoContext) {
+    if !text.contains("build-push-action") {
+        return;
+    }
+    let mut named = false;
+    for line in text.lines() {
+        let Some(value) = line.trim_start().strip_prefix("file:") else {
+            continue;
+        };
+        let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+        if value.is_empty() {
+            continue;
+        }
+        named = true;
+        let name = if value.contains("${{") {
+            "*"
+        } else {
+            value.rsplit(['/', '\\']).next().unwrap_or(value)
+        };
+        ctx.built_names.insert(name.to_ascii_lowercase());
+    }
+    if !named {
+        ctx.built_names.insert("dockerfile".to_string());
+    }
+}
+
+/// `--build-arg NAME=…` written anywhere in a file that runs commands,
+/// not only on a build command's line: scripts and justfiles collect the
+/// flags in a variable or an array first
+/// (`BUILD_ARGS+=("--build-arg" "BASE_IMAGE_SHA=${sha}")`, then
+/// `podman build "${BUILD_ARGS[@]}"`). The word has no other use than to
+/// reach a build, so the name counts as set. Only literal names are read.
+fn build_arg_words(lines: &[String], ctx: &mut RepoContext) {
+    for line in lines {
+        if line.trim_start().starts_with('#') {
+            continue;
+        }
+        let mut rest = line.as_str();
+        while let Some(at) = rest.find("--build-arg") {
+            rest = &rest[at + "--build-arg".len()..];
+            // `--build-arg=NAME`, `--build-arg NAME`, `"--build-arg" "NAME=…"`.
+            let after = rest.trim_start_matches(['=', ' ', '\t', '"', '\'']);
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let next = after.get(name.len()..).and_then(|t| t.chars().next());
+            if !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && matches!(next, None | Some('=' | '"' | '\'' | ' ' | '\t' | ')'))
+            {
+                ctx.build_arg_names.insert(name);
             }
         }
     }

@@ -8,17 +8,23 @@ use super::*;
 /// leads outside the root not at all.
 pub fn chart_facts(root: &Path, dir: &Path, chart_yaml: &str) -> ChartFacts {
     let mut facts = ChartFacts::default();
-    if let Ok(docs) = crate::sources::yaml::parse(chart_yaml)
-        && let Some(doc) = docs.first()
-        && let Some(deps) = doc.get(&doc.root, "dependencies")
-        && let crate::sources::yaml::Node::Seq(items, _) = doc.resolve(deps)
-    {
-        for item in items {
-            for key in ["name", "alias"] {
-                if let Some(s) = doc.get_scalar(item, key)
-                    && !s.value.is_empty()
-                {
-                    facts.dependencies.push(s.value.clone());
+    // A v1 (Helm 2) chart lists its dependencies in `requirements.yaml`.
+    let requirements = crate::bounded::inside(root, &dir.join("requirements.yaml"))
+        .ok()
+        .and_then(|p| crate::bounded::read_regular(&p, crate::bounded::MAX_FILE_BYTES).ok());
+    for text in std::iter::once(chart_yaml).chain(requirements.as_deref()) {
+        if let Ok(docs) = crate::sources::yaml::parse(text)
+            && let Some(doc) = docs.first()
+            && let Some(deps) = doc.get(&doc.root, "dependencies")
+            && let crate::sources::yaml::Node::Seq(items, _) = doc.resolve(deps)
+        {
+            for item in items {
+                for key in ["name", "alias"] {
+                    if let Some(s) = doc.get_scalar(item, key)
+                        && !s.value.is_empty()
+                    {
+                        facts.dependencies.push(s.value.clone());
+                    }
                 }
             }
         }
@@ -43,7 +49,7 @@ pub fn chart_facts(root: &Path, dir: &Path, chart_yaml: &str) -> ChartFacts {
             digests.add(&text);
             template_joins(&text, &mut facts.joins);
         }
-        facts.digest_paths = digests.finish();
+        (facts.digest_paths, facts.renders) = digests.finish_with_renders();
     }
     facts
 }

@@ -15,6 +15,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::facts::{Render, Renders};
+
 /// The most helper-to-helper steps followed.
 const MAX_ROUNDS: usize = 16;
 /// The most actions read from one chart.
@@ -91,6 +93,160 @@ struct Call {
     caller: Option<Helper>,
     helper: Helper,
     arg: CallArg,
+    /// What the template writes around the call's output ([`around`]);
+    /// [`UNKNOWN`] when the output is not written where it stands (an
+    /// argument of something else, a variable).
+    place: u8,
+}
+
+/// Shape bits: what is written around an entry where a template outputs
+/// it (see `crate::facts::Render`).
+const TAG: u8 = 1;
+const DIGEST: u8 = 2;
+const PREFIX: u8 = 4;
+const AFTER: u8 = 8;
+/// Inside a helper, nothing before (after) the entry up to the helper's
+/// start (end): what the call site writes there counts.
+const OPEN_START: u8 = 16;
+const OPEN_END: u8 = 32;
+/// Written somewhere refit cannot see (a helper's output kept in a
+/// variable or passed on): not a rendering refit can judge.
+const UNKNOWN: u8 = 64;
+
+/// An entry's shape seen through a call placed at `place`.
+fn through(shape: u8, place: u8) -> u8 {
+    let mut out = shape & !(OPEN_START | OPEN_END);
+    if shape & OPEN_START != 0 {
+        out |= place & (PREFIX | OPEN_START | UNKNOWN);
+    }
+    if shape & OPEN_END != 0 {
+        out |= place & (TAG | DIGEST | AFTER | OPEN_END | UNKNOWN);
+    }
+    out | (place & UNKNOWN)
+}
+
+fn render_of(bits: u8) -> Render {
+    Render {
+        plain: bits & (TAG | DIGEST | PREFIX | AFTER) == 0,
+        tag: bits & TAG != 0,
+        digest: bits & DIGEST != 0,
+        prefix: bits & PREFIX != 0,
+        after: bits & AFTER != 0,
+    }
+}
+
+/// A piece of a template file's output stream, in file order, for
+/// telling what is written next to what.
+#[derive(Debug, Clone)]
+enum Item {
+    /// Literal text (after trim markers): its first and last character,
+    /// and whether it is that one character.
+    Text {
+        first: Option<char>,
+        last: Option<char>,
+        single: bool,
+    },
+    /// An action that writes nothing (`if`, `end`, `$x := …`).
+    Ctrl,
+    /// The start or end of a `define`.
+    Edge,
+    /// A value written out: what it names, in which helper.
+    Val(Ctx, Option<Helper>),
+    /// A helper's output written out, by its index in [`Reads::calls`].
+    Call(usize),
+    /// Some other output (`.Chart.AppVersion`, a function's result).
+    Other,
+}
+
+fn text_item(text: &str) -> Item {
+    let mut chars = text.chars();
+    let first = chars.next();
+    Item::Text {
+        first,
+        last: text.chars().next_back(),
+        single: first.is_some() && chars.next().is_none(),
+    }
+}
+
+/// The value written right before `items[i]`, with nothing between.
+fn value_before(items: &[Item], i: usize) -> Option<&str> {
+    for item in items.get(..i).unwrap_or_default().iter().rev().take(32) {
+        match item {
+            Item::Ctrl | Item::Text { last: None, .. } => continue,
+            Item::Val(Ctx::Values(q), _) if !q.is_empty() => return Some(q),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// What `items[i]` (a value or a call) has written around it. A value of
+/// the file's body written right before it ([`value_before`]) is not a
+/// [`PREFIX`].
+/// `joined_with` receives what is joined after `:` or `@`: the values
+/// paths written there, `?` for anything else.
+fn around(items: &[Item], i: usize, joined_with: &mut Vec<String>) -> u8 {
+    let glued = |c: char| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '-' | '_');
+    let mut bits = 0;
+    for item in items.get(..i).unwrap_or_default().iter().rev().take(32) {
+        match item {
+            Item::Ctrl | Item::Text { last: None, .. } => continue,
+            Item::Text { last: Some(c), .. } => {
+                if glued(*c) {
+                    bits |= PREFIX;
+                }
+            }
+            Item::Val(Ctx::Values(q), _) if !q.is_empty() => {}
+            Item::Val(..) | Item::Call(_) | Item::Other => bits |= PREFIX,
+            Item::Edge => bits |= OPEN_START,
+        }
+        break;
+    }
+    let mut joined = false;
+    for item in items.iter().skip(i + 1).take(32) {
+        match item {
+            Item::Ctrl | Item::Text { first: None, .. } => continue,
+            Item::Text {
+                first: Some(c),
+                single,
+                ..
+            } => {
+                let sep = match c {
+                    ':' => TAG,
+                    '@' => DIGEST,
+                    _ => 0,
+                };
+                if sep != 0 {
+                    bits |= sep;
+                    if *single {
+                        joined = true;
+                        continue;
+                    }
+                    // A literal tag or digest (`:latest`).
+                    joined_with.push("?".to_string());
+                } else if !joined && glued(*c) {
+                    bits |= AFTER;
+                }
+            }
+            Item::Val(..) | Item::Call(_) | Item::Other => {
+                if joined {
+                    joined_with.push(match item {
+                        Item::Val(Ctx::Values(q), _) if !q.is_empty() => q.clone(),
+                        _ => "?".to_string(),
+                    });
+                    continue;
+                }
+                bits |= AFTER;
+            }
+            Item::Edge => {
+                if !joined {
+                    bits |= OPEN_END;
+                }
+            }
+        }
+        break;
+    }
+    bits
 }
 
 #[derive(Default)]
@@ -103,6 +259,19 @@ struct Reads {
     /// reads (`""`: the argument's own `.digest`).
     helpers: Vec<BTreeSet<String>>,
     calls: Vec<Call>,
+    /// Whether each helper is defined in the chart's templates.
+    defined: Vec<bool>,
+    /// Per helper: the field paths of its argument it writes out, with
+    /// their shape bits.
+    helper_writes: Vec<BTreeSet<(String, u8)>>,
+    /// Per helper: the field paths of its argument it writes whole as
+    /// YAML or JSON.
+    helper_verbatim: Vec<BTreeSet<String>>,
+    /// Per helper: the field paths of its argument it names otherwise.
+    helper_mentions: Vec<BTreeSet<String>>,
+    renders: Renders,
+    /// (values path, bits) already recorded.
+    written_bits: BTreeSet<(String, u8)>,
 }
 
 impl Reads {
@@ -112,15 +281,70 @@ impl Reads {
         }
         let h = self.helpers.len();
         self.helpers.push(BTreeSet::new());
+        self.defined.push(false);
+        self.helper_writes.push(BTreeSet::new());
+        self.helper_verbatim.push(BTreeSet::new());
+        self.helper_mentions.push(BTreeSet::new());
         self.names.insert(name.to_string(), h);
         h
+    }
+
+    /// An entry written out with shape `bits`, at `ctx` inside `define`.
+    /// Whether it was new.
+    fn write(&mut self, ctx: &Ctx, bits: u8, define: Option<Helper>) -> bool {
+        match (ctx, define) {
+            (Ctx::Values(p), _) => {
+                if bits & UNKNOWN != 0 {
+                    return self.renders.mentioned.insert(p.clone());
+                }
+                if !self.written_bits.insert((p.clone(), bits)) {
+                    return false;
+                }
+                let r = render_of(bits);
+                let e = self.renders.written.entry(p.clone()).or_default();
+                *e = e.or(r);
+                true
+            }
+            (Ctx::Arg(k), Some(d)) => self
+                .helper_writes
+                .get_mut(d)
+                .is_some_and(|w| w.insert((k.clone(), bits))),
+            _ => false,
+        }
+    }
+
+    /// A map written whole as YAML or JSON.
+    fn verbatim(&mut self, ctx: &Ctx, define: Option<Helper>) -> bool {
+        match (ctx, define) {
+            (Ctx::Values(p), _) => self.renders.verbatim.insert(p.clone()),
+            (Ctx::Arg(k), Some(d)) => self
+                .helper_verbatim
+                .get_mut(d)
+                .is_some_and(|w| w.insert(k.clone())),
+            _ => false,
+        }
+    }
+
+    /// An entry named in a way not followed.
+    fn mention(&mut self, ctx: &Ctx, define: Option<Helper>) -> bool {
+        match (ctx, define) {
+            (Ctx::Values(p), _) => self.renders.mentioned.insert(p.clone()),
+            (Ctx::Arg(k), Some(d)) => self
+                .helper_mentions
+                .get_mut(d)
+                .is_some_and(|w| w.insert(k.clone())),
+            _ => false,
+        }
     }
 
     /// A read of `.digest` of `ctx`, inside `define` (or a file body).
     /// Whether it was new.
     fn digest_of(&mut self, ctx: &Ctx, define: Option<Helper>) -> bool {
         match (ctx, define) {
-            (Ctx::Values(p), _) if !p.is_empty() => self.paths.insert(p.clone()),
+            // Items of a list (`range`) are not where `refit pin` adds keys.
+            (Ctx::Values(p), _) if !p.is_empty() && !p.contains("[*]") => {
+                self.paths.insert(p.clone())
+            }
             (Ctx::Arg(k), Some(d)) => self
                 .helpers
                 .get_mut(d)
@@ -128,25 +352,6 @@ impl Reads {
             _ => false,
         }
     }
-}
-
-/// The `{{ … }}` actions of a template, trim markers and comments removed.
-fn actions(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find("{{") {
-        let after = &rest[open + 2..];
-        let Some(close) = after.find("}}") else { break };
-        let inner = after[..close]
-            .trim_start_matches('-')
-            .trim_end_matches('-')
-            .trim();
-        if !inner.starts_with("/*") {
-            out.push(inner);
-        }
-        rest = &after[close + 2..];
-    }
-    out
 }
 
 /// Tokens of an action: strings (quotes kept), `(`, `)`, `|`, `,`, `:=`,
@@ -288,35 +493,230 @@ struct Frame {
     dot: Ctx,
 }
 
+/// A template file's text and actions, in order, trim markers applied
+/// (`{{-` trims the white space before, `-}}` the white space after);
+/// comments are left out.
+enum Elem<'a> {
+    Text(&'a str),
+    Action(&'a str),
+}
+
+fn elements(text: &str) -> Vec<Elem<'_>> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    let mut trim_next = false;
+    while let Some(open) = rest.find("{{") {
+        let after = &rest[open + 2..];
+        let Some(close) = after.find("}}") else { break };
+        let raw = &after[..close];
+        let mut before = &rest[..open];
+        if trim_next {
+            before = before.trim_start();
+        }
+        if raw.starts_with('-') {
+            before = before.trim_end();
+        }
+        out.push(Elem::Text(before));
+        let inner = raw.trim_start_matches('-').trim_end_matches('-').trim();
+        if !inner.starts_with("/*") {
+            out.push(Elem::Action(inner));
+        }
+        trim_next = raw.ends_with('-');
+        rest = &after[close + 2..];
+    }
+    out.push(Elem::Text(if trim_next { rest.trim_start() } else { rest }));
+    out
+}
+
+/// Functions that write their argument as it stands, or nearly.
+const SAME: &[&str] = &["quote", "squote", "toString", "trim", "lower", "upper"];
+/// Functions that write a map or list whole.
+const WHOLE: &[&str] = &["toYaml", "toJson", "toPrettyJson", "toRawJson"];
+
+/// What an output action writes.
+enum Out {
+    /// One value (`.Values.image`, `default "x" .Values.tag`, `… | quote`).
+    Val(Ctx),
+    /// `printf`'s pieces: literal text and values.
+    Pieces(Vec<Item>),
+    /// The call of [`Reads::calls`] at this index.
+    Call(usize),
+    /// A map written whole.
+    Whole(Ctx),
+    Other,
+}
+
+/// The stages of an action's tokens, split at top-level `|`.
+fn stages<'t, 'a>(tokens: &'t [&'a str]) -> Vec<&'t [&'a str]> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, t) in tokens.iter().enumerate() {
+        match *t {
+            "(" => depth += 1,
+            ")" => depth = depth.saturating_sub(1),
+            "|" if depth == 0 => {
+                out.push(tokens.get(start..i).unwrap_or_default());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(tokens.get(start..).unwrap_or_default());
+    out
+}
+
+/// The value a pipeline's first stage names: a term, `default A B`,
+/// `quote X`, `index X "a" "b"`.
+fn main_term(stage: &[&str], dot: &Ctx, vars: &BTreeMap<String, Ctx>) -> Option<Ctx> {
+    let is_term = |t: &str| t.starts_with('.') || t.starts_with('$');
+    match stage {
+        [x] if is_term(x) => Some(term(x, dot, vars)),
+        ["default", _, x] if is_term(x) => Some(term(x, dot, vars)),
+        [f, x] if SAME.contains(f) && is_term(x) => Some(term(x, dot, vars)),
+        ["index", x, keys @ ..] if is_term(x) && !keys.is_empty() => {
+            let keys: Option<Vec<&str>> = keys.iter().map(|k| unquote(k)).collect();
+            let path = keys?.join(".");
+            is_field_path(&path).then(|| term(x, dot, vars).field(&path))
+        }
+        _ => None,
+    }
+}
+
+/// `printf "%s:%s" a b` as pieces; `None` for a format or an argument
+/// not followed.
+fn printf_pieces(
+    format: &str,
+    args: &[&str],
+    dot: &Ctx,
+    vars: &BTreeMap<String, Ctx>,
+) -> Option<Vec<Item>> {
+    let format = unquote(format)?;
+    let mut out = Vec::new();
+    let mut args = args.iter();
+    let mut literal = String::new();
+    let mut chars = format.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            literal.push(c);
+            continue;
+        }
+        match chars.next()? {
+            '%' => literal.push('%'),
+            's' | 'v' | 'd' => {
+                out.push(text_item(&literal));
+                literal.clear();
+                let arg = args.next()?;
+                out.push(if arg.starts_with('.') || arg.starts_with('$') {
+                    Item::Val(term(arg, dot, vars), None)
+                } else {
+                    Item::Other
+                });
+            }
+            _ => return None,
+        }
+    }
+    out.push(text_item(&literal));
+    Some(out)
+}
+
+fn output(
+    t: &[&str],
+    first_call: usize,
+    calls: usize,
+    dot: &Ctx,
+    vars: &BTreeMap<String, Ctx>,
+) -> Out {
+    let stages = stages(t);
+    let Some(first) = stages.first() else {
+        return Out::Other;
+    };
+    let whole_pipe = stages
+        .iter()
+        .skip(1)
+        .any(|s| s.first().is_some_and(|f| WHOLE.contains(f)));
+    if let [f, x] = first
+        && WHOLE.contains(f)
+    {
+        return Out::Whole(term(x, dot, vars));
+    }
+    if let Some(ctx) = main_term(first, dot, vars) {
+        return if whole_pipe {
+            Out::Whole(ctx)
+        } else {
+            Out::Val(ctx)
+        };
+    }
+    match first {
+        ["include" | "template", ..] if calls > first_call => Out::Call(first_call),
+        ["printf", format, args @ ..] => {
+            // A parenthesised argument is one piece, not followed.
+            let mut grouped: Vec<&str> = Vec::new();
+            let mut depth = 0usize;
+            for a in args.iter() {
+                match *a {
+                    "(" => {
+                        if depth == 0 {
+                            grouped.push("(");
+                        }
+                        depth += 1;
+                    }
+                    ")" => depth = depth.saturating_sub(1),
+                    _ if depth == 0 => grouped.push(a),
+                    _ => {}
+                }
+            }
+            printf_pieces(format, &grouped, dot, vars).map_or(Out::Other, Out::Pieces)
+        }
+        _ => Out::Other,
+    }
+}
+
 /// Read one template file's actions into `reads`.
 fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
     let mut stack: Vec<Frame> = Vec::new();
     let mut vars: BTreeMap<String, Ctx> = BTreeMap::new();
-    for action in actions(text) {
+    let mut items: Vec<Item> = Vec::new();
+    for elem in elements(text) {
+        let action = match elem {
+            Elem::Text(t) => {
+                items.push(text_item(t));
+                continue;
+            }
+            Elem::Action(a) => a,
+        };
         if *budget == 0 {
-            return;
+            break;
         }
         *budget -= 1;
         let t = tokens(action);
         let (define, dot) = stack
             .last()
             .map_or((None, Ctx::Root), |f| (f.define, f.dot.clone()));
+        let mut control = true;
         match t.first().copied() {
             Some("define") => {
                 let name = t.get(1).and_then(|n| unquote(n)).map(|n| reads.helper(n));
+                if let Some(d) = name.and_then(|h| reads.defined.get_mut(h)) {
+                    *d = true;
+                }
                 stack.push(Frame {
                     define: name,
                     dot: Ctx::Arg(String::new()),
                 });
                 vars.clear();
                 vars.insert(String::new(), Ctx::Arg(String::new()));
+                items.push(Item::Edge);
                 continue;
             }
             Some("end") => {
-                if stack.pop().is_some_and(|f| f.define.is_some())
-                    && stack.last().is_none_or(|f| f.define.is_none())
-                {
-                    vars.clear();
+                if stack.pop().is_some_and(|f| f.define.is_some()) {
+                    items.push(Item::Edge);
+                    if stack.last().is_none_or(|f| f.define.is_none()) {
+                        vars.clear();
+                    }
+                } else {
+                    items.push(Item::Ctrl);
                 }
                 continue;
             }
@@ -327,7 +727,26 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
                 };
                 stack.push(Frame { define, dot: inner });
             }
-            Some("range" | "block") => stack.push(Frame {
+            Some("range") => {
+                // `range X`, `range $v := X`, `range $i, $v := X`: each
+                // item of the list X, written `X[*]`.
+                let (var, over) = match t.get(1..).unwrap_or_default() {
+                    [x] => (None, Some(*x)),
+                    [v, ":=", x] => (Some(*v), Some(*x)),
+                    [_, ",", v, ":=", x] => (Some(*v), Some(*x)),
+                    _ => (None, None),
+                };
+                let item = over.map_or(Ctx::Unknown, |x| match term(x, &dot, &vars) {
+                    Ctx::Values(p) if !p.is_empty() => Ctx::Values(format!("{p}[*]")),
+                    Ctx::Arg(k) if !k.is_empty() => Ctx::Arg(format!("{k}[*]")),
+                    _ => Ctx::Unknown,
+                });
+                if let Some(name) = var.and_then(|v| v.strip_prefix('$')) {
+                    vars.insert(name.to_string(), item.clone());
+                }
+                stack.push(Frame { define, dot: item });
+            }
+            Some("block") => stack.push(Frame {
                 define,
                 dot: Ctx::Unknown,
             }),
@@ -346,16 +765,29 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
                     top.dot = outer;
                 }
             }
-            _ => {}
+            _ => control = false,
         }
-        // `$v := term` (and `=`).
-        if let (Some(var), Some(op), Some(value), None) = (t.first(), t.get(1), t.get(2), t.get(3))
+        // `$v := X` (and `=`): X a term or what `main_term` reads.
+        if let (Some(var), Some(op)) = (t.first(), t.get(1))
             && let Some(name) = var.strip_prefix('$')
             && (*op == ":=" || *op == "=")
-            && !name.is_empty()
         {
-            vars.insert(name.to_string(), term(value, &dot, &vars));
+            control = true;
+            if !name.is_empty() {
+                let value = t
+                    .get(2..)
+                    .and_then(|rest| {
+                        let st = stages(rest);
+                        match st.as_slice() {
+                            [one] => main_term(one, &dot, &vars),
+                            _ => None,
+                        }
+                    })
+                    .unwrap_or(Ctx::Unknown);
+                vars.insert(name.to_string(), value);
+            }
         }
+        let first_call = reads.calls.len();
         let mut close = None;
         for (i, token) in t.iter().enumerate() {
             if matches!(*token, "include" | "template")
@@ -367,6 +799,7 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
                     caller: define,
                     helper: reads.helper(helper),
                     arg: call_arg(&t, close, i + 2, &dot, &vars),
+                    place: UNKNOWN,
                 };
                 reads.calls.push(call);
             }
@@ -375,6 +808,75 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
                 let ctx = term(base, &dot, &vars);
                 reads.digest_of(&ctx, define);
             }
+            if token.starts_with('.') || token.starts_with('$') {
+                let ctx = term(token, &dot, &vars);
+                reads.mention(&ctx, define);
+            }
+        }
+        if control {
+            items.push(Item::Ctrl);
+            continue;
+        }
+        match output(&t, first_call, reads.calls.len(), &dot, &vars) {
+            Out::Val(ctx) => items.push(Item::Val(ctx, define)),
+            Out::Pieces(pieces) => items.extend(pieces.into_iter().map(|p| match p {
+                Item::Val(ctx, _) => Item::Val(ctx, define),
+                other => other,
+            })),
+            Out::Call(i) => items.push(Item::Call(i)),
+            Out::Whole(ctx) => {
+                reads.verbatim(&ctx, define);
+                items.push(Item::Other);
+            }
+            Out::Other => items.push(Item::Other),
+        }
+    }
+    for i in 0..items.len() {
+        match items.get(i) {
+            Some(Item::Val(ctx, define)) => {
+                let (ctx, define) = (ctx.clone(), *define);
+                let mut joined_with = Vec::new();
+                let bits = around(&items, i, &mut joined_with);
+                // A file's body has no helper edges.
+                let bits = if define.is_none() {
+                    bits & !(OPEN_START | OPEN_END)
+                } else {
+                    bits
+                };
+                if let Ctx::Values(p) = &ctx
+                    && !joined_with.is_empty()
+                {
+                    reads
+                        .renders
+                        .joined_values
+                        .entry(p.clone())
+                        .or_default()
+                        .extend(joined_with);
+                }
+                if let (Ctx::Values(p), Some(q)) = (&ctx, value_before(&items, i)) {
+                    reads
+                        .renders
+                        .prefix_values
+                        .entry(p.clone())
+                        .or_default()
+                        .insert(q.to_string());
+                }
+                reads.write(&ctx, bits, define);
+            }
+            Some(Item::Call(c)) => {
+                let c = *c;
+                let bits = around(&items, i, &mut Vec::new());
+                let caller = reads.calls.get(c).and_then(|call| call.caller);
+                let bits = if caller.is_none() {
+                    bits & !(OPEN_START | OPEN_END)
+                } else {
+                    bits
+                };
+                if let Some(call) = reads.calls.get_mut(c) {
+                    call.place = bits;
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -411,37 +913,47 @@ impl DigestReader {
     }
 
     pub fn finish(self) -> BTreeSet<String> {
-        resolve(self.reads)
+        self.finish_with_renders().0
+    }
+
+    /// The digest paths and how the templates write each values entry.
+    pub fn finish_with_renders(self) -> (BTreeSet<String>, Renders) {
+        let mut reads = self.reads;
+        let calls = std::mem::take(&mut reads.calls);
+        let paths = resolve_digests(&mut reads, &calls);
+        resolve_renders(&mut reads, &calls);
+        (paths, reads.renders)
     }
 }
 
-fn resolve(mut reads: Reads) -> BTreeSet<String> {
-    let calls = std::mem::take(&mut reads.calls);
+/// A helper's field path `field`, as its call's argument gives it.
+fn arg_field(arg: &CallArg, field: &str) -> Ctx {
+    match arg {
+        CallArg::Term(ctx) => ctx.field(field),
+        CallArg::Dict(pairs) => {
+            let (key, rest) = field.split_once('.').unwrap_or((field, ""));
+            match pairs.get(key) {
+                Some(ctx) if !key.is_empty() => ctx.field(rest),
+                _ => Ctx::Unknown,
+            }
+        }
+    }
+}
+
+fn resolve_digests(reads: &mut Reads, calls: &[Call]) -> BTreeSet<String> {
     let mut steps = 0;
     for _ in 0..MAX_ROUNDS {
         let mut changed = false;
-        for call in &calls {
+        for call in calls {
             let Some(fields) = reads.helpers.get(call.helper) else {
                 continue;
             };
             if steps + fields.len() > MAX_STEPS {
                 // What was found so far stands; the rest is not a read.
-                return reads.paths;
+                return std::mem::take(&mut reads.paths);
             }
             steps += fields.len();
-            let found: Vec<Ctx> = fields
-                .iter()
-                .map(|field| match &call.arg {
-                    CallArg::Term(ctx) => ctx.field(field),
-                    CallArg::Dict(pairs) => {
-                        let (key, rest) = field.split_once('.').unwrap_or((field.as_str(), ""));
-                        match pairs.get(key) {
-                            Some(ctx) if !key.is_empty() => ctx.field(rest),
-                            _ => Ctx::Unknown,
-                        }
-                    }
-                })
-                .collect();
+            let found: Vec<Ctx> = fields.iter().map(|f| arg_field(&call.arg, f)).collect();
             for ctx in &found {
                 changed |= reads.digest_of(ctx, call.caller);
             }
@@ -450,7 +962,113 @@ fn resolve(mut reads: Reads) -> BTreeSet<String> {
             break;
         }
     }
-    reads.paths
+    std::mem::take(&mut reads.paths)
+}
+
+/// Carry what helpers write, write whole and name to the values their
+/// calls pass them, through helpers that call helpers. A call of a helper
+/// the chart does not define (a library chart's) names its argument.
+fn resolve_renders(reads: &mut Reads, calls: &[Call]) {
+    for call in calls {
+        if reads.defined.get(call.helper).copied().unwrap_or(false) {
+            continue;
+        }
+        let args: Vec<Ctx> = match &call.arg {
+            CallArg::Term(ctx) => vec![ctx.clone()],
+            CallArg::Dict(pairs) => pairs.values().cloned().collect(),
+        };
+        for ctx in args {
+            let ctx = if ctx == Ctx::Root {
+                Ctx::Values(String::new())
+            } else {
+                ctx
+            };
+            reads.mention(&ctx, call.caller);
+        }
+    }
+    // A helper no template of the chart calls (a library chart's, called
+    // by the charts that use it): the values it names through the root
+    // context (`.Values.x`, `$.Values.x`) are named.
+    let mut called = vec![false; reads.helpers.len()];
+    for call in calls {
+        if let Some(c) = called.get_mut(call.helper) {
+            *c = true;
+        }
+    }
+    for (h, called) in called.iter().enumerate() {
+        if *called {
+            continue;
+        }
+        let fields: Vec<String> = [
+            reads
+                .helper_writes
+                .get(h)
+                .map(|w| w.iter().map(|(f, _)| f.clone()).collect::<Vec<_>>()),
+            reads
+                .helper_verbatim
+                .get(h)
+                .map(|w| w.iter().cloned().collect()),
+            reads
+                .helper_mentions
+                .get(h)
+                .map(|w| w.iter().cloned().collect()),
+        ]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .collect();
+        for field in fields {
+            let ctx = Ctx::Root.field(&field);
+            if matches!(ctx, Ctx::Values(_)) {
+                reads.mention(&ctx, None);
+            }
+        }
+    }
+    let mut steps = 0usize;
+    for _ in 0..MAX_ROUNDS {
+        let mut changed = false;
+        for call in calls {
+            let h = call.helper;
+            let writes: Vec<(String, u8)> = reads
+                .helper_writes
+                .get(h)
+                .map(|w| w.iter().cloned().collect())
+                .unwrap_or_default();
+            let whole: Vec<String> = reads
+                .helper_verbatim
+                .get(h)
+                .map(|w| w.iter().cloned().collect())
+                .unwrap_or_default();
+            let named: Vec<String> = reads
+                .helper_mentions
+                .get(h)
+                .map(|w| w.iter().cloned().collect())
+                .unwrap_or_default();
+            steps += writes.len() + whole.len() + named.len();
+            if steps > MAX_STEPS {
+                return;
+            }
+            for (field, bits) in writes {
+                let ctx = arg_field(&call.arg, &field);
+                let bits = through(bits, call.place);
+                let bits = if call.caller.is_none() {
+                    bits & !(OPEN_START | OPEN_END)
+                } else {
+                    bits
+                };
+                changed |= reads.write(&ctx, bits, call.caller);
+            }
+            for field in whole {
+                changed |= reads.verbatim(&arg_field(&call.arg, &field), call.caller);
+            }
+            for field in named {
+                changed |= reads.mention(&arg_field(&call.arg, &field), call.caller);
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -570,5 +1188,65 @@ nothing: {{ include "common.images.image" (dict "image" .Values.nothing.image) }
         let got = paths(&[cycle]);
         assert_eq!(got.first().map(String::as_str), Some("img"));
         assert!(got.len() <= MAX_ROUNDS + 1, "{got:?}");
+    }
+}
+
+#[cfg(test)]
+mod render_tests {
+    use super::*;
+    use crate::facts::Judged;
+
+    fn renders(texts: &[&str]) -> Renders {
+        let mut r = DigestReader::default();
+        for t in texts {
+            r.add(t);
+        }
+        r.finish_with_renders().1
+    }
+
+    #[test]
+    fn what_is_joined_around_a_value() {
+        let r = renders(&[
+            r#"image: "{{ .Values.a.image }}:{{ .Values.istio.release }}"
+image: "{{ .Values.b.image.repository }}"
+image: "{{ .Values.c.registry }}/{{ .Values.c.org }}/{{ .Values.c.repository }}:{{ .Values.c.tag }}"
+image: {{ .Values.d.repository }}{{ if .Values.d.digest }}@{{ .Values.d.digest }}{{ end }}
+{{- range .Values.extra }}
+image: {{ .image }}
+{{- end }}
+{{ toYaml .Values.sidecars | nindent 8 }}
+{{ if .Values.flag }}x{{ end }}"#,
+        ]);
+        let w = |p: &str| match r.judge(p) {
+            Judged::Written(x) => x,
+            other => panic!("{p}: {other:?}"),
+        };
+        assert!(w("a.image").tag && !w("a.image").plain);
+        assert!(w("b.image.repository").plain);
+        assert!(w("c.repository").prefix && w("c.repository").tag);
+        assert!(w("d.repository").digest);
+        assert!(w("extra[3].image").plain);
+        assert_eq!(r.judge("sidecars[0].image"), Judged::Verbatim);
+        assert_eq!(r.judge("flag"), Judged::Mentioned);
+        assert_eq!(r.judge("config.token.image"), Judged::Unseen);
+    }
+
+    #[test]
+    fn through_helpers_and_printf() {
+        let helpers = r#"{{- define "x.image" -}}
+{{- $repo := .Values.image.repository -}}
+{{- printf "%s:%s" $repo (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- define "x.plain" -}}{{ .repository }}{{- end -}}"#;
+        let r = renders(&[
+            helpers,
+            r#"image: {{ include "x.image" . }}
+image: quay.io/{{ include "x.plain" .Values.side }}
+{{ include "lib.all" .Values.lib }}"#,
+        ]);
+        assert!(matches!(r.judge("image.repository"), Judged::Written(x) if x.tag));
+        assert!(matches!(r.judge("side.repository"), Judged::Written(x) if x.prefix && !x.tag));
+        // A helper the chart does not define names its argument.
+        assert_eq!(r.judge("lib.image"), Judged::Mentioned);
     }
 }

@@ -386,6 +386,7 @@ impl RepoFacts {
                 .extend(p.placeholder_prefixes.iter().cloned());
             ctx.build_arg_names
                 .extend(p.build_arg_names.iter().cloned());
+            ctx.built_names.extend(p.built_names.iter().cloned());
             for (name, values) in &p.build_arg_values {
                 let into = ctx.build_arg_values.entry(name.clone()).or_default();
                 for v in values {
@@ -1044,6 +1045,14 @@ pub struct RepoContext {
     /// bake `args`, CI `build-args`): plain values only, a few per name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub build_arg_values: BTreeMap<String, BTreeSet<String>>,
+    /// File names (lower case) of the Dockerfiles some build invocation
+    /// builds: `-f`/`--file` of a build command, `dockerfile` and
+    /// `containerfile` for a build that names none, the Dockerfile of a
+    /// Compose service, bake target, dev container or Skaffold artifact;
+    /// `*` when one cannot be placed. A Dockerfile no invocation names is
+    /// built in a way refit does not see.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub built_names: BTreeSet<String>,
     /// A build invocation whose arguments refit cannot read
     /// (`--build-arg "$@"`, `$(BUILD_ARGS)`, a CI expression): then any
     /// build argument may be set.
@@ -1130,7 +1139,12 @@ impl RepoContext {
         if let Some(own) = self.dockerfile_arg_names.get(dockerfile) {
             names.extend(own.iter().cloned());
         }
+        let name = dockerfile
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
         crate::site::SuppliedArgs {
+            built: self.built_names.contains("*") || self.built_names.contains(&name),
             names,
             unknown: self
                 .build_args_unknown
