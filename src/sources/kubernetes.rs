@@ -27,8 +27,26 @@ pub fn extract_with(
         doc.check_budget()?;
     }
     super::flux::extract(text, &docs, flux, &mut out);
+    // `ko://<import path>` is ko's build reference: `ko resolve` and
+    // `ko apply` build the Go package and write the image they pushed in
+    // its place, so the text is a build instruction, not a pull.
+    out.retain(|s| !s.raw.trim_start_matches(['"', '\'']).starts_with(KO_SCHEME));
     dedupe(&mut out);
     Ok(out)
+}
+
+/// The scheme of ko's build references in manifests.
+const KO_SCHEME: &str = "ko://";
+
+/// Whether a site at `path` of a Kyverno policy (`kyverno.io` group) is a
+/// pattern the policy compares resources with, not an image it runs or
+/// writes: everything under a rule's `validate` (`pattern`, `anyPattern`,
+/// `deny` conditions), `preconditions`, `match` and `exclude`. A `mutate`
+/// patch writes its image into the resource, so it stays an image.
+fn kyverno_pattern(path: &str) -> bool {
+    [".validate.", ".preconditions", ".match.", ".exclude."]
+        .iter()
+        .any(|k| path.contains(k))
 }
 
 fn object(
@@ -104,7 +122,18 @@ fn object(
     } else {
         &["containers", "initContainers"]
     };
+    let before = out.len();
     pod_templates(doc, text, obj, path, lists, out, 0);
+    if group == "kyverno.io" || group.ends_with(".kyverno.io") {
+        let mut i = before;
+        while i < out.len() {
+            if out[i].path.as_deref().is_some_and(kyverno_pattern) {
+                out.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+    }
     if group == "argoproj.io" {
         argo_workflow(doc, text, obj, &kind.value, &join, out);
         argo_cd(doc, obj, &kind.value, &join, out);
@@ -691,6 +720,27 @@ fn pull_policy(doc: &Document, text: &str, container: &Node, image: &Scalar) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ko_build_references_and_kyverno_patterns_are_not_images() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: a\n        image: ko://github.com/acme/cmd/a\n      - name: b\n        image: nginx:1.27\n";
+        let got: Vec<String> = extract(text).unwrap().into_iter().map(|s| s.raw).collect();
+        assert_eq!(got, ["nginx:1.27"]);
+        // A validate pattern is compared with, a mutate patch is written.
+        let text = "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nspec:\n  rules:\n  - name: v\n    validate:\n      pattern:\n        spec:\n          containers:\n          - name: '*'\n            image: 'a.io/* | b.io/*'\n  - name: m\n    mutate:\n      patchStrategicMerge:\n        spec:\n          containers:\n          - name: sidecar\n            image: busybox:1.36\n";
+        let got: Vec<(String, String)> = extract(text)
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.path.unwrap_or_default(), s.raw))
+            .collect();
+        assert_eq!(
+            got,
+            [(
+                "spec.rules[1].mutate.patchStrategicMerge.spec.containers[0].image".to_string(),
+                "busybox:1.36".to_string()
+            )]
+        );
+    }
 
     #[test]
     fn argo_cd_sources() {
