@@ -53,6 +53,16 @@ pub fn inside(root: &Path, path: &Path) -> Result<PathBuf, Refused> {
 pub fn read_regular(path: &Path, cap: u64) -> Result<String, Refused> {
     let file = open_nonblocking(path).map_err(|_| Refused::Unreadable)?;
     let meta = file.metadata().map_err(|_| Refused::Unreadable)?;
+    read_open(file, &meta, cap)
+}
+
+/// [`read_regular`] of a file already open, with its metadata (from the
+/// descriptor, not the name).
+pub fn read_open(
+    file: std::fs::File,
+    meta: &std::fs::Metadata,
+    cap: u64,
+) -> Result<String, Refused> {
     if !meta.is_file() {
         return Err(Refused::NotRegular);
     }

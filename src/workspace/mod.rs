@@ -543,7 +543,7 @@ struct State {
     /// Each folder's nearest marked folder at or above it (canonical).
     marked: HashMap<PathBuf, Option<PathBuf>>,
     /// The roots enumerated so far, with why each was read only in part.
-    enumerated: BTreeMap<PathBuf, Option<String>>,
+    enumerated: HashMap<PathBuf, Option<String>>,
     /// What each fact file says, by canonical path.
     index: BTreeMap<PathBuf, Arc<Extracted>>,
 }
@@ -633,27 +633,30 @@ impl Workspace {
     /// inside another is never listed twice.
     pub fn prepare<'a>(&self, files: impl Iterator<Item = &'a Path>) {
         use rayon::prelude::*;
-        let mut folders: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut folders: HashSet<&Path> = HashSet::new();
         for f in files {
             if let Some(parent) = f.parent() {
-                folders.insert(parent.to_path_buf());
+                folders.insert(parent);
             }
         }
-        let mut roots: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut roots: HashSet<PathBuf> = HashSet::new();
         for folder in folders {
             let folder = if folder.as_os_str().is_empty() {
-                PathBuf::from(".")
+                Path::new(".")
             } else {
                 folder
             };
-            if let Ok(real) = crate::realpath::canonical(&folder) {
+            if let Ok(real) = crate::realpath::canonical(folder) {
                 roots.insert(self.root_of_folder(&real));
             }
         }
-        // Outer roots before the roots inside them.
+        // Outer roots before the roots inside them (a root's ancestors
+        // sort before it).
+        let mut roots: Vec<PathBuf> = roots.into_iter().collect();
+        roots.sort_unstable();
         let mut tops: Vec<PathBuf> = Vec::new();
         let mut inner: Vec<PathBuf> = Vec::new();
-        let mut outer: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut outer: HashSet<PathBuf> = HashSet::new();
         for root in roots {
             if root.ancestors().skip(1).any(|a| outer.contains(a)) {
                 inner.push(root);
