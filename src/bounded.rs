@@ -63,6 +63,22 @@ pub fn read_open(
     meta: &std::fs::Metadata,
     cap: u64,
 ) -> Result<String, Refused> {
+    let bytes = read_open_bytes(file, meta, cap)?;
+    String::from_utf8(bytes).map_err(|_| Refused::Unreadable)
+}
+
+/// [`read_regular`], as bytes (not necessarily text).
+pub fn read_bytes(path: &Path, cap: u64) -> Result<Vec<u8>, Refused> {
+    let file = open_nonblocking(path).map_err(|_| Refused::Unreadable)?;
+    let meta = file.metadata().map_err(|_| Refused::Unreadable)?;
+    read_open_bytes(file, &meta, cap)
+}
+
+fn read_open_bytes(
+    file: std::fs::File,
+    meta: &std::fs::Metadata,
+    cap: u64,
+) -> Result<Vec<u8>, Refused> {
     if !meta.is_file() {
         return Err(Refused::NotRegular);
     }
@@ -76,7 +92,7 @@ pub fn read_open(
     if bytes.len() as u64 > cap {
         return Err(Refused::TooLarge);
     }
-    String::from_utf8(bytes).map_err(|_| Refused::Unreadable)
+    Ok(bytes)
 }
 
 #[cfg(unix)]

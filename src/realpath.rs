@@ -57,6 +57,19 @@ pub fn canonical(path: &Path) -> std::io::Result<PathBuf> {
     Ok(resolved)
 }
 
+/// [`canonical`] of a file known not to be a link (it was just opened
+/// with `O_NOFOLLOW`): its folder's canonical path (cached) joined with
+/// its name, without an `lstat` of the file.
+pub fn canonical_not_link(path: &Path) -> std::io::Result<PathBuf> {
+    let absolute = absolute(path);
+    match (absolute.parent(), absolute.file_name()) {
+        (Some(parent), Some(name)) if name != ".." && name != "." => {
+            Ok(canonical_folder(parent, 0)?.join(name))
+        }
+        _ => canonical(&absolute),
+    }
+}
+
 /// A folder's canonical path: its parent's (cached) joined with its name
 /// when it is not a link, so each folder costs one `lstat` once, not a
 /// `readlink` per component per folder.

@@ -97,6 +97,12 @@ impl Settings {
     /// An opt-in rule runs only when a code or prefix names it (`ALL` does
     /// not), as clippy's pedantic lints need naming.
     pub fn enabled(&self, code: &str) -> bool {
+        // The default selection (nothing selected or ignored) needs only
+        // whether the rule is opt-in: the common case, asked for every
+        // rule of every file.
+        if self.select.is_empty() && self.extend_select.is_empty() && self.ignore.is_empty() {
+            return !RULES.iter().any(|r| r.code == code && r.opt_in);
+        }
         let opt_in = RULES.iter().any(|r| r.code == code && r.opt_in);
         let by_code_only = crate::rules::SELECTED_BY_CODE_ONLY.contains(&code);
         let best = |list: &[String], extra: &[String], selecting: bool| {

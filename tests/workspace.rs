@@ -95,7 +95,7 @@ fn a_build_file_changed_added_deleted_and_renamed() {
     // No build file: `acme/base` is pulled from Docker Hub.
     age(root, 100);
     assert_eq!(codes(root, &[]), pulled);
-    assert!(root.join(".refit_cache/workspace-v1.json").is_file());
+    assert!(root.join(".refit_cache/workspace-v2.bin").is_file());
     assert!(
         std::fs::read_to_string(root.join(".refit_cache/.gitignore"))
             .expect("the cache ignores itself")

@@ -578,6 +578,10 @@ pub(super) fn kustomize_set_image(text: &str, ctx: &mut RepoContext) {
 /// A script that rewrites `FROM NAME` with a computed value before the
 /// build (`sed`, PowerShell `-replace`): `NAME` is a placeholder.
 pub(super) fn from_substitutions(text: &str, ctx: &mut RepoContext) {
+    // Most files rewrite no `FROM`: only one that says it is read by line.
+    if !text.contains("FROM ") {
+        return;
+    }
     for line in text.lines() {
         if !(line.contains("sed") || line.contains("-replace")) {
             continue;

@@ -6,7 +6,7 @@
 //! size, time or inode changed: a warm run over an unchanged repository
 //! lists no folder and reads no fact file.
 
-use super::cache::{Cache, Listing, Stamp, dir_mtime};
+use super::cache::{Cache, RootDir, Stamp, dir_mtime};
 use super::{Extracted, MAX_TOTAL_BYTES, SKIP, extract, is_fact_file};
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
@@ -30,6 +30,26 @@ struct Enumerated {
 /// More changed folders than this enumerate the whole root again.
 const MAX_CHANGED_DIRS: usize = 512;
 
+/// A fact file a run found: answered by its cache entry (an index into
+/// the cache's files), or read.
+enum Found {
+    Hit(usize),
+    Read(PathBuf, Stamp, Arc<Extracted>),
+}
+
+/// What a run must look at: cache entries whose folders did not change
+/// (a `stat` each), and files listed again (read unless the cache knows
+/// them unchanged).
+struct Plan {
+    entries: Vec<usize>,
+    paths: Vec<PathBuf>,
+    /// The folders covered, with their times; `None`: the cache's.
+    dirs: Option<Vec<(PathBuf, i128)>>,
+    ignores: Vec<(PathBuf, Stamp)>,
+    /// Whether any folder was listed.
+    listed: bool,
+}
+
 /// Index the fact files under `root` (canonical), except those in `known`
 /// (already indexed in this run).
 pub(super) fn index_root(root: &Path, disk_cache: bool, known: &BTreeSet<PathBuf>) -> Indexed {
@@ -38,79 +58,137 @@ pub(super) fn index_root(root: &Path, disk_cache: bool, known: &BTreeSet<PathBuf
     // `refit.toml`): a folder refit guessed as a root gets none (the
     // caller says which).
     let cache = disk_cache.then(|| Cache::load(root));
-    let (candidates, dirs, ignores, listed_again) = match cache.as_ref() {
-        Some(c) if !c.dirs.is_empty() && ignores_unchanged(&c.ignores) => {
-            let (candidates, dirs, again) = revalidate(root, git, c);
-            (candidates, dirs, c.ignores.clone(), again)
+    let root_dir = cache.as_ref().and_then(|_| RootDir::open(root));
+    let plan = match (&cache, &root_dir) {
+        (Some(c), Some(rd)) if !c.dirs.is_empty() && ignores_unchanged(&c.ignores) => {
+            revalidate(root, git, c, rd)
         }
         // The folders' times and the `.gitignore` stamps are only for the
         // disk cache: a run without it stats nothing more than it reads.
-        Some(_) => {
+        (Some(_), _) => {
             let found = enumerate(root, git, None, true);
-            let ignores = ignore_files(&found.files);
-            let dirs = stamp_dirs(&found.dirs);
-            (found.files, dirs, ignores, true)
+            Plan {
+                ignores: ignore_files(&found.files),
+                dirs: Some(stamp_dirs(&found.dirs)),
+                entries: Vec::new(),
+                paths: found.files,
+                listed: true,
+            }
         }
-        None => (
-            enumerate(root, git, None, false).files,
-            Vec::new(),
-            Vec::new(),
-            true,
-        ),
+        (None, _) => Plan {
+            entries: Vec::new(),
+            paths: enumerate(root, git, None, false).files,
+            dirs: None,
+            ignores: Vec::new(),
+            listed: true,
+        },
     };
-    let candidates: Vec<PathBuf> = candidates
-        .into_iter()
-        .filter(|p| is_fact_file(p) && !known.contains(p))
-        .collect();
+    let empty = Cache::default();
+    let cache_or_empty = cache.as_ref().unwrap_or(&empty);
     let total = AtomicU64::new(0);
     let read_any = AtomicBool::new(false);
-    let results: Vec<(PathBuf, Option<Stamp>, Arc<Extracted>)> = candidates
-        .par_iter()
+    let read_again = |path: PathBuf| -> Option<Found> {
+        read_any.store(true, Ordering::Relaxed);
+        let (text, stamp) = read_fact(root, &path, &total)?;
+        let facts = Arc::new(extract(root, &path, &text));
+        Some(Found::Read(path, stamp, facts))
+    };
+    // Cached entries in unchanged folders: one `stat` each, relative to
+    // the root's descriptor, no path built unless the file changed.
+    let mut found: Vec<Found> = match &root_dir {
+        Some(rd) => plan
+            .entries
+            .par_iter()
+            .filter_map(|&i| {
+                let c = cache_or_empty;
+                let entry = &c.files[i];
+                if !known.is_empty() && known.contains(&root.join(c.file_rel(entry))) {
+                    return None;
+                }
+                let now = rd.stat(c.file_rel_c(entry), true)?;
+                if !now.is_file {
+                    return None;
+                }
+                if now.stamp == entry.stamp {
+                    return Some(Found::Hit(i));
+                }
+                read_again(root.join(c.file_rel(entry)))
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let dropped = found.len() != plan.entries.len();
+    // Files listed again: the cache answers for those it knows unchanged.
+    let by_path: HashMap<&Path, usize> = if plan.paths.is_empty() {
+        HashMap::new()
+    } else {
+        let c = cache_or_empty;
+        (0..c.files.len())
+            .map(|i| (c.file_rel(&c.files[i]), i))
+            .collect()
+    };
+    let fresh: Vec<Found> = plan
+        .paths
+        .into_par_iter()
+        .filter(|p| is_fact_file(p) && !known.contains(p))
         .filter_map(|path| {
-            // With the cache, the stamp first: an unchanged file is not
-            // opened. Without it, the file is opened at once and stamped
-            // through its descriptor (one `statx` less per file).
-            if let Some(cache) = &cache {
-                let meta = std::fs::metadata(path).ok()?;
+            let c = cache_or_empty;
+            if let Some(&i) = path.strip_prefix(root).ok().and_then(|r| by_path.get(r)) {
+                let meta = std::fs::metadata(&path).ok()?;
                 if !meta.is_file() {
                     return None;
                 }
-                if let Some(hit) = cache.get(path, &Stamp::of(&meta)) {
-                    return Some((path.clone(), Some(Stamp::of(&meta)), hit));
+                if Stamp::of(&meta) == c.files[i].stamp {
+                    return Some(Found::Hit(i));
                 }
             }
-            read_any.store(true, Ordering::Relaxed);
-            let (text, stamp) = read_fact(root, path, &total)?;
-            Some((
-                path.clone(),
-                Some(stamp),
-                Arc::new(extract(root, path, &text)),
-            ))
+            read_again(path)
         })
         .collect();
+    found.extend(fresh);
     let cut = (total.load(Ordering::Relaxed) > MAX_TOTAL_BYTES).then(|| {
         format!(
             "more than {} GiB of build, CI and manifest files",
             MAX_TOTAL_BYTES / (1024 * 1024 * 1024)
         )
     });
-    if let Some(cache) = cache {
-        let removed = cache.files.len() != results.len();
-        if read_any.load(Ordering::Relaxed) || removed || listed_again {
-            Cache::store(
-                root,
-                Listing {
-                    dirs: &dirs,
-                    ignores: &ignores,
-                },
-                &results,
-            );
-        }
+    if let Some(c) = &cache
+        && (read_any.load(Ordering::Relaxed) || dropped || plan.listed)
+    {
+        let dirs: Vec<(PathBuf, i128)> = match plan.dirs {
+            Some(d) => d,
+            None => c
+                .dirs
+                .iter()
+                .map(|d| (c.dir_rel(d).to_path_buf(), d.mtime))
+                .collect(),
+        };
+        Cache::store(
+            root,
+            &dirs,
+            &plan.ignores,
+            found.iter().map(|f| match f {
+                Found::Hit(i) => {
+                    let entry = &c.files[*i];
+                    (c.file_rel(entry), Some(entry.stamp), c.facts(entry))
+                }
+                Found::Read(p, s, e) => (p.as_path(), Some(*s), Some(e)),
+            }),
+        );
     }
-    Indexed {
-        files: results.into_iter().map(|(p, _, e)| (p, e)).collect(),
-        cut,
-    }
+    let files = found
+        .into_iter()
+        .filter_map(|f| match f {
+            Found::Hit(i) => {
+                let c = cache_or_empty;
+                let entry = &c.files[i];
+                c.facts(entry)
+                    .map(|e| (root.join(c.file_rel(entry)), e.clone()))
+            }
+            Found::Read(p, _, e) => Some((p, e)),
+        })
+        .collect();
+    Indexed { files, cut }
 }
 
 /// Read a fact file the enumeration found under `root` (canonical), with
@@ -168,22 +246,30 @@ fn is_link_error(_: &std::io::Error) -> bool {
     false
 }
 
-/// The fact files of a root from its cache: the cached ones, with the
-/// folders whose entries changed listed again. Returns the candidates, the
-/// folders now covered, and whether any folder was listed.
-fn revalidate(root: &Path, git: bool, cache: &Cache) -> (Vec<PathBuf>, Vec<(PathBuf, i128)>, bool) {
-    let changed: Vec<&PathBuf> = cache
+/// What a run must look at, from the cache of a root: the folders whose
+/// modification time changed are listed again (a file was added, removed
+/// or renamed in them), the cached files in the others are stamped.
+fn revalidate(root: &Path, git: bool, cache: &Cache, rd: &RootDir) -> Plan {
+    let changed: Vec<&Path> = cache
         .dirs
         .par_iter()
-        .filter(|(dir, mtime)| dir_mtime(dir) != Some(*mtime))
-        .map(|(dir, _)| dir)
+        .filter(|d| {
+            rd.stat(cache.dir_rel_c(d), false)
+                .is_none_or(|now| !now.is_dir || now.stamp.mtime() != d.mtime)
+        })
+        .map(|d| cache.dir_rel(d))
         .collect();
     if changed.is_empty() {
-        let files = cache.files.keys().cloned().collect();
-        return (files, cache.dirs.clone(), false);
+        return Plan {
+            entries: (0..cache.files.len()).collect(),
+            paths: Vec::new(),
+            dirs: None,
+            ignores: cache.ignores.clone(),
+            listed: false,
+        };
     }
     // Only the topmost changed folders: each is listed with what is below.
-    let mut tops: Vec<&PathBuf> = Vec::new();
+    let mut tops: Vec<&Path> = Vec::new();
     let mut sorted = changed;
     sorted.sort();
     for d in sorted {
@@ -191,23 +277,46 @@ fn revalidate(root: &Path, git: bool, cache: &Cache) -> (Vec<PathBuf>, Vec<(Path
             tops.push(d);
         }
     }
-    if tops.len() > MAX_CHANGED_DIRS || tops.iter().any(|t| t.as_path() == root) {
+    let with_new_ignores = |files: &[PathBuf]| {
+        let mut ignores = cache.ignores.clone();
+        for (p, s) in ignore_files(files) {
+            if !ignores.iter().any(|(q, _)| *q == p) {
+                ignores.push((p, s));
+            }
+        }
+        ignores
+    };
+    if tops.len() > MAX_CHANGED_DIRS || tops.iter().any(|t| t.as_os_str().is_empty()) {
         let found = enumerate(root, git, None, true);
-        let dirs = stamp_dirs(&found.dirs);
-        return (found.files, dirs, true);
+        return Plan {
+            entries: Vec::new(),
+            ignores: with_new_ignores(&found.files),
+            dirs: Some(stamp_dirs(&found.dirs)),
+            paths: found.files,
+            listed: true,
+        };
     }
     let under = |p: &Path| tops.iter().any(|t| p.starts_with(t));
-    let fresh = enumerate(root, git, Some(&tops), true);
-    let mut files: Vec<PathBuf> = cache.files.keys().filter(|p| !under(p)).cloned().collect();
-    files.extend(fresh.files);
+    let absolute: Vec<PathBuf> = tops.iter().map(|t| root.join(t)).collect();
+    let only: Vec<&PathBuf> = absolute.iter().collect();
+    let fresh = enumerate(root, git, Some(&only), true);
+    let entries = (0..cache.files.len())
+        .filter(|&i| !under(cache.file_rel(&cache.files[i])))
+        .collect();
     let mut dirs: Vec<(PathBuf, i128)> = cache
         .dirs
         .iter()
-        .filter(|(d, _)| !under(d))
-        .cloned()
+        .filter(|d| !under(cache.dir_rel(d)))
+        .map(|d| (root.join(cache.dir_rel(d)), d.mtime))
         .collect();
     dirs.extend(stamp_dirs(&fresh.dirs));
-    (files, dirs, true)
+    Plan {
+        entries,
+        ignores: with_new_ignores(&fresh.files),
+        paths: fresh.files,
+        dirs: Some(dirs),
+        listed: true,
+    }
 }
 
 fn stamp_dirs(dirs: &BTreeSet<PathBuf>) -> Vec<(PathBuf, i128)> {

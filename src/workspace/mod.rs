@@ -257,7 +257,10 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             .into_iter()
             .flat_map(|(file, maps)| maps.into_iter().map(move |m| (file.clone(), m)))
             .collect(),
-        refs,
+        // A build file that names no target or context says nothing: it
+        // is kept out of the index (and the cache's facts), as a file of
+        // no facts is.
+        refs: refs.filter(|r| *r != BuildRefs::default()),
     }
 }
 
@@ -753,7 +756,7 @@ impl Workspace {
         kind: FileKind,
         base: SourceOptions,
     ) -> SourceOptions {
-        let mut s = base;
+        let s = base;
         // An editor's buffer may not be on disk yet: its folder is.
         let file = match crate::realpath::canonical(path) {
             Ok(f) => f,
@@ -772,6 +775,19 @@ impl Workspace {
                 _ => return s,
             },
         };
+        self.source_options_of(path, file, kind, s)
+    }
+
+    /// [`Workspace::source_options`] of a file whose canonical path is
+    /// known (`file`).
+    pub fn source_options_of(
+        &self,
+        path: &Path,
+        file: PathBuf,
+        kind: FileKind,
+        base: SourceOptions,
+    ) -> SourceOptions {
+        let mut s = base;
         let Some(dir) = file.parent() else {
             return s;
         };
