@@ -297,6 +297,24 @@ fn an_unchanged_stamp_is_answered_from_the_cache() {
     assert_eq!(codes(root, &["--no-cache"]), vec!["REG001".to_string()]);
 }
 
+/// A build file changed in place (its folder's entries unchanged) just
+/// before a run is "racily clean" when the cache is written: it must stay
+/// in the cache, to be read again, not drop out of the next run.
+#[test]
+fn a_file_changed_just_before_a_run_is_read_again_next_time() {
+    let dir = repo();
+    let root = dir.path();
+    std::fs::write(root.join("Makefile"), BUILDS_OTHER).expect("write");
+    age(root, 100);
+    assert_eq!(codes(root, &[]), vec!["REG001".to_string()]);
+    // Rewritten in place, now: the folder's time does not change.
+    std::fs::write(root.join("Makefile"), BUILDS).expect("write");
+    age_dirs_only(root, 100);
+    assert!(codes(root, &[]).is_empty(), "read at once");
+    assert!(codes(root, &[]).is_empty(), "and still known next time");
+    assert_eq!(codes(root, &[]), codes(root, &["--no-cache"]));
+}
+
 fn age_dirs_only(root: &Path, minutes: u64) {
     let when = SystemTime::now() - Duration::from_secs(60 * minutes);
     for dir in [root.to_path_buf(), root.join("app"), root.join("base")] {
