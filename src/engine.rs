@@ -266,7 +266,11 @@ fn read_opened(
     if !wide && let Some(at) = bytes.iter().position(|&b| b == 0) {
         return Err(binary(at));
     }
-    reader.read_to_end(&mut bytes).map_err(cannot)?;
+    // A first block shorter than asked for ended at the end of the file
+    // (`read_to_end` stops at a read of 0 bytes): no read is left to make.
+    if bytes.len() == FIRST_BLOCK {
+        reader.read_to_end(&mut bytes).map_err(cannot)?;
+    }
     if bytes.len() as u64 > max_file_size {
         return Err(over(None));
     }
