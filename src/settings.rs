@@ -90,6 +90,15 @@ impl Settings {
             .any(|s| s.trim().eq_ignore_ascii_case(code))
     }
 
+    /// [`Settings::enabled`] of a rule at hand: the default selection
+    /// needs no lookup of the rule by its code.
+    pub fn rule_enabled(&self, rule: &crate::rules::Rule) -> bool {
+        if self.select.is_empty() && self.extend_select.is_empty() && self.ignore.is_empty() {
+            return !rule.opt_in;
+        }
+        self.enabled(rule.code)
+    }
+
     /// Whether a rule runs. The more specific selector wins, as in ruff:
     /// `--select REG --ignore REG003` drops REG003, and
     /// `--ignore REG --select REG003` keeps it.

@@ -377,9 +377,19 @@ fn is_build_tool(word: &str, variables: &BTreeSet<String>) -> bool {
 /// `--build-context NAME=…`; commands continued over `\` lines, and any
 /// number per line (`npm run build && podman build -t NAME .`).
 pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
-    // Most files run no build: only a file that says `build` or `bud` is
-    // split into lines.
+    // Most files run no build: only a file that says `build` or `bud`,
+    // and names a build tool or a variable that can hold one (what
+    // `is_build_tool` accepts), is split into lines.
+    static TOOL_WORDS: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new("(?i)docker|podman|buildah|nerdctl|engine|container").ok()
+    });
     if !(text.contains("build") || text.contains("bud")) {
+        return;
+    }
+    if TOOL_WORDS
+        .as_ref()
+        .is_some_and(|words| !words.is_match(text))
+    {
         return;
     }
     let lines = logical_lines(text);
