@@ -92,9 +92,15 @@ impl RootDir {
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
+            // Only for `fstatat`: on Linux a path descriptor, which needs
+            // no read permission on the folder.
+            #[cfg(target_os = "linux")]
+            let path_only = libc::O_PATH;
+            #[cfg(not(target_os = "linux"))]
+            let path_only = 0;
             let file = std::fs::OpenOptions::new()
                 .read(true)
-                .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+                .custom_flags(path_only | libc::O_DIRECTORY | libc::O_CLOEXEC)
                 .open(root)
                 .ok()?;
             Some(RootDir { fd: file.into() })
