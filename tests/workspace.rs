@@ -315,6 +315,33 @@ fn a_file_changed_just_before_a_run_is_read_again_next_time() {
     assert_eq!(codes(root, &[]), codes(root, &["--no-cache"]));
 }
 
+/// A build file added in a folder that held no file git lists (here an
+/// empty one) reaches the next run: that folder is watched too.
+#[test]
+fn a_build_file_added_in_an_empty_folder() {
+    let dir = repo();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("scripts/ci")).expect("mkdir");
+    age(root, 100);
+    assert_eq!(codes(root, &[]), vec!["REG001".to_string()]);
+    age(root, 90);
+    assert_eq!(codes(root, &[]), vec!["REG001".to_string()]);
+    std::fs::write(
+        root.join("scripts/ci/build.sh"),
+        "docker build -t acme/base base\n",
+    )
+    .expect("write");
+    // Only that folder changed (its parent's entries did not).
+    let when = SystemTime::now() - Duration::from_secs(60 * 80);
+    for path in [root.join("scripts/ci/build.sh"), root.join("scripts/ci")] {
+        std::fs::File::open(&path)
+            .and_then(|f| f.set_modified(when))
+            .expect("touch");
+    }
+    assert!(codes(root, &[]).is_empty(), "added in an empty folder");
+    assert_eq!(codes(root, &[]), codes(root, &["--no-cache"]));
+}
+
 fn age_dirs_only(root: &Path, minutes: u64) {
     let when = SystemTime::now() - Duration::from_secs(60 * minutes);
     for dir in [root.to_path_buf(), root.join("app"), root.join("base")] {

@@ -348,16 +348,15 @@ fn ignores_unchanged(ignores: &[(PathBuf, Stamp)]) -> bool {
 /// where it answers, else a walk.
 fn enumerate(root: &Path, git: bool, only: Option<&[&PathBuf]>, want_dirs: bool) -> Enumerated {
     let mut dirs = BTreeSet::new();
-    let files = git
-        .then(|| git_files(root, only))
-        .flatten()
-        .unwrap_or_else(|| match only {
-            None => walk(root, &mut dirs, want_dirs),
-            Some(tops) => tops
-                .iter()
-                .flat_map(|d| walk(d, &mut dirs, want_dirs))
-                .collect(),
-        });
+    let listed = git.then(|| git_files(root, only)).flatten();
+    let from_git = listed.is_some();
+    let files = listed.unwrap_or_else(|| match only {
+        None => walk(root, &mut dirs, want_dirs),
+        Some(tops) => tops
+            .iter()
+            .flat_map(|d| walk(d, &mut dirs, want_dirs))
+            .collect(),
+    });
     if !want_dirs {
         return Enumerated {
             files,
@@ -369,6 +368,19 @@ fn enumerate(root: &Path, git: bool, only: Option<&[&PathBuf]>, want_dirs: bool)
             dirs.insert(root.to_path_buf());
         }
         Some(tops) => dirs.extend(tops.iter().map(|t| t.to_path_buf())),
+    }
+    if from_git {
+        // A folder git lists no file in (empty, or holding only ignored
+        // files) is watched too: a fact file added there changes only
+        // that folder's time. Folders `.gitignore` leaves out are not.
+        match only {
+            None => dirs.extend(unignored_folders(root)),
+            Some(tops) => {
+                for top in tops {
+                    dirs.extend(unignored_folders(top));
+                }
+            }
+        }
     }
     // Every folder between a file and the root: a new file can appear in
     // any of them.
@@ -384,6 +396,23 @@ fn enumerate(root: &Path, git: bool, only: Option<&[&PathBuf]>, want_dirs: bool)
         }
     }
     Enumerated { files, dirs }
+}
+
+/// Every folder under `top` (itself included) that `.gitignore` rules
+/// (read as the `ignore` crate reads them) do not leave out, links not
+/// followed, `SKIP` folders left out.
+fn unignored_folders(top: &Path) -> Vec<PathBuf> {
+    ignore::WalkBuilder::new(top)
+        .hidden(false)
+        // git's rules only: not the `ignore` crate's own `.ignore` files.
+        .ignore(false)
+        .require_git(false)
+        .filter_entry(|e| !SKIP.iter().any(|s| e.file_name() == *s))
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_dir()))
+        .map(ignore::DirEntry::into_path)
+        .collect()
 }
 
 /// The files of a git work tree (or of some of its folders), tracked and
