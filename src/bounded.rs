@@ -53,6 +53,32 @@ pub fn inside(root: &Path, path: &Path) -> Result<PathBuf, Refused> {
 pub fn read_regular(path: &Path, cap: u64) -> Result<String, Refused> {
     let file = open_nonblocking(path).map_err(|_| Refused::Unreadable)?;
     let meta = file.metadata().map_err(|_| Refused::Unreadable)?;
+    read_open(file, &meta, cap)
+}
+
+/// [`read_regular`] of a file already open, with its metadata (from the
+/// descriptor, not the name).
+pub fn read_open(
+    file: std::fs::File,
+    meta: &std::fs::Metadata,
+    cap: u64,
+) -> Result<String, Refused> {
+    let bytes = read_open_bytes(file, meta, cap)?;
+    String::from_utf8(bytes).map_err(|_| Refused::Unreadable)
+}
+
+/// [`read_regular`], as bytes (not necessarily text).
+pub fn read_bytes(path: &Path, cap: u64) -> Result<Vec<u8>, Refused> {
+    let file = open_nonblocking(path).map_err(|_| Refused::Unreadable)?;
+    let meta = file.metadata().map_err(|_| Refused::Unreadable)?;
+    read_open_bytes(file, &meta, cap)
+}
+
+fn read_open_bytes(
+    file: std::fs::File,
+    meta: &std::fs::Metadata,
+    cap: u64,
+) -> Result<Vec<u8>, Refused> {
     if !meta.is_file() {
         return Err(Refused::NotRegular);
     }
@@ -66,7 +92,7 @@ pub fn read_regular(path: &Path, cap: u64) -> Result<String, Refused> {
     if bytes.len() as u64 > cap {
         return Err(Refused::TooLarge);
     }
-    String::from_utf8(bytes).map_err(|_| Refused::Unreadable)
+    Ok(bytes)
 }
 
 #[cfg(unix)]

@@ -477,7 +477,7 @@ pub fn check_with(
         selected_by_code: false,
     };
     let mut diagnostics = Vec::new();
-    for rule in RULES.iter().filter(|r| settings.enabled(r.code)) {
+    for rule in RULES.iter().filter(|r| settings.rule_enabled(r)) {
         ctx.selected_by_code = settings.selects_by_code(rule.code);
         for site in &sites {
             let before = diagnostics.len();

@@ -196,6 +196,17 @@ pub fn read_stamped(
     path: &Path,
     max_file_size: u64,
 ) -> Result<(Vec<u8>, crate::stamp::Stamp), Box<Diagnostic>> {
+    read_opened(path, max_file_size).map(|(bytes, stamp, _)| (bytes, stamp))
+}
+
+/// [`read_stamped`], and whether the path's last part is a link: it is
+/// opened with `O_NOFOLLOW` first (a link, refused so, is opened again
+/// through the link), so the caller knows the file's canonical path from
+/// its folder's without an `lstat`.
+fn read_opened(
+    path: &Path,
+    max_file_size: u64,
+) -> Result<(Vec<u8>, crate::stamp::Stamp, bool), Box<Diagnostic>> {
     use std::io::Read;
     let cannot = |e: std::io::Error| {
         // Mostly a mistyped path on the command line, file or folder: say
@@ -216,7 +227,11 @@ pub fn read_stamped(
         };
         Box::new(file_error("E003", message, Span::new(0, 0)))
     };
-    let file = open_nonblocking(path).map_err(cannot)?;
+    let (file, link) = match open_nonblocking(path, true) {
+        Ok(file) => (file, false),
+        Err(e) if is_link_error(&e) => (open_nonblocking(path, false).map_err(cannot)?, true),
+        Err(e) => return Err(cannot(e)),
+    };
     let meta = file.metadata().map_err(cannot)?;
     if meta.is_dir() {
         return Err(Box::new(file_error(
@@ -251,24 +266,45 @@ pub fn read_stamped(
     if !wide && let Some(at) = bytes.iter().position(|&b| b == 0) {
         return Err(binary(at));
     }
-    reader.read_to_end(&mut bytes).map_err(cannot)?;
+    // A first block shorter than asked for ended at the end of the file
+    // (`read_to_end` stops at a read of 0 bytes): no read is left to make.
+    if bytes.len() == FIRST_BLOCK {
+        reader.read_to_end(&mut bytes).map_err(cannot)?;
+    }
     if bytes.len() as u64 > max_file_size {
         return Err(over(None));
     }
-    Ok((bytes, stamp))
+    Ok((bytes, stamp, link))
 }
 
 /// Open for reading without blocking on a FIFO (`O_NONBLOCK` on unix; a
-/// regular file reads as usual with it).
-fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+/// regular file reads as usual with it); with `no_follow`, a link in the
+/// last part of the path is refused (`ELOOP`).
+fn open_nonblocking(path: &Path, no_follow: bool) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
+        let follow = if no_follow { libc::O_NOFOLLOW } else { 0 };
+        options.custom_flags(libc::O_NONBLOCK | follow);
     }
+    #[cfg(not(unix))]
+    let _ = no_follow;
     options.open(path)
+}
+
+/// What opening a link with `O_NOFOLLOW` answers (`ELOOP`).
+fn is_link_error(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        e.raw_os_error() == Some(libc::ELOOP)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
 }
 
 /// Read and check a file, with what the workspace says about the files
@@ -283,13 +319,17 @@ pub fn process_path(
     mode: FixMode,
 ) -> FileReport {
     let owned = Some(path.to_path_buf());
-    let (bytes, stamp) = match read_stamped(path, max_file_size) {
+    let (bytes, stamp, link) = match read_opened(path, max_file_size) {
         Ok(b) => b,
         Err(d) => return error_report(display, owned, kind, *d),
     };
     match decode_text(bytes, reads_wide_encodings(kind)) {
         Ok(Decoded { text, encoding }) => {
-            let input = workspace.source_options(path, kind, crate::check::options(settings));
+            let base = crate::check::options(settings);
+            let input = match (link, crate::realpath::canonical_not_link(path)) {
+                (false, Ok(real)) => workspace.source_options_of(path, real, kind, base),
+                _ => workspace.source_options(path, kind, base),
+            };
             // Fixes are byte edits of the text as decoded; writing them
             // back would re-encode the file, so refit does not fix it.
             let refused = match (encoding, mode) {

@@ -32,8 +32,14 @@ const MAX_FOLDERS: usize = 100_000;
 /// `std::fs::canonicalize`: the folder's canonical path (cached) joined with
 /// the file name, unless the file itself is a link, which is resolved in
 /// full. Fails as `canonicalize` does when the path does not exist.
+///
+/// A folder asked for is kept with the others, so asking for a folder and
+/// then for a file in it costs one `lstat` each, not two for the file.
 pub fn canonical(path: &Path) -> std::io::Result<PathBuf> {
     let absolute = absolute(path);
+    if let Some(f) = FOLDERS.lock().ok().and_then(|c| c.get(&absolute).cloned()) {
+        return Ok(f);
+    }
     let meta = std::fs::symlink_metadata(&absolute)?;
     let (Some(parent), Some(name)) = (absolute.parent(), absolute.file_name()) else {
         return std::fs::canonicalize(&absolute);
@@ -41,7 +47,27 @@ pub fn canonical(path: &Path) -> std::io::Result<PathBuf> {
     if meta.file_type().is_symlink() || name == ".." || name == "." {
         return std::fs::canonicalize(&absolute);
     }
-    Ok(canonical_folder(parent, 0)?.join(name))
+    let resolved = canonical_folder(parent, 0)?.join(name);
+    if meta.is_dir()
+        && let Ok(mut cache) = FOLDERS.lock()
+        && cache.len() < MAX_FOLDERS
+    {
+        cache.insert(absolute, resolved.clone());
+    }
+    Ok(resolved)
+}
+
+/// [`canonical`] of a file known not to be a link (it was just opened
+/// with `O_NOFOLLOW`): its folder's canonical path (cached) joined with
+/// its name, without an `lstat` of the file.
+pub fn canonical_not_link(path: &Path) -> std::io::Result<PathBuf> {
+    let absolute = absolute(path);
+    match (absolute.parent(), absolute.file_name()) {
+        (Some(parent), Some(name)) if name != ".." && name != "." => {
+            Ok(canonical_folder(parent, 0)?.join(name))
+        }
+        _ => canonical(&absolute),
+    }
 }
 
 /// A folder's canonical path: its parent's (cached) joined with its name

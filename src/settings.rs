@@ -90,6 +90,15 @@ impl Settings {
             .any(|s| s.trim().eq_ignore_ascii_case(code))
     }
 
+    /// [`Settings::enabled`] of a rule at hand: the default selection
+    /// needs no lookup of the rule by its code.
+    pub fn rule_enabled(&self, rule: &crate::rules::Rule) -> bool {
+        if self.select.is_empty() && self.extend_select.is_empty() && self.ignore.is_empty() {
+            return !rule.opt_in;
+        }
+        self.enabled(rule.code)
+    }
+
     /// Whether a rule runs. The more specific selector wins, as in ruff:
     /// `--select REG --ignore REG003` drops REG003, and
     /// `--ignore REG --select REG003` keeps it.
@@ -97,6 +106,12 @@ impl Settings {
     /// An opt-in rule runs only when a code or prefix names it (`ALL` does
     /// not), as clippy's pedantic lints need naming.
     pub fn enabled(&self, code: &str) -> bool {
+        // The default selection (nothing selected or ignored) needs only
+        // whether the rule is opt-in: the common case, asked for every
+        // rule of every file.
+        if self.select.is_empty() && self.extend_select.is_empty() && self.ignore.is_empty() {
+            return !RULES.iter().any(|r| r.code == code && r.opt_in);
+        }
         let opt_in = RULES.iter().any(|r| r.code == code && r.opt_in);
         let by_code_only = crate::rules::SELECTED_BY_CODE_ONLY.contains(&code);
         let best = |list: &[String], extra: &[String], selecting: bool| {

@@ -95,7 +95,7 @@ fn a_build_file_changed_added_deleted_and_renamed() {
     // No build file: `acme/base` is pulled from Docker Hub.
     age(root, 100);
     assert_eq!(codes(root, &[]), pulled);
-    assert!(root.join(".refit_cache/workspace-v1.json").is_file());
+    assert!(root.join(".refit_cache/workspace-v2.bin").is_file());
     assert!(
         std::fs::read_to_string(root.join(".refit_cache/.gitignore"))
             .expect("the cache ignores itself")
@@ -295,6 +295,51 @@ fn an_unchanged_stamp_is_answered_from_the_cache() {
     age_dirs_only(root, 100);
     assert!(codes(root, &[]).is_empty(), "answered from the cache");
     assert_eq!(codes(root, &["--no-cache"]), vec!["REG001".to_string()]);
+}
+
+/// A build file changed in place (its folder's entries unchanged) just
+/// before a run is "racily clean" when the cache is written: it must stay
+/// in the cache, to be read again, not drop out of the next run.
+#[test]
+fn a_file_changed_just_before_a_run_is_read_again_next_time() {
+    let dir = repo();
+    let root = dir.path();
+    std::fs::write(root.join("Makefile"), BUILDS_OTHER).expect("write");
+    age(root, 100);
+    assert_eq!(codes(root, &[]), vec!["REG001".to_string()]);
+    // Rewritten in place, now: the folder's time does not change.
+    std::fs::write(root.join("Makefile"), BUILDS).expect("write");
+    age_dirs_only(root, 100);
+    assert!(codes(root, &[]).is_empty(), "read at once");
+    assert!(codes(root, &[]).is_empty(), "and still known next time");
+    assert_eq!(codes(root, &[]), codes(root, &["--no-cache"]));
+}
+
+/// A build file added in a folder that held no file git lists (here an
+/// empty one) reaches the next run: that folder is watched too.
+#[test]
+fn a_build_file_added_in_an_empty_folder() {
+    let dir = repo();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("scripts/ci")).expect("mkdir");
+    age(root, 100);
+    assert_eq!(codes(root, &[]), vec!["REG001".to_string()]);
+    age(root, 90);
+    assert_eq!(codes(root, &[]), vec!["REG001".to_string()]);
+    std::fs::write(
+        root.join("scripts/ci/build.sh"),
+        "docker build -t acme/base base\n",
+    )
+    .expect("write");
+    // Only that folder changed (its parent's entries did not).
+    let when = SystemTime::now() - Duration::from_secs(60 * 80);
+    for path in [root.join("scripts/ci/build.sh"), root.join("scripts/ci")] {
+        std::fs::File::open(&path)
+            .and_then(|f| f.set_modified(when))
+            .expect("touch");
+    }
+    assert!(codes(root, &[]).is_empty(), "added in an empty folder");
+    assert_eq!(codes(root, &[]), codes(root, &["--no-cache"]));
 }
 
 fn age_dirs_only(root: &Path, minutes: u64) {

@@ -10,7 +10,34 @@ use crate::sources::yaml::{Node, parse};
 
 /// The edit that sets the dotted `path` to `value` (written as given),
 /// `None` when it is already set to that, or why refit does not edit it.
+///
+/// Every image of a values file may ask for the same key (REG004's
+/// side effects, once per Bitnami image): the last answer is kept per
+/// thread, so a file of many images is parsed once, not once per image.
 pub fn set_key(text: &str, path: &[&str], value: &str) -> Result<Option<Edit>, String> {
+    type Answer = Result<Option<Edit>, String>;
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(String, String, String, Answer)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let dotted = path.join(".");
+    let known = LAST.with(|last| {
+        last.borrow()
+            .as_ref()
+            .filter(|(t, p, v, _)| t == text && *p == dotted && v == value)
+            .map(|(_, _, _, answer)| answer.clone())
+    });
+    if let Some(answer) = known {
+        return answer;
+    }
+    let answer = set_key_uncached(text, path, value);
+    LAST.with(|last| {
+        *last.borrow_mut() = Some((text.to_string(), dotted, value.to_string(), answer.clone()));
+    });
+    answer
+}
+
+fn set_key_uncached(text: &str, path: &[&str], value: &str) -> Result<Option<Edit>, String> {
     let dotted = path.join(".");
     let docs = parse(text).map_err(|e| e.message)?;
     if docs.len() > 1 {

@@ -383,12 +383,24 @@ fn is_build_tool(word: &str, variables: &BTreeSet<String>) -> bool {
 /// `--build-context NAME=…`; commands continued over `\` lines, and any
 /// number per line (`npm run build && podman build -t NAME .`).
 pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
-    // Most files run no build: only a file that says `build` or `bud` is
-    // split into lines.
+    // Most files run no build: only a file that says `build` or `bud`,
+    // and names a build tool or a variable that can hold one (what
+    // `is_build_tool` accepts), is split into lines.
+    static TOOL_WORDS: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new("(?i)docker|podman|buildah|nerdctl|engine|container").ok()
+    });
     if !(text.contains("build") || text.contains("bud")) {
         return;
     }
     build_action_files(text, ctx);
+    // `--build-arg` words count wherever they are written (`build_arg_words`).
+    if !text.contains("--build-arg")
+        && TOOL_WORDS
+            .as_ref()
+            .is_some_and(|words| !words.is_match(text))
+    {
+        return;
+    }
     let lines = logical_lines(text);
     build_arg_words(&lines, ctx);
     let variables = tool_variables(&lines, BUILD_TOOLS);
@@ -665,6 +677,10 @@ pub(super) fn kustomize_set_image(text: &str, ctx: &mut RepoContext) {
 /// A script that rewrites `FROM NAME` with a computed value before the
 /// build (`sed`, PowerShell `-replace`): `NAME` is a placeholder.
 pub(super) fn from_substitutions(text: &str, ctx: &mut RepoContext) {
+    // Most files rewrite no `FROM`: only one that says it is read by line.
+    if !text.contains("FROM ") {
+        return;
+    }
     for line in text.lines() {
         if !(line.contains("sed") || line.contains("-replace")) {
             continue;

@@ -6,8 +6,8 @@
 //! size, time or inode changed: a warm run over an unchanged repository
 //! lists no folder and reads no fact file.
 
-use super::cache::{Cache, Listing, Stamp, dir_mtime};
-use super::{Extracted, MAX_TOTAL_BYTES, SKIP, extract, is_fact_file, read};
+use super::cache::{Cache, RootDir, Stamp, dir_mtime};
+use super::{Extracted, MAX_TOTAL_BYTES, SKIP, extract, is_fact_file};
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -30,6 +30,26 @@ struct Enumerated {
 /// More changed folders than this enumerate the whole root again.
 const MAX_CHANGED_DIRS: usize = 512;
 
+/// A fact file a run found: answered by its cache entry (an index into
+/// the cache's files), or read.
+enum Found {
+    Hit(usize),
+    Read(PathBuf, Stamp, Arc<Extracted>),
+}
+
+/// What a run must look at: cache entries whose folders did not change
+/// (a `stat` each), and files listed again (read unless the cache knows
+/// them unchanged).
+struct Plan {
+    entries: Vec<usize>,
+    paths: Vec<PathBuf>,
+    /// The folders covered, with their times; `None`: the cache's.
+    dirs: Option<Vec<(PathBuf, i128)>>,
+    ignores: Vec<(PathBuf, Stamp)>,
+    /// Whether any folder was listed.
+    listed: bool,
+}
+
 /// Index the fact files under `root` (canonical), except those in `known`
 /// (already indexed in this run).
 pub(super) fn index_root(root: &Path, disk_cache: bool, known: &BTreeSet<PathBuf>) -> Indexed {
@@ -38,90 +58,218 @@ pub(super) fn index_root(root: &Path, disk_cache: bool, known: &BTreeSet<PathBuf
     // `refit.toml`): a folder refit guessed as a root gets none (the
     // caller says which).
     let cache = disk_cache.then(|| Cache::load(root));
-    let (candidates, dirs, ignores, listed_again) = match cache.as_ref() {
-        Some(c) if !c.dirs.is_empty() && ignores_unchanged(&c.ignores) => {
-            let (candidates, dirs, again) = revalidate(root, git, c);
-            (candidates, dirs, c.ignores.clone(), again)
+    let root_dir = cache.as_ref().and_then(|_| RootDir::open(root));
+    let plan = match (&cache, &root_dir) {
+        (Some(c), Some(rd)) if !c.dirs.is_empty() && ignores_unchanged(&c.ignores) => {
+            revalidate(root, git, c, rd)
         }
-        _ => {
-            let found = enumerate(root, git, None);
-            let ignores = ignore_files(&found.files);
-            let dirs = stamp_dirs(&found.dirs);
-            (found.files, dirs, ignores, true)
+        // The folders' times and the `.gitignore` stamps are only for the
+        // disk cache: a run without it stats nothing more than it reads.
+        (Some(_), _) => {
+            let found = enumerate(root, git, None, true);
+            Plan {
+                ignores: ignore_files(&found.files),
+                dirs: Some(stamp_dirs(&found.dirs)),
+                entries: Vec::new(),
+                paths: found.files,
+                listed: true,
+            }
         }
+        (None, _) => Plan {
+            entries: Vec::new(),
+            paths: enumerate(root, git, None, false).files,
+            dirs: None,
+            ignores: Vec::new(),
+            listed: true,
+        },
     };
-    let candidates: Vec<PathBuf> = candidates
-        .into_iter()
-        .filter(|p| is_fact_file(p) && !known.contains(p))
-        .collect();
+    let empty = Cache::default();
+    let cache_or_empty = cache.as_ref().unwrap_or(&empty);
     let total = AtomicU64::new(0);
     let read_any = AtomicBool::new(false);
-    let results: Vec<(PathBuf, Option<Stamp>, Arc<Extracted>)> = candidates
-        .par_iter()
+    let read_again = |path: PathBuf| -> Option<Found> {
+        read_any.store(true, Ordering::Relaxed);
+        let (text, stamp) = read_fact(root, &path, &total)?;
+        let facts = Arc::new(extract(root, &path, &text));
+        Some(Found::Read(path, stamp, facts))
+    };
+    // Cached entries in unchanged folders: one `stat` each, relative to
+    // the root's descriptor, no path built unless the file changed.
+    let mut found: Vec<Found> = match &root_dir {
+        Some(rd) => plan
+            .entries
+            .par_iter()
+            .filter_map(|&i| {
+                let c = cache_or_empty;
+                let entry = &c.files[i];
+                if !known.is_empty() && known.contains(&root.join(c.file_rel(entry))) {
+                    return None;
+                }
+                let now = rd.stat(c.file_rel_c(entry), true)?;
+                if !now.is_file {
+                    return None;
+                }
+                if now.stamp == entry.stamp {
+                    return Some(Found::Hit(i));
+                }
+                read_again(root.join(c.file_rel(entry)))
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let dropped = found.len() != plan.entries.len();
+    // Files listed again: the cache answers for those it knows unchanged.
+    let by_path: HashMap<&Path, usize> = if plan.paths.is_empty() {
+        HashMap::new()
+    } else {
+        let c = cache_or_empty;
+        (0..c.files.len())
+            .map(|i| (c.file_rel(&c.files[i]), i))
+            .collect()
+    };
+    let fresh: Vec<Found> = plan
+        .paths
+        .into_par_iter()
+        .filter(|p| is_fact_file(p) && !known.contains(p))
         .filter_map(|path| {
-            let meta = std::fs::metadata(path).ok()?;
-            if !meta.is_file() {
-                return None;
+            let c = cache_or_empty;
+            if let Some(&i) = path.strip_prefix(root).ok().and_then(|r| by_path.get(r)) {
+                let meta = std::fs::metadata(&path).ok()?;
+                if !meta.is_file() {
+                    return None;
+                }
+                if Stamp::of(&meta) == c.files[i].stamp {
+                    return Some(Found::Hit(i));
+                }
             }
-            let stamp = Stamp::of(&meta);
-            if let Some(cache) = &cache
-                && let Some(hit) = cache.get(path, &stamp)
-            {
-                return Some((path.clone(), Some(stamp), hit));
-            }
-            if total.fetch_add(meta.len(), Ordering::Relaxed) > MAX_TOTAL_BYTES {
-                return None;
-            }
-            read_any.store(true, Ordering::Relaxed);
-            let text = read(root, path)?;
-            Some((
-                path.clone(),
-                Some(stamp),
-                Arc::new(extract(root, path, &text)),
-            ))
+            read_again(path)
         })
         .collect();
+    found.extend(fresh);
     let cut = (total.load(Ordering::Relaxed) > MAX_TOTAL_BYTES).then(|| {
         format!(
             "more than {} GiB of build, CI and manifest files",
             MAX_TOTAL_BYTES / (1024 * 1024 * 1024)
         )
     });
-    if let Some(cache) = cache {
-        let removed = cache.files.len() != results.len();
-        if read_any.load(Ordering::Relaxed) || removed || listed_again {
-            Cache::store(
-                root,
-                Listing {
-                    dirs: &dirs,
-                    ignores: &ignores,
-                },
-                &results,
-            );
-        }
+    if let Some(c) = &cache
+        && (read_any.load(Ordering::Relaxed) || dropped || plan.listed)
+    {
+        let dirs: Vec<(PathBuf, i128)> = match plan.dirs {
+            Some(d) => d,
+            None => c
+                .dirs
+                .iter()
+                .map(|d| (c.dir_rel(d).to_path_buf(), d.mtime))
+                .collect(),
+        };
+        Cache::store(
+            root,
+            &dirs,
+            &plan.ignores,
+            found.iter().map(|f| match f {
+                Found::Hit(i) => {
+                    let entry = &c.files[*i];
+                    (c.file_rel(entry), Some(entry.stamp), c.facts(entry))
+                }
+                Found::Read(p, s, e) => (p.as_path(), Some(*s), Some(e)),
+            }),
+        );
     }
-    Indexed {
-        files: results.into_iter().map(|(p, _, e)| (p, e)).collect(),
-        cut,
-    }
+    let files = found
+        .into_iter()
+        .filter_map(|f| match f {
+            Found::Hit(i) => {
+                let c = cache_or_empty;
+                let entry = &c.files[i];
+                c.facts(entry)
+                    .map(|e| (root.join(c.file_rel(entry)), e.clone()))
+            }
+            Found::Read(p, _, e) => Some((p, e)),
+        })
+        .collect();
+    Indexed { files, cut }
 }
 
-/// The fact files of a root from its cache: the cached ones, with the
-/// folders whose entries changed listed again. Returns the candidates, the
-/// folders now covered, and whether any folder was listed.
-fn revalidate(root: &Path, git: bool, cache: &Cache) -> (Vec<PathBuf>, Vec<(PathBuf, i128)>, bool) {
-    let changed: Vec<&PathBuf> = cache
+/// Read a fact file the enumeration found under `root` (canonical), with
+/// its stamp, counting its size into `total` (none is read past
+/// [`MAX_TOTAL_BYTES`]). The enumeration never goes through a link to a
+/// folder (a walk does not follow one, git does not track past one), so
+/// a path whose last part is not a link is inside the root: it is opened
+/// with `O_NOFOLLOW` and judged by its descriptor, without the `lstat`
+/// of a canonicalization first. A link is resolved and confined as every
+/// other read around a file is ([`read`]).
+fn read_fact(root: &Path, path: &Path, total: &AtomicU64) -> Option<(String, Stamp)> {
+    let file = match open_no_follow(path) {
+        Ok(file) => file,
+        Err(e) if is_link_error(&e) => {
+            let real = crate::bounded::inside(root, path).ok()?;
+            open_no_follow(&real).ok()?
+        }
+        Err(_) => return None,
+    };
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    if total.fetch_add(meta.len(), Ordering::Relaxed) > MAX_TOTAL_BYTES {
+        return None;
+    }
+    let text = crate::bounded::read_open(file, &meta, crate::bounded::MAX_FILE_BYTES).ok()?;
+    Some((text, Stamp::of(&meta)))
+}
+
+/// Open for reading, not through a link in the last part of the path, and
+/// without blocking on a FIFO.
+#[cfg(unix)]
+fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
+/// What opening a link with `O_NOFOLLOW` answers (`ELOOP`).
+#[cfg(unix)]
+fn is_link_error(e: &std::io::Error) -> bool {
+    e.raw_os_error() == Some(libc::ELOOP)
+}
+
+#[cfg(not(unix))]
+fn is_link_error(_: &std::io::Error) -> bool {
+    false
+}
+
+/// What a run must look at, from the cache of a root: the folders whose
+/// modification time changed are listed again (a file was added, removed
+/// or renamed in them), the cached files in the others are stamped.
+fn revalidate(root: &Path, git: bool, cache: &Cache, rd: &RootDir) -> Plan {
+    let changed: Vec<&Path> = cache
         .dirs
         .par_iter()
-        .filter(|(dir, mtime)| dir_mtime(dir) != Some(*mtime))
-        .map(|(dir, _)| dir)
+        .filter(|d| {
+            rd.stat(cache.dir_rel_c(d), false)
+                .is_none_or(|now| !now.is_dir || now.stamp.mtime() != d.mtime)
+        })
+        .map(|d| cache.dir_rel(d))
         .collect();
     if changed.is_empty() {
-        let files = cache.files.keys().cloned().collect();
-        return (files, cache.dirs.clone(), false);
+        return Plan {
+            entries: (0..cache.files.len()).collect(),
+            paths: Vec::new(),
+            dirs: None,
+            ignores: cache.ignores.clone(),
+            listed: false,
+        };
     }
     // Only the topmost changed folders: each is listed with what is below.
-    let mut tops: Vec<&PathBuf> = Vec::new();
+    let mut tops: Vec<&Path> = Vec::new();
     let mut sorted = changed;
     sorted.sort();
     for d in sorted {
@@ -129,23 +277,46 @@ fn revalidate(root: &Path, git: bool, cache: &Cache) -> (Vec<PathBuf>, Vec<(Path
             tops.push(d);
         }
     }
-    if tops.len() > MAX_CHANGED_DIRS || tops.iter().any(|t| t.as_path() == root) {
-        let found = enumerate(root, git, None);
-        let dirs = stamp_dirs(&found.dirs);
-        return (found.files, dirs, true);
+    let with_new_ignores = |files: &[PathBuf]| {
+        let mut ignores = cache.ignores.clone();
+        for (p, s) in ignore_files(files) {
+            if !ignores.iter().any(|(q, _)| *q == p) {
+                ignores.push((p, s));
+            }
+        }
+        ignores
+    };
+    if tops.len() > MAX_CHANGED_DIRS || tops.iter().any(|t| t.as_os_str().is_empty()) {
+        let found = enumerate(root, git, None, true);
+        return Plan {
+            entries: Vec::new(),
+            ignores: with_new_ignores(&found.files),
+            dirs: Some(stamp_dirs(&found.dirs)),
+            paths: found.files,
+            listed: true,
+        };
     }
     let under = |p: &Path| tops.iter().any(|t| p.starts_with(t));
-    let fresh = enumerate(root, git, Some(&tops));
-    let mut files: Vec<PathBuf> = cache.files.keys().filter(|p| !under(p)).cloned().collect();
-    files.extend(fresh.files);
+    let absolute: Vec<PathBuf> = tops.iter().map(|t| root.join(t)).collect();
+    let only: Vec<&PathBuf> = absolute.iter().collect();
+    let fresh = enumerate(root, git, Some(&only), true);
+    let entries = (0..cache.files.len())
+        .filter(|&i| !under(cache.file_rel(&cache.files[i])))
+        .collect();
     let mut dirs: Vec<(PathBuf, i128)> = cache
         .dirs
         .iter()
-        .filter(|(d, _)| !under(d))
-        .cloned()
+        .filter(|d| !under(cache.dir_rel(d)))
+        .map(|d| (root.join(cache.dir_rel(d)), d.mtime))
         .collect();
     dirs.extend(stamp_dirs(&fresh.dirs));
-    (files, dirs, true)
+    Plan {
+        entries,
+        ignores: with_new_ignores(&fresh.files),
+        paths: fresh.files,
+        dirs: Some(dirs),
+        listed: true,
+    }
 }
 
 fn stamp_dirs(dirs: &BTreeSet<PathBuf>) -> Vec<(PathBuf, i128)> {
@@ -172,22 +343,44 @@ fn ignores_unchanged(ignores: &[(PathBuf, Stamp)]) -> bool {
         .all(|(p, stamp)| std::fs::metadata(p).is_ok_and(|m| Stamp::of(&m) == *stamp))
 }
 
-/// Every file under `root` (or under `only`, folders of it), and the
-/// folders that hold them: from git where it answers, else a walk.
-fn enumerate(root: &Path, git: bool, only: Option<&[&PathBuf]>) -> Enumerated {
+/// Every file under `root` (or under `only`, folders of it), and (with
+/// `want_dirs`, for the disk cache) the folders that hold them: from git
+/// where it answers, else a walk.
+fn enumerate(root: &Path, git: bool, only: Option<&[&PathBuf]>, want_dirs: bool) -> Enumerated {
     let mut dirs = BTreeSet::new();
-    let files = git
-        .then(|| git_files(root, only))
-        .flatten()
-        .unwrap_or_else(|| match only {
-            None => walk(root, &mut dirs),
-            Some(tops) => tops.iter().flat_map(|d| walk(d, &mut dirs)).collect(),
-        });
+    let listed = git.then(|| git_files(root, only)).flatten();
+    let from_git = listed.is_some();
+    let files = listed.unwrap_or_else(|| match only {
+        None => walk(root, &mut dirs, want_dirs),
+        Some(tops) => tops
+            .iter()
+            .flat_map(|d| walk(d, &mut dirs, want_dirs))
+            .collect(),
+    });
+    if !want_dirs {
+        return Enumerated {
+            files,
+            dirs: BTreeSet::new(),
+        };
+    }
     match only {
         None => {
             dirs.insert(root.to_path_buf());
         }
         Some(tops) => dirs.extend(tops.iter().map(|t| t.to_path_buf())),
+    }
+    if from_git {
+        // A folder git lists no file in (empty, or holding only ignored
+        // files) is watched too: a fact file added there changes only
+        // that folder's time. Folders `.gitignore` leaves out are not.
+        match only {
+            None => dirs.extend(unignored_folders(root)),
+            Some(tops) => {
+                for top in tops {
+                    dirs.extend(unignored_folders(top));
+                }
+            }
+        }
     }
     // Every folder between a file and the root: a new file can appear in
     // any of them.
@@ -203,6 +396,23 @@ fn enumerate(root: &Path, git: bool, only: Option<&[&PathBuf]>) -> Enumerated {
         }
     }
     Enumerated { files, dirs }
+}
+
+/// Every folder under `top` (itself included) that `.gitignore` rules
+/// (read as the `ignore` crate reads them) do not leave out, links not
+/// followed, `SKIP` folders left out.
+fn unignored_folders(top: &Path) -> Vec<PathBuf> {
+    ignore::WalkBuilder::new(top)
+        .hidden(false)
+        // git's rules only: not the `ignore` crate's own `.ignore` files.
+        .ignore(false)
+        .require_git(false)
+        .filter_entry(|e| !SKIP.iter().any(|s| e.file_name() == *s))
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_dir()))
+        .map(ignore::DirEntry::into_path)
+        .collect()
 }
 
 /// The files of a git work tree (or of some of its folders), tracked and
@@ -279,11 +489,13 @@ fn bytes_to_path(raw: &[u8]) -> Option<PathBuf> {
 
 /// Every regular file under `root`, links not followed, `SKIP` folders
 /// left out; each folder listed once, and added to `dirs`.
-fn walk(root: &Path, dirs: &mut BTreeSet<PathBuf>) -> Vec<PathBuf> {
+fn walk(root: &Path, dirs: &mut BTreeSet<PathBuf>, want_dirs: bool) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        dirs.insert(dir.clone());
+        if want_dirs {
+            dirs.insert(dir.clone());
+        }
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
@@ -301,6 +513,6 @@ fn walk(root: &Path, dirs: &mut BTreeSet<PathBuf>) -> Vec<PathBuf> {
             }
         }
     }
-    out.sort();
+    // No order: the index the files go to is ordered by path.
     out
 }

@@ -25,6 +25,11 @@ pub(super) fn include_into(
         return;
     }
     let Some(text) = read(root, file) else { return };
+    // Only an `include:` brings variables in: a file that does not say
+    // the word is not parsed.
+    if !text.contains("include") {
+        return;
+    }
     let Ok(docs) = crate::sources::yaml::parse(&text) else {
         return;
     };

@@ -335,7 +335,10 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             .into_iter()
             .flat_map(|(file, maps)| maps.into_iter().map(move |m| (file.clone(), m)))
             .collect(),
-        refs,
+        // A build file that names no target or context says nothing: it
+        // is kept out of the index (and the cache's facts), as a file of
+        // no facts is.
+        refs: refs.filter(|r| *r != BuildRefs::default()),
     }
 }
 
@@ -622,7 +625,7 @@ struct State {
     /// Each folder's nearest marked folder at or above it (canonical).
     marked: HashMap<PathBuf, Option<PathBuf>>,
     /// The roots enumerated so far, with why each was read only in part.
-    enumerated: BTreeMap<PathBuf, Option<String>>,
+    enumerated: HashMap<PathBuf, Option<String>>,
     /// What each fact file says, by canonical path.
     index: BTreeMap<PathBuf, Arc<Extracted>>,
 }
@@ -712,27 +715,30 @@ impl Workspace {
     /// inside another is never listed twice.
     pub fn prepare<'a>(&self, files: impl Iterator<Item = &'a Path>) {
         use rayon::prelude::*;
-        let mut folders: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut folders: HashSet<&Path> = HashSet::new();
         for f in files {
             if let Some(parent) = f.parent() {
-                folders.insert(parent.to_path_buf());
+                folders.insert(parent);
             }
         }
-        let mut roots: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut roots: HashSet<PathBuf> = HashSet::new();
         for folder in folders {
             let folder = if folder.as_os_str().is_empty() {
-                PathBuf::from(".")
+                Path::new(".")
             } else {
                 folder
             };
-            if let Ok(real) = crate::realpath::canonical(&folder) {
+            if let Ok(real) = crate::realpath::canonical(folder) {
                 roots.insert(self.root_of_folder(&real));
             }
         }
-        // Outer roots before the roots inside them.
+        // Outer roots before the roots inside them (a root's ancestors
+        // sort before it).
+        let mut roots: Vec<PathBuf> = roots.into_iter().collect();
+        roots.sort_unstable();
         let mut tops: Vec<PathBuf> = Vec::new();
         let mut inner: Vec<PathBuf> = Vec::new();
-        let mut outer: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut outer: HashSet<PathBuf> = HashSet::new();
         for root in roots {
             if root.ancestors().skip(1).any(|a| outer.contains(a)) {
                 inner.push(root);
@@ -829,7 +835,7 @@ impl Workspace {
         kind: FileKind,
         base: SourceOptions,
     ) -> SourceOptions {
-        let mut s = base;
+        let s = base;
         // An editor's buffer may not be on disk yet: its folder is.
         let file = match crate::realpath::canonical(path) {
             Ok(f) => f,
@@ -848,6 +854,19 @@ impl Workspace {
                 _ => return s,
             },
         };
+        self.source_options_of(path, file, kind, s)
+    }
+
+    /// [`Workspace::source_options`] of a file whose canonical path is
+    /// known (`file`).
+    pub fn source_options_of(
+        &self,
+        path: &Path,
+        file: PathBuf,
+        kind: FileKind,
+        base: SourceOptions,
+    ) -> SourceOptions {
+        let mut s = base;
         let Some(dir) = file.parent() else {
             return s;
         };
