@@ -93,7 +93,9 @@ fn is_input(path: &Path) -> bool {
     };
     let oci = || std::fs::read_to_string(path).is_ok_and(|t| t.contains("oci://"));
     let chart = name == "Chart.yaml" && (!oci() || values_beside());
-    !generated && !chart && classify(path).is_some()
+    // A test harness's file is there for the test data beside it.
+    let harness = name == "chainsaw-test.yaml";
+    !generated && !chart && !harness && classify(path).is_some()
 }
 
 /// Settings as the CLI would make them for this file (`.env`, `Chart.yaml`).

@@ -134,6 +134,17 @@ fn quadlet_override(root: &Path, dir: &Path, file: &Path) -> Option<String> {
     seen.into_values().rev().find(|v| !v.is_empty())
 }
 
+/// The files of test harnesses that apply the YAML files of their folder
+/// (and below) to a cluster and compare resources with them: chainsaw,
+/// the Kyverno CLI's `kyverno test`, kuttl.
+const TEST_HARNESS_NAMES: [&str; 5] = [
+    "chainsaw-test.yaml",
+    "chainsaw-test.yml",
+    "kyverno-test.yaml",
+    "kyverno-test.yml",
+    "kuttl-test.yaml",
+];
+
 /// What a file's (lower-case) name makes it to the context scan.
 #[derive(Debug, Clone, Copy, Default)]
 struct Role {
@@ -300,6 +311,14 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
                 ci_build_args(text, &mut ctx);
             }
         }
+        if role.yaml
+            && path
+                .file_name()
+                .is_some_and(|n| TEST_HARNESS_NAMES.iter().any(|h| n.eq_ignore_ascii_case(h)))
+        {
+            let folder = path.parent().unwrap_or(root).to_path_buf();
+            ctx.test_harness.push((folder, shown.clone()));
+        }
         if role.yaml && openshift_resource(text) {
             let folder = path.parent().unwrap_or(root).to_path_buf();
             ctx.openshift.push((folder, shown.clone()));
@@ -422,6 +441,11 @@ impl RepoFacts {
                 ctx.containers_files
                     .entry(k.clone())
                     .or_insert_with(|| shown.clone());
+            }
+            for (folder, _) in &p.test_harness {
+                if !ctx.test_harness.iter().any(|(f, _)| f == folder) {
+                    ctx.test_harness.push((folder.clone(), shown.clone()));
+                }
             }
             for (folder, _) in &p.openshift {
                 if !ctx.openshift.iter().any(|(f, _)| f == folder) {
@@ -874,6 +898,15 @@ impl Workspace {
         // Test data, judged by the path inside the repository (a checkout
         // under a folder named `testdata` is not all test data).
         s.test_data = crate::discover::test_data(file.strip_prefix(&root).unwrap_or(&file));
+        if s.test_data.is_none() && matches!(kind, FileKind::Kubernetes | FileKind::Kustomize) {
+            let repo = self.repo(&root);
+            s.test_data = repo
+                .context
+                .test_harness
+                .iter()
+                .find(|(folder, _)| file.starts_with(folder))
+                .map(|(_, by)| format!("in the folder of the test harness `{by}`, which applies these files and compares resources with them"));
+        }
         match kind {
             FileKind::Compose => {
                 if let Some(text) = read(&root, &dir.join(".env")) {
@@ -1102,6 +1135,13 @@ pub struct RepoContext {
     /// that folder run on CRI-O.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub openshift: Vec<(PathBuf, String)>,
+    /// Folders of a test harness that applies the YAML files beside and
+    /// below it and compares resources with them (chainsaw's
+    /// `chainsaw-test.yaml`, the Kyverno CLI's `kyverno-test.yaml`,
+    /// kuttl's `kuttl-test.yaml`), each with that file
+    /// (repository-relative): those files are test data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub test_harness: Vec<(PathBuf, String)>,
     /// Flux image automation objects (`ImagePolicy`, `ImageRepository`),
     /// for the setter markers that name them (FLX001).
     #[serde(skip_serializing_if = "crate::facts::FluxPolicies::is_empty")]
