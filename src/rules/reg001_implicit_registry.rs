@@ -174,6 +174,12 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     {
         return;
     }
+    // Helm values whose chart helper may take the registry from another
+    // key or a literal (`default .image.defaultRegistry .image.registry`):
+    // no registry is implied, and setting `registry:` would override it.
+    if site.extra.registry_elsewhere {
+        return;
+    }
     // A single name that is not a Docker Official Image is a local image or
     // a named build context as often as a Docker Hub one.
     let single = !reference.path_str().contains('/');

@@ -324,7 +324,8 @@ impl Walker<'_> {
                     // image is on that registry, and the registry value is
                     // shared with nothing here, but refit edits neither.
                     let mut b = Builder::default();
-                    b.push(&registry.value, None);
+                    // The join is refit's guess: `quay.io/` gets no second `/`.
+                    b.push(registry.value.trim_end_matches('/'), None);
                     b.push("/", None);
                     b.push(&s.value, s.content.map(|c| c.start));
                     let raw = b.text.clone();
@@ -560,11 +561,22 @@ impl Walker<'_> {
 
         let mut b = Builder::default();
         let push = |b: &mut Builder, s: &Scalar| b.push(&s.value, s.content.map(|c| c.start));
+        // Without a template's join (a HelmRelease's values, a sub-chart's,
+        // a chart whose template refit did not find), the `/` between
+        // registry and repository is refit's guess: a registry written
+        // `quay.io/` is joined without a second slash, as the charts that
+        // accept it (`trimSuffix "/"`) render it.
+        let guessed = join.is_none();
         if let Some(r) = registry {
-            if editable_registry {
-                push(&mut b, r);
+            let value = if guessed {
+                r.value.trim_end_matches('/')
             } else {
-                b.push(&r.value, None);
+                r.value.as_str()
+            };
+            if editable_registry {
+                b.push(value, r.content.map(|c| c.start));
+            } else {
+                b.push(value, None);
             }
             b.push("/", None);
         } else if let Some(literal) = &literal_registry {
@@ -614,6 +626,21 @@ impl Walker<'_> {
         } else {
             self.prefixing(path)
         };
+        // A helper that may take the registry from another key or a literal
+        // (`default .image.defaultRegistry .image.registry`): setting
+        // `registry:` here would override that choice.
+        if self.options.chart.as_ref().is_some_and(|c| {
+            c.renders
+                .registry_elsewhere
+                .contains(&crate::facts::star_indexes(path))
+        }) {
+            s.extra.registry_elsewhere = true;
+            s.extra.registry_slot = None;
+            s.extra.prefixing = Prefixing::Never(
+                "the chart's helper may take the registry from another value or a literal"
+                    .to_string(),
+            );
+        }
         // `pullPolicy: Never`: the node must already hold the image.
         if ["pullPolicy", "imagePullPolicy"]
             .iter()

@@ -20,7 +20,7 @@ use std::sync::Arc;
 pub const DIR: &str = ".refit_cache";
 const FILE: &str = "workspace-v1.json";
 /// What wrote the cache: another version of refit starts afresh.
-const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "/workspace-13");
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "/workspace-14");
 
 /// What identifies a file's content without reading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
