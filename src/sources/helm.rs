@@ -924,3 +924,60 @@ mod sibling_registry_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod registry_slash_tests {
+    use super::*;
+    use crate::site::SiteValue;
+
+    fn inputs(text: &str, options: &SourceOptions) -> Vec<String> {
+        extract(text, options)
+            .unwrap()
+            .iter()
+            .map(|s| {
+                s.reference()
+                    .map(|r| r.input().to_string())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_guessed_join_does_not_double_a_trailing_slash() {
+        // No template read: the join is refit's, and `quay.io/` is the
+        // registry `quay.io` (charts that accept it trim the slash).
+        let text = "image:\n  registry: quay.io/\n  repository: openebs/provisioner-localpv\n  tag: 4.1.0\nside:\n  registry: ghcr.io/\n  image: org/tool:v1\n";
+        assert_eq!(
+            inputs(text, &SourceOptions::default()),
+            [
+                "quay.io/openebs/provisioner-localpv:4.1.0",
+                "ghcr.io/org/tool:v1"
+            ]
+        );
+        // A template that writes `{{ .Values.image.registry }}/{{ … }}`
+        // is what Helm renders: the doubled slash is the chart's.
+        let joins = [(
+            "image.repository".to_string(),
+            crate::facts::RegistryJoin {
+                primary: Some("image.registry".into()),
+                ..Default::default()
+            },
+        )]
+        .into_iter()
+        .collect();
+        let chart = crate::facts::ChartFacts {
+            templates: true,
+            joins,
+            ..Default::default()
+        };
+        let options = SourceOptions {
+            chart: Some(std::sync::Arc::new(chart)),
+            ..SourceOptions::default()
+        };
+        let s = extract(text, &options).unwrap();
+        let SiteValue::Resolved { text: t, .. } = &s[0].value else {
+            panic!()
+        };
+        assert_eq!(t, "quay.io//openebs/provisioner-localpv:4.1.0");
+    }
+}
