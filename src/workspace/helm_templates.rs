@@ -685,6 +685,9 @@ fn output(
 fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
     let mut stack: Vec<Frame> = Vec::new();
     let mut vars: BTreeMap<String, Ctx> = BTreeMap::new();
+    // Per variable: the registry sources its value was chosen from
+    // ([`registry_sources`]).
+    let mut var_regs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut items: Vec<Item> = Vec::new();
     for elem in elements(text) {
         let action = match elem {
@@ -714,6 +717,7 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
                     dot: Ctx::Arg(String::new()),
                 });
                 vars.clear();
+                var_regs.clear();
                 vars.insert(String::new(), Ctx::Arg(String::new()));
                 items.push(Item::Edge);
                 continue;
@@ -723,6 +727,7 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
                     items.push(Item::Edge);
                     if stack.last().is_none_or(|f| f.define.is_none()) {
                         vars.clear();
+                        var_regs.clear();
                     }
                 } else {
                     items.push(Item::Ctrl);
@@ -793,7 +798,34 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
                         }
                     })
                     .unwrap_or(Ctx::Unknown);
+                let regs = registry_sources(t.get(2..).unwrap_or_default(), &dot, &vars, &var_regs);
                 vars.insert(name.to_string(), value);
+                let e = var_regs.entry(name.to_string()).or_default();
+                if *op == ":=" {
+                    e.clear();
+                }
+                e.extend(regs);
+                while e.len() > 32 {
+                    e.pop_last();
+                }
+            }
+        } else if define.is_none() {
+            // A file's body: an action that writes a map's repository with
+            // a registry chosen elsewhere (`print $reg "/" .Values.x.repository`).
+            let regs = registry_sources(&t, &dot, &vars, &var_regs);
+            if !regs.is_empty() {
+                let named: Vec<String> = t
+                    .iter()
+                    .filter(|w| w.starts_with('.') || w.starts_with('$'))
+                    .filter_map(|w| match term(w, &dot, &vars) {
+                        Ctx::Values(p) => Some(p),
+                        _ => None,
+                    })
+                    .collect();
+                let refs: Vec<&String> = named.iter().collect();
+                for map in maps_elsewhere(&refs, &regs) {
+                    reads.renders.registry_elsewhere.insert(map);
+                }
             }
         }
         let first_call = reads.calls.len();
@@ -973,6 +1005,65 @@ fn literal_registry(t: &[&str], dot: &Ctx, vars: &BTreeMap<String, Ctx>) -> bool
     chooses && reads_registry && host
 }
 
+/// The registry sources an action's tokens name: registry fields
+/// (`.Values.x.defaultRegistry`, `.image.registry`), those of the
+/// variables it uses, and `"` for a literal host it may choose.
+fn registry_sources(
+    t: &[&str],
+    dot: &Ctx,
+    vars: &BTreeMap<String, Ctx>,
+    var_regs: &BTreeMap<String, BTreeSet<String>>,
+) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for w in t {
+        if !(w.starts_with('.') || w.starts_with('$')) {
+            continue;
+        }
+        if let Ctx::Values(k) | Ctx::Arg(k) = term(w, dot, vars)
+            && is_registry_field(&k)
+        {
+            out.insert(k);
+        }
+        if let Some(name) = w.strip_prefix('$') {
+            let name = name.split('.').next().unwrap_or(name);
+            if let Some(regs) = var_regs.get(name) {
+                out.extend(regs.iter().cloned());
+            }
+        }
+    }
+    if literal_registry(t, dot, vars) {
+        out.insert("\"".to_string());
+    }
+    out
+}
+
+/// Of the fields `named` (values or argument paths), the image maps (`m`
+/// of `m.repository` or `m.name`) whose registry may come from one of
+/// `regs` other than `m.registry`: another key, a literal (`"`), a
+/// registry field of no other image map named (`.b.registry` beside
+/// `.b.repository` is `b`'s).
+fn maps_elsewhere(named: &[&String], regs: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut maps = BTreeSet::new();
+    for field in named {
+        let (map, last) = field.rsplit_once('.').unwrap_or(("", field.as_str()));
+        if !matches!(last, "repository" | "name") {
+            continue;
+        }
+        let own = join(map, "registry");
+        let other_image = |f: &str| {
+            let parent = f.rsplit_once('.').map_or("", |(p, _)| p);
+            parent != map
+                && ["repository", "name"]
+                    .iter()
+                    .any(|k| named.iter().any(|n| **n == join(parent, k)))
+        };
+        if regs.iter().any(|f| *f != own && !other_image(f)) {
+            maps.insert(map.to_string());
+        }
+    }
+    maps
+}
+
 /// The image maps whose registry a helper may take from somewhere other
 /// than the map's own `registry` key: the helper (or one it calls) names a
 /// repository field `m.repository` (or `m.name`) of its argument and also
@@ -997,34 +1088,20 @@ fn resolve_registry_elsewhere(reads: &mut Reads, calls: &[Call]) {
                     .map(|(f, _)| f),
             )
             .collect();
-        let literal = reads
+        let mut regs: BTreeSet<String> = named
+            .iter()
+            .filter(|f| is_registry_field(f))
+            .map(|f| f.to_string())
+            .collect();
+        if reads
             .helper_literal_registry
             .get(h)
             .copied()
-            .unwrap_or(false);
-        let mut maps = BTreeSet::new();
-        for field in &named {
-            let (map, last) = field.rsplit_once('.').unwrap_or(("", field.as_str()));
-            if !matches!(last, "repository" | "name") {
-                continue;
-            }
-            let own = join(map, "registry");
-            // A registry field of another image map the helper also
-            // writes (`.b.registry` beside `.b.repository`) is that map's.
-            let other_image = |f: &str| {
-                let parent = f.rsplit_once('.').map_or("", |(p, _)| p);
-                parent != map
-                    && ["repository", "name"]
-                        .iter()
-                        .any(|k| named.iter().any(|n| **n == join(parent, k)))
-            };
-            let other = named
-                .iter()
-                .any(|f| is_registry_field(f) && **f != own && !other_image(f));
-            if literal || other {
-                maps.insert(map.to_string());
-            }
+            .unwrap_or(false)
+        {
+            regs.insert("\"".to_string());
         }
+        let maps = maps_elsewhere(&named, &regs);
         elsewhere.push(maps);
     }
     let mut steps = 0usize;
@@ -1424,5 +1501,17 @@ image: {{ include "plain.image" .Values.plain.image }}
 image: {{ include "literal.image" .Values.lit.image }}
 image: {{ include "two.images" .Values.two }}"#;
         assert_eq!(elsewhere(&[helper, body]), ["admission.image", "lit.image"]);
+    }
+
+    #[test]
+    fn a_file_body_with_a_registry_variable() {
+        let body = r#"{{- $reg := default .Values.a.image.defaultRegistry .Values.a.image.registry -}}
+image: {{ print $reg "/" .Values.a.image.repository }}
+{{- $own := .Values.b.image.registry }}
+image: {{ print $own "/" .Values.b.image.repository }}
+image: {{ printf "%s/%s" .Values.global.imageRegistry .Values.c.image.repository }}
+image: {{ .Values.d.image.registry }}/{{ .Values.d.image.repository }}
+image: {{ .Values.e.image.repository }}"#;
+        assert_eq!(elsewhere(&[body]), ["a.image", "c.image"]);
     }
 }
