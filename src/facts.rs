@@ -115,6 +115,13 @@ pub struct Renders {
     /// else (a literal, a helper's output, `.Chart.AppVersion` alone).
     /// Entries joined inside helpers are not listed.
     pub joined_values: BTreeMap<String, BTreeSet<String>>,
+    /// Image maps (values paths, lists as `[*]`) handed to a helper that
+    /// may take the registry from somewhere other than the map's own
+    /// `registry` key: another key of the map (`defaultRegistry`), another
+    /// argument (`global.image.registry`), or a literal host, through
+    /// `default`/`coalesce`/`or` chains and variables. Docker Hub is not
+    /// implied there.
+    pub registry_elsewhere: BTreeSet<String>,
 }
 
 /// How a chart's templates use one values entry.

@@ -287,6 +287,10 @@ pub struct Extra {
     /// fallback's value, used while the `registry:` slot is empty (`otel`, a
     /// Docker Hub namespace). A registry set in the slot must keep it.
     pub registry_fallback: Option<String>,
+    /// Helm values: the chart's helper may take this map's registry from
+    /// another key or a literal (`default .image.defaultRegistry
+    /// .image.registry`), so no registry is implied and none is set here.
+    pub registry_elsewhere: bool,
     /// A kustomization that includes this resource gives the image a
     /// `newTag` or `digest`: the tag deployed is the overlay's. Also set on
     /// a kustomize `images[]` entry with `newName` and no `newTag` or

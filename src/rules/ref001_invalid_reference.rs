@@ -30,6 +30,14 @@ declare_rule! {
     /// entry no template names, one handed to a helper refit cannot follow,
     /// and one a template joins more text to than refit read.
     ///
+    /// Where refit joins `registry` and `repository` itself, without a
+    /// template that writes the join (a Flux `HelmRelease`'s values, a
+    /// sub-chart's values, a chart whose templates were not found), the `/`
+    /// between them is refit's guess: a registry written with a trailing
+    /// slash (`registry: quay.io/`) is joined without a second one, as the
+    /// charts that accept it render it (`trimSuffix "/"`). A `//` is flagged
+    /// only where a template refit read writes it.
+    ///
     /// ## Example
     /// ```dockerfile
     /// FROM MyOrg/App:1.0

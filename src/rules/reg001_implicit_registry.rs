@@ -104,6 +104,17 @@ declare_rule! {
     /// `registry: docker.io/acme`. When the template reads its registry from
     /// another value, there is no fix.
     ///
+    /// Not flagged either: an image map handed to a helper that may take the
+    /// registry from somewhere other than the map's own `registry:` key,
+    /// following variables (`$r := …`), `default`/`coalesce`/`or` chains and
+    /// `dict` arguments: another key of the map (kyverno's
+    /// `default (default .image.defaultRegistry .globalRegistry)
+    /// .image.registry`), another argument (a global registry), or a literal
+    /// host (`default "ghcr.io" .registry`). Helm then renders that registry,
+    /// and `registry: docker.io` would override it (and a user's global
+    /// registry). A helper that reads only the map's own `registry` and its
+    /// repository is still judged as above.
+    ///
     /// Not flagged: a Compose `image:` beside `build:` (it names the build
     /// output), images the repository builds itself (Compose, bake,
     /// `docker build -t`, skaffold `build.artifacts[].image`), placeholders
@@ -172,6 +183,12 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         .rendered
         .is_some_and(|j| j == Judged::Unseen || j.prefixed())
     {
+        return;
+    }
+    // Helm values whose chart helper may take the registry from another
+    // key or a literal (`default .image.defaultRegistry .image.registry`):
+    // no registry is implied, and setting `registry:` would override it.
+    if site.extra.registry_elsewhere {
         return;
     }
     // A single name that is not a Docker Official Image is a local image or

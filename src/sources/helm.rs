@@ -324,7 +324,8 @@ impl Walker<'_> {
                     // image is on that registry, and the registry value is
                     // shared with nothing here, but refit edits neither.
                     let mut b = Builder::default();
-                    b.push(&registry.value, None);
+                    // The join is refit's guess: `quay.io/` gets no second `/`.
+                    b.push(registry.value.trim_end_matches('/'), None);
                     b.push("/", None);
                     b.push(&s.value, s.content.map(|c| c.start));
                     let raw = b.text.clone();
@@ -560,11 +561,22 @@ impl Walker<'_> {
 
         let mut b = Builder::default();
         let push = |b: &mut Builder, s: &Scalar| b.push(&s.value, s.content.map(|c| c.start));
+        // Without a template's join (a HelmRelease's values, a sub-chart's,
+        // a chart whose template refit did not find), the `/` between
+        // registry and repository is refit's guess: a registry written
+        // `quay.io/` is joined without a second slash, as the charts that
+        // accept it (`trimSuffix "/"`) render it.
+        let guessed = join.is_none();
         if let Some(r) = registry {
-            if editable_registry {
-                push(&mut b, r);
+            let value = if guessed {
+                r.value.trim_end_matches('/')
             } else {
-                b.push(&r.value, None);
+                r.value.as_str()
+            };
+            if editable_registry {
+                b.push(value, r.content.map(|c| c.start));
+            } else {
+                b.push(value, None);
             }
             b.push("/", None);
         } else if let Some(literal) = &literal_registry {
@@ -614,6 +626,21 @@ impl Walker<'_> {
         } else {
             self.prefixing(path)
         };
+        // A helper that may take the registry from another key or a literal
+        // (`default .image.defaultRegistry .image.registry`): setting
+        // `registry:` here would override that choice.
+        if self.options.chart.as_ref().is_some_and(|c| {
+            c.renders
+                .registry_elsewhere
+                .contains(&crate::facts::star_indexes(path))
+        }) {
+            s.extra.registry_elsewhere = true;
+            s.extra.registry_slot = None;
+            s.extra.prefixing = Prefixing::Never(
+                "the chart's helper may take the registry from another value or a literal"
+                    .to_string(),
+            );
+        }
         // `pullPolicy: Never`: the node must already hold the image.
         if ["pullPolicy", "imagePullPolicy"]
             .iter()
@@ -895,5 +922,62 @@ mod sibling_registry_tests {
                 "nginx:1.27"
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod registry_slash_tests {
+    use super::*;
+    use crate::site::SiteValue;
+
+    fn inputs(text: &str, options: &SourceOptions) -> Vec<String> {
+        extract(text, options)
+            .unwrap()
+            .iter()
+            .map(|s| {
+                s.reference()
+                    .map(|r| r.input().to_string())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_guessed_join_does_not_double_a_trailing_slash() {
+        // No template read: the join is refit's, and `quay.io/` is the
+        // registry `quay.io` (charts that accept it trim the slash).
+        let text = "image:\n  registry: quay.io/\n  repository: openebs/provisioner-localpv\n  tag: 4.1.0\nside:\n  registry: ghcr.io/\n  image: org/tool:v1\n";
+        assert_eq!(
+            inputs(text, &SourceOptions::default()),
+            [
+                "quay.io/openebs/provisioner-localpv:4.1.0",
+                "ghcr.io/org/tool:v1"
+            ]
+        );
+        // A template that writes `{{ .Values.image.registry }}/{{ … }}`
+        // is what Helm renders: the doubled slash is the chart's.
+        let joins = [(
+            "image.repository".to_string(),
+            crate::facts::RegistryJoin {
+                primary: Some("image.registry".into()),
+                ..Default::default()
+            },
+        )]
+        .into_iter()
+        .collect();
+        let chart = crate::facts::ChartFacts {
+            templates: true,
+            joins,
+            ..Default::default()
+        };
+        let options = SourceOptions {
+            chart: Some(std::sync::Arc::new(chart)),
+            ..SourceOptions::default()
+        };
+        let s = extract(text, &options).unwrap();
+        let SiteValue::Resolved { text: t, .. } = &s[0].value else {
+            panic!()
+        };
+        assert_eq!(t, "quay.io//openebs/provisioner-localpv:4.1.0");
     }
 }

@@ -269,6 +269,9 @@ struct Reads {
     helper_verbatim: Vec<BTreeSet<String>>,
     /// Per helper: the field paths of its argument it names otherwise.
     helper_mentions: Vec<BTreeSet<String>>,
+    /// Per helper: whether an action of it picks a registry with a
+    /// literal host (`default "reg.example.io" .image.registry`).
+    helper_literal_registry: Vec<bool>,
     renders: Renders,
     /// (values path, bits) already recorded.
     written_bits: BTreeSet<(String, u8)>,
@@ -285,6 +288,7 @@ impl Reads {
         self.helper_writes.push(BTreeSet::new());
         self.helper_verbatim.push(BTreeSet::new());
         self.helper_mentions.push(BTreeSet::new());
+        self.helper_literal_registry.push(false);
         self.names.insert(name.to_string(), h);
         h
     }
@@ -476,6 +480,11 @@ fn call_arg(
                     // A nested pipeline: its value is not followed.
                     pairs.insert(key.to_string(), Ctx::Unknown);
                     j = close.get(j + 1).map_or(tokens.len(), |c| c + 1);
+                    // `((.Values.global).image).registry`: fields of the
+                    // pipeline's value belong to the same entry.
+                    while tokens.get(j).is_some_and(|t| t.starts_with('.')) {
+                        j += 1;
+                    }
                     continue;
                 }
                 pairs.insert(key.to_string(), term(value, dot, vars));
@@ -676,6 +685,9 @@ fn output(
 fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
     let mut stack: Vec<Frame> = Vec::new();
     let mut vars: BTreeMap<String, Ctx> = BTreeMap::new();
+    // Per variable: the registry sources its value was chosen from
+    // ([`registry_sources`]).
+    let mut var_regs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut items: Vec<Item> = Vec::new();
     for elem in elements(text) {
         let action = match elem {
@@ -705,6 +717,7 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
                     dot: Ctx::Arg(String::new()),
                 });
                 vars.clear();
+                var_regs.clear();
                 vars.insert(String::new(), Ctx::Arg(String::new()));
                 items.push(Item::Edge);
                 continue;
@@ -714,6 +727,7 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
                     items.push(Item::Edge);
                     if stack.last().is_none_or(|f| f.define.is_none()) {
                         vars.clear();
+                        var_regs.clear();
                     }
                 } else {
                     items.push(Item::Ctrl);
@@ -784,7 +798,34 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
                         }
                     })
                     .unwrap_or(Ctx::Unknown);
+                let regs = registry_sources(t.get(2..).unwrap_or_default(), &dot, &vars, &var_regs);
                 vars.insert(name.to_string(), value);
+                let e = var_regs.entry(name.to_string()).or_default();
+                if *op == ":=" {
+                    e.clear();
+                }
+                e.extend(regs);
+                while e.len() > 32 {
+                    e.pop_last();
+                }
+            }
+        } else if define.is_none() {
+            // A file's body: an action that writes a map's repository with
+            // a registry chosen elsewhere (`print $reg "/" .Values.x.repository`).
+            let regs = registry_sources(&t, &dot, &vars, &var_regs);
+            if !regs.is_empty() {
+                let named: Vec<String> = t
+                    .iter()
+                    .filter(|w| w.starts_with('.') || w.starts_with('$'))
+                    .filter_map(|w| match term(w, &dot, &vars) {
+                        Ctx::Values(p) => Some(p),
+                        _ => None,
+                    })
+                    .collect();
+                let refs: Vec<&String> = named.iter().collect();
+                for map in maps_elsewhere(&refs, &regs) {
+                    reads.renders.registry_elsewhere.insert(map);
+                }
             }
         }
         let first_call = reads.calls.len();
@@ -812,6 +853,12 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
                 let ctx = term(token, &dot, &vars);
                 reads.mention(&ctx, define);
             }
+        }
+        if let Some(d) = define
+            && literal_registry(&t, &dot, &vars)
+            && let Some(flag) = reads.helper_literal_registry.get_mut(d)
+        {
+            *flag = true;
         }
         if control {
             items.push(Item::Ctrl);
@@ -922,7 +969,168 @@ impl DigestReader {
         let calls = std::mem::take(&mut reads.calls);
         let paths = resolve_digests(&mut reads, &calls);
         resolve_renders(&mut reads, &calls);
+        resolve_registry_elsewhere(&mut reads, &calls);
         (paths, reads.renders)
+    }
+}
+
+/// Whether a field path names a registry (`registry`, `imageRegistry`,
+/// `image.defaultRegistry`, `globalRegistry`).
+fn is_registry_field(field: &str) -> bool {
+    field
+        .rsplit('.')
+        .next()
+        .is_some_and(|last| last.to_ascii_lowercase().contains("registry"))
+}
+
+/// Whether an action picks between a registry value and a literal host:
+/// `default "reg.example.io" .image.registry`, `coalesce … "quay.io"`,
+/// `or .registry "ghcr.io"`.
+fn literal_registry(t: &[&str], dot: &Ctx, vars: &BTreeMap<String, Ctx>) -> bool {
+    let chooses = t
+        .iter()
+        .any(|w| matches!(*w, "default" | "coalesce" | "or"));
+    let reads_registry = t.iter().any(|w| {
+        (w.starts_with('.') || w.starts_with('$'))
+            && match term(w, dot, vars) {
+                Ctx::Arg(k) | Ctx::Values(k) => is_registry_field(&k),
+                _ => false,
+            }
+    });
+    let host = t.iter().filter_map(|w| unquote(w)).any(|l| {
+        let host = l.split('/').next().unwrap_or(l);
+        (host.contains('.') || host.contains(':') || host == "localhost")
+            && !l.contains(char::is_whitespace)
+    });
+    chooses && reads_registry && host
+}
+
+/// The registry sources an action's tokens name: registry fields
+/// (`.Values.x.defaultRegistry`, `.image.registry`), those of the
+/// variables it uses, and `"` for a literal host it may choose.
+fn registry_sources(
+    t: &[&str],
+    dot: &Ctx,
+    vars: &BTreeMap<String, Ctx>,
+    var_regs: &BTreeMap<String, BTreeSet<String>>,
+) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for w in t {
+        if !(w.starts_with('.') || w.starts_with('$')) {
+            continue;
+        }
+        if let Ctx::Values(k) | Ctx::Arg(k) = term(w, dot, vars)
+            && is_registry_field(&k)
+        {
+            out.insert(k);
+        }
+        if let Some(name) = w.strip_prefix('$') {
+            let name = name.split('.').next().unwrap_or(name);
+            if let Some(regs) = var_regs.get(name) {
+                out.extend(regs.iter().cloned());
+            }
+        }
+    }
+    if literal_registry(t, dot, vars) {
+        out.insert("\"".to_string());
+    }
+    out
+}
+
+/// Of the fields `named` (values or argument paths), the image maps (`m`
+/// of `m.repository` or `m.name`) whose registry may come from one of
+/// `regs` other than `m.registry`: another key, a literal (`"`), a
+/// registry field of no other image map named (`.b.registry` beside
+/// `.b.repository` is `b`'s).
+fn maps_elsewhere(named: &[&String], regs: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut maps = BTreeSet::new();
+    for field in named {
+        let (map, last) = field.rsplit_once('.').unwrap_or(("", field.as_str()));
+        if !matches!(last, "repository" | "name") {
+            continue;
+        }
+        let own = join(map, "registry");
+        let other_image = |f: &str| {
+            let parent = f.rsplit_once('.').map_or("", |(p, _)| p);
+            parent != map
+                && ["repository", "name"]
+                    .iter()
+                    .any(|k| named.iter().any(|n| **n == join(parent, k)))
+        };
+        if regs.iter().any(|f| *f != own && !other_image(f)) {
+            maps.insert(map.to_string());
+        }
+    }
+    maps
+}
+
+/// The image maps whose registry a helper may take from somewhere other
+/// than the map's own `registry` key: the helper (or one it calls) names a
+/// repository field `m.repository` (or `m.name`) of its argument and also
+/// a registry field that is not `m.registry` (`m.defaultRegistry`, a
+/// `globalRegistry` entry of a `dict`, `$.Values.global.imageRegistry`),
+/// or picks a literal host. Kept in [`Renders::registry_elsewhere`] by the
+/// values path of the map the call passes.
+fn resolve_registry_elsewhere(reads: &mut Reads, calls: &[Call]) {
+    let mut elsewhere: Vec<BTreeSet<String>> = Vec::with_capacity(reads.helpers.len());
+    for h in 0..reads.helpers.len() {
+        let named: Vec<&String> = reads
+            .helper_mentions
+            .get(h)
+            .into_iter()
+            .flatten()
+            .chain(
+                reads
+                    .helper_writes
+                    .get(h)
+                    .into_iter()
+                    .flatten()
+                    .map(|(f, _)| f),
+            )
+            .collect();
+        let mut regs: BTreeSet<String> = named
+            .iter()
+            .filter(|f| is_registry_field(f))
+            .map(|f| f.to_string())
+            .collect();
+        if reads
+            .helper_literal_registry
+            .get(h)
+            .copied()
+            .unwrap_or(false)
+        {
+            regs.insert("\"".to_string());
+        }
+        let maps = maps_elsewhere(&named, &regs);
+        elsewhere.push(maps);
+    }
+    let mut steps = 0usize;
+    for _ in 0..MAX_ROUNDS {
+        let mut changed = false;
+        for call in calls {
+            let maps: Vec<String> = elsewhere
+                .get(call.helper)
+                .map(|m| m.iter().cloned().collect())
+                .unwrap_or_default();
+            steps += maps.len();
+            if steps > MAX_STEPS {
+                return;
+            }
+            for map in maps {
+                match (arg_field(&call.arg, &map), call.caller) {
+                    (Ctx::Values(p), _) => {
+                        changed |= reads.renders.registry_elsewhere.insert(p);
+                    }
+                    (Ctx::Arg(k), Some(d)) => {
+                        changed |= elsewhere.get_mut(d).is_some_and(|m| m.insert(k));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
     }
 }
 
@@ -1248,5 +1456,62 @@ image: quay.io/{{ include "x.plain" .Values.side }}
         assert!(matches!(r.judge("side.repository"), Judged::Written(x) if x.prefix && !x.tag));
         // A helper the chart does not define names its argument.
         assert_eq!(r.judge("lib.image"), Judged::Mentioned);
+    }
+}
+
+#[cfg(test)]
+mod registry_elsewhere_tests {
+    use super::*;
+
+    fn elsewhere(texts: &[&str]) -> Vec<String> {
+        let mut r = DigestReader::default();
+        for t in texts {
+            r.add(t);
+        }
+        r.finish_with_renders()
+            .1
+            .registry_elsewhere
+            .into_iter()
+            .collect()
+    }
+
+    #[test]
+    fn a_helper_with_a_default_registry_chain() {
+        // kyverno's `kyverno.image`.
+        let helper = r#"{{- define "kyverno.image" -}}
+{{- $tag := default .defaultTag .image.tag -}}
+{{- $imageRegistry := default (default .image.defaultRegistry .globalRegistry) .image.registry -}}
+{{- if $imageRegistry -}}
+  {{- print $imageRegistry "/" (required "An image repository is required" .image.repository) ":" $tag -}}
+{{- else -}}
+  {{- print (required "An image repository is required" .image.repository) ":" $tag -}}
+{{- end -}}
+{{- end -}}
+{{- define "plain.image" -}}
+{{ with .registry }}{{ . }}/{{ end }}{{ .repository }}:{{ .tag }}
+{{- end -}}
+{{- define "literal.image" -}}
+{{ default "ghcr.io" .registry }}/{{ .repository }}
+{{- end -}}
+{{- define "two.images" -}}
+{{ .a.registry }}/{{ .a.repository }} {{ .b.registry }}/{{ .b.repository }}
+{{- end -}}"#;
+        let body = r#"image: {{ include "kyverno.image" (dict "globalRegistry" ((.Values.global).image).registry "image" .Values.admission.image "defaultTag" (default .Chart.AppVersion .Values.admission.image.tag)) | quote }}
+image: {{ include "plain.image" .Values.plain.image }}
+image: {{ include "literal.image" .Values.lit.image }}
+image: {{ include "two.images" .Values.two }}"#;
+        assert_eq!(elsewhere(&[helper, body]), ["admission.image", "lit.image"]);
+    }
+
+    #[test]
+    fn a_file_body_with_a_registry_variable() {
+        let body = r#"{{- $reg := default .Values.a.image.defaultRegistry .Values.a.image.registry -}}
+image: {{ print $reg "/" .Values.a.image.repository }}
+{{- $own := .Values.b.image.registry }}
+image: {{ print $own "/" .Values.b.image.repository }}
+image: {{ printf "%s/%s" .Values.global.imageRegistry .Values.c.image.repository }}
+image: {{ .Values.d.image.registry }}/{{ .Values.d.image.repository }}
+image: {{ .Values.e.image.repository }}"#;
+        assert_eq!(elsewhere(&[body]), ["a.image", "c.image"]);
     }
 }
