@@ -727,6 +727,28 @@ impl Walker<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Options for a chart whose template writes `{{ .Values.<primary> }}/{{ .Values.<key> }}`.
+    pub(super) fn joined_by_template(key: &str, primary: &str) -> SourceOptions {
+        let joins = [(
+            key.to_string(),
+            crate::facts::RegistryJoin {
+                primary: Some(primary.into()),
+                ..Default::default()
+            },
+        )]
+        .into_iter()
+        .collect();
+        let chart = crate::facts::ChartFacts {
+            templates: true,
+            joins,
+            ..Default::default()
+        };
+        SourceOptions {
+            chart: Some(std::sync::Arc::new(chart)),
+            ..SourceOptions::default()
+        }
+    }
     use crate::site::SiteValue;
 
     fn texts(text: &str, app: Option<&str>) -> Vec<(String, String)> {
@@ -787,24 +809,7 @@ mod tests {
     #[test]
     fn repository_and_name_joined_by_the_template() {
         // What `{{ .Values.image.repository }}/{{ .Values.image.name }}` gives.
-        let joins = [(
-            "image.name".to_string(),
-            crate::facts::RegistryJoin {
-                primary: Some("image.repository".into()),
-                ..Default::default()
-            },
-        )]
-        .into_iter()
-        .collect();
-        let chart = crate::facts::ChartFacts {
-            templates: true,
-            joins,
-            ..Default::default()
-        };
-        let options = SourceOptions {
-            chart: Some(std::sync::Arc::new(chart)),
-            ..SourceOptions::default()
-        };
+        let options = joined_by_template("image.name", "image.repository");
         let text = "image:\n  repository: gcr.io/datadoghq\n  name: observability-pipelines-worker\n  tag: 2.21.0\n";
         let s = extract(text, &options).unwrap();
         let SiteValue::Resolved { text: t, .. } = &s[0].value else {
@@ -956,24 +961,7 @@ mod registry_slash_tests {
         );
         // A template that writes `{{ .Values.image.registry }}/{{ … }}`
         // is what Helm renders: the doubled slash is the chart's.
-        let joins = [(
-            "image.repository".to_string(),
-            crate::facts::RegistryJoin {
-                primary: Some("image.registry".into()),
-                ..Default::default()
-            },
-        )]
-        .into_iter()
-        .collect();
-        let chart = crate::facts::ChartFacts {
-            templates: true,
-            joins,
-            ..Default::default()
-        };
-        let options = SourceOptions {
-            chart: Some(std::sync::Arc::new(chart)),
-            ..SourceOptions::default()
-        };
+        let options = super::tests::joined_by_template("image.repository", "image.registry");
         let s = extract(text, &options).unwrap();
         let SiteValue::Resolved { text: t, .. } = &s[0].value else {
             panic!()
