@@ -12,17 +12,7 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
     let mut out = Vec::new();
     for doc in &docs {
         let root = doc.resolve(&doc.root);
-        // `global.imageRegistry` or `global.image.registry`; null, `~` and
-        // an empty value are absent.
-        let global_registry = doc.get(root, "global").and_then(|g| {
-            doc.get_scalar(g, "imageRegistry")
-                .filter(|s| !is_absent(s))
-                .or_else(|| {
-                    doc.get(g, "image")
-                        .and_then(|i| doc.get_scalar(i, "registry"))
-                        .filter(|s| !is_absent(s))
-                })
-        });
+        let global_registry = global_registry(doc, root);
         let walker = Walker {
             text,
             doc,
@@ -61,6 +51,20 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
     Ok(out)
 }
 
+/// The values' global registry: `global.imageRegistry` or
+/// `global.image.registry`; null, `~` and an empty value are absent.
+fn global_registry<'a>(doc: &'a Document, root: &'a Node) -> Option<&'a yaml::Scalar> {
+    doc.get(root, "global").and_then(|g| {
+        doc.get_scalar(g, "imageRegistry")
+            .filter(|s| !is_absent(s))
+            .or_else(|| {
+                doc.get(g, "image")
+                    .and_then(|i| doc.get_scalar(i, "registry"))
+                    .filter(|s| !is_absent(s))
+            })
+    })
+}
+
 /// Images in Helm values written inside another file (a Flux
 /// `HelmRelease`'s `spec.values`), read as a values file with no chart
 /// beside it: what a fix may do there is what it may do in such a file
@@ -83,15 +87,7 @@ pub fn values_in(
         return;
     }
     let options = SourceOptions::default();
-    let global_registry = doc.get(root, "global").and_then(|g| {
-        doc.get_scalar(g, "imageRegistry")
-            .filter(|s| !is_absent(s))
-            .or_else(|| {
-                doc.get(g, "image")
-                    .and_then(|i| doc.get_scalar(i, "registry"))
-                    .filter(|s| !is_absent(s))
-            })
-    });
+    let global_registry = global_registry(doc, root);
     let walker = Walker {
         text,
         doc,
