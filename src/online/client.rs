@@ -706,6 +706,9 @@ impl Client {
 pub const MAX_TAG_PAGES: usize = 1000;
 /// The most tags refit reads of one repository.
 pub const MAX_TAGS: usize = 100_000;
+/// The most bytes of tag-list pages read for one repository: each page
+/// is bounded, and a registry that adds one tag a page stops here.
+pub const MAX_TAG_LIST_BYTES: usize = 64 * 1024 * 1024;
 
 /// A repository's tags and the host that listed them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -736,9 +739,17 @@ impl Client {
         let mut path = format!("/v2/{repo}/tags/list?n={page}");
         let mut tags: Vec<String> = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        let mut bytes = 0usize;
         for pages in 1..=MAX_TAG_PAGES {
             let reply = self.registry_request(endpoint, &repo, "GET", &path)?;
             classify(&reply, false)?;
+            bytes = bytes.saturating_add(reply.body.len());
+            if bytes > MAX_TAG_LIST_BYTES {
+                return Err(Failure::Invalid(format!(
+                    "the tag list is over {} MiB; refit reads no more",
+                    MAX_TAG_LIST_BYTES >> 20
+                )));
+            }
             #[derive(serde::Deserialize)]
             struct Page {
                 tags: Option<Vec<String>>,
@@ -760,7 +771,7 @@ impl Client {
             }
             let next = match reply.header("link").and_then(next_link) {
                 Some(link) => {
-                    if link.starts_with('/') {
+                    let path = if link.starts_with('/') {
                         Some(link)
                     } else if url_host(&link)
                         .is_some_and(|h| h.eq_ignore_ascii_case(&endpoint.host))
@@ -771,7 +782,18 @@ impl Client {
                         return Err(Failure::Invalid(
                             "tag list `Link` to another host refused".to_string(),
                         ));
+                    };
+                    // The next page of this repository's list, not another's.
+                    let own = format!("/v2/{repo}/tags/list");
+                    if path
+                        .as_deref()
+                        .is_some_and(|p| p != own && !p.starts_with(&format!("{own}?")))
+                    {
+                        return Err(Failure::Invalid(
+                            "tag list `Link` to another repository refused".to_string(),
+                        ));
                     }
+                    path
                 }
                 // No `Link`: a full page may have more after its last tag.
                 None if count >= page && tags.len() > before => tags

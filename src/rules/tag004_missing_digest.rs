@@ -72,7 +72,14 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
             let inside = site
                 .map_to_file(range)
                 .is_some_and(|s| site.span.start <= s.start && s.end <= site.span.end);
-            let applicability = if inside {
+            // A chart value the templates join more to (`:{{ .Values.tag }}`)
+            // or write in a way refit did not follow: `@digest` inside it
+            // may not end the rendered reference.
+            let rendered_plain = site
+                .extra
+                .rendered
+                .is_none_or(|j| j.found() && !j.joined_after());
+            let applicability = if inside && rendered_plain {
                 Applicability::Safe
             } else {
                 Applicability::Unsafe
@@ -84,7 +91,14 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
                 format!("Pin `{fixed}` (from refit.lock)"),
                 applicability,
             );
-            d.help = Some(format!("refit.lock has `{key}` at {}", entry.digest));
+            d.help = Some(if rendered_plain {
+                format!("refit.lock has `{key}` at {}", entry.digest)
+            } else {
+                format!(
+                    "refit.lock has `{key}` at {}; the chart's templates write more after this value, or write it in a way refit did not follow, so `@digest` here may not end the rendered reference",
+                    entry.digest
+                )
+            });
         }
         None => {
             d.help = Some(

@@ -233,9 +233,12 @@ fn blank_actions(text: &str) -> Option<(String, Vec<Span>)> {
 
 /// Whether a scalar's bytes touch a template action.
 fn templated(scalar: &Scalar, actions: &[Span]) -> bool {
+    // The actions are in text order and do not overlap: the first that
+    // ends after the scalar starts is the only one that can meet it.
+    let i = actions.partition_point(|a| a.end <= scalar.span.start);
     actions
-        .iter()
-        .any(|a| a.start < scalar.span.end && scalar.span.start < a.end)
+        .get(i)
+        .is_some_and(|a| a.start < scalar.span.end && scalar.span.start < a.end)
 }
 
 /// The releases of a helmfile parsed from `parsed` (the text, or the text

@@ -137,8 +137,10 @@ fn oci_repository(doc: &Document, obj: &Node, out: &mut Vec<ImageSite>) {
     }
     let mut b = Builder::default();
     b.push(name, url.content.map(|c| c.start + OCI.len()));
-    let tag = text(doc, obj, &["spec", "ref", "tag"]);
+    // Flux's order: `digest` over `semver` over `tag`; a range is no tag.
     let digest = text(doc, obj, &["spec", "ref", "digest"]);
+    let semver = text(doc, obj, &["spec", "ref", "semver"]);
+    let tag = text(doc, obj, &["spec", "ref", "tag"]).filter(|_| semver.is_none());
     if let Some(tag) = tag {
         b.push(":", None);
         b.push(tag, None);
@@ -154,8 +156,8 @@ fn oci_repository(doc: &Document, obj: &Node, out: &mut Vec<ImageSite>) {
         b.into_value(),
         "spec.url".to_string(),
     );
-    if tag.is_none() && digest.is_none() {
-        s.extra.version_range = text(doc, obj, &["spec", "ref", "semver"]).map(str::to_string);
+    if digest.is_none() {
+        s.extra.version_range = semver.map(str::to_string);
     }
     out.push(s);
 }
@@ -443,6 +445,18 @@ mod tests {
         assert!(sites[2].extra.kept.is_some());
         let span = sites[0].map_to_file(crate::site::Span::new(0, 7)).unwrap();
         assert_eq!(&text[span.start..span.end], "ghcr.io");
+    }
+
+    #[test]
+    fn oci_repository_semver_wins_over_tag() {
+        // Flux: `semver` takes precedence over `tag`, `digest` over both.
+        let text = "apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: a\nspec:\n  url: oci://ghcr.io/acme/app\n  ref:\n    tag: latest\n    semver: '>=1.0.0'\n";
+        let sites = extract(text).unwrap();
+        assert_eq!(
+            site_texts(&sites),
+            [("spec.url".to_string(), "ghcr.io/acme/app".to_string())]
+        );
+        assert_eq!(sites[0].extra.version_range.as_deref(), Some(">=1.0.0"));
     }
 
     #[test]

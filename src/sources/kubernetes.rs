@@ -125,14 +125,9 @@ fn object(
     let before = out.len();
     pod_templates(doc, text, obj, path, lists, out, 0);
     if group == "kyverno.io" || group.ends_with(".kyverno.io") {
-        let mut i = before;
-        while i < out.len() {
-            if out[i].path.as_deref().is_some_and(kyverno_pattern) {
-                out.remove(i);
-            } else {
-                i += 1;
-            }
-        }
+        let mut found = out.split_off(before);
+        found.retain(|s| !s.path.as_deref().is_some_and(kyverno_pattern));
+        out.extend(found);
     }
     if group == "argoproj.io" {
         argo_workflow(doc, text, obj, &kind.value, &join, out);

@@ -64,9 +64,12 @@ const MAX_MODULE_FILES: usize = 256;
 /// default (its uses may be there); `None` when one cannot be read or
 /// there are too many.
 fn terraform_module(root: &Path, dir: &Path, file: &Path) -> Option<Vec<String>> {
+    // The file on disk may differ from the text checked (an editor's
+    // buffer): without a default on disk, the module is not read and is
+    // unknown (`None`), so a default in the buffer gets no safe fix.
     let own = read(root, file)?;
     if !own.contains("variable") || !own.contains("default") {
-        return Some(Vec::new());
+        return None;
     }
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .ok()?
@@ -103,10 +106,15 @@ fn quadlet_override(root: &Path, dir: &Path, file: &Path) -> Option<String> {
         let mut later: Vec<String> = std::fs::read_dir(dir)
             .ok()?
             .flatten()
-            .take(MAX_MODULE_FILES)
             .map(|e| e.file_name().to_string_lossy().to_string())
             .filter(|n| n.ends_with(".conf") && n.as_str() > name)
+            .take(MAX_MODULE_FILES + 1)
             .collect();
+        // Past the bound the drop-in that wins is not known: say the
+        // line may be replaced, so it gets no fix.
+        if later.len() > MAX_MODULE_FILES {
+            return Some(format!("{folder}/ (over {MAX_MODULE_FILES} drop-ins)"));
+        }
         later.sort();
         return later.into_iter().rev().find_map(|n| {
             read(root, &dir.join(&n))
@@ -117,12 +125,24 @@ fn quadlet_override(root: &Path, dir: &Path, file: &Path) -> Option<String> {
     let section = crate::kind::quadlet_section(&name.to_ascii_lowercase())?;
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for folder in crate::sources::quadlet::dropin_dirs(name) {
+        // A drop-in folder that leads out of the repository is not read.
+        if crate::bounded::inside(root, &dir.join(&folder)).is_err() {
+            continue;
+        }
         let Ok(entries) = std::fs::read_dir(dir.join(&folder)) else {
             continue;
         };
-        for entry in entries.flatten().take(MAX_MODULE_FILES) {
+        let confs: Vec<_> = entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".conf"))
+            .take(MAX_MODULE_FILES + 1)
+            .collect();
+        if confs.len() > MAX_MODULE_FILES {
+            return Some(format!("{folder}/ (over {MAX_MODULE_FILES} drop-ins)"));
+        }
+        for entry in confs {
             let conf = entry.file_name().to_string_lossy().to_string();
-            if !conf.ends_with(".conf") || seen.contains_key(&conf) {
+            if seen.contains_key(&conf) {
                 continue;
             }
             let shown = format!("{folder}/{conf}");

@@ -19,6 +19,8 @@ pub(super) struct PendingEnv {
     pub(super) expected: String,
     /// The item (in its file's items).
     pub(super) item: usize,
+    /// The `.env` text the edit was planned on: applied to the same text.
+    pub(super) text: std::sync::Arc<str>,
 }
 
 /// A Compose file's `.env` (its path and text) and its source options.
@@ -27,8 +29,7 @@ pub(super) fn env_of(l: &Loaded) -> Option<(PathBuf, String, crate::sources::Sou
         return None;
     }
     let path = l.target.path.parent()?.join(".env");
-    let text =
-        crate::bounded::read_regular(&path, crate::online::dotenv_edit::MAX_ENV_BYTES).ok()?;
+    let text = read_env(&path)?;
     let settings = Settings::default();
     let options = crate::workspace::Workspace::shared().source_options(
         &l.target.path,
@@ -53,11 +54,15 @@ pub(super) fn apply_env_edits(
         groups.entry(p.env.clone()).or_default().push((fi, p));
     }
     for (env, group) in groups {
-        let Ok(env_text) =
-            crate::bounded::read_regular(&env, crate::online::dotenv_edit::MAX_ENV_BYTES)
-        else {
+        // Every edit was planned on one reading of the file; two Compose
+        // files that read it at different moments may have seen it change.
+        let Some(env_text) = group.first().map(|(_, p)| p.text.to_string()) else {
             continue;
         };
+        if group.iter().any(|(_, p)| *p.text != *env_text) {
+            skip_group(files, base, &group, "the .env file changed during the run");
+            continue;
+        }
         let settings = Settings::default();
         let readers_options: Vec<(usize, crate::sources::SourceOptions)> = loaded
             .iter()
@@ -117,20 +122,32 @@ pub(super) fn apply_env_edits(
                     error: None,
                 });
             }
-            Err(why) => {
-                for (fi, p) in &group {
-                    if let Some(item) = files
-                        .get_mut(base + fi)
-                        .and_then(|f| f.items.get_mut(p.item))
-                    {
-                        item.status = Status::Skipped(why.clone());
-                        item.to = None;
-                        for f in &mut item.findings {
-                            f.fixed = false;
-                        }
-                    }
-                }
+            Err(why) => skip_group(files, base, &group, &why),
+        }
+    }
+}
+
+/// Leave every item of a `.env` group alone, with the reason.
+fn skip_group(files: &mut [FileUpdate], base: usize, group: &[(usize, PendingEnv)], why: &str) {
+    for (fi, p) in group {
+        if let Some(item) = files
+            .get_mut(base + fi)
+            .and_then(|f| f.items.get_mut(p.item))
+        {
+            item.status = Status::Skipped(why.to_string());
+            item.to = None;
+            for f in &mut item.findings {
+                f.fixed = false;
             }
         }
     }
+}
+
+/// A `.env` file's text, read only when it resolves inside the
+/// repository root (a link out of the repository is not read, so nothing
+/// of an outside file reaches a diff), at most `MAX_ENV_BYTES`.
+fn read_env(path: &std::path::Path) -> Option<String> {
+    let root = crate::write::root_of(path);
+    let real = crate::bounded::inside(&root, path).ok()?;
+    crate::bounded::read_regular(&real, crate::online::dotenv_edit::MAX_ENV_BYTES).ok()
 }

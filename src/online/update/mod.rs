@@ -525,6 +525,7 @@ fn plan_file(
                                 site: index,
                                 expected,
                                 item: items.len(),
+                                text: std::sync::Arc::from(env_text.as_str()),
                             });
                         }
                         Err(env_why) if env_why.contains("cannot edit in place") => {

@@ -38,7 +38,7 @@ pub struct Stamp {
 
 /// The on-disk cache of tag lists (with a TTL) and registry timestamps
 /// (by digest), beside the digest cache.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct Stored {
     #[serde(default)]
     tags: BTreeMap<String, (u64, Vec<String>)>,
@@ -97,7 +97,12 @@ impl TagCache {
         if !*self.dirty.lock().unwrap_or_else(|e| e.into_inner()) {
             return Ok(());
         }
-        let mut s = std::mem::take(&mut *self.stored.lock().unwrap_or_else(|e| e.into_inner()));
+        // A copy: the cache stays usable (and a second save complete).
+        let mut s = self
+            .stored
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let t = now();
         s.tags.retain(|_, (at, _)| t.saturating_sub(*at) < self.ttl);
         s.stamps
