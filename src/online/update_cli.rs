@@ -134,7 +134,7 @@ pub fn update(args: UpdateArgs) -> ExitCode {
         lock: lock.clone(),
         tag_cache,
     };
-    let outcome = super::update::plan(targets, &resolver, &options);
+    let mut outcome = super::update::plan(targets, &resolver, &options);
     if let Some(cache) = &resolver.cache
         && let Err(e) = cache.save()
     {
@@ -150,6 +150,27 @@ pub fn update(args: UpdateArgs) -> ExitCode {
     } else {
         Vec::new()
     };
+    // A file that was not written reports its items as not updated: a
+    // Compose file's items edited in the `.env` beside it share its fate.
+    for (display, e) in &write_errors {
+        let env_folder = display
+            .strip_suffix(".env")
+            .filter(|d| d.is_empty() || d.ends_with('/'));
+        for f in &mut outcome.files {
+            let same = f.display == *display;
+            let through_env = env_folder.is_some_and(|folder| {
+                f.display
+                    .strip_prefix(folder)
+                    .is_some_and(|n| !n.contains('/'))
+                    && f.items
+                        .iter()
+                        .any(|i| i.notes.iter().any(|n| n.ends_with("in .env")))
+            });
+            if (same || through_env) && f.error.is_none() {
+                f.error = Some(format!("not written: {e}"));
+            }
+        }
+    }
     // First-seen times and what was verified (the pins read; the pins
     // written, once written): into an existing lock file, or a new one
     // with --lock.
@@ -183,8 +204,11 @@ pub fn update(args: UpdateArgs) -> ExitCode {
         UpdateFormat::Human => print_text(&outcome, args.write),
         UpdateFormat::Json => println!("{}", json(&outcome, args.write)),
     }
-    for (display, e) in &write_errors {
-        eprintln!("error: cannot write {display}: {e}");
+    // The other formats name the file that was not written in its items.
+    if matches!(args.format, UpdateFormat::Diff) {
+        for (display, e) in &write_errors {
+            eprintln!("error: cannot write {display}: {e}");
+        }
     }
     if args.online.verbose {
         let repos = outcome
