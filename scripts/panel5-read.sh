@@ -3,7 +3,7 @@
 # finding (or a round-robin sample) with file context either side:
 # scripts/panel-read.sh over a panel without halves. Run it once, at the end.
 #
-#   scripts/panel4-read.sh [OUT]
+#   scripts/panel5-read.sh [OUT]
 #
 # Repositories are read from PANEL5 (default /work/panel5), as
 # PANEL5/owner+name, each a git work tree. REFIT, RULES, LIMIT and CONTEXT
