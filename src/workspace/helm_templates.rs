@@ -1177,6 +1177,12 @@ fn resolve_digests(reads: &mut Reads, calls: &[Call]) -> BTreeSet<String> {
 /// calls pass them, through helpers that call helpers. A call of a helper
 /// the chart does not define (a library chart's) names its argument.
 fn resolve_renders(reads: &mut Reads, calls: &[Call]) {
+    let mut helper_names = vec![String::new(); reads.helpers.len()];
+    for (name, &h) in &reads.names {
+        if let Some(slot) = helper_names.get_mut(h) {
+            slot.clone_from(name);
+        }
+    }
     for call in calls {
         if reads.defined.get(call.helper).copied().unwrap_or(false) {
             continue;
@@ -1192,6 +1198,17 @@ fn resolve_renders(reads: &mut Reads, calls: &[Call]) {
                 ctx
             };
             reads.mention(&ctx, call.caller);
+            // Handed straight from the values: refit did not analyse how
+            // that helper writes them.
+            if let Ctx::Values(p) = &ctx
+                && let Some(name) = helper_names.get(call.helper)
+            {
+                reads
+                    .renders
+                    .unread_helpers
+                    .entry(p.clone())
+                    .or_insert_with(|| name.clone());
+            }
         }
     }
     // A helper no template of the chart calls (a library chart's, called
@@ -1456,6 +1473,10 @@ image: quay.io/{{ include "x.plain" .Values.side }}
         assert!(matches!(r.judge("side.repository"), Judged::Written(x) if x.prefix && !x.tag));
         // A helper the chart does not define names its argument.
         assert_eq!(r.judge("lib.image"), Judged::Mentioned);
+        // Only a helper the chart does not define leaves a value unread.
+        assert_eq!(r.unread_helper("lib.image.registry"), Some("lib.all"));
+        assert_eq!(r.unread_helper("side.repository"), None);
+        assert_eq!(r.unread_helper("image.repository"), None);
     }
 }
 
