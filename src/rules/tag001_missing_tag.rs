@@ -60,12 +60,16 @@ declare_rule! {
     check: check,
 }
 
-fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
+fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
     let Some(reference) = site.reference() else {
         return;
     };
     // A Compose `image:` beside `build:` names the build's output.
     if site.extra.build_output {
+        return;
+    }
+    // A default the repository's own build or run always overrides.
+    if super::overridden::tag_overridden(site, ctx).is_some() {
         return;
     }
     // A kustomization's `images[]` entry gives it a `newTag` or `digest`:

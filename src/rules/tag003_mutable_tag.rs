@@ -68,6 +68,10 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     if site.extra.build_output || reference.digest.is_some() {
         return;
     }
+    // A default the repository's own build or run always overrides.
+    if super::overridden::tag_overridden(site, ctx).is_some() {
+        return;
+    }
     let Some(tag) = reference.tag_str() else {
         return;
     };
