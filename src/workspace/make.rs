@@ -342,8 +342,8 @@ mod tests {
             }
         }
         assert_eq!(files[&makefile].includes, vec![common.clone()]);
-        let always = always(&files);
-        let names: Vec<&str> = always[&dockerfile].iter().map(String::as_str).collect();
+        let agreed = always(&files);
+        let names: Vec<&str> = agreed[&dockerfile].iter().map(String::as_str).collect();
         // `DRIVER` is empty and `UNSET` never set: those are not passed.
         assert_eq!(names, ["IMAGE", "PLAIN"]);
         // Without the include, `IMAGE` is not known to be set.

@@ -35,6 +35,7 @@ mod gitlab;
 pub mod helm_templates;
 mod kustomize;
 mod make;
+mod compose_runs;
 
 pub mod shortnames;
 
@@ -332,6 +333,9 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             {
                 ctx.make.insert(path.to_path_buf(), m);
             }
+            if let Some(run) = compose_runs::read(root, path, text, role.yaml) {
+                ctx.compose_runs.push(run);
+            }
             containers_builds(&shown, text, &mut ctx);
             kustomize_set_image(text, &mut ctx);
             from_substitutions(text, &mut ctx);
@@ -421,10 +425,12 @@ impl RepoFacts {
         let mut args: BTreeMap<PathBuf, Vec<BTreeMap<String, String>>> = BTreeMap::new();
         let mut all_refs = BuildRefs::default();
         let mut make_files: BTreeMap<PathBuf, make::MakeFile> = BTreeMap::new();
+        let mut compose_runs: Vec<compose_runs::ComposeRun> = Vec::new();
         for (path, e) in files {
             ctx.files += 1;
             let p = &e.part;
             make_files.extend(p.make.iter().map(|(k, v)| (k.clone(), v.clone())));
+            compose_runs.extend(p.compose_runs.iter().cloned());
             // Messages name the file relative to this root (an outer root
             // may have read it).
             let shown = path
@@ -512,6 +518,7 @@ impl RepoFacts {
             }
         }
         ctx.always_args = make::always(&make_files);
+        ctx.compose_env = compose_runs::agreed(compose_runs.iter());
         for (dockerfile, maps) in args {
             let mut agreed: BTreeMap<String, String> = BTreeMap::new();
             if let Some(first) = maps.first() {
@@ -1008,6 +1015,11 @@ impl Workspace {
                 s.compose_args = args.clone();
             }
         }
+        if kind == FileKind::Compose
+            && let Some(env) = repo.context.compose_env.get(&file)
+        {
+            s.run_env = env.clone();
+        }
         if kind == FileKind::GitlabCi {
             s.gitlab_variables = gitlab_included_variables(&file, &root);
         }
@@ -1187,6 +1199,14 @@ pub struct RepoContext {
     /// default for them is not what those builds use.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub always_args: BTreeMap<PathBuf, BTreeSet<String>>,
+    /// The Compose runs of one script (one file's share; combined into
+    /// `compose_env`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compose_runs: Vec<compose_runs::ComposeRun>,
+    /// Variables that every script running a Compose file (by its
+    /// canonical path) sets and exports first.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub compose_env: BTreeMap<PathBuf, BTreeSet<String>>,
 }
 
 /// One kustomization: what it includes and the images it overrides.
