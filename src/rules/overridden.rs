@@ -56,7 +56,10 @@ mod tests {
 
     #[test]
     fn tag_parts() {
-        assert_eq!(tag_part("${DRIVER_TOOLKIT_IMAGE}"), "${DRIVER_TOOLKIT_IMAGE}");
+        assert_eq!(
+            tag_part("${DRIVER_TOOLKIT_IMAGE}"),
+            "${DRIVER_TOOLKIT_IMAGE}"
+        );
         assert_eq!(
             tag_part("sonatype/nexus3:${NEXUS_VERSION:-latest}"),
             "${NEXUS_VERSION:-latest}"

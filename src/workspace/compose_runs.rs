@@ -36,8 +36,9 @@ fn re(pattern: &str) -> Option<regex::Regex> {
     regex::Regex::new(pattern).ok()
 }
 
-static RUNS: std::sync::LazyLock<Option<regex::Regex>> =
-    std::sync::LazyLock::new(|| re(r"(?:docker|podman|\))[ \t]+compose\b|(?:docker|podman)-compose\b"));
+static RUNS: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+    re(r"(?:docker|podman|\))[ \t]+compose\b|(?:docker|podman)-compose\b")
+});
 static FILE_WORD: std::sync::LazyLock<Option<regex::Regex>> =
     std::sync::LazyLock::new(|| re(r#"[^\s"'=]*compose[\w.-]*\.ya?ml\b"#));
 static ASSIGN: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
@@ -81,7 +82,11 @@ pub fn read(root: &Path, path: &Path, text: &str, yaml: bool) -> Option<ComposeR
             .filter(|c| c.starts_with(root) && c.is_file())
     };
     let mut files: Vec<PathBuf> = Vec::new();
-    for m in lines.iter().filter(live).flat_map(|l| file_word.find_iter(l)) {
+    for m in lines
+        .iter()
+        .filter(live)
+        .flat_map(|l| file_word.find_iter(l))
+    {
         if files.len() >= MAX_FILES {
             break;
         }
@@ -99,11 +104,7 @@ pub fn read(root: &Path, path: &Path, text: &str, yaml: bool) -> Option<ComposeR
         }
     }
     if files.is_empty() {
-        files.extend(
-            DEFAULT_NAMES
-                .iter()
-                .find_map(|n| inside(dir.join(n))),
-        );
+        files.extend(DEFAULT_NAMES.iter().find_map(|n| inside(dir.join(n))));
     }
     if files.is_empty() {
         return None;
@@ -198,12 +199,21 @@ mod tests {
                 "e2e/install.sh",
                 "SCRIPT_DIR=$(cd -- \"$( dirname -- \"${BASH_SOURCE[0]}\" )\" && pwd)\n: \"${NEXUS_VERSION:=3.47.1}\"\n: \"${NEXUS_PORT:=8081}\"\nexport NEXUS_VERSION\ncp \"${SCRIPT_DIR}/docker-compose.yml\" /tmp/nexus/docker-compose.yml\n(cd /tmp/nexus && docker compose up -d)\n",
             ),
-            ("other.sh", "TAG=1 docker-compose -f e2e/docker-compose.yml pull\n"),
+            (
+                "other.sh",
+                "TAG=1 docker-compose -f e2e/docker-compose.yml pull\n",
+            ),
             ("unset.sh", "docker compose -f e2e/docker-compose.yml up\n"),
         ]);
         let read_one = |name: &str| {
             let path = root.join(name);
-            read(&root, &path, &std::fs::read_to_string(&path).unwrap(), false).unwrap()
+            read(
+                &root,
+                &path,
+                &std::fs::read_to_string(&path).unwrap(),
+                false,
+            )
+            .unwrap()
         };
         let install = read_one("e2e/install.sh");
         let compose = root.join("e2e/docker-compose.yml");

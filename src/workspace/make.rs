@@ -303,9 +303,15 @@ mod tests {
 
     #[test]
     fn assignments() {
-        assert_eq!(assignment("IMAGE ?= quay.io/x"), Some(("IMAGE", "quay.io/x")));
+        assert_eq!(
+            assignment("IMAGE ?= quay.io/x"),
+            Some(("IMAGE", "quay.io/x"))
+        );
         assert_eq!(assignment("export TAG := v1 # pinned"), Some(("TAG", "v1")));
-        assert_eq!(assignment("DRIVER_VERSION ?="), Some(("DRIVER_VERSION", "")));
+        assert_eq!(
+            assignment("DRIVER_VERSION ?="),
+            Some(("DRIVER_VERSION", ""))
+        );
         assert_eq!(assignment("X ::= y"), Some(("X", "y")));
         assert_eq!(assignment("REV != git rev-parse HEAD"), None);
         assert_eq!(assignment("\tFOO=bar ./run"), None);
@@ -328,7 +334,11 @@ mod tests {
             "common/Makefile.common",
             "IMAGE ?= ${REGISTRY}/org/toolkit:${KERNEL}\nDRIVER ?=\n",
         );
-        let dockerfile = write(&root, "app/Containerfile", "ARG IMAGE=x:latest\nFROM ${IMAGE}\n");
+        let dockerfile = write(
+            &root,
+            "app/Containerfile",
+            "ARG IMAGE=x:latest\nFROM ${IMAGE}\n",
+        );
         let makefile = write(
             &root,
             "app/Makefile",

@@ -29,13 +29,13 @@ pub mod build_refs;
 mod builds;
 pub mod cache;
 mod chart;
+mod compose_runs;
 mod containers;
 mod enumerate;
 mod gitlab;
 pub mod helm_templates;
 mod kustomize;
 mod make;
-mod compose_runs;
 
 pub mod shortnames;
 
@@ -1265,7 +1265,11 @@ impl RepoContext {
             .unwrap_or_default();
         crate::site::SuppliedArgs {
             built: self.built_names.contains("*") || self.built_names.contains(&name),
-            always: self.always_args.get(dockerfile).cloned().unwrap_or_default(),
+            always: self
+                .always_args
+                .get(dockerfile)
+                .cloned()
+                .unwrap_or_default(),
             names,
             unknown: self
                 .build_args_unknown
