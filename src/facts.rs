@@ -164,7 +164,8 @@ impl Renders {
     /// above it, is handed to (`include "common.images.image" (dict
     /// "imageRoot" .Values.image)` with no `common` chart in the
     /// repository).
-    pub fn unread_helper(&self, path: &str) -> Option<&str> {
+    /// Also the map it was handed as (`""`: the whole root context).
+    pub fn unread_helper(&self, path: &str) -> Option<(String, &str)> {
         if self.unread_helpers.is_empty() {
             return None;
         }
@@ -183,8 +184,7 @@ impl Renders {
         ancestors
             .into_iter()
             .rev()
-            .find_map(|a| self.unread_helpers.get(a))
-            .map(String::as_str)
+            .find_map(|a| Some((a.to_string(), self.unread_helpers.get(a)?.as_str())))
     }
 
     /// How the entry at `path` (`a.b[3].image`) is used.

@@ -36,11 +36,16 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
                     // not render as refit composes it.
                     if site.extra.registry_slot.is_some()
                         && !site.extra.rendered.is_some_and(Judged::found)
-                        && let Some(helper) = chart.renders.unread_helper(path)
+                        && let Some((map, helper)) = chart.renders.unread_helper(path)
                     {
+                        let what = if map.is_empty() {
+                            "its whole context (`.`)"
+                        } else {
+                            "this map"
+                        };
                         site.extra.fix_unsafe.get_or_insert_with(|| {
                             format!(
-                                "the chart hands this map to `{helper}`, a helper it does not define (from a library chart that is not in the repository), so refit cannot tell how it joins `registry:`"
+                                "the chart hands {what} to `{helper}`, a helper it does not define (from a library chart that is not in the repository), so refit cannot tell how it joins `registry:`"
                             )
                         });
                     }

@@ -269,6 +269,9 @@ struct Reads {
     helper_verbatim: Vec<BTreeSet<String>>,
     /// Per helper: the field paths of its argument it names otherwise.
     helper_mentions: Vec<BTreeSet<String>>,
+    /// Per helper: the field paths of its argument it hands to a helper
+    /// the chart does not define, with that helper's name.
+    helper_unread: Vec<BTreeMap<String, String>>,
     /// Per helper: whether an action of it picks a registry with a
     /// literal host (`default "reg.example.io" .image.registry`).
     helper_literal_registry: Vec<bool>,
@@ -288,6 +291,7 @@ impl Reads {
         self.helper_writes.push(BTreeSet::new());
         self.helper_verbatim.push(BTreeSet::new());
         self.helper_mentions.push(BTreeSet::new());
+        self.helper_unread.push(BTreeMap::new());
         self.helper_literal_registry.push(false);
         self.names.insert(name.to_string(), h);
         h
@@ -326,6 +330,26 @@ impl Reads {
                 .get_mut(d)
                 .is_some_and(|w| w.insert(k.clone())),
             _ => false,
+        }
+    }
+
+    /// An entry handed to the helper `name`, which the chart does not
+    /// define. Whether it was new.
+    fn unread(&mut self, ctx: &Ctx, define: Option<Helper>, name: &str) -> bool {
+        let into = match (ctx, define) {
+            (Ctx::Values(p), _) => self.renders.unread_helpers.entry(p.clone()),
+            (Ctx::Arg(k), Some(d)) => match self.helper_unread.get_mut(d) {
+                Some(m) => m.entry(k.clone()),
+                None => return false,
+            },
+            _ => return false,
+        };
+        match into {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(name.to_string());
+                true
+            }
+            std::collections::btree_map::Entry::Occupied(_) => false,
         }
     }
 
@@ -1198,16 +1222,9 @@ fn resolve_renders(reads: &mut Reads, calls: &[Call]) {
                 ctx
             };
             reads.mention(&ctx, call.caller);
-            // Handed straight from the values: refit did not analyse how
-            // that helper writes them.
-            if let Ctx::Values(p) = &ctx
-                && let Some(name) = helper_names.get(call.helper)
-            {
-                reads
-                    .renders
-                    .unread_helpers
-                    .entry(p.clone())
-                    .or_insert_with(|| name.clone());
+            // refit did not analyse how that helper writes them.
+            if let Some(name) = helper_names.get(call.helper) {
+                reads.unread(&ctx, call.caller, name);
             }
         }
     }
@@ -1269,7 +1286,12 @@ fn resolve_renders(reads: &mut Reads, calls: &[Call]) {
                 .get(h)
                 .map(|w| w.iter().cloned().collect())
                 .unwrap_or_default();
-            steps += writes.len() + whole.len() + named.len();
+            let unread: Vec<(String, String)> = reads
+                .helper_unread
+                .get(h)
+                .map(|w| w.iter().map(|(f, n)| (f.clone(), n.clone())).collect())
+                .unwrap_or_default();
+            steps += writes.len() + whole.len() + named.len() + unread.len();
             if steps > MAX_STEPS {
                 return;
             }
@@ -1288,6 +1310,9 @@ fn resolve_renders(reads: &mut Reads, calls: &[Call]) {
             }
             for field in named {
                 changed |= reads.mention(&arg_field(&call.arg, &field), call.caller);
+            }
+            for (field, name) in unread {
+                changed |= reads.unread(&arg_field(&call.arg, &field), call.caller, &name);
             }
         }
         if !changed {
@@ -1474,9 +1499,33 @@ image: quay.io/{{ include "x.plain" .Values.side }}
         // A helper the chart does not define names its argument.
         assert_eq!(r.judge("lib.image"), Judged::Mentioned);
         // Only a helper the chart does not define leaves a value unread.
-        assert_eq!(r.unread_helper("lib.image.registry"), Some("lib.all"));
+        assert_eq!(
+            r.unread_helper("lib.image.registry"),
+            Some(("lib".to_string(), "lib.all"))
+        );
         assert_eq!(r.unread_helper("side.repository"), None);
         assert_eq!(r.unread_helper("image.repository"), None);
+    }
+
+    #[test]
+    fn unread_helpers_through_defined_ones() {
+        // Bitnami's shape: the chart's helper hands a map to the library's.
+        let r = renders(&[
+            r#"{{- define "app.metrics.image" -}}
+{{ include "common.images.image" (dict "imageRoot" .Values.metrics.image "global" .Values.global) }}
+{{- end -}}"#,
+            r#"name: {{ include "common.names.fullname" . }}
+image: {{ include "app.metrics.image" . }}"#,
+        ]);
+        assert_eq!(
+            r.unread_helper("metrics.image.repository"),
+            Some(("metrics.image".to_string(), "common.images.image"))
+        );
+        // Elsewhere only the whole context was handed to a library helper.
+        assert_eq!(
+            r.unread_helper("other.image.repository"),
+            Some((String::new(), "common.names.fullname"))
+        );
     }
 }
 
