@@ -21,10 +21,8 @@ declare_rule! {
     /// `>=1.0` in `Chart.yaml` or helmfile: Helm picks the version when it
     /// runs, and Chart.lock records it).
     ///
-    /// Not flagged either: a reference whose tag (or whole name) a
-    /// variable supplies when the repository's own build or run always
-    /// sets it (a Makefile's `--build-arg`, a script's export before
-    /// `docker compose`; see TAG002): the default is not what it uses.
+    /// Not flagged either: a tag from a variable that the repository's own
+    /// build or run always sets (see TAG002).
     ///
     /// In a chart with templates, a values entry is judged by the template
     /// expression that writes it. Not flagged: an entry a template joins a
