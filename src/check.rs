@@ -464,6 +464,12 @@ pub fn check_with(
         short_names: quadlet_short_names(kind, input),
         supplied_args: input.supplied_args.clone(),
         flux: input.flux.clone(),
+        overridden: input
+            .supplied_args
+            .iter()
+            .flat_map(|a| a.always.iter().cloned())
+            .chain(input.run_env.iter().cloned())
+            .collect(),
     };
     let mut ctx = RuleContext {
         file: &facts,

@@ -122,6 +122,11 @@ pub struct Renders {
     /// `default`/`coalesce`/`or` chains and variables. Docker Hub is not
     /// implied there.
     pub registry_elsewhere: BTreeSet<String>,
+    /// Values paths (lists as `[*]`) handed to a helper the chart does not
+    /// define (a library chart's, from a dependency that is not in the
+    /// repository), each with that helper's name: refit did not analyse
+    /// the template that writes them.
+    pub unread_helpers: BTreeMap<String, String>,
 }
 
 /// How a chart's templates use one values entry.
@@ -155,6 +160,33 @@ impl Judged {
 }
 
 impl Renders {
+    /// The helper refit could not read that the entry at `path`, or a map
+    /// above it, is handed to (`include "common.images.image" (dict
+    /// "imageRoot" .Values.image)` with no `common` chart in the
+    /// repository).
+    /// Also the map it was handed as (`""`: the whole root context).
+    pub fn unread_helper(&self, path: &str) -> Option<(String, &str)> {
+        if self.unread_helpers.is_empty() {
+            return None;
+        }
+        let path = star_indexes(path);
+        // The nearest map first: a helper handed the whole root context
+        // (`include "common.names.fullname" .`) is named only when no
+        // nearer one is.
+        let ancestors: Vec<&str> = std::iter::once("")
+            .chain(
+                path.char_indices()
+                    .filter(|(_, c)| matches!(c, '.' | '['))
+                    .map(|(i, _)| &path[..i]),
+            )
+            .chain(std::iter::once(path.as_str()))
+            .collect();
+        ancestors
+            .into_iter()
+            .rev()
+            .find_map(|a| Some((a.to_string(), self.unread_helpers.get(a)?.as_str())))
+    }
+
     /// How the entry at `path` (`a.b[3].image`) is used.
     pub fn judge(&self, path: &str) -> Judged {
         let path = star_indexes(path);

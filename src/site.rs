@@ -398,6 +398,11 @@ pub struct SuppliedArgs {
     /// target, dev container, Skaffold artifact, or the default
     /// `Dockerfile`/`Containerfile` of a build that names none).
     pub built: bool,
+    /// Argument names that every build refit placed for this Dockerfile
+    /// always passes (a Makefile's `--build-arg NAME=VALUE` or
+    /// `$(VAR:%=--build-arg NAME=%)` with `VAR` set): the `ARG` default is
+    /// not what those builds use.
+    pub always: std::collections::BTreeSet<String>,
 }
 
 /// How a `FROM`'s variables without a value stand, as BuildKit's build

@@ -44,6 +44,7 @@ mod tag005_numeric_tag;
 
 pub mod advisories;
 pub mod knowledge;
+pub mod overridden;
 pub mod values_key;
 
 use crate::diagnostic::{Diagnostic, Fix, Severity};
@@ -164,6 +165,10 @@ pub struct FileFacts {
     pub supplied_args: Option<crate::site::SuppliedArgs>,
     /// The repository's Flux image automation objects (FLX001).
     pub flux: Option<std::sync::Arc<crate::facts::FluxPolicies>>,
+    /// Variables the repository's own build or run always sets for this
+    /// file (a Makefile's `--build-arg`, a script's export before `docker
+    /// compose`): a default written for them is not what is used.
+    pub overridden: std::collections::BTreeSet<String>,
 }
 
 /// Per-rule settings from `[rules.CODE]` in refit.toml.

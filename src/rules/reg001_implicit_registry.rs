@@ -142,7 +142,8 @@ declare_rule! {
     /// helper refit cannot follow (a library chart's `include "common.all" .`)
     /// is still flagged: helpers take the registry from the values, which
     /// refit reads (a `registry:` key, `global.imageRegistry`), so the value
-    /// alone shows Docker Hub is implied. A value written right before the
+    /// alone shows Docker Hub is implied; but its `registry:` fix is unsafe
+    /// unless a template refit read writes the map too. A value written right before the
     /// entry (`{{ .Values.image.repository }}{{ .Values.ndm.image }}`) that is
     /// empty adds nothing; the fix then goes nowhere, because a registry set
     /// there would be written twice.

@@ -21,6 +21,9 @@ declare_rule! {
     /// `>=1.0` in `Chart.yaml` or helmfile: Helm picks the version when it
     /// runs, and Chart.lock records it).
     ///
+    /// Not flagged either: a tag from a variable that the repository's own
+    /// build or run always sets (see TAG002).
+    ///
     /// In a chart with templates, a values entry is judged by the template
     /// expression that writes it. Not flagged: an entry a template joins a
     /// tag, a digest or more text to
@@ -60,12 +63,16 @@ declare_rule! {
     check: check,
 }
 
-fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
+fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
     let Some(reference) = site.reference() else {
         return;
     };
     // A Compose `image:` beside `build:` names the build's output.
     if site.extra.build_output {
+        return;
+    }
+    // A default the repository's own build or run always overrides.
+    if super::overridden::tag_overridden(site, ctx).is_some() {
         return;
     }
     // A kustomization's `images[]` entry gives it a `newTag` or `digest`:

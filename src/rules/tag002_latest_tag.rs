@@ -15,6 +15,16 @@ declare_rule! {
     /// Never`, Compose `pull_policy: never` or `build`): the tag names a
     /// local build, not a registry's moving tag.
     ///
+    /// Not flagged either: a tag that a variable supplies when the
+    /// repository's own build or run always sets that variable, so the
+    /// default written here is not what it uses: a Dockerfile `ARG` that
+    /// every Makefile build of the file passes (`--build-arg NAME=VALUE`,
+    /// or GNU make's `$(VAR:%=--build-arg NAME=%)` with `VAR` set in the
+    /// Makefile or a Makefile it includes), and a Compose
+    /// `${VAR:-default}` whose every running script (`docker compose …` in
+    /// a script that names the file, or runs its folder's default file)
+    /// sets and exports `VAR`. REG001 still judges the name there.
+    ///
     /// ## Why is this bad?
     /// `latest` is just the default tag, not the newest release, and it
     /// moves: every rebuild may pull a different image, including a new
@@ -38,12 +48,16 @@ declare_rule! {
     check: check,
 }
 
-fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
+fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
     let Some(reference) = site.reference() else {
         return;
     };
     // A Compose `image:` beside `build:` names the build's output.
     if site.extra.build_output {
+        return;
+    }
+    // A default the repository's own build or run always overrides.
+    if super::overridden::tag_overridden(site, ctx).is_some() {
         return;
     }
     if reference.tag_str() != Some("latest") || reference.digest.is_some() {

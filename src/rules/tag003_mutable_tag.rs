@@ -21,6 +21,11 @@ declare_rule! {
     /// versioned by them: `buildpack-deps:bookworm` follows Debian 12, not
     /// `latest` (the `distributions` list).
     ///
+    /// Not flagged: a tag that a variable supplies when the repository's
+    /// own build or run always sets that variable (a Makefile's
+    /// `--build-arg`, a script's export before `docker compose`; see
+    /// TAG002): the default written here is not what it uses.
+    ///
     /// Major-only tags (`node:20`, `alpine:3`, `postgres:18-alpine`) float
     /// to the newest minor and patch; they are flagged only in strict mode:
     ///
@@ -66,6 +71,10 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         return;
     };
     if site.extra.build_output || reference.digest.is_some() {
+        return;
+    }
+    // A default the repository's own build or run always overrides.
+    if super::overridden::tag_overridden(site, ctx).is_some() {
         return;
     }
     let Some(tag) = reference.tag_str() else {

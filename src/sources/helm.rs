@@ -29,6 +29,26 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
                     site.extra.rendered = judged(chart, path, |p| {
                         lookup(doc, root, p).is_some_and(|s| !is_absent(s))
                     });
+                    // A map handed to a helper refit could not read (a
+                    // library chart's that is not in the repository), and
+                    // written nowhere refit analysed: how that helper joins
+                    // `registry:` is unknown, so a value written there may
+                    // not render as refit composes it.
+                    if site.extra.registry_slot.is_some()
+                        && !site.extra.rendered.is_some_and(Judged::found)
+                        && let Some((map, helper)) = chart.renders.unread_helper(path)
+                    {
+                        let what = if map.is_empty() {
+                            "its whole context (`.`)"
+                        } else {
+                            "this map"
+                        };
+                        site.extra.fix_unsafe.get_or_insert_with(|| {
+                            format!(
+                                "the chart hands {what} to `{helper}`, a helper it does not define (from a library chart that is not in the repository), so refit cannot tell how it joins `registry:`"
+                            )
+                        });
+                    }
                 }
             }
         }

@@ -83,6 +83,10 @@ pub struct SourceOptions {
     /// The drop-in (`web.container.d/10-image.conf`, as shown) whose
     /// `Image=` replaces a Quadlet unit's own.
     pub quadlet_override: Option<String>,
+    /// Variables that every script in the repository that runs this
+    /// Compose file sets and exports (`: "${NEXUS_VERSION:=3.47.1}"`,
+    /// `export NEXUS_VERSION`): a `${VAR:-default}` there is not what runs.
+    pub run_env: std::collections::BTreeSet<String>,
 }
 
 /// Parse a `.env` file: `NAME=value` lines, `#` comments, `export`, quotes.

@@ -364,7 +364,7 @@ pub(super) fn command_flags(words: &[String], at: usize) -> Vec<(String, Option<
     out
 }
 
-fn is_build_tool(word: &str, variables: &BTreeSet<String>) -> bool {
+pub(super) fn is_build_tool(word: &str, variables: &BTreeSet<String>) -> bool {
     if BUILD_TOOLS.contains(&tool_base(word)) {
         return true;
     }

@@ -269,6 +269,9 @@ struct Reads {
     helper_verbatim: Vec<BTreeSet<String>>,
     /// Per helper: the field paths of its argument it names otherwise.
     helper_mentions: Vec<BTreeSet<String>>,
+    /// Per helper: the field paths of its argument it hands to a helper
+    /// the chart does not define, with that helper's name.
+    helper_unread: Vec<BTreeMap<String, String>>,
     /// Per helper: whether an action of it picks a registry with a
     /// literal host (`default "reg.example.io" .image.registry`).
     helper_literal_registry: Vec<bool>,
@@ -288,6 +291,7 @@ impl Reads {
         self.helper_writes.push(BTreeSet::new());
         self.helper_verbatim.push(BTreeSet::new());
         self.helper_mentions.push(BTreeSet::new());
+        self.helper_unread.push(BTreeMap::new());
         self.helper_literal_registry.push(false);
         self.names.insert(name.to_string(), h);
         h
@@ -326,6 +330,26 @@ impl Reads {
                 .get_mut(d)
                 .is_some_and(|w| w.insert(k.clone())),
             _ => false,
+        }
+    }
+
+    /// An entry handed to the helper `name`, which the chart does not
+    /// define. Whether it was new.
+    fn unread(&mut self, ctx: &Ctx, define: Option<Helper>, name: &str) -> bool {
+        let into = match (ctx, define) {
+            (Ctx::Values(p), _) => self.renders.unread_helpers.entry(p.clone()),
+            (Ctx::Arg(k), Some(d)) => match self.helper_unread.get_mut(d) {
+                Some(m) => m.entry(k.clone()),
+                None => return false,
+            },
+            _ => return false,
+        };
+        match into {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(name.to_string());
+                true
+            }
+            std::collections::btree_map::Entry::Occupied(_) => false,
         }
     }
 
@@ -1177,6 +1201,12 @@ fn resolve_digests(reads: &mut Reads, calls: &[Call]) -> BTreeSet<String> {
 /// calls pass them, through helpers that call helpers. A call of a helper
 /// the chart does not define (a library chart's) names its argument.
 fn resolve_renders(reads: &mut Reads, calls: &[Call]) {
+    let mut helper_names = vec![String::new(); reads.helpers.len()];
+    for (name, &h) in &reads.names {
+        if let Some(slot) = helper_names.get_mut(h) {
+            slot.clone_from(name);
+        }
+    }
     for call in calls {
         if reads.defined.get(call.helper).copied().unwrap_or(false) {
             continue;
@@ -1192,6 +1222,10 @@ fn resolve_renders(reads: &mut Reads, calls: &[Call]) {
                 ctx
             };
             reads.mention(&ctx, call.caller);
+            // refit did not analyse how that helper writes them.
+            if let Some(name) = helper_names.get(call.helper) {
+                reads.unread(&ctx, call.caller, name);
+            }
         }
     }
     // A helper no template of the chart calls (a library chart's, called
@@ -1252,7 +1286,12 @@ fn resolve_renders(reads: &mut Reads, calls: &[Call]) {
                 .get(h)
                 .map(|w| w.iter().cloned().collect())
                 .unwrap_or_default();
-            steps += writes.len() + whole.len() + named.len();
+            let unread: Vec<(String, String)> = reads
+                .helper_unread
+                .get(h)
+                .map(|w| w.iter().map(|(f, n)| (f.clone(), n.clone())).collect())
+                .unwrap_or_default();
+            steps += writes.len() + whole.len() + named.len() + unread.len();
             if steps > MAX_STEPS {
                 return;
             }
@@ -1271,6 +1310,9 @@ fn resolve_renders(reads: &mut Reads, calls: &[Call]) {
             }
             for field in named {
                 changed |= reads.mention(&arg_field(&call.arg, &field), call.caller);
+            }
+            for (field, name) in unread {
+                changed |= reads.unread(&arg_field(&call.arg, &field), call.caller, &name);
             }
         }
         if !changed {
@@ -1456,6 +1498,34 @@ image: quay.io/{{ include "x.plain" .Values.side }}
         assert!(matches!(r.judge("side.repository"), Judged::Written(x) if x.prefix && !x.tag));
         // A helper the chart does not define names its argument.
         assert_eq!(r.judge("lib.image"), Judged::Mentioned);
+        // Only a helper the chart does not define leaves a value unread.
+        assert_eq!(
+            r.unread_helper("lib.image.registry"),
+            Some(("lib".to_string(), "lib.all"))
+        );
+        assert_eq!(r.unread_helper("side.repository"), None);
+        assert_eq!(r.unread_helper("image.repository"), None);
+    }
+
+    #[test]
+    fn unread_helpers_through_defined_ones() {
+        // Bitnami's shape: the chart's helper hands a map to the library's.
+        let r = renders(&[
+            r#"{{- define "app.metrics.image" -}}
+{{ include "common.images.image" (dict "imageRoot" .Values.metrics.image "global" .Values.global) }}
+{{- end -}}"#,
+            r#"name: {{ include "common.names.fullname" . }}
+image: {{ include "app.metrics.image" . }}"#,
+        ]);
+        assert_eq!(
+            r.unread_helper("metrics.image.repository"),
+            Some(("metrics.image".to_string(), "common.images.image"))
+        );
+        // Elsewhere only the whole context was handed to a library helper.
+        assert_eq!(
+            r.unread_helper("other.image.repository"),
+            Some((String::new(), "common.names.fullname"))
+        );
     }
 }
 

@@ -29,11 +29,13 @@ pub mod build_refs;
 mod builds;
 pub mod cache;
 mod chart;
+mod compose_runs;
 mod containers;
 mod enumerate;
 mod gitlab;
 pub mod helm_templates;
 mod kustomize;
+mod make;
 
 pub mod shortnames;
 
@@ -194,7 +196,7 @@ pub(crate) fn runs_commands(name: &str) -> bool {
         "tiltfile",
         "package.json",
     ];
-    SUFFIXES.iter().any(|s| name.ends_with(s)) || NAMES.contains(&name)
+    SUFFIXES.iter().any(|s| name.ends_with(s)) || NAMES.contains(&name) || make::is_makefile(name)
 }
 
 /// The commands of a `package.json`'s `scripts`, one per line, as a
@@ -324,6 +326,16 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
                 builds::tilt(text, &mut ctx);
             }
             build_commands(text, &mut ctx);
+            if path
+                .file_name()
+                .is_some_and(|n| make::is_makefile(&n.to_string_lossy().to_ascii_lowercase()))
+                && let Some(m) = make::read(root, path, text)
+            {
+                ctx.make.insert(path.to_path_buf(), m);
+            }
+            if let Some(run) = compose_runs::read(root, path, text, role.yaml) {
+                ctx.compose_runs.push(run);
+            }
             containers_builds(&shown, text, &mut ctx);
             kustomize_set_image(text, &mut ctx);
             from_substitutions(text, &mut ctx);
@@ -412,9 +424,13 @@ impl RepoFacts {
         };
         let mut args: BTreeMap<PathBuf, Vec<BTreeMap<String, String>>> = BTreeMap::new();
         let mut all_refs = BuildRefs::default();
+        let mut make_files: BTreeMap<PathBuf, make::MakeFile> = BTreeMap::new();
+        let mut compose_runs: Vec<compose_runs::ComposeRun> = Vec::new();
         for (path, e) in files {
             ctx.files += 1;
             let p = &e.part;
+            make_files.extend(p.make.iter().map(|(k, v)| (k.clone(), v.clone())));
+            compose_runs.extend(p.compose_runs.iter().cloned());
             // Messages name the file relative to this root (an outer root
             // may have read it).
             let shown = path
@@ -501,6 +517,8 @@ impl RepoFacts {
                 into.variable_target |= refs.variable_target;
             }
         }
+        ctx.always_args = make::always(&make_files);
+        ctx.compose_env = compose_runs::agreed(compose_runs.iter());
         for (dockerfile, maps) in args {
             let mut agreed: BTreeMap<String, String> = BTreeMap::new();
             if let Some(first) = maps.first() {
@@ -997,6 +1015,11 @@ impl Workspace {
                 s.compose_args = args.clone();
             }
         }
+        if kind == FileKind::Compose
+            && let Some(env) = repo.context.compose_env.get(&file)
+        {
+            s.run_env = env.clone();
+        }
         if kind == FileKind::GitlabCi {
             s.gitlab_variables = gitlab_included_variables(&file, &root);
         }
@@ -1166,6 +1189,24 @@ pub struct RepoContext {
     /// for the setter markers that name them (FLX001).
     #[serde(skip_serializing_if = "crate::facts::FluxPolicies::is_empty")]
     pub flux: crate::facts::FluxPolicies,
+    /// What each Makefile says about the builds it runs (one file's
+    /// share; combined into `always_args`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub make: BTreeMap<PathBuf, make::MakeFile>,
+    /// Build arguments that every Makefile build of a Dockerfile (by its
+    /// canonical path) always passes (`--build-arg NAME=VALUE`,
+    /// `$(VAR:%=--build-arg NAME=%)` with `VAR` set): the Dockerfile's
+    /// default for them is not what those builds use.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub always_args: BTreeMap<PathBuf, BTreeSet<String>>,
+    /// The Compose runs of one script (one file's share; combined into
+    /// `compose_env`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compose_runs: Vec<compose_runs::ComposeRun>,
+    /// Variables that every script running a Compose file (by its
+    /// canonical path) sets and exports first.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub compose_env: BTreeMap<PathBuf, BTreeSet<String>>,
 }
 
 /// One kustomization: what it includes and the images it overrides.
@@ -1224,6 +1265,11 @@ impl RepoContext {
             .unwrap_or_default();
         crate::site::SuppliedArgs {
             built: self.built_names.contains("*") || self.built_names.contains(&name),
+            always: self
+                .always_args
+                .get(dockerfile)
+                .cloned()
+                .unwrap_or_default(),
             names,
             unknown: self
                 .build_args_unknown
