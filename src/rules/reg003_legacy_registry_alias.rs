@@ -25,6 +25,13 @@ declare_rule! {
     /// FROM docker.io/library/alpine:3.20
     /// ```
     ///
+    /// Not for Helm charts in OCI registries (`Chart.yaml` dependencies,
+    /// `Chart.lock`, helmfile releases): Helm's registry client applies no
+    /// daemon mirror and no Docker Hub aliasing, `registry-1.docker.io` is
+    /// the host Docker Hub documents for OCI charts, and a changed
+    /// dependency `repository` no longer matches `Chart.lock`'s digest, so
+    /// `helm dependency build` would refuse the chart.
+    ///
     /// ## Fix safety
     /// Safe: all these hosts serve Docker Hub's content.
     code: "REG003",
@@ -41,6 +48,13 @@ fn check(rule: &Rule, site: &ImageSite, _ctx: &RuleContext, out: &mut Vec<Diagno
     };
     // A Compose `image:` beside `build:` names the build's output.
     if site.extra.build_output {
+        return;
+    }
+    // A Helm chart in an OCI registry: Helm reads the host as written.
+    if matches!(
+        site.kind,
+        crate::site::SiteKind::HelmChartDependency | crate::site::SiteKind::Helmfile
+    ) {
         return;
     }
     let (Some(span), Some(domain)) = (reference.domain, reference.domain_str()) else {
