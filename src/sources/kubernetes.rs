@@ -85,6 +85,7 @@ fn object(
         }
         return;
     }
+    let first = out.len();
     let spec_paths: &[&[&str]] = match kind.value.as_str() {
         "Pod" => &[&["spec"]],
         "CronJob" => &[&["spec", "jobTemplate", "spec", "template", "spec"]],
@@ -132,6 +133,14 @@ fn object(
     if group == "argoproj.io" {
         argo_workflow(doc, text, obj, &kind.value, &join, out);
         argo_cd(doc, obj, &kind.value, &join, out);
+    }
+    if kind.value == "DeploymentConfig" {
+        let replaced = image_change_targets(doc, obj, &join);
+        if !replaced.is_empty() {
+            let mut found = out.split_off(first);
+            found.retain(|s| !s.path.as_ref().is_some_and(|p| replaced.contains(p)));
+            out.extend(found);
+        }
     }
     if kind.value == "ConfigMap"
         && group == "v1"
@@ -312,6 +321,61 @@ fn pod_templates(
         }
         _ => {}
     }
+}
+
+/// An OpenShift `DeploymentConfig`'s containers whose `image` an automatic
+/// `ImageChange` trigger sets (`spec.triggers[].imageChangeParams` with
+/// `automatic: true` and the container in `containerNames`): OpenShift
+/// writes the image that the trigger's image stream tag resolves to before
+/// it deploys, so the text in the file (kompose writes `' '`) is never
+/// pulled. The paths of those `image` values.
+fn image_change_targets(
+    doc: &Document,
+    obj: &Node,
+    join: &dyn Fn(&str) -> String,
+) -> std::collections::HashSet<String> {
+    let mut names = std::collections::HashSet::new();
+    let triggers = doc.get(obj, "spec").and_then(|s| doc.get(s, "triggers"));
+    for t in triggers.map(|t| doc.items(t)).unwrap_or_default() {
+        let Some(params) = doc.get(t, "imageChangeParams") else {
+            continue;
+        };
+        let automatic = doc
+            .get_scalar(params, "automatic")
+            .is_some_and(|a| a.value == "true");
+        let image_change = doc
+            .get_scalar(t, "type")
+            .is_some_and(|k| k.value == "ImageChange");
+        if !(automatic && image_change) {
+            continue;
+        }
+        if let Some(list) = doc.get(params, "containerNames") {
+            for n in doc.items(list) {
+                if let Some(n) = n.as_scalar() {
+                    names.insert(n.value.clone());
+                }
+            }
+        }
+    }
+    let mut paths = std::collections::HashSet::new();
+    let spec = doc
+        .get(obj, "spec")
+        .and_then(|s| doc.get(s, "template"))
+        .and_then(|t| doc.get(t, "spec"));
+    for list in ["initContainers", "containers"] {
+        let Some(items) = spec.and_then(|s| doc.get(s, list)) else {
+            continue;
+        };
+        for (i, c) in doc.items(items).into_iter().enumerate() {
+            if doc
+                .get_scalar(c, "name")
+                .is_some_and(|n| names.contains(&n.value))
+            {
+                paths.insert(join(&format!("spec.template.spec.{list}[{i}].image")));
+            }
+        }
+    }
+    paths
 }
 
 /// The container lists of a pod spec.
