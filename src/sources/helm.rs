@@ -563,6 +563,7 @@ impl Walker<'_> {
             .unwrap_or(&repository.value);
         let whole =
             last.contains([':', '@']) && written_alone(self.options.chart.as_deref(), &value_path);
+        let templates_read = self.options.chart.as_ref().is_some_and(|c| c.templates);
         let tag = doc
             .get_scalar(map, "tag")
             .filter(|s| !is_absent(s) && !whole)
@@ -609,8 +610,11 @@ impl Walker<'_> {
                     numeric_tags.push(Slot::from(t));
                 }
             }
-            // An empty tag means the chart's appVersion.
-            _ if !whole => {
+            // An empty tag means the chart's appVersion. Not joined to a
+            // value that already names a tag or digest when refit has no
+            // templates to tell (a chart whose default values render must
+            // write that value alone).
+            _ if !whole && !(last.contains([':', '@']) && !templates_read) => {
                 if let Some(app) = &self.options.chart_app_version {
                     b.push(":", None);
                     b.push(app, None);
