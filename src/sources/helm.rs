@@ -614,7 +614,7 @@ impl Walker<'_> {
             // value that already names a tag or digest when refit has no
             // templates to tell (a chart whose default values render must
             // write that value alone).
-            _ if !whole && !(last.contains([':', '@']) && !templates_read) => {
+            _ if !whole && (templates_read || !last.contains([':', '@'])) => {
                 if let Some(app) = &self.options.chart_app_version {
                     b.push(":", None);
                     b.push(app, None);
