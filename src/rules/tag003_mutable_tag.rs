@@ -19,7 +19,9 @@ declare_rule! {
     /// is not flagged. A distribution's own codenames are versions
     /// (`debian:bookworm-slim` is Debian 12), and so are they for images
     /// versioned by them: `buildpack-deps:bookworm` follows Debian 12, not
-    /// `latest` (the `distributions` list).
+    /// `latest` (the `distributions` list). An official image's copy for
+    /// one architecture (`i386/debian`, `arm64v8/ubuntu`) has the image's
+    /// own tags and is judged as that image.
     ///
     /// Not flagged: a tag that a variable supplies when the repository's
     /// own build or run always sets that variable (a Makefile's
@@ -84,7 +86,14 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     let head = tag.split('-').next().unwrap_or(tag);
     // Through a Docker Hub mirror path, the Docker Hub image's name.
     let repo = crate::identity::upstream(reference, ctx.knowledge, ctx.policy).familiar_name();
-    let distribution = lists.distributions.contains(&repo);
+    // `i386/debian`, `arm64v8/ubuntu`: an official image's per-architecture
+    // copy on Docker Hub, tagged as the image itself.
+    let official = repo
+        .split_once('/')
+        .filter(|(ns, _)| ARCH_NAMESPACES.contains(ns))
+        .map_or(repo.as_str(), |(_, name)| name)
+        .to_string();
+    let distribution = lists.distributions.contains(&official);
     let why = if !distribution && lists.variant_only.iter().any(|t| t == tag) {
         format!("`{tag}` names only a variant, so it follows `latest`")
     } else if lists.floating.iter().any(|t| {
@@ -96,7 +105,7 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         format!("`{tag}` follows a release line and moves")
     } else if lists
         .codenames
-        .get(repo.as_str())
+        .get(official.as_str())
         .is_some_and(|names| names.iter().any(|n| n == head))
     {
         format!("`{tag}` is a release codename that moves with its line")
@@ -118,6 +127,24 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     d.help = Some("pin a version tag, and a digest for reproducible builds".to_string());
     out.push(d);
 }
+
+/// The Docker Hub namespaces that hold the Docker Official Images built
+/// for one architecture (docker-library/official-images, "Architectures
+/// other than amd64?"): `i386/debian:bookworm` is `debian:bookworm`'s
+/// i386 image, with the same tags.
+const ARCH_NAMESPACES: &[&str] = &[
+    "amd64",
+    "arm32v5",
+    "arm32v6",
+    "arm32v7",
+    "arm64v8",
+    "i386",
+    "mips64le",
+    "ppc64le",
+    "riscv64",
+    "s390x",
+    "windows-amd64",
+];
 
 /// A part that is one release (`1.2.3-dev`, `v2.0.1-nightly`,
 /// `rc4.2.0-devel`): a pre-release of that version, not a line that moves,
