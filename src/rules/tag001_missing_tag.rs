@@ -32,7 +32,11 @@ declare_rule! {
     /// no template names it (it is not known to be an image), or it is
     /// handed to a helper refit cannot follow (a library chart's), which
     /// may join a tag refit did not read. Saying nothing there is the
-    /// principle: a finding states only what refit can see.
+    /// principle: a finding states only what refit can see. For the same
+    /// reason, Helm values whose chart templates refit did not read (no
+    /// `templates/` beside them) are not flagged: charts commonly join a
+    /// tag the values leave out (`default .Chart.AppVersion`, a `version`
+    /// beside the image, a global tag key).
     ///
     /// A kustomize `images[]` entry with `newName` and no `newTag` or
     /// `digest` is not flagged: kustomize keeps the tag of each resource
@@ -84,6 +88,13 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     // A sub-chart's values: a tag left out comes from the sub-chart's own
     // defaults, which refit did not read.
     if site.extra.subchart.is_some() {
+        return;
+    }
+    // Helm values of a chart whose templates refit did not read (no
+    // `templates/` beside them, or no chart): the tag left out may come
+    // from there (`default .Chart.AppVersion`, a `version` or global tag
+    // key that the templates join), as for a sub-chart.
+    if site.kind == crate::site::SiteKind::HelmValue && site.extra.rendered.is_none() {
         return;
     }
     // A Helm chart's version range: Helm picks the version when it runs.
