@@ -22,7 +22,10 @@ declare_rule! {
     /// runs, and Chart.lock records it).
     ///
     /// Not flagged either: a tag from a variable that the repository's own
-    /// build or run always sets (see TAG002).
+    /// build or run always sets (see TAG002), and a `COPY --from` or `RUN
+    /// --mount from` single name that is not a Docker Official Image
+    /// (`COPY --from=binary_dir`: a named build context as often as an
+    /// image; REF005 judges it, as REG001 leaves it).
     ///
     /// In a chart with templates, a values entry is judged by the template
     /// expression that writes it. Not flagged: an entry a template joins a
@@ -83,6 +86,18 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     // what is deployed carries the overlay's tag (TAG002 and TAG003 judge
     // it there).
     if reference.tag.is_some() || reference.digest.is_some() || site.extra.tag_from_overlay {
+        return;
+    }
+    // `COPY --from=binary_dir`: a single name that is neither a stage nor
+    // a Docker Official Image is a named build context (bake `contexts`,
+    // Compose `additional_contexts`, `--build-context`) as often as an
+    // image; REF005 reports it when the build files say it is not one.
+    if matches!(
+        site.kind,
+        crate::site::SiteKind::CopyFrom | crate::site::SiteKind::RunMountFrom
+    ) && !reference.path_str().contains('/')
+        && !crate::official::is_official_image(reference.path_str())
+    {
         return;
     }
     // A sub-chart's values: a tag left out comes from the sub-chart's own
