@@ -25,12 +25,8 @@ declare_rule! {
     /// FROM docker.io/library/alpine:3.20
     /// ```
     ///
-    /// Not for Helm charts in OCI registries (`Chart.yaml` dependencies,
-    /// `Chart.lock`, helmfile releases): Helm's registry client applies no
-    /// daemon mirror and no Docker Hub aliasing, `registry-1.docker.io` is
-    /// the host Docker Hub documents for OCI charts, and a changed
-    /// dependency `repository` no longer matches `Chart.lock`'s digest, so
-    /// `helm dependency build` would refuse the chart.
+    /// Not for Helm OCI charts: Helm reads the host as written, and an
+    /// edit breaks `Chart.lock`.
     ///
     /// ## Fix safety
     /// Safe: all these hosts serve Docker Hub's content.

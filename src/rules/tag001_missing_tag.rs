@@ -22,10 +22,8 @@ declare_rule! {
     /// runs, and Chart.lock records it).
     ///
     /// Not flagged either: a tag from a variable that the repository's own
-    /// build or run always sets (see TAG002), and a `COPY --from` or `RUN
-    /// --mount from` single name that is not a Docker Official Image
-    /// (`COPY --from=binary_dir`: a named build context as often as an
-    /// image; REF005 judges it, as REG001 leaves it).
+    /// build or run always sets (see TAG002), and a single `COPY --from`
+    /// name that is not an official image (a named context; see REF005).
     ///
     /// In a chart with templates, a values entry is judged by the template
     /// expression that writes it. Not flagged: an entry a template joins a
@@ -35,11 +33,8 @@ declare_rule! {
     /// no template names it (it is not known to be an image), or it is
     /// handed to a helper refit cannot follow (a library chart's), which
     /// may join a tag refit did not read. Saying nothing there is the
-    /// principle: a finding states only what refit can see. For the same
-    /// reason, Helm values whose chart templates refit did not read (no
-    /// `templates/` beside them) are not flagged: charts commonly join a
-    /// tag the values leave out (`default .Chart.AppVersion`, a `version`
-    /// beside the image, a global tag key).
+    /// principle: a finding states only what refit can see. So are values
+    /// of a chart whose templates refit did not read.
     ///
     /// A kustomize `images[]` entry with `newName` and no `newTag` or
     /// `digest` is not flagged: kustomize keeps the tag of each resource

@@ -19,9 +19,7 @@ declare_rule! {
     /// is not flagged. A distribution's own codenames are versions
     /// (`debian:bookworm-slim` is Debian 12), and so are they for images
     /// versioned by them: `buildpack-deps:bookworm` follows Debian 12, not
-    /// `latest` (the `distributions` list). An official image's copy for
-    /// one architecture (`i386/debian`, `arm64v8/ubuntu`) has the image's
-    /// own tags and is judged as that image.
+    /// `latest` (the `distributions` list); `i386/debian` is `debian`.
     ///
     /// Not flagged: a tag that a variable supplies when the repository's
     /// own build or run always sets that variable (a Makefile's
