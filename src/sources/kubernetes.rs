@@ -19,9 +19,10 @@ pub fn extract_with(
     text: &str,
     flux: Option<&crate::facts::FluxPolicies>,
 ) -> Result<Vec<ImageSite>, SyntaxError> {
-    let docs = yaml::parse(text)?;
+    let shared = yaml::parse_shared(text)?;
+    let docs: &[yaml::Document] = &shared;
     let mut out = Vec::new();
-    for doc in &docs {
+    for doc in docs {
         let root = doc.resolve(&doc.root);
         object(doc, text, root, "", &mut out, 0);
         doc.check_budget()?;
