@@ -495,7 +495,9 @@ pub(super) fn stage_graph_of(
                         heredocs: ins
                             .heredoc_bodies
                             .iter()
-                            .filter_map(|b| Some((parsed.text.get(b.start..b.end)?.to_string(), *b)))
+                            .filter_map(|b| {
+                                Some((parsed.text.get(b.start..b.end)?.to_string(), *b))
+                            })
                             .collect(),
                         span: ins.logical.file_span(Span::new(0, ins.logical.text.len())),
                     });
