@@ -27,7 +27,7 @@ pub fn extract_with(
         object(doc, text, root, "", &mut out, 0);
         doc.check_budget()?;
     }
-    super::flux::extract(text, &docs, flux, &mut out);
+    super::flux::extract(text, docs, flux, &mut out);
     // `ko://<import path>` is ko's build reference: `ko resolve` and
     // `ko apply` build the Go package and write the image they pushed in
     // its place, so the text is a build instruction, not a pull.

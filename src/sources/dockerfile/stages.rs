@@ -389,8 +389,8 @@ pub(super) fn stage_graph_of(
     for ins in &parsed.instructions {
         let rest_text = &ins.logical.text[ins.rest..];
         match ins.keyword.as_str() {
-            "arg" if !seen_from => declare(&mut meta, &parsed, ins, None, options, &budget).ok()?,
-            "arg" => declare(&mut stage_env, &parsed, ins, Some(&meta), options, &budget).ok()?,
+            "arg" if !seen_from => declare(&mut meta, parsed, ins, None, options, &budget).ok()?,
+            "arg" => declare(&mut stage_env, parsed, ins, Some(&meta), options, &budget).ok()?,
             "from" => {
                 if !seen_from {
                     graph.meta_args = meta.keys().cloned().collect();
