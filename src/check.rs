@@ -468,6 +468,8 @@ pub fn check_with(
     settings: &Settings,
     input: &SourceOptions,
 ) -> Result<Checked, Box<Diagnostic>> {
+    // The last file's YAML tree is of no use here.
+    sources::yaml::forget_shared();
     // A Dockerfile's stage graph comes from the parse that finds its sites.
     let mut graph = None;
     let Extraction { sites, notes, .. } = extract_all_with(

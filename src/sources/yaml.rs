@@ -299,6 +299,19 @@ enum Frame {
     Seq(Vec<Node>, Span, usize),
 }
 
+type SharedParse = Result<std::rc::Rc<Vec<Document>>, SyntaxError>;
+thread_local! {
+    /// The text `parse_shared` parsed last on this thread, and its result.
+    static LAST: std::cell::RefCell<Option<(String, SharedParse)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Drop the tree `parse_shared` keeps on this thread (a file's check is
+/// over: its tree need not stay in memory while the next file is read).
+pub fn forget_shared() {
+    LAST.with(|last| last.borrow_mut().take());
+}
+
 /// `parse`, shared between the passes over one file: the last text parsed
 /// this way on the thread is kept with its documents, so the front-end,
 /// the anchor check and REG004's values key parse a file once, not once
@@ -306,11 +319,6 @@ enum Frame {
 /// again, as a fresh parse has them (a caller still walking documents an
 /// earlier call handed out would see its budget refilled: none does).
 pub fn parse_shared(text: &str) -> Result<std::rc::Rc<Vec<Document>>, SyntaxError> {
-    type Parsed = Result<std::rc::Rc<Vec<Document>>, SyntaxError>;
-    thread_local! {
-        static LAST: std::cell::RefCell<Option<(String, Parsed)>> =
-            const { std::cell::RefCell::new(None) };
-    }
     let kept = LAST.with(|last| {
         last.borrow()
             .as_ref()
