@@ -62,7 +62,18 @@ pub fn extract_all(
     text: &str,
     input: &SourceOptions,
 ) -> Result<Extraction, Box<Diagnostic>> {
-    let (mut sites, mut notes) = extract_sites(kind, text, input)?;
+    extract_all_with(kind, text, input, None)
+}
+
+/// `extract_all`, also setting `graph` to a Dockerfile's stage graph from
+/// the same parse (when `graph` is given).
+fn extract_all_with(
+    kind: FileKind,
+    text: &str,
+    input: &SourceOptions,
+    graph: Option<&mut Option<crate::site::StageGraph>>,
+) -> Result<Extraction, Box<Diagnostic>> {
+    let (mut sites, mut notes) = extract_sites(kind, text, input, graph)?;
     mark_shared_anchors(kind, text, &mut sites);
     let option = text.contains(sources::template::DEVCONTAINER_OPTION);
     let placeholders =
@@ -100,7 +111,7 @@ fn mark_shared_anchors(kind: FileKind, text: &str, sites: &mut [ImageSite]) {
     if !yaml || !text.contains('&') || !text.contains('*') || sites.is_empty() {
         return;
     }
-    let Ok(docs) = sources::yaml::parse(text) else {
+    let Ok(docs) = sources::yaml::parse_shared(text) else {
         return;
     };
     let spans: Vec<crate::site::Span> = docs.iter().flat_map(|d| d.aliased_scalars()).collect();
@@ -242,6 +253,7 @@ fn extract_sites(
     kind: FileKind,
     text: &str,
     input: &SourceOptions,
+    graph: Option<&mut Option<crate::site::StageGraph>>,
 ) -> Result<(Vec<ImageSite>, Vec<Diagnostic>), Box<Diagnostic>> {
     // A Kubernetes object kept beside pipelines (`azure-pipelines/pod.yaml`,
     // `.circleci/pod.yaml`) is a manifest, whatever its folder says.
@@ -280,7 +292,14 @@ fn extract_sites(
         }
     }
     let result = match kind {
-        FileKind::Dockerfile => sources::dockerfile::extract(text, input),
+        FileKind::Dockerfile => match graph {
+            Some(graph) => {
+                let (built, found) = sources::dockerfile::extract_with_graph(text, input);
+                *graph = built;
+                found
+            }
+            None => sources::dockerfile::extract(text, input),
+        },
         FileKind::Compose => sources::compose::extract(text, input),
         FileKind::HelmValues => sources::helm::extract(text, input),
         FileKind::GithubActions => sources::ci::extract_github(text),
@@ -449,16 +468,23 @@ pub fn check_with(
     settings: &Settings,
     input: &SourceOptions,
 ) -> Result<Checked, Box<Diagnostic>> {
-    let (sites, notes) = extract_with_notes(kind, text, input)?;
+    // The last file's YAML tree is of no use here.
+    sources::yaml::forget_shared();
+    // A Dockerfile's stage graph comes from the parse that finds its sites.
+    let mut graph = None;
+    let Extraction { sites, notes, .. } = extract_all_with(
+        kind,
+        text,
+        input,
+        (kind == FileKind::Dockerfile).then_some(&mut graph),
+    )?;
     let facts = crate::rules::FileFacts {
         // Helm values: fixes with side effects add keys (the `bitnami`
         // advisory pack).
         text: (matches!(kind, FileKind::Dockerfile | FileKind::HelmValues)
             || text.contains("$imagepolicy"))
         .then(|| text.to_string()),
-        graph: (kind == FileKind::Dockerfile)
-            .then(|| sources::dockerfile::stage_graph(text, input))
-            .flatten(),
+        graph,
         build_refs: input.build_refs.clone(),
         stage_names: Default::default(),
         short_names: quadlet_short_names(kind, input),

@@ -944,6 +944,10 @@ pub struct Resolver {
     fixed: Option<Arc<Config>>,
     isolated: bool,
     cache: Mutex<HashMap<PathBuf, Option<Arc<Config>>>>,
+    /// The same answers by a file's folder as the caller wrote it
+    /// (`for_file`), so a file asked for again, or another file of its
+    /// folder, costs one lookup, not making its path absolute.
+    by_given: Mutex<HashMap<PathBuf, Option<Arc<Config>>>>,
 }
 
 impl Resolver {
@@ -953,6 +957,7 @@ impl Resolver {
             fixed,
             isolated,
             cache: Mutex::new(HashMap::new()),
+            by_given: Mutex::new(HashMap::new()),
         })
     }
 
@@ -964,9 +969,24 @@ impl Resolver {
         if let Some(c) = &self.fixed {
             return Ok(Some(c.clone()));
         }
+        // `absolute(folder/name)` is `absolute(folder)/name` for a name
+        // (not `..`), so the answer depends on the folder as written.
+        let given = file.file_name().and(file.parent());
+        if let Some(given) = given
+            && let Ok(known) = self.by_given.lock()
+            && let Some(hit) = known.get(given)
+        {
+            return Ok(hit.clone());
+        }
         let absolute = crate::realpath::absolute(file);
         let dir = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
-        self.for_dir(&dir)
+        let found = self.for_dir(&dir)?;
+        if let Some(given) = given
+            && let Ok(mut known) = self.by_given.lock()
+        {
+            known.insert(given.to_path_buf(), found.clone());
+        }
+        Ok(found)
     }
 
     fn for_dir(&self, dir: &Path) -> Result<Option<Arc<Config>>, ConfigError> {

@@ -565,11 +565,14 @@ impl Drop for Temp {
 /// `.refit-<pid>-<random>`: the process that made it is in its name, so a
 /// later run can tell a leftover from a file being written now.
 fn temp_name() -> String {
-    format!(
-        "{TEMP_PREFIX}{}-{:016x}",
-        std::process::id(),
-        fastrand::u64(..)
-    )
+    format!("{TEMP_PREFIX}{}-{:016x}", own_pid(), fastrand::u64(..))
+}
+
+/// This process's id, asked of the system once (`getpid` is a system call
+/// each time, once per written file otherwise; refit never forks).
+fn own_pid() -> u32 {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *PID.get_or_init(std::process::id)
 }
 
 /// Remove the temporary files that a killed refit left in `dir`: named
@@ -615,7 +618,7 @@ pub fn sweep(dir: &Path) {
 
 /// Whether a process runs (or may: when it cannot be told, it does).
 fn running(pid: u32) -> bool {
-    if pid == std::process::id() {
+    if pid == own_pid() {
         return true;
     }
     #[cfg(unix)]

@@ -6,7 +6,7 @@
 
 use crate::diagnostic::Edit;
 use crate::site::Span;
-use crate::sources::yaml::{Node, parse};
+use crate::sources::yaml::{Node, parse_shared};
 
 /// The edit that sets the dotted `path` to `value` (written as given),
 /// `None` when it is already set to that, or why refit does not edit it.
@@ -39,7 +39,7 @@ pub fn set_key(text: &str, path: &[&str], value: &str) -> Result<Option<Edit>, S
 
 fn set_key_uncached(text: &str, path: &[&str], value: &str) -> Result<Option<Edit>, String> {
     let dotted = path.join(".");
-    let docs = parse(text).map_err(|e| e.message)?;
+    let docs = parse_shared(text).map_err(|e| e.message)?;
     if docs.len() > 1 {
         return Err("the file holds several YAML documents".to_string());
     }

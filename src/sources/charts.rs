@@ -107,9 +107,9 @@ fn is_lock(doc: &Document, root: &Node) -> bool {
 
 /// `Chart.yaml` (or `Chart.lock`): the dependencies stored in OCI registries.
 pub fn extract_chart(text: &str) -> Result<Vec<ImageSite>, SyntaxError> {
-    let docs = yaml::parse(text)?;
+    let shared = yaml::parse_shared(text)?;
     let mut out = Vec::new();
-    for doc in &docs {
+    for doc in shared.iter() {
         let root = doc.resolve(&doc.root);
         if text_of(doc, root, "apiVersion") == Some("v1") {
             continue;

@@ -9,10 +9,11 @@ use crate::site::{ImageSite, SiteKind, SyntaxError};
 use std::cell::Cell;
 
 pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, SyntaxError> {
-    let docs = yaml::parse(text)?;
+    let shared = yaml::parse_shared(text)?;
+    let docs: &[yaml::Document] = &shared;
     let mut out = Vec::new();
     let budget = Cell::new(MAX_EXPANDED);
-    for doc in &docs {
+    for doc in docs {
         let root = doc.resolve(&doc.root);
         let (services, prefix) = match doc.get(root, "services") {
             Some(s) => (s, "services."),

@@ -8,9 +8,10 @@ use crate::facts::{ChartFacts, Judged};
 use crate::site::{ImageSite, Prefixing, SiteKind, Slot, SyntaxError};
 
 pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, SyntaxError> {
-    let docs = yaml::parse(text)?;
+    let shared = yaml::parse_shared(text)?;
+    let docs: &[Document] = &shared;
     let mut out = Vec::new();
-    for doc in &docs {
+    for doc in docs {
         let root = doc.resolve(&doc.root);
         let global_registry = global_registry(doc, root);
         let walker = Walker {

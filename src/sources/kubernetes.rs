@@ -19,14 +19,15 @@ pub fn extract_with(
     text: &str,
     flux: Option<&crate::facts::FluxPolicies>,
 ) -> Result<Vec<ImageSite>, SyntaxError> {
-    let docs = yaml::parse(text)?;
+    let shared = yaml::parse_shared(text)?;
+    let docs: &[yaml::Document] = &shared;
     let mut out = Vec::new();
-    for doc in &docs {
+    for doc in docs {
         let root = doc.resolve(&doc.root);
         object(doc, text, root, "", &mut out, 0);
         doc.check_budget()?;
     }
-    super::flux::extract(text, &docs, flux, &mut out);
+    super::flux::extract(text, docs, flux, &mut out);
     // `ko://<import path>` is ko's build reference: `ko resolve` and
     // `ko apply` build the Go package and write the image they pushed in
     // its place, so the text is a build instruction, not a pull.

@@ -299,6 +299,45 @@ enum Frame {
     Seq(Vec<Node>, Span, usize),
 }
 
+type SharedParse = Result<std::rc::Rc<Vec<Document>>, SyntaxError>;
+thread_local! {
+    /// The text `parse_shared` parsed last on this thread, and its result.
+    static LAST: std::cell::RefCell<Option<(String, SharedParse)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Drop the tree `parse_shared` keeps on this thread (a file's check is
+/// over: its tree need not stay in memory while the next file is read).
+pub fn forget_shared() {
+    LAST.with(|last| last.borrow_mut().take());
+}
+
+/// `parse`, shared between the passes over one file: the last text parsed
+/// this way on the thread is kept with its documents, so the front-end,
+/// the anchor check and REG004's values key parse a file once, not once
+/// each. Every call hands the documents out with their alias budgets full
+/// again, as a fresh parse has them (a caller still walking documents an
+/// earlier call handed out would see its budget refilled: none does).
+pub fn parse_shared(text: &str) -> Result<std::rc::Rc<Vec<Document>>, SyntaxError> {
+    let kept = LAST.with(|last| {
+        last.borrow()
+            .as_ref()
+            .filter(|(t, _)| t == text)
+            .map(|(_, parsed)| parsed.clone())
+    });
+    if let Some(parsed) = kept {
+        if let Ok(docs) = &parsed {
+            for doc in docs.iter() {
+                doc.budget.set(ALIAS_BUDGET);
+            }
+        }
+        return parsed;
+    }
+    let parsed = parse(text).map(std::rc::Rc::new);
+    LAST.with(|last| *last.borrow_mut() = Some((text.to_string(), parsed.clone())));
+    parsed
+}
+
 /// Parse a YAML stream into documents with spans.
 ///
 /// kubectl, Helm and Compose read YAML with go-yaml, and PyYAML with

@@ -13,7 +13,7 @@ pub fn chart_facts(root: &Path, dir: &Path, chart_yaml: &str) -> ChartFacts {
         .ok()
         .and_then(|p| crate::bounded::read_regular(&p, crate::bounded::MAX_FILE_BYTES).ok());
     for text in std::iter::once(chart_yaml).chain(requirements.as_deref()) {
-        if let Ok(docs) = crate::sources::yaml::parse(text)
+        if let Ok(docs) = crate::sources::yaml::parse_shared(text)
             && let Some(doc) = docs.first()
             && let Some(deps) = doc.get(&doc.root, "dependencies")
             && let crate::sources::yaml::Node::Seq(items, _) = doc.resolve(deps)

@@ -953,7 +953,7 @@ impl Workspace {
             }
             FileKind::HelmValues => {
                 if let Some(text) = read(&root, &dir.join("Chart.yaml"))
-                    && let Ok(docs) = crate::sources::yaml::parse(&text)
+                    && let Ok(docs) = crate::sources::yaml::parse_shared(&text)
                     && let Some(doc) = docs.first()
                 {
                     s.chart_app_version = doc

@@ -59,6 +59,28 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
     Ok(found)
 }
 
+/// `extract` and `stage_graph` from one parse: the graph of a text that
+/// parses (`None` otherwise), and its sites or the first error.
+pub fn extract_with_graph(
+    text: &str,
+    options: &SourceOptions,
+) -> (
+    Option<crate::site::StageGraph>,
+    Result<Vec<ImageSite>, SyntaxError>,
+) {
+    let parsed = match parse(text) {
+        Ok(parsed) => parsed,
+        Err(e) => return (None, Err(e)),
+    };
+    let graph = stage_graph_of(&parsed, options);
+    let found = validate(&parsed).and_then(|()| {
+        let mut found = sites(&parsed, options)?;
+        mark_shared(&parsed, &mut found);
+        Ok(found)
+    });
+    (graph, found)
+}
+
 /// Mark the `ARG` defaults that more than one place in the file uses (two
 /// `FROM` lines, a `FROM` and a `RUN`): a fix that edits such a default
 /// changes every use, so fixes edit the use site instead

@@ -358,8 +358,16 @@ fn stage_instruction(
 /// and copies from, and its `RUN` texts (STG…, MIR004). `None` when the
 /// file does not parse (E004 reports that).
 pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::StageGraph> {
+    stage_graph_of(&parse(text).ok()?, options)
+}
+
+/// The stage graph of a parsed Dockerfile (`stage_graph`), for a caller
+/// that already parsed it.
+pub(super) fn stage_graph_of(
+    parsed: &Parsed,
+    options: &SourceOptions,
+) -> Option<crate::site::StageGraph> {
     use crate::site::{RunText, StageGraph, StageNode};
-    let parsed = parse(text).ok()?;
     let mut graph = StageGraph::default();
     let mut meta = Env::new();
     for name in PLATFORM_ARGS {
@@ -381,8 +389,8 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
     for ins in &parsed.instructions {
         let rest_text = &ins.logical.text[ins.rest..];
         match ins.keyword.as_str() {
-            "arg" if !seen_from => declare(&mut meta, &parsed, ins, None, options, &budget).ok()?,
-            "arg" => declare(&mut stage_env, &parsed, ins, Some(&meta), options, &budget).ok()?,
+            "arg" if !seen_from => declare(&mut meta, parsed, ins, None, options, &budget).ok()?,
+            "arg" => declare(&mut stage_env, parsed, ins, Some(&meta), options, &budget).ok()?,
             "from" => {
                 if !seen_from {
                     graph.meta_args = meta.keys().cloned().collect();
@@ -487,7 +495,9 @@ pub fn stage_graph(text: &str, options: &SourceOptions) -> Option<crate::site::S
                         heredocs: ins
                             .heredoc_bodies
                             .iter()
-                            .filter_map(|b| Some((text.get(b.start..b.end)?.to_string(), *b)))
+                            .filter_map(|b| {
+                                Some((parsed.text.get(b.start..b.end)?.to_string(), *b))
+                            })
                             .collect(),
                         span: ins.logical.file_span(Span::new(0, ins.logical.text.len())),
                     });
