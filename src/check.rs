@@ -591,12 +591,13 @@ pub fn check_with(
             });
         }
     }
-    // Test data: findings stay, but a test compares the file as it is.
+    // Test data (`discover::test_data`, a test harness's folder): findings
+    // stay, but a test may compare the file's text, so every fix is unsafe.
     if let Some(why) = &input.test_data {
         for d in &mut diagnostics {
             unsafe_because(d, || {
                 format!(
-                    "the file is test data ({why}): a test compares it as it is, so a fix here breaks that test unless its code changes too"
+                    "the file is test data ({why}): a test may compare its text, so a fix here can break that test unless the test changes too"
                 )
             });
         }

@@ -549,10 +549,31 @@ pub fn walk(
     (keyed.into_iter().map(|(_, t)| t).collect(), errors)
 }
 
-/// Why a file is test data, from its path: under `testdata/`,
-/// `__snapshots__/`, `test/fixtures/` or `tests/fixtures/`, or named
-/// `expected*` or `golden*` (Go's golden files, kustomize's
-/// `expected.yaml`, Jest snapshots). A test compares such a file as it is.
+/// Folders that hold test data by widely used convention: Go's
+/// `testdata/` (the go tool ignores it; only tests read it), `test-data/`,
+/// `test_data/`, `fixtures/` and Jest's `__fixtures__/` and
+/// `__snapshots__/`, golden files (`golden/`, `goldens/`,
+/// `golden_files/`) and expected outputs (`expected/`,
+/// `expected_output/`).
+const TEST_DATA_FOLDERS: [&str; 11] = [
+    "testdata",
+    "test-data",
+    "test_data",
+    "fixtures",
+    "__fixtures__",
+    "__snapshots__",
+    "golden",
+    "goldens",
+    "golden_files",
+    "expected",
+    "expected_output",
+];
+
+/// Why a file is test data, from its path inside the repository (no I/O):
+/// a folder of [`TEST_DATA_FOLDERS`] on the way, or a name with `golden`
+/// as a word of its own (Go's `*.golden.yaml`, `golden.yaml`) or starting
+/// with `expected` (kustomize's `expected.yaml`, `expected-output.yaml`).
+/// A test may compare such a file's text, so a fix there is unsafe.
 pub fn test_data(path: &Path) -> Option<String> {
     let parts: Vec<String> = path
         .components()
@@ -562,24 +583,17 @@ pub fn test_data(path: &Path) -> Option<String> {
         })
         .collect();
     let (name, folders) = parts.split_last()?;
-    for (i, folder) in folders.iter().enumerate() {
-        let lower = folder.to_ascii_lowercase();
-        if lower == "testdata" || lower == "__snapshots__" {
-            return Some(format!("under `{folder}/`"));
-        }
-        if lower == "fixtures"
-            && i > 0
-            && matches!(
-                folders[i - 1].to_ascii_lowercase().as_str(),
-                "test" | "tests"
-            )
-        {
-            return Some(format!("under `{}/{folder}/`", folders[i - 1]));
-        }
+    if let Some(folder) = folders
+        .iter()
+        .find(|f| TEST_DATA_FOLDERS.iter().any(|t| f.eq_ignore_ascii_case(t)))
+    {
+        return Some(format!("under `{folder}/`"));
     }
     let lower = name.to_ascii_lowercase();
-    (lower.starts_with("expected") || lower.starts_with("golden"))
-        .then(|| format!("named `{name}`"))
+    let golden = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|word| word == "golden");
+    (golden || lower.starts_with("expected")).then(|| format!("named `{name}`"))
 }
 
 #[cfg(test)]
@@ -601,9 +615,43 @@ mod tests {
             Some("named `golden.yaml`")
         );
         assert!(why("deploy/expected-output.yaml").is_some());
-        assert!(why("deploy/fixtures/app.yaml").is_none());
-        assert!(why("test/e2e/deployment.yaml").is_none());
-        assert!(why("Dockerfile").is_none());
+        assert_eq!(
+            why("script/test/fixtures/v3/output-k8s.json").as_deref(),
+            Some("under `fixtures/`")
+        );
+        for folder in [
+            "test-data",
+            "test_data",
+            "__fixtures__",
+            "Golden",
+            "goldens",
+            "golden_files",
+            "expected",
+            "expected_output",
+        ] {
+            let path = format!("pkg/x/{folder}/case/deployment.yaml");
+            assert_eq!(why(&path), Some(format!("under `{folder}/`")), "{path}");
+        }
+        for name in [
+            "deployment.golden.yaml",
+            "golden-output.yaml",
+            "deploy_golden.yaml",
+            "Expected.yaml",
+            "expectedOutput.json",
+        ] {
+            assert!(why(&format!("charts/x/{name}")).is_some(), "{name}");
+        }
+        for not_test_data in [
+            "test/e2e/deployment.yaml",
+            "Dockerfile",
+            "charts/goldengate/values.yaml",
+            "deploy/goldenrod.yaml",
+            "deploy/unexpected.yaml",
+            "testdata.yaml",
+            "fixtures.Dockerfile",
+        ] {
+            assert!(why(not_test_data).is_none(), "{not_test_data}");
+        }
     }
 
     #[test]

@@ -123,6 +123,24 @@ fn file_settings(path: &Path, code: &str) -> (Settings, refit::sources::SourceOp
         ),
         None => refit::check::options(&settings),
     };
+    // Each fixture folder stands for a repository (a folder in it with a
+    // refit.toml is one of its own): test data is judged by the path
+    // inside it, not by refit's own `fixtures/`, which would make every
+    // fix unsafe. A test harness's reason stays as the workspace gave it.
+    let file = std::fs::canonicalize(path).unwrap();
+    let case = std::fs::canonicalize(fixture_root()).unwrap().join(
+        path.strip_prefix(fixture_root())
+            .unwrap()
+            .iter()
+            .next()
+            .unwrap(),
+    );
+    let root = refit::workspace::Workspace::shared().root_of_folder(file.parent().unwrap());
+    if !root.starts_with(&case)
+        && input.test_data == refit::discover::test_data(file.strip_prefix(&root).unwrap())
+    {
+        input.test_data = refit::discover::test_data(file.strip_prefix(&case).unwrap());
+    }
     // A fixture folder holds many cases: its `.env` applies to each
     // Compose case, whatever the workspace root.
     if input.dotenv.is_empty()
