@@ -302,6 +302,8 @@ fn extract_sites(
         },
         FileKind::Compose => sources::compose::extract(text, input),
         FileKind::HelmValues => sources::helm::extract(text, input),
+        // GitHub never runs a workflow below the repository root.
+        FileKind::GithubActions if input.nested_workflow => Ok(Vec::new()),
         FileKind::GithubActions => sources::ci::extract_github(text),
         FileKind::GitlabCi => sources::ci::extract_gitlab_with(text, &input.gitlab_variables),
         FileKind::Kustomize => sources::kustomize::extract(text),
