@@ -302,6 +302,8 @@ fn extract_sites(
         },
         FileKind::Compose => sources::compose::extract(text, input),
         FileKind::HelmValues => sources::helm::extract(text, input),
+        // GitHub never runs a workflow below the repository root.
+        FileKind::GithubActions if input.nested_workflow => Ok(Vec::new()),
         FileKind::GithubActions => sources::ci::extract_github(text),
         FileKind::GitlabCi => sources::ci::extract_gitlab_with(text, &input.gitlab_variables),
         FileKind::Kustomize => sources::kustomize::extract(text),
@@ -410,10 +412,15 @@ fn mark_local(sites: &mut [ImageSite], local: &crate::facts::LocalNames) {
         let Some(reference) = site.reference() else {
             continue;
         };
-        if reference.domain.is_some() {
-            continue;
-        }
-        let name = reference.path_str().to_string();
+        // Built names are kept as written, so a reference is compared as
+        // written too: `localhost/` (Podman's name for images it built)
+        // stays the registry on both sides. Another registry may serve
+        // the name, so a reference there is a pull.
+        let name = match reference.domain_str() {
+            None => reference.path_str().to_string(),
+            Some("localhost") => format!("localhost/{}", reference.path_str()),
+            Some(_) => continue,
+        };
         if local.is_local(&name) {
             site.extra.build_output = true;
         }

@@ -596,9 +596,35 @@ pub fn test_data(path: &Path) -> Option<String> {
     (golden || lower.starts_with("expected")).then(|| format!("named `{name}`"))
 }
 
+/// Whether a `.github/workflows/*.yml` file, by its path inside the
+/// repository (no I/O), sits below the repository root: GitHub runs only
+/// the root's `.github/workflows/`, so one below it (a merged-in project's,
+/// `ostree-ext/.github/workflows/rust.yml`) never runs as a workflow.
+pub fn nested_workflow(path: &Path) -> bool {
+    let parts: Vec<&std::ffi::OsStr> = path
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    let n = parts.len();
+    n > 3 && parts[n - 3] == ".github" && parts[n - 2] == "workflows"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nested_workflows() {
+        assert!(nested_workflow(Path::new(
+            "ostree-ext/.github/workflows/rust.yml"
+        )));
+        assert!(!nested_workflow(Path::new(".github/workflows/ci.yml")));
+        assert!(!nested_workflow(Path::new("rust.yml")));
+        assert!(!nested_workflow(Path::new("a/workflows/ci.yml")));
+    }
 
     #[test]
     fn test_data_paths() {

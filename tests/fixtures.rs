@@ -141,6 +141,11 @@ fn file_settings(path: &Path, code: &str) -> (Settings, refit::sources::SourceOp
     {
         input.test_data = refit::discover::test_data(file.strip_prefix(&case).unwrap());
     }
+    // A workflow is nested below the fixture folder's root, not refit's.
+    if !root.starts_with(&case) {
+        input.nested_workflow = input.nested_workflow
+            && refit::discover::nested_workflow(file.strip_prefix(&case).unwrap());
+    }
     // A fixture folder holds many cases: its `.env` applies to each
     // Compose case, whatever the workspace root.
     if input.dotenv.is_empty()

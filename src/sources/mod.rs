@@ -71,6 +71,9 @@ pub struct SourceOptions {
     /// The file's name says it is a template (`Dockerfile-alpine.template`,
     /// `Dockerfile.j2`): read without fixes (note N001).
     pub template_name: bool,
+    /// A `.github/workflows/` file below the repository root (when the root
+    /// is known): GitHub never runs it, so it is not read as a workflow.
+    pub nested_workflow: bool,
     /// Variables of the files a `.gitlab-ci.yml` includes (`include: local:`).
     pub gitlab_variables: BTreeMap<String, String>,
     /// The repository's Flux image automation objects, for setter markers

@@ -129,14 +129,31 @@ pub(super) fn containers_builds(shown: &str, text: &str, ctx: &mut RepoContext) 
 
 /// Whether a YAML file holds an OpenShift resource (`apiVersion:
 /// route.openshift.io/v1`, `apps.openshift.io/v1`): OpenShift runs CRI-O,
-/// which resolves short names through the node's `registries.conf`.
+/// which resolves short names through the node's `registries.conf`. Only a
+/// document's own `apiVersion` (or a `List`'s items') says so; YAML text
+/// inside a string (an Argo `resource.manifest`) is not a resource here.
 pub(super) fn openshift_resource(text: &str) -> bool {
-    text.contains("openshift.io/")
-        && text.lines().any(|l| {
-            l.trim_start()
-                .strip_prefix("apiVersion:")
-                .is_some_and(|v| v.contains("openshift.io/"))
-        })
+    if !text.contains("openshift.io/") {
+        return false;
+    }
+    let openshift = |v: &str| v.contains("openshift.io/");
+    match crate::sources::yaml::parse_shared(text) {
+        Ok(docs) => docs.iter().any(|doc| {
+            let own = |node| {
+                doc.get_scalar(node, "apiVersion")
+                    .is_some_and(|v| openshift(&v.value))
+            };
+            let root = doc.resolve(&doc.root);
+            own(root)
+                || doc
+                    .get(root, "items")
+                    .is_some_and(|items| doc.items(items).into_iter().any(own))
+        }),
+        // Not YAML (a template): a document's own key starts its line.
+        Err(_) => text
+            .lines()
+            .any(|l| l.strip_prefix("apiVersion:").is_some_and(openshift)),
+    }
 }
 
 impl RepoContext {
@@ -260,6 +277,15 @@ mod tests {
         ));
         assert!(!openshift_resource(
             "apiVersion: v1\nkind: ConfigMap\ndata:\n  note: see docs.openshift.io/latest\n"
+        ));
+        // An Argo Workflow whose `resource.manifest` string holds a Route.
+        let argo = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nspec:\n  templates:\n  - name: r\n    resource:\n      manifest: |\n        apiVersion: route.openshift.io/v1\n        kind: Route\n";
+        assert!(!openshift_resource(argo));
+        assert!(openshift_resource(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps.openshift.io/v1\n  kind: DeploymentConfig\n"
+        ));
+        assert!(openshift_resource(
+            "{{- if .Values.route }}\napiVersion: route.openshift.io/v1\nkind: Route\n{{- end }}\n"
         ));
         let ctx = RepoContext {
             openshift: vec![(PathBuf::from("/r/deploy"), "deploy/route.yaml".into())],

@@ -936,6 +936,12 @@ impl Workspace {
         // Test data, judged by the path inside the repository (a checkout
         // under a folder named `testdata` is not all test data).
         s.test_data = crate::discover::test_data(file.strip_prefix(&root).unwrap_or(&file));
+        // Only a marked root (`.git`, a refit config) says where the
+        // repository starts; an unmarked folder is its own root.
+        s.nested_workflow = kind == FileKind::GithubActions
+            && file
+                .strip_prefix(&root)
+                .is_ok_and(crate::discover::nested_workflow);
         if s.test_data.is_none() && matches!(kind, FileKind::Kubernetes | FileKind::Kustomize) {
             let repo = self.repo(&root);
             s.test_data = repo
