@@ -15,10 +15,11 @@ declare_rule! {
     /// `set` → `license-set`), the message names it, unless that stage is
     /// the one the instruction is in or one built from it (a cycle).
     ///
-    /// When refit cannot find the repository root (no `.git` above the
-    /// Dockerfile), a name no stage is close to is not reported:
-    /// it is most likely a named context (`--build-context binary_dir=…`)
-    /// passed by build files that were not copied along.
+    /// A name no stage is close to is reported only when refit finds the
+    /// repository root (`.git`) and a build of the Dockerfile (a build
+    /// command's `-f`, a Compose service, a bake target…): otherwise it is
+    /// most likely a named context (`--build-context binary_dir=…`) passed
+    /// by a build refit does not see.
     ///
     /// ## Why is this bad?
     /// A `--from` value that is not a stage is an image: BuildKit pulls
@@ -305,9 +306,13 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         .unwrap_or(0);
     let closest = ctx.file.stage_names.suggest(&lower, at, graph);
     let known = crate::facts::BuildRefs::known(ctx.file.build_refs.as_deref());
-    // Without the repository, a name no stage is close to is most likely a
-    // named context passed by build files that were not copied along.
-    if closest.is_none() && !known {
+    // A build refit read builds this file (a single text is its own build).
+    let built = ctx.file.supplied_args.as_ref().is_none_or(|s| s.built);
+    // A name no stage is close to is most likely a named context, passed
+    // by build files that were not copied along or by a build refit does
+    // not see: it is reported only when refit sees the repository and a
+    // build of this file, and none passes the name.
+    if closest.is_none() && !(known && built) {
         return;
     }
 
