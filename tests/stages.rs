@@ -136,14 +136,22 @@ fn named_contexts_are_not_images() {
         "Dockerfile",
         "FROM alpine:3.20 AS build\nFROM alpine:3.20\nCOPY --from=build /a /a\nCOPY --from=shared /b /b\nCOPY --from=tools /c /c\n",
     );
-    let (_, out) = run(refit().current_dir(dir.path()).args([
-        "check",
-        "--select",
-        "REF005",
-        "--format",
-        "concise",
-        "Dockerfile",
-    ]));
+    let check = || {
+        run(refit().current_dir(dir.path()).args([
+            "check",
+            "--select",
+            "REF005",
+            "--format",
+            "concise",
+            "Dockerfile",
+        ]))
+    };
+    // No build of the Dockerfile in sight: the names may be contexts that
+    // an unseen build passes.
+    let (code, out) = check();
+    assert_eq!(code, 0, "{out}");
+    write(dir.path(), "build.sh", "docker build -t app .\n");
+    let (_, out) = check();
     assert_eq!(out.matches("REF005").count(), 2, "{out}");
     write(
         dir.path(),
@@ -196,4 +204,69 @@ fn corpus_findings_are_the_ones_read_by_hand() {
             && findings[0].contains("`license-set`"),
         "{findings:#?}"
     );
+}
+
+/// A build that a README documents passes its named contexts
+/// (`podman build --build-context=osbuild=…` in a code block): the names
+/// are contexts, not images (osbuild/bootc-image-builder `devel/`).
+#[test]
+fn a_readme_build_command_passes_named_contexts() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    write(
+        dir.path(),
+        "devel/Containerfile",
+        "FROM fedora:42 AS osbuild-builder\nCOPY --from=osbuild . /build\nRUN make rpm\n\nFROM fedora:42 AS bib-builder\nCOPY --from=images . /build/images\n\nFROM fedora:42\nCOPY --from=osbuild-builder /build/rpms /rpms/\nCOPY --from=bib-builder /build/bin/bib /usr/bin/bib\n",
+    );
+    write(
+        dir.path(),
+        "Makefile",
+        "image:\n\tpodman build -f devel/Containerfile -t bib:devel .\n",
+    );
+    let check = || {
+        run(refit().current_dir(dir.path()).args([
+            "check",
+            "--select",
+            "REF005",
+            "--format",
+            "concise",
+            "devel/Containerfile",
+        ]))
+    };
+    let (_, out) = check();
+    assert_eq!(out.matches("REF005").count(), 2, "{out}");
+    // `osbuild-builder` holds the COPY: a stage cannot copy from itself.
+    assert!(!out.contains("osbuild-builder`?"), "{out}");
+    write(
+        dir.path(),
+        "devel/README.md",
+        "the container can be built using:\n```\n$ podman build --file=devel/Containerfile --build-context=osbuild=$HOME/src/osbuild --build-context=images=$HOME/src/images -t bootc-image-builder:devel .\n```\n",
+    );
+    let (code, out) = check();
+    assert_eq!(code, 0, "{out}");
+}
+
+/// A stage cannot copy from itself or from a stage built on it (BuildKit
+/// rejects the cycle): such a stage is never suggested.
+#[test]
+fn no_suggestion_makes_a_cycle() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    write(
+        dir.path(),
+        "Dockerfile",
+        "FROM alpine:3.20 AS base\nCOPY --from=bulid /a /a\nFROM base AS build\nFROM alpine:3.20 AS assets\nFROM alpine:3.20\nCOPY --from=build /a /a\nCOPY --from=asets /b /b\n",
+    );
+    write(dir.path(), "build.sh", "docker build -t app .\n");
+    let (_, out) = run(refit().current_dir(dir.path()).args([
+        "check",
+        "--select",
+        "REF005",
+        "--format",
+        "concise",
+        "Dockerfile",
+    ]));
+    assert_eq!(out.matches("REF005").count(), 2, "{out}");
+    assert!(!out.contains("the stage `build`"), "{out}");
+    assert!(out.contains("the stage `assets`"), "{out}");
 }

@@ -7,16 +7,19 @@ declare_rule! {
     /// Flags `COPY --from=name` and `RUN --mount=…,from=name` where `name`
     /// is not a stage of the Dockerfile, not a named build context the
     /// repository defines (bake `contexts`, Compose `additional_contexts`,
-    /// `--build-context name=…` in scripts and CI), and not a Docker
+    /// `--build-context name=…` in scripts, CI and documentation such as a
+    /// `README.md`, anywhere in the repository), and not a Docker
     /// Official Image (`rules/official-images.toml`): a bare name with no
     /// registry, namespace, tag or digest. When a stage's name is close
     /// (edit distance, or the name is one part of exactly one stage's name:
-    /// `set` → `license-set`), the message names it.
+    /// `set` → `license-set`), the message names it, unless that stage is
+    /// the one the instruction is in or one built from it (a cycle).
     ///
-    /// When refit cannot find the repository root (no `.git` above the
-    /// Dockerfile), a name no stage is close to is not reported:
-    /// it is most likely a named context (`--build-context binary_dir=…`)
-    /// passed by build files that were not copied along.
+    /// A name no stage is close to is reported only when refit finds the
+    /// repository root (`.git`) and a build of the Dockerfile (a build
+    /// command's `-f`, a Compose service, a bake target…): otherwise it is
+    /// most likely a named context (`--build-context binary_dir=…`) passed
+    /// by a build refit does not see.
     ///
     /// ## Why is this bad?
     /// A `--from` value that is not a stage is an image: BuildKit pulls
@@ -112,6 +115,8 @@ fn within_two(a: &[char], b: &[char]) -> Option<usize> {
 /// Dockerfile has a few dozen stages at most).
 const MAX_STAGES: usize = 128;
 const MAX_NAMES: usize = 1024;
+/// How many stages' cycles are computed (each walks the whole graph).
+const MAX_CYCLES: usize = 64;
 /// Names longer than this are compared by their first bytes only.
 const MAX_NAME_CHARS: usize = 64;
 
@@ -120,7 +125,10 @@ const MAX_NAME_CHARS: usize = 64;
 #[derive(Debug, Default)]
 pub struct StageNames {
     index: std::sync::OnceLock<Index>,
-    answers: std::sync::Mutex<std::collections::HashMap<String, Option<String>>>,
+    answers: std::sync::Mutex<std::collections::HashMap<(String, usize), Option<String>>>,
+    /// Each stage's cycle (see `Index::cycle`), for the first
+    /// `MAX_CYCLES` stages that hold a `--from` to judge.
+    cycles: std::sync::Mutex<std::collections::HashMap<usize, std::sync::Arc<Vec<bool>>>>,
 }
 
 impl Clone for StageNames {
@@ -137,11 +145,29 @@ struct Index {
     parts: std::collections::HashMap<String, Vec<String>>,
     /// The first named stages, lowercase and cut, with their names.
     names: Vec<(Vec<char>, String)>,
+    /// Each stage's index by its name (lowercase).
+    by_name: std::collections::HashMap<String, usize>,
+    /// Each stage's dependents: the stages built `FROM` it or copying or
+    /// mounting from it.
+    dependents: Vec<Vec<usize>>,
 }
 
 impl Index {
     fn new(graph: &crate::site::StageGraph) -> Index {
-        let mut index = Index::default();
+        let mut index = Index {
+            dependents: vec![Vec::new(); graph.stages.len()],
+            ..Index::default()
+        };
+        for (i, stage) in graph.stages.iter().enumerate() {
+            if let Some(name) = stage.lower_name() {
+                index.by_name.entry(name).or_insert(i);
+            }
+            for &on in stage.parent.iter().chain(&stage.uses) {
+                if let Some(d) = index.dependents.get_mut(on) {
+                    d.push(i);
+                }
+            }
+        }
         for name in graph
             .stages
             .iter()
@@ -166,18 +192,41 @@ impl Index {
         index
     }
 
+    /// Stage `at` and the stages built on it or copying from it, at any
+    /// depth: none of them can be copied from in `at` (BuildKit rejects
+    /// the cycle).
+    fn cycle(&self, at: usize) -> Vec<bool> {
+        let mut seen = vec![false; self.dependents.len()];
+        let mut todo = vec![at];
+        while let Some(i) = todo.pop() {
+            if i >= seen.len() || seen[i] {
+                continue;
+            }
+            seen[i] = true;
+            todo.extend(self.dependents[i].iter().copied());
+        }
+        seen
+    }
+
     /// The stage a name most likely meant: the one stage it is a part of
     /// (`set` → `license-set`), else the closest by edit distance (at most
-    /// 2, and at most half the name).
-    fn suggest(&self, lower: &str) -> Option<String> {
+    /// 2, and at most half the name); never one in `cycle`.
+    fn suggest(&self, lower: &str, cycle: &[bool]) -> Option<String> {
+        let allowed = |name: &str| {
+            self.by_name
+                .get(&name.to_ascii_lowercase())
+                .is_none_or(|&i| !cycle.get(i).copied().unwrap_or(false))
+        };
         if let Some(stages) = self.parts.get(lower)
             && let [only] = stages.as_slice()
+            && allowed(only)
         {
             return Some(only.clone());
         }
         let wanted: Vec<char> = lower.chars().take(MAX_NAME_CHARS).collect();
         self.names
             .iter()
+            .filter(|(_, name)| allowed(name))
             .filter_map(|(chars, name)| {
                 let d = within_two(&wanted, chars)?;
                 (d > 0 && d * 2 <= chars.len().max(wanted.len())).then_some((d, name))
@@ -188,21 +237,36 @@ impl Index {
 }
 
 impl StageNames {
-    /// The suggestion for a name, computed once per distinct name (and
-    /// none past `MAX_NAMES` distinct names).
-    fn suggest(&self, lower: &str, graph: &crate::site::StageGraph) -> Option<String> {
+    /// The suggestion for a name in stage `at`, computed once per distinct
+    /// name and stage (and none past `MAX_NAMES` of them).
+    fn suggest(&self, lower: &str, at: usize, graph: &crate::site::StageGraph) -> Option<String> {
         let index = self.index.get_or_init(|| Index::new(graph));
         let Ok(mut answers) = self.answers.lock() else {
             return None;
         };
-        if let Some(known) = answers.get(lower) {
+        let key = (lower.to_string(), at);
+        if let Some(known) = answers.get(&key) {
             return known.clone();
         }
         if answers.len() >= MAX_NAMES {
             return None;
         }
-        let answer = index.suggest(lower);
-        answers.insert(lower.to_string(), answer.clone());
+        let cycle = {
+            let Ok(mut cycles) = self.cycles.lock() else {
+                return None;
+            };
+            match cycles.get(&at) {
+                Some(c) => c.clone(),
+                None if cycles.len() < MAX_CYCLES => {
+                    let c = std::sync::Arc::new(index.cycle(at));
+                    cycles.insert(at, c.clone());
+                    c
+                }
+                None => return None,
+            }
+        };
+        let answer = index.suggest(lower, &cycle);
+        answers.insert(key, answer.clone());
         answer
     }
 }
@@ -234,11 +298,21 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         return;
     };
     let lower = name.to_ascii_lowercase();
-    let closest = ctx.file.stage_names.suggest(&lower, graph);
+    // The stage the instruction is in: the last `FROM` before it.
+    let at = graph
+        .stages
+        .iter()
+        .rposition(|s| s.from_span.start <= site.span.start)
+        .unwrap_or(0);
+    let closest = ctx.file.stage_names.suggest(&lower, at, graph);
     let known = crate::facts::BuildRefs::known(ctx.file.build_refs.as_deref());
-    // Without the repository, a name no stage is close to is most likely a
-    // named context passed by build files that were not copied along.
-    if closest.is_none() && !known {
+    // A build refit read builds this file (a single text is its own build).
+    let built = ctx.file.supplied_args.as_ref().is_none_or(|s| s.built);
+    // A name no stage is close to is most likely a named context, passed
+    // by build files that were not copied along or by a build refit does
+    // not see: it is reported only when refit sees the repository and a
+    // build of this file, and none passes the name.
+    if closest.is_none() && !(known && built) {
         return;
     }
 

@@ -2,7 +2,8 @@
 //! stages it builds by name (`docker-bake.hcl` `target`, Compose
 //! `build.target`, `--target` in scripts and CI) and the named build
 //! contexts it passes (bake `contexts`, Compose `additional_contexts`,
-//! `--build-context name=…`).
+//! `--build-context name=…`), and the named contexts that documentation
+//! (`README.md`, any `*.md`) passes in the build commands it shows.
 //!
 //! Read from every build file of the Dockerfile's repository (see
 //! `RepoFacts::combine`): a script in `scripts/` or a CI file builds
@@ -25,6 +26,33 @@ pub(super) fn is_build_file(name: &str) -> bool {
         || (yaml && lower.starts_with("taskfile"))
         || lower == ".gitlab-ci.yml"
         || lower == "skaffold.yaml"
+}
+
+/// Whether a file is documentation whose commands are read for the named
+/// contexts they pass (`README.md`: `podman build --build-context=src=…`):
+/// a build a README documents is one users run.
+pub(super) fn is_doc_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".md", ".markdown", ".mdx", ".adoc", ".asciidoc", ".rst"]
+        .iter()
+        .any(|s| lower.ends_with(s))
+}
+
+/// Read the named contexts a documentation file passes: only
+/// `--build-context NAME=…` and Compose `additional_contexts` (in a code
+/// block or inline), whose words do not occur in prose; a `target` in
+/// prose names no stage.
+pub fn read_doc(text: &str, refs: &mut BuildRefs) {
+    // Most documentation passes no context: skip it without a regex.
+    if !(text.contains("-context") || text.contains("additional_contexts")) {
+        return;
+    }
+    for c in BUILD_CONTEXT.captures_iter(text) {
+        if let Some(m) = c.get(1) {
+            refs.contexts.insert(m.as_str().to_ascii_lowercase());
+        }
+    }
+    compose_additional_contexts(text, refs);
 }
 
 static TARGET: LazyLock<Regex> = LazyLock::new(|| {
@@ -275,5 +303,18 @@ target "app" {
             assert!(refs.defines_context(c), "{c}: {refs:?}");
         }
         assert!(!refs.defines_context("web"));
+    }
+
+    #[test]
+    fn a_readme_passes_named_contexts_but_names_no_target() {
+        let mut refs = BuildRefs::default();
+        assert!(is_doc_file("README.md") && is_doc_file("docs/build.rst"));
+        assert!(!is_doc_file("Dockerfile"));
+        read_doc(
+            "The target of this guide is you.\n```\n$ podman build --file=devel/Containerfile \\\n  --build-context=osbuild=$HOME/src/osbuild --build-context images=../images .\n```\n",
+            &mut refs,
+        );
+        assert!(refs.defines_context("osbuild") && refs.defines_context("images"));
+        assert!(refs.targets.is_empty(), "{refs:?}");
     }
 }

@@ -250,9 +250,10 @@ impl Role {
 /// Whether a file carries facts the workspace reads (by its name alone).
 pub fn is_fact_file(path: &Path) -> bool {
     Role::of(path).used()
-        || path
-            .file_name()
-            .is_some_and(|n| build_refs::is_build_file(&n.to_string_lossy()))
+        || path.file_name().is_some_and(|n| {
+            let n = n.to_string_lossy();
+            build_refs::is_build_file(&n) || build_refs::is_doc_file(&n)
+        })
 }
 
 /// What one fact file says: its share of its root's [`RepoContext`], the
@@ -372,6 +373,12 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
     let refs = if in_workflows && role.yaml {
         let mut r = BuildRefs::default();
         build_refs::read_workflow(text, &mut r);
+        Some(r)
+    } else if build_refs::is_doc_file(&name) {
+        let mut r = BuildRefs::default();
+        build_refs::read_doc(text, &mut r);
+        // `FROM NAME` with a context a README passes is no image either.
+        ctx.named_contexts.extend(r.contexts.iter().cloned());
         Some(r)
     } else {
         build_refs::is_build_file(&name).then(|| {
