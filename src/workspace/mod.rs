@@ -32,6 +32,7 @@ mod chart;
 mod compose_runs;
 mod containers;
 mod enumerate;
+mod generated;
 mod gitlab;
 pub mod helm_templates;
 mod kustomize;
@@ -155,6 +156,9 @@ fn quadlet_override(root: &Path, dir: &Path, file: &Path) -> Option<String> {
     }
     seen.into_values().rev().find(|v| !v.is_empty())
 }
+
+/// The most generated paths kept per root.
+const MAX_GENERATED: usize = 4096;
 
 /// The files of test harnesses that apply the YAML files of their folder
 /// (and below) to a cluster and compare resources with them: chainsaw,
@@ -326,6 +330,7 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
                 builds::tilt(text, &mut ctx);
             }
             build_commands(text, &mut ctx);
+            ctx.generated = generated::read(text, role.yaml);
             if path
                 .file_name()
                 .is_some_and(|n| make::is_makefile(&n.to_string_lossy().to_ascii_lowercase()))
@@ -481,6 +486,13 @@ impl RepoFacts {
             for (folder, _) in &p.test_harness {
                 if !ctx.test_harness.iter().any(|(f, _)| f == folder) {
                     ctx.test_harness.push((folder.clone(), shown.clone()));
+                }
+            }
+            for (target, why) in generated::resolve(root, path, &shown, &p.generated) {
+                if ctx.generated_paths.len() < MAX_GENERATED
+                    && !ctx.generated_paths.iter().any(|(t, _)| *t == target)
+                {
+                    ctx.generated_paths.push((target, why));
                 }
             }
             for (folder, _) in &p.openshift {
@@ -945,6 +957,15 @@ impl Workspace {
                 .find(|(folder, _)| file.starts_with(folder))
                 .map(|(_, by)| format!("in the folder of the test harness `{by}`, which applies these files and compares resources with them"));
         }
+        {
+            let repo = self.repo(&root);
+            s.generated = repo
+                .context
+                .generated_paths
+                .iter()
+                .find(|(target, _)| file.starts_with(target))
+                .map(|(_, why)| why.clone());
+        }
         match kind {
             FileKind::Compose => {
                 if let Some(text) = read(&root, &dir.join(".env")) {
@@ -1185,6 +1206,15 @@ pub struct RepoContext {
     /// (repository-relative): those files are test data.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub test_harness: Vec<(PathBuf, String)>,
+    /// Files and folders that a command in the repository writes, each
+    /// with why: one file's share as written (`generated::read`), placed
+    /// when combined (`generated::resolve`, canonical). A fix there would
+    /// be overwritten or fail a regenerate-and-compare check.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generated: Vec<(String, String)>,
+    /// The combined [`RepoContext::generated`], placed (canonical).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generated_paths: Vec<(PathBuf, String)>,
     /// Flux image automation objects (`ImagePolicy`, `ImageRepository`),
     /// for the setter markers that name them (FLX001).
     #[serde(skip_serializing_if = "crate::facts::FluxPolicies::is_empty")]
