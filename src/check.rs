@@ -614,6 +614,20 @@ pub fn check_with(
             });
         }
     }
+    // A policy or mutator that matches or rewrites image names as text:
+    // a qualified name may get another verdict or another rewrite.
+    if let Some(policy) = &input.image_policy {
+        for d in &mut diagnostics {
+            if !d.code.starts_with("REG") {
+                continue;
+            }
+            unsafe_because(d, || {
+                format!(
+                    "a policy in `{policy}` matches or rewrites image names; the fix may change its verdict or rewrite"
+                )
+            });
+        }
+    }
     let enabled = |code: &str| {
         RULES
             .iter()

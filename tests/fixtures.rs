@@ -141,6 +141,15 @@ fn file_settings(path: &Path, code: &str) -> (Settings, refit::sources::SourceOp
     {
         input.test_data = refit::discover::test_data(file.strip_prefix(&case).unwrap());
     }
+    // A policy that reads image names counts only inside the fixture's
+    // own folder: another fixture's Kyverno policy is not this one's.
+    if input
+        .image_policy
+        .as_deref()
+        .is_some_and(|p| !root.join(p).starts_with(&case))
+    {
+        input.image_policy = None;
+    }
     // A fixture folder holds many cases: its `.env` applies to each
     // Compose case, whatever the workspace root.
     if input.dotenv.is_empty()

@@ -34,6 +34,9 @@ pub struct SourceOptions {
     /// redirect, an output option, a folder deleted and made again, a CI
     /// step that regenerates and compares): every fix is unsafe.
     pub generated: Option<String>,
+    /// A file of the repository holding an admission policy or mutator
+    /// that matches or rewrites image names: qualifying fixes are unsafe.
+    pub image_policy: Option<String>,
     /// `--build-arg NAME=VALUE` overrides for Dockerfile ARGs.
     pub build_args: BTreeMap<String, String>,
     /// `--env NAME=VALUE` values for Compose interpolation; they win over `.env`.

@@ -35,6 +35,7 @@ mod enumerate;
 mod generated;
 mod gitlab;
 pub mod helm_templates;
+mod image_policies;
 mod kustomize;
 mod make;
 
@@ -356,6 +357,9 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             let folder = path.parent().unwrap_or(root).to_path_buf();
             ctx.test_harness.push((folder, shown.clone()));
         }
+        if role.yaml && image_policies::reads_images(text) {
+            ctx.image_policies.push(shown.clone());
+        }
         if role.yaml && openshift_resource(text) {
             let folder = path.parent().unwrap_or(root).to_path_buf();
             ctx.openshift.push((folder, shown.clone()));
@@ -494,6 +498,9 @@ impl RepoFacts {
                 {
                     ctx.generated_paths.push((target, why));
                 }
+            }
+            if ctx.image_policies.is_empty() && !p.image_policies.is_empty() {
+                ctx.image_policies.push(shown.clone());
             }
             for (folder, _) in &p.openshift {
                 if !ctx.openshift.iter().any(|(f, _)| f == folder) {
@@ -965,6 +972,9 @@ impl Workspace {
                 .iter()
                 .find(|(target, _)| file.starts_with(target))
                 .map(|(_, why)| why.clone());
+            if matches!(kind, FileKind::Kubernetes | FileKind::Kustomize) {
+                s.image_policy = repo.context.image_policies.first().cloned();
+            }
         }
         match kind {
             FileKind::Compose => {
@@ -1215,6 +1225,11 @@ pub struct RepoContext {
     /// The combined [`RepoContext::generated`], placed (canonical).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub generated_paths: Vec<(PathBuf, String)>,
+    /// Files (repository-relative) holding an admission object that
+    /// matches or rewrites image names (`image_policies::reads_images`);
+    /// combined, only the first is kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_policies: Vec<String>,
     /// Flux image automation objects (`ImagePolicy`, `ImageRepository`),
     /// for the setter markers that name them (FLX001).
     #[serde(skip_serializing_if = "crate::facts::FluxPolicies::is_empty")]
