@@ -13,12 +13,14 @@
 //! name may get another verdict or another rewrite.
 
 /// Whether a YAML file's text holds an admission object that reads or
-/// rewrites image names. A cheap textual test on the `kind:` lines and
-/// the API group, as the other context scans are.
+/// rewrites image names. A cheap textual test on the top-level `kind:`
+/// lines (not indented: the CRD that defines `ClusterPolicy` names the
+/// kind under `spec.names` and is no policy) and the API group, as the
+/// other context scans are.
 pub fn reads_images(text: &str) -> bool {
     let kinds: Vec<&str> = text
         .lines()
-        .filter_map(|l| l.trim_start().strip_prefix("kind:"))
+        .filter_map(|l| l.strip_prefix("kind:"))
         .map(|k| k.trim().trim_matches(|c| c == '"' || c == '\''))
         .collect();
     if kinds.is_empty() {
@@ -75,6 +77,13 @@ mod tests {
         ));
         assert!(!reads_images(
             "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: nginx\n"
+        ));
+    }
+
+    #[test]
+    fn the_crd_of_a_policy_kind_is_no_policy() {
+        assert!(!reads_images(
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  group: kyverno.io\n  names:\n    kind: ClusterPolicy\n  versions:\n    - schema:\n        image: {}\n"
         ));
     }
 }

@@ -158,6 +158,10 @@ fn quadlet_override(root: &Path, dir: &Path, file: &Path) -> Option<String> {
     seen.into_values().rev().find(|v| !v.is_empty())
 }
 
+/// The most image policy files kept per root (one is enough to make a
+/// fix unsafe; more only name a nearer one).
+const MAX_IMAGE_POLICIES: usize = 256;
+
 /// The most generated paths kept per root.
 const MAX_GENERATED: usize = 4096;
 
@@ -499,7 +503,7 @@ impl RepoFacts {
                     ctx.generated_paths.push((target, why));
                 }
             }
-            if ctx.image_policies.is_empty() && !p.image_policies.is_empty() {
+            if ctx.image_policies.len() < MAX_IMAGE_POLICIES && !p.image_policies.is_empty() {
                 ctx.image_policies.push(shown.clone());
             }
             for (folder, _) in &p.openshift {
@@ -973,7 +977,21 @@ impl Workspace {
                 .find(|(target, _)| file.starts_with(target))
                 .map(|(_, why)| why.clone());
             if matches!(kind, FileKind::Kubernetes | FileKind::Kustomize) {
-                s.image_policy = repo.context.image_policies.first().cloned();
+                // The one nearest the file (the longest shared folder
+                // prefix) is named; any one makes the fix unsafe.
+                let inside = file.strip_prefix(&root).unwrap_or(&file);
+                s.image_policy = repo
+                    .context
+                    .image_policies
+                    .iter()
+                    .max_by_key(|p| {
+                        Path::new(p.as_str())
+                            .components()
+                            .zip(inside.components())
+                            .take_while(|(a, b)| a == b)
+                            .count()
+                    })
+                    .cloned();
             }
         }
         match kind {
@@ -1227,7 +1245,7 @@ pub struct RepoContext {
     pub generated_paths: Vec<(PathBuf, String)>,
     /// Files (repository-relative) holding an admission object that
     /// matches or rewrites image names (`image_policies::reads_images`);
-    /// combined, only the first is kept.
+    /// combined, at most `MAX_IMAGE_POLICIES`, the nearest one named.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub image_policies: Vec<String>,
     /// Flux image automation objects (`ImagePolicy`, `ImageRepository`),
