@@ -142,9 +142,13 @@ fn file_settings(path: &Path, code: &str) -> (Settings, refit::sources::SourceOp
         input.test_data = refit::discover::test_data(file.strip_prefix(&case).unwrap());
     }
     // A workflow is nested below the fixture folder's root, not refit's.
+    // A policy that reads image names counts only when the fixture's
+    // folder is a repository of its own (a refit.toml): refit's own
+    // checkout holds other fixtures' Kyverno policies.
     if !root.starts_with(&case) {
         input.nested_workflow = input.nested_workflow
             && refit::discover::nested_workflow(file.strip_prefix(&case).unwrap());
+        input.image_policy = None;
     }
     // A fixture folder holds many cases: its `.env` applies to each
     // Compose case, whatever the workspace root.

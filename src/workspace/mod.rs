@@ -32,8 +32,10 @@ mod chart;
 mod compose_runs;
 mod containers;
 mod enumerate;
+mod generated;
 mod gitlab;
 pub mod helm_templates;
+mod image_policies;
 mod kustomize;
 mod make;
 
@@ -155,6 +157,13 @@ fn quadlet_override(root: &Path, dir: &Path, file: &Path) -> Option<String> {
     }
     seen.into_values().rev().find(|v| !v.is_empty())
 }
+
+/// The most image policy files kept per root (one is enough to make a
+/// fix unsafe; more only name a nearer one).
+const MAX_IMAGE_POLICIES: usize = 256;
+
+/// The most generated paths kept per root.
+const MAX_GENERATED: usize = 4096;
 
 /// The files of test harnesses that apply the YAML files of their folder
 /// (and below) to a cluster and compare resources with them: chainsaw,
@@ -327,6 +336,7 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
                 builds::tilt(text, &mut ctx);
             }
             build_commands(text, &mut ctx);
+            ctx.generated = generated::read(text, role.yaml);
             if path
                 .file_name()
                 .is_some_and(|n| make::is_makefile(&n.to_string_lossy().to_ascii_lowercase()))
@@ -351,6 +361,9 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
         {
             let folder = path.parent().unwrap_or(root).to_path_buf();
             ctx.test_harness.push((folder, shown.clone()));
+        }
+        if role.yaml && image_policies::reads_images(text) {
+            ctx.image_policies.push(shown.clone());
         }
         if role.yaml && openshift_resource(text) {
             let folder = path.parent().unwrap_or(root).to_path_buf();
@@ -489,6 +502,16 @@ impl RepoFacts {
                 if !ctx.test_harness.iter().any(|(f, _)| f == folder) {
                     ctx.test_harness.push((folder.clone(), shown.clone()));
                 }
+            }
+            for (target, why) in generated::resolve(root, path, &shown, &p.generated) {
+                if ctx.generated_paths.len() < MAX_GENERATED
+                    && !ctx.generated_paths.iter().any(|(t, _)| *t == target)
+                {
+                    ctx.generated_paths.push((target, why));
+                }
+            }
+            if ctx.image_policies.len() < MAX_IMAGE_POLICIES && !p.image_policies.is_empty() {
+                ctx.image_policies.push(shown.clone());
             }
             for (folder, _) in &p.openshift {
                 if !ctx.openshift.iter().any(|(f, _)| f == folder) {
@@ -958,6 +981,32 @@ impl Workspace {
                 .find(|(folder, _)| file.starts_with(folder))
                 .map(|(_, by)| format!("in the folder of the test harness `{by}`, which applies these files and compares resources with them"));
         }
+        {
+            let repo = self.repo(&root);
+            s.generated = repo
+                .context
+                .generated_paths
+                .iter()
+                .find(|(target, _)| file.starts_with(target))
+                .map(|(_, why)| why.clone());
+            if matches!(kind, FileKind::Kubernetes | FileKind::Kustomize) {
+                // The one nearest the file (the longest shared folder
+                // prefix) is named; any one makes the fix unsafe.
+                let inside = file.strip_prefix(&root).unwrap_or(&file);
+                s.image_policy = repo
+                    .context
+                    .image_policies
+                    .iter()
+                    .max_by_key(|p| {
+                        Path::new(p.as_str())
+                            .components()
+                            .zip(inside.components())
+                            .take_while(|(a, b)| a == b)
+                            .count()
+                    })
+                    .cloned();
+            }
+        }
         match kind {
             FileKind::Compose => {
                 if let Some(text) = read(&root, &dir.join(".env")) {
@@ -1198,6 +1247,20 @@ pub struct RepoContext {
     /// (repository-relative): those files are test data.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub test_harness: Vec<(PathBuf, String)>,
+    /// Files and folders that a command in the repository writes, each
+    /// with why: one file's share as written (`generated::read`), placed
+    /// when combined (`generated::resolve`, canonical). A fix there would
+    /// be overwritten or fail a regenerate-and-compare check.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generated: Vec<(String, String)>,
+    /// The combined [`RepoContext::generated`], placed (canonical).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generated_paths: Vec<(PathBuf, String)>,
+    /// Files (repository-relative) holding an admission object that
+    /// matches or rewrites image names (`image_policies::reads_images`);
+    /// combined, at most `MAX_IMAGE_POLICIES`, the nearest one named.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_policies: Vec<String>,
     /// Flux image automation objects (`ImagePolicy`, `ImageRepository`),
     /// for the setter markers that name them (FLX001).
     #[serde(skip_serializing_if = "crate::facts::FluxPolicies::is_empty")]
