@@ -115,54 +115,60 @@ pub fn read_workflow(text: &str, refs: &mut BuildRefs) {
         return;
     };
     for doc in &docs {
-        let root = doc.resolve(&doc.root);
-        let Some(jobs) = doc.get(root, "jobs") else {
-            continue;
-        };
-        for (_, job) in doc.entries(jobs) {
-            let Some(steps) = doc.get(doc.resolve(job), "steps") else {
+        for step in workflow_steps(doc) {
+            let scalar = |node: &Node, key: &str| {
+                doc.get(node, key)
+                    .and_then(|v| doc.resolve(v).as_scalar())
+                    .map(|s| s.value.clone())
+            };
+            if let Some(run) = scalar(step, "run") {
+                // Shell text: `--target` and `--build-context` only.
+                read_commands(&run, refs);
+            }
+            let uses = scalar(step, "uses").unwrap_or_default();
+            let Some(with) = doc.get(step, "with") else {
                 continue;
             };
-            for step in doc.items(steps) {
-                let scalar = |node: &Node, key: &str| {
-                    doc.get(node, key)
-                        .and_then(|v| doc.resolve(v).as_scalar())
-                        .map(|s| s.value.clone())
-                };
-                if let Some(run) = scalar(step, "run") {
-                    // Shell text: `--target` and `--build-context` only.
-                    read_commands(&run, refs);
-                }
-                let uses = scalar(step, "uses").unwrap_or_default();
-                let Some(with) = doc.get(step, "with") else {
-                    continue;
-                };
-                let with = doc.resolve(with);
-                let mut names = Vec::new();
-                if uses.contains("build-push-action") {
-                    names.extend(scalar(with, "target"));
-                    if let Some(contexts) = scalar(with, "build-contexts") {
-                        for line in contexts.lines() {
-                            if let Some((name, _)) = line.trim().split_once('=') {
-                                refs.contexts.insert(name.trim().to_ascii_lowercase());
-                            }
+            let with = doc.resolve(with);
+            let mut names = Vec::new();
+            if uses.contains("build-push-action") {
+                names.extend(scalar(with, "target"));
+                if let Some(contexts) = scalar(with, "build-contexts") {
+                    for line in contexts.lines() {
+                        if let Some((name, _)) = line.trim().split_once('=') {
+                            refs.contexts.insert(name.trim().to_ascii_lowercase());
                         }
                     }
-                } else if uses.contains("bake-action")
-                    && let Some(targets) = scalar(with, "targets")
-                {
-                    names.extend(targets.split([',', '\n']).map(|t| t.trim().to_string()));
                 }
-                for name in names.into_iter().filter(|n| !n.is_empty()) {
-                    if name.contains('$') {
-                        refs.variable_target = true;
-                    } else {
-                        refs.targets.insert(name.to_ascii_lowercase());
-                    }
+            } else if uses.contains("bake-action")
+                && let Some(targets) = scalar(with, "targets")
+            {
+                names.extend(targets.split([',', '\n']).map(|t| t.trim().to_string()));
+            }
+            for name in names.into_iter().filter(|n| !n.is_empty()) {
+                if name.contains('$') {
+                    refs.variable_target = true;
+                } else {
+                    refs.targets.insert(name.to_ascii_lowercase());
                 }
             }
         }
     }
+}
+
+/// The steps of every job of a GitHub Actions workflow document.
+pub(super) fn workflow_steps(
+    doc: &crate::sources::yaml::Document,
+) -> Vec<&crate::sources::yaml::Node> {
+    let root = doc.resolve(&doc.root);
+    let Some(jobs) = doc.get(root, "jobs") else {
+        return Vec::new();
+    };
+    doc.entries(jobs)
+        .into_iter()
+        .filter_map(|(_, job)| doc.get(doc.resolve(job), "steps"))
+        .flat_map(|steps| doc.items(steps))
+        .collect()
 }
 
 /// `--target` and `--build-context` in shell text.

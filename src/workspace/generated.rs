@@ -130,25 +130,11 @@ pub fn read(text: &str, yaml: bool) -> Vec<(String, String)> {
                     .flat_map(|a| a.chars())
                     .collect();
                 if flags.contains(['r', 'R']) && flags.contains('f') {
-                    removed.extend(
-                        words[k + 1..]
-                            .iter()
-                            .skip_while(|a| a.starts_with('-'))
-                            .take_while(|a| !matches!(a.as_str(), "&&" | "||" | ";" | "|"))
-                            .filter_map(|a| plain_path(a))
-                            .map(str::to_string),
-                    );
+                    removed.extend(operands(&words[k + 1..]));
                 }
             }
             if w == "mkdir" {
-                made.extend(
-                    words[k + 1..]
-                        .iter()
-                        .skip_while(|a| a.starts_with('-'))
-                        .take_while(|a| !matches!(a.as_str(), "&&" | "||" | ";" | "|"))
-                        .filter_map(|a| plain_path(a))
-                        .map(str::to_string),
-                );
+                made.extend(operands(&words[k + 1..]));
             }
         }
     }
@@ -168,6 +154,17 @@ pub fn read(text: &str, yaml: bool) -> Vec<(String, String)> {
         checked_steps(text, &mut |rel, why| push(rel, why, &mut out));
     }
     out
+}
+
+/// The plain path operands of a command (its words after the name), up
+/// to the end of the command: options skipped.
+fn operands(words: &[String]) -> impl Iterator<Item = String> + '_ {
+    words
+        .iter()
+        .skip_while(|a| a.starts_with('-'))
+        .take_while(|a| !matches!(a.as_str(), "&&" | "||" | ";" | "|"))
+        .filter_map(|a| plain_path(a))
+        .map(str::to_string)
 }
 
 /// Where one file's generated paths are: each relative path taken from
@@ -228,39 +225,30 @@ fn checked_steps(text: &str, found: &mut dyn FnMut(&str, String)) {
         return;
     };
     for doc in &docs {
-        let root = doc.resolve(&doc.root);
-        let Some(jobs) = doc.get(root, "jobs") else {
-            continue;
-        };
-        for (_, job) in doc.entries(jobs) {
-            let Some(steps) = doc.get(doc.resolve(job), "steps") else {
+        for step in super::build_refs::workflow_steps(doc) {
+            let scalar = |key: &str| {
+                doc.get(step, key)
+                    .and_then(|v| doc.resolve(v).as_scalar())
+                    .map(|s| s.value.clone())
+            };
+            let Some(paths) = scalar("run").as_deref().and_then(diff_check) else {
                 continue;
             };
-            for step in doc.items(steps) {
-                let scalar = |key: &str| {
-                    doc.get(step, key)
-                        .and_then(|v| doc.resolve(v).as_scalar())
-                        .map(|s| s.value.clone())
-                };
-                let Some(paths) = scalar("run").as_deref().and_then(diff_check) else {
-                    continue;
-                };
-                let name = scalar("name").unwrap_or_default();
-                let why = format!(
-                    "the CI step `{}` in `{{file}}` regenerates it and fails on any difference",
-                    if name.is_empty() {
-                        "git diff --exit-code"
-                    } else {
-                        name.as_str()
-                    }
-                );
-                for p in paths.iter().map(String::as_str).chain(
-                    name.split_whitespace().filter_map(plain_path).filter(|p| {
-                        p.contains('/') && p.rsplit('/').next().is_some_and(|f| f.contains('.'))
-                    }),
-                ) {
-                    found(p, why.clone());
+            let name = scalar("name").unwrap_or_default();
+            let why = format!(
+                "the CI step `{}` in `{{file}}` regenerates it and fails on any difference",
+                if name.is_empty() {
+                    "git diff --exit-code"
+                } else {
+                    name.as_str()
                 }
+            );
+            for p in paths.iter().map(String::as_str).chain(
+                name.split_whitespace().filter_map(plain_path).filter(|p| {
+                    p.contains('/') && p.rsplit('/').next().is_some_and(|f| f.contains('.'))
+                }),
+            ) {
+                found(p, why.clone());
             }
         }
     }
