@@ -20,11 +20,12 @@ pub fn set_key(text: &str, path: &[&str], value: &str) -> Result<Option<Edit>, S
         static LAST: std::cell::RefCell<Option<(String, String, String, Answer)>> =
             const { std::cell::RefCell::new(None) };
     }
-    let dotted = path.join(".");
+    // NUL joins: no key holds it, so `["a.b"]` and `["a", "b"]` differ.
+    let key = path.join("\0");
     let known = LAST.with(|last| {
         last.borrow()
             .as_ref()
-            .filter(|(t, p, v, _)| t == text && *p == dotted && v == value)
+            .filter(|(t, p, v, _)| t == text && *p == key && v == value)
             .map(|(_, _, _, answer)| answer.clone())
     });
     if let Some(answer) = known {
@@ -32,7 +33,7 @@ pub fn set_key(text: &str, path: &[&str], value: &str) -> Result<Option<Edit>, S
     }
     let answer = set_key_uncached(text, path, value);
     LAST.with(|last| {
-        *last.borrow_mut() = Some((text.to_string(), dotted, value.to_string(), answer.clone()));
+        *last.borrow_mut() = Some((text.to_string(), key, value.to_string(), answer.clone()));
     });
     answer
 }

@@ -32,10 +32,14 @@ pub(super) fn is_build_file(name: &str) -> bool {
 /// contexts they pass (`README.md`: `podman build --build-context=src=…`):
 /// a build a README documents is one users run.
 pub(super) fn is_doc_file(name: &str) -> bool {
+    // Only READMEs: the page beside a Dockerfile that says how it is
+    // built. Every page of a docs-heavy repository would be a fact file
+    // (a read cold, a stat warm, each one).
     let lower = name.to_ascii_lowercase();
-    [".md", ".markdown", ".mdx", ".adoc", ".asciidoc", ".rst"]
-        .iter()
-        .any(|s| lower.ends_with(s))
+    lower.starts_with("readme")
+        && [".md", ".markdown", ".mdx", ".adoc", ".asciidoc", ".rst"]
+            .iter()
+            .any(|s| lower.ends_with(s))
 }
 
 /// Read the named contexts a documentation file passes: only
@@ -314,8 +318,8 @@ target "app" {
     #[test]
     fn a_readme_passes_named_contexts_but_names_no_target() {
         let mut refs = BuildRefs::default();
-        assert!(is_doc_file("README.md") && is_doc_file("docs/build.rst"));
-        assert!(!is_doc_file("Dockerfile"));
+        assert!(is_doc_file("README.md") && is_doc_file("readme.rst"));
+        assert!(!is_doc_file("Dockerfile") && !is_doc_file("CHANGELOG.md"));
         read_doc(
             "The target of this guide is you.\n```\n$ podman build --file=devel/Containerfile \\\n  --build-context=osbuild=$HOME/src/osbuild --build-context images=../images .\n```\n",
             &mut refs,

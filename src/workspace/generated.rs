@@ -118,7 +118,7 @@ pub fn read(text: &str, yaml: bool) -> Vec<(String, String)> {
         for p in written(&words) {
             push(
                 &p,
-                format!("written by `{}` in `{{file}}`", line.trim()),
+                format!("written by `{}` in `{{file}}`", shown_command(&line)),
                 &mut out,
             );
         }
@@ -131,10 +131,12 @@ pub fn read(text: &str, yaml: bool) -> Vec<(String, String)> {
                     .collect();
                 if flags.contains(['r', 'R']) && flags.contains('f') {
                     removed.extend(operands(&words[k + 1..]));
+                    removed.truncate(MAX_PER_FILE);
                 }
             }
             if w == "mkdir" {
                 made.extend(operands(&words[k + 1..]));
+                made.truncate(MAX_PER_FILE);
             }
         }
     }
@@ -154,6 +156,16 @@ pub fn read(text: &str, yaml: bool) -> Vec<(String, String)> {
         checked_steps(text, &mut |rel, why| push(rel, why, &mut out));
     }
     out
+}
+
+/// A command as a reason shows it: its first 120 characters (a line
+/// may be as long as its file).
+fn shown_command(line: &str) -> String {
+    let line = line.trim();
+    match line.char_indices().nth(120) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line.to_string(),
+    }
 }
 
 /// The plain path operands of a command (its words after the name), up
@@ -221,10 +233,10 @@ fn checked_steps(text: &str, found: &mut dyn FnMut(&str, String)) {
     if !text.contains("git diff") {
         return;
     }
-    let Ok(docs) = crate::sources::yaml::parse(text) else {
+    let Ok(docs) = crate::sources::yaml::parse_shared(text) else {
         return;
     };
-    for doc in &docs {
+    for doc in docs.iter() {
         for step in super::build_refs::workflow_steps(doc) {
             let scalar = |key: &str| {
                 doc.get(step, key)

@@ -121,6 +121,7 @@ pub fn read(root: &Path, path: &Path, text: &str) -> Option<MakeFile> {
     let dir = path.parent()?;
     let lines = logical_lines(text);
     let mut out = MakeFile::default();
+    let mut tried = 0usize;
     for line in &lines {
         if line.trim_start().starts_with('#') {
             continue;
@@ -139,10 +140,16 @@ pub fn read(root: &Path, path: &Path, text: &str) -> Option<MakeFile> {
             .find_map(|k| trimmed.strip_prefix(k));
         if let Some(rest) = rest {
             for word in rest.split_whitespace() {
-                if out.includes.len() >= MAX_INCLUDES || word.contains('$') {
+                // Attempts are bounded too: a lookup that fails costs a
+                // `realpath` as one that succeeds does.
+                tried += 1;
+                if tried > 2 * MAX_INCLUDES || word.contains('$') {
                     continue;
                 }
-                if let Some(file) = crate::realpath::canonical(&dir.join(word))
+                if out.includes.len() >= MAX_INCLUDES {
+                    continue;
+                }
+                if let Some(file) = crate::bounded::inside(root, &dir.join(word))
                     .ok()
                     .filter(|f| f.starts_with(root) && f.is_file())
                 {
@@ -171,7 +178,7 @@ pub fn read(root: &Path, path: &Path, text: &str) -> Option<MakeFile> {
             continue;
         };
         let flags = command_flags(&words, at);
-        let Some(dockerfile) = place(dir, &flags) else {
+        let Some(dockerfile) = place(root, dir, &flags) else {
             continue;
         };
         let mut args: Vec<(String, Option<String>)> = substitutions(line)
@@ -205,8 +212,9 @@ pub fn read(root: &Path, path: &Path, text: &str) -> Option<MakeFile> {
 
 /// The Dockerfile a build command builds, as make runs it (in the
 /// Makefile's folder): its `-f`/`--file`, else `Dockerfile` or
-/// `Containerfile` in the context (the last word that is not a flag's).
-fn place(dir: &Path, flags: &[(String, Option<String>)]) -> Option<PathBuf> {
+/// `Containerfile` in the context (the last word that is not a flag's),
+/// only when it resolves inside the repository `root`.
+fn place(root: &Path, dir: &Path, flags: &[(String, Option<String>)]) -> Option<PathBuf> {
     let file = flags
         .iter()
         .find(|(f, _)| matches!(f.as_str(), "-f" | "--file"))
@@ -225,7 +233,7 @@ fn place(dir: &Path, flags: &[(String, Option<String>)]) -> Option<PathBuf> {
     };
     candidates
         .iter()
-        .find_map(|c| crate::realpath::canonical(c).ok().filter(|c| c.is_file()))
+        .find_map(|c| crate::bounded::inside(root, c).ok().filter(|c| c.is_file()))
 }
 
 /// The build arguments every Makefile build of a Dockerfile refit placed

@@ -336,7 +336,16 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
                 builds::tilt(text, &mut ctx);
             }
             build_commands(text, &mut ctx);
-            ctx.generated = generated::read(text, role.yaml);
+            // YAML runs commands only in CI files: a container's
+            // `command` in a manifest writes inside the container, not
+            // the repository.
+            let shown_path = path.to_string_lossy();
+            if !role.yaml
+                || shown_path.contains(".github/workflows/")
+                || shown_path.ends_with(".gitlab-ci.yml")
+            {
+                ctx.generated = generated::read(text, role.yaml);
+            }
             if path
                 .file_name()
                 .is_some_and(|n| make::is_makefile(&n.to_string_lossy().to_ascii_lowercase()))
