@@ -622,10 +622,13 @@ pub fn check_with(
         }
     }
     // A policy or mutator that matches or rewrites image names as text:
-    // a qualified name may get another verdict or another rewrite.
+    // a qualified, moved, pinned or replaced name may get another verdict
+    // or another rewrite. Every rule whose fix edits the image reference
+    // counts, not only the registry rules.
     if let Some(policy) = &input.image_policy {
+        const EDITS_REFERENCE: [&str; 7] = ["REG", "MIR", "BASE", "DHI", "EOL", "TAG", "REF"];
         for d in &mut diagnostics {
-            if !d.code.starts_with("REG") {
+            if !EDITS_REFERENCE.iter().any(|p| d.code.starts_with(p)) {
                 continue;
             }
             unsafe_because(d, || {

@@ -998,7 +998,11 @@ impl Workspace {
                 .iter()
                 .find(|(target, _)| file.starts_with(target))
                 .map(|(_, why)| why.clone());
-            if matches!(kind, FileKind::Kubernetes | FileKind::Kustomize) {
+            // Chart values render into the objects the policy admits.
+            if matches!(
+                kind,
+                FileKind::Kubernetes | FileKind::Kustomize | FileKind::HelmValues
+            ) {
                 // The one nearest the file (the longest shared folder
                 // prefix) is named; any one makes the fix unsafe.
                 let inside = file.strip_prefix(&root).unwrap_or(&file);
