@@ -532,8 +532,19 @@ pub fn check_with(
                     unsafe_because(d, || why.clone());
                 }
             }
-            // What a fix here leaves for the user to do (Chart.lock).
-            if let Some(note) = &site.extra.fix_note {
+            // What a fix here leaves for the user to do (Chart.lock). With
+            // a `Chart.lock` beside it, `helm dependency build` fails until
+            // the user does it: the fix is not safe alone.
+            if site.extra.fix_note.is_some()
+                && input.chart_lock
+                && site.kind == crate::site::SiteKind::HelmChartDependency
+            {
+                for d in &mut diagnostics[before..] {
+                    unsafe_because(d, || {
+                        "`Chart.lock` beside it records this repository and its `digest` checks `Chart.yaml`: `helm dependency build` fails until `helm dependency update` writes the lock again".to_string()
+                    });
+                }
+            } else if let Some(note) = &site.extra.fix_note {
                 for d in diagnostics[before..].iter_mut().filter(|d| d.fix.is_some()) {
                     d.help = Some(match d.help.take() {
                         Some(help) => format!("{help}; {note}"),

@@ -1037,6 +1037,9 @@ impl Workspace {
                     s.chart = Some(self.chart(&root, dir, &text));
                 }
             }
+            FileKind::HelmChart => {
+                s.chart_lock = crate::bounded::read_inside(&root, &dir.join("Chart.lock")).is_ok();
+            }
             FileKind::ContainerdHosts => {
                 s.hosts_namespace = crate::kind::certs_d_namespace(path);
             }
