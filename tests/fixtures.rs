@@ -94,7 +94,7 @@ fn is_input(path: &Path) -> bool {
     let oci = || std::fs::read_to_string(path).is_ok_and(|t| t.contains("oci://"));
     let chart = name == "Chart.yaml" && (!oci() || values_beside());
     // A test harness's file is there for the test data beside it.
-    let harness = name == "chainsaw-test.yaml";
+    let harness = matches!(&*name, "chainsaw-test.yaml" | "kuttl-test.yaml");
     !generated && !chart && !harness && classify(path).is_some()
 }
 

@@ -176,6 +176,52 @@ const TEST_HARNESS_NAMES: [&str; 5] = [
     "kuttl-test.yaml",
 ];
 
+/// The folders whose YAML files a test harness file applies: a kuttl
+/// `TestSuite` names them in `testDirs` (relative to its folder; a suite
+/// at the root of a repository does not make the whole repository test
+/// data); a test's own file (chainsaw, `kyverno test`, or a suite without
+/// `testDirs`, whose folders come from the command line) its folder. A
+/// `testDirs` entry that leaves the folder upwards is kept as far as it
+/// stays inside it (never above the suite's folder).
+fn harness_folders(folder: &Path, text: &str) -> Vec<PathBuf> {
+    /// The most `testDirs` entries taken from one suite.
+    const MAX_DIRS: usize = 64;
+    let mut out = Vec::new();
+    if let Ok(docs) = crate::sources::yaml::parse_shared(text) {
+        for doc in docs.iter() {
+            let root = doc.resolve(&doc.root);
+            if doc.get_scalar(root, "kind").map(|k| k.value.as_str()) != Some("TestSuite") {
+                continue;
+            }
+            let Some(dirs) = doc.get(root, "testDirs") else {
+                continue;
+            };
+            for item in doc.items(dirs).into_iter().take(MAX_DIRS) {
+                let Some(dir) = item.as_scalar() else {
+                    continue;
+                };
+                let mut joined = folder.to_path_buf();
+                for c in Path::new(dir.value.as_str()).components() {
+                    match c {
+                        std::path::Component::Normal(p) => joined.push(p),
+                        std::path::Component::ParentDir => {
+                            if joined != folder {
+                                joined.pop();
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                out.push(joined);
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push(folder.to_path_buf());
+    }
+    out
+}
+
 /// What a file's (lower-case) name makes it to the context scan.
 #[derive(Debug, Clone, Copy, Default)]
 struct Role {
@@ -369,7 +415,9 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
                 .is_some_and(|n| TEST_HARNESS_NAMES.iter().any(|h| n.eq_ignore_ascii_case(h)))
         {
             let folder = path.parent().unwrap_or(root).to_path_buf();
-            ctx.test_harness.push((folder, shown.clone()));
+            for dir in harness_folders(&folder, text) {
+                ctx.test_harness.push((dir, shown.clone()));
+            }
         }
         if role.yaml && image_policies::reads_images(text) {
             ctx.image_policies.push(shown.clone());
