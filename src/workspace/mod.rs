@@ -204,10 +204,8 @@ fn harness_folders(folder: &Path, text: &str) -> Vec<PathBuf> {
                 for c in Path::new(dir.value.as_str()).components() {
                     match c {
                         std::path::Component::Normal(p) => joined.push(p),
-                        std::path::Component::ParentDir => {
-                            if joined != folder {
-                                joined.pop();
-                            }
+                        std::path::Component::ParentDir if joined != folder => {
+                            joined.pop();
                         }
                         _ => {}
                     }
