@@ -31,6 +31,7 @@ pub mod cache;
 mod chart;
 mod compose_runs;
 mod containers;
+mod doc_includes;
 mod enumerate;
 mod generated;
 mod gitlab;
@@ -762,6 +763,9 @@ pub struct Rendered {
 pub struct Workspace {
     /// Keep the index on disk between runs (`--no-cache` turns it off).
     disk_cache: bool,
+    /// What each root's documentation includes as text, read the first
+    /// time a YAML file there fails to parse.
+    doc_includes: Mutex<HashMap<PathBuf, Arc<OnceLock<doc_includes::DocIncludes>>>>,
     state: Mutex<State>,
     repos: Mutex<HashMap<PathBuf, Arc<OnceLock<Arc<RepoFacts>>>>>,
     charts: Mutex<HashMap<PathBuf, Arc<OnceLock<Arc<ChartFacts>>>>>,
@@ -816,6 +820,25 @@ impl Workspace {
         let file = crate::realpath::canonical(file).ok()?;
         let dir = file.parent()?;
         Some(self.root_of_folder(dir))
+    }
+
+    /// The documentation file (root-relative) that includes `path` as
+    /// text (mkdocs `{% include %}`, snippets, `literalinclude`, …): the
+    /// file is a fragment shown on a page, not input to a tool.
+    pub fn included_as_text(&self, path: &Path) -> Option<String> {
+        let file = crate::realpath::canonical(path).ok()?;
+        let root = self.root_of_folder(file.parent()?);
+        let rel = file.strip_prefix(&root).ok()?.to_path_buf();
+        let cell = self
+            .doc_includes
+            .lock()
+            .ok()?
+            .entry(root.clone())
+            .or_default()
+            .clone();
+        cell.get_or_init(|| doc_includes::DocIncludes::read(&root))
+            .includer(&rel)
+            .map(str::to_string)
     }
 
     /// The repository root of a folder (canonical).
