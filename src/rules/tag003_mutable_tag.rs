@@ -10,8 +10,8 @@ declare_rule! {
     /// dash-separated part: `core-nightly`, `2.1-dev`), Node.js
     /// codenames (`iron`, `jod`, `krypton`), and variant-only tags
     /// (`alpine`, `slim`, `bookworm`, `trixie`, and `apache`, `fpm`,
-    /// `fpm-alpine` of `nextcloud`, `php` or `wordpress`), which imply
-    /// `latest`. A floating name followed by a commit or a date stamp
+    /// `fpm-alpine` of `nextcloud`, `php` or `wordpress`), which name no
+    /// version (an official image's imply `latest`). A floating name followed by a commit or a date stamp
     /// (`master-c3235cd`, `nightly-20260805`) is one build, a pin, and is not
     /// flagged. The
     /// lists live in `rules/mutable-tags.toml` and `[knowledge.mutable-tags]`
@@ -93,7 +93,14 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         .to_string();
     let distribution = lists.distributions.contains(&official);
     let why = if !distribution && lists.variant_only.iter().any(|t| t == tag) {
-        format!("`{tag}` names only a variant, so it follows `latest`")
+        // An official image's variant tag is its newest release in that
+        // variant (Docker's official-images rules); another publisher's
+        // may be its own line: refit says only that no version is named.
+        if official.contains('/') {
+            format!("`{tag}` names only a variant and no version, so it moves with new releases")
+        } else {
+            format!("`{tag}` names only a variant, so it follows `latest`")
+        }
     } else if lists.floating.iter().any(|t| {
         t == tag
             || (!pinned_by_suffix(tag)
