@@ -685,9 +685,16 @@ pub fn check_with(
     }
     if !notes.is_empty() {
         // Sites read line by line from a file that is not YAML: a fix
-        // could not be checked by re-parsing, so none is offered.
+        // could not be checked by re-parsing, so none is offered. The
+        // finding says why, as the note does.
         for d in &mut diagnostics {
-            d.fix = None;
+            if d.fix.take().is_some() {
+                let why = "no fix: the file is a template, of which refit reads only the plain lines, so edit it by hand";
+                d.help = Some(match d.help.take() {
+                    Some(h) => format!("{h}; {why}"),
+                    None => why.to_string(),
+                });
+            }
         }
         diagnostics.extend(notes);
     }
