@@ -18,7 +18,7 @@ declare_rule! {
     /// Not flagged either: a tag that a variable supplies when the
     /// repository's own build or run always sets that variable, so the
     /// default written here is not what it uses: a Dockerfile `ARG` that
-    /// every Makefile build of the file passes (`--build-arg NAME=VALUE`,
+    /// every Makefile or Justfile build of the file passes (`--build-arg NAME=VALUE`,
     /// or GNU make's `$(VAR:%=--build-arg NAME=%)` with `VAR` set in the
     /// Makefile or a Makefile it includes), and a Compose
     /// `${VAR:-default}` whose every running script (`docker compose …` in

@@ -36,6 +36,7 @@ mod generated;
 mod gitlab;
 pub mod helm_templates;
 mod image_policies;
+mod just;
 mod kustomize;
 mod make;
 
@@ -205,7 +206,10 @@ pub(crate) fn runs_commands(name: &str) -> bool {
         "tiltfile",
         "package.json",
     ];
-    SUFFIXES.iter().any(|s| name.ends_with(s)) || NAMES.contains(&name) || make::is_makefile(name)
+    SUFFIXES.iter().any(|s| name.ends_with(s))
+        || NAMES.contains(&name)
+        || make::is_makefile(name)
+        || just::is_justfile(name)
 }
 
 /// The commands of a `package.json`'s `scripts`, one per line, as a
@@ -296,8 +300,16 @@ fn is_empty_path(p: &Path) -> bool {
 pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
     let role = Role::of(path);
     let npm_scripts;
+    let lower_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     let text = if path.file_name().is_some_and(|n| n == "package.json") {
         npm_scripts = package_json_scripts(text);
+        npm_scripts.as_str()
+    } else if just::is_justfile(&lower_name) {
+        // Every command reader reads a Justfile's commands interpolated.
+        npm_scripts = just::interpolate(text);
         npm_scripts.as_str()
     } else {
         text
@@ -350,6 +362,12 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
                 .file_name()
                 .is_some_and(|n| make::is_makefile(&n.to_string_lossy().to_ascii_lowercase()))
                 && let Some(m) = make::read(root, path, text)
+            {
+                ctx.make.insert(path.to_path_buf(), m);
+            }
+            // A Justfile recipe is a build as a Makefile's is.
+            if just::is_justfile(&lower_name)
+                && let Some(m) = just::read(root, path, text)
             {
                 ctx.make.insert(path.to_path_buf(), m);
             }
