@@ -403,6 +403,11 @@ pub struct SuppliedArgs {
     /// `$(VAR:%=--build-arg NAME=%)` with `VAR` set): the `ARG` default is
     /// not what those builds use.
     pub always: std::collections::BTreeSet<String>,
+    /// Every build of this Dockerfile that refit sees is Podman's or
+    /// Buildah's, never BuildKit's: the file that runs one.
+    pub containers_only: Option<String>,
+    /// A file that may build this Dockerfile with Podman or Buildah.
+    pub containers_builder: Option<String>,
 }
 
 /// How a `FROM`'s variables without a value stand, as BuildKit's build

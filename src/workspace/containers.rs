@@ -15,7 +15,18 @@ pub(super) const ANY_COMPOSE: &str = "*compose";
 
 /// The containers tools, which resolve short names through
 /// `registries.conf`.
-const CONTAINERS_TOOLS: &[&str] = &["podman", "buildah", "podman-remote"];
+pub(super) const CONTAINERS_TOOLS: &[&str] = &["podman", "buildah", "podman-remote"];
+
+/// Whether a build command's tool word is Podman or Buildah: by name, a
+/// variable the file sets to one, or a variable named for one
+/// (`$(PODMAN)`).
+pub(super) fn names_containers_tool(word: &str, variables: &BTreeSet<String>) -> bool {
+    names_tool(word, variables)
+        || variable_of(word).is_some_and(|v| {
+            let v = v.to_ascii_uppercase();
+            v.contains("PODMAN") || v.contains("BUILDAH")
+        })
+}
 
 fn is_containers_tool(word: &str) -> bool {
     CONTAINERS_TOOLS.contains(&tool_base(word))
@@ -157,6 +168,25 @@ pub(super) fn openshift_resource(text: &str) -> bool {
 }
 
 impl RepoContext {
+    /// The file that builds a Dockerfile (by its lower-case name) with
+    /// Podman or Buildah, when every build of it refit sees does so: no
+    /// build that BuildKit runs names it, or any Dockerfile.
+    pub fn containers_only(&self, name: &str) -> Option<String> {
+        if self.buildkit_names.contains(name) || self.buildkit_names.contains(ANY_DOCKERFILE) {
+            return None;
+        }
+        self.containers_files.get(name).cloned()
+    }
+
+    /// The file that may build a Dockerfile (by its lower-case name) with
+    /// Podman or Buildah, by name or as any Dockerfile.
+    pub fn containers_builder(&self, name: &str) -> Option<String> {
+        self.containers_files
+            .get(name)
+            .or_else(|| self.containers_files.get(ANY_DOCKERFILE))
+            .cloned()
+    }
+
     /// Why the containers tools, not Docker, read a file (canonical):
     /// `Some(why)`.
     pub fn containers_build(&self, file: &Path, kind: crate::kind::FileKind) -> Option<String> {

@@ -492,6 +492,8 @@ impl RepoFacts {
             ctx.build_arg_names
                 .extend(p.build_arg_names.iter().cloned());
             ctx.built_names.extend(p.built_names.iter().cloned());
+            ctx.buildkit_names
+                .extend(p.buildkit_names.iter().cloned());
             for (name, values) in &p.build_arg_values {
                 let into = ctx.build_arg_values.entry(name.clone()).or_default();
                 for v in values {
@@ -1237,6 +1239,12 @@ pub struct RepoContext {
     /// built in a way refit does not see.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub built_names: BTreeSet<String>,
+    /// The [`RepoContext::built_names`] that a build other than Podman's
+    /// or Buildah's builds (Docker, nerdctl, a tool variable that may be
+    /// either, Compose, bake, build-push-action, dev containers,
+    /// Skaffold): BuildKit reads them.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub buildkit_names: BTreeSet<String>,
     /// A build invocation whose arguments refit cannot read
     /// (`--build-arg "$@"`, `$(BUILD_ARGS)`, a CI expression): then any
     /// build argument may be set.
@@ -1368,6 +1376,8 @@ impl RepoContext {
             .unwrap_or_default();
         crate::site::SuppliedArgs {
             built: self.built_names.contains("*") || self.built_names.contains(&name),
+            containers_only: self.containers_only(&name),
+            containers_builder: self.containers_builder(&name),
             always: self
                 .always_args
                 .get(dockerfile)
