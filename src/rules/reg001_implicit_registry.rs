@@ -74,7 +74,8 @@ declare_rule! {
     /// The same holds for a file those tools build (a `Containerfile`, a
     /// file a script passes to `podman build -f` or `buildah bud`, the
     /// `redhat-actions/buildah-build` Action's `containerfiles:`, a Compose
-    /// file `podman-compose` runs, a Kubernetes manifest in a folder with an
+    /// file `podman-compose` runs (with no `-f`, from a Makefile or
+    /// Justfile: only its folder's default file), a Kubernetes manifest in a folder with an
     /// OpenShift resource, which CRI-O runs, a Podman Quadlet unit) when
     /// the repository pins no search
     /// registry: the build machine's own `registries.conf` decides, and

@@ -374,7 +374,11 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             if let Some(run) = compose_runs::read(root, path, text, role.yaml) {
                 ctx.compose_runs.push(run);
             }
-            containers_builds(&shown, text, &mut ctx);
+            // Make and just run commands in the file's own folder.
+            let folder = (make::is_makefile(&lower_name) || just::is_justfile(&lower_name))
+                .then(|| path.parent())
+                .flatten();
+            containers_builds(&shown, text, folder, &mut ctx);
             kustomize_set_image(text, &mut ctx);
             from_substitutions(text, &mut ctx);
             if role.yaml {
@@ -1564,7 +1568,7 @@ mod tests {
         let start = std::time::Instant::now();
         let mut ctx = RepoContext::default();
         build_commands(&line, &mut ctx);
-        containers_builds("x.sh", &line.replace("docker", "podman"), &mut ctx);
+        containers_builds("x.sh", &line.replace("docker", "podman"), None, &mut ctx);
         assert_eq!(ctx.local_images.len(), 1);
         assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
