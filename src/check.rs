@@ -419,6 +419,14 @@ fn mark_local(sites: &mut [ImageSite], local: &crate::facts::LocalNames) {
         let name = match reference.domain_str() {
             None => reference.path_str().to_string(),
             Some("localhost") => format!("localhost/{}", reference.path_str()),
+            // The repository's own image in a dev-loop registry
+            // (`registry:5000/org/app:devel`, pushed by its build).
+            Some(host) if crate::facts::dev_registry(host) => {
+                if local.dev_paths.contains(reference.path_str()) {
+                    site.extra.build_output = true;
+                }
+                continue;
+            }
             Some(_) => continue,
         };
         if local.is_local(&name) {

@@ -10,7 +10,9 @@ declare_rule! {
     /// adds that Kubernetes pulls the image on every start: this rule owns
     /// that problem, and K8S001 does not report it again on the same image.
     ///
-    /// Not flagged: images the repository builds itself (see REG001), and
+    /// Not flagged: images the repository builds itself (see REG001; also
+    /// in a dev-loop registry such as `registry:5000` or `localhost:5000`,
+    /// by path, a Bazel push rule's `repository` too), and
     /// images that are never pulled (Kubernetes or Helm `imagePullPolicy:
     /// Never`, Compose `pull_policy: never` or `build`): the tag names a
     /// local build, not a registry's moving tag.

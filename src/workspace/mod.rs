@@ -26,6 +26,7 @@ use crate::kind::FileKind;
 use crate::sources::SourceOptions;
 
 pub mod build_refs;
+mod bazel;
 mod builds;
 pub mod cache;
 mod chart;
@@ -188,6 +189,8 @@ struct Role {
     registries_conf: bool,
     /// A `devcontainer.json`: its `build.args` are a Dockerfile's.
     devcontainer: bool,
+    /// A Bazel build file: the images its push rules push.
+    bazel: bool,
 }
 
 /// Whether a file (its lower-case name) runs commands, so that `docker
@@ -247,6 +250,7 @@ impl Role {
                 .is_some_and(|n| KUSTOMIZATION_NAMES.iter().any(|k| n == *k)),
             registries_conf: shortnames::is_registries_conf(path),
             devcontainer: crate::kind::is_devcontainer(path),
+            bazel: bazel::is_bazel_file(&name),
         }
     }
 
@@ -257,6 +261,7 @@ impl Role {
             || self.kustomization
             || self.registries_conf
             || self.devcontainer
+            || self.bazel
     }
 }
 
@@ -329,6 +334,8 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             let owner = crate::realpath::canonical(&owner).unwrap_or(owner);
             ctx.short_names.push((owner, names));
         }
+    } else if role.bazel {
+        ctx.pushed_repositories.extend(bazel::pushed(text));
     } else if role.kustomization {
         kustomization(path, &shown, text, &mut ctx);
     } else if role.devcontainer {
@@ -490,6 +497,8 @@ impl RepoFacts {
                 .to_string_lossy()
                 .replace('\\', "/");
             ctx.local_images.extend(p.local_images.iter().cloned());
+            ctx.pushed_repositories
+                .extend(p.pushed_repositories.iter().cloned());
             ctx.named_contexts.extend(p.named_contexts.iter().cloned());
             ctx.placeholder_prefixes
                 .extend(p.placeholder_prefixes.iter().cloned());
@@ -1206,6 +1215,10 @@ pub struct RepoContext {
     /// Makefiles and CI files), without tag or digest.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub local_images: BTreeSet<String>,
+    /// Repository paths a Bazel push rule pushes (`repository =
+    /// "org/name"`, registry cut off).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub pushed_repositories: BTreeSet<String>,
     /// Named build contexts (bake `contexts`, Compose `additional_contexts`,
     /// `--build-context name=…`).
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
@@ -1341,6 +1354,12 @@ impl RepoContext {
             images: self.local_images.clone(),
             contexts: self.named_contexts.clone(),
             placeholder_prefixes: self.placeholder_prefixes.clone(),
+            dev_paths: self
+                .local_images
+                .iter()
+                .map(|n| bazel::without_registry(n).to_string())
+                .chain(self.pushed_repositories.iter().cloned())
+                .collect(),
         }
     }
 
@@ -1411,6 +1430,7 @@ pub fn is_context_file(path: &Path) -> bool {
     let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
     yaml || name.ends_with(".hcl")
         || name.ends_with(".json")
+        || bazel::is_bazel_file(&name)
         || runs_commands(&name)
         || name.ends_with(".tpl")
         || name == "kustomization"
