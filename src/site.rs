@@ -408,6 +408,11 @@ pub struct SuppliedArgs {
     pub containers_only: Option<String>,
     /// A file that may build this Dockerfile with Podman or Buildah.
     pub containers_builder: Option<String>,
+    /// Code that compares `FROM` text, each with its file: an image name
+    /// a pattern matches as a prefix (`golang` for `awk '/FROM golang/'`),
+    /// or `*/NAME` for bashbrew, which builds `<namespace>/NAME` here and
+    /// links parents by exact `FROM` (and `COPY --from`) text.
+    pub from_readers: Vec<(String, String)>,
 }
 
 /// How a `FROM`'s variables without a value stand, as BuildKit's build

@@ -53,6 +53,12 @@ declare_rule! {
     /// Files whose first lines say they are generated (`DO NOT EDIT`,
     /// `@generated`) get the finding without a fix.
     ///
+    /// Unsafe on a `FROM` whose text code in the repository compares: a
+    /// script, Makefile or CI step's pattern (`awk '/FROM golang/'`), or
+    /// bashbrew (a repository with `gsl.sh` or `GitCommit:` library
+    /// entries), which orders builds by the exact `FROM` text of an image
+    /// the repository builds (`FROM tianon/perl` beside a `perl/` folder).
+    ///
     /// With a pull-through cache configured for Docker Hub (`[registries]
     /// proxies`), the fix qualifies the reference through the cache:
     /// `node:20` becomes `harbor.corp.example/dockerhub/library/node:20`.

@@ -33,6 +33,7 @@ mod chart;
 mod compose_runs;
 mod containers;
 mod enumerate;
+mod from_text;
 mod generated;
 mod gitlab;
 pub mod helm_templates;
@@ -166,6 +167,8 @@ const MAX_IMAGE_POLICIES: usize = 256;
 
 /// The most generated paths kept per root.
 const MAX_GENERATED: usize = 4096;
+/// The most `FROM` text readers (and bashbrew folders) kept per root.
+const MAX_FROM_READERS: usize = 256;
 
 /// The files of test harnesses that apply the YAML files of their folder
 /// (and below) to a cluster and compare resources with them: chainsaw,
@@ -386,6 +389,12 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
                 .then(|| path.parent())
                 .flatten();
             containers_builds(&shown, text, folder, &mut ctx);
+            for name in from_text::pattern_names(text) {
+                ctx.from_readers.push((name, shown.clone()));
+            }
+            if from_text::is_bashbrew(&lower_name, text) {
+                ctx.bashbrew = Some(shown.clone());
+            }
             kustomize_set_image(text, &mut ctx);
             from_substitutions(text, &mut ctx);
             if role.yaml {
@@ -499,6 +508,16 @@ impl RepoFacts {
             ctx.local_images.extend(p.local_images.iter().cloned());
             ctx.pushed_repositories
                 .extend(p.pushed_repositories.iter().cloned());
+            for (name, _) in &p.from_readers {
+                if ctx.from_readers.len() < MAX_FROM_READERS
+                    && !ctx.from_readers.iter().any(|(n, _)| n == name)
+                {
+                    ctx.from_readers.push((name.clone(), shown.clone()));
+                }
+            }
+            if ctx.bashbrew.is_none() && p.bashbrew.is_some() {
+                ctx.bashbrew = Some(shown.clone());
+            }
             ctx.named_contexts.extend(p.named_contexts.iter().cloned());
             ctx.placeholder_prefixes
                 .extend(p.placeholder_prefixes.iter().cloned());
@@ -588,6 +607,18 @@ impl RepoFacts {
                 into.contexts.extend(refs.contexts.iter().cloned());
                 into.variable_target |= refs.variable_target;
             }
+        }
+        if ctx.bashbrew.is_some() {
+            ctx.bashbrew_dirs = std::fs::read_dir(root)
+                .into_iter()
+                .flatten()
+                .take(4 * MAX_FROM_READERS)
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .filter(|n| !n.starts_with('.'))
+                .take(MAX_FROM_READERS)
+                .collect();
         }
         ctx.always_args = make::always(&make_files);
         ctx.compose_env = compose_runs::agreed(compose_runs.iter());
@@ -1219,6 +1250,18 @@ pub struct RepoContext {
     /// "org/name"`, registry cut off).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub pushed_repositories: BTreeSet<String>,
+    /// Image names whose `FROM` text code in the repository matches with
+    /// a pattern (`awk '/FROM golang/'`), each with that file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub from_readers: Vec<(String, String)>,
+    /// A file that says bashbrew builds the repository's images (it links
+    /// parent and child by exact `FROM` text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bashbrew: Option<String>,
+    /// With [`RepoContext::bashbrew`], the root's folders: bashbrew
+    /// builds an image named for each (`tianon/perl` from `perl/`).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub bashbrew_dirs: BTreeSet<String>,
     /// Named build contexts (bake `contexts`, Compose `additional_contexts`,
     /// `--build-context name=…`).
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
@@ -1401,6 +1444,16 @@ impl RepoContext {
             built: self.built_names.contains("*") || self.built_names.contains(&name),
             containers_only: self.containers_only(&name),
             containers_builder: self.containers_builder(&name),
+            from_readers: self
+                .from_readers
+                .iter()
+                .cloned()
+                .chain(self.bashbrew.iter().flat_map(|by| {
+                    self.bashbrew_dirs
+                        .iter()
+                        .map(move |d| (format!("*/{d}"), by.clone()))
+                }))
+                .collect(),
             always: self
                 .always_args
                 .get(dockerfile)
