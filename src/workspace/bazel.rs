@@ -83,7 +83,14 @@ mod tests {
         ] {
             assert!(dev_registry(host), "{host}");
         }
-        for host in ["quay.io", "ghcr.io", "registry:", "registry", "my.registry:5000", "[2001:db8::1]:5000"] {
+        for host in [
+            "quay.io",
+            "ghcr.io",
+            "registry:",
+            "registry",
+            "my.registry:5000",
+            "[2001:db8::1]:5000",
+        ] {
             assert!(!dev_registry(host), "{host}");
         }
     }

@@ -346,7 +346,11 @@ mod tests {
             None
         );
         let ctx = scan("sudo dnf install podman-compose -y\ncommand -v podman-compose\n");
-        assert!(ctx.containers_files.is_empty(), "{:?}", ctx.containers_files);
+        assert!(
+            ctx.containers_files.is_empty(),
+            "{:?}",
+            ctx.containers_files
+        );
         let ctx = scan("podman compose up\n");
         assert!(
             ctx.containers_build(Path::new("/r/compose.yaml"), FileKind::Compose)

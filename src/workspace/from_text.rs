@@ -36,9 +36,10 @@ pub(super) fn pattern_names(text: &str) -> Vec<String> {
         if !line.contains("FROM") {
             continue;
         }
-        let matcher = line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).any(|w| {
-            matches!(w, "grep" | "egrep" | "awk" | "gawk" | "sed" | "rg" | "perl")
-        }) || line.contains("-match ")
+        let matcher = line
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .any(|w| matches!(w, "grep" | "egrep" | "awk" | "gawk" | "sed" | "rg" | "perl"))
+            || line.contains("-match ")
             || line.contains("-replace ");
         if !matcher {
             continue;

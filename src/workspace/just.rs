@@ -43,7 +43,8 @@ pub fn is_justfile(name: &str) -> bool {
 fn is_name(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with(|c: char| c.is_ascii_digit())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// A top-level assignment `[export] NAME := VALUE`: (name, value).
@@ -278,10 +279,7 @@ pub fn read(root: &Path, path: &Path, text: &str) -> Option<MakeFile> {
     let tools = tool_variables(&all_lines, BUILD_TOOLS);
     // A recipe moved to another folder (a `set working-directory`) builds
     // elsewhere.
-    if text
-        .lines()
-        .any(|l| l.starts_with("set working-directory"))
-    {
+    if text.lines().any(|l| l.starts_with("set working-directory")) {
         return None;
     }
     for recipe in recipes(text) {
@@ -437,7 +435,11 @@ mod tests {
     fn recipe_builds_pass_arguments() {
         let tmp = tempfile::tempdir().unwrap();
         let root = crate::realpath::canonical(tmp.path()).unwrap();
-        let file = write(&root, "Containerfile", "ARG D=\"\"\nFROM x:main${D:+@${D}}\n");
+        let file = write(
+            &root,
+            "Containerfile",
+            "ARG D=\"\"\nFROM x:main${D:+@${D}}\n",
+        );
         let text = interpolate(
             "PODMAN := which('podman')\nREG := \"ghcr.io\" / org\nEMPTY := \"\"\n\nbuild tag=\"\":\n    #!/usr/bin/bash\n    D=\"$(yq -r .digest images.yaml)\"\n    ARGS=(\n        \"--build-arg\" \"D=$D\"\n        \"--build-arg\" \"REG={{ REG }}\"\n        \"--build-arg\" \"E={{ EMPTY }}\"\n        \"--build-arg\" \"T=$tag\"\n    )\n    ARGS+=(\"--build-arg\" \"PLAIN=1\")\n    {{ PODMAN }} build -f Containerfile \"${ARGS[@]}\" .\n\nother:\n    D=x\n    podman build --build-arg D=$D --build-arg PLAIN=2 .\n",
         );

@@ -25,8 +25,8 @@ pub use crate::facts::{ChartFacts, KustomizeImage, RegistryJoin};
 use crate::kind::FileKind;
 use crate::sources::SourceOptions;
 
-pub mod build_refs;
 mod bazel;
+pub mod build_refs;
 mod builds;
 pub mod cache;
 mod chart;
@@ -524,8 +524,7 @@ impl RepoFacts {
             ctx.build_arg_names
                 .extend(p.build_arg_names.iter().cloned());
             ctx.built_names.extend(p.built_names.iter().cloned());
-            ctx.buildkit_names
-                .extend(p.buildkit_names.iter().cloned());
+            ctx.buildkit_names.extend(p.buildkit_names.iter().cloned());
             for (name, values) in &p.build_arg_values {
                 let into = ctx.build_arg_values.entry(name.clone()).or_default();
                 for v in values {
