@@ -12,9 +12,7 @@ declare_rule! {
     /// anonymous pull rate limit (100 pulls per 6 hours per IP) and its
     /// outages. Written out as `docker.io/library/node:20`, the dependency is
     /// visible, searchable and easy to route through a mirror or a
-    /// pull-through cache. Tools that do not default to Docker Hub (Podman
-    /// with short-name prompts, some CI runners) also resolve the explicit form
-    /// the same way everywhere.
+    /// pull-through cache.
     ///
     /// ## Example
     /// ```dockerfile
@@ -52,12 +50,7 @@ declare_rule! {
     ///
     /// Files whose first lines say they are generated (`DO NOT EDIT`,
     /// `@generated`) get the finding without a fix.
-    ///
-    /// Unsafe on a `FROM` whose text code in the repository compares: a
-    /// script, Makefile or CI step's pattern (`awk '/FROM golang/'`), or
-    /// bashbrew (a repository with `gsl.sh` or `GitCommit:` library
-    /// entries), which orders builds by the exact `FROM` text of an image
-    /// the repository builds (`FROM tianon/perl` beside a `perl/` folder).
+    /// Unsafe where a script or bashbrew compares `FROM` text.
     ///
     /// With a pull-through cache configured for Docker Hub (`[registries]
     /// proxies`), the fix qualifies the reference through the cache:
@@ -80,8 +73,7 @@ declare_rule! {
     /// The same holds for a file those tools build (a `Containerfile`, a
     /// file a script passes to `podman build -f` or `buildah bud`, the
     /// `redhat-actions/buildah-build` Action's `containerfiles:`, a Compose
-    /// file `podman-compose` runs (with no `-f`, from a Makefile or
-    /// Justfile: only its folder's default file), a Kubernetes manifest in a folder with an
+    /// file `podman-compose` runs, a Kubernetes manifest in a folder with an
     /// OpenShift resource, which CRI-O runs, a Podman Quadlet unit) when
     /// the repository pins no search
     /// registry: the build machine's own `registries.conf` decides, and

@@ -21,15 +21,12 @@ declare_rule! {
     /// FROM golang:1.23 AS buildstage
     /// ```
     ///
-    /// Not flagged: a Dockerfile that every build refit sees runs with
-    /// Podman or Buildah (a script, Makefile, Justfile or CI file's
-    /// `podman build`), none with BuildKit: they use the name as written.
+    /// Not flagged if only Podman or Buildah builds it.
     ///
     /// ## Fix safety
     /// Safe: BuildKit compares stage names without case, so references to
     /// the stage (`COPY --from=BuildStage`, `--target BuildStage`) keep
-    /// working. Unsafe when Podman or Buildah may build the file too: they
-    /// match the name as written. No fix in a generated or template file.
+    /// working. Unsafe if Podman may build it.
     code: "STG004",
     name: "stage-name-casing",
     severity: Warning,

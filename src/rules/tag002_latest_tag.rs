@@ -10,9 +10,7 @@ declare_rule! {
     /// adds that Kubernetes pulls the image on every start: this rule owns
     /// that problem, and K8S001 does not report it again on the same image.
     ///
-    /// Not flagged: images the repository builds itself (see REG001; also
-    /// in a dev-loop registry such as `registry:5000` or `localhost:5000`,
-    /// by path, a Bazel push rule's `repository` too), and
+    /// Not flagged: images the repository builds itself (see REG001), and
     /// images that are never pulled (Kubernetes or Helm `imagePullPolicy:
     /// Never`, Compose `pull_policy: never` or `build`): the tag names a
     /// local build, not a registry's moving tag.
@@ -20,7 +18,7 @@ declare_rule! {
     /// Not flagged either: a tag that a variable supplies when the
     /// repository's own build or run always sets that variable, so the
     /// default written here is not what it uses: a Dockerfile `ARG` that
-    /// every Makefile or Justfile build of the file passes (`--build-arg NAME=VALUE`,
+    /// every Makefile build of the file passes (`--build-arg NAME=VALUE`,
     /// or GNU make's `$(VAR:%=--build-arg NAME=%)` with `VAR` set in the
     /// Makefile or a Makefile it includes), and a Compose
     /// `${VAR:-default}` whose every running script (`docker compose …` in
