@@ -31,11 +31,12 @@ pub fn pushed(text: &str) -> Vec<String> {
             break;
         }
         let call = &rest[at + "_push(".len()..];
-        // The call ends at the first line that closes it.
-        let mut end = call.find("\n)").unwrap_or(call.len()).min(CALL_WINDOW);
-        while !call.is_char_boundary(end) {
-            end -= 1;
+        // The call ends at the first line that closes it, within a window.
+        let mut window = call.len().min(CALL_WINDOW);
+        while !call.is_char_boundary(window) {
+            window -= 1;
         }
+        let end = call[..window].find("\n)").unwrap_or(window);
         if let Some(c) = re.captures(&call[..end]) {
             out.push(without_registry(&c[1]).to_string());
         }

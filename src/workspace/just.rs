@@ -34,6 +34,8 @@ const MAX_ARRAY_WORDS: usize = 512;
 const MAX_ARRAYS: usize = 64;
 /// The most interpolations replaced in one Justfile.
 const MAX_INTERPOLATIONS: usize = 4096;
+/// The longest `{{ … }}` expression read.
+const MAX_EXPRESSION: usize = 512;
 
 /// Whether a file (its lower-case name) is a Justfile.
 pub fn is_justfile(name: &str) -> bool {
@@ -121,7 +123,16 @@ pub fn interpolate(text: &str) -> String {
             rest = escaped;
             continue;
         }
-        let Some(end) = after.find("}}").filter(|e| !after[..*e].contains('\n')) else {
+        // An interpolation closes on its line, within a short window: the
+        // search stays linear in the text.
+        let mut window = after.len().min(MAX_EXPRESSION);
+        while !after.is_char_boundary(window) {
+            window -= 1;
+        }
+        let Some(end) = after[..window]
+            .find("}}")
+            .filter(|e| !after[..*e].contains('\n'))
+        else {
             out.push_str("{{");
             rest = after;
             continue;
@@ -469,6 +480,23 @@ mod tests {
         let agreed = super::super::make::always(&files);
         let names: Vec<&str> = agreed[&file].iter().map(String::as_str).collect();
         assert_eq!(names, ["PLAIN"]);
+    }
+
+    #[test]
+    fn hostile_text_stays_linear() {
+        let start = std::time::Instant::now();
+        let text = format!(
+            "{}\n{}\nb:\n    #!/bin/sh\n    A=(\n{}",
+            "{{ ".repeat(100_000),
+            "{{ x }}".repeat(100_000),
+            "    \"--build-arg\" \"K=1\"\n".repeat(50_000)
+        );
+        let out = interpolate(&text);
+        assert!(out.len() >= text.len() / 2);
+        let tmp = tempfile::tempdir().unwrap();
+        let root = crate::realpath::canonical(tmp.path()).unwrap();
+        assert_eq!(read(&root, &root.join("Justfile"), &out), None);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]
