@@ -419,12 +419,50 @@ fn mark_local(sites: &mut [ImageSite], local: &crate::facts::LocalNames) {
         let name = match reference.domain_str() {
             None => reference.path_str().to_string(),
             Some("localhost") => format!("localhost/{}", reference.path_str()),
+            // The repository's own image in a dev-loop registry
+            // (`registry:5000/org/app:devel`, pushed by its build).
+            Some(host) if crate::facts::dev_registry(host) => {
+                if local.dev_paths.contains(reference.path_str()) {
+                    site.extra.build_output = true;
+                }
+                continue;
+            }
             Some(_) => continue,
         };
         if local.is_local(&name) {
             site.extra.build_output = true;
         }
     }
+}
+
+/// The reader of a Dockerfile site's text, if any: (what it matches, its
+/// file). A pattern name matches a `FROM` written with it as a prefix;
+/// `*/NAME` (bashbrew) a `FROM` or `COPY --from` of `<namespace>/NAME`.
+fn from_text_reader<'a>(
+    site: &ImageSite,
+    readers: &'a [(String, String)],
+) -> Option<(String, &'a str)> {
+    use crate::site::SiteKind;
+    if !matches!(site.kind, SiteKind::From | SiteKind::CopyFrom) {
+        return None;
+    }
+    let raw = site.raw.trim();
+    let name = raw.split(['@', ':']).next().unwrap_or(raw);
+    readers.iter().find_map(|(pattern, by)| {
+        let hit = match pattern.strip_prefix("*/") {
+            Some(dir) => name
+                .rsplit_once('/')
+                .is_some_and(|(ns, last)| last == dir && !ns.contains('.')),
+            None => site.kind == SiteKind::From && raw.starts_with(pattern.as_str()),
+        };
+        hit.then(|| {
+            let what = match pattern.strip_prefix("*/") {
+                Some(_) => format!("bashbrew orders builds by the exact name of `{name}`, which this repository builds"),
+                None => format!("a pattern on `FROM {pattern}`"),
+            };
+            (what, by.as_str())
+        })
+    })
 }
 
 /// Make a diagnostic's safe fix unsafe, saying why in its help (`note` is
@@ -588,6 +626,24 @@ pub fn check_with(
                     format!(
                         "a build in this repository passes `--build-arg {passed}`, so the default this fix edits may not be what it builds"
                     )
+                });
+            }
+        }
+    }
+    // `FROM` text that code in the repository compares: a pattern
+    // (`awk '/FROM golang/'`) or bashbrew's build order (exact text of an
+    // image the repository builds) stops matching after a rewrite.
+    if kind == FileKind::Dockerfile
+        && let Some(args) = &input.supplied_args
+        && !args.from_readers.is_empty()
+    {
+        for site in &sites {
+            let Some((what, by)) = from_text_reader(site, &args.from_readers) else {
+                continue;
+            };
+            for d in diagnostics.iter_mut().filter(|d| d.span == site.span) {
+                unsafe_because(d, || {
+                    format!("`{by}` compares this `FROM` text ({what}), and would stop matching it")
                 });
             }
         }

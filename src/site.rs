@@ -403,6 +403,16 @@ pub struct SuppliedArgs {
     /// `$(VAR:%=--build-arg NAME=%)` with `VAR` set): the `ARG` default is
     /// not what those builds use.
     pub always: std::collections::BTreeSet<String>,
+    /// Every build of this Dockerfile that refit sees is Podman's or
+    /// Buildah's, never BuildKit's: the file that runs one.
+    pub containers_only: Option<String>,
+    /// A file that may build this Dockerfile with Podman or Buildah.
+    pub containers_builder: Option<String>,
+    /// Code that compares `FROM` text, each with its file: an image name
+    /// a pattern matches as a prefix (`golang` for `awk '/FROM golang/'`),
+    /// or `*/NAME` for bashbrew, which builds `<namespace>/NAME` here and
+    /// links parents by exact `FROM` (and `COPY --from`) text.
+    pub from_readers: Vec<(String, String)>,
 }
 
 /// How a `FROM`'s variables without a value stand, as BuildKit's build

@@ -214,7 +214,11 @@ pub fn read(root: &Path, path: &Path, text: &str) -> Option<MakeFile> {
 /// Makefile's folder): its `-f`/`--file`, else `Dockerfile` or
 /// `Containerfile` in the context (the last word that is not a flag's),
 /// only when it resolves inside the repository `root`.
-fn place(root: &Path, dir: &Path, flags: &[(String, Option<String>)]) -> Option<PathBuf> {
+pub(super) fn place(
+    root: &Path,
+    dir: &Path,
+    flags: &[(String, Option<String>)],
+) -> Option<PathBuf> {
     let file = flags
         .iter()
         .find(|(f, _)| matches!(f.as_str(), "-f" | "--file"))

@@ -25,6 +25,7 @@ pub use crate::facts::{ChartFacts, KustomizeImage, RegistryJoin};
 use crate::kind::FileKind;
 use crate::sources::SourceOptions;
 
+mod bazel;
 pub mod build_refs;
 mod builds;
 pub mod cache;
@@ -33,10 +34,12 @@ mod compose_runs;
 mod containers;
 mod doc_includes;
 mod enumerate;
+mod from_text;
 mod generated;
 mod gitlab;
 pub mod helm_templates;
 mod image_policies;
+mod just;
 mod kustomize;
 mod make;
 
@@ -165,6 +168,8 @@ const MAX_IMAGE_POLICIES: usize = 256;
 
 /// The most generated paths kept per root.
 const MAX_GENERATED: usize = 4096;
+/// The most `FROM` text readers (and bashbrew folders) kept per root.
+const MAX_FROM_READERS: usize = 256;
 
 /// The files of test harnesses that apply the YAML files of their folder
 /// (and below) to a cluster and compare resources with them: chainsaw,
@@ -232,6 +237,8 @@ struct Role {
     registries_conf: bool,
     /// A `devcontainer.json`: its `build.args` are a Dockerfile's.
     devcontainer: bool,
+    /// A Bazel build file: the images its push rules push.
+    bazel: bool,
 }
 
 /// Whether a file (its lower-case name) runs commands, so that `docker
@@ -250,7 +257,10 @@ pub(crate) fn runs_commands(name: &str) -> bool {
         "tiltfile",
         "package.json",
     ];
-    SUFFIXES.iter().any(|s| name.ends_with(s)) || NAMES.contains(&name) || make::is_makefile(name)
+    SUFFIXES.iter().any(|s| name.ends_with(s))
+        || NAMES.contains(&name)
+        || make::is_makefile(name)
+        || just::is_justfile(name)
 }
 
 /// The commands of a `package.json`'s `scripts`, one per line, as a
@@ -288,6 +298,7 @@ impl Role {
                 .is_some_and(|n| KUSTOMIZATION_NAMES.iter().any(|k| n == *k)),
             registries_conf: shortnames::is_registries_conf(path),
             devcontainer: crate::kind::is_devcontainer(path),
+            bazel: bazel::is_bazel_file(&name),
         }
     }
 
@@ -298,6 +309,7 @@ impl Role {
             || self.kustomization
             || self.registries_conf
             || self.devcontainer
+            || self.bazel
     }
 }
 
@@ -341,8 +353,16 @@ fn is_empty_path(p: &Path) -> bool {
 pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
     let role = Role::of(path);
     let npm_scripts;
+    let lower_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     let text = if path.file_name().is_some_and(|n| n == "package.json") {
         npm_scripts = package_json_scripts(text);
+        npm_scripts.as_str()
+    } else if just::is_justfile(&lower_name) {
+        // Every command reader reads a Justfile's commands interpolated.
+        npm_scripts = just::interpolate(text);
         npm_scripts.as_str()
     } else {
         text
@@ -362,6 +382,8 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             let owner = crate::realpath::canonical(&owner).unwrap_or(owner);
             ctx.short_names.push((owner, names));
         }
+    } else if role.bazel {
+        ctx.pushed_repositories.extend(bazel::pushed(text));
     } else if role.kustomization {
         kustomization(path, &shown, text, &mut ctx);
     } else if role.devcontainer {
@@ -398,10 +420,26 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             {
                 ctx.make.insert(path.to_path_buf(), m);
             }
+            // A Justfile recipe is a build as a Makefile's is.
+            if just::is_justfile(&lower_name)
+                && let Some(m) = just::read(root, path, text)
+            {
+                ctx.make.insert(path.to_path_buf(), m);
+            }
             if let Some(run) = compose_runs::read(root, path, text, role.yaml) {
                 ctx.compose_runs.push(run);
             }
-            containers_builds(&shown, text, &mut ctx);
+            // Make and just run commands in the file's own folder.
+            let folder = (make::is_makefile(&lower_name) || just::is_justfile(&lower_name))
+                .then(|| path.parent())
+                .flatten();
+            containers_builds(&shown, text, folder, &mut ctx);
+            for name in from_text::pattern_names(text) {
+                ctx.from_readers.push((name, shown.clone()));
+            }
+            if from_text::is_bashbrew(&lower_name, text) {
+                ctx.bashbrew = Some(shown.clone());
+            }
             kustomize_set_image(text, &mut ctx);
             from_substitutions(text, &mut ctx);
             if role.yaml {
@@ -515,12 +553,25 @@ impl RepoFacts {
                 .to_string_lossy()
                 .replace('\\', "/");
             ctx.local_images.extend(p.local_images.iter().cloned());
+            ctx.pushed_repositories
+                .extend(p.pushed_repositories.iter().cloned());
+            for (name, _) in &p.from_readers {
+                if ctx.from_readers.len() < MAX_FROM_READERS
+                    && !ctx.from_readers.iter().any(|(n, _)| n == name)
+                {
+                    ctx.from_readers.push((name.clone(), shown.clone()));
+                }
+            }
+            if ctx.bashbrew.is_none() && p.bashbrew.is_some() {
+                ctx.bashbrew = Some(shown.clone());
+            }
             ctx.named_contexts.extend(p.named_contexts.iter().cloned());
             ctx.placeholder_prefixes
                 .extend(p.placeholder_prefixes.iter().cloned());
             ctx.build_arg_names
                 .extend(p.build_arg_names.iter().cloned());
             ctx.built_names.extend(p.built_names.iter().cloned());
+            ctx.buildkit_names.extend(p.buildkit_names.iter().cloned());
             for (name, values) in &p.build_arg_values {
                 let into = ctx.build_arg_values.entry(name.clone()).or_default();
                 for v in values {
@@ -602,6 +653,18 @@ impl RepoFacts {
                 into.contexts.extend(refs.contexts.iter().cloned());
                 into.variable_target |= refs.variable_target;
             }
+        }
+        if ctx.bashbrew.is_some() {
+            ctx.bashbrew_dirs = std::fs::read_dir(root)
+                .into_iter()
+                .flatten()
+                .take(4 * MAX_FROM_READERS)
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .filter(|n| !n.starts_with('.'))
+                .take(MAX_FROM_READERS)
+                .collect();
         }
         ctx.always_args = make::always(&make_files);
         ctx.compose_env = compose_runs::agreed(compose_runs.iter());
@@ -1258,6 +1321,22 @@ pub struct RepoContext {
     /// Makefiles and CI files), without tag or digest.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub local_images: BTreeSet<String>,
+    /// Repository paths a Bazel push rule pushes (`repository =
+    /// "org/name"`, registry cut off).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub pushed_repositories: BTreeSet<String>,
+    /// Image names whose `FROM` text code in the repository matches with
+    /// a pattern (`awk '/FROM golang/'`), each with that file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub from_readers: Vec<(String, String)>,
+    /// A file that says bashbrew builds the repository's images (it links
+    /// parent and child by exact `FROM` text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bashbrew: Option<String>,
+    /// With [`RepoContext::bashbrew`], the root's folders: bashbrew
+    /// builds an image named for each (`tianon/perl` from `perl/`).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub bashbrew_dirs: BTreeSet<String>,
     /// Named build contexts (bake `contexts`, Compose `additional_contexts`,
     /// `--build-context name=…`).
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
@@ -1295,6 +1374,12 @@ pub struct RepoContext {
     /// built in a way refit does not see.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub built_names: BTreeSet<String>,
+    /// The [`RepoContext::built_names`] that a build other than Podman's
+    /// or Buildah's builds (Docker, nerdctl, a tool variable that may be
+    /// either, Compose, bake, build-push-action, dev containers,
+    /// Skaffold): BuildKit reads them.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub buildkit_names: BTreeSet<String>,
     /// A build invocation whose arguments refit cannot read
     /// (`--build-arg "$@"`, `$(BUILD_ARGS)`, a CI expression): then any
     /// build argument may be set.
@@ -1387,6 +1472,12 @@ impl RepoContext {
             images: self.local_images.clone(),
             contexts: self.named_contexts.clone(),
             placeholder_prefixes: self.placeholder_prefixes.clone(),
+            dev_paths: self
+                .local_images
+                .iter()
+                .map(|n| bazel::without_registry(n).to_string())
+                .chain(self.pushed_repositories.iter().cloned())
+                .collect(),
         }
     }
 
@@ -1426,6 +1517,18 @@ impl RepoContext {
             .unwrap_or_default();
         crate::site::SuppliedArgs {
             built: self.built_names.contains("*") || self.built_names.contains(&name),
+            containers_only: self.containers_only(&name),
+            containers_builder: self.containers_builder(&name),
+            from_readers: self
+                .from_readers
+                .iter()
+                .cloned()
+                .chain(self.bashbrew.iter().flat_map(|by| {
+                    self.bashbrew_dirs
+                        .iter()
+                        .map(move |d| (format!("*/{d}"), by.clone()))
+                }))
+                .collect(),
             always: self
                 .always_args
                 .get(dockerfile)
@@ -1455,6 +1558,7 @@ pub fn is_context_file(path: &Path) -> bool {
     let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
     yaml || name.ends_with(".hcl")
         || name.ends_with(".json")
+        || bazel::is_bazel_file(&name)
         || runs_commands(&name)
         || name.ends_with(".tpl")
         || name == "kustomization"
@@ -1612,7 +1716,7 @@ mod tests {
         let start = std::time::Instant::now();
         let mut ctx = RepoContext::default();
         build_commands(&line, &mut ctx);
-        containers_builds("x.sh", &line.replace("docker", "podman"), &mut ctx);
+        containers_builds("x.sh", &line.replace("docker", "podman"), None, &mut ctx);
         assert_eq!(ctx.local_images.len(), 1);
         assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
