@@ -5,8 +5,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// options are set before its first allocation, which comes before
 /// `main`: `arena_eager_commit` (4 in its `mimalloc.h`; the Rust bindings
 /// do not name it) off, so memory is committed as it is used, not a whole
-/// arena at once, and `purge_delay` (15) 0, so freed pages go back at
-/// once. Peak memory stays near the system allocator's.
+/// arena at once, and `purge_delay` (15) 10 ms, not 1 s, so freed pages
+/// go back soon (its version 2's default). Peak memory stays near the
+/// system allocator's (corpus YAML: 37 MiB against 33; 88 MiB with
+/// mimalloc's defaults). A delay of 0 cost 2.5% more CPU for 2 MiB less.
 struct Allocator;
 
 static TUNED: AtomicBool = AtomicBool::new(false);
@@ -18,7 +20,7 @@ fn tune() {
         // twice (two threads at once) sets the same values.
         unsafe {
             libmimalloc_sys::mi_option_set(4, 0);
-            libmimalloc_sys::mi_option_set(15, 0);
+            libmimalloc_sys::mi_option_set(15, 10);
         }
     }
 }
