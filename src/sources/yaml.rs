@@ -629,14 +629,10 @@ mod tests {
         // Written keys win over merged ones wherever the merge is, the
         // first of a repeated key wins, a quoted `<<` is a plain key, and
         // a merged key is found when no written one matches.
-        let text = "a: &a {x: 1, y: 2, z: 3}
-b: &b {z: 4, w: 5}
-                    m:
-  y: 9
-  <<: [*a, *b]
-  y: 10
-  '<<': q
-";
+        let text = concat!(
+            "a: &a {x: 1, y: 2, z: 3}\nb: &b {z: 4, w: 5}\n",
+            "m:\n  y: 9\n  <<: [*a, *b]\n  y: 10\n  '<<': q\n"
+        );
         let docs = parse(text).unwrap();
         let doc = &docs[0];
         let m = doc.get(&doc.root, "m").unwrap();
