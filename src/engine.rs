@@ -159,7 +159,7 @@ pub fn decode_text(bytes: Vec<u8>, wide: bool) -> Result<Decoded, Box<Diagnostic
             encoding: Some(name),
         });
     }
-    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+    if let Some(at) = memchr::memchr(0, &bytes) {
         return Err(binary(at));
     }
     String::from_utf8(bytes)

@@ -240,12 +240,23 @@ fn escaped_help(d: &Diagnostic) -> Option<String> {
 
 /// One file's code frames.
 pub fn file(out: &mut String, report: &FileReport, handler: &GraphicalReportHandler) {
+    let diagnostics = &report.diagnostics;
+    if diagnostics.is_empty() {
+        return;
+    }
+    // The frame's source (escaped, indexed) only for a file with a
+    // located diagnostic; its line index serves the headers too (escaping
+    // keeps every byte offset and line feed).
     let source = report
         .current_text()
+        .filter(|_| {
+            diagnostics
+                .iter()
+                .any(|d| d.is_finding() || d.code == "E004")
+        })
         .map(|t| IndexedSource::new(&report.display, t));
-    let index = report.current_text().map(LineIndex::new);
+    let index = source.as_ref().map(|s| &s.index);
     let display = escape::terminal(&report.display);
-    let diagnostics = &report.diagnostics;
     let mut i = 0;
     while i < diagnostics.len() {
         let d = &diagnostics[i];
@@ -271,7 +282,7 @@ pub fn file(out: &mut String, report: &FileReport, handler: &GraphicalReportHand
         };
         // Every header names where it is, the first of a frame too, so
         // `grep Dockerfile:1:` finds each finding (as the companions').
-        match (located, report.current_text(), index.as_ref()) {
+        match (located, report.current_text(), index) {
             (Some(_), Some(text), Some(index)) => {
                 let at = index.position(text, d.span.start);
                 out.push_str(&format!("{display}:{}:{}: ", at.line, at.column));
@@ -281,7 +292,7 @@ pub fn file(out: &mut String, report: &FileReport, handler: &GraphicalReportHand
         let _ = handler.render_report(out, &r);
         out.push('\n');
         for other in &diagnostics[i + 1..end] {
-            if let (Some(text), Some(index)) = (report.current_text(), index.as_ref()) {
+            if let (Some(text), Some(index)) = (report.current_text(), index) {
                 let at = index.position(text, other.span.start);
                 out.push_str(&format!("{display}:{}:{}: ", at.line, at.column));
             }

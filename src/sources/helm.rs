@@ -314,12 +314,15 @@ impl Walker<'_> {
                     .iter()
                     .find_map(|r| doc.get_scalar(map, r))
                     .filter(|r| !is_absent(r) && is_reference_like(r));
+                // One buffer for the entries' paths, not a string each.
+                let mut p = String::with_capacity(path.len() + 32);
                 for (k, v) in doc.entries(map) {
-                    let p = if path.is_empty() {
-                        k.to_string()
-                    } else {
-                        format!("{path}.{k}")
-                    };
+                    p.clear();
+                    if !path.is_empty() {
+                        p.push_str(path);
+                        p.push('.');
+                    }
+                    p.push_str(k);
                     if let Node::Scalar(image) = doc.resolve(v)
                         && let Some(site) = self.with_tag_key(map, k, image, &p)
                     {

@@ -217,7 +217,29 @@ impl Document {
         }
     }
 
+    /// The value of `key` in a mapping, as [`Document::entries`] has it:
+    /// the first key written in the mapping, else the first merged one.
+    /// The written keys are scanned in place (no list of entries built,
+    /// and no duplicate check, which made a lookup quadratic in the
+    /// mapping's size); merge keys are followed only when none matched.
     pub fn get<'a>(&'a self, node: &'a Node, key: &str) -> Option<&'a Node> {
+        let Node::Map(pairs, _) = self.resolve(node) else {
+            return None;
+        };
+        let mut merges = false;
+        for (k, v) in pairs {
+            let Some(written) = self.resolve(k).as_scalar() else {
+                continue;
+            };
+            if written.value == "<<" && written.style == Style::Plain {
+                merges = true;
+            } else if written.value == key {
+                return Some(self.resolve(v));
+            }
+        }
+        if !merges {
+            return None;
+        }
         self.entries(node)
             .into_iter()
             .find(|(k, _)| *k == key)
@@ -600,6 +622,33 @@ mod tests {
         let svc = doc.get(&doc.root, "svc").unwrap();
         assert_eq!(doc.get_scalar(svc, "image").unwrap().value, "x:1");
         assert_eq!(doc.get_scalar(svc, "tag").unwrap().value, "3");
+    }
+
+    #[test]
+    fn get_agrees_with_entries() {
+        // Written keys win over merged ones wherever the merge is, the
+        // first of a repeated key wins, a quoted `<<` is a plain key, and
+        // a merged key is found when no written one matches.
+        let text = concat!(
+            "a: &a {x: 1, y: 2, z: 3}\nb: &b {z: 4, w: 5}\n",
+            "m:\n  y: 9\n  <<: [*a, *b]\n  y: 10\n  '<<': q\n"
+        );
+        let docs = parse(text).unwrap();
+        let doc = &docs[0];
+        let m = doc.get(&doc.root, "m").unwrap();
+        for key in ["x", "y", "z", "w", "<<", "v"] {
+            let from_entries = doc
+                .entries(m)
+                .into_iter()
+                .find(|(k, _)| *k == key)
+                .and_then(|(_, v)| doc.resolve(v).as_scalar())
+                .map(|s| s.value.clone());
+            let got = doc.get_scalar(m, key).map(|s| s.value.clone());
+            assert_eq!(got, from_entries, "{key}");
+        }
+        assert_eq!(doc.get_scalar(m, "y").unwrap().value, "9");
+        assert_eq!(doc.get_scalar(m, "z").unwrap().value, "3");
+        assert_eq!(doc.get_scalar(m, "<<").unwrap().value, "q");
     }
 
     #[test]

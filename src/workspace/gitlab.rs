@@ -30,10 +30,18 @@ pub(super) fn include_into(
     if !text.contains("include") {
         return;
     }
-    let Ok(docs) = crate::sources::yaml::parse(&text) else {
+    // The file itself is parsed as its check will parse it (`parse_shared`
+    // keeps the tree on this thread for that check); an included file is
+    // parsed after it and must not take its place.
+    let parsed = if depth == 0 {
+        crate::sources::yaml::parse_shared(&text)
+    } else {
+        crate::sources::yaml::parse(&text).map(std::rc::Rc::new)
+    };
+    let Ok(docs) = parsed else {
         return;
     };
-    for doc in &docs {
+    for doc in docs.iter() {
         let top = doc.resolve(&doc.root);
         let Some(include) = doc.get(top, "include") else {
             continue;

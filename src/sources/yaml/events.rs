@@ -160,7 +160,12 @@ impl<'a> Parser<'a> {
                     EventData::Scalar {
                         anchor: string(s.anchor),
                         tag: string(s.tag),
-                        value: String::from_utf8_lossy(bytes).into_owned(),
+                        // Valid UTF-8 (the input is a `str`) is checked by
+                        // the fast path; the lossy one only on an error.
+                        value: std::str::from_utf8(bytes).map_or_else(
+                            |_| String::from_utf8_lossy(bytes).into_owned(),
+                            str::to_owned,
+                        ),
                         style: match s.style {
                             unsafe_libyaml::YAML_SINGLE_QUOTED_SCALAR_STYLE => {
                                 ScalarStyle::SingleQuoted
