@@ -8,8 +8,9 @@
 //! A script names the Compose file it runs by path (relative to its
 //! folder or the root; a path behind a variable, `"${SCRIPT_DIR}/docker-compose.yml"`,
 //! by its name in the script's folder), or runs the default file of its
-//! folder. CI YAML files count too: their `KEY: value` entries (a job's
-//! `env:`) are taken as set and exported.
+//! folder. CI YAML files count too: each script in them, with the
+//! `env:`/`variables:` maps around it taken as set and exported. A run
+//! refit cannot place counts as a possible run of every Compose file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -48,8 +49,6 @@ static DEFAULT_ASSIGN: std::sync::LazyLock<Option<regex::Regex>> =
     std::sync::LazyLock::new(|| re(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?=([^}]+)\}"));
 static EXPORT: std::sync::LazyLock<Option<regex::Regex>> =
     std::sync::LazyLock::new(|| re(r"^\s*(?:export|declare\s+-x)\s+(.*)$"));
-static YAML_ENV: std::sync::LazyLock<Option<regex::Regex>> =
-    std::sync::LazyLock::new(|| re(r#"^\s*-?\s*([A-Z_][A-Z0-9_]*):\s*["']?[^\s"'#]"#));
 
 fn is_name(s: &str) -> bool {
     !s.is_empty()
@@ -58,11 +57,139 @@ fn is_name(s: &str) -> bool {
 }
 
 /// Read a script at `path` (canonical) under `root` (canonical); `yaml`:
-/// a CI file, whose `KEY: value` entries are set and exported.
-pub fn read(root: &Path, path: &Path, text: &str, yaml: bool) -> Option<ComposeRun> {
+/// a CI file, whose scripts are its string values (a list of strings, as
+/// GitLab's `script:`, is one script run in order), each with the
+/// `env:`/`variables:` maps of the mappings around it (a workflow's, a
+/// job's, a step's `env:`; GitLab's global and job `variables:`) as set
+/// and exported.
+///
+/// A script's Compose runs are placed by the file words of the whole
+/// script; when none places (and no default file is beside the script or
+/// at the root) the run is kept with no files: it may run any Compose
+/// file, so it counts as a run of each ([`agreed`]).
+pub fn read(root: &Path, path: &Path, text: &str, yaml: bool) -> Vec<ComposeRun> {
+    let mut out = Vec::new();
     if !text.contains("compose") {
-        return None;
+        return out;
     }
+    let (Some(runs_re), Some(dir)) = (RUNS.as_ref(), path.parent()) else {
+        return out;
+    };
+    let scripts: Vec<(String, BTreeSet<String>)> = if yaml {
+        yaml_scripts(text)
+    } else {
+        vec![(text.to_string(), BTreeSet::new())]
+    };
+    for (script, env) in scripts {
+        let lines = super::builds::logical_lines(&script);
+        if !lines
+            .iter()
+            .any(|l| !l.trim_start().starts_with('#') && runs_re.is_match(l))
+        {
+            continue;
+        }
+        if let Some(mut run) = script_runs(root, dir, &lines) {
+            run.sets.extend(env);
+            out.push(run);
+        }
+    }
+    out
+}
+
+/// The most scripts read from one CI file.
+const MAX_SCRIPTS: usize = 256;
+
+/// The scripts of a CI file: string values, and lists of strings joined
+/// in order, each with the keys of the `env:`/`variables:` maps of the
+/// mappings that hold it (outermost first), whose values are not empty.
+fn yaml_scripts(text: &str) -> Vec<(String, BTreeSet<String>)> {
+    use crate::sources::yaml::{Document, Node};
+    fn env_keys(doc: &Document, map: &Node) -> BTreeSet<String> {
+        let mut keys = BTreeSet::new();
+        for key in ["env", "variables"] {
+            let Some(env) = doc.get(map, key) else {
+                continue;
+            };
+            let env = doc.resolve(env);
+            if !matches!(env, Node::Map(..)) {
+                continue;
+            }
+            for (k, v) in doc.entries(env) {
+                // GitLab's `NAME: {value: …, description: …}` too.
+                let v = doc.resolve(v);
+                let value = v
+                    .as_scalar()
+                    .or_else(|| doc.get_scalar(v, "value"))
+                    .map(|s| s.value.trim().to_string());
+                if value.is_some_and(|v| !v.is_empty()) && is_name(k) {
+                    keys.insert(k.to_string());
+                }
+            }
+        }
+        keys
+    }
+    fn walk(
+        doc: &Document,
+        node: &Node,
+        env: &BTreeSet<String>,
+        depth: usize,
+        out: &mut Vec<(String, BTreeSet<String>)>,
+    ) {
+        if depth > 32 || out.len() >= MAX_SCRIPTS {
+            return;
+        }
+        match doc.resolve(node) {
+            map @ Node::Map(..) => {
+                let mut env = env.clone();
+                env.extend(env_keys(doc, map));
+                for (k, v) in doc.entries(map) {
+                    if k == "env" || k == "variables" {
+                        continue;
+                    }
+                    walk(doc, v, &env, depth + 1, out);
+                }
+            }
+            seq @ Node::Seq(..) => {
+                let items = doc.items(seq);
+                let scalars: Vec<&str> = items
+                    .iter()
+                    .filter_map(|i| doc.resolve(i).as_scalar().map(|s| s.value.as_str()))
+                    .collect();
+                if !scalars.is_empty() && scalars.len() == items.len() {
+                    if scalars.iter().any(|s| s.contains("compose")) {
+                        out.push((scalars.join("\n"), env.clone()));
+                    }
+                } else {
+                    for item in items {
+                        walk(doc, item, env, depth + 1, out);
+                    }
+                }
+            }
+            other => {
+                if let Some(s) = other.as_scalar()
+                    && s.value.contains("compose")
+                {
+                    out.push((s.value.clone(), env.clone()));
+                }
+            }
+        }
+    }
+    let Ok(docs) = crate::sources::yaml::parse_shared(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for doc in docs.iter() {
+        walk(doc, &doc.root, &BTreeSet::new(), 0, &mut out);
+    }
+    out
+}
+
+/// One script's Compose runs: the files it names (or the default file
+/// beside it or at the root; none when neither places), and the variables
+/// set and exported before **every** run, in order: a top-level
+/// assignment before the run, or one before it in the same function; an
+/// assignment inside another function does not count.
+fn script_runs(root: &Path, dir: &Path, lines: &[String]) -> Option<ComposeRun> {
     let (runs, file_word, assign, default_assign, export) = (
         RUNS.as_ref()?,
         FILE_WORD.as_ref()?,
@@ -70,12 +197,7 @@ pub fn read(root: &Path, path: &Path, text: &str, yaml: bool) -> Option<ComposeR
         DEFAULT_ASSIGN.as_ref()?,
         EXPORT.as_ref()?,
     );
-    let lines = super::builds::logical_lines(text);
     let live = |l: &&String| !l.trim_start().starts_with('#');
-    if !lines.iter().filter(live).any(|l| runs.is_match(l)) {
-        return None;
-    }
-    let dir = path.parent()?;
     let inside = |p: PathBuf| {
         crate::realpath::canonical(&p)
             .ok()
@@ -104,56 +226,101 @@ pub fn read(root: &Path, path: &Path, text: &str, yaml: bool) -> Option<ComposeR
         }
     }
     if files.is_empty() {
-        files.extend(DEFAULT_NAMES.iter().find_map(|n| inside(dir.join(n))));
+        files.extend(
+            [dir, root]
+                .iter()
+                .find_map(|d| DEFAULT_NAMES.iter().find_map(|n| inside(d.join(n)))),
+        );
     }
-    if files.is_empty() {
-        return None;
+    // What is set and exported at the top level, and in the function
+    // being read (cleared when it ends).
+    #[derive(Default, Clone)]
+    struct Scope {
+        set: BTreeSet<String>,
+        exported: BTreeSet<String>,
+        all_exported: bool,
     }
-    let mut set = BTreeSet::new();
-    let mut exported = BTreeSet::new();
-    let mut all_exported = false;
+    let mut top = Scope::default();
+    let mut function: Option<(Scope, usize)> = None;
+    let mut agreed: Option<BTreeSet<String>> = None;
     for line in lines.iter().filter(live) {
+        let t = line.trim();
+        // `name() {`, `function name {`: a function's body until its
+        // braces close.
+        if function.is_none() && is_function_start(t) {
+            function = Some((top.clone(), 0));
+        }
+        let scope = match function.as_mut() {
+            Some((scope, _)) => scope,
+            None => &mut top,
+        };
         if let Some(c) = assign.captures(line) {
             let value = c[2].trim_matches(|c| c == '"' || c == '\'');
             if !value.is_empty() {
-                set.insert(c[1].to_string());
-                // `export NAME=…`, or `NAME=… docker compose …`.
-                if line.trim_start().starts_with("export ")
-                    || line.trim_start().starts_with("declare ")
-                    || runs.is_match(line)
-                {
-                    exported.insert(c[1].to_string());
+                scope.set.insert(c[1].to_string());
+                if t.starts_with("export ") || t.starts_with("declare ") {
+                    scope.exported.insert(c[1].to_string());
                 }
             }
         }
         for c in default_assign.captures_iter(line) {
             if !c[2].trim().is_empty() {
-                set.insert(c[1].to_string());
+                scope.set.insert(c[1].to_string());
             }
         }
         if let Some(c) = export.captures(line) {
             for word in c[1].split_whitespace() {
                 let name = word.split('=').next().unwrap_or(word);
                 if is_name(name) {
-                    exported.insert(name.to_string());
+                    scope.exported.insert(name.to_string());
                 }
             }
         }
-        let t = line.trim();
         if t == "set -a" || t.starts_with("set -o allexport") {
-            all_exported = true;
+            scope.all_exported = true;
         }
-        if yaml && let Some(c) = YAML_ENV.as_ref().and_then(|r| r.captures(line)) {
-            set.insert(c[1].to_string());
-            exported.insert(c[1].to_string());
+        if runs.is_match(line) {
+            let mut here: BTreeSet<String> = if scope.all_exported {
+                scope.set.clone()
+            } else {
+                scope.set.intersection(&scope.exported).cloned().collect()
+            };
+            // `NAME=… docker compose …`: set for that command only.
+            if let Some(c) = assign.captures(line)
+                && !t.starts_with("export ")
+                && !c[2].trim_matches(|c| c == '"' || c == '\'').is_empty()
+            {
+                here.insert(c[1].to_string());
+            }
+            agreed = Some(match agreed {
+                None => here,
+                Some(acc) => acc.intersection(&here).cloned().collect(),
+            });
+        }
+        if let Some((_, depth)) = function.as_mut() {
+            let opened = line.matches('{').count() - line.matches("${").count();
+            let closed = line.matches('}').count() - line.matches("${").count().min(line.matches('}').count());
+            *depth = (*depth + opened).saturating_sub(closed);
+            if *depth == 0 && line.contains('}') {
+                function = None;
+            }
         }
     }
-    let sets = if all_exported {
-        set
-    } else {
-        set.intersection(&exported).cloned().collect()
-    };
-    Some(ComposeRun { files, sets })
+    Some(ComposeRun {
+        files,
+        sets: agreed.unwrap_or_default(),
+    })
+}
+
+/// Whether a line starts a shell function: `name() {`, `function name`.
+fn is_function_start(line: &str) -> bool {
+    if let Some(rest) = line.strip_prefix("function ") {
+        return rest.split_whitespace().next().is_some_and(|n| {
+            is_name(n.trim_end_matches("()"))
+        });
+    }
+    line.split_once("()")
+        .is_some_and(|(name, rest)| is_name(name.trim()) && rest.trim_start().starts_with('{'))
 }
 
 /// The variables every run of a Compose file sets, by the file.
@@ -161,7 +328,16 @@ pub fn agreed<'a>(
     runs: impl Iterator<Item = &'a ComposeRun>,
 ) -> BTreeMap<PathBuf, BTreeSet<String>> {
     let mut per_file: BTreeMap<PathBuf, Option<BTreeSet<String>>> = BTreeMap::new();
+    // A run refit cannot place may run any file: a possible run of each,
+    // with what it sets (so a variable it does not set is vetoed).
+    let mut unplaced: Option<BTreeSet<String>> = None;
     for run in runs {
+        if run.files.is_empty() {
+            unplaced = Some(match unplaced.take() {
+                None => run.sets.clone(),
+                Some(acc) => acc.intersection(&run.sets).cloned().collect(),
+            });
+        }
         for file in &run.files {
             let entry = per_file.entry(file.clone()).or_default();
             *entry = Some(match entry.take() {
@@ -172,7 +348,13 @@ pub fn agreed<'a>(
     }
     per_file
         .into_iter()
-        .filter_map(|(f, s)| s.filter(|s| !s.is_empty()).map(|s| (f, s)))
+        .filter_map(|(f, s)| {
+            let s = match &unplaced {
+                Some(u) => s?.intersection(u).cloned().collect(),
+                None => s?,
+            };
+            (!s.is_empty()).then_some((f, s))
+        })
         .collect()
 }
 
@@ -213,7 +395,7 @@ mod tests {
                 &std::fs::read_to_string(&path).unwrap(),
                 false,
             )
-            .unwrap()
+            .remove(0)
         };
         let install = read_one("e2e/install.sh");
         let compose = root.join("e2e/docker-compose.yml");

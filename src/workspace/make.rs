@@ -10,6 +10,7 @@
 //! includes are followed when a root's facts are combined ([`always`]), so
 //! a change to an included Makefile is seen as any fact file's change.
 
+use super::passes::BuildPass;
 use super::builds::{command_flags, is_build_tool, logical_lines, shell_words, tool_variables};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -44,6 +45,9 @@ pub struct MakeFile {
 pub struct MakePass {
     pub dockerfile: PathBuf,
     pub args: Vec<(String, Option<String>)>,
+    /// The plain values passed (`--build-arg TAG=latest`), by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, String>,
 }
 
 /// Whether a file (its lower-case name) is a Makefile: `Makefile`,
@@ -181,6 +185,7 @@ pub fn read(root: &Path, path: &Path, text: &str) -> Option<MakeFile> {
         let Some(dockerfile) = place(root, dir, &flags) else {
             continue;
         };
+        let mut values = BTreeMap::new();
         let mut args: Vec<(String, Option<String>)> = substitutions(line)
             .into_iter()
             .map(|(name, var)| (name, Some(var)))
@@ -200,12 +205,20 @@ pub fn read(root: &Path, path: &Path, text: &str) -> Option<MakeFile> {
                 Some(var) => args.push((name.to_string(), Some(var.to_string()))),
                 // Text with a shell variable may expand to nothing.
                 None if value.contains("$$") => {}
-                None => args.push((name.to_string(), None)),
+                None => {
+                    args.push((name.to_string(), None));
+                    if let Some(v) = super::passes::plain(value) {
+                        values.insert(name.to_string(), v);
+                    }
+                }
             }
         }
-        if !args.is_empty() {
-            out.passes.push(MakePass { dockerfile, args });
-        }
+        // A build that passes nothing counts too: it uses every default.
+        out.passes.push(MakePass {
+            dockerfile,
+            args,
+            values,
+        });
     }
     (out != MakeFile::default()).then_some(out)
 }
@@ -236,11 +249,13 @@ fn place(root: &Path, dir: &Path, flags: &[(String, Option<String>)]) -> Option<
         .find_map(|c| crate::bounded::inside(root, c).ok().filter(|c| c.is_file()))
 }
 
-/// The build arguments every Makefile build of a Dockerfile refit placed
-/// always passes, by Dockerfile: a variable decides as it is set in the
-/// Makefile and the files it includes (followed within `files`, bounded).
-pub fn always(files: &BTreeMap<PathBuf, MakeFile>) -> BTreeMap<PathBuf, BTreeSet<String>> {
-    let mut per_file: BTreeMap<PathBuf, Vec<BTreeSet<String>>> = BTreeMap::new();
+/// Every Makefile build of a Dockerfile refit placed, with the Makefile
+/// (`files`' key) that runs it: a build argument behind a variable
+/// (`$(VAR:%=--build-arg NAME=%)`, `--build-arg NAME=$(VAR)`) is passed
+/// when the Makefile or a file it includes (followed within `files`,
+/// bounded) sets `VAR`, and none sets it empty.
+pub fn passes(files: &BTreeMap<PathBuf, MakeFile>) -> Vec<(PathBuf, BuildPass)> {
+    let mut out = Vec::new();
     for (path, make) in files {
         if make.passes.is_empty() {
             continue;
@@ -262,30 +277,39 @@ pub fn always(files: &BTreeMap<PathBuf, MakeFile>) -> BTreeMap<PathBuf, BTreeSet
             queue.extend(m.includes.iter().map(PathBuf::as_path));
         }
         for pass in &make.passes {
-            let names: BTreeSet<String> = pass
+            let args = pass
                 .args
                 .iter()
                 .filter(|(_, var)| {
                     var.as_deref()
                         .is_none_or(|v| set.contains(v) && !empty.contains(v))
                 })
-                .map(|(name, _)| name.clone())
+                .map(|(name, _)| (name.clone(), pass.values.get(name).cloned()))
                 .collect();
-            per_file
-                .entry(pass.dockerfile.clone())
-                .or_default()
-                .push(names);
+            out.push((
+                path.clone(),
+                BuildPass {
+                    dockerfiles: vec![pass.dockerfile.clone()],
+                    names: Vec::new(),
+                    args,
+                },
+            ));
         }
     }
-    per_file
+    out
+}
+
+/// The build arguments every Makefile build of each Dockerfile passes
+/// (the Makefiles' share of [`super::passes::agree`]).
+#[cfg(test)]
+fn always(files: &BTreeMap<PathBuf, MakeFile>) -> BTreeMap<PathBuf, BTreeSet<String>> {
+    let passes: Vec<(BuildPass, String)> = passes(files)
         .into_iter()
-        .filter_map(|(file, sets)| {
-            let mut sets = sets.into_iter();
-            let first = sets.next()?;
-            let agreed: BTreeSet<String> =
-                sets.fold(first, |acc, s| acc.intersection(&s).cloned().collect());
-            (!agreed.is_empty()).then_some((file, agreed))
-        })
+        .map(|(path, pass)| (pass, path.to_string_lossy().to_string()))
+        .collect();
+    super::passes::agree(&passes)
+        .into_iter()
+        .map(|(file, agreed)| (file, agreed.always))
         .collect()
 }
 

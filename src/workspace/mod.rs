@@ -38,6 +38,7 @@ pub mod helm_templates;
 mod image_policies;
 mod kustomize;
 mod make;
+mod passes;
 
 pub mod shortnames;
 
@@ -168,7 +169,7 @@ const MAX_GENERATED: usize = 4096;
 /// The files of test harnesses that apply the YAML files of their folder
 /// (and below) to a cluster and compare resources with them: chainsaw,
 /// the Kyverno CLI's `kyverno test`, kuttl.
-const TEST_HARNESS_NAMES: [&str; 5] = [
+pub const TEST_HARNESS_NAMES: [&str; 5] = [
     "chainsaw-test.yaml",
     "chainsaw-test.yml",
     "kyverno-test.yaml",
@@ -335,7 +336,29 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             {
                 builds::tilt(text, &mut ctx);
             }
-            build_commands(text, &mut ctx);
+            let commands = build_commands(text, &mut ctx);
+            let is_makefile = path
+                .file_name()
+                .is_some_and(|n| make::is_makefile(&n.to_string_lossy().to_ascii_lowercase()));
+            // A Makefile's builds are read by `make`, with its variables.
+            // CI runs from the root; a script from its folder or the root.
+            if !is_makefile {
+                let dir = path.parent().unwrap_or(root);
+                let dirs: Vec<&Path> = if role.yaml { vec![root] } else { vec![dir, root] };
+                for words in &commands {
+                    if ctx.build_passes.len() >= passes::MAX_PASSES {
+                        break;
+                    }
+                    if let Some(pass) = passes::place_command(root, &dirs, words) {
+                        ctx.build_passes.push(pass);
+                    }
+                }
+            }
+            if role.yaml && path.to_string_lossy().contains(".github/workflows/") {
+                let steps = passes::build_push_action(root, text);
+                let room = passes::MAX_PASSES.saturating_sub(ctx.build_passes.len());
+                ctx.build_passes.extend(steps.into_iter().take(room));
+            }
             // YAML runs commands only in CI files: a container's
             // `command` in a manifest writes inside the container, not
             // the repository.
@@ -353,9 +376,8 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             {
                 ctx.make.insert(path.to_path_buf(), m);
             }
-            if let Some(run) = compose_runs::read(root, path, text, role.yaml) {
-                ctx.compose_runs.push(run);
-            }
+            ctx.compose_runs
+                .extend(compose_runs::read(root, path, text, role.yaml));
             containers_builds(&shown, text, &mut ctx);
             kustomize_set_image(text, &mut ctx);
             from_substitutions(text, &mut ctx);
@@ -455,6 +477,7 @@ impl RepoFacts {
         let mut all_refs = BuildRefs::default();
         let mut make_files: BTreeMap<PathBuf, make::MakeFile> = BTreeMap::new();
         let mut compose_runs: Vec<compose_runs::ComposeRun> = Vec::new();
+        let mut build_passes: Vec<(passes::BuildPass, String)> = Vec::new();
         for (path, e) in files {
             ctx.files += 1;
             let p = &e.part;
@@ -467,6 +490,7 @@ impl RepoFacts {
                 .unwrap_or(path)
                 .to_string_lossy()
                 .replace('\\', "/");
+            build_passes.extend(p.build_passes.iter().map(|b| (b.clone(), shown.clone())));
             ctx.local_images.extend(p.local_images.iter().cloned());
             ctx.named_contexts.extend(p.named_contexts.iter().cloned());
             ctx.placeholder_prefixes
@@ -556,7 +580,15 @@ impl RepoFacts {
                 into.variable_target |= refs.variable_target;
             }
         }
-        ctx.always_args = make::always(&make_files);
+        for (makefile, pass) in make::passes(&make_files) {
+            let shown = makefile
+                .strip_prefix(root)
+                .unwrap_or(&makefile)
+                .to_string_lossy()
+                .replace('\\', "/");
+            build_passes.push((pass, shown));
+        }
+        ctx.build_agreement = passes::agree(&build_passes);
         ctx.compose_env = compose_runs::agreed(compose_runs.iter());
         for (dockerfile, maps) in args {
             let mut agreed: BTreeMap<String, String> = BTreeMap::new();
@@ -1275,15 +1307,20 @@ pub struct RepoContext {
     #[serde(skip_serializing_if = "crate::facts::FluxPolicies::is_empty")]
     pub flux: crate::facts::FluxPolicies,
     /// What each Makefile says about the builds it runs (one file's
-    /// share; combined into `always_args`).
+    /// share; combined into `build_agreement`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub make: BTreeMap<PathBuf, make::MakeFile>,
-    /// Build arguments that every Makefile build of a Dockerfile (by its
-    /// canonical path) always passes (`--build-arg NAME=VALUE`,
-    /// `$(VAR:%=--build-arg NAME=%)` with `VAR` set): the Dockerfile's
-    /// default for them is not what those builds use.
+    /// The builds of one file other than a Makefile's (build commands in
+    /// scripts and CI, docker/build-push-action steps, Compose, bake, dev
+    /// containers, Skaffold): one file's share, combined into
+    /// `build_agreement` with the Makefiles' builds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub build_passes: Vec<passes::BuildPass>,
+    /// What every build of a Dockerfile (by its canonical path) passes
+    /// (`passes::agree`): the Dockerfile's default for those arguments is
+    /// not what any build uses; the plain values passed are judged.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub always_args: BTreeMap<PathBuf, BTreeSet<String>>,
+    pub build_agreement: BTreeMap<PathBuf, passes::Agreed>,
     /// The Compose runs of one script (one file's share; combined into
     /// `compose_env`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -1351,9 +1388,14 @@ impl RepoContext {
         crate::site::SuppliedArgs {
             built: self.built_names.contains("*") || self.built_names.contains(&name),
             always: self
-                .always_args
+                .build_agreement
                 .get(dockerfile)
-                .cloned()
+                .map(|a| a.always.clone())
+                .unwrap_or_default(),
+            values: self
+                .build_agreement
+                .get(dockerfile)
+                .map(|a| a.values.clone())
                 .unwrap_or_default(),
             names,
             unknown: self
