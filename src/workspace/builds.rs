@@ -48,7 +48,8 @@ fn pass_build_args(
         });
         ctx.build_passes.push(super::passes::BuildPass {
             dockerfiles: file.iter().cloned().collect(),
-            names: if file.is_none() { vec![name] } else { Vec::new() },
+            at_root: Vec::new(),
+            names: vec![name],
             args: pairs
                 .iter()
                 .filter_map(|(k, v)| match v.as_deref() {

@@ -29,8 +29,45 @@ const DEFAULT_NAMES: [&str; 4] = [
 /// sets and exports.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ComposeRun {
+    /// Files placed from the script's folder (canonical).
     pub files: Vec<PathBuf>,
+    /// Paths to try at the repository root, placed when a root's facts
+    /// are combined ([`agreed`]): a file's facts do not depend on which
+    /// root read it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub at_root: Vec<PathBuf>,
+    /// Whether the script names no Compose file and none is beside it:
+    /// Compose's default file at the root, if any, is the one run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub root_default: bool,
     pub sets: BTreeSet<String>,
+}
+
+impl ComposeRun {
+    /// The files it runs under `root` (canonical); empty when refit
+    /// cannot place it.
+    fn placed(&self, root: &Path) -> Vec<PathBuf> {
+        let inside = |p: PathBuf| {
+            crate::realpath::canonical(&p)
+                .ok()
+                .filter(|c| c.starts_with(root) && c.is_file())
+        };
+        let mut files: Vec<PathBuf> = self
+            .files
+            .iter()
+            .filter(|f| f.starts_with(root))
+            .cloned()
+            .collect();
+        for c in self.at_root.iter().filter_map(|w| inside(root.join(w))) {
+            if !files.contains(&c) {
+                files.push(c);
+            }
+        }
+        if files.is_empty() && self.root_default {
+            files.extend(DEFAULT_NAMES.iter().find_map(|n| inside(root.join(n))));
+        }
+        files
+    }
 }
 
 fn re(pattern: &str) -> Option<regex::Regex> {
@@ -56,7 +93,7 @@ fn is_name(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Read a script at `path` (canonical) under `root` (canonical); `yaml`:
+/// Read a script at `path` (canonical); `yaml`:
 /// a CI file, whose scripts are its string values (a list of strings, as
 /// GitLab's `script:`, is one script run in order), each with the
 /// `env:`/`variables:` maps of the mappings around it (a workflow's, a
@@ -67,7 +104,7 @@ fn is_name(s: &str) -> bool {
 /// script; when none places (and no default file is beside the script or
 /// at the root) the run is kept with no files: it may run any Compose
 /// file, so it counts as a run of each ([`agreed`]).
-pub fn read(root: &Path, path: &Path, text: &str, yaml: bool) -> Vec<ComposeRun> {
+pub fn read(path: &Path, text: &str, yaml: bool) -> Vec<ComposeRun> {
     let mut out = Vec::new();
     if !text.contains("compose") {
         return out;
@@ -88,7 +125,7 @@ pub fn read(root: &Path, path: &Path, text: &str, yaml: bool) -> Vec<ComposeRun>
         {
             continue;
         }
-        if let Some(mut run) = script_runs(root, dir, &lines) {
+        if let Some(mut run) = script_runs(dir, &lines) {
             run.sets.extend(env);
             out.push(run);
         }
@@ -189,7 +226,7 @@ fn yaml_scripts(text: &str) -> Vec<(String, BTreeSet<String>)> {
 /// set and exported before **every** run, in order: a top-level
 /// assignment before the run, or one before it in the same function; an
 /// assignment inside another function does not count.
-fn script_runs(root: &Path, dir: &Path, lines: &[String]) -> Option<ComposeRun> {
+fn script_runs(dir: &Path, lines: &[String]) -> Option<ComposeRun> {
     let (runs, file_word, assign, default_assign, export) = (
         RUNS.as_ref()?,
         FILE_WORD.as_ref()?,
@@ -198,40 +235,39 @@ fn script_runs(root: &Path, dir: &Path, lines: &[String]) -> Option<ComposeRun> 
         EXPORT.as_ref()?,
     );
     let live = |l: &&String| !l.trim_start().starts_with('#');
-    let inside = |p: PathBuf| {
-        crate::realpath::canonical(&p)
-            .ok()
-            .filter(|c| c.starts_with(root) && c.is_file())
-    };
+    let inside = |p: PathBuf| crate::realpath::canonical(&p).ok().filter(|c| c.is_file());
     let mut files: Vec<PathBuf> = Vec::new();
+    let mut at_root: Vec<PathBuf> = Vec::new();
+    let mut words = 0usize;
     for m in lines
         .iter()
         .filter(live)
         .flat_map(|l| file_word.find_iter(l))
     {
-        if files.len() >= MAX_FILES {
+        words += 1;
+        if files.len() + at_root.len() >= MAX_FILES {
             break;
         }
         let word = m.as_str();
-        let candidates = if word.contains('$') {
+        if word.contains('$') {
             let name = word.rsplit('/').next().unwrap_or(word);
-            vec![dir.join(name)]
+            files.extend(inside(dir.join(name)).filter(|c| !files.contains(c)));
         } else {
-            vec![dir.join(word), root.join(word)]
-        };
-        for c in candidates.into_iter().filter_map(inside) {
-            if !files.contains(&c) {
-                files.push(c);
+            files.extend(inside(dir.join(word)).filter(|c| !files.contains(c)));
+            let rel = PathBuf::from(word);
+            if rel.is_relative()
+                && !rel
+                    .components()
+                    .any(|c| c == std::path::Component::ParentDir)
+            {
+                at_root.push(rel);
             }
         }
     }
-    if files.is_empty() {
-        files.extend(
-            [dir, root]
-                .iter()
-                .find_map(|d| DEFAULT_NAMES.iter().find_map(|n| inside(d.join(n)))),
-        );
+    if words == 0 {
+        files.extend(DEFAULT_NAMES.iter().find_map(|n| inside(dir.join(n))));
     }
+    let root_default = words == 0 && files.is_empty();
     // What is set and exported at the top level, and in the function
     // being read (cleared when it ends).
     #[derive(Default, Clone)]
@@ -308,6 +344,8 @@ fn script_runs(root: &Path, dir: &Path, lines: &[String]) -> Option<ComposeRun> 
     }
     Some(ComposeRun {
         files,
+        at_root,
+        root_default,
         sets: agreed.unwrap_or_default(),
     })
 }
@@ -325,6 +363,7 @@ fn is_function_start(line: &str) -> bool {
 
 /// The variables every run of a Compose file sets, by the file.
 pub fn agreed<'a>(
+    root: &Path,
     runs: impl Iterator<Item = &'a ComposeRun>,
 ) -> BTreeMap<PathBuf, BTreeSet<String>> {
     let mut per_file: BTreeMap<PathBuf, Option<BTreeSet<String>>> = BTreeMap::new();
@@ -332,13 +371,14 @@ pub fn agreed<'a>(
     // with what it sets (so a variable it does not set is vetoed).
     let mut unplaced: Option<BTreeSet<String>> = None;
     for run in runs {
-        if run.files.is_empty() {
+        let files = run.placed(root);
+        if files.is_empty() {
             unplaced = Some(match unplaced.take() {
                 None => run.sets.clone(),
                 Some(acc) => acc.intersection(&run.sets).cloned().collect(),
             });
         }
-        for file in &run.files {
+        for file in &files {
             let entry = per_file.entry(file.clone()).or_default();
             *entry = Some(match entry.take() {
                 None => run.sets.clone(),
@@ -390,7 +430,6 @@ mod tests {
         let read_one = |name: &str| {
             let path = root.join(name);
             read(
-                &root,
                 &path,
                 &std::fs::read_to_string(&path).unwrap(),
                 false,
@@ -404,10 +443,25 @@ mod tests {
         assert_eq!(install.sets.iter().collect::<Vec<_>>(), ["NEXUS_VERSION"]);
         let other = read_one("other.sh");
         assert_eq!(other.sets.iter().collect::<Vec<_>>(), ["TAG"]);
-        assert_eq!(agreed([&install].into_iter())[&compose].len(), 1);
+        assert_eq!(agreed(&root, [&install].into_iter())[&compose].len(), 1);
         // Runs that disagree: nothing is set by all of them.
-        assert!(agreed([&install, &other].into_iter()).is_empty());
+        assert!(agreed(&root, [&install, &other].into_iter()).is_empty());
         let unset = read_one("unset.sh");
-        assert!(agreed([&install, &unset].into_iter()).is_empty());
+        assert!(agreed(&root, [&install, &unset].into_iter()).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod ci_tests {
+    use super::*;
+
+    #[test]
+    fn ci_scripts_take_the_env_around_them() {
+        let text = "name: e2e\non: pull_request\njobs:\n  lint:\n    env:\n      OTHER: 1\n    steps:\n      - run: echo\n  e2e:\n    runs-on: ubuntu-24.04\n    env:\n      JOB: x\n    steps:\n      - uses: actions/checkout@v4\n      - run: docker compose up -d\n        env:\n          NEXUS_VERSION: 3.47.1\n";
+        let runs = read(Path::new("/r/.github/workflows/e2e.yml"), text, true);
+        assert_eq!(runs.len(), 1, "{runs:?}");
+        let sets: Vec<&String> = runs[0].sets.iter().collect();
+        assert_eq!(sets, ["JOB", "NEXUS_VERSION"]);
+        assert!(runs[0].root_default);
     }
 }

@@ -290,8 +290,8 @@ pub fn passes(files: &BTreeMap<PathBuf, MakeFile>) -> Vec<(PathBuf, BuildPass)> 
                 path.clone(),
                 BuildPass {
                     dockerfiles: vec![pass.dockerfile.clone()],
-                    names: Vec::new(),
                     args,
+                    ..BuildPass::default()
                 },
             ));
         }

@@ -343,19 +343,18 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             // A Makefile's builds are read by `make`, with its variables.
             // CI runs from the root; a script from its folder or the root.
             if !is_makefile {
-                let dir = path.parent().unwrap_or(root);
-                let dirs: Vec<&Path> = if role.yaml { vec![root] } else { vec![dir, root] };
+                let dir = (!role.yaml).then(|| path.parent()).flatten();
                 for words in &commands {
                     if ctx.build_passes.len() >= passes::MAX_PASSES {
                         break;
                     }
-                    if let Some(pass) = passes::place_command(root, &dirs, words) {
+                    if let Some(pass) = passes::place_command(dir, words) {
                         ctx.build_passes.push(pass);
                     }
                 }
             }
             if role.yaml && path.to_string_lossy().contains(".github/workflows/") {
-                let steps = passes::build_push_action(root, text);
+                let steps = passes::build_push_action(text);
                 let room = passes::MAX_PASSES.saturating_sub(ctx.build_passes.len());
                 ctx.build_passes.extend(steps.into_iter().take(room));
             }
@@ -377,7 +376,7 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
                 ctx.make.insert(path.to_path_buf(), m);
             }
             ctx.compose_runs
-                .extend(compose_runs::read(root, path, text, role.yaml));
+                .extend(compose_runs::read(path, text, role.yaml));
             containers_builds(&shown, text, &mut ctx);
             kustomize_set_image(text, &mut ctx);
             from_substitutions(text, &mut ctx);
@@ -490,7 +489,7 @@ impl RepoFacts {
                 .unwrap_or(path)
                 .to_string_lossy()
                 .replace('\\', "/");
-            build_passes.extend(p.build_passes.iter().map(|b| (b.clone(), shown.clone())));
+            build_passes.extend(p.build_passes.iter().map(|b| (b.place(root), shown.clone())));
             ctx.local_images.extend(p.local_images.iter().cloned());
             ctx.named_contexts.extend(p.named_contexts.iter().cloned());
             ctx.placeholder_prefixes
@@ -586,10 +585,10 @@ impl RepoFacts {
                 .unwrap_or(&makefile)
                 .to_string_lossy()
                 .replace('\\', "/");
-            build_passes.push((pass, shown));
+            build_passes.push((pass.place(root), shown));
         }
         ctx.build_agreement = passes::agree(&build_passes);
-        ctx.compose_env = compose_runs::agreed(compose_runs.iter());
+        ctx.compose_env = compose_runs::agreed(root, compose_runs.iter());
         for (dockerfile, maps) in args {
             let mut agreed: BTreeMap<String, String> = BTreeMap::new();
             if let Some(first) = maps.first() {

@@ -35,6 +35,12 @@ pub struct BuildPass {
     /// place it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dockerfiles: Vec<PathBuf>,
+    /// Paths relative to the repository root that it may build (a CI
+    /// job or a script run from the root): placed when a root's facts are
+    /// combined ([`BuildPass::place`]), so that a file's facts do not
+    /// depend on which root read it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub at_root: Vec<PathBuf>,
     /// When it is not placed: the file names (lower case) it may build,
     /// `*` for any.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -43,6 +49,27 @@ pub struct BuildPass {
     /// text.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub args: BTreeMap<String, Option<String>>,
+}
+
+impl BuildPass {
+    /// Place the build under `root` (canonical): its root-relative
+    /// candidates that are files inside the root, and only Dockerfiles
+    /// inside it.
+    pub fn place(&self, root: &Path) -> BuildPass {
+        let mut out = self.clone();
+        out.dockerfiles.retain(|f| f.starts_with(root));
+        for rel in &self.at_root {
+            if let Some(file) = crate::bounded::inside(root, &root.join(rel))
+                .ok()
+                .filter(|f| f.is_file())
+                && !out.dockerfiles.contains(&file)
+            {
+                out.dockerfiles.push(file);
+            }
+        }
+        out.at_root.clear();
+        out
+    }
 }
 
 /// What the builds of one Dockerfile agree on.
@@ -154,10 +181,12 @@ fn command(words: &[String]) -> Command {
     out
 }
 
-/// The build a command runs from one of `dirs` (its file's folder, the
-/// root), inside `root`: the Dockerfiles it may build, or the file names
-/// when none resolves. `None` for a build whose flags refit cannot read.
-pub fn place_command(root: &Path, dirs: &[&Path], words: &[String]) -> Option<BuildPass> {
+/// The build a command runs from its file's folder `dir` (a script;
+/// `None` for a CI file) or the repository root: the Dockerfiles it may
+/// build beside `dir`, the paths to try at the root, and the file names
+/// it names (used when none resolves). `None` for a build whose flags
+/// refit cannot read.
+pub fn place_command(dir: Option<&Path>, words: &[String]) -> Option<BuildPass> {
     let c = command(words);
     if c.unknown {
         return None;
@@ -172,7 +201,7 @@ pub fn place_command(root: &Path, dirs: &[&Path], words: &[String]) -> Option<Bu
             .unwrap_or(f)
             .to_ascii_lowercase()
     };
-    let candidates: Vec<PathBuf> = match (&c.file, &c.context) {
+    let rel: Vec<PathBuf> = match (&c.file, &c.context) {
         (Some(f), _) if f == "-" || f.contains('$') => {
             let name = base(f);
             pass.names = vec![if name.contains('$') || f == "-" {
@@ -182,31 +211,32 @@ pub fn place_command(root: &Path, dirs: &[&Path], words: &[String]) -> Option<Bu
             }];
             return Some(pass);
         }
-        (Some(f), _) => dirs.iter().map(|d| d.join(f)).collect(),
-        (None, Some(ctx)) if !ctx.contains('$') && !ctx.contains("://") => dirs
-            .iter()
-            .flat_map(|d| {
-                let c = d.join(ctx);
-                [c.join("Dockerfile"), c.join("Containerfile")]
-            })
-            .collect(),
+        (Some(f), _) => vec![PathBuf::from(f)],
+        (None, Some(ctx)) if !ctx.contains('$') && !ctx.contains("://") => {
+            let c = Path::new(ctx);
+            vec![c.join("Dockerfile"), c.join("Containerfile")]
+        }
         _ => Vec::new(),
     };
-    for c in candidates {
-        if let Some(file) = crate::bounded::inside(root, &c)
-            .ok()
-            .filter(|f| f.is_file())
-            && !pass.dockerfiles.contains(&file)
-        {
-            pass.dockerfiles.push(file);
+    if let Some(dir) = dir {
+        for r in &rel {
+            if let Ok(file) = crate::realpath::canonical(&dir.join(r))
+                && file.is_file()
+                && !pass.dockerfiles.contains(&file)
+            {
+                pass.dockerfiles.push(file);
+            }
         }
     }
-    if pass.dockerfiles.is_empty() {
-        pass.names = match &c.file {
-            Some(f) => vec![base(f)],
-            None => vec!["dockerfile".to_string(), "containerfile".to_string()],
-        };
-    }
+    // Outside the root, or up from it: not a path refit follows.
+    pass.at_root = rel
+        .into_iter()
+        .filter(|r| r.is_relative() && !r.components().any(|c| c == std::path::Component::ParentDir))
+        .collect();
+    pass.names = match &c.file {
+        Some(f) => vec![base(f)],
+        None => vec!["dockerfile".to_string(), "containerfile".to_string()],
+    };
     Some(pass)
 }
 
@@ -215,7 +245,7 @@ pub fn place_command(root: &Path, dirs: &[&Path], words: &[String]) -> Option<Bu
 /// not given), `build-args` (`NAME=value` lines). An expression in
 /// `context` or `file` leaves the step unplaced; an expression for the
 /// whole of `build-args` makes its arguments unknown (not counted).
-pub fn build_push_action(root: &Path, text: &str) -> Vec<BuildPass> {
+pub fn build_push_action(text: &str) -> Vec<BuildPass> {
     let mut out = Vec::new();
     if !text.contains("build-push-action") {
         return out;
@@ -252,23 +282,15 @@ pub fn build_push_action(root: &Path, text: &str) -> Vec<BuildPass> {
             }
             let context = value("context").unwrap_or_else(|| ".".to_string());
             let file = value("file");
-            let placed = if context.contains("${{") || file.as_ref().is_some_and(|f| f.contains("${{")) {
-                None
-            } else {
-                let path = match &file {
-                    Some(f) => root.join(f),
-                    None => root.join(&context).join("Dockerfile"),
-                };
-                crate::bounded::inside(root, &path).ok().filter(|f| f.is_file())
-            };
-            match placed {
-                Some(f) => pass.dockerfiles.push(f),
-                None => {
-                    let name = file.as_deref().unwrap_or("Dockerfile");
-                    let name = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
-                    pass.names = vec![if name.contains('$') { "*".to_string() } else { name }];
-                }
+            if !(context.contains("${{") || file.as_ref().is_some_and(|f| f.contains("${{"))) {
+                pass.at_root.push(match &file {
+                    Some(f) => PathBuf::from(f),
+                    None => Path::new(&context).join("Dockerfile"),
+                });
             }
+            let name = file.as_deref().unwrap_or("Dockerfile");
+            let name = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
+            pass.names = vec![if name.contains('$') { "*".to_string() } else { name }];
             if out.len() < MAX_PASSES {
                 out.push(pass);
             }
@@ -290,7 +312,7 @@ pub fn agree(passes: &[(BuildPass, String)]) -> BTreeMap<PathBuf, Agreed> {
     let unplaced: Vec<&BuildPass> = passes
         .iter()
         .map(|(p, _)| p)
-        .filter(|p| p.dockerfiles.is_empty())
+        .filter(|p| p.dockerfiles.is_empty() && p.at_root.is_empty())
         .collect();
     let mut out = BTreeMap::new();
     for (file, builds) in per_file {
@@ -360,6 +382,7 @@ mod tests {
     fn pass(files: &[&str], names: &[&str], args: &[(&str, Option<&str>)]) -> BuildPass {
         BuildPass {
             dockerfiles: files.iter().map(PathBuf::from).collect(),
+            at_root: Vec::new(),
             names: names.iter().map(|s| s.to_string()).collect(),
             args: args
                 .iter()
