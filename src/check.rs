@@ -432,7 +432,8 @@ fn judge_passed_values(
                 .entry(name.clone())
                 .or_insert_with(|| value.clone());
         }
-        let Ok(Extraction { sites, .. }) = extract_all_with(FileKind::Dockerfile, text, &options, None)
+        let Ok(Extraction { sites, .. }) =
+            extract_all_with(FileKind::Dockerfile, text, &options, None)
         else {
             continue;
         };

@@ -22,9 +22,9 @@ declare_rule! {
     /// `latest` (the `distributions` list); `i386/debian` is `debian`.
     ///
     /// Not flagged: a tag that a variable supplies when the repository's
-    /// own build or run always sets that variable (a Makefile's
-    /// `--build-arg`, a script's export before `docker compose`; see
-    /// TAG002): the default written here is not what it uses.
+    /// own build or run always sets that variable (every build passes
+    /// `--build-arg`, every run exports it first; see TAG002): the default
+    /// written here is not what it uses; a plain passed value is judged.
     ///
     /// Major-only tags (`node:20`, `alpine:3`, `postgres:18-alpine`) float
     /// to the newest minor and patch; they are flagged only in strict mode:

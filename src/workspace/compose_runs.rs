@@ -335,7 +335,8 @@ fn script_runs(dir: &Path, lines: &[String]) -> Option<ComposeRun> {
         }
         if let Some((_, depth)) = function.as_mut() {
             let opened = line.matches('{').count() - line.matches("${").count();
-            let closed = line.matches('}').count() - line.matches("${").count().min(line.matches('}').count());
+            let closed = line.matches('}').count()
+                - line.matches("${").count().min(line.matches('}').count());
             *depth = (*depth + opened).saturating_sub(closed);
             if *depth == 0 && line.contains('}') {
                 function = None;
@@ -353,9 +354,10 @@ fn script_runs(dir: &Path, lines: &[String]) -> Option<ComposeRun> {
 /// Whether a line starts a shell function: `name() {`, `function name`.
 fn is_function_start(line: &str) -> bool {
     if let Some(rest) = line.strip_prefix("function ") {
-        return rest.split_whitespace().next().is_some_and(|n| {
-            is_name(n.trim_end_matches("()"))
-        });
+        return rest
+            .split_whitespace()
+            .next()
+            .is_some_and(|n| is_name(n.trim_end_matches("()")));
     }
     line.split_once("()")
         .is_some_and(|(name, rest)| is_name(name.trim()) && rest.trim_start().starts_with('{'))
@@ -429,12 +431,7 @@ mod tests {
         ]);
         let read_one = |name: &str| {
             let path = root.join(name);
-            read(
-                &path,
-                &std::fs::read_to_string(&path).unwrap(),
-                false,
-            )
-            .remove(0)
+            read(&path, &std::fs::read_to_string(&path).unwrap(), false).remove(0)
         };
         let install = read_one("e2e/install.sh");
         let compose = root.join("e2e/docker-compose.yml");

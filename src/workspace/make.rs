@@ -10,8 +10,8 @@
 //! includes are followed when a root's facts are combined ([`always`]), so
 //! a change to an included Makefile is seen as any fact file's change.
 
-use super::passes::BuildPass;
 use super::builds::{command_flags, is_build_tool, logical_lines, shell_words, tool_variables};
+use super::passes::BuildPass;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

@@ -489,7 +489,11 @@ impl RepoFacts {
                 .unwrap_or(path)
                 .to_string_lossy()
                 .replace('\\', "/");
-            build_passes.extend(p.build_passes.iter().map(|b| (b.place(root), shown.clone())));
+            build_passes.extend(
+                p.build_passes
+                    .iter()
+                    .map(|b| (b.place(root), shown.clone())),
+            );
             ctx.local_images.extend(p.local_images.iter().cloned());
             ctx.named_contexts.extend(p.named_contexts.iter().cloned());
             ctx.placeholder_prefixes

@@ -231,7 +231,9 @@ pub fn place_command(dir: Option<&Path>, words: &[String]) -> Option<BuildPass> 
     // Outside the root, or up from it: not a path refit follows.
     pass.at_root = rel
         .into_iter()
-        .filter(|r| r.is_relative() && !r.components().any(|c| c == std::path::Component::ParentDir))
+        .filter(|r| {
+            r.is_relative() && !r.components().any(|c| c == std::path::Component::ParentDir)
+        })
         .collect();
     pass.names = match &c.file {
         Some(f) => vec![base(f)],
@@ -268,7 +270,11 @@ pub fn build_push_action(text: &str) -> Vec<BuildPass> {
             };
             let mut pass = BuildPass::default();
             if let Some(args) = value("build-args") {
-                let lines: Vec<&str> = args.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+                let lines: Vec<&str> = args
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect();
                 if lines.iter().any(|l| !l.contains('=')) {
                     continue;
                 }
@@ -290,7 +296,11 @@ pub fn build_push_action(text: &str) -> Vec<BuildPass> {
             }
             let name = file.as_deref().unwrap_or("Dockerfile");
             let name = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
-            pass.names = vec![if name.contains('$') { "*".to_string() } else { name }];
+            pass.names = vec![if name.contains('$') {
+                "*".to_string()
+            } else {
+                name
+            }];
             if out.len() < MAX_PASSES {
                 out.push(pass);
             }
@@ -393,9 +403,16 @@ mod tests {
 
     #[test]
     fn every_build_must_pass() {
-        let make = pass(&["/r/Dockerfile"], &[], &[("TAG", None), ("BASE", Some("x"))]);
+        let make = pass(
+            &["/r/Dockerfile"],
+            &[],
+            &[("TAG", None), ("BASE", Some("x"))],
+        );
         let ci = pass(&["/r/Dockerfile"], &[], &[("TAG", Some("latest"))]);
-        let agreed = agree(&[(make.clone(), "Makefile".into()), (ci.clone(), "ci.yml".into())]);
+        let agreed = agree(&[
+            (make.clone(), "Makefile".into()),
+            (ci.clone(), "ci.yml".into()),
+        ]);
         let a = &agreed[Path::new("/r/Dockerfile")];
         assert_eq!(a.always.iter().collect::<Vec<_>>(), ["TAG"]);
         // Only the plain value is judged, with the build that passes it.
@@ -409,6 +426,9 @@ mod tests {
         let unplaced = pass(&[], &["dockerfile"], &[]);
         assert!(agree(&[(make.clone(), "Makefile".into()), (unplaced, "x.sh".into())]).is_empty());
         let other = pass(&[], &["other.dockerfile"], &[]);
-        assert_eq!(agree(&[(make, "Makefile".into()), (other, "x.sh".into())]).len(), 1);
+        assert_eq!(
+            agree(&[(make, "Makefile".into()), (other, "x.sh".into())]).len(),
+            1
+        );
     }
 }
