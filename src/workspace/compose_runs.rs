@@ -461,4 +461,53 @@ mod ci_tests {
         assert_eq!(sets, ["JOB", "NEXUS_VERSION"]);
         assert!(runs[0].root_default);
     }
+
+    #[test]
+    fn gitlab_variables_of_the_job_and_the_file() {
+        let text = "variables:\n  GLOBAL: 1\n  EMPTY: ''\nother:\n  variables:\n    OTHER: 1\n  script: [echo]\ne2e:\n  variables:\n    JOB:\n      value: x\n  script:\n    - export LATER=1\n    - docker compose up\n";
+        let runs = read(Path::new("/r/.gitlab-ci.yml"), text, true);
+        assert_eq!(runs.len(), 1, "{runs:?}");
+        let sets: Vec<&String> = runs[0].sets.iter().collect();
+        assert_eq!(sets, ["GLOBAL", "JOB", "LATER"]);
+    }
+
+    #[test]
+    fn assignments_count_in_order_and_scope() {
+        let script = |text: &str| {
+            let lines = crate::shell::logical_lines(text);
+            script_runs(Path::new("/nonexistent"), &lines)
+                .unwrap()
+                .sets
+                .into_iter()
+                .collect::<Vec<_>>()
+        };
+        // After the run: not set for it.
+        assert!(script("docker compose up\nexport TAG=1\n").is_empty());
+        // Inside a function: not set for a run outside it.
+        assert!(script("pin() {\n  export TAG=1\n}\ndocker compose up\n").is_empty());
+        // Before it in the same function, or at the top: set.
+        assert_eq!(
+            script("export A=1\nup() {\n  export TAG=1\n  docker compose up\n}\n"),
+            ["A", "TAG"]
+        );
+        // For that command only, and every run must have it.
+        assert_eq!(script("TAG=1 docker compose up\n"), ["TAG"]);
+        assert!(script("TAG=1 docker compose up\ndocker compose down\n").is_empty());
+        // Set but not exported: Compose does not see it, unless `set -a`.
+        assert!(script("TAG=1\ndocker compose up\n").is_empty());
+        assert_eq!(script("set -a\nTAG=1\ndocker compose up\n"), ["TAG"]);
+    }
+
+    #[test]
+    fn a_run_refit_cannot_place_vetoes() {
+        let placed = ComposeRun {
+            files: vec![PathBuf::from("/r/compose.yaml")],
+            sets: BTreeSet::from(["TAG".to_string()]),
+            ..ComposeRun::default()
+        };
+        let unplaced = ComposeRun::default();
+        let root = Path::new("/r");
+        assert_eq!(agreed(root, [&placed].into_iter()).len(), 1);
+        assert!(agreed(root, [&placed, &unplaced].into_iter()).is_empty());
+    }
 }

@@ -1495,6 +1495,67 @@ mod tests {
     }
 
     #[test]
+    fn every_build_of_a_dockerfile_must_pass_an_argument() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = crate::realpath::canonical(dir.path()).unwrap();
+        let write = |name: &str, text: &str| {
+            let path = root.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            (path, text.to_string())
+        };
+        let docker = write("app/Dockerfile", "ARG TAG=latest\nFROM alpine:${TAG}\n");
+        let make = write(
+            "Makefile",
+            "image:\n\tdocker build --build-arg TAG=3.20 -f app/Dockerfile app\n",
+        );
+        let gitlab = write(
+            ".gitlab-ci.yml",
+            "build:\n  script:\n    - docker build --build-arg TAG=$CI_TAG -t app app\n",
+        );
+        let action = write(
+            ".github/workflows/release.yml",
+            "jobs:\n  image:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          context: app\n          build-args: |\n            TAG=3.21\n",
+        );
+        let files: Vec<(PathBuf, Arc<Extracted>)> = [&docker, &make, &gitlab, &action]
+            .iter()
+            .map(|(p, t)| (p.clone(), Arc::new(extract(&root, p, t))))
+            .collect();
+        let combine = |files: &[(PathBuf, Arc<Extracted>)]| {
+            RepoFacts::combine(&root, files.iter().map(|(p, e)| (p, e)), None)
+        };
+        let file = crate::realpath::canonical(&docker.0).unwrap();
+        let facts = combine(&files);
+        let agreed = &facts.context.build_agreement[&file];
+        assert_eq!(agreed.always.iter().collect::<Vec<_>>(), ["TAG"]);
+        // The plain values, each with its build: judged by the tag rules.
+        let values: Vec<(&str, &str)> = agreed
+            .values
+            .iter()
+            .map(|(v, from)| (v["TAG"].as_str(), from.as_str()))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                ("3.21", ".github/workflows/release.yml"),
+                ("3.20", "Makefile")
+            ]
+        );
+        // A script that builds it without the argument vetoes it.
+        let script = write("build.sh", "docker build -t app app\n");
+        let mut more = files.clone();
+        more.push((
+            script.0.clone(),
+            Arc::new(extract(&root, &script.0, &script.1)),
+        ));
+        assert!(combine(&more).context.build_agreement.is_empty());
+        // Read under an outer root, a file's builds are placed as under
+        // its own (the facts do not depend on the root that read them).
+        let outer = Arc::new(extract(root.parent().unwrap(), &gitlab.0, &gitlab.1));
+        assert_eq!(outer, files[2].1);
+    }
+
+    #[test]
     fn flux_objects_are_facts_of_the_root() {
         let dir = tempfile::tempdir().unwrap();
         let root = crate::realpath::canonical(dir.path()).unwrap();

@@ -113,6 +113,18 @@ const SWITCHES: &[&str] = &[
     "--tls-verify",
 ];
 
+/// A word that is only a variable named for build arguments
+/// (`$(BUILD_ARGS)`, `${DOCKER_BUILD_ARGS}`, `$ARGS`): flags refit cannot
+/// read.
+fn expands_flags(word: &str) -> bool {
+    let name = word
+        .strip_prefix("$(")
+        .and_then(|w| w.strip_suffix(')'))
+        .or_else(|| word.strip_prefix("${").and_then(|w| w.strip_suffix('}')))
+        .or_else(|| word.strip_prefix('$'));
+    name.is_some_and(|v| is_name(v) && v.to_ascii_uppercase().contains("ARG"))
+}
+
 /// One build command's words after `build`: its Dockerfile (`-f`), its
 /// context (the first word that is no flag or flag value), the build
 /// arguments, and whether it passes flags refit cannot read.
@@ -165,10 +177,7 @@ fn command(words: &[String]) -> Command {
                 },
                 _ => {}
             }
-        } else if super::builds::variable_of(&w)
-            .is_some_and(|v| v.to_ascii_uppercase().contains("ARG"))
-            || matches!(w.as_str(), "$@" | "$*" | "${@}" | "${*}")
-        {
+        } else if expands_flags(&w) || matches!(w.as_str(), "$@" | "$*" | "${@}" | "${*}") {
             out.unknown = true;
         } else if out.context.is_none() {
             out.context = Some(w);
