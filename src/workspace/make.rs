@@ -43,7 +43,11 @@ pub struct MakeFile {
 /// decides whether it is passed (`None`: always).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MakePass {
+    /// Empty when refit cannot place it; then `names` says which file
+    /// names (lower case, `*` for any) it may build.
     pub dockerfile: PathBuf,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
     pub args: Vec<(String, Option<String>)>,
     /// The plain values passed (`--build-arg TAG=latest`), by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -182,8 +186,11 @@ pub fn read(root: &Path, path: &Path, text: &str) -> Option<MakeFile> {
             continue;
         };
         let flags = command_flags(&words, at);
-        let Some(dockerfile) = place(root, dir, &flags) else {
-            continue;
+        // A build refit cannot place may build any Dockerfile of the name
+        // it names (`*`: any): kept, so that it can veto (`passes::agree`).
+        let (dockerfile, names) = match place(root, dir, &flags) {
+            Some(file) => (file, Vec::new()),
+            None => (PathBuf::new(), unplaced_names(&flags)),
         };
         let mut values = BTreeMap::new();
         let mut args: Vec<(String, Option<String>)> = substitutions(line)
@@ -216,11 +223,32 @@ pub fn read(root: &Path, path: &Path, text: &str) -> Option<MakeFile> {
         // A build that passes nothing counts too: it uses every default.
         out.passes.push(MakePass {
             dockerfile,
+            names,
             args,
             values,
         });
     }
     (out != MakeFile::default()).then_some(out)
+}
+
+/// The file names a build command refit cannot place may build: its
+/// `-f` file's name (`*` when that is a variable), else the default names.
+fn unplaced_names(flags: &[(String, Option<String>)]) -> Vec<String> {
+    let file = flags
+        .iter()
+        .find(|(f, _)| matches!(f.as_str(), "-f" | "--file"))
+        .and_then(|(_, v)| v.as_deref());
+    match file {
+        Some(f) => {
+            let name = f.rsplit('/').next().unwrap_or(f).to_ascii_lowercase();
+            vec![if name.contains('$') || name == "-" || name.is_empty() {
+                "*".to_string()
+            } else {
+                name
+            }]
+        }
+        None => vec!["dockerfile".to_string(), "containerfile".to_string()],
+    }
 }
 
 /// The Dockerfile a build command builds, as make runs it (in the
@@ -289,7 +317,11 @@ pub fn passes(files: &BTreeMap<PathBuf, MakeFile>) -> Vec<(PathBuf, BuildPass)> 
             out.push((
                 path.clone(),
                 BuildPass {
-                    dockerfiles: vec![pass.dockerfile.clone()],
+                    dockerfiles: (!pass.dockerfile.as_os_str().is_empty())
+                        .then(|| pass.dockerfile.clone())
+                        .into_iter()
+                        .collect(),
+                    names: pass.names.clone(),
                     args,
                     ..BuildPass::default()
                 },
@@ -392,5 +424,22 @@ mod tests {
         files.remove(&common);
         let names: Vec<String> = always(&files)[&dockerfile].iter().cloned().collect();
         assert_eq!(names, ["PLAIN"]);
+    }
+
+    #[test]
+    fn a_build_refit_cannot_place_vetoes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = crate::realpath::canonical(tmp.path()).unwrap();
+        let dockerfile = write(&root, "Dockerfile", "ARG TAG=latest\nFROM alpine:${TAG}\n");
+        let text = "a:\n\tdocker build --build-arg TAG=3.20 .\nb:\n\tdocker build -f $(FILE) .\n";
+        let makefile = write(&root, "Makefile", text);
+        let mut files = BTreeMap::new();
+        files.insert(makefile.clone(), read(&root, &makefile, text).unwrap());
+        assert_eq!(files[&makefile].passes[1].names, ["*"]);
+        assert!(always(&files).is_empty());
+        // Without the second build, every build passes TAG.
+        let text = "a:\n\tdocker build --build-arg TAG=3.20 .\n";
+        files.insert(makefile.clone(), read(&root, &makefile, text).unwrap());
+        assert_eq!(always(&files)[&dockerfile].len(), 1);
     }
 }
