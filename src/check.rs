@@ -443,19 +443,25 @@ fn judge_passed_values(
             file: &facts,
             ..*ctx
         };
-        let shown: Vec<String> = values.iter().map(|(k, v)| format!("`{k}={v}`")).collect();
         for rule in RULES
             .iter()
             .filter(|r| r.code.starts_with("TAG") && settings.rule_enabled(r))
         {
             for site in &sites {
-                // Only references whose tag one of these values supplies.
-                let judged = crate::rules::ref002_unresolved_variable::variables(&site.raw)
-                    .iter()
-                    .any(|v| values.contains_key(v));
-                if !judged || crate::rules::overridden::tag_overridden(site, &vctx).is_some() {
+                // Only references whose tag the file's run left alone as
+                // overridden, and one of these values supplies: any other
+                // reference was judged there already.
+                if crate::rules::overridden::tag_overridden(site, ctx).is_none()
+                    || crate::rules::overridden::tag_overridden(site, &vctx).is_some()
+                {
                     continue;
                 }
+                let used = crate::rules::ref002_unresolved_variable::variables(&site.raw);
+                let shown: Vec<String> = values
+                    .iter()
+                    .filter(|(k, _)| used.iter().any(|u| u == *k))
+                    .map(|(k, v)| format!("`{k}={v}`"))
+                    .collect();
                 let mut found = Vec::new();
                 (rule.check)(rule, site, &vctx, &mut found);
                 for mut d in found {
