@@ -112,6 +112,10 @@ pub fn read(path: &Path, text: &str, yaml: bool) -> Vec<ComposeRun> {
     let (Some(runs_re), Some(dir)) = (RUNS.as_ref(), path.parent()) else {
         return out;
     };
+    // Most files run no Compose: only those that may are parsed.
+    if !runs_re.is_match(text) {
+        return out;
+    }
     let scripts: Vec<(String, BTreeSet<String>)> = if yaml {
         yaml_scripts(text)
     } else {
