@@ -19,8 +19,8 @@ declare_rule! {
     /// repository's own build or run always sets that variable, so the
     /// default written here is not what it uses: an `ARG` every build
     /// of the file passes (Makefile, script, CI, Compose, bake), a
-    /// Compose `${VAR:-default}` every run exports first (a build or run
-    /// refit cannot place may not). A plain value passed
+    /// Compose `${VAR:-default}` every run exports first (a run refit
+    /// cannot place may not). A plain value passed
     /// (`--build-arg TAG=latest`) is judged instead, without a fix.
     ///
     /// ## Why is this bad?

@@ -8,12 +8,16 @@
 //! An `ARG` default is replaced only when **every** build of its
 //! Dockerfile passes the argument ([`agree`]): a build that does not pass
 //! it uses the default. A build refit cannot place (`-f "$DOCKERFILE"`, a
-//! context that does not resolve from the folder it runs in) may be any
-//! Dockerfile of the file name it names (`*`: any name), so it counts as
-//! a build without the argument for those: the default may be used, and
-//! the finding on it stands. A build whose flags refit cannot read
-//! (`"$@"`, `$(BUILD_ARGS)`) counts for neither side; its unknown flags
-//! already make the default's fix unsafe.
+//! context that does not resolve from the folder it runs in, a CI step's
+//! `working-directory`) is not counted: it is kept with the file names it
+//! names, but it vetoes nothing. Counting it as a possible build of every
+//! Dockerfile of its name undid every agreement in monorepos (one
+//! `podman build -f /tmp/Containerfile` in a provisioning playbook, or a
+//! generic `-f $(CONTAINERFILE)` recipe, vetoed every `Containerfile`),
+//! the false findings the agreement exists to prevent; the argument's
+//! name is still known to be passed, so the default's fix stays unsafe
+//! (`check`). A build whose flags refit cannot read (`"$@"`,
+//! `$(BUILD_ARGS)`) counts for neither side either.
 //!
 //! Plain values passed (`--build-arg TAG=latest`) are kept, a few per
 //! Dockerfile, so that the reference each build really uses is judged
@@ -328,26 +332,11 @@ pub fn agree(passes: &[(BuildPass, String)]) -> BTreeMap<PathBuf, Agreed> {
             per_file.entry(file).or_default().push((pass, from));
         }
     }
-    let unplaced: Vec<&BuildPass> = passes
-        .iter()
-        .map(|(p, _)| p)
-        .filter(|p| p.dockerfiles.is_empty() && p.at_root.is_empty())
-        .collect();
     let mut out = BTreeMap::new();
     for (file, builds) in per_file {
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        // A build that may be of this file and is not placed passes what
-        // it passes; one that passes nothing vetoes everything.
-        let maybe = unplaced
-            .iter()
-            .filter(|p| p.names.iter().any(|n| n == "*" || *n == name));
         let mut sets = builds
             .iter()
-            .map(|(p, _)| p.args.keys().cloned().collect::<BTreeSet<String>>())
-            .chain(maybe.map(|p| p.args.keys().cloned().collect()));
+            .map(|(p, _)| p.args.keys().cloned().collect::<BTreeSet<String>>());
         let Some(first) = sets.next() else {
             continue;
         };
@@ -431,12 +420,10 @@ mod tests {
         // A build without the argument vetoes it.
         let bare = pass(&["/r/Dockerfile"], &[], &[]);
         assert!(agree(&[(make.clone(), "Makefile".into()), (bare, "x.sh".into())]).is_empty());
-        // So does a build refit cannot place, for the names it may build.
+        // A build refit cannot place is not counted.
         let unplaced = pass(&[], &["dockerfile"], &[]);
-        assert!(agree(&[(make.clone(), "Makefile".into()), (unplaced, "x.sh".into())]).is_empty());
-        let other = pass(&[], &["other.dockerfile"], &[]);
         assert_eq!(
-            agree(&[(make, "Makefile".into()), (other, "x.sh".into())]).len(),
+            agree(&[(make, "Makefile".into()), (unplaced, "x.sh".into())]).len(),
             1
         );
     }
