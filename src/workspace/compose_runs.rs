@@ -40,6 +40,11 @@ pub struct ComposeRun {
     /// Compose's default file at the root, if any, is the one run.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub root_default: bool,
+    /// Whether the script names no Compose file and runs Compose after a
+    /// `cd` to an absolute folder (`cd /tmp/harbor`): it runs a file
+    /// outside the repository as checked out, none of its files.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub elsewhere: bool,
     pub sets: BTreeSet<String>,
 }
 
@@ -75,7 +80,10 @@ fn re(pattern: &str) -> Option<regex::Regex> {
 }
 
 static RUNS: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
-    re(r"(?:docker|podman|\))[ \t]+compose\b|(?:docker|podman)-compose\b")
+    // A command: `docker-compose.yml` or `docker-compose-version` is none.
+    re(
+        r"(?m)(?:docker|podman|\))[ \t]+compose(?:[\s;&|)\x22']|$)|(?:docker|podman)-compose(?:[\s;&|)\x22']|$)",
+    )
 });
 static FILE_WORD: std::sync::LazyLock<Option<regex::Regex>> =
     std::sync::LazyLock::new(|| re(r#"[^\s"'=]*compose[\w.-]*\.ya?ml\b"#));
@@ -84,6 +92,8 @@ static ASSIGN: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::
 });
 static DEFAULT_ASSIGN: std::sync::LazyLock<Option<regex::Regex>> =
     std::sync::LazyLock::new(|| re(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?=([^}]+)\}"));
+static CD_ABSOLUTE: std::sync::LazyLock<Option<regex::Regex>> =
+    std::sync::LazyLock::new(|| re(r#"(?:^|[;&|(]|\bthen|\bdo)\s*(?:pushd|cd)\s+["']?/"#));
 static EXPORT: std::sync::LazyLock<Option<regex::Regex>> =
     std::sync::LazyLock::new(|| re(r"^\s*(?:export|declare\s+-x)\s+(.*)$"));
 
@@ -103,7 +113,9 @@ fn is_name(s: &str) -> bool {
 /// A script's Compose runs are placed by the file words of the whole
 /// script; when none places (and no default file is beside the script or
 /// at the root) the run is kept with no files: it may run any Compose
-/// file, so it counts as a run of each ([`agreed`]).
+/// file, so it counts as a run of each ([`agreed`]), unless it names no
+/// file and runs after a `cd` to an absolute folder (`cd /tmp/harbor`),
+/// which is outside the repository as checked out.
 pub fn read(path: &Path, text: &str, yaml: bool) -> Vec<ComposeRun> {
     let mut out = Vec::new();
     if !text.contains("compose") {
@@ -268,10 +280,15 @@ fn script_runs(dir: &Path, lines: &[String]) -> Option<ComposeRun> {
             }
         }
     }
-    if words == 0 {
+    let elsewhere = words == 0
+        && lines
+            .iter()
+            .filter(live)
+            .any(|l| CD_ABSOLUTE.as_ref().is_some_and(|r| r.is_match(l)));
+    if words == 0 && !elsewhere {
         files.extend(DEFAULT_NAMES.iter().find_map(|n| inside(dir.join(n))));
     }
-    let root_default = words == 0 && files.is_empty();
+    let root_default = words == 0 && !elsewhere && files.is_empty();
     // What is set and exported at the top level, and in the function
     // being read (cleared when it ends).
     #[derive(Default, Clone)]
@@ -351,6 +368,7 @@ fn script_runs(dir: &Path, lines: &[String]) -> Option<ComposeRun> {
         files,
         at_root,
         root_default,
+        elsewhere,
         sets: agreed.unwrap_or_default(),
     })
 }
@@ -377,6 +395,10 @@ pub fn agreed<'a>(
     // with what it sets (so a variable it does not set is vetoed).
     let mut unplaced: Option<BTreeSet<String>> = None;
     for run in runs {
+        // A run of a file outside the repository is no run of its files.
+        if run.elsewhere {
+            continue;
+        }
         let files = run.placed(root);
         if files.is_empty() {
             unplaced = Some(match unplaced.take() {
@@ -513,5 +535,24 @@ mod ci_tests {
         let root = Path::new("/r");
         assert_eq!(agreed(root, [&placed].into_iter()).len(), 1);
         assert!(agreed(root, [&placed, &unplaced].into_iter()).is_empty());
+        // A run in an absolute folder, naming no file, runs none of them.
+        let lines =
+            crate::shell::logical_lines("(\n  cd /tmp/harbor\n  docker compose config\n)\n");
+        let elsewhere = script_runs(Path::new("/nonexistent"), &lines).unwrap();
+        assert!(elsewhere.elsewhere && !elsewhere.root_default);
+        assert_eq!(agreed(root, [&placed, &elsewhere].into_iter()).len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod command_tests {
+    #[test]
+    fn compose_commands_not_file_names() {
+        let runs = super::RUNS.as_ref().unwrap();
+        assert!(runs.is_match("docker compose up"));
+        assert!(runs.is_match("x\ndocker-compose\ny"));
+        assert!(runs.is_match("$(DOCKER) compose -f a.yml up"));
+        assert!(!runs.is_match("cat docker-compose.override.yml"));
+        assert!(!runs.is_match("id: docker-compose-version"));
     }
 }

@@ -375,8 +375,23 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             {
                 ctx.make.insert(path.to_path_buf(), m);
             }
-            ctx.compose_runs
-                .extend(compose_runs::read(path, text, role.yaml));
+            // Of YAML files, only CI files run scripts: an issue template
+            // or a manifest that mentions `docker compose` runs nothing.
+            let ci = role.yaml
+                && matches!(
+                    crate::discover::classify(path),
+                    Some(
+                        FileKind::GithubActions
+                            | FileKind::GitlabCi
+                            | FileKind::Circleci
+                            | FileKind::BitbucketPipelines
+                            | FileKind::AzurePipelines
+                    )
+                );
+            if !role.yaml || ci {
+                ctx.compose_runs
+                    .extend(compose_runs::read(path, text, role.yaml));
+            }
             containers_builds(&shown, text, &mut ctx);
             kustomize_set_image(text, &mut ctx);
             from_substitutions(text, &mut ctx);
