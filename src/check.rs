@@ -500,12 +500,50 @@ fn mark_local(sites: &mut [ImageSite], local: &crate::facts::LocalNames) {
         let name = match reference.domain_str() {
             None => reference.path_str().to_string(),
             Some("localhost") => format!("localhost/{}", reference.path_str()),
+            // The repository's own image in a dev-loop registry
+            // (`registry:5000/org/app:devel`, pushed by its build).
+            Some(host) if crate::facts::dev_registry(host) => {
+                if local.dev_paths.contains(reference.path_str()) {
+                    site.extra.build_output = true;
+                }
+                continue;
+            }
             Some(_) => continue,
         };
         if local.is_local(&name) {
             site.extra.build_output = true;
         }
     }
+}
+
+/// The reader of a Dockerfile site's text, if any: (what it matches, its
+/// file). A pattern name matches a `FROM` written with it as a prefix;
+/// `*/NAME` (bashbrew) a `FROM` or `COPY --from` of `<namespace>/NAME`.
+fn from_text_reader<'a>(
+    site: &ImageSite,
+    readers: &'a [(String, String)],
+) -> Option<(String, &'a str)> {
+    use crate::site::SiteKind;
+    if !matches!(site.kind, SiteKind::From | SiteKind::CopyFrom) {
+        return None;
+    }
+    let raw = site.raw.trim();
+    let name = raw.split(['@', ':']).next().unwrap_or(raw);
+    readers.iter().find_map(|(pattern, by)| {
+        let hit = match pattern.strip_prefix("*/") {
+            Some(dir) => name
+                .rsplit_once('/')
+                .is_some_and(|(ns, last)| last == dir && !ns.contains('.')),
+            None => site.kind == SiteKind::From && raw.starts_with(pattern.as_str()),
+        };
+        hit.then(|| {
+            let what = match pattern.strip_prefix("*/") {
+                Some(_) => format!("bashbrew orders builds by the exact name of `{name}`, which this repository builds"),
+                None => format!("a pattern on `FROM {pattern}`"),
+            };
+            (what, by.as_str())
+        })
+    })
 }
 
 /// Make a diagnostic's safe fix unsafe, saying why in its help (`note` is
@@ -613,8 +651,19 @@ pub fn check_with(
                     unsafe_because(d, || why.clone());
                 }
             }
-            // What a fix here leaves for the user to do (Chart.lock).
-            if let Some(note) = &site.extra.fix_note {
+            // What a fix here leaves for the user to do (Chart.lock). With
+            // a `Chart.lock` beside it, `helm dependency build` fails until
+            // the user does it: the fix is not safe alone.
+            if site.extra.fix_note.is_some()
+                && input.chart_lock
+                && site.kind == crate::site::SiteKind::HelmChartDependency
+            {
+                for d in &mut diagnostics[before..] {
+                    unsafe_because(d, || {
+                        "`Chart.lock` beside it records this repository and its `digest` checks `Chart.yaml`: `helm dependency build` fails until `helm dependency update` writes the lock again".to_string()
+                    });
+                }
+            } else if let Some(note) = &site.extra.fix_note {
                 for d in diagnostics[before..].iter_mut().filter(|d| d.fix.is_some()) {
                     d.help = Some(match d.help.take() {
                         Some(help) => format!("{help}; {note}"),
@@ -665,6 +714,24 @@ pub fn check_with(
             }
         }
     }
+    // `FROM` text that code in the repository compares: a pattern
+    // (`awk '/FROM golang/'`) or bashbrew's build order (exact text of an
+    // image the repository builds) stops matching after a rewrite.
+    if kind == FileKind::Dockerfile
+        && let Some(args) = &input.supplied_args
+        && !args.from_readers.is_empty()
+    {
+        for site in &sites {
+            let Some((what, by)) = from_text_reader(site, &args.from_readers) else {
+                continue;
+            };
+            for d in diagnostics.iter_mut().filter(|d| d.span == site.span) {
+                unsafe_because(d, || {
+                    format!("`{by}` compares this `FROM` text ({what}), and would stop matching it")
+                });
+            }
+        }
+    }
     // A resource of a kustomization: overlays (possibly outside the
     // repository) match its image names literally, so a rename is safe only
     // when the configuration says every consumer is here.
@@ -706,10 +773,13 @@ pub fn check_with(
         }
     }
     // A policy or mutator that matches or rewrites image names as text:
-    // a qualified name may get another verdict or another rewrite.
+    // a qualified, moved, pinned or replaced name may get another verdict
+    // or another rewrite. Every rule whose fix edits the image reference
+    // counts, not only the registry rules.
     if let Some(policy) = &input.image_policy {
+        const EDITS_REFERENCE: [&str; 7] = ["REG", "MIR", "BASE", "DHI", "EOL", "TAG", "REF"];
         for d in &mut diagnostics {
-            if !d.code.starts_with("REG") {
+            if !EDITS_REFERENCE.iter().any(|p| d.code.starts_with(p)) {
                 continue;
             }
             unsafe_because(d, || {
@@ -755,9 +825,16 @@ pub fn check_with(
     }
     if !notes.is_empty() {
         // Sites read line by line from a file that is not YAML: a fix
-        // could not be checked by re-parsing, so none is offered.
+        // could not be checked by re-parsing, so none is offered. The
+        // finding says why, as the note does.
         for d in &mut diagnostics {
-            d.fix = None;
+            if d.fix.take().is_some() {
+                let why = "no fix: the file is a template, of which refit reads only the plain lines, so edit it by hand";
+                d.help = Some(match d.help.take() {
+                    Some(h) => format!("{h}; {why}"),
+                    None => why.to_string(),
+                });
+            }
         }
         diagnostics.extend(notes);
     }

@@ -347,6 +347,7 @@ pub fn process_path(
                 mode
             };
             let mut report = process_with(text, display, owned, kind, settings, &input, mode);
+            fragment_not_error(&mut report, path, kind, workspace);
             report.stamp = Some(stamp);
             if let Some(note) = refused {
                 report.diagnostics.push(note);
@@ -357,6 +358,32 @@ pub fn process_path(
             report
         }
         Err(d) => error_report(display, owned, kind, *d),
+    }
+}
+
+/// A YAML file that documentation includes as text (a page's example,
+/// which may elide lines with `...`) is not input to a tool that parses
+/// it: its syntax error is a note (N001), not a file error that fails the
+/// run.
+fn fragment_not_error(report: &mut FileReport, path: &Path, kind: FileKind, workspace: &Workspace) {
+    if !crate::kind::is_yaml(kind) || !report.diagnostics.iter().any(|d| d.code == "E004") {
+        return;
+    }
+    let Some(by) = workspace.included_as_text(path) else {
+        return;
+    };
+    for d in report.diagnostics.iter_mut().filter(|d| d.code == "E004") {
+        let why = d
+            .message
+            .strip_prefix("invalid YAML: ")
+            .unwrap_or(&d.message)
+            .to_string();
+        *d = file_note(
+            "N001",
+            format!(
+                "Skipped as YAML: `{by}` includes it as text, a documentation fragment that is not valid YAML ({why}); not checked"
+            ),
+        );
     }
 }
 

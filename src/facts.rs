@@ -373,6 +373,11 @@ pub struct LocalNames {
     pub images: BTreeSet<String>,
     pub contexts: BTreeSet<String>,
     pub placeholder_prefixes: BTreeSet<String>,
+    /// The paths (registry cut off) of images the repository builds or
+    /// pushes: in a dev-loop registry ([`dev_registry`]) such a path is
+    /// the repository's own image.
+    #[serde(default)]
+    pub dev_paths: BTreeSet<String>,
 }
 
 impl LocalNames {
@@ -393,6 +398,28 @@ impl LocalNames {
                 .iter()
                 .any(|p| name.starts_with(p.as_str()))
     }
+}
+
+/// Whether a registry host (with its port) is a dev-loop registry on
+/// the developer's machine or cluster: a loopback address (`localhost`,
+/// `127.0.0.1`, `[::1]`, `*.localhost`), or a single-label name with a
+/// port (`registry:5000`, `kind-registry:5000`), which only a local
+/// resolver (a cluster's or Compose's DNS, `/etc/hosts`) can answer.
+pub fn dev_registry(host: &str) -> bool {
+    if let Some(v6) = host.strip_prefix('[') {
+        return v6.starts_with("::1]");
+    }
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) => (name, Some(port)),
+        None => (host, None),
+    };
+    let name = name.to_ascii_lowercase();
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name.starts_with("127.")
+        || (!name.contains('.')
+            && !name.is_empty()
+            && port.is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())))
 }
 
 /// One Flux image automation object: an `ImagePolicy` (`value`: the

@@ -93,6 +93,11 @@ impl FileKind {
 /// §5.2; go-yaml and PyYAML read UTF-16), while BuildKit reads Dockerfiles,
 /// and JSON and TOML readers read their files, as UTF-8 only.
 pub fn reads_wide_encodings(kind: FileKind) -> bool {
+    is_yaml(kind)
+}
+
+/// Whether files of a kind are YAML.
+pub fn is_yaml(kind: FileKind) -> bool {
     matches!(
         kind,
         FileKind::Compose

@@ -407,6 +407,16 @@ pub struct SuppliedArgs {
     /// TAG=latest`), each with the file of a build that passes them: the
     /// references those builds use are judged.
     pub values: Vec<(std::collections::BTreeMap<String, String>, String)>,
+    /// Every build of this Dockerfile that refit sees is Podman's or
+    /// Buildah's, never BuildKit's: the file that runs one.
+    pub containers_only: Option<String>,
+    /// A file that may build this Dockerfile with Podman or Buildah.
+    pub containers_builder: Option<String>,
+    /// Code that compares `FROM` text, each with its file: an image name
+    /// a pattern matches as a prefix (`golang` for `awk '/FROM golang/'`),
+    /// or `*/NAME` for bashbrew, which builds `<namespace>/NAME` here and
+    /// links parents by exact `FROM` (and `COPY --from`) text.
+    pub from_readers: Vec<(String, String)>,
 }
 
 /// How a `FROM`'s variables without a value stand, as BuildKit's build

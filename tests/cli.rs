@@ -1037,6 +1037,45 @@ fn templated_manifest_is_a_note_and_does_not_change_the_exit_status() {
 }
 
 #[test]
+fn documentation_fragment_is_a_note_not_a_file_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join(".git")).unwrap();
+    // A page includes the YAML as text; the snippet elides lines with `...`.
+    let fragment = "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: connect-api\n          image: docker.io/1password/connect-api:1.7.3\n      ...\n      volumes:\n        - name: data\n";
+    write(dir.path(), "docs/snippets/connect.yaml", fragment);
+    write(dir.path(), "docs/snippets/other.yaml", fragment);
+    write(
+        dir.path(),
+        "docs/provider/onepassword.md",
+        "# 1Password\n\n```yaml\n{% include 'connect.yaml' %}\n```\n",
+    );
+    let (code, out, _) = run(refit().current_dir(dir.path()).args([
+        "check",
+        "--format",
+        "concise",
+        "--no-cache",
+        "docs/snippets/connect.yaml",
+    ]));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(
+            "N001 note: Skipped as YAML: `docs/provider/onepassword.md` includes it as text"
+        ),
+        "{out}"
+    );
+    // The same text that no page includes is still a file error.
+    let (code, out, _) = run(refit().current_dir(dir.path()).args([
+        "check",
+        "--format",
+        "concise",
+        "--no-cache",
+        "docs/snippets/other.yaml",
+    ]));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("E004"), "{out}");
+}
+
+#[test]
 fn compose_named_on_the_command_line_is_recognised_by_content() {
     let dir = tempfile::tempdir().unwrap();
     write(

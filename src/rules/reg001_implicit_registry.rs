@@ -12,9 +12,7 @@ declare_rule! {
     /// anonymous pull rate limit (100 pulls per 6 hours per IP) and its
     /// outages. Written out as `docker.io/library/node:20`, the dependency is
     /// visible, searchable and easy to route through a mirror or a
-    /// pull-through cache. Tools that do not default to Docker Hub (Podman
-    /// with short-name prompts, some CI runners) also resolve the explicit form
-    /// the same way everywhere.
+    /// pull-through cache.
     ///
     /// ## Example
     /// ```dockerfile
@@ -52,6 +50,7 @@ declare_rule! {
     ///
     /// Files whose first lines say they are generated (`DO NOT EDIT`,
     /// `@generated`) get the finding without a fix.
+    /// Unsafe where a script or bashbrew compares `FROM` text.
     ///
     /// With a pull-through cache configured for Docker Hub (`[registries]
     /// proxies`), the fix qualifies the reference through the cache:

@@ -156,7 +156,7 @@ fn check_file(rule: &Rule, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
             )
         } else {
             format!(
-                "Stage {label} is never built: the last stage does not use it and no target in the repository names it"
+                "Stage {label} is unused: the last stage does not use it and no target in the repository names it (BuildKit skips it; the classic builder and kaniko build it for nothing)"
             )
         };
         let mut d = rule.report_at(span, message);

@@ -21,14 +21,16 @@ declare_rule! {
     /// FROM golang:1.23 AS buildstage
     /// ```
     ///
+    /// Not flagged if only Podman or Buildah builds it.
+    ///
     /// ## Fix safety
     /// Safe: BuildKit compares stage names without case, so references to
     /// the stage (`COPY --from=BuildStage`, `--target BuildStage`) keep
-    /// working.
+    /// working. Unsafe if Podman may build it.
     code: "STG004",
     name: "stage-name-casing",
     severity: Warning,
-    fix: Always,
+    fix: Sometimes,
     summary: "A Dockerfile stage name that is not lowercase",
     check: no_site_check,
     check_file: check_file,
@@ -38,6 +40,13 @@ fn check_file(rule: &Rule, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
     let Some(graph) = &ctx.file.graph else {
         return;
     };
+    // The reason is BuildKit's: a file only Podman or Buildah builds
+    // uses the name as written.
+    let supplied = ctx.file.supplied_args.as_ref();
+    if supplied.is_some_and(|s| s.containers_only.is_some()) {
+        return;
+    }
+    let podman = supplied.and_then(|s| s.containers_builder.as_deref());
     for node in &graph.stages {
         let Some((name, span)) = &node.name else {
             continue;
@@ -51,9 +60,18 @@ fn check_file(rule: &Rule, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let mut d = rule.report_at(*span, format!("Stage name `{name}` should be lowercase"));
+        let applicability = match podman {
+            Some(by) => {
+                d.help = Some(format!(
+                    "`{by}` builds it with Podman or Buildah, which match `--target` and `--from` by the name as written"
+                ));
+                Applicability::Unsafe
+            }
+            None => Applicability::Safe,
+        };
         d.fix = Some(Fix::new(
             format!("Rename to `{lower}`"),
-            Applicability::Safe,
+            applicability,
             vec![Edit {
                 span: *span,
                 content: lower,

@@ -19,7 +19,7 @@ declare_rule! {
     /// (the sub-chart's own defaults, which refit does not read, supply a
     /// tag left out), and a Helm chart whose version is a range (`~1.2`,
     /// `>=1.0` in `Chart.yaml` or helmfile: Helm picks the version when it
-    /// runs, and Chart.lock records it).
+    /// runs, and Chart.lock records it; Flux's default is `*`).
     ///
     /// Not flagged either: a tag from a variable that the repository's own
     /// build or run always sets (see TAG002), and a single `COPY --from`

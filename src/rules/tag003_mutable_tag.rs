@@ -10,8 +10,8 @@ declare_rule! {
     /// dash-separated part: `core-nightly`, `2.1-dev`), Node.js
     /// codenames (`iron`, `jod`, `krypton`), and variant-only tags
     /// (`alpine`, `slim`, `bookworm`, `trixie`, and `apache`, `fpm`,
-    /// `fpm-alpine` of `nextcloud`, `php` or `wordpress`), which imply
-    /// `latest`. A floating name followed by a commit or a date stamp
+    /// `fpm-alpine` of `nextcloud`, `php` or `wordpress`), which name no
+    /// version (an official image's imply `latest`). A floating name followed by a commit or a date stamp
     /// (`master-c3235cd`, `nightly-20260805`) is one build, a pin, and is not
     /// flagged. The
     /// lists live in `rules/mutable-tags.toml` and `[knowledge.mutable-tags]`
@@ -24,7 +24,11 @@ declare_rule! {
     /// Not flagged: a tag that a variable supplies when the repository's
     /// own build or run always sets that variable (every build passes
     /// `--build-arg`, every run exports it first; see TAG002): the default
-    /// written here is not what it uses; a plain passed value is judged.
+    /// written here is not what it uses (a plain passed value is judged),
+    /// and `${D:+@${D}}` is a digest when every build passes `D`.
+    /// Nor the repository's own image in a dev-loop registry
+    /// (`registry:5000`, `localhost:5000`, `127.0.0.1:…`) whose path it
+    /// builds or pushes (a build's `-t`, a Bazel push rule's `repository`).
     ///
     /// Major-only tags (`node:20`, `alpine:3`, `postgres:18-alpine`) float
     /// to the newest minor and patch; they are flagged only in strict mode:
@@ -93,7 +97,14 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         .to_string();
     let distribution = lists.distributions.contains(&official);
     let why = if !distribution && lists.variant_only.iter().any(|t| t == tag) {
-        format!("`{tag}` names only a variant, so it follows `latest`")
+        // An official image's variant tag is its newest release in that
+        // variant (Docker's official-images rules); another publisher's
+        // may be its own line: refit says only that no version is named.
+        if official.contains('/') {
+            format!("`{tag}` names only a variant and no version, so it moves with new releases")
+        } else {
+            format!("`{tag}` names only a variant, so it follows `latest`")
+        }
     } else if lists.floating.iter().any(|t| {
         t == tag
             || (!pinned_by_suffix(tag)

@@ -189,14 +189,16 @@ fn helm_release(doc: &Document, obj: &Node, repos: &Repos, out: &mut Vec<ImageSi
     }
     let mut b = Builder::default();
     b.push(&format!("{url}/{value}"), None);
+    // No `version`: Flux reads the range `*`, the newest semver tag (not
+    // an OCI `latest` tag).
     let mut range = None;
-    if let Some(v) = text(doc, spec, &["version"]) {
-        if exact_version(v) {
+    match text(doc, spec, &["version"]) {
+        Some(v) if exact_version(v) => {
             b.push(":", None);
             b.push(&version_tag(v), None);
-        } else {
-            range = Some(v.to_string());
         }
+        Some(v) => range = Some(v.to_string()),
+        None => range = Some("*".to_string()),
     }
     let span = chart.content.unwrap_or(chart.span);
     let mut s = site(

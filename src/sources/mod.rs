@@ -37,6 +37,11 @@ pub struct SourceOptions {
     /// A file of the repository holding an admission policy or mutator
     /// that matches or rewrites image names: qualifying fixes are unsafe.
     pub image_policy: Option<String>,
+    /// A `Chart.lock` beside a `Chart.yaml`: it records each dependency's
+    /// repository and its `digest` checks `Chart.yaml`, so an edit to a
+    /// dependency fails `helm dependency build` until the lock is
+    /// written again.
+    pub chart_lock: bool,
     /// `--build-arg NAME=VALUE` overrides for Dockerfile ARGs.
     pub build_args: BTreeMap<String, String>,
     /// `--env NAME=VALUE` values for Compose interpolation; they win over `.env`.

@@ -62,12 +62,14 @@ fn pass_build_args(
                 .collect(),
         });
     }
-    ctx.built_names
-        .insert(file.as_ref().map_or("*".to_string(), |f| {
-            f.file_name()
-                .map(|n| n.to_string_lossy().to_ascii_lowercase())
-                .unwrap_or_else(|| "*".to_string())
-        }));
+    let built = file.as_ref().map_or("*".to_string(), |f| {
+        f.file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_else(|| "*".to_string())
+    });
+    // Compose, bake, dev containers and Skaffold build with BuildKit.
+    ctx.buildkit_names.insert(built.clone());
+    ctx.built_names.insert(built);
     let Some(file) = file else {
         for (name, _) in &pairs {
             build_arg_name(ctx, name, what);
@@ -452,6 +454,7 @@ pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) -> Vec<Vec<Strin
     let lines = logical_lines(text);
     build_arg_words(&lines, ctx);
     let variables = tool_variables(&lines, BUILD_TOOLS);
+    let containers = tool_variables(&lines, super::containers::CONTAINERS_TOOLS);
     for line in &lines {
         // Most lines run no build: split only those that may.
         if line.trim_start().starts_with('#') || !(line.contains("build") || line.contains("bud")) {
@@ -477,20 +480,20 @@ pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) -> Vec<Vec<Strin
                 .iter()
                 .find(|(f, _)| matches!(f.as_str(), "-f" | "--file"))
                 .and_then(|(_, v)| v.as_deref());
-            match file {
+            let names: Vec<String> = match file {
                 // `-f -` (stdin) or a variable: any Dockerfile.
-                Some(f) if f == "-" || f.contains('$') => {
-                    ctx.built_names.insert("*".to_string());
-                }
+                Some(f) if f == "-" || f.contains('$') => vec!["*".to_string()],
                 Some(f) => {
                     let name = f.rsplit(['/', '\\']).next().unwrap_or(f);
-                    ctx.built_names.insert(name.to_ascii_lowercase());
+                    vec![name.to_ascii_lowercase()]
                 }
-                None => {
-                    ctx.built_names.insert("dockerfile".to_string());
-                    ctx.built_names.insert("containerfile".to_string());
-                }
+                None => vec!["dockerfile".to_string(), "containerfile".to_string()],
+            };
+            // Docker, nerdctl, or a variable that may hold either: BuildKit.
+            if tool.is_some_and(|t| !super::containers::names_containers_tool(t, &containers)) {
+                ctx.buildkit_names.extend(names.iter().cloned());
             }
+            ctx.built_names.extend(names);
             for (flag, value) in flags {
                 match (flag.as_str(), value) {
                     ("-t" | "--tag", Some(v)) => local_name(ctx, &v),
@@ -542,9 +545,11 @@ fn build_action_files(text: &str, ctx: &mut RepoContext) {
             value.rsplit(['/', '\\']).next().unwrap_or(value)
         };
         ctx.built_names.insert(name.to_ascii_lowercase());
+        ctx.buildkit_names.insert(name.to_ascii_lowercase());
     }
     if !named {
         ctx.built_names.insert("dockerfile".to_string());
+        ctx.buildkit_names.insert("dockerfile".to_string());
     }
 }
 

@@ -15,7 +15,18 @@ pub(super) const ANY_COMPOSE: &str = "*compose";
 
 /// The containers tools, which resolve short names through
 /// `registries.conf`.
-const CONTAINERS_TOOLS: &[&str] = &["podman", "buildah", "podman-remote"];
+pub(super) const CONTAINERS_TOOLS: &[&str] = &["podman", "buildah", "podman-remote"];
+
+/// Whether a build command's tool word is Podman or Buildah: by name, a
+/// variable the file sets to one, or a variable named for one
+/// (`$(PODMAN)`).
+pub(super) fn names_containers_tool(word: &str, variables: &BTreeSet<String>) -> bool {
+    names_tool(word, variables)
+        || variable_of(word).is_some_and(|v| {
+            let v = v.to_ascii_uppercase();
+            v.contains("PODMAN") || v.contains("BUILDAH")
+        })
+}
 
 fn is_containers_tool(word: &str) -> bool {
     CONTAINERS_TOOLS.contains(&tool_base(word))
@@ -39,9 +50,41 @@ fn file_key(value: &str) -> String {
     name.to_ascii_lowercase()
 }
 
+/// The Compose files `podman-compose` reads by default in its working
+/// directory.
+const DEFAULT_COMPOSE: &[&str] = &[
+    "compose.yaml",
+    "compose.yml",
+    "compose.override.yaml",
+    "compose.override.yml",
+    "podman-compose.yaml",
+    "podman-compose.yml",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+    "container-compose.yml",
+    "container-compose.yaml",
+    "container-compose.override.yml",
+    "container-compose.override.yaml",
+];
+
+/// The key for "the default Compose file of `folder`" (canonical).
+fn compose_in(folder: &Path) -> String {
+    format!("{ANY_COMPOSE}:{}", folder.to_string_lossy())
+}
+
 /// Record what one script, Makefile or CI file builds with the containers
-/// tools; `shown` names it in messages.
-pub(super) fn containers_builds(shown: &str, text: &str, ctx: &mut RepoContext) {
+/// tools; `shown` names it in messages. `folder` is where its commands
+/// run when that is known (a Makefile's or Justfile's own folder): a
+/// `podman-compose` with no `-f` there reads only that folder's default
+/// Compose file.
+pub(super) fn containers_builds(
+    shown: &str,
+    text: &str,
+    folder: Option<&Path>,
+    ctx: &mut RepoContext,
+) {
     if !(text.contains("podman") || text.contains("buildah")) {
         return;
     }
@@ -60,9 +103,21 @@ pub(super) fn containers_builds(shown: &str, text: &str, ctx: &mut RepoContext) 
         }
         let words_owned = shell_words(line);
         let words: Vec<&str> = words_owned.iter().map(String::as_str).collect();
+        let first_cd = words.iter().position(|w| *w == "cd" || *w == "pushd");
         for (at, word) in words.iter().enumerate() {
             let base = word.rsplit('/').next().unwrap_or(word);
-            let compose = base == "podman-compose"
+            // `podman-compose` as a command, not an argument (`dnf install
+            // podman-compose`, `command -v podman-compose`).
+            let command_position = at == 0
+                || words.get(at - 1).is_some_and(|w| {
+                    matches!(
+                        *w,
+                        "&&" | "||" | ";" | "|" | "then" | "do" | "else" | "sudo" | "exec" | "time"
+                    ) || w.ends_with([';', ':'])
+                        || *w == "-"
+                        || (w.contains('=') && !w.starts_with('-'))
+                });
+            let compose = (base == "podman-compose" && command_position)
                 || (names_tool(word, &variables)
                     && words.get(at + 1).is_some_and(|w| *w == "compose"));
             let build = names_tool(word, &variables)
@@ -88,8 +143,13 @@ pub(super) fn containers_builds(shown: &str, text: &str, ctx: &mut RepoContext) 
                 .filter_map(|(_, value)| value.map(|v| file_key(&v)))
                 .collect();
             if files.is_empty() {
+                // A `cd` first: the folder is not known.
+                let moved = first_cd.is_some_and(|cd| cd < at);
                 if compose {
-                    mark(ANY_COMPOSE.to_string(), ctx);
+                    match folder.filter(|_| !moved) {
+                        Some(folder) => mark(compose_in(folder), ctx),
+                        None => mark(ANY_COMPOSE.to_string(), ctx),
+                    }
                 } else {
                     // `podman build DIR` reads `Containerfile`, else `Dockerfile`.
                     mark("containerfile".to_string(), ctx);
@@ -157,6 +217,25 @@ pub(super) fn openshift_resource(text: &str) -> bool {
 }
 
 impl RepoContext {
+    /// The file that builds a Dockerfile (by its lower-case name) with
+    /// Podman or Buildah, when every build of it refit sees does so: no
+    /// build that BuildKit runs names it, or any Dockerfile.
+    pub fn containers_only(&self, name: &str) -> Option<String> {
+        if self.buildkit_names.contains(name) || self.buildkit_names.contains(ANY_DOCKERFILE) {
+            return None;
+        }
+        self.containers_files.get(name).cloned()
+    }
+
+    /// The file that may build a Dockerfile (by its lower-case name) with
+    /// Podman or Buildah, by name or as any Dockerfile.
+    pub fn containers_builder(&self, name: &str) -> Option<String> {
+        self.containers_files
+            .get(name)
+            .or_else(|| self.containers_files.get(ANY_DOCKERFILE))
+            .cloned()
+    }
+
     /// Why the containers tools, not Docker, read a file (canonical):
     /// `Some(why)`.
     pub fn containers_build(&self, file: &Path, kind: crate::kind::FileKind) -> Option<String> {
@@ -182,7 +261,13 @@ impl RepoContext {
                 let by = self
                     .containers_files
                     .get(&name)
-                    .or_else(|| self.containers_files.get(ANY_COMPOSE))?;
+                    .or_else(|| self.containers_files.get(ANY_COMPOSE))
+                    .or_else(|| {
+                        let folder = file.parent()?;
+                        DEFAULT_COMPOSE
+                            .contains(&name.as_str())
+                            .then(|| self.containers_files.get(&compose_in(folder)))?
+                    })?;
                 Some(format!("`{by}` runs it with podman-compose"))
             }
             crate::kind::FileKind::Kubernetes if !self.openshift.is_empty() => {
@@ -210,7 +295,7 @@ mod tests {
 
     fn scan(text: &str) -> RepoContext {
         let mut ctx = RepoContext::default();
-        containers_builds("build.sh", text, &mut ctx);
+        containers_builds("build.sh", text, None, &mut ctx);
         ctx
     }
 
@@ -259,6 +344,12 @@ mod tests {
         assert_eq!(
             ctx.containers_build(Path::new("/r/compose.yaml"), FileKind::Compose),
             None
+        );
+        let ctx = scan("sudo dnf install podman-compose -y\ncommand -v podman-compose\n");
+        assert!(
+            ctx.containers_files.is_empty(),
+            "{:?}",
+            ctx.containers_files
         );
         let ctx = scan("podman compose up\n");
         assert!(

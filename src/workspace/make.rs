@@ -255,7 +255,11 @@ fn unplaced_names(flags: &[(String, Option<String>)]) -> Vec<String> {
 /// Makefile's folder): its `-f`/`--file`, else `Dockerfile` or
 /// `Containerfile` in the context (the last word that is not a flag's),
 /// only when it resolves inside the repository `root`.
-fn place(root: &Path, dir: &Path, flags: &[(String, Option<String>)]) -> Option<PathBuf> {
+pub(super) fn place(
+    root: &Path,
+    dir: &Path,
+    flags: &[(String, Option<String>)],
+) -> Option<PathBuf> {
     let file = flags
         .iter()
         .find(|(f, _)| matches!(f.as_str(), "-f" | "--file"))
@@ -334,7 +338,7 @@ pub fn passes(files: &BTreeMap<PathBuf, MakeFile>) -> Vec<(PathBuf, BuildPass)> 
 /// The build arguments every Makefile build of each Dockerfile passes
 /// (the Makefiles' share of [`super::passes::agree`]).
 #[cfg(test)]
-fn always(files: &BTreeMap<PathBuf, MakeFile>) -> BTreeMap<PathBuf, BTreeSet<String>> {
+pub(super) fn always(files: &BTreeMap<PathBuf, MakeFile>) -> BTreeMap<PathBuf, BTreeSet<String>> {
     let passes: Vec<(BuildPass, String)> = passes(files)
         .into_iter()
         .map(|(path, pass)| (pass, path.to_string_lossy().to_string()))

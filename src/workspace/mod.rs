@@ -25,17 +25,21 @@ pub use crate::facts::{ChartFacts, KustomizeImage, RegistryJoin};
 use crate::kind::FileKind;
 use crate::sources::SourceOptions;
 
+mod bazel;
 pub mod build_refs;
 mod builds;
 pub mod cache;
 mod chart;
 mod compose_runs;
 mod containers;
+mod doc_includes;
 mod enumerate;
+mod from_text;
 mod generated;
 mod gitlab;
 pub mod helm_templates;
 mod image_policies;
+mod just;
 mod kustomize;
 mod make;
 mod passes;
@@ -165,6 +169,8 @@ const MAX_IMAGE_POLICIES: usize = 256;
 
 /// The most generated paths kept per root.
 const MAX_GENERATED: usize = 4096;
+/// The most `FROM` text readers (and bashbrew folders) kept per root.
+const MAX_FROM_READERS: usize = 256;
 
 /// The files of test harnesses that apply the YAML files of their folder
 /// (and below) to a cluster and compare resources with them: chainsaw,
@@ -177,6 +183,50 @@ pub const TEST_HARNESS_NAMES: [&str; 5] = [
     "kuttl-test.yaml",
 ];
 
+/// The folders whose YAML files a test harness file applies: a kuttl
+/// `TestSuite` names them in `testDirs` (relative to its folder; a suite
+/// at the root of a repository does not make the whole repository test
+/// data); a test's own file (chainsaw, `kyverno test`, or a suite without
+/// `testDirs`, whose folders come from the command line) its folder. A
+/// `testDirs` entry that leaves the folder upwards is kept as far as it
+/// stays inside it (never above the suite's folder).
+fn harness_folders(folder: &Path, text: &str) -> Vec<PathBuf> {
+    /// The most `testDirs` entries taken from one suite.
+    const MAX_DIRS: usize = 64;
+    let mut out = Vec::new();
+    if let Ok(docs) = crate::sources::yaml::parse_shared(text) {
+        for doc in docs.iter() {
+            let root = doc.resolve(&doc.root);
+            if doc.get_scalar(root, "kind").map(|k| k.value.as_str()) != Some("TestSuite") {
+                continue;
+            }
+            let Some(dirs) = doc.get(root, "testDirs") else {
+                continue;
+            };
+            for item in doc.items(dirs).into_iter().take(MAX_DIRS) {
+                let Some(dir) = item.as_scalar() else {
+                    continue;
+                };
+                let mut joined = folder.to_path_buf();
+                for c in Path::new(dir.value.as_str()).components() {
+                    match c {
+                        std::path::Component::Normal(p) => joined.push(p),
+                        std::path::Component::ParentDir if joined != folder => {
+                            joined.pop();
+                        }
+                        _ => {}
+                    }
+                }
+                out.push(joined);
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push(folder.to_path_buf());
+    }
+    out
+}
+
 /// What a file's (lower-case) name makes it to the context scan.
 #[derive(Debug, Clone, Copy, Default)]
 struct Role {
@@ -188,6 +238,8 @@ struct Role {
     registries_conf: bool,
     /// A `devcontainer.json`: its `build.args` are a Dockerfile's.
     devcontainer: bool,
+    /// A Bazel build file: the images its push rules push.
+    bazel: bool,
 }
 
 /// Whether a file (its lower-case name) runs commands, so that `docker
@@ -206,7 +258,10 @@ pub(crate) fn runs_commands(name: &str) -> bool {
         "tiltfile",
         "package.json",
     ];
-    SUFFIXES.iter().any(|s| name.ends_with(s)) || NAMES.contains(&name) || make::is_makefile(name)
+    SUFFIXES.iter().any(|s| name.ends_with(s))
+        || NAMES.contains(&name)
+        || make::is_makefile(name)
+        || just::is_justfile(name)
 }
 
 /// The commands of a `package.json`'s `scripts`, one per line, as a
@@ -244,6 +299,7 @@ impl Role {
                 .is_some_and(|n| KUSTOMIZATION_NAMES.iter().any(|k| n == *k)),
             registries_conf: shortnames::is_registries_conf(path),
             devcontainer: crate::kind::is_devcontainer(path),
+            bazel: bazel::is_bazel_file(&name),
         }
     }
 
@@ -254,6 +310,7 @@ impl Role {
             || self.kustomization
             || self.registries_conf
             || self.devcontainer
+            || self.bazel
     }
 }
 
@@ -297,8 +354,16 @@ fn is_empty_path(p: &Path) -> bool {
 pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
     let role = Role::of(path);
     let npm_scripts;
+    let lower_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     let text = if path.file_name().is_some_and(|n| n == "package.json") {
         npm_scripts = package_json_scripts(text);
+        npm_scripts.as_str()
+    } else if just::is_justfile(&lower_name) {
+        // Every command reader reads a Justfile's commands interpolated.
+        npm_scripts = just::interpolate(text);
         npm_scripts.as_str()
     } else {
         text
@@ -318,6 +383,8 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             let owner = crate::realpath::canonical(&owner).unwrap_or(owner);
             ctx.short_names.push((owner, names));
         }
+    } else if role.bazel {
+        ctx.pushed_repositories.extend(bazel::pushed(text));
     } else if role.kustomization {
         kustomization(path, &shown, text, &mut ctx);
     } else if role.devcontainer {
@@ -337,10 +404,9 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
                 builds::tilt(text, &mut ctx);
             }
             let commands = build_commands(text, &mut ctx);
-            let is_makefile = path
-                .file_name()
-                .is_some_and(|n| make::is_makefile(&n.to_string_lossy().to_ascii_lowercase()));
-            // A Makefile's builds are read by `make`, with its variables.
+            let is_makefile = make::is_makefile(&lower_name) || just::is_justfile(&lower_name);
+            // A Makefile's or Justfile's builds are read by `make` and
+            // `just`, with their variables.
             // CI runs from the root; a script from its folder or the root.
             if !is_makefile {
                 let dir = (!role.yaml).then(|| path.parent()).flatten();
@@ -375,6 +441,12 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             {
                 ctx.make.insert(path.to_path_buf(), m);
             }
+            // A Justfile recipe is a build as a Makefile's is.
+            if just::is_justfile(&lower_name)
+                && let Some(m) = just::read(root, path, text)
+            {
+                ctx.make.insert(path.to_path_buf(), m);
+            }
             // Of YAML files, only CI files run scripts: an issue template
             // or a manifest that mentions `docker compose` runs nothing.
             let ci = role.yaml
@@ -392,7 +464,17 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
                 ctx.compose_runs
                     .extend(compose_runs::read(path, text, role.yaml));
             }
-            containers_builds(&shown, text, &mut ctx);
+            // Make and just run commands in the file's own folder.
+            let folder = (make::is_makefile(&lower_name) || just::is_justfile(&lower_name))
+                .then(|| path.parent())
+                .flatten();
+            containers_builds(&shown, text, folder, &mut ctx);
+            for name in from_text::pattern_names(text) {
+                ctx.from_readers.push((name, shown.clone()));
+            }
+            if from_text::is_bashbrew(&lower_name, text) {
+                ctx.bashbrew = Some(shown.clone());
+            }
             kustomize_set_image(text, &mut ctx);
             from_substitutions(text, &mut ctx);
             if role.yaml {
@@ -405,7 +487,9 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
                 .is_some_and(|n| TEST_HARNESS_NAMES.iter().any(|h| n.eq_ignore_ascii_case(h)))
         {
             let folder = path.parent().unwrap_or(root).to_path_buf();
-            ctx.test_harness.push((folder, shown.clone()));
+            for dir in harness_folders(&folder, text) {
+                ctx.test_harness.push((dir, shown.clone()));
+            }
         }
         if role.yaml && image_policies::reads_images(text) {
             ctx.image_policies.push(shown.clone());
@@ -510,12 +594,25 @@ impl RepoFacts {
                     .map(|b| (b.place(root), shown.clone())),
             );
             ctx.local_images.extend(p.local_images.iter().cloned());
+            ctx.pushed_repositories
+                .extend(p.pushed_repositories.iter().cloned());
+            for (name, _) in &p.from_readers {
+                if ctx.from_readers.len() < MAX_FROM_READERS
+                    && !ctx.from_readers.iter().any(|(n, _)| n == name)
+                {
+                    ctx.from_readers.push((name.clone(), shown.clone()));
+                }
+            }
+            if ctx.bashbrew.is_none() && p.bashbrew.is_some() {
+                ctx.bashbrew = Some(shown.clone());
+            }
             ctx.named_contexts.extend(p.named_contexts.iter().cloned());
             ctx.placeholder_prefixes
                 .extend(p.placeholder_prefixes.iter().cloned());
             ctx.build_arg_names
                 .extend(p.build_arg_names.iter().cloned());
             ctx.built_names.extend(p.built_names.iter().cloned());
+            ctx.buildkit_names.extend(p.buildkit_names.iter().cloned());
             for (name, values) in &p.build_arg_values {
                 let into = ctx.build_arg_values.entry(name.clone()).or_default();
                 for v in values {
@@ -597,6 +694,18 @@ impl RepoFacts {
                 into.contexts.extend(refs.contexts.iter().cloned());
                 into.variable_target |= refs.variable_target;
             }
+        }
+        if ctx.bashbrew.is_some() {
+            ctx.bashbrew_dirs = std::fs::read_dir(root)
+                .into_iter()
+                .flatten()
+                .take(4 * MAX_FROM_READERS)
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .filter(|n| !n.starts_with('.'))
+                .take(MAX_FROM_READERS)
+                .collect();
         }
         for (makefile, pass) in make::passes(&make_files) {
             let shown = makefile
@@ -766,6 +875,9 @@ pub struct Rendered {
 pub struct Workspace {
     /// Keep the index on disk between runs (`--no-cache` turns it off).
     disk_cache: bool,
+    /// What each root's documentation includes as text, read the first
+    /// time a YAML file there fails to parse.
+    doc_includes: Mutex<HashMap<PathBuf, Arc<OnceLock<doc_includes::DocIncludes>>>>,
     state: Mutex<State>,
     repos: Mutex<HashMap<PathBuf, Arc<OnceLock<Arc<RepoFacts>>>>>,
     charts: Mutex<HashMap<PathBuf, Arc<OnceLock<Arc<ChartFacts>>>>>,
@@ -820,6 +932,25 @@ impl Workspace {
         let file = crate::realpath::canonical(file).ok()?;
         let dir = file.parent()?;
         Some(self.root_of_folder(dir))
+    }
+
+    /// The documentation file (root-relative) that includes `path` as
+    /// text (mkdocs `{% include %}`, snippets, `literalinclude`, …): the
+    /// file is a fragment shown on a page, not input to a tool.
+    pub fn included_as_text(&self, path: &Path) -> Option<String> {
+        let file = crate::realpath::canonical(path).ok()?;
+        let root = self.root_of_folder(file.parent()?);
+        let rel = file.strip_prefix(&root).ok()?.to_path_buf();
+        let cell = self
+            .doc_includes
+            .lock()
+            .ok()?
+            .entry(root.clone())
+            .or_default()
+            .clone();
+        cell.get_or_init(|| doc_includes::DocIncludes::read(&root))
+            .includer(&rel)
+            .map(str::to_string)
     }
 
     /// The repository root of a folder (canonical).
@@ -1048,7 +1179,11 @@ impl Workspace {
                 .iter()
                 .find(|(target, _)| file.starts_with(target))
                 .map(|(_, why)| why.clone());
-            if matches!(kind, FileKind::Kubernetes | FileKind::Kustomize) {
+            // Chart values render into the objects the policy admits.
+            if matches!(
+                kind,
+                FileKind::Kubernetes | FileKind::Kustomize | FileKind::HelmValues
+            ) {
                 // The one nearest the file (the longest shared folder
                 // prefix) is named; any one makes the fix unsafe.
                 let inside = file.strip_prefix(&root).unwrap_or(&file);
@@ -1082,6 +1217,9 @@ impl Workspace {
                         .map(|a| a.value.clone());
                     s.chart = Some(self.chart(&root, dir, &text));
                 }
+            }
+            FileKind::HelmChart => {
+                s.chart_lock = crate::bounded::read_inside(&root, &dir.join("Chart.lock")).is_ok();
             }
             FileKind::ContainerdHosts => {
                 s.hosts_namespace = crate::kind::certs_d_namespace(path);
@@ -1232,6 +1370,22 @@ pub struct RepoContext {
     /// Makefiles and CI files), without tag or digest.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub local_images: BTreeSet<String>,
+    /// Repository paths a Bazel push rule pushes (`repository =
+    /// "org/name"`, registry cut off).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub pushed_repositories: BTreeSet<String>,
+    /// Image names whose `FROM` text code in the repository matches with
+    /// a pattern (`awk '/FROM golang/'`), each with that file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub from_readers: Vec<(String, String)>,
+    /// A file that says bashbrew builds the repository's images (it links
+    /// parent and child by exact `FROM` text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bashbrew: Option<String>,
+    /// With [`RepoContext::bashbrew`], the root's folders: bashbrew
+    /// builds an image named for each (`tianon/perl` from `perl/`).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub bashbrew_dirs: BTreeSet<String>,
     /// Named build contexts (bake `contexts`, Compose `additional_contexts`,
     /// `--build-context name=…`).
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
@@ -1269,6 +1423,12 @@ pub struct RepoContext {
     /// built in a way refit does not see.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub built_names: BTreeSet<String>,
+    /// The [`RepoContext::built_names`] that a build other than Podman's
+    /// or Buildah's builds (Docker, nerdctl, a tool variable that may be
+    /// either, Compose, bake, build-push-action, dev containers,
+    /// Skaffold): BuildKit reads them.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub buildkit_names: BTreeSet<String>,
     /// A build invocation whose arguments refit cannot read
     /// (`--build-arg "$@"`, `$(BUILD_ARGS)`, a CI expression): then any
     /// build argument may be set.
@@ -1366,6 +1526,12 @@ impl RepoContext {
             images: self.local_images.clone(),
             contexts: self.named_contexts.clone(),
             placeholder_prefixes: self.placeholder_prefixes.clone(),
+            dev_paths: self
+                .local_images
+                .iter()
+                .map(|n| bazel::without_registry(n).to_string())
+                .chain(self.pushed_repositories.iter().cloned())
+                .collect(),
         }
     }
 
@@ -1405,6 +1571,18 @@ impl RepoContext {
             .unwrap_or_default();
         crate::site::SuppliedArgs {
             built: self.built_names.contains("*") || self.built_names.contains(&name),
+            containers_only: self.containers_only(&name),
+            containers_builder: self.containers_builder(&name),
+            from_readers: self
+                .from_readers
+                .iter()
+                .cloned()
+                .chain(self.bashbrew.iter().flat_map(|by| {
+                    self.bashbrew_dirs
+                        .iter()
+                        .map(move |d| (format!("*/{d}"), by.clone()))
+                }))
+                .collect(),
             always: self
                 .build_agreement
                 .get(dockerfile)
@@ -1439,6 +1617,7 @@ pub fn is_context_file(path: &Path) -> bool {
     let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
     yaml || name.ends_with(".hcl")
         || name.ends_with(".json")
+        || bazel::is_bazel_file(&name)
         || runs_commands(&name)
         || name.ends_with(".tpl")
         || name == "kustomization"
@@ -1657,7 +1836,7 @@ mod tests {
         let start = std::time::Instant::now();
         let mut ctx = RepoContext::default();
         build_commands(&line, &mut ctx);
-        containers_builds("x.sh", &line.replace("docker", "podman"), &mut ctx);
+        containers_builds("x.sh", &line.replace("docker", "podman"), None, &mut ctx);
         assert_eq!(ctx.local_images.len(), 1);
         assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
