@@ -405,6 +405,87 @@ fn mark_kustomized(sites: &mut [ImageSite], entries: &[crate::facts::KustomizeIm
     }
 }
 
+/// The references the repository's builds use when they pass plain
+/// values over a Dockerfile's `ARG` defaults (`--build-arg TAG=latest`,
+/// Compose `args: {TAG: latest}`): the tag rules leave a default that every
+/// build replaces alone (`rules::overridden`), and judge instead what each
+/// build passes, one set of values at a time (bounded by
+/// `workspace::passes::MAX_VARIANTS`). A finding is on the `FROM` line,
+/// says which build passes the value, and has no fix: the value is the
+/// build's, not the Dockerfile's.
+fn judge_passed_values(
+    text: &str,
+    settings: &Settings,
+    input: &SourceOptions,
+    ctx: &crate::rules::RuleContext,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(args) = &input.supplied_args else {
+        return;
+    };
+    for (values, from) in &args.values {
+        let mut options = input.clone();
+        for (name, value) in values {
+            // A value given on refit's command line wins.
+            options
+                .build_args
+                .entry(name.clone())
+                .or_insert_with(|| value.clone());
+        }
+        let Ok(Extraction { sites, .. }) =
+            extract_all_with(FileKind::Dockerfile, text, &options, None)
+        else {
+            continue;
+        };
+        let mut facts = ctx.file.clone();
+        facts.overridden.retain(|n| !values.contains_key(n));
+        let vctx = crate::rules::RuleContext {
+            file: &facts,
+            ..*ctx
+        };
+        for rule in RULES
+            .iter()
+            .filter(|r| r.code.starts_with("TAG") && settings.rule_enabled(r))
+        {
+            for site in &sites {
+                // Only references whose tag the file's run left alone as
+                // overridden, and one of these values supplies: any other
+                // reference was judged there already.
+                if crate::rules::overridden::tag_overridden(site, ctx).is_none()
+                    || crate::rules::overridden::tag_overridden(site, &vctx).is_some()
+                {
+                    continue;
+                }
+                let used = crate::rules::ref002_unresolved_variable::variables(&site.raw);
+                let shown: Vec<String> = values
+                    .iter()
+                    .filter(|(k, _)| used.iter().any(|u| u == *k))
+                    .map(|(k, v)| format!("`{k}={v}`"))
+                    .collect();
+                let mut found = Vec::new();
+                (rule.check)(rule, site, &vctx, &mut found);
+                for mut d in found {
+                    d.fix = None;
+                    d.message = format!(
+                        "{} (the build in `{from}` passes {})",
+                        d.message,
+                        shown.join(", ")
+                    );
+                    d.help = Some(format!(
+                        "the value comes from the build in `{from}`: change it there"
+                    ));
+                    if !out
+                        .iter()
+                        .any(|o| o.code == d.code && o.span == d.span && o.message == d.message)
+                    {
+                        out.push(d);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Images the repository builds itself, and named build contexts, are not
 /// pulls: registry and tag rules leave them alone (`Extra::build_output`).
 fn mark_local(sites: &mut [ImageSite], local: &crate::facts::LocalNames) {
@@ -594,6 +675,9 @@ pub fn check_with(
         if let Some(check_file) = rule.check_file {
             check_file(rule, &ctx, &mut diagnostics);
         }
+    }
+    if kind == FileKind::Dockerfile {
+        judge_passed_values(text, settings, input, &ctx, &mut diagnostics);
     }
     // The repository context was cut at its bounds: what it did not read
     // (an overlay's `images:`, a script that builds a name) is unknown, so

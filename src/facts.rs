@@ -382,9 +382,16 @@ pub struct LocalNames {
 
 impl LocalNames {
     /// Whether a name (no registry, without tag) is built here or is a
-    /// named build context.
+    /// named build context. Podman names an image built as `app` in its
+    /// local store `localhost/app`, and finds `localhost/app` when asked
+    /// for `app`: the two spellings are one local image, either way round.
     pub fn is_local(&self, name: &str) -> bool {
+        let other = match name.strip_prefix("localhost/") {
+            Some(short) => short.to_string(),
+            None => format!("localhost/{name}"),
+        };
         self.images.contains(name)
+            || self.images.contains(&other)
             || self.contexts.contains(name)
             || self
                 .placeholder_prefixes

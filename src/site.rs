@@ -398,11 +398,15 @@ pub struct SuppliedArgs {
     /// target, dev container, Skaffold artifact, or the default
     /// `Dockerfile`/`Containerfile` of a build that names none).
     pub built: bool,
-    /// Argument names that every build refit placed for this Dockerfile
-    /// always passes (a Makefile's `--build-arg NAME=VALUE` or
-    /// `$(VAR:%=--build-arg NAME=%)` with `VAR` set): the `ARG` default is
-    /// not what those builds use.
+    /// Argument names that every build refit sees of this Dockerfile
+    /// passes (a Makefile's, script's or CI step's `--build-arg
+    /// NAME=VALUE`, `$(VAR:%=--build-arg NAME=%)` with `VAR` set, Compose
+    /// and bake `args`): the `ARG` default is not what those builds use.
     pub always: std::collections::BTreeSet<String>,
+    /// Distinct plain values builds pass for `always` names (`--build-arg
+    /// TAG=latest`), each with the file of a build that passes them: the
+    /// references those builds use are judged.
+    pub values: Vec<(std::collections::BTreeMap<String, String>, String)>,
     /// Every build of this Dockerfile that refit sees is Podman's or
     /// Buildah's, never BuildKit's: the file that runs one.
     pub containers_only: Option<String>,

@@ -94,7 +94,9 @@ fn is_input(path: &Path) -> bool {
     let oci = || std::fs::read_to_string(path).is_ok_and(|t| t.contains("oci://"));
     let chart = name == "Chart.yaml" && (!oci() || values_beside());
     // A test harness's file is there for the test data beside it.
-    let harness = matches!(&*name, "chainsaw-test.yaml" | "kuttl-test.yaml");
+    let harness = refit::workspace::TEST_HARNESS_NAMES
+        .iter()
+        .any(|h| name.eq_ignore_ascii_case(h));
     !generated && !chart && !harness && classify(path).is_some()
 }
 

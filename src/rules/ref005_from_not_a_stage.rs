@@ -7,8 +7,8 @@ declare_rule! {
     /// Flags `COPY --from=name` and `RUN --mount=…,from=name` where `name`
     /// is not a stage of the Dockerfile, not a named build context the
     /// repository defines (bake `contexts`, Compose `additional_contexts`,
-    /// `--build-context name=…` in scripts, CI and documentation such as a
-    /// `README.md`, anywhere in the repository), and not a Docker
+    /// `--build-context name=…` in scripts, CI and README files, anywhere
+    /// in the repository), and not a Docker
     /// Official Image (`rules/official-images.toml`): a bare name with no
     /// registry, namespace, tag or digest. When a stage's name is close
     /// (edit distance, or the name is one part of exactly one stage's name:

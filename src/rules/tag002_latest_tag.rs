@@ -17,13 +17,11 @@ declare_rule! {
     ///
     /// Not flagged either: a tag that a variable supplies when the
     /// repository's own build or run always sets that variable, so the
-    /// default written here is not what it uses: a Dockerfile `ARG` that
-    /// every Makefile build of the file passes (`--build-arg NAME=VALUE`,
-    /// or GNU make's `$(VAR:%=--build-arg NAME=%)` with `VAR` set in the
-    /// Makefile or a Makefile it includes), and a Compose
-    /// `${VAR:-default}` whose every running script (`docker compose …` in
-    /// a script that names the file, or runs its folder's default file)
-    /// sets and exports `VAR`. REG001 still judges the name there.
+    /// default written here is not what it uses: an `ARG` every build
+    /// of the file passes (Makefile, script, CI, Compose, bake), a
+    /// Compose `${VAR:-default}` every run exports first (a run refit
+    /// cannot place may not). A plain value passed
+    /// (`--build-arg TAG=latest`) is judged instead, without a fix.
     ///
     /// ## Why is this bad?
     /// `latest` is just the default tag, not the newest release, and it

@@ -22,10 +22,10 @@ declare_rule! {
     /// `latest` (the `distributions` list); `i386/debian` is `debian`.
     ///
     /// Not flagged: a tag that a variable supplies when the repository's
-    /// own build or run always sets that variable (a Makefile's or a
-    /// Justfile recipe's `--build-arg`, a script's export before `docker
-    /// compose`; see TAG002): the default written here is not what it
-    /// uses, and `${D:+@${D}}` is a digest when every build passes `D`.
+    /// own build or run always sets that variable (every build passes
+    /// `--build-arg`, every run exports it first; see TAG002): the default
+    /// written here is not what it uses (a plain passed value is judged),
+    /// and `${D:+@${D}}` is a digest when every build passes `D`.
     /// Nor the repository's own image in a dev-loop registry
     /// (`registry:5000`, `localhost:5000`, `127.0.0.1:…`) whose path it
     /// builds or pushes (a build's `-t`, a Bazel push rule's `repository`).

@@ -34,7 +34,34 @@ fn pass_build_args(
     pairs: Vec<(String, Option<String>)>,
     known: impl Fn(&str) -> bool,
     what: &str,
+    none_passed: bool,
 ) {
+    // The build, for the agreement over every build of its Dockerfile
+    // (`passes::agree`): a name without a value (Compose `args: [NAME]`,
+    // `NAME:` with nothing) is taken from the environment, which refit
+    // does not see, so it is not known to be passed.
+    if ctx.build_passes.len() < super::passes::MAX_PASSES {
+        let name = file.as_ref().map_or("*".to_string(), |f| {
+            f.file_name()
+                .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_else(|| "*".to_string())
+        });
+        ctx.build_passes.push(super::passes::BuildPass {
+            dockerfiles: file.iter().cloned().collect(),
+            at_root: Vec::new(),
+            names: vec![name],
+            args: pairs
+                .iter()
+                .filter_map(|(k, v)| match v.as_deref() {
+                    Some(v) => Some((
+                        k.clone(),
+                        known(v).then(|| super::passes::plain(v)).flatten(),
+                    )),
+                    None => none_passed.then(|| (k.clone(), None)),
+                })
+                .collect(),
+        });
+    }
     let built = file.as_ref().map_or("*".to_string(), |f| {
         f.file_name()
             .map(|n| n.to_string_lossy().to_ascii_lowercase())
@@ -190,6 +217,7 @@ pub(super) fn compose(
                 build_args,
                 |v| !v.contains('$'),
                 "Compose `build.args`",
+                false,
             );
         }
     }
@@ -220,6 +248,7 @@ pub(super) fn devcontainer(
         pairs,
         |v| !v.contains("${"),
         "dev container `build.args`",
+        false,
     );
 }
 
@@ -267,7 +296,22 @@ pub(super) fn bake(
             .zip(build.dockerfile)
             .and_then(|(c, d)| crate::realpath::canonical(&dir.join(c).join(d)).ok());
         let pairs = build.args.into_iter().collect();
-        pass_build_args(ctx, args, file, pairs, |_| true, "a bake target's `args`");
+        // A value refit cannot evaluate is still passed; `args` it cannot
+        // list make the target's arguments unknown (counted for neither
+        // side of the agreement).
+        let before = ctx.build_passes.len();
+        pass_build_args(
+            ctx,
+            args,
+            file,
+            pairs,
+            |_| true,
+            "a bake target's `args`",
+            true,
+        );
+        if build.args_unknown {
+            ctx.build_passes.truncate(before);
+        }
     }
 }
 
@@ -384,7 +428,11 @@ pub(super) fn is_build_tool(word: &str, variables: &BTreeSet<String>) -> bool {
 /// `podman build -t NAME`, `$(CONTAINER_TOOL) build -t NAME`,
 /// `--build-context NAME=…`; commands continued over `\` lines, and any
 /// number per line (`npm run build && podman build -t NAME .`).
-pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
+///
+/// Returns each build command's words after `build` (to the end of its
+/// line), for [`super::passes::place_command`].
+pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) -> Vec<Vec<String>> {
+    let mut commands = Vec::new();
     // Most files run no build: only a file that says `build` or `bud`,
     // and names a build tool or a variable that can hold one (what
     // `is_build_tool` accepts), is split into lines.
@@ -392,7 +440,7 @@ pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
         regex::Regex::new("(?i)docker|podman|buildah|nerdctl|engine|container").ok()
     });
     if !(text.contains("build") || text.contains("bud")) {
-        return;
+        return commands;
     }
     build_action_files(text, ctx);
     // `--build-arg` words count wherever they are written (`build_arg_words`).
@@ -401,7 +449,7 @@ pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
             .as_ref()
             .is_some_and(|words| !words.is_match(text))
     {
-        return;
+        return commands;
     }
     let lines = logical_lines(text);
     build_arg_words(&lines, ctx);
@@ -423,6 +471,9 @@ pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
                 .find(|w| !matches!(w.as_str(), "buildx" | "image"));
             if !tool.is_some_and(|t| is_build_tool(t, &variables)) {
                 continue;
+            }
+            if commands.len() < super::passes::MAX_PASSES {
+                commands.push(words[at + 1..].to_vec());
             }
             let flags = command_flags(&words, at);
             let file = flags
@@ -468,6 +519,7 @@ pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) {
             }
         }
     }
+    commands
 }
 
 /// The Dockerfiles docker/build-push-action steps build: each `file:`
@@ -768,6 +820,7 @@ pub(super) fn skaffold(
                 pairs_of,
                 |v| !v.contains("{{"),
                 "a Skaffold artifact's `buildArgs`",
+                false,
             );
         }
     }

@@ -413,9 +413,13 @@ pub fn read(root: &Path, path: &Path, text: &str) -> Option<MakeFile> {
                     None => args.push((name.to_string(), None)),
                 }
             }
-            if !args.is_empty() {
-                out.passes.push(MakePass { dockerfile, args });
-            }
+            // A build that passes nothing counts too: it uses every
+            // default (`passes::agree`).
+            out.passes.push(MakePass {
+                dockerfile,
+                args,
+                ..MakePass::default()
+            });
         }
     }
     (out.passes != Vec::new()).then_some(out)

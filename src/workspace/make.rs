@@ -11,6 +11,7 @@
 //! a change to an included Makefile is seen as any fact file's change.
 
 use super::builds::{command_flags, is_build_tool, logical_lines, shell_words, tool_variables};
+use super::passes::BuildPass;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -42,8 +43,15 @@ pub struct MakeFile {
 /// decides whether it is passed (`None`: always).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MakePass {
+    /// Empty when refit cannot place it; then `names` says which file
+    /// names (lower case, `*` for any) it may build.
     pub dockerfile: PathBuf,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
     pub args: Vec<(String, Option<String>)>,
+    /// The plain values passed (`--build-arg TAG=latest`), by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, String>,
 }
 
 /// Whether a file (its lower-case name) is a Makefile: `Makefile`,
@@ -178,9 +186,13 @@ pub fn read(root: &Path, path: &Path, text: &str) -> Option<MakeFile> {
             continue;
         };
         let flags = command_flags(&words, at);
-        let Some(dockerfile) = place(root, dir, &flags) else {
-            continue;
+        // A build refit cannot place is kept with the names it may build
+        // (`*`: any); `passes::agree` does not count it.
+        let (dockerfile, names) = match place(root, dir, &flags) {
+            Some(file) => (file, Vec::new()),
+            None => (PathBuf::new(), unplaced_names(&flags)),
         };
+        let mut values = BTreeMap::new();
         let mut args: Vec<(String, Option<String>)> = substitutions(line)
             .into_iter()
             .map(|(name, var)| (name, Some(var)))
@@ -200,14 +212,43 @@ pub fn read(root: &Path, path: &Path, text: &str) -> Option<MakeFile> {
                 Some(var) => args.push((name.to_string(), Some(var.to_string()))),
                 // Text with a shell variable may expand to nothing.
                 None if value.contains("$$") => {}
-                None => args.push((name.to_string(), None)),
+                None => {
+                    args.push((name.to_string(), None));
+                    if let Some(v) = super::passes::plain(value) {
+                        values.insert(name.to_string(), v);
+                    }
+                }
             }
         }
-        if !args.is_empty() {
-            out.passes.push(MakePass { dockerfile, args });
-        }
+        // A build that passes nothing counts too: it uses every default.
+        out.passes.push(MakePass {
+            dockerfile,
+            names,
+            args,
+            values,
+        });
     }
     (out != MakeFile::default()).then_some(out)
+}
+
+/// The file names a build command refit cannot place may build: its
+/// `-f` file's name (`*` when that is a variable), else the default names.
+fn unplaced_names(flags: &[(String, Option<String>)]) -> Vec<String> {
+    let file = flags
+        .iter()
+        .find(|(f, _)| matches!(f.as_str(), "-f" | "--file"))
+        .and_then(|(_, v)| v.as_deref());
+    match file {
+        Some(f) => {
+            let name = f.rsplit('/').next().unwrap_or(f).to_ascii_lowercase();
+            vec![if name.contains('$') || name == "-" || name.is_empty() {
+                "*".to_string()
+            } else {
+                name
+            }]
+        }
+        None => vec!["dockerfile".to_string(), "containerfile".to_string()],
+    }
 }
 
 /// The Dockerfile a build command builds, as make runs it (in the
@@ -240,11 +281,13 @@ pub(super) fn place(
         .find_map(|c| crate::bounded::inside(root, c).ok().filter(|c| c.is_file()))
 }
 
-/// The build arguments every Makefile build of a Dockerfile refit placed
-/// always passes, by Dockerfile: a variable decides as it is set in the
-/// Makefile and the files it includes (followed within `files`, bounded).
-pub fn always(files: &BTreeMap<PathBuf, MakeFile>) -> BTreeMap<PathBuf, BTreeSet<String>> {
-    let mut per_file: BTreeMap<PathBuf, Vec<BTreeSet<String>>> = BTreeMap::new();
+/// Every Makefile build of a Dockerfile refit placed, with the Makefile
+/// (`files`' key) that runs it: a build argument behind a variable
+/// (`$(VAR:%=--build-arg NAME=%)`, `--build-arg NAME=$(VAR)`) is passed
+/// when the Makefile or a file it includes (followed within `files`,
+/// bounded) sets `VAR`, and none sets it empty.
+pub fn passes(files: &BTreeMap<PathBuf, MakeFile>) -> Vec<(PathBuf, BuildPass)> {
+    let mut out = Vec::new();
     for (path, make) in files {
         if make.passes.is_empty() {
             continue;
@@ -266,30 +309,43 @@ pub fn always(files: &BTreeMap<PathBuf, MakeFile>) -> BTreeMap<PathBuf, BTreeSet
             queue.extend(m.includes.iter().map(PathBuf::as_path));
         }
         for pass in &make.passes {
-            let names: BTreeSet<String> = pass
+            let args = pass
                 .args
                 .iter()
                 .filter(|(_, var)| {
                     var.as_deref()
                         .is_none_or(|v| set.contains(v) && !empty.contains(v))
                 })
-                .map(|(name, _)| name.clone())
+                .map(|(name, _)| (name.clone(), pass.values.get(name).cloned()))
                 .collect();
-            per_file
-                .entry(pass.dockerfile.clone())
-                .or_default()
-                .push(names);
+            out.push((
+                path.clone(),
+                BuildPass {
+                    dockerfiles: (!pass.dockerfile.as_os_str().is_empty())
+                        .then(|| pass.dockerfile.clone())
+                        .into_iter()
+                        .collect(),
+                    names: pass.names.clone(),
+                    args,
+                    ..BuildPass::default()
+                },
+            ));
         }
     }
-    per_file
+    out
+}
+
+/// The build arguments every Makefile build of each Dockerfile passes
+/// (the Makefiles' share of [`super::passes::agree`]).
+#[cfg(test)]
+pub(super) fn always(files: &BTreeMap<PathBuf, MakeFile>) -> BTreeMap<PathBuf, BTreeSet<String>> {
+    let passes: Vec<(BuildPass, String)> = passes(files)
         .into_iter()
-        .filter_map(|(file, sets)| {
-            let mut sets = sets.into_iter();
-            let first = sets.next()?;
-            let agreed: BTreeSet<String> =
-                sets.fold(first, |acc, s| acc.intersection(&s).cloned().collect());
-            (!agreed.is_empty()).then_some((file, agreed))
-        })
+        .map(|(path, pass)| (pass, path.to_string_lossy().to_string()))
+        .collect();
+    super::passes::agree(&passes)
+        .into_iter()
+        .map(|(file, agreed)| (file, agreed.always))
         .collect()
 }
 
@@ -372,5 +428,23 @@ mod tests {
         files.remove(&common);
         let names: Vec<String> = always(&files)[&dockerfile].iter().cloned().collect();
         assert_eq!(names, ["PLAIN"]);
+    }
+
+    #[test]
+    fn a_build_refit_cannot_place_is_not_counted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = crate::realpath::canonical(tmp.path()).unwrap();
+        let dockerfile = write(&root, "Dockerfile", "ARG TAG=latest\nFROM alpine:${TAG}\n");
+        let text = "a:\n\tdocker build --build-arg TAG=3.20 .\nb:\n\tdocker build -f $(FILE) .\n";
+        let makefile = write(&root, "Makefile", text);
+        let mut files = BTreeMap::new();
+        files.insert(makefile.clone(), read(&root, &makefile, text).unwrap());
+        assert_eq!(files[&makefile].passes[1].names, ["*"]);
+        assert_eq!(always(&files)[&dockerfile].len(), 1);
+        // A placed build without TAG vetoes it.
+        let text =
+            "a:\n\tdocker build --build-arg TAG=3.20 .\nb:\n\tdocker build -f Dockerfile .\n";
+        files.insert(makefile.clone(), read(&root, &makefile, text).unwrap());
+        assert!(always(&files).is_empty());
     }
 }

@@ -42,6 +42,7 @@ mod image_policies;
 mod just;
 mod kustomize;
 mod make;
+mod passes;
 
 pub mod shortnames;
 
@@ -174,7 +175,7 @@ const MAX_FROM_READERS: usize = 256;
 /// The files of test harnesses that apply the YAML files of their folder
 /// (and below) to a cluster and compare resources with them: chainsaw,
 /// the Kyverno CLI's `kyverno test`, kuttl.
-const TEST_HARNESS_NAMES: [&str; 5] = [
+pub const TEST_HARNESS_NAMES: [&str; 5] = [
     "chainsaw-test.yaml",
     "chainsaw-test.yml",
     "kyverno-test.yaml",
@@ -402,7 +403,27 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             {
                 builds::tilt(text, &mut ctx);
             }
-            build_commands(text, &mut ctx);
+            let commands = build_commands(text, &mut ctx);
+            let is_makefile = make::is_makefile(&lower_name) || just::is_justfile(&lower_name);
+            // A Makefile's or Justfile's builds are read by `make` and
+            // `just`, with their variables.
+            // CI runs from the root; a script from its folder or the root.
+            if !is_makefile {
+                let dir = (!role.yaml).then(|| path.parent()).flatten();
+                for words in &commands {
+                    if ctx.build_passes.len() >= passes::MAX_PASSES {
+                        break;
+                    }
+                    if let Some(pass) = passes::place_command(dir, words) {
+                        ctx.build_passes.push(pass);
+                    }
+                }
+            }
+            if role.yaml && path.to_string_lossy().contains(".github/workflows/") {
+                let steps = passes::build_push_action(text);
+                let room = passes::MAX_PASSES.saturating_sub(ctx.build_passes.len());
+                ctx.build_passes.extend(steps.into_iter().take(room));
+            }
             // YAML runs commands only in CI files: a container's
             // `command` in a manifest writes inside the container, not
             // the repository.
@@ -426,8 +447,22 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             {
                 ctx.make.insert(path.to_path_buf(), m);
             }
-            if let Some(run) = compose_runs::read(root, path, text, role.yaml) {
-                ctx.compose_runs.push(run);
+            // Of YAML files, only CI files run scripts: an issue template
+            // or a manifest that mentions `docker compose` runs nothing.
+            let ci = role.yaml
+                && matches!(
+                    crate::discover::classify(path),
+                    Some(
+                        FileKind::GithubActions
+                            | FileKind::GitlabCi
+                            | FileKind::Circleci
+                            | FileKind::BitbucketPipelines
+                            | FileKind::AzurePipelines
+                    )
+                );
+            if !role.yaml || ci {
+                ctx.compose_runs
+                    .extend(compose_runs::read(path, text, role.yaml));
             }
             // Make and just run commands in the file's own folder.
             let folder = (make::is_makefile(&lower_name) || just::is_justfile(&lower_name))
@@ -540,6 +575,7 @@ impl RepoFacts {
         let mut all_refs = BuildRefs::default();
         let mut make_files: BTreeMap<PathBuf, make::MakeFile> = BTreeMap::new();
         let mut compose_runs: Vec<compose_runs::ComposeRun> = Vec::new();
+        let mut build_passes: Vec<(passes::BuildPass, String)> = Vec::new();
         for (path, e) in files {
             ctx.files += 1;
             let p = &e.part;
@@ -552,6 +588,11 @@ impl RepoFacts {
                 .unwrap_or(path)
                 .to_string_lossy()
                 .replace('\\', "/");
+            build_passes.extend(
+                p.build_passes
+                    .iter()
+                    .map(|b| (b.place(root), shown.clone())),
+            );
             ctx.local_images.extend(p.local_images.iter().cloned());
             ctx.pushed_repositories
                 .extend(p.pushed_repositories.iter().cloned());
@@ -666,8 +707,16 @@ impl RepoFacts {
                 .take(MAX_FROM_READERS)
                 .collect();
         }
-        ctx.always_args = make::always(&make_files);
-        ctx.compose_env = compose_runs::agreed(compose_runs.iter());
+        for (makefile, pass) in make::passes(&make_files) {
+            let shown = makefile
+                .strip_prefix(root)
+                .unwrap_or(&makefile)
+                .to_string_lossy()
+                .replace('\\', "/");
+            build_passes.push((pass.place(root), shown));
+        }
+        ctx.build_agreement = passes::agree(&build_passes);
+        ctx.compose_env = compose_runs::agreed(root, compose_runs.iter());
         for (dockerfile, maps) in args {
             let mut agreed: BTreeMap<String, String> = BTreeMap::new();
             if let Some(first) = maps.first() {
@@ -1436,15 +1485,20 @@ pub struct RepoContext {
     #[serde(skip_serializing_if = "crate::facts::FluxPolicies::is_empty")]
     pub flux: crate::facts::FluxPolicies,
     /// What each Makefile says about the builds it runs (one file's
-    /// share; combined into `always_args`).
+    /// share; combined into `build_agreement`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub make: BTreeMap<PathBuf, make::MakeFile>,
-    /// Build arguments that every Makefile build of a Dockerfile (by its
-    /// canonical path) always passes (`--build-arg NAME=VALUE`,
-    /// `$(VAR:%=--build-arg NAME=%)` with `VAR` set): the Dockerfile's
-    /// default for them is not what those builds use.
+    /// The builds of one file other than a Makefile's (build commands in
+    /// scripts and CI, docker/build-push-action steps, Compose, bake, dev
+    /// containers, Skaffold): one file's share, combined into
+    /// `build_agreement` with the Makefiles' builds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub build_passes: Vec<passes::BuildPass>,
+    /// What every build of a Dockerfile (by its canonical path) passes
+    /// (`passes::agree`): the Dockerfile's default for those arguments is
+    /// not what any build uses; the plain values passed are judged.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub always_args: BTreeMap<PathBuf, BTreeSet<String>>,
+    pub build_agreement: BTreeMap<PathBuf, passes::Agreed>,
     /// The Compose runs of one script (one file's share; combined into
     /// `compose_env`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -1530,9 +1584,14 @@ impl RepoContext {
                 }))
                 .collect(),
             always: self
-                .always_args
+                .build_agreement
                 .get(dockerfile)
-                .cloned()
+                .map(|a| a.always.clone())
+                .unwrap_or_default(),
+            values: self
+                .build_agreement
+                .get(dockerfile)
+                .map(|a| a.values.clone())
                 .unwrap_or_default(),
             names,
             unknown: self
@@ -1627,6 +1686,67 @@ mod tests {
             &mut args,
         );
         assert!(ctx.build_arg_names.contains("ELK_VERSION"));
+    }
+
+    #[test]
+    fn every_build_of_a_dockerfile_must_pass_an_argument() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = crate::realpath::canonical(dir.path()).unwrap();
+        let write = |name: &str, text: &str| {
+            let path = root.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            (path, text.to_string())
+        };
+        let docker = write("app/Dockerfile", "ARG TAG=latest\nFROM alpine:${TAG}\n");
+        let make = write(
+            "Makefile",
+            "image:\n\tdocker build --build-arg TAG=3.20 -f app/Dockerfile app\n",
+        );
+        let gitlab = write(
+            ".gitlab-ci.yml",
+            "build:\n  script:\n    - docker build --build-arg TAG=$CI_TAG -t app app\n",
+        );
+        let action = write(
+            ".github/workflows/release.yml",
+            "jobs:\n  image:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          context: app\n          build-args: |\n            TAG=3.21\n",
+        );
+        let files: Vec<(PathBuf, Arc<Extracted>)> = [&docker, &make, &gitlab, &action]
+            .iter()
+            .map(|(p, t)| (p.clone(), Arc::new(extract(&root, p, t))))
+            .collect();
+        let combine = |files: &[(PathBuf, Arc<Extracted>)]| {
+            RepoFacts::combine(&root, files.iter().map(|(p, e)| (p, e)), None)
+        };
+        let file = crate::realpath::canonical(&docker.0).unwrap();
+        let facts = combine(&files);
+        let agreed = &facts.context.build_agreement[&file];
+        assert_eq!(agreed.always.iter().collect::<Vec<_>>(), ["TAG"]);
+        // The plain values, each with its build: judged by the tag rules.
+        let values: Vec<(&str, &str)> = agreed
+            .values
+            .iter()
+            .map(|(v, from)| (v["TAG"].as_str(), from.as_str()))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                ("3.21", ".github/workflows/release.yml"),
+                ("3.20", "Makefile")
+            ]
+        );
+        // A script that builds it without the argument vetoes it.
+        let script = write("build.sh", "docker build -t app app\n");
+        let mut more = files.clone();
+        more.push((
+            script.0.clone(),
+            Arc::new(extract(&root, &script.0, &script.1)),
+        ));
+        assert!(combine(&more).context.build_agreement.is_empty());
+        // Read under an outer root, a file's builds are placed as under
+        // its own (the facts do not depend on the root that read them).
+        let outer = Arc::new(extract(root.parent().unwrap(), &gitlab.0, &gitlab.1));
+        assert_eq!(outer, files[2].1);
     }
 
     #[test]
