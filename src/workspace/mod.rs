@@ -491,7 +491,12 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
                 ctx.test_harness.push((dir, shown.clone()));
             }
         }
-        if role.yaml && image_policies::reads_images(text) {
+        // A policy that is test data (`test/fixtures/…`) is applied by a
+        // test, not to the clusters the repository deploys to.
+        if role.yaml
+            && crate::discover::test_data(Path::new(&shown)).is_none()
+            && image_policies::reads_images(text)
+        {
             ctx.image_policies.push(shown.clone());
         }
         if role.yaml && openshift_resource(text) {
