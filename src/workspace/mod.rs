@@ -282,6 +282,25 @@ fn package_json_scripts(text: &str) -> String {
     out
 }
 
+/// Whether a bake candidate is a bake file: named as Docker names them
+/// (`docker-bake.hcl`, `*bake*.hcl`), or any other `.hcl` file that
+/// declares a bake `target "NAME" {` block at the start of a line (a file
+/// handed to `docker buildx bake -f` may have any name; Terraform,
+/// Packer and Nomad files declare no `target` blocks).
+fn bake_text(path: &Path, text: &str) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if crate::kind::is_bake(&name) || name.contains("bake") {
+        return true;
+    }
+    text.lines().any(|l| {
+        l.strip_prefix("target")
+            .is_some_and(|rest| rest.trim_start().starts_with('"'))
+    })
+}
+
 impl Role {
     fn of(path: &Path) -> Role {
         let name = path
@@ -291,7 +310,9 @@ impl Role {
         let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
         Role {
             compose: (name.starts_with("compose") || name.starts_with("docker-compose")) && yaml,
-            bake: crate::kind::is_bake(&name) || (name.ends_with(".hcl") && name.contains("bake")),
+            // Any `.hcl` may be a bake file (`docker buildx bake -f
+            // tests/build.hcl`): its `target` blocks decide (see `bake_text`).
+            bake: crate::kind::is_bake(&name) || name.ends_with(".hcl"),
             yaml,
             script: yaml || runs_commands(&name),
             kustomization: path
@@ -393,7 +414,7 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
         if role.compose {
             compose(path, text, &mut ctx, &mut args);
         }
-        if role.bake {
+        if role.bake && bake_text(path, text) {
             bake(path, text, &mut ctx, &mut args);
         }
         if role.script {
