@@ -355,6 +355,83 @@ pub(super) fn assigned_command(line: &str) -> Option<(String, String)> {
     Some((name.to_string(), tool_base(first).to_string()))
 }
 
+/// The plain values a file assigns (`IMG ?= collector:v0.1.0`,
+/// `IMG := …`, `IMG=…`, `IMG=${IMG:-…}`): the first assignment of each
+/// name, one word, at most [`MAX_ASSIGNED`] names. A Makefile's `?=` and
+/// a script's `${IMG:-…}` are the values used when nothing else sets
+/// them, which is how the repository's own build runs.
+fn assigned_values(lines: &[String]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for line in lines {
+        if out.len() >= MAX_ASSIGNED {
+            break;
+        }
+        let line = line.trim();
+        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+        let Some(at) = line.find('=') else {
+            continue;
+        };
+        let name = line[..at].trim_end_matches(['?', ':', '+', ' ', '\t']);
+        if name.is_empty()
+            || line[..at].ends_with('+')
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            continue;
+        }
+        let value = line[at + 1..].trim_start_matches(['=', ' ', '\t']).trim();
+        let value = value.trim_matches(|c| c == '"' || c == '\'');
+        let value = match value.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+            Some(rest) => rest.split_once(":-").map_or(value, |(_, d)| d),
+            None => value,
+        };
+        if value.is_empty() || value.contains(char::is_whitespace) || value.len() > 256 {
+            continue;
+        }
+        out.entry(name.to_string())
+            .or_insert_with(|| value.to_string());
+    }
+    out
+}
+
+/// The most names [`assigned_values`] keeps from one file.
+const MAX_ASSIGNED: usize = 256;
+
+/// `$(NAME)`, `${NAME}` and `$NAME` replaced by their values, once (a
+/// value's own variables stay, and the caller sees the `$`).
+fn expand_once(text: &str, values: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, len) = match after.chars().next() {
+            Some(open @ ('(' | '{')) => {
+                let close = if open == '(' { ')' } else { '}' };
+                match after[1..].find(close) {
+                    Some(end) => (&after[1..1 + end], end + 2),
+                    None => ("", 0),
+                }
+            }
+            _ => {
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                (&after[..end], end)
+            }
+        };
+        match values.get(name) {
+            Some(v) if len > 0 => out.push_str(v),
+            _ => {
+                out.push('$');
+                out.push_str(&after[..len]);
+            }
+        }
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The most variables a file may name as a build tool.
 const MAX_TOOL_VARIABLES: usize = 64;
 
@@ -455,6 +532,9 @@ pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) -> Vec<Vec<Strin
     build_arg_words(&lines, ctx);
     let variables = tool_variables(&lines, BUILD_TOOLS);
     let containers = tool_variables(&lines, super::containers::CONTAINERS_TOOLS);
+    // The file's own plain assignments, for `-t $(IMG)`: read once, when
+    // a tag needs them.
+    let mut values: Option<BTreeMap<String, String>> = None;
     for line in &lines {
         // Most lines run no build: split only those that may.
         if line.trim_start().starts_with('#') || !(line.contains("build") || line.contains("bud")) {
@@ -496,6 +576,10 @@ pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) -> Vec<Vec<Strin
             ctx.built_names.extend(names);
             for (flag, value) in flags {
                 match (flag.as_str(), value) {
+                    ("-t" | "--tag", Some(v)) if v.contains('$') => {
+                        let values = values.get_or_insert_with(|| assigned_values(&lines));
+                        local_name(ctx, &expand_once(&v, values));
+                    }
                     ("-t" | "--tag", Some(v)) => local_name(ctx, &v),
                     ("--build-arg", Some(v)) => {
                         let name = v.split_once('=').map_or(v.as_str(), |(n, _)| n);
@@ -903,5 +987,39 @@ pub(super) fn tilt(text: &str, ctx: &mut RepoContext) {
         if let Some(reference) = reference {
             local_name(ctx, &reference);
         }
+    }
+}
+
+#[cfg(test)]
+mod expand_tests {
+    use super::*;
+
+    #[test]
+    fn tags_from_the_files_own_assignments() {
+        let lines: Vec<String> = [
+            "ENGINE ?= docker",
+            "IMG ?= collector:v0.1.0",
+            "IMG := other:1",
+            "export HUB=quay.io/acme",
+            "NAME=${NAME:-api}",
+            "ARGS += --pull",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let values = assigned_values(&lines);
+        assert_eq!(
+            values.get("IMG").map(String::as_str),
+            Some("collector:v0.1.0")
+        );
+        assert_eq!(values.get("NAME").map(String::as_str), Some("api"));
+        assert!(!values.contains_key("ARGS"));
+        assert_eq!(expand_once("$(IMG)", &values), "collector:v0.1.0");
+        assert_eq!(
+            expand_once("${HUB}/$NAME:dev", &values),
+            "quay.io/acme/api:dev"
+        );
+        assert_eq!(expand_once("$(UNSET)/x", &values), "$(UNSET)/x");
+        assert_eq!(expand_once("a$(", &values), "a$(");
     }
 }
