@@ -712,7 +712,9 @@ pub(super) fn build_arg_value(ctx: &mut RepoContext, name: &str, value: &str) {
 /// (`$(BUILD_ARGS)`, `${DOCKER_BUILD_ARGS}`).
 fn passes_unknown_flags(word: &str) -> bool {
     let word = word.trim_matches(|c| c == '"' || c == '\'');
-    if matches!(word, "$@" | "$*" | "${@}" | "${*}") {
+    // `"$@"`, or Podman's and Buildah's `--build-arg-file FILE` (any
+    // argument, from a file refit does not read).
+    if matches!(word, "$@" | "$*" | "${@}" | "${*}" | "--build-arg-file") {
         return true;
     }
     variable_of(word).is_some_and(|v| v.to_ascii_uppercase().contains("ARG"))

@@ -179,6 +179,9 @@ fn command(words: &[String]) -> Command {
                     Some(None) => {}
                     _ => out.unknown = true,
                 },
+                // Podman's and Buildah's file of `NAME=VALUE` lines,
+                // which refit does not read: any argument may be set.
+                "--build-arg-file" => out.unknown = true,
                 _ => {}
             }
         } else if expands_flags(&w) || matches!(w.as_str(), "$@" | "$*" | "${@}" | "${*}") {
@@ -385,6 +388,7 @@ mod tests {
         assert_eq!(c.context.as_deref(), Some("."));
         assert!(command(&words("$(BUILD_ARGS) .")).unknown);
         assert!(command(&words("\"$@\" .")).unknown);
+        assert!(command(&words("--build-arg-file args.conf .")).unknown);
     }
 
     fn pass(files: &[&str], names: &[&str], args: &[(&str, Option<&str>)]) -> BuildPass {
