@@ -645,6 +645,18 @@ pub fn check_with(
                     d.message = format!("{} (`{path}`)", d.message);
                 }
             }
+            // An image a test's expected output repeats as written: the
+            // test that compares a rendering with it fails after the fix.
+            if let Some(file) = input.golden.as_ref().and_then(|g| g.get(site.raw.trim())) {
+                for d in &mut diagnostics[before..] {
+                    unsafe_because(d, || {
+                        format!(
+                            "`{file}` repeats `{}` as written, and a test compares rendered output with it: change both",
+                            site.raw.trim()
+                        )
+                    });
+                }
+            }
             // A value used in places refit cannot vouch for.
             if let Some(why) = &site.extra.fix_unsafe {
                 for d in &mut diagnostics[before..] {

@@ -596,6 +596,44 @@ pub fn test_data(path: &Path) -> Option<String> {
     (golden || lower.starts_with("expected")).then(|| format!("named `{name}`"))
 }
 
+/// Whether a file, by its path inside the repository (no I/O), is an
+/// expected output that a test compares with what it renders: under a
+/// folder named `expected`, `expected_output`, `golden`, `goldens` or
+/// `golden_files`, or named `*golden*`/`expected*` (a part of
+/// [`test_data`]). An image written there as a source file writes it must
+/// change with the source, or the comparison fails.
+pub fn compared_output(path: &Path) -> bool {
+    const FOLDERS: [&str; 5] = [
+        "expected",
+        "expected_output",
+        "golden",
+        "goldens",
+        "golden_files",
+    ];
+    let parts: Vec<&std::ffi::OsStr> = path
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    let Some((name, folders)) = parts.split_last() else {
+        return false;
+    };
+    if folders.iter().any(|f| {
+        FOLDERS
+            .iter()
+            .any(|t| f.to_string_lossy().eq_ignore_ascii_case(t))
+    }) {
+        return true;
+    }
+    let lower = name.to_string_lossy().to_ascii_lowercase();
+    lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|word| word == "golden")
+        || lower.starts_with("expected")
+}
+
 /// Whether a `.github/workflows/*.yml` file, by its path inside the
 /// repository (no I/O), sits below the repository root: GitHub runs only
 /// the root's `.github/workflows/`, so one below it (a merged-in project's,

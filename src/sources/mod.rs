@@ -42,6 +42,11 @@ pub struct SourceOptions {
     /// dependency fails `helm dependency build` until the lock is
     /// written again.
     pub chart_lock: bool,
+    /// Image values that expected outputs of the repository's tests
+    /// repeat (`tests/expected/…`), each with the first such file: a test
+    /// comparing a rendering with that file fails if the source changes
+    /// alone.
+    pub golden: Option<std::sync::Arc<std::collections::BTreeMap<String, String>>>,
     /// `--build-arg NAME=VALUE` overrides for Dockerfile ARGs.
     pub build_args: BTreeMap<String, String>,
     /// `--env NAME=VALUE` values for Compose interpolation; they win over `.env`.

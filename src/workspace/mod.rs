@@ -167,6 +167,34 @@ fn quadlet_override(root: &Path, dir: &Path, file: &Path) -> Option<String> {
 /// fix unsafe; more only name a nearer one).
 const MAX_IMAGE_POLICIES: usize = 256;
 
+/// The most image values of expected outputs kept per root.
+const MAX_GOLDEN_IMAGES: usize = 8192;
+
+/// The `image:` values of a YAML text, as written (quotes dropped), at
+/// most `MAX_GOLDEN_IMAGES`.
+fn image_values(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let l = line.trim_start().trim_start_matches("- ").trim_start();
+        let Some(rest) = l.strip_prefix("image:") else {
+            continue;
+        };
+        let v = rest
+            .split(" #")
+            .next()
+            .unwrap_or(rest)
+            .trim()
+            .trim_matches(|c| c == '"' || c == '\'');
+        if !v.is_empty() && !v.contains(char::is_whitespace) && v.len() < 512 {
+            out.push(v.to_string());
+            if out.len() >= MAX_GOLDEN_IMAGES {
+                break;
+            }
+        }
+    }
+    out
+}
+
 /// The most generated paths kept per root.
 const MAX_GENERATED: usize = 4096;
 /// The most `FROM` text readers (and bashbrew folders) kept per root.
@@ -512,6 +540,11 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
                 ctx.test_harness.push((dir, shown.clone()));
             }
         }
+        if role.yaml && crate::discover::compared_output(Path::new(&shown)) {
+            for v in image_values(text) {
+                ctx.golden_images.entry(v).or_insert_with(|| shown.clone());
+            }
+        }
         // A policy that is test data (`test/fixtures/…`) is applied by a
         // test, not to the clusters the repository deploys to.
         if role.yaml
@@ -583,6 +616,8 @@ pub struct RepoFacts {
     included_by: HashMap<PathBuf, Vec<PathBuf>>,
     /// Build targets and named contexts that the root's build files name.
     refs: BuildRefs,
+    /// `RepoContext::golden_images`, shared by every file's options.
+    golden: Arc<BTreeMap<String, String>>,
 }
 
 impl RepoFacts {
@@ -687,6 +722,16 @@ impl RepoFacts {
             if ctx.image_policies.len() < MAX_IMAGE_POLICIES && !p.image_policies.is_empty() {
                 ctx.image_policies.push(shown.clone());
             }
+            if !p.golden_images.is_empty() && crate::discover::compared_output(Path::new(&shown)) {
+                for v in p.golden_images.keys() {
+                    if ctx.golden_images.len() >= MAX_GOLDEN_IMAGES {
+                        break;
+                    }
+                    ctx.golden_images
+                        .entry(v.clone())
+                        .or_insert_with(|| shown.clone());
+                }
+            }
             for (folder, _) in &p.openshift {
                 if !ctx.openshift.iter().any(|(f, _)| f == folder) {
                     ctx.openshift.push((folder.clone(), shown.clone()));
@@ -770,6 +815,7 @@ impl RepoFacts {
         RepoFacts {
             flux,
             git: crate::marks::of(root).git,
+            golden: Arc::new(ctx.golden_images.clone()),
             context: ctx,
             local,
             included_by,
@@ -1199,6 +1245,11 @@ impl Workspace {
         }
         {
             let repo = self.repo(&root);
+            // A source whose images a test's expected output repeats (not
+            // the expected output itself, which is test data).
+            if s.test_data.is_none() && !repo.golden.is_empty() {
+                s.golden = Some(repo.golden.clone());
+            }
             s.generated = repo
                 .context
                 .generated_paths
@@ -1501,6 +1552,11 @@ pub struct RepoContext {
     /// The combined [`RepoContext::generated`], placed (canonical).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub generated_paths: Vec<(PathBuf, String)>,
+    /// Image values written in expected outputs that tests compare with
+    /// rendered files (`discover::compared_output`), each with the first
+    /// such file (repository-relative); at most `MAX_GOLDEN_IMAGES`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub golden_images: BTreeMap<String, String>,
     /// Files (repository-relative) holding an admission object that
     /// matches or rewrites image names (`image_policies::reads_images`);
     /// combined, at most `MAX_IMAGE_POLICIES`, the nearest one named.
