@@ -500,6 +500,13 @@ fn mark_local(sites: &mut [ImageSite], local: &crate::facts::LocalNames) {
         let name = match reference.domain_str() {
             None => reference.path_str().to_string(),
             Some("localhost") => format!("localhost/{}", reference.path_str()),
+            // ko's names for an image it builds into the local daemon
+            // (`KO_DOCKER_REPO=ko.local`) or loads into kind (`kind.local`):
+            // never pulled from a registry.
+            Some("ko.local" | "kind.local") => {
+                site.extra.build_output = true;
+                continue;
+            }
             // The repository's own image in a dev-loop registry
             // (`registry:5000/org/app:devel`, pushed by its build).
             Some(host) if crate::facts::dev_registry(host) => {
