@@ -96,7 +96,7 @@ fn written(words: &[String]) -> Vec<String> {
 /// The generated paths one file's commands name, as written (relative;
 /// [`resolve`] places them), each with why; `{file}` in the why stands
 /// for the file's name, which depends on the root it is shown under.
-pub fn read(text: &str, yaml: bool) -> Vec<(String, String)> {
+pub fn read(text: &str, yaml: bool, shell: bool) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     let push = |rel: &str, why: String, out: &mut Vec<(String, String)>| {
         if out.len() < MAX_PER_FILE && !out.iter().any(|(q, _)| q == rel) {
@@ -105,7 +105,39 @@ pub fn read(text: &str, yaml: bool) -> Vec<(String, String)> {
     };
     let mut removed: Vec<String> = Vec::new();
     let mut made: Vec<String> = Vec::new();
+    // Where relative paths are written from, after a `cd`: `Some("")`
+    // the file's own folder (or the root), `Some("sub")` a folder below,
+    // `None` a folder refit cannot place (`cd "$tmp"`, `cd /abs`): paths
+    // written there are not the repository's. In a shell script a `cd`
+    // holds for the lines after it; in a Makefile recipe or a CI step
+    // list (`shell` false), for its own line only.
+    let mut cwd: Option<String> = Some(String::new());
     for line in logical_lines(text) {
+        let here = match cd_target(&line) {
+            Some(to) => {
+                let next = match (&cwd, to) {
+                    (Some(base), Some(to)) if base.is_empty() => Some(to),
+                    (Some(base), Some(to)) if to.is_empty() => Some(base.clone()),
+                    (Some(base), Some(to)) => Some(format!("{base}/{to}")),
+                    _ => None,
+                };
+                if shell {
+                    cwd = next.clone();
+                }
+                next
+            }
+            None => cwd.clone(),
+        };
+        let Some(here) = here else {
+            continue;
+        };
+        let under = |p: &str| {
+            if here.is_empty() {
+                p.to_string()
+            } else {
+                format!("{here}/{p}")
+            }
+        };
         if !line.contains('>')
             && !line.contains("-o")
             && !line.contains("tee")
@@ -116,6 +148,7 @@ pub fn read(text: &str, yaml: bool) -> Vec<(String, String)> {
         }
         let words = shell_words(&line);
         for p in written(&words) {
+            let p = under(&p);
             push(
                 &p,
                 format!("written by `{}` in `{{file}}`", shown_command(&line)),
@@ -130,12 +163,12 @@ pub fn read(text: &str, yaml: bool) -> Vec<(String, String)> {
                     .flat_map(|a| a.chars())
                     .collect();
                 if flags.contains(['r', 'R']) && flags.contains('f') {
-                    removed.extend(operands(&words[k + 1..]));
+                    removed.extend(operands(&words[k + 1..]).map(|p| under(&p)));
                     removed.truncate(MAX_PER_FILE);
                 }
             }
             if w == "mkdir" {
-                made.extend(operands(&words[k + 1..]));
+                made.extend(operands(&words[k + 1..]).map(|p| under(&p)));
                 made.truncate(MAX_PER_FILE);
             }
         }
@@ -156,6 +189,36 @@ pub fn read(text: &str, yaml: bool) -> Vec<(String, String)> {
         checked_steps(text, &mut |rel, why| push(rel, why, &mut out));
     }
     out
+}
+
+/// Where a line's leading `cd` (or `pushd`) goes: `Some(Some(rel))` a
+/// plain relative folder below, `Some(None)` a folder refit cannot place
+/// (a variable, an absolute path, `..`, `-`, `popd`); `None` when the
+/// line does not start with one.
+fn cd_target(line: &str) -> Option<Option<String>> {
+    let line = line.trim_start();
+    if line.starts_with("popd") {
+        return Some(None);
+    }
+    let rest = line
+        .strip_prefix("cd ")
+        .or_else(|| line.strip_prefix("pushd "))?;
+    let arg = rest
+        .split(|c: char| c.is_whitespace() || c == ';' || c == '&' || c == '|')
+        .find(|w| !w.is_empty())?;
+    let arg = arg.trim_matches(|c| c == '"' || c == '\'');
+    let arg = arg.strip_prefix("./").unwrap_or(arg).trim_end_matches('/');
+    if arg.is_empty()
+        || arg.contains(['$', '`', '~', '*'])
+        || arg.starts_with(['/', '-'])
+        || arg.split('/').any(|part| part == ".." || part.is_empty())
+    {
+        return Some(None);
+    }
+    if arg == "." {
+        return Some(Some(String::new()));
+    }
+    Some(Some(arg.to_string()))
 }
 
 /// A command as a reason shows it: its first 120 characters (a line
@@ -276,6 +339,7 @@ mod tests {
         let got = read(
             "manifests:\n\trm -rf out\n\tmkdir -p out/charts\n\thelm template x > deploy/all.yaml\n\tcurl $(URL) -o $(DEST)\n\techo hi 2>/dev/null\n",
             false,
+            false,
         );
         let got = resolve(root, Path::new("/r/Makefile"), "Makefile", &got);
         let paths: Vec<_> = got
@@ -286,9 +350,45 @@ mod tests {
     }
 
     #[test]
+    fn writes_after_cd() {
+        let paths = |text: &str, shell: bool| -> Vec<String> {
+            read(text, false, shell)
+                .into_iter()
+                .map(|(p, _)| p)
+                .collect()
+        };
+        // A script that moves to a folder refit cannot place writes there.
+        assert!(
+            paths(
+                "tmp=$(mktemp -d)\ncd \"$tmp\"\nsed s/a/b/ x > Dockerfile\n",
+                true
+            )
+            .is_empty()
+        );
+        // A plain folder below: the path is under it.
+        assert_eq!(
+            paths("cd docs\ngen > index.yaml\n", true),
+            ["docs/index.yaml"]
+        );
+        assert_eq!(
+            paths("cd docs && gen > a.yaml\ngen > b.yaml\n", false),
+            ["docs/a.yaml", "b.yaml"]
+        );
+        // A Makefile recipe line: the `cd` holds for its own line only.
+        assert_eq!(
+            paths("\tcd /tmp && gen > a.yaml\n\tgen > b.yaml\n", false),
+            ["b.yaml"]
+        );
+        assert_eq!(
+            paths("cd x\ncd -\ngen > c.yaml\n", true),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
     fn ci_step_that_regenerates_and_compares() {
         let text = "jobs:\n  v:\n    steps:\n      - name: 'Validate .github/workflows/build.yaml is up to date'\n        run: |-\n          ci/console generate\n          git diff --exit-code --color=always\n      - name: Build docs/x.yaml\n        run: make\n";
-        let got = read(text, true);
+        let got = read(text, true, false);
         let got = resolve(
             Path::new("/r"),
             Path::new("/r/.github/workflows/b.yaml"),

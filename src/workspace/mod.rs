@@ -481,7 +481,14 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
                 || shown_path.contains(".github/workflows/")
                 || shown_path.ends_with(".gitlab-ci.yml")
             {
-                ctx.generated = generated::read(text, role.yaml);
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_ascii_lowercase())
+                    .unwrap_or_default();
+                // A `cd` holds for the lines after it in a shell script,
+                // not in a Makefile or justfile recipe (one shell a line).
+                let shell = !role.yaml && !make::is_makefile(&name) && !just::is_justfile(&name);
+                ctx.generated = generated::read(text, role.yaml, shell);
             }
             if path
                 .file_name()
