@@ -490,6 +490,17 @@ fn judge_passed_values(
 /// pulls: registry and tag rules leave them alone (`Extra::build_output`).
 fn mark_local(sites: &mut [ImageSite], local: &crate::facts::LocalNames) {
     for site in sites {
+        // A kustomize entry that a script's `kustomize edit set image`
+        // rewrites before deploying: its values are what gets replaced.
+        if site
+            .extra
+            .kustomize_name
+            .as_ref()
+            .is_some_and(|n| local.set_image.contains(n))
+        {
+            site.extra.build_output = true;
+            continue;
+        }
         let Some(reference) = site.reference() else {
             continue;
         };

@@ -378,6 +378,11 @@ pub struct LocalNames {
     /// the repository's own image.
     #[serde(default)]
     pub dev_paths: BTreeSet<String>,
+    /// Names that a `kustomize edit set image NAME=…` in the repository's
+    /// scripts rewrites: a kustomization's `images[]` entry for NAME holds
+    /// what that command replaces, not what it deploys.
+    #[serde(default)]
+    pub set_image: BTreeSet<String>,
 }
 
 impl LocalNames {

@@ -296,6 +296,8 @@ pub struct Extra {
     /// a kustomize `images[]` entry with `newName` and no `newTag` or
     /// `digest`: kustomize keeps the matched resource's tag.
     pub tag_from_overlay: bool,
+    /// A kustomize `images[]` entry: the `name` it matches in resources.
+    pub kustomize_name: Option<String>,
     /// A pull through a proxy prefix kept on rewrite
     /// (`$CI_DEPENDENCY_PROXY_GROUP_IMAGE_PREFIX/`).
     pub via_proxy: Option<String>,

@@ -83,6 +83,10 @@ pub fn images_of(doc: &yaml::Document, images: &yaml::Node, at: &str, out: &mut 
             if let Some(t) = tag.filter(|t| t.is_number()) {
                 s.extra.numeric_tags.push(Slot::from(t));
             }
+            s.extra.kustomize_name = doc
+                .get_scalar(entry, "name")
+                .map(|n| n.value.clone())
+                .filter(|n| !n.is_empty());
             out.push(s);
         }
     }

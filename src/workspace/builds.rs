@@ -812,6 +812,9 @@ pub(super) fn kustomize_set_image(text: &str, ctx: &mut RepoContext) {
                 && !name.starts_with('-')
             {
                 local_name(ctx, name);
+                if !name.contains('$') && ctx.set_image_names.len() < 256 {
+                    ctx.set_image_names.insert(name.to_string());
+                }
             }
         }
     }

@@ -662,6 +662,8 @@ impl RepoFacts {
                     .map(|b| (b.place(root), shown.clone())),
             );
             ctx.local_images.extend(p.local_images.iter().cloned());
+            ctx.set_image_names
+                .extend(p.set_image_names.iter().cloned());
             ctx.pushed_repositories
                 .extend(p.pushed_repositories.iter().cloned());
             for (name, _) in &p.from_readers {
@@ -1559,6 +1561,9 @@ pub struct RepoContext {
     /// The combined [`RepoContext::generated`], placed (canonical).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub generated_paths: Vec<(PathBuf, String)>,
+    /// Names a `kustomize edit set image NAME=…` rewrites.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub set_image_names: BTreeSet<String>,
     /// Image values written in expected outputs that tests compare with
     /// rendered files (`discover::compared_output`), each with the first
     /// such file (repository-relative); at most `MAX_GOLDEN_IMAGES`.
@@ -1621,6 +1626,7 @@ impl RepoContext {
                 .map(|n| bazel::without_registry(n).to_string())
                 .chain(self.pushed_repositories.iter().cloned())
                 .collect(),
+            set_image: self.set_image_names.clone(),
         }
     }
 
