@@ -355,11 +355,12 @@ pub(super) fn assigned_command(line: &str) -> Option<(String, String)> {
     Some((name.to_string(), tool_base(first).to_string()))
 }
 
-/// The plain values a file assigns (`IMG ?= collector:v0.1.0`,
-/// `IMG := …`, `IMG=…`, `IMG=${IMG:-…}`): the first assignment of each
-/// name, one word, at most [`MAX_ASSIGNED`] names. A Makefile's `?=` and
-/// a script's `${IMG:-…}` are the values used when nothing else sets
-/// them, which is how the repository's own build runs.
+/// The values a Makefile assigns (`IMG ?= collector:v0.1.0`, `IMG :=
+/// …`, `IMG = …`): the first assignment of each name, one word, at most
+/// [`MAX_ASSIGNED`] names. `?=` is the value `make` uses when nothing
+/// else sets it, which is how the repository's own targets run. Shell
+/// assignments (`IMG=…`, no blank around `=`) are not read: a script's
+/// variable may change in a loop (`for V in …; do docker build -t x:$V`).
 fn assigned_values(lines: &[String]) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for line in lines {
@@ -368,22 +369,22 @@ fn assigned_values(lines: &[String]) -> BTreeMap<String, String> {
         }
         let line = line.trim();
         let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
-        let Some(at) = line.find('=') else {
+        let (name, value) = if let Some((n, v)) = line.split_once("?=") {
+            (n, v)
+        } else if let Some((n, v)) = line.split_once("::=") {
+            (n, v)
+        } else if let Some((n, v)) = line.split_once(":=") {
+            (n, v)
+        } else if let Some((n, v)) = line.split_once(" = ") {
+            (n, v)
+        } else {
             continue;
         };
-        let name = line[..at].trim_end_matches(['?', ':', '+', ' ', '\t']);
-        if name.is_empty()
-            || line[..at].ends_with('+')
-            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
+        let name = name.trim();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             continue;
         }
-        let value = line[at + 1..].trim_start_matches(['=', ' ', '\t']).trim();
-        let value = value.trim_matches(|c| c == '"' || c == '\'');
-        let value = match value.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
-            Some(rest) => rest.split_once(":-").map_or(value, |(_, d)| d),
-            None => value,
-        };
+        let value = value.trim();
         if value.is_empty() || value.contains(char::is_whitespace) || value.len() > 256 {
             continue;
         }
@@ -396,37 +397,25 @@ fn assigned_values(lines: &[String]) -> BTreeMap<String, String> {
 /// The most names [`assigned_values`] keeps from one file.
 const MAX_ASSIGNED: usize = 256;
 
-/// `$(NAME)`, `${NAME}` and `$NAME` replaced by their values, once (a
-/// value's own variables stay, and the caller sees the `$`).
+/// Make's `$(NAME)` replaced by its value from [`assigned_values`], once
+/// (a value's own variables stay, and the caller sees the `$`). Other
+/// forms (`${NAME}`, `$NAME`) are left: they may be a script's.
 fn expand_once(text: &str, values: &BTreeMap<String, String>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find('$') {
+    while let Some(at) = rest.find("$(") {
         out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        let (name, len) = match after.chars().next() {
-            Some(open @ ('(' | '{')) => {
-                let close = if open == '(' { ')' } else { '}' };
-                match after[1..].find(close) {
-                    Some(end) => (&after[1..1 + end], end + 2),
-                    None => ("", 0),
-                }
+        let after = &rest[at + 2..];
+        match after.find(')') {
+            Some(end) if values.contains_key(&after[..end]) => {
+                out.push_str(&values[&after[..end]]);
+                rest = &after[end + 1..];
             }
             _ => {
-                let end = after
-                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                    .unwrap_or(after.len());
-                (&after[..end], end)
-            }
-        };
-        match values.get(name) {
-            Some(v) if len > 0 => out.push_str(v),
-            _ => {
-                out.push('$');
-                out.push_str(&after[..len]);
+                out.push_str("$(");
+                rest = after;
             }
         }
-        rest = &after[len..];
     }
     out.push_str(rest);
     out
@@ -1005,8 +994,8 @@ mod expand_tests {
             "ENGINE ?= docker",
             "IMG ?= collector:v0.1.0",
             "IMG := other:1",
-            "export HUB=quay.io/acme",
-            "NAME=${NAME:-api}",
+            "HUB := quay.io/acme",
+            "NAME=api",
             "ARGS += --pull",
         ]
         .iter()
@@ -1017,13 +1006,15 @@ mod expand_tests {
             values.get("IMG").map(String::as_str),
             Some("collector:v0.1.0")
         );
-        assert_eq!(values.get("NAME").map(String::as_str), Some("api"));
+        // A shell assignment is not read; `+=` appends.
+        assert!(!values.contains_key("NAME"));
         assert!(!values.contains_key("ARGS"));
         assert_eq!(expand_once("$(IMG)", &values), "collector:v0.1.0");
         assert_eq!(
-            expand_once("${HUB}/$NAME:dev", &values),
+            expand_once("$(HUB)/api:dev", &values),
             "quay.io/acme/api:dev"
         );
+        assert_eq!(expand_once("${HUB}/$NAME", &values), "${HUB}/$NAME");
         assert_eq!(expand_once("$(UNSET)/x", &values), "$(UNSET)/x");
         assert_eq!(expand_once("a$(", &values), "a$(");
     }
