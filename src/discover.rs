@@ -610,13 +610,7 @@ pub fn compared_output(path: &Path) -> bool {
         "goldens",
         "golden_files",
     ];
-    let parts: Vec<&std::ffi::OsStr> = path
-        .components()
-        .filter_map(|c| match c {
-            std::path::Component::Normal(p) => Some(p),
-            _ => None,
-        })
-        .collect();
+    let parts = normal_parts(path);
     let Some((name, folders)) = parts.split_last() else {
         return false;
     };
@@ -634,18 +628,22 @@ pub fn compared_output(path: &Path) -> bool {
         || lower.starts_with("expected")
 }
 
+/// A path's plain parts (no root, `.` or `..`).
+fn normal_parts(path: &Path) -> Vec<&std::ffi::OsStr> {
+    path.components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(p) => Some(p),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Whether a `.github/workflows/*.yml` file, by its path inside the
 /// repository (no I/O), sits below the repository root: GitHub runs only
 /// the root's `.github/workflows/`, so one below it (a merged-in project's,
 /// `ostree-ext/.github/workflows/rust.yml`) never runs as a workflow.
 pub fn nested_workflow(path: &Path) -> bool {
-    let parts: Vec<&std::ffi::OsStr> = path
-        .components()
-        .filter_map(|c| match c {
-            std::path::Component::Normal(p) => Some(p),
-            _ => None,
-        })
-        .collect();
+    let parts = normal_parts(path);
     let n = parts.len();
     n > 3 && parts[n - 3] == ".github" && parts[n - 2] == "workflows"
 }
