@@ -357,8 +357,40 @@ fn extract_sites(
                 .unwrap_or(&e.message);
             Ok(read_as_template(kind, text, why))
         }
+        // A Dockerfile with no `FROM` at all names no image: empty, or a
+        // fragment a generator pastes into a stage (BlueBuild's
+        // `containerfiles/labels/Containerfile`, a `LABEL` alone).
+        // BuildKit would refuse to build it alone, but nothing refit
+        // checks is in it: a note, not a file error that fails the run.
+        Err(e)
+            if kind == FileKind::Dockerfile
+                && (e.message == "file with no instructions"
+                    || e.message == "no build stage in current context")
+                && !has_from_line(text) =>
+        {
+            Ok((
+                Vec::new(),
+                vec![crate::diagnostic::file_note(
+                    "N001",
+                    format!(
+                        "Skipped as a Dockerfile: {} and no `FROM`, so it names no image (a fragment another file includes, or unused)",
+                        e.message
+                    ),
+                )],
+            ))
+        }
         Err(e) => Err(Box::new(file_error("E004", e.message, e.span))),
     }
+}
+
+/// Whether a text has a line starting with `FROM` (any case), even one
+/// the parser did not reach.
+fn has_from_line(text: &str) -> bool {
+    text.lines().any(|l| {
+        l.trim_start()
+            .get(..5)
+            .is_some_and(|w| w.eq_ignore_ascii_case("from "))
+    })
 }
 
 /// Resource images a kustomization's `images:` entry matches (literally,

@@ -1037,6 +1037,54 @@ fn templated_manifest_is_a_note_and_does_not_change_the_exit_status() {
 }
 
 #[test]
+fn dockerfile_without_from_is_a_note_and_other_names_are_not_dockerfiles() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join(".git")).unwrap();
+    // A fragment a generator pastes into a stage, and an empty file.
+    write(
+        dir.path(),
+        "labels/Containerfile",
+        "LABEL org.opencontainers.image.title=\"x\"\n",
+    );
+    write(dir.path(), "empty/Dockerfile", "");
+    // A TypeSpec model named after the file it describes.
+    write(
+        dir.path(),
+        "schema/containerfile.tsp",
+        "model Containerfile { from: string; }\n",
+    );
+    let (code, out, _) = run(refit().current_dir(dir.path()).args([
+        "check",
+        "--format",
+        "concise",
+        "--no-cache",
+        ".",
+    ]));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("labels/Containerfile:1:1: N001 note: Skipped as a Dockerfile"),
+        "{out}"
+    );
+    assert!(out.contains("empty/Dockerfile:1:1: N001 note"), "{out}");
+    assert!(!out.contains("containerfile.tsp"), "{out}");
+    // An instruction before the first `FROM` is still the error BuildKit gives.
+    write(
+        dir.path(),
+        "broken/Dockerfile",
+        "RUN true\nFROM docker.io/library/alpine:3.20\n",
+    );
+    let (code, out, _) = run(refit().current_dir(dir.path()).args([
+        "check",
+        "--format",
+        "concise",
+        "--no-cache",
+        "broken/Dockerfile",
+    ]));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("E004"), "{out}");
+}
+
+#[test]
 fn documentation_fragment_is_a_note_not_a_file_error() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join(".git")).unwrap();

@@ -361,7 +361,7 @@ pub(super) fn assigned_command(line: &str) -> Option<(String, String)> {
 /// else sets it, which is how the repository's own targets run. Shell
 /// assignments (`IMG=…`, no blank around `=`) are not read: a script's
 /// variable may change in a loop (`for V in …; do docker build -t x:$V`).
-fn assigned_values(lines: &[String]) -> BTreeMap<String, String> {
+pub(super) fn assigned_values(lines: &[String]) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for line in lines {
         if out.len() >= MAX_ASSIGNED {
@@ -400,7 +400,7 @@ const MAX_ASSIGNED: usize = 256;
 /// Make's `$(NAME)` replaced by its value from [`assigned_values`], once
 /// (a value's own variables stay, and the caller sees the `$`). Other
 /// forms (`${NAME}`, `$NAME`) are left: they may be a script's.
-fn expand_once(text: &str, values: &BTreeMap<String, String>) -> String {
+pub(super) fn expand_once(text: &str, values: &BTreeMap<String, String>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find("$(") {
