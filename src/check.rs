@@ -357,16 +357,18 @@ fn extract_sites(
                 .unwrap_or(&e.message);
             Ok(read_as_template(kind, text, why))
         }
-        // A Dockerfile with no `FROM` at all names no image: empty, or a
-        // fragment a generator pastes into a stage (BlueBuild's
-        // `containerfiles/labels/Containerfile`, a `LABEL` alone).
+        // A Dockerfile with no `FROM` and nothing that builds names no
+        // image: empty, or a fragment a generator pastes into a stage
+        // (BlueBuild's `containerfiles/labels/Containerfile`, a `LABEL`
+        // alone). A `RUN` before any `FROM` stays the error it is.
         // BuildKit would refuse to build it alone, but nothing refit
         // checks is in it: a note, not a file error that fails the run.
         Err(e)
             if kind == FileKind::Dockerfile
                 && (e.message == "file with no instructions"
                     || e.message == "no build stage in current context")
-                && !has_from_line(text) =>
+                && !has_from_line(text)
+                && !does_work(text) =>
         {
             Ok((
                 Vec::new(),
@@ -381,6 +383,18 @@ fn extract_sites(
         }
         Err(e) => Err(Box::new(file_error("E004", e.message, e.span))),
     }
+}
+
+/// Whether a text has an instruction that builds something (`RUN`,
+/// `COPY`, `ADD`, `CMD`, `ENTRYPOINT`, `ONBUILD`): without a `FROM` that
+/// is a broken Dockerfile (E004), while `LABEL`, `ENV`, `ARG` and the
+/// like alone are a fragment another file includes.
+fn does_work(text: &str) -> bool {
+    const WORK: [&str; 6] = ["run", "copy", "add", "cmd", "entrypoint", "onbuild"];
+    text.lines().any(|l| {
+        let word = l.split_whitespace().next().unwrap_or("");
+        WORK.iter().any(|w| word.eq_ignore_ascii_case(w))
+    })
 }
 
 /// Whether a text has a line starting with `FROM` (any case), even one
