@@ -151,6 +151,18 @@ pub fn dockerfile_from_lines(text: &str) -> Vec<ImageSite> {
             break;
         }
         let Some(image) = image else { continue };
+        // Quotes are the shell's, as BuildKit's lexer reads `FROM "x"`.
+        let (image, at) = match image.as_bytes() {
+            [q @ (b'"' | b'\''), .., last] if last == q && image.len() >= 2 => {
+                (&image[1..image.len() - 1], at + 1)
+            }
+            _ => (image, at),
+        };
+        // A variable or a template expression is not a reference yet: the
+        // plain lines of a template are only those that name an image.
+        if image.is_empty() || image.contains(['$', '{', '}']) {
+            continue;
+        }
         let span = Span::new(at, at + image.len());
         if text.get(span.start..span.end) != Some(image) {
             continue;
@@ -236,6 +248,17 @@ mod tests {
         assert!(dockerfile_from_lines("FRO\u{feff}uay.io/x:1\nFROM\u{feff} y\n").is_empty());
         let sites = dockerfile_from_lines("FRO\u{feff}x\nFROM alpine:3.20\n");
         assert_eq!(sites.len(), 1);
+    }
+
+    /// BlueBuild's `Containerfile.j2`: `FROM "${BASE_IMAGE}"` is no
+    /// reference yet; a quoted plain name is read without its quotes.
+    #[test]
+    fn quoted_and_variable_from_lines() {
+        let text = "FROM {{ base }}\nFROM \"${BASE_IMAGE}\"\nFROM 'alpine:3.20' AS a\nFROM \"\"\n";
+        let sites = dockerfile_from_lines(text);
+        assert_eq!(sites.len(), 1);
+        assert_eq!(sites[0].raw, "alpine:3.20");
+        assert_eq!(&text[sites[0].span.start..sites[0].span.end], "alpine:3.20");
     }
 
     #[test]
