@@ -27,6 +27,20 @@ fn write(dir: &Path, name: &str, content: &str) {
     fs::write(&path, content).unwrap();
 }
 
+/// A new git repository (a `.git` folder: its files are all there).
+fn repository() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    dir
+}
+
+/// `refit check --select CODE --format concise FILE` in `dir`.
+fn concise(dir: &Path, code: &str, file: &str) -> (i32, String) {
+    run(refit()
+        .current_dir(dir)
+        .args(["check", "--select", code, "--format", "concise", file]))
+}
+
 const FALLBACK: &str = "FROM gcr.io/distroless/static:${DISTROLESS_VERSION} AS go-runtime-primary\n\
 FROM alpine:${ALPINE_VERSION} AS go-runtime-fallback\n\
 FROM go-runtime-primary AS go-runtime\n";
@@ -91,19 +105,11 @@ fn outage_report_ecr_public_line_is_rewritten() {
 
 #[test]
 fn bake_and_compose_targets_reach_stages() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    let dir = repository();
     let dockerfile = "FROM alpine:3.20 AS test\nFROM alpine:3.20 AS debug\nFROM alpine:3.20 AS lint\nFROM alpine:3.20 AS runtime\n";
     write(dir.path(), "app/Dockerfile", dockerfile);
     // Nothing names the stages yet: three unreachable stages.
-    let (_, out) = run(refit().current_dir(dir.path()).args([
-        "check",
-        "--select",
-        "STG001",
-        "--format",
-        "concise",
-        "app/Dockerfile",
-    ]));
+    let (_, out) = concise(dir.path(), "STG001", "app/Dockerfile");
     assert_eq!(out.matches("STG001").count(), 3, "{out}");
     write(
         dir.path(),
@@ -115,37 +121,20 @@ fn bake_and_compose_targets_reach_stages() {
         "compose.yaml",
         "services:\n  dev:\n    build:\n      context: app\n      target: debug\n",
     );
-    let (_, out) = run(refit().current_dir(dir.path()).args([
-        "check",
-        "--select",
-        "STG001",
-        "--format",
-        "concise",
-        "app/Dockerfile",
-    ]));
+    let (_, out) = concise(dir.path(), "STG001", "app/Dockerfile");
     assert_eq!(out.matches("STG001").count(), 1, "{out}");
     assert!(out.contains("`lint`"), "{out}");
 }
 
 #[test]
 fn named_contexts_are_not_images() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    let dir = repository();
     write(
         dir.path(),
         "Dockerfile",
         "FROM alpine:3.20 AS build\nFROM alpine:3.20\nCOPY --from=build /a /a\nCOPY --from=shared /b /b\nCOPY --from=tools /c /c\n",
     );
-    let check = || {
-        run(refit().current_dir(dir.path()).args([
-            "check",
-            "--select",
-            "REF005",
-            "--format",
-            "concise",
-            "Dockerfile",
-        ]))
-    };
+    let check = || concise(dir.path(), "REF005", "Dockerfile");
     // No build of the Dockerfile in sight: the names may be contexts that
     // an unseen build passes.
     let (code, out) = check();
@@ -163,14 +152,7 @@ fn named_contexts_are_not_images() {
         "compose.yaml",
         "services:\n  app:\n    build:\n      context: .\n      additional_contexts:\n        tools: ./tools\n",
     );
-    let (code, out) = run(refit().current_dir(dir.path()).args([
-        "check",
-        "--select",
-        "REF005",
-        "--format",
-        "concise",
-        "Dockerfile",
-    ]));
+    let (code, out) = concise(dir.path(), "REF005", "Dockerfile");
     assert_eq!(code, 0, "{out}");
 }
 
@@ -211,8 +193,7 @@ fn corpus_findings_are_the_ones_read_by_hand() {
 /// are contexts, not images (osbuild/bootc-image-builder `devel/`).
 #[test]
 fn a_readme_build_command_passes_named_contexts() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    let dir = repository();
     write(
         dir.path(),
         "devel/Containerfile",
@@ -223,16 +204,7 @@ fn a_readme_build_command_passes_named_contexts() {
         "Makefile",
         "image:\n\tpodman build -f devel/Containerfile -t bib:devel .\n",
     );
-    let check = || {
-        run(refit().current_dir(dir.path()).args([
-            "check",
-            "--select",
-            "REF005",
-            "--format",
-            "concise",
-            "devel/Containerfile",
-        ]))
-    };
+    let check = || concise(dir.path(), "REF005", "devel/Containerfile");
     let (_, out) = check();
     assert_eq!(out.matches("REF005").count(), 2, "{out}");
     // `osbuild-builder` holds the COPY: a stage cannot copy from itself.
@@ -250,22 +222,14 @@ fn a_readme_build_command_passes_named_contexts() {
 /// rejects the cycle): such a stage is never suggested.
 #[test]
 fn no_suggestion_makes_a_cycle() {
-    let dir = tempfile::tempdir().unwrap();
-    fs::create_dir_all(dir.path().join(".git")).unwrap();
+    let dir = repository();
     write(
         dir.path(),
         "Dockerfile",
         "FROM alpine:3.20 AS base\nCOPY --from=bulid /a /a\nFROM base AS build\nFROM alpine:3.20 AS assets\nFROM alpine:3.20\nCOPY --from=build /a /a\nCOPY --from=asets /b /b\n",
     );
     write(dir.path(), "build.sh", "docker build -t app .\n");
-    let (_, out) = run(refit().current_dir(dir.path()).args([
-        "check",
-        "--select",
-        "REF005",
-        "--format",
-        "concise",
-        "Dockerfile",
-    ]));
+    let (_, out) = concise(dir.path(), "REF005", "Dockerfile");
     assert_eq!(out.matches("REF005").count(), 2, "{out}");
     assert!(!out.contains("the stage `build`"), "{out}");
     assert!(out.contains("the stage `assets`"), "{out}");

@@ -439,12 +439,7 @@ mod tests {
         );
     }
 
-    fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
-        let path = dir.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        crate::realpath::canonical(&path).unwrap()
-    }
+    use super::super::write_test_file as write;
 
     #[test]
     fn recipe_builds_pass_arguments() {

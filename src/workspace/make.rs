@@ -386,12 +386,7 @@ mod tests {
         assert_eq!(assignment("all: build"), None);
     }
 
-    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-        let path = dir.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        crate::realpath::canonical(&path).unwrap()
-    }
+    use super::super::write_test_file as write;
 
     #[test]
     fn included_variables_decide() {

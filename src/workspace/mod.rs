@@ -167,6 +167,16 @@ fn quadlet_override(root: &Path, dir: &Path, file: &Path) -> Option<String> {
 /// fix unsafe; more only name a nearer one).
 const MAX_IMAGE_POLICIES: usize = 256;
 
+/// Tests: write `text` to `dir/name` (folders made) and give its
+/// canonical path, as the workspace names files.
+#[cfg(test)]
+pub(super) fn write_test_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+    std::fs::write(&path, text).expect("write");
+    crate::realpath::canonical(&path).expect("canonical")
+}
+
 /// The most image values of expected outputs kept per root.
 const MAX_GOLDEN_IMAGES: usize = 8192;
 
