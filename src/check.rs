@@ -79,7 +79,16 @@ fn extract_all_with(
     let placeholders =
         template_placeholders(kind, &mut sites, &mut notes, input.template_name, option);
     if let Some(local) = &input.local {
-        mark_local(&mut sites, local);
+        // Podman's `localhost/NAME` is its `NAME` only where Podman or
+        // Buildah may read the file.
+        // A Dockerfile whose builds refit sees are all BuildKit's keeps
+        // the two spellings apart; other files may be read by either.
+        let podman = kind != FileKind::Dockerfile
+            || input
+                .supplied_args
+                .as_ref()
+                .is_none_or(|a| a.containers_builder.is_some() || a.containers_only.is_some());
+        mark_local(&mut sites, local, podman);
     }
     if !input.kustomize_images.is_empty() {
         mark_kustomized(&mut sites, &input.kustomize_images);
@@ -534,7 +543,7 @@ fn judge_passed_values(
 
 /// Images the repository builds itself, and named build contexts, are not
 /// pulls: registry and tag rules leave them alone (`Extra::build_output`).
-fn mark_local(sites: &mut [ImageSite], local: &crate::facts::LocalNames) {
+fn mark_local(sites: &mut [ImageSite], local: &crate::facts::LocalNames, podman: bool) {
     for site in sites {
         // A kustomize entry that a script's `kustomize edit set image`
         // rewrites before deploying: its values are what gets replaced.
@@ -574,7 +583,7 @@ fn mark_local(sites: &mut [ImageSite], local: &crate::facts::LocalNames) {
             }
             Some(_) => continue,
         };
-        if local.is_local(&name) {
+        if local.is_local_for(&name, podman) {
             site.extra.build_output = true;
         }
     }

@@ -22,8 +22,8 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     }
     // Files about a Dockerfile rather than one (`Dockerfile-windows.snap`,
     // `Dockerfile_dev.sh`; `Dockerfile.rego`, a Docker build policy).
-    // Also a source file or editor definition named after one
-    // (`containerfile.tsp`, a TypeSpec model; `Dockerfile.sublime-syntax`).
+    // Also an editor definition or a model named after one
+    // (`Dockerfile.sublime-syntax`, `containerfile.tsp`, a TypeSpec model).
     const NOT_DOCKERFILE: &[&str] = &[
         ".snap",
         ".txt",
@@ -42,34 +42,25 @@ pub fn classify(path: &Path) -> Option<FileKind> {
         ".patch",
         ".rego",
         ".tsp",
-        ".ts",
-        ".js",
-        ".mjs",
-        ".cjs",
-        ".go",
-        ".rs",
-        ".rb",
-        ".java",
-        ".kt",
-        ".c",
-        ".h",
-        ".cpp",
-        ".cs",
-        ".html",
-        ".xml",
-        ".vim",
-        ".el",
-        ".lua",
         ".sublime-syntax",
         ".tmlanguage",
-        ".ini",
-        ".cfg",
-        ".log",
-        ".csv",
+        ".vim",
+        ".el",
         ".svg",
         ".png",
+        ".log",
+        ".csv",
     ];
-    let about = NOT_DOCKERFILE.iter().any(|e| lower.ends_with(e));
+    // A source file of a language whose files are named in lower case
+    // (`dockerfile.go`, `containerfile.ts`); `Dockerfile.go`, as Docker
+    // names its files, may be the Dockerfile of a Go build.
+    const SOURCE: &[&str] = &[
+        ".ts", ".js", ".mjs", ".cjs", ".go", ".rs", ".rb", ".java", ".kt", ".c", ".h", ".cpp",
+        ".cs", ".html", ".xml", ".lua", ".ini", ".cfg",
+    ];
+    let source =
+        !name.chars().any(|c| c.is_ascii_uppercase()) && SOURCE.iter().any(|e| lower.ends_with(e));
+    let about = source || NOT_DOCKERFILE.iter().any(|e| lower.ends_with(e));
     // `Dockerfile-windows`, `Dockerfile_dev`: a separator after the name.
     let dockerfile = !about
         && (lower == "dockerfile"
@@ -801,7 +792,12 @@ mod tests {
                 "{name}"
             );
         }
-        for name in ["Dockerfile-windows", "Dockerfile_dev", "dockerfile-alpine"] {
+        for name in [
+            "Dockerfile-windows",
+            "Dockerfile_dev",
+            "dockerfile-alpine",
+            "Dockerfile.go",
+        ] {
             assert_eq!(
                 classify(Path::new(name)),
                 Some(FileKind::Dockerfile),
@@ -816,7 +812,7 @@ mod tests {
             "app.Dockerfile.rego",
             "containerfile.tsp",
             "utils/highlights/Dockerfile.sublime-syntax",
-            "Dockerfile.go",
+            "cmd/cosign/cli/dockerfile.go",
             "README.md",
             "Dockerfile.md",
             "chart.yaml",

@@ -391,17 +391,42 @@ impl LocalNames {
     /// local store `localhost/app`, and finds `localhost/app` when asked
     /// for `app`: the two spellings are one local image, either way round.
     pub fn is_local(&self, name: &str) -> bool {
+        self.is_local_for(name, true)
+    }
+
+    /// [`is_local`](Self::is_local) for a file that Podman or Buildah may
+    /// read (`podman`), or only Docker and BuildKit: for them `app` is
+    /// `docker.io/library/app` and `localhost/app` a registry on
+    /// `localhost`, two other images.
+    pub fn is_local_for(&self, name: &str, podman: bool) -> bool {
         let other = match name.strip_prefix("localhost/") {
             Some(short) => short.to_string(),
             None => format!("localhost/{name}"),
         };
         self.images.contains(name)
-            || self.images.contains(&other)
+            || (podman && self.images.contains(&other))
             || self.contexts.contains(name)
             || self
                 .placeholder_prefixes
                 .iter()
                 .any(|p| name.starts_with(p.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod local_tests {
+    use super::LocalNames;
+
+    #[test]
+    fn localhost_spelling_is_podmans_only() {
+        let local = LocalNames {
+            images: ["localhost/app".to_string()].into(),
+            ..LocalNames::default()
+        };
+        assert!(local.is_local_for("app", true));
+        assert!(local.is_local_for("localhost/app", false));
+        // Docker: `app` is `docker.io/library/app`, another image.
+        assert!(!local.is_local_for("app", false));
     }
 }
 

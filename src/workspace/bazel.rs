@@ -40,7 +40,8 @@ pub fn pushed(text: &str) -> Vec<String> {
         if let Some(c) = re.captures(&call[..end]) {
             out.push(without_registry(&c[1]).to_string());
         }
-        rest = call;
+        // On past the window: each byte is searched at most once more.
+        rest = &call[end..];
     }
     out
 }

@@ -406,9 +406,13 @@ pub(super) fn expand_once(text: &str, values: &BTreeMap<String, String>) -> Stri
     while let Some(at) = rest.find("$(") {
         out.push_str(&rest[..at]);
         let after = &rest[at + 2..];
-        match after.find(')') {
-            Some(end) if values.contains_key(&after[..end]) => {
-                out.push_str(&values[&after[..end]]);
+        // A name, then `)`: read once, never searched for (linear).
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        match values.get(&after[..end]) {
+            Some(v) if after[end..].starts_with(')') => {
+                out.push_str(v);
                 rest = &after[end + 1..];
             }
             _ => {

@@ -16,6 +16,8 @@ const MAX_DOCS: usize = 20_000;
 const MAX_DOC_BYTES: u64 = 1 << 20;
 /// The most bytes read over all documentation files of a root.
 const MAX_TOTAL_BYTES: u64 = 256 << 20;
+/// The most distinct included file names kept per root.
+const MAX_NAMES: usize = 100_000;
 /// Folders never walked for documentation.
 const SKIP: [&str; 4] = [".git", "node_modules", "vendor", super::cache::DIR];
 
@@ -72,6 +74,9 @@ impl DocIncludes {
                 let Some(name) = parts.last().cloned() else {
                     continue;
                 };
+                if out.by_name.len() >= MAX_NAMES && !out.by_name.contains_key(&name) {
+                    continue;
+                }
                 let list = out.by_name.entry(name).or_default();
                 if list.len() < 64 {
                     list.push((parts, shown.clone()));
@@ -94,10 +99,18 @@ impl DocIncludes {
             })
             .collect();
         let name = parts.last()?;
-        self.by_name
-            .get(name)?
-            .iter()
-            .find_map(|(suffix, by)| parts.ends_with(suffix).then_some(by.as_str()))
+        // A bare file name (`{% include 'x.yaml' %}`, resolved against a
+        // configured snippets folder) only for a file in a documentation
+        // folder: `values.yaml` named on a page is not every `values.yaml`.
+        let in_docs = parts[..parts.len() - 1].iter().any(|p| {
+            matches!(
+                p.to_ascii_lowercase().as_str(),
+                "docs" | "doc" | "documentation" | "snippets" | "includes" | "_includes"
+            )
+        });
+        self.by_name.get(name)?.iter().find_map(|(suffix, by)| {
+            (parts.ends_with(suffix) && (suffix.len() > 1 || in_docs)).then_some(by.as_str())
+        })
     }
 }
 
@@ -218,6 +231,11 @@ mod tests {
             Some("docs/provider/1password.md")
         );
         assert_eq!(found.includer(Path::new("deploy/other.yaml")), None);
+        // The bare name outside a documentation folder is another file.
+        assert_eq!(
+            found.includer(Path::new("deploy/1password-connect-server-deployment.yaml")),
+            None
+        );
         assert_eq!(found.includer(Path::new("x/deployment.yaml")), None);
     }
 }

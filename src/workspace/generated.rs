@@ -69,7 +69,10 @@ fn written(
         match w {
             ">" | ">>" | "-o" | "--output" | "--output-file" => {
                 tee = false;
-                if let Some(p) = next.and_then(plain_path) {
+                // `-o yaml`, `set -o pipefail`, `grep -o word`: an option
+                // value, not a file; a written file has a `.` or a `/`.
+                let is_file = w.starts_with('>') || next.is_some_and(|n| n.contains(['.', '/']));
+                if is_file && let Some(p) = next.and_then(plain_path) {
                     out.push(p.to_string());
                 }
                 i += 2;
@@ -81,8 +84,11 @@ fn written(
                 if let Some(p) = w
                     .strip_prefix(">>")
                     .or_else(|| w.strip_prefix('>'))
-                    .or_else(|| w.strip_prefix("--output="))
-                    .or_else(|| w.strip_prefix("--output-file="))
+                    .or_else(|| {
+                        w.strip_prefix("--output=")
+                            .or_else(|| w.strip_prefix("--output-file="))
+                            .filter(|p| p.contains(['.', '/']))
+                    })
                     .and_then(plain_path)
                 {
                     out.push(p.to_string());
@@ -141,7 +147,9 @@ fn yq_in_place(
                 if a.contains("$(") {
                     let values = values();
                     for _ in 0..4 {
-                        if !a.contains("$(") {
+                        // A path is short: an expansion that grows past
+                        // that is no path (and must not grow further).
+                        if !a.contains("$(") || a.len() > 1024 {
                             break;
                         }
                         a = super::builds::expand_once(&a, &values);

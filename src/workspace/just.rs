@@ -133,8 +133,12 @@ pub fn interpolate(text: &str) -> String {
             .find("}}")
             .filter(|e| !after[..*e].contains('\n'))
         else {
+            // No interpolation closes here: copy the rest of the line as
+            // it is, so each byte is looked at once.
+            let line_end = after.find('\n').map_or(after.len(), |n| n + 1);
             out.push_str("{{");
-            rest = after;
+            out.push_str(&after[..line_end]);
+            rest = &after[line_end..];
             continue;
         };
         count += 1;

@@ -180,29 +180,14 @@ pub(super) fn write_test_file(dir: &Path, name: &str, text: &str) -> PathBuf {
 /// The most image values of expected outputs kept per root.
 const MAX_GOLDEN_IMAGES: usize = 8192;
 
-/// The `image:` values of a YAML text, as written (quotes dropped), at
-/// most `MAX_GOLDEN_IMAGES`.
+/// The `image:` values of a YAML text as line-reading tools see them
+/// (`sources::kubernetes::extract_lines`), at most `MAX_GOLDEN_IMAGES`.
 fn image_values(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let l = line.trim_start().trim_start_matches("- ").trim_start();
-        let Some(rest) = l.strip_prefix("image:") else {
-            continue;
-        };
-        let v = rest
-            .split(" #")
-            .next()
-            .unwrap_or(rest)
-            .trim()
-            .trim_matches(|c| c == '"' || c == '\'');
-        if !v.is_empty() && !v.contains(char::is_whitespace) && v.len() < 512 {
-            out.push(v.to_string());
-            if out.len() >= MAX_GOLDEN_IMAGES {
-                break;
-            }
-        }
-    }
-    out
+    crate::sources::kubernetes::extract_lines(text)
+        .into_iter()
+        .take(MAX_GOLDEN_IMAGES)
+        .map(|s| s.raw)
+        .collect()
 }
 
 /// The most generated paths kept per root.
@@ -1266,7 +1251,13 @@ impl Workspace {
             let repo = self.repo(&root);
             // A source whose images a test's expected output repeats (not
             // the expected output itself, which is test data).
-            if s.test_data.is_none() && !repo.golden.is_empty() {
+            if s.test_data.is_none()
+                && !repo.golden.is_empty()
+                && matches!(
+                    kind,
+                    FileKind::Kubernetes | FileKind::Kustomize | FileKind::HelmValues
+                )
+            {
                 s.golden = Some(repo.golden.clone());
             }
             s.generated = repo

@@ -235,7 +235,9 @@ pub fn place_command(dir: Option<&Path>, words: &[String]) -> Option<BuildPass> 
         _ => Vec::new(),
     };
     if let Some(dir) = dir {
-        for r in &rel {
+        // An absolute `-f /tmp/Containerfile` is not the repository's:
+        // not even looked at.
+        for r in rel.iter().filter(|r| !r.is_absolute()) {
             if let Ok(file) = crate::realpath::canonical(&dir.join(r))
                 && file.is_file()
                 && !pass.dockerfiles.contains(&file)
