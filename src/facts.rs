@@ -60,6 +60,10 @@ pub struct ChartFacts {
     /// How the templates write each values entry into their output
     /// (`crate::workspace::helm_templates::renders`).
     pub renders: Renders,
+    /// Registry-named values the chart's `values.yaml` sets (`imageRegistry`,
+    /// `global.imageRegistry`), by values path: read when a helper's
+    /// registry chain names them and a values overlay leaves them out.
+    pub values_registries: BTreeMap<String, String>,
 }
 
 /// What is written around one values entry where a template outputs it.
@@ -120,8 +124,11 @@ pub struct Renders {
     /// `registry` key: another key of the map (`defaultRegistry`), another
     /// argument (`global.image.registry`), or a literal host, through
     /// `default`/`coalesce`/`or` chains and variables. Docker Hub is not
-    /// implied there.
-    pub registry_elsewhere: BTreeSet<String>,
+    /// implied there. Each with the values paths the registry may come
+    /// from besides the map's own `registry` (`imageRegistry`,
+    /// `global.imageRegistry`; lists as `[*]`), `"` for a literal host the
+    /// helper may choose and `?` for a source refit could not resolve.
+    pub registry_elsewhere: BTreeMap<String, BTreeSet<String>>,
     /// Values paths (lists as `[*]`) handed to a helper the chart does not
     /// define (a library chart's, from a dependency that is not in the
     /// repository), each with that helper's name: refit did not analyse

@@ -291,6 +291,10 @@ pub struct Extra {
     /// another key or a literal (`default .image.defaultRegistry
     /// .image.registry`), so no registry is implied and none is set here.
     pub registry_elsewhere: bool,
+    /// Helm values: the values paths a chart helper reads this map's
+    /// registry from (its own `registry` first), when none of them is set,
+    /// so the rendered name has no registry. Empty otherwise.
+    pub registry_keys: Vec<String>,
     /// A kustomization that includes this resource gives the image a
     /// `newTag` or `digest`: the tag deployed is the overlay's. Also set on
     /// a kustomize `images[]` entry with `newName` and no `newTag` or

@@ -298,7 +298,11 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
         });
     }
     if let crate::site::Prefixing::Never(reason) = &site.extra.prefixing {
-        if d.fix.is_none() {
+        if d.fix.is_none() && !site.extra.registry_keys.is_empty() {
+            d.help = Some(format!(
+                "{reason}: set one of them to the registry to pull from (`docker.io` for Docker Hub), not in front of the repository"
+            ));
+        } else if d.fix.is_none() {
             d.help = Some(format!(
                 "{reason}: set the registry there (a `registry:` key or `global.imageRegistry`), not in front of the repository"
             ));

@@ -171,6 +171,20 @@ fn judged(chart: &ChartFacts, path: &str, set: impl Fn(&str) -> bool) -> Option<
         r.digest = false;
         r.plain = !r.prefix;
     }
+    // Written after the registry that a helper chooses from values refit
+    // read (`printf "%s/%s" $registryName $repositoryName`): that prefix
+    // is the registry, judged by `Walker::registry_chain`.
+    if let Judged::Written(r) = &mut judged
+        && r.prefix
+        && let Some((map, "repository" | "name")) = path.rsplit_once('.')
+        && chart
+            .renders
+            .registry_elsewhere
+            .contains_key(&crate::facts::star_indexes(map))
+    {
+        r.prefix = false;
+        r.plain = !(r.tag || r.digest || r.after);
+    }
     if let Judged::Written(r) = &mut judged
         && r.prefix
         && let Some(join) = chart.joins.get(path)
@@ -268,6 +282,107 @@ fn lookup<'a>(doc: &'a Document, root: &'a Node, path: &str) -> Option<&'a Scala
         node = doc.resolve(doc.get(node, part)?);
     }
     None
+}
+
+/// The node at a values path with list indexes (`a.b[0].registry`).
+fn value_at<'a>(doc: &'a Document, root: &'a Node, path: &str) -> Option<&'a Node> {
+    let mut node = root;
+    for part in path.split('.') {
+        let (key, mut rest) = part.split_once('[').map_or((part, ""), |(k, r)| (k, r));
+        if !key.is_empty() {
+            node = doc.get(node, key)?;
+        }
+        while let Some((n, after)) = rest.split_once(']') {
+            let Node::Seq(items, _) = doc.resolve(node) else {
+                return None;
+            };
+            node = items.get(n.parse::<usize>().ok()?)?;
+            rest = after.strip_prefix('[').unwrap_or(after);
+        }
+    }
+    Some(node)
+}
+
+/// A registry source with list items written `[*]` (`extra[*].registry`),
+/// at the items of the image map at `path` (`extra[2].image`): the
+/// indexes of the path shared with it. `None` when an item is not.
+fn instantiate(source: &str, path: &str) -> Option<String> {
+    let mut out = Vec::new();
+    let mut real = path.split('.');
+    let mut same = true;
+    for part in source.split('.') {
+        let mine = real.next().filter(|_| same);
+        match mine {
+            Some(r) if crate::facts::star_indexes(r) == part => out.push(r),
+            _ => {
+                same = false;
+                if part.contains("[*]") {
+                    return None;
+                }
+                out.push(part);
+            }
+        }
+    }
+    Some(out.join("."))
+}
+
+/// `` `.Values.a`, `.Values.b` or `.Values.c` ``.
+fn or_list(keys: &[String]) -> String {
+    let quoted: Vec<String> = keys.iter().map(|k| format!("`.Values.{k}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => quoted.join(""),
+    }
+}
+
+/// The registry-named values (`imageRegistry`, `image.registry`) a chart's
+/// `values.yaml` sets, by values path (list items as `[n]`), with their
+/// values: where a helper's registry chain finds a value when a values
+/// overlay leaves it out.
+pub fn set_registry_values(text: &str) -> std::collections::BTreeMap<String, String> {
+    fn walk(
+        doc: &Document,
+        node: &Node,
+        path: &str,
+        out: &mut std::collections::BTreeMap<String, String>,
+        depth: usize,
+    ) {
+        if depth > 32 || out.len() > 10_000 {
+            return;
+        }
+        match doc.resolve(node) {
+            Node::Map(..) => {
+                for (k, v) in doc.entries(node) {
+                    let p = if path.is_empty() {
+                        k.to_string()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    match doc.resolve(v) {
+                        Node::Scalar(s) => {
+                            if k.to_ascii_lowercase().contains("registry") && !is_absent(s) {
+                                out.insert(p, s.value.clone());
+                            }
+                        }
+                        _ => walk(doc, v, &p, out, depth + 1),
+                    }
+                }
+            }
+            Node::Seq(items, _) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(doc, item, &format!("{path}[{i}]"), out, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    if let Ok(docs) = yaml::parse_shared(text)
+        && let Some(doc) = docs.first()
+    {
+        walk(doc, &doc.root, "", &mut out, 0);
+    }
+    out
 }
 
 /// Scalars that are not references: booleans, null, numbers.
@@ -653,17 +768,34 @@ impl Walker<'_> {
         // A helper that may take the registry from another key or a literal
         // (`default .image.defaultRegistry .image.registry`): setting
         // `registry:` here would override that choice.
-        if self.options.chart.as_ref().is_some_and(|c| {
-            c.renders
+        if let Some(chart) = &self.options.chart
+            && let Some(sources) = chart
+                .renders
                 .registry_elsewhere
-                .contains(&crate::facts::star_indexes(path))
-        }) {
-            s.extra.registry_elsewhere = true;
+                .get(&crate::facts::star_indexes(path))
+        {
             s.extra.registry_slot = None;
-            s.extra.prefixing = Prefixing::Never(
-                "the chart's helper may take the registry from another value or a literal"
-                    .to_string(),
-            );
+            match self.registry_chain(chart, sources, path) {
+                // Some value of the chain is set (or the helper has a
+                // literal host, or refit cannot tell): Helm renders that
+                // registry, not Docker Hub.
+                None => {
+                    s.extra.registry_elsewhere = true;
+                    s.extra.prefixing = Prefixing::Never(
+                        "the chart's helper may take the registry from another value or a literal"
+                            .to_string(),
+                    );
+                }
+                // Every value the chain reads is empty here and in the
+                // chart's defaults: no registry is rendered.
+                Some(keys) => {
+                    s.extra.prefixing = Prefixing::Never(format!(
+                        "the chart's templates take the registry from {}, none of them set",
+                        or_list(&keys)
+                    ));
+                    s.extra.registry_keys = keys;
+                }
+            }
         }
         // `pullPolicy: Never`: the node must already hold the image.
         if ["pullPolicy", "imagePullPolicy"]
@@ -678,6 +810,35 @@ impl Walker<'_> {
             s.extra.digest_insert = Some(self.digest_insert(map, anchor, path));
         }
         Some(s)
+    }
+
+    /// The registry values a chart helper reads for the image map at
+    /// `path` (`sources`, from [`crate::facts::Renders::registry_elsewhere`],
+    /// besides the map's own `registry`), when every one is empty or
+    /// absent, both in this file and in the chart's `values.yaml`: their
+    /// values paths, the map's own `registry` first. `None` when one is set,
+    /// a literal host may be chosen, or a source is unknown.
+    fn registry_chain(
+        &self,
+        chart: &ChartFacts,
+        sources: &std::collections::BTreeSet<String>,
+        path: &str,
+    ) -> Option<Vec<String>> {
+        let mut keys = vec![format!("{path}.registry")];
+        for source in sources {
+            if source == "\"" || source == "?" {
+                return None;
+            }
+            let at = instantiate(source, path)?;
+            match value_at(self.doc, self.root, &at).map(|n| self.doc.resolve(n)) {
+                Some(Node::Scalar(v)) if is_absent(v) => {}
+                Some(_) => return None,
+                None if chart.values_registries.contains_key(&at) => return None,
+                None => {}
+            }
+            keys.push(at);
+        }
+        Some(keys)
     }
 
     /// Where a `digest:` key may go in an image map that has none: only

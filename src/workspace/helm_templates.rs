@@ -81,6 +81,18 @@ enum CallArg {
     /// `(dict "key" value …)`, by key (a later entry of a key replaces an
     /// earlier one, as in sprig's `dict`).
     Dict(BTreeMap<String, Ctx>),
+    /// `(list . "pipelines" "api")`, by position: a helper reads item `n`
+    /// as `index . n` (kept as the argument path `#n`), and a string item
+    /// as a key of `index X $k` (kept as `{#n}` in a path).
+    List(Vec<ListItem>),
+}
+
+/// An item of a `list` argument.
+#[derive(Debug, Clone)]
+enum ListItem {
+    Ctx(Ctx),
+    /// A string literal (`"api"`).
+    Lit(String),
 }
 
 /// A helper, by its index in [`Reads::helpers`]: a name is hashed once
@@ -516,6 +528,25 @@ fn call_arg(
             }
             CallArg::Dict(pairs)
         }
+        Some(&"(") if tokens.get(i + 1) == Some(&"list") => {
+            let end = close.get(i).copied().unwrap_or(tokens.len());
+            let mut items = Vec::new();
+            let mut j = i + 2;
+            while j < end {
+                let Some(t) = tokens.get(j) else { break };
+                if *t == "(" {
+                    items.push(ListItem::Ctx(Ctx::Unknown));
+                    j = close.get(j).map_or(tokens.len(), |c| c + 1);
+                    continue;
+                }
+                items.push(match unquote(t) {
+                    Some(l) => ListItem::Lit(l.to_string()),
+                    None => ListItem::Ctx(term(t, dot, vars)),
+                });
+                j += 1;
+            }
+            CallArg::List(items)
+        }
         Some(t) => CallArg::Term(term(t, dot, vars)),
         None => CallArg::Term(Ctx::Unknown),
     }
@@ -608,12 +639,71 @@ fn main_term(stage: &[&str], dot: &Ctx, vars: &BTreeMap<String, Ctx>) -> Option<
         ["default", _, x] if is_term(x) => Some(term(x, dot, vars)),
         [f, x] if SAME.contains(f) && is_term(x) => Some(term(x, dot, vars)),
         ["index", x, keys @ ..] if is_term(x) && !keys.is_empty() => {
-            let keys: Option<Vec<&str>> = keys.iter().map(|k| unquote(k)).collect();
-            let path = keys?.join(".");
-            is_field_path(&path).then(|| term(x, dot, vars).field(&path))
+            let base = term(x, dot, vars);
+            let mut path = Vec::with_capacity(keys.len());
+            for k in keys {
+                path.push(index_key(k, &base, vars)?);
+            }
+            Some(base.field(&path.join(".")))
         }
         _ => None,
     }
+}
+
+/// One key of `index X k…` as a path segment: a quoted field name, an item
+/// number of a helper's `list` argument (`index . 1`, kept as `#1`), or a
+/// variable holding such an item (`$k := index . 1`, kept as `{#1}`, which
+/// each call replaces with its string: [`arg_field`]).
+fn index_key(key: &str, base: &Ctx, vars: &BTreeMap<String, Ctx>) -> Option<String> {
+    if let Some(k) = unquote(key) {
+        return is_field_path(k).then(|| k.to_string());
+    }
+    if matches!(base, Ctx::Arg(_))
+        && !key.is_empty()
+        && key.len() < 4
+        && key.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Some(format!("#{key}"));
+    }
+    let name = key.strip_prefix('$')?;
+    match vars.get(name) {
+        Some(Ctx::Arg(k)) if is_item(k) => Some(format!("{{{k}}}")),
+        _ => None,
+    }
+}
+
+/// What each `index X k…` of an action's tokens names (`index $dot.Values
+/// $a $b "image" "registry"`), where [`main_term`] can tell.
+fn index_terms(t: &[&str], dot: &Ctx, vars: &BTreeMap<String, Ctx>) -> Vec<Ctx> {
+    let mut out = Vec::new();
+    let mut close = None;
+    for (i, w) in t.iter().enumerate() {
+        if *w != "index" {
+            continue;
+        }
+        let end = if i > 0 && t.get(i - 1) == Some(&"(") {
+            let close = close.get_or_insert_with(|| closing(t));
+            close.get(i - 1).copied().unwrap_or(t.len())
+        } else {
+            t.iter()
+                .skip(i)
+                .position(|w| matches!(*w, "|" | ")" | "("))
+                .map_or(t.len(), |p| i + p)
+        };
+        if let Some(ctx) = t.get(i..end).and_then(|stage| main_term(stage, dot, vars)) {
+            out.push(ctx);
+        }
+        if out.len() >= 16 {
+            break;
+        }
+    }
+    out
+}
+
+/// Whether an argument path is one item of a `list` argument (`#1`).
+fn is_item(k: &str) -> bool {
+    k.strip_prefix('#')
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// `printf "%s:%s" a b` as pieces; `None` for a format or an argument
@@ -847,8 +937,13 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
                     })
                     .collect();
                 let refs: Vec<&String> = named.iter().collect();
-                for map in maps_elsewhere(&refs, &regs) {
-                    reads.renders.registry_elsewhere.insert(map);
+                for (map, sources) in maps_elsewhere(&refs, &regs) {
+                    let set = reads.renders.registry_elsewhere.entry(map).or_default();
+                    for s in sources {
+                        if set.len() < MAX_SOURCES {
+                            set.insert(s);
+                        }
+                    }
                 }
             }
         }
@@ -875,6 +970,11 @@ fn read_file(text: &str, reads: &mut Reads, budget: &mut usize) {
             }
             if token.starts_with('.') || token.starts_with('$') {
                 let ctx = term(token, &dot, &vars);
+                reads.mention(&ctx, define);
+            }
+        }
+        if t.contains(&"index") {
+            for ctx in index_terms(&t, &dot, &vars) {
                 reads.mention(&ctx, define);
             }
         }
@@ -1055,6 +1155,13 @@ fn registry_sources(
             }
         }
     }
+    for ctx in index_terms(t, dot, vars) {
+        if let Ctx::Values(k) | Ctx::Arg(k) = ctx
+            && is_registry_field(&k)
+        {
+            out.insert(k);
+        }
+    }
     if literal_registry(t, dot, vars) {
         out.insert("\"".to_string());
     }
@@ -1065,9 +1172,12 @@ fn registry_sources(
 /// of `m.repository` or `m.name`) whose registry may come from one of
 /// `regs` other than `m.registry`: another key, a literal (`"`), a
 /// registry field of no other image map named (`.b.registry` beside
-/// `.b.repository` is `b`'s).
-fn maps_elsewhere(named: &[&String], regs: &BTreeSet<String>) -> BTreeSet<String> {
-    let mut maps = BTreeSet::new();
+/// `.b.repository` is `b`'s). Each with those sources.
+fn maps_elsewhere(
+    named: &[&String],
+    regs: &BTreeSet<String>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut maps = BTreeMap::new();
     for field in named {
         let (map, last) = field.rsplit_once('.').unwrap_or(("", field.as_str()));
         if !matches!(last, "repository" | "name") {
@@ -1081,11 +1191,39 @@ fn maps_elsewhere(named: &[&String], regs: &BTreeSet<String>) -> BTreeSet<String
                     .iter()
                     .any(|k| named.iter().any(|n| **n == join(parent, k)))
         };
-        if regs.iter().any(|f| *f != own && !other_image(f)) {
-            maps.insert(map.to_string());
+        let sources: BTreeSet<String> = regs
+            .iter()
+            .filter(|f| **f != own && !other_image(f))
+            .take(MAX_SOURCES)
+            .cloned()
+            .collect();
+        if !sources.is_empty() {
+            maps.insert(map.to_string(), sources);
         }
     }
     maps
+}
+
+/// The most registry sources kept for one image map.
+const MAX_SOURCES: usize = 32;
+
+/// A registry source of a helper (an argument path, `=`+ a values path,
+/// `"` for a literal, `?` for unknown) as the call at hand gives it: in a
+/// file's body a values path, in a helper one of that helper's sources.
+fn source_at(call: &Call, src: &str) -> String {
+    if src == "\"" || src == "?" {
+        return src.to_string();
+    }
+    let ctx = match src.strip_prefix('=') {
+        Some(p) => Ctx::Values(p.to_string()),
+        None => arg_field(&call.arg, src),
+    };
+    match (ctx, call.caller) {
+        (Ctx::Values(p), None) => p,
+        (Ctx::Values(p), Some(_)) => format!("={p}"),
+        (Ctx::Arg(k), Some(_)) => k,
+        _ => "?".to_string(),
+    }
 }
 
 /// The image maps whose registry a helper may take from somewhere other
@@ -1094,9 +1232,12 @@ fn maps_elsewhere(named: &[&String], regs: &BTreeSet<String>) -> BTreeSet<String
 /// a registry field that is not `m.registry` (`m.defaultRegistry`, a
 /// `globalRegistry` entry of a `dict`, `$.Values.global.imageRegistry`),
 /// or picks a literal host. Kept in [`Renders::registry_elsewhere`] by the
-/// values path of the map the call passes.
+/// values path of the map the call passes, with the values paths the
+/// registry may come from (as the call gives them: `index $dot.Values $a
+/// "image" "registry"` with `(list . "api")` is `api.image.registry`).
 fn resolve_registry_elsewhere(reads: &mut Reads, calls: &[Call]) {
-    let mut elsewhere: Vec<BTreeSet<String>> = Vec::with_capacity(reads.helpers.len());
+    let mut elsewhere: Vec<BTreeMap<String, BTreeSet<String>>> =
+        Vec::with_capacity(reads.helpers.len());
     for h in 0..reads.helpers.len() {
         let named: Vec<&String> = reads
             .helper_mentions
@@ -1132,23 +1273,34 @@ fn resolve_registry_elsewhere(reads: &mut Reads, calls: &[Call]) {
     for _ in 0..MAX_ROUNDS {
         let mut changed = false;
         for call in calls {
-            let maps: Vec<String> = elsewhere
+            let maps: Vec<(String, Vec<String>)> = elsewhere
                 .get(call.helper)
-                .map(|m| m.iter().cloned().collect())
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.iter().cloned().collect()))
+                        .collect()
+                })
                 .unwrap_or_default();
-            steps += maps.len();
+            steps += maps.iter().map(|(_, v)| 1 + v.len()).sum::<usize>();
             if steps > MAX_STEPS {
                 return;
             }
-            for map in maps {
-                match (arg_field(&call.arg, &map), call.caller) {
-                    (Ctx::Values(p), _) => {
-                        changed |= reads.renders.registry_elsewhere.insert(p);
+            for (map, sources) in maps {
+                let sources: Vec<String> = sources.iter().map(|s| source_at(call, s)).collect();
+                let into = match (arg_field(&call.arg, &map), call.caller) {
+                    (Ctx::Values(p), _) => reads.renders.registry_elsewhere.entry(p),
+                    (Ctx::Arg(k), Some(d)) => match elsewhere.get_mut(d) {
+                        Some(m) => m.entry(k),
+                        None => continue,
+                    },
+                    _ => continue,
+                };
+                let set = into.or_default();
+                for s in sources {
+                    if set.len() >= MAX_SOURCES {
+                        break;
                     }
-                    (Ctx::Arg(k), Some(d)) => {
-                        changed |= elsewhere.get_mut(d).is_some_and(|m| m.insert(k));
-                    }
-                    _ => {}
+                    changed |= set.insert(s);
                 }
             }
         }
@@ -1160,6 +1312,13 @@ fn resolve_registry_elsewhere(reads: &mut Reads, calls: &[Call]) {
 
 /// A helper's field path `field`, as its call's argument gives it.
 fn arg_field(arg: &CallArg, field: &str) -> Ctx {
+    if let CallArg::List(items) = arg {
+        return list_field(items, field);
+    }
+    // Items of a `list` read from an argument that is not one.
+    if field.contains(['#', '{']) {
+        return Ctx::Unknown;
+    }
     match arg {
         CallArg::Term(ctx) => ctx.field(field),
         CallArg::Dict(pairs) => {
@@ -1169,6 +1328,35 @@ fn arg_field(arg: &CallArg, field: &str) -> Ctx {
                 _ => Ctx::Unknown,
             }
         }
+        CallArg::List(items) => list_field(items, field),
+    }
+}
+
+/// A helper's field path `#n.rest` given the call's `list` items: item
+/// `n`'s field `rest`, each `{#m}` in it replaced by item `m`'s string.
+fn list_field(items: &[ListItem], field: &str) -> Ctx {
+    let (first, rest) = field.split_once('.').unwrap_or((field, ""));
+    let item = |seg: &str| {
+        seg.strip_prefix('#')
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| items.get(n))
+    };
+    let mut path = Vec::new();
+    for seg in rest.split('.').filter(|s| !s.is_empty()) {
+        match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            None if !seg.contains(['#', '{', '}']) => path.push(seg.to_string()),
+            None => return Ctx::Unknown,
+            Some(inner) => match item(inner) {
+                Some(ListItem::Lit(l)) if is_field_path(l) => path.push(l.clone()),
+                // A helper handing its own item on: still a placeholder.
+                Some(ListItem::Ctx(Ctx::Arg(k))) if is_item(k) => path.push(format!("{{{k}}}")),
+                _ => return Ctx::Unknown,
+            },
+        }
+    }
+    match item(first) {
+        Some(ListItem::Ctx(ctx)) => ctx.field(&path.join(".")),
+        _ => Ctx::Unknown,
     }
 }
 
@@ -1214,6 +1402,13 @@ fn resolve_renders(reads: &mut Reads, calls: &[Call]) {
         let args: Vec<Ctx> = match &call.arg {
             CallArg::Term(ctx) => vec![ctx.clone()],
             CallArg::Dict(pairs) => pairs.values().cloned().collect(),
+            CallArg::List(items) => items
+                .iter()
+                .filter_map(|i| match i {
+                    ListItem::Ctx(c) => Some(c.clone()),
+                    ListItem::Lit(_) => None,
+                })
+                .collect(),
         };
         for ctx in args {
             let ctx = if ctx == Ctx::Root {
@@ -1541,7 +1736,7 @@ mod registry_elsewhere_tests {
         r.finish_with_renders()
             .1
             .registry_elsewhere
-            .into_iter()
+            .into_keys()
             .collect()
     }
 
@@ -1583,5 +1778,47 @@ image: {{ printf "%s/%s" .Values.global.imageRegistry .Values.c.image.repository
 image: {{ .Values.d.image.registry }}/{{ .Values.d.image.repository }}
 image: {{ .Values.e.image.repository }}"#;
         assert_eq!(elsewhere(&[body]), ["a.image", "c.image"]);
+    }
+}
+
+#[cfg(test)]
+mod list_argument_tests {
+    use super::*;
+
+    fn sources(texts: &[&str]) -> BTreeMap<String, BTreeSet<String>> {
+        let mut r = DigestReader::default();
+        for t in texts {
+            r.add(t);
+        }
+        r.finish_with_renders().1.registry_elsewhere
+    }
+
+    #[test]
+    fn a_helper_given_a_list_reads_the_paths_its_items_name() {
+        // jfrog/charts `pipelines.getImageInfoByValue`.
+        let helper = r#"{{- define "p.image" -}}
+{{- $dot := index . 0 }}
+{{- $a := index . 1 }}
+{{- $b := index . 2 }}
+{{- $registryName := default $dot.Values.imageRegistry (index $dot.Values $a $b "image" "registry") -}}
+{{- $repositoryName := index $dot.Values $a $b "image" "repository" -}}
+{{- if $dot.Values.global.imageRegistry }}
+{{- printf "%s/%s" $dot.Values.global.imageRegistry $repositoryName -}}
+{{- else -}}
+{{- printf "%s/%s" $registryName $repositoryName -}}
+{{- end -}}
+{{- end -}}
+{{- define "wrap" -}}{{ include "p.image" (list (index . 0) "x" (index . 1)) }}{{- end -}}"#;
+        let body = r#"image: {{ include "p.image" (list . "pipelines" "api" ) }}
+image: {{ include "wrap" (list . "www") }}
+image: {{ include "p.image" (list . .Values.name "api") }}"#;
+        let got = sources(&[helper, body]);
+        let want: BTreeSet<String> = ["global.imageRegistry", "imageRegistry"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(got.get("pipelines.api.image"), Some(&want), "{got:?}");
+        // A key that is not a string literal at the call: not followed.
+        assert_eq!(got.len(), 1, "{got:?}");
     }
 }
