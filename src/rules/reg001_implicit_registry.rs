@@ -114,6 +114,17 @@ declare_rule! {
     /// registry). A helper that reads only the map's own `registry` and its
     /// repository is still judged as above.
     ///
+    /// The values such a helper reads are looked up in the values file and
+    /// the chart's `values.yaml`, at the level the helper reads them: jfrog's
+    /// `default $dot.Values.imageRegistry (index $dot.Values $a $b "image"
+    /// "registry")`, called as `include "…" (list . "pipelines" "api")`, reads
+    /// the top-level `imageRegistry` and `pipelines.api.image.registry` (the
+    /// call's strings fill `$a` and `$b`). When one of them is set, Helm
+    /// renders that registry: not flagged. When none is set (and the helper
+    /// has no literal host), the finding stays, without a fix, and its help
+    /// names every key the helper reads. A source refit cannot resolve (an
+    /// argument built by a pipeline) leaves the result unknown: not flagged.
+    ///
     /// Not flagged: a Compose `image:` beside `build:` (it names the build
     /// output), images the repository builds itself (Compose, bake,
     /// `docker build -t`, skaffold `build.artifacts[].image`), placeholders
