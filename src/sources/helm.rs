@@ -1154,3 +1154,105 @@ mod registry_slash_tests {
         assert_eq!(t, "quay.io//openebs/provisioner-localpv:4.1.0");
     }
 }
+
+#[cfg(test)]
+mod registry_chain_tests {
+    use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// Options for a chart whose helper may take the registry of the map
+    /// `map` from `sources`, with the chart's `values.yaml` setting
+    /// `defaults`.
+    fn chart(map: &str, sources: &[&str], defaults: &[(&str, &str)]) -> SourceOptions {
+        let mut chart = crate::facts::ChartFacts {
+            templates: true,
+            ..Default::default()
+        };
+        chart.renders.registry_elsewhere.insert(
+            map.to_string(),
+            sources
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<BTreeSet<_>>(),
+        );
+        chart.values_registries = defaults
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>();
+        SourceOptions {
+            chart: Some(std::sync::Arc::new(chart)),
+            ..SourceOptions::default()
+        }
+    }
+
+    fn judged(text: &str, options: &SourceOptions) -> Vec<(bool, Vec<String>)> {
+        extract(text, options)
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.extra.registry_elsewhere, s.extra.registry_keys))
+            .collect()
+    }
+
+    const VALUES: &str =
+        "imageRegistry: REG\napi:\n  image:\n    repository: jfrog/api\n    tag: \"1\"\n";
+
+    #[test]
+    fn a_set_value_of_the_chain_names_the_registry() {
+        let o = chart("api.image", &["imageRegistry", "global.imageRegistry"], &[]);
+        let set = VALUES.replace("REG", "releases-docker.jfrog.io");
+        assert_eq!(judged(&set, &o), [(true, vec![])]);
+        // Empty here, and in the chart's values.yaml: no registry.
+        let unset = VALUES.replace("REG", "\"\"");
+        assert_eq!(
+            judged(&unset, &o),
+            [(
+                false,
+                vec![
+                    "api.image.registry".to_string(),
+                    "global.imageRegistry".to_string(),
+                    "imageRegistry".to_string()
+                ]
+            )]
+        );
+        // An overlay that leaves the key out reads the chart's default.
+        let overlay = "api:\n  image:\n    repository: jfrog/api\n";
+        let o2 = chart(
+            "api.image",
+            &["imageRegistry"],
+            &[("imageRegistry", "r.example")],
+        );
+        assert_eq!(judged(overlay, &o2), [(true, vec![])]);
+        // A literal host, or a source refit could not resolve: not implied.
+        for s in ["\"", "?"] {
+            let o3 = chart("api.image", &["imageRegistry", s], &[]);
+            assert_eq!(judged(&unset, &o3), [(true, vec![])]);
+        }
+    }
+
+    #[test]
+    fn list_items_are_read_at_the_map_s_index() {
+        let text = "extra:\n  - image:\n      repository: a/b\n      tag: \"1\"\n    defaultRegistry: quay.io\n  - image:\n      repository: c/d\n      tag: \"1\"\n";
+        let o = chart("extra[*].image", &["extra[*].defaultRegistry"], &[]);
+        assert_eq!(
+            judged(text, &o),
+            [
+                (true, vec![]),
+                (
+                    false,
+                    vec![
+                        "extra[1].image.registry".to_string(),
+                        "extra[1].defaultRegistry".to_string()
+                    ]
+                )
+            ]
+        );
+        assert_eq!(instantiate("x[*].y[*].r", "x[2].img"), None);
+        assert_eq!(or_list(&["a".into()]), "`.Values.a`");
+        assert_eq!(
+            set_registry_values("a:\n  - registry: q.io\n    imageRegistry: ~\n"),
+            [("a[0].registry".to_string(), "q.io".to_string())]
+                .into_iter()
+                .collect()
+        );
+    }
+}
