@@ -677,10 +677,13 @@ fn index_key(key: &str, base: &Ctx, vars: &BTreeMap<String, Ctx>) -> Option<Stri
 fn index_terms(t: &[&str], dot: &Ctx, vars: &BTreeMap<String, Ctx>) -> Vec<Ctx> {
     let mut out = Vec::new();
     let mut close = None;
-    for (i, w) in t.iter().enumerate() {
-        if *w != "index" {
-            continue;
-        }
+    // A few per action: each may scan the rest of the action.
+    let found = t
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| **w == "index")
+        .take(16);
+    for (i, _) in found {
         let end = if i > 0 && t.get(i - 1) == Some(&"(") {
             let close = close.get_or_insert_with(|| closing(t));
             close.get(i - 1).copied().unwrap_or(t.len())
@@ -692,9 +695,6 @@ fn index_terms(t: &[&str], dot: &Ctx, vars: &BTreeMap<String, Ctx>) -> Vec<Ctx> 
         };
         if let Some(ctx) = t.get(i..end).and_then(|stage| main_term(stage, dot, vars)) {
             out.push(ctx);
-        }
-        if out.len() >= 16 {
-            break;
         }
     }
     out
@@ -1820,5 +1820,17 @@ image: {{ include "p.image" (list . .Values.name "api") }}"#;
         assert_eq!(got.get("pipelines.api.image"), Some(&want), "{got:?}");
         // A key that is not a string literal at the call: not followed.
         assert_eq!(got.len(), 1, "{got:?}");
+    }
+
+    #[test]
+    fn long_lists_and_many_indexes_end() {
+        let many = "index . ".repeat(50_000);
+        let items = "\"a\" ".repeat(50_000);
+        let text = format!(
+            "{{{{ define \"h\" }}}}{{{{ $x := {many} }}}}{{{{ index .Values.registry {items} }}}}{{{{ end }}}}{{{{ include \"h\" (list . {items}) }}}}"
+        );
+        let start = std::time::Instant::now();
+        let _ = sources(&[&text]);
+        assert!(start.elapsed() < std::time::Duration::from_secs(20));
     }
 }
