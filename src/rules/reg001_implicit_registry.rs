@@ -124,6 +124,10 @@ declare_rule! {
     /// has no literal host), the finding stays, without a fix, and its help
     /// names every key the helper reads. A source refit cannot resolve (an
     /// argument built by a pipeline) leaves the result unknown: not flagged.
+    /// Nor is an entry handed to a helper refit cannot follow while a
+    /// registry value that a template names is set at a level above the
+    /// image map (a top-level `imageRegistry`, `global.imageRegistry`): the
+    /// helper may put it in front.
     ///
     /// Not flagged: a Compose `image:` beside `build:` (it names the build
     /// output), images the repository builds itself (Compose, bake,

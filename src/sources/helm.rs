@@ -30,6 +30,22 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
                     site.extra.rendered = judged(chart, path, |p| {
                         lookup(doc, root, p).is_some_and(|s| !is_absent(s))
                     });
+                    // Handed to a helper refit cannot follow, while a
+                    // registry value the templates read is set at a level
+                    // above the map (a top-level `imageRegistry`): the
+                    // helper may well put it in front, so no registry is
+                    // known to be implied.
+                    if site.extra.rendered == Some(Judged::Mentioned)
+                        && !site.extra.registry_elsewhere
+                        && site.reference().is_some_and(|r| r.domain.is_none())
+                        && let Some(key) = read_registry_above(chart, doc, root, path)
+                    {
+                        site.extra.registry_elsewhere = true;
+                        site.extra.registry_slot = None;
+                        site.extra.prefixing = Prefixing::Never(format!(
+                            "the chart's templates read `.Values.{key}`, which is set, in a way refit cannot follow"
+                        ));
+                    }
                     // A map handed to a helper refit could not read (a
                     // library chart's that is not in the repository), and
                     // written nowhere refit analysed: how that helper joins
@@ -282,6 +298,68 @@ fn lookup<'a>(doc: &'a Document, root: &'a Node, path: &str) -> Option<&'a Scala
         node = doc.resolve(doc.get(node, part)?);
     }
     None
+}
+
+/// A registry-named value (`imageRegistry`, `global.imageRegistry`) set
+/// at a level above the image map of the entry at `path` (not the map's
+/// own), here or in the chart's `values.yaml`, that a template names
+/// itself: its values path.
+fn read_registry_above(
+    chart: &ChartFacts,
+    doc: &Document,
+    root: &Node,
+    path: &str,
+) -> Option<String> {
+    let map = path.rsplit_once('.').map_or("", |(m, _)| m);
+    let parent = |p: &str| p.rsplit_once('.').map_or("", |(a, _)| a).to_string();
+    let above = |level: &str| {
+        level == "global"
+            || (level != map
+                && (level.is_empty()
+                    || map
+                        .strip_prefix(level)
+                        .is_some_and(|r| r.starts_with(['.', '[']))))
+    };
+    let read = |p: &str| {
+        let star = crate::facts::star_indexes(p);
+        chart.renders.mentioned.contains(&star) || chart.renders.written.contains_key(&star)
+    };
+    let mut levels: Vec<String> = vec![String::new(), "global".to_string()];
+    let mut at = map.to_string();
+    while !at.is_empty() {
+        at = parent(&at);
+        if !at.is_empty() {
+            levels.push(at.clone());
+        }
+    }
+    for level in &levels {
+        let node = if level.is_empty() {
+            Some(root)
+        } else {
+            value_at(doc, root, level)
+        };
+        let Some(node) = node else { continue };
+        for (k, v) in doc.entries(node) {
+            let p = if level.is_empty() {
+                k.to_string()
+            } else {
+                format!("{level}.{k}")
+            };
+            if k.to_ascii_lowercase().contains("registry")
+                && let Node::Scalar(s) = doc.resolve(v)
+                && !is_absent(s)
+                && is_reference_like(s)
+                && read(&p)
+            {
+                return Some(p);
+            }
+        }
+    }
+    chart
+        .values_registries
+        .keys()
+        .find(|p| above(&parent(p)) && value_at(doc, root, p).is_none() && read(p))
+        .cloned()
 }
 
 /// The node at a values path with list indexes (`a.b[0].registry`).

@@ -52,8 +52,8 @@ pub fn chart_facts(root: &Path, dir: &Path, chart_yaml: &str) -> ChartFacts {
         (facts.digest_paths, facts.renders) = digests.finish_with_renders();
         // A helper's registry chain may read a value the chart's defaults
         // set (`imageRegistry`) and a values overlay leaves out.
-        if !facts.renders.registry_elsewhere.is_empty()
-            && let Ok(values) = crate::bounded::inside(root, &dir.join("values.yaml"))
+        // (`crate::sources::helm` reads them.)
+        if let Ok(values) = crate::bounded::inside(root, &dir.join("values.yaml"))
             && let Ok(text) = crate::bounded::read_regular(&values, crate::bounded::MAX_FILE_BYTES)
         {
             facts.values_registries = crate::sources::helm::set_registry_values(&text);
