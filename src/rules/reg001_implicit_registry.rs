@@ -314,8 +314,13 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     }
     if let crate::site::Prefixing::Never(reason) = &site.extra.prefixing {
         if d.fix.is_none() && !site.extra.registry_keys.is_empty() {
+            let which = if site.extra.registry_keys.len() == 1 {
+                "it"
+            } else {
+                "one of them"
+            };
             d.help = Some(format!(
-                "{reason}: set one of them to the registry to pull from (`docker.io` for Docker Hub), not in front of the repository"
+                "{reason}: set {which} to the registry to pull from (`docker.io` for Docker Hub), not in front of the repository"
             ));
         } else if d.fix.is_none() {
             d.help = Some(format!(

@@ -38,13 +38,26 @@ pub fn extract(text: &str, options: &SourceOptions) -> Result<Vec<ImageSite>, Sy
                     if site.extra.rendered == Some(Judged::Mentioned)
                         && !site.extra.registry_elsewhere
                         && site.reference().is_some_and(|r| r.domain.is_none())
-                        && let Some(key) = read_registry_above(chart, doc, root, path)
                     {
-                        site.extra.registry_elsewhere = true;
-                        site.extra.registry_slot = None;
-                        site.extra.prefixing = Prefixing::Never(format!(
-                            "the chart's templates read `.Values.{key}`, which is set, in a way refit cannot follow"
-                        ));
+                        match read_registry_above(chart, doc, root, path) {
+                            Ok(key) => {
+                                site.extra.registry_elsewhere = true;
+                                site.extra.registry_slot = None;
+                                site.extra.prefixing = Prefixing::Never(format!(
+                                    "the chart's templates read `.Values.{key}`, which is set, in a way refit cannot follow"
+                                ));
+                            }
+                            // Read, but empty: say which values the
+                            // templates read.
+                            Err(unset) if !unset.is_empty() => {
+                                site.extra.prefixing = Prefixing::Never(format!(
+                                    "the chart's templates read {}, not set here, through a helper refit cannot follow",
+                                    or_list(&unset)
+                                ));
+                                site.extra.registry_keys = unset;
+                            }
+                            Err(_) => {}
+                        }
                     }
                     // A map handed to a helper refit could not read (a
                     // library chart's that is not in the repository), and
@@ -303,13 +316,14 @@ fn lookup<'a>(doc: &'a Document, root: &'a Node, path: &str) -> Option<&'a Scala
 /// A registry-named value (`imageRegistry`, `global.imageRegistry`) set
 /// at a level above the image map of the entry at `path` (not the map's
 /// own), here or in the chart's `values.yaml`, that a template names
-/// itself: its values path.
+/// itself: its values path. Else the values paths of such values that are
+/// present but empty.
 fn read_registry_above(
     chart: &ChartFacts,
     doc: &Document,
     root: &Node,
     path: &str,
-) -> Option<String> {
+) -> Result<String, Vec<String>> {
     let map = path.rsplit_once('.').map_or("", |(m, _)| m);
     let parent = |p: &str| p.rsplit_once('.').map_or("", |(a, _)| a).to_string();
     let above = |level: &str| {
@@ -332,6 +346,7 @@ fn read_registry_above(
             levels.push(at.clone());
         }
     }
+    let mut unset = Vec::new();
     for level in &levels {
         let node = if level.is_empty() {
             Some(root)
@@ -347,11 +362,14 @@ fn read_registry_above(
             };
             if k.to_ascii_lowercase().contains("registry")
                 && let Node::Scalar(s) = doc.resolve(v)
-                && !is_absent(s)
-                && is_reference_like(s)
                 && read(&p)
             {
-                return Some(p);
+                if !is_absent(s) && is_reference_like(s) {
+                    return Ok(p);
+                }
+                if is_absent(s) && unset.len() < 8 {
+                    unset.push(p);
+                }
             }
         }
     }
@@ -360,6 +378,7 @@ fn read_registry_above(
         .keys()
         .find(|p| above(&parent(p)) && value_at(doc, root, p).is_none() && read(p))
         .cloned()
+        .ok_or(unset)
 }
 
 /// The node at a values path with list indexes (`a.b[0].registry`).
