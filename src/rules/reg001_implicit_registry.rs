@@ -127,7 +127,8 @@ declare_rule! {
     /// Nor is an entry handed to a helper refit cannot follow while a
     /// registry value that a template names is set at a level above the
     /// image map (a top-level `imageRegistry`, `global.imageRegistry`): the
-    /// helper may put it in front.
+    /// helper may put it in front. When such values are present but empty,
+    /// the finding's help names them.
     ///
     /// Not flagged: a Compose `image:` beside `build:` (it names the build
     /// output), images the repository builds itself (Compose, bake,
