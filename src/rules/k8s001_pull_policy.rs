@@ -9,12 +9,10 @@ declare_rule! {
     /// effective tag is `latest` (no tag and no digest counts as `latest`)
     /// and to `IfNotPresent` otherwise. Flagged: `imagePullPolicy: Always`
     /// on an image pinned by version or digest. A tag that names no one
-    /// version (a branch such as `main`, a major line such as `registry:2`,
-    /// a minor line such as `nginx:1.27` or `clickhouse-server:24.3`, a
-    /// channel such as `nightly-py312`) moves, and `Always` is how a pod
-    /// keeps up with it: not flagged. A version is three numbers or more
-    /// (`1.27.2`, `24.3.5.46`); from a tag alone refit cannot tell a
-    /// publisher's two-part release from a line.
+    /// version (a branch such as `main`, a line such as `registry:2` or
+    /// `nginx:1.27`, a channel such as `nightly-py312`) moves, and `Always`
+    /// is how a pod keeps up with it: not flagged. A version has three
+    /// numbers (`1.27.2`).
     ///
     /// One problem, one finding: a `latest` image (written, or implied by a
     /// missing tag) is reported by TAG002 (or TAG001), whose message says
