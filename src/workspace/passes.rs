@@ -197,6 +197,13 @@ fn command(words: &[String]) -> Command {
     out
 }
 
+/// A build command's `-f` file and context, from its words after
+/// `build`, read as `place_command` reads them.
+pub fn file_and_context(words: &[String]) -> (Option<String>, Option<String>) {
+    let c = command(words);
+    (c.file, c.context)
+}
+
 /// The build a command runs from its file's folder `dir` (a script;
 /// `None` for a CI file) or the repository root: the Dockerfiles it may
 /// build beside `dir`, the paths to try at the root, and the file names
