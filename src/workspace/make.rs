@@ -12,6 +12,7 @@
 
 use super::builds::{command_flags, is_build_tool, logical_lines, shell_words, tool_variables};
 use super::passes::BuildPass;
+use super::passes::is_name;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -62,12 +63,6 @@ pub fn is_makefile(name: &str) -> bool {
         || name == "gnumakefile"
         || name.ends_with(".mk")
         || name.starts_with("makefile.")
-}
-
-fn is_name(s: &str) -> bool {
-    !s.is_empty()
-        && !s.starts_with(|c: char| c.is_ascii_digit())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// `NAME` of a value that is only a make variable: `$(NAME)`, `${NAME}`.

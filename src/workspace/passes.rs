@@ -93,7 +93,9 @@ pub fn plain(value: &str) -> Option<String> {
         .then(|| value.to_string())
 }
 
-fn is_name(s: &str) -> bool {
+/// A shell or make variable's name (`BUILD_ARG`, `_x1`): the name rule
+/// of `--build-arg NAME=…` and of assignments.
+pub(super) fn is_name(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with(|c: char| c.is_ascii_digit())
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
