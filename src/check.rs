@@ -90,8 +90,9 @@ fn extract_all_with(
                 .is_none_or(|a| a.containers_builder.is_some() || a.containers_only.is_some());
         mark_local(&mut sites, local, podman);
     }
-    if !input.kustomize_images.is_empty() {
-        mark_kustomized(&mut sites, &input.kustomize_images);
+    let set_image = input.local.as_ref().map(|l| &l.set_image);
+    if !input.kustomize_images.is_empty() || set_image.is_some_and(|s| !s.is_empty()) {
+        mark_kustomized(&mut sites, &input.kustomize_images, set_image);
     }
     Ok(Extraction {
         sites,
@@ -444,8 +445,24 @@ fn has_from_line(text: &str) -> bool {
 /// Resource images a kustomization's `images:` entry matches (literally,
 /// by name): with `newName`, what is deployed is the entry, reported
 /// there; otherwise the name must keep matching, so no fix edits it.
-fn mark_kustomized(sites: &mut [ImageSite], entries: &[crate::facts::KustomizeImage]) {
+/// A kustomization's own `images:` entry that a script's `kustomize edit
+/// set image` rewrites before deploying (`set_image`: the names it sets)
+/// is a value that gets replaced, not a pull.
+fn mark_kustomized(
+    sites: &mut [ImageSite],
+    entries: &[crate::facts::KustomizeImage],
+    set_image: Option<&std::collections::BTreeSet<String>>,
+) {
     for site in sites {
+        if let (Some(name), Some(set)) = (&site.extra.kustomize_name, set_image)
+            && set.contains(name)
+        {
+            site.extra.build_output = true;
+            continue;
+        }
+        if entries.is_empty() {
+            continue;
+        }
         let Some(reference) = site.reference() else {
             continue;
         };
@@ -567,20 +584,10 @@ fn judge_passed_values(
 }
 
 /// Images the repository builds itself, and named build contexts, are not
-/// pulls: registry and tag rules leave them alone (`Extra::build_output`).
+/// pulls: registry and tag rules leave them alone (`Extra::build_output`,
+/// which this only ever sets).
 fn mark_local(sites: &mut [ImageSite], local: &crate::facts::LocalNames, podman: bool) {
     for site in sites {
-        // A kustomize entry that a script's `kustomize edit set image`
-        // rewrites before deploying: its values are what gets replaced.
-        if site
-            .extra
-            .kustomize_name
-            .as_ref()
-            .is_some_and(|n| local.set_image.contains(n))
-        {
-            site.extra.build_output = true;
-            continue;
-        }
         let Some(reference) = site.reference() else {
             continue;
         };
