@@ -287,6 +287,46 @@ pub(crate) fn runs_commands(name: &str) -> bool {
         || just::is_justfile(name)
 }
 
+/// Folders whose extensionless files are conventionally scripts
+/// (`hack/build`, `scripts/release`, `bin/deploy`).
+const SCRIPT_FOLDERS: [&str; 11] = [
+    "hack", "scripts", "script", "bin", "ci", ".ci", "tools", "build", "dev", "deploy", "release",
+];
+
+/// An extensionless file (its lower-case `name`) in a script folder: a
+/// shell script when its first line says so (`shell_script_text`). Known
+/// names that are not scripts (a `Dockerfile`, a `LICENSE`) are not read
+/// for this.
+fn script_candidate(path: &Path, name: &str) -> bool {
+    const NOT_SCRIPTS: [&str; 8] = [
+        "dockerfile",
+        "containerfile",
+        "license",
+        "readme",
+        "owners",
+        "authors",
+        "notice",
+        "version",
+    ];
+    !name.contains('.')
+        && !NOT_SCRIPTS.iter().any(|n| name.starts_with(n))
+        && path
+            .parent()
+            .and_then(|p| p.file_name())
+            .is_some_and(|d| SCRIPT_FOLDERS.iter().any(|f| d.eq_ignore_ascii_case(f)))
+}
+
+/// Whether a text starts with a shell's `#!` line (`#!/bin/sh`,
+/// `#!/usr/bin/env bash`).
+fn shell_script_text(text: &str) -> bool {
+    let first = text.lines().next().unwrap_or_default();
+    first.starts_with("#!")
+        && first
+            .rsplit(['/', ' '])
+            .find(|w| !w.is_empty() && !w.starts_with('-'))
+            .is_some_and(|sh| matches!(sh.trim(), "sh" | "bash" | "zsh" | "ksh" | "dash" | "ash"))
+}
+
 /// The commands of a `package.json`'s `scripts`, one per line, as a
 /// script would hold them (the JSON strings decoded); nothing when the
 /// file is not JSON.
@@ -337,7 +377,7 @@ impl Role {
             // tests/build.hcl`): its `target` blocks decide (see `bake_text`).
             bake: crate::kind::is_bake(&name) || name.ends_with(".hcl"),
             yaml,
-            script: yaml || runs_commands(&name),
+            script: yaml || runs_commands(&name) || script_candidate(path, &name),
             kustomization: path
                 .file_name()
                 .is_some_and(|n| KUSTOMIZATION_NAMES.iter().any(|k| n == *k)),
@@ -396,12 +436,19 @@ fn is_empty_path(p: &Path) -> bool {
 /// Read what one file says. `root` is the canonical root it was found
 /// under, `path` the file (under it).
 pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
-    let role = Role::of(path);
+    let mut role = Role::of(path);
     let npm_scripts;
     let lower_name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
+    if script_candidate(path, &lower_name) {
+        // An extensionless file in a script folder: a script if it is a
+        // shell script (`hack/build` is then no Bazel `BUILD` file).
+        let shell = shell_script_text(text);
+        role.script = shell || runs_commands(&lower_name);
+        role.bazel &= !shell;
+    }
     let text = if path.file_name().is_some_and(|n| n == "package.json") {
         npm_scripts = package_json_scripts(text);
         npm_scripts.as_str()
@@ -1843,6 +1890,25 @@ mod tests {
         // its own (the facts do not depend on the root that read them).
         let outer = Arc::new(extract(root.parent().unwrap(), &gitlab.0, &gitlab.1));
         assert_eq!(outer, files[2].1);
+    }
+
+    #[test]
+    fn extensionless_shell_scripts_in_script_folders_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = crate::realpath::canonical(dir.path()).unwrap();
+        let build = "#!/usr/bin/env bash\nset -e\ndocker build -t acme/app:dev app\n";
+        assert!(is_fact_file(&root.join("hack/build")));
+        let e = extract(&root, &root.join("hack/build"), build);
+        assert!(e.part.local_images.iter().any(|n| n.contains("acme/app")));
+        // Not a shell script, or not in a script folder: nothing is read.
+        let e = extract(
+            &root,
+            &root.join("hack/notes"),
+            "docker build -t acme/app:dev app\n",
+        );
+        assert!(e.part.local_images.is_empty() && e.part.built_names.is_empty());
+        assert!(!is_fact_file(&root.join("docs/deploy")));
+        assert!(!is_fact_file(&root.join("build/Dockerfile")));
     }
 
     #[test]
