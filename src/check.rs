@@ -661,6 +661,8 @@ enum VetoScope {
     References,
     /// Fixes at one site.
     At(crate::site::Span),
+    /// Fixes at one site that rename the image.
+    RenamesAt(crate::site::Span),
 }
 
 /// A reason why safe fixes of a file are not safe, and to which it applies.
@@ -715,6 +717,28 @@ fn file_vetoes(
                     scope: VetoScope::At(site.span),
                     why: format!(
                         "`{by}` compares this `FROM` text ({what}), and would stop matching it"
+                    ),
+                });
+            }
+        }
+    }
+    // Renovate or Dependabot rules that match the image's name as written
+    // (`matchPackageNames: ["nginx"]`, `ignore: dependency-name`): a
+    // qualified or moved name stops matching, and the image is updated
+    // (or grouped, or ignored) otherwise.
+    if let Some(names) = &input.update_names {
+        for site in sites {
+            let Some(r) = site.reference() else { continue };
+            let written = r.input().get(..r.path.end).unwrap_or_default();
+            if let Some((m, file)) = names.iter().find(|(m, _)| m.matches(written)) {
+                let rule = match m {
+                    crate::facts::NameMatch::Exact(n) => format!("`{n}`"),
+                    crate::facts::NameMatch::Prefix(p) => format!("names starting `{p}`"),
+                };
+                vetoes.push(Veto {
+                    scope: VetoScope::RenamesAt(site.span),
+                    why: format!(
+                        "a rule in `{file}` matches {rule} as written, and would stop matching the new name"
                     ),
                 });
             }
@@ -920,6 +944,9 @@ pub fn check_with(
                 VetoScope::Renames => crate::rules::edits_of(d.code) == crate::rules::Edits::Name,
                 VetoScope::References => crate::rules::edits_of(d.code).edits_reference(),
                 VetoScope::At(span) => d.span == span,
+                VetoScope::RenamesAt(span) => {
+                    d.span == span && crate::rules::edits_of(d.code) == crate::rules::Edits::Name
+                }
             };
             if applies {
                 unsafe_because(d, || veto.why.clone());

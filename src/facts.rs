@@ -524,3 +524,22 @@ impl FluxPolicies {
             .find(|r| r.name == name && (ns.is_empty() || r.is(ns, name)))
     }
 }
+
+/// A name a dependency-update configuration matches
+/// (`workspace::update_configs`): exactly (`nginx`), or every name that
+/// starts with a text (`^nginx` in a regex, `nginx*` as a glob).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum NameMatch {
+    Exact(String),
+    Prefix(String),
+}
+
+impl NameMatch {
+    /// Whether an image name, as written, is one this matches.
+    pub fn matches(&self, written: &str) -> bool {
+        match self {
+            NameMatch::Exact(n) => n == written,
+            NameMatch::Prefix(p) => written.starts_with(p.as_str()),
+        }
+    }
+}

@@ -45,6 +45,7 @@ mod make;
 mod passes;
 
 pub mod shortnames;
+pub mod update_configs;
 
 use builds::*;
 pub use chart::*;
@@ -263,6 +264,8 @@ struct Role {
     devcontainer: bool,
     /// A Bazel build file: the images its push rules push.
     bazel: bool,
+    /// A Renovate or Dependabot configuration: the names its rules match.
+    update_config: bool,
 }
 
 /// Whether a file (its lower-case name) runs commands, so that `docker
@@ -384,6 +387,7 @@ impl Role {
             registries_conf: shortnames::is_registries_conf(path),
             devcontainer: crate::kind::is_devcontainer(path),
             bazel: bazel::is_bazel_file(&name),
+            update_config: update_configs::is_update_config(path),
         }
     }
 
@@ -395,6 +399,7 @@ impl Role {
             || self.registries_conf
             || self.devcontainer
             || self.bazel
+            || self.update_config
     }
 }
 
@@ -466,6 +471,11 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
         .unwrap_or(path)
         .to_string_lossy()
         .replace('\\', "/");
+    if role.update_config {
+        for m in update_configs::names(path, text) {
+            ctx.update_names.push((m, shown.clone()));
+        }
+    }
     if role.registries_conf {
         let mut names = crate::facts::ShortNames::default();
         names.read(&shown, text);
@@ -667,6 +677,8 @@ pub struct RepoFacts {
     refs: BuildRefs,
     /// `RepoContext::golden_images`, shared by every file's options.
     golden: Arc<BTreeMap<String, String>>,
+    /// `RepoContext::update_names`, shared by every file's options.
+    update_names: Arc<Vec<(update_configs::Match, String)>>,
 }
 
 impl RepoFacts {
@@ -773,6 +785,18 @@ impl RepoFacts {
             if ctx.image_policies.len() < MAX_IMAGE_POLICIES && !p.image_policies.is_empty() {
                 ctx.image_policies.push(shown.clone());
             }
+            let room = if update_configs::read_for_root(&shown) {
+                update_configs::MAX_NAMES.saturating_sub(ctx.update_names.len())
+            } else {
+                0
+            };
+            // Named relative to this root, as every message is.
+            ctx.update_names.extend(
+                p.update_names
+                    .iter()
+                    .take(room)
+                    .map(|(m, _)| (m.clone(), shown.clone())),
+            );
             if !p.golden_images.is_empty() && crate::discover::compared_output(Path::new(&shown)) {
                 for v in p.golden_images.keys() {
                     if ctx.golden_images.len() >= MAX_GOLDEN_IMAGES {
@@ -867,6 +891,7 @@ impl RepoFacts {
             flux,
             git: crate::marks::of(root).git,
             golden: Arc::new(ctx.golden_images.clone()),
+            update_names: Arc::new(ctx.update_names.clone()),
             context: ctx,
             local,
             included_by,
@@ -1307,6 +1332,9 @@ impl Workspace {
             {
                 s.golden = Some(repo.golden.clone());
             }
+            if !repo.update_names.is_empty() {
+                s.update_names = Some(repo.update_names.clone());
+            }
             s.generated = repo
                 .context
                 .generated_paths
@@ -1617,6 +1645,11 @@ pub struct RepoContext {
     /// such file (repository-relative); at most `MAX_GOLDEN_IMAGES`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub golden_images: BTreeMap<String, String>,
+    /// Image names that Renovate or Dependabot rules match as written
+    /// (`update_configs`), each with its file (repository-relative);
+    /// combined, at most `update_configs::MAX_NAMES`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub update_names: Vec<(update_configs::Match, String)>,
     /// Files (repository-relative) holding an admission object that
     /// matches or rewrites image names (`image_policies::reads_images`);
     /// combined, at most `MAX_IMAGE_POLICIES`, the nearest one named.
