@@ -47,6 +47,10 @@ pub struct SourceOptions {
     /// comparing a rendering with that file fails if the source changes
     /// alone.
     pub golden: Option<std::sync::Arc<std::collections::BTreeMap<String, String>>>,
+    /// Image references that test code of the repository writes as
+    /// quoted literals, each with the first such file: a test comparing
+    /// an image with that literal fails if the file changes alone.
+    pub test_literals: Option<std::sync::Arc<std::collections::BTreeMap<String, String>>>,
     /// `--build-arg NAME=VALUE` overrides for Dockerfile ARGs.
     pub build_args: BTreeMap<String, String>,
     /// `--env NAME=VALUE` values for Compose interpolation; they win over `.env`.

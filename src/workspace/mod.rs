@@ -45,6 +45,8 @@ mod make;
 mod passes;
 
 pub mod shortnames;
+mod templates;
+mod test_literals;
 
 use builds::*;
 pub use chart::*;
@@ -192,6 +194,24 @@ fn image_values(text: &str) -> Vec<String> {
 
 /// The most generated paths kept per root.
 const MAX_GENERATED: usize = 4096;
+
+/// Why a file (canonical) is rendered from one of a root's templates
+/// (`RepoContext::templates`): one whose rendered name is the file's name
+/// (or that name without a version, `templates::source_names`), anywhere
+/// for a specific Dockerfile name, else in the file's folder or above.
+fn rendered_from(templates: &[(String, PathBuf, String)], file: &Path) -> Option<String> {
+    if templates.is_empty() {
+        return None;
+    }
+    let name = file.file_name()?.to_string_lossy();
+    let names = templates::source_names(&name);
+    templates
+        .iter()
+        .find(|(stem, folder, _)| {
+            names.contains(stem) && (templates::is_specific(stem) || file.starts_with(folder))
+        })
+        .map(|(_, _, shown)| format!("rendered from the template `{shown}`"))
+}
 /// The most `FROM` text readers (and bashbrew folders) kept per root.
 const MAX_FROM_READERS: usize = 256;
 
@@ -263,6 +283,9 @@ struct Role {
     devcontainer: bool,
     /// A Bazel build file: the images its push rules push.
     bazel: bool,
+    /// A template of a file refit reads (`r-ver.Dockerfile.txt`): what
+    /// it renders is generated (`templates`).
+    template: bool,
 }
 
 /// Whether a file (its lower-case name) runs commands, so that `docker
@@ -344,6 +367,7 @@ impl Role {
             registries_conf: shortnames::is_registries_conf(path),
             devcontainer: crate::kind::is_devcontainer(path),
             bazel: bazel::is_bazel_file(&name),
+            template: templates::rendered_name(path).is_some(),
         }
     }
 
@@ -355,6 +379,7 @@ impl Role {
             || self.registries_conf
             || self.devcontainer
             || self.bazel
+            || self.template
     }
 }
 
@@ -365,6 +390,13 @@ pub fn is_fact_file(path: &Path) -> bool {
             let n = n.to_string_lossy();
             build_refs::is_build_file(&n) || build_refs::is_doc_file(&n)
         })
+}
+
+/// Whether a file under `root` carries facts the workspace reads: a fact
+/// file by its name ([`is_fact_file`]), or test code by its path inside
+/// the repository (its string literals, `test_literals`).
+pub fn is_fact_file_in(root: &Path, path: &Path) -> bool {
+    is_fact_file(path) || test_literals::is_test_source(path.strip_prefix(root).unwrap_or(path))
 }
 
 /// What one fact file says: its share of its root's [`RepoContext`], the
@@ -547,6 +579,24 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
                 ctx.golden_images.entry(v).or_insert_with(|| shown.clone());
             }
         }
+        if text.len() as u64 <= test_literals::MAX_TEST_FILE_BYTES
+            && test_literals::is_test_source(Path::new(&shown))
+        {
+            let found = test_literals::literals(text);
+            // Literals without a file named beside them compare nothing
+            // refit can place.
+            if !found.files.is_empty() {
+                for v in found.images {
+                    ctx.test_literals.entry(v).or_insert_with(|| shown.clone());
+                }
+                if !ctx.test_literals.is_empty() {
+                    ctx.test_names.extend(found.files);
+                }
+            }
+        }
+        if role.template && crate::sources::template::file_marker(text).is_some() {
+            ctx.renders = templates::rendered_name(path);
+        }
         // A policy that is test data (`test/fixtures/…`) is applied by a
         // test, not to the clusters the repository deploys to.
         if role.yaml
@@ -620,6 +670,12 @@ pub struct RepoFacts {
     refs: BuildRefs,
     /// `RepoContext::golden_images`, shared by every file's options.
     golden: Arc<BTreeMap<String, String>>,
+    /// Test files (repository-relative) with the image literals they
+    /// write (`RepoContext::test_literals`).
+    test_files: Vec<(String, Vec<String>)>,
+    /// The names of files that test files name (`RepoContext::test_names`),
+    /// each with those test files (indexes into `test_files`).
+    test_named: HashMap<String, Vec<usize>>,
 }
 
 impl RepoFacts {
@@ -639,6 +695,8 @@ impl RepoFacts {
         let mut make_files: BTreeMap<PathBuf, make::MakeFile> = BTreeMap::new();
         let mut compose_runs: Vec<compose_runs::ComposeRun> = Vec::new();
         let mut build_passes: Vec<(passes::BuildPass, String)> = Vec::new();
+        let mut test_files: Vec<(String, Vec<String>)> = Vec::new();
+        let mut test_named: HashMap<String, Vec<usize>> = HashMap::new();
         for (path, e) in files {
             ctx.files += 1;
             let p = &e.part;
@@ -736,6 +794,23 @@ impl RepoFacts {
                         .or_insert_with(|| shown.clone());
                 }
             }
+            if !p.test_literals.is_empty()
+                && test_files.len() < MAX_GOLDEN_IMAGES
+                && test_literals::is_test_source(Path::new(&shown))
+            {
+                let at = test_files.len();
+                test_files.push((shown.clone(), p.test_literals.keys().cloned().collect()));
+                for name in &p.test_names {
+                    test_named.entry(name.clone()).or_default().push(at);
+                }
+            }
+            if let Some(stem) = &p.renders
+                && ctx.templates.len() < MAX_GENERATED
+            {
+                let folder = path.parent().unwrap_or(root).to_path_buf();
+                ctx.templates
+                    .push((stem.to_ascii_lowercase(), folder, shown.clone()));
+            }
             for (folder, _) in &p.openshift {
                 if !ctx.openshift.iter().any(|(f, _)| f == folder) {
                     ctx.openshift.push((folder.clone(), shown.clone()));
@@ -820,11 +895,39 @@ impl RepoFacts {
             flux,
             git: crate::marks::of(root).git,
             golden: Arc::new(ctx.golden_images.clone()),
+            test_files,
+            test_named,
             context: ctx,
             local,
             included_by,
             refs: all_refs,
         }
+    }
+
+    /// The image literals of the test files that name a file (canonical)
+    /// by its name, each with the first such test file; none when no
+    /// test file names it.
+    fn test_literals_for(&self, root: &Path, file: &Path) -> Option<Arc<BTreeMap<String, String>>> {
+        let name = file.file_name()?.to_string_lossy();
+        let tests = self.test_named.get(name.as_ref())?;
+        let inside = file
+            .strip_prefix(root)
+            .unwrap_or(file)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let mut out: BTreeMap<String, String> = BTreeMap::new();
+        for &i in tests {
+            let Some((test, images)) = self.test_files.get(i) else {
+                continue;
+            };
+            if *test == inside {
+                continue;
+            }
+            for image in images {
+                out.entry(image.clone()).or_insert_with(|| test.clone());
+            }
+        }
+        (!out.is_empty()).then(|| Arc::new(out))
     }
 
     /// The `images:` entries of every kustomization that includes a file
@@ -1260,12 +1363,18 @@ impl Workspace {
             {
                 s.golden = Some(repo.golden.clone());
             }
+            // Images that test code naming this file writes as literals
+            // (not the test file's own, which are its sites).
+            if s.test_data.is_none() {
+                s.test_literals = repo.test_literals_for(&root, &file);
+            }
             s.generated = repo
                 .context
                 .generated_paths
                 .iter()
                 .find(|(target, _)| file.starts_with(target))
-                .map(|(_, why)| why.clone());
+                .map(|(_, why)| why.clone())
+                .or_else(|| rendered_from(&repo.context.templates, &file));
             // Chart values render into the objects the policy admits.
             if matches!(
                 kind,
@@ -1413,7 +1522,7 @@ impl Workspace {
         let file = crate::realpath::canonical(path).unwrap_or(absolute);
         let Some(dir) = file.parent() else { return };
         let root = self.root_of_folder(dir);
-        if is_fact_file(&file) {
+        if is_fact_file_in(&root, &file) {
             let fresh = match text {
                 Some(t)
                     if (t.len() as u64) <= crate::bounded::MAX_FILE_BYTES
@@ -1570,6 +1679,25 @@ pub struct RepoContext {
     /// such file (repository-relative); at most `MAX_GOLDEN_IMAGES`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub golden_images: BTreeMap<String, String>,
+    /// Image references that test code writes as quoted literals
+    /// (`test_literals`), each with the first such file
+    /// (repository-relative); at most `MAX_GOLDEN_IMAGES`. A fix to a
+    /// site written exactly so breaks a test that compares the two.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub test_literals: BTreeMap<String, String>,
+    /// The names of the files those test files name (`x.yaml` of
+    /// `"manifests/x.yaml"`): the test compares its literals with them.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub test_names: BTreeSet<String>,
+    /// The name a template file renders (one file's share, when its text
+    /// has template markers): `templates`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renders: Option<String>,
+    /// The combined templates: what each renders (lower case), its
+    /// folder (canonical) and the file (repository-relative); at most
+    /// `MAX_GENERATED`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<(String, PathBuf, String)>,
     /// Files (repository-relative) holding an admission object that
     /// matches or rewrites image names (`image_policies::reads_images`);
     /// combined, at most `MAX_IMAGE_POLICIES`, the nearest one named.
