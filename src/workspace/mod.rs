@@ -1993,6 +1993,89 @@ mod tests {
     }
 
     #[test]
+    fn files_rendered_from_templates_of_the_repository() {
+        let root = PathBuf::from("/repo");
+        let files: Vec<(PathBuf, Arc<Extracted>)> = [
+            (
+                "build/templates/r-ver.Dockerfile.txt",
+                "FROM ubuntu:{{series}}\n",
+            ),
+            ("app/Dockerfile.tmpl", "FROM {{ .Base }}\n"),
+            // No markers: a text file, not a template.
+            ("notes/web.Dockerfile.txt", "FROM nginx:1.27\n"),
+        ]
+        .into_iter()
+        .map(|(p, t)| {
+            let path = root.join(p);
+            let e = Arc::new(extract(&root, &path, t));
+            (path, e)
+        })
+        .collect();
+        let facts = RepoFacts::combine(&root, files.iter().map(|(p, e)| (p, e)), None);
+        let why = |f: &str| rendered_from(&facts.context.templates, &root.join(f));
+        assert_eq!(
+            why("dockerfiles/r-ver_4.6.1.Dockerfile").as_deref(),
+            Some("rendered from the template `build/templates/r-ver.Dockerfile.txt`")
+        );
+        assert!(why("dockerfiles/r-ver_devel.Dockerfile").is_some());
+        assert!(why("app/Dockerfile").is_some());
+        assert!(why("app/alpine/Dockerfile").is_some());
+        // A generic name only below the template's folder.
+        assert_eq!(why("Dockerfile"), None);
+        assert_eq!(why("other/Dockerfile"), None);
+        assert_eq!(why("dockerfiles/r-ver-base.Dockerfile"), None);
+        assert_eq!(why("web.Dockerfile"), None);
+        let json = serde_json::to_string(&*files[0].1).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Extracted>(&json).unwrap(),
+            *files[0].1
+        );
+    }
+
+    #[test]
+    fn image_literals_of_tests_that_name_the_file() {
+        let root = PathBuf::from("/repo");
+        let test = "m = 'manifests/upgrade-1.yaml'\nassert image == \"clickhouse/clickhouse-server:24.8\"\n";
+        let files: Vec<(PathBuf, Arc<Extracted>)> = [
+            ("tests/e2e/test_upgrade.py", test),
+            // Not test code: never read for literals.
+            (
+                "dev/render.py",
+                "e = 'docs/example.yaml'\ni = 'clickhouse/clickhouse-server:24.8'\n",
+            ),
+        ]
+        .into_iter()
+        .map(|(p, t)| {
+            let path = root.join(p);
+            let e = Arc::new(extract(&root, &path, t));
+            (path, e)
+        })
+        .collect();
+        assert!(is_fact_file_in(&root, &files[0].0));
+        assert!(!is_fact_file_in(&root, &files[1].0));
+        let facts = RepoFacts::combine(&root, files.iter().take(1).map(|(p, e)| (p, e)), None);
+        let named = facts
+            .test_literals_for(&root, &root.join("tests/e2e/manifests/upgrade-1.yaml"))
+            .unwrap();
+        assert_eq!(
+            named
+                .get("clickhouse/clickhouse-server:24.8")
+                .map(String::as_str),
+            Some("tests/e2e/test_upgrade.py")
+        );
+        assert!(
+            facts
+                .test_literals_for(&root, &root.join("docs/example.yaml"))
+                .is_none()
+        );
+        assert!(
+            facts
+                .test_literals_for(&root, &root.join("tests/e2e/test_upgrade.py"))
+                .is_none()
+        );
+    }
+
+    #[test]
     fn skaffold_build_args_go_to_their_dockerfile() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("web")).unwrap();
