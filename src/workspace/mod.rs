@@ -179,7 +179,8 @@ pub(super) fn write_test_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     crate::realpath::canonical(&path).expect("canonical")
 }
 
-/// The most image values of expected outputs kept per root.
+/// The most image values of expected outputs (and image literals of test
+/// code) kept per root.
 const MAX_GOLDEN_IMAGES: usize = 8192;
 
 /// The `image:` values of a YAML text as line-reading tools see them
@@ -697,6 +698,8 @@ impl RepoFacts {
         let mut build_passes: Vec<(passes::BuildPass, String)> = Vec::new();
         let mut test_files: Vec<(String, Vec<String>)> = Vec::new();
         let mut test_named: HashMap<String, Vec<usize>> = HashMap::new();
+        // Literals kept in all (each test file's are few, `test_literals`).
+        let mut test_literal_count = 0usize;
         for (path, e) in files {
             ctx.files += 1;
             let p = &e.part;
@@ -795,10 +798,11 @@ impl RepoFacts {
                 }
             }
             if !p.test_literals.is_empty()
-                && test_files.len() < MAX_GOLDEN_IMAGES
+                && test_literal_count < MAX_GOLDEN_IMAGES
                 && test_literals::is_test_source(Path::new(&shown))
             {
                 let at = test_files.len();
+                test_literal_count += p.test_literals.len();
                 test_files.push((shown.clone(), p.test_literals.keys().cloned().collect()));
                 for name in &p.test_names {
                     test_named.entry(name.clone()).or_default().push(at);
