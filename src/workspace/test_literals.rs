@@ -111,6 +111,28 @@ fn file_name(s: &str) -> Option<&str> {
     (named && !last.contains(['{', '}', '$', '%', '*', '?', '<', '>'])).then_some(last)
 }
 
+/// Whether a line is a YAML mapping line with a quoted value and
+/// nothing after it (`      image: 'alpine:3.23'`, `- image: "x:1"`):
+/// a manifest that the test code holds in a string, which it builds
+/// objects from, not a value it compares. Code writes a quoted key
+/// (`"pod_image": "…"`), an assignment, or a `,` after the value.
+fn yaml_line(line: &str) -> bool {
+    let t = line.trim();
+    let t = t.strip_prefix("- ").unwrap_or(t);
+    let Some((key, value)) = t.split_once(": ") else {
+        return false;
+    };
+    let value = value.trim();
+    !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && value.len() >= 2
+        && [('"', '"'), ('\'', '\'')]
+            .iter()
+            .any(|(a, b)| value.starts_with(*a) && value.ends_with(*b))
+}
+
 /// What a test file's quoted literals say: the image references it
 /// writes, and the names of the files it names (`manifests/x.yaml` →
 /// `x.yaml`), which it applies, builds or reads.
@@ -125,7 +147,7 @@ pub struct Literals {
 /// files; at most `MAX_PER_FILE` of each, each once, in order.
 pub fn literals(text: &str) -> Literals {
     let mut out = Literals::default();
-    for line in text.lines() {
+    for line in text.lines().filter(|l| !yaml_line(l)) {
         let bytes = line.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
@@ -231,6 +253,11 @@ mod tests {
             ]
         );
         assert_eq!(found.files, ["test.yaml"]);
+        // YAML held in a string: a manifest the test builds from.
+        let embedded = literals(
+            "wf := `\n      image: 'alpine:3.23'\n    - image: \"nginx:1\"\n`\nimg := Container{Image: \"redis:7\"}\n",
+        );
+        assert_eq!(embedded.images, ["redis:7"]);
         let named = literals(
             r##"m = "manifests/chi/test-006-ch-upgrade-1.yaml"; f"x-{i}.yaml"; d = 'tests/Dockerfile.alpine'"##,
         );
