@@ -90,8 +90,9 @@ fn extract_all_with(
                 .is_none_or(|a| a.containers_builder.is_some() || a.containers_only.is_some());
         mark_local(&mut sites, local, podman);
     }
-    if !input.kustomize_images.is_empty() {
-        mark_kustomized(&mut sites, &input.kustomize_images);
+    let set_image = input.local.as_ref().map(|l| &l.set_image);
+    if !input.kustomize_images.is_empty() || set_image.is_some_and(|s| !s.is_empty()) {
+        mark_kustomized(&mut sites, &input.kustomize_images, set_image);
     }
     Ok(Extraction {
         sites,
@@ -187,20 +188,45 @@ fn template_placeholders(
     let mut found: Option<String> = None;
     let mut left_out = Vec::new();
     for s in std::mem::take(sites) {
-        if s.reference().is_some() {
+        if let Some(r) = s.reference() {
+            // `registry/repo/app:latest` beside `your-password`: no name
+            // on Docker Hub has three path components, so a first component
+            // with no dot or port there stands for a registry to fill in.
+            // (Helm values and kustomize names are joined or matched, not
+            // pulled as written; Podman files may search other registries.)
+            if r.domain.is_none()
+                && r.path_str().matches('/').count() >= 2
+                && !matches!(
+                    kind,
+                    FileKind::HelmValues | FileKind::Kustomize | FileKind::Quadlet
+                )
+                && s.extra.rendered.is_none()
+            {
+                found.get_or_insert_with(|| {
+                    let first = r.path_str().split('/').next().unwrap_or_default();
+                    format!("`{first}/…` has three path components and no registry, which no Docker Hub name has, so `{first}` is a placeholder")
+                });
+                left_out.push(s);
+                continue;
+            }
             sites.push(s);
             continue;
         }
         // A dev container template's options feed its ARG defaults too:
         // every unresolved reference in it waits for the template.
         if devcontainer_option {
-            found.get_or_insert_with(|| "${templateOption:…}".to_string());
+            found.get_or_insert_with(|| {
+                "`${templateOption:…}` is a template placeholder".to_string()
+            });
             left_out.push(s);
             continue;
         }
         match sources::template::placeholder(&s.raw, shell) {
             Some(p) => {
-                found.get_or_insert_with(|| p.chars().take(60).collect());
+                found.get_or_insert_with(|| {
+                    let p: String = p.chars().take(60).collect();
+                    format!("`{p}` is a template placeholder")
+                });
                 left_out.push(s);
             }
             None => sites.push(s),
@@ -210,7 +236,7 @@ fn template_placeholders(
         return left_out;
     }
     let why = match (found, named) {
-        (Some(p), _) => format!("`{p}` is a template placeholder"),
+        (Some(why), _) => why,
         (None, true) => "its name says it is a template".to_string(),
         (None, false) => return left_out,
     };
@@ -419,8 +445,24 @@ fn has_from_line(text: &str) -> bool {
 /// Resource images a kustomization's `images:` entry matches (literally,
 /// by name): with `newName`, what is deployed is the entry, reported
 /// there; otherwise the name must keep matching, so no fix edits it.
-fn mark_kustomized(sites: &mut [ImageSite], entries: &[crate::facts::KustomizeImage]) {
+/// A kustomization's own `images:` entry that a script's `kustomize edit
+/// set image` rewrites before deploying (`set_image`: the names it sets)
+/// is a value that gets replaced, not a pull.
+fn mark_kustomized(
+    sites: &mut [ImageSite],
+    entries: &[crate::facts::KustomizeImage],
+    set_image: Option<&std::collections::BTreeSet<String>>,
+) {
     for site in sites {
+        if let (Some(name), Some(set)) = (&site.extra.kustomize_name, set_image)
+            && set.contains(name)
+        {
+            site.extra.build_output = true;
+            continue;
+        }
+        if entries.is_empty() {
+            continue;
+        }
         let Some(reference) = site.reference() else {
             continue;
         };
@@ -542,20 +584,10 @@ fn judge_passed_values(
 }
 
 /// Images the repository builds itself, and named build contexts, are not
-/// pulls: registry and tag rules leave them alone (`Extra::build_output`).
+/// pulls: registry and tag rules leave them alone (`Extra::build_output`,
+/// which this only ever sets).
 fn mark_local(sites: &mut [ImageSite], local: &crate::facts::LocalNames, podman: bool) {
     for site in sites {
-        // A kustomize entry that a script's `kustomize edit set image`
-        // rewrites before deploying: its values are what gets replaced.
-        if site
-            .extra
-            .kustomize_name
-            .as_ref()
-            .is_some_and(|n| local.set_image.contains(n))
-        {
-            site.extra.build_output = true;
-            continue;
-        }
         let Some(reference) = site.reference() else {
             continue;
         };
@@ -617,6 +649,147 @@ fn from_text_reader<'a>(
             (what, by.as_str())
         })
     })
+}
+
+/// Which of a file's diagnostics a veto makes unsafe.
+enum VetoScope {
+    /// Every fix in the file.
+    Every,
+    /// Fixes that rename the image (`Edits::Name`).
+    Renames,
+    /// Fixes that edit the image reference at all.
+    References,
+    /// Fixes at one site.
+    At(crate::site::Span),
+    /// Fixes at one site that rename the image.
+    RenamesAt(crate::site::Span),
+}
+
+/// A reason why safe fixes of a file are not safe, and to which it applies.
+struct Veto {
+    scope: VetoScope,
+    why: String,
+}
+
+/// Every reason the repository around a file gives to distrust its safe
+/// fixes: one list, applied in one place by `check_with`.
+fn file_vetoes(
+    kind: FileKind,
+    sites: &[ImageSite],
+    settings: &Settings,
+    input: &SourceOptions,
+) -> Vec<Veto> {
+    let mut vetoes = Vec::new();
+    // The repository context was cut at its bounds: what it did not read
+    // (an overlay's `images:`, a script that builds a name) is unknown, so
+    // a fix that renames an image is not safe.
+    if let Some(why) = input.cut.as_deref() {
+        vetoes.push(Veto {
+            scope: VetoScope::Renames,
+            why: format!(
+                "refit read the repository's build, CI and manifest files only in part ({why}), so a rename is not known to be safe"
+            ),
+        });
+    }
+    if kind == FileKind::Dockerfile
+        && let Some(args) = &input.supplied_args
+    {
+        for site in sites {
+            // A reference built from an ARG that the repository's build
+            // passes (`--build-arg BUILD_IMAGE=$(BUILD_IMAGE)` in a
+            // Makefile): the default a fix would edit is not what that
+            // build uses.
+            let vars = crate::rules::ref002_unresolved_variable::variables(&site.raw);
+            if let Some(passed) = vars.iter().find(|v| args.names.contains(*v)) {
+                vetoes.push(Veto {
+                    scope: VetoScope::At(site.span),
+                    why: format!(
+                        "a build in this repository passes `--build-arg {passed}`, so the default this fix edits may not be what it builds"
+                    ),
+                });
+            }
+            // `FROM` text that code in the repository compares: a pattern
+            // (`awk '/FROM golang/'`) or bashbrew's build order (exact text
+            // of an image the repository builds) stops matching after a
+            // rewrite.
+            if let Some((what, by)) = from_text_reader(site, &args.from_readers) {
+                vetoes.push(Veto {
+                    scope: VetoScope::At(site.span),
+                    why: format!(
+                        "`{by}` compares this `FROM` text ({what}), and would stop matching it"
+                    ),
+                });
+            }
+        }
+    }
+    // Renovate or Dependabot rules that match the image's name as written
+    // (`matchPackageNames: ["nginx"]`, `ignore: dependency-name`): a
+    // qualified or moved name stops matching, and the image is updated
+    // (or grouped, or ignored) otherwise.
+    if let Some(names) = &input.update_names {
+        for site in sites {
+            let Some(r) = site.reference() else { continue };
+            let written = r.input().get(..r.path.end).unwrap_or_default();
+            if let Some((m, file)) = names.iter().find(|(m, _)| m.matches(written)) {
+                let rule = match m {
+                    crate::facts::NameMatch::Exact(n) => format!("`{n}`"),
+                    crate::facts::NameMatch::Prefix(p) => format!("names starting `{p}`"),
+                };
+                vetoes.push(Veto {
+                    scope: VetoScope::RenamesAt(site.span),
+                    why: format!(
+                        "a rule in `{file}` matches {rule} as written, and would stop matching the new name"
+                    ),
+                });
+            }
+        }
+    }
+    // A resource of a kustomization: overlays (possibly outside the
+    // repository) match its image names literally, so a rename is safe only
+    // when the configuration says every consumer is here.
+    if let Some(kustomization) = &input.kustomize_resource_of
+        && !settings.kustomize_consumers_in_repository
+    {
+        vetoes.push(Veto {
+            scope: VetoScope::Renames,
+            why: format!(
+                "the kustomization in `{kustomization}` lists this file, and kustomize matches `images[].name` literally: an overlay elsewhere that overrides the old name would stop matching (`[fix] kustomize-consumers = \"repository\"` when every overlay is in this repository)"
+            ),
+        });
+    }
+    // Test data (`discover::test_data`, a test harness's folder): findings
+    // stay, but a test may compare the file's text, so every fix is unsafe.
+    if let Some(why) = &input.test_data {
+        vetoes.push(Veto {
+            scope: VetoScope::Every,
+            why: format!(
+                "the file is test data ({why}): a test may compare its text, so a fix here can break that test unless the test changes too"
+            ),
+        });
+    }
+    // Generated by a command of the repository: the fix belongs in the
+    // source, or it is overwritten (or fails a regenerate-and-compare
+    // check).
+    if let Some(why) = &input.generated {
+        vetoes.push(Veto {
+            scope: VetoScope::Every,
+            why: format!(
+                "the file is generated ({why}): a fix here would be overwritten, so fix the source"
+            ),
+        });
+    }
+    // A policy or mutator that matches or rewrites image names as text: a
+    // qualified, moved, pinned or replaced name may get another verdict or
+    // another rewrite.
+    if let Some(policy) = &input.image_policy {
+        vetoes.push(Veto {
+            scope: VetoScope::References,
+            why: format!(
+                "a policy in `{policy}` matches or rewrites image names; the fix may change its verdict or rewrite"
+            ),
+        });
+    }
+    vetoes
 }
 
 /// Make a diagnostic's safe fix unsafe, saying why in its help (`note` is
@@ -779,114 +952,20 @@ pub fn check_with(
     if kind == FileKind::Dockerfile {
         judge_passed_values(text, settings, input, &ctx, &mut diagnostics);
     }
-    // The repository context was cut at its bounds: what it did not read
-    // (an overlay's `images:`, a script that builds a name) is unknown, so
-    // a fix that renames an image is not safe.
-    if let Some(why) = input.cut.as_deref() {
+    for veto in file_vetoes(kind, &sites, settings, input) {
         for d in &mut diagnostics {
-            if !(d.code.starts_with("REG") || d.code.starts_with("MIR")) {
-                continue;
-            }
-            unsafe_because(d, || {
-                format!(
-                    "refit read the repository's build, CI and manifest files only in part ({why}), so a rename is not known to be safe"
-                )
-            });
-        }
-    }
-    // A Dockerfile reference built from an ARG that the repository's build
-    // passes (`--build-arg BUILD_IMAGE=$(BUILD_IMAGE)` in a Makefile): the
-    // default a fix would edit is not what that build uses.
-    if kind == FileKind::Dockerfile
-        && let Some(args) = &input.supplied_args
-    {
-        for site in &sites {
-            let vars = crate::rules::ref002_unresolved_variable::variables(&site.raw);
-            let Some(passed) = vars.iter().find(|v| args.names.contains(*v)) else {
-                continue;
+            let applies = match veto.scope {
+                VetoScope::Every => true,
+                VetoScope::Renames => crate::rules::edits_of(d.code) == crate::rules::Edits::Name,
+                VetoScope::References => crate::rules::edits_of(d.code).edits_reference(),
+                VetoScope::At(span) => d.span == span,
+                VetoScope::RenamesAt(span) => {
+                    d.span == span && crate::rules::edits_of(d.code) == crate::rules::Edits::Name
+                }
             };
-            for d in diagnostics.iter_mut().filter(|d| d.span == site.span) {
-                unsafe_because(d, || {
-                    format!(
-                        "a build in this repository passes `--build-arg {passed}`, so the default this fix edits may not be what it builds"
-                    )
-                });
+            if applies {
+                unsafe_because(d, || veto.why.clone());
             }
-        }
-    }
-    // `FROM` text that code in the repository compares: a pattern
-    // (`awk '/FROM golang/'`) or bashbrew's build order (exact text of an
-    // image the repository builds) stops matching after a rewrite.
-    if kind == FileKind::Dockerfile
-        && let Some(args) = &input.supplied_args
-        && !args.from_readers.is_empty()
-    {
-        for site in &sites {
-            let Some((what, by)) = from_text_reader(site, &args.from_readers) else {
-                continue;
-            };
-            for d in diagnostics.iter_mut().filter(|d| d.span == site.span) {
-                unsafe_because(d, || {
-                    format!("`{by}` compares this `FROM` text ({what}), and would stop matching it")
-                });
-            }
-        }
-    }
-    // A resource of a kustomization: overlays (possibly outside the
-    // repository) match its image names literally, so a rename is safe only
-    // when the configuration says every consumer is here.
-    if let Some(kustomization) = &input.kustomize_resource_of
-        && !settings.kustomize_consumers_in_repository
-    {
-        for d in &mut diagnostics {
-            if !d.code.starts_with("REG") {
-                continue;
-            }
-            unsafe_because(d, || {
-                format!(
-                    "the kustomization in `{kustomization}` lists this file, and kustomize matches `images[].name` literally: an overlay elsewhere that overrides the old name would stop matching (`[fix] kustomize-consumers = \"repository\"` when every overlay is in this repository)"
-                )
-            });
-        }
-    }
-    // Test data (`discover::test_data`, a test harness's folder): findings
-    // stay, but a test may compare the file's text, so every fix is unsafe.
-    if let Some(why) = &input.test_data {
-        for d in &mut diagnostics {
-            unsafe_because(d, || {
-                format!(
-                    "the file is test data ({why}): a test may compare its text, so a fix here can break that test unless the test changes too"
-                )
-            });
-        }
-    }
-    // Generated by a command of the repository: the fix belongs in the
-    // source, or it is overwritten (or fails a regenerate-and-compare
-    // check).
-    if let Some(why) = &input.generated {
-        for d in &mut diagnostics {
-            unsafe_because(d, || {
-                format!(
-                    "the file is generated ({why}): a fix here would be overwritten, so fix the source"
-                )
-            });
-        }
-    }
-    // A policy or mutator that matches or rewrites image names as text:
-    // a qualified, moved, pinned or replaced name may get another verdict
-    // or another rewrite. Every rule whose fix edits the image reference
-    // counts, not only the registry rules.
-    if let Some(policy) = &input.image_policy {
-        const EDITS_REFERENCE: [&str; 7] = ["REG", "MIR", "BASE", "DHI", "EOL", "TAG", "REF"];
-        for d in &mut diagnostics {
-            if !EDITS_REFERENCE.iter().any(|p| d.code.starts_with(p)) {
-                continue;
-            }
-            unsafe_because(d, || {
-                format!(
-                    "a policy in `{policy}` matches or rewrites image names; the fix may change its verdict or rewrite"
-                )
-            });
         }
     }
     let enabled = |code: &str| {

@@ -430,23 +430,40 @@ mod local_tests {
     }
 }
 
+/// Whether a host (with or without port) is a loopback address
+/// (`localhost`, `127.0.0.1:5000`, `[::1]:5000`).
+pub fn is_loopback(host: &str) -> bool {
+    let bare = if let Some(v6) = host.strip_prefix('[') {
+        v6.split(']').next().unwrap_or(v6)
+    } else {
+        host.rsplit_once(':')
+            .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+            .map_or(host, |(h, _)| h)
+    };
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Whether a registry host (with its port) is a dev-loop registry on
 /// the developer's machine or cluster: a loopback address (`localhost`,
 /// `127.0.0.1`, `[::1]`, `*.localhost`), or a single-label name with a
 /// port (`registry:5000`, `kind-registry:5000`), which only a local
 /// resolver (a cluster's or Compose's DNS, `/etc/hosts`) can answer.
 pub fn dev_registry(host: &str) -> bool {
-    if let Some(v6) = host.strip_prefix('[') {
-        return v6.starts_with("::1]");
+    if is_loopback(host) {
+        return true;
+    }
+    if host.starts_with('[') {
+        return false;
     }
     let (name, port) = match host.rsplit_once(':') {
         Some((name, port)) => (name, Some(port)),
         None => (host, None),
     };
     let name = name.to_ascii_lowercase();
-    name == "localhost"
-        || name.ends_with(".localhost")
-        || name.starts_with("127.")
+    name.ends_with(".localhost")
         || (!name.contains('.')
             && !name.is_empty()
             && port.is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())))
@@ -505,5 +522,24 @@ impl FluxPolicies {
         self.repositories
             .iter()
             .find(|r| r.name == name && (ns.is_empty() || r.is(ns, name)))
+    }
+}
+
+/// A name a dependency-update configuration matches
+/// (`workspace::update_configs`): exactly (`nginx`), or every name that
+/// starts with a text (`^nginx` in a regex, `nginx*` as a glob).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub enum NameMatch {
+    Exact(String),
+    Prefix(String),
+}
+
+impl NameMatch {
+    /// Whether an image name, as written, is one this matches.
+    pub fn matches(&self, written: &str) -> bool {
+        match self {
+            NameMatch::Exact(n) => n == written,
+            NameMatch::Prefix(p) => written.starts_with(p.as_str()),
+        }
     }
 }

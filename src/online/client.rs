@@ -179,20 +179,7 @@ pub struct Client {
     creds: Mutex<HashMap<String, Option<Credential>>>,
 }
 
-/// Whether a host (with or without port) is a loopback address.
-pub fn is_loopback(host: &str) -> bool {
-    let bare = if let Some(v6) = host.strip_prefix('[') {
-        v6.split(']').next().unwrap_or(v6)
-    } else {
-        host.rsplit_once(':')
-            .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
-            .map_or(host, |(h, _)| h)
-    };
-    bare.eq_ignore_ascii_case("localhost")
-        || bare
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
+pub use crate::facts::is_loopback;
 
 impl Client {
     pub fn new(options: ClientOptions) -> Client {

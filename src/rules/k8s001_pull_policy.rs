@@ -9,9 +9,10 @@ declare_rule! {
     /// effective tag is `latest` (no tag and no digest counts as `latest`)
     /// and to `IfNotPresent` otherwise. Flagged: `imagePullPolicy: Always`
     /// on an image pinned by version or digest. A tag that names no one
-    /// version (a branch such as `main`, a major line such as `registry:2`,
-    /// a channel such as `nightly-py312`) moves, and `Always` is how a pod
-    /// keeps up with it: not flagged.
+    /// version (a branch such as `main`, a line such as `registry:2` or
+    /// `nginx:1.27`, a channel such as `nightly-py312`) moves, and `Always`
+    /// is how a pod keeps up with it: not flagged. A version has three
+    /// numbers (`1.27.2`).
     ///
     /// One problem, one finding: a `latest` image (written, or implied by a
     /// missing tag) is reported by TAG002 (or TAG001), whose message says
@@ -54,17 +55,27 @@ declare_rule! {
     check: check,
 }
 
-/// A tag that names one version (`1.27`, `7.2.4-alpine`): a branch
-/// (`main`), a major line (`registry:2`) or a build channel
-/// (`nightly-py312`) moves, so `Always` is how such a pod keeps up.
+/// A tag that names one version (`1.27.2`, `7.2.4-alpine`, `24.3.5.46`):
+/// a branch (`main`), a major or minor line (`registry:2`, `nginx:1.27`,
+/// `clickhouse-server:24.3`) or a build channel (`nightly-py312`) moves, so
+/// `Always` is how such a pod keeps up.
 fn version_tag(tag: &str, ctx: &RuleContext) -> bool {
     let floating = &ctx.knowledge.mutable.floating;
     let head = tag.split('-').next().unwrap_or(tag);
-    let dotted = tag
-        .as_bytes()
-        .windows(3)
-        .any(|w| w[0].is_ascii_digit() && w[1] == b'.' && w[2].is_ascii_digit());
-    dotted && !floating.iter().any(|f| f == tag || f == head)
+    let version = tag.split(['-', '_', '+']).any(|part| {
+        let part = part.strip_prefix(['v', 'V']).unwrap_or(part);
+        let mut numbers = part.split('.');
+        let number = |n: Option<&str>| {
+            n.is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        };
+        // `1.2.3`, `1.2.3rc1`: two numbers, then one that starts with a digit.
+        number(numbers.next())
+            && number(numbers.next())
+            && numbers
+                .next()
+                .is_some_and(|n| n.starts_with(|c: char| c.is_ascii_digit()))
+    });
+    version && !floating.iter().any(|f| f == tag || f == head)
 }
 
 fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnostic>) {

@@ -201,11 +201,60 @@ pub type FileCheckFn = fn(&Rule, &RuleContext, &mut Vec<Diagnostic>);
 /// A rule that checks only whole files.
 pub(crate) fn no_site_check(_: &Rule, _: &ImageSite, _: &RuleContext, _: &mut Vec<Diagnostic>) {}
 
+/// What a rule's fix edits, which says which vetoes apply to it: a
+/// consumer that matches image names as text (a kustomize overlay, an
+/// image policy) sees a rename, and a tag or digest change too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edits {
+    /// The registry or path of the name (REG, MIR): a rename.
+    Name,
+    /// The tag, digest or whole reference (TAG, REF, BASE, DHI, EOL).
+    Reference,
+    /// Something other than the image reference (stages, platforms,
+    /// suppressions, pull policies, markers).
+    Other,
+}
+
+impl Edits {
+    /// The one list of which rules edit what, by code prefix.
+    pub const fn of_code(code: &str) -> Edits {
+        let b = code.as_bytes();
+        if b.len() < 3 {
+            return Edits::Other;
+        }
+        match [b[0], b[1], b[2]] {
+            [b'R', b'E', b'G'] | [b'M', b'I', b'R'] => Edits::Name,
+            [b'T', b'A', b'G']
+            | [b'R', b'E', b'F']
+            | [b'B', b'A', b'S']
+            | [b'D', b'H', b'I']
+            | [b'E', b'O', b'L'] => Edits::Reference,
+            _ => Edits::Other,
+        }
+    }
+
+    /// A fix of this kind changes the image name as a consumer reads it.
+    pub fn edits_reference(self) -> bool {
+        matches!(self, Edits::Name | Edits::Reference)
+    }
+}
+
+/// What a diagnostic's code edits (`Edits::Other` for file errors and
+/// codes of no rule).
+pub fn edits_of(code: &str) -> Edits {
+    RULES
+        .iter()
+        .find(|r| r.code == code)
+        .map_or(Edits::Other, |r| r.edits)
+}
+
 pub struct Rule {
     pub code: &'static str,
     pub name: &'static str,
     pub severity: Severity,
     pub fixability: Fixability,
+    /// What its fix edits (`Edits::of_code`).
+    pub edits: Edits,
     /// One line, for `refit rules`.
     pub summary: &'static str,
     /// Off unless a selector names it (`--extend-select BASE001`).
@@ -314,6 +363,7 @@ macro_rules! declare_rule {
             name: $name,
             severity: $crate::diagnostic::Severity::$sev,
             fixability: $crate::rules::Fixability::$fix,
+            edits: $crate::rules::Edits::of_code($code),
             summary: $summary,
             opt_in: false $(|| $opt)?,
             doc: concat!($($doc, "\n"),*),

@@ -51,6 +51,10 @@ pub struct SourceOptions {
     /// quoted literals, each with the first such file: a test comparing
     /// an image with that literal fails if the file changes alone.
     pub test_literals: Option<std::sync::Arc<std::collections::BTreeMap<String, String>>>,
+    /// Image names that the repository's Renovate or Dependabot rules
+    /// match as written, each with its file: a renamed image stops
+    /// matching.
+    pub update_names: Option<std::sync::Arc<Vec<(crate::facts::NameMatch, String)>>>,
     /// `--build-arg NAME=VALUE` overrides for Dockerfile ARGs.
     pub build_args: BTreeMap<String, String>,
     /// `--env NAME=VALUE` values for Compose interpolation; they win over `.env`.

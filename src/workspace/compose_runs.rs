@@ -12,6 +12,7 @@
 //! `env:`/`variables:` maps around it taken as set and exported. A run
 //! refit cannot place counts as a possible run of every Compose file.
 
+use super::passes::is_name;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -96,12 +97,6 @@ static CD_ABSOLUTE: std::sync::LazyLock<Option<regex::Regex>> =
     std::sync::LazyLock::new(|| re(r#"(?:^|[;&|(]|\bthen|\bdo)\s*(?:pushd|cd)\s+["']?/"#));
 static EXPORT: std::sync::LazyLock<Option<regex::Regex>> =
     std::sync::LazyLock::new(|| re(r"^\s*(?:export|declare\s+-x)\s+(.*)$"));
-
-fn is_name(s: &str) -> bool {
-    !s.is_empty()
-        && !s.starts_with(|c: char| c.is_ascii_digit())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
 
 /// Read a script at `path` (canonical); `yaml`:
 /// a CI file, whose scripts are its string values (a list of strings, as

@@ -391,7 +391,9 @@ pub fn read(root: &Path, path: &Path, text: &str) -> Option<MakeFile> {
                 continue;
             }
             let flags = command_flags(&words, at);
-            let Some(dockerfile) = super::make::place(root, dir, &flags) else {
+            let Some(dockerfile) =
+                super::make::place(root, dir, words.get(at + 1..).unwrap_or_default())
+            else {
                 continue;
             };
             let mut args: Vec<(String, Option<String>)> = Vec::new();

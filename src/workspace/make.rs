@@ -12,6 +12,7 @@
 
 use super::builds::{command_flags, is_build_tool, logical_lines, shell_words, tool_variables};
 use super::passes::BuildPass;
+use super::passes::is_name;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -62,12 +63,6 @@ pub fn is_makefile(name: &str) -> bool {
         || name == "gnumakefile"
         || name.ends_with(".mk")
         || name.starts_with("makefile.")
-}
-
-fn is_name(s: &str) -> bool {
-    !s.is_empty()
-        && !s.starts_with(|c: char| c.is_ascii_digit())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// `NAME` of a value that is only a make variable: `$(NAME)`, `${NAME}`.
@@ -188,7 +183,7 @@ pub fn read(root: &Path, path: &Path, text: &str) -> Option<MakeFile> {
         let flags = command_flags(&words, at);
         // A build refit cannot place is kept with the names it may build
         // (`*`: any); `passes::agree` does not count it.
-        let (dockerfile, names) = match place(root, dir, &flags) {
+        let (dockerfile, names) = match place(root, dir, words.get(at + 1..).unwrap_or_default()) {
             Some(file) => (file, Vec::new()),
             None => (PathBuf::new(), unplaced_names(&flags)),
         };
@@ -253,23 +248,17 @@ fn unplaced_names(flags: &[(String, Option<String>)]) -> Vec<String> {
 
 /// The Dockerfile a build command builds, as make runs it (in the
 /// Makefile's folder): its `-f`/`--file`, else `Dockerfile` or
-/// `Containerfile` in the context (the last word that is not a flag's),
-/// only when it resolves inside the repository `root`.
-pub(super) fn place(
-    root: &Path,
-    dir: &Path,
-    flags: &[(String, Option<String>)],
-) -> Option<PathBuf> {
-    let file = flags
-        .iter()
-        .find(|(f, _)| matches!(f.as_str(), "-f" | "--file"))
-        .and_then(|(_, v)| v.clone());
+/// `Containerfile` in the context (the first word that is no flag or flag
+/// value, as `passes` reads a build command), only when it resolves inside
+/// the repository `root`. `after` is the command's words after `build`.
+pub(super) fn place(root: &Path, dir: &Path, after: &[String]) -> Option<PathBuf> {
+    let (file, context) = super::passes::file_and_context(after);
     let candidates: Vec<PathBuf> = match file {
         Some(f) if f.contains('$') || f == "-" => return None,
         Some(f) => vec![dir.join(f)],
         None => {
-            let context = flags.last().map(|(w, _)| w.as_str())?;
-            if context.starts_with('-') || context.contains('$') {
+            let context = context?;
+            if context.contains('$') || context.contains("://") {
                 return None;
             }
             let context = dir.join(context);
@@ -440,6 +429,13 @@ mod tests {
         let text =
             "a:\n\tdocker build --build-arg TAG=3.20 .\nb:\n\tdocker build -f Dockerfile .\n";
         files.insert(makefile.clone(), read(&root, &makefile, text).unwrap());
+        assert!(always(&files).is_empty());
+        // The context is the first word that is no flag or flag value, not
+        // the last word: `docker build . -t app` builds ./Dockerfile, and
+        // vetoes TAG as well.
+        let text = "a:\n\tdocker build --build-arg TAG=3.20 .\nb:\n\tdocker build . -t app\n";
+        files.insert(makefile.clone(), read(&root, &makefile, text).unwrap());
+        assert_eq!(files[&makefile].passes[1].dockerfile, dockerfile);
         assert!(always(&files).is_empty());
     }
 }

@@ -47,6 +47,7 @@ mod passes;
 pub mod shortnames;
 mod templates;
 mod test_literals;
+pub mod update_configs;
 
 use builds::*;
 pub use chart::*;
@@ -287,6 +288,8 @@ struct Role {
     /// A template of a file refit reads (`r-ver.Dockerfile.txt`): what
     /// it renders is generated (`templates`).
     template: bool,
+    /// A Renovate or Dependabot configuration: the names its rules match.
+    update_config: bool,
 }
 
 /// Whether a file (its lower-case name) runs commands, so that `docker
@@ -309,6 +312,46 @@ pub(crate) fn runs_commands(name: &str) -> bool {
         || NAMES.contains(&name)
         || make::is_makefile(name)
         || just::is_justfile(name)
+}
+
+/// Folders whose extensionless files are conventionally scripts
+/// (`hack/build`, `scripts/release`, `bin/deploy`).
+const SCRIPT_FOLDERS: [&str; 11] = [
+    "hack", "scripts", "script", "bin", "ci", ".ci", "tools", "build", "dev", "deploy", "release",
+];
+
+/// An extensionless file (its lower-case `name`) in a script folder: a
+/// shell script when its first line says so (`shell_script_text`). Known
+/// names that are not scripts (a `Dockerfile`, a `LICENSE`) are not read
+/// for this.
+fn script_candidate(path: &Path, name: &str) -> bool {
+    const NOT_SCRIPTS: [&str; 8] = [
+        "dockerfile",
+        "containerfile",
+        "license",
+        "readme",
+        "owners",
+        "authors",
+        "notice",
+        "version",
+    ];
+    !name.contains('.')
+        && !NOT_SCRIPTS.iter().any(|n| name.starts_with(n))
+        && path
+            .parent()
+            .and_then(|p| p.file_name())
+            .is_some_and(|d| SCRIPT_FOLDERS.iter().any(|f| d.eq_ignore_ascii_case(f)))
+}
+
+/// Whether a text starts with a shell's `#!` line (`#!/bin/sh`,
+/// `#!/usr/bin/env bash`).
+fn shell_script_text(text: &str) -> bool {
+    let first = text.lines().next().unwrap_or_default();
+    first.starts_with("#!")
+        && first
+            .rsplit(['/', ' '])
+            .find(|w| !w.is_empty() && !w.starts_with('-'))
+            .is_some_and(|sh| matches!(sh.trim(), "sh" | "bash" | "zsh" | "ksh" | "dash" | "ash"))
 }
 
 /// The commands of a `package.json`'s `scripts`, one per line, as a
@@ -361,7 +404,7 @@ impl Role {
             // tests/build.hcl`): its `target` blocks decide (see `bake_text`).
             bake: crate::kind::is_bake(&name) || name.ends_with(".hcl"),
             yaml,
-            script: yaml || runs_commands(&name),
+            script: yaml || runs_commands(&name) || script_candidate(path, &name),
             kustomization: path
                 .file_name()
                 .is_some_and(|n| KUSTOMIZATION_NAMES.iter().any(|k| n == *k)),
@@ -369,6 +412,7 @@ impl Role {
             devcontainer: crate::kind::is_devcontainer(path),
             bazel: bazel::is_bazel_file(&name),
             template: templates::rendered_name(path).is_some(),
+            update_config: update_configs::is_update_config(path),
         }
     }
 
@@ -381,6 +425,7 @@ impl Role {
             || self.devcontainer
             || self.bazel
             || self.template
+            || self.update_config
     }
 }
 
@@ -429,12 +474,19 @@ fn is_empty_path(p: &Path) -> bool {
 /// Read what one file says. `root` is the canonical root it was found
 /// under, `path` the file (under it).
 pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
-    let role = Role::of(path);
+    let mut role = Role::of(path);
     let npm_scripts;
     let lower_name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
+    if script_candidate(path, &lower_name) {
+        // An extensionless file in a script folder: a script if it is a
+        // shell script (`hack/build` is then no Bazel `BUILD` file).
+        let shell = shell_script_text(text);
+        role.script = shell || runs_commands(&lower_name);
+        role.bazel &= !shell;
+    }
     let text = if path.file_name().is_some_and(|n| n == "package.json") {
         npm_scripts = package_json_scripts(text);
         npm_scripts.as_str()
@@ -452,6 +504,11 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
         .unwrap_or(path)
         .to_string_lossy()
         .replace('\\', "/");
+    if role.update_config {
+        for m in update_configs::names(path, text) {
+            ctx.update_names.push((m, shown.clone()));
+        }
+    }
     if role.registries_conf {
         let mut names = crate::facts::ShortNames::default();
         names.read(&shown, text);
@@ -677,6 +734,8 @@ pub struct RepoFacts {
     /// The names of files that test files name (`RepoContext::test_names`),
     /// each with those test files (indexes into `test_files`).
     test_named: HashMap<String, Vec<usize>>,
+    /// `RepoContext::update_names`, shared by every file's options.
+    update_names: Arc<Vec<(update_configs::Match, String)>>,
 }
 
 impl RepoFacts {
@@ -787,6 +846,18 @@ impl RepoFacts {
             if ctx.image_policies.len() < MAX_IMAGE_POLICIES && !p.image_policies.is_empty() {
                 ctx.image_policies.push(shown.clone());
             }
+            let room = if update_configs::read_for_root(&shown) {
+                update_configs::MAX_NAMES.saturating_sub(ctx.update_names.len())
+            } else {
+                0
+            };
+            // Named relative to this root, as every message is.
+            ctx.update_names.extend(
+                p.update_names
+                    .iter()
+                    .take(room)
+                    .map(|(m, _)| (m.clone(), shown.clone())),
+            );
             if !p.golden_images.is_empty() && crate::discover::compared_output(Path::new(&shown)) {
                 for v in p.golden_images.keys() {
                     if ctx.golden_images.len() >= MAX_GOLDEN_IMAGES {
@@ -901,6 +972,7 @@ impl RepoFacts {
             golden: Arc::new(ctx.golden_images.clone()),
             test_files,
             test_named,
+            update_names: Arc::new(ctx.update_names.clone()),
             context: ctx,
             local,
             included_by,
@@ -1372,6 +1444,9 @@ impl Workspace {
             if s.test_data.is_none() {
                 s.test_literals = repo.test_literals_for(&root, &file);
             }
+            if !repo.update_names.is_empty() {
+                s.update_names = Some(repo.update_names.clone());
+            }
             s.generated = repo
                 .context
                 .generated_paths
@@ -1702,6 +1777,11 @@ pub struct RepoContext {
     /// `MAX_GENERATED`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub templates: Vec<(String, PathBuf, String)>,
+    /// Image names that Renovate or Dependabot rules match as written
+    /// (`update_configs`), each with its file (repository-relative);
+    /// combined, at most `update_configs::MAX_NAMES`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub update_names: Vec<(update_configs::Match, String)>,
     /// Files (repository-relative) holding an admission object that
     /// matches or rewrites image names (`image_policies::reads_images`);
     /// combined, at most `MAX_IMAGE_POLICIES`, the nearest one named.
@@ -1975,6 +2055,25 @@ mod tests {
         // its own (the facts do not depend on the root that read them).
         let outer = Arc::new(extract(root.parent().unwrap(), &gitlab.0, &gitlab.1));
         assert_eq!(outer, files[2].1);
+    }
+
+    #[test]
+    fn extensionless_shell_scripts_in_script_folders_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = crate::realpath::canonical(dir.path()).unwrap();
+        let build = "#!/usr/bin/env bash\nset -e\ndocker build -t acme/app:dev app\n";
+        assert!(is_fact_file(&root.join("hack/build")));
+        let e = extract(&root, &root.join("hack/build"), build);
+        assert!(e.part.local_images.iter().any(|n| n.contains("acme/app")));
+        // Not a shell script, or not in a script folder: nothing is read.
+        let e = extract(
+            &root,
+            &root.join("hack/notes"),
+            "docker build -t acme/app:dev app\n",
+        );
+        assert!(e.part.local_images.is_empty() && e.part.built_names.is_empty());
+        assert!(!is_fact_file(&root.join("docs/deploy")));
+        assert!(!is_fact_file(&root.join("build/Dockerfile")));
     }
 
     #[test]

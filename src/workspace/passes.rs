@@ -93,7 +93,9 @@ pub fn plain(value: &str) -> Option<String> {
         .then(|| value.to_string())
 }
 
-fn is_name(s: &str) -> bool {
+/// A shell or make variable's name (`BUILD_ARG`, `_x1`): the name rule
+/// of `--build-arg NAME=…` and of assignments.
+pub(super) fn is_name(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with(|c: char| c.is_ascii_digit())
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -195,6 +197,13 @@ fn command(words: &[String]) -> Command {
         i += 1;
     }
     out
+}
+
+/// A build command's `-f` file and context, from its words after
+/// `build`, read as `place_command` reads them.
+pub fn file_and_context(words: &[String]) -> (Option<String>, Option<String>) {
+    let c = command(words);
+    (c.file, c.context)
 }
 
 /// The build a command runs from its file's folder `dir` (a script;
