@@ -903,6 +903,21 @@ pub fn check_with(
                     });
                 }
             }
+            // An image test code writes as a literal: a test comparing it fails after the fix.
+            if let Some(file) = input
+                .test_literals
+                .as_ref()
+                .and_then(|g| g.get(site.raw.trim()))
+            {
+                for d in &mut diagnostics[before..] {
+                    unsafe_because(d, || {
+                        format!(
+                            "test code in `{file}` writes `{}` as a literal and may compare it with this image: change both",
+                            site.raw.trim()
+                        )
+                    });
+                }
+            }
             // A value used in places refit cannot vouch for.
             if let Some(why) = &site.extra.fix_unsafe {
                 for d in &mut diagnostics[before..] {

@@ -47,6 +47,10 @@ pub struct SourceOptions {
     /// comparing a rendering with that file fails if the source changes
     /// alone.
     pub golden: Option<std::sync::Arc<std::collections::BTreeMap<String, String>>>,
+    /// Image references that test code of the repository writes as
+    /// quoted literals, each with the first such file: a test comparing
+    /// an image with that literal fails if the file changes alone.
+    pub test_literals: Option<std::sync::Arc<std::collections::BTreeMap<String, String>>>,
     /// Image names that the repository's Renovate or Dependabot rules
     /// match as written, each with its file: a renamed image stops
     /// matching.

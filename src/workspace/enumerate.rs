@@ -7,7 +7,7 @@
 //! lists no folder and reads no fact file.
 
 use super::cache::{Cache, RootDir, Stamp, dir_mtime};
-use super::{Extracted, MAX_TOTAL_BYTES, SKIP, extract, is_fact_file};
+use super::{Extracted, MAX_TOTAL_BYTES, SKIP, extract, is_fact_file_in};
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -130,7 +130,7 @@ pub(super) fn index_root(root: &Path, disk_cache: bool, known: &BTreeSet<PathBuf
     let fresh: Vec<Found> = plan
         .paths
         .into_par_iter()
-        .filter(|p| is_fact_file(p) && !known.contains(p))
+        .filter(|p| is_fact_file_in(root, p) && !known.contains(p))
         .filter_map(|path| {
             let c = cache_or_empty;
             if let Some(&i) = path.strip_prefix(root).ok().and_then(|r| by_path.get(r)) {

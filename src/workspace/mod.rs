@@ -45,6 +45,8 @@ mod make;
 mod passes;
 
 pub mod shortnames;
+mod templates;
+mod test_literals;
 pub mod update_configs;
 
 use builds::*;
@@ -178,7 +180,8 @@ pub(super) fn write_test_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     crate::realpath::canonical(&path).expect("canonical")
 }
 
-/// The most image values of expected outputs kept per root.
+/// The most image values of expected outputs (and image literals of test
+/// code) kept per root.
 const MAX_GOLDEN_IMAGES: usize = 8192;
 
 /// The `image:` values of a YAML text as line-reading tools see them
@@ -193,6 +196,24 @@ fn image_values(text: &str) -> Vec<String> {
 
 /// The most generated paths kept per root.
 const MAX_GENERATED: usize = 4096;
+
+/// Why a file (canonical) is rendered from one of a root's templates
+/// (`RepoContext::templates`): one whose rendered name is the file's name
+/// (or that name without a version, `templates::source_names`), anywhere
+/// for a specific Dockerfile name, else in the file's folder or above.
+fn rendered_from(templates: &[(String, PathBuf, String)], file: &Path) -> Option<String> {
+    if templates.is_empty() {
+        return None;
+    }
+    let name = file.file_name()?.to_string_lossy();
+    let names = templates::source_names(&name);
+    templates
+        .iter()
+        .find(|(stem, folder, _)| {
+            names.contains(stem) && (templates::is_specific(stem) || file.starts_with(folder))
+        })
+        .map(|(_, _, shown)| format!("rendered from the template `{shown}`"))
+}
 /// The most `FROM` text readers (and bashbrew folders) kept per root.
 const MAX_FROM_READERS: usize = 256;
 
@@ -264,6 +285,9 @@ struct Role {
     devcontainer: bool,
     /// A Bazel build file: the images its push rules push.
     bazel: bool,
+    /// A template of a file refit reads (`r-ver.Dockerfile.txt`): what
+    /// it renders is generated (`templates`).
+    template: bool,
     /// A Renovate or Dependabot configuration: the names its rules match.
     update_config: bool,
 }
@@ -387,6 +411,7 @@ impl Role {
             registries_conf: shortnames::is_registries_conf(path),
             devcontainer: crate::kind::is_devcontainer(path),
             bazel: bazel::is_bazel_file(&name),
+            template: templates::rendered_name(path).is_some(),
             update_config: update_configs::is_update_config(path),
         }
     }
@@ -399,6 +424,7 @@ impl Role {
             || self.registries_conf
             || self.devcontainer
             || self.bazel
+            || self.template
             || self.update_config
     }
 }
@@ -410,6 +436,13 @@ pub fn is_fact_file(path: &Path) -> bool {
             let n = n.to_string_lossy();
             build_refs::is_build_file(&n) || build_refs::is_doc_file(&n)
         })
+}
+
+/// Whether a file under `root` carries facts the workspace reads: a fact
+/// file by its name ([`is_fact_file`]), or test code by its path inside
+/// the repository (its string literals, `test_literals`).
+pub fn is_fact_file_in(root: &Path, path: &Path) -> bool {
+    is_fact_file(path) || test_literals::is_test_source(path.strip_prefix(root).unwrap_or(path))
 }
 
 /// What one fact file says: its share of its root's [`RepoContext`], the
@@ -604,6 +637,24 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
                 ctx.golden_images.entry(v).or_insert_with(|| shown.clone());
             }
         }
+        if text.len() as u64 <= test_literals::MAX_TEST_FILE_BYTES
+            && test_literals::is_test_source(Path::new(&shown))
+        {
+            let found = test_literals::literals(text);
+            // Literals without a file named beside them compare nothing
+            // refit can place.
+            if !found.files.is_empty() {
+                for v in found.images {
+                    ctx.test_literals.entry(v).or_insert_with(|| shown.clone());
+                }
+                if !ctx.test_literals.is_empty() {
+                    ctx.test_names.extend(found.files);
+                }
+            }
+        }
+        if role.template && crate::sources::template::file_marker(text).is_some() {
+            ctx.renders = templates::rendered_name(path);
+        }
         // A policy that is test data (`test/fixtures/…`) is applied by a
         // test, not to the clusters the repository deploys to.
         if role.yaml
@@ -677,6 +728,12 @@ pub struct RepoFacts {
     refs: BuildRefs,
     /// `RepoContext::golden_images`, shared by every file's options.
     golden: Arc<BTreeMap<String, String>>,
+    /// Test files (repository-relative) with the image literals they
+    /// write (`RepoContext::test_literals`).
+    test_files: Vec<(String, Vec<String>)>,
+    /// The names of files that test files name (`RepoContext::test_names`),
+    /// each with those test files (indexes into `test_files`).
+    test_named: HashMap<String, Vec<usize>>,
     /// `RepoContext::update_names`, shared by every file's options.
     update_names: Arc<Vec<(update_configs::Match, String)>>,
 }
@@ -698,6 +755,10 @@ impl RepoFacts {
         let mut make_files: BTreeMap<PathBuf, make::MakeFile> = BTreeMap::new();
         let mut compose_runs: Vec<compose_runs::ComposeRun> = Vec::new();
         let mut build_passes: Vec<(passes::BuildPass, String)> = Vec::new();
+        let mut test_files: Vec<(String, Vec<String>)> = Vec::new();
+        let mut test_named: HashMap<String, Vec<usize>> = HashMap::new();
+        // Literals kept in all (each test file's are few, `test_literals`).
+        let mut test_literal_count = 0usize;
         for (path, e) in files {
             ctx.files += 1;
             let p = &e.part;
@@ -807,6 +868,24 @@ impl RepoFacts {
                         .or_insert_with(|| shown.clone());
                 }
             }
+            if !p.test_literals.is_empty()
+                && test_literal_count < MAX_GOLDEN_IMAGES
+                && test_literals::is_test_source(Path::new(&shown))
+            {
+                let at = test_files.len();
+                test_literal_count += p.test_literals.len();
+                test_files.push((shown.clone(), p.test_literals.keys().cloned().collect()));
+                for name in &p.test_names {
+                    test_named.entry(name.clone()).or_default().push(at);
+                }
+            }
+            if let Some(stem) = &p.renders
+                && ctx.templates.len() < MAX_GENERATED
+            {
+                let folder = path.parent().unwrap_or(root).to_path_buf();
+                ctx.templates
+                    .push((stem.to_ascii_lowercase(), folder, shown.clone()));
+            }
             for (folder, _) in &p.openshift {
                 if !ctx.openshift.iter().any(|(f, _)| f == folder) {
                     ctx.openshift.push((folder.clone(), shown.clone()));
@@ -891,12 +970,40 @@ impl RepoFacts {
             flux,
             git: crate::marks::of(root).git,
             golden: Arc::new(ctx.golden_images.clone()),
+            test_files,
+            test_named,
             update_names: Arc::new(ctx.update_names.clone()),
             context: ctx,
             local,
             included_by,
             refs: all_refs,
         }
+    }
+
+    /// The image literals of the test files that name a file (canonical)
+    /// by its name, each with the first such test file; none when no
+    /// test file names it.
+    fn test_literals_for(&self, root: &Path, file: &Path) -> Option<Arc<BTreeMap<String, String>>> {
+        let name = file.file_name()?.to_string_lossy();
+        let tests = self.test_named.get(name.as_ref())?;
+        let inside = file
+            .strip_prefix(root)
+            .unwrap_or(file)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let mut out: BTreeMap<String, String> = BTreeMap::new();
+        for &i in tests {
+            let Some((test, images)) = self.test_files.get(i) else {
+                continue;
+            };
+            if *test == inside {
+                continue;
+            }
+            for image in images {
+                out.entry(image.clone()).or_insert_with(|| test.clone());
+            }
+        }
+        (!out.is_empty()).then(|| Arc::new(out))
     }
 
     /// The `images:` entries of every kustomization that includes a file
@@ -1332,6 +1439,11 @@ impl Workspace {
             {
                 s.golden = Some(repo.golden.clone());
             }
+            // Images that test code naming this file writes as literals
+            // (not the test file's own, which are its sites).
+            if s.test_data.is_none() {
+                s.test_literals = repo.test_literals_for(&root, &file);
+            }
             if !repo.update_names.is_empty() {
                 s.update_names = Some(repo.update_names.clone());
             }
@@ -1340,7 +1452,8 @@ impl Workspace {
                 .generated_paths
                 .iter()
                 .find(|(target, _)| file.starts_with(target))
-                .map(|(_, why)| why.clone());
+                .map(|(_, why)| why.clone())
+                .or_else(|| rendered_from(&repo.context.templates, &file));
             // Chart values render into the objects the policy admits.
             if matches!(
                 kind,
@@ -1488,7 +1601,7 @@ impl Workspace {
         let file = crate::realpath::canonical(path).unwrap_or(absolute);
         let Some(dir) = file.parent() else { return };
         let root = self.root_of_folder(dir);
-        if is_fact_file(&file) {
+        if is_fact_file_in(&root, &file) {
             let fresh = match text {
                 Some(t)
                     if (t.len() as u64) <= crate::bounded::MAX_FILE_BYTES
@@ -1645,6 +1758,25 @@ pub struct RepoContext {
     /// such file (repository-relative); at most `MAX_GOLDEN_IMAGES`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub golden_images: BTreeMap<String, String>,
+    /// Image references that test code writes as quoted literals
+    /// (`test_literals`), each with the first such file
+    /// (repository-relative); at most `MAX_GOLDEN_IMAGES`. A fix to a
+    /// site written exactly so breaks a test that compares the two.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub test_literals: BTreeMap<String, String>,
+    /// The names of the files those test files name (`x.yaml` of
+    /// `"manifests/x.yaml"`): the test compares its literals with them.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub test_names: BTreeSet<String>,
+    /// The name a template file renders (one file's share, when its text
+    /// has template markers): `templates`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renders: Option<String>,
+    /// The combined templates: what each renders (lower case), its
+    /// folder (canonical) and the file (repository-relative); at most
+    /// `MAX_GENERATED`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<(String, PathBuf, String)>,
     /// Image names that Renovate or Dependabot rules match as written
     /// (`update_configs`), each with its file (repository-relative);
     /// combined, at most `update_configs::MAX_NAMES`.
@@ -1961,6 +2093,89 @@ mod tests {
         // Serialized for the disk cache and read back the same.
         let json = serde_json::to_string(&*a).unwrap();
         assert_eq!(serde_json::from_str::<Extracted>(&json).unwrap(), *a);
+    }
+
+    #[test]
+    fn files_rendered_from_templates_of_the_repository() {
+        let root = PathBuf::from("/repo");
+        let files: Vec<(PathBuf, Arc<Extracted>)> = [
+            (
+                "build/templates/r-ver.Dockerfile.txt",
+                "FROM ubuntu:{{series}}\n",
+            ),
+            ("app/Dockerfile.tmpl", "FROM {{ .Base }}\n"),
+            // No markers: a text file, not a template.
+            ("notes/web.Dockerfile.txt", "FROM nginx:1.27\n"),
+        ]
+        .into_iter()
+        .map(|(p, t)| {
+            let path = root.join(p);
+            let e = Arc::new(extract(&root, &path, t));
+            (path, e)
+        })
+        .collect();
+        let facts = RepoFacts::combine(&root, files.iter().map(|(p, e)| (p, e)), None);
+        let why = |f: &str| rendered_from(&facts.context.templates, &root.join(f));
+        assert_eq!(
+            why("dockerfiles/r-ver_4.6.1.Dockerfile").as_deref(),
+            Some("rendered from the template `build/templates/r-ver.Dockerfile.txt`")
+        );
+        assert!(why("dockerfiles/r-ver_devel.Dockerfile").is_some());
+        assert!(why("app/Dockerfile").is_some());
+        assert!(why("app/alpine/Dockerfile").is_some());
+        // A generic name only below the template's folder.
+        assert_eq!(why("Dockerfile"), None);
+        assert_eq!(why("other/Dockerfile"), None);
+        assert_eq!(why("dockerfiles/r-ver-base.Dockerfile"), None);
+        assert_eq!(why("web.Dockerfile"), None);
+        let json = serde_json::to_string(&*files[0].1).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Extracted>(&json).unwrap(),
+            *files[0].1
+        );
+    }
+
+    #[test]
+    fn image_literals_of_tests_that_name_the_file() {
+        let root = PathBuf::from("/repo");
+        let test = "m = 'manifests/upgrade-1.yaml'\nassert image == \"clickhouse/clickhouse-server:24.8\"\n";
+        let files: Vec<(PathBuf, Arc<Extracted>)> = [
+            ("tests/e2e/test_upgrade.py", test),
+            // Not test code: never read for literals.
+            (
+                "dev/render.py",
+                "e = 'docs/example.yaml'\ni = 'clickhouse/clickhouse-server:24.8'\n",
+            ),
+        ]
+        .into_iter()
+        .map(|(p, t)| {
+            let path = root.join(p);
+            let e = Arc::new(extract(&root, &path, t));
+            (path, e)
+        })
+        .collect();
+        assert!(is_fact_file_in(&root, &files[0].0));
+        assert!(!is_fact_file_in(&root, &files[1].0));
+        let facts = RepoFacts::combine(&root, files.iter().take(1).map(|(p, e)| (p, e)), None);
+        let named = facts
+            .test_literals_for(&root, &root.join("tests/e2e/manifests/upgrade-1.yaml"))
+            .unwrap();
+        assert_eq!(
+            named
+                .get("clickhouse/clickhouse-server:24.8")
+                .map(String::as_str),
+            Some("tests/e2e/test_upgrade.py")
+        );
+        assert!(
+            facts
+                .test_literals_for(&root, &root.join("docs/example.yaml"))
+                .is_none()
+        );
+        assert!(
+            facts
+                .test_literals_for(&root, &root.join("tests/e2e/test_upgrade.py"))
+                .is_none()
+        );
     }
 
     #[test]
