@@ -75,7 +75,7 @@ pub fn read_bytes(path: &Path, cap: u64) -> Result<Vec<u8>, Refused> {
 }
 
 fn read_open_bytes(
-    file: std::fs::File,
+    mut file: std::fs::File,
     meta: &std::fs::Metadata,
     cap: u64,
 ) -> Result<Vec<u8>, Refused> {
@@ -86,13 +86,58 @@ fn read_open_bytes(
         return Err(Refused::TooLarge);
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(cap.saturating_add(1))
-        .read_to_end(&mut bytes)
+    read_to_end_sized(&mut file, &mut bytes, meta.len(), cap.saturating_add(1))
         .map_err(|_| Refused::Unreadable)?;
     if bytes.len() as u64 > cap {
         return Err(Refused::TooLarge);
     }
     Ok(bytes)
+}
+
+/// `reader.take(limit).read_to_end(bytes)` for a file whose metadata said
+/// `size` bytes are left to read: a read that fills less than it asked for
+/// and ends exactly at `size` is the end of the file, so the read of 0
+/// bytes that `read_to_end` makes to be sure is not made (one system call
+/// less a file). A file that grew goes on to the next read of 0 bytes, and
+/// a file whose metadata says nothing (`/proc` says 0) is read to its end
+/// as before; the limit holds either way.
+pub fn read_to_end_sized(
+    reader: &mut impl Read,
+    bytes: &mut Vec<u8>,
+    size: u64,
+    limit: u64,
+) -> std::io::Result<()> {
+    const CHUNK: u64 = 8 * 1024;
+    let start = bytes.len();
+    loop {
+        let done = (bytes.len() - start) as u64;
+        if done >= limit {
+            return Ok(());
+        }
+        // Room for one byte past the expected end, so a short read can
+        // tell the end; at least a chunk, at most the limit.
+        let want = size
+            .saturating_add(1)
+            .saturating_sub(done)
+            .max(CHUNK)
+            .min(limit - done) as usize;
+        let old = bytes.len();
+        bytes.resize(old + want, 0);
+        let n = loop {
+            match reader.read(&mut bytes[old..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    bytes.truncate(old);
+                    return Err(e);
+                }
+            }
+        };
+        bytes.truncate(old + n);
+        if n == 0 || (n < want && (bytes.len() - start) as u64 == size) {
+            return Ok(());
+        }
+    }
 }
 
 #[cfg(unix)]

@@ -15,6 +15,20 @@ pub struct Target {
 /// The kind of a file from its name (and, for Helm, its folder), as a walk
 /// would classify it.
 pub fn classify(path: &Path) -> Option<FileKind> {
+    classify_at(path, true)
+}
+
+/// The kind [`classify`] gives where the name alone decides it, with no
+/// look at the disk: `None` where `classify` would read the file or look
+/// for a `Chart.yaml` (Quadlet units, Helm values and templates, Compose
+/// told by its content, and the Kubernetes fallback after them). Every
+/// kind a CI file has is told by its name, so this tells a CI file as
+/// `classify` does, without its reads.
+pub fn classify_by_name(path: &Path) -> Option<FileKind> {
+    classify_at(path, false)
+}
+
+fn classify_at(path: &Path, look: bool) -> Option<FileKind> {
     let name = path.file_name()?.to_str()?;
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".dockerignore") || lower.ends_with(".md") {
@@ -92,13 +106,16 @@ pub fn classify(path: &Path) -> Option<FileKind> {
         return Some(FileKind::Terraform);
     }
     if let Some(section) = crate::kind::quadlet_section(&lower) {
-        return is_quadlet_file(path, section).then_some(FileKind::Quadlet);
+        return (look && is_quadlet_file(path, section)).then_some(FileKind::Quadlet);
     }
     // A Quadlet drop-in: its folder names the unit type.
-    if let Some(section) = crate::kind::quadlet_dropin_section(path)
-        && is_quadlet_file(path, section)
-    {
-        return Some(FileKind::Quadlet);
+    if let Some(section) = crate::kind::quadlet_dropin_section(path) {
+        if !look {
+            return None;
+        }
+        if is_quadlet_file(path, section) {
+            return Some(FileKind::Quadlet);
+        }
     }
     // helmfile renders `helmfile.yaml.gotmpl` (and `helmfile.d/*.yaml.gotmpl`)
     // as a Go template before reading it.
@@ -160,6 +177,9 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     if stem == "action" || (parent_name == Some("workflows") && grandparent_name == Some(".github"))
     {
         return Some(FileKind::GithubActions);
+    }
+    if !look {
+        return None;
     }
     if stem.starts_with("values") && parent.is_some_and(|p| p.join("Chart.yaml").is_file()) {
         return Some(FileKind::HelmValues);
@@ -317,6 +337,19 @@ pub fn explicit_kind(path: &Path) -> Option<FileKind> {
     looks_like_dockerfile(&String::from_utf8_lossy(&head)).then_some(kind)
 }
 
+/// Whether [`explicit_kind`] says a kind, without reading a YAML file: a
+/// YAML name always has one (`classify_explicit` falls back to
+/// Kubernetes, and only a Dockerfile is ever a guess), so its content is
+/// not sniffed here only to be sniffed again by the walk.
+fn explicit_known(path: &Path) -> bool {
+    let lower = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    lower.ends_with(".yaml") || lower.ends_with(".yml") || explicit_kind(path).is_some()
+}
+
 /// The kind of stdin named by `--stdin-filename`, as `explicit_kind` tells
 /// a file's: by the name, else a Dockerfile when the text starts like one;
 /// `None` when neither says (`foo.txt` holding Compose).
@@ -377,9 +410,7 @@ pub fn unknown_explicit(
         .filter(|p| p.as_os_str() != "-")
         // The name first: most files say their kind, and then no folder
         // test is needed.
-        .filter(|p| {
-            !matches!(choose(p), Choice::Kind(_) | Choice::ForceSkip) && explicit_kind(p).is_none()
-        })
+        .filter(|p| !matches!(choose(p), Choice::Kind(_) | Choice::ForceSkip) && !explicit_known(p))
         .filter(|p| !p.is_dir())
         .cloned()
         .collect()
