@@ -656,6 +656,8 @@ fn parse_build_args(raw: &[String]) -> Result<std::collections::BTreeMap<String,
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
+    // One run: folders are listed once and asked from the listing.
+    crate::listing::enable();
     let build_args = match parse_build_args(&args.build_args) {
         Ok(b) => b,
         Err(e) => return usage_error(&e),

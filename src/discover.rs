@@ -181,7 +181,9 @@ fn classify_at(path: &Path, look: bool) -> Option<FileKind> {
     if !look {
         return None;
     }
-    if stem.starts_with("values") && parent.is_some_and(|p| p.join("Chart.yaml").is_file()) {
+    if stem.starts_with("values")
+        && parent.is_some_and(|p| crate::listing::is_file(&p.join("Chart.yaml")))
+    {
         return Some(FileKind::HelmValues);
     }
     if in_chart_templates(path) {
@@ -272,7 +274,9 @@ fn classify_daemon(path: &Path, lower: &str) -> Option<FileKind> {
 fn in_chart_templates(path: &Path) -> bool {
     path.ancestors().skip(1).any(|dir| {
         dir.file_name().is_some_and(|n| n == "templates")
-            && dir.parent().is_some_and(|p| p.join("Chart.yaml").is_file())
+            && dir
+                .parent()
+                .is_some_and(|p| crate::listing::is_file(&p.join("Chart.yaml")))
     })
 }
 
@@ -411,7 +415,7 @@ pub fn unknown_explicit(
         // The name first: most files say their kind, and then no folder
         // test is needed.
         .filter(|p| !matches!(choose(p), Choice::Kind(_) | Choice::ForceSkip) && !explicit_known(p))
-        .filter(|p| !p.is_dir())
+        .filter(|p| !crate::listing::is_dir(p))
         .cloned()
         .collect()
 }
@@ -553,7 +557,7 @@ pub fn walk(
     let mut targets = Vec::new();
     let mut errors = Vec::new();
     for root in paths {
-        if !root.is_dir() {
+        if !crate::listing::is_dir(root) {
             let kind = match choose(root) {
                 Choice::Kind(k) => k,
                 Choice::ForceSkip => continue,

@@ -37,11 +37,12 @@ pub fn of(dir: &Path) -> Marks {
         return known;
     }
     let marks = Marks {
-        git: dir.join(".git").exists(),
+        // From the folder's listing in a one-shot run (`crate::listing`).
+        git: crate::listing::exists(&dir.join(".git")),
         config: crate::kind::CONFIG_FILE_NAMES
             .iter()
             .copied()
-            .find(|n| dir.join(n).is_file()),
+            .find(|n| crate::listing::is_file(&dir.join(n))),
     };
     if let Ok(mut cache) = CACHE.lock()
         && cache.len() < MAX_FOLDERS
