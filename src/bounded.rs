@@ -85,7 +85,7 @@ fn read_open_bytes(
     if meta.len() > cap {
         return Err(Refused::TooLarge);
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let mut bytes = Vec::with_capacity(meta.len().saturating_add(1) as usize);
     read_to_end_sized(&mut file, &mut bytes, meta.len(), cap.saturating_add(1))
         .map_err(|_| Refused::Unreadable)?;
     if bytes.len() as u64 > cap {
@@ -115,12 +115,12 @@ pub fn read_to_end_sized(
             return Ok(());
         }
         // Room for one byte past the expected end, so a short read can
-        // tell the end; at least a chunk, at most the limit.
-        let want = size
-            .saturating_add(1)
-            .saturating_sub(done)
-            .max(CHUNK)
-            .min(limit - done) as usize;
+        // tell the end (and no more: the text is kept as read); a chunk
+        // at a time when the size is unknown or was passed; at most the
+        // limit.
+        let left = size.saturating_add(1).saturating_sub(done);
+        let want = if size == 0 || left == 0 { CHUNK } else { left };
+        let want = want.min(limit - done) as usize;
         let old = bytes.len();
         bytes.resize(old + want, 0);
         let n = loop {

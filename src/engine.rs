@@ -252,7 +252,8 @@ fn read_opened(
     let stamp = crate::stamp::Stamp::of(&meta);
     let limit = max_file_size.saturating_add(1);
     let mut file = file;
-    let mut bytes = Vec::with_capacity(meta.len().min(FIRST_BLOCK as u64) as usize);
+    let mut bytes =
+        Vec::with_capacity(meta.len().saturating_add(1).min(FIRST_BLOCK as u64) as usize);
     // The reads stop at the size `fstat` said, without a last read of 0
     // bytes (`bounded::read_to_end_sized`).
     crate::bounded::read_to_end_sized(
