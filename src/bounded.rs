@@ -222,4 +222,53 @@ mod tests {
             ));
         }
     }
+
+    /// A reader that hands out at most `step` bytes a read and counts the
+    /// reads.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+        reads: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.reads += 1;
+            let n = buf.len().min(self.step).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn sized_reads_end_at_the_size_and_never_cut_a_file_short() {
+        let data: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        let read = |size: u64, step: usize, limit: u64| {
+            let mut r = Trickle {
+                data: &data,
+                step,
+                reads: 0,
+            };
+            let mut out = b"head".to_vec();
+            read_to_end_sized(&mut r, &mut out, size, limit).expect("read");
+            (out, r.reads)
+        };
+        let whole = [b"head".as_slice(), &data].concat();
+        // The size said: one read, no read of 0 bytes after it.
+        assert_eq!(read(20_000, usize::MAX, u64::MAX), (whole.clone(), 1));
+        // Short reads before the end go on reading.
+        let (out, reads) = read(20_000, 999, u64::MAX);
+        assert_eq!(out, whole);
+        assert_eq!(reads, 21);
+        // A file larger than its metadata said (it grew; `/proc` says 0)
+        // is read to its end.
+        assert_eq!(read(100, usize::MAX, u64::MAX).0, whole);
+        assert_eq!(read(0, 4096, u64::MAX).0, whole);
+        // The limit holds whatever the size says.
+        let (out, _) = read(20_000, usize::MAX, 1_000);
+        assert_eq!(out, whole[..1_004].to_vec());
+        let (out, _) = read(0, 7, 50);
+        assert_eq!(out.len(), 54);
+    }
 }

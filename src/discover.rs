@@ -719,6 +719,62 @@ pub fn nested_workflow(path: &Path) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// `classify_by_name` tells every CI file as `classify` does, and says
+    /// nothing it would have to look at the disk for.
+    #[test]
+    fn ci_files_are_told_by_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        std::fs::create_dir_all(d.join(".github/workflows")).expect("mkdir");
+        std::fs::create_dir_all(d.join(".circleci")).expect("mkdir");
+        std::fs::create_dir_all(d.join("chart/templates")).expect("mkdir");
+        std::fs::write(d.join("chart/Chart.yaml"), "name: c\n").expect("write");
+        let compose = "services:\n  web:\n    image: nginx\n";
+        let files = [
+            (".github/workflows/ci.yml", "on: push\n"),
+            (".gitlab-ci.yml", "build:\n  script: [make]\n"),
+            ("jobs.gitlab-ci.yml", "build:\n  script: [make]\n"),
+            (".circleci/config.yml", "version: 2.1\n"),
+            ("bitbucket-pipelines.yml", "pipelines: {}\n"),
+            ("azure-pipelines.yml", "steps: []\n"),
+            ("stack.yml", compose),
+            ("chart/values.yaml", "image: x\n"),
+            ("chart/templates/d.yaml", "kind: Deployment\n"),
+            ("deploy.yaml", "kind: Pod\n"),
+            ("action.yml", "runs: {}\n"),
+            ("Dockerfile", "FROM x\n"),
+        ];
+        let ci = |k: Option<FileKind>| {
+            matches!(
+                k,
+                Some(
+                    FileKind::GithubActions
+                        | FileKind::GitlabCi
+                        | FileKind::Circleci
+                        | FileKind::BitbucketPipelines
+                        | FileKind::AzurePipelines
+                )
+            )
+        };
+        for (name, text) in files {
+            let p = d.join(name);
+            std::fs::write(&p, text).expect("write");
+            let full = classify(&p);
+            let named = classify_by_name(&p);
+            assert_eq!(ci(named), ci(full), "{name}");
+            // What the name decides, it decides alike.
+            if named.is_some() {
+                assert_eq!(named, full, "{name}");
+            }
+        }
+        assert_eq!(classify_by_name(&d.join("stack.yml")), None);
+        assert_eq!(classify(&d.join("stack.yml")), Some(FileKind::Compose));
+        assert_eq!(
+            classify_by_name(&d.join(".gitlab-ci.yml")),
+            Some(FileKind::GitlabCi)
+        );
+    }
+
     use super::*;
 
     #[test]
