@@ -55,7 +55,9 @@ impl Listing {
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 static CACHED: AtomicUsize = AtomicUsize::new(0);
-static CACHE: LazyLock<Mutex<HashMap<PathBuf, Arc<Listing>>>> =
+/// Keyed by the folder's absolute path as bytes (a `PathBuf` key hashes
+/// component by component).
+static CACHE: LazyLock<Mutex<HashMap<OsString, Arc<Listing>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// The most entries the cache holds across folders (about 60 bytes each).
@@ -87,7 +89,7 @@ pub fn of(dir: &Path) -> Option<Arc<Listing>> {
     if let Some(known) = CACHE.lock().ok().and_then(|c| c.get(&key).cloned()) {
         return Some(known);
     }
-    let listing = Arc::new(read(&key)?);
+    let listing = Arc::new(read(Path::new(&key))?);
     let n = listing.entries.len();
     if let Ok(mut cache) = CACHE.lock()
         && CACHED.load(Ordering::Relaxed) + n <= MAX_ENTRIES
@@ -99,15 +101,40 @@ pub fn of(dir: &Path) -> Option<Arc<Listing>> {
 }
 
 /// `dir` made absolute against the working directory (asked once: refit
-/// never changes it), as `crate::realpath::absolute` makes it, which
-/// depends on this module.
-fn absolute(dir: &Path) -> PathBuf {
+/// never changes it), as `crate::realpath::absolute` makes it (which
+/// depends on this module); a path already in that form is taken as it is.
+fn absolute(dir: &Path) -> OsString {
     static CWD: OnceLock<Option<PathBuf>> = OnceLock::new();
     let joined = match CWD.get_or_init(|| std::env::current_dir().ok()) {
         Some(cwd) if dir.is_relative() => cwd.join(dir),
         _ => dir.to_path_buf(),
     };
-    std::path::absolute(&joined).unwrap_or(joined)
+    if plain(&joined) {
+        return joined.into_os_string();
+    }
+    std::path::absolute(&joined)
+        .unwrap_or(joined)
+        .into_os_string()
+}
+
+/// An absolute path `std::path::absolute` leaves as it is: no `.` part,
+/// no doubled or trailing separator.
+fn plain(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let b = path.as_os_str().as_bytes();
+        b.first() == Some(&b'/')
+            && (b.len() == 1 || b.last() != Some(&b'/'))
+            && !b.windows(2).any(|w| w == b"//")
+            && !b.windows(3).any(|w| w == b"/./")
+            && !b.ends_with(b"/.")
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
 }
 
 /// List `dir` (one `getdents` pass); `None` when it cannot be listed in
@@ -205,7 +232,9 @@ pub fn is_file(path: &Path) -> bool {
     file_from(entry(path), path)
 }
 
-fn file_from(entry: Option<Option<Kind>>, path: &Path) -> bool {
+/// [`is_file`] with the entry already looked up (`Listing::get` on the
+/// folder's listing, `None` without one).
+pub fn file_from(entry: Option<Option<Kind>>, path: &Path) -> bool {
     match entry {
         Some(None) => false,
         Some(Some(Kind::File)) => true,
@@ -233,7 +262,8 @@ pub fn exists(path: &Path) -> bool {
     exists_from(entry(path), path)
 }
 
-fn exists_from(entry: Option<Option<Kind>>, path: &Path) -> bool {
+/// [`exists`] with the entry already looked up.
+pub fn exists_from(entry: Option<Option<Kind>>, path: &Path) -> bool {
     match entry {
         Some(None) => false,
         Some(Some(Kind::Dir | Kind::File | Kind::Other)) => true,
@@ -278,6 +308,19 @@ mod tests {
             assert_eq!(file_from(None, &p), p.is_file(), "{n} is_file");
         }
         assert!(split(&d.join("..")).is_none());
+        // A plain path is its own key; any other is made so as std does.
+        for p in [
+            "/a/b", "/", "/a//b", "/a/./b", "/a/b/", "/a/b/.", "/a/../b", "a/b",
+        ] {
+            let p = Path::new(p);
+            let std = std::path::absolute(p).expect("absolute");
+            if plain(p) {
+                assert_eq!(std.as_os_str(), p.as_os_str(), "{p:?}");
+            }
+            if p.is_absolute() {
+                assert_eq!(absolute(p), std.into_os_string(), "{p:?}");
+            }
+        }
         assert_eq!(
             split(Path::new("x.yaml")),
             Some((Path::new("."), OsStr::new("x.yaml")))

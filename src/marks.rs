@@ -36,13 +36,15 @@ pub fn of(dir: &Path) -> Marks {
     if let Some(known) = CACHE.lock().ok().and_then(|c| c.get(dir).copied()) {
         return known;
     }
+    // From the folder's listing in a one-shot run (`crate::listing`).
+    let listing = crate::listing::of(dir);
+    let entry = |name: &str| listing.as_ref().map(|l| l.get(std::ffi::OsStr::new(name)));
     let marks = Marks {
-        // From the folder's listing in a one-shot run (`crate::listing`).
-        git: crate::listing::exists(&dir.join(".git")),
+        git: crate::listing::exists_from(entry(".git"), &dir.join(".git")),
         config: crate::kind::CONFIG_FILE_NAMES
             .iter()
             .copied()
-            .find(|n| crate::listing::is_file(&dir.join(n))),
+            .find(|n| crate::listing::file_from(entry(n), &dir.join(n))),
     };
     if let Ok(mut cache) = CACHE.lock()
         && cache.len() < MAX_FOLDERS
