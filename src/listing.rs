@@ -32,24 +32,79 @@ pub enum Kind {
     Other,
 }
 
-/// One folder's entries, sorted by name.
+/// One folder's entries, sorted by name. On unix the names are packed in
+/// one buffer (a name and 9 bytes an entry, not an `OsString` each).
 #[derive(Debug, Default)]
 pub struct Listing {
-    entries: Vec<(OsString, Kind)>,
+    #[cfg(unix)]
+    names: Vec<u8>,
+    /// Each entry's name as `names[start..end]`, and its kind.
+    #[cfg(unix)]
+    index: Vec<(u32, u32, Kind)>,
+    #[cfg(not(unix))]
+    index: Vec<(OsString, Kind)>,
 }
 
 impl Listing {
-    /// The entry named `name`: `Some(None)` when there is none.
+    /// The listing of `entries` (sorted here); `None` past 4 GiB of names.
+    fn new(mut entries: Vec<(OsString, Kind)>) -> Option<Listing> {
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let mut names = Vec::with_capacity(entries.iter().map(|(n, _)| n.len()).sum());
+            let mut index = Vec::with_capacity(entries.len());
+            for (name, kind) in &entries {
+                let start = u32::try_from(names.len()).ok()?;
+                names.extend_from_slice(name.as_bytes());
+                let end = u32::try_from(names.len()).ok()?;
+                index.push((start, end, *kind));
+            }
+            Some(Listing { names, index })
+        }
+        #[cfg(not(unix))]
+        Some(Listing { index: entries })
+    }
+
+    fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    fn name(&self, i: usize) -> &OsStr {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let (start, end, _) = self.index[i];
+            OsStr::from_bytes(&self.names[start as usize..end as usize])
+        }
+        #[cfg(not(unix))]
+        self.index[i].0.as_os_str()
+    }
+
+    fn kind(&self, i: usize) -> Kind {
+        #[cfg(unix)]
+        return self.index[i].2;
+        #[cfg(not(unix))]
+        return self.index[i].1;
+    }
+
+    /// The entry named `name`: `None` when there is none.
     pub fn get(&self, name: &OsStr) -> Option<Kind> {
-        self.entries
-            .binary_search_by(|(n, _)| n.as_os_str().cmp(name))
-            .ok()
-            .map(|i| self.entries[i].1)
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.name(mid).cmp(name) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(self.kind(mid)),
+            }
+        }
+        None
     }
 
     /// Every entry, in name order.
     pub fn entries(&self) -> impl Iterator<Item = (&OsStr, Kind)> {
-        self.entries.iter().map(|(n, k)| (n.as_os_str(), *k))
+        (0..self.len()).map(|i| (self.name(i), self.kind(i)))
     }
 }
 
@@ -60,7 +115,8 @@ static CACHED: AtomicUsize = AtomicUsize::new(0);
 static CACHE: LazyLock<Mutex<HashMap<OsString, Arc<Listing>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
-/// The most entries the cache holds across folders (about 60 bytes each).
+/// The most entries the cache holds across folders (a name and about 9
+/// bytes each).
 pub const MAX_ENTRIES: usize = 1_000_000;
 
 /// Turn listings on for this process, from empty (a one-shot run; `watch`
@@ -90,7 +146,7 @@ pub fn of(dir: &Path) -> Option<Arc<Listing>> {
         return Some(known);
     }
     let listing = Arc::new(read(Path::new(&key))?);
-    let n = listing.entries.len();
+    let n = listing.len();
     if let Ok(mut cache) = CACHE.lock()
         && CACHED.load(Ordering::Relaxed) + n <= MAX_ENTRIES
     {
@@ -160,8 +216,7 @@ fn read(dir: &Path) -> Option<Listing> {
         };
         entries.push((entry.file_name(), kind));
     }
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    Some(Listing { entries })
+    Listing::new(entries)
 }
 
 /// [`read`] in one `openat` and `getdents64` calls into a 32 KiB buffer
@@ -196,8 +251,7 @@ fn read_linux(dir: &Path) -> Option<Listing> {
         };
         entries.push((OsStr::from_bytes(name).to_os_string(), kind));
     }
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    Some(Listing { entries })
+    Listing::new(entries)
 }
 
 /// The name and folder of `path` a listing can answer for.
