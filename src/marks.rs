@@ -2,7 +2,9 @@
 //! worktree) and a refit configuration file (`refit.toml`, `.refit.toml`).
 //! Config discovery, the workspace's roots and the write confinement all
 //! ask this of the same folders; each folder is looked at once per
-//! process (at most three `statx`), not once per file and per caller.
+//! process, not once per file and per caller: from its listing in a
+//! one-shot run (`crate::listing`, which the workspace's walk reuses),
+//! else with at most three `statx`.
 
 use std::collections::HashMap;
 use std::path::Path;
