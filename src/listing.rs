@@ -126,6 +126,13 @@ pub fn enable() {
     ENABLED.store(true, Ordering::Relaxed);
 }
 
+/// Turn listings off and forget them: the process goes on past its run
+/// (`watch` waits for changes).
+pub fn disable() {
+    ENABLED.store(false, Ordering::Relaxed);
+    clear();
+}
+
 /// Forget every listing.
 pub fn clear() {
     if let Ok(mut cache) = CACHE.lock() {
