@@ -75,7 +75,7 @@ pub fn read_bytes(path: &Path, cap: u64) -> Result<Vec<u8>, Refused> {
 }
 
 fn read_open_bytes(
-    file: std::fs::File,
+    mut file: std::fs::File,
     meta: &std::fs::Metadata,
     cap: u64,
 ) -> Result<Vec<u8>, Refused> {
@@ -85,14 +85,59 @@ fn read_open_bytes(
     if meta.len() > cap {
         return Err(Refused::TooLarge);
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(cap.saturating_add(1))
-        .read_to_end(&mut bytes)
+    let mut bytes = Vec::with_capacity(meta.len().saturating_add(1) as usize);
+    read_to_end_sized(&mut file, &mut bytes, meta.len(), cap.saturating_add(1))
         .map_err(|_| Refused::Unreadable)?;
     if bytes.len() as u64 > cap {
         return Err(Refused::TooLarge);
     }
     Ok(bytes)
+}
+
+/// `reader.take(limit).read_to_end(bytes)` for a file whose metadata said
+/// `size` bytes are left to read: a read that fills less than it asked for
+/// and ends exactly at `size` is the end of the file, so the read of 0
+/// bytes that `read_to_end` makes to be sure is not made (one system call
+/// less a file). A file that grew goes on to the next read of 0 bytes, and
+/// a file whose metadata says nothing (`/proc` says 0) is read to its end
+/// as before; the limit holds either way.
+pub fn read_to_end_sized(
+    reader: &mut impl Read,
+    bytes: &mut Vec<u8>,
+    size: u64,
+    limit: u64,
+) -> std::io::Result<()> {
+    const CHUNK: u64 = 8 * 1024;
+    let start = bytes.len();
+    loop {
+        let done = (bytes.len() - start) as u64;
+        if done >= limit {
+            return Ok(());
+        }
+        // Room for one byte past the expected end, so a short read can
+        // tell the end (and no more: the text is kept as read); a chunk
+        // at a time when the size is unknown or was passed; at most the
+        // limit.
+        let left = size.saturating_add(1).saturating_sub(done);
+        let want = if size == 0 || left == 0 { CHUNK } else { left };
+        let want = want.min(limit - done) as usize;
+        let old = bytes.len();
+        bytes.resize(old + want, 0);
+        let n = loop {
+            match reader.read(&mut bytes[old..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    bytes.truncate(old);
+                    return Err(e);
+                }
+            }
+        };
+        bytes.truncate(old + n);
+        if n == 0 || (n < want && (bytes.len() - start) as u64 == size) {
+            return Ok(());
+        }
+    }
 }
 
 #[cfg(unix)]
@@ -176,5 +221,54 @@ mod tests {
                 Err(Refused::TooLarge)
             ));
         }
+    }
+
+    /// A reader that hands out at most `step` bytes a read and counts the
+    /// reads.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+        reads: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.reads += 1;
+            let n = buf.len().min(self.step).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn sized_reads_end_at_the_size_and_never_cut_a_file_short() {
+        let data: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+        let read = |size: u64, step: usize, limit: u64| {
+            let mut r = Trickle {
+                data: &data,
+                step,
+                reads: 0,
+            };
+            let mut out = b"head".to_vec();
+            read_to_end_sized(&mut r, &mut out, size, limit).expect("read");
+            (out, r.reads)
+        };
+        let whole = [b"head".as_slice(), &data].concat();
+        // The size said: one read, no read of 0 bytes after it.
+        assert_eq!(read(20_000, usize::MAX, u64::MAX), (whole.clone(), 1));
+        // Short reads before the end go on reading.
+        let (out, reads) = read(20_000, 999, u64::MAX);
+        assert_eq!(out, whole);
+        assert_eq!(reads, 21);
+        // A file larger than its metadata said (it grew; `/proc` says 0)
+        // is read to its end.
+        assert_eq!(read(100, usize::MAX, u64::MAX).0, whole);
+        assert_eq!(read(0, 4096, u64::MAX).0, whole);
+        // The limit holds whatever the size says.
+        let (out, _) = read(20_000, usize::MAX, 1_000);
+        assert_eq!(out, whole[..1_004].to_vec());
+        let (out, _) = read(0, 7, 50);
+        assert_eq!(out.len(), 54);
     }
 }

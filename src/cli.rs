@@ -656,6 +656,8 @@ fn parse_build_args(raw: &[String]) -> Result<std::collections::BTreeMap<String,
 }
 
 fn check(args: &CheckArgs) -> ExitCode {
+    // One run: folders are listed once and asked from the listing.
+    crate::listing::enable();
     let build_args = match parse_build_args(&args.build_args) {
         Ok(b) => b,
         Err(e) => return usage_error(&e),
@@ -874,6 +876,8 @@ fn watch(args: &CheckArgs) -> ExitCode {
         // Each run's own status is shown by its report; only the watch
         // failing ends the loop.
         let _ = check(args);
+        // The run's listings are a snapshot: what changes next must be seen.
+        crate::listing::disable();
         eprintln!("[refit] Watching for changes...");
         // What this run would check (its `[kinds]` included), read anew
         // each time: a changed refit.toml may change it.

@@ -15,6 +15,20 @@ pub struct Target {
 /// The kind of a file from its name (and, for Helm, its folder), as a walk
 /// would classify it.
 pub fn classify(path: &Path) -> Option<FileKind> {
+    classify_at(path, true)
+}
+
+/// The kind [`classify`] gives where the name alone decides it, with no
+/// look at the disk: `None` where `classify` would read the file or look
+/// for a `Chart.yaml` (Quadlet units, Helm values and templates, Compose
+/// told by its content, and the Kubernetes fallback after them). Every
+/// kind a CI file has is told by its name, so this tells a CI file as
+/// `classify` does, without its reads.
+pub fn classify_by_name(path: &Path) -> Option<FileKind> {
+    classify_at(path, false)
+}
+
+fn classify_at(path: &Path, look: bool) -> Option<FileKind> {
     let name = path.file_name()?.to_str()?;
     let lower = name.to_ascii_lowercase();
     if lower.ends_with(".dockerignore") || lower.ends_with(".md") {
@@ -92,13 +106,16 @@ pub fn classify(path: &Path) -> Option<FileKind> {
         return Some(FileKind::Terraform);
     }
     if let Some(section) = crate::kind::quadlet_section(&lower) {
-        return is_quadlet_file(path, section).then_some(FileKind::Quadlet);
+        return (look && is_quadlet_file(path, section)).then_some(FileKind::Quadlet);
     }
     // A Quadlet drop-in: its folder names the unit type.
-    if let Some(section) = crate::kind::quadlet_dropin_section(path)
-        && is_quadlet_file(path, section)
-    {
-        return Some(FileKind::Quadlet);
+    if let Some(section) = crate::kind::quadlet_dropin_section(path) {
+        if !look {
+            return None;
+        }
+        if is_quadlet_file(path, section) {
+            return Some(FileKind::Quadlet);
+        }
     }
     // helmfile renders `helmfile.yaml.gotmpl` (and `helmfile.d/*.yaml.gotmpl`)
     // as a Go template before reading it.
@@ -161,7 +178,12 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     {
         return Some(FileKind::GithubActions);
     }
-    if stem.starts_with("values") && parent.is_some_and(|p| p.join("Chart.yaml").is_file()) {
+    if !look {
+        return None;
+    }
+    if stem.starts_with("values")
+        && parent.is_some_and(|p| crate::listing::is_file(&p.join("Chart.yaml")))
+    {
         return Some(FileKind::HelmValues);
     }
     if in_chart_templates(path) {
@@ -252,7 +274,9 @@ fn classify_daemon(path: &Path, lower: &str) -> Option<FileKind> {
 fn in_chart_templates(path: &Path) -> bool {
     path.ancestors().skip(1).any(|dir| {
         dir.file_name().is_some_and(|n| n == "templates")
-            && dir.parent().is_some_and(|p| p.join("Chart.yaml").is_file())
+            && dir
+                .parent()
+                .is_some_and(|p| crate::listing::is_file(&p.join("Chart.yaml")))
     })
 }
 
@@ -317,6 +341,19 @@ pub fn explicit_kind(path: &Path) -> Option<FileKind> {
     looks_like_dockerfile(&String::from_utf8_lossy(&head)).then_some(kind)
 }
 
+/// Whether [`explicit_kind`] says a kind, without reading a YAML file: a
+/// YAML name always has one (`classify_explicit` falls back to
+/// Kubernetes, and only a Dockerfile is ever a guess), so its content is
+/// not sniffed here only to be sniffed again by the walk.
+fn explicit_known(path: &Path) -> bool {
+    let lower = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    lower.ends_with(".yaml") || lower.ends_with(".yml") || explicit_kind(path).is_some()
+}
+
 /// The kind of stdin named by `--stdin-filename`, as `explicit_kind` tells
 /// a file's: by the name, else a Dockerfile when the text starts like one;
 /// `None` when neither says (`foo.txt` holding Compose).
@@ -377,10 +414,8 @@ pub fn unknown_explicit(
         .filter(|p| p.as_os_str() != "-")
         // The name first: most files say their kind, and then no folder
         // test is needed.
-        .filter(|p| {
-            !matches!(choose(p), Choice::Kind(_) | Choice::ForceSkip) && explicit_kind(p).is_none()
-        })
-        .filter(|p| !p.is_dir())
+        .filter(|p| !matches!(choose(p), Choice::Kind(_) | Choice::ForceSkip) && !explicit_known(p))
+        .filter(|p| !crate::listing::is_dir(p))
         .cloned()
         .collect()
 }
@@ -522,7 +557,7 @@ pub fn walk(
     let mut targets = Vec::new();
     let mut errors = Vec::new();
     for root in paths {
-        if !root.is_dir() {
+        if !crate::listing::is_dir(root) {
             let kind = match choose(root) {
                 Choice::Kind(k) => k,
                 Choice::ForceSkip => continue,
@@ -684,6 +719,62 @@ pub fn nested_workflow(path: &Path) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// `classify_by_name` tells every CI file as `classify` does, and says
+    /// nothing it would have to look at the disk for.
+    #[test]
+    fn ci_files_are_told_by_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        std::fs::create_dir_all(d.join(".github/workflows")).expect("mkdir");
+        std::fs::create_dir_all(d.join(".circleci")).expect("mkdir");
+        std::fs::create_dir_all(d.join("chart/templates")).expect("mkdir");
+        std::fs::write(d.join("chart/Chart.yaml"), "name: c\n").expect("write");
+        let compose = "services:\n  web:\n    image: nginx\n";
+        let files = [
+            (".github/workflows/ci.yml", "on: push\n"),
+            (".gitlab-ci.yml", "build:\n  script: [make]\n"),
+            ("jobs.gitlab-ci.yml", "build:\n  script: [make]\n"),
+            (".circleci/config.yml", "version: 2.1\n"),
+            ("bitbucket-pipelines.yml", "pipelines: {}\n"),
+            ("azure-pipelines.yml", "steps: []\n"),
+            ("stack.yml", compose),
+            ("chart/values.yaml", "image: x\n"),
+            ("chart/templates/d.yaml", "kind: Deployment\n"),
+            ("deploy.yaml", "kind: Pod\n"),
+            ("action.yml", "runs: {}\n"),
+            ("Dockerfile", "FROM x\n"),
+        ];
+        let ci = |k: Option<FileKind>| {
+            matches!(
+                k,
+                Some(
+                    FileKind::GithubActions
+                        | FileKind::GitlabCi
+                        | FileKind::Circleci
+                        | FileKind::BitbucketPipelines
+                        | FileKind::AzurePipelines
+                )
+            )
+        };
+        for (name, text) in files {
+            let p = d.join(name);
+            std::fs::write(&p, text).expect("write");
+            let full = classify(&p);
+            let named = classify_by_name(&p);
+            assert_eq!(ci(named), ci(full), "{name}");
+            // What the name decides, it decides alike.
+            if named.is_some() {
+                assert_eq!(named, full, "{name}");
+            }
+        }
+        assert_eq!(classify_by_name(&d.join("stack.yml")), None);
+        assert_eq!(classify(&d.join("stack.yml")), Some(FileKind::Compose));
+        assert_eq!(
+            classify_by_name(&d.join(".gitlab-ci.yml")),
+            Some(FileKind::GitlabCi)
+        );
+    }
+
     use super::*;
 
     #[test]

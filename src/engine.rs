@@ -207,7 +207,6 @@ fn read_opened(
     path: &Path,
     max_file_size: u64,
 ) -> Result<(Vec<u8>, crate::stamp::Stamp, bool), Box<Diagnostic>> {
-    use std::io::Read;
     let cannot = |e: std::io::Error| {
         // Mostly a mistyped path on the command line, file or folder: say
         // so, not "cannot read file" with the OS's words for it.
@@ -251,12 +250,19 @@ fn read_opened(
         return Err(over(Some(meta.len())));
     }
     let stamp = crate::stamp::Stamp::of(&meta);
-    let mut reader = file.take(max_file_size.saturating_add(1));
-    let mut bytes = Vec::with_capacity(meta.len().min(FIRST_BLOCK as u64) as usize);
-    (&mut reader)
-        .take(FIRST_BLOCK as u64)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
+    let limit = max_file_size.saturating_add(1);
+    let mut file = file;
+    let mut bytes =
+        Vec::with_capacity(meta.len().saturating_add(1).min(FIRST_BLOCK as u64) as usize);
+    // The reads stop at the size `fstat` said, without a last read of 0
+    // bytes (`bounded::read_to_end_sized`).
+    crate::bounded::read_to_end_sized(
+        &mut file,
+        &mut bytes,
+        meta.len(),
+        limit.min(FIRST_BLOCK as u64),
+    )
+    .map_err(cannot)?;
     // UTF-16 and UTF-32 text (after its byte-order mark) holds NUL bytes;
     // `decode_text` decides for those.
     let wide = matches!(
@@ -266,10 +272,17 @@ fn read_opened(
     if !wide && let Some(at) = bytes.iter().position(|&b| b == 0) {
         return Err(binary(at));
     }
-    // A first block shorter than asked for ended at the end of the file
-    // (`read_to_end` stops at a read of 0 bytes): no read is left to make.
+    // A first block shorter than asked for ended at the end of the file:
+    // no read is left to make.
     if bytes.len() == FIRST_BLOCK {
-        reader.read_to_end(&mut bytes).map_err(cannot)?;
+        let read = bytes.len() as u64;
+        crate::bounded::read_to_end_sized(
+            &mut file,
+            &mut bytes,
+            meta.len().saturating_sub(read),
+            limit.saturating_sub(read),
+        )
+        .map_err(cannot)?;
     }
     if bytes.len() as u64 > max_file_size {
         return Err(over(None));

@@ -18,6 +18,7 @@ pub mod gitdiff;
 pub mod identity;
 pub mod inventory;
 pub mod kind;
+pub mod listing;
 pub mod man;
 pub mod marks;
 pub mod official;

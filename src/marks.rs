@@ -2,7 +2,9 @@
 //! worktree) and a refit configuration file (`refit.toml`, `.refit.toml`).
 //! Config discovery, the workspace's roots and the write confinement all
 //! ask this of the same folders; each folder is looked at once per
-//! process (at most three `statx`), not once per file and per caller.
+//! process, not once per file and per caller: from its listing in a
+//! one-shot run (`crate::listing`, which the workspace's walk reuses),
+//! else with at most three `statx`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -36,12 +38,15 @@ pub fn of(dir: &Path) -> Marks {
     if let Some(known) = CACHE.lock().ok().and_then(|c| c.get(dir).copied()) {
         return known;
     }
+    // From the folder's listing in a one-shot run (`crate::listing`).
+    let listing = crate::listing::of(dir);
+    let entry = |name: &str| listing.as_ref().map(|l| l.get(std::ffi::OsStr::new(name)));
     let marks = Marks {
-        git: dir.join(".git").exists(),
+        git: crate::listing::exists_from(entry(".git"), &dir.join(".git")),
         config: crate::kind::CONFIG_FILE_NAMES
             .iter()
             .copied()
-            .find(|n| dir.join(n).is_file()),
+            .find(|n| crate::listing::file_from(entry(n), &dir.join(n))),
     };
     if let Ok(mut cache) = CACHE.lock()
         && cache.len() < MAX_FOLDERS

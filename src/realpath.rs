@@ -40,21 +40,41 @@ pub fn canonical(path: &Path) -> std::io::Result<PathBuf> {
     if let Some(f) = FOLDERS.lock().ok().and_then(|c| c.get(&absolute).cloned()) {
         return Ok(f);
     }
-    let meta = std::fs::symlink_metadata(&absolute)?;
+    let (is_link, is_dir) = link_or_dir(&absolute)?;
     let (Some(parent), Some(name)) = (absolute.parent(), absolute.file_name()) else {
         return std::fs::canonicalize(&absolute);
     };
-    if meta.file_type().is_symlink() || name == ".." || name == "." {
+    if is_link || name == ".." || name == "." {
         return std::fs::canonicalize(&absolute);
     }
     let resolved = canonical_folder(parent, 0)?.join(name);
-    if meta.is_dir()
+    if is_dir
         && let Ok(mut cache) = FOLDERS.lock()
         && cache.len() < MAX_FOLDERS
     {
         cache.insert(absolute, resolved.clone());
     }
     Ok(resolved)
+}
+
+/// Whether `path` is a link, and a folder (not following a link): the
+/// `lstat` of it, or its folder's listing in a one-shot run
+/// (`crate::listing`); a missing path fails as `lstat` does.
+fn link_or_dir(path: &Path) -> std::io::Result<(bool, bool)> {
+    use crate::listing::Kind;
+    match crate::listing::entry(path) {
+        Some(None) => {
+            #[cfg(unix)]
+            return Err(std::io::Error::from_raw_os_error(libc::ENOENT));
+            #[cfg(not(unix))]
+            return Err(std::io::Error::from(std::io::ErrorKind::NotFound));
+        }
+        Some(Some(Kind::Link)) | None => {
+            let meta = std::fs::symlink_metadata(path)?;
+            Ok((meta.file_type().is_symlink(), meta.is_dir()))
+        }
+        Some(Some(kind)) => Ok((false, kind == Kind::Dir)),
+    }
 }
 
 /// [`canonical`] of a file known not to be a link (it was just opened
@@ -79,8 +99,7 @@ fn canonical_folder(dir: &Path, depth: usize) -> std::io::Result<PathBuf> {
     }
     let resolved = match (dir.parent(), dir.file_name()) {
         (Some(parent), Some(name)) if depth < 256 && name != ".." && name != "." => {
-            let meta = std::fs::symlink_metadata(dir)?;
-            if meta.file_type().is_symlink() {
+            if link_or_dir(dir)?.0 {
                 std::fs::canonicalize(dir)?
             } else {
                 canonical_folder(parent, depth + 1)?.join(name)

@@ -243,7 +243,9 @@ pub fn confine(path: &Path, root: &Path) -> Result<PathBuf, WriteError> {
     let target = match crate::realpath::canonical(&absolute) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if std::fs::symlink_metadata(&absolute).is_ok() {
+            // A link to nothing. (A path that is there and no link was
+            // made after its folder's listing: it lands where it is.)
+            if std::fs::symlink_metadata(&absolute).is_ok_and(|m| m.file_type().is_symlink()) {
                 return Err(WriteError::DanglingLink(absolute));
             }
             let (Some(folder), Some(name)) = (absolute.parent(), absolute.file_name()) else {

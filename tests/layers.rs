@@ -75,6 +75,7 @@ const LAYERS: &[(&str, Layer)] = &[
     ("workspace", Layer::Workspace),
     ("discover", Layer::Workspace),
     ("realpath", Layer::Model),
+    ("listing", Layer::Model),
     ("marks", Layer::Model),
     ("bounded", Layer::Model),
     ("config", Layer::Config),

@@ -334,7 +334,7 @@ pub(super) fn variable_of(word: &str) -> Option<&str> {
 /// `NAME ?= podman`, `NAME := docker`, `export NAME=podman`,
 /// `NAME="${NAME:-podman}"`, `NAME: podman` (a CI `env:` entry): the
 /// variable and the command name its value starts with.
-pub(super) fn assigned_command(line: &str) -> Option<(String, String)> {
+pub(super) fn assigned_command(line: &str) -> Option<(&str, &str)> {
     let line = line.trim();
     let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
     let at = line.find(['=', ':'])?;
@@ -352,7 +352,7 @@ pub(super) fn assigned_command(line: &str) -> Option<(String, String)> {
     let first = value
         .split(|c: char| c.is_whitespace() || c == '}')
         .next()?;
-    Some((name.to_string(), tool_base(first).to_string()))
+    Some((name, tool_base(first)))
 }
 
 /// The values a Makefile assigns (`IMG ?= collector:v0.1.0`, `IMG :=
@@ -435,18 +435,28 @@ pub(super) const BUILD_TOOLS: &[&str] =
 /// The variables a file sets to one of `tools` (`ENGINE ?= podman`),
 /// bounded.
 pub(super) fn tool_variables(lines: &[String], tools: &[&str]) -> BTreeSet<String> {
-    let mut variables = BTreeSet::new();
+    tool_variables_of(lines, &[tools]).pop().unwrap_or_default()
+}
+
+/// [`tool_variables`] for each of `tool_sets`, reading each line once
+/// (YAML's every `key: value` line looks like an assignment); each set is
+/// bounded on its own, as a call of its own would be.
+pub(super) fn tool_variables_of(lines: &[String], tool_sets: &[&[&str]]) -> Vec<BTreeSet<String>> {
+    let mut sets: Vec<BTreeSet<String>> = vec![BTreeSet::new(); tool_sets.len()];
     for line in lines {
-        if variables.len() >= MAX_TOOL_VARIABLES {
+        if sets.iter().all(|v| v.len() >= MAX_TOOL_VARIABLES) {
             break;
         }
-        if let Some((name, tool)) = assigned_command(line)
-            && tools.contains(&tool.as_str())
-        {
-            variables.insert(name);
+        let Some((name, tool)) = assigned_command(line) else {
+            continue;
+        };
+        for (variables, tools) in sets.iter_mut().zip(tool_sets) {
+            if variables.len() < MAX_TOOL_VARIABLES && tools.contains(&tool) {
+                variables.insert(name.to_string());
+            }
         }
     }
-    variables
+    sets
 }
 
 /// The flags of the command whose subcommand is `words[at]`, up to a
@@ -523,8 +533,10 @@ pub(super) fn build_commands(text: &str, ctx: &mut RepoContext) -> Vec<Vec<Strin
     }
     let lines = logical_lines(text);
     build_arg_words(&lines, ctx);
-    let variables = tool_variables(&lines, BUILD_TOOLS);
-    let containers = tool_variables(&lines, super::containers::CONTAINERS_TOOLS);
+    let mut sets =
+        tool_variables_of(&lines, &[BUILD_TOOLS, super::containers::CONTAINERS_TOOLS]).into_iter();
+    let variables = sets.next().unwrap_or_default();
+    let containers = sets.next().unwrap_or_default();
     // The file's own plain assignments, for `-t $(IMG)`: read once, when
     // a tag needs them.
     let mut values: Option<BTreeMap<String, String>> = None;

@@ -496,6 +496,22 @@ fn walk(root: &Path, dirs: &mut BTreeSet<PathBuf>, want_dirs: bool) -> Vec<PathB
         if want_dirs {
             dirs.insert(dir.clone());
         }
+        // The folder's listing, if this run has read it already (its
+        // marks, a probe of a name in it), is not read again.
+        if let Some(listing) = crate::listing::of(&dir) {
+            for (name, kind) in listing.entries() {
+                match kind {
+                    crate::listing::Kind::Dir => {
+                        if !SKIP.iter().any(|s| name == *s) {
+                            stack.push(dir.join(name));
+                        }
+                    }
+                    crate::listing::Kind::File => out.push(dir.join(name)),
+                    crate::listing::Kind::Link | crate::listing::Kind::Other => {}
+                }
+            }
+            continue;
+        }
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
