@@ -37,6 +37,44 @@ pub struct MakeFile {
     /// Build commands whose Dockerfile refit places.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub passes: Vec<MakePass>,
+    /// Plain values assigned (no space, no `$`), the first of each name:
+    /// what an included Makefile's `$(NAME)` becomes.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, String>,
+    /// `-t` names that still hold a `$(NAME)` the file does not set
+    /// (`strimzi/$(PROJECT_NAME):latest`): a Makefile that includes this
+    /// one may set it (`included_tags`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+/// The most plain values and open `-t` names kept per Makefile.
+const MAX_VALUES: usize = 256;
+const MAX_TAGS: usize = 64;
+
+/// The image names Makefiles build through an included Makefile's
+/// recipe: its open `-t` names (`MakeFile::tags`) with the including
+/// Makefile's values (`PROJECT_NAME=base` in `base/Makefile`, which
+/// includes `Makefile.docker`'s `docker build -t strimzi/$(PROJECT_NAME)`).
+pub fn included_tags(files: &BTreeMap<PathBuf, MakeFile>) -> Vec<String> {
+    let mut out = Vec::new();
+    for make in files.values() {
+        if make.values.is_empty() {
+            continue;
+        }
+        for included in &make.includes {
+            let Some(child) = files.get(included) else {
+                continue;
+            };
+            for tag in &child.tags {
+                let name = super::builds::expand_once(tag, &make.values);
+                if !name.contains('$') {
+                    out.push(name);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// One build command of a Makefile: the Dockerfile (canonical) and the
@@ -134,6 +172,12 @@ pub fn read(root: &Path, path: &Path, text: &str) -> Option<MakeFile> {
                 out.empty.insert(name.to_string());
             } else {
                 out.set.insert(name.to_string());
+                let plain = !value.contains(['$', ' ', '\t']) && value.len() <= 256;
+                if plain && !line.contains("+=") && out.values.len() < MAX_VALUES {
+                    out.values
+                        .entry(name.to_string())
+                        .or_insert_with(|| value.to_string());
+                }
             }
             continue;
         }
@@ -181,6 +225,17 @@ pub fn read(root: &Path, path: &Path, text: &str) -> Option<MakeFile> {
             continue;
         };
         let flags = command_flags(&words, at);
+        for (flag, value) in &flags {
+            if let ("-t" | "--tag", Some(v)) = (flag.as_str(), value)
+                && v.contains("$(")
+                && out.tags.len() < MAX_TAGS
+            {
+                let v = super::builds::expand_once(v, &out.values);
+                if v.contains("$(") && !out.tags.contains(&v) {
+                    out.tags.push(v);
+                }
+            }
+        }
         // A build refit cannot place is kept with the names it may build
         // (`*`: any); `passes::agree` does not count it.
         let (dockerfile, names) = match place(root, dir, words.get(at + 1..).unwrap_or_default()) {

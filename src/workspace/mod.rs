@@ -965,6 +965,10 @@ impl RepoFacts {
                     .push(dir.clone());
             }
         }
+        // Images a Makefile builds through a recipe it includes.
+        for name in make::included_tags(&make_files) {
+            builds::local_name(&mut ctx, &name);
+        }
         let local = Arc::new(ctx.local_names());
         let flux = Arc::new(ctx.flux.clone());
         RepoFacts {
