@@ -22,7 +22,7 @@ fn examples_concise_positions_and_exit_1() {
         "examples/cluster-tools/Containerfile:1:6: REG004 warning: Image `k8s.gcr.io/kubectl:v1.26.0` uses `k8s.gcr.io`, which moved to `registry.k8s.io`",
         "examples/web/Dockerfile:1:10: REG001 warning: Image `docker/dockerfile:1.7` has no registry; Docker Hub is implied",
         "examples/web/Dockerfile:3:6: REG002 warning: Image `registry.cn-hangzhou.aliyuncs.com/library/node:18-alpine` takes Docker Hub's `library/` path from `registry.cn-hangzhou.aliyuncs.com`, which is not a Docker Hub mirror",
-        "examples/web/Dockerfile:10:6: TAG002 warning: Image `nginx:latest` uses the mutable `latest` tag",
+        "examples/web/Dockerfile:10:6: TAG002 warning: Image `nginx:latest` uses `latest`, which names no version",
     ];
     for line in expected {
         assert!(

@@ -26,8 +26,11 @@ declare_rule! {
     /// ## Why is this bad?
     /// `latest` is just the default tag, not the newest release, and it
     /// moves: every rebuild may pull a different image, including a new
-    /// major version. A digest next to the tag pins it, so
-    /// `node:latest@sha256:…` is not flagged.
+    /// major version. Where a registry publishes only version tags
+    /// (`registry.k8s.io` serves what its promoter manifests list), there
+    /// is no `latest`, and the pull fails. Either way the reference names
+    /// no version; refit does not ask the registry which. A digest next to
+    /// the tag pins it, so `node:latest@sha256:…` is not flagged.
     ///
     /// ## Example
     /// ```dockerfile
@@ -64,12 +67,15 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
     let mut d = rule.report(
         site,
         format!(
-            "Image `{}` uses the mutable `latest` tag{}",
+            "Image `{}` uses `latest`, which names no version{}",
             reference.input(),
             pulled_on_every_start(site)
         ),
     );
-    d.help = Some("pin a version tag, and a digest for reproducible builds".to_string());
+    d.help = Some(
+        "`latest` moves with each push, or is missing where only versions are published: pin a version tag, and a digest for reproducible builds"
+            .to_string(),
+    );
     out.push(d);
 }
 
