@@ -635,6 +635,11 @@ fn from_text_reader<'a>(
     let raw = site.raw.trim();
     let name = raw.split(['@', ':']).next().unwrap_or(raw);
     readers.iter().find_map(|(pattern, by)| {
+        if pattern == "*" {
+            // Code that prints every `FROM` operand as written.
+            return (site.kind == SiteKind::From)
+                .then(|| ("it reads every `FROM` image as written".to_string(), by.as_str()));
+        }
         let hit = match pattern.strip_prefix("*/") {
             Some(dir) => name
                 .rsplit_once('/')

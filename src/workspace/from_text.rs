@@ -46,6 +46,14 @@ pub(super) fn pattern_names(text: &str) -> Vec<String> {
         }
         // `s/^FROM quay.io\/acme/…/`: the pattern's text, unescaped.
         let line = line.replace("\\/", "/");
+        if !re.is_match(&line) && prints_from_operand(&line) {
+            // `awk 'toupper($1) == "FROM" { print $2 }'`: every `FROM`
+            // image, as written, is what the code reads (`*`).
+            if !out.iter().any(|n| n == ANY) {
+                out.push(ANY.to_string());
+            }
+            continue;
+        }
         for c in re.captures_iter(&line) {
             let name = c[1].trim_end_matches(['.', '/', '-']);
             // `FROM scratch` is no image; a word like `AS` is no name.
@@ -59,6 +67,23 @@ pub(super) fn pattern_names(text: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The name that stands for every `FROM` image: code that prints the
+/// operand of any `FROM` line.
+pub const ANY: &str = "*";
+
+/// Whether a matcher line prints the operand of every `FROM` line:
+/// `awk '$1 == "FROM" { print $2 }'`, `grep '^FROM' … | awk '{print $2}'`
+/// or `| cut -d' ' -f2`, `sed -n 's/^FROM \(.*\)/\1/p'`.
+fn prints_from_operand(line: &str) -> bool {
+    let awk = (line.contains("awk") && line.contains("\"FROM\""))
+        || line.contains("grep") && (line.contains("^FROM") || line.contains("'FROM"));
+    let prints = line.contains("print $2")
+        || line.contains("print $NF")
+        || line.contains("cut -d")
+        || (line.contains("sed") && line.contains("\\1"));
+    (awk && prints) || (line.contains("sed") && line.contains("^FROM") && line.contains("\\1"))
 }
 
 /// Whether a file says the repository's images are built by bashbrew,
@@ -79,6 +104,14 @@ mod tests {
     #[test]
     fn patterns() {
         let text = "      - run: echo \"GOVERSION=$(awk -F'[:@]' '/FROM golang/{print $2; exit}' Dockerfile)\" >> $GITHUB_ENV\n\tgrep -E '^FROM\\s+node:' Dockerfile\nsed -n 's/^FROM[[:space:]]*quay.io\\/acme\\/base:\\(.*\\)/\\1/p' Dockerfile\necho FROM alpine\nawk '$1 == \"FROM\" { print $2 }' Dockerfile\n";
-        assert_eq!(pattern_names(text), ["golang", "node", "quay.io/acme/base"]);
+        assert_eq!(
+            pattern_names(text),
+            ["golang", "node", "quay.io/acme/base", ANY]
+        );
+        // docker-library's generate-stackbrew-library.sh: every parent,
+        // as written.
+        let gsl = "\t\tvariantParent=\"$(awk 'toupper($1) == \"FROM\" { print $2 }' \"$dir/Dockerfile\")\"\n";
+        assert_eq!(pattern_names(gsl), [ANY]);
+        assert!(pattern_names("awk '/^RUN/ { print $2 }' Dockerfile\n").is_empty());
     }
 }

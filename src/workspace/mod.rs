@@ -782,14 +782,28 @@ impl RepoFacts {
                 .extend(p.set_image_names.iter().cloned());
             ctx.pushed_repositories
                 .extend(p.pushed_repositories.iter().cloned());
-            for (name, _) in &p.from_readers {
+            // A reader of another project's Dockerfiles (a folder below
+            // this root with its own `.git` or refit config) reads that
+            // project's `FROM` lines, not these.
+            let own_project = || {
+                path.ancestors()
+                    .skip(1)
+                    .take_while(|d| *d != root && d.starts_with(root))
+                    .all(|d| !crate::marks::of(d).any())
+            };
+            let readers: &[(String, String)] = if p.from_readers.is_empty() || own_project() {
+                &p.from_readers
+            } else {
+                &[]
+            };
+            for (name, _) in readers {
                 if ctx.from_readers.len() < MAX_FROM_READERS
                     && !ctx.from_readers.iter().any(|(n, _)| n == name)
                 {
                     ctx.from_readers.push((name.clone(), shown.clone()));
                 }
             }
-            if ctx.bashbrew.is_none() && p.bashbrew.is_some() {
+            if ctx.bashbrew.is_none() && p.bashbrew.is_some() && own_project() {
                 ctx.bashbrew = Some(shown.clone());
             }
             ctx.named_contexts.extend(p.named_contexts.iter().cloned());
