@@ -225,6 +225,16 @@ pub fn read(text: &str, yaml: bool, shell: bool) -> Vec<(String, String)> {
                 format!("{here}/{p}")
             }
         };
+        if let Some(dir) = hashed_folder(&line) {
+            push(
+                &under(&dir),
+                format!(
+                    "a release copy: `{}` in `{{file}}` hashes every file of `{dir}` for a checksum the repository checks",
+                    shown_command(&line)
+                ),
+                &mut out,
+            );
+        }
         if !line.contains('>')
             && !line.contains("-o")
             && !line.contains("tee")
@@ -278,6 +288,43 @@ pub fn read(text: &str, yaml: bool, shell: bool) -> Vec<(String, String)> {
         checked_steps(text, &mut |rel, why| push(rel, why, &mut out));
     }
     out
+}
+
+/// The folder a line hashes file by file, for a checksum of its whole
+/// content (`find ./examples/ -type f -print0 | … | xargs -0 sha1sum |
+/// sha1sum`, with the tools as make variables, `$(SHA1SUM)`): a copy
+/// pinned by that checksum, which a check compares, so a change there
+/// alone fails it.
+fn hashed_folder(line: &str) -> Option<String> {
+    let lower = line.to_ascii_lowercase();
+    if !lower.contains("sum") || !lower.contains("find") {
+        return None;
+    }
+    let words = shell_words(line);
+    let tool = |w: &str| {
+        // make's `@` (silent) and `-` (ignore errors) recipe prefixes.
+        w.trim_start_matches(['@', '-'])
+            .trim_start_matches("$(")
+            .trim_start_matches("${")
+            .trim_end_matches([')', '}'])
+            .rsplit('/')
+            .next()
+            .unwrap_or(w)
+            .to_ascii_lowercase()
+    };
+    let hashes = words.iter().any(|w| {
+        let t = tool(w);
+        matches!(t.as_str(), "shasum" | "b2sum" | "cksum")
+            || (t.ends_with("sum") && (t.starts_with("sha") || t.starts_with("md5")))
+    });
+    if !hashes {
+        return None;
+    }
+    let at = words.iter().position(|w| tool(w) == "find")?;
+    words
+        .get(at + 1)
+        .and_then(|w| plain_path(w))
+        .map(str::to_string)
 }
 
 /// Where a line's leading `cd` (or `pushd`) goes: `Some(Some(rel))` a
@@ -421,6 +468,23 @@ fn checked_steps(text: &str, found: &mut dyn FnMut(&str, String)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_folder_hashed_for_a_checksum_is_a_release_copy() {
+        let make = "checksum_examples:\n\t@$(FIND) ./examples/ -type f -print0 | LC_ALL=C $(SORT) -z | $(XARGS) -0 $(SHA1SUM) | $(SHA1SUM)\n";
+        let got = read(make, false, false);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, "examples");
+        // Finding files without hashing them writes nothing.
+        assert!(
+            read(
+                "\tfind ./examples -name '*.yaml' | xargs wc -l\n",
+                false,
+                false
+            )
+            .is_empty()
+        );
+    }
 
     #[test]
     fn writes_and_recreated_folders() {
