@@ -82,7 +82,11 @@ fn classify_at(path: &Path, look: bool) -> Option<FileKind> {
             || lower.starts_with("dockerfile-")
             || lower.starts_with("dockerfile_")
             || lower.ends_with(".dockerfile")
-            || lower.starts_with("containerfile"));
+            || lower.starts_with("containerfile")
+            // `DebugDockerfile`, `prod-Containerfile`: Docker's name, as
+            // Docker writes it, at the end of a name with no extension.
+            || (!name.contains('.')
+                && (name.ends_with("Dockerfile") || name.ends_with("Containerfile"))));
     if dockerfile {
         return Some(FileKind::Dockerfile);
     }
@@ -888,6 +892,8 @@ mod tests {
             "Dockerfile_dev",
             "dockerfile-alpine",
             "Dockerfile.go",
+            "DebugDockerfile",
+            "docker/prod-Containerfile",
         ] {
             assert_eq!(
                 classify(Path::new(name)),
