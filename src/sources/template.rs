@@ -48,6 +48,19 @@ fn is_name(s: &str) -> bool {
         && s.chars().any(|c| c.is_ascii_alphabetic())
 }
 
+/// Words for the reader to fill in (`{Organization name}`, `<your
+/// registry>`): two to six words of letters and digits, single spaces.
+fn is_phrase(s: &str) -> bool {
+    let words: Vec<&str> = s.split(' ').collect();
+    (2..=6).contains(&words.len())
+        && s.len() <= 60
+        && words.iter().all(|w| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+}
+
 /// A name in capitals (`IMAGE_URL`, `REPLACE-ME`): never a valid
 /// repository name, which is lower case.
 fn is_caps_name(s: &str) -> bool {
@@ -99,7 +112,8 @@ pub fn placeholder(value: &str, shell: bool) -> Option<&str> {
                 let edge = |c: Option<char>| c.is_none_or(|c| "/:@-.".contains(c));
                 let bounded =
                     edge(value[..start].chars().next_back()) && edge(value[stop..].chars().next());
-                if bounded && is_name(name) && (open != "@" || is_caps_name(name)) {
+                let named = is_name(name) || (matches!(open, "{" | "<") && is_phrase(name));
+                if bounded && named && (open != "@" || is_caps_name(name)) {
                     return value.get(start..stop);
                 }
             }
@@ -276,6 +290,22 @@ mod tests {
         assert_eq!(sites.len(), 1);
         assert_eq!(sites[0].raw, "alpine:3.20");
         assert_eq!(&text[sites[0].span.start..sites[0].span.end], "alpine:3.20");
+    }
+
+    #[test]
+    fn phrases_to_fill_in_are_placeholders() {
+        assert_eq!(
+            placeholder(
+                "swr.cn-north-4.myhuaweicloud.com/{Organization name}/cluster-autoscaler:dev",
+                false
+            ),
+            Some("{Organization name}")
+        );
+        assert_eq!(
+            placeholder("<your registry>/app:1", false),
+            Some("<your registry>")
+        );
+        assert_eq!(placeholder("ghcr.io/acme/app:1", false), None);
     }
 
     #[test]
