@@ -13,8 +13,9 @@
 //!   (`git diff --exit-code`, `git diff --quiet`): the repository paths its
 //!   `name` names, and the paths given to that `git diff`.
 //!
-//! A path is taken relative to the file's folder and to the root (a
-//! script may run from either); paths with variables, globs, URLs,
+//! A path is taken relative to where the command runs: a Makefile's or
+//! Justfile's folder (make and just run recipes there), the root for CI
+//! files, and both for a script (it may be run from either); paths with variables, globs, URLs,
 //! absolute paths and `..` are skipped. The result is a list of
 //! (canonical path, why) per file, combined per root.
 
@@ -388,9 +389,22 @@ pub fn resolve(
     read: &[(String, String)],
 ) -> Vec<(PathBuf, String)> {
     let dir = path.parent().unwrap_or(root);
+    // make and just run a recipe in the file's folder, CI at the root; a
+    // script may be run from either.
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let bases: &[&Path] = if super::make::is_makefile(&name) || super::just::is_justfile(&name) {
+        &[dir]
+    } else if name.ends_with(".yml") || name.ends_with(".yaml") {
+        &[root]
+    } else {
+        &[dir, root]
+    };
     let mut out: Vec<(PathBuf, String)> = Vec::new();
     for (rel, why) in read {
-        for base in [dir, root] {
+        for base in bases {
             let p = join(base, rel);
             if p != *root && !out.iter().any(|(q, _)| *q == p) {
                 out.push((p, why.replace("{file}", shown)));
@@ -468,6 +482,28 @@ fn checked_steps(text: &str, found: &mut dyn FnMut(&str, String)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_makefile_writes_from_its_own_folder() {
+        // zalando's e2e/Makefile copies the root manifests into
+        // e2e/manifests: the root's are the source.
+        let got = read(
+            "copy:\n\trm -rf manifests\n\tmkdir -p manifests\n\tcp ../manifests/* manifests\n",
+            false,
+            false,
+        );
+        let got = resolve(
+            Path::new("/r"),
+            Path::new("/r/e2e/Makefile"),
+            "e2e/Makefile",
+            &got,
+        );
+        let paths: Vec<_> = got
+            .iter()
+            .map(|(p, _)| p.to_string_lossy().to_string())
+            .collect();
+        assert_eq!(paths, ["/r/e2e/manifests"]);
+    }
 
     #[test]
     fn a_folder_hashed_for_a_checksum_is_a_release_copy() {
@@ -578,10 +614,8 @@ mod tests {
             .collect();
         assert_eq!(
             paths,
-            [
-                "/r/.github/workflows/.github/workflows/build.yaml",
-                "/r/.github/workflows/build.yaml"
-            ]
+            // CI runs at the root: not from the workflow's folder.
+            ["/r/.github/workflows/build.yaml"]
         );
     }
 }
