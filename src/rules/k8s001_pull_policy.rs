@@ -102,6 +102,12 @@ fn check(rule: &Rule, site: &ImageSite, ctx: &RuleContext, out: &mut Vec<Diagnos
                 ),
             );
             d.span = value.span;
+            if !digest {
+                d.help = Some(
+                    "a tag can be moved: with `IfNotPresent` each node keeps the copy it pulled first, so pin a digest to make the fix safe"
+                        .to_string(),
+                );
+            }
             d.fix = value.content.map(|span| {
                 Fix::new(
                     "Set `imagePullPolicy: IfNotPresent`".to_string(),
