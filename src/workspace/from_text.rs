@@ -48,9 +48,13 @@ pub(super) fn pattern_names(text: &str) -> Vec<String> {
         let line = line.replace("\\/", "/");
         if !re.is_match(&line) && prints_from_operand(&line) {
             // `awk 'toupper($1) == "FROM" { print $2 }'`: every `FROM`
-            // image, as written, is what the code reads (`*`).
-            if !out.iter().any(|n| n == ANY) {
-                out.push(ANY.to_string());
+            // image, as written, is what the code reads (`*`), or every
+            // one of the Dockerfiles the line names (`*in:readsb/Dockerfile`
+            // for `"$dir/readsb/Dockerfile"`).
+            for name in read_files(&line) {
+                if !out.contains(&name) && out.len() < MAX_NAMES {
+                    out.push(name);
+                }
             }
             continue;
         }
@@ -72,6 +76,37 @@ pub(super) fn pattern_names(text: &str) -> Vec<String> {
 /// The name that stands for every `FROM` image: code that prints the
 /// operand of any `FROM` line.
 pub const ANY: &str = "*";
+
+/// Prefix of a reader of every `FROM` of the Dockerfiles whose path ends
+/// with the rest (`*in:readsb/Dockerfile`).
+pub const ANY_IN: &str = "*in:";
+
+/// What a line that prints `FROM` operands reads: the Dockerfiles it
+/// names, by the part of their path written without variables, or every
+/// Dockerfile (`ANY`) when it names none or only `$dir/Dockerfile`.
+fn read_files(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for word in line.split_whitespace() {
+        let lower = word.to_ascii_lowercase();
+        if !(lower.contains("dockerfile") || lower.contains("containerfile")) {
+            continue;
+        }
+        let word = word.trim_matches(|c: char| matches!(c, '"' | '\'' | '(' | ')' | ';' | '`'));
+        let parts: Vec<&str> = word
+            .rsplit('/')
+            .take_while(|c| !c.contains(['$', '{', '}', '*', '"', '\'']) && !c.is_empty())
+            .collect();
+        if parts.len() < 2 {
+            return vec![ANY.to_string()];
+        }
+        let suffix: Vec<&str> = parts.into_iter().rev().collect();
+        out.push(format!("{ANY_IN}{}", suffix.join("/")));
+    }
+    if out.is_empty() {
+        out.push(ANY.to_string());
+    }
+    out
+}
 
 /// Whether a matcher line prints the operand of every `FROM` line:
 /// `awk '$1 == "FROM" { print $2 }'`, `grep '^FROM' … | awk '{print $2}'`
@@ -112,6 +147,12 @@ mod tests {
         // as written.
         let gsl = "\t\tvariantParent=\"$(awk 'toupper($1) == \"FROM\" { print $2 }' \"$dir/Dockerfile\")\"\n";
         assert_eq!(pattern_names(gsl), [ANY]);
+        // tianon's adsb/gsl.sh reads two Dockerfiles by name.
+        let two = "from=\"$(awk '$1 == \"FROM\" { print $2; exit }' \"$dir/readsb/Dockerfile\")\"\nfrom=\"$(awk '$1 == \"FROM\" { print $2; exit }' \"$dir/acarsdec/Dockerfile\")\"\n";
+        assert_eq!(
+            pattern_names(two),
+            ["*in:readsb/Dockerfile", "*in:acarsdec/Dockerfile"]
+        );
         assert!(pattern_names("awk '/^RUN/ { print $2 }' Dockerfile\n").is_empty());
     }
 }

@@ -390,12 +390,16 @@ pub fn resolve(
 ) -> Vec<(PathBuf, String)> {
     let dir = path.parent().unwrap_or(root);
     // make and just run a recipe in the file's folder, CI at the root; a
-    // script may be run from either.
+    // script may be run from either, and so may an included Makefile
+    // (`make/helm.mk`, `Makefile.common`), whose recipes run where the
+    // including Makefile is.
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    let bases: &[&Path] = if super::make::is_makefile(&name) || super::just::is_justfile(&name) {
+    let own_folder =
+        matches!(name.as_str(), "makefile" | "gnumakefile") || super::just::is_justfile(&name);
+    let bases: &[&Path] = if own_folder {
         &[dir]
     } else if name.ends_with(".yml") || name.ends_with(".yaml") {
         &[root]
@@ -484,7 +488,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_makefile_writes_from_its_own_folder() {
+    fn a_makefile_writes_from_its_own_folder_an_included_one_from_either() {
         // zalando's e2e/Makefile copies the root manifests into
         // e2e/manifests: the root's are the source.
         let got = read(
@@ -503,6 +507,29 @@ mod tests {
             .map(|(p, _)| p.to_string_lossy().to_string())
             .collect();
         assert_eq!(paths, ["/r/e2e/manifests"]);
+        // mariadb-operator's make/helm.mk, included by the root Makefile.
+        let got = read(
+            "helm-values:\n\t$(YQ) e -i '.x = 1' deploy/charts/op/values.yaml\n",
+            false,
+            false,
+        );
+        let got = resolve(
+            Path::new("/r"),
+            Path::new("/r/make/helm.mk"),
+            "make/helm.mk",
+            &got,
+        );
+        let paths: Vec<_> = got
+            .iter()
+            .map(|(p, _)| p.to_string_lossy().to_string())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "/r/make/deploy/charts/op/values.yaml",
+                "/r/deploy/charts/op/values.yaml"
+            ]
+        );
     }
 
     #[test]

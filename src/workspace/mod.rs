@@ -1903,7 +1903,16 @@ impl RepoContext {
             from_readers: self
                 .from_readers
                 .iter()
-                .cloned()
+                .filter_map(
+                    |(pattern, by)| match pattern.strip_prefix(from_text::ANY_IN) {
+                        // A reader of named Dockerfiles reads this one only if
+                        // it is one of them.
+                        Some(suffix) => dockerfile
+                            .ends_with(suffix)
+                            .then(|| (from_text::ANY.to_string(), by.clone())),
+                        None => Some((pattern.clone(), by.clone())),
+                    },
+                )
                 .chain(self.bashbrew.iter().flat_map(|by| {
                     self.bashbrew_dirs
                         .iter()
