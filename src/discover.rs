@@ -748,18 +748,7 @@ mod tests {
             ("action.yml", "runs: {}\n"),
             ("Dockerfile", "FROM x\n"),
         ];
-        let ci = |k: Option<FileKind>| {
-            matches!(
-                k,
-                Some(
-                    FileKind::GithubActions
-                        | FileKind::GitlabCi
-                        | FileKind::Circleci
-                        | FileKind::BitbucketPipelines
-                        | FileKind::AzurePipelines
-                )
-            )
-        };
+        let ci = |k: Option<FileKind>| k.is_some_and(crate::kind::runs_ci_scripts);
         for (name, text) in files {
             let p = d.join(name);
             std::fs::write(&p, text).expect("write");

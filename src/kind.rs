@@ -96,6 +96,19 @@ pub fn reads_wide_encodings(kind: FileKind) -> bool {
     is_yaml(kind)
 }
 
+/// Whether a kind is a CI file whose steps run scripts (the CIs whose
+/// `run`/`script` lines refit reads as commands).
+pub fn runs_ci_scripts(kind: FileKind) -> bool {
+    matches!(
+        kind,
+        FileKind::GithubActions
+            | FileKind::GitlabCi
+            | FileKind::Circleci
+            | FileKind::BitbucketPipelines
+            | FileKind::AzurePipelines
+    )
+}
+
 /// Whether files of a kind are YAML.
 pub fn is_yaml(kind: FileKind) -> bool {
     matches!(

@@ -491,38 +491,24 @@ mod tests {
     fn a_makefile_writes_from_its_own_folder_an_included_one_from_either() {
         // zalando's e2e/Makefile copies the root manifests into
         // e2e/manifests: the root's are the source.
-        let got = read(
-            "copy:\n\trm -rf manifests\n\tmkdir -p manifests\n\tcp ../manifests/* manifests\n",
-            false,
-            false,
-        );
-        let got = resolve(
-            Path::new("/r"),
-            Path::new("/r/e2e/Makefile"),
+        // The paths a Makefile at `rel` (under `/r`) writes.
+        let written = |rel: &str, text: &str| -> Vec<String> {
+            let got = read(text, false, false);
+            resolve(Path::new("/r"), &Path::new("/r").join(rel), rel, &got)
+                .iter()
+                .map(|(p, _)| p.to_string_lossy().to_string())
+                .collect()
+        };
+        let paths = written(
             "e2e/Makefile",
-            &got,
+            "copy:\n\trm -rf manifests\n\tmkdir -p manifests\n\tcp ../manifests/* manifests\n",
         );
-        let paths: Vec<_> = got
-            .iter()
-            .map(|(p, _)| p.to_string_lossy().to_string())
-            .collect();
         assert_eq!(paths, ["/r/e2e/manifests"]);
         // mariadb-operator's make/helm.mk, included by the root Makefile.
-        let got = read(
-            "helm-values:\n\t$(YQ) e -i '.x = 1' deploy/charts/op/values.yaml\n",
-            false,
-            false,
-        );
-        let got = resolve(
-            Path::new("/r"),
-            Path::new("/r/make/helm.mk"),
+        let paths = written(
             "make/helm.mk",
-            &got,
+            "helm-values:\n\t$(YQ) e -i '.x = 1' deploy/charts/op/values.yaml\n",
         );
-        let paths: Vec<_> = got
-            .iter()
-            .map(|(p, _)| p.to_string_lossy().to_string())
-            .collect();
         assert_eq!(
             paths,
             [

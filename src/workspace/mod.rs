@@ -592,16 +592,8 @@ pub fn extract(root: &Path, path: &Path, text: &str) -> Extracted {
             // or a manifest that mentions `docker compose` runs nothing.
             // By name: every CI kind is told by its name (no read).
             let ci = role.yaml
-                && matches!(
-                    crate::discover::classify_by_name(path),
-                    Some(
-                        FileKind::GithubActions
-                            | FileKind::GitlabCi
-                            | FileKind::Circleci
-                            | FileKind::BitbucketPipelines
-                            | FileKind::AzurePipelines
-                    )
-                );
+                && crate::discover::classify_by_name(path)
+                    .is_some_and(crate::kind::runs_ci_scripts);
             if !role.yaml || ci {
                 ctx.compose_runs
                     .extend(compose_runs::read(path, text, role.yaml));
@@ -2123,25 +2115,33 @@ mod tests {
         assert_eq!(serde_json::from_str::<Extracted>(&json).unwrap(), *a);
     }
 
+    /// Each (path under `root`, text) extracted as the index reads it.
+    fn extracted_files(root: &Path, files: &[(&str, &str)]) -> Vec<(PathBuf, Arc<Extracted>)> {
+        files
+            .iter()
+            .map(|(p, t)| {
+                let path = root.join(p);
+                let e = Arc::new(extract(root, &path, t));
+                (path, e)
+            })
+            .collect()
+    }
+
     #[test]
     fn files_rendered_from_templates_of_the_repository() {
         let root = PathBuf::from("/repo");
-        let files: Vec<(PathBuf, Arc<Extracted>)> = [
-            (
-                "build/templates/r-ver.Dockerfile.txt",
-                "FROM ubuntu:{{series}}\n",
-            ),
-            ("app/Dockerfile.tmpl", "FROM {{ .Base }}\n"),
-            // No markers: a text file, not a template.
-            ("notes/web.Dockerfile.txt", "FROM nginx:1.27\n"),
-        ]
-        .into_iter()
-        .map(|(p, t)| {
-            let path = root.join(p);
-            let e = Arc::new(extract(&root, &path, t));
-            (path, e)
-        })
-        .collect();
+        let files = extracted_files(
+            &root,
+            &[
+                (
+                    "build/templates/r-ver.Dockerfile.txt",
+                    "FROM ubuntu:{{series}}\n",
+                ),
+                ("app/Dockerfile.tmpl", "FROM {{ .Base }}\n"),
+                // No markers: a text file, not a template.
+                ("notes/web.Dockerfile.txt", "FROM nginx:1.27\n"),
+            ],
+        );
         let facts = RepoFacts::combine(&root, files.iter().map(|(p, e)| (p, e)), None);
         let why = |f: &str| rendered_from(&facts.context.templates, &root.join(f));
         assert_eq!(
@@ -2167,21 +2167,17 @@ mod tests {
     fn image_literals_of_tests_that_name_the_file() {
         let root = PathBuf::from("/repo");
         let test = "m = 'manifests/upgrade-1.yaml'\nassert image == \"clickhouse/clickhouse-server:24.8\"\n";
-        let files: Vec<(PathBuf, Arc<Extracted>)> = [
-            ("tests/e2e/test_upgrade.py", test),
-            // Not test code: never read for literals.
-            (
-                "dev/render.py",
-                "e = 'docs/example.yaml'\ni = 'clickhouse/clickhouse-server:24.8'\n",
-            ),
-        ]
-        .into_iter()
-        .map(|(p, t)| {
-            let path = root.join(p);
-            let e = Arc::new(extract(&root, &path, t));
-            (path, e)
-        })
-        .collect();
+        let files = extracted_files(
+            &root,
+            &[
+                ("tests/e2e/test_upgrade.py", test),
+                // Not test code: never read for literals.
+                (
+                    "dev/render.py",
+                    "e = 'docs/example.yaml'\ni = 'clickhouse/clickhouse-server:24.8'\n",
+                ),
+            ],
+        );
         assert!(is_fact_file_in(&root, &files[0].0));
         assert!(!is_fact_file_in(&root, &files[1].0));
         let facts = RepoFacts::combine(&root, files.iter().take(1).map(|(p, e)| (p, e)), None);
