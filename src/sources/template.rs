@@ -140,6 +140,10 @@ pub fn placeholder(value: &str, shell: bool) -> Option<&str> {
 /// statements, `%%VAR%%`): each line's image, read as written.
 pub fn dockerfile_from_lines(text: &str) -> Vec<ImageSite> {
     let mut out = Vec::new();
+    // Stage names (`FROM alpine:{{ … }} AS build-base`), from every
+    // `FROM` line, template or not: a later `FROM build-base` is that
+    // stage, not an image.
+    let mut stages: Vec<&str> = Vec::new();
     let mut line_start = 0;
     for line in text.split_inclusive('\n') {
         let start = line_start;
@@ -165,6 +169,17 @@ pub fn dockerfile_from_lines(text: &str) -> Vec<ImageSite> {
             break;
         }
         let Some(image) = image else { continue };
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        if let [.., as_word, name] = words.as_slice()
+            && as_word.eq_ignore_ascii_case("as")
+            && !name.contains(['$', '{', '}'])
+            && stages.len() < 256
+        {
+            stages.push(name);
+        }
+        if stages.iter().any(|st| st.eq_ignore_ascii_case(image)) {
+            continue;
+        }
         // Quotes are the shell's, as BuildKit's lexer reads `FROM "x"`.
         let (image, at) = match image.as_bytes() {
             [q @ (b'"' | b'\''), .., last] if last == q && image.len() >= 2 => {
@@ -290,6 +305,16 @@ mod tests {
         assert_eq!(sites.len(), 1);
         assert_eq!(sites[0].raw, "alpine:3.20");
         assert_eq!(&text[sites[0].span.start..sites[0].span.end], "alpine:3.20");
+    }
+
+    #[test]
+    fn template_stage_names_are_not_images() {
+        let text = "FROM alpine:{{ .alpine.version }} AS build-base\nRUN make\nFROM build-base AS openssl-builder\nFROM openssl-builder\nFROM busybox:1.36\n";
+        let got: Vec<String> = dockerfile_from_lines(text)
+            .iter()
+            .map(|s| s.raw.clone())
+            .collect();
+        assert_eq!(got, ["busybox:1.36"]);
     }
 
     #[test]
