@@ -29,7 +29,7 @@ use std::sync::Arc;
 pub const DIR: &str = ".refit_cache";
 const FILE: &str = "workspace-v2.bin";
 /// What wrote the cache: another version of refit starts afresh.
-const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "/workspace-45");
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "/workspace-46");
 const MAGIC: &[u8] = b"refit-workspace-cache\n";
 
 /// What identifies a file's content without reading it.

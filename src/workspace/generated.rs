@@ -6,7 +6,9 @@
 //! Makefiles, CI YAML, `package.json` scripts), line by line:
 //!
 //! - a redirect `> path`, `>> path`, `tee path`, and an output option
-//!   `-o path`, `--output path`, `--output=path`, `--output-file path`;
+//!   `-o path`, `--output path`, `--output=path`, `--output-file path`
+//!   (a Makefile's `$(NAME)`s expanded from its own defaults);
+//! - a YAML or JSON file `yq -i` or `sed -i` edits in place;
 //! - a folder the commands delete and create again (`rm -rf dir` and
 //!   `mkdir -p dir/…` in the same file);
 //! - a CI step that ends in a check that regeneration changed nothing
@@ -56,6 +58,24 @@ fn join(base: &Path, rel: &str) -> PathBuf {
     out
 }
 
+/// A path with a Makefile's `$(NAME)`s expanded from its own defaults,
+/// a few levels deep (`$(DEPLOYDIR)/bundle.yaml`).
+fn expanded(a: &str, values: &dyn Fn() -> std::collections::BTreeMap<String, String>) -> String {
+    let mut a = a.to_string();
+    if a.contains("$(") {
+        let values = values();
+        for _ in 0..4 {
+            // A path is short: an expansion that grows past that is no
+            // path (and must not grow further).
+            if !a.contains("$(") || a.len() > 1024 {
+                break;
+            }
+            a = super::builds::expand_once(&a, &values);
+        }
+    }
+    a
+}
+
 /// What a command line writes (files), as written.
 fn written(
     words: &[String],
@@ -73,7 +93,8 @@ fn written(
                 // `-o yaml`, `set -o pipefail`, `grep -o word`: an option
                 // value, not a file; a written file has a `.` or a `/`.
                 let is_file = w.starts_with('>') || next.is_some_and(|n| n.contains(['.', '/']));
-                if is_file && let Some(p) = next.and_then(plain_path) {
+                let next = next.map(|n| expanded(n, values));
+                if is_file && let Some(p) = next.as_deref().and_then(plain_path) {
                     out.push(p.to_string());
                 }
                 i += 2;
@@ -119,7 +140,12 @@ fn yq_in_place(
             .and_then(|v| v.strip_suffix(')'))
             .or_else(|| w.strip_prefix("${").and_then(|v| v.strip_suffix('}')))
             .or_else(|| w.strip_prefix('$'));
-        w == "yq" || w.ends_with("/yq") || var.is_some_and(|v| v.eq_ignore_ascii_case("yq"))
+        let tool = |t: &str| {
+            w == t
+                || w.ends_with(&format!("/{t}"))
+                || var.is_some_and(|v| v.eq_ignore_ascii_case(t))
+        };
+        tool("yq") || tool("sed") || tool("gsed")
     };
     while let Some(start) = words[at..].iter().position(is_yq) {
         let start = at + start;
@@ -128,11 +154,16 @@ fn yq_in_place(
             .position(|w| matches!(w.as_str(), "|" | "&&" | "||" | ";"))
             .map_or(words.len(), |e| start + e);
         let args = &words[start + 1..end];
+        // yq's `-i`/`--inplace`; sed's `-i`, `-i.bak`, `-i''`,
+        // `--in-place`, and short flags with `i` (`-Ei`).
         if args.iter().any(|a| {
             matches!(
                 a.as_str(),
-                "-i" | "--inplace" | "-i=true" | "--inplace=true"
-            )
+                "-i" | "--inplace" | "-i=true" | "--inplace=true" | "--in-place"
+            ) || a.starts_with("-i.")
+                || a.starts_with("-i'")
+                || a.starts_with("--in-place=")
+                || (a.len() <= 4 && a.starts_with('-') && !a.starts_with("--") && a.contains('i'))
         }) {
             for a in args {
                 if a.starts_with('-')
@@ -142,20 +173,8 @@ fn yq_in_place(
                 {
                     continue;
                 }
-                // `$(HELM_VALUES_FILE)`: the Makefile's own defaults,
-                // a few levels deep.
-                let mut a = a.clone();
-                if a.contains("$(") {
-                    let values = values();
-                    for _ in 0..4 {
-                        // A path is short: an expansion that grows past
-                        // that is no path (and must not grow further).
-                        if !a.contains("$(") || a.len() > 1024 {
-                            break;
-                        }
-                        a = super::builds::expand_once(&a, &values);
-                    }
-                }
+                // `$(HELM_VALUES_FILE)`: the Makefile's own defaults.
+                let a = expanded(a, values);
                 if [".yaml", ".yml", ".json"].iter().any(|e| a.ends_with(e))
                     && let Some(p) = plain_path(&a)
                 {
@@ -243,6 +262,8 @@ pub fn read(text: &str, yaml: bool, shell: bool) -> Vec<(String, String)> {
             && !line.contains("mkdir")
             && !line.contains("yq")
             && !line.contains("YQ")
+            && !line.contains("sed")
+            && !line.contains("SED")
         {
             continue;
         }
@@ -516,6 +537,19 @@ mod tests {
                 "/r/deploy/charts/op/values.yaml"
             ]
         );
+    }
+
+    #[test]
+    fn sed_in_place_and_redirects_through_make_variables() {
+        // percona's Makefile: the operator's image line rewritten in
+        // place, the bundle concatenated under a variable folder.
+        let make = "SED := sed\nDEPLOYDIR = ./deploy\nmanifests:\n\t$(SED) -i \"/^      containers:/,/^        image:/{s#image: .*#image: $(IMAGE_TAG_BASE):$(VERSION)#}\" deploy/operator.yaml\n\tcat $(DEPLOYDIR)/crd.yaml > $(DEPLOYDIR)/bundle.yaml\n\tsed -e 's/a/b/' deploy/other.yaml\n";
+        let mut got: Vec<String> = read(make, false, false)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        got.sort();
+        assert_eq!(got, ["deploy/bundle.yaml", "deploy/operator.yaml"]);
     }
 
     #[test]
