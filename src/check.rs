@@ -384,7 +384,9 @@ fn extract_sites(
         Err(e)
             if kind != FileKind::GithubActions
                 && (sources::template::file_marker(text).is_some()
-                    || (kind == FileKind::Dockerfile && input.template_name)) =>
+                    || (kind == FileKind::Dockerfile
+                        && (input.template_name
+                            || sources::template::lone_variable_line(text).is_some()))) =>
         {
             let why = e
                 .message

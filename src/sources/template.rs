@@ -39,6 +39,23 @@ pub fn file_marker(text: &str) -> Option<String> {
     })
 }
 
+/// A line that is only a variable (`${LABELS}`, `$EXTRA`) where a
+/// Dockerfile instruction goes: `envsubst` fills it before the file is
+/// built (percona's OLM `bundle.Dockerfile`). The line, quoted.
+pub fn lone_variable_line(text: &str) -> Option<String> {
+    text.lines().take(10_000).find_map(|line| {
+        let t = line.trim();
+        let name = t
+            .strip_prefix("${")
+            .and_then(|v| v.strip_suffix('}'))
+            .or_else(|| t.strip_prefix('$'))?;
+        (!name.is_empty()
+            && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then(|| format!("`{t}`"))
+    })
+}
+
 /// A placeholder's name: `IMAGE`, `image_url`, `YOUR-CONTAINER`.
 fn is_name(s: &str) -> bool {
     !s.is_empty()
@@ -177,7 +194,10 @@ pub fn dockerfile_from_lines(text: &str) -> Vec<ImageSite> {
         {
             stages.push(name);
         }
-        if stages.iter().any(|st| st.eq_ignore_ascii_case(image)) {
+        // A stage, or `scratch` (no image at all).
+        if image.eq_ignore_ascii_case("scratch")
+            || stages.iter().any(|st| st.eq_ignore_ascii_case(image))
+        {
             continue;
         }
         // Quotes are the shell's, as BuildKit's lexer reads `FROM "x"`.
@@ -308,8 +328,18 @@ mod tests {
     }
 
     #[test]
+    fn a_line_that_is_only_a_variable_marks_an_envsubst_template() {
+        assert_eq!(
+            lone_variable_line("FROM scratch\n# LABELS is replaced\n${LABELS}\nCOPY . /\n")
+                .as_deref(),
+            Some("`${LABELS}`")
+        );
+        assert!(lone_variable_line("FROM x\nRUN echo ${A}\n").is_none());
+    }
+
+    #[test]
     fn template_stage_names_are_not_images() {
-        let text = "FROM alpine:{{ .alpine.version }} AS build-base\nRUN make\nFROM build-base AS openssl-builder\nFROM openssl-builder\nFROM busybox:1.36\n";
+        let text = "FROM alpine:{{ .alpine.version }} AS build-base\nRUN make\nFROM build-base AS openssl-builder\nFROM openssl-builder\nFROM scratch\nFROM busybox:1.36\n";
         let got: Vec<String> = dockerfile_from_lines(text)
             .iter()
             .map(|s| s.raw.clone())
